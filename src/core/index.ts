@@ -1,0 +1,12 @@
+// The data model every other module speaks. Only types, schemas and small pure helpers live here.
+export * from './version.ts';
+export * from './json.ts';
+export * from './errors.ts';
+export * from './ids.ts';
+export * from './random.ts';
+export * from './messages.ts';
+export * from './tools.ts';
+export * from './model-call.ts';
+export * from './task.ts';
+export * from './rollout.ts';
+export type * from './interfaces.ts';

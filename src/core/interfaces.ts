@@ -1,0 +1,117 @@
+import type { Clock, Rng } from './random.ts';
+import type { JsonObject } from './json.ts';
+import type { ModelRequest, ModelResponse, WireExchange } from './model-call.ts';
+import type { VerifierOutcome } from './rollout.ts';
+import type { Task } from './task.ts';
+import type { ToolInvocation, ToolOutcome, ToolSpec } from './tools.ts';
+
+// ── Models ────────────────────────────────────────────────────────────────────────────────
+
+/** What a policy may know besides the request: the task (oracle), a seeded stream (random). */
+export interface PolicyContext {
+  task?: Task;
+  rng?: Rng;
+  /** The episode's environment, for policies that probe it (the destructive validation policy). */
+  environment?: Environment;
+}
+
+export interface CompleteOptions {
+  signal: AbortSignal;
+  context?: PolicyContext;
+}
+
+/** Why a model call failed. Every kind here is infrastructure: the rollout becomes `infra_error`. */
+export type ModelFailureKind = 'connection' | 'http' | 'timeout' | 'malformed_response' | 'aborted' | 'script';
+
+export type ModelResult =
+  | { ok: true; response: ModelResponse; wire?: WireExchange }
+  | { ok: false; kind: ModelFailureKind; message: string; retryable: boolean; wire?: WireExchange };
+
+/** Version 1 of the model interface. Adapters are factories returning this. */
+export interface ModelClient {
+  readonly specificationVersion: 'v1';
+  /** The spec it was built from, without secrets (`openai:http://…#model`). */
+  readonly spec: string;
+  complete(request: ModelRequest, options: CompleteOptions): Promise<ModelResult>;
+  close?(): Promise<void>;
+}
+
+// ── Sandboxes ─────────────────────────────────────────────────────────────────────────────
+
+export interface ExecOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  cwd?: string;
+  env?: Record<string, string>;
+  stdin?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** Output past the sandbox's limit was cut. */
+  truncated: boolean;
+  durationMs: number;
+}
+
+export interface FileEntry {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** Version 1 of the sandbox interface: untrusted commands run only through one of these. */
+export interface Sandbox {
+  readonly specificationVersion: 'v1';
+  readonly backend: 'virtual' | 'bwrap';
+  /** Absolute path of the agent's working directory inside the sandbox. */
+  readonly workdir: string;
+  exec(command: string, options: ExecOptions): Promise<ExecResult>;
+  readFile(path: string): Promise<string | null>;
+  writeFile(path: string, content: string): Promise<void>;
+  /** Every file under the work dir, for snapshots and invariants. */
+  listFiles(): Promise<FileEntry[]>;
+  close(): Promise<void>;
+}
+
+// ── Environments ──────────────────────────────────────────────────────────────────────────
+
+export interface ResetOptions {
+  seed: number;
+  signal?: AbortSignal;
+}
+
+export interface ResetResult {
+  /** Extra context for the first user turn (e.g. a listing the task promises). */
+  observation?: string;
+}
+
+export interface CallOptions {
+  signal: AbortSignal;
+  /** The provider's call id, for environments that log it. */
+  callId?: string;
+}
+
+/**
+ * Version 1 of the environment interface. One instance serves one episode at a time; `reset`
+ * starts it, `call` runs the agent's tool calls, `verify` judges the final state.
+ * Infrastructure failures throw `InfraError`; everything the agent did wrong is a `ToolOutcome`.
+ */
+export interface Environment {
+  readonly specificationVersion: 'v1';
+  readonly name: string;
+  reset(task: Task, options: ResetOptions): Promise<ResetResult>;
+  /** Tools offered for the current episode (after reset). */
+  tools(): ToolSpec[];
+  call(tool: string, args: unknown, options: CallOptions): Promise<ToolOutcome>;
+  /** The full state, deterministic for the same seed and actions. */
+  snapshot(): Promise<JsonObject>;
+  verify(final: { answer: string | null }): Promise<VerifierOutcome>;
+  /** Tool calls that would damage the current state (delete, overwrite): used to prove verifiers catch it. */
+  destructiveActions(): Promise<ToolInvocation[]>;
+  /** The episode's clock (seeded); tools and world events read it. */
+  readonly clock: Clock;
+  close(): Promise<void>;
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { JsonObject } from './json.ts';
+import { ToolInvocation } from './tools.ts';
+
+export const Difficulty = z.enum(['easy', 'medium', 'hard']);
+export type Difficulty = z.infer<typeof Difficulty>;
+
+export const TaskLimits = z.object({
+  maxTurns: z.number().int().positive().default(50),
+  /** Hard wall-clock limit for the whole rollout. */
+  deadlineMs: z.number().int().positive().default(300_000),
+  /** Context budget in tokens (estimated when no tokenizer is known); exceeding it ends the rollout. */
+  contextTokens: z.number().int().positive().optional(),
+});
+export type TaskLimits = z.infer<typeof TaskLimits>;
+
+export const GoldenSolution = z.object({
+  /** Tool calls that solve the task, run through the same tools as the agent's. */
+  steps: z.array(ToolInvocation).default([]),
+  /** The final answer the oracle gives, for tasks whose outcome includes a reply. */
+  answer: z.string().optional(),
+});
+export type GoldenSolution = z.infer<typeof GoldenSolution>;
+
+/**
+ * A task: what to ask, the world to start from, how to judge the end state, and a proof it is
+ * solvable. `initialState` and `verifier` are environment-specific data (the environment validates
+ * them on reset), so stored tasks stay plain JSON and a run can be rebuilt from its record.
+ */
+export const Task = z.object({
+  id: z.string().min(1).regex(/^[A-Za-z0-9_.:/-]+$/, 'letters, digits and _ . : / -'),
+  env: z.string().min(1),
+  instruction: z.string().min(1),
+  systemPrompt: z.string().optional(),
+  initialState: JsonObject.default({}),
+  verifier: JsonObject,
+  golden: GoldenSolution,
+  limits: TaskLimits.default({ maxTurns: 50, deadlineMs: 300_000 }),
+  tags: z
+    .object({
+      domain: z.string().min(1),
+      difficulty: Difficulty,
+      /** Free-form labels (skills, families). */
+      labels: z.array(z.string()).default([]),
+    })
+    .strict(),
+  /** The family and parameters this task was generated from, when it was. */
+  family: z.object({ name: z.string(), params: JsonObject }).optional(),
+  metadata: JsonObject.optional(),
+});
+export type Task = z.infer<typeof Task>;
+export type TaskInput = z.input<typeof Task>;

@@ -1,0 +1,1 @@
+// Each built-in environment registers itself here; add one line per environment.

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { defineCheck, type CheckDefinition } from './define.ts';
+import { diffTable } from './state.ts';
+
+function normalise(text: string): string {
+  return text.toLowerCase().replace(/[\s,]+/g, ' ').trim();
+}
+
+/** Checks every environment understands, besides its own. */
+export const genericChecks: Record<string, CheckDefinition> = {
+  answer_contains: defineCheck({
+    kind: 'outcome',
+    description: 'The final answer mentions every one of `values` (case- and comma-insensitive).',
+    params: z.object({ values: z.array(z.string()).min(1), name: z.string().optional() }),
+    run: ({ values }, { answer }) => {
+      if (answer === null) return { passed: false, detail: 'no final answer' };
+      const missing = values.filter((v) => !normalise(answer).includes(normalise(v)));
+      return missing.length === 0 ? { passed: true } : { passed: false, detail: `answer lacks: ${missing.join(', ')}` };
+    },
+  }),
+  answer_excludes: defineCheck({
+    kind: 'outcome',
+    description: 'The final answer mentions none of `values`.',
+    params: z.object({ values: z.array(z.string()).min(1), name: z.string().optional() }),
+    run: ({ values }, { answer }) => {
+      const found = values.filter((v) => answer !== null && normalise(answer).includes(normalise(v)));
+      return found.length === 0 ? { passed: true } : { passed: false, detail: `answer mentions: ${found.join(', ')}` };
+    },
+  }),
+  table_unchanged: defineCheck({
+    kind: 'invariant',
+    description: 'A table has the same rows as at the start, apart from rows whose key is listed in `except`.',
+    params: z.object({
+      table: z.string(),
+      key: z.string().default('id'),
+      except: z.array(z.string()).default([]),
+      name: z.string().optional(),
+    }),
+    run: ({ table, key, except }, { initial, final }) => {
+      const diff = diffTable(initial, final, table, key);
+      const allowed = new Set(except);
+      const bad = [
+        ...diff.added.map((r) => `added ${String(r[key])}`),
+        ...diff.removed.map((r) => `removed ${String(r[key])}`),
+        ...diff.changed.map((c) => `changed ${String(c.after[key])}`),
+      ].filter((d) => !allowed.has(d.split(' ')[1] ?? ''));
+      return bad.length === 0 ? { passed: true } : { passed: false, detail: bad.slice(0, 10).join('; ') };
+    },
+  }),
+};

@@ -1,0 +1,163 @@
+import type Database from 'better-sqlite3';
+import { z } from 'zod';
+import type { Clock, JsonObject, JsonValue, Rng, Sandbox, Task, ToolInvocation } from '../core/index.ts';
+
+/** Deterministic ids per episode: `ids.next('msg')` gives msg_0001, msg_0002, … */
+export interface IdGenerator {
+  next(prefix: string): string;
+}
+
+/** Everything a tool, seed or check can touch. Nothing else: no globals, no wall clock. */
+export interface EpisodeContext {
+  db: Database.Database;
+  clock: Clock;
+  ids: IdGenerator;
+  rng: Rng;
+  task: Task;
+  /** Present for environments declared with `sandbox: true`. */
+  sandbox: Sandbox | undefined;
+  signal: AbortSignal;
+}
+
+/** A failure the model should read and may recover from (not found, not allowed, bad state). */
+export class ToolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ToolError';
+  }
+}
+
+/** A failure that is expected to go away on retry (rate limits, flaky backends): injected by worlds that misbehave. */
+export class TransientToolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TransientToolError';
+  }
+}
+
+export type ToolReturn = string | JsonValue | { content: string; data?: JsonValue; endsEpisode?: boolean; answer?: string };
+
+export interface ToolDefinition<Input = unknown> {
+  description: string;
+  input: z.ZodType<Input>;
+  run(input: Input, ctx: EpisodeContext): ToolReturn | Promise<ToolReturn>;
+  /** Calling this tool ends the episode (submit). */
+  endsEpisode?: boolean;
+}
+
+/** Registers a tool: a zod input schema (validated before `run`, published as JSON Schema) and a typed handler. */
+export function defineTool<S extends z.ZodType>(definition: {
+  description: string;
+  input: S;
+  run(input: z.output<S>, ctx: EpisodeContext): ToolReturn | Promise<ToolReturn>;
+  endsEpisode?: boolean;
+}): ToolDefinition<z.output<S>> {
+  return definition as ToolDefinition<z.output<S>>;
+}
+
+export interface CheckOutput {
+  passed: boolean;
+  detail?: string;
+}
+
+export interface VerifyContext extends EpisodeContext {
+  /** The state right after reset (seeded world + task fixtures), for invariants. */
+  initial: JsonObject;
+  /** The state now. */
+  final: JsonObject;
+  /** What the agent answered or submitted, if anything. */
+  answer: string | null;
+}
+
+/**
+ * A named, parameterised check a task's verifier can list. `outcome` checks say what must be
+ * true at the end; `invariant` checks say what must not have changed.
+ */
+export interface CheckDefinition<Params = unknown> {
+  kind: 'outcome' | 'invariant';
+  description: string;
+  params: z.ZodType<Params>;
+  run(params: Params, ctx: VerifyContext): CheckOutput | Promise<CheckOutput>;
+}
+
+export function defineCheck<S extends z.ZodType>(definition: {
+  kind: 'outcome' | 'invariant';
+  description: string;
+  params: S;
+  run(params: z.output<S>, ctx: VerifyContext): CheckOutput | Promise<CheckOutput>;
+}): CheckDefinition<z.output<S>> {
+  return definition as CheckDefinition<z.output<S>>;
+}
+
+/** Something that happens in the world during an episode (new mail, an edited page), on the seeded clock. */
+export interface WorldEventDefinition<Params = unknown> {
+  description: string;
+  params: z.ZodType<Params>;
+  apply(params: Params, ctx: EpisodeContext): void | Promise<void>;
+}
+
+export function defineWorldEvent<S extends z.ZodType>(definition: {
+  description: string;
+  params: S;
+  apply(params: z.output<S>, ctx: EpisodeContext): void | Promise<void>;
+}): WorldEventDefinition<z.output<S>> {
+  return definition as WorldEventDefinition<z.output<S>>;
+}
+
+export interface EnvironmentDefinition {
+  name: string;
+  description: string;
+  /** SQL that creates the state tables; runs on a fresh in-memory database each episode. */
+  schema: string;
+  /** Where the seeded clock starts (ISO time); a task may override with `initialState.now`. */
+  startTime: string;
+  /** Simulated time each tool call takes, so timestamps move deterministically. */
+  stepMs?: number;
+  /** Fill the world: seeded background data plus the task's own fixtures from `task.initialState`. */
+  seed(ctx: EpisodeContext): void | Promise<void>;
+  tools: Record<string, ToolDefinition>;
+  checks: Record<string, CheckDefinition>;
+  events?: Record<string, WorldEventDefinition>;
+  /** All built-in tasks (loaded lazily). */
+  tasks(): Task[];
+  /** Calls that would wreck the current state; validation proves the verifiers catch them. */
+  destructive(ctx: EpisodeContext): ToolInvocation[];
+  /** Needs a command sandbox (terminal, coding). */
+  sandbox?: boolean;
+  /** Extra state for snapshots beyond the SQLite tables (e.g. sandbox files). */
+  extraSnapshot?(ctx: EpisodeContext): Promise<JsonObject>;
+}
+
+export function defineEnvironment(definition: EnvironmentDefinition): EnvironmentDefinition {
+  return definition;
+}
+
+/** The verifier shape every built-in environment reads from `task.verifier`. */
+export const CheckSpec = z
+  .object({ check: z.string().min(1) })
+  .catchall(z.unknown());
+export type CheckSpec = z.infer<typeof CheckSpec>;
+
+export const VerifierSpec = z.object({
+  checks: z.array(CheckSpec).min(1, 'at least one check'),
+});
+export type VerifierSpec = z.infer<typeof VerifierSpec>;
+
+/** Events scheduled by a task: `atMs` after the episode starts (seeded clock), or after N tool calls. */
+export const ScheduledEvent = z
+  .object({
+    event: z.string().min(1),
+    atMs: z.number().int().nonnegative().optional(),
+    afterCalls: z.number().int().nonnegative().optional(),
+    params: z.record(z.string(), z.unknown()).default({}),
+  })
+  .refine((e) => (e.atMs === undefined) !== (e.afterCalls === undefined), 'give exactly one of atMs or afterCalls');
+export type ScheduledEvent = z.infer<typeof ScheduledEvent>;
+
+/** Generic world settings any task may put in `initialState` (the rest is the environment's own). */
+export const WorldOptions = z.object({
+  now: z.string().datetime({ offset: true }).optional(),
+  schedule: z.array(ScheduledEvent).default([]),
+  /** Tools whose first call fails with a transient error (retrying succeeds). */
+  flakyTools: z.array(z.string()).default([]),
+});

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { z } from 'zod';
+import { Task } from '../core/index.ts';
+import { defineCheck, defineEnvironment, defineTool, defineWorldEvent, ToolError } from './define.ts';
+import { instantiate } from './instance.ts';
+import { rowsOf } from './state.ts';
+
+const counter = defineEnvironment({
+  name: 'counter',
+  description: 'a test environment with named counters',
+  schema: 'CREATE TABLE counters (id TEXT PRIMARY KEY, value INTEGER NOT NULL, updated_at TEXT NOT NULL)',
+  startTime: '2026-01-05T09:00:00Z',
+  seed: ({ db, clock, rng }) => {
+    for (const id of ['a', 'b', 'c']) db.prepare('INSERT INTO counters VALUES (?, ?, ?)').run(id, rng.int(0, 100), clock.now().toISOString());
+  },
+  tools: {
+    increment: defineTool({
+      description: 'Add one to a counter.',
+      input: z.object({ id: z.string() }),
+      run: ({ id }, { db, clock }) => {
+        const changed = db.prepare('UPDATE counters SET value = value + 1, updated_at = ? WHERE id = ?').run(clock.now().toISOString(), id);
+        if (changed.changes === 0) throw new ToolError(`no counter ${id}`);
+        return { ok: true };
+      },
+    }),
+    explode: defineTool({
+      description: 'Changes a row, then fails.',
+      input: z.object({}),
+      run: ({}, { db }) => {
+        db.prepare('UPDATE counters SET value = -1').run();
+        throw new ToolError('boom');
+      },
+    }),
+    submit: defineTool({ description: 'Finish.', input: z.object({ answer: z.string() }), endsEpisode: true, run: ({ answer }) => ({ content: 'submitted', answer }) }),
+  },
+  checks: {
+    counter_is: defineCheck({
+      kind: 'outcome',
+      description: 'counter has a value',
+      params: z.object({ id: z.string(), delta: z.number().int() }),
+      run: ({ id, delta }, { initial, final }) => {
+        const before = rowsOf(initial, 'counters').find((r) => r.id === id)?.value as number;
+        const after = rowsOf(final, 'counters').find((r) => r.id === id)?.value as number;
+        return { passed: after - before === delta, detail: `${id}: ${before} -> ${after}` };
+      },
+    }),
+  },
+  events: {
+    bump: defineWorldEvent({
+      description: 'someone else bumps a counter',
+      params: z.object({ id: z.string() }),
+      apply: ({ id }, { db }) => void db.prepare('UPDATE counters SET value = value + 10 WHERE id = ?').run(id),
+    }),
+  },
+  tasks: () => [],
+  destructive: () => [{ tool: 'explode', arguments: {} }],
+});
+
+const task = Task.parse({
+  id: 'counter-1',
+  env: 'counter',
+  instruction: 'Increment a twice.',
+  verifier: { checks: [{ check: 'counter_is', id: 'a', delta: 2 }, { check: 'table_unchanged', table: 'counters', except: ['a'] }] },
+  golden: { steps: [{ tool: 'increment', arguments: { id: 'a' } }, { tool: 'increment', arguments: { id: 'a' } }] },
+  tags: { domain: 'test', difficulty: 'easy' },
+});
+
+describe('defined environments', () => {
+  const signal = new AbortController().signal;
+
+  it('passes the golden path and fails when an invariant breaks', async () => {
+    const env = instantiate(counter);
+    await env.reset(task, { seed: 1 });
+    for (const step of task.golden.steps) assert.equal((await env.call(step.tool, step.arguments, { signal })).ok, true);
+    assert.equal((await env.verify({ answer: null })).passed, true);
+    await env.call('increment', { id: 'b' }, { signal });
+    const outcome = await env.verify({ answer: null });
+    assert.equal(outcome.passed, false);
+    assert.equal(outcome.checks.find((c) => c.kind === 'invariant')?.passed, false);
+    await env.close();
+  });
+
+  it('reports bad arguments and unknown tools as values, and rolls back failed calls', async () => {
+    const env = instantiate(counter);
+    await env.reset(task, { seed: 1 });
+    const before = await env.snapshot();
+    assert.deepEqual(await env.call('nope', {}, { signal }), { ok: false, kind: 'unknown_tool', error: 'unknown tool "nope"; available: increment, explode, submit' });
+    const bad = await env.call('increment', { id: 3 }, { signal });
+    assert.equal(bad.ok, false);
+    assert.match(!bad.ok ? bad.error : '', /id: .*expected string/i);
+    const boom = await env.call('explode', {}, { signal });
+    assert.deepEqual(boom, { ok: false, kind: 'tool_error', error: 'boom' });
+    assert.deepEqual((await env.snapshot()).counters, before.counters);
+  });
+
+  it('gives identical states for the same seed and different ones for another seed', async () => {
+    const states = [];
+    for (const seed of [7, 7, 8]) {
+      const env = instantiate(counter);
+      await env.reset(task, { seed });
+      await env.call('increment', { id: 'a' }, { signal });
+      states.push(JSON.stringify(await env.snapshot()));
+    }
+    assert.equal(states[0], states[1]);
+    assert.notEqual(states[0], states[2]);
+  });
+
+  it('fires scheduled world events on the seeded clock', async () => {
+    const env = instantiate(counter);
+    const moving = Task.parse({ ...task, initialState: { schedule: [{ event: 'bump', afterCalls: 1, params: { id: 'c' } }] } });
+    await env.reset(moving, { seed: 1 });
+    const before = rowsOf(await env.snapshot(), 'counters').find((r) => r.id === 'c')?.value as number;
+    await env.call('increment', { id: 'a' }, { signal });
+    const after = rowsOf(await env.snapshot(), 'counters').find((r) => r.id === 'c')?.value as number;
+    assert.equal(after, before + 10);
+  });
+
+  it('publishes JSON Schema for tool inputs and marks submit tools', async () => {
+    const env = instantiate(counter);
+    await env.reset(task, { seed: 1 });
+    const spec = env.tools().find((t) => t.name === 'increment');
+    assert.deepEqual(spec?.parameters.required, ['id']);
+    const submitted = await env.call('submit', { answer: '42' }, { signal });
+    assert.deepEqual(submitted, { ok: true, content: 'submitted', answer: '42', endsEpisode: true });
+  });
+});

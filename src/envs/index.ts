@@ -1,0 +1,20 @@
+// Environments as code: definitions (tools, seed, checks, tasks) and live episodes over SQLite.
+export {
+  defineCheck,
+  defineEnvironment,
+  defineTool,
+  defineWorldEvent,
+  ToolError,
+  TransientToolError,
+  VerifierSpec,
+  CheckSpec,
+  ScheduledEvent,
+  WorldOptions,
+} from './define.ts';
+export type { CheckDefinition, EnvironmentDefinition, EpisodeContext, ToolDefinition, VerifyContext, WorldEventDefinition } from './define.ts';
+export { instantiate, toolParametersSchema, type InstantiateOptions } from './instance.ts';
+export { loadTaskDirectory, loadTaskFile } from './tasks.ts';
+export { diffTable, dumpTables, rowsOf, type Row, type TableDiff } from './state.ts';
+export { genericChecks } from './checks.ts';
+export { environmentNames, getEnvironment, registerEnvironment } from './registry.ts';
+import './builtins.ts';

@@ -1,0 +1,260 @@
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import {
+  createRng,
+  createSeededClock,
+  describeZodIssues,
+  errorMessage,
+  InfraError,
+  type CheckResult,
+  type Clock,
+  type Environment,
+  type JsonObject,
+  type JsonValue,
+  type ResetOptions,
+  type ResetResult,
+  type Sandbox,
+  type Task,
+  type ToolInvocation,
+  type ToolOutcome,
+  type ToolSpec,
+  type VerifierOutcome,
+} from '../core/index.ts';
+import { createSandbox, type SandboxBackend } from '../sandbox/index.ts';
+import {
+  ToolError,
+  TransientToolError,
+  VerifierSpec,
+  WorldOptions,
+  type EnvironmentDefinition,
+  type EpisodeContext,
+  type IdGenerator,
+  type ScheduledEvent,
+  type ToolReturn,
+} from './define.ts';
+import { genericChecks } from './checks.ts';
+import { dumpTables } from './state.ts';
+
+export interface InstantiateOptions {
+  sandbox?: SandboxBackend;
+}
+
+function createIdGenerator(): IdGenerator {
+  const counters = new Map<string, number>();
+  return {
+    next(prefix) {
+      const n = (counters.get(prefix) ?? 0) + 1;
+      counters.set(prefix, n);
+      return `${prefix}_${String(n).padStart(4, '0')}`;
+    },
+  };
+}
+
+/** JSON Schema for a tool's zod input, in the shape model APIs accept. */
+export function toolParametersSchema(schema: z.ZodType): JsonObject {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json as JsonObject;
+}
+
+function render(value: ToolReturn): Extract<ToolOutcome, { ok: true }> {
+  if (typeof value === 'string') return { ok: true, content: value };
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && typeof value.content === 'string') {
+    const v = value as { content: string; data?: JsonValue; endsEpisode?: boolean; answer?: string };
+    const out: Extract<ToolOutcome, { ok: true }> = { ok: true, content: v.content };
+    if (v.data !== undefined) out.data = v.data;
+    if (v.endsEpisode) out.endsEpisode = true;
+    if (v.answer !== undefined) out.answer = v.answer;
+    return out;
+  }
+  return { ok: true, content: JSON.stringify(value), data: value as JsonValue };
+}
+
+/** One live episode of a defined environment. Not safe for two episodes at once: make one per rollout. */
+class DefinedEnvironment implements Environment {
+  readonly specificationVersion = 'v1' as const;
+  readonly name: string;
+  private ctx: EpisodeContext | undefined;
+  private initial: JsonObject | undefined;
+  private toolSpecs: ToolSpec[] | undefined;
+  private schedule: ScheduledEvent[] = [];
+  private flaky = new Set<string>();
+  private calls = 0;
+  private startMs = 0;
+
+  constructor(
+    private readonly definition: EnvironmentDefinition,
+    private readonly options: InstantiateOptions,
+  ) {
+    this.name = definition.name;
+  }
+
+  get clock(): Clock {
+    return this.episode().clock;
+  }
+
+  private episode(): EpisodeContext {
+    if (!this.ctx) throw new Error(`environment ${this.name}: call reset() before using it`);
+    return this.ctx;
+  }
+
+  async reset(task: Task, options: ResetOptions): Promise<ResetResult> {
+    await this.closeEpisode();
+    const def = this.definition;
+    if (task.env !== def.name) {
+      throw new InfraError('environment', `task ${task.id} belongs to env "${task.env}", not "${def.name}"`, { retryable: false });
+    }
+    const world = WorldOptions.safeParse(task.initialState);
+    if (!world.success) {
+      throw new InfraError('environment', `task ${task.id}: initialState\n${describeZodIssues(world.error.issues, 'initialState')}`, { retryable: false });
+    }
+    const db = new Database(':memory:');
+    db.pragma('journal_mode = OFF');
+    db.exec(def.schema);
+    const clock = createSeededClock(world.data.now ?? def.startTime);
+    let sandbox: Sandbox | undefined;
+    if (def.sandbox) {
+      try {
+        sandbox = await createSandbox({ backend: this.options.sandbox ?? 'auto' });
+      } catch (error) {
+        db.close();
+        throw new InfraError('sandbox', `could not start a sandbox: ${errorMessage(error)}`, { cause: error });
+      }
+    }
+    this.ctx = {
+      db,
+      clock,
+      ids: createIdGenerator(),
+      rng: createRng(`${options.seed}:${task.id}`),
+      task,
+      sandbox,
+      signal: options.signal ?? new AbortController().signal,
+    };
+    this.startMs = clock.now().getTime();
+    this.schedule = [...world.data.schedule];
+    this.flaky = new Set(world.data.flakyTools);
+    this.calls = 0;
+    try {
+      await def.seed(this.ctx);
+    } catch (error) {
+      throw new InfraError('environment', `${def.name}: seeding task ${task.id} failed: ${errorMessage(error)}`, { retryable: false, cause: error });
+    }
+    this.initial = await this.snapshot();
+    return {};
+  }
+
+  tools(): ToolSpec[] {
+    this.toolSpecs ??= Object.entries(this.definition.tools).map(([name, tool]) => ({
+      name,
+      description: tool.description,
+      parameters: toolParametersSchema(tool.input),
+    }));
+    return this.toolSpecs;
+  }
+
+  async call(tool: string, args: unknown, options: { signal: AbortSignal }): Promise<ToolOutcome> {
+    const ctx = this.episode();
+    const definition = this.definition.tools[tool];
+    if (!definition) {
+      return { ok: false, kind: 'unknown_tool', error: `unknown tool "${tool}"; available: ${Object.keys(this.definition.tools).join(', ')}` };
+    }
+    const parsed = definition.input.safeParse(args ?? {});
+    if (!parsed.success) {
+      return { ok: false, kind: 'invalid_arguments', error: `invalid arguments for ${tool}:\n${describeZodIssues(parsed.error.issues)}` };
+    }
+    this.calls += 1;
+    if (this.flaky.delete(tool)) {
+      return { ok: false, kind: 'transient', error: `${tool}: service temporarily unavailable (try again)` };
+    }
+    const episodeCtx: EpisodeContext = { ...ctx, signal: options.signal };
+    let outcome: ToolOutcome;
+    // Each call is atomic: a tool that throws halfway leaves no partial change behind.
+    ctx.db.exec('SAVEPOINT tool_call');
+    try {
+      const value = await definition.run(parsed.data, episodeCtx);
+      ctx.db.exec('RELEASE tool_call');
+      outcome = render(value);
+      if (definition.endsEpisode) outcome.endsEpisode = true;
+    } catch (error) {
+      ctx.db.exec('ROLLBACK TO tool_call');
+      ctx.db.exec('RELEASE tool_call');
+      if (error instanceof ToolError) outcome = { ok: false, kind: 'tool_error', error: error.message };
+      else if (error instanceof TransientToolError) outcome = { ok: false, kind: 'transient', error: error.message };
+      else if (error instanceof InfraError) throw error;
+      else throw new InfraError('environment', `${this.name}.${tool} crashed: ${errorMessage(error)}`, { retryable: false, cause: error });
+    }
+    ctx.clock.advance(this.definition.stepMs ?? 30_000);
+    await this.fireDueEvents(ctx);
+    return outcome;
+  }
+
+  private async fireDueEvents(ctx: EpisodeContext): Promise<void> {
+    if (this.schedule.length === 0) return;
+    const elapsed = ctx.clock.now().getTime() - this.startMs;
+    const due = this.schedule.filter((e) => (e.atMs !== undefined ? e.atMs <= elapsed : (e.afterCalls ?? 0) <= this.calls));
+    if (due.length === 0) return;
+    this.schedule = this.schedule.filter((e) => !due.includes(e));
+    for (const event of due) {
+      const definition = this.definition.events?.[event.event];
+      if (!definition) throw new InfraError('environment', `task ${ctx.task.id}: unknown world event "${event.event}"`, { retryable: false });
+      const params = definition.params.safeParse(event.params);
+      if (!params.success) {
+        throw new InfraError('environment', `task ${ctx.task.id}: event ${event.event}\n${describeZodIssues(params.error.issues, 'params')}`, { retryable: false });
+      }
+      await definition.apply(params.data, ctx);
+    }
+  }
+
+  async snapshot(): Promise<JsonObject> {
+    const ctx = this.episode();
+    const tables = dumpTables(ctx.db);
+    if (!this.definition.extraSnapshot) return tables;
+    return { ...tables, ...(await this.definition.extraSnapshot(ctx)) };
+  }
+
+  async verify(final: { answer: string | null }): Promise<VerifierOutcome> {
+    const ctx = this.episode();
+    const spec = VerifierSpec.safeParse(ctx.task.verifier);
+    if (!spec.success) {
+      throw new InfraError('environment', `task ${ctx.task.id}: verifier\n${describeZodIssues(spec.error.issues, 'verifier')}`, { retryable: false });
+    }
+    const verifyCtx = { ...ctx, initial: this.initial ?? {}, final: await this.snapshot(), answer: final.answer };
+    const results: CheckResult[] = [];
+    for (const [i, { check, ...rawParams }] of spec.data.checks.entries()) {
+      const definition = this.definition.checks[check] ?? genericChecks[check];
+      if (!definition) {
+        throw new InfraError('environment', `task ${ctx.task.id}: verifier.checks.${i}: unknown check "${check}"`, { retryable: false });
+      }
+      const params = definition.params.safeParse(rawParams);
+      if (!params.success) {
+        throw new InfraError('environment', `task ${ctx.task.id}: verifier.checks.${i} (${check})\n${describeZodIssues(params.error.issues)}`, { retryable: false });
+      }
+      const out = await definition.run(params.data, verifyCtx);
+      const label = typeof rawParams.name === 'string' ? rawParams.name : check;
+      results.push({ name: label, kind: definition.kind, passed: out.passed, ...(out.detail ? { detail: out.detail } : {}) });
+    }
+    const passedCount = results.filter((r) => r.passed).length;
+    const passed = passedCount === results.length;
+    return { passed, score: passed ? 1 : passedCount / results.length, checks: results };
+  }
+
+  async destructiveActions(): Promise<ToolInvocation[]> {
+    return this.definition.destructive(this.episode());
+  }
+
+  private async closeEpisode(): Promise<void> {
+    const ctx = this.ctx;
+    this.ctx = undefined;
+    if (!ctx) return;
+    ctx.db.close();
+    await ctx.sandbox?.close();
+  }
+
+  async close(): Promise<void> {
+    await this.closeEpisode();
+  }
+}
+
+export function instantiate(definition: EnvironmentDefinition, options: InstantiateOptions = {}): Environment {
+  return new DefinedEnvironment(definition, options);
+}
