@@ -27,7 +27,7 @@ const counter = defineEnvironment({
     explode: defineTool({
       description: 'Changes a row, then fails.',
       input: z.object({}),
-      run: ({}, { db }) => {
+      run: (_input, { db }) => {
         db.prepare('UPDATE counters SET value = -1').run();
         throw new ToolError('boom');
       },
