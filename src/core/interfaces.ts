@@ -1,5 +1,6 @@
 import type { Clock, Rng } from './random.ts';
 import type { JsonObject } from './json.ts';
+import type { Message } from './messages.ts';
 import type { ModelRequest, ModelResponse, WireExchange } from './model-call.ts';
 import type { VerifierOutcome } from './rollout.ts';
 import type { Task } from './task.ts';
@@ -78,6 +79,11 @@ export interface Sandbox {
 
 // ── Environments ──────────────────────────────────────────────────────────────────────────
 
+export interface FinalTrajectory {
+  answer: string | null;
+  messages?: Message[];
+}
+
 export interface ResetOptions {
   seed: number;
   signal?: AbortSignal;
@@ -108,7 +114,8 @@ export interface Environment {
   call(tool: string, args: unknown, options: CallOptions): Promise<ToolOutcome>;
   /** The full state, deterministic for the same seed and actions. */
   snapshot(): Promise<JsonObject>;
-  verify(final: { answer: string | null }): Promise<VerifierOutcome>;
+  /** Judge the final state. `messages` is the agent's transcript, for checks about the trajectory. */
+  verify(final: FinalTrajectory): Promise<VerifierOutcome>;
   /** Tool calls that would damage the current state (delete, overwrite): used to prove verifiers catch it. */
   destructiveActions(): Promise<ToolInvocation[]>;
   /** The episode's clock (seeded); tools and world events read it. */

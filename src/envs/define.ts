@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import type { Clock, JsonObject, JsonValue, Rng, Sandbox, Task, ToolInvocation } from '../core/index.ts';
+import type { Clock, JsonObject, JsonValue, Message, Rng, Sandbox, Task, ToolInvocation } from '../core/index.ts';
 
 /** Deterministic ids per episode: `ids.next('msg')` gives msg_0001, msg_0002, … */
 export interface IdGenerator {
@@ -67,6 +67,8 @@ export interface VerifyContext extends EpisodeContext {
   final: JsonObject;
   /** What the agent answered or submitted, if anything. */
   answer: string | null;
+  /** The agent's transcript (empty when verifying without one, e.g. golden replays). */
+  messages: Message[];
 }
 
 /**

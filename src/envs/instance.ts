@@ -9,6 +9,7 @@ import {
   type CheckResult,
   type Clock,
   type Environment,
+  type FinalTrajectory,
   type JsonObject,
   type JsonValue,
   type ResetOptions,
@@ -212,13 +213,13 @@ class DefinedEnvironment implements Environment {
     return { ...tables, ...(await this.definition.extraSnapshot(ctx)) };
   }
 
-  async verify(final: { answer: string | null }): Promise<VerifierOutcome> {
+  async verify(final: FinalTrajectory): Promise<VerifierOutcome> {
     const ctx = this.episode();
     const spec = VerifierSpec.safeParse(ctx.task.verifier);
     if (!spec.success) {
       throw new InfraError('environment', `task ${ctx.task.id}: verifier\n${describeZodIssues(spec.error.issues, 'verifier')}`, { retryable: false });
     }
-    const verifyCtx = { ...ctx, initial: this.initial ?? {}, final: await this.snapshot(), answer: final.answer };
+    const verifyCtx = { ...ctx, initial: this.initial ?? {}, final: await this.snapshot(), answer: final.answer, messages: final.messages ?? [] };
     const results: CheckResult[] = [];
     for (const [i, { check, ...rawParams }] of spec.data.checks.entries()) {
       const definition = this.definition.checks[check] ?? genericChecks[check];
