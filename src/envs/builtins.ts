@@ -1,1 +1,6 @@
-// Each built-in environment registers itself here; add one line per environment.
+// Each built-in environment registers itself here: one import and one register line each.
+// Environment folders import from '../define.ts', '../checks.ts', '../state.ts' (never '../index.ts'),
+// so this file can import them without cycles.
+import { registerEnvironment } from './registry.ts';
+
+void registerEnvironment;
