@@ -1,0 +1,32 @@
+import { withoutReasoning, type Message } from '../core/index.ts';
+
+/**
+ * A scaffold decides what the model sees of the conversation each turn. The loop itself is the
+ * same for all of them; only this view differs, so ablations change one thing.
+ */
+export interface Scaffold {
+  readonly name: string;
+  /** The messages to send for the next turn, given the full history so far. */
+  view(history: readonly Message[]): Message[];
+}
+
+/** Every earlier turn's reasoning goes back verbatim (the default; what interleaved-thinking models expect). */
+export const interleaved: Scaffold = {
+  name: 'interleaved',
+  view: (history) => [...history],
+};
+
+/** Earlier turns lose their reasoning: the ablation that shows what interleaving is worth. */
+export const dropThinking: Scaffold = {
+  name: 'drop-thinking',
+  view: (history) => history.map((m) => (m.role === 'assistant' ? withoutReasoning(m) : m)),
+};
+
+export const scaffolds: Record<string, Scaffold> = {
+  [interleaved.name]: interleaved,
+  [dropThinking.name]: dropThinking,
+};
+
+export function scaffoldNames(): string[] {
+  return Object.keys(scaffolds);
+}

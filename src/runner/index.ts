@@ -1,0 +1,5 @@
+// Many rollouts, safely: concurrency, deadlines, infra-only retries, resume.
+export { executeRun, summarise, type ExecuteRunOptions, type RunProgress, type RunSummary } from './run.ts';
+export { executeRollout, rolloutSeed, type RolloutContext } from './rollout.ts';
+export { resolveTasks } from './tasks.ts';
+export { forEachConcurrent } from './pool.ts';

@@ -1,0 +1,20 @@
+import type { SqliteStore } from './sqlite-store.ts';
+
+/**
+ * JSONL export: one line per rollout holding the rollout record and its model calls (each with
+ * the exact request and response), in task/epoch order. Lines are yielded so large runs stream.
+ */
+export function* exportRunJsonl(store: SqliteStore, runId: string, options: { events?: boolean } = {}): Generator<string> {
+  const run = store.getRun(runId);
+  if (!run) return;
+  for (const rollout of store.rollouts(runId)) {
+    const record = {
+      schemaVersion: rollout.schemaVersion,
+      run: { id: run.id, model: run.config.model, scaffold: run.config.scaffold, seed: run.config.seed },
+      rollout,
+      modelCalls: store.modelCalls(rollout.id).filter((c) => c.attempt === rollout.attempt),
+      ...(options.events ? { events: store.events(rollout.id).filter((e) => e.attempt === rollout.attempt) } : {}),
+    };
+    yield JSON.stringify(record);
+  }
+}
