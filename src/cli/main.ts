@@ -1,5 +1,33 @@
-// Entry point of the `gauntlet` command; commands are registered in program.ts.
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('gauntlet: the command line is not built yet\n');
-  return 1;
+import { errorMessage, InputError } from '../core/index.ts';
+import { processIo, type CliIo } from './io.ts';
+import { CommanderError, createProgram } from './program.ts';
+
+/**
+ * Runs the CLI and returns the exit code: 0 success, 1 failure, 2 bad input (the message names the
+ * flag, file or field and what was expected). Never a bare stack trace.
+ */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const program = createProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed its message (or help/version, which exit 0).
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof InputError) {
+      io.stderr(`gauntlet: ${error.message}\n`);
+      return 2;
+    }
+    // commander wraps errors thrown by option parsers
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof InputError) {
+      io.stderr(`gauntlet: ${cause.message}\n`);
+      return 2;
+    }
+    io.stderr(`gauntlet: ${errorMessage(error)}\n`);
+    if (io.env.GAUNTLET_DEBUG && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+    return 1;
+  }
 }

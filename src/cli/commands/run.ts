@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { scaffoldNames } from '../../agent/index.ts';
+import { InputError, parseInput, RunConfig, type ModelClient } from '../../core/index.ts';
+import { environmentNames } from '../../envs/index.ts';
+import { createModelClient } from '../../model/index.ts';
+import { executeRun, resolveTasks, type RunProgress, type RunSummary } from '../../runner/index.ts';
+import { openStore, type SqliteStore } from '../../store/index.ts';
+import { printJson, type CliIo } from '../io.ts';
+import { collect, nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
+
+interface RunFlags {
+  env?: string[];
+  task?: string[];
+  model?: string;
+  baseUrl?: string;
+  epochs?: number;
+  concurrency?: number;
+  seed?: number;
+  scaffold?: string;
+  maxTurns?: number;
+  deadline?: number;
+  maxAttempts?: number;
+  sandbox?: 'auto' | 'virtual' | 'bwrap';
+  temperature?: number;
+  maxTokens?: number;
+  requestTimeout?: number;
+  contextBudget?: number;
+  keepTurns: number;
+  config?: string;
+  resume?: string;
+  store: string;
+  json?: boolean;
+}
+
+/** A run config from a YAML/JSON file, flags overriding its fields. */
+function buildConfig(flags: RunFlags): RunConfig {
+  let fromFile: Record<string, unknown> = {};
+  if (flags.config) {
+    let text: string;
+    try {
+      text = readFileSync(flags.config, 'utf8');
+    } catch (error) {
+      throw new InputError(flags.config, `cannot read config (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
+    const parsed: unknown = parseYaml(text);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError(flags.config, 'not a mapping', 'a YAML/JSON object of run settings');
+    fromFile = parsed as Record<string, unknown>;
+  }
+  const merged = {
+    epochs: 1,
+    concurrency: 4,
+    seed: 0,
+    ...fromFile,
+    ...(flags.env ? { envs: flags.env } : {}),
+    ...(flags.task ? { taskIds: flags.task } : {}),
+    ...(flags.model ? { model: flags.model } : {}),
+    ...(flags.baseUrl ? { modelOptions: { baseUrl: flags.baseUrl } } : {}),
+    ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
+    ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+    ...(flags.scaffold ? { scaffold: flags.scaffold } : {}),
+    ...(flags.maxTurns !== undefined ? { maxTurns: flags.maxTurns } : {}),
+    ...(flags.deadline !== undefined ? { deadlineMs: Math.round(flags.deadline * 1000) } : {}),
+    ...(flags.maxAttempts !== undefined ? { maxAttempts: flags.maxAttempts } : {}),
+    ...(flags.sandbox ? { sandbox: flags.sandbox } : {}),
+  };
+  const sampling = { ...((fromFile.sampling as object | undefined) ?? {}) } as Record<string, unknown>;
+  if (flags.temperature !== undefined) sampling.temperature = flags.temperature;
+  if (flags.maxTokens !== undefined) sampling.maxTokens = flags.maxTokens;
+  if (!('envs' in merged)) throw new InputError('--env', 'no environment given', `--env NAME (one of ${environmentNames().join(', ')})`);
+  if (!('model' in merged)) throw new InputError('--model', 'no model given', 'oracle, random, scripted:PATH, openai:BASE_URL#MODEL, anthropic:BASE_URL#MODEL or minimax:MODEL');
+  const config = parseInput(RunConfig, { ...merged, sampling }, flags.config ?? 'run options');
+  for (const env of config.envs) if (!environmentNames().includes(env)) throw new InputError('--env', `unknown environment "${env}"`, `one of ${environmentNames().join(', ')}`);
+  if (!scaffoldNames().includes(config.scaffold)) throw new InputError('--scaffold', `unknown scaffold "${config.scaffold}"`, `one of ${scaffoldNames().join(', ')}`);
+  return config;
+}
+
+export async function modelFor(config: RunConfig, io: CliIo, flags: { requestTimeout?: number }): Promise<ModelClient> {
+  const baseUrl = typeof config.modelOptions.baseUrl === 'string' ? config.modelOptions.baseUrl : undefined;
+  return createModelClient(config.model, {
+    env: io.env,
+    seed: config.seed,
+    ...(baseUrl ? { baseUrl } : {}),
+    ...(flags.requestTimeout ? { timeoutMs: Math.round(flags.requestTimeout * 1000) } : {}),
+  });
+}
+
+function progressReporter(io: CliIo): { update: (p: RunProgress) => void; stop: () => void } {
+  if (!io.interactive) return { update: () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    { format: 'rollouts {bar} {value}/{total} | passed {passed} | infra errors {infra} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update: (p) => {
+      if (!started) {
+        bar.start(p.total, p.done, { passed: p.passed, infra: p.infraErrors });
+        started = true;
+      } else bar.update(p.done, { passed: p.passed, infra: p.infraErrors });
+    },
+    stop: () => started && bar.stop(),
+  };
+}
+
+export function describeSummary(summary: RunSummary, store: SqliteStore): string {
+  const reasons = Object.entries(summary.terminationReasons)
+    .filter(([, n]) => n > 0)
+    .map(([r, n]) => `${r} ${n}`)
+    .join(', ');
+  return [
+    `run ${summary.runId} ${summary.status}: ${summary.rollouts} rollouts, ${summary.scored} scored, ${summary.infraErrors} infra errors${summary.missing ? `, ${summary.missing} missing (resume with --resume ${summary.runId})` : ''}`,
+    `pass rate ${(summary.passRate * 100).toFixed(1)}% (${summary.passed}/${summary.scored} scored), mean score ${summary.meanScore.toFixed(3)}`,
+    `stopped by: ${reasons || '(none)'}`,
+    `stored in ${store.path}; inspect with \`gauntlet show ${summary.runId}\``,
+  ].join('\n');
+}
+
+export function registerRunCommand(program: Command, io: CliIo): void {
+  program
+    .command('run')
+    .description('Run rollouts of an environment\'s tasks with a model and score them')
+    .option('--env <name>', 'environment(s), repeatable or comma-separated', collect)
+    .option('--task <id>', 'only these task ids, repeatable or comma-separated', collect)
+    .option('--model <spec>', 'oracle | random | placeholder | noop | scripted:PATH | openai:BASE_URL#MODEL | anthropic:BASE_URL#MODEL | minimax:MODEL')
+    .option('--base-url <url>', 'override the model endpoint (minimax)')
+    .option('--epochs <n>', 'rollouts per task', positiveInt('--epochs'))
+    .option('--concurrency <n>', 'rollouts in flight at once', positiveInt('--concurrency'))
+    .option('--seed <n>', 'seed for worlds and random policies', nonNegativeInt('--seed'))
+    .option('--scaffold <name>', `agent scaffold (${scaffoldNames().join(', ')})`)
+    .option('--max-turns <n>', 'override every task\'s turn limit', positiveInt('--max-turns'))
+    .option('--deadline <seconds>', 'override every task\'s wall-clock deadline', number('--deadline', { min: 0.001 }))
+    .option('--max-attempts <n>', 'attempts per rollout when infrastructure fails', positiveInt('--max-attempts'))
+    .option('--sandbox <backend>', 'command sandbox: auto, virtual or bwrap', oneOf('--sandbox', ['auto', 'virtual', 'bwrap'] as const))
+    .option('--temperature <t>', 'sampling temperature', number('--temperature', { min: 0, max: 2 }))
+    .option('--max-tokens <n>', 'completion token limit per call', positiveInt('--max-tokens'))
+    .option('--request-timeout <seconds>', 'per model request; a request past it is an infra error', number('--request-timeout', { min: 0.001 }))
+    .option('--context-budget <tokens>', 'summarise older turns when the context exceeds this (off by default)', positiveInt('--context-budget'))
+    .option('--keep-turns <n>', 'recent turns kept verbatim when summarising', positiveInt('--keep-turns'), 4)
+    .option('--config <file>', 'YAML/JSON run settings (flags override)')
+    .option('--resume <runId>', 'finish an interrupted run: only missing rollouts run')
+    .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
+    .option('--json', 'print one JSON summary on stdout')
+    .action(async (flags: RunFlags) => {
+      const store = openStore(flags.store);
+      const controller = new AbortController();
+      const onSignal = () => {
+        io.stderr('\ninterrupted: finishing in-flight work; resume with --resume\n');
+        controller.abort();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const progress = progressReporter(io);
+      try {
+        let config: RunConfig;
+        if (flags.resume) {
+          const stored = store.getRun(flags.resume);
+          if (!stored) throw new InputError('--resume', `no run "${flags.resume}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
+          config = stored.config;
+        } else config = buildConfig(flags);
+        const model = await modelFor(config, io, flags);
+        const summary = await executeRun({
+          store,
+          model,
+          tasks: (c) => resolveTasks(c.envs, c.taskIds),
+          ...(flags.resume ? { resume: flags.resume } : { config }),
+          ...(flags.contextBudget ? { context: { budgetTokens: flags.contextBudget, keepRecentTurns: flags.keepTurns } } : {}),
+          signal: controller.signal,
+          onProgress: progress.update,
+        });
+        progress.stop();
+        await model.close?.();
+        if (flags.json) printJson(io, { ...summary, store: store.path });
+        else io.stdout(`${describeSummary(summary, store)}\n`);
+        if (summary.status === 'interrupted') process.exitCode = 130;
+      } finally {
+        progress.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        store.close();
+      }
+    });
+}

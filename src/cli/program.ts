@@ -1,0 +1,25 @@
+import { Command, CommanderError } from 'commander';
+import { GAUNTLET_VERSION } from '../core/index.ts';
+import { registerCatalogCommands } from './commands/catalog.ts';
+import { registerInspectCommands } from './commands/inspect.ts';
+import { registerMockModelCommand } from './commands/mock-model.ts';
+import { registerRunCommand } from './commands/run.ts';
+import type { CliIo } from './io.ts';
+
+export function createProgram(io: CliIo): Command {
+  const program = new Command('gauntlet')
+    .description('Environments, rollouts, rewards and confident evaluations for agent models')
+    .version(GAUNTLET_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  registerRunCommand(program, io);
+  registerInspectCommands(program, io);
+  registerCatalogCommands(program, io);
+  registerMockModelCommand(program, io);
+  // Subcommands inherit the error handling: no process.exit inside commander.
+  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  return program;
+}
+
+export { CommanderError };
