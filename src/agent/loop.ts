@@ -144,6 +144,7 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
 
   const compactIfNeeded = async (): Promise<NextStep | null> => {
     const policy = settings.context;
+    if (!policy && !task.limits.contextTokens) return null;
     const view = scaffold.view(history);
     const tokens = estimateTokens(view);
     if (!policy || tokens <= policy.budgetTokens) {

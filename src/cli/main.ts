@@ -8,6 +8,7 @@ import { CommanderError, createProgram } from './program.ts';
  */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const program = createProgram(io);
+  process.exitCode = undefined;
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -4,6 +4,7 @@ import { registerCatalogCommands } from './commands/catalog.ts';
 import { registerInspectCommands } from './commands/inspect.ts';
 import { registerMockModelCommand } from './commands/mock-model.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerValidateCommand } from './commands/validate.ts';
 import type { CliIo } from './io.ts';
 
 export function createProgram(io: CliIo): Command {
@@ -17,6 +18,7 @@ export function createProgram(io: CliIo): Command {
   registerInspectCommands(program, io);
   registerCatalogCommands(program, io);
   registerMockModelCommand(program, io);
+  registerValidateCommand(program, io);
   // Subcommands inherit the error handling: no process.exit inside commander.
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;

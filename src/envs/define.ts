@@ -126,6 +126,11 @@ export interface EnvironmentDefinition {
   destructive(ctx: EpisodeContext): ToolInvocation[];
   /** Needs a command sandbox (terminal, coding). */
   sandbox?: boolean;
+  /**
+   * Task checks only this environment can make (e.g. coding: hidden tests fail before the golden
+   * patch and pass after). Returns problems; empty means valid. Run by `gauntlet validate`.
+   */
+  selfCheck?(task: Task, options: { seed: number; sandbox?: 'auto' | 'virtual' | 'bwrap' }): Promise<string[]>;
   /** Extra state for snapshots beyond the SQLite tables (e.g. sandbox files). */
   extraSnapshot?(ctx: EpisodeContext): Promise<JsonObject>;
 }

@@ -3,3 +3,4 @@ export { executeRun, summarise, type ExecuteRunOptions, type RunProgress, type R
 export { executeRollout, rolloutSeed, type RolloutContext } from './rollout.ts';
 export { resolveTasks } from './tasks.ts';
 export { forEachConcurrent } from './pool.ts';
+export { validateEnvironment, type EnvironmentValidation, type TaskValidation, type ValidateOptions } from './validate.ts';
