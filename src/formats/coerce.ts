@@ -1,0 +1,111 @@
+import type { JsonObject, JsonValue } from '../core/index.ts';
+import type { ParseTool } from './types.ts';
+
+// Parameter text from XML-style calls is typed by the tool's JSON Schema, as vLLM's and SGLang's
+// MiniMax parsers do: the declared types are tried most specific first (integer, number, boolean,
+// object, array, string). Unlike them, a value that fits no declared type stays a string *and*
+// is reported, and a string-typed "null" stays the string "null".
+
+export type Coerced = { ok: true; value: JsonValue } | { ok: false; value: string; expected: string };
+
+const PRIORITY = ['integer', 'number', 'boolean', 'object', 'array', 'string'] as const;
+const NULL_WORDS = new Set(['null', 'none', 'nil']);
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
+const INTEGER = /^[-+]?\d+$/;
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+export interface ToolSchemas {
+  has(name: string): boolean;
+  /** The JSON Schema of parameter `param` of tool `tool`, or undefined when not declared. */
+  property(tool: string, param: string): unknown;
+}
+
+export function toolSchemas(tools: readonly ParseTool[]): ToolSchemas {
+  const byName = new Map<string, JsonObject | undefined>();
+  for (const tool of tools) {
+    if ('function' in tool) byName.set(tool.function.name, tool.function.parameters);
+    else byName.set(tool.name, tool.parameters);
+  }
+  return {
+    has: (name) => byName.has(name),
+    property(tool, param) {
+      const properties = byName.get(tool)?.properties;
+      if (!properties || typeof properties !== 'object' || Array.isArray(properties)) return undefined;
+      return Object.hasOwn(properties, param) ? properties[param] : undefined;
+    },
+  };
+}
+
+/** Every type a schema allows: `type` (string or list), `enum` values, and anyOf/oneOf/allOf branches. */
+export function schemaTypes(schema: unknown): Set<string> {
+  const types = new Set<string>();
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return types;
+  const s = schema as Record<string, unknown>;
+  if (typeof s.type === 'string') types.add(s.type);
+  if (Array.isArray(s.type)) for (const t of s.type) if (typeof t === 'string') types.add(t);
+  if (Array.isArray(s.enum)) for (const v of s.enum) types.add(jsonTypeOf(v));
+  for (const key of ['anyOf', 'oneOf', 'allOf']) {
+    const branches = s[key];
+    if (Array.isArray(branches)) for (const branch of branches) for (const t of schemaTypes(branch)) types.add(t);
+  }
+  return types;
+}
+
+function jsonTypeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value; // string, boolean, object
+}
+
+/** Types `text` by `schema`; without a schema (or with no types in it) the text stays a string. */
+export function coerceParameter(text: string, schema: unknown): Coerced {
+  const types = schemaTypes(schema);
+  if (types.size === 0) return { ok: true, value: text };
+  if (types.has('null') && NULL_WORDS.has(text.trim().toLowerCase())) return { ok: true, value: null };
+  for (const type of PRIORITY) {
+    if (!types.has(type)) continue;
+    const value = coerceTo(type, text);
+    if (value !== undefined) return { ok: true, value };
+  }
+  return { ok: false, value: text, expected: [...types].join(' or ') };
+}
+
+function coerceTo(type: (typeof PRIORITY)[number], text: string): JsonValue | undefined {
+  const t = text.trim();
+  switch (type) {
+    case 'string':
+      return text;
+    case 'integer': {
+      if (!INTEGER.test(t)) return undefined;
+      const n = Number(t);
+      return Number.isSafeInteger(n) ? n : undefined;
+    }
+    case 'number': {
+      if (!NUMBER.test(t)) return undefined;
+      const n = Number(t);
+      return Number.isFinite(n) ? n : undefined;
+    }
+    case 'boolean': {
+      const word = t.toLowerCase();
+      if (TRUE_WORDS.has(word)) return true;
+      if (FALSE_WORDS.has(word)) return false;
+      return undefined;
+    }
+    case 'object':
+    case 'array': {
+      const value = parseJson(t);
+      if (value === undefined || value === null || typeof value !== 'object') return undefined;
+      return Array.isArray(value) === (type === 'array') ? value : undefined;
+    }
+  }
+}
+
+function parseJson(text: string): JsonValue | undefined {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (_error) {
+    return undefined;
+  }
+}

@@ -1,0 +1,55 @@
+// Chat templates and tool-call text formats: render messages + tools into a model's exact prompt
+// (as Hugging Face does) and read completions back (as vLLM / SGLang do).
+export {
+  FORMAT_NAMES,
+  type AssistantTurn,
+  type FormatError,
+  type FormatErrorKind,
+  type FormatName,
+  type ParseOptions,
+  type ParseTool,
+  type ParsedCompletion,
+  type ParsedToolCall,
+  type RenderOptions,
+  type StreamEvent,
+  type StreamParser,
+  type ToolCallFormat,
+} from './types.ts';
+export {
+  ChatMessage,
+  ChatTool,
+  ChatToolCall,
+  parseChatMessages,
+  parseChatTools,
+  rawCompletionText,
+  toChatMessages,
+  toChatTools,
+  type ToChatOptions,
+} from './chat.ts';
+export {
+  createChatTemplate,
+  loadChatTemplate,
+  specialTokensOf,
+  type ChatTemplate,
+  type ChatTemplateOptions,
+  type LoadChatTemplateOptions,
+  type RenderInput,
+  type RenderResult,
+  type SpecialTokens,
+} from './template.ts';
+export { coerceParameter, schemaTypes } from './coerce.ts';
+export { pythonJson } from './json-style.ts';
+export { renderHermes } from './hermes.ts';
+export { renderMiniMax } from './minimax-xml.ts';
+export { fromOpenAIAssistantMessage, toOpenAIAssistantMessage, type OpenAIAssistantMessage } from './openai-json.ts';
+export {
+  FORMATS,
+  createStreamParser,
+  getFormat,
+  isFormatName,
+  parseCompletion,
+  promptOpensThinking,
+  renderCompletion,
+  turnFromMessage,
+} from './registry.ts';
+export { createTokenizer, isTokenPrefix, loadQwen3Tokenizer, loadTokenizer, type Tokenizer } from './tokenizer.ts';

