@@ -1,0 +1,233 @@
+import { z } from 'zod';
+import { bootstrapMeans, signFlipTest } from './bootstrap.ts';
+import { idList, plural } from './format.ts';
+import { OVERALL } from './report.ts';
+import { Estimate } from './schema.ts';
+import type { ExcludedTask, ModelReport, TaskResult } from './schema.ts';
+import { detectableEffect, holmAdjust, sampleVariance } from './stats.ts';
+import { collectRun } from './tasks.ts';
+import type { RunInput, TaskMeta } from './tasks.ts';
+
+const Count = z.number().int().nonnegative();
+
+/** "no paired tasks" is said instead of "no significant difference" when there was nothing to test. */
+export const Verdict = z.enum(['A better', 'B better', 'no significant difference', 'no paired tasks']);
+export type Verdict = z.infer<typeof Verdict>;
+
+export const ComparisonRow = z.object({
+  /** `overall` or a domain. */
+  group: z.string(),
+  /** Tasks scored in both runs: the pairs every figure of the row is over. */
+  n: Count,
+  /** Mean per-task pass rates over the paired tasks. */
+  passRateA: z.number().nullable(),
+  passRateB: z.number().nullable(),
+  /** Mean of per-task (A − B) pass-rate differences, with a paired bootstrap interval. */
+  difference: Estimate.nullable(),
+  /** Two-sided paired sign-flip permutation test. */
+  pValue: z.number().nullable(),
+  /** Holm–Bonferroni across the domain rows; the overall row is its own test and keeps pValue. */
+  pAdjusted: z.number().nullable(),
+  /** The p-value enumerated every sign pattern rather than sampling them. */
+  exact: z.boolean(),
+  verdict: Verdict,
+  tasksBetterA: Count,
+  tasksBetterB: Count,
+  ties: Count,
+  /** Smallest true difference this many pairs detects at the options' power and alpha. */
+  minDetectableEffect: z.number().nullable(),
+});
+export type ComparisonRow = z.infer<typeof ComparisonRow>;
+
+export const PairedTask = z.object({
+  id: z.string(),
+  domain: z.string(),
+  passRateA: z.number(),
+  passRateB: z.number(),
+  difference: z.number(),
+});
+export type PairedTask = z.infer<typeof PairedTask>;
+
+const Side = z.object({ runId: z.string(), model: z.string() });
+
+export const Comparison = z.object({
+  kind: z.literal('gauntlet.comparison'),
+  version: z.literal(1),
+  a: Side,
+  b: Side,
+  options: z.object({ seed: z.number().int(), resamples: z.number().int(), alpha: z.number(), confidence: z.number(), power: z.number() }),
+  overall: ComparisonRow,
+  /** Keyed by domain; every domain with a task in either run appears. */
+  domains: z.record(z.string(), ComparisonRow),
+  /** Per-task differences, in suite order. */
+  tasks: z.array(PairedTask),
+  /** Tasks scored in one run only (not run, excluded in the other, or only infra errors); not compared. */
+  unpaired: z.object({ onlyA: z.array(z.string()), onlyB: z.array(z.string()) }),
+  warnings: z.array(z.string()),
+});
+export type Comparison = z.infer<typeof Comparison>;
+
+export interface CompareSettings {
+  seed: number;
+  /** Bootstrap resamples and Monte Carlo sign flips; default 10,000. */
+  resamples?: number;
+  alpha?: number;
+  confidence?: number;
+  power?: number;
+}
+
+export interface CompareRunsOptions extends CompareSettings {
+  a: RunInput;
+  b: RunInput;
+  tasks: readonly TaskMeta[];
+  excludedTasks?: readonly ExcludedTask[];
+}
+
+/** Paired comparison of two runs over the tasks both scored, per domain and overall. */
+export function compareRuns(options: CompareRunsOptions): Comparison {
+  const excluded = new Set((options.excludedTasks ?? []).map((t) => t.id));
+  const side = (run: RunInput) => ({ runId: run.runId, model: run.model, tasks: collectRun(run, options.tasks, excluded).records.map((r) => r.result) });
+  return compareTaskResults(side(options.a), side(options.b), options);
+}
+
+/** The same comparison from two stored reports' per-task results (e.g. this week's against last week's). */
+export function compareReports(options: CompareSettings & { a: ModelReport; b: ModelReport }): Comparison {
+  return compareTaskResults(options.a, options.b, options);
+}
+
+interface SideInput {
+  runId: string;
+  model: string;
+  tasks: readonly TaskResult[];
+}
+
+export function compareTaskResults(a: SideInput, b: SideInput, settings: CompareSettings): Comparison {
+  const opts = { seed: settings.seed, resamples: settings.resamples ?? 10_000, alpha: settings.alpha ?? 0.05, confidence: settings.confidence ?? 0.95, power: settings.power ?? 0.8 };
+  const scoredB = new Map(b.tasks.filter((t) => t.scored > 0).map((t) => [t.id, t]));
+  const scoredA = new Set(a.tasks.filter((t) => t.scored > 0).map((t) => t.id));
+  const pairs: Array<{ a: TaskResult; b: TaskResult }> = [];
+  for (const ta of a.tasks) {
+    const tb = scoredB.get(ta.id);
+    if (ta.scored > 0 && tb) pairs.push({ a: ta, b: tb });
+  }
+  const onlyA = [...scoredA].filter((id) => !scoredB.has(id));
+  const onlyB = [...scoredB.keys()].filter((id) => !scoredA.has(id));
+  const domains = [...new Set([...a.tasks, ...b.tasks].map((t) => t.domain))].sort();
+
+  const overall = compareGroup(OVERALL, pairs, opts);
+  const domainRows = domains.map((d) =>
+    compareGroup(
+      d,
+      pairs.filter((p) => p.a.domain === d),
+      opts,
+    ),
+  );
+  // Holm over the domains that could be tested; a domain with no pairs is not a hypothesis.
+  const tested = domainRows.filter((r) => r.pValue !== null);
+  holmAdjust(tested.map((r) => r.pValue as number)).forEach((adjusted, i) => {
+    const row = tested[i] as ComparisonRow;
+    row.pAdjusted = adjusted;
+    row.verdict = verdictFor(row, opts.alpha);
+  });
+
+  const warnings: string[] = [];
+  if (onlyA.length > 0) warnings.push(`${plural(onlyA.length, 'task')} scored only in A (${a.model}) are not compared: ${idList(onlyA)}`);
+  if (onlyB.length > 0) warnings.push(`${plural(onlyB.length, 'task')} scored only in B (${b.model}) are not compared: ${idList(onlyB)}`);
+  if (overall.verdict === 'no significant difference' && overall.minDetectableEffect !== null) {
+    warnings.push(`no significant difference overall; with n=${overall.n} pairs only differences ≥ ${overall.minDetectableEffect.toFixed(2)} are detected at ${Math.round(opts.power * 100)}% power`);
+  }
+
+  return {
+    kind: 'gauntlet.comparison',
+    version: 1,
+    a: { runId: a.runId, model: a.model },
+    b: { runId: b.runId, model: b.model },
+    options: opts,
+    overall,
+    domains: Object.fromEntries(domainRows.map((r) => [r.group, r])),
+    tasks: pairs.map((p) => {
+      const rateA = p.a.passRate ?? 0;
+      const rateB = p.b.passRate ?? 0;
+      return { id: p.a.id, domain: p.a.domain, passRateA: rateA, passRateB: rateB, difference: rateA - rateB };
+    }),
+    unpaired: { onlyA, onlyB },
+    warnings,
+  };
+}
+
+function verdictFor(row: ComparisonRow, alpha: number): Verdict {
+  if (row.n === 0 || row.pAdjusted === null || !row.difference) return 'no paired tasks';
+  if (row.pAdjusted >= alpha) return 'no significant difference';
+  return row.difference.mean > 0 ? 'A better' : 'B better';
+}
+
+type Resolved = Required<CompareSettings>;
+
+function compareGroup(group: string, pairs: ReadonlyArray<{ a: TaskResult; b: TaskResult }>, opts: Resolved): ComparisonRow {
+  const n = pairs.length;
+  const empty: ComparisonRow = {
+    group,
+    n,
+    passRateA: null,
+    passRateB: null,
+    difference: null,
+    pValue: null,
+    pAdjusted: null,
+    exact: false,
+    verdict: 'no paired tasks',
+    tasksBetterA: 0,
+    tasksBetterB: 0,
+    ties: 0,
+    minDetectableEffect: null,
+  };
+  if (n === 0) return empty;
+  const diffs = new Float64Array(n);
+  let sumA = 0;
+  let sumB = 0;
+  let betterA = 0;
+  let betterB = 0;
+  pairs.forEach(({ a, b }, i) => {
+    const d = (a.passRate ?? 0) - (b.passRate ?? 0);
+    diffs[i] = d;
+    sumA += a.passRate ?? 0;
+    sumB += b.passRate ?? 0;
+    if (d > 0) betterA++;
+    else if (d < 0) betterB++;
+  });
+  const [difference] = bootstrapMeans([diffs], { seed: `${opts.seed}:compare:${group}:ci`, resamples: opts.resamples, confidence: opts.confidence });
+  const test = signFlipTest(diffs, { seed: `${opts.seed}:compare:${group}:test`, resamples: opts.resamples });
+  const row: ComparisonRow = {
+    ...empty,
+    passRateA: sumA / n,
+    passRateB: sumB / n,
+    difference: difference ?? null,
+    pValue: test.pValue,
+    pAdjusted: test.pValue,
+    exact: test.exact,
+    tasksBetterA: betterA,
+    tasksBetterB: betterB,
+    ties: n - betterA - betterB,
+    minDetectableEffect: detectableEffect(Math.sqrt(pairedVariance(diffs, pairs) / n), opts),
+  };
+  row.verdict = verdictFor(row, opts.alpha);
+  return row;
+}
+
+/**
+ * Variance of a per-task difference, floored at the binomial noise the two sides' epochs alone
+ * would give (p(1−p)/epochs each, p shrunk towards ½), so identical results do not claim a
+ * detectable effect of zero.
+ */
+function pairedVariance(diffs: Float64Array, pairs: ReadonlyArray<{ a: TaskResult; b: TaskResult }>): number {
+  const floor = (side: 'a' | 'b'): number => {
+    let passes = 0;
+    let attempts = 0;
+    for (const p of pairs) {
+      passes += p[side].passes;
+      attempts += p[side].scored;
+    }
+    const shrunk = (passes + 0.5) / (attempts + 1);
+    return (shrunk * (1 - shrunk)) / (attempts / pairs.length);
+  };
+  return Math.max(sampleVariance(diffs), floor('a') + floor('b'));
+}

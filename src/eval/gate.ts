@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { describeZodIssues, parseInput } from '../core/index.ts';
+import { compareReports } from './compare.ts';
+import type { Comparison } from './compare.ts';
+import { fixed, pValueText } from './format.ts';
+import { OVERALL } from './report.ts';
+import type { EvalReport, GroupStats, ModelReport } from './schema.ts';
+
+const Rate = z.number('a number between 0 and 1').min(0, 'must be at least 0').max(1, 'must be at most 1');
+
+export const GateRule = z
+  .object({
+    /** The pass rate (mean over tasks) must be at least this. */
+    minPassRate: Rate.optional(),
+    /** The pass rate may be at most this much below the baseline's. */
+    maxDrop: Rate.optional(),
+    /** Enforce maxDrop only when the paired comparison finds the baseline significantly better. */
+    onlySignificantDrops: z.boolean('true or false').default(false),
+  })
+  .strict()
+  .refine((rule) => rule.minPassRate !== undefined || rule.maxDrop !== undefined, 'a rule needs minPassRate, maxDrop or both');
+export type GateRule = z.infer<typeof GateRule>;
+
+/** The `gate:` section of a suite file. */
+export const GateSuite = z
+  .object({
+    overall: GateRule.optional(),
+    /** Rules for named domains. */
+    domains: z.record(z.string().min(1, 'a domain name'), GateRule).default({}),
+    /** The rule for every domain without its own entry in `domains`. */
+    everyDomain: GateRule.optional(),
+  })
+  .strict();
+export type GateSuite = z.infer<typeof GateSuite>;
+export type GateSuiteInput = z.input<typeof GateSuite>;
+
+export type GateParse = { ok: true; gate: GateSuite } | { ok: false; message: string };
+
+/** Parses a suite file's `gate:` section; `file` names the file in the message. */
+export function parseGateSuite(value: unknown, file: string): GateParse {
+  const result = GateSuite.safeParse(value);
+  if (result.success) return { ok: true, gate: result.data };
+  return { ok: false, message: `${file}: invalid gate section\n${describeZodIssues(result.error.issues, 'gate')}` };
+}
+
+export interface GateFailure {
+  runId: string;
+  model: string;
+  /** `overall` or a domain. */
+  domain: string;
+  rule: 'minPassRate' | 'maxDrop' | 'noData';
+  /** The pass rate (minPassRate) or the drop from the baseline (maxDrop); null for noData. */
+  actual: number | null;
+  /** The minimum pass rate, or the largest drop allowed. */
+  required: number;
+  message: string;
+}
+
+/** A rule that was not enforced, and why (no baseline, a drop that is not significant …). */
+export interface GateSkip {
+  runId: string;
+  model: string;
+  domain: string;
+  rule: 'maxDrop';
+  reason: string;
+}
+
+export interface GateResult {
+  passed: boolean;
+  failures: GateFailure[];
+  skipped: GateSkip[];
+}
+
+export interface CheckGateOptions {
+  report: EvalReport;
+  /** The report to measure drops against; matched by model name, or its only model. */
+  baseline?: EvalReport;
+  thresholds: GateSuiteInput;
+}
+
+/** Checks every model of the report against the thresholds. A rule with no data fails: nothing is passed unseen. */
+export function checkGate(options: CheckGateOptions): GateResult {
+  const gate = parseInput(GateSuite, options.thresholds, 'gate thresholds');
+  const failures: GateFailure[] = [];
+  const skipped: GateSkip[] = [];
+  for (const model of options.report.models) {
+    const base = options.baseline ? baselineFor(options.baseline, model) : null;
+    let comparison: Comparison | null = null;
+    const compare = (): Comparison => {
+      comparison ??= compareReports({ a: model, b: base as ModelReport, seed: options.report.options.seed, resamples: options.report.options.resamples, alpha: options.report.options.alpha });
+      return comparison;
+    };
+    const groups: Array<[string, GateRule | undefined]> = [[OVERALL, gate.overall]];
+    for (const domain of new Set([...Object.keys(model.domains), ...Object.keys(gate.domains)])) groups.push([domain, gate.domains[domain] ?? gate.everyDomain]);
+
+    for (const [domain, rule] of groups) {
+      if (!rule) continue;
+      const who = { runId: model.runId, model: model.model, domain };
+      const stats = domain === OVERALL ? model.overall : model.domains[domain];
+      if (!stats?.passRate) {
+        const required = rule.minPassRate ?? rule.maxDrop ?? 0;
+        const why = stats ? 'has no scored tasks' : 'is in the gate but not in the report';
+        failures.push({ ...who, rule: 'noData', actual: null, required, message: `${model.model}: ${domain} ${why}, so its gate cannot pass` });
+        continue;
+      }
+      const rate = stats.passRate.mean;
+      if (rule.minPassRate !== undefined && rate < rule.minPassRate) {
+        failures.push({ ...who, rule: 'minPassRate', actual: rate, required: rule.minPassRate, message: `${model.model}: ${domain} pass rate ${fixed(rate, 3)} is below the minimum ${rule.minPassRate}` });
+      }
+      if (rule.maxDrop === undefined) continue;
+      const skip = (reason: string) => skipped.push({ ...who, rule: 'maxDrop', reason });
+      if (!options.baseline) {
+        skip('no baseline report given');
+        continue;
+      }
+      if (!base) {
+        skip(`the baseline has several models and none is named ${model.model}`);
+        continue;
+      }
+      const baseStats: GroupStats | undefined = domain === OVERALL ? base.overall : base.domains[domain];
+      if (!baseStats?.passRate) {
+        skip(`the baseline has no scored tasks in ${domain}`);
+        continue;
+      }
+      const drop = baseStats.passRate.mean - rate;
+      if (drop <= rule.maxDrop) continue;
+      if (rule.onlySignificantDrops) {
+        const row = domain === OVERALL ? compare().overall : compare().domains[domain];
+        if (row?.verdict !== 'B better') {
+          skip(`drop of ${fixed(drop, 3)} exceeds ${rule.maxDrop} but is not significant (p=${pValueText(row?.pAdjusted ?? null)}, ${row?.verdict ?? 'no paired tasks'})`);
+          continue;
+        }
+      }
+      failures.push({
+        ...who,
+        rule: 'maxDrop',
+        actual: drop,
+        required: rule.maxDrop,
+        message: `${model.model}: ${domain} pass rate dropped ${fixed(drop, 3)} from the baseline's ${fixed(baseStats.passRate.mean, 3)}; at most ${rule.maxDrop} is allowed`,
+      });
+    }
+  }
+  return { passed: failures.length === 0, failures, skipped };
+}
+
+function baselineFor(baseline: EvalReport, model: ModelReport): ModelReport | null {
+  return baseline.models.find((m) => m.model === model.model) ?? (baseline.models.length === 1 ? (baseline.models[0] ?? null) : null);
+}

@@ -1,0 +1,32 @@
+// Module `eval`: confident numbers from stored rollouts. Pure functions; the runner and CLI call them.
+export { buildReport, resolveOptions, OVERALL } from './report.ts';
+export type { EvalInput } from './report.ts';
+export type { RunInput, TaskMeta } from './tasks.ts';
+export { compareRuns, compareReports, Comparison, ComparisonRow, PairedTask, Verdict } from './compare.ts';
+export type { CompareRunsOptions, CompareSettings } from './compare.ts';
+export { checkGate, parseGateSuite, GateRule, GateSuite } from './gate.ts';
+export type { CheckGateOptions, GateFailure, GateParse, GateResult, GateSkip, GateSuiteInput } from './gate.ts';
+export { renderTable, renderComparison } from './render-text.ts';
+export { renderMarkdown } from './render-markdown.ts';
+export { renderHtml } from './render-html.ts';
+export { passAtK, passHatK, passCurves } from './passk.ts';
+export { bootstrapMeans, signFlipTest } from './bootstrap.ts';
+export { difficultyEstimate, discrimination } from './discrimination.ts';
+export { holmAdjust, normalCdf, normalQuantile, powerAt } from './stats.ts';
+export { groupPower } from './group.ts';
+export {
+  EVAL_REPORT_VERSION,
+  Discrimination,
+  EpochOutcome,
+  Estimate,
+  EvalMeta,
+  EvalOptions,
+  EvalReport,
+  ExcludedTask,
+  GroupStats,
+  ModelReport,
+  ResolvedEvalOptions,
+  TaskDifficulty,
+  TaskResult,
+} from './schema.ts';
+export type { EvalOptionsInput } from './schema.ts';

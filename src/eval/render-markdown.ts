@@ -1,0 +1,62 @@
+import type { Comparison } from './compare.ts';
+import { percent } from './format.ts';
+import { COMPARISON_COLUMNS, comparisonMethod, comparisonRows, groupRows, largestGaps, REPORT_COLUMNS, reportHeadline, reportRow } from './render-text.ts';
+import type { EvalReport } from './schema.ts';
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function markdownTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(headers), `|${headers.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** Markdown for a report or a comparison, ready to paste into an issue or a PR. */
+export function renderMarkdown(input: EvalReport | Comparison): string {
+  return input.kind === 'gauntlet.comparison' ? comparisonMarkdown(input) : reportMarkdown(input);
+}
+
+function reportMarkdown(report: EvalReport): string {
+  const out = ['# Gauntlet evaluation', '', reportHeadline(report)];
+  for (const model of report.models) {
+    out.push('', `## ${cell(model.model)} (\`${model.runId}\`)`, '', markdownTable(REPORT_COLUMNS, groupRows(model).map(([g, s]) => reportRow(g, s))));
+    const ks = Object.keys(model.overall.passAtK);
+    if (ks.length > 1) {
+      out.push('', markdownTable(['k', ...ks], [['pass@k', ...ks.map((k) => percent(model.overall.passAtK[k]))], ['pass^k', ...ks.map((k) => percent(model.overall.passHatK[k]))]]));
+    }
+    if (model.overall.flakyTasks.length > 0) out.push('', `Flaky tasks: ${model.overall.flakyTasks.map((t) => `\`${t}\``).join(', ')}`);
+    if (model.warnings.length > 0) out.push('', ...model.warnings.map((w) => `- ⚠ ${cell(w)}`));
+  }
+  if (report.excludedTasks.length > 0) {
+    out.push('', '## Excluded tasks', '', 'Golden solution failed validation; never scored.', '', ...report.excludedTasks.map((t) => `- \`${t.id}\`: ${cell(t.reason)}`));
+  }
+  const d = report.discrimination;
+  out.push('', '## Task discrimination', '', `Tasks every model passes: ${d.allModelsPass.length}. Tasks no model passes: ${d.noModelPasses.length}.`);
+  const tags = Object.entries(d.byTaggedDifficulty);
+  if (tags.length > 0) out.push('', markdownTable(['tagged difficulty', 'tasks', 'mean difficulty estimate'], tags.map(([tag, v]) => [tag, String(v.tasks), v.meanDifficultyEstimate.toFixed(2)])));
+  if (report.warnings.length > 0) out.push('', '## Warnings', '', ...report.warnings.map((w) => `- ${cell(w)}`));
+  out.push('', `<sub>gauntlet ${report.meta.gauntletVersion}${report.meta.createdAt ? `, ${report.meta.createdAt}` : ''}</sub>`);
+  return out.join('\n');
+}
+
+function comparisonMarkdown(comparison: Comparison): string {
+  const { a, b } = comparison;
+  const out = [
+    '# Gauntlet comparison',
+    '',
+    `A = **${cell(a.model)}** (\`${a.runId}\`), B = **${cell(b.model)}** (\`${b.runId}\`)`,
+    '',
+    comparisonMethod(comparison),
+    '',
+    markdownTable(COMPARISON_COLUMNS, comparisonRows(comparison)),
+  ];
+  for (const side of ['A', 'B'] as const) {
+    const gaps = largestGaps(comparison, side);
+    if (gaps.length > 0) {
+      out.push('', `### Tasks where ${side} trails most`, '', ...gaps.map((t) => `- \`${t.id}\` (${t.domain}): A ${percent(t.passRateA, 0)}, B ${percent(t.passRateB, 0)}`));
+    }
+  }
+  if (comparison.warnings.length > 0) out.push('', ...comparison.warnings.map((w) => `- ⚠ ${cell(w)}`));
+  return out.join('\n');
+}
