@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { scaffoldNames } from '../../agent/index.ts';
 import { InputError, parseInput, RunConfig, type ModelClient } from '../../core/index.ts';
 import { environmentNames } from '../../envs/index.ts';
-import { createModelClient } from '../../model/index.ts';
+import { createModelClient, parseModelSpec } from '../../model/index.ts';
 import { executeRun, resolveTasks, type RunProgress, type RunSummary } from '../../runner/index.ts';
 import { openStore, type SqliteStore } from '../../store/index.ts';
 import { printJson, type CliIo } from '../io.ts';
@@ -73,6 +73,7 @@ function buildConfig(flags: RunFlags): RunConfig {
   if (!('envs' in merged)) throw new InputError('--env', 'no environment given', `--env NAME (one of ${environmentNames().join(', ')})`);
   if (!('model' in merged)) throw new InputError('--model', 'no model given', 'oracle, random, scripted:PATH, openai:BASE_URL#MODEL, anthropic:BASE_URL#MODEL or minimax:MODEL');
   const config = parseInput(RunConfig, { ...merged, sampling }, flags.config ?? 'run options');
+  parseModelSpec(config.model);
   for (const env of config.envs) if (!environmentNames().includes(env)) throw new InputError('--env', `unknown environment "${env}"`, `one of ${environmentNames().join(', ')}`);
   if (!scaffoldNames().includes(config.scaffold)) throw new InputError('--scaffold', `unknown scaffold "${config.scaffold}"`, `one of ${scaffoldNames().join(', ')}`);
   return config;
