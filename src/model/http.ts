@@ -54,10 +54,21 @@ function backoffMs(retry: number): number {
 }
 
 async function attempt(options: PostJsonOptions): Promise<ModelResult> {
+  if (options.signal.aborted) return abortedResult(options, { url: redactUrl(options.url), request: options.body });
+  // Our own timer rather than AbortSignal.timeout: that one is unref'd, so a lone hanging request
+  // would let the event loop exit instead of timing out. Cleared as soon as the attempt ends.
+  const timer = new AbortController();
+  const handle = setTimeout(() => timer.abort(new Error('timeout')), options.timeoutMs);
+  try {
+    return await attemptWithin(options, timer.signal);
+  } finally {
+    clearTimeout(handle);
+  }
+}
+
+async function attemptWithin(options: PostJsonOptions, timeout: AbortSignal): Promise<ModelResult> {
   const { url, body, signal } = options;
   const baseWire: WireExchange = { url: redactUrl(url), request: body };
-  if (signal.aborted) return abortedResult(options, baseWire);
-  const timeout = AbortSignal.timeout(options.timeoutMs);
   const combined = AbortSignal.any([signal, timeout]);
   const interrupted = (): Failure | null => {
     if (signal.aborted) return { kind: 'aborted', message: `POST ${redactUrl(url)}: aborted by the caller`, retryable: false };

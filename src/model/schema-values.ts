@@ -194,9 +194,10 @@ function stringValue(schema: Schema, gen: Gen): string {
 
 function arrayValue(schema: Schema, gen: Gen): JsonValue[] {
   const min = typeof schema.minItems === 'number' ? schema.minItems : 0;
-  const max = typeof schema.maxItems === 'number' ? schema.maxItems : Infinity;
   const tuple = Array.isArray(schema.prefixItems) ? schema.prefixItems : Array.isArray(schema.items) ? schema.items : [];
   const rest = Array.isArray(schema.items) ? (schema.additionalItems ?? {}) : (schema.items ?? {});
+  // `items: false` after a tuple closes it.
+  const max = Math.min(typeof schema.maxItems === 'number' ? schema.maxItems : Infinity, rest === false ? tuple.length : Infinity);
   const shallow = gen.placeholder || gen.depth >= MAX_DEPTH;
   const length = shallow ? Math.max(min, 0) : gen.rng.int(min, Math.min(max, min + 3) + 1);
   const inner = { ...gen, depth: gen.depth + 1 };

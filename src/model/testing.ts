@@ -1,0 +1,71 @@
+// Helpers for this module's tests: a scripted `fetch` and fixture loading. Not exported publicly.
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { JsonObject, JsonValue, ModelRequest } from '../core/index.ts';
+
+export interface RecordedFetch {
+  url: string;
+  headers: Record<string, string>;
+  body: JsonValue;
+}
+
+/** One reply of the fake server: a status and body, a thrown error, or no answer at all. */
+export type FakeReply =
+  | { status?: number; json: unknown }
+  | { status?: number; text: string }
+  | { error: Error }
+  /** Never answers; rejects when the request's signal aborts (as real fetch does). */
+  | 'hang'
+  /** Never answers and ignores the signal, like a broken fetch implementation. */
+  | 'hang-deaf';
+
+export function fakeFetch(replies: FakeReply[]): { fetch: typeof fetch; calls: RecordedFetch[] } {
+  const calls: RecordedFetch[] = [];
+  const queue = [...replies];
+  const fetchImpl = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const headers: Record<string, string> = {};
+    new Headers(init?.headers).forEach((value, key) => (headers[key] = value));
+    calls.push({ url: String(input), headers, body: JSON.parse(String(init?.body)) as JsonValue });
+    const reply = queue.shift();
+    if (reply === undefined) throw new Error(`fakeFetch: no reply queued for call ${calls.length}`);
+    if (reply === 'hang-deaf') return new Promise<Response>(() => {});
+    if (reply === 'hang') {
+      return new Promise<Response>((_resolve, reject) => {
+        const signal = init?.signal;
+        if (signal) signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+    }
+    if ('error' in reply) throw reply.error;
+    const text = 'json' in reply ? JSON.stringify(reply.json) : reply.text;
+    return new Response(text, { status: reply.status ?? 200, headers: { 'content-type': 'application/json' } });
+  };
+  return { fetch: fetchImpl as typeof fetch, calls };
+}
+
+export function readFixture(name: string): JsonObject {
+  return JSON.parse(readFileSync(fixturePath(name), 'utf8')) as JsonObject;
+}
+
+export function fixturePath(name: string): string {
+  return new URL(`../../test/fixtures/model/${name}`, import.meta.url).pathname;
+}
+
+/** A request with the schema's defaults filled in; messages are kept as the same objects. */
+export function request(input: Partial<ModelRequest> & Pick<ModelRequest, 'messages'>): ModelRequest {
+  return { tools: [], sampling: {}, ...input };
+}
+
+export const noSleep = async (_ms: number): Promise<void> => {};
+
+export const signal = new AbortController().signal;
+
+/** A validator that checks the string formats we generate, without a formats plugin. */
+export function createValidator(): Ajv2020 {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  ajv.addFormat('email', /^[^\s@]+@[^\s@]+\.[^\s@]+$/);
+  ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
+  ajv.addFormat('date', /^\d{4}-\d{2}-\d{2}$/);
+  ajv.addFormat('uri', /^https?:\/\/\S+$/);
+  ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+  return ajv;
+}
