@@ -80,11 +80,11 @@ export function turnIndex(messages: readonly Pick<Message, 'role'>[] | readonly 
 }
 
 /** Turns still unplayed after `messages`: non-zero at the end of a rollout means the run stopped early. */
-export function remainingTurns(script: Script, messages: readonly Message[]): number {
+export function remainingTurns(script: Pick<ScriptInput, 'turns'>, messages: readonly Message[]): number {
   return Math.max(0, script.turns.length - turnIndex(messages));
 }
 
-export function scriptExhaustedMessage(script: Script, turn: number): string {
+export function scriptExhaustedMessage(script: Pick<Script, 'turns'>, turn: number): string {
   return `scripted model: the script has ${script.turns.length} turn${script.turns.length === 1 ? '' : 's'} and call ${turn + 1} arrived`;
 }
 
@@ -97,5 +97,7 @@ export function resolveToolCalls(turn: ScriptTurn, index: number): ToolCall[] {
 }
 
 export function scriptedFinishReason(turn: ScriptTurn): FinishReason {
-  return turn.finishReason ?? ((turn.toolCalls ?? []).length > 0 ? 'tool_calls' : 'stop');
+  const rawCalls = turn.raw?.tool_calls;
+  const calls = (turn.toolCalls ?? []).length + (Array.isArray(rawCalls) ? rawCalls.length : 0);
+  return turn.finishReason ?? (calls > 0 ? 'tool_calls' : 'stop');
 }

@@ -1,6 +1,6 @@
-import type { JsonObject, ModelClient, ModelResult, ReasoningSource } from '../core/index.ts';
+import { parseInput, type JsonObject, type ModelClient, type ModelResult, type ReasoningSource } from '../core/index.ts';
 import { parseOpenAIMessage } from './openai-parse.ts';
-import { resolveToolCalls, scriptedFinishReason, scriptExhaustedMessage, turnIndex, type ReasoningStyle, type Script, type ScriptTurn } from './script.ts';
+import { resolveToolCalls, Script, scriptedFinishReason, scriptExhaustedMessage, turnIndex, type ReasoningStyle, type ScriptInput, type ScriptTurn } from './script.ts';
 
 const SOURCE_OF_STYLE: Record<ReasoningStyle, ReasoningSource> = {
   inline_think: 'inline_think',
@@ -15,7 +15,8 @@ const SOURCE_OF_STYLE: Record<ReasoningStyle, ReasoningSource> = {
  * A call past the end fails loudly rather than improvising. A turn's `fault` fails every call on
  * that turn (the mock server, which keeps state, fails only the first).
  */
-export function createScriptedModel(script: Script, name = 'inline'): ModelClient {
+export function createScriptedModel(input: ScriptInput, name = 'inline'): ModelClient {
+  const script = parseInput(Script, input, `scripted model ${name}`);
   return {
     specificationVersion: 'v1',
     spec: `scripted:${name}`,
