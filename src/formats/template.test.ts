@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InputError } from '../core/index.ts';
+import type { ChatMessage, ChatTool } from './chat.ts';
+import { renderHermes } from './hermes.ts';
+import { renderMiniMax } from './minimax-xml.ts';
+import { createChatTemplate, loadChatTemplate, type ChatTemplate, type RenderInput } from './template.ts';
+
+const FIXTURES = new URL('../../test/fixtures/formats/', import.meta.url).pathname;
+const qwen = await loadChatTemplate(`${FIXTURES}qwen3-style.jinja`);
+const minimax = await loadChatTemplate(`${FIXTURES}minimax-m2-style.jinja`);
+
+const tools: ChatTool[] = [
+  { type: 'function', function: { name: 'get_weather', description: 'Weather for a city.', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+];
+const call = { id: 'call_0', type: 'function' as const, function: { name: 'get_weather', arguments: { city: 'Paris' } } };
+
+function text(template: ChatTemplate, input: RenderInput): string {
+  const result = template.render(input);
+  assert.ok(result.ok, result.ok ? '' : result.message);
+  return result.text;
+}
+
+describe('chat templates (Qwen3-style)', () => {
+  it('adds the generation prompt only when asked, and the empty think block when enable_thinking is false', () => {
+    const messages: ChatMessage[] = [{ role: 'user', content: 'hi' }];
+    assert.equal(text(qwen, { messages }), '<|im_start|>user\nhi<|im_end|>\n');
+    assert.equal(text(qwen, { messages, addGenerationPrompt: true }), '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n');
+    assert.equal(
+      text(qwen, { messages, addGenerationPrompt: true, vars: { enable_thinking: false } }),
+      '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n',
+    );
+  });
+
+  it('lists tools as JSON lines in the system turn, and passes tools undefined when there are none', () => {
+    const withTools = text(qwen, { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }], tools });
+    assert.ok(withTools.startsWith('<|im_start|>system\nBe brief.\n\n# Tools\n'));
+    assert.ok(withTools.includes('<tools>\n{"type": "function", "function": {"name": "get_weather", "description": "Weather for a city.", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}\n</tools>'));
+    const probe = createChatTemplate('{{ tools is defined }}|{{ tools is none }}');
+    assert.equal(text(probe, { messages: [], tools: [] }), 'false|false');
+    assert.equal(text(probe, { messages: [], tools }), 'true|false');
+  });
+
+  it('folds consecutive tool responses into one user turn', () => {
+    const prompt = text(qwen, {
+      messages: [
+        { role: 'user', content: 'weather?' },
+        { role: 'assistant', content: '', tool_calls: [call, { ...call, id: 'call_1' }] },
+        { role: 'tool', content: 'sunny', tool_call_id: 'call_0', name: 'get_weather' },
+        { role: 'tool', content: 'rainy', tool_call_id: 'call_1', name: 'get_weather' },
+      ],
+    });
+    assert.ok(prompt.endsWith('<|im_start|>user\n<tool_response>\nsunny\n</tool_response>\n<tool_response>\nrainy\n</tool_response><|im_end|>\n'));
+  });
+
+  it('keeps reasoning after the last user query and drops it before, as the template decides', () => {
+    const messages: ChatMessage[] = [
+      { role: 'user', content: 'first' },
+      { role: 'assistant', content: 'one', reasoning_content: 'old thought' },
+      { role: 'user', content: 'second' },
+      { role: 'assistant', content: '', reasoning_content: 'new thought', tool_calls: [call] },
+      { role: 'tool', content: 'sunny', tool_call_id: 'call_0', name: 'get_weather' },
+    ];
+    const prompt = text(qwen, { messages, addGenerationPrompt: true });
+    assert.ok(!prompt.includes('old thought'));
+    assert.ok(prompt.includes('<|im_start|>assistant\none<|im_end|>'));
+    assert.ok(prompt.includes('<|im_start|>assistant\n<think>\nnew thought\n</think>\n\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call><|im_end|>'));
+  });
+
+  it('reads reasoning out of raw assistant content holding <think>…</think>', () => {
+    const raw = '<think>\nlooking\n</think>\n\nIt is sunny.';
+    const prompt = text(qwen, { messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: raw }] });
+    assert.ok(prompt.endsWith(`<|im_start|>assistant\n${raw}<|im_end|>\n`));
+  });
+
+  it("returns the template's own raise_exception as a value", () => {
+    const result = qwen.render({ messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] });
+    assert.equal(result.ok, false);
+    assert.ok(!result.ok && result.kind === 'raise_exception');
+    assert.match(result.ok ? '' : result.message, /qwen3-style\.jinja: the template raised an exception: message 0: content must be a string/);
+  });
+
+  it('renders a turn exactly as the hermes renderer writes the completion', () => {
+    const turn = { reasoning: 'need weather', content: 'Let me check.', toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris', days: [1, 2] } }] };
+    const before: ChatMessage[] = [{ role: 'user', content: 'weather?' }];
+    const prompt = text(qwen, { messages: before, tools, addGenerationPrompt: true });
+    const full = text(qwen, {
+      messages: [...before, { role: 'assistant', content: turn.content, reasoning_content: turn.reasoning, tool_calls: turn.toolCalls.map((c) => ({ type: 'function', function: c })) }],
+      tools,
+    });
+    assert.equal(full, `${prompt}${renderHermes(turn)}<|im_end|>\n`);
+  });
+});
+
+describe('chat templates (MiniMax-M2-style)', () => {
+  it('opens the reasoning block in the generation prompt and renders calls as <invoke> XML', () => {
+    const turn = { reasoning: 'need weather', content: '', toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris', days: 2, metric: true } }] };
+    const before: ChatMessage[] = [{ role: 'user', content: 'weather?' }];
+    const prompt = text(minimax, { messages: before, tools, addGenerationPrompt: true });
+    assert.ok(prompt.startsWith(']~!b[]~b]system\nYou are a helpful assistant.\n\n# Tools\n'));
+    assert.ok(prompt.includes('<tool>{"name": "get_weather", "description": "Weather for a city."'));
+    assert.ok(prompt.endsWith(']~b]user\nweather?[e~[\n]~b]ai\n<think>\n'));
+    const full = text(minimax, {
+      messages: [...before, { role: 'assistant', content: '', reasoning_content: turn.reasoning, tool_calls: turn.toolCalls.map((c) => ({ type: 'function', function: c })) }],
+      tools,
+    });
+    assert.equal(full, `${prompt}${renderMiniMax(turn)}[e~[\n`);
+  });
+
+  it('keeps tool results in one tool turn and rejects a late system message', () => {
+    const prompt = text(minimax, {
+      messages: [
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: '', tool_calls: [call] },
+        { role: 'tool', content: 'a', tool_call_id: 'call_0' },
+        { role: 'tool', content: 'b', tool_call_id: 'call_1' },
+      ],
+    });
+    assert.ok(prompt.endsWith(']~b]tool\n<response>a</response>\n<response>b</response>[e~[\n'));
+    const late = minimax.render({ messages: [{ role: 'user', content: 'q' }, { role: 'system', content: 'late' }] });
+    assert.ok(!late.ok && late.kind === 'raise_exception' && late.message.includes('a system message may only come first'));
+  });
+});
+
+describe('loading templates', () => {
+  it('picks tool_use when tools are given and default otherwise, with special tokens from the config', async () => {
+    const named = await loadChatTemplate(`${FIXTURES}named-templates`);
+    assert.deepEqual(named.names, ['default', 'tool_use']);
+    assert.deepEqual(named.specialTokens, { bos_token: '<s>', eos_token: '</s>', additional_special_tokens: ['<extra_0>', '<extra_1>'] });
+    const messages: ChatMessage[] = [{ role: 'user', content: 'hi' }];
+    assert.deepEqual(named.render({ messages, addGenerationPrompt: true }), { ok: true, text: '<s>[user] hi</s>[assistant] ', templateName: 'default' });
+    assert.deepEqual(named.render({ messages, tools }), { ok: true, text: '<s>TOOLS: get_weather[user] hi</s>', templateName: 'tool_use' });
+    assert.equal(text(named, { messages, tools, templateName: 'default' }), '<s>[user] hi</s>');
+    assert.equal(named.render({ messages, templateName: 'nope' }).ok, false);
+  });
+
+  it('lets kwargs shadow special tokens and globals, and uses the injected clock for strftime_now', () => {
+    const template = createChatTemplate('{{ bos_token }}|{{ strftime_now("%d %b %Y") }}|{{ range(2, 5) | join(",") }}', {
+      specialTokens: { bos_token: '<s>' },
+      now: () => new Date(2026, 0, 5, 9, 30),
+    });
+    assert.equal(text(template, { messages: [] }), '<s>|05 Jan 2026|2,3,4');
+    assert.equal(text(template, { messages: [], vars: { bos_token: '<B>' } }), '<B>|05 Jan 2026|2,3,4');
+  });
+
+  it('names the line of a template syntax error', async () => {
+    await assert.rejects(loadChatTemplate(`${FIXTURES}bad-syntax.jinja`), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.match(error.message, /bad-syntax\.jinja: line 4: template syntax error/);
+      return true;
+    });
+    await assert.rejects(loadChatTemplate(`${FIXTURES}unclosed-block.jinja`), /unclosed-block\.jinja: line 4: template syntax error/);
+    assert.throws(() => createChatTemplate('ok\nstill ok\n{{ "never closed\n'), /line 3: template syntax error/);
+  });
+
+  it('rejects missing files and configs without a usable chat_template, naming the file', async () => {
+    await assert.rejects(loadChatTemplate(`${FIXTURES}nope.jinja`), /nope\.jinja: cannot read the template/);
+    await assert.rejects(loadChatTemplate(`${FIXTURES}tools.json`), /tools\.json: is not a JSON object/);
+    assert.throws(() => createChatTemplate([{ name: 'default' }], { where: 'cfg.json' }), /cfg\.json: chat_template\.0: is not a named template/);
+  });
+});
