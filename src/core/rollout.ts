@@ -94,6 +94,8 @@ export const RunConfig = z.object({
   envs: z.array(z.string()).min(1),
   /** Restrict to these task ids (all of the envs' tasks when absent). */
   taskIds: z.array(z.string()).optional(),
+  /** Task files (YAML/JSON) to run instead of the environments' built-in tasks. */
+  taskFiles: z.array(z.string()).optional(),
   model: z.string(),
   /** Options for the model spec that are not secrets (base URL overrides). */
   modelOptions: JsonObject.default({}),

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError, type Rollout } from '../../core/index.ts';
-import { resolveTasks, summarise } from '../../runner/index.ts';
+import { summarise, tasksForConfig } from '../../runner/index.ts';
 import { exportRunJsonl, openStore, type SqliteStore } from '../../store/index.ts';
 import { printJson, type CliIo } from '../io.ts';
 import { oneOf, positiveInt } from '../options.ts';
@@ -53,7 +53,7 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
         const rollouts = store.rollouts(runId);
         let expected = rollouts.length;
         try {
-          expected = resolveTasks(run.config.envs, run.config.taskIds).length * run.config.epochs;
+          expected = tasksForConfig(run.config).length * run.config.epochs;
         } catch {
           // the run's environments or tasks changed since; count what is stored
         }

@@ -4,9 +4,9 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { scaffoldNames } from '../../agent/index.ts';
 import { InputError, parseInput, RunConfig, type ModelClient } from '../../core/index.ts';
-import { environmentNames } from '../../envs/index.ts';
+import { environmentNames, loadTaskFile } from '../../envs/index.ts';
 import { createModelClient, parseModelSpec } from '../../model/index.ts';
-import { executeRun, resolveTasks, type RunProgress, type RunSummary } from '../../runner/index.ts';
+import { executeRun, tasksForConfig, type RunProgress, type RunSummary } from '../../runner/index.ts';
 import { openStore, type SqliteStore } from '../../store/index.ts';
 import { printJson, type CliIo } from '../io.ts';
 import { collect, nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
@@ -14,6 +14,7 @@ import { collect, nonNegativeInt, number, oneOf, positiveInt } from '../options.
 interface RunFlags {
   env?: string[];
   task?: string[];
+  tasksFile?: string[];
   model?: string;
   baseUrl?: string;
   epochs?: number;
@@ -56,6 +57,7 @@ function buildConfig(flags: RunFlags): RunConfig {
     ...fromFile,
     ...(flags.env ? { envs: flags.env } : {}),
     ...(flags.task ? { taskIds: flags.task } : {}),
+    ...(flags.tasksFile ? { taskFiles: flags.tasksFile } : {}),
     ...(flags.model ? { model: flags.model } : {}),
     ...(flags.baseUrl ? { modelOptions: { baseUrl: flags.baseUrl } } : {}),
     ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
@@ -70,6 +72,9 @@ function buildConfig(flags: RunFlags): RunConfig {
   const sampling = { ...((fromFile.sampling as object | undefined) ?? {}) } as Record<string, unknown>;
   if (flags.temperature !== undefined) sampling.temperature = flags.temperature;
   if (flags.maxTokens !== undefined) sampling.maxTokens = flags.maxTokens;
+  if (!('envs' in merged) && flags.tasksFile) {
+    (merged as Record<string, unknown>).envs = [...new Set(flags.tasksFile.flatMap((f) => loadTaskFile(f).map((t) => t.env)))];
+  }
   if (!('envs' in merged)) throw new InputError('--env', 'no environment given', `--env NAME (one of ${environmentNames().join(', ')})`);
   if (!('model' in merged)) throw new InputError('--model', 'no model given', 'oracle, random, scripted:PATH, openai:BASE_URL#MODEL, anthropic:BASE_URL#MODEL or minimax:MODEL');
   const config = parseInput(RunConfig, { ...merged, sampling }, flags.config ?? 'run options');
@@ -126,6 +131,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .description('Run rollouts of an environment\'s tasks with a model and score them')
     .option('--env <name>', 'environment(s), repeatable or comma-separated', collect)
     .option('--task <id>', 'only these task ids, repeatable or comma-separated', collect)
+    .option('--tasks-file <file>', 'run the tasks in this YAML/JSON file instead of the built-in ones (repeatable)', collect)
     .option('--model <spec>', 'oracle | random | placeholder | noop | scripted:PATH | openai:BASE_URL#MODEL | anthropic:BASE_URL#MODEL | minimax:MODEL')
     .option('--base-url <url>', 'override the model endpoint (minimax)')
     .option('--epochs <n>', 'rollouts per task', positiveInt('--epochs'))
@@ -166,7 +172,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         const summary = await executeRun({
           store,
           model,
-          tasks: (c) => resolveTasks(c.envs, c.taskIds),
+          tasks: tasksForConfig,
           ...(flags.resume ? { resume: flags.resume } : { config }),
           ...(flags.contextBudget ? { context: { budgetTokens: flags.contextBudget, keepRecentTurns: flags.keepTurns } } : {}),
           signal: controller.signal,

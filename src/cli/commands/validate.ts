@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { InputError } from '../../core/index.ts';
 import { getEnvironment } from '../../envs/index.ts';
 import { resolveTasks, validateEnvironment, type EnvironmentValidation } from '../../runner/index.ts';
 import { printJson, type CliIo } from '../io.ts';
@@ -10,14 +11,17 @@ export function registerValidateCommand(program: Command, io: CliIo): void {
     .description('Prove an environment\'s tasks trustworthy: golden passes; do-nothing, random, placeholder and destructive policies fail; same seed, same state')
     .requiredOption('--env <name>', 'environment(s), repeatable or comma-separated', collect)
     .option('--task <id>', 'only these task ids', collect)
+    .option('--tasks-file <file>', 'validate the tasks in this YAML/JSON file (repeatable)', collect)
     .option('--seed <n>', 'world seed', nonNegativeInt('--seed'), 1)
     .option('--sandbox <backend>', 'command sandbox: auto, virtual or bwrap', oneOf('--sandbox', ['auto', 'virtual', 'bwrap'] as const))
     .option('--json', 'one JSON document on stdout')
-    .action(async (flags: { env: string[]; task?: string[]; seed: number; sandbox?: 'auto' | 'virtual' | 'bwrap'; json?: boolean }) => {
+    .action(async (flags: { env: string[]; task?: string[]; tasksFile?: string[]; seed: number; sandbox?: 'auto' | 'virtual' | 'bwrap'; json?: boolean }) => {
       const reports: EnvironmentValidation[] = [];
       for (const name of flags.env) {
         const definition = getEnvironment(name);
-        const tasks = flags.task ? resolveTasks([name], flags.task.filter((id) => definition.tasks().some((t) => t.id === id))) : definition.tasks();
+        const pool = resolveTasks([name], undefined, flags.tasksFile).filter((t) => t.env === name);
+        const tasks = flags.task ? pool.filter((t) => flags.task!.includes(t.id)) : pool;
+        if (flags.task && tasks.length === 0) throw new InputError('--task', `no task of ${name} has id ${flags.task.join(', ')}`, `ids listed by \`gauntlet tasks --env ${name}\``);
         let done = 0;
         const report = await validateEnvironment({
           definition,

@@ -1,0 +1,94 @@
+// Harness overhead: the agent loop + store + runner with an in-process scripted model, against a
+// bare loop that makes the same tool calls on the same environment directly.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RunConfig, type Task } from '../src/core/index.ts';
+import { getEnvironment, instantiate } from '../src/envs/index.ts';
+import { createScriptedModel, Script, type ScriptInput } from '../src/model/index.ts';
+import { executeRun } from '../src/runner/index.ts';
+import { openStore } from '../src/store/index.ts';
+import type { BenchFigure } from './types.ts';
+
+const ENV = 'mail';
+const CALLS: { name: string; arguments: Record<string, string> }[] = [
+  { name: 'search_messages', arguments: { query: 'invoice' } },
+  { name: 'list_folders', arguments: {} },
+];
+
+function scriptFor(steps: number): ScriptInput {
+  return {
+    turns: [
+      ...Array.from({ length: steps }, (_, i) => ({
+        reasoning: `Step ${i}: look around before acting.`,
+        toolCalls: [{ id: `call_${i}`, ...CALLS[i % CALLS.length]! }],
+      })),
+      { content: 'Done.' },
+    ],
+  };
+}
+
+async function harness(task: Task, steps: number, rollouts: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'gauntlet-bench-'));
+  const store = openStore(join(dir, 'bench.db'));
+  try {
+    const model = createScriptedModel(Script.parse(scriptFor(steps)), 'bench');
+    const started = performance.now();
+    const summary = await executeRun({
+      store,
+      model,
+      tasks: () => [task],
+      config: RunConfig.parse({ envs: [ENV], model: 'scripted', epochs: rollouts, concurrency: 4, seed: 1, maxTurns: steps + 2, deadlineMs: 600_000 }),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    if (summary.scored !== rollouts) throw new Error(`bench run scored ${summary.scored} of ${rollouts}`);
+    return (steps * rollouts) / seconds;
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function bare(task: Task, steps: number, rollouts: number): Promise<number> {
+  const definition = getEnvironment(ENV);
+  const signal = new AbortController().signal;
+  const started = performance.now();
+  for (let r = 0; r < rollouts; r++) {
+    const env = instantiate(definition);
+    await env.reset(task, { seed: r });
+    for (let i = 0; i < steps; i++) {
+      const call = CALLS[i % CALLS.length]!;
+      await env.call(call.name, call.arguments, { signal });
+    }
+    await env.verify({ answer: 'Done.' });
+    await env.close();
+  }
+  return (steps * rollouts) / ((performance.now() - started) / 1000);
+}
+
+export async function run(): Promise<BenchFigure[]> {
+  const task = getEnvironment(ENV).tasks()[0]!;
+  const figures: BenchFigure[] = [];
+  const perStep: Record<number, number> = {};
+  for (const steps of [10, 100]) {
+    const rollouts = Math.round(20_000 / steps);
+    await harness(task, steps, Math.max(2, rollouts / 10)); // warm-up
+    const bareRate = await bare(task, steps, rollouts);
+    const harnessRate = await harness(task, steps, rollouts);
+    perStep[steps] = 1 / harnessRate;
+    figures.push({
+      name: `harness steps/s, ${steps}-step rollouts (${ENV}, scripted model, every record persisted)`,
+      value: Math.round(harnessRate),
+      unit: 'steps/s',
+      baseline: { name: 'bare loop, same tool calls', value: Math.round(bareRate), unit: 'steps/s' },
+      ratio: harnessRate / bareRate,
+      note: 'target ≥ 5,000 steps/s and ≥ 0.5× the bare loop',
+    });
+  }
+  figures.push({
+    name: 'per-step cost at 100 steps vs 10 steps (1.0 = does not grow with history)',
+    value: perStep[100]! / perStep[10]!,
+    unit: '×',
+  });
+  return figures;
+}

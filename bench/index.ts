@@ -1,0 +1,36 @@
+// `npm run bench`: runs every suite and prints its figures (`--json` for one JSON document).
+// `npm run bench -- harness formats` runs only the named suites.
+import { existsSync } from 'node:fs';
+import type { BenchFigure, BenchSuite } from './types.ts';
+
+const SUITES = ['harness', 'formats', 'envs', 'sandbox', 'eval'];
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const wanted = args.filter((a) => !a.startsWith('--'));
+const results: { suite: string; figures: BenchFigure[]; error?: string }[] = [];
+
+function format(f: BenchFigure): string {
+  const value = Number.isInteger(f.value) ? f.value.toLocaleString('en-US') : f.value.toFixed(3);
+  const base = f.baseline ? `  vs ${f.baseline.name}: ${f.baseline.value.toLocaleString('en-US')} ${f.baseline.unit}` : '';
+  const ratio = f.ratio !== undefined ? `  ratio ${f.ratio.toFixed(2)}×` : '';
+  return `  ${f.name}: ${value} ${f.unit}${base}${ratio}${f.note ? `  (${f.note})` : ''}`;
+}
+
+for (const suite of SUITES.filter((s) => wanted.length === 0 || wanted.includes(s))) {
+  const file = new URL(`./${suite}.ts`, import.meta.url);
+  if (!existsSync(file)) continue;
+  process.stderr.write(`bench ${suite} …\n`);
+  try {
+    const mod = (await import(file.href)) as { run: BenchSuite };
+    const figures = await mod.run();
+    results.push({ suite, figures });
+    if (!json) process.stdout.write(`${suite}\n${figures.map(format).join('\n')}\n`);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    results.push({ suite, figures: [], error: message });
+    process.stderr.write(`bench ${suite} failed: ${message}\n`);
+    process.exitCode = 1;
+  }
+}
+if (json) process.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
