@@ -8,29 +8,38 @@ import type { EvalReport, GroupStats, ModelReport } from './schema.ts';
 
 const Rate = z.number('a number between 0 and 1').min(0, 'must be at least 0').max(1, 'must be at most 1');
 
+/** Unknown keys are usually typos; say which keys would have been accepted. */
+function onlyKeys(keys: readonly string[]) {
+  return {
+    error: (issue: { code?: string; keys?: string[] }) =>
+      issue.code === 'unrecognized_keys' ? `unknown key ${(issue.keys ?? []).map((k) => `"${k}"`).join(', ')} (expected ${keys.join(', ')})` : undefined,
+  };
+}
+
+const ruleShape = {
+  /** The pass rate (mean over tasks) must be at least this. */
+  minPassRate: Rate.optional(),
+  /** The pass rate may be at most this much below the baseline's. */
+  maxDrop: Rate.optional(),
+  /** Enforce maxDrop only when the paired comparison finds the baseline significantly better. */
+  onlySignificantDrops: z.boolean('true or false').default(false),
+};
+
 export const GateRule = z
-  .object({
-    /** The pass rate (mean over tasks) must be at least this. */
-    minPassRate: Rate.optional(),
-    /** The pass rate may be at most this much below the baseline's. */
-    maxDrop: Rate.optional(),
-    /** Enforce maxDrop only when the paired comparison finds the baseline significantly better. */
-    onlySignificantDrops: z.boolean('true or false').default(false),
-  })
-  .strict()
+  .strictObject(ruleShape, onlyKeys(Object.keys(ruleShape)))
   .refine((rule) => rule.minPassRate !== undefined || rule.maxDrop !== undefined, 'a rule needs minPassRate, maxDrop or both');
 export type GateRule = z.infer<typeof GateRule>;
 
+const suiteShape = {
+  overall: GateRule.optional(),
+  /** Rules for named domains. */
+  domains: z.record(z.string().min(1, 'a domain name'), GateRule).default({}),
+  /** The rule for every domain without its own entry in `domains`. */
+  everyDomain: GateRule.optional(),
+};
+
 /** The `gate:` section of a suite file. */
-export const GateSuite = z
-  .object({
-    overall: GateRule.optional(),
-    /** Rules for named domains. */
-    domains: z.record(z.string().min(1, 'a domain name'), GateRule).default({}),
-    /** The rule for every domain without its own entry in `domains`. */
-    everyDomain: GateRule.optional(),
-  })
-  .strict();
+export const GateSuite = z.strictObject(suiteShape, onlyKeys(Object.keys(suiteShape)));
 export type GateSuite = z.infer<typeof GateSuite>;
 export type GateSuiteInput = z.input<typeof GateSuite>;
 

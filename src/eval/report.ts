@@ -117,10 +117,12 @@ function modelWarnings({ overall, domains, records, notes, options }: WarningInp
   }
   if (infra.retried > 0) out.push(`${plural(infra.retried, 'attempt')} failed on infrastructure and ${infra.retried === 1 ? 'was' : 'were'} retried`);
   if (infra.tasksWithOnlyInfraErrors.length > 0) {
-    out.push(`${plural(infra.tasksWithOnlyInfraErrors.length, 'task')} have only infra errors and are not in n: ${idList(infra.tasksWithOnlyInfraErrors)}`);
+    const count = infra.tasksWithOnlyInfraErrors.length;
+    out.push(`${plural(count, 'task')} ${count === 1 ? 'has' : 'have'} only infra errors and ${count === 1 ? 'is' : 'are'} not in n: ${idList(infra.tasksWithOnlyInfraErrors)}`);
   }
   if (overall.byStatus.cancelled > 0) out.push(`${plural(overall.byStatus.cancelled, 'rollout')} cancelled; left out of pass rates`);
-  if (overall.missingTasks.length > 0) out.push(`${plural(overall.missingTasks.length, 'task')} have no rollouts: ${idList(overall.missingTasks)}`);
+  const missing = overall.missingTasks.length;
+  if (missing > 0) out.push(`${plural(missing, 'task')} ${missing === 1 ? 'has' : 'have'} no rollouts: ${idList(overall.missingTasks)}`);
   if (notes.unlisted.size > 0) {
     const count = [...notes.unlisted.values()].reduce((a, b) => a + b, 0);
     out.push(`${plural(count, 'rollout')} of ${plural(notes.unlisted.size, 'task')} not in the task list left out: ${idList([...notes.unlisted.keys()])}`);

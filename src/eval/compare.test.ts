@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Comparison, compareReports, compareRuns } from './compare.ts';
+import { buildReport } from './report.ts';
+import { run, task } from './test-fixtures.ts';
+import type { Outcome } from './test-fixtures.ts';
+
+/** `count` tasks in `domain`, A's and B's single-epoch outcomes given per task. */
+function tasksOf(domain: string, count: number) {
+  return Array.from({ length: count }, (_, i) => task(`${domain}-${i}`, domain));
+}
+function outcomes(ids: readonly string[], pick: (i: number) => Outcome): Record<string, Outcome[]> {
+  return Object.fromEntries(ids.map((id, i) => [id, [pick(i)]]));
+}
+
+describe('compareRuns', () => {
+  it('says "no significant difference" for 3 discordant tasks out of 4', () => {
+    const suite = tasksOf('mail', 4);
+    const ids = suite.map((t) => t.id);
+    const a = run('run_a', outcomes(ids, () => 'pass'));
+    const b = run('run_b', outcomes(ids, (i) => (i === 3 ? 'pass' : 'fail')));
+    const c = compareRuns({ a, b, tasks: suite, seed: 1 });
+    // differences 1, 1, 1, 0: exact sign-flip p = 2/2³ = 0.25 (the same as exact McNemar)
+    assert.equal(c.overall.pValue, 0.25);
+    assert.equal(c.overall.exact, true);
+    assert.equal(c.overall.verdict, 'no significant difference');
+    assert.equal(c.overall.difference?.mean, 0.75);
+    assert.deepEqual([c.overall.passRateA, c.overall.passRateB], [1, 0.25]);
+    assert.deepEqual([c.overall.tasksBetterA, c.overall.tasksBetterB, c.overall.ties], [3, 0, 1]);
+    assert.deepEqual(Comparison.parse(c), c);
+  });
+
+  it('names the better side when six of six discordant tasks agree', () => {
+    const suite = tasksOf('mail', 6);
+    const ids = suite.map((t) => t.id);
+    const strong = run('run_a', outcomes(ids, () => 'pass'));
+    const weak = run('run_b', outcomes(ids, () => 'fail'));
+    // p = 2/2⁶ = 0.03125 < 0.05
+    const ab = compareRuns({ a: strong, b: weak, tasks: suite, seed: 1 });
+    assert.equal(ab.overall.pValue, 0.03125);
+    assert.equal(ab.overall.verdict, 'A better');
+    assert.equal(compareRuns({ a: weak, b: strong, tasks: suite, seed: 1 }).overall.verdict, 'B better');
+  });
+
+  it('applies Holm–Bonferroni across domains but not to the overall row', () => {
+    const suite = [...tasksOf('mail', 6), ...tasksOf('notes', 6)];
+    const ids = suite.map((t) => t.id);
+    const c = compareRuns({ a: run('run_a', outcomes(ids, () => 'pass')), b: run('run_b', outcomes(ids, () => 'fail')), tasks: suite, seed: 1 });
+    // each domain: p = 0.03125, Holm with 2 hypotheses: 2 × 0.03125 = 0.0625 → not significant
+    for (const d of ['mail', 'notes']) {
+      assert.equal(c.domains[d]?.pValue, 0.03125);
+      assert.equal(c.domains[d]?.pAdjusted, 0.0625);
+      assert.equal(c.domains[d]?.verdict, 'no significant difference');
+    }
+    // overall: 12 discordant tasks, exact p = 2/2¹² ≈ 0.000488 — sampled (12 ≤ 16 is still exact)
+    assert.equal(c.overall.pValue, 2 / 4096);
+    assert.equal(c.overall.verdict, 'A better');
+  });
+
+  it('pairs only tasks scored in both runs and says which were left out', () => {
+    const suite = [task('t1', 'mail'), task('t2', 'mail'), task('t3', 'mail'), task('n1', 'notes')];
+    const a = run('run_a', { t1: ['pass', 'fail'], t2: ['pass', 'pass'], t3: ['pass'] });
+    const b = run('run_b', { t1: ['fail', 'fail'], t2: ['pass', 'infra'], t3: ['infra', 'infra'], n1: ['pass'] });
+    const c = compareRuns({ a, b, tasks: suite, seed: 1 });
+    assert.equal(c.overall.n, 2);
+    assert.deepEqual(c.unpaired, { onlyA: ['t3'], onlyB: ['n1'] });
+    // t1: 1/2 − 0 = 0.5; t2: 1 − 1 = 0 (B's infra error is not a failure)
+    assert.deepEqual(
+      c.tasks.map((t) => [t.id, t.difference]),
+      [
+        ['t1', 0.5],
+        ['t2', 0],
+      ],
+    );
+    assert.equal(c.domains.notes?.verdict, 'no paired tasks');
+    assert.equal(c.domains.notes?.pValue, null);
+    assert.ok(c.warnings.some((w) => w.includes('scored only in A') && w.includes('t3')));
+    assert.ok(c.warnings.some((w) => w.includes('scored only in B') && w.includes('n1')));
+  });
+
+  it('gives the same comparison from two stored reports', () => {
+    const suite = tasksOf('mail', 20);
+    const ids = suite.map((t) => t.id);
+    const a = run('run_a', outcomes(ids, (i) => (i % 3 === 0 ? 'fail' : 'pass')));
+    const b = run('run_b', outcomes(ids, (i) => (i % 2 === 0 ? 'fail' : 'pass')));
+    const ra = buildReport({ runs: [a], tasks: suite, options: { seed: 1, resamples: 10 } }).models[0];
+    const rb = buildReport({ runs: [b], tasks: suite, options: { seed: 1, resamples: 10 } }).models[0];
+    assert.ok(ra && rb);
+    assert.deepEqual(compareReports({ a: ra, b: rb, seed: 4, resamples: 500 }), compareRuns({ a, b, tasks: suite, seed: 4, resamples: 500 }));
+  });
+});
