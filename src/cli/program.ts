@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { GAUNTLET_VERSION } from '../core/index.ts';
 import { registerCatalogCommands } from './commands/catalog.ts';
+import { registerEvalCommands } from './commands/eval.ts';
 import { registerInspectCommands } from './commands/inspect.ts';
 import { registerMockModelCommand } from './commands/mock-model.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -19,6 +20,7 @@ export function createProgram(io: CliIo): Command {
   registerCatalogCommands(program, io);
   registerMockModelCommand(program, io);
   registerValidateCommand(program, io);
+  registerEvalCommands(program, io);
   // Subcommands inherit the error handling: no process.exit inside commander.
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;

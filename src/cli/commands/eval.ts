@@ -1,0 +1,240 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import { GAUNTLET_VERSION, InputError, parseInput, RunConfig, type JsonObject, type Task } from '../../core/index.ts';
+import { checkTaskDirectly, environmentNames, getEnvironment } from '../../envs/index.ts';
+import { buildReport, checkGate, compareRuns, EvalReport, parseGateSuite, renderComparison, renderHtml, renderMarkdown, renderTable, type ExcludedTask, type TaskMeta } from '../../eval/index.ts';
+import { executeRun, tasksForConfig } from '../../runner/index.ts';
+import { openStore, type SqliteStore } from '../../store/index.ts';
+import { printJson, type CliIo } from '../io.ts';
+import { collect, nonNegativeInt, number, positiveInt } from '../options.ts';
+import { modelFor } from './run.ts';
+import { EvalSuite, loadSuite } from './eval-suite.ts';
+
+interface EvalFlags {
+  env?: string[];
+  suite?: string;
+  model?: string[];
+  epochs?: number;
+  seed?: number;
+  concurrency?: number;
+  minEffect?: number;
+  resamples?: number;
+  noValidate?: boolean;
+  validate: boolean;
+  replay?: string;
+  html?: string;
+  markdown?: string;
+  out?: string;
+  store: string;
+  json?: boolean;
+}
+
+const taskMeta = (t: Task): TaskMeta => ({ id: t.id, env: t.env, domain: t.tags.domain, difficulty: t.tags.difficulty });
+
+/** Tasks whose golden solution fails (or is non-deterministic) are excluded, with the reason. */
+async function goldenFailures(tasks: readonly Task[], seed: number, io: CliIo): Promise<ExcludedTask[]> {
+  const excluded: ExcludedTask[] = [];
+  for (const task of tasks) {
+    const check = await checkTaskDirectly(getEnvironment(task.env), task, { seed });
+    const golden = check.problems.filter((p) => p.startsWith('golden') || p.startsWith('same seed'));
+    if (golden.length > 0) {
+      excluded.push({ id: task.id, reason: golden.join('; ') });
+      io.stderr(`excluded ${task.id}: ${golden.join('; ')}\n`);
+    }
+  }
+  return excluded;
+}
+
+function suiteFrom(flags: EvalFlags): EvalSuite {
+  if (flags.replay) {
+    const report = readReport(flags.replay);
+    return parseInput(EvalSuite, report.meta.config, `${flags.replay}: meta.config`);
+  }
+  if (flags.suite && flags.env) throw new InputError('--suite', 'give --suite or --env, not both');
+  const base: EvalSuite = flags.suite ? loadSuite(flags.suite) : flags.env ? EvalSuite.parse({ envs: flags.env }) : (() => {
+    throw new InputError('--env', 'no tasks given', `--env NAME (one of ${environmentNames().join(', ')}) or --suite FILE`);
+  })();
+  return EvalSuite.parse({
+    ...base,
+    ...(flags.model ? { models: flags.model } : {}),
+    ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
+    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+    ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+    ...(flags.minEffect !== undefined ? { minEffect: flags.minEffect } : {}),
+    ...(flags.resamples !== undefined ? { resamples: flags.resamples } : {}),
+    ...(flags.validate === false ? { validateGolden: false } : {}),
+  });
+}
+
+export function readReport(path: string): EvalReport {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InputError(path, `cannot read the report: ${(error as Error).message.split('\n')[0]}`, 'a JSON report written by `gauntlet eval`');
+  }
+  return parseInput(EvalReport, data, path);
+}
+
+/** Runs a suite for each model and builds the report (also used by `gauntlet gate`). */
+export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: CliIo): Promise<EvalReport> {
+  const models = suite.models ?? [];
+  if (models.length === 0) throw new InputError('--model', 'no model given', 'at least one --model SPEC (or `models:` in the suite)');
+  const envs = suite.envs ?? [];
+  const tasks = tasksForConfig({ envs, ...(suite.tasks ? { taskIds: suite.tasks } : {}), ...(suite.taskFiles ? { taskFiles: suite.taskFiles } : {}) });
+  const excluded = suite.validateGolden ? await goldenFailures(tasks, suite.seed, io) : [];
+  const excludedIds = new Set(excluded.map((e) => e.id));
+  const runnable = tasks.filter((t) => !excludedIds.has(t.id));
+  const runs = [];
+  for (const spec of models) {
+    const config = RunConfig.parse({
+      envs: [...new Set(tasks.map((t) => t.env))],
+      taskIds: runnable.map((t) => t.id),
+      ...(suite.taskFiles ? { taskFiles: suite.taskFiles } : {}),
+      model: spec,
+      epochs: suite.epochs,
+      concurrency: suite.concurrency,
+      seed: suite.seed,
+      sampling: suite.sampling,
+      ...(suite.scaffold ? { scaffold: suite.scaffold } : {}),
+      ...(suite.maxTurns ? { maxTurns: suite.maxTurns } : {}),
+      ...(suite.deadlineMs ? { deadlineMs: suite.deadlineMs } : {}),
+      ...(suite.sandbox ? { sandbox: suite.sandbox } : {}),
+    });
+    const model = await modelFor(config, io, {});
+    io.stderr(`evaluating ${spec}: ${runnable.length} tasks × ${suite.epochs} epochs\n`);
+    const summary = await executeRun({ store, model, config, tasks: tasksForConfig });
+    await model.close?.();
+    runs.push({ runId: summary.runId, model: model.spec, rollouts: store.rollouts(summary.runId) });
+  }
+  return buildReport({
+    runs,
+    tasks: tasks.map(taskMeta),
+    excludedTasks: excluded,
+    options: { seed: suite.seed, ...(suite.minEffect ? { minEffect: suite.minEffect } : {}), ...(suite.resamples ? { resamples: suite.resamples } : {}) },
+    meta: {
+      gauntletVersion: GAUNTLET_VERSION,
+      config: suite as unknown as JsonObject,
+      seeds: { eval: suite.seed, ...Object.fromEntries(runs.map((r) => [r.runId, suite.seed])) },
+      models: runs.map((r) => ({ runId: r.runId, model: r.model })),
+      sampling: Object.fromEntries(runs.map((r) => [r.runId, suite.sampling as JsonObject])),
+      createdAt: new Date().toISOString(),
+    },
+  });
+}
+
+function writeFile(path: string, content: string, io: CliIo, what: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content);
+  io.stderr(`${what} written to ${path}\n`);
+}
+
+export function registerEvalCommands(program: Command, io: CliIo): void {
+  program
+    .command('eval')
+    .description('Evaluate one or more models on a suite: every task K times, pass rates with CIs, pass@k, pass^k, flaky tasks, power')
+    .option('--env <name>', 'environment(s) whose tasks form the suite', collect)
+    .option('--suite <file|env>', 'a suite file (YAML/JSON) or a built-in environment name')
+    .option('--model <spec>', 'model(s) to evaluate, repeatable', collect)
+    .option('--epochs <k>', 'rollouts per task per model (default 3)', positiveInt('--epochs'))
+    .option('--seed <n>', 'seed for worlds and the bootstrap', nonNegativeInt('--seed'))
+    .option('--concurrency <n>', 'rollouts in flight', positiveInt('--concurrency'))
+    .option('--min-effect <d>', 'the smallest pass-rate difference you care about (warns when n cannot detect it)', number('--min-effect', { min: 0.001, max: 0.999 }))
+    .option('--resamples <n>', 'bootstrap resamples (default 10000)', positiveInt('--resamples'))
+    .option('--no-validate', 'do not check golden solutions before running')
+    .option('--replay <report>', 're-run the configuration recorded in a report')
+    .option('--out <file>', 'where to save the JSON report (default .gauntlet/reports/<time>.json)')
+    .option('--html <file>', 'also write a self-contained HTML report')
+    .option('--markdown <file>', 'also write a Markdown report')
+    .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
+    .option('--json', 'print the report as one JSON document')
+    .action(async (flags: EvalFlags) => {
+      const suite = suiteFrom(flags);
+      const store = openStore(flags.store);
+      try {
+        const report = await evaluateSuite(suite, store, io);
+        const out = flags.out ?? join(dirname(store.path), 'reports', `eval-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+        writeFile(out, `${JSON.stringify(report, null, 2)}\n`, io, 'report');
+        if (flags.html) writeFile(flags.html, renderHtml(report), io, 'HTML report');
+        if (flags.markdown) writeFile(flags.markdown, renderMarkdown(report), io, 'Markdown report');
+        // `overall` and `domains` at the top are the first model's, so one-model runs read simply.
+        if (flags.json) printJson(io, { overall: report.models[0]?.overall ?? null, domains: report.models[0]?.domains ?? {}, ...report });
+        else io.stdout(`${renderTable(report)}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('compare')
+    .description('Paired comparison of two runs over the tasks both scored, per domain, corrected for multiple comparisons')
+    .argument('<runA>')
+    .argument('<runB>')
+    .option('--seed <n>', 'bootstrap seed', nonNegativeInt('--seed'), 0)
+    .option('--resamples <n>', 'bootstrap resamples', positiveInt('--resamples'))
+    .option('--markdown', 'Markdown instead of a text table')
+    .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
+    .option('--json', 'one JSON document on stdout')
+    .action((runA: string, runB: string, flags: { seed: number; resamples?: number; markdown?: boolean; store: string; json?: boolean }) => {
+      const store = openStore(flags.store);
+      try {
+        const side = (id: string) => {
+          const run = store.getRun(id);
+          if (!run) throw new InputError(id === runA ? 'RUN_A' : 'RUN_B', `no run "${id}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
+          return { run, input: { runId: run.id, model: run.config.model, rollouts: store.rollouts(run.id) } };
+        };
+        const a = side(runA);
+        const b = side(runB);
+        const tasks = new Map<string, TaskMeta>();
+        for (const config of [a.run.config, b.run.config]) {
+          try {
+            for (const t of tasksForConfig(config)) tasks.set(t.id, taskMeta(t));
+          } catch {
+            // tasks that no longer exist: fall back to what the rollouts say
+          }
+        }
+        for (const r of [...a.input.rollouts, ...b.input.rollouts]) if (!tasks.has(r.taskId)) tasks.set(r.taskId, { id: r.taskId, env: r.env, domain: r.env, difficulty: 'medium' });
+        const comparison = compareRuns({ a: a.input, b: b.input, tasks: [...tasks.values()], seed: flags.seed, ...(flags.resamples ? { resamples: flags.resamples } : {}) });
+        if (flags.json) printJson(io, comparison);
+        else io.stdout(`${flags.markdown ? renderMarkdown(comparison) : renderComparison(comparison)}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('gate')
+    .description('Release gate: check per-domain thresholds (absolute and against a baseline report); exit 1 naming the failing domains')
+    .requiredOption('--suite <file>', 'suite file with a `gate:` section')
+    .option('--baseline <report>', 'the previous release\'s JSON report')
+    .option('--report <report>', 'gate this report instead of running the suite now')
+    .option('--model <spec>', 'model(s) to evaluate (overrides the suite\'s)', collect)
+    .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (flags: { suite: string; baseline?: string; report?: string; model?: string[]; store: string; json?: boolean }) => {
+      const suite = loadSuite(flags.suite);
+      if (!suite.gate) throw new InputError(flags.suite, 'no `gate:` section', 'gate: { overall: { minPassRate: 0.6 }, domains: { mail: { maxDrop: 0.05 } } }');
+      const gate = parseGateSuite(suite.gate, flags.suite);
+      if (!gate.ok) throw new InputError(flags.suite, gate.message);
+      const baseline = flags.baseline ? readReport(flags.baseline) : undefined;
+      let report: EvalReport;
+      if (flags.report) report = readReport(flags.report);
+      else {
+        const store = openStore(flags.store);
+        try {
+          report = await evaluateSuite(flags.model ? { ...suite, models: flags.model } : suite, store, io);
+        } finally {
+          store.close();
+        }
+      }
+      const result = checkGate({ report, ...(baseline ? { baseline } : {}), thresholds: gate.gate });
+      if (flags.json) printJson(io, result);
+      else {
+        io.stdout(result.passed ? 'gate passed\n' : `gate FAILED in ${[...new Set(result.failures.map((f) => f.domain))].join(', ')}\n`);
+        for (const f of result.failures) io.stdout(`  ✗ ${f.model} ${f.domain}: ${f.message}\n`);
+        for (const s of result.skipped) io.stdout(`  – ${s.model} ${s.domain} ${s.rule} not enforced: ${s.reason}\n`);
+      }
+      if (!result.passed) process.exitCode = 1;
+    });
+}
