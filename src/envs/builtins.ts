@@ -2,5 +2,7 @@
 // Environment folders import from '../define.ts', '../checks.ts', '../state.ts' (never '../index.ts'),
 // so this file can import them without cycles.
 import { registerEnvironment } from './registry.ts';
+import { notes } from './notes/index.ts';
 
 void registerEnvironment;
+registerEnvironment('notes', () => notes);
