@@ -1,0 +1,172 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { InputError, errorMessage, type JsonObject } from '../../core/index.ts';
+import {
+  FORMAT_NAMES,
+  getFormat,
+  loadChatTemplate,
+  parseChatMessages,
+  parseChatTools,
+  type ChatTool,
+  type ParsedCompletion,
+} from '../../formats/index.ts';
+import { processIo } from '../io.ts';
+
+// `gauntlet render` and `gauntlet parse`: a model's prompt text and a completion's calls, exactly
+// as the engines would make them. The actions are plain functions over injected streams that
+// return the exit code, so tests call them directly: 0 ok, 1 the template refused, 2 bad input.
+
+export interface FormatsIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** The whole of standard input. */
+  stdin(): Promise<string>;
+}
+
+export interface RenderFlags {
+  template: string;
+  messages: string;
+  tools?: string;
+  /** commander's `--no-generation-prompt` sets this false. */
+  generationPrompt?: boolean;
+  var?: string[];
+}
+
+export interface ParseFlags {
+  format: string;
+  tools?: string;
+  thinkingOpen?: boolean;
+}
+
+export async function renderAction(flags: RenderFlags, io: FormatsIo): Promise<number> {
+  return reportInputErrors(io, async () => {
+    const vars = parseVars(flags.var ?? []);
+    const template = await loadChatTemplate(flags.template);
+    const messages = parseChatMessages(await readDataFile(flags.messages, '--messages'), flags.messages);
+    const tools = flags.tools ? await readTools(flags.tools) : undefined;
+    const result = template.render({ messages, ...(tools ? { tools } : {}), addGenerationPrompt: flags.generationPrompt ?? true, vars });
+    if (!result.ok) {
+      io.stderr(`gauntlet render: ${result.message}\n`);
+      return 1;
+    }
+    io.stdout(result.text);
+    return 0;
+  });
+}
+
+export async function parseAction(flags: ParseFlags, io: FormatsIo): Promise<number> {
+  return reportInputErrors(io, async () => {
+    const format = getFormat(flags.format, '--format');
+    const tools = flags.tools ? await readTools(flags.tools) : undefined;
+    let text: string;
+    try {
+      text = await io.stdin();
+    } catch (error) {
+      throw new InputError('stdin', `cannot read the completion (${errorMessage(error)})`);
+    }
+    const parsed = format.parse(text, { ...(tools ? { tools } : {}), ...(flags.thinkingOpen ? { thinkingOpen: true } : {}) });
+    io.stdout(`${JSON.stringify(parsedJson(parsed), null, 2)}\n`);
+    return 0;
+  });
+}
+
+/** The CLI's JSON: snake_case like the chat APIs, arguments as objects (null with the raw text when unparseable). */
+export function parsedJson(parsed: ParsedCompletion): JsonObject {
+  return {
+    reasoning: parsed.reasoning,
+    content: parsed.content,
+    tool_calls: parsed.toolCalls.map((call) => ({
+      name: call.name,
+      arguments: call.arguments,
+      ...(call.arguments === null ? { arguments_text: call.argumentsText } : {}),
+    })),
+    errors: parsed.errors.map((error) => ({ kind: error.kind, message: error.message, ...(error.callIndex !== undefined ? { call_index: error.callIndex } : {}) })),
+  };
+}
+
+/** `--var key=value`: values read as JSON when they are JSON (`false`, `3`, `{"a":1}`), else as text. */
+export function parseVars(entries: readonly string[]): Record<string, unknown> {
+  const vars: Record<string, unknown> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new InputError('--var', `got "${entry}"`, 'key=value, e.g. enable_thinking=false');
+    const value = entry.slice(eq + 1);
+    try {
+      vars[entry.slice(0, eq)] = JSON.parse(value) as unknown;
+    } catch (_error) {
+      vars[entry.slice(0, eq)] = value;
+    }
+  }
+  return vars;
+}
+
+async function readTools(path: string): Promise<ChatTool[]> {
+  return parseChatTools(await readDataFile(path, '--tools'), path);
+}
+
+/** A JSON or YAML file; `.json` files must be JSON, others may be either. Errors name the file and line. */
+async function readDataFile(path: string, flag: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputError(`${flag} ${path}`, `cannot read the file (${errorMessage(error)})`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (jsonError) {
+    if (path.endsWith('.json')) throw new InputError(path, `is not valid JSON (${errorMessage(jsonError)})`);
+  }
+  try {
+    return parseYaml(text) as unknown;
+  } catch (yamlError) {
+    throw new InputError(path, `is neither JSON nor YAML (${errorMessage(yamlError).split('\n')[0]})`);
+  }
+}
+
+async function reportInputErrors(io: FormatsIo, run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof InputError) {
+      io.stderr(`gauntlet: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function collectVar(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function registerFormatCommands(program: Command, cliIo: { stdout(text: string): void; stderr(text: string): void } = processIo): void {
+  const io: FormatsIo = { stdout: (t) => cliIo.stdout(t), stderr: (t) => cliIo.stderr(t), stdin: readStdin };
+  program
+    .command('render')
+    .description("Render messages (and tools) into a model's exact prompt with its own chat template, as Hugging Face does")
+    .requiredOption('--template <path>', 'chat_template.jinja, tokenizer_config.json or a model directory')
+    .requiredOption('--messages <file>', 'JSON or YAML array of chat messages (OpenAI / HF format)')
+    .option('--tools <file>', 'JSON or YAML array of {"type":"function","function":{…}} tools')
+    .option('--no-generation-prompt', 'leave out the assistant generation prompt')
+    .option('--var <key=value>', 'template variable, repeatable (values parse as JSON when they can: enable_thinking=false)', collectVar)
+    .action(async (flags: RenderFlags) => {
+      process.exitCode = await renderAction(flags, io);
+    });
+  program
+    .command('parse')
+    .description('Parse a completion from stdin into reasoning, content and tool calls, as vLLM/SGLang do; prints one JSON document')
+    .requiredOption('--format <name>', FORMAT_NAMES.join('|'))
+    .option('--tools <file>', 'tools whose schemas type the arguments and flag unknown tools')
+    .option('--thinking-open', 'the prompt opened the <think> block (MiniMax-M2): text before </think> is reasoning even without one')
+    .action(async (flags: ParseFlags) => {
+      process.exitCode = await parseAction(flags, io);
+    });
+}
