@@ -1,0 +1,5 @@
+import type { Task } from '../../../core/index.ts';
+
+export function mailFamilyTasks(): Task[] {
+  return [];
+}

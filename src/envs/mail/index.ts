@@ -1,0 +1,46 @@
+// The mail environment: a seeded mailbox in SQLite, one-message-at-a-time tools, checks over the
+// final state, mail that arrives mid-episode, and tasks from YAML files and TS families.
+import { fileURLToPath } from 'node:url';
+import type { Task } from '../../core/index.ts';
+import { defineEnvironment } from '../define.ts';
+import { loadTaskDirectory } from '../tasks.ts';
+import { mailChecks } from './checks.ts';
+import { mailDestructive } from './destructive.ts';
+import { mailEvents } from './events.ts';
+import { mailFamilyTasks } from './families/index.ts';
+import { mailSchema } from './schema.ts';
+import { seedMailbox } from './seed.ts';
+import { mailTools } from './tools.ts';
+
+let cached: Task[] | undefined;
+
+/** YAML tasks from ./tasks plus the generated family variants. */
+export function mailTasks(): Task[] {
+  cached ??= [...loadTaskDirectory(fileURLToPath(new URL('./tasks', import.meta.url)), { env: 'mail' }), ...mailFamilyTasks()];
+  return cached;
+}
+
+export const mail = defineEnvironment({
+  name: 'mail',
+  description: 'An email client for me@northwind.example: search, read, reply, forward, file, label and clean up mail, and keep contacts.',
+  schema: mailSchema,
+  startTime: '2026-03-10T09:00:00Z',
+  stepMs: 30_000,
+  seed: seedMailbox,
+  tools: mailTools,
+  checks: mailChecks,
+  events: mailEvents,
+  tasks: mailTasks,
+  destructive: mailDestructive,
+});
+
+export { mailChecks } from './checks.ts';
+export { newDeliveries, SentSpec } from './checks-sent.ts';
+export { mailDestructive } from './destructive.ts';
+export { mailEvents } from './events.ts';
+export { mailSchema, ME, MailInitialState, MessageFixture, ContactFixture, SYSTEM_FOLDERS } from './schema.ts';
+export type { ContactRow, DeliveryRow, MessageRow } from './schema.ts';
+export { insertContact, insertFixtureMessage, mailStateOf, seedFolders, seedMailbox } from './seed.ts';
+export { seedBackground, type BackgroundOptions } from './noise.ts';
+export { newId } from './store.ts';
+export { mailTools } from './tools.ts';
