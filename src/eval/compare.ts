@@ -4,7 +4,7 @@ import { idList, plural } from './format.ts';
 import { OVERALL } from './report.ts';
 import { Estimate } from './schema.ts';
 import type { ExcludedTask, ModelReport, TaskResult } from './schema.ts';
-import { detectableEffect, holmAdjust, sampleVariance } from './stats.ts';
+import { holmAdjust, sampleVariance, signFlipDetectable } from './stats.ts';
 import { collectRun } from './tasks.ts';
 import type { RunInput, TaskMeta } from './tasks.ts';
 
@@ -207,7 +207,7 @@ function compareGroup(group: string, pairs: ReadonlyArray<{ a: TaskResult; b: Ta
     tasksBetterA: betterA,
     tasksBetterB: betterB,
     ties: n - betterA - betterB,
-    minDetectableEffect: detectableEffect(Math.sqrt(pairedVariance(diffs, pairs) / n), opts),
+    minDetectableEffect: signFlipDetectable({ sd: Math.sqrt(pairedVariance(diffs, pairs)), n, alpha: opts.alpha, power: opts.power }),
   };
   row.verdict = verdictFor(row, opts.alpha);
   return row;

@@ -2,7 +2,7 @@ import { RolloutStatus, TerminationReason } from '../core/index.ts';
 import { bootstrapMeans } from './bootstrap.ts';
 import { passCurves } from './passk.ts';
 import type { ExcludedTask, GroupStats, ResolvedEvalOptions } from './schema.ts';
-import { detectableEffect, normalQuantile, sampleVariance } from './stats.ts';
+import { sampleVariance, signFlipDetectable, signFlipRequiredN } from './stats.ts';
 import type { TaskRecord } from './tasks.ts';
 
 export interface GroupPower {
@@ -14,15 +14,15 @@ export interface GroupPower {
 /**
  * Power figures for comparing this group's pass rate with another model's on the same n tasks.
  *
- * Approximation: a two-sided two-sample z-test on mean per-task pass rates, with both models
- * assumed to have this group's per-task variance σ², so se(difference) = sqrt(2σ²/n) and
- * MDE = (z_{1−α/2} + z_{power}) · se; the n for an effect δ is 2σ²(z_{1−α/2} + z_{power})²/δ².
- * σ² is the sample variance of per-task pass rates (it includes both how tasks differ and the
- * binomial noise of a few epochs), floored at the binomial variance p(1−p)/epochs a task set of
- * uniform difficulty would show, so all-pass or all-fail groups do not claim infinite power (p
- * is shrunk as (passes + ½)/(attempts + 1)). The paired test that `compareRuns` runs is at least
- * this powerful when the models' per-task rates correlate positively, as they do on shared tasks,
- * so the figure is a conservative bound on what a comparison can detect.
+ * Approximation: the other model is taken to have the same per-task variance σ² and to vary
+ * independently of this one, so a per-task difference has sd s = √(2σ²); the power is then that
+ * of the paired sign-flip test `compareRuns` runs, in its normal approximation (see
+ * `signFlipPower`). σ² is the sample variance of per-task pass rates (it holds both how tasks
+ * differ and the binomial noise of a few epochs), floored at the binomial variance p(1−p)/epochs a
+ * task set of uniform difficulty would show, so all-pass or all-fail groups do not claim infinite
+ * power (p shrunk as (passes + ½)/(attempts + 1)). Models scored on the same tasks usually find the
+ * same tasks hard, which makes their per-task rates correlate positively and the paired test more
+ * powerful than this, so the figure is a conservative bound.
  */
 export function groupPower(rates: Float64Array, counts: { passes: number; attempts: number }, options: ResolvedEvalOptions): GroupPower | null {
   const n = rates.length;
@@ -30,10 +30,13 @@ export function groupPower(rates: Float64Array, counts: { passes: number; attemp
   const shrunk = (counts.passes + 0.5) / (counts.attempts + 1);
   const binomialFloor = (shrunk * (1 - shrunk)) / (counts.attempts / n);
   const variance = Math.max(sampleVariance(rates), binomialFloor);
-  const z = normalQuantile(1 - options.alpha / 2) + normalQuantile(options.power);
-  const minDetectableEffect = detectableEffect(Math.sqrt((2 * variance) / n), options);
-  const requiredN = options.minEffect === null ? null : Math.ceil((2 * variance * z * z) / options.minEffect ** 2);
-  return { sd: Math.sqrt(variance), minDetectableEffect, requiredN };
+  const sd = Math.sqrt(2 * variance);
+  const { alpha, power } = options;
+  return {
+    sd: Math.sqrt(variance),
+    minDetectableEffect: signFlipDetectable({ sd, n, alpha, power }),
+    requiredN: options.minEffect === null ? null : signFlipRequiredN(options.minEffect, { sd, alpha, power }),
+  };
 }
 
 function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {

@@ -12,7 +12,7 @@ export { renderHtml } from './render-html.ts';
 export { passAtK, passHatK, passCurves } from './passk.ts';
 export { bootstrapMeans, signFlipTest } from './bootstrap.ts';
 export { difficultyEstimate, discrimination } from './discrimination.ts';
-export { holmAdjust, normalCdf, normalQuantile, powerAt } from './stats.ts';
+export { holmAdjust, normalCdf, normalQuantile, signFlipDetectable, signFlipPower, signFlipRequiredN } from './stats.ts';
 export { groupPower } from './group.ts';
 export {
   EVAL_REPORT_VERSION,

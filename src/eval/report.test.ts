@@ -138,18 +138,20 @@ describe('buildReport on a hand-worked run', () => {
 });
 
 describe('power and warnings', () => {
-  it('computes the detectable difference with the two-sample approximation', () => {
+  it('computes the detectable difference from the spread of per-task pass rates', () => {
     const options = { seed: 1, resamples: 10, confidence: 0.95, power: 0.8, alpha: 0.05, minEffect: 0.1 };
-    // rates 0,1,0,1: sample variance 1/3 (above the binomial floor 0.5·0.5/1 = 0.25)
-    // se = √(2 · (1/3) / 4) = 0.408248; MDE = 2.801585 · 0.408248 = 1.143747
-    // n for 0.1 = 2 · (1/3) · 2.801585² / 0.1² = 523.26 → 524
-    const power = groupPower(Float64Array.from([0, 1, 0, 1]), { passes: 2, attempts: 4 }, options);
+    // 20 tasks alternating 0 and 1: sample variance 20 × 0.25 / 19 = 5/19, above the binomial floor 0.25
+    // per-task difference sd √(2 × 5/19) = 0.725476 → MDE 0.530385 and 419 tasks for 0.1 (see stats.test.ts)
+    const rates = Float64Array.from({ length: 20 }, (_, i) => i % 2);
+    const power = groupPower(rates, { passes: 10, attempts: 20 }, options);
     assert.ok(power);
-    assert.ok(Math.abs(power.minDetectableEffect - 1.143747) < 1e-5, String(power.minDetectableEffect));
-    assert.equal(power.requiredN, 524);
-    // identical rates: the binomial floor p(1−p)/epochs = 0.25/3 applies; MDE = 2.801585 · √(2 · 0.25/3 / 4) = 0.571871
-    const floored = groupPower(Float64Array.from([0.5, 0.5, 0.5, 0.5]), { passes: 6, attempts: 12 }, options);
-    assert.ok(floored && Math.abs(floored.minDetectableEffect - 0.571871) < 1e-5, String(floored?.minDetectableEffect));
+    assert.ok(Math.abs(power.sd - Math.sqrt(5 / 19)) < 1e-12);
+    assert.ok(Math.abs(power.minDetectableEffect - 0.530385) < 1e-5, String(power.minDetectableEffect));
+    assert.equal(power.requiredN, 419);
+    // 20 tasks all at 1/2 over 2 epochs: sample variance 0, so the floor p(1−p)/epochs applies with
+    // p = (20 + ½)/(40 + 1) = ½: 0.25/2 = 0.125; s = √0.25 = 0.5 → MDE 0.5 × 11.813/16.159 = 0.365543
+    const floored = groupPower(new Float64Array(20).fill(0.5), { passes: 20, attempts: 40 }, options);
+    assert.ok(floored && Math.abs(floored.minDetectableEffect - 0.365543) < 1e-5, String(floored?.minDetectableEffect));
   });
 
   it('warns per domain when n cannot detect the requested minimum effect', () => {
