@@ -3,6 +3,8 @@
 // so this file can import them without cycles.
 import { registerEnvironment } from './registry.ts';
 import { notes } from './notes/index.ts';
+import { mail } from './mail/index.ts';
 
 void registerEnvironment;
 registerEnvironment('notes', () => notes);
+registerEnvironment('mail', () => mail);
