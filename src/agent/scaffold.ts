@@ -22,10 +22,23 @@ export const dropThinking: Scaffold = {
   view: (history) => history.map((m) => (m.role === 'assistant' ? withoutReasoning(m) : m)),
 };
 
+/**
+ * Tool calls through a chat format in raw completion text rather than the API's tool calling: the
+ * loop is the interleaved one; the difference is the model client (a template + format over
+ * `/v1/completions`), which the caller builds for this scaffold.
+ */
+export const textTools: Scaffold = { name: 'text-tools', view: interleaved.view };
+
 export const scaffolds: Record<string, Scaffold> = {
   [interleaved.name]: interleaved,
   [dropThinking.name]: dropThinking,
+  [textTools.name]: textTools,
 };
+
+/** Scaffolds whose model client speaks raw text completions. */
+export function needsTextCompletion(name: string): boolean {
+  return name === textTools.name;
+}
 
 export function scaffoldNames(): string[] {
   return Object.keys(scaffolds);

@@ -38,3 +38,4 @@ export {
 } from './policies.ts';
 export { randomValue, placeholderValue, randomArguments, placeholderArguments } from './schema-values.ts';
 export { startMockModelServer, type MockModelServer, type MockModelServerOptions } from './mock-server.ts';
+export { createTextCompletionModel, parseCompletionResponse, type TextCompletionOptions } from './text-completion.ts';

@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { scaffoldNames } from '../../agent/index.ts';
+import { z } from 'zod';
+import { needsTextCompletion, scaffoldNames } from '../../agent/index.ts';
+import { FORMAT_NAMES, loadChatTemplate, loadTokenizer } from '../../formats/index.ts';
 import { InputError, parseInput, RunConfig, type ModelClient } from '../../core/index.ts';
 import { environmentNames, loadTaskFile } from '../../envs/index.ts';
-import { createModelClient, parseModelSpec } from '../../model/index.ts';
+import { createModelClient, createTextCompletionModel, parseModelSpec } from '../../model/index.ts';
 import { executeRun, tasksForConfig, type RunProgress, type RunSummary } from '../../runner/index.ts';
 import { openStore, type SqliteStore } from '../../store/index.ts';
 import { printJson, type CliIo } from '../io.ts';
@@ -31,6 +33,10 @@ interface RunFlags {
   contextBudget?: number;
   keepTurns: number;
   config?: string;
+  template?: string;
+  toolFormat?: string;
+  tokenizer?: string;
+  tokenIds?: boolean;
   resume?: string;
   store: string;
   json?: boolean;
@@ -59,7 +65,14 @@ function buildConfig(flags: RunFlags): RunConfig {
     ...(flags.task ? { taskIds: flags.task } : {}),
     ...(flags.tasksFile ? { taskFiles: flags.tasksFile } : {}),
     ...(flags.model ? { model: flags.model } : {}),
-    ...(flags.baseUrl ? { modelOptions: { baseUrl: flags.baseUrl } } : {}),
+    modelOptions: {
+      ...((fromFile.modelOptions as object | undefined) ?? {}),
+      ...(flags.baseUrl ? { baseUrl: flags.baseUrl } : {}),
+      ...(flags.template ? { template: flags.template } : {}),
+      ...(flags.toolFormat ? { toolFormat: flags.toolFormat } : {}),
+      ...(flags.tokenizer ? { tokenizer: flags.tokenizer } : {}),
+      ...(flags.tokenIds ? { sendTokenIds: true } : {}),
+    },
     ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
     ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
@@ -79,18 +92,48 @@ function buildConfig(flags: RunFlags): RunConfig {
   if (!('model' in merged)) throw new InputError('--model', 'no model given', 'oracle, random, scripted:PATH, openai:BASE_URL#MODEL, anthropic:BASE_URL#MODEL or minimax:MODEL');
   const config = parseInput(RunConfig, { ...merged, sampling }, flags.config ?? 'run options');
   parseModelSpec(config.model);
+  if (needsTextCompletion(config.scaffold)) parseInput(TextToolsOptions, config.modelOptions, 'text-tools options');
   for (const env of config.envs) if (!environmentNames().includes(env)) throw new InputError('--env', `unknown environment "${env}"`, `one of ${environmentNames().join(', ')}`);
   if (!scaffoldNames().includes(config.scaffold)) throw new InputError('--scaffold', `unknown scaffold "${config.scaffold}"`, `one of ${scaffoldNames().join(', ')}`);
   return config;
 }
 
+/** Options for the text-tools scaffold, kept in `modelOptions` so a resumed run rebuilds the same client. */
+const TextToolsOptions = z.object({
+  template: z.string({ error: 'the text-tools scaffold needs --template PATH' }).min(1),
+  toolFormat: z.enum(FORMAT_NAMES, { error: `--tool-format must be one of ${FORMAT_NAMES.join(', ')}` }),
+  tokenizer: z.string().optional(),
+  sendTokenIds: z.boolean().default(false),
+});
+
+async function textCompletionModel(config: RunConfig, io: CliIo, timeoutMs: number | undefined): Promise<ModelClient> {
+  const spec = parseModelSpec(config.model);
+  if (spec.kind !== 'openai') throw new InputError('--model', `the text-tools scaffold talks to /v1/completions, got "${config.model}"`, 'openai:BASE_URL#MODEL');
+  const options = parseInput(TextToolsOptions, config.modelOptions, 'text-tools options');
+  const tokenizer = options.tokenizer ? await loadTokenizer(options.tokenizer) : undefined;
+  if (options.sendTokenIds && !tokenizer) throw new InputError('--token-ids', 'sending token ids needs a tokenizer', '--tokenizer PATH (a tokenizer.json)');
+  return createTextCompletionModel({
+    baseURL: spec.baseUrl,
+    model: spec.model,
+    template: await loadChatTemplate(options.template),
+    format: options.toolFormat,
+    sendTokenIds: options.sendTokenIds,
+    spec: `text:${config.model}`,
+    ...(tokenizer ? { tokenizer } : {}),
+    ...(io.env.OPENAI_API_KEY ? { apiKey: io.env.OPENAI_API_KEY } : {}),
+    ...(timeoutMs ? { timeoutMs } : {}),
+  });
+}
+
 export async function modelFor(config: RunConfig, io: CliIo, flags: { requestTimeout?: number }): Promise<ModelClient> {
+  const timeoutMs = flags.requestTimeout ? Math.round(flags.requestTimeout * 1000) : undefined;
+  if (needsTextCompletion(config.scaffold)) return textCompletionModel(config, io, timeoutMs);
   const baseUrl = typeof config.modelOptions.baseUrl === 'string' ? config.modelOptions.baseUrl : undefined;
   return createModelClient(config.model, {
     env: io.env,
     seed: config.seed,
     ...(baseUrl ? { baseUrl } : {}),
-    ...(flags.requestTimeout ? { timeoutMs: Math.round(flags.requestTimeout * 1000) } : {}),
+    ...(timeoutMs ? { timeoutMs } : {}),
   });
 }
 
@@ -147,6 +190,10 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--request-timeout <seconds>', 'per model request; a request past it is an infra error', number('--request-timeout', { min: 0.001 }))
     .option('--context-budget <tokens>', 'summarise older turns when the context exceeds this (off by default)', positiveInt('--context-budget'))
     .option('--keep-turns <n>', 'recent turns kept verbatim when summarising', positiveInt('--keep-turns'), 4)
+    .option('--template <path>', 'text-tools: the model\'s chat template (chat_template.jinja, tokenizer_config.json or a model dir)')
+    .option('--tool-format <name>', `text-tools: tool-call format (${FORMAT_NAMES.join(', ')})`)
+    .option('--tokenizer <path>', 'text-tools: tokenizer.json, for sending token ids')
+    .option('--token-ids', 'text-tools: send the prompt as token ids (vLLM/SGLang)')
     .option('--config <file>', 'YAML/JSON run settings (flags override)')
     .option('--resume <runId>', 'finish an interrupted run: only missing rollouts run')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
