@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { GAUNTLET_VERSION } from '../core/index.ts';
 import { registerCatalogCommands } from './commands/catalog.ts';
 import { registerEvalCommands } from './commands/eval.ts';
+import { registerFormatCommands } from './commands/formats.ts';
 import { registerInspectCommands } from './commands/inspect.ts';
 import { registerMockModelCommand } from './commands/mock-model.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -21,6 +22,7 @@ export function createProgram(io: CliIo): Command {
   registerMockModelCommand(program, io);
   registerValidateCommand(program, io);
   registerEvalCommands(program, io);
+  registerFormatCommands(program, io);
   // Subcommands inherit the error handling: no process.exit inside commander.
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
