@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { ModelResponse, type JsonObject, type JsonValue, type Message, type ModelRequest, type ModelResult, type ToolSpec } from '../core/index.ts';
-import { loadChatTemplate, loadQwen3Tokenizer } from '../formats/index.ts';
+import { createChatTemplate, loadChatTemplate, loadQwen3Tokenizer } from '../formats/index.ts';
 import { createTextCompletionModel } from './text-completion.ts';
 
 const FIXTURES = new URL('../../test/fixtures/formats/', import.meta.url).pathname;
@@ -124,11 +124,18 @@ describe('text-completion model client', () => {
 
   it('reads MiniMax completions that start inside the reasoning block, typing parameters by schema', async () => {
     const client = createTextCompletionModel({ baseURL: server.url, model: 'm2', template: minimaxTemplate, format: 'minimax-xml' });
-    server.replies.push(completion('Look it up.\n</think>\n\n<minimax:tool_call>\n<invoke name="get_weather">\n<parameter name="city">Oslo</parameter>\n<parameter name="days">3</parameter>\n</invoke>\n</minimax:tool_call>'));
-    const reply = ok(await client.complete(req([{ role: 'user', content: 'Oslo?' }]), { signal }));
-    assert.ok(((server.bodies.at(-1) as JsonObject).prompt as string).endsWith(']~b]ai\n<think>\n'));
+    const raw = 'Look it up.\n</think>\n\n<minimax:tool_call>\n<invoke name="get_weather">\n<parameter name="city">Oslo</parameter>\n<parameter name="days">3</parameter>\n</invoke>\n</minimax:tool_call>';
+    server.replies.push(completion(raw));
+    const messages: Message[] = [{ role: 'user', content: 'Oslo?' }];
+    const reply = ok(await client.complete(req(messages), { signal }));
+    const prompt = (server.bodies.at(-1) as JsonObject).prompt as string;
+    assert.ok(prompt.endsWith(']~b]ai\n<think>\n'));
     assert.equal(reply.message.reasoning?.text, 'Look it up.');
     assert.deepEqual(reply.message.toolCalls[0]?.arguments, { city: 'Oslo', days: 3 });
+    server.replies.push(completion('Done.\n</think>\n\nCold.'));
+    messages.push(reply.message, { role: 'tool', toolCallId: 'call_0', name: 'get_weather', content: '-3C', isError: false });
+    ok(await client.complete(req(messages), { signal }));
+    assert.ok(((server.bodies.at(-1) as JsonObject).prompt as string).startsWith(`${prompt}${raw}[e~[\n`), 'the next prompt extends prompt + completion exactly');
 
     server.replies.push(completion('Still thinking about Oslo', {}, 'length'));
     const cut = ok(await client.complete(req([{ role: 'user', content: 'Oslo?' }]), { signal }));
@@ -158,6 +165,17 @@ describe('text-completion model client', () => {
     assert.ok((body.prompt as string).endsWith('<|im_start|>assistant\n<think>\n\n</think>\n\n'));
     assert.equal(body.chat_template_kwargs, undefined);
     assert.equal(body.skip_special_tokens, false);
+  });
+
+  it('resends parsed fields, not raw text, to a template that does not split </think> itself', async () => {
+    const plain = createChatTemplate('{% for m in messages %}<{{ m.role }}>{{ m.content }}{% if m.tool_calls %}{{ m.tool_calls | length }} call(s){% endif %}{% endfor %}');
+    const client = createTextCompletionModel({ baseURL: server.url, model: 'q', template: plain, format: 'hermes' });
+    const raw = '<think>\nhmm\n</think>\n\nSure.\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Rome"}}\n</tool_call>';
+    server.replies.push(completion(raw), completion('ok'));
+    const messages: Message[] = [{ role: 'user', content: 'x' }];
+    messages.push(ok(await client.complete(req(messages), { signal })).message);
+    ok(await client.complete(req(messages), { signal }));
+    assert.equal((server.bodies.at(-1) as JsonObject).prompt, '<user>x<assistant>Sure.1 call(s)');
   });
 
   it('fails without sending when the template rejects the conversation', async () => {
