@@ -73,8 +73,10 @@ export type StreamEvent =
 
 /**
  * Parses a completion as it streams in. Chunks may split anywhere (inside tags too); the result
- * of `finish()` equals parsing the whole text at once. Event texts are raw deltas; `finish()`
- * trims the content and the newlines around the reasoning.
+ * of `finish()` equals parsing the whole text at once. Events are early notices, raw deltas
+ * (`finish()` trims the content and the newlines around the reasoning); text that could still
+ * turn out to be reasoning (no `<think>` yet, no `</think>` seen) is held until it is decided,
+ * which for a completion without reasoning is only at `finish()`.
  */
 export interface StreamParser {
   push(chunk: string): StreamEvent[];
