@@ -1,0 +1,192 @@
+// The two task-config layouts, read into one shape: Harbor / Terminal-Bench 2 `task.toml` and the
+// older Terminal-Bench 1 `task.yaml`. Only the fields an offline import uses are typed; the rest
+// is kept loose so newer fields do not break the import.
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { describeZodIssues, InputError } from '../../core/index.ts';
+
+export type Layout = 'harbor' | 'terminal-bench-1';
+
+/** A task folder's configuration, whichever layout it came in. */
+export interface TaskConfig {
+  layout: Layout;
+  /** Short name used in the task id. */
+  name: string;
+  /** The full name the config gives (`org/name`), when it gives one. */
+  fullName: string | undefined;
+  schemaVersion: string;
+  instruction: string;
+  difficulty: string | undefined;
+  category: string | undefined;
+  labels: string[];
+  agentTimeoutSec: number | undefined;
+  verifierTimeoutSec: number;
+  verifierEnv: Record<string, string>;
+  /** Build context and Dockerfile (null when the task ships none). */
+  context: string;
+  dockerfile: string | null;
+  dockerImage: string | undefined;
+  workdir: string | undefined;
+  gpus: number;
+  /** Reasons found in the config that the task cannot run offline. */
+  problems: string[];
+  /** Config the import does not apply, noted for the reader. */
+  notes: string[];
+  metadata: Record<string, unknown>;
+}
+
+const Strings = z.array(z.string()).default([]);
+const Seconds = z.number().positive();
+
+const HarborToml = z
+  .object({
+    schema_version: z.string().optional(),
+    version: z.string().optional(),
+    task: z.object({ name: z.string().min(1), description: z.string().optional(), keywords: Strings }).loose().optional(),
+    metadata: z
+      .object({ difficulty: z.string().optional(), category: z.string().optional(), tags: Strings })
+      .loose()
+      .default({ tags: [] }),
+    verifier: z.object({ timeout_sec: Seconds.default(600), env: z.record(z.string(), z.string()).default({}) }).loose().default({ timeout_sec: 600, env: {} }),
+    agent: z.object({ timeout_sec: Seconds.optional() }).loose().default({}),
+    environment: z
+      .object({
+        docker_image: z.string().optional(),
+        workdir: z.string().startsWith('/', 'an absolute path').optional(),
+        gpus: z.number().int().nonnegative().default(0),
+        mcp_servers: z.array(z.unknown()).optional(),
+        env: z.record(z.string(), z.unknown()).optional(),
+      })
+      .loose()
+      .default({ gpus: 0 }),
+    steps: z.array(z.unknown()).optional(),
+  })
+  .loose()
+  .refine((c) => c.schema_version !== undefined || c.version !== undefined, { message: 'expected schema_version = "1.1" (or the legacy version = "1.0") at the top level' });
+
+const Tb1Yaml = z
+  .object({
+    instruction: z.string().optional(),
+    descriptions: z.array(z.object({ key: z.string().optional(), description: z.string() }).loose()).optional(),
+    difficulty: z.string().optional(),
+    category: z.string().optional(),
+    tags: Strings,
+    max_agent_timeout_sec: Seconds.optional(),
+    max_test_timeout_sec: Seconds.optional(),
+    author_name: z.string().optional(),
+    author_email: z.string().optional(),
+    parser_name: z.string().optional(),
+  })
+  .loose();
+
+function readRequired(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError(path, `cannot read ${what} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+}
+
+function parseWith<S extends z.ZodType>(schema: S, data: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  throw new InputError(where, `invalid task config\n${describeZodIssues(result.error.issues)}`);
+}
+
+function readHarbor(dir: string): TaskConfig {
+  const where = join(dir, 'task.toml');
+  let data: unknown;
+  try {
+    data = parseToml(readRequired(where, 'the task config'));
+  } catch (error) {
+    if (error instanceof TomlError) throw new InputError(`${where}:${error.line}`, `not valid TOML: ${error.message.split('\n')[0]}`);
+    throw error;
+  }
+  const toml = parseWith(HarborToml, data, where);
+  const instructionPath = join(dir, 'instruction.md');
+  if (!existsSync(instructionPath)) throw new InputError(dir, 'no instruction.md', 'instruction.md beside task.toml (the prompt given to the agent)');
+  const problems: string[] = [];
+  const notes: string[] = [];
+  if (toml.steps && toml.steps.length > 0) problems.push(`${where}: [[steps]] (a multi-step task) is not supported; only single-step tasks import`);
+  if (toml.environment.mcp_servers?.length) notes.push(`${where}: environment.mcp_servers not started (connect them with \`gauntlet mcp\` tools separately)`);
+  if (toml.environment.env && Object.keys(toml.environment.env).length > 0) notes.push(`${where}: environment.env not set in the sandbox: ${Object.keys(toml.environment.env).join(', ')}`);
+  const dockerfile = join(dir, 'environment', 'Dockerfile');
+  const fullName = toml.task?.name;
+  return {
+    layout: 'harbor',
+    name: fullName ? fullName.slice(fullName.lastIndexOf('/') + 1) : basename(dir),
+    fullName,
+    schemaVersion: toml.schema_version ?? toml.version ?? '',
+    instruction: readRequired(instructionPath, 'the instruction'),
+    difficulty: toml.metadata.difficulty,
+    category: toml.metadata.category,
+    labels: [...(toml.task?.keywords ?? []), ...toml.metadata.tags],
+    agentTimeoutSec: toml.agent.timeout_sec,
+    verifierTimeoutSec: toml.verifier.timeout_sec,
+    verifierEnv: toml.verifier.env,
+    context: join(dir, 'environment'),
+    dockerfile: existsSync(dockerfile) ? dockerfile : null,
+    dockerImage: toml.environment.docker_image,
+    workdir: toml.environment.workdir,
+    gpus: toml.environment.gpus,
+    problems,
+    notes,
+    metadata: {
+      ...Object.fromEntries(Object.entries(toml.metadata).filter(([key, value]) => !(key === 'tags' && Array.isArray(value) && value.length === 0))),
+      ...(toml.task?.description ? { description: toml.task.description } : {}),
+    },
+  };
+}
+
+function readTerminalBench1(dir: string): TaskConfig {
+  const where = join(dir, 'task.yaml');
+  let data: unknown;
+  try {
+    data = parseYaml(readRequired(where, 'the task config'));
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(where, `not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const yaml = parseWith(Tb1Yaml, data, where);
+  const instruction = yaml.instruction ?? yaml.descriptions?.find((d) => d.key === 'base')?.description ?? yaml.descriptions?.[0]?.description;
+  if (!instruction?.trim()) throw new InputError(where, 'field instruction: missing', 'the task prompt as `instruction: |` text');
+  const problems: string[] = [];
+  for (const compose of ['docker-compose.yaml', 'docker-compose.yml']) {
+    const path = join(dir, compose);
+    if (!existsSync(path)) continue;
+    const services = Object.keys((parseYaml(readFileSync(path, 'utf8')) as { services?: Record<string, unknown> } | null)?.services ?? {});
+    if (services.length > 1) problems.push(`${path}: the task runs ${services.length} services (${services.join(', ')}); only single-container tasks can run in a sandbox`);
+  }
+  const dockerfile = join(dir, 'Dockerfile');
+  return {
+    layout: 'terminal-bench-1',
+    name: basename(dir),
+    fullName: undefined,
+    schemaVersion: 'terminal-bench-1',
+    instruction,
+    difficulty: yaml.difficulty,
+    category: yaml.category,
+    labels: yaml.tags,
+    agentTimeoutSec: yaml.max_agent_timeout_sec,
+    verifierTimeoutSec: yaml.max_test_timeout_sec ?? 180,
+    verifierEnv: {},
+    context: dir,
+    dockerfile: existsSync(dockerfile) ? dockerfile : null,
+    dockerImage: undefined,
+    workdir: undefined,
+    gpus: 0,
+    problems,
+    notes: yaml.parser_name && yaml.parser_name !== 'pytest' ? [`${where}: parser_name ${yaml.parser_name} not applied; the tests' exit status and failures decide`] : [],
+    metadata: Object.fromEntries(Object.entries({ author_name: yaml.author_name, author_email: yaml.author_email }).filter(([, v]) => v !== undefined)),
+  };
+}
+
+/** The folder's config in whichever layout it has; an InputError when it has neither. */
+export function readTaskConfig(dir: string): TaskConfig {
+  if (existsSync(join(dir, 'task.toml'))) return readHarbor(dir);
+  if (existsSync(join(dir, 'task.yaml'))) return readTerminalBench1(dir);
+  throw new InputError(dir, 'not a task folder', 'task.toml (Harbor / Terminal-Bench 2) or task.yaml (Terminal-Bench 1)');
+}

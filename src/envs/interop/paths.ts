@@ -1,0 +1,47 @@
+// Container paths (the image's WORKDIR, /tests, /logs) mapped onto the sandbox's work dir. Tasks
+// written for Docker use absolute paths; our sandboxes have one writable directory.
+import { posix } from 'node:path';
+
+/** The sandbox work dir both backends use (`Sandbox.workdir`); imported text is rewritten to it. */
+export const SANDBOX_WORKDIR = '/work';
+
+/** Hidden directory (relative to the work dir) where tests, reward files and the runner go at grading. */
+export const HIDDEN_DIR = '.harbor';
+
+export type PathMapping = ReadonlyArray<readonly [from: string, to: string]>;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Rewrites every absolute path that starts with one of the mapping's prefixes, in one pass (so a
+ * replacement is never mapped again). A prefix matches only as a whole path component: `/app`
+ * maps `/app` and `/app/x`, never `/apple` or `/usr/app`.
+ */
+export function mapPaths(text: string, mapping: PathMapping): string {
+  const pairs = mapping.filter(([from, to]) => from !== to && from !== '/');
+  if (pairs.length === 0) return text;
+  const sorted = [...pairs].sort((a, b) => b[0].length - a[0].length);
+  const table = new Map(sorted);
+  const pattern = new RegExp(`(?<![A-Za-z0-9_.~/$-])(${sorted.map(([from]) => escapeRegExp(from)).join('|')})(?=$|[^A-Za-z0-9_.-])`, 'gm');
+  return text.replace(pattern, (match) => table.get(match) ?? match);
+}
+
+/** The mapping used at grading: the container's WORKDIR, /tests and /logs into the sandbox. */
+export function gradingMapping(options: { containerWorkdir: string; testsDir: string; workdir: string }): PathMapping {
+  const { containerWorkdir, testsDir, workdir } = options;
+  return [
+    [containerWorkdir, workdir],
+    [testsDir, posix.join(workdir, HIDDEN_DIR, 'tests')],
+    ['/logs', posix.join(workdir, HIDDEN_DIR, 'logs')],
+  ];
+}
+
+/** `path` (absolute, in the container) relative to `dir`, or null when it lies outside. */
+export function relativeInside(path: string, dir: string): string | null {
+  const normal = posix.normalize(path);
+  if (dir === '/') return normal.slice(1) || null;
+  if (normal === dir) return null;
+  return normal.startsWith(`${dir}/`) ? normal.slice(dir.length + 1) : null;
+}
