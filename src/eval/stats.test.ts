@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bootstrapMeans, signFlipTest } from './bootstrap.ts';
+import { bootstrapMeans, fillIndices, signFlipTest, streamState } from './bootstrap.ts';
 import { createRng } from '../core/index.ts';
 import { holmAdjust, normalCdf, normalQuantile, quantileSorted, sampleVariance, signFlipDetectable, signFlipPower, signFlipRequiredN } from './stats.ts';
 
@@ -64,6 +64,22 @@ describe('small helpers', () => {
     close(adjusted[2] as number, 0.06, 1e-15);
     // 2 × 0.5 = 1, then max(1, 1 × 0.9) = 1: a larger p never gets a smaller adjusted value
     assert.deepEqual(holmAdjust([0.5, 0.9]), [1, 1]);
+  });
+});
+
+describe('fillIndices', () => {
+  it('draws exactly the indices createRng(seed) would', () => {
+    for (const seed of [0, 7, 4_000_000_000, 'run_a:overall']) {
+      for (const n of [1, 37, 1000, 999_983]) {
+        const rng = createRng(seed);
+        const expected = Array.from({ length: 500 }, () => rng.int(0, n));
+        const out = new Int32Array(250);
+        const state = fillIndices(streamState(seed), out, n);
+        const first = [...out];
+        fillIndices(state, out, n);
+        assert.deepEqual([...first, ...out], expected, `seed ${seed}, n ${n}`);
+      }
+    }
   });
 });
 
