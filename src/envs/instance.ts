@@ -71,6 +71,24 @@ function render(value: ToolReturn): Extract<ToolOutcome, { ok: true }> {
   return { ok: true, content: JSON.stringify(value), data: value as JsonValue };
 }
 
+/**
+ * Tools and seeds call `db.prepare(sql)` freely; compiling the same SQL on every call would cost
+ * more than running it, so each episode's database hands back the statement it compiled before.
+ */
+function withStatementCache(db: Database.Database): Database.Database {
+  const compile = db.prepare.bind(db);
+  const cache = new Map<string, ReturnType<typeof compile>>();
+  db.prepare = ((sql: string) => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = compile(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  }) as typeof db.prepare;
+  return db;
+}
+
 /** One live episode of a defined environment. Not safe for two episodes at once: make one per rollout. */
 class DefinedEnvironment implements Environment {
   readonly specificationVersion = 'v1' as const;
@@ -109,7 +127,7 @@ class DefinedEnvironment implements Environment {
     if (!world.success) {
       throw new InfraError('environment', `task ${task.id}: initialState\n${describeZodIssues(world.error.issues, 'initialState')}`, { retryable: false });
     }
-    const db = new Database(':memory:');
+    const db = withStatementCache(new Database(':memory:'));
     db.pragma('journal_mode = OFF');
     db.exec(def.schema);
     const clock = createSeededClock(world.data.now ?? def.startTime);
@@ -170,15 +188,15 @@ class DefinedEnvironment implements Environment {
     const episodeCtx: EpisodeContext = { ...ctx, signal: options.signal };
     let outcome: ToolOutcome;
     // Each call is atomic: a tool that throws halfway leaves no partial change behind.
-    ctx.db.exec('SAVEPOINT tool_call');
+    ctx.db.prepare('SAVEPOINT tool_call').run();
     try {
       const value = await definition.run(parsed.data, episodeCtx);
-      ctx.db.exec('RELEASE tool_call');
+      ctx.db.prepare('RELEASE tool_call').run();
       outcome = render(value);
       if (definition.endsEpisode) outcome.endsEpisode = true;
     } catch (error) {
-      ctx.db.exec('ROLLBACK TO tool_call');
-      ctx.db.exec('RELEASE tool_call');
+      ctx.db.prepare('ROLLBACK TO tool_call').run();
+      ctx.db.prepare('RELEASE tool_call').run();
       if (error instanceof ToolError) outcome = { ok: false, kind: 'tool_error', error: error.message };
       else if (error instanceof TransientToolError) outcome = { ok: false, kind: 'transient', error: error.message };
       else if (error instanceof InfraError) throw error;
