@@ -6,6 +6,7 @@ import { registerFormatCommands } from './commands/formats.ts';
 import { registerInspectCommands } from './commands/inspect.ts';
 import { registerMockModelCommand } from './commands/mock-model.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerSchemaCommand } from './commands/schema.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 import type { CliIo } from './io.ts';
 
@@ -23,6 +24,7 @@ export function createProgram(io: CliIo): Command {
   registerValidateCommand(program, io);
   registerEvalCommands(program, io);
   registerFormatCommands(program, io);
+  registerSchemaCommand(program, io);
   // Subcommands inherit the error handling: no process.exit inside commander.
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
