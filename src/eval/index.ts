@@ -1,6 +1,7 @@
 // Module `eval`: confident numbers from stored rollouts. Pure functions; the runner and CLI call them.
 export { buildReport, resolveOptions, OVERALL } from './report.ts';
 export type { EvalInput } from './report.ts';
+export { taskMetaOf } from './tasks.ts';
 export type { RunInput, TaskMeta } from './tasks.ts';
 export { compareRuns, compareReports, Comparison, ComparisonRow, PairedTask, Verdict } from './compare.ts';
 export type { CompareRunsOptions, CompareSettings } from './compare.ts';

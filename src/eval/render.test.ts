@@ -67,3 +67,21 @@ describe('text and markdown', () => {
     assert.match(reportMd, /\| mail \| 2 \| 3 \|/);
   });
 });
+
+describe('empty inputs', () => {
+  it('renders a report with no runs, and a run with nothing scored, without inventing numbers', () => {
+    const none = buildReport({ runs: [], tasks: suite, options: { seed: 1, resamples: 10 } });
+    assert.ok(none.warnings.includes('no runs given: the report has no models'));
+    assert.equal(renderHtml(none).match(/<svg /g)?.length, 3);
+    const idle = buildReport({ runs: [run('run_idle', { m1: ['infra', 'infra'] })], tasks: suite, options: { seed: 1, resamples: 10 } });
+    const stats = idle.models[0]?.overall;
+    assert.equal(stats?.n, 0);
+    assert.equal(stats?.passRate, null);
+    assert.equal(stats?.minDetectableEffect, null);
+    assert.deepEqual(stats?.passAtK, {});
+    const text = renderTable(idle);
+    assert.match(text, /overall\s+0\s+2\s+infra errors only/);
+    assert.ok(idle.models[0]?.warnings.includes('overall: no scored tasks, so no pass rate'));
+    assert.ok(renderMarkdown(idle).includes('infra errors only'));
+  });
+});

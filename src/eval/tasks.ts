@@ -1,4 +1,4 @@
-import type { Rollout } from '../core/index.ts';
+import type { Rollout, Task } from '../core/index.ts';
 import type { EpochOutcome, TaskResult } from './schema.ts';
 
 /** What the report needs to know about a task (a subset of core's Task, flattened). */
@@ -7,6 +7,10 @@ export interface TaskMeta {
   env: string;
   domain: string;
   difficulty: string;
+}
+
+export function taskMetaOf(task: Pick<Task, 'id' | 'env' | 'tags'>): TaskMeta {
+  return { id: task.id, env: task.env, domain: task.tags.domain, difficulty: task.tags.difficulty };
 }
 
 /** One model's run: its rollouts as stored. */
