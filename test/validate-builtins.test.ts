@@ -1,0 +1,17 @@
+// Validated before trusted: every built-in task's golden solution passes through the agent loop;
+// do-nothing, random, placeholder-argument and destructive policies fail; same seed, same state.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { environmentNames, getEnvironment } from '../src/envs/index.ts';
+import { validateEnvironment } from '../src/runner/index.ts';
+
+describe('built-in environments', () => {
+  for (const name of environmentNames()) {
+    it(`${name}: every task is valid`, { timeout: 600_000 }, async () => {
+      const report = await validateEnvironment({ definition: getEnvironment(name), seed: 3, randomTries: 1 });
+      const invalid = report.tasks.filter((t) => !t.valid).map((t) => `${t.taskId}: ${t.problems.join('; ')}`);
+      assert.deepEqual(invalid, []);
+      assert.ok(report.tasks.length >= 20, `${name} has ${report.tasks.length} tasks`);
+    });
+  }
+});
