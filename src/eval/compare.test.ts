@@ -78,6 +78,12 @@ describe('compareRuns', () => {
     assert.ok(c.warnings.some((w) => w.includes('scored only in B') && w.includes('n1')));
   });
 
+  it('rejects bad settings, saying where', () => {
+    const suite = tasksOf('mail', 2);
+    const a = run('run_a', outcomes(['mail-0', 'mail-1'], () => 'pass'));
+    assert.throws(() => compareRuns({ a, b: a, tasks: suite, seed: 1, alpha: 0 }), /compare options[\s\S]*alpha/);
+  });
+
   it('gives the same comparison from two stored reports', () => {
     const suite = tasksOf('mail', 20);
     const ids = suite.map((t) => t.id);

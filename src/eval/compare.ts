@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseInput } from '../core/index.ts';
 import { bootstrapMeans, signFlipTest } from './bootstrap.ts';
 import { idList, plural } from './format.ts';
 import { OVERALL } from './report.ts';
@@ -101,8 +102,17 @@ interface SideInput {
   tasks: readonly TaskResult[];
 }
 
+const Settings = z.object({
+  seed: z.number().int(),
+  resamples: z.number().int().min(1).max(1_000_000).default(10_000),
+  alpha: z.number().gt(0).lt(1).default(0.05),
+  confidence: z.number().gt(0).lt(1).default(0.95),
+  power: z.number().gt(0).lt(1).default(0.8),
+});
+
 export function compareTaskResults(a: SideInput, b: SideInput, settings: CompareSettings): Comparison {
-  const opts = { seed: settings.seed, resamples: settings.resamples ?? 10_000, alpha: settings.alpha ?? 0.05, confidence: settings.confidence ?? 0.95, power: settings.power ?? 0.8 };
+  const { seed, resamples, alpha, confidence, power } = settings;
+  const opts = parseInput(Settings, { seed, resamples, alpha, confidence, power }, 'compare options');
   const scoredB = new Map(b.tasks.filter((t) => t.scored > 0).map((t) => [t.id, t]));
   const scoredA = new Set(a.tasks.filter((t) => t.scored > 0).map((t) => t.id));
   const pairs: Array<{ a: TaskResult; b: TaskResult }> = [];
