@@ -1,0 +1,191 @@
+// Tools from external MCP servers (stdio), offered to the agent beside an environment's own:
+// `<server>__<tool>`. A server that will not start is infrastructure; a tool that fails is the
+// agent's to read.
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  errorMessage,
+  GAUNTLET_VERSION,
+  InfraError,
+  InputError,
+  type CallOptions,
+  type Environment,
+  type JsonObject,
+  type ToolOutcome,
+  type ToolSpec,
+} from '../../core/index.ts';
+
+export interface McpServerSpec {
+  /** Prefix of its tools' names: letters, digits, `-` and `_`. */
+  name: string;
+  command: string;
+  args?: string[];
+  /** Added to the SDK's safe default environment (PATH, HOME, …), not to the whole of ours. */
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export interface McpConnection {
+  tools: ToolSpec[];
+  call(name: string, args: unknown, options: { signal: AbortSignal }): Promise<ToolOutcome>;
+  close(): Promise<void>;
+}
+
+export interface ConnectMcpOptions {
+  servers: McpServerSpec[];
+  /** How long a server may take to start and list its tools (default 30 s). */
+  startTimeoutMs?: number;
+  /** How long one tool call may take (default 60 s, the SDK's default). */
+  callTimeoutMs?: number;
+}
+
+const SEPARATOR = '__';
+const SERVER_NAME = /^[A-Za-z0-9_-]+$/;
+const MAX_TOOL_NAME = 64;
+
+/** `<server>__<tool>`, with characters ToolSpec does not allow replaced and long names shortened. */
+function prefixedName(server: string, tool: string): string {
+  const name = `${server}${SEPARATOR}${tool}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  if (name.length <= MAX_TOOL_NAME) return name;
+  const hash = createHash('sha256').update(tool).digest('hex').slice(0, 8);
+  return `${name.slice(0, MAX_TOOL_NAME - 9)}_${hash}`;
+}
+
+/** The result's content as text: text items as they are, other kinds as a short note. */
+function contentText(result: CallToolResult): string {
+  return result.content
+    .map((item) => {
+      switch (item.type) {
+        case 'text':
+          return item.text;
+        case 'resource':
+          return 'text' in item.resource ? item.resource.text : `[resource ${item.resource.uri}]`;
+        case 'resource_link':
+          return `[resource ${item.uri}]`;
+        default:
+          return `[${item.type} ${item.mimeType}]`;
+      }
+    })
+    .join('\n');
+}
+
+interface Route {
+  client: Client;
+  server: string;
+  tool: string;
+}
+
+async function startServer(spec: McpServerSpec, timeoutMs: number): Promise<{ client: Client; specs: { name: string; description: string; parameters: JsonObject }[] }> {
+  const transport = new StdioClientTransport({
+    command: spec.command,
+    ...(spec.args ? { args: spec.args } : {}),
+    env: { ...getDefaultEnvironment(), ...spec.env },
+    ...(spec.cwd ? { cwd: spec.cwd } : {}),
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  (transport.stderr as Readable | null)?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-2000);
+  });
+  const client = new Client({ name: 'gauntlet', version: GAUNTLET_VERSION });
+  try {
+    await client.connect(transport, { timeout: timeoutMs });
+    const specs: { name: string; description: string; parameters: JsonObject }[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : {}, { timeout: timeoutMs });
+      for (const tool of page.tools) specs.push({ name: tool.name, description: tool.description ?? '', parameters: tool.inputSchema as JsonObject });
+      cursor = page.nextCursor;
+    } while (cursor);
+    return { client, specs };
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    const output = stderr.trim() ? `; its stderr: ${stderr.trim().split('\n').slice(-5).join(' | ')}` : '';
+    throw new InfraError('environment', `MCP server "${spec.name}" (${[spec.command, ...(spec.args ?? [])].join(' ')}) failed to start: ${errorMessage(error)}${output}`, {
+      retryable: false,
+      cause: error,
+    });
+  }
+}
+
+/** Starts every server, lists their tools, and routes calls by prefixed name. */
+export async function connectMcpTools(options: ConnectMcpOptions): Promise<McpConnection> {
+  const seen = new Set<string>();
+  for (const [i, server] of options.servers.entries()) {
+    if (!SERVER_NAME.test(server.name)) throw new InputError(`servers.${i}.name`, `"${server.name}" is not a valid server name`, 'letters, digits, - and _');
+    if (seen.has(server.name)) throw new InputError(`servers.${i}.name`, `duplicate server name "${server.name}"`);
+    seen.add(server.name);
+  }
+  const clients: Client[] = [];
+  const routes = new Map<string, Route>();
+  const tools: ToolSpec[] = [];
+  const close = async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  };
+  try {
+    for (const server of options.servers) {
+      const { client, specs } = await startServer(server, options.startTimeoutMs ?? 30_000);
+      clients.push(client);
+      for (const spec of specs) {
+        const name = prefixedName(server.name, spec.name);
+        if (routes.has(name)) throw new InfraError('environment', `MCP server "${server.name}": two tools map to the name ${name}`, { retryable: false });
+        routes.set(name, { client, server: server.name, tool: spec.name });
+        tools.push({ name, description: spec.description, parameters: spec.parameters });
+      }
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return {
+    tools,
+    close,
+    async call(name, args, { signal }) {
+      const route = routes.get(name);
+      if (!route) return { ok: false, kind: 'unknown_tool', error: `unknown MCP tool "${name}"; available: ${[...routes.keys()].join(', ')}` };
+      if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
+        return { ok: false, kind: 'invalid_arguments', error: `${name}: arguments must be an object` };
+      }
+      try {
+        const result = (await route.client.callTool({ name: route.tool, arguments: (args ?? {}) as Record<string, unknown> }, undefined, {
+          signal,
+          ...(options.callTimeoutMs ? { timeout: options.callTimeoutMs } : {}),
+        })) as CallToolResult;
+        const text = contentText(result);
+        if (result.isError) return { ok: false, kind: 'tool_error', error: text || `${name} failed` };
+        return { ok: true, content: text, ...(result.structuredContent ? { data: result.structuredContent as JsonObject } : {}) };
+      } catch (error) {
+        if (signal.aborted) throw error;
+        if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
+          throw new InfraError('environment', `MCP server "${route.server}" closed the connection during ${route.tool}`, { cause: error });
+        }
+        return { ok: false, kind: 'tool_error', error: `${name}: ${errorMessage(error)}` };
+      }
+    },
+  };
+}
+
+/** The environment with the connection's tools added; prefixed names go to MCP, the rest to it. */
+export function withMcpTools(environment: Environment, connection: McpConnection): Environment {
+  const mcpNames = new Set(connection.tools.map((t) => t.name));
+  return {
+    specificationVersion: 'v1',
+    name: environment.name,
+    get clock() {
+      return environment.clock;
+    },
+    reset: (task, options) => environment.reset(task, options),
+    tools: () => [...environment.tools().filter((t) => !mcpNames.has(t.name)), ...connection.tools],
+    call: (tool: string, args: unknown, options: CallOptions) => (mcpNames.has(tool) ? connection.call(tool, args, options) : environment.call(tool, args, options)),
+    snapshot: () => environment.snapshot(),
+    verify: (final) => environment.verify(final),
+    destructiveActions: () => environment.destructiveActions(),
+    // The wrapper owns both: closing it ends the episode and stops the MCP servers.
+    close: async () => {
+      await Promise.all([environment.close(), connection.close()]);
+    },
+  };
+}

@@ -1,0 +1,106 @@
+// One episode of an environment served as an MCP server: its tools, listed and called through the
+// SDK. OpenEnv reserves reset/step/state/close for the infrastructure, so tools with those names
+// are renamed; a tool's failure is a result with isError (the agent reads it), never a protocol error.
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { GAUNTLET_VERSION, type Environment, type Task, type ToolOutcome } from '../../core/index.ts';
+
+/** Names OpenEnv keeps for the episode's own control (`reset`, `step`, `state`, `close`). */
+export const RESERVED_TOOL_NAMES: readonly string[] = ['reset', 'step', 'state', 'close'];
+
+export interface EnvironmentMcpServerOptions {
+  environment: Environment;
+  task: Task;
+  seed: number;
+}
+
+export interface EnvironmentMcpServer {
+  server: Server;
+  /** Exposed tool name → the environment's tool name (they differ only for reserved names). */
+  names: Map<string, string>;
+  /** Context the environment gave on reset, for the first user turn. */
+  observation: string | undefined;
+}
+
+/** `reset` → `reset_tool` (then `reset_tool_2`, … if that is taken too). */
+function exposedNames(toolNames: string[]): Map<string, string> {
+  const taken = new Set(toolNames);
+  const names = new Map<string, string>();
+  for (const name of toolNames) {
+    if (!RESERVED_TOOL_NAMES.includes(name)) {
+      names.set(name, name);
+      continue;
+    }
+    let exposed = `${name}_tool`;
+    for (let n = 2; taken.has(exposed); n++) exposed = `${name}_tool_${n}`;
+    taken.add(exposed);
+    names.set(exposed, name);
+  }
+  return names;
+}
+
+export function toCallToolResult(outcome: ToolOutcome): CallToolResult {
+  if (!outcome.ok) return { content: [{ type: 'text', text: outcome.error }], isError: true, _meta: { 'gauntlet/kind': outcome.kind } };
+  const result: CallToolResult = { content: [{ type: 'text', text: outcome.content }] };
+  if (outcome.data !== undefined && outcome.data !== null && typeof outcome.data === 'object' && !Array.isArray(outcome.data)) {
+    result.structuredContent = outcome.data;
+  }
+  const meta: Record<string, unknown> = {};
+  if (outcome.endsEpisode) meta['gauntlet/endsEpisode'] = true;
+  if (outcome.answer !== undefined) meta['gauntlet/answer'] = outcome.answer;
+  if (Object.keys(meta).length > 0) result._meta = meta;
+  return result;
+}
+
+/**
+ * Resets `environment` for `task` with `seed` and returns an MCP server over that episode. The
+ * caller connects a transport; closing the server does not close the environment.
+ */
+export async function createEnvironmentMcpServer(options: EnvironmentMcpServerOptions): Promise<EnvironmentMcpServer> {
+  const { environment, task, seed } = options;
+  const reset = await environment.reset(task, { seed });
+  const specs = environment.tools();
+  const names = exposedNames(specs.map((s) => s.name));
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  const server = new Server(
+    { name: `gauntlet-${environment.name}`, version: GAUNTLET_VERSION },
+    { capabilities: { tools: {} }, instructions: [task.instruction, reset.observation].filter(Boolean).join('\n\n') },
+  );
+  server.setRequestHandler(ListToolsRequestSchema, () => ({
+    tools: [...names].map(([exposed, original]): Tool => {
+      const spec = byName.get(original)!;
+      return { name: exposed, description: spec.description, inputSchema: { ...spec.parameters, type: 'object' } as Tool['inputSchema'] };
+    }),
+  }));
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const original = names.get(request.params.name);
+    if (original === undefined) {
+      return toCallToolResult({ ok: false, kind: 'unknown_tool', error: `unknown tool "${request.params.name}"; available: ${[...names.keys()].join(', ')}` });
+    }
+    // InfraError propagates: a broken environment is a protocol error, not something the agent did.
+    return toCallToolResult(await environment.call(original, request.params.arguments ?? {}, { signal: extra.signal }));
+  });
+  return { server, names, observation: reset.observation };
+}
+
+/**
+ * Serves the episode over stdio until the client disconnects, then closes the environment.
+ * stdout carries only protocol messages; anything else must go to stderr.
+ */
+export async function serveEnvironmentMcpStdio(options: EnvironmentMcpServerOptions): Promise<void> {
+  const { server } = await createEnvironmentMcpServer(options);
+  const closed = new Promise<void>((resolve) => {
+    server.onclose = () => resolve();
+  });
+  // The stdio transport does not notice stdin ending on its own.
+  const ended = () => void server.close();
+  process.stdin.once('end', ended);
+  try {
+    await server.connect(new StdioServerTransport());
+    await closed;
+  } finally {
+    process.stdin.off('end', ended);
+    await options.environment.close();
+  }
+}
