@@ -33,7 +33,7 @@ export async function checkTaskDirectly(
         const out = await env.call(step.tool, step.arguments, { signal });
         // A transient failure is the world misbehaving on purpose; the golden solution retries it.
         if (!out.ok && out.kind !== 'transient') problems.push(`golden step ${i} (${step.tool}) failed: ${out.error}`);
-        else if (out.answer !== undefined) answer = out.answer;
+        else if (out.ok && out.answer !== undefined) answer = out.answer;
       }
       return { outcome: await env.verify({ answer }), state: stableStringify(await env.snapshot()) };
     } finally {
