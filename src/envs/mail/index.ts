@@ -8,7 +8,7 @@ import { mailChecks } from './checks.ts';
 import { mailDestructive } from './destructive.ts';
 import { mailEvents } from './events.ts';
 import { mailFamilyTasks } from './families/index.ts';
-import { mailSchema } from './schema.ts';
+import { MAIL_SYSTEM_PROMPT, mailSchema } from './schema.ts';
 import { seedMailbox } from './seed.ts';
 import { mailTools } from './tools.ts';
 
@@ -16,7 +16,7 @@ let cached: Task[] | undefined;
 
 /** YAML tasks from ./tasks plus the generated family variants. */
 export function mailTasks(): Task[] {
-  cached ??= [...loadTaskDirectory(fileURLToPath(new URL('./tasks', import.meta.url)), { env: 'mail' }), ...mailFamilyTasks()];
+  cached ??= [...loadTaskDirectory(fileURLToPath(new URL('./tasks', import.meta.url)), { env: 'mail', systemPrompt: MAIL_SYSTEM_PROMPT }), ...mailFamilyTasks()];
   return cached;
 }
 
@@ -38,7 +38,7 @@ export { mailChecks } from './checks.ts';
 export { newDeliveries, SentSpec } from './checks-sent.ts';
 export { mailDestructive } from './destructive.ts';
 export { mailEvents } from './events.ts';
-export { mailSchema, ME, MailInitialState, MessageFixture, ContactFixture, SYSTEM_FOLDERS } from './schema.ts';
+export { MAIL_SYSTEM_PROMPT, mailSchema, ME, MailInitialState, MessageFixture, ContactFixture, SYSTEM_FOLDERS } from './schema.ts';
 export type { ContactRow, DeliveryRow, MessageRow } from './schema.ts';
 export { insertContact, insertFixtureMessage, mailStateOf, seedFolders, seedMailbox } from './seed.ts';
 export { seedBackground, type BackgroundOptions } from './noise.ts';

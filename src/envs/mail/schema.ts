@@ -3,6 +3,14 @@ import { z } from 'zod';
 /** The mailbox owner: every task's "me". */
 export const ME = { name: 'Robin Hale', email: 'me@northwind.example' } as const;
 
+/** The system prompt every mail task uses unless it gives its own. */
+export const MAIL_SYSTEM_PROMPT = [
+  `You are the email assistant of ${ME.name} (${ME.email}) at Northwind, working in their mailbox through the mail tools.`,
+  'Each tool acts on one message or contact at a time. Today is Tuesday 10 March 2026.',
+  'Check the facts in the mail before acting, and send, move, label or delete nothing the request does not ask for.',
+  'When you are done, call submit (with an answer if the request asked a question).',
+].join('\n');
+
 export const SYSTEM_FOLDERS = ['inbox', 'sent', 'archive', 'trash', 'drafts'] as const;
 
 /**

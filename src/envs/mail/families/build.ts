@@ -1,5 +1,5 @@
 import { hashString, Task, type JsonObject, type TaskInput, type ToolInvocation } from '../../../core/index.ts';
-import type { ContactFixtureInput, MessageFixtureInput } from '../schema.ts';
+import { MAIL_SYSTEM_PROMPT, type ContactFixtureInput, type MessageFixtureInput } from '../schema.ts';
 
 /**
  * Fixed message ids for a generated task: derived from the task and a key, so they are the same
@@ -44,6 +44,7 @@ export function familyTask(input: FamilyTaskInput): Task {
     id: input.id,
     env: 'mail',
     instruction: input.instruction,
+    systemPrompt: MAIL_SYSTEM_PROMPT,
     initialState,
     verifier: { checks: input.checks },
     golden: { steps: input.steps, ...(input.answer !== undefined ? { answer: input.answer } : {}) },
