@@ -38,13 +38,14 @@ function fill(template: string, vars: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (whole, key: string) => vars[key] ?? whole);
 }
 
-function people(rng: Rng, count: number, org: (i: number) => Organisation | undefined, avoid: ReadonlySet<string>): Person[] {
+function people(rng: Rng, count: number, options: { org: () => Organisation | undefined; avoid: ReadonlySet<string> }): Person[] {
+  const { org, avoid } = options;
   const out: Person[] = [];
   const seen = new Set<string>();
   for (let tries = 0; out.length < count && tries < count * 20; tries++) {
     const first = rng.pick(FIRST_NAMES);
     const last = rng.pick(LAST_NAMES);
-    const o = org(out.length);
+    const o = org();
     const email = `${first}.${last}@${o?.domain ?? 'northwind.example'}`.toLowerCase();
     const name = `${first} ${last}`;
     if (seen.has(email) || avoid.has(email) || avoid.has(name.toLowerCase())) continue;
@@ -59,8 +60,8 @@ export function seedBackground(ctx: EpisodeContext, options: BackgroundOptions):
   const rng = ctx.rng.fork('background');
   const { db } = ctx;
   const nowMs = ctx.clock.now().getTime();
-  const colleagues = people(rng, 12, () => undefined, options.avoid);
-  const partners = people(rng, 7, () => rng.pick(PARTNERS), options.avoid);
+  const colleagues = people(rng, 12, { org: () => undefined, avoid: options.avoid });
+  const partners = people(rng, 7, { org: () => rng.pick(PARTNERS), avoid: options.avoid });
   if (colleagues.length < 2 || partners.length < 1) return;
 
   for (const person of [...colleagues, ...partners]) {

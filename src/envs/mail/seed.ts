@@ -112,12 +112,17 @@ function fixtureIdentities(state: MailInitialState, ctx: Pick<EpisodeContext, 't
   return out;
 }
 
-/**
- * Seeds a mailbox: system and custom folders, the task's contacts and messages (first, with their
- * stable ids), then background mail that varies with the seed.
- */
+/** Seeds the mailbox from the task's own `initialState` (the mail environment's `seed`). */
 export function seedMailbox(ctx: EpisodeContext): void {
-  const state = mailStateOf(ctx);
+  seedMailState(ctx, mailStateOf(ctx));
+}
+
+/**
+ * Seeds a mailbox: system and custom folders, the given contacts and messages (first, with their
+ * stable ids), then background mail that varies with the seed. Environments that compose mail
+ * with others pass the mail part of their own initial state here.
+ */
+export function seedMailState(ctx: EpisodeContext, state: MailInitialState): void {
   seedFolders(ctx.db, state.folders);
   for (const label of state.labels) ctx.db.prepare('INSERT OR IGNORE INTO labels (name) VALUES (?)').run(label);
   reserveIds(ctx.db, [...state.messages.flatMap((m) => (m.id ? [m.id] : [])), ...state.contacts.flatMap((c) => (c.id ? [c.id] : [])), ...scheduledIds(ctx)]);

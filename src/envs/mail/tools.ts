@@ -38,4 +38,4 @@ export const mailTools: Record<string, ToolDefinition> = {
   add_contact,
   update_contact,
   submit,
-} as Record<string, ToolDefinition>;
+};

@@ -20,7 +20,8 @@ interface Customer {
   messageId: string;
 }
 
-function customers(ids: IdPool, offset: number, count: number, order: (i: number) => string): Customer[] {
+function customers(ids: IdPool, pick: { offset: number; count: number }, order: (i: number) => string): Customer[] {
+  const { offset, count } = pick;
   return Array.from({ length: count }, (_, i) => {
     const name = CUSTOMERS[(offset + i) % CUSTOMERS.length]!;
     return { name, email: addressOf(name, DOMAINS[i % DOMAINS.length]!), order: order(i), messageId: ids.next(name) };
@@ -32,7 +33,7 @@ function juniperLane(): Task {
   const ids = new IdPool('order-enquiries:juniper');
   const products = ['linen table runner', 'ceramic planter', 'oak serving board', 'wool throw', 'brass candle holder', 'stoneware mug set'];
   // Order numbers come in near-identical pairs (48213/48231) so swapping two is caught.
-  const open = customers(ids, 0, 12, (i) => `JL-4${8213 + Math.floor(i / 2) * 111 + (i % 2) * 18}`);
+  const open = customers(ids, { offset: 0, count: 12 }, (i) => `JL-4${8213 + Math.floor(i / 2) * 111 + (i % 2) * 18}`);
   const answered: Customer = { name: 'Sakura Endo', email: addressOf('Sakura Endo', 'postbird.example'), order: 'JL-47702', messageId: ids.next('answered') };
   const enquiry = (c: Customer, i: number): MessageFixtureInput => ({
     id: c.messageId,
@@ -90,7 +91,7 @@ function juniperLane(): Task {
 /** Fernhill Bikes: each reply needs the tracking number from that order's dispatch notice; one order has not shipped. */
 function fernhillBikes(): Task {
   const ids = new IdPool('order-enquiries:fernhill');
-  const asking = customers(ids, 12, 8, (i) => `FB-${30417 + i * 263}`);
+  const asking = customers(ids, { offset: 12, count: 8 }, (i) => `FB-${30417 + i * 263}`);
   const unshipped = asking[5]!;
   const tracking = new Map(asking.filter((c) => c !== unshipped).map((c, i) => [c.order, `PW${7730000 + i * 4093}GB`]));
   const notices = new Map<string, string>();
