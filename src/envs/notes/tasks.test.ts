@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { checkTaskDirectly } from '../direct-check.ts';
 import { instantiate } from '../instance.ts';
 import { notes, notesTasks } from './index.ts';
-import { directProblems, placeholderPasses } from './test-support.ts';
+import { placeholderPasses } from './test-support.ts';
 
 describe('notes tasks', () => {
   const tasks = notesTasks();
@@ -35,7 +36,7 @@ describe('notes tasks', () => {
   for (const task of tasks) {
     it(`${task.id}: golden passes, idle, destructive and placeholder calls fail, seeds 1 and 2`, async () => {
       for (const seed of [1, 2]) {
-        const problems = await directProblems(notes, task, seed);
+        const { problems } = await checkTaskDirectly(notes, task, { seed });
         assert.deepEqual(problems, [], `seed ${seed}: ${problems.join('\n')}`);
       }
       assert.equal(await placeholderPasses(notes, task), false, 'placeholder arguments to every tool pass the verifier');

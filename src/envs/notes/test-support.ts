@@ -1,7 +1,6 @@
-// Helpers for the environment tests (notes and calendar): placeholder policies and flaky-tool tolerance.
+// Helpers for the environment tests (notes and calendar): a placeholder-argument policy driven directly.
 import type { JsonObject, JsonValue, Task } from '../../core/index.ts';
 import type { EnvironmentDefinition } from '../define.ts';
-import { checkTaskDirectly } from '../direct-check.ts';
 import { instantiate, toolParametersSchema } from '../instance.ts';
 
 type Schema = { type?: string | string[]; enum?: JsonValue[]; properties?: Record<string, Schema>; required?: string[]; items?: Schema; minimum?: number; minItems?: number; anyOf?: Schema[]; default?: JsonValue };
@@ -47,14 +46,4 @@ export async function placeholderPasses(definition: EnvironmentDefinition, task:
   } finally {
     await env.close();
   }
-}
-
-/**
- * Problems from `checkTaskDirectly`, less the expected first failure of each tool the task marks
- * flaky (its golden solution retries them; the direct check does not retry transient errors).
- */
-export async function directProblems(definition: EnvironmentDefinition, task: Task, seed: number): Promise<string[]> {
-  const flaky = Array.isArray(task.initialState.flakyTools) ? task.initialState.flakyTools.map(String) : [];
-  const result = await checkTaskDirectly(definition, task, { seed });
-  return result.problems.filter((p) => !flaky.some((tool) => p.includes(`(${tool}) failed: ${tool}: service temporarily unavailable`)));
 }
