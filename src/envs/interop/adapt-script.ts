@@ -24,6 +24,17 @@ const TRIVIAL = new Set(['set', 'cd', 'echo', 'printf', 'mkdir', 'export', 'exit
 /** TB1 scripts call helpers its harness provided; when the task does not ship them we stand in. */
 const TB1_HELPERS: Record<string, 'runner' | 'skip'> = { 'run-uv-pytest.sh': 'runner', 'setup-uv-pytest.sh': 'skip' };
 
+function normaliseDir(path: string): string {
+  return path.replace(/^\.\//, '').replace(/\/+$/, '');
+}
+
+/** Activating a virtualenv whose (network) creation was skipped. */
+function skippedVenvReason(words: string[], venvs: Set<string>): string | null {
+  if (!['source', '.'].includes(words[0] ?? '')) return null;
+  const match = /^(.*)\/bin\/activate$/.exec(words[1] ?? '');
+  return match && venvs.has(normaliseDir(match[1]!)) ? 'activates a virtualenv whose creation was skipped' : null;
+}
+
 function shorten(text: string): string {
   const one = text.replace(/\s*\\\n\s*/g, ' ').trim();
   return one.length > 160 ? `${one.slice(0, 157)}...` : one;
@@ -39,6 +50,7 @@ export function adaptTestScript(text: string, options: { where: string; testsDir
   const problems: string[] = [];
   let runsTests = false;
   let skippedAny = false;
+  const venvs = new Set<string>();
   let usesPython = /\bpython3?\b|\bpytest\b/.test(text);
   const lines = splitLogicalLines(text);
   for (const line of lines) {
@@ -50,8 +62,12 @@ export function adaptTestScript(text: string, options: { where: string; testsDir
       const reasons = pipeline.commands
         .map((c) => commandWords(c))
         .filter((words) => !findPytest(words))
-        .map((words) => networkReason(words))
+        .map((words) => networkReason(words) ?? skippedVenvReason(words, venvs))
         .filter((r): r is string => r !== null);
+      for (const words of pipeline.commands.map((c) => commandWords(c))) {
+        // `uv venv X` is skipped, so a later `source X/bin/activate` would fail: remember X.
+        if (baseName(words[0] ?? '') === 'uv' && words[1] === 'venv') venvs.add(normaliseDir(words.slice(2).find((w) => !w.startsWith('-')) ?? '.venv'));
+      }
       const helper = pipeline.commands.flatMap((c) => c.words.map((w) => baseName(w.raw))).find((w) => TB1_HELPERS[w] && !shipped.includes(w));
       const body = pipeline.commands[0]!;
       const bodyStart = body.words[0]?.start ?? body.start;

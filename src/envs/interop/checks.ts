@@ -103,6 +103,10 @@ export const interopChecks: Record<string, CheckDefinition> = {
     params: HarborTestsParams,
     run: (params, ctx) => {
       if (!ctx.sandbox) throw new InfraError('environment', `task ${ctx.task.id}: harbor_tests needs an environment with a sandbox (terminal)`, { retryable: false });
+      // The in-process shell has no python3 and no real bash: failing there would score the agent for our gap.
+      if (ctx.sandbox.backend !== 'bwrap') {
+        throw new InfraError('sandbox', `task ${ctx.task.id}: harbor_tests needs the bwrap sandbox (real bash and python3), not "${ctx.sandbox.backend}"`, { retryable: false });
+      }
       return runHarborTests(params, ctx.sandbox, ctx.signal);
     },
   }),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Task } from '../../core/index.ts';
+import { InfraError, type Task } from '../../core/index.ts';
 import { sandboxAvailability } from '../../sandbox/index.ts';
 import type { EnvironmentDefinition } from '../define.ts';
 import { checkTaskDirectly } from '../direct-check.ts';
@@ -88,5 +88,17 @@ describe('grading imported tasks offline in a bwrap sandbox', { concurrency: tru
     });
     assert.equal(outcome.passed, false);
     assert.match(outcome.checks[0]!.detail ?? '', /^reward\.txt: 0; failing: greeting\.txt \(missing or wrong\)/);
+  });
+});
+
+describe('grading where it cannot be done faithfully', () => {
+  it('the virtual sandbox is an infrastructure error, not a score', async () => {
+    const env = instantiate(definition, { sandbox: 'virtual' });
+    try {
+      await env.reset(load('legacy-greeting'), { seed: 1 });
+      await assert.rejects(env.verify({ answer: null }), (error: unknown) => error instanceof InfraError && error.source === 'sandbox' && /needs the bwrap sandbox/.test(error.message));
+    } finally {
+      await env.close();
+    }
   });
 });

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '../../core/index.ts';
 import { loadTaskFile } from '../tasks.ts';
 import { adaptTestScript } from './adapt-script.ts';
-import { HarborTestsParams } from './checks.ts';
+import { failingTests, HarborTestsParams } from './checks.ts';
 import { readDockerfile } from './dockerfile.ts';
 import { importTaskDirectory, importTaskFolder, TaskRejected } from './harbor.ts';
 import { mapPaths } from './paths.ts';
@@ -220,6 +220,37 @@ describe('offline adaptation pieces', () => {
     );
     assert.deepEqual(adapted.problems, []);
     assert.equal(adapted.runsTests, true);
+  });
+
+  it('skips activating a virtualenv whose uv creation was skipped, and uv run pytest becomes the runner', () => {
+    const script = 'set -e\nuv venv .tbench-testing\nsource .tbench-testing/bin/activate\nuv pip install pytest==8.4.1\nuv run -p 3.12 pytest /tests -rA\n';
+    const adapted = adaptTestScript(script, { where: 'test.sh', testsDirVariable: '/tests', shipped: [] });
+    assert.equal(
+      adapted.text,
+      [
+        'set -e',
+        '# [gauntlet: skipped offline] uv venv .tbench-testing',
+        '# [gauntlet: skipped offline] source .tbench-testing/bin/activate',
+        '# [gauntlet: skipped offline] uv pip install pytest==8.4.1',
+        'python3 "$GAUNTLET_TEST_RUNNER" /tests',
+        '',
+      ].join('\n'),
+    );
+    assert.match(adapted.adaptations[1]!, /^test\.sh:3: skipped offline \(activates a virtualenv whose creation was skipped\)/);
+  });
+
+  it("reads failing tests from pytest's -rA summary and the built-in runner alike", () => {
+    const pytest = [
+      'PASSED ../../work/.harbor/tests/test_outputs.py::test_header',
+      'FAILED /work/.harbor/tests/test_outputs.py::test_sorted - AssertionError: assert [...] == [...]',
+      'ERROR /work/.harbor/tests/test_io.py - ModuleNotFoundError: No module named requests',
+      '==== 1 failed, 1 passed, 1 error in 0.12s ====',
+    ].join('\n');
+    assert.deepEqual(failingTests(pytest, ['/work/.harbor/tests/']), [
+      'test_outputs.py::test_sorted (AssertionError: assert [...] == [...])',
+      'test_io.py (ModuleNotFoundError: No module named requests)',
+    ]);
+    assert.deepEqual(failingTests('FAILED .harbor/tests/t.py::test_a[1-2] - AssertionError at t.py:3: assert a == b', ['.harbor/tests/']), ['t.py::test_a[1-2] (AssertionError at t.py:3: assert a == b)']);
   });
 
   it('reads COPY of directories, globs and heredocs from a Dockerfile, and refuses COPY --from', () => {
