@@ -102,6 +102,7 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
   let callIndex = 0;
   let parentId: ModelCallId | null = null;
   let invalidStreak = 0;
+  let answered = 0;
 
   const callModel = async (request: ModelRequest, purpose: ModelCallPurpose): Promise<{ result: ModelResult; id: ModelCallId }> => {
     const id = modelCallIdFor(identity.rolloutId, identity.attempt, callIndex++);
@@ -216,7 +217,11 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
     history.push(message);
     if (message.toolCalls.length === 0) {
       if (result.response.finishReason === 'length') return { kind: 'stop', reason: 'output_truncated', answer: message.content || null };
-      return { kind: 'stop', reason: 'answered', answer: message.content };
+      answered++;
+      const next = environment.followUp ? await environment.followUp(message.content, answered) : null;
+      if (next === null) return { kind: 'stop', reason: 'answered', answer: message.content };
+      history.push({ role: 'user', content: next });
+      return { kind: 'continue' };
     }
     return runTools(message);
   };

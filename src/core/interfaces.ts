@@ -84,6 +84,9 @@ export interface FinalTrajectory {
   messages?: Message[];
 }
 
+/** Asks a judge model one question and returns its reply (LLM-judge grading). Throws InfraError when the judge fails. */
+export type Judge = (prompt: string, signal: AbortSignal) => Promise<string>;
+
 export interface ResetOptions {
   seed: number;
   signal?: AbortSignal;
@@ -118,6 +121,11 @@ export interface Environment {
   verify(final: FinalTrajectory): Promise<VerifierOutcome>;
   /** Tool calls that would damage the current state (delete, overwrite): used to prove verifiers catch it. */
   destructiveActions(): Promise<ToolInvocation[]>;
+  /**
+   * The next user turn after the model answered, for multi-turn tasks (a scripted or simulated
+   * user); null ends the episode. `answered` counts the model's answers so far.
+   */
+  followUp?(answer: string, answered: number): Promise<string | null>;
   /** The episode's clock (seeded); tools and world events read it. */
   readonly clock: Clock;
   close(): Promise<void>;

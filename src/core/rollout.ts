@@ -109,6 +109,8 @@ export const RunConfig = z.object({
   deadlineMs: z.number().int().positive().optional(),
   sampling: SamplingParams.default({}),
   perturbations: z.array(JsonObject).default([]),
+  /** Model spec of the judge for LLM-judge checks (e.g. `openai:http://…/v1#judge-model`). */
+  judge: z.string().optional(),
   /** Sandbox backend for environments that run commands. */
   sandbox: z.enum(['auto', 'virtual', 'bwrap']).default('auto'),
 });

@@ -19,6 +19,8 @@ export const GoldenSolution = z.object({
   steps: z.array(ToolInvocation).default([]),
   /** The final answer the oracle gives, for tasks whose outcome includes a reply. */
   answer: z.string().optional(),
+  /** Answers to the environment's follow-up user turns, in order (multi-turn tasks). */
+  followUpAnswers: z.array(z.string()).optional(),
 });
 export type GoldenSolution = z.infer<typeof GoldenSolution>;
 

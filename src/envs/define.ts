@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import type { Clock, JsonObject, JsonValue, Message, Rng, Sandbox, Task, ToolInvocation } from '../core/index.ts';
+import type { Clock, JsonObject, JsonValue, Judge, Message, Rng, Sandbox, Task, ToolInvocation } from '../core/index.ts';
 
 /** Deterministic ids per episode: `ids.next('msg')` gives msg_0001, msg_0002, … */
 export interface IdGenerator {
@@ -69,6 +69,8 @@ export interface VerifyContext extends EpisodeContext {
   answer: string | null;
   /** The agent's transcript (empty when verifying without one, e.g. golden replays). */
   messages: Message[];
+  /** A judge model for LLM-judge checks, when the run configured one. */
+  judge: Judge | undefined;
 }
 
 /**
@@ -131,6 +133,8 @@ export interface EnvironmentDefinition {
    * patch and pass after). Returns problems; empty means valid. Run by `gauntlet validate`.
    */
   selfCheck?(task: Task, options: { seed: number; sandbox?: 'auto' | 'virtual' | 'bwrap' }): Promise<string[]>;
+  /** The next user turn after the model answers (multi-turn tasks); null or absent ends the episode. */
+  followUp?(ctx: EpisodeContext, answer: string, answered: number): string | null | Promise<string | null>;
   /** Extra state for snapshots beyond the SQLite tables (e.g. sandbox files). */
   extraSnapshot?(ctx: EpisodeContext): Promise<JsonObject>;
 }

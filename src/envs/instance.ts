@@ -10,6 +10,7 @@ import {
   type Clock,
   type Environment,
   type FinalTrajectory,
+  type Judge,
   type JsonObject,
   type JsonValue,
   type ResetOptions,
@@ -38,6 +39,8 @@ import { dumpTables } from './state.ts';
 
 export interface InstantiateOptions {
   sandbox?: SandboxBackend;
+  /** For LLM-judge checks. */
+  judge?: Judge;
 }
 
 function createIdGenerator(): IdGenerator {
@@ -237,7 +240,7 @@ class DefinedEnvironment implements Environment {
     if (!spec.success) {
       throw new InfraError('environment', `task ${ctx.task.id}: verifier\n${describeZodIssues(spec.error.issues, 'verifier')}`, { retryable: false });
     }
-    const verifyCtx = { ...ctx, initial: this.initial ?? {}, final: await this.snapshot(), answer: final.answer, messages: final.messages ?? [] };
+    const verifyCtx = { ...ctx, initial: this.initial ?? {}, final: await this.snapshot(), answer: final.answer, messages: final.messages ?? [], judge: this.options.judge };
     const results: CheckResult[] = [];
     for (const [i, { check, ...rawParams }] of spec.data.checks.entries()) {
       const definition = this.definition.checks[check] ?? genericChecks[check];
@@ -255,6 +258,10 @@ class DefinedEnvironment implements Environment {
     const passedCount = results.filter((r) => r.passed).length;
     const passed = passedCount === results.length;
     return { passed, score: passed ? 1 : passedCount / results.length, checks: results };
+  }
+
+  async followUp(answer: string, answered: number): Promise<string | null> {
+    return this.definition.followUp ? this.definition.followUp(this.episode(), answer, answered) : null;
   }
 
   async destructiveActions(): Promise<ToolInvocation[]> {

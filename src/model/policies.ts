@@ -43,6 +43,8 @@ export function createOraclePolicy(): ModelClient {
     const step = golden.steps[turn];
     if (step) return respond('', [call(`oracle_${turn}`, step.tool, step.arguments)]);
     if (turn === golden.steps.length) return respond(golden.answer ?? DONE);
+    const followUp = golden.followUpAnswers?.[turn - golden.steps.length - 1];
+    if (followUp !== undefined) return respond(followUp);
     return scriptFailure(`oracle: the golden solution has ${golden.steps.length} steps and an answer, and call ${turn + 1} arrived after the answer`);
   });
 }

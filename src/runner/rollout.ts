@@ -7,6 +7,7 @@ import {
   rolloutIdFor,
   SCHEMA_VERSION,
   type Environment,
+  type Judge,
   type ModelClient,
   type Rollout,
   type RunConfig,
@@ -30,6 +31,17 @@ export interface RolloutContext {
   sleep: (ms: number) => Promise<void>;
   /** Extra time after a rollout's deadline before the watchdog gives up on it. */
   graceMs: number;
+  /** For LLM-judge checks. */
+  judge?: Judge;
+}
+
+/** A judge function over a model client; a failing judge is an infrastructure failure, never a score. */
+export function judgeFrom(model: ModelClient): Judge {
+  return async (prompt, signal) => {
+    const result = await model.complete({ messages: [{ role: 'user', content: prompt }], tools: [], sampling: { temperature: 0 } }, { signal });
+    if (!result.ok) throw new InfraError('model', `judge ${model.spec}: ${result.kind}: ${result.message}`, { retryable: result.retryable });
+    return result.response.message.content;
+  };
 }
 
 /** Seeds depend only on (run seed, task, epoch): re-runs and resumes see the same worlds. */
@@ -117,7 +129,7 @@ async function runAttempt(
   const deadlineAt = ctx.now() + deadlineMs;
   const work = (async (): Promise<AttemptOutcome> => {
     try {
-      environment = instantiate(ctx.environment(a.task.env), { sandbox: ctx.config.sandbox });
+      environment = instantiate(ctx.environment(a.task.env), { sandbox: ctx.config.sandbox, ...(ctx.judge ? { judge: ctx.judge } : {}) });
       const reset = await environment.reset(a.task, { seed: a.seed, ...(ctx.signal ? { signal: ctx.signal } : {}) });
       const result = await runAgent({
         task: a.task,

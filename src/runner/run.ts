@@ -16,7 +16,7 @@ import {
 import { getEnvironment, type EnvironmentDefinition } from '../envs/index.ts';
 import type { SqliteStore } from '../store/index.ts';
 import { forEachConcurrent } from './pool.ts';
-import { executeRollout } from './rollout.ts';
+import { executeRollout, judgeFrom } from './rollout.ts';
 
 export interface RunProgress {
   total: number;
@@ -34,6 +34,8 @@ export interface ExecuteRunOptions {
   store: SqliteStore;
   /** The model; built by the caller from the run's model spec (resuming rebuilds it from the stored spec). */
   model: ModelClient;
+  /** The judge for LLM-judge checks, built from `config.judge`. */
+  judge?: ModelClient;
   tasks: (config: RunConfig) => Task[];
   environment?: (name: string) => EnvironmentDefinition;
   context?: ContextPolicy;
@@ -97,6 +99,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     sleep: options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
     graceMs: options.graceMs ?? 10_000,
     ...(options.context ? { context: options.context } : {}),
+    ...(options.judge ? { judge: judgeFrom(options.judge) } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };
   await forEachConcurrent(work, config.concurrency, async ({ task, epoch }) => {

@@ -111,4 +111,20 @@ describe('runner', () => {
     assert.equal(resumed.missing, 0);
     assert.equal(new Set(store.rollouts(first.runId).map((r) => `${r.taskId}:${r.epoch}`)).size, 9);
   });
+
+  it('continues after an answer when the environment has a follow-up user turn', async () => {
+    const store = openStore(':memory:');
+    const followUps = ['Also say which counter you changed.', null];
+    const environment = () => ({ ...counterEnv, followUp: (_ctx: unknown, _answer: string, answered: number) => followUps[answered - 1] ?? null });
+    const model = functionModel('test:chatty', (i, request) => {
+      if (i < 2) return goldenModel.complete(request, { signal: new AbortController().signal });
+      return reply(assistant({ content: i === 2 ? 'done' : 'counter a' }));
+    });
+    const summary = await executeRun({ ...base, environment, store, model, config: config({ epochs: 1, taskIds: ['counter/a'] }) });
+    assert.equal(summary.passRate, 1);
+    const rollout = store.rollouts(summary.runId)[0]!;
+    assert.equal(rollout.finalAnswer, 'counter a');
+    const last = store.modelCalls(rollout.id).at(-1)!;
+    assert.equal(last.request.messages.at(-1)!.content, 'Also say which counter you changed.');
+  });
 });

@@ -12,6 +12,8 @@ export const EvalSuite = z
     tasks: z.array(z.string().min(1)).optional(),
     taskFiles: z.array(z.string().min(1)).optional(),
     models: z.array(z.string().min(1)).optional(),
+    /** Judge model spec for LLM-judge checks. */
+    judge: z.string().min(1).optional(),
     epochs: z.number().int().min(1).default(3),
     seed: z.number().int().nonnegative().default(0),
     concurrency: z.number().int().positive().default(4),

@@ -23,6 +23,7 @@ interface EvalFlags {
   noValidate?: boolean;
   validate: boolean;
   replay?: string;
+  judge?: string;
   html?: string;
   markdown?: string;
   out?: string;
@@ -64,6 +65,7 @@ function suiteFrom(flags: EvalFlags): EvalSuite {
     ...(flags.minEffect !== undefined ? { minEffect: flags.minEffect } : {}),
     ...(flags.resamples !== undefined ? { resamples: flags.resamples } : {}),
     ...(flags.validate === false ? { validateGolden: false } : {}),
+    ...(flags.judge ? { judge: flags.judge } : {}),
   });
 }
 
@@ -101,10 +103,12 @@ export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: Cl
       ...(suite.maxTurns ? { maxTurns: suite.maxTurns } : {}),
       ...(suite.deadlineMs ? { deadlineMs: suite.deadlineMs } : {}),
       ...(suite.sandbox ? { sandbox: suite.sandbox } : {}),
+      ...(suite.judge ? { judge: suite.judge } : {}),
     });
     const model = await modelFor(config, io, {});
     io.stderr(`evaluating ${spec}: ${runnable.length} tasks × ${suite.epochs} epochs\n`);
-    const summary = await executeRun({ store, model, config, tasks: tasksForConfig });
+    const judge = config.judge ? await modelFor({ ...config, model: config.judge, scaffold: 'interleaved' }, io, {}) : undefined;
+    const summary = await executeRun({ store, model, config, tasks: tasksForConfig, ...(judge ? { judge } : {}) });
     await model.close?.();
     runs.push({ runId: summary.runId, model: model.spec, rollouts: store.rollouts(summary.runId) });
   }
@@ -143,6 +147,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
     .option('--min-effect <d>', 'the smallest pass-rate difference you care about (warns when n cannot detect it)', number('--min-effect', { min: 0.001, max: 0.999 }))
     .option('--resamples <n>', 'bootstrap resamples (default 10000)', positiveInt('--resamples'))
     .option('--no-validate', 'do not check golden solutions before running')
+    .option('--judge <spec>', 'judge model for LLM-judge checks')
     .option('--replay <report>', 're-run the configuration recorded in a report')
     .option('--out <file>', 'where to save the JSON report (default .gauntlet/reports/<time>.json)')
     .option('--html <file>', 'also write a self-contained HTML report')

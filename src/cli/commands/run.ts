@@ -38,6 +38,7 @@ interface RunFlags {
   tokenizer?: string;
   tokenIds?: boolean;
   resume?: string;
+  judge?: string;
   store: string;
   json?: boolean;
 }
@@ -81,6 +82,7 @@ function buildConfig(flags: RunFlags): RunConfig {
     ...(flags.deadline !== undefined ? { deadlineMs: Math.round(flags.deadline * 1000) } : {}),
     ...(flags.maxAttempts !== undefined ? { maxAttempts: flags.maxAttempts } : {}),
     ...(flags.sandbox ? { sandbox: flags.sandbox } : {}),
+    ...(flags.judge ? { judge: flags.judge } : {}),
   };
   const sampling = { ...((fromFile.sampling as object | undefined) ?? {}) } as Record<string, unknown>;
   if (flags.temperature !== undefined) sampling.temperature = flags.temperature;
@@ -92,6 +94,7 @@ function buildConfig(flags: RunFlags): RunConfig {
   if (!('model' in merged)) throw new InputError('--model', 'no model given', 'oracle, random, scripted:PATH, openai:BASE_URL#MODEL, anthropic:BASE_URL#MODEL or minimax:MODEL');
   const config = parseInput(RunConfig, { ...merged, sampling }, flags.config ?? 'run options');
   parseModelSpec(config.model);
+  if (config.judge) parseModelSpec(config.judge);
   if (needsTextCompletion(config.scaffold)) parseInput(TextToolsOptions, config.modelOptions, 'text-tools options');
   for (const env of config.envs) if (!environmentNames().includes(env)) throw new InputError('--env', `unknown environment "${env}"`, `one of ${environmentNames().join(', ')}`);
   if (!scaffoldNames().includes(config.scaffold)) throw new InputError('--scaffold', `unknown scaffold "${config.scaffold}"`, `one of ${scaffoldNames().join(', ')}`);
@@ -194,6 +197,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--tool-format <name>', `text-tools: tool-call format (${FORMAT_NAMES.join(', ')})`)
     .option('--tokenizer <path>', 'text-tools: tokenizer.json, for sending token ids')
     .option('--token-ids', 'text-tools: send the prompt as token ids (vLLM/SGLang)')
+    .option('--judge <spec>', 'judge model for LLM-judge checks (same spec forms as --model)')
     .option('--config <file>', 'YAML/JSON run settings (flags override)')
     .option('--resume <runId>', 'finish an interrupted run: only missing rollouts run')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
@@ -216,9 +220,11 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           config = stored.config;
         } else config = buildConfig(flags);
         const model = await modelFor(config, io, flags);
+        const judge = config.judge ? await modelFor({ ...config, model: config.judge, scaffold: 'interleaved' }, io, flags) : undefined;
         const summary = await executeRun({
           store,
           model,
+          ...(judge ? { judge } : {}),
           tasks: tasksForConfig,
           ...(flags.resume ? { resume: flags.resume } : { config }),
           ...(flags.contextBudget ? { context: { budgetTokens: flags.contextBudget, keepRecentTurns: flags.keepTurns } } : {}),
