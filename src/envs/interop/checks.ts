@@ -14,6 +14,8 @@ export const HarborTestsParams = z.object({
   containerWorkdir: z.string().startsWith('/'),
   /** Where the harness put the tests in the container (`/tests`); mapped into the hidden folder. */
   testsDir: z.string().startsWith('/').default('/tests'),
+  /** Image files outside the WORKDIR: container path → where they were placed, relative to the work dir. */
+  imagePaths: z.record(z.string(), z.string()).default({}),
   /** The tests folder's files (relative path → text), with the test script already adapted. */
   files: z.record(z.string(), z.string()),
   /** The script to run, a key of `files`. */
@@ -66,7 +68,7 @@ export async function runHarborTests(params: HarborTestsParams, sandbox: Sandbox
   const hidden = posix.join(workdir, HIDDEN_DIR);
   const testsDir = posix.join(hidden, 'tests');
   const logs = posix.join(hidden, 'logs', 'verifier');
-  const mapping = gradingMapping({ containerWorkdir: params.containerWorkdir, testsDir: params.testsDir, workdir });
+  const mapping = gradingMapping({ containerWorkdir: params.containerWorkdir, testsDir: params.testsDir, workdir, imagePaths: params.imagePaths });
   // Anything the agent left at these paths (a planted reward file) is removed first.
   await sh(sandbox, `rm -rf ${HIDDEN_DIR} && mkdir -p ${HIDDEN_DIR}/logs/verifier ${HIDDEN_DIR}/logs/agent ${HIDDEN_DIR}/tests`);
   try {

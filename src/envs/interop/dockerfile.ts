@@ -12,6 +12,8 @@ export interface DockerfileImage {
   workdir: string | null;
   /** Absolute container path → text content. */
   files: Map<string, string>;
+  /** Destination folders of directory copies (COPY dir/ /opt/x/), for placing them as a whole. */
+  directories: Set<string>;
   adaptations: string[];
   /** Reasons the image cannot be reproduced offline. */
   problems: string[];
@@ -72,7 +74,7 @@ function expandVariables(text: string, vars: Map<string, string>): string {
  */
 export function readDockerfile(options: { path: string; context: string; where: string }): DockerfileImage {
   const { path, context, where } = options;
-  const image: DockerfileImage = { baseImage: null, workdir: null, files: new Map(), adaptations: [], problems: [] };
+  const image: DockerfileImage = { baseImage: null, workdir: null, files: new Map(), directories: new Set(), adaptations: [], problems: [] };
   const text = readText(path);
   if (text === null) return { ...image, problems: [`${where}: not a text file`] };
   const vars = new Map<string, string>();
@@ -107,6 +109,7 @@ export function readDockerfile(options: { path: string; context: string; where: 
           image.problems.push(`${where}:${line}: ${instruction} source ${source} does not exist in the build context`);
           continue;
         }
+        if (stat.isDirectory()) image.directories.add(target);
         const entries = stat.isDirectory() ? walk(match).map((f) => ({ file: f, to: posix.join(target, relative(match, f).split(sep).join('/')) })) : [{ file: match, to: intoDir || matches.length > 1 ? posix.join(target, posix.basename(match)) : target }];
         for (const entry of entries) {
           const content = readText(entry.file);
@@ -131,6 +134,7 @@ export function readDockerfile(options: { path: string; context: string; where: 
         const words = argumentsOf(rest).filter((w) => !w.startsWith('--'));
         image.baseImage = words[0] ?? null;
         image.files.clear();
+        image.directories.clear();
         current = '/';
         image.workdir = null;
         break;

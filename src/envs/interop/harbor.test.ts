@@ -46,8 +46,10 @@ describe('importing a Harbor / Terminal-Bench 2 task (schema_version 1.1)', () =
     assert.ok(!task.instruction.includes('/app'));
   });
 
-  it('places the files the Dockerfile copies into the WORKDIR, relative to the work dir', () => {
-    assert.deepEqual(Object.keys(task.initialState.files as object).sort(), ['README.md', 'notes.txt']);
+  it('places the files the Dockerfile copies into the WORKDIR, relative to the work dir, and others under .image-root', () => {
+    assert.deepEqual(Object.keys(task.initialState.files as object).sort(), ['.image-root/opt/wordcount/reference/expected.txt', 'README.md', 'notes.txt']);
+    assert.deepEqual(harborParams(task).imagePaths, { '/opt/wordcount/reference': '.image-root/opt/wordcount/reference' });
+    assert.ok(adaptations.includes("/opt/wordcount/reference placed at .image-root/opt/wordcount/reference in the work dir (the sandbox's one writable folder); paths to it are rewritten"));
     assert.equal((task.initialState.files as Record<string, string>)['README.md'], 'Notes live in /work/notes.txt; results go beside them.\n');
   });
 
@@ -194,7 +196,10 @@ describe('bad task folders get errors naming the file and what was expected', ()
 describe('offline adaptation pieces', () => {
   it('maps container paths only as whole path components', () => {
     const mapping = [['/app', '/work'], ['/tests', '/work/.harbor/tests']] as const;
-    assert.equal(mapPaths('cat /app/x "/app" /apple /usr/app /app-data /tests/t.py $X/app', mapping), 'cat /work/x "/work" /apple /usr/app /app-data /work/.harbor/tests/t.py $X/app');
+    assert.equal(
+      mapPaths('cat /app/x "/app" /apple /usr/app /app-data ./app /tests/t.py $X/app ${T:-/tests}', mapping),
+      'cat /work/x "/work" /apple /usr/app /app-data ./app /work/.harbor/tests/t.py $X/app ${T:-/work/.harbor/tests}',
+    );
   });
 
   it('leaves heredoc bodies, local curls and conditionals intact while skipping network commands', () => {

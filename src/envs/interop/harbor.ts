@@ -4,12 +4,12 @@
 // at all is rejected with its reasons rather than imported with a verifier that can never pass.
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, posix, relative, sep } from 'node:path';
-import { InputError, Task, type Difficulty, type ToolInvocation } from '../../core/index.ts';
+import { InputError, Task, type Difficulty, type JsonObject, type ToolInvocation } from '../../core/index.ts';
 import { adaptTestScript } from './adapt-script.ts';
 import type { HarborTestsParams } from './checks.ts';
 import { readDockerfile, readText } from './dockerfile.ts';
 import { readTaskConfig, type TaskConfig } from './harbor-config.ts';
-import { mapPaths, relativeInside, SANDBOX_WORKDIR, type PathMapping } from './paths.ts';
+import { imagePlacement, mapPaths, relativeInside, SANDBOX_WORKDIR, type PathMapping } from './paths.ts';
 
 export interface ImportOptions {
   /** Whether python3 runs in the sandbox (default: found on the sandbox's PATH on this machine). */
@@ -144,6 +144,45 @@ function planSolution(dir: string, config: TaskConfig, problems: string[], adapt
   return { files: { 'solution.sh': adapted.text }, script: 'solution.sh' };
 }
 
+/** Paths the harness owns in the container; image files there are not placed. */
+const HARNESS_DIRS = ['/tests', '/solution', '/logs'];
+
+interface ImagePlan {
+  workdir: string;
+  files: Map<string, string>;
+  /** Image files outside the WORKDIR that will be placed under IMAGE_ROOT. */
+  outside: string[];
+  directories: Set<string>;
+}
+
+function planImage(dir: string, config: TaskConfig, problems: string[], adaptations: string[]): ImagePlan {
+  let workdir = config.workdir ?? null;
+  let files = new Map<string, string>();
+  let directories = new Set<string>();
+  if (config.dockerfile) {
+    const image = readDockerfile({ path: config.dockerfile, context: config.context, where: relative(dir, config.dockerfile).split(sep).join('/') });
+    problems.push(...image.problems);
+    adaptations.push(...image.adaptations);
+    if (image.baseImage) adaptations.push(`base image ${image.baseImage} not used: commands run on the sandbox's host system`);
+    workdir ??= image.workdir;
+    files = image.files;
+    directories = image.directories;
+    if (workdir === null) problems.push('the Dockerfile sets no WORKDIR (expected e.g. `WORKDIR /app`, the folder the tests run in)');
+  } else if (config.dockerImage) {
+    problems.push(`the task uses the prebuilt image ${config.dockerImage} and ships no Dockerfile; its contents cannot be reproduced offline`);
+  } else {
+    problems.push(`no Dockerfile (expected ${config.layout === 'harbor' ? 'environment/Dockerfile' : 'Dockerfile'}): the task's starting files are unknown`);
+  }
+  const resolved = workdir ?? '/app';
+  const outside: string[] = [];
+  for (const path of files.keys()) {
+    if (relativeInside(path, resolved) !== null) continue;
+    if (HARNESS_DIRS.some((h) => path === h || path.startsWith(`${h}/`))) adaptations.push(`${path} not placed: the harness owns that folder`);
+    else outside.push(path);
+  }
+  return { workdir: resolved, files, outside, directories };
+}
+
 /**
  * One task folder → a `terminal` task. Throws `TaskRejected` (an InputError) listing every reason
  * when the task cannot run offline, and InputError for a folder that is not a valid task.
@@ -154,29 +193,21 @@ export function importTaskFolder(dir: string, options: ImportOptions = {}): Impo
   const adaptations = [...config.notes];
   if (config.gpus > 0) problems.push(`the task needs ${config.gpus} GPU(s); sandboxes have none`);
 
-  let workdir = config.workdir ?? null;
-  const initialFiles: Record<string, string> = {};
-  const placed: [string, string][] = [];
-  if (config.dockerfile) {
-    const image = readDockerfile({ path: config.dockerfile, context: config.context, where: relative(dir, config.dockerfile).split(sep).join('/') });
-    problems.push(...image.problems);
-    adaptations.push(...image.adaptations);
-    if (image.baseImage) adaptations.push(`base image ${image.baseImage} not used: commands run on the sandbox's host system`);
-    workdir ??= image.workdir;
-    placed.push(...image.files);
-  } else if (config.dockerImage) {
-    problems.push(`the task uses the prebuilt image ${config.dockerImage} and ships no Dockerfile; its contents cannot be reproduced offline`);
-  } else {
-    problems.push(`no Dockerfile (expected ${config.layout === 'harbor' ? 'environment/Dockerfile' : 'Dockerfile'}): the task's starting files are unknown`);
-  }
-  if (workdir === null && config.dockerfile) problems.push('the Dockerfile sets no WORKDIR (expected e.g. `WORKDIR /app`, the folder the tests run in)');
-  const containerWorkdir = workdir ?? '/app';
-  const toSandbox: PathMapping = [[containerWorkdir, SANDBOX_WORKDIR], ['/solution', `${SANDBOX_WORKDIR}/${SOLUTION_DIR}`]];
+  const image = planImage(dir, config, problems, adaptations);
+  const containerWorkdir = image.workdir;
+  const imagePaths = imagePlacement(image.outside, image.directories);
+  const toSandbox: PathMapping = [
+    [containerWorkdir, SANDBOX_WORKDIR],
+    ['/solution', `${SANDBOX_WORKDIR}/${SOLUTION_DIR}`],
+    ...Object.entries(imagePaths).map(([from, rel]) => [from, `${SANDBOX_WORKDIR}/${rel}`] as const),
+  ];
+  for (const [from, rel] of Object.entries(imagePaths)) adaptations.push(`${from} placed at ${rel} in the work dir (the sandbox's one writable folder); paths to it are rewritten`);
   const rewritten: string[] = [];
-  for (const [path, content] of placed) {
-    const rel = relativeInside(path, containerWorkdir);
-    if (rel === null) adaptations.push(`${path} not placed: outside the work dir ${containerWorkdir}`);
-    else initialFiles[rel] = rewrite(content, toSandbox, rel, rewritten);
+  const initialFiles: Record<string, string> = {};
+  for (const [path, content] of image.files) {
+    const prefix = Object.keys(imagePaths).find((from) => path === from || path.startsWith(`${from}/`));
+    const rel = relativeInside(path, containerWorkdir) ?? (prefix ? `${imagePaths[prefix]}${path.slice(prefix.length)}` : null);
+    if (rel !== null) initialFiles[rel] = rewrite(content, toSandbox, rel, rewritten);
   }
 
   const tests = planTests(dir, config, problems, adaptations);
@@ -192,10 +223,11 @@ export function importTaskFolder(dir: string, options: ImportOptions = {}): Impo
   const difficulty = difficultyOf(config, adaptations);
   if (config.agentTimeoutSec === undefined) adaptations.push(`no agent timeout given; Harbor's default ${DEFAULT_AGENT_TIMEOUT_SEC} s used`);
 
-  const params: Omit<HarborTestsParams, 'env'> & { check: string; env: Record<string, string> } = {
+  const params: HarborTestsParams & { check: 'harbor_tests' } = {
     check: 'harbor_tests',
     containerWorkdir,
     testsDir: '/tests',
+    imagePaths,
     files: tests!.files,
     script: tests!.script,
     timeoutMs: Math.round(config.verifierTimeoutSec * 1000),
@@ -212,7 +244,8 @@ export function importTaskFolder(dir: string, options: ImportOptions = {}): Impo
     tags: { domain: config.category ?? 'terminal', difficulty, labels: [...new Set(config.labels)] },
     metadata: {
       source: { format: config.layout, schemaVersion: config.schemaVersion, name: config.fullName ?? config.name, folder: basename(dir) },
-      ...(Object.keys(config.metadata).length > 0 ? { harbor: JSON.parse(JSON.stringify(config.metadata)) as Record<string, never> } : {}),
+      // Round-tripped through JSON so TOML dates and the like become plain values.
+      ...(Object.keys(config.metadata).length > 0 ? { harbor: JSON.parse(JSON.stringify(config.metadata)) as JsonObject } : {}),
       adaptations,
     },
   });
