@@ -4,6 +4,7 @@ import { registerCatalogCommands } from './commands/catalog.ts';
 import { registerEvalCommands } from './commands/eval.ts';
 import { registerFormatCommands } from './commands/formats.ts';
 import { registerInspectCommands } from './commands/inspect.ts';
+import { registerInteropCommands } from './commands/interop.ts';
 import { registerMockModelCommand } from './commands/mock-model.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerSchemaCommand } from './commands/schema.ts';
@@ -25,6 +26,7 @@ export function createProgram(io: CliIo): Command {
   registerEvalCommands(program, io);
   registerFormatCommands(program, io);
   registerSchemaCommand(program, io);
+  registerInteropCommands(program, io);
   // Subcommands inherit the error handling: no process.exit inside commander.
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
