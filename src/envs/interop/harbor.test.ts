@@ -181,6 +181,24 @@ describe('bad task folders get errors naming the file and what was expected', ()
     );
   });
 
+  it('adapts helper scripts shipped beside test.sh (a migrated Terminal-Bench 1 task)', () => {
+    const dir = folder('migrated-tb1', {
+      'task.toml': 'version = "1.0"\n',
+      'instruction.md': 'do it',
+      'environment/Dockerfile': 'FROM ubuntu:24.04\nWORKDIR /app\n',
+      'solution/solve.sh': 'true\n',
+      'tests/test.sh': 'source $TEST_DIR/setup-uv-pytest.sh\nuv add numpy==2.3.1\nbash $TEST_DIR/run-uv-pytest.sh\n',
+      'tests/setup-uv-pytest.sh': 'curl -LsSf https://astral.sh/uv/install.sh | sh\nsource $HOME/.local/bin/env\nuv init\nuv add pytest==8.4.1\n',
+      'tests/run-uv-pytest.sh': 'uv run pytest $TEST_DIR/test_outputs.py -rA\n',
+      'tests/test_outputs.py': 'def test_ok():\n    assert True\n',
+    });
+    const { task } = importTaskFolder(dir, { python: true });
+    const files = harborParams(task).files;
+    assert.equal(files['test.sh'], 'source $TEST_DIR/setup-uv-pytest.sh\n# [gauntlet: skipped offline] uv add numpy==2.3.1\nbash $TEST_DIR/run-uv-pytest.sh\n');
+    assert.equal(files['run-uv-pytest.sh'], 'python3 "$GAUNTLET_TEST_RUNNER" $TEST_DIR/test_outputs.py\n');
+    assert.ok(files['setup-uv-pytest.sh']!.split('\n').filter(Boolean).every((line) => line.startsWith('# [gauntlet: skipped offline]')));
+  });
+
   it('a test script that does nothing once offline is rejected', () => {
     const dir = folder('only-network', {
       'task.toml': 'version = "1.0"\n',

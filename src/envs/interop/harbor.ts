@@ -112,12 +112,23 @@ function planTests(dir: string, config: TaskConfig, problems: string[], adaptati
     problems.push(`no ${where}: the task has no tests to grade it`);
     return null;
   }
-  const adapted = adaptTestScript(original, { where, testsDirVariable: config.layout === 'harbor' ? '/tests' : '$TEST_DIR', shipped: Object.keys(files).map((f) => posix.basename(f)) });
+  const testsDirVariable = config.layout === 'harbor' ? '/tests' : '$TEST_DIR';
+  const shipped = Object.keys(files).map((f) => posix.basename(f));
+  const adapted = adaptTestScript(original, { where, testsDirVariable, shipped });
   adaptations.push(...adapted.adaptations);
   problems.push(...adapted.problems);
   if (!adapted.runsTests) problems.push(`${where} runs no tests once its network-fetching lines are skipped`);
   files[script] = adapted.text;
-  return { files, script, usesPython: adapted.usesPython || Object.keys(files).some((f) => f.endsWith('.py')) };
+  let usesPython = adapted.usesPython || Object.keys(files).some((f) => f.endsWith('.py'));
+  // Helper scripts the main one calls (a migrated TB1 task ships run-uv-pytest.sh) need the same treatment.
+  for (const helper of Object.keys(files).filter((f) => f !== script && f.endsWith('.sh'))) {
+    const result = adaptTestScript(files[helper]!, { where: `tests/${helper}`, testsDirVariable, shipped });
+    adaptations.push(...result.adaptations);
+    problems.push(...result.problems);
+    usesPython ||= result.usesPython;
+    files[helper] = result.text;
+  }
+  return { files, script, usesPython };
 }
 
 function planSolution(dir: string, config: TaskConfig, problems: string[], adaptations: string[]): { files: Record<string, string>; script: string } | null {
