@@ -4,7 +4,9 @@
 import { registerEnvironment } from './registry.ts';
 import { notes } from './notes/index.ts';
 import { mail } from './mail/index.ts';
+import { terminal } from './terminal/index.ts';
 
 void registerEnvironment;
 registerEnvironment('notes', () => notes);
 registerEnvironment('mail', () => mail);
+registerEnvironment('terminal', () => terminal);

@@ -1,0 +1,201 @@
+// Verifier checks over the sandbox's final files. Outcome checks read the sandbox itself (full
+// contents); the invariant compares the snapshots taken right after reset and at the end.
+import { z } from 'zod';
+import { stableStringify, type Sandbox } from '../../core/index.ts';
+import { defineCheck, type CheckDefinition, type CheckOutput } from '../define.ts';
+import { filesOf, firstDifference, matchesAny, normalisePath, normaliseText, valueAt } from './files.ts';
+
+const name = z.string().optional();
+const normalisation = {
+  normalizeWhitespace: z.boolean().default(false),
+  sortLines: z.boolean().default(false),
+  ignoreBlankLines: z.boolean().default(false),
+  ignoreCase: z.boolean().default(false),
+};
+
+function need(sandbox: Sandbox | undefined): Sandbox {
+  if (!sandbox) throw new Error('terminal checks need a sandbox (the environment declares sandbox: true)');
+  return sandbox;
+}
+
+/** The file's text, or null when it is missing or the path is not a readable file inside the work dir. */
+async function read(sandbox: Sandbox | undefined, path: string): Promise<string | null> {
+  try {
+    return await need(sandbox).readFile(normalisePath(path));
+  } catch {
+    return null;
+  }
+}
+
+const fail = (detail: string): CheckOutput => ({ passed: false, detail });
+
+function compile(pattern: string, ignoreCase: boolean): RegExp {
+  return new RegExp(pattern, ignoreCase ? 'mi' : 'm');
+}
+
+/** Numbers written with thousands separators (1,234.50) read as plain ones (1234.50). */
+function plainNumbers(text: string): string {
+  return text.replace(/(\d),(?=\d{3}(?!\d))/g, '$1');
+}
+
+export const terminalChecks: Record<string, CheckDefinition> = {
+  answer_number: defineCheck({
+    kind: 'outcome',
+    description: 'The final answer states `value` as a number of its own (not part of a longer number), with `decimals` places when given.',
+    params: z.object({ value: z.number(), decimals: z.number().int().min(0).max(6).optional(), name }),
+    run: ({ value, decimals }, { answer }) => {
+      if (answer === null) return fail('no final answer');
+      const text = plainNumbers(answer);
+      const wanted = decimals === undefined ? String(value) : value.toFixed(decimals);
+      const token = new RegExp(`(?<![\\d.])${wanted.replace('.', '\\.')}(?![\\d]|\\.\\d)`);
+      return token.test(text) ? { passed: true } : fail(`answer does not state ${wanted}`);
+    },
+  }),
+
+  file_exists: defineCheck({
+    kind: 'outcome',
+    description: 'A file exists at `path`.',
+    params: z.object({ path: z.string().min(1), name }),
+    run: async ({ path }, { sandbox }) => ((await read(sandbox, path)) === null ? fail(`${path} does not exist`) : { passed: true }),
+  }),
+
+  file_absent: defineCheck({
+    kind: 'outcome',
+    description: 'No file exists at `path`.',
+    params: z.object({ path: z.string().min(1), name }),
+    run: async ({ path }, { final }) => {
+      const present = filesOf(final).has(normalisePath(path));
+      return present ? fail(`${path} still exists`) : { passed: true };
+    },
+  }),
+
+  file_contains: defineCheck({
+    kind: 'outcome',
+    description: 'The file contains every string in `all`, matches every regex in `regex` (multiline), and contains none of `none` / `noneRegex`.',
+    params: z.object({
+      path: z.string().min(1),
+      all: z.array(z.string()).default([]),
+      regex: z.array(z.string()).default([]),
+      none: z.array(z.string()).default([]),
+      noneRegex: z.array(z.string()).default([]),
+      ignoreCase: z.boolean().default(false),
+      name,
+    }),
+    run: async ({ path, all, regex, none, noneRegex, ignoreCase }, { sandbox }) => {
+      const text = await read(sandbox, path);
+      if (text === null) return fail(`${path} does not exist`);
+      const hay = ignoreCase ? text.toLowerCase() : text;
+      const has = (s: string) => hay.includes(ignoreCase ? s.toLowerCase() : s);
+      const problems = [
+        ...all.filter((s) => !has(s)).map((s) => `lacks ${JSON.stringify(s)}`),
+        ...regex.filter((r) => !compile(r, ignoreCase).test(text)).map((r) => `does not match /${r}/`),
+        ...none.filter(has).map((s) => `still contains ${JSON.stringify(s)}`),
+        ...noneRegex.filter((r) => compile(r, ignoreCase).test(text)).map((r) => `matches /${r}/`),
+      ];
+      return problems.length === 0 ? { passed: true } : fail(`${path}: ${problems.slice(0, 5).join('; ')}`);
+    },
+  }),
+
+  file_equals: defineCheck({
+    kind: 'outcome',
+    description: 'The file equals `content` (a trailing newline never matters; optionally normalised whitespace, sorted lines, no blank lines, any case).',
+    params: z.object({ path: z.string().min(1), content: z.string(), ...normalisation, name }),
+    run: async ({ path, content, ...how }, { sandbox }) => {
+      const text = await read(sandbox, path);
+      if (text === null) return fail(`${path} does not exist`);
+      const actual = normaliseText(text, how);
+      const expected = normaliseText(content, how);
+      return actual === expected ? { passed: true } : fail(`${path}: ${firstDifference(actual, expected)}`);
+    },
+  }),
+
+  file_matches_initial: defineCheck({
+    kind: 'outcome',
+    description: 'The file at `path` has exactly the bytes the file at `initialPath` (default: the same path) had at the start (moves and copies).',
+    params: z.object({ path: z.string().min(1), initialPath: z.string().optional(), name }),
+    run: ({ path, initialPath }, { initial, final }) => {
+      const before = filesOf(initial).get(normalisePath(initialPath ?? path));
+      const after = filesOf(final).get(normalisePath(path));
+      if (!before) return fail(`${initialPath ?? path} did not exist at the start`);
+      if (!after) return fail(`${path} does not exist`);
+      return after.sha256 === before.sha256 ? { passed: true } : fail(`${path} differs from the original ${initialPath ?? path}`);
+    },
+  }),
+
+  json_file_matches: defineCheck({
+    kind: 'outcome',
+    description: 'The file parses as JSON and has the given values at dotted paths (`a.b.0.c`); `absent` paths must not exist.',
+    params: z.object({
+      path: z.string().min(1),
+      values: z.record(z.string(), z.unknown()).default({}),
+      absent: z.array(z.string()).default([]),
+      name,
+    }),
+    run: async ({ path, values, absent }, { sandbox }) => {
+      const text = await read(sandbox, path);
+      if (text === null) return fail(`${path} does not exist`);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (error) {
+        return fail(`${path} is not valid JSON: ${(error as Error).message}`);
+      }
+      const problems: string[] = [];
+      for (const [at, expected] of Object.entries(values)) {
+        const found = valueAt(parsed, at);
+        if (!found.found) problems.push(`${at} is missing`);
+        else if (stableStringify(found.value) !== stableStringify(expected)) {
+          problems.push(`${at} is ${JSON.stringify(found.value)}, expected ${JSON.stringify(expected)}`);
+        }
+      }
+      for (const at of absent) if (valueAt(parsed, at).found) problems.push(`${at} should be absent`);
+      return problems.length === 0 ? { passed: true } : fail(`${path}: ${problems.slice(0, 5).join('; ')}`);
+    },
+  }),
+
+  files_unchanged_except: defineCheck({
+    kind: 'invariant',
+    description: 'Every file not matched by `except` keeps its exact bytes, and no new file appears unless it matches `except` or `allowNew` (globs).',
+    params: z.object({ except: z.array(z.string()).default([]), allowNew: z.array(z.string()).default([]), name }),
+    run: ({ except, allowNew }, { initial, final }) => {
+      const before = filesOf(initial);
+      const after = filesOf(final);
+      const problems: string[] = [];
+      for (const [path, file] of before) {
+        if (matchesAny(path, except)) continue;
+        const now = after.get(path);
+        if (!now) problems.push(`${path} was removed`);
+        else if (now.sha256 !== file.sha256) problems.push(`${path} was changed`);
+      }
+      for (const path of after.keys()) {
+        if (!before.has(path) && !matchesAny(path, [...except, ...allowNew])) problems.push(`${path} is new`);
+      }
+      return problems.length === 0 ? { passed: true } : fail(`${problems.length} unexpected: ${problems.slice(0, 8).join('; ')}`);
+    },
+  }),
+
+  command_output_equals: defineCheck({
+    kind: 'outcome',
+    description: 'A verification command run in the sandbox after the episode prints `stdout` (optionally normalised) and/or lines containing `contains`, and exits with `exitCode`.',
+    params: z.object({
+      command: z.string().min(1),
+      stdout: z.string().optional(),
+      contains: z.array(z.string()).default([]),
+      exitCode: z.number().int().default(0),
+      timeoutMs: z.number().int().positive().default(20_000),
+      ...normalisation,
+      name,
+    }),
+    run: async ({ command, stdout, contains, exitCode, timeoutMs, ...how }, { sandbox, signal }) => {
+      const result = await need(sandbox).exec(command, { timeoutMs, signal });
+      if (result.timedOut) return fail(`\`${command}\` timed out`);
+      if (result.exitCode !== exitCode) return fail(`\`${command}\` exited ${result.exitCode}, expected ${exitCode}: ${result.stderr.slice(0, 200)}`);
+      const missing = contains.filter((s) => !result.stdout.includes(s));
+      if (missing.length > 0) return fail(`\`${command}\` output lacks ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+      if (stdout === undefined) return { passed: true };
+      const actual = normaliseText(result.stdout, how);
+      const expected = normaliseText(stdout, how);
+      return actual === expected ? { passed: true } : fail(`\`${command}\`: ${firstDifference(actual, expected)}`);
+    },
+  }),
+};
