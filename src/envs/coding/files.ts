@@ -1,0 +1,133 @@
+// Where task material comes from (project folders, hidden tests, golden file contents, npm
+// packages in node_modules) and helpers over the repo's files as they appear in snapshots.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { JsonObject, JsonValue } from '../../core/index.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+export const PROJECTS_DIR = join(here, 'projects');
+export const HIDDEN_DIR = join(here, 'hidden');
+export const SOLUTIONS_DIR = join(here, 'solutions');
+
+/** Every file under `dir`, keyed by its path relative to `dir` (posix separators), sorted. */
+export function readTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (abs: string, rel: string): void => {
+    for (const name of readdirSync(abs).sort()) {
+      const full = join(abs, name);
+      const path = rel ? `${rel}/${name}` : name;
+      if (statSync(full).isDirectory()) walk(full, path);
+      else out[path] = readFileSync(full, 'utf8');
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+/** A project folder under projects/ (the repo the agent starts from). */
+export function projectFiles(name: string): Record<string, string> {
+  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`coding: project name ${JSON.stringify(name)} must be lowercase letters, digits and -`);
+  return readTree(join(PROJECTS_DIR, name));
+}
+
+/** A golden file's content, stored under solutions/<task slug>/. */
+export function solutionFile(slug: string, path: string): string {
+  return readFileSync(join(SOLUTIONS_DIR, slug, path), 'utf8');
+}
+
+/** `<folder>/<file>.test.mjs` under hidden/: the only shape a hidden test reference may take. */
+export const HIDDEN_REF = /^[a-z0-9-]+\/[a-z0-9.-]+\.test\.mjs$/;
+
+export function hiddenTestFile(ref: string): string {
+  if (!HIDDEN_REF.test(ref)) throw new Error(`coding: hidden test ${JSON.stringify(ref)} must look like "<folder>/<name>.test.mjs"`);
+  return readFileSync(join(HIDDEN_DIR, ref), 'utf8');
+}
+
+export interface PackageSource {
+  name: string;
+  version: string;
+  license: string;
+  /** Files copied verbatim from the installed package (license and readme included). */
+  files: Record<string, string>;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The published sources of an installed npm package: its package.json plus the listed files
+ * (paths inside the package), resolved through node_modules exactly as `require` would.
+ */
+export function packageSource(name: string, paths: readonly string[]): PackageSource {
+  let dir = dirname(require.resolve(name));
+  // The entry point may sit in a subfolder (lib/, dist/): walk up to the package's own manifest.
+  while (!isManifestOf(join(dir, 'package.json'), name)) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`coding: cannot find package.json of ${name}`);
+    dir = parent;
+  }
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string; license?: string };
+  const files: Record<string, string> = { 'package.json': readFileSync(join(dir, 'package.json'), 'utf8') };
+  for (const path of paths) files[path] = readFileSync(join(dir, path), 'utf8');
+  return { name, version: manifest.version, license: manifest.license ?? 'unknown', files };
+}
+
+function isManifestOf(path: string, name: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as { name?: string }).name === name;
+  } catch {
+    return false;
+  }
+}
+
+/** Replaces the one occurrence of `find`; fails loudly if the installed version no longer has it. */
+export function replaceOnce(text: string, find: string, replacement: string, where: string): string {
+  const first = text.indexOf(find);
+  if (first === -1 || text.indexOf(find, first + 1) !== -1) {
+    throw new Error(`coding: ${where}: expected exactly one occurrence of ${JSON.stringify(find.slice(0, 60))}`);
+  }
+  return text.slice(0, first) + replacement + text.slice(first + find.length);
+}
+
+// ── Snapshots and globs ─────────────────────────────────────────────────────────────────────
+
+export interface SnapshotFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** The `files` list of a coding snapshot, keyed by path. */
+export function filesOf(snapshot: JsonObject): Map<string, SnapshotFile> {
+  const out = new Map<string, SnapshotFile>();
+  const list = snapshot.files;
+  if (!Array.isArray(list)) return out;
+  for (const item of list as JsonValue[]) {
+    if (item && typeof item === 'object' && !Array.isArray(item) && typeof item.path === 'string' && typeof item.sha256 === 'string') {
+      out.set(item.path, { path: item.path, size: Number(item.size ?? 0), sha256: item.sha256 });
+    }
+  }
+  return out;
+}
+
+/** Shell-style glob over relative paths: `*` within a segment, `**` across segments, `?` one char. */
+export function globToRegExp(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        const slash = glob[i + 2] === '/';
+        out += slash ? '(?:.*/)?' : '.*';
+        i += slash ? 2 : 1;
+      } else out += '[^/]*';
+    } else if (c === '?') out += '[^/]';
+    else out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
+}
+
+export function matchesAny(path: string, globs: readonly string[]): boolean {
+  return globs.some((g) => globToRegExp(g).test(path));
+}

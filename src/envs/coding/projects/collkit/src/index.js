@@ -1,0 +1,12 @@
+export { chunk } from './chunk.js';
+export { countBy } from './count-by.js';
+export { flatten } from './flatten.js';
+export { groupBy } from './group-by.js';
+export { intersection } from './intersection.js';
+export { partition } from './partition.js';
+export { pick } from './pick.js';
+export { range } from './range.js';
+export { sortBy } from './sort-by.js';
+export { sumBy } from './sum-by.js';
+export { uniqBy } from './uniq-by.js';
+export { zip } from './zip.js';

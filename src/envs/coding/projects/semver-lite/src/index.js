@@ -1,0 +1,2 @@
+export { parse } from './parse.js';
+export { compare, max, sort } from './compare.js';

@@ -1,0 +1,12 @@
+export { camelCase } from './camel-case.js';
+export { capitalize } from './capitalize.js';
+export { center } from './center.js';
+export { escapeRegExp } from './escape-regexp.js';
+export { initials } from './initials.js';
+export { isPalindrome } from './palindrome.js';
+export { reverseWords } from './reverse-words.js';
+export { slugify } from './slugify.js';
+export { stripTags } from './strip-tags.js';
+export { truncate } from './truncate.js';
+export { wordCount } from './word-count.js';
+export { wrap } from './wrap.js';
