@@ -37,6 +37,8 @@ export function runContained(run: ContainedRun): Promise<ContainedResult> {
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
       env: {},
+      // The unprivileged uid may not be able to enter our own working directory.
+      cwd: '/',
       ...(run.runAs ? { uid: run.runAs.uid, gid: run.runAs.gid } : {}),
     });
     const budget = new OutputBudget(run.maxOutputBytes);
