@@ -35,6 +35,7 @@ import {
   type ToolReturn,
 } from './define.ts';
 import { genericChecks } from './checks.ts';
+import { interopChecks } from './interop/checks.ts';
 import { dumpTables } from './state.ts';
 
 export interface InstantiateOptions {
@@ -243,7 +244,7 @@ class DefinedEnvironment implements Environment {
     const verifyCtx = { ...ctx, initial: this.initial ?? {}, final: await this.snapshot(), answer: final.answer, messages: final.messages ?? [], judge: this.options.judge };
     const results: CheckResult[] = [];
     for (const [i, { check, ...rawParams }] of spec.data.checks.entries()) {
-      const definition = this.definition.checks[check] ?? genericChecks[check];
+      const definition = this.definition.checks[check] ?? genericChecks[check] ?? interopChecks[check];
       if (!definition) {
         throw new InfraError('environment', `task ${ctx.task.id}: verifier.checks.${i}: unknown check "${check}"`, { retryable: false });
       }
