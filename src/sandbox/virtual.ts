@@ -70,7 +70,8 @@ class VirtualSandbox implements Sandbox {
       const remaining = this.limits.maxOutputBytes - Buffer.byteLength(stdout.text);
       const stderr = cutUtf8(result.stderr, Math.max(0, remaining));
       return {
-        exitCode: timedOut ? 124 : result.exitCode,
+        // Same codes as the bwrap backend: 124 for the deadline, 130 when the caller aborted.
+        exitCode: timedOut ? 124 : options.signal?.aborted ? 130 : result.exitCode,
         stdout: stdout.text,
         stderr: stderr.text,
         timedOut,
