@@ -111,6 +111,17 @@ export const RunConfig = z.object({
   perturbations: z.array(JsonObject).default([]),
   /** Model spec of the judge for LLM-judge checks (e.g. `openai:http://…/v1#judge-model`). */
   judge: z.string().optional(),
+  /** External MCP servers whose tools are added to every episode (named `<server>__<tool>`). */
+  mcpServers: z
+    .array(
+      z.object({
+        name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _'),
+        command: z.string().min(1),
+        args: z.array(z.string()).default([]),
+        env: z.record(z.string(), z.string()).optional(),
+      }),
+    )
+    .default([]),
   /** Sandbox backend for environments that run commands. */
   sandbox: z.enum(['auto', 'virtual', 'bwrap']).default('auto'),
 });

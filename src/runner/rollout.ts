@@ -16,6 +16,7 @@ import {
   type VerifierOutcome,
 } from '../core/index.ts';
 import { instantiate, type EnvironmentDefinition } from '../envs/index.ts';
+import { connectMcpTools, withMcpTools } from '../envs/interop/index.ts';
 import { scoreRollout } from '../reward/index.ts';
 import type { SqliteStore } from '../store/index.ts';
 
@@ -130,6 +131,10 @@ async function runAttempt(
   const work = (async (): Promise<AttemptOutcome> => {
     try {
       environment = instantiate(ctx.environment(a.task.env), { sandbox: ctx.config.sandbox, ...(ctx.judge ? { judge: ctx.judge } : {}) });
+      if (ctx.config.mcpServers.length > 0) {
+        // Each rollout gets its own server processes: no state leaks between episodes.
+        environment = withMcpTools(environment, await connectMcpTools({ servers: ctx.config.mcpServers }));
+      }
       const reset = await environment.reset(a.task, { seed: a.seed, ...(ctx.signal ? { signal: ctx.signal } : {}) });
       const result = await runAgent({
         task: a.task,

@@ -39,8 +39,16 @@ interface RunFlags {
   tokenIds?: boolean;
   resume?: string;
   judge?: string;
+  mcpServer?: string[];
   store: string;
   json?: boolean;
+}
+
+/** `name=command arg …` → an MCP server spec (arguments split on spaces). */
+function parseMcpServer(value: string): { name: string; command: string; args: string[] } {
+  const match = /^([A-Za-z0-9_-]+)=(\S+)(.*)$/.exec(value.trim());
+  if (!match) throw new InputError('--mcp-server', `got "${value}"`, 'NAME=COMMAND [ARGS…], e.g. docs=node server.js');
+  return { name: match[1]!, command: match[2]!, args: match[3]!.trim().split(/\s+/).filter(Boolean) };
 }
 
 /** A run config from a YAML/JSON file, flags overriding its fields. */
@@ -83,6 +91,7 @@ function buildConfig(flags: RunFlags): RunConfig {
     ...(flags.maxAttempts !== undefined ? { maxAttempts: flags.maxAttempts } : {}),
     ...(flags.sandbox ? { sandbox: flags.sandbox } : {}),
     ...(flags.judge ? { judge: flags.judge } : {}),
+    ...(flags.mcpServer ? { mcpServers: flags.mcpServer.map(parseMcpServer) } : {}),
   };
   const sampling = { ...((fromFile.sampling as object | undefined) ?? {}) } as Record<string, unknown>;
   if (flags.temperature !== undefined) sampling.temperature = flags.temperature;
@@ -198,6 +207,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--tokenizer <path>', 'text-tools: tokenizer.json, for sending token ids')
     .option('--token-ids', 'text-tools: send the prompt as token ids (vLLM/SGLang)')
     .option('--judge <spec>', 'judge model for LLM-judge checks (same spec forms as --model)')
+    .option('--mcp-server <name=command>', 'add an MCP server\'s tools to every episode, e.g. "docs=node docs-server.js" (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--config <file>', 'YAML/JSON run settings (flags override)')
     .option('--resume <runId>', 'finish an interrupted run: only missing rollouts run')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
