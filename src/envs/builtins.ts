@@ -3,6 +3,7 @@
 // so this file can import them without cycles.
 import { registerEnvironment } from './registry.ts';
 import { notes } from './notes/index.ts';
+import { calendar } from './calendar/index.ts';
 import { mail } from './mail/index.ts';
 import { terminal } from './terminal/index.ts';
 import { coding } from './coding/index.ts';
@@ -11,4 +12,5 @@ void registerEnvironment;
 registerEnvironment('notes', () => notes);
 registerEnvironment('mail', () => mail);
 registerEnvironment('terminal', () => terminal);
+registerEnvironment('calendar', () => calendar);
 registerEnvironment('coding', () => coding);
