@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS model_calls (
   wire_messages_base TEXT,
   wire_messages_keep INTEGER NOT NULL DEFAULT 0,
   wire_messages_tail TEXT,
+  -- the call whose request.tools this call reuses (tools are stored once per change)
+  tools_from TEXT,
   json TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS calls_by_rollout ON model_calls (rollout_id, attempt, idx);

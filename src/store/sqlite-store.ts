@@ -13,6 +13,7 @@ import {
   type EventType,
   type JsonValue,
   type Message,
+  type ToolSpec,
 } from '../core/index.ts';
 import { STORE_SCHEMA } from './schema.ts';
 
@@ -29,6 +30,9 @@ export interface StoreOptions {
 interface DeltaState {
   lastCallId: string | null;
   messages: readonly Message[];
+  /** The tool list last stored in full, and the call that holds it. */
+  tools: readonly ToolSpec[] | null;
+  toolsCallId: string | null;
   wireMessages: string[];
   seq: number;
 }
@@ -70,13 +74,14 @@ export class SqliteStore {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(STORE_SCHEMA);
     this.checkVersion();
+    this.migrate();
     this.batchSize = options.batchSize ?? 200;
     this.flushMs = options.flushMs ?? 20;
     this.now = options.now ?? (() => new Date());
     this.stmts = {
       insertCall: this.db.prepare(
         `INSERT OR REPLACE INTO model_calls (id, run_id, rollout_id, attempt, idx, messages_base, messages_keep, messages_tail,
-          wire_messages_base, wire_messages_keep, wire_messages_tail, json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+          wire_messages_base, wire_messages_keep, wire_messages_tail, tools_from, json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       ),
       insertEvent: this.db.prepare(`INSERT OR REPLACE INTO events (run_id, rollout_id, attempt, seq, at, type, data) VALUES (?,?,?,?,?,?,?)`),
       upsertRollout: this.db.prepare(
@@ -98,6 +103,12 @@ export class SqliteStore {
     if (version > SCHEMA_VERSION) {
       throw new InputError(this.path, `store was written by a newer Gauntlet (schema ${version})`, `schema ${SCHEMA_VERSION} or older`);
     }
+  }
+
+  /** Columns added since a store file was created (same schema version: additive only). */
+  private migrate(): void {
+    const columns = new Set((this.db.prepare(`PRAGMA table_info(model_calls)`).all() as { name: string }[]).map((c) => c.name));
+    if (!columns.has('tools_from')) this.db.exec(`ALTER TABLE model_calls ADD COLUMN tools_from TEXT`);
   }
 
   private enqueue(stmt: Statement, params: unknown[]): void {
@@ -192,7 +203,7 @@ export class SqliteStore {
 
   recorder(runId: string, rolloutId: string, attempt: number): RolloutRecorder {
     const key = `${rolloutId}#${attempt}`;
-    const state: DeltaState = { lastCallId: null, messages: [], wireMessages: [], seq: 0 };
+    const state: DeltaState = { lastCallId: null, messages: [], tools: null, toolsCallId: null, wireMessages: [], seq: 0 };
     this.deltas.set(key, state);
     return {
       modelCall: (call) => this.appendModelCall(call, state),
@@ -219,9 +230,11 @@ export class SqliteStore {
       wireBase = wireKeep > 0 ? state.lastCallId : null;
       wireTail = `[${wireStrings.slice(wireKeep).join(',')}]`;
     }
+    // The same tool list object on every turn is stored once per rollout attempt.
+    const toolsFrom = state.tools === call.request.tools ? state.toolsCallId : null;
     const stripped = {
       ...call,
-      request: { ...call.request, messages: [] },
+      request: { ...call.request, messages: [], ...(toolsFrom ? { tools: [] } : {}) },
       ...(call.wire && wireMessages ? { wire: { ...call.wire, request: { ...(call.wire.request as Record<string, JsonValue>), messages: [] } } } : {}),
     };
     this.enqueue(this.stmts.insertCall, [
@@ -236,8 +249,13 @@ export class SqliteStore {
       wireBase,
       wireKeep,
       wireTail,
+      toolsFrom,
       JSON.stringify(stripped),
     ]);
+    if (!toolsFrom) {
+      state.tools = call.request.tools;
+      state.toolsCallId = call.id;
+    }
     state.lastCallId = call.id;
     state.messages = messages;
     state.wireMessages = wireStrings;
@@ -256,9 +274,11 @@ export class SqliteStore {
       wire_messages_base: string | null;
       wire_messages_keep: number;
       wire_messages_tail: string | null;
+      tools_from: string | null;
       json: string;
     }[];
     const messagesById = new Map<string, unknown[]>();
+    const toolsById = new Map<string, unknown>();
     const wireById = new Map<string, unknown[]>();
     return rows.map((row) => {
       const base = row.messages_base ? (messagesById.get(row.messages_base) ?? []) : [];
@@ -266,6 +286,8 @@ export class SqliteStore {
       messagesById.set(row.id, messages);
       const raw = JSON.parse(row.json) as { request: Record<string, unknown>; wire?: { request: Record<string, unknown> } };
       raw.request.messages = messages;
+      if (row.tools_from) raw.request.tools = toolsById.get(row.tools_from) ?? [];
+      else toolsById.set(row.id, raw.request.tools);
       if (row.wire_messages_tail !== null && raw.wire) {
         const wireBase = row.wire_messages_base ? (wireById.get(row.wire_messages_base) ?? []) : [];
         const wireMessages = [...wireBase.slice(0, row.wire_messages_keep), ...(JSON.parse(row.wire_messages_tail) as unknown[])];

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { modelCallIdFor, SCHEMA_VERSION, type Message, type ModelCall, type RolloutId, type RunId, type ToolSpec } from '../core/index.ts';
+import { openStore } from './sqlite-store.ts';
+
+const runId = 'run_s' as RunId;
+const rolloutId = 'ro_s' as RolloutId;
+const tools: ToolSpec[] = [{ name: 'look', description: 'Look around.', parameters: { type: 'object', properties: {} } }];
+
+function call(index: number, messages: Message[], wireMessages?: unknown[]): ModelCall {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    id: modelCallIdFor(rolloutId, 1, index),
+    runId,
+    rolloutId,
+    attempt: 1,
+    index,
+    parentId: index === 0 ? null : modelCallIdFor(rolloutId, 1, index - 1),
+    purpose: 'turn',
+    model: 'test',
+    request: { messages, tools, sampling: { temperature: 0.5 } },
+    response: { message: { role: 'assistant', content: `turn ${index}`, toolCalls: [] }, finishReason: 'stop', usage: {} },
+    ...(wireMessages ? { wire: { url: 'http://127.0.0.1/v1/chat/completions', request: { model: 'm', messages: wireMessages as never }, status: 200, response: { ok: index } } } : {}),
+    startedAt: '2026-01-01T00:00:00.000Z',
+    latencyMs: 1,
+  };
+}
+
+describe('SQLite store', () => {
+  it('rebuilds every request exactly from deltas, whether or not messages are shared objects', () => {
+    const store = openStore(':memory:');
+    const recorder = store.recorder(runId, rolloutId, 1);
+    const history: Message[] = [{ role: 'system', content: 'sys' }, { role: 'user', content: 'hi' }];
+    const sent: ModelCall[] = [];
+    for (let i = 0; i < 6; i++) {
+      // Odd turns send copies (as drop-thinking does), even turns the same objects.
+      const messages = i % 2 ? history.map((m) => ({ ...m })) : [...history];
+      const wire = messages.map((m) => ({ role: m.role, content: m.content }));
+      const c = call(i, messages, wire);
+      recorder.modelCall(c);
+      sent.push(structuredClone(c));
+      history.push({ role: 'assistant', content: `turn ${i}`, toolCalls: [] }, { role: 'user', content: `next ${i}` });
+    }
+    const stored = store.modelCalls(rolloutId);
+    assert.deepEqual(stored, sent);
+    store.close();
+  });
+
+  it('stores the tool list once per attempt and the growing context as a delta', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-store-'));
+    const path = join(dir, 'g.db');
+    const store = openStore(path);
+    const recorder = store.recorder(runId, rolloutId, 1);
+    const history: Message[] = [{ role: 'user', content: 'x'.repeat(1000) }];
+    for (let i = 0; i < 20; i++) {
+      recorder.modelCall(call(i, [...history]));
+      history.push({ role: 'assistant', content: 'y'.repeat(1000), toolCalls: [] });
+    }
+    store.close();
+    const db = new Database(path, { readonly: true });
+    const rows = db.prepare('SELECT tools_from, length(messages_tail) AS tail FROM model_calls ORDER BY idx').all() as { tools_from: string | null; tail: number }[];
+    db.close();
+    assert.equal(rows.filter((r) => r.tools_from === null).length, 1);
+    assert.ok(rows.slice(1).every((r) => r.tail < 1200), 'each later call stores only its new message');
+    const reopened = openStore(path);
+    const calls = reopened.modelCalls(rolloutId);
+    assert.equal(calls[19]!.request.messages.length, 20);
+    assert.deepEqual(calls[19]!.request.tools, tools);
+    reopened.close();
+  });
+
+  it('refuses a store written by a newer schema', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-store-'));
+    const path = join(dir, 'g.db');
+    openStore(path).close();
+    const db = new Database(path);
+    db.prepare(`UPDATE meta SET value = '99' WHERE key = 'schemaVersion'`).run();
+    db.close();
+    assert.throws(() => openStore(path), /newer Gauntlet \(schema 99\)/);
+  });
+});
