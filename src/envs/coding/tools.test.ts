@@ -52,6 +52,7 @@ describe('coding tools', { skip }, () => {
     assert.equal(out, 'src/sum.js (lines 2-3 of 7)\n     2\t  return a - b;\n     3\t}\n(4 more lines: read_file with offset 4)');
     assert.match(error(await call('read_file', { path: 'src/sum.js', offset: 50 })), /has 7 lines/);
     assert.match(error(await call('read_file', { path: 'src/nope.js' })), /no such file/);
+    assert.match(error(await call('read_file', { path: 'src' })), /src is a folder/);
   });
 
   it('refuses paths outside the repo', async () => {

@@ -52,8 +52,9 @@ async function guarded<T>(action: () => Promise<T>): Promise<T> {
 
 async function readText(sandbox: Sandbox, rel: string): Promise<string> {
   const text = await guarded(() => sandbox.readFile(rel));
-  if (text === null) throw new ToolError(`${rel}: no such file (list_files shows what exists)`);
-  return text;
+  if (text !== null) return text;
+  const isFolder = (await sandbox.listFiles()).some((f) => f.path.startsWith(`${rel}/`));
+  throw new ToolError(isFolder ? `${rel} is a folder; list_files shows its files` : `${rel}: no such file (list_files shows what exists)`);
 }
 
 /** Long output keeps its head and its tail: test runners print the summary last. */
