@@ -197,8 +197,8 @@ export function checkCalendarUnchanged(p: Allowance, initial: JsonObject, final:
     if (after.email === ME.email && p.may_respond.includes(String(after.event_id))) continue;
     bad.push(after.email === ME.email ? `responded ${String(after.response)} to ${String(after.event_id)}` : `changed ${String(after.email)} on ${String(after.event_id)}`);
   }
-  for (const table of ['people', 'calendars']) {
-    const d = diffTable(initial, final, table, table === 'people' ? 'email' : 'id');
+  for (const [table, key] of [['people', 'email'], ['calendars', 'id'], ['calendar_settings', 'key']] as const) {
+    const d = diffTable(initial, final, table, key);
     if (d.added.length + d.removed.length + d.changed.length > 0) bad.push(`${table} changed`);
   }
   return bad.length === 0 ? ok() : fail(bad.slice(0, 8).join('; ') + (bad.length > 8 ? ` (+${bad.length - 8} more)` : ''));

@@ -65,7 +65,7 @@ export const calendar = defineEnvironment({
 });
 
 export { CALENDAR_SCHEMA, ME as CALENDAR_USER } from './schema.ts';
-export { seedCalendar, BASE_SERIES } from './seed.ts';
+export { seedCalendar, seedCalendarWith, BASE_SERIES } from './seed.ts';
 export { CalendarFixtures, insertCalendarFixtures } from './fixtures.ts';
 export { calendarChecks, checkCalendarUnchanged, eventProblems } from './checks.ts';
 export { calendarEvents } from './events.ts';

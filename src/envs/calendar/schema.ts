@@ -18,6 +18,7 @@ CREATE TABLE people (
   external INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE calendars (id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL, time_zone TEXT NOT NULL);
+CREATE TABLE calendar_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE events (
   id TEXT PRIMARY KEY,
   calendar_id TEXT NOT NULL,
@@ -131,6 +132,11 @@ export function resolvePerson(db: Database.Database, raw: string, options: { all
     if (options.allowExternal) return { email: needle, name: needle, team: 'External', time_zone: 'UTC', work_start: '00:00', work_end: '24:00', work_days: '1,2,3,4,5,6,7', external: 1 };
   }
   throw new ToolError(`unknown person "${raw}" (give an email or full name)${hint}`);
+}
+
+/** A task-level policy stored at seed time (so composed environments need not share initialState keys). */
+export function setting(db: Database.Database, key: string): string | undefined {
+  return (db.prepare('SELECT value FROM calendar_settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
 }
 
 export function personByEmail(db: Database.Database, email: string): PersonRow | undefined {

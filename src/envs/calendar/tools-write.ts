@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { JsonValue } from '../../core/index.ts';
 import { defineTool, ToolError, type EpisodeContext } from '../define.ts';
 import { busyOf, isoToMs, MINUTE, withinWorkingHours } from './busy.ts';
-import { attendeesOf, ME, personByEmail, requireEvent, resolvePerson, type EventRow, type PersonRow } from './schema.ts';
+import { attendeesOf, ME, personByEmail, requireEvent, resolvePerson, setting, type EventRow, type PersonRow } from './schema.ts';
 import { describeRange, formatIso } from './tz.ts';
 import { eventDetail, requireZone } from './view.ts';
 import { insertEvent } from './write.ts';
@@ -36,7 +36,7 @@ function conflictNotes(ctx: EpisodeContext, slot: { start: number; end: number }
   const warnings: string[] = [];
   for (const p of people) {
     const busy = busyOf(ctx.db, p.email, { from: slot.start, to: slot.end, exclude });
-    if (p.email === ME.email && busy.length > 0 && ctx.task.initialState.no_double_booking === true) {
+    if (p.email === ME.email && busy.length > 0 && setting(ctx.db, 'no_double_booking') === 'true') {
       throw new ToolError(`that overlaps your ${busy.map((b) => `"${b.title}" (${b.eventId}, ${describeRange(b.start, b.end, ME.time_zone)})`).join(', ')}; double booking is not allowed here — pick a free time (find_free_slots)`);
     }
     if (busy.length > 0) warnings.push(`${p.name} is busy then (${busy.map((b) => (p.email === ME.email ? b.title : 'busy')).join(', ')})`);

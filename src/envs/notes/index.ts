@@ -57,7 +57,7 @@ export const notes = defineEnvironment({
 });
 
 export { NOTES_SCHEMA, ME as NOTES_USER } from './schema.ts';
-export { seedNotes, ROOTS as NOTES_ROOTS } from './seed.ts';
+export { seedNotes, seedNotesWith, ROOTS as NOTES_ROOTS } from './seed.ts';
 export { insertFixtures as insertNotesFixtures, NotesFixtures } from './fixtures.ts';
 export { notesChecks, checkWorkspaceUnchanged } from './checks.ts';
 export { notesEvents } from './events.ts';

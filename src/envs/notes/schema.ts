@@ -125,13 +125,6 @@ export function requirePage(db: Database.Database, id: string): PageRow {
   return page;
 }
 
-/** A page the agent may change: it exists and is not archived. */
-export function requireEditablePage(db: Database.Database, id: string): PageRow {
-  const page = requirePage(db, id);
-  if (page.archived) throw new ToolError(`page "${page.title}" (${id}) is archived; restore it with archive_page({ page_id, archived: false }) first`);
-  return page;
-}
-
 export function requireDatabase(db: Database.Database, id: string): PageRow {
   const page = requirePage(db, id);
   if (page.kind !== 'database') throw new ToolError(`"${page.title}" (${id}) is a ${page.kind}, not a database`);

@@ -94,22 +94,29 @@ function seedOkrs(ctx: EpisodeContext, now: Date): void {
   }
 }
 
-/** The seeded world: members, a varied background workspace, then the task's own fixtures. */
+/** The seeded world: members, a varied background workspace, then the task's own fixtures (`initialState`). */
 export function seedNotes(ctx: EpisodeContext): void {
-  const { db, clock, task } = ctx;
-  const now = clock.now();
-  const parsed = NotesFixtures.safeParse(task.initialState);
-  if (!parsed.success) throw new Error(`task ${task.id}: initialState: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const fixtures = parsed.data;
-  const member = db.prepare('INSERT INTO members (id, name, email, team) VALUES (?, ?, ?, ?)');
-  for (const m of ROSTER) member.run(m.id, m.name, m.email, m.team);
-  const rootAt = new Date(now.getTime() - 400 * 86_400_000).toISOString();
-  for (const root of Object.values(ROOTS)) insertPage(db, { id: root.id, parentId: null, title: root.title, at: rootAt, by: 'u-ingrid' });
-  if (fixtures.background) {
-    seedWiki(ctx, now);
-    seedMeetings(ctx, now);
-    seedProjects(ctx, now);
-    seedOkrs(ctx, now);
-  }
-  insertFixtures(db, fixtures, now);
+  const parsed = NotesFixtures.safeParse(ctx.task.initialState);
+  if (!parsed.success) throw new Error(`task ${ctx.task.id}: initialState: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  seedNotesWith(ctx, parsed.data);
+}
+
+/** The same from fixtures given directly, for environments that compose the workspace with others. */
+export function seedNotesWith(ctx: EpisodeContext, fixtures: NotesFixtures): void {
+  // One transaction: hundreds of single-row inserts are much faster together.
+  ctx.db.transaction(() => {
+    const { db } = ctx;
+    const now = ctx.clock.now();
+    const member = db.prepare('INSERT INTO members (id, name, email, team) VALUES (?, ?, ?, ?)');
+    for (const m of ROSTER) member.run(m.id, m.name, m.email, m.team);
+    const rootAt = new Date(now.getTime() - 400 * 86_400_000).toISOString();
+    for (const root of Object.values(ROOTS)) insertPage(db, { id: root.id, parentId: null, title: root.title, at: rootAt, by: 'u-ingrid' });
+    if (fixtures.background) {
+      seedWiki(ctx, now);
+      seedMeetings(ctx, now);
+      seedProjects(ctx, now);
+      seedOkrs(ctx, now);
+    }
+    insertFixtures(db, fixtures, now);
+  })();
 }
