@@ -28,15 +28,18 @@ interface OneOnOneVariant {
   week: string;
   people: string[];
   note: string;
+  minutes?: number;
 }
 
 const ONE_ON_ONES: OneOnOneVariant[] = [
   { slug: 'one-on-ones-week-of-23-march', week: '2026-03-23', people: [P.jonah, P.samW, P.tomas, P.lucia, P.kofi, P.aisha, P.samira, P.devika, P.marcus, P.elena], note: 'The US is already on summer time that week; Europe is not.' },
   { slug: 'one-on-ones-week-of-30-march', week: '2026-03-30', people: [P.hana, P.chen, P.ingrid, P.oliver, P.nadia, P.samC, P.jonah, P.priya, P.ana, P.devika], note: 'London is on summer time (BST) from 29 March.' },
+  { slug: 'skip-level-one-on-ones-mid-april', week: '2026-04-13', minutes: 45, people: [P.kofi, P.aisha, P.samira, P.marcus, P.elena, P.tomas, P.lucia, P.samW, P.chen, P.jonas], note: 'These are skip-level conversations, so make each one 45 minutes.' },
 ];
 
-/** Ten 30-minute 1:1s in one week, each inside both people's working hours and clear of both calendars. */
+/** Ten 1:1s in one week, each inside both people's working hours and clear of both calendars. */
 function oneOnOnesTask(v: OneOnOneVariant): Task {
+  const minutes = v.minutes ?? 30;
   const from = utc(`${v.week}T00:00:00Z`);
   const to = from + 5 * 86_400_000;
   const days = [0, 1, 2, 3, 4].map((i) => new Date(from + i * 86_400_000).toISOString().slice(0, 10));
@@ -46,8 +49,8 @@ function oneOnOnesTask(v: OneOnOneVariant): Task {
   const steps: ToolInvocation[] = [step('list_people', {})];
   for (const email of v.people) {
     const first = nameOf(email).split(' ')[0]!;
-    const slot = bookFirstSlot(world, { id: `plan-${email}`, title: `1:1: Robin / ${first}`, attendees: [email], from, to, minutes: 30 });
-    steps.push(step('find_free_slots', { attendees: [email], duration_minutes: 30, ...window, limit: 5 }), step('create_event', { title: `1:1: Robin / ${first}`, start: london(slot.start), end: london(slot.end), attendees: [email] }));
+    const slot = bookFirstSlot(world, { id: `plan-${email}`, title: `1:1: Robin / ${first}`, attendees: [email], from, to, minutes });
+    steps.push(step('find_free_slots', { attendees: [email], duration_minutes: minutes, ...window, limit: 5 }), step('create_event', { title: `1:1: Robin / ${first}`, start: london(slot.start), end: london(slot.end), attendees: [email] }));
   }
   world.close();
   steps.push(step('submit', {}));
@@ -56,7 +59,7 @@ function oneOnOnesTask(v: OneOnOneVariant): Task {
     name: `1:1 with ${nameOf(email)}`,
     attendees: [email],
     exact_attendees: true,
-    duration_minutes: 30,
+    duration_minutes: minutes,
     after: new Date(from).toISOString(),
     before: new Date(to).toISOString(),
     within_working_hours: true,
@@ -65,13 +68,13 @@ function oneOnOnesTask(v: OneOnOneVariant): Task {
   checks.push({ check: 'calendar_unchanged', may_create: v.people.length });
   return calendarTask({
     slug: v.slug,
-    instruction: `Set up a 30-minute 1:1 with each of these people during the week of ${v.week} (Monday to Friday): ${v.people.map(nameOf).join(', ')}. Each one must be inside both my working hours and theirs, in each person's own time zone, and must not clash with anything either of us already has (including the other 1:1s). Invite only that person, and title them "1:1: Robin / <first name>". ${v.note}`,
+    instruction: `Set up a ${minutes}-minute 1:1 with each of these people during the week of ${v.week} (Monday to Friday): ${v.people.map(nameOf).join(', ')}. Each one must be inside both my working hours and theirs, in each person's own time zone, and must not clash with anything either of us already has (including the other 1:1s). Invite only that person, and title them "1:1: Robin / <first name>". ${v.note}`,
     difficulty: 'hard',
     labels: ['scheduling', 'time-zones', 'working-hours', 'long-horizon', ...(v.week === '2026-03-30' ? ['dst'] : [])],
     fixtures,
     checks,
     steps,
-    family: { name: 'one-on-ones', params: { week: v.week, people: v.people.length } },
+    family: { name: 'one-on-ones', params: { week: v.week, people: v.people.length, minutes } },
   });
 }
 
