@@ -93,13 +93,14 @@ function withStatementCache(db: Database.Database): Database.Database {
   return db;
 }
 
+const toolSpecCache = new WeakMap<EnvironmentDefinition, ToolSpec[]>();
+
 /** One live episode of a defined environment. Not safe for two episodes at once: make one per rollout. */
 class DefinedEnvironment implements Environment {
   readonly specificationVersion = 'v1' as const;
   readonly name: string;
   private ctx: EpisodeContext | undefined;
   private initial: JsonObject | undefined;
-  private toolSpecs: ToolSpec[] | undefined;
   private schedule: ScheduledEvent[] = [];
   private flaky = new Set<string>();
   private calls = 0;
@@ -167,12 +168,13 @@ class DefinedEnvironment implements Environment {
   }
 
   tools(): ToolSpec[] {
-    this.toolSpecs ??= Object.entries(this.definition.tools).map(([name, tool]) => ({
-      name,
-      description: tool.description,
-      parameters: toolParametersSchema(tool.input),
-    }));
-    return this.toolSpecs;
+    // Converting zod to JSON Schema is costly; every episode of a definition offers the same tools.
+    let specs = toolSpecCache.get(this.definition);
+    if (!specs) {
+      specs = Object.entries(this.definition.tools).map(([name, tool]) => ({ name, description: tool.description, parameters: toolParametersSchema(tool.input) }));
+      toolSpecCache.set(this.definition, specs);
+    }
+    return specs;
   }
 
   async call(tool: string, args: unknown, options: { signal: AbortSignal }): Promise<ToolOutcome> {
