@@ -5,7 +5,7 @@ import { loadTaskDirectory } from '../tasks.ts';
 import { calendarChecks } from './checks.ts';
 import { calendarEvents } from './events.ts';
 import { calendarFamilyTasks } from './families/index.ts';
-import { CALENDAR_SCHEMA, ME } from './schema.ts';
+import { CALENDAR_SCHEMA, CALENDAR_SYSTEM_PROMPT, ME } from './schema.ts';
 import { seedCalendar } from './seed.ts';
 import { findFreeSlots, getEvent, getFreeBusy, listEvents, listPeople } from './tools-read.ts';
 import { addAttendee, cancelEvent, createEvent, removeAttendee, respondToInvitation, submit, updateEvent } from './tools-write.ts';
@@ -28,7 +28,7 @@ export const calendarTools = {
 let cached: Task[] | undefined;
 
 export function calendarTasks(): Task[] {
-  cached ??= [...loadTaskDirectory(fileURLToPath(new URL('./tasks', import.meta.url))), ...calendarFamilyTasks()];
+  cached ??= [...loadTaskDirectory(fileURLToPath(new URL('./tasks', import.meta.url)), { systemPrompt: CALENDAR_SYSTEM_PROMPT }), ...calendarFamilyTasks()];
   return cached;
 }
 
@@ -64,7 +64,7 @@ export const calendar = defineEnvironment({
   destructive: calendarDestructive,
 });
 
-export { CALENDAR_SCHEMA, ME as CALENDAR_USER } from './schema.ts';
+export { CALENDAR_SCHEMA, CALENDAR_SYSTEM_PROMPT, ME as CALENDAR_USER } from './schema.ts';
 export { seedCalendar, seedCalendarWith, BASE_SERIES } from './seed.ts';
 export { CalendarFixtures, insertCalendarFixtures } from './fixtures.ts';
 export { calendarChecks, checkCalendarUnchanged, eventProblems } from './checks.ts';

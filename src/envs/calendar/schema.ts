@@ -55,6 +55,14 @@ CREATE INDEX attendees_email ON attendees (email);
 /** The person the agent acts for. */
 export const ME = { email: 'robin.okafor@larkspur.example', name: 'Robin Okafor', team: 'Product', time_zone: 'Europe/London', work_start: '09:00', work_end: '17:30' } as const;
 
+/** What every calendar task tells the agent: whose calendar, where they are and what time it is. */
+export const CALENDAR_SYSTEM_PROMPT = [
+  `You are the calendar assistant of ${ME.name} (${ME.email}, ${ME.team}) at Larkspur, who works from London (Europe/London, 09:00–17:30 Mon–Fri).`,
+  'It is Monday 16 March 2026, 09:00 in London. Colleagues work in their own time zones and hours (list_people shows them).',
+  'Times go in and come out as ISO 8601 with an offset, e.g. 2026-03-24T10:00:00+00:00. Create, move, cancel or answer nothing the request does not ask for.',
+  'When you are done, call submit (with an answer if the request asked a question).',
+].join('\n');
+
 export type Response = 'needs_action' | 'accepted' | 'declined' | 'tentative';
 
 export interface PersonRow {

@@ -17,6 +17,7 @@ describe('calendar tasks', () => {
     for (const t of tasks) {
       assert.match(t.id, /^calendar\/[a-z0-9-]+$/);
       assert.equal(t.tags.domain, 'calendar');
+      assert.match(t.systemPrompt ?? '', /Monday 16 March 2026/, `${t.id} tells the agent the date`);
     }
   });
 

@@ -5,7 +5,7 @@ import { loadTaskDirectory } from '../tasks.ts';
 import { notesChecks } from './checks.ts';
 import { notesEvents } from './events.ts';
 import { notesFamilyTasks } from './families/index.ts';
-import { NOTES_SCHEMA } from './schema.ts';
+import { NOTES_SCHEMA, NOTES_SYSTEM_PROMPT } from './schema.ts';
 import { seedNotes } from './seed.ts';
 import { addComment, createRow, queryDatabase, resolveComment, submit, updateRow } from './tools-db.ts';
 import { appendBlocks, archivePage, createPage, deleteBlock, getPage, listMembers, search, updateBlock, updatePageTitle } from './tools-pages.ts';
@@ -32,7 +32,7 @@ let cached: Task[] | undefined;
 
 /** YAML tasks plus the generated task families (the long, many-record ones). */
 export function notesTasks(): Task[] {
-  cached ??= [...loadTaskDirectory(fileURLToPath(new URL('./tasks', import.meta.url))), ...notesFamilyTasks()];
+  cached ??= [...loadTaskDirectory(fileURLToPath(new URL('./tasks', import.meta.url)), { systemPrompt: NOTES_SYSTEM_PROMPT }), ...notesFamilyTasks()];
   return cached;
 }
 
@@ -56,7 +56,7 @@ export const notes = defineEnvironment({
   destructive: notesDestructive,
 });
 
-export { NOTES_SCHEMA, ME as NOTES_USER } from './schema.ts';
+export { NOTES_SCHEMA, NOTES_SYSTEM_PROMPT, ME as NOTES_USER } from './schema.ts';
 export { seedNotes, seedNotesWith, ROOTS as NOTES_ROOTS } from './seed.ts';
 export { insertFixtures as insertNotesFixtures, NotesFixtures } from './fixtures.ts';
 export { notesChecks, checkWorkspaceUnchanged } from './checks.ts';

@@ -57,6 +57,14 @@ CREATE TABLE comments (
 /** The person the agent acts as: every change a tool makes is attributed to this member. */
 export const ME = { id: 'u-robin', name: 'Robin Okafor', email: 'robin.okafor@larkspur.example', team: 'Product' } as const;
 
+/** What every notes task tells the agent: who it works for and what day it is. */
+export const NOTES_SYSTEM_PROMPT = [
+  `You are the assistant of ${ME.name} (${ME.email}, ${ME.team}) at Larkspur, working in the team's notes workspace through the notes tools.`,
+  'Today is Monday 16 March 2026. Pages, databases and rows have ids; search or list before you act, and read a page before changing it.',
+  'Change, create, archive or comment on nothing the request does not ask for. Colleagues may be editing at the same time; keep their changes.',
+  'When you are done, call submit (with an answer if the request asked a question).',
+].join('\n');
+
 export const BlockType = z.enum(['paragraph', 'heading', 'todo', 'bullet', 'code']);
 export type BlockType = z.infer<typeof BlockType>;
 

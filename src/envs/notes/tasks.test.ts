@@ -17,6 +17,7 @@ describe('notes tasks', () => {
     for (const t of tasks) {
       assert.match(t.id, /^notes\/[a-z0-9-]+$/);
       assert.equal(t.tags.domain, 'notes');
+      assert.match(t.systemPrompt ?? '', /Monday 16 March 2026/, `${t.id} tells the agent the date`);
     }
   });
 

@@ -3,7 +3,7 @@ import { Task, type Difficulty, type JsonObject, type JsonValue, type ToolInvoca
 import { freeSlots, MINUTE } from '../busy.ts';
 import { CalendarFixtures, insertCalendarFixtures, type CalendarFixturesInput, type EventFixture } from '../fixtures.ts';
 import { PEOPLE } from '../people.ts';
-import { CALENDAR_SCHEMA, ME, peopleOf } from '../schema.ts';
+import { CALENDAR_SCHEMA, CALENDAR_SYSTEM_PROMPT, ME, peopleOf } from '../schema.ts';
 import { BASE_SERIES } from '../seed.ts';
 import { formatIso } from '../tz.ts';
 import { insertEvent, insertPerson, insertSeries } from '../write.ts';
@@ -30,6 +30,7 @@ export function calendarTask(spec: CalendarTaskSpec): Task {
     id: `calendar/${spec.slug}`,
     env: 'calendar',
     instruction: spec.instruction,
+    systemPrompt: CALENDAR_SYSTEM_PROMPT,
     initialState: { ...json(spec.fixtures), ...(spec.world ?? {}) },
     verifier: { checks: spec.checks },
     golden: { steps: spec.steps, ...(spec.answer === undefined ? {} : { answer: spec.answer }) },

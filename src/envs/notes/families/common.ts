@@ -1,5 +1,6 @@
 import { Task, type Difficulty, type JsonObject, type JsonValue, type ToolInvocation } from '../../../core/index.ts';
 import type { NotesFixturesInput } from '../fixtures.ts';
+import { NOTES_SYSTEM_PROMPT } from '../schema.ts';
 import { ROSTER } from '../seed-data.ts';
 
 export interface NotesTaskSpec {
@@ -26,6 +27,7 @@ export function notesTask(spec: NotesTaskSpec): Task {
     id: `notes/${spec.slug}`,
     env: 'notes',
     instruction: spec.instruction,
+    systemPrompt: NOTES_SYSTEM_PROMPT,
     initialState: { ...json(spec.fixtures), ...(spec.world ?? {}) },
     verifier: { checks: spec.checks },
     golden: { steps: spec.steps, ...(spec.answer === undefined ? {} : { answer: spec.answer }) },
