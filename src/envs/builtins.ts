@@ -7,6 +7,7 @@ import { calendar } from './calendar/index.ts';
 import { mail } from './mail/index.ts';
 import { terminal } from './terminal/index.ts';
 import { coding } from './coding/index.ts';
+import { qa } from './qa/index.ts';
 
 void registerEnvironment;
 registerEnvironment('notes', () => notes);
@@ -14,3 +15,4 @@ registerEnvironment('mail', () => mail);
 registerEnvironment('terminal', () => terminal);
 registerEnvironment('calendar', () => calendar);
 registerEnvironment('coding', () => coding);
+registerEnvironment('qa', () => qa);

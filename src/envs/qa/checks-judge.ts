@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { InfraError } from '../../core/index.ts';
+import { defineCheck, type CheckDefinition, type VerifyContext } from '../define.ts';
+import { name, Pattern, RegexFlags } from './params.ts';
+import { followUpsOf, transcriptOf, type Transcript } from './transcript.ts';
+
+const VERDICT = /^\W*(YES|NO)\b/i;
+
+/** The prompt the judge sees: the conversation's questions and answers, then the rubric and the reply protocol. */
+export function judgePrompt(ctx: VerifyContext, transcript: Transcript, options: { rubric: string; customVerdict: boolean }): string {
+  const questions = [ctx.task.instruction, ...followUpsOf(ctx.task)];
+  const parts = ['You are grading an AI assistant\'s answer against a rubric. Judge only what the rubric asks.', ''];
+  if (ctx.task.systemPrompt) parts.push('The assistant\'s instructions (system prompt):', '<<<', ctx.task.systemPrompt, '>>>', '');
+  questions.forEach((question, i) => {
+    const label = questions.length > 1 ? ` (turn ${i + 1})` : '';
+    parts.push(`User${label}:`, '<<<', question, '>>>');
+    const answer = i === questions.length - 1 ? transcript.final : transcript.turns[i];
+    parts.push(`Assistant${label}:`, '<<<', answer ?? '(no answer)', '>>>', '');
+  });
+  parts.push('Rubric:', options.rubric.trim(), '');
+  parts.push(options.customVerdict ? 'Give your verdict.' : 'Does the final answer meet the rubric? Reply with YES or NO on the first line, then one sentence saying why.');
+  return parts.join('\n');
+}
+
+export const judgeChecks: Record<string, CheckDefinition> = {
+  judge: defineCheck({
+    kind: 'outcome',
+    description:
+      'A judge model grades the answer against `rubric` (run with --judge SPEC). By default it must reply YES or NO first; with `passIf` the check passes when the reply matches that regular expression. Without a judge the rollout is an infra error, never a score.',
+    params: z.object({ rubric: z.string().min(1), passIf: Pattern.optional(), flags: RegexFlags, name }),
+    run: async ({ rubric, passIf, flags }, ctx) => {
+      if (!ctx.judge) throw new InfraError('environment', 'this task needs a judge model (--judge SPEC)', { retryable: false });
+      const transcript = transcriptOf(ctx);
+      if (transcript.final === null) return { passed: false, detail: 'no final answer to judge' };
+      const reply = await ctx.judge(judgePrompt(ctx, transcript, { rubric, customVerdict: passIf !== undefined }), ctx.signal);
+      const firstLine = (reply.trim().split('\n')[0] ?? '').slice(0, 200);
+      if (passIf !== undefined) {
+        return new RegExp(passIf, flags).test(reply) ? { passed: true, detail: `judge: ${firstLine}` } : { passed: false, detail: `judge: ${firstLine}` };
+      }
+      const verdict = VERDICT.exec(reply)?.[1]?.toUpperCase();
+      // A judge that ignores the protocol has failed, not the model it was grading.
+      if (!verdict) throw new InfraError('model', `judge reply does not start with YES or NO: ${JSON.stringify(firstLine)}`, { retryable: true });
+      const why = reply.trim().replace(/\s+/g, ' ').slice(0, 200);
+      return { passed: verdict === 'YES', detail: `judge: ${why}` };
+    },
+  }),
+};
