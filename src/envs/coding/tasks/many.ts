@@ -102,7 +102,10 @@ function formcheckGolden(): ToolInvocation[] {
 }
 
 const codeTable = FORMCHECK_ERRORS.map(([rule, oldReturn, code, params]) => {
-  const message = oldReturn.slice('return '.length, -1).replace(/^['`]|['`]$/g, '');
+  const message = oldReturn
+    .slice('return '.length, -1)
+    .replace(/^['`]|['`]$/g, '')
+    .replace(/\$\{(\w+)\}/g, '<$1>');
   return `| ${rule} | ${message} | \`${code}\` | ${params ? `\`${params.replace(/[{} ]/g, '')}\`` : '–'} |`;
 }).join('\n');
 
