@@ -18,7 +18,10 @@ export function requireBwrap(sandbox: Sandbox | undefined): Sandbox {
 }
 
 export const HiddenTestsParams = z.object({
-  files: z.array(z.string().regex(HIDDEN_REF, '"<folder>/<name>.test.mjs" under src/envs/coding/hidden')).min(1),
+  files: z
+    .array(z.string().regex(HIDDEN_REF, '"<folder>/<name>.test.mjs" under src/envs/coding/hidden'))
+    .min(1)
+    .refine((refs) => new Set(refs.map((r) => r.split('/').pop())).size === refs.length, 'hidden test file names must differ (they share one folder)'),
   /** The repo's own test files, run in the same process; they must pass too. */
   visible: z.array(z.string().min(1)).default([]),
   timeoutMs: z.number().int().positive().max(120_000).default(60_000),

@@ -82,7 +82,7 @@ function isManifestOf(path: string, name: string): boolean {
 }
 
 /** Replaces the one occurrence of `find`; fails loudly if the installed version no longer has it. */
-export function replaceOnce(text: string, find: string, replacement: string, where: string): string {
+export function replaceOnce(text: string, [find, replacement]: readonly [string, string], where: string): string {
   const first = text.indexOf(find);
   if (first === -1 || text.indexOf(find, first + 1) !== -1) {
     throw new Error(`coding: ${where}: expected exactly one occurrence of ${JSON.stringify(find.slice(0, 60))}`);

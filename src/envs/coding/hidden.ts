@@ -2,7 +2,7 @@
 // and removed again. The agent never sees them, and cannot pre-empt them: the folder is wiped
 // before they are written, so any file the agent placed there under the same name is replaced.
 import { posix } from 'node:path';
-import type { Sandbox } from '../../core/index.ts';
+import type { ExecResult, Sandbox } from '../../core/index.ts';
 import { hiddenTestFile } from './files.ts';
 
 /** A fresh folder one level below the repo root, so hidden tests import `../src/x.js` like test/ files do. */
@@ -100,7 +100,7 @@ export async function runHiddenTests(sandbox: Sandbox, options: TestRunOptions):
     paths.push(path);
   }
   const files = [...paths, ...options.visible].map(shellQuote).join(' ');
-  let result;
+  let result: ExecResult;
   try {
     result = await exec(`node --test --test-reporter=tap --test-timeout=10000 --test-force-exit ${files}`, options.timeoutMs ?? 60_000);
   } finally {

@@ -31,7 +31,7 @@ function realWorldTask(spec: RealWorldSpec): Task {
   const source = packageSource(spec.pkg, spec.files);
   let main = source.files['index.js'];
   if (main === undefined) throw new Error(`coding/${spec.slug}: ${spec.pkg} has no index.js`);
-  for (const [published, injected] of spec.inject) main = replaceOnce(main, published, injected, `coding/${spec.slug} (${spec.pkg}@${source.version})`);
+  for (const change of spec.inject) main = replaceOnce(main, change, `coding/${spec.slug} (${spec.pkg}@${source.version})`);
   const files = { ...source.files, 'index.js': main };
   return codingTask({
     slug: spec.slug,
