@@ -1,7 +1,7 @@
 import { RolloutStatus, TerminationReason } from '../core/index.ts';
 import { bootstrapMeans } from './bootstrap.ts';
 import { passCurves } from './passk.ts';
-import type { ExcludedTask, GroupStats, ResolvedEvalOptions } from './schema.ts';
+import type { CheckRate, ExcludedTask, GroupStats, ResolvedEvalOptions } from './schema.ts';
 import { sampleVariance, signFlipDetectable, signFlipRequiredN } from './stats.ts';
 import type { TaskRecord } from './tasks.ts';
 
@@ -41,6 +41,25 @@ export function groupPower(rates: Float64Array, counts: { passes: number; attemp
 
 function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+}
+
+/** Per-check pass counts over the scored final rollouts, keyed by check name in name order. */
+export function checkRates(records: readonly TaskRecord[]): Record<string, CheckRate> {
+  const counts = new Map<string, { passed: number; total: number }>();
+  for (const record of records) {
+    for (const rollout of record.finals) {
+      if (rollout.status !== 'scored' || !rollout.verifier) continue;
+      for (const check of rollout.verifier.checks) {
+        const count = counts.get(check.name) ?? { passed: 0, total: 0 };
+        count.total++;
+        if (check.passed) count.passed++;
+        counts.set(check.name, count);
+      }
+    }
+  }
+  const out: Record<string, CheckRate> = {};
+  for (const [name, { passed, total }] of [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[name] = { passed, total, rate: passed / total };
+  return out;
 }
 
 export interface GroupContext {
@@ -109,5 +128,6 @@ export function groupStats(records: readonly TaskRecord[], context: GroupContext
     passRateSd: power?.sd ?? null,
     minDetectableEffect: power?.minDetectableEffect ?? null,
     requiredN: power?.requiredN ?? null,
+    checks: checkRates(records),
   };
 }

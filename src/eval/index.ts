@@ -7,16 +7,17 @@ export { compareRuns, compareReports, Comparison, ComparisonRow, PairedTask, Ver
 export type { CompareRunsOptions, CompareSettings } from './compare.ts';
 export { checkGate, parseGateSuite, GateRule, GateSuite } from './gate.ts';
 export type { CheckGateOptions, GateFailure, GateParse, GateResult, GateSkip, GateSuiteInput } from './gate.ts';
-export { renderTable, renderComparison } from './render-text.ts';
+export { renderTable, renderComparison, checkTable } from './render-text.ts';
 export { renderMarkdown } from './render-markdown.ts';
 export { renderHtml } from './render-html.ts';
 export { passAtK, passHatK, passCurves } from './passk.ts';
 export { bootstrapMeans, signFlipTest } from './bootstrap.ts';
 export { difficultyEstimate, discrimination } from './discrimination.ts';
 export { holmAdjust, normalCdf, normalQuantile, signFlipDetectable, signFlipPower, signFlipRequiredN } from './stats.ts';
-export { groupPower } from './group.ts';
+export { checkRates, groupPower } from './group.ts';
 export {
   EVAL_REPORT_VERSION,
+  CheckRate,
   Discrimination,
   EpochOutcome,
   Estimate,

@@ -1,7 +1,7 @@
 // One self-contained HTML file: inline CSS and inline SVG only, no scripts and nothing fetched,
 // so a report can be mailed, archived or opened offline and looks the same in ten years.
 import { percent } from './format.ts';
-import { groupRows, REPORT_COLUMNS, reportHeadline, reportRow } from './render-text.ts';
+import { CHECKS_HEADING, checkTable, groupRows, REPORT_COLUMNS, reportHeadline, reportRow } from './render-text.ts';
 import type { EvalReport, ModelReport } from './schema.ts';
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563', '#ca8a04'];
@@ -116,6 +116,8 @@ export function renderHtml(report: EvalReport): string {
   body.push('<div class="charts"><div><h2>pass@k</h2>', passKChart(report, 'passAtK'), '</div><div><h2>pass^k</h2>', passKChart(report, 'passHatK'), '</div></div>');
   for (const model of report.models) {
     body.push(`<h2>${escapeHtml(model.model)} <code>${escapeHtml(model.runId)}</code></h2>`, htmlTable(REPORT_COLUMNS, groupRows(model).map(([g, s]) => reportRow(g, s))));
+    const checks = checkTable(model);
+    if (checks.rows.length > 0) body.push(`<p>${escapeHtml(CHECKS_HEADING)}</p>`, htmlTable(checks.headers, checks.rows));
     if (model.overall.flakyTasks.length > 0) body.push(`<p>Flaky tasks: ${model.overall.flakyTasks.map((t) => `<code>${escapeHtml(t)}</code>`).join(', ')}</p>`);
     body.push(...model.warnings.map((w) => `<p class="warn">${escapeHtml(w)}</p>`));
   }

@@ -1,6 +1,6 @@
 import type { Comparison } from './compare.ts';
 import { percent } from './format.ts';
-import { COMPARISON_COLUMNS, comparisonMethod, comparisonRows, groupRows, largestGaps, REPORT_COLUMNS, reportHeadline, reportRow } from './render-text.ts';
+import { CHECKS_HEADING, checkTable, COMPARISON_COLUMNS, comparisonMethod, comparisonRows, groupRows, largestGaps, REPORT_COLUMNS, reportHeadline, reportRow } from './render-text.ts';
 import type { EvalReport } from './schema.ts';
 
 function cell(text: string): string {
@@ -21,6 +21,8 @@ function reportMarkdown(report: EvalReport): string {
   const out = ['# Gauntlet evaluation', '', reportHeadline(report)];
   for (const model of report.models) {
     out.push('', `## ${cell(model.model)} (\`${model.runId}\`)`, '', markdownTable(REPORT_COLUMNS, groupRows(model).map(([g, s]) => reportRow(g, s))));
+    const checks = checkTable(model);
+    if (checks.rows.length > 0) out.push('', `${CHECKS_HEADING}:`, '', markdownTable(checks.headers, checks.rows));
     const ks = Object.keys(model.overall.passAtK);
     if (ks.length > 1) {
       out.push('', markdownTable(['k', ...ks], [['pass@k', ...ks.map((k) => percent(model.overall.passAtK[k]))], ['pass^k', ...ks.map((k) => percent(model.overall.passHatK[k]))]]));

@@ -1,7 +1,7 @@
 import type { Comparison, ComparisonRow } from './compare.ts';
 import { fixed, percent, pValueText, rateWithCi } from './format.ts';
 import { OVERALL } from './report.ts';
-import type { EvalReport, GroupStats, ModelReport } from './schema.ts';
+import type { CheckRate, EvalReport, GroupStats, ModelReport } from './schema.ts';
 
 /** Left-aligns the first column and right-aligns the rest; columns sized to their widest cell. */
 export function textTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -47,6 +47,23 @@ export function reportRow(group: string, stats: GroupStats): string[] {
   ];
 }
 
+function checkCell(rate: CheckRate | undefined): string {
+  return rate ? `${rate.passed}/${rate.total} ${percent(rate.rate)}` : '—';
+}
+
+/** Per-check pass rates as a table: one row per check, worst overall first; overall, then each domain. */
+export function checkTable(model: ModelReport): { headers: string[]; rows: string[][] } {
+  const overall = model.overall.checks;
+  const domains = Object.entries(model.domains).filter(([, stats]) => Object.keys(stats.checks).length > 0);
+  const names = Object.keys(overall).sort((a, b) => (overall[a]?.rate ?? 0) - (overall[b]?.rate ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    headers: ['check', OVERALL, ...domains.map(([domain]) => domain)],
+    rows: names.map((name) => [name, checkCell(overall[name]), ...domains.map(([, stats]) => checkCell(stats.checks[name]))]),
+  };
+}
+
+export const CHECKS_HEADING = 'Checks: pass rate of each verifier check over scored rollouts, worst first';
+
 export function reportHeadline(report: EvalReport): string {
   const o = report.options;
   const excluded = report.excludedTasks.length > 0 ? `, ${report.excludedTasks.length} excluded` : '';
@@ -59,6 +76,8 @@ export function renderTable(report: EvalReport): string {
   for (const model of report.models) {
     out.push('', `${model.model} (${model.runId})`, textTable(REPORT_COLUMNS, groupRows(model).map(([g, s]) => reportRow(g, s))));
     for (const w of model.warnings) out.push(`  ! ${w}`);
+    const checks = checkTable(model);
+    if (checks.rows.length > 0) out.push('', CHECKS_HEADING, textTable(checks.headers, checks.rows));
   }
   if (report.excludedTasks.length > 0) {
     out.push('', 'Excluded tasks (golden solution failed validation, never scored):');

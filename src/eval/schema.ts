@@ -83,6 +83,16 @@ export const TaskResult = z.object({
 });
 export type TaskResult = z.infer<typeof TaskResult>;
 
+/** How often one named verifier check passed over the scored final rollouts of a group. */
+export const CheckRate = z.object({
+  passed: Count,
+  /** Results with this name (a task that lists a check twice counts twice). */
+  total: Count,
+  /** passed / total. */
+  rate: Probability,
+});
+export type CheckRate = z.infer<typeof CheckRate>;
+
 /** Statistics for one model over one group of tasks (a domain, or all of them). */
 export const GroupStats = z.object({
   /** Suite tasks in the group, excluded tasks not counted. */
@@ -126,6 +136,11 @@ export const GroupStats = z.object({
   minDetectableEffect: z.number().nullable(),
   /** Tasks needed to detect options.minEffect; null when no minEffect was given or n = 0. */
   requiredN: Count.nullable(),
+  /**
+   * Pass rate of each verifier check, by the name it reports (checklist items such as
+   * "system: plain text"), over scored final rollouts. Reports written before it existed read as {}.
+   */
+  checks: z.record(z.string(), CheckRate).default({}),
 });
 export type GroupStats = z.infer<typeof GroupStats>;
 
