@@ -132,7 +132,7 @@ describe('coding verifiers', { skip }, () => {
       const title = declaredTestNames(hiddenTestFile(ref))[0] as string;
       assert.doesNotMatch(await call(env, 'list_files', {}), /gauntlet-hidden|issues\.test/);
       assert.match(await call(env, 'search_code', { pattern: title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') }), /^no matches/);
-      const find = await call(env, 'run_command', { command: 'find / \\( -path /proc -o -path /sys \\) -prune -o \\( -name "issues.test*" -o -path "*hidden*" \\) -print 2>/dev/null; echo done' });
+      const find = await call(env, 'run_command', { command: 'find / \\( -path /proc -o -path /sys \\) -prune -o \\( -name "issues.test*" -o -path "*gauntlet-hidden*" \\) -print 2>/dev/null; echo done' });
       assert.equal(find, 'exit code 0\nstdout:\ndone\n');
       const grep = await call(env, 'run_command', { command: `grep -rlF ${JSON.stringify(title)} / --exclude-dir=proc --exclude-dir=sys --exclude-dir=usr --exclude-dir=dev 2>/dev/null; echo done` });
       assert.equal(grep, 'exit code 0\nstdout:\ndone\n');
