@@ -1,11 +1,13 @@
 // Validated before trusted: every built-in task's golden solution passes through the agent loop;
-// do-nothing, random, placeholder-argument and destructive policies fail; same seed, same state.
+// do-nothing, random, placeholder-argument and destructive policies fail; same seed, same state;
+// and each environment's own self-check holds (coding: hidden tests fail before, pass after).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { environmentNames, getEnvironment } from '../src/envs/index.ts';
 import { validateEnvironment } from '../src/runner/index.ts';
 
-describe('built-in environments', () => {
+// Environments validate side by side: sandboxed ones mostly wait on processes.
+describe('built-in environments', { concurrency: true }, () => {
   for (const name of environmentNames()) {
     it(`${name}: every task is valid`, { timeout: 600_000 }, async () => {
       const report = await validateEnvironment({ definition: getEnvironment(name), seed: 3, randomTries: 1 });

@@ -161,6 +161,7 @@ class DefinedEnvironment implements Environment {
     try {
       await def.seed(this.ctx);
     } catch (error) {
+      if (error instanceof InfraError) throw error;
       throw new InfraError('environment', `${def.name}: seeding task ${task.id} failed: ${errorMessage(error)}`, { retryable: false, cause: error });
     }
     this.initial = await this.snapshot();

@@ -3,6 +3,7 @@ import { createRng, errorMessage, InfraError, type ModelClient, type RolloutId, 
 import { checkTaskDirectly, instantiate, type EnvironmentDefinition } from '../envs/index.ts';
 import { createDestructivePolicy, createNoopPolicy, createOraclePolicy, createPlaceholderPolicy, createRandomPolicy } from '../model/index.ts';
 import type { SandboxBackend } from '../sandbox/index.ts';
+import { forEachConcurrent } from './pool.ts';
 
 export interface TaskValidation {
   taskId: string;
@@ -26,6 +27,8 @@ export interface ValidateOptions {
   sandbox?: SandboxBackend;
   /** Seeds the random policy tries per task. */
   randomTries?: number;
+  /** Tasks validated at once (sandboxed environments spend most of their time waiting on processes). */
+  concurrency?: number;
   onTask?: (result: TaskValidation) => void;
 }
 
@@ -69,8 +72,8 @@ export async function validateEnvironment(options: ValidateOptions): Promise<Env
   const seed = options.seed ?? 1;
   const tasks = options.tasks ?? definition.tasks();
   const sandbox = options.sandbox;
-  const results: TaskValidation[] = [];
-  for (const task of tasks) {
+  const results = new Map<string, TaskValidation>();
+  await forEachConcurrent(tasks, options.concurrency ?? 4, async (task) => {
     const problems: string[] = [];
     const warnings: string[] = [];
     const opts = { seed, ...(sandbox ? { sandbox } : {}) };
@@ -103,7 +106,8 @@ export async function validateEnvironment(options: ValidateOptions): Promise<Env
     }
     const result = { taskId: task.id, valid: problems.length === 0, problems, warnings };
     options.onTask?.(result);
-    results.push(result);
-  }
-  return { env: definition.name, valid: results.every((r) => r.valid), tasks: results };
+    results.set(task.id, result);
+  });
+  const ordered = tasks.map((t) => results.get(t.id)!);
+  return { env: definition.name, valid: ordered.every((r) => r.valid), tasks: ordered };
 }
