@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { InputError } from '../../core/index.ts';
+import type { CliIo } from '../io.ts';
+import { main } from '../main.ts';
+import { CommanderError, createProgram } from '../program.ts';
+import { registerAnswersCommand, wrap, type AnswersDocument } from './answers.ts';
+
+const funQuestions = fileURLToPath(new URL('../../../examples/fun-questions.yaml', import.meta.url));
+
+function captureIo(): CliIo & { out: string; err: string } {
+  const env: Record<string, string | undefined> = { COLUMNS: '72' };
+  const io = { out: '', err: '', interactive: false, env } as CliIo & { out: string; err: string };
+  io.stdout = (t) => void (io.out += t);
+  io.stderr = (t) => void (io.err += t);
+  return io;
+}
+
+/** The CLI in-process; `answers` is registered here when program.ts does not wire it yet. */
+async function cli(args: string[]) {
+  const io = captureIo();
+  const argv = ['node', 'gauntlet', ...args];
+  if (createProgram(io).commands.some((c) => c.name() === 'answers')) return { code: await main(argv, io), out: io.out, err: io.err };
+  const program = createProgram(io);
+  registerAnswersCommand(program, io);
+  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  try {
+    await program.parseAsync(argv);
+    return { code: 0, out: io.out, err: io.err };
+  } catch (error) {
+    if (error instanceof CommanderError) return { code: error.exitCode === 0 ? 0 : 2, out: io.out, err: io.err };
+    if (error instanceof InputError) return { code: 2, out: io.out, err: `${io.err}gauntlet: ${error.message}\n` };
+    throw error;
+  }
+}
+
+describe('gauntlet answers', () => {
+  const store = join(mkdtempSync(join(tmpdir(), 'gauntlet-answers-')), 'g.db');
+
+  it('shows every run\'s final answers to the fun questions, grouped by task', { timeout: 60_000 }, async () => {
+    for (const model of ['oracle', 'oracle', 'noop']) {
+      const run = await main(['node', 'gauntlet', 'run', '--tasks-file', funQuestions, '--model', model, '--store', store, '--json'], captureIo());
+      assert.equal(run, 0);
+    }
+    const { code, out, err } = await cli(['answers', '--tasks-file', funQuestions, '--store', store, '--json']);
+    assert.equal(code, 0, err);
+    const doc = JSON.parse(out) as AnswersDocument;
+    assert.equal(doc.runs.length, 3);
+    assert.ok(doc.tasks.length >= 12);
+    const strawberry = doc.tasks.find((t) => t.id === 'fun/strawberry-letters')!;
+    assert.match(strawberry.instruction ?? '', /strawberry/);
+    assert.deepEqual(
+      strawberry.answers.map((a) => [a.model, a.passed]),
+      [
+        ['noop', false],
+        ['oracle', true],
+        ['oracle', true],
+      ],
+    );
+    assert.equal(strawberry.answers[0]?.answer, 'Done.');
+    assert.deepEqual(strawberry.answers[0]?.failedChecks, ['counts the letters']);
+    assert.match(strawberry.answers[1]?.answer ?? '', /the answer is 3/);
+    // newest run first within a model
+    assert.ok((strawberry.answers[1]?.createdAt ?? '') >= (strawberry.answers[2]?.createdAt ?? ''));
+    // multi-turn: the final answer is the one to the last turn
+    const cat = doc.tasks.find((t) => t.id === 'fun/remember-the-name')!;
+    assert.deepEqual(cat.followUps, ['What is my cat called, and what did you just tell me about cats?']);
+    assert.match(cat.answers.find((a) => a.model === 'oracle')?.answer ?? '', /Biscuit/);
+  });
+
+  it('prints the answers wrapped for the terminal, with pass/fail, date and run', async () => {
+    const { code, out, err } = await cli(['answers', '--task', 'fun/strawberry-letters', '--task', 'fun/unknown', '--store', store]);
+    assert.equal(code, 0, err);
+    const lines = out.trimEnd().split('\n');
+    assert.equal(lines[0], 'fun/strawberry-letters');
+    assert.ok(lines.every((l) => l.length <= 72), out);
+    assert.match(out, /\n {2}✗ fail {2}noop {4}\d{4}-\d\d-\d\d \d\d:\d\d {2}run_\S+ #0\n {6}Done\.\n {6}failed: counts the letters\n/);
+    assert.match(out, / {2}✓ pass {2}oracle {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}run_\S+ #0\n {6}s-t-r-a-w-b-e-r-r-y has an r in positions 3, 8 and 9, so the\n {6}answer is 3\.\n/);
+    assert.match(out, /fun\/unknown\n {2}\(no stored answers\)\n$/);
+  });
+
+  it('filters by model and needs at least one task', async () => {
+    const only = JSON.parse((await cli(['answers', '--task', 'fun/sally-sisters', '--model', 'noop', '--store', store, '--json'])).out) as AnswersDocument;
+    assert.deepEqual(only.tasks[0]?.answers.map((a) => a.model), ['noop']);
+    const none = await cli(['answers', '--store', store]);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /--task: no tasks given \(expected --task ID \(repeatable\) or --tasks-file FILE\)/);
+  });
+
+  it('wraps long words and keeps paragraphs', () => {
+    assert.deepEqual(wrap('aaaa bbbbbbbbbb c\n\nd', 4), ['aaaa', 'bbbb', 'bbbb', 'bb c', '', 'd']);
+  });
+});
