@@ -1,9 +1,10 @@
-import { runAgent, scaffolds, type AgentResult, type ContextPolicy } from '../agent/index.ts';
+import { runAgent, scaffolds, type AgentResult, type ContextPolicy, type RolloutRecorder } from '../agent/index.ts';
 import {
   createRng,
   errorMessage,
   hashString,
   InfraError,
+  modelCallIdFor,
   rolloutIdFor,
   SCHEMA_VERSION,
   type Environment,
@@ -11,6 +12,7 @@ import {
   type ModelClient,
   type Rollout,
   type RunConfig,
+  type RolloutId,
   type RunId,
   type Task,
   type VerifierOutcome,
@@ -32,14 +34,43 @@ export interface RolloutContext {
   sleep: (ms: number) => Promise<void>;
   /** Extra time after a rollout's deadline before the watchdog gives up on it. */
   graceMs: number;
-  /** For LLM-judge checks. */
-  judge?: Judge;
+  /** The judge model for LLM-judge checks. */
+  judge?: ModelClient;
 }
 
-/** A judge function over a model client; a failing judge is an infrastructure failure, never a score. */
-export function judgeFrom(model: ModelClient): Judge {
+/** Judge calls are numbered after the agent's own calls so their ids never collide. */
+const JUDGE_CALL_INDEX = 100_000;
+
+/**
+ * A judge function over a model client. Each judge call is recorded like any other model call
+ * (purpose `judge`); a failing judge is an infrastructure failure, never a score.
+ */
+export function judgeFrom(model: ModelClient, record?: { recorder: RolloutRecorder; runId: RunId; rolloutId: RolloutId; attempt: number }): Judge {
+  let calls = 0;
   return async (prompt, signal) => {
-    const result = await model.complete({ messages: [{ role: 'user', content: prompt }], tools: [], sampling: { temperature: 0 } }, { signal });
+    const request = { messages: [{ role: 'user' as const, content: prompt }], tools: [], sampling: { temperature: 0 } };
+    const startedAt = Date.now();
+    const result = await model.complete(request, { signal });
+    if (record) {
+      const index = JUDGE_CALL_INDEX + calls++;
+      record.recorder.modelCall({
+        schemaVersion: SCHEMA_VERSION,
+        id: modelCallIdFor(record.rolloutId, record.attempt, index),
+        runId: record.runId,
+        rolloutId: record.rolloutId,
+        attempt: record.attempt,
+        index,
+        parentId: null,
+        purpose: 'judge',
+        model: model.spec,
+        request,
+        response: result.ok ? result.response : null,
+        ...(result.wire ? { wire: result.wire } : {}),
+        ...(result.ok ? {} : { error: { kind: result.kind, message: result.message } }),
+        startedAt: new Date(startedAt).toISOString(),
+        latencyMs: Date.now() - startedAt,
+      });
+    }
     if (!result.ok) throw new InfraError('model', `judge ${model.spec}: ${result.kind}: ${result.message}`, { retryable: result.retryable });
     return result.response.message.content;
   };
@@ -130,7 +161,8 @@ async function runAttempt(
   const deadlineAt = ctx.now() + deadlineMs;
   const work = (async (): Promise<AttemptOutcome> => {
     try {
-      environment = instantiate(ctx.environment(a.task.env), { sandbox: ctx.config.sandbox, ...(ctx.judge ? { judge: ctx.judge } : {}) });
+      const judge = ctx.judge ? judgeFrom(ctx.judge, { recorder, runId: ctx.runId, rolloutId: a.id, attempt: a.attempt }) : undefined;
+      environment = instantiate(ctx.environment(a.task.env), { sandbox: ctx.config.sandbox, ...(judge ? { judge } : {}) });
       if (ctx.config.mcpServers.length > 0) {
         // Each rollout gets its own server processes: no state leaks between episodes.
         environment = withMcpTools(environment, await connectMcpTools({ servers: ctx.config.mcpServers }));

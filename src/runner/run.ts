@@ -16,7 +16,7 @@ import {
 import { getEnvironment, type EnvironmentDefinition } from '../envs/index.ts';
 import type { SqliteStore } from '../store/index.ts';
 import { forEachConcurrent } from './pool.ts';
-import { executeRollout, judgeFrom } from './rollout.ts';
+import { executeRollout } from './rollout.ts';
 
 export interface RunProgress {
   total: number;
@@ -99,7 +99,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     sleep: options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
     graceMs: options.graceMs ?? 10_000,
     ...(options.context ? { context: options.context } : {}),
-    ...(options.judge ? { judge: judgeFrom(options.judge) } : {}),
+    ...(options.judge ? { judge: options.judge } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };
   await forEachConcurrent(work, config.concurrency, async ({ task, epoch }) => {
