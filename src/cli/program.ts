@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { GAUNTLET_VERSION } from '../core/index.ts';
+import { registerAnswersCommand } from './commands/answers.ts';
 import { registerCatalogCommands } from './commands/catalog.ts';
 import { registerEvalCommands } from './commands/eval.ts';
 import { registerFormatCommands } from './commands/formats.ts';
@@ -27,6 +28,7 @@ export function createProgram(io: CliIo): Command {
   registerFormatCommands(program, io);
   registerSchemaCommand(program, io);
   registerInteropCommands(program, io);
+  registerAnswersCommand(program, io);
   // Subcommands inherit the error handling: no process.exit inside commander.
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;

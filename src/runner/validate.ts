@@ -95,12 +95,14 @@ export async function validateEnvironment(options: ValidateOptions): Promise<Env
         else if (outcome.passed) problems.push(`the ${name} policy passes the verifier`);
       }
       if (definition.selfCheck) problems.push(...(await definition.selfCheck(task, opts)));
+      // Invariants and tool calls only mean something where the agent can change state.
+      const hasTools = Object.keys(definition.tools).length > 0;
       const checks = Array.isArray(task.verifier.checks) ? task.verifier.checks : [];
       const kinds = checks.map((c) => (c && typeof c === 'object' && !Array.isArray(c) ? definition.checks[String(c.check)]?.kind : undefined));
-      if (!kinds.includes('invariant') && !checks.some((c) => c && typeof c === 'object' && !Array.isArray(c) && c.check === 'table_unchanged')) {
+      if (hasTools && !kinds.includes('invariant') && !checks.some((c) => c && typeof c === 'object' && !Array.isArray(c) && c.check === 'table_unchanged')) {
         warnings.push('the verifier has no invariant check (nothing guards against collateral damage)');
       }
-      if (task.golden.steps.length === 0) warnings.push('the golden solution makes no tool calls');
+      if (hasTools && task.golden.steps.length === 0) warnings.push('the golden solution makes no tool calls');
     } catch (error) {
       problems.push(`validation crashed: ${errorMessage(error)}`);
     }

@@ -4,11 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { InputError } from '../../core/index.ts';
 import type { CliIo } from '../io.ts';
 import { main } from '../main.ts';
-import { CommanderError, createProgram } from '../program.ts';
-import { registerAnswersCommand, wrap, type AnswersDocument } from './answers.ts';
+import { wrap, type AnswersDocument } from './answers.ts';
 
 const funQuestions = fileURLToPath(new URL('../../../examples/fun-questions.yaml', import.meta.url));
 
@@ -20,22 +18,10 @@ function captureIo(): CliIo & { out: string; err: string } {
   return io;
 }
 
-/** The CLI in-process; `answers` is registered here when program.ts does not wire it yet. */
+/** The CLI in-process with an injected io. */
 async function cli(args: string[]) {
   const io = captureIo();
-  const argv = ['node', 'gauntlet', ...args];
-  if (createProgram(io).commands.some((c) => c.name() === 'answers')) return { code: await main(argv, io), out: io.out, err: io.err };
-  const program = createProgram(io);
-  registerAnswersCommand(program, io);
-  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  try {
-    await program.parseAsync(argv);
-    return { code: 0, out: io.out, err: io.err };
-  } catch (error) {
-    if (error instanceof CommanderError) return { code: error.exitCode === 0 ? 0 : 2, out: io.out, err: io.err };
-    if (error instanceof InputError) return { code: 2, out: io.out, err: `${io.err}gauntlet: ${error.message}\n` };
-    throw error;
-  }
+  return { code: await main(['node', 'gauntlet', ...args], io), out: io.out, err: io.err };
 }
 
 describe('gauntlet answers', () => {
