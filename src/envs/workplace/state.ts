@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { describeZodIssues } from '../../core/index.ts';
+import { ScheduledEvent, type EpisodeContext } from '../define.ts';
+import { CalendarFixtures, seedCalendarWith } from '../calendar/index.ts';
+import { MailInitialState, seedMailState } from '../mail/index.ts';
+import { NotesFixtures, seedNotesWith } from '../notes/index.ts';
+import { ChatFixtures } from './chat-schema.ts';
+import { seedChat } from './chat-seed.ts';
+import { mailAlias, mapStrings, scoped } from './compose.ts';
+import { seedWorkplaceMail } from './mail-noise.ts';
+import { EXTRA_MEMBERS } from './people.ts';
+
+const Slice = z.record(z.string(), z.unknown());
+
+/**
+ * A workplace task's `initialState`: one key per app, each in that app's own fixture format
+ * (see the mail, notes and calendar READMEs; chat is described in chat-schema.ts), plus the
+ * generic world options. Unknown top-level keys are refused so a typo cannot drop fixtures.
+ */
+export const WorkplaceInitialState = z
+  .object({
+    mail: Slice.default({}),
+    notes: Slice.default({}),
+    calendar: Slice.default({}),
+    chat: ChatFixtures.default({ channels: [], messages: [], statuses: {} }),
+    now: z.string().optional(),
+    schedule: z.array(ScheduledEvent).default([]),
+    flakyTools: z.array(z.string()).default([]),
+  })
+  .strict();
+export type WorkplaceInitialState = z.infer<typeof WorkplaceInitialState>;
+
+export function workplaceStateOf(ctx: Pick<EpisodeContext, 'task'>): WorkplaceInitialState {
+  const parsed = WorkplaceInitialState.safeParse(ctx.task.initialState);
+  if (!parsed.success) throw new Error(`initialState is not valid workplace state:\n${describeZodIssues(parsed.error.issues, 'initialState')}`);
+  return parsed.data;
+}
+
+/** The mail slice in the mail environment's terms: Robin's address becomes the mailbox owner's. */
+export function mailStateFor(raw: Record<string, unknown>): MailInitialState {
+  const parsed = MailInitialState.safeParse(mapStrings(raw, mailAlias.fromAgent));
+  if (!parsed.success) throw new Error(`initialState.mail:\n${describeZodIssues(parsed.error.issues, 'initialState.mail')}`);
+  return parsed.data;
+}
+
+function parseSlice<S extends z.ZodType>(schema: S, raw: unknown, app: string): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new Error(`initialState.${app}:\n${describeZodIssues(parsed.error.issues, `initialState.${app}`)}`);
+  return parsed.data;
+}
+
+/** Every app from the same roster: task fixtures first (stable ids), then seeded background per app. */
+export function seedWorkplace(ctx: EpisodeContext): void {
+  const state = workplaceStateOf(ctx);
+  const mail = mailStateFor(state.mail);
+  const mailCtx = { ...scoped(ctx, 'mail'), rng: ctx.rng.fork('mail') };
+  seedMailState(mailCtx, { ...mail, background: false });
+  if (mail.background !== false) seedWorkplaceMail(mailCtx, mail.background ?? { min: 30, max: 60 });
+
+  const notesMembers = Array.isArray(state.notes.members) ? state.notes.members : [];
+  const notes = parseSlice(NotesFixtures, { ...state.notes, members: [...EXTRA_MEMBERS, ...notesMembers] }, 'notes');
+  seedNotesWith({ ...scoped(ctx, 'notes'), rng: ctx.rng.fork('notes') }, notes);
+
+  seedCalendarWith({ ...scoped(ctx, 'calendar'), rng: ctx.rng.fork('calendar') }, parseSlice(CalendarFixtures, state.calendar, 'calendar'));
+  seedChat({ ...ctx, rng: ctx.rng.fork('chat') }, state.chat);
+}
