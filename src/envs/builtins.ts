@@ -8,6 +8,7 @@ import { mail } from './mail/index.ts';
 import { terminal } from './terminal/index.ts';
 import { coding } from './coding/index.ts';
 import { qa } from './qa/index.ts';
+import { workplace } from './workplace/index.ts';
 
 void registerEnvironment;
 registerEnvironment('notes', () => notes);
@@ -16,3 +17,4 @@ registerEnvironment('terminal', () => terminal);
 registerEnvironment('calendar', () => calendar);
 registerEnvironment('coding', () => coding);
 registerEnvironment('qa', () => qa);
+registerEnvironment('workplace', () => workplace);
