@@ -1,4 +1,4 @@
-import { stableStringify, type Task, type VerifierOutcome } from '../core/index.ts';
+import { stableStringify, type Message, type Task, type VerifierOutcome } from '../core/index.ts';
 import type { EnvironmentDefinition } from './define.ts';
 import { instantiate, type InstantiateOptions } from './instance.ts';
 
@@ -35,7 +35,23 @@ export async function checkTaskDirectly(
         if (!out.ok && out.kind !== 'transient') problems.push(`golden step ${i} (${step.tool}) failed: ${out.error}`);
         else if (out.ok && out.answer !== undefined) answer = out.answer;
       }
-      return { outcome: await env.verify({ answer }), state: stableStringify(await env.snapshot()) };
+      // Multi-turn tasks: answer each follow-up with the golden reply, as the oracle would.
+      const messages: Message[] = [{ role: 'user', content: task.instruction }];
+      if (answer !== null) {
+        messages.push({ role: 'assistant', content: answer, toolCalls: [] });
+        for (let answered = 1; env.followUp; answered++) {
+          const next = await env.followUp(answer, answered);
+          const reply = task.golden.followUpAnswers?.[answered - 1];
+          if (next === null) break;
+          if (reply === undefined) {
+            problems.push(`the environment asks follow-up ${answered} but golden.followUpAnswers has no answer for it`);
+            break;
+          }
+          answer = reply;
+          messages.push({ role: 'user', content: next }, { role: 'assistant', content: reply, toolCalls: [] });
+        }
+      }
+      return { outcome: await env.verify({ answer, messages }), state: stableStringify(await env.snapshot()) };
     } finally {
       await env.close();
     }

@@ -36,12 +36,9 @@ function fromMessages(ctx: VerifyContext): Transcript {
 }
 
 /**
- * The turns of an episode. From the transcript when the verifier has one (every real rollout);
- * else from the answers the `followUp` hook recorded in the `answers` table; else this is a
- * replay of the golden solution without the agent loop (`checkTaskDirectly` plays the steps and
- * the first answer but cannot ask follow-ups), and when the answer is the golden one the later
- * turns are taken to be the golden follow-up answers, so multi-turn tasks can be checked there
- * too. A real rollout always has a transcript, so no model is graded on that assumption.
+ * The turns of an episode: from the transcript when the verifier has one (every rollout, and
+ * direct golden replays), else from the answers the `followUp` hook recorded, else the final
+ * answer alone.
  */
 export function transcriptOf(ctx: VerifyContext): Transcript {
   if (ctx.messages.some((m) => m.role === 'assistant')) return fromMessages(ctx);
@@ -53,12 +50,8 @@ export function transcriptOf(ctx: VerifyContext): Transcript {
     const final = ctx.answer ?? filled.at(-1) ?? null;
     return { turns: filled, assistantTexts: filled.filter((t): t is string => t !== null), final, toolCalls: 0, source: 'recorded' };
   }
-  if (ctx.answer === null) return { turns: [], assistantTexts: [], final: null, toolCalls: 0, source: 'replay' };
-  const golden = ctx.task.golden;
-  const followUps = followUpsOf(ctx.task);
-  const later = golden.followUpAnswers ?? [];
-  const turns = followUps.length > 0 && ctx.answer === golden.answer && later.length === followUps.length ? [ctx.answer, ...later] : [ctx.answer];
-  return { turns, assistantTexts: turns, final: turns.at(-1) ?? null, toolCalls: 0, source: 'replay' };
+  const turns = ctx.answer === null ? [] : [ctx.answer];
+  return { turns, assistantTexts: turns, final: ctx.answer, toolCalls: 0, source: 'replay' };
 }
 
 export type Scope = 'final' | 'every_assistant_message' | 'any_assistant_message';
