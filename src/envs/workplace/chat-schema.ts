@@ -154,10 +154,14 @@ export function resolveUser(db: Database.Database, raw: string): ChatUserRow {
   const users = chatUsers(db);
   const exact = users.filter((u) => [u.handle, u.email, u.id, u.name].some((v) => v.toLowerCase() === needle));
   if (exact.length === 1) return exact[0]!;
-  const partial = users.filter((u) => u.name.toLowerCase().split(/\s+/).includes(needle) || u.name.toLowerCase().includes(needle));
   const list = (rows: ChatUserRow[]) => rows.map((u) => `${u.name} (@${u.handle}, ${u.title})`).join('; ');
-  if (exact.length > 1 || partial.length > 1) throw new ToolError(`"${raw}" could be several people: ${list(exact.length > 1 ? exact : partial)}; use a handle`);
-  if (partial.length === 1) throw new ToolError(`no one is called exactly "${raw}"; did you mean ${list(partial)}? Use the handle`);
+  if (exact.length > 1) throw new ToolError(`"${raw}" could be several people: ${list(exact)}; use a handle`);
+  // A first or last name is enough when only one person has it and nobody's name merely contains it.
+  const partial = users.filter((u) => u.name.toLowerCase().includes(needle));
+  const byWord = partial.filter((u) => u.name.toLowerCase().split(/\s+/).includes(needle));
+  if (partial.length === 1 && byWord.length === 1) return byWord[0]!;
+  if (partial.length > 1) throw new ToolError(`"${raw}" could be several people: ${list(partial)}; use a handle`);
+  if (partial.length === 1) throw new ToolError(`no one is called "${raw}"; did you mean ${list(partial)}? Use the handle`);
   throw new ToolError(`no chat user "${raw}" (list_chat_users shows everyone's handle)`);
 }
 

@@ -78,6 +78,8 @@ describe('chat tools', () => {
     assert.match(await error(env, 'add_reaction', { message_id: 'cm_1001', emoji: 'white_check_mark' }), /already reacted/);
     assert.match(await error(env, 'send_direct_message', { to: 'Sam', text: 'hi' }), /could be several people: .*Sam Castellano.*Sam Whitfield/);
     assert.match(await error(env, 'send_direct_message', { to: 'Jonah Pierce Jr', text: 'hi' }), /no chat user/);
+    assert.match(await error(env, 'send_direct_message', { to: 'Jon', text: 'hi' }), /could be several people: Jonah Pierce .*Jonas Peirce/);
+    assert.equal((await call(env, 'send_direct_message', { to: 'Ingrid', text: 'hi' })).channel, '@ingrid');
     const dm = await call(env, 'send_direct_message', { to: 'sam.whitfield@larkspur.example', text: 'hi' });
     assert.equal(dm.channel, '@sam.w');
     const users = await call(env, 'list_chat_users', { query: 'security' });
