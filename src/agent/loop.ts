@@ -1,12 +1,10 @@
 import {
   errorMessage,
   InfraError,
-  modelCallIdFor,
   type AssistantMessage,
   type Environment,
   type InfraSource,
   type Message,
-  type ModelCall,
   type ModelCallId,
   type ModelCallPurpose,
   type ModelClient,
@@ -22,7 +20,7 @@ import {
   type ToolMessage,
 } from '../core/index.ts';
 import { estimateTokens, splitForSummary, SUMMARY_INSTRUCTION, transcriptText, type ContextPolicy } from './context.ts';
-import type { RolloutRecorder } from './recorder.ts';
+import { modelCallRecord, type RolloutRecorder } from './recorder.ts';
 import { interleaved, type Scaffold } from './scaffold.ts';
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -105,27 +103,12 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
   let answered = 0;
 
   const callModel = async (request: ModelRequest, purpose: ModelCallPurpose): Promise<{ result: ModelResult; id: ModelCallId }> => {
-    const id = modelCallIdFor(identity.rolloutId, identity.attempt, callIndex++);
+    const index = callIndex++;
     const startedAt = now();
     const result = await model.complete(request, { signal, context: { task, environment, ...(settings.rng ? { rng: settings.rng } : {}) } });
     stats.modelCalls++;
-    const record: ModelCall = {
-      schemaVersion: 1,
-      id,
-      runId: identity.runId,
-      rolloutId: identity.rolloutId,
-      attempt: identity.attempt,
-      index: callIndex - 1,
-      parentId,
-      purpose,
-      model: model.spec,
-      request,
-      response: result.ok ? result.response : null,
-      ...(result.wire ? { wire: result.wire } : {}),
-      ...(result.ok ? {} : { error: { kind: result.kind, message: result.message } }),
-      startedAt: new Date(startedAt).toISOString(),
-      latencyMs: Math.max(0, now() - startedAt),
-    };
+    const record = modelCallRecord({ identity, index, parentId, purpose, model: model.spec, request, result, startedAt, endedAt: now() });
+    const id = record.id;
     recorder.modelCall(record);
     recorder.event('model_call', { id, purpose, ok: result.ok });
     if (result.ok) {

@@ -1,10 +1,9 @@
-import { runAgent, scaffolds, type AgentResult, type ContextPolicy, type RolloutRecorder } from '../agent/index.ts';
+import { modelCallRecord, runAgent, scaffolds, type AgentResult, type ContextPolicy, type RolloutRecorder } from '../agent/index.ts';
 import {
   createRng,
   errorMessage,
   hashString,
   InfraError,
-  modelCallIdFor,
   rolloutIdFor,
   SCHEMA_VERSION,
   type Environment,
@@ -52,24 +51,8 @@ export function judgeFrom(model: ModelClient, record?: { recorder: RolloutRecord
     const startedAt = Date.now();
     const result = await model.complete(request, { signal });
     if (record) {
-      const index = JUDGE_CALL_INDEX + calls++;
-      record.recorder.modelCall({
-        schemaVersion: SCHEMA_VERSION,
-        id: modelCallIdFor(record.rolloutId, record.attempt, index),
-        runId: record.runId,
-        rolloutId: record.rolloutId,
-        attempt: record.attempt,
-        index,
-        parentId: null,
-        purpose: 'judge',
-        model: model.spec,
-        request,
-        response: result.ok ? result.response : null,
-        ...(result.wire ? { wire: result.wire } : {}),
-        ...(result.ok ? {} : { error: { kind: result.kind, message: result.message } }),
-        startedAt: new Date(startedAt).toISOString(),
-        latencyMs: Date.now() - startedAt,
-      });
+      const { recorder, ...identity } = record;
+      recorder.modelCall(modelCallRecord({ identity, index: JUDGE_CALL_INDEX + calls++, parentId: null, purpose: 'judge', model: model.spec, request, result, startedAt, endedAt: Date.now() }));
     }
     if (!result.ok) throw new InfraError('model', `judge ${model.spec}: ${result.kind}: ${result.message}`, { retryable: result.retryable });
     return result.response.message.content;
