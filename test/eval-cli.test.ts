@@ -63,6 +63,18 @@ describe('gauntlet eval / compare / gate', () => {
     assert.match(fail.out, /gate FAILED in counting/);
   });
 
+  it('replays the configuration recorded in a report and gets the same numbers', async () => {
+    const first = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    const { code, out, err } = await cli(['eval', '--replay', join(dir, 'report.json'), '--store', store, '--out', join(dir, 'replay.json'), '--json']);
+    assert.equal(code, 0, err);
+    const replay = JSON.parse(out);
+    assert.deepEqual(replay.meta.config, first.meta.config);
+    assert.deepEqual(
+      replay.models.map((m: { model: string; overall: unknown }) => [m.model, m.overall]),
+      first.models.map((m: { model: string; overall: unknown }) => [m.model, m.overall]),
+    );
+  });
+
   it('rejects a suite without tasks, naming the file', async () => {
     const suite = join(dir, 'empty.yaml');
     writeFileSync(suite, 'epochs: 2\n');
