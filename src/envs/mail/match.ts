@@ -34,6 +34,11 @@ export function missingKeywords(text: string, keywords: readonly string[]): stri
   return keywords.filter((k) => !mentions(text, k));
 }
 
+/** Keywords from `keywords` that `text` does mention. */
+export function presentKeywords(text: string, keywords: readonly string[]): string[] {
+  return keywords.filter((k) => mentions(text, k));
+}
+
 /** A subject without Re:/Fwd: prefixes, for comparing a reply's subject with the original's. */
 export function baseSubject(subject: string): string {
   return normaliseText(subject).replace(/^((re|fwd?|aw|sv)\s*:\s*)+/g, '').trim();

@@ -3,7 +3,7 @@ import type { JsonObject } from '../../core/index.ts';
 import { defineCheck, type CheckDefinition, type CheckOutput } from '../define.ts';
 import { rowsOf } from '../state.ts';
 import type { ChatMessageRow, ChatUserRow, ReactionRow } from './chat-schema.ts';
-import { missingKeywords, presentKeywords } from './match.ts';
+import { missingKeywords, presentKeywords } from '../mail/match.ts';
 import { ME } from './people.ts';
 
 const ok = (detail?: string): CheckOutput => (detail ? { passed: true, detail } : { passed: true });
