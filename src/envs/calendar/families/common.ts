@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { Task, type Difficulty, type JsonObject, type JsonValue, type ToolInvocation } from '../../../core/index.ts';
+import type { Task } from '../../../core/index.ts';
+import { familyTask, type FamilyTaskSpec } from '../../families.ts';
 import { freeSlots, MINUTE } from '../busy.ts';
 import { CalendarFixtures, insertCalendarFixtures, type CalendarFixturesInput, type EventFixture } from '../fixtures.ts';
 import { PEOPLE } from '../people.ts';
@@ -8,41 +9,13 @@ import { BASE_SERIES } from '../seed.ts';
 import { formatIso } from '../tz.ts';
 import { insertEvent, insertPerson, insertSeries } from '../write.ts';
 
-export interface CalendarTaskSpec {
-  slug: string;
-  instruction: string;
-  difficulty: Difficulty;
-  labels: string[];
-  fixtures: CalendarFixturesInput;
-  world?: JsonObject;
-  checks: JsonObject[];
-  steps: ToolInvocation[];
-  answer?: string;
-  family?: { name: string; params: JsonObject };
-}
-
-function json(value: unknown): JsonObject {
-  return JSON.parse(JSON.stringify(value)) as JsonObject;
-}
+export type CalendarTaskSpec = FamilyTaskSpec<CalendarFixturesInput>;
 
 export function calendarTask(spec: CalendarTaskSpec): Task {
-  return Task.parse({
-    id: `calendar/${spec.slug}`,
-    env: 'calendar',
-    instruction: spec.instruction,
-    systemPrompt: CALENDAR_SYSTEM_PROMPT,
-    initialState: { ...json(spec.fixtures), ...(spec.world ?? {}) },
-    verifier: { checks: spec.checks },
-    golden: { steps: spec.steps, ...(spec.answer === undefined ? {} : { answer: spec.answer }) },
-    limits: { maxTurns: Math.max(50, spec.steps.length * 2 + 10), deadlineMs: 600_000 },
-    tags: { domain: 'calendar', difficulty: spec.difficulty, labels: spec.labels },
-    ...(spec.family ? { family: spec.family } : {}),
-  });
+  return familyTask({ name: 'calendar', systemPrompt: CALENDAR_SYSTEM_PROMPT }, spec);
 }
 
-export function step(tool: string, args: Record<string, JsonValue> = {}): ToolInvocation {
-  return { tool, arguments: args };
-}
+export { step } from '../../families.ts';
 
 /** London wall time as ISO with its offset, for golden arguments. */
 export const london = (ms: number): string => formatIso(ms, ME.time_zone);
