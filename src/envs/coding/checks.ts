@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { InfraError, type Sandbox } from '../../core/index.ts';
 import { defineCheck, type CheckDefinition, type CheckOutput } from '../define.ts';
-import { filesOf, HIDDEN_REF, matchesAny } from './files.ts';
+import { filesUnchangedExcept } from '../sandbox-files.ts';
+import { HIDDEN_REF } from './files.ts';
 import { describeRun, runHiddenTests } from './hidden.ts';
 
 const name = z.string().optional();
@@ -45,20 +46,6 @@ export const codingChecks: Record<string, CheckDefinition> = {
     description:
       'Every file not matched by `except` (globs) keeps its exact bytes; new files may appear only where `allowNew` matches (default: anywhere).',
     params: z.object({ except: z.array(z.string()).default([]), allowNew: z.array(z.string()).default(['**']), name }),
-    run: ({ except, allowNew }, { initial, final }) => {
-      const before = filesOf(initial);
-      const after = filesOf(final);
-      const problems: string[] = [];
-      for (const [path, file] of before) {
-        if (matchesAny(path, except)) continue;
-        const now = after.get(path);
-        if (!now) problems.push(`${path} was removed`);
-        else if (now.sha256 !== file.sha256) problems.push(`${path} was changed`);
-      }
-      for (const path of after.keys()) {
-        if (!before.has(path) && !matchesAny(path, [...except, ...allowNew])) problems.push(`${path} is new`);
-      }
-      return problems.length === 0 ? { passed: true } : fail(`${problems.length} unexpected: ${problems.slice(0, 8).join('; ')}`);
-    },
+    run: ({ except, allowNew }, { initial, final }) => filesUnchangedExcept(initial, final, { except, allowNew }),
   }),
 };

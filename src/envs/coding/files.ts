@@ -1,10 +1,9 @@
 // Where task material comes from (project folders, hidden tests, golden file contents, npm
-// packages in node_modules) and helpers over the repo's files as they appear in snapshots.
+// packages in node_modules).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JsonObject, JsonValue } from '../../core/index.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 export const PROJECTS_DIR = join(here, 'projects');
@@ -88,46 +87,4 @@ export function replaceOnce(text: string, [find, replacement]: readonly [string,
     throw new Error(`coding: ${where}: expected exactly one occurrence of ${JSON.stringify(find.slice(0, 60))}`);
   }
   return text.slice(0, first) + replacement + text.slice(first + find.length);
-}
-
-// ── Snapshots and globs ─────────────────────────────────────────────────────────────────────
-
-export interface SnapshotFile {
-  path: string;
-  size: number;
-  sha256: string;
-}
-
-/** The `files` list of a coding snapshot, keyed by path. */
-export function filesOf(snapshot: JsonObject): Map<string, SnapshotFile> {
-  const out = new Map<string, SnapshotFile>();
-  const list = snapshot.files;
-  if (!Array.isArray(list)) return out;
-  for (const item of list as JsonValue[]) {
-    if (item && typeof item === 'object' && !Array.isArray(item) && typeof item.path === 'string' && typeof item.sha256 === 'string') {
-      out.set(item.path, { path: item.path, size: Number(item.size ?? 0), sha256: item.sha256 });
-    }
-  }
-  return out;
-}
-
-/** Shell-style glob over relative paths: `*` within a segment, `**` across segments, `?` one char. */
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        const slash = glob[i + 2] === '/';
-        out += slash ? '(?:.*/)?' : '.*';
-        i += slash ? 2 : 1;
-      } else out += '[^/]*';
-    } else if (c === '?') out += '[^/]';
-    else out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`);
-}
-
-export function matchesAny(path: string, globs: readonly string[]): boolean {
-  return globs.some((g) => globToRegExp(g).test(path));
 }

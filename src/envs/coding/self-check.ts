@@ -3,8 +3,9 @@
 import { errorMessage, type CheckResult, type Task } from '../../core/index.ts';
 import { VerifierSpec, type EnvironmentDefinition } from '../define.ts';
 import { instantiate } from '../instance.ts';
+import { snapshotEntries } from '../sandbox-files.ts';
 import { HiddenTestsParams } from './checks.ts';
-import { filesOf, hiddenTestFile } from './files.ts';
+import { hiddenTestFile } from './files.ts';
 import { declaredTestNames } from './hidden.ts';
 
 export interface SelfCheckOptions {
@@ -51,7 +52,7 @@ export async function selfCheckCodingTask(definition: EnvironmentDefinition, tas
   const signal = new AbortController().signal;
   try {
     await env.reset(task, { seed: options.seed });
-    const files = filesOf(await env.snapshot());
+    const files = snapshotEntries(await env.snapshot());
     for (const path of visible) if (!files.has(path)) problems.push(`visible test ${path} is not in the initial repo`);
     const before = await env.verify({ answer: null });
     for (const i of hiddenIndexes) {

@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { stableStringify, type Sandbox } from '../../core/index.ts';
 import { defineCheck, type CheckDefinition, type CheckOutput } from '../define.ts';
-import { filesOf, firstDifference, matchesAny, normalisePath, normaliseText, valueAt } from './files.ts';
+import { filesUnchangedExcept, snapshotEntries } from '../sandbox-files.ts';
+import { firstDifference, normalisePath, normaliseText, valueAt } from './files.ts';
 
 const name = z.string().optional();
 const normalisation = {
@@ -64,7 +65,7 @@ export const terminalChecks: Record<string, CheckDefinition> = {
     description: 'No file exists at `path`.',
     params: z.object({ path: z.string().min(1), name }),
     run: async ({ path }, { final }) => {
-      const present = filesOf(final).has(normalisePath(path));
+      const present = snapshotEntries(final).has(normalisePath(path));
       return present ? fail(`${path} still exists`) : { passed: true };
     },
   }),
@@ -114,8 +115,8 @@ export const terminalChecks: Record<string, CheckDefinition> = {
     description: 'The file at `path` has exactly the bytes the file at `initialPath` (default: the same path) had at the start (moves and copies).',
     params: z.object({ path: z.string().min(1), initialPath: z.string().optional(), name }),
     run: ({ path, initialPath }, { initial, final }) => {
-      const before = filesOf(initial).get(normalisePath(initialPath ?? path));
-      const after = filesOf(final).get(normalisePath(path));
+      const before = snapshotEntries(initial).get(normalisePath(initialPath ?? path));
+      const after = snapshotEntries(final).get(normalisePath(path));
       if (!before) return fail(`${initialPath ?? path} did not exist at the start`);
       if (!after) return fail(`${path} does not exist`);
       return after.sha256 === before.sha256 ? { passed: true } : fail(`${path} differs from the original ${initialPath ?? path}`);
@@ -157,21 +158,9 @@ export const terminalChecks: Record<string, CheckDefinition> = {
     kind: 'invariant',
     description: 'Every file not matched by `except` keeps its exact bytes, and no new file appears unless it matches `except` or `allowNew` (globs).',
     params: z.object({ except: z.array(z.string()).default([]), allowNew: z.array(z.string()).default([]), name }),
-    run: ({ except, allowNew }, { initial, final }) => {
-      const before = filesOf(initial);
-      const after = filesOf(final);
-      const problems: string[] = [];
-      for (const [path, file] of before) {
-        if (matchesAny(path, except)) continue;
-        const now = after.get(path);
-        if (!now) problems.push(`${path} was removed`);
-        else if (now.sha256 !== file.sha256) problems.push(`${path} was changed`);
-      }
-      for (const path of after.keys()) {
-        if (!before.has(path) && !matchesAny(path, [...except, ...allowNew])) problems.push(`${path} is new`);
-      }
-      return problems.length === 0 ? { passed: true } : fail(`${problems.length} unexpected: ${problems.slice(0, 8).join('; ')}`);
-    },
+    // Globs may be written as paths (`./out`, `/work/out`), like every other terminal path.
+    run: ({ except, allowNew }, { initial, final }) =>
+      filesUnchangedExcept(initial, final, { except: except.map((g) => normalisePath(g)), allowNew: allowNew.map((g) => normalisePath(g)) }),
   }),
 
   command_output_equals: defineCheck({

@@ -1,25 +1,5 @@
-// Helpers over the sandbox's files as they appear in snapshots and to checks.
-import type { JsonObject, JsonValue } from '../../core/index.ts';
-
-export interface SnapshotFile {
-  path: string;
-  size: number;
-  sha256: string;
-  content?: string;
-}
-
-/** The `files` list of a terminal snapshot, keyed by path. */
-export function filesOf(snapshot: JsonObject): Map<string, SnapshotFile> {
-  const list = snapshot.files;
-  const out = new Map<string, SnapshotFile>();
-  if (!Array.isArray(list)) return out;
-  for (const item of list as JsonValue[]) {
-    if (item && typeof item === 'object' && !Array.isArray(item) && typeof item.path === 'string' && typeof item.sha256 === 'string') {
-      out.set(item.path, item as unknown as SnapshotFile);
-    }
-  }
-  return out;
-}
+// Helpers over the sandbox's paths and file text, for the terminal tools and checks.
+import { globToRegExp as pathGlobToRegExp } from '../sandbox-files.ts';
 
 /** `./a/b`, `/work/a/b` and `a/b` all name the same file. */
 export function normalisePath(path: string, workdir = '/work'): string {
@@ -29,26 +9,9 @@ export function normalisePath(path: string, workdir = '/work'): string {
   return p.replace(/\/{2,}/g, '/').replace(/\/$/, '');
 }
 
-/** Shell-style glob to a RegExp over relative paths: `*` within a segment, `**` across them, `?` one char. */
+/** A glob over relative paths, written as a path may be (`./docs/*.md`, `/work/docs/*.md`). */
 export function globToRegExp(glob: string): RegExp {
-  const g = normalisePath(glob);
-  let out = '';
-  for (let i = 0; i < g.length; i++) {
-    const c = g[i] as string;
-    if (c === '*') {
-      if (g[i + 1] === '*') {
-        const slash = g[i + 2] === '/';
-        out += slash ? '(?:.*/)?' : '.*';
-        i += slash ? 2 : 1;
-      } else out += '[^/]*';
-    } else if (c === '?') out += '[^/]';
-    else out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`);
-}
-
-export function matchesAny(path: string, globs: readonly string[]): boolean {
-  return globs.some((g) => globToRegExp(g).test(path));
+  return pathGlobToRegExp(normalisePath(glob));
 }
 
 /** Text normalisations a check may ask for, so equivalent answers compare equal. */
