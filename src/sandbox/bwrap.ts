@@ -5,7 +5,8 @@ import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, realp
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
-import type { ExecOptions, ExecResult, FileEntry, Sandbox } from '../core/index.ts';
+import type { ExecOptions, ExecResult, Sandbox } from '../core/index.ts';
+import { WorkdirSandbox } from './base.ts';
 import { bwrapArgs, BWRAP_WORKDIR } from './bwrap-args.ts';
 import { runContained, type RunAs } from './bwrap-process.ts';
 import { WorkdirFiles, type FsAdapter } from './files.ts';
@@ -15,12 +16,8 @@ import type { BwrapSupport } from './probe.ts';
 
 const run = promisify(execFile);
 
-class BwrapSandbox implements Sandbox {
-  readonly specificationVersion = 'v1' as const;
-  readonly backend = 'bwrap' as const;
-  readonly workdir = BWRAP_WORKDIR;
-  private closed = false;
-  private readonly files: WorkdirFiles;
+class BwrapSandbox extends WorkdirSandbox {
+  override readonly backend = 'bwrap' as const;
 
   constructor(
     private readonly support: BwrapSupport & { path: string },
@@ -28,10 +25,10 @@ class BwrapSandbox implements Sandbox {
     private readonly limits: ResolvedLimits,
     private readonly mounted: boolean,
   ) {
-    this.files = new WorkdirFiles(hostAdapter(support.runAs), hostDir, BWRAP_WORKDIR);
+    super(BWRAP_WORKDIR, new WorkdirFiles(hostAdapter(support.runAs), hostDir, BWRAP_WORKDIR));
   }
 
-  async exec(command: string, options: ExecOptions): Promise<ExecResult> {
+  override async exec(command: string, options: ExecOptions): Promise<ExecResult> {
     this.assertOpen('exec');
     const cwd = options.cwd === undefined ? BWRAP_WORKDIR : posix.resolve(BWRAP_WORKDIR, options.cwd);
     const cwdProblem = await this.checkCwd(cwd);
@@ -68,30 +65,11 @@ class BwrapSandbox implements Sandbox {
     }
   }
 
-  readFile(path: string): Promise<string | null> {
-    this.assertOpen('readFile');
-    return this.files.read(path);
-  }
-
-  writeFile(path: string, content: string): Promise<void> {
-    this.assertOpen('writeFile');
-    return this.files.write(path, content);
-  }
-
-  listFiles(): Promise<FileEntry[]> {
-    this.assertOpen('listFiles');
-    return this.files.list();
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.mounted) await run('umount', ['-l', this.hostDir], { timeout: 10_000 }).catch(() => undefined);
     await rm(this.hostDir, { recursive: true, force: true });
-  }
-
-  private assertOpen(operation: string): void {
-    if (this.closed) throw new Error(`sandbox ${operation}: the sandbox is closed`);
   }
 }
 

@@ -2,7 +2,8 @@
 // system. Nothing it runs touches the host; it has no real processes, network or host files.
 import { posix } from 'node:path';
 import { Bash, InMemoryFs } from 'just-bash';
-import type { ExecOptions, ExecResult, FileEntry, Sandbox } from '../core/index.ts';
+import type { ExecOptions, ExecResult, Sandbox } from '../core/index.ts';
+import { WorkdirSandbox } from './base.ts';
 import { cutUtf8, effectiveTimeout, type ResolvedLimits } from './limits.ts';
 import { WorkdirFiles, type FsAdapter } from './files.ts';
 
@@ -13,21 +14,17 @@ const BASE_ENV = { HOME: WORKDIR, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C
 const OUTPUT_LIMIT = /output size limit exceeded|total output size exceeded/;
 const DEADLINE = /exceeded its execution deadline|execution deadline exceeded|execution timeout/i;
 
-class VirtualSandbox implements Sandbox {
-  readonly specificationVersion = 'v1' as const;
-  readonly backend = 'virtual' as const;
-  readonly workdir = WORKDIR;
-  private closed = false;
-  private readonly files: WorkdirFiles;
+class VirtualSandbox extends WorkdirSandbox {
+  override readonly backend = 'virtual' as const;
 
   constructor(
     private readonly fs: InMemoryFs,
     private readonly limits: ResolvedLimits,
   ) {
-    this.files = new WorkdirFiles(memoryAdapter(fs), WORKDIR, WORKDIR);
+    super(WORKDIR, new WorkdirFiles(memoryAdapter(fs), WORKDIR, WORKDIR));
   }
 
-  async exec(command: string, options: ExecOptions): Promise<ExecResult> {
+  override async exec(command: string, options: ExecOptions): Promise<ExecResult> {
     this.assertOpen('exec');
     const started = performance.now();
     const timeoutMs = effectiveTimeout(options.timeoutMs, this.limits);
@@ -84,27 +81,8 @@ class VirtualSandbox implements Sandbox {
     }
   }
 
-  readFile(path: string): Promise<string | null> {
-    this.assertOpen('readFile');
-    return this.files.read(path);
-  }
-
-  writeFile(path: string, content: string): Promise<void> {
-    this.assertOpen('writeFile');
-    return this.files.write(path, content);
-  }
-
-  listFiles(): Promise<FileEntry[]> {
-    this.assertOpen('listFiles');
-    return this.files.list();
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.closed = true;
-  }
-
-  private assertOpen(operation: string): void {
-    if (this.closed) throw new Error(`sandbox ${operation}: the sandbox is closed`);
   }
 
   private async isDirectory(path: string): Promise<boolean> {
