@@ -1,19 +1,14 @@
 import type { AssistantMessage, FinishReason, JsonObject, JsonValue, Message, ModelClient, ModelRequest, Reasoning, ToolCall, Usage } from '../core/index.ts';
-import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, isObject, postJson, realSleep, redactUrl, type ParseOutcome, type Sleep } from './http.ts';
+import { isObject, postJson, redactUrl, transportOf, type ParseOutcome, type TransportOptions } from './http.ts';
 import { describe } from './openai-parse.ts';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
 
-export interface AnthropicMessagesOptions {
+export interface AnthropicMessagesOptions extends TransportOptions {
   /** Without `/v1`: `https://api.anthropic.com`, `https://api.minimax.io/anthropic`. */
   baseURL: string;
   model: string;
-  apiKey?: string;
-  fetch?: typeof fetch;
-  timeoutMs?: number;
-  maxRetries?: number;
-  sleep?: Sleep;
   spec?: string;
 }
 
@@ -30,12 +25,8 @@ export function createAnthropicMessages(options: AnthropicMessagesOptions): Mode
         url,
         body: buildMessagesBody(request, options.model),
         headers,
-        fetch: options.fetch ?? globalThis.fetch,
-        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
-        sleep: options.sleep ?? realSleep,
+        ...transportOf(options),
         signal,
-        ...(options.apiKey ? { secret: options.apiKey } : {}),
         parse: parseMessagesResponse,
       });
     },

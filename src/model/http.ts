@@ -33,6 +33,27 @@ export interface PostJsonOptions {
   parse: (json: JsonValue) => ParseOutcome;
 }
 
+/** The transport settings every HTTP model client takes; `transportOf` fills in what is left out. */
+export interface TransportOptions {
+  apiKey?: string;
+  fetch?: typeof fetch;
+  /** Per request, not per call: each retry gets its own budget. */
+  timeoutMs?: number;
+  maxRetries?: number;
+  sleep?: Sleep;
+}
+
+/** The `postJson` settings for a client's options: the defaults where unset, and the API key as the secret to scrub. */
+export function transportOf(options: TransportOptions): Pick<PostJsonOptions, 'fetch' | 'timeoutMs' | 'maxRetries' | 'sleep' | 'secret'> {
+  return {
+    fetch: options.fetch ?? globalThis.fetch,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
+    sleep: options.sleep ?? realSleep,
+    ...(options.apiKey ? { secret: options.apiKey } : {}),
+  };
+}
+
 /**
  * POSTs a JSON body and turns whatever happens into a ModelResult: retries retryable failures
  * with exponential backoff, separates the caller's abort from our own per-request timeout, and

@@ -1,20 +1,14 @@
 import type { JsonValue, ModelClient } from '../core/index.ts';
-import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, isObject, postJson, realSleep, redactUrl, type ParseOutcome, type Sleep } from './http.ts';
+import { isObject, postJson, redactUrl, transportOf, type ParseOutcome, type TransportOptions } from './http.ts';
 import { parseChatCompletion } from './openai-parse.ts';
 import { buildChatBody, type OpenAIFlavor } from './openai-wire.ts';
 
 export const MINIMAX_BASE_URL = 'https://api.minimax.io/v1';
 
-export interface OpenAIChatOptions {
+export interface OpenAIChatOptions extends TransportOptions {
   /** Base URL ending in `/v1` (vLLM, SGLang, llama.cpp server, OpenRouter); MiniMax's by default for that flavor. */
   baseURL?: string;
   model: string;
-  apiKey?: string;
-  fetch?: typeof fetch;
-  /** Per request, not per call: each retry gets its own budget. */
-  timeoutMs?: number;
-  maxRetries?: number;
-  sleep?: Sleep;
   flavor?: OpenAIFlavor;
   /** What `client.spec` reports; derived from the URL and model when left out. */
   spec?: string;
@@ -26,7 +20,6 @@ export function createOpenAIChat(options: OpenAIChatOptions): ModelClient {
   const baseURL = (options.baseURL ?? (flavor === 'minimax' ? MINIMAX_BASE_URL : '')).replace(/\/+$/, '');
   if (!baseURL) throw new Error('createOpenAIChat: baseURL is required for the generic flavor (expected e.g. http://localhost:8000/v1)');
   const url = `${baseURL}/chat/completions`;
-  const fetchImpl = options.fetch ?? globalThis.fetch;
   const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   const parse = flavor === 'minimax' ? parseMiniMax : parseChatCompletion;
   return {
@@ -37,12 +30,8 @@ export function createOpenAIChat(options: OpenAIChatOptions): ModelClient {
         url,
         body: buildChatBody(request, { model: options.model, flavor }),
         headers,
-        fetch: fetchImpl,
-        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
-        sleep: options.sleep ?? realSleep,
+        ...transportOf(options),
         signal,
-        ...(options.apiKey ? { secret: options.apiKey } : {}),
         parse,
       });
     },

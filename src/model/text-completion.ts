@@ -11,7 +11,7 @@ import {
   type Tokenizer,
   type ToolCallFormat,
 } from '../formats/index.ts';
-import { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, isObject, postJson, realSleep, redactUrl, type ParseOutcome, type Sleep } from './http.ts';
+import { isObject, postJson, redactUrl, transportOf, type ParseOutcome, type TransportOptions } from './http.ts';
 import { mapFinishReason } from './openai-parse.ts';
 
 // A model behind a raw `/v1/completions` endpoint (vLLM, SGLang, llama.cpp server): Gauntlet
@@ -31,7 +31,7 @@ import { mapFinishReason } from './openai-parse.ts';
 // retokenisation at the turn boundary; both show up as prefix mismatches of the engine's ids,
 // which the training module detects (isTokenPrefix) and turns into a new segment, never a guess.
 
-export interface TextCompletionOptions {
+export interface TextCompletionOptions extends TransportOptions {
   /** Base URL ending in `/v1`. */
   baseURL: string;
   model: string;
@@ -48,11 +48,6 @@ export interface TextCompletionOptions {
    * so when the template handles `</think>` inside content itself; otherwise the parsed fields go.
    */
   rawTurns?: 'auto' | boolean;
-  fetch?: typeof fetch;
-  apiKey?: string;
-  timeoutMs?: number;
-  maxRetries?: number;
-  sleep?: Sleep;
   spec?: string;
 }
 
@@ -86,12 +81,8 @@ export function createTextCompletionModel(options: TextCompletionOptions): Model
         url,
         body,
         headers,
-        fetch: options.fetch ?? globalThis.fetch,
-        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
-        sleep: options.sleep ?? realSleep,
+        ...transportOf(options),
         signal,
-        ...(options.apiKey ? { secret: options.apiKey } : {}),
         parse: (json) => parseCompletionResponse(json, { request, format, thinkingOpen: promptOpensThinking(rendered.text), sentIds }),
       });
     },
