@@ -1,45 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Task, type Environment, type JsonValue, type ToolOutcome } from '../../core/index.ts';
-import { instantiate } from '../instance.ts';
+import type { Environment, JsonValue, Task } from '../../core/index.ts';
 import { rowsOf } from '../state.ts';
+import { data, episode, error, fixtureTask } from '../test-support.ts';
 import type { CalendarFixturesInput } from './fixtures.ts';
 import { calendar } from './index.ts';
 import { P } from './people.ts';
 
 const signal = new AbortController().signal;
 
-function taskWith(fixtures: CalendarFixturesInput & { schedule?: JsonValue[] }, checks: JsonValue[] = [{ check: 'calendar_unchanged' }]): Task {
-  return Task.parse({
-    id: 'calendar/test',
-    env: 'calendar',
-    instruction: 'test',
-    initialState: JSON.parse(JSON.stringify(fixtures)) as Record<string, JsonValue>,
-    verifier: { checks },
-    golden: { steps: [] },
-    tags: { domain: 'calendar', difficulty: 'easy' },
-  });
-}
+const taskWith = (fixtures: CalendarFixturesInput & { schedule?: JsonValue[] }, checks: JsonValue[] = [{ check: 'calendar_unchanged' }]): Task => fixtureTask('calendar', fixtures, checks);
 
 const mine = { id: 'mine', title: 'Design QA', organizer: P.me, start: '2026-03-18T10:00', end: '2026-03-18T10:45', time_zone: 'Europe/London', attendees: [P.hana, { email: P.samira, response: 'accepted' as const }] };
 const theirs = { id: 'theirs', title: 'Ops review', organizer: P.oliver, start: '2026-03-18T14:00', end: '2026-03-18T14:30', time_zone: 'Europe/London', attendees: [{ email: P.me, response: 'needs_action' as const }] };
 const quiet: CalendarFixturesInput = { background: false, events: [mine, theirs] };
 
-async function open(task: Task, seed = 1): Promise<Environment> {
-  const env = instantiate(calendar);
-  await env.reset(task, { seed });
-  return env;
-}
-
-function data(out: ToolOutcome): Record<string, JsonValue> {
-  assert.equal(out.ok, true, out.ok ? '' : out.error);
-  return (out.ok ? out.data : {}) as Record<string, JsonValue>;
-}
-
-function error(out: ToolOutcome): string {
-  assert.equal(out.ok, false, 'expected the call to fail');
-  return out.ok ? '' : out.error;
-}
+const open = (task: Task, seed = 1): Promise<Environment> => episode(calendar, task, seed);
 
 describe('calendar tools', () => {
   it('explains bad times, unknown and ambiguous people', async () => {

@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Task, type Environment, type JsonValue, type ToolOutcome } from '../../core/index.ts';
-import { instantiate } from '../instance.ts';
+import type { Environment, JsonValue, Task } from '../../core/index.ts';
 import { rowsOf } from '../state.ts';
+import { data, episode, error, fixtureTask } from '../test-support.ts';
 import { notes } from './index.ts';
 import type { NotesFixturesInput } from './fixtures.ts';
 
 const signal = new AbortController().signal;
 
-function taskWith(fixtures: NotesFixturesInput & { schedule?: JsonValue[] }, checks: JsonValue[] = [{ check: 'workspace_unchanged' }]): Task {
-  return Task.parse({
-    id: 'notes/test',
-    env: 'notes',
-    instruction: 'test',
-    initialState: JSON.parse(JSON.stringify(fixtures)) as Record<string, JsonValue>,
-    verifier: { checks },
-    golden: { steps: [] },
-    tags: { domain: 'notes', difficulty: 'easy' },
-  });
-}
+const taskWith = (fixtures: NotesFixturesInput & { schedule?: JsonValue[] }, checks: JsonValue[] = [{ check: 'workspace_unchanged' }]): Task => fixtureTask('notes', fixtures, checks);
 
 const tracker: NotesFixturesInput = {
   background: false,
@@ -34,21 +24,7 @@ const tracker: NotesFixturesInput = {
   pages: [{ id: 'long', parent: 'wiki', title: 'Long page', blocks: Array.from({ length: 75 }, (_, i) => `line ${i + 1}`) }],
 };
 
-async function open(task: Task, seed = 1): Promise<Environment> {
-  const env = instantiate(notes);
-  await env.reset(task, { seed });
-  return env;
-}
-
-function data(out: ToolOutcome): Record<string, JsonValue> {
-  assert.equal(out.ok, true, out.ok ? '' : out.error);
-  return (out.ok ? out.data : {}) as Record<string, JsonValue>;
-}
-
-function error(out: ToolOutcome): string {
-  assert.equal(out.ok, false, 'expected the call to fail');
-  return out.ok ? '' : out.error;
-}
+const open = (task: Task, seed = 1): Promise<Environment> => episode(notes, task, seed);
 
 describe('notes tools', () => {
   it('pages through query results with next_cursor until it is null', async () => {
