@@ -110,7 +110,6 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
     const record = modelCallRecord({ identity, index, parentId, purpose, model: model.spec, request, result, startedAt, endedAt: now() });
     const id = record.id;
     recorder.modelCall(record);
-    recorder.event('model_call', { id, purpose, ok: result.ok });
     if (result.ok) {
       stats.promptTokens += result.response.usage.promptTokens ?? 0;
       stats.completionTokens += result.response.usage.completionTokens ?? 0;
