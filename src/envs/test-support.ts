@@ -1,8 +1,9 @@
-// Helpers for the environment tests (calendar and notes): bare tasks over fixtures, tool outcomes,
-// a placeholder-argument policy driven directly, and the specification every generated task set meets.
+// Helpers for the environment tests: bare tasks over fixtures, tool outcomes, a
+// placeholder-argument policy driven directly, and the specification every generated task set meets.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { Task, type Environment, type JsonObject, type JsonValue, type ToolOutcome } from '../core/index.ts';
+import { Task, type Environment, type JsonValue, type ToolOutcome } from '../core/index.ts';
+import { placeholderArguments } from '../model/index.ts';
 import type { EnvironmentDefinition } from './define.ts';
 import { checkTaskDirectly } from './direct-check.ts';
 import { instantiate, toolParametersSchema } from './instance.ts';
@@ -39,34 +40,7 @@ export function error(out: ToolOutcome): string {
   return out.ok ? '' : out.error;
 }
 
-type Schema = { type?: string | string[]; enum?: JsonValue[]; properties?: Record<string, Schema>; required?: string[]; items?: Schema; minimum?: number; minItems?: number; anyOf?: Schema[]; default?: JsonValue };
-
-/** The laziest valid-looking value for a JSON Schema: "placeholder", 0, false, minimal arrays and objects. */
-export function placeholderFor(schema: Schema): JsonValue {
-  if (schema.enum && schema.enum.length > 0) return schema.enum[0]!;
-  if (schema.anyOf && schema.anyOf.length > 0) return placeholderFor(schema.anyOf[0]!);
-  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
-  switch (type) {
-    case 'string':
-      return 'placeholder';
-    case 'number':
-    case 'integer':
-      return schema.minimum ?? 0;
-    case 'boolean':
-      return false;
-    case 'array':
-      return Array.from({ length: schema.minItems ?? 0 }, () => placeholderFor(schema.items ?? {}));
-    case 'object': {
-      const out: JsonObject = {};
-      for (const key of schema.required ?? []) out[key] = placeholderFor(schema.properties?.[key] ?? {});
-      return out;
-    }
-    default:
-      return 'placeholder';
-  }
-}
-
-/** Calls every tool once with placeholder arguments (submit last) and returns whether the task passed. */
+/** Calls every tool once with placeholder arguments, as the placeholder policy does (submit last) and returns whether the task passed. */
 export async function placeholderPasses(definition: EnvironmentDefinition, task: Task, seed = 1): Promise<boolean> {
   const env = instantiate(definition);
   const signal = new AbortController().signal;
@@ -75,7 +49,7 @@ export async function placeholderPasses(definition: EnvironmentDefinition, task:
     let answer: string | null = null;
     const tools = Object.entries(definition.tools).sort(([a], [b]) => (a === 'submit' ? 1 : b === 'submit' ? -1 : 0));
     for (const [name, tool] of tools) {
-      const out = await env.call(name, placeholderFor(toolParametersSchema(tool.input) as Schema), { signal });
+      const out = await env.call(name, placeholderArguments(toolParametersSchema(tool.input)), { signal });
       if (out.ok && out.answer !== undefined) answer = out.answer;
     }
     return (await env.verify({ answer: answer ?? 'placeholder' })).passed;

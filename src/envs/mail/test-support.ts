@@ -1,7 +1,8 @@
 // Helpers shared by the mail tests: playing golden solutions and the validation policies directly
 // against an environment instance.
+import { placeholderPasses as sharedPlaceholderPasses } from '../test-support.ts';
 import { createRng, Task, type Environment, type JsonObject, type TaskInput } from '../../core/index.ts';
-import { placeholderArguments, randomArguments } from '../../model/index.ts';
+import { randomArguments } from '../../model/index.ts';
 import { instantiate } from '../instance.ts';
 import { rowsOf } from '../state.ts';
 import { mail } from './index.ts';
@@ -26,19 +27,9 @@ export async function playGolden(env: Environment, task: Task): Promise<string |
   return answer;
 }
 
-/** Calls every tool once with placeholder arguments, as the placeholder policy does; true when the task still passes. */
-export async function placeholderPasses(task: Task, seed = 1): Promise<boolean> {
-  const env = await episode(task, seed);
-  try {
-    let answer: string | null = 'Done.';
-    for (const tool of env.tools()) {
-      const out = await env.call(tool.name, placeholderArguments(tool.parameters), { signal });
-      if (out.ok && out.answer !== undefined) answer = out.answer;
-    }
-    return (await env.verify({ answer })).passed;
-  } finally {
-    await env.close();
-  }
+/** Calls every tool once with placeholder arguments; true when the task still passes. */
+export function placeholderPasses(task: Task, seed = 1): Promise<boolean> {
+  return sharedPlaceholderPasses(mail, task, seed);
 }
 
 /** Makes `count` seeded random tool calls with schema-valid random arguments; true when the task passes. */

@@ -1,7 +1,7 @@
 // Helpers for the workplace tests: episodes, golden replays and the validation policies, driven
 // directly against an environment instance.
+import { placeholderPasses as sharedPlaceholderPasses } from '../test-support.ts';
 import { Task, type Environment, type JsonObject, type TaskInput, type ToolInvocation } from '../../core/index.ts';
-import { placeholderArguments } from '../../model/index.ts';
 import { instantiate } from '../instance.ts';
 import { workplace } from './index.ts';
 
@@ -37,18 +37,8 @@ export async function goldenOutcome(task: Task, options: { seed?: number; steps?
 }
 
 /** Calls every tool once with placeholder arguments; true when the task still passes. */
-export async function placeholderPasses(task: Task, seed = 1): Promise<boolean> {
-  const env = await episode(task, seed);
-  try {
-    let answer: string | null = 'Done.';
-    for (const tool of env.tools()) {
-      const out = await env.call(tool.name, placeholderArguments(tool.parameters), { signal });
-      if (out.ok && out.answer !== undefined) answer = out.answer;
-    }
-    return (await env.verify({ answer })).passed;
-  } finally {
-    await env.close();
-  }
+export function placeholderPasses(task: Task, seed = 1): Promise<boolean> {
+  return sharedPlaceholderPasses(workplace, task, seed);
 }
 
 /** A small task for tool tests: the given fixtures, no background unless asked, a verifier that is never the point. */
