@@ -57,6 +57,26 @@ describe('CLI input errors', () => {
   });
 });
 
+describe('catalog', () => {
+  it('lists every built-in environment with its task count and sandbox needs', async () => {
+    const { code, out } = await cli(['envs', '--json']);
+    assert.equal(code, 0);
+    const envs = JSON.parse(out) as { name: string; tasks: number; sandbox: string; available: boolean }[];
+    assert.deepEqual(envs.map((e) => e.name), ['calendar', 'coding', 'mail', 'notes', 'qa', 'terminal', 'workplace']);
+    assert.ok(envs.every((e) => e.tasks >= 20));
+    assert.equal(envs.find((e) => e.name === 'coding')!.sandbox, 'bwrap');
+    assert.equal(envs.find((e) => e.name === 'mail')!.available, true);
+  });
+
+  it('lists tasks with id, domain and difficulty', async () => {
+    const { code, out } = await cli(['tasks', '--env', 'mail', '--json']);
+    assert.equal(code, 0);
+    const tasks = JSON.parse(out) as { id: string; domain: string; difficulty: string }[];
+    assert.ok(tasks.length >= 20);
+    assert.ok(tasks.every((t) => t.id.startsWith('mail/') && t.domain === 'mail' && ['easy', 'medium', 'hard'].includes(t.difficulty)));
+  });
+});
+
 describe('kill and resume', () => {
   it('ends with every rollout exactly once after SIGKILL mid-run and --resume', async () => {
     const dir = tmp();

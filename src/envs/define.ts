@@ -128,6 +128,8 @@ export interface EnvironmentDefinition {
   destructive(ctx: EpisodeContext): ToolInvocation[];
   /** Needs a command sandbox (terminal, coding). */
   sandbox?: boolean;
+  /** Needs a real process sandbox (bubblewrap); the in-process virtual shell cannot run it. */
+  requiresProcessSandbox?: boolean;
   /**
    * Task checks only this environment can make (e.g. coding: hidden tests fail before the golden
    * patch and pass after). Returns problems; empty means valid. Run by `gauntlet validate`.

@@ -1,20 +1,34 @@
 import type { Command } from 'commander';
 import { environmentNames, getEnvironment } from '../../envs/index.ts';
+import { sandboxAvailability } from '../../sandbox/index.ts';
 import { printJson, type CliIo } from '../io.ts';
 import { collect } from '../options.ts';
 
 export function registerCatalogCommands(program: Command, io: CliIo): void {
   program
     .command('envs')
-    .description('List the built-in environments (all run offline)')
+    .description('List the built-in environments (all run offline; coding needs bubblewrap)')
     .option('--json', 'JSON array on stdout')
-    .action((flags: { json?: boolean }) => {
+    .action(async (flags: { json?: boolean }) => {
+      const bwrap = (await sandboxAvailability()).bwrap;
       const envs = environmentNames().map((name) => {
         const def = getEnvironment(name);
-        return { name, description: def.description, tasks: def.tasks().length, tools: Object.keys(def.tools), sandbox: Boolean(def.sandbox) };
+        const available = !def.requiresProcessSandbox || bwrap.available;
+        return {
+          name,
+          description: def.description,
+          tasks: def.tasks().length,
+          tools: Object.keys(def.tools),
+          sandbox: def.requiresProcessSandbox ? 'bwrap' : def.sandbox ? 'bwrap or virtual' : 'none',
+          available,
+          ...(available ? {} : { unavailableBecause: `needs bubblewrap: ${bwrap.reason ?? 'not usable here'}` }),
+        };
       });
       if (flags.json) return printJson(io, envs);
-      for (const e of envs) io.stdout(`${e.name.padEnd(10)} ${String(e.tasks).padStart(4)} tasks  ${e.description}\n`);
+      for (const e of envs) {
+        const note = e.available ? '' : ` [unavailable here: ${e.unavailableBecause}]`;
+        io.stdout(`${e.name.padEnd(10)} ${String(e.tasks).padStart(4)} tasks  ${e.description}${note}\n`);
+      }
     });
 
   program

@@ -48,6 +48,7 @@ export const coding = defineEnvironment({
   startTime: '2026-02-02T09:00:00Z',
   stepMs: 20_000,
   sandbox: true,
+  requiresProcessSandbox: true,
   seed: seedRepo,
   tools: codingTools,
   checks: codingChecks,
