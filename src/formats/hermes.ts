@@ -1,8 +1,8 @@
 import type { JsonObject, JsonValue } from '../core/index.ts';
 import { tryParseObject } from './chat.ts';
 import { pythonJson } from './json-style.ts';
-import { createTagStreamParser, type BlockContext, type BlockResult, type BlockSyntax } from './scanner.ts';
-import type { AssistantTurn, FormatError, ParsedToolCall, RenderOptions, ToolCallFormat } from './types.ts';
+import { tagFormat, type BlockContext, type BlockResult } from './scanner.ts';
+import type { AssistantTurn, FormatError, ParsedToolCall, RenderOptions } from './types.ts';
 
 // Hermes-style calls, as the Qwen2.5/Qwen3 family writes them and vLLM's `hermes` parser reads them:
 //   <think>\n…\n</think>\n\ncontent\n<tool_call>\n{"name": "f", "arguments": {…}}\n</tool_call>
@@ -77,15 +77,4 @@ function salvageName(text: string): string {
   }
 }
 
-const syntax: BlockSyntax = { open: OPEN, close: CLOSE, parseBlock: parseHermesBlock };
-
-export const hermes: ToolCallFormat = {
-  name: 'hermes',
-  render: renderHermes,
-  parse(text, options) {
-    const parser = createTagStreamParser(syntax, options);
-    parser.push(text);
-    return parser.finish();
-  },
-  createStreamParser: (options) => createTagStreamParser(syntax, options),
-};
+export const hermes = tagFormat('hermes', renderHermes, { open: OPEN, close: CLOSE, parseBlock: parseHermesBlock });

@@ -1,8 +1,8 @@
 import type { JsonObject } from '../core/index.ts';
 import { coerceParameter } from './coerce.ts';
 import { pythonJson } from './json-style.ts';
-import { createTagStreamParser, type BlockContext, type BlockResult, type BlockSyntax } from './scanner.ts';
-import type { AssistantTurn, FormatError, ParsedToolCall, RenderOptions, ToolCallFormat } from './types.ts';
+import { tagFormat, type BlockContext, type BlockResult } from './scanner.ts';
+import type { AssistantTurn, FormatError, ParsedToolCall, RenderOptions } from './types.ts';
 
 // MiniMax-M2's XML calls, read as vLLM's and SGLang's `minimax_m2` parsers read them:
 //   reasoning\n</think>\n\ncontent\n<minimax:tool_call>\n<invoke name="f">\n
@@ -138,15 +138,4 @@ function quote(text: string): string {
   return JSON.stringify(t.length > 80 ? `${t.slice(0, 77)}...` : t);
 }
 
-const syntax: BlockSyntax = { open: OPEN, close: CLOSE, parseBlock: parseMiniMaxBlock };
-
-export const minimaxXml: ToolCallFormat = {
-  name: 'minimax-xml',
-  render: renderMiniMax,
-  parse(text, options) {
-    const parser = createTagStreamParser(syntax, options);
-    parser.push(text);
-    return parser.finish();
-  },
-  createStreamParser: (options) => createTagStreamParser(syntax, options),
-};
+export const minimaxXml = tagFormat('minimax-xml', renderMiniMax, { open: OPEN, close: CLOSE, parseBlock: parseMiniMaxBlock });

@@ -1,5 +1,5 @@
 import { toolSchemas, type ToolSchemas } from './coerce.ts';
-import type { FormatError, ParseOptions, ParsedCompletion, ParsedToolCall, StreamEvent, StreamParser } from './types.ts';
+import type { FormatError, FormatName, ParseOptions, ParsedCompletion, ParsedToolCall, StreamEvent, StreamParser, ToolCallFormat } from './types.ts';
 
 // One incremental scanner serves every tag-based format, and whole-text parsing is this scanner
 // fed a single chunk: so streaming and whole-text results agree by construction, whatever the
@@ -204,6 +204,20 @@ export function createTagStreamParser(syntax: BlockSyntax, options: ParseOptions
 }
 
 /** Length of the longest proper prefix of `tag` that `text` ends with: text that may be a tag starting. */
+/** A tag-delimited tool-call format: whole-text parsing is the stream parser fed one chunk, so the two always agree. */
+export function tagFormat(name: FormatName, render: ToolCallFormat['render'], syntax: BlockSyntax): ToolCallFormat {
+  return {
+    name,
+    render,
+    parse(text, options) {
+      const parser = createTagStreamParser(syntax, options);
+      parser.push(text);
+      return parser.finish();
+    },
+    createStreamParser: (options) => createTagStreamParser(syntax, options),
+  };
+}
+
 export function partialTagSuffix(text: string, tag: string): number {
   for (let k = Math.min(tag.length - 1, text.length); k > 0; k--) {
     if (text.endsWith(tag.slice(0, k))) return k;
