@@ -19,14 +19,27 @@ export interface PolicyContext {
 export interface CompleteOptions {
   signal: AbortSignal;
   context?: PolicyContext;
+  /** Per-request timeout for this call (each retry its own), overriding the client's default. */
+  timeoutMs?: number;
 }
 
-/** Why a model call failed. Every kind here is infrastructure: the rollout becomes `infra_error`. */
-export type ModelFailureKind = 'connection' | 'http' | 'timeout' | 'malformed_response' | 'aborted' | 'script';
+/**
+ * Why a model call failed. Every kind but `output_too_large` (the model's own doing: `invalid_output`)
+ * is infrastructure, and the rollout becomes `infra_error`.
+ */
+export type ModelFailureKind = 'connection' | 'http' | 'timeout' | 'malformed_response' | 'aborted' | 'script' | 'output_too_large';
 
 export type ModelResult =
   | { ok: true; response: ModelResponse; wire?: WireExchange }
-  | { ok: false; kind: ModelFailureKind; message: string; retryable: boolean; wire?: WireExchange };
+  | {
+      ok: false;
+      kind: ModelFailureKind;
+      message: string;
+      retryable: boolean;
+      wire?: WireExchange;
+      /** How long the endpoint had sent nothing when the call ended (across its retries): tells a hung endpoint from a slow model. */
+      silentMs?: number;
+    };
 
 /** Version 1 of the model interface. Adapters are factories returning this. */
 export interface ModelClient {

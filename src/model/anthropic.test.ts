@@ -125,6 +125,7 @@ describe('Anthropic messages: requests', () => {
       tool_choice: { type: 'any' },
       temperature: 1,
       stop_sequences: ['END'],
+      stream: true,
       thinking: { type: 'enabled', budget_tokens: 2048 },
     });
   });

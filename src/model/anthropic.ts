@@ -1,6 +1,8 @@
 import type { AssistantMessage, FinishReason, JsonObject, JsonValue, Message, ModelClient, ModelRequest, Reasoning, ToolCall, Usage } from '../core/index.ts';
-import { isObject, postJson, redactUrl, transportOf, type ParseOutcome, type TransportOptions } from './http.ts';
+import { anthropicMessagesStream } from './anthropic-stream.ts';
+import { isObject, postJson, transportOf, type ParseOutcome, type TransportOptions } from './http.ts';
 import { describe } from './openai-parse.ts';
+import { checkBaseUrl, endpointUrl, redactUrl } from './secrets.ts';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
@@ -10,33 +12,36 @@ export interface AnthropicMessagesOptions extends TransportOptions {
   baseURL: string;
   model: string;
   spec?: string;
+  /** Ask for an SSE stream (the default), so silence, not length, times a request out. A plain JSON answer is accepted too. */
+  stream?: boolean;
 }
 
 /** A ModelClient for Anthropic's Messages API and compatible endpoints (MiniMax's Anthropic route). */
 export function createAnthropicMessages(options: AnthropicMessagesOptions): ModelClient {
-  const baseURL = options.baseURL.replace(/\/+$/, '');
-  const url = `${baseURL}/v1/messages`;
+  const baseURL = checkBaseUrl(options.baseURL, { where: 'createAnthropicMessages: baseURL', envVar: 'ANTHROPIC_API_KEY' });
+  const url = endpointUrl(baseURL, '/v1/messages');
   const headers: Record<string, string> = { 'anthropic-version': ANTHROPIC_VERSION, ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) };
+  const stream = options.stream ?? true;
   return {
     specificationVersion: 'v1',
     spec: options.spec ?? `anthropic:${redactUrl(baseURL)}#${options.model}`,
-    complete(request, { signal }) {
+    complete(request, call) {
       return postJson({
         url,
-        body: buildMessagesBody(request, options.model),
+        body: buildMessagesBody(request, { model: options.model, stream }),
         headers,
-        ...transportOf(options),
-        signal,
+        ...transportOf(options, call),
         parse: parseMessagesResponse,
+        ...(stream ? { stream: anthropicMessagesStream } : {}),
       });
     },
   };
 }
 
-export function buildMessagesBody(request: ModelRequest, model: string): JsonObject {
+export function buildMessagesBody(request: ModelRequest, options: { model: string; stream?: boolean }): JsonObject {
   const system = request.messages.filter((m) => m.role === 'system').map((m) => m.content);
   const body: JsonObject = {
-    model,
+    model: options.model,
     max_tokens: request.sampling.maxTokens ?? DEFAULT_ANTHROPIC_MAX_TOKENS,
     ...(system.length > 0 ? { system: system.join('\n\n') } : {}),
     messages: toAnthropicMessages(request.messages),
@@ -50,6 +55,7 @@ export function buildMessagesBody(request: ModelRequest, model: string): JsonObj
   if (sampling.topP !== undefined) body.top_p = sampling.topP;
   if (sampling.topK !== undefined) body.top_k = sampling.topK;
   if (sampling.stop !== undefined) body.stop_sequences = sampling.stop;
+  if (options.stream) body.stream = true;
   // `thinking: {type: 'enabled', budget_tokens}` and the like arrive here.
   if (sampling.extra) Object.assign(body, sampling.extra);
   return body;

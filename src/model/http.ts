@@ -1,11 +1,25 @@
-import { errorMessage, type JsonObject, type JsonValue, type ModelFailureKind, type ModelResponse, type ModelResult, type WireExchange } from '../core/index.ts';
+import { errorMessage, type CompleteOptions, type JsonObject, type JsonValue, type ModelFailureKind, type ModelResponse, type ModelResult, type WireExchange } from '../core/index.ts';
+import { BodyReader, isEventStream, raceAbort, retryAfterMs } from './http-body.ts';
+import { redactUrl, scrub, scrubResponse, scrubWire } from './secrets.ts';
+import { EventStream, type StreamAssembler } from './stream.ts';
 
 export type Sleep = (ms: number) => Promise<void>;
 
-export const DEFAULT_TIMEOUT_MS = 600_000;
+/**
+ * Per request: silence while streaming, the whole exchange otherwise. Well under the default task
+ * deadline (300 s), so an endpoint that hangs fails as infrastructure before the rollout's deadline
+ * turns it into the model's time-out. A non-streaming client with long generations should raise it.
+ */
+export const DEFAULT_TIMEOUT_MS = 120_000;
 export const DEFAULT_MAX_RETRIES = 2;
+/** The longest wait a `Retry-After` header can impose before the next attempt. */
+export const RETRY_AFTER_CAP_MS = 60_000;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30_000;
+/** Statuses whose `Retry-After` is honoured (529: Anthropic's "overloaded"). */
+const RETRY_AFTER_STATUSES = new Set([429, 503, 529]);
+/** The key under which a streamed exchange's wire record says how it arrived. */
+export const STREAM_RECORD_KEY = 'gauntlet_stream';
 
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -24,77 +38,129 @@ export interface PostJsonOptions {
   /** Secrets live only here; they are never copied into the wire record. */
   headers: Record<string, string>;
   fetch: typeof fetch;
+  /** Per attempt: silence (time since the last byte) when streaming, the whole exchange otherwise. */
   timeoutMs: number;
   maxRetries: number;
   sleep: Sleep;
+  /** Epoch milliseconds, for silence and `Retry-After` dates. */
+  now: () => number;
   signal: AbortSignal;
-  /** Scrubbed from every message and recorded response, in case a server echoes it back. */
+  /** Scrubbed from every message, recorded exchange and parsed response, in case a server echoes it back. */
   secret?: string;
   parse: (json: JsonValue) => ParseOutcome;
+  /** Set when the body asks for a stream: assembles a `text/event-stream` answer (a JSON answer is parsed as usual). */
+  stream?: () => StreamAssembler;
 }
 
 /** The transport settings every HTTP model client takes; `transportOf` fills in what is left out. */
 export interface TransportOptions {
   apiKey?: string;
   fetch?: typeof fetch;
-  /** Per request, not per call: each retry gets its own budget. */
+  /** Per request, not per call: each retry gets its own budget. A call's own `timeoutMs` wins. */
   timeoutMs?: number;
   maxRetries?: number;
   sleep?: Sleep;
+  now?: () => number;
 }
 
-/** The `postJson` settings for a client's options: the defaults where unset, and the API key as the secret to scrub. */
-export function transportOf(options: TransportOptions): Pick<PostJsonOptions, 'fetch' | 'timeoutMs' | 'maxRetries' | 'sleep' | 'secret'> {
+type Transport = Pick<PostJsonOptions, 'fetch' | 'timeoutMs' | 'maxRetries' | 'sleep' | 'now' | 'signal' | 'secret'>;
+
+/** The `postJson` settings for a client's options and one call: defaults where unset, the API key as the secret to scrub. */
+export function transportOf(options: TransportOptions, call: CompleteOptions): Transport {
   return {
     fetch: options.fetch ?? globalThis.fetch,
-    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    timeoutMs: call.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
     sleep: options.sleep ?? realSleep,
+    now: options.now ?? Date.now,
+    signal: call.signal,
     ...(options.apiKey ? { secret: options.apiKey } : {}),
   };
 }
 
+/** When the endpoint last sent anything during this call: headers or body bytes, of any attempt. */
+class Activity {
+  private last: number;
+  constructor(private readonly now: () => number) {
+    this.last = now();
+  }
+  touch(): void {
+    this.last = this.now();
+  }
+  silentMs(): number {
+    return Math.max(0, this.now() - this.last);
+  }
+}
+
+/** Our own timer rather than AbortSignal.timeout: that one is unref'd, so a lone hanging request would let the process exit. */
+class RequestTimer {
+  private readonly controller = new AbortController();
+  private readonly handle: ReturnType<typeof setTimeout>;
+  readonly signal = this.controller.signal;
+  constructor(readonly ms: number, readonly countsSilence: boolean) {
+    this.handle = setTimeout(() => this.controller.abort(new Error('timeout')), ms);
+  }
+  /** Bytes arrived: a stream's silence starts over; a plain request's budget does not. */
+  activity(): void {
+    if (this.countsSilence && !this.signal.aborted) this.handle.refresh();
+  }
+  clear(): void {
+    clearTimeout(this.handle);
+  }
+}
+
+interface AttemptOutcome {
+  result: ModelResult;
+  /** The server's own `Retry-After`, capped, for the wait before the next attempt. */
+  retryAfterMs?: number;
+}
+
 /**
  * POSTs a JSON body and turns whatever happens into a ModelResult: retries retryable failures
- * with exponential backoff, separates the caller's abort from our own per-request timeout, and
- * records the exchange (without headers) on every result.
+ * (waiting as `Retry-After` says, else with exponential backoff), separates the caller's abort from
+ * our own per-request time-out, assembles streamed answers, records the exchange (without headers)
+ * on every result, and says on every failure how long the endpoint had been silent.
  */
 export async function postJson(options: PostJsonOptions): Promise<ModelResult> {
-  let result = await attempt(options);
+  const activity = new Activity(options.now);
+  let outcome = await attempt(options, activity);
   for (let retry = 1; retry <= options.maxRetries; retry++) {
-    if (result.ok || !result.retryable) break;
-    const waited = await sleepUnlessAborted(options.sleep, backoffMs(retry), options.signal);
-    if (!waited) return abortedResult(options, result.wire);
-    result = await attempt(options);
+    if (outcome.result.ok || !outcome.result.retryable) break;
+    const waited = await sleepUnlessAborted(options.sleep, outcome.retryAfterMs ?? backoffMs(retry), options.signal);
+    if (!waited) return { ...aborted(options, outcome.result.wire), silentMs: activity.silentMs() };
+    outcome = await attempt(options, activity);
   }
-  return result;
+  return outcome.result.ok ? outcome.result : { ...outcome.result, silentMs: activity.silentMs() };
 }
 
 function backoffMs(retry: number): number {
   return Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (retry - 1));
 }
 
-async function attempt(options: PostJsonOptions): Promise<ModelResult> {
-  if (options.signal.aborted) return abortedResult(options, { url: redactUrl(options.url), request: options.body });
-  // Our own timer rather than AbortSignal.timeout: that one is unref'd, so a lone hanging request
-  // would let the event loop exit instead of timing out. Cleared as soon as the attempt ends.
-  const timer = new AbortController();
-  const handle = setTimeout(() => timer.abort(new Error('timeout')), options.timeoutMs);
+async function attempt(options: PostJsonOptions, activity: Activity): Promise<AttemptOutcome> {
+  if (options.signal.aborted) return { result: aborted(options) };
+  const timer = new RequestTimer(options.timeoutMs, options.stream !== undefined);
   try {
-    return await attemptWithin(options, timer.signal);
+    return await exchange(options, activity, timer);
   } finally {
-    clearTimeout(handle);
+    timer.clear();
   }
 }
 
-async function attemptWithin(options: PostJsonOptions, timeout: AbortSignal): Promise<ModelResult> {
+async function exchange(options: PostJsonOptions, activity: Activity, timer: RequestTimer): Promise<AttemptOutcome> {
   const { url, body, signal } = options;
+  const where = `POST ${redactUrl(url)}`;
   const baseWire: WireExchange = { url: redactUrl(url), request: body };
-  const combined = AbortSignal.any([signal, timeout]);
+  const combined = AbortSignal.any([signal, timer.signal]);
+  const heard = (): void => {
+    activity.touch();
+    timer.activity();
+  };
   const interrupted = (): Failure | null => {
-    if (signal.aborted) return { kind: 'aborted', message: `POST ${redactUrl(url)}: aborted by the caller`, retryable: false };
-    if (timeout.aborted) return { kind: 'timeout', message: `POST ${redactUrl(url)}: no complete response within ${options.timeoutMs} ms`, retryable: true };
-    return null;
+    if (signal.aborted) return { kind: 'aborted', message: `${where}: aborted by the caller`, retryable: false };
+    if (!timer.signal.aborted) return null;
+    const message = timer.countsSilence ? `the endpoint went silent: nothing received within ${timer.ms} ms` : `no complete response within ${timer.ms} ms`;
+    return { kind: 'timeout', message: `${where}: ${message}`, retryable: true };
   };
 
   let response: Response;
@@ -104,61 +170,90 @@ async function attemptWithin(options: PostJsonOptions, timeout: AbortSignal): Pr
       combined,
     );
   } catch (error) {
-    const cut = interrupted();
-    if (cut) return fail(options, cut, baseWire);
-    return fail(options, { kind: 'connection', message: `POST ${redactUrl(url)}: could not connect (${describeFetchError(error)})`, retryable: true }, baseWire);
+    return { result: fail(options, interrupted() ?? { kind: 'connection', message: `${where}: could not connect (${describeFetchError(error)})`, retryable: true }, baseWire) };
+  }
+  heard();
+  const reader = new BodyReader(response, combined, heard);
+  if (options.stream && response.ok && isEventStream(response)) {
+    return { result: await readStream({ options, assembler: options.stream(), response, reader, interrupted, where }) };
   }
 
   let text: string;
   try {
-    text = await raceAbort(response.text(), combined);
+    text = await reader.text();
   } catch (error) {
-    const cut = interrupted();
-    const wire = { ...baseWire, status: response.status };
-    if (cut) return fail(options, cut, wire);
-    return fail(options, { kind: 'connection', message: `POST ${redactUrl(url)}: the connection broke while reading the body (${describeFetchError(error)})`, retryable: true }, wire);
+    reader.cancel();
+    const failure = interrupted() ?? { kind: 'connection', message: `${where}: the connection broke while reading the body (${describeFetchError(error)})`, retryable: true };
+    return { result: fail(options, failure, { ...baseWire, status: response.status }) };
   }
-
   const json = parseJson(text);
   const wire: WireExchange = { ...baseWire, status: response.status, response: json ?? text };
   if (!response.ok) {
     const retryable = response.status === 429 || response.status >= 500;
     const detail = json === undefined ? text.slice(0, 300) : errorDetail(json);
-    return fail(options, { kind: 'http', message: `POST ${redactUrl(url)}: HTTP ${response.status}${detail ? `: ${detail}` : ''}`, retryable }, wire);
+    const result = fail(options, { kind: 'http', message: `${where}: HTTP ${response.status}${detail ? `: ${detail}` : ''}`, retryable }, wire);
+    const wait = RETRY_AFTER_STATUSES.has(response.status) ? retryAfterMs(response.headers, { now: options.now(), capMs: RETRY_AFTER_CAP_MS }) : undefined;
+    return wait === undefined ? { result } : { result, retryAfterMs: wait };
   }
   if (json === undefined) {
-    return fail(options, { kind: 'malformed_response', message: `POST ${redactUrl(url)}: HTTP ${response.status} body is not JSON (starts ${JSON.stringify(text.slice(0, 80))})`, retryable: false }, wire);
+    return { result: fail(options, { kind: 'malformed_response', message: `${where}: HTTP ${response.status} body is not JSON (starts ${JSON.stringify(text.slice(0, 80))})`, retryable: false }, wire) };
   }
-  const parsed = options.parse(json);
-  if (!parsed.ok) return fail(options, { ...parsed.failure, message: `POST ${redactUrl(url)}: ${parsed.failure.message}` }, wire);
-  return { ok: true, response: parsed.response, wire: scrubWire(wire, options.secret) };
+  return { result: parsed(options, json, wire) };
 }
 
-function fail(options: PostJsonOptions, failure: Failure, wire: WireExchange): ModelResult {
+interface StreamRead {
+  options: PostJsonOptions;
+  assembler: StreamAssembler;
+  response: Response;
+  reader: BodyReader;
+  interrupted: () => Failure | null;
+  where: string;
+}
+
+/** Reads an event stream to its terminal event; a stream cut short is a connection failure, as a broken body is. */
+async function readStream({ options, assembler, response, reader, interrupted, where }: StreamRead): Promise<ModelResult> {
+  const stream = new EventStream(assembler);
+  const record = (complete: boolean): WireExchange => ({
+    url: redactUrl(options.url),
+    request: options.body,
+    status: response.status,
+    response: { ...stream.body(), [STREAM_RECORD_KEY]: { events: stream.events, bytes: reader.bytes, ...(complete ? {} : { complete: false, last: stream.last.slice(0, 500) }) } },
+  });
+  const last = (): string => (stream.last.length > 160 ? `${stream.last.slice(0, 160)}…` : stream.last);
+  const received = (): string => `after ${stream.events} events (${reader.bytes} bytes)${stream.last ? `; the last was ${last()}` : ''}`;
+  for (;;) {
+    let text: string | null;
+    try {
+      text = await reader.next();
+    } catch (error) {
+      reader.cancel();
+      const cut = interrupted();
+      const failure = cut ? { ...cut, message: `${cut.message}, ${received()}` } : { kind: 'connection' as const, message: `${where}: the event stream broke ${received()} (${describeFetchError(error)})`, retryable: true };
+      return fail(options, failure, record(false));
+    }
+    const step = stream.feed(text);
+    if (step === 'more') continue;
+    if (step === 'done') {
+      reader.cancel();
+      return parsed(options, stream.body(), record(true));
+    }
+    reader.cancel();
+    return fail(options, { ...step, message: `${where}: ${step.message}, ${received()}` }, record(false));
+  }
+}
+
+function parsed(options: PostJsonOptions, json: JsonValue, wire: WireExchange): ModelResult {
+  const outcome = options.parse(json);
+  if (!outcome.ok) return fail(options, { ...outcome.failure, message: `POST ${redactUrl(options.url)}: ${outcome.failure.message}` }, wire);
+  return { ok: true, response: scrubResponse(outcome.response, options.secret), wire: scrubWire(wire, options.secret) };
+}
+
+function fail(options: PostJsonOptions, failure: Failure, wire: WireExchange): Extract<ModelResult, { ok: false }> {
   return { ok: false, kind: failure.kind, message: scrub(failure.message, options.secret), retryable: failure.retryable, wire: scrubWire(wire, options.secret) };
 }
 
-function abortedResult(options: PostJsonOptions, wire: WireExchange | undefined): ModelResult {
+function aborted(options: PostJsonOptions, wire?: WireExchange): Extract<ModelResult, { ok: false }> {
   return fail(options, { kind: 'aborted', message: `POST ${redactUrl(options.url)}: aborted by the caller`, retryable: false }, wire ?? { url: redactUrl(options.url), request: options.body });
-}
-
-/** Settles with `promise`, or rejects as soon as `signal` aborts (even if the promise ignores it). */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** Resolves true after `ms`, or false as soon as the caller aborts. */
@@ -194,45 +289,6 @@ function errorDetail(json: JsonValue): string {
   if (typeof json.message === 'string') return json.message;
   if (typeof json.detail === 'string') return json.detail;
   return JSON.stringify(json).slice(0, 300);
-}
-
-/** A URL without user info or query string, which is where people sometimes put keys. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.username && !parsed.password && !parsed.search) return url;
-    parsed.username = '';
-    parsed.password = '';
-    parsed.search = '';
-    return parsed.toString();
-  } catch (_error) {
-    return url;
-  }
-}
-
-export function scrub(text: string, secret: string | undefined): string {
-  return secret ? text.split(secret).join('***') : text;
-}
-
-function scrubValue(value: JsonValue, secret: string): JsonValue {
-  if (typeof value === 'string') return scrub(value, secret);
-  if (Array.isArray(value)) return value.map((item) => scrubValue(item, secret));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, JsonValue> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = scrubValue(item, secret);
-    return out;
-  }
-  return value;
-}
-
-/** Only rebuilt when the secret actually appears, so recorded bodies normally stay the same objects. */
-function scrubWire(wire: WireExchange, secret: string | undefined): WireExchange {
-  if (!secret || !JSON.stringify(wire).includes(secret)) return wire;
-  return {
-    ...wire,
-    request: scrubValue(wire.request, secret),
-    ...(wire.response === undefined ? {} : { response: scrubValue(wire.response, secret) }),
-  };
 }
 
 export function isObject(value: JsonValue | undefined): value is { [key: string]: JsonValue } {

@@ -13,7 +13,8 @@ export {
   DEFAULT_ANTHROPIC_MAX_TOKENS,
   type AnthropicMessagesOptions,
 } from './anthropic.ts';
-export { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, type Sleep, type ParseOutcome } from './http.ts';
+export { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, RETRY_AFTER_CAP_MS, STREAM_RECORD_KEY, type Sleep, type ParseOutcome } from './http.ts';
+export { checkBaseUrl, rejectCredentials, redactUrl, type BaseUrlCheck } from './secrets.ts';
 export { splitInlineThink, type InlineThinkSplit } from './think.ts';
 export {
   Script,

@@ -109,28 +109,58 @@ describe('mock model server over HTTP', () => {
 });
 
 describe('mock model server faults', () => {
-  const faulty: ScriptInput = { turns: [{ fault: 'http_500', content: 'after 500' }, { fault: 'hang', content: 'after hang' }, { fault: 'malformed_json', content: 'after bad json' }] };
+  const faulty: ScriptInput = {
+    turns: [
+      { fault: 'http_500', content: 'after 500' },
+      { fault: 'hang', content: 'after hang' },
+      { fault: 'malformed_json', content: 'after bad json' },
+      { fault: 'cut_stream', content: 'after a cut' },
+    ],
+  };
   const history = (n: number): Message[] => [{ role: 'user', content: 'go' }, ...Array.from({ length: n }, (): Message => ({ role: 'assistant', content: 'a', toolCalls: [] }))];
 
   for (const api of ['openai', 'anthropic'] as const) {
-    it(`${api}: each fault fails the first request for its turn with the right kind`, async () => {
-      const server = await startMockModelServer({ script: faulty });
-      try {
-        const options = { model: 'm', sleep: noSleep, maxRetries: 0, timeoutMs: 200 };
-        const client = api === 'openai' ? createOpenAIChat({ baseURL: server.url, ...options }) : createAnthropicMessages({ baseURL: server.url.replace(/\/v1$/, ''), ...options });
-        const kinds: string[] = [];
-        for (let turn = 0; turn < 3; turn++) {
-          const result = await client.complete(request({ messages: history(turn) }), { signal });
-          kinds.push(result.ok ? 'ok' : `${result.kind}${result.kind === 'http' ? ` ${result.wire?.status}` : ''}`);
+    for (const stream of [true, false]) {
+      it(`${api}${stream ? ' (streamed)' : ''}: each fault fails the first request for its turn with the right kind`, async () => {
+        const server = await startMockModelServer({ script: faulty });
+        try {
+          const options = { model: 'm', sleep: noSleep, maxRetries: 0, timeoutMs: 200, stream };
+          const client = api === 'openai' ? createOpenAIChat({ baseURL: server.url, ...options }) : createAnthropicMessages({ baseURL: server.url.replace(/\/v1$/, ''), ...options });
+          const kinds: string[] = [];
+          for (let turn = 0; turn < 4; turn++) {
+            const result = await client.complete(request({ messages: history(turn) }), { signal });
+            kinds.push(result.ok ? 'ok' : `${result.kind}${result.kind === 'http' ? ` ${result.wire?.status}` : ''}`);
+          }
+          assert.deepEqual(kinds, ['http 500', 'timeout', 'malformed_response', 'connection']);
+          // A fault fires once: the retry of each turn gets the real answer.
+          for (let turn = 0; turn < 4; turn++) ok(await client.complete(request({ messages: history(turn) }), { signal }));
+        } finally {
+          await server.close();
         }
-        assert.deepEqual(kinds, ['http 500', 'timeout', 'malformed_response']);
-        // A fault fires once: the retry of each turn gets the real answer.
-        for (let turn = 0; turn < 3; turn++) ok(await client.complete(request({ messages: history(turn) }), { signal }));
-      } finally {
-        await server.close();
-      }
-    });
+      });
+    }
   }
+
+  it('serves stream: true as SSE events, ending in [DONE] or message_stop', async () => {
+    const server = await startMockModelServer({ script: { turns: [{ reasoning: 'Think.', content: 'A streamed answer.' }] } });
+    try {
+      const post = (path: string, body: object) => fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const chat = await post('/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+      assert.match(chat.headers.get('content-type') ?? '', /text\/event-stream/);
+      const chatEvents = (await chat.text()).split('\n\n').filter(Boolean);
+      assert.equal(chatEvents.at(-1), 'data: [DONE]');
+      assert.match(chatEvents.at(-2) ?? '', /"choices":\[\],"usage":\{"prompt_tokens"/);
+      assert.ok(chatEvents.length > 4);
+      const messages = await post('/messages', { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], stream: true });
+      const events = (await messages.text()).split('\n\n').filter(Boolean);
+      assert.equal(events[0]?.split('\n')[0], 'event: message_start');
+      assert.equal(events.at(-1)?.split('\n')[0], 'event: message_stop');
+      assert.ok(events.some((event) => event.includes('"type":"thinking_delta"')));
+      assert.ok(events.some((event) => event.includes('"type":"signature_delta"')));
+    } finally {
+      await server.close();
+    }
+  });
 
   it('the adapter retries through a 500 and a hang on its own', async () => {
     const server = await startMockModelServer({ script: faulty });

@@ -4,6 +4,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { parseInput, type FinishReason, type JsonObject, type JsonValue } from '../core/index.ts';
 import { isObject } from './http.ts';
+import { chatCompletionEvents, messageEvents } from './mock-stream.ts';
 import { resolveToolCalls, Script, scriptedFinishReason, scriptExhaustedMessage, turnIndex, type ScriptInput, type ScriptTurn } from './script.ts';
 
 export interface MockModelServerOptions {
@@ -26,9 +27,10 @@ type Api = 'openai' | 'anthropic';
 
 /**
  * A model server that plays a script over real HTTP: OpenAI `POST /v1/chat/completions`,
- * Anthropic `POST /v1/messages`, `GET /v1/models`. The turn is the number of assistant messages
- * in the request. A turn's fault fires once per route (the first request for that turn), so a
- * client's retry gets the turn's real answer, as with a transient failure.
+ * Anthropic `POST /v1/messages`, `GET /v1/models`, answering `stream: true` requests with SSE
+ * events as the real APIs do. The turn is the number of assistant messages in the request. A
+ * turn's fault fires once per route (the first request for that turn), so a client's retry gets
+ * the turn's real answer, as with a transient failure.
  */
 export async function startMockModelServer(options: MockModelServerOptions): Promise<MockModelServer> {
   const script = parseInput(Script, options.script, 'mock model server script');
@@ -61,14 +63,20 @@ export async function startMockModelServer(options: MockModelServerOptions): Pro
     const turn = script.turns[index];
     if (!turn) return errorResponse(c, api, 400, scriptExhaustedMessage(script, index));
     const faultKey = `${api}:${index}`;
-    if (turn.fault && !faultsFired.has(faultKey)) {
-      faultsFired.add(faultKey);
-      if (turn.fault === 'http_500') return errorResponse(c, api, 500, `scripted fault http_500 at turn ${index}`);
-      if (turn.fault === 'hang') return hang(c);
-      return new Response('{"id":"mock","choices":[{"index":0,"message":{"role":"assist', { status: 200, headers: { 'content-type': 'application/json' } });
-    }
+    const fault = turn.fault && !faultsFired.has(faultKey) ? turn.fault : undefined;
+    if (fault) faultsFired.add(faultKey);
+    if (fault === 'http_500') return errorResponse(c, api, 500, `scripted fault http_500 at turn ${index}`);
+    if (fault === 'hang') return hang(c);
     const promptTokens = Math.ceil(JSON.stringify(body.messages).length / 4);
-    return c.json(api === 'openai' ? chatCompletion(script, turn, { index, promptTokens }) : anthropicMessage(script, turn, { index, promptTokens }));
+    const answer = api === 'openai' ? chatCompletion(script, turn, { index, promptTokens }) : anthropicMessage(script, turn, { index, promptTokens });
+    if (body.stream === true) {
+      const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
+      const events = api === 'openai' ? chatCompletionEvents(answer, { includeUsage }) : messageEvents(answer);
+      return eventStream(faulty(events, fault, api));
+    }
+    if (fault === 'malformed_json') return new Response('{"id":"mock","choices":[{"index":0,"message":{"role":"assist', { status: 200, headers: { 'content-type': 'application/json' } });
+    if (fault === 'cut_stream') return cutResponse(JSON.stringify(answer));
+    return c.json(answer);
   };
 
   app.post('/v1/chat/completions', handle('openai'));
@@ -101,6 +109,41 @@ function listen(app: Hono, port: number, hostname: string): Promise<ServerType> 
   });
 }
 
+/** The events a fault leaves: a cut stream stops half-way, a malformed one gets a data line that is not JSON. */
+function faulty(events: string[], fault: ScriptTurn['fault'], api: Api): { events: string[]; cut: boolean } {
+  const half = events.slice(0, Math.max(1, Math.floor(events.length / 2)));
+  if (fault === 'cut_stream') return { events: half, cut: true };
+  if (fault === 'malformed_json') {
+    const broken = api === 'openai' ? 'data: {"id":"mock","choices":[{"index":0,"delta":{"content":"cut\n\n' : 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_de\n\n';
+    return { events: [...half, broken], cut: false };
+  }
+  return { events, cut: false };
+}
+
+function eventStream({ events, cut }: { events: string[]; cut: boolean }): Response {
+  return streamed(events, { cut, contentType: 'text/event-stream' });
+}
+
+/** Half of a JSON body, then the connection drops. */
+function cutResponse(text: string): Response {
+  return streamed([text.slice(0, Math.floor(text.length / 2))], { cut: true, contentType: 'application/json' });
+}
+
+/** A body written part by part; `cut` errors it after the last part, so the server drops the connection mid-response. */
+function streamed(parts: string[], options: { cut: boolean; contentType: string }): Response {
+  const encoder = new TextEncoder();
+  let next = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const part = parts[next++];
+      if (part !== undefined) controller.enqueue(encoder.encode(part));
+      else if (options.cut) controller.error(new Error('scripted fault cut_stream'));
+      else controller.close();
+    },
+  });
+  return new Response(body, { status: 200, headers: { 'content-type': options.contentType, 'cache-control': 'no-cache' } });
+}
+
 function errorResponse(c: Context, api: Api, status: 400 | 500, message: string): Response {
   const type = status === 500 ? 'api_error' : 'invalid_request_error';
   return api === 'openai' ? c.json({ error: { message, type, code: status } }, status) : c.json({ type: 'error', error: { type, message } }, status);
@@ -122,7 +165,7 @@ function chatCompletion(script: Script, turn: ScriptTurn, info: TurnInfo): JsonO
     object: 'chat.completion',
     created: 0,
     model: script.model,
-    choices: [{ index: 0, message: turn.raw ?? openAIMessage(turn, info.index), finish_reason: scriptedFinishReason(turn), logprobs: null }],
+    choices: [{ index: 0, message: turn.raw ?? openAIMessage(turn, info.index), logprobs: null, finish_reason: scriptedFinishReason(turn) }],
     usage: { prompt_tokens: info.promptTokens, completion_tokens: completion, total_tokens: info.promptTokens + completion },
   };
 }

@@ -212,6 +212,8 @@ describe('OpenAI-compatible chat: requests', () => {
       seed: 7,
       stop: ['</answer>'],
       max_tokens: 512,
+      stream: true,
+      stream_options: { include_usage: true },
       return_token_ids: true,
       logprobs: true,
       chat_template_kwargs: { enable_thinking: true },

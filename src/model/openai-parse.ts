@@ -1,5 +1,5 @@
 import type { FinishReason, JsonObject, JsonValue, Reasoning, TokenTrace, ToolCall, Usage } from '../core/index.ts';
-import { isObject, type ParseOutcome } from './http.ts';
+import { isObject, type Failure, type ParseOutcome } from './http.ts';
 import { splitInlineThink } from './think.ts';
 
 type JsonRecord = { [key: string]: JsonValue };
@@ -156,6 +156,17 @@ function intArray(value: JsonValue | undefined): number[] | undefined {
 
 function isCount(value: JsonValue | undefined): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+const MINIMAX_RATE_LIMIT = 1002;
+
+/** MiniMax's error inside an HTTP 200 body or stream chunk (`base_resp.status_code` ≠ 0); null when there is none. */
+export function baseRespFailure(json: JsonValue): Failure | null {
+  if (!isObject(json) || !isObject(json.base_resp)) return null;
+  const code = json.base_resp.status_code;
+  if (typeof code !== 'number' || code === 0) return null;
+  const text = typeof json.base_resp.status_msg === 'string' ? json.base_resp.status_msg : 'no status_msg';
+  return { kind: 'http', message: `MiniMax base_resp.status_code ${code}: ${text}`, retryable: code === MINIMAX_RATE_LIMIT };
 }
 
 function malformed(message: string): ParseOutcome {

@@ -52,7 +52,7 @@ export function withoutOpenAIReasoning(received: { [key: string]: JsonValue }): 
 }
 
 /** The full request body; `sampling.extra` goes last so users can set any engine field verbatim. */
-export function buildChatBody(request: ModelRequest, options: { model: string; flavor: OpenAIFlavor }): JsonObject {
+export function buildChatBody(request: ModelRequest, options: { model: string; flavor: OpenAIFlavor; stream?: boolean }): JsonObject {
   const body: JsonObject = { model: options.model, messages: toOpenAIMessages(request.messages) };
   if (request.tools.length > 0) {
     body.tools = request.tools.map((tool) => ({
@@ -73,6 +73,11 @@ export function buildChatBody(request: ModelRequest, options: { model: string; f
   }
   // Keeps reasoning out of `content` so it comes back as reasoning_details we can resend.
   if (options.flavor === 'minimax') body.reasoning_split = true;
+  if (options.stream) {
+    body.stream = true;
+    // Usage otherwise never arrives in a stream.
+    body.stream_options = { include_usage: true };
+  }
   if (sampling.extra) Object.assign(body, sampling.extra);
   return body;
 }

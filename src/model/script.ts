@@ -16,7 +16,8 @@ export const ScriptToolCall = z
   .strict();
 export type ScriptToolCall = z.infer<typeof ScriptToolCall>;
 
-export const ScriptFault = z.enum(['http_500', 'hang', 'malformed_json']);
+/** Faults the mock server injects once per turn; `cut_stream` drops the connection half-way through the answer. */
+export const ScriptFault = z.enum(['http_500', 'hang', 'malformed_json', 'cut_stream']);
 export type ScriptFault = z.infer<typeof ScriptFault>;
 
 export const ReasoningStyle = z.enum(['inline_think', 'reasoning_content', 'reasoning_field', 'reasoning_details']);

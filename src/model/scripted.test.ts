@@ -92,6 +92,9 @@ describe('scripted model', () => {
     controller.abort();
     const aborted = await pending;
     assert.equal(aborted.ok ? 'ok' : aborted.kind, 'aborted');
+    assert.equal(aborted.ok ? undefined : typeof aborted.silentMs, 'number', 'a hang reports how long it was silent');
+    const cut = await createScriptedModel(Script.parse({ turns: [{ fault: 'cut_stream' }] })).complete(request({ messages: [] }), { signal });
+    assert.deepEqual(cut.ok ? 'ok' : [cut.kind, cut.retryable], ['connection', true]);
   });
 
   it('rejects a bad script naming the file and the field', async () => {

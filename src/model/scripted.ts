@@ -57,9 +57,13 @@ async function fault(turn: ScriptTurn, index: number, signal: AbortSignal): Prom
       return { ok: false, kind: 'http', message: `${where}: HTTP 500`, retryable: true };
     case 'malformed_json':
       return { ok: false, kind: 'malformed_response', message: `${where}: body is not JSON`, retryable: false };
-    default:
-      // `hang`: answer nothing until the caller gives up.
+    case 'cut_stream':
+      return { ok: false, kind: 'connection', message: `${where}: the connection closed before the answer was complete`, retryable: true };
+    default: {
+      // `hang`: answer nothing until the caller gives up; all that time the "endpoint" was silent.
+      const started = Date.now();
       if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-      return { ok: false, kind: 'aborted', message: `${where}: aborted by the caller`, retryable: false };
+      return { ok: false, kind: 'aborted', message: `${where}: aborted by the caller`, retryable: false, silentMs: Date.now() - started };
+    }
   }
 }

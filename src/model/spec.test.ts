@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError, type JsonObject } from '../core/index.ts';
+import { createAnthropicMessages } from './anthropic.ts';
+import { createOpenAIChat } from './openai-chat.ts';
 import { createModelClient, parseModelSpec } from './spec.ts';
 import { fakeFetch, fixturePath, readFixture, request, signal } from './testing.ts';
 
@@ -42,6 +44,49 @@ describe('parseModelSpec', () => {
       () => parseModelSpec('openai:http://user:hunter2@h:8000/api?key=hunter2#m'),
       (error: unknown) => error instanceof InputError && !error.message.includes('hunter2'),
     );
+  });
+});
+
+describe('credentials in base URLs', () => {
+  /** An InputError from `where` that points to `envVar` and does not repeat the secret. */
+  const credentialError = (where: string, envVar: RegExp) => (error: unknown) => {
+    assert.ok(error instanceof InputError, String(error));
+    assert.equal(error.where, where);
+    assert.equal(error.message.includes('SECRET'), false, error.message);
+    assert.match(error.message, envVar);
+    return true;
+  };
+  const rejected = (fn: () => unknown, where: string, envVar: RegExp) => assert.throws(fn, credentialError(where, envVar));
+
+  it('rejects user info and key-like query parameters in a spec, naming the env var and never the secret', () => {
+    for (const spec of [
+      'openai:http://user:SECRET@h:8000/v1#m',
+      'openai:http://h:8000/v1?api_key=SECRET#m',
+      'openai:http://h:8000/v1?apiKey=SECRET#m',
+      'openai:http://h:8000/v1?x-api-key=SECRET#m',
+      'openai:http://h:8000/v1?Token=SECRET#m',
+      'openai:http://h:8000/v1?a=1&access_token=SECRET#m',
+      'openai:http://h:8000/v1?auth=SECRET#m',
+      'openai:http://h:8000/v1?KEY=SECRET#m',
+    ]) {
+      rejected(() => parseModelSpec(spec), '--model', /OPENAI_API_KEY/);
+    }
+    rejected(() => parseModelSpec('anthropic:https://api.anthropic.com?key=SECRET#claude'), '--model', /ANTHROPIC_API_KEY/);
+    assert.throws(() => parseModelSpec('openai:http://h:8000/v1?api_key=SECRET#m'), /the query parameter 'api_key'/);
+  });
+
+  it('rejects them in a --base-url override and in the adapters themselves', async () => {
+    await assert.rejects(createModelClient('minimax:MiniMax-M2', { env: {}, baseUrl: 'http://127.0.0.1:9/v1?token=SECRET' }), credentialError('--base-url', /MINIMAX_API_KEY/));
+    rejected(() => createOpenAIChat({ baseURL: 'http://me:SECRET@h/v1', model: 'm' }), 'createOpenAIChat: baseURL', /OPENAI_API_KEY/);
+    rejected(() => createAnthropicMessages({ baseURL: 'https://h?api_key=SECRET', model: 'm' }), 'createAnthropicMessages: baseURL', /ANTHROPIC_API_KEY/);
+  });
+
+  it('keeps other query parameters, after the endpoint path, out of the spec', async () => {
+    const fake = fakeFetch([{ json: readFixture('sglang-chat-reasoning-content.json') }]);
+    const client = await createModelClient('openai:http://h:8000/v1?api-version=2024-06-01#m', { fetch: fake.fetch, env: {} });
+    assert.equal(client.spec, 'openai:http://h:8000/v1#m');
+    await client.complete(request({ messages: [{ role: 'user', content: 'hi' }] }), { signal });
+    assert.equal(fake.calls[0]?.url, 'http://h:8000/v1/chat/completions?api-version=2024-06-01');
   });
 });
 

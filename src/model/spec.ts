@@ -1,10 +1,11 @@
 import { InputError, type ModelClient } from '../core/index.ts';
 import { createAnthropicMessages } from './anthropic.ts';
-import { redactUrl, type Sleep } from './http.ts';
+import type { Sleep } from './http.ts';
 import { createOpenAIChat, MINIMAX_BASE_URL } from './openai-chat.ts';
 import { createDestructivePolicy, createNoopPolicy, createOraclePolicy, createPlaceholderPolicy, createRandomPolicy } from './policies.ts';
 import { loadScript } from './script.ts';
 import { createScriptedModel } from './scripted.ts';
+import { checkBaseUrl, credentialIn, redactUrl } from './secrets.ts';
 
 export type ModelSpec =
   | { kind: 'oracle' }
@@ -18,6 +19,8 @@ export type ModelSpec =
   | { kind: 'minimax'; model: string };
 
 const WHERE = '--model';
+/** Where each HTTP kind's key comes from; never from the spec. */
+const KEY_VARS = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY', minimax: 'MINIMAX_API_KEY' } as const;
 const FORMS =
   'oracle | random | placeholder | noop | destructive | scripted:PATH | openai:BASE_URL/v1#MODEL | anthropic:BASE_URL#MODEL | minimax:MODEL';
 
@@ -62,6 +65,11 @@ function urlAndModel(kind: 'openai' | 'anthropic', rest: string): { baseUrl: str
     throw new InputError(WHERE, `'${redactUrl(baseUrl)}' is not a URL`, form);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError(WHERE, `'${redactUrl(baseUrl)}' is not an http(s) URL`, form);
+  const credential = credentialIn(url);
+  if (credential) {
+    const envVar = KEY_VARS[kind];
+    throw new InputError(WHERE, `the base URL '${redactUrl(baseUrl)}' carries ${credential}; keys must not be part of the spec, which is stored with the run`, `the key in ${envVar} (${envVar}=… gauntlet run --model ${kind}:${redactUrl(baseUrl)}#MODEL)`);
+  }
   if (!model) throw new InputError(WHERE, `${kind} needs '#MODEL' after the base URL`, form);
   const endsInV1 = url.pathname.replace(/\/+$/, '').endsWith('/v1');
   if (kind === 'openai' && !endsInV1) throw new InputError(WHERE, `the base URL '${redactUrl(baseUrl)}' must end in /v1`, form);
@@ -78,10 +86,12 @@ export interface CreateModelOptions {
   fetch?: typeof fetch;
   /** Where API keys are read (OPENAI_API_KEY, ANTHROPIC_API_KEY, MINIMAX_API_KEY); process.env by default. */
   env?: Record<string, string | undefined>;
-  /** Overrides the endpoint (MiniMax's default host; a mock server in tests). */
+  /** Overrides the endpoint (MiniMax's default host; a mock server in tests): `--base-url`, checked like a spec's URL. */
   baseUrl?: string;
-  /** Per request; 600000 by default. */
+  /** Per request: silence while streaming, the whole request otherwise; DEFAULT_TIMEOUT_MS (120000) by default. */
   timeoutMs?: number;
+  /** SSE streaming for the OpenAI, MiniMax and Anthropic adapters; on by default. */
+  stream?: boolean;
   maxRetries?: number;
   sleep?: Sleep;
   /** Seed of the random policy. */
@@ -97,7 +107,10 @@ export async function createModelClient(spec: string, options: CreateModelOption
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.stream !== undefined ? { stream: options.stream } : {}),
   };
+  const override = (kind: keyof typeof KEY_VARS): string | undefined =>
+    options.baseUrl === undefined ? undefined : checkBaseUrl(options.baseUrl, { where: '--base-url', envVar: KEY_VARS[kind] });
   const key = (name: string): { apiKey?: string } => (env[name] ? { apiKey: env[name] } : {});
   switch (parsed.kind) {
     case 'oracle':
@@ -113,15 +126,15 @@ export async function createModelClient(spec: string, options: CreateModelOption
     case 'scripted':
       return createScriptedModel(await loadScript(parsed.path), parsed.path);
     case 'openai': {
-      const baseURL = options.baseUrl ?? parsed.baseUrl;
+      const baseURL = override('openai') ?? parsed.baseUrl;
       return createOpenAIChat({ baseURL, model: parsed.model, ...key('OPENAI_API_KEY'), ...transport, spec: `openai:${redactUrl(baseURL)}#${parsed.model}` });
     }
     case 'anthropic': {
-      const baseURL = options.baseUrl ?? parsed.baseUrl;
+      const baseURL = override('anthropic') ?? parsed.baseUrl;
       return createAnthropicMessages({ baseURL, model: parsed.model, ...key('ANTHROPIC_API_KEY'), ...transport, spec: `anthropic:${redactUrl(baseURL)}#${parsed.model}` });
     }
     case 'minimax': {
-      const baseURL = options.baseUrl ?? MINIMAX_BASE_URL;
+      const baseURL = override('minimax') ?? MINIMAX_BASE_URL;
       if (!env.MINIMAX_API_KEY && !options.baseUrl) {
         throw new InputError(WHERE, `minimax:${parsed.model} needs MINIMAX_API_KEY in the environment`, 'MINIMAX_API_KEY=… (or a baseUrl override for a local endpoint)');
       }

@@ -9,10 +9,12 @@ export interface RecordedFetch {
   body: JsonValue;
 }
 
-/** One reply of the fake server: a status and body, a thrown error, or no answer at all. */
+/** One reply of the fake server: a status and body, an event stream, a thrown error, or no answer at all. */
 export type FakeReply =
-  | { status?: number; json: unknown }
-  | { status?: number; text: string }
+  | { status?: number; json: unknown; headers?: Record<string, string> }
+  | { status?: number; text: string; headers?: Record<string, string> }
+  /** A `text/event-stream` body, delivered in 7-byte pieces so events, lines and UTF-8 characters straddle reads. */
+  | { sse: string }
   | { error: Error }
   /** Never answers; rejects when the request's signal aborts (as real fetch does). */
   | 'hang'
@@ -36,10 +38,34 @@ export function fakeFetch(replies: FakeReply[]): { fetch: typeof fetch; calls: R
       });
     }
     if ('error' in reply) throw reply.error;
+    if ('sse' in reply) return new Response(trickle(reply.sse, 7), { status: 200, headers: { 'content-type': 'text/event-stream' } });
     const text = 'json' in reply ? JSON.stringify(reply.json) : reply.text;
-    return new Response(text, { status: reply.status ?? 200, headers: { 'content-type': 'application/json' } });
+    return new Response(text, { status: reply.status ?? 200, headers: { 'content-type': 'application/json', ...reply.headers } });
   };
   return { fetch: fetchImpl as typeof fetch, calls };
+}
+
+/** `text` as a byte stream in pieces of `size` bytes. */
+export function trickle(text: string, size: number): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(offset, offset + size));
+      offset += size;
+    },
+  });
+}
+
+export function readFixtureText(name: string): string {
+  return readFileSync(fixturePath(name), 'utf8');
+}
+
+/** A clock the test moves by hand. */
+export function manualClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void; set: (ms: number) => void } {
+  let time = start;
+  return { now: () => time, advance: (ms) => void (time += ms), set: (ms) => void (time = ms) };
 }
 
 export function readFixture(name: string): JsonObject {

@@ -1,4 +1,4 @@
-import type { AssistantMessage, FinishReason, JsonObject, JsonValue, Message, ModelClient, ModelRequest, TokenTrace, ToolCall, Usage } from '../core/index.ts';
+import { InputError, type AssistantMessage, type FinishReason, type JsonObject, type JsonValue, type Message, type ModelClient, type ModelRequest, type TokenTrace, type ToolCall, type Usage } from '../core/index.ts';
 import {
   getFormat,
   promptOpensThinking,
@@ -11,8 +11,9 @@ import {
   type Tokenizer,
   type ToolCallFormat,
 } from '../formats/index.ts';
-import { isObject, postJson, redactUrl, transportOf, type ParseOutcome, type TransportOptions } from './http.ts';
+import { isObject, postJson, transportOf, type ParseOutcome, type TransportOptions } from './http.ts';
 import { mapFinishReason } from './openai-parse.ts';
+import { checkBaseUrl, endpointUrl, redactUrl } from './secrets.ts';
 
 // A model behind a raw `/v1/completions` endpoint (vLLM, SGLang, llama.cpp server): Gauntlet
 // renders the prompt with the model's own chat template and parses the completion text with the
@@ -52,18 +53,18 @@ export interface TextCompletionOptions extends TransportOptions {
 }
 
 export function createTextCompletionModel(options: TextCompletionOptions): ModelClient {
-  const baseURL = options.baseURL.replace(/\/+$/, '');
-  if (!baseURL) throw new Error('createTextCompletionModel: baseURL is required (expected e.g. http://localhost:8000/v1)');
+  if (!options.baseURL.trim()) throw new InputError('createTextCompletionModel: baseURL', 'a base URL is required', 'e.g. http://localhost:8000/v1');
+  const baseURL = checkBaseUrl(options.baseURL, { where: 'createTextCompletionModel: baseURL', envVar: 'OPENAI_API_KEY' });
   if (options.sendTokenIds && !options.tokenizer) throw new Error('createTextCompletionModel: sendTokenIds needs a tokenizer (expected options.tokenizer)');
   const format = typeof options.format === 'string' ? getFormat(options.format, 'createTextCompletionModel: format') : options.format;
-  const url = `${baseURL}/completions`;
+  const url = endpointUrl(baseURL, '/completions');
   const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   const rawTurns = options.rawTurns === undefined || options.rawTurns === 'auto' ? (options.template.source()?.includes('</think>') ?? false) : options.rawTurns;
 
   return {
     specificationVersion: 'v1',
     spec: options.spec ?? `text-completion:${redactUrl(baseURL)}#${options.model}`,
-    async complete(request, { signal }) {
+    async complete(request, call) {
       const { extra, kwargs } = splitExtra(request.sampling.extra);
       const rendered = options.template.render({
         messages: toChatMessages(request.messages, { rawCompletions: rawTurns }),
@@ -73,7 +74,7 @@ export function createTextCompletionModel(options: TextCompletionOptions): Model
       });
       if (!rendered.ok) {
         // No request was sent; an engine rendering this itself would answer HTTP 400.
-        return { ok: false, kind: 'http', message: `${url}: the prompt could not be rendered, nothing was sent (${rendered.message})`, retryable: false };
+        return { ok: false, kind: 'http', message: `${redactUrl(url)}: the prompt could not be rendered, nothing was sent (${rendered.message})`, retryable: false, silentMs: 0 };
       }
       const sentIds = options.sendTokenIds && options.tokenizer ? options.tokenizer.encode(rendered.text, { addSpecialTokens: false }) : undefined;
       const body: JsonObject = { model: options.model, prompt: sentIds ?? rendered.text, ...samplingFields(request), return_token_ids: true, ...extra };
@@ -81,8 +82,7 @@ export function createTextCompletionModel(options: TextCompletionOptions): Model
         url,
         body,
         headers,
-        ...transportOf(options),
-        signal,
+        ...transportOf(options, call),
         parse: (json) => parseCompletionResponse(json, { request, format, thinkingOpen: promptOpensThinking(rendered.text), sentIds }),
       });
     },

@@ -1,0 +1,216 @@
+// The transport every HTTP adapter shares: Retry-After, silence accounting, per-call time-outs, scrubbing.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { JsonObject, ModelResult } from '../core/index.ts';
+import { createAnthropicMessages } from './anthropic.ts';
+import { DEFAULT_TIMEOUT_MS, RETRY_AFTER_CAP_MS } from './http.ts';
+import { createOpenAIChat } from './openai-chat.ts';
+import { fakeFetch, manualClock, readFixture, request, signal, type FakeReply } from './testing.ts';
+
+const KEY = 'sk-live-SECRET-4242';
+const ask = request({ messages: [{ role: 'user', content: 'hi' }] });
+const success: FakeReply = { json: readFixture('sglang-chat-reasoning-content.json') };
+
+function setup(replies: FakeReply[], options: { timeoutMs?: number; maxRetries?: number; stream?: boolean } = {}) {
+  const fake = fakeFetch(replies);
+  const clock = manualClock(Date.parse('2026-10-21T07:28:00Z'));
+  const sleeps: number[] = [];
+  const chat = createOpenAIChat({
+    baseURL: 'http://127.0.0.1:8000/v1',
+    model: 'm',
+    apiKey: KEY,
+    fetch: fake.fetch,
+    now: clock.now,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock.advance(ms);
+    },
+    ...options,
+  });
+  return { chat, calls: fake.calls, sleeps, clock };
+}
+
+function failed(result: ModelResult): Extract<ModelResult, { ok: false }> {
+  if (result.ok) assert.fail('expected a failure');
+  return result;
+}
+
+describe('Retry-After', () => {
+  it('waits as long as a 429 or 503 asks, in seconds or as an HTTP-date', async () => {
+    const { chat, sleeps } = setup([
+      { status: 429, text: 'slow down', headers: { 'retry-after': '3' } },
+      { status: 503, text: 'busy', headers: { 'retry-after': 'Wed, 21 Oct 2026 07:28:13 GMT' } },
+      success,
+    ]);
+    const result = await chat.complete(ask, { signal });
+    assert.equal(result.ok, true);
+    // 3 s after 07:28:00 is 07:28:03; the date asks for 10 s more.
+    assert.deepEqual(sleeps, [3000, 10_000]);
+  });
+
+  it('prefers retry-after-ms, caps long waits, and ignores what it cannot read or statuses it does not apply to', async () => {
+    const { chat, sleeps } = setup(
+      [
+        { status: 429, text: 'x', headers: { 'retry-after-ms': '250', 'retry-after': '9' } },
+        { status: 429, text: 'x', headers: { 'retry-after': '3600' } },
+        { status: 503, text: 'x', headers: { 'retry-after': 'soon' } },
+        { status: 500, text: 'x', headers: { 'retry-after': '7' } },
+        success,
+      ],
+      { maxRetries: 4 },
+    );
+    assert.equal((await chat.complete(ask, { signal })).ok, true);
+    assert.deepEqual(sleeps, [250, RETRY_AFTER_CAP_MS, 2000, 4000]);
+  });
+
+  it('never sleeps past the caller abort', async () => {
+    const controller = new AbortController();
+    const fake = fakeFetch([{ status: 429, text: 'x', headers: { 'retry-after': '30' } }, success]);
+    const asked: number[] = [];
+    const chat = createOpenAIChat({
+      baseURL: 'http://127.0.0.1:8000/v1',
+      model: 'm',
+      fetch: fake.fetch,
+      sleep: (ms) => {
+        asked.push(ms);
+        controller.abort();
+        return new Promise<void>(() => {});
+      },
+    });
+    const failure = failed(await chat.complete(ask, { signal: controller.signal }));
+    assert.equal(failure.kind, 'aborted');
+    assert.deepEqual(asked, [30_000]);
+    assert.equal(fake.calls.length, 1);
+  });
+});
+
+describe('silence accounting', () => {
+  it('the default request time-out is well inside the default task deadline', () => {
+    assert.ok(DEFAULT_TIMEOUT_MS < 300_000);
+  });
+
+  it('sets silentMs on an abort, measured from the last byte of any attempt, across the backoff', async () => {
+    const controller = new AbortController();
+    const clock = manualClock();
+    const fake = fakeFetch([{ status: 500, text: 'overloaded' }, 'hang']);
+    let retried: () => void = () => {};
+    const retrying = new Promise<void>((resolve) => (retried = resolve));
+    const chat = createOpenAIChat({
+      baseURL: 'http://127.0.0.1:8000/v1',
+      model: 'm',
+      now: clock.now,
+      sleep: async (ms) => clock.advance(ms),
+      fetch: (input, init) => {
+        const answer = fake.fetch(input, init);
+        if (fake.calls.length === 2) retried();
+        return answer;
+      },
+    });
+    const t0 = clock.now();
+    const pending = chat.complete(ask, { signal: controller.signal });
+    await retrying;
+    // The 500 arrived at t0; the 500 ms backoff and the silent retry both count.
+    clock.set(t0 + 8500);
+    controller.abort();
+    const failure = failed(await pending);
+    assert.equal(failure.kind, 'aborted');
+    assert.equal(failure.silentMs, 8500);
+  });
+
+  it('counts silence from the last byte received, even in the middle of a stream', async () => {
+    const controller = new AbortController();
+    const clock = manualClock();
+    let wantsMore: () => void = () => {};
+    const waiting = new Promise<void>((resolve) => (wantsMore = resolve));
+    const event = `data: ${JSON.stringify({ id: 'x', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' } }] })}\n\n`;
+    let pulls = 0;
+    // highWaterMark 0: a pull happens only when the client reads, so the second one means it wants more.
+    const body = new ReadableStream<Uint8Array>({
+      pull(stream) {
+        if (++pulls > 1) {
+          wantsMore();
+          return new Promise<void>(() => {});
+        }
+        clock.advance(2000);
+        stream.enqueue(new TextEncoder().encode(event));
+        return undefined;
+      },
+    }, { highWaterMark: 0 });
+    const chat = createOpenAIChat({
+      baseURL: 'http://127.0.0.1:8000/v1',
+      model: 'm',
+      now: clock.now,
+      fetch: async () => new Response(body, { headers: { 'content-type': 'text/event-stream' } }),
+    });
+    const pending = chat.complete(ask, { signal: controller.signal });
+    await waiting;
+    clock.advance(5000);
+    controller.abort();
+    const failure = failed(await pending);
+    assert.equal(failure.kind, 'aborted');
+    assert.equal(failure.silentMs, 5000);
+    assert.match(failure.message, /aborted by the caller, after 1 events/);
+    const record = (failure.wire?.response as JsonObject).gauntlet_stream as JsonObject;
+    assert.deepEqual([record.events, record.bytes, record.complete], [1, Buffer.byteLength(event), false]);
+  });
+
+  it('reports silentMs on failures that end at once, too', async () => {
+    const { chat } = setup([{ status: 400, text: 'bad request' }]);
+    const failure = failed(await chat.complete(ask, { signal }));
+    assert.equal(failure.silentMs, 0);
+  });
+});
+
+describe('per-call options', () => {
+  it('a call may set its own request time-out', async () => {
+    const { chat } = setup(['hang'], { timeoutMs: 60_000, maxRetries: 0 });
+    const failure = failed(await chat.complete(ask, { signal, timeoutMs: 30 }));
+    assert.equal(failure.kind, 'timeout');
+    assert.match(failure.message, /within 30 ms/);
+  });
+
+  it('asks for a stream by default and accepts a server that answers with plain JSON', async () => {
+    const { chat, calls } = setup([success]);
+    const result = await chat.complete(ask, { signal });
+    assert.equal(result.ok, true);
+    assert.equal((calls[0]?.body as JsonObject).stream, true);
+    assert.equal('gauntlet_stream' in (result.wire?.response as JsonObject), false);
+  });
+});
+
+describe('secrets', () => {
+  const echoed = (content: string): JsonObject => ({ id: 'x', choices: [{ index: 0, message: { role: 'assistant', content, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'send', arguments: JSON.stringify({ token: KEY }) } }] }, finish_reason: 'stop' }] });
+  const streamOf = (content: string): string =>
+    [
+      `data: ${JSON.stringify({ id: 'x', choices: [{ index: 0, delta: { role: 'assistant', content: content.slice(0, 9) } }] })}\n\n`,
+      `data: ${JSON.stringify({ id: 'x', choices: [{ index: 0, delta: { content: content.slice(9) } }] })}\n\n`,
+      `data: ${JSON.stringify({ id: 'x', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`,
+      'data: [DONE]\n\n',
+    ].join('');
+
+  it('scrubs a key a server echoes inside the answer from the parsed response and the wire record, streamed or not', async () => {
+    const content = `Your key is ${KEY}, keep it safe.`;
+    for (const reply of [{ json: echoed(content) }, { sse: streamOf(content) }] satisfies FakeReply[]) {
+      const { chat } = setup([reply]);
+      const result = await chat.complete(ask, { signal });
+      assert.equal(result.ok, true);
+      assert.equal(JSON.stringify(result).includes(KEY), false, JSON.stringify(result).slice(0, 200));
+      if (result.ok) assert.equal(result.response.message.content, 'Your key is ***, keep it safe.');
+    }
+  });
+
+  it('scrubs it from a stream failure too', async () => {
+    const { chat } = setup([{ sse: `data: {"error": {"message": "bad key ${KEY}", "code": 401}}\n\n` }]);
+    const failure = failed(await chat.complete(ask, { signal }));
+    assert.equal(failure.kind, 'http');
+    assert.equal(JSON.stringify(failure).includes(KEY), false);
+    assert.match(failure.message, /bad key \*\*\*/);
+  });
+
+  it('the Anthropic adapter scrubs the same way', async () => {
+    const { fetch } = fakeFetch([{ json: { id: 'm', type: 'message', role: 'assistant', content: [{ type: 'text', text: `echo ${KEY}` }], stop_reason: 'end_turn', usage: {} } }]);
+    const client = createAnthropicMessages({ baseURL: 'https://api.anthropic.com', model: 'm', apiKey: KEY, fetch });
+    const result = await client.complete(ask, { signal });
+    assert.equal(JSON.stringify(result).includes(KEY), false);
+  });
+});
