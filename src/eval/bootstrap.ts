@@ -1,6 +1,6 @@
 import { hashString } from '../core/index.ts';
 import type { Estimate } from './schema.ts';
-import { meanOf, quantileSorted } from './stats.ts';
+import { meanOf, quantileSorted, zeroWidth } from './stats.ts';
 
 export interface BootstrapOptions {
   /** Seed or label; the same seed gives the same interval. */
@@ -45,6 +45,7 @@ export function fillIndices(state: number, out: Int32Array, n: number): number {
  * pass rate over all its epochs), so resampling tasks keeps a task's epochs together: epochs of
  * one task are correlated and resampling them separately would understate the uncertainty.
  * Every series is resampled with the same task indices, so intervals of related figures agree.
+ * An interval of zero width (all tasks equal, or one task) is flagged `degenerate`, never a certainty.
  */
 export function bootstrapMeans(series: readonly Float64Array[], options: BootstrapOptions): Estimate[] {
   const n = series[0]?.length ?? 0;
@@ -67,7 +68,8 @@ export function bootstrapMeans(series: readonly Float64Array[], options: Bootstr
   const tail = (1 - options.confidence) / 2;
   return series.map((values, s) => {
     const sorted = (replicates[s] as Float64Array).sort();
-    return { mean: meanOf(values), ci: [quantileSorted(sorted, tail), quantileSorted(sorted, 1 - tail)] };
+    const ci: [number, number] = [quantileSorted(sorted, tail), quantileSorted(sorted, 1 - tail)];
+    return { mean: meanOf(values), ci, degenerate: zeroWidth(ci), exact: null };
   });
 }
 

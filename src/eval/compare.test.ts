@@ -94,4 +94,41 @@ describe('compareRuns', () => {
     assert.ok(ra && rb);
     assert.deepEqual(compareReports({ a: ra, b: rb, seed: 4, resamples: 500 }), compareRuns({ a, b, tasks: suite, seed: 4, resamples: 500 }));
   });
+
+  it('adjusts domain intervals like the p-values: Bonferroni, so they hold jointly at 95%', () => {
+    const suite = [...tasksOf('mail', 20), ...tasksOf('notes', 20)];
+    const ids = suite.map((t) => t.id);
+    const a = run('run_a', outcomes(ids, (i) => (i % 3 === 0 ? 'fail' : 'pass')));
+    const b = run('run_b', outcomes(ids, (i) => (i % 2 === 0 ? 'fail' : 'pass')));
+    const both = compareRuns({ a, b, tasks: suite, seed: 2, resamples: 2000 });
+    assert.deepEqual([both.overall.confidence, both.overall.intervalAdjustment], [0.95, 'none']);
+    for (const d of ['mail', 'notes']) {
+      assert.ok(Math.abs((both.domains[d]?.confidence ?? 0) - 0.975) < 1e-12, 'two domains: 1 − 0.05/2');
+      assert.equal(both.domains[d]?.intervalAdjustment, 'bonferroni');
+    }
+    // the same mail pairs compared alone are one test: unadjusted, and narrower on the same resamples
+    const mailOnly = compareRuns({ a, b, tasks: suite.filter((t) => t.domain === 'mail'), seed: 2, resamples: 2000 });
+    const alone = mailOnly.domains.mail;
+    const adjusted = both.domains.mail;
+    assert.ok(alone?.difference && adjusted?.difference);
+    assert.equal(alone.intervalAdjustment, 'none');
+    assert.ok(adjusted.difference.ci[0] <= alone.difference.ci[0] && adjusted.difference.ci[1] >= alone.difference.ci[1]);
+    assert.ok(adjusted.difference.ci[1] - adjusted.difference.ci[0] > alone.difference.ci[1] - alone.difference.ci[0]);
+    // the detectable difference of a domain row is at α/2 too, so it is larger
+    assert.ok((adjusted.minDetectableEffect ?? 1) > (alone.minDetectableEffect ?? 0));
+    assert.deepEqual(Comparison.parse(both), both);
+  });
+
+  it('flags a zero-width difference interval instead of claiming a certain zero', () => {
+    const suite = tasksOf('mail', 8);
+    const ids = suite.map((t) => t.id);
+    const same = run('run_a', outcomes(ids, (i) => (i % 2 === 0 ? 'pass' : 'fail')));
+    const c = compareRuns({ a: same, b: { ...same, runId: 'run_b' }, tasks: suite, seed: 1, resamples: 200 });
+    assert.deepEqual(c.overall.difference, { mean: 0, ci: [0, 0], degenerate: true, exact: null });
+    assert.equal(c.overall.verdict, 'no significant difference');
+    // eight single-epoch tasks at 50%: even B at 0% leaves each pair discordant only half the time,
+    // and the exact test needs six discordant pairs, so no difference is detected with 80% power
+    assert.equal(c.overall.minDetectableEffect, null);
+    assert.ok(c.warnings.includes('no significant difference overall; with n=8 pairs the exact test detects no difference at 80% power'), c.warnings.join('\n'));
+  });
 });

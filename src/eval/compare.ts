@@ -5,9 +5,12 @@ import { idList, plural } from './format.ts';
 import { OVERALL } from './report.ts';
 import { Estimate } from './schema.ts';
 import type { ExcludedTask, ModelReport, TaskResult } from './schema.ts';
-import { holmAdjust, sampleVariance, signFlipDetectable } from './stats.ts';
+import { fitTaskModel, minDetectableDifference } from './power.ts';
+import type { TaskModel } from './power.ts';
+import { holmAdjust } from './stats.ts';
 import { collectRun } from './tasks.ts';
 import type { RunInput, TaskMeta } from './tasks.ts';
+import { upgradeComparison } from './upgrade.ts';
 
 const Count = z.number().int().nonnegative();
 
@@ -23,8 +26,15 @@ export const ComparisonRow = z.object({
   /** Mean per-task pass rates over the paired tasks. */
   passRateA: z.number().nullable(),
   passRateB: z.number().nullable(),
-  /** Mean of per-task (A − B) pass-rate differences, with a paired bootstrap interval. */
+  /** Mean of per-task (A − B) pass-rate differences, with a paired bootstrap interval at `confidence`. */
   difference: Estimate.nullable(),
+  /**
+   * Level of this row's interval. Domain rows are Bonferroni-adjusted, 1 − (1 − options.confidence)/D
+   * over the D domains with pairs, so that all of them hold together at options.confidence, like
+   * the Holm-adjusted p-values beside them; the overall row is one test and is not adjusted.
+   */
+  confidence: z.number(),
+  intervalAdjustment: z.enum(['none', 'bonferroni']),
   /** Two-sided paired sign-flip permutation test. */
   pValue: z.number().nullable(),
   /** Holm–Bonferroni across the domain rows; the overall row is its own test and keeps pValue. */
@@ -35,7 +45,11 @@ export const ComparisonRow = z.object({
   tasksBetterA: Count,
   tasksBetterB: Count,
   ties: Count,
-  /** Smallest true difference this many pairs detects at the options' power and alpha. */
+  /**
+   * Smallest true difference this many pairs detects with the options' power, by the exact-test
+   * power model of power.ts; domain rows at α/D, the level Holm's first step tests at. Null when
+   * no difference is detectable (too few pairs for the exact test).
+   */
   minDetectableEffect: z.number().nullable(),
 });
 export type ComparisonRow = z.infer<typeof ComparisonRow>;
@@ -51,9 +65,10 @@ export type PairedTask = z.infer<typeof PairedTask>;
 
 const Side = z.object({ runId: z.string(), model: z.string() });
 
-export const Comparison = z.object({
+const CurrentComparison = z.object({
   kind: z.literal('gauntlet.comparison'),
-  version: z.literal(1),
+  /** 2: interval levels per row (domain rows adjusted), degenerate intervals flagged. */
+  version: z.literal(2),
   a: Side,
   b: Side,
   options: z.object({ seed: z.number().int(), resamples: z.number().int(), alpha: z.number(), confidence: z.number(), power: z.number() }),
@@ -66,7 +81,10 @@ export const Comparison = z.object({
   unpaired: z.object({ onlyA: z.array(z.string()), onlyB: z.array(z.string()) }),
   warnings: z.array(z.string()),
 });
-export type Comparison = z.infer<typeof Comparison>;
+
+/** A comparison of this version, or of version 1 upgraded on read. */
+export const Comparison = z.preprocess(upgradeComparison, CurrentComparison);
+export type Comparison = z.infer<typeof CurrentComparison>;
 
 export interface CompareSettings {
   seed: number;
@@ -124,14 +142,11 @@ export function compareTaskResults(a: SideInput, b: SideInput, settings: Compare
   const onlyB = [...scoredB.keys()].filter((id) => !scoredA.has(id));
   const domains = [...new Set([...a.tasks, ...b.tasks].map((t) => t.domain))].sort();
 
-  const overall = compareGroup(OVERALL, pairs, opts);
-  const domainRows = domains.map((d) =>
-    compareGroup(
-      d,
-      pairs.filter((p) => p.a.domain === d),
-      opts,
-    ),
-  );
+  const overall = compareGroup(OVERALL, pairs, { ...opts, tests: 1 });
+  const pairsIn = new Map(domains.map((d) => [d, pairs.filter((p) => p.a.domain === d)]));
+  // Domains with pairs are the hypotheses Holm adjusts over; intervals get the matching Bonferroni level.
+  const tests = [...pairsIn.values()].filter((p) => p.length > 0).length;
+  const domainRows = domains.map((d) => compareGroup(d, pairsIn.get(d) ?? [], { ...opts, tests }));
   // Holm over the domains that could be tested; a domain with no pairs is not a hypothesis.
   const tested = domainRows.filter((r) => r.pValue !== null);
   holmAdjust(tested.map((r) => r.pValue as number)).forEach((adjusted, i) => {
@@ -143,13 +158,18 @@ export function compareTaskResults(a: SideInput, b: SideInput, settings: Compare
   const warnings: string[] = [];
   if (onlyA.length > 0) warnings.push(`${plural(onlyA.length, 'task')} scored only in A (${a.model}) are not compared: ${idList(onlyA)}`);
   if (onlyB.length > 0) warnings.push(`${plural(onlyB.length, 'task')} scored only in B (${b.model}) are not compared: ${idList(onlyB)}`);
-  if (overall.verdict === 'no significant difference' && overall.minDetectableEffect !== null) {
-    warnings.push(`no significant difference overall; with n=${overall.n} pairs only differences ≥ ${overall.minDetectableEffect.toFixed(2)} are detected at ${Math.round(opts.power * 100)}% power`);
+  if (overall.verdict === 'no significant difference') {
+    const power = `${Math.round(opts.power * 100)}% power`;
+    warnings.push(
+      overall.minDetectableEffect === null
+        ? `no significant difference overall; with n=${overall.n} pairs the exact test detects no difference at ${power}`
+        : `no significant difference overall; with n=${overall.n} pairs only differences ≥ ${overall.minDetectableEffect.toFixed(2)} are detected at ${power}`,
+    );
   }
 
   return {
     kind: 'gauntlet.comparison',
-    version: 1,
+    version: 2,
     a: { runId: a.runId, model: a.model },
     b: { runId: b.runId, model: b.model },
     options: opts,
@@ -171,16 +191,23 @@ function verdictFor(row: ComparisonRow, alpha: number): Verdict {
   return row.difference.mean > 0 ? 'A better' : 'B better';
 }
 
-type Resolved = Required<CompareSettings>;
+type Resolved = Required<CompareSettings> & {
+  /** Hypotheses this row is adjusted over: 1 for the overall row, the tested domains for a domain row. */
+  tests: number;
+};
 
 function compareGroup(group: string, pairs: ReadonlyArray<{ a: TaskResult; b: TaskResult }>, opts: Resolved): ComparisonRow {
   const n = pairs.length;
+  const adjusted = opts.tests > 1;
+  const confidence = adjusted ? 1 - (1 - opts.confidence) / opts.tests : opts.confidence;
   const empty: ComparisonRow = {
     group,
     n,
     passRateA: null,
     passRateB: null,
     difference: null,
+    confidence,
+    intervalAdjustment: adjusted ? 'bonferroni' : 'none',
     pValue: null,
     pAdjusted: null,
     exact: false,
@@ -204,8 +231,9 @@ function compareGroup(group: string, pairs: ReadonlyArray<{ a: TaskResult; b: Ta
     if (d > 0) betterA++;
     else if (d < 0) betterB++;
   });
-  const [difference] = bootstrapMeans([diffs], { seed: `${opts.seed}:compare:${group}:ci`, resamples: opts.resamples, confidence: opts.confidence });
+  const [difference] = bootstrapMeans([diffs], { seed: `${opts.seed}:compare:${group}:ci`, resamples: opts.resamples, confidence });
   const test = signFlipTest(diffs, { seed: `${opts.seed}:compare:${group}:test`, resamples: opts.resamples });
+  const model = pairedModel(pairs);
   const row: ComparisonRow = {
     ...empty,
     passRateA: sumA / n,
@@ -217,27 +245,28 @@ function compareGroup(group: string, pairs: ReadonlyArray<{ a: TaskResult; b: Ta
     tasksBetterA: betterA,
     tasksBetterB: betterB,
     ties: n - betterA - betterB,
-    minDetectableEffect: signFlipDetectable({ sd: Math.sqrt(pairedVariance(diffs, pairs)), n, alpha: opts.alpha, power: opts.power }),
+    minDetectableEffect: model ? minDetectableDifference({ tasks: n, model: model.b, otherEpochs: model.a.epochs, alpha: opts.alpha / opts.tests, power: opts.power }) : null,
   };
   row.verdict = verdictFor(row, opts.alpha);
   return row;
 }
 
 /**
- * Variance of a per-task difference, floored at the binomial noise the two sides' epochs alone
- * would give (p(1−p)/epochs each, p shrunk towards ½), so identical results do not claim a
- * detectable effect of zero.
+ * The task model the power figure assumes for these pairs: each side fitted on its own (see
+ * power.ts), then given their pooled mean and average ρ, so the figure is the same whichever run
+ * is A. B's epochs are the base and A's the other side's.
  */
-function pairedVariance(diffs: Float64Array, pairs: ReadonlyArray<{ a: TaskResult; b: TaskResult }>): number {
-  const floor = (side: 'a' | 'b'): number => {
-    let passes = 0;
-    let attempts = 0;
-    for (const p of pairs) {
-      passes += p[side].passes;
-      attempts += p[side].scored;
-    }
-    const shrunk = (passes + 0.5) / (attempts + 1);
-    return (shrunk * (1 - shrunk)) / (attempts / pairs.length);
-  };
-  return Math.max(sampleVariance(diffs), floor('a') + floor('b'));
+function pairedModel(pairs: ReadonlyArray<{ a: TaskResult; b: TaskResult }>): { a: TaskModel; b: TaskModel } | null {
+  const fit = (side: 'a' | 'b') => fitTaskModel(pairs.map((p) => ({ passes: p[side].passes, scored: p[side].scored })));
+  const a = fit('a');
+  const b = fit('b');
+  if (!a || !b) return null;
+  let passes = 0;
+  let attempts = 0;
+  for (const p of pairs) {
+    passes += p.a.passes + p.b.passes;
+    attempts += p.a.scored + p.b.scored;
+  }
+  const shared = { mean: passes / attempts, rho: (a.rho + b.rho) / 2 };
+  return { a: { ...shared, epochs: a.epochs }, b: { ...shared, epochs: b.epochs } };
 }

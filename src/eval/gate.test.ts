@@ -21,12 +21,43 @@ describe('checkGate', () => {
   it('fails a domain below its minimum pass rate and passes the rest', () => {
     const result = checkGate({ report: reportWith('run_a', 5, 9), thresholds: { domains: { mail: { minPassRate: 0.6 } }, everyDomain: { minPassRate: 0.8 } } });
     assert.equal(result.passed, false);
+    // mail misses its own rule and everyDomain's; notes (0.9) meets everyDomain
     assert.deepEqual(
-      result.failures.map((f) => [f.domain, f.rule, f.actual, f.required]),
-      [['mail', 'minPassRate', 0.5, 0.6]],
+      result.failures.map((f) => [f.domain, f.source, f.rule, f.actual, f.required]),
+      [
+        ['mail', 'domains.mail', 'minPassRate', 0.5, 0.6],
+        ['mail', 'everyDomain', 'minPassRate', 0.5, 0.8],
+      ],
     );
-    assert.match(result.failures[0]?.message ?? '', /mail pass rate 0\.500 is below the minimum 0\.6/);
+    assert.match(result.failures[0]?.message ?? '', /mail pass rate 0\.500 is below the minimum 0\.6 \(gate domains\.mail\)/);
+    assert.match(result.failures[1]?.message ?? '', /mail pass rate 0\.500 is below the minimum 0\.8 \(gate everyDomain\)/);
     assert.equal(checkGate({ report: reportWith('run_a', 7, 9), thresholds: { overall: { minPassRate: 0.7 }, domains: { mail: { minPassRate: 0.6 } } } }).passed, true);
+  });
+
+  it('holds a domain with its own rule to everyDomain as well', () => {
+    // mail's own rule (0.6) is looser than everyDomain's (0.7): 0.65 passes the first, not the second
+    const thresholds = { domains: { mail: { minPassRate: 0.6 } }, everyDomain: { minPassRate: 0.7 } };
+    const result = checkGate({ report: reportWith('run_a', 6, 9), thresholds });
+    assert.equal(result.passed, false);
+    assert.deepEqual(
+      result.failures.map((f) => [f.domain, f.source, f.rule]),
+      [['mail', 'everyDomain', 'minPassRate']],
+    );
+    // and both apply to drops: mail's maxDrop of 0.5 allows a 0.3 drop, everyDomain's 0.1 does not
+    const drops = checkGate({ report: reportWith('run_new', 6, 9), baseline: reportWith('run_old', 9, 9), thresholds: { domains: { mail: { maxDrop: 0.5 } }, everyDomain: { maxDrop: 0.1 } } });
+    assert.deepEqual(
+      drops.failures.map((f) => [f.domain, f.source, f.rule]),
+      [['mail', 'everyDomain', 'maxDrop']],
+    );
+    assert.equal(checkGate({ report: reportWith('run_a', 7, 9), thresholds }).passed, true);
+  });
+
+  it('applies everyDomain only to domains the report has, so a missing named domain fails once', () => {
+    const result = checkGate({ report: reportWith('run_a', 9, 9), thresholds: { domains: { calendar: { minPassRate: 0.1 } }, everyDomain: { minPassRate: 0.5 } } });
+    assert.deepEqual(
+      result.failures.map((f) => [f.domain, f.source, f.rule]),
+      [['calendar', 'domains.calendar', 'noData']],
+    );
   });
 
   it('fails a drop larger than maxDrop against the baseline', () => {

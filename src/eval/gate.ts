@@ -17,7 +17,7 @@ function onlyKeys(keys: readonly string[]) {
 }
 
 const ruleShape = {
-  /** The pass rate (mean over tasks) must be at least this. */
+  /** The pass rate (mean over tasks of each task's pass rate, `passRate` of the report) must be at least this. */
   minPassRate: Rate.optional(),
   /** The pass rate may be at most this much below the baseline's. */
   maxDrop: Rate.optional(),
@@ -32,9 +32,9 @@ export type GateRule = z.infer<typeof GateRule>;
 
 const suiteShape = {
   overall: GateRule.optional(),
-  /** Rules for named domains. */
+  /** Rules for named domains; a named domain must also meet `everyDomain`. */
   domains: z.record(z.string().min(1, 'a domain name'), GateRule).default({}),
-  /** The rule for every domain without its own entry in `domains`. */
+  /** The rule for every domain of the report, including those with their own entry in `domains`. */
   everyDomain: GateRule.optional(),
 };
 
@@ -52,11 +52,15 @@ export function parseGateSuite(value: unknown, file: string): GateParse {
   return { ok: false, message: `${file}: invalid gate section\n${describeZodIssues(result.error.issues, 'gate')}` };
 }
 
+/** Where in the gate section a rule came from. */
+export type GateRuleSource = 'overall' | `domains.${string}` | 'everyDomain';
+
 export interface GateFailure {
   runId: string;
   model: string;
   /** `overall` or a domain. */
   domain: string;
+  source: GateRuleSource;
   rule: 'minPassRate' | 'maxDrop' | 'noData';
   /** The pass rate (minPassRate) or the drop from the baseline (maxDrop); null for noData. */
   actual: number | null;
@@ -70,6 +74,7 @@ export interface GateSkip {
   runId: string;
   model: string;
   domain: string;
+  source: GateRuleSource;
   rule: 'maxDrop';
   reason: string;
 }
@@ -99,22 +104,19 @@ export function checkGate(options: CheckGateOptions): GateResult {
       comparison ??= compareReports({ a: model, b: base as ModelReport, seed: options.report.options.seed, resamples: options.report.options.resamples, alpha: options.report.options.alpha });
       return comparison;
     };
-    const groups: Array<[string, GateRule | undefined]> = [[OVERALL, gate.overall]];
-    for (const domain of new Set([...Object.keys(model.domains), ...Object.keys(gate.domains)])) groups.push([domain, gate.domains[domain] ?? gate.everyDomain]);
-
-    for (const [domain, rule] of groups) {
-      if (!rule) continue;
-      const who = { runId: model.runId, model: model.model, domain };
+    for (const { domain, rule, source } of rulesFor(gate, model)) {
+      const who = { runId: model.runId, model: model.model, domain, source };
+      const from = `(gate ${source})`;
       const stats = domain === OVERALL ? model.overall : model.domains[domain];
       if (!stats?.passRate) {
         const required = rule.minPassRate ?? rule.maxDrop ?? 0;
         const why = stats ? 'has no scored tasks' : 'is in the gate but not in the report';
-        failures.push({ ...who, rule: 'noData', actual: null, required, message: `${model.model}: ${domain} ${why}, so its gate cannot pass` });
+        failures.push({ ...who, rule: 'noData', actual: null, required, message: `${model.model}: ${domain} ${why}, so its gate cannot pass ${from}` });
         continue;
       }
       const rate = stats.passRate.mean;
       if (rule.minPassRate !== undefined && rate < rule.minPassRate) {
-        failures.push({ ...who, rule: 'minPassRate', actual: rate, required: rule.minPassRate, message: `${model.model}: ${domain} pass rate ${fixed(rate, 3)} is below the minimum ${rule.minPassRate}` });
+        failures.push({ ...who, rule: 'minPassRate', actual: rate, required: rule.minPassRate, message: `${model.model}: ${domain} pass rate ${fixed(rate, 3)} is below the minimum ${rule.minPassRate} ${from}` });
       }
       if (rule.maxDrop === undefined) continue;
       const skip = (reason: string) => skipped.push({ ...who, rule: 'maxDrop', reason });
@@ -145,11 +147,26 @@ export function checkGate(options: CheckGateOptions): GateResult {
         rule: 'maxDrop',
         actual: drop,
         required: rule.maxDrop,
-        message: `${model.model}: ${domain} pass rate dropped ${fixed(drop, 3)} from the baseline's ${fixed(baseStats.passRate.mean, 3)}; at most ${rule.maxDrop} is allowed`,
+        message: `${model.model}: ${domain} pass rate dropped ${fixed(drop, 3)} from the baseline's ${fixed(baseStats.passRate.mean, 3)}; at most ${rule.maxDrop} is allowed ${from}`,
       });
     }
   }
   return { passed: failures.length === 0, failures, skipped };
+}
+
+/**
+ * Every rule that applies to a model: `overall`, each named domain's own rule (a domain the report
+ * lacks fails as noData), and `everyDomain` for every domain of the report, on top of its own rule.
+ */
+function rulesFor(gate: GateSuite, model: ModelReport): Array<{ domain: string; rule: GateRule; source: GateRuleSource }> {
+  const out: Array<{ domain: string; rule: GateRule; source: GateRuleSource }> = [];
+  if (gate.overall) out.push({ domain: OVERALL, rule: gate.overall, source: 'overall' });
+  for (const domain of [...new Set([...Object.keys(model.domains), ...Object.keys(gate.domains)])].sort()) {
+    const own = gate.domains[domain];
+    if (own) out.push({ domain, rule: own, source: `domains.${domain}` });
+    if (gate.everyDomain && domain in model.domains) out.push({ domain, rule: gate.everyDomain, source: 'everyDomain' });
+  }
+  return out;
 }
 
 function baselineFor(baseline: EvalReport, model: ModelReport): ModelReport | null {

@@ -1,42 +1,22 @@
 import { RolloutStatus, TerminationReason } from '../core/index.ts';
 import { bootstrapMeans } from './bootstrap.ts';
+import { clopperPearson } from './exact.ts';
 import { passCurves } from './passk.ts';
-import type { CheckRate, ExcludedTask, GroupStats, ResolvedEvalOptions } from './schema.ts';
-import { sampleVariance, signFlipDetectable, signFlipRequiredN } from './stats.ts';
+import { groupPower } from './power.ts';
+import type { CheckRate, Estimate, ExcludedTask, GroupStats, ResolvedEvalOptions } from './schema.ts';
 import type { TaskRecord } from './tasks.ts';
 
-export interface GroupPower {
-  sd: number;
-  minDetectableEffect: number;
-  requiredN: number | null;
-}
-
 /**
- * Power figures for comparing this group's pass rate with another model's on the same n tasks.
- *
- * Approximation: the other model is taken to have the same per-task variance σ² and to vary
- * independently of this one, so a per-task difference has sd s = √(2σ²); the power is then that
- * of the paired sign-flip test `compareRuns` runs, in its normal approximation (see
- * `signFlipPower`). σ² is the sample variance of per-task pass rates (it holds both how tasks
- * differ and the binomial noise of a few epochs), floored at the binomial variance p(1−p)/epochs a
- * task set of uniform difficulty would show, so all-pass or all-fail groups do not claim infinite
- * power (p shrunk as (passes + ½)/(attempts + 1)). Models scored on the same tasks usually find the
- * same tasks hard, which makes their per-task rates correlate positively and the paired test more
- * powerful than this, so the figure is a conservative bound.
+ * A zero-width bootstrap interval (every task had the same pass rate, or n = 1) gets the exact
+ * Clopper–Pearson interval over tasks beside it, with the summed per-task rates as the successes.
  */
-export function groupPower(rates: Float64Array, counts: { passes: number; attempts: number }, options: ResolvedEvalOptions): GroupPower | null {
+function withExactInterval(estimate: Estimate, rates: Float64Array, confidence: number): Estimate {
+  if (!estimate.degenerate) return estimate;
   const n = rates.length;
-  if (n === 0 || counts.attempts === 0) return null;
-  const shrunk = (counts.passes + 0.5) / (counts.attempts + 1);
-  const binomialFloor = (shrunk * (1 - shrunk)) / (counts.attempts / n);
-  const variance = Math.max(sampleVariance(rates), binomialFloor);
-  const sd = Math.sqrt(2 * variance);
-  const { alpha, power } = options;
-  return {
-    sd: Math.sqrt(variance),
-    minDetectableEffect: signFlipDetectable({ sd, n, alpha, power }),
-    requiredN: options.minEffect === null ? null : signFlipRequiredN(options.minEffect, { sd, alpha, power }),
-  };
+  let successes = 0;
+  for (const r of rates) successes += r;
+  successes = Math.min(n, Math.max(0, successes));
+  return { ...estimate, exact: { method: 'clopper-pearson', successes, trials: n, ci: clopperPearson(successes, n, confidence) } };
 }
 
 function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
@@ -99,18 +79,24 @@ export function groupStats(records: readonly TaskRecord[], context: GroupContext
     attempts += record.result.scored;
   });
 
-  const [passRate, meanScore] =
+  const [bootRate, meanScore] =
     scoredTasks.length > 0
       ? bootstrapMeans([rates, scores], { seed: `${options.seed}:${context.seedLabel}`, resamples: options.resamples, confidence: options.confidence })
       : [null, null];
-  const power = groupPower(rates, { passes, attempts }, options);
+  const passRate = bootRate ? withExactInterval(bootRate, rates, options.confidence) : null;
+  const power = groupPower(
+    scoredTasks.map((r) => ({ passes: r.result.passes, scored: r.result.scored })),
+    options,
+  );
   const curves = passCurves(scoredTasks.map((r) => ({ n: r.result.scored, c: r.result.passes })));
   return {
     tasks: records.length,
     n: scoredTasks.length,
     epochs,
     rollouts,
-    passRate: passRate ?? null,
+    passRate,
+    taskMeanPassRate: passRate?.mean ?? null,
+    pooledPassRate: attempts > 0 ? passes / attempts : null,
     meanScore: meanScore ?? null,
     passAtK: curves.passAtK,
     passHatK: curves.passHatK,

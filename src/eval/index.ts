@@ -6,15 +6,18 @@ export type { RunInput, TaskMeta } from './tasks.ts';
 export { compareRuns, compareReports, Comparison, ComparisonRow, PairedTask, Verdict } from './compare.ts';
 export type { CompareRunsOptions, CompareSettings } from './compare.ts';
 export { checkGate, parseGateSuite, GateRule, GateSuite } from './gate.ts';
-export type { CheckGateOptions, GateFailure, GateParse, GateResult, GateSkip, GateSuiteInput } from './gate.ts';
+export type { CheckGateOptions, GateFailure, GateParse, GateResult, GateRuleSource, GateSkip, GateSuiteInput } from './gate.ts';
 export { renderTable, renderComparison, checkTable } from './render-text.ts';
 export { renderMarkdown } from './render-markdown.ts';
 export { renderHtml } from './render-html.ts';
 export { passAtK, passHatK, passCurves } from './passk.ts';
 export { bootstrapMeans, signFlipTest } from './bootstrap.ts';
 export { difficultyEstimate, discrimination } from './discrimination.ts';
-export { holmAdjust, normalCdf, normalQuantile, signFlipDetectable, signFlipPower, signFlipRequiredN } from './stats.ts';
-export { checkRates, groupPower } from './group.ts';
+export { holmAdjust, normalCdf, normalQuantile } from './stats.ts';
+export { exactTestPower, fitTaskModel, groupPower, minDecisivePairs, minDetectableDifference, requiredTasks } from './power.ts';
+export type { GroupPower, PowerDesign, TaskCounts, TaskModel } from './power.ts';
+export { clopperPearson } from './exact.ts';
+export { checkRates } from './group.ts';
 export {
   EVAL_REPORT_VERSION,
   CheckRate,
@@ -22,6 +25,7 @@ export {
   EpochOutcome,
   Estimate,
   EvalMeta,
+  ExactInterval,
   EvalOptions,
   EvalReport,
   ExcludedTask,

@@ -1,7 +1,7 @@
 // One self-contained HTML file: inline CSS and inline SVG only, no scripts and nothing fetched,
 // so a report can be mailed, archived or opened offline and looks the same in ten years.
 import { percent } from './format.ts';
-import { CHECKS_HEADING, checkTable, groupRows, REPORT_COLUMNS, reportHeadline, reportRow } from './render-text.ts';
+import { CHECKS_HEADING, checkTable, EXACT_NOTE, groupRows, PASS_RATE_NOTE, REPORT_COLUMNS, reportHeadline, reportRow, shownInterval, showsExact } from './render-text.ts';
 import type { EvalReport, ModelReport } from './schema.ts';
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563', '#ca8a04'];
@@ -40,7 +40,7 @@ function legend(models: readonly ModelReport[], x: number): string {
     .join('');
 }
 
-/** Grouped bars of pass rate per domain (one bar per model) with bootstrap CI whiskers. */
+/** Grouped bars of pass rate per domain (one bar per model) with CI whiskers: bootstrap, or exact where the bootstrap's has zero width. */
 export function passRateChart(report: EvalReport): string {
   const groups = report.models[0] ? groupRows(report.models[0]).map(([g]) => g) : [];
   const models = report.models;
@@ -55,17 +55,21 @@ export function passRateChart(report: EvalReport): string {
       const stats = group === 'overall' ? model.overall : model.domains[group];
       const x = x0 + m * barWidth;
       const rate = stats?.passRate;
-      if (!rate) {
+      const shown = rate ? shownInterval(rate) : null;
+      if (!rate || !shown) {
         bars.push(`<text x="${num(x + barWidth / 2)}" y="${num(y(0) - 4)}" text-anchor="middle" class="muted">n/a</text>`);
         return;
       }
-      const label = `${model.model} · ${group}: ${percent(rate.mean)} [${percent(rate.ci[0])}, ${percent(rate.ci[1])}], n=${stats.n}`;
+      const [low, high] = shown.ci;
+      const kind = shown.exact ? ' exact (bootstrap interval had zero width)' : '';
+      const label = `${model.model} · ${group}: ${percent(rate.mean)} [${percent(low)}, ${percent(high)}]${kind}, n=${stats.n}`;
       const cx = num(x + barWidth / 2);
+      const whisker = shown.exact ? 'whisker exact' : 'whisker';
       bars.push(
         `<g><title>${escapeHtml(label)}</title><rect x="${num(x + 1)}" y="${num(y(rate.mean))}" width="${num(barWidth - 2)}" height="${num(y(0) - y(rate.mean))}" fill="${colour(m)}"/>` +
-          `<line x1="${cx}" x2="${cx}" y1="${num(y(rate.ci[0]))}" y2="${num(y(rate.ci[1]))}" class="whisker"/>` +
-          `<line x1="${num(x + barWidth / 2 - 4)}" x2="${num(x + barWidth / 2 + 4)}" y1="${num(y(rate.ci[0]))}" y2="${num(y(rate.ci[0]))}" class="whisker"/>` +
-          `<line x1="${num(x + barWidth / 2 - 4)}" x2="${num(x + barWidth / 2 + 4)}" y1="${num(y(rate.ci[1]))}" y2="${num(y(rate.ci[1]))}" class="whisker"/></g>`,
+          `<line x1="${cx}" x2="${cx}" y1="${num(y(low))}" y2="${num(y(high))}" class="${whisker}"/>` +
+          `<line x1="${num(x + barWidth / 2 - 4)}" x2="${num(x + barWidth / 2 + 4)}" y1="${num(y(low))}" y2="${num(y(low))}" class="${whisker}"/>` +
+          `<line x1="${num(x + barWidth / 2 - 4)}" x2="${num(x + barWidth / 2 + 4)}" y1="${num(y(high))}" y2="${num(y(high))}" class="${whisker}"/></g>`,
       );
     });
     bars.push(`<text x="${num(frame.left + g * slot + slot / 2)}" y="${frame.height - frame.bottom + 18}" text-anchor="middle">${escapeHtml(group)}</text>`);
@@ -106,16 +110,17 @@ function htmlTable(headers: readonly string[], rows: readonly (readonly string[]
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#111827}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}table{border-collapse:collapse;margin:.5rem 0}
 th,td{padding:.25rem .6rem;border-bottom:1px solid #e5e7eb;text-align:right;white-space:nowrap}th:first-child,td:first-child{text-align:left}
-svg{font:11px system-ui,sans-serif;display:block;margin:1rem 0}svg text{fill:#374151}.grid{stroke:#e5e7eb}.whisker{stroke:#111827;stroke-width:1.5}
-.muted{fill:#9ca3af;color:#6b7280}.warn{color:#92400e;background:#fffbeb;padding:.1rem .4rem}.charts{display:flex;flex-wrap:wrap;gap:1rem}code{font-size:.9em}`;
+svg{font:11px system-ui,sans-serif;display:block;margin:1rem 0}svg text{fill:#374151}.grid{stroke:#e5e7eb}.whisker{stroke:#111827;stroke-width:1.5}.exact{stroke-dasharray:3 2}
+.muted{fill:#9ca3af;color:#6b7280}.warn{color:#92400e;background:#fffbeb;padding:.1rem .4rem}.note{color:#374151;font-size:.9em}.charts{display:flex;flex-wrap:wrap;gap:1rem}code{font-size:.9em}`;
 
 /** A single self-contained HTML page for a report. */
 export function renderHtml(report: EvalReport): string {
-  const body: string[] = [`<h1>Gauntlet evaluation</h1>`, `<p class="muted">${escapeHtml(reportHeadline(report))}</p>`];
+  const body: string[] = [`<h1>Gauntlet evaluation</h1>`, `<p class="muted">${escapeHtml(reportHeadline(report))}<br>${escapeHtml(PASS_RATE_NOTE)}</p>`];
   body.push('<h2>Pass rate by domain</h2>', passRateChart(report));
   body.push('<div class="charts"><div><h2>pass@k</h2>', passKChart(report, 'passAtK'), '</div><div><h2>pass^k</h2>', passKChart(report, 'passHatK'), '</div></div>');
   for (const model of report.models) {
     body.push(`<h2>${escapeHtml(model.model)} <code>${escapeHtml(model.runId)}</code></h2>`, htmlTable(REPORT_COLUMNS, groupRows(model).map(([g, s]) => reportRow(g, s))));
+    if (showsExact(model)) body.push(`<p class="note">${escapeHtml(EXACT_NOTE)}</p>`);
     const checks = checkTable(model);
     if (checks.rows.length > 0) body.push(`<p>${escapeHtml(CHECKS_HEADING)}</p>`, htmlTable(checks.headers, checks.rows));
     if (model.overall.flakyTasks.length > 0) body.push(`<p>Flaky tasks: ${model.overall.flakyTasks.map((t) => `<code>${escapeHtml(t)}</code>`).join(', ')}</p>`);

@@ -1,6 +1,22 @@
 import type { Comparison } from './compare.ts';
 import { percent } from './format.ts';
-import { CHECKS_HEADING, checkTable, COMPARISON_COLUMNS, comparisonMethod, comparisonRows, groupRows, largestGaps, REPORT_COLUMNS, reportHeadline, reportRow } from './render-text.ts';
+import {
+  CHECKS_HEADING,
+  checkTable,
+  COMPARISON_COLUMNS,
+  comparisonHasDegenerate,
+  comparisonMethod,
+  comparisonRows,
+  DEGENERATE_DIFFERENCE_NOTE,
+  EXACT_NOTE,
+  groupRows,
+  largestGaps,
+  PASS_RATE_NOTE,
+  REPORT_COLUMNS,
+  reportHeadline,
+  reportRow,
+  showsExact,
+} from './render-text.ts';
 import type { EvalReport } from './schema.ts';
 
 function cell(text: string): string {
@@ -18,9 +34,10 @@ export function renderMarkdown(input: EvalReport | Comparison): string {
 }
 
 function reportMarkdown(report: EvalReport): string {
-  const out = ['# Gauntlet evaluation', '', reportHeadline(report)];
+  const out = ['# Gauntlet evaluation', '', reportHeadline(report), '', PASS_RATE_NOTE];
   for (const model of report.models) {
     out.push('', `## ${cell(model.model)} (\`${model.runId}\`)`, '', markdownTable(REPORT_COLUMNS, groupRows(model).map(([g, s]) => reportRow(g, s))));
+    if (showsExact(model)) out.push('', EXACT_NOTE);
     const checks = checkTable(model);
     if (checks.rows.length > 0) out.push('', `${CHECKS_HEADING}:`, '', markdownTable(checks.headers, checks.rows));
     const ks = Object.keys(model.overall.passAtK);
@@ -53,6 +70,7 @@ function comparisonMarkdown(comparison: Comparison): string {
     '',
     markdownTable(COMPARISON_COLUMNS, comparisonRows(comparison)),
   ];
+  if (comparisonHasDegenerate(comparison)) out.push('', DEGENERATE_DIFFERENCE_NOTE);
   for (const side of ['A', 'B'] as const) {
     const gaps = largestGaps(comparison, side);
     if (gaps.length > 0) {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { compareRuns } from './compare.ts';
 import { renderHtml } from './render-html.ts';
 import { renderMarkdown } from './render-markdown.ts';
-import { renderComparison, renderTable } from './render-text.ts';
+import { EXACT_NOTE, renderComparison, renderTable } from './render-text.ts';
 import { buildReport } from './report.ts';
 import { run, task } from './test-fixtures.ts';
 
@@ -83,5 +83,48 @@ describe('empty inputs', () => {
     assert.match(text, /overall\s+0\s+2\s+infra errors only/);
     assert.ok(idle.models[0]?.warnings.includes('overall: no scored tasks, so no pass rate'));
     assert.ok(renderMarkdown(idle).includes('infra errors only'));
+  });
+});
+
+describe('pass rates that are easy to misread', () => {
+  const allPassSuite = Array.from({ length: 39 }, (_, i) => task(`t${i}`, 'mail'));
+  const allPass = buildReport({
+    runs: [run('run_a', Object.fromEntries(allPassSuite.map((t) => [t.id, ['pass', 'pass', 'pass'] as const])))],
+    tasks: allPassSuite,
+    options: { seed: 1, resamples: 100 },
+  });
+
+  it('never prints a certain [100, 100]: the exact interval is shown and marked', () => {
+    const outputs = { text: renderTable(allPass), markdown: renderMarkdown(allPass), html: renderHtml(allPass) };
+    for (const [name, out] of Object.entries(outputs)) {
+      assert.doesNotMatch(out, /\[100\.0%?, 100\.0%?\]/, name);
+      // 39 of 39 tasks: Clopper–Pearson [91.0, 100.0]
+      assert.ok(out.includes('100.0% [91.0, 100.0]†'), name);
+    }
+    assert.ok(outputs.text.includes(EXACT_NOTE));
+    assert.ok(outputs.markdown.includes(EXACT_NOTE));
+    assert.ok(outputs.html.includes('every task had the same pass rate'));
+    // the chart's whiskers span the exact interval, drawn dashed
+    assert.equal(outputs.html.match(/class="whisker exact"/g)?.length, 2 * 3);
+    assert.ok(outputs.html.includes('exact (bootstrap interval had zero width)'));
+  });
+
+  it('shows the pooled pass rate where it differs from the per-task mean', () => {
+    // model A: m1 2/3, m2 2/2, n1 0/3, n2 3/3 → per task 66.7%, pooled 7/11 = 63.6%
+    const overallRow = renderTable(report).split('\n').find((l) => l.startsWith('overall'));
+    assert.match(overallRow ?? '', /66\.7% \[[^\]]+\]\s+63\.6%/);
+    const allPassRow = renderTable(allPass).split('\n').find((l) => l.startsWith('overall'));
+    assert.match(allPassRow ?? '', /\]†\s+same\s/);
+    assert.ok(renderTable(report).includes('pooled: passed ÷ scored rollouts'));
+  });
+
+  it('says how the comparison intervals were adjusted, and marks a zero-width one', () => {
+    assert.match(renderComparison(comparison), /domain intervals Bonferroni-adjusted to 97\.5% each \(95% jointly over 2 domains\)/);
+    const tie = compareRuns({ a, b: { ...a, runId: 'run_b' }, tasks: suite, seed: 1, resamples: 50 });
+    const text = renderComparison(tie);
+    assert.match(text, /overall\s+4\s.*±0\.0 \[no interval\]‡/);
+    assert.ok(text.includes('every paired task had the same difference'));
+    assert.doesNotMatch(text, /\[±0\.0, ±0\.0\]/);
+    assert.ok(renderMarkdown(tie).includes('[no interval]‡'));
   });
 });

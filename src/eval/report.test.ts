@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../core/index.ts';
-import { groupPower } from './group.ts';
+import { clopperPearson } from './exact.ts';
+import { exactTestPower, groupPower, minDetectableDifference } from './power.ts';
 import { buildReport } from './report.ts';
 import { EvalReport } from './schema.ts';
 import { rolloutOf, rolloutsFor, run, task } from './test-fixtures.ts';
@@ -69,7 +70,7 @@ describe('buildReport on a hand-worked run', () => {
 
   it('keeps infra errors apart: counted and shown, never failures', () => {
     assert.deepEqual(overall.infraErrors, { count: 4, rate: 4 / 12, retried: 1, tasksWithOnlyInfraErrors: ['cal-2'] });
-    assert.deepEqual(overall.byStatus, { scored: 8, infra_error: 4, cancelled: 0 });
+    assert.deepEqual(overall.byStatus, { scored: 8, infra_error: 4, error: 0, cancelled: 0 });
     assert.equal(overall.byTerminationReason.infra_error, 4);
     assert.equal(overall.byTerminationReason.max_turns, 1);
     assert.equal(overall.byTerminationReason.submitted, 7);
@@ -106,7 +107,9 @@ describe('buildReport on a hand-worked run', () => {
     close(mail.passHatK['2'], 2 / 3, 'mail pass^2'); // (1/3 + 1)/2
     assert.deepEqual(mail.infraErrors, { count: 1, rate: 1 / 6, retried: 0, tasksWithOnlyInfraErrors: [] });
     assert.equal(calendar.n, 1);
-    assert.deepEqual(calendar.passRate, { mean: 0, ci: [0, 0] });
+    // one task: the bootstrap interval has zero width, so the exact interval over 1 task comes with it
+    assert.deepEqual(calendar.passRate, { mean: 0, ci: [0, 0], degenerate: true, exact: { method: 'clopper-pearson', successes: 0, trials: 1, ci: clopperPearson(0, 1, 0.95) } });
+    assert.ok(Math.abs((calendar.passRate?.exact?.ci[1] ?? 0) - 0.975) < 1e-12);
     assert.deepEqual(calendar.excludedTasks, excludedTasks);
     assert.deepEqual(mail.excludedTasks, []);
     assert.equal(calendar.infraErrors.retried, 1);
@@ -123,6 +126,7 @@ describe('buildReport on a hand-worked run', () => {
       passRate: 0,
       meanScore: 0.25 / 3,
       infraErrors: 0,
+      errors: 0,
       cancelled: 0,
       retriedInfraErrors: 1,
       outcomes: ['fail', 'fail', 'fail'],
@@ -138,28 +142,41 @@ describe('buildReport on a hand-worked run', () => {
 });
 
 describe('power and warnings', () => {
-  it('computes the detectable difference from the spread of per-task pass rates', () => {
-    const options = { seed: 1, resamples: 10, confidence: 0.95, power: 0.8, alpha: 0.05, minEffect: 0.1 };
-    // 20 tasks alternating 0 and 1: sample variance 20 × 0.25 / 19 = 5/19, above the binomial floor 0.25
-    // per-task difference sd √(2 × 5/19) = 0.725476 → MDE 0.530385 and 419 tasks for 0.1 (see stats.test.ts)
-    const rates = Float64Array.from({ length: 20 }, (_, i) => i % 2);
-    const power = groupPower(rates, { passes: 10, attempts: 20 }, options);
-    assert.ok(power);
-    assert.ok(Math.abs(power.sd - Math.sqrt(5 / 19)) < 1e-12);
-    assert.ok(Math.abs(power.minDetectableEffect - 0.530385) < 1e-5, String(power.minDetectableEffect));
-    assert.equal(power.requiredN, 419);
-    // 20 tasks all at 1/2 over 2 epochs: sample variance 0, so the floor p(1−p)/epochs applies with
-    // p = (20 + ½)/(40 + 1) = ½: 0.25/2 = 0.125; s = √0.25 = 0.5 → MDE 0.5 × 11.813/16.159 = 0.365543
-    const floored = groupPower(new Float64Array(20).fill(0.5), { passes: 20, attempts: 40 }, options);
-    assert.ok(floored && Math.abs(floored.minDetectableEffect - 0.365543) < 1e-5, String(floored?.minDetectableEffect));
+  it('computes the detectable difference with the exact-test power model of the group’s counts', () => {
+    const options = { alpha: 0.05, power: 0.8, minEffect: 0.1 };
+    // 20 tasks alternating pass and fail over one epoch: mean ½, and the test is exact McNemar
+    const alternating = Array.from({ length: 20 }, (_, i) => ({ passes: i % 2, scored: 1 }));
+    const power = groupPower(alternating, options);
+    assert.ok(power?.minDetectableEffect && power.requiredN);
+    assert.ok(Math.abs((power.sd ?? 0) - Math.sqrt(5 / 19)) < 1e-12, 'sd of rates: √(20 × ¼ / 19)');
+    const model = { mean: 0.5, rho: 0, epochs: 1 };
+    assert.equal(power.minDetectableEffect, minDetectableDifference({ tasks: 20, model, alpha: 0.05, power: 0.8 }));
+    // the claim sits where the modelled power crosses 80%
+    assert.ok((exactTestPower(power.minDetectableEffect, { tasks: 20, model, alpha: 0.05 }) ?? 0) >= 0.8);
+    assert.ok((exactTestPower(power.minDetectableEffect - 0.005, { tasks: 20, model, alpha: 0.05 }) ?? 1) < 0.8);
+    // requiredN is the fewest tasks that reach 80% for 0.1
+    assert.ok((exactTestPower(0.1, { tasks: power.requiredN, model, alpha: 0.05 }) ?? 0) >= 0.8);
+    assert.ok((exactTestPower(0.1, { tasks: power.requiredN - 1, model, alpha: 0.05 }) ?? 1) < 0.8);
   });
 
-  it('warns per domain when n cannot detect the requested minimum effect', () => {
+  it('says when n is too small for the exact test to detect anything, and what --min-effect needs', () => {
     const model = handReport(0.05).models[0];
     const mail = model?.domains.mail;
-    assert.ok(mail?.minDetectableEffect && mail.requiredN);
-    const line = `domain mail: n=2 can only detect differences ≥ ${mail.minDetectableEffect.toFixed(2)} at 80% power (α=0.05); --min-effect 0.05 needs n ≥ ${mail.requiredN}`;
+    // two tasks: at most 2 non-zero differences, and the exact test needs 6
+    assert.equal(mail?.minDetectableEffect, null);
+    assert.ok(mail?.requiredN);
+    const line = `domain mail: n=2 is too few for the exact test to detect any difference at 80% power (α=0.05): it needs at least 6 tasks whose results differ; --min-effect 0.05 needs n ≥ ${mail.requiredN}`;
     assert.ok(model?.warnings.includes(line), model?.warnings.join('\n'));
+  });
+
+  it('warns when n cannot detect the requested minimum effect', () => {
+    const suite = Array.from({ length: 40 }, (_, i) => task(`t${i}`, 'mail'));
+    const a = run('run_a', Object.fromEntries(suite.map((t, i) => [t.id, [i % 2 === 0 ? 'pass' : 'fail'] as const])));
+    const model = buildReport({ runs: [a], tasks: suite, options: { seed: 1, resamples: 50, minEffect: 0.05 } }).models[0];
+    const mde = model?.overall.minDetectableEffect;
+    assert.ok(mde && mde > 0.05 && model.overall.requiredN);
+    const line = `overall: n=40 can only detect differences ≥ ${mde.toFixed(2)} at 80% power (α=0.05); --min-effect 0.05 needs n ≥ ${model.overall.requiredN}`;
+    assert.ok(model.warnings.includes(line), model.warnings.join('\n'));
   });
 
   it('rejects bad options and duplicate tasks with errors that say where', () => {
@@ -208,5 +225,55 @@ describe('discrimination and metadata', () => {
       createdAt: '2026-02-01T00:00:00Z',
     });
     assert.deepEqual(report.options, { seed: 9, resamples: 10, confidence: 0.95, minEffect: null, power: 0.8, alpha: 0.05 });
+  });
+});
+
+describe('rollouts ended by a defect', () => {
+  it('are never scored or called failures, and are listed loudly', () => {
+    const suite = [task('t1', 'mail'), task('t2', 'mail')];
+    const a = run('run_a', { t1: ['pass', 'error', 'pass'], t2: ['fail', 'fail'] });
+    const model = buildReport({ runs: [a], tasks: suite, options: { seed: 1, resamples: 50 } }).models[0];
+    const t1 = model?.tasks.find((t) => t.id === 't1');
+    assert.deepEqual([t1?.outcomes, t1?.scored, t1?.passes, t1?.errors, t1?.cancelled], [['pass', 'error', 'pass'], 2, 2, 1, 0]);
+    assert.equal(model?.overall.byStatus.error, 1);
+    assert.equal(model?.overall.byTerminationReason.error, 1);
+    close(model?.overall.pooledPassRate, 2 / 4, 'pooled over the four scored rollouts');
+    assert.ok(model?.warnings.some((w) => w.startsWith("1 rollout ended in an error (a defect in Gauntlet's or the environment's code") && w.endsWith(': t1')));
+  });
+});
+
+describe('pass rates that need care', () => {
+  it('pairs a zero-width interval with the exact interval over tasks when every task passes', () => {
+    const suite = Array.from({ length: 39 }, (_, i) => task(`t${i}`, 'mail'));
+    const allPass = run('run_a', Object.fromEntries(suite.map((t) => [t.id, ['pass', 'pass', 'pass'] as const])));
+    const model = buildReport({ runs: [allPass], tasks: suite, options: { seed: 1, resamples: 200 } }).models[0];
+    const rate = model?.overall.passRate;
+    assert.ok(rate);
+    assert.deepEqual(rate.ci, [1, 1]);
+    assert.equal(rate.degenerate, true);
+    // 39 of 39 tasks: [0.025^(1/39), 1] = [0.9098, 1]
+    assert.deepEqual(rate.exact, { method: 'clopper-pearson', successes: 39, trials: 39, ci: clopperPearson(39, 39, 0.95) });
+    assert.ok(Math.abs((rate.exact?.ci[0] ?? 0) - 0.025 ** (1 / 39)) < 1e-12);
+    assert.ok(model.warnings.some((w) => w.startsWith('overall, domain mail: every task had the same pass rate (or n = 1), so the bootstrap interval has zero width')));
+  });
+
+  it('keeps exact intervals off intervals that have width', () => {
+    const rate = handReport().models[0]?.domains.mail?.passRate;
+    assert.equal(rate?.degenerate, false);
+    assert.equal(rate?.exact, null);
+  });
+
+  it('states the per-task mean and the pooled pass rate, which differ when tasks have different scored epochs', () => {
+    // t1: 3 of 3; t2: 0 of 1 (two infra errors) → per-task mean (1 + 0)/2 = 0.5, pooled 3/4
+    const suite = [task('t1', 'mail'), task('t2', 'mail')];
+    const a = run('run_a', { t1: ['pass', 'pass', 'pass'], t2: ['fail', 'infra', 'infra'] });
+    const overall = buildReport({ runs: [a], tasks: suite, options: { seed: 1, resamples: 50 } }).models[0]?.overall;
+    assert.equal(overall?.taskMeanPassRate, 0.5);
+    assert.equal(overall?.passRate?.mean, 0.5);
+    assert.equal(overall?.pooledPassRate, 0.75);
+    // the hand-worked run: pooled (2 + 2 + 0)/(3 + 2 + 3) = 0.5 against the per-task 5/9
+    const hand = handReport().models[0]?.overall;
+    close(hand?.pooledPassRate, 0.5, 'pooled');
+    close(hand?.taskMeanPassRate, 5 / 9, 'per-task mean');
   });
 });

@@ -2,6 +2,7 @@ import { GAUNTLET_VERSION, InputError, parseInput } from '../core/index.ts';
 import { discrimination } from './discrimination.ts';
 import { fixed, idList, percent, plural } from './format.ts';
 import { groupStats } from './group.ts';
+import { minDecisivePairs } from './power.ts';
 import { EVAL_REPORT_VERSION, EvalOptions } from './schema.ts';
 import type { EvalMeta, EvalOptionsInput, EvalReport, ExcludedTask, GroupStats, ModelReport, ResolvedEvalOptions } from './schema.ts';
 import { collectRun } from './tasks.ts';
@@ -120,6 +121,12 @@ function modelWarnings({ overall, domains, records, notes, options }: WarningInp
     const count = infra.tasksWithOnlyInfraErrors.length;
     out.push(`${plural(count, 'task')} ${count === 1 ? 'has' : 'have'} only infra errors and ${count === 1 ? 'is' : 'are'} not in n: ${idList(infra.tasksWithOnlyInfraErrors)}`);
   }
+  if (overall.byStatus.error > 0) {
+    const tasks = records.filter((r) => r.result.errors > 0).map((r) => r.meta.id);
+    out.push(
+      `${plural(overall.byStatus.error, 'rollout')} ended in an error (a defect in Gauntlet's or the environment's code, not the model's): never scored, fix it and re-run: ${idList(tasks)}`,
+    );
+  }
   if (overall.byStatus.cancelled > 0) out.push(`${plural(overall.byStatus.cancelled, 'rollout')} cancelled; left out of pass rates`);
   const missing = overall.missingTasks.length;
   if (missing > 0) out.push(`${plural(missing, 'task')} ${missing === 1 ? 'has' : 'have'} no rollouts: ${idList(overall.missingTasks)}`);
@@ -137,18 +144,27 @@ function modelWarnings({ overall, domains, records, notes, options }: WarningInp
     out.push(`pass@k and pass^k stop at k=${maxK}: task ${limiting?.meta.id ?? '?'} has only ${plural(maxK, 'scored attempt')}`);
   }
   const groups: Array<[string, GroupStats]> = [[OVERALL, overall], ...Object.entries(domains).map(([d, s]): [string, GroupStats] => [`domain ${d}`, s])];
+  const at = `at ${percent(options.power, 0)} power (α=${options.alpha})`;
   for (const [label, stats] of groups) {
     if (stats.n === 0) {
       if (stats.tasks > 0) out.push(`${label}: no scored tasks, so no pass rate`);
       continue;
     }
-    const mde = stats.minDetectableEffect ?? 1;
-    const at = `at ${percent(options.power, 0)} power (α=${options.alpha})`;
-    if (options.minEffect !== null && mde > options.minEffect) {
-      out.push(`${label}: n=${stats.n} can only detect differences ≥ ${fixed(mde)} ${at}; --min-effect ${options.minEffect} needs n ≥ ${stats.requiredN}`);
+    const mde = stats.minDetectableEffect;
+    const needs = options.minEffect !== null && stats.requiredN !== null ? `; --min-effect ${options.minEffect} needs n ≥ ${stats.requiredN}` : '';
+    if (mde === null) {
+      out.push(`${label}: n=${stats.n} is too few for the exact test to detect any difference ${at}: it needs at least ${minDecisivePairs(options.alpha)} tasks whose results differ${needs}`);
+    } else if (options.minEffect !== null && mde > options.minEffect) {
+      out.push(`${label}: n=${stats.n} can only detect differences ≥ ${fixed(mde)} ${at}${needs}`);
     } else if (options.minEffect === null && stats.n < 10) {
       out.push(`${label}: n=${stats.n} is too few tasks for trustworthy intervals; it can only detect differences ≥ ${fixed(mde)} ${at}`);
     }
+  }
+  const degenerate = groups.filter(([, stats]) => stats.passRate?.degenerate).map(([label]) => label);
+  if (degenerate.length > 0) {
+    out.push(
+      `${idList(degenerate)}: every task had the same pass rate (or n = 1), so the bootstrap interval has zero width, which is not certainty; the exact Clopper–Pearson interval over tasks is given instead (passRate.exact)`,
+    );
   }
   return out;
 }

@@ -1,9 +1,12 @@
 // The JSON shape of an evaluation report. Every key is always present (nulls and zero counts
 // instead of missing keys), so dashboards and `gauntlet compare` can read any report the same way.
+// Reports of an earlier version are upgraded on read (see upgrade.ts).
 import { z } from 'zod';
 import { JsonObject, JsonValue, RolloutStatus, TerminationReason } from '../core/index.ts';
+import { upgradeEvalReport } from './upgrade.ts';
 
-export const EVAL_REPORT_VERSION = 1 as const;
+/** 2: exact intervals for degenerate pass rates, pooled and per-task pass rates, the exact-test power model. */
+export const EVAL_REPORT_VERSION = 2 as const;
 
 const Probability = z.number().min(0).max(1);
 const Count = z.number().int().nonnegative();
@@ -49,17 +52,41 @@ export const EvalMeta = z.object({
 });
 export type EvalMeta = z.infer<typeof EvalMeta>;
 
+const Interval = z.tuple([z.number(), z.number()]);
+
+/**
+ * Clopper–Pearson interval over tasks, given where a bootstrap interval has zero width. The
+ * successes are the sum of per-task pass rates (the number of tasks passed when each task passed
+ * or failed outright): a mean of values in [0, 1] can vary no more than a binomial proportion.
+ */
+export const ExactInterval = z.object({
+  method: z.literal('clopper-pearson'),
+  successes: z.number().nonnegative(),
+  /** Tasks. */
+  trials: Count,
+  ci: Interval,
+});
+export type ExactInterval = z.infer<typeof ExactInterval>;
+
 export const Estimate = z.object({
   mean: z.number(),
   /** Percentile bootstrap interval over tasks, [low, high]. */
-  ci: z.tuple([z.number(), z.number()]),
+  ci: Interval,
+  /**
+   * The bootstrap interval has zero width because every task had the same value (or n = 1).
+   * That says nothing about the uncertainty, so it must never be shown as a certain [x, x].
+   */
+  degenerate: z.boolean(),
+  /** For a degenerate pass rate: the exact interval to show instead; null otherwise. */
+  exact: ExactInterval.nullable(),
 });
 export type Estimate = z.infer<typeof Estimate>;
 
 export const ExcludedTask = z.object({ id: z.string(), reason: z.string() });
 export type ExcludedTask = z.infer<typeof ExcludedTask>;
 
-export const EpochOutcome = z.enum(['pass', 'fail', 'infra_error', 'cancelled']);
+/** `error`: a defect in Gauntlet's or the environment's code ended the epoch; never scored. */
+export const EpochOutcome = z.enum(['pass', 'fail', 'infra_error', 'error', 'cancelled']);
 export type EpochOutcome = z.infer<typeof EpochOutcome>;
 
 /** One task for one model: its final rollout per epoch, summarised. */
@@ -75,6 +102,8 @@ export const TaskResult = z.object({
   passRate: Probability.nullable(),
   meanScore: z.number().nullable(),
   infraErrors: Count,
+  /** Epochs ended by a defect (status `error`); never scored. Reports written before the status existed read as 0. */
+  errors: Count.default(0),
   cancelled: Count,
   /** Earlier attempts that ended in infra errors and were retried. */
   retriedInfraErrors: Count,
@@ -103,8 +132,18 @@ export const GroupStats = z.object({
   epochs: Count,
   /** Final rollouts (one per task epoch), every status. */
   rollouts: Count,
-  /** Mean over tasks of passes / scored attempts; null when n = 0. */
+  /**
+   * The pass rate: mean over tasks of each task's passes / scored attempts (so every task weighs
+   * the same however many epochs were scored), with a task bootstrap interval; null when n = 0.
+   */
   passRate: Estimate.nullable(),
+  /** passRate.mean under the name that says what it is; null when n = 0. */
+  taskMeanPassRate: Probability.nullable(),
+  /**
+   * Passed ÷ scored final rollouts over the whole group, what `gauntlet run` prints. It differs
+   * from the per-task mean when tasks have different numbers of scored attempts. Null when n = 0.
+   */
+  pooledPassRate: Probability.nullable(),
   /** Mean over tasks of the mean score of scored attempts; null when n = 0. */
   meanScore: Estimate.nullable(),
   /** Unbiased pass@k (Chen et al. 2021), keyed by k = 1..min scored attempts over tasks. */
@@ -130,11 +169,15 @@ export const GroupStats = z.object({
   excludedTasks: z.array(ExcludedTask),
   byStatus: z.record(RolloutStatus, Count),
   byTerminationReason: z.record(TerminationReason, Count),
-  /** Spread of per-task pass rates used for the power figures (see report.ts). */
+  /** Sample sd of per-task pass rates (descriptive); null when n = 0. */
   passRateSd: z.number().nullable(),
-  /** Smallest pass-rate difference this n detects at options.power and options.alpha; null when n = 0. */
+  /**
+   * Smallest pass-rate difference from another model that the paired exact test detects on these
+   * n tasks with probability options.power at options.alpha (see power.ts). Null when n = 0, or
+   * when no difference is detectable: the exact test needs at least 6 tasks that differ at α = 0.05.
+   */
   minDetectableEffect: z.number().nullable(),
-  /** Tasks needed to detect options.minEffect; null when no minEffect was given or n = 0. */
+  /** Tasks needed to detect options.minEffect; null when no minEffect was given, n = 0, or the effect is impossible from this pass rate. */
   requiredN: Count.nullable(),
   /**
    * Pass rate of each verifier check, by the name it reports (checklist items such as
@@ -182,7 +225,7 @@ export const Discrimination = z.object({
 });
 export type Discrimination = z.infer<typeof Discrimination>;
 
-export const EvalReport = z.object({
+const CurrentEvalReport = z.object({
   kind: z.literal('gauntlet.eval-report'),
   version: z.literal(EVAL_REPORT_VERSION),
   meta: EvalMeta,
@@ -194,4 +237,7 @@ export const EvalReport = z.object({
   /** Suite-level warnings; per-model ones are in models[].warnings. */
   warnings: z.array(z.string()),
 });
-export type EvalReport = z.infer<typeof EvalReport>;
+
+/** A report of this version, or of an earlier one upgraded on read. */
+export const EvalReport = z.preprocess(upgradeEvalReport, CurrentEvalReport);
+export type EvalReport = z.infer<typeof CurrentEvalReport>;

@@ -1,6 +1,6 @@
 // Synthetic runs for tests and benchmarks: seeded Bernoulli outcomes per task and epoch, written
 // as real Rollout records so everything downstream sees exactly what a store would hold.
-import { createRng, rolloutIdFor, RunId, SCHEMA_VERSION } from '../core/index.ts';
+import { createRng, rolloutIdFor, RunId, SCHEMA_VERSION, TaskId } from '../core/index.ts';
 import type { Rollout } from '../core/index.ts';
 import type { RunInput, TaskMeta } from './tasks.ts';
 
@@ -26,9 +26,11 @@ export interface SimulateRunOptions {
   infraErrorRate?: number;
 }
 
-export function makeRollout(fields: Pick<Rollout, 'runId' | 'taskId' | 'epoch' | 'model' | 'status' | 'passed'> & Partial<Rollout>): Rollout {
+/** A rollout with plausible defaults; `taskId` may be a plain string (checked here, as a store would). */
+export function makeRollout(fields: Pick<Rollout, 'runId' | 'epoch' | 'model' | 'status' | 'passed'> & { taskId: string } & Partial<Omit<Rollout, 'taskId'>>): Rollout {
   const scored = fields.status === 'scored';
-  const { runId, taskId, epoch } = fields;
+  const { runId, epoch } = fields;
+  const taskId = TaskId.parse(fields.taskId);
   return {
     schemaVersion: SCHEMA_VERSION,
     id: rolloutIdFor(runId, taskId, epoch),
@@ -36,11 +38,16 @@ export function makeRollout(fields: Pick<Rollout, 'runId' | 'taskId' | 'epoch' |
     attempt: 1,
     seed: epoch,
     scaffold: 'interleaved',
-    terminationReason: scored ? 'submitted' : fields.status === 'infra_error' ? 'infra_error' : 'cancelled',
+    terminationReason: fields.status === 'scored' ? 'submitted' : fields.status,
     score: scored ? (fields.passed ? 1 : 0) : null,
     rewardTerms: [],
     verifier: null,
-    error: fields.status === 'infra_error' ? { source: 'model', message: 'simulated endpoint failure' } : null,
+    error:
+      fields.status === 'infra_error'
+        ? { source: 'model', message: 'simulated endpoint failure' }
+        : fields.status === 'error'
+          ? { source: 'environment', message: 'simulated defect in a tool' }
+          : null,
     finalAnswer: null,
     stats: { turns: 1, modelCalls: 1, toolCalls: 0, toolErrors: 0, promptTokens: 0, completionTokens: 0 },
     perturbations: [],
@@ -48,6 +55,7 @@ export function makeRollout(fields: Pick<Rollout, 'runId' | 'taskId' | 'epoch' |
     endedAt: '2026-01-01T00:00:01.000Z',
     durationMs: 1000,
     ...fields,
+    taskId,
   };
 }
 

@@ -7,8 +7,8 @@ import type { Rng } from '../core/index.ts';
 import { compareRuns } from './compare.ts';
 import { buildReport } from './report.ts';
 import { simulateRun, simulateTasks } from './simulate.ts';
-import { signFlipPower } from './stats.ts';
-import type { GroupStats } from './schema.ts';
+import { exactTestPower, fitTaskModel } from './power.ts';
+import type { ModelReport } from './schema.ts';
 import type { TaskMeta } from './tasks.ts';
 
 const uniform = (rng: Rng, low: number, high: number) => low + (high - low) * rng.next();
@@ -59,13 +59,16 @@ describe('simulated models', () => {
   });
 
   describe('a 15-point difference over 100 tasks × 3 epochs', () => {
-    // The power the report's minDetectableEffect stands for, evaluated at 15 points: its per-task
-    // spread σ and n, with a per-task difference sd of √2·σ (see groupPower).
-    const claimedPower = (stats: GroupStats) => {
-      const assumptions = { sd: Math.SQRT2 * (stats.passRateSd ?? Number.NaN), n: stats.n, alpha: 0.05 };
-      // the stated minDetectableEffect is the difference detected at exactly 80% under those assumptions
-      assert.ok(Math.abs(signFlipPower(stats.minDetectableEffect ?? Number.NaN, assumptions) - 0.8) < 1e-6);
-      return signFlipPower(0.15, assumptions);
+    // The power the report's minDetectableEffect stands for, evaluated at 15 points: the task
+    // model fitted to the model's per-task counts and the exact-test power of power.ts.
+    const claimedPower = (model: ModelReport) => {
+      const fitted = fitTaskModel(model.tasks);
+      assert.ok(fitted);
+      const design = { tasks: model.overall.n, model: fitted, alpha: 0.05 };
+      // the stated minDetectableEffect is the difference detected at 80% under that model
+      const atClaim = exactTestPower(model.overall.minDetectableEffect ?? Number.NaN, design) ?? Number.NaN;
+      assert.ok(atClaim >= 0.8 - 1e-9 && atClaim < 0.801, `power at the claim: ${atClaim}`);
+      return exactTestPower(0.15, design) ?? Number.NaN;
     };
 
     function powerStudy(label: string, draw: (rng: Rng) => { pA: number; pB: number }, trials: number) {
@@ -79,7 +82,7 @@ describe('simulated models', () => {
         const { a, b } = simulatePair(trial, 3, `${label}:${t}`);
         if (compareRuns({ a, b, tasks, seed: t, resamples: 400 }).overall.verdict === 'B better') detected++;
         const report = buildReport({ runs: [a, b], tasks, options: { seed: t, resamples: 20 } });
-        claimed += report.models.reduce((sum, m) => sum + claimedPower(m.overall), 0) / report.models.length;
+        claimed += report.models.reduce((sum, m) => sum + claimedPower(m), 0) / report.models.length;
       }
       return { empirical: detected / trials, claimed: claimed / trials };
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bootstrapMeans, fillIndices, signFlipTest, streamState } from './bootstrap.ts';
 import { createRng } from '../core/index.ts';
-import { holmAdjust, normalCdf, normalQuantile, quantileSorted, sampleVariance, signFlipDetectable, signFlipPower, signFlipRequiredN } from './stats.ts';
+import { holmAdjust, normalCdf, normalQuantile, quantileSorted, sampleVariance } from './stats.ts';
 
 const close = (actual: number, expected: number, tolerance: number, what = '') =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${what} expected ${expected} ± ${tolerance}, got ${actual}`);
@@ -17,31 +17,6 @@ describe('normal distribution helpers', () => {
     close(normalCdf(0), 0.5, 2e-7);
   });
 
-});
-
-describe('sign-flip power', () => {
-  // per-task difference sd s = 0.725476 (2 × 5/19, rates alternating 0 and 1 over 20 tasks), n = 20
-  // z_α = 1.959964, z_β = 0.841621
-  // δ = s (√20 · z_β + z_α √(20 + z_β² − z_α²)) / (20 − z_α²)
-  //   = 0.725476 × (3.763845 + 1.959964 × 4.106929) / 16.158541 = 0.530385
-  const s = Math.sqrt((2 * 5) / 19);
-  it('solves for the detectable difference and gets the power back', () => {
-    const mde = signFlipDetectable({ sd: s, n: 20, alpha: 0.05, power: 0.8 });
-    close(mde, 0.530385, 1e-5, 'MDE');
-    close(signFlipPower(mde, { sd: s, n: 20, alpha: 0.05 }), 0.8, 1e-6, 'power at the MDE');
-    // large n: close to the z-test's (z_α + z_β) s / √n
-    close(signFlipDetectable({ sd: 0.5, n: 10_000, alpha: 0.05, power: 0.8 }), (2.801585 * 0.5) / 100, 2e-4, 'large n');
-  });
-
-  it('says how many tasks an effect needs: n = ((z_β s + z_α √(s² + δ²)) / δ)²', () => {
-    // (0.841621 × 0.725476 + 1.959964 × √(0.526316 + 0.01)) / 0.1 = 20.4592; squared 418.58 → 419
-    assert.equal(signFlipRequiredN(0.1, { sd: s, alpha: 0.05, power: 0.8 }), 419);
-  });
-
-  it('admits that five tasks can never reach α = 0.05 (2/2⁵ = 0.0625)', () => {
-    assert.equal(signFlipDetectable({ sd: 0.1, n: 5, alpha: 0.05, power: 0.8 }), 1);
-    assert.ok(signFlipDetectable({ sd: 0.1, n: 6, alpha: 0.05, power: 0.8 }) < 1);
-  });
 });
 
 describe('small helpers', () => {
@@ -102,7 +77,12 @@ describe('bootstrapMeans', () => {
 
   it('gives a zero-width interval when every task has the same rate', () => {
     const [e] = bootstrapMeans([new Float64Array(10).fill(0.25)], { seed: 1, resamples: 100, confidence: 0.95 });
-    assert.deepEqual(e, { mean: 0.25, ci: [0.25, 0.25] });
+    // flagged, so nothing downstream shows it as a certainty (group.ts adds the exact interval)
+    assert.deepEqual(e, { mean: 0.25, ci: [0.25, 0.25], degenerate: true, exact: null });
+    const [one] = bootstrapMeans([Float64Array.of(0.5)], { seed: 1, resamples: 100, confidence: 0.95 });
+    assert.equal(one?.degenerate, true);
+    const [spread] = bootstrapMeans([Float64Array.of(0, 1, 0, 1)], { seed: 1, resamples: 100, confidence: 0.95 });
+    assert.equal(spread?.degenerate, false);
   });
 
   it('is about as wide as normal theory says for many tasks', () => {

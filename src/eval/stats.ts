@@ -77,48 +77,7 @@ export function holmAdjust(pValues: readonly number[]): number[] {
   return adjusted;
 }
 
-// Power of the two-sided paired sign-flip test that comparisons run, in the large-n normal
-// approximation. The test compares |Σd| with the permutation distribution of Σ±d, whose spread is
-// √(Σd²): uncentred, so under a true mean difference δ it is √(n(s² + δ²)), wider than the spread
-// s·√n of Σd itself (s = sd of a per-task difference). Rejection needs √n·δ + s·Z > z·√(s² + δ²),
-// with z = z_{1−α/2}, so power = Φ((√n·δ − z·√(s² + δ²)) / s). A plain z-test formula ignores the
-// δ² term and overstates the power by a few points at the effects people ask about.
-
-export interface SignFlipPowerOptions {
-  /** Standard deviation of one per-task difference. */
-  sd: number;
-  /** Paired tasks. */
-  n: number;
-  alpha: number;
-}
-
-/** Power to detect a true mean difference `effect`. */
-export function signFlipPower(effect: number, options: SignFlipPowerOptions): number {
-  const { sd, n, alpha } = options;
-  const z = normalQuantile(1 - alpha / 2);
-  if (sd <= 0) return effect === 0 ? alpha : 1;
-  return normalCdf((Math.sqrt(n) * Math.abs(effect) - z * Math.sqrt(sd * sd + effect * effect)) / sd);
-}
-
-/**
- * Smallest difference detected with probability `power`: the root of √n·δ − z_α·√(s² + δ²) = z_β·s,
- * δ = s·(√n·z_β + z_α·√(n + z_β² − z_α²)) / (n − z_α²). Capped at 1 (a pass-rate difference cannot be
- * larger); 1 also when n is too small for the test ever to reject (2/2ⁿ ≥ α, or n ≤ z_α²).
- */
-export function signFlipDetectable(options: SignFlipPowerOptions & { power: number }): number {
-  const { sd, n, alpha, power } = options;
-  const za = normalQuantile(1 - alpha / 2);
-  const zb = normalQuantile(power);
-  if (n <= za * za || 2 / 2 ** n >= alpha) return 1;
-  const effect = (sd * (Math.sqrt(n) * zb + za * Math.sqrt(n + zb * zb - za * za))) / (n - za * za);
-  return Math.min(1, effect);
-}
-
-/** Paired tasks needed to detect `effect` with probability `power`: n = ((z_β·s + z_α·√(s² + δ²)) / δ)². */
-export function signFlipRequiredN(effect: number, options: { sd: number; alpha: number; power: number }): number {
-  const za = normalQuantile(1 - options.alpha / 2);
-  const zb = normalQuantile(options.power);
-  const root = (zb * options.sd + za * Math.sqrt(options.sd ** 2 + effect ** 2)) / effect;
-  // the exact test needs at least this many non-zero pairs to reach α at all
-  return Math.max(Math.ceil(root * root), Math.ceil(Math.log2(2 / options.alpha)));
+/** A bootstrap interval of zero width: every task gave the same value, or there was one task. */
+export function zeroWidth(ci: readonly [number, number]): boolean {
+  return ci[1] - ci[0] <= 1e-12;
 }

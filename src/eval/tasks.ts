@@ -47,6 +47,7 @@ export interface CollectedRun {
 function outcomeOf(rollout: Rollout): EpochOutcome {
   if (rollout.status === 'infra_error') return 'infra_error';
   if (rollout.status === 'cancelled') return 'cancelled';
+  if (rollout.status === 'error') return 'error';
   return rollout.passed === true ? 'pass' : 'fail';
 }
 
@@ -104,6 +105,7 @@ function summarise(meta: TaskMeta, finals: readonly Rollout[], retried: number):
   let passes = 0;
   let scoreSum = 0;
   let infraErrors = 0;
+  let errors = 0;
   let cancelled = 0;
   const outcomes = finals.map(outcomeOf);
   for (const rollout of finals) {
@@ -113,6 +115,7 @@ function summarise(meta: TaskMeta, finals: readonly Rollout[], retried: number):
       // A verifier that gives no partial credit leaves score null: the verdict is the score.
       scoreSum += rollout.score ?? (rollout.passed === true ? 1 : 0);
     } else if (rollout.status === 'infra_error') infraErrors++;
+    else if (rollout.status === 'error') errors++;
     else cancelled++;
   }
   return {
@@ -125,6 +128,7 @@ function summarise(meta: TaskMeta, finals: readonly Rollout[], retried: number):
     passRate: scored > 0 ? passes / scored : null,
     meanScore: scored > 0 ? scoreSum / scored : null,
     infraErrors,
+    errors,
     cancelled,
     retriedInfraErrors: retried,
     outcomes,

@@ -4,7 +4,7 @@ import type { Rollout } from '../core/index.ts';
 import { makeRollout } from './simulate.ts';
 import type { RunInput, TaskMeta } from './tasks.ts';
 
-export type Outcome = 'pass' | 'fail' | 'infra' | 'cancel' | { score: number; passed: boolean; terminationReason?: Rollout['terminationReason'] };
+export type Outcome = 'pass' | 'fail' | 'infra' | 'error' | 'cancel' | { score: number; passed: boolean; terminationReason?: Rollout['terminationReason'] };
 
 /** One rollout per listed outcome, epochs 0, 1, 2 … in order. */
 export function rolloutsFor(runId: string, taskId: string, outcomes: readonly Outcome[]): Rollout[] {
@@ -15,6 +15,7 @@ export function rolloutOf(runId: string, taskId: string, epoch: number, outcome:
   const base = { runId: RunId.parse(runId), taskId, epoch, model: `model-${runId}`, attempt };
   if (outcome === 'infra') return makeRollout({ ...base, status: 'infra_error', passed: null });
   if (outcome === 'cancel') return makeRollout({ ...base, status: 'cancelled', passed: null });
+  if (outcome === 'error') return makeRollout({ ...base, status: 'error', passed: null });
   if (outcome === 'pass' || outcome === 'fail') return makeRollout({ ...base, status: 'scored', passed: outcome === 'pass' });
   return makeRollout({ ...base, status: 'scored', passed: outcome.passed, score: outcome.score, terminationReason: outcome.terminationReason ?? 'submitted' });
 }
