@@ -67,22 +67,22 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const kib = (bytes: number) => Math.max(1, Math.floor(bytes / 1024));
 
 /**
- * Limits applied by a wrapper shell before the command: process count (enforced because the
- * command runs as an unprivileged uid in its own user namespace), address space, file size and
- * no core dumps. `ulimit` without -S/-H sets the hard limit too, so the command cannot raise them.
+ * Limits applied by a wrapper shell before the program starts: process count (enforced because
+ * it runs as an unprivileged uid in its own user namespace), address space, file size and no core
+ * dumps. `ulimit` without -S/-H sets the hard limit too, so the program cannot raise them.
  */
-function limitScript(limits: ResolvedLimits): string {
+function limitPrelude(limits: ResolvedLimits, options: { addressSpace: boolean }): string {
+  const addressSpace = options.addressSpace ? ` && ulimit -v ${kib(limits.memoryBytes)}` : '';
   return [
-    `ulimit -c 0 && ulimit -u ${limits.maxProcesses} && ulimit -v ${kib(limits.memoryBytes)} && ulimit -f ${kib(limits.diskBytes)}`,
+    `ulimit -c 0 && ulimit -u ${limits.maxProcesses}${addressSpace} && ulimit -f ${kib(limits.diskBytes)}`,
     `|| { echo 'sandbox: could not apply resource limits' >&2; exit 125; }`,
-    `; exec /bin/bash -c "$1"`,
   ].join(' ');
 }
 
-export function bwrapArgs(invocation: BwrapInvocation): string[] {
-  const { hostDir, limits, cwd, env = {}, command } = invocation;
+/** Fresh namespaces, the read-only system, and in-memory /dev, /proc, /tmp and /dev/shm sized by the disk limit. */
+function isolationArgs(limits: ResolvedLimits): string[] {
   const scratch = String(Math.min(limits.diskBytes, 64 * 1024 ** 2));
-  const args = [
+  return [
     '--unshare-all', // user, pid, net (loopback only), ipc, uts, cgroup
     '--unshare-user',
     '--die-with-parent',
@@ -94,18 +94,56 @@ export function bwrapArgs(invocation: BwrapInvocation): string[] {
     // /dev, /tmp and /dev/shm live in memory: size them so they cannot eat the host's RAM.
     '--size', scratch, '--tmpfs', '/dev/shm',
     '--size', scratch, '--tmpfs', '/tmp',
-    '--bind', hostDir, BWRAP_WORKDIR,
-    '--chdir', cwd,
-    '--clearenv',
-    '--setenv', 'PATH', BASE_PATH,
-    '--setenv', 'HOME', BWRAP_WORKDIR,
-    '--setenv', 'LANG', 'C.UTF-8',
-    '--setenv', 'TERM', 'dumb',
   ];
-  for (const [name, value] of Object.entries(env)) {
-    if (!ENV_NAME.test(name)) throw new Error(`sandbox exec: environment variable name ${JSON.stringify(name)} is not a valid shell name`);
+}
+
+function envArgs(base: Record<string, string>, extra: Record<string, string>): string[] {
+  const args = ['--clearenv'];
+  for (const [name, value] of Object.entries({ ...base, ...extra })) {
+    if (!ENV_NAME.test(name)) throw new Error(`sandbox: environment variable name ${JSON.stringify(name)} is not a valid shell name`);
     args.push('--setenv', name, value);
   }
-  args.push('--', '/bin/bash', '-c', limitScript(limits), 'sandbox', command);
   return args;
+}
+
+export function bwrapArgs(invocation: BwrapInvocation): string[] {
+  const { hostDir, limits, cwd, env = {}, command } = invocation;
+  return [
+    ...isolationArgs(limits),
+    '--bind', hostDir, BWRAP_WORKDIR,
+    '--chdir', cwd,
+    ...envArgs({ PATH: BASE_PATH, HOME: BWRAP_WORKDIR, LANG: 'C.UTF-8', TERM: 'dumb' }, env),
+    '--', '/bin/bash', '-c', `${limitPrelude(limits, { addressSpace: true })}; exec /bin/bash -c "$1"`, 'sandbox', command,
+  ];
+}
+
+export interface BwrapProgram {
+  /** Absolute path of the executable, as the host sees it. */
+  executable: string;
+  args: string[];
+  /** Host paths made visible read-only at the same place (the program's files, its working directory). */
+  readOnly: string[];
+  /** Working directory; must be one of `readOnly` or below one. */
+  cwd: string;
+  /** PATH inside the sandbox. */
+  path: string;
+  env?: Record<string, string>;
+  limits: ResolvedLimits;
+}
+
+/**
+ * A long-running program (an MCP server) in the same isolation as commands, but with no work
+ * dir: everything it sees is read-only except its own /tmp, which is also its HOME. No
+ * address-space limit: runtimes such as V8 reserve far more than they use (a WebAssembly memory
+ * alone reserves gigabytes), and would not start under one.
+ */
+export function bwrapProgramArgs(program: BwrapProgram): string[] {
+  const binds = program.readOnly.flatMap((path) => ['--ro-bind', path, path]);
+  return [
+    ...isolationArgs(program.limits),
+    ...binds,
+    '--chdir', program.cwd,
+    ...envArgs({ PATH: program.path, HOME: '/tmp', TMPDIR: '/tmp', LANG: 'C.UTF-8', TERM: 'dumb' }, program.env ?? {}),
+    '--', '/bin/bash', '-c', `${limitPrelude(program.limits, { addressSpace: false })}; exec "$@"`, 'sandbox', program.executable, ...program.args,
+  ];
 }

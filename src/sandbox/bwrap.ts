@@ -1,8 +1,8 @@
 // The bubblewrap backend: each command runs in fresh namespaces over a read-only system, with a
-// private writable work dir that lives on the host (a size-limited tmpfs where mounting works).
+// private writable work dir that lives on the host (a size-limited tmpfs where mounting works), in
+// this process's folder of host-dirs.ts, so a killed process's work dirs are reaped later.
 import { execFile } from 'node:child_process';
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, chown, lstat, mkdir, readdir, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import type { ExecOptions, ExecResult, Sandbox } from '../core/index.ts';
@@ -10,6 +10,7 @@ import { WorkdirSandbox } from './base.ts';
 import { bwrapArgs, BWRAP_WORKDIR } from './bwrap-args.ts';
 import { runContained, type RunAs } from './bwrap-process.ts';
 import { WorkdirFiles, type FsAdapter } from './files.ts';
+import { makeHostDir, reapLeftoversOnce } from './host-dirs.ts';
 import { effectiveTimeout, type ResolvedLimits } from './limits.ts';
 import { relativeToWorkdir } from './paths.ts';
 import type { BwrapSupport } from './probe.ts';
@@ -108,7 +109,8 @@ export async function createBwrapSandbox(
   files: Record<string, string>,
   limits: ResolvedLimits,
 ): Promise<Sandbox> {
-  const hostDir = await realpath(await mkdtemp(join(tmpdir(), 'gauntlet-sbx-')));
+  reapLeftoversOnce();
+  const hostDir = await makeHostDir('sbx');
   let mounted = false;
   try {
     const owner = support.runAs;

@@ -11,6 +11,7 @@ export type { SandboxLimits } from './limits.ts';
 export { DEFAULT_LIMITS } from './limits.ts';
 export { SandboxPathError, relativeToWorkdir } from './paths.ts';
 export { sandboxAvailability, type BwrapSupport, type SandboxAvailability } from './probe.ts';
+export { spawnContained, type ContainedProgram, type ContainedProgramOptions } from './contained-process.ts';
 
 export interface CreateSandboxOptions {
   backend: SandboxBackend;

@@ -1,12 +1,12 @@
 // Which backends work on this machine, found out once per process and cached.
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { bwrapArgs, BWRAP_WORKDIR } from './bwrap-args.ts';
 import { runContained, type RunAs } from './bwrap-process.ts';
+import { makeHostDir } from './host-dirs.ts';
 import { resolveLimits } from './limits.ts';
 
 const run = promisify(execFile);
@@ -31,7 +31,8 @@ export interface SandboxAvailability {
   bwrap: BwrapSupport;
 }
 
-function findOnPath(name: string): string | undefined {
+/** The first executable called `name` on this process's PATH. */
+export function findOnPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);
@@ -52,7 +53,7 @@ function runAsFor(): RunAs | undefined {
 /** Mounting needs root with CAP_SYS_ADMIN (plain root or a privileged container). */
 async function canMountTmpfs(): Promise<boolean> {
   if (process.getuid?.() !== 0) return false;
-  const dir = await mkdtemp(join(tmpdir(), 'gauntlet-probe-'));
+  const dir = await makeHostDir('probe');
   try {
     await run('mount', ['-t', 'tmpfs', '-o', 'size=65536,mode=0700', 'tmpfs', dir], { timeout: 5000 });
     await run('umount', [dir], { timeout: 5000 });
@@ -74,7 +75,12 @@ async function probeBwrap(): Promise<BwrapSupport> {
     return { available: false, reason: `${path} --version failed: ${(error as Error).message}`, path, disk: 'file-size-only' };
   }
   const runAs = runAsFor();
-  const dir = await mkdtemp(join(tmpdir(), 'gauntlet-probe-'));
+  let dir: string;
+  try {
+    dir = await makeHostDir('probe');
+  } catch (error) {
+    return { available: false, reason: (error as Error).message, path, version, disk: 'file-size-only' };
+  }
   try {
     if (runAs) await run('chown', [`${runAs.uid}:${runAs.gid}`, dir], { timeout: 5000 });
     const limits = resolveLimits({ maxProcesses: 64 });

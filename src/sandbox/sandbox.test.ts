@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Sandbox } from '../core/index.ts';
 import { createSandbox, sandboxAvailability, SandboxPathError } from './index.ts';
 import { sha256 } from './files.ts';
+import { sandboxesRoot } from './host-dirs.ts';
+
+/** The folder of a process's sandboxes: `<pid>-<start time>` under the per-user root. */
+const ownFolderOf = (pid: number) => {
+  const name = readdirSync(sandboxesRoot()).find((d) => d.startsWith(`${pid}-`));
+  assert.ok(name, `no sandboxes folder for pid ${pid}`);
+  return join(sandboxesRoot(), name);
+};
 
 const { bwrap } = await sandboxAvailability();
 const backends = ['virtual', 'bwrap'] as const;
@@ -112,15 +119,14 @@ describe('createSandbox', () => {
       await sb.close();
     }
     if (!bwrap.available) return t.skip(`bwrap unavailable here: ${bwrap.reason}`);
-    const sandboxDirs = () => new Set(readdirSync(tmpdir()).filter((d) => d.startsWith('gauntlet-sbx-')));
-    const before = sandboxDirs();
     const other = await createSandbox({ backend: 'bwrap' });
     const marker = `marker-${process.pid}-${Date.now()}`;
     await other.writeFile(marker, 'x');
-    const mine = [...sandboxDirs()].filter((d) => !before.has(d) && existsSync(join(tmpdir(), d, marker)));
-    assert.equal(mine.length, 1, 'the work dir lives in one temp dir on the host');
+    const ownFolder = ownFolderOf(process.pid);
+    const mine = readdirSync(ownFolder).filter((d) => existsSync(join(ownFolder, d, marker)));
+    assert.equal(mine.length, 1, 'the work dir is one folder in this process\'s own folder on the host');
     await other.close();
-    assert.equal(existsSync(join(tmpdir(), mine[0] ?? '')), false, 'close removes it');
+    assert.equal(existsSync(join(ownFolder, mine[0] ?? '')), false, 'close removes it');
   });
 
   it('rejects nonsense limits with the field name', async () => {

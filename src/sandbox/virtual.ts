@@ -1,7 +1,11 @@
 // The in-process backend: just-bash (a bash interpreter in JavaScript) over an in-memory file
 // system. Nothing it runs touches the host; it has no real processes, network or host files.
+// Limits: the command's deadline is checked by the interpreter between steps, so a loop that
+// never yields to the event loop still stops at it (the event loop is busy until then, and one
+// step, such as building a huge seq, is not interrupted); output is cut at maxOutputBytes; the
+// file system holds at most diskBytes.
 import { posix } from 'node:path';
-import { Bash, InMemoryFs } from 'just-bash';
+import { Bash, InMemoryFs, type ExecOptions as BashExecOptions } from 'just-bash';
 import type { ExecOptions, ExecResult, Sandbox } from '../core/index.ts';
 import { WorkdirSandbox } from './base.ts';
 import { cutUtf8, effectiveTimeout, type ResolvedLimits } from './limits.ts';
@@ -10,15 +14,51 @@ import { WorkdirFiles, type FsAdapter } from './files.ts';
 const WORKDIR = '/work';
 const BASE_ENV = { HOME: WORKDIR, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', USER: 'agent' };
 
-/** just-bash reports its own limits through stderr text; these mean "output was cut". */
+/** just-bash reports its own limits through stderr text; this one means "output was cut". */
 const OUTPUT_LIMIT = /output size limit exceeded|total output size exceeded/;
-const DEADLINE = /exceeded its execution deadline|execution deadline exceeded|execution timeout/i;
+
+/** A write that would take the file system past its size limit (ENOSPC, as a full disk reports it). */
+class DiskFullError extends Error {
+  readonly code = 'ENOSPC';
+  constructor(path: string, limit: number) {
+    super(`${path}: No space left on device (the sandbox's files may take ${limit} bytes in all)`);
+    this.name = 'DiskFullError';
+  }
+}
+
+/** The in-memory file system with a size limit whose error names the file and the limit. */
+class BoundedFs extends InMemoryFs {
+  constructor(private readonly limit: number) {
+    super(undefined, { maxTotalBytes: limit });
+  }
+
+  private async bounded(path: string, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('ENOSPC')) throw new DiskFullError(path, this.limit);
+      throw error;
+    }
+  }
+
+  override writeFile(...args: Parameters<InMemoryFs['writeFile']>): Promise<void> {
+    return this.bounded(args[0], () => super.writeFile(...args));
+  }
+
+  override appendFile(...args: Parameters<InMemoryFs['appendFile']>): Promise<void> {
+    return this.bounded(args[0], () => super.appendFile(...args));
+  }
+
+  override cp(...args: Parameters<InMemoryFs['cp']>): Promise<void> {
+    return this.bounded(args[1], () => super.cp(...args));
+  }
+}
 
 class VirtualSandbox extends WorkdirSandbox {
   override readonly backend = 'virtual' as const;
 
   constructor(
-    private readonly fs: InMemoryFs,
+    private readonly fs: BoundedFs,
     private readonly limits: ResolvedLimits,
   ) {
     super(WORKDIR, new WorkdirFiles(memoryAdapter(fs), WORKDIR, WORKDIR));
@@ -32,37 +72,36 @@ class VirtualSandbox extends WorkdirSandbox {
     if (!(await this.isDirectory(cwd))) {
       return { exitCode: 1, stdout: '', stderr: `sandbox: working directory ${cwd} does not exist\n`, timedOut: false, truncated: false, durationMs: 0 };
     }
-    // A fresh interpreter per command: shell state resets (as in a new `bash -c`) and the
-    // interpreter's own deadline is this command's timeout, which also stops tight JS loops.
+    // A fresh interpreter per command: shell state resets (as in a new `bash -c`). Its deadline
+    // is the command's timeout, checked between steps: JavaScript cannot preempt a loop that never
+    // awaits, so a timer of ours alone could never fire. Step counts bound the work as well.
     const bash = new Bash({
       fs: this.fs,
       cwd,
       env: BASE_ENV,
       executionLimits: {
         maxExecutionTimeMs: timeoutMs,
-        maxOutputSize: this.limits.diskBytes,
-        maxFileSystemBytes: this.limits.diskBytes,
+        // Everything the command writes counts here, to files and pipes too: room to fill the disk
+        // twice over plus the output limit; past that it is runaway output and is stopped.
+        maxOutputSize: 2 * (this.limits.diskBytes + this.limits.maxOutputBytes),
         maxCommandCount: 1_000_000,
         maxLoopIterations: 1_000_000,
       },
     });
+    // Commands that do wait (sleep, reading stdin) are stopped by this timer or the caller's signal.
     const controller = new AbortController();
-    let timedOut = false;
+    let timerFired = false;
     const timer = setTimeout(() => {
-      timedOut = true;
+      timerFired = true;
       controller.abort();
     }, timeoutMs);
     const onAbort = () => controller.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const result = await bash.exec(command, {
-        cwd,
-        env: options.env ?? {},
-        stdin: options.stdin ?? '',
-        signal: controller.signal,
-        rawScript: true,
-      });
-      timedOut ||= DEADLINE.test(result.stderr) && result.exitCode === 124;
+      const result = await this.run(bash, command, { cwd, env: options.env ?? {}, stdin: options.stdin ?? '', signal: controller.signal });
+      // The interpreter's own deadline ends the script with 124; a script's own `exit 124` ends earlier.
+      const timedOut = timerFired || (result.exitCode === 124 && performance.now() - started >= timeoutMs);
       const stdout = cutUtf8(result.stdout, this.limits.maxOutputBytes);
       const remaining = this.limits.maxOutputBytes - Buffer.byteLength(stdout.text);
       const stderr = cutUtf8(result.stderr, Math.max(0, remaining));
@@ -81,6 +120,20 @@ class VirtualSandbox extends WorkdirSandbox {
     }
   }
 
+  /**
+   * just-bash turns a failed write into a shell error inside loops, groups and functions, but lets
+   * it escape from a top-level command. A full disk is then the command's failure (as a write
+   * error is in bash), reported on stderr; what it printed before is lost with it.
+   */
+  private async run(bash: Bash, command: string, options: BashExecOptions): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    try {
+      return await bash.exec(command, { ...options, rawScript: true });
+    } catch (error) {
+      if (!(error instanceof DiskFullError)) throw error;
+      return { exitCode: 1, stdout: '', stderr: `bash: ${error.message}\n` };
+    }
+  }
+
   override async close(): Promise<void> {
     this.closed = true;
   }
@@ -94,7 +147,7 @@ class VirtualSandbox extends WorkdirSandbox {
   }
 }
 
-function memoryAdapter(fs: InMemoryFs): FsAdapter {
+function memoryAdapter(fs: BoundedFs): FsAdapter {
   const attempt = async <T>(fn: () => Promise<T>): Promise<T | null> => {
     try {
       return await fn();
@@ -119,7 +172,7 @@ function memoryAdapter(fs: InMemoryFs): FsAdapter {
 }
 
 export async function createVirtualSandbox(files: Record<string, string>, limits: ResolvedLimits): Promise<Sandbox> {
-  const fs = new InMemoryFs();
+  const fs = new BoundedFs(limits.diskBytes);
   await fs.mkdir(WORKDIR, { recursive: true });
   const sandbox = new VirtualSandbox(fs, limits);
   for (const [path, content] of Object.entries(files)) await sandbox.writeFile(path, content);

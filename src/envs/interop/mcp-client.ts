@@ -1,11 +1,13 @@
 // Tools from external MCP servers (stdio), offered to the agent beside an environment's own:
 // `<server>__<tool>`. A server that will not start is infrastructure; a tool that fails is the
-// agent's to read.
+// agent's to read. Servers run as host processes, or inside bubblewrap when asked.
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Stream } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ErrorCode, McpError, type CallToolResult, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import {
   errorMessage,
   GAUNTLET_VERSION,
@@ -17,15 +19,21 @@ import {
   type ToolOutcome,
   type ToolSpec,
 } from '../../core/index.ts';
+import { spawnContained, type ContainedProgram, type ContainedProgramOptions } from '../../sandbox/index.ts';
 
 export interface McpServerSpec {
   /** Prefix of its tools' names: letters, digits, `-` and `_`. */
   name: string;
   command: string;
   args?: string[];
-  /** Added to the SDK's safe default environment (PATH, HOME, …), not to the whole of ours. */
+  /**
+   * On the host: added to the SDK's safe default environment (PATH, HOME, …), not to the whole of
+   * ours. In bubblewrap: added to the sandbox's own (PATH, HOME=/tmp, LANG, TERM).
+   */
   env?: Record<string, string>;
   cwd?: string;
+  /** In bubblewrap only: more host paths the server needs to read (its install, data), shown read-only. */
+  readOnlyPaths?: string[];
 }
 
 export interface McpConnection {
@@ -40,6 +48,14 @@ export interface ConnectMcpOptions {
   startTimeoutMs?: number;
   /** How long one tool call may take (default 60 s, the SDK's default). */
   callTimeoutMs?: number;
+  /**
+   * Where the server processes run (default `none`: as host processes). `bwrap`: each inside
+   * bubblewrap with no network, a read-only view of the system, its working directory, its
+   * executable's installation and any absolute path given as a whole argument, its own /tmp (also
+   * its HOME), an unprivileged uid when Gauntlet runs as root, and killed with Gauntlet. Refused,
+   * never downgraded, where bubblewrap cannot run.
+   */
+  sandbox?: 'none' | 'bwrap';
 }
 
 const SEPARATOR = '__';
@@ -78,16 +94,88 @@ interface Route {
   tool: string;
 }
 
-async function startServer(spec: McpServerSpec, timeoutMs: number): Promise<{ client: Client; specs: { name: string; description: string; parameters: JsonObject }[] }> {
-  const transport = new StdioClientTransport({
+/**
+ * The SDK's stdio transport over a server started inside bubblewrap (the SDK's own spawns the
+ * command itself and cannot run it as the unprivileged uid the sandbox needs).
+ */
+class ContainedStdioTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  /** Available before start, so no early output is lost. */
+  readonly stderr = new PassThrough();
+  private program: ContainedProgram | undefined;
+  private readonly buffer = new ReadBuffer();
+
+  constructor(private readonly options: ContainedProgramOptions) {}
+
+  async start(): Promise<void> {
+    if (this.program) throw new Error('MCP transport already started');
+    const program = await spawnContained(this.options);
+    this.program = program;
+    const { child } = program;
+    child.stderr.pipe(this.stderr);
+    child.on('error', (error) => this.onerror?.(error));
+    child.stdin.on('error', (error) => this.onerror?.(error));
+    child.stdout.on('data', (chunk: Buffer) => {
+      try {
+        this.buffer.append(chunk);
+        for (let message = this.buffer.readMessage(); message; message = this.buffer.readMessage()) this.onmessage?.(message);
+      } catch (error) {
+        this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+        void this.close();
+      }
+    });
+    child.on('close', () => {
+      this.program = undefined;
+      this.onclose?.();
+    });
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    const stdin = this.program?.child.stdin;
+    if (!stdin) return Promise.reject(new Error('MCP transport is not connected'));
+    return new Promise((resolve) => {
+      if (stdin.write(serializeMessage(message))) resolve();
+      else stdin.once('drain', resolve);
+    });
+  }
+
+  async close(): Promise<void> {
+    const program = this.program;
+    this.program = undefined;
+    await program?.stop();
+    this.buffer.clear();
+  }
+}
+
+function transportFor(spec: McpServerSpec, sandbox: 'none' | 'bwrap'): Transport & { readonly stderr: Stream | null } {
+  if (sandbox === 'bwrap') {
+    return new ContainedStdioTransport({
+      command: spec.command,
+      ...(spec.args ? { args: spec.args } : {}),
+      ...(spec.env ? { env: spec.env } : {}),
+      ...(spec.cwd ? { cwd: spec.cwd } : {}),
+      ...(spec.readOnlyPaths ? { readOnlyPaths: spec.readOnlyPaths } : {}),
+    });
+  }
+  return new StdioClientTransport({
     command: spec.command,
     ...(spec.args ? { args: spec.args } : {}),
     env: { ...getDefaultEnvironment(), ...spec.env },
     ...(spec.cwd ? { cwd: spec.cwd } : {}),
     stderr: 'pipe',
   });
+}
+
+async function startServer(
+  spec: McpServerSpec,
+  options: { timeoutMs: number; sandbox: 'none' | 'bwrap' },
+): Promise<{ client: Client; specs: { name: string; description: string; parameters: JsonObject }[] }> {
+  const transport = transportFor(spec, options.sandbox);
+  const timeoutMs = options.timeoutMs;
   let stderr = '';
-  (transport.stderr as Readable | null)?.on('data', (chunk: Buffer) => {
+  transport.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-2000);
   });
   const client = new Client({ name: 'gauntlet', version: GAUNTLET_VERSION });
@@ -104,7 +192,8 @@ async function startServer(spec: McpServerSpec, timeoutMs: number): Promise<{ cl
   } catch (error) {
     await client.close().catch(() => undefined);
     const output = stderr.trim() ? `; its stderr: ${stderr.trim().split('\n').slice(-5).join(' | ')}` : '';
-    throw new InfraError('environment', `MCP server "${spec.name}" (${[spec.command, ...(spec.args ?? [])].join(' ')}) failed to start: ${errorMessage(error)}${output}`, {
+    const where = options.sandbox === 'bwrap' ? ' inside bubblewrap' : '';
+    throw new InfraError('environment', `MCP server "${spec.name}" (${[spec.command, ...(spec.args ?? [])].join(' ')}) failed to start${where}: ${errorMessage(error)}${output}`, {
       retryable: false,
       cause: error,
     });
@@ -127,7 +216,7 @@ export async function connectMcpTools(options: ConnectMcpOptions): Promise<McpCo
   };
   try {
     for (const server of options.servers) {
-      const { client, specs } = await startServer(server, options.startTimeoutMs ?? 30_000);
+      const { client, specs } = await startServer(server, { timeoutMs: options.startTimeoutMs ?? 30_000, sandbox: options.sandbox ?? 'none' });
       clients.push(client);
       for (const spec of specs) {
         const name = prefixedName(server.name, spec.name);

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, type TestContext } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { InfraError, Task } from '../../core/index.ts';
+import { sandboxAvailability } from '../../sandbox/index.ts';
 import { defineCheck, defineEnvironment, defineTool, ToolError } from '../define.ts';
 import { instantiate } from '../instance.ts';
 import { rowsOf } from '../state.ts';
@@ -62,6 +67,9 @@ const task = Task.parse({
 const signal = new AbortController().signal;
 const ECHO_SERVER = fileURLToPath(new URL('../../../test/fixtures/mcp/echo-server.ts', import.meta.url));
 const echo = (name = 'echo', env: Record<string, string> = {}): McpServerSpec => ({ name, command: process.execPath, args: ['--import', 'tsx', ECHO_SERVER], env });
+const PROBE_SERVER = fileURLToPath(new URL('../../../test/fixtures/mcp/probe-server.ts', import.meta.url));
+const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
+const { bwrap } = await sandboxAvailability();
 
 function text(result: CallToolResult): string {
   return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
@@ -159,5 +167,100 @@ describe('tools from MCP servers over stdio', () => {
     } finally {
       await environment.close();
     }
+  });
+});
+
+/** Host processes whose command line contains `needle`. */
+function hostProcessesWith(needle: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return readFileSync(join('/proc', entry, 'cmdline'), 'utf8').split('\0').includes(needle);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('MCP servers inside bubblewrap', () => {
+  const requireBwrap = (t: TestContext) => {
+    if (!bwrap.available) t.skip(`bwrap unavailable here: ${bwrap.reason}`);
+    return bwrap.available;
+  };
+
+  it('lists and answers tools as the same server does on the host', async (t) => {
+    if (!requireBwrap(t)) return;
+    const connection = await connectMcpTools({ servers: [echo('echo', { ECHO_PREFIX: '> ' })], sandbox: 'bwrap' });
+    try {
+      assert.deepEqual(connection.tools.map((tool) => tool.name), ['echo__echo', 'echo__add', 'echo__fail']);
+      assert.deepEqual(await connection.call('echo__echo', { text: 'boxed' }, { signal }), { ok: true, content: '> boxed' });
+      assert.deepEqual(await connection.call('echo__add', { a: 2, b: 3 }, { signal }), { ok: true, content: '5', data: { sum: 5 } });
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('has no network, a read-only host, its own /tmp and an unprivileged uid, where the host process has network and write access', async (t) => {
+    if (!requireBwrap(t)) return;
+    let connections = 0;
+    const listener = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const { port } = listener.address() as AddressInfo;
+    // The server's working directory: writable on the host, shown read-only in the sandbox.
+    const cwd = mkdtempSync(join(tmpdir(), 'gauntlet-mcp-cwd-'));
+    chmodSync(cwd, 0o755);
+    const probe: McpServerSpec = { name: 'probe', command: process.execPath, args: ['--import', import.meta.resolve('tsx'), PROBE_SERVER], cwd, readOnlyPaths: [PROJECT_ROOT] };
+    const text = async (connection: Awaited<ReturnType<typeof connectMcpTools>>, tool: string, args: Record<string, unknown>) => {
+      const outcome = await connection.call(`probe__${tool}`, args, { signal });
+      assert.ok(outcome.ok, JSON.stringify(outcome));
+      return outcome.content;
+    };
+    const open: { close(): Promise<void> }[] = [];
+    try {
+      const onHost = await connectMcpTools({ servers: [probe] });
+      open.push(onHost);
+      const boxed = await connectMcpTools({ servers: [probe], sandbox: 'bwrap' });
+      open.push(boxed);
+      assert.equal(await text(onHost, 'connect', { host: '127.0.0.1', port }), 'connected');
+      assert.equal(await text(onHost, 'write', { path: join(cwd, 'host.txt') }), 'written');
+      assert.equal(connections, 1);
+
+      assert.match(await text(boxed, 'connect', { host: '127.0.0.1', port }), /^error (ECONNREFUSED|ENETUNREACH)$/);
+      assert.equal(connections, 1, 'the host listener never saw the sandboxed server');
+      const whoami = JSON.parse(await text(boxed, 'whoami', {})) as { uid: number; interfaces: string[] };
+      assert.deepEqual(whoami.interfaces, ['lo'], 'only its own loopback');
+      assert.equal(whoami.uid, bwrap.runAs?.uid ?? process.getuid?.());
+      assert.equal(await text(boxed, 'write', { path: join(cwd, 'boxed.txt') }), 'error EROFS');
+      assert.equal(await text(boxed, 'write', { path: join(PROJECT_ROOT, 'planted.txt') }), 'error EROFS');
+      assert.match(await text(boxed, 'write', { path: '/usr/planted.txt' }), /^error (EROFS|EACCES)$/);
+      const scratch = `/tmp/gauntlet-mcp-scratch-${process.pid}.txt`;
+      assert.equal(await text(boxed, 'write', { path: scratch }), 'written', 'its own /tmp is writable');
+      assert.equal(existsSync(scratch), false, 'and is not the host\'s /tmp');
+      assert.equal(existsSync(join(cwd, 'boxed.txt')), false);
+    } finally {
+      await Promise.all(open.map((connection) => connection.close()));
+      listener.close();
+      rmSync(cwd, { recursive: true, force: true });
+    }
+    assert.deepEqual(hostProcessesWith(PROBE_SERVER), [], 'closing stops both servers');
+  });
+
+  it('a server that cannot start in the sandbox is an environment infrastructure error with its stderr', async (t) => {
+    if (!requireBwrap(t)) return;
+    await assert.rejects(
+      connectMcpTools({ servers: [{ name: 'broken', command: process.execPath, args: ['-e', 'console.error("no config found"); process.exit(3)'] }], sandbox: 'bwrap' }),
+      (error: unknown) => {
+        assert.ok(error instanceof InfraError);
+        assert.equal(error.source, 'environment');
+        assert.match(error.message, /^MCP server "broken" \(.+\) failed to start inside bubblewrap: .*; its stderr: no config found/);
+        return true;
+      },
+    );
+    await assert.rejects(connectMcpTools({ servers: [{ name: 'ghost', command: 'no-such-mcp-server-gauntlet' }], sandbox: 'bwrap' }), /failed to start inside bubblewrap: command: "no-such-mcp-server-gauntlet" not found/);
   });
 });
