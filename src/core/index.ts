@@ -9,4 +9,6 @@ export * from './tools.ts';
 export * from './model-call.ts';
 export * from './task.ts';
 export * from './rollout.ts';
+export * from './migrate.ts';
+export * from './store.ts';
 export type * from './interfaces.ts';

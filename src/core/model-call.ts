@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FailureKind } from './errors.ts';
 import { ModelCallId, RolloutId, RunId } from './ids.ts';
 import { JsonObject, JsonValue } from './json.ts';
 import { AssistantMessage, Message } from './messages.ts';
@@ -72,13 +73,15 @@ export const WireExchange = z.object({
 });
 export type WireExchange = z.infer<typeof WireExchange>;
 
-export const ModelCallPurpose = z.enum(['turn', 'summary', 'subagent', 'judge']);
+export const ModelCallPurpose = z.enum(['turn', 'summary', 'subagent', 'judge', 'user']);
 export type ModelCallPurpose = z.infer<typeof ModelCallPurpose>;
 
 /**
  * The primary record: one model call, the context it saw and what it produced. A rollout is a
- * tree of these: `parentId` links a call to the one whose context it continues (null for the
- * first call, or a fresh context); summaries and sub-agents branch off.
+ * tree of these: `parentId` is the call whose context this one continues (null for a root: the
+ * first turn, a judge); a summary call branches off the turn it condenses, and the turn after a
+ * summary continues from the summary. `extendsParent` says whether this prompt is exactly the
+ * parent's prompt plus the parent's output plus new messages — what a trainer needs to merge turns.
  */
 export const ModelCall = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
@@ -88,12 +91,16 @@ export const ModelCall = z.object({
   attempt: z.number().int().positive(),
   index: z.number().int().nonnegative(),
   parentId: ModelCallId.nullable(),
+  /** The prompt is the parent's prompt + the parent's response, unchanged, + new messages (false for roots). */
+  extendsParent: z.boolean().optional(),
   purpose: ModelCallPurpose,
   model: z.string(),
+  /** The policy (checkpoint) version that produced the response: from the run config, else what the engine reported. */
+  policyVersion: z.string().optional(),
   request: ModelRequest,
   response: ModelResponse.nullable(),
   wire: WireExchange.optional(),
-  error: z.object({ kind: z.string(), message: z.string() }).optional(),
+  error: z.object({ kind: FailureKind, message: z.string(), detail: JsonObject.optional() }).optional(),
   startedAt: z.string(),
   latencyMs: z.number().nonnegative(),
 });

@@ -1,11 +1,15 @@
 import { z } from 'zod';
-import { RolloutId, RunId } from './ids.ts';
+import { ErrorSource, FailureKind } from './errors.ts';
+import { ModelCallId, RolloutId, RunId, TaskId } from './ids.ts';
 import { JsonObject, JsonValue } from './json.ts';
 import { SamplingParams } from './model-call.ts';
 import { SCHEMA_VERSION } from './version.ts';
 
-/** `scored`: the model's work was judged. `infra_error`: infrastructure failed; never scored. */
-export const RolloutStatus = z.enum(['scored', 'infra_error', 'cancelled']);
+/**
+ * `scored`: the model's work was judged. `infra_error`: infrastructure failed; never scored.
+ * `error`: a defect in Gauntlet's or the environment's code; never scored, never retried, listed.
+ */
+export const RolloutStatus = z.enum(['scored', 'infra_error', 'error', 'cancelled']);
 export type RolloutStatus = z.infer<typeof RolloutStatus>;
 
 export const TerminationReason = z.enum([
@@ -17,6 +21,7 @@ export const TerminationReason = z.enum([
   'invalid_output', // the model's output could not be used (e.g. repeated malformed tool calls)
   'output_truncated', // the model hit its token limit mid-answer
   'infra_error',
+  'error', // a defect in Gauntlet's or the environment's code ended it
   'cancelled',
 ]);
 export type TerminationReason = z.infer<typeof TerminationReason>;
@@ -61,13 +66,20 @@ export const RolloutStats = z.object({
 });
 export type RolloutStats = z.infer<typeof RolloutStats>;
 
+export const RolloutError = z.object({ source: ErrorSource, kind: FailureKind.optional(), message: z.string() });
+export type RolloutError = z.infer<typeof RolloutError>;
+
 export const Rollout = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   id: RolloutId,
   runId: RunId,
-  taskId: z.string(),
+  taskId: TaskId,
   env: z.string(),
   epoch: z.number().int().nonnegative(),
+  /** Rollouts of one task in one world (same seed) form a group, for group-relative advantages. */
+  groupId: z.string().optional(),
+  /** Content hash of the task as it was run (the task itself is stored with the run). */
+  taskHash: z.string().optional(),
   /** 1 for the first try; retries after infra errors increment it. */
   attempt: z.number().int().positive(),
   seed: z.number().int(),
@@ -80,7 +92,7 @@ export const Rollout = z.object({
   passed: z.boolean().nullable(),
   rewardTerms: z.array(RewardTerm),
   verifier: VerifierOutcome.nullable(),
-  error: z.object({ source: z.string(), message: z.string() }).nullable(),
+  error: RolloutError.nullable(),
   finalAnswer: z.string().nullable(),
   stats: RolloutStats,
   perturbations: z.array(PerturbationRecord).default([]),
@@ -90,38 +102,79 @@ export const Rollout = z.object({
 });
 export type Rollout = z.infer<typeof Rollout>;
 
+/** Largest timer Node can arm: longer delays overflow and fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+const positiveInt = (max: number, what: string) =>
+  z
+    .number({ error: `a finite ${what}` })
+    .int(`a whole ${what}`)
+    .min(1, `a ${what} of at least 1`)
+    .max(max, `a ${what} of at most ${max.toLocaleString('en-US')}`);
+
+/** Context compaction: when the conversation outgrows `budgetTokens`, older turns are summarised. */
+export const ContextPolicySpec = z.object({
+  budgetTokens: positiveInt(100_000_000, 'token budget'),
+  /** Most recent assistant turns (with their tool results) kept verbatim. */
+  keepRecentTurns: positiveInt(10_000, 'number of turns'),
+});
+export type ContextPolicySpec = z.infer<typeof ContextPolicySpec>;
+
+export const McpServerConfig = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _'),
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).optional(),
+});
+export type McpServerConfig = z.infer<typeof McpServerConfig>;
+
+export const SCAFFOLD_NAMES = ['interleaved', 'drop-thinking', 'text-tools'] as const;
+export const ScaffoldName = z.enum(SCAFFOLD_NAMES);
+export type ScaffoldName = z.infer<typeof ScaffoldName>;
+
+/**
+ * Every setting that changes what a run does, resolved: a stored run is rebuilt, resumed and
+ * audited from this alone (with the stored tasks). Nothing is read from flags or defaults later.
+ */
 export const RunConfig = z.object({
-  envs: z.array(z.string()).min(1),
+  envs: z.array(z.string().min(1)).min(1),
   /** Restrict to these task ids (all of the envs' tasks when absent). */
   taskIds: z.array(z.string()).optional(),
-  /** Task files (YAML/JSON) to run instead of the environments' built-in tasks. */
+  /** Task files (YAML/JSON) the tasks were read from; the tasks themselves are stored with the run. */
   taskFiles: z.array(z.string()).optional(),
-  model: z.string(),
-  /** Options for the model spec that are not secrets (base URL overrides). */
+  model: z.string().min(1),
+  /** Options for the model spec that are not secrets (base URL overrides, text-tools settings). */
   modelOptions: JsonObject.default({}),
-  scaffold: z.string().default('interleaved'),
-  epochs: z.number().int().positive(),
-  concurrency: z.number().int().positive(),
-  seed: z.number().int(),
+  scaffold: ScaffoldName.default('interleaved'),
+  epochs: positiveInt(10_000, 'number of epochs'),
+  /**
+   * Epochs per world: epochs e and e' of a task share a seed (and form one group) when
+   * ⌊e / groupSize⌋ is equal. 1 (the default) gives every epoch its own world.
+   */
+  groupSize: positiveInt(10_000, 'group size').default(1),
+  concurrency: positiveInt(10_000, 'concurrency'),
+  seed: z.number().int('a whole number').min(0, 'a seed ≥ 0').max(2 ** 32 - 1, 'a seed below 2^32'),
   /** Attempts per rollout for infra errors (1 = no retry). */
-  maxAttempts: z.number().int().positive().default(3),
-  maxTurns: z.number().int().positive().optional(),
-  deadlineMs: z.number().int().positive().optional(),
+  maxAttempts: positiveInt(100, 'number of attempts').default(3),
+  maxTurns: positiveInt(100_000, 'number of turns').optional(),
+  deadlineMs: positiveInt(MAX_TIMER_MS, 'deadline in ms').optional(),
+  /**
+   * Per model request (each retry its own): past it with nothing received, the endpoint is
+   * failing, not the model. Absent: half the rollout's deadline, at most two minutes.
+   */
+  requestTimeoutMs: positiveInt(MAX_TIMER_MS, 'request timeout in ms').optional(),
+  /** Largest model output stored per call (content, reasoning and tool arguments); larger is `invalid_output`. */
+  maxOutputBytes: positiveInt(1_000_000_000, 'size in bytes').default(4_000_000),
+  /** Context compaction; null keeps every turn (and ends at the context limit). */
+  context: ContextPolicySpec.nullable().default(null),
+  /** The policy (checkpoint) version served by the model, recorded on every call. */
+  policyVersion: z.string().min(1).optional(),
   sampling: SamplingParams.default({}),
   perturbations: z.array(JsonObject).default([]),
   /** Model spec of the judge for LLM-judge checks (e.g. `openai:http://…/v1#judge-model`). */
   judge: z.string().optional(),
   /** External MCP servers whose tools are added to every episode (named `<server>__<tool>`). */
-  mcpServers: z
-    .array(
-      z.object({
-        name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _'),
-        command: z.string().min(1),
-        args: z.array(z.string()).default([]),
-        env: z.record(z.string(), z.string()).optional(),
-      }),
-    )
-    .default([]),
+  mcpServers: z.array(McpServerConfig).default([]),
   /** Sandbox backend for environments that run commands. */
   sandbox: z.enum(['auto', 'virtual', 'bwrap']).default('auto'),
 });
@@ -138,29 +191,44 @@ export const Run = z.object({
 });
 export type Run = z.infer<typeof Run>;
 
-export const EventType = z.enum([
-  'rollout_started',
-  'model_call',
-  'tool_call',
-  'tool_result',
-  'world_event',
-  'context_compacted',
-  'infra_retry',
-  'rollout_finished',
-]);
-export type EventType = z.infer<typeof EventType>;
-
-/** Appended as things happen, so a crash loses nothing already done. */
-export const RolloutEvent = z.object({
+const eventBase = {
   schemaVersion: z.literal(SCHEMA_VERSION),
   runId: RunId,
   rolloutId: RolloutId,
   attempt: z.number().int().positive(),
   seq: z.number().int().nonnegative(),
   at: z.string(),
-  type: EventType,
-  data: JsonValue,
-});
+};
+
+/** What each event type carries. Events are appended as things happen, so a crash loses nothing already done. */
+export const EventData = {
+  rollout_started: z.object({ taskId: z.string(), attempt: z.number().int().positive(), scaffold: z.string(), model: z.string() }),
+  tool_call: z.object({ id: z.string(), name: z.string(), arguments: z.string() }),
+  tool_result: z.object({ id: z.string(), ok: z.boolean(), content: z.string() }),
+  world_event: z.object({ event: z.string(), params: JsonValue }),
+  context_compacted: z.object({
+    summaryCallId: ModelCallId,
+    removedMessages: z.number().int().nonnegative(),
+    tokensBefore: z.number().int().nonnegative(),
+    tokensAfter: z.number().int().nonnegative(),
+  }),
+  infra_retry: z.object({ attempt: z.number().int().positive(), source: ErrorSource, kind: FailureKind.optional(), message: z.string() }),
+  rollout_finished: z.object({ terminationReason: TerminationReason, passed: z.boolean(), checks: z.array(CheckResult) }),
+} as const;
+
+export type EventType = keyof typeof EventData;
+export const EventType = z.enum(Object.keys(EventData) as [EventType, ...EventType[]]);
+export type EventDataOf<T extends EventType> = z.infer<(typeof EventData)[T]>;
+
+export const RolloutEvent = z.discriminatedUnion('type', [
+  z.object({ ...eventBase, type: z.literal('rollout_started'), data: EventData.rollout_started }),
+  z.object({ ...eventBase, type: z.literal('tool_call'), data: EventData.tool_call }),
+  z.object({ ...eventBase, type: z.literal('tool_result'), data: EventData.tool_result }),
+  z.object({ ...eventBase, type: z.literal('world_event'), data: EventData.world_event }),
+  z.object({ ...eventBase, type: z.literal('context_compacted'), data: EventData.context_compacted }),
+  z.object({ ...eventBase, type: z.literal('infra_retry'), data: EventData.infra_retry }),
+  z.object({ ...eventBase, type: z.literal('rollout_finished'), data: EventData.rollout_finished }),
+]);
 export type RolloutEvent = z.infer<typeof RolloutEvent>;
 
 /** An expert's judgement of a rollout or one step of it; becomes reward data. */
@@ -169,7 +237,7 @@ export const Label = z.object({
   id: z.string(),
   rolloutId: RolloutId,
   /** The model call (step) the label is pinned to, when it is about one step. */
-  modelCallId: z.string().optional(),
+  modelCallId: ModelCallId.optional(),
   kind: z.enum(['unsafe', 'reward_hack', 'correct', 'incorrect', 'preference', 'score', 'note']),
   value: JsonValue,
   reviewer: z.string(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TaskId } from './ids.ts';
 import { JsonObject } from './json.ts';
 import { ToolInvocation } from './tools.ts';
 
@@ -30,7 +31,7 @@ export type GoldenSolution = z.infer<typeof GoldenSolution>;
  * them on reset), so stored tasks stay plain JSON and a run can be rebuilt from its record.
  */
 export const Task = z.object({
-  id: z.string().min(1).regex(/^[A-Za-z0-9_.:/-]+$/, 'letters, digits and _ . : / -'),
+  id: z.string().min(1).regex(/^[A-Za-z0-9_.:/-]+$/, 'letters, digits and _ . : / -').pipe(TaskId),
   env: z.string().min(1),
   instruction: z.string().min(1),
   systemPrompt: z.string().optional(),

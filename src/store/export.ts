@@ -1,10 +1,10 @@
-import type { SqliteStore } from './sqlite-store.ts';
+import type { Store } from '../core/index.ts';
 
 /**
  * JSONL export: one line per rollout holding the rollout record and its model calls (each with
  * the exact request and response), in task/epoch order. Lines are yielded so large runs stream.
  */
-export function* exportRunJsonl(store: SqliteStore, runId: string, options: { events?: boolean } = {}): Generator<string> {
+export function* exportRunJsonl(store: Store, runId: string, options: { events?: boolean } = {}): Generator<string> {
   const run = store.getRun(runId);
   if (!run) return;
   for (const rollout of store.rollouts(runId)) {

@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { RolloutRecorder } from '../agent/index.ts';
+import type { z } from 'zod';
 import {
+  errorMessage,
   InputError,
   Label,
   ModelCall,
@@ -10,51 +11,69 @@ import {
   RolloutEvent,
   Run,
   SCHEMA_VERSION,
+  StoreError,
+  parseInput,
+  Task,
+  taskHash,
+  upgradeRecord,
+  type AttemptIdentity,
+  type AttemptRecorder,
   type EventType,
-  type JsonValue,
-  type Message,
-  type ToolSpec,
+  type RecordKind,
+  type RecordUpgrade,
+  type RunId,
+  type RunLease,
+  type Store,
+  type StoredTask,
 } from '../core/index.ts';
-import { STORE_SCHEMA } from './schema.ts';
+import { decodeCalls, emptyDeltaState, encodeCall, type CallRow, type DeltaState } from './call-codec.ts';
+import { acquireLease, type LeaseOptions } from './lease.ts';
+import { latestVersion, migrate, STORE_MIGRATIONS, storedVersion, type StoreMigration } from './migrations.ts';
+import { storeErrorFrom } from './sqlite-errors.ts';
 
 type Statement = Database.Statement<unknown[]>;
 
 export interface StoreOptions {
-  /** Flush buffered writes after this many records or this many ms, whichever first. */
+  /** Flush buffered appends after this many records or this many ms, whichever first. */
   batchSize?: number;
   flushMs?: number;
   now?: () => Date;
+  /** Strings (API keys) that must never be written: replaced by `***` in every stored record. */
+  secrets?: readonly string[];
+  /** Table migrations (tests add steps to prove old files still open). */
+  migrations?: readonly StoreMigration[];
+  /** Record upgrades on read (tests add steps). */
+  recordUpgrades?: readonly RecordUpgrade[];
+  lease?: LeaseOptions;
+  /** Caps the file at this many pages (tests simulate a full disk with it). */
+  maxPageCount?: number;
 }
 
-/** Per (rollout, attempt): the previous call's messages, to store each request as a delta. */
-interface DeltaState {
-  lastCallId: string | null;
-  messages: readonly Message[];
-  /** The tool list last stored in full, and the call that holds it. */
-  tools: readonly ToolSpec[] | null;
-  toolsCallId: string | null;
-  wireMessages: string[];
-  seq: number;
-}
+const STATEMENTS = {
+  insertCall: `INSERT OR REPLACE INTO model_calls (id, run_id, rollout_id, attempt, idx, messages_base, messages_keep, messages_tail,
+    wire_messages_base, wire_messages_keep, wire_messages_tail, tools_from, json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+  insertEvent: `INSERT OR REPLACE INTO events (run_id, rollout_id, attempt, seq, at, type, data, schema_version) VALUES (?,?,?,?,?,?,?,?)`,
+  upsertRollout: `INSERT OR REPLACE INTO rollouts (id, run_id, task_id, epoch, status, termination_reason, score, passed, json) VALUES (?,?,?,?,?,?,?,?,?)`,
+  insertRun: `INSERT INTO runs (id, created_at, status, finished_at, json) VALUES (?,?,?,?,?)`,
+  updateRun: `UPDATE runs SET status = ?, finished_at = ?, json = ? WHERE id = ?`,
+  insertLabel: `INSERT INTO labels (id, rollout_id, json) VALUES (?,?,?)`,
+  insertTask: `INSERT OR IGNORE INTO tasks (hash, json) VALUES (?,?)`,
+  insertRunTask: `INSERT INTO run_tasks (run_id, position, task_id, hash) VALUES (?,?,?,?)`,
+} as const;
 
-function commonPrefixByReference<T>(a: readonly T[], b: readonly T[]): number {
-  const n = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < n && a[i] === b[i]) i++;
-  return i;
-}
-
-function wireMessagesOf(request: JsonValue | undefined): JsonValue[] | null {
-  if (request && typeof request === 'object' && !Array.isArray(request) && Array.isArray(request.messages)) return request.messages;
-  return null;
+/** JSON-escaped form of a secret, as it appears inside serialised records. */
+function jsonEscaped(secret: string): string {
+  return JSON.stringify(secret).slice(1, -1);
 }
 
 /**
- * The default store: one SQLite file (WAL). Writes are buffered and flushed in small transactions
- * (every `batchSize` records or `flushMs`), so thousands of events per second cost little and a
- * crash loses at most the last few milliseconds; finished rollouts are flushed at once.
+ * The default store: one SQLite file (WAL). Calls and events are appended as they happen
+ * (buffered for a few ms and written in small transactions); a finished rollout's remaining
+ * appends and its row are committed in one transaction, the row last, so a crash never leaves a
+ * finished rollout without its records. Any write failure (a full disk) is kept and re-thrown by
+ * the next commit, so the run stops instead of losing data silently.
  */
-export class SqliteStore {
+export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly pending: { stmt: Statement; params: unknown[] }[] = [];
@@ -62,59 +81,73 @@ export class SqliteStore {
   private readonly batchSize: number;
   private readonly flushMs: number;
   private readonly now: () => Date;
-  private readonly deltas = new Map<string, DeltaState>();
-  private readonly stmts: Record<'insertCall' | 'insertEvent' | 'upsertRollout' | 'insertRun' | 'updateRun' | 'insertLabel', Statement>;
+  private readonly secrets: string[];
+  private readonly upgrades: readonly RecordUpgrade[] | undefined;
+  private readonly leaseOptions: LeaseOptions;
+  private readonly stmts: Record<keyof typeof STATEMENTS, Statement>;
+  private failure: StoreError | undefined;
+  private readonly leases = new Set<RunLease>();
 
   constructor(path: string, options: StoreOptions = {}) {
     this.path = path;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(STORE_SCHEMA);
-    this.checkVersion();
-    this.migrate();
+    this.db = openDatabase(path, options);
     this.batchSize = options.batchSize ?? 200;
     this.flushMs = options.flushMs ?? 20;
     this.now = options.now ?? (() => new Date());
-    this.stmts = {
-      insertCall: this.db.prepare(
-        `INSERT OR REPLACE INTO model_calls (id, run_id, rollout_id, attempt, idx, messages_base, messages_keep, messages_tail,
-          wire_messages_base, wire_messages_keep, wire_messages_tail, tools_from, json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-      ),
-      insertEvent: this.db.prepare(`INSERT OR REPLACE INTO events (run_id, rollout_id, attempt, seq, at, type, data) VALUES (?,?,?,?,?,?,?)`),
-      upsertRollout: this.db.prepare(
-        `INSERT OR REPLACE INTO rollouts (id, run_id, task_id, epoch, status, termination_reason, score, passed, json) VALUES (?,?,?,?,?,?,?,?,?)`,
-      ),
-      insertRun: this.db.prepare(`INSERT INTO runs (id, created_at, status, finished_at, json) VALUES (?,?,?,?,?)`),
-      updateRun: this.db.prepare(`UPDATE runs SET status = ?, finished_at = ?, json = ? WHERE id = ?`),
-      insertLabel: this.db.prepare(`INSERT OR REPLACE INTO labels (id, rollout_id, json) VALUES (?,?,?)`),
-    };
+    this.secrets = (options.secrets ?? []).filter((s) => s.length >= 4).map(jsonEscaped);
+    this.upgrades = options.recordUpgrades;
+    this.leaseOptions = options.lease ?? {};
+    this.stmts = Object.fromEntries(Object.entries(STATEMENTS).map(([k, sql]) => [k, this.db.prepare(sql)])) as Record<keyof typeof STATEMENTS, Statement>;
   }
 
-  private checkVersion(): void {
-    const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'schemaVersion'`).get() as { value: string } | undefined;
-    if (!row) {
-      this.db.prepare(`INSERT INTO meta (key, value) VALUES ('schemaVersion', ?)`).run(String(SCHEMA_VERSION));
-      return;
-    }
-    const version = Number(row.value);
-    if (version > SCHEMA_VERSION) {
-      throw new InputError(this.path, `store was written by a newer Gauntlet (schema ${version})`, `schema ${SCHEMA_VERSION} or older`);
-    }
+  private scrub = (json: string): string => {
+    let out = json;
+    for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join('***');
+    return out;
+  };
+
+  private json(value: unknown): string {
+    return this.scrub(JSON.stringify(value));
   }
 
-  /** Columns added since a store file was created (same schema version: additive only). */
-  private migrate(): void {
-    const columns = new Set((this.db.prepare(`PRAGMA table_info(model_calls)`).all() as { name: string }[]).map((c) => c.name));
-    if (!columns.has('tools_from')) this.db.exec(`ALTER TABLE model_calls ADD COLUMN tools_from TEXT`);
+  /** A stored record, upgraded to the current version and validated; a damaged row is an error naming it. */
+  private read<T>(kind: RecordKind, schema: z.ZodType<T>, json: string | Record<string, unknown>, where: string): T | null {
+    const at = `${this.path}: ${where}`;
+    let raw: Record<string, unknown>;
+    try {
+      raw = typeof json === 'string' ? (JSON.parse(json) as Record<string, unknown>) : json;
+    } catch (error) {
+      throw new InputError(at, `the stored record is not valid JSON (${errorMessage(error)})`, 'a row written by Gauntlet');
+    }
+    const upgraded = upgradeRecord(kind, raw, at, this.upgrades);
+    return upgraded === null ? null : parseInput(schema, upgraded, at);
+  }
+
+  /** Runs `work` as a write; a failure becomes a StoreError kept for the next commit. */
+  private write(doing: string, work: () => void): void {
+    if (this.failure) throw this.failure;
+    try {
+      work();
+    } catch (error) {
+      this.failure = storeErrorFrom(this.path, error, doing);
+      throw this.failure;
+    }
   }
 
   private enqueue(stmt: Statement, params: unknown[]): void {
+    if (this.failure) return;
     this.pending.push({ stmt, params });
-    if (this.pending.length >= this.batchSize) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.flushMs);
+    if (this.pending.length >= this.batchSize) this.flushQuietly();
+    else this.timer ??= setTimeout(() => this.flushQuietly(), this.flushMs);
+  }
+
+  /** Background flushes cannot throw into a timer: the failure is kept and surfaces at the next commit. */
+  private flushQuietly(): void {
+    try {
+      this.flush();
+    } catch (_error) {
+      // kept in this.failure
+    }
   }
 
   /** Writes everything buffered, in one transaction. */
@@ -123,16 +156,38 @@ export class SqliteStore {
     this.timer = undefined;
     if (this.pending.length === 0) return;
     const batch = this.pending.splice(0, this.pending.length);
-    this.db.transaction(() => {
-      for (const { stmt, params } of batch) stmt.run(...params);
-    })();
+    this.write('appending model calls and events', () =>
+      this.db.transaction(() => {
+        for (const { stmt, params } of batch) stmt.run(...params);
+      })(),
+    );
   }
 
-  // ── runs ───────────────────────────────────────────────────────────────────────────────
+  // ── runs and their tasks ───────────────────────────────────────────────────────────────
 
-  createRun(run: Run): void {
+  createRun(run: Run, tasks: readonly Task[]): void {
     this.flush();
-    this.stmts.insertRun.run(run.id, run.createdAt, run.status, run.finishedAt, JSON.stringify(run));
+    this.write('creating the run', () =>
+      this.db.transaction(() => {
+        this.stmts.insertRun.run(run.id, run.createdAt, run.status, run.finishedAt, this.json(run));
+        tasks.forEach((task, position) => {
+          const hash = taskHash(task);
+          this.stmts.insertTask.run(hash, this.json(task));
+          this.stmts.insertRunTask.run(run.id, position, task.id, hash);
+        });
+      })(),
+    );
+  }
+
+  runTasks(runId: string): StoredTask[] {
+    this.flush();
+    const rows = this.db
+      .prepare(`SELECT t.hash AS hash, t.json AS json FROM run_tasks r JOIN tasks t ON t.hash = r.hash WHERE r.run_id = ? ORDER BY r.position`)
+      .all(runId) as { hash: string; json: string }[];
+    return rows.flatMap((r) => {
+      const task = this.read('task', Task, r.json, `task ${r.hash}`);
+      return task ? [{ task, hash: r.hash }] : [];
+    });
   }
 
   setRunStatus(id: string, status: Run['status']): void {
@@ -141,47 +196,73 @@ export class SqliteStore {
     if (!run) return;
     const finishedAt = status === 'running' ? null : this.now().toISOString();
     const updated: Run = { ...run, status, finishedAt };
-    this.stmts.updateRun.run(status, finishedAt, JSON.stringify(updated), id);
+    this.write('updating the run', () => this.stmts.updateRun.run(status, finishedAt, this.json(updated), id));
   }
 
   getRun(id: string): Run | null {
     const row = this.db.prepare(`SELECT json FROM runs WHERE id = ?`).get(id) as { json: string } | undefined;
-    return row ? Run.parse(JSON.parse(row.json)) : null;
+    return row ? this.read('run', Run, row.json, `run ${id}`) : null;
   }
 
   listRuns(limit = 50): Run[] {
-    const rows = this.db.prepare(`SELECT json FROM runs ORDER BY created_at DESC, id DESC LIMIT ?`).all(limit) as { json: string }[];
-    return rows.map((r) => Run.parse(JSON.parse(r.json)));
+    const rows = this.db.prepare(`SELECT id, json FROM runs ORDER BY created_at DESC, id DESC LIMIT ?`).all(limit) as { id: string; json: string }[];
+    return rows.flatMap((r) => this.read('run', Run, r.json, `run ${r.id}`) ?? []);
+  }
+
+  acquireLease(runId: RunId): RunLease {
+    let lease: RunLease | undefined;
+    try {
+      lease = acquireLease(this.db, runId, this.leaseOptions);
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      throw storeErrorFrom(this.path, error, 'taking the run lease');
+    }
+    const held = lease;
+    this.leases.add(held);
+    return {
+      runId: held.runId,
+      owner: held.owner,
+      release: () => {
+        this.leases.delete(held);
+        held.release();
+      },
+    };
   }
 
   // ── rollouts ───────────────────────────────────────────────────────────────────────────
 
-  saveRollout(rollout: Rollout): void {
-    this.stmts.upsertRollout.run(
-      rollout.id,
-      rollout.runId,
-      rollout.taskId,
-      rollout.epoch,
-      rollout.status,
-      rollout.terminationReason,
-      rollout.score,
-      rollout.passed === null ? null : rollout.passed ? 1 : 0,
-      JSON.stringify(rollout),
+  commitRollout(rollout: Rollout): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending.splice(0, this.pending.length);
+    this.write(`storing rollout ${rollout.id}`, () =>
+      this.db.transaction(() => {
+        for (const { stmt, params } of batch) stmt.run(...params);
+        this.stmts.upsertRollout.run(
+          rollout.id,
+          rollout.runId,
+          rollout.taskId,
+          rollout.epoch,
+          rollout.status,
+          rollout.terminationReason,
+          rollout.score,
+          rollout.passed === null ? null : rollout.passed ? 1 : 0,
+          this.json(rollout),
+        );
+      })(),
     );
-    for (const key of this.deltas.keys()) if (key.startsWith(`${rollout.id}#`)) this.deltas.delete(key);
-    this.flush();
   }
 
   rollouts(runId: string): Rollout[] {
     this.flush();
-    const rows = this.db.prepare(`SELECT json FROM rollouts WHERE run_id = ? ORDER BY task_id, epoch`).all(runId) as { json: string }[];
-    return rows.map((r) => Rollout.parse(JSON.parse(r.json)));
+    const rows = this.db.prepare(`SELECT id, json FROM rollouts WHERE run_id = ? ORDER BY task_id, epoch`).all(runId) as { id: string; json: string }[];
+    return rows.flatMap((r) => this.read('rollout', Rollout, r.json, `rollout ${r.id}`) ?? []);
   }
 
   getRollout(id: string): Rollout | null {
     this.flush();
     const row = this.db.prepare(`SELECT json FROM rollouts WHERE id = ?`).get(id) as { json: string } | undefined;
-    return row ? Rollout.parse(JSON.parse(row.json)) : null;
+    return row ? this.read('rollout', Rollout, row.json, `rollout ${id}`) : null;
   }
 
   finishedRolloutIds(runId: string): Set<string> {
@@ -190,7 +271,6 @@ export class SqliteStore {
     return new Set(rows.map((r) => r.id));
   }
 
-  /** The attempt number a new try of this rollout should use (after any interrupted ones). */
   nextAttempt(rolloutId: string): number {
     this.flush();
     const row = this.db
@@ -201,101 +281,47 @@ export class SqliteStore {
 
   // ── calls and events ───────────────────────────────────────────────────────────────────
 
-  recorder(runId: string, rolloutId: string, attempt: number): RolloutRecorder {
-    const key = `${rolloutId}#${attempt}`;
-    const state: DeltaState = { lastCallId: null, messages: [], tools: null, toolsCallId: null, wireMessages: [], seq: 0 };
-    this.deltas.set(key, state);
+  recorder(identity: AttemptIdentity): AttemptRecorder {
+    const { runId, rolloutId, attempt } = identity;
+    let state: DeltaState | null = emptyDeltaState();
+    let seq = 0;
     return {
-      modelCall: (call) => this.appendModelCall(call, state),
-      event: (type, data) => this.appendEvent({ runId, rolloutId, attempt, type, data }, state),
+      get sealed() {
+        return state === null;
+      },
+      seal: () => {
+        state = null;
+      },
+      modelCall: (call) => {
+        if (!state) return;
+        const e = encodeCall(call, state, this.scrub);
+        this.enqueue(this.stmts.insertCall, [
+          call.id,
+          call.runId,
+          call.rolloutId,
+          call.attempt,
+          call.index,
+          e.messagesBase,
+          e.messagesKeep,
+          e.messagesTail,
+          e.wireMessagesBase,
+          e.wireMessagesKeep,
+          e.wireMessagesTail,
+          e.toolsFrom,
+          e.json,
+        ]);
+      },
+      event: (type: EventType, data: unknown) => {
+        if (!state) return;
+        this.enqueue(this.stmts.insertEvent, [runId, rolloutId, attempt, seq++, this.now().toISOString(), type, this.json(data), SCHEMA_VERSION]);
+      },
     };
   }
 
-  private appendEvent(e: { runId: string; rolloutId: string; attempt: number; type: EventType; data: JsonValue }, state: DeltaState): void {
-    this.enqueue(this.stmts.insertEvent, [e.runId, e.rolloutId, e.attempt, state.seq++, this.now().toISOString(), e.type, JSON.stringify(e.data)]);
-  }
-
-  private appendModelCall(call: ModelCall, state: DeltaState): void {
-    const messages = call.request.messages;
-    const keep = state.lastCallId ? commonPrefixByReference(state.messages, messages) : 0;
-    const tail = JSON.stringify(messages.slice(keep));
-    const wireMessages = wireMessagesOf(call.wire?.request);
-    let wireBase: string | null = null;
-    let wireKeep = 0;
-    let wireTail: string | null = null;
-    let wireStrings: string[] = [];
-    if (wireMessages) {
-      wireStrings = wireMessages.map((m) => JSON.stringify(m));
-      while (wireKeep < Math.min(wireStrings.length, state.wireMessages.length) && wireStrings[wireKeep] === state.wireMessages[wireKeep]) wireKeep++;
-      wireBase = wireKeep > 0 ? state.lastCallId : null;
-      wireTail = `[${wireStrings.slice(wireKeep).join(',')}]`;
-    }
-    // The same tool list object on every turn is stored once per rollout attempt.
-    const toolsFrom = state.tools === call.request.tools ? state.toolsCallId : null;
-    const stripped = {
-      ...call,
-      request: { ...call.request, messages: [], ...(toolsFrom ? { tools: [] } : {}) },
-      ...(call.wire && wireMessages ? { wire: { ...call.wire, request: { ...(call.wire.request as Record<string, JsonValue>), messages: [] } } } : {}),
-    };
-    this.enqueue(this.stmts.insertCall, [
-      call.id,
-      call.runId,
-      call.rolloutId,
-      call.attempt,
-      call.index,
-      keep > 0 ? state.lastCallId : null,
-      keep,
-      tail,
-      wireBase,
-      wireKeep,
-      wireTail,
-      toolsFrom,
-      JSON.stringify(stripped),
-    ]);
-    if (!toolsFrom) {
-      state.tools = call.request.tools;
-      state.toolsCallId = call.id;
-    }
-    state.lastCallId = call.id;
-    state.messages = messages;
-    state.wireMessages = wireStrings;
-  }
-
-  /** Every model call of a rollout (all attempts), with request messages rebuilt from the deltas. */
   modelCalls(rolloutId: string): ModelCall[] {
     this.flush();
-    const rows = this.db
-      .prepare(`SELECT * FROM model_calls WHERE rollout_id = ? ORDER BY attempt, idx`)
-      .all(rolloutId) as {
-      id: string;
-      messages_base: string | null;
-      messages_keep: number;
-      messages_tail: string;
-      wire_messages_base: string | null;
-      wire_messages_keep: number;
-      wire_messages_tail: string | null;
-      tools_from: string | null;
-      json: string;
-    }[];
-    const messagesById = new Map<string, unknown[]>();
-    const toolsById = new Map<string, unknown>();
-    const wireById = new Map<string, unknown[]>();
-    return rows.map((row) => {
-      const base = row.messages_base ? (messagesById.get(row.messages_base) ?? []) : [];
-      const messages = [...base.slice(0, row.messages_keep), ...(JSON.parse(row.messages_tail) as unknown[])];
-      messagesById.set(row.id, messages);
-      const raw = JSON.parse(row.json) as { request: Record<string, unknown>; wire?: { request: Record<string, unknown> } };
-      raw.request.messages = messages;
-      if (row.tools_from) raw.request.tools = toolsById.get(row.tools_from) ?? [];
-      else toolsById.set(row.id, raw.request.tools);
-      if (row.wire_messages_tail !== null && raw.wire) {
-        const wireBase = row.wire_messages_base ? (wireById.get(row.wire_messages_base) ?? []) : [];
-        const wireMessages = [...wireBase.slice(0, row.wire_messages_keep), ...(JSON.parse(row.wire_messages_tail) as unknown[])];
-        wireById.set(row.id, wireMessages);
-        raw.wire.request.messages = wireMessages;
-      }
-      return ModelCall.parse(raw);
-    });
+    const rows = this.db.prepare(`SELECT * FROM model_calls WHERE rollout_id = ? ORDER BY attempt, idx`).all(rolloutId) as CallRow[];
+    return decodeCalls(rows).flatMap((raw, i) => this.read('modelCall', ModelCall, raw, `model call ${rows[i]!.id}`) ?? []);
   }
 
   events(rolloutId: string): RolloutEvent[] {
@@ -308,26 +334,74 @@ export class SqliteStore {
       at: string;
       type: string;
       data: string;
+      schema_version: number;
     }[];
-    return rows.map((r) =>
-      RolloutEvent.parse({ schemaVersion: SCHEMA_VERSION, runId: r.run_id, rolloutId: r.rollout_id, attempt: r.attempt, seq: r.seq, at: r.at, type: r.type, data: JSON.parse(r.data) }),
-    );
+    return rows.flatMap((r) => {
+      const where = `event ${r.rollout_id}#${r.attempt}.${r.seq}`;
+      let data: unknown;
+      try {
+        data = JSON.parse(r.data);
+      } catch (error) {
+        throw new InputError(`${this.path}: ${where}`, `the stored data is not valid JSON (${errorMessage(error)})`);
+      }
+      const raw = { schemaVersion: r.schema_version, runId: r.run_id, rolloutId: r.rollout_id, attempt: r.attempt, seq: r.seq, at: r.at, type: r.type, data };
+      return this.read('event', RolloutEvent, raw, where) ?? [];
+    });
   }
 
   // ── labels ─────────────────────────────────────────────────────────────────────────────
 
+  /** Labels are never overwritten: a second label with the same id is refused. */
   saveLabel(label: Label): void {
-    this.stmts.insertLabel.run(label.id, label.rolloutId, JSON.stringify(Label.parse(label)));
+    this.write('storing a label', () => this.stmts.insertLabel.run(label.id, label.rolloutId, this.json(Label.parse(label))));
   }
 
   labels(rolloutId: string): Label[] {
-    const rows = this.db.prepare(`SELECT json FROM labels WHERE rollout_id = ? ORDER BY id`).all(rolloutId) as { json: string }[];
-    return rows.map((r) => Label.parse(JSON.parse(r.json)));
+    const rows = this.db.prepare(`SELECT id, json FROM labels WHERE rollout_id = ? ORDER BY id`).all(rolloutId) as { id: string; json: string }[];
+    return rows.flatMap((r) => this.read('label', Label, r.json, `label ${r.id}`) ?? []);
   }
 
   close(): void {
-    this.flush();
-    this.db.close();
+    for (const lease of [...this.leases]) lease.release();
+    try {
+      this.flush();
+    } finally {
+      this.db.close();
+    }
+  }
+}
+
+/** Opens (creating if needed) and migrates the store file, or fails with one StoreError naming the path and the problem. */
+function openDatabase(path: string, options: StoreOptions): Database.Database {
+  if (path.trim() === '') throw new StoreError(path, 'unusable_path', 'the path is empty (expected a file path such as .gauntlet/gauntlet.db)');
+  const memory = path === ':memory:';
+  if (!memory) {
+    const absolute = resolve(path);
+    if (absolute.startsWith('/proc/') || absolute.startsWith('/sys/') || absolute.startsWith('/dev/')) {
+      throw new StoreError(path, 'unusable_path', 'is inside a kernel file system (/proc, /sys or /dev), where a database cannot live');
+    }
+    try {
+      if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new StoreError(path, 'unusable_path', 'is a directory (expected a database file path inside it, e.g. DIR/gauntlet.db)');
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw storeErrorFrom(path, error, 'creating its directory');
+    }
+  }
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { timeout: 5000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    if (options.maxPageCount) db.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`);
+    const steps = options.migrations ?? STORE_MIGRATIONS;
+    const version = storedVersion(db);
+    const latest = latestVersion(steps);
+    if (version > latest) throw new StoreError(path, 'newer_version', `was written by a newer Gauntlet (store schema ${version}; this version reads ${latest} or older)`);
+    migrate(db, steps);
+    return db;
+  } catch (error) {
+    db?.close();
+    throw storeErrorFrom(path, error, 'opening the store');
   }
 }
 

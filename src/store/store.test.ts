@@ -33,7 +33,7 @@ function call(index: number, messages: Message[], wireMessages?: unknown[]): Mod
 describe('SQLite store', () => {
   it('rebuilds every request exactly from deltas, whether or not messages are shared objects', () => {
     const store = openStore(':memory:');
-    const recorder = store.recorder(runId, rolloutId, 1);
+    const recorder = store.recorder({ runId, rolloutId, attempt: 1 });
     const history: Message[] = [{ role: 'system', content: 'sys' }, { role: 'user', content: 'hi' }];
     const sent: ModelCall[] = [];
     for (let i = 0; i < 6; i++) {
@@ -54,7 +54,7 @@ describe('SQLite store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gauntlet-store-'));
     const path = join(dir, 'g.db');
     const store = openStore(path);
-    const recorder = store.recorder(runId, rolloutId, 1);
+    const recorder = store.recorder({ runId, rolloutId, attempt: 1 });
     const history: Message[] = [{ role: 'user', content: 'x'.repeat(1000) }];
     for (let i = 0; i < 20; i++) {
       recorder.modelCall(call(i, [...history]));
@@ -80,6 +80,6 @@ describe('SQLite store', () => {
     const db = new Database(path);
     db.prepare(`UPDATE meta SET value = '99' WHERE key = 'schemaVersion'`).run();
     db.close();
-    assert.throws(() => openStore(path), /newer Gauntlet \(schema 99\)/);
+    assert.throws(() => openStore(path), /newer Gauntlet \(store schema 99; this version reads 2 or older\)/);
   });
 });

@@ -1,0 +1,117 @@
+// Model calls are stored as deltas: a call's request messages are the previous call's first `keep`
+// messages plus a tail, and the tool list is stored once per attempt, so a 100-turn rollout does
+// not store its history 100 times. Reading rebuilds every request exactly.
+import type { JsonValue, Message, ModelCall, ToolSpec } from '../core/index.ts';
+
+/** Per attempt: what the previous call sent, to encode the next one against. */
+export interface DeltaState {
+  lastCallId: string | null;
+  messages: readonly Message[];
+  tools: readonly ToolSpec[] | null;
+  toolsCallId: string | null;
+  wireMessages: string[];
+}
+
+export function emptyDeltaState(): DeltaState {
+  return { lastCallId: null, messages: [], tools: null, toolsCallId: null, wireMessages: [] };
+}
+
+export interface EncodedCall {
+  messagesBase: string | null;
+  messagesKeep: number;
+  messagesTail: string;
+  wireMessagesBase: string | null;
+  wireMessagesKeep: number;
+  wireMessagesTail: string | null;
+  toolsFrom: string | null;
+  json: string;
+}
+
+/** Scaffolds resend the same message objects, so comparing by reference finds the shared prefix in O(n). */
+function commonPrefixByReference<T>(a: readonly T[], b: readonly T[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+function wireMessagesOf(request: JsonValue | undefined): JsonValue[] | null {
+  if (request && typeof request === 'object' && !Array.isArray(request) && Array.isArray(request.messages)) return request.messages;
+  return null;
+}
+
+/** Encodes `call` against `state` and advances the state. `scrub` is applied to every string written. */
+export function encodeCall(call: ModelCall, state: DeltaState, scrub: (json: string) => string): EncodedCall {
+  const messages = call.request.messages;
+  const keep = state.lastCallId ? commonPrefixByReference(state.messages, messages) : 0;
+  const wireMessages = wireMessagesOf(call.wire?.request);
+  let wireBase: string | null = null;
+  let wireKeep = 0;
+  let wireTail: string | null = null;
+  let wireStrings: string[] = [];
+  if (wireMessages) {
+    wireStrings = wireMessages.map((m) => JSON.stringify(m));
+    while (wireKeep < Math.min(wireStrings.length, state.wireMessages.length) && wireStrings[wireKeep] === state.wireMessages[wireKeep]) wireKeep++;
+    wireBase = wireKeep > 0 ? state.lastCallId : null;
+    wireTail = scrub(`[${wireStrings.slice(wireKeep).join(',')}]`);
+  }
+  const toolsFrom = state.tools === call.request.tools ? state.toolsCallId : null;
+  const stripped = {
+    ...call,
+    request: { ...call.request, messages: [], ...(toolsFrom ? { tools: [] } : {}) },
+    ...(call.wire && wireMessages ? { wire: { ...call.wire, request: { ...(call.wire.request as Record<string, JsonValue>), messages: [] } } } : {}),
+  };
+  const encoded: EncodedCall = {
+    messagesBase: keep > 0 ? state.lastCallId : null,
+    messagesKeep: keep,
+    messagesTail: scrub(JSON.stringify(messages.slice(keep))),
+    wireMessagesBase: wireBase,
+    wireMessagesKeep: wireKeep,
+    wireMessagesTail: wireTail,
+    toolsFrom,
+    json: scrub(JSON.stringify(stripped)),
+  };
+  if (!toolsFrom) {
+    state.tools = call.request.tools;
+    state.toolsCallId = call.id;
+  }
+  state.lastCallId = call.id;
+  state.messages = messages;
+  state.wireMessages = wireStrings;
+  return encoded;
+}
+
+export interface CallRow {
+  id: string;
+  messages_base: string | null;
+  messages_keep: number;
+  messages_tail: string;
+  wire_messages_base: string | null;
+  wire_messages_keep: number;
+  wire_messages_tail: string | null;
+  tools_from: string | null;
+  json: string;
+}
+
+/** Rebuilds raw call records (not yet validated) from rows in (attempt, index) order. */
+export function decodeCalls(rows: readonly CallRow[]): Record<string, unknown>[] {
+  const messagesById = new Map<string, unknown[]>();
+  const toolsById = new Map<string, unknown>();
+  const wireById = new Map<string, unknown[]>();
+  return rows.map((row) => {
+    const base = row.messages_base ? (messagesById.get(row.messages_base) ?? []) : [];
+    const messages = [...base.slice(0, row.messages_keep), ...(JSON.parse(row.messages_tail) as unknown[])];
+    messagesById.set(row.id, messages);
+    const raw = JSON.parse(row.json) as { request: Record<string, unknown>; wire?: { request: Record<string, unknown> } };
+    raw.request.messages = messages;
+    if (row.tools_from) raw.request.tools = toolsById.get(row.tools_from) ?? [];
+    else toolsById.set(row.id, raw.request.tools);
+    if (row.wire_messages_tail !== null && raw.wire) {
+      const wireBase = row.wire_messages_base ? (wireById.get(row.wire_messages_base) ?? []) : [];
+      const wireMessages = [...wireBase.slice(0, row.wire_messages_keep), ...(JSON.parse(row.wire_messages_tail) as unknown[])];
+      wireById.set(row.id, wireMessages);
+      raw.wire.request.messages = wireMessages;
+    }
+    return raw as Record<string, unknown>;
+  });
+}

@@ -1,0 +1,223 @@
+// What the store promises beyond storing: old files stay readable, a finished rollout is never
+// without its records, a bad path or a full disk is one clear error, and keys are never written.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { modelCallIdFor, SCHEMA_VERSION, StoreError, type ModelCall, type Rollout, type RolloutId, type RunId, type TaskId } from '../core/index.ts';
+import { STORE_MIGRATIONS } from './migrations.ts';
+import { openStore } from './sqlite-store.ts';
+
+const FIXTURE = 'test/fixtures/store/v1.db';
+
+function tempPath(name = 'g.db'): string {
+  return join(mkdtempSync(join(tmpdir(), 'gauntlet-store-')), name);
+}
+
+const runId = 'run_d' as RunId;
+const rolloutId = 'ro_d' as RolloutId;
+
+function call(index: number, content = `turn ${index}`): ModelCall {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    id: modelCallIdFor(rolloutId, 1, index),
+    runId,
+    rolloutId,
+    attempt: 1,
+    index,
+    parentId: index === 0 ? null : modelCallIdFor(rolloutId, 1, index - 1),
+    purpose: 'turn',
+    model: 'test',
+    request: { messages: [{ role: 'user', content: 'hi' }], tools: [], sampling: {} },
+    response: { message: { role: 'assistant', content, toolCalls: [] }, finishReason: 'stop', usage: {} },
+    startedAt: '2026-01-01T00:00:00.000Z',
+    latencyMs: 1,
+  };
+}
+
+function rollout(): Rollout {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    id: rolloutId,
+    runId,
+    taskId: 'counter/a' as TaskId,
+    env: 'counter',
+    epoch: 0,
+    attempt: 1,
+    seed: 1,
+    model: 'test',
+    scaffold: 'interleaved',
+    status: 'scored',
+    terminationReason: 'answered',
+    score: 1,
+    passed: true,
+    rewardTerms: [],
+    verifier: { passed: true, score: 1, checks: [] },
+    error: null,
+    finalAnswer: 'done',
+    stats: { turns: 1, modelCalls: 1, toolCalls: 0, toolErrors: 0, promptTokens: 0, completionTokens: 0 },
+    perturbations: [],
+    startedAt: '2026-01-01T00:00:00.000Z',
+    endedAt: '2026-01-01T00:00:01.000Z',
+    durationMs: 1000,
+  };
+}
+
+describe('store: files written by older versions', () => {
+  it('reads the committed version-1 store, upgrading its tables and records', () => {
+    const path = tempPath();
+    copyFileSync(FIXTURE, path);
+    const store = openStore(path);
+    const runs = store.listRuns();
+    assert.equal(runs.length, 4);
+    const oracle = store.getRun('run_20261203210559_22c78d')!;
+    // Settings version 1 left implicit are filled in with how version 1 behaved.
+    assert.equal(oracle.config.requestTimeoutMs, 600_000);
+    assert.equal(oracle.config.context, null);
+    assert.equal(oracle.schemaVersion, SCHEMA_VERSION);
+    const rollouts = store.rollouts(oracle.id);
+    assert.deepEqual(rollouts.map((r) => [r.taskId, r.passed]), [['mail/kestrel-launch-date', true], ['mail/kestrel-launch-date', true]]);
+    const calls = store.modelCalls(rollouts[0]!.id);
+    assert.ok(calls.length > 2);
+    assert.equal(calls[1]!.request.messages.length, calls[0]!.request.messages.length + 2);
+    assert.ok(store.events(rollouts[0]!.id).some((e) => e.type === 'tool_call'));
+    const scripted = store.rollouts('run_20261203210602_de8319')[0]!;
+    assert.equal(store.modelCalls(scripted.id)[0]!.response!.message.reasoning?.text, 'Look at the inbox first.');
+    const infra = store.rollouts('run_20261203210611_d176fb')[0]!;
+    assert.equal(infra.status, 'infra_error');
+    // Runs from before tasks were stored have none; readers say so rather than guess.
+    assert.deepEqual(store.runTasks(oracle.id), []);
+    store.close();
+    const db = new Database(path, { readonly: true });
+    assert.equal((db.prepare(`SELECT value FROM meta WHERE key = 'schemaVersion'`).get() as { value: string }).value, '2');
+    db.close();
+  });
+
+  it('applies a later migration step to it too, once, and still reads every record', () => {
+    const path = tempPath();
+    copyFileSync(FIXTURE, path);
+    const v3 = { version: 3, description: 'a future step (test)', up: (db: Database.Database) => db.exec('CREATE TABLE notes_v3 (id TEXT PRIMARY KEY)') };
+    const store = openStore(path, { migrations: [...STORE_MIGRATIONS, v3] });
+    assert.equal(store.listRuns().length, 4);
+    assert.equal(store.rollouts('run_20261203210604_a2342e').length, 1);
+    store.close();
+    // Opening again does not re-run it (it would fail on the existing table).
+    openStore(path, { migrations: [...STORE_MIGRATIONS, v3] }).close();
+    // And this version refuses the file now that it is newer than it knows.
+    assert.throws(() => openStore(path), (e: unknown) => e instanceof StoreError && e.problem === 'newer_version' && /store schema 3; this version reads 2/.test(e.message));
+  });
+
+  it('refuses a record written by a newer Gauntlet instead of misreading it', () => {
+    const path = tempPath();
+    copyFileSync(FIXTURE, path);
+    const db = new Database(path);
+    const row = db.prepare(`SELECT id, json FROM runs LIMIT 1`).get() as { id: string; json: string };
+    db.prepare(`UPDATE runs SET json = ? WHERE id = ?`).run(JSON.stringify({ ...JSON.parse(row.json), schemaVersion: 9 }), row.id);
+    db.close();
+    const store = openStore(path);
+    assert.throws(() => store.getRun(row.id), /run record has schema version 9, newer than this Gauntlet reads/);
+    store.close();
+  });
+
+  it('names a damaged row instead of failing with a raw parse error', () => {
+    const path = tempPath();
+    copyFileSync(FIXTURE, path);
+    const db = new Database(path);
+    db.prepare(`UPDATE rollouts SET json = '{"schemaVersion":2,"id":' WHERE id = 'ro_f26b3c76a0651641'`).run();
+    db.close();
+    const store = openStore(path);
+    assert.throws(() => store.rollouts('run_20261203210611_d176fb'), /rollout ro_f26b3c76a0651641: the stored record is not valid JSON/);
+    store.close();
+  });
+});
+
+describe('store: a finished rollout is never without its records', () => {
+  it('commits pending calls and events with the rollout row in one transaction, the row last', () => {
+    const path = tempPath();
+    // Nothing is flushed in the background: only the commit writes.
+    const store = openStore(path, { flushMs: 60_000, batchSize: 10_000 });
+    const recorder = store.recorder({ runId, rolloutId, attempt: 1 });
+    recorder.modelCall(call(0));
+    recorder.event('tool_call', { id: 'c', name: 'look', arguments: '{}' });
+    const reader = new Database(path, { readonly: true });
+    const count = (table: string) => (reader.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    assert.deepEqual([count('model_calls'), count('events'), count('rollouts')], [0, 0, 0]);
+    store.commitRollout(rollout());
+    assert.deepEqual([count('model_calls'), count('events'), count('rollouts')], [1, 1, 1]);
+    reader.close();
+    store.close();
+  });
+
+  it('writes nothing more for an attempt once its recorder is sealed', () => {
+    const store = openStore(':memory:');
+    const recorder = store.recorder({ runId, rolloutId, attempt: 1 });
+    recorder.modelCall(call(0));
+    recorder.seal();
+    recorder.modelCall(call(1));
+    recorder.event('tool_call', { id: 'late', name: 'look', arguments: '{}' });
+    assert.deepEqual(store.modelCalls(rolloutId).map((c) => c.index), [0]);
+    assert.deepEqual(store.events(rolloutId), []);
+    store.close();
+  });
+
+  it('turns a full disk into one StoreError; the failed commit leaves neither the row nor its calls', () => {
+    const path = tempPath();
+    const store = openStore(path, { flushMs: 60_000, batchSize: 10_000, maxPageCount: 40 });
+    const recorder = store.recorder({ runId, rolloutId, attempt: 1 });
+    // About 1 MB of output: more than 40 pages of 4 KB.
+    for (let i = 0; i < 20; i++) recorder.modelCall(call(i, 'x'.repeat(50_000)));
+    assert.throws(() => store.commitRollout(rollout()), (e: unknown) => e instanceof StoreError && e.problem === 'full' && e.message.includes(path) && /--resume/.test(e.message));
+    // Every later write reports the same failure rather than pretending to succeed.
+    assert.throws(() => store.commitRollout(rollout()), /full/);
+    store.close();
+    const reader = openStore(path);
+    assert.equal(reader.getRollout(rolloutId), null);
+    assert.deepEqual(reader.modelCalls(rolloutId), []);
+    reader.close();
+  });
+});
+
+describe('store: paths that cannot hold a store', () => {
+  const cases: [string, () => string, RegExp][] = [
+    ['an empty path', () => '', /path is empty/],
+    ['a path under /proc', () => '/proc/self/gauntlet.db', /kernel file system/],
+    ['a directory', () => mkdtempSync(join(tmpdir(), 'gauntlet-dir-')), /is a directory/],
+    ['a file that is not a database', () => {
+      const path = tempPath('notes.db');
+      writeFileSync(path, 'these are my notes, not a database\n'.repeat(200));
+      return path;
+    }, /not a SQLite database, or a corrupt one/],
+    ['a path below a regular file', () => {
+      const file = tempPath('plain');
+      writeFileSync(file, 'x');
+      return join(file, 'g.db');
+    }, /cannot open|creating its directory/],
+  ];
+  for (const [what, path, message] of cases) {
+    it(`gives one clear error naming ${what}`, () => {
+      const p = path();
+      assert.throws(() => openStore(p), (e: unknown) => e instanceof StoreError && message.test(e.message) && e.message.startsWith(`store ${p}:`));
+    });
+  }
+});
+
+describe('store: secrets', () => {
+  it('never writes a configured key, wherever it appears in a record', () => {
+    const path = tempPath();
+    const key = 'sk-test-9f8e7d6c5b4a"\\quoted';
+    const store = openStore(path, { secrets: [key] });
+    const recorder = store.recorder({ runId, rolloutId, attempt: 1 });
+    recorder.modelCall({ ...call(0, `the key is ${key}`), error: { kind: 'http', message: `401 for ${key}` } });
+    recorder.event('tool_result', { id: 'c', ok: true, content: `echo ${key}` });
+    store.commitRollout({ ...rollout(), finalAnswer: key });
+    store.close();
+    const bytes = readFileSync(path).toString('latin1') + readFileSync(`${path}-wal`, { flag: 'a+' }).toString('latin1');
+    assert.ok(!bytes.includes('sk-test-9f8e7d6c5b4a'), 'the key must not be in the file');
+    const reopened = openStore(path);
+    assert.equal(reopened.getRollout(rolloutId)!.finalAnswer, '***');
+    assert.match(reopened.modelCalls(rolloutId)[0]!.response!.message.content, /the key is \*\*\*/);
+    reopened.close();
+  });
+});
