@@ -1,13 +1,13 @@
 // End to end over HTTP: the agent loop, the OpenAI/Anthropic adapters and the mock model server.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { dropThinking, interleaved, memoryRecorder, runAgent, type Scaffold } from '../src/agent/index.ts';
-import { RunConfig, Task, type RolloutId, type RunId } from '../src/core/index.ts';
+import { dropThinking, interleaved, runAgent, type Scaffold } from '../src/agent/index.ts';
+import { memoryRecorder, RunConfig, Task, type RolloutId, type RunId } from '../src/core/index.ts';
 import { instantiate } from '../src/envs/index.ts';
 import { createModelClient, startMockModelServer, type MockModelServer, type ScriptInput } from '../src/model/index.ts';
 import { executeRun } from '../src/runner/index.ts';
 import { openStore } from '../src/store/index.ts';
-import { counterEnv, counterTasks } from './support/counter-env.ts';
+import { counterCatalog, counterEnv, counterTasks } from './support/counter-env.ts';
 
 const TURNS = 12;
 const styles = ['inline_think', 'reasoning_details', 'reasoning_content', 'reasoning_field'] as const;
@@ -76,7 +76,7 @@ async function play(server: MockModelServer, api: 'openai' | 'anthropic', scaffo
   server.requests.length = 0;
   const recorder = recordingFetch();
   const spec = api === 'openai' ? `openai:${server.url}#mock` : `anthropic:${server.url.replace(/\/v1$/, '')}#mock`;
-  const model = await createModelClient(spec, { fetch: recorder.fetch, env: {} });
+  const model = await createModelClient(spec, { fetch: recorder.fetch, env: {}, stream: false });
   const environment = instantiate(counterEnv);
   await environment.reset(task, { seed: 3 });
   const result = await runAgent({
@@ -161,10 +161,9 @@ describe('model endpoint failures', () => {
       const summary = await executeRun({
         store,
         model,
-        tasks: () => counterTasks,
-        environment: () => counterEnv,
+        run: { resolved: { config: RunConfig.parse({ envs: ['counter'], model: 'openai', epochs: 1, concurrency: 3, seed: 1, maxAttempts: 1 }), tasks: counterTasks } },
+        catalog: counterCatalog,
         sleep: async () => {},
-        config: RunConfig.parse({ envs: ['counter'], model: 'openai', epochs: 1, concurrency: 3, seed: 1, maxAttempts: 1 }),
       });
       assert.equal(summary.rollouts, 3);
       assert.equal(summary.infraErrors, 2);
@@ -179,10 +178,9 @@ describe('model endpoint failures', () => {
       const bad = await executeRun({
         store,
         model: malformed,
-        tasks: () => counterTasks.slice(0, 1),
-        environment: () => counterEnv,
+        run: { resolved: { config: RunConfig.parse({ envs: ['counter'], model: 'openai', epochs: 1, concurrency: 1, seed: 1, maxAttempts: 1 }), tasks: counterTasks.slice(0, 1) } },
+        catalog: counterCatalog,
         sleep: async () => {},
-        config: RunConfig.parse({ envs: ['counter'], model: 'openai', epochs: 1, concurrency: 1, seed: 1, maxAttempts: 1 }),
       });
       assert.equal(bad.infraErrors, 1);
       assert.match(store.rollouts(bad.runId)[0]!.error!.message, /malformed/);
@@ -200,9 +198,8 @@ describe('model endpoint failures', () => {
       const summary = await executeRun({
         store,
         model,
-        tasks: () => counterTasks.slice(0, 1),
-        environment: () => counterEnv,
-        config: RunConfig.parse({ envs: ['counter'], model: 'openai', epochs: 1, concurrency: 1, seed: 1 }),
+        run: { resolved: { config: RunConfig.parse({ envs: ['counter'], model: 'openai', epochs: 1, concurrency: 1, seed: 1 }), tasks: counterTasks.slice(0, 1) } },
+        catalog: counterCatalog,
       });
       assert.equal(summary.scored, 1);
       assert.equal(summary.terminationReasons.invalid_output, 1);

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { RunConfig } from '../src/core/index.ts';
 import { executeRun } from '../src/runner/index.ts';
 import { openStore } from '../src/store/index.ts';
-import { counterEnv, counterTasks } from './support/counter-env.ts';
+import { counterCatalog, counterTasks } from './support/counter-env.ts';
 import { assistant, functionModel, reply } from './support/models.ts';
 
 describe('MCP tools in a run', () => {
@@ -19,9 +19,11 @@ describe('MCP tools in a run', () => {
     const summary = await executeRun({
       store,
       model,
-      tasks: () => counterTasks.slice(0, 1),
-      environment: () => counterEnv,
-      config: RunConfig.parse({
+      catalog: counterCatalog,
+      run: {
+        resolved: {
+          tasks: counterTasks.slice(0, 1),
+          config: RunConfig.parse({
         envs: ['counter'],
         model: 'test',
         epochs: 1,
@@ -29,7 +31,9 @@ describe('MCP tools in a run', () => {
         seed: 1,
         maxAttempts: 1,
         mcpServers: [{ name: 'echo', command: process.execPath, args: ['--import', 'tsx', 'test/fixtures/mcp/echo-server.ts'] }],
-      }),
+          }),
+        },
+      },
     });
     assert.equal(summary.scored, 1, JSON.stringify(store.rollouts(summary.runId)[0]?.error));
     assert.ok(offered.includes('increment') && offered.includes('echo__add'), offered.join(', '));

@@ -49,7 +49,12 @@ describe('public API', () => {
     const store = openStore(':memory:');
     const run = (model: string) =>
       createModelClient(model).then((client) =>
-        executeRun({ store, model: client, tasks: () => greetings.tasks(), environment: () => greetings, config: RunConfig.parse({ envs: ['greetings'], model, epochs: 2, concurrency: 2, seed: 1 }) }),
+        executeRun({
+          store,
+          model: client,
+          catalog: { names: () => ['greetings'], get: () => greetings },
+          run: { resolved: { tasks: greetings.tasks(), config: RunConfig.parse({ envs: ['greetings'], model, epochs: 2, concurrency: 2, seed: 1 }) } },
+        }),
       );
     assert.equal((await run('oracle')).passRate, 1);
     assert.equal((await run('noop')).passRate, 0);

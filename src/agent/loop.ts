@@ -1,18 +1,21 @@
 import {
+  DefectError,
   errorMessage,
   InfraError,
   type AssistantMessage,
+  type AttemptIdentity,
   type Environment,
+  type FailureKind,
   type InfraSource,
   type Message,
   type ModelCallId,
   type ModelCallPurpose,
   type ModelClient,
   type ModelRequest,
+  type ModelResponse,
   type ModelResult,
-  type RolloutId,
+  type RolloutRecorder,
   type RolloutStats,
-  type RunId,
   type Rng,
   type SamplingParams,
   type Task,
@@ -20,7 +23,7 @@ import {
   type ToolMessage,
 } from '../core/index.ts';
 import { estimateTokens, splitForSummary, SUMMARY_INSTRUCTION, transcriptText, type ContextPolicy } from './context.ts';
-import { modelCallRecord, type RolloutRecorder } from './recorder.ts';
+import { extendsExactly, modelCallRecord } from './recorder.ts';
 import { interleaved, type Scaffold } from './scaffold.ts';
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -28,11 +31,7 @@ export const DEFAULT_SYSTEM_PROMPT =
   'Use the tools to do what the user asks, checking facts before acting and changing nothing the task does not require. ' +
   'When the work is done, reply with a short final answer (or call the submit tool if there is one).';
 
-export interface RolloutIdentity {
-  runId: RunId;
-  rolloutId: RolloutId;
-  attempt: number;
-}
+export type RolloutIdentity = AttemptIdentity;
 
 export interface AgentSettings {
   scaffold?: Scaffold;
@@ -45,6 +44,15 @@ export interface AgentSettings {
   context?: ContextPolicy;
   rng?: Rng;
   now?: () => number;
+  /**
+   * Per model request. When the deadline fires while the endpoint has sent nothing for at least
+   * this long, the endpoint was hanging: the rollout is an infra error, not the model's deadline.
+   */
+  requestTimeoutMs?: number;
+  /** Model output (content, reasoning, tool arguments) above this many bytes is not stored: `invalid_output`. */
+  maxOutputBytes?: number;
+  /** Recorded on every call (the checkpoint serving the model). */
+  policyVersion?: string;
 }
 
 export interface AgentRun {
@@ -65,14 +73,41 @@ export interface AgentResult {
   history: Message[];
   stats: RolloutStats;
   /** Set when infrastructure failed; the rollout is then `infra_error` and never scored. */
-  infraError?: { source: InfraSource; message: string; retryable: boolean };
+  infraError?: InfraFailure;
+}
+
+export interface InfraFailure {
+  source: InfraSource;
+  kind: FailureKind;
+  message: string;
+  retryable: boolean;
 }
 
 /** What one turn decided: keep going, or stop with a reason. */
 type NextStep =
   | { kind: 'continue' }
   | { kind: 'stop'; reason: TerminationReason; answer: string | null }
-  | { kind: 'infra'; source: InfraSource; message: string; retryable: boolean };
+  | ({ kind: 'infra' } & Omit<InfraFailure, 'kind'> & { failure: FailureKind });
+
+/** Bytes of what the model produced, as they would be stored (the parsed message; the raw copy is about as big). */
+function outputBytes(response: ModelResponse): number {
+  const m = response.message;
+  let bytes = Buffer.byteLength(m.content) + Buffer.byteLength(m.reasoning?.text ?? '');
+  for (const call of m.toolCalls) bytes += Buffer.byteLength(call.argumentsText) + call.name.length;
+  return bytes;
+}
+
+/** A response too large to store, replaced by a record of its size. */
+function oversized(result: Extract<ModelResult, { ok: true }>, bytes: number, limit: number): ModelResult {
+  const wire = result.wire ? { url: result.wire.url, request: result.wire.request, ...(result.wire.status !== undefined ? { status: result.wire.status } : {}) } : undefined;
+  return {
+    ok: false,
+    kind: 'output_too_large',
+    message: `the model produced ${bytes} bytes of output in one call, above the ${limit}-byte limit (maxOutputBytes); not stored`,
+    retryable: false,
+    ...(wire ? { wire } : {}),
+  };
+}
 
 /**
  * The agent loop: model turn → tool calls → tool results → model turn …, until the model answers,
@@ -98,31 +133,68 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
   ];
   const tools = environment.tools();
   let callIndex = 0;
-  let parentId: ModelCallId | null = null;
+  // The call whose context the next one continues, with what it saw and said.
+  let parent: { id: ModelCallId; messages: readonly Message[]; output: Message | null } | null = null;
   let invalidStreak = 0;
   let answered = 0;
+  const completeOptions = {
+    signal,
+    context: { task, environment, ...(settings.rng ? { rng: settings.rng } : {}) },
+    ...(settings.requestTimeoutMs ? { timeoutMs: settings.requestTimeoutMs } : {}),
+  };
 
   const callModel = async (request: ModelRequest, purpose: ModelCallPurpose): Promise<{ result: ModelResult; id: ModelCallId }> => {
     const index = callIndex++;
     const startedAt = now();
-    const result = await model.complete(request, { signal, context: { task, environment, ...(settings.rng ? { rng: settings.rng } : {}) } });
+    let result = await model.complete(request, completeOptions);
     stats.modelCalls++;
-    const record = modelCallRecord({ identity, index, parentId, purpose, model: model.spec, request, result, startedAt, endedAt: now() });
-    const id = record.id;
+    if (result.ok && settings.maxOutputBytes !== undefined) {
+      const bytes = outputBytes(result.response);
+      if (bytes > settings.maxOutputBytes) result = oversized(result, bytes, settings.maxOutputBytes);
+    }
+    // A summary starts a new context; everything else continues its parent's when the prompt allows.
+    const extendsParent = purpose !== 'summary' && parent !== null && parent.output !== null && extendsExactly(request.messages, parent.messages, parent.output);
+    const record = modelCallRecord({
+      identity,
+      index,
+      parentId: parent?.id ?? null,
+      extendsParent,
+      purpose,
+      model: model.spec,
+      ...(settings.policyVersion ? { policyVersion: settings.policyVersion } : {}),
+      request,
+      result,
+      startedAt,
+      endedAt: now(),
+    });
     recorder.modelCall(record);
     if (result.ok) {
       stats.promptTokens += result.response.usage.promptTokens ?? 0;
       stats.completionTokens += result.response.usage.completionTokens ?? 0;
     }
-    parentId = id;
-    return { result, id };
+    parent = { id: record.id, messages: request.messages, output: result.ok ? result.response.message : null };
+    return { result, id: record.id };
   };
 
-  /** Failed model call: a deadline or cancel we caused is not the endpoint's fault. */
+  /**
+   * Failed model call. A cancel is ours; at the deadline the endpoint is to blame only if it had
+   * been silent for a whole request timeout (hung), otherwise the model ran out of time.
+   */
   const modelFailure = (result: Extract<ModelResult, { ok: false }>): NextStep => {
-    if (deadline.signal.aborted) return { kind: 'stop', reason: 'deadline', answer: null };
-    if (run.signal?.aborted) return { kind: 'stop', reason: 'cancelled', answer: null };
-    return { kind: 'infra', source: 'model', message: `${result.kind}: ${result.message}`, retryable: result.retryable };
+    if (result.kind === 'output_too_large') return { kind: 'stop', reason: 'invalid_output', answer: null };
+    if (run.signal?.aborted && !deadline.signal.aborted) return { kind: 'stop', reason: 'cancelled', answer: null };
+    if (deadline.signal.aborted) {
+      const silent = settings.requestTimeoutMs !== undefined && result.silentMs !== undefined && result.silentMs >= settings.requestTimeoutMs;
+      if (!silent) return { kind: 'stop', reason: 'deadline', answer: null };
+      return {
+        kind: 'infra',
+        source: 'model',
+        failure: 'silent_endpoint',
+        message: `the model endpoint sent nothing for ${Math.round(result.silentMs! / 1000)} s (request timeout ${Math.round(settings.requestTimeoutMs! / 1000)} s) when the rollout's deadline fired`,
+        retryable: true,
+      };
+    }
+    return { kind: 'infra', source: 'model', failure: result.kind, message: `${result.kind}: ${result.message}`, retryable: result.retryable };
   };
 
   const compactIfNeeded = async (): Promise<NextStep | null> => {
@@ -213,15 +285,19 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
     for (let i = 0; i < settings.maxTurns; i++) {
       const step = await turn();
       if (step.kind === 'stop') return { terminationReason: step.reason, answer: step.answer, history, stats };
-      if (step.kind === 'infra') return { terminationReason: 'infra_error', answer: null, history, stats, infraError: step };
+      if (step.kind === 'infra') {
+        const infraError = { source: step.source, kind: step.failure, message: step.message, retryable: step.retryable };
+        return { terminationReason: 'infra_error', answer: null, history, stats, infraError };
+      }
     }
     return { terminationReason: 'max_turns', answer: null, history, stats };
   } catch (error) {
     if (error instanceof InfraError) {
-      return { terminationReason: 'infra_error', answer: null, history, stats, infraError: { source: error.source, message: error.message, retryable: error.retryable } };
+      return { terminationReason: 'infra_error', answer: null, history, stats, infraError: { source: error.source, kind: error.kind, message: error.message, retryable: error.retryable } };
     }
-    if (deadline.signal.aborted) return { terminationReason: 'deadline', answer: null, history, stats };
-    throw new Error(`agent loop failed on task ${task.id}: ${errorMessage(error)}`, { cause: error });
+    if (error instanceof DefectError) throw error;
+    // Anything else is a bug in the loop or a scaffold, not the model's doing and not bad luck.
+    throw new DefectError('gauntlet', `agent loop failed on task ${task.id}: ${errorMessage(error)}`, { cause: error });
   } finally {
     clearTimeout(timer);
   }

@@ -1,42 +1,23 @@
 import {
   modelCallIdFor,
   SCHEMA_VERSION,
-  type EventType,
-  type JsonValue,
+  type AttemptIdentity,
   type ModelCall,
   type ModelCallId,
   type ModelCallPurpose,
   type ModelRequest,
   type ModelResult,
-  type RolloutId,
-  type RunId,
 } from '../core/index.ts';
 
-/** Where the loop reports what happened, as it happens. The store implements it; tests collect in memory. */
-export interface RolloutRecorder {
-  modelCall(call: ModelCall): void;
-  event(type: EventType, data: JsonValue): void;
-}
-
-export function memoryRecorder(): RolloutRecorder & { calls: ModelCall[]; events: { type: EventType; data: JsonValue }[] } {
-  const calls: ModelCall[] = [];
-  const events: { type: EventType; data: JsonValue }[] = [];
-  return {
-    calls,
-    events,
-    modelCall: (call) => void calls.push(call),
-    event: (type, data) => void events.push({ type, data }),
-  };
-}
-
-export const nullRecorder: RolloutRecorder = { modelCall: () => {}, event: () => {} };
-
 export interface CallRecordInput {
-  identity: { runId: RunId; rolloutId: RolloutId; attempt: number };
+  identity: AttemptIdentity;
   index: number;
   parentId: ModelCallId | null;
+  /** Whether the request is the parent's prompt + output + new messages, unchanged. */
+  extendsParent?: boolean;
   purpose: ModelCallPurpose;
   model: string;
+  policyVersion?: string;
   request: ModelRequest;
   result: ModelResult;
   startedAt: number;
@@ -46,6 +27,7 @@ export interface CallRecordInput {
 /** The stored record of one model call, whatever made it (a turn, a summary, a judge). */
 export function modelCallRecord(input: CallRecordInput): ModelCall {
   const { identity, result } = input;
+  const policyVersion = input.policyVersion ?? (result.ok ? result.response.model : undefined);
   return {
     schemaVersion: SCHEMA_VERSION,
     id: modelCallIdFor(identity.rolloutId, identity.attempt, input.index),
@@ -54,13 +36,29 @@ export function modelCallRecord(input: CallRecordInput): ModelCall {
     attempt: identity.attempt,
     index: input.index,
     parentId: input.parentId,
+    ...(input.parentId ? { extendsParent: input.extendsParent ?? false } : {}),
     purpose: input.purpose,
     model: input.model,
+    ...(policyVersion ? { policyVersion } : {}),
     request: input.request,
     response: result.ok ? result.response : null,
     ...(result.wire ? { wire: result.wire } : {}),
-    ...(result.ok ? {} : { error: { kind: result.kind, message: result.message } }),
+    ...(result.ok ? {} : { error: { kind: result.kind, message: result.message, ...(result.silentMs !== undefined ? { detail: { silentMs: result.silentMs } } : {}) } }),
     startedAt: new Date(input.startedAt).toISOString(),
     latencyMs: Math.max(0, input.endedAt - input.startedAt),
   };
+}
+
+/**
+ * Whether `messages` is exactly `parentMessages` + `parentOutput` + new messages. Scaffolds resend
+ * the same objects, so reference equality settles almost every case without serialising.
+ */
+export function extendsExactly(messages: readonly unknown[], parentMessages: readonly unknown[], parentOutput: unknown): boolean {
+  const prefix = [...parentMessages, parentOutput];
+  if (messages.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    if (messages[i] === prefix[i]) continue;
+    if (JSON.stringify(messages[i]) !== JSON.stringify(prefix[i])) return false;
+  }
+  return true;
 }

@@ -1,4 +1,4 @@
-import { withoutReasoning, type Message } from '../core/index.ts';
+import { SCAFFOLD_NAMES, withoutReasoning, type Message, type ScaffoldName } from '../core/index.ts';
 
 /**
  * A scaffold decides what the model sees of the conversation each turn. The loop itself is the
@@ -29,10 +29,10 @@ export const dropThinking: Scaffold = {
  */
 export const textTools: Scaffold = { name: 'text-tools', view: interleaved.view };
 
-export const scaffolds: Record<string, Scaffold> = {
-  [interleaved.name]: interleaved,
-  [dropThinking.name]: dropThinking,
-  [textTools.name]: textTools,
+export const scaffolds: Record<ScaffoldName, Scaffold> = {
+  interleaved,
+  'drop-thinking': dropThinking,
+  'text-tools': textTools,
 };
 
 /** Scaffolds whose model client speaks raw text completions. */
@@ -41,5 +41,5 @@ export function needsTextCompletion(name: string): boolean {
 }
 
 export function scaffoldNames(): string[] {
-  return Object.keys(scaffolds);
+  return [...SCAFFOLD_NAMES];
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   createRng,
   createSeededClock,
+  DefectError,
   describeZodIssues,
   errorMessage,
   InfraError,
@@ -28,6 +29,7 @@ import {
   TransientToolError,
   VerifierSpec,
   WorldOptions,
+  type CheckOutput,
   type EnvironmentDefinition,
   type EpisodeContext,
   type IdGenerator,
@@ -125,13 +127,9 @@ class DefinedEnvironment implements Environment {
   async reset(task: Task, options: ResetOptions): Promise<ResetResult> {
     await this.closeEpisode();
     const def = this.definition;
-    if (task.env !== def.name) {
-      throw new InfraError('environment', `task ${task.id} belongs to env "${task.env}", not "${def.name}"`, { retryable: false });
-    }
+    if (task.env !== def.name) throw new DefectError('gauntlet', `task ${task.id} belongs to env "${task.env}", not "${def.name}"`);
     const world = WorldOptions.safeParse(task.initialState);
-    if (!world.success) {
-      throw new InfraError('environment', `task ${task.id}: initialState\n${describeZodIssues(world.error.issues, 'initialState')}`, { retryable: false });
-    }
+    if (!world.success) throw new DefectError('environment', `task ${task.id}: initialState\n${describeZodIssues(world.error.issues, 'initialState')}`);
     const db = withStatementCache(new Database(':memory:'));
     db.pragma('journal_mode = OFF');
     db.exec(def.schema);
@@ -161,8 +159,8 @@ class DefinedEnvironment implements Environment {
     try {
       await def.seed(this.ctx);
     } catch (error) {
-      if (error instanceof InfraError) throw error;
-      throw new InfraError('environment', `${def.name}: seeding task ${task.id} failed: ${errorMessage(error)}`, { retryable: false, cause: error });
+      if (error instanceof InfraError || error instanceof DefectError) throw error;
+      throw new DefectError('environment', `${def.name}: seeding task ${task.id} failed: ${errorMessage(error)}`, { cause: error });
     }
     this.initial = await this.snapshot();
     return {};
@@ -206,8 +204,8 @@ class DefinedEnvironment implements Environment {
       ctx.db.prepare('RELEASE tool_call').run();
       if (error instanceof ToolError) outcome = { ok: false, kind: 'tool_error', error: error.message };
       else if (error instanceof TransientToolError) outcome = { ok: false, kind: 'transient', error: error.message };
-      else if (error instanceof InfraError) throw error;
-      else throw new InfraError('environment', `${this.name}.${tool} crashed: ${errorMessage(error)}`, { retryable: false, cause: error });
+      else if (error instanceof InfraError || error instanceof DefectError) throw error;
+      else throw new DefectError('environment', `${this.name}.${tool} crashed: ${errorMessage(error)}`, { cause: error });
     }
     ctx.clock.advance(this.definition.stepMs ?? 30_000);
     await this.fireDueEvents(ctx);
@@ -222,12 +220,15 @@ class DefinedEnvironment implements Environment {
     this.schedule = this.schedule.filter((e) => !due.includes(e));
     for (const event of due) {
       const definition = this.definition.events?.[event.event];
-      if (!definition) throw new InfraError('environment', `task ${ctx.task.id}: unknown world event "${event.event}"`, { retryable: false });
+      if (!definition) throw new DefectError('environment', `task ${ctx.task.id}: unknown world event "${event.event}"`);
       const params = definition.params.safeParse(event.params);
-      if (!params.success) {
-        throw new InfraError('environment', `task ${ctx.task.id}: event ${event.event}\n${describeZodIssues(params.error.issues, 'params')}`, { retryable: false });
+      if (!params.success) throw new DefectError('environment', `task ${ctx.task.id}: event ${event.event}\n${describeZodIssues(params.error.issues, 'params')}`);
+      try {
+        await definition.apply(params.data, ctx);
+      } catch (error) {
+        if (error instanceof InfraError || error instanceof DefectError) throw error;
+        throw new DefectError('environment', `${this.name}: world event ${event.event} crashed: ${errorMessage(error)}`, { cause: error });
       }
-      await definition.apply(params.data, ctx);
     }
   }
 
@@ -241,21 +242,22 @@ class DefinedEnvironment implements Environment {
   async verify(final: FinalTrajectory): Promise<VerifierOutcome> {
     const ctx = this.episode();
     const spec = VerifierSpec.safeParse(ctx.task.verifier);
-    if (!spec.success) {
-      throw new InfraError('environment', `task ${ctx.task.id}: verifier\n${describeZodIssues(spec.error.issues, 'verifier')}`, { retryable: false });
-    }
+    if (!spec.success) throw new DefectError('environment', `task ${ctx.task.id}: verifier\n${describeZodIssues(spec.error.issues, 'verifier')}`);
     const verifyCtx = { ...ctx, initial: this.initial ?? {}, final: await this.snapshot(), answer: final.answer, messages: final.messages ?? [], judge: this.options.judge };
     const results: CheckResult[] = [];
     for (const [i, { check, ...rawParams }] of spec.data.checks.entries()) {
       const definition = this.definition.checks[check] ?? genericChecks[check] ?? interopChecks[check];
-      if (!definition) {
-        throw new InfraError('environment', `task ${ctx.task.id}: verifier.checks.${i}: unknown check "${check}"`, { retryable: false });
-      }
+      if (!definition) throw new DefectError('environment', `task ${ctx.task.id}: verifier.checks.${i}: unknown check "${check}"`);
       const params = definition.params.safeParse(rawParams);
-      if (!params.success) {
-        throw new InfraError('environment', `task ${ctx.task.id}: verifier.checks.${i} (${check})\n${describeZodIssues(params.error.issues)}`, { retryable: false });
+      if (!params.success) throw new DefectError('environment', `task ${ctx.task.id}: verifier.checks.${i} (${check})\n${describeZodIssues(params.error.issues)}`);
+      let out: CheckOutput;
+      try {
+        out = await definition.run(params.data, verifyCtx);
+      } catch (error) {
+        // A judge that fails is infrastructure; any other exception in a check is a bug in it.
+        if (error instanceof InfraError || error instanceof DefectError) throw error;
+        throw new DefectError('environment', `${this.name}: check ${check} (verifier.checks.${i} of ${ctx.task.id}) crashed: ${errorMessage(error)}`, { cause: error });
       }
-      const out = await definition.run(params.data, verifyCtx);
       const label = typeof rawParams.name === 'string' ? rawParams.name : check;
       results.push({ name: label, kind: definition.kind, passed: out.passed, ...(out.detail ? { detail: out.detail } : {}) });
     }
@@ -265,7 +267,13 @@ class DefinedEnvironment implements Environment {
   }
 
   async followUp(answer: string, answered: number): Promise<string | null> {
-    return this.definition.followUp ? this.definition.followUp(this.episode(), answer, answered) : null;
+    if (!this.definition.followUp) return null;
+    try {
+      return await this.definition.followUp(this.episode(), answer, answered);
+    } catch (error) {
+      if (error instanceof InfraError || error instanceof DefectError) throw error;
+      throw new DefectError('environment', `${this.name}: the follow-up user turn crashed: ${errorMessage(error)}`, { cause: error });
+    }
   }
 
   async destructiveActions(): Promise<ToolInvocation[]> {

@@ -14,6 +14,6 @@ export function environmentNames(): string[] {
 
 export function getEnvironment(name: string): EnvironmentDefinition {
   const load = builtins.get(name);
-  if (!load) throw new InputError('--env', `unknown environment "${name}"`, `one of ${environmentNames().join(', ') || '(none registered)'}`);
+  if (!load) throw new InputError('environment', `unknown environment "${name}"`, `one of ${environmentNames().join(', ') || '(none registered)'}`);
   return load();
 }

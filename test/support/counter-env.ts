@@ -62,3 +62,6 @@ export const counterEnv = defineEnvironment({
   tasks: () => counterTasks,
   destructive: () => ['a', 'b', 'c'].map((id) => ({ tool: 'reset_counter', arguments: { id } })),
 });
+
+/** A catalog holding only the counter environment, for runs in tests. */
+export const counterCatalog = { names: () => ['counter'], get: () => counterEnv };

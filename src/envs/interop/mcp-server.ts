@@ -13,6 +13,8 @@ export interface EnvironmentMcpServerOptions {
   environment: Environment;
   task: Task;
   seed: number;
+  /** The episode was already reset (by the runner's episode lifecycle), with this observation. */
+  reset?: { observation?: string };
 }
 
 export interface EnvironmentMcpServer {
@@ -54,12 +56,13 @@ export function toCallToolResult(outcome: ToolOutcome): CallToolResult {
 }
 
 /**
- * Resets `environment` for `task` with `seed` and returns an MCP server over that episode. The
- * caller connects a transport; closing the server does not close the environment.
+ * Resets `environment` for `task` with `seed` (unless `reset` says it was) and returns an MCP
+ * server over that episode. The caller connects a transport; closing the server does not close
+ * the environment.
  */
 export async function createEnvironmentMcpServer(options: EnvironmentMcpServerOptions): Promise<EnvironmentMcpServer> {
   const { environment, task, seed } = options;
-  const reset = await environment.reset(task, { seed });
+  const reset = options.reset ?? (await environment.reset(task, { seed }));
   const specs = environment.tools();
   const names = exposedNames(specs.map((s) => s.name));
   const byName = new Map(specs.map((s) => [s.name, s]));
@@ -88,7 +91,7 @@ export async function createEnvironmentMcpServer(options: EnvironmentMcpServerOp
  * Serves the episode over stdio until the client disconnects, then closes the environment.
  * stdout carries only protocol messages; anything else must go to stderr.
  */
-export async function serveEnvironmentMcpStdio(options: EnvironmentMcpServerOptions): Promise<void> {
+export async function serveEnvironmentMcpStdio(options: EnvironmentMcpServerOptions & { close?: () => Promise<void> }): Promise<void> {
   const { server } = await createEnvironmentMcpServer(options);
   const closed = new Promise<void>((resolve) => {
     server.onclose = () => resolve();
@@ -101,6 +104,6 @@ export async function serveEnvironmentMcpStdio(options: EnvironmentMcpServerOpti
     await closed;
   } finally {
     process.stdin.off('end', ended);
-    await options.environment.close();
+    await (options.close ? options.close() : options.environment.close());
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkTaskDirectly } from '../direct-check.ts';
 import { qa } from './index.ts';
-import { InfraError } from '../../core/index.ts';
+import { DefectError, InfraError } from '../../core/index.ts';
 import { grade, gradeChat, qaTask, verdicts } from './test-support.ts';
 
 async function passes(checks: Record<string, unknown>[], answer: string | null): Promise<boolean> {
@@ -57,9 +57,9 @@ describe('answer checks', () => {
     assert.deepEqual(verdicts(outcome), { 'correct product': true, max_words: true });
   });
 
-  it('rejects bad params as infrastructure, naming the check and field', async () => {
+  it('rejects bad params as a defect in the task (never a score), naming the check and field', async () => {
     await assert.rejects(grade(qaTask([{ check: 'answer_regex', pattern: '(' }]), { answer: 'x' }), (error: unknown) => {
-      assert.ok(error instanceof InfraError);
+      assert.ok(error instanceof DefectError);
       assert.match(error.message, /verifier\.checks\.0 \(answer_regex\)\npattern: a valid JavaScript regular expression/);
       return true;
     });

@@ -1,0 +1,42 @@
+// What can be known about a task before any episode runs: its world options, verifier checks and
+// scheduled events exist and take the parameters given. Runs check this up front, so a broken
+// task is an input error naming the task, not a rollout that fails halfway.
+import { describeZodIssues, type Task } from '../core/index.ts';
+import { genericChecks } from './checks.ts';
+import { VerifierSpec, WorldOptions, type EnvironmentDefinition } from './define.ts';
+import { interopChecks } from './interop/checks.ts';
+
+/** Problems with the task as data for this environment; empty when none. */
+export function taskProblems(definition: EnvironmentDefinition, task: Task): string[] {
+  const problems: string[] = [];
+  if (task.env !== definition.name) problems.push(`env is "${task.env}", not "${definition.name}"`);
+  const world = WorldOptions.safeParse(task.initialState);
+  if (!world.success) problems.push(`initialState\n${describeZodIssues(world.error.issues, 'initialState')}`);
+  else {
+    world.data.schedule.forEach((event, i) => {
+      const known = definition.events?.[event.event];
+      if (!known) problems.push(`initialState.schedule.${i}: unknown world event "${event.event}" (known: ${Object.keys(definition.events ?? {}).join(', ') || 'none'})`);
+      else {
+        const params = known.params.safeParse(event.params);
+        if (!params.success) problems.push(`initialState.schedule.${i} (${event.event})\n${describeZodIssues(params.error.issues, 'params')}`);
+      }
+    });
+    for (const tool of world.data.flakyTools) if (!definition.tools[tool]) problems.push(`initialState.flakyTools: unknown tool "${tool}"`);
+  }
+  const spec = VerifierSpec.safeParse(task.verifier);
+  if (!spec.success) problems.push(`verifier\n${describeZodIssues(spec.error.issues, 'verifier')}`);
+  else {
+    spec.data.checks.forEach(({ check, ...params }, i) => {
+      const known = definition.checks[check] ?? genericChecks[check] ?? interopChecks[check];
+      if (!known) problems.push(`verifier.checks.${i}: unknown check "${check}"`);
+      else {
+        const parsed = known.params.safeParse(params);
+        if (!parsed.success) problems.push(`verifier.checks.${i} (${check})\n${describeZodIssues(parsed.error.issues)}`);
+      }
+    });
+  }
+  task.golden.steps.forEach((step, i) => {
+    if (!definition.tools[step.tool]) problems.push(`golden.steps.${i}: unknown tool "${step.tool}"`);
+  });
+  return problems;
+}
