@@ -30,18 +30,14 @@ function scriptFor(steps: number, calls: Call[]): ScriptInput {
   };
 }
 
-async function harness(task: Task, steps: number, rollouts: number, calls: Call[]): Promise<number> {
+async function harness(task: Task, steps: number, rollouts: number, calls: Call[], where: 'file' | 'memory' = 'file'): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'gauntlet-bench-'));
-  const store = openStore(join(dir, 'bench.db'));
+  const store = openStore(where === 'file' ? join(dir, 'bench.db') : ':memory:');
   try {
     const model = createScriptedModel(Script.parse(scriptFor(steps, calls)), 'bench');
     const started = performance.now();
-    const summary = await executeRun({
-      store,
-      model,
-      tasks: () => [task],
-      config: RunConfig.parse({ envs: [ENV], model: 'scripted', epochs: rollouts, concurrency: 4, seed: 1, maxTurns: steps + 2, deadlineMs: 600_000 }),
-    });
+    const config = RunConfig.parse({ envs: [ENV], model: 'scripted', epochs: rollouts, concurrency: 4, seed: 1, maxTurns: steps + 2, deadlineMs: 600_000 });
+    const summary = await executeRun({ store, model, run: { resolved: { config, tasks: [task] } } });
     const seconds = (performance.now() - started) / 1000;
     if (summary.scored !== rollouts) throw new Error(`bench run scored ${summary.scored} of ${rollouts}`);
     return (steps * rollouts) / seconds;
@@ -90,5 +86,17 @@ export async function run(): Promise<BenchFigure[]> {
     }
     figures.push({ name: `per-step cost at 100 vs 10 steps, ${mix.name} (≤ 1.0: does not grow with history)`, value: perStep[100]! / perStep[10]!, unit: '×' });
   }
+  // What durability costs: the same 100-step rollouts committed to a WAL file (each rollout's calls,
+  // events and row in one transaction) against an in-memory database that survives nothing.
+  const cheap = MIXES[1]!.calls;
+  const durable = await harness(task, 100, 200, cheap, 'file');
+  const volatile = await harness(task, 100, 200, cheap, 'memory');
+  figures.push({
+    name: 'store crash-safety cost: 100-step rollouts to a file (one transaction per finished rollout) vs in memory',
+    value: Math.round(durable),
+    unit: 'steps/s',
+    baseline: { name: 'same run, in-memory SQLite (no durability)', value: Math.round(volatile), unit: 'steps/s' },
+    ratio: durable / volatile,
+  });
   return figures;
 }

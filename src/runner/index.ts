@@ -1,6 +1,25 @@
-// Many rollouts, safely: concurrency, deadlines, infra-only retries, resume.
-export { executeRun, summarise, type ExecuteRunOptions, type RunProgress, type RunSummary } from './run.ts';
-export { executeRollout, judgeFrom, rolloutSeed, type RolloutContext } from './rollout.ts';
-export { resolveTasks, tasksForConfig } from './tasks.ts';
+// Many rollouts, safely: settings resolved into a stored spec, one episode lifecycle, concurrency,
+// deadlines, infra-only retries, leases and resume.
+export { executeRun, summarise, type ExecuteRunOptions, type RunNotes, type RunProgress, type RunSummary } from './run.ts';
+export { executeRollout, groupIdFor, judgeFrom, rolloutSeed, type RolloutContext } from './rollout.ts';
+export {
+  builtinCatalog,
+  requestTimeoutFor,
+  resolveRun,
+  selectTasks,
+  taskDrift,
+  tasksOfRun,
+  TextToolsOptions,
+  DEFAULT_REQUEST_TIMEOUT_CAP_MS,
+  type EnvironmentCatalog,
+  type ResolvedRun,
+  type ResolveOptions,
+  type RunRequest,
+  type RunTasks,
+  type TaskDrift,
+  type TaskSelection,
+} from './resolve.ts';
+export { openEpisode, outcomeOfError, runEpisode, type DriveContext, type EpisodeOutcome, type EpisodeSpec, type LiveEpisode, type RunEpisodeOptions } from './episode.ts';
+export { API_KEY_VARIABLES, configuredSecrets, judgeFromConfig, modelFromConfig, type ModelEnvironment } from './model.ts';
 export { forEachConcurrent } from './pool.ts';
 export { validateEnvironment, type EnvironmentValidation, type TaskValidation, type ValidateOptions } from './validate.ts';

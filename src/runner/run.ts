@@ -1,21 +1,22 @@
-import type { ContextPolicy } from '../agent/index.ts';
 import {
   GAUNTLET_VERSION,
   InputError,
   newRunId,
   rolloutIdFor,
-  RunConfig,
   SCHEMA_VERSION,
+  StoreError,
   TerminationReason,
   type ModelClient,
   type Rollout,
   type Run,
   type RunId,
+  type RunLease,
+  type Store,
   type Task,
 } from '../core/index.ts';
-import { getEnvironment, type EnvironmentDefinition } from '../envs/index.ts';
-import type { SqliteStore } from '../store/index.ts';
 import { forEachConcurrent } from './pool.ts';
+import { judgeFromConfig, modelFromConfig, type ModelEnvironment } from './model.ts';
+import { builtinCatalog, tasksOfRun, type EnvironmentCatalog, type ResolvedRun, type TaskDrift } from './resolve.ts';
 import { executeRollout } from './rollout.ts';
 
 export interface RunProgress {
@@ -24,26 +25,33 @@ export interface RunProgress {
   scored: number;
   passed: number;
   infraErrors: number;
+  errors: number;
 }
 
 export interface ExecuteRunOptions {
-  /** A new run's configuration; ignored when resuming (the stored one is used). */
-  config?: RunConfig;
-  /** Resume this run: only rollouts without a stored result are run. */
-  resume?: string;
-  store: SqliteStore;
-  /** The model; built by the caller from the run's model spec (resuming rebuilds it from the stored spec). */
-  model: ModelClient;
-  /** The judge for LLM-judge checks, built from `config.judge`. */
+  store: Store;
+  /** A new run, resolved by `resolveRun`, or the id of a stored run to resume (its stored config and tasks are used). */
+  run: { resolved: ResolvedRun } | { resume: string };
+  /** The agent's model; built from the run's config when absent (then closed at the end). */
+  model?: ModelClient;
+  /** The judge; built from `config.judge` when absent. */
   judge?: ModelClient;
-  tasks: (config: RunConfig) => Task[];
-  environment?: (name: string) => EnvironmentDefinition;
-  context?: ContextPolicy;
+  /** API keys and `fetch` for clients built here. */
+  modelEnvironment?: ModelEnvironment;
+  catalog?: EnvironmentCatalog;
   signal?: AbortSignal;
   onProgress?: (progress: RunProgress) => void;
+  /** Called once the run exists in the store (before any rollout runs). */
+  onStart?: (run: Run, notes: RunNotes) => void;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   graceMs?: number;
+}
+
+/** What a resumed run's caller should know about its tasks. */
+export interface RunNotes {
+  taskSource: 'stored' | 'current';
+  drift: TaskDrift[];
 }
 
 export interface RunSummary {
@@ -52,70 +60,128 @@ export interface RunSummary {
   rollouts: number;
   scored: number;
   infraErrors: number;
+  /** Rollouts ended by a defect in Gauntlet's or an environment's code: never scored; the run fails. */
+  errors: number;
   cancelled: number;
   passed: number;
-  /** passed ÷ scored (0 when nothing was scored). */
+  /** Pooled: passed ÷ scored rollouts (0 when nothing was scored). */
   passRate: number;
+  /** The same as `passRate`, named for what it is. */
+  pooledPassRate: number;
+  /** Mean over tasks of each task's pass rate over its scored epochs; differs from the pooled rate when tasks have unequal scored epochs. */
+  taskMeanPassRate: number;
   /** Mean score over scored rollouts (0 when nothing was scored). */
   meanScore: number;
   terminationReasons: Record<TerminationReason, number>;
   missing: number;
   durationMs: number;
+  /** Every rollout that ended in a defect, so it is listed, not lost in a count. */
+  errorRollouts: { id: string; taskId: string; epoch: number; source: string; message: string }[];
+  /** Why the run stopped early, when it was not the caller's doing (a full disk). */
+  failure?: string;
 }
 
-/** Creates (or reopens for `--resume`) a run, runs every missing rollout, and summarises the stored results. */
+/**
+ * Creates (or reopens for resume) a run, runs every missing rollout, and summarises the stored
+ * results. The run's stored config and tasks are the only inputs: a resumed run behaves exactly
+ * as the original. One process at a time executes a run (a lease in the store).
+ */
 export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary> {
   const now = options.now ?? Date.now;
   const started = now();
   const { store } = options;
+  const catalog = options.catalog ?? builtinCatalog;
   let run: Run;
-  if (options.resume) {
-    const stored = store.getRun(options.resume);
-    if (!stored) throw new InputError('--resume', `no run "${options.resume}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
+  let tasks: Task[];
+  let lease: RunLease;
+  let notes: RunNotes;
+  if ('resume' in options.run) {
+    const stored = store.getRun(options.run.resume);
+    if (!stored) throw new InputError('run', `no run "${options.run.resume}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
     run = stored;
-    store.setRunStatus(run.id, 'running');
+    lease = store.acquireLease(run.id);
+    try {
+      const found = tasksOfRun(store, run.id, run.config, catalog);
+      tasks = found.tasks;
+      notes = { taskSource: found.source, drift: found.drift };
+      store.setRunStatus(run.id, 'running');
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
   } else {
-    if (!options.config) throw new InputError('run', 'a configuration is required for a new run');
-    const config = RunConfig.parse(options.config);
+    const { config } = options.run.resolved;
+    tasks = options.run.resolved.tasks;
     run = { schemaVersion: SCHEMA_VERSION, id: newRunId(new Date(started)), createdAt: new Date(started).toISOString(), gauntletVersion: GAUNTLET_VERSION, config, status: 'running', finishedAt: null };
-    store.createRun(run);
+    store.createRun(run, tasks);
+    lease = store.acquireLease(run.id);
+    notes = { taskSource: 'stored', drift: [] };
   }
   const config = run.config;
-  const tasks = options.tasks(config);
-  const finished = store.finishedRolloutIds(run.id);
-  const work: { task: Task; epoch: number }[] = [];
-  for (let epoch = 0; epoch < config.epochs; epoch++) {
-    for (const task of tasks) if (!finished.has(rolloutIdFor(run.id, task.id, epoch))) work.push({ task, epoch });
-  }
-  const progress: RunProgress = { total: tasks.length * config.epochs, done: finished.size, scored: 0, passed: 0, infraErrors: 0 };
-  options.onProgress?.(progress);
-  const ctx = {
-    runId: run.id,
-    config,
-    store,
-    model: options.model,
-    environment: options.environment ?? getEnvironment,
-    now,
-    sleep: options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
-    graceMs: options.graceMs ?? 10_000,
-    ...(options.context ? { context: options.context } : {}),
-    ...(options.judge ? { judge: options.judge } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  };
-  await forEachConcurrent(work, config.concurrency, async ({ task, epoch }) => {
-    if (options.signal?.aborted) return;
-    const rollout = await executeRollout(ctx, task, epoch);
-    if (!rollout) return;
-    store.saveRollout(rollout);
-    progress.done++;
-    if (rollout.status === 'scored') progress.scored++;
-    if (rollout.passed) progress.passed++;
-    if (rollout.status === 'infra_error') progress.infraErrors++;
+  const owned: ModelClient[] = [];
+  try {
+    options.onStart?.(run, notes);
+    const modelEnvironment = options.modelEnvironment ?? { env: process.env };
+    const model = options.model ?? (await modelFromConfig(config, modelEnvironment));
+    if (!options.model) owned.push(model);
+    const judge = options.judge ?? (await judgeFromConfig(config, modelEnvironment));
+    if (judge && !options.judge) owned.push(judge);
+    const finished = store.finishedRolloutIds(run.id);
+    const work: { task: Task; epoch: number }[] = [];
+    for (let epoch = 0; epoch < config.epochs; epoch++) {
+      for (const task of tasks) if (!finished.has(rolloutIdFor(run.id, task.id, epoch))) work.push({ task, epoch });
+    }
+    const progress: RunProgress = { total: tasks.length * config.epochs, done: finished.size, scored: 0, passed: 0, infraErrors: 0, errors: 0 };
     options.onProgress?.(progress);
-  });
-  const status = options.signal?.aborted ? 'interrupted' : 'finished';
-  store.setRunStatus(run.id, status);
-  return summarise(run.id, status, store.rollouts(run.id), { expected: tasks.length * config.epochs, durationMs: now() - started });
+    // The caller's cancel, or our own stop when the store cannot take more.
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    let failure: StoreError | undefined;
+    const ctx = {
+      runId: run.id,
+      config,
+      store,
+      model,
+      environment: (name: string) => catalog.get(name),
+      now,
+      sleep: options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+      graceMs: options.graceMs ?? 10_000,
+      signal,
+      ...(judge ? { judge } : {}),
+    };
+    await forEachConcurrent(work, config.concurrency, async ({ task, epoch }) => {
+      if (signal.aborted) return;
+      const rollout = await executeRollout(ctx, task, epoch);
+      if (!rollout || failure) return;
+      try {
+        store.commitRollout(rollout);
+      } catch (error) {
+        if (!(error instanceof StoreError)) throw error;
+        // Stop starting rollouts; what is stored stays, and --resume runs the rest.
+        failure = error;
+        stop.abort(error);
+        return;
+      }
+      progress.done++;
+      if (rollout.status === 'scored') progress.scored++;
+      if (rollout.passed) progress.passed++;
+      if (rollout.status === 'infra_error') progress.infraErrors++;
+      if (rollout.status === 'error') progress.errors++;
+      options.onProgress?.(progress);
+    });
+    const status = signal.aborted ? 'interrupted' : 'finished';
+    try {
+      store.setRunStatus(run.id, status);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      failure ??= error;
+    }
+    const summary = summarise(run.id, failure ? 'interrupted' : status, store.rollouts(run.id), { expected: tasks.length * config.epochs, durationMs: now() - started });
+    return failure ? { ...summary, failure: failure.message } : summary;
+  } finally {
+    lease.release();
+    await Promise.all(owned.map((m) => m.close?.()));
+  }
 }
 
 export function summarise(runId: RunId, status: Run['status'], rollouts: Rollout[], extra: { expected: number; durationMs: number }): RunSummary {
@@ -123,18 +189,33 @@ export function summarise(runId: RunId, status: Run['status'], rollouts: Rollout
   const passed = scored.filter((r) => r.passed).length;
   const reasons = Object.fromEntries(TerminationReason.options.map((r) => [r, 0])) as Record<TerminationReason, number>;
   for (const r of rollouts) reasons[r.terminationReason]++;
+  const perTask = new Map<string, { passed: number; scored: number }>();
+  for (const r of scored) {
+    const t = perTask.get(r.taskId) ?? { passed: 0, scored: 0 };
+    t.scored++;
+    if (r.passed) t.passed++;
+    perTask.set(r.taskId, t);
+  }
+  const taskRates = [...perTask.values()].map((t) => t.passed / t.scored);
+  const pooled = scored.length ? passed / scored.length : 0;
+  const errors = rollouts.filter((r) => r.status === 'error');
   return {
     runId,
     status,
     rollouts: rollouts.length,
     scored: scored.length,
     infraErrors: rollouts.filter((r) => r.status === 'infra_error').length,
+    errors: errors.length,
     cancelled: rollouts.filter((r) => r.status === 'cancelled').length,
     passed,
-    passRate: scored.length ? passed / scored.length : 0,
+    passRate: pooled,
+    pooledPassRate: pooled,
+    taskMeanPassRate: taskRates.length ? taskRates.reduce((s, v) => s + v, 0) / taskRates.length : 0,
     meanScore: scored.length ? scored.reduce((s, r) => s + (r.score ?? 0), 0) / scored.length : 0,
     terminationReasons: reasons,
     missing: Math.max(0, extra.expected - rollouts.length),
     durationMs: extra.durationMs,
+    errorRollouts: errors.map((r) => ({ id: r.id, taskId: r.taskId, epoch: r.epoch, source: r.error?.source ?? 'gauntlet', message: r.error?.message ?? '' })),
   };
 }
+

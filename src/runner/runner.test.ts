@@ -1,19 +1,27 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { RunConfig } from '../core/index.ts';
+import { z } from 'zod';
+import { RunConfig, Task, type RunId } from '../core/index.ts';
+import { defineCheck, defineEnvironment, defineTool } from '../envs/index.ts';
 import { openStore } from '../store/index.ts';
-import { counterEnv, counterTasks } from '../../test/support/counter-env.ts';
+import { counterCatalog, counterEnv, counterTasks } from '../../test/support/counter-env.ts';
 import { assistant, functionModel, goldenModel, reply } from '../../test/support/models.ts';
+import { selectTasks } from './resolve.ts';
 import { executeRun } from './run.ts';
 
 const config = (over: Partial<RunConfig> = {}): RunConfig =>
   RunConfig.parse({ envs: ['counter'], model: 'test', epochs: 2, concurrency: 4, seed: 7, ...over });
-const base = { tasks: () => counterTasks, environment: () => counterEnv, sleep: async () => {} };
+/** A new run of the counter tasks the config selects (resolved without the model-spec check: tests pass clients). */
+const fresh = (c: RunConfig) => ({ resolved: { config: c, tasks: selectTasks(c, counterCatalog) } });
+const base = { catalog: counterCatalog, sleep: async () => {} };
 
 describe('runner', () => {
   it('runs every task for every epoch and scores the golden model as passing', async () => {
     const store = openStore(':memory:');
-    const summary = await executeRun({ ...base, store, model: goldenModel, config: config() });
+    const summary = await executeRun({ ...base, store, model: goldenModel, run: fresh(config()) });
     assert.equal(summary.rollouts, 6);
     assert.equal(summary.scored, 6);
     assert.equal(summary.passRate, 1);
@@ -31,7 +39,7 @@ describe('runner', () => {
   it('scores a model that acts wrongly as failed, with the reason it stopped', async () => {
     const store = openStore(':memory:');
     const idle = functionModel('test:idle', () => reply(assistant({ content: 'I did it.' })));
-    const summary = await executeRun({ ...base, store, model: idle, config: config({ epochs: 1 }) });
+    const summary = await executeRun({ ...base, store, model: idle, run: fresh(config({ epochs: 1 })) });
     assert.equal(summary.scored, 3);
     assert.equal(summary.passed, 0);
     assert.equal(summary.terminationReasons.answered, 3);
@@ -42,7 +50,7 @@ describe('runner', () => {
     const broken = functionModel('test:broken', () =>
       reply(assistant({ toolCalls: [{ id: 'x', name: 'increment', arguments: null, argumentsText: '{"id": ', parseError: 'Unexpected end of JSON input' }] })),
     );
-    const summary = await executeRun({ ...base, store, model: broken, config: config({ epochs: 1 }) });
+    const summary = await executeRun({ ...base, store, model: broken, run: fresh(config({ epochs: 1 })) });
     assert.equal(summary.terminationReasons.invalid_output, 3);
     assert.equal(summary.scored, 3);
     assert.equal(summary.passRate, 0);
@@ -64,7 +72,7 @@ describe('runner', () => {
       }
       return goldenModel.complete(request, { signal: new AbortController().signal });
     });
-    const summary = await executeRun({ ...base, store, model: flaky, config: config({ epochs: 1, maxAttempts: 3 }) });
+    const summary = await executeRun({ ...base, store, model: flaky, run: fresh(config({ epochs: 1, maxAttempts: 3 })) });
     assert.equal(calls, 3);
     assert.equal(summary.infraErrors, 1);
     assert.equal(summary.scored, 2);
@@ -73,19 +81,35 @@ describe('runner', () => {
     assert.equal(bad.score, null);
     assert.equal(bad.passed, null);
     assert.equal(bad.attempt, 3);
+    assert.equal(bad.error?.kind, 'http');
   });
 
   it('ends a slow model at the deadline (scored) and a hung tool by the watchdog (infra)', async () => {
     const store = openStore(':memory:');
-    const slow = functionModel('test:slow', (_i, _r, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve({ ok: false, kind: 'aborted', message: 'aborted', retryable: false }))));
-    const summary = await executeRun({ ...base, store, model: slow, config: config({ epochs: 1, deadlineMs: 100 }) });
+    // A model that keeps "generating" (the endpoint is not silent) until the deadline.
+    const slow = functionModel('test:slow', (_i, _r, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve({ ok: false, kind: 'aborted', message: 'aborted', retryable: false, silentMs: 0 }))));
+    const summary = await executeRun({ ...base, store, model: slow, run: fresh(config({ epochs: 1, deadlineMs: 100 })) });
     assert.equal(summary.terminationReasons.deadline, 3);
     assert.equal(summary.scored, 3);
-
     const hanger = functionModel('test:hang', () => reply(assistant({ toolCalls: [{ id: 'h', name: 'hang', arguments: {}, argumentsText: '{}' }] })));
-    const hung = await executeRun({ ...base, store, model: hanger, graceMs: 50, config: config({ epochs: 1, deadlineMs: 100, maxAttempts: 1 }) });
+    const hung = await executeRun({ ...base, store, model: hanger, graceMs: 50, run: fresh(config({ epochs: 1, deadlineMs: 100, maxAttempts: 1 })) });
     assert.equal(hung.infraErrors, 3);
-    assert.match(store.rollouts(hung.runId)[0]!.error!.message, /did not stop/);
+    const rollout = store.rollouts(hung.runId)[0]!;
+    assert.match(rollout.error!.message, /did not stop/);
+    assert.equal(rollout.error!.kind, 'watchdog');
+  });
+
+  it('classifies a deadline that fires while the endpoint is silent as infra_error, not the model\'s deadline', async () => {
+    const store = openStore(':memory:');
+    const silent = functionModel('test:silent', (_i, _r, signal) =>
+      new Promise((resolve) => signal.addEventListener('abort', () => resolve({ ok: false, kind: 'aborted', message: 'aborted', retryable: false, silentMs: 10_000 }))),
+    );
+    const summary = await executeRun({ ...base, store, model: silent, run: fresh(config({ epochs: 1, deadlineMs: 100, maxAttempts: 1, taskIds: ['counter/a'] })) });
+    assert.equal(summary.infraErrors, 1);
+    assert.equal(summary.scored, 0);
+    const rollout = store.rollouts(summary.runId)[0]!;
+    assert.equal(rollout.error?.kind, 'silent_endpoint');
+    assert.equal(rollout.error?.source, 'model');
   });
 
   it('resumes an interrupted run and ends with every rollout exactly once', async () => {
@@ -96,7 +120,7 @@ describe('runner', () => {
       ...base,
       store,
       model: goldenModel,
-      config: config({ epochs: 3, concurrency: 1 }),
+      run: fresh(config({ epochs: 3, concurrency: 1 })),
       signal: controller.signal,
       onProgress: (p) => {
         finished = p.done;
@@ -105,26 +129,154 @@ describe('runner', () => {
     });
     assert.equal(first.status, 'interrupted');
     assert.ok(finished >= 4 && first.rollouts < 9);
-    const resumed = await executeRun({ ...base, store, model: goldenModel, resume: first.runId });
+    const resumed = await executeRun({ ...base, store, model: goldenModel, run: { resume: first.runId } });
     assert.equal(resumed.status, 'finished');
     assert.equal(resumed.rollouts, 9);
     assert.equal(resumed.missing, 0);
     assert.equal(new Set(store.rollouts(first.runId).map((r) => `${r.taskId}:${r.epoch}`)).size, 9);
   });
 
+  it('stores the tasks it ran, and resumes with them even when the definitions changed since', async () => {
+    const store = openStore(':memory:');
+    const controller = new AbortController();
+    const first = await executeRun({ ...base, store, model: goldenModel, run: fresh(config({ epochs: 2, concurrency: 1, taskIds: ['counter/a'] })), signal: controller.signal, onProgress: (p) => p.done >= 1 && controller.abort() });
+    assert.deepEqual(store.runTasks(first.runId).map((s) => s.task), [counterTasks[0]]);
+    // Today the task asks for something else; the run keeps what it started with.
+    const edited = { ...counterEnv, tasks: () => counterTasks.map((t) => Task.parse({ ...t, instruction: `${t.instruction} Then stop.` })) };
+    const notes: string[] = [];
+    const resumed = await executeRun({
+      ...base,
+      catalog: { names: () => ['counter'], get: () => edited },
+      store,
+      model: goldenModel,
+      run: { resume: first.runId },
+      onStart: (_run, n) => notes.push(...n.drift.map((d) => `${d.taskId}:${d.change}`)),
+    });
+    assert.equal(resumed.rollouts, 2);
+    assert.deepEqual(notes, ['counter/a:changed']);
+    const last = store.rollouts(first.runId).at(-1)!;
+    const user = store.modelCalls(last.id)[0]!.request.messages.find((m) => m.role === 'user')!;
+    assert.equal(user.content, counterTasks[0]!.instruction);
+  });
+
+  it('refuses a second process executing the same run while the first holds its lease', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'gauntlet-lease-')), 'g.db');
+    const store = openStore(path);
+    // Another process on this host (pid 1 is always alive) opening the same store.
+    const other = openStore(path, { lease: { holder: { host: hostname(), pid: 1 } } });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const waiting = functionModel('test:wait', async (i, request) => {
+      started();
+      await gate;
+      return goldenModel.complete(request, { signal: new AbortController().signal });
+    });
+    let runId: RunId | undefined;
+    const first = executeRun({ ...base, store, model: waiting, run: fresh(config({ epochs: 1, concurrency: 1, taskIds: ['counter/a'] })), onStart: (run) => (runId = run.id) });
+    await running;
+    await assert.rejects(executeRun({ ...base, store: other, model: goldenModel, run: { resume: runId! } }), new RegExp(`run ${runId} is being executed by process ${process.pid}`));
+    release();
+    const done = await first;
+    assert.equal(done.status, 'finished');
+    // Once released, the other process may resume it (nothing is left to run).
+    const again = await executeRun({ ...base, store: other, model: goldenModel, run: { resume: runId! } });
+    assert.equal(again.rollouts, 1);
+    store.close();
+    other.close();
+  });
+
   it('continues after an answer when the environment has a follow-up user turn', async () => {
     const store = openStore(':memory:');
     const followUps = ['Also say which counter you changed.', null];
-    const environment = () => ({ ...counterEnv, followUp: (_ctx: unknown, _answer: string, answered: number) => followUps[answered - 1] ?? null });
+    const withFollowUp = { ...counterEnv, followUp: (_ctx: unknown, _answer: string, answered: number) => followUps[answered - 1] ?? null };
     const model = functionModel('test:chatty', (i, request) => {
       if (i < 2) return goldenModel.complete(request, { signal: new AbortController().signal });
       return reply(assistant({ content: i === 2 ? 'done' : 'counter a' }));
     });
-    const summary = await executeRun({ ...base, environment, store, model, config: config({ epochs: 1, taskIds: ['counter/a'] }) });
+    const summary = await executeRun({ ...base, catalog: { names: () => ['counter'], get: () => withFollowUp }, store, model, run: fresh(config({ epochs: 1, taskIds: ['counter/a'] })) });
     assert.equal(summary.passRate, 1);
     const rollout = store.rollouts(summary.runId)[0]!;
     assert.equal(rollout.finalAnswer, 'counter a');
     const last = store.modelCalls(rollout.id).at(-1)!;
     assert.equal(last.request.messages.at(-1)!.content, 'Also say which counter you changed.');
+  });
+
+  it('states the pooled and the per-task mean pass rate, which differ when tasks have unequal scored epochs', async () => {
+    const store = openStore(':memory:');
+    // counter/a passes in both epochs; counter/b fails in epoch 0 and hits an infra error in epoch 1.
+    let bRollouts = 0;
+    const model = functionModel('test:mixed', (i, request) => {
+      const user = request.messages.find((m) => m.role === 'user')?.content ?? '';
+      if (user.includes('counter b') && i === 0) bRollouts++;
+      if (user.includes('counter b')) return bRollouts === 1 ? reply(assistant({ content: 'no' })) : { ok: false, kind: 'http', message: 'HTTP 500', retryable: false };
+      return goldenModel.complete(request, { signal: new AbortController().signal });
+    });
+    const summary = await executeRun({ ...base, store, model, run: fresh(config({ epochs: 2, concurrency: 1, maxAttempts: 1, taskIds: ['counter/a', 'counter/b'] })) });
+    assert.deepEqual({ scored: summary.scored, infra: summary.infraErrors, passed: summary.passed }, { scored: 3, infra: 1, passed: 2 });
+    assert.equal(summary.pooledPassRate, 2 / 3);
+    assert.equal(summary.passRate, summary.pooledPassRate);
+    assert.equal(summary.taskMeanPassRate, 0.5);
+  });
+});
+
+/** The counter environment with one broken part: a check or a tool that throws (a bug, not bad luck). */
+function brokenCounter(part: 'check' | 'tool') {
+  const tasks = counterTasks.slice(0, 1).map((t) =>
+    Task.parse({ ...t, verifier: { checks: [...(t.verifier.checks as object[]), ...(part === 'check' ? [{ check: 'explodes' }] : [])] }, golden: part === 'tool' ? { steps: [{ tool: 'explode', arguments: {} }] } : t.golden }),
+  );
+  return defineEnvironment({
+    ...counterEnv,
+    tools: {
+      ...counterEnv.tools,
+      explode: defineTool({ description: 'Throws.', input: z.object({}), run: () => { throw new TypeError('cannot read properties of undefined'); } }),
+    },
+    checks: { ...counterEnv.checks, explodes: defineCheck({ kind: 'outcome', description: 'throws', params: z.object({}), run: () => { throw new RangeError('index out of range'); } }) },
+    tasks: () => tasks,
+  });
+}
+
+describe('defects are errors, not scores', () => {
+  for (const part of ['check', 'tool'] as const) {
+    it(`a ${part} that throws gives status error: not scored, not retried, listed, and the run fails`, async () => {
+      const env = brokenCounter(part);
+      const store = openStore(':memory:');
+      let calls = 0;
+      const model = functionModel('test:explode', (i, request) => {
+        calls++;
+        if (part === 'tool' && i === 0) return reply(assistant({ toolCalls: [{ id: 'e', name: 'explode', arguments: {}, argumentsText: '{}' }] }));
+        return goldenModel.complete(request, { signal: new AbortController().signal });
+      });
+      const c = config({ epochs: 1, maxAttempts: 3 });
+      const summary = await executeRun({ ...base, catalog: { names: () => ['counter'], get: () => env }, store, model, run: { resolved: { config: c, tasks: env.tasks() } } });
+      assert.equal(summary.errors, 1);
+      assert.equal(summary.scored, 0);
+      assert.equal(summary.errorRollouts.length, 1);
+      assert.match(summary.errorRollouts[0]!.message, part === 'check' ? /check explodes .* crashed: index out of range/ : /explode crashed: cannot read properties/);
+      assert.equal(summary.errorRollouts[0]!.source, 'environment');
+      const rollout = store.rollouts(summary.runId)[0]!;
+      assert.equal(rollout.status, 'error');
+      assert.equal(rollout.score, null);
+      assert.equal(rollout.attempt, 1, 'a defect is never retried');
+      assert.ok(calls <= 3);
+    });
+  }
+});
+
+describe('stored model output has a size cap', () => {
+  it('ends a rollout whose model output is above maxOutputBytes as invalid_output, storing the size and not the output', async () => {
+    const store = openStore(':memory:');
+    const huge = 'x'.repeat(200_000);
+    const flood = functionModel('test:flood', () => reply(assistant({ toolCalls: [{ id: 'f', name: 'increment', arguments: { id: huge }, argumentsText: JSON.stringify({ id: huge }) }] })));
+    const summary = await executeRun({ ...base, store, model: flood, run: fresh(config({ epochs: 1, taskIds: ['counter/a'], maxOutputBytes: 100_000 })) });
+    assert.equal(summary.terminationReasons.invalid_output, 1);
+    assert.equal(summary.scored, 1);
+    const calls = store.modelCalls(store.rollouts(summary.runId)[0]!.id);
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]!.response, null);
+    assert.equal(calls[0]!.error?.kind, 'output_too_large');
+    assert.match(calls[0]!.error!.message, /200\d{3} bytes .* 100000-byte limit/);
+    assert.ok(JSON.stringify(calls[0]).length < 10_000, 'the oversized output is not stored');
   });
 });

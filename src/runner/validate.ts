@@ -1,8 +1,9 @@
-import { nullRecorder, runAgent } from '../agent/index.ts';
-import { createRng, errorMessage, InfraError, type ModelClient, type RolloutId, type RunId, type Task } from '../core/index.ts';
-import { checkTaskDirectly, instantiate, type EnvironmentDefinition } from '../envs/index.ts';
+import { runAgent } from '../agent/index.ts';
+import { createRng, errorMessage, nullRecorder, type ModelClient, type RolloutId, type RunId, type Task } from '../core/index.ts';
+import { checkTaskDirectly, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
 import { createDestructivePolicy, createNoopPolicy, createOraclePolicy, createPlaceholderPolicy, createRandomPolicy } from '../model/index.ts';
 import type { SandboxBackend } from '../sandbox/index.ts';
+import { runEpisode } from './episode.ts';
 import { forEachConcurrent } from './pool.ts';
 
 export interface TaskValidation {
@@ -35,30 +36,42 @@ export interface ValidateOptions {
 interface Play {
   passed: boolean;
   reason: string;
-  infra?: string;
+  /** Set when the episode could not be judged: infrastructure, or a defect (named as such). */
+  failure?: string;
 }
 
-/** One rollout through the real agent loop, without a store: what `validate` uses for each policy. */
+/** One episode through the real lifecycle and agent loop, without a store: what `validate` uses for each policy. */
 async function play(definition: EnvironmentDefinition, task: Task, model: ModelClient, options: { seed: number; sandbox?: SandboxBackend }): Promise<Play> {
-  const environment = instantiate(definition, options.sandbox ? { sandbox: options.sandbox } : {});
-  try {
-    const reset = await environment.reset(task, { seed: options.seed });
-    const result = await runAgent({
-      task,
-      environment,
-      model,
-      recorder: nullRecorder,
-      identity: { runId: 'validate' as RunId, rolloutId: `validate:${task.id}` as RolloutId, attempt: 1 },
-      settings: { maxTurns: Math.max(task.limits.maxTurns, task.golden.steps.length + 2), deadlineAt: Date.now() + task.limits.deadlineMs, rng: createRng(options.seed) },
-      ...(reset.observation ? { observation: reset.observation } : {}),
-    });
-    if (result.infraError) return { passed: false, reason: 'infra_error', infra: result.infraError.message };
-    const verdict = await environment.verify({ answer: result.answer, messages: result.history });
-    return { passed: verdict.passed, reason: result.terminationReason };
-  } catch (error) {
-    return { passed: false, reason: 'infra_error', infra: error instanceof InfraError ? error.message : errorMessage(error) };
-  } finally {
-    await environment.close();
+  const identity = { runId: 'validate' as RunId, rolloutId: `validate:${task.id}` as RolloutId, attempt: 1 };
+  const outcome = await runEpisode({
+    definition,
+    task,
+    seed: options.seed,
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    deadlineMs: task.limits.deadlineMs,
+    graceMs: 10_000,
+    now: Date.now,
+    recorder: nullRecorder,
+    drive: (episode, { deadlineAt }) =>
+      runAgent({
+        task,
+        environment: episode.environment,
+        model,
+        recorder: nullRecorder,
+        identity,
+        settings: { maxTurns: Math.max(task.limits.maxTurns, task.golden.steps.length + 2), deadlineAt, rng: createRng(options.seed) },
+        ...(episode.observation ? { observation: episode.observation } : {}),
+      }),
+  });
+  switch (outcome.kind) {
+    case 'done':
+      return { passed: outcome.verifier.passed, reason: outcome.result.terminationReason };
+    case 'infra':
+      return { passed: false, reason: 'infra_error', failure: `an infrastructure error: ${outcome.message}` };
+    case 'error':
+      return { passed: false, reason: 'error', failure: `a defect in ${outcome.source} code: ${outcome.message}` };
+    case 'cancelled':
+      return { passed: false, reason: 'cancelled', failure: 'the episode was cancelled' };
   }
 }
 
@@ -71,45 +84,58 @@ export async function validateEnvironment(options: ValidateOptions): Promise<Env
   const { definition } = options;
   const seed = options.seed ?? 1;
   const tasks = options.tasks ?? definition.tasks();
-  const sandbox = options.sandbox;
   const results = new Map<string, TaskValidation>();
   await forEachConcurrent(tasks, options.concurrency ?? 4, async (task) => {
-    const problems: string[] = [];
-    const warnings: string[] = [];
-    const opts = { seed, ...(sandbox ? { sandbox } : {}) };
+    let found: { problems: string[]; warnings: string[] };
     try {
-      const direct = await checkTaskDirectly(definition, task, opts);
-      problems.push(...direct.problems);
-      const oracle = await play(definition, task, createOraclePolicy(), opts);
-      if (oracle.infra) problems.push(`oracle hit an infrastructure error: ${oracle.infra}`);
-      else if (!oracle.passed) problems.push(`the golden solution fails through the agent loop (stopped: ${oracle.reason})`);
-      const mustFail: [string, ModelClient][] = [
-        ['do-nothing', createNoopPolicy()],
-        ['placeholder-argument', createPlaceholderPolicy()],
-        ['destructive', createDestructivePolicy()],
-        ...Array.from({ length: options.randomTries ?? 2 }, (_, i) => [`random (seed ${seed + i})`, createRandomPolicy({ seed: seed + i })] as [string, ModelClient]),
-      ];
-      for (const [name, model] of mustFail) {
-        const outcome = await play(definition, task, model, opts);
-        if (outcome.infra) problems.push(`${name} policy hit an infrastructure error: ${outcome.infra}`);
-        else if (outcome.passed) problems.push(`the ${name} policy passes the verifier`);
-      }
-      if (definition.selfCheck) problems.push(...(await definition.selfCheck(task, opts)));
-      // Invariants and tool calls only mean something where the agent can change state.
-      const hasTools = Object.keys(definition.tools).length > 0;
-      const checks = Array.isArray(task.verifier.checks) ? task.verifier.checks : [];
-      const kinds = checks.map((c) => (c && typeof c === 'object' && !Array.isArray(c) ? definition.checks[String(c.check)]?.kind : undefined));
-      if (hasTools && !kinds.includes('invariant') && !checks.some((c) => c && typeof c === 'object' && !Array.isArray(c) && c.check === 'table_unchanged')) {
-        warnings.push('the verifier has no invariant check (nothing guards against collateral damage)');
-      }
-      if (hasTools && task.golden.steps.length === 0) warnings.push('the golden solution makes no tool calls');
+      found = await validateTask(definition, task, { seed, ...(options.sandbox ? { sandbox: options.sandbox } : {}), randomTries: options.randomTries ?? 2 });
     } catch (error) {
-      problems.push(`validation crashed: ${errorMessage(error)}`);
+      found = { problems: [`validation crashed: ${errorMessage(error)}`], warnings: [] };
     }
-    const result = { taskId: task.id, valid: problems.length === 0, problems, warnings };
+    const result = { taskId: task.id, valid: found.problems.length === 0, ...found };
     options.onTask?.(result);
     results.set(task.id, result);
   });
   const ordered = tasks.map((t) => results.get(t.id)!);
   return { env: definition.name, valid: ordered.every((r) => r.valid), tasks: ordered };
+}
+
+async function validateTask(
+  definition: EnvironmentDefinition,
+  task: Task,
+  options: { seed: number; sandbox?: SandboxBackend; randomTries: number },
+): Promise<{ problems: string[]; warnings: string[] }> {
+  const { seed } = options;
+  const opts = { seed, ...(options.sandbox ? { sandbox: options.sandbox } : {}) };
+  // A task that is broken as data cannot be played; say what is wrong with it instead.
+  const data = taskProblems(definition, task);
+  if (data.length > 0) return { problems: data.map((p) => `task data: ${p}`), warnings: [] };
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const direct = await checkTaskDirectly(definition, task, opts);
+  problems.push(...direct.problems);
+  const oracle = await play(definition, task, createOraclePolicy(), opts);
+  if (oracle.failure) problems.push(`oracle hit ${oracle.failure}`);
+  else if (!oracle.passed) problems.push(`the golden solution fails through the agent loop (stopped: ${oracle.reason})`);
+  const mustFail: [string, ModelClient][] = [
+    ['do-nothing', createNoopPolicy()],
+    ['placeholder-argument', createPlaceholderPolicy()],
+    ['destructive', createDestructivePolicy()],
+    ...Array.from({ length: options.randomTries }, (_, i) => [`random (seed ${seed + i})`, createRandomPolicy({ seed: seed + i })] as [string, ModelClient]),
+  ];
+  for (const [name, model] of mustFail) {
+    const outcome = await play(definition, task, model, opts);
+    if (outcome.failure) problems.push(`${name} policy hit ${outcome.failure}`);
+    else if (outcome.passed) problems.push(`the ${name} policy passes the verifier`);
+  }
+  if (definition.selfCheck) problems.push(...(await definition.selfCheck(task, opts)));
+  // Invariants and tool calls only mean something where the agent can change state.
+  const hasTools = Object.keys(definition.tools).length > 0;
+  const checks = Array.isArray(task.verifier.checks) ? task.verifier.checks : [];
+  const kinds = checks.map((c) => (c && typeof c === 'object' && !Array.isArray(c) ? definition.checks[String(c.check)]?.kind : undefined));
+  if (hasTools && !kinds.includes('invariant') && !checks.some((c) => c && typeof c === 'object' && !Array.isArray(c) && c.check === 'table_unchanged')) {
+    warnings.push('the verifier has no invariant check (nothing guards against collateral damage)');
+  }
+  if (hasTools && task.golden.steps.length === 0) warnings.push('the golden solution makes no tool calls');
+  return { problems, warnings };
 }

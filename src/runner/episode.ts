@@ -1,0 +1,136 @@
+// One episode lifecycle for every caller (runs, validation, the MCP server, the gateway, the
+// OpenEnv server, workers): instantiate → reset → drive → verify → close, under a watchdog, with
+// failures mapped one way everywhere. The driver is the agent loop, or an external agent.
+import type { AgentResult } from '../agent/index.ts';
+import {
+  DefectError,
+  errorMessage,
+  InfraError,
+  type DefectSource,
+  type Environment,
+  type FailureKind,
+  type InfraSource,
+  type Judge,
+  type McpServerConfig,
+  type RolloutRecorder,
+  type Task,
+  type VerifierOutcome,
+} from '../core/index.ts';
+import { instantiate, type EnvironmentDefinition } from '../envs/index.ts';
+import { connectMcpTools, withMcpTools } from '../envs/interop/index.ts';
+import { sandboxAvailability, type SandboxBackend } from '../sandbox/index.ts';
+
+export interface EpisodeSpec {
+  definition: EnvironmentDefinition;
+  task: Task;
+  seed: number;
+  sandbox?: SandboxBackend;
+  judge?: Judge;
+  mcpServers?: readonly McpServerConfig[];
+  signal?: AbortSignal;
+}
+
+/** A reset environment, ready for an agent; `close` is always safe to call (and never hangs the caller). */
+export interface LiveEpisode {
+  environment: Environment;
+  /** Extra context for the first user turn, from reset. */
+  observation?: string;
+  close(): Promise<void>;
+}
+
+/** Instantiates and resets; on failure nothing is left open. Throws InfraError or DefectError. */
+export async function openEpisode(spec: EpisodeSpec): Promise<LiveEpisode> {
+  let environment = instantiate(spec.definition, { ...(spec.sandbox ? { sandbox: spec.sandbox } : {}), ...(spec.judge ? { judge: spec.judge } : {}) });
+  try {
+    if (spec.mcpServers && spec.mcpServers.length > 0) {
+      // Each episode gets its own server processes: no state leaks between episodes.
+      // Servers run inside bubblewrap when the episode's sandbox is bwrap; never silently on the host instead.
+      const inBwrap = spec.sandbox === 'bwrap' || (spec.sandbox !== 'virtual' && (await sandboxAvailability()).bwrap.available);
+      environment = withMcpTools(environment, await connectMcpTools({ servers: [...spec.mcpServers], sandbox: inBwrap ? 'bwrap' : 'none' }));
+    }
+    const reset = await environment.reset(spec.task, { seed: spec.seed, ...(spec.signal ? { signal: spec.signal } : {}) });
+    const live = environment;
+    return { environment: live, ...(reset.observation ? { observation: reset.observation } : {}), close: () => live.close().catch(() => undefined) };
+  } catch (error) {
+    void environment.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** How an episode ended, before scoring. */
+export type EpisodeOutcome =
+  | { kind: 'done'; result: AgentResult; verifier: VerifierOutcome }
+  | { kind: 'cancelled'; result: AgentResult | null }
+  | { kind: 'infra'; source: InfraSource; failure: FailureKind; message: string; retryable: boolean }
+  | { kind: 'error'; source: DefectSource; message: string };
+
+export interface DriveContext {
+  /** Absolute time (by `now`) at which the episode's deadline fires. */
+  deadlineAt: number;
+  signal?: AbortSignal;
+}
+
+export interface RunEpisodeOptions extends EpisodeSpec {
+  deadlineMs: number;
+  /** Extra time after the deadline before the watchdog abandons the episode. */
+  graceMs: number;
+  now: () => number;
+  /** Sealed when the watchdog abandons the episode, so nothing is recorded after its end. */
+  recorder: RolloutRecorder & { seal?(): void };
+  drive(episode: LiveEpisode, context: DriveContext): Promise<AgentResult>;
+}
+
+/** Maps whatever an episode threw to its outcome: infrastructure, or a defect in someone's code. */
+export function outcomeOfError(error: unknown): Extract<EpisodeOutcome, { kind: 'infra' | 'error' }> {
+  if (error instanceof InfraError) return { kind: 'infra', source: error.source, failure: error.kind, message: error.message, retryable: error.retryable };
+  if (error instanceof DefectError) return { kind: 'error', source: error.source, message: error.message };
+  return { kind: 'error', source: 'gauntlet', message: `unexpected failure: ${errorMessage(error)}` };
+}
+
+/**
+ * Runs one episode to its outcome. Whatever hangs (a tool ignoring its signal, a stuck sandbox),
+ * the watchdog ends it `graceMs` after the deadline as an environment infra error; from then on
+ * the recorder is sealed and the environment closed, so the abandoned work writes nothing.
+ */
+export async function runEpisode(options: RunEpisodeOptions): Promise<EpisodeOutcome> {
+  const { recorder } = options;
+  const deadlineAt = options.now() + options.deadlineMs;
+  let live: LiveEpisode | undefined;
+  let abandoned = false;
+  const work = (async (): Promise<EpisodeOutcome> => {
+    try {
+      live = await openEpisode(options);
+      if (abandoned) return { kind: 'cancelled', result: null };
+      const result = await options.drive(live, { deadlineAt, ...(options.signal ? { signal: options.signal } : {}) });
+      if (result.infraError) return { kind: 'infra', source: result.infraError.source, failure: result.infraError.kind, message: result.infraError.message, retryable: result.infraError.retryable };
+      if (result.terminationReason === 'cancelled') return { kind: 'cancelled', result };
+      const verifier = await live.environment.verify({ answer: result.answer, messages: result.history });
+      recorder.event('rollout_finished', { terminationReason: result.terminationReason, passed: verifier.passed, checks: verifier.checks });
+      return { kind: 'done', result, verifier };
+    } catch (error) {
+      return outcomeOfError(error);
+    }
+  })();
+  let watchdog: NodeJS.Timeout | undefined;
+  const expired = new Promise<EpisodeOutcome>((resolve) => {
+    watchdog = setTimeout(() => {
+      abandoned = true;
+      recorder.seal?.();
+      resolve({
+        kind: 'infra',
+        source: 'environment',
+        failure: 'watchdog',
+        message: `the episode did not stop within ${options.graceMs} ms after its ${options.deadlineMs} ms deadline (abandoned; nothing after that was recorded)`,
+        retryable: false,
+      });
+    }, options.deadlineMs + options.graceMs);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(watchdog);
+    // Closing a hung environment must not hang the caller either.
+    void live?.close();
+    if (abandoned) void work.then(() => live?.close());
+  }
+}

@@ -1,0 +1,239 @@
+// The runner is the only interpreter of a run's settings: everything that changes behaviour is
+// validated and resolved here, into the RunConfig that is stored with the run, together with the
+// content of every task. Front ends (CLI, HTTP) only collect settings and restate errors.
+import { accessSync, constants } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import { needsTextCompletion } from '../agent/index.ts';
+import { InputError, MAX_TIMER_MS, RunConfig, taskHash, type Store, type StoredTask, type Task } from '../core/index.ts';
+import { FORMAT_NAMES } from '../formats/index.ts';
+import { environmentNames, getEnvironment, loadTaskFile, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
+import { parseModelSpec, rejectCredentials } from '../model/index.ts';
+import { sandboxAvailability } from '../sandbox/index.ts';
+
+/** Settings as a front end collected them (a config file merged with flags); validated by `resolveRun`. */
+export type RunRequest = z.input<typeof RunConfig>;
+
+export interface ResolvedRun {
+  config: RunConfig;
+  /** The tasks, in run order, with their content as it will be stored. */
+  tasks: Task[];
+}
+
+/** A request timeout never longer than this unless asked for. */
+export const DEFAULT_REQUEST_TIMEOUT_CAP_MS = 120_000;
+
+/** Options the text-tools scaffold reads from `modelOptions`, so a resumed run rebuilds the same client. */
+export const TextToolsOptions = z.object({
+  template: z.string({ error: 'the text-tools scaffold needs a chat template (--template PATH)' }).min(1),
+  toolFormat: z.enum(FORMAT_NAMES, { error: `a tool-call format: one of ${FORMAT_NAMES.join(', ')}` }),
+  tokenizer: z.string().optional(),
+  sendTokenIds: z.boolean().default(false),
+});
+
+/**
+ * The per-request timeout a rollout uses: the configured one, else half its deadline (at most two
+ * minutes), so a hung endpoint times out — and is retried or reported as infrastructure — well
+ * before the deadline would score it as the model's failure.
+ */
+export function requestTimeoutFor(config: Pick<RunConfig, 'requestTimeoutMs'>, deadlineMs: number): number {
+  return config.requestTimeoutMs ?? Math.max(1, Math.min(DEFAULT_REQUEST_TIMEOUT_CAP_MS, Math.floor(deadlineMs / 2)));
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** The config's first problem as one InputError located at the field (`deadlineMs`, `sampling.temperature`). */
+function parseConfig(request: RunRequest): RunConfig {
+  const result = RunConfig.safeParse(request, { reportInput: true });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const where = issue.path.map(String).join('.') || 'run';
+  const got = 'input' in issue && issue.input !== undefined ? `got ${describeValue(issue.input)}` : issue.code === 'invalid_type' ? 'missing' : 'invalid';
+  const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem${result.error.issues.length > 2 ? 's' : ''})` : '';
+  throw new InputError(where, `${got}${more}`, issue.message);
+}
+
+/** Where environments are found: the built-in registry, or a test's own. */
+export interface EnvironmentCatalog {
+  names(): string[];
+  get(name: string): EnvironmentDefinition;
+}
+
+export const builtinCatalog: EnvironmentCatalog = { names: environmentNames, get: getEnvironment };
+
+export type TaskSelection = Pick<RunConfig, 'envs' | 'taskIds' | 'taskFiles'>;
+
+/**
+ * Every task the settings name, in order; duplicate ids and (unless `checkTasks` is false, for
+ * `validate`, which reports them per task) broken tasks are input errors naming where they came from.
+ */
+export function selectTasks(config: TaskSelection, catalog: EnvironmentCatalog = builtinCatalog, options: { checkTasks?: boolean } = {}): Task[] {
+  const sources: { task: Task; from: string }[] = [];
+  if (config.taskFiles && config.taskFiles.length > 0) {
+    for (const file of config.taskFiles) loadTaskFile(file).forEach((task, i) => sources.push({ task, from: `${file} (task ${i + 1})` }));
+  } else {
+    for (const env of config.envs) for (const task of catalog.get(env).tasks()) sources.push({ task, from: `environment ${env}` });
+  }
+  const first = new Map<string, string>();
+  for (const { task, from } of sources) {
+    const seen = first.get(task.id);
+    if (seen) throw new InputError(`task ${task.id}`, `the id appears twice: in ${seen} and in ${from}`, 'unique task ids (a second task with the same id would silently replace the first)');
+    first.set(task.id, from);
+  }
+  let tasks = sources.map((s) => s.task);
+  if (config.taskIds && config.taskIds.length > 0) {
+    const byId = new Map<string, Task>(tasks.map((t) => [t.id, t]));
+    const missing = config.taskIds.filter((id) => !byId.has(id));
+    if (missing.length > 0) {
+      throw new InputError('taskIds', `unknown task id${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, `ids listed by \`gauntlet tasks --env ${config.envs.join(',')}\``);
+    }
+    const repeated = config.taskIds.filter((id, i) => config.taskIds!.indexOf(id) !== i);
+    if (repeated.length > 0) throw new InputError('taskIds', `task id${repeated.length > 1 ? 's' : ''} ${[...new Set(repeated)].join(', ')} given more than once`, 'each task once (use epochs for repeats)');
+    tasks = config.taskIds.map((id) => byId.get(id)!);
+  }
+  const known = catalog.names();
+  for (const task of tasks) {
+    if (!known.includes(task.env)) throw new InputError(`task ${task.id}`, `unknown environment "${task.env}" (from ${first.get(task.id)})`, `one of ${known.join(', ')}`);
+    const problems = options.checkTasks === false ? [] : taskProblems(catalog.get(task.env), task);
+    if (problems.length > 0) throw new InputError(`task ${task.id}`, `cannot run as written (from ${first.get(task.id)}):\n  ${problems.join('\n  ')}`);
+  }
+  if (tasks.length === 0) throw new InputError('taskIds', 'the settings select no task', 'at least one task');
+  return tasks;
+}
+
+function commandExists(command: string, env: Record<string, string | undefined>): boolean {
+  const candidates = command.includes('/') ? [command] : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  return candidates.some((path) => {
+    try {
+      accessSync(isAbsolute(path) ? path : join(process.cwd(), path), constants.X_OK);
+      return true;
+    } catch (_error) {
+      return false;
+    }
+  });
+}
+
+export interface ResolveOptions {
+  /** Where executables (MCP servers) are looked up. */
+  env?: Record<string, string | undefined>;
+  catalog?: EnvironmentCatalog;
+}
+
+/**
+ * Validates settings and resolves them into a complete, storable RunConfig plus the tasks' content.
+ * Every problem is an InputError located at a config field (`deadlineMs`, `model`, `task ID`).
+ */
+export async function resolveRun(request: RunRequest, options: ResolveOptions = {}): Promise<ResolvedRun> {
+  const env = options.env ?? process.env;
+  const catalog = options.catalog ?? builtinCatalog;
+  const config = parseConfig(request);
+  const known = catalog.names();
+  for (const name of config.envs) if (!known.includes(name)) throw new InputError('envs', `unknown environment "${name}"`, `one of ${known.join(', ')}`);
+  try {
+    parseModelSpec(config.model);
+  } catch (error) {
+    throw error instanceof InputError ? error.at('model') : error;
+  }
+  if (config.judge) {
+    try {
+      parseModelSpec(config.judge);
+    } catch (error) {
+      throw error instanceof InputError ? error.at('judge') : error;
+    }
+  }
+  if (needsTextCompletion(config.scaffold)) {
+    const parsed = TextToolsOptions.safeParse(config.modelOptions, { reportInput: true });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const got = 'input' in issue && issue.input !== undefined ? `got ${describeValue(issue.input)}` : 'missing';
+      throw new InputError(`modelOptions.${issue.path.join('.')}`, got, issue.message);
+    }
+    if (parseModelSpec(config.model).kind !== 'openai') throw new InputError('model', `the text-tools scaffold talks to /v1/completions, got "${config.model}"`, 'openai:BASE_URL#MODEL');
+  }
+  const tasks = selectTasks(config, catalog);
+  if (config.requestTimeoutMs !== undefined) {
+    for (const task of tasks) {
+      const deadline = config.deadlineMs ?? task.limits.deadlineMs;
+      if (config.requestTimeoutMs >= deadline) {
+        throw new InputError(
+          'requestTimeoutMs',
+          `${config.requestTimeoutMs} ms is not shorter than the ${deadline} ms deadline of ${task.id}: a hung endpoint would be scored as the model running out of time`,
+          `a request timeout below every task's deadline (at most ${MAX_TIMER_MS} ms)`,
+        );
+      }
+    }
+  }
+  if (config.modelOptions.baseUrl !== undefined) {
+    if (typeof config.modelOptions.baseUrl !== 'string') throw new InputError('modelOptions.baseUrl', `got ${describeValue(config.modelOptions.baseUrl)}`, 'a URL');
+    rejectCredentials(config.modelOptions.baseUrl, { where: 'modelOptions.baseUrl', envVar: 'the API key environment variable (OPENAI_API_KEY, ANTHROPIC_API_KEY or MINIMAX_API_KEY)' });
+  }
+  if (config.modelOptions.stream !== undefined && typeof config.modelOptions.stream !== 'boolean') {
+    throw new InputError('modelOptions.stream', `got ${describeValue(config.modelOptions.stream)}`, 'true or false');
+  }
+  for (const server of config.mcpServers) {
+    if (!commandExists(server.command, env)) throw new InputError(`mcpServers.${server.name}`, `command "${server.command}" not found or not executable`, 'a program on PATH or a path to an executable');
+  }
+  // `auto` becomes the backend this machine gives, and is stored: a resumed run uses the same one
+  // (or fails clearly where it cannot), never silently another.
+  const { bwrap } = await sandboxAvailability();
+  if (config.sandbox === 'bwrap' && !bwrap.available) throw new InputError('sandbox', `bwrap was asked for but cannot run here: ${bwrap.reason ?? 'unknown reason'}`, 'auto or virtual, or install bubblewrap');
+  const sandbox = config.sandbox === 'auto' ? (bwrap.available ? 'bwrap' : 'virtual') : config.sandbox;
+  const needProcess = [...new Set(tasks.map((t) => t.env))].map((name) => catalog.get(name)).filter((d) => d.requiresProcessSandbox).map((d) => d.name);
+  if (needProcess.length > 0 && sandbox !== 'bwrap') {
+    throw new InputError('sandbox', `${needProcess.join(', ')} need${needProcess.length === 1 ? 's' : ''} a process sandbox (bwrap)${bwrap.available ? '' : `, which cannot run here: ${bwrap.reason ?? 'unknown reason'}`}`, 'sandbox auto or bwrap on a machine with bubblewrap');
+  }
+  return { config: { ...config, sandbox }, tasks };
+}
+
+/** A stored task whose definition has changed (or vanished) since the run ran it. */
+export interface TaskDrift {
+  taskId: string;
+  change: 'changed' | 'removed';
+}
+
+/**
+ * Compares the tasks a run stored with their current definitions (built-in or from the same task
+ * files). Reports only: stored runs always use their stored tasks.
+ */
+export function taskDrift(config: RunConfig, stored: readonly StoredTask[], catalog: EnvironmentCatalog = builtinCatalog): TaskDrift[] {
+  const current = new Map<string, Task>();
+  try {
+    if (config.taskFiles && config.taskFiles.length > 0) for (const file of config.taskFiles) for (const t of loadTaskFile(file)) current.set(t.id, t);
+    else for (const env of config.envs) if (catalog.names().includes(env)) for (const t of catalog.get(env).tasks()) current.set(t.id, t);
+  } catch (error) {
+    // A task file that is gone or now unreadable: every stored task counts as removed.
+    if (!(error instanceof InputError)) throw error;
+  }
+  return stored.flatMap(({ task, hash }): TaskDrift[] => {
+    const now = current.get(task.id);
+    if (!now) return [{ taskId: task.id, change: 'removed' }];
+    return taskHash(now) === hash ? [] : [{ taskId: task.id, change: 'changed' }];
+  });
+}
+
+export interface RunTasks {
+  tasks: Task[];
+  /** `stored`: exactly what the run ran. `current`: a run written before tasks were stored; today's definitions stand in. */
+  source: 'stored' | 'current';
+  drift: TaskDrift[];
+}
+
+/**
+ * The tasks of a stored run: the stored ones (with any drift of today's definitions reported).
+ * Runs written before tasks were stored get today's definitions, and say so.
+ */
+export function tasksOfRun(store: Store, runId: string, config: RunConfig, catalog: EnvironmentCatalog = builtinCatalog): RunTasks {
+  const stored = store.runTasks(runId);
+  if (stored.length > 0) return { tasks: stored.map((s) => s.task), source: 'stored', drift: taskDrift(config, stored, catalog) };
+  const current = new Map<string, Task>();
+  if (config.taskFiles && config.taskFiles.length > 0) for (const file of config.taskFiles) for (const t of loadTaskFile(file)) current.set(t.id, t);
+  else for (const env of config.envs) if (catalog.names().includes(env)) for (const t of catalog.get(env).tasks()) current.set(t.id, t);
+  const ids = config.taskIds && config.taskIds.length > 0 ? config.taskIds : [...current.keys()];
+  const missing = ids.filter((id) => !current.has(id));
+  if (missing.length > 0) throw new InputError(`run ${runId}`, `it stored no tasks (written by an older Gauntlet) and ${missing.join(', ')} no longer exist${missing.length === 1 ? 's' : ''}`, 'the task definitions the run used');
+  return { tasks: ids.map((id) => current.get(id)!), source: 'current', drift: [] };
+}
