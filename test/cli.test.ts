@@ -26,7 +26,7 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'gauntlet-cli-'));
 describe('CLI input errors', () => {
   it('names the flag and what was expected, exit code 2', async () => {
     const cases: [string[], RegExp][] = [
-      [['run', '--env', 'mail', '--model', 'oracle', '--epochs', 'two'], /--epochs: got "two" \(expected a positive integer\)/],
+      [['run', '--env', 'mail', '--model', 'oracle', '--epochs', 'two'], /--epochs: got "two" \(expected a whole number from 1 to 10000\)/],
       [['run', '--env', 'nowhere', '--model', 'oracle'], /--env: unknown environment "nowhere" \(expected one of /],
       [['run', '--env', 'mail', '--model', 'gpt:foo'], /--model/],
       [['run', '--env', 'mail', '--model', 'openai:http://localhost:8000#m'], /--model.*\/v1/],

@@ -79,6 +79,6 @@ describe('text-tools scaffold', () => {
     assert.match(missing.err, /template/);
     const bad = await cli(['run', '--env', 'counter', '--model', `openai:${endpoint.url}#m`, '--scaffold', 'text-tools', '--template', 'x.jinja', '--tool-format', 'yaml']);
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /tool-format must be one of minimax-xml, hermes, openai-json/);
+    assert.match(bad.err, /--tool-format: got "yaml" \(expected a tool-call format: one of minimax-xml, hermes, openai-json\)/);
   });
 });

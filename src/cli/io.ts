@@ -17,3 +17,13 @@ export const processIo: CliIo = {
 export function printJson(io: CliIo, value: unknown): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/**
+ * Text from models, tools and stores made safe for a terminal: escape sequences (colours, cursor
+ * moves, title changes, hyperlinks) and other control characters are shown as visible escapes
+ * instead of acting on the terminal. Newlines and tabs stay.
+ */
+export function safeText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

@@ -1,4 +1,4 @@
-import { errorMessage, InputError } from '../core/index.ts';
+import { errorMessage, InputError, StoreError } from '../core/index.ts';
 import { processIo, type CliIo } from './io.ts';
 import { CommanderError, createProgram } from './program.ts';
 
@@ -20,6 +20,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     if (error instanceof InputError) {
       io.stderr(`gauntlet: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof StoreError) {
+      // A store that cannot be used is a bad --store (exit 2); one that failed mid-write is not (exit 1).
+      io.stderr(`gauntlet: ${error.message}\n`);
+      return error.problem === 'full' || error.problem === 'io' ? 1 : 2;
     }
     // commander wraps errors thrown by option parsers
     const cause = (error as { cause?: unknown }).cause;

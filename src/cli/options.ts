@@ -1,18 +1,24 @@
 import { InputError } from '../core/index.ts';
 
 /** commander argument parsers that fail with the flag's name and what was expected. */
-export function positiveInt(flag: string) {
+export function positiveInt(flag: string, range: { max?: number } = {}) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InputError(flag, `got "${value}"`, 'a positive integer');
+    const max = range.max ?? Number.MAX_SAFE_INTEGER;
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > max) {
+      throw new InputError(flag, `got "${value}"`, range.max ? `a whole number from 1 to ${range.max}` : 'a positive integer');
+    }
     return n;
   };
 }
 
-export function nonNegativeInt(flag: string) {
+export function nonNegativeInt(flag: string, range: { max?: number } = {}) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InputError(flag, `got "${value}"`, 'a non-negative integer');
+    const max = range.max ?? Number.MAX_SAFE_INTEGER;
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n > max) {
+      throw new InputError(flag, `got "${value}"`, range.max ? `a whole number from 0 to ${range.max}` : 'a non-negative integer');
+    }
     return n;
   };
 }

@@ -3,12 +3,16 @@ import { GAUNTLET_VERSION } from '../core/index.ts';
 import { registerAnswersCommand } from './commands/answers.ts';
 import { registerCatalogCommands } from './commands/catalog.ts';
 import { registerEvalCommands } from './commands/eval.ts';
+import { registerExportCommand } from './commands/export.ts';
+import { registerFakeEngineCommand } from './commands/fake-engine.ts';
 import { registerFormatCommands } from './commands/formats.ts';
 import { registerInspectCommands } from './commands/inspect.ts';
 import { registerInteropCommands } from './commands/interop.ts';
 import { registerMockModelCommand } from './commands/mock-model.ts';
+import { registerPrecisionCommand } from './commands/precision.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerSchemaCommand } from './commands/schema.ts';
+import { registerServeEnvCommand } from './commands/serve-env.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 import type { CliIo } from './io.ts';
 
@@ -21,14 +25,18 @@ export function createProgram(io: CliIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerRunCommand(program, io);
   registerInspectCommands(program, io);
+  registerExportCommand(program, io);
   registerCatalogCommands(program, io);
   registerMockModelCommand(program, io);
+  registerFakeEngineCommand(program, io);
   registerValidateCommand(program, io);
   registerEvalCommands(program, io);
   registerFormatCommands(program, io);
   registerSchemaCommand(program, io);
   registerInteropCommands(program, io);
   registerAnswersCommand(program, io);
+  registerPrecisionCommand(program, io);
+  registerServeEnvCommand(program, io);
   // Subcommands inherit the error handling: no process.exit inside commander.
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;

@@ -3,9 +3,10 @@
 import type { Command } from 'commander';
 import { InputError, type Rollout, type Run, type Task } from '../../core/index.ts';
 import { loadTaskFile } from '../../envs/index.ts';
-import { tasksForConfig } from '../../runner/index.ts';
-import { openStore, type SqliteStore } from '../../store/index.ts';
+import { tasksOfRun } from '../../runner/index.ts';
+import type { SqliteStore } from '../../store/index.ts';
 import { printJson, type CliIo } from '../io.ts';
+import { openCliStore } from '../store.ts';
 import { collect, positiveInt } from '../options.ts';
 
 interface AnswersFlags {
@@ -80,6 +81,16 @@ function rowOf(run: Run, rollout: Rollout): AnswerRow {
   };
 }
 
+/** A run from before tasks were stored: today's definitions, when they still exist. */
+function legacyTasks(store: SqliteStore, run: Run): Task[] {
+  try {
+    return tasksOfRun(store, run.id, run.config).tasks;
+  } catch (error) {
+    if (error instanceof InputError) return [];
+    throw error;
+  }
+}
+
 /**
  * Final answers to `taskIds` from the newest `runs` stored runs (optionally only `models`),
  * grouped by task in the order asked; within a task by model, newest run first, then epoch.
@@ -95,11 +106,10 @@ export function collectAnswers(store: SqliteStore, options: { taskIds: readonly 
     if (finals.length === 0) continue;
     for (const rollout of finals) rows.get(rollout.taskId)?.push(rowOf(run, rollout));
     if (finals.some((r) => !known.has(r.taskId))) {
-      try {
-        for (const task of tasksForConfig(run.config)) if (wanted.has(task.id) && !known.has(task.id)) known.set(task.id, task);
-      } catch {
-        // the run's task files or environments are gone; its answers still show, without the question
-      }
+      // The run's own stored tasks: the question exactly as it was asked then.
+      const stored = store.runTasks(run.id);
+      const tasks = stored.length > 0 ? stored.map((s) => s.task) : legacyTasks(store, run);
+      for (const task of tasks) if (wanted.has(task.id) && !known.has(task.id)) known.set(task.id, task);
     }
   }
   const order = (a: AnswerRow, b: AnswerRow) => (a.model < b.model ? -1 : a.model > b.model ? 1 : b.createdAt.localeCompare(a.createdAt) || b.runId.localeCompare(a.runId) || a.epoch - b.epoch);
@@ -188,7 +198,7 @@ export function registerAnswersCommand(program: Command, io: CliIo): void {
       const fromFiles = (flags.tasksFile ?? []).flatMap((file) => loadTaskFile(file));
       const taskIds = [...new Set([...(flags.task ?? []), ...fromFiles.map((t) => t.id)])];
       if (taskIds.length === 0) throw new InputError('--task', 'no tasks given', '--task ID (repeatable) or --tasks-file FILE');
-      const store = openStore(flags.store);
+      const store = openCliStore(flags.store, io);
       try {
         const doc = collectAnswers(store, {
           taskIds,

@@ -1,14 +1,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { GAUNTLET_VERSION, InputError, parseInput, RunConfig, type JsonObject, type Task } from '../../core/index.ts';
+import { GAUNTLET_VERSION, InputError, parseInput, type JsonObject, type Task } from '../../core/index.ts';
 import { checkTaskDirectly, environmentNames, getEnvironment } from '../../envs/index.ts';
 import { buildReport, checkGate, compareRuns, EvalReport, parseGateSuite, renderComparison, renderHtml, renderMarkdown, renderTable, type ExcludedTask, type TaskMeta } from '../../eval/index.ts';
-import { executeRun, tasksForConfig } from '../../runner/index.ts';
-import { openStore, type SqliteStore } from '../../store/index.ts';
+import { executeRun, resolveRun, selectTasks, tasksOfRun, type RunRequest } from '../../runner/index.ts';
+import type { SqliteStore } from '../../store/index.ts';
 import { printJson, type CliIo } from '../io.ts';
+import { openCliStore } from '../store.ts';
 import { collect, nonNegativeInt, number, positiveInt } from '../options.ts';
-import { modelFor } from './run.ts';
+import { runExitCode } from './run.ts';
 import { EvalSuite, loadSuite } from './eval-suite.ts';
 
 interface EvalFlags {
@@ -84,13 +85,15 @@ export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: Cl
   const models = suite.models ?? [];
   if (models.length === 0) throw new InputError('--model', 'no model given', 'at least one --model SPEC (or `models:` in the suite)');
   const envs = suite.envs ?? [];
-  const tasks = tasksForConfig({ envs, ...(suite.tasks ? { taskIds: suite.tasks } : {}), ...(suite.taskFiles ? { taskFiles: suite.taskFiles } : {}) });
+  const tasks = selectTasks({ envs, ...(suite.tasks ? { taskIds: suite.tasks } : {}), ...(suite.taskFiles ? { taskFiles: suite.taskFiles } : {}) });
   const excluded = suite.validateGolden ? await goldenFailures(tasks, suite.seed, io) : [];
   const excludedIds = new Set(excluded.map((e) => e.id));
   const runnable = tasks.filter((t) => !excludedIds.has(t.id));
   const runs = [];
+  let exitCode = 0;
   for (const spec of models) {
-    const config = RunConfig.parse({
+    // The suite's settings; the runner validates them (an unknown scaffold is its error to raise).
+    const request = {
       envs: [...new Set(tasks.map((t) => t.env))],
       taskIds: runnable.map((t) => t.id),
       ...(suite.taskFiles ? { taskFiles: suite.taskFiles } : {}),
@@ -104,14 +107,17 @@ export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: Cl
       ...(suite.deadlineMs ? { deadlineMs: suite.deadlineMs } : {}),
       ...(suite.sandbox ? { sandbox: suite.sandbox } : {}),
       ...(suite.judge ? { judge: suite.judge } : {}),
-    });
-    const model = await modelFor(config, io, {});
+    } as RunRequest;
+    const resolved = await resolveRun(request, { env: io.env });
     io.stderr(`evaluating ${spec}: ${runnable.length} tasks × ${suite.epochs} epochs\n`);
-    const judge = config.judge ? await modelFor({ ...config, model: config.judge, scaffold: 'interleaved' }, io, {}) : undefined;
-    const summary = await executeRun({ store, model, config, tasks: tasksForConfig, ...(judge ? { judge } : {}) });
-    await model.close?.();
-    runs.push({ runId: summary.runId, model: model.spec, rollouts: store.rollouts(summary.runId) });
+    const summary = await executeRun({ store, run: { resolved }, modelEnvironment: { env: io.env } });
+    for (const e of summary.errorRollouts) io.stderr(`ERROR ${e.taskId} #${e.epoch} (${e.source} defect, not scored): ${e.message.split('\n')[0]}\n`);
+    if (summary.failure) throw new Error(summary.failure);
+    exitCode = Math.max(exitCode, runExitCode(summary));
+    const rollouts = store.rollouts(summary.runId);
+    runs.push({ runId: summary.runId, model: rollouts[0]?.model ?? spec, rollouts });
   }
+  if (exitCode !== 0) process.exitCode = exitCode;
   return buildReport({
     runs,
     tasks: tasks.map(taskMeta),
@@ -156,7 +162,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
     .option('--json', 'print the report as one JSON document')
     .action(async (flags: EvalFlags) => {
       const suite = suiteFrom(flags);
-      const store = openStore(flags.store);
+      const store = openCliStore(flags.store, io);
       try {
         const report = await evaluateSuite(suite, store, io);
         const out = flags.out ?? join(dirname(store.path), 'reports', `eval-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -182,7 +188,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'one JSON document on stdout')
     .action((runA: string, runB: string, flags: { seed: number; resamples?: number; markdown?: boolean; store: string; json?: boolean }) => {
-      const store = openStore(flags.store);
+      const store = openCliStore(flags.store, io);
       try {
         const side = (id: string) => {
           const run = store.getRun(id);
@@ -191,15 +197,14 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
         };
         const a = side(runA);
         const b = side(runB);
+        // Each run's own stored tasks: the domains and difficulties as they were when it ran.
         const tasks = new Map<string, TaskMeta>();
-        for (const config of [a.run.config, b.run.config]) {
-          try {
-            for (const t of tasksForConfig(config)) tasks.set(t.id, taskMeta(t));
-          } catch {
-            // tasks that no longer exist: fall back to what the rollouts say
-          }
+        for (const side of [a, b]) {
+          const found = tasksOfRun(store, side.run.id, side.run.config);
+          for (const t of found.tasks) if (!tasks.has(t.id)) tasks.set(t.id, taskMeta(t));
+          if (found.source === 'current') io.stderr(`note: run ${side.run.id} stored no tasks (an older Gauntlet wrote it); today's definitions give its domains\n`);
+          for (const d of found.drift) io.stderr(`note: task ${d.taskId} of run ${side.run.id} has ${d.change === 'changed' ? 'changed' : 'been removed'} since it ran\n`);
         }
-        for (const r of [...a.input.rollouts, ...b.input.rollouts]) if (!tasks.has(r.taskId)) tasks.set(r.taskId, { id: r.taskId, env: r.env, domain: r.env, difficulty: 'medium' });
         const comparison = compareRuns({ a: a.input, b: b.input, tasks: [...tasks.values()], seed: flags.seed, ...(flags.resamples ? { resamples: flags.resamples } : {}) });
         if (flags.json) printJson(io, comparison);
         else io.stdout(`${flags.markdown ? renderMarkdown(comparison) : renderComparison(comparison)}\n`);
@@ -226,7 +231,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
       let report: EvalReport;
       if (flags.report) report = readReport(flags.report);
       else {
-        const store = openStore(flags.store);
+        const store = openCliStore(flags.store, io);
         try {
           report = await evaluateSuite(flags.model ? { ...suite, models: flags.model } : suite, store, io);
         } finally {

@@ -2,7 +2,8 @@ import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { InputError, type Task } from '../../core/index.ts';
 import '../../envs/builtins.ts';
-import { instantiate } from '../../envs/instance.ts';
+import { taskProblems } from '../../envs/task-check.ts';
+import { openEpisode } from '../../runner/index.ts';
 import { importTaskDirectory, serveEnvironmentMcpStdio, writeTasksYaml } from '../../envs/interop/index.ts';
 import { getEnvironment } from '../../envs/registry.ts';
 import { loadTaskFile } from '../../envs/tasks.ts';
@@ -89,9 +90,18 @@ export function registerInteropCommands(program: Command, io: CliIo): void {
     .action(async (flags: McpFlags) => {
       const definition = getEnvironment(flags.env);
       const task = findTask(flags, () => definition.tasks());
-      const environment = instantiate(definition, flags.sandbox ? { sandbox: flags.sandbox } : {});
+      const problems = taskProblems(definition, task);
+      if (problems.length > 0) throw new InputError('--task', `task ${task.id} cannot run as written:\n  ${problems.join('\n  ')}`);
+      // The same episode lifecycle as a run: the runner opens (instantiates and resets) it.
+      const episode = await openEpisode({ definition, task, seed: flags.seed, ...(flags.sandbox ? { sandbox: flags.sandbox } : {}) });
       // stdout belongs to the protocol; say what is served on stderr.
       io.stderr(`gauntlet mcp: serving ${flags.env} task ${task.id} (seed ${flags.seed}) over stdio\n`);
-      await serveEnvironmentMcpStdio({ environment, task, seed: flags.seed });
+      await serveEnvironmentMcpStdio({
+        environment: episode.environment,
+        task,
+        seed: flags.seed,
+        reset: episode.observation ? { observation: episode.observation } : {},
+        close: episode.close,
+      });
     });
 }

@@ -2,16 +2,14 @@ import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
-import { needsTextCompletion, scaffoldNames } from '../../agent/index.ts';
-import { FORMAT_NAMES, loadChatTemplate, loadTokenizer } from '../../formats/index.ts';
-import { InputError, parseInput, RunConfig, type ModelClient } from '../../core/index.ts';
+import { scaffoldNames } from '../../agent/index.ts';
+import { InputError, MAX_TIMER_MS } from '../../core/index.ts';
 import { environmentNames, loadTaskFile } from '../../envs/index.ts';
-import { createModelClient, createTextCompletionModel, parseModelSpec } from '../../model/index.ts';
-import { executeRun, tasksForConfig, type RunProgress, type RunSummary } from '../../runner/index.ts';
-import { openStore, type SqliteStore } from '../../store/index.ts';
+import { FORMAT_NAMES } from '../../formats/index.ts';
+import { executeRun, resolveRun, type RunProgress, type RunRequest, type RunSummary } from '../../runner/index.ts';
 import { printJson, type CliIo } from '../io.ts';
 import { collect, nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
+import { openCliStore } from '../store.ts';
 
 interface RunFlags {
   env?: string[];
@@ -20,6 +18,7 @@ interface RunFlags {
   model?: string;
   baseUrl?: string;
   epochs?: number;
+  groupSize?: number;
   concurrency?: number;
   seed?: number;
   scaffold?: string;
@@ -30,19 +29,55 @@ interface RunFlags {
   temperature?: number;
   maxTokens?: number;
   requestTimeout?: number;
+  maxOutputBytes?: number;
   contextBudget?: number;
-  keepTurns: number;
+  keepTurns?: number;
+  policyVersion?: string;
   config?: string;
   template?: string;
   toolFormat?: string;
   tokenizer?: string;
   tokenIds?: boolean;
+  stream?: boolean;
   resume?: string;
   judge?: string;
   mcpServer?: string[];
   store: string;
   json?: boolean;
 }
+
+/** Which flag sets which config field: errors about a field a flag set are restated as that flag. */
+const FLAG_OF_FIELD: Record<string, string> = {
+  envs: '--env',
+  taskIds: '--task',
+  taskFiles: '--tasks-file',
+  model: '--model',
+  'modelOptions.baseUrl': '--base-url',
+  'modelOptions.template': '--template',
+  'modelOptions.toolFormat': '--tool-format',
+  'modelOptions.tokenizer': '--tokenizer',
+  'modelOptions.sendTokenIds': '--token-ids',
+  'modelOptions.stream': '--no-stream',
+  scaffold: '--scaffold',
+  epochs: '--epochs',
+  groupSize: '--group-size',
+  concurrency: '--concurrency',
+  seed: '--seed',
+  maxAttempts: '--max-attempts',
+  maxTurns: '--max-turns',
+  deadlineMs: '--deadline',
+  requestTimeoutMs: '--request-timeout',
+  maxOutputBytes: '--max-output-bytes',
+  context: '--context-budget',
+  'context.budgetTokens': '--context-budget',
+  'context.keepRecentTurns': '--keep-turns',
+  policyVersion: '--policy-version',
+  'sampling.temperature': '--temperature',
+  'sampling.maxTokens': '--max-tokens',
+  judge: '--judge',
+  mcpServers: '--mcp-server',
+  sandbox: '--sandbox',
+};
 
 /** `name=command arg …` → an MCP server spec (arguments split on spaces). */
 function parseMcpServer(value: string): { name: string; command: string; args: string[] } {
@@ -51,133 +86,153 @@ function parseMcpServer(value: string): { name: string; command: string; args: s
   return { name: match[1]!, command: match[2]!, args: match[3]!.trim().split(/\s+/).filter(Boolean) };
 }
 
-/** A run config from a YAML/JSON file, flags overriding its fields. */
-function buildConfig(flags: RunFlags): RunConfig {
-  let fromFile: Record<string, unknown> = {};
-  if (flags.config) {
-    let text: string;
-    try {
-      text = readFileSync(flags.config, 'utf8');
-    } catch (error) {
-      throw new InputError(flags.config, `cannot read config (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-    }
-    const parsed: unknown = parseYaml(text);
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError(flags.config, 'not a mapping', 'a YAML/JSON object of run settings');
-    fromFile = parsed as Record<string, unknown>;
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError(path, `cannot read config (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
-  const merged = {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new InputError(path, `not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError(path, 'not a mapping', 'a YAML/JSON object of run settings');
+  return parsed as Record<string, unknown>;
+}
+
+/** The settings the flags (over a config file) ask for, and which fields the flags set. Validation is the runner's. */
+function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<string> } {
+  const fromFile = flags.config ? readConfigFile(flags.config) : {};
+  const fromFlags = new Set<string>();
+  const set = <T>(field: string, value: T | undefined): Record<string, T> => {
+    if (value === undefined) return {};
+    fromFlags.add(field);
+    return { [field]: value };
+  };
+  const modelOptions: Record<string, unknown> = { ...((fromFile.modelOptions as object | undefined) ?? {}) };
+  for (const [field, value] of [
+    ['baseUrl', flags.baseUrl],
+    ['template', flags.template],
+    ['toolFormat', flags.toolFormat],
+    ['tokenizer', flags.tokenizer],
+    ['sendTokenIds', flags.tokenIds],
+    ['stream', flags.stream === false ? false : undefined],
+  ] as const) {
+    if (value === undefined) continue;
+    modelOptions[field] = value;
+    fromFlags.add(`modelOptions.${field}`);
+  }
+  const sampling = { ...((fromFile.sampling as object | undefined) ?? {}) } as Record<string, unknown>;
+  if (flags.temperature !== undefined) {
+    sampling.temperature = flags.temperature;
+    fromFlags.add('sampling.temperature');
+  }
+  if (flags.maxTokens !== undefined) {
+    sampling.maxTokens = flags.maxTokens;
+    fromFlags.add('sampling.maxTokens');
+  }
+  let context = fromFile.context;
+  if (flags.contextBudget !== undefined) {
+    context = { budgetTokens: flags.contextBudget, keepRecentTurns: flags.keepTurns ?? 4 };
+    fromFlags.add('context');
+  } else if (flags.keepTurns !== undefined) throw new InputError('--keep-turns', 'only applies with --context-budget', '--context-budget TOKENS as well');
+  const request: Record<string, unknown> = {
     epochs: 1,
     concurrency: 4,
     seed: 0,
     ...fromFile,
-    ...(flags.env ? { envs: flags.env } : {}),
-    ...(flags.task ? { taskIds: flags.task } : {}),
-    ...(flags.tasksFile ? { taskFiles: flags.tasksFile } : {}),
-    ...(flags.model ? { model: flags.model } : {}),
-    modelOptions: {
-      ...((fromFile.modelOptions as object | undefined) ?? {}),
-      ...(flags.baseUrl ? { baseUrl: flags.baseUrl } : {}),
-      ...(flags.template ? { template: flags.template } : {}),
-      ...(flags.toolFormat ? { toolFormat: flags.toolFormat } : {}),
-      ...(flags.tokenizer ? { tokenizer: flags.tokenizer } : {}),
-      ...(flags.tokenIds ? { sendTokenIds: true } : {}),
-    },
-    ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
-    ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
-    ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-    ...(flags.scaffold ? { scaffold: flags.scaffold } : {}),
-    ...(flags.maxTurns !== undefined ? { maxTurns: flags.maxTurns } : {}),
-    ...(flags.deadline !== undefined ? { deadlineMs: Math.round(flags.deadline * 1000) } : {}),
-    ...(flags.maxAttempts !== undefined ? { maxAttempts: flags.maxAttempts } : {}),
-    ...(flags.sandbox ? { sandbox: flags.sandbox } : {}),
-    ...(flags.judge ? { judge: flags.judge } : {}),
-    ...(flags.mcpServer ? { mcpServers: flags.mcpServer.map(parseMcpServer) } : {}),
+    ...set('envs', flags.env),
+    ...set('taskIds', flags.task),
+    ...set('taskFiles', flags.tasksFile),
+    ...set('model', flags.model),
+    modelOptions,
+    ...set('epochs', flags.epochs),
+    ...set('groupSize', flags.groupSize),
+    ...set('concurrency', flags.concurrency),
+    ...set('seed', flags.seed),
+    ...set('scaffold', flags.scaffold),
+    ...set('maxTurns', flags.maxTurns),
+    ...set('deadlineMs', flags.deadline === undefined ? undefined : Math.round(flags.deadline * 1000)),
+    ...set('requestTimeoutMs', flags.requestTimeout === undefined ? undefined : Math.round(flags.requestTimeout * 1000)),
+    ...set('maxOutputBytes', flags.maxOutputBytes),
+    ...set('maxAttempts', flags.maxAttempts),
+    ...set('policyVersion', flags.policyVersion),
+    ...set('sandbox', flags.sandbox),
+    ...set('judge', flags.judge),
+    ...set('mcpServers', flags.mcpServer?.map(parseMcpServer)),
+    ...(context !== undefined ? { context } : {}),
+    sampling,
   };
-  const sampling = { ...((fromFile.sampling as object | undefined) ?? {}) } as Record<string, unknown>;
-  if (flags.temperature !== undefined) sampling.temperature = flags.temperature;
-  if (flags.maxTokens !== undefined) sampling.maxTokens = flags.maxTokens;
-  if (!('envs' in merged) && flags.tasksFile) {
-    (merged as Record<string, unknown>).envs = [...new Set(flags.tasksFile.flatMap((f) => loadTaskFile(f).map((t) => t.env)))];
+  if (request.envs === undefined && flags.tasksFile) {
+    request.envs = [...new Set(flags.tasksFile.flatMap((f) => loadTaskFile(f).map((t) => t.env)))];
   }
-  if (!('envs' in merged)) throw new InputError('--env', 'no environment given', `--env NAME (one of ${environmentNames().join(', ')})`);
-  if (!('model' in merged)) throw new InputError('--model', 'no model given', 'oracle, random, scripted:PATH, openai:BASE_URL#MODEL, anthropic:BASE_URL#MODEL or minimax:MODEL');
-  const config = parseInput(RunConfig, { ...merged, sampling }, flags.config ?? 'run options');
-  parseModelSpec(config.model);
-  if (config.judge) parseModelSpec(config.judge);
-  if (needsTextCompletion(config.scaffold)) parseInput(TextToolsOptions, config.modelOptions, 'text-tools options');
-  for (const env of config.envs) if (!environmentNames().includes(env)) throw new InputError('--env', `unknown environment "${env}"`, `one of ${environmentNames().join(', ')}`);
-  if (!scaffoldNames().includes(config.scaffold)) throw new InputError('--scaffold', `unknown scaffold "${config.scaffold}"`, `one of ${scaffoldNames().join(', ')}`);
-  return config;
+  if (request.envs === undefined) throw new InputError('--env', 'no environment given', `--env NAME (one of ${environmentNames().join(', ')})`);
+  if (request.model === undefined) throw new InputError('--model', 'no model given', 'oracle, random, scripted:PATH, openai:BASE_URL#MODEL, anthropic:BASE_URL#MODEL or minimax:MODEL');
+  return { request: request as RunRequest, fromFlags };
 }
 
-/** Options for the text-tools scaffold, kept in `modelOptions` so a resumed run rebuilds the same client. */
-const TextToolsOptions = z.object({
-  template: z.string({ error: 'the text-tools scaffold needs --template PATH' }).min(1),
-  toolFormat: z.enum(FORMAT_NAMES, { error: `--tool-format must be one of ${FORMAT_NAMES.join(', ')}` }),
-  tokenizer: z.string().optional(),
-  sendTokenIds: z.boolean().default(false),
-});
-
-async function textCompletionModel(config: RunConfig, io: CliIo, timeoutMs: number | undefined): Promise<ModelClient> {
-  const spec = parseModelSpec(config.model);
-  if (spec.kind !== 'openai') throw new InputError('--model', `the text-tools scaffold talks to /v1/completions, got "${config.model}"`, 'openai:BASE_URL#MODEL');
-  const options = parseInput(TextToolsOptions, config.modelOptions, 'text-tools options');
-  const tokenizer = options.tokenizer ? await loadTokenizer(options.tokenizer) : undefined;
-  if (options.sendTokenIds && !tokenizer) throw new InputError('--token-ids', 'sending token ids needs a tokenizer', '--tokenizer PATH (a tokenizer.json)');
-  return createTextCompletionModel({
-    baseURL: spec.baseUrl,
-    model: spec.model,
-    template: await loadChatTemplate(options.template),
-    format: options.toolFormat,
-    sendTokenIds: options.sendTokenIds,
-    spec: `text:${config.model}`,
-    ...(tokenizer ? { tokenizer } : {}),
-    ...(io.env.OPENAI_API_KEY ? { apiKey: io.env.OPENAI_API_KEY } : {}),
-    ...(timeoutMs ? { timeoutMs } : {}),
-  });
-}
-
-export async function modelFor(config: RunConfig, io: CliIo, flags: { requestTimeout?: number }): Promise<ModelClient> {
-  const timeoutMs = flags.requestTimeout ? Math.round(flags.requestTimeout * 1000) : undefined;
-  if (needsTextCompletion(config.scaffold)) return textCompletionModel(config, io, timeoutMs);
-  const baseUrl = typeof config.modelOptions.baseUrl === 'string' ? config.modelOptions.baseUrl : undefined;
-  return createModelClient(config.model, {
-    env: io.env,
-    seed: config.seed,
-    ...(baseUrl ? { baseUrl } : {}),
-    ...(timeoutMs ? { timeoutMs } : {}),
-  });
+/**
+ * A runner error about a config field, restated in the user's terms: the flag that set the field,
+ * or the config file it came from. Errors about other things (a task file, a task) stay as they are.
+ */
+export function restate(error: unknown, fromFlags: ReadonlySet<string>, configFile: string | undefined): unknown {
+  if (!(error instanceof InputError)) return error;
+  const where = error.where;
+  const field = [...fromFlags].filter((f) => where === f || where.startsWith(`${f}.`)).sort((a, b) => b.length - a.length)[0];
+  if (field) return error.at(FLAG_OF_FIELD[where] ?? FLAG_OF_FIELD[field] ?? where);
+  const topField = where.split('.')[0]!;
+  if (configFile && topField in FLAG_OF_FIELD) return error.at(`${configFile}: ${where}`);
+  if (FLAG_OF_FIELD[where]) return error.at(FLAG_OF_FIELD[where]);
+  return error;
 }
 
 function progressReporter(io: CliIo): { update: (p: RunProgress) => void; stop: () => void } {
   if (!io.interactive) return { update: () => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
-    { format: 'rollouts {bar} {value}/{total} | passed {passed} | infra errors {infra} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
+    { format: 'rollouts {bar} {value}/{total} | passed {passed} | infra errors {infra} | errors {errors} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
   return {
     update: (p) => {
+      const payload = { passed: p.passed, infra: p.infraErrors, errors: p.errors };
       if (!started) {
-        bar.start(p.total, p.done, { passed: p.passed, infra: p.infraErrors });
+        bar.start(p.total, p.done, payload);
         started = true;
-      } else bar.update(p.done, { passed: p.passed, infra: p.infraErrors });
+      } else bar.update(p.done, payload);
     },
     stop: () => started && bar.stop(),
   };
 }
 
-export function describeSummary(summary: RunSummary, store: SqliteStore): string {
+export function describeSummary(summary: RunSummary, storePath: string): string {
   const reasons = Object.entries(summary.terminationReasons)
     .filter(([, n]) => n > 0)
     .map(([r, n]) => `${r} ${n}`)
     .join(', ');
-  return [
-    `run ${summary.runId} ${summary.status}: ${summary.rollouts} rollouts, ${summary.scored} scored, ${summary.infraErrors} infra errors${summary.missing ? `, ${summary.missing} missing (resume with --resume ${summary.runId})` : ''}`,
-    `pass rate ${(summary.passRate * 100).toFixed(1)}% (${summary.passed}/${summary.scored} scored), mean score ${summary.meanScore.toFixed(3)}`,
+  const taskMean = Math.abs(summary.taskMeanPassRate - summary.pooledPassRate) > 1e-9 ? `; per-task mean ${(summary.taskMeanPassRate * 100).toFixed(1)}%` : '';
+  const lines = [
+    `run ${summary.runId} ${summary.status}: ${summary.rollouts} rollouts, ${summary.scored} scored, ${summary.infraErrors} infra errors, ${summary.errors} errors${summary.missing ? `, ${summary.missing} missing (resume with --resume ${summary.runId})` : ''}`,
+    `pass rate ${(summary.pooledPassRate * 100).toFixed(1)}% (${summary.passed}/${summary.scored} scored rollouts${taskMean}), mean score ${summary.meanScore.toFixed(3)}`,
     `stopped by: ${reasons || '(none)'}`,
-    `stored in ${store.path}; inspect with \`gauntlet show ${summary.runId}\``,
-  ].join('\n');
+  ];
+  if (summary.errorRollouts.length > 0) {
+    lines.push(`ERRORS (defects in ${[...new Set(summary.errorRollouts.map((e) => e.source))].join(' or ')} code; not scored, not retried):`);
+    for (const e of summary.errorRollouts) lines.push(`  ${e.taskId} #${e.epoch} (${e.id}): ${e.message.split('\n')[0]}`);
+  }
+  if (summary.failure) lines.push(`STOPPED: ${summary.failure}`);
+  lines.push(`stored in ${storePath}; inspect with \`gauntlet show ${summary.runId}\``);
+  return lines.join('\n');
+}
+
+/** Exit code for a finished run: defects and early stops fail it; an interrupt is 130. */
+export function runExitCode(summary: RunSummary): number {
+  if (summary.failure) return 1;
+  if (summary.status === 'interrupted') return 130;
+  return summary.errors > 0 ? 1 : 0;
 }
 
 export function registerRunCommand(program: Command, io: CliIo): void {
@@ -189,31 +244,57 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--tasks-file <file>', 'run the tasks in this YAML/JSON file instead of the built-in ones (repeatable)', collect)
     .option('--model <spec>', 'oracle | random | placeholder | noop | scripted:PATH | openai:BASE_URL#MODEL | anthropic:BASE_URL#MODEL | minimax:MODEL')
     .option('--base-url <url>', 'override the model endpoint (minimax)')
-    .option('--epochs <n>', 'rollouts per task', positiveInt('--epochs'))
-    .option('--concurrency <n>', 'rollouts in flight at once', positiveInt('--concurrency'))
-    .option('--seed <n>', 'seed for worlds and random policies', nonNegativeInt('--seed'))
-    .option('--scaffold <name>', `agent scaffold (${scaffoldNames().join(', ')})`)
-    .option('--max-turns <n>', 'override every task\'s turn limit', positiveInt('--max-turns'))
-    .option('--deadline <seconds>', 'override every task\'s wall-clock deadline', number('--deadline', { min: 0.001 }))
-    .option('--max-attempts <n>', 'attempts per rollout when infrastructure fails', positiveInt('--max-attempts'))
+    .option('--epochs <n>', 'rollouts per task (at most 10000)', positiveInt('--epochs', { max: 10_000 }))
+    .option('--group-size <n>', 'epochs that share one world (seed) and form one group, for group-relative advantages', positiveInt('--group-size', { max: 10_000 }))
+    .option('--concurrency <n>', 'rollouts in flight at once', positiveInt('--concurrency', { max: 10_000 }))
+    .option('--seed <n>', 'seed for worlds and random policies', nonNegativeInt('--seed', { max: 2 ** 32 - 1 }))
+    .option('--scaffold <name>', `agent scaffold (${scaffoldNames().join(', ')})`, oneOf('--scaffold', scaffoldNames()))
+    .option('--max-turns <n>', 'override every task\'s turn limit', positiveInt('--max-turns', { max: 100_000 }))
+    .option('--deadline <seconds>', 'override every task\'s wall-clock deadline', number('--deadline', { min: 0.001, max: MAX_TIMER_MS / 1000 }))
+    .option('--max-attempts <n>', 'attempts per rollout when infrastructure fails', positiveInt('--max-attempts', { max: 100 }))
     .option('--sandbox <backend>', 'command sandbox: auto, virtual or bwrap', oneOf('--sandbox', ['auto', 'virtual', 'bwrap'] as const))
     .option('--temperature <t>', 'sampling temperature', number('--temperature', { min: 0, max: 2 }))
-    .option('--max-tokens <n>', 'completion token limit per call', positiveInt('--max-tokens'))
-    .option('--request-timeout <seconds>', 'per model request; a request past it is an infra error', number('--request-timeout', { min: 0.001 }))
-    .option('--context-budget <tokens>', 'summarise older turns when the context exceeds this (off by default)', positiveInt('--context-budget'))
-    .option('--keep-turns <n>', 'recent turns kept verbatim when summarising', positiveInt('--keep-turns'), 4)
+    .option('--max-tokens <n>', 'completion token limit per call', positiveInt('--max-tokens', { max: 100_000_000 }))
+    .option('--request-timeout <seconds>', 'per model request (default: half the deadline, at most 120); a request past it is an infra error', number('--request-timeout', { min: 0.001, max: MAX_TIMER_MS / 1000 }))
+    .option('--max-output-bytes <n>', 'largest model output stored per call (default 4000000); larger is invalid_output', positiveInt('--max-output-bytes', { max: 1_000_000_000 }))
+    .option('--context-budget <tokens>', 'summarise older turns when the context exceeds this (off by default)', positiveInt('--context-budget', { max: 100_000_000 }))
+    .option('--keep-turns <n>', 'recent turns kept verbatim when summarising (default 4)', positiveInt('--keep-turns', { max: 10_000 }))
+    .option('--policy-version <v>', 'the checkpoint version the model serves, recorded on every call')
     .option('--template <path>', 'text-tools: the model\'s chat template (chat_template.jinja, tokenizer_config.json or a model dir)')
     .option('--tool-format <name>', `text-tools: tool-call format (${FORMAT_NAMES.join(', ')})`)
     .option('--tokenizer <path>', 'text-tools: tokenizer.json, for sending token ids')
     .option('--token-ids', 'text-tools: send the prompt as token ids (vLLM/SGLang)')
+    .option('--no-stream', 'ask the model endpoint for whole responses instead of SSE streams (SGLang returns chat token ids only then)')
     .option('--judge <spec>', 'judge model for LLM-judge checks (same spec forms as --model)')
     .option('--mcp-server <name=command>', 'add an MCP server\'s tools to every episode, e.g. "docs=node docs-server.js" (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--config <file>', 'YAML/JSON run settings (flags override)')
-    .option('--resume <runId>', 'finish an interrupted run: only missing rollouts run')
+    .option('--resume <runId>', 'finish an interrupted run with its stored settings and tasks: only missing rollouts run')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'print one JSON summary on stdout')
     .action(async (flags: RunFlags) => {
-      const store = openStore(flags.store);
+      const planned = flags.resume ? undefined : requestFrom(flags);
+      let resolved;
+      if (planned) {
+        try {
+          resolved = await resolveRun(planned.request, { env: io.env });
+        } catch (error) {
+          throw restate(error, planned.fromFlags, flags.config);
+        }
+      }
+      const store = openCliStore(flags.store, io);
+      if (flags.resume) {
+        const known = store.getRun(flags.resume);
+        if (!known) {
+          store.close();
+          throw new InputError('--resume', `no run "${flags.resume}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
+        }
+        // A resumed run is its record: flags that would change behaviour are refused, not silently ignored.
+        const changing = Object.keys(flags).filter((k) => !['resume', 'store', 'json', 'stream'].includes(k) || (k === 'stream' && flags.stream === false));
+        if (changing.length > 0) {
+          store.close();
+          throw new InputError('--resume', `a resumed run uses its stored settings; got ${changing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'only --store and --json with --resume');
+        }
+      }
       const controller = new AbortController();
       const onSignal = () => {
         io.stderr('\ninterrupted: finishing in-flight work; resume with --resume\n');
@@ -223,29 +304,22 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       process.once('SIGTERM', onSignal);
       const progress = progressReporter(io);
       try {
-        let config: RunConfig;
-        if (flags.resume) {
-          const stored = store.getRun(flags.resume);
-          if (!stored) throw new InputError('--resume', `no run "${flags.resume}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
-          config = stored.config;
-        } else config = buildConfig(flags);
-        const model = await modelFor(config, io, flags);
-        const judge = config.judge ? await modelFor({ ...config, model: config.judge, scaffold: 'interleaved' }, io, flags) : undefined;
         const summary = await executeRun({
           store,
-          model,
-          ...(judge ? { judge } : {}),
-          tasks: tasksForConfig,
-          ...(flags.resume ? { resume: flags.resume } : { config }),
-          ...(flags.contextBudget ? { context: { budgetTokens: flags.contextBudget, keepRecentTurns: flags.keepTurns } } : {}),
+          run: resolved ? { resolved } : { resume: flags.resume! },
+          modelEnvironment: { env: io.env },
           signal: controller.signal,
           onProgress: progress.update,
+          onStart: (run, notes) => {
+            if (io.interactive) io.stderr(`run ${run.id}: ${run.config.envs.join(', ')} with ${run.config.model}\n`);
+            if (notes.taskSource === 'current') io.stderr(`note: run ${run.id} stored no tasks (an older Gauntlet wrote it); today's task definitions are used\n`);
+            for (const d of notes.drift) io.stderr(`note: task ${d.taskId} has ${d.change === 'changed' ? 'changed' : 'been removed'} since the run started; the stored version is used\n`);
+          },
         });
         progress.stop();
-        await model.close?.();
         if (flags.json) printJson(io, { ...summary, store: store.path });
-        else io.stdout(`${describeSummary(summary, store)}\n`);
-        if (summary.status === 'interrupted') process.exitCode = 130;
+        else io.stdout(`${describeSummary(summary, store.path)}\n`);
+        process.exitCode = runExitCode(summary);
       } finally {
         progress.stop();
         process.off('SIGINT', onSignal);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../core/index.ts';
 import { getEnvironment } from '../../envs/index.ts';
-import { resolveTasks, validateEnvironment, type EnvironmentValidation } from '../../runner/index.ts';
+import { selectTasks, validateEnvironment, type EnvironmentValidation } from '../../runner/index.ts';
 import { printJson, type CliIo } from '../io.ts';
 import { collect, nonNegativeInt, oneOf } from '../options.ts';
 
@@ -19,7 +19,7 @@ export function registerValidateCommand(program: Command, io: CliIo): void {
       const reports: EnvironmentValidation[] = [];
       for (const name of flags.env) {
         const definition = getEnvironment(name);
-        const pool = resolveTasks([name], undefined, flags.tasksFile).filter((t) => t.env === name);
+        const pool = selectTasks({ envs: [name], ...(flags.tasksFile ? { taskFiles: flags.tasksFile } : {}) }, undefined, { checkTasks: false }).filter((t) => t.env === name);
         const tasks = flags.task ? pool.filter((t) => flags.task!.includes(t.id)) : pool;
         if (flags.task && tasks.length === 0) throw new InputError('--task', `no task of ${name} has id ${flags.task.join(', ')}`, `ids listed by \`gauntlet tasks --env ${name}\``);
         let done = 0;

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Command } from 'commander';
+import { parquetReadObjects } from 'hyparquet';
+import { errorMessage } from '../../core/index.ts';
+import { openStore } from '../../store/index.ts';
+import { EXPORT_RUN, seedExportRun } from '../../training/export/testing.ts';
+import type { ExportSummary } from '../../training/export/index.ts';
+import type { CliIo } from '../io.ts';
+import { registerExportCommand } from './export.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'gauntlet-export-cli-'));
+const storePath = join(dir, 'g.db');
+const seeded = openStore(storePath);
+seedExportRun(seeded);
+seeded.close();
+
+/** The command on a fresh program, as the CLI registers it; errors come back as their message. */
+async function cli(args: string[]): Promise<{ out: string; err: string; error: string | null; exitCode: number | undefined }> {
+  const io = { out: '', err: '', interactive: false, env: {} } as CliIo & { out: string; err: string };
+  io.stdout = (t) => void (io.out += t);
+  io.stderr = (t) => void (io.err += t);
+  const program = new Command('gauntlet').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  registerExportCommand(program, io);
+  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  const before = process.exitCode;
+  let error: string | null = null;
+  try {
+    await program.parseAsync(['node', 'gauntlet', 'export', ...args, '--store', storePath]);
+  } catch (e) {
+    const cause = (e as { cause?: unknown }).cause;
+    error = errorMessage(cause ?? e);
+  }
+  const exitCode = typeof process.exitCode === 'number' ? process.exitCode : undefined;
+  process.exitCode = before;
+  return { out: io.out, err: io.err, error, exitCode };
+}
+
+describe('gauntlet export', () => {
+  it('without --for writes the rollout records, as before', async () => {
+    const { out, error } = await cli([EXPORT_RUN, '--format', 'jsonl']);
+    assert.equal(error, null);
+    const records = out.trim().split('\n').map((l) => JSON.parse(l) as { rollout: { id: string }; modelCalls: unknown[] });
+    assert.equal(records.length, 7);
+    assert.ok(records.every((r) => r.modelCalls.length > 0));
+  });
+
+  it('streams training rows to stdout and the summary to stderr', async () => {
+    const { out, err, error } = await cli([EXPORT_RUN, '--format', 'jsonl', '--for', 'trl', '--advantage', 'drgrpo']);
+    assert.equal(error, null);
+    const rows = out.trim().split('\n').map((l) => JSON.parse(l) as { sample_id: string; advantage: number });
+    assert.equal(rows[0]?.sample_id, 'ro_a0/s0');
+    assert.equal(rows[0]?.advantage, 0.5);
+    assert.match(err, /exported 7 rows \(trl rollout-func, jsonl\) from 4 of 7 rollouts → stdout/);
+    assert.match(err, /no_logprobs: 1\n {4}ro_c0/);
+    assert.match(err, /template drift: 1 of 4 rollouts — dropped_reasoning 1/);
+  });
+
+  it('writes Parquet to a file and prints the summary as JSON on stdout with --json', async () => {
+    const output = join(dir, 'verl.parquet');
+    const { out, error } = await cli([EXPORT_RUN, '--format', 'parquet', '--for', 'verl', '--output', output, '--json']);
+    assert.equal(error, null);
+    const summary = JSON.parse(out) as ExportSummary;
+    assert.equal(summary.rows, 8);
+    assert.equal(summary.output, output);
+    const bytes = readFileSync(output);
+    const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) });
+    assert.equal(rows.length, 8);
+  });
+
+  it('exports SFT conversations from --min-score and a prime-rl variant', async () => {
+    const sft = await cli([EXPORT_RUN, '--format', 'jsonl', '--for', 'sft', '--min-score', '0.5', '--json']);
+    assert.equal(sft.out.trim().split('\n').length, 5);
+    assert.equal((JSON.parse(sft.err) as ExportSummary).rows, 5, 'the JSON summary goes to stderr when rows use stdout');
+    const legacy = await cli([EXPORT_RUN, '--format', 'jsonl', '--for', 'prime-rl', '--variant', 'legacy']);
+    assert.equal(legacy.error, null);
+    assert.match(legacy.err, /prime-rl legacy/);
+  });
+
+  it('exits non-zero when nothing could be exported', async () => {
+    const { exitCode, err } = await cli([EXPORT_RUN, '--format', 'jsonl', '--for', 'sft', '--min-score', '2']);
+    assert.equal(exitCode, 1);
+    assert.match(err, /warning: nothing was exported/);
+  });
+
+  it('names the flag and what was expected for bad combinations', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--format', 'parquet', '--for', 'verl'], /--output: Parquet is written to a file/],
+      [['--format', 'parquet'], /--format: parquet holds training rows \(expected --for with a trainer/],
+      [['--format', 'jsonl', '--for', 'verl', '--min-score', '1'], /--min-score: applies to --for sft, not verl/],
+      [['--format', 'jsonl', '--for', 'verl', '--variant', 'async'], /--variant: "async" is not a variant of verl/],
+      [['--format', 'jsonl', '--for', 'verl', '--events'], /--events: applies to rollout records only/],
+      [['--format', 'jsonl', '--for', 'axolotl'], /--for: got "axolotl" \(expected one of verl, skyrl, trl, prime-rl, generic, sft\)/],
+      [['--format', 'jsonl', '--for', 'verl', '--tokenizer', join(dir, 'missing.json')], /missing\.json: cannot read the tokenizer/],
+    ];
+    for (const [args, pattern] of cases) {
+      const { error, out } = await cli([EXPORT_RUN, ...args]);
+      assert.match(error ?? '', pattern, args.join(' '));
+      assert.equal(out, '');
+    }
+  });
+});

@@ -1,0 +1,118 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { InputError, type Store } from '../../core/index.ts';
+import { loadQwen3Tokenizer, loadTokenizer } from '../../formats/index.ts';
+import { exportRunJsonl } from '../../store/index.ts';
+import { AdvantageMethod, GroupBy } from '../../training/advantages/index.ts';
+import { exportRun, renderSummary, resolveTarget, TargetName, TARGETS } from '../../training/export/index.ts';
+import type { TokenDecoder } from '../../training/trajectory/index.ts';
+import { printJson, safeText, type CliIo } from '../io.ts';
+import { number, oneOf } from '../options.ts';
+import { openCliStore } from '../store.ts';
+
+interface ExportFlags {
+  format: 'jsonl' | 'parquet';
+  for?: TargetName;
+  variant?: string;
+  advantage: AdvantageMethod;
+  groupBy: GroupBy;
+  minScore?: number;
+  temperature?: number;
+  tokenizer?: string;
+  output?: string;
+  events?: boolean;
+  store: string;
+  json?: boolean;
+}
+
+const VARIANTS = Object.entries(TARGETS)
+  .filter(([, variants]) => variants.length > 1)
+  .map(([name, variants]) => `${name}: ${variants.map((v) => v.variant).join(' (default) | ')}`)
+  .join('; ');
+
+/** `gauntlet export RUN`: rollout records as JSONL, or training rows for a trainer (`--for`). */
+export function registerExportCommand(program: Command, io: CliIo): void {
+  program
+    .command('export')
+    .description("Export a run: its rollouts with their model calls, or (with --for) training rows in a trainer's field names")
+    .argument('<runId>')
+    .requiredOption('--format <format>', 'jsonl | parquet (parquet needs --output and --for)', oneOf('--format', ['jsonl', 'parquet'] as const))
+    .option('--for <trainer>', `training rows for ${TargetName.options.join(' | ')}`, oneOf('--for', TargetName.options))
+    .option('--variant <name>', `a trainer's other row shape (${VARIANTS})`)
+    .option('--advantage <method>', 'group advantage: grpo | drgrpo | rloo', oneOf('--advantage', AdvantageMethod.options), 'grpo')
+    .option('--group-by <key>', 'group: the group id, else task + seed; task: every rollout of a task', oneOf('--group-by', GroupBy.options), 'group')
+    .option('--min-score <score>', 'sft: keep rollouts scoring at least this (default: those that passed)', number('--min-score'))
+    .option('--temperature <t>', "prime-rl: the engine's default temperature, for calls that recorded none", number('--temperature', { min: 0 }))
+    .option('--tokenizer <path|qwen3>', 'decode ids with this tokenizer to tell a template re-render from a tokenizer mismatch')
+    .option('--output <file>', 'write here instead of stdout')
+    .option('--events', "rollout records: include each rollout's event log")
+    .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
+    .option('--json', 'the export summary as JSON (on stderr when the rows go to stdout)')
+    .action(async (runId: string, flags: ExportFlags) => {
+      validate(flags);
+      const decode = flags.tokenizer ? await decoderFor(flags.tokenizer) : undefined;
+      const store = openCliStore(flags.store, io);
+      try {
+        if (!flags.for) return await exportRecords(io, store, runId, flags);
+        const summary = await exportRun({
+          store,
+          runId,
+          target: resolveTarget(flags.for, flags.variant),
+          format: flags.format,
+          output: flags.output ?? null,
+          stdout: io.stdout,
+          advantage: flags.advantage,
+          groupBy: flags.groupBy,
+          ...(flags.minScore === undefined ? {} : { minScore: flags.minScore }),
+          ...(flags.temperature === undefined ? {} : { assumedTemperature: flags.temperature }),
+          ...(decode ? { decode } : {}),
+        });
+        // stdout carries the rows unless they went to a file.
+        if (flags.json && flags.output) printJson(io, summary);
+        else if (flags.json) io.stderr(`${JSON.stringify(summary, null, 2)}\n`);
+        else io.stderr(safeText(renderSummary(summary)));
+        if (summary.rows === 0) process.exitCode = 1;
+      } finally {
+        store.close();
+      }
+    });
+}
+
+function validate(flags: ExportFlags): void {
+  if (!flags.for) {
+    if (flags.format === 'parquet') throw new InputError('--format', 'parquet holds training rows', '--for with a trainer, or --format jsonl for rollout records');
+    for (const [flag, value] of [['--variant', flags.variant], ['--min-score', flags.minScore], ['--temperature', flags.temperature], ['--tokenizer', flags.tokenizer]] as const) {
+      if (value !== undefined) throw new InputError(flag, 'applies to training rows only', '--for with a trainer');
+    }
+    return;
+  }
+  if (flags.events) throw new InputError('--events', 'applies to rollout records only', 'no --for');
+  if (flags.format === 'parquet' && !flags.output) throw new InputError('--output', 'Parquet is written to a file', 'a file path with --format parquet');
+  if (flags.minScore !== undefined && flags.for !== 'sft') throw new InputError('--min-score', `applies to --for sft, not ${flags.for}`);
+  if (flags.temperature !== undefined && flags.for !== 'prime-rl') throw new InputError('--temperature', `applies to --for prime-rl, not ${flags.for}`);
+  resolveTarget(flags.for, flags.variant);
+}
+
+async function decoderFor(spec: string): Promise<TokenDecoder> {
+  const tokenizer = spec === 'qwen3' ? await loadQwen3Tokenizer() : await loadTokenizer(spec);
+  return (ids) => tokenizer.decode(ids);
+}
+
+/** Without --for: one JSON line per rollout with its model calls, as before. */
+async function exportRecords(io: CliIo, store: Store, runId: string, flags: ExportFlags): Promise<void> {
+  if (!store.getRun(runId)) throw new InputError('RUN_ID', `no run "${runId}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
+  const lines = exportRunJsonl(store, runId, { events: Boolean(flags.events) });
+  if (!flags.output) {
+    for (const line of lines) io.stdout(`${line}\n`);
+    return;
+  }
+  const out = createWriteStream(flags.output);
+  let count = 0;
+  for (const line of lines) {
+    if (!out.write(`${line}\n`)) await once(out, 'drain');
+    count++;
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  io.stderr(`wrote ${count} rollouts to ${flags.output}\n`);
+}

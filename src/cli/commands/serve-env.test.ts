@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Command } from 'commander';
+import { InputError } from '../../core/index.ts';
+import type { OpenEnvServer } from '../../server/openenv/index.ts';
+import { OpenEnvHttpClient, OpenEnvSocket } from '../../../test/support/openenv-client.ts';
+import type { CliIo } from '../io.ts';
+import { registerServeEnvCommand, type ServeEnvHooks } from './serve-env.ts';
+
+function setup(env: Record<string, string> = {}, hooks: ServeEnvHooks = {}) {
+  const err: string[] = [];
+  const io: CliIo = { stdout: () => undefined, stderr: (text) => void err.push(text), interactive: false, env };
+  const program = new Command('gauntlet').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: (t) => void err.push(t) });
+  registerServeEnvCommand(program, io, hooks);
+  for (const command of program.commands) command.exitOverride();
+  return { program, err, run: (...args: string[]) => program.parseAsync(['node', 'gauntlet', 'serve-env', ...args]) };
+}
+
+describe('gauntlet serve-env', () => {
+  it('serves the environment until stopped, says where, and closes its sessions on the way out', async () => {
+    let served: OpenEnvServer | undefined;
+    const { run, err } = setup({}, {
+      untilStopped: async (server) => {
+        served = server;
+        const http = new OpenEnvHttpClient(server.url);
+        assert.deepEqual(await http.health(), { status: 200, body: { status: 'healthy' } });
+        const socket = await OpenEnvSocket.connect(server.url);
+        assert.equal(((await socket.reset({})) as { type: string }).type, 'observation');
+        assert.equal(server.stats().maxSessions, 3);
+      },
+    });
+    await run('--env', 'mail', '--port', '0', '--max-sessions', '3', '--mode', 'production');
+    assert.ok(served);
+    const text = err.join('');
+    assert.match(text, new RegExp(`mail on ${served.url.replace(/\./g, '\\.')}`));
+    assert.match(text, /\/ws/);
+    assert.match(text, /closing 1 open session/);
+    assert.equal(served.stats().sessions, 0);
+    await assert.rejects(fetch(`${served.url}/health`), 'the server no longer listens');
+  });
+
+  it('takes the bearer token from GAUNTLET_TOKEN', async () => {
+    const { run } = setup({ GAUNTLET_TOKEN: 'from-the-environment' }, {
+      untilStopped: async (server) => {
+        assert.equal((await new OpenEnvHttpClient(server.url).health()).status, 401);
+        assert.equal((await new OpenEnvHttpClient(server.url, { token: 'from-the-environment' }).health()).status, 200);
+      },
+    });
+    await run('--env', 'mail', '--port', '0');
+  });
+
+  it('refuses a non-loopback bind without a token, and unknown environments and flags, before serving', async () => {
+    const never: ServeEnvHooks = { untilStopped: () => assert.fail('must not start') };
+    await assert.rejects(setup({}, never).run('--env', 'mail', '--host', '0.0.0.0', '--port', '0'), (e: unknown) => e instanceof InputError && /--token/.test(e.message));
+    await assert.rejects(setup({}, never).run('--env', 'nowhere', '--port', '0'), (e: unknown) => e instanceof InputError && e.message.startsWith('--env'));
+    await assert.rejects(setup({}, never).run('--env', 'mail', '--mode', 'staging'), /--mode/);
+    await assert.rejects(setup({ GAUNTLET_TOKEN: ' ' }, never).run('--env', 'mail', '--port', '0'), /GAUNTLET_TOKEN/);
+  });
+});

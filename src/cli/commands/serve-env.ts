@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { InputError } from '../../core/index.ts';
+import { environmentNames } from '../../envs/index.ts';
+import type { SandboxBackend } from '../../sandbox/index.ts';
+import { startOpenEnvServer, type OpenEnvServer, type ServerMode } from '../../server/openenv/index.ts';
+import type { CliIo } from '../io.ts';
+import { nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
+
+interface ServeEnvFlags {
+  env: string;
+  port: number;
+  host: string;
+  token?: string;
+  maxSessions: number;
+  sessionTimeout: number;
+  mode: ServerMode;
+  sandbox: SandboxBackend;
+}
+
+export interface ServeEnvHooks {
+  /** Resolves when the server should stop. Default: SIGINT or SIGTERM. */
+  untilStopped?: (server: OpenEnvServer) => Promise<void>;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+export function registerServeEnvCommand(program: Command, io: CliIo, hooks: ServeEnvHooks = {}): void {
+  program
+    .command('serve-env')
+    .description('Serve an environment over the OpenEnv protocol (HTTP, /ws, /mcp) so OpenEnv trainers play its tasks and get its verifier\'s reward')
+    .requiredOption('--env <name>', `environment to serve (${environmentNames().join(', ')})`, oneOf('--env', environmentNames()))
+    .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port'), 8000)
+    .option('--host <address>', 'address to bind; anything beyond loopback needs a token', '127.0.0.1')
+    .option('--token <secret>', 'bearer token every request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
+    .option('--max-sessions <n>', 'live sessions at most (WS and MCP together); more get CAPACITY_REACHED', positiveInt('--max-sessions'), 64)
+    .option('--session-timeout <seconds>', 'end a session idle this long (0: never)', number('--session-timeout', { min: 0 }), 600)
+    .option('--mode <mode>', 'simulation (also stateless /reset, /step, /state) or production', oneOf('--mode', ['simulation', 'production'] as const), 'simulation')
+    .option('--sandbox <backend>', 'sandbox for terminal and coding: auto, virtual or bwrap', oneOf('--sandbox', ['auto', 'virtual', 'bwrap'] as const), 'auto')
+    .action(async (flags: ServeEnvFlags) => {
+      const token = flags.token ?? io.env.GAUNTLET_TOKEN;
+      if (flags.token === undefined && io.env.GAUNTLET_TOKEN !== undefined && io.env.GAUNTLET_TOKEN.trim() === '') {
+        throw new InputError('GAUNTLET_TOKEN', 'is set but empty', 'a non-empty secret, or unset it');
+      }
+      const server = await startOpenEnvServer({
+        env: flags.env,
+        host: flags.host,
+        port: flags.port,
+        ...(token !== undefined ? { token } : {}),
+        maxSessions: flags.maxSessions,
+        sessionTimeoutMs: flags.sessionTimeout === 0 ? null : Math.round(flags.sessionTimeout * 1000),
+        mode: flags.mode,
+        sandbox: flags.sandbox,
+        log: (line) => io.stderr(`serve-env: ${line}\n`),
+      });
+      const ws = server.url.replace(/^http/, 'ws');
+      io.stderr(
+        [
+          `serve-env: ${server.env} on ${server.url} (${flags.mode} mode)`,
+          `  episodes: ${ws}/ws   MCP: ${server.url}/mcp and ${ws}/mcp`,
+          `  at most ${flags.maxSessions} sessions, idle timeout ${flags.sessionTimeout === 0 ? 'none' : `${flags.sessionTimeout} s`}${token !== undefined ? ', bearer token required' : ''}`,
+          '',
+        ].join('\n'),
+      );
+      try {
+        await (hooks.untilStopped ?? untilSignal)(server);
+      } finally {
+        const open = server.stats().sessions;
+        if (open > 0) io.stderr(`serve-env: stopping, closing ${open} open session${open === 1 ? '' : 's'}\n`);
+        await server.close();
+      }
+    });
+}
