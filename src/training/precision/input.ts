@@ -1,0 +1,236 @@
+// Reading the two logprob files: JSONL, one sequence per line, matched by id. The inference file is
+// held in memory (compactly, as typed arrays) and the trainer file is streamed against it, so only
+// one side of a large comparison is ever resident.
+import { open } from 'node:fs/promises';
+import { z } from 'zod';
+import { InputError, errorMessage } from '../../core/index.ts';
+import type { ComparedSequence } from './metrics.ts';
+
+// Python's json module writes NaN, Infinity and -Infinity as bare words, which JSON.parse rejects.
+// They are swapped for these markers before parsing so the error can name the position instead.
+const NON_FINITE: Record<string, string> = { '\u0000NaN': 'NaN', '\u0000Infinity': '+Infinity', '\u0000-Infinity': '-Infinity' };
+const MAX_TOKEN_ID = 2 ** 31 - 1;
+
+const Logprob = z.unknown().transform((value, ctx): number | null => {
+  const fail = (what: string) => {
+    ctx.addIssue({ code: 'custom', message: `${what} (expected a finite logprob ≤ 0, or null where nothing is compared)` });
+    return z.NEVER;
+  };
+  if (value === null) return null;
+  if (typeof value === 'string') return fail(NON_FINITE[value] ?? `the string ${JSON.stringify(value)}`);
+  if (typeof value !== 'number') return fail(`got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(value)) return fail(value > 0 ? '+Infinity' : '-Infinity');
+  if (value > 0) return fail(`positive (${value})`);
+  return value;
+});
+
+const TokenIds = z.array(z.number().int().min(0).max(MAX_TOKEN_ID));
+
+/** One line of a precision input file. */
+export const PrecisionLine = z
+  .object({
+    id: z.union([z.string().min(1), z.number().int()]).transform(String),
+    tokenIds: TokenIds.optional(),
+    token_ids: TokenIds.optional(),
+    logprobs: z.array(Logprob),
+    mask: z.array(z.union([z.literal(0), z.literal(1), z.boolean()]).transform(Number)).optional(),
+  })
+  .superRefine((line, ctx) => {
+    const ids = line.tokenIds ?? line.token_ids;
+    if (line.tokenIds && line.token_ids) ctx.addIssue({ code: 'custom', path: ['token_ids'], message: 'both tokenIds and token_ids are given (expected one of them)' });
+    if (!ids) {
+      ctx.addIssue({ code: 'custom', path: ['tokenIds'], message: 'missing (expected tokenIds or token_ids: the token ids the engine produced)' });
+      return;
+    }
+    if (line.logprobs.length !== ids.length) {
+      ctx.addIssue({ code: 'custom', path: ['logprobs'], message: `has ${line.logprobs.length} entries for ${ids.length} token ids (expected one per token id)` });
+      return;
+    }
+    if (line.mask && line.mask.length !== ids.length) {
+      ctx.addIssue({ code: 'custom', path: ['mask'], message: `has ${line.mask.length} entries for ${ids.length} token ids (expected one per token id)` });
+      return;
+    }
+    line.logprobs.forEach((lp, i) => {
+      if (lp === null && (line.mask?.[i] ?? 1) === 1) ctx.addIssue({ code: 'custom', path: ['logprobs', i], message: 'null at a compared position (expected a logprob, or mask 0 there)' });
+    });
+  });
+
+export interface PrecisionFiles {
+  inference: string;
+  trainer: string;
+}
+
+export interface PairingSummary {
+  inference: string;
+  trainer: string;
+  /** Sequences found in both files. */
+  matched: number;
+  /** Ids found in one file only (the first ten of each, with the full counts). */
+  onlyInInference: { count: number; ids: string[] };
+  onlyInTrainer: { count: number; ids: string[] };
+  /** Positions one file marks as compared and the other does not (both files having masks). */
+  maskDisagreements: number;
+  /** Matched sequences with no position compared by both. */
+  withoutComparedTokens: number;
+}
+
+interface StoredSequence {
+  line: number;
+  tokenIds: Int32Array;
+  /** NaN where the file had null. */
+  logprobs: Float64Array;
+  mask: Uint8Array | null;
+}
+
+const SHOWN_IDS = 10;
+
+/** Swaps the bare words NaN / Infinity / -Infinity outside strings for markers JSON.parse accepts. */
+function markNonFinite(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    const word = ['NaN', 'Infinity', '-Infinity'].find((w) => text.startsWith(w, i));
+    if (word) {
+      out += JSON.stringify(`\u0000${word}`);
+      i += word.length - 1;
+    } else out += c;
+  }
+  return out;
+}
+
+function parseJsonLine(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    try {
+      return JSON.parse(markNonFinite(text));
+    } catch {
+      throw new InputError(where, `not valid JSON (${errorMessage(error)})`, 'one JSON object per line');
+    }
+  }
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const shown = issues.slice(0, 3).map((issue) => {
+    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    return `${path || '(line)'}: ${issue.message}`;
+  });
+  if (issues.length > shown.length) shown.push(`… and ${issues.length - shown.length} more`);
+  return shown.join('; ');
+}
+
+/** Each non-blank line of a JSONL file, validated, with its 1-based line number. */
+async function* readSequences(file: string): AsyncGenerator<{ id: string; where: string; sequence: StoredSequence }> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    throw new InputError(file, `cannot read the file (${errorMessage(error)})`, 'a JSONL file of per-token logprobs');
+  }
+  try {
+    let line = 0;
+    for await (const raw of handle.readLines({ encoding: 'utf8' })) {
+      line++;
+      const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+      if (text.trim() === '') continue;
+      const where = `${file}:${line}`;
+      const parsed = PrecisionLine.safeParse(parseJsonLine(text, where));
+      if (!parsed.success) throw new InputError(where, describeIssues(parsed.error.issues));
+      const value = parsed.data;
+      const ids = (value.tokenIds ?? value.token_ids) as number[];
+      yield {
+        id: value.id,
+        where,
+        sequence: {
+          line,
+          tokenIds: Int32Array.from(ids),
+          logprobs: Float64Array.from(value.logprobs, (lp) => lp ?? Number.NaN),
+          mask: value.mask ? Uint8Array.from(value.mask) : null,
+        },
+      };
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+function firstDifference(a: Int32Array, b: Int32Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+function assertSameTokens(options: { id: string; where: string; inferenceFile: string; inference: StoredSequence; trainer: StoredSequence }): void {
+  const { inference, trainer } = options;
+  const at = firstDifference(inference.tokenIds, trainer.tokenIds);
+  if (at < 0) return;
+  const detail =
+    at < Math.min(inference.tokenIds.length, trainer.tokenIds.length)
+      ? `at position ${at} (${trainer.tokenIds[at]} here, ${inference.tokenIds[at]} in ${options.inferenceFile}:${inference.line})`
+      : `in length (${trainer.tokenIds.length} here, ${inference.tokenIds.length} in ${options.inferenceFile}:${inference.line}; they agree up to position ${at})`;
+  throw new InputError(
+    options.where,
+    `the token ids of "${options.id}" differ from the inference file's ${detail}. The trainer re-tokenised the sequence: logprobs of different tokens cannot be compared, and training on them is the bug to fix`,
+    'the exact token ids the inference engine produced',
+  );
+}
+
+/**
+ * Matches the two files' lines by id and hands each matched pair to `onSequence`, compared where
+ * both masks are 1 (a missing mask compares every position). Token ids must match exactly.
+ */
+export async function pairFiles(files: PrecisionFiles, onSequence: (sequence: ComparedSequence) => void): Promise<PairingSummary> {
+  const inference = new Map<string, StoredSequence>();
+  for await (const { id, where, sequence } of readSequences(files.inference)) {
+    const earlier = inference.get(id);
+    if (earlier) throw new InputError(where, `the id "${id}" was already used on line ${earlier.line}`, 'one line per sequence id');
+    inference.set(id, sequence);
+  }
+  const seen = new Map<string, number>();
+  const onlyInTrainer: string[] = [];
+  let matched = 0;
+  let maskDisagreements = 0;
+  let withoutComparedTokens = 0;
+  for await (const { id, where, sequence: trainer } of readSequences(files.trainer)) {
+    const earlier = seen.get(id);
+    if (earlier !== undefined) throw new InputError(where, `the id "${id}" was already used on line ${earlier}`, 'one line per sequence id');
+    seen.set(id, trainer.line);
+    const inf = inference.get(id);
+    if (!inf) {
+      onlyInTrainer.push(id);
+      continue;
+    }
+    assertSameTokens({ id, where, inferenceFile: files.inference, inference: inf, trainer });
+    inference.delete(id);
+    matched++;
+    const compare = new Uint8Array(trainer.tokenIds.length);
+    let compared = 0;
+    for (let i = 0; i < compare.length; i++) {
+      const a = inf.mask ? inf.mask[i] : 1;
+      const b = trainer.mask ? trainer.mask[i] : 1;
+      if (inf.mask && trainer.mask && a !== b) maskDisagreements++;
+      compare[i] = a === 1 && b === 1 ? 1 : 0;
+      compared += compare[i] as number;
+    }
+    if (compared === 0) withoutComparedTokens++;
+    onSequence({ id, tokenIds: trainer.tokenIds, inference: inf.logprobs, trainer: trainer.logprobs, compare });
+  }
+  const onlyInInference = [...inference.keys()];
+  return {
+    inference: files.inference,
+    trainer: files.trainer,
+    matched,
+    onlyInInference: { count: onlyInInference.length, ids: onlyInInference.slice(0, SHOWN_IDS) },
+    onlyInTrainer: { count: onlyInTrainer.length, ids: onlyInTrainer.slice(0, SHOWN_IDS) },
+    maskDisagreements,
+    withoutComparedTokens,
+  };
+}

@@ -1,0 +1,34 @@
+// The file comparison end to end: pair the two files, accumulate, and decode the worst tokens'
+// context when a tokenizer is at hand.
+import { InputError } from '../../core/index.ts';
+import type { Tokenizer } from '../../formats/index.ts';
+import { pairFiles, type PairingSummary, type PrecisionFiles } from './input.ts';
+import { PrecisionAccumulator, type MetricOptions, type PrecisionStats } from './metrics.ts';
+
+export interface FilePrecisionReport {
+  kind: 'precision';
+  inputs: PairingSummary;
+  stats: PrecisionStats;
+}
+
+/** Compares per-token logprobs of `files.inference` (the engine) with `files.trainer`, streaming both. */
+export async function compareFiles(files: PrecisionFiles, options: MetricOptions & { tokenizer?: Tokenizer } = {}): Promise<FilePrecisionReport> {
+  const accumulator = new PrecisionAccumulator(options);
+  const inputs = await pairFiles(files, (sequence) => accumulator.add(sequence));
+  if (inputs.matched === 0) {
+    throw new InputError(files.trainer, `no sequence id in common with ${files.inference} (${inputs.onlyInInference.count} ids there, ${inputs.onlyInTrainer.count} here)`, 'lines of the same sequences, matched by "id"');
+  }
+  const stats = accumulator.result();
+  if (stats.tokens === 0) {
+    throw new InputError(files.trainer, `the ${inputs.matched} matched sequences have no position that both files mark as compared`, 'mask 1 (or no mask) on the sampled tokens in both files');
+  }
+  if (options.tokenizer) decodeWorst(stats, options.tokenizer);
+  return { kind: 'precision', inputs, stats };
+}
+
+/** Adds decoded text to each worst token and its neighbours, in place. */
+export function decodeWorst(stats: PrecisionStats, tokenizer: Tokenizer): void {
+  for (const token of stats.worst) {
+    token.text = { before: tokenizer.decode(token.before), token: tokenizer.decode([token.tokenId]), after: tokenizer.decode(token.after) };
+  }
+}
