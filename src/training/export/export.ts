@@ -1,0 +1,187 @@
+import { GAUNTLET_VERSION, InputError, type Rollout, type Store } from '../../core/index.ts';
+import { groupRollouts, type AdvantageMethod, type GroupBy, type RolloutGroup } from '../advantages/index.ts';
+import { addSavings, assembleTrajectory, buildPrefixTree, NO_SAVINGS, trainingCalls, type DriftCause, type TokenDecoder, type TokenSavings } from '../trajectory/index.ts';
+import { checkRow } from './schemas.ts';
+import { openSink, type RowSink } from './sinks.ts';
+import { addSkip, type ExportSummary } from './summary.ts';
+import { segmentSampleId, type ExportTarget, type ExportUnit } from './unit.ts';
+
+export interface ExportRunOptions {
+  store: Store;
+  runId: string;
+  target: ExportTarget;
+  format: 'jsonl' | 'parquet';
+  /** A file; null streams JSONL to `stdout`. */
+  output: string | null;
+  stdout: (text: string) => void;
+  advantage?: AdvantageMethod;
+  groupBy?: GroupBy;
+  /** SFT: keep rollouts scoring at least this; without it, rollouts that passed. */
+  minScore?: number;
+  /** The sampling temperature of calls that recorded none (the engine's default). */
+  assumedTemperature?: number;
+  /** Decodes ids, to tell a template re-render from a tokenizer mismatch. */
+  decode?: TokenDecoder;
+}
+
+/**
+ * Exports a run's scored rollouts in one trainer's rows, group by group (a group's rows are
+ * contiguous), checking every row against the target's schema before it is written. Rollouts
+ * that cannot be exported are counted with the reason, never silently dropped or patched.
+ */
+export async function exportRun(options: ExportRunOptions): Promise<ExportSummary> {
+  const { store, target } = options;
+  const run = store.getRun(options.runId);
+  if (!run) throw new InputError('RUN', `no run "${options.runId}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
+  const rollouts = store.rollouts(run.id);
+  const grouping = groupRollouts(rollouts, { method: options.advantage ?? 'grpo', groupBy: options.groupBy ?? 'group' });
+  const summary: ExportSummary = {
+    runId: run.id,
+    target: target.name,
+    variant: target.variant,
+    format: options.format,
+    output: options.output,
+    rows: 0,
+    rollouts: { total: rollouts.length, exported: 0, skipped: {} },
+    groups: {
+      count: grouping.groups.length,
+      singletons: grouping.singletons.length,
+      method: grouping.method,
+      groupBy: grouping.groupBy,
+      largest: Math.max(0, ...grouping.groups.map((g) => g.members.length)),
+    },
+    drift: { rolloutsWithDrift: 0, byCause: {} },
+    tokens: null,
+    multiSegmentRollouts: 0,
+    hintMismatches: 0,
+    warnings: [],
+  };
+  for (const { rollout, reason } of grouping.excluded) addSkip(summary, `not scored (${reason})`, describe(rollout));
+
+  const sink = openSink({
+    format: options.format,
+    output: options.output,
+    columns: target.columns,
+    metadata: { 'gauntlet.export': `${target.name}/${target.variant}`, 'gauntlet.run': run.id, 'gauntlet.advantage': grouping.method, 'gauntlet.version': GAUNTLET_VERSION },
+    stdout: options.stdout,
+  });
+  let savings = NO_SAVINGS;
+  try {
+    for (const group of grouping.groups) {
+      const units = collectUnits(group, { ...options, run }, summary);
+      if (target.needs.tokens) savings = addSavings(savings, linkPrefixes(units));
+      await writeRows(units, { target, sink, summary });
+    }
+  } catch (error) {
+    sink.abort();
+    throw error;
+  }
+  await sink.close();
+  if (target.needs.tokens) {
+    const tree = Math.max(1, savings.treeTokens);
+    summary.tokens = { ...savings, mergedOverTree: savings.mergedTokens / tree, perCallOverTree: savings.perCallTokens / tree };
+  }
+  summary.warnings = warningsFor(summary);
+  return summary;
+}
+
+function describe(rollout: Rollout, detail?: string): string {
+  return `${rollout.id} (${rollout.taskId} #${rollout.epoch})${detail ? `: ${detail}` : ''}`;
+}
+
+/** Builds the units of one group's exportable rollouts, counting every rollout it skips. */
+function collectUnits(group: RolloutGroup, options: ExportRunOptions & { run: ExportUnit['run'] }, summary: ExportSummary): ExportUnit[] {
+  const { target, store } = options;
+  const units: ExportUnit[] = [];
+  group.members.forEach((rollout, repetition) => {
+    if (target.name === 'sft') {
+      const kept = options.minScore === undefined ? rollout.passed === true : (rollout.score ?? -Infinity) >= options.minScore;
+      if (!kept) return addSkip(summary, options.minScore === undefined ? 'did not pass (sft keeps passing rollouts)' : `scored below --min-score ${options.minScore}`, describe(rollout));
+    }
+    const calls = store.modelCalls(rollout.id).filter((c) => c.attempt === rollout.attempt);
+    let trajectory: ExportUnit['trajectory'] = null;
+    if (target.needs.tokens) {
+      const assembled = assembleTrajectory(calls, options.decode ? { decode: options.decode } : {});
+      if (!assembled.ok) return addSkip(summary, assembled.reason, describe(rollout, assembled.detail));
+      trajectory = assembled.trajectory;
+      if (target.needs.logprobs && trajectory.segments.some((s) => s.logprobs === null)) {
+        return addSkip(summary, 'no_logprobs', describe(rollout, `${target.name} needs the sampler's logprobs; some calls returned none`));
+      }
+      const cold = trajectory.segments.flatMap((s) => s.spans).find((s) => s.temperature === null);
+      if (target.needs.temperature && cold && options.assumedTemperature === undefined) {
+        return addSkip(summary, 'no_temperature', describe(rollout, `call ${cold.callIndex} recorded no sampling temperature (give --temperature with the engine's default)`));
+      }
+      countDrift(trajectory, summary);
+    }
+    units.push({
+      run: options.run,
+      rollout,
+      calls: trainingCalls(calls),
+      group: { id: group.id, size: group.members.length, repetition },
+      reward: group.rewards[repetition] as number,
+      advantage: group.advantages[repetition] as number,
+      method: summary.groups.method,
+      trajectory,
+      prefix: [],
+      assumedTemperature: options.assumedTemperature ?? null,
+    });
+  });
+  summary.rollouts.exported += units.length;
+  return units;
+}
+
+function countDrift(trajectory: NonNullable<ExportUnit['trajectory']>, summary: ExportSummary): void {
+  const causes = new Set<DriftCause>();
+  for (const record of trajectory.drift) {
+    causes.add(record.cause);
+    const entry = (summary.drift.byCause[record.cause] ??= { rollouts: 0, breaks: 0 });
+    entry.breaks++;
+  }
+  for (const cause of causes) (summary.drift.byCause[cause] as { rollouts: number }).rollouts++;
+  if ([...causes].some((c) => c !== 'context_reset')) summary.drift.rolloutsWithDrift++;
+  if (trajectory.segments.length > 1) summary.multiSegmentRollouts++;
+  summary.hintMismatches += trajectory.hintMismatches;
+}
+
+/** The group's segments as a prefix tree: each unit learns which sample its segments share a prefix with. */
+function linkPrefixes(units: ExportUnit[]): TokenSavings {
+  const owners = units.flatMap((unit) => (unit.trajectory?.segments ?? []).map((segment) => ({ unit, segment })));
+  const tree = buildPrefixTree(owners.map((o) => o.segment.tokenIds));
+  owners.forEach(({ unit, segment }, i) => {
+    const link = tree.links[i] ?? { parent: null, shared: 0 };
+    const parent = link.parent === null ? null : owners[link.parent];
+    unit.prefix[segment.index] = { parentSampleId: parent ? segmentSampleId(parent.unit.rollout.id, parent.segment.index) : null, shared: link.shared };
+  });
+  const perCallTokens = units.reduce((n, u) => n + (u.trajectory?.perCallTokens ?? 0), 0);
+  return { perCallTokens, mergedTokens: tree.totalTokens, treeTokens: tree.uniqueTokens };
+}
+
+async function writeRows(units: ExportUnit[], to: { target: ExportTarget; sink: RowSink; summary: ExportSummary }): Promise<void> {
+  const { target, sink, summary } = to;
+  for (const unit of units) {
+    for (const row of target.rows(unit)) {
+      const id = (row as { sample_id?: unknown }).sample_id;
+      checkRow(target.schema, row, `${typeof id === 'string' ? id : unit.rollout.id} (${target.name} ${target.variant})`);
+      await sink.write(row);
+      summary.rows++;
+    }
+  }
+}
+
+function warningsFor(s: ExportSummary): string[] {
+  const warnings: string[] = [];
+  if (s.groups.count > 0 && s.groups.singletons === s.groups.count) {
+    warnings.push('every group has one rollout, so every advantage is 0: give epochs a shared world (`gauntlet run --group-size N`) or export with --group-by task');
+  }
+  const perCall = s.variant === 'step-wise' || s.variant === 'legacy';
+  if (s.multiSegmentRollouts > 0 && s.tokens && !perCall) {
+    const advice =
+      s.target === 'skyrl'
+        ? 'SkyRL must run with generator.step_wise_trajectories=true to credit them once'
+        : 'a trainer that groups rows by uid counts such a rollout once per row; the advantage column is computed per rollout';
+    warnings.push(`${s.multiSegmentRollouts} rollouts span several segments (drift or context resets), one row each: ${advice}`);
+  }
+  if (s.hintMismatches > 0) warnings.push(`${s.hintMismatches} calls recorded extendsParent contrary to their token ids (the ids were used)`);
+  if (s.rollouts.exported === 0 && s.rollouts.total > 0) warnings.push('nothing was exported; see the skipped reasons above');
+  return warnings;
+}

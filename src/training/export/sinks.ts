@@ -1,0 +1,76 @@
+import { once } from 'node:events';
+import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { errorMessage, InputError } from '../../core/index.ts';
+import { ParquetRowWriter, type ParquetColumns } from './parquet.ts';
+
+/**
+ * Where export rows go. Files are written beside their destination and renamed into place on
+ * `close`, so an export that fails half-way never leaves a file that looks complete.
+ */
+export interface RowSink {
+  write(row: object): Promise<void>;
+  close(): Promise<void>;
+  /** Removes whatever was written (the export failed). */
+  abort(): void;
+}
+
+export interface SinkOptions {
+  format: 'jsonl' | 'parquet';
+  /** A file path; null writes JSONL to `stdout`. */
+  output: string | null;
+  columns: ParquetColumns;
+  metadata: Record<string, string>;
+  stdout: (text: string) => void;
+}
+
+export function openSink(options: SinkOptions): RowSink {
+  if (options.format === 'parquet') {
+    if (!options.output) throw new InputError('--output', 'Parquet is written to a file', 'a file path with --format parquet');
+    return parquetSink(options.output, options.columns, options.metadata);
+  }
+  return options.output ? jsonlFileSink(options.output) : { write: async (row) => options.stdout(`${JSON.stringify(row)}\n`), close: async () => {}, abort: () => {} };
+}
+
+const partial = (path: string) => `${path}.partial`;
+
+function parquetSink(path: string, columns: ParquetColumns, metadata: Record<string, string>): RowSink {
+  let writer: ParquetRowWriter;
+  try {
+    writer = new ParquetRowWriter({ path: partial(path), columns, metadata });
+  } catch (error) {
+    throw new InputError('--output', `cannot write ${path} (${errorMessage(error)})`, 'a path in an existing, writable directory');
+  }
+  return {
+    write: async (row) => writer.write(row as Record<string, unknown>),
+    close: async () => {
+      writer.close();
+      renameSync(partial(path), path);
+    },
+    abort: () => rmSync(partial(path), { force: true }),
+  };
+}
+
+function jsonlFileSink(path: string): RowSink {
+  const out: WriteStream = createWriteStream(partial(path));
+  let failure: Error | null = null;
+  out.on('error', (error) => (failure = error));
+  const check = () => {
+    if (failure) throw new InputError('--output', `cannot write ${path} (${failure.message})`, 'a path in an existing, writable directory');
+  };
+  return {
+    write: async (row) => {
+      check();
+      // `once` rejects if the stream fails while we wait.
+      if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, 'drain');
+    },
+    close: async () => {
+      check();
+      await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+      renameSync(partial(path), path);
+    },
+    abort: () => {
+      out.destroy();
+      rmSync(partial(path), { force: true });
+    },
+  };
+}
