@@ -1,0 +1,389 @@
+// One Gauntlet environment instance played through OpenEnv actions: reset picks a task, call_tool
+// runs a tool, submit answers; the episode ends on an answer, a submitting tool, max_turns or the
+// deadline, and the ending observation carries the verifier's reward and its named checks.
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import {
+  createRng,
+  errorMessage,
+  InfraError,
+  type Environment,
+  type JsonObject,
+  type Message,
+  type Task,
+  type ToolOutcome,
+} from '../../core/index.ts';
+import { RESERVED_TOOL_NAMES } from '../../envs/interop/index.ts';
+import { scoreRollout } from '../../reward/index.ts';
+import { ResetData, type Action, type EpisodeEnd, type EpisodeState, type Observation, type StepResult, type TerminationReason, type ToolErrorInfo, type ToolInfo } from './protocol.ts';
+
+/** The environment's tasks, looked up by id; built once per server. */
+export interface TaskCatalog {
+  tasks: readonly Task[];
+  byId: ReadonlyMap<string, Task>;
+  /** Reset data that must also name one of these tasks, when it names one. */
+  resetData: z.ZodType<ResetData>;
+}
+
+export function taskCatalog(tasks: readonly Task[]): TaskCatalog {
+  const byId = new Map<string, Task>(tasks.map((t) => [t.id, t]));
+  const examples = tasks.slice(0, 3).map((t) => t.id).join(', ');
+  const resetData = ResetData.superRefine((data, ctx) => {
+    if (data.task_id !== undefined && !byId.has(data.task_id)) {
+      ctx.addIssue({ code: 'custom', path: ['task_id'], message: `unknown task "${data.task_id}" (this environment has ${tasks.length} tasks, e.g. ${examples})` });
+    }
+  });
+  return { tasks, byId, resetData };
+}
+
+/** The state of a session that has not been reset (and of stateless `GET /state`). */
+export function initialState(): EpisodeState {
+  return { episode_id: null, step_count: 0, task_id: null, turns: 0, max_turns: null, done: false, termination_reason: null };
+}
+
+/** A step the episode cannot take in its current state (no reset yet, already done): the client's mistake. */
+export class EpisodeStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EpisodeStateError';
+  }
+}
+
+/**
+ * The environment or Gauntlet failed during a step: never a reward. `failure` says whether it was
+ * infrastructure (a sandbox that would not start) or a defect in code (a tool that crashed).
+ */
+export class EpisodeFailure extends Error {
+  readonly failure: 'infra' | 'defect';
+  readonly source: string;
+  readonly retryable: boolean;
+  constructor(error: unknown, during: string) {
+    const infra = error instanceof InfraError;
+    super(`${during}: ${infra ? 'infrastructure failure' : 'defect'}: ${errorMessage(error)}`, { cause: error });
+    this.name = 'EpisodeFailure';
+    this.failure = infra ? 'infra' : 'defect';
+    const source = (error as { source?: unknown } | null)?.source;
+    this.source = typeof source === 'string' ? source : 'environment';
+    this.retryable = infra ? error.retryable : false;
+  }
+}
+
+export interface EpisodeOptions {
+  environment: Environment;
+  catalog: TaskCatalog;
+  /** Wall clock for the task deadline (ms). */
+  now?: () => number;
+}
+
+export interface StepOptions {
+  signal: AbortSignal;
+  /** A bound on this one call (HTTP `timeout_s`), besides the task's deadline. */
+  timeoutMs?: number;
+}
+
+interface Current {
+  id: string;
+  task: Task;
+  deadlineAt: number;
+  /** Exposed tool name → the environment's own (they differ only for OpenEnv's reserved names). */
+  names: Map<string, string>;
+  tools: ToolInfo[];
+  steps: number;
+  turns: number;
+  answered: number;
+  /** What the verifier sees as the agent's transcript, rebuilt from the actions. */
+  messages: Message[];
+  ended: EpisodeEnd | null;
+  /** Set when a step failed for infrastructure or a defect: the episode cannot be scored. */
+  broken: string | null;
+}
+
+/** `reset` → `reset_tool` (then `reset_tool_2`, …): OpenEnv keeps those names for itself. */
+function exposedNames(toolNames: readonly string[]): Map<string, string> {
+  const taken = new Set(toolNames);
+  const names = new Map<string, string>();
+  for (const name of toolNames) {
+    if (!RESERVED_TOOL_NAMES.includes(name)) {
+      names.set(name, name);
+      continue;
+    }
+    let exposed = `${name}_tool`;
+    for (let n = 2; taken.has(exposed); n++) exposed = `${name}_tool_${n}`;
+    taken.add(exposed);
+    names.set(exposed, name);
+  }
+  return names;
+}
+
+/** setTimeout fires at once for longer delays; no task deadline needs more than ~24 days. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const TOOL_ERROR_TYPES: Record<Extract<ToolOutcome, { ok: false }>['kind'], ToolErrorInfo['error_type']> = {
+  unknown_tool: 'tool_not_found',
+  invalid_arguments: 'invalid_args',
+  tool_error: 'execution_error',
+  // A flaky tool is part of the world the agent is judged on, not a broken transport: a trainer
+  // that discarded transport errors as infrastructure would throw away exactly these episodes.
+  transient: 'execution_error',
+};
+
+export class OpenEnvEpisode {
+  private readonly environment: Environment;
+  private readonly catalog: TaskCatalog;
+  private readonly now: () => number;
+  private current: Current | undefined;
+
+  constructor(options: EpisodeOptions) {
+    this.environment = options.environment;
+    this.catalog = options.catalog;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Task by id, a seeded pick, or the first task. Unknown ids are rejected before this (see ResetData checks). */
+  pickTask(data: Pick<ResetData, 'task_id' | 'seed'>): Task {
+    if (data.task_id !== undefined) {
+      const task = this.catalog.byId.get(data.task_id);
+      if (!task) throw new EpisodeStateError(`unknown task_id "${data.task_id}"`);
+      return task;
+    }
+    const { tasks } = this.catalog;
+    if (tasks.length === 0) throw new EpisodeStateError(`environment ${this.environment.name} has no tasks`);
+    const task = data.seed === undefined ? tasks[0] : tasks[createRng(`openenv-task:${data.seed}`).int(0, tasks.length)];
+    return task!;
+  }
+
+  async reset(data: ResetData, signal?: AbortSignal): Promise<StepResult> {
+    const task = this.pickTask(data);
+    const seed = data.seed ?? 0;
+    this.current = undefined;
+    let context: string | undefined;
+    try {
+      context = (await this.environment.reset(task, { seed, ...(signal ? { signal } : {}) })).observation;
+    } catch (error) {
+      throw new EpisodeFailure(error, `reset of task ${task.id}`);
+    }
+    const names = exposedNames(this.environment.tools().map((t) => t.name));
+    const id = data.episode_id ?? randomUUID();
+    const current: Current = {
+      id,
+      task,
+      deadlineAt: this.now() + task.limits.deadlineMs,
+      names,
+      tools: this.toolInfos(names),
+      steps: 0,
+      turns: 0,
+      answered: 0,
+      messages: [
+        ...(task.systemPrompt ? [{ role: 'system' as const, content: task.systemPrompt }] : []),
+        { role: 'user', content: context ? `${task.instruction}\n\n${context}` : task.instruction },
+      ],
+      ended: null,
+      broken: null,
+    };
+    this.current = current;
+    const observation: Observation = {
+      kind: 'reset',
+      episode_id: id,
+      task_id: task.id,
+      instruction: task.instruction,
+      system_prompt: task.systemPrompt ?? null,
+      context: context ?? null,
+      tools: current.tools,
+      max_turns: task.limits.maxTurns,
+      deadline_s: task.limits.deadlineMs / 1000,
+    };
+    return { observation, reward: null, done: false };
+  }
+
+  private toolInfos(names: Map<string, string>): ToolInfo[] {
+    const specs = new Map(this.environment.tools().map((s) => [s.name, s]));
+    return [...names].map(([exposed, original]) => {
+      const spec = specs.get(original)!;
+      return { name: exposed, description: spec.description, input_schema: { ...spec.parameters, type: 'object' } };
+    });
+  }
+
+  /** The tools as the agent sees them; before any reset, the environment's tools. */
+  tools(): ToolInfo[] {
+    return this.current ? this.current.tools : this.toolInfos(exposedNames(this.environment.tools().map((t) => t.name)));
+  }
+
+  async step(action: Action, options: StepOptions): Promise<StepResult> {
+    if (action.type === 'list_tools') {
+      // Listing changes nothing, so OpenEnv answers it before reset and after the end too.
+      const current = this.current;
+      if (current) current.steps++;
+      return { observation: { kind: 'list_tools', tools: this.tools() }, reward: null, done: current?.ended != null };
+    }
+    const current = this.active();
+    current.steps++;
+    if (this.now() >= current.deadlineAt) return this.endedBeforeAction(current, action);
+    current.turns++;
+    return action.type === 'call_tool' ? this.callTool(current, action, options) : this.submit(current, action.answer ?? null);
+  }
+
+  private active(): Current {
+    const current = this.current;
+    if (!current) throw new EpisodeStateError('no episode yet: send reset first');
+    if (current.broken) throw new EpisodeStateError(`the episode was stopped by a failure (${current.broken}); send reset to start another`);
+    if (current.ended) {
+      throw new EpisodeStateError(`the episode is over (${current.ended.termination_reason}, done: true); send reset to start another`);
+    }
+    return current;
+  }
+
+  private async callTool(current: Current, action: Extract<Action, { type: 'call_tool' }>, options: StepOptions): Promise<StepResult> {
+    const callId = `call_${current.turns}`;
+    current.messages.push({
+      role: 'assistant',
+      content: '',
+      toolCalls: [{ id: callId, name: action.tool_name, arguments: action.arguments as JsonObject, argumentsText: JSON.stringify(action.arguments) }],
+    });
+    const original = current.names.get(action.tool_name);
+    const { outcome, timedOut } =
+      original === undefined
+        ? { outcome: { ok: false as const, kind: 'unknown_tool' as const, error: `unknown tool "${action.tool_name}"; available: ${[...current.names.keys()].join(', ')}` }, timedOut: false }
+        : await this.boundedCall(current, { tool: original, args: action.arguments, callId }, options);
+    current.messages.push({ role: 'tool', toolCallId: callId, name: action.tool_name, content: outcome.ok ? outcome.content : `Error: ${outcome.error}`, isError: !outcome.ok });
+    const observation: Extract<Observation, { kind: 'call_tool' }> = {
+      kind: 'call_tool',
+      tool_name: action.tool_name,
+      result: outcome.ok ? { content: outcome.content, ...(outcome.data !== undefined ? { data: outcome.data } : {}) } : null,
+      error: timedOut
+        ? { error_type: 'timeout', message: `${action.tool_name} ran past timeout_s (${options.timeoutMs! / 1000} s)` }
+        : outcome.ok
+          ? null
+          : { error_type: TOOL_ERROR_TYPES[outcome.kind], message: outcome.error },
+      episode_end: null,
+    };
+    if (outcome.ok && outcome.endsEpisode) return this.finish(current, observation, { reason: 'submitted', answer: outcome.answer ?? null });
+    return this.continueOrStop(current, observation);
+  }
+
+  /** Runs the call until it returns; it is aborted at the task's deadline, at timeout_s, or when the session goes away. */
+  private async boundedCall(
+    current: Current,
+    call: { tool: string; args: Record<string, unknown>; callId: string },
+    options: StepOptions,
+  ): Promise<{ outcome: ToolOutcome; timedOut: boolean }> {
+    const bound = new AbortController();
+    const untilDeadline = current.deadlineAt - this.now();
+    const byTimeout = options.timeoutMs !== undefined && options.timeoutMs < untilDeadline;
+    let timedOut = false;
+    const timer = setTimeout(
+      () => {
+        timedOut = byTimeout;
+        bound.abort(new Error(byTimeout ? 'timeout_s' : 'task deadline'));
+      },
+      Math.min(MAX_TIMER_MS, Math.max(1, byTimeout ? options.timeoutMs! : untilDeadline)),
+    );
+    // Forwarded by hand rather than AbortSignal.any: the session's signal outlives thousands of calls.
+    const forward = () => bound.abort(options.signal.reason);
+    if (options.signal.aborted) forward();
+    else options.signal.addEventListener('abort', forward, { once: true });
+    try {
+      const outcome = await this.environment.call(call.tool, call.args, { signal: bound.signal, callId: call.callId });
+      return { outcome, timedOut };
+    } catch (error) {
+      throw this.fail(current, error, `${call.tool} call`);
+    } finally {
+      clearTimeout(timer);
+      options.signal.removeEventListener('abort', forward);
+    }
+  }
+
+  private async submit(current: Current, answer: string | null): Promise<StepResult> {
+    current.messages.push({ role: 'assistant', content: answer ?? '', toolCalls: [] });
+    current.answered++;
+    let followUp: string | null = null;
+    if (answer !== null && this.environment.followUp) {
+      try {
+        followUp = await this.environment.followUp(answer, current.answered);
+      } catch (error) {
+        throw this.fail(current, error, 'follow-up turn');
+      }
+    }
+    const observation: Extract<Observation, { kind: 'submit' }> = { kind: 'submit', follow_up: followUp, episode_end: null };
+    if (followUp === null) return this.finish(current, observation, { reason: 'answered', answer });
+    current.messages.push({ role: 'user', content: followUp });
+    return this.continueOrStop(current, observation);
+  }
+
+  /** After a turn that did not end the episode: out of turns or time ends it unjudged, with reward 0. */
+  private continueOrStop(current: Current, observation: Extract<Observation, { kind: 'call_tool' | 'submit' }>): StepResult {
+    if (this.now() >= current.deadlineAt) return this.unjudged(current, observation, 'deadline');
+    if (current.turns >= current.task.limits.maxTurns) return this.unjudged(current, observation, 'max_turns');
+    return { observation, reward: null, done: false };
+  }
+
+  private endedBeforeAction(current: Current, action: Exclude<Action, { type: 'list_tools' }>): StepResult {
+    const message = `the task's deadline (${current.task.limits.deadlineMs / 1000} s after reset) has passed; the action was not run`;
+    const observation: Extract<Observation, { kind: 'call_tool' | 'submit' }> =
+      action.type === 'call_tool'
+        ? { kind: 'call_tool', tool_name: action.tool_name, result: null, error: { error_type: 'timeout', message }, episode_end: null }
+        : { kind: 'submit', follow_up: null, episode_end: null };
+    return this.unjudged(current, observation, 'deadline');
+  }
+
+  private unjudged(current: Current, observation: Extract<Observation, { kind: 'call_tool' | 'submit' }>, reason: TerminationReason): StepResult {
+    const end: EpisodeEnd = {
+      termination_reason: reason,
+      answer: null,
+      passed: false,
+      verifier_score: null,
+      checks: [],
+      reward_terms: [{ name: reason, value: 0, weight: 1, source: 'process' }],
+    };
+    current.ended = end;
+    return { observation: { ...observation, episode_end: end }, reward: 0, done: true };
+  }
+
+  private async finish(
+    current: Current,
+    observation: Extract<Observation, { kind: 'call_tool' | 'submit' }>,
+    how: { reason: TerminationReason; answer: string | null },
+  ): Promise<StepResult> {
+    let verifier;
+    try {
+      verifier = await this.environment.verify({ answer: how.answer, messages: current.messages });
+    } catch (error) {
+      throw this.fail(current, error, 'verification');
+    }
+    const scored = scoreRollout({ verifier, terminationReason: how.reason });
+    const end: EpisodeEnd = {
+      termination_reason: how.reason,
+      answer: how.answer,
+      passed: scored.passed,
+      verifier_score: verifier.score,
+      checks: verifier.checks.map((c) => ({ name: c.name, kind: c.kind, passed: c.passed, ...(c.detail !== undefined ? { detail: c.detail } : {}) })),
+      reward_terms: scored.terms.map((t) => ({ name: t.name, value: t.value, weight: t.weight, source: t.source })),
+    };
+    current.ended = end;
+    return { observation: { ...observation, episode_end: end }, reward: scored.score, done: true };
+  }
+
+  private fail(current: Current, error: unknown, during: string): EpisodeFailure {
+    const failure = new EpisodeFailure(error, during);
+    current.broken = failure.message;
+    return failure;
+  }
+
+  state(): EpisodeState {
+    const current = this.current;
+    if (!current) return initialState();
+    return {
+      episode_id: current.id,
+      step_count: current.steps,
+      task_id: current.task.id,
+      turns: current.turns,
+      max_turns: current.task.limits.maxTurns,
+      done: current.ended !== null,
+      termination_reason: current.ended?.termination_reason ?? null,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.current = undefined;
+    await this.environment.close();
+  }
+}

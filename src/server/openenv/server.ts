@@ -1,0 +1,165 @@
+// `startOpenEnvServer`: one Gauntlet environment behind the OpenEnv protocol. Hono serves HTTP; a
+// `ws` server takes the upgrades for /ws and /mcp off the same Node server, after the same token check.
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createAdaptorServer } from '@hono/node-server';
+import { WebSocketServer } from 'ws';
+import { z } from 'zod';
+import { InputError, parseInput, type Environment } from '../../core/index.ts';
+import { getEnvironment, instantiate, type EnvironmentDefinition } from '../../envs/index.ts';
+import { sandboxAvailability, type SandboxBackend } from '../../sandbox/index.ts';
+import { hasBearerToken, requiredToken } from './auth.ts';
+import { OpenEnvEpisode, taskCatalog } from './episode.ts';
+import { createOpenEnvApp, type ServerMode } from './http.ts';
+import { countSandboxes } from './sandbox-count.ts';
+import { SessionRegistry } from './sessions.ts';
+import { serveEpisodeSocket, serveMcpSocket, type SocketContext } from './ws.ts';
+
+export interface OpenEnvServerOptions {
+  /** A built-in environment's name, or a definition. */
+  env: string | EnvironmentDefinition;
+  /** Default 127.0.0.1. Anything beyond loopback needs `token`. */
+  host?: string;
+  /** Default 8000 (OpenEnv's convention); 0 picks a free port. */
+  port?: number;
+  /** Bearer token every request and upgrade must carry. */
+  token?: string;
+  /** Live sessions at most (WS /ws, WS /mcp and MCP sessions together). Default 64. */
+  maxSessions?: number;
+  /** End a session idle this long; default 10 minutes; null for never. */
+  sessionTimeoutMs?: number | null;
+  /** `production` leaves out the stateless /reset, /step and /state. Default `simulation`. */
+  mode?: ServerMode;
+  sandbox?: SandboxBackend;
+  /** Builds one episode's environment (tests inject failures here). Default: `instantiate`. */
+  environmentFactory?: (definition: EnvironmentDefinition) => Environment;
+  /** Wall clock for task deadlines. */
+  now?: () => number;
+  /** Where server-side problems are reported (a failed close, a socket error). */
+  log?: (line: string) => void;
+}
+
+export interface OpenEnvStats {
+  /** Sessions holding an environment (closing ones included). */
+  sessions: number;
+  maxSessions: number;
+  /** Sandboxes opened by this server's episodes and not yet closed. */
+  sandboxes: number;
+}
+
+export interface OpenEnvServer {
+  /** `http://host:port`. */
+  url: string;
+  host: string;
+  port: number;
+  env: string;
+  stats(): OpenEnvStats;
+  /** Ends every session (each told SESSION_ERROR), closes their environments, stops listening. */
+  close(): Promise<void>;
+}
+
+const Settings = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(0).max(65_535),
+  maxSessions: z.number().int().positive(),
+  sessionTimeoutMs: z.number().int().positive().nullable(),
+  mode: z.enum(['simulation', 'production']),
+});
+
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+function refuseUpgrade(socket: Duplex, status: 401 | 404 | 503, reason: string): void {
+  const extra = status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** Fails at startup, not on the first reset, when the environment's sandbox cannot run here. */
+async function checkSandbox(definition: EnvironmentDefinition, backend: SandboxBackend): Promise<void> {
+  if (!definition.sandbox) return;
+  const { bwrap } = await sandboxAvailability();
+  if (backend === 'bwrap' && !bwrap.available) throw new InputError('--sandbox', `bwrap was asked for but cannot run here: ${bwrap.reason ?? 'unknown reason'}`, 'auto or virtual, or install bubblewrap');
+  if (definition.requiresProcessSandbox && (backend === 'virtual' || !bwrap.available)) {
+    const why = bwrap.available ? '' : `, which cannot run here: ${bwrap.reason ?? 'unknown reason'}`;
+    throw new InputError('--sandbox', `${definition.name} needs a process sandbox (bwrap)${why}`, 'auto or bwrap on a machine with bubblewrap');
+  }
+}
+
+export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise<OpenEnvServer> {
+  const settings = parseInput(
+    Settings,
+    {
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 8000,
+      maxSessions: options.maxSessions ?? 64,
+      sessionTimeoutMs: options.sessionTimeoutMs === undefined ? 600_000 : options.sessionTimeoutMs,
+      mode: options.mode ?? 'simulation',
+    },
+    'OpenEnv server options',
+  );
+  const token = requiredToken({ host: settings.host, token: options.token });
+  const base = typeof options.env === 'string' ? getEnvironment(options.env) : options.env;
+  const catalog = taskCatalog(base.tasks());
+  if (catalog.tasks.length === 0) throw new InputError('--env', `environment ${base.name} has no tasks to serve`);
+  await checkSandbox(base, options.sandbox ?? 'auto');
+  const sandboxes = countSandboxes(base);
+  const factory = options.environmentFactory ?? ((definition: EnvironmentDefinition) => instantiate(definition, options.sandbox ? { sandbox: options.sandbox } : {}));
+  const log = options.log;
+  const createEpisode = () => new OpenEnvEpisode({ environment: factory(sandboxes.definition), catalog, ...(options.now ? { now: options.now } : {}) });
+
+  const registry = new SessionRegistry({
+    maxSessions: settings.maxSessions,
+    ...(settings.sessionTimeoutMs !== null ? { idleTimeoutMs: settings.sessionTimeoutMs } : {}),
+    createEpisode,
+    factoryName: `gauntlet:${base.name}`,
+    ...(log ? { log } : {}),
+  });
+  const mcp = { registry, catalog, createEpisode, ...(log ? { log } : {}) };
+  const app = createOpenEnvApp({ definition: base, catalog, mode: settings.mode, token, createEpisode, mcp, maxBodyBytes: MAX_MESSAGE_BYTES, ...(log ? { log } : {}) });
+  const socketContext: SocketContext = { registry, catalog, mcp, ...(log ? { log } : {}) };
+
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host }) as Server;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  let closing: Promise<void> | undefined;
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (error) => log?.(`upgrade: ${error.message}`));
+    if (closing) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    const url = new URL(request.url ?? '/', 'http://openenv.invalid');
+    if (url.pathname !== '/ws' && url.pathname !== '/mcp') return refuseUpgrade(socket, 404, 'Not Found');
+    if (token !== undefined && !hasBearerToken(request.headers.authorization, token)) return refuseUpgrade(socket, 401, 'Unauthorized');
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      if (url.pathname === '/ws') serveEpisodeSocket(ws, socketContext);
+      else void serveMcpSocket(ws, socketContext, url.searchParams);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new InputError('--port', `${settings.host}:${settings.port} is already in use`, 'a free port, or 0 to pick one') : error),
+    );
+    server.listen(settings.port, settings.host, () => {
+      server.removeAllListeners('error');
+      server.on('error', (error) => log?.(`server: ${error.message}`));
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const hostInUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${hostInUrl}:${address.port}`,
+    host: address.address,
+    port: address.port,
+    env: base.name,
+    stats: () => ({ sessions: registry.size, maxSessions: settings.maxSessions, sandboxes: sandboxes.live() }),
+    close: () =>
+      (closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        await registry.endAll('server shutting down');
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        server.closeAllConnections();
+        await stopped;
+      })()),
+  };
+}

@@ -1,0 +1,168 @@
+// Live sessions: one episode each, a capacity shared by every way of opening one (WS /ws, WS /mcp,
+// openenv/session/create), work run one message at a time, and an end that always closes the
+// environment: on request, on disconnect, after an idle timeout, or when the server stops.
+import { randomUUID } from 'node:crypto';
+import { errorMessage } from '../../core/index.ts';
+import type { OpenEnvEpisode } from './episode.ts';
+
+/** `ws`: a `/ws` connection. `mcp-ws`: a WS `/mcp` connection. `mcp-http`: made by openenv/session/create. */
+export type SessionKind = 'ws' | 'mcp-ws' | 'mcp-http';
+
+export type EndReason = 'closed by client' | 'disconnected' | 'idle timeout' | 'server shutting down';
+
+export interface Session {
+  readonly id: string;
+  readonly kind: SessionKind;
+  readonly episode: OpenEnvEpisode;
+  /** Aborted when the session ends: in-flight tool calls stop. */
+  readonly signal: AbortSignal;
+  /** Told when the registry ends the session itself (idle, shutdown), so the transport can say so. */
+  onEnd?: (reason: EndReason) => void;
+}
+
+export type OpenResult =
+  | { ok: true; session: Session }
+  | { ok: false; code: 'CAPACITY_REACHED'; message: string; activeSessions: number; maxSessions: number }
+  | { ok: false; code: 'FACTORY_ERROR'; message: string; factoryName: string };
+
+export class SessionEndedError extends Error {
+  constructor(id: string) {
+    super(`session ${id} has ended`);
+    this.name = 'SessionEndedError';
+  }
+}
+
+export interface SessionRegistryOptions {
+  maxSessions: number;
+  /** End a session after this long without a message; none when undefined. */
+  idleTimeoutMs?: number;
+  /** Builds a session's episode; a throw is the protocol's FACTORY_ERROR. */
+  createEpisode: () => OpenEnvEpisode;
+  factoryName: string;
+  /** How long an ending session waits for its in-flight work (already aborted) before closing the environment anyway. */
+  closeGraceMs?: number;
+  log?: (line: string) => void;
+}
+
+interface Entry {
+  session: Session;
+  controller: AbortController;
+  /** The last queued piece of work; the next waits for it. */
+  tail: Promise<void>;
+  busy: number;
+  timer: NodeJS.Timeout | undefined;
+  ending: Promise<void> | undefined;
+}
+
+export class SessionRegistry {
+  private readonly entries = new Map<string, Entry>();
+  private readonly options: SessionRegistryOptions;
+
+  constructor(options: SessionRegistryOptions) {
+    this.options = options;
+  }
+
+  /** Sessions holding an environment, including those still closing it. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get maxSessions(): number {
+    return this.options.maxSessions;
+  }
+
+  open(kind: SessionKind): OpenResult {
+    const { maxSessions, factoryName } = this.options;
+    if (this.entries.size >= maxSessions) {
+      const active = this.entries.size;
+      return { ok: false, code: 'CAPACITY_REACHED', message: `server at capacity: ${active} of ${maxSessions} sessions in use`, activeSessions: active, maxSessions };
+    }
+    let episode: OpenEnvEpisode;
+    try {
+      episode = this.options.createEpisode();
+    } catch (error) {
+      return { ok: false, code: 'FACTORY_ERROR', message: `could not create the environment (${factoryName}): ${errorMessage(error)}`, factoryName };
+    }
+    const controller = new AbortController();
+    const session: Session = { id: randomUUID(), kind, episode, signal: controller.signal };
+    const entry: Entry = { session, controller, tail: Promise.resolve(), busy: 0, timer: undefined, ending: undefined };
+    this.entries.set(session.id, entry);
+    this.armIdleTimer(entry);
+    return { ok: true, session };
+  }
+
+  get(id: string): Session | undefined {
+    const entry = this.entries.get(id);
+    return entry && !entry.ending ? entry.session : undefined;
+  }
+
+  /** Runs `work` after the session's earlier work, so replies keep the order of requests. */
+  run<T>(session: Session, work: () => Promise<T>): Promise<T> {
+    const entry = this.entries.get(session.id);
+    if (!entry || entry.ending) return Promise.reject(new SessionEndedError(session.id));
+    const result = entry.tail.then(async () => {
+      if (entry.ending) throw new SessionEndedError(session.id);
+      entry.busy++;
+      try {
+        return await work();
+      } finally {
+        entry.busy--;
+        entry.timer?.refresh();
+      }
+    });
+    entry.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    entry.timer?.refresh();
+    return result;
+  }
+
+  private armIdleTimer(entry: Entry): void {
+    const timeoutMs = this.options.idleTimeoutMs;
+    if (timeoutMs === undefined) return;
+    const check = (): void => {
+      if (entry.ending) return;
+      // A long tool call is not idleness: look again once it is done.
+      if (entry.busy > 0) {
+        entry.timer?.refresh();
+        return;
+      }
+      entry.session.onEnd?.('idle timeout');
+      void this.end(entry.session, 'idle timeout');
+    };
+    entry.timer = setTimeout(check, timeoutMs);
+    entry.timer.unref();
+  }
+
+  /** Ends the session: aborts its work, waits for it (up to the grace time), closes the episode. Idempotent. */
+  end(session: Session, reason: EndReason): Promise<void> {
+    const entry = this.entries.get(session.id);
+    if (!entry) return Promise.resolve();
+    entry.ending ??= (async () => {
+      clearTimeout(entry.timer);
+      entry.controller.abort(new Error(`session ended: ${reason}`));
+      let grace: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace over'>((resolve) => {
+        grace = setTimeout(() => resolve('grace over'), this.options.closeGraceMs ?? 10_000);
+      });
+      const settled = await Promise.race([entry.tail.then(() => 'settled' as const), graceOver]);
+      clearTimeout(grace);
+      if (settled === 'grace over') this.options.log?.(`session ${session.id}: in-flight work ignored its abort; closing the environment under it`);
+      try {
+        await session.episode.close();
+      } catch (error) {
+        this.options.log?.(`session ${session.id}: closing the environment failed: ${errorMessage(error)}`);
+      } finally {
+        this.entries.delete(session.id);
+      }
+    })();
+    return entry.ending;
+  }
+
+  async endAll(reason: EndReason): Promise<void> {
+    const sessions = [...this.entries.values()].map((e) => e.session);
+    for (const session of sessions) if (!this.entries.get(session.id)?.ending) session.onEnd?.(reason);
+    await Promise.all(sessions.map((s) => this.end(s, reason)));
+  }
+}
