@@ -51,8 +51,11 @@ export interface AgentSettings {
   requestTimeoutMs?: number;
   /** Model output (content, reasoning, tool arguments) above this many bytes is not stored: `invalid_output`. */
   maxOutputBytes?: number;
-  /** Recorded on every call (the checkpoint serving the model). */
-  policyVersion?: string;
+  /**
+   * Recorded on every call: the checkpoint serving the model. A function is read at each call, for
+   * services whose trainer announces new versions while rollouts are in flight.
+   */
+  policyVersion?: string | (() => string | undefined);
 }
 
 export interface AgentRun {
@@ -88,6 +91,11 @@ type NextStep =
   | { kind: 'continue' }
   | { kind: 'stop'; reason: TerminationReason; answer: string | null }
   | ({ kind: 'infra' } & Omit<InfraFailure, 'kind'> & { failure: FailureKind });
+
+function policyVersionOf(source: AgentSettings['policyVersion']): { policyVersion?: string } {
+  const version = typeof source === 'function' ? source() : source;
+  return version ? { policyVersion: version } : {};
+}
 
 /** Bytes of what the model produced, as they would be stored (the parsed message; the raw copy is about as big). */
 function outputBytes(response: ModelResponse): number {
@@ -161,7 +169,7 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
       extendsParent,
       purpose,
       model: model.spec,
-      ...(settings.policyVersion ? { policyVersion: settings.policyVersion } : {}),
+      ...policyVersionOf(settings.policyVersion),
       request,
       result,
       startedAt,
