@@ -54,7 +54,9 @@ function parseConfig(request: RunRequest): RunConfig {
   const where = issue.path.map(String).join('.') || 'run';
   const got = 'input' in issue && issue.input !== undefined ? `got ${describeValue(issue.input)}` : issue.code === 'invalid_type' ? 'missing' : 'invalid';
   const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem${result.error.issues.length > 2 ? 's' : ''})` : '';
-  throw new InputError(where, `${got}${more}`, issue.message);
+  // zod's own wording for a wrong type ("Invalid input: expected number, received NaN") restates the value; say only what is wanted.
+  const expected = issue.code === 'invalid_type' ? `a finite ${issue.expected}` : issue.message;
+  throw new InputError(where, `${got}${more}`, expected);
 }
 
 /** Where environments are found: the built-in registry, or a test's own. */

@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { z } from 'zod';
@@ -401,7 +401,20 @@ function openDatabase(path: string, options: StoreOptions): Database.Database {
     return db;
   } catch (error) {
     db?.close();
+    // SQLite cannot tell "cannot create the WAL next to the file" from other open failures.
+    if (!memory && /^SQLITE_(CANTOPEN|READONLY)/.test((error as { code?: string }).code ?? '') && !writable(dirname(path))) {
+      throw new StoreError(path, 'read_only', 'cannot write while opening the store: the file or its directory is read-only (SQLite keeps its journal beside the file)', { cause: error });
+    }
     throw storeErrorFrom(path, error, 'opening the store');
+  }
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch (_error) {
+    return false;
   }
 }
 

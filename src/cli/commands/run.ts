@@ -3,7 +3,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { scaffoldNames } from '../../agent/index.ts';
-import { InputError, MAX_TIMER_MS } from '../../core/index.ts';
+import { InputError, MAX_TIMER_MS, RunConfig } from '../../core/index.ts';
 import { environmentNames, loadTaskFile } from '../../envs/index.ts';
 import { FORMAT_NAMES } from '../../formats/index.ts';
 import { executeRun, resolveRun, type RunProgress, type RunRequest, type RunSummary } from '../../runner/index.ts';
@@ -184,7 +184,7 @@ export function restate(error: unknown, fromFlags: ReadonlySet<string>, configFi
   const field = [...fromFlags].filter((f) => where === f || where.startsWith(`${f}.`)).sort((a, b) => b.length - a.length)[0];
   if (field) return error.at(FLAG_OF_FIELD[where] ?? FLAG_OF_FIELD[field] ?? where);
   const topField = where.split('.')[0]!;
-  if (configFile && topField in FLAG_OF_FIELD) return error.at(`${configFile}: ${where}`);
+  if (configFile && topField in RunConfig.shape) return error.at(`${configFile}: ${where}`);
   if (FLAG_OF_FIELD[where]) return error.at(FLAG_OF_FIELD[where]);
   return error;
 }
@@ -319,6 +319,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         progress.stop();
         if (flags.json) printJson(io, { ...summary, store: store.path });
         else io.stdout(`${describeSummary(summary, store.path)}\n`);
+        if (summary.failure) io.stderr(`gauntlet: ${summary.failure}\n`);
         process.exitCode = runExitCode(summary);
       } finally {
         progress.stop();
