@@ -76,3 +76,30 @@ describe('catalog', () => {
 });
 
 
+
+describe('show', () => {
+  it('never passes terminal control sequences from model or tool text to the terminal', async () => {
+    const dir = tmp();
+    // A title change (OSC), a colour and a cursor move in what the model says and does.
+    writeFileSync(
+      join(dir, 'script.yaml'),
+      [
+        'turns:',
+        '  - reasoning: "plan \\e]0;pwned\\a"',
+        '    toolCalls: [{ name: search_mail, arguments: { query: "\\e[2Jinvoice" } }]',
+        '  - content: "\\e[31mDone\\e[0m \\x9b1;1H"',
+      ].join('\n'),
+    );
+    const store = join(dir, 'g.db');
+    const run = await cli(['run', '--env', 'mail', '--task', 'mail/kestrel-launch-date', '--model', `scripted:${join(dir, 'script.yaml')}`, '--store', store, '--json']);
+    assert.equal(run.code, 0, run.err);
+    const { runId } = JSON.parse(run.out) as { runId: string };
+    const rolloutId = (JSON.parse((await cli(['show', runId, '--store', store, '--json'])).out) as { rollouts: { id: string }[] }).rollouts[0]!.id;
+    const shown = await cli(['show', runId, '--rollout', rolloutId, '--store', store]);
+    assert.equal(shown.code, 0, shown.err);
+    // eslint-disable-next-line no-control-regex
+    assert.doesNotMatch(shown.out, /[\u001b\u0007\u009b]/);
+    assert.match(shown.out, /assistant: \\x1b\[31mDone\\x1b\[0m \\x9b1;1H/);
+    assert.match(shown.out, /\[thinking\] plan \\x1b\]0;pwned\\x07/);
+  });
+});

@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { RunConfig, Task, type RunId } from '../core/index.ts';
+import { RunConfig, Task, type AttemptIdentity, type ModelCall, type RolloutRecorder, type RunId } from '../core/index.ts';
 import { defineCheck, defineEnvironment, defineTool } from '../envs/index.ts';
 import { openStore } from '../store/index.ts';
 import { counterCatalog, counterEnv, counterTasks } from '../../test/support/counter-env.ts';
@@ -262,6 +262,53 @@ describe('defects are errors, not scores', () => {
       assert.ok(calls <= 3);
     });
   }
+});
+
+describe('the watchdog', () => {
+  it('writes nothing for an abandoned attempt after its end, even when the hung work later resumes', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    // A model call that ignores its abort signal and answers only when the test says so.
+    const model = functionModel('test:late', async () => {
+      await released;
+      return reply(assistant({ content: 'finally done' }));
+    });
+    const store = openStore(':memory:');
+    // Watch every write the attempt tries to make, so the test knows the late answer arrived.
+    let lateWrite!: () => void;
+    const sawLateWrite = new Promise<void>((r) => (lateWrite = r));
+    let releasedYet = false;
+    const watched = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'recorder') {
+          return (identity: AttemptIdentity) => {
+            const inner = target.recorder(identity);
+            const noteWrite = () => releasedYet && lateWrite();
+            return {
+              get sealed() {
+                return inner.sealed;
+              },
+              seal: () => inner.seal(),
+              modelCall: (call: ModelCall) => (inner.modelCall(call), noteWrite()),
+              event: ((type, data) => (inner.event(type, data), noteWrite())) as RolloutRecorder['event'],
+            };
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const summary = await executeRun({ ...base, store: watched, model, graceMs: 30, run: fresh(config({ epochs: 1, taskIds: ['counter/a'], deadlineMs: 60, maxAttempts: 1 })) });
+    assert.equal(summary.infraErrors, 1);
+    assert.match(store.rollouts(summary.runId)[0]!.error!.message, /abandoned/);
+    const rolloutId = store.rollouts(summary.runId)[0]!.id;
+    const before = { calls: store.modelCalls(rolloutId).length, events: store.events(rolloutId).length };
+    releasedYet = true;
+    release();
+    await sawLateWrite;
+    store.flush();
+    assert.deepEqual({ calls: store.modelCalls(rolloutId).length, events: store.events(rolloutId).length }, before);
+  });
 });
 
 describe('stored model output has a size cap', () => {
