@@ -9,11 +9,14 @@ export interface DeltaState {
   messages: readonly Message[];
   tools: readonly ToolSpec[] | null;
   toolsCallId: string | null;
+  /** The wire body's own tool list as last stored in full (adapters rebuild it every call). */
+  wireToolsJson: string | null;
+  wireToolsCallId: string | null;
   wireMessages: string[];
 }
 
 export function emptyDeltaState(): DeltaState {
-  return { lastCallId: null, messages: [], tools: null, toolsCallId: null, wireMessages: [] };
+  return { lastCallId: null, messages: [], tools: null, toolsCallId: null, wireToolsJson: null, wireToolsCallId: null, wireMessages: [] };
 }
 
 export interface EncodedCall {
@@ -40,6 +43,9 @@ function wireMessagesOf(request: JsonValue | undefined): JsonValue[] | null {
   return null;
 }
 
+/** Internal key of the stored row: the call whose wire body holds this call's identical tool list. */
+const WIRE_TOOLS_FROM = '$wireToolsFrom';
+
 /** Encodes `call` against `state` and advances the state. `scrub` is applied to every string written. */
 export function encodeCall(call: ModelCall, state: DeltaState, scrub: (json: string) => string): EncodedCall {
   const messages = call.request.messages;
@@ -56,10 +62,21 @@ export function encodeCall(call: ModelCall, state: DeltaState, scrub: (json: str
     wireTail = scrub(`[${wireStrings.slice(wireKeep).join(',')}]`);
   }
   const toolsFrom = state.tools === call.request.tools ? state.toolsCallId : null;
+  // The wire body repeats the tool list (~8 KB for a typical environment) on every call: keep it once.
+  const wireRequest = call.wire?.request;
+  const wireTools = wireRequest && typeof wireRequest === 'object' && !Array.isArray(wireRequest) && wireRequest.tools !== undefined ? JSON.stringify(wireRequest.tools) : null;
+  const wireToolsFrom = wireTools !== null && wireTools === state.wireToolsJson ? state.wireToolsCallId : null;
+  let strippedWire: Record<string, JsonValue> | null = null;
+  if (call.wire && (wireMessages || wireToolsFrom)) {
+    // The key stays where it was (null here), so the rebuilt body keeps its field order.
+    const request = call.wire.request as Record<string, JsonValue>;
+    strippedWire = { ...request, ...(wireToolsFrom ? { tools: null } : {}), ...(wireMessages ? { messages: [] } : {}) };
+  }
   const stripped = {
     ...call,
     request: { ...call.request, messages: [], ...(toolsFrom ? { tools: [] } : {}) },
-    ...(call.wire && wireMessages ? { wire: { ...call.wire, request: { ...(call.wire.request as Record<string, JsonValue>), messages: [] } } } : {}),
+    ...(call.wire && strippedWire ? { wire: { ...call.wire, request: strippedWire } } : {}),
+    ...(wireToolsFrom ? { [WIRE_TOOLS_FROM]: wireToolsFrom } : {}),
   };
   const encoded: EncodedCall = {
     messagesBase: keep > 0 ? state.lastCallId : null,
@@ -74,6 +91,10 @@ export function encodeCall(call: ModelCall, state: DeltaState, scrub: (json: str
   if (!toolsFrom) {
     state.tools = call.request.tools;
     state.toolsCallId = call.id;
+  }
+  if (wireTools !== null && !wireToolsFrom) {
+    state.wireToolsJson = wireTools;
+    state.wireToolsCallId = call.id;
   }
   state.lastCallId = call.id;
   state.messages = messages;
@@ -98,6 +119,7 @@ export function decodeCalls(rows: readonly CallRow[]): Record<string, unknown>[]
   const messagesById = new Map<string, unknown[]>();
   const toolsById = new Map<string, unknown>();
   const wireById = new Map<string, unknown[]>();
+  const wireToolsById = new Map<string, unknown>();
   return rows.map((row) => {
     const base = row.messages_base ? (messagesById.get(row.messages_base) ?? []) : [];
     const messages = [...base.slice(0, row.messages_keep), ...(JSON.parse(row.messages_tail) as unknown[])];
@@ -106,6 +128,11 @@ export function decodeCalls(rows: readonly CallRow[]): Record<string, unknown>[]
     raw.request.messages = messages;
     if (row.tools_from) raw.request.tools = toolsById.get(row.tools_from) ?? [];
     else toolsById.set(row.id, raw.request.tools);
+    const wireToolsFrom = (raw as Record<string, unknown>)[WIRE_TOOLS_FROM];
+    if (typeof wireToolsFrom === 'string' && raw.wire) {
+      delete (raw as Record<string, unknown>)[WIRE_TOOLS_FROM];
+      raw.wire.request.tools = wireToolsById.get(wireToolsFrom);
+    } else if (raw.wire && raw.wire.request.tools !== undefined) wireToolsById.set(row.id, raw.wire.request.tools);
     if (row.wire_messages_tail !== null && raw.wire) {
       const wireBase = row.wire_messages_base ? (wireById.get(row.wire_messages_base) ?? []) : [];
       const wireMessages = [...wireBase.slice(0, row.wire_messages_keep), ...(JSON.parse(row.wire_messages_tail) as unknown[])];

@@ -83,3 +83,31 @@ describe('SQLite store', () => {
     assert.throws(() => openStore(path), /newer Gauntlet \(store schema 99; this version reads 2 or older\)/);
   });
 });
+
+describe('SQLite store: wire bodies', () => {
+  it('keeps the wire body\'s repeated tool list once per attempt and rebuilds it in place', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-store-'));
+    const path = join(dir, 'g.db');
+    const store = openStore(path);
+    const recorder = store.recorder({ runId, rolloutId, attempt: 1 });
+    const wireTools = [{ type: 'function', function: { name: 'look', description: 'x'.repeat(4000), parameters: { type: 'object' } } }];
+    const sent: ModelCall[] = [];
+    for (let i = 0; i < 10; i++) {
+      const base = call(i, [{ role: 'user', content: 'hi' }]);
+      // Adapters build the body afresh each call: equal content, new objects, tools between other keys.
+      const c = { ...base, wire: { url: 'http://127.0.0.1/v1/chat/completions', request: { model: 'm', tools: structuredClone(wireTools), messages: [{ role: 'user', content: 'hi' }], stream: true }, status: 200 } };
+      recorder.modelCall(c);
+      sent.push(structuredClone(c));
+    }
+    store.close();
+    const db = new Database(path, { readonly: true });
+    const sizes = db.prepare('SELECT length(json) AS n FROM model_calls ORDER BY idx').all() as { n: number }[];
+    db.close();
+    assert.ok(sizes[0]!.n > 4000 && sizes.slice(1).every((r) => r.n < 1500), JSON.stringify(sizes));
+    const reopened = openStore(path);
+    const calls = reopened.modelCalls(rolloutId);
+    assert.deepEqual(calls, sent);
+    assert.deepEqual(Object.keys(calls[5]!.wire!.request as object), ['model', 'tools', 'messages', 'stream']);
+    reopened.close();
+  });
+});
