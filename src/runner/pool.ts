@@ -9,3 +9,18 @@ export async function forEachConcurrent<T>(items: readonly T[], limit: number, w
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
+
+/**
+ * Lets one waiter through per turn of the event loop. Starting an episode (instantiate, seed the
+ * world) is synchronous work of a few ms; a thousand rollouts starting at once would otherwise
+ * run every start back to back and freeze the loop for seconds, with no response read and no
+ * request sent. Through the gate, I/O is served between any two starts.
+ */
+export function createStartGate(): () => Promise<void> {
+  let last: Promise<void> = Promise.resolve();
+  return () => {
+    // An immediate scheduled from the check phase runs in the next loop iteration, after I/O polling.
+    last = last.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+    return last;
+  };
+}

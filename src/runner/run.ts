@@ -14,7 +14,7 @@ import {
   type Store,
   type Task,
 } from '../core/index.ts';
-import { forEachConcurrent } from './pool.ts';
+import { createStartGate, forEachConcurrent } from './pool.ts';
 import { judgeFromConfig, modelFromConfig, type ModelEnvironment } from './model.ts';
 import { builtinCatalog, tasksOfRun, type EnvironmentCatalog, type ResolvedRun, type TaskDrift } from './resolve.ts';
 import { executeRollout } from './rollout.ts';
@@ -149,7 +149,9 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       signal,
       ...(judge ? { judge } : {}),
     };
+    const startGate = createStartGate();
     await forEachConcurrent(work, config.concurrency, async ({ task, epoch }) => {
+      await startGate();
       if (signal.aborted) return;
       const rollout = await executeRollout(ctx, task, epoch);
       if (!rollout || failure) return;

@@ -1,0 +1,150 @@
+// Throughput at high concurrency: Gauntlet running N rollouts × 10 turns against a loopback
+// OpenAI-style server (its own process, fixed latency), beside a bare Node HTTP client making the
+// same calls in the same run. Also: main-thread CPU per model call beyond the environment's own
+// cost, the longest event-loop stall, and peak RSS.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { RunConfig } from '../src/core/index.ts';
+import { getEnvironment, instantiate } from '../src/envs/index.ts';
+import { buildChatBody } from '../src/model/index.ts';
+import { executeRun } from '../src/runner/index.ts';
+import { openStore } from '../src/store/index.ts';
+import type { BenchFigure } from './types.ts';
+
+const TURNS = 10;
+const ENV = 'mail';
+
+interface Measure {
+  calls: number;
+  seconds: number;
+  cpuMs: number;
+  maxStallMs: number;
+  peakRssMb: number;
+}
+
+async function startServer(latencyMs: number): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [new URL('./support/turn-server.mjs', import.meta.url).pathname, String(latencyMs), String(TURNS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+  return { url: `http://127.0.0.1:${line.trim()}/v1`, child };
+}
+
+/** Runs `work` while watching CPU, event-loop delay and RSS. */
+async function measured(calls: number, work: () => Promise<void>): Promise<Measure> {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  loop.enable();
+  await work();
+  loop.disable();
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  clearInterval(sampler);
+  return { calls, seconds, cpuMs: (used.user + used.system) / 1000, maxStallMs: loop.max / 1e6, peakRssMb: peak / 2 ** 20 };
+}
+
+async function gauntlet(url: string, rollouts: number): Promise<Measure> {
+  const dir = mkdtempSync(join(tmpdir(), 'gauntlet-throughput-'));
+  const store = openStore(join(dir, 'g.db'));
+  const task = getEnvironment(ENV).tasks()[0]!;
+  const config = RunConfig.parse({ envs: [ENV], model: `openai:${url}#bench`, epochs: rollouts, concurrency: rollouts, seed: 1, maxTurns: TURNS + 1, deadlineMs: 600_000, maxAttempts: 1 });
+  try {
+    let calls = 0;
+    const result = await measured(rollouts * (TURNS + 1), async () => {
+      const summary = await executeRun({ store, run: { resolved: { config, tasks: [task] } }, modelEnvironment: { env: {} } });
+      if (summary.infraErrors > 0 || summary.errors > 0 || summary.scored !== rollouts) throw new Error(`throughput run: ${summary.scored} scored, ${summary.infraErrors} infra errors, ${summary.errors} errors`);
+      calls = rollouts * (TURNS + 1);
+    });
+    return { ...result, calls };
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The same calls, with the same request bodies, made by a bare fetch loop per rollout. */
+async function bare(url: string, rollouts: number): Promise<Measure> {
+  const env = instantiate(getEnvironment(ENV));
+  const task = getEnvironment(ENV).tasks()[0]!;
+  await env.reset(task, { seed: 1 });
+  const tools = env.tools();
+  await env.close();
+  const one = async () => {
+    const messages: Parameters<typeof buildChatBody>[0]['messages'] = [
+      { role: 'system', content: 'You are a capable assistant working in a software environment through the tools provided.' },
+      { role: 'user', content: task.instruction },
+    ];
+    for (let turn = 0; turn <= TURNS; turn++) {
+      const body = { ...buildChatBody({ messages, tools, sampling: {} }, { model: 'bench', flavor: 'generic' }), stream: true };
+      const response = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const text = await response.text();
+      if (!text.includes('[DONE]')) throw new Error('bare client: stream cut');
+      if (turn < TURNS) {
+        messages.push({ role: 'assistant', content: '', toolCalls: [{ id: `call_${turn}`, name: 'list_folders', arguments: {}, argumentsText: '{}' }] });
+        messages.push({ role: 'tool', toolCallId: `call_${turn}`, name: 'list_folders', content: 'Inbox (12), Archive (40), Sent (7)', isError: false });
+      }
+    }
+  };
+  return measured(rollouts * (TURNS + 1), () => Promise.all(Array.from({ length: rollouts }, one)).then(() => undefined));
+}
+
+/** CPU the environment itself spends per call (reset, tool calls, verify), to separate it from the harness's. */
+async function environmentCpuPerCall(rollouts: number): Promise<number> {
+  const definition = getEnvironment(ENV);
+  const task = definition.tasks()[0]!;
+  const signal = new AbortController().signal;
+  const cpu = process.cpuUsage();
+  for (let r = 0; r < rollouts; r++) {
+    const env = instantiate(definition);
+    await env.reset(task, { seed: r });
+    for (let i = 0; i < TURNS; i++) await env.call('list_folders', {}, { signal });
+    await env.verify({ answer: 'Done.' });
+    await env.close();
+  }
+  const used = process.cpuUsage(cpu);
+  return (used.user + used.system) / 1000 / (rollouts * (TURNS + 1));
+}
+
+export async function run(): Promise<BenchFigure[]> {
+  const figures: BenchFigure[] = [];
+  const envCpu = await environmentCpuPerCall(200);
+  const cases = [
+    { rollouts: 100, latencyMs: 50 },
+    { rollouts: 1000, latencyMs: 50 },
+    { rollouts: 1000, latencyMs: 1000 },
+  ];
+  for (const { rollouts, latencyMs } of cases) {
+    const server = await startServer(latencyMs);
+    try {
+      await bare(server.url, 20); // warm-up
+      const base = await bare(server.url, rollouts);
+      const ours = await gauntlet(server.url, rollouts);
+      const label = `${rollouts} concurrent rollouts × ${TURNS + 1} calls @ ${latencyMs} ms`;
+      figures.push({
+        name: `throughput, ${label}`,
+        value: Math.round(ours.calls / ours.seconds),
+        unit: 'calls/s',
+        baseline: { name: 'bare Node HTTP client, same calls', value: Math.round(base.calls / base.seconds), unit: 'calls/s' },
+        ratio: ours.calls / ours.seconds / (base.calls / base.seconds),
+        note: latencyMs >= 1000 ? 'target ≥ 0.8×' : rollouts >= 1000 ? 'target ≥ 0.5×' : undefined,
+      });
+      figures.push({
+        name: `main-thread CPU per model call beyond the environment's own, ${label}`,
+        value: Number((ours.cpuMs / ours.calls - envCpu).toFixed(3)),
+        unit: 'ms',
+        baseline: { name: 'bare client CPU per call', value: Number((base.cpuMs / base.calls).toFixed(3)), unit: 'ms' },
+        note: `target ≤ 0.5 ms; environment's own cost ${envCpu.toFixed(3)} ms per call`,
+      });
+      figures.push({ name: `longest event-loop stall, ${label}`, value: Math.round(ours.maxStallMs), unit: 'ms', note: 'target ≤ 100 ms' });
+      figures.push({ name: `peak RSS, ${label}`, value: Math.round(ours.peakRssMb), unit: 'MiB', note: rollouts >= 1000 ? 'target < 1024 MiB' : undefined });
+    } finally {
+      server.child.kill();
+    }
+  }
+  return figures;
+}
