@@ -1,9 +1,12 @@
 // Tests for `gauntlet render` / `gauntlet parse` (src/cli/commands/formats.ts), kept in this
 // module's folder because the commands are thin wrappers over it.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
-import { parseAction, parseVars, registerFormatCommands, renderAction, type FormatsIo } from '../cli/commands/formats.ts';
+import { parseAction, parseVars, registerFormatCommands, renderAction, type FormatsIo, type ParseFlags } from '../cli/commands/formats.ts';
 
 const FIXTURES = new URL('../../test/fixtures/formats/', import.meta.url).pathname;
 
@@ -78,15 +81,54 @@ describe('gauntlet parse', () => {
   it('exits 0 whatever the model wrote, listing the errors', async () => {
     const out = io('<tool_call>\n{"name": "get_weather", "arguments": {\n');
     assert.equal(await parseAction({ format: 'hermes', tools: `${FIXTURES}tools.json` }, out), 0);
-    const json = JSON.parse(out.out) as { tool_calls: { arguments: unknown; arguments_text: string }[]; errors: { kind: string }[] };
-    assert.equal(json.tool_calls[0]?.arguments, null);
+    const json = JSON.parse(out.out) as { content: string; tool_calls: unknown[]; errors: { kind: string }[] };
+    assert.deepEqual(json.tool_calls, []);
+    assert.equal(json.content, '<tool_call>\n{"name": "get_weather", "arguments": {');
     assert.deepEqual(json.errors.map((e) => e.kind), ['bad_json', 'unclosed_block']);
+    const unusable = io('<tool_call>\n{"name": "get_weather", "arguments": "{}"}\n</tool_call>');
+    await parseAction({ format: 'hermes' }, unusable);
+    assert.deepEqual((JSON.parse(unusable.out) as { tool_calls: unknown[] }).tool_calls, [{ name: 'get_weather', arguments: null, arguments_text: '"{}"' }]);
+  });
+
+  it('takes where reasoning starts from the flags, or reads it off a rendered prompt', async () => {
+    const text = 'plan\n</think>\n\nanswer';
+    const parse = async (flags: Omit<ParseFlags, 'format'>): Promise<[string | null, string]> => {
+      const out = io(text);
+      assert.equal(await parseAction({ format: 'hermes', ...flags }, out), 0, out.err);
+      const json = JSON.parse(out.out) as { reasoning: string | null; content: string };
+      return [json.reasoning, json.content];
+    };
+    assert.deepEqual(await parse({}), [null, text]);
+    assert.equal((await parse({ promptOpensThink: true }))[0], 'plan');
+    assert.equal((await parse({ thinkingOpen: true }))[0], 'plan');
+    assert.deepEqual(await parse({ thinking: false, promptOpensThink: true }), [null, text]);
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-parse-'));
+    try {
+      writeFileSync(join(dir, 'open.txt'), '<|im_start|>assistant\n<think>\n');
+      writeFileSync(join(dir, 'off.txt'), '<|im_start|>assistant\n<think>\n\n</think>\n\n');
+      assert.deepEqual(await parse({ prompt: join(dir, 'open.txt') }), ['plan', 'answer']);
+      assert.deepEqual(await parse({ prompt: join(dir, 'off.txt') }), [null, text]);
+      const both = io(text);
+      assert.equal(await parseAction({ format: 'hermes', prompt: join(dir, 'open.txt'), promptOpensThink: false }, both), 2);
+      assert.match(both.err, /--prompt: given with --prompt-opens-think/);
+      const missing = io(text);
+      assert.equal(await parseAction({ format: 'hermes', prompt: join(dir, 'nope.txt') }, missing), 2);
+      assert.match(missing.err, /--prompt .*nope\.txt: cannot read the file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('parses every registered format', async () => {
+    const out = io('<|channel|>final<|message|>Hi.<|return|>');
+    assert.equal(await parseAction({ format: 'harmony' }, out), 0);
+    assert.equal((JSON.parse(out.out) as { content: string }).content, 'Hi.');
   });
 
   it('rejects an unknown format and unreadable tools with exit code 2', async () => {
     const unknown = io('x');
     assert.equal(await parseAction({ format: 'xml' }, unknown), 2);
-    assert.match(unknown.err, /--format: unknown tool-call format "xml" \(expected one of minimax-xml\|hermes\|openai-json\)/);
+    assert.match(unknown.err, /--format: unknown tool-call format "xml" \(expected one of minimax-xml\|hermes\|openai-json\|qwen3-coder\|glm-4\.5\|kimi-k2\|deepseek-v3\.1\|harmony\)/);
     const noTools = io('x');
     assert.equal(await parseAction({ format: 'hermes', tools: `${FIXTURES}nope.json` }, noTools), 2);
   });
@@ -97,5 +139,7 @@ describe('gauntlet parse', () => {
     assert.deepEqual(program.commands.map((c) => c.name()), ['render', 'parse']);
     const render = program.commands[0];
     assert.ok(render?.options.some((o) => o.long === '--no-generation-prompt'));
+    const parse = program.commands[1];
+    for (const flag of ['--prompt-opens-think', '--no-prompt-opens-think', '--no-thinking', '--prompt']) assert.ok(parse?.options.some((o) => o.long === flag), flag);
   });
 });

@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '../core/index.ts';
-import type { ParseTool } from './types.ts';
+import type { FormatError, ParseTool } from './types.ts';
 
 // Parameter text from XML-style calls is typed by the tool's JSON Schema, as vLLM's and SGLang's
 // MiniMax parsers do: the declared types are tried most specific first (integer, number, boolean,
@@ -108,4 +108,43 @@ function parseJson(text: string): JsonValue | undefined {
   } catch (_error) {
     return undefined;
   }
+}
+
+/** Where a parameter value sits, for typing it and for messages. */
+export interface TypingScope {
+  schemas: ToolSchemas | undefined;
+  tool: string;
+  /** How messages name the call: `tool call 0 (<tool_call> block 1, …)`. */
+  where: string;
+  index: number;
+  errors: FormatError[];
+  /**
+   * How a value without a declared type reads: as the text itself (vLLM's MiniMax and Qwen3-Coder
+   * parsers) or as JSON when it parses as JSON (vLLM's GLM-4.5 parser `json.loads` every value whose
+   * schema does not say string).
+   */
+  untyped?: 'text' | 'json';
+}
+
+/** Parameter text typed by the tool's schema; a value that fits no declared type stays text and is reported. */
+export function typeParameter(text: string, param: string, scope: TypingScope): JsonValue {
+  const schema = scope.schemas?.property(scope.tool, param);
+  if (schema === undefined || schemaTypes(schema).size === 0) {
+    return scope.untyped === 'json' ? (parseJson(text.trim()) ?? text) : text;
+  }
+  const coerced = coerceParameter(text, schema);
+  if (!coerced.ok) {
+    scope.errors.push({
+      kind: 'coercion',
+      message: `${scope.where}: parameter "${param}" = ${quoteText(text)} is not ${coerced.expected} as the schema declares; kept as a string`,
+      callIndex: scope.index,
+    });
+  }
+  return coerced.value;
+}
+
+/** A short quoted excerpt of model text for messages. */
+export function quoteText(text: string): string {
+  const t = text.trim();
+  return JSON.stringify(t.length > 80 ? `${t.slice(0, 77)}...` : t);
 }

@@ -1,5 +1,4 @@
 import type { JsonObject, JsonValue } from '../core/index.ts';
-import { tryParseObject } from './chat.ts';
 import { pythonJson } from './json-style.ts';
 import { tagFormat, type BlockContext, type BlockResult } from './scanner.ts';
 import type { AssistantTurn, FormatError, ParsedToolCall, RenderOptions } from './types.ts';
@@ -26,42 +25,45 @@ export function renderHermes(turn: AssistantTurn, options: RenderOptions = {}): 
   return out;
 }
 
+// What vLLM's `hermes` parser does with what it cannot read, matched here block by block: a body
+// that is not a JSON object with a string "name" gives no call, and the text stays in the content.
 function parseHermesBlock(body: string, context: BlockContext): BlockResult {
   const text = body.trim();
-  const where = `tool call ${context.firstIndex} (${OPEN} block ${context.block})`;
-  const fail = (kind: FormatError['kind'], message: string, name = ''): BlockResult => ({
-    calls: [{ name, arguments: null, argumentsText: text }],
-    errors: [{ kind, message: `${where}: ${message}`, callIndex: context.firstIndex }],
+  const where = `${OPEN} block ${context.block}`;
+  const asContent = (kind: FormatError['kind'], message: string): BlockResult => ({
+    calls: [],
+    errors: [{ kind, message: `${where}: ${message}; the block is left in the content` }],
+    content: `${OPEN}${body}${context.closed ? CLOSE : ''}`,
   });
-  if (text === '') {
-    return { calls: [], errors: [{ kind: 'malformed_call', message: `${OPEN} block ${context.block} is empty (expected ${EXPECTED})` }] };
-  }
+  if (text === '') return asContent('malformed_call', `empty (expected ${EXPECTED})`);
   let value: JsonValue;
   try {
     value = JSON.parse(text) as JsonValue;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return fail('bad_json', `not valid JSON (${reason}); expected ${EXPECTED}`, salvageName(text));
+    const name = salvageName(text);
+    const cut = context.closed ? '' : ', cut off by the end of the completion';
+    return asContent('bad_json', `${name ? `the call to "${name}"` : 'the call'} is not valid JSON${cut} (${reason}); expected ${EXPECTED}`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return fail('malformed_call', `expected a JSON object ${EXPECTED}`);
-  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return asContent('malformed_call', `expected a JSON object ${EXPECTED}`);
   const name = value.name;
-  if (typeof name !== 'string') return fail('malformed_call', `"name" is missing or not a string (expected ${EXPECTED})`);
+  if (typeof name !== 'string') return asContent('malformed_call', `"name" is missing or not a string (expected ${EXPECTED})`);
   const args = value.arguments ?? value.parameters;
   const parsedArgs = argumentsObject(args);
   if (parsedArgs === null) {
-    const kind = typeof args === 'string' ? 'bad_json' : 'malformed_call';
-    const call: ParsedToolCall = { name, arguments: null, argumentsText: typeof args === 'string' ? args : JSON.stringify(args) };
-    return { calls: [call], errors: [{ kind, message: `${where}: "arguments" of "${name}" is not a JSON object`, callIndex: context.firstIndex }] };
+    // vLLM passes such arguments on as they are (`json.dumps(arguments)`): a string stays a JSON
+    // string, never the object it may spell.
+    const index = context.firstIndex;
+    const what = typeof args === 'string' ? 'is a JSON string, not an object; kept as that string' : 'is not a JSON object';
+    const call: ParsedToolCall = { name, arguments: null, argumentsText: JSON.stringify(args) };
+    return { calls: [call], errors: [{ kind: 'malformed_call', message: `tool call ${index} (${where}): "arguments" of "${name}" ${what}`, callIndex: index }] };
   }
   return { calls: [{ name, arguments: parsedArgs, argumentsText: JSON.stringify(parsedArgs) }], errors: [] };
 }
 
-/** Arguments as an object: absent means none; some models write them as a JSON string. */
+/** Arguments as an object: absent means none (as SGLang reads it). */
 function argumentsObject(args: JsonValue | undefined): JsonObject | null {
   if (args === undefined) return {};
-  if (typeof args === 'string') return tryParseObject(args);
   if (args !== null && typeof args === 'object' && !Array.isArray(args)) return args;
   return null;
 }
@@ -77,4 +79,6 @@ function salvageName(text: string): string {
   }
 }
 
-export const hermes = tagFormat('hermes', renderHermes, { open: OPEN, close: CLOSE, parseBlock: parseHermesBlock });
+// Qwen3's hybrid template leaves `<think>` to the model; pass `promptOpensThink` for the
+// thinking-only (2507) templates that open it in the prompt.
+export const hermes = tagFormat({ name: 'hermes', render: renderHermes, syntax: { open: OPEN, close: CLOSE, parseBlock: parseHermesBlock }, thinkStart: 'model' });

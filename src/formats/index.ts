@@ -13,8 +13,10 @@ export {
   type RenderOptions,
   type StreamEvent,
   type StreamParser,
+  type ThinkStart,
   type ToolCallFormat,
 } from './types.ts';
+export { resolveThinkStart, thinkOptionsForPrompt } from './think.ts';
 export {
   ChatMessage,
   ChatTool,
@@ -41,6 +43,11 @@ export { coerceParameter, schemaTypes } from './coerce.ts';
 export { pythonJson } from './json-style.ts';
 export { renderHermes } from './hermes.ts';
 export { renderMiniMax } from './minimax-xml.ts';
+export { renderQwen3Coder } from './qwen3-coder.ts';
+export { renderGlm } from './glm.ts';
+export { renderKimiK2 } from './kimi-k2.ts';
+export { renderDeepSeekV31 } from './deepseek-v31.ts';
+export { renderHarmony } from './harmony.ts';
 export { fromOpenAIAssistantMessage, toOpenAIAssistantMessage, type OpenAIAssistantMessage } from './openai-json.ts';
 export {
   FORMATS,

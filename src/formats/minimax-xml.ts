@@ -1,5 +1,5 @@
 import type { JsonObject } from '../core/index.ts';
-import { coerceParameter } from './coerce.ts';
+import { quoteText as quote, typeParameter } from './coerce.ts';
 import { pythonJson } from './json-style.ts';
 import { tagFormat, type BlockContext, type BlockResult } from './scanner.ts';
 import type { AssistantTurn, FormatError, ParsedToolCall, RenderOptions } from './types.ts';
@@ -16,7 +16,9 @@ const INVOKE = '<invoke';
 const INVOKE_END = '</invoke>';
 const PARAM = '<parameter';
 const PARAM_END = '</parameter>';
-const NAME_ATTR = /^\s+name\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))\s*$/;
+// One attribute: `key="v"`, `key='v'` or `key=v`. Heads are matched as a run of these, so
+// attributes other than `name` are read and ignored rather than breaking the tag.
+const ATTRIBUTE = /\s+([A-Za-z_:][-\w:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/y;
 
 export function renderMiniMax(turn: AssistantTurn, options: RenderOptions = {}): string {
   const opened = options.thinkOpenedByPrompt ?? true;
@@ -57,6 +59,14 @@ function parseMiniMaxBlock(body: string, context: BlockContext): BlockResult {
     const name = attributeName(body.slice(start + INVOKE.length, headEnd));
     const end = body.indexOf(INVOKE_END, headEnd);
     const inner = body.slice(headEnd + 1, end < 0 ? body.length : end);
+    if (name !== undefined && context.schemas && !context.schemas.has(name)) {
+      // Dropped, as SGLang's detector and vLLM's unified minimax_m2 parser (validate_tool_names) drop
+      // a call to a function that was not among the request's tools.
+      errors.push({ kind: 'unknown_tool', message: `${blockWhere}: <invoke name="${name}"> dropped: no tool named "${name}" was offered` });
+      if (end < 0) break;
+      pos = end + INVOKE_END.length;
+      continue;
+    }
     const where = `tool call ${index} (${blockWhere}, invoke "${name ?? ''}")`;
     if (name === undefined) {
       errors.push({ kind: 'malformed_call', message: `${where}: <invoke> has no name attribute (expected <invoke name="…">)`, callIndex: index });
@@ -101,7 +111,7 @@ function parseParameters(inner: string, scope: ParamScope): JsonObject {
       errors.push({ kind: 'malformed_call', message: `${where}: <parameter> has no name attribute; its value ${quote(text)} is dropped`, callIndex: index });
     } else {
       if (Object.hasOwn(args, param)) errors.push({ kind: 'malformed_call', message: `${where}: parameter "${param}" given twice; the last value wins`, callIndex: index });
-      args[param] = typedValue(text, param, scope);
+      args[param] = typeParameter(text, param, { schemas: scope.context.schemas, tool: scope.tool, where, index, errors });
     }
     if (end < 0) {
       errors.push({ kind: 'unclosed_block', message: `${where}: <parameter name="${param ?? ''}"> is not closed by ${PARAM_END}`, callIndex: index });
@@ -112,30 +122,18 @@ function parseParameters(inner: string, scope: ParamScope): JsonObject {
   return args;
 }
 
-function typedValue(text: string, param: string, scope: ParamScope): JsonObject[string] {
-  const schemas = scope.context.schemas;
-  // Without schemas (or for an undeclared parameter) values stay strings, as the engines keep them.
-  if (!schemas) return text;
-  const coerced = coerceParameter(text, schemas.property(scope.tool, param));
-  if (!coerced.ok) {
-    scope.errors.push({
-      kind: 'coercion',
-      message: `${scope.where}: parameter "${param}" = ${quote(text)} is not ${coerced.expected} as the schema declares; kept as a string`,
-      callIndex: scope.index,
-    });
-  }
-  return coerced.value;
-}
-
+/** The `name` attribute of a tag head (the text between the tag name and `>`); undefined when absent or the head is not attributes. */
 function attributeName(head: string): string | undefined {
-  const match = NAME_ATTR.exec(head);
-  if (!match) return undefined;
-  return match[1] ?? match[2] ?? match[3];
+  let name: string | undefined;
+  ATTRIBUTE.lastIndex = 0;
+  let end = 0;
+  for (let match = ATTRIBUTE.exec(head); match; match = ATTRIBUTE.exec(head)) {
+    if (match[1] === 'name') name = match[2] ?? match[3] ?? match[4];
+    end = ATTRIBUTE.lastIndex;
+  }
+  return head.slice(end).trim() === '' || head.slice(end).trim() === '/' ? name : undefined;
 }
 
-function quote(text: string): string {
-  const t = text.trim();
-  return JSON.stringify(t.length > 80 ? `${t.slice(0, 77)}...` : t);
-}
 
-export const minimaxXml = tagFormat('minimax-xml', renderMiniMax, { open: OPEN, close: CLOSE, parseBlock: parseMiniMaxBlock });
+// MiniMax-M2's template always ends the generation prompt in `<think>\n`.
+export const minimaxXml = tagFormat({ name: 'minimax-xml', render: renderMiniMax, syntax: { open: OPEN, close: CLOSE, parseBlock: parseMiniMaxBlock }, thinkStart: 'prompt' });

@@ -128,6 +128,8 @@ function createJsonStreamParser(options: ParseOptions = {}): StreamParser {
 
 export const openaiJson: ToolCallFormat = {
   name: 'openai-json',
+  // Reasoning travels in its own field here; the think options have nothing to decide.
+  thinkStart: 'model',
   render: (turn) => JSON.stringify(toOpenAIAssistantMessage(turn)),
   parse: parseOpenAIJson,
   createStreamParser: createJsonStreamParser,

@@ -68,17 +68,20 @@ describe('minimax-xml parsing', () => {
     assert.deepEqual(parsed.errors, []);
   });
 
-  it('reports unknown tools, unclosed blocks and stray text, and still returns the calls', () => {
+  it('reports undeclared tools (dropping their calls), unclosed blocks and stray text, and still returns the other calls', () => {
     const parsed = parseCompletion('minimax-xml', 'ok\n</think>\n<minimax:tool_call>\nhmm\n<invoke name="launch">\n<parameter name="x">1</parameter>\n</invoke>\n<invoke name="get_weather">\n<parameter name="city">Rome', { tools });
-    assert.deepEqual(parsed.toolCalls.map((c) => [c.name, c.arguments]), [['launch', { x: '1' }], ['get_weather', { city: 'Rome' }]]);
-    assert.deepEqual(kinds(parsed), ['stray_text', 'unclosed_block', 'unclosed_block', 'unknown_tool', 'unclosed_block']);
+    assert.deepEqual(parsed.toolCalls.map((c) => [c.name, c.arguments]), [['get_weather', { city: 'Rome' }]]);
+    assert.deepEqual(kinds(parsed), ['stray_text', 'unknown_tool', 'unclosed_block', 'unclosed_block', 'unclosed_block']);
   });
 
-  it('treats text without any </think> as content, and as unfinished reasoning when the prompt opened the block', () => {
-    assert.deepEqual(parseCompletion('minimax-xml', 'Just an answer.'), { reasoning: null, content: 'Just an answer.', toolCalls: [], errors: [] });
-    const open = parseCompletion('minimax-xml', 'still thinking', { thinkingOpen: true });
+  it('reads a completion as reasoning until </think>, as the prompt opened the block, unless told it did not', () => {
+    const open = parseCompletion('minimax-xml', 'still thinking');
     assert.equal(open.reasoning, 'still thinking');
+    assert.equal(open.content, '');
     assert.deepEqual(kinds(open), ['unclosed_block']);
+    assert.deepEqual(parseCompletion('minimax-xml', 'Just an answer.', { promptOpensThink: false }), { reasoning: null, content: 'Just an answer.', toolCalls: [], errors: [] });
+    // The former option name still works.
+    assert.equal(parseCompletion('minimax-xml', 'r\n</think>\nc', { thinkingOpen: true }).reasoning, 'r');
     assert.ok(promptOpensThinking(']~b]ai\n<think>\n'));
     assert.ok(!promptOpensThinking('<|im_start|>assistant\n<think>\n\n</think>\n\n'));
   });
@@ -86,7 +89,7 @@ describe('minimax-xml parsing', () => {
 
 describe('hermes parsing', () => {
   it('reads <think> reasoning, content and <tool_call> JSON blocks', () => {
-    const text = '<think>\nweather needed\n</think>\n\nOne moment.\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris", "days": 2}}\n</tool_call>\n<tool_call>\n{"name": "get_weather", "arguments": "{\\"city\\": \\"Oslo\\"}"}\n</tool_call>';
+    const text = '<think>\nweather needed\n</think>\n\nOne moment.\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris", "days": 2}}\n</tool_call>\n<tool_call>\n{"name": "get_weather", "parameters": {"city": "Oslo"}}\n</tool_call>';
     assert.deepEqual(parseCompletion('hermes', text, { tools }), {
       reasoning: 'weather needed',
       content: 'One moment.',
@@ -104,15 +107,18 @@ describe('hermes parsing', () => {
     assert.deepEqual(kinds(parsed), ['unclosed_block']);
   });
 
-  it('keeps calls with bad JSON (arguments null, raw text kept) and names the tool when it can', () => {
+  it('leaves a block with bad JSON in the content, names the tool when it can, and still reads the next block', () => {
     const parsed = parseCompletion('hermes', '<tool_call>\n{"name": "get_weather", "arguments": {"city": }\n</tool_call><tool_call>{"name": "nope", "arguments": {}}</tool_call>', { tools });
-    assert.deepEqual(parsed.toolCalls[0], { name: 'get_weather', arguments: null, argumentsText: '{"name": "get_weather", "arguments": {"city": }' });
+    assert.deepEqual(parsed.toolCalls, [{ name: 'nope', arguments: {}, argumentsText: '{}' }]);
+    assert.equal(parsed.content, '<tool_call>\n{"name": "get_weather", "arguments": {"city": }\n</tool_call>');
     assert.deepEqual(kinds(parsed), ['bad_json', 'unknown_tool']);
-    assert.equal(parsed.errors[1]?.callIndex, 1);
+    assert.match(parsed.errors[0]?.message ?? '', /the call to "get_weather" is not valid JSON/);
+    assert.equal(parsed.errors[1]?.callIndex, 0);
   });
 
-  it('reads text before a lone </think> as reasoning and plain text as content', () => {
-    assert.deepEqual(parseCompletion('hermes', 'thinking\n</think>\n\nanswer'), { reasoning: 'thinking', content: 'answer', toolCalls: [], errors: [] });
+  it('reads a lone </think> as the end of reasoning only when the prompt opened the block', () => {
+    assert.deepEqual(parseCompletion('hermes', 'thinking\n</think>\n\nanswer', { promptOpensThink: true }), { reasoning: 'thinking', content: 'answer', toolCalls: [], errors: [] });
+    assert.deepEqual(parseCompletion('hermes', 'thinking\n</think>\n\nanswer'), { reasoning: null, content: 'thinking\n</think>\n\nanswer', toolCalls: [], errors: [] });
     assert.deepEqual(parseCompletion('hermes', 'just an answer'), { reasoning: null, content: 'just an answer', toolCalls: [], errors: [] });
   });
 

@@ -1,14 +1,24 @@
 import { InputError, type AssistantMessage } from '../core/index.ts';
+import { deepseekV31 } from './deepseek-v31.ts';
+import { glm } from './glm.ts';
+import { harmony } from './harmony.ts';
 import { hermes } from './hermes.ts';
+import { kimiK2 } from './kimi-k2.ts';
 import { minimaxXml } from './minimax-xml.ts';
 import { openaiJson } from './openai-json.ts';
-import { THINK_OPEN } from './scanner.ts';
+import { qwen3Coder } from './qwen3-coder.ts';
+import { THINK_OPEN } from './think.ts';
 import { FORMAT_NAMES, type AssistantTurn, type FormatName, type ParseOptions, type ParsedCompletion, type RenderOptions, type StreamParser, type ToolCallFormat } from './types.ts';
 
 export const FORMATS: Readonly<Record<FormatName, ToolCallFormat>> = {
   'minimax-xml': minimaxXml,
   hermes,
   'openai-json': openaiJson,
+  'qwen3-coder': qwen3Coder,
+  'glm-4.5': glm,
+  'kimi-k2': kimiK2,
+  'deepseek-v3.1': deepseekV31,
+  harmony,
 };
 
 export function isFormatName(name: string): name is FormatName {
@@ -49,6 +59,7 @@ export function turnFromMessage(message: AssistantMessage): AssistantTurn {
 /**
  * Whether a rendered prompt leaves a reasoning block open for the model (MiniMax-M2 always;
  * Qwen3-2507 thinking models), as llama.cpp checks: then a completion starts inside `<think>`.
+ * `thinkOptionsForPrompt` also tells a prompt that switched thinking off.
  */
 export function promptOpensThinking(prompt: string): boolean {
   return prompt.trimEnd().endsWith(THINK_OPEN);

@@ -1,14 +1,19 @@
 import { toolSchemas, type ToolSchemas } from './coerce.ts';
-import type { FormatError, FormatName, ParseOptions, ParsedCompletion, ParsedToolCall, StreamEvent, StreamParser, ToolCallFormat } from './types.ts';
+import { THINK_CLOSE, THINK_OPEN, resolveThinkStart } from './think.ts';
+import type { FormatError, FormatName, ParseOptions, ParsedCompletion, ParsedToolCall, StreamEvent, StreamParser, ThinkStart, ToolCallFormat } from './types.ts';
 
 // One incremental scanner serves every tag-based format, and whole-text parsing is this scanner
 // fed a single chunk: so streaming and whole-text results agree by construction, whatever the
 // chunk boundaries. Every decision waits until the text that decides it has arrived (a tag that
 // might be starting at the end of the buffer is held back), so no decision depends on where a
 // chunk ended.
+//
+// Reasoning follows vLLM's unified parsers (vllm/frontend/processing/parser/qwen3.py,
+// minimax_m2.py): when the prompt opened `<think>`, everything up to `</think>` is reasoning, a
+// tool-call block before any `</think>` ends the reasoning, and a `</think>` after the reasoning
+// ended is dropped; with thinking off there is only content.
 
-export const THINK_OPEN = '<think>';
-export const THINK_CLOSE = '</think>';
+export { THINK_CLOSE, THINK_OPEN } from './think.ts';
 
 export interface BlockContext {
   /** False for a block cut off by the end of the completion. */
@@ -23,6 +28,8 @@ export interface BlockContext {
 export interface BlockResult {
   calls: ParsedToolCall[];
   errors: FormatError[];
+  /** Text that stays in the content where the block was: a block the engines would not read as a call. */
+  content?: string;
 }
 
 /** A format whose tool calls sit in `open … close` blocks after optional `<think>` reasoning. */
@@ -32,14 +39,20 @@ export interface BlockSyntax {
   parseBlock(body: string, context: BlockContext): BlockResult;
 }
 
-type Mode = 'lead' | 'undecided' | 'reasoning' | 'body' | 'block' | 'done';
+type Mode = 'lead' | 'reasoning' | 'body' | 'block' | 'done';
 
-export function createTagStreamParser(syntax: BlockSyntax, options: ParseOptions = {}): StreamParser {
+interface TagScanOptions extends ParseOptions {
+  defaultThinkStart: ThinkStart;
+}
+
+function createTagStreamParser(syntax: BlockSyntax, options: TagScanOptions): StreamParser {
   const schemas = options.tools ? toolSchemas(options.tools) : undefined;
-  let mode: Mode = 'lead';
+  const start = resolveThinkStart(options, options.defaultThinkStart);
+  let mode: Mode = start === 'off' ? 'body' : 'lead';
   let buf = '';
   let searchFrom = 0;
   let reasoning: string | null = null;
+  let reasoningEnded = false;
   let content = '';
   let blocks = 0;
   const calls: ParsedToolCall[] = [];
@@ -58,11 +71,16 @@ export function createTagStreamParser(syntax: BlockSyntax, options: ParseOptions
     errors.push(error);
     events.push({ type: 'error', error });
   };
+  const endReasoning = (text: string, events: StreamEvent[]): void => {
+    addReasoning(text, events);
+    reasoningEnded = true;
+  };
 
   const handleBlock = (body: string, closed: boolean, events: StreamEvent[]): void => {
     blocks += 1;
     const firstIndex = calls.length;
     const parsed = syntax.parseBlock(body, { closed, block: blocks, firstIndex, schemas });
+    if (parsed.content !== undefined) addContent(parsed.content, events);
     parsed.calls.forEach((call, i) => {
       calls.push(call);
       events.push({ type: 'tool_call', index: firstIndex + i, call });
@@ -92,37 +110,24 @@ export function createTagStreamParser(syntax: BlockSyntax, options: ParseOptions
           return true;
         }
         if (!final && THINK_OPEN.startsWith(trimmed)) return false;
-        if (options.thinkingOpen) {
-          reasoning = '';
-          mode = 'reasoning';
-        } else {
-          mode = 'undecided';
-        }
+        if (start === 'prompt') reasoning = '';
+        mode = start === 'prompt' ? 'reasoning' : 'body';
         return true;
       }
-      case 'undecided': {
-        // No leading <think>: a later lone </think> means the prompt opened the block.
-        const at = buf.indexOf(THINK_CLOSE, searchFrom);
-        if (at >= 0) {
-          addReasoning(buf.slice(0, at), events);
-          buf = buf.slice(at + THINK_CLOSE.length);
-          searchFrom = 0;
-          mode = 'body';
-          return true;
-        }
-        if (final) {
-          searchFrom = 0;
-          mode = 'body';
-          return true;
-        }
-        searchFrom = Math.max(0, buf.length - THINK_CLOSE.length + 1);
-        return false;
-      }
       case 'reasoning': {
-        const at = buf.indexOf(THINK_CLOSE);
-        if (at >= 0) {
-          addReasoning(buf.slice(0, at), events);
-          buf = buf.slice(at + THINK_CLOSE.length);
+        const close = buf.indexOf(THINK_CLOSE);
+        const open = buf.indexOf(syntax.open);
+        if (open >= 0 && (close < 0 || open < close)) {
+          // A tool call before </think> ends the reasoning (the engines read it as the call it is).
+          endReasoning(buf.slice(0, open), events);
+          buf = buf.slice(open + syntax.open.length);
+          searchFrom = 0;
+          mode = 'block';
+          return true;
+        }
+        if (close >= 0) {
+          endReasoning(buf.slice(0, close), events);
+          buf = buf.slice(close + THINK_CLOSE.length);
           mode = 'body';
           return true;
         }
@@ -133,16 +138,23 @@ export function createTagStreamParser(syntax: BlockSyntax, options: ParseOptions
           mode = 'done';
           return false;
         }
-        const keep = partialTagSuffix(buf, THINK_CLOSE);
+        const keep = Math.max(partialTagSuffix(buf, THINK_CLOSE), partialTagSuffix(buf, syntax.open));
         addReasoning(buf.slice(0, buf.length - keep), events);
         buf = buf.slice(buf.length - keep);
         return false;
       }
       case 'body': {
-        const at = buf.indexOf(syntax.open);
-        if (at >= 0) {
-          addContent(buf.slice(0, at), events);
-          buf = buf.slice(at + syntax.open.length);
+        const open = buf.indexOf(syntax.open);
+        const stray = reasoningEnded ? buf.indexOf(THINK_CLOSE) : -1;
+        if (stray >= 0 && (open < 0 || stray < open)) {
+          addContent(buf.slice(0, stray), events);
+          buf = buf.slice(stray + THINK_CLOSE.length);
+          addError({ kind: 'stray_text', message: `a ${THINK_CLOSE} after the reasoning had ended was removed from the content` }, events);
+          return true;
+        }
+        if (open >= 0) {
+          addContent(buf.slice(0, open), events);
+          buf = buf.slice(open + syntax.open.length);
           searchFrom = 0;
           mode = 'block';
           return true;
@@ -153,7 +165,7 @@ export function createTagStreamParser(syntax: BlockSyntax, options: ParseOptions
           mode = 'done';
           return false;
         }
-        const keep = partialTagSuffix(buf, syntax.open);
+        const keep = Math.max(partialTagSuffix(buf, syntax.open), reasoningEnded ? partialTagSuffix(buf, THINK_CLOSE) : 0);
         addContent(buf.slice(0, buf.length - keep), events);
         buf = buf.slice(buf.length - keep);
         return false;
@@ -203,24 +215,34 @@ export function createTagStreamParser(syntax: BlockSyntax, options: ParseOptions
   };
 }
 
-/** Length of the longest proper prefix of `tag` that `text` ends with: text that may be a tag starting. */
+export interface TagFormatSpec {
+  name: FormatName;
+  render: ToolCallFormat['render'];
+  syntax: BlockSyntax;
+  thinkStart: ThinkStart;
+}
+
 /** A tag-delimited tool-call format: whole-text parsing is the stream parser fed one chunk, so the two always agree. */
-export function tagFormat(name: FormatName, render: ToolCallFormat['render'], syntax: BlockSyntax): ToolCallFormat {
+export function tagFormat(spec: TagFormatSpec): ToolCallFormat {
+  const parser = (options: ParseOptions = {}): StreamParser => createTagStreamParser(spec.syntax, { ...options, defaultThinkStart: spec.thinkStart });
   return {
-    name,
-    render,
+    name: spec.name,
+    thinkStart: spec.thinkStart,
+    render: spec.render,
     parse(text, options) {
-      const parser = createTagStreamParser(syntax, options);
-      parser.push(text);
-      return parser.finish();
+      const whole = parser(options);
+      whole.push(text);
+      return whole.finish();
     },
-    createStreamParser: (options) => createTagStreamParser(syntax, options),
+    createStreamParser: parser,
   };
 }
 
+/** Length of the longest proper prefix of `tag` that `text` ends with: text that may be a tag starting. */
 export function partialTagSuffix(text: string, tag: string): number {
-  for (let k = Math.min(tag.length - 1, text.length); k > 0; k--) {
-    if (text.endsWith(tag.slice(0, k))) return k;
+  const first = tag[0];
+  for (let i = Math.max(0, text.length - tag.length + 1); i < text.length; i++) {
+    if (text[i] === first && tag.startsWith(text.slice(i))) return text.length - i;
   }
   return 0;
 }

@@ -1,8 +1,16 @@
 import type { JsonObject, ToolSpec } from '../core/index.ts';
 import type { ChatTool } from './chat.ts';
 
-export const FORMAT_NAMES = ['minimax-xml', 'hermes', 'openai-json'] as const;
+export const FORMAT_NAMES = ['minimax-xml', 'hermes', 'openai-json', 'qwen3-coder', 'glm-4.5', 'kimi-k2', 'deepseek-v3.1', 'harmony'] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];
+
+/**
+ * Where a completion's reasoning starts. `prompt`: the generation prompt ended inside an open
+ * `<think>` (MiniMax-M2, Qwen3 thinking models), so the completion starts as reasoning. `model`: the
+ * model opens its own `<think>` if it reasons at all. `off`: thinking was switched off
+ * (`enable_thinking=false`, DeepSeek's `thinking=false`): there is no reasoning, only content.
+ */
+export type ThinkStart = 'prompt' | 'model' | 'off';
 
 /** An assistant turn as a format writes it: what `render` takes and `parse` gives back. */
 export interface AssistantTurn {
@@ -20,6 +28,8 @@ export interface ParsedToolCall {
   arguments: JsonObject | null;
   /** The arguments as OpenAI's `function.arguments` JSON string; the raw text the model wrote when unparseable. */
   argumentsText: string;
+  /** The call id the model wrote itself, for formats that have one (Kimi-K2's `functions.get_weather:0`). */
+  id?: string;
 }
 
 export type FormatErrorKind =
@@ -52,10 +62,16 @@ export type ParseTool = ToolSpec | ChatTool;
 export interface ParseOptions {
   tools?: readonly ParseTool[];
   /**
-   * The prompt already opened the reasoning block (it ends in `<think>`, as MiniMax-M2's always
-   * does): everything up to `</think>` is reasoning, and a completion without one is unfinished
-   * reasoning. Left out, a leading `<think>` or a lone `</think>` decides.
+   * The generation prompt ended inside an open `<think>` (see `thinkOptionsForPrompt`). True: text up
+   * to `</think>` (or to a first tool-call block) is reasoning, and a completion with neither is all
+   * reasoning. False: only a `<think>` the model writes at the start opens reasoning, and a stray
+   * `</think>` is content. Left out: what the format's model's template does by default
+   * (`ToolCallFormat.thinkStart`). Formats whose reasoning is not `<think>` text ignore it.
    */
+  promptOpensThink?: boolean;
+  /** False: thinking was switched off (`enable_thinking=false`): no reasoning is read, all text is content. */
+  thinking?: boolean;
+  /** @deprecated The former name of `promptOpensThink`; used only when that is left out. */
   thinkingOpen?: boolean;
 }
 
@@ -74,9 +90,9 @@ export type StreamEvent =
 /**
  * Parses a completion as it streams in. Chunks may split anywhere (inside tags too); the result
  * of `finish()` equals parsing the whole text at once. Events are early notices, raw deltas
- * (`finish()` trims the content and the newlines around the reasoning); text that could still
- * turn out to be reasoning (no `<think>` yet, no `</think>` seen) is held until it is decided,
- * which for a completion without reasoning is only at `finish()`.
+ * (`finish()` trims the content and the newlines around the reasoning); only text that may be the
+ * start of a tag is held back until the next chunk decides it. A call is reported once its block
+ * has ended (a hermes block that turns out not to be JSON becomes content then).
  */
 export interface StreamParser {
   push(chunk: string): StreamEvent[];
@@ -85,6 +101,8 @@ export interface StreamParser {
 
 export interface ToolCallFormat {
   readonly name: FormatName;
+  /** Where reasoning starts when the parse options do not say: what this model's published template does by default. */
+  readonly thinkStart: ThinkStart;
   /** The completion text a model trained on this format writes for `turn` (after the generation prompt). */
   render(turn: AssistantTurn, options?: RenderOptions): string;
   parse(text: string, options?: ParseOptions): ParsedCompletion;

@@ -145,16 +145,23 @@ describe('text-completion model client', () => {
     assert.deepEqual(((cut.message.provider?.message as JsonObject).parseErrors as JsonObject[]).map((e) => e.kind), ['unclosed_block']);
   });
 
-  it('turns unparseable calls into ToolCall parseErrors and keeps every problem with the turn', async () => {
+  it('keeps a call whose body is not JSON as text (as vLLM does) and every problem with the turn', async () => {
     const client = createTextCompletionModel({ baseURL: server.url, model: 'q', template: qwenTemplate, format: 'hermes' });
     server.replies.push(completion('<tool_call>\n{"name": "get_weather", "arguments": {"city": }\n</tool_call>\n<tool_call>\n{"name": "launch", "arguments": {}}\n</tool_call>'));
     const reply = ok(await client.complete(req([{ role: 'user', content: 'x' }]), { signal }));
-    const [bad, unknown] = reply.message.toolCalls;
-    assert.equal(bad?.arguments, null);
-    assert.match(bad?.parseError ?? '', /not valid JSON/);
-    assert.equal(unknown?.parseError, undefined);
+    assert.deepEqual(reply.message.toolCalls.map((c) => c.name), ['launch']);
+    assert.match(reply.message.content, /^<tool_call>\n\{"name": "get_weather"/);
     const problems = (reply.message.provider?.message as JsonObject).parseErrors as JsonObject[];
-    assert.deepEqual(problems.map((p) => [p.kind, p.callIndex]), [['bad_json', 0], ['unknown_tool', 1]]);
+    assert.deepEqual(problems.map((p) => [p.kind, p.callIndex]), [['bad_json', undefined], ['unknown_tool', 0]]);
+  });
+
+  it('gives a call with string arguments a parseError the model can read', async () => {
+    const client = createTextCompletionModel({ baseURL: server.url, model: 'q', template: qwenTemplate, format: 'hermes' });
+    server.replies.push(completion('<tool_call>\n{"name": "get_weather", "arguments": "{}"}\n</tool_call>'));
+    const reply = ok(await client.complete(req([{ role: 'user', content: 'x' }]), { signal }));
+    const [call] = reply.message.toolCalls;
+    assert.equal(call?.arguments, null);
+    assert.match(call?.parseError ?? '', /JSON string/);
   });
 
   it('applies chat_template_kwargs when rendering and passes the other extra fields through', async () => {

@@ -1,7 +1,7 @@
 import { InputError, type AssistantMessage, type FinishReason, type JsonObject, type JsonValue, type Message, type ModelClient, type ModelRequest, type TokenTrace, type ToolCall, type Usage } from '../core/index.ts';
 import {
   getFormat,
-  promptOpensThinking,
+  thinkOptionsForPrompt,
   toChatMessages,
   toChatTools,
   type ChatTemplate,
@@ -83,7 +83,7 @@ export function createTextCompletionModel(options: TextCompletionOptions): Model
         body,
         headers,
         ...transportOf(options, call),
-        parse: (json) => parseCompletionResponse(json, { request, format, thinkingOpen: promptOpensThinking(rendered.text), sentIds }),
+        parse: (json) => parseCompletionResponse(json, { request, format, think: thinkOptionsForPrompt(rendered.text), sentIds }),
       });
     },
   };
@@ -111,7 +111,8 @@ function samplingFields(request: ModelRequest): JsonObject {
 export interface ParseContext {
   request: ModelRequest;
   format: ToolCallFormat;
-  thinkingOpen: boolean;
+  /** Whether the rendered prompt opened the think block (or switched thinking off): decides what is reasoning. */
+  think: ReturnType<typeof thinkOptionsForPrompt>;
   sentIds: number[] | undefined;
 }
 
@@ -121,7 +122,7 @@ export function parseCompletionResponse(json: JsonValue, context: ParseContext):
   const choice = Array.isArray(json.choices) ? json.choices[0] : undefined;
   if (!isObject(choice) || typeof choice.text !== 'string') return malformed('expected choices[0].text to be a string');
   const text = choice.text;
-  const parsed = context.format.parse(text, { tools: context.request.tools, thinkingOpen: context.thinkingOpen });
+  const parsed = context.format.parse(text, { tools: context.request.tools, ...context.think });
   const message = assistantMessage(text, parsed, context);
   const tokens = engineTokens(json, choice, context.sentIds);
   return {
@@ -144,7 +145,8 @@ function assistantMessage(text: string, parsed: ParsedCompletion, context: Parse
     const problems = parsed.errors.filter((error) => error.callIndex === i);
     const unusable = call.arguments === null || call.name === '';
     return {
-      id: `call_${firstId + i}`,
+      // The model's own id where its format has one (Kimi-K2 refers back to it); else positional.
+      id: call.id ?? `call_${firstId + i}`,
       name: call.name,
       arguments: call.arguments,
       argumentsText: call.argumentsText,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { InputError, errorMessage, type JsonObject } from '../../core/index.ts';
 import {
@@ -8,7 +8,9 @@ import {
   loadChatTemplate,
   parseChatMessages,
   parseChatTools,
+  thinkOptionsForPrompt,
   type ChatTool,
+  type ParseOptions,
   type ParsedCompletion,
 } from '../../formats/index.ts';
 import { processIo } from '../io.ts';
@@ -36,6 +38,13 @@ export interface RenderFlags {
 export interface ParseFlags {
   format: string;
   tools?: string;
+  /** `--prompt-opens-think` / `--no-prompt-opens-think`; left out, the format's default. */
+  promptOpensThink?: boolean;
+  /** commander's `--no-thinking` sets this false. */
+  thinking?: boolean;
+  /** The rendered prompt the completion continues; the think options are read off its end. */
+  prompt?: string;
+  /** @deprecated `--thinking-open`, the former `--prompt-opens-think`. */
   thinkingOpen?: boolean;
 }
 
@@ -65,10 +74,27 @@ export async function parseAction(flags: ParseFlags, io: FormatsIo): Promise<num
     } catch (error) {
       throw new InputError('stdin', `cannot read the completion (${errorMessage(error)})`);
     }
-    const parsed = format.parse(text, { ...(tools ? { tools } : {}), ...(flags.thinkingOpen ? { thinkingOpen: true } : {}) });
+    const parsed = format.parse(text, { ...(tools ? { tools } : {}), ...(await thinkOptions(flags)) });
     io.stdout(`${JSON.stringify(parsedJson(parsed), null, 2)}\n`);
     return 0;
   });
+}
+
+/** Where reasoning starts: said outright, or read off the rendered prompt; never both. */
+async function thinkOptions(flags: ParseFlags): Promise<Pick<ParseOptions, 'promptOpensThink' | 'thinking'>> {
+  const opens = flags.promptOpensThink ?? (flags.thinkingOpen ? true : undefined);
+  const explicit = { ...(opens !== undefined ? { promptOpensThink: opens } : {}), ...(flags.thinking === false ? { thinking: false } : {}) };
+  if (flags.prompt === undefined) return explicit;
+  if (Object.keys(explicit).length > 0) {
+    throw new InputError('--prompt', 'given with --prompt-opens-think/--no-prompt-opens-think/--no-thinking', 'either the rendered prompt or the think flags, not both');
+  }
+  let prompt: string;
+  try {
+    prompt = await readFile(flags.prompt, 'utf8');
+  } catch (error) {
+    throw new InputError(`--prompt ${flags.prompt}`, `cannot read the file (${errorMessage(error)})`);
+  }
+  return thinkOptionsForPrompt(prompt);
 }
 
 /** The CLI's JSON: snake_case like the chat APIs, arguments as objects (null with the raw text when unparseable). */
@@ -165,7 +191,11 @@ export function registerFormatCommands(program: Command, cliIo: { stdout(text: s
     .description('Parse a completion from stdin into reasoning, content and tool calls, as vLLM/SGLang do; prints one JSON document')
     .requiredOption('--format <name>', FORMAT_NAMES.join('|'))
     .option('--tools <file>', 'tools whose schemas type the arguments and flag unknown tools')
-    .option('--thinking-open', 'the prompt opened the <think> block (MiniMax-M2): text before </think> is reasoning even without one')
+    .option('--prompt-opens-think', 'the prompt ended inside <think> (MiniMax-M2, Qwen3 thinking): text up to </think> or a first tool call is reasoning')
+    .option('--no-prompt-opens-think', 'the prompt did not open <think>: only a <think> the model writes starts reasoning, a stray </think> is content')
+    .option('--no-thinking', 'thinking was switched off (enable_thinking=false): everything is content')
+    .option('--prompt <file>', 'the rendered prompt (gauntlet render) the completion continues: the think options are read off its end')
+    .addOption(new Option('--thinking-open', 'former name of --prompt-opens-think').hideHelp())
     .action(async (flags: ParseFlags) => {
       process.exitCode = await parseAction(flags, io);
     });
