@@ -13,6 +13,7 @@ import { registerPrecisionCommand } from './commands/precision.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerSchemaCommand } from './commands/schema.ts';
 import { registerServeEnvCommand } from './commands/serve-env.ts';
+import { registerServeRolloutsCommand } from './commands/serve-rollouts.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 import type { CliIo } from './io.ts';
 
@@ -37,6 +38,7 @@ export function createProgram(io: CliIo): Command {
   registerAnswersCommand(program, io);
   registerPrecisionCommand(program, io);
   registerServeEnvCommand(program, io);
+  registerServeRolloutsCommand(program, io);
   // Subcommands inherit the error handling: no process.exit inside commander.
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;

@@ -11,4 +11,6 @@ export * from './task.ts';
 export * from './rollout.ts';
 export * from './migrate.ts';
 export * from './store.ts';
+export * from './access.ts';
+export * from './detections.ts';
 export type * from './interfaces.ts';

@@ -61,6 +61,9 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
         mode: flags.mode,
         sandbox: flags.sandbox,
         log: (line) => io.stderr(`serve-env: ${line}\n`),
+      }).catch((error: unknown) => {
+        // The server speaks of its options; here they are flags.
+        throw error instanceof InputError && (error.where === 'host' || error.where === 'token') ? error.at(`--${error.where}`) : error;
       });
       const ws = server.url.replace(/^http/, 'ws');
       io.stderr(

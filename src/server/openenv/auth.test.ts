@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../../core/index.ts';
 import { OpenEnvHttpClient, OpenEnvSocket } from '../../../test/support/openenv-client.ts';
-import { hasBearerToken, isLoopbackHost, requiredToken } from './auth.ts';
+import { hasBearerToken, isLoopbackHost, requiredToken } from '../../core/index.ts';
 import { startOpenEnvServer } from './server.ts';
 
 describe('OpenEnv server access', () => {
@@ -12,10 +12,10 @@ describe('OpenEnv server access', () => {
   });
 
   it('refuses to bind beyond loopback without a token, naming both ways to give one', async () => {
-    assert.throws(() => requiredToken({ host: '0.0.0.0', token: undefined }), (error: unknown) => error instanceof InputError && /--token/.test(error.message) && /GAUNTLET_TOKEN/.test(error.message));
-    assert.throws(() => requiredToken({ host: '127.0.0.1', token: '  ' }), InputError);
-    assert.equal(requiredToken({ host: '0.0.0.0', token: 's3cret' }), 's3cret');
-    assert.equal(requiredToken({ host: '127.0.0.1', token: undefined }), undefined);
+    assert.throws(() => requiredToken({ host: '0.0.0.0', token: undefined, exposes: 'drive the environment' }), (error: unknown) => error instanceof InputError && /--token/.test(error.message) && /GAUNTLET_TOKEN/.test(error.message));
+    assert.throws(() => requiredToken({ host: '127.0.0.1', token: '  ', exposes: 'x' }), InputError);
+    assert.equal(requiredToken({ host: '0.0.0.0', token: 's3cret', exposes: 'x' }), 's3cret');
+    assert.equal(requiredToken({ host: '127.0.0.1', token: undefined, exposes: 'x' }), undefined);
     await assert.rejects(startOpenEnvServer({ env: 'mail', host: '0.0.0.0', port: 0 }), InputError);
   });
 

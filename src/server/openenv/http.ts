@@ -5,7 +5,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { errorMessage, GAUNTLET_VERSION } from '../../core/index.ts';
 import type { EnvironmentDefinition } from '../../envs/index.ts';
-import { hasBearerToken } from './auth.ts';
+import { hasBearerToken } from '../../core/index.ts';
 import { EpisodeFailure, initialState, type OpenEnvEpisode, type TaskCatalog } from './episode.ts';
 import { handleJsonRpc, type McpContext } from './mcp.ts';
 import { Action, protocolSchemas, RPC, rpcError, StepRequest, validationIssues, type ValidationIssue } from './protocol.ts';

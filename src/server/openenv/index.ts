@@ -2,7 +2,7 @@
 // /mcp protocol, so trainers that speak OpenEnv play our tasks and get our verifier's reward.
 export { startOpenEnvServer, type OpenEnvServer, type OpenEnvServerOptions, type OpenEnvStats } from './server.ts';
 export type { ServerMode } from './http.ts';
-export { isLoopbackHost, requiredToken } from './auth.ts';
+export { isLoopbackHost, requiredToken } from '../../core/index.ts';
 export { OpenEnvEpisode, EpisodeFailure, EpisodeStateError, taskCatalog, type TaskCatalog } from './episode.ts';
 export { Action, Observation, EpisodeState, ResetData, WsErrorCode, protocolSchemas, type StepResult } from './protocol.ts';
 export { benchOpenEnvStepLatency, type StepLatencyBench, type LatencyFigures } from './bench.ts';

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { InputError, parseInput, type Environment } from '../../core/index.ts';
 import { getEnvironment, instantiate, type EnvironmentDefinition } from '../../envs/index.ts';
 import { sandboxAvailability, type SandboxBackend } from '../../sandbox/index.ts';
-import { hasBearerToken, requiredToken } from './auth.ts';
+import { hasBearerToken, requiredToken } from '../../core/index.ts';
 import { OpenEnvEpisode, taskCatalog } from './episode.ts';
 import { createOpenEnvApp, type ServerMode } from './http.ts';
 import { countSandboxes } from './sandbox-count.ts';
@@ -97,7 +97,7 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
     },
     'OpenEnv server options',
   );
-  const token = requiredToken({ host: settings.host, token: options.token });
+  const token = requiredToken({ host: settings.host, token: options.token, exposes: 'drive the environment' });
   const base = typeof options.env === 'string' ? getEnvironment(options.env) : options.env;
   const catalog = taskCatalog(base.tasks());
   if (catalog.tasks.length === 0) throw new InputError('--env', `environment ${base.name} has no tasks to serve`);

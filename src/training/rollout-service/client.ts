@@ -1,0 +1,107 @@
+// A trainer's side of the rollout service, for TypeScript trainers and the service's own tests:
+// request a batch, read its groups as they are handed out, announce versions, read the figures.
+import type { z } from 'zod';
+import type { BatchRequest, PolicyAnnouncement, StreamLine } from './schemas.ts';
+
+/** A request the service refused, with the HTTP status and the body field it named. */
+export class ServiceRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly field: string | null,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ServiceRequestError';
+  }
+}
+
+export interface BatchHandle {
+  id: string;
+  groups: number;
+  groupSize: number;
+  policyVersion: number;
+  format: { target: string; variant: string };
+  advantage: string;
+  stream: string;
+}
+
+export interface ClientOptions {
+  token?: string;
+  fetch?: typeof fetch;
+}
+
+export class RolloutServiceClient {
+  private readonly fetch: typeof fetch;
+
+  constructor(
+    readonly baseUrl: string,
+    private readonly options: ClientOptions = {},
+  ) {
+    this.fetch = options.fetch ?? fetch;
+  }
+
+  requestBatch(request: z.input<typeof BatchRequest>): Promise<BatchHandle> {
+    return this.json<BatchHandle>('POST', '/v1/batches', request);
+  }
+
+  announce(announcement: z.input<typeof PolicyAnnouncement>): Promise<{ version: number; previous: number; spec: string; droppedGroups: number; cancelledGroups: number }> {
+    return this.json('POST', '/v1/policy', announcement);
+  }
+
+  /** The service's figures (`GET /v1/stats`), typed by the caller. */
+  stats<T = Record<string, unknown>>(): Promise<T> {
+    return this.json<T>('GET', '/v1/stats');
+  }
+
+  batch(id: string): Promise<{ id: string; state: string; groups: number; served: number; message: string | null }> {
+    return this.json('GET', `/v1/batches/${encodeURIComponent(id)}`);
+  }
+
+  /** The batch's lines as they arrive: groups, then `done` or `error`. Stop early with `signal`. */
+  async *stream(id: string, signal?: AbortSignal): AsyncGenerator<StreamLine> {
+    const response = await this.fetch(`${this.baseUrl}/v1/batches/${encodeURIComponent(id)}/stream`, { headers: this.headers(), ...(signal ? { signal } : {}) });
+    if (!response.ok || !response.body) throw await refusal(response);
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffered += value;
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          if (line.trim() !== '') yield JSON.parse(line) as StreamLine;
+        }
+      }
+      if (buffered.trim() !== '') throw new Error(`batch ${id}: the stream ended inside a line (${buffered.length} characters without a newline)`);
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+  }
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...extra, ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}) };
+  }
+
+  private async json<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const response = await this.fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!response.ok) throw await refusal(response);
+    return (await response.json()) as T;
+  }
+}
+
+async function refusal(response: Response): Promise<ServiceRequestError> {
+  const text = await response.text();
+  try {
+    const parsed = JSON.parse(text) as { error?: { field?: string | null; message?: string } };
+    return new ServiceRequestError(response.status, parsed.error?.field ?? null, parsed.error?.message ?? text);
+  } catch (_error) {
+    return new ServiceRequestError(response.status, null, `HTTP ${response.status}: ${text.slice(0, 200)}`);
+  }
+}

@@ -1,0 +1,90 @@
+import { InputError, type ModelClient } from '../../core/index.ts';
+import { parseModelSpec } from '../../model/index.ts';
+
+// Which policy version serves new model calls, and where. A trainer announces versions; each call
+// is routed to the endpoint current when it is sent and tagged with that endpoint's version, so a
+// rollout that runs across an announcement records each call's true producer.
+
+export interface PolicyEndpoint {
+  version: number;
+  /** OpenAI-compatible base URL ending in /v1. */
+  baseUrl: string;
+  model: string;
+  /** `openai:BASE_URL#MODEL`, as stored on each call it served. */
+  spec: string;
+  client: ModelClient;
+  announcedAt: string;
+}
+
+/** Builds a client for an endpoint (tests inject `fetch` here). */
+export type ConnectEndpoint = (endpoint: { spec: string }) => Promise<ModelClient>;
+
+/** The spec of an OpenAI-compatible endpoint, checked as `--model` is (URL ending in /v1, no credentials). */
+export function endpointSpec(baseUrl: string, model: string, where: string): string {
+  const spec = `openai:${baseUrl}#${model}`;
+  try {
+    const parsed = parseModelSpec(spec);
+    if (parsed.kind !== 'openai') throw new InputError(where, `"${spec}" is not an OpenAI-compatible endpoint`);
+    return `openai:${parsed.baseUrl}#${parsed.model}`;
+  } catch (error) {
+    throw error instanceof InputError ? error.at(where) : error;
+  }
+}
+
+export class PolicyEndpoints {
+  private readonly history: PolicyEndpoint[];
+
+  constructor(initial: PolicyEndpoint) {
+    this.history = [initial];
+  }
+
+  get current(): PolicyEndpoint {
+    return this.history.at(-1) as PolicyEndpoint;
+  }
+
+  /** Every announced version, oldest first (without clients). */
+  announced(): Omit<PolicyEndpoint, 'client'>[] {
+    return this.history.map(({ client: _client, ...rest }) => rest);
+  }
+
+  /** Makes `next` current; versions only move forward (checked by the caller, asserted here). */
+  advance(next: PolicyEndpoint): void {
+    if (next.version <= this.current.version) throw new Error(`policy version ${next.version} announced after ${this.current.version}`);
+    this.history.push(next);
+  }
+
+  async close(): Promise<void> {
+    const clients = new Set(this.history.map((e) => e.client));
+    await Promise.all([...clients].map((c) => c.close?.()));
+  }
+}
+
+/** A model client for one rollout attempt that sends each call to the current endpoint. */
+export interface RoutedModel extends ModelClient {
+  /** The version that served this attempt's latest call (read by the agent loop right after each call). */
+  readonly lastVersion: number | undefined;
+}
+
+/**
+ * Calls within one rollout are sequential, so the version of the latest call is the version of
+ * the call the loop is recording: the loop reads it after each call completes, and it names the
+ * endpoint that call went to even if a newer version was announced while it ran.
+ */
+export function routedModel(endpoints: PolicyEndpoints, onCall: (version: number) => void): RoutedModel {
+  let last: PolicyEndpoint | undefined;
+  return {
+    specificationVersion: 'v1',
+    get spec() {
+      return (last ?? endpoints.current).spec;
+    },
+    get lastVersion() {
+      return last?.version;
+    },
+    complete(request, options) {
+      const target = endpoints.current;
+      last = target;
+      onCall(target.version);
+      return target.client.complete(request, options);
+    },
+  };
+}
