@@ -1,7 +1,7 @@
 // Many rollouts, safely: settings resolved into a stored spec, one episode lifecycle, concurrency,
 // deadlines, infra-only retries, leases and resume.
 export { executeRun, summarise, type ExecuteRunOptions, type RunNotes, type RunProgress, type RunSummary } from './run.ts';
-export { executeRollout, groupIdFor, judgeFrom, rolloutSeed, type RolloutContext } from './rollout.ts';
+export { executeRollout, groupIdFor, judgeFrom, rolloutSeed, type RolloutContext, type RolloutOptions } from './rollout.ts';
 export {
   builtinCatalog,
   requestTimeoutFor,
@@ -21,5 +21,5 @@ export {
 } from './resolve.ts';
 export { openEpisode, outcomeOfError, runEpisode, type DriveContext, type EpisodeOutcome, type EpisodeSpec, type LiveEpisode, type RunEpisodeOptions } from './episode.ts';
 export { API_KEY_VARIABLES, configuredSecrets, judgeFromConfig, modelFromConfig, type ModelEnvironment } from './model.ts';
-export { forEachConcurrent } from './pool.ts';
+export { createStartGate, forEachConcurrent } from './pool.ts';
 export { validateEnvironment, type EnvironmentValidation, type TaskValidation, type ValidateOptions } from './validate.ts';

@@ -72,22 +72,39 @@ export function groupIdFor(runId: RunId, taskId: string, epoch: number, groupSiz
 
 const emptyStats = { turns: 0, modelCalls: 0, toolCalls: 0, toolErrors: 0, promptTokens: 0, completionTokens: 0 };
 
+/** What one rollout may need beyond its run's context. */
+export interface RolloutOptions {
+  /** Cancels this rollout alone: it is stored as `cancelled` (a cancel of the whole run leaves it missing instead). */
+  signal?: AbortSignal;
+  /**
+   * A model per attempt, with the policy version to record on each call — for services whose
+   * trainer moves the endpoint and the version while rollouts are in flight.
+   */
+  modelFor?: (identity: AttemptIdentity) => { model: ModelClient; policyVersion?: () => string | undefined };
+}
+
 /**
  * One rollout of one task: the episode (fresh environment, the agent loop, the verifier), then
  * the score. Infra failures are retried up to `maxAttempts`; defects never are; everything the
  * model did is scored. Returns null when the run was cancelled mid-rollout (it stays missing, so
  * `--resume` runs it again).
  */
-export async function executeRollout(ctx: RolloutContext, task: Task, epoch: number): Promise<Rollout | null> {
+export async function executeRollout(ctx: RolloutContext, task: Task, epoch: number, options: RolloutOptions = {}): Promise<Rollout | null> {
   const id = rolloutIdFor(ctx.runId, task.id, epoch);
   const seed = rolloutSeed(ctx.config.seed, task.id, epoch, ctx.config.groupSize);
   const startedAt = ctx.now();
   let attempt = ctx.store.nextAttempt(id);
   const firstAttempt = attempt;
+  const signal = ctx.signal && options.signal ? AbortSignal.any([ctx.signal, options.signal]) : (options.signal ?? ctx.signal);
   let outcome: EpisodeOutcome;
+  let modelSpec = ctx.model.spec;
   for (;;) {
-    outcome = await runAttempt(ctx, { task, seed, identity: { runId: ctx.runId, rolloutId: id, attempt } });
+    const identity = { runId: ctx.runId, rolloutId: id, attempt };
+    const routed = options.modelFor?.(identity);
+    if (routed) modelSpec = routed.model.spec;
+    outcome = await runAttempt(ctx, { task, seed, identity, ...(signal ? { signal } : {}), ...(routed ? { routed } : {}) });
     if (ctx.signal?.aborted) return null;
+    if (options.signal?.aborted) break;
     if (outcome.kind !== 'infra' || !outcome.retryable || attempt - firstAttempt + 1 >= ctx.config.maxAttempts) break;
     ctx.store.recorder({ runId: ctx.runId, rolloutId: id, attempt }).event('infra_retry', { attempt, source: outcome.source, kind: outcome.failure, message: outcome.message });
     await ctx.sleep(Math.min(8000, 250 * 2 ** (attempt - firstAttempt)));
@@ -104,7 +121,7 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
     taskHash: taskHash(task),
     attempt,
     seed,
-    model: ctx.model.spec,
+    model: modelSpec,
     scaffold: ctx.config.scaffold,
     perturbations: [],
     startedAt: new Date(startedAt).toISOString(),
@@ -112,6 +129,11 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
     durationMs: Math.max(0, ctx.now() - startedAt),
   };
   const unscored = { score: null, passed: null, rewardTerms: [], verifier: null, finalAnswer: null };
+  // This rollout's own cancel wins over whatever the interrupted episode reported.
+  if (options.signal?.aborted && outcome.kind !== 'cancelled') {
+    const stats = outcome.kind === 'done' ? outcome.result.stats : emptyStats;
+    return { ...base, ...unscored, status: 'cancelled', terminationReason: 'cancelled', error: null, stats };
+  }
   switch (outcome.kind) {
     case 'infra':
       return { ...base, ...unscored, status: 'infra_error', terminationReason: 'infra_error', error: { source: outcome.source, kind: outcome.failure, message: outcome.message }, stats: emptyStats };
@@ -143,10 +165,15 @@ function contextPolicy(config: RunConfig): ContextPolicy | undefined {
   return config.context ? { budgetTokens: config.context.budgetTokens, keepRecentTurns: config.context.keepRecentTurns } : undefined;
 }
 
-async function runAttempt(ctx: RolloutContext, a: { task: Task; seed: number; identity: AttemptIdentity }): Promise<EpisodeOutcome> {
+async function runAttempt(
+  ctx: RolloutContext,
+  a: { task: Task; seed: number; identity: AttemptIdentity; signal?: AbortSignal; routed?: ReturnType<NonNullable<RolloutOptions['modelFor']>> },
+): Promise<EpisodeOutcome> {
   const recorder = ctx.store.recorder(a.identity);
   const deadlineMs = ctx.config.deadlineMs ?? a.task.limits.deadlineMs;
   const context = contextPolicy(ctx.config);
+  const model = a.routed?.model ?? ctx.model;
+  const policyVersion = a.routed?.policyVersion ?? ctx.config.policyVersion;
   return runEpisode({
     definition: ctx.environment(a.task.env),
     task: a.task,
@@ -154,7 +181,7 @@ async function runAttempt(ctx: RolloutContext, a: { task: Task; seed: number; id
     sandbox: ctx.config.sandbox,
     ...(ctx.judge ? { judge: judgeFrom(ctx.judge, { recorder, identity: a.identity }) } : {}),
     mcpServers: ctx.config.mcpServers,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(a.signal ? { signal: a.signal } : {}),
     deadlineMs,
     graceMs: ctx.graceMs,
     now: ctx.now,
@@ -163,7 +190,7 @@ async function runAttempt(ctx: RolloutContext, a: { task: Task; seed: number; id
       runAgent({
         task: a.task,
         environment: episode.environment,
-        model: ctx.model,
+        model,
         recorder,
         identity: a.identity,
         settings: {
@@ -175,7 +202,7 @@ async function runAttempt(ctx: RolloutContext, a: { task: Task; seed: number; id
           now: ctx.now,
           requestTimeoutMs: requestTimeoutFor(ctx.config, deadlineMs),
           maxOutputBytes: ctx.config.maxOutputBytes,
-          ...(ctx.config.policyVersion ? { policyVersion: ctx.config.policyVersion } : {}),
+          ...(policyVersion ? { policyVersion } : {}),
           ...(context ? { context } : {}),
         },
         ...(episode.observation ? { observation: episode.observation } : {}),

@@ -3,7 +3,7 @@
 export { exportRun, type ExportRunOptions } from './export.ts';
 export { renderSummary, type ExportSummary } from './summary.ts';
 export { resolveTarget, TARGETS } from './targets/index.ts';
-export { TargetName, type ExportTarget, type ExportUnit } from './unit.ts';
+export { segmentSampleId, TargetName, type ExportTarget, type ExportUnit } from './unit.ts';
 export { ParquetRowWriter, parquetSchema, pq, type ParquetColumns, type ParquetType } from './parquet.ts';
 export { ChatMessage, ChatTool, chatMessage, chatTool } from './chat.ts';
 export { GENERIC_SCHEMA_VERSION } from './targets/generic.ts';

@@ -1,5 +1,5 @@
 // createStartGate is not yet exported from the runner's index (asked for); the gate must be the runner's own.
-import { createStartGate } from '../../runner/pool.ts';
+import { createStartGate } from '../../runner/index.ts';
 import { driveRollout, type DriverContext } from './driver.ts';
 import type { FinishedMember } from './rows.ts';
 import type { GroupExecutor, GroupWork } from './scheduler.ts';

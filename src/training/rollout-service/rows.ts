@@ -3,8 +3,7 @@
 // the rows `gauntlet export` would write for the same rollouts.
 import { DefectError, describeZodIssues, type ModelCall, type Rollout, type Run } from '../../core/index.ts';
 import { groupRollouts, type AdvantageMethod } from '../advantages/index.ts';
-import type { ExportTarget, ExportUnit } from '../export/index.ts';
-import { segmentSampleId } from '../export/unit.ts';
+import { segmentSampleId, type ExportTarget, type ExportUnit } from '../export/index.ts';
 import { assembleTrajectory, buildPrefixTree, trainingCalls } from '../trajectory/index.ts';
 
 /** A rollout of a finished group with every model call of its final attempt. */
