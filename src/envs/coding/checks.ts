@@ -1,11 +1,12 @@
-// Verifier checks: hidden tests run after the episode (the outcome), and the repo's files outside
+// Verifier checks: hidden tests judged after the episode (the outcome), and the repo's files outside
 // the allowed set keep their bytes (the invariant that catches "delete or rewrite the tests").
 import { z } from 'zod';
 import { InfraError, type Sandbox } from '../../core/index.ts';
 import { defineCheck, type CheckDefinition, type CheckOutput } from '../define.ts';
 import { filesUnchangedExcept } from '../sandbox-files.ts';
 import { HIDDEN_REF } from './files.ts';
-import { describeRun, runHiddenTests } from './hidden.ts';
+import { describeRun, runProbes } from './grader/run.ts';
+import { loadSuite } from './grader/suite.ts';
 
 const name = z.string().optional();
 const fail = (detail: string): CheckOutput => ({ passed: false, detail });
@@ -19,13 +20,13 @@ export function requireBwrap(sandbox: Sandbox | undefined): Sandbox {
 }
 
 export const HiddenTestsParams = z.object({
+  /** Probe suites under src/envs/coding/hidden (the repo's own tests are ported there as well). */
   files: z
     .array(z.string().regex(HIDDEN_REF, '"<folder>/<name>.test.mjs" under src/envs/coding/hidden'))
     .min(1)
-    .refine((refs) => new Set(refs.map((r) => r.split('/').pop())).size === refs.length, 'hidden test file names must differ (they share one folder)'),
-  /** The repo's own test files, run in the same process; they must pass too. */
-  visible: z.array(z.string().min(1)).default([]),
+    .refine((refs) => new Set(refs).size === refs.length, 'each suite may be listed once'),
   timeoutMs: z.number().int().positive().max(120_000).default(60_000),
+  probeTimeoutMs: z.number().int().positive().max(60_000).default(10_000),
   name,
 });
 
@@ -33,10 +34,12 @@ export const codingChecks: Record<string, CheckDefinition> = {
   hidden_tests: defineCheck({
     kind: 'outcome',
     description:
-      'Hidden test files (never shown to the agent) are copied into a fresh folder after the episode and run with `node --test` together with the listed visible tests; every declared hidden test must report ok and nothing may fail.',
+      'Hidden probe suites (never shown to the agent) judged after the episode: each probe runs the code under test in a sandboxed worker and returns plain values; the expected values and assertions stay in the grader, outside the sandbox. Every case must pass.',
     params: HiddenTestsParams,
-    run: async ({ files, visible, timeoutMs }, { sandbox, signal }) => {
-      const run = await runHiddenTests(requireBwrap(sandbox), { hidden: files, visible, timeoutMs, signal });
+    run: async ({ files, timeoutMs, probeTimeoutMs }, { sandbox, signal }) => {
+      const box = requireBwrap(sandbox);
+      const suites = await Promise.all(files.map((ref) => loadSuite(ref)));
+      const run = await runProbes(box, { suites, timeoutMs, probeTimeoutMs, signal });
       return run.passed ? { passed: true, detail: describeRun(run) } : fail(describeRun(run));
     },
   }),

@@ -5,8 +5,7 @@ import { InfraError, type Environment, type Task } from '../../core/index.ts';
 import { sandboxAvailability } from '../../sandbox/index.ts';
 import { checkTaskDirectly } from '../direct-check.ts';
 import { instantiate } from '../instance.ts';
-import { hiddenTestFile } from './files.ts';
-import { declaredTestNames, HIDDEN_RUN_DIR } from './hidden.ts';
+import { loadSuite } from './grader/suite.ts';
 import { coding, CODING_SANDBOX_MESSAGE } from './index.ts';
 
 const { bwrap } = await sandboxAvailability();
@@ -24,7 +23,7 @@ const hiddenRefs = (task: Task): string[] => {
 };
 
 describe('coding task catalogue', () => {
-  it('has at least 22 tasks with unique coding/<slug> ids and coding tags', () => {
+  it('has at least 22 tasks with unique coding/<slug> ids and coding tags', async () => {
     assert.ok(tasks.length >= 22, `${tasks.length} tasks`);
     assert.equal(new Set(tasks.map((t) => t.id)).size, tasks.length);
     for (const task of tasks) {
@@ -32,7 +31,7 @@ describe('coding task catalogue', () => {
       assert.equal(task.env, 'coding');
       assert.equal(task.tags.domain, 'coding');
       assert.equal(task.golden.steps.at(-1)?.tool, 'submit', task.id);
-      for (const ref of hiddenRefs(task)) assert.ok(declaredTestNames(hiddenTestFile(ref)).length > 0, `${task.id}: ${ref}`);
+      for (const ref of hiddenRefs(task)) assert.ok((await loadSuite(ref)).cases.length > 0, `${task.id}: ${ref}`);
     }
   });
 
@@ -129,30 +128,26 @@ describe('coding verifiers', { skip }, () => {
     after(() => env.close());
 
     it('are nowhere the agent can look during the episode', async () => {
-      const title = declaredTestNames(hiddenTestFile(ref))[0] as string;
-      assert.doesNotMatch(await call(env, 'list_files', {}), /gauntlet-hidden|issues\.test/);
+      const title = (await loadSuite(ref)).cases[0]?.name ?? '';
+      assert.doesNotMatch(await call(env, 'list_files', {}), /issues\.test/);
       assert.match(await call(env, 'search_code', { pattern: title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') }), /^no matches/);
-      const find = await call(env, 'run_command', { command: 'find / \\( -path /proc -o -path /sys \\) -prune -o \\( -name "issues.test*" -o -path "*gauntlet-hidden*" \\) -print 2>/dev/null; echo done' });
+      const find = await call(env, 'run_command', { command: 'find / \\( -path /proc -o -path /sys \\) -prune -o -name "issues.test*" -print 2>/dev/null; echo done' });
       assert.equal(find, 'exit code 0\nstdout:\ndone\n');
       const grep = await call(env, 'run_command', { command: `grep -rlF ${JSON.stringify(title)} / --exclude-dir=proc --exclude-dir=sys --exclude-dir=usr --exclude-dir=dev 2>/dev/null; echo done` });
       assert.equal(grep, 'exit code 0\nstdout:\ndone\n');
     });
 
-    it('replace anything the agent planted in their folder, and are removed after judging', async () => {
-      await call(env, 'write_file', { path: `${HIDDEN_RUN_DIR}/issues.test.mjs`, content: "import { test } from 'node:test';\ntest('leaves done todos out', () => {});\n" });
-      // The search used above does find such a file: its silence there means something.
-      assert.match(await call(env, 'run_command', { command: 'find / \\( -path /proc -o -path /sys \\) -prune -o -name "issues.test*" -print 2>/dev/null' }), /\/work\/\.gauntlet-hidden-tests\/issues\.test\.mjs/);
-      const outcome = await env.verify({ answer: null });
-      assert.equal(outcome.checks[0]?.passed, false);
-      assert.match(outcome.checks[0]?.detail ?? '', /leaves done todos out/);
-      assert.doesNotMatch(await call(env, 'list_files', {}), /gauntlet-hidden/);
+    it('leave nothing behind in the work dir after judging', async () => {
+      const listing = await call(env, 'list_files', {});
+      await env.verify({ answer: null });
+      assert.equal(await call(env, 'list_files', {}), listing);
     });
   });
 });
 
 // The full per-task validation (hidden tests fail before, pass after the golden steps; golden
 // passes; doing nothing and the destructive actions fail) on a representative subset: a one-file
-// fix, a 20+ step task and a real-world package. coding-all.test.ts covers every task.
+// fix, a 20+ step task and a real-world package. test/validate-builtins.test.ts covers every task.
 describe('coding tasks validate (subset)', { skip, concurrency: 3 }, () => {
   for (const id of ['coding/inventory-pagination', 'coding/collkit-bug-reports', 'coding/content-type-params']) {
     it(`${id}: selfCheck and direct check pass`, async () => {

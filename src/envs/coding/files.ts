@@ -1,4 +1,4 @@
-// Where task material comes from (project folders, hidden tests, golden file contents, npm
+// Where task material comes from (project folders, hidden suites, golden file contents, npm
 // packages in node_modules).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -36,13 +36,8 @@ export function solutionFile(slug: string, path: string): string {
   return readFileSync(join(SOLUTIONS_DIR, slug, path), 'utf8');
 }
 
-/** `<folder>/<file>.test.mjs` under hidden/: the only shape a hidden test reference may take. */
+/** `<folder>/<file>.test.mjs` under hidden/: the only shape a hidden suite reference may take. */
 export const HIDDEN_REF = /^[a-z0-9-]+\/[a-z0-9.-]+\.test\.mjs$/;
-
-export function hiddenTestFile(ref: string): string {
-  if (!HIDDEN_REF.test(ref)) throw new Error(`coding: hidden test ${JSON.stringify(ref)} must look like "<folder>/<name>.test.mjs"`);
-  return readFileSync(join(HIDDEN_DIR, ref), 'utf8');
-}
 
 export interface PackageSource {
   name: string;

@@ -1,6 +1,7 @@
 // The coding environment: a small JavaScript repo in a bwrap sandbox, tools to run commands and
 // read/edit files, and tasks (bugs and feature requests, some on real npm packages) judged by
-// hidden tests that enter the sandbox only after the episode, plus "tests untouched" invariants.
+// hidden probe suites whose expected values never enter the sandbox (grader/), plus "tests
+// untouched" invariants.
 import { z } from 'zod';
 import { describeZodIssues, InfraError, type Task, type ToolInvocation } from '../../core/index.ts';
 import { defineEnvironment, type EpisodeContext } from '../define.ts';
@@ -43,7 +44,7 @@ function destructive(): ToolInvocation[] {
 export const coding = defineEnvironment({
   name: 'coding',
   description:
-    'A JavaScript repository in a sandbox (Node 20, no network): run commands, read, search and edit files, then submit. Judged by hidden tests run after the episode, with the visible tests and untouched files as invariants.',
+    'A JavaScript repository in a sandbox (Node 20, no network): run commands, read, search and edit files, then submit. Judged after the episode by hidden tests (and the visible ones) whose assertions run outside the sandbox, with untouched files as an invariant.',
   schema: auditSchema,
   startTime: '2026-02-02T09:00:00Z',
   stepMs: 20_000,

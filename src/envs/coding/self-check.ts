@@ -3,10 +3,8 @@
 import { errorMessage, type CheckResult, type Task } from '../../core/index.ts';
 import { VerifierSpec, type EnvironmentDefinition } from '../define.ts';
 import { instantiate } from '../instance.ts';
-import { snapshotEntries } from '../sandbox-files.ts';
 import { HiddenTestsParams } from './checks.ts';
-import { hiddenTestFile } from './files.ts';
-import { declaredTestNames } from './hidden.ts';
+import { loadSuite } from './grader/suite.ts';
 
 export interface SelfCheckOptions {
   seed: number;
@@ -15,13 +13,12 @@ export interface SelfCheckOptions {
 
 const describe = (checks: CheckResult[]) => checks.map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`).join('; ');
 
-/** Problems with the task's own material, found without a sandbox. */
-function staticProblems(task: Task): { problems: string[]; hiddenIndexes: number[]; visible: string[] } {
+/** Problems with the task's own material, found without a sandbox (every hidden suite must load). */
+async function staticProblems(task: Task): Promise<{ problems: string[]; hiddenIndexes: number[] }> {
   const problems: string[] = [];
   const spec = VerifierSpec.safeParse(task.verifier);
-  if (!spec.success) return { problems: ['verifier is not { checks: [...] }'], hiddenIndexes: [], visible: [] };
+  if (!spec.success) return { problems: ['verifier is not { checks: [...] }'], hiddenIndexes: [] };
   const hiddenIndexes: number[] = [];
-  const visible: string[] = [];
   for (const [i, { check, ...params }] of spec.data.checks.entries()) {
     if (check !== 'hidden_tests') continue;
     hiddenIndexes.push(i);
@@ -30,30 +27,27 @@ function staticProblems(task: Task): { problems: string[]; hiddenIndexes: number
       problems.push(`verifier.checks.${i}: invalid hidden_tests params`);
       continue;
     }
-    visible.push(...parsed.data.visible);
     for (const ref of parsed.data.files) {
       try {
-        if (declaredTestNames(hiddenTestFile(ref)).length === 0) problems.push(`hidden test ${ref} declares no test('…') or it('…')`);
+        await loadSuite(ref);
       } catch (error) {
-        problems.push(`hidden test ${ref}: ${errorMessage(error)}`);
+        problems.push(errorMessage(error));
       }
     }
   }
   if (hiddenIndexes.length === 0) problems.push('the verifier has no hidden_tests check');
   if (task.golden.steps.at(-1)?.tool !== 'submit') problems.push('the golden solution does not end with submit');
-  return { problems, hiddenIndexes, visible };
+  return { problems, hiddenIndexes };
 }
 
 export async function selfCheckCodingTask(definition: EnvironmentDefinition, task: Task, options: SelfCheckOptions): Promise<string[]> {
-  const { problems, hiddenIndexes, visible } = staticProblems(task);
+  const { problems, hiddenIndexes } = await staticProblems(task);
   if (problems.length > 0) return problems;
   if (options.sandbox === 'virtual') return ['coding tasks need the bwrap sandbox: hidden tests cannot run in the virtual shell'];
   const env = instantiate(definition, { sandbox: options.sandbox ?? 'auto' });
   const signal = new AbortController().signal;
   try {
     await env.reset(task, { seed: options.seed });
-    const files = snapshotEntries(await env.snapshot());
-    for (const path of visible) if (!files.has(path)) problems.push(`visible test ${path} is not in the initial repo`);
     const before = await env.verify({ answer: null });
     for (const i of hiddenIndexes) {
       const result = before.checks[i];

@@ -1,7 +1,9 @@
 // Verifier checks over the sandbox's final files. Outcome checks read the sandbox itself (full
 // contents); the invariant compares the snapshots taken right after reset and at the end.
+// What each check trusts, and why the agent cannot turn that trust into a pass, is written beside
+// it (docs/design/environments.md, "Grader isolation", has the whole picture).
 import { z } from 'zod';
-import { stableStringify, type Sandbox } from '../../core/index.ts';
+import { InfraError, stableStringify, type Sandbox } from '../../core/index.ts';
 import { defineCheck, type CheckDefinition, type CheckOutput } from '../define.ts';
 import { filesUnchangedExcept, snapshotEntries } from '../sandbox-files.ts';
 import { firstDifference, normalisePath, normaliseText, valueAt } from './files.ts';
@@ -39,17 +41,50 @@ function plainNumbers(text: string): string {
   return text.replace(/(\d),(?=\d{3}(?!\d))/g, '$1');
 }
 
+/** Numbers standing on their own: not parts of dates, times, paths, versions or identifiers. */
+const STANDALONE_NUMBER = /(?<![\w.:/-])-?\d+(?:\.\d+)?(?![\w:/-]|\.\d)/g;
+
+function standaloneNumbers(text: string): string[] {
+  return [...plainNumbers(text).matchAll(STANDALONE_NUMBER)].map((m) => m[0]);
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Verification commands run in the agent's sandbox, so nothing the agent left may configure the
+ * tools they call: HOME points at the command's own fresh /tmp (no ~/.jq, ~/.gitconfig, user
+ * site-packages), Python ignores the current directory and user site, and git reads no global or
+ * system config.
+ */
+const VERIFY_ENV: Record<string, string> = {
+  HOME: '/tmp',
+  XDG_CONFIG_HOME: '/tmp/.config',
+  PYTHONNOUSERSITE: '1',
+  PYTHONSAFEPATH: '1',
+  PYTHONDONTWRITEBYTECODE: '1',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+};
+
 export const terminalChecks: Record<string, CheckDefinition> = {
+  // Trusts the answer to commit to one number: an answer listing many candidates ("0 1 2 … 100")
+  // would otherwise contain the right one by construction.
   answer_number: defineCheck({
     kind: 'outcome',
-    description: 'The final answer states `value` as a number of its own (not part of a longer number), with `decimals` places when given.',
+    description:
+      'The final answer states `value` as a number of its own (not part of a longer number), with `decimals` places when given, and states no other number (numbers the instruction itself mentions, and parts of dates, times, paths or names, do not count).',
     params: z.object({ value: z.number(), decimals: z.number().int().min(0).max(6).optional(), name }),
-    run: ({ value, decimals }, { answer }) => {
+    run: ({ value, decimals }, { answer, task }) => {
       if (answer === null) return fail('no final answer');
       const text = plainNumbers(answer);
       const wanted = decimals === undefined ? String(value) : value.toFixed(decimals);
       const token = new RegExp(`(?<![\\d.])${wanted.replace('.', '\\.')}(?![\\d]|\\.\\d)`);
-      return token.test(text) ? { passed: true } : fail(`answer does not state ${wanted}`);
+      if (!token.test(text)) return fail(`answer does not state ${wanted}`);
+      const given = new Set(standaloneNumbers(task.instruction).map(Number));
+      const others = [...new Set(standaloneNumbers(text))].filter((n) => Number(n) !== value && !given.has(Number(n)));
+      return others.length === 0 ? { passed: true } : fail(`answer states ${wanted} but also ${others.slice(0, 5).join(', ')}${others.length > 5 ? ` (+${others.length - 5} more)` : ''}: give one number`);
     },
   }),
 
@@ -60,13 +95,26 @@ export const terminalChecks: Record<string, CheckDefinition> = {
     run: async ({ path }, { sandbox }) => ((await read(sandbox, path)) === null ? fail(`${path} does not exist`) : { passed: true }),
   }),
 
+  // Snapshots list regular files and symlinks only, so an empty directory, fifo or socket left
+  // under the name would pass unseen: the sandbox itself is asked whether anything is there. It
+  // starts in / so nothing done to the work dir keeps it from running, and an answer it cannot
+  // give (the agent locked its own work dir) fails the check rather than passing it.
   file_absent: defineCheck({
     kind: 'outcome',
-    description: 'No file exists at `path`.',
+    description: 'Nothing exists at `path`: no file, symlink, directory, fifo or socket.',
     params: z.object({ path: z.string().min(1), name }),
-    run: async ({ path }, { final }) => {
-      const present = snapshotEntries(final).has(normalisePath(path));
-      return present ? fail(`${path} still exists`) : { passed: true };
+    run: async ({ path }, { final, sandbox, signal }) => {
+      const box = need(sandbox);
+      const rel = normalisePath(path);
+      if (snapshotEntries(final).has(rel)) return fail(`${path} still exists`);
+      const target = `${box.workdir}/${rel}`;
+      const probe = await box.exec(`LC_ALL=C ls -d -- ${shellQuote(target)} 2>&1; echo "rc=$?"`, { timeoutMs: 10_000, signal, cwd: '/' });
+      const lines = probe.stdout.trimEnd().split('\n');
+      const rc = /^rc=(\d+)$/.exec(lines.at(-1) ?? '')?.[1];
+      if (rc === undefined) throw new InfraError('sandbox', `file_absent: could not run ls in the sandbox (exit ${probe.exitCode}): ${probe.stderr.slice(0, 200)}`, { retryable: true });
+      if (rc === '0') return fail(`${path} still exists (not as a regular file)`);
+      const message = lines.slice(0, -1).join(' ');
+      return /No such file or directory|Not a directory/.test(message) ? { passed: true } : fail(`cannot tell whether ${path} is gone: ${message.slice(0, 160)}`);
     },
   }),
 
@@ -176,7 +224,7 @@ export const terminalChecks: Record<string, CheckDefinition> = {
       name,
     }),
     run: async ({ command, stdout, contains, exitCode, timeoutMs, ...how }, { sandbox, signal }) => {
-      const result = await need(sandbox).exec(command, { timeoutMs, signal });
+      const result = await need(sandbox).exec(command, { timeoutMs, signal, env: VERIFY_ENV });
       if (result.timedOut) return fail(`\`${command}\` timed out`);
       if (result.exitCode !== exitCode) return fail(`\`${command}\` exited ${result.exitCode}, expected ${exitCode}: ${result.stderr.slice(0, 200)}`);
       const missing = contains.filter((s) => !result.stdout.includes(s));

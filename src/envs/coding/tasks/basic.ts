@@ -11,8 +11,7 @@ export function basicTasks(): Task[] {
       difficulty: 'easy',
       labels: ['bugfix', 'off-by-one'],
       project: 'inventory',
-      hidden: ['inventory/inventory.test.mjs'],
-      visible: ['test/inventory.test.js'],
+      hidden: ['inventory/inventory.test.mjs', 'inventory/visible.test.mjs'],
       editable: ['src/**'],
       golden: [
         read('src/inventory.js'),
@@ -29,8 +28,7 @@ export function basicTasks(): Task[] {
       difficulty: 'easy',
       labels: ['bugfix', 'data-structures'],
       project: 'lru-cache',
-      hidden: ['lru-cache/lru.test.mjs'],
-      visible: ['test/lru.test.js'],
+      hidden: ['lru-cache/lru.test.mjs', 'lru-cache/visible.test.mjs'],
       editable: ['src/**'],
       golden: [
         read('README.md'),
@@ -56,8 +54,7 @@ export function basicTasks(): Task[] {
       difficulty: 'easy',
       labels: ['bugfix', 'algorithms'],
       project: 'intervals',
-      hidden: ['intervals/intervals.test.mjs'],
-      visible: ['test/intervals.test.js'],
+      hidden: ['intervals/intervals.test.mjs', 'intervals/visible.test.mjs'],
       editable: ['src/**'],
       golden: [
         read('src/intervals.js'),
@@ -77,8 +74,7 @@ export function basicTasks(): Task[] {
       difficulty: 'easy',
       labels: ['bugfix', 'events'],
       project: 'emitter',
-      hidden: ['emitter/emitter.test.mjs'],
-      visible: ['test/emitter.test.js'],
+      hidden: ['emitter/emitter.test.mjs', 'emitter/visible.test.mjs'],
       editable: ['src/**'],
       golden: [
         read('src/emitter.js'),
@@ -104,8 +100,7 @@ export function basicTasks(): Task[] {
       difficulty: 'easy',
       labels: ['bugfix', 'web'],
       project: 'querystring-builder',
-      hidden: ['querystring-builder/query.test.mjs'],
-      visible: ['test/query.test.js'],
+      hidden: ['querystring-builder/query.test.mjs', 'querystring-builder/visible.test.mjs'],
       editable: ['src/**'],
       golden: [
         read('README.md'),
@@ -131,8 +126,7 @@ export function basicTasks(): Task[] {
       difficulty: 'medium',
       labels: ['bugfix', 'floating-point'],
       project: 'money',
-      hidden: ['money/money.test.mjs'],
-      visible: ['test/money.test.js'],
+      hidden: ['money/money.test.mjs', 'money/visible.test.mjs'],
       editable: ['src/**'],
       golden: [
         list('src'),
@@ -161,8 +155,7 @@ export function basicTasks(): Task[] {
       difficulty: 'medium',
       labels: ['bugfix', 'time'],
       project: 'rate-limiter',
-      hidden: ['rate-limiter/bucket.test.mjs'],
-      visible: ['test/bucket.test.js'],
+      hidden: ['rate-limiter/bucket.test.mjs', 'rate-limiter/visible.test.mjs'],
       editable: ['src/**'],
       golden: [
         read('README.md'),
@@ -184,8 +177,7 @@ export function basicTasks(): Task[] {
       difficulty: 'medium',
       labels: ['bugfix', 'data-structures'],
       project: 'job-queue',
-      hidden: ['job-queue/queue.test.mjs'],
-      visible: ['test/queue.test.js'],
+      hidden: ['job-queue/queue.test.mjs', 'job-queue/visible.test.mjs'],
       editable: ['src/**'],
       golden: [
         list(),

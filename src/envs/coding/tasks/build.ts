@@ -19,10 +19,8 @@ export interface CodingTaskSpec {
   project?: string;
   /** Files placed into the repo (alone, or on top of `project`). */
   files?: Record<string, string>;
-  /** Hidden test references under hidden/. */
+  /** Probe suites under hidden/: the hidden tests, and a port of the repo's own tests (judged outside the sandbox too). */
   hidden: string[];
-  /** The repo's test files: they must still pass and stay unchanged. */
-  visible: string[];
   /** Globs of the files the change may touch (everything else keeps its bytes). */
   editable: string[];
   golden: ToolInvocation[];
@@ -40,7 +38,7 @@ export function codingTask(spec: CodingTaskSpec): Task {
     initialState: { ...(spec.project ? { project: spec.project } : {}), ...(spec.files ? { files: spec.files } : {}) },
     verifier: {
       checks: [
-        { check: 'hidden_tests', name: 'hidden tests pass', files: spec.hidden, visible: spec.visible },
+        { check: 'hidden_tests', name: 'hidden tests pass', files: spec.hidden },
         { check: 'files_unchanged_except', name: 'tests and other files untouched', except: spec.editable },
       ],
     },

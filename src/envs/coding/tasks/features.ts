@@ -12,8 +12,7 @@ export function featureTasks(): Task[] {
       difficulty: 'medium',
       labels: ['feature', 'parsing'],
       project: 'csv-tools',
-      hidden: ['csv-tools/csv.test.mjs'],
-      visible: ['test/csv.test.js'],
+      hidden: ['csv-tools/csv.test.mjs', 'csv-tools/visible.test.mjs'],
       editable: ['src/**'],
       golden: [
         read('README.md'),
@@ -31,8 +30,7 @@ export function featureTasks(): Task[] {
       difficulty: 'medium',
       labels: ['feature', 'dates', 'parsing'],
       project: 'date-range',
-      hidden: ['date-range/zones.test.mjs'],
-      visible: ['test/range.test.js'],
+      hidden: ['date-range/zones.test.mjs', 'date-range/visible.test.mjs'],
       editable: ['src/**', 'README.md'],
       golden: [
         list(),
@@ -72,8 +70,7 @@ export function featureTasks(): Task[] {
       difficulty: 'medium',
       labels: ['feature', 'cli', 'parsing'],
       project: 'cli-args',
-      hidden: ['cli-args/args.test.mjs'],
-      visible: ['test/args.test.js'],
+      hidden: ['cli-args/args.test.mjs', 'cli-args/visible.test.mjs'],
       editable: ['src/**', 'README.md'],
       golden: [
         read('README.md'),
@@ -91,8 +88,7 @@ export function featureTasks(): Task[] {
       difficulty: 'medium',
       labels: ['feature', 'templates'],
       project: 'tiny-template',
-      hidden: ['tiny-template/features.test.mjs'],
-      visible: ['test/render.test.js'],
+      hidden: ['tiny-template/features.test.mjs', 'tiny-template/visible.test.mjs'],
       editable: ['src/**', 'README.md'],
       golden: [
         list(),
@@ -127,8 +123,7 @@ export function featureTasks(): Task[] {
       difficulty: 'medium',
       labels: ['bugfix', 'versions'],
       project: 'semver-lite',
-      hidden: ['semver-lite/semver.test.mjs'],
-      visible: ['test/semver.test.js'],
+      hidden: ['semver-lite/semver.test.mjs', 'semver-lite/visible.test.mjs'],
       editable: ['src/**'],
       golden: [
         read('README.md'),
@@ -156,8 +151,7 @@ export function featureTasks(): Task[] {
       difficulty: 'medium',
       labels: ['feature', 'async'],
       project: 'retry',
-      hidden: ['retry/retry.test.mjs'],
-      visible: ['test/retry.test.js'],
+      hidden: ['retry/retry.test.mjs', 'retry/visible.test.mjs'],
       editable: ['src/**', 'README.md'],
       golden: [
         read('src/retry.js'),
@@ -188,8 +182,7 @@ export function featureTasks(): Task[] {
       difficulty: 'hard',
       labels: ['bugfix', 'multi-file', 'issue-tracker'],
       project: 'todo-app',
-      hidden: ['todo-app/issues.test.mjs'],
-      visible: ['test/store.test.js'],
+      hidden: ['todo-app/issues.test.mjs', 'todo-app/visible.test.mjs'],
       editable: ['src/**', 'ISSUES.md'],
       golden: [
         read('ISSUES.md'),

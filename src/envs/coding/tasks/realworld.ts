@@ -18,8 +18,8 @@ interface RealWorldSpec {
   instruction: string;
   difficulty: Difficulty;
   labels: string[];
+  /** The hidden suite under hidden/rw-<pkg>/ (its visible.test.mjs, a port of the repo's tests, is judged too). */
   hidden: string;
-  visible: string;
   /** Golden steps between reading index.js and running the tests. */
   fix: ToolInvocation[];
 }
@@ -40,8 +40,7 @@ function realWorldTask(spec: RealWorldSpec): Task {
     labels: ['real-world', spec.change === 'bug' ? 'bugfix' : 'feature', ...spec.labels],
     project: `rw-${spec.pkg}`,
     files,
-    hidden: [spec.hidden],
-    visible: [spec.visible],
+    hidden: [spec.hidden, `rw-${spec.pkg}/visible.test.mjs`],
     editable: ['index.js', ...spec.files.filter((f) => /readme/i.test(f))],
     golden: [read('index.js'), ...spec.fix, run(), submit(`${spec.change === 'bug' ? 'fixed' : 'implemented'}: ${spec.note}`)],
     metadata: {
@@ -89,7 +88,6 @@ export function realWorldTasks(): Task[] {
       difficulty: 'easy',
       labels: ['parsing', 'regex'],
       hidden: 'rw-ms/ms.test.mjs',
-      visible: 'test/ms.test.mjs',
       fix: restore(MS_INJECT),
     }),
     realWorldTask({
@@ -104,7 +102,6 @@ export function realWorldTasks(): Task[] {
       difficulty: 'easy',
       labels: ['parsing', 'units'],
       hidden: 'rw-bytes/iec.test.mjs',
-      visible: 'test/bytes.test.mjs',
       fix: [
         search('parseRegExp'),
         edit('index.js', 'var parseRegExp = /^((-|\\+)?(\\d+(?:\\.\\d+)?)) *(kb|mb|gb|tb|pb)$/i;', 'var parseRegExp = /^((-|\\+)?(\\d+(?:\\.\\d+)?)) *(kb|mb|gb|tb|pb|kib|mib|gib|tib|pib)$/i;'),
@@ -123,7 +120,6 @@ export function realWorldTasks(): Task[] {
       difficulty: 'easy',
       labels: ['security', 'html'],
       hidden: 'rw-escape-html/escape.test.mjs',
-      visible: 'test/escape.test.mjs',
       fix: restore(ESCAPE_INJECT),
     }),
     realWorldTask({
@@ -138,7 +134,6 @@ export function realWorldTasks(): Task[] {
       difficulty: 'medium',
       labels: ['http', 'parsing', 'regex'],
       hidden: 'rw-content-type/parse.test.mjs',
-      visible: 'test/content-type.test.mjs',
       fix: restore(CONTENT_TYPE_INJECT),
     }),
     realWorldTask({
@@ -153,7 +148,6 @@ export function realWorldTasks(): Task[] {
       difficulty: 'medium',
       labels: ['http', 'parsing'],
       hidden: 'rw-cookie/parse.test.mjs',
-      visible: 'test/cookie.test.mjs',
       fix: restore(COOKIE_INJECT),
     }),
     realWorldTask({
@@ -168,7 +162,6 @@ export function realWorldTasks(): Task[] {
       difficulty: 'medium',
       labels: ['http', 'off-by-one'],
       hidden: 'rw-range-parser/range.test.mjs',
-      visible: 'test/range.test.mjs',
       fix: restore(RANGE_INJECT),
     }),
     realWorldTask({
@@ -183,7 +176,6 @@ export function realWorldTasks(): Task[] {
       difficulty: 'easy',
       labels: ['http'],
       hidden: 'rw-vary/vary.test.mjs',
-      visible: 'test/vary.test.mjs',
       fix: restore(VARY_INJECT),
     }),
     realWorldTask({
@@ -198,7 +190,6 @@ export function realWorldTasks(): Task[] {
       difficulty: 'medium',
       labels: ['cli', 'parsing'],
       hidden: 'rw-minimist/false.test.mjs',
-      visible: 'test/minimist.test.mjs',
       fix: restore(MINIMIST_INJECT),
     }),
   ];

@@ -1,77 +1,70 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import * as s from '../src/index.js';
-
-describe('strkit contracts', () => {
-  it('capitalize keeps the rest and handles empty strings', () => {
-    assert.equal(s.capitalize('hello World'), 'Hello World');
-    assert.equal(s.capitalize('eBay'), 'EBay');
-    assert.equal(s.capitalize(''), '');
-  });
-
-  it('slugify drops accents and collapses separators', () => {
-    assert.equal(s.slugify('  Crème Brûlée -- Recipe #2 '), 'creme-brulee-recipe-2');
-    assert.equal(s.slugify('Ünïcödé'), 'unicode');
-    assert.equal(s.slugify('---'), '');
-  });
-
-  it('truncate fits max including the ellipsis', () => {
-    assert.equal(s.truncate('hello world', 8), 'hello w…');
-    assert.equal(s.truncate('hello', 5), 'hello');
-    assert.equal(s.truncate('hello world', 8, '...'), 'hello...');
-  });
-
-  it('center puts the odd character on the right', () => {
-    assert.equal(s.center('abc', 8, '-'), '--abc---');
-    assert.equal(s.center('abc', 7), '  abc  ');
-    assert.equal(s.center('toolong', 3), 'toolong');
-  });
-
-  it('camelCase splits on dashes, underscores and spaces', () => {
-    assert.equal(s.camelCase('foo-bar_baz qux'), 'fooBarBazQux');
-    assert.equal(s.camelCase('__HTTP_status__code'), 'httpStatusCode');
-    assert.equal(s.camelCase('already'), 'already');
-  });
-
-  it('wordCount counts across any whitespace', () => {
-    assert.equal(s.wordCount('  one\ttwo  \n\nthree '), 3);
-    assert.equal(s.wordCount(''), 0);
-    assert.equal(s.wordCount(' \n '), 0);
-  });
-
-  it('reverseWords normalises whitespace', () => {
-    assert.equal(s.reverseWords('  the quick\tbrown\nfox '), 'fox brown quick the');
-    assert.equal(s.reverseWords('   '), '');
-  });
-
-  it('isPalindrome ignores case and punctuation', () => {
-    assert.equal(s.isPalindrome('No lemon, no melon'), true);
-    assert.equal(s.isPalindrome('Was it a car or a cat I saw?'), true);
-    assert.equal(s.isPalindrome('1a2'), false);
-    assert.equal(s.isPalindrome('12 21'), true);
-  });
-
-  it('stripTags removes all tags and decodes entities', () => {
-    assert.equal(s.stripTags('<ul><li>a &amp; b</li><li>&lt;c&gt;</li></ul>'), 'a & b<c>');
-    assert.equal(s.stripTags('&amp;lt;'), '&lt;');
-  });
-
-  it('wrap keeps every line within the width', () => {
-    const text = 'the quick brown fox jumps over the lazy dog';
-    const lines = s.wrap(text, 10);
-    assert.deepEqual(lines, ['the quick', 'brown fox', 'jumps over', 'the lazy', 'dog']);
-    assert.deepEqual(s.wrap('a verylongword b', 4), ['a', 'verylongword', 'b']);
-  });
-
-  it('escapeRegExp escapes every special character', () => {
-    const special = '\\^$.*+?()[]{}|';
-    assert.equal(new RegExp(`^${s.escapeRegExp(special)}$`).test(special), true);
-    assert.equal(s.escapeRegExp('a.b|c\\d'), 'a\\.b\\|c\\\\d');
-  });
-
-  it('initials splits on whitespace and hyphens', () => {
-    assert.equal(s.initials('  jean-luc   picard '), 'JLP');
-    assert.equal(s.initials('grace hopper'), 'GH');
-    assert.equal(s.initials('mary-kate--olsen'), 'MKO');
-  });
-});
+// Hidden suite for coding/strkit-twelve-fixes. Each probe runs in the sandbox and returns a value;
+// the expectation beside it stays in the grader.
+export default {
+  imports: { s: 'src/index.js' },
+  cases: [
+    {
+      name: 'capitalize keeps the rest and handles empty strings',
+      run: ({ s }) => ['hello World', 'eBay', ''].map((x) => s.capitalize(x)),
+      expect: ['Hello World', 'EBay', ''],
+    },
+    {
+      name: 'slugify drops accents and collapses separators',
+      run: ({ s }) => ['  Crème Brûlée -- Recipe #2 ', 'Ünïcödé', '---'].map((x) => s.slugify(x)),
+      expect: ['creme-brulee-recipe-2', 'unicode', ''],
+    },
+    {
+      name: 'truncate fits max including the ellipsis',
+      run: ({ s }) => [s.truncate('hello world', 8), s.truncate('hello', 5), s.truncate('hello world', 8, '...')],
+      expect: ['hello w…', 'hello', 'hello...'],
+    },
+    {
+      name: 'center puts the odd character on the right',
+      run: ({ s }) => [s.center('abc', 8, '-'), s.center('abc', 7), s.center('toolong', 3)],
+      expect: ['--abc---', '  abc  ', 'toolong'],
+    },
+    {
+      name: 'camelCase splits on dashes, underscores and spaces',
+      run: ({ s }) => ['foo-bar_baz qux', '__HTTP_status__code', 'already'].map((x) => s.camelCase(x)),
+      expect: ['fooBarBazQux', 'httpStatusCode', 'already'],
+    },
+    {
+      name: 'wordCount counts across any whitespace',
+      run: ({ s }) => ['  one\ttwo  \n\nthree ', '', ' \n '].map((x) => s.wordCount(x)),
+      expect: [3, 0, 0],
+    },
+    {
+      name: 'reverseWords normalises whitespace',
+      run: ({ s }) => [s.reverseWords('  the quick\tbrown\nfox '), s.reverseWords('   ')],
+      expect: ['fox brown quick the', ''],
+    },
+    {
+      name: 'isPalindrome ignores case and punctuation',
+      run: ({ s }) => ['No lemon, no melon', 'Was it a car or a cat I saw?', '1a2', '12 21'].map((x) => s.isPalindrome(x)),
+      expect: [true, true, false, true],
+    },
+    {
+      name: 'stripTags removes all tags and decodes entities',
+      run: ({ s }) => [s.stripTags('<ul><li>a &amp; b</li><li>&lt;c&gt;</li></ul>'), s.stripTags('&amp;lt;')],
+      expect: ['a & b<c>', '&lt;'],
+    },
+    {
+      name: 'wrap keeps every line within the width',
+      run: ({ s }) => [s.wrap('the quick brown fox jumps over the lazy dog', 10), s.wrap('a verylongword b', 4)],
+      expect: [['the quick', 'brown fox', 'jumps over', 'the lazy', 'dog'], ['a', 'verylongword', 'b']],
+    },
+    {
+      name: 'escapeRegExp escapes every special character',
+      run: ({ s }) => {
+        const special = '\\^$.*+?()[]{}|';
+        return [new RegExp(`^${s.escapeRegExp(special)}$`).test(special), s.escapeRegExp('a.b|c\\d')];
+      },
+      expect: [true, 'a\\.b\\|c\\\\d'],
+    },
+    {
+      name: 'initials splits on whitespace and hyphens',
+      run: ({ s }) => ['  jean-luc   picard ', 'grace hopper', 'mary-kate--olsen'].map((x) => s.initials(x)),
+      expect: ['JLP', 'GH', 'MKO'],
+    },
+  ],
+};
