@@ -1,8 +1,8 @@
 // The bubblewrap command line: what the sandboxed command can see and which limits apply.
 import { lstatSync, readlinkSync } from 'node:fs';
 import type { ResolvedLimits } from './limits.ts';
+import { CLOSE_INHERITED_FDS, SUPERVISOR_BINARY, SUPERVISOR_DIR, supervisorScript } from './supervisor.ts';
 
-export const BWRAP_WORKDIR = '/work';
 export const BASE_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 /**
@@ -53,8 +53,10 @@ function systemArgs(): string[] {
 }
 
 export interface BwrapInvocation {
-  /** Host directory bound read-write at /work. */
+  /** Host directory bound read-write at `workdir`. */
   hostDir: string;
+  /** Where the work dir is inside (paths.ts resolveWorkdir has checked it). */
+  workdir: string;
   limits: ResolvedLimits;
   /** Absolute directory inside the sandbox to start in. */
   cwd: string;
@@ -79,9 +81,12 @@ function limitPrelude(limits: ResolvedLimits, options: { addressSpace: boolean }
   ].join(' ');
 }
 
+/** Bytes of each in-memory scratch file system (/tmp, /dev/shm, the supervisor's). */
+export const scratchBytes = (limits: ResolvedLimits) => Math.min(limits.diskBytes, 64 * 1024 ** 2);
+
 /** Fresh namespaces, the read-only system, and in-memory /dev, /proc, /tmp and /dev/shm sized by the disk limit. */
 function isolationArgs(limits: ResolvedLimits): string[] {
-  const scratch = String(Math.min(limits.diskBytes, 64 * 1024 ** 2));
+  const scratch = String(scratchBytes(limits));
   return [
     '--unshare-all', // user, pid, net (loopback only), ipc, uts, cgroup
     '--unshare-user',
@@ -97,23 +102,62 @@ function isolationArgs(limits: ResolvedLimits): string[] {
   ];
 }
 
-function envArgs(base: Record<string, string>, extra: Record<string, string>): string[] {
-  const args = ['--clearenv'];
-  for (const [name, value] of Object.entries({ ...base, ...extra })) {
+/** Refuses names a shell could not export (they could also smuggle options into a command line). */
+export function checkEnvNames(env: Record<string, string>): void {
+  for (const name of Object.keys(env)) {
     if (!ENV_NAME.test(name)) throw new Error(`sandbox: environment variable name ${JSON.stringify(name)} is not a valid shell name`);
-    args.push('--setenv', name, value);
   }
+}
+
+function envArgs(base: Record<string, string>, extra: Record<string, string>): string[] {
+  checkEnvNames(extra);
+  const args = ['--clearenv'];
+  for (const [name, value] of Object.entries({ ...base, ...extra })) args.push('--setenv', name, value);
   return args;
 }
 
+/**
+ * bwrap's own root (a tmpfs that holds the mount points) becomes read-only once everything is
+ * mounted: in a persistent sandbox it would otherwise be an unbounded in-memory disk.
+ */
+const SEAL_ROOT = ['--remount-ro', '/'];
+
+const baseEnv = (workdir: string) => ({ PATH: BASE_PATH, HOME: workdir, LANG: 'C.UTF-8', TERM: 'dumb' });
+
+/** One command in fresh namespaces of its own (the `fresh` mode). */
 export function bwrapArgs(invocation: BwrapInvocation): string[] {
-  const { hostDir, limits, cwd, env = {}, command } = invocation;
+  const { hostDir, workdir, limits, cwd, env = {}, command } = invocation;
   return [
     ...isolationArgs(limits),
-    '--bind', hostDir, BWRAP_WORKDIR,
+    '--bind', hostDir, workdir,
+    ...SEAL_ROOT,
     '--chdir', cwd,
-    ...envArgs({ PATH: BASE_PATH, HOME: BWRAP_WORKDIR, LANG: 'C.UTF-8', TERM: 'dumb' }, env),
-    '--', '/bin/bash', '-c', `${limitPrelude(limits, { addressSpace: true })}; exec /bin/bash -c "$1"`, 'sandbox', command,
+    ...envArgs(baseEnv(workdir), env),
+    '--', '/bin/bash', '-c', `${limitPrelude(limits, { addressSpace: true })}; ${CLOSE_INHERITED_FDS}; exec /bin/bash -c "$1"`, 'sandbox', command,
+  ];
+}
+
+export interface SupervisorInvocation {
+  hostDir: string;
+  workdir: string;
+  limits: ResolvedLimits;
+  /** Host path of the execute-only shell the supervisor runs in (see supervisor.ts). */
+  supervisorBinary: string;
+}
+
+/** A long-lived sandbox whose pid 1 is the supervisor, running commands it is sent (the `persistent` mode). */
+export function supervisorArgs(invocation: SupervisorInvocation): string[] {
+  const { hostDir, workdir, limits, supervisorBinary } = invocation;
+  return [
+    ...isolationArgs(limits),
+    '--as-pid-1',
+    '--bind', hostDir, workdir,
+    '--size', String(scratchBytes(limits)), '--tmpfs', SUPERVISOR_DIR,
+    '--ro-bind', supervisorBinary, SUPERVISOR_BINARY,
+    ...SEAL_ROOT,
+    '--chdir', workdir,
+    ...envArgs(baseEnv(workdir), {}),
+    '--', SUPERVISOR_BINARY, '-c', supervisorScript(limits),
   ];
 }
 

@@ -1,8 +1,11 @@
-// Runs one bwrap invocation with a wall-clock deadline and an output budget. bwrap is started in
-// its own process group; killing that group kills bwrap, and `--die-with-parent` plus the pid
-// namespace take every process inside down with it, background jobs included.
-import { spawn } from 'node:child_process';
+// Starting bwrap, and running one invocation to its end with a wall-clock deadline and an output
+// budget. bwrap is started in its own process group; killing that group kills bwrap, and
+// `--die-with-parent` plus the pid namespace take every process inside down with it.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { constants } from 'node:os';
+import type { Writable } from 'node:stream';
+import type { SandboxCgroup } from './cgroup.ts';
+import { recordProcess } from './host-dirs.ts';
 import { OutputBudget } from './limits.ts';
 
 export interface RunAs {
@@ -10,10 +13,74 @@ export interface RunAs {
   gid: number;
 }
 
-export interface ContainedRun {
+export interface BwrapLaunch {
   bwrapPath: string;
+  /** bwrap's options, then `--` and the program; `--seccomp` is added here when there is a filter. */
   args: string[];
   runAs: RunAs | undefined;
+  /** A compiled seccomp filter (seccomp.ts), handed to bwrap on fd 3. */
+  seccomp?: Buffer;
+  /** Where every process of the sandbox must live; bwrap is placed in it before it starts anything. */
+  cgroup?: SandboxCgroup;
+}
+
+const SECCOMP_FD = 3;
+const GATE_FD = 4;
+const ARGS_FD = 5;
+
+/**
+ * A shell that waits on the gate fd, then becomes bwrap: in between we move it into the sandbox's
+ * cgroup, so that nothing bwrap forks ever runs outside it. If we die first, the gate reads EOF
+ * and it exits without starting bwrap.
+ */
+const GATED = `read -r _ <&${GATE_FD} && exec ${GATE_FD}<&- && exec "$0" "$@"`;
+
+/**
+ * Starts bwrap (its stdio piped to us, in a process group of its own); throws if the cgroup refuses it.
+ * Its options go through a pipe (`--args`), not its command line: in `fresh` mode bwrap itself is
+ * pid 1 inside the sandbox, and every command could read its command line (host paths included).
+ * What follows `--` (the program and its arguments) bwrap takes from its command line only.
+ */
+export function spawnBwrap(launch: BwrapLaunch): ChildProcessWithoutNullStreams {
+  const split = launch.args.indexOf('--');
+  const options = [...(launch.seccomp ? ['--seccomp', String(SECCOMP_FD)] : []), ...(split === -1 ? launch.args : launch.args.slice(0, split))];
+  const program = split === -1 ? [] : launch.args.slice(split);
+  // NUL separates options on the pipe; inside one it would split it (spawn refuses it in the rest likewise).
+  if (options.some((arg) => arg.includes('\0'))) throw new Error('sandbox: a path or environment variable contains a NUL byte');
+  const bwrapArgv = ['--args', String(ARGS_FD), ...program];
+  const [command, argv] = launch.cgroup ? ['/bin/sh', ['-c', GATED, launch.bwrapPath, ...bwrapArgv]] : [launch.bwrapPath, bwrapArgv];
+  const child = spawn(command, argv, {
+    stdio: ['pipe', 'pipe', 'pipe', launch.seccomp ? 'pipe' : 'ignore', launch.cgroup ? 'pipe' : 'ignore', 'pipe'],
+    detached: true,
+    env: {},
+    // The unprivileged uid may not be able to enter our own working directory.
+    cwd: '/',
+    ...(launch.runAs ? { uid: launch.runAs.uid, gid: launch.runAs.gid } : {}),
+  });
+  // A child that failed to start reports it through 'error'; its extra fds then do not exist.
+  if (child.pid === undefined) return child as ChildProcessWithoutNullStreams;
+  recordProcess(child.pid);
+  const extra = (fd: number) => child.stdio[fd] as Writable;
+  extra(ARGS_FD).on('error', () => undefined);
+  extra(ARGS_FD).end(Buffer.from(options.map((arg) => `${arg}\0`).join(''), 'utf8'));
+  if (launch.seccomp) {
+    extra(SECCOMP_FD).on('error', () => undefined);
+    extra(SECCOMP_FD).end(launch.seccomp);
+  }
+  if (launch.cgroup) {
+    try {
+      launch.cgroup.enter(child.pid);
+    } catch (error) {
+      process.kill(-child.pid, 'SIGKILL');
+      throw error;
+    }
+    extra(GATE_FD).on('error', () => undefined);
+    extra(GATE_FD).end('go\n');
+  }
+  return child as ChildProcessWithoutNullStreams;
+}
+
+export interface ContainedRun extends BwrapLaunch {
   stdin?: string;
   timeoutMs: number;
   maxOutputBytes: number;
@@ -33,14 +100,13 @@ export interface ContainedResult {
 export function runContained(run: ContainedRun): Promise<ContainedResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(run.bwrapPath, run.args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-      env: {},
-      // The unprivileged uid may not be able to enter our own working directory.
-      cwd: '/',
-      ...(run.runAs ? { uid: run.runAs.uid, gid: run.runAs.gid } : {}),
-    });
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = spawnBwrap(run);
+    } catch (error) {
+      reject(error);
+      return;
+    }
     const budget = new OutputBudget(run.maxOutputBytes);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -100,6 +166,6 @@ export function runContained(run: ContainedRun): Promise<ContainedResult> {
   });
 }
 
-function signalNumber(signal: NodeJS.Signals | null): number {
+export function signalNumber(signal: NodeJS.Signals | null): number {
   return signal ? (constants.signals[signal] ?? 1) : 1;
 }

@@ -1,18 +1,19 @@
-// One test per threat, each proving the bwrap sandbox blocks it. Skipped (with the reason) only
-// where bubblewrap cannot run; CI installs it.
+// One test per threat, each proving the bwrap sandbox blocks it, in both modes (one persistent
+// sandbox per episode, fresh namespaces per command). Skipped (with the reason) only where
+// bubblewrap cannot run; CI installs it.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { Sandbox } from '../core/index.ts';
-import { createSandbox, sandboxAvailability, type SandboxLimits } from './index.ts';
+import { createSandbox, sandboxAvailability, type BwrapMode, type SandboxLimits } from './index.ts';
 
 const { bwrap } = await sandboxAvailability();
 
-async function inSandbox(t: TestContext, limits: SandboxLimits, fn: (sb: Sandbox) => Promise<void>): Promise<void> {
+async function inModeSandbox(t: TestContext, options: { limits: SandboxLimits; mode: BwrapMode }, fn: (sb: Sandbox) => Promise<void>): Promise<void> {
   if (!bwrap.available) return t.skip(`bwrap unavailable here: ${bwrap.reason}`);
-  const sb = await createSandbox({ backend: 'bwrap', limits });
+  const sb = await createSandbox({ backend: 'bwrap', ...options });
   try {
     await fn(sb);
   } finally {
@@ -36,7 +37,9 @@ function hostProcessesWith(needle: string): number[] {
 
 const hostProcessCount = () => readdirSync('/proc').filter((e) => /^\d+$/.test(e)).length;
 
-describe('bwrap sandbox security', () => {
+for (const mode of ['persistent', 'fresh'] as const) describe(`bwrap sandbox security (${mode})`, () => {
+  const inSandbox = (t: TestContext, limits: SandboxLimits, fn: (sb: Sandbox) => Promise<void>) => inModeSandbox(t, { limits, mode }, fn);
+
   it('cannot read /etc/shadow, the project, home directories or the host environment', (t) =>
     inSandbox(t, {}, async (sb) => {
       process.env.GAUNTLET_TEST_SECRET = 'hunter2';
@@ -138,7 +141,7 @@ describe('bwrap sandbox security', () => {
       const r = await sb.exec(`sleep ${marker} & nohup sleep ${marker} >/dev/null 2>&1 & setsid sleep ${marker} & echo started`, { timeoutMs: 5000 });
       assert.deepEqual([r.exitCode, r.stdout, r.timedOut], [0, 'started\n', false]);
       assert.ok(r.durationMs < 2000, `took ${r.durationMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Killed before the command's result came back (a zombie has no command line left to match).
       assert.deepEqual(hostProcessesWith(marker), []);
     }));
 });

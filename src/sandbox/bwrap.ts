@@ -1,49 +1,94 @@
-// The bubblewrap backend: each command runs in fresh namespaces over a read-only system, with a
-// private writable work dir that lives on the host (a size-limited tmpfs where mounting works), in
-// this process's folder of host-dirs.ts, so a killed process's work dirs are reaped later.
+// The bubblewrap backend: commands run over a read-only system with a private writable work dir
+// that lives on the host (a size-limited tmpfs where mounting works), in this process's folder of
+// host-dirs.ts, so a killed process's work dirs are reaped later. Two modes:
+// - `persistent` (the default): one long-lived sandbox per Sandbox, whose supervisor runs each
+//   command (bwrap-instance.ts); files, /tmp and /dev/shm carry over between commands, processes
+//   do not;
+// - `fresh`: new namespaces for every command, as before; kept for comparison and benchmarks.
+// Both apply the seccomp filter (seccomp.ts) and, where the host allows it, one cgroup per
+// sandbox (cgroup.ts) holding every process the sandbox runs.
 import { execFile } from 'node:child_process';
 import { chmod, chown, lstat, mkdir, readdir, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import type { ExecOptions, ExecResult, Sandbox } from '../core/index.ts';
 import { WorkdirSandbox } from './base.ts';
-import { bwrapArgs, BWRAP_WORKDIR } from './bwrap-args.ts';
-import { runContained, type RunAs } from './bwrap-process.ts';
+import { bwrapArgs, checkEnvNames, scratchBytes, supervisorArgs } from './bwrap-args.ts';
+import { SupervisedInstance, supervisorBinary } from './bwrap-instance.ts';
+import { runContained, type BwrapLaunch, type ContainedResult, type RunAs } from './bwrap-process.ts';
+import { resourceControl, SandboxCgroup } from './cgroup.ts';
 import { WorkdirFiles, type FsAdapter } from './files.ts';
 import { makeHostDir, reapLeftoversOnce } from './host-dirs.ts';
 import { effectiveTimeout, type ResolvedLimits } from './limits.ts';
 import { relativeToWorkdir } from './paths.ts';
 import type { BwrapSupport } from './probe.ts';
+import { seccompFilter } from './seccomp.ts';
 
 const run = promisify(execFile);
 
+export type BwrapMode = 'persistent' | 'fresh';
+
+interface Setup {
+  support: BwrapSupport & { path: string };
+  hostDir: string;
+  workdir: string;
+  limits: ResolvedLimits;
+  mode: BwrapMode;
+  mounted: boolean;
+  cgroup: SandboxCgroup | undefined;
+  seccomp: Buffer | undefined;
+}
+
 class BwrapSandbox extends WorkdirSandbox {
   override readonly backend = 'bwrap' as const;
+  private instance: Promise<SupervisedInstance> | undefined;
 
-  constructor(
-    private readonly support: BwrapSupport & { path: string },
-    private readonly hostDir: string,
-    private readonly limits: ResolvedLimits,
-    private readonly mounted: boolean,
-  ) {
-    super(BWRAP_WORKDIR, new WorkdirFiles(hostAdapter(support.runAs), hostDir, BWRAP_WORKDIR));
+  constructor(private readonly setup: Setup) {
+    super(setup.workdir, new WorkdirFiles(hostAdapter(setup.support.runAs), setup.hostDir, setup.workdir));
+  }
+
+  private launch(args: string[]): BwrapLaunch {
+    const { support, seccomp, cgroup } = this.setup;
+    return { bwrapPath: support.path, args, runAs: support.runAs, ...(seccomp ? { seccomp } : {}), ...(cgroup ? { cgroup } : {}) };
+  }
+
+  /** The running instance, or a new one when the last has died (its /tmp goes with it; the work dir stays). */
+  async started(): Promise<SupervisedInstance> {
+    const current = await this.instance;
+    if (current?.alive) return current;
+    const { hostDir, workdir, limits, mounted } = this.setup;
+    const next = supervisorBinary({ tmpfs: mounted }).then((binary) =>
+      SupervisedInstance.start(this.launch(supervisorArgs({ hostDir, workdir, limits, supervisorBinary: binary })), workdir),
+    );
+    this.instance = next;
+    // A failed start is not kept: the next command tries again.
+    next.catch(() => {
+      if (this.instance === next) this.instance = undefined;
+    });
+    return next;
   }
 
   override async exec(command: string, options: ExecOptions): Promise<ExecResult> {
     this.assertOpen('exec');
-    const cwd = options.cwd === undefined ? BWRAP_WORKDIR : posix.resolve(BWRAP_WORKDIR, options.cwd);
+    const { workdir, limits } = this.setup;
+    const cwd = options.cwd === undefined ? workdir : posix.resolve(workdir, options.cwd);
     const cwdProblem = await this.checkCwd(cwd);
     if (cwdProblem) return { exitCode: 1, stdout: '', stderr: `sandbox: ${cwdProblem}\n`, timedOut: false, truncated: false, durationMs: 0 };
-    const args = bwrapArgs({ hostDir: this.hostDir, limits: this.limits, cwd, command, ...(options.env ? { env: options.env } : {}) });
-    const result = await runContained({
-      bwrapPath: this.support.path,
-      args,
-      runAs: this.support.runAs,
-      timeoutMs: effectiveTimeout(options.timeoutMs, this.limits),
-      maxOutputBytes: this.limits.maxOutputBytes,
-      ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    const env = options.env ?? {};
+    checkEnvNames(env);
+    const timeoutMs = effectiveTimeout(options.timeoutMs, limits);
+    const budget = { timeoutMs, maxOutputBytes: limits.maxOutputBytes, ...(options.signal ? { signal: options.signal } : {}) };
+    let result: ContainedResult;
+    if (this.setup.mode === 'fresh') {
+      const args = bwrapArgs({ hostDir: this.setup.hostDir, workdir, limits, cwd, command, env });
+      result = await runContained({ ...this.launch(args), ...budget, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
+    } else {
+      const stdin = options.stdin ?? '';
+      if (Buffer.byteLength(stdin) > scratchBytes(limits)) {
+        throw new Error(`sandbox exec: stdin of ${Buffer.byteLength(stdin)} bytes is more than the sandbox's scratch space (${scratchBytes(limits)} bytes)`);
+      }
+      result = await (await this.started()).run({ cwd, command, env, stdin }, budget);
+    }
     return {
       exitCode: result.exitCode,
       stdout: result.stdout,
@@ -54,23 +99,33 @@ class BwrapSandbox extends WorkdirSandbox {
     };
   }
 
-  /** Only directories inside the work dir can be checked from here; others are bwrap's to refuse. */
+  /** Only directories inside the work dir can be checked from here; others are the sandbox's to refuse. */
   private async checkCwd(cwd: string): Promise<string | null> {
-    const rel = relativeToWorkdir(cwd, BWRAP_WORKDIR);
+    const rel = relativeToWorkdir(cwd, this.setup.workdir);
     if (!rel.ok) return null;
     try {
-      const stat = await lstat(join(this.hostDir, rel.rel));
+      const stat = await lstat(join(this.setup.hostDir, rel.rel));
       return stat.isDirectory() ? null : `working directory ${cwd} is not a directory`;
     } catch {
       return `working directory ${cwd} does not exist`;
     }
   }
 
+  /** Host pids of the processes that keep this sandbox open while it idles (none in `fresh` mode). */
+  async idleProcesses(): Promise<number[]> {
+    const instance = await this.instance?.catch(() => undefined);
+    return instance?.alive ? instance.idleProcesses() : [];
+  }
+
   override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.mounted) await run('umount', ['-l', this.hostDir], { timeout: 10_000 }).catch(() => undefined);
-    await rm(this.hostDir, { recursive: true, force: true });
+    const { hostDir, mounted, cgroup } = this.setup;
+    const instance = await this.instance?.catch(() => undefined);
+    await instance?.kill();
+    await cgroup?.remove();
+    if (mounted) await run('umount', ['-l', hostDir], { timeout: 10_000 }).catch(() => undefined);
+    await rm(hostDir, { recursive: true, force: true });
   }
 }
 
@@ -104,14 +159,37 @@ function hostAdapter(owner: RunAs | undefined): FsAdapter {
   };
 }
 
-export async function createBwrapSandbox(
-  support: BwrapSupport & { path: string },
-  files: Record<string, string>,
-  limits: ResolvedLimits,
-): Promise<Sandbox> {
+let warned = false;
+
+/** Says once per process what hardening this host cannot give, so nobody assumes it. */
+function warnOnce(seccomp: Buffer | undefined): void {
+  if (warned) return;
+  warned = true;
+  const control = resourceControl();
+  if (control.mode === 'per-process') {
+    process.stderr.write(
+      `gauntlet: whole-sandbox limits are off: ${control.reason}. Each process in a sandbox is still limited (address space, file size, process count), but their memory is not summed, so several together can exceed the sandbox's memory limit.\n`,
+    );
+  }
+  if (!seccomp) process.stderr.write(`gauntlet: no seccomp filter for the ${process.arch} architecture; bwrap sandboxes run without one\n`);
+}
+
+export interface BwrapSandboxOptions {
+  support: BwrapSupport & { path: string };
+  files: Record<string, string>;
+  limits: ResolvedLimits;
+  workdir: string;
+  mode: BwrapMode;
+}
+
+export async function createBwrapSandbox(options: BwrapSandboxOptions): Promise<Sandbox> {
+  const { support, limits } = options;
   reapLeftoversOnce();
+  const seccomp = seccompFilter();
+  warnOnce(seccomp);
   const hostDir = await makeHostDir('sbx');
   let mounted = false;
+  let cgroup: SandboxCgroup | undefined;
   try {
     const owner = support.runAs;
     if (support.disk === 'tmpfs') {
@@ -123,12 +201,21 @@ export async function createBwrapSandbox(
       await chown(hostDir, owner.uid, owner.gid);
     }
     await chmod(hostDir, 0o700);
-    const sandbox = new BwrapSandbox(support, hostDir, limits, mounted);
-    for (const [path, content] of Object.entries(files)) await sandbox.writeFile(path, content);
+    const control = resourceControl();
+    if (control.mode === 'cgroup-v2') cgroup = SandboxCgroup.create(control, limits);
+    const sandbox = new BwrapSandbox({ support, hostDir, workdir: options.workdir, limits, mode: options.mode, mounted, cgroup, seccomp });
+    for (const [path, content] of Object.entries(options.files)) await sandbox.writeFile(path, content);
+    if (options.mode === 'persistent') await sandbox.started();
     return sandbox;
   } catch (error) {
+    await cgroup?.remove().catch(() => undefined);
     if (mounted) await run('umount', ['-l', hostDir]).catch(() => undefined);
     await rm(hostDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** For the bench and tests: the host pids that keep a bwrap sandbox open while it idles. */
+export async function idleProcessesOf(sandbox: Sandbox): Promise<number[]> {
+  return sandbox instanceof BwrapSandbox ? sandbox.idleProcesses() : [];
 }

@@ -1,15 +1,18 @@
 // Running untrusted commands: `bwrap` (bubblewrap namespaces) where it works, else the in-process
 // `virtual` shell. Commands never run unsandboxed: asking for bwrap where it cannot work fails.
-import type { Sandbox } from '../core/index.ts';
-import { createBwrapSandbox } from './bwrap.ts';
+import { InputError, type Sandbox } from '../core/index.ts';
+import { createBwrapSandbox, type BwrapMode } from './bwrap.ts';
 import { resolveLimits, type SandboxLimits } from './limits.ts';
+import { resolveWorkdir } from './paths.ts';
 import { sandboxAvailability } from './probe.ts';
 import { createVirtualSandbox } from './virtual.ts';
 
 export type SandboxBackend = 'auto' | 'virtual' | 'bwrap';
+export type { BwrapMode } from './bwrap.ts';
 export type { SandboxLimits } from './limits.ts';
 export { DEFAULT_LIMITS } from './limits.ts';
-export { SandboxPathError, relativeToWorkdir } from './paths.ts';
+export { DEFAULT_WORKDIR, SandboxPathError, relativeToWorkdir, resolveWorkdir } from './paths.ts';
+export { resourceControl, type ResourceControl } from './cgroup.ts';
 export { sandboxAvailability, type BwrapSupport, type SandboxAvailability } from './probe.ts';
 export { spawnContained, type ContainedProgram, type ContainedProgramOptions } from './contained-process.ts';
 
@@ -18,6 +21,16 @@ export interface CreateSandboxOptions {
   /** Files to place in the work dir before the episode starts (path relative to the work dir). */
   files?: Record<string, string>;
   limits?: SandboxLimits;
+  /**
+   * Where the work dir is inside the sandbox (and `Sandbox.workdir`): an absolute path outside the
+   * system directories, such as `/app` for Terminal-Bench tasks. Default `/work`.
+   */
+  workdir?: string;
+  /**
+   * bwrap only: `persistent` (default) keeps one sandbox per episode and runs each command in it,
+   * in milliseconds; `fresh` builds new namespaces for every command, as before.
+   */
+  mode?: BwrapMode;
 }
 
 let noticeShown = false;
@@ -25,10 +38,16 @@ let noticeShown = false;
 /** A sandbox of the requested backend; `auto` picks bwrap when it works on this machine. */
 export async function createSandbox(options: CreateSandboxOptions): Promise<Sandbox> {
   const limits = resolveLimits(options.limits);
+  const workdir = resolveWorkdir(options.workdir);
   const files = options.files ?? {};
-  if (options.backend === 'virtual') return createVirtualSandbox(files, limits);
+  if (options.mode !== undefined && options.mode !== 'persistent' && options.mode !== 'fresh') {
+    throw new InputError('mode', `"${String(options.mode)}" is not a bwrap sandbox mode`, '"persistent" or "fresh"');
+  }
+  if (options.backend === 'virtual') return createVirtualSandbox({ files, limits, workdir });
   const { bwrap } = await sandboxAvailability();
-  if (bwrap.available && bwrap.path) return createBwrapSandbox({ ...bwrap, path: bwrap.path }, files, limits);
+  if (bwrap.available && bwrap.path) {
+    return createBwrapSandbox({ support: { ...bwrap, path: bwrap.path }, files, limits, workdir, mode: options.mode ?? 'persistent' });
+  }
   if (options.backend === 'bwrap') {
     throw new Error(`sandbox backend "bwrap" is not available: ${bwrap.reason ?? 'unknown reason'}; use backend "virtual" or "auto"`);
   }
@@ -36,5 +55,5 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     noticeShown = true;
     process.stderr.write(`gauntlet: bubblewrap not found; using the in-process virtual sandbox (${bwrap.reason ?? 'bwrap unavailable'})\n`);
   }
-  return createVirtualSandbox(files, limits);
+  return createVirtualSandbox({ files, limits, workdir });
 }

@@ -5,10 +5,15 @@ export interface SandboxLimits {
   timeoutMs?: number;
   /** Bytes of stdout+stderr kept per command; past this the command is killed and marked truncated. */
   maxOutputBytes?: number;
-  /** Address space per process (bwrap: `ulimit -v`). */
+  /**
+   * Memory. bwrap: the sum over all of the sandbox's processes where cgroups v2 work (memory.max,
+   * no swap), and always the address space of each process (`ulimit -v`).
+   */
   memoryBytes?: number;
-  /** Processes alive at once inside one command (bwrap: RLIMIT_NPROC as an unprivileged uid). */
+  /** Processes alive at once (bwrap: RLIMIT_NPROC as an unprivileged uid, and pids.max with cgroups v2). */
   maxProcesses?: number;
+  /** CPU time as a number of cores (bwrap with cgroups v2: cpu.max); fractions allowed. */
+  cpus?: number;
   /** Size of the work dir (bwrap: tmpfs size where mounting is allowed, else per-file `ulimit -f`). */
   diskBytes?: number;
 }
@@ -21,6 +26,7 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   memoryBytes: 2 * 1024 ** 3,
   maxProcesses: 256,
   diskBytes: 64 * 1024 ** 2,
+  cpus: 2,
 };
 
 export function resolveLimits(limits: SandboxLimits = {}): ResolvedLimits {
@@ -29,7 +35,8 @@ export function resolveLimits(limits: SandboxLimits = {}): ResolvedLimits {
     const value = limits[key];
     if (value === undefined) continue;
     if (!Number.isFinite(value) || value <= 0) throw new Error(`sandbox limits.${key}: expected a positive number, got ${String(value)}`);
-    out[key] = Math.floor(value);
+    // Cores may be fractional (0.5 = half a core); every other limit is a whole count.
+    out[key] = key === 'cpus' ? value : Math.floor(value);
   }
   return out;
 }

@@ -1,4 +1,27 @@
 import { posix } from 'node:path';
+import { InputError } from '../core/index.ts';
+
+export const DEFAULT_WORKDIR = '/work';
+
+/**
+ * Directories a work dir may not be or sit under: the system the sandbox shows read-only, the
+ * in-memory ones it makes itself, and the supervisor's.
+ */
+const RESERVED = ['/usr', '/etc', '/proc', '/dev', '/sys', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/tmp', '/run', '/boot'];
+
+/** The work dir's path inside the sandbox: `/work` unless another absolute path outside the system dirs is asked for. */
+export function resolveWorkdir(workdir: string | undefined): string {
+  if (workdir === undefined) return DEFAULT_WORKDIR;
+  const expected = 'an absolute, normalised path outside the system directories, such as /app or /work';
+  const bad = (problem: string) => new InputError('workdir', `${JSON.stringify(workdir)} ${problem}`, expected);
+  if (typeof workdir !== 'string' || workdir.includes('\0')) throw bad('is not a valid path');
+  if (!posix.isAbsolute(workdir)) throw bad('is not absolute');
+  if (posix.normalize(workdir) !== workdir || (workdir.endsWith('/') && workdir !== '/')) throw bad('is not normalised (no ., .., // or trailing /)');
+  if (workdir === '/') throw bad('is the root of the sandbox');
+  const system = RESERVED.find((dir) => workdir === dir || workdir.startsWith(`${dir}/`));
+  if (system) throw bad(`is ${workdir === system ? '' : 'inside '}the system directory ${system}`);
+  return workdir;
+}
 
 /**
  * The path of `path` relative to the work dir, normalised, or an error message when it points

@@ -4,10 +4,12 @@ import { accessSync, constants } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { bwrapArgs, BWRAP_WORKDIR } from './bwrap-args.ts';
+import { bwrapArgs } from './bwrap-args.ts';
 import { runContained, type RunAs } from './bwrap-process.ts';
 import { makeHostDir } from './host-dirs.ts';
 import { resolveLimits } from './limits.ts';
+import { DEFAULT_WORKDIR } from './paths.ts';
+import { seccompFilter } from './seccomp.ts';
 
 const run = promisify(execFile);
 
@@ -84,8 +86,10 @@ async function probeBwrap(): Promise<BwrapSupport> {
   try {
     if (runAs) await run('chown', [`${runAs.uid}:${runAs.gid}`, dir], { timeout: 5000 });
     const limits = resolveLimits({ maxProcesses: 64 });
-    const args = bwrapArgs({ hostDir: dir, limits, cwd: BWRAP_WORKDIR, command: 'echo ok > probe && cat probe' });
-    const result = await runContained({ bwrapPath: path, args, runAs, timeoutMs: 10_000, maxOutputBytes: 4096 });
+    const args = bwrapArgs({ hostDir: dir, workdir: DEFAULT_WORKDIR, limits, cwd: DEFAULT_WORKDIR, command: 'echo ok > probe && cat probe' });
+    // With the seccomp filter, as every sandbox runs: a kernel or bwrap that refuses it fails here.
+    const seccomp = seccompFilter();
+    const result = await runContained({ bwrapPath: path, args, runAs, timeoutMs: 10_000, maxOutputBytes: 4096, ...(seccomp ? { seccomp } : {}) });
     if (result.exitCode !== 0 || result.stdout.trim() !== 'ok') {
       const why = result.timedOut ? 'timed out' : `exit ${result.exitCode}: ${result.stderr.trim().split('\n')[0] ?? ''}`;
       return { available: false, reason: `bwrap cannot start a sandbox here (${why}); user namespaces may be disabled`, path, version, disk: 'file-size-only' };

@@ -1,12 +1,14 @@
 // Leftovers of bwrap sandboxes: a Gauntlet process killed with SIGKILL leaves its work dirs (and
-// their tmpfs mounts) on the host; the next process removes them, and never a running one's.
+// their tmpfs mounts) on the host; the next process removes them, and never a running one's. Its
+// sandboxes' processes die with it, and any that did not are killed by the next process too.
 // Runs in its own process: the first test relies on this process not having made a sandbox yet.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { setTimeout as poll } from 'node:timers/promises';
 import { createSandbox, sandboxAvailability } from './index.ts';
 import { reapLeftovers, sandboxesRoot } from './host-dirs.ts';
 
@@ -44,6 +46,9 @@ async function startHolder(): Promise<Holder> {
   return { child, folder: folderOf(child.pid!), exited };
 }
 
+/** The holder's one work dir (its folder also holds `rt`, what its sandboxes share). */
+const workDirOf = (folder: string) => readdirSync(folder).find((d) => d.startsWith('sbx-')) ?? assert.fail(`no work dir in ${folder}`);
+
 function folderOf(pid: number): string {
   const name = readdirSync(sandboxesRoot()).find((d) => d.startsWith(`${pid}-`));
   assert.ok(name, `no sandboxes folder for pid ${pid}`);
@@ -69,10 +74,9 @@ describe('bwrap sandbox leftovers', () => {
   it('removes the mount and work dir of a process killed with SIGKILL when the next process makes its first sandbox', async (t) => {
     if (!requireBwrap(t)) return;
     const holder = await startHolder();
-    const workDir = readdirSync(holder.folder)[0] ?? assert.fail('the holder has no work dir');
-    assert.ok(workDir.startsWith('sbx-'), 'the holder\'s work dir sits in its own folder');
+    const workDir = workDirOf(holder.folder);
     assert.equal(readFileSync(join(holder.folder, workDir, 'held.txt'), 'utf8'), 'held');
-    if (mounts) assert.deepEqual(mountedBelow(holder.folder), [join(holder.folder, workDir)], 'its work dir is a tmpfs mount');
+    if (mounts) assert.ok(mountedBelow(holder.folder).includes(join(holder.folder, workDir)), 'its work dir is a tmpfs mount');
 
     holder.child.kill('SIGKILL');
     await holder.exited;
@@ -105,9 +109,9 @@ describe('bwrap sandbox leftovers', () => {
       assert.deepEqual(mountedBelow(stale), []);
 
       assert.ok(!report.removed.includes(holder.folder));
-      const [workDir] = readdirSync(holder.folder);
-      assert.equal(readFileSync(join(holder.folder, workDir!, 'held.txt'), 'utf8'), 'held', 'the running holder keeps its work dir');
-      if (mounts) assert.equal(mountedBelow(holder.folder).length, 1, 'and its mount');
+      const workDir = workDirOf(holder.folder);
+      assert.equal(readFileSync(join(holder.folder, workDir, 'held.txt'), 'utf8'), 'held', 'the running holder keeps its work dir');
+      if (mounts) assert.ok(mountedBelow(holder.folder).includes(join(holder.folder, workDir)), 'and its mount');
     } finally {
       holder.child.kill('SIGKILL');
       await holder.exited;
@@ -119,11 +123,76 @@ describe('bwrap sandbox leftovers', () => {
   it('a process that exits with sandboxes still open removes them on the way out', async (t) => {
     if (!requireBwrap(t)) return;
     const holder = await startHolder();
-    if (mounts) assert.equal(mountedBelow(holder.folder).length, 1);
+    if (mounts) assert.ok(mountedBelow(holder.folder).length >= 1);
     holder.child.stdin.write('exit\n');
     await holder.exited;
     assert.equal(holder.child.exitCode, 0);
     assert.deepEqual(mountedBelow(holder.folder), []);
     assert.equal(existsSync(holder.folder), false);
   });
+
+  it('takes the sandbox of a process killed with SIGKILL down with it: bwrap and the supervisor die too', async (t) => {
+    if (!requireBwrap(t)) return;
+    const holder = await startHolder();
+    const bwraps = recorded(holder.folder).filter((pid) => existsSync(`/proc/${pid}`));
+    assert.ok(bwraps.length > 0, 'the holder recorded the bwrap it runs');
+    const sandboxProcesses = [...bwraps, ...bwraps.flatMap(childrenOf)];
+    assert.ok(sandboxProcesses.length > bwraps.length, 'and the supervisor runs inside it');
+    holder.child.kill('SIGKILL');
+    await holder.exited;
+    await until(() => sandboxProcesses.every((pid) => !existsSync(`/proc/${pid}`)), 'the sandbox processes to exit');
+    reapLeftovers();
+  });
+
+  it('kills a recorded process still running for an owner that no longer runs, before removing its folder', async (t) => {
+    if (!requireBwrap(t)) return;
+    // An owner record whose start time is not this process's: a dead owner, as the reaper sees it.
+    const stale = join(sandboxesRoot(), `${process.pid}-1`);
+    mkdirSync(join(stale, 'sbx-left'), { recursive: true });
+    // Stands in for a bwrap that outlived its owner; a pid with another start time is someone else's.
+    const leftover = spawn('/bin/bash', ['-c', 'read -r _'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    const gone = new Promise<NodeJS.Signals | null>((resolve) => leftover.once('exit', (_code, signal) => resolve(signal)));
+    const started = startTime(leftover.pid!);
+    writeFileSync(join(stale, 'processes'), `${leftover.pid} ${started}\n${process.pid} 1\n`);
+    const report = reapLeftovers();
+    assert.deepEqual(report.killed, [leftover.pid]);
+    assert.equal(await gone, 'SIGKILL');
+    assert.ok(report.removed.includes(stale));
+    assert.equal(existsSync(stale), false);
+  });
 });
+
+/** The pids a Gauntlet process recorded for its bwraps, read independently of the code under test. */
+const recorded = (folder: string) =>
+  readFileSync(join(folder, 'processes'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => Number(line.split(' ')[0]));
+
+function startTime(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+}
+
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Waits for a condition, checking it every 20 ms, for at most 10 s. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await poll(20);
+  }
+}

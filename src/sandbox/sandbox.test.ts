@@ -3,7 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Sandbox } from '../core/index.ts';
-import { createSandbox, sandboxAvailability, SandboxPathError } from './index.ts';
+import { InputError } from '../core/index.ts';
+import { createSandbox, sandboxAvailability, SandboxPathError, type BwrapMode, type SandboxBackend } from './index.ts';
 import { sha256 } from './files.ts';
 import { sandboxesRoot } from './host-dirs.ts';
 
@@ -15,14 +16,18 @@ const ownFolderOf = (pid: number) => {
 };
 
 const { bwrap } = await sandboxAvailability();
-const backends = ['virtual', 'bwrap'] as const;
+const variants: { name: string; backend: Exclude<SandboxBackend, 'auto'>; mode?: BwrapMode }[] = [
+  { name: 'virtual', backend: 'virtual' },
+  { name: 'bwrap', backend: 'bwrap', mode: 'persistent' },
+  { name: 'bwrap (fresh)', backend: 'bwrap', mode: 'fresh' },
+];
 
-for (const backend of backends) {
-  describe(`${backend} sandbox`, () => {
+for (const { name, backend, mode } of variants) {
+  describe(`${name} sandbox`, () => {
     const skip = backend === 'bwrap' && !bwrap.available ? `bwrap unavailable here: ${bwrap.reason}` : undefined;
-    const withSandbox = async (t: { skip(reason: string): void }, fn: (sb: Sandbox) => Promise<void>, files: Record<string, string> = {}) => {
+    const withSandbox = async (t: { skip(reason: string): void }, fn: (sb: Sandbox) => Promise<void>, files: Record<string, string> = {}, workdir?: string) => {
       if (skip) return t.skip(skip);
-      const sb = await createSandbox({ backend, files, limits: { maxOutputBytes: 10_000 } });
+      const sb = await createSandbox({ backend, files, limits: { maxOutputBytes: 10_000 }, ...(mode ? { mode } : {}), ...(workdir ? { workdir } : {}) });
       try {
         await fn(sb);
       } finally {
@@ -102,6 +107,21 @@ for (const backend of backends) {
         assert.deepEqual(listed, ['alias', 'leak', 'real/ok.txt', 'tmpdir'], 'symlinks are listed, never followed');
       }));
 
+    it('mounts the work dir where asked (/app), with the same guarantees', (t) =>
+      withSandbox(
+        t,
+        async (sb) => {
+          assert.equal(sb.workdir, '/app');
+          const r = await sb.exec('pwd; echo "$HOME"; cat task.txt; mkdir -p out && echo ok > out/r.txt', { timeoutMs: 5000 });
+          assert.deepEqual([r.exitCode, r.stdout], [0, '/app\n/app\ngiven\n'], r.stderr);
+          assert.equal(await sb.readFile('/app/out/r.txt'), 'ok\n');
+          assert.equal((await sb.exec('pwd', { timeoutMs: 5000, cwd: 'out' })).stdout, '/app/out\n');
+          await assert.rejects(sb.readFile('/work/out/r.txt'), SandboxPathError);
+        },
+        { 'task.txt': 'given\n' },
+        '/app',
+      ));
+
     it('refuses to work once closed', (t) =>
       withSandbox(t, async (sb) => {
         await sb.close();
@@ -127,6 +147,19 @@ describe('createSandbox', () => {
     assert.equal(mine.length, 1, 'the work dir is one folder in this process\'s own folder on the host');
     await other.close();
     assert.equal(existsSync(join(ownFolder, mine[0] ?? '')), false, 'close removes it');
+  });
+
+  it('refuses a work dir that is not absolute, not normalised, the root, or a system directory', async () => {
+    for (const workdir of ['app', '/', '/app/', '/work/../etc', '/usr', '/usr/local/app', '/etc', '/proc/1', '/dev/shm', '/sys', '/tmp', '/run/gauntlet', '/lib64']) {
+      await assert.rejects(
+        createSandbox({ backend: 'virtual', workdir }),
+        (error: unknown) => error instanceof InputError && error.where === 'workdir' && error.message.includes(JSON.stringify(workdir)),
+        workdir,
+      );
+    }
+    const deep = await createSandbox({ backend: 'virtual', workdir: '/home/agent/project' });
+    assert.equal(deep.workdir, '/home/agent/project');
+    await deep.close();
   });
 
   it('rejects nonsense limits with the field name', async () => {

@@ -11,8 +11,7 @@ import { WorkdirSandbox } from './base.ts';
 import { cutUtf8, effectiveTimeout, type ResolvedLimits } from './limits.ts';
 import { WorkdirFiles, type FsAdapter } from './files.ts';
 
-const WORKDIR = '/work';
-const BASE_ENV = { HOME: WORKDIR, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', USER: 'agent' };
+const baseEnv = (workdir: string) => ({ HOME: workdir, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', USER: 'agent' });
 
 /** just-bash reports its own limits through stderr text; this one means "output was cut". */
 const OUTPUT_LIMIT = /output size limit exceeded|total output size exceeded/;
@@ -60,15 +59,16 @@ class VirtualSandbox extends WorkdirSandbox {
   constructor(
     private readonly fs: BoundedFs,
     private readonly limits: ResolvedLimits,
+    workdir: string,
   ) {
-    super(WORKDIR, new WorkdirFiles(memoryAdapter(fs), WORKDIR, WORKDIR));
+    super(workdir, new WorkdirFiles(memoryAdapter(fs), workdir, workdir));
   }
 
   override async exec(command: string, options: ExecOptions): Promise<ExecResult> {
     this.assertOpen('exec');
     const started = performance.now();
     const timeoutMs = effectiveTimeout(options.timeoutMs, this.limits);
-    const cwd = options.cwd === undefined ? WORKDIR : posix.resolve(WORKDIR, options.cwd);
+    const cwd = options.cwd === undefined ? this.workdir : posix.resolve(this.workdir, options.cwd);
     if (!(await this.isDirectory(cwd))) {
       return { exitCode: 1, stdout: '', stderr: `sandbox: working directory ${cwd} does not exist\n`, timedOut: false, truncated: false, durationMs: 0 };
     }
@@ -78,7 +78,7 @@ class VirtualSandbox extends WorkdirSandbox {
     const bash = new Bash({
       fs: this.fs,
       cwd,
-      env: BASE_ENV,
+      env: baseEnv(this.workdir),
       executionLimits: {
         maxExecutionTimeMs: timeoutMs,
         // Everything the command writes counts here, to files and pipes too: room to fill the disk
@@ -171,10 +171,11 @@ function memoryAdapter(fs: BoundedFs): FsAdapter {
   };
 }
 
-export async function createVirtualSandbox(files: Record<string, string>, limits: ResolvedLimits): Promise<Sandbox> {
+export async function createVirtualSandbox(options: { files: Record<string, string>; limits: ResolvedLimits; workdir: string }): Promise<Sandbox> {
+  const { files, limits, workdir } = options;
   const fs = new BoundedFs(limits.diskBytes);
-  await fs.mkdir(WORKDIR, { recursive: true });
-  const sandbox = new VirtualSandbox(fs, limits);
+  await fs.mkdir(workdir, { recursive: true });
+  const sandbox = new VirtualSandbox(fs, limits, workdir);
   for (const [path, content] of Object.entries(files)) await sandbox.writeFile(path, content);
   return sandbox;
 }
