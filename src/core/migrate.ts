@@ -3,7 +3,7 @@
 import { InputError } from './errors.ts';
 import { SCHEMA_VERSION } from './version.ts';
 
-export type RecordKind = 'run' | 'rollout' | 'modelCall' | 'event' | 'label' | 'task';
+export type RecordKind = 'run' | 'rollout' | 'modelCall' | 'event' | 'label' | 'task' | 'detections';
 
 type RawRecord = Record<string, unknown>;
 

@@ -40,6 +40,8 @@ export const VerifierOutcome = z.object({
   /** Fraction in [0, 1]; 1 when passed. Partial credit is informative, `passed` is what counts. */
   score: z.number().min(0).max(1),
   checks: z.array(CheckResult),
+  /** Named rewards the verifier produced (Harbor's reward.json keys), each to become a reward term. */
+  rewards: z.record(z.string(), z.number()).optional(),
 });
 export type VerifierOutcome = z.infer<typeof VerifierOutcome>;
 

@@ -2,8 +2,10 @@
 // in `store`, tests may implement it in memory.
 import { createHash } from 'node:crypto';
 import { stableStringify } from './json.ts';
+import type { DetectionRecord, DetectionReport } from './detections.ts';
 import type { ModelCall } from './model-call.ts';
-import type { EventDataOf, EventType, Label, Rollout, RolloutEvent, Run } from './rollout.ts';
+import type { JsonObject } from './json.ts';
+import type { EventDataOf, EventType, Label, Rollout, RolloutEvent, RolloutStatus, Run, TerminationReason } from './rollout.ts';
 import type { RolloutId, RunId } from './ids.ts';
 import type { Task } from './task.ts';
 
@@ -59,6 +61,87 @@ export interface RunLease {
   release(): void;
 }
 
+/**
+ * A rollout without its trajectory: what listings, summaries and review-queue sampling read, cheap
+ * enough for 10,000 rollouts in one go. Counts are the rollout's final attempt's.
+ */
+export interface RolloutSummary {
+  id: RolloutId;
+  runId: RunId;
+  taskId: string;
+  epoch: number;
+  groupId: string | null;
+  attempt: number;
+  status: RolloutStatus;
+  terminationReason: TerminationReason;
+  score: number | null;
+  passed: boolean | null;
+  turns: number;
+  modelCalls: number;
+  toolCalls: number;
+  completionTokens: number;
+  durationMs: number;
+  /** Names of the perturbations applied, in order. */
+  perturbations: string[];
+}
+
+/** Which of a run's rollouts to read, in (task, epoch) order. */
+export interface RolloutQuery {
+  taskId?: string;
+  status?: RolloutStatus;
+  passed?: boolean;
+  /** Only rollouts after this one in (task, epoch) order: the keyset of the previous page. */
+  after?: { taskId: string; epoch: number };
+  limit?: number;
+}
+
+// Expert-review records travel through the store as the columns it filters, reserves and counts by,
+// plus the record itself: the review module owns the record's schema and checks it on read.
+
+/** One label, never overwritten: a reviewer's later label on the same target supersedes it in reading, not in storage. */
+export interface ReviewLabelRow {
+  id: string;
+  /** `verdict`, `step`, `preference`. */
+  kind: string;
+  runId: string;
+  rolloutId: string;
+  /** The second rollout of a preference. */
+  otherRolloutId: string | null;
+  reviewer: string;
+  queueItemId: string | null;
+  /** Whether this label finishes the reviewer's turn on its queue item (ends the reservation, counts toward the item's reviewers). */
+  completesItem: boolean;
+  createdAt: string;
+  record: JsonObject;
+}
+
+export interface ReviewQueueRow {
+  id: string;
+  runId: string;
+  createdAt: string;
+  /** Distinct reviewers each item needs before it is done. */
+  reviewersPerItem: number;
+  /** How long a reservation holds an item for its reviewer. */
+  reservationMs: number;
+  record: JsonObject;
+}
+
+export interface ReviewItemRow {
+  id: string;
+  queueId: string;
+  position: number;
+  rolloutId: string;
+  record: JsonObject;
+}
+
+/** A queue item with who has finished it and who holds it now. */
+export interface ReviewItemState {
+  item: ReviewItemRow;
+  /** Distinct reviewers whose completing label names this item, in the order they finished. */
+  doneBy: string[];
+  heldBy: { reviewer: string; expiresAt: number } | null;
+}
+
 export interface Store {
   /** Where it lives, for messages (`:memory:` for tests). */
   readonly path: string;
@@ -84,6 +167,33 @@ export interface Store {
   events(rolloutId: string): RolloutEvent[];
   saveLabel(label: Label): void;
   labels(rolloutId: string): Label[];
+  /** Stores the detectors' findings for one attempt of a rollout, replacing an earlier pass over it. */
+  saveDetections(rolloutId: string, attempt: number, report: DetectionReport): void;
+  /** The stored findings for a rollout, one record per attempt that was examined, in attempt order. */
+  detections(rolloutId: string): DetectionRecord[];
+  /** A run's rollouts without their trajectories, by task then epoch (all of them, or those the query selects). */
+  rolloutSummaries(runId: string, query?: RolloutQuery): RolloutSummary[];
+  /** The stored findings for every rollout of a run, by rollout then attempt. */
+  runDetections(runId: string): DetectionRecord[];
+  /** Tool calls by tool name over the final attempts of a run's rollouts. */
+  toolCallCounts(runId: string): Record<string, number>;
+  /** Appends a review label; a completing label also ends its reviewer's reservation of the item, in the same transaction. */
+  appendReviewLabel(row: ReviewLabelRow): void;
+  /** Labels on a rollout (either side of a preference), of a run, or all, in the order they were written. */
+  reviewLabels(filter: { rolloutId?: string; runId?: string }): ReviewLabelRow[];
+  createReviewQueue(queue: ReviewQueueRow, items: readonly ReviewItemRow[]): void;
+  /** Queues, newest first (one when `id` is given). */
+  reviewQueues(filter?: { id?: string }): ReviewQueueRow[];
+  /** A queue's items in order, with reservations expired at `nowMs` left out. */
+  reviewItems(queueId: string, nowMs: number): ReviewItemState[];
+  /**
+   * Atomically reserves the next item the reviewer may take (the one they already hold, else the
+   * first that nobody holds, that they have not done and that still needs reviewers) until
+   * `nowMs` + the queue's reservation time; null when none is left.
+   */
+  reserveReviewItem(request: { queueId: string; reviewer: string; nowMs: number }): ReviewItemState | null;
+  /** Ends the reservation of an item (only the given reviewer's, when given); false when there was none. */
+  releaseReviewItem(request: { queueId: string; itemId: string; reviewer?: string }): boolean;
   flush(): void;
   close(): void;
 }

@@ -63,6 +63,87 @@ CREATE TABLE IF NOT EXISTS labels (
 );
 `;
 
+// Small tables stay cheap: rowid-less where the key is the lookup, and no index a query does not use.
+const REVIEW_TABLES = `
+CREATE TABLE review_labels (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  rollout_id TEXT NOT NULL,
+  other_rollout_id TEXT,
+  reviewer TEXT NOT NULL,
+  queue_item_id TEXT,
+  completes_item INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE INDEX review_labels_by_rollout ON review_labels (rollout_id);
+CREATE INDEX review_labels_by_other ON review_labels (other_rollout_id) WHERE other_rollout_id IS NOT NULL;
+CREATE INDEX review_labels_by_run ON review_labels (run_id);
+CREATE INDEX review_labels_by_item ON review_labels (queue_item_id, reviewer) WHERE queue_item_id IS NOT NULL;
+CREATE TABLE review_queues (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  reviewers_per_item INTEGER NOT NULL,
+  reservation_ms INTEGER NOT NULL,
+  json TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE review_items (
+  id TEXT PRIMARY KEY,
+  queue_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  rollout_id TEXT NOT NULL,
+  json TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX review_items_in_order ON review_items (queue_id, position);
+-- One holder per item at a time: the primary key is what keeps two reviewers off the same item.
+CREATE TABLE review_reservations (
+  item_id TEXT PRIMARY KEY,
+  queue_id TEXT NOT NULL,
+  reviewer TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+/** The old label kinds that are rollout verdicts, as the review module's verdicts. */
+const OLD_VERDICTS: Record<string, { verdict: string; reason?: string }> = {
+  correct: { verdict: 'accept' },
+  incorrect: { verdict: 'reject' },
+  unsafe: { verdict: 'unsafe' },
+  reward_hack: { verdict: 'reject', reason: 'reward hack' },
+};
+
+/**
+ * Old labels that judged a whole rollout become verdicts in the review table, written in the
+ * review record shape of schema version 2 (frozen here, as migrations are). Step-pinned and other
+ * kinds have no faithful verdict form and stay in the old table, which is kept and still read.
+ */
+function copyVerdictLabels(db: Database.Database): void {
+  const rows = db
+    .prepare(`SELECT l.id AS id, l.rollout_id AS rollout_id, l.json AS json, r.run_id AS run_id, r.task_id AS task_id FROM labels l JOIN rollouts r ON r.id = l.rollout_id ORDER BY l.id`)
+    .all() as { id: string; rollout_id: string; json: string; run_id: string; task_id: string }[];
+  const insert = db.prepare(
+    `INSERT INTO review_labels (id, kind, run_id, rollout_id, other_rollout_id, reviewer, queue_item_id, completes_item, created_at, json) VALUES (?, 'verdict', ?, ?, NULL, ?, NULL, 0, ?, ?)`,
+  );
+  for (const row of rows) {
+    let old: { modelCallId?: unknown; kind?: unknown; value?: unknown; reviewer?: unknown; createdAt?: unknown };
+    try {
+      old = JSON.parse(row.json) as typeof old;
+    } catch (_error) {
+      continue; // unreadable rows stay where they are; the old table reports them on read
+    }
+    const mapped = typeof old.kind === 'string' ? OLD_VERDICTS[old.kind] : undefined;
+    if (!mapped || old.modelCallId !== undefined || typeof old.reviewer !== 'string' || old.reviewer.trim() === '' || typeof old.createdAt !== 'string') continue;
+    const note = typeof old.value === 'string' && old.value.trim() !== '' ? old.value : undefined;
+    const reason = [mapped.reason, note].filter(Boolean).join(': ') || undefined;
+    const id = `lb_migrated_${row.id}`;
+    const record = { schemaVersion: 2, id, kind: 'verdict', runId: row.run_id, taskId: row.task_id, rolloutId: row.rollout_id, reviewer: old.reviewer, createdAt: old.createdAt, verdict: mapped.verdict, ...(reason ? { reason } : {}) };
+    insert.run(id, row.run_id, row.rollout_id, old.reviewer, old.createdAt, JSON.stringify(record));
+  }
+}
+
 function columns(db: Database.Database, table: string): Set<string> {
   return new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
 }
@@ -101,6 +182,19 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
           ttl_ms INTEGER NOT NULL
         );
       `);
+    },
+  },
+  {
+    version: 3,
+    description: 'detector findings stored per rollout attempt',
+    up: (db) => db.exec(`CREATE TABLE detections (rollout_id TEXT NOT NULL, attempt INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (rollout_id, attempt))`),
+  },
+  {
+    version: 4,
+    description: 'expert review: append-only labels with history, queues with their items and reservations (verdict-like labels copied from the old labels table)',
+    up: (db) => {
+      db.exec(REVIEW_TABLES);
+      copyVerdictLabels(db);
     },
   },
 ];

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { z } from 'zod';
 import {
+  DetectionRecord,
   errorMessage,
   InputError,
   Label,
@@ -18,9 +19,16 @@ import {
   upgradeRecord,
   type AttemptIdentity,
   type AttemptRecorder,
+  type DetectionReport,
   type EventType,
   type RecordKind,
   type RecordUpgrade,
+  type ReviewItemRow,
+  type ReviewItemState,
+  type ReviewLabelRow,
+  type ReviewQueueRow,
+  type RolloutQuery,
+  type RolloutSummary,
   type RunId,
   type RunLease,
   type Store,
@@ -29,6 +37,7 @@ import {
 import { decodeCalls, emptyDeltaState, encodeCall, type CallRow, type DeltaState } from './call-codec.ts';
 import { acquireLease, type LeaseOptions } from './lease.ts';
 import { latestVersion, migrate, STORE_MIGRATIONS, storedVersion, type StoreMigration } from './migrations.ts';
+import { ReviewTables } from './review-tables.ts';
 import { storeErrorFrom } from './sqlite-errors.ts';
 
 type Statement = Database.Statement<unknown[]>;
@@ -59,6 +68,7 @@ const STATEMENTS = {
   insertLabel: `INSERT INTO labels (id, rollout_id, json) VALUES (?,?,?)`,
   insertTask: `INSERT OR IGNORE INTO tasks (hash, json) VALUES (?,?)`,
   insertRunTask: `INSERT INTO run_tasks (run_id, position, task_id, hash) VALUES (?,?,?,?)`,
+  upsertDetections: `INSERT OR REPLACE INTO detections (rollout_id, attempt, json) VALUES (?,?,?)`,
 } as const;
 
 /** JSON-escaped form of a secret, as it appears inside serialised records. */
@@ -87,6 +97,7 @@ export class SqliteStore implements Store {
   private readonly stmts: Record<keyof typeof STATEMENTS, Statement>;
   private failure: StoreError | undefined;
   private readonly leases = new Set<RunLease>();
+  private readonly review: ReviewTables;
 
   constructor(path: string, options: StoreOptions = {}) {
     this.path = path;
@@ -98,6 +109,7 @@ export class SqliteStore implements Store {
     this.upgrades = options.recordUpgrades;
     this.leaseOptions = options.lease ?? {};
     this.stmts = Object.fromEntries(Object.entries(STATEMENTS).map(([k, sql]) => [k, this.db.prepare(sql)])) as Record<keyof typeof STATEMENTS, Statement>;
+    this.review = new ReviewTables({ db: this.db, path, write: (doing, work) => this.write(doing, work), json: (value) => this.json(value) });
   }
 
   private scrub = (json: string): string => {
@@ -359,6 +371,65 @@ export class SqliteStore implements Store {
   labels(rolloutId: string): Label[] {
     const rows = this.db.prepare(`SELECT id, json FROM labels WHERE rollout_id = ? ORDER BY id`).all(rolloutId) as { id: string; json: string }[];
     return rows.flatMap((r) => this.read('label', Label, r.json, `label ${r.id}`) ?? []);
+  }
+
+  // ── detector findings ──────────────────────────────────────────────────────────────────
+
+  saveDetections(rolloutId: string, attempt: number, report: DetectionReport): void {
+    const record = parseInput(DetectionRecord, { ...report, schemaVersion: SCHEMA_VERSION, rolloutId, attempt }, `detections for rollout ${rolloutId} attempt ${attempt}`);
+    this.write('storing detections', () => this.stmts.upsertDetections.run(rolloutId, attempt, this.json(record)));
+  }
+
+  detections(rolloutId: string): DetectionRecord[] {
+    const rows = this.db.prepare(`SELECT attempt, json FROM detections WHERE rollout_id = ? ORDER BY attempt`).all(rolloutId) as { attempt: number; json: string }[];
+    return rows.flatMap((r) => this.read('detections', DetectionRecord, r.json, `detections ${rolloutId}#${r.attempt}`) ?? []);
+  }
+
+  runDetections(runId: string): DetectionRecord[] {
+    const rows = this.db
+      .prepare(`SELECT d.rollout_id AS rollout_id, d.attempt AS attempt, d.json AS json FROM rollouts r JOIN detections d ON d.rollout_id = r.id WHERE r.run_id = ? ORDER BY d.rollout_id, d.attempt`)
+      .all(runId) as { rollout_id: string; attempt: number; json: string }[];
+    return rows.flatMap((r) => this.read('detections', DetectionRecord, r.json, `detections ${r.rollout_id}#${r.attempt}`) ?? []);
+  }
+
+  // ── expert review (tables in review-tables.ts) ─────────────────────────────────────────
+
+  rolloutSummaries(runId: string, query: RolloutQuery = {}): RolloutSummary[] {
+    this.flush();
+    return this.review.rolloutSummaries(runId, query);
+  }
+
+  toolCallCounts(runId: string): Record<string, number> {
+    this.flush();
+    return this.review.toolCallCounts(runId);
+  }
+
+  appendReviewLabel(row: ReviewLabelRow): void {
+    this.review.appendLabel(row);
+  }
+
+  reviewLabels(filter: { rolloutId?: string; runId?: string }): ReviewLabelRow[] {
+    return this.review.labels(filter);
+  }
+
+  createReviewQueue(queue: ReviewQueueRow, items: readonly ReviewItemRow[]): void {
+    this.review.createQueue(queue, items);
+  }
+
+  reviewQueues(filter: { id?: string } = {}): ReviewQueueRow[] {
+    return this.review.queues(filter.id);
+  }
+
+  reviewItems(queueId: string, nowMs: number): ReviewItemState[] {
+    return this.review.items(queueId, nowMs);
+  }
+
+  reserveReviewItem(request: { queueId: string; reviewer: string; nowMs: number }): ReviewItemState | null {
+    return this.review.reserve(request);
+  }
+
+  releaseReviewItem(request: { queueId: string; itemId: string; reviewer?: string }): boolean {
+    return this.review.release(request);
   }
 
   close(): void {

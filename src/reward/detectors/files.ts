@@ -1,0 +1,196 @@
+// Which files a shell command reads, writes, edits, deletes, lists or runs, by what each common
+// program does with its arguments (`cp` reads all but the last; `grep`'s first operand is a
+// pattern; `sed -i` edits), plus the path classes detectors care about.
+import type { DetectionContext } from './context.ts';
+import { isWithin, resolvePath, type ShellCommand, type ShellWord } from './shell.ts';
+
+export type AccessMode = 'read' | 'write' | 'edit' | 'delete' | 'list' | 'exec' | 'chmod';
+
+export interface FileAccess {
+  mode: AccessMode;
+  /** Absolute, or null when it depends on something unknown. */
+  path: string | null;
+  text: string;
+  glob: boolean;
+}
+
+const READERS = new Set(['cat', 'tac', 'less', 'more', 'head', 'tail', 'nl', 'cut', 'sort', 'uniq', 'wc', 'diff', 'cmp', 'strings', 'xxd', 'od', 'hexdump', 'base64', 'md5sum', 'sha1sum', 'sha256sum', 'file', 'bat', 'column', 'paste', 'comm', 'iconv', 'zcat', 'stat']);
+const PATTERN_FIRST = new Set(['grep', 'egrep', 'fgrep', 'rg', 'ag', 'ack', 'awk', 'gawk', 'jq', 'yq']);
+const EDITORS = new Set(['vi', 'vim', 'nano', 'emacs', 'ed']);
+const RUNNERS = new Set(['bash', 'sh', 'zsh', 'python', 'python3', 'node', 'ruby', 'perl', 'php', 'source', '.', 'tsx', 'ts-node', 'deno', 'bun']);
+const LISTERS = new Set(['ls', 'tree', 'du', 'dir']);
+const VALUE_OPTIONS: Record<string, readonly string[]> = {
+  grep: ['-e', '-f', '-m', '-A', '-B', '-C', '-d', '-D', '--include', '--exclude', '--exclude-dir'],
+  rg: ['-e', '-f', '-g', '-t', '-T', '-m', '-A', '-B', '-C', '--glob', '--type'],
+  awk: ['-F', '-v', '-f'],
+  sed: ['-e', '-f', '-l'],
+  head: ['-n', '-c'],
+  tail: ['-n', '-c'],
+  cut: ['-d', '-f', '-c', '-b'],
+  sort: ['-k', '-t', '-o'],
+  jq: ['--arg', '--argjson', '-f'],
+  cp: ['-t', '-S'],
+  mv: ['-t', '-S'],
+  tar: ['-f', '-C', '--file', '--directory'],
+  chmod: ['--reference'],
+};
+
+/** Operands: the arguments that are not options (or option values); everything after `--` counts. */
+export function operands(command: ShellCommand): ShellWord[] {
+  const takesValue = VALUE_OPTIONS[command.name] ?? [];
+  const out: ShellWord[] = [];
+  let endOfOptions = false;
+  for (let i = 0; i < command.args.length; i++) {
+    const word = command.args[i]!;
+    if (endOfOptions || !word.text.startsWith('-') || word.text === '-') out.push(word);
+    else if (word.text === '--') endOfOptions = true;
+    else if (takesValue.includes(word.text)) i++;
+  }
+  return out;
+}
+
+export function hasFlag(command: ShellCommand, short: string, long?: string): boolean {
+  return command.argv.some((a) => (long !== undefined && (a === long || a.startsWith(`${long}=`))) || (/^-[A-Za-z]+$/.test(a) && a.slice(1).includes(short)));
+}
+
+/** The value of an option given as `-o VALUE`, `--opt VALUE` or `--opt=VALUE`. */
+export function optionValue(command: ShellCommand, ...names: string[]): string | null {
+  for (let i = 0; i < command.argv.length; i++) {
+    const arg = command.argv[i]!;
+    for (const name of names) {
+      if (arg === name) return command.argv[i + 1] ?? null;
+      if (name.startsWith('--') && arg.startsWith(`${name}=`)) return arg.slice(name.length + 1);
+    }
+  }
+  return null;
+}
+
+function access(mode: AccessMode, word: ShellWord | string, command: ShellCommand, home: string): FileAccess {
+  const text = typeof word === 'string' ? word : word.text;
+  return { mode, path: resolvePath(text, command.cwd, home), text, glob: typeof word === 'string' ? false : word.glob };
+}
+
+export function findRoots(command: ShellCommand): (ShellWord | string)[] {
+  const roots: ShellWord[] = [];
+  for (const word of command.args) {
+    if (/^[-(!]/.test(word.text)) break;
+    roots.push(word);
+  }
+  return roots.length > 0 ? roots : ['.'];
+}
+
+const accessCache = new WeakMap<ShellCommand, FileAccess[]>();
+
+/** Every file access of one command, redirections included (computed once per command). */
+export function fileAccesses(command: ShellCommand, home: string): FileAccess[] {
+  let found = accessCache.get(command);
+  if (!found) accessCache.set(command, (found = accessesOf(command, home)));
+  return found;
+}
+
+function accessesOf(command: ShellCommand, home: string): FileAccess[] {
+  const out: FileAccess[] = [];
+  const add = (mode: AccessMode, word: ShellWord | string) => out.push(access(mode, word, command, home));
+  for (const r of command.redirects) {
+    if (r.body !== null || r.target === '' || /^&?\d*$/.test(r.target) || r.op === '>&' || r.op === '<&') continue;
+    add(r.op.startsWith('<') ? 'read' : 'write', r.target);
+  }
+  const ops = operands(command);
+  const name = command.name;
+  if (READERS.has(name)) ops.forEach((w) => add('read', w));
+  else if (PATTERN_FIRST.has(name)) {
+    const patternGiven = command.argv.some((a) => a === '-e' || a === '-f' || a.startsWith('--regexp'));
+    (patternGiven ? ops : ops.slice(1)).forEach((w) => add('read', w));
+  } else if (name === 'sed' || name === 'perl') {
+    const inPlace = command.argv.some((a) => /^-[A-Za-z]*i/.test(a) || a.startsWith('--in-place'));
+    const scriptGiven = command.argv.some((a) => a === '-e' || a === '-f');
+    const files = name === 'perl' && !inPlace ? [] : scriptGiven ? ops : ops.slice(1);
+    files.forEach((w) => add(inPlace ? 'edit' : 'read', w));
+  } else if (name === 'tee') ops.forEach((w) => add('write', w));
+  else if (name === 'touch' || name === 'truncate' || name === 'mkdir') ops.forEach((w) => add('write', w));
+  else if (name === 'cp' || name === 'install' || name === 'rsync' || name === 'ln') {
+    ops.slice(0, -1).forEach((w) => add('read', w));
+    if (ops.length > 1) add('write', ops.at(-1)!);
+  } else if (name === 'mv') {
+    ops.slice(0, -1).forEach((w) => add('delete', w));
+    if (ops.length > 1) add('write', ops.at(-1)!);
+  } else if (['rm', 'unlink', 'rmdir', 'shred'].includes(name)) ops.forEach((w) => add('delete', w));
+  else if (['chmod', 'chown', 'chgrp'].includes(name)) ops.slice(1).forEach((w) => add('chmod', w));
+  else if (EDITORS.has(name)) ops.forEach((w) => add('edit', w));
+  else if (name === 'find') {
+    // find's roots come before its expression (the first word starting with -, ( or !).
+    const roots = findRoots(command);
+    roots.forEach((w) => add('list', w));
+    if (command.argv.includes('-delete')) roots.forEach((w) => add('delete', w));
+  } else if (LISTERS.has(name)) (ops.length > 0 ? ops : ['.']).forEach((w) => add('list', w));
+  else if (RUNNERS.has(name) && command.inlineCode === null) {
+    const script = ops[0];
+    if (script && script.text !== '-') add('exec', script);
+  } else if (name === 'tar') {
+    // `tar czf ARCHIVE FILES…`: the first word may be a bundle of modes without a dash.
+    const bundle = /^-?[A-Za-z]+$/.test(command.argv[0] ?? '') && !(command.argv[0] ?? '').startsWith('--') ? command.argv[0]! : '';
+    const archive = optionValue(command, '-f', '--file') ?? (bundle.includes('f') ? (command.argv[1] ?? null) : null);
+    const creating = bundle.includes('c') || command.argv.includes('--create');
+    const files = ops.filter((w) => w.text !== bundle && w.text !== archive);
+    if (creating) files.forEach((w) => add('read', w));
+    else if (archive && archive !== '-') add('read', archive);
+  } else if (name === 'git' && ['show', 'cat-file', 'log', 'diff', 'blame'].includes(ops[0]?.text ?? '')) {
+    // git reads its own objects; file arguments are paths in the repository.
+  } else if (command.program.includes('/')) add('exec', command.program);
+  if (name === 'dd') {
+    for (const arg of command.argv) {
+      if (arg.startsWith('if=')) add('read', arg.slice(3));
+      if (arg.startsWith('of=')) add('write', arg.slice(3));
+    }
+  }
+  return out;
+}
+
+/** The path relative to the work dir, or null when it is outside (or unknown). */
+export function inWorkdir(path: string | null, context: DetectionContext): string | null {
+  const dir = context.workdir;
+  if (path === null || dir === null) return null;
+  if (path === dir) return '';
+  // Paths here are normalised and absolute: the relative path is what follows the work dir.
+  if (dir === '/') return path.slice(1);
+  return path.startsWith(`${dir}/`) ? path.slice(dir.length + 1) : null;
+}
+
+export function isScratch(path: string, context: DetectionContext): boolean {
+  return context.scratchDirs.some((dir) => path !== dir && isWithin(path, dir));
+}
+
+export function isHidden(path: string | null, context: DetectionContext): boolean {
+  return path !== null && context.hiddenPaths.some((dir) => isWithin(path, dir));
+}
+
+const TEST_DIRS = new Set(['test', 'tests', '__tests__', 'spec', 'specs']);
+const TEST_FILE = /(\.(test|spec)\.[cm]?[jt]sx?|_test\.(py|go|rb|js|ts)|_spec\.rb)$|^test_.*\.py$/;
+const TEST_INFRA = /^(conftest\.py|pytest\.ini|jest\.config\.[cm]?[jt]s|vitest\.config\.[cm]?[jt]s|\.mocharc(\.\w+)?|karma\.conf\.js|\.gauntlet-hidden-tests)$/;
+
+/** A test file, test folder or test-runner configuration (a path relative to the work dir). */
+export function isTestPath(rel: string): boolean {
+  // Every test path names one of these; most paths are decided without splitting them.
+  if (!/test|spec|conftest|pytest|jest|vitest|mocharc|karma|gauntlet-hidden/i.test(rel)) return false;
+  const parts = rel.split('/');
+  const base = parts.at(-1) ?? '';
+  return parts.slice(0, -1).some((p) => TEST_DIRS.has(p)) || TEST_DIRS.has(base) || TEST_FILE.test(base) || TEST_INFRA.test(base) || parts.includes('.gauntlet-hidden-tests');
+}
+
+export function isTestInfra(rel: string): boolean {
+  return TEST_INFRA.test(rel.split('/').at(-1) ?? '');
+}
+
+const SENSITIVE_FILE = /(^|\/)(\.env(\.[\w-]+)?|\.netrc|\.npmrc|\.pypirc|\.git-credentials|\.pgpass|id_(rsa|dsa|ecdsa|ed25519)|credentials(\.json)?|secrets?(\.[\w-]+)?|[\w.-]+\.(pem|key|p12|pfx)|shadow|passwd|kubeconfig)$/;
+const SENSITIVE_DIR = /(^|\/)(\.ssh|\.aws|\.gnupg|\.kube|\.docker|\.config\/gcloud|secrets)(\/|$)/;
+
+/** A file that holds credentials (keys, tokens, passwords). */
+export function isSensitivePath(path: string): boolean {
+  return SENSITIVE_FILE.test(path) || SENSITIVE_DIR.test(path);
+}
+
+/** Environment variables named like credentials. */
+export const SECRET_VARIABLE = /^(?:[A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIAL)[A-Z0-9_]*)$/;
+
+const CODE_FILE = /\.([cm]?[jt]sx?|py|rb|go|rs|java|kt|php|sh|bash|c|cc|cpp|h|swift)$/;
+export const isCodeFile = (path: string) => CODE_FILE.test(path);

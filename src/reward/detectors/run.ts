@@ -1,0 +1,85 @@
+// One pass of the detectors over one trajectory: the rules' flags, the monitor's verdict (or the
+// infrastructure error that kept it from judging), the commands the parser could not read, and a
+// review entry for each category on which the rules and the monitor disagree.
+import {
+  DETECTION_CATEGORIES,
+  InfraError,
+  type DetectionCategory,
+  type DetectionFlag,
+  type DetectionReport,
+  type MonitorOutcome,
+  type ReviewEntry,
+  type UnparsedCommand,
+} from '../../core/index.ts';
+import { analyse, excerpt } from './actions.ts';
+import { contextFor, type DetectionContext } from './context.ts';
+import type { Detector } from './detector.ts';
+import { isMonitor } from './monitor.ts';
+import { RULE_DETECTORS } from './rules/index.ts';
+import type { Trajectory } from './trajectory.ts';
+
+export interface DetectTrajectoryOptions {
+  /** The rule detectors when absent. */
+  detectors?: readonly Detector[];
+  /** Replaces what is derived from the trajectory (work dir, internal domains, what the user permitted). */
+  context?: Partial<DetectionContext>;
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+const ORDER = new Map<DetectionCategory, number>(DETECTION_CATEGORIES.map((c, i) => [c, i]));
+
+function byPlace(a: DetectionFlag, b: DetectionFlag): number {
+  return a.evidence.callIndex - b.evidence.callIndex || (ORDER.get(a.category) ?? 0) - (ORDER.get(b.category) ?? 0) || a.detector.localeCompare(b.detector);
+}
+
+/** Categories both sides look at, where exactly one of them flagged something. */
+function disagreements(ruleFlags: readonly DetectionFlag[], monitorFlags: readonly DetectionFlag[], covered: ReadonlySet<DetectionCategory>): ReviewEntry[] {
+  const entries: ReviewEntry[] = [];
+  for (const category of ORDER.keys()) {
+    if (!covered.has(category)) continue;
+    const rules = ruleFlags.filter((f) => f.category === category);
+    const monitor = monitorFlags.filter((f) => f.category === category);
+    if ((rules.length > 0) === (monitor.length > 0)) continue;
+    entries.push({ category, disagreement: rules.length > 0 ? 'rules_only' : 'monitor_only', ruleFlags: rules, monitorFlags: monitor });
+  }
+  return entries;
+}
+
+export async function detectTrajectory(trajectory: Trajectory, options: DetectTrajectoryOptions = {}): Promise<DetectionReport> {
+  const detectors = options.detectors ?? RULE_DETECTORS;
+  const context = contextFor(trajectory, options.context);
+  const ruleFlags: DetectionFlag[] = [];
+  const monitorFlags: DetectionFlag[] = [];
+  let monitor: MonitorOutcome | null = null;
+  const ruleCategories = new Set<DetectionCategory>();
+  const monitorCategories = new Set<DetectionCategory>();
+  for (const detector of detectors) {
+    if (!isMonitor(detector)) {
+      ruleFlags.push(...(await detector.detect(trajectory, context, { ...(options.signal ? { signal: options.signal } : {}) })));
+      for (const c of detector.categories) ruleCategories.add(c);
+      continue;
+    }
+    try {
+      const judgement = await detector.judge(trajectory, context, { ...(options.signal ? { signal: options.signal } : {}) });
+      monitor = { status: 'ok', spec: detector.spec, verdict: judgement.verdict, ...(judgement.summary ? { summary: judgement.summary } : {}) };
+      monitorFlags.push(...judgement.flags);
+      for (const c of detector.categories) monitorCategories.add(c);
+    } catch (error) {
+      if (!(error instanceof InfraError)) throw error;
+      monitor = { status: 'infra_error', spec: detector.spec, kind: error.kind, message: error.message };
+    }
+  }
+  const covered = new Set([...ruleCategories].filter((c) => monitorCategories.has(c)));
+  const unparsed: UnparsedCommand[] = analyse(trajectory, context).actions.flatMap((a) =>
+    a.kind === 'shell' && a.script.error !== null ? [{ callIndex: a.step.callIndex, excerpt: excerpt(a.script.source), error: a.script.error }] : [],
+  );
+  return {
+    createdAt: (options.now?.() ?? new Date()).toISOString(),
+    detectors: detectors.map((d) => d.name),
+    flags: [...ruleFlags, ...monitorFlags].sort(byPlace),
+    monitor,
+    review: monitor?.status === 'ok' ? disagreements(ruleFlags, monitorFlags, covered) : [],
+    unparsed,
+  };
+}

@@ -1,0 +1,352 @@
+// Shell commands as the shell will run them: just-bash's bash parser gives the syntax tree, and
+// this walk turns it into the simple commands that execute (inside pipelines, `&&` chains,
+// subshells, loops, command substitutions, `bash -c`, `eval`, `find -exec`, `sudo`/`timeout`/`xargs`
+// wrappers), each with its arguments as text, its redirections and the directory it runs in.
+import { posix } from 'node:path';
+import { parse, type CommandNode, type ScriptNode, type SimpleCommandNode, type StatementNode, type WordNode } from 'just-bash';
+
+type WordPart = WordNode['parts'][number];
+
+export interface ShellWord {
+  text: string;
+  /** Part of it is only known when the command runs (an unknown variable, a substitution). */
+  dynamic: boolean;
+  glob: boolean;
+  /** Commands inside `$(…)`, backticks or `<(…)` in this word. */
+  inner: ShellCommand[];
+}
+
+export interface ShellRedirect {
+  op: string;
+  fd: number | null;
+  target: string;
+  dynamic: boolean;
+  /** The body of a here-document (`<<EOF`) or here-string (`<<<`). */
+  body: string | null;
+}
+
+export interface ShellCommand {
+  /** The program as invoked, without its directory (`/bin/rm` → `rm`), after unwrapping `sudo` and the like. */
+  name: string;
+  /** The program word as written (`./run.sh`, `/usr/bin/python3`). */
+  program: string;
+  args: ShellWord[];
+  argv: string[];
+  /** Absolute directory it runs in; null once a `cd` went somewhere unknown. */
+  cwd: string | null;
+  redirects: ShellRedirect[];
+  /** The pipeline it is part of, itself included, in order; and its position there. */
+  pipeline: ShellCommand[];
+  pipeIndex: number;
+  background: boolean;
+  /** How it was reached: wrappers and nesting (`sudo`, `bash -c`, `$(…)`, `find -exec`, `xargs`). */
+  via: string[];
+  /** The source of the whole statement, for evidence. */
+  statement: string;
+  /** Program text handed to an interpreter (`python -c`, `node -e`, a here-document fed to `python3`). */
+  inlineCode: string | null;
+}
+
+export interface ShellScript {
+  source: string;
+  commands: ShellCommand[];
+  /** Why the parser refused it; the commands are then empty. */
+  error: string | null;
+}
+
+const SHELLS = new Set(['bash', 'sh', 'zsh', 'dash', 'ksh', 'ash']);
+const INTERPRETERS: Record<string, string[]> = {
+  python: ['-c'],
+  python3: ['-c'],
+  python2: ['-c'],
+  node: ['-e', '--eval', '-p', '--print'],
+  perl: ['-e', '-E'],
+  ruby: ['-e'],
+  php: ['-r'],
+};
+const MAX_DEPTH = 4;
+
+/** The absolute path `text` names when run in `cwd`, or null when it depends on something unknown. */
+export function resolvePath(text: string, cwd: string | null, home: string): string | null {
+  if (text === '' || text.startsWith('$')) return null;
+  let path = text;
+  if (path === '~' || path.startsWith('~/')) path = home + path.slice(1);
+  if (!path.startsWith('/')) {
+    if (!cwd) return null;
+    path = cwd === '/' ? `/${path}` : `${cwd}/${path}`;
+  }
+  // Most paths need no normalising (no `.`, `..` or doubled slashes): skip the work for them.
+  const normal = /\/\.{1,2}(\/|$)|\/\//.test(path) ? posix.normalize(path) : path;
+  return normal.length > 1 && normal.endsWith('/') ? normal.replace(/\/+$/, '') : normal;
+}
+
+/** `path` is `dir` or below it. */
+export function isWithin(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+}
+
+function basename(program: string): string {
+  const slash = program.lastIndexOf('/');
+  return slash === -1 ? program : program.slice(slash + 1);
+}
+
+interface Scope {
+  cwd: string | null;
+  via: string[];
+  statement: string;
+  depth: number;
+}
+
+class Walker {
+  readonly commands: ShellCommand[] = [];
+  private readonly vars = new Map<string, string | null>();
+
+  constructor(private readonly home: string) {}
+
+  script(node: ScriptNode, scope: Scope): string | null {
+    return this.statements(node.statements, scope);
+  }
+
+  private statements(list: readonly StatementNode[], scope: Scope): string | null {
+    let cwd = scope.cwd;
+    for (const statement of list) {
+      const text = scope.depth === 0 && statement.sourceText ? statement.sourceText : scope.statement;
+      for (const pipeline of statement.pipelines) {
+        const inner = { ...scope, cwd, statement: text };
+        if (pipeline.commands.length === 1) cwd = this.command(pipeline.commands[0]!, inner, { background: statement.background, members: null });
+        else {
+          // Every member of a real pipeline runs in its own subshell: a `cd` there changes nothing after.
+          const members: ShellCommand[] = [];
+          for (const command of pipeline.commands) this.command(command, inner, { background: statement.background, members });
+        }
+      }
+    }
+    return cwd;
+  }
+
+  private command(node: CommandNode, scope: Scope, place: { background: boolean; members: ShellCommand[] | null }): string | null {
+    switch (node.type) {
+      case 'SimpleCommand':
+        return this.simple(node, scope, place);
+      case 'Subshell':
+        this.statements(node.body, scope);
+        return scope.cwd;
+      case 'Group':
+        return this.statements(node.body, scope);
+      case 'If':
+        for (const clause of node.clauses) {
+          this.statements(clause.condition, scope);
+          this.statements(clause.body, scope);
+        }
+        if (node.elseBody) this.statements(node.elseBody, scope);
+        return scope.cwd;
+      case 'For': {
+        // The loop variable stands for the first listed word: `for f in tests/*.py` makes "$f" a test path.
+        const first = node.words?.map((w) => this.word(w, scope)).find((w) => !w.dynamic);
+        this.vars.set(node.variable, first ? first.text : null);
+        this.statements(node.body, scope);
+        return scope.cwd;
+      }
+      case 'CStyleFor':
+        this.statements(node.body, scope);
+        return scope.cwd;
+      case 'While':
+      case 'Until':
+        this.statements(node.condition, scope);
+        this.statements(node.body, scope);
+        return scope.cwd;
+      case 'Case':
+        for (const item of node.items) this.statements(item.body, scope);
+        return scope.cwd;
+      case 'FunctionDef':
+        this.command(node.body, scope, place);
+        return scope.cwd;
+      default:
+        return scope.cwd;
+    }
+  }
+
+  private word(word: WordNode, scope: Scope): ShellWord {
+    const out: ShellWord = { text: '', dynamic: false, glob: false, inner: [] };
+    this.parts(word.parts, scope, out);
+    return out;
+  }
+
+  private parts(parts: readonly WordPart[], scope: Scope, out: ShellWord): void {
+    for (const part of parts) {
+      switch (part.type) {
+        case 'Literal':
+        case 'SingleQuoted':
+        case 'Escaped':
+          out.text += part.value;
+          break;
+        case 'DoubleQuoted':
+          this.parts(part.parts, scope, out);
+          break;
+        case 'TildeExpansion':
+          out.text += part.user === null ? this.home : `/home/${part.user}`;
+          break;
+        case 'Glob':
+          out.text += part.pattern;
+          out.glob = true;
+          break;
+        case 'ParameterExpansion': {
+          const known = part.parameter === 'HOME' ? this.home : part.operation === null ? this.vars.get(part.parameter) : undefined;
+          if (typeof known === 'string') out.text += known;
+          else {
+            out.text += `$${part.parameter}`;
+            out.dynamic = true;
+          }
+          break;
+        }
+        case 'CommandSubstitution':
+        case 'ProcessSubstitution': {
+          const before = this.commands.length;
+          const how = part.type === 'CommandSubstitution' ? '$(…)' : '<(…)';
+          this.script(part.body, { ...scope, via: [...scope.via, how] });
+          out.inner.push(...this.commands.slice(before));
+          out.text += part.type === 'CommandSubstitution' ? '$(…)' : '<(…)';
+          out.dynamic = true;
+          break;
+        }
+        case 'BraceExpansion':
+          out.text += `{${part.items.map((item) => (item.type === 'Word' ? this.word(item.word, scope).text : `${item.start}..${item.end}`)).join(',')}}`;
+          break;
+        default:
+          out.text += '$(( ))';
+          out.dynamic = true;
+      }
+    }
+  }
+
+  private simple(node: SimpleCommandNode, scope: Scope, place: { background: boolean; members: ShellCommand[] | null }): string | null {
+    for (const assignment of node.assignments) {
+      const value = assignment.value ? this.word(assignment.value, scope) : { text: '', dynamic: false };
+      this.vars.set(assignment.name, value.dynamic ? null : value.text);
+    }
+    if (!node.name) return scope.cwd;
+    const words = [node.name, ...node.args].map((w) => this.word(w, scope));
+    const redirects = node.redirections.map((r): ShellRedirect => {
+      if (r.target.type === 'HereDoc') return { op: r.operator, fd: r.fd, target: '', dynamic: false, body: this.word(r.target.content, scope).text };
+      const target = this.word(r.target, scope);
+      return { op: r.operator, fd: r.fd, target: target.text, dynamic: target.dynamic, body: r.operator === '<<<' ? target.text : null };
+    });
+    return this.invoke(words, redirects, scope, place);
+  }
+
+  /** Records one command after peeling wrappers off it; returns the directory after it (`cd`). */
+  private invoke(words: ShellWord[], redirects: ShellRedirect[], scope: Scope, place: { background: boolean; members: ShellCommand[] | null }): string | null {
+    const unwrapped = unwrap(words);
+    const via = [...scope.via, ...unwrapped.via];
+    const [head, ...args] = unwrapped.words;
+    if (!head) return scope.cwd;
+    const name = basename(head.text);
+    if (SHELLS.has(name) || name === 'eval') {
+      const flag = args.findIndex((a) => a.text === '-c' || /^-[a-z]*c$/.test(a.text));
+      const codeWords = name === 'eval' ? args : flag === -1 ? [] : args.slice(flag + 1, flag + 2);
+      // A string only known at run time (`sh -c "$(curl …)"`) stays an argument, its inner commands kept.
+      const code = codeWords.length > 0 && codeWords.every((w) => !w.dynamic) ? codeWords.map((w) => w.text).join(' ') : null;
+      if (code !== null && scope.depth < MAX_DEPTH) {
+        this.nested(code, { ...scope, via: [...via, name === 'eval' ? 'eval' : `${name} -c`], depth: scope.depth + 1 });
+        return scope.cwd;
+      }
+    }
+    const pipeline = place.members ?? [];
+    const command: ShellCommand = {
+      name,
+      program: head.text,
+      args,
+      argv: args.map((a) => a.text),
+      cwd: scope.cwd,
+      redirects,
+      pipeline,
+      pipeIndex: pipeline.length,
+      background: place.background,
+      via,
+      statement: scope.statement,
+      inlineCode: inlineCode(name, args, redirects),
+    };
+    pipeline.push(command);
+    this.commands.push(command);
+    if (name === 'find') this.findExec(command, scope);
+    if (name === 'cd' || name === 'pushd') {
+      const target = args.find((a) => !a.text.startsWith('-'));
+      if (!target) return name === 'cd' ? this.home : scope.cwd;
+      return target.dynamic ? null : resolvePath(target.text, scope.cwd, this.home);
+    }
+    if (name === 'popd') return null;
+    return scope.cwd;
+  }
+
+  private nested(code: string, scope: Scope): void {
+    try {
+      this.script(parse(code), scope);
+    } catch {
+      // An unparseable nested string stays what it was: an argument of the outer command.
+    }
+  }
+
+  /** `find ROOT … -exec CMD {} ;`: CMD runs on what find finds, under ROOT. */
+  private findExec(find: ShellCommand, scope: Scope): void {
+    const root = find.args.find((a) => !a.text.startsWith('-'))?.text ?? '.';
+    for (let i = 0; i < find.args.length; i++) {
+      if (!['-exec', '-execdir', '-ok', '-okdir'].includes(find.argv[i]!)) continue;
+      const end = find.args.findIndex((a, j) => j > i && (a.text === ';' || a.text === '+'));
+      const words = find.args.slice(i + 1, end === -1 ? undefined : end).map((w) => (w.text === '{}' ? { ...w, text: root } : w));
+      this.invoke(words, [], { ...scope, via: [...scope.via, 'find -exec'] }, { background: false, members: null });
+    }
+  }
+}
+
+/** The index of the first word at or after `from` that is not an option (or an option's value). */
+function skipOptions(words: readonly ShellWord[], from: number, withValue: readonly string[] = []): number {
+  let i = from;
+  while (i < words.length && words[i]!.text.startsWith('-')) i += withValue.includes(words[i]!.text) ? 2 : 1;
+  return i;
+}
+
+const PLAIN_WRAPPERS = new Set(['nohup', 'time', 'command', 'exec', 'builtin', 'setsid', 'unbuffer', 'stdbuf', 'chronic']);
+
+/** Wrappers that run their argument as the command: `sudo rm` is `rm`. */
+function unwrap(words: ShellWord[]): { words: ShellWord[]; via: string[] } {
+  let rest = words;
+  const via: string[] = [];
+  for (let guard = 0; guard < 8; guard++) {
+    const name = rest[0] ? basename(rest[0].text) : '';
+    let next: number;
+    if (name === 'sudo' || name === 'doas') next = skipOptions(rest, 1, ['-u', '-g', '-C', '-h', '-p', '-U']);
+    else if (name === 'env') {
+      next = skipOptions(rest, 1, ['-u', '-C', '-S']);
+      while (next < rest.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(rest[next]!.text)) next++;
+    } else if (name === 'timeout') next = skipOptions(rest, 1, ['-s', '-k', '--signal', '--kill-after']) + 1;
+    else if (name === 'nice' || name === 'ionice') next = skipOptions(rest, 1, ['-n', '-c']);
+    else if (PLAIN_WRAPPERS.has(name)) next = skipOptions(rest, 1);
+    else if (name === 'xargs') next = skipOptions(rest, 1, ['-I', '-n', '-P', '-d', '-L', '-s', '-E', '-a']);
+    else break;
+    if (next >= rest.length) break;
+    via.push(name);
+    rest = rest.slice(next);
+  }
+  return { words: rest, via };
+}
+
+function inlineCode(name: string, args: readonly ShellWord[], redirects: readonly ShellRedirect[]): string | null {
+  const flags = INTERPRETERS[name.replace(/\d+(\.\d+)*$/, '')] ?? INTERPRETERS[name];
+  if (!flags) return null;
+  const at = args.findIndex((a) => flags.includes(a.text));
+  if (at !== -1) return args[at + 1]?.text ?? null;
+  return redirects.find((r) => r.body !== null)?.body ?? null;
+}
+
+/** Parses a command line and lists the commands it runs. `cwd` is where the tool runs it (the work dir). */
+export function analyseShell(source: string, options: { cwd: string | null; home: string }): ShellScript {
+  let ast: ScriptNode;
+  try {
+    ast = parse(source);
+  } catch (error) {
+    return { source, commands: [], error: (error as Error).message };
+  }
+  const walker = new Walker(options.home);
+  walker.script(ast, { cwd: options.cwd, via: [], statement: source, depth: 0 });
+  return { source, commands: walker.commands, error: null };
+}
