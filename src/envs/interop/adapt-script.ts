@@ -42,10 +42,12 @@ function shorten(text: string): string {
 
 /**
  * `where` names the script for messages (`tests/test.sh`); `shipped` lists the file names in the
- * tests folder, so helper scripts the task ships itself are left alone.
+ * tests folder, so helper scripts the task ships itself are left alone. `build` adapts a
+ * Dockerfile RUN script: network commands are skipped, test launches are left as they are.
  */
-export function adaptTestScript(text: string, options: { where: string; testsDirVariable: string; shipped: string[] }): AdaptedScript {
+export function adaptTestScript(text: string, options: { where: string; testsDirVariable: string; shipped: string[]; build?: boolean }): AdaptedScript {
   const { where, testsDirVariable, shipped } = options;
+  const runners = !options.build;
   const adaptations: string[] = [];
   const problems: string[] = [];
   let runsTests = false;
@@ -61,14 +63,14 @@ export function adaptTestScript(text: string, options: { where: string; testsDir
       // A pytest launch is rewritten below even when its launcher (uvx) would fetch from the network.
       const reasons = pipeline.commands
         .map((c) => commandWords(c))
-        .filter((words) => !findPytest(words))
+        .filter((words) => !runners || !findPytest(words))
         .map((words) => networkReason(words) ?? skippedVenvReason(words, venvs))
         .filter((r): r is string => r !== null);
       for (const words of pipeline.commands.map((c) => commandWords(c))) {
         // `uv venv X` is skipped, so a later `source X/bin/activate` would fail: remember X.
         if (baseName(words[0] ?? '') === 'uv' && words[1] === 'venv') venvs.add(normaliseDir(words.slice(2).find((w) => !w.startsWith('-')) ?? '.venv'));
       }
-      const helper = pipeline.commands.flatMap((c) => c.words.map((w) => baseName(w.raw))).find((w) => TB1_HELPERS[w] && !shipped.includes(w));
+      const helper = runners ? pipeline.commands.flatMap((c) => c.words.map((w) => baseName(w.raw))).find((w) => TB1_HELPERS[w] && !shipped.includes(w)) : undefined;
       const body = pipeline.commands[0]!;
       const bodyStart = body.words[0]?.start ?? body.start;
       if (reasons.length > 0 || (helper && TB1_HELPERS[helper] === 'skip')) {
@@ -89,7 +91,7 @@ export function adaptTestScript(text: string, options: { where: string; testsDir
         const words = commandWords(command);
         const docker = dockerReason(words);
         if (docker) problems.push(`${where}:${line.number}: ${docker}, which needs Docker or a service manager, not available in a sandbox`);
-        const pytest = findPytest(words);
+        const pytest = runners ? findPytest(words) : null;
         if (pytest) {
           const args = command.words.slice(pytest.argsFrom);
           const { targets, options: dropped } = pytestTargets(args.map((w) => unquote(w.raw)));

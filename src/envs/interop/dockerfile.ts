@@ -1,35 +1,66 @@
-// Reads the parts of a Dockerfile that matter offline: the final WORKDIR and the files COPY/ADD put
-// in the image (from the build context, or heredocs). RUN lines cannot be replayed without the
-// network or Docker; they are recorded as adaptations.
+// Reads a Dockerfile into the build steps that can be replayed in a sandbox: the files COPY/ADD
+// put in the image (text or bytes, with their executable bit), WORKDIR changes and RUN scripts,
+// in order, each with the environment (ARG and ENV) it would see. Only the last stage counts:
+// earlier stages matter only through COPY --from, which needs Docker and is refused.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, relative, sep } from 'node:path';
-import { networkReason } from './offline.ts';
 import { pipelinesOf, splitLogicalLines, unquote } from './shell.ts';
+
+/** A file's content: text when it is UTF-8 without NUL bytes, else the raw bytes. */
+export type FileContent = { text: string } | { bytes: Buffer };
+
+export interface ImageFile {
+  content: FileContent;
+  executable: boolean;
+}
+
+export type DockerStep =
+  /** Files placed at absolute container paths. */
+  | { kind: 'copy'; at: string; files: Map<string, ImageFile>; directories: string[] }
+  /** A tar archive ADD unpacks into `dest`. */
+  | { kind: 'unpack'; at: string; archive: ImageFile; name: string; dest: string }
+  | { kind: 'workdir'; at: string; path: string }
+  | { kind: 'run'; at: string; script: string; shell: string[]; cwd: string; env: Record<string, string> };
 
 export interface DockerfileImage {
   baseImage: string | null;
   /** The image's final WORKDIR, null when the Dockerfile sets none. */
   workdir: string | null;
-  /** Absolute container path → text content. */
-  files: Map<string, string>;
-  /** Destination folders of directory copies (COPY dir/ /opt/x/), for placing them as a whole. */
-  directories: Set<string>;
+  steps: DockerStep[];
+  /** ENV of the final image: what commands in the container see. */
+  env: Record<string, string>;
   adaptations: string[];
   /** Reasons the image cannot be reproduced offline. */
   problems: string[];
 }
 
+/** Docker's PATH for images that set none, so `ENV PATH=/x:$PATH` expands as it would there. */
+export const DOCKER_DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const DEFAULT_SHELL = ['/bin/sh', '-c'];
+/** ADD unpacks these (local tar archives, compressed or not); everything else is copied as is. */
+const TAR_ARCHIVE = /\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz)$/;
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The file's text, or null when it is binary (NUL bytes or not UTF-8). */
-export function readText(path: string): string | null {
-  const bytes = readFileSync(path);
-  if (bytes.includes(0)) return null;
+/** Text for UTF-8 files without NUL bytes; bytes for everything else (databases, images, blobs). */
+export function contentOf(bytes: Buffer): FileContent {
+  if (bytes.includes(0)) return { bytes };
   try {
-    return utf8.decode(bytes);
+    return { text: utf8.decode(bytes) };
   } catch {
-    return null;
+    return { bytes };
   }
+}
+
+export function readContent(path: string): ImageFile {
+  const bytes = readFileSync(path);
+  return { content: contentOf(bytes), executable: (statSync(path).mode & 0o111) !== 0 };
+}
+
+/** The file's text, or null when it is binary. */
+export function readText(path: string): string | null {
+  const content = contentOf(readFileSync(path));
+  return 'text' in content ? content.text : null;
 }
 
 function walk(dir: string): string[] {
@@ -42,6 +73,47 @@ function walk(dir: string): string[] {
     });
 }
 
+/** A .dockerignore pattern: `*` and `?` within a path segment, `**` across segments; a match covers what is below it. */
+function ignorePattern(pattern: string): RegExp {
+  let body = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (pattern.startsWith('**/', i)) {
+      body += '(?:.*/)?';
+      i += 2;
+    } else if (pattern.startsWith('**', i)) {
+      body += '.*';
+      i += 1;
+    } else if (c === '*') body += '[^/]*';
+    else if (c === '?') body += '[^/]';
+    else body += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${body}(?:/.*)?$`);
+}
+
+/**
+ * The build context's .dockerignore as a predicate over paths relative to the context: the last
+ * matching pattern decides, and `!` patterns take paths back in.
+ */
+function dockerignore(context: string): (rel: string) => boolean {
+  let text: string;
+  try {
+    text = readFileSync(join(context, '.dockerignore'), 'utf8');
+  } catch {
+    return () => false;
+  }
+  const rules = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const include = line.startsWith('!');
+      const pattern = posix.normalize((include ? line.slice(1) : line).replace(/^\/+/, '')).replace(/\/+$/, '');
+      return { include, pattern: ignorePattern(pattern) };
+    });
+  return (rel) => rules.reduce((ignored, rule) => (rule.pattern.test(rel) ? !rule.include : ignored), false);
+}
+
 function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
@@ -49,16 +121,19 @@ function globToRegExp(glob: string): RegExp {
 
 /** Instruction arguments: JSON array form, or whitespace-separated words (quotes honoured). */
 function argumentsOf(rest: string): string[] {
+  return jsonArray(rest) ?? pipelinesOf(rest.trim()).flatMap((p) => p.commands.flatMap((c) => [...c.prefix, ...c.words].map((w) => unquote(w.raw))));
+}
+
+function jsonArray(rest: string): string[] | null {
   const trimmed = rest.trim();
-  if (trimmed.startsWith('[')) {
-    try {
-      const parsed: unknown = JSON.parse(trimmed);
-      if (Array.isArray(parsed) && parsed.every((p) => typeof p === 'string')) return parsed;
-    } catch {
-      // not JSON: Docker treats it as the shell form
-    }
+  if (!trimmed.startsWith('[')) return null;
+  try {
+    const parsed: unknown = JSON.parse(trimmed);
+    if (Array.isArray(parsed) && parsed.every((p) => typeof p === 'string')) return parsed;
+  } catch {
+    // not JSON: Docker treats it as the shell form
   }
-  return pipelinesOf(trimmed).flatMap((p) => p.commands.flatMap((c) => [...c.prefix, ...c.words].map((w) => unquote(w.raw))));
+  return null;
 }
 
 function expandVariables(text: string, vars: Map<string, string>): string {
@@ -68,80 +143,127 @@ function expandVariables(text: string, vars: Map<string, string>): string {
   });
 }
 
+/** Quotes one word for a POSIX shell. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** What a RUN line runs: a heredoc body given alone is the script itself, as BuildKit runs it. */
+function runScript(rest: string, heredoc: string[]): string {
+  const exec = jsonArray(rest);
+  if (exec) return exec.map(shellQuote).join(' ');
+  if (/^<<-?\s*(['"]?)[A-Za-z_][A-Za-z0-9_]*\1$/.test(rest.trim())) return heredoc.slice(0, -1).join('\n');
+  return [rest, ...heredoc].join('\n');
+}
+
+/** Docker drops comment lines inside a continued instruction; so do we, keeping line numbers. */
+function withoutContinuedComments(text: string): string {
+  const lines = text.split('\n');
+  return lines.map((line, i) => (i > 0 && /\\$/.test(lines[i - 1]!) && /^\s*#/.test(line) ? '\\' : line)).join('\n');
+}
+
+interface Reader {
+  context: string;
+  /** Whether .dockerignore keeps a path (relative to the context) out of COPY and ADD. */
+  ignored: (rel: string) => boolean;
+  where: string;
+  image: DockerfileImage;
+  current: string;
+}
+
+function copySources(reader: Reader, options: { sources: string[]; dest: string; line: number; instruction: string; chmod: boolean }): void {
+  const { context, where, image, ignored } = reader;
+  const { sources, dest, line, instruction } = options;
+  const target = posix.resolve(reader.current, dest);
+  const intoDir = dest.endsWith('/') || sources.length > 1;
+  const at = `${where}:${line}`;
+  const step: Extract<DockerStep, { kind: 'copy' }> = { kind: 'copy', at, files: new Map(), directories: [] };
+  for (const source of sources) {
+    if (/^(https?|git|ssh):\/\/|^git@/.test(source)) {
+      image.problems.push(`${at}: ${instruction} ${source} fetches from the network`);
+      continue;
+    }
+    const rel = posix.normalize(source.replace(/^\/+/, ''));
+    if (rel.startsWith('..')) {
+      image.problems.push(`${at}: ${instruction} source ${source} is outside the build context`);
+      continue;
+    }
+    const inContext = (file: string) => relative(context, file).split(sep).join('/');
+    const matches = (/[*?[]/.test(rel) ? walk(context).filter((f) => globToRegExp(rel).test(inContext(f))) : [join(context, rel)]).filter((f) => !ignored(inContext(f)));
+    if (matches.length === 0) image.problems.push(`${at}: ${instruction} source ${source} matches nothing in the build context`);
+    for (const match of matches) {
+      let stat;
+      try {
+        stat = statSync(match);
+      } catch {
+        image.problems.push(`${at}: ${instruction} source ${source} does not exist in the build context`);
+        continue;
+      }
+      if (stat.isDirectory()) {
+        step.directories.push(target);
+        for (const file of walk(match).filter((f) => !ignored(inContext(f)))) step.files.set(posix.join(target, relative(match, file).split(sep).join('/')), withMode(readContent(file), options.chmod));
+        continue;
+      }
+      const to = intoDir || matches.length > 1 ? posix.join(target, posix.basename(match)) : target;
+      if (instruction === 'ADD' && TAR_ARCHIVE.test(match)) {
+        image.steps.push({ kind: 'unpack', at, archive: readContent(match), name: posix.basename(match), dest: target });
+        continue;
+      }
+      step.files.set(to, withMode(readContent(match), options.chmod));
+    }
+  }
+  if (step.files.size > 0) image.steps.push(step);
+}
+
+/** `--chmod=755` or `--chmod=u+x`: whether the copied files become executable. */
+function chmodExecutable(flags: string[]): boolean {
+  const mode = flags.find((f) => f.startsWith('--chmod='))?.slice('--chmod='.length);
+  if (mode === undefined) return false;
+  return /^[0-7]+$/.test(mode) ? (parseInt(mode, 8) & 0o111) !== 0 : /\+[rw]*x/.test(mode);
+}
+
+function withMode(file: ImageFile, chmod: boolean): ImageFile {
+  return chmod ? { ...file, executable: true } : file;
+}
+
 /**
- * `path` is the Dockerfile, `context` the build context; `where` prefixes messages. Only the last
- * build stage counts (multi-stage builds copy between stages, which needs Docker).
+ * `path` is the Dockerfile, `context` the build context; `where` prefixes messages (`Dockerfile:7`).
  */
 export function readDockerfile(options: { path: string; context: string; where: string }): DockerfileImage {
   const { path, context, where } = options;
-  const image: DockerfileImage = { baseImage: null, workdir: null, files: new Map(), directories: new Set(), adaptations: [], problems: [] };
+  const image: DockerfileImage = { baseImage: null, workdir: null, steps: [], env: {}, adaptations: [], problems: [] };
   const text = readText(path);
   if (text === null) return { ...image, problems: [`${where}: not a text file`] };
-  const vars = new Map<string, string>();
-  const envNames: string[] = [];
-  let current = '/';
-  const copy = (sources: string[], dest: string, line: number, instruction: string) => {
-    const target = posix.resolve(current, dest);
-    const intoDir = dest.endsWith('/') || sources.length > 1;
-    for (const source of sources) {
-      if (/^(https?|git|ssh):\/\/|^git@/.test(source)) {
-        image.problems.push(`${where}:${line}: ${instruction} ${source} fetches from the network`);
-        continue;
-      }
-      if (instruction === 'ADD' && /\.(tar|tar\.gz|tgz|tar\.bz2|tar\.xz|zip)$/.test(source)) {
-        image.problems.push(`${where}:${line}: ADD ${source} unpacks an archive, which cannot be placed as text files`);
-        continue;
-      }
-      const rel = posix.normalize(source.replace(/^\/+/, ''));
-      if (rel.startsWith('..')) {
-        image.problems.push(`${where}:${line}: ${instruction} source ${source} is outside the build context`);
-        continue;
-      }
-      const matches = /[*?[]/.test(rel)
-        ? walk(context).filter((f) => globToRegExp(rel).test(relative(context, f).split(sep).join('/')))
-        : [join(context, rel)];
-      if (matches.length === 0) image.problems.push(`${where}:${line}: ${instruction} source ${source} matches nothing in the build context`);
-      for (const match of matches) {
-        let stat;
-        try {
-          stat = statSync(match);
-        } catch {
-          image.problems.push(`${where}:${line}: ${instruction} source ${source} does not exist in the build context`);
-          continue;
-        }
-        if (stat.isDirectory()) image.directories.add(target);
-        const entries = stat.isDirectory() ? walk(match).map((f) => ({ file: f, to: posix.join(target, relative(match, f).split(sep).join('/')) })) : [{ file: match, to: intoDir || matches.length > 1 ? posix.join(target, posix.basename(match)) : target }];
-        for (const entry of entries) {
-          const content = readText(entry.file);
-          if (content === null) image.problems.push(`${where}:${line}: ${relative(context, entry.file)} is binary; only text files can be placed in a sandbox`);
-          else image.files.set(entry.to, content);
-        }
-      }
-    }
-  };
-  for (const logical of splitLogicalLines(text)) {
-    const line = logical.text.replace(/\\\n/g, ' ');
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const match = /^(\S+)\s*(.*)$/s.exec(trimmed);
+  const reader: Reader = { context, where, image, current: '/', ignored: dockerignore(context) };
+  let vars = new Map<string, string>([['PATH', DOCKER_DEFAULT_PATH]]);
+  let envNames = new Set<string>(['PATH']);
+  let shell = DEFAULT_SHELL;
+  for (const logical of splitLogicalLines(withoutContinuedComments(text))) {
+    const raw = logical.text.trim();
+    if (raw === '' || raw.startsWith('#')) continue;
+    const match = /^(\S+)\s*(.*)$/s.exec(raw);
     if (!match) continue;
     const instruction = match[1]!.toUpperCase();
-    const rest = expandVariables(match[2]!, vars);
-    const at = logical.number;
+    const line = logical.number;
+    const at = `${where}:${line}`;
+    // RUN bodies go to the shell as written (it joins continued lines and expands variables itself).
+    const rest = instruction === 'RUN' ? match[2]! : expandVariables(match[2]!.replace(/\\\n/g, ' '), vars);
     switch (instruction) {
       case 'FROM': {
-        // A new stage starts from scratch: earlier stages only matter through COPY --from.
         const words = argumentsOf(rest).filter((w) => !w.startsWith('--'));
         image.baseImage = words[0] ?? null;
-        image.files.clear();
-        image.directories.clear();
-        current = '/';
+        image.steps = [];
         image.workdir = null;
+        reader.current = '/';
+        vars = new Map([['PATH', DOCKER_DEFAULT_PATH]]);
+        envNames = new Set(['PATH']);
+        shell = DEFAULT_SHELL;
         break;
       }
       case 'WORKDIR':
-        current = posix.resolve(current, argumentsOf(rest)[0] ?? '/');
-        image.workdir = current;
+        reader.current = posix.resolve(reader.current, argumentsOf(rest)[0] ?? '/');
+        image.workdir = reader.current;
+        image.steps.push({ kind: 'workdir', at, path: reader.current });
         break;
       case 'ARG':
       case 'ENV': {
@@ -150,9 +272,16 @@ export function readDockerfile(options: { path: string; context: string; where: 
         const entries = legacy ? [[pairs[0]!, pairs.slice(1).join(' ')]] : pairs.map((p) => p.split(/=(.*)/s).slice(0, 2));
         for (const [name, value] of entries) {
           if (!name) continue;
+          // `ARG NAME` without a default keeps an ENV of the same name; an unset ARG stays unset.
           if (value !== undefined) vars.set(name, value);
-          if (instruction === 'ENV') envNames.push(name);
+          if (instruction === 'ENV') envNames.add(name);
         }
+        break;
+      }
+      case 'SHELL': {
+        const words = jsonArray(rest);
+        if (words && words.length > 0) shell = words;
+        else image.problems.push(`${at}: SHELL needs the JSON array form, e.g. SHELL ["/bin/bash", "-c"]`);
         break;
       }
       case 'COPY':
@@ -161,46 +290,39 @@ export function readDockerfile(options: { path: string; context: string; where: 
         const flags = words.filter((w) => w.startsWith('--'));
         const from = flags.find((f) => f.startsWith('--from'));
         if (from) {
-          image.problems.push(`${where}:${at}: ${instruction} ${from} copies from another image or build stage, which needs Docker`);
+          image.problems.push(`${at}: ${instruction} ${from} copies from another image or build stage, which needs Docker`);
           break;
         }
+        const chmod = chmodExecutable(flags);
         const args = words.filter((w) => !w.startsWith('--'));
-        const heredocs = args.filter((a) => a.startsWith('<<'));
-        if (heredocs.length > 0) {
-          const dest = args[args.length - 1]!;
-          const body = logical.heredoc.slice(0, -1).join('\n');
-          image.files.set(posix.resolve(current, dest), `${body}\n`);
+        if (args.some((a) => a.startsWith('<<'))) {
+          const dest = posix.resolve(reader.current, args[args.length - 1]!);
+          const body = `${logical.heredoc.slice(0, -1).join('\n')}\n`;
+          image.steps.push({ kind: 'copy', at, files: new Map([[dest, { content: { text: body }, executable: chmod }]]), directories: [] });
           break;
         }
         if (args.length < 2) {
-          image.problems.push(`${where}:${at}: ${instruction} needs a source and a destination`);
+          image.problems.push(`${at}: ${instruction} needs a source and a destination`);
           break;
         }
-        copy(args.slice(0, -1), args[args.length - 1]!, at, instruction);
+        copySources(reader, { sources: args.slice(0, -1), dest: args[args.length - 1]!, line, instruction, chmod });
         break;
       }
       case 'RUN': {
-        const body = [rest, ...logical.heredoc].join('\n');
-        const network = pipelinesOf(body).flatMap((p) => p.commands).some((c) => networkReason(c.words.map((w) => unquote(w.raw))) !== null);
-        image.adaptations.push(
-          network
-            ? `${where}:${at}: RUN not replayed (installs packages or fetches from the network; the sandbox has what its host has): ${summary(rest)}`
-            : `${where}:${at}: RUN not replayed (only files the Dockerfile copies are placed): ${summary(rest)}`,
-        );
+        const body = rest.replace(/^(--\S+\s+)+/, '');
+        const flags = rest.slice(0, rest.length - body.length).trim();
+        if (flags) image.adaptations.push(`${at}: RUN options ignored (${flags})`);
+        const env = Object.fromEntries(vars);
+        image.steps.push({ kind: 'run', at, script: runScript(body, logical.heredoc), shell, cwd: reader.current, env });
         break;
       }
       case 'USER':
-        image.adaptations.push(`${where}:${at}: USER ${rest.trim()} ignored (commands run as the sandbox's own user)`);
+        image.adaptations.push(`${at}: USER ${rest.trim()} ignored (commands run as the sandbox's own user)`);
         break;
       default:
         break;
     }
   }
-  if (envNames.length > 0) image.adaptations.push(`${where}: ENV not set in the sandbox: ${[...new Set(envNames)].join(', ')}`);
+  image.env = Object.fromEntries([...envNames].filter((name) => vars.has(name)).map((name) => [name, vars.get(name)!]));
   return image;
-}
-
-function summary(text: string): string {
-  const one = text.replace(/\s+/g, ' ').trim();
-  return one.length > 120 ? `${one.slice(0, 117)}...` : one;
 }

@@ -10,10 +10,14 @@ import { describeZodIssues, InputError } from '../../core/index.ts';
 
 export type Layout = 'harbor' | 'terminal-bench-1';
 
+/** Harbor's resource defaults (task.toml [environment]). */
+const DEFAULT_MEMORY_MB = 2048;
+const DEFAULT_STORAGE_MB = 10240;
+
 /** A task folder's configuration, whichever layout it came in. */
 export interface TaskConfig {
   layout: Layout;
-  /** Short name used in the task id. */
+  /** The task's own name, kept as its id: `org/name` from [task] when given, else the folder's name. */
   name: string;
   /** The full name the config gives (`org/name`), when it gives one. */
   fullName: string | undefined;
@@ -24,7 +28,11 @@ export interface TaskConfig {
   labels: string[];
   agentTimeoutSec: number | undefined;
   verifierTimeoutSec: number;
+  buildTimeoutSec: number;
   verifierEnv: Record<string, string>;
+  solutionEnv: Record<string, string>;
+  memoryMb: number;
+  storageMb: number;
   /** Build context and Dockerfile (null when the task ships none). */
   context: string;
   dockerfile: string | null;
@@ -40,6 +48,14 @@ export interface TaskConfig {
 
 const Strings = z.array(z.string()).default([]);
 const Seconds = z.number().positive();
+const Env = z.record(z.string(), z.string()).default({});
+
+/** The deprecated `memory = "2G"` / `storage = "10G"` form, in MB. */
+const Size = z.string().regex(/^\d+(\.\d+)?\s*[KMGT]i?B?$/i, 'a size such as "2G" or "512M"').transform((text) => {
+  const [, number, unit] = /^(\d+(?:\.\d+)?)\s*([KMGT])/i.exec(text)!;
+  const scale = { K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 }[unit!.toUpperCase() as 'K' | 'M' | 'G' | 'T'];
+  return Number(number) * scale;
+});
 
 const HarborToml = z
   .object({
@@ -50,18 +66,24 @@ const HarborToml = z
       .object({ difficulty: z.string().optional(), category: z.string().optional(), tags: Strings })
       .loose()
       .default({ tags: [] }),
-    verifier: z.object({ timeout_sec: Seconds.default(600), env: z.record(z.string(), z.string()).default({}) }).loose().default({ timeout_sec: 600, env: {} }),
+    verifier: z.object({ timeout_sec: Seconds.default(600), env: Env }).loose().default({ timeout_sec: 600, env: {} }),
     agent: z.object({ timeout_sec: Seconds.optional() }).loose().default({}),
+    solution: z.object({ env: Env }).loose().default({ env: {} }),
     environment: z
       .object({
         docker_image: z.string().optional(),
         workdir: z.string().startsWith('/', 'an absolute path').optional(),
         gpus: z.number().int().nonnegative().default(0),
+        build_timeout_sec: Seconds.default(600),
+        memory_mb: z.number().positive().optional(),
+        storage_mb: z.number().positive().optional(),
+        memory: Size.optional(),
+        storage: Size.optional(),
         mcp_servers: z.array(z.unknown()).optional(),
         env: z.record(z.string(), z.unknown()).optional(),
       })
       .loose()
-      .default({ gpus: 0 }),
+      .default({ gpus: 0, build_timeout_sec: 600 }),
     steps: z.array(z.unknown()).optional(),
   })
   .loose()
@@ -117,7 +139,7 @@ function readHarbor(dir: string): TaskConfig {
   const fullName = toml.task?.name;
   return {
     layout: 'harbor',
-    name: fullName ? fullName.slice(fullName.lastIndexOf('/') + 1) : basename(dir),
+    name: fullName ?? basename(dir),
     fullName,
     schemaVersion: toml.schema_version ?? toml.version ?? '',
     instruction: readRequired(instructionPath, 'the instruction'),
@@ -126,7 +148,11 @@ function readHarbor(dir: string): TaskConfig {
     labels: [...(toml.task?.keywords ?? []), ...toml.metadata.tags],
     agentTimeoutSec: toml.agent.timeout_sec,
     verifierTimeoutSec: toml.verifier.timeout_sec,
+    buildTimeoutSec: toml.environment.build_timeout_sec,
     verifierEnv: toml.verifier.env,
+    solutionEnv: toml.solution.env,
+    memoryMb: toml.environment.memory_mb ?? toml.environment.memory ?? DEFAULT_MEMORY_MB,
+    storageMb: toml.environment.storage_mb ?? toml.environment.storage ?? DEFAULT_STORAGE_MB,
     context: join(dir, 'environment'),
     dockerfile: existsSync(dockerfile) ? dockerfile : null,
     dockerImage: toml.environment.docker_image,
@@ -172,7 +198,11 @@ function readTerminalBench1(dir: string): TaskConfig {
     labels: yaml.tags,
     agentTimeoutSec: yaml.max_agent_timeout_sec,
     verifierTimeoutSec: yaml.max_test_timeout_sec ?? 180,
+    buildTimeoutSec: 600,
     verifierEnv: {},
+    solutionEnv: {},
+    memoryMb: DEFAULT_MEMORY_MB,
+    storageMb: DEFAULT_STORAGE_MB,
     context: dir,
     dockerfile: existsSync(dockerfile) ? dockerfile : null,
     dockerImage: undefined,

@@ -1,21 +1,26 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../../core/index.ts';
+import { InputError, type Task } from '../../core/index.ts';
 import { loadTaskFile } from '../tasks.ts';
-import { adaptTestScript } from './adapt-script.ts';
-import { failingTests, HarborTestsParams } from './checks.ts';
-import { readDockerfile } from './dockerfile.ts';
-import { importTaskDirectory, importTaskFolder, TaskRejected } from './harbor.ts';
-import { mapPaths } from './paths.ts';
+import { HarborTestsParams } from './checks.ts';
+import { harborSandboxOptions } from './harbor-env.ts';
+import { HarborState, type BuildStep } from './harbor-state.ts';
+import { importTaskDirectory, importTaskFolder, TaskRejected, type ImportOptions } from './harbor.ts';
+import type { SandboxProbe } from './image.ts';
 import { writeTasksYaml } from './tasks-yaml.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/harbor/', import.meta.url));
+const SUITE = join(FIXTURES, 'suite');
 const scratch = mkdtempSync(join(tmpdir(), 'gauntlet-interop-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A machine with every command but `python` and `pip` (so the aliases show), and every module. */
+const probe: SandboxProbe = { hasCommand: (name) => name !== 'python' && name !== 'pip', missingPythonModules: () => [] };
+const options: ImportOptions = { probe };
 
 /** Writes a task folder from `{ relative path: content }` and returns its path. */
 function folder(name: string, files: Record<string, string>): string {
@@ -27,91 +32,213 @@ function folder(name: string, files: Record<string, string>): string {
   return dir;
 }
 
-function harborParams(task: { verifier: Record<string, unknown> }): HarborTestsParams {
+function params(task: Task): HarborTestsParams {
   const checks = task.verifier.checks as Record<string, unknown>[];
   assert.equal(checks.length, 1);
   assert.equal(checks[0]!.check, 'harbor_tests');
   return HarborTestsParams.parse(checks[0]);
 }
 
-describe('importing a Harbor / Terminal-Bench 2 task (schema_version 1.1)', () => {
-  const { task, adaptations } = importTaskFolder(join(FIXTURES, 'tb2-word-count'), { python: true });
+function state(task: Task): HarborState {
+  return HarborState.parse(task.initialState);
+}
 
-  it('makes a terminal task named after the task, with tags, limits and the instruction in sandbox paths', () => {
-    assert.equal(task.id, 'harbor/tb2-word-count');
-    assert.equal(task.env, 'terminal');
+function steps<K extends BuildStep['kind']>(task: Task, kind: K): Extract<BuildStep, { kind: K }>[] {
+  return state(task).build.filter((s): s is Extract<BuildStep, { kind: K }> => s.kind === kind);
+}
+
+function placed(task: Task): Map<string, { text?: string; base64?: string; executable: boolean }> {
+  return new Map(steps(task, 'files').flatMap((s) => s.files.map((f) => [f.path, f] as const)));
+}
+
+describe('importing a Harbor / Terminal-Bench 2 task (schema_version 1.1)', () => {
+  const { task, adaptations, skipped } = importTaskFolder(join(FIXTURES, 'tb2-word-count'), options);
+
+  it('keeps the original name as the id and the instruction as written: the work dir is mounted at the WORKDIR', () => {
+    assert.equal(task.id, 'gauntlet-fixtures/tb2-word-count');
+    assert.equal(task.env, 'harbor');
     assert.deepEqual(task.tags, { domain: 'file-operations', difficulty: 'easy', labels: ['text', 'coreutils', 'wc', 'counting'] });
     assert.equal(task.limits.deadlineMs, 300_000);
-    assert.match(task.instruction, /^The file \/work\/notes\.txt holds/);
-    assert.ok(!task.instruction.includes('/app'));
+    assert.equal(state(task).workdir, '/app');
+    assert.match(task.instruction, /^The file \/app\/notes\.txt holds/);
+    assert.equal(harborSandboxOptions(task).workdir, '/app');
   });
 
-  it('places the files the Dockerfile copies into the WORKDIR, relative to the work dir, and others under .image-root', () => {
-    assert.deepEqual(Object.keys(task.initialState.files as object).sort(), ['.image-root/opt/wordcount/reference/expected.txt', 'README.md', 'notes.txt']);
-    assert.deepEqual(harborParams(task).imagePaths, { '/opt/wordcount/reference': '.image-root/opt/wordcount/reference' });
-    assert.ok(adaptations.includes("/opt/wordcount/reference placed at .image-root/opt/wordcount/reference in the work dir (the sandbox's one writable folder); paths to it are rewritten"));
-    assert.equal((task.initialState.files as Record<string, string>)['README.md'], 'Notes live in /work/notes.txt; results go beside them.\n');
+  it('replays the build in order: copied files in the work dir, others under .image-root, the offline RUN kept', () => {
+    assert.deepEqual(
+      state(task).build.map((s) => s.kind),
+      ['run', 'files', 'files', 'files', 'run'],
+    );
+    assert.deepEqual([...placed(task).keys()], ['notes.txt', 'README.md', '.image-root/opt/wordcount/reference/expected.txt']);
+    assert.equal(placed(task).get('README.md')!.text, 'Notes live in /app/notes.txt; results go beside them.\n');
+    assert.equal(steps(task, 'run')[1]!.script, 'mkdir -p /app/out');
+    assert.deepEqual(params(task).imagePaths, { '/opt/wordcount/reference': '.image-root/opt/wordcount/reference' });
   });
 
-  it('keeps the tests out of the initial state and adapts test.sh: network lines skipped, uvx pytest replaced by the runner', () => {
-    const params = harborParams(task);
-    assert.equal(params.containerWorkdir, '/app');
-    assert.equal(params.script, 'test.sh');
-    assert.equal(params.timeoutMs, 120_000);
-    assert.deepEqual(Object.keys(params.files).sort(), ['test.sh', 'test_outputs.py']);
-    const script = params.files['test.sh']!;
-    assert.match(script, /^# \[gauntlet: skipped offline\] apt-get install -y curl$/m);
-    assert.match(script, /^python3 "\$GAUNTLET_TEST_RUNNER" \/tests\/test_outputs\.py$/m);
-    assert.match(script, /echo 1 > \/logs\/verifier\/reward\.txt/);
+  it('lists the network steps it skipped, apart from the other adaptations', () => {
+    assert.deepEqual(skipped, [
+      'environment/Dockerfile:3: skipped offline (installs system packages): apt-get update',
+      'environment/Dockerfile:3: skipped offline (installs system packages): apt-get install -y --no-install-recommends coreutils tmux',
+    ]);
+    assert.equal(steps(task, 'run')[0]!.script, 'true && true \\\n    && rm -rf /var/lib/apt/lists/*');
+    assert.deepEqual(task.metadata?.skippedBuildSteps, skipped);
+    assert.deepEqual(task.metadata?.adaptations, adaptations);
+    const all = adaptations.join('\n');
+    assert.match(all, /tests\/test\.sh:4: skipped offline \(downloads from the network\): curl/);
+    assert.match(all, /tests\/test\.sh:7: pytest via uvx replaced by Gauntlet's test runner.*options dropped: --ctrf \/logs\/verifier\/ctrf\.json -rA/);
+    assert.match(all, /base image python:3\.13-slim-bookworm not pulled/);
+  });
+
+  it('keeps the tests out of the initial state and adapts test.sh', () => {
+    const p = params(task);
+    assert.equal(p.containerWorkdir, '/app');
+    assert.equal(p.layout, 'harbor');
+    assert.equal(p.timeoutMs, 120_000);
+    assert.deepEqual(Object.keys(p.files).sort(), ['test.sh', 'test_outputs.py']);
+    assert.match(p.files['test.sh']!, /^python3 "\$GAUNTLET_TEST_RUNNER" \/tests\/test_outputs\.py$/m);
     assert.ok(!JSON.stringify(task.initialState).includes('test_count_is_right'));
   });
 
-  it('records every adaptation in the result and in metadata', () => {
-    assert.deepEqual(task.metadata?.adaptations, adaptations);
-    const all = adaptations.join('\n');
-    assert.match(all, /environment\/Dockerfile:3: RUN not replayed \(installs packages/);
-    assert.match(all, /tests\/test\.sh:4: skipped offline \(downloads from the network\): curl/);
-    assert.match(all, /tests\/test\.sh:7: pytest via uvx replaced by Gauntlet's test runner.*options dropped: --ctrf \/logs\/verifier\/ctrf\.json -rA/);
-    assert.match(all, /base image python:3\.13-slim-bookworm not used/);
-  });
-
-  it('golden steps write solve.sh into the sandbox and run it with the terminal tools', () => {
+  it('golden steps write solve.sh into the work dir and run it, with the agent timeout', () => {
     assert.deepEqual(task.golden.steps.map((s) => s.tool), ['write_file', 'run_command']);
     assert.equal(task.golden.steps[0]!.arguments.path, '.harbor-solution/solve.sh');
-    assert.match(String(task.golden.steps[0]!.arguments.content), /wc -w < \/work\/notes\.txt/);
-    assert.match(String(task.golden.steps[1]!.arguments.command), /^bash \.harbor-solution\/solve\.sh; status=\$\?; rm -rf \.harbor-solution; exit \$status$/);
+    assert.match(String(task.golden.steps[0]!.arguments.content), /wc -w < \/app\/notes\.txt/);
+    assert.equal(task.golden.steps[1]!.arguments.command, 'bash .harbor-solution/solve.sh; status=$?; rm -rf .harbor-solution; exit $status');
+    assert.equal(task.golden.steps[1]!.arguments.timeoutSeconds, 300);
   });
 });
 
-describe('importing other layouts', () => {
-  it('reads the legacy `version = "1.0"` task.toml, with no difficulty (medium, noted) and a non-/app WORKDIR', () => {
-    const { task, adaptations } = importTaskFolder(join(FIXTURES, 'legacy-greeting'), { python: true });
-    assert.equal(task.id, 'harbor/legacy-greeting');
-    assert.deepEqual(task.tags, { domain: 'terminal', difficulty: 'medium', labels: [] });
-    assert.equal(task.limits.deadlineMs, 120_000);
-    assert.equal(harborParams(task).containerWorkdir, '/srv/site');
-    assert.ok(adaptations.includes('no difficulty given; imported as medium'));
-    assert.equal(task.instruction, 'Create a file called greeting.txt in /work whose only line is: Hello, Gauntlet!');
+describe('the fixture suite: each feature at import', () => {
+  const load = (path: string) => importTaskFolder(join(SUITE, path), options);
+
+  it('build steps: ARG and ENV reach RUN, SHELL and heredoc RUNs are honoured, network commands are skipped and listed', () => {
+    const { task, skipped } = load('tb2/build-steps');
+    const runs = steps(task, 'run');
+    assert.equal(runs.length, 3);
+    assert.equal(runs[0]!.script, 'true && true \\\n    && rm -rf /var/lib/apt/lists/*');
+    assert.match(runs[1]!.script, /^python3 gen_readings\.py --seed "\$SEED" --out readings\.csv \\\n\\\n {4}&& mkdir -p "\$REPORT_DIR" \\\n {4}&& rm gen_readings\.py$/);
+    assert.deepEqual({ SEED: runs[1]!.env.SEED, REPORT_DIR: runs[1]!.env.REPORT_DIR, cwd: runs[1]!.cwd }, { SEED: '7', REPORT_DIR: '/app/reports', cwd: '' });
+    assert.deepEqual(runs[2]!.shell, ['/bin/bash', '-o', 'pipefail', '-c']);
+    assert.match(runs[2]!.script, /^set -e\nprintf 'station,threshold\\n' > thresholds\.csv\nfor station/);
+    assert.equal(skipped.length, 3);
+    assert.match(skipped[2]!, /^environment\/Dockerfile:9: skipped offline \(installs Python packages\): pip install --no-cache-dir pandas==2\.2\.3$/);
+    assert.equal(state(task).env.REPORT_DIR, '/app/reports');
+    assert.ok(!('SEED' in state(task).env), 'an ARG is not part of the image environment');
   });
 
-  it('reads a Terminal-Bench 1 task.yaml with run-tests.sh and tests/', () => {
-    const { task, adaptations } = importTaskFolder(join(FIXTURES, 'tb1-sales-total'), { python: true });
-    assert.equal(task.id, 'harbor/tb1-sales-total');
-    assert.deepEqual(task.tags, { domain: 'data-processing', difficulty: 'medium', labels: ['csv', 'awk'] });
-    assert.equal(task.limits.deadlineMs, 240_000);
-    assert.deepEqual(task.initialState.files, { 'data/sales.csv': 'region,amount\nnorth,120\nsouth,40\nnorth,30\neast,75\nsouth,10\n' });
-    const params = harborParams(task);
-    assert.equal(params.script, 'run-tests.sh');
-    assert.equal(params.timeoutMs, 60_000);
-    assert.match(params.files['run-tests.sh']!, /^python3 "\$GAUNTLET_TEST_RUNNER" \$TEST_DIR\/test_outputs\.py$/m);
-    assert.ok(adaptations.includes('difficulty "intermediate" is not easy/medium/hard; imported as medium'));
-    assert.ok(adaptations.some((a) => a.startsWith('run-tests.sh:2: skipped offline (installs Python packages): pip install pytest==8.3.4')));
+  it('deleted files: the setup script is placed and deleted by the replayed build, never left in the work dir', () => {
+    const { task } = load('tb2/deleted-setup');
+    // The apt-get RUN needed only the network, so nothing of it is left to replay.
+    assert.deepEqual(state(task).build.map((s) => s.kind), ['files', 'run']);
+    assert.ok(placed(task).has('setup_vault.py'));
+    assert.equal(steps(task, 'run')[0]!.script, 'python3 setup_vault.py && rm setup_vault.py');
+  });
+
+  it('binary files travel as their exact bytes', () => {
+    const db = placed(load('tb2/sqlite-inventory').task).get('inventory.db')!;
+    assert.equal(db.text, undefined);
+    assert.deepEqual(Buffer.from(db.base64!, 'base64'), readFileSync(join(SUITE, 'tb2/sqlite-inventory/environment/inventory.db')));
+    const files = placed(load('tb2/encrypted-note').task);
+    assert.deepEqual(Buffer.from(files.get('secure/note.enc')!.base64!, 'base64'), readFileSync(join(SUITE, 'tb2/encrypted-note/environment/note.enc')));
+    assert.deepEqual(Buffer.from(files.get('assets/logo.png')!.base64!, 'base64'), readFileSync(join(SUITE, 'tb2/encrypted-note/environment/logo.png')));
+  });
+
+  it('absolute paths are left as written, in the instruction, the solution and the tests', () => {
+    const { task } = load('tb2/path-manifest');
+    assert.equal(state(task).workdir, '/app');
+    assert.match(task.instruction, /under \/app\/data/);
+    assert.match(String(task.golden.steps[0]!.arguments.content), /find \/app\/data -type f/);
+    assert.match(params(task).files['check_manifest.py']!, /Path\("\/app\/manifest\.txt"\)/);
+  });
+
+  it('reward.json tasks keep the default pass rule (every key at 1) unless told otherwise', () => {
+    assert.deepEqual(params(load('tb2/multi-reward').task).passRule, { require: [], min: {}, default: 1 });
+    const relaxed = importTaskFolder(join(SUITE, 'tb2/multi-reward'), { ...options, passRule: { require: ['correctness'], min: { style: 0 }, default: 1 } });
+    assert.deepEqual(params(relaxed.task).passRule, { require: ['correctness'], min: { style: 0 }, default: 1 });
+  });
+
+  it("long timeouts come from task.toml with no 120 s cap; the caps applied are listed; python is provided as an alias", () => {
+    const { task, caps, missing } = load('tb2/long-timeouts');
+    assert.equal(task.limits.deadlineMs, 5_400_000);
+    assert.equal(params(task).timeoutMs, 2_400_000);
+    assert.deepEqual(state(task).timeouts, { agentSec: 5400, verifierSec: 2400, buildSec: 1800 });
+    assert.equal(task.golden.steps.at(-1)!.arguments.timeoutSeconds, 5400);
+    assert.deepEqual(harborSandboxOptions(task), { workdir: '/app', limits: { timeoutMs: 5_400_000, memoryBytes: 4096 * 1024 * 1024, diskBytes: 2048 * 1024 * 1024 } });
+    assert.deepEqual(caps, ['storage 20480 MB capped at 2048 MB (the work dir lives in memory)', 'turns capped at 500 (Harbor limits only time)']);
+    assert.deepEqual(missing, { commands: [], pythonModules: [], aliased: ['python → python3'] });
+    assert.deepEqual(task.metadata?.caps, caps);
+  });
+
+  it('ADD unpacks a tar archive at build time; a tool copied to /usr/local/bin is placed under .image-root and put on PATH', () => {
+    const { task } = load('tb2/archive-tools');
+    const [unpack] = steps(task, 'unpack');
+    assert.deepEqual({ name: unpack!.name, dest: unpack!.dest }, { name: 'site.tar.gz', dest: 'site' });
+    assert.deepEqual(Buffer.from(unpack!.base64, 'base64'), readFileSync(join(SUITE, 'tb2/archive-tools/environment/site.tar.gz')));
+    assert.equal(placed(task).get('.image-root/usr/local/bin/linkcheck')!.executable, true);
+    assert.equal(state(task).env.PATH, '/usr/local/sbin:/app/.image-root/usr/local/bin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+    assert.equal(state(task).env.LINKCHECK_FORMAT, 'tsv');
+  });
+
+  it('a Terminal-Bench 1 task: task.yaml, run-tests.sh with the harness helpers it does not ship', () => {
+    const { task } = load('tb1/log-levels');
+    assert.equal(task.id, 'log-levels');
+    assert.equal(task.limits.deadlineMs, 360_000);
+    const p = params(task);
+    assert.equal(p.layout, 'terminal-bench-1');
+    assert.equal(p.timeoutMs, 90_000);
+    assert.equal(p.files['run-tests.sh'], '#!/bin/bash\n# Terminal-Bench 1 harness helpers (not shipped with the task; the harness provides them).\n# [gauntlet: skipped offline] source $TEST_DIR/setup-uv-pytest.sh\npython3 "$GAUNTLET_TEST_RUNNER" "$TEST_DIR"\n');
     assert.equal(task.golden.steps[0]!.arguments.path, '.harbor-solution/solution.sh');
+  });
+
+  it('solution and verifier env, the deprecated memory/storage sizes, a WORKDIR other than /app', () => {
+    const { task, caps } = load('cookbook/recipes/greeting-env');
+    assert.equal(task.id, 'greeting-env');
+    assert.equal(state(task).workdir, '/srv/greet');
+    assert.deepEqual(state(task).resources, { memoryMb: 1024, storageMb: 2048 });
+    assert.deepEqual(caps, ['turns capped at 500 (Harbor limits only time)']);
+    assert.deepEqual(params(task).env, { EXPECTED_GREETING: 'Ahoy, Gauntlet!' });
+    assert.match(String(task.golden.steps.at(-1)!.arguments.command), /^env GREETING=Ahoy bash \.harbor-solution\/solve\.sh;/);
+  });
+});
+
+describe('importing folders of tasks', () => {
+  it('recurses into sub-folders of either layout, keeping original names as ids, and rejects what cannot run offline', () => {
+    const result = importTaskDirectory(FIXTURES, options);
+    assert.deepEqual(result.imported.map((i) => i.task.id), [
+      'legacy-greeting',
+      'greeting-env',
+      'log-levels',
+      'gauntlet-fixtures/archive-tools',
+      'gauntlet-fixtures/build-steps',
+      'gauntlet-fixtures/deleted-setup',
+      'gauntlet-fixtures/encrypted-note',
+      'gauntlet-fixtures/long-timeouts',
+      'gauntlet-fixtures/multi-reward',
+      'gauntlet-fixtures/path-manifest',
+      'gauntlet-fixtures/sqlite-inventory',
+      'tb1-sales-total',
+      'gauntlet-fixtures/tb2-word-count',
+    ]);
+    assert.deepEqual(result.rejected.map((r) => r.dir), [join(FIXTURES, 'rejected-prebuilt-gpu')]);
+    const out = join(scratch, 'out', 'harbor.yaml');
+    const tasks = result.imported.map((i) => i.task);
+    writeTasksYaml(tasks, out);
+    assert.deepEqual(loadTaskFile(out), tasks);
+  });
+
+  it('a second task with the same name is rejected, naming the first', () => {
+    const task = { 'task.toml': 'version = "1.0"\n[task]\nname = "org/same"\n', 'instruction.md': 'x', 'environment/Dockerfile': 'FROM ubuntu:24.04\nWORKDIR /app\n', 'solution/solve.sh': 'true\n', 'tests/test.sh': 'echo 1 > /logs/verifier/reward.txt\n' };
+    const root = join(scratch, 'dupes');
+    folder('dupes/a/one', task);
+    folder('dupes/b/two', task);
+    const result = importTaskDirectory(root, options);
+    assert.deepEqual(result.imported.map((i) => i.task.id), ['org/same']);
+    assert.deepEqual(result.rejected, [{ dir: join(root, 'b', 'two'), reasons: [`duplicate task id org/same (already imported from ${join(root, 'a', 'one')})`] }]);
   });
 
   it('rejects a task that cannot run offline, listing every reason', () => {
     assert.throws(
-      () => importTaskFolder(join(FIXTURES, 'rejected-prebuilt-gpu'), { python: true }),
+      () => importTaskFolder(join(FIXTURES, 'rejected-prebuilt-gpu'), options),
       (error: unknown) => {
         assert.ok(error instanceof TaskRejected);
         assert.ok(error instanceof InputError);
@@ -125,40 +252,45 @@ describe('importing other layouts', () => {
     );
   });
 
-  it('rejects python tests when the sandbox has no python3', () => {
-    assert.throws(() => importTaskFolder(join(FIXTURES, 'tb2-word-count'), { python: false }), /the tests need python3, which the sandbox does not have/);
-  });
-
-  it('imports a folder of task folders, reporting successes and rejections, and writes a task file that loads back', () => {
-    const result = importTaskDirectory(FIXTURES, { python: true });
-    assert.deepEqual(result.imported.map((i) => i.task.id), ['harbor/legacy-greeting', 'harbor/tb1-sales-total', 'harbor/tb2-word-count']);
-    assert.deepEqual(result.rejected.map((r) => r.dir), [join(FIXTURES, 'rejected-prebuilt-gpu')]);
-    const out = join(scratch, 'out', 'harbor.yaml');
-    const tasks = result.imported.map((i) => i.task);
-    writeTasksYaml(tasks, out);
-    assert.deepEqual(loadTaskFile(out), tasks);
+  it('rejects python tests when the sandbox has no python3, and lists the commands and modules it lacks', () => {
+    const bare: SandboxProbe = { hasCommand: () => false, missingPythonModules: (m) => m };
+    assert.throws(() => importTaskFolder(join(FIXTURES, 'tb2-word-count'), { probe: bare }), /the tests need python3, which the sandbox does not have/);
+    const partial: SandboxProbe = { hasCommand: (name) => !['jq', 'python'].includes(name), missingPythonModules: (m) => m.filter((x) => x === 'numpy') };
+    const dir = folder('gaps', {
+      'task.toml': 'version = "1.0"\n',
+      'instruction.md': 'do it',
+      'environment/Dockerfile': 'FROM python:3.12\nWORKDIR /app\nCOPY helper.py /app/helper.py\n',
+      'environment/helper.py': 'X = 1\n',
+      'solution/solve.sh': 'jq . data.json > out.json\npython -c "print(1)"\n',
+      'tests/test.sh': 'python3 -m pytest /tests/test_x.py -rA\nif [ $? -eq 0 ]; then echo 1 > /logs/verifier/reward.txt; else echo 0 > /logs/verifier/reward.txt; fi\n',
+      'tests/test_x.py': 'import json\nimport numpy as np\nimport helper\nfrom conftest_local import x\n',
+      'tests/conftest_local.py': 'x = 1\n',
+    });
+    assert.deepEqual(importTaskFolder(dir, { probe: partial }).missing, { commands: ['jq'], pythonModules: ['numpy'], aliased: ['python → python3'] });
   });
 });
 
 describe('bad task folders get errors naming the file and what was expected', () => {
   it('invalid TOML names the file and line', () => {
     const dir = folder('bad-toml', { 'task.toml': 'schema_version = "1.1"\n[agent\ntimeout_sec = 1\n', 'instruction.md': 'x' });
-    assert.throws(() => importTaskFolder(dir), (e: unknown) => e instanceof InputError && e.message.startsWith(`${join(dir, 'task.toml')}:2: not valid TOML`));
+    assert.throws(() => importTaskFolder(dir, options), (e: unknown) => e instanceof InputError && e.message.startsWith(`${join(dir, 'task.toml')}:2: not valid TOML`));
   });
 
   it('a task.toml without schema_version or version says which key is expected', () => {
     const dir = folder('no-version', { 'task.toml': '[agent]\ntimeout_sec = 10\n', 'instruction.md': 'x' });
-    assert.throws(() => importTaskFolder(dir), /task\.toml: invalid task config\n\(root\): expected schema_version = "1\.1"/);
+    assert.throws(() => importTaskFolder(dir, options), /task\.toml: invalid task config\n\(root\): expected schema_version = "1\.1"/);
   });
 
-  it('a wrongly typed field is named', () => {
+  it('a wrongly typed field, or a size that is not one, is named', () => {
     const dir = folder('bad-field', { 'task.toml': 'version = "1.0"\n[agent]\ntimeout_sec = "soon"\n', 'instruction.md': 'x' });
-    assert.throws(() => importTaskFolder(dir), /agent\.timeout_sec: .*number/);
+    assert.throws(() => importTaskFolder(dir, options), /agent\.timeout_sec: .*number/);
+    const size = folder('bad-size', { 'task.toml': 'version = "1.0"\n[environment]\nmemory = "lots"\n', 'instruction.md': 'x' });
+    assert.throws(() => importTaskFolder(size, options), /environment\.memory: .*a size such as "2G"/);
   });
 
   it('a folder with neither config is not a task folder', () => {
     const dir = folder('empty', { 'notes.txt': 'x' });
-    assert.throws(() => importTaskFolder(dir), /not a task folder \(expected task\.toml \(Harbor \/ Terminal-Bench 2\) or task\.yaml \(Terminal-Bench 1\)\)/);
+    assert.throws(() => importTaskFolder(dir, options), /not a task folder \(expected task\.toml \(Harbor \/ Terminal-Bench 2\) or task\.yaml \(Terminal-Bench 1\)\)/);
   });
 
   it('a Dockerfile without WORKDIR, a missing solution and a network ADD are all reported', () => {
@@ -169,7 +301,7 @@ describe('bad task folders get errors naming the file and what was expected', ()
       'tests/test.sh': 'test -f /data.csv\n',
     });
     assert.throws(
-      () => importTaskFolder(dir, { python: true }),
+      () => importTaskFolder(dir, options),
       (e: unknown) =>
         e instanceof TaskRejected &&
         e.reasons.join('\n') ===
@@ -192,8 +324,7 @@ describe('bad task folders get errors naming the file and what was expected', ()
       'tests/run-uv-pytest.sh': 'uv run pytest $TEST_DIR/test_outputs.py -rA\n',
       'tests/test_outputs.py': 'def test_ok():\n    assert True\n',
     });
-    const { task } = importTaskFolder(dir, { python: true });
-    const files = harborParams(task).files;
+    const files = params(importTaskFolder(dir, options).task).files;
     assert.equal(files['test.sh'], 'source $TEST_DIR/setup-uv-pytest.sh\n# [gauntlet: skipped offline] uv add numpy==2.3.1\nbash $TEST_DIR/run-uv-pytest.sh\n');
     assert.equal(files['run-uv-pytest.sh'], 'python3 "$GAUNTLET_TEST_RUNNER" $TEST_DIR/test_outputs.py\n');
     assert.ok(files['setup-uv-pytest.sh']!.split('\n').filter(Boolean).every((line) => line.startsWith('# [gauntlet: skipped offline]')));
@@ -207,97 +338,6 @@ describe('bad task folders get errors naming the file and what was expected', ()
       'solution/solve.sh': 'true\n',
       'tests/test.sh': 'curl -fsS https://example.invalid/grade.sh | bash\n',
     });
-    assert.throws(() => importTaskFolder(dir, { python: true }), /tests\/test\.sh runs no tests once its network-fetching lines are skipped/);
-  });
-});
-
-describe('offline adaptation pieces', () => {
-  it('maps container paths only as whole path components', () => {
-    const mapping = [['/app', '/work'], ['/tests', '/work/.harbor/tests']] as const;
-    assert.equal(
-      mapPaths('cat /app/x "/app" /apple /usr/app /app-data ./app /tests/t.py $X/app ${T:-/tests}', mapping),
-      'cat /work/x "/work" /apple /usr/app /app-data ./app /work/.harbor/tests/t.py $X/app ${T:-/work/.harbor/tests}',
-    );
-  });
-
-  it('leaves heredoc bodies, local curls and conditionals intact while skipping network commands', () => {
-    const script = [
-      'if ! command -v uv; then curl -Ls https://x.invalid/i.sh | sh; fi',
-      "python3 - <<'PY'",
-      'import subprocess  # apt-get install inside a heredoc is data',
-      'PY',
-      'curl -fsS http://localhost:8080/health',
-      'python -m pytest tests/test_api.py -k smoke > out.log 2>&1',
-    ].join('\n');
-    const adapted = adaptTestScript(script, { where: 't.sh', testsDirVariable: '/tests', shipped: [] });
-    assert.equal(
-      adapted.text,
-      [
-        'if ! command -v uv; then true; fi',
-        "python3 - <<'PY'",
-        'import subprocess  # apt-get install inside a heredoc is data',
-        'PY',
-        'curl -fsS http://localhost:8080/health',
-        'python3 "$GAUNTLET_TEST_RUNNER" tests/test_api.py > out.log 2>&1',
-      ].join('\n'),
-    );
-    assert.deepEqual(adapted.problems, []);
-    assert.equal(adapted.runsTests, true);
-  });
-
-  it('skips activating a virtualenv whose uv creation was skipped, and uv run pytest becomes the runner', () => {
-    const script = 'set -e\nuv venv .tbench-testing\nsource .tbench-testing/bin/activate\nuv pip install pytest==8.4.1\nuv run -p 3.12 pytest /tests -rA\n';
-    const adapted = adaptTestScript(script, { where: 'test.sh', testsDirVariable: '/tests', shipped: [] });
-    assert.equal(
-      adapted.text,
-      [
-        'set -e',
-        '# [gauntlet: skipped offline] uv venv .tbench-testing',
-        '# [gauntlet: skipped offline] source .tbench-testing/bin/activate',
-        '# [gauntlet: skipped offline] uv pip install pytest==8.4.1',
-        'python3 "$GAUNTLET_TEST_RUNNER" /tests',
-        '',
-      ].join('\n'),
-    );
-    assert.match(adapted.adaptations[1]!, /^test\.sh:3: skipped offline \(activates a virtualenv whose creation was skipped\)/);
-  });
-
-  it("reads failing tests from pytest's -rA summary and the built-in runner alike", () => {
-    const pytest = [
-      'PASSED ../../work/.harbor/tests/test_outputs.py::test_header',
-      'FAILED /work/.harbor/tests/test_outputs.py::test_sorted - AssertionError: assert [...] == [...]',
-      'ERROR /work/.harbor/tests/test_io.py - ModuleNotFoundError: No module named requests',
-      '==== 1 failed, 1 passed, 1 error in 0.12s ====',
-    ].join('\n');
-    assert.deepEqual(failingTests(pytest, ['/work/.harbor/tests/']), [
-      'test_outputs.py::test_sorted (AssertionError: assert [...] == [...])',
-      'test_io.py (ModuleNotFoundError: No module named requests)',
-    ]);
-    assert.deepEqual(failingTests('FAILED .harbor/tests/t.py::test_a[1-2] - AssertionError at t.py:3: assert a == b', ['.harbor/tests/']), ['t.py::test_a[1-2] (AssertionError at t.py:3: assert a == b)']);
-  });
-
-  it('reads COPY of directories, globs and heredocs from a Dockerfile, and refuses COPY --from', () => {
-    const dir = folder('docker', {
-      'Dockerfile': [
-        'FROM python:3.12',
-        'ARG APP=/srv/app',
-        'WORKDIR $APP',
-        'COPY src/ ./src/',
-        'COPY conf/*.ini /etc/tool/',
-        'COPY <<EOF notes.md',
-        'hello',
-        'EOF',
-        'COPY --from=builder /out/bin /usr/local/bin/tool',
-      ].join('\n'),
-      'src/main.py': 'print(1)\n',
-      'src/lib/util.py': 'X = 1\n',
-      'conf/a.ini': '[a]\n',
-      'conf/b.txt': 'no\n',
-    });
-    const image = readDockerfile({ path: join(dir, 'Dockerfile'), context: dir, where: 'Dockerfile' });
-    assert.equal(image.workdir, '/srv/app');
-    assert.deepEqual([...image.files.keys()].sort(), ['/etc/tool/a.ini', '/srv/app/notes.md', '/srv/app/src/lib/util.py', '/srv/app/src/main.py']);
-    assert.equal(image.files.get('/srv/app/notes.md'), 'hello\n');
-    assert.deepEqual(image.problems, ['Dockerfile:9: COPY --from=builder copies from another image or build stage, which needs Docker']);
+    assert.throws(() => importTaskFolder(dir, options), /tests\/test\.sh runs no tests once its network-fetching lines are skipped/);
   });
 });

@@ -1,24 +1,38 @@
 // Imports Harbor / Terminal-Bench 2 task folders (task.toml) and Terminal-Bench 1 ones (task.yaml)
-// as tasks of the `terminal` environment, graded offline by the `harbor_tests` check. Everything
-// that cannot be reproduced exactly is recorded as an adaptation; a task that cannot run offline
-// at all is rejected with its reasons rather than imported with a verifier that can never pass.
-import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
+// as tasks of the `harbor` environment: the work dir is mounted at the image's WORKDIR, the
+// Dockerfile's offline build steps replay at reset, and the task's own tests grade it (harbor_tests).
+// Whatever could not be reproduced is listed (adaptations, skipped network steps, missing tools,
+// caps); a task that cannot run offline at all is rejected with every reason.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, posix, relative, sep } from 'node:path';
 import { InputError, Task, type Difficulty, type JsonObject, type ToolInvocation } from '../../core/index.ts';
 import { adaptTestScript } from './adapt-script.ts';
+import { planBuild, type BuildPlan } from './build-plan.ts';
 import type { HarborTestsParams } from './checks.ts';
-import { readDockerfile, readText } from './dockerfile.ts';
+import { readContent, readDockerfile, shellQuote, type DockerfileImage, type ImageFile } from './dockerfile.ts';
 import { readTaskConfig, type TaskConfig } from './harbor-config.ts';
-import { imagePlacement, mapPaths, relativeInside, SANDBOX_WORKDIR, type PathMapping } from './paths.ts';
+import type { HarborState } from './harbor-state.ts';
+import { DEFAULT_ALIASES, hostProbe, imageGaps, type ImageGaps, type SandboxProbe } from './image.ts';
+import { mapPaths, type PathMapping } from './paths.ts';
+import type { PassRule } from './rewards.ts';
 
 export interface ImportOptions {
-  /** Whether python3 runs in the sandbox (default: found on the sandbox's PATH on this machine). */
-  python?: boolean;
+  /** What the sandbox has (default: this machine, whose /usr both sandbox backends see). */
+  probe?: SandboxProbe;
+  /** When a task passes, from its reward keys (default: every key at 1). */
+  passRule?: PassRule;
 }
 
 export interface ImportedTask {
   task: Task;
+  dir: string;
   adaptations: string[];
+  /** Network commands of the Dockerfile skipped at build time. */
+  skipped: string[];
+  /** What the task's scripts use that this machine's sandbox lacks. */
+  missing: ImageGaps;
+  /** Limits lowered from what task.toml asks, each with the reason. */
+  caps: string[];
 }
 
 /** A task folder that cannot run offline; `reasons` lists every problem found. */
@@ -33,21 +47,16 @@ export class TaskRejected extends InputError {
 
 /** Where the golden solution's files go in the work dir while it runs (removed afterwards). */
 const SOLUTION_DIR = '.harbor-solution';
-/** The terminal environment's longest command. */
-const MAX_COMMAND_SECONDS = 120;
 const DEFAULT_AGENT_TIMEOUT_SEC = 600;
+/** The work dir is an in-memory file system: a task's storage_mb beyond this is capped. */
+export const MAX_STORAGE_MB = 2048;
+/** Harbor limits agents by time only; Gauntlet also counts turns, so imported tasks get many. */
+export const IMPORTED_MAX_TURNS = 500;
 const DIFFICULTIES: readonly Difficulty[] = ['easy', 'medium', 'hard'];
 
 /** python3 on the sandbox's PATH (both backends see the host's /usr). */
 export function sandboxHasPython(): boolean {
-  return ['/usr/local/bin/python3', '/usr/bin/python3', '/bin/python3'].some((path) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return hostProbe().hasCommand('python3');
 }
 
 function walkFiles(dir: string): string[] {
@@ -57,31 +66,23 @@ function walkFiles(dir: string): string[] {
     .flatMap((e) => (e.isDirectory() ? walkFiles(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
 }
 
-/** Text files under `dir`, keyed by path relative to it; binary ones become problems. */
-function readFolder(dir: string, root: string, problems: string[]): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const path of walkFiles(dir)) {
-    const rel = relative(dir, path).split(sep).join('/');
-    const text = readText(path);
-    if (text === null) problems.push(`${relative(root, path)} is binary; only text files can be placed in a sandbox`);
-    else files[rel] = text;
-  }
-  return files;
+interface Folder {
+  text: Record<string, string>;
+  binary: Record<string, string>;
+  executables: string[];
 }
 
-function rewrite(text: string, mapping: PathMapping, what: string, changed: string[]): string {
-  const out = mapPaths(text, mapping);
-  if (out !== text) changed.push(what);
-  return out;
+/** A folder's files keyed by path relative to it: text as text, everything else as base64. */
+function readFolder(dir: string): Folder {
+  const folder: Folder = { text: {}, binary: {}, executables: [] };
+  for (const path of walkFiles(dir)) add(folder, relative(dir, path).split(sep).join('/'), readContent(path));
+  return folder;
 }
 
-/** The terminal tool calls that place the solution's files and run its script from the work dir. */
-function goldenSteps(files: Record<string, string>, script: string, timeoutSec: number): ToolInvocation[] {
-  const writes = Object.keys(files)
-    .sort()
-    .map((path) => ({ tool: 'write_file', arguments: { path: `${SOLUTION_DIR}/${path}`, content: files[path]! } }));
-  const command = `bash ${SOLUTION_DIR}/${script}; status=$?; rm -rf ${SOLUTION_DIR}; exit $status`;
-  return [...writes, { tool: 'run_command', arguments: { command, timeoutSeconds: Math.min(MAX_COMMAND_SECONDS, Math.max(1, Math.round(timeoutSec))) } }];
+function add(folder: Folder, rel: string, file: ImageFile): void {
+  if ('text' in file.content) folder.text[rel] = file.content.text;
+  else folder.binary[rel] = file.content.bytes.toString('base64');
+  if (file.executable) folder.executables.push(rel);
 }
 
 function difficultyOf(config: TaskConfig, adaptations: string[]): Difficulty {
@@ -91,176 +92,193 @@ function difficultyOf(config: TaskConfig, adaptations: string[]): Difficulty {
   return 'medium';
 }
 
-interface TestsPlan {
-  files: Record<string, string>;
+interface Plan {
+  problems: string[];
+  adaptations: string[];
+}
+
+interface TestsPlan extends Folder {
   script: string;
   usesPython: boolean;
 }
 
-function planTests(dir: string, config: TaskConfig, problems: string[], adaptations: string[]): TestsPlan | null {
-  const testsDir = join(dir, 'tests');
-  const files = readFolder(testsDir, dir, problems);
-  const script = config.layout === 'harbor' ? 'test.sh' : 'run-tests.sh';
-  const where = config.layout === 'harbor' ? 'tests/test.sh' : 'run-tests.sh';
-  if (config.layout === 'terminal-bench-1') {
-    const path = join(dir, 'run-tests.sh');
-    const text = existsSync(path) ? readText(path) : null;
-    if (text !== null) files[script] = text;
-  }
-  const original = files[script];
+function planTests(dir: string, config: TaskConfig, plan: Plan): TestsPlan | null {
+  const folder = readFolder(join(dir, 'tests'));
+  const harbor = config.layout === 'harbor';
+  const script = harbor ? 'test.sh' : 'run-tests.sh';
+  const where = harbor ? 'tests/test.sh' : 'run-tests.sh';
+  if (!harbor && existsSync(join(dir, 'run-tests.sh'))) add(folder, script, readContent(join(dir, 'run-tests.sh')));
+  const original = folder.text[script];
   if (original === undefined) {
-    problems.push(`no ${where}: the task has no tests to grade it`);
+    plan.problems.push(folder.binary[script] !== undefined ? `${where} is not a text file` : `no ${where}: the task has no tests to grade it`);
     return null;
   }
-  const testsDirVariable = config.layout === 'harbor' ? '/tests' : '$TEST_DIR';
-  const shipped = Object.keys(files).map((f) => posix.basename(f));
+  const testsDirVariable = harbor ? '/tests' : '$TEST_DIR';
+  const shipped = [...Object.keys(folder.text), ...Object.keys(folder.binary)].map((f) => posix.basename(f));
   const adapted = adaptTestScript(original, { where, testsDirVariable, shipped });
-  adaptations.push(...adapted.adaptations);
-  problems.push(...adapted.problems);
-  if (!adapted.runsTests) problems.push(`${where} runs no tests once its network-fetching lines are skipped`);
-  files[script] = adapted.text;
-  let usesPython = adapted.usesPython || Object.keys(files).some((f) => f.endsWith('.py'));
+  plan.adaptations.push(...adapted.adaptations);
+  plan.problems.push(...adapted.problems);
+  if (!adapted.runsTests) plan.problems.push(`${where} runs no tests once its network-fetching lines are skipped`);
+  folder.text[script] = adapted.text;
+  let usesPython = adapted.usesPython || Object.keys(folder.text).some((f) => f.endsWith('.py'));
   // Helper scripts the main one calls (a migrated TB1 task ships run-uv-pytest.sh) need the same treatment.
-  for (const helper of Object.keys(files).filter((f) => f !== script && f.endsWith('.sh'))) {
-    const result = adaptTestScript(files[helper]!, { where: `tests/${helper}`, testsDirVariable, shipped });
-    adaptations.push(...result.adaptations);
-    problems.push(...result.problems);
+  for (const helper of Object.keys(folder.text).filter((f) => f !== script && f.endsWith('.sh'))) {
+    const result = adaptTestScript(folder.text[helper]!, { where: `tests/${helper}`, testsDirVariable, shipped });
+    plan.adaptations.push(...result.adaptations);
+    plan.problems.push(...result.problems);
     usesPython ||= result.usesPython;
-    files[helper] = result.text;
+    folder.text[helper] = result.text;
   }
-  return { files, script, usesPython };
+  return { ...folder, script, usesPython };
 }
 
-function planSolution(dir: string, config: TaskConfig, problems: string[], adaptations: string[]): { files: Record<string, string>; script: string } | null {
-  if (config.layout === 'harbor') {
-    const files = readFolder(join(dir, 'solution'), dir, problems);
-    if (files['solve.sh'] === undefined) {
-      problems.push('no solution/solve.sh: a golden solution is needed to prove the task solvable');
-      return null;
-    }
-    const adapted = adaptTestScript(files['solve.sh'], { where: 'solution/solve.sh', testsDirVariable: '/tests', shipped: [] });
-    adaptations.push(...adapted.adaptations);
-    problems.push(...adapted.problems);
-    return { files: { ...files, 'solve.sh': adapted.text }, script: 'solve.sh' };
-  }
-  const path = join(dir, 'solution.sh');
-  const text = existsSync(path) ? readText(path) : null;
-  if (text === null) {
-    problems.push(existsSync(join(dir, 'solution.yaml')) ? 'solution.yaml (terminal keystrokes) is not supported; expected solution.sh' : 'no solution.sh: a golden solution is needed to prove the task solvable');
+function planSolution(dir: string, config: TaskConfig, plan: Plan): (Folder & { script: string }) | null {
+  const harbor = config.layout === 'harbor';
+  const folder = harbor ? readFolder(join(dir, 'solution')) : { text: {}, binary: {}, executables: [] };
+  const script = harbor ? 'solve.sh' : 'solution.sh';
+  if (!harbor && existsSync(join(dir, 'solution.sh'))) add(folder, script, readContent(join(dir, 'solution.sh')));
+  const text = folder.text[script];
+  if (text === undefined) {
+    const yaml = !harbor && existsSync(join(dir, 'solution.yaml'));
+    plan.problems.push(yaml ? 'solution.yaml (terminal keystrokes) is not supported; expected solution.sh' : `no ${harbor ? 'solution/solve.sh' : 'solution.sh'}: a golden solution is needed to prove the task solvable`);
     return null;
   }
-  const adapted = adaptTestScript(text, { where: 'solution.sh', testsDirVariable: '$TEST_DIR', shipped: [] });
-  adaptations.push(...adapted.adaptations);
-  problems.push(...adapted.problems);
-  return { files: { 'solution.sh': adapted.text }, script: 'solution.sh' };
+  const adapted = adaptTestScript(text, { where: harbor ? 'solution/solve.sh' : 'solution.sh', testsDirVariable: harbor ? '/tests' : '$TEST_DIR', shipped: [] });
+  plan.adaptations.push(...adapted.adaptations);
+  plan.problems.push(...adapted.problems);
+  folder.text[script] = adapted.text;
+  return { ...folder, script };
 }
 
-/** Paths the harness owns in the container; image files there are not placed. */
-const HARNESS_DIRS = ['/tests', '/solution', '/logs'];
-
-interface ImagePlan {
-  workdir: string;
-  files: Map<string, string>;
-  /** Image files outside the WORKDIR that will be placed under IMAGE_ROOT. */
-  outside: string[];
-  directories: Set<string>;
-}
-
-function planImage(dir: string, config: TaskConfig, problems: string[], adaptations: string[]): ImagePlan {
-  let workdir = config.workdir ?? null;
-  let files = new Map<string, string>();
-  let directories = new Set<string>();
+function readImage(dir: string, config: TaskConfig, plan: Plan): DockerfileImage | null {
   if (config.dockerfile) {
     const image = readDockerfile({ path: config.dockerfile, context: config.context, where: relative(dir, config.dockerfile).split(sep).join('/') });
-    problems.push(...image.problems);
-    adaptations.push(...image.adaptations);
-    if (image.baseImage) adaptations.push(`base image ${image.baseImage} not used: commands run on the sandbox's host system`);
-    workdir ??= image.workdir;
-    files = image.files;
-    directories = image.directories;
-    if (workdir === null) problems.push('the Dockerfile sets no WORKDIR (expected e.g. `WORKDIR /app`, the folder the tests run in)');
-  } else if (config.dockerImage) {
-    problems.push(`the task uses the prebuilt image ${config.dockerImage} and ships no Dockerfile; its contents cannot be reproduced offline`);
-  } else {
-    problems.push(`no Dockerfile (expected ${config.layout === 'harbor' ? 'environment/Dockerfile' : 'Dockerfile'}): the task's starting files are unknown`);
+    plan.problems.push(...image.problems);
+    plan.adaptations.push(...image.adaptations);
+    if (image.baseImage) plan.adaptations.push(`base image ${image.baseImage} not pulled: commands run on the sandbox's system (see "missing" for what it lacks)`);
+    return image;
   }
-  const resolved = workdir ?? '/app';
-  const outside: string[] = [];
-  for (const path of files.keys()) {
-    if (relativeInside(path, resolved) !== null) continue;
-    if (HARNESS_DIRS.some((h) => path === h || path.startsWith(`${h}/`))) adaptations.push(`${path} not placed: the harness owns that folder`);
-    else outside.push(path);
+  if (config.dockerImage) plan.problems.push(`the task uses the prebuilt image ${config.dockerImage} and ships no Dockerfile; its contents cannot be reproduced offline`);
+  else plan.problems.push(`no Dockerfile (expected ${config.layout === 'harbor' ? 'environment/Dockerfile' : 'Dockerfile'}): the task's starting files are unknown`);
+  return null;
+}
+
+/** Golden steps: place the solution's files, then run its script from the work dir as Harbor's oracle does. */
+function goldenSteps(solution: Folder & { script: string }, options: { env: Record<string, string>; timeoutSec: number; mapping: PathMapping }): ToolInvocation[] {
+  const steps: ToolInvocation[] = Object.keys(solution.text)
+    .sort()
+    .map((path) => ({ tool: 'write_file', arguments: { path: `${SOLUTION_DIR}/${path}`, content: mapPaths(solution.text[path]!, options.mapping) } }));
+  for (const path of Object.keys(solution.binary).sort()) {
+    const target = shellQuote(`${SOLUTION_DIR}/${path}`);
+    const wrapped = solution.binary[path]!.replace(/.{1,76}/g, '$&\n');
+    steps.push({ tool: 'run_command', arguments: { command: `mkdir -p "$(dirname ${target})" && base64 -d > ${target} <<'GAUNTLET_BASE64'\n${wrapped}GAUNTLET_BASE64` } });
   }
-  return { workdir: resolved, files, outside, directories };
+  const env = Object.entries(options.env).map(([k, v]) => `${k}=${shellQuote(v)}`);
+  const run = `${env.length > 0 ? `env ${env.join(' ')} ` : ''}bash ${SOLUTION_DIR}/${solution.script}`;
+  const command = `${run}; status=$?; rm -rf ${SOLUTION_DIR}; exit $status`;
+  return [...steps, { tool: 'run_command', arguments: { command, timeoutSeconds: options.timeoutSec } }];
+}
+
+function taskId(name: string, adaptations: string[]): string {
+  const id = name.replace(/[^A-Za-z0-9_.:/-]/g, '-');
+  if (id !== name) adaptations.push(`name "${name}" has characters task ids cannot hold; id ${id}`);
+  return id;
 }
 
 /**
- * One task folder → a `terminal` task. Throws `TaskRejected` (an InputError) listing every reason
+ * One task folder → a `harbor` task. Throws `TaskRejected` (an InputError) listing every reason
  * when the task cannot run offline, and InputError for a folder that is not a valid task.
  */
 export function importTaskFolder(dir: string, options: ImportOptions = {}): ImportedTask {
   const config = readTaskConfig(dir);
-  const problems = [...config.problems];
-  const adaptations = [...config.notes];
-  if (config.gpus > 0) problems.push(`the task needs ${config.gpus} GPU(s); sandboxes have none`);
-
-  const image = planImage(dir, config, problems, adaptations);
-  const containerWorkdir = image.workdir;
-  const imagePaths = imagePlacement(image.outside, image.directories);
-  const toSandbox: PathMapping = [
-    [containerWorkdir, SANDBOX_WORKDIR],
-    ['/solution', `${SANDBOX_WORKDIR}/${SOLUTION_DIR}`],
-    ...Object.entries(imagePaths).map(([from, rel]) => [from, `${SANDBOX_WORKDIR}/${rel}`] as const),
-  ];
-  for (const [from, rel] of Object.entries(imagePaths)) adaptations.push(`${from} placed at ${rel} in the work dir (the sandbox's one writable folder); paths to it are rewritten`);
-  const rewritten: string[] = [];
-  const initialFiles: Record<string, string> = {};
-  for (const [path, content] of image.files) {
-    const prefix = Object.keys(imagePaths).find((from) => path === from || path.startsWith(`${from}/`));
-    const rel = relativeInside(path, containerWorkdir) ?? (prefix ? `${imagePaths[prefix]}${path.slice(prefix.length)}` : null);
-    if (rel !== null) initialFiles[rel] = rewrite(content, toSandbox, rel, rewritten);
+  const plan: Plan = { problems: [...config.problems], adaptations: [...config.notes] };
+  if (config.gpus > 0) plan.problems.push(`the task needs ${config.gpus} GPU(s); sandboxes have none`);
+  const image = readImage(dir, config, plan);
+  const workdir = config.workdir ?? image?.workdir ?? null;
+  if (image && workdir === null) plan.problems.push('the Dockerfile sets no WORKDIR (expected e.g. `WORKDIR /app`, the folder the tests run in)');
+  if (workdir === '/') plan.problems.push('the WORKDIR is / itself; the work dir must be a folder of its own (e.g. /app)');
+  const build: BuildPlan | null = image && workdir && workdir !== '/' ? planBuild(image, { workdir }) : null;
+  if (build) {
+    plan.problems.push(...build.problems);
+    plan.adaptations.push(...build.adaptations);
   }
+  const tests = planTests(dir, config, plan);
+  const solution = planSolution(dir, config, plan);
+  const probe = options.probe ?? hostProbe();
+  if (tests?.usesPython && !probe.hasCommand('python3')) plan.problems.push("the tests need python3, which the sandbox does not have (install python3 on this machine's /usr)");
+  if (plan.problems.length > 0 || !build || !tests || !solution || !workdir) throw new TaskRejected(dir, plan.problems);
 
-  const tests = planTests(dir, config, problems, adaptations);
-  const solution = planSolution(dir, config, problems, adaptations);
-  const python = options.python ?? sandboxHasPython();
-  if (tests?.usesPython && !python) problems.push("the tests need python3, which the sandbox does not have (install python3 on this machine's /usr)");
-  if (problems.length > 0) throw new TaskRejected(dir, problems);
-
-  const instruction = rewrite(config.instruction.trim(), toSandbox, 'the instruction', rewritten);
-  const solutionFiles = Object.fromEntries(Object.entries(solution!.files).map(([p, c]) => [p, rewrite(c, toSandbox, `solution ${p}`, rewritten)]));
-  if (rewritten.length > 0) adaptations.push(`paths under ${containerWorkdir} rewritten to the sandbox work dir ${SANDBOX_WORKDIR} in: ${rewritten.join(', ')}`);
-  if (containerWorkdir !== SANDBOX_WORKDIR) adaptations.push(`at grading, ${containerWorkdir}, /tests and /logs in the test files map into the sandbox work dir`);
-  const difficulty = difficultyOf(config, adaptations);
+  const { adaptations } = plan;
+  const pythonFiles = (folder: Folder) => Object.keys(folder.text).filter((f) => f.endsWith('.py'));
+  const missing = imageGaps(
+    {
+      scripts: [
+        ...Object.entries(tests.text).flatMap(([path, text]) => (path.endsWith('.sh') ? [text] : [])),
+        solution.text[solution.script]!,
+        ...build.steps.flatMap((s) => (s.kind === 'run' ? [s.script] : [])),
+      ],
+      pythonSources: [...pythonFiles(tests).map((f) => tests.text[f]!), ...pythonFiles(solution).map((f) => solution.text[f]!)],
+    },
+    {
+      probe,
+      aliases: DEFAULT_ALIASES,
+      provided: build.provided,
+      localModules: new Set([...build.localModules, ...[...pythonFiles(tests), ...pythonFiles(solution)].map((f) => posix.basename(f, '.py'))]),
+    },
+  );
+  const caps: string[] = [];
+  if (config.storageMb > MAX_STORAGE_MB) caps.push(`storage ${config.storageMb} MB capped at ${MAX_STORAGE_MB} MB (the work dir lives in memory)`);
+  caps.push(`turns capped at ${IMPORTED_MAX_TURNS} (Harbor limits only time)`);
+  const agentSec = config.agentTimeoutSec ?? DEFAULT_AGENT_TIMEOUT_SEC;
   if (config.agentTimeoutSec === undefined) adaptations.push(`no agent timeout given; Harbor's default ${DEFAULT_AGENT_TIMEOUT_SEC} s used`);
 
+  const instruction = mapPaths(config.instruction.trim(), build.mapping);
+  if (instruction !== config.instruction.trim()) adaptations.push('paths to image folders outside the WORKDIR rewritten in the instruction');
+  const solutionMapping: PathMapping = [['/solution', posix.join(workdir, SOLUTION_DIR)], ...build.mapping];
+  const state: HarborState = {
+    workdir,
+    build: build.steps,
+    env: build.env,
+    aliases: DEFAULT_ALIASES,
+    timeouts: { agentSec, verifierSec: config.verifierTimeoutSec, buildSec: config.buildTimeoutSec },
+    resources: { memoryMb: config.memoryMb, storageMb: Math.min(config.storageMb, MAX_STORAGE_MB) },
+  };
   const params: HarborTestsParams & { check: 'harbor_tests' } = {
     check: 'harbor_tests',
-    containerWorkdir,
+    layout: config.layout,
+    containerWorkdir: workdir,
     testsDir: '/tests',
-    imagePaths,
-    files: tests!.files,
-    script: tests!.script,
+    imagePaths: build.imagePaths,
+    files: tests.text,
+    binaryFiles: tests.binary,
+    executables: tests.executables,
+    script: tests.script,
     timeoutMs: Math.round(config.verifierTimeoutSec * 1000),
     env: config.verifierEnv,
+    imageEnv: build.env,
+    aliases: DEFAULT_ALIASES,
+    passRule: options.passRule ?? { require: [], min: {}, default: 1 },
   };
   const task = Task.parse({
-    id: `harbor/${config.name.replace(/[^A-Za-z0-9_.:/-]/g, '-')}`,
-    env: 'terminal',
+    id: taskId(config.name, adaptations),
+    env: 'harbor',
     instruction,
-    initialState: { files: initialFiles },
+    initialState: state,
     verifier: { checks: [params] },
-    golden: { steps: goldenSteps(solutionFiles, solution!.script, config.agentTimeoutSec ?? DEFAULT_AGENT_TIMEOUT_SEC) },
-    limits: { deadlineMs: Math.round((config.agentTimeoutSec ?? DEFAULT_AGENT_TIMEOUT_SEC) * 1000) },
-    tags: { domain: config.category ?? 'terminal', difficulty, labels: [...new Set(config.labels)] },
+    golden: { steps: goldenSteps(solution, { env: config.solutionEnv, timeoutSec: agentSec, mapping: solutionMapping }) },
+    limits: { deadlineMs: Math.round(agentSec * 1000), maxTurns: IMPORTED_MAX_TURNS },
+    tags: { domain: config.category ?? 'terminal', difficulty: difficultyOf(config, adaptations), labels: [...new Set(config.labels)] },
     metadata: {
       source: { format: config.layout, schemaVersion: config.schemaVersion, name: config.fullName ?? config.name, folder: basename(dir) },
       // Round-tripped through JSON so TOML dates and the like become plain values.
       ...(Object.keys(config.metadata).length > 0 ? { harbor: JSON.parse(JSON.stringify(config.metadata)) as JsonObject } : {}),
       adaptations,
+      skippedBuildSteps: build.skipped,
+      missing: { ...missing },
+      caps,
     },
   });
-  return { task, adaptations };
+  return { task, dir, adaptations, skipped: build.skipped, missing, caps };
 }
 
 export interface DirectoryImport {
@@ -272,27 +290,38 @@ function isTaskFolder(dir: string): boolean {
   return existsSync(join(dir, 'task.toml')) || existsSync(join(dir, 'task.yaml'));
 }
 
+/** Folders never searched for tasks. */
+const SKIPPED_FOLDERS = new Set(['node_modules', '__pycache__']);
+const MAX_DEPTH = 8;
+
+/** Task folders at or below `dir`, in path order; a task folder's own sub-folders are not searched. */
+function findTaskFolders(dir: string, depth = 0): string[] {
+  if (isTaskFolder(dir)) return [dir];
+  if (depth >= MAX_DEPTH) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && !SKIPPED_FOLDERS.has(e.name))
+    .map((e) => e.name)
+    .sort()
+    .flatMap((name) => findTaskFolders(join(dir, name), depth + 1));
+}
+
 /**
- * A task folder, or a folder of task folders (searched one level down, plus a `tasks/` folder).
- * Each folder is imported or rejected on its own; duplicate ids are rejected after the first.
+ * A task folder, or a folder holding task folders at any depth, in either layout. Each is
+ * imported or rejected on its own; a second task with an id already seen is rejected.
  */
 export function importTaskDirectory(dir: string, options: ImportOptions = {}): DirectoryImport {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(dir, 'not a directory', 'a task folder or a folder of task folders');
-  const candidates = isTaskFolder(dir)
-    ? [dir]
-    : readdirSync(dir, { withFileTypes: true })
-        .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-        .map((e) => join(dir, e.name))
-        .sort();
-  const folders = candidates.flatMap((c) => (isTaskFolder(c) ? [c] : basename(c) === 'tasks' ? importableChildren(c) : []));
-  if (folders.length === 0) throw new InputError(dir, 'no task folders found', 'folders holding task.toml (Harbor) or task.yaml (Terminal-Bench 1)');
+  const folders = findTaskFolders(dir);
+  if (folders.length === 0) throw new InputError(dir, 'no task folders found', 'folders holding task.toml (Harbor) or task.yaml (Terminal-Bench 1), at any depth');
+  const probe = options.probe ?? hostProbe();
   const result: DirectoryImport = { imported: [], rejected: [] };
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   for (const folder of folders) {
     try {
-      const imported = importTaskFolder(folder, options);
-      if (seen.has(imported.task.id)) throw new TaskRejected(folder, [`duplicate task id ${imported.task.id}`]);
-      seen.add(imported.task.id);
+      const imported = importTaskFolder(folder, { ...options, probe });
+      const first = seen.get(imported.task.id);
+      if (first !== undefined) throw new TaskRejected(folder, [`duplicate task id ${imported.task.id} (already imported from ${first})`]);
+      seen.set(imported.task.id, folder);
       result.imported.push(imported);
     } catch (error) {
       if (error instanceof TaskRejected) result.rejected.push({ dir: folder, reasons: error.reasons });
@@ -301,12 +330,4 @@ export function importTaskDirectory(dir: string, options: ImportOptions = {}): D
     }
   }
   return result;
-}
-
-function importableChildren(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory())
-    .map((e) => join(dir, e.name))
-    .filter(isTaskFolder)
-    .sort();
 }

@@ -1,9 +1,7 @@
-// Container paths (the image's WORKDIR, /tests, /logs) mapped onto the sandbox's work dir. Tasks
-// written for Docker use absolute paths; our sandboxes have one writable directory.
+// Container paths the sandbox cannot have where the image has them (/tests, /logs, /solution, and
+// image folders outside the WORKDIR) mapped into the sandbox's work dir, its one writable folder.
+// The WORKDIR itself is not mapped: the sandbox mounts the work dir there.
 import { posix } from 'node:path';
-
-/** The sandbox work dir both backends use (`Sandbox.workdir`); imported text is rewritten to it. */
-export const SANDBOX_WORKDIR = '/work';
 
 /** Hidden directory (relative to the work dir) where tests, reward files and the runner go at grading. */
 export const HIDDEN_DIR = '.harbor';
