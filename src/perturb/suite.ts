@@ -1,0 +1,145 @@
+// Perturbation suites: axes of alternatives (crossed or one at a time), the seeds perturbations
+// draw from, and the families held out of training so a report can measure generalisation to them.
+import { readFileSync } from 'node:fs';
+import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { hashString, InputError, stableStringify } from '../core/index.ts';
+import { findPerturbation, perturbationIds } from './catalog.ts';
+import { parsePerturbationText, resolvePerturbations, splitPerturbFlag, type PerturbationSpec, type ResolvedPerturbations } from './spec.ts';
+import { FAMILIES, type Family } from './types.ts';
+
+/** An axis value: one perturbation spec, several joined by `+`, or `none` (the axis left unperturbed). */
+const AxisValue = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+export const SuiteFile = z
+  .object({
+    name: z.string().min(1).optional(),
+    /** Seeds perturbations draw from; epoch e uses seeds[e mod n]. */
+    seeds: z.array(z.number().int().min(0).max(2 ** 32 - 1)).min(1).default([0]),
+    /** Named axes, each a list of alternatives. */
+    axes: z.record(z.string().min(1), z.array(AxisValue).min(1)).default({}),
+    /** Every combination of one value per axis (true), or each value on its own (false). */
+    cross: z.boolean().default(false),
+    /** Further arms, written out: each a spec or a list of specs applied together. */
+    arms: z.array(AxisValue).default([]),
+    /** Families (`responses`) or perturbation ids (`tools.rename`) kept out of training. */
+    heldOut: z.array(z.string().min(1)).default([]),
+  })
+  .strict()
+  .refine((s) => Object.keys(s.axes).length > 0 || s.arms.length > 0, 'give axes, arms or both');
+export type SuiteFile = z.infer<typeof SuiteFile>;
+
+export type Split = 'seen' | 'held-out';
+
+export interface SuiteArm {
+  /** The arm's specs joined by ` + ` (`tools.rename + responses.format:as=table`). */
+  id: string;
+  resolved: ResolvedPerturbations;
+  families: Family[];
+  split: Split;
+}
+
+export interface Suite {
+  name: string;
+  seeds: number[];
+  /** Every perturbed arm; the unperturbed baseline is implied. */
+  arms: SuiteArm[];
+  heldOut: string[];
+}
+
+const NONE = 'none';
+
+function specsOf(value: string | string[], where: string): PerturbationSpec[] {
+  const texts = (Array.isArray(value) ? value : value.split('+')).flatMap((t) => splitPerturbFlag(t));
+  return texts.filter((t) => t !== NONE).map((t) => parsePerturbationText(t, where));
+}
+
+/** `id` with the params that differ from its defaults (`tools.rename:style=opaque`). */
+function label(spec: PerturbationSpec): string {
+  const found = findPerturbation(spec.id);
+  const defaults = found?.perturbation.params.safeParse({});
+  const base: Record<string, unknown> = defaults?.success ? defaults.data : {};
+  const params = Object.entries(spec.params).filter(([k, v]) => stableStringify(base[k]) !== stableStringify(v));
+  return params.length === 0 ? spec.id : `${spec.id}:${params.map(([k, v]) => `${k}=${String(v)}`).join(',')}`;
+}
+
+function cartesian<T>(lists: readonly (readonly T[])[]): T[][] {
+  return lists.reduce<T[][]>((acc, list) => acc.flatMap((prefix) => list.map((item) => [...prefix, item])), [[]]);
+}
+
+function checkHeldOut(entries: readonly string[], where: string): void {
+  for (const entry of entries) {
+    if ((FAMILIES as readonly string[]).includes(entry) || findPerturbation(entry)) continue;
+    throw new InputError(where, `"${entry}" is neither a perturbation family nor a perturbation id`, `a family (${FAMILIES.join(', ')}) or an id (${perturbationIds().join(', ')})`);
+  }
+}
+
+/** Builds a suite from its parsed file (or an object in the same shape); `where` names the source in errors. */
+export function buildSuite(file: SuiteFile, where = 'suite'): Suite {
+  checkHeldOut(file.heldOut, `${where}: heldOut`);
+  const held = new Set(file.heldOut);
+  const choices = Object.entries(file.axes).map(([axis, values]) => values.map((v, i) => specsOf(v, `${where}: axes.${axis}.${i}`)));
+  const combos = file.cross ? cartesian(choices).map((parts) => parts.flat()) : choices.flat();
+  const written = file.arms.map((v, i) => specsOf(v, `${where}: arms.${i}`));
+  const arms: SuiteArm[] = [];
+  const seen = new Set<string>();
+  for (const specs of [...combos, ...written]) {
+    if (specs.length === 0) continue; // every axis at `none`: that is the baseline, always run
+    const resolved = resolvePerturbations(specs, where);
+    const id = resolved.specs.map(label).join(' + ');
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const families = [...new Set(resolved.entries.map((e) => e.perturbation.family))];
+    const heldOut = resolved.entries.some((e) => held.has(e.perturbation.id) || held.has(e.perturbation.family));
+    arms.push({ id, resolved, families, split: heldOut ? 'held-out' : 'seen' });
+  }
+  if (arms.length === 0) throw new InputError(where, 'the suite has no perturbed arm', 'at least one axis value or arm other than none');
+  return { name: file.name ?? 'suite', seeds: file.seeds, arms, heldOut: file.heldOut };
+}
+
+/** Reads a YAML or JSON suite file; problems name the file, line and field. */
+export function loadSuite(path: string): Suite {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError(path, `cannot read the suite file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    throw new InputError(`${path}${first.linePos?.[0] ? `:${first.linePos[0].line}` : ''}`, `not valid YAML: ${first.message.split('\n')[0]}`);
+  }
+  const parsed = SuiteFile.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const at = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    let node: unknown = at.length === 0 ? doc.contents : doc.getIn(at, true);
+    // An unknown key is reported at its own line, not its parent's.
+    if (issue.code === 'unrecognized_keys' && isMap(node)) node = node.items.find((pair) => isScalar(pair.key) && pair.key.value === issue.keys[0])?.key ?? node;
+    const line = isNode(node) && node.range ? `:${counter.linePos(node.range[0]).line}` : '';
+    throw new InputError(`${path}${line}`, `field ${issue.path.join('.') || '(suite)'}: ${issue.message}`, 'seeds, axes, cross, arms, heldOut (see docs/design/perturbations.md)');
+  }
+  return buildSuite(parsed.data, path);
+}
+
+/** The arms training may draw from (the seen families). */
+export function trainingArms(suite: Suite): SuiteArm[] {
+  return suite.arms.filter((a) => a.split === 'seen');
+}
+
+/** The perturbation seed of an epoch: the suite's seeds in turn. */
+export function seedForEpoch(suite: Pick<Suite, 'seeds'>, epoch: number): number {
+  return suite.seeds[epoch % suite.seeds.length]!;
+}
+
+/**
+ * The arm one training rollout uses, drawn evenly from the seen arms by (seed, task, epoch), so a
+ * re-run draws the same. Null when every arm is held out.
+ */
+export function pickTrainingArm(options: { suite: Suite; seed: number; taskId: string; epoch: number }): SuiteArm | null {
+  const arms = trainingArms(options.suite);
+  if (arms.length === 0) return null;
+  return arms[hashString(`train-arm:${options.seed}:${options.taskId}:${options.epoch}`) % arms.length]!;
+}
