@@ -1,0 +1,6 @@
+// The review API: runs, trajectories, labels, queues, agreement, exports, reports and task
+// authoring over the store, with the web app beside it (`gauntlet serve`).
+export { createApiApp, type ApiAppOptions } from './app.ts';
+export { startApiServer, type ApiServer, type ApiServerOptions } from './server.ts';
+export { benchApiLatency, type ApiLatencyBench } from './bench.ts';
+export type { RolloutRow } from './runs.ts';

@@ -1,0 +1,112 @@
+// Labels, review queues, agreement statistics and label exports.
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import {
+  createQueue,
+  ExportFormat,
+  exportLabels,
+  NextInput,
+  nextItem,
+  PreferenceInput,
+  progressOf,
+  QueueInput,
+  queueItems,
+  readLabels,
+  readQueue,
+  readQueues,
+  recordPreference,
+  recordStepLabel,
+  recordVerdict,
+  ReleaseInput,
+  releaseItem,
+  reviewStats,
+  StepInput,
+  toJsonl,
+  VerdictInput,
+  withHistory,
+  ZeroSteps,
+  type ReviewQueue,
+} from '../../review/index.ts';
+import type { ApiContext } from './context.ts';
+import { jsonBody, notFound, PageQuery, paginate, queryOf } from './http.ts';
+
+const StatsQuery = z.strictObject({ runId: z.string().optional(), queueId: z.string().optional(), resamples: z.coerce.number().int().min(0).max(100_000).optional() });
+const ExportQuery = z
+  .strictObject({ format: ExportFormat, zeroSteps: ZeroSteps.optional(), runId: z.string().optional(), queueId: z.string().optional() })
+  .refine((q) => q.format !== 'prm' || q.zeroSteps !== undefined, { path: ['zeroSteps'], message: 'required with format=prm: how a 0-rated step is labelled (drop, negative or neutral)' });
+const ListQuery = z.strictObject({ ...PageQuery });
+
+export function reviewRoutes(app: Hono, ctx: ApiContext): void {
+  const { store } = ctx;
+  const labelCtx = { store, now: ctx.now };
+
+  app.post('/api/labels/verdict', async (c) => c.json({ label: recordVerdict(labelCtx, await jsonBody(c, VerdictInput)) }, 201));
+  app.post('/api/labels/step', async (c) => c.json({ label: recordStepLabel(labelCtx, await jsonBody(c, StepInput)) }, 201));
+  app.post('/api/labels/preference', async (c) => c.json({ label: recordPreference(labelCtx, await jsonBody(c, PreferenceInput)) }, 201));
+
+  app.get('/api/rollouts/:rolloutId/labels', (c) => {
+    const id = c.req.param('rolloutId');
+    if (!store.getRollout(id)) throw notFound(`rollout "${id}"`, 'rolloutId');
+    const q = queryOf(c, ListQuery);
+    return c.json(paginate(withHistory(readLabels(store, { rolloutId: id })), q, (l) => l.id));
+  });
+
+  const queueOr404 = (id: string): ReviewQueue => {
+    const queue = readQueue(store, id);
+    if (!queue) throw notFound(`review queue "${id}"`, 'queueId');
+    return queue;
+  };
+  const withProgress = (queue: ReviewQueue) => ({ ...queue, progress: progressOf(queue, queueItems(labelCtx, queue.id)) });
+
+  app.post('/api/queues', async (c) => {
+    const settings = await jsonBody(c, QueueInput);
+    const queue = createQueue(labelCtx, settings);
+    return c.json({ queue: withProgress(queue) }, 201);
+  });
+
+  app.get('/api/queues', (c) => {
+    const q = queryOf(c, ListQuery);
+    const page = paginate(readQueues(store), q, (queue) => queue.id);
+    return c.json({ ...page, items: page.items.map(withProgress) });
+  });
+
+  app.get('/api/queues/:queueId', (c) => {
+    const queue = queueOr404(c.req.param('queueId'));
+    const items = queueItems(labelCtx, queue.id);
+    return c.json({ queue: { ...queue, progress: progressOf(queue, items) }, items });
+  });
+
+  app.post('/api/queues/:queueId/next', async (c) => {
+    const queue = queueOr404(c.req.param('queueId'));
+    const { reviewer } = await jsonBody(c, NextInput);
+    const item = nextItem(labelCtx, { queueId: queue.id, reviewer });
+    return c.json({ item, progress: progressOf(queue, queueItems(labelCtx, queue.id)) });
+  });
+
+  app.post('/api/queues/:queueId/items/:itemId/release', async (c) => {
+    const queue = queueOr404(c.req.param('queueId'));
+    const itemId = c.req.param('itemId');
+    if (!queueItems(labelCtx, queue.id).some((i) => i.id === itemId)) throw notFound(`item "${itemId}" of queue ${queue.id}`, 'itemId');
+    const { reviewer } = await jsonBody(c, ReleaseInput, { optional: true });
+    return c.json({ released: releaseItem(labelCtx, { queueId: queue.id, itemId, ...(reviewer !== undefined ? { reviewer } : {}) }) });
+  });
+
+  app.get('/api/review-stats', (c) => {
+    const q = queryOf(c, StatsQuery);
+    if (q.runId !== undefined && !store.getRun(q.runId)) throw notFound(`run "${q.runId}"`, 'runId');
+    return c.json(reviewStats({ store, ...q }));
+  });
+
+  app.get('/api/exports/labels', (c) => {
+    const q = queryOf(c, ExportQuery);
+    const result = exportLabels({ store, ...q });
+    const skipped = Object.entries(result.skipped).map(([reason, n]) => `${n} ${reason}`).join('; ');
+    return c.body(toJsonl(result.rows), 200, {
+      'Content-Type': 'application/x-ndjson; charset=utf-8',
+      'Content-Disposition': `attachment; filename="labels-${q.format}.jsonl"`,
+      'X-Gauntlet-Rows': String(result.rows.length),
+      // Why labels gave no row (a tie has no DPO form), so a short file is explained.
+      'X-Gauntlet-Skipped': encodeURIComponent(skipped || 'none'),
+    });
+  });
+}

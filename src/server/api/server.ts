@@ -1,0 +1,81 @@
+// `startApiServer`: the review API and web app on a port, bound to loopback unless told otherwise
+// (then only with a bearer token).
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { InputError, requiredToken, type Store } from '../../core/index.ts';
+import type { SandboxBackend } from '../../sandbox/index.ts';
+import { createApiApp } from './app.ts';
+import { DEFAULT_WEB_ROOT } from './static.ts';
+
+export interface ApiServerOptions {
+  store: Store;
+  /** Default 127.0.0.1. Anything beyond loopback needs `token`. */
+  host?: string;
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  token?: string;
+  /** Default web/dist of this package. */
+  webRoot?: string;
+  /** Default `reports/` beside the store file. */
+  reportsDir?: string;
+  /** Default `tasks/` beside the store file. */
+  tasksDir?: string;
+  /** Sandbox for replaying authored tasks' golden solutions. Default auto. */
+  sandbox?: SandboxBackend;
+  now?: () => Date;
+  log?: (line: string) => void;
+}
+
+export interface ApiServer {
+  url: string;
+  host: string;
+  port: number;
+  /** Where the web app is served from (it may not be built). */
+  webRoot: string;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 8080;
+  const token = requiredToken({ host, token: options.token, exposes: 'read every stored trajectory and write labels' });
+  const beside = options.store.path === ':memory:' ? process.cwd() : dirname(options.store.path);
+  const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
+  const app = createApiApp({
+    store: options.store,
+    token,
+    webRoot,
+    reportsDir: options.reportsDir ?? join(beside, 'reports'),
+    tasksDir: options.tasksDir ?? join(beside, 'tasks'),
+    sandbox: options.sandbox ?? 'auto',
+    now: options.now ?? (() => new Date()),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new InputError('port', `${host}:${port} is already in use`, 'a free port, or 0 to pick one') : error),
+    );
+    server.listen(port, host, () => {
+      server.removeAllListeners('error');
+      server.on('error', (error) => options.log?.(`server: ${error.message}`));
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const hostInUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${hostInUrl}:${address.port}`,
+    host: address.address,
+    port: address.port,
+    webRoot,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      })),
+  };
+}
