@@ -1,0 +1,103 @@
+import type { Command } from 'commander';
+import { parseRedisUrl, startWorker, type CoordinatorEvent, type QueueWorker, type WorkerEvent } from '../../runner/queue/index.ts';
+import { safeText, type CliIo } from '../io.ts';
+import { number, positiveInt } from '../options.ts';
+
+interface WorkerFlags {
+  queue: string;
+  concurrency: number;
+  stallTimeout: number;
+  json?: boolean;
+}
+
+export interface WorkerHooks {
+  /** Resolves with how to stop: `graceful` waits for running rollouts, `force` abandons them. Default: signals. */
+  untilStopped?: (worker: QueueWorker) => Promise<'graceful' | 'force'>;
+}
+
+/**
+ * The first SIGINT/SIGTERM stops taking jobs and lets running rollouts finish; a second exits at
+ * once, abandoning them (their jobs stall and other workers retry them).
+ */
+function untilSignal(io: CliIo): { stopped: Promise<'graceful'>; dispose: () => void } {
+  let stopping = false;
+  let resolve: (how: 'graceful') => void = () => {};
+  const stopped = new Promise<'graceful'>((r) => (resolve = r));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
+    stopping = true;
+    io.stderr('worker: stopping; running rollouts finish first (signal again to abandon them to other workers)\n');
+    resolve('graceful');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { stopped, dispose: () => (process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal)) };
+}
+
+function describe(event: WorkerEvent): string {
+  switch (event.type) {
+    case 'serving':
+      return `serving ${event.queue} (${safeText(event.endpoint)})`;
+    case 'started':
+      return `started ${event.rolloutId} ${safeText(event.taskId)} #${event.epoch}`;
+    case 'finished':
+      return `finished ${event.rolloutId} ${event.status} in ${(event.durationMs / 1000).toFixed(1)} s`;
+    case 'failed':
+      return `FAILED ${event.rolloutId}${event.final ? '' : ' (will be retried)'}: ${safeText(event.message)}`;
+    case 'error':
+      return `queue trouble: ${safeText(event.message)}`;
+  }
+}
+
+/** A line for `run --queue` to print on stderr about what the queue is doing. */
+export function describeCoordinatorEvent(event: CoordinatorEvent): string {
+  switch (event.type) {
+    case 'enqueued': {
+      const limit = event.rateLimit ? `, rate limit ${event.rateLimit.max} per ${event.rateLimit.durationMs} ms` : '';
+      return `queue: ${event.count} rollouts enqueued on ${event.queue} (${safeText(event.endpoint)}${limit}); start workers with \`gauntlet worker --queue URL\``;
+    }
+    case 'duplicate':
+      return `queue: ${event.rolloutId} delivered again by ${safeText(event.worker)} (attempt ${event.attempt}; stored attempt ${event.storedAttempt ?? '-'}): dropped`;
+    case 'requeued':
+      return `queue: ${event.rolloutId} enqueued again: ${event.reason}`;
+    case 'job_failed':
+      return `queue: no worker could run ${event.rolloutId}: ${safeText(event.message)}`;
+    case 'outage':
+      return `queue: ${safeText(event.message)}; waiting for Redis`;
+    case 'reconnected':
+      return 'queue: reconnected to Redis; checking every outstanding rollout';
+  }
+}
+
+export function registerWorkerCommand(program: Command, io: CliIo, hooks: WorkerHooks = {}): void {
+  program
+    .command('worker')
+    .description('Run rollouts that `gauntlet run --queue` enqueued, for every run and model endpoint in that Redis; start as many as you like, anywhere')
+    .requiredOption('--queue <url>', 'Redis holding the queue: redis://HOST:PORT[/DB]')
+    .option('--concurrency <n>', 'rollouts in flight at once (per model endpoint)', positiveInt('--concurrency', { max: 10_000 }), 4)
+    .option('--stall-timeout <seconds>', 'a rollout whose worker stops renewing its claim this long (it died) goes to another worker', number('--stall-timeout', { min: 0.1, max: 3600 }), 30)
+    .option('--json', 'one JSON object per event on stdout')
+    .action(async (flags: WorkerFlags) => {
+      const redis = parseRedisUrl(flags.queue);
+      const report = (event: WorkerEvent) => {
+        if (flags.json) io.stdout(`${JSON.stringify(event)}\n`);
+        else io.stderr(`worker: ${describe(event)}\n`);
+      };
+      const worker = await startWorker({
+        redis,
+        concurrency: flags.concurrency,
+        lockMs: Math.round(flags.stallTimeout * 1000),
+        modelEnvironment: { env: io.env },
+        onEvent: report,
+      });
+      io.stderr(`worker ${worker.name}: taking rollouts from ${redis.display} (concurrency ${flags.concurrency})\n`);
+      const signals = hooks.untilStopped ? null : untilSignal(io);
+      try {
+        const how = await (hooks.untilStopped ? hooks.untilStopped(worker) : signals!.stopped);
+        await worker.close({ force: how === 'force' });
+      } finally {
+        signals?.dispose();
+      }
+      io.stderr(`worker ${worker.name}: stopped\n`);
+    });
+}

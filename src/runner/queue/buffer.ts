@@ -1,0 +1,107 @@
+// The worker's side of storing: `executeRollout` records into this buffer exactly what it would
+// record into the store, recorder by recorder, and the buffer becomes the job's result. Calls are
+// delta-encoded as the store does (a 100-turn rollout must not carry its history 100 times).
+import type { AttemptIdentity, AttemptRecorder, JsonValue, ModelCall, Rollout, Store } from '../../core/index.ts';
+import type { EncodedCall, RecordedEntry, RecorderSession, RolloutResult } from './jobs.ts';
+
+/** The part of the store a rollout writes through (`RolloutContext.store`). */
+export type RolloutStore = Pick<Store, 'recorder' | 'nextAttempt'>;
+
+/** The wire body as an object, when it is one. */
+export function wireBody(request: JsonValue | undefined): Record<string, JsonValue> | null {
+  return request !== null && typeof request === 'object' && !Array.isArray(request) ? request : null;
+}
+
+/** Scaffolds resend the same message objects, so the shared prefix is found by reference (as the store does). */
+function prefixByReference<T>(a: readonly T[], b: readonly T[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+function prefixByText(a: readonly string[], b: readonly string[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+/** Encodes each call against the previous one of the same recorder. */
+function callEncoder(): (call: ModelCall) => EncodedCall {
+  let previous: ModelCall | null = null;
+  let previousWireMessages: string[] = [];
+  let previousWireTools: string | null = null;
+  return (call) => {
+    const messages = call.request.messages;
+    const keep = previous ? prefixByReference(previous.request.messages, messages) : 0;
+    const sameTools = previous !== null && previous.request.tools === call.request.tools;
+    const body = wireBody(call.wire?.request);
+    const wireMessages = body && Array.isArray(body.messages) ? body.messages : null;
+    const wireTexts = wireMessages ? wireMessages.map((m) => JSON.stringify(m)) : [];
+    const wireKeep = wireMessages ? prefixByText(previousWireMessages, wireTexts) : null;
+    const wireTools = body && body.tools !== undefined ? JSON.stringify(body.tools) : null;
+    const sameWireTools = wireTools !== null && wireTools === previousWireTools;
+    // Keys stay where they are (placeholders), so the rebuilt records keep their field order.
+    const wire =
+      call.wire && body
+        ? { ...call.wire, request: { ...body, ...(wireMessages && wireKeep !== null ? { messages: wireMessages.slice(wireKeep) } : {}), ...(sameWireTools ? { tools: null } : {}) } }
+        : call.wire;
+    const stripped = { ...call, request: { ...call.request, messages: messages.slice(keep), ...(sameTools ? { tools: [] } : {}) }, ...(wire ? { wire } : {}) };
+    previous = call;
+    previousWireMessages = wireTexts;
+    previousWireTools = wireTools;
+    // A ModelCall is JSON by construction (it is what the store serialises).
+    return { call: stripped as unknown as Record<string, unknown>, keep, wireKeep, sameTools, sameWireTools };
+  };
+}
+
+/**
+ * A `RolloutStore` that keeps everything in memory for one rollout. Each `recorder()` call opens
+ * a session, replayed later through its own store recorder, so event sequence numbers come out as
+ * the in-process runner's do. The attempt number is the coordinator's: it knows what is stored.
+ */
+export class RolloutBuffer implements RolloutStore {
+  private readonly sessions: RecorderSession[] = [];
+  private readonly firstAttempt: number;
+  private readonly identity: Pick<AttemptIdentity, 'runId' | 'rolloutId'>;
+
+  constructor(options: { runId: AttemptIdentity['runId']; rolloutId: AttemptIdentity['rolloutId']; firstAttempt: number }) {
+    this.firstAttempt = options.firstAttempt;
+    this.identity = { runId: options.runId, rolloutId: options.rolloutId };
+  }
+
+  nextAttempt(rolloutId: string): number {
+    if (rolloutId !== this.identity.rolloutId) throw new Error(`rollout buffer for ${this.identity.rolloutId} asked about ${rolloutId}`);
+    return this.firstAttempt;
+  }
+
+  recorder(identity: AttemptIdentity): AttemptRecorder {
+    if (identity.runId !== this.identity.runId || identity.rolloutId !== this.identity.rolloutId) {
+      throw new Error(`rollout buffer for ${this.identity.rolloutId} asked to record ${identity.rolloutId}`);
+    }
+    const entries: RecordedEntry[] = [];
+    this.sessions.push({ attempt: identity.attempt, entries });
+    const encode = callEncoder();
+    let sealed = false;
+    return {
+      get sealed() {
+        return sealed;
+      },
+      seal: () => {
+        sealed = true;
+      },
+      modelCall: (call) => {
+        if (!sealed) entries.push({ kind: 'call', encoded: encode(call) });
+      },
+      event: (type, data) => {
+        if (!sealed) entries.push({ kind: 'event', type, data });
+      },
+    };
+  }
+
+  /** The job's result: the rollout and every non-empty session, in the order they were opened. */
+  result(rollout: Rollout): RolloutResult {
+    return { rollout, sessions: this.sessions.filter((s) => s.entries.length > 0) };
+  }
+}

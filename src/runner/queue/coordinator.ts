@@ -1,0 +1,106 @@
+// `gauntlet run --queue`: the coordinator. It opens the run in the store as the in-process runner
+// does, enqueues every missing rollout on its model endpoint's queue, and commits the results that
+// workers send back, each exactly once, whatever is delivered twice. Workers never see the store.
+import type { Run, Store } from '../../core/index.ts';
+import { builtinCatalog, type EnvironmentCatalog, type ResolvedRun } from '../resolve.ts';
+import type { RunNotes, RunProgress, RunSummary } from '../run.ts';
+import { connectRedis, type RedisTarget } from './connection.ts';
+import type { TakenBatch, TakeOptions } from './consumer.ts';
+import { openRun } from './open-run.ts';
+import type { RateLimit } from './rate-limit.ts';
+import { QueueSession } from './session.ts';
+import type { StalenessReport } from './window.ts';
+
+export interface QueueSettings {
+  redis: RedisTarget;
+  /**
+   * Rollouts started per window on this run's model endpoint, across every worker and every run on
+   * it. The limit belongs to the endpoint and stays until changed: absent keeps what is set, null removes it.
+   */
+  rateLimit?: RateLimit | null;
+  /** Redis unreachable for longer than this stops the run as interrupted (resume later). Default 5 minutes. */
+  maxOutageMs?: number;
+  /** How often every outstanding rollout is checked for a job or a result (a backstop; reconnects check at once). Default 30 s. */
+  checkMs?: number;
+  /** Tries a rollout's job gets when workers fail it (a missing key or environment there) before it is reported failed. Default 5. */
+  jobAttempts?: number;
+}
+
+export type CoordinatorEvent =
+  | { type: 'enqueued'; count: number; queue: string; endpoint: string; rateLimit: RateLimit | null }
+  /** A result for a rollout already stored (`storedAttempt`): dropped. */
+  | { type: 'duplicate'; rolloutId: string; attempt: number; storedAttempt: number | null; worker: string }
+  | { type: 'requeued'; rolloutId: string; reason: string }
+  | { type: 'job_failed'; rolloutId: string; message: string }
+  | { type: 'outage'; message: string }
+  | { type: 'reconnected' };
+
+export interface QueuedRunOptions {
+  store: Store;
+  run: { resolved: ResolvedRun } | { resume: string };
+  queue: QueueSettings;
+  catalog?: EnvironmentCatalog;
+  signal?: AbortSignal;
+  onProgress?: (progress: RunProgress) => void;
+  onStart?: (run: Run, notes: RunNotes) => void;
+  onQueue?: (event: CoordinatorEvent) => void;
+  now?: () => number;
+}
+
+export interface QueuedRunSummary extends RunSummary {
+  queue: {
+    endpoint: string;
+    name: string;
+    /** Results delivered more than once (a stalled job run twice), stored once. */
+    duplicates: number;
+    /** Rollouts whose job and result Redis no longer held (a restart without persistence), enqueued again. */
+    requeued: number;
+    /** Rollouts no worker could run (their jobs failed every attempt); `--resume` retries them. */
+    failedJobs: { rolloutId: string; message: string }[];
+  };
+}
+
+export interface QueuedRun {
+  readonly run: Run;
+  /**
+   * Resolves with `batch` finished rollouts (of any status) taken from the first `window` positions
+   * not yet taken (see window.ts), or fewer once the run has ended.
+   */
+  takeFinished(request: { batch: number; window?: number; windowFraction?: number }, options?: TakeOptions): Promise<TakenBatch>;
+  /** What the window allows and what the takes so far saw. */
+  staleness(): StalenessReport;
+  readonly done: Promise<QueuedRunSummary>;
+}
+
+/** Runs a run through the queue and returns its summary: `executeRun`'s shape, with the queue's figures added. */
+export async function executeQueuedRun(options: QueuedRunOptions): Promise<QueuedRunSummary> {
+  return (await startQueuedRun(options)).done;
+}
+
+export async function startQueuedRun(options: QueuedRunOptions): Promise<QueuedRun> {
+  const started = (options.now ?? Date.now)();
+  // Reach Redis before creating anything: a wrong URL must not leave a run behind.
+  const client = await connectRedis(options.queue.redis, { name: 'gauntlet-coordinator' });
+  let opened;
+  try {
+    opened = openRun({ store: options.store, run: options.run, catalog: options.catalog ?? builtinCatalog, started });
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  try {
+    options.onStart?.(opened.run, opened.notes);
+  } catch (error) {
+    opened.lease.release();
+    client.disconnect();
+    throw error;
+  }
+  const session = new QueueSession({ options, opened, client, started });
+  await session.start();
+  return {
+    run: session.run,
+    takeFinished: (request, takeOptions) => session.consumer.take(request, takeOptions),
+    staleness: () => session.consumer.staleness(),
+    done: session.done,
+  };
+}

@@ -1,0 +1,75 @@
+// What travels through Redis, checked with zod on both ends: a rollout job carries everything a
+// worker needs without the coordinator's store; a result carries everything the coordinator
+// stores. API keys never travel: workers read their own.
+import { z } from 'zod';
+import { EventType, Rollout, RolloutId, RunConfig, RunId, Task } from '../../core/index.ts';
+
+/** Version of the messages below; a worker refuses jobs of another version instead of guessing. */
+export const QUEUE_PROTOCOL = 1;
+
+/** Default tries of a rollout job whose worker threw (a missing key there, a crash); a rollout's own infra retries happen inside one try. */
+export const JOB_ATTEMPTS = 5;
+
+export const RolloutJob = z.object({
+  protocol: z.literal(QUEUE_PROTOCOL),
+  runId: RunId,
+  rolloutId: RolloutId,
+  epoch: z.number().int().nonnegative(),
+  seed: z.number().int(),
+  /** The attempt number the worker starts at (after attempts whose records the store already holds). */
+  firstAttempt: z.number().int().positive(),
+  /** Place in the run's enqueued order, for windowed takes. */
+  position: z.number().int().nonnegative(),
+  config: RunConfig,
+  task: Task,
+  taskHash: z.string(),
+  /** Where the worker sends the result. */
+  resultQueue: z.string().min(1),
+});
+export type RolloutJob = z.infer<typeof RolloutJob>;
+
+/** The result job's data: the payload is JSON text, already scrubbed of the worker's API keys. */
+export const ResultEnvelope = z.object({
+  protocol: z.literal(QUEUE_PROTOCOL),
+  rolloutId: RolloutId,
+  attempt: z.number().int().positive(),
+  /** Who ran it, for messages about duplicates and bad results. */
+  worker: z.string(),
+  payload: z.string(),
+});
+export type ResultEnvelope = z.infer<typeof ResultEnvelope>;
+
+/**
+ * A model call with its history given as a delta against the previous call of the same recorder:
+ * `request.messages` holds only the messages after the first `keep`; the wire body's messages the
+ * same with `wireKeep`; tools marked as the previous call's are restored from it.
+ */
+export const EncodedCall = z.object({
+  /** Checked as a ModelCall once its history is rebuilt. */
+  call: z.record(z.string(), z.unknown()),
+  keep: z.number().int().nonnegative(),
+  wireKeep: z.number().int().nonnegative().nullable(),
+  sameTools: z.boolean(),
+  sameWireTools: z.boolean(),
+});
+export type EncodedCall = z.infer<typeof EncodedCall>;
+
+export const RecordedEntry = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('call'), encoded: EncodedCall }),
+  /** `data` is checked against its event type's schema on arrival. */
+  z.object({ kind: z.literal('event'), type: EventType, data: z.unknown() }),
+]);
+export type RecordedEntry = z.infer<typeof RecordedEntry>;
+
+/** Everything one recorder received, in order; replayed through one store recorder. */
+export const RecorderSession = z.object({
+  attempt: z.number().int().positive(),
+  entries: z.array(RecordedEntry),
+});
+export type RecorderSession = z.infer<typeof RecorderSession>;
+
+export const RolloutResult = z.object({
+  rollout: Rollout,
+  sessions: z.array(RecorderSession),
+});
+export type RolloutResult = z.infer<typeof RolloutResult>;

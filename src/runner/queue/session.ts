@@ -1,0 +1,335 @@
+// One coordinator session of a queued run: enqueue what is missing, commit each result once,
+// notice failed and lost jobs, ride out Redis outages (up to a limit), and end with the summary.
+import { Queue, QueueEvents, Worker, type Job, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { errorMessage, StoreError, taskHash, type Run } from '../../core/index.ts';
+import { rolloutSeed } from '../rollout.ts';
+import { summarise, type RunProgress } from '../run.ts';
+import { FinishedRollouts } from './consumer.ts';
+import { endpointOf, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, resultQueueName, rolloutQueueName } from './connection.ts';
+import type { QueuedRunOptions, QueuedRunSummary } from './coordinator.ts';
+import { JOB_ATTEMPTS, QUEUE_PROTOCOL, ResultEnvelope, type RolloutJob } from './jobs.ts';
+import { missingWork, type OpenedRun, type WorkItem } from './open-run.ts';
+import { commitResult, decodeResult } from './replay.ts';
+import { FinishWindow } from './window.ts';
+
+const JOB_NAME = 'rollout';
+
+function duration(ms: number): string {
+  return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+}
+
+export class QueueSession {
+  readonly run: Run;
+  readonly consumer: FinishedRollouts;
+  readonly done: Promise<QueuedRunSummary>;
+  private readonly options: QueuedRunOptions;
+  private readonly opened: OpenedRun;
+  private readonly client: Redis;
+  private readonly now: () => number;
+  private readonly started: number;
+  private readonly endpoint: string;
+  private readonly queueName: string;
+  private readonly resultsName: string;
+  private readonly byId: Map<string, WorkItem>;
+  /** Rollouts enqueued in this session and not yet stored. */
+  private readonly outstanding: Set<string>;
+  /** Outstanding rollouts whose jobs failed every try, with why. */
+  private readonly failedJobs = new Map<string, string>();
+  private readonly counts = { duplicates: 0, requeued: 0 };
+  private readonly window: FinishWindow;
+  private readonly progress: RunProgress;
+  private readonly rollouts: Queue;
+  private readonly results: Queue;
+  private readonly failures: QueueEvents;
+  private readonly resultsWorker: Worker;
+  private readonly notify: NonNullable<QueuedRunOptions['onQueue']>;
+  private stopping = false;
+  private failure: string | undefined;
+  private outageSince: number | null = null;
+  private reconciling: Promise<void> | null = null;
+  private again = false;
+  /** Whether a full pass over a resumed run's outstanding rollouts has completed (a new run needs none). */
+  private resumeChecked: boolean;
+  private ticker: NodeJS.Timeout | undefined;
+  private resolveDone: (summary: QueuedRunSummary) => void = () => {};
+  private rejectDone: (error: unknown) => void = () => {};
+  private readonly onAbort = () => this.stop();
+
+  constructor(init: { options: QueuedRunOptions; opened: OpenedRun; client: Redis; started: number }) {
+    this.options = init.options;
+    this.opened = init.opened;
+    this.client = init.client;
+    this.started = init.started;
+    this.now = init.options.now ?? Date.now;
+    this.run = init.opened.run;
+    this.notify = init.options.onQueue ?? (() => {});
+    this.resumeChecked = !('resume' in init.options.run);
+    this.endpoint = endpointOf(this.run.config);
+    this.queueName = rolloutQueueName(this.endpoint);
+    this.resultsName = resultQueueName(this.run.id);
+    const store = init.options.store;
+    const finished = store.finishedRolloutIds(this.run.id);
+    const work = missingWork(init.opened, finished);
+    this.byId = new Map(work.map((w) => [w.rolloutId, w]));
+    this.outstanding = new Set(this.byId.keys());
+    this.window = new FinishWindow({ size: work.length, now: this.now });
+    this.consumer = new FinishedRollouts({ window: this.window, store, rolloutIdAt: (p) => work[p]!.rolloutId });
+    this.progress = { total: init.opened.tasks.length * this.run.config.epochs, done: finished.size, scored: 0, passed: 0, infraErrors: 0, errors: 0 };
+    const redis = init.options.queue.redis;
+    this.rollouts = new Queue(this.queueName, { connection: redisOptions(redis), prefix: QUEUE_PREFIX });
+    this.results = new Queue(this.resultsName, { connection: redisOptions(redis), prefix: QUEUE_PREFIX });
+    this.failures = new QueueEvents(this.queueName, { connection: redisOptions(redis, { blocking: true }), prefix: QUEUE_PREFIX });
+    // A result's commit is synchronous: a short lock, so a killed coordinator's result is taken up again soon.
+    this.resultsWorker = new Worker(this.resultsName, (job) => this.processResult(job), {
+      connection: redisOptions(redis, { blocking: true }),
+      prefix: QUEUE_PREFIX,
+      concurrency: 1,
+      lockDuration: 15_000,
+      stalledInterval: 5_000,
+      autorun: false,
+    });
+    // Connection trouble surfaces as outages (below); these would otherwise be unhandled 'error' events.
+    this.rollouts.on('error', () => {});
+    this.results.on('error', () => {});
+    this.failures.on('error', () => {});
+    this.resultsWorker.on('error', () => {});
+    this.client.on('error', () => {});
+    this.done = new Promise((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+  }
+
+  /** Starts consuming results and enqueues the missing rollouts (a resumed run: only those Redis holds nothing for). */
+  async start(): Promise<void> {
+    this.failures.on('failed', ({ jobId, failedReason }) => this.markFailed(jobId, failedReason));
+    this.client.on('close', () => this.lostConnection());
+    this.client.on('ready', () => this.regainedConnection());
+    const { maxOutageMs = 300_000, checkMs = 30_000 } = this.options.queue;
+    let lastCheck = this.now();
+    this.ticker = setInterval(() => {
+      if (this.outageSince !== null && this.now() - this.outageSince > maxOutageMs) {
+        this.stop(`Redis at ${this.options.queue.redis.display} was unreachable for over ${duration(maxOutageMs)}; resume with --resume ${this.run.id}`);
+      } else if (this.outageSince === null && this.now() - lastCheck >= checkMs) {
+        lastCheck = this.now();
+        void this.scheduleReconcile();
+      }
+    }, Math.min(1000, checkMs));
+    this.options.signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (this.options.signal?.aborted) this.stop();
+    try {
+      this.options.onProgress?.(this.progress);
+      void this.resultsWorker.run().catch((error: unknown) => this.stop(`results worker: ${errorMessage(error)}`));
+      // Listening before anything is enqueued: a job a worker refuses at once fails within milliseconds.
+      await this.failures.waitUntilReady();
+      if ('resume' in this.options.run) await this.scheduleReconcile();
+      else {
+        await this.register();
+        const jobs = [...this.byId.values()].map((item) => this.jobFor(item));
+        for (let i = 0; i < jobs.length; i += 500) await this.rollouts.addBulk(jobs.slice(i, i + 500));
+      }
+      const limit = await this.rollouts.getGlobalRateLimit();
+      this.notify({ type: 'enqueued', count: this.byId.size, queue: this.queueName, endpoint: this.endpoint, rateLimit: limit ? { max: limit.max, durationMs: limit.duration } : null });
+      this.settleIfDone();
+    } catch (error) {
+      this.stop(`enqueuing on ${this.options.queue.redis.display}: ${errorMessage(error)}`);
+    }
+  }
+
+  private jobFor(item: WorkItem): { name: string; data: RolloutJob; opts: JobsOptions } {
+    const config = this.run.config;
+    return {
+      name: JOB_NAME,
+      data: {
+        protocol: QUEUE_PROTOCOL,
+        runId: this.run.id,
+        rolloutId: item.rolloutId,
+        epoch: item.epoch,
+        seed: rolloutSeed(config.seed, item.task.id, item.epoch, config.groupSize),
+        firstAttempt: this.options.store.nextAttempt(item.rolloutId),
+        position: item.position,
+        config,
+        task: item.task,
+        taskHash: taskHash(item.task),
+        resultQueue: this.resultsName,
+      },
+      // Failed jobs are kept a week, so `--resume` can retry them and people can see why.
+      opts: { jobId: item.rolloutId, attempts: this.options.queue.jobAttempts ?? JOB_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } },
+    };
+  }
+
+  /** Tells workers about the endpoint queue and sets (or lifts) its rate limit; repeated after Redis lost its data. */
+  private async register(): Promise<void> {
+    await this.client.hset(REGISTRY_KEY, this.queueName, this.endpoint);
+    const limit = this.options.queue.rateLimit;
+    if (limit) await this.rollouts.setGlobalRateLimit(limit.max, limit.durationMs);
+    else if (limit === null) await this.rollouts.removeGlobalRateLimit();
+  }
+
+  private lostConnection(): void {
+    if (this.outageSince !== null || this.stopping) return;
+    this.outageSince = this.now();
+    this.notify({ type: 'outage', message: `lost the connection to ${this.options.queue.redis.display}` });
+  }
+
+  private regainedConnection(): void {
+    if (this.outageSince === null || this.stopping) return;
+    this.outageSince = null;
+    this.notify({ type: 'reconnected' });
+    void this.scheduleReconcile();
+  }
+
+  /**
+   * Makes sure every outstanding rollout has a job or a result in Redis, enqueuing those with
+   * neither. Checked in the order a worker leaves traces (job gone, then result gone, then stored),
+   * so a rollout finishing meanwhile is never enqueued twice. At start (a resume), failed jobs and
+   * results are tried again; later, a failed job means no worker could run it.
+   */
+  private async reconcile(initial: boolean): Promise<void> {
+    await this.register();
+    for (const rolloutId of [...this.outstanding]) {
+      if (this.stopping || !this.outstanding.has(rolloutId) || (!initial && this.failedJobs.has(rolloutId))) continue;
+      const state = await this.rollouts.getJobState(rolloutId);
+      if (state === 'failed') {
+        const job = await this.rollouts.getJob(rolloutId);
+        if (initial && job) await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        else this.markFailed(rolloutId, job?.failedReason ?? 'failed');
+        continue;
+      }
+      if (state !== 'unknown' && state !== 'completed') continue;
+      const resultState = await this.results.getJobState(rolloutId);
+      if (resultState === 'failed') await (await this.results.getJob(rolloutId))?.retry('failed');
+      if (resultState !== 'unknown') continue;
+      if (!this.outstanding.has(rolloutId) || this.options.store.getRollout(rolloutId)) continue;
+      // A completed job whose result is gone: remove it so the id can be enqueued again.
+      if (state === 'completed') await (await this.rollouts.getJob(rolloutId))?.remove();
+      const job = this.jobFor(this.byId.get(rolloutId)!);
+      await this.rollouts.add(job.name, job.data, job.opts);
+      if (!initial) {
+        this.counts.requeued++;
+        this.notify({ type: 'requeued', rolloutId, reason: 'Redis held neither its job nor its result' });
+      }
+    }
+  }
+
+  /** Runs `reconcile` now, or once more after the one in progress. A resume's first full pass retries failed work. */
+  private scheduleReconcile(): Promise<void> {
+    if (this.reconciling) {
+      this.again = true;
+      return this.reconciling;
+    }
+    this.reconciling = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.reconcile(!this.resumeChecked);
+          this.resumeChecked = true;
+        } catch (error) {
+          // Redis went away mid-check; the reconnect checks again.
+          if (this.outageSince === null) this.notify({ type: 'outage', message: `checking jobs: ${errorMessage(error)}` });
+        }
+      } while (this.again && !this.stopping);
+      this.reconciling = null;
+    })();
+    return this.reconciling;
+  }
+
+  private markFailed(rolloutId: string, message: string): void {
+    if (!this.outstanding.has(rolloutId) || this.failedJobs.has(rolloutId)) return;
+    this.failedJobs.set(rolloutId, message);
+    this.window.abandon(this.byId.get(rolloutId)!.position);
+    this.notify({ type: 'job_failed', rolloutId, message });
+    this.consumer.notify();
+    this.settleIfDone();
+  }
+
+  /** Stores a worker's result once; a second delivery of a stored rollout is counted and dropped. */
+  private async processResult(job: Job): Promise<void> {
+    if (this.stopping) throw new Error('the coordinator is stopping; the result stays in Redis for --resume');
+    const envelope = ResultEnvelope.safeParse(job.data);
+    if (!envelope.success) return this.markFailed(job.id ?? '?', `result job ${job.id ?? '?'} is not a result of queue protocol ${QUEUE_PROTOCOL}`);
+    const { rolloutId, worker, attempt } = envelope.data;
+    const { store } = this.options;
+    const stored = store.getRollout(rolloutId);
+    const item = this.byId.get(rolloutId);
+    if (!item || !this.outstanding.has(rolloutId) || stored) {
+      this.counts.duplicates++;
+      this.notify({ type: 'duplicate', rolloutId, attempt, storedAttempt: stored?.attempt ?? null, worker });
+      return;
+    }
+    let decoded;
+    try {
+      decoded = decodeResult(JSON.parse(envelope.data.payload), { runId: this.run.id, rolloutId: item.rolloutId });
+    } catch (error) {
+      return this.markFailed(rolloutId, `unusable result from worker ${worker}: ${errorMessage(error)}`);
+    }
+    try {
+      commitResult(store, decoded);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      // Stop taking results; this one stays in Redis (failed) and --resume stores it.
+      this.stop(error.message);
+      throw error;
+    }
+    const { rollout } = decoded;
+    this.outstanding.delete(rolloutId);
+    this.failedJobs.delete(rolloutId);
+    this.window.finish(item.position);
+    this.progress.done++;
+    if (rollout.status === 'scored') this.progress.scored++;
+    if (rollout.passed) this.progress.passed++;
+    if (rollout.status === 'infra_error') this.progress.infraErrors++;
+    if (rollout.status === 'error') this.progress.errors++;
+    this.options.onProgress?.(this.progress);
+    this.consumer.notify();
+    this.settleIfDone();
+  }
+
+  /** Ends the session once every outstanding rollout is stored or has no worker left to run it. */
+  private settleIfDone(): void {
+    if ([...this.outstanding].every((id) => this.failedJobs.has(id))) this.stop();
+  }
+
+  /** Ends the session (after the current step: a result being processed finishes first). */
+  private stop(reason?: string): void {
+    if (reason) this.failure ??= reason;
+    if (this.stopping) return;
+    this.stopping = true;
+    setImmediate(() => void this.finish());
+  }
+
+  private async finish(): Promise<void> {
+    clearInterval(this.ticker);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    const { store } = this.options;
+    try {
+      await this.reconciling;
+      // Workers stop taking this run's rollouts; results of running ones wait in Redis for --resume.
+      if (this.options.signal?.aborted) await Promise.all([...this.outstanding].map((id) => this.rollouts.remove(id).catch(() => 0)));
+      await this.resultsWorker.close();
+      // Everything stored: the run's results queue is of no further use.
+      if (this.outstanding.size === 0 && !this.failure) await this.results.obliterate({ force: true }).catch(() => undefined);
+      await Promise.all([this.failures.close(), this.rollouts.close(), this.results.close()]).catch(() => undefined);
+      this.client.disconnect();
+      let status: Run['status'] = this.options.signal?.aborted || this.failure || this.failedJobs.size > 0 ? 'interrupted' : 'finished';
+      try {
+        store.setRunStatus(this.run.id, status);
+      } catch (error) {
+        if (!(error instanceof StoreError)) throw error;
+        this.failure ??= error.message;
+        status = 'interrupted';
+      }
+      this.consumer.end();
+      const summary = summarise(this.run.id, status, store.rollouts(this.run.id), { expected: this.progress.total, durationMs: this.now() - this.started });
+      const failed = [...this.failedJobs].map(([rolloutId, message]) => ({ rolloutId, message }));
+      const jobFailure = failed.length > 0 ? `${failed.length} rollout${failed.length === 1 ? '' : 's'} could not be run by any worker (first: ${failed[0]!.message}); fix the workers and resume with --resume ${this.run.id}` : undefined;
+      const message = this.failure ?? jobFailure;
+      this.resolveDone({ ...summary, ...(message ? { failure: message } : {}), queue: { endpoint: this.endpoint, name: this.queueName, ...this.counts, failedJobs: failed } });
+    } catch (error) {
+      this.rejectDone(error);
+    } finally {
+      this.opened.lease.release();
+    }
+  }
+}

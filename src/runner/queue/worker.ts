@@ -1,0 +1,204 @@
+// `gauntlet worker`: takes rollout jobs from every endpoint queue in Redis, runs each with the
+// same `executeRollout` as the in-process runner (records buffered instead of stored), and sends
+// the result to the run's results queue. A worker that dies mid-rollout leaves its job locked
+// until the lock expires; BullMQ's stalled-job check then gives it to another worker.
+import { hostname } from 'node:os';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { describeZodIssues, rolloutIdFor, taskHash, type Rollout } from '../../core/index.ts';
+import { configuredSecrets, type ModelEnvironment } from '../model.ts';
+import { builtinCatalog, type EnvironmentCatalog } from '../resolve.ts';
+import { executeRollout, rolloutSeed } from '../rollout.ts';
+import { RolloutBuffer } from './buffer.ts';
+import { ModelClients } from './clients.ts';
+import { connectRedis, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, type RedisTarget } from './connection.ts';
+import { QUEUE_PROTOCOL, RolloutJob, type ResultEnvelope } from './jobs.ts';
+
+export type WorkerEvent =
+  | { type: 'serving'; queue: string; endpoint: string }
+  | { type: 'started'; rolloutId: string; taskId: string; epoch: number }
+  | { type: 'finished'; rolloutId: string; status: Rollout['status']; durationMs: number }
+  /** A job this worker could not complete; `final` when no attempt is left. */
+  | { type: 'failed'; rolloutId: string; message: string; final: boolean }
+  | { type: 'error'; message: string };
+
+export interface QueueWorkerOptions {
+  redis: RedisTarget;
+  /** Rollouts in flight at once, per endpoint queue. */
+  concurrency: number;
+  catalog?: EnvironmentCatalog;
+  /** Where this worker's API keys come from (never from the job). */
+  modelEnvironment?: ModelEnvironment;
+  /** A job whose lock is not renewed for this long is taken to be abandoned (its worker died) and is retried elsewhere. */
+  lockMs?: number;
+  /** How often the registry of endpoint queues is read. */
+  discoverMs?: number;
+  graceMs?: number;
+  now?: () => number;
+  /** Shown in Redis client lists and in messages; `host:pid` by default. */
+  name?: string;
+  onEvent?: (event: WorkerEvent) => void;
+}
+
+export interface QueueWorker {
+  readonly name: string;
+  /** The endpoint queues this worker takes jobs from. */
+  serving(): string[];
+  /** Stops taking jobs and waits for running rollouts; `force` abandons them (their jobs go to other workers). */
+  close(options?: { force?: boolean }): Promise<void>;
+}
+
+/** How often a job may stall (its worker died) before it is failed rather than retried again. */
+const MAX_STALLS = 3;
+/** A run's results queue unused this long is let go (the run has most likely ended). */
+const RESULT_QUEUE_IDLE_MS = 10 * 60_000;
+
+function jsonEscaped(secret: string): string {
+  return JSON.stringify(secret).slice(1, -1);
+}
+
+/** Replaces this worker's configured API keys wherever they appear in the result's JSON text. */
+function scrubber(env: Record<string, string | undefined>): (json: string) => string {
+  const secrets = configuredSecrets(env).filter((s) => s.length >= 4).map(jsonEscaped);
+  return (json) => secrets.reduce((text, secret) => (text.includes(secret) ? text.split(secret).join('***') : text), json);
+}
+
+/** Checks that a job is one this worker can run as the coordinator meant it; anything else is a defect, not retried. */
+function checkedJob(job: Job): RolloutJob {
+  const parsed = RolloutJob.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`job ${job.id ?? '?'} is not a rollout job of queue protocol ${QUEUE_PROTOCOL}:\n${describeZodIssues(parsed.error.issues)}`);
+  const data = parsed.data;
+  const expected = {
+    rolloutId: rolloutIdFor(data.runId, data.task.id, data.epoch),
+    seed: rolloutSeed(data.config.seed, data.task.id, data.epoch, data.config.groupSize),
+    taskHash: taskHash(data.task),
+  };
+  for (const field of ['rolloutId', 'seed', 'taskHash'] as const) {
+    if (data[field] !== expected[field]) {
+      throw new UnrecoverableError(`job ${job.id ?? '?'}: ${field} is ${data[field]} but this worker derives ${expected[field]} (coordinator and worker run different Gauntlet code)`);
+    }
+  }
+  return data;
+}
+
+export async function startWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
+  const name = options.name ?? `${hostname()}:${process.pid}`;
+  const catalog = options.catalog ?? builtinCatalog;
+  const modelEnvironment = options.modelEnvironment ?? { env: process.env };
+  const now = options.now ?? Date.now;
+  const lockMs = options.lockMs ?? 30_000;
+  const emit = options.onEvent ?? (() => {});
+  const scrub = scrubber(modelEnvironment.env);
+  const registry = await connectRedis(options.redis, { name: `gauntlet-worker-registry:${name}` });
+  registry.on('error', () => {});
+  // Results are added through one connection that waits out a Redis restart rather than failing the job.
+  const resultsClient: Redis = registry.duplicate({ connectionName: `gauntlet-worker-results:${name}`, maxRetriesPerRequest: null });
+  resultsClient.on('error', () => {});
+  const resultQueues = new Map<string, { queue: Queue; usedAt: number }>();
+  const clients = new ModelClients({ environment: modelEnvironment });
+  const workers = new Map<string, Worker>();
+  let closing = false;
+  let lastError = '';
+
+  const resultQueue = (queueName: string): Queue => {
+    const at = Date.now();
+    for (const [name, entry] of resultQueues) {
+      if (at - entry.usedAt < RESULT_QUEUE_IDLE_MS) continue;
+      resultQueues.delete(name);
+      void entry.queue.close().catch(() => undefined);
+    }
+    let entry = resultQueues.get(queueName);
+    if (!entry) {
+      const queue = new Queue(queueName, { connection: resultsClient, prefix: QUEUE_PREFIX });
+      queue.on('error', () => {});
+      entry = { queue, usedAt: at };
+      resultQueues.set(queueName, entry);
+    }
+    entry.usedAt = at;
+    return entry.queue;
+  };
+
+  const processJob = async (job: Job, _token?: string, signal?: AbortSignal): Promise<{ attempt: number; status: Rollout['status'] }> => {
+    const data = checkedJob(job);
+    const started = now();
+    emit({ type: 'started', rolloutId: data.rolloutId, taskId: data.task.id, epoch: data.epoch });
+    const lease = await clients.acquire(data.config);
+    try {
+      const buffer = new RolloutBuffer({ runId: data.runId, rolloutId: data.rolloutId, firstAttempt: data.firstAttempt });
+      const rollout = await executeRollout(
+        {
+          runId: data.runId,
+          config: data.config,
+          store: buffer,
+          model: lease.model,
+          ...(lease.judge ? { judge: lease.judge } : {}),
+          environment: (env) => catalog.get(env),
+          now,
+          sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+          graceMs: options.graceMs ?? 10_000,
+          ...(signal ? { signal } : {}),
+        },
+        data.task,
+        data.epoch,
+      );
+      // Only a stop of this worker ends a rollout without a record; the job is then retried elsewhere.
+      if (!rollout) throw new Error(`worker ${name} stopped during rollout ${data.rolloutId}`);
+      const envelope: ResultEnvelope = { protocol: QUEUE_PROTOCOL, rolloutId: data.rolloutId, attempt: rollout.attempt, worker: name, payload: scrub(JSON.stringify(buffer.result(rollout))) };
+      // The result's job id is the rollout's: a second delivery while the first waits is dropped by Redis itself.
+      await resultQueue(data.resultQueue).add('result', envelope, { jobId: data.rolloutId, removeOnComplete: true, removeOnFail: false, attempts: 1 });
+      emit({ type: 'finished', rolloutId: data.rolloutId, status: rollout.status, durationMs: now() - started });
+      return { attempt: rollout.attempt, status: rollout.status };
+    } finally {
+      lease.release();
+    }
+  };
+
+  const serve = (queueName: string, endpoint: string) => {
+    const worker = new Worker(queueName, processJob, {
+      connection: redisOptions(options.redis, { blocking: true }),
+      prefix: QUEUE_PREFIX,
+      concurrency: options.concurrency,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      maxStalledCount: MAX_STALLS,
+      name,
+    });
+    worker.on('error', (error) => {
+      if (error.message !== lastError) emit({ type: 'error', message: `${queueName}: ${error.message}` });
+      lastError = error.message;
+    });
+    worker.on('failed', (job, error) => {
+      const final = !job || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+      emit({ type: 'failed', rolloutId: job?.id ?? '?', message: error.message, final });
+    });
+    workers.set(queueName, worker);
+    emit({ type: 'serving', queue: queueName, endpoint });
+  };
+
+  const discover = async () => {
+    try {
+      const entries = await registry.hgetall(REGISTRY_KEY);
+      for (const [queueName, endpoint] of Object.entries(entries)) if (!closing && !workers.has(queueName)) serve(queueName, endpoint);
+    } catch (error) {
+      const message = `reading ${REGISTRY_KEY}: ${error instanceof Error ? error.message : String(error)}`;
+      if (message !== lastError) emit({ type: 'error', message });
+      lastError = message;
+    }
+  };
+  await discover();
+  const timer = setInterval(() => void discover(), options.discoverMs ?? 1000);
+
+  return {
+    name,
+    serving: () => [...workers.keys()],
+    close: async ({ force = false } = {}) => {
+      closing = true;
+      clearInterval(timer);
+      await Promise.all([...workers.values()].map((w) => w.close(force)));
+      await Promise.all([...resultQueues.values()].map((e) => e.queue.close()));
+      await clients.close();
+      resultsClient.disconnect();
+      registry.disconnect();
+    },
+  };
+}

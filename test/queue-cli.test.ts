@@ -1,0 +1,122 @@
+// `gauntlet worker` as a command (a fresh commander program), and the settings it and `run --queue`
+// read: Redis URLs and rate limits, each wrong one named with what was expected.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { Command } from 'commander';
+import { describeCoordinatorEvent, registerWorkerCommand } from '../src/cli/commands/worker.ts';
+import type { CliIo } from '../src/cli/io.ts';
+import { InputError } from '../src/core/index.ts';
+import { getEnvironment } from '../src/envs/index.ts';
+import { resolveRun } from '../src/runner/index.ts';
+import { parseRateLimit, parseRedisUrl, startQueuedRun } from '../src/runner/queue/index.ts';
+import { openStore } from '../src/store/index.ts';
+import { startRedis, until, type RedisServer } from './queue-support.ts';
+
+function captureIo(): CliIo & { out: string; err: string } {
+  const io = { out: '', err: '', interactive: false, env: {} } as CliIo & { out: string; err: string };
+  io.stdout = (t) => void (io.out += t);
+  io.stderr = (t) => void (io.err += t);
+  return io;
+}
+
+function program(io: CliIo, untilStopped?: () => Promise<'graceful' | 'force'>): Command {
+  const p = new Command('gauntlet').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  registerWorkerCommand(p, io, untilStopped ? { untilStopped } : {});
+  for (const c of p.commands) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  return p;
+}
+
+/** The error a command failed with, unwrapped from commander's wrapping of option parsers. */
+async function failure(args: string[]): Promise<Error> {
+  try {
+    await program(captureIo()).parseAsync(['node', 'gauntlet', 'worker', ...args]);
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause;
+    return (cause instanceof InputError ? cause : error) as Error;
+  }
+  throw new Error('the command did not fail');
+}
+
+async function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+describe('queue settings', () => {
+  it('reads Redis URLs with a database, credentials and TLS, and never prints the password', () => {
+    const target = parseRedisUrl('rediss://worker:s3cret@queue.example:6380/2');
+    assert.deepEqual({ ...target }, { host: 'queue.example', port: 6380, db: 2, username: 'worker', password: 's3cret', tls: true, display: 'rediss://worker@queue.example:6380/2' });
+    assert.equal(parseRedisUrl('redis://127.0.0.1').port, 6379);
+    for (const [bad, problem] of [
+      ['http://127.0.0.1:6379', /"http:" is not a Redis scheme/],
+      ['127.0.0.1:6379', /not a Redis scheme|is not a URL/],
+      ['redis://h:1/x', /"\/x" is not a database number/],
+      ['redis://h:1/0?tls=1', /query strings/],
+    ] as const) {
+      assert.throws(() => parseRedisUrl(bad), (e: unknown) => e instanceof InputError && e.where === '--queue' && problem.test(e.message) && /expected redis:\/\//.test(e.message));
+    }
+  });
+
+  it('reads rate limits per unit or per duration, and off', () => {
+    assert.deepEqual(parseRateLimit('60/min'), { max: 60, durationMs: 60_000 });
+    assert.deepEqual(parseRateLimit('5/s'), { max: 5, durationMs: 1000 });
+    assert.deepEqual(parseRateLimit('100/30s'), { max: 100, durationMs: 30_000 });
+    assert.deepEqual(parseRateLimit('3 / 1.5 h'), { max: 3, durationMs: 5_400_000 });
+    assert.equal(parseRateLimit('off'), null);
+    for (const bad of ['60', 'fast', '60/fortnight', '0/s', '5/0s']) assert.throws(() => parseRateLimit(bad), (e: unknown) => e instanceof InputError && e.where === '--rate-limit');
+  });
+});
+
+describe('what run --queue prints', () => {
+  it('describes each queue event in one line', () => {
+    assert.equal(
+      describeCoordinatorEvent({ type: 'enqueued', count: 12, queue: 'rollouts-ab', endpoint: 'oracle', rateLimit: { max: 60, durationMs: 60_000 } }),
+      'queue: 12 rollouts enqueued on rollouts-ab (oracle, rate limit 60 per 60000 ms); start workers with `gauntlet worker --queue URL`',
+    );
+    assert.equal(describeCoordinatorEvent({ type: 'duplicate', rolloutId: 'ro_1', attempt: 1, storedAttempt: 1, worker: 'h:1' }), 'queue: ro_1 delivered again by h:1 (attempt 1; stored attempt 1): dropped');
+    assert.equal(describeCoordinatorEvent({ type: 'job_failed', rolloutId: 'ro_2', message: 'no key\u001b[2J' }), 'queue: no worker could run ro_2: no key\\x1b[2J');
+  });
+});
+
+describe('gauntlet worker', () => {
+  let redis: RedisServer;
+  before(async () => (redis = await startRedis()));
+  after(async () => redis?.stop());
+
+  it('rejects a bad --queue and --concurrency by name', async () => {
+    const url = await failure(['--queue', 'http://127.0.0.1:1']);
+    assert.ok(url instanceof InputError && url.where === '--queue', url.message);
+    const concurrency = await failure(['--queue', redis.url, '--concurrency', '0']);
+    assert.ok(concurrency instanceof InputError && concurrency.where === '--concurrency', concurrency.message);
+  });
+
+  it('says which Redis it cannot reach', async () => {
+    const port = await closedPort();
+    const error = await failure(['--queue', `redis://127.0.0.1:${port}`]);
+    assert.match(error.message, new RegExp(`queue redis://127\\.0\\.0\\.1:${port}/0: cannot connect \\(connect ECONNREFUSED`));
+  });
+
+  it('runs enqueued rollouts and reports each as a JSON line', { timeout: 60_000 }, async () => {
+    const io = captureIo();
+    const taskIds = getEnvironment('mail').tasks().slice(0, 2).map((t) => t.id);
+    const resolved = await resolveRun({ envs: ['mail'], taskIds, model: 'oracle', epochs: 1, concurrency: 1, seed: 5 });
+    let finish: () => void = () => {};
+    const stopped = new Promise<'graceful'>((resolve) => (finish = () => resolve('graceful')));
+    const command = program(io, () => stopped).parseAsync(['node', 'gauntlet', 'worker', '--queue', redis.url, '--concurrency', '2', '--json']);
+    const run = await startQueuedRun({ store: openStore(':memory:'), run: { resolved }, queue: { redis: redis.target } });
+    const summary = await run.done;
+    assert.equal(summary.passed, 2);
+    await until('both finishes reported', () => (io.out.split('\n').filter((l) => l.includes('"finished"')).length === 2 ? true : undefined));
+    finish();
+    await command;
+    const events = io.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string });
+    assert.deepEqual(events.map((e) => e.type).sort(), ['finished', 'finished', 'serving', 'started', 'started']);
+    assert.ok(events.filter((e) => e.type === 'finished').every((e) => e.status === 'scored'));
+    assert.match(io.err, /taking rollouts from redis:\/\/127\.0\.0\.1:\d+\/0 \(concurrency 2\)[\s\S]*stopped/);
+  });
+});

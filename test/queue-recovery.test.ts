@@ -1,0 +1,191 @@
+// Failures a distributed run must survive with every rollout stored exactly once: a worker killed
+// mid-rollout (its job stalls and another worker runs it), Redis restarted mid-run with or without
+// its data, and the coordinator stopped and resumed while workers keep finishing rollouts.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
+import { InputError, RunConfig, type Store } from '../src/core/index.ts';
+import { selectTasks } from '../src/runner/index.ts';
+import { startQueuedRun, startWorker, type CoordinatorEvent, type QueuedRunSummary, type QueueWorker } from '../src/runner/queue/index.ts';
+import { openStore } from '../src/store/index.ts';
+import { counterCatalog } from './support/counter-env.ts';
+import { gateCatalog, spawnWorker, startRedis, stopWorker, until, type RedisServer, type WorkerProcess } from './queue-support.ts';
+
+/** Every rollout of the run stored once, scored and passed, with one attempt's calls and nothing else. */
+function assertEachOnce(store: Store, summary: QueuedRunSummary, expected: number, callsPerRollout: number): void {
+  assert.equal(summary.status, 'finished', summary.failure);
+  assert.equal(summary.missing, 0);
+  const rollouts = store.rollouts(summary.runId);
+  assert.equal(rollouts.length, expected);
+  assert.equal(new Set(rollouts.map((r) => r.id)).size, expected);
+  for (const r of rollouts) {
+    assert.equal(r.status, 'scored', `${r.id}: ${r.error?.message}`);
+    assert.equal(r.passed, true);
+    const calls = store.modelCalls(r.id);
+    assert.equal(calls.length, callsPerRollout, `${r.id} has ${calls.length} calls`);
+    assert.ok(calls.every((c) => c.attempt === r.attempt));
+    assert.equal(store.events(r.id).filter((e) => e.type === 'rollout_started').length, 1);
+  }
+}
+
+describe('a worker killed mid-rollout', () => {
+  let redis: RedisServer;
+  before(async () => (redis = await startRedis()));
+  after(async () => redis?.stop());
+
+  it('loses nothing: its job stalls, another worker runs it, every rollout is stored once', { timeout: 120_000 }, async () => {
+    const config = RunConfig.parse({ envs: ['counter'], model: 'oracle', epochs: 6, concurrency: 1, seed: 3 });
+    const store = openStore(':memory:');
+    // Worker A blocks forever at its fifth increment: mid-rollout, with results already stored.
+    // B joins only then, so A is sure to get that far.
+    const a = spawnWorker({ url: redis.url, concurrency: 2, env: { GAUNTLET_TEST_BLOCK_AT_CALL: '5' } });
+    let b: WorkerProcess | undefined;
+    try {
+      const run = await startQueuedRun({ store, run: { resolved: { config, tasks: selectTasks(config, counterCatalog) } }, queue: { redis: redis.target }, catalog: counterCatalog });
+      await until('worker A blocked mid-rollout with 4 results stored', () => (a.lines.some((l) => l.includes('test: blocked at')) && store.rollouts(run.run.id).length >= 4 ? true : undefined));
+      b = spawnWorker({ url: redis.url, concurrency: 2 });
+      const joined = b;
+      await until('worker B serving', () => (joined.lines.some((l) => l.includes('"serving"')) ? true : undefined));
+      const events = (lines: string[]) => lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; rolloutId?: string });
+      const startedOnA = events(a.lines).filter((e) => e.type === 'started').map((e) => e.rolloutId!);
+      const finishedOnA = new Set(events(a.lines).filter((e) => e.type === 'finished').map((e) => e.rolloutId!));
+      const cut = startedOnA.filter((id) => !finishedOnA.has(id));
+      assert.ok(cut.length >= 1, 'A holds at least the blocked rollout');
+      a.child.kill('SIGKILL');
+      await a.exited;
+      const summary = await run.done;
+      assertEachOnce(store, summary, 18, 3);
+      const finishedOnB = new Set(events(joined.lines).filter((e) => e.type === 'finished').map((e) => e.rolloutId!));
+      for (const id of cut) assert.ok(finishedOnB.has(id), `${id}, cut short on A, was finished by B`);
+    } finally {
+      await stopWorker(a, 'SIGKILL');
+      if (b) await stopWorker(b);
+    }
+  });
+});
+
+describe('Redis restarted mid-run', () => {
+  for (const persist of [false, true]) {
+    it(`completes with every rollout once (${persist ? 'data kept on disk' : 'all queue data lost'})`, { timeout: 120_000 }, async () => {
+      const redis = await startRedis({ persist });
+      const gate = gateCatalog({ tasks: 8, held: ['t5'] });
+      const config = RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 1, seed: 1 });
+      const store = openStore(':memory:');
+      const worker = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog, lockMs: 1000 });
+      try {
+        const events: CoordinatorEvent[] = [];
+        const run = await startQueuedRun({ store, run: { resolved: { config, tasks: gate.tasks } }, queue: { redis: redis.target }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
+        await gate.holding;
+        await until('4 results stored', () => (store.rollouts(run.run.id).length >= 4 ? true : undefined));
+        await redis.restart();
+        // The held rollout is still running; without its data Redis holds neither its job nor its result.
+        if (persist) await until('the coordinator reconnected', () => (events.some((e) => e.type === 'reconnected') ? true : undefined));
+        else await until('the lost job enqueued again', () => (events.some((e) => e.type === 'requeued') ? true : undefined));
+        gate.release();
+        const summary = await run.done;
+        assertEachOnce(store, summary, 8, 2);
+        if (!persist) assert.ok(summary.queue.requeued >= 1);
+      } finally {
+        await worker.close({ force: true });
+        await redis.stop();
+      }
+    });
+  }
+});
+
+describe('Redis gone for longer than the run allows', () => {
+  it('stops the run as interrupted, naming Redis, and --resume finishes it once Redis is back', { timeout: 120_000 }, async () => {
+    const redis = await startRedis();
+    const gate = gateCatalog({ tasks: 6, held: ['t2'] });
+    const config = RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 1, seed: 6 });
+    const store = openStore(':memory:');
+    const worker = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog, lockMs: 1000 });
+    try {
+      const first = await startQueuedRun({ store, run: { resolved: { config, tasks: gate.tasks } }, queue: { redis: redis.target, maxOutageMs: 300 }, catalog: gate.catalog });
+      await gate.holding;
+      await until('2 results stored', () => (store.rollouts(first.run.id).length >= 2 ? true : undefined));
+      await redis.stop();
+      const stopped = await first.done;
+      assert.equal(stopped.status, 'interrupted');
+      assert.match(stopped.failure ?? '', new RegExp(`Redis at ${redis.target.display.replace(/[/.]/g, '\\$&')} was unreachable for over 300 ms; resume with --resume ${first.run.id}`));
+      assert.ok(stopped.missing >= 1);
+      assert.equal(store.getRun(first.run.id)?.status, 'interrupted');
+      await redis.restart();
+      gate.release();
+      const resumed = await startQueuedRun({ store, run: { resume: first.run.id }, queue: { redis: redis.target }, catalog: gate.catalog });
+      assertEachOnce(store, await resumed.done, 6, 2);
+    } finally {
+      await worker.close({ force: true });
+      await redis.stop();
+    }
+  });
+});
+
+describe('rollouts no worker can run', () => {
+  it('end the run as interrupted, naming why, and --resume retries them once a worker can', { timeout: 120_000 }, async () => {
+    const redis = await startRedis();
+    const gate = gateCatalog({ tasks: 3 });
+    const config = RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 1, seed: 8 });
+    const store = openStore(':memory:');
+    // A worker without the environment (installed elsewhere, or not at all).
+    const lacking = { names: () => [], get: (name: string): never => { throw new InputError('environment', `unknown environment "${name}" on this worker`); } };
+    let broken: QueueWorker | undefined = await startWorker({ redis: redis.target, concurrency: 2, catalog: lacking });
+    try {
+      const first = await startQueuedRun({ store, run: { resolved: { config, tasks: gate.tasks } }, queue: { redis: redis.target, jobAttempts: 1 }, catalog: gate.catalog });
+      const stopped = await first.done;
+      assert.equal(stopped.status, 'interrupted');
+      assert.equal(stopped.missing, 3);
+      assert.deepEqual(stopped.queue.failedJobs.map((f) => f.message), Array(3).fill('environment: unknown environment "gate" on this worker'));
+      assert.equal(stopped.failure, `3 rollouts could not be run by any worker (first: environment: unknown environment "gate" on this worker); fix the workers and resume with --resume ${first.run.id}`);
+      await broken.close();
+      broken = undefined;
+      const good = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog });
+      try {
+        const resumed = await startQueuedRun({ store, run: { resume: first.run.id }, queue: { redis: redis.target }, catalog: gate.catalog });
+        assertEachOnce(store, await resumed.done, 3, 2);
+      } finally {
+        await good.close();
+      }
+    } finally {
+      await broken?.close();
+      await redis.stop();
+    }
+  });
+});
+
+describe('the coordinator stopped and resumed', () => {
+  let redis: RedisServer;
+  before(async () => (redis = await startRedis()));
+  after(async () => redis?.stop());
+
+  it('stores the results workers finished meanwhile without running them again, and runs the rest', { timeout: 120_000 }, async () => {
+    const gate = gateCatalog({ tasks: 6, held: ['t1'] });
+    const config = RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 2, concurrency: 1, seed: 9 });
+    const store = openStore(':memory:');
+    const worker = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog });
+    try {
+      const stop = new AbortController();
+      const first = await startQueuedRun({ store, run: { resolved: { config, tasks: gate.tasks } }, queue: { redis: redis.target }, catalog: gate.catalog, signal: stop.signal });
+      await gate.holding;
+      await until('2 results stored', () => (store.rollouts(first.run.id).length >= 2 ? true : undefined));
+      stop.abort();
+      const interrupted = await first.done;
+      assert.equal(interrupted.status, 'interrupted');
+      assert.ok(interrupted.missing > 0);
+      const stored = interrupted.rollouts;
+      // The held rollout finishes while no coordinator listens: its result waits in Redis.
+      gate.release();
+      const results = new Queue(`results-${first.run.id}`, { connection: { host: redis.target.host, port: redis.target.port }, prefix: 'gauntlet' });
+      await until('the held rollout\'s result waiting in Redis', async () => ((await results.getWaitingCount()) >= 1 ? true : undefined));
+      await results.close();
+      const resumed = await startQueuedRun({ store, run: { resume: first.run.id }, queue: { redis: redis.target }, catalog: gate.catalog });
+      const summary = await resumed.done;
+      assertEachOnce(store, summary, 12, 2);
+      assert.ok(summary.rollouts > stored);
+      // t1 of epoch 0 ran once: its waiting result was stored, not run again.
+      assert.equal(gate.starts.get('t1'), 2, 'the held task ran once per epoch');
+    } finally {
+      await worker.close({ force: true });
+    }
+  });
+});
