@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import { InputError, type Store } from '../../core/index.ts';
+import { startGateway, type EngineSetting, type Gateway } from '../../training/gateway/index.ts';
+import type { CliIo } from '../io.ts';
+import { nonNegativeInt, oneOf } from '../options.ts';
+import { openCliStore } from '../store.ts';
+
+/** Where the upstream's key comes from: never a flag, which shell histories and process lists keep. */
+export const UPSTREAM_KEY_VARIABLE = 'GAUNTLET_UPSTREAM_API_KEY';
+
+export interface GatewayFlags {
+  upstream: string;
+  port: number;
+  host: string;
+  run?: string;
+  store: string;
+  engine: EngineSetting;
+  socket?: string;
+}
+
+/** For tests: see the gateway once it listens, and stop it without a signal. */
+export interface GatewayHooks {
+  onReady?: (gateway: Gateway) => void;
+  stop?: Promise<void>;
+}
+
+export function registerGatewayCommand(program: Command, io: CliIo, hooks: GatewayHooks = {}): void {
+  program
+    .command('gateway')
+    .description(
+      'Serve an OpenAI- and Anthropic-compatible proxy in front of vLLM or SGLang that records every call of a rollout with the engine\'s token ids and logprobs (chat completions, completions, the Responses API, Anthropic messages; streaming or not)',
+    )
+    .requiredOption('--upstream <url>', "the engine's OpenAI base URL, e.g. http://localhost:8000/v1 (its key, if any, in GAUNTLET_UPSTREAM_API_KEY)")
+    .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port'), 8100)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--run <RUN_ID>', 'record requests to /rollouts/ID/... as rollouts of this run (created when missing); POST /rollouts/ID/finish commits one')
+    .option('--store <path>', 'SQLite store for --run', '.gauntlet/gauntlet.db')
+    .option('--engine <name>', 'which token fields to ask for: vllm, sglang, or auto (asks the upstream\'s /models)', oneOf('--engine', ['auto', 'vllm', 'sglang'] as const), 'auto')
+    .option('--socket <path>', 'also listen on this unix socket (for sandboxed agents with no network)')
+    .action(async (flags: GatewayFlags) => {
+      const store: Store | undefined = flags.run ? openCliStore(flags.store, io) : undefined;
+      const apiKey = io.env[UPSTREAM_KEY_VARIABLE];
+      let gateway: Gateway;
+      try {
+        gateway = await startGateway({
+          upstream: flags.upstream,
+          port: flags.port,
+          host: flags.host,
+          engine: flags.engine,
+          ...(apiKey ? { apiKey } : {}),
+          ...(store && flags.run ? { store, runId: flags.run } : {}),
+          ...(flags.socket ? { socketPath: flags.socket } : {}),
+        });
+      } catch (error) {
+        store?.close();
+        throw error instanceof InputError && error.where === 'gateway upstream' ? error.at('--upstream') : error;
+      }
+      const recording = flags.run ? `recording rollouts into run ${flags.run} (${flags.store}); finish one with POST ${gateway.url}/rollouts/ID/finish {"reward": …}` : 'recording only rollouts a library caller attaches; plain /v1 requests are forwarded unrecorded';
+      io.stderr(
+        `gateway on ${gateway.url}${gateway.socketPath ? ` and ${gateway.socketPath}` : ''} in front of ${flags.upstream} (engine ${flags.engine})\n` +
+          `point a rollout's client at ${gateway.url}/rollouts/ID/v1 (OpenAI) or ${gateway.url}/rollouts/ID (Anthropic); ${recording}\n`,
+      );
+      hooks.onReady?.(gateway);
+      await (hooks.stop ?? untilSignal());
+      const stats = gateway.stats();
+      const open = stats.rollouts.open;
+      await gateway.close();
+      store?.close();
+      io.stderr(
+        `gateway stopped: ${stats.requests} requests, ${stats.recorded} recorded, ${stats.failed} failed, ${stats.refused} refused` +
+          (flags.run ? `; ${stats.rollouts.finished} rollouts finished${open > 0 ? `, ${open} still open stored as cancelled` : ''}` : '') +
+          (stats.recordFailures.length > 0 ? `; ${stats.recordFailures.length} calls could not be stored (first: ${stats.recordFailures[0]})` : '') +
+          '\n',
+      );
+    });
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

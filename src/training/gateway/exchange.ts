@@ -1,0 +1,330 @@
+// One client request through the gateway: the upstream is asked with the capture fields added,
+// the client is answered (in its own API, without what the gateway added) as the upstream's bytes
+// arrive, and only then is the call recorded, so recording adds nothing to the client's latency.
+// The gateway never invents an answer: upstream errors go back as the upstream sent them, a cut
+// stream is cut for the client too (or told in the client API's own failure event), and each is
+// recorded as a failed call with its kind.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { JsonObject, JsonValue, ModelResult, WireExchange } from '../../core/index.ts';
+import { STREAM_RECORD_KEY } from '../../model/index.ts';
+import type { SseEvent } from '../../model/sse.ts';
+import { SseReader } from './sse.ts';
+import { upstreamErrorMessage, type Prepared, type Translator } from './api.ts';
+import { errorBody, GatewayError, RECORDED_HEADER, sendError, startEventStream } from './http.ts';
+import type { CallSlot, PromptOf, RolloutTrack } from './recording.ts';
+import type { UpstreamResponse } from './transport.ts';
+import { describeFetchError, type Upstream } from './upstream.ts';
+
+type JsonRecord = { [key: string]: JsonValue };
+type Failure = Extract<ModelResult, { ok: false }>;
+
+/** Who records this call: the gateway (into a rollout), the client itself (Gauntlet's runner), or nobody. */
+export type Recording = { kind: 'gateway'; track: RolloutTrack } | { kind: 'client' } | { kind: 'none' };
+
+export interface ExchangeInput {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The path the client called, for the wire record. */
+  path: string;
+  /** The client's body exactly as parsed. */
+  body: JsonRecord;
+  prepared: Prepared;
+  upstream: Upstream;
+  recording: Recording;
+  now: () => number;
+}
+
+export interface ExchangeOutcome {
+  ok: boolean;
+  recorded: boolean;
+}
+
+function isRecord(value: JsonValue | undefined): value is JsonRecord {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function parseJson(text: string): JsonValue | undefined {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (_error) {
+    return undefined;
+  }
+}
+
+function promptOf(prepared: Prepared): PromptOf {
+  const prompt = prepared.upstream.prompt;
+  if (prepared.kind.path === '/completions' && (typeof prompt === 'string' || Array.isArray(prompt))) return { kind: 'text', prompt: prompt as string | number[] };
+  return { kind: 'messages' };
+}
+
+/** Writes to the client, waiting while its socket is full (a slow reader must not make the gateway buffer a whole answer). */
+function write(res: ServerResponse, text: string): Promise<void> | undefined {
+  if (text === '' || res.destroyed || res.write(text)) return undefined;
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+class Exchange {
+  private readonly slot: CallSlot | null;
+  private readonly track: RolloutTrack | null;
+  private readonly controller = new AbortController();
+  private readonly headers: Record<string, string>;
+  private readonly wireBase: WireExchange;
+  private translator!: Translator;
+  private model: string;
+
+  constructor(private readonly input: ExchangeInput) {
+    const { recording, prepared } = input;
+    this.track = recording.kind === 'gateway' ? recording.track : null;
+    // Read into the neutral request before anything is sent: a body the gateway cannot record is refused (400), not forwarded unrecorded.
+    this.slot = this.track
+      ? this.track.begin({ request: prepared.neutral({ cache: this.track.cache, policyVersion: this.track.policyVersion() }), prompt: promptOf(prepared), startedAt: input.now() })
+      : null;
+    this.headers = { [RECORDED_HEADER]: recording.kind === 'gateway' ? 'true' : recording.kind === 'client' ? 'client' : 'false' };
+    this.wireBase = { url: input.path, request: input.body };
+    this.model = prepared.model ?? 'unknown';
+  }
+
+  async run(): Promise<ExchangeOutcome> {
+    const { res } = this.input;
+    const onClose = (): void => {
+      if (!res.writableFinished) this.controller.abort(new Error('the client closed the connection'));
+    };
+    res.on('close', onClose);
+    try {
+      return await this.exchange();
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+
+  private finish(result: ModelResult): ExchangeOutcome {
+    if (result.ok && result.response.model && this.model === 'unknown') this.model = result.response.model;
+    if (this.track && this.slot) this.track.finish(this.slot, { result, model: this.model, endedAt: this.input.now() });
+    return { ok: result.ok, recorded: this.track !== null };
+  }
+
+  private fail(kind: Failure['kind'], message: string, wire: Partial<WireExchange> = {}): ExchangeOutcome {
+    return this.finish({ ok: false, kind, message, retryable: kind !== 'malformed_response' && kind !== 'aborted', wire: { ...this.wireBase, ...wire } });
+  }
+
+  /** An answer the gateway writes itself (the upstream gave none it could pass on), recorded as the failure it is. */
+  private refuse(kind: Failure['kind'], status: number, message: string): ExchangeOutcome {
+    const error = new GatewayError(status, message);
+    sendError(this.input.res, this.input.prepared.api, error, this.headers);
+    return this.fail(kind, message, { status, response: errorBody(this.input.prepared.api, status, message) });
+  }
+
+  private aborted(wire: Partial<WireExchange> = {}): ExchangeOutcome {
+    return this.fail('aborted', 'the client closed the connection before the answer was complete', wire);
+  }
+
+  private async exchange(): Promise<ExchangeOutcome> {
+    const { prepared, upstream, recording, req } = this.input;
+    let engine;
+    try {
+      engine = await upstream.engine();
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      return this.refuse('connection', error.status, error.message);
+    }
+    const capture = recording.kind === 'none' ? {} : prepared.kind.captureFields(engine, prepared.upstream);
+    // SGLang reports chat token ids only without streaming: ask for the whole answer and replay it as a stream.
+    const replay = prepared.stream && recording.kind !== 'none' && engine === 'sglang' && prepared.kind.path === '/chat/completions';
+    const body: JsonObject = { ...prepared.upstream, ...capture };
+    if (replay) {
+      body.stream = false;
+      delete body.stream_options;
+    }
+    this.translator = prepared.translator({ engine, tokens: recording.kind === 'none' ? 'untouched' : recording.kind === 'client' ? 'expose' : 'strip' });
+
+    let response: UpstreamResponse;
+    try {
+      response = await upstream.send(prepared.kind.path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...upstream.authorization(req) },
+        body: JSON.stringify(body),
+        signal: this.controller.signal,
+      });
+    } catch (error) {
+      if (this.controller.signal.aborted) return this.aborted();
+      return this.refuse('connection', 502, `the upstream ${upstream.describe()} could not be reached (${describeFetchError(error)})`);
+    }
+    try {
+      if (response.status < 200 || response.status > 299) return await this.relayError(response);
+      const type = (response.header('content-type') ?? '').toLowerCase();
+      if (type.includes('text/event-stream')) return await this.relayStream(response);
+      return await this.relayBody(response, replay || (prepared.stream && !this.translator.passthrough));
+    } catch (error) {
+      if (this.controller.signal.aborted) return this.aborted({ status: response.status });
+      if (this.input.res.headersSent) {
+        cut(this.input.res);
+        return this.fail('connection', `reading the upstream's answer failed (${describeFetchError(error)})`, { status: response.status });
+      }
+      return this.refuse('connection', 502, `the upstream's answer broke off (${describeFetchError(error)})`);
+    }
+  }
+
+  private async relayError(response: UpstreamResponse): Promise<ExchangeOutcome> {
+    const { res } = this.input;
+    const text = await response.text();
+    const json = parseJson(text);
+    const answer = this.translator.error(response.status, json, text);
+    const type = this.translator.passthrough ? (response.header('content-type') ?? 'application/json') : 'application/json';
+    res.writeHead(response.status, { 'content-type': type, 'content-length': Buffer.byteLength(answer), ...this.headers });
+    res.end(answer);
+    const received = this.translator.passthrough ? (json ?? text) : (parseJson(answer) ?? answer);
+    return this.fail('http', `the upstream answered HTTP ${response.status}: ${upstreamErrorMessage(json, text)}`, { status: response.status, response: received });
+  }
+
+  private async relayBody(response: UpstreamResponse, asStream: boolean): Promise<ExchangeOutcome> {
+    const { res, prepared } = this.input;
+    const text = await response.text();
+    const json = parseJson(text);
+    const parsed = isRecord(json) ? prepared.kind.parse(json) : null;
+    if (!parsed || !parsed.ok) {
+      const problem = parsed ? parsed.failure.message : `the body is not a JSON object (it starts ${JSON.stringify(text.slice(0, 80))})`;
+      const message = `the upstream answered HTTP ${response.status}, but ${problem}`;
+      if (!this.translator.passthrough) return this.refuse('malformed_response', 502, message);
+      // A chat or completions client gets what the upstream sent, as it would without the gateway.
+      res.writeHead(response.status, { 'content-type': response.header('content-type') ?? 'application/json', ...this.headers });
+      res.end(isRecord(json) ? this.translator.body(json, text) : text);
+      return this.fail('malformed_response', message, { status: response.status, response: json ?? text });
+    }
+    const upstreamBody = json as JsonRecord;
+    if (asStream) {
+      startEventStream(res, this.headers);
+      const chunks = prepared.kind.chunksOf(upstreamBody);
+      for (const chunk of chunks) await write(res, this.translator.chunk(chunk, JSON.stringify(chunk)));
+      res.end(this.translator.done());
+      const received = this.translator.received(upstreamBody);
+      return this.finish({ ok: true, response: parsed.response, wire: { ...this.wireBase, status: response.status, response: withStreamRecord(received, { events: chunks.length + 1, replayed: true }) } });
+    }
+    const answer = this.translator.body(upstreamBody, text);
+    res.writeHead(response.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer), ...this.headers });
+    res.end(answer);
+    return this.finish({ ok: true, response: parsed.response, wire: { ...this.wireBase, status: response.status, response: this.translator.received(upstreamBody) } });
+  }
+
+  private async relayStream(response: UpstreamResponse): Promise<ExchangeOutcome> {
+    const { res, prepared } = this.input;
+    const reader = response.pieces()[Symbol.asyncIterator]();
+    const decoder = new TextDecoder();
+    const parser = new SseReader();
+    const chunks: JsonRecord[] = [];
+    let events = 0;
+    let bytes = 0;
+    let done = false;
+    /** Why this stream is no answer: an error the upstream sent inside it, bad data, or its end before [DONE]. */
+    let failure: { kind: Failure['kind']; message: string } | null = null;
+    startEventStream(res, this.headers);
+
+    /** What to send the client for the events of one read: written at once, so a fast upstream costs one write per read, not per token. */
+    let out = '';
+    const take = (event: SseEvent): boolean => {
+      events++;
+      const data = event.data;
+      const trimmed = data.trim();
+      if (trimmed === '[DONE]') {
+        done = true;
+        return false;
+      }
+      if (trimmed === '') return true;
+      const json = parseJson(data);
+      if (!isRecord(json)) {
+        failure = { kind: 'malformed_response', message: `an event's data is not a JSON object: ${JSON.stringify(data.slice(0, 120))}` };
+        if (!this.translator.passthrough) return false;
+        out += `data: ${data}\n\n`;
+        return true;
+      }
+      if (json.error !== undefined && json.error !== null) {
+        failure = { kind: 'http', message: `the upstream's stream carried an error: ${upstreamErrorMessage(json, data)}` };
+        // Chat clients see the error chunk as the upstream sent it; translated APIs get their own failure event.
+        if (!this.translator.passthrough) return false;
+      }
+      chunks.push(json);
+      out += this.translator.chunk(json, data);
+      return true;
+    };
+
+    read: for (;;) {
+      let piece: IteratorResult<Uint8Array>;
+      try {
+        piece = await reader.next();
+      } catch (error) {
+        if (this.controller.signal.aborted) return this.aborted({ status: response.status, response: this.partial(chunks, events, bytes) });
+        failure ??= { kind: 'connection', message: `the upstream's event stream broke after ${events} events (${describeFetchError(error)})` };
+        break;
+      }
+      const batch = piece.done ? parser.end() : parser.push(decoder.decode(piece.value, { stream: true }));
+      if (!piece.done) bytes += piece.value.byteLength;
+      let more = true;
+      for (const event of batch) if (!(more = take(event))) break;
+      // The last events go out with the end of the answer, in one write.
+      if (!more || piece.done) break read;
+      const pending = out;
+      out = '';
+      await write(res, pending);
+    }
+    if (done && failure === null) response.release();
+    else response.cancel();
+    if (this.controller.signal.aborted) return this.aborted({ status: response.status, response: this.partial(chunks, events, bytes) });
+    if (!done && !failure) failure = { kind: 'connection', message: `the upstream's event stream ended without its terminal [DONE], after ${events} events (${bytes} bytes)` };
+
+    if (failure !== null) {
+      const { kind, message } = failure as { kind: Failure['kind']; message: string };
+      if (done) res.end(out + this.translator.done());
+      else {
+        const closing = this.translator.broken(message);
+        if (closing === null) {
+          if (out !== '') res.write(out);
+          cut(res);
+        } else res.end(out + closing);
+      }
+      return this.fail(kind, message, { status: response.status, response: this.partial(chunks, events, bytes, done) });
+    }
+    res.end(out + this.translator.done());
+
+    const assembly = prepared.kind.assembly();
+    for (const chunk of chunks) assembly.push(chunk);
+    const upstreamBody = assembly.body();
+    const parsed = prepared.kind.parse(upstreamBody);
+    const wire = { ...this.wireBase, status: response.status, response: withStreamRecord(this.translator.received(upstreamBody), { events, bytes }) };
+    if (!parsed.ok) return this.fail(parsed.failure.kind, parsed.failure.message, wire);
+    return this.finish({ ok: true, response: parsed.response, wire });
+  }
+
+  /** What the client had received when the stream stopped, assembled as far as it goes. */
+  private partial(chunks: readonly JsonRecord[], events: number, bytes: number, complete = false): JsonValue {
+    const assembly = this.input.prepared.kind.assembly();
+    for (const chunk of chunks) assembly.push(chunk);
+    return withStreamRecord(this.translator.received(assembly.body()), { events, bytes, ...(complete ? {} : { complete: false }) });
+  }
+}
+
+/**
+ * Ends the client's connection without ending its answer, as the upstream ended ours: what was
+ * written is flushed first, then the socket closes with the chunked body unfinished.
+ */
+function cut(res: ServerResponse): void {
+  // Headers not yet on the wire go first (the upstream had answered 200 before it broke off); a no-op once they are.
+  res.flushHeaders();
+  if (res.socket) res.socket.end();
+  else res.destroy();
+}
+
+function withStreamRecord(received: JsonValue, record: JsonObject): JsonValue {
+  return isRecord(received) ? { ...received, [STREAM_RECORD_KEY]: record } : received;
+}
+
+/** Runs one exchange; errors the gateway cannot answer as a model call (bugs) propagate to the server. */
+export function runExchange(input: ExchangeInput): Promise<ExchangeOutcome> {
+  return new Exchange(input).run();
+}

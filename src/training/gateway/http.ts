@@ -1,0 +1,81 @@
+// Reading client bodies, writing answers, and errors in each client API's own shape.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { InputError, JsonValue } from '../../core/index.ts';
+
+/** The APIs a client may speak to the gateway; errors are written in the one it spoke. */
+export type ClientApi = 'chat' | 'completions' | 'responses' | 'messages' | 'gateway';
+
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** Response header saying who recorded the call: `true` (the gateway), `false` (nobody) or `client`. */
+export const RECORDED_HEADER = 'x-gauntlet-recorded';
+/** Request header of a client that records tokens itself (Gauntlet's runner): the gateway returns them instead. */
+export const RECORDED_BY_HEADER = 'x-gauntlet-recorded-by';
+/** Request header naming the rollout, for clients whose base URL cannot carry `/rollouts/ID`. */
+export const ROLLOUT_HEADER = 'x-gauntlet-rollout';
+
+/** An answer the gateway writes itself (never a model's): a bad body, an unknown route, an unreachable upstream. */
+export class GatewayError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly param: string | null = null,
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+
+  static fromInput(error: InputError): GatewayError {
+    return new GatewayError(400, error.message, error.where);
+  }
+}
+
+const OPENAI_TYPES: Record<number, string> = { 400: 'invalid_request_error', 404: 'not_found_error', 409: 'conflict_error', 413: 'invalid_request_error', 502: 'upstream_error' };
+const ANTHROPIC_TYPES: Record<number, string> = { 400: 'invalid_request_error', 404: 'not_found_error', 409: 'invalid_request_error', 413: 'request_too_large', 502: 'api_error', 529: 'overloaded_error' };
+
+/** `{"error": {message, type, param, code}}` (OpenAI, vLLM) or `{"type": "error", "error": {type, message}}` (Anthropic). */
+export function errorBody(api: ClientApi, status: number, message: string, param: string | null = null): JsonValue {
+  if (api === 'messages') return { type: 'error', error: { type: ANTHROPIC_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message } };
+  return { error: { message, type: OPENAI_TYPES[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error'), param, code: null } };
+}
+
+export function sendJson(res: ServerResponse, status: number, body: JsonValue | string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, api: ClientApi, error: GatewayError, headers: Record<string, string> = {}): void {
+  sendJson(res, error.status, errorBody(api, error.status, error.message, error.param), headers);
+}
+
+export function startEventStream(res: ServerResponse, headers: Record<string, string>): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
+}
+
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new GatewayError(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A JSON object body, or a 400 saying what it was instead. */
+export function parseJsonObject(text: string): { [key: string]: JsonValue } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new GatewayError(400, `the request body is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new GatewayError(400, 'the request body must be a JSON object');
+  return value as { [key: string]: JsonValue };
+}

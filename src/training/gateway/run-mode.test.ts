@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { GAUNTLET_VERSION, InputError, RunConfig, SCHEMA_VERSION, type RunId } from '../../core/index.ts';
+import { openStore } from '../../store/index.ts';
+import { startFakeEngine, toolWalkPolicy, type FakeEngine } from '../fake-engine/index.ts';
+import { EXTERNAL_SCAFFOLD, GATEWAY_ENV, gatewayBaseUrl, startGateway } from './index.ts';
+import { postJson } from './test-support.ts';
+
+// `--run RUN_ID`: external agents' rollouts recorded under one stored run, committed when the
+// client finishes them, and honestly when it does not.
+
+const ASK = { messages: [{ role: 'user', content: 'Fix the parser.' }] };
+
+describe('run mode', () => {
+  let engine: FakeEngine;
+  before(async () => {
+    engine = await startFakeEngine({ policy: toolWalkPolicy({ turns: 1 }) });
+  });
+  after(() => engine.close());
+
+  it('creates the run, commits a finished rollout with the reported reward, and refuses more calls to it', async () => {
+    const store = openStore(':memory:');
+    const gateway = await startGateway({ upstream: engine.url, store, runId: 'run_ext' });
+    const run = store.getRun('run_ext')!;
+    assert.equal(run.status, 'running');
+    assert.deepEqual(run.config.envs, [GATEWAY_ENV]);
+    assert.deepEqual((run.config.modelOptions.gateway as { scaffold: string }).scaffold, EXTERNAL_SCAFFOLD);
+
+    const url = gatewayBaseUrl(gateway.url, 'ro_one');
+    assert.equal((await postJson(`${url}/chat/completions`, ASK)).status, 200);
+    assert.equal((await postJson(`${url}/chat/completions`, ASK)).status, 200);
+    const finish = await postJson(`${gateway.url}/rollouts/ro_one/finish`, { reward: 0.5, answer: 'fixed', taskId: 'parser-task', groupId: 'g1' });
+    assert.equal(finish.status, 200, finish.text);
+    assert.deepEqual(JSON.parse(finish.text), { rollout: { id: 'ro_one', runId: 'run_ext', attempt: 1, status: 'scored', terminationReason: 'answered', score: 0.5, passed: null, modelCalls: 2 } });
+    const rollout = store.getRollout('ro_one')!;
+    assert.equal(rollout.taskId, 'parser-task');
+    assert.equal(rollout.groupId, 'g1');
+    assert.equal(rollout.finalAnswer, 'fixed');
+    assert.equal(rollout.scaffold, EXTERNAL_SCAFFOLD);
+    assert.equal(rollout.rewardTerms[0]?.value, 0.5);
+    assert.equal(store.modelCalls('ro_one').length, 2);
+
+    const again = await postJson(`${url}/chat/completions`, ASK);
+    assert.equal(again.status, 409);
+    assert.match(again.text, /is finished; a new rollout needs a new id/);
+    assert.equal((await postJson(`${gateway.url}/rollouts/ro_one/finish`, {})).status, 409);
+    assert.equal((await postJson(`${gateway.url}/rollouts/ro_none/finish`, {})).status, 404);
+    const bad = await postJson(`${gateway.url}/rollouts/ro_one/finish`, { reward: 'high' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /reward/);
+    await gateway.close();
+    assert.equal(store.getRun('run_ext')!.status, 'finished');
+    store.close();
+  });
+
+  it('finishes without a reward as scored with no score, and commits rollouts left open at shutdown as cancelled', async () => {
+    const store = openStore(':memory:');
+    const gateway = await startGateway({ upstream: engine.url, store, runId: 'run_open' });
+    await postJson(`${gatewayBaseUrl(gateway.url, 'ro_unjudged')}/chat/completions`, ASK);
+    await postJson(`${gatewayBaseUrl(gateway.url, 'ro_left_open')}/chat/completions`, ASK);
+    assert.equal((await postJson(`${gateway.url}/rollouts/ro_unjudged/finish`, '')).status, 200);
+    assert.deepEqual(gateway.stats().rollouts, { attached: 0, open: 1, finished: 1 });
+    await gateway.close();
+    const unjudged = store.getRollout('ro_unjudged')!;
+    assert.equal(unjudged.status, 'scored');
+    assert.equal(unjudged.score, null);
+    assert.deepEqual(unjudged.rewardTerms, []);
+    const open = store.getRollout('ro_left_open')!;
+    assert.equal(open.status, 'cancelled');
+    assert.equal(open.terminationReason, 'cancelled');
+    assert.equal(store.modelCalls('ro_left_open').length, 1, 'its calls are kept');
+    store.close();
+  });
+
+  it('a rollout whose last call failed upstream is an infra error, whatever reward the client reports', async () => {
+    const store = openStore(':memory:');
+    const gateway = await startGateway({ upstream: engine.url, store, runId: 'run_infra' });
+    const url = gatewayBaseUrl(gateway.url, 'ro_broken');
+    await postJson(`${url}/chat/completions`, ASK);
+    assert.equal((await postJson(`${url}/chat/completions`, { ...ASK, model: 'not-served' })).status, 404);
+    const finish = await postJson(`${gateway.url}/rollouts/ro_broken/finish`, { reward: 1 });
+    const rollout = (JSON.parse(finish.text) as { rollout: { status: string; score: number | null } }).rollout;
+    assert.equal(rollout.status, 'infra_error');
+    assert.equal(rollout.score, null);
+    assert.match(store.getRollout('ro_broken')!.error!.message, /HTTP 404/);
+    await gateway.close();
+    store.close();
+  });
+
+  it('reopens a run a gateway made, and refuses one it did not', async () => {
+    const store = openStore(':memory:');
+    const first = await startGateway({ upstream: engine.url, store, runId: 'run_again' });
+    await first.close();
+    const second = await startGateway({ upstream: engine.url, store, runId: 'run_again' });
+    assert.equal(store.getRun('run_again')!.status, 'running');
+    await second.close();
+    const config = RunConfig.parse({ envs: ['mail'], model: 'scripted', epochs: 1, concurrency: 1, seed: 0 });
+    store.createRun({ schemaVersion: SCHEMA_VERSION, id: 'run_eval' as RunId, createdAt: new Date().toISOString(), gauntletVersion: GAUNTLET_VERSION, config, status: 'finished', finishedAt: null }, []);
+    await assert.rejects(startGateway({ upstream: engine.url, store, runId: 'run_eval' }), (error: unknown) => error instanceof InputError && error.where === '--run' && /was not made by a gateway/.test(error.message));
+    await assert.rejects(startGateway({ upstream: engine.url, store }), InputError);
+    store.close();
+  });
+});

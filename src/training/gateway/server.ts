@@ -1,0 +1,337 @@
+// The gateway's HTTP server: routes `/rollouts/ID/v1/...` (or `/v1/...` with a rollout header)
+// to the rollout's recorder, `/v1/...` without a rollout straight through, and
+// `POST /rollouts/ID/finish` to the run it records into. See docs/design/gateway.md.
+import { lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { errorMessage, InputError, modelCallIdFor, parseInput, StoreError, type Store } from '../../core/index.ts';
+import type { ClientApiHandler } from './api.ts';
+import { chatApi } from './chat.ts';
+import { completionsApi } from './completions.ts';
+import { runExchange, type ExchangeOutcome, type Recording } from './exchange.ts';
+import { GatewayError, parseJsonObject, readBody, RECORDED_BY_HEADER, RECORDED_HEADER, ROLLOUT_HEADER, sendError, sendJson, type ClientApi } from './http.ts';
+import { messagesApi } from './messages.ts';
+import { RolloutTrack, type GatewayRoute } from './recording.ts';
+import { responsesApi } from './responses.ts';
+import { FinishBody, GatewayRun } from './run-mode.ts';
+import { Upstream, type EngineInfo, type EngineSetting } from './upstream.ts';
+
+export interface GatewayOptions {
+  /** The upstream's OpenAI base URL, ending in `/v1` (vLLM, SGLang, the fake engine). */
+  upstream: string;
+  host?: string;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** With `runId`: requests to `/rollouts/ID/...` with no attached route are recorded under that run. */
+  store?: Store;
+  runId?: string;
+  /** Sent to the upstream as a Bearer token (else the client's own credentials are passed on). */
+  apiKey?: string;
+  /** Which engine's token fields to ask for; `auto` (the default) asks the upstream's `/models`. */
+  engine?: EngineSetting;
+  /** Replaces the built-in node:http transport to the upstream (tests, custom networking). */
+  fetch?: typeof fetch;
+  /** Also listen on this unix socket (sandboxed agents whose only way out is a socket). */
+  socketPath?: string;
+  /** Milliseconds since the epoch, for call timings. */
+  now?: () => number;
+}
+
+export interface GatewayStats {
+  requests: number;
+  /** Calls the gateway recorded into a rollout (succeeded or failed). */
+  recorded: number;
+  /** Calls whose client records tokens itself (`x-gauntlet-recorded-by: client`). */
+  clientRecorded: number;
+  /** Calls forwarded without a rollout. */
+  unrecorded: number;
+  /** Calls whose upstream failed, was cut, or whose client went away. */
+  failed: number;
+  /** Requests the gateway answered itself: bad bodies, unknown routes and rollouts. */
+  refused: number;
+  inFlight: number;
+  rollouts: { attached: number; open: number; finished: number };
+  /** Recorder writes that failed (a full disk); each rollout's commit reports them too. */
+  recordFailures: string[];
+  engine: EngineInfo;
+}
+
+export interface Gateway {
+  /** `http://host:port`, without `/v1`; see `gatewayBaseUrl`. */
+  url: string;
+  socketPath?: string;
+  /** Routes `/rollouts/<rolloutId>/...` to this recorder until the returned function is called. */
+  attach(route: GatewayRoute): () => void;
+  stats(): GatewayStats;
+  /** Stops listening, ends calls in flight (recorded as aborted), commits open run-mode rollouts as cancelled. */
+  close(): Promise<void>;
+}
+
+const APIS: Record<string, ClientApiHandler> = {
+  '/v1/chat/completions': chatApi,
+  '/v1/completions': completionsApi,
+  '/v1/responses': responsesApi,
+  '/v1/messages': messagesApi,
+};
+
+const ROUTES = 'POST /v1/chat/completions, /v1/completions, /v1/responses, /v1/messages (each also under /rollouts/ID), other /v1/* passed through, POST /rollouts/ID/finish, GET /health';
+
+const ROLLOUT_ID = /^[A-Za-z0-9_.:@-]{1,200}$/;
+
+function apiOfPath(path: string): ClientApi {
+  return APIS[path]?.api ?? 'gateway';
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  if ((options.store === undefined) !== (options.runId === undefined)) {
+    throw new InputError(options.store ? 'runId' : 'store', 'a run-mode gateway needs both a store and a run id', 'both, or neither');
+  }
+  const upstream = new Upstream({ baseUrl: options.upstream, fetch: options.fetch, apiKey: options.apiKey, engine: options.engine ?? 'auto' });
+  const run = options.store && options.runId ? new GatewayRun({ store: options.store, runId: options.runId, upstream: upstream.describe(), engine: options.engine ?? 'auto' }) : null;
+  const gateway = new GatewayServer(upstream, run, options.now ?? Date.now);
+  try {
+    return await gateway.listen(options);
+  } catch (error) {
+    run?.close();
+    upstream.close();
+    throw error;
+  }
+}
+
+class GatewayServer {
+  private readonly attached = new Map<string, RolloutTrack>();
+  /** Run-mode rollouts with calls and no finish yet. */
+  private readonly open = new Map<string, RolloutTrack>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly servers: Server[] = [];
+  private readonly counts = { requests: 0, recorded: 0, clientRecorded: 0, unrecorded: 0, failed: 0, refused: 0, finished: 0 };
+  private readonly recordFailures: string[] = [];
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly upstream: Upstream,
+    private readonly run: GatewayRun | null,
+    private readonly now: () => number,
+  ) {}
+
+  async listen(options: GatewayOptions): Promise<Gateway> {
+    const server = this.server();
+    await listenOn(server, { port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    if (options.socketPath) await listenOnSocket(this.server(), options.socketPath);
+    return {
+      url: `http://${host}:${address.port}`,
+      ...(options.socketPath ? { socketPath: options.socketPath } : {}),
+      attach: (route) => this.attach(route),
+      stats: () => this.stats(),
+      close: () => (this.closing ??= this.close(options.socketPath)),
+    };
+  }
+
+  private server(): Server {
+    const server = createServer((req, res) => {
+      const work = this.handle(req, res).catch((error: unknown) => {
+        // A bug, not a model's or client's doing: say so rather than hang the client.
+        if (!res.headersSent) sendJson(res, 500, { error: { message: `the gateway failed: ${errorMessage(error)}`, type: 'server_error', param: null, code: null } });
+        else res.destroy();
+      });
+      this.inFlight.add(work);
+      void work.finally(() => this.inFlight.delete(work));
+    });
+    server.keepAliveTimeout = 65_000;
+    this.servers.push(server);
+    return server;
+  }
+
+  private attach(route: GatewayRoute): () => void {
+    const id = route.identity.rolloutId;
+    if (!ROLLOUT_ID.test(id)) throw new InputError('attach: identity.rolloutId', `got ${JSON.stringify(id)}`, 'letters, digits and _ . : @ - (it goes in a URL path)');
+    if (this.attached.has(id)) throw new InputError('attach', `rollout ${id} is already attached to this gateway`, 'one route per rollout; detach the earlier one first');
+    const track = new RolloutTrack(route, (index) => modelCallIdFor(route.identity.rolloutId, route.identity.attempt, index));
+    this.attached.set(id, track);
+    return () => {
+      if (this.attached.get(id) !== track) return;
+      this.attached.delete(id);
+      this.recordFailures.push(...track.recordFailures);
+    };
+  }
+
+  private stats(): GatewayStats {
+    const tracks = [...this.attached.values(), ...this.open.values()];
+    return {
+      requests: this.counts.requests,
+      recorded: this.counts.recorded,
+      clientRecorded: this.counts.clientRecorded,
+      unrecorded: this.counts.unrecorded,
+      failed: this.counts.failed,
+      refused: this.counts.refused,
+      inFlight: this.inFlight.size,
+      rollouts: { attached: this.attached.size, open: this.open.size, finished: this.counts.finished },
+      recordFailures: [...this.recordFailures, ...tracks.flatMap((track) => track.recordFailures)],
+      engine: this.upstream.engineInfo(),
+    };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.counts.requests++;
+    const url = req.url ?? '/';
+    const path = url.split('?')[0] ?? '/';
+    let rolloutId: string | null = null;
+    let rest = path;
+    const match = /^\/rollouts\/([^/]+)(\/.*)?$/.exec(path);
+    if (match) {
+      rolloutId = decodeURIComponent(match[1] as string);
+      rest = match[2] ?? '/';
+    } else {
+      const header = req.headers[ROLLOUT_HEADER];
+      if (typeof header === 'string' && header !== '') rolloutId = header;
+    }
+    const api = apiOfPath(rest);
+    try {
+      if (rolloutId !== null && !ROLLOUT_ID.test(rolloutId)) throw new GatewayError(400, `the rollout id ${JSON.stringify(rolloutId)} has characters a rollout id may not (letters, digits and _ . : @ - only)`);
+      if (req.method === 'GET' && rest === '/health') return sendJson(res, 200, JSON.stringify({ status: 'ok', ...this.stats() }));
+      if (rest === '/finish' && match) {
+        if (req.method !== 'POST') throw new GatewayError(404, `${req.method} ${path}: finishing a rollout is POST /rollouts/ID/finish`);
+        return await this.finish(rolloutId as string, req, res);
+      }
+      const handler = req.method === 'POST' ? APIS[rest] : undefined;
+      if (handler) return await this.serve(handler, { req, res, path, rolloutId });
+      if (rest.startsWith('/v1/')) {
+        this.counts.unrecorded++;
+        const controller = new AbortController();
+        res.on('close', () => controller.abort());
+        return await this.upstream.forward(req, res, rest.slice('/v1'.length) + url.slice(path.length), controller.signal);
+      }
+      throw new GatewayError(404, `no route ${req.method} ${path}; the gateway serves ${ROUTES}`);
+    } catch (error) {
+      this.counts.refused++;
+      if (error instanceof GatewayError) return sendError(res, api, error, { [RECORDED_HEADER]: 'false' });
+      if (error instanceof InputError) return sendError(res, api, GatewayError.fromInput(error), { [RECORDED_HEADER]: 'false' });
+      throw error;
+    }
+  }
+
+  private async serve(handler: ClientApiHandler, call: { req: IncomingMessage; res: ServerResponse; path: string; rolloutId: string | null }): Promise<void> {
+    const { req, res } = call;
+    const body = parseJsonObject(await readBody(req));
+    const prepared = handler.prepare(body);
+    let recording: Recording;
+    if (req.headers[RECORDED_BY_HEADER] === 'client') {
+      if (handler.api === 'responses' || handler.api === 'messages') {
+        throw new GatewayError(400, `${RECORDED_BY_HEADER}: client is for chat completions and completions, whose answers can carry token ids; this API has no place for them`, RECORDED_BY_HEADER);
+      }
+      recording = { kind: 'client' };
+    } else if (call.rolloutId !== null) {
+      recording = { kind: 'gateway', track: this.trackFor(call.rolloutId) };
+    } else recording = { kind: 'none' };
+    const exchange = runExchange({ req, res, path: call.path, body, prepared, upstream: this.upstream, recording, now: this.now });
+    const outcome: ExchangeOutcome = await (recording.kind === 'gateway' ? recording.track.hold(exchange) : exchange);
+    if (recording.kind === 'gateway') this.counts.recorded++;
+    else if (recording.kind === 'client') this.counts.clientRecorded++;
+    else this.counts.unrecorded++;
+    if (!outcome.ok) this.counts.failed++;
+  }
+
+  private trackFor(rolloutId: string): RolloutTrack {
+    const attached = this.attached.get(rolloutId);
+    if (attached) return attached;
+    if (!this.run) throw new GatewayError(404, `no rollout ${rolloutId} is attached to this gateway, and it records no run (start it with --run RUN_ID to record rollouts it was not told about)`);
+    const open = this.open.get(rolloutId);
+    if (open) return open;
+    if (this.closing) throw new GatewayError(409, `the gateway is stopping; rollout ${rolloutId} cannot start`);
+    if (this.run.finished(rolloutId)) throw new GatewayError(409, `rollout ${rolloutId} of run ${this.run.runId} is finished; a new rollout needs a new id`);
+    const route = this.run.route(rolloutId);
+    const track = new RolloutTrack(route, (index) => modelCallIdFor(route.identity.rolloutId, route.identity.attempt, index));
+    this.open.set(rolloutId, track);
+    return track;
+  }
+
+  private async finish(rolloutId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.attached.has(rolloutId)) throw new GatewayError(409, `rollout ${rolloutId} is attached by a library caller, which commits it itself`);
+    if (!this.run) throw new GatewayError(404, 'this gateway records no run (start it with --run RUN_ID), so there is no rollout to finish');
+    const text = await readBody(req);
+    const finish = parseInput(FinishBody, text.trim() === '' ? {} : parseJsonObject(text), 'finish body');
+    const track = this.open.get(rolloutId);
+    if (!track) {
+      if (this.run.finished(rolloutId)) throw new GatewayError(409, `rollout ${rolloutId} is already finished`);
+      throw new GatewayError(404, `rollout ${rolloutId} made no model calls through this gateway; there is nothing to finish`);
+    }
+    this.open.delete(rolloutId);
+    await track.settled();
+    this.recordFailures.push(...track.recordFailures);
+    try {
+      const rollout = this.run.commit(track.route, track.report(), finish);
+      this.counts.finished++;
+      sendJson(res, 200, { rollout: { id: rollout.id, runId: rollout.runId, attempt: rollout.attempt, status: rollout.status, terminationReason: rollout.terminationReason, score: rollout.score, passed: rollout.passed, modelCalls: rollout.stats.modelCalls } });
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      sendJson(res, 500, { error: { message: `rollout ${rolloutId} could not be stored: ${error.message}`, type: 'server_error', param: null, code: null } });
+    }
+  }
+
+  private async close(socketPath: string | undefined): Promise<void> {
+    const stopped = Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    // Calls in flight end now: their clients see the connection close, and they are recorded as aborted.
+    for (const server of this.servers) server.closeAllConnections();
+    await stopped;
+    await Promise.all([...this.inFlight]);
+    if (this.run) {
+      for (const [id, track] of this.open) {
+        this.open.delete(id);
+        await track.settled();
+        this.run.commit(track.route, track.report(), 'cancelled');
+      }
+      this.run.close();
+    }
+    if (socketPath) removeSocket(socketPath);
+    this.upstream.close();
+  }
+}
+
+function listenOn(server: Server, where: { port: number; host: string } | { path: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const ready = (): void => {
+      server.off('error', reject);
+      resolve();
+    };
+    if ('path' in where) server.listen(where.path, ready);
+    else server.listen(where.port, where.host, ready);
+  });
+}
+
+/** Listens on a unix socket, replacing a stale socket file that nothing answers on (never a live one, never another kind of file). */
+async function listenOnSocket(server: Server, path: string): Promise<void> {
+  try {
+    await listenOn(server, { path });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw new InputError('socketPath', `cannot listen on ${path}: ${errorMessage(error)}`, 'a writable path for a new unix socket');
+    if (!isSocket(path) || (await socketAnswers(path))) throw new InputError('socketPath', `${path} is in use`, 'a path no live server listens on');
+    unlinkSync(path);
+    await listenOn(server, { path });
+  }
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return lstatSync(path).isSocket();
+  } catch (_error) {
+    return false;
+  }
+}
+
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function removeSocket(path: string): void {
+  if (isSocket(path)) unlinkSync(path);
+}

@@ -1,0 +1,143 @@
+// The inference server behind the gateway: its URLs, the credentials sent to it, which engine it
+// is (vLLM and SGLang name their token fields differently), and plain forwarding of the routes the
+// gateway does not interpret.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorMessage } from '../../core/index.ts';
+import { checkBaseUrl, redactUrl } from '../../model/index.ts';
+import type { EngineKind } from './capture.ts';
+import { GatewayError, RECORDED_HEADER } from './http.ts';
+import { fetchTransport, nodeTransport, type Transport, type UpstreamRequest, type UpstreamResponse } from './transport.ts';
+
+export type EngineSetting = EngineKind | 'auto';
+
+export interface EngineInfo {
+  configured: EngineSetting;
+  /** null until an `auto` gateway has asked the upstream. */
+  resolved: EngineKind | null;
+  /** How `auto` decided, in words. */
+  basis: string;
+}
+
+/** Request headers never forwarded: hop-by-hop, length (bodies are re-encoded), and the gateway's own. */
+const NOT_FORWARDED = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'proxy-connection', 'te', 'trailer', 'expect']);
+
+export class Upstream {
+  readonly baseUrl: string;
+  private detected: Promise<EngineKind> | undefined;
+  private info: EngineInfo;
+  private readonly transport: Transport;
+  private readonly closeTransport: () => void;
+
+  /** `fetch` replaces the built-in node:http transport (tests, custom networking). */
+  constructor(private readonly options: { baseUrl: string; fetch?: typeof fetch | undefined; apiKey?: string | undefined; engine: EngineSetting }) {
+    this.baseUrl = checkBaseUrl(options.baseUrl, { where: 'gateway upstream', envVar: 'GAUNTLET_UPSTREAM_API_KEY' });
+    this.info = options.engine === 'auto' ? { configured: 'auto', resolved: null, basis: 'not asked yet' } : { configured: options.engine, resolved: options.engine, basis: 'configured' };
+    if (options.fetch) {
+      this.transport = fetchTransport(options.fetch);
+      this.closeTransport = () => {};
+    } else {
+      const node = nodeTransport();
+      this.transport = node;
+      this.closeTransport = () => node.close();
+    }
+  }
+
+  /** Sends a request to `path` under the base URL. */
+  send(path: string, request: UpstreamRequest): Promise<UpstreamResponse> {
+    return this.transport(this.url(path), request);
+  }
+
+  close(): void {
+    this.closeTransport();
+  }
+
+  url(path: string): string {
+    return `${this.baseUrl}${path}`;
+  }
+
+  describe(): string {
+    return redactUrl(this.baseUrl);
+  }
+
+  engineInfo(): EngineInfo {
+    return { ...this.info };
+  }
+
+  /**
+   * The credentials for the upstream: the gateway's own key when it has one, else whatever the
+   * client sent (Bearer, or Anthropic's x-api-key as a Bearer token). Never recorded.
+   */
+  authorization(req: IncomingMessage): Record<string, string> {
+    if (this.options.apiKey) return { authorization: `Bearer ${this.options.apiKey}` };
+    const bearer = req.headers.authorization;
+    if (typeof bearer === 'string' && bearer !== '') return { authorization: bearer };
+    const key = req.headers['x-api-key'];
+    return typeof key === 'string' && key !== '' ? { authorization: `Bearer ${key}` } : {};
+  }
+
+  /** The engine whose token fields to ask for; `auto` asks the upstream's `/models` once (its `owned_by`). */
+  engine(): Promise<EngineKind> {
+    if (this.info.resolved) return Promise.resolve(this.info.resolved);
+    this.detected ??= this.detect().catch((error: unknown) => {
+      // Not remembered: the upstream may come up later.
+      this.detected = undefined;
+      throw error;
+    });
+    return this.detected;
+  }
+
+  private async detect(): Promise<EngineKind> {
+    const url = this.url('/models');
+    let owner: unknown;
+    try {
+      const response = await this.send('/models', { method: 'GET', headers: this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}, signal: AbortSignal.timeout(30_000) });
+      const body = JSON.parse(await response.text()) as { data?: { owned_by?: unknown }[] };
+      owner = body.data?.[0]?.owned_by;
+    } catch (error) {
+      throw new GatewayError(502, `the gateway could not tell which engine serves ${redactUrl(url)} (${errorMessage(error)}); bring the upstream up, or start the gateway with engine vllm or sglang`);
+    }
+    const resolved: EngineKind = owner === 'sglang' ? 'sglang' : 'vllm';
+    const basis = owner === 'vllm' || owner === 'sglang' ? `GET /models says owned_by "${owner}"` : `GET /models says owned_by ${JSON.stringify(owner ?? null)}, not vllm or sglang: vLLM's request fields are used (engines that do not know them ignore them, and report no ids)`;
+    this.info = { configured: 'auto', resolved, basis };
+    return resolved;
+  }
+
+  /** Forwards a request the gateway does not interpret (`GET /v1/models`, …) and streams the answer back as it is. */
+  async forward(req: IncomingMessage, res: ServerResponse, path: string, signal: AbortSignal): Promise<void> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (typeof value === 'string' && !NOT_FORWARDED.has(name) && name !== 'authorization' && name !== 'x-api-key' && !name.startsWith('x-gauntlet-')) headers[name] = value;
+    }
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    const body = hasBody ? Buffer.concat(await collect(req)) : undefined;
+    let response: UpstreamResponse;
+    try {
+      response = await this.send(path, { method: req.method ?? 'GET', headers: { ...headers, ...this.authorization(req) }, ...(body ? { body } : {}), signal });
+    } catch (error) {
+      throw new GatewayError(502, `the upstream ${this.describe()} could not be reached (${describeFetchError(error)})`);
+    }
+    const out: Record<string, string> = { [RECORDED_HEADER]: 'false' };
+    const type = response.header('content-type');
+    if (type) out['content-type'] = type;
+    res.writeHead(response.status, out);
+    try {
+      for await (const piece of response.pieces()) res.write(piece);
+      res.end();
+    } catch (_error) {
+      // The upstream broke off: so does the answer, as it would have without the gateway.
+      res.destroy();
+    }
+  }
+}
+
+async function collect(req: IncomingMessage): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  return chunks;
+}
+
+/** Node's fetch says only "fetch failed"; the reason (ECONNREFUSED …) is in `cause`. */
+export function describeFetchError(error: unknown): string {
+  const cause = error instanceof Error && error.cause !== undefined ? `: ${errorMessage(error.cause)}` : '';
+  return `${errorMessage(error)}${cause}`;
+}
