@@ -24,7 +24,8 @@ import { requestTimeoutFor } from './resolve.ts';
 export interface RolloutContext {
   runId: RunId;
   config: RunConfig;
-  store: Store;
+  /** Only what a rollout writes through: a queue worker passes a buffer that travels back to the coordinator. */
+  store: Pick<Store, 'recorder' | 'nextAttempt'>;
   model: ModelClient;
   environment: (name: string) => EnvironmentDefinition;
   signal?: AbortSignal;
