@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs (Debian packages when missing, npm packages from the
-# lockfile), then runs lint, typecheck and every test. This is the README's test command and CI's.
+# lockfile; `npm ci` also builds the web viewer), then runs lint, typecheck and every test. This is the README's test command and CI's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+# the queue tests start their own Redis on loopback; the viewer's browser tests drive Debian's Chromium
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}" >&2
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

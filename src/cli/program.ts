@@ -15,6 +15,12 @@ import { registerSchemaCommand } from './commands/schema.ts';
 import { registerServeEnvCommand } from './commands/serve-env.ts';
 import { registerServeRolloutsCommand } from './commands/serve-rollouts.ts';
 import { registerValidateCommand } from './commands/validate.ts';
+import { registerDetectCommand } from './commands/detect.ts';
+import { registerGatewayCommand } from './commands/gateway.ts';
+import { registerReviewCommands } from './commands/review.ts';
+import { registerRobustnessCommand } from './commands/robustness.ts';
+import { registerServeCommand } from './commands/serve.ts';
+import { registerWorkerCommand } from './commands/worker.ts';
 import type { CliIo } from './io.ts';
 
 export function createProgram(io: CliIo): Command {
@@ -39,6 +45,12 @@ export function createProgram(io: CliIo): Command {
   registerPrecisionCommand(program, io);
   registerServeEnvCommand(program, io);
   registerServeRolloutsCommand(program, io);
+  registerGatewayCommand(program, io);
+  registerDetectCommand(program, io);
+  registerRobustnessCommand(program, io);
+  registerServeCommand(program, io);
+  registerReviewCommands(program, io);
+  registerWorkerCommand(program, io);
   // Subcommands inherit the error handling: no process.exit inside commander.
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;

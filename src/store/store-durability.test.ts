@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { modelCallIdFor, SCHEMA_VERSION, StoreError, type ModelCall, type Rollout, type RolloutId, type RunId, type TaskId } from '../core/index.ts';
-import { STORE_MIGRATIONS } from './migrations.ts';
+import { latestVersion, STORE_MIGRATIONS } from './migrations.ts';
+
+const CURRENT = latestVersion(STORE_MIGRATIONS);
 import { openStore } from './sqlite-store.ts';
 
 const FIXTURE = 'test/fixtures/store/v1.db';
@@ -91,22 +93,22 @@ describe('store: files written by older versions', () => {
     assert.deepEqual(store.runTasks(oracle.id), []);
     store.close();
     const db = new Database(path, { readonly: true });
-    assert.equal((db.prepare(`SELECT value FROM meta WHERE key = 'schemaVersion'`).get() as { value: string }).value, '2');
+    assert.equal((db.prepare(`SELECT value FROM meta WHERE key = 'schemaVersion'`).get() as { value: string }).value, String(CURRENT));
     db.close();
   });
 
   it('applies a later migration step to it too, once, and still reads every record', () => {
     const path = tempPath();
     copyFileSync(FIXTURE, path);
-    const v3 = { version: 3, description: 'a future step (test)', up: (db: Database.Database) => db.exec('CREATE TABLE notes_v3 (id TEXT PRIMARY KEY)') };
-    const store = openStore(path, { migrations: [...STORE_MIGRATIONS, v3] });
+    const future = { version: CURRENT + 1, description: 'a future step (test)', up: (db: Database.Database) => db.exec('CREATE TABLE notes_future (id TEXT PRIMARY KEY)') };
+    const store = openStore(path, { migrations: [...STORE_MIGRATIONS, future] });
     assert.equal(store.listRuns().length, 4);
     assert.equal(store.rollouts('run_20261203210604_a2342e').length, 1);
     store.close();
     // Opening again does not re-run it (it would fail on the existing table).
-    openStore(path, { migrations: [...STORE_MIGRATIONS, v3] }).close();
+    openStore(path, { migrations: [...STORE_MIGRATIONS, future] }).close();
     // And this version refuses the file now that it is newer than it knows.
-    assert.throws(() => openStore(path), (e: unknown) => e instanceof StoreError && e.problem === 'newer_version' && /store schema 3; this version reads 2/.test(e.message));
+    assert.throws(() => openStore(path), (e: unknown) => e instanceof StoreError && e.problem === 'newer_version' && e.message.includes(`store schema ${CURRENT + 1}; this version reads ${CURRENT}`));
   });
 
   it('refuses a record written by a newer Gauntlet instead of misreading it', () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { modelCallIdFor, SCHEMA_VERSION, type Message, type ModelCall, type RolloutId, type RunId, type ToolSpec } from '../core/index.ts';
+import { latestVersion, STORE_MIGRATIONS } from './migrations.ts';
 import { openStore } from './sqlite-store.ts';
 
 const runId = 'run_s' as RunId;
@@ -80,7 +81,7 @@ describe('SQLite store', () => {
     const db = new Database(path);
     db.prepare(`UPDATE meta SET value = '99' WHERE key = 'schemaVersion'`).run();
     db.close();
-    assert.throws(() => openStore(path), /newer Gauntlet \(store schema 99; this version reads 2 or older\)/);
+    assert.throws(() => openStore(path), new RegExp(`newer Gauntlet \\(store schema 99; this version reads ${latestVersion(STORE_MIGRATIONS)} or older\\)`));
   });
 });
 
