@@ -3,6 +3,7 @@ export * from './version.ts';
 export * from './json.ts';
 export * from './errors.ts';
 export * from './ids.ts';
+export * from './gateway-route.ts';
 export * from './random.ts';
 export * from './messages.ts';
 export * from './tools.ts';

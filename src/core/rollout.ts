@@ -93,6 +93,11 @@ export const Rollout = z.object({
   score: z.number().nullable(),
   passed: z.boolean().nullable(),
   rewardTerms: z.array(RewardTerm),
+  /**
+   * The composed reward: Σ weight × value over `rewardTerms`, 0 when a detector gate fired (see
+   * docs/design/rewards.md). null unless `scored`; absent on records written before rewards were composed.
+   */
+  reward: z.number().nullable().optional(),
   verifier: VerifierOutcome.nullable(),
   error: RolloutError.nullable(),
   finalAnswer: z.string().nullable(),
@@ -172,13 +177,20 @@ export const RunConfig = z.object({
   /** The policy (checkpoint) version served by the model, recorded on every call. */
   policyVersion: z.string().min(1).optional(),
   sampling: SamplingParams.default({}),
+  /** Perturbations applied to every rollout (`{ id, params }`, validated and completed by the runner's resolve). */
   perturbations: z.array(JsonObject).default([]),
+  /** What perturbations draw their seeds from (with the task id); absent: the run's seed. */
+  perturbationSeed: z.number().int('a whole number').min(0, 'a seed ≥ 0').max(2 ** 32 - 1, 'a seed below 2^32').optional(),
   /** Model spec of the judge for LLM-judge checks (e.g. `openai:http://…/v1#judge-model`). */
   judge: z.string().optional(),
+  /** How rewards are composed (terms and weights), validated and completed by the runner's resolve; absent: the default (docs/design/rewards.md). */
+  reward: JsonObject.optional(),
   /** External MCP servers whose tools are added to every episode (named `<server>__<tool>`). */
   mcpServers: z.array(McpServerConfig).default([]),
   /** Sandbox backend for environments that run commands. */
   sandbox: z.enum(['auto', 'virtual', 'bwrap']).default('auto'),
+  /** A running `gauntlet gateway` each rollout's model calls go through (on its own route), for the engine's token ids. */
+  gateway: z.url({ protocol: /^https?$/, error: 'an http(s) URL of a running gauntlet gateway' }).optional(),
 });
 export type RunConfig = z.infer<typeof RunConfig>;
 

@@ -1,7 +1,7 @@
 // Builds the model clients a stored run names: the same config always gives the same clients,
 // whether the run is new or resumed. Keys come from the environment, never from the config.
 import { needsTextCompletion } from '../agent/index.ts';
-import { InputError, type ModelClient, type RunConfig } from '../core/index.ts';
+import { gatewayBaseUrl, InputError, RECORDED_BY_HEADER, type AttemptIdentity, type ModelClient, type RunConfig } from '../core/index.ts';
 import { loadChatTemplate, loadTokenizer } from '../formats/index.ts';
 import { createModelClient, createTextCompletionModel, parseModelSpec } from '../model/index.ts';
 import { TextToolsOptions } from './resolve.ts';
@@ -55,4 +55,33 @@ export async function modelFromConfig(config: RunConfig, options: ModelEnvironme
 export async function judgeFromConfig(config: RunConfig, options: ModelEnvironment): Promise<ModelClient | undefined> {
   if (!config.judge) return undefined;
   return createModelClient(config.judge, { env: options.env, seed: config.seed, ...(options.fetch ? { fetch: options.fetch } : {}) });
+}
+
+/**
+ * A fetch that sends what a client addressed to `baseUrl` through a Gauntlet gateway, on rollout
+ * `rolloutId`'s route, and asks the gateway to hand the engine's token ids back (the runner records
+ * its calls itself) instead of recording them a second time.
+ */
+export function routeThroughGateway(route: { baseUrl: string; gateway: string; rolloutId: string }, inner: typeof fetch = globalThis.fetch): typeof fetch {
+  const base = route.baseUrl.replace(/\/+$/, '');
+  const target = gatewayBaseUrl(route.gateway, route.rolloutId);
+  return (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (!url.startsWith(`${base}/`)) throw new InputError('gateway', `a request to ${url} is outside the model's base URL ${base}`);
+    const headers = new Headers(init?.headers);
+    headers.set(RECORDED_BY_HEADER, 'client');
+    return inner(`${target}${url.slice(base.length)}`, { ...init, headers });
+  };
+}
+
+/**
+ * With `config.gateway`, a model client per attempt whose calls go through the gateway on that
+ * rollout's route; otherwise undefined (the run's one client serves every rollout).
+ */
+export function gatewayModels(config: RunConfig, options: ModelEnvironment): ((identity: AttemptIdentity) => Promise<ModelClient>) | undefined {
+  const gateway = config.gateway;
+  if (!gateway) return undefined;
+  const spec = parseModelSpec(config.model);
+  if (spec.kind !== 'openai') throw new InputError('gateway', `only OpenAI-style models record their own calls through the gateway, got "${config.model}"`, 'openai:BASE_URL#MODEL');
+  return (identity) => modelFromConfig(config, { ...options, fetch: routeThroughGateway({ baseUrl: spec.baseUrl, gateway, rolloutId: identity.rolloutId }, options.fetch) });
 }

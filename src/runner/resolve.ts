@@ -7,8 +7,10 @@ import { z } from 'zod';
 import { needsTextCompletion } from '../agent/index.ts';
 import { InputError, MAX_TIMER_MS, RunConfig, taskHash, type Store, type StoredTask, type Task } from '../core/index.ts';
 import { FORMAT_NAMES } from '../formats/index.ts';
+import { resolvePerturbations } from '../perturb/index.ts';
 import { environmentNames, getEnvironment, loadTaskFile, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
 import { parseModelSpec, rejectCredentials } from '../model/index.ts';
+import { parseRewardConfig, rewardConfigJson, rewardNeeds } from '../reward/index.ts';
 import { sandboxAvailability } from '../sandbox/index.ts';
 
 /** Settings as a front end collected them (a config file merged with flags); validated by `resolveRun`. */
@@ -147,6 +149,12 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
       throw error instanceof InputError ? error.at('judge') : error;
     }
   }
+  // Stored complete (defaults filled, rubrics inline): the run rebuilds its reward from this alone.
+  const reward = config.reward ? parseRewardConfig(config.reward, 'reward') : undefined;
+  if (reward && rewardNeeds(reward).judge && !config.judge) {
+    const rubrics = reward.terms.filter((t) => t.kind === 'rubric').map((t) => t.name);
+    throw new InputError('reward', `the rubric term${rubrics.length > 1 ? 's' : ''} ${rubrics.join(', ')} need${rubrics.length > 1 ? '' : 's'} a judge model to grade with`, 'a judge (--judge SPEC)');
+  }
   if (needsTextCompletion(config.scaffold)) {
     const parsed = TextToolsOptions.safeParse(config.modelOptions, { reportInput: true });
     if (!parsed.success) {
@@ -156,7 +164,11 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
     }
     if (parseModelSpec(config.model).kind !== 'openai') throw new InputError('model', `the text-tools scaffold talks to /v1/completions, got "${config.model}"`, 'openai:BASE_URL#MODEL');
   }
+  if (config.gateway !== undefined && parseModelSpec(config.model).kind !== 'openai') {
+    throw new InputError('gateway', `only OpenAI-style models can send their calls through the gateway, got "${config.model}"`, 'openai:BASE_URL#MODEL (the gateway\'s --upstream)');
+  }
   const tasks = selectTasks(config, catalog);
+  const perturbations = resolveRunPerturbations(config);
   if (config.requestTimeoutMs !== undefined) {
     for (const task of tasks) {
       const deadline = config.deadlineMs ?? task.limits.deadlineMs;
@@ -188,7 +200,23 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
   if (needProcess.length > 0 && sandbox !== 'bwrap') {
     throw new InputError('sandbox', `${needProcess.join(', ')} need${needProcess.length === 1 ? 's' : ''} a process sandbox (bwrap)${bwrap.available ? '' : `, which cannot run here: ${bwrap.reason ?? 'unknown reason'}`}`, 'sandbox auto or bwrap on a machine with bubblewrap');
   }
-  return { config: { ...config, sandbox }, tasks };
+  return { config: { ...config, sandbox, perturbations, ...(reward ? { reward: rewardConfigJson(reward) } : {}) }, tasks };
+}
+
+/**
+ * The run's perturbations, validated and stored with their defaults filled in (so a later version
+ * with other defaults replays the same ones). Scaffold arms that need another model client (text
+ * tool calls) cannot be switched per rollout by `run`: that is what `gauntlet robustness` is for.
+ */
+function resolveRunPerturbations(config: RunConfig): RunConfig['perturbations'] {
+  if (config.perturbations.length === 0) return [];
+  const resolved = resolvePerturbations(config.perturbations, 'perturbations');
+  for (const entry of resolved.entries) {
+    if (entry.perturbation.id === 'scaffold.tools') {
+      throw new InputError('perturbations', 'scaffold.tools switches between native and text tool calls, which need different model clients; a run has one', '--scaffold text-tools --tool-format NAME for a whole run, or `gauntlet robustness` to compare them');
+    }
+  }
+  return resolved.specs;
 }
 
 /** A stored task whose definition has changed (or vanished) since the run ran it. */

@@ -17,8 +17,9 @@ import {
   type Task,
 } from '../core/index.ts';
 import type { EnvironmentDefinition } from '../envs/index.ts';
-import { scoreRollout } from '../reward/index.ts';
-import { runEpisode, type EpisodeOutcome } from './episode.ts';
+import { perturbEpisode, resolvePerturbations, toolsOf, type PerturbedEpisode, type ResolvedPerturbations } from '../perturb/index.ts';
+import { DEFAULT_REWARD_CONFIG, parseRewardConfig, rewardNeeds, rewardRollout, traceAttempt, type RewardConfig } from '../reward/index.ts';
+import { runEpisode, type EpisodeDriver, type EpisodeOutcome } from './episode.ts';
 import { requestTimeoutFor } from './resolve.ts';
 
 export interface RolloutContext {
@@ -35,6 +36,10 @@ export interface RolloutContext {
   graceMs: number;
   /** The judge for LLM-judge checks. */
   judge?: ModelClient;
+  /** A model client of each attempt's own (the gateway's per-rollout route); absent: `model` serves every attempt. */
+  attemptModel?: (identity: AttemptIdentity) => Promise<ModelClient>;
+  /** Plays each episode instead of the agent loop (an external agent); absent: the configured scaffold. */
+  driver?: EpisodeDriver;
 }
 
 /** Judge calls are numbered after the agent's own calls so their ids never collide. */
@@ -97,17 +102,24 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
   let attempt = ctx.store.nextAttempt(id);
   const firstAttempt = attempt;
   const signal = ctx.signal && options.signal ? AbortSignal.any([ctx.signal, options.signal]) : (options.signal ?? ctx.signal);
+  const perturbed = perturbedEpisodeFor(ctx, task);
+  const reward = rewardConfigFor(ctx.config);
+  let traced: ReturnType<typeof traceAttempt> | undefined;
   let outcome: EpisodeOutcome;
   let modelSpec = ctx.model.spec;
   for (;;) {
     const identity = { runId: ctx.runId, rolloutId: id, attempt };
-    const routed = options.modelFor?.(identity);
+    const routed = options.modelFor?.(identity) ?? (ctx.attemptModel ? { model: await ctx.attemptModel(identity) } : undefined);
     if (routed) modelSpec = routed.model.spec;
-    outcome = await runAttempt(ctx, { task, seed, identity, ...(signal ? { signal } : {}), ...(routed ? { routed } : {}) });
+    // One recorder per attempt: a second one for the same attempt would restart its event numbering.
+    // The recorder keeps in memory what the reward's process, detector and rubric terms read.
+    traced = traceAttempt(ctx.store.recorder(identity), { identity, now: ctx.now, keepCalls: rewardNeeds(reward).trajectory });
+    const recorder = traced.recorder;
+    outcome = await runAttempt(ctx, { task, seed, identity, recorder, ...(perturbed ? { perturbed } : {}), ...(signal ? { signal } : {}), ...(routed ? { routed } : {}) });
     if (ctx.signal?.aborted) return null;
     if (options.signal?.aborted) break;
     if (outcome.kind !== 'infra' || !outcome.retryable || attempt - firstAttempt + 1 >= ctx.config.maxAttempts) break;
-    ctx.store.recorder({ runId: ctx.runId, rolloutId: id, attempt }).event('infra_retry', { attempt, source: outcome.source, kind: outcome.failure, message: outcome.message });
+    recorder.event('infra_retry', { attempt, source: outcome.source, kind: outcome.failure, message: outcome.message });
     await ctx.sleep(Math.min(8000, 250 * 2 ** (attempt - firstAttempt)));
     attempt++;
   }
@@ -123,8 +135,8 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
     attempt,
     seed,
     model: modelSpec,
-    scaffold: ctx.config.scaffold,
-    perturbations: [],
+    scaffold: ctx.driver?.name ?? perturbed?.settings.scaffold ?? ctx.config.scaffold,
+    perturbations: perturbed?.records ?? [],
     startedAt: new Date(startedAt).toISOString(),
     endedAt: new Date(ctx.now()).toISOString(),
     durationMs: Math.max(0, ctx.now() - startedAt),
@@ -145,40 +157,78 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
       return { ...base, ...unscored, status: 'cancelled', terminationReason: 'cancelled', error: null, stats: outcome.result?.stats ?? emptyStats };
     case 'done': {
       const { result, verifier } = outcome;
-      const scored = scoreRollout({ verifier, terminationReason: result.terminationReason });
-      return {
-        ...base,
-        status: 'scored',
-        terminationReason: result.terminationReason,
-        score: scored.score,
-        passed: scored.passed,
-        rewardTerms: scored.terms,
-        verifier,
-        error: null,
-        finalAnswer: result.answer,
-        stats: result.stats,
-      };
+      const scored: Rollout = { ...base, status: 'scored', terminationReason: result.terminationReason, score: null, passed: verifier.passed, rewardTerms: [], verifier, error: null, finalAnswer: result.answer, stats: result.stats };
+      // A judge failing here makes the rollout infra_error (source judge), never a 0.
+      const rewarded = await rewardRollout(scored, {
+        config: reward,
+        ...(traced ? { trace: traced.trace, recorder: traced.recorder } : {}),
+        ...(ctx.judge ? { judge: ctx.judge } : {}),
+        ...(signal ? { signal } : {}),
+        now: ctx.now,
+      });
+      return ctx.signal?.aborted ? null : rewarded;
     }
   }
 }
 
-function contextPolicy(config: RunConfig): ContextPolicy | undefined {
-  return config.context ? { budgetTokens: config.context.budgetTokens, keepRecentTurns: config.context.keepRecentTurns } : undefined;
+const rewardConfigs = new WeakMap<RunConfig, RewardConfig>();
+
+/** The run's reward config (validated by resolve), parsed once per run; the default when none is set. */
+function rewardConfigFor(config: RunConfig): RewardConfig {
+  if (!config.reward) return DEFAULT_REWARD_CONFIG;
+  let parsed = rewardConfigs.get(config);
+  if (!parsed) {
+    parsed = parseRewardConfig(config.reward, 'reward');
+    rewardConfigs.set(config, parsed);
+  }
+  return parsed;
 }
 
-async function runAttempt(
-  ctx: RolloutContext,
-  a: { task: Task; seed: number; identity: AttemptIdentity; signal?: AbortSignal; routed?: ReturnType<NonNullable<RolloutOptions['modelFor']>> },
-): Promise<EpisodeOutcome> {
-  const recorder = ctx.store.recorder(a.identity);
-  const deadlineMs = ctx.config.deadlineMs ?? a.task.limits.deadlineMs;
-  const context = contextPolicy(ctx.config);
+function contextPolicy(config: RunConfig, perturbed: PerturbedEpisode | undefined): ContextPolicy | undefined {
+  const spec = perturbed?.settings.context ?? config.context;
+  return spec ? { budgetTokens: spec.budgetTokens, keepRecentTurns: spec.keepRecentTurns } : undefined;
+}
+
+const resolvedPerturbations = new WeakMap<RunConfig, ResolvedPerturbations>();
+
+/**
+ * The run's perturbations applied to one task (none: undefined). Pure and seeded by the run's
+ * perturbation seed, so every attempt, resume and epoch of a task sees the same perturbed task.
+ */
+function perturbedEpisodeFor(ctx: RolloutContext, task: Task): PerturbedEpisode | undefined {
+  if (ctx.config.perturbations.length === 0) return undefined;
+  let resolved = resolvedPerturbations.get(ctx.config);
+  if (!resolved) {
+    resolved = resolvePerturbations(ctx.config.perturbations, 'perturbations');
+    resolvedPerturbations.set(ctx.config, resolved);
+  }
+  const definition = ctx.environment(task.env);
+  return perturbEpisode({ task, tools: toolsOf(definition), resolved, seed: ctx.config.perturbationSeed ?? ctx.config.seed });
+}
+
+interface AttemptSpec {
+  /** The task as written; a perturbed episode replaces it for reset, the agent and the oracle. */
+  task: Task;
+  seed: number;
+  identity: AttemptIdentity;
+  recorder: RolloutRecorder & { seal?(): void };
+  perturbed?: PerturbedEpisode;
+  signal?: AbortSignal;
+  routed?: ReturnType<NonNullable<RolloutOptions['modelFor']>>;
+}
+
+async function runAttempt(ctx: RolloutContext, a: AttemptSpec): Promise<EpisodeOutcome> {
+  const { recorder, perturbed } = a;
+  const task = perturbed?.task ?? a.task;
+  const deadlineMs = ctx.config.deadlineMs ?? task.limits.deadlineMs;
+  const context = contextPolicy(ctx.config, perturbed);
   const model = a.routed?.model ?? ctx.model;
   const policyVersion = a.routed?.policyVersion ?? ctx.config.policyVersion;
+  const scaffold = perturbed?.settings.scaffold ?? ctx.config.scaffold;
   return runEpisode({
-    definition: ctx.environment(a.task.env),
-    task: a.task,
-    seed: a.seed,
+    definition: ctx.environment(task.env),
+    task,
+    seed: perturbed ? perturbed.worldSeed(a.seed) : a.seed,
     sandbox: ctx.config.sandbox,
     ...(ctx.judge ? { judge: judgeFrom(ctx.judge, { recorder, identity: a.identity }) } : {}),
     mcpServers: ctx.config.mcpServers,
@@ -188,15 +238,17 @@ async function runAttempt(
     now: ctx.now,
     recorder,
     drive: (episode, { deadlineAt, signal }) =>
-      runAgent({
-        task: a.task,
-        environment: episode.environment,
+      ctx.driver
+        ? ctx.driver.drive({ task, episode, identity: a.identity, recorder, deadlineAt, now: ctx.now, ...(signal ? { signal } : {}), ...(policyVersion ? { policyVersion } : {}) })
+        : runAgent({
+        task,
+        environment: perturbed ? perturbed.wrapEnvironment(episode.environment) : episode.environment,
         model,
         recorder,
         identity: a.identity,
         settings: {
-          scaffold: scaffolds[ctx.config.scaffold],
-          maxTurns: ctx.config.maxTurns ?? a.task.limits.maxTurns,
+          scaffold: scaffolds[scaffold],
+          maxTurns: perturbed?.settings.maxTurns ?? ctx.config.maxTurns ?? task.limits.maxTurns,
           deadlineAt,
           sampling: ctx.config.sampling,
           rng: createRng(a.seed),

@@ -15,8 +15,9 @@ import {
   type Task,
 } from '../core/index.ts';
 import { createStartGate, forEachConcurrent } from './pool.ts';
-import { judgeFromConfig, modelFromConfig, type ModelEnvironment } from './model.ts';
+import { gatewayModels, judgeFromConfig, modelFromConfig, type ModelEnvironment } from './model.ts';
 import { builtinCatalog, tasksOfRun, type EnvironmentCatalog, type ResolvedRun, type TaskDrift } from './resolve.ts';
+import type { EpisodeDriver } from './episode.ts';
 import { executeRollout } from './rollout.ts';
 
 export interface RunProgress {
@@ -46,6 +47,8 @@ export interface ExecuteRunOptions {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   graceMs?: number;
+  /** Plays each episode instead of the agent loop (an external agent, injected by the CLI). */
+  driver?: EpisodeDriver;
 }
 
 /** What a resumed run's caller should know about its tasks. */
@@ -126,6 +129,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     if (!options.model) owned.push(model);
     const judge = options.judge ?? (await judgeFromConfig(config, modelEnvironment));
     if (judge && !options.judge) owned.push(judge);
+    const attemptModel = gatewayModels(config, modelEnvironment);
     const finished = store.finishedRolloutIds(run.id);
     const work: { task: Task; epoch: number }[] = [];
     for (let epoch = 0; epoch < config.epochs; epoch++) {
@@ -148,6 +152,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       graceMs: options.graceMs ?? 10_000,
       signal,
       ...(judge ? { judge } : {}),
+      ...(attemptModel ? { attemptModel } : {}),
+      ...(options.driver ? { driver: options.driver } : {}),
     };
     const startGate = createStartGate();
     await forEachConcurrent(work, config.concurrency, async ({ task, epoch }) => {

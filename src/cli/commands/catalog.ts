@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { environmentNames, getEnvironment } from '../../envs/index.ts';
+import { FAMILIES, paramsOf, PERTURBATIONS } from '../../perturb/index.ts';
 import { sandboxAvailability } from '../../sandbox/index.ts';
 import { printJson, type CliIo } from '../io.ts';
 import { collect } from '../options.ts';
@@ -50,5 +51,18 @@ export function registerCatalogCommands(program: Command, io: CliIo): void {
       }));
       if (flags.json) return printJson(io, rows);
       for (const r of rows) io.stdout(`${r.id.padEnd(40)} ${r.domain.padEnd(10)} ${r.difficulty.padEnd(6)} ${String(r.goldenSteps).padStart(3)} steps  ${r.instruction.split('\n')[0]!.slice(0, 70)}\n`);
+    });
+
+  program
+    .command('perturbations')
+    .description('List the perturbations `run --perturb` and robustness suites accept, with their parameters')
+    .option('--json', 'JSON array on stdout')
+    .action((flags: { json?: boolean }) => {
+      const rows = PERTURBATIONS.map((p) => ({ id: p.id, family: p.family, summary: p.summary, params: paramsOf(p) }));
+      if (flags.json) return printJson(io, { families: FAMILIES, perturbations: rows });
+      for (const r of rows) {
+        const params = r.params.map((p) => `${p.name}=${p.choices ? p.choices.map(String).join('|') : p.type}${p.default !== undefined ? ` (default ${JSON.stringify(p.default)})` : ''}`).join(', ');
+        io.stdout(`${r.id.padEnd(22)} ${r.summary}${params ? `\n${' '.repeat(23)}${params}` : ''}\n`);
+      }
     });
 }

@@ -3,13 +3,17 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { scaffoldNames } from '../../agent/index.ts';
-import { InputError, MAX_TIMER_MS, RunConfig } from '../../core/index.ts';
+import { InputError, MAX_TIMER_MS, RunConfig, type Run } from '../../core/index.ts';
 import { environmentNames, loadTaskFile } from '../../envs/index.ts';
 import { FORMAT_NAMES } from '../../formats/index.ts';
-import { executeRun, resolveRun, type RunProgress, type RunRequest, type RunSummary } from '../../runner/index.ts';
+import { parsePerturbationText, splitPerturbFlag } from '../../perturb/index.ts';
+import { loadRewardConfig, rewardConfigJson } from '../../reward/index.ts';
+import { executeRun, resolveRun, type RunNotes, type RunProgress, type RunRequest, type RunSummary } from '../../runner/index.ts';
+import { executeQueuedRun, parseRateLimit, parseRedisUrl, type QueueSettings } from '../../runner/queue/index.ts';
 import { printJson, type CliIo } from '../io.ts';
 import { collect, nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
 import { openCliStore } from '../store.ts';
+import { describeCoordinatorEvent } from './worker.ts';
 
 interface RunFlags {
   env?: string[];
@@ -41,7 +45,13 @@ interface RunFlags {
   stream?: boolean;
   resume?: string;
   judge?: string;
+  reward?: string;
   mcpServer?: string[];
+  perturb?: string[];
+  perturbSeed?: number;
+  gateway?: string;
+  queue?: string;
+  rateLimit?: string;
   store: string;
   json?: boolean;
 }
@@ -75,8 +85,12 @@ const FLAG_OF_FIELD: Record<string, string> = {
   'sampling.temperature': '--temperature',
   'sampling.maxTokens': '--max-tokens',
   judge: '--judge',
+  reward: '--reward',
   mcpServers: '--mcp-server',
   sandbox: '--sandbox',
+  perturbations: '--perturb',
+  perturbationSeed: '--perturb-seed',
+  gateway: '--gateway',
 };
 
 /** `name=command arg …` → an MCP server spec (arguments split on spaces). */
@@ -162,7 +176,12 @@ function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<str
     ...set('policyVersion', flags.policyVersion),
     ...set('sandbox', flags.sandbox),
     ...set('judge', flags.judge),
+    // Read here, where the file's path is known (errors name it; rubric paths resolve beside it); the runner validates again.
+    ...set('reward', flags.reward === undefined ? undefined : rewardConfigJson(loadRewardConfig(flags.reward))),
     ...set('mcpServers', flags.mcpServer?.map(parseMcpServer)),
+    ...set('perturbations', flags.perturb?.flatMap(splitPerturbFlag).map((text) => parsePerturbationText(text))),
+    ...set('perturbationSeed', flags.perturbSeed),
+    ...set('gateway', flags.gateway),
     ...(context !== undefined ? { context } : {}),
     sampling,
   };
@@ -266,12 +285,22 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--token-ids', 'text-tools: send the prompt as token ids (vLLM/SGLang)')
     .option('--no-stream', 'ask the model endpoint for whole responses instead of SSE streams (SGLang returns chat token ids only then)')
     .option('--judge <spec>', 'judge model for LLM-judge checks (same spec forms as --model)')
+    .option('--reward <file>', 'reward config (YAML/JSON): named, weighted terms stored on each rollout (default: the verifier\'s verdict)')
     .option('--mcp-server <name=command>', 'add an MCP server\'s tools to every episode, e.g. "docs=node docs-server.js" (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--perturb <ids>', 'perturbations applied to every rollout, e.g. tools.rename,prompts.system:verbose (repeatable; `gauntlet perturbations` lists them)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--perturb-seed <n>', 'seed perturbations draw from (default: --seed)', nonNegativeInt('--perturb-seed', { max: 2 ** 32 - 1 }))
+    .option('--gateway <url>', 'send every model call through a running `gauntlet gateway` (its --upstream the model\'s endpoint), which returns the engine\'s token ids and logprobs')
+    .option('--queue <url>', 'enqueue rollouts on Redis (redis://HOST:PORT[/DB]) for `gauntlet worker` processes; this process stores their results')
+    .option('--rate-limit <n/window>', 'with --queue: rollouts started per window on this model endpoint across all workers, e.g. 60/min (off removes it)')
     .option('--config <file>', 'YAML/JSON run settings (flags override)')
     .option('--resume <runId>', 'finish an interrupted run with its stored settings and tasks: only missing rollouts run')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'print one JSON summary on stdout')
     .action(async (flags: RunFlags) => {
+      if (flags.rateLimit !== undefined && flags.queue === undefined) throw new InputError('--rate-limit', 'only applies with --queue', '--queue redis://HOST:PORT as well');
+      const queue: QueueSettings | undefined = flags.queue
+        ? { redis: parseRedisUrl(flags.queue), ...(flags.rateLimit !== undefined ? { rateLimit: parseRateLimit(flags.rateLimit) } : {}) }
+        : undefined;
       const planned = flags.resume ? undefined : requestFrom(flags);
       let resolved;
       if (planned) {
@@ -289,10 +318,10 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           throw new InputError('--resume', `no run "${flags.resume}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
         }
         // A resumed run is its record: flags that would change behaviour are refused, not silently ignored.
-        const changing = Object.keys(flags).filter((k) => !['resume', 'store', 'json', 'stream'].includes(k) || (k === 'stream' && flags.stream === false));
+        const changing = Object.keys(flags).filter((k) => !['resume', 'store', 'json', 'stream', 'queue', 'rateLimit'].includes(k) || (k === 'stream' && flags.stream === false));
         if (changing.length > 0) {
           store.close();
-          throw new InputError('--resume', `a resumed run uses its stored settings; got ${changing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'only --store and --json with --resume');
+          throw new InputError('--resume', `a resumed run uses its stored settings; got ${changing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'only --store, --json and --queue with --resume');
         }
       }
       const controller = new AbortController();
@@ -304,18 +333,20 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       process.once('SIGTERM', onSignal);
       const progress = progressReporter(io);
       try {
-        const summary = await executeRun({
+        const common = {
           store,
           run: resolved ? { resolved } : { resume: flags.resume! },
-          modelEnvironment: { env: io.env },
           signal: controller.signal,
           onProgress: progress.update,
-          onStart: (run, notes) => {
+          onStart: (run: Run, notes: RunNotes) => {
             if (io.interactive) io.stderr(`run ${run.id}: ${run.config.envs.join(', ')} with ${run.config.model}\n`);
             if (notes.taskSource === 'current') io.stderr(`note: run ${run.id} stored no tasks (an older Gauntlet wrote it); today's task definitions are used\n`);
             for (const d of notes.drift) io.stderr(`note: task ${d.taskId} has ${d.change === 'changed' ? 'changed' : 'been removed'} since the run started; the stored version is used\n`);
           },
-        });
+        };
+        const summary = queue
+          ? await executeQueuedRun({ ...common, queue, onQueue: (event) => io.stderr(`${describeCoordinatorEvent(event)}\n`) })
+          : await executeRun({ ...common, modelEnvironment: { env: io.env } });
         progress.stop();
         if (flags.json) printJson(io, { ...summary, store: store.path });
         else io.stdout(`${describeSummary(summary, store.path)}\n`);

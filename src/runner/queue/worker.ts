@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { describeZodIssues, rolloutIdFor, taskHash, type Rollout } from '../../core/index.ts';
-import { configuredSecrets, type ModelEnvironment } from '../model.ts';
+import { configuredSecrets, gatewayModels, type ModelEnvironment } from '../model.ts';
 import { builtinCatalog, type EnvironmentCatalog } from '../resolve.ts';
 import { executeRollout, rolloutSeed } from '../rollout.ts';
 import { RolloutBuffer } from './buffer.ts';
@@ -132,6 +132,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
           store: buffer,
           model: lease.model,
           ...(lease.judge ? { judge: lease.judge } : {}),
+          ...(data.config.gateway ? { attemptModel: gatewayModels(data.config, modelEnvironment)! } : {}),
           environment: (env) => catalog.get(env),
           now,
           sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),

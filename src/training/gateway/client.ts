@@ -1,12 +1,9 @@
 // What a client of the gateway needs: the base URL of a rollout, and (for Gauntlet's own runner,
 // which records calls itself) a fetch that asks the gateway to hand the token fields back instead
 // of recording them.
-import { RECORDED_BY_HEADER } from './http.ts';
+import { RECORDED_BY_HEADER } from '../../core/index.ts';
 
-/** The OpenAI-style base URL (ending in `/v1`) that routes a client's calls to rollout `rolloutId`. */
-export function gatewayBaseUrl(gatewayUrl: string, rolloutId: string): string {
-  return `${gatewayUrl.replace(/\/+$/, '')}/rollouts/${encodeURIComponent(rolloutId)}/v1`;
-}
+export { gatewayBaseUrl } from '../../core/index.ts';
 
 /**
  * A fetch for a model client that records its own calls (Gauntlet's OpenAI adapter): every request

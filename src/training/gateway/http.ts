@@ -9,8 +9,7 @@ export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** Response header saying who recorded the call: `true` (the gateway), `false` (nobody) or `client`. */
 export const RECORDED_HEADER = 'x-gauntlet-recorded';
-/** Request header of a client that records tokens itself (Gauntlet's runner): the gateway returns them instead. */
-export const RECORDED_BY_HEADER = 'x-gauntlet-recorded-by';
+export { RECORDED_BY_HEADER } from '../../core/index.ts';
 /** Request header naming the rollout, for clients whose base URL cannot carry `/rollouts/ID`. */
 export const ROLLOUT_HEADER = 'x-gauntlet-rollout';
 
