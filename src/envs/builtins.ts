@@ -9,6 +9,8 @@ import { terminal } from './terminal/index.ts';
 import { coding } from './coding/index.ts';
 import { qa } from './qa/index.ts';
 import { workplace } from './workplace/index.ts';
+import { probes } from './probes/index.ts';
+import { harbor } from './interop/harbor-env.ts';
 
 void registerEnvironment;
 registerEnvironment('notes', () => notes);
@@ -18,3 +20,5 @@ registerEnvironment('calendar', () => calendar);
 registerEnvironment('coding', () => coding);
 registerEnvironment('qa', () => qa);
 registerEnvironment('workplace', () => workplace);
+registerEnvironment('harbor', () => harbor);
+registerEnvironment('probes', () => probes);

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Clock, JsonObject, JsonValue, Judge, Message, Rng, Sandbox, Task, ToolInvocation } from '../core/index.ts';
+import type { SandboxLimits } from '../sandbox/index.ts';
+import type { UserSimulator } from './users/simulator.ts';
 
 /** Deterministic ids per episode: `ids.next('msg')` gives msg_0001, msg_0002, … */
 export interface IdGenerator {
@@ -17,6 +19,8 @@ export interface EpisodeContext {
   /** Present for environments declared with `sandbox: true`. */
   sandbox: Sandbox | undefined;
   signal: AbortSignal;
+  /** Who plays the task's simulated user, when the run chose (an LLM user); tasks with a user fall back to the scripted one. */
+  user?: UserSimulator;
 }
 
 /** A failure the model should read and may recover from (not found, not allowed, bad state). */
@@ -58,6 +62,8 @@ export function defineTool<S extends z.ZodType>(definition: {
 export interface CheckOutput {
   passed: boolean;
   detail?: string;
+  /** Named numeric rewards the check read (Harbor's reward.json keys): each becomes a reward term. */
+  rewards?: Record<string, number>;
 }
 
 export interface VerifyContext extends EpisodeContext {
@@ -130,6 +136,10 @@ export interface EnvironmentDefinition {
   sandbox?: boolean;
   /** Needs a real process sandbox (bubblewrap); the in-process virtual shell cannot run it. */
   requiresProcessSandbox?: boolean;
+  /** A task's own sandbox settings (an imported task's WORKDIR, its task.toml limits), passed to the sandbox it runs in. */
+  sandboxOptions?(task: Task): { workdir?: string; limits?: SandboxLimits };
+  /** Time an episode may need beyond the agent's deadline (building an imported task's image at reset, its verifier's own timeout). */
+  overheadMs?(task: Task): number;
   /**
    * Task checks only this environment can make (e.g. coding: hidden tests fail before the golden
    * patch and pass after). Returns problems; empty means valid. Run by `gauntlet validate`.

@@ -39,11 +39,14 @@ import {
 import { genericChecks } from './checks.ts';
 import { interopChecks } from './interop/checks.ts';
 import { dumpTables } from './state.ts';
+import type { UserSimulator } from './users/simulator.ts';
 
 export interface InstantiateOptions {
   sandbox?: SandboxBackend;
   /** For LLM-judge checks. */
   judge?: Judge;
+  /** Plays the simulated user of tasks that have one (default: the scripted user). */
+  user?: UserSimulator;
 }
 
 function createIdGenerator(): IdGenerator {
@@ -137,7 +140,7 @@ class DefinedEnvironment implements Environment {
     let sandbox: Sandbox | undefined;
     if (def.sandbox) {
       try {
-        sandbox = await createSandbox({ backend: this.options.sandbox ?? 'auto' });
+        sandbox = await createSandbox({ backend: this.options.sandbox ?? 'auto', ...def.sandboxOptions?.(task) });
       } catch (error) {
         db.close();
         throw new InfraError('sandbox', `could not start a sandbox: ${errorMessage(error)}`, { cause: error });
@@ -151,6 +154,7 @@ class DefinedEnvironment implements Environment {
       task,
       sandbox,
       signal: options.signal ?? new AbortController().signal,
+      ...(this.options.user ? { user: this.options.user } : {}),
     };
     this.startMs = clock.now().getTime();
     this.schedule = [...world.data.schedule];
@@ -245,6 +249,7 @@ class DefinedEnvironment implements Environment {
     if (!spec.success) throw new DefectError('environment', `task ${ctx.task.id}: verifier\n${describeZodIssues(spec.error.issues, 'verifier')}`);
     const verifyCtx = { ...ctx, initial: this.initial ?? {}, final: await this.snapshot(), answer: final.answer, messages: final.messages ?? [], judge: this.options.judge };
     const results: CheckResult[] = [];
+    const rewards: Record<string, number> = {};
     for (const [i, { check, ...rawParams }] of spec.data.checks.entries()) {
       const definition = this.definition.checks[check] ?? genericChecks[check] ?? interopChecks[check];
       if (!definition) throw new DefectError('environment', `task ${ctx.task.id}: verifier.checks.${i}: unknown check "${check}"`);
@@ -260,10 +265,14 @@ class DefinedEnvironment implements Environment {
       }
       const label = typeof rawParams.name === 'string' ? rawParams.name : check;
       results.push({ name: label, kind: definition.kind, passed: out.passed, ...(out.detail ? { detail: out.detail } : {}) });
+      for (const [key, value] of Object.entries(out.rewards ?? {})) {
+        if (key in rewards) throw new DefectError('environment', `task ${ctx.task.id}: verifier.checks.${i} (${check}) reports reward "${key}" a second time`);
+        rewards[key] = value;
+      }
     }
     const passedCount = results.filter((r) => r.passed).length;
     const passed = passedCount === results.length;
-    return { passed, score: passed ? 1 : passedCount / results.length, checks: results };
+    return { passed, score: passed ? 1 : passedCount / results.length, checks: results, ...(Object.keys(rewards).length > 0 ? { rewards } : {}) };
   }
 
   async followUp(answer: string, answered: number): Promise<string | null> {

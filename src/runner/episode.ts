@@ -6,6 +6,7 @@ import {
   DefectError,
   errorMessage,
   InfraError,
+  type AttemptIdentity,
   type DefectSource,
   type Environment,
   type FailureKind,
@@ -64,6 +65,30 @@ export type EpisodeOutcome =
   | { kind: 'infra'; source: InfraSource; failure: FailureKind; message: string; retryable: boolean }
   | { kind: 'error'; source: DefectSource; message: string };
 
+/**
+ * Plays an episode in place of Gauntlet's agent loop: an external agent program, say. The runner
+ * still instantiates, resets and verifies the environment; the driver records its model calls and
+ * events through `recorder` and reports how the episode ended. Injected by the caller (the CLI),
+ * so the runner never depends on what implements it.
+ */
+export interface EpisodeDriver {
+  /** Stored as the rollouts' scaffold, e.g. `agent:pi`. */
+  readonly name: string;
+  drive(input: EpisodeDriverInput): Promise<AgentResult>;
+}
+
+export interface EpisodeDriverInput {
+  task: Task;
+  episode: LiveEpisode;
+  identity: AttemptIdentity;
+  recorder: RolloutRecorder;
+  /** Absolute time (by `now`) at which the episode's deadline fires. */
+  deadlineAt: number;
+  now: () => number;
+  signal?: AbortSignal;
+  policyVersion?: string | (() => string | undefined);
+}
+
 export interface DriveContext {
   /** Absolute time (by `now`) at which the episode's deadline fires. */
   deadlineAt: number;
@@ -95,6 +120,8 @@ export function outcomeOfError(error: unknown): Extract<EpisodeOutcome, { kind: 
 export async function runEpisode(options: RunEpisodeOptions): Promise<EpisodeOutcome> {
   const { recorder } = options;
   const deadlineAt = options.now() + options.deadlineMs;
+  // Reset and verification of some tasks take long by design (an imported task's build and tests): not a hang.
+  const graceMs = options.graceMs + (options.definition.overheadMs?.(options.task) ?? 0);
   let live: LiveEpisode | undefined;
   let abandoned = false;
   const work = (async (): Promise<EpisodeOutcome> => {
@@ -120,10 +147,10 @@ export async function runEpisode(options: RunEpisodeOptions): Promise<EpisodeOut
         kind: 'infra',
         source: 'environment',
         failure: 'watchdog',
-        message: `the episode did not stop within ${options.graceMs} ms after its ${options.deadlineMs} ms deadline (abandoned; nothing after that was recorded)`,
+        message: `the episode did not stop within ${graceMs} ms after its ${options.deadlineMs} ms deadline (abandoned; nothing after that was recorded)`,
         retryable: false,
       });
-    }, options.deadlineMs + options.graceMs);
+    }, options.deadlineMs + graceMs);
   });
   try {
     return await Promise.race([work, expired]);

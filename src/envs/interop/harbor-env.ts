@@ -236,4 +236,8 @@ export const harbor: EnvironmentDefinition & { sandboxOptions(task: Task): Harbo
     extraSnapshot: terminalSnapshot,
   }),
   sandboxOptions: harborSandboxOptions,
+  overheadMs: (task) => {
+    const { timeouts } = harborState(task);
+    return Math.ceil((timeouts.buildSec + timeouts.verifierSec) * 1000);
+  },
 };
