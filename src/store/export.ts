@@ -15,6 +15,9 @@ export function* exportRunJsonl(store: Store, runId: string, options: { events?:
       modelCalls: store.modelCalls(rollout.id).filter((c) => c.attempt === rollout.attempt),
       ...(options.events ? { events: store.events(rollout.id).filter((e) => e.attempt === rollout.attempt) } : {}),
     };
+    // What the detectors found in this attempt, when they have looked (`gauntlet detect`).
+    const detections = store.detections(rollout.id).find((d) => d.attempt === rollout.attempt);
+    if (detections) Object.assign(record, { detections });
     yield JSON.stringify(record);
   }
 }

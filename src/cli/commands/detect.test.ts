@@ -8,9 +8,10 @@ import { Command } from 'commander';
 import { RunConfig, type ModelCall, type Rollout } from '../../core/index.ts';
 import { benchDetectors } from '../../reward/detectors/bench.ts';
 import { parseExportLine } from '../../reward/detectors/index.ts';
-import { openStore } from '../../store/index.ts';
+import { exportRunJsonl, openStore } from '../../store/index.ts';
 import type { CliIo } from '../io.ts';
 import { registerDetectCommand, type DetectDocument } from './detect.ts';
+import { registerInspectCommands } from './inspect.ts';
 
 const fixtures = fileURLToPath(new URL('../../../test/fixtures/detectors/', import.meta.url));
 const TRAJECTORIES = join(fixtures, 'trajectories.jsonl');
@@ -85,6 +86,26 @@ describe('gauntlet detect', () => {
       assert.deepEqual(records[0]!.flags.map((f) => [f.category, f.evidence.callIndex]), [['dangerous_command', 0]]);
       assert.equal(records[0]!.attempt, 1);
       assert.deepEqual(store.detections('ro_det_ok-rm-node-modules')[0]!.flags, []);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('shows the stored findings with the rollout and exports them with it', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'gauntlet-detect-')), 'g.db');
+    const { runId } = storeRun(path, ['dc-rm-git']);
+    assert.equal((await detect([runId, '--store', path])).code, 0);
+    const io = { out: '', err: '', interactive: false, env: {} } as CliIo & { out: string; err: string };
+    io.stdout = (t) => void (io.out += t);
+    io.stderr = (t) => void (io.err += t);
+    const program = new Command('gauntlet').exitOverride();
+    registerInspectCommands(program, io);
+    await program.parseAsync(['node', 'gauntlet', 'show', runId, '--rollout', 'ro_det_dc-rm-git', '--store', path]);
+    assert.match(io.out, /detector flags \(\d+ detectors ran .*\):\n\s+HIGH\s+dangerous_command by rules\/dangerous_command at call 0: /);
+    const store = openStore(path);
+    try {
+      const line = JSON.parse([...exportRunJsonl(store, runId)][0]!) as { detections?: { flags: { category: string }[] } };
+      assert.deepEqual(line.detections?.flags.map((f) => f.category), ['dangerous_command']);
     } finally {
       store.close();
     }

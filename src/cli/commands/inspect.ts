@@ -72,7 +72,8 @@ function showRollout(io: CliIo, store: SqliteStore, rolloutId: string, json?: bo
   const rollout = store.getRollout(rolloutId);
   if (!rollout) throw new InputError('--rollout', `no rollout "${rolloutId}"`, 'an id from `gauntlet show RUN_ID`');
   const calls = store.modelCalls(rolloutId).filter((c) => c.attempt === rollout.attempt);
-  if (json) return printJson(io, { rollout, modelCalls: calls });
+  const detections = store.detections(rolloutId).find((d) => d.attempt === rollout.attempt) ?? null;
+  if (json) return printJson(io, { rollout, modelCalls: calls, detections });
   io.stdout(`${rolloutLine(rollout)}\n\n`);
   const last = calls.filter((c) => c.purpose === 'turn').at(-1);
   const transcript = last ? [...last.request.messages, ...(last.response ? [last.response.message] : [])] : [];
@@ -88,5 +89,16 @@ function showRollout(io: CliIo, store: SqliteStore, rolloutId: string, json?: bo
   if (rollout.verifier) {
     io.stdout('\n  checks:\n');
     for (const c of rollout.verifier.checks) io.stdout(`    ${c.passed ? '✓' : '✗'} ${c.kind} ${safeText(c.name)}${c.detail ? ` — ${safeText(c.detail)}` : ''}\n`);
+  }
+  if (rollout.rewardTerms.length > 0) {
+    io.stdout('\n  reward terms:\n');
+    for (const t of rollout.rewardTerms) io.stdout(`    ${safeText(t.name)} = ${t.value} × ${t.weight} (${t.source})\n`);
+  }
+  if (detections) {
+    io.stdout(`\n  detector flags (${detections.detectors.length} detectors ran ${detections.createdAt}):\n`);
+    if (detections.flags.length === 0) io.stdout('    none\n');
+    for (const f of detections.flags) io.stdout(`    ${f.severity.toUpperCase().padEnd(6)} ${f.category} by ${safeText(f.detector)} at call ${f.evidence.callIndex}: ${safeText(f.evidence.excerpt.slice(0, 200))}\n`);
+    if (detections.monitor?.status === 'infra_error') io.stdout(`    monitor failed (not judged): ${safeText(detections.monitor.message)}\n`);
+    for (const r of detections.review) io.stdout(`    for review: ${r.category} (${r.disagreement.replace('_', ' ')})\n`);
   }
 }
