@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { RunConfig } from '../src/core/index.ts';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { InputError, RunConfig } from '../src/core/index.ts';
 import { getEnvironment, instantiate } from '../src/envs/index.ts';
 import { buildChatBody } from '../src/model/index.ts';
 import { executeRun } from '../src/runner/index.ts';
@@ -110,41 +112,81 @@ async function environmentCpuPerCall(rollouts: number): Promise<number> {
   return (used.user + used.system) / 1000 / (rollouts * (TURNS + 1));
 }
 
-export async function run(): Promise<BenchFigure[]> {
-  const figures: BenchFigure[] = [];
-  const envCpu = await environmentCpuPerCall(200);
-  const cases = [
-    { rollouts: 100, latencyMs: 50 },
-    { rollouts: 1000, latencyMs: 50 },
-    { rollouts: 1000, latencyMs: 1000 },
-  ];
-  for (const { rollouts, latencyMs } of cases) {
-    const server = await startServer(latencyMs);
-    try {
-      await bare(server.url, 20); // warm-up
-      const base = await bare(server.url, rollouts);
-      const ours = await gauntlet(server.url, rollouts);
-      const label = `${rollouts} concurrent rollouts × ${TURNS + 1} calls @ ${latencyMs} ms`;
-      figures.push({
+const DEFAULT_CASES: readonly Case[] = [
+  { rollouts: 100, latencyMs: 50 },
+  { rollouts: 1000, latencyMs: 50 },
+  { rollouts: 1000, latencyMs: 1000 },
+];
+
+interface Case {
+  rollouts: number;
+  latencyMs: number;
+  /** Skip the bare client (for a profile of Gauntlet's own work); the figures then carry no baseline. */
+  gauntletOnly?: boolean;
+}
+
+/** One case: a warm-up, the bare client, then Gauntlet, against one fresh server. */
+async function measureCase({ rollouts, latencyMs, gauntletOnly }: Case, envCpu: number): Promise<BenchFigure[]> {
+  const server = await startServer(latencyMs);
+  try {
+    await bare(server.url, 20); // warm-up
+    const base = gauntletOnly ? null : await bare(server.url, rollouts);
+    const ours = await gauntlet(server.url, rollouts);
+    const label = `${rollouts} concurrent rollouts × ${TURNS + 1} calls @ ${latencyMs} ms`;
+    return [
+      {
         name: `throughput, ${label}`,
         value: Math.round(ours.calls / ours.seconds),
         unit: 'calls/s',
-        baseline: { name: 'bare Node HTTP client, same calls', value: Math.round(base.calls / base.seconds), unit: 'calls/s' },
-        ratio: ours.calls / ours.seconds / (base.calls / base.seconds),
+        ...(base ? { baseline: { name: 'bare Node HTTP client, same calls', value: Math.round(base.calls / base.seconds), unit: 'calls/s' }, ratio: ours.calls / ours.seconds / (base.calls / base.seconds) } : {}),
         note: latencyMs >= 1000 ? 'target ≥ 0.8×' : rollouts >= 1000 ? 'target ≥ 0.5×' : undefined,
-      });
-      figures.push({
+      },
+      {
         name: `main-thread CPU per model call beyond the environment's own, ${label}`,
         value: Number((ours.cpuMs / ours.calls - envCpu).toFixed(3)),
         unit: 'ms',
-        baseline: { name: 'bare client CPU per call', value: Number((base.cpuMs / base.calls).toFixed(3)), unit: 'ms' },
+        ...(base ? { baseline: { name: 'bare client CPU per call', value: Number((base.cpuMs / base.calls).toFixed(3)), unit: 'ms' } } : {}),
         note: `target ≤ 0.5 ms; environment's own cost ${envCpu.toFixed(3)} ms per call`,
-      });
-      figures.push({ name: `longest event-loop stall, ${label}`, value: Math.round(ours.maxStallMs), unit: 'ms', note: 'target ≤ 100 ms' });
-      figures.push({ name: `peak RSS, ${label}`, value: Math.round(ours.peakRssMb), unit: 'MiB', note: rollouts >= 1000 ? 'target < 1024 MiB' : undefined });
-    } finally {
-      server.child.kill();
-    }
+      },
+      { name: `longest event-loop stall, ${label}`, value: Math.round(ours.maxStallMs), unit: 'ms', note: 'target ≤ 100 ms' },
+      { name: `peak RSS, ${label}`, value: Math.round(ours.peakRssMb), unit: 'MiB', note: rollouts >= 1000 ? 'target < 1024 MiB' : undefined },
+    ];
+  } finally {
+    server.child.kill();
   }
+}
+
+export async function run(cases: readonly Case[] = DEFAULT_CASES): Promise<BenchFigure[]> {
+  const envCpu = await environmentCpuPerCall(200);
+  const figures: BenchFigure[] = [];
+  for (const c of cases) figures.push(...(await measureCase(c, envCpu)));
   return figures;
 }
+
+const USAGE = `usage: node --import tsx bench/throughput.ts [--rollouts N] [--latency MS] [--gauntlet-only] [--json]
+  Without options, runs the cases \`npm run bench -- throughput\` runs (${DEFAULT_CASES.map((c) => `${c.rollouts}@${c.latencyMs}ms`).join(', ')}).
+  With --rollouts and/or --latency, runs that one case (defaults 1000 rollouts, 50 ms).
+  --gauntlet-only skips the bare client, for a CPU profile (node --cpu-prof) of Gauntlet's work alone.`;
+
+/** Direct use, for profiling one case: node --cpu-prof --import tsx bench/throughput.ts --rollouts 1000 --latency 50 */
+async function main(argv: readonly string[]): Promise<void> {
+  const { values } = parseArgs({ args: [...argv], options: { rollouts: { type: 'string' }, latency: { type: 'string' }, json: { type: 'boolean' }, 'gauntlet-only': { type: 'boolean' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const positive = (flag: string, text: string | undefined, fallback: number): number => {
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n <= 0) throw new InputError(`bench/throughput.ts: --${flag}`, `'${text}' is not a positive integer`, 'e.g. 1000');
+    return n;
+  };
+  const single = values.rollouts !== undefined || values.latency !== undefined;
+  const chosen = single ? [{ rollouts: positive('rollouts', values.rollouts, 1000), latencyMs: positive('latency', values.latency, 50) }] : DEFAULT_CASES;
+  const cases = chosen.map((c) => ({ ...c, gauntletOnly: values['gauntlet-only'] ?? false }));
+  const figures = await run(cases);
+  if (values.json) process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+  else for (const f of figures) process.stdout.write(`${f.name}: ${f.value} ${f.unit}${f.baseline ? `  vs ${f.baseline.name}: ${f.baseline.value} ${f.baseline.unit}` : ''}${f.ratio !== undefined ? `  ratio ${f.ratio.toFixed(2)}×` : ''}${f.note ? `  (${f.note})` : ''}\n`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main(process.argv.slice(2));

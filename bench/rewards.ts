@@ -1,0 +1,18 @@
+// Reward hacking defences: rule-detector cost per 100-turn trajectory against storing it (target ≤ 1×).
+import { benchDetectors } from '../src/reward/detectors/bench.ts';
+import { openStore } from '../src/store/index.ts';
+import type { BenchFigure } from './types.ts';
+
+export async function run(): Promise<BenchFigure[]> {
+  const d = await benchDetectors({ openStore: () => openStore(':memory:'), turns: 100 });
+  return [
+    {
+      name: `rule detectors on a ${d.turns}-turn trajectory (CPU)`,
+      value: Number(d.detectCpuMs.toFixed(2)),
+      unit: 'ms',
+      baseline: { name: 'storing it (CPU)', value: Number(d.storeCpuMs.toFixed(2)), unit: 'ms' },
+      ratio: d.ratio,
+      note: `target ≤ 1×; wall-clock ratio ${d.wallRatio.toFixed(2)}×`,
+    },
+  ];
+}
