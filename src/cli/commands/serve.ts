@@ -70,7 +70,7 @@ export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHo
       io.stderr(
         [
           `serve: ${server.url}  (store ${store.path})`,
-          built ? `  viewer: ${server.url}/` : `  viewer: not built (${server.webRoot} has no index.html); run \`npm run build:web\`. The API is up meanwhile.`,
+          built ? `  viewer: ${server.url}/${token !== undefined ? '?token=<your token> (the page keeps it for the tab and drops it from the address)' : ''}` : `  viewer: not built (${server.webRoot} has no index.html); run \`npm run build:web\`. The API is up meanwhile.`,
           `  API: ${server.url}/api${token !== undefined ? ' (bearer token required)' : ''}`,
           '',
         ].join('\n'),
