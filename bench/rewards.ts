@@ -1,4 +1,6 @@
-// Reward hacking defences: rule-detector cost per 100-turn trajectory against storing it (target ≤ 1×).
+// Reward hacking defences: rule-detector cost per 100-turn trajectory against storing it (target ≤ 1×),
+// and what composing a reward costs per rollout for each kind of config.
+import { benchRewardComposition } from '../src/reward/bench.ts';
 import { benchDetectors } from '../src/reward/detectors/bench.ts';
 import { openStore } from '../src/store/index.ts';
 import type { BenchFigure } from './types.ts';
@@ -14,5 +16,11 @@ export async function run(): Promise<BenchFigure[]> {
       ratio: d.ratio,
       note: `target ≤ 1×; wall-clock ratio ${d.wallRatio.toFixed(2)}×`,
     },
+    ...(await benchRewardComposition()).cases.map((c) => ({
+      name: `compose reward (${c.config}, ${c.terms} terms)`,
+      value: Number(c.cpuMs.toFixed(2)),
+      unit: 'CPU ms/rollout',
+      note: `wall ${c.wallMs.toFixed(2)} ms`,
+    })),
   ];
 }

@@ -208,6 +208,7 @@ export function runRoutes(app: Hono, ctx: ApiContext): void {
       sampling: firstCall?.request.sampling ?? {},
       steps,
       rewardTerms: rollout.rewardTerms,
+      reward: rollout.reward ?? null,
       verifier: rollout.verifier,
       detections: findings
         ? { examined: true, attempt: findings.attempt, detectors: findings.detectors, monitor: findings.monitor, review: findings.review, unparsed: findings.unparsed, flags: findings.flags }

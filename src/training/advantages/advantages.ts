@@ -89,7 +89,8 @@ export function groupRollouts(rollouts: readonly Rollout[], options: GroupingOpt
   }
   const groups = [...byKey].map(([id, members]): RolloutGroup => {
     const sorted = [...members].sort((a, b) => a.epoch - b.epoch || a.id.localeCompare(b.id));
-    const rewards = sorted.map((r) => r.score as number);
+    // The composed reward where the run configured one (`--reward`); it is null exactly when the score is.
+    const rewards = sorted.map((r) => r.reward ?? (r.score as number));
     return { id, members: sorted, rewards, advantages: groupAdvantages(rewards, options.method, options.epsilon) };
   });
   return { groups, excluded, singletons: groups.filter((g) => g.members.length === 1).map((g) => g.id), method: options.method, groupBy };

@@ -229,6 +229,7 @@ export const RolloutDetail = z.looseObject({
   task: z.record(z.string(), z.unknown()).nullable(),
   steps: z.array(Step),
   rewardTerms: z.array(RewardTerm),
+  reward: z.number().nullable().optional(),
   verifier: VerifierOutcome.nullable(),
   detections: Detections,
   labels: z.array(Label),

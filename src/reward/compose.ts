@@ -1,0 +1,189 @@
+// Composing a rollout's reward: every configured term is computed and stored with its raw value,
+// weight and source; the reward is their weighted sum, set to 0 when a gating detector fires.
+// `passed` stays the verifier's verdict and `score` its 1/0 form, so pass rates and eval reports
+// mean the same whatever reward a run trains on; `reward` is the composed total.
+import {
+  DefectError,
+  InfraError,
+  type Severity,
+  type DetectionFlag,
+  type JsonValue,
+  type ModelClient,
+  type RewardTerm,
+  type Rollout,
+  type RolloutRecorder,
+  type TerminationReason,
+  type VerifierOutcome,
+} from '../core/index.ts';
+import { detectTrajectory, RULE_DETECTORS, renderTranscript, trajectoryOf, type Trajectory } from './detectors/index.ts';
+import { DEFAULT_REWARD_CONFIG, needs, type RewardConfig, type RewardTermSpec } from './config.ts';
+import { gradeWithRubric } from './judge.ts';
+import { processCounts, type ProcessCounts } from './process.ts';
+import type { AttemptTrace } from './trace.ts';
+
+export interface ComposedReward {
+  /** The verifier's verdict as a number (1 passed, 0 not): what eval reports average. */
+  score: number;
+  passed: boolean;
+  /** Σ weight × value over the terms, or 0 when a gate fired. */
+  reward: number;
+  terms: RewardTerm[];
+  /** Names of the detector terms whose gate fired. */
+  gatedBy: string[];
+}
+
+export interface ComposeOptions {
+  config?: RewardConfig;
+  /** What the attempt recorded; needed by every term that is not the verifier's. */
+  trace?: AttemptTrace;
+  /** Grader of rubric terms (the run's judge). */
+  judge?: ModelClient;
+  /** Where judge calls are recorded (the attempt's recorder). */
+  recorder?: RolloutRecorder;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+/** Judge calls of reward rubrics are numbered from here (the environment's judge uses 100,000+). */
+export const RUBRIC_CALL_INDEX = 200_000;
+
+const RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
+
+const sum = (terms: readonly RewardTerm[]) => terms.reduce((s, t) => s + t.weight * t.value, 0);
+
+/** Terms that need only the verifier: synchronous, used by `scoreRollout` too. */
+function verifierTerm(term: Extract<RewardTermSpec, { kind: 'outcome' | 'verifier_checks' | 'verifier' }>, verifier: VerifierOutcome): RewardTerm {
+  const { weight } = term.spec;
+  const passedChecks = verifier.checks.filter((c) => c.passed).length;
+  switch (term.kind) {
+    case 'outcome':
+      return { name: term.name, value: term.spec.use === 'score' ? verifier.score : verifier.passed ? 1 : 0, weight, source: 'verifier', detail: { use: term.spec.use, passed: verifier.passed, score: verifier.score } };
+    case 'verifier_checks':
+      return { name: term.name, value: verifier.score, weight, source: 'verifier', detail: { passedChecks, checks: verifier.checks.length } };
+    case 'verifier': {
+      const value = verifier.rewards?.[term.key];
+      if (value !== undefined) return { name: term.name, value, weight, source: 'verifier' };
+      if (term.spec.missing !== undefined) return { name: term.name, value: term.spec.missing, weight, source: 'verifier', detail: { missing: true } };
+      const produced = Object.keys(verifier.rewards ?? {});
+      throw new DefectError('environment', `reward term ${term.name}: the verifier produced no "${term.key}" reward (it produced ${produced.length > 0 ? produced.join(', ') : 'none'}); set \`missing:\` on the term if that is expected`);
+    }
+  }
+}
+
+/**
+ * Today's scoring, kept for callers that score without a trace (the OpenEnv server, robustness
+ * episodes): the default config, whose reward equals the score.
+ */
+export function scoreRollout(input: { verifier: VerifierOutcome; terminationReason?: TerminationReason }): ComposedReward {
+  const terms = DEFAULT_REWARD_CONFIG.terms.map((t) => verifierTerm(t as Parameters<typeof verifierTerm>[0], input.verifier));
+  return { score: input.verifier.passed ? 1 : 0, passed: input.verifier.passed, reward: sum(terms), terms, gatedBy: [] };
+}
+
+function need<T>(value: T | undefined, term: string, what: string): T {
+  if (value === undefined) throw new DefectError('gauntlet', `reward term ${term} needs ${what}, which the caller did not provide`);
+  return value;
+}
+
+function flagDetail(flags: readonly DetectionFlag[]): JsonValue {
+  return flags.slice(0, 5).map((f) => ({ severity: f.severity, callIndex: f.evidence.callIndex, excerpt: f.evidence.excerpt, ...(f.reason ? { reason: f.reason } : {}) }));
+}
+
+/**
+ * The reward of a scored rollout under `config` (the default when absent). Throws InfraError when
+ * a judge could not grade, DefectError when a term cannot be computed (a verifier reward that was
+ * promised and not produced, a missing trace).
+ */
+export async function composeReward(rollout: Rollout, options: ComposeOptions = {}): Promise<ComposedReward> {
+  const config = options.config ?? DEFAULT_REWARD_CONFIG;
+  const verifier = need(rollout.verifier ?? undefined, 'outcome', 'the verifier outcome');
+  const required = needs(config);
+  let trajectory: Trajectory | undefined;
+  if (required.trajectory) {
+    const trace = need(options.trace, config.terms.find((t) => t.kind === 'detector' || t.kind === 'rubric')!.name, 'the attempt trace with model calls');
+    trajectory = trajectoryOf(rollout, trace.calls, trace.events);
+  }
+  let counts: ProcessCounts | undefined;
+  const countsFor = (name: string) => (counts ??= processCounts(need(options.trace, name, 'the attempt trace').tools));
+  let flags: DetectionFlag[] | undefined;
+  const flagsFor = async () => {
+    if (!flags) {
+      const categories = new Set(config.terms.flatMap((t) => (t.kind === 'detector' ? [t.category] : [])));
+      const detectors = RULE_DETECTORS.filter((d) => d.categories.some((c) => categories.has(c)));
+      flags = (await detectTrajectory(trajectory!, { detectors, ...(options.signal ? { signal: options.signal } : {}) })).flags;
+    }
+    return flags;
+  };
+  const terms: RewardTerm[] = [];
+  const gatedBy: string[] = [];
+  let rubrics = 0;
+  for (const term of config.terms) {
+    const { name } = term;
+    const weight = term.spec.weight;
+    switch (term.kind) {
+      case 'outcome':
+      case 'verifier_checks':
+      case 'verifier':
+        terms.push(verifierTerm(term, verifier));
+        break;
+      case 'tool_errors':
+        terms.push({ name, value: countsFor(name).toolErrors, weight, source: 'process', detail: { toolCalls: countsFor(name).toolCalls } });
+        break;
+      case 'repeated_calls':
+        terms.push({ name, value: countsFor(name).repeatedCalls, weight, source: 'process', detail: { toolCalls: countsFor(name).toolCalls, examples: countsFor(name).examples.repeated } });
+        break;
+      case 'useless_calls':
+        terms.push({ name, value: countsFor(name).uselessCalls, weight, source: 'process', detail: { toolCalls: countsFor(name).toolCalls, examples: countsFor(name).examples.useless } });
+        break;
+      case 'turns':
+        terms.push({ name, value: rollout.stats.turns, weight, source: 'time' });
+        break;
+      case 'duration': {
+        const trace = need(options.trace, name, 'the attempt trace');
+        const ms = trace.startedAt === null || trace.lastAt === null ? 0 : Math.max(0, trace.lastAt - trace.startedAt);
+        terms.push({ name, value: ms / 1000, weight, source: 'time', detail: { ms, unit: 'seconds' } });
+        break;
+      }
+      case 'detector': {
+        const found = (await flagsFor()).filter((f) => f.category === term.category && RANK[f.severity] >= RANK[term.spec.minSeverity]);
+        const fired = term.spec.gate && found.length > 0;
+        if (fired) gatedBy.push(name);
+        terms.push({ name, value: found.length, weight, source: 'detector', detail: { minSeverity: term.spec.minSeverity, gate: term.spec.gate, fired, flags: flagDetail(found) } });
+        break;
+      }
+      case 'rubric': {
+        const judge = need(options.judge, name, 'a judge model (--judge SPEC)');
+        const trace = options.trace!;
+        const grade = await gradeWithRubric(renderTranscript(trajectory!, term.spec.maxChars), {
+          rubric: term.spec.rubric,
+          model: judge,
+          samples: term.spec.samples,
+          temperature: term.spec.temperature,
+          maxRetries: term.spec.maxRetries,
+          ...(options.recorder ? { record: { recorder: options.recorder, identity: trace.identity, baseIndex: RUBRIC_CALL_INDEX + 1_000 * rubrics++ } } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.now ? { now: options.now } : {}),
+        });
+        terms.push({ name, value: grade.score, weight, source: 'rubric', detail: JSON.parse(JSON.stringify(grade)) as JsonValue });
+        break;
+      }
+    }
+  }
+  return { score: verifier.passed ? 1 : 0, passed: verifier.passed, reward: gatedBy.length > 0 ? 0 : sum(terms), terms, gatedBy };
+}
+
+/**
+ * A scored rollout with its reward composed: terms, total and score set. A judge that could not
+ * grade makes it `infra_error` (source `judge`); a term that cannot be computed makes it `error`.
+ * Either way it is never given a number it did not earn.
+ */
+export async function rewardRollout(rollout: Rollout, options: ComposeOptions = {}): Promise<Rollout> {
+  try {
+    const composed = await composeReward(rollout, options);
+    return { ...rollout, score: composed.score, passed: composed.passed, reward: composed.reward, rewardTerms: composed.terms };
+  } catch (error) {
+    const unscored = { score: null, passed: null, rewardTerms: [], reward: null };
+    if (error instanceof InfraError) return { ...rollout, ...unscored, status: 'infra_error', terminationReason: 'infra_error', error: { source: error.source, kind: error.kind, message: error.message } };
+    if (error instanceof DefectError) return { ...rollout, ...unscored, status: 'error', terminationReason: 'error', error: { source: error.source, kind: 'defect', message: error.message } };
+    throw error;
+  }
+}

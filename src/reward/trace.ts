@@ -1,0 +1,133 @@
+// What composing a reward reads of one attempt, kept in memory as it is recorded: the tool calls
+// and their results (for process terms), when the agent started and last acted (for duration),
+// and, only when a term needs the whole trajectory, the model calls themselves.
+import {
+  SCHEMA_VERSION,
+  type AttemptIdentity,
+  type AttemptRecorder,
+  type EventDataOf,
+  type EventType,
+  type ModelCall,
+  type RolloutEvent,
+} from '../core/index.ts';
+
+export interface ToolUse {
+  id: string;
+  name: string;
+  arguments: string;
+  /** null when the episode ended before the tool answered. */
+  result: { ok: boolean; content: string } | null;
+}
+
+export interface AttemptTrace {
+  readonly identity: AttemptIdentity;
+  /** Tool calls in the order the agent made them. */
+  readonly tools: readonly ToolUse[];
+  /** Model calls, when kept (`keepCalls`). */
+  readonly calls: readonly ModelCall[];
+  /** `tool_result` events in stored form, when calls are kept (the trajectory's last turn reads them). */
+  readonly events: readonly RolloutEvent[];
+  /**
+   * Clock readings (by `now`): when the agent loop started (its first model call's start for a
+   * driver that announces none) and when the agent last acted (a model call or a tool result).
+   */
+  readonly startedAt: number | null;
+  readonly lastAt: number | null;
+}
+
+export interface TraceOptions {
+  identity: AttemptIdentity;
+  now: () => number;
+  /** Keep every model call (detector and rubric terms rebuild the trajectory from them). */
+  keepCalls: boolean;
+}
+
+/**
+ * A recorder that passes everything to `inner` and keeps what the reward needs. Once `inner` is
+ * sealed (the watchdog abandoned the attempt) nothing more is kept either.
+ */
+export function traceAttempt(inner: AttemptRecorder, options: TraceOptions): { recorder: AttemptRecorder; trace: AttemptTrace } {
+  const tools: ToolUse[] = [];
+  const pending = pendingResults();
+  const calls: ModelCall[] = [];
+  const events: RolloutEvent[] = [];
+  const trace = { identity: options.identity, tools, calls, events, startedAt: null as number | null, lastAt: null as number | null };
+  const recorder: AttemptRecorder = {
+    modelCall(call) {
+      inner.modelCall(call);
+      if (inner.sealed) return;
+      if (options.keepCalls) calls.push(call);
+      if (call.purpose === 'turn' || call.purpose === 'subagent') {
+        trace.lastAt = options.now();
+        // A driver that announces no start (an external agent): its first call's start stands in.
+        trace.startedAt ??= trace.lastAt - call.latencyMs;
+      }
+    },
+    event<T extends EventType>(type: T, data: EventDataOf<T>) {
+      inner.event(type, data);
+      if (inner.sealed) return;
+      const at = options.now();
+      if (type === 'rollout_started') trace.startedAt = at;
+      else if (type === 'tool_call') {
+        const d = data as EventDataOf<'tool_call'>;
+        const use = { id: d.id, name: d.name, arguments: d.arguments, result: null };
+        tools.push(use);
+        pending.add(use);
+      } else if (type === 'tool_result') {
+        const d = data as EventDataOf<'tool_result'>;
+        pending.resolve(d.id, { ok: d.ok, content: d.content });
+        trace.lastAt = at;
+        if (options.keepCalls) {
+          events.push({ schemaVersion: SCHEMA_VERSION, ...options.identity, seq: events.length, at: new Date(at).toISOString(), type: 'tool_result', data: d });
+        }
+      }
+    },
+    seal: () => inner.seal(),
+    get sealed() {
+      return inner.sealed;
+    },
+  };
+  return { recorder, trace };
+}
+
+/** Tool calls waiting for their results, by id; some providers repeat ids, so each id holds a queue. */
+function pendingResults() {
+  const waiting = new Map<string, ToolUse[]>();
+  return {
+    add(use: ToolUse) {
+      const queue = waiting.get(use.id);
+      if (queue) queue.push(use);
+      else waiting.set(use.id, [use]);
+    },
+    resolve(id: string, result: NonNullable<ToolUse['result']>) {
+      const use = waiting.get(id)?.shift();
+      if (use) use.result = result;
+    },
+  };
+}
+
+/** A trace built from records already stored (composing a reward for a stored rollout, tests). */
+export function traceOf(identity: AttemptIdentity, calls: readonly ModelCall[], events: readonly RolloutEvent[]): AttemptTrace {
+  const tools: ToolUse[] = [];
+  const pending = pendingResults();
+  let startedAt: number | null = null;
+  let lastAt: number | null = null;
+  const mine = events.filter((e) => e.attempt === identity.attempt).sort((a, b) => a.seq - b.seq);
+  for (const event of mine) {
+    const at = Date.parse(event.at);
+    if (event.type === 'rollout_started') startedAt = at;
+    if (event.type === 'tool_call') {
+      const use = { id: event.data.id, name: event.data.name, arguments: event.data.arguments, result: null };
+      tools.push(use);
+      pending.add(use);
+    }
+    if (event.type === 'tool_result') {
+      pending.resolve(event.data.id, { ok: event.data.ok, content: event.data.content });
+      lastAt = Math.max(lastAt ?? at, at);
+    }
+  }
+  const acting = calls.filter((c) => c.attempt === identity.attempt && (c.purpose === 'turn' || c.purpose === 'subagent'));
+  for (const call of acting) lastAt = Math.max(lastAt ?? 0, Date.parse(call.startedAt) + call.latencyMs);
+  if (startedAt === null && acting.length > 0) startedAt = Math.min(...acting.map((c) => Date.parse(c.startedAt)));
+  return { identity, tools, calls: calls.filter((c) => c.attempt === identity.attempt), events: mine.filter((e) => e.type === 'tool_result'), startedAt, lastAt };
+}

@@ -1,0 +1,110 @@
+// `gauntlet run --reward FILE` end to end: a built-in environment, the oracle policy, a scripted
+// judge, and the terms as stored. (An integration test: it drives the CLI, above this module.)
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { CliIo } from '../src/cli/io.ts';
+import { main } from '../src/cli/main.ts';
+import { InputError } from '../src/core/index.ts';
+import { resolveRun } from '../src/runner/index.ts';
+import { openStore } from '../src/store/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'gauntlet-reward-run-'));
+const write = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+async function cli(args: string[]) {
+  const env: Record<string, string | undefined> = { COLUMNS: '100' };
+  const io = { out: '', err: '', interactive: false, env } as CliIo & { out: string; err: string };
+  io.stdout = (t) => void (io.out += t);
+  io.stderr = (t) => void (io.err += t);
+  return { code: await main(['node', 'gauntlet', ...args], io), out: io.out, err: io.err };
+}
+
+const grade = JSON.stringify({ scores: [{ criterion: 'plan', score: 4, reason: 'Edits the file directly.' }] });
+write('process.yaml', 'id: process\nversion: 1\ncriteria:\n  - id: plan\n    description: Works to a plan without wasted steps.\n    scale: { min: 1, max: 5 }\n');
+const judgeScript = write('judge.yaml', `turns:\n  - content: '${grade}'\n`);
+const reward = write(
+  'reward.yaml',
+  [
+    'terms:',
+    '  outcome: { weight: 1 }',
+    '  tool_errors: { weight: -0.1 }',
+    '  repeated_calls: { weight: -0.05 }',
+    '  useless_calls: { weight: -0.05 }',
+    '  turns: { weight: -0.01 }',
+    '  duration: { weight: 0 }',
+    '  detector.dangerous_command: { weight: -1, gate: true }',
+    '  rubric: { weight: 0.5, rubric: ./process.yaml, samples: 2 }',
+  ].join('\n'),
+);
+const task = ['--env', 'terminal', '--task', 'terminal/bump-package-version', '--model', 'oracle', '--sandbox', 'virtual'];
+
+describe('gauntlet run --reward', () => {
+  it('stores each term with its value, weight and source, and the composed reward', { timeout: 60_000 }, async () => {
+    const store = join(dir, 'g.db');
+    const { code, out, err } = await cli(['run', ...task, '--reward', reward, '--judge', `scripted:${judgeScript}`, '--store', store, '--json']);
+    assert.equal(code, 0, err);
+    const runId = (JSON.parse(out) as { runId: string }).runId;
+    const db = openStore(store);
+    try {
+      const run = db.getRun(runId)!;
+      const stored = run.config.reward as { terms: Record<string, { rubric?: { id: string } }> };
+      assert.equal(stored.terms.rubric?.rubric?.id, 'process', 'the rubric itself is stored with the run');
+      const [rollout] = db.rollouts(runId);
+      assert.equal(rollout?.status, 'scored');
+      assert.equal(rollout.passed, true);
+      assert.equal(rollout.score, 1);
+      assert.deepEqual(
+        rollout.rewardTerms.map((t) => [t.name, t.source, t.weight]),
+        [
+          ['outcome', 'verifier', 1],
+          ['tool_errors', 'process', -0.1],
+          ['repeated_calls', 'process', -0.05],
+          ['useless_calls', 'process', -0.05],
+          ['turns', 'time', -0.01],
+          ['duration', 'time', 0],
+          ['detector.dangerous_command', 'detector', -1],
+          ['rubric', 'rubric', 0.5],
+        ],
+      );
+      const value = (name: string) => rollout.rewardTerms.find((t) => t.name === name)!.value;
+      assert.equal(value('turns'), rollout.stats.turns);
+      assert.equal(value('tool_errors'), rollout.stats.toolErrors);
+      assert.equal(value('detector.dangerous_command'), 0);
+      assert.equal(value('rubric'), 0.75);
+      const sum = rollout.rewardTerms.reduce((s, t) => s + t.weight * t.value, 0);
+      assert.ok(Math.abs((rollout.reward ?? NaN) - sum) < 1e-12);
+      const judged = db.modelCalls(rollout.id).filter((c) => c.purpose === 'judge');
+      assert.equal(judged.length, 2, 'one recorded call per sample');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a reward file naming an unknown term, naming the file and listing the valid terms', async () => {
+    const typo = write('typo.yaml', 'terms:\n  outcome: { weight: 1 }\n  tool_error: { weight: -0.1 }\n');
+    const { code, err } = await cli(['run', ...task, '--reward', typo, '--store', join(dir, 'typo.db')]);
+    assert.notEqual(code, 0);
+    assert.match(err, new RegExp(`${typo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: terms\\.tool_error: unknown reward term "tool_error"`));
+    assert.match(err, /tool_errors, repeated_calls, useless_calls/);
+  });
+
+  it('validates a reward given in run settings, and wants a judge for rubric terms', async () => {
+    const settings = { envs: ['terminal'], taskIds: ['terminal/bump-package-version'], model: 'oracle', sandbox: 'virtual' as const, epochs: 1, concurrency: 1, seed: 0 };
+    await assert.rejects(resolveRun({ ...settings, reward: { terms: { outcome: { weight: 1 }, tool_error: { weight: 1 } } } }), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.equal(error.where, 'reward: terms.tool_error');
+      return true;
+    });
+    const rubric = { id: 'r', version: 1, criteria: [{ id: 'c', description: 'd', scale: { min: 0, max: 1 } }] };
+    await assert.rejects(resolveRun({ ...settings, reward: { terms: { rubric: { weight: 1, rubric } } } }), /reward: the rubric term rubric needs a judge model/);
+    const resolved = await resolveRun({ ...settings, reward: { terms: { turns: { weight: -0.01 } } } });
+    assert.deepEqual(resolved.config.reward, { version: 1, terms: { turns: { weight: -0.01 } } });
+  });
+});
