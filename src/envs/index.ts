@@ -19,4 +19,18 @@ export { genericChecks } from './checks.ts';
 export { checkTaskDirectly, type DirectCheckResult } from './direct-check.ts';
 export { taskProblems } from './task-check.ts';
 export { environmentNames, getEnvironment, registerEnvironment } from './registry.ts';
+export {
+  createActFirstPolicy,
+  createLlmUser,
+  createScriptedUser,
+  detectSimulatorFault,
+  UserScenario,
+  userModelFrom,
+  type LlmUserOptions,
+  type ScriptedFault,
+  type SimulatorFault,
+  type UserCallRecord,
+  type UserModel,
+  type UserSimulator,
+} from './users/index.ts';
 import './builtins.ts';

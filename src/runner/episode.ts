@@ -17,7 +17,7 @@ import {
   type Task,
   type VerifierOutcome,
 } from '../core/index.ts';
-import { instantiate, type EnvironmentDefinition } from '../envs/index.ts';
+import { instantiate, type EnvironmentDefinition, type UserSimulator } from '../envs/index.ts';
 import { connectMcpTools, withMcpTools } from '../envs/interop/index.ts';
 import { sandboxAvailability, type SandboxBackend } from '../sandbox/index.ts';
 
@@ -27,6 +27,8 @@ export interface EpisodeSpec {
   seed: number;
   sandbox?: SandboxBackend;
   judge?: Judge;
+  /** Plays the simulated user of tasks that have one; the scripted user when absent. */
+  user?: UserSimulator;
   mcpServers?: readonly McpServerConfig[];
   signal?: AbortSignal;
 }
@@ -41,7 +43,11 @@ export interface LiveEpisode {
 
 /** Instantiates and resets; on failure nothing is left open. Throws InfraError or DefectError. */
 export async function openEpisode(spec: EpisodeSpec): Promise<LiveEpisode> {
-  let environment = instantiate(spec.definition, { ...(spec.sandbox ? { sandbox: spec.sandbox } : {}), ...(spec.judge ? { judge: spec.judge } : {}) });
+  let environment = instantiate(spec.definition, {
+    ...(spec.sandbox ? { sandbox: spec.sandbox } : {}),
+    ...(spec.judge ? { judge: spec.judge } : {}),
+    ...(spec.user ? { user: spec.user } : {}),
+  });
   try {
     if (spec.mcpServers && spec.mcpServers.length > 0) {
       // Each episode gets its own server processes: no state leaks between episodes.

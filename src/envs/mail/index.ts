@@ -11,24 +11,37 @@ import { mailFamilyTasks } from './families/index.ts';
 import { MAIL_SYSTEM_PROMPT, mailSchema } from './schema.ts';
 import { seedMailbox } from './seed.ts';
 import { mailTools } from './tools.ts';
+import { userChecks, userFollowUp, USER_LOG_SCHEMA, withUserTools } from '../users/index.ts';
+import { askFirstMailTasks } from './families/ask-first.ts';
 
 let cached: Task[] | undefined;
 
-/** YAML tasks from ./tasks plus the generated family variants. */
+/** Tools that change the mailbox: with a simulated user, the user log records when each ran. */
+export const MAIL_ACTIONS = [
+  'send_message', 'reply', 'forward', 'create_draft', 'send_draft', 'create_folder', 'move_message', 'add_label',
+  'remove_label', 'mark_read', 'mark_unread', 'star_message', 'delete_message', 'add_contact', 'update_contact',
+] as const;
+
+/** YAML tasks from ./tasks, the generated family variants, and the tasks with a simulated user. */
 export function mailTasks(): Task[] {
-  cached ??= [...loadTaskDirectory(fileURLToPath(new URL('./tasks', import.meta.url)), { env: 'mail', systemPrompt: MAIL_SYSTEM_PROMPT }), ...mailFamilyTasks()];
+  cached ??= [
+    ...loadTaskDirectory(fileURLToPath(new URL('./tasks', import.meta.url)), { env: 'mail', systemPrompt: MAIL_SYSTEM_PROMPT }),
+    ...mailFamilyTasks(),
+    ...askFirstMailTasks(),
+  ];
   return cached;
 }
 
 export const mail = defineEnvironment({
   name: 'mail',
   description: 'An email client for me@northwind.example: search, read, reply, forward, file, label and clean up mail, and keep contacts.',
-  schema: mailSchema,
+  schema: `${mailSchema}\n${USER_LOG_SCHEMA}`,
   startTime: '2026-03-10T09:00:00Z',
   stepMs: 30_000,
   seed: seedMailbox,
-  tools: mailTools,
-  checks: mailChecks,
+  tools: withUserTools(mailTools, MAIL_ACTIONS),
+  checks: { ...mailChecks, ...userChecks },
+  followUp: (ctx, answer) => userFollowUp(ctx, answer),
   events: mailEvents,
   tasks: mailTasks,
   destructive: mailDestructive,

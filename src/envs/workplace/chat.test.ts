@@ -92,7 +92,8 @@ describe('chat tools', () => {
     const tools = env.tools();
     assert.equal(tools.filter((t) => t.name === 'submit').length, 1);
     assert.ok(tools.some((t) => t.name === 'notes_search') && !tools.some((t) => t.name === 'search'));
-    for (const t of tools.filter((t) => t.name !== 'submit')) assert.match(t.description, /^(Mail|Notes|Calendar|Chat): /, t.name);
+    // ask_user talks to the person, not an app.
+    for (const t of tools.filter((t) => t.name !== 'submit' && t.name !== 'ask_user')) assert.match(t.description, /^(Mail|Notes|Calendar|Chat): /, t.name);
     const send = tools.find((t) => t.name === 'send_message')!;
     assert.ok(!send.description.includes('northwind'), send.description);
     assert.match(await error(env, 'get_page', { page_id: 'nope' }), /use notes_search/);

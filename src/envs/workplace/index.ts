@@ -18,9 +18,11 @@ import { workplaceEvents } from './events.ts';
 import { workplaceFamilyTasks } from './families/index.ts';
 import { WORKPLACE_START, WORKPLACE_SYSTEM_PROMPT } from './constants.ts';
 import { seedWorkplace } from './state.ts';
+import { userChecks, userFollowUp, USER_LOG_SCHEMA, withUserTools } from '../users/index.ts';
+import { askFirstWorkplaceTasks } from './families/ask-first.ts';
 
 /** All tables of all four apps; no two apps share a table name (chat's are prefixed chat_). */
-export const WORKPLACE_SCHEMA = [mailSchema, NOTES_SCHEMA, CALENDAR_SCHEMA, CHAT_SCHEMA].join('\n');
+export const WORKPLACE_SCHEMA = [mailSchema, NOTES_SCHEMA, CALENDAR_SCHEMA, CHAT_SCHEMA, USER_LOG_SCHEMA].join('\n');
 
 export const submit = defineTool({
   description: 'Finish the task. Give `answer` when the request asked a question.',
@@ -38,12 +40,16 @@ export const workplaceTools: Record<string, ToolDefinition> = {
   submit,
 };
 
+/** Tools that change some app: with a simulated user, the user log records when each ran. */
+export const WORKPLACE_ACTIONS = Object.keys(workplaceTools).filter((name) => !/^(list_|search|read_|get_|find_|query_|notes_search$|submit$)/.test(name));
+
 let cached: Task[] | undefined;
 
 export function workplaceTasks(): Task[] {
   cached ??= [
     ...loadTaskDirectory(fileURLToPath(new URL('./tasks', import.meta.url)), { env: 'workplace', systemPrompt: WORKPLACE_SYSTEM_PROMPT }),
     ...workplaceFamilyTasks(),
+    ...askFirstWorkplaceTasks(),
   ];
   return cached;
 }
@@ -55,8 +61,9 @@ export const workplace = defineEnvironment({
   startTime: WORKPLACE_START,
   stepMs: 20_000,
   seed: seedWorkplace,
-  tools: workplaceTools,
-  checks: workplaceChecks,
+  tools: withUserTools(workplaceTools, WORKPLACE_ACTIONS),
+  checks: { ...workplaceChecks, ...userChecks },
+  followUp: (ctx, answer) => userFollowUp(ctx, answer),
   events: workplaceEvents,
   tasks: workplaceTasks,
   destructive: workplaceDestructive,

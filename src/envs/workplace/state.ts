@@ -4,6 +4,7 @@ import { ScheduledEvent, type EpisodeContext } from '../define.ts';
 import { CalendarFixtures, seedCalendarWith } from '../calendar/index.ts';
 import { MailInitialState, seedMailState } from '../mail/index.ts';
 import { NotesFixtures, seedNotesWith } from '../notes/index.ts';
+import { UserScenario } from '../users/scenario.ts';
 import { ChatFixtures } from './chat-schema.ts';
 import { seedChat } from './chat-seed.ts';
 import { mailAlias, mapStrings, scoped } from './compose.ts';
@@ -26,6 +27,8 @@ export const WorkplaceInitialState = z
     now: z.string().optional(),
     schedule: z.array(ScheduledEvent).default([]),
     flakyTools: z.array(z.string()).default([]),
+    /** The simulated user (persona, facts, confirmation), for tasks with one: see ../users. */
+    user: UserScenario.optional(),
   })
   .strict();
 export type WorkplaceInitialState = z.infer<typeof WorkplaceInitialState>;

@@ -1,0 +1,98 @@
+// Reading a user conversation: who said what, which facts have been stated, whether the agent
+// asked for them, and from which point on the agent was allowed to act. Shared by the scripted
+// user (what to answer), the monitor (did the simulator break?) and the checks (did the agent ask?).
+import { STOP, type UserFact, type UserScenario } from './scenario.ts';
+
+/** One entry of the episode's user log, in order: a message either way, or a state-changing tool call. */
+export interface LogEntry {
+  seq: number;
+  kind: 'agent' | 'user' | 'action';
+  /** How the agent spoke (`ask_user` tool or a text answer); the tool's name for an action. */
+  via: string;
+  text: string;
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Whole-word, case-insensitive: "day" is not in "Thursday", "10:30" is in "at 10:30." */
+export function mentionsWord(text: string, word: string): boolean {
+  return new RegExp(`(?<![\\p{L}\\p{N}])${escape(word.trim())}(?![\\p{L}\\p{N}])`, 'iu').test(text);
+}
+
+/** The agent is asking for something (a question mark, or "let me know …"), not reporting back. */
+export function isQuestion(text: string): boolean {
+  return text.includes('?') || /\b(let me know|tell me|please confirm)\b/i.test(text);
+}
+
+export function isStop(text: string): boolean {
+  return text.includes(STOP);
+}
+
+/** The reply without the stop token, for the agent to read. */
+export function withoutStop(text: string): string {
+  return text.replaceAll(STOP, '').trim();
+}
+
+const CONFIRM_REQUEST = /\b(confirm|go ahead|shall i|should i|ok to|okay to|proceed|is that right|is that correct|do you want me to|can i|may i)\b/i;
+const CONFIRMATION = /\b(yes|yep|yeah|sure|go ahead|please do|do it|sounds good|confirmed|that's right|correct|send it|post it)\b/i;
+
+/** The agent asks the user to approve what it is about to do. */
+export function asksConfirmation(text: string): boolean {
+  return isQuestion(text) && CONFIRM_REQUEST.test(text);
+}
+
+/** The user approves (a "yes" that is not also a refusal). */
+export function isConfirmation(text: string): boolean {
+  return CONFIRMATION.test(text) && !/\b(no|don't|do not|wait|hold on)\b/i.test(text);
+}
+
+/** Which of the fact's values the text states: the revised one wins when both appear. */
+export function statedValue(fact: UserFact, text: string): 'value' | 'revision' | null {
+  if (fact.revision && mentionsWord(text, fact.revision.value)) return 'revision';
+  return mentionsWord(text, fact.value) ? 'value' : null;
+}
+
+/** The agent asked for the fact, or named its value (checking it), in this message. */
+export function asksFor(fact: UserFact, agentText: string): boolean {
+  return fact.askedBy.some((w) => mentionsWord(agentText, w)) || statedValue(fact, agentText) !== null;
+}
+
+/** Per fact: which value the user stated last, and at which entry. */
+export function disclosures(scenario: UserScenario, log: readonly LogEntry[]): Map<string, { value: 'value' | 'revision'; seq: number }> {
+  const stated = new Map<string, { value: 'value' | 'revision'; seq: number }>();
+  for (const entry of log) {
+    if (entry.kind !== 'user') continue;
+    for (const fact of scenario.facts) {
+      const value = statedValue(fact, entry.text);
+      if (value && stated.get(fact.id)?.value !== value) stated.set(fact.id, { value, seq: entry.seq });
+    }
+  }
+  return stated;
+}
+
+export function missingRequired(scenario: UserScenario, log: readonly LogEntry[]): string[] {
+  const stated = disclosures(scenario, log);
+  return scenario.requires.filter((id) => !stated.has(id));
+}
+
+/**
+ * The log position after which the agent may change state: once every required fact is stated
+ * and, when the scenario demands it, the user has confirmed after the last of them (a change of
+ * mind resets it). Null while the agent may not act yet.
+ */
+export function actionGate(scenario: UserScenario, log: readonly LogEntry[], options: { confirm: boolean }): number | null {
+  const stated = disclosures(scenario, log);
+  if (scenario.requires.some((id) => !stated.has(id))) return null;
+  const lastFact = Math.max(0, ...scenario.requires.map((id) => stated.get(id)!.seq), ...[...stated.values()].filter((s) => s.value === 'revision').map((s) => s.seq));
+  if (!options.confirm) return lastFact;
+  // A confirmation answers an agent's question asked after the last stated fact.
+  let asked = false;
+  for (const entry of log) {
+    if (entry.seq <= lastFact) continue;
+    if (entry.kind === 'agent') asked = isQuestion(entry.text);
+    else if (entry.kind === 'user' && asked && isConfirmation(entry.text)) return entry.seq;
+  }
+  return null;
+}

@@ -1,0 +1,99 @@
+// A user played by a model: any ModelClient, prompted with the scenario. Its calls go through a
+// `UserModel`, which the runner wraps to record each one (purpose `user`, a root of its own,
+// outside the agent's context chain).
+import { InfraError, type FailureKind, type Message, type ModelClient, type ModelRequest, type ModelResult } from '../../core/index.ts';
+import type { LogEntry } from './conversation.ts';
+import { STOP, type UserScenario } from './scenario.ts';
+import type { UserReplyInput, UserSimulator } from './simulator.ts';
+
+/** One call to the simulator's model; the caller decides how it is recorded. */
+export interface UserModel {
+  readonly spec: string;
+  complete(request: ModelRequest, signal: AbortSignal): Promise<ModelResult>;
+}
+
+export interface UserCallRecord {
+  request: ModelRequest;
+  result: ModelResult;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** A `UserModel` over a client; `onCall` sees every call as it was made (for the rollout's record). */
+export function userModelFrom(client: ModelClient, options: { onCall?: (call: UserCallRecord) => void; now?: () => number } = {}): UserModel {
+  const now = options.now ?? Date.now;
+  return {
+    spec: client.spec,
+    async complete(request, signal) {
+      const startedAt = now();
+      const result = await client.complete(request, { signal });
+      options.onCall?.({ request, result, startedAt, endedAt: now() });
+      return result;
+    },
+  };
+}
+
+/** The simulator's instructions: who it is, what it wants, what it may say when, and how to stop. */
+export function userSystemPrompt(scenario: UserScenario): string {
+  const shared = scenario.facts.filter((f) => f.reveal === 'on_request');
+  const secret = scenario.facts.filter((f) => f.reveal === 'never');
+  const lines = [
+    'You are role-playing a person who asked an AI assistant for help. Stay in character; you are the user, not the assistant.',
+    `Who you are: ${scenario.persona}`,
+    `What you want: ${scenario.goal}`,
+    'Rules:',
+    '- Write only your next message to the assistant: short, plain, in your own words. Never do the assistant\'s work.',
+    '- Give a fact only when the assistant asks about it (or names it to check); never volunteer it earlier.',
+    ...shared.map((f) => `- Fact "${f.id}" (give it when asked about ${f.askedBy.join(' / ')}): ${f.say}`),
+    ...secret.map((f) => `- Private, never mention it in any form: ${f.say}`),
+    ...shared.filter((f) => f.revision).map((f) => `- The first time the assistant asks you to confirm after you gave "${f.id}", change your mind: ${f.revision!.say}`),
+    scenario.confirm.required
+      ? `- When the assistant asks you to confirm what it is about to do and it matches what you want, say so plainly (e.g. "${scenario.confirm.say}").`
+      : '- The assistant does not need your confirmation; answer its questions.',
+    '- If the assistant asks something you were not told, say you do not know; never invent facts.',
+    `- When the assistant reports it has done what you wanted, or you have nothing more to add, reply with exactly ${STOP}.`,
+    `- Do not end the conversation with ${STOP} while the assistant is still asking you for something you know.`,
+  ];
+  return lines.join('\n');
+}
+
+/** The conversation from the simulator's side: its own words are `assistant`, the agent's are `user`. */
+export function userMessages(input: Pick<UserReplyInput, 'scenario' | 'opening' | 'log' | 'message'>): Message[] {
+  const turns = input.log.filter((e): e is LogEntry & { kind: 'agent' | 'user' } => e.kind !== 'action');
+  return [
+    { role: 'system', content: userSystemPrompt(input.scenario) },
+    { role: 'user', content: '(The assistant is listening. Write your opening request.)' },
+    { role: 'assistant', content: input.opening, toolCalls: [] },
+    ...turns.map((e): Message => (e.kind === 'agent' ? { role: 'user', content: e.text } : { role: 'assistant', content: e.text, toolCalls: [] })),
+    { role: 'user', content: input.message },
+  ];
+}
+
+function failureKind(kind: Extract<ModelResult, { ok: false }>['kind']): FailureKind {
+  return kind === 'output_too_large' ? 'malformed_response' : kind;
+}
+
+export interface LlmUserOptions {
+  model: UserModel;
+  /** Sampling for the simulator; temperature 0 keeps it as steady as the endpoint allows. */
+  temperature?: number;
+}
+
+/** A user simulator played by a model. A failed or empty reply is the simulator's infrastructure failure. */
+export function createLlmUser(options: LlmUserOptions): UserSimulator {
+  const { model } = options;
+  return {
+    name: model.spec,
+    sampled: true,
+    async reply(input) {
+      const request: ModelRequest = { messages: userMessages(input), tools: [], sampling: { temperature: options.temperature ?? 0 } };
+      const result = await model.complete(request, input.signal);
+      if (!result.ok) {
+        throw new InfraError('user_simulator', `user simulator ${model.spec}: ${result.kind}: ${result.message}`, { retryable: result.retryable, kind: failureKind(result.kind) });
+      }
+      const text = result.response.message.content.trim();
+      if (text === '') throw new InfraError('user_simulator', `user simulator ${model.spec} replied with no text`, { kind: 'malformed_response' });
+      return text;
+    },
+  };
+}

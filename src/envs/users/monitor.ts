@@ -1,0 +1,59 @@
+// Catches a simulator that broke its instructions, so the rollout is excluded as the simulator's
+// fault instead of scored against the agent: a fact revealed before the agent asked (or a secret
+// revealed at all), a stated value that contradicts the instructions, a conversation ended while
+// the agent was still asking for what it needs.
+import { asksFor, isQuestion, isStop, mentionsWord, missingRequired, type LogEntry } from './conversation.ts';
+import type { UserScenario } from './scenario.ts';
+
+export type SimulatorFaultKind = 'leaked_fact' | 'contradiction' | 'ended_early';
+
+export interface SimulatorFault {
+  kind: SimulatorFaultKind;
+  /** The fact concerned, when there is one. */
+  fact?: string;
+  message: string;
+}
+
+export interface MonitorInput {
+  scenario: UserScenario;
+  /** The conversation before this exchange. */
+  log: readonly LogEntry[];
+  /** The agent's message the simulator answered. */
+  message: string;
+  reply: string;
+}
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 160 ? `${flat.slice(0, 157)}…` : flat;
+}
+
+/** The first way the simulator's reply breaks its scenario, or null when it is sound. */
+export function detectSimulatorFault(input: MonitorInput): SimulatorFault | null {
+  const { scenario, log, message, reply } = input;
+  const agentSaid = [...log.filter((e) => e.kind === 'agent').map((e) => e.text), message];
+  for (const fact of scenario.facts) {
+    if (!mentionsWord(reply, fact.value)) continue;
+    if (fact.reveal === 'never') {
+      return { kind: 'leaked_fact', fact: fact.id, message: `the user simulator revealed the private fact "${fact.id}" it must never share: "${excerpt(reply)}"` };
+    }
+    if (!agentSaid.some((text) => asksFor(fact, text))) {
+      return { kind: 'leaked_fact', fact: fact.id, message: `the user simulator revealed "${fact.id}" before the agent asked for it: "${excerpt(reply)}"` };
+    }
+  }
+  for (const fact of scenario.facts) {
+    const current = [fact.value, ...(fact.revision ? [fact.revision.value] : [])];
+    if (current.some((v) => mentionsWord(reply, v))) continue;
+    const wrong = fact.contradicts.find((c) => mentionsWord(reply, c));
+    if (wrong !== undefined) {
+      return { kind: 'contradiction', fact: fact.id, message: `the user simulator stated "${wrong}" for "${fact.id}", contradicting its instructions ("${fact.value}"): "${excerpt(reply)}"` };
+    }
+  }
+  if (isStop(reply) && isQuestion(message)) {
+    const missing = missingRequired(scenario, log);
+    if (missing.length > 0) {
+      return { kind: 'ended_early', message: `the user simulator ended the conversation while the agent was asking, before stating ${missing.map((m) => `"${m}"`).join(', ')}` };
+    }
+  }
+  return null;
+}

@@ -1,0 +1,103 @@
+// The simulated user inside an environment: the episode's user log (a SQLite table, so it is part
+// of the state and its snapshots), the `ask_user` tool, the follow-up turn for text answers, and
+// the action log that lets checks see whether the agent asked before it acted.
+import { z } from 'zod';
+import { InfraError } from '../../core/index.ts';
+import { defineTool, ToolError, type EpisodeContext, type ToolDefinition } from '../define.ts';
+import { isStop, withoutStop, type LogEntry } from './conversation.ts';
+import { detectSimulatorFault } from './monitor.ts';
+import { scenarioOf } from './scenario.ts';
+import { createScriptedUser, type UserSimulator } from './simulator.ts';
+
+/** Every message between agent and user, and every state-changing call, in one ordered log. */
+export const USER_LOG_SCHEMA = `
+CREATE TABLE user_log (
+  seq INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('agent', 'user', 'action')),
+  via TEXT NOT NULL,
+  text TEXT NOT NULL,
+  at TEXT NOT NULL
+);`;
+
+const SCRIPTED = createScriptedUser();
+
+export function readUserLog(ctx: Pick<EpisodeContext, 'db'>): LogEntry[] {
+  return ctx.db.prepare('SELECT seq, kind, via, text FROM user_log ORDER BY seq').all() as LogEntry[];
+}
+
+function append(ctx: Pick<EpisodeContext, 'db' | 'clock'>, entry: Omit<LogEntry, 'seq'>): void {
+  ctx.db.prepare('INSERT INTO user_log (kind, via, text, at) VALUES (?, ?, ?, ?)').run(entry.kind, entry.via, entry.text, ctx.clock.now().toISOString());
+}
+
+export interface UserExchange {
+  /** What the agent reads (the stop token removed). */
+  reply: string;
+  /** The user ended the conversation. */
+  ended: boolean;
+}
+
+/**
+ * One exchange with the task's user: the agent's message, the simulator's reply, both logged. A
+ * reply that breaks the scenario ends the episode as the simulator's infrastructure failure.
+ */
+export async function talkToUser(ctx: EpisodeContext, input: { message: string; via: 'ask_user' | 'answer' }): Promise<UserExchange> {
+  const scenario = scenarioOf(ctx.task);
+  if (!scenario) throw new ToolError('there is no user to talk to in this task; work from the instruction');
+  const simulator: UserSimulator = ctx.user ?? SCRIPTED;
+  const log = readUserLog(ctx);
+  const raw = await simulator.reply({ scenario, opening: ctx.task.instruction, log, message: input.message, signal: ctx.signal });
+  const fault = detectSimulatorFault({ scenario, log, message: input.message, reply: raw });
+  if (fault) {
+    throw new InfraError('user_simulator', `${fault.message} (simulator ${simulator.name}, task ${ctx.task.id})`, {
+      kind: 'malformed_response',
+      retryable: simulator.sampled,
+      detail: { fault: fault.kind, ...(fault.fact ? { fact: fault.fact } : {}), simulator: simulator.name, reply: raw },
+    });
+  }
+  append(ctx, { kind: 'agent', via: input.via, text: input.message });
+  append(ctx, { kind: 'user', via: input.via, text: raw });
+  return { reply: withoutStop(raw), ended: isStop(raw) };
+}
+
+export const ask_user = defineTool({
+  description:
+    'Send a message to the user you are working for and wait for their reply: ask for details you need, or ask them to confirm before you change anything on their behalf. One question or confirmation per call.',
+  input: z.object({ message: z.string().trim().min(1, 'write the question for the user') }),
+  run: async ({ message }, ctx) => {
+    const { reply, ended } = await talkToUser(ctx, { message, via: 'ask_user' });
+    if (ended) return { content: reply === '' ? 'The user has left the conversation.' : `User: ${reply}\n(The user has left the conversation.)`, endsEpisode: true };
+    return `User: ${reply}`;
+  },
+});
+
+/** The environment's follow-up turn: a text answer goes to the user, whose reply continues the episode until they stop. */
+export async function userFollowUp(ctx: EpisodeContext, answer: string): Promise<string | null> {
+  if (!scenarioOf(ctx.task)) return null;
+  const { reply, ended } = await talkToUser(ctx, { message: answer, via: 'answer' });
+  return ended ? null : reply;
+}
+
+/**
+ * The environment's tools plus `ask_user`, each named in `actions` logging its successful calls
+ * (inside the call's savepoint, so a failed call leaves no entry). Only tasks with a user log.
+ */
+export function withUserTools(tools: Record<string, ToolDefinition>, actions: readonly string[]): Record<string, ToolDefinition> {
+  const unknown = actions.filter((name) => !tools[name]);
+  if (unknown.length > 0) throw new Error(`withUserTools: no tools named ${unknown.join(', ')}`);
+  const wrapped: Record<string, ToolDefinition> = {};
+  for (const [name, tool] of Object.entries(tools)) {
+    if (!actions.includes(name)) {
+      wrapped[name] = tool;
+      continue;
+    }
+    wrapped[name] = {
+      ...tool,
+      run: async (input, ctx) => {
+        const result = await tool.run(input, ctx);
+        if (scenarioOf(ctx.task)) append(ctx, { kind: 'action', via: name, text: JSON.stringify(input) });
+        return result;
+      },
+    };
+  }
+  return { ...wrapped, ask_user: ask_user as ToolDefinition };
+}
