@@ -183,6 +183,8 @@ export const RunConfig = z.object({
   perturbationSeed: z.number().int('a whole number').min(0, 'a seed ≥ 0').max(2 ** 32 - 1, 'a seed below 2^32').optional(),
   /** Model spec of the judge for LLM-judge checks (e.g. `openai:http://…/v1#judge-model`). */
   judge: z.string().optional(),
+  /** Model spec of the simulated user for tasks that have one (their scripted user when absent). */
+  user: z.string().optional(),
   /** How rewards are composed (terms and weights), validated and completed by the runner's resolve; absent: the default (docs/design/rewards.md). */
   reward: JsonObject.optional(),
   /** External MCP servers whose tools are added to every episode (named `<server>__<tool>`). */
@@ -191,6 +193,17 @@ export const RunConfig = z.object({
   sandbox: z.enum(['auto', 'virtual', 'bwrap']).default('auto'),
   /** A running `gauntlet gateway` each rollout's model calls go through (on its own route), for the engine's token ids. */
   gateway: z.url({ protocol: /^https?$/, error: 'an http(s) URL of a running gauntlet gateway' }).optional(),
+  /**
+   * An external agent program (npm package at a pinned version) plays each episode instead of the
+   * scaffold, in its own sandbox, its model calls going through a gateway in front of `model`.
+   */
+  agent: z
+    .object({
+      name: z.string().regex(/^[a-z0-9-]+$/, 'an agent name such as pi, codex, qwen-code, opencode'),
+      version: z.string().regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'an exact version such as 0.73.1'),
+    })
+    .strict()
+    .optional(),
 });
 export type RunConfig = z.infer<typeof RunConfig>;
 

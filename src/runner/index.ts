@@ -19,7 +19,7 @@ export {
   type TaskDrift,
   type TaskSelection,
 } from './resolve.ts';
-export { openEpisode, outcomeOfError, runEpisode, type DriveContext, type EpisodeOutcome, type EpisodeSpec, type LiveEpisode, type RunEpisodeOptions } from './episode.ts';
+export { openEpisode, outcomeOfError, runEpisode, type DriveContext, type EpisodeDriver, type EpisodeDriverInput, type EpisodeOutcome, type EpisodeSpec, type LiveEpisode, type RunEpisodeOptions } from './episode.ts';
 export { API_KEY_VARIABLES, configuredSecrets, judgeFromConfig, modelFromConfig, type ModelEnvironment } from './model.ts';
 export { createStartGate, forEachConcurrent } from './pool.ts';
 export { validateEnvironment, type EnvironmentValidation, type TaskValidation, type ValidateOptions } from './validate.ts';

@@ -51,6 +51,12 @@ export async function modelFromConfig(config: RunConfig, options: ModelEnvironme
   });
 }
 
+/** The simulated user's client, when the config names one (always over chat completions). */
+export async function userFromConfig(config: RunConfig, options: ModelEnvironment): Promise<ModelClient | undefined> {
+  if (!config.user) return undefined;
+  return createModelClient(config.user, { env: options.env, seed: config.seed, ...(options.fetch ? { fetch: options.fetch } : {}) });
+}
+
 /** The judge's client, when the config names one (always over chat completions). */
 export async function judgeFromConfig(config: RunConfig, options: ModelEnvironment): Promise<ModelClient | undefined> {
   if (!config.judge) return undefined;

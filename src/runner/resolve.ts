@@ -142,11 +142,13 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
   } catch (error) {
     throw error instanceof InputError ? error.at('model') : error;
   }
-  if (config.judge) {
+  for (const field of ['judge', 'user'] as const) {
+    const spec = config[field];
+    if (spec === undefined) continue;
     try {
-      parseModelSpec(config.judge);
+      parseModelSpec(spec);
     } catch (error) {
-      throw error instanceof InputError ? error.at('judge') : error;
+      throw error instanceof InputError ? error.at(field) : error;
     }
   }
   // Stored complete (defaults filled, rubrics inline): the run rebuilds its reward from this alone.
@@ -167,6 +169,7 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
   if (config.gateway !== undefined && parseModelSpec(config.model).kind !== 'openai') {
     throw new InputError('gateway', `only OpenAI-style models can send their calls through the gateway, got "${config.model}"`, 'openai:BASE_URL#MODEL (the gateway\'s --upstream)');
   }
+  if (config.agent !== undefined) checkAgentRun(config, catalog);
   const tasks = selectTasks(config, catalog);
   const perturbations = resolveRunPerturbations(config);
   if (config.requestTimeoutMs !== undefined) {
@@ -208,6 +211,23 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
  * with other defaults replays the same ones). Scaffold arms that need another model client (text
  * tool calls) cannot be switched per rollout by `run`: that is what `gauntlet robustness` is for.
  */
+/** Tools an external agent's files travel through: it works on the task's files with its own tools. */
+const AGENT_WORKSPACE_TOOLS = ['run_command', 'write_file'];
+
+/** An external agent needs an OpenAI-style model (its gateway's upstream) and environments whose work is files. */
+function checkAgentRun(config: RunConfig, catalog: EnvironmentCatalog): void {
+  if (parseModelSpec(config.model).kind !== 'openai') {
+    throw new InputError('agent', `external agents reach the model through a gateway in front of an OpenAI-style endpoint, got "${config.model}"`, 'openai:BASE_URL#MODEL');
+  }
+  if (config.gateway !== undefined) throw new InputError('gateway', 'a run with an external agent starts its own gateway in front of the model', 'no --gateway with --agent');
+  for (const env of config.envs) {
+    if (!catalog.names().includes(env)) continue;
+    const tools = Object.keys(catalog.get(env).tools);
+    const missing = AGENT_WORKSPACE_TOOLS.filter((t) => !tools.includes(t));
+    if (missing.length > 0) throw new InputError('agent', `external agents work on files; environment "${env}" has no ${missing.join(' or ')} tool`, 'an environment such as coding or terminal');
+  }
+}
+
 function resolveRunPerturbations(config: RunConfig): RunConfig['perturbations'] {
   if (config.perturbations.length === 0) return [];
   const resolved = resolvePerturbations(config.perturbations, 'perturbations');

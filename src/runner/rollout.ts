@@ -16,7 +16,7 @@ import {
   type Store,
   type Task,
 } from '../core/index.ts';
-import type { EnvironmentDefinition } from '../envs/index.ts';
+import { createLlmUser, userModelFrom, type EnvironmentDefinition, type UserCallRecord, type UserSimulator } from '../envs/index.ts';
 import { perturbEpisode, resolvePerturbations, toolsOf, type PerturbedEpisode, type ResolvedPerturbations } from '../perturb/index.ts';
 import { DEFAULT_REWARD_CONFIG, parseRewardConfig, rewardNeeds, rewardRollout, traceAttempt, type RewardConfig } from '../reward/index.ts';
 import { runEpisode, type EpisodeDriver, type EpisodeOutcome } from './episode.ts';
@@ -36,6 +36,8 @@ export interface RolloutContext {
   graceMs: number;
   /** The judge for LLM-judge checks. */
   judge?: ModelClient;
+  /** Plays the simulated user of tasks that have one (the task's scripted user when absent). */
+  user?: ModelClient;
   /** A model client of each attempt's own (the gateway's per-rollout route); absent: `model` serves every attempt. */
   attemptModel?: (identity: AttemptIdentity) => Promise<ModelClient>;
   /** Plays each episode instead of the agent loop (an external agent); absent: the configured scaffold. */
@@ -61,6 +63,17 @@ export function judgeFrom(model: ModelClient, record?: { recorder: RolloutRecord
     if (!result.ok) throw new InfraError('judge', `judge ${model.spec}: ${result.kind}: ${result.message}`, { retryable: result.retryable, kind: result.kind === 'output_too_large' ? 'malformed_response' : result.kind });
     return result.response.message.content;
   };
+}
+
+/** Simulated-user calls are numbered after the agent's, the judge's and the rubrics'. */
+const USER_CALL_INDEX = 300_000;
+
+/** An LLM user over a model client; each of its calls is recorded with purpose `user`, a root of its own. */
+export function userFrom(model: ModelClient, record: { recorder: RolloutRecorder; identity: AttemptIdentity }): UserSimulator {
+  let calls = 0;
+  const onCall = (call: UserCallRecord) =>
+    record.recorder.modelCall(modelCallRecord({ identity: record.identity, index: USER_CALL_INDEX + calls++, parentId: null, purpose: 'user', model: model.spec, ...call }));
+  return createLlmUser({ model: userModelFrom(model, { onCall }) });
 }
 
 /**
@@ -231,6 +244,7 @@ async function runAttempt(ctx: RolloutContext, a: AttemptSpec): Promise<EpisodeO
     seed: perturbed ? perturbed.worldSeed(a.seed) : a.seed,
     sandbox: ctx.config.sandbox,
     ...(ctx.judge ? { judge: judgeFrom(ctx.judge, { recorder, identity: a.identity }) } : {}),
+    ...(ctx.user ? { user: userFrom(ctx.user, { recorder, identity: a.identity }) } : {}),
     mcpServers: ctx.config.mcpServers,
     ...(a.signal ? { signal: a.signal } : {}),
     deadlineMs,

@@ -15,7 +15,7 @@ import {
   type Task,
 } from '../core/index.ts';
 import { createStartGate, forEachConcurrent } from './pool.ts';
-import { gatewayModels, judgeFromConfig, modelFromConfig, type ModelEnvironment } from './model.ts';
+import { gatewayModels, judgeFromConfig, modelFromConfig, userFromConfig, type ModelEnvironment } from './model.ts';
 import { builtinCatalog, tasksOfRun, type EnvironmentCatalog, type ResolvedRun, type TaskDrift } from './resolve.ts';
 import type { EpisodeDriver } from './episode.ts';
 import { executeRollout } from './rollout.ts';
@@ -129,6 +129,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     if (!options.model) owned.push(model);
     const judge = options.judge ?? (await judgeFromConfig(config, modelEnvironment));
     if (judge && !options.judge) owned.push(judge);
+    const user = await userFromConfig(config, modelEnvironment);
+    if (user) owned.push(user);
     const attemptModel = gatewayModels(config, modelEnvironment);
     const finished = store.finishedRolloutIds(run.id);
     const work: { task: Task; epoch: number }[] = [];
@@ -152,6 +154,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       graceMs: options.graceMs ?? 10_000,
       signal,
       ...(judge ? { judge } : {}),
+      ...(user ? { user } : {}),
       ...(attemptModel ? { attemptModel } : {}),
       ...(options.driver ? { driver: options.driver } : {}),
     };

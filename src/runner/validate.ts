@@ -1,6 +1,6 @@
 import { runAgent } from '../agent/index.ts';
 import { createRng, errorMessage, nullRecorder, type ModelClient, type RolloutId, type RunId, type Task } from '../core/index.ts';
-import { checkTaskDirectly, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
+import { checkTaskDirectly, createActFirstPolicy, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
 import { createDestructivePolicy, createNoopPolicy, createOraclePolicy, createPlaceholderPolicy, createRandomPolicy } from '../model/index.ts';
 import type { SandboxBackend } from '../sandbox/index.ts';
 import { runEpisode } from './episode.ts';
@@ -100,6 +100,11 @@ export async function validateEnvironment(options: ValidateOptions): Promise<Env
   return { env: definition.name, valid: ordered.every((r) => r.valid), tasks: ordered };
 }
 
+function requiresAsking(task: Task): boolean {
+  const checks = Array.isArray(task.verifier.checks) ? task.verifier.checks : [];
+  return checks.some((c) => c !== null && typeof c === 'object' && !Array.isArray(c) && c.check === 'asked_before_acting');
+}
+
 async function validateTask(
   definition: EnvironmentDefinition,
   task: Task,
@@ -122,6 +127,8 @@ async function validateTask(
     ['placeholder-argument', createPlaceholderPolicy()],
     ['destructive', createDestructivePolicy()],
     ...Array.from({ length: options.randomTries }, (_, i) => [`random (seed ${seed + i})`, createRandomPolicy({ seed: seed + i })] as [string, ModelClient]),
+    // Where the task requires asking the user first, doing the right thing without asking must fail.
+    ...(requiresAsking(task) ? [['act-before-asking', createActFirstPolicy()] as [string, ModelClient]] : []),
   ];
   for (const [name, model] of mustFail) {
     const outcome = await play(definition, task, model, opts);

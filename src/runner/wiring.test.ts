@@ -82,3 +82,19 @@ describe('runner: calls through a gateway', () => {
     await assert.rejects(resolveRun({ envs: ['mail'], model: 'oracle', epochs: 1, concurrency: 1, seed: 0, gateway: 'http://127.0.0.1:9000' }), (e: unknown) => e instanceof InputError && e.where === 'gateway');
   });
 });
+
+describe('runner: an LLM plays the simulated user', () => {
+  it('records its calls with purpose user and blames a broken user endpoint on the simulator, not the agent', async () => {
+    const store = openStore(':memory:');
+    // Nothing listens on port 9 (discard): the user's endpoint is down.
+    const resolved = await resolveRun({ envs: ['mail'], taskIds: ['mail/ask-reply-choice-catering'], model: 'oracle', user: 'openai:http://127.0.0.1:9/v1#user-model', epochs: 1, concurrency: 1, seed: 0, maxAttempts: 1 });
+    assert.equal(resolved.config.user, 'openai:http://127.0.0.1:9/v1#user-model');
+    const summary = await executeRun({ store, run: { resolved }, sleep: async () => {}, modelEnvironment: { env: {} } });
+    const rollout = store.rollouts(summary.runId)[0]!;
+    assert.equal(rollout.status, 'infra_error');
+    assert.equal(rollout.error?.source, 'user_simulator');
+    const userCalls = store.modelCalls(rollout.id).filter((c) => c.purpose === 'user');
+    assert.ok(userCalls.length >= 1, 'the failed user call is on record');
+    await assert.rejects(resolveRun({ envs: ['mail'], model: 'oracle', user: 'nonsense:x', epochs: 1, concurrency: 1, seed: 0 }), (e: unknown) => e instanceof InputError && e.where === 'user');
+  });
+});

@@ -10,6 +10,7 @@ import { parsePerturbationText, splitPerturbFlag } from '../../perturb/index.ts'
 import { loadRewardConfig, rewardConfigJson } from '../../reward/index.ts';
 import { executeRun, resolveRun, type RunNotes, type RunProgress, type RunRequest, type RunSummary } from '../../runner/index.ts';
 import { executeQueuedRun, parseRateLimit, parseRedisUrl, type QueueSettings } from '../../runner/queue/index.ts';
+import { AGENTS, agentSpec, defaultAgentCache, startAgentRun } from '../../training/agents/index.ts';
 import { printJson, type CliIo } from '../io.ts';
 import { collect, nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
 import { openCliStore } from '../store.ts';
@@ -45,11 +46,13 @@ interface RunFlags {
   stream?: boolean;
   resume?: string;
   judge?: string;
+  userModel?: string;
   reward?: string;
   mcpServer?: string[];
   perturb?: string[];
   perturbSeed?: number;
   gateway?: string;
+  agent?: string;
   queue?: string;
   rateLimit?: string;
   store: string;
@@ -85,12 +88,15 @@ const FLAG_OF_FIELD: Record<string, string> = {
   'sampling.temperature': '--temperature',
   'sampling.maxTokens': '--max-tokens',
   judge: '--judge',
+  user: '--user-model',
   reward: '--reward',
   mcpServers: '--mcp-server',
   sandbox: '--sandbox',
   perturbations: '--perturb',
   perturbationSeed: '--perturb-seed',
   gateway: '--gateway',
+  agent: '--agent',
+  'agent.version': '--agent',
 };
 
 /** `name=command arg …` → an MCP server spec (arguments split on spaces). */
@@ -176,12 +182,14 @@ function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<str
     ...set('policyVersion', flags.policyVersion),
     ...set('sandbox', flags.sandbox),
     ...set('judge', flags.judge),
+    ...set('user', flags.userModel),
     // Read here, where the file's path is known (errors name it; rubric paths resolve beside it); the runner validates again.
     ...set('reward', flags.reward === undefined ? undefined : rewardConfigJson(loadRewardConfig(flags.reward))),
     ...set('mcpServers', flags.mcpServer?.map(parseMcpServer)),
     ...set('perturbations', flags.perturb?.flatMap(splitPerturbFlag).map((text) => parsePerturbationText(text))),
     ...set('perturbationSeed', flags.perturbSeed),
     ...set('gateway', flags.gateway),
+    ...set('agent', flags.agent === undefined ? undefined : { name: flags.agent, version: agentSpec(flags.agent).version }),
     ...(context !== undefined ? { context } : {}),
     sampling,
   };
@@ -285,11 +293,13 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--token-ids', 'text-tools: send the prompt as token ids (vLLM/SGLang)')
     .option('--no-stream', 'ask the model endpoint for whole responses instead of SSE streams (SGLang returns chat token ids only then)')
     .option('--judge <spec>', 'judge model for LLM-judge checks (same spec forms as --model)')
+    .option('--user-model <spec>', 'an LLM plays the simulated user of tasks that have one (default: their scripted user)')
     .option('--reward <file>', 'reward config (YAML/JSON): named, weighted terms stored on each rollout (default: the verifier\'s verdict)')
     .option('--mcp-server <name=command>', 'add an MCP server\'s tools to every episode, e.g. "docs=node docs-server.js" (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--perturb <ids>', 'perturbations applied to every rollout, e.g. tools.rename,prompts.system:verbose (repeatable; `gauntlet perturbations` lists them)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--perturb-seed <n>', 'seed perturbations draw from (default: --seed)', nonNegativeInt('--perturb-seed', { max: 2 ** 32 - 1 }))
     .option('--gateway <url>', 'send every model call through a running `gauntlet gateway` (its --upstream the model\'s endpoint), which returns the engine\'s token ids and logprobs')
+    .option('--agent <name>', `an external agent program plays each episode in its own sandbox, through a gateway in front of --model (${Object.keys(AGENTS).join(', ')}; installed on first use)`)
     .option('--queue <url>', 'enqueue rollouts on Redis (redis://HOST:PORT[/DB]) for `gauntlet worker` processes; this process stores their results')
     .option('--rate-limit <n/window>', 'with --queue: rollouts started per window on this model endpoint across all workers, e.g. 60/min (off removes it)')
     .option('--config <file>', 'YAML/JSON run settings (flags override)')
@@ -344,9 +354,16 @@ export function registerRunCommand(program: Command, io: CliIo): void {
             for (const d of notes.drift) io.stderr(`note: task ${d.taskId} has ${d.change === 'changed' ? 'changed' : 'been removed'} since the run started; the stored version is used\n`);
           },
         };
-        const summary = queue
-          ? await executeQueuedRun({ ...common, queue, onQueue: (event) => io.stderr(`${describeCoordinatorEvent(event)}\n`) })
-          : await executeRun({ ...common, modelEnvironment: { env: io.env } });
+        // An external agent's run (new or resumed) gets its agent installed and a gateway of its own.
+        const config = resolved?.config ?? store.getRun(flags.resume ?? '')?.config;
+        if (config?.agent && queue) throw new InputError('--agent', 'external agents run in this process, not on queue workers', 'no --queue with --agent');
+        const agentRun = config?.agent
+          ? await startAgentRun({ agent: config.agent, model: config.model, cacheDir: defaultAgentCache(io.env), ...(io.env.OPENAI_API_KEY ? { apiKey: io.env.OPENAI_API_KEY } : {}), log: (line) => io.stderr(`${line}\n`) })
+          : undefined;
+        const summary = await (queue
+          ? executeQueuedRun({ ...common, queue, onQueue: (event) => io.stderr(`${describeCoordinatorEvent(event)}\n`) })
+          : executeRun({ ...common, modelEnvironment: { env: io.env }, ...(agentRun ? { driver: agentRun.driver } : {}) })
+        ).finally(() => agentRun?.close());
         progress.stop();
         if (flags.json) printJson(io, { ...summary, store: store.path });
         else io.stdout(`${describeSummary(summary, store.path)}\n`);
