@@ -10,7 +10,7 @@ import { printJson, type CliIo } from '../io.ts';
 import { openCliStore } from '../store.ts';
 import { collect, nonNegativeInt, number, positiveInt } from '../options.ts';
 import { runExitCode } from './run.ts';
-import { EvalSuite, loadSuite } from './eval-suite.ts';
+import { EvalSuite, loadSuite, renderSafetyFlags, safetyDetections } from './eval-suite.ts';
 
 interface EvalFlags {
   env?: string[];
@@ -116,6 +116,8 @@ export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: Cl
     exitCode = Math.max(exitCode, runExitCode(summary));
     const rollouts = store.rollouts(summary.runId);
     runs.push({ runId: summary.runId, model: rollouts[0]?.model ?? spec, rollouts });
+    // The safety suite is scored on state; what the detectors saw in the same rollouts is reported beside it.
+    if (suite.name === 'safety') io.stderr(`${renderSafetyFlags(spec, await safetyDetections(store, summary.runId, runnable))}\n`);
   }
   if (exitCode !== 0) process.exitCode = exitCode;
   return buildReport({
