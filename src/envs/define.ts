@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Clock, JsonObject, JsonValue, Judge, Message, Rng, Sandbox, Task, ToolInvocation } from '../core/index.ts';
-import type { SandboxLimits } from '../sandbox/index.ts';
+import type { SandboxBackend, SandboxLimits } from '../sandbox/index.ts';
 import type { UserSimulator } from './users/simulator.ts';
 
 /** Deterministic ids per episode: `ids.next('msg')` gives msg_0001, msg_0002, … */
@@ -144,7 +144,7 @@ export interface EnvironmentDefinition {
    * Task checks only this environment can make (e.g. coding: hidden tests fail before the golden
    * patch and pass after). Returns problems; empty means valid. Run by `gauntlet validate`.
    */
-  selfCheck?(task: Task, options: { seed: number; sandbox?: 'auto' | 'virtual' | 'bwrap' }): Promise<string[]>;
+  selfCheck?(task: Task, options: { seed: number; sandbox?: SandboxBackend }): Promise<string[]>;
   /** The next user turn after the model answers (multi-turn tasks); null or absent ends the episode. */
   followUp?(ctx: EpisodeContext, answer: string, answered: number): string | null | Promise<string | null>;
   /** Extra state for snapshots beyond the SQLite tables (e.g. sandbox files). */

@@ -1,23 +1,30 @@
 // Running untrusted commands: `bwrap` (bubblewrap namespaces) where it works, else the in-process
 // `virtual` shell. Commands never run unsandboxed: asking for bwrap where it cannot work fails.
+// `remote` runs them in such a sandbox on a `gauntlet sandbox-server` elsewhere.
 import { InputError, type Sandbox } from '../core/index.ts';
 import { createBwrapSandbox, type BwrapMode } from './bwrap.ts';
 import { resolveLimits, type SandboxLimits } from './limits.ts';
 import { resolveWorkdir } from './paths.ts';
 import { sandboxAvailability } from './probe.ts';
 import { createVirtualSandbox } from './virtual.ts';
+import { createRemoteSandbox, remoteServerFromEnv } from './remote/index.ts';
 
-export type SandboxBackend = 'auto' | 'virtual' | 'bwrap';
+/** Where commands run: `auto` picks bwrap where it works, else virtual; `remote` is a `gauntlet sandbox-server` (GAUNTLET_SANDBOX_URL). */
+export const SANDBOX_BACKENDS = ['auto', 'virtual', 'bwrap', 'remote'] as const;
+export type SandboxBackend = (typeof SANDBOX_BACKENDS)[number];
+/** What `createSandbox` builds: a local backend, or `remote`, a `gauntlet sandbox-server` elsewhere (docs/design/remote-sandbox.md). */
+export type SandboxChoice = SandboxBackend;
 export type { BwrapMode } from './bwrap.ts';
 export type { SandboxLimits } from './limits.ts';
 export { DEFAULT_LIMITS } from './limits.ts';
 export { DEFAULT_WORKDIR, SandboxPathError, relativeToWorkdir, resolveWorkdir } from './paths.ts';
 export { resourceControl, type ResourceControl } from './cgroup.ts';
 export { sandboxAvailability, type BwrapSupport, type SandboxAvailability } from './probe.ts';
+export { createRemoteSandbox, probeRemoteSandbox, remoteServerFromEnv, REMOTE_TOKEN_VARIABLE, REMOTE_URL_VARIABLE, type RemoteSandboxOptions } from './remote/index.ts';
 export { spawnContained, type ContainedProgram, type ContainedProgramOptions } from './contained-process.ts';
 
 export interface CreateSandboxOptions {
-  backend: SandboxBackend;
+  backend: SandboxChoice;
   /** Files to place in the work dir before the episode starts (path relative to the work dir). */
   files?: Record<string, string>;
   limits?: SandboxLimits;
@@ -31,6 +38,8 @@ export interface CreateSandboxOptions {
    * in milliseconds; `fresh` builds new namespaces for every command, as before.
    */
   mode?: BwrapMode;
+  /** remote only: the server; default from GAUNTLET_SANDBOX_URL and GAUNTLET_SANDBOX_TOKEN. */
+  remote?: { url: string; token?: string };
 }
 
 let noticeShown = false;
@@ -44,6 +53,10 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     throw new InputError('mode', `"${String(options.mode)}" is not a bwrap sandbox mode`, '"persistent" or "fresh"');
   }
   if (options.backend === 'virtual') return createVirtualSandbox({ files, limits, workdir });
+  if (options.backend === 'remote') {
+    const server = options.remote ?? remoteServerFromEnv(process.env);
+    return createRemoteSandbox({ ...server, files, limits: options.limits ?? {}, workdir });
+  }
   const { bwrap } = await sandboxAvailability();
   if (bwrap.available && bwrap.path) {
     return createBwrapSandbox({ support: { ...bwrap, path: bwrap.path }, files, limits, workdir, mode: options.mode ?? 'persistent' });

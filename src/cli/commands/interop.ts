@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
 import type { Command } from 'commander';
 import { InputError, type Task } from '../../core/index.ts';
 import '../../envs/builtins.ts';
@@ -104,7 +105,7 @@ interface McpFlags {
   task: string;
   seed: number;
   tasksFile?: string[];
-  sandbox?: 'auto' | 'virtual' | 'bwrap';
+  sandbox?: SandboxBackend;
 }
 
 function findTask(flags: McpFlags, builtIn: () => Task[]): Task {
@@ -148,7 +149,7 @@ export function registerInteropCommands(program: Command, io: CliIo): void {
     .requiredOption('--task <id>', 'task id (a built-in task, or one from --tasks-file)')
     .option('--tasks-file <file>', 'read tasks from this YAML/JSON file (repeatable)', collect)
     .option('--seed <n>', 'world seed', nonNegativeInt('--seed'), 1)
-    .option('--sandbox <backend>', 'command sandbox: auto, virtual or bwrap', oneOf('--sandbox', ['auto', 'virtual', 'bwrap'] as const))
+    .option('--sandbox <backend>', 'command sandbox: auto, virtual, bwrap or remote (GAUNTLET_SANDBOX_URL)', oneOf('--sandbox', SANDBOX_BACKENDS))
     .action(async (flags: McpFlags) => {
       const definition = getEnvironment(flags.env);
       const task = findTask(flags, () => definition.tasks());

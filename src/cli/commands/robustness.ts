@@ -3,6 +3,7 @@
 // arms), the significant harms first, the tasks each hurts most, held-out against seen families,
 // and a forest plot (SVG).
 import { writeFileSync } from 'node:fs';
+import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
 import type { Command } from 'commander';
 import { GAUNTLET_VERSION, InputError, type ModelClient, type RunConfig, type Task } from '../../core/index.ts';
 import { environmentNames, getEnvironment } from '../../envs/index.ts';
@@ -24,7 +25,7 @@ interface RobustnessFlags {
   epochs: number;
   seed: number;
   concurrency: number;
-  sandbox?: 'auto' | 'virtual' | 'bwrap';
+  sandbox?: SandboxBackend;
   maxTurns?: number;
   deadline?: number;
   template?: string;
@@ -229,7 +230,7 @@ export function registerRobustnessCommand(program: Command, io: CliIo): void {
     .option('--epochs <n>', 'epochs per task and arm', positiveInt('--epochs', { max: 10_000 }), 1)
     .option('--seed <n>', 'run seed (worlds); the suite has its own perturbation seeds', nonNegativeInt('--seed', { max: 2 ** 32 - 1 }), 0)
     .option('--concurrency <n>', 'rollouts at once', positiveInt('--concurrency', { max: 10_000 }), 4)
-    .option('--sandbox <backend>', 'auto, virtual or bwrap', oneOf('--sandbox', ['auto', 'virtual', 'bwrap'] as const))
+    .option('--sandbox <backend>', 'auto, virtual, bwrap or remote', oneOf('--sandbox', SANDBOX_BACKENDS))
     .option('--max-turns <n>', 'turn limit per rollout (default: each task\'s own)', positiveInt('--max-turns', { max: 100_000 }))
     .option('--deadline <seconds>', 'wall-clock limit per rollout', positiveInt('--deadline'))
     .option('--template <path>', 'chat template for arms that write tool calls as text (scaffold.tools:text)')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
 import { InputError, MAX_TIMER_MS } from '../../core/index.ts';
 import { scaffoldNames } from '../../agent/index.ts';
 import { environmentNames, loadTaskFile } from '../../envs/index.ts';
@@ -29,7 +30,7 @@ interface ServeRolloutsFlags {
   maxTurns?: number;
   deadline?: number;
   maxAttempts?: number;
-  sandbox?: 'auto' | 'virtual' | 'bwrap';
+  sandbox?: SandboxBackend;
   stream: boolean;
   port: number;
   host: string;
@@ -101,7 +102,7 @@ export function registerServeRolloutsCommand(program: Command, io: CliIo, hooks:
     .option('--max-turns <n>', 'override every task\'s turn limit', positiveInt('--max-turns', { max: 100_000 }))
     .option('--deadline <seconds>', 'override every task\'s wall-clock deadline', number('--deadline', { min: 0.001, max: MAX_TIMER_MS / 1000 }))
     .option('--max-attempts <n>', 'attempts per rollout when infrastructure fails', positiveInt('--max-attempts', { max: 100 }))
-    .option('--sandbox <backend>', 'command sandbox: auto, virtual or bwrap', oneOf('--sandbox', ['auto', 'virtual', 'bwrap'] as const))
+    .option('--sandbox <backend>', 'command sandbox: auto, virtual, bwrap or remote (GAUNTLET_SANDBOX_URL)', oneOf('--sandbox', SANDBOX_BACKENDS))
     .option('--no-stream', 'ask the engine for whole responses instead of SSE streams')
     .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port', { max: 65_535 }), 8100)
     .option('--host <address>', 'address to bind; anything beyond loopback needs a token', '127.0.0.1')

@@ -1,5 +1,6 @@
 // `gauntlet serve`: the review API and the web app over a store, on loopback unless told otherwise.
 import { existsSync } from 'node:fs';
+import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../core/index.ts';
@@ -13,7 +14,7 @@ interface ServeFlags {
   host: string;
   token?: string;
   store: string;
-  sandbox: 'auto' | 'virtual' | 'bwrap';
+  sandbox: SandboxBackend;
 }
 
 export interface ServeHooks {
@@ -43,7 +44,7 @@ export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHo
     .option('--host <address>', 'address to bind; anything beyond loopback needs a token', '127.0.0.1')
     .option('--token <secret>', 'bearer token every API request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
-    .option('--sandbox <backend>', 'sandbox for replaying authored tasks: auto, virtual or bwrap', oneOf('--sandbox', ['auto', 'virtual', 'bwrap'] as const), 'auto')
+    .option('--sandbox <backend>', 'sandbox for replaying authored tasks: auto, virtual, bwrap or remote', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
     .action(async (flags: ServeFlags) => {
       if (flags.token === undefined && io.env.GAUNTLET_TOKEN !== undefined && io.env.GAUNTLET_TOKEN.trim() === '') {
         throw new InputError('GAUNTLET_TOKEN', 'is set but empty', 'a non-empty secret, or unset it');

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
 import { InputError } from '../../core/index.ts';
 import { getEnvironment } from '../../envs/index.ts';
 import { selectTasks, validateEnvironment, type EnvironmentValidation } from '../../runner/index.ts';
@@ -13,9 +14,9 @@ export function registerValidateCommand(program: Command, io: CliIo): void {
     .option('--task <id>', 'only these task ids', collect)
     .option('--tasks-file <file>', 'validate the tasks in this YAML/JSON file (repeatable)', collect)
     .option('--seed <n>', 'world seed', nonNegativeInt('--seed'), 1)
-    .option('--sandbox <backend>', 'command sandbox: auto, virtual or bwrap', oneOf('--sandbox', ['auto', 'virtual', 'bwrap'] as const))
+    .option('--sandbox <backend>', 'command sandbox: auto, virtual, bwrap or remote (GAUNTLET_SANDBOX_URL)', oneOf('--sandbox', SANDBOX_BACKENDS))
     .option('--json', 'one JSON document on stdout')
-    .action(async (flags: { env: string[]; task?: string[]; tasksFile?: string[]; seed: number; sandbox?: 'auto' | 'virtual' | 'bwrap'; json?: boolean }) => {
+    .action(async (flags: { env: string[]; task?: string[]; tasksFile?: string[]; seed: number; sandbox?: SandboxBackend; json?: boolean }) => {
       const reports: EnvironmentValidation[] = [];
       for (const name of flags.env) {
         const definition = getEnvironment(name);

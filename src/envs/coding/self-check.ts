@@ -1,6 +1,7 @@
 // A coding task is only valid when its hidden tests FAIL on the repo as given and PASS after the
 // golden steps: otherwise the task either rewards doing nothing or cannot be solved.
 import { errorMessage, type CheckResult, type Task } from '../../core/index.ts';
+import { type SandboxBackend } from '../../sandbox/index.ts';
 import { VerifierSpec, type EnvironmentDefinition } from '../define.ts';
 import { instantiate } from '../instance.ts';
 import { HiddenTestsParams } from './checks.ts';
@@ -8,7 +9,7 @@ import { loadSuite } from './grader/suite.ts';
 
 export interface SelfCheckOptions {
   seed: number;
-  sandbox?: 'auto' | 'virtual' | 'bwrap';
+  sandbox?: SandboxBackend;
 }
 
 const describe = (checks: CheckResult[]) => checks.map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`).join('; ');

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Command } from 'commander';
+import { InputError } from '../../core/index.ts';
+import { createSandbox } from '../../sandbox/index.ts';
+import type { SandboxServer } from '../../server/sandbox/index.ts';
+import type { CliIo } from '../io.ts';
+import { registerSandboxServerCommand, type SandboxServerHooks } from './sandbox-server.ts';
+
+function setup(env: Record<string, string> = {}, hooks: SandboxServerHooks = {}) {
+  const err: string[] = [];
+  const io: CliIo = { stdout: () => undefined, stderr: (text) => void err.push(text), interactive: false, env };
+  const program = new Command('gauntlet').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: (t) => void err.push(t) });
+  registerSandboxServerCommand(program, io, hooks);
+  for (const command of program.commands) command.exitOverride();
+  return { err, run: (...args: string[]) => program.parseAsync(['node', 'gauntlet', 'sandbox-server', ...args]) };
+}
+
+describe('gauntlet sandbox-server', () => {
+  it('serves sandboxes until stopped, says where, and closes what is still open on the way out', async () => {
+    let served: SandboxServer | undefined;
+    const { run, err } = setup({ GAUNTLET_TOKEN: 'from-env' }, {
+      untilStopped: async (server) => {
+        served = server;
+        const box = await createSandbox({ backend: 'remote', remote: { url: server.url, token: 'from-env' } });
+        assert.equal((await box.exec('echo remote', { timeoutMs: 5000 })).stdout, 'remote\n');
+        assert.equal(server.stats().sandboxes, 1);
+      },
+    });
+    await run('--port', '0', '--backend', 'virtual', '--lease-ttl', '30', '--max-sandboxes', '2');
+    assert.ok(served);
+    const text = err.join('');
+    assert.match(text, /virtual sandboxes on http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(text, /at most 2 sandboxes, lease 30 s, bearer token required/);
+    assert.match(text, /closing 1 open sandbox\n/);
+    assert.equal(served.stats().sandboxes, 0);
+    await assert.rejects(fetch(`${served.url}/v1/health`), 'the server no longer listens');
+  });
+
+  it('refuses a non-loopback bind without a token, and bad flags, before serving', async () => {
+    const never: SandboxServerHooks = { untilStopped: () => assert.fail('must not start') };
+    await assert.rejects(setup({}, never).run('--host', '0.0.0.0', '--port', '0'), (e: unknown) => e instanceof InputError && e.where === '--host' && /--token/.test(e.message));
+    await assert.rejects(setup({ GAUNTLET_TOKEN: ' ' }, never).run('--port', '0'), /GAUNTLET_TOKEN/);
+    await assert.rejects(setup({}, never).run('--backend', 'docker'), /--backend/);
+    await assert.rejects(setup({}, never).run('--lease-ttl', '0'), /--lease-ttl/);
+  });
+});

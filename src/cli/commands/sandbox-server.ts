@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { InputError } from '../../core/index.ts';
+import { REMOTE_URL_VARIABLE } from '../../sandbox/index.ts';
+import { startSandboxServer, type SandboxServer } from '../../server/sandbox/index.ts';
+import type { CliIo } from '../io.ts';
+import { nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
+
+interface SandboxServerFlags {
+  host: string;
+  port: number;
+  token?: string;
+  backend: 'auto' | 'bwrap' | 'virtual';
+  mode: 'persistent' | 'fresh';
+  leaseTtl: number;
+  maxSandboxes: number;
+  maxMemoryMb?: number;
+}
+
+export interface SandboxServerHooks {
+  /** Resolves when the server should stop. Default: SIGINT or SIGTERM. */
+  untilStopped?: (server: SandboxServer) => Promise<void>;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+export function registerSandboxServerCommand(program: Command, io: CliIo, hooks: SandboxServerHooks = {}): void {
+  program
+    .command('sandbox-server')
+    .description('Serve this machine\'s sandboxes (bwrap where it works) over HTTP, so runs elsewhere use --sandbox remote with GAUNTLET_SANDBOX_URL pointing here')
+    .option('--host <address>', 'address to bind; anything beyond loopback needs a token', '127.0.0.1')
+    .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port'), 7070)
+    .option('--token <secret>', 'bearer token every request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
+    .option('--backend <backend>', 'local sandbox behind each remote one: auto, bwrap or virtual', oneOf('--backend', ['auto', 'bwrap', 'virtual'] as const), 'auto')
+    .option('--mode <mode>', 'bwrap: persistent (one sandbox per episode) or fresh (new namespaces per command)', oneOf('--mode', ['persistent', 'fresh'] as const), 'persistent')
+    .option('--lease-ttl <seconds>', 'close a sandbox whose client sent nothing (no request, no heartbeat) for this long', number('--lease-ttl', { min: 1 }), 60)
+    .option('--max-sandboxes <n>', 'sandboxes held at once; more are refused with a retryable capacity error', positiveInt('--max-sandboxes'), 64)
+    .option('--max-memory-mb <n>', 'largest memory limit a client may ask for per sandbox', positiveInt('--max-memory-mb'))
+    .action(async (flags: SandboxServerFlags) => {
+      const token = flags.token ?? io.env.GAUNTLET_TOKEN;
+      if (flags.token === undefined && io.env.GAUNTLET_TOKEN !== undefined && io.env.GAUNTLET_TOKEN.trim() === '') {
+        throw new InputError('GAUNTLET_TOKEN', 'is set but empty', 'a non-empty secret, or unset it');
+      }
+      const server = await startSandboxServer({
+        host: flags.host,
+        port: flags.port,
+        ...(token !== undefined ? { token } : {}),
+        backend: flags.backend,
+        mode: flags.mode,
+        leaseTtlMs: Math.round(flags.leaseTtl * 1000),
+        maxSandboxes: flags.maxSandboxes,
+        ...(flags.maxMemoryMb !== undefined ? { maxLimits: { memoryBytes: flags.maxMemoryMb * 1024 * 1024 } } : {}),
+        log: (line) => io.stderr(`sandbox-server: ${line}\n`),
+      }).catch((error: unknown) => {
+        // The server speaks of its options; here they are flags.
+        throw error instanceof InputError && ['host', 'token', 'port', 'backend'].includes(error.where) ? error.at(`--${error.where}`) : error;
+      });
+      io.stderr(
+        [
+          `sandbox-server: ${server.backend} sandboxes on ${server.url} (protocol v1)`,
+          `  clients: ${REMOTE_URL_VARIABLE}=${server.url} gauntlet run --sandbox remote …${token !== undefined ? ' (with GAUNTLET_SANDBOX_TOKEN)' : ''}`,
+          `  at most ${flags.maxSandboxes} sandboxes, lease ${flags.leaseTtl} s${token !== undefined ? ', bearer token required' : ''}`,
+          '',
+        ].join('\n'),
+      );
+      try {
+        await (hooks.untilStopped ?? untilSignal)(server);
+      } finally {
+        const open = server.stats().sandboxes;
+        if (open > 0) io.stderr(`sandbox-server: stopping, closing ${open} open sandbox${open === 1 ? '' : 'es'}\n`);
+        await server.close();
+      }
+    });
+}

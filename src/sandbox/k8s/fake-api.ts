@@ -1,0 +1,150 @@
+// A loopback stand-in for the few Kubernetes API endpoints the k8s mode uses, for tests: pods
+// (create, read, list by label, merge-patch, delete) and exec over WebSocket (v5.channel.k8s.io).
+// Each "pod" is a local bwrap sandbox whose work dir is the pod's volume, so exec runs for real.
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono } from 'hono';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { z } from 'zod';
+import type { Sandbox } from '../../core/index.ts';
+import { createSandbox } from '../index.ts';
+import { shellQuote } from './pod.ts';
+
+const PodBody = z.object({
+  metadata: z.object({ name: z.string().min(1), labels: z.record(z.string(), z.string()).default({}), annotations: z.record(z.string(), z.string()).default({}) }),
+  spec: z.object({ containers: z.array(z.object({ name: z.string(), volumeMounts: z.array(z.object({ mountPath: z.string() })).default([]) })).min(1) }).passthrough(),
+}).passthrough();
+type PodBody = z.infer<typeof PodBody>;
+
+interface FakePod {
+  body: PodBody;
+  sandbox: Sandbox;
+  /** Reads answered Pending before the pod reports Running. */
+  pendingReads: number;
+}
+
+export interface FakeKubeApi {
+  url: string;
+  /** Pod names now held. */
+  pods(): string[];
+  annotations(name: string): Record<string, string> | undefined;
+  /** Every request as `METHOD path`, in order. */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+const status = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message });
+
+function matches(labels: Record<string, string>, selector: string | undefined): boolean {
+  if (!selector) return true;
+  return selector.split(',').every((term) => {
+    const [key, value] = term.split('=');
+    return key !== undefined && labels[key] === value;
+  });
+}
+
+/** Starts the fake on 127.0.0.1; each pod reports Pending for `pendingReads` reads first. */
+export async function startFakeKubeApi(options: { pendingReads?: number } = {}): Promise<FakeKubeApi> {
+  const pods = new Map<string, FakePod>();
+  const requests: string[] = [];
+  const app = new Hono();
+  app.use('*', async (c, next) => {
+    requests.push(`${c.req.method} ${c.req.path}`);
+    await next();
+  });
+  const podView = (pod: FakePod) => {
+    const phase = pod.pendingReads > 0 ? 'Pending' : 'Running';
+    return { apiVersion: 'v1', kind: 'Pod', ...pod.body, status: { phase } };
+  };
+  app.post('/api/v1/namespaces/:ns/pods', async (c) => {
+    const parsed = PodBody.safeParse(await c.req.json());
+    if (!parsed.success) return c.json(status(422, 'Invalid', parsed.error.message), 422);
+    const body = parsed.data;
+    if (pods.has(body.metadata.name)) return c.json(status(409, 'AlreadyExists', `pods "${body.metadata.name}" already exists`), 409);
+    const workdir = body.spec.containers[0]?.volumeMounts[0]?.mountPath;
+    const sandbox = await createSandbox({ backend: 'bwrap', ...(workdir ? { workdir } : {}) });
+    const pod = { body, sandbox, pendingReads: options.pendingReads ?? 0 };
+    pods.set(body.metadata.name, pod);
+    return c.json(podView(pod), 201);
+  });
+  app.get('/api/v1/namespaces/:ns/pods', (c) => {
+    const selector = c.req.query('labelSelector');
+    return c.json({ apiVersion: 'v1', kind: 'PodList', metadata: {}, items: [...pods.values()].filter((pod) => matches(pod.body.metadata.labels, selector)).map(podView) });
+  });
+  app.get('/api/v1/namespaces/:ns/pods/:name', (c) => {
+    const pod = pods.get(c.req.param('name'));
+    if (!pod) return c.json(status(404, 'NotFound', `pods "${c.req.param('name')}" not found`), 404);
+    const view = podView(pod);
+    if (pod.pendingReads > 0) pod.pendingReads--;
+    return c.json(view);
+  });
+  app.patch('/api/v1/namespaces/:ns/pods/:name', async (c) => {
+    const pod = pods.get(c.req.param('name'));
+    if (!pod) return c.json(status(404, 'NotFound', `pods "${c.req.param('name')}" not found`), 404);
+    if (c.req.header('content-type') !== 'application/merge-patch+json') return c.json(status(415, 'UnsupportedMediaType', 'only merge patches here'), 415);
+    const patch = z.object({ metadata: z.object({ annotations: z.record(z.string(), z.string()) }) }).parse(await c.req.json());
+    Object.assign(pod.body.metadata.annotations, patch.metadata.annotations);
+    return c.json(podView(pod));
+  });
+  app.delete('/api/v1/namespaces/:ns/pods/:name', async (c) => {
+    const pod = pods.get(c.req.param('name'));
+    if (!pod) return c.json(status(404, 'NotFound', `pods "${c.req.param('name')}" not found`), 404);
+    pods.delete(c.req.param('name'));
+    await pod.sandbox.close();
+    return c.json(podView(pod));
+  });
+
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: '127.0.0.1' }) as Server;
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false) });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://fake.invalid');
+    requests.push(`EXEC ${url.pathname}`);
+    const name = /^\/api\/v1\/namespaces\/[^/]+\/pods\/([^/]+)\/exec$/.exec(url.pathname)?.[1];
+    const pod = name ? pods.get(name) : undefined;
+    if (!pod) return void socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+    wss.handleUpgrade(request, socket, head, (ws) => void serveExec(ws, pod.sandbox, url.searchParams));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pods: () => [...pods.keys()],
+    annotations: (name) => pods.get(name)?.body.metadata.annotations,
+    requests,
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([...pods.values()].map((pod) => pod.sandbox.close()));
+      pods.clear();
+    },
+  };
+}
+
+/** Runs the exec's argv in the pod's sandbox once stdin (if asked for) is closed; answers on channels 1, 2 and 3. */
+async function serveExec(ws: WebSocket, sandbox: Sandbox, query: URLSearchParams): Promise<void> {
+  const argv = query.getAll('command');
+  const stdinChunks: Buffer[] = [];
+  const stdinClosed = new Promise<void>((resolve) => {
+    if (query.get('stdin') !== 'true') return resolve();
+    ws.on('message', (data: Buffer) => {
+      if (data[0] === 0) stdinChunks.push(data.subarray(1));
+      else if (data[0] === 255 && data[1] === 0) resolve();
+    });
+    ws.on('close', () => resolve());
+  });
+  await stdinClosed;
+  const result = await sandbox.exec(argv.map(shellQuote).join(' '), { timeoutMs: 600_000, stdin: Buffer.concat(stdinChunks).toString('utf8') });
+  const send = (channel: number, payload: Buffer) => ws.send(Buffer.concat([Buffer.from([channel]), payload]));
+  if (result.stdout) send(1, Buffer.from(result.stdout));
+  if (result.stderr) send(2, Buffer.from(result.stderr));
+  const exit =
+    result.exitCode === 0
+      ? { status: 'Success', metadata: {} }
+      : { status: 'Failure', reason: 'NonZeroExitCode', message: `command terminated with non-zero exit code: ${result.exitCode}`, details: { causes: [{ reason: 'ExitCode', message: String(result.exitCode) }] }, metadata: {} };
+  send(3, Buffer.from(JSON.stringify(exit)));
+  ws.close();
+}

@@ -1,0 +1,97 @@
+// What a sandbox pod is: its manifest (limits as resources, the lease as an annotation) and the
+// small shell scripts the k8s backend runs through the exec API for commands and files.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { ResolvedLimits } from '../limits.ts';
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const SANDBOX_LABEL = 'gauntlet.dev/sandbox';
+/** Epoch milliseconds after which any Gauntlet process may delete the pod. */
+export const LEASE_ANNOTATION = 'gauntlet.dev/lease-expires';
+export const SANDBOX_SELECTOR = `${MANAGED_BY_LABEL}=gauntlet,${SANDBOX_LABEL}=true`;
+export const CONTAINER = 'sandbox';
+/** The unprivileged uid commands run as (nobody), as in the bwrap backend. */
+const RUN_AS = 65534;
+
+/** One shell word, quoted so the shell reads it back unchanged. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export function podManifest(options: { name: string; image: string; workdir: string; limits: ResolvedLimits; leaseExpiresAt: number; maxLifetimeSeconds: number }): V1Pod {
+  const { limits } = options;
+  const resources = {
+    memory: String(limits.memoryBytes),
+    cpu: `${Math.max(1, Math.round(limits.cpus * 1000))}m`,
+    'ephemeral-storage': String(limits.diskBytes),
+  };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: options.name,
+      labels: { [MANAGED_BY_LABEL]: 'gauntlet', [SANDBOX_LABEL]: 'true' },
+      annotations: { [LEASE_ANNOTATION]: String(options.leaseExpiresAt) },
+    },
+    spec: {
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      // A backstop if every Gauntlet process that could reap the pod is gone for good.
+      activeDeadlineSeconds: options.maxLifetimeSeconds,
+      terminationGracePeriodSeconds: 0,
+      securityContext: { runAsUser: RUN_AS, runAsGroup: RUN_AS, runAsNonRoot: true, fsGroup: RUN_AS },
+      containers: [
+        {
+          name: CONTAINER,
+          image: options.image,
+          // Idles until deleted; commands arrive through exec.
+          command: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done'],
+          workingDir: options.workdir,
+          resources: { limits: resources, requests: resources },
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          volumeMounts: [{ name: 'work', mountPath: options.workdir }],
+        },
+      ],
+      volumes: [{ name: 'work', emptyDir: { sizeLimit: String(limits.diskBytes) } }],
+    },
+  };
+}
+
+/** Exit status `timeout -s KILL` gives a command it killed (128 + 9). */
+export const KILLED_STATUS = 137;
+
+/** Runs `command` in `cwd` with `env`, killed after `seconds` by coreutils/busybox `timeout`. */
+export function commandScript(options: { command: string; cwd: string; env: Record<string, string>; seconds: number }): string {
+  const env = Object.entries(options.env).map(([name, value]) => shellQuote(`${name}=${value}`));
+  return [
+    `cd -- ${shellQuote(options.cwd)} 2>/dev/null || { echo ${shellQuote(`sandbox: working directory ${options.cwd} does not exist`)} >&2; exit 1; }`,
+    `exec env ${env.join(' ')} timeout -s KILL ${options.seconds} sh -c ${shellQuote(options.command)}`,
+  ].join('\n');
+}
+
+/**
+ * Resolves `rel` under the work dir and refuses (exit 3) a path that a symlink leads outside it;
+ * then runs `body` with "$target" set.
+ */
+function inWorkdir(workdir: string, rel: string, body: string): string {
+  return [
+    `root=${shellQuote(workdir)}; target="$root"/${shellQuote(rel)}`,
+    // realpath -m resolves what exists and keeps the rest, so a missing file still gets a verdict.
+    'real=$(realpath -m -- "$target") || exit 4',
+    'case "$real" in "$root"|"$root"/*) ;; *) echo "leads outside the work dir through a symlink" >&2; exit 3;; esac',
+    body,
+  ].join('\n');
+}
+
+export function readScript(workdir: string, rel: string): string {
+  return inWorkdir(workdir, rel, '[ -f "$real" ] || exit 2\nexec cat -- "$real"');
+}
+
+export function writeScript(workdir: string, rel: string): string {
+  return inWorkdir(workdir, rel, '[ -d "$real" ] && { echo "is a directory" >&2; exit 3; }\nmkdir -p -- "$(dirname -- "$real")" && exec cat > "$real"');
+}
+
+/** One line per regular file: size, sha256, path relative to the work dir. */
+export function listScript(workdir: string): string {
+  return `cd -- ${shellQuote(workdir)} && find . -type f | while IFS= read -r f; do printf '%s %s %s\\n' "$(wc -c < "$f" | tr -d ' ')" "$(sha256sum < "$f" | cut -d' ' -f1)" "\${f#./}"; done`;
+}

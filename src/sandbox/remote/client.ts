@@ -1,0 +1,194 @@
+// The `remote` backend: the Sandbox interface over HTTP to a `gauntlet sandbox-server`, which runs
+// each command in its own local sandbox. The client holds a lease and renews it while open, so a
+// client that dies leaves nothing running on the server for longer than one lease.
+import { InputError, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
+import { DEFAULT_LIMITS, type SandboxLimits } from '../limits.ts';
+import { RemoteAborted, SandboxConnection, type FetchLike } from './http.ts';
+import { CreateRequest, CreateResponse, ExecResponse, fromBase64, HealthResponse, HeartbeatResponse, ListResponse, ReadResponse, toBase64, type ExecRequest } from './protocol.ts';
+
+export interface RemoteSandboxOptions {
+  /** The server's base URL, `http://host:port`. */
+  url: string;
+  /** Bearer token, needed when the server is bound beyond loopback. */
+  token?: string;
+  files?: Record<string, string>;
+  limits?: SandboxLimits;
+  workdir?: string;
+  /** Injected in tests; default the global fetch. */
+  fetch?: FetchLike;
+  /** How often the lease is renewed; default a third of the server's TTL. */
+  heartbeatMs?: number;
+  /** Time allowed beyond a command's own timeout for the network and the server's queue. Default 30 s. */
+  requestSlackMs?: number;
+  /** Limit for requests other than exec. Default 30 s. */
+  requestTimeoutMs?: number;
+}
+
+/** Where the `remote` backend finds its server when `createSandbox` is given no options for it. */
+export const REMOTE_URL_VARIABLE = 'GAUNTLET_SANDBOX_URL';
+export const REMOTE_TOKEN_VARIABLE = 'GAUNTLET_SANDBOX_TOKEN';
+
+/** The server and token from the environment variables; InputError when the URL is missing or not http(s). */
+export function remoteServerFromEnv(env: NodeJS.ProcessEnv): { url: string; token?: string } {
+  const url = env[REMOTE_URL_VARIABLE];
+  if (url === undefined || url.trim() === '') {
+    throw new InputError(REMOTE_URL_VARIABLE, 'is not set, and the remote sandbox backend needs a server', 'the URL of a running `gauntlet sandbox-server`, such as http://10.0.0.5:7070');
+  }
+  checkUrl(url, REMOTE_URL_VARIABLE);
+  const token = env[REMOTE_TOKEN_VARIABLE];
+  if (token !== undefined && token.trim() === '') throw new InputError(REMOTE_TOKEN_VARIABLE, 'is set but empty', 'a non-empty secret, or unset it');
+  return { url, ...(token !== undefined ? { token } : {}) };
+}
+
+function checkUrl(url: string, where: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InputError(where, `${JSON.stringify(url)} is not a URL`, 'an http(s) URL such as http://127.0.0.1:7070');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new InputError(where, `${JSON.stringify(url)} is not http(s)`, 'an http(s) URL such as http://127.0.0.1:7070');
+}
+
+class RemoteSandbox implements Sandbox {
+  readonly specificationVersion = 'v1' as const;
+  private closed = false;
+  private readonly heartbeat: NodeJS.Timeout;
+  /** Why the last heartbeat failed; said again if a later call fails. */
+  private heartbeatProblem: string | undefined;
+
+  constructor(
+    private readonly connection: SandboxConnection,
+    private readonly created: CreateResponse,
+    private readonly settings: { heartbeatMs: number; requestSlackMs: number; requestTimeoutMs: number; commandCapMs: number },
+  ) {
+    this.heartbeat = setInterval(() => void this.renew(), settings.heartbeatMs);
+    // A forgotten sandbox must not keep the process alive; the server reaps it after its lease.
+    this.heartbeat.unref();
+  }
+
+  get backend(): Sandbox['backend'] {
+    return this.created.backend;
+  }
+
+  get workdir(): string {
+    return this.created.workdir;
+  }
+
+  /** The server's id for this sandbox. */
+  get id(): string {
+    return this.created.id;
+  }
+
+  private path(suffix = ''): string {
+    return `/sandboxes/${this.created.id}${suffix}`;
+  }
+
+  private async renew(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.connection.request({ method: 'POST', path: this.path('/heartbeat'), response: HeartbeatResponse, timeoutMs: this.settings.requestTimeoutMs });
+      this.heartbeatProblem = undefined;
+    } catch (error) {
+      this.heartbeatProblem = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.closed) throw new Error(`sandbox ${operation}: the sandbox is closed`);
+  }
+
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof Error && this.heartbeatProblem !== undefined && !error.message.includes('heartbeat')) {
+        error.message += ` (last heartbeat failed: ${this.heartbeatProblem})`;
+      }
+      throw error;
+    }
+  }
+
+  async exec(command: string, options: ExecOptions): Promise<ExecResult> {
+    this.assertOpen('exec');
+    const own = options.timeoutMs > 0 && Number.isFinite(options.timeoutMs);
+    const body: ExecRequest = {
+      command,
+      ...(own ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      ...(options.env !== undefined ? { env: options.env } : {}),
+    };
+    const started = Date.now();
+    try {
+      return await this.call(() =>
+        this.connection.request({
+          method: 'POST',
+          path: this.path('/exec'),
+          body,
+          response: ExecResponse,
+          timeoutMs: Math.min(body.timeoutMs ?? Infinity, this.settings.commandCapMs) + this.settings.requestSlackMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+      );
+    } catch (error) {
+      // As a local sandbox does: an aborted command ends with 130 (the server kills it when the request goes away).
+      if (error instanceof RemoteAborted) return { exitCode: 130, stdout: '', stderr: 'sandbox: the command was aborted\n', timedOut: false, truncated: false, durationMs: Date.now() - started };
+      throw error;
+    }
+  }
+
+  async readFile(path: string): Promise<string | null> {
+    this.assertOpen('readFile');
+    const reply = await this.call(() => this.connection.request({ method: 'POST', path: this.path('/files/read'), body: { path }, response: ReadResponse, timeoutMs: this.settings.requestTimeoutMs }));
+    return reply.content === null ? null : fromBase64(reply.content);
+  }
+
+  async writeFile(path: string, content: string): Promise<void> {
+    this.assertOpen('writeFile');
+    await this.call(() => this.connection.request({ method: 'PUT', path: this.path('/files/write'), body: { path, content: toBase64(content) }, response: null, timeoutMs: this.settings.requestTimeoutMs }));
+  }
+
+  async listFiles(): Promise<FileEntry[]> {
+    this.assertOpen('listFiles');
+    const reply = await this.call(() => this.connection.request({ method: 'GET', path: this.path('/files'), response: ListResponse, timeoutMs: this.settings.requestTimeoutMs }));
+    return reply.files;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    // Already reaped is as good as closed; any other failure is the lease's to clean up, and said.
+    await this.connection.request({ method: 'DELETE', path: this.path(), response: null, timeoutMs: this.settings.requestTimeoutMs }).catch((error: unknown) => {
+      if (error instanceof Error && 'detail' in error && (error.detail as { code?: string } | undefined)?.code === 'not_found') return;
+      throw error;
+    });
+  }
+}
+
+/**
+ * What a sandbox server offers (its backend, protocol, room), for checks before a run starts: a
+ * task that needs a process sandbox needs a server whose backend is bwrap. Throws InfraError('sandbox').
+ */
+export function probeRemoteSandbox(server: { url: string; token?: string }, options: { fetch?: FetchLike; timeoutMs?: number } = {}): Promise<HealthResponse> {
+  checkUrl(server.url, 'remote sandbox url');
+  const connection = new SandboxConnection(server.url, server.token, options.fetch ?? ((input, init) => fetch(input, init)));
+  return connection.request({ method: 'GET', path: '/health', response: HealthResponse, timeoutMs: options.timeoutMs ?? 10_000 });
+}
+
+/** Creates a sandbox on a `gauntlet sandbox-server`; throws InfraError('sandbox') when the server cannot. */
+export async function createRemoteSandbox(options: RemoteSandboxOptions): Promise<Sandbox & { readonly id: string }> {
+  checkUrl(options.url, 'remote sandbox url');
+  const connection = new SandboxConnection(options.url, options.token, options.fetch ?? ((input, init) => fetch(input, init)));
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  const body = CreateRequest.parse({
+    limits: options.limits ?? {},
+    files: Object.fromEntries(Object.entries(options.files ?? {}).map(([path, content]) => [path, toBase64(content)])),
+    ...(options.workdir !== undefined ? { workdir: options.workdir } : {}),
+  });
+  const created = await connection.request({ method: 'POST', path: '/sandboxes', body, response: CreateResponse, timeoutMs: requestTimeoutMs });
+  const heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(created.lease.ttlMs / 3));
+  const commandCapMs = options.limits?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs;
+  return new RemoteSandbox(connection, created, { heartbeatMs, requestSlackMs: options.requestSlackMs ?? 30_000, requestTimeoutMs, commandCapMs });
+}

@@ -1,0 +1,102 @@
+// One request to a sandbox server, with every way it can fail mapped once: the network and the
+// server's own failures are InfraError('sandbox'); a path outside the work dir is the agent's
+// SandboxPathError, as with a local sandbox.
+import type { z } from 'zod';
+import { errorMessage, InfraError } from '../../core/index.ts';
+import { SandboxPathError } from '../paths.ts';
+import { API_PREFIX, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION } from './protocol.ts';
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface RequestSpec<T extends z.ZodType> {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  body?: unknown;
+  /** The reply's schema; null for replies without a body (204). */
+  response: T | null;
+  timeoutMs: number;
+  /** The caller's signal: when it aborts, the request throws `RemoteAborted`. */
+  signal?: AbortSignal;
+}
+
+/** The caller gave up (its signal aborted); not a failure of the server. */
+export class RemoteAborted extends Error {
+  constructor() {
+    super('remote sandbox request aborted by the caller');
+    this.name = 'RemoteAborted';
+  }
+}
+
+export class SandboxConnection {
+  readonly base: string;
+
+  constructor(
+    url: string,
+    private readonly token: string | undefined,
+    private readonly fetcher: FetchLike,
+  ) {
+    this.base = url.replace(/\/+$/, '');
+  }
+
+  async request<T extends z.ZodType>(spec: RequestSpec<T>): Promise<z.infer<T>> {
+    const where = `sandbox server ${this.base}: ${spec.method} ${spec.path}`;
+    const timeout = AbortSignal.timeout(spec.timeoutMs);
+    const signal = spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout;
+    const headers: Record<string, string> = { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) };
+    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetcher(`${this.base}${API_PREFIX}${spec.path}`, {
+        method: spec.method,
+        headers,
+        ...(spec.body !== undefined ? { body: JSON.stringify(spec.body) } : {}),
+        signal,
+      });
+      text = await response.text();
+    } catch (error) {
+      if (spec.signal?.aborted) throw new RemoteAborted();
+      if (timeout.aborted) throw new InfraError('sandbox', `${where}: no reply within ${spec.timeoutMs} ms`, { kind: 'timeout', cause: error });
+      throw new InfraError('sandbox', `${where}: ${errorMessage(error)}`, { kind: 'connection', cause: error });
+    }
+    if (!response.ok) throw failure(where, response.status, text);
+    if (spec.response === null) return undefined as z.infer<T>;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new InfraError('sandbox', `${where}: the reply is not JSON: ${text.slice(0, 200)}`, { kind: 'malformed_response', retryable: false });
+    }
+    const parsed = spec.response.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new InfraError('sandbox', `${where}: unexpected reply (${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid'})`, { kind: 'malformed_response', retryable: false });
+    }
+    return parsed.data;
+  }
+}
+
+function failure(where: string, status: number, text: string): Error {
+  let body: ErrorBody | undefined;
+  try {
+    const parsed = ErrorBody.safeParse(JSON.parse(text));
+    if (parsed.success) body = parsed.data;
+  } catch {
+    // not a typed error body: reported by status below
+  }
+  if (!body) return new InfraError('sandbox', `${where}: HTTP ${status}: ${text.slice(0, 200)}`, { kind: 'http', retryable: status >= 500, detail: { status } });
+  const { code, message } = body.error;
+  if (code === 'sandbox_path') return new SandboxPathError(message);
+  const detail = { status, code };
+  switch (code) {
+    case 'not_found':
+      return new InfraError('sandbox', `${where}: ${message} (its lease may have expired, or the server restarted)`, { kind: 'unavailable', detail });
+    case 'capacity':
+    case 'sandbox_failed':
+      return new InfraError('sandbox', `${where}: ${message}`, { kind: 'unavailable', detail });
+    default:
+      // unauthorized, bad_request, protocol_version, too_large: retrying the same request will not help
+      return new InfraError('sandbox', `${where}: ${message}`, { kind: 'http', retryable: false, detail });
+  }
+}

@@ -1,0 +1,113 @@
+// The remote sandbox protocol, version 1: what a `remote` client and `gauntlet sandbox-server` say
+// to each other. One zod schema per body, parsed on both sides; docs/design/remote-sandbox.md
+// explains each route. Bytes travel as base64 so any file content survives JSON.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+/** Every request carries this header; a server speaking another version refuses with `protocol_version`. */
+export const PROTOCOL_HEADER = 'gauntlet-sandbox-protocol';
+export const API_PREFIX = '/v1';
+
+const positive = z.number().positive();
+export const Limits = z
+  .object({
+    timeoutMs: positive.optional(),
+    maxOutputBytes: positive.optional(),
+    memoryBytes: positive.optional(),
+    maxProcesses: positive.optional(),
+    cpus: positive.optional(),
+    diskBytes: positive.optional(),
+  })
+  .strict();
+export type Limits = z.infer<typeof Limits>;
+
+const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64 text');
+
+export const CreateRequest = z
+  .object({
+    limits: Limits.default({}),
+    /** Files placed in the work dir before anything runs: path relative to it → base64 content. */
+    files: z.record(z.string().min(1), Base64).default({}),
+    workdir: z.string().min(1).optional(),
+  })
+  .strict();
+export type CreateRequest = z.infer<typeof CreateRequest>;
+
+export const Lease = z.object({
+  /** How long the sandbox lives without a request or heartbeat from its client. */
+  ttlMs: z.number().int().positive(),
+  /** Epoch milliseconds on the server's clock. */
+  expiresAt: z.number().int(),
+});
+export type Lease = z.infer<typeof Lease>;
+
+export const CreateResponse = z.object({
+  id: z.string().regex(/^sbx_[A-Za-z0-9_-]+$/),
+  /** The isolation the server gives each command (its own local backend). */
+  backend: z.enum(['bwrap', 'virtual']),
+  workdir: z.string().min(1),
+  lease: Lease,
+});
+export type CreateResponse = z.infer<typeof CreateResponse>;
+
+export const ExecRequest = z
+  .object({
+    command: z.string(),
+    /** Absent: the sandbox's own limit (limits.timeoutMs), which also caps any value given. */
+    timeoutMs: z.number().positive().optional(),
+    stdin: z.string().optional(),
+    cwd: z.string().min(1).optional(),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string()).optional(),
+  })
+  .strict();
+export type ExecRequest = z.infer<typeof ExecRequest>;
+
+export const ExecResponse = z.object({
+  exitCode: z.number().int(),
+  stdout: z.string(),
+  stderr: z.string(),
+  timedOut: z.boolean(),
+  truncated: z.boolean(),
+  durationMs: z.number().nonnegative(),
+});
+export type ExecResponse = z.infer<typeof ExecResponse>;
+
+export const ReadRequest = z.object({ path: z.string().min(1) }).strict();
+export const ReadResponse = z.object({ content: Base64.nullable() });
+export const WriteRequest = z.object({ path: z.string().min(1), content: Base64 }).strict();
+export const ListResponse = z.object({
+  files: z.array(z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+});
+export const HeartbeatResponse = z.object({ lease: Lease });
+export const HealthResponse = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  backend: z.enum(['bwrap', 'virtual']),
+  sandboxes: z.number().int().nonnegative(),
+  maxSandboxes: z.number().int().positive(),
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+/**
+ * Why a request failed. `sandbox_path` is the agent's doing (a path outside the work dir) and comes
+ * back to the environment as the same SandboxPathError a local sandbox throws; the rest are
+ * infrastructure or a caller's bug.
+ */
+export const ErrorCode = z.enum(['bad_request', 'protocol_version', 'unauthorized', 'not_found', 'sandbox_path', 'capacity', 'too_large', 'sandbox_failed']);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorBody = z.object({ error: z.object({ code: ErrorCode, message: z.string() }) });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export const ERROR_STATUS: Record<ErrorCode, 400 | 401 | 404 | 413 | 500 | 503> = {
+  bad_request: 400,
+  protocol_version: 400,
+  unauthorized: 401,
+  not_found: 404,
+  sandbox_path: 400,
+  capacity: 503,
+  too_large: 413,
+  sandbox_failed: 500,
+};
+
+export const toBase64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+export const fromBase64 = (data: string): string => Buffer.from(data, 'base64').toString('utf8');

@@ -1,0 +1,165 @@
+// The sandbox server's routes (protocol v1, docs/design/remote-sandbox.md): create, exec, files,
+// heartbeat, teardown. Bodies are parsed with the protocol's zod schemas; every failure is a typed
+// JSON error body.
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { z } from 'zod';
+import { errorMessage, hasBearerToken, InputError, type Sandbox } from '../../core/index.ts';
+import { SandboxPathError, type SandboxLimits } from '../../sandbox/index.ts';
+import { remoteProtocol as P } from '../../sandbox/remote/index.ts';
+import { PoolFullError, type SandboxPool } from './pool.ts';
+
+export interface SandboxAppContext {
+  pool: SandboxPool;
+  backend: 'bwrap' | 'virtual';
+  token: string | undefined;
+  maxBodyBytes: number;
+  /** The largest limits a client may ask for; a bigger one is refused, not lowered. */
+  maxLimits: SandboxLimits;
+  /** Starts one sandbox on this machine. */
+  create: (request: P.CreateRequest) => Promise<Sandbox>;
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly code: P.ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function refuse(c: Context, code: P.ErrorCode, message: string): Response {
+  const body: P.ErrorBody = { error: { code, message } };
+  return c.json(body, P.ERROR_STATUS[code]);
+}
+
+async function parseBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  let json: unknown;
+  try {
+    json = await c.req.json();
+  } catch {
+    throw new Refusal('bad_request', 'the body is not JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Refusal('bad_request', issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid body');
+  }
+  return parsed.data;
+}
+
+function checkLimits(requested: P.Limits, ceiling: SandboxLimits): void {
+  for (const [key, value] of Object.entries(requested) as [keyof SandboxLimits, number | undefined][]) {
+    const max = ceiling[key];
+    if (value !== undefined && max !== undefined && value > max) throw new Refusal('bad_request', `limits.${key}: ${value} is over this server's maximum of ${max}`);
+  }
+}
+
+export function createSandboxApp(ctx: SandboxAppContext): Hono {
+  const app = new Hono();
+  const { pool } = ctx;
+
+  app.onError((error, c) => {
+    if (error instanceof Refusal) return refuse(c, error.code, error.message);
+    if (error instanceof SandboxPathError) return refuse(c, 'sandbox_path', error.message);
+    if (error instanceof InputError) return refuse(c, 'bad_request', error.message);
+    if (error instanceof PoolFullError) return refuse(c, 'capacity', error.message);
+    return refuse(c, 'sandbox_failed', errorMessage(error));
+  });
+  app.notFound((c) => refuse(c, 'not_found', `no route ${c.req.method} ${c.req.path}`));
+
+  const token = ctx.token;
+  if (token !== undefined) {
+    app.use('*', async (c, next) => {
+      if (!hasBearerToken(c.req.header('authorization'), token)) {
+        c.header('WWW-Authenticate', 'Bearer');
+        return refuse(c, 'unauthorized', 'a valid bearer token is required');
+      }
+      await next();
+    });
+  }
+  app.use('*', bodyLimit({ maxSize: ctx.maxBodyBytes, onError: (c) => refuse(c, 'too_large', `request body over ${ctx.maxBodyBytes} bytes`) }));
+
+  const v1 = new Hono();
+  v1.get('/health', (c) => {
+    const stats = pool.stats();
+    const body: P.HealthResponse = { protocol: P.PROTOCOL_VERSION, backend: ctx.backend, sandboxes: stats.sandboxes, maxSandboxes: stats.maxSandboxes };
+    return c.json(body);
+  });
+
+  const sandboxes = new Hono();
+  sandboxes.use('*', async (c, next) => {
+    const version = c.req.header(P.PROTOCOL_HEADER);
+    if (version !== String(P.PROTOCOL_VERSION)) {
+      return refuse(c, 'protocol_version', `this server speaks protocol ${P.PROTOCOL_VERSION}; the request ${version === undefined ? `has no ${P.PROTOCOL_HEADER} header` : `asked for ${version}`}`);
+    }
+    await next();
+  });
+
+  const use = (id: string): Sandbox => {
+    const sandbox = pool.use(id);
+    if (!sandbox) throw new Refusal('not_found', `no sandbox ${id} on this server`);
+    return sandbox;
+  };
+
+  sandboxes.post('/', async (c) => {
+    const request = await parseBody(c, P.CreateRequest);
+    checkLimits(request.limits, ctx.maxLimits);
+    const opened = await pool.open(() => ctx.create(request));
+    const body: P.CreateResponse = { id: opened.id, backend: ctx.backend, workdir: opened.sandbox.workdir, lease: opened.lease };
+    return c.json(body, 201);
+  });
+
+  sandboxes.post('/:id/exec', async (c) => {
+    const request = await parseBody(c, P.ExecRequest);
+    const sandbox = use(c.req.param('id'));
+    // The request's signal aborts when the client goes away: the command is killed with it.
+    const result = await pool.track(
+      sandbox.exec(request.command, {
+        // 0 means "the sandbox's own limit" to the local backends.
+        timeoutMs: request.timeoutMs ?? 0,
+        signal: c.req.raw.signal,
+        ...(request.stdin !== undefined ? { stdin: request.stdin } : {}),
+        ...(request.cwd !== undefined ? { cwd: request.cwd } : {}),
+        ...(request.env !== undefined ? { env: request.env } : {}),
+      }),
+    );
+    // Renewed again: a long command counts as activity until it ends.
+    pool.use(c.req.param('id'));
+    const body: P.ExecResponse = result;
+    return c.json(body);
+  });
+
+  sandboxes.post('/:id/files/read', async (c) => {
+    const { path } = await parseBody(c, P.ReadRequest);
+    const content = await use(c.req.param('id')).readFile(path);
+    return c.json({ content: content === null ? null : P.toBase64(content) } satisfies z.infer<typeof P.ReadResponse>);
+  });
+
+  sandboxes.put('/:id/files/write', async (c) => {
+    const { path, content } = await parseBody(c, P.WriteRequest);
+    await use(c.req.param('id')).writeFile(path, P.fromBase64(content));
+    return c.body(null, 204);
+  });
+
+  sandboxes.get('/:id/files', async (c) => {
+    const files = await use(c.req.param('id')).listFiles();
+    return c.json({ files } satisfies z.infer<typeof P.ListResponse>);
+  });
+
+  sandboxes.post('/:id/heartbeat', (c) => {
+    const lease = pool.heartbeat(c.req.param('id'));
+    if (!lease) throw new Refusal('not_found', `no sandbox ${c.req.param('id')} on this server`);
+    return c.json({ lease } satisfies z.infer<typeof P.HeartbeatResponse>);
+  });
+
+  sandboxes.delete('/:id', async (c) => {
+    if (!(await pool.close(c.req.param('id')))) throw new Refusal('not_found', `no sandbox ${c.req.param('id')} on this server`);
+    return c.body(null, 204);
+  });
+
+  v1.route('/sandboxes', sandboxes);
+  app.route(P.API_PREFIX, v1);
+  return app;
+}
