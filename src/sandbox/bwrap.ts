@@ -8,7 +8,8 @@
 // Both apply the seccomp filter (seccomp.ts) and, where the host allows it, one cgroup per
 // sandbox (cgroup.ts) holding every process the sandbox runs.
 import { execFile } from 'node:child_process';
-import { chmod, chown, lstat, mkdir, readdir, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { chmod, chown, lstat, mkdir, open, readdir, readlink, realpath, rm, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import type { ExecOptions, ExecResult, Sandbox } from '../core/index.ts';
@@ -20,7 +21,7 @@ import { resourceControl, SandboxCgroup } from './cgroup.ts';
 import { WorkdirFiles, type FsAdapter } from './files.ts';
 import { makeHostDir, reapLeftoversOnce } from './host-dirs.ts';
 import { effectiveTimeout, type ResolvedLimits } from './limits.ts';
-import { relativeToWorkdir } from './paths.ts';
+import { relativeToWorkdir, SandboxPathError } from './paths.ts';
 import type { BwrapSupport } from './probe.ts';
 import { seccompFilter } from './seccomp.ts';
 
@@ -44,7 +45,7 @@ class BwrapSandbox extends WorkdirSandbox {
   private instance: Promise<SupervisedInstance> | undefined;
 
   constructor(private readonly setup: Setup) {
-    super(setup.workdir, new WorkdirFiles(hostAdapter(setup.support.runAs), setup.hostDir, setup.workdir));
+    super(setup.workdir, new WorkdirFiles(hostAdapter(setup.support.runAs, setup.hostDir), setup.hostDir, setup.workdir));
   }
 
   private launch(args: string[]): BwrapLaunch {
@@ -129,8 +130,37 @@ class BwrapSandbox extends WorkdirSandbox {
   }
 }
 
+/**
+ * Opens a file the walk in files.ts resolved inside `root`, and proves the open file is that: a
+ * command may swap the path (or a folder on it) for a symlink between the check and the open, so
+ * the last component is opened with O_NOFOLLOW and the file actually opened (its /proc/self/fd
+ * link) must be a regular file inside `root`. O_NONBLOCK keeps a FIFO swapped in from blocking us.
+ */
+async function openInside(root: string, path: string, flags: number): Promise<FileHandle> {
+  const handle = await open(path, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const opened = await readlink(`/proc/self/fd/${handle.fd}`);
+    if (!(await handle.stat()).isFile() || !opened.startsWith(`${root}/`)) {
+      throw new SandboxPathError(`sandbox: ${JSON.stringify(path.slice(root.length + 1))} changed into a link or special file while it was opened`);
+    }
+    return handle;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+async function readInside(root: string, path: string): Promise<Buffer> {
+  const handle = await openInside(root, path, constants.O_RDONLY);
+  try {
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** The host side of the work dir; as root, what it creates is handed to the sandbox's uid. */
-function hostAdapter(owner: RunAs | undefined): FsAdapter {
+function hostAdapter(owner: RunAs | undefined, root: string): FsAdapter {
   const give = async (path: string) => {
     if (owner) await chown(path, owner.uid, owner.gid);
   };
@@ -148,11 +178,18 @@ function hostAdapter(owner: RunAs | undefined): FsAdapter {
       await mkdir(path);
       await give(path);
     },
-    readText: (path) => readFile(path, 'utf8'),
-    readBytes: (path) => readFile(path),
+    readText: async (path) => (await readInside(root, path)).toString('utf8'),
+    readBytes: (path) => readInside(root, path),
     writeText: async (path, content) => {
-      await writeFile(path, content, 'utf8');
-      await give(path);
+      // No O_TRUNC: nothing is cut before the file is known to be ours.
+      const handle = await openInside(root, path, constants.O_WRONLY | constants.O_CREAT);
+      try {
+        await handle.truncate(0);
+        await handle.writeFile(content, 'utf8');
+        if (owner) await handle.chown(owner.uid, owner.gid);
+      } finally {
+        await handle.close();
+      }
     },
     readdir: (path) => readdir(path),
     readlink: (path) => readlink(path),

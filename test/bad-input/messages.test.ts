@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { main } from '../src/cli/main.ts';
-import type { CliIo } from '../src/cli/io.ts';
+import { main } from '../../src/cli/main.ts';
+import type { CliIo } from '../../src/cli/io.ts';
 
 async function cli(args: string[], env: Record<string, string | undefined> = {}) {
   const io = { out: '', err: '', interactive: false, env } as CliIo & { out: string; err: string };

@@ -1,0 +1,134 @@
+// Chaos scenarios that run inside this process through `executeRun`: a model endpoint that fails
+// in each way the issue names, and a sandbox killed from outside mid-command.
+import { z } from 'zod';
+import { InfraError, RunConfig, Task, type Sandbox } from '../../src/core/index.ts';
+import { defineCheck, defineEnvironment, defineTool } from '../../src/envs/index.ts';
+import { executeRun, selectTasks, type EnvironmentCatalog } from '../../src/runner/index.ts';
+import { openStore } from '../../src/store/index.ts';
+import { counterCatalog } from '../support/counter-env.ts';
+import { startFaultModel, type ModelFault } from './fault-model.ts';
+import { descendants, ledger, processesWith, rolloutKeys, settleOrphans, type ChaosRow } from './ledger.ts';
+
+export interface ModelFaultScenario {
+  fault: ModelFault;
+  pattern: 'transient' | 'permanent';
+  epochs: number;
+}
+
+/** A counter run against a model endpoint that breaks as `scenario` says. */
+export async function modelFaultScenario(scenario: ModelFaultScenario): Promise<ChaosRow> {
+  const name = `model ${scenario.fault} (${scenario.pattern})`;
+  const before = new Set(descendants());
+  const server = await startFaultModel(scenario);
+  const store = openStore(':memory:');
+  try {
+    // A short request timeout makes a hang an infrastructure failure well before the deadline.
+    const config = RunConfig.parse({ envs: ['counter'], model: `openai:${server.url}#chaos`, epochs: scenario.epochs, concurrency: 3, seed: 11, requestTimeoutMs: 300, deadlineMs: 20_000, maxAttempts: 3 });
+    const tasks = selectTasks(config, counterCatalog);
+    const summary = await executeRun({ store, run: { resolved: { config, tasks } }, catalog: counterCatalog, modelEnvironment: { env: {} } });
+    const row = ledger({ scenario: name, store, runId: summary.runId, expectedKeys: rolloutKeys(tasks.map((t) => t.id), scenario.epochs), permanentFault: scenario.pattern === 'permanent', orphans: 0 });
+    if (server.stats.faults === 0) row.notes.push('the fault never fired');
+    if (summary.errors > 0) row.notes.push(`${summary.errors} rollouts ended as defects: ${summary.errorRollouts.map((e) => e.message).join('; ')}`);
+    await server.close();
+    row.orphans = await settleOrphans(before);
+    return row;
+  } finally {
+    await server.close();
+    store.close();
+  }
+}
+
+const BOX_TASKS = ['a', 'b', 'c'].map((id) =>
+  Task.parse({
+    id: `boxed/${id}`,
+    env: 'boxed',
+    instruction: `Increment counter ${id} twice.`,
+    verifier: { checks: [{ check: 'count_is', id, count: 2 }] },
+    golden: { steps: [{ tool: 'increment', arguments: { id } }, { tool: 'increment', arguments: { id } }], answer: 'done' },
+    limits: { maxTurns: 10, deadlineMs: 30_000 },
+    tags: { domain: 'chaos', difficulty: 'easy' },
+  }),
+);
+
+/**
+ * Counters kept as lines of files in a bwrap sandbox. The first command of every other sandbox is
+ * killed from outside (SIGKILL to bwrap) while it runs: the tool reports that as what it is, an
+ * infrastructure failure, and the runner must retry the rollout in a fresh sandbox.
+ */
+function boxedCatalog(): EnvironmentCatalog {
+  const order = new WeakMap<Sandbox, number>();
+  let sandboxes = 0;
+  const env = defineEnvironment({
+    name: 'boxed',
+    description: 'counters as files in a sandbox that is killed mid-command (chaos)',
+    schema: 'CREATE TABLE unused (id TEXT)',
+    startTime: '2026-01-05T09:00:00Z',
+    sandbox: true,
+    requiresProcessSandbox: true,
+    seed: () => {},
+    tools: {
+      increment: defineTool({
+        description: 'Add one to a counter.',
+        input: z.object({ id: z.string().regex(/^[a-z]$/) }),
+        run: async ({ id }, { sandbox, signal }) => {
+          if (!sandbox) throw new Error('boxed: no sandbox');
+          if (!order.has(sandbox)) order.set(sandbox, sandboxes++);
+          const crash = order.get(sandbox)! % 2 === 0 && (await sandbox.readFile('.crashed')) === null;
+          const pending = sandbox.exec(crash ? 'touch .running .crashed; sleep 30' : `echo x >> count_${id}`, { timeoutMs: 60_000, signal });
+          if (crash) await killSandboxWhenRunning(sandbox);
+          const result = await pending;
+          if (result.exitCode !== 0) {
+            throw new InfraError('sandbox', `increment: the sandbox command ended with exit ${result.exitCode}: ${result.stderr.trim().slice(0, 200)}`, { retryable: true });
+          }
+          return 'ok';
+        },
+      }),
+    },
+    checks: {
+      count_is: defineCheck({
+        kind: 'outcome',
+        description: 'the counter file has `count` lines',
+        params: z.object({ id: z.string(), count: z.number().int() }),
+        run: async ({ id, count }, { sandbox }) => {
+          const text = (await sandbox?.readFile(`count_${id}`)) ?? '';
+          const lines = text.split('\n').filter(Boolean).length;
+          return { passed: lines === count, detail: `${lines} lines` };
+        },
+      }),
+    },
+    tasks: () => BOX_TASKS,
+    destructive: () => [],
+  });
+  return { names: () => ['boxed'], get: () => env };
+}
+
+/** Waits for the command to be running (its marker file exists), then SIGKILLs this process's bwrap. */
+async function killSandboxWhenRunning(sandbox: Sandbox): Promise<void> {
+  const give = Date.now() + 10_000;
+  while ((await sandbox.readFile('.running')) === null) {
+    if (Date.now() > give) throw new Error('chaos: the command to crash never started');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const mine = new Set(descendants());
+  for (const pid of processesWith('bwrap')) if (mine.has(pid)) process.kill(pid, 'SIGKILL');
+}
+
+/** Rollouts whose sandbox is killed mid-command on their first attempt. Concurrency 1: one sandbox at a time. */
+export async function sandboxCrashScenario(options: { epochs: number }): Promise<ChaosRow> {
+  const before = new Set(descendants());
+  const catalog = boxedCatalog();
+  const store = openStore(':memory:');
+  try {
+    const config = RunConfig.parse({ envs: ['boxed'], model: 'oracle', epochs: options.epochs, concurrency: 1, seed: 4, sandbox: 'bwrap', maxAttempts: 3 });
+    const tasks = selectTasks(config, catalog);
+    const summary = await executeRun({ store, run: { resolved: { config, tasks } }, catalog, modelEnvironment: { env: {} } });
+    const row = ledger({ scenario: 'sandbox killed mid-command', store, runId: summary.runId, expectedKeys: rolloutKeys(tasks.map((t) => t.id), options.epochs), orphans: 0 });
+    const retried = store.rollouts(summary.runId).filter((r) => r.attempt > 1).length;
+    if (retried === 0) row.notes.push('no rollout was retried: the crash never happened');
+    if (summary.errors > 0) row.notes.push(`${summary.errors} defects: ${summary.errorRollouts.map((e) => e.message).join('; ')}`);
+    row.orphans = await settleOrphans(before);
+    return row;
+  } finally {
+    store.close();
+  }
+}
