@@ -25,7 +25,7 @@ export class InputError extends Error {
 }
 
 /** Which piece of infrastructure failed. Only these make a rollout `infra_error`. */
-export const InfraSource = z.enum(['model', 'environment', 'sandbox', 'judge', 'store', 'user_simulator']);
+export const InfraSource = z.enum(['model', 'environment', 'sandbox', 'judge', 'store', 'user_simulator', 'agent']);
 export type InfraSource = z.infer<typeof InfraSource>;
 
 /**

@@ -5,13 +5,13 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { needsTextCompletion } from '../agent/index.ts';
-import { InputError, MAX_TIMER_MS, RunConfig, taskHash, type Store, type StoredTask, type Task } from '../core/index.ts';
+import { errorMessage, InputError, MAX_TIMER_MS, RunConfig, taskHash, type Store, type StoredTask, type Task } from '../core/index.ts';
 import { FORMAT_NAMES } from '../formats/index.ts';
 import { resolvePerturbations } from '../perturb/index.ts';
 import { environmentNames, getEnvironment, loadTaskFile, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
 import { parseModelSpec, rejectCredentials } from '../model/index.ts';
 import { parseRewardConfig, rewardConfigJson, rewardNeeds } from '../reward/index.ts';
-import { sandboxAvailability } from '../sandbox/index.ts';
+import { probeRemoteSandbox, REMOTE_URL_VARIABLE, remoteServerFromEnv, sandboxAvailability } from '../sandbox/index.ts';
 
 /** Settings as a front end collected them (a config file merged with flags); validated by `resolveRun`. */
 export type RunRequest = z.input<typeof RunConfig>;
@@ -196,14 +196,35 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
   }
   // `auto` becomes the backend this machine gives, and is stored: a resumed run uses the same one
   // (or fails clearly where it cannot), never silently another.
+  const needProcess = [...new Set(tasks.map((t) => t.env))].map((name) => catalog.get(name)).filter((d) => d.requiresProcessSandbox).map((d) => d.name);
+  if (config.sandbox === 'remote') {
+    await checkRemoteSandbox(env, needProcess);
+    return { config: { ...config, perturbations }, tasks };
+  }
   const { bwrap } = await sandboxAvailability();
   if (config.sandbox === 'bwrap' && !bwrap.available) throw new InputError('sandbox', `bwrap was asked for but cannot run here: ${bwrap.reason ?? 'unknown reason'}`, 'auto or virtual, or install bubblewrap');
   const sandbox = config.sandbox === 'auto' ? (bwrap.available ? 'bwrap' : 'virtual') : config.sandbox;
-  const needProcess = [...new Set(tasks.map((t) => t.env))].map((name) => catalog.get(name)).filter((d) => d.requiresProcessSandbox).map((d) => d.name);
   if (needProcess.length > 0 && sandbox !== 'bwrap') {
     throw new InputError('sandbox', `${needProcess.join(', ')} need${needProcess.length === 1 ? 's' : ''} a process sandbox (bwrap)${bwrap.available ? '' : `, which cannot run here: ${bwrap.reason ?? 'unknown reason'}`}`, 'sandbox auto or bwrap on a machine with bubblewrap');
   }
   return { config: { ...config, sandbox, perturbations, ...(reward ? { reward: rewardConfigJson(reward) } : {}) }, tasks };
+}
+
+/**
+ * A remote sandbox server must answer now (not mid-run) and, for environments that need real
+ * processes, run bwrap itself. Its URL and token stay in the environment, never in the run.
+ */
+async function checkRemoteSandbox(env: Record<string, string | undefined>, needProcess: readonly string[]): Promise<void> {
+  let health;
+  try {
+    health = await probeRemoteSandbox(remoteServerFromEnv(env));
+  } catch (error) {
+    if (error instanceof InputError) throw error.at(`sandbox remote: ${error.where}`);
+    throw new InputError('sandbox', `the remote sandbox server does not answer: ${errorMessage(error)}`, `a running \`gauntlet sandbox-server\` at ${REMOTE_URL_VARIABLE}`);
+  }
+  if (needProcess.length > 0 && health.backend !== 'bwrap') {
+    throw new InputError('sandbox', `${needProcess.join(', ')} need a process sandbox, and the remote server runs ${health.backend}`, 'a sandbox-server on a machine with bubblewrap');
+  }
 }
 
 /**

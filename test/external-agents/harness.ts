@@ -1,0 +1,115 @@
+// Support for the external-agent tests: a fake engine answering in each agent's own shell tool,
+// a gateway in front of it, and one coding episode driven by an agent end to end.
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { memoryRecorder, rolloutIdFor, type AttemptIdentity, type ModelCall, type RunId, type Task } from '../../src/core/index.ts';
+import { getEnvironment } from '../../src/envs/index.ts';
+import { runEpisode, type EpisodeOutcome } from '../../src/runner/index.ts';
+import { externalAgentDriver, type InstalledAgent } from '../../src/training/agents/index.ts';
+import { startFakeEngine, type FakeEngine } from '../../src/training/fake-engine/index.ts';
+import { startGateway, type Gateway } from '../../src/training/gateway/index.ts';
+import { shellPolicy } from '../../src/training/agents/index.ts';
+
+/** The inventory task's two bugs, fixed with sed as any shell user would. */
+export const INVENTORY_TASK = 'coding/inventory-pagination';
+export const INVENTORY_FIX = [
+  "sed -i 's|totalPages: Math.floor(all.length / pageSize),|totalPages: Math.ceil(all.length / pageSize),|; s|item.quantity < item.reorderLevel|item.quantity <= item.reorderLevel|' src/inventory.js",
+];
+
+export interface Stack {
+  engine: FakeEngine;
+  gateway: Gateway;
+  close(): Promise<void>;
+}
+
+export async function startStack(commands: readonly string[] = INVENTORY_FIX): Promise<Stack> {
+  // Qwen-code asks for 32k output tokens: the engine's context must leave room (Qwen3 serves 128k with YaRN).
+  const engine = await startFakeEngine({ maxModelLen: 131_072, policy: shellPolicy({ commands, answer: 'Fixed the page count and the low-stock comparison.' }) });
+  const gateway = await startGateway({ upstream: engine.url, engine: 'vllm' });
+  return {
+    engine,
+    gateway,
+    close: async () => {
+      await gateway.close();
+      await engine.close();
+    },
+  };
+}
+
+export function codingTask(id: string): Task {
+  const task = getEnvironment('coding').tasks().find((t) => t.id === id);
+  if (!task) throw new Error(`no coding task ${id}`);
+  return task;
+}
+
+export interface DrivenEpisode {
+  outcome: EpisodeOutcome;
+  calls: ModelCall[];
+  events: ReturnType<typeof memoryRecorder>['events'];
+}
+
+export async function driveEpisode(a: { stack: Stack; agent: InstalledAgent; task: Task; deadlineMs?: number }): Promise<DrivenEpisode> {
+  const recorder = memoryRecorder();
+  const runId = 'run-agents' as RunId;
+  const identity: AttemptIdentity = { runId, rolloutId: rolloutIdFor(runId, a.task.id, 0), attempt: 1 };
+  const driver = externalAgentDriver({ agent: a.agent, gateway: a.stack.gateway, model: a.stack.engine.model });
+  const outcome = await runEpisode({
+    definition: getEnvironment('coding'),
+    task: a.task,
+    seed: 1,
+    sandbox: 'bwrap',
+    deadlineMs: a.deadlineMs ?? 120_000,
+    graceMs: 10_000,
+    now: Date.now,
+    recorder,
+    drive: (episode, { deadlineAt, signal }) => driver.drive({ task: a.task, episode, identity, recorder, deadlineAt, now: Date.now, ...(signal ? { signal } : {}) }),
+  });
+  return { outcome, calls: recorder.calls, events: recorder.events };
+}
+
+/**
+ * Null when the agent is installed or the npm registry answers; else the reason to skip (printed).
+ * Only an unreachable registry skips: a failed install with the registry up fails the test.
+ */
+export async function registrySkipReason(installed: boolean): Promise<string | null> {
+  if (installed) return null;
+  const registry = (process.env.npm_config_registry ?? 'https://registry.npmjs.org/').replace(/\/?$/, '/');
+  try {
+    const response = await fetch(`${registry}-/ping`, { signal: AbortSignal.timeout(10_000) });
+    await response.body?.cancel();
+    return null;
+  } catch (error) {
+    return `the npm registry ${registry} is unreachable (${(error as Error).message}); external agents cannot be installed here`;
+  }
+}
+
+/** A stand-in agent install: `node_modules/.bin/<name>` scripts run by node, for sandbox and failure tests. */
+export function fakeAgentDir(programs: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gauntlet-fake-agent-'));
+  mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
+  for (const [name, source] of Object.entries(programs)) {
+    const path = join(dir, 'node_modules', '.bin', name);
+    writeFileSync(path, `#!/usr/bin/env node\n${source}`);
+    chmodSync(path, 0o755);
+  }
+  return dir;
+}
+
+/** Runs inside the sandbox: tries each address, prints what happened as JSON. */
+export const PROBE_PROGRAM = `
+const net = require('node:net');
+const targets = JSON.parse(process.argv[2]);
+const tryConnect = ({ host, port }) => new Promise((resolve) => {
+  const socket = net.connect({ host, port, timeout: 3000 });
+  socket.once('connect', () => { socket.destroy(); resolve('connected'); });
+  socket.once('timeout', () => { socket.destroy(); resolve('timeout'); });
+  socket.once('error', (error) => resolve(error.code ?? error.message));
+});
+(async () => {
+  const results = {};
+  for (const target of targets) results[target.host + ':' + target.port] = await tryConnect(target);
+  const health = await fetch(process.argv[3]).then((r) => r.status, (e) => String(e.cause?.code ?? e.message));
+  process.stdout.write(JSON.stringify({ results, health }));
+})();
+`;
