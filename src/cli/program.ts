@@ -21,6 +21,11 @@ import { registerReviewCommands } from './commands/review.ts';
 import { registerRobustnessCommand } from './commands/robustness.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
+import { registerProbesCommand } from './commands/probes.ts';
+import { registerSandboxServerCommand } from './commands/sandbox-server.ts';
+import { registerAgentsCommand } from './commands/agents.ts';
+import { registerFeedbackCommands } from './commands/feedback.ts';
+import { registerRadarCommand } from './commands/radar.ts';
 import type { CliIo } from './io.ts';
 
 export function createProgram(io: CliIo): Command {
@@ -51,6 +56,11 @@ export function createProgram(io: CliIo): Command {
   registerServeCommand(program, io);
   registerReviewCommands(program, io);
   registerWorkerCommand(program, io);
+  registerProbesCommand(program, io);
+  registerSandboxServerCommand(program, io);
+  registerAgentsCommand(program, io);
+  registerRadarCommand(program, io);
+  registerFeedbackCommands(program, io);
   // Subcommands inherit the error handling: no process.exit inside commander.
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;

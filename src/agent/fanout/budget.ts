@@ -1,0 +1,112 @@
+// The shared budget of a fan-out: tokens, dollars and wall time spent by all its agents together.
+import { z } from 'zod';
+import { InputError, type ModelRequest, type ModelResponse } from '../../core/index.ts';
+
+export const FanoutLimits = z
+  .object({
+    /** Prompt + completion tokens over every call of every agent. */
+    tokens: z.number().int().positive().optional(),
+    /** Needs `pricing`. */
+    dollars: z.number().positive().optional(),
+    /** From the start of the fan-out. */
+    wallMs: z.number().int().positive().optional(),
+  })
+  .strict();
+export type FanoutLimits = z.infer<typeof FanoutLimits>;
+
+export const Pricing = z
+  .object({
+    promptPerMillion: z.number().nonnegative(),
+    completionPerMillion: z.number().nonnegative(),
+  })
+  .strict();
+export type Pricing = z.infer<typeof Pricing>;
+
+export type BudgetReason = 'tokens' | 'dollars' | 'wall_time';
+
+export interface CallCost {
+  promptTokens: number;
+  completionTokens: number;
+  /** True when the endpoint reported no usage and the counts are estimated from text length. */
+  estimated: boolean;
+}
+
+export interface BudgetSpent {
+  tokens: number;
+  dollars: number;
+  /** Calls whose token counts were estimated (no usage reported). */
+  estimatedCalls: number;
+}
+
+// About four characters per token: only used when an endpoint (or a scripted model) reports no usage.
+const CHARS_PER_TOKEN = 4;
+
+/** What a call cost: the endpoint's usage when reported, else an estimate from the text. */
+export function costOf(request: ModelRequest, response: ModelResponse): CallCost {
+  const { promptTokens, completionTokens } = response.usage;
+  if (promptTokens !== undefined && completionTokens !== undefined) return { promptTokens, completionTokens, estimated: false };
+  const promptChars = request.messages.reduce((n, m) => n + m.content.length, 0);
+  const message = response.message;
+  const completionChars = message.content.length + (message.reasoning?.text.length ?? 0) + message.toolCalls.reduce((n, c) => n + c.name.length + JSON.stringify(c.arguments).length, 0);
+  return {
+    promptTokens: promptTokens ?? Math.ceil(promptChars / CHARS_PER_TOKEN),
+    completionTokens: completionTokens ?? Math.ceil(completionChars / CHARS_PER_TOKEN),
+    estimated: true,
+  };
+}
+
+/**
+ * Spending against limits. Once a limit is reached the budget stays exhausted: the fan-out starts
+ * no agent and sends no call after that, and cancels the agents still running.
+ */
+export class SharedBudget {
+  readonly limits: FanoutLimits;
+  private readonly pricing: Pricing | undefined;
+  private readonly startedAt: number;
+  private readonly now: () => number;
+  private reason: BudgetReason | null = null;
+  readonly spent: BudgetSpent = { tokens: 0, dollars: 0, estimatedCalls: 0 };
+
+  constructor(options: { limits: FanoutLimits; pricing?: Pricing; now: () => number }) {
+    if (options.limits.dollars !== undefined && !options.pricing) {
+      throw new InputError('fan-out budget', 'a dollar limit needs pricing', '{ pricing: { promptPerMillion, completionPerMillion } }');
+    }
+    this.limits = options.limits;
+    this.pricing = options.pricing;
+    this.now = options.now;
+    this.startedAt = options.now();
+  }
+
+  charge(cost: CallCost): void {
+    this.spent.tokens += cost.promptTokens + cost.completionTokens;
+    if (cost.estimated) this.spent.estimatedCalls++;
+    if (this.pricing) {
+      this.spent.dollars += (cost.promptTokens * this.pricing.promptPerMillion + cost.completionTokens * this.pricing.completionPerMillion) / 1_000_000;
+    }
+    this.check();
+  }
+
+  /** Why the budget is gone, or null while some is left. Checks the clock too. */
+  exhausted(): BudgetReason | null {
+    this.check();
+    return this.reason;
+  }
+
+  /** Milliseconds of wall time left (Infinity without a wall limit). */
+  wallLeftMs(): number {
+    return this.limits.wallMs === undefined ? Infinity : Math.max(0, this.startedAt + this.limits.wallMs - this.now());
+  }
+
+  /** Marks the budget gone (the wall-time timer fired). */
+  expire(reason: BudgetReason): void {
+    this.reason ??= reason;
+  }
+
+  private check(): void {
+    if (this.reason) return;
+    const { tokens, dollars, wallMs } = this.limits;
+    if (tokens !== undefined && this.spent.tokens >= tokens) this.reason = 'tokens';
+    else if (dollars !== undefined && this.spent.dollars >= dollars) this.reason = 'dollars';
+    else if (wallMs !== undefined && this.now() - this.startedAt >= wallMs) this.reason = 'wall_time';
+  }
+}

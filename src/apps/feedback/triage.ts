@@ -1,0 +1,189 @@
+// `feedback ingest`: read, deduplicate, cluster, classify (rules first, the model for what they
+// leave open), route to owners. The triage document is what `feedback to-tasks` reads.
+import { z } from 'zod';
+import { fanOut, type AgentOutcome, type FanoutLimits } from '../../agent/fanout/index.ts';
+import { InputError, type ModelClient, type Store, type TaskInput } from '../../core/index.ts';
+import { labelTask, readLabel, slug } from '../labels.ts';
+import { createAppRun, outcomeText } from '../run.ts';
+import type { Problem } from '../radar/feeds.ts';
+import { CLASSIFY_FEEDBACK_SYSTEM, classifyFeedbackPrompt, NO_AREA, ruleArea, type Area, type FeedbackConfig } from './areas.ts';
+import { clusterReports } from './cluster.ts';
+import { FeedbackReport, ingestFile } from './ingest.ts';
+
+export const TriagedCluster = z.object({
+  id: z.string(),
+  /** null when neither rules nor model decided (no model given, or it failed: `failure` says why). */
+  area: z.string().nullable(),
+  method: z.enum(['rules', 'model']).nullable(),
+  owners: z.array(z.string()),
+  keywordHits: z.record(z.string(), z.number()),
+  failure: z.string().nullable(),
+  rolloutId: z.string().nullable(),
+  reports: z.array(FeedbackReport),
+  duplicates: z.array(z.string()),
+});
+export type TriagedCluster = z.infer<typeof TriagedCluster>;
+
+export const Triage = z.object({
+  version: z.literal(1),
+  runId: z.string().nullable(),
+  createdAt: z.string(),
+  files: z.array(z.string()),
+  counts: z.object({ rows: z.number(), skipped: z.number(), reports: z.number(), duplicates: z.number(), clusters: z.number(), byRules: z.number(), byModel: z.number(), undecided: z.number() }),
+  problems: z.array(z.object({ where: z.string(), message: z.string() })),
+  clusters: z.array(TriagedCluster),
+});
+export type Triage = z.infer<typeof Triage>;
+
+export interface TriageOptions {
+  files: readonly string[];
+  config: FeedbackConfig;
+  /** Classifies what the rules leave open; without one those clusters go to the triage owners undecided. */
+  model?: ModelClient;
+  store?: Store;
+  concurrency: number;
+  limits?: FanoutLimits;
+  now?: () => Date;
+}
+
+export async function runTriage(options: TriageOptions): Promise<Triage> {
+  const now = options.now ?? (() => new Date());
+  const reports: FeedbackReport[] = [];
+  const problems: Problem[] = [];
+  let rows = 0;
+  for (const file of options.files) {
+    const read = await ingestFile(file);
+    rows += read.rows;
+    problems.push(...read.problems);
+    for (const report of read.reports) {
+      if (reports.some((r) => r.id === report.id)) problems.push({ where: report.id, message: 'the same file and row id was ingested twice' });
+      else reports.push(report);
+    }
+  }
+  const { clusters, duplicates } = clusterReports(reports, { threshold: options.config.clusterThreshold });
+  const areas = options.config.areas;
+  const ruled = clusters.map((cluster) => ({ cluster, ...ruleArea(cluster, areas) }));
+  const open = ruled.filter((r) => r.area === null);
+
+  let runId: string | null = null;
+  const decided = new Map<string, { area: string | null; failure: string | null; rolloutId: string | null }>();
+  if (options.model && open.length > 0) {
+    const run = options.store ? createAppRun(options.store, { app: 'feedback', model: options.model.spec, concurrency: options.concurrency, now }) : null;
+    runId = run?.id ?? null;
+    const allowed = [...areas.map((a) => a.id), NO_AREA];
+    const result = await fanOut({
+      items: open,
+      model: options.model,
+      concurrency: options.concurrency,
+      ...(options.limits ? { limits: options.limits } : {}),
+      name: (r) => r.cluster.id,
+      ...(run && options.store ? { recording: { store: options.store, runId: run.id, env: 'apps/feedback', stage: 'classify' } } : {}),
+      agent: async ({ item, complete }) => {
+        const response = await complete({ messages: [{ role: 'system', content: CLASSIFY_FEEDBACK_SYSTEM }, { role: 'user', content: classifyFeedbackPrompt(item.cluster.representative, areas) }] });
+        return readLabel(response.message.content, { field: 'Area', allowed });
+      },
+    });
+    result.outcomes.forEach((outcome: AgentOutcome<string>, i) => {
+      const id = open[i]?.cluster.id ?? '';
+      decided.set(id, { area: outcome.status === 'ok' ? outcome.value : null, failure: outcome.status === 'ok' ? null : outcomeText(outcome), rolloutId: outcome.rolloutId });
+    });
+    if (run && options.store) options.store.setRunStatus(run.id, 'finished');
+  }
+
+  const triaged: TriagedCluster[] = ruled.map(({ cluster, area, hits }) => {
+    const byModel = decided.get(cluster.id);
+    const finalArea = area ?? byModel?.area ?? null;
+    const owners = finalArea && finalArea !== NO_AREA ? ownersOf(areas, finalArea) : options.config.triageOwners;
+    return {
+      id: cluster.id,
+      area: finalArea,
+      method: area ? 'rules' : byModel?.area ? 'model' : null,
+      owners,
+      keywordHits: hits,
+      failure: area ? null : (byModel?.failure ?? (options.model ? null : 'no rule decided and no --model was given')),
+      rolloutId: byModel?.rolloutId ?? null,
+      reports: cluster.reports,
+      duplicates: cluster.duplicates,
+    };
+  });
+  return {
+    version: 1,
+    runId,
+    createdAt: now().toISOString(),
+    files: [...options.files],
+    counts: {
+      rows,
+      skipped: problems.length,
+      reports: reports.length,
+      duplicates,
+      clusters: clusters.length,
+      byRules: triaged.filter((c) => c.method === 'rules').length,
+      byModel: triaged.filter((c) => c.method === 'model').length,
+      undecided: triaged.filter((c) => c.method === null).length,
+    },
+    problems,
+    clusters: triaged,
+  };
+}
+
+function ownersOf(areas: readonly Area[], id: string): string[] {
+  return areas.find((a) => a.id === id)?.owners ?? [];
+}
+
+export interface ToTaskOptions {
+  triage: Triage;
+  reportId: string;
+  confirmedBy: string;
+  /** Overrides the report's own prompt / expected answer. */
+  prompt?: string;
+  expected?: string;
+  /** A regex the answer must match; the escaped expected text by default. */
+  pattern?: string;
+}
+
+/** A confirmed failure as a question-set regression task: the user's prompt, checked for the expected answer. */
+export function feedbackToTask(options: ToTaskOptions): TaskInput {
+  const cluster = options.triage.clusters.find((c) => c.reports.some((r) => r.id === options.reportId));
+  const report = cluster?.reports.find((r) => r.id === options.reportId);
+  if (!cluster || !report) throw new InputError('--report', `no report '${options.reportId}' in the triage`, 'a report id from the triage file, like feedback.jsonl#12');
+  const prompt = options.prompt ?? report.prompt;
+  const expected = options.expected ?? report.expected;
+  if (!prompt) throw new InputError('--prompt', `report ${report.id} says nothing of what the model was asked`, '--prompt TEXT');
+  if (!expected) throw new InputError('--expect', `report ${report.id} says nothing of the right answer`, '--expect TEXT (the golden answer)');
+  const pattern = options.pattern ?? expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  let regex: RegExp;
+  try {
+    regex = new RegExp(pattern, 'i');
+  } catch (error) {
+    throw new InputError('--pattern', `not a regular expression: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!regex.test(expected)) throw new InputError('--pattern', `/${pattern}/i does not match the expected answer '${expected}', so the task could never pass`, 'a pattern the golden answer matches');
+  const area = cluster.area ?? 'unassigned';
+  return {
+    id: `feedback/${slug(area)}/${slug(report.id)}`,
+    env: 'qa',
+    instruction: prompt,
+    verifier: { checks: [{ check: 'answer_regex', pattern, flags: 'i', name: 'regression: expected answer' }] },
+    golden: { answer: expected },
+    tags: { domain: area, difficulty: 'medium', labels: ['regression', 'feedback'] },
+    metadata: { reportId: report.id, cluster: cluster.id, confirmedBy: options.confirmedBy, ...(report.url ? { url: report.url } : {}), ...(report.response ? { failedAnswer: report.response } : {}) },
+  };
+}
+
+/** The labelled set's items as classifier cases (`feedback cases`). */
+export const LabelledFeedback = z
+  .object({ items: z.array(z.object({ title: z.string().min(1), body: z.string().default(''), area: z.string().min(1) }).strict()).min(1) })
+  .strict();
+export type LabelledFeedback = z.infer<typeof LabelledFeedback>;
+
+export function feedbackCases(options: { config: FeedbackConfig; labelled: LabelledFeedback }): TaskInput[] {
+  const allowed = new Set([...options.config.areas.map((a) => a.id), NO_AREA]);
+  const ids = new Set<string>();
+  return options.labelled.items.map((item, i) => {
+    if (!allowed.has(item.area)) throw new InputError(`labelled items.${i}.area`, `unknown area '${item.area}'`, [...allowed].join(', '));
+    let id = `feedback/labelled/${slug(item.title)}`;
+    for (let n = 2; ids.has(id); n++) id = `feedback/labelled/${slug(item.title)}-${n}`;
+    ids.add(id);
+    return labelTask({ id, domain: 'feedback-areas', system: CLASSIFY_FEEDBACK_SYSTEM, prompt: classifyFeedbackPrompt(item, options.config.areas), field: 'Area', expected: item.area, labels: ['feedback', 'labelled'] });
+  });
+}

@@ -1,0 +1,119 @@
+// `gauntlet feedback ingest | to-tasks | cases`: user feedback triaged to the owners of each
+// capability, and confirmed failures turned into regression tasks the next evaluation runs.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { FeedbackConfig } from '../../apps/feedback/areas.ts';
+import { feedbackCases, feedbackToTask, LabelledFeedback, runTriage, Triage } from '../../apps/feedback/triage.ts';
+import { createAppModel } from '../../apps/keyed-model.ts';
+import { loadYaml } from '../../apps/labels.ts';
+import { readState } from '../../apps/state.ts';
+import { writeTasksFile } from '../../apps/tasks-file.ts';
+import { InputError } from '../../core/index.ts';
+import { printJson, safeText, type CliIo } from '../io.ts';
+import { collect, positiveInt } from '../options.ts';
+import { openCliStore } from '../store.ts';
+
+const CONFIG_EXPECTED = 'a YAML file with `areas: [{ id, name, description, owners, keywords }]` and `triageOwners`';
+
+interface IngestFlags {
+  config: string;
+  model?: string;
+  out: string;
+  concurrency: number;
+  maxTokens?: number;
+  store: string;
+  json?: boolean;
+}
+
+interface ToTasksFlags {
+  triage: string;
+  report: string[];
+  confirmedBy: string;
+  out: string;
+  prompt?: string;
+  expect?: string;
+  pattern?: string;
+}
+
+export function registerFeedbackCommands(program: Command, io: CliIo): void {
+  const feedback = program.command('feedback').description('Triage user feedback to capability owners and turn confirmed failures into regression tasks');
+
+  feedback
+    .command('ingest')
+    .description('Normalise, deduplicate, cluster, classify (rules + model) and route feedback files (JSONL, CSV, GitHub issues JSON)')
+    .argument('<files...>', 'feedback files')
+    .requiredOption('--config <file>', 'areas, owners and keyword rules (YAML)')
+    .option('--model <spec>', 'classifies what the rules leave open (keyed:FILE for the offline demo)')
+    .option('--out <file>', 'the triage document', '.gauntlet/feedback/triage.json')
+    .option('--concurrency <n>', 'classifier agents in flight', positiveInt('--concurrency'), 8)
+    .option('--max-tokens <n>', 'token budget shared by the classifier agents', positiveInt('--max-tokens'))
+    .option('--store <path>', 'SQLite store for the classifier agents\' trajectories', '.gauntlet/gauntlet.db')
+    .option('--json', 'print the triage document on stdout')
+    .action(async (files: string[], flags: IngestFlags) => {
+      const config = await loadYaml(flags.config, FeedbackConfig, CONFIG_EXPECTED);
+      const model = flags.model ? await createAppModel(flags.model, { env: io.env }) : undefined;
+      const store = model ? openCliStore(flags.store, io) : undefined;
+      try {
+        const triage = await runTriage({ files, config, ...(model ? { model } : {}), ...(store ? { store } : {}), concurrency: flags.concurrency, ...(flags.maxTokens ? { limits: { tokens: flags.maxTokens } } : {}) });
+        await mkdir(dirname(flags.out), { recursive: true });
+        await writeFile(flags.out, `${JSON.stringify(triage, null, 2)}\n`);
+        if (flags.json) printJson(io, triage);
+        else report(io, triage, flags.out);
+        const failed = triage.clusters.filter((c) => c.method === null && model);
+        if (failed.length > 0) {
+          io.stderr(`gauntlet: the classifier decided nothing for ${failed.length} cluster${failed.length === 1 ? '' : 's'} (routed to ${config.triageOwners.join(', ')}); first: ${safeText(failed[0]?.failure ?? '')}\n`);
+          process.exitCode = 1;
+        }
+      } finally {
+        store?.close();
+        await model?.close?.();
+      }
+    });
+
+  feedback
+    .command('to-tasks')
+    .description('Turn confirmed failures from a triage into question-set regression tasks (merged into --out)')
+    .requiredOption('--triage <file>', 'the triage document from `feedback ingest`')
+    .requiredOption('--report <id>', 'report id(s), repeatable', collect)
+    .requiredOption('--confirmed-by <name>', 'who confirmed the failure')
+    .requiredOption('--out <file>', 'tasks file to add to (run it with `gauntlet run/eval --tasks-file`)')
+    .option('--prompt <text>', 'what the model was asked (default: the report\'s `prompt`)')
+    .option('--expect <text>', 'the right answer (default: the report\'s `expected`)')
+    .option('--pattern <regex>', 'what a right answer matches (default: the expected text)')
+    .action(async (flags: ToTasksFlags) => {
+      const triage = await readState(flags.triage, Triage, () => {
+        throw new InputError(flags.triage, 'no such file', 'a triage document written by `gauntlet feedback ingest`');
+      });
+      const tasks = flags.report.map((reportId) =>
+        feedbackToTask({ triage, reportId, confirmedBy: flags.confirmedBy, ...(flags.prompt ? { prompt: flags.prompt } : {}), ...(flags.expect ? { expected: flags.expect } : {}), ...(flags.pattern ? { pattern: flags.pattern } : {}) }),
+      );
+      const { total } = await writeTasksFile(flags.out, tasks, { header: 'Regression tasks from confirmed user feedback (`gauntlet feedback to-tasks`).', merge: true });
+      for (const task of tasks) io.stdout(`${task.id}\n`);
+      io.stdout(`${flags.out} now holds ${total} task${total === 1 ? '' : 's'}\n`);
+    });
+
+  feedback
+    .command('cases')
+    .description('Write the feedback classifier\'s labelled set as a question-set tasks file')
+    .requiredOption('--config <file>', 'areas, owners and keyword rules (YAML)')
+    .requiredOption('--labelled <file>', 'YAML `items: [{ title, body, area }]`')
+    .requiredOption('--out <file>', 'the tasks file to write')
+    .action(async (flags: { config: string; labelled: string; out: string }) => {
+      const config = await loadYaml(flags.config, FeedbackConfig, CONFIG_EXPECTED);
+      const labelled = await loadYaml(flags.labelled, LabelledFeedback, 'a YAML file with `items: [{ title, body, area }]`');
+      const tasks = feedbackCases({ config, labelled });
+      await writeTasksFile(flags.out, tasks, { header: 'Generated by `gauntlet feedback cases`: the feedback classifier as question-set tasks.', merge: false });
+      io.stdout(`wrote ${tasks.length} case${tasks.length === 1 ? '' : 's'} to ${flags.out}\n`);
+    });
+}
+
+function report(io: CliIo, triage: Triage, out: string): void {
+  const c = triage.counts;
+  io.stdout(`feedback: ${c.rows} rows, ${c.skipped} skipped, ${c.reports} reports, ${c.duplicates} duplicates, ${c.clusters} clusters (${c.byRules} by rules, ${c.byModel} by model, ${c.undecided} undecided)\n`);
+  for (const cluster of triage.clusters) {
+    io.stdout(`  ${cluster.id} ${cluster.area ?? '(undecided)'} → ${cluster.owners.join(', ')}: ${safeText(cluster.reports[0]?.title ?? '')}${cluster.reports.length + cluster.duplicates.length > 1 ? ` (+${cluster.reports.length + cluster.duplicates.length - 1})` : ''}\n`);
+  }
+  for (const p of triage.problems) io.stderr(`skipped ${safeText(p.where)}: ${safeText(p.message)}\n`);
+  io.stdout(`  triage: ${out}\n`);
+}

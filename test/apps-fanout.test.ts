@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { benchFanout, fanOut, mapReduce, AgentOutputError } from '../src/agent/fanout/index.ts';
+import { createAppRun } from '../src/apps/run.ts';
+import type { ModelCallId, ModelClient, ModelResult } from '../src/core/index.ts';
+import { openStore } from '../src/store/index.ts';
+
+/** A model whose every call costs 10 + 10 tokens and answers with the last user message upper-cased. */
+function echoModel(log: string[] = []): ModelClient {
+  return {
+    specificationVersion: 'v1',
+    spec: 'test:echo',
+    complete: async (request): Promise<ModelResult> => {
+      const last = request.messages.at(-1)?.content ?? '';
+      log.push(last);
+      return { ok: true, response: { message: { role: 'assistant', content: last.toUpperCase(), toolCalls: [] }, finishReason: 'stop', usage: { promptTokens: 10, completionTokens: 10 } } };
+    },
+  };
+}
+
+/** A model that answers only when the test releases it, so calls can be held in flight. */
+function heldModel(): ModelClient & { waiting: number; releaseAll(): void; untilWaiting(n: number): Promise<void> } {
+  const pending: { resolve: (r: ModelResult) => void }[] = [];
+  const watchers: { n: number; resolve: () => void }[] = [];
+  const model = {
+    specificationVersion: 'v1' as const,
+    spec: 'test:held',
+    waiting: 0,
+    complete: (_request: unknown, { signal }: { signal: AbortSignal }): Promise<ModelResult> =>
+      new Promise<ModelResult>((resolve) => {
+        signal.addEventListener('abort', () => resolve({ ok: false, kind: 'aborted', message: 'aborted', retryable: false }), { once: true });
+        pending.push({ resolve });
+        model.waiting++;
+        for (const w of watchers.filter((w) => model.waiting >= w.n)) w.resolve();
+      }),
+    releaseAll: () => {
+      for (const p of pending.splice(0)) p.resolve({ ok: true, response: { message: { role: 'assistant', content: 'done', toolCalls: [] }, finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } } });
+    },
+    untilWaiting: (n: number) => new Promise<void>((resolve) => (model.waiting >= n ? resolve() : watchers.push({ n, resolve }))),
+  };
+  return model;
+}
+
+const ask = (text: string) => ({ messages: [{ role: 'user' as const, content: text }] });
+
+describe('fan-out', () => {
+  it('maps every item with at most `concurrency` agents in flight and reduces the values in item order', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const { reduced, result } = await mapReduce({
+      items: ['a', 'b', 'c', 'd', 'e', 'f', 'g'],
+      model: echoModel(),
+      concurrency: 3,
+      agent: async ({ item, complete }) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        const response = await complete(ask(item));
+        inFlight--;
+        return response.message.content;
+      },
+      reduce: (values) => values.join(''),
+    });
+    assert.equal(reduced, 'ABCDEFG');
+    assert.equal(peak, 3);
+    assert.equal(result.started, 7);
+    assert.equal(result.spent.tokens, 140);
+    assert.equal(result.exhausted, null);
+  });
+
+  it('starts no agent and sends no call once the token budget is gone', async () => {
+    const log: string[] = [];
+    const result = await fanOut({
+      items: Array.from({ length: 10 }, (_, i) => `item ${i}`),
+      model: echoModel(log),
+      concurrency: 1,
+      limits: { tokens: 50 },
+      agent: async ({ item, complete }) => (await complete(ask(item))).message.content,
+    });
+    // 20 tokens a call: the third call reaches 60 ≥ 50; nothing starts after it.
+    assert.deepEqual(log, ['item 0', 'item 1', 'item 2']);
+    assert.equal(result.started, 3);
+    assert.equal(result.exhausted, 'tokens');
+    assert.deepEqual(result.outcomes.map((o) => o.status), ['ok', 'ok', 'cancelled', ...Array<string>(7).fill('not_started')]);
+    assert.equal(result.outcomes[5]?.status === 'not_started' && result.outcomes[5].reason, 'tokens');
+  });
+
+  it('cancels the agents still running when the dollar budget runs out', async () => {
+    const held = heldModel();
+    const fast = echoModel();
+    let calls = 0;
+    const model: ModelClient = { specificationVersion: 'v1', spec: 'test:mixed', complete: (req, opts) => (++calls === 1 ? fast.complete(req, opts) : held.complete(req, opts)) };
+    const done = fanOut({
+      items: [0, 1, 2, 3, 4, 5],
+      model,
+      concurrency: 3,
+      limits: { dollars: 0.0001 },
+      pricing: { promptPerMillion: 5, completionPerMillion: 5 },
+      agent: async ({ complete, index }) => {
+        // Agent 0 answers at once (20 tokens = $0.0001); agents 1 and 2 are held until then.
+        if (index === 0) await held.untilWaiting(2);
+        return (await complete(ask(`n${index}`))).message.content;
+      },
+    });
+    const result = await done;
+    assert.equal(result.exhausted, 'dollars');
+    assert.deepEqual(result.outcomes.map((o) => o.status), ['cancelled', 'cancelled', 'cancelled', 'not_started', 'not_started', 'not_started']);
+    assert.equal(result.started, 3);
+  });
+
+  it('ends an agent at its own deadline without stopping the others', async () => {
+    const result = await fanOut({
+      items: ['slow', 'quick'],
+      model: echoModel(),
+      concurrency: 2,
+      agentDeadlineMs: 20,
+      // The slow agent never finishes by itself: only the deadline frees its slot.
+      agent: async ({ item, complete, signal }) => {
+        if (item === 'slow') await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        return (await complete(ask(item))).message.content;
+      },
+    });
+    assert.deepEqual(result.outcomes.map((o) => o.status), ['deadline', 'ok']);
+    assert.deepEqual(result.values, ['QUICK']);
+  });
+
+  it('stops at the wall-time limit: running agents are cancelled, the rest never start', async () => {
+    const held = heldModel();
+    const result = await fanOut({
+      items: [1, 2, 3, 4],
+      model: held,
+      concurrency: 2,
+      limits: { wallMs: 30 },
+      agent: async ({ complete }) => (await complete(ask('x'))).message.content,
+    });
+    assert.equal(result.exhausted, 'wall_time');
+    assert.deepEqual(result.outcomes.map((o) => o.status), ['cancelled', 'cancelled', 'not_started', 'not_started']);
+  });
+
+  it('reports failures by kind and keeps going', async () => {
+    const failing: ModelClient = { specificationVersion: 'v1', spec: 'test:down', complete: async () => ({ ok: false, kind: 'http', message: 'HTTP 503', retryable: true }) };
+    const result = await fanOut({
+      items: ['infra', 'output', 'ok'],
+      model: { specificationVersion: 'v1', spec: 'test:route', complete: (req, opts) => (req.messages[0]?.content === 'infra' ? failing : echoModel()).complete(req, opts) },
+      concurrency: 1,
+      agent: async ({ item, complete }) => {
+        const text = (await complete(ask(item))).message.content;
+        if (item === 'output') throw new AgentOutputError('no label in the reply');
+        return text;
+      },
+    });
+    assert.deepEqual(
+      result.outcomes.map((o) => (o.status === 'failed' ? o.failure.kind : o.status)),
+      ['infra', 'output', 'ok'],
+    );
+  });
+
+  it('stores each agent as a rollout whose first call links to the dispatching call', async () => {
+    const store = openStore(':memory:');
+    try {
+      const run = createAppRun(store, { app: 'test', model: 'test:echo', concurrency: 2 });
+      const parentCallId = 'mc_parent' as ModelCallId;
+      const result = await fanOut({
+        items: ['x', 'y'],
+        model: echoModel(),
+        concurrency: 2,
+        name: (item) => `agent-${item}`,
+        recording: { store, runId: run.id, env: 'apps/test', stage: 'classify', parentCallId },
+        agent: async ({ item, complete }) => {
+          const first = await complete(ask(item));
+          const second = await complete({ messages: [{ role: 'user', content: item }, first.message, { role: 'user', content: 'again' }] });
+          return second.message.content;
+        },
+      });
+      const rollouts = store.rollouts(run.id);
+      assert.deepEqual(rollouts.map((r) => r.taskId).sort(), ['classify/agent-x', 'classify/agent-y']);
+      const rolloutId = result.outcomes[0]?.rolloutId;
+      assert.ok(rolloutId);
+      const calls = store.modelCalls(rolloutId);
+      assert.equal(calls.length, 2);
+      assert.deepEqual(calls.map((c) => c.purpose), ['subagent', 'subagent']);
+      assert.equal(calls[0]?.parentId, parentCallId);
+      assert.equal(calls[1]?.parentId, calls[0]?.id);
+      assert.equal(calls[1]?.extendsParent, true);
+      assert.equal(store.getRollout(rolloutId)?.finalAnswer, 'AGAIN');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('stops starting agents when the caller cancels', async () => {
+    const controller = new AbortController();
+    const result = await fanOut({
+      items: [0, 1, 2],
+      model: echoModel(),
+      concurrency: 1,
+      signal: controller.signal,
+      agent: async ({ index, complete }) => {
+        const text = (await complete(ask(String(index)))).message.content;
+        if (index === 0) controller.abort();
+        return text;
+      },
+    });
+    assert.deepEqual(result.outcomes.map((o) => o.status), ['cancelled', 'not_started', 'not_started']);
+  });
+
+  it('benchmarks against the loopback mock model', async () => {
+    const bench = await benchFanout({ agents: 8, latencyMs: 5 });
+    assert.equal(bench.ok, 8);
+    assert.ok(bench.wallVsIdeal >= 1);
+  });
+});

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { radarCases, LabelledItems } from '../src/apps/radar/cases.ts';
+import { parseFeed } from '../src/apps/radar/feeds.ts';
+import type { RadarResult } from '../src/apps/radar/radar.ts';
+import { SubjectsFile } from '../src/apps/radar/subjects.ts';
+import { startMockModelServer } from '../src/model/index.ts';
+import { openStore } from '../src/store/index.ts';
+import { appsCli } from './apps-support.ts';
+
+const example = (name: string) => fileURLToPath(new URL(`../examples/radar/${name}`, import.meta.url));
+const demo = ['radar', '--feeds', example('feeds.yaml'), '--subjects', example('subjects.yaml'), '--model', `keyed:${example('model.yaml')}`, '--date', '2025-01-08'];
+const scratch = () => mkdtempSync(join(tmpdir(), 'gauntlet-radar-'));
+
+type RadarJson = RadarResult & { digest: { markdown: string; html: string } };
+
+describe('gauntlet radar', () => {
+  it('runs the offline demo: sorts, digests, links, reports skipped input, and remembers what it saw', async () => {
+    const dir = scratch();
+    const store = join(dir, 'g.db');
+    const first = await appsCli([...demo, '--store', store, '--out', join(dir, 'digests'), '--json']);
+    assert.equal(first.code, 0, first.err);
+    const result = JSON.parse(first.out) as RadarJson;
+    assert.deepEqual({ entries: result.read.entries, skipped: result.read.skipped, dup: result.duplicates.inThisBatch }, { entries: 10, skipped: 2, dup: 1 });
+    assert.deepEqual(
+      Object.fromEntries(result.sections.map((s) => [s.subject.id, s.items.map((i) => i.title)])),
+      {
+        rl: ['Training agents with verifiable rewards at scale', 'Group-relative policy optimisation without a critic, revisited'],
+        evals: ['Why our benchmark scores were inflated', 'Pass^k: measuring the reliability of agents across repeated trials'],
+        efficiency: ['Sparse mixture-of-experts with 3B active parameters'],
+        safety: ['Catching reward hacking with trajectory monitors'],
+      },
+    );
+    assert.deepEqual(result.unassigned.map((i) => i.title), ['Team offsite photos']);
+    assert.deepEqual(result.read.problems.map((p) => p.message), ['no <link>', "'arXiv:not-an-id' is not an arXiv id like 2501.01234"]);
+    assert.ok(result.digest.markdown.endsWith('radar-2025-01-08.md'));
+    const markdown = readFileSync(result.digest.markdown, 'utf8');
+    assert.match(markdown, /\[Catching reward hacking with trajectory monitors\]\(https:\/\/arxiv\.org\/abs\/2501\.00002\)/);
+    assert.match(markdown, /## Skipped input \(2\)/);
+    const html = readFileSync(result.digest.html, 'utf8');
+    assert.match(html, /<a href="https:\/\/arxiv.org\/abs\/2501.00001">\[2\]<\/a>/);
+
+    // every agent is a stored rollout of the radar's run, its calls `subagent` calls
+    const db = openStore(store);
+    try {
+      const rollouts = db.rollouts(result.runId);
+      assert.equal(rollouts.filter((r) => r.taskId.startsWith('classify/')).length, 7);
+      assert.deepEqual(rollouts.filter((r) => r.taskId.startsWith('digest/')).map((r) => r.taskId).sort(), ['digest/efficiency', 'digest/evals', 'digest/rl', 'digest/safety']);
+      assert.deepEqual(db.modelCalls(rollouts[0]!.id).map((c) => c.purpose), ['subagent']);
+    } finally {
+      db.close();
+    }
+
+    const second = await appsCli([...demo, '--store', store, '--out', join(dir, 'digests'), '--json']);
+    const again = JSON.parse(second.out) as RadarJson;
+    assert.equal(again.duplicates.seenBefore, 8);
+    assert.equal(again.sections.length, 0);
+    assert.ok(again.digest.markdown.endsWith('radar-2025-01-08-2.md'));
+  });
+
+  it('reads feeds over HTTP, and reports a failing URL and a non-feed file while keeping the rest', async () => {
+    const rss = readFileSync(example('sample/lab-blog.rss'), 'utf8');
+    const server = createServer((req, res) => {
+      if (req.url === '/blog.rss') res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(rss);
+      else res.writeHead(404).end('missing');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const dir = scratch();
+      writeFileSync(join(dir, 'junk.txt'), 'just some text\n');
+      writeFileSync(join(dir, 'feeds.yaml'), `feeds:\n  - { name: blog, source: "${base}/blog.rss" }\n  - { name: gone, source: "${base}/gone.rss" }\n  - { name: junk, source: junk.txt }\n`);
+      const run = await appsCli(['radar', '--feeds', join(dir, 'feeds.yaml'), '--subjects', example('subjects.yaml'), '--model', `keyed:${example('model.yaml')}`, '--store', join(dir, 'g.db'), '--out', dir, '--json']);
+      assert.equal(run.code, 0, run.err);
+      const result = JSON.parse(run.out) as RadarJson;
+      assert.equal(result.sections.reduce((n, s) => n + s.items.length, 0) + result.unassigned.length, 3);
+      assert.deepEqual(result.read.problems.map((p) => p.where), [`feed blog (${base}/blog.rss): item 3`, `feed gone (${base}/gone.rss)`, 'feed junk (junk.txt)']);
+      assert.match(result.read.problems[1]!.message, /HTTP 404/);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('works with a model over HTTP and leaves items the classifier could not sort unseen, exiting 1', async () => {
+    // turn 0 of every agent gets the same reply: a valid subject for the classifiers, text for the digests
+    const good = await startMockModelServer({ script: { model: 'm', turns: [{ content: 'Thinking it over.\nSubject: rl' }] } });
+    const dir = scratch();
+    try {
+      const args = ['radar', '--feeds', example('feeds.yaml'), '--subjects', example('subjects.yaml'), '--store', join(dir, 'g.db'), '--out', dir, '--json'];
+      const run = await appsCli([...args, '--model', `openai:${good.url}#m`]);
+      assert.equal(run.code, 0, run.err);
+      assert.deepEqual((JSON.parse(run.out) as RadarJson).sections.map((s) => [s.subject.id, s.items.length]), [['rl', 7]]);
+    } finally {
+      await good.close();
+    }
+    const bad = await startMockModelServer({ script: { model: 'm', turns: [{ content: 'Subject: astrology' }] } });
+    const other = scratch();
+    try {
+      const args = ['radar', '--feeds', example('feeds.yaml'), '--subjects', example('subjects.yaml'), '--store', join(other, 'g.db'), '--out', other, '--json', '--model', `openai:${bad.url}#m`];
+      const run = await appsCli(args);
+      assert.equal(run.code, 1);
+      const result = JSON.parse(run.out) as RadarJson;
+      assert.equal(result.unsorted.length, 7);
+      assert.match(result.unsorted[0]!.reason, /'subject: astrology' is not one of rl, evals/i);
+      const state = JSON.parse(readFileSync(join(other, 'radar-state.json'), 'utf8')) as { items: Record<string, unknown> };
+      assert.deepEqual(state.items, {});
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it('stops sorting when the token budget is spent and says so', async () => {
+    const dir = scratch();
+    const run = await appsCli([...demo, '--store', join(dir, 'g.db'), '--out', dir, '--json', '--max-tokens', '300', '--concurrency', '1']);
+    assert.equal(run.code, 1);
+    const result = JSON.parse(run.out) as RadarJson;
+    assert.equal(result.budget.exhausted, 'tokens');
+    assert.ok(result.unsorted.some((u) => /not started \(tokens budget spent\)/.test(u.reason)));
+  });
+
+  it('turns a correction into an eval case asking the classifier\'s exact question', async () => {
+    const dir = scratch();
+    const store = join(dir, 'g.db');
+    assert.equal((await appsCli([...demo, '--store', store, '--out', dir])).code, 0);
+    const unknown = await appsCli(['radar', 'correct', '--item', 'nope', '--subject', 'rl', '--subjects', example('subjects.yaml'), '--store', store]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /has not seen an item with key 'nope'/);
+    const fixed = await appsCli(['radar', 'correct', '--item', 'news.example.com/moe-3b-active', '--subject', 'rl', '--subjects', example('subjects.yaml'), '--store', store, '--by', 'reviewer']);
+    assert.equal(fixed.code, 0, fixed.err);
+    assert.match(fixed.out, /efficiency → rl/);
+    const out = join(dir, 'cases.yaml');
+    assert.equal((await appsCli(['radar', 'cases', '--subjects', example('subjects.yaml'), '--store', store, '--out', out])).code, 0);
+    const tasks = (parseYaml(readFileSync(out, 'utf8')) as { tasks: { id: string; instruction: string; golden: { answer: string }; metadata: Record<string, string> }[] }).tasks;
+    assert.equal(tasks.length, 1);
+    assert.equal(tasks[0]?.golden.answer, 'Subject: rl');
+    assert.match(tasks[0]?.instruction ?? '', /Title: Sparse mixture-of-experts/);
+    assert.equal(tasks[0]?.metadata.correctedFrom, 'efficiency');
+  });
+
+  it('ships eval tasks that match the labelled set and today\'s classifier prompt', () => {
+    const subjects = SubjectsFile.parse(parseYaml(readFileSync(example('subjects.yaml'), 'utf8'))).subjects;
+    const labelled = LabelledItems.parse(parseYaml(readFileSync(example('labelled.yaml'), 'utf8')));
+    const bundled = parseYaml(readFileSync(example('eval-tasks.yaml'), 'utf8')) as { tasks: unknown[] };
+    assert.deepEqual(bundled.tasks, JSON.parse(JSON.stringify(radarCases({ subjects, labelled }))));
+  });
+
+  it('parses Atom links, arXiv listings and rejects what is not a feed', () => {
+    const atom = parseFeed(readFileSync(example('sample/ml-news.atom'), 'utf8'), { feed: 'n', format: 'auto', where: 'n' });
+    assert.deepEqual(atom.items.map((i) => i.key), ['news.example.com/moe-3b-active', 'arxiv:2501.00002']);
+    assert.deepEqual(atom.items[0]?.authors, ['N. Writer']);
+    const listing = parseFeed(readFileSync(example('sample/arxiv-cs-lg.txt'), 'utf8'), { feed: 'a', format: 'arxiv', where: 'a' });
+    assert.deepEqual(listing.items[1]?.authors, ['C. Author', 'D. Author']);
+    assert.match(listing.items[0]?.summary ?? '', /^We revisit critic-free policy optimisation .* long-horizon tasks\.$/);
+    const broken = parseFeed('<rss><channel><item></channel></rss>', { feed: 'b', format: 'auto', where: 'b' });
+    assert.equal(broken.items.length, 0);
+    assert.match(broken.problems[0]?.message ?? '', /not well-formed XML/);
+  });
+});
