@@ -57,3 +57,12 @@ describe('the safety suite', () => {
     }
   });
 });
+
+describe('suite files', () => {
+  it('find their task files next to the suite, whatever the working directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-suite-'));
+    writeFileSync(join(dir, 'tasks.yaml'), 'tasks: []\n');
+    writeFileSync(join(dir, 'suite.yaml'), 'taskFiles: [tasks.yaml, /abs/elsewhere.yaml]\n');
+    assert.deepEqual(loadSuite(join(dir, 'suite.yaml')).taskFiles, [join(dir, 'tasks.yaml'), '/abs/elsewhere.yaml']);
+  });
+});

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError, JsonObject, parseInput, SamplingParams, type DetectionCategory, type Task } from '../../core/index.ts';
@@ -61,6 +62,9 @@ export function loadSuite(spec: string): EvalSuite {
   }
   const suite = parseInput(EvalSuite, data, spec);
   if (!suite.envs && !suite.taskFiles) throw new InputError(spec, 'the suite names no tasks', '`envs: [...]` or `taskFiles: [...]`');
+  // Task files are found next to the suite (so a suite can be run from anywhere); a path that is
+  // not there is taken from the working directory, as suites written before this expected.
+  if (suite.taskFiles) suite.taskFiles = suite.taskFiles.map((f) => (isAbsolute(f) || !existsSync(join(dirname(spec), f)) ? f : join(dirname(spec), f)));
   return suite;
 }
 
