@@ -36,10 +36,33 @@ export class BodyReader {
     return text;
   }
 
-  /** Stops reading (after a stream's terminal event, or a failure): the rest is not wanted. */
+  /** Stops reading (after a failure): the rest is not wanted. */
   cancel(): void {
     this.finished = true;
     this.reader?.cancel().catch(() => {});
+  }
+
+  /**
+   * After a stream's terminal event. Servers end the body right behind it, so one more read almost
+   * always finds the end already buffered; cancelling instead makes undici abort the finished
+   * request, which allocates a DOMException per call (~3% of all CPU at 1,000 concurrent
+   * rollouts). A body that goes on past the terminal event is cancelled on the next turn.
+   */
+  finish(): void {
+    if (this.finished || !this.reader) return;
+    const reader = this.reader;
+    let ended = false;
+    reader.read().then(
+      ({ done }) => {
+        ended = done;
+        if (!done) this.cancel();
+      },
+      () => undefined,
+    );
+    setImmediate(() => {
+      if (!ended) this.cancel();
+    });
+    this.finished = true;
   }
 }
 

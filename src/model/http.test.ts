@@ -207,6 +207,18 @@ describe('secrets', () => {
     assert.match(failure.message, /bad key \*\*\*/);
   });
 
+  it('scrubs a key the conversation quotes from the recorded request, and records a clean request as sent', async () => {
+    const leaky = request({ messages: [{ role: 'user', content: 'hi' }, { role: 'tool', toolCallId: 'c0', name: 'env', content: `OPENAI_API_KEY=${KEY}`, isError: false }] });
+    const { chat, calls } = setup([success, success]);
+    const scrubbed = await chat.complete(leaky, { signal });
+    assert.equal(JSON.stringify(scrubbed.wire).includes(KEY), false);
+    assert.match(JSON.stringify(scrubbed.wire?.request), /OPENAI_API_KEY=\*\*\*/);
+    // What went out is what the conversation held; only the record is scrubbed.
+    assert.match(JSON.stringify(calls[0]?.body), new RegExp(KEY));
+    const clean = await chat.complete(ask, { signal });
+    assert.deepEqual(clean.wire?.request, calls[1]?.body);
+  });
+
   it('the Anthropic adapter scrubs the same way', async () => {
     const { fetch } = fakeFetch([{ json: { id: 'm', type: 'message', role: 'assistant', content: [{ type: 'text', text: `echo ${KEY}` }], stop_reason: 'end_turn', usage: {} } }]);
     const client = createAnthropicMessages({ baseURL: 'https://api.anthropic.com', model: 'm', apiKey: KEY, fetch });

@@ -1,6 +1,6 @@
 import { errorMessage, type CompleteOptions, type JsonObject, type JsonValue, type ModelFailureKind, type ModelResponse, type ModelResult, type WireExchange } from '../core/index.ts';
 import { BodyReader, isEventStream, raceAbort, retryAfterMs } from './http-body.ts';
-import { redactUrl, scrub, scrubResponse, scrubWire } from './secrets.ts';
+import { redactUrl, scrub, scrubResponse, scrubWire, type SentBody } from './secrets.ts';
 import { EventStream, type StreamAssembler } from './stream.ts';
 
 export type Sleep = (ms: number) => Promise<void>;
@@ -121,7 +121,9 @@ interface AttemptOutcome {
  * our own per-request time-out, assembles streamed answers, records the exchange (without headers)
  * on every result, and says on every failure how long the endpoint had been silent.
  */
-export async function postJson(options: PostJsonOptions): Promise<ModelResult> {
+export async function postJson(given: PostJsonOptions): Promise<ModelResult> {
+  // Serialised once for every attempt and for the secret check of every record.
+  const options: Prepared = { ...given, sent: { body: given.body, json: JSON.stringify(given.body) } };
   const activity = new Activity(options.now);
   let outcome = await attempt(options, activity);
   for (let retry = 1; retry <= options.maxRetries; retry++) {
@@ -133,11 +135,16 @@ export async function postJson(options: PostJsonOptions): Promise<ModelResult> {
   return outcome.result.ok ? outcome.result : { ...outcome.result, silentMs: activity.silentMs() };
 }
 
+/** The options of one call, with its body as sent. */
+interface Prepared extends PostJsonOptions {
+  sent: SentBody;
+}
+
 function backoffMs(retry: number): number {
   return Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (retry - 1));
 }
 
-async function attempt(options: PostJsonOptions, activity: Activity): Promise<AttemptOutcome> {
+async function attempt(options: Prepared, activity: Activity): Promise<AttemptOutcome> {
   if (options.signal.aborted) return { result: aborted(options) };
   const timer = new RequestTimer(options.timeoutMs, options.stream !== undefined);
   try {
@@ -147,7 +154,7 @@ async function attempt(options: PostJsonOptions, activity: Activity): Promise<At
   }
 }
 
-async function exchange(options: PostJsonOptions, activity: Activity, timer: RequestTimer): Promise<AttemptOutcome> {
+async function exchange(options: Prepared, activity: Activity, timer: RequestTimer): Promise<AttemptOutcome> {
   const { url, body, signal } = options;
   const where = `POST ${redactUrl(url)}`;
   const baseWire: WireExchange = { url: redactUrl(url), request: body };
@@ -166,7 +173,7 @@ async function exchange(options: PostJsonOptions, activity: Activity, timer: Req
   let response: Response;
   try {
     response = await raceAbort(
-      options.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...options.headers }, body: JSON.stringify(body), signal: combined }),
+      options.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...options.headers }, body: options.sent.json, signal: combined }),
       combined,
     );
   } catch (error) {
@@ -202,7 +209,7 @@ async function exchange(options: PostJsonOptions, activity: Activity, timer: Req
 }
 
 interface StreamRead {
-  options: PostJsonOptions;
+  options: Prepared;
   assembler: StreamAssembler;
   response: Response;
   reader: BodyReader;
@@ -234,7 +241,7 @@ async function readStream({ options, assembler, response, reader, interrupted, w
     const step = stream.feed(text);
     if (step === 'more') continue;
     if (step === 'done') {
-      reader.cancel();
+      reader.finish();
       return parsed(options, stream.body(), record(true));
     }
     reader.cancel();
@@ -242,17 +249,17 @@ async function readStream({ options, assembler, response, reader, interrupted, w
   }
 }
 
-function parsed(options: PostJsonOptions, json: JsonValue, wire: WireExchange): ModelResult {
+function parsed(options: Prepared, json: JsonValue, wire: WireExchange): ModelResult {
   const outcome = options.parse(json);
   if (!outcome.ok) return fail(options, { ...outcome.failure, message: `POST ${redactUrl(options.url)}: ${outcome.failure.message}` }, wire);
-  return { ok: true, response: scrubResponse(outcome.response, options.secret), wire: scrubWire(wire, options.secret) };
+  return { ok: true, response: scrubResponse(outcome.response, options.secret), wire: scrubWire(wire, options.secret, options.sent) };
 }
 
-function fail(options: PostJsonOptions, failure: Failure, wire: WireExchange): Extract<ModelResult, { ok: false }> {
-  return { ok: false, kind: failure.kind, message: scrub(failure.message, options.secret), retryable: failure.retryable, wire: scrubWire(wire, options.secret) };
+function fail(options: Prepared, failure: Failure, wire: WireExchange): Extract<ModelResult, { ok: false }> {
+  return { ok: false, kind: failure.kind, message: scrub(failure.message, options.secret), retryable: failure.retryable, wire: scrubWire(wire, options.secret, options.sent) };
 }
 
-function aborted(options: PostJsonOptions, wire?: WireExchange): Extract<ModelResult, { ok: false }> {
+function aborted(options: Prepared, wire?: WireExchange): Extract<ModelResult, { ok: false }> {
   return fail(options, { kind: 'aborted', message: `POST ${redactUrl(options.url)}: aborted by the caller`, retryable: false }, wire ?? { url: redactUrl(options.url), request: options.body });
 }
 

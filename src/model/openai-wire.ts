@@ -1,4 +1,4 @@
-import type { AssistantMessage, JsonObject, JsonValue, Message, ModelRequest } from '../core/index.ts';
+import type { AssistantMessage, JsonObject, JsonValue, Message, ModelRequest, ToolSpec } from '../core/index.ts';
 import { isObject } from './http.ts';
 import { splitInlineThink } from './think.ts';
 
@@ -7,19 +7,45 @@ export type OpenAIFlavor = 'generic' | 'minimax';
 /** Fields that carry reasoning in an OpenAI-style assistant message (vLLM, SGLang, MiniMax, OpenRouter). */
 const REASONING_KEYS = new Set(['reasoning_content', 'reasoning', 'reasoning_details']);
 
+/**
+ * Wire forms already built, by the (immutable) neutral object they were built from. Scaffolds
+ * resend the same message objects and the same tool list every turn, so each is converted once per
+ * rollout, and the store recognises the repeated prefix by reference instead of re-serialising
+ * the whole conversation on every call.
+ */
+const wireMessages = new WeakMap<Message, JsonObject>();
+const wireTools = new WeakMap<readonly ToolSpec[], JsonValue[]>();
+
 /** Neutral messages to `messages` for `/chat/completions`. */
 export function toOpenAIMessages(messages: readonly Message[]): JsonObject[] {
   return messages.map((message): JsonObject => {
-    switch (message.role) {
-      case 'system':
-      case 'user':
-        return { role: message.role, content: message.content };
-      case 'tool':
-        return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
-      case 'assistant':
-        return assistantToOpenAI(message);
-    }
+    const known = wireMessages.get(message);
+    if (known) return known;
+    const wire = messageToOpenAI(message);
+    wireMessages.set(message, wire);
+    return wire;
   });
+}
+
+function messageToOpenAI(message: Message): JsonObject {
+  switch (message.role) {
+    case 'system':
+    case 'user':
+      return { role: message.role, content: message.content };
+    case 'tool':
+      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+    case 'assistant':
+      return assistantToOpenAI(message);
+  }
+}
+
+function toOpenAITools(tools: readonly ToolSpec[]): JsonValue[] {
+  let wire = wireTools.get(tools);
+  if (!wire) {
+    wire = tools.map((tool) => ({ type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } }));
+    wireTools.set(tools, wire);
+  }
+  return wire;
 }
 
 /**
@@ -54,12 +80,7 @@ export function withoutOpenAIReasoning(received: { [key: string]: JsonValue }): 
 /** The full request body; `sampling.extra` goes last so users can set any engine field verbatim. */
 export function buildChatBody(request: ModelRequest, options: { model: string; flavor: OpenAIFlavor; stream?: boolean }): JsonObject {
   const body: JsonObject = { model: options.model, messages: toOpenAIMessages(request.messages) };
-  if (request.tools.length > 0) {
-    body.tools = request.tools.map((tool) => ({
-      type: 'function',
-      function: { name: tool.name, description: tool.description, parameters: tool.parameters },
-    }));
-  }
+  if (request.tools.length > 0) body.tools = toOpenAITools(request.tools);
   if (request.toolChoice) body.tool_choice = request.toolChoice;
   const { sampling } = request;
   if (sampling.temperature !== undefined) body.temperature = sampling.temperature;

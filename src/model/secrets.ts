@@ -92,13 +92,28 @@ function scrubValue(value: JsonValue, secret: string): JsonValue {
   return value;
 }
 
-/** Only rebuilt when the secret actually appears, so recorded bodies normally stay the same objects. */
-export function scrubWire(wire: WireExchange, secret: string | undefined): WireExchange {
-  if (!secret || !JSON.stringify(wire).includes(secret)) return wire;
+/** A request body with the JSON text it was sent as, so checking it for a secret needs no second serialisation. */
+export interface SentBody {
+  body: JsonValue;
+  json: string;
+}
+
+/**
+ * Only rebuilt where the secret actually appears, so recorded bodies normally stay the same
+ * objects. The request is checked in the text that was sent when given (it grows with the
+ * conversation; the response stays small).
+ */
+export function scrubWire(wire: WireExchange, secret: string | undefined, sent?: SentBody): WireExchange {
+  if (!secret) return wire;
+  const needle = JSON.stringify(secret).slice(1, -1);
+  const requestJson = sent && sent.body === wire.request ? sent.json : JSON.stringify(wire.request);
+  const inRequest = requestJson.includes(needle);
+  const inResponse = wire.response !== undefined && JSON.stringify(wire.response).includes(needle);
+  if (!inRequest && !inResponse) return wire;
   return {
     ...wire,
-    request: scrubValue(wire.request, secret),
-    ...(wire.response === undefined ? {} : { response: scrubValue(wire.response, secret) }),
+    ...(inRequest ? { request: scrubValue(wire.request, secret) } : {}),
+    ...(inResponse && wire.response !== undefined ? { response: scrubValue(wire.response, secret) } : {}),
   };
 }
 

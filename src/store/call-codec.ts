@@ -9,14 +9,32 @@ export interface DeltaState {
   messages: readonly Message[];
   tools: readonly ToolSpec[] | null;
   toolsCallId: string | null;
-  /** The wire body's own tool list as last stored in full (adapters rebuild it every call). */
-  wireToolsJson: string | null;
+  /** The wire body's own tool list as last stored in full, and its JSON once computed. */
+  wireTools: Serialised | null;
   wireToolsCallId: string | null;
-  wireMessages: string[];
+  wireMessages: Serialised[];
 }
 
 export function emptyDeltaState(): DeltaState {
-  return { lastCallId: null, messages: [], tools: null, toolsCallId: null, wireToolsJson: null, wireToolsCallId: null, wireMessages: [] };
+  return { lastCallId: null, messages: [], tools: null, toolsCallId: null, wireTools: null, wireToolsCallId: null, wireMessages: [] };
+}
+
+/**
+ * A wire value with its JSON, serialised only when needed. Adapters reuse the objects they built
+ * for earlier calls, so equal references settle almost every comparison without serialising the
+ * whole conversation (and the ~8 KB tool list) on every call; different objects are compared by
+ * their JSON, as before.
+ */
+class Serialised {
+  private text: string | undefined;
+  constructor(readonly value: JsonValue) {}
+  get json(): string {
+    this.text ??= JSON.stringify(this.value);
+    return this.text;
+  }
+  sameAs(other: Serialised): boolean {
+    return this.value === other.value || this.json === other.json;
+  }
 }
 
 export interface EncodedCall {
@@ -54,18 +72,18 @@ export function encodeCall(call: ModelCall, state: DeltaState, scrub: (json: str
   let wireBase: string | null = null;
   let wireKeep = 0;
   let wireTail: string | null = null;
-  let wireStrings: string[] = [];
+  let wireValues: Serialised[] = [];
   if (wireMessages) {
-    wireStrings = wireMessages.map((m) => JSON.stringify(m));
-    while (wireKeep < Math.min(wireStrings.length, state.wireMessages.length) && wireStrings[wireKeep] === state.wireMessages[wireKeep]) wireKeep++;
+    wireValues = wireMessages.map((m, i) => (state.wireMessages[i]?.value === m ? state.wireMessages[i] : new Serialised(m)));
+    while (wireKeep < Math.min(wireValues.length, state.wireMessages.length) && wireValues[wireKeep]!.sameAs(state.wireMessages[wireKeep]!)) wireKeep++;
     wireBase = wireKeep > 0 ? state.lastCallId : null;
-    wireTail = scrub(`[${wireStrings.slice(wireKeep).join(',')}]`);
+    wireTail = scrub(`[${wireValues.slice(wireKeep).map((m) => m.json).join(',')}]`);
   }
   const toolsFrom = state.tools === call.request.tools ? state.toolsCallId : null;
   // The wire body repeats the tool list (~8 KB for a typical environment) on every call: keep it once.
   const wireRequest = call.wire?.request;
-  const wireTools = wireRequest && typeof wireRequest === 'object' && !Array.isArray(wireRequest) && wireRequest.tools !== undefined ? JSON.stringify(wireRequest.tools) : null;
-  const wireToolsFrom = wireTools !== null && wireTools === state.wireToolsJson ? state.wireToolsCallId : null;
+  const wireTools = wireRequest && typeof wireRequest === 'object' && !Array.isArray(wireRequest) && wireRequest.tools !== undefined ? new Serialised(wireRequest.tools) : null;
+  const wireToolsFrom = wireTools !== null && state.wireTools !== null && wireTools.sameAs(state.wireTools) ? state.wireToolsCallId : null;
   let strippedWire: Record<string, JsonValue> | null = null;
   if (call.wire && (wireMessages || wireToolsFrom)) {
     // The key stays where it was (null here), so the rebuilt body keeps its field order.
@@ -93,12 +111,12 @@ export function encodeCall(call: ModelCall, state: DeltaState, scrub: (json: str
     state.toolsCallId = call.id;
   }
   if (wireTools !== null && !wireToolsFrom) {
-    state.wireToolsJson = wireTools;
+    state.wireTools = wireTools;
     state.wireToolsCallId = call.id;
   }
   state.lastCallId = call.id;
   state.messages = messages;
-  state.wireMessages = wireStrings;
+  state.wireMessages = wireValues;
   return encoded;
 }
 

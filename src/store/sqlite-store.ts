@@ -69,7 +69,16 @@ const STATEMENTS = {
   insertTask: `INSERT OR IGNORE INTO tasks (hash, json) VALUES (?,?)`,
   insertRunTask: `INSERT INTO run_tasks (run_id, position, task_id, hash) VALUES (?,?,?,?)`,
   upsertDetections: `INSERT OR REPLACE INTO detections (rollout_id, attempt, json) VALUES (?,?,?)`,
+  lastAttempt: `SELECT MAX(attempt) AS a FROM (SELECT attempt FROM events WHERE rollout_id = ? UNION ALL SELECT attempt FROM model_calls WHERE rollout_id = ?)`,
 } as const;
+
+/** A buffered append, with the attempt it belongs to (so `nextAttempt` can count it without a flush). */
+interface PendingRow {
+  stmt: Statement;
+  params: unknown[];
+  rolloutId: string;
+  attempt: number;
+}
 
 /** JSON-escaped form of a secret, as it appears inside serialised records. */
 function jsonEscaped(secret: string): string {
@@ -86,7 +95,7 @@ function jsonEscaped(secret: string): string {
 export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
-  private readonly pending: { stmt: Statement; params: unknown[] }[] = [];
+  private readonly pending: PendingRow[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly batchSize: number;
   private readonly flushMs: number;
@@ -146,9 +155,9 @@ export class SqliteStore implements Store {
     }
   }
 
-  private enqueue(stmt: Statement, params: unknown[]): void {
+  private enqueue(row: PendingRow): void {
     if (this.failure) return;
-    this.pending.push({ stmt, params });
+    this.pending.push(row);
     if (this.pending.length >= this.batchSize) this.flushQuietly();
     else this.timer ??= setTimeout(() => this.flushQuietly(), this.flushMs);
   }
@@ -283,12 +292,16 @@ export class SqliteStore implements Store {
     return new Set(rows.map((r) => r.id));
   }
 
+  /**
+   * Counts buffered appends as well as stored ones instead of flushing first: a thousand rollouts
+   * starting one by one would otherwise each write the buffer in a transaction of its own.
+   */
   nextAttempt(rolloutId: string): number {
-    this.flush();
-    const row = this.db
-      .prepare(`SELECT MAX(attempt) AS a FROM (SELECT attempt FROM events WHERE rollout_id = ? UNION ALL SELECT attempt FROM model_calls WHERE rollout_id = ?)`)
-      .get(rolloutId, rolloutId) as { a: number | null };
-    return (row.a ?? 0) + 1;
+    if (this.failure) throw this.failure;
+    const row = this.stmts.lastAttempt.get(rolloutId, rolloutId) as { a: number | null };
+    let last = row.a ?? 0;
+    for (const p of this.pending) if (p.rolloutId === rolloutId && p.attempt > last) last = p.attempt;
+    return last + 1;
   }
 
   // ── calls and events ───────────────────────────────────────────────────────────────────
@@ -307,7 +320,7 @@ export class SqliteStore implements Store {
       modelCall: (call) => {
         if (!state) return;
         const e = encodeCall(call, state, this.scrub);
-        this.enqueue(this.stmts.insertCall, [
+        this.enqueue({ stmt: this.stmts.insertCall, rolloutId, attempt, params: [
           call.id,
           call.runId,
           call.rolloutId,
@@ -321,11 +334,11 @@ export class SqliteStore implements Store {
           e.wireMessagesTail,
           e.toolsFrom,
           e.json,
-        ]);
+        ] });
       },
       event: (type: EventType, data: unknown) => {
         if (!state) return;
-        this.enqueue(this.stmts.insertEvent, [runId, rolloutId, attempt, seq++, this.now().toISOString(), type, this.json(data), SCHEMA_VERSION]);
+        this.enqueue({ stmt: this.stmts.insertEvent, rolloutId, attempt, params: [runId, rolloutId, attempt, seq++, this.now().toISOString(), type, this.json(data), SCHEMA_VERSION] });
       },
     };
   }

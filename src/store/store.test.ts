@@ -112,3 +112,50 @@ describe('SQLite store: wire bodies', () => {
     reopened.close();
   });
 });
+
+describe('SQLite store: the write path at high concurrency', () => {
+  /** Six calls whose wire messages grow by two per call, as a scaffold sends them. */
+  function rowsFor(shared: boolean): unknown[] {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-store-'));
+    const path = join(dir, 'g.db');
+    const store = openStore(path);
+    const recorder = store.recorder({ runId, rolloutId, attempt: 1 });
+    const history: Message[] = [{ role: 'system', content: 'sys' }, { role: 'user', content: 'hi' }];
+    const wire = history.map((m) => ({ role: m.role, content: m.content }));
+    for (let i = 0; i < 6; i++) {
+      // Adapters that reuse their wire objects send the same ones again; others build copies.
+      recorder.modelCall(call(i, [...history], shared ? [...wire] : structuredClone(wire)));
+      history.push({ role: 'assistant', content: `turn ${i}`, toolCalls: [] }, { role: 'user', content: `next ${i}` });
+      wire.push({ role: 'assistant', content: `turn ${i}` }, { role: 'user', content: `next ${i}` });
+    }
+    store.close();
+    const db = new Database(path, { readonly: true });
+    const rows = db.prepare('SELECT * FROM model_calls ORDER BY idx').all();
+    db.close();
+    return rows;
+  }
+
+  it('stores the same rows whether the wire messages are shared objects or fresh copies', () => {
+    const shared = rowsFor(true);
+    assert.deepEqual(shared, rowsFor(false));
+    assert.ok((shared as { wire_messages_keep: number }[]).slice(1).every((r) => r.wire_messages_keep > 0), 'later calls keep the shared prefix');
+  });
+
+  it('numbers the next attempt from buffered appends without writing them first', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-store-'));
+    const path = join(dir, 'g.db');
+    const store = openStore(path, { batchSize: 1000, flushMs: 60_000 });
+    assert.equal(store.nextAttempt(rolloutId), 1);
+    store.recorder({ runId, rolloutId, attempt: 1 }).event('rollout_started', { taskId: 't', attempt: 1, scaffold: 'interleaved', model: 'test' });
+    store.recorder({ runId, rolloutId, attempt: 2 }).modelCall({ ...call(0, [{ role: 'user', content: 'hi' }]), id: modelCallIdFor(rolloutId, 2, 0), attempt: 2 });
+    assert.equal(store.nextAttempt(rolloutId), 3);
+    assert.equal(store.nextAttempt('ro_other'), 1);
+    const peek = new Database(path, { readonly: true });
+    const written = peek.prepare('SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM model_calls) AS n').get() as { n: number };
+    peek.close();
+    assert.equal(written.n, 0, 'nothing was flushed to number the attempt');
+    store.flush();
+    assert.equal(store.nextAttempt(rolloutId), 3);
+    store.close();
+  });
+});
