@@ -22,7 +22,8 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'gauntlet-bad-'));
 const CLI = ['--import', 'tsx', 'test/support/cli-with-counter.ts'];
-const FULL_DISK_BYTES = 256 * 1024;
+// Room for the schema (every migration) and a few rollouts, not for 45 rollouts of model calls.
+const FULL_DISK_BYTES = 512 * 1024;
 
 function expectClear(result: { code: number; err: string; out: string }, code: number, pattern: RegExp): void {
   assert.equal(result.code, code, result.err);
