@@ -68,6 +68,12 @@ export interface ExecResult {
   /** Output past the sandbox's limit was cut. */
   truncated: boolean;
   durationMs: number;
+  /**
+   * Set when the sandbox itself died or could not run the command (why, in words). The exit code
+   * and output then say nothing about the command, so a tool must raise an infrastructure error
+   * rather than show them to the model. A command that hit its own time or memory limit is not this.
+   */
+  sandboxFailure?: string;
 }
 
 export interface FileEntry {

@@ -12,6 +12,8 @@ function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, pat
   return undefined;
 }
 
+const TASK_FIELDS = Object.keys(Task.shape);
+
 /**
  * Reads tasks from a YAML or JSON file: one task, a list, or `{ tasks: [...] }`. Every problem is
  * reported with the file, the line and the field, and what was expected there.
@@ -38,8 +40,17 @@ export function loadTaskFile(path: string, defaults: Partial<TaskInput> = {}): T
     items = (data as { tasks: unknown[] }).tasks;
     base = ['tasks'];
   } else items = [data];
+  if (items.length === 0 || (items.length === 1 && (items[0] === null || items[0] === undefined))) {
+    throw new InputError(path, 'no tasks', 'one task, a list of tasks, or { tasks: [...] }');
+  }
   return items.map((item, index) => {
     const prefix = Array.isArray(data) || base.length > 0 ? [...base, index] : [];
+    // A misspelt field ("limts") would otherwise be dropped and its default used instead.
+    const unknown = item && typeof item === 'object' && !Array.isArray(item) ? Object.keys(item).find((key) => !TASK_FIELDS.includes(key)) : undefined;
+    if (unknown !== undefined) {
+      const line = lineOf(doc, counter, [...prefix, unknown]);
+      throw new InputError(`${path}${line ? `:${line}` : ''}`, `field ${unknown}: not a task field`, `one of ${TASK_FIELDS.join(', ')} (free-form data goes in metadata)`);
+    }
     const merged = item && typeof item === 'object' ? { ...defaults, ...(item as object) } : item;
     const result = Task.safeParse(merged);
     if (result.success) return result.data;

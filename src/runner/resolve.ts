@@ -5,7 +5,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { needsTextCompletion } from '../agent/index.ts';
-import { errorMessage, InputError, MAX_TIMER_MS, RunConfig, taskHash, type Store, type StoredTask, type Task } from '../core/index.ts';
+import { ContextPolicySpec, errorMessage, InputError, MAX_TIMER_MS, RunConfig, SamplingParams, taskHash, type Store, type StoredTask, type Task } from '../core/index.ts';
 import { FORMAT_NAMES } from '../formats/index.ts';
 import { resolvePerturbations } from '../perturb/index.ts';
 import { environmentNames, getEnvironment, loadTaskFile, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
@@ -48,16 +48,103 @@ function describeValue(value: unknown): string {
   return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** Edit distance, for suggesting the setting a typo meant. */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length]!;
+}
+
+/** The known name a misspelling most likely meant (case-insensitive, at most a third of it changed), if any. */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  const scored = known.map((k) => ({ k, d: distance(name.toLowerCase(), k.toLowerCase()) })).sort((a, b) => a.d - b.d);
+  const best = scored[0];
+  return best && best.d <= Math.max(1, Math.floor(name.length / 3)) ? best.k : undefined;
+}
+
+/** Setting names a request may hold, per level that is a fixed set of fields (free-form maps such as modelOptions are not). */
+const KNOWN_KEYS: { at: string; keys: readonly string[] }[] = [
+  { at: '', keys: Object.keys(RunConfig.shape) },
+  { at: 'sampling', keys: Object.keys(SamplingParams.shape) },
+  { at: 'context', keys: Object.keys(ContextPolicySpec.shape) },
+];
+
+/**
+ * A key the settings do not know is an error, not a silent default: `epoch: 5` would otherwise run
+ * one epoch. Located at the key (`epoch`, `sampling.temprature`), listing the valid ones.
+ */
+function rejectUnknownKeys(request: RunRequest): void {
+  for (const { at, keys } of KNOWN_KEYS) {
+    const level: unknown = at === '' ? request : (request as Record<string, unknown>)[at];
+    if (level === null || typeof level !== 'object' || Array.isArray(level)) continue;
+    const unknown = Object.keys(level).find((key) => !keys.includes(key));
+    if (unknown === undefined) continue;
+    const guess = closestName(unknown, keys);
+    const where = at === '' ? unknown : `${at}.${unknown}`;
+    throw new InputError(where, `not a ${at === '' ? 'run' : at} setting${guess ? ` (did you mean "${guess}"?)` : ''}`, `one of ${keys.join(', ')}`);
+  }
+}
+
+/** zod's names for types, in the words a person writing a config would use. */
+const TYPE_WORDS: Record<string, string> = {
+  number: 'a finite number',
+  int: 'a whole number',
+  string: 'text',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping (key: value)',
+  record: 'a mapping (key: value)',
+  null: 'nothing (null)',
+};
+
+/** What a zod issue wanted, in plain words: `a whole number ≥ 1`, `one of a, b, c`, `a list of environment names`. */
+export function expectedOf(issue: z.core.$ZodIssue, where: string): string {
+  switch (issue.code) {
+    case 'invalid_type': {
+      // A schema's own message ("a finite number of epochs") is already in plain words.
+      if (!issue.message.startsWith('Invalid input')) return issue.message;
+      if (where === 'envs') return 'a list of environment names';
+      if (where === 'taskIds' || where === 'taskFiles') return `a list of ${where === 'taskIds' ? 'task ids' : 'task file paths'}`;
+      return TYPE_WORDS[issue.expected] ?? issue.expected;
+    }
+    case 'invalid_value':
+      return issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map((v) => String(v)).join(', ')}`;
+    case 'too_small':
+    case 'too_big': {
+      // A custom message (positiveInt's "a whole number from 1 to 10000") already says it plainly.
+      if (!/^(Too small|Too big)/.test(issue.message)) return issue.message;
+      const bound = Number(issue.code === 'too_small' ? issue.minimum : issue.maximum);
+      const what = issue.origin === 'array' || issue.origin === 'set' ? 'items' : issue.origin === 'string' ? 'characters' : '';
+      const sign = issue.code === 'too_small' ? (issue.inclusive ? '≥' : '>') : issue.inclusive ? '≤' : '<';
+      if (what === '') return `a number ${sign} ${bound}`;
+      if (issue.code === 'too_small' && bound === 1 && issue.inclusive) {
+        if (what === 'characters') return 'non-empty text';
+        return where === 'envs' ? 'at least one environment name' : 'a non-empty list';
+      }
+      return issue.code === 'too_small' ? `at least ${issue.inclusive ? bound : bound + 1} ${what}` : `at most ${issue.inclusive ? bound : bound - 1} ${what}`;
+    }
+    case 'unrecognized_keys':
+      return `none of ${issue.keys.join(', ')}`;
+    default:
+      return issue.message.replace(/^Invalid input: /, '');
+  }
+}
+
 /** The config's first problem as one InputError located at the field (`deadlineMs`, `sampling.temperature`). */
 function parseConfig(request: RunRequest): RunConfig {
+  rejectUnknownKeys(request);
   const result = RunConfig.safeParse(request, { reportInput: true });
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const where = issue.path.map(String).join('.') || 'run';
   const got = 'input' in issue && issue.input !== undefined ? `got ${describeValue(issue.input)}` : issue.code === 'invalid_type' ? 'missing' : 'invalid';
   const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem${result.error.issues.length > 2 ? 's' : ''})` : '';
-  // zod's own wording for a wrong type ("Invalid input: expected number, received NaN") restates the value; say only what is wanted.
-  const expected = issue.code === 'invalid_type' ? `a finite ${issue.expected}` : issue.message;
+  // zod's own wording ("Invalid input: expected number, received NaN", "Too small: …") restates the value; say only what is wanted.
+  const expected = expectedOf(issue, where);
   throw new InputError(where, `${got}${more}`, expected);
 }
 

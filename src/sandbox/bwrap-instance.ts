@@ -141,7 +141,7 @@ export class SupervisedInstance {
       ...fields,
     });
     if (options.signal?.aborted) return Promise.resolve(ended({ exitCode: 130, aborted: true }));
-    if (!this.alive) return Promise.resolve(ended({ stderr: `sandbox: ${this.exitWhy}\n` }));
+    if (!this.alive) return Promise.resolve(ended({ stderr: `sandbox: ${this.exitWhy}\n`, sandboxFailure: `the sandbox had ended before the command: ${this.exitWhy}` }));
 
     return new Promise((resolve) => {
       const budget = new OutputBudget(options.maxOutputBytes);
@@ -192,6 +192,8 @@ export class SupervisedInstance {
         let errorText = Buffer.concat(stderr).toString('utf8');
         if (died !== null && !stopping) errorText += `${errorText && !errorText.endsWith('\n') ? '\n' : ''}sandbox: ${died}; its /tmp is lost, the work dir is kept\n`;
         resolve({
+          // Died while we were not stopping it (for its time limit, output limit or an abort): not the command's doing.
+          ...(died !== null && !stopping ? { sandboxFailure: `the sandbox died while the command ran: ${died}` } : {}),
           exitCode: timedOut ? 124 : aborted ? 130 : own,
           stdout: Buffer.concat(stdout).toString('utf8'),
           stderr: errorText,

@@ -95,6 +95,8 @@ export interface ContainedResult {
   truncated: boolean;
   aborted: boolean;
   durationMs: number;
+  /** The sandbox died under the command (killed from outside, not by its own limits): see ExecResult. */
+  sandboxFailure?: string;
 }
 
 export function runContained(run: ContainedRun): Promise<ContainedResult> {
@@ -153,7 +155,11 @@ export function runContained(run: ContainedRun): Promise<ContainedResult> {
       clearTimeout(timer);
       run.signal?.removeEventListener('abort', onAbort);
       const exitCode = timedOut ? 124 : aborted ? 130 : (code ?? 128 + signalNumber(signal));
+      // bwrap passes on its command's status; bwrap itself ending on a signal we did not send means
+      // something outside killed the sandbox.
+      const diedOutside = code === null && !killed;
       resolve({
+        ...(diedOutside ? { sandboxFailure: `bwrap was killed by ${signal ?? 'a signal'} while the command ran` } : {}),
         exitCode,
         stdout: Buffer.concat(stdout).toString('utf8'),
         stderr: Buffer.concat(stderr).toString('utf8'),

@@ -97,6 +97,7 @@ class BwrapSandbox extends WorkdirSandbox {
       timedOut: result.timedOut,
       truncated: result.truncated,
       durationMs: result.durationMs,
+      ...(result.sandboxFailure !== undefined ? { sandboxFailure: result.sandboxFailure } : {}),
     };
   }
 

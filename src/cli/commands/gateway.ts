@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InputError, type Store } from '../../core/index.ts';
+import { InputError, requiredToken, type Store } from '../../core/index.ts';
 import { startGateway, type EngineSetting, type Gateway } from '../../training/gateway/index.ts';
 import type { CliIo } from '../io.ts';
 import { nonNegativeInt, oneOf } from '../options.ts';
@@ -16,6 +16,7 @@ export interface GatewayFlags {
   store: string;
   engine: EngineSetting;
   socket?: string;
+  token?: string;
 }
 
 /** For tests: see the gateway once it listens, and stop it without a signal. */
@@ -32,12 +33,23 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
     )
     .requiredOption('--upstream <url>', "the engine's OpenAI base URL, e.g. http://localhost:8000/v1 (its key, if any, in GAUNTLET_UPSTREAM_API_KEY)")
     .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port'), 8100)
-    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--host <address>', 'address to listen on; anything beyond loopback needs a token', '127.0.0.1')
+    .option('--token <secret>', 'bearer token (or x-api-key) every request over TCP must carry; never passed upstream (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
     .option('--run <RUN_ID>', 'record requests to /rollouts/ID/... as rollouts of this run (created when missing); POST /rollouts/ID/finish commits one')
     .option('--store <path>', 'SQLite store for --run', '.gauntlet/gauntlet.db')
     .option('--engine <name>', 'which token fields to ask for: vllm, sglang, or auto (asks the upstream\'s /models)', oneOf('--engine', ['auto', 'vllm', 'sglang'] as const), 'auto')
     .option('--socket <path>', 'also listen on this unix socket (for sandboxed agents with no network)')
     .action(async (flags: GatewayFlags) => {
+      if (flags.token === undefined && io.env.GAUNTLET_TOKEN !== undefined && io.env.GAUNTLET_TOKEN.trim() === '') {
+        throw new InputError('GAUNTLET_TOKEN', 'is set but empty', 'a non-empty secret, or unset it');
+      }
+      const token = flags.token ?? io.env.GAUNTLET_TOKEN;
+      // Refused before the store is opened or anything listens.
+      try {
+        requiredToken({ host: flags.host, token, exposes: 'spend the upstream model and write rollouts into the store' });
+      } catch (error) {
+        throw error instanceof InputError ? error.at(`--${error.where}`) : error;
+      }
       const store: Store | undefined = flags.run ? openCliStore(flags.store, io) : undefined;
       const apiKey = io.env[UPSTREAM_KEY_VARIABLE];
       let gateway: Gateway;
@@ -47,6 +59,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
           port: flags.port,
           host: flags.host,
           engine: flags.engine,
+          ...(token !== undefined ? { token } : {}),
           ...(apiKey ? { apiKey } : {}),
           ...(store && flags.run ? { store, runId: flags.run } : {}),
           ...(flags.socket ? { socketPath: flags.socket } : {}),
@@ -57,7 +70,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
       }
       const recording = flags.run ? `recording rollouts into run ${flags.run} (${flags.store}); finish one with POST ${gateway.url}/rollouts/ID/finish {"reward": …}` : 'recording only rollouts a library caller attaches; plain /v1 requests are forwarded unrecorded';
       io.stderr(
-        `gateway on ${gateway.url}${gateway.socketPath ? ` and ${gateway.socketPath}` : ''} in front of ${flags.upstream} (engine ${flags.engine})\n` +
+        `gateway on ${gateway.url}${token !== undefined ? ' (bearer token required over TCP)' : ''}${gateway.socketPath ? ` and ${gateway.socketPath}` : ''} in front of ${flags.upstream} (engine ${flags.engine})\n` +
           `point a rollout's client at ${gateway.url}/rollouts/ID/v1 (OpenAI) or ${gateway.url}/rollouts/ID (Anthropic); ${recording}\n`,
       );
       hooks.onReady?.(gateway);

@@ -100,12 +100,31 @@ const FLAG_OF_FIELD: Record<string, string> = {
   'agent.version': '--agent',
 };
 
+/** Like `collect`, but an empty name (`--env ''`, `mail,,notes`) is refused rather than dropped, which would silently change what runs. */
+function collectNames(flag: string) {
+  return (value: string, previous: string[] = []): string[] => {
+    const names = value.split(',').map((v) => v.trim());
+    if (names.some((name) => name === '')) throw new InputError(flag, `got ${JSON.stringify(value)}, which holds an empty name`, 'NAME, or NAME,NAME,… with no empty parts');
+    return [...previous, ...names];
+  };
+}
+
+/** Flags only the text-tools scaffold reads; elsewhere they would be ignored without a word. */
+const TEXT_TOOLS_FLAGS = [
+  ['template', '--template'],
+  ['toolFormat', '--tool-format'],
+  ['tokenizer', '--tokenizer'],
+  ['tokenIds', '--token-ids'],
+] as const;
+
 /** `name=command arg …` → an MCP server spec (arguments split on spaces). */
 function parseMcpServer(value: string): { name: string; command: string; args: string[] } {
   const match = /^([A-Za-z0-9_-]+)=(\S+)(.*)$/.exec(value.trim());
   if (!match) throw new InputError('--mcp-server', `got "${value}"`, 'NAME=COMMAND [ARGS…], e.g. docs=node server.js');
   return { name: match[1]!, command: match[2]!, args: match[3]!.trim().split(/\s+/).filter(Boolean) };
 }
+
+const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
@@ -120,20 +139,32 @@ function readConfigFile(path: string): Record<string, unknown> {
   } catch (error) {
     throw new InputError(path, `not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`);
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError(path, 'not a mapping', 'a YAML/JSON object of run settings');
-  return parsed as Record<string, unknown>;
+  if (!isMapping(parsed)) throw new InputError(path, 'not a mapping', 'a YAML/JSON object of run settings');
+  // Flags are merged into these two, so a number or list here would otherwise be spread into {} and vanish.
+  for (const key of ['modelOptions', 'sampling']) {
+    const value = parsed[key];
+    if (value !== undefined && value !== null && !isMapping(value)) {
+      throw new InputError(`${path}: ${key}`, `got ${JSON.stringify(value)}`, `a mapping (key: value) of ${key === 'sampling' ? 'sampling settings such as temperature' : 'model options'}`);
+    }
+  }
+  return parsed;
 }
 
 /** The settings the flags (over a config file) ask for, and which fields the flags set. Validation is the runner's. */
 function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<string> } {
   const fromFile = flags.config ? readConfigFile(flags.config) : {};
   const fromFlags = new Set<string>();
+  const scaffold = flags.scaffold ?? fromFile.scaffold;
+  const textOnly = TEXT_TOOLS_FLAGS.find(([field]) => flags[field] !== undefined);
+  if (textOnly && scaffold !== 'text-tools') {
+    throw new InputError(textOnly[1], `only applies with --scaffold text-tools${scaffold === undefined ? '' : ` (the scaffold is ${String(scaffold)})`}`, '--scaffold text-tools as well');
+  }
   const set = <T>(field: string, value: T | undefined): Record<string, T> => {
     if (value === undefined) return {};
     fromFlags.add(field);
     return { [field]: value };
   };
-  const modelOptions: Record<string, unknown> = { ...((fromFile.modelOptions as object | undefined) ?? {}) };
+  const modelOptions: Record<string, unknown> = { ...(fromFile.modelOptions as Record<string, unknown> | undefined) };
   for (const [field, value] of [
     ['baseUrl', flags.baseUrl],
     ['template', flags.template],
@@ -146,7 +177,7 @@ function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<str
     modelOptions[field] = value;
     fromFlags.add(`modelOptions.${field}`);
   }
-  const sampling = { ...((fromFile.sampling as object | undefined) ?? {}) } as Record<string, unknown>;
+  const sampling: Record<string, unknown> = { ...(fromFile.sampling as Record<string, unknown> | undefined) };
   if (flags.temperature !== undefined) {
     sampling.temperature = flags.temperature;
     fromFlags.add('sampling.temperature');
@@ -195,6 +226,12 @@ function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<str
     sampling,
   };
   if (request.envs === undefined && flags.tasksFile) {
+    // The files name the environments here, so an unknown one is the file's mistake, not a flag's.
+    const known = environmentNames();
+    for (const file of flags.tasksFile) {
+      const stray = loadTaskFile(file).find((task) => !known.includes(task.env));
+      if (stray) throw new InputError(`${file}: task ${stray.id}`, `unknown environment "${stray.env}"`, `one of ${known.join(', ')}`);
+    }
     request.envs = [...new Set(flags.tasksFile.flatMap((f) => loadTaskFile(f).map((t) => t.env)))];
   }
   if (request.envs === undefined) throw new InputError('--env', 'no environment given', `--env NAME (one of ${environmentNames().join(', ')})`);
@@ -212,7 +249,8 @@ export function restate(error: unknown, fromFlags: ReadonlySet<string>, configFi
   const field = [...fromFlags].filter((f) => where === f || where.startsWith(`${f}.`)).sort((a, b) => b.length - a.length)[0];
   if (field) return error.at(FLAG_OF_FIELD[where] ?? FLAG_OF_FIELD[field] ?? where);
   const topField = where.split('.')[0]!;
-  if (configFile && topField in RunConfig.shape) return error.at(`${configFile}: ${where}`);
+  // Flags only set known fields, so a setting the runner does not know came from the file.
+  if (configFile && (topField in RunConfig.shape || /^not a run setting/.test(error.problem))) return error.at(`${configFile}: ${where}`);
   if (FLAG_OF_FIELD[where]) return error.at(FLAG_OF_FIELD[where]);
   return error;
 }
@@ -267,7 +305,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
   program
     .command('run')
     .description('Run rollouts of an environment\'s tasks with a model and score them')
-    .option('--env <name>', 'environment(s), repeatable or comma-separated', collect)
+    .option('--env <name>', 'environment(s), repeatable or comma-separated', collectNames('--env'))
     .option('--task <id>', 'only these task ids, repeatable or comma-separated', collect)
     .option('--tasks-file <file>', 'run the tasks in this YAML/JSON file instead of the built-in ones (repeatable)', collect)
     .option('--model <spec>', 'oracle | random | placeholder | noop | scripted:PATH | openai:BASE_URL#MODEL | anthropic:BASE_URL#MODEL | minimax:MODEL')

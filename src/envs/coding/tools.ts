@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Sandbox } from '../../core/index.ts';
 import { relativeToWorkdir, SandboxPathError } from '../../sandbox/index.ts';
 import { defineTool, ToolError, type EpisodeContext, type ToolDefinition } from '../define.ts';
+import { ranInSandbox } from '../sandbox-failure.ts';
 import { requireBwrap } from './checks.ts';
 
 export const auditSchema = `
@@ -76,7 +77,7 @@ export const run_command = defineTool({
   }),
   run: async ({ command, timeoutSeconds }, ctx) => {
     const sandbox = requireBwrap(ctx.sandbox);
-    const result = await sandbox.exec(command, { timeoutMs: (timeoutSeconds ?? 60) * 1000, signal: ctx.signal });
+    const result = ranInSandbox(await sandbox.exec(command, { timeoutMs: (timeoutSeconds ?? 60) * 1000, signal: ctx.signal }), 'run_command');
     audit(ctx, { tool: 'run_command', command, exitCode: result.exitCode, ...(result.timedOut ? { detail: 'timed out' } : {}) });
     const status = result.timedOut ? `timed out after ${timeoutSeconds ?? 60}s (killed)` : `exit code ${result.exitCode}`;
     const parts = [status];

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { describeZodIssues, InfraError, type Sandbox, type Task, type ToolInvocation } from '../../core/index.ts';
 import { relativeToWorkdir, type SandboxLimits } from '../../sandbox/index.ts';
 import { defineEnvironment, defineTool, ToolError, type EnvironmentDefinition, type EpisodeContext } from '../define.ts';
+import { ranInSandbox } from '../sandbox-failure.ts';
 import { TERMINAL_SCHEMA, terminalSnapshot } from '../terminal/seed.ts';
 import { terminalTools } from '../terminal/tools.ts';
 import { interopChecks } from './checks.ts';
@@ -73,18 +74,21 @@ async function placeFiles(sandbox: Sandbox, step: Extract<BuildStep, { kind: 'fi
     if (file.text !== undefined) await sandbox.writeFile(file.path, file.text);
     else {
       // The Sandbox interface writes text; bytes go through base64 on stdin.
-      const result = await sandbox.exec('mkdir -p -- "$(dirname -- "$GAUNTLET_FILE")" && base64 -d > "$GAUNTLET_FILE"', {
-        timeoutMs: 60_000,
-        signal,
-        stdin: file.base64 ?? '',
-        env: { GAUNTLET_FILE: file.path },
-      });
+      const result = ranInSandbox(
+        await sandbox.exec('mkdir -p -- "$(dirname -- "$GAUNTLET_FILE")" && base64 -d > "$GAUNTLET_FILE"', {
+          timeoutMs: 60_000,
+          signal,
+          stdin: file.base64 ?? '',
+          env: { GAUNTLET_FILE: file.path },
+        }),
+        `${step.at}: placing ${file.path}`,
+      );
       if (result.exitCode !== 0) throw new Error(`${step.at}: placing ${file.path} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(0, 300)}`);
     }
   }
   const executables = step.files.filter((f) => f.executable).map((f) => shellQuote(f.path));
   if (executables.length > 0) {
-    const result = await sandbox.exec(`chmod +x -- ${executables.join(' ')}`, { timeoutMs: 30_000, signal });
+    const result = ranInSandbox(await sandbox.exec(`chmod +x -- ${executables.join(' ')}`, { timeoutMs: 30_000, signal }), `${step.at}: chmod`);
     if (result.exitCode !== 0) throw new Error(`${step.at}: chmod failed: ${result.stderr.trim().slice(0, 300)}`);
   }
 }
@@ -138,13 +142,16 @@ async function seedHarbor(ctx: EpisodeContext): Promise<void> {
       continue;
     }
     const { command, env, cwd, stdin } = buildCommand(step);
-    const result = await sandbox.exec(withAliases(command, state.aliases), {
-      timeoutMs: budgetMs,
-      signal: ctx.signal,
-      env,
-      ...(cwd ? { cwd } : {}),
-      ...(stdin !== undefined ? { stdin } : {}),
-    });
+    const result = ranInSandbox(
+      await sandbox.exec(withAliases(command, state.aliases), {
+        timeoutMs: budgetMs,
+        signal: ctx.signal,
+        env,
+        ...(cwd ? { cwd } : {}),
+        ...(stdin !== undefined ? { stdin } : {}),
+      }),
+      `${step.at}: build step`,
+    );
     budgetMs -= result.durationMs;
     const status = result.timedOut ? 'timed_out' : result.exitCode === 0 ? 'ok' : 'failed';
     logBuild(ctx, { at: step.at, kind: step.kind, status, exitCode: result.exitCode, output: status === 'ok' ? '' : tail(`${result.stdout}${result.stderr}`.trim()) });
@@ -170,7 +177,10 @@ const runCommand = defineTool({
     const state = harborState(ctx.task);
     const seconds = timeoutSeconds ?? Math.min(DEFAULT_TIMEOUT_SECONDS, state.timeouts.agentSec);
     if (seconds > state.timeouts.agentSec) throw new ToolError(`timeoutSeconds: at most ${state.timeouts.agentSec} (the task's time limit)`);
-    const result = await sandboxOf(ctx).exec(withAliases(command, state.aliases), { timeoutMs: Math.ceil(seconds * 1000), signal: ctx.signal, env: state.env });
+    const result = ranInSandbox(
+      await sandboxOf(ctx).exec(withAliases(command, state.aliases), { timeoutMs: Math.ceil(seconds * 1000), signal: ctx.signal, env: state.env }),
+      'run_command',
+    );
     audit(ctx, { tool: 'run_command', target: command, exitCode: result.exitCode, timedOut: result.timedOut, truncated: result.truncated });
     const notes = [result.timedOut ? `(timed out after ${seconds} s)` : '', result.truncated ? '(output cut: too long)' : ''].filter(Boolean);
     return {

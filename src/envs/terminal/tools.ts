@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Sandbox } from '../../core/index.ts';
 import { SandboxPathError } from '../../sandbox/index.ts';
 import { defineTool, ToolError, type EpisodeContext } from '../define.ts';
+import { ranInSandbox } from '../sandbox-failure.ts';
 import { normalisePath } from './files.ts';
 
 /** Longest a single command may run; the sandbox caps it too. */
@@ -42,7 +43,10 @@ export const runCommand = defineTool({
     timeoutSeconds: z.number().positive().max(MAX_TIMEOUT_SECONDS).optional().describe(`Time limit (default ${DEFAULT_TIMEOUT_SECONDS}).`),
   }),
   run: async ({ command, timeoutSeconds }, ctx) => {
-    const result = await sandboxOf(ctx).exec(command, { timeoutMs: (timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000, signal: ctx.signal });
+    const result = ranInSandbox(
+      await sandboxOf(ctx).exec(command, { timeoutMs: (timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000, signal: ctx.signal }),
+      'run_command',
+    );
     audit(ctx, { tool: 'run_command', target: command, exitCode: result.exitCode, timedOut: result.timedOut, truncated: result.truncated });
     const notes = [
       result.timedOut ? `(timed out after ${timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS} s)` : '',

@@ -4,7 +4,7 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { errorMessage, InputError, modelCallIdFor, parseInput, StoreError, type Store } from '../../core/index.ts';
+import { errorMessage, hasBearerToken, InputError, modelCallIdFor, parseInput, requiredToken, StoreError, type Store } from '../../core/index.ts';
 import type { ClientApiHandler } from './api.ts';
 import { chatApi } from './chat.ts';
 import { completionsApi } from './completions.ts';
@@ -19,7 +19,14 @@ import { Upstream, type EngineInfo, type EngineSetting } from './upstream.ts';
 export interface GatewayOptions {
   /** The upstream's OpenAI base URL, ending in `/v1` (vLLM, SGLang, the fake engine). */
   upstream: string;
+  /** Default 127.0.0.1; any address beyond loopback needs `token`. */
   host?: string;
+  /**
+   * Bearer token every TCP request must carry (`Authorization: Bearer …`, or Anthropic's
+   * `x-api-key`); it is never passed on to the upstream. The unix socket is not checked: its file
+   * permissions guard it, as loopback guards a loopback bind.
+   */
+  token?: string;
   /** 0 (the default) picks a free port. */
   port?: number;
   /** With `runId`: requests to `/rollouts/ID/...` with no attached route are recorded under that run. */
@@ -86,9 +93,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if ((options.store === undefined) !== (options.runId === undefined)) {
     throw new InputError(options.store ? 'runId' : 'store', 'a run-mode gateway needs both a store and a run id', 'both, or neither');
   }
+  // Checked before anything opens: an open proxy beyond loopback is refused, not served.
+  const token = requiredToken({ host: options.host ?? '127.0.0.1', token: options.token, exposes: 'spend the upstream model and write rollouts into the store' });
   const upstream = new Upstream({ baseUrl: options.upstream, fetch: options.fetch, apiKey: options.apiKey, engine: options.engine ?? 'auto' });
   const run = options.store && options.runId ? new GatewayRun({ store: options.store, runId: options.runId, upstream: upstream.describe(), engine: options.engine ?? 'auto' }) : null;
-  const gateway = new GatewayServer(upstream, run, options.now ?? Date.now);
+  const gateway = new GatewayServer({ upstream, run, now: options.now ?? Date.now, token });
   try {
     return await gateway.listen(options);
   } catch (error) {
@@ -108,18 +117,24 @@ class GatewayServer {
   private readonly recordFailures: string[] = [];
   private closing: Promise<void> | null = null;
 
-  constructor(
-    private readonly upstream: Upstream,
-    private readonly run: GatewayRun | null,
-    private readonly now: () => number,
-  ) {}
+  private readonly upstream: Upstream;
+  private readonly run: GatewayRun | null;
+  private readonly now: () => number;
+  private readonly token: string | undefined;
+
+  constructor(parts: { upstream: Upstream; run: GatewayRun | null; now: () => number; token: string | undefined }) {
+    this.upstream = parts.upstream;
+    this.run = parts.run;
+    this.now = parts.now;
+    this.token = parts.token;
+  }
 
   async listen(options: GatewayOptions): Promise<Gateway> {
-    const server = this.server();
+    const server = this.server({ checkToken: true });
     await listenOn(server, { port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    if (options.socketPath) await listenOnSocket(this.server(), options.socketPath);
+    if (options.socketPath) await listenOnSocket(this.server({ checkToken: false }), options.socketPath);
     return {
       url: `http://${host}:${address.port}`,
       ...(options.socketPath ? { socketPath: options.socketPath } : {}),
@@ -129,8 +144,9 @@ class GatewayServer {
     };
   }
 
-  private server(): Server {
+  private server(options: { checkToken: boolean }): Server {
     const server = createServer((req, res) => {
+      if (options.checkToken && this.token !== undefined && !this.admit(req, res, this.token)) return;
       const work = this.handle(req, res).catch((error: unknown) => {
         // A bug, not a model's or client's doing: say so rather than hang the client.
         if (!res.headersSent) sendJson(res, 500, { error: { message: `the gateway failed: ${errorMessage(error)}`, type: 'server_error', param: null, code: null } });
@@ -142,6 +158,23 @@ class GatewayServer {
     server.keepAliveTimeout = 65_000;
     this.servers.push(server);
     return server;
+  }
+
+  /** Lets a request through when it carries the token, which is then dropped so it never reaches the upstream. */
+  private admit(req: IncomingMessage, res: ServerResponse, token: string): boolean {
+    const apiKey = req.headers['x-api-key'];
+    const offered = typeof apiKey === 'string' && req.headers.authorization === undefined ? `Bearer ${apiKey}` : req.headers.authorization;
+    if (!hasBearerToken(offered, token)) {
+      this.counts.requests++;
+      this.counts.refused++;
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      const error = new GatewayError(401, 'missing or wrong gateway token (send Authorization: Bearer <token>, or x-api-key: <token>)');
+      sendError(res, apiOfPath(path.replace(/^\/rollouts\/[^/]+/, '')), error, { [RECORDED_HEADER]: 'false', 'www-authenticate': 'Bearer' });
+      return false;
+    }
+    delete req.headers.authorization;
+    delete req.headers['x-api-key'];
+    return true;
   }
 
   private attach(route: GatewayRoute): () => void {
