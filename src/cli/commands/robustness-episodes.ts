@@ -16,15 +16,26 @@ import {
   type RolloutRecorder,
   type RunId,
   type Task,
+  InputError,
 } from '../../core/index.ts';
 import type { EnvironmentDefinition } from '../../envs/index.ts';
+import { FORMAT_NAMES, isFormatName } from '../../formats/index.ts';
 import { perturbEpisode, resolvePerturbations, seedForEpoch, toolsOf, type EpisodeSettings, type PerturbedEpisode, type ResolvedPerturbations, type Suite } from '../../perturb/index.ts';
 import { scoreRollout } from '../../reward/index.ts';
-import { forEachConcurrent, groupIdFor, rolloutSeed, runEpisode, type EpisodeOutcome } from '../../runner/index.ts';
+import { forEachConcurrent, groupIdFor, rolloutSeed, runEpisode, type EpisodeDriver, type EpisodeOutcome } from '../../runner/index.ts';
 import type { SandboxBackend } from '../../sandbox/index.ts';
+import { AGENTS, agentSpec, type AgentSpec } from '../../training/agents/index.ts';
 import type { ArmInput } from './robustness-report.ts';
 
-export interface PerturbedRolloutSpec {
+/**
+ * Who plays an episode: Gauntlet's agent loop with a model client (a text-completion client when
+ * the scaffold is text-tools), or an external agent program's driver in front of a model spec.
+ */
+export type Player = { model: ModelClient; driver?: undefined } | { driver: EpisodeDriver; modelSpec: string; model?: undefined };
+
+export type PerturbedRolloutSpec = RolloutSpecBase & Player;
+
+interface RolloutSpecBase {
   runId: RunId;
   definition: EnvironmentDefinition;
   /** The task as written; the perturbed one is derived from it. */
@@ -35,8 +46,6 @@ export interface PerturbedRolloutSpec {
   /** The seed perturbations draw from for this epoch. */
   perturbSeed: number;
   resolved: ResolvedPerturbations;
-  /** The model for these settings (a text-completion client when the scaffold is text-tools). */
-  model: ModelClient;
   sandbox?: SandboxBackend;
   judge?: Judge;
   maxAttempts?: number;
@@ -74,23 +83,25 @@ async function attempt(spec: PerturbedRolloutSpec, episode: PerturbedEpisode, id
     now,
     recorder,
     drive: (live, { deadlineAt, signal }) =>
-      runAgent({
-        task,
-        environment: episode.wrapEnvironment(live.environment),
-        model: spec.model,
-        recorder,
-        identity,
-        settings: {
-          scaffold: scaffolds[episode.settings.scaffold ?? 'interleaved'],
-          maxTurns: episode.settings.maxTurns ?? spec.maxTurns ?? task.limits.maxTurns,
-          deadlineAt,
-          rng: createRng(seed),
-          now,
-          ...(context ? { context } : {}),
-        },
-        ...(live.observation ? { observation: live.observation } : {}),
-        ...(signal ? { signal } : {}),
-      }),
+      spec.driver
+        ? spec.driver.drive({ task, episode: live, identity, recorder, deadlineAt, now, ...(signal ? { signal } : {}) })
+        : runAgent({
+            task,
+            environment: episode.wrapEnvironment(live.environment),
+            model: spec.model,
+            recorder,
+            identity,
+            settings: {
+              scaffold: scaffolds[episode.settings.scaffold ?? 'interleaved'],
+              maxTurns: episode.settings.maxTurns ?? spec.maxTurns ?? task.limits.maxTurns,
+              deadlineAt,
+              rng: createRng(seed),
+              now,
+              ...(context ? { context } : {}),
+            },
+            ...(live.observation ? { observation: live.observation } : {}),
+            ...(signal ? { signal } : {}),
+          }),
   });
 }
 
@@ -100,6 +111,8 @@ async function attempt(spec: PerturbedRolloutSpec, episode: PerturbedEpisode, id
  * Null when the caller cancelled.
  */
 export async function runPerturbedRollout(spec: PerturbedRolloutSpec): Promise<Rollout | null> {
+  // An external agent sees the environment's own tools and prompt: recording perturbations it never saw would misreport the rollout.
+  if (spec.driver && spec.resolved.entries.length > 0) throw new InputError('perturbations', `${spec.driver.name} plays the task as written; perturbations apply to Gauntlet's agent loop only`, 'no perturbations with an external agent');
   const now = spec.now ?? Date.now;
   const episode = episodeOf(spec);
   const id = rolloutIdFor(spec.runId, spec.task.id, spec.epoch);
@@ -123,8 +136,8 @@ export async function runPerturbedRollout(spec: PerturbedRolloutSpec): Promise<R
     taskHash: taskHash(spec.task),
     attempt: tries,
     seed: rolloutSeed(spec.runSeed, spec.task.id, spec.epoch),
-    model: spec.model.spec,
-    scaffold: episode.settings.scaffold ?? 'interleaved',
+    model: spec.driver ? spec.modelSpec : spec.model.spec,
+    scaffold: spec.driver?.name ?? episode.settings.scaffold ?? 'interleaved',
     perturbations: episode.records,
     startedAt: new Date(startedAt).toISOString(),
     endedAt: new Date(now()).toISOString(),
@@ -156,14 +169,14 @@ export async function runPerturbedRollout(spec: PerturbedRolloutSpec): Promise<R
   }
 }
 
-export interface SuiteRunOptions {
-  suite: Suite;
+/** What every column of a comparison shares: the tasks, epochs, worlds and limits. */
+interface SharedRunOptions {
   tasks: readonly Task[];
   definition: (env: string) => EnvironmentDefinition;
-  /** The model for an episode's settings (text-tools needs a text-completion client); asked per rollout, so cache costly clients. */
-  modelFor: (settings: EpisodeSettings) => ModelClient | Promise<ModelClient>;
   epochs: number;
   runSeed: number;
+  /** The seed perturbations draw from in epoch e. */
+  perturbSeed: (epoch: number) => number;
   concurrency: number;
   sandbox?: SandboxBackend;
   judge?: Judge;
@@ -173,46 +186,61 @@ export interface SuiteRunOptions {
   onProgress?: (progress: { done: number; total: number }) => void;
 }
 
-export interface SuiteResults {
-  baseline: Rollout[];
-  arms: ArmInput[];
+/** The model for an episode's settings (text-tools needs a text-completion client); asked per rollout, so cache costly clients. */
+export type ModelFor = (settings: EpisodeSettings) => ModelClient | Promise<ModelClient>;
+
+/** One column of a comparison: the perturbations its episodes get and who plays them. */
+export interface Column {
+  /** Names the column's rollouts (`robustness/KEY`). */
+  key: string;
+  resolved: ResolvedPerturbations;
+  player: { modelFor: ModelFor } | { driver: EpisodeDriver; modelSpec: string };
+}
+
+export interface ColumnResult {
+  rollouts: Rollout[];
+  /** Tasks none of the column's perturbations apply to, with each one's reason; not run in it. */
+  notApplicable: ArmInput['notApplicable'];
+  partlyApplied: ArmInput['partlyApplied'];
+}
+
+export interface ColumnsResults {
+  columns: ColumnResult[];
   /** Rollouts not run because the caller cancelled. */
   cancelled: number;
 }
 
 interface Work {
-  arm: number; // -1: baseline
+  column: number;
   task: Task;
   epoch: number;
 }
 
 /**
- * The baseline and every arm of the suite over the same tasks and epochs: epoch e of a task runs in
- * the same world in every arm (paired), with the suite's seed for that epoch. Arms skip the tasks
- * none of their perturbations apply to, and say so.
+ * Every column over the same tasks and epochs: epoch e of a task runs in the same world in every
+ * column (paired). A column skips the tasks none of its perturbations apply to, and says so; a
+ * column without perturbations runs them all.
  */
-export async function runSuite(options: SuiteRunOptions): Promise<SuiteResults> {
-  const none = resolvePerturbations([]);
-  const arms = options.suite.arms.map((arm) => ({ id: arm.id, split: arm.split, families: arm.families, rollouts: [] as Rollout[], notApplicable: [] as ArmInput['notApplicable'], partlyApplied: [] as ArmInput['partlyApplied'] }));
-  // Whether a perturbation applies depends on the task, never on the seed: one probe per arm and task.
-  const applies = options.suite.arms.map((arm, i) =>
+export async function runColumns(options: SharedRunOptions & { columns: readonly Column[] }): Promise<ColumnsResults> {
+  const results: ColumnResult[] = options.columns.map(() => ({ rollouts: [], notApplicable: [], partlyApplied: [] }));
+  // Whether a perturbation applies depends on the task, never on the seed: one probe per column and task.
+  const applies = options.columns.map((column, i) =>
     options.tasks.map((task) => {
-      const probe = episodeOf({ definition: options.definition(task.env), task, perturbSeed: seedForEpoch(options.suite, 0), resolved: arm.resolved });
-      if (probe.records.length === 0) arms[i]!.notApplicable.push({ id: task.id, reason: probe.skipped.map((s) => `${s.id}: ${s.reason}`).join('; ') });
-      else if (probe.skipped.length > 0) arms[i]!.partlyApplied.push({ id: task.id, skipped: probe.skipped.map((s) => s.id) });
+      if (column.resolved.entries.length === 0) return true;
+      const probe = episodeOf({ definition: options.definition(task.env), task, perturbSeed: options.perturbSeed(0), resolved: column.resolved });
+      if (probe.records.length === 0) results[i]!.notApplicable.push({ id: task.id, reason: probe.skipped.map((s) => `${s.id}: ${s.reason}`).join('; ') });
+      else if (probe.skipped.length > 0) results[i]!.partlyApplied.push({ id: task.id, skipped: probe.skipped.map((s) => s.id) });
       return probe.records.length > 0;
     }),
   );
   const work: Work[] = [];
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     options.tasks.forEach((task, t) => {
-      work.push({ arm: -1, task, epoch });
-      applies.forEach((byTask, arm) => {
-        if (byTask[t]) work.push({ arm, task, epoch });
+      applies.forEach((byTask, column) => {
+        if (byTask[t]) work.push({ column, task, epoch });
       });
     });
   }
-  const baseline: Rollout[] = [];
   let done = 0;
   let cancelled = 0;
   options.onProgress?.({ done, total: work.length });
@@ -221,19 +249,22 @@ export async function runSuite(options: SuiteRunOptions): Promise<SuiteResults> 
       cancelled++;
       return;
     }
-    const resolved = item.arm < 0 ? none : options.suite.arms[item.arm]!.resolved;
+    const column = options.columns[item.column]!;
     const definition = options.definition(item.task.env);
-    const perturbSeed = seedForEpoch(options.suite, item.epoch);
-    const settings = episodeOf({ definition, task: item.task, perturbSeed, resolved }).settings;
+    const perturbSeed = options.perturbSeed(item.epoch);
+    const player: Player =
+      'driver' in column.player
+        ? { driver: column.player.driver, modelSpec: column.player.modelSpec }
+        : { model: await column.player.modelFor(episodeOf({ definition, task: item.task, perturbSeed, resolved: column.resolved }).settings) };
     const rollout = await runPerturbedRollout({
-      runId: `robustness/${item.arm < 0 ? 'baseline' : `arm-${item.arm}`}` as RunId,
+      runId: `robustness/${column.key}` as RunId,
       definition,
       task: item.task,
       epoch: item.epoch,
       runSeed: options.runSeed,
       perturbSeed,
-      resolved,
-      model: await options.modelFor(settings),
+      resolved: column.resolved,
+      ...player,
       ...(options.sandbox ? { sandbox: options.sandbox } : {}),
       ...(options.judge ? { judge: options.judge } : {}),
       ...(options.maxTurns ? { maxTurns: options.maxTurns } : {}),
@@ -244,11 +275,78 @@ export async function runSuite(options: SuiteRunOptions): Promise<SuiteResults> 
       cancelled++;
       return;
     }
-    (item.arm < 0 ? baseline : arms[item.arm]!.rollouts).push(rollout);
+    results[item.column]!.rollouts.push(rollout);
     options.onProgress?.({ done: ++done, total: work.length });
   });
   const order = (a: Rollout, b: Rollout) => a.epoch - b.epoch || a.taskId.localeCompare(b.taskId);
-  baseline.sort(order);
-  for (const arm of arms) arm.rollouts.sort(order);
-  return { baseline, arms, cancelled };
+  for (const result of results) result.rollouts.sort(order);
+  return { columns: results, cancelled };
+}
+
+export interface SuiteRunOptions extends Omit<SharedRunOptions, 'perturbSeed'> {
+  suite: Suite;
+  modelFor: ModelFor;
+}
+
+export interface SuiteResults {
+  baseline: Rollout[];
+  arms: ArmInput[];
+  /** Rollouts not run because the caller cancelled. */
+  cancelled: number;
+}
+
+/**
+ * The unperturbed baseline and every arm of the suite over the same tasks and epochs (paired),
+ * with the suite's seed for each epoch.
+ */
+export async function runSuite(options: SuiteRunOptions): Promise<SuiteResults> {
+  const { suite, modelFor, ...shared } = options;
+  const columns: Column[] = [
+    { key: 'baseline', resolved: resolvePerturbations([]), player: { modelFor } },
+    ...suite.arms.map((arm, i) => ({ key: `arm-${i}`, resolved: arm.resolved, player: { modelFor } })),
+  ];
+  const { columns: results, cancelled } = await runColumns({ ...shared, columns, perturbSeed: (epoch) => seedForEpoch(suite, epoch) });
+  const [baseline, ...arms] = results;
+  return {
+    baseline: baseline!.rollouts,
+    arms: arms.map((result, i) => ({ id: suite.arms[i]!.id, split: suite.arms[i]!.split, families: suite.arms[i]!.families, ...result })),
+    cancelled,
+  };
+}
+
+/**
+ * One entry of `--scaffolds`: Gauntlet's agent loop under a scaffold perturbation (its spec and the
+ * settings it gives episodes), or an external agent program.
+ */
+export type ScaffoldChoice = { label: string; perturbation: string; settings: EpisodeSettings } | { label: string; agent: AgentSpec };
+
+export const SCAFFOLD_CHOICES = `interleaved, drop-thinking, text-tools:FORMAT (${FORMAT_NAMES.join(', ')}), agent:NAME (${Object.keys(AGENTS).join(', ')})`;
+
+/** Reads one `--scaffolds` entry; unknown scaffolds, formats and agents are InputErrors listing the valid ones. */
+export function parseScaffold(text: string, where = '--scaffolds'): ScaffoldChoice {
+  const label = text.trim();
+  if (label === 'interleaved' || label === 'drop-thinking') return { label, perturbation: `scaffold.thinking:mode=${label}`, settings: { scaffold: label } };
+  const colon = label.indexOf(':');
+  const [kind, arg] = colon === -1 ? [label, ''] : [label.slice(0, colon), label.slice(colon + 1)];
+  if (kind === 'text-tools') {
+    if (!isFormatName(arg)) throw new InputError(where, `"${label}" names no tool-call format`, `text-tools:FORMAT with FORMAT one of ${FORMAT_NAMES.join(', ')}`);
+    return { label, perturbation: `scaffold.tools:mode=text,format=${arg}`, settings: { scaffold: 'text-tools', toolFormat: arg } };
+  }
+  if (kind === 'agent') {
+    try {
+      return { label, agent: agentSpec(arg) };
+    } catch (error) {
+      throw error instanceof InputError ? error.at(where) : error;
+    }
+  }
+  throw new InputError(where, `unknown scaffold "${label}"`, SCAFFOLD_CHOICES);
+}
+
+export function parseScaffolds(list: readonly string[], where = '--scaffolds'): ScaffoldChoice[] {
+  if (list.length === 0) throw new InputError(where, 'no scaffolds given', SCAFFOLD_CHOICES);
+  const choices = list.map((text) => parseScaffold(text, where));
+  const labels = choices.map((c) => c.label);
+  const twice = labels.find((l, i) => labels.indexOf(l) !== i);
+  if (twice) throw new InputError(where, `"${twice}" is given twice`, 'each scaffold once');
+  return choices;
 }

@@ -27,11 +27,17 @@ function pValue(p: number | null): string {
 const COLUMNS = ['arm', 'split', 'pass rate', 'gap vs baseline', 'p (Holm)', 'verdict', 'pairs', 'worse/better'] as const;
 
 function armCells(row: ArmRow): string[] {
-  return [row.id, row.split, rate(row.passRate), row.id === 'baseline' ? '' : points(row.gap), pValue(row.pAdjusted), row.id === 'baseline' ? '' : row.verdict, String(row.pairs), row.id === 'baseline' ? '' : `${row.tasksWorse}/${row.tasksBetter}`];
+  const base = row.split === 'baseline';
+  return [row.id, row.split, rate(row.passRate), base ? '' : points(row.gap), pValue(row.pAdjusted), base ? '' : row.verdict, String(row.pairs), base ? '' : `${row.tasksWorse}/${row.tasksBetter}`];
 }
 
 function headline(report: RobustnessReport): string {
   const m = report.meta;
+  if (m.matrix) {
+    const differ = report.arms.filter((a) => a.verdict === 'hurts' || a.verdict === 'helps');
+    const which = differ.length === 0 ? `no cell differs significantly from ${report.baseline.id}` : `${differ.length} of ${report.arms.length} cells differ significantly from ${report.baseline.id}: ${differ.map((d) => `${d.id} (${d.verdict})`).join('; ')}`;
+    return `${m.matrix.models.length} model(s) × ${m.matrix.scaffolds.length} scaffold(s) on ${m.envs.join(', ')} (${m.tasks} tasks × ${m.epochs} epochs, same worlds in every cell): ${which} (α = ${m.alpha}, Holm across ${report.arms.length} cells).`;
+  }
   const harms = report.arms.filter((a) => a.verdict === 'hurts');
   const which = harms.length === 0 ? 'no perturbation hurts significantly' : `${harms.length} of ${report.arms.length} arms hurt significantly: ${harms.map((h) => h.id).join('; ')}`;
   return `${m.model} on ${m.envs.join(', ')} (${m.tasks} tasks × ${m.epochs} epochs, suite ${m.suite}): ${which} (α = ${m.alpha}, Holm across ${report.arms.length} arms).`;
@@ -122,9 +128,9 @@ export function renderRobustnessSvg(report: RobustnessReport): string {
   const x = (v: number) => LABEL + ((v + span) / (2 * span)) * PLOT;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12" role="img" aria-label="Paired gap to baseline per perturbation">`,
-    `<title>${escapeXml(`Robustness of ${report.meta.model}: pass-rate gap to baseline per perturbation`)}</title>`,
+    `<title>${escapeXml(report.meta.matrix ? `Model × scaffold matrix: pass-rate gap to ${report.baseline.id} per cell` : `Robustness of ${report.meta.model}: pass-rate gap to baseline per perturbation`)}</title>`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="8" y="18" font-weight="600">${escapeXml(`Gap to baseline (${percent(report.baseline.passRate?.mean)} pass rate), ${Math.round(report.meta.confidence * 100)}% intervals`)}</text>`,
+    `<text x="8" y="18" font-weight="600">${escapeXml(`Gap to ${report.meta.matrix ? report.baseline.id : 'baseline'} (${percent(report.baseline.passRate?.mean)} pass rate), ${Math.round(report.meta.confidence * 100)}% intervals`)}</text>`,
   ];
   for (const tick of [-span, -span / 2, 0, span / 2, span]) {
     const tx = x(tick).toFixed(1);

@@ -19,9 +19,10 @@ export const ArmVerdict = z.enum(['hurts', 'helps', 'no significant difference',
 export type ArmVerdict = z.infer<typeof ArmVerdict>;
 
 export const ArmRow = z.object({
-  /** `baseline`, or the arm's perturbations joined by ` + `. */
+  /** `baseline`, or the arm's perturbations joined by ` + `; in a matrix, the cell's scaffold (and model). */
   id: z.string(),
-  split: z.enum(['baseline', 'seen', 'held-out']),
+  /** `matrix`: a model × scaffold cell, compared to the matrix's first cell (the baseline). */
+  split: z.enum(['baseline', 'seen', 'held-out', 'matrix']),
   families: z.array(z.string()),
   rollouts: z.object({ total: Count, scored: Count, passed: Count, infraErrors: Count, errors: Count, cancelled: Count }),
   terminationReasons: z.record(z.string(), Count),
@@ -73,12 +74,14 @@ export const RobustnessReport = z.object({
     seed: z.number().int(),
     perturbationSeeds: z.array(z.number().int()),
     heldOut: z.array(z.string()),
+    /** Set for a model × scaffold matrix (`--scaffolds`): its axes; the baseline is the first model's first scaffold. */
+    matrix: z.object({ models: z.array(z.string()), scaffolds: z.array(z.string()) }).optional(),
     resamples: z.number().int(),
     confidence: z.number(),
     alpha: z.number(),
   }),
   baseline: ArmRow,
-  /** Significant harms first (largest drop first), then the rest by gap. */
+  /** Significant harms first (largest drop first), then the rest by gap; a matrix's cells in its own order. */
   arms: z.array(ArmRow),
   generalisation: z.object({
     seen: SplitRow.nullable(),
@@ -94,7 +97,7 @@ export type RobustnessReport = z.infer<typeof RobustnessReport>;
 /** One arm's rollouts and what its perturbations said about each task. */
 export interface ArmInput {
   id: string;
-  split: 'seen' | 'held-out';
+  split: 'seen' | 'held-out' | 'matrix';
   families: string[];
   rollouts: readonly Rollout[];
   notApplicable: { id: string; reason: string }[];
@@ -105,6 +108,10 @@ export interface AnalyseOptions {
   meta: Omit<RobustnessReport['meta'], 'resamples' | 'confidence' | 'alpha'>;
   tasks: readonly Task[];
   baseline: readonly Rollout[];
+  /** The baseline row's id (default `baseline`): a matrix names its first cell. */
+  baselineId?: string;
+  /** Tasks the baseline's own perturbations skip (a matrix whose first cell is perturbed). */
+  baselineSkipped?: Pick<ArmInput, 'notApplicable' | 'partlyApplied'>;
   arms: readonly ArmInput[];
   resamples?: number;
   confidence?: number;
@@ -112,6 +119,8 @@ export interface AnalyseOptions {
   power?: number;
   /** Worst tasks listed per arm. */
   worst?: number;
+  /** `ranked` (default): significant harms first, then by gap; `given`: the arms' own order (a matrix reads as its grid). */
+  order?: 'ranked' | 'given';
 }
 
 function counts(rollouts: readonly Rollout[]): ArmRow['rollouts'] {
@@ -196,13 +205,13 @@ export function analyseRobustness(options: AnalyseOptions): RobustnessReport {
   const warnings: string[] = [];
 
   const baseline: ArmRow = {
-    id: 'baseline',
+    id: options.baselineId ?? 'baseline',
     split: 'baseline',
     families: [],
     rollouts: counts(options.baseline),
     terminationReasons: reasons(options.baseline),
-    notApplicable: [],
-    partlyApplied: [],
+    notApplicable: options.baselineSkipped?.notApplicable ?? [],
+    partlyApplied: options.baselineSkipped?.partlyApplied ?? [],
     passRate: passRate(options.baseline, { seed: `${seed}:baseline`, resamples, confidence }),
     pairs: baseRates.size,
     gap: null,
@@ -256,7 +265,7 @@ export function analyseRobustness(options: AnalyseOptions): RobustnessReport {
   for (const { row } of rows) row.verdict = verdictOf(row.gap, row.pAdjusted, alpha);
 
   const harmful = (r: ArmRow) => (r.verdict === 'hurts' ? 0 : 1);
-  const ranked = rows.map((r) => r.row).sort((a, b) => harmful(a) - harmful(b) || (a.gap?.mean ?? 0) - (b.gap?.mean ?? 0) || a.id.localeCompare(b.id));
+  const ranked = options.order === 'given' ? rows.map((r) => r.row) : rows.map((r) => r.row).sort((a, b) => harmful(a) - harmful(b) || (a.gap?.mean ?? 0) - (b.gap?.mean ?? 0) || a.id.localeCompare(b.id));
 
   const splitOptions = { resamples, confidence };
   const seen = splitRow(
