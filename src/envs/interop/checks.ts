@@ -4,6 +4,7 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { DefectError, InfraError, type Sandbox } from '../../core/index.ts';
 import { defineCheck, type CheckDefinition, type CheckOutput } from '../define.ts';
+import { ranInSandbox } from '../sandbox-failure.ts';
 import { RUNNER_VARIABLE } from './adapt-script.ts';
 import { withAliases } from './image.ts';
 import { gradingMapping, HIDDEN_DIR, mapPaths } from './paths.ts';
@@ -59,7 +60,7 @@ export function failingTests(output: string, prefixes: string[]): string[] {
 }
 
 async function sh(sandbox: Sandbox, command: string, options: { stdin?: string; env?: Record<string, string> } = {}): Promise<void> {
-  const result = await sandbox.exec(command, { timeoutMs: 30_000, ...options });
+  const result = ranInSandbox(await sandbox.exec(command, { timeoutMs: 30_000, ...options }), 'verifier');
   if (result.exitCode !== 0) throw new InfraError('sandbox', `harbor_tests: \`${command}\` failed: ${result.stderr.trim().slice(0, 300)}`);
 }
 
@@ -91,12 +92,15 @@ export async function runHarborTests(params: HarborTestsParams, sandbox: Sandbox
     const runner = posix.join(hidden, 'gauntlet_runner.py');
     await sandbox.writeFile(runner, PYTHON_RUNNER);
     const command = withAliases(`bash ${JSON.stringify(posix.join(testsDir, params.script))}`, params.aliases);
-    const result = await sandbox.exec(command, {
-      timeoutMs: params.timeoutMs,
-      cwd: workdir,
-      ...(context.signal ? { signal: context.signal } : {}),
-      env: { ...params.imageEnv, ...params.env, TEST_DIR: testsDir, [RUNNER_VARIABLE]: runner, PYTHONDONTWRITEBYTECODE: '1' },
-    });
+    const result = ranInSandbox(
+      await sandbox.exec(command, {
+        timeoutMs: params.timeoutMs,
+        cwd: workdir,
+        ...(context.signal ? { signal: context.signal } : {}),
+        env: { ...params.imageEnv, ...params.env, TEST_DIR: testsDir, [RUNNER_VARIABLE]: runner, PYTHONDONTWRITEBYTECODE: '1' },
+      }),
+      'verifier',
+    );
     const output = `${result.stdout}\n${result.stderr}`;
     const failures = failingTests(output, [`${testsDir}/`, `${HIDDEN_DIR}/tests/`, `${params.testsDir.replace(/^\//, '')}/`]);
     const failing = failures.length > 0 ? `; failing: ${failures.slice(0, 10).join('; ')}${failures.length > 10 ? ` (+${failures.length - 10} more)` : ''}` : '';

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { InfraError, stableStringify, type Sandbox } from '../../core/index.ts';
 import { defineCheck, type CheckDefinition, type CheckOutput } from '../define.ts';
+import { ranInSandbox } from '../sandbox-failure.ts';
 import { filesUnchangedExcept, snapshotEntries } from '../sandbox-files.ts';
 import { firstDifference, normalisePath, normaliseText, valueAt } from './files.ts';
 
@@ -108,7 +109,7 @@ export const terminalChecks: Record<string, CheckDefinition> = {
       const rel = normalisePath(path);
       if (snapshotEntries(final).has(rel)) return fail(`${path} still exists`);
       const target = `${box.workdir}/${rel}`;
-      const probe = await box.exec(`LC_ALL=C ls -d -- ${shellQuote(target)} 2>&1; echo "rc=$?"`, { timeoutMs: 10_000, signal, cwd: '/' });
+      const probe = ranInSandbox(await box.exec(`LC_ALL=C ls -d -- ${shellQuote(target)} 2>&1; echo "rc=$?"`, { timeoutMs: 10_000, signal, cwd: '/' }), 'verifier');
       const lines = probe.stdout.trimEnd().split('\n');
       const rc = /^rc=(\d+)$/.exec(lines.at(-1) ?? '')?.[1];
       if (rc === undefined) throw new InfraError('sandbox', `file_absent: could not run ls in the sandbox (exit ${probe.exitCode}): ${probe.stderr.slice(0, 200)}`, { retryable: true });
@@ -224,7 +225,7 @@ export const terminalChecks: Record<string, CheckDefinition> = {
       name,
     }),
     run: async ({ command, stdout, contains, exitCode, timeoutMs, ...how }, { sandbox, signal }) => {
-      const result = await need(sandbox).exec(command, { timeoutMs, signal, env: VERIFY_ENV });
+      const result = ranInSandbox(await need(sandbox).exec(command, { timeoutMs, signal, env: VERIFY_ENV }), 'verifier');
       if (result.timedOut) return fail(`\`${command}\` timed out`);
       if (result.exitCode !== exitCode) return fail(`\`${command}\` exited ${result.exitCode}, expected ${exitCode}: ${result.stderr.slice(0, 200)}`);
       const missing = contains.filter((s) => !result.stdout.includes(s));

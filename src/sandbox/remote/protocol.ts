@@ -69,6 +69,8 @@ export const ExecResponse = z.object({
   timedOut: z.boolean(),
   truncated: z.boolean(),
   durationMs: z.number().nonnegative(),
+  /** Set when the sandbox itself failed (not the command): the caller treats it as infrastructure. */
+  sandboxFailure: z.string().optional(),
 });
 export type ExecResponse = z.infer<typeof ExecResponse>;
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InfraError, type Sandbox } from '../../../core/index.ts';
+import { ranInSandbox } from '../../sandbox-failure.ts';
 import { judgeCase, ProbeOutcome } from './judge.ts';
 import type { ProbeSuite } from './suite.ts';
 
@@ -76,12 +77,15 @@ export async function runProbes(sandbox: Sandbox, options: ProbeRunOptions): Pro
   };
   // Started outside the work dir, so nothing the agent did to /work can keep the runner from
   // starting: a runner that never starts is the sandbox's failure, never a score.
-  const result = await sandbox.exec(`node --input-type=module -e ${shellQuote(supervisor)}`, {
-    timeoutMs: options.timeoutMs ?? 60_000,
-    stdin: JSON.stringify(plan),
-    cwd: '/tmp',
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const result = ranInSandbox(
+    await sandbox.exec(`node --input-type=module -e ${shellQuote(supervisor)}`, {
+      timeoutMs: options.timeoutMs ?? 60_000,
+      stdin: JSON.stringify(plan),
+      cwd: '/tmp',
+      ...(options.signal ? { signal: options.signal } : {}),
+    }),
+    'hidden tests',
+  );
 
   let started = false;
   const outcomes = new Map<number, ProbeOutcome>();
