@@ -17,6 +17,7 @@ import {
 } from '../../training/fake-engine/index.ts';
 import type { CliIo } from '../io.ts';
 import { nonNegativeInt, oneOf, positiveInt } from '../options.ts';
+import { untilSignal } from '../signals.ts';
 
 export interface FakeEngineFlags {
   port: number;
@@ -103,14 +104,3 @@ export function registerFakeEngineCommand(program: Command, io: CliIo, hooks: Fa
     });
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}

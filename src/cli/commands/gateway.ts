@@ -4,6 +4,7 @@ import { startGateway, type EngineSetting, type Gateway } from '../../training/g
 import type { CliIo } from '../io.ts';
 import { nonNegativeInt, oneOf } from '../options.ts';
 import { openCliStore } from '../store.ts';
+import { untilSignal } from '../signals.ts';
 
 /** Where the upstream's key comes from: never a flag, which shell histories and process lists keep. */
 export const UPSTREAM_KEY_VARIABLE = 'GAUNTLET_UPSTREAM_API_KEY';
@@ -88,14 +89,3 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
     });
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}

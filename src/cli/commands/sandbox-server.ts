@@ -4,6 +4,7 @@ import { REMOTE_URL_VARIABLE } from '../../sandbox/index.ts';
 import { startSandboxServer, type SandboxServer } from '../../server/sandbox/index.ts';
 import type { CliIo } from '../io.ts';
 import { nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
+import { untilSignal } from '../signals.ts';
 
 interface SandboxServerFlags {
   host: string;
@@ -21,17 +22,6 @@ export interface SandboxServerHooks {
   untilStopped?: (server: SandboxServer) => Promise<void>;
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}
 
 export function registerSandboxServerCommand(program: Command, io: CliIo, hooks: SandboxServerHooks = {}): void {
   program

@@ -6,6 +6,7 @@ import type { SandboxBackend } from '../../sandbox/index.ts';
 import { startOpenEnvServer, type OpenEnvServer, type ServerMode } from '../../server/openenv/index.ts';
 import type { CliIo } from '../io.ts';
 import { nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
+import { untilSignal } from '../signals.ts';
 
 interface ServeEnvFlags {
   env: string;
@@ -23,17 +24,6 @@ export interface ServeEnvHooks {
   untilStopped?: (server: OpenEnvServer) => Promise<void>;
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}
 
 export function registerServeEnvCommand(program: Command, io: CliIo, hooks: ServeEnvHooks = {}): void {
   program

@@ -8,6 +8,7 @@ import { startRolloutService, StreamFormat, type RolloutService } from '../../tr
 import type { CliIo } from '../io.ts';
 import { collect, nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
 import { openCliStore } from '../store.ts';
+import { untilSignal } from '../signals.ts';
 
 interface ServeRolloutsFlags {
   env?: string[];
@@ -65,17 +66,6 @@ const FLAG_OF_FIELD: Record<string, string> = {
   token: '--token',
 };
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}
 
 export function registerServeRolloutsCommand(program: Command, io: CliIo, hooks: ServeRolloutsHooks = {}): void {
   const chatScaffolds = scaffoldNames().filter((name) => name !== 'text-tools') as ('interleaved' | 'drop-thinking')[];

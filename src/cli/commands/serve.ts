@@ -8,6 +8,7 @@ import { startApiServer, type ApiServer } from '../../server/api/index.ts';
 import type { CliIo } from '../io.ts';
 import { nonNegativeInt, oneOf } from '../options.ts';
 import { openCliStore } from '../store.ts';
+import { untilSignal } from '../signals.ts';
 
 interface ServeFlags {
   port: number;
@@ -24,17 +25,6 @@ export interface ServeHooks {
   webRoot?: string;
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}
 
 export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHooks = {}): void {
   program
