@@ -8,7 +8,8 @@ import { validateEnvironment } from '../src/runner/index.ts';
 
 // Environments validate side by side: sandboxed ones mostly wait on processes.
 describe('built-in environments', { concurrency: true }, () => {
-  for (const name of environmentNames()) {
+  // harbor runs imported tasks only (task files); its fixture suite is validated in src/envs/interop.
+  for (const name of environmentNames().filter((n) => n !== 'harbor')) {
     it(`${name}: every task is valid`, { timeout: 600_000 }, async () => {
       const report = await validateEnvironment({ definition: getEnvironment(name), seed: 3, randomTries: 1 });
       const invalid = report.tasks.filter((t) => !t.valid).map((t) => `${t.taskId}: ${t.problems.join('; ')}`);
