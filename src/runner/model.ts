@@ -74,9 +74,16 @@ export function routeThroughGateway(route: { baseUrl: string; gateway: string; r
   return (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (!url.startsWith(`${base}/`)) throw new InputError('gateway', `a request to ${url} is outside the model's base URL ${base}`);
+    const routed = `${target}${url.slice(base.length)}`;
+    if (input instanceof Request) {
+      // A Request carries its own method, body and headers: rebuild it on the new address.
+      const request = new Request(routed, new Request(input, init));
+      request.headers.set(RECORDED_BY_HEADER, 'client');
+      return inner(request);
+    }
     const headers = new Headers(init?.headers);
     headers.set(RECORDED_BY_HEADER, 'client');
-    return inner(`${target}${url.slice(base.length)}`, { ...init, headers });
+    return inner(routed, { ...init, headers });
   };
 }
 

@@ -69,12 +69,16 @@ describe('runner: calls through a gateway', () => {
   it('sends what the client addressed to the model to the rollout\'s gateway route, marked as recorded by the client', async () => {
     const seen: { url: string; header: string | null }[] = [];
     const inner: typeof fetch = async (input, init) => {
-      seen.push({ url: String(input), header: new Headers(init?.headers).get(RECORDED_BY_HEADER) });
+      const request = input instanceof Request ? input : new Request(String(input), init);
+      seen.push({ url: request.url, header: request.headers.get(RECORDED_BY_HEADER) });
+      if (input instanceof Request) assert.equal(await input.text(), '{"prompt":"x"}');
       return new Response('{}');
     };
     const routed = routeThroughGateway({ baseUrl: 'http://127.0.0.1:8000/v1', gateway: 'http://127.0.0.1:9000/', rolloutId: 'ro_a b' }, inner);
     await routed('http://127.0.0.1:8000/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' } });
     assert.deepEqual(seen, [{ url: 'http://127.0.0.1:9000/rollouts/ro_a%20b/v1/chat/completions', header: 'client' }]);
+    await routed(new Request('http://127.0.0.1:8000/v1/completions', { method: 'POST', body: '{"prompt":"x"}' }));
+    assert.deepEqual(seen[1], { url: 'http://127.0.0.1:9000/rollouts/ro_a%20b/v1/completions', header: 'client' });
     assert.throws(() => routed('http://elsewhere/v1/x'), InputError);
   });
 
