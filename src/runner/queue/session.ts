@@ -19,6 +19,9 @@ function duration(ms: number): string {
   return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
+/** How long closing waits on each Redis operation once Redis is gone. */
+const OUTAGE_CLOSE_MS = 2000;
+
 export class QueueSession {
   readonly run: Run;
   readonly consumer: FinishedRollouts;
@@ -303,14 +306,19 @@ export class QueueSession {
     clearInterval(this.ticker);
     this.options.signal?.removeEventListener('abort', this.onAbort);
     const { store } = this.options;
+    // Stopped because Redis is gone: commands would wait for it forever, so each wait is bounded
+    // and the results worker is closed without waiting for Redis to hand back its blocking call.
+    const outage = this.outageSince !== null;
+    const bounded = async <T>(work: Promise<T> | null): Promise<T | null | undefined> =>
+      outage ? Promise.race([work, new Promise<undefined>((resolve) => void globalThis.setTimeout(resolve, OUTAGE_CLOSE_MS))]) : await work;
     try {
-      await this.reconciling;
+      await bounded(this.reconciling);
       // Workers stop taking this run's rollouts; results of running ones wait in Redis for --resume.
-      if (this.options.signal?.aborted) await Promise.all([...this.outstanding].map((id) => this.rollouts.remove(id).catch(() => 0)));
-      await this.resultsWorker.close();
+      if (this.options.signal?.aborted) await bounded(Promise.all([...this.outstanding].map((id) => this.rollouts.remove(id).catch(() => 0))));
+      await bounded(this.resultsWorker.close(outage));
       // Everything stored: the run's results queue is of no further use.
       if (this.outstanding.size === 0 && !this.failure) await this.results.obliterate({ force: true }).catch(() => undefined);
-      await Promise.all([this.failures.close(), this.rollouts.close(), this.results.close()]).catch(() => undefined);
+      await bounded(Promise.all([this.failures.close(), this.rollouts.close(), this.results.close()]).catch(() => undefined));
       this.client.disconnect();
       let status: Run['status'] = this.options.signal?.aborted || this.failure || this.failedJobs.size > 0 ? 'interrupted' : 'finished';
       try {
