@@ -12,7 +12,8 @@ import type { Task } from './task.ts';
 /** Where the loop reports what happened, as it happens. */
 export interface RolloutRecorder {
   modelCall(call: ModelCall): void;
-  event<T extends EventType>(type: T, data: EventDataOf<T>): void;
+  /** `at`: when it happened, for records replayed after the fact (a worker's, a thread's); now when absent. */
+  event<T extends EventType>(type: T, data: EventDataOf<T>, at?: Date): void;
 }
 
 /** A recorder for one attempt. Once sealed (the attempt was abandoned) it drops whatever still arrives. */

@@ -63,8 +63,8 @@ export function traceAttempt(inner: AttemptRecorder, options: TraceOptions): { r
         trace.startedAt ??= trace.lastAt - call.latencyMs;
       }
     },
-    event<T extends EventType>(type: T, data: EventDataOf<T>) {
-      inner.event(type, data);
+    event<T extends EventType>(type: T, data: EventDataOf<T>, when?: Date) {
+      inner.event(type, data, when);
       if (inner.sealed) return;
       const at = options.now();
       if (type === 'rollout_started') trace.startedAt = at;

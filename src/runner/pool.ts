@@ -24,3 +24,33 @@ export function createStartGate(): () => Promise<void> {
     return last;
   };
 }
+
+/**
+ * Runs jobs in the order given, spending at most `budgetMs` on them per turn of the event loop.
+ * Rollout threads finish rollouts in bursts; storing a burst back to back would hold the loop for
+ * as long as the whole burst takes.
+ */
+export function createPacedQueue(budgetMs: number): <T>(job: () => T) => Promise<T> {
+  const queue: (() => void)[] = [];
+  let scheduled = false;
+  const drain = () => {
+    const started = performance.now();
+    while (queue.length > 0 && performance.now() - started < budgetMs) queue.shift()!();
+    scheduled = queue.length > 0;
+    if (scheduled) setImmediate(drain);
+  };
+  return (job) =>
+    new Promise((resolve, reject) => {
+      queue.push(() => {
+        try {
+          resolve(job());
+        } catch (error) {
+          reject(error);
+        }
+      });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(drain);
+      }
+    });
+}

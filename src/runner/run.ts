@@ -14,11 +14,13 @@ import {
   type Store,
   type Task,
 } from '../core/index.ts';
-import { createStartGate, forEachConcurrent } from './pool.ts';
+import { createPacedQueue, createStartGate, forEachConcurrent } from './pool.ts';
 import { gatewayModels, judgeFromConfig, modelFromConfig, userFromConfig, type ModelEnvironment } from './model.ts';
 import { builtinCatalog, tasksOfRun, type EnvironmentCatalog, type ResolvedRun, type TaskDrift } from './resolve.ts';
 import type { EpisodeDriver } from './episode.ts';
 import { executeRollout } from './rollout.ts';
+import { commitResult, type DecodedResult } from './queue/replay.ts';
+import { RolloutThreads, threadCount } from './threads/threads.ts';
 
 export interface RunProgress {
   total: number;
@@ -49,6 +51,12 @@ export interface ExecuteRunOptions {
   graceMs?: number;
   /** Plays each episode instead of the agent loop (an external agent, injected by the CLI). */
   driver?: EpisodeDriver;
+  /**
+   * Rollout threads: 'auto' (the default) uses threads from AUTO_THREADS_FROM (100) rollouts at once when
+   * nothing in-process is injected (a model, judge, driver, catalog, fetch, clock); 0 runs every
+   * rollout on this thread; N asks for N threads (an error when something is injected).
+   */
+  threads?: number | 'auto';
 }
 
 /** What a resumed run's caller should know about its tasks. */
@@ -122,50 +130,78 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   }
   const config = run.config;
   const owned: ModelClient[] = [];
+  let threads: RolloutThreads | null = null;
+  let threadsFailed = false;
   try {
     options.onStart?.(run, notes);
     const modelEnvironment = options.modelEnvironment ?? { env: process.env };
-    const model = options.model ?? (await modelFromConfig(config, modelEnvironment));
-    if (!options.model) owned.push(model);
-    const judge = options.judge ?? (await judgeFromConfig(config, modelEnvironment));
-    if (judge && !options.judge) owned.push(judge);
-    const user = await userFromConfig(config, modelEnvironment);
-    if (user) owned.push(user);
-    const attemptModel = gatewayModels(config, modelEnvironment);
     const finished = store.finishedRolloutIds(run.id);
     const work: { task: Task; epoch: number }[] = [];
     for (let epoch = 0; epoch < config.epochs; epoch++) {
       for (const task of tasks) if (!finished.has(rolloutIdFor(run.id, task.id, epoch))) work.push({ task, epoch });
     }
     const progress: RunProgress = { total: tasks.length * config.epochs, done: finished.size, scored: 0, passed: 0, infraErrors: 0, errors: 0 };
-    options.onProgress?.(progress);
     // The caller's cancel, or our own stop when the store cannot take more.
     const stop = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const threadTotal = rolloutThreadsFor(options, Math.min(config.concurrency, work.length));
+    let runOne: (item: { task: Task; epoch: number }) => Promise<{ rollout: Rollout; commit: () => void } | null>;
+    // In-process, rollouts start through the start gate and store as they finish, spread out. With
+    // threads, the main thread's own work (store reads and writes, handing rollouts over) is paced.
+    let storeStep = <T>(job: () => T): Promise<T> => Promise.resolve(job());
+    if (threadTotal > 0) {
+      threads = await RolloutThreads.start({ count: threadTotal, init: { runId: run.id, config, env: modelEnvironment.env, graceMs: options.graceMs ?? 10_000 } });
+      const pool = threads;
+      storeStep = createPacedQueue(STORE_BUDGET_MS);
+      signal.addEventListener('abort', () => pool.abort(String(signal.reason)), { once: true });
+      runOne = async ({ task, epoch }) => {
+        let result: DecodedResult | null;
+        try {
+          result = await storeStep(() => pool.run({ task, epoch, firstAttempt: store.nextAttempt(rolloutIdFor(run.id, task.id, epoch)) }));
+        } catch (error) {
+          threadsFailed = true;
+          throw error;
+        }
+        return result && { rollout: result.rollout, commit: () => commitResult(store, result) };
+      };
+    } else {
+      const model = options.model ?? (await modelFromConfig(config, modelEnvironment));
+      if (!options.model) owned.push(model);
+      const judge = options.judge ?? (await judgeFromConfig(config, modelEnvironment));
+      if (judge && !options.judge) owned.push(judge);
+      const user = await userFromConfig(config, modelEnvironment);
+      if (user) owned.push(user);
+      const attemptModel = gatewayModels(config, modelEnvironment);
+      const ctx = {
+        runId: run.id,
+        config,
+        store,
+        model,
+        environment: (name: string) => catalog.get(name),
+        now,
+        sleep: options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+        graceMs: options.graceMs ?? 10_000,
+        signal,
+        ...(judge ? { judge } : {}),
+        ...(user ? { user } : {}),
+        ...(attemptModel ? { attemptModel } : {}),
+        ...(options.driver ? { driver: options.driver } : {}),
+      };
+      const startGate = createStartGate();
+      runOne = async ({ task, epoch }) => {
+        await startGate();
+        if (signal.aborted) return null;
+        const rollout = await executeRollout(ctx, task, epoch);
+        return rollout && { rollout, commit: () => store.commitRollout(rollout) };
+      };
+    }
+    options.onProgress?.(progress);
     let failure: StoreError | undefined;
-    const ctx = {
-      runId: run.id,
-      config,
-      store,
-      model,
-      environment: (name: string) => catalog.get(name),
-      now,
-      sleep: options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
-      graceMs: options.graceMs ?? 10_000,
-      signal,
-      ...(judge ? { judge } : {}),
-      ...(user ? { user } : {}),
-      ...(attemptModel ? { attemptModel } : {}),
-      ...(options.driver ? { driver: options.driver } : {}),
-    };
-    const startGate = createStartGate();
-    await forEachConcurrent(work, config.concurrency, async ({ task, epoch }) => {
-      await startGate();
-      if (signal.aborted) return;
-      const rollout = await executeRollout(ctx, task, epoch);
-      if (!rollout || failure) return;
+    const record = (done: { rollout: Rollout; commit: () => void }) => {
+      if (failure) return;
+      const { rollout } = done;
       try {
-        store.commitRollout(rollout);
+        done.commit();
       } catch (error) {
         if (!(error instanceof StoreError)) throw error;
         // Stop starting rollouts; what is stored stays, and --resume runs the rest.
@@ -179,6 +215,11 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       if (rollout.status === 'infra_error') progress.infraErrors++;
       if (rollout.status === 'error') progress.errors++;
       options.onProgress?.(progress);
+    };
+    await forEachConcurrent(work, config.concurrency, async (item) => {
+      if (signal.aborted) return;
+      const done = await runOne(item);
+      if (done) await storeStep(() => record(done));
     });
     const status = signal.aborted ? 'interrupted' : 'finished';
     try {
@@ -191,8 +232,31 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     return failure ? { ...summary, failure: failure.message } : summary;
   } finally {
     lease.release();
+    if (threads) await (threadsFailed ? threads.terminate() : threads.close());
     await Promise.all(owned.map((m) => m.close?.()));
   }
+}
+
+/** Time the main thread spends storing finished rollouts per turn of its event loop, when threads run them. */
+const STORE_BUDGET_MS = 20;
+
+/** The rollout threads this run gets (0: in-process); asking for threads while injecting in-process objects is an error. */
+function rolloutThreadsFor(options: ExecuteRunOptions, inFlight: number): number {
+  const injected = [
+    options.model && 'a model client',
+    options.judge && 'a judge client',
+    options.driver && 'an external agent',
+    options.catalog && options.catalog !== builtinCatalog && 'environments beyond the built-in ones',
+    options.modelEnvironment?.fetch && 'a fetch function',
+    options.now && 'a clock',
+    options.sleep && 'a sleep function',
+  ].filter((x): x is string => typeof x === 'string');
+  const requested = options.threads ?? 'auto';
+  if (injected.length === 0) return threadCount(requested, inFlight);
+  if (typeof requested === 'number' && requested > 0) {
+    throw new InputError('threads', `${requested} rollout threads cannot run with ${injected.join(', ')} (those live on this thread)`, 'threads 0, or no in-process objects');
+  }
+  return 0;
 }
 
 export function summarise(runId: RunId, status: Run['status'], rollouts: Rollout[], extra: { expected: number; durationMs: number }): RunSummary {

@@ -336,9 +336,9 @@ export class SqliteStore implements Store {
           e.json,
         ] });
       },
-      event: (type: EventType, data: unknown) => {
+      event: (type: EventType, data: unknown, at?: Date) => {
         if (!state) return;
-        this.enqueue({ stmt: this.stmts.insertEvent, rolloutId, attempt, params: [runId, rolloutId, attempt, seq++, this.now().toISOString(), type, this.json(data), SCHEMA_VERSION] });
+        this.enqueue({ stmt: this.stmts.insertEvent, rolloutId, attempt, params: [runId, rolloutId, attempt, seq++, (at ?? this.now()).toISOString(), type, this.json(data), SCHEMA_VERSION] });
       },
     };
   }

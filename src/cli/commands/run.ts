@@ -9,7 +9,7 @@ import { environmentNames, loadTaskFile } from '../../envs/index.ts';
 import { FORMAT_NAMES } from '../../formats/index.ts';
 import { parsePerturbationText, splitPerturbFlag } from '../../perturb/index.ts';
 import { loadRewardConfig, rewardConfigJson } from '../../reward/index.ts';
-import { executeRun, resolveRun, type RunNotes, type RunProgress, type RunRequest, type RunSummary } from '../../runner/index.ts';
+import { AUTO_THREADS_FROM, executeRun, MAX_THREADS, resolveRun, type RunNotes, type RunProgress, type RunRequest, type RunSummary } from '../../runner/index.ts';
 import { executeQueuedRun, parseRateLimit, parseRedisUrl, type QueueSettings } from '../../runner/queue/index.ts';
 import { AGENTS, agentSpec, defaultAgentCache, startAgentRun } from '../../training/agents/index.ts';
 import { printJson, type CliIo } from '../io.ts';
@@ -56,6 +56,7 @@ interface RunFlags {
   agent?: string;
   queue?: string;
   rateLimit?: string;
+  threads?: number | 'auto';
   store: string;
   json?: boolean;
 }
@@ -301,6 +302,12 @@ export function runExitCode(summary: RunSummary): number {
   return summary.errors > 0 ? 1 : 0;
 }
 
+/** `--threads`: 'auto' or a count of rollout threads (0: every rollout on the main thread). */
+function threadsOption(value: string): number | 'auto' {
+  if (value === 'auto') return value;
+  return nonNegativeInt('--threads', { max: MAX_THREADS })(value);
+}
+
 export function registerRunCommand(program: Command, io: CliIo): void {
   program
     .command('run')
@@ -341,12 +348,14 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--agent <name>', `an external agent program plays each episode in its own sandbox, through a gateway in front of --model (${Object.keys(AGENTS).join(', ')}; installed on first use)`)
     .option('--queue <url>', 'enqueue rollouts on Redis (redis://HOST:PORT[/DB]) for `gauntlet worker` processes; this process stores their results')
     .option('--rate-limit <n/window>', 'with --queue: rollouts started per window on this model endpoint across all workers, e.g. 60/min (off removes it)')
+    .option('--threads <n|auto>', `rollout threads in this process: auto (the default) uses them from ${AUTO_THREADS_FROM} rollouts in flight; 0 runs every rollout on the main thread`, threadsOption)
     .option('--config <file>', 'YAML/JSON run settings (flags override)')
     .option('--resume <runId>', 'finish an interrupted run with its stored settings and tasks: only missing rollouts run')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'print one JSON summary on stdout')
     .action(async (flags: RunFlags) => {
       if (flags.rateLimit !== undefined && flags.queue === undefined) throw new InputError('--rate-limit', 'only applies with --queue', '--queue redis://HOST:PORT as well');
+      if (flags.threads !== undefined && flags.queue !== undefined) throw new InputError('--threads', 'rollouts of a queued run run on `gauntlet worker` processes, not here', 'no --threads with --queue (workers take --concurrency)');
       const queue: QueueSettings | undefined = flags.queue
         ? { redis: parseRedisUrl(flags.queue), ...(flags.rateLimit !== undefined ? { rateLimit: parseRateLimit(flags.rateLimit) } : {}) }
         : undefined;
@@ -367,10 +376,10 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           throw new InputError('--resume', `no run "${flags.resume}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
         }
         // A resumed run is its record: flags that would change behaviour are refused, not silently ignored.
-        const changing = Object.keys(flags).filter((k) => !['resume', 'store', 'json', 'stream', 'queue', 'rateLimit'].includes(k) || (k === 'stream' && flags.stream === false));
+        const changing = Object.keys(flags).filter((k) => !['resume', 'store', 'json', 'stream', 'queue', 'rateLimit', 'threads'].includes(k) || (k === 'stream' && flags.stream === false));
         if (changing.length > 0) {
           store.close();
-          throw new InputError('--resume', `a resumed run uses its stored settings; got ${changing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'only --store, --json and --queue with --resume');
+          throw new InputError('--resume', `a resumed run uses its stored settings; got ${changing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'only --store, --json, --threads and --queue with --resume');
         }
       }
       const controller = new AbortController();
@@ -401,7 +410,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           : undefined;
         const summary = await (queue
           ? executeQueuedRun({ ...common, queue, onQueue: (event) => io.stderr(`${describeCoordinatorEvent(event)}\n`) })
-          : executeRun({ ...common, modelEnvironment: { env: io.env }, ...(agentRun ? { driver: agentRun.driver } : {}) })
+          : executeRun({ ...common, modelEnvironment: { env: io.env }, ...(agentRun ? { driver: agentRun.driver } : {}), ...(flags.threads !== undefined ? { threads: flags.threads } : {}) })
         ).finally(() => agentRun?.close());
         progress.stop();
         if (flags.json) printJson(io, { ...summary, store: store.path });

@@ -95,7 +95,7 @@ export class RolloutBuffer implements RolloutStore {
         if (!sealed) entries.push({ kind: 'call', encoded: encode(call) });
       },
       event: (type, data) => {
-        if (!sealed) entries.push({ kind: 'event', type, data });
+        if (!sealed) entries.push({ kind: 'event', type, data, at: new Date().toISOString() });
       },
     };
   }

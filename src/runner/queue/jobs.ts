@@ -57,7 +57,8 @@ export type EncodedCall = z.infer<typeof EncodedCall>;
 export const RecordedEntry = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('call'), encoded: EncodedCall }),
   /** `data` is checked against its event type's schema on arrival. */
-  z.object({ kind: z.literal('event'), type: EventType, data: z.unknown() }),
+  /** `at`: when the worker recorded it (ISO); absent from workers of earlier versions. */
+  z.object({ kind: z.literal('event'), type: EventType, data: z.unknown(), at: z.iso.datetime().optional() }),
 ]);
 export type RecordedEntry = z.infer<typeof RecordedEntry>;
 

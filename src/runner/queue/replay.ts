@@ -20,7 +20,7 @@ import {
 import { wireBody } from './buffer.ts';
 import { RolloutResult, type EncodedCall } from './jobs.ts';
 
-type Entry = { kind: 'call'; call: ModelCall } | { kind: 'event'; event: RecordedEvent };
+type Entry = { kind: 'call'; call: ModelCall } | { kind: 'event'; event: RecordedEvent; at?: Date };
 
 /** A result ready to store: validated, with every call's history rebuilt. */
 export interface DecodedResult {
@@ -79,7 +79,7 @@ export function decodeResult(payload: unknown, expected: { runId: RunId; rollout
       if (entry.kind === 'event') {
         const data = EventData[entry.type].safeParse(entry.data);
         if (!data.success) throw new InputError(at, `bad ${entry.type} event:\n${describeZodIssues(data.error.issues, 'data')}`);
-        return { kind: 'event', event: { type: entry.type, data: data.data } as RecordedEvent };
+        return { kind: 'event', event: { type: entry.type, data: data.data } as RecordedEvent, ...(entry.at ? { at: new Date(entry.at) } : {}) };
       }
       const call = decodeCall(entry.encoded, previous, at);
       if (call.runId !== expected.runId || call.rolloutId !== expected.rolloutId || call.attempt !== session.attempt) {
@@ -93,8 +93,8 @@ export function decodeResult(payload: unknown, expected: { runId: RunId; rollout
   return { rollout, sessions };
 }
 
-function emit<T extends EventType>(recorder: RolloutRecorder, event: { type: T; data: EventDataOf<T> }): void {
-  recorder.event(event.type, event.data);
+function emit<T extends EventType>(recorder: RolloutRecorder, event: { type: T; data: EventDataOf<T> }, at: Date | undefined): void {
+  recorder.event(event.type, event.data, at);
 }
 
 /** Writes the result's calls and events through fresh store recorders, then commits the rollout (one transaction). */
@@ -104,7 +104,7 @@ export function commitResult(store: Pick<Store, 'recorder' | 'commitRollout'>, r
     const recorder = store.recorder({ runId: rollout.runId, rolloutId: rollout.id, attempt: session.attempt });
     for (const entry of session.entries) {
       if (entry.kind === 'call') recorder.modelCall(entry.call);
-      else emit(recorder, entry.event);
+      else emit(recorder, entry.event, entry.at);
     }
   }
   store.commitRollout(rollout);

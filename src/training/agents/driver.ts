@@ -56,7 +56,7 @@ function countingRecorder(inner: RolloutRecorder) {
       calls.push(call);
       inner.modelCall(call);
     },
-    event: (type, data) => inner.event(type, data),
+    event: (type, data, at) => inner.event(type, data, at),
   };
   return { recorder, calls };
 }

@@ -1,0 +1,32 @@
+// Messages between a run's main thread and its rollout threads. Both ends are this process's own
+// code, so the messages are typed rather than parsed; structured cloning keeps shared objects
+// shared, so a rollout's calls arrive with their message history by reference, as recorded.
+import type { Rollout, RunConfig, RunId, Task } from '../../core/index.ts';
+import type { DecodedResult } from '../queue/replay.ts';
+
+/** What every thread of a run needs to build its clients and run rollouts. */
+export interface ThreadInit {
+  runId: RunId;
+  config: RunConfig;
+  /** Where API keys are read: the caller's environment variables. */
+  env: Record<string, string | undefined>;
+  graceMs: number;
+}
+
+export type ToThread =
+  | { kind: 'rollout'; seq: number; task: Task; epoch: number; firstAttempt: number }
+  /** The run was cancelled: rollouts in flight end without a record (they stay missing, for --resume). */
+  | { kind: 'abort'; reason: string }
+  | { kind: 'close' };
+
+export type FromThread =
+  | { kind: 'ready' }
+  /** `result` null: the run was cancelled mid-rollout. */
+  | { kind: 'result'; seq: number; result: DecodedResult | null }
+  /** A defect: executeRollout threw (in-process, the run would reject with it). */
+  | { kind: 'failed'; seq: number; message: string; stack?: string }
+  /** The thread could not start (a model client it could not build). */
+  | { kind: 'init_failed'; message: string; stack?: string; input?: { where: string; problem: string; expected?: string } }
+  | { kind: 'closed' };
+
+export type RolloutOutcome = { rollout: Rollout; result: DecodedResult } | null;

@@ -1,0 +1,89 @@
+// A rollout thread: builds the run's model clients once, then runs the rollouts the main thread
+// sends with the same `executeRollout` as the in-process runner, each recorded into memory and
+// sent back whole. Starts are staggered (one per loop turn) as in-process.
+import { parentPort, workerData } from 'node:worker_threads';
+import { InputError, rolloutIdFor, type ModelClient } from '../../core/index.ts';
+import { gatewayModels, judgeFromConfig, modelFromConfig, userFromConfig } from '../model.ts';
+import { createStartGate } from '../pool.ts';
+import { builtinCatalog } from '../resolve.ts';
+import { executeRollout, type RolloutContext } from '../rollout.ts';
+import { CapturedRollout } from './capture.ts';
+import type { FromThread, ThreadInit, ToThread } from './protocol.ts';
+
+function describe(error: unknown): { message: string; stack?: string } {
+  if (error instanceof Error) return { message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
+  return { message: String(error) };
+}
+
+async function serve(init: ThreadInit): Promise<void> {
+  const port = parentPort!;
+  const send = (message: FromThread) => port.postMessage(message);
+  const environment = { env: init.env };
+  const owned: ModelClient[] = [];
+  let ctx: Omit<RolloutContext, 'store'>;
+  const stop = new AbortController();
+  try {
+    const model = await modelFromConfig(init.config, environment);
+    owned.push(model);
+    const judge = await judgeFromConfig(init.config, environment);
+    if (judge) owned.push(judge);
+    const user = await userFromConfig(init.config, environment);
+    if (user) owned.push(user);
+    const attemptModel = gatewayModels(init.config, environment);
+    ctx = {
+      runId: init.runId,
+      config: init.config,
+      model,
+      environment: (name) => builtinCatalog.get(name),
+      now: Date.now,
+      sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+      graceMs: init.graceMs,
+      signal: stop.signal,
+      ...(judge ? { judge } : {}),
+      ...(user ? { user } : {}),
+      ...(attemptModel ? { attemptModel } : {}),
+    };
+  } catch (error) {
+    const input = error instanceof InputError ? { input: { where: error.where, problem: error.problem, ...(error.expected ? { expected: error.expected } : {}) } } : {};
+    send({ kind: 'init_failed', ...describe(error), ...input });
+    await Promise.all(owned.map((m) => m.close?.()));
+    port.close();
+    return;
+  }
+  const startGate = createStartGate();
+  const running = new Set<Promise<void>>();
+  const runOne = async (message: Extract<ToThread, { kind: 'rollout' }>) => {
+    try {
+      await startGate();
+      if (stop.signal.aborted) return send({ kind: 'result', seq: message.seq, result: null });
+      const store = new CapturedRollout({ rolloutId: rolloutIdFor(init.runId, message.task.id, message.epoch), firstAttempt: message.firstAttempt });
+      const rollout = await executeRollout({ ...ctx, store }, message.task, message.epoch);
+      send({ kind: 'result', seq: message.seq, result: rollout ? store.result(rollout) : null });
+    } catch (error) {
+      send({ kind: 'failed', seq: message.seq, ...describe(error) });
+    }
+  };
+  port.on('message', (message: ToThread) => {
+    switch (message.kind) {
+      case 'rollout': {
+        const done = runOne(message).finally(() => running.delete(done));
+        running.add(done);
+        return;
+      }
+      case 'abort':
+        stop.abort(new Error(message.reason));
+        return;
+      case 'close':
+        void Promise.all(running)
+          .then(() => Promise.all(owned.map((m) => m.close?.())))
+          .finally(() => {
+            send({ kind: 'closed' });
+            port.close();
+          });
+        return;
+    }
+  });
+  send({ kind: 'ready' });
+}
+
+await serve(workerData as ThreadInit);

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { describe, it } from 'node:test';
+import { InputError, RunConfig, type ModelCall, type Store } from '../../core/index.ts';
+import { openStore } from '../../store/index.ts';
+import { goldenModel } from '../../../test/support/models.ts';
+import { selectTasks } from '../resolve.ts';
+import { executeRun } from '../run.ts';
+
+const resolved = (over: Partial<RunConfig>) => {
+  const config = RunConfig.parse({ envs: ['mail', 'notes'], model: 'random', epochs: 2, concurrency: 6, seed: 3, ...over });
+  const tasks = selectTasks(config).filter((_, i) => i % 5 === 0);
+  return { resolved: { config, tasks } };
+};
+
+/** What a rollout's record says, without the run's own identity and timings. */
+function recordOf(store: Store, runId: string) {
+  return store
+    .rollouts(runId)
+    .map((r) => ({
+      key: `${r.taskId}#${r.epoch}`,
+      rollout: { status: r.status, score: r.score, passed: r.passed, reason: r.terminationReason, answer: r.finalAnswer, stats: r.stats, seed: r.seed, attempt: r.attempt, terms: r.rewardTerms },
+      calls: store.modelCalls(r.id).map((c: ModelCall) => ({ request: c.request, response: c.response, error: c.error, wire: c.wire?.request, purpose: c.purpose, extends: c.extendsParent })),
+      events: store.events(r.id).map((e) => e.type),
+    }))
+    .sort((a, b) => a.key.localeCompare(b.key));
+}
+
+describe('rollout threads', () => {
+  it('store exactly what the in-process runner stores for the same run', async () => {
+    const inProcess = openStore(':memory:');
+    const threaded = openStore(':memory:');
+    const run = resolved({});
+    const a = await executeRun({ store: inProcess, run, modelEnvironment: { env: {} }, threads: 0 });
+    const b = await executeRun({ store: threaded, run, modelEnvironment: { env: {} }, threads: 2 });
+    assert.equal(a.rollouts, run.resolved.tasks.length * 2);
+    assert.equal(b.status, 'finished');
+    assert.ok(a.scored > 0 && a.passed < a.scored, 'the random policy passes some tasks and fails others');
+    const [left, right] = [recordOf(inProcess, a.runId), recordOf(threaded, b.runId)];
+    assert.ok(left.some((r) => r.calls.length > 1));
+    assert.deepEqual(right, left);
+    // A call's history is rebuilt from the previous call's messages: the stored request is whole.
+    const long = right.find((r) => r.calls.length > 2)!;
+    assert.equal(long.calls[2]!.request.messages.length, long.calls[1]!.request.messages.length + 2);
+  });
+
+  it('refuse to run with in-process objects injected', async () => {
+    const store = openStore(':memory:');
+    await assert.rejects(executeRun({ store, run: resolved({}), model: goldenModel, threads: 2 }), (error: unknown) => error instanceof InputError && error.where === 'threads');
+  });
+
+  it('report a model client they cannot build as the in-process runner does', async () => {
+    const store = openStore(':memory:');
+    await assert.rejects(executeRun({ store, run: resolved({ model: 'minimax:MiniMax-M2' }), modelEnvironment: { env: {} }, threads: 2 }), (error: unknown) => error instanceof InputError && /MINIMAX_API_KEY/.test(error.message));
+  });
+
+  it('leave every rollout in flight missing when the run is cancelled', async () => {
+    // A model server that never answers: every rollout is waiting on it when the run is cancelled.
+    const server = spawn(process.execPath, ['-e', "const s=require('node:http').createServer(()=>{});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const port = await new Promise<string>((resolve) => createInterface({ input: server.stdout! }).once('line', resolve));
+      const store = openStore(':memory:');
+      const cancel = new AbortController();
+      let requests = 0;
+      const run = resolved({ model: `openai:http://127.0.0.1:${port.trim()}/v1#m`, epochs: 1 });
+      const summary = await executeRun({
+        store,
+        run,
+        modelEnvironment: { env: {} },
+        threads: 2,
+        signal: cancel.signal,
+        onProgress: () => {
+          // The first report comes once the threads are up and the rollouts are dispatched.
+          if (requests++ === 0) cancel.abort(new Error('stop'));
+        },
+      });
+      assert.equal(summary.status, 'interrupted');
+      assert.equal(summary.rollouts, 0);
+      assert.equal(summary.missing, run.resolved.tasks.length);
+    } finally {
+      server.kill();
+    }
+  });
+});
+
+describe('a rollout thread without the bundle', () => {
+  it('loads the sources and runs a rollout', async () => {
+    const { RolloutThreads } = await import('./threads.ts');
+    const { resolved: r } = resolved({ model: 'oracle', epochs: 1 });
+    const pool = await RolloutThreads.start({ count: 1, init: { runId: 'run_20260101T000000Z_abcdef' as never, config: r.config, env: {}, graceMs: 1000 }, load: 'sources' });
+    try {
+      const result = await pool.run({ task: r.tasks[0]!, epoch: 0, firstAttempt: 1 });
+      assert.equal(result?.rollout.status, 'scored');
+      assert.equal(result?.rollout.passed, true);
+      assert.ok(result.sessions[0]!.entries.some((e) => e.kind === 'call'));
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -1,0 +1,142 @@
+// Rollouts on worker threads. One event loop runs out of CPU long before a thousand rollouts run
+// out of patience: each model call costs the harness and the environment about a millisecond of
+// CPU. Threads each run a share of the rollouts (clients, environments, agent loops); the main
+// thread keeps the store (one writer) and the run's bookkeeping.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { InputError, type Task } from '../../core/index.ts';
+import type { DecodedResult } from '../queue/replay.ts';
+import { threadModule } from './bundle.ts';
+import type { FromThread, ThreadInit, ToThread } from './protocol.ts';
+
+/** Below this many rollouts at once, one event loop keeps up and threads only add their start-up. */
+export const AUTO_THREADS_FROM = 100;
+/** More threads than this stop paying on the machines this runs on (the store stays one writer). */
+const MAX_AUTO_THREADS = 4;
+export const MAX_THREADS = 64;
+
+/** The number of rollout threads for `threads` ('auto' or a count; 0: in-process) at `inFlight` rollouts at once. */
+export function threadCount(threads: number | 'auto', inFlight: number): number {
+  if (threads !== 'auto') return Math.min(threads, MAX_THREADS, inFlight);
+  return inFlight >= AUTO_THREADS_FROM ? Math.min(MAX_AUTO_THREADS, availableParallelism()) : 0;
+}
+
+interface Pending {
+  resolve: (result: DecodedResult | null) => void;
+  reject: (error: Error) => void;
+}
+
+class RolloutThread {
+  readonly index: number;
+  readonly worker: Worker;
+  readonly pending = new Map<number, Pending>();
+  failure: Error | null = null;
+  private closed: (() => void) | null = null;
+
+  constructor(options: { index: number; init: ThreadInit; bundle: URL | null }) {
+    this.index = options.index;
+    const common = { workerData: options.init, name: `gauntlet-rollouts-${options.index}` };
+    // The bundle needs no TypeScript loader (so none is inherited); the sources do.
+    this.worker = options.bundle ? new Worker(options.bundle, { ...common, execArgv: ['--enable-source-maps'] }) : new Worker(new URL('./entry.mjs', import.meta.url), common);
+  }
+
+  /** Resolves once the thread has built its clients; rejects with what stopped it. */
+  ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.worker.on('message', (message: FromThread) => {
+        switch (message.kind) {
+          case 'ready':
+            return resolve();
+          case 'init_failed':
+            return reject(message.input ? new InputError(message.input.where, message.input.problem, message.input.expected) : withStack(new Error(message.message), message.stack));
+          case 'result':
+            this.pending.get(message.seq)?.resolve(message.result);
+            this.pending.delete(message.seq);
+            return;
+          case 'failed':
+            this.pending.get(message.seq)?.reject(withStack(new Error(message.message), message.stack));
+            this.pending.delete(message.seq);
+            return;
+          case 'closed':
+            this.closed?.();
+            return;
+        }
+      });
+      const fail = (error: Error) => {
+        this.failure ??= error;
+        reject(error);
+        for (const p of this.pending.values()) p.reject(error);
+        this.pending.clear();
+        this.closed?.();
+      };
+      this.worker.on('error', (error) => fail(new Error(`rollout thread ${this.index} failed: ${error.message}`, { cause: error })));
+      this.worker.on('exit', (code) => fail(new Error(`rollout thread ${this.index} exited (code ${code})`)));
+    });
+  }
+
+  post(message: ToThread): void {
+    this.worker.postMessage(message);
+  }
+
+  /** Asks the thread to finish (its rollouts are done by now) and close its clients; ends it if it does not. */
+  async close(): Promise<void> {
+    if (this.failure) return;
+    await new Promise<void>((resolve) => {
+      this.closed = resolve;
+      this.post({ kind: 'close' });
+    });
+    await this.worker.terminate();
+  }
+}
+
+function withStack(error: Error, stack: string | undefined): Error {
+  if (stack) error.stack = stack;
+  return error;
+}
+
+export class RolloutThreads {
+  private readonly threads: RolloutThread[];
+  private seq = 0;
+
+  private constructor(threads: RolloutThread[]) {
+    this.threads = threads;
+  }
+
+  /** Starts `count` threads and waits until each has built its clients (a missing key is thrown here, as in-process). */
+  static async start(options: { count: number; init: ThreadInit; /** 'sources' skips the bundle (what happens when it cannot be built). */ load?: 'bundle' | 'sources' }): Promise<RolloutThreads> {
+    const bundle = options.load === 'sources' ? null : await threadModule();
+    const threads = Array.from({ length: options.count }, (_, index) => new RolloutThread({ index, init: options.init, bundle }));
+    const pool = new RolloutThreads(threads);
+    try {
+      await Promise.all(threads.map((t) => t.ready()));
+    } catch (error) {
+      await pool.terminate();
+      throw error;
+    }
+    return pool;
+  }
+
+  /** Runs one rollout on the least busy thread; null when the run was cancelled mid-rollout. */
+  run(item: { task: Task; epoch: number; firstAttempt: number }): Promise<DecodedResult | null> {
+    const thread = this.threads.reduce((best, t) => (t.pending.size < best.pending.size ? t : best));
+    if (thread.failure) return Promise.reject(thread.failure);
+    const seq = this.seq++;
+    return new Promise((resolve, reject) => {
+      thread.pending.set(seq, { resolve, reject });
+      thread.post({ kind: 'rollout', seq, ...item });
+    });
+  }
+
+  abort(reason: string): void {
+    for (const t of this.threads) if (!t.failure) t.post({ kind: 'abort', reason });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.close()));
+  }
+
+  /** Ends every thread now (after a failure: whatever they were doing is abandoned). */
+  async terminate(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+  }
+}
