@@ -158,6 +158,8 @@ export interface Store {
   recorder(identity: AttemptIdentity): AttemptRecorder;
   /** Writes the attempt's pending calls and events, then the rollout row, in one transaction. */
   commitRollout(rollout: Rollout): void;
+  /** The same for several finished rollouts at once: one transaction instead of one each. */
+  commitRollouts(rollouts: readonly Rollout[]): void;
   rollouts(runId: string): Rollout[];
   getRollout(id: string): Rollout | null;
   finishedRolloutIds(runId: string): Set<string>;

@@ -54,3 +54,35 @@ export function createPacedQueue(budgetMs: number): <T>(job: () => T) => Promise
       }
     });
 }
+
+/**
+ * Collects items and hands them to `run` in batches of at most `maxBatch`, spending at most
+ * `budgetMs` per turn of the event loop. Each item's promise settles with its batch: storing a
+ * burst of finished rollouts in a few transactions costs a fraction of one transaction each.
+ */
+export function createBatcher<T>(options: { budgetMs: number; maxBatch: number; run: (items: T[]) => void }): (item: T) => Promise<void> {
+  const queue: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let scheduled = false;
+  const drain = () => {
+    const started = performance.now();
+    while (queue.length > 0 && performance.now() - started < options.budgetMs) {
+      const batch = queue.splice(0, options.maxBatch);
+      try {
+        options.run(batch.map((b) => b.item));
+        for (const b of batch) b.resolve();
+      } catch (error) {
+        for (const b of batch) b.reject(error);
+      }
+    }
+    scheduled = queue.length > 0;
+    if (scheduled) setImmediate(drain);
+  };
+  return (item) =>
+    new Promise((resolve, reject) => {
+      queue.push({ item, resolve, reject });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(drain);
+      }
+    });
+}

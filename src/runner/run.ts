@@ -14,12 +14,12 @@ import {
   type Store,
   type Task,
 } from '../core/index.ts';
-import { createPacedQueue, createStartGate, forEachConcurrent } from './pool.ts';
+import { createBatcher, createPacedQueue, createStartGate, forEachConcurrent } from './pool.ts';
 import { gatewayModels, judgeFromConfig, modelFromConfig, userFromConfig, type ModelEnvironment } from './model.ts';
 import { builtinCatalog, tasksOfRun, type EnvironmentCatalog, type ResolvedRun, type TaskDrift } from './resolve.ts';
 import type { EpisodeDriver } from './episode.ts';
 import { executeRollout } from './rollout.ts';
-import { commitResult, type DecodedResult } from './queue/replay.ts';
+import { replayResult, type DecodedResult } from './queue/replay.ts';
 import { RolloutThreads, threadCount } from './threads/threads.ts';
 
 export interface RunProgress {
@@ -145,24 +145,32 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     const stop = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
     const threadTotal = rolloutThreadsFor(options, Math.min(config.concurrency, work.length));
-    let runOne: (item: { task: Task; epoch: number }) => Promise<{ rollout: Rollout; commit: () => void } | null>;
-    // In-process, rollouts start through the start gate and store as they finish, spread out. With
-    // threads, the main thread's own work (store reads and writes, handing rollouts over) is paced.
-    let storeStep = <T>(job: () => T): Promise<T> => Promise.resolve(job());
+    let runOne: (item: { task: Task; epoch: number }) => Promise<{ rollout: Rollout; commit: () => void | Promise<void> } | null>;
     if (threadTotal > 0) {
       threads = await RolloutThreads.start({ count: threadTotal, init: { runId: run.id, config, env: modelEnvironment.env, graceMs: options.graceMs ?? 10_000 } });
       const pool = threads;
-      storeStep = createPacedQueue(STORE_BUDGET_MS);
+      // In-process, rollouts start through the start gate and store as they finish, spread out.
+      // Threads finish them in bursts: the main thread's share (handing rollouts over, storing
+      // what comes back, several rollouts per transaction) is paced to a budget per loop turn.
+      const handOver = createPacedQueue(STORE_BUDGET_MS);
+      const commit = createBatcher<DecodedResult>({
+        budgetMs: STORE_BUDGET_MS,
+        maxBatch: STORE_BATCH,
+        run: (results) => {
+          for (const result of results) replayResult(store, result);
+          store.commitRollouts(results.map((r) => r.rollout));
+        },
+      });
       signal.addEventListener('abort', () => pool.abort(String(signal.reason)), { once: true });
       runOne = async ({ task, epoch }) => {
         let result: DecodedResult | null;
         try {
-          result = await storeStep(() => pool.run({ task, epoch, firstAttempt: store.nextAttempt(rolloutIdFor(run.id, task.id, epoch)) }));
+          result = await handOver(() => pool.run({ task, epoch, firstAttempt: store.nextAttempt(rolloutIdFor(run.id, task.id, epoch)) }));
         } catch (error) {
           threadsFailed = true;
           throw error;
         }
-        return result && { rollout: result.rollout, commit: () => commitResult(store, result) };
+        return result && { rollout: result.rollout, commit: () => commit(result) };
       };
     } else {
       const model = options.model ?? (await modelFromConfig(config, modelEnvironment));
@@ -197,11 +205,11 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     }
     options.onProgress?.(progress);
     let failure: StoreError | undefined;
-    const record = (done: { rollout: Rollout; commit: () => void }) => {
+    const record = async (done: { rollout: Rollout; commit: () => void | Promise<void> }) => {
       if (failure) return;
       const { rollout } = done;
       try {
-        done.commit();
+        await done.commit();
       } catch (error) {
         if (!(error instanceof StoreError)) throw error;
         // Stop starting rollouts; what is stored stays, and --resume runs the rest.
@@ -219,7 +227,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     await forEachConcurrent(work, config.concurrency, async (item) => {
       if (signal.aborted) return;
       const done = await runOne(item);
-      if (done) await storeStep(() => record(done));
+      if (done) await record(done);
     });
     const status = signal.aborted ? 'interrupted' : 'finished';
     try {
@@ -239,6 +247,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
 
 /** Time the main thread spends storing finished rollouts per turn of its event loop, when threads run them. */
 const STORE_BUDGET_MS = 20;
+/** Finished rollouts stored per transaction, at most. */
+const STORE_BATCH = 32;
 
 /** The rollout threads this run gets (0: in-process); asking for threads while injecting in-process objects is an error. */
 function rolloutThreadsFor(options: ExecuteRunOptions, inFlight: number): number {

@@ -253,23 +253,30 @@ export class SqliteStore implements Store {
   // ── rollouts ───────────────────────────────────────────────────────────────────────────
 
   commitRollout(rollout: Rollout): void {
+    this.commitRollouts([rollout]);
+  }
+
+  commitRollouts(rollouts: readonly Rollout[]): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.pending.splice(0, this.pending.length);
-    this.write(`storing rollout ${rollout.id}`, () =>
+    const doing = rollouts.length === 1 ? `storing rollout ${rollouts[0]!.id}` : `storing ${rollouts.length} rollouts`;
+    this.write(doing, () =>
       this.db.transaction(() => {
         for (const { stmt, params } of batch) stmt.run(...params);
-        this.stmts.upsertRollout.run(
-          rollout.id,
-          rollout.runId,
-          rollout.taskId,
-          rollout.epoch,
-          rollout.status,
-          rollout.terminationReason,
-          rollout.score,
-          rollout.passed === null ? null : rollout.passed ? 1 : 0,
-          this.json(rollout),
-        );
+        for (const rollout of rollouts) {
+          this.stmts.upsertRollout.run(
+            rollout.id,
+            rollout.runId,
+            rollout.taskId,
+            rollout.epoch,
+            rollout.status,
+            rollout.terminationReason,
+            rollout.score,
+            rollout.passed === null ? null : rollout.passed ? 1 : 0,
+            this.json(rollout),
+          );
+        }
       })(),
     );
   }

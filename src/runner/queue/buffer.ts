@@ -1,7 +1,7 @@
 // The worker's side of storing: `executeRollout` records into this buffer exactly what it would
 // record into the store, recorder by recorder, and the buffer becomes the job's result. Calls are
 // delta-encoded as the store does (a 100-turn rollout must not carry its history 100 times).
-import type { AttemptIdentity, AttemptRecorder, JsonValue, ModelCall, Rollout, Store } from '../../core/index.ts';
+import type { AttemptIdentity, AttemptRecorder, JsonValue, ModelCall, Rollout, RolloutRecorder, Store } from '../../core/index.ts';
 import type { EncodedCall, RecordedEntry, RecorderSession, RolloutResult } from './jobs.ts';
 
 /** The part of the store a rollout writes through (`RolloutContext.store`). */
@@ -25,6 +25,25 @@ function prefixByText(a: readonly string[], b: readonly string[]): number {
   let i = 0;
   while (i < n && a[i] === b[i]) i++;
   return i;
+}
+
+/** A recorder that passes what it receives to `sink` until it is sealed (its attempt abandoned). */
+export function sealableRecorder(sink: RolloutRecorder): AttemptRecorder {
+  let sealed = false;
+  return {
+    get sealed() {
+      return sealed;
+    },
+    seal: () => {
+      sealed = true;
+    },
+    modelCall: (call) => {
+      if (!sealed) sink.modelCall(call);
+    },
+    event: (type, data, at) => {
+      if (!sealed) sink.event(type, data, at);
+    },
+  };
 }
 
 /** Encodes each call against the previous one of the same recorder. */
@@ -83,21 +102,10 @@ export class RolloutBuffer implements RolloutStore {
     const entries: RecordedEntry[] = [];
     this.sessions.push({ attempt: identity.attempt, entries });
     const encode = callEncoder();
-    let sealed = false;
-    return {
-      get sealed() {
-        return sealed;
-      },
-      seal: () => {
-        sealed = true;
-      },
-      modelCall: (call) => {
-        if (!sealed) entries.push({ kind: 'call', encoded: encode(call) });
-      },
-      event: (type, data) => {
-        if (!sealed) entries.push({ kind: 'event', type, data, at: new Date().toISOString() });
-      },
-    };
+    return sealableRecorder({
+      modelCall: (call) => entries.push({ kind: 'call', encoded: encode(call) }),
+      event: (type, data) => entries.push({ kind: 'event', type, data, at: new Date().toISOString() }),
+    });
   }
 
   /** The job's result: the rollout and every non-empty session, in the order they were opened. */

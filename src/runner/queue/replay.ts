@@ -99,6 +99,12 @@ function emit<T extends EventType>(recorder: RolloutRecorder, event: { type: T; 
 
 /** Writes the result's calls and events through fresh store recorders, then commits the rollout (one transaction). */
 export function commitResult(store: Pick<Store, 'recorder' | 'commitRollout'>, result: DecodedResult): void {
+  replayResult(store, result);
+  store.commitRollout(result.rollout);
+}
+
+/** Hands the result's calls and events to fresh store recorders (stored with the next commit). */
+export function replayResult(store: Pick<Store, 'recorder'>, result: DecodedResult): void {
   const { rollout } = result;
   for (const session of result.sessions) {
     const recorder = store.recorder({ runId: rollout.runId, rolloutId: rollout.id, attempt: session.attempt });
@@ -107,5 +113,4 @@ export function commitResult(store: Pick<Store, 'recorder' | 'commitRollout'>, r
       else emit(recorder, entry.event, entry.at);
     }
   }
-  store.commitRollout(rollout);
 }

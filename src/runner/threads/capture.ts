@@ -3,7 +3,7 @@
 // it through the store's own recorders.
 import type { AttemptIdentity, AttemptRecorder, RecordedEvent, Rollout } from '../../core/index.ts';
 import type { DecodedResult } from '../queue/replay.ts';
-import type { RolloutStore } from '../queue/buffer.ts';
+import { sealableRecorder, type RolloutStore } from '../queue/buffer.ts';
 
 type Session = DecodedResult['sessions'][number];
 
@@ -27,22 +27,11 @@ export class CapturedRollout implements RolloutStore {
     if (identity.rolloutId !== this.rolloutId) throw new Error(`captured rollout ${this.rolloutId} asked to record ${identity.rolloutId}`);
     const session: Session = { attempt: identity.attempt, entries: [] };
     this.sessions.push(session);
-    let sealed = false;
-    return {
-      get sealed() {
-        return sealed;
-      },
-      seal: () => {
-        sealed = true;
-      },
-      modelCall: (call) => {
-        if (!sealed) session.entries.push({ kind: 'call', call });
-      },
-      event: (type, data) => {
-        // The recorder's signature ties data to type; the union type cannot see that.
-        if (!sealed) session.entries.push({ kind: 'event', event: { type, data } as RecordedEvent, at: new Date() });
-      },
-    };
+    return sealableRecorder({
+      modelCall: (call) => session.entries.push({ kind: 'call', call }),
+      // The recorder's signature ties data to type; the union type cannot see that.
+      event: (type, data) => session.entries.push({ kind: 'event', event: { type, data } as RecordedEvent, at: new Date() }),
+    });
   }
 
   result(rollout: Rollout): DecodedResult {
