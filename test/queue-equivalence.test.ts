@@ -89,6 +89,17 @@ describe('queued runs store what in-process runs store', () => {
     { env: 'mail', model: 'scripted' },
     { env: 'terminal', model: 'scripted' },
   ];
+  it('gives the run\'s user model to the simulated user, as in process (a dead user endpoint is the simulator\'s infra error)', { timeout: 120_000 }, async () => {
+    // Nothing listens on port 9 (discard). Without the user model the task's scripted user would answer and the oracle pass.
+    const resolved = await resolveRun({ envs: ['mail'], taskIds: ['mail/ask-reply-choice-catering'], model: 'oracle', user: 'openai:http://127.0.0.1:9/v1#user-model', epochs: 1, concurrency: 1, seed: 0, maxAttempts: 1 });
+    const queued = openStore(join(dir, 'user-model-queued.db'));
+    const summary = await executeQueuedRun({ store: queued, run: { resolved }, queue: { redis: redis.target } });
+    const [rollout] = queued.rollouts(summary.runId);
+    assert.equal(rollout?.status, 'infra_error');
+    assert.equal(rollout?.error?.source, 'user_simulator');
+    assert.ok(queued.modelCalls(rollout.id).some((c) => c.purpose === 'user'), 'the failed user call is on record');
+  });
+
   for (const c of cases) {
     it(`${c.model} on ${c.env}: same ids, seeds, scores, calls and events`, { timeout: 120_000 }, async () => {
       const taskIds = getEnvironment(c.env).tasks().slice(0, 2).map((t) => t.id);

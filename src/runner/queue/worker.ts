@@ -132,6 +132,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
           store: buffer,
           model: lease.model,
           ...(lease.judge ? { judge: lease.judge } : {}),
+          ...(lease.user ? { user: lease.user } : {}),
           ...(data.config.gateway ? { attemptModel: gatewayModels(data.config, modelEnvironment)! } : {}),
           environment: (env) => catalog.get(env),
           now,

@@ -45,6 +45,15 @@ describe('rollout threads', () => {
     assert.equal(long.calls[2]!.request.messages.length, long.calls[1]!.request.messages.length + 2);
   });
 
+  it('give the run\'s user model to the simulated user (a dead user endpoint is the simulator\'s infra error)', async () => {
+    const store = openStore(':memory:');
+    const config = RunConfig.parse({ envs: ['mail'], taskIds: ['mail/ask-reply-choice-catering'], model: 'oracle', user: 'openai:http://127.0.0.1:9/v1#user-model', epochs: 1, concurrency: 1, seed: 0, maxAttempts: 1 });
+    const summary = await executeRun({ store, run: { resolved: { config, tasks: selectTasks(config) } }, modelEnvironment: { env: {} }, threads: 1 });
+    const [rollout] = store.rollouts(summary.runId);
+    assert.equal(rollout?.status, 'infra_error');
+    assert.equal(rollout?.error?.source, 'user_simulator');
+  });
+
   it('refuse to run with in-process objects injected', async () => {
     const store = openStore(':memory:');
     await assert.rejects(executeRun({ store, run: resolved({}), model: goldenModel, threads: 2 }), (error: unknown) => error instanceof InputError && error.where === 'threads');
