@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import type { BenchFigure, BenchSuite } from './types.ts';
 
-const SUITES = ['harness', 'throughput', 'formats', 'envs', 'sandbox', 'eval', 'training', 'gateway', 'openenv', 'perturb', 'rewards', 'queue', 'review', 'apps', 'remote-sandbox'];
+const SUITES = ['harness', 'throughput', 'formats', 'envs', 'env-cost', 'sandbox', 'eval', 'training', 'gateway', 'openenv', 'perturb', 'rewards', 'queue', 'review', 'apps', 'remote-sandbox'];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

@@ -9,6 +9,16 @@ export interface IdGenerator {
   next(prefix: string): string;
 }
 
+/** What `seedFixed` may use: the database, the task's identity and initial state, and what every episode of it starts with. */
+export interface FixedSeedContext {
+  db: Database.Database;
+  task: Pick<Task, 'id' | 'initialState'>;
+  /** Fresh, as every episode's is; the episode's ids continue from where these stop. */
+  ids: IdGenerator;
+  /** The episode's clock at its start. */
+  clock: Clock;
+}
+
 /** Everything a tool, seed or check can touch. Nothing else: no globals, no wall clock. */
 export interface EpisodeContext {
   db: Database.Database;
@@ -123,8 +133,19 @@ export interface EnvironmentDefinition {
   startTime: string;
   /** Simulated time each tool call takes, so timestamps move deterministically. */
   stepMs?: number;
-  /** Fill the world: seeded background data plus the task's own fixtures from `task.initialState`. */
+  /**
+   * Fill the world: seeded background data plus the task's own fixtures from `task.initialState`.
+   * Runs inside one transaction (as each tool call runs inside a savepoint): nest with
+   * `db.transaction()` or SAVEPOINT, never BEGIN.
+   */
   seed(ctx: EpisodeContext): void | Promise<void>;
+  /**
+   * The part of the world that depends on the task alone (its id and `initialState`, no rng). It
+   * runs once per distinct task; the database it leaves is kept as an image, and each episode
+   * starts from a fresh copy of it, with its ids continuing from there, before `seed` adds what
+   * varies with the seed. State it keeps outside the database must be rebuilt by `seed`.
+   */
+  seedFixed?(ctx: FixedSeedContext): void;
   tools: Record<string, ToolDefinition>;
   checks: Record<string, CheckDefinition>;
   events?: Record<string, WorldEventDefinition>;

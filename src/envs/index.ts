@@ -11,7 +11,7 @@ export {
   ScheduledEvent,
   WorldOptions,
 } from './define.ts';
-export type { CheckDefinition, EnvironmentDefinition, EpisodeContext, ToolDefinition, VerifyContext, WorldEventDefinition } from './define.ts';
+export type { CheckDefinition, EnvironmentDefinition, EpisodeContext, FixedSeedContext, ToolDefinition, VerifyContext, WorldEventDefinition } from './define.ts';
 export { instantiate, toolParametersSchema, type InstantiateOptions } from './instance.ts';
 export { loadTaskDirectory, loadTaskFile } from './tasks.ts';
 export { diffTable, dumpTables, rowsOf, type Row, type TableDiff } from './state.ts';

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { z } from 'zod';
 import {
   createRng,
@@ -32,13 +31,14 @@ import {
   type CheckOutput,
   type EnvironmentDefinition,
   type EpisodeContext,
-  type IdGenerator,
   type ScheduledEvent,
   type ToolReturn,
 } from './define.ts';
 import { genericChecks } from './checks.ts';
 import { interopChecks } from './interop/checks.ts';
-import { dumpTables } from './state.ts';
+import { createIdGenerator } from './ids.ts';
+import { openEpisodeDatabase } from './images.ts';
+import { dumpTables, stateVersion, tableShapes, type StateVersion, type TableShape } from './state.ts';
 import type { UserSimulator } from './users/simulator.ts';
 
 export interface InstantiateOptions {
@@ -47,17 +47,6 @@ export interface InstantiateOptions {
   judge?: Judge;
   /** Plays the simulated user of tasks that have one (default: the scripted user). */
   user?: UserSimulator;
-}
-
-function createIdGenerator(): IdGenerator {
-  const counters = new Map<string, number>();
-  return {
-    next(prefix) {
-      const n = (counters.get(prefix) ?? 0) + 1;
-      counters.set(prefix, n);
-      return `${prefix}_${String(n).padStart(4, '0')}`;
-    },
-  };
 }
 
 /** JSON Schema for a tool's zod input, in the shape model APIs accept. */
@@ -80,24 +69,6 @@ function render(value: ToolReturn): Extract<ToolOutcome, { ok: true }> {
   return { ok: true, content: JSON.stringify(value), data: value as JsonValue };
 }
 
-/**
- * Tools and seeds call `db.prepare(sql)` freely; compiling the same SQL on every call would cost
- * more than running it, so each episode's database hands back the statement it compiled before.
- */
-function withStatementCache(db: Database.Database): Database.Database {
-  const compile = db.prepare.bind(db);
-  const cache = new Map<string, ReturnType<typeof compile>>();
-  db.prepare = ((sql: string) => {
-    let statement = cache.get(sql);
-    if (!statement) {
-      statement = compile(sql);
-      cache.set(sql, statement);
-    }
-    return statement;
-  }) as typeof db.prepare;
-  return db;
-}
-
 const toolSpecCache = new WeakMap<EnvironmentDefinition, ToolSpec[]>();
 
 /** One live episode of a defined environment. Not safe for two episodes at once: make one per rollout. */
@@ -106,6 +77,10 @@ class DefinedEnvironment implements Environment {
   readonly name: string;
   private ctx: EpisodeContext | undefined;
   private initial: JsonObject | undefined;
+  /** The last table dump and the state version it shows: reused while nothing has been written since. */
+  private dump: { version: StateVersion; tables: JsonObject } | undefined;
+  /** The episode's tables while its schema is the one it started with. */
+  private tables: { schema: number; shapes: TableShape[] } | undefined;
   private schedule: ScheduledEvent[] = [];
   private flaky = new Set<string>();
   private calls = 0;
@@ -133,10 +108,10 @@ class DefinedEnvironment implements Environment {
     if (task.env !== def.name) throw new DefectError('gauntlet', `task ${task.id} belongs to env "${task.env}", not "${def.name}"`);
     const world = WorldOptions.safeParse(task.initialState);
     if (!world.success) throw new DefectError('environment', `task ${task.id}: initialState\n${describeZodIssues(world.error.issues, 'initialState')}`);
-    const db = withStatementCache(new Database(':memory:'));
-    db.pragma('journal_mode = OFF');
-    db.exec(def.schema);
-    const clock = createSeededClock(world.data.now ?? def.startTime);
+    const start = world.data.now ?? def.startTime;
+    const { db, tables, ids } = openEpisodeDatabase(def, { task, start });
+    this.tables = tables;
+    const clock = createSeededClock(start);
     let sandbox: Sandbox | undefined;
     if (def.sandbox) {
       try {
@@ -149,7 +124,7 @@ class DefinedEnvironment implements Environment {
     this.ctx = {
       db,
       clock,
-      ids: createIdGenerator(),
+      ids: createIdGenerator(ids),
       rng: createRng(`${options.seed}:${task.id}`),
       task,
       sandbox,
@@ -161,8 +136,12 @@ class DefinedEnvironment implements Environment {
     this.flaky = new Set(world.data.flakyTools);
     this.calls = 0;
     try {
+      // One transaction for the whole seed: hundreds of inserts, one commit.
+      db.exec('BEGIN');
       await def.seed(this.ctx);
+      db.exec('COMMIT');
     } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
       if (error instanceof InfraError || error instanceof DefectError) throw error;
       throw new DefectError('environment', `${def.name}: seeding task ${task.id} failed: ${errorMessage(error)}`, { cause: error });
     }
@@ -236,10 +215,20 @@ class DefinedEnvironment implements Environment {
     }
   }
 
+  /**
+   * Snapshots share the row arrays of an earlier dump when no write happened in between (an
+   * episode of reads verifies against the dump its reset made): snapshots are read-only.
+   */
   async snapshot(): Promise<JsonObject> {
     const ctx = this.episode();
-    const tables = dumpTables(ctx.db);
-    if (!this.definition.extraSnapshot) return tables;
+    const version = stateVersion(ctx.db);
+    const last = this.dump?.version;
+    if (!this.dump || last?.changes !== version.changes || last.schema !== version.schema) {
+      const shapes = this.tables?.schema === version.schema ? this.tables.shapes : tableShapes(ctx.db);
+      this.dump = { version, tables: dumpTables(ctx.db, shapes) };
+    }
+    const tables = this.dump.tables;
+    if (!this.definition.extraSnapshot) return { ...tables };
     return { ...tables, ...(await this.definition.extraSnapshot(ctx)) };
   }
 
@@ -292,6 +281,8 @@ class DefinedEnvironment implements Environment {
   private async closeEpisode(): Promise<void> {
     const ctx = this.ctx;
     this.ctx = undefined;
+    this.dump = undefined;
+    this.tables = undefined;
     if (!ctx) return;
     ctx.db.close();
     await ctx.sandbox?.close();

@@ -38,6 +38,43 @@ export function busyOf(db: Database.Database, email: string, range: { from: numb
   return rows.filter((e) => !exclude.has(e.id)).map((e) => ({ start: Date.parse(e.start_utc), end: Date.parse(e.end_utc), eventId: e.id, title: e.title }));
 }
 
+/**
+ * busyOf's answer to "is this person busy at all in [from, to)", for code that asks hundreds of
+ * times while it is the only writer (the seed placing meetings): one query up front, then memory.
+ * Whoever adds a confirmed, busy event must `add` it here too.
+ */
+export class BusyIndex {
+  private readonly byPerson = new Map<string, { start: string; end: string }[]>();
+
+  constructor(db: Database.Database) {
+    const rows = db
+      .prepare(
+        `SELECT a.email AS email, e.start_utc AS start, e.end_utc AS end FROM attendees a JOIN events e ON e.id = a.event_id
+         WHERE a.response != 'declined' AND e.status = 'confirmed' AND e.transparency = 'busy'`,
+      )
+      .all() as { email: string; start: string; end: string }[];
+    for (const r of rows) this.push(r.email, r.start, r.end);
+  }
+
+  private push(email: string, start: string, end: string): void {
+    const list = this.byPerson.get(email);
+    if (list) list.push({ start, end });
+    else this.byPerson.set(email, [{ start, end }]);
+  }
+
+  /** A confirmed, busy event from `start` to `end` (ms) that `emails` attend without having declined. */
+  add(emails: readonly string[], start: number, end: number): void {
+    const [s, e] = [new Date(start).toISOString(), new Date(end).toISOString()];
+    for (const email of new Set(emails)) this.push(email, s, e);
+  }
+
+  /** Whether busyOf(db, email, { from, to }) would return anything (the same string comparisons as its SQL). */
+  isBusy(email: string, from: number, to: number): boolean {
+    const [f, t] = [new Date(from).toISOString(), new Date(to).toISOString()];
+    return (this.byPerson.get(email) ?? []).some((b) => b.start < t && b.end > f);
+  }
+}
+
 export function overlaps(a: { start: number; end: number }, b: { start: number; end: number }): boolean {
   return a.start < b.end && b.start < a.end;
 }

@@ -6,7 +6,7 @@ import { calendarChecks } from './checks.ts';
 import { calendarEvents } from './events.ts';
 import { calendarFamilyTasks } from './families/index.ts';
 import { CALENDAR_SCHEMA, CALENDAR_SYSTEM_PROMPT, ME } from './schema.ts';
-import { seedCalendar } from './seed.ts';
+import { seedCalendarFixed, seedCalendarVaried } from './seed.ts';
 import { findFreeSlots, getEvent, getFreeBusy, listEvents, listPeople } from './tools-read.ts';
 import { addAttendee, cancelEvent, createEvent, removeAttendee, respondToInvitation, submit, updateEvent } from './tools-write.ts';
 
@@ -56,7 +56,8 @@ export const calendar = defineEnvironment({
   schema: CALENDAR_SCHEMA,
   startTime: '2026-03-16T09:00:00Z',
   stepMs: 20_000,
-  seed: seedCalendar,
+  seedFixed: seedCalendarFixed,
+  seed: seedCalendarVaried,
   tools: calendarTools,
   checks: calendarChecks,
   events: calendarEvents,
@@ -65,7 +66,7 @@ export const calendar = defineEnvironment({
 });
 
 export { CALENDAR_SCHEMA, CALENDAR_SYSTEM_PROMPT, ME as CALENDAR_USER } from './schema.ts';
-export { seedCalendar, seedCalendarWith, BASE_SERIES } from './seed.ts';
+export { seedCalendar, seedCalendarBase, seedCalendarFixed, seedCalendarNoise, seedCalendarVaried, seedCalendarWith, BASE_SERIES } from './seed.ts';
 export { CalendarFixtures, insertCalendarFixtures } from './fixtures.ts';
 export { calendarChecks, checkCalendarUnchanged, eventProblems } from './checks.ts';
 export { calendarEvents } from './events.ts';

@@ -1,6 +1,7 @@
-import type { Rng } from '../../core/index.ts';
-import type { EpisodeContext } from '../define.ts';
-import { busyOf, DAY, MINUTE, withinWorkingHours } from './busy.ts';
+import type Database from 'better-sqlite3';
+import type { Rng, Task } from '../../core/index.ts';
+import type { EpisodeContext, FixedSeedContext } from '../define.ts';
+import { BusyIndex, DAY, MINUTE, withinWorkingHours } from './busy.ts';
 import { CalendarFixtures, fixtureTime, insertCalendarFixtures } from './fixtures.ts';
 import { P, PEOPLE } from './people.ts';
 import { ME, type PersonRow, type Response } from './schema.ts';
@@ -40,6 +41,7 @@ function seedNoise(ctx: EpisodeContext, windows: Window[]): void {
   const { db, rng, ids } = ctx;
   const people = PEOPLE.filter((p) => !p.external);
   const at = new Date(NOISE_FROM - 20 * DAY).toISOString();
+  const busy = new BusyIndex(db);
   for (const organizer of people) {
     const wanted = rng.int(3, 8);
     for (let attempt = 0, placed = 0; attempt < wanted * 4 && placed < wanted; attempt++) {
@@ -47,7 +49,7 @@ function seedNoise(ctx: EpisodeContext, windows: Window[]): void {
       if (!slot) continue;
       const guests = rng.shuffle(people.filter((p) => p.email !== organizer.email)).slice(0, rng.int(0, 3));
       const everyone = [organizer, ...guests];
-      const blocked = everyone.some((p) => windows.some((w) => (w.people === null || w.people.has(p.email)) && slot.start < w.end && w.start < slot.end) || busyOf(db, p.email, { from: slot.start, to: slot.end }).length > 0);
+      const blocked = everyone.some((p) => windows.some((w) => (w.people === null || w.people.has(p.email)) && slot.start < w.end && w.start < slot.end) || busy.isBusy(p.email, slot.start, slot.end));
       if (blocked) continue;
       const responses: Response[] = ['accepted', 'accepted', 'tentative', 'needs_action'];
       insertEvent(db, {
@@ -61,6 +63,8 @@ function seedNoise(ctx: EpisodeContext, windows: Window[]): void {
         at,
         by: organizer.email,
       });
+      // Confirmed and busy, and no guest here declines: everyone is now busy then.
+      busy.add(everyone.map((p) => p.email), slot.start, slot.end);
       placed++;
     }
   }
@@ -78,26 +82,50 @@ function pickSlot(rng: Rng, p: PersonRow): { start: number; end: number } | unde
   return withinWorkingHours(p, slot.start, slot.end) && toLocal(start, p.time_zone).weekday <= 5 ? slot : undefined;
 }
 
+function fixturesOf(task: Pick<Task, 'id' | 'initialState'>): CalendarFixtures {
+  const parsed = CalendarFixtures.safeParse(task.initialState);
+  if (!parsed.success) throw new Error(`task ${task.id}: initialState: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
 /** People, the base recurring calendar, the task's fixtures (`initialState`), then seeded one-off meetings around them. */
 export function seedCalendar(ctx: EpisodeContext): void {
-  const parsed = CalendarFixtures.safeParse(ctx.task.initialState);
-  if (!parsed.success) throw new Error(`task ${ctx.task.id}: initialState: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  seedCalendarWith(ctx, parsed.data);
+  seedCalendarWith(ctx, fixturesOf(ctx.task));
+}
+
+/** The calendar's `seedFixed`: everything but the seeded one-off meetings, the same for every seed of a task. */
+export function seedCalendarFixed(ctx: FixedSeedContext): void {
+  seedCalendarBase(ctx.db, fixturesOf(ctx.task));
+}
+
+/** The calendar's `seed` after `seedCalendarFixed`: the one-off meetings that vary with the seed. */
+export function seedCalendarVaried(ctx: EpisodeContext): void {
+  seedCalendarNoise(ctx, fixturesOf(ctx.task));
 }
 
 /** The same from fixtures given directly, for environments that compose the calendar with others. */
 export function seedCalendarWith(ctx: EpisodeContext, fixtures: CalendarFixtures): void {
+  seedCalendarBase(ctx.db, fixtures);
+  seedCalendarNoise(ctx, fixtures);
+}
+
+/** Settings, people, the base recurring meetings and the task's fixtures: nothing here depends on the seed. */
+export function seedCalendarBase(db: Database.Database, fixtures: CalendarFixtures): void {
   // One transaction: hundreds of single-row inserts are much faster together.
-  ctx.db.transaction(() => {
-    const { db } = ctx;
+  db.transaction(() => {
     const at = new Date(Date.parse(`${SERIES_FROM}T00:00:00Z`) - 14 * DAY).toISOString();
     db.prepare("INSERT INTO calendar_settings (key, value) VALUES ('no_double_booking', ?)").run(fixtures.no_double_booking ? 'true' : 'false');
     for (const p of PEOPLE) insertPerson(db, p);
     for (const s of BASE_SERIES) insertSeries(db, s, { at, by: s.organizer });
     insertCalendarFixtures(db, fixtures, { at });
-    if (fixtures.background) {
-      const windows = fixtures.keep_free.map((w) => ({ people: w.people ? new Set(w.people) : null, start: fixtureTime(w.start, 'UTC', 'keep_free.start'), end: fixtureTime(w.end, 'UTC', 'keep_free.end') }));
-      seedNoise(ctx, windows);
-    }
+  })();
+}
+
+/** The seeded one-off meetings, after `seedCalendarBase` (unless the fixtures turn the background off). */
+export function seedCalendarNoise(ctx: EpisodeContext, fixtures: CalendarFixtures): void {
+  if (!fixtures.background) return;
+  ctx.db.transaction(() => {
+    const windows = fixtures.keep_free.map((w) => ({ people: w.people ? new Set(w.people) : null, start: fixtureTime(w.start, 'UTC', 'keep_free.start'), end: fixtureTime(w.end, 'UTC', 'keep_free.end') }));
+    seedNoise(ctx, windows);
   })();
 }

@@ -50,18 +50,26 @@ function intlLocal(ms: number, zone: string): LocalTime {
 // Offsets change only on half-hour boundaries of UTC (true of every zone with DST), so one Intl
 // call per zone and half hour is enough; everything else is arithmetic.
 const HALF_HOUR = 1_800_000;
-const offsets = new Map<string, number>();
+/** Offsets by zone, then by half hour (seeding asks thousands of times per episode: no string keys). */
+const offsets = new Map<string, Map<number, number>>();
+let cachedOffsets = 0;
 
 /** Minutes the zone is ahead of UTC at that instant (London in summer: 60; New York in winter: -300). */
 export function offsetMinutes(ms: number, zone: string): number {
   const bucket = Math.floor(ms / HALF_HOUR) * HALF_HOUR;
-  const key = `${zone}|${bucket}`;
-  let offset = offsets.get(key);
+  let byBucket = offsets.get(zone);
+  if (!byBucket) offsets.set(zone, (byBucket = new Map()));
+  let offset = byBucket.get(bucket);
   if (offset === undefined) {
     const l = intlLocal(bucket, zone);
     offset = Math.round((Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second) - bucket) / 60_000);
-    if (offsets.size > 200_000) offsets.clear();
-    offsets.set(key, offset);
+    if (cachedOffsets >= 200_000) {
+      offsets.clear();
+      cachedOffsets = 0;
+      offsets.set(zone, (byBucket = new Map()));
+    }
+    byBucket.set(bucket, offset);
+    cachedOffsets += 1;
   }
   return offset;
 }

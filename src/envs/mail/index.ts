@@ -9,7 +9,7 @@ import { mailDestructive } from './destructive.ts';
 import { mailEvents } from './events.ts';
 import { mailFamilyTasks } from './families/index.ts';
 import { MAIL_SYSTEM_PROMPT, mailSchema } from './schema.ts';
-import { seedMailbox } from './seed.ts';
+import { seedMailFixed, seedMailVaried } from './seed.ts';
 import { mailTools } from './tools.ts';
 import { userChecks, userFollowUp, USER_LOG_SCHEMA, withUserTools } from '../users/index.ts';
 import { askFirstMailTasks } from './families/ask-first.ts';
@@ -38,7 +38,8 @@ export const mail = defineEnvironment({
   schema: `${mailSchema}\n${USER_LOG_SCHEMA}`,
   startTime: '2026-03-10T09:00:00Z',
   stepMs: 30_000,
-  seed: seedMailbox,
+  seedFixed: seedMailFixed,
+  seed: seedMailVaried,
   tools: withUserTools(mailTools, MAIL_ACTIONS),
   checks: { ...mailChecks, ...userChecks },
   followUp: (ctx, answer) => userFollowUp(ctx, answer),
@@ -53,7 +54,7 @@ export { mailDestructive } from './destructive.ts';
 export { mailEvents } from './events.ts';
 export { MAIL_SYSTEM_PROMPT, mailSchema, ME, MailInitialState, MessageFixture, ContactFixture, SYSTEM_FOLDERS } from './schema.ts';
 export type { ContactRow, DeliveryRow, MessageRow } from './schema.ts';
-export { insertContact, insertFixtureMessage, mailStateOf, seedFolders, seedMailbox, seedMailState } from './seed.ts';
+export { insertContact, insertFixtureMessage, mailStateOf, seedFolders, seedMailbox, seedMailFixed, seedMailState, seedMailVaried } from './seed.ts';
 export { seedBackground, type BackgroundOptions } from './noise.ts';
 export { newId } from './store.ts';
 export { mailTools } from './tools.ts';

@@ -1,7 +1,7 @@
 import type { Rng } from '../../core/index.ts';
 import type { EpisodeContext } from '../define.ts';
 import { ME, type MessageRow } from './schema.ts';
-import { addLabelRow, insertMessage, newId } from './store.ts';
+import { addLabelRow, insertMessage, newIdUnless, usedIds, type IdPrefix } from './store.ts';
 import {
   DAYS,
   FIRST_NAMES,
@@ -34,8 +34,32 @@ interface Person {
 
 const HOUR = 3_600_000;
 
+/** ISO strings of instants, kept: every episode's background formats the same few thousand hours. */
+const isoByMs = new Map<number, string>();
+
+function isoAt(ms: number): string {
+  let iso = isoByMs.get(ms);
+  if (iso === undefined) {
+    iso = new Date(ms).toISOString();
+    if (isoByMs.size >= 50_000) isoByMs.clear();
+    isoByMs.set(ms, iso);
+  }
+  return iso;
+}
+
+/** Templates split once into [text, key, text, key, …, text]: filling is the hot loop of seeding. */
+const splitTemplates = new Map<string, string[]>();
+
+/** `template` with each {key} replaced by vars[key]; unknown keys stay as written. */
 function fill(template: string, vars: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) => vars[key] ?? whole);
+  let parts = splitTemplates.get(template);
+  if (!parts) {
+    parts = template.split(/\{(\w+)\}/);
+    splitTemplates.set(template, parts);
+  }
+  let out = parts[0]!;
+  for (let i = 1; i < parts.length; i += 2) out += (vars[parts[i]!] ?? `{${parts[i]!}}`) + parts[i + 1]!;
+  return out;
 }
 
 function people(rng: Rng, count: number, options: { org: () => Organisation | undefined; avoid: ReadonlySet<string> }): Person[] {
@@ -60,19 +84,28 @@ export function seedBackground(ctx: EpisodeContext, options: BackgroundOptions):
   const rng = ctx.rng.fork('background');
   const { db } = ctx;
   const nowMs = ctx.clock.now().getTime();
+  // Only this function writes while it runs, so the ids in use can be tracked here.
+  const used = usedIds(db);
+  const freshId = (prefix: IdPrefix): string => {
+    const id = newIdUnless(ctx, prefix, (candidate) => used[prefix].has(candidate));
+    used[prefix].add(id);
+    return id;
+  };
   const colleagues = people(rng, 12, { org: () => undefined, avoid: options.avoid });
   const partners = people(rng, 7, { org: () => rng.pick(PARTNERS), avoid: options.avoid });
   if (colleagues.length < 2 || partners.length < 1) return;
 
   for (const person of [...colleagues, ...partners]) {
-    db.prepare('INSERT OR IGNORE INTO contacts (id, name, email, company, phone, notes) VALUES (?, ?, ?, ?, ?, ?)').run(
-      newId(ctx, 'ct'),
+    const id = newIdUnless(ctx, 'ct', (candidate) => used.ct.has(candidate));
+    const { changes } = db.prepare('INSERT OR IGNORE INTO contacts (id, name, email, company, phone, notes) VALUES (?, ?, ?, ?, ?, ?)').run(
+      id,
       person.name,
       person.email,
       person.org?.name ?? 'Northwind',
       `+44 20 7946 ${String(rng.int(0, 10000)).padStart(4, '0')}`,
       '',
     );
+    if (changes > 0) used.ct.add(id);
   }
 
   const target = rng.int(options.min, options.max + 1);
@@ -86,14 +119,34 @@ export function seedBackground(ctx: EpisodeContext, options: BackgroundOptions):
     topic: rng.pick(TOPICS),
     day: rng.pick(DAYS),
   });
+  // Sent times as written, and their instants, so `write` need not parse them back.
+  const sentMs = new Map<string, number>();
+  const at = (hoursAgo: number) => {
+    const ms = nowMs - Math.max(0.5, hoursAgo) * HOUR;
+    const iso = isoAt(ms);
+    sentMs.set(iso, Math.trunc(ms));
+    return iso;
+  };
   const write = (row: Omit<MessageRow, 'id' | 'read' | 'starred' | 'forwarded_from'>, labels: string[] = []): MessageRow => {
-    const ageHours = (nowMs - Date.parse(row.sent_at)) / HOUR;
+    const ageHours = (nowMs - (sentMs.get(row.sent_at) ?? Date.parse(row.sent_at))) / HOUR;
     const mine = row.from_addr === ME.email;
+    const id = freshId('msg');
+    const read = mine || rng.next() < (ageHours > 72 ? 0.85 : 0.35) ? 1 : 0;
+    const starred = rng.next() < 0.05 ? 1 : 0;
     const full: MessageRow = {
-      ...row,
-      id: newId(ctx, 'msg'),
-      read: mine || rng.next() < (ageHours > 72 ? 0.85 : 0.35) ? 1 : 0,
-      starred: rng.next() < 0.05 ? 1 : 0,
+      id,
+      thread_id: row.thread_id,
+      folder: row.folder,
+      from_addr: row.from_addr,
+      from_name: row.from_name,
+      to_addrs: row.to_addrs,
+      cc_addrs: row.cc_addrs,
+      subject: row.subject,
+      body: row.body,
+      sent_at: row.sent_at,
+      read,
+      starred,
+      in_reply_to: row.in_reply_to,
       forwarded_from: null,
     };
     insertMessage(db, full);
@@ -101,7 +154,6 @@ export function seedBackground(ctx: EpisodeContext, options: BackgroundOptions):
     written.push(full);
     return full;
   };
-  const at = (hoursAgo: number) => new Date(nowMs - Math.max(0.5, hoursAgo) * HOUR).toISOString();
   const incomingFolder = (hoursAgo: number) => (hoursAgo > 24 * 20 && rng.next() < 0.5 ? 'archive' : 'inbox');
 
   while (written.length < target) {
@@ -113,7 +165,7 @@ export function seedBackground(ctx: EpisodeContext, options: BackgroundOptions):
       const template = rng.pick(THREAD_TEMPLATES);
       const v = vars(author);
       const subject = fill(template.subject, v);
-      const thread = newId(ctx, 'thr');
+      const thread = freshId('thr');
       const cc = rng.next() < 0.3 ? rng.pick(colleagues.filter((c) => c !== author)).email : '';
       let parent = write({
         thread_id: thread,
@@ -146,7 +198,7 @@ export function seedBackground(ctx: EpisodeContext, options: BackgroundOptions):
       }
       if (rng.next() < 0.2) {
         write({
-          thread_id: newId(ctx, 'thr'),
+          thread_id: freshId('thr'),
           folder: 'inbox',
           from_addr: author.email,
           from_name: author.name,
@@ -162,7 +214,7 @@ export function seedBackground(ctx: EpisodeContext, options: BackgroundOptions):
       const pub = rng.pick(NEWSLETTERS);
       const topic = rng.pick(pub.topics);
       write({
-        thread_id: newId(ctx, 'thr'),
+        thread_id: freshId('thr'),
         folder: incomingFolder(hoursAgo),
         from_addr: pub.address,
         from_name: pub.name,
@@ -178,7 +230,7 @@ export function seedBackground(ctx: EpisodeContext, options: BackgroundOptions):
       const which = rng.int(0, service.subjects.length);
       const v = vars(rng.pick(colleagues));
       write({
-        thread_id: newId(ctx, 'thr'),
+        thread_id: freshId('thr'),
         folder: incomingFolder(hoursAgo),
         from_addr: service.address,
         from_name: service.name,
@@ -194,7 +246,7 @@ export function seedBackground(ctx: EpisodeContext, options: BackgroundOptions):
       const template = rng.pick(PARTNER_TEMPLATES);
       const v = vars(partner);
       write({
-        thread_id: newId(ctx, 'thr'),
+        thread_id: freshId('thr'),
         folder: incomingFolder(hoursAgo),
         from_addr: partner.email,
         from_name: partner.name,
@@ -211,7 +263,7 @@ export function seedBackground(ctx: EpisodeContext, options: BackgroundOptions):
   // A little clutter: an unfinished draft and a few messages already in the trash.
   const colleague = rng.pick(colleagues);
   write({
-    thread_id: newId(ctx, 'thr'),
+    thread_id: freshId('thr'),
     folder: 'drafts',
     from_addr: ME.email,
     from_name: ME.name,

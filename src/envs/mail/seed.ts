@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { describeZodIssues } from '../../core/index.ts';
-import type { EpisodeContext } from '../define.ts';
+import { describeZodIssues, type Task } from '../../core/index.ts';
+import type { EpisodeContext, FixedSeedContext } from '../define.ts';
 import { seedBackground } from './noise.ts';
 import { MailInitialState, ME, SYSTEM_FOLDERS, type ContactFixture, type MessageFixture, type MessageRow } from './schema.ts';
 import { addLabelRow, findFolder, findLabel, insertMessage, joinAddrs, newId, reserveIds } from './store.ts';
@@ -8,7 +8,7 @@ import { addLabelRow, findFolder, findLabel, insertMessage, joinAddrs, newId, re
 const threadKeysByDb = new WeakMap<Database.Database, Map<string, string>>();
 
 /** The task's mail fixtures, validated; errors name the field. */
-export function mailStateOf(ctx: Pick<EpisodeContext, 'task'>): MailInitialState {
+export function mailStateOf(ctx: { task: Pick<Task, 'initialState'> }): MailInitialState {
   const parsed = MailInitialState.safeParse(ctx.task.initialState);
   if (!parsed.success) throw new Error(`initialState is not valid mail state:\n${describeZodIssues(parsed.error.issues, 'initialState')}`);
   return parsed.data;
@@ -82,7 +82,7 @@ export function insertFixtureMessage(ctx: Pick<EpisodeContext, 'db' | 'ids' | 'c
 }
 
 /** Ids of mail a task schedules to arrive later, so background mail cannot take them. */
-function scheduledIds(ctx: Pick<EpisodeContext, 'task'>): string[] {
+function scheduledIds(ctx: { task: Pick<Task, 'initialState'> }): string[] {
   const schedule = ctx.task.initialState.schedule;
   if (!Array.isArray(schedule)) return [];
   const ids: string[] = [];
@@ -112,7 +112,7 @@ function fixtureIdentities(state: MailInitialState, ctx: Pick<EpisodeContext, 't
   return out;
 }
 
-/** Seeds the mailbox from the task's own `initialState` (the mail environment's `seed`). */
+/** Seeds the mailbox from the task's own `initialState`: seedMailFixed and seedMailVaried in one. */
 export function seedMailbox(ctx: EpisodeContext): void {
   seedMailState(ctx, mailStateOf(ctx));
 }
@@ -123,13 +123,53 @@ export function seedMailbox(ctx: EpisodeContext): void {
  * with others pass the mail part of their own initial state here.
  */
 export function seedMailState(ctx: EpisodeContext, state: MailInitialState): void {
+  seedMailFixtures(ctx, state);
+  seedMailBackground(ctx, state);
+}
+
+/** The mail environment's `seedFixed`: folders, labels, contacts and messages from the task, the same for every seed. */
+export function seedMailFixed(ctx: FixedSeedContext): void {
+  seedMailFixtures(ctx, mailStateOf(ctx));
+}
+
+/** The mail environment's `seed` after `seedMailFixed`: the background mail that varies with the seed. */
+export function seedMailVaried(ctx: EpisodeContext): void {
+  const state = mailStateOf(ctx);
+  // What seedMailFixed kept beside the database stayed with the template it seeded: rebuild it here.
+  reserveIds(ctx.db, reservedIds(state, ctx));
+  rememberThreadKeys(ctx.db, state);
+  seedMailBackground(ctx, state);
+}
+
+function reservedIds(state: MailInitialState, ctx: { task: Pick<Task, 'initialState'> }): string[] {
+  return [...state.messages.flatMap((m) => (m.id ? [m.id] : [])), ...state.contacts.flatMap((c) => (c.id ? [c.id] : [])), ...scheduledIds(ctx)];
+}
+
+function seedMailFixtures(ctx: Pick<EpisodeContext, 'db' | 'ids' | 'clock'> & { task: Pick<Task, 'initialState'> }, state: MailInitialState): void {
   seedFolders(ctx.db, state.folders);
   for (const label of state.labels) ctx.db.prepare('INSERT OR IGNORE INTO labels (name) VALUES (?)').run(label);
-  reserveIds(ctx.db, [...state.messages.flatMap((m) => (m.id ? [m.id] : [])), ...state.contacts.flatMap((c) => (c.id ? [c.id] : [])), ...scheduledIds(ctx)]);
+  reserveIds(ctx.db, reservedIds(state, ctx));
   for (const contact of state.contacts) insertContact(ctx, contact);
   state.messages.forEach((m, i) => insertFixtureMessage(ctx, m, `initialState.messages.${i}`));
-  if (state.background !== false) {
-    const range = state.background ?? { min: 40, max: 110 };
-    seedBackground(ctx, { ...range, avoid: fixtureIdentities(state, ctx) });
-  }
+}
+
+/**
+ * The thread each fixture `thread` key was given, read back from a mailbox seeded by
+ * seedMailFixtures: its messages are the first rows, in fixture order.
+ */
+function rememberThreadKeys(db: Database.Database, state: MailInitialState): void {
+  const keys = new Map<string, string>();
+  threadKeysByDb.set(db, keys);
+  if (!state.messages.some((m) => m.thread)) return;
+  const threads = db.prepare('SELECT thread_id FROM messages ORDER BY rowid LIMIT ?').all(state.messages.length) as { thread_id: string }[];
+  state.messages.forEach((m, i) => {
+    const thread = threads[i]?.thread_id;
+    if (m.thread && thread) keys.set(m.thread, thread);
+  });
+}
+
+function seedMailBackground(ctx: EpisodeContext, state: MailInitialState): void {
+  if (state.background === false) return;
+  const range = state.background ?? { min: 40, max: 110 };
+  seedBackground(ctx, { ...range, avoid: fixtureIdentities(state, ctx) });
 }

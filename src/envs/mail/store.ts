@@ -16,18 +16,33 @@ export function reserveIds(db: Database.Database, ids: Iterable<string>): void {
  * A fresh id from the episode's sequence, spread over four digits so ids look unordered: an agent
  * cannot tell task fixtures from background mail by their ids. Skips ids already taken or reserved.
  */
-export function newId(ctx: Pick<EpisodeContext, 'db' | 'ids'>, prefix: 'msg' | 'thr' | 'ct'): string {
+export function newId(ctx: Pick<EpisodeContext, 'db' | 'ids'>, prefix: IdPrefix): string {
   const table = prefix === 'msg' ? 'messages' : prefix === 'ct' ? 'contacts' : null;
+  return newIdUnless(ctx, prefix, (id) =>
+    prefix === 'thr' ? ctx.db.prepare('SELECT 1 FROM messages WHERE thread_id = ?').get(id) !== undefined : ctx.db.prepare(`SELECT 1 FROM ${table!} WHERE id = ?`).get(id) !== undefined,
+  );
+}
+
+export type IdPrefix = 'msg' | 'thr' | 'ct';
+
+/** newId with the caller telling which ids are in use (seeding keeps them in memory instead of asking the database per id). */
+export function newIdUnless(ctx: Pick<EpisodeContext, 'db' | 'ids'>, prefix: IdPrefix, used: (id: string) => boolean): string {
   const reserved = reservedByDb.get(ctx.db);
   for (;;) {
     const raw = ctx.ids.next(prefix);
     const n = Number(raw.slice(prefix.length + 1));
     const id = `${prefix}_${String((n * 7307 + 1181) % 10000).padStart(4, '0')}`;
-    if (reserved?.has(id)) continue;
-    if (prefix === 'thr' && ctx.db.prepare('SELECT 1 FROM messages WHERE thread_id = ?').get(id)) continue;
-    if (table && ctx.db.prepare(`SELECT 1 FROM ${table} WHERE id = ?`).get(id)) continue;
+    if (reserved?.has(id) || used(id)) continue;
     return id;
   }
+}
+
+/** Ids in use in the mailbox now, per prefix, for newIdUnless. */
+export function usedIds(db: Database.Database): Record<IdPrefix, Set<string>> {
+  const used: Record<IdPrefix, Set<string>> = { msg: new Set(), thr: new Set(), ct: new Set() };
+  const rows = db.prepare(`SELECT 'msg' AS prefix, id FROM messages UNION ALL SELECT 'thr', thread_id FROM messages UNION ALL SELECT 'ct', id FROM contacts`).all() as { prefix: IdPrefix; id: string }[];
+  for (const { prefix, id } of rows) used[prefix].add(id);
+  return used;
 }
 
 /** "Dana Lee <Dana@X.example>" or "dana@x.example" → "dana@x.example". */
@@ -84,10 +99,11 @@ export function findLabel(db: Database.Database, name: string): string | undefin
 }
 
 export function insertMessage(db: Database.Database, row: MessageRow): void {
+  // Positional parameters: binding by name looks up every key and costs more than the insert.
   db.prepare(
     `INSERT INTO messages (id, thread_id, folder, from_addr, from_name, to_addrs, cc_addrs, subject, body, sent_at, read, starred, in_reply_to, forwarded_from)
-     VALUES (@id, @thread_id, @folder, @from_addr, @from_name, @to_addrs, @cc_addrs, @subject, @body, @sent_at, @read, @starred, @in_reply_to, @forwarded_from)`,
-  ).run(row);
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(row.id, row.thread_id, row.folder, row.from_addr, row.from_name, row.to_addrs, row.cc_addrs, row.subject, row.body, row.sent_at, row.read, row.starred, row.in_reply_to, row.forwarded_from);
 }
 
 export function addLabelRow(db: Database.Database, messageId: string, label: string): void {

@@ -17,7 +17,7 @@ import { workplaceDestructive } from './destructive.ts';
 import { workplaceEvents } from './events.ts';
 import { workplaceFamilyTasks } from './families/index.ts';
 import { WORKPLACE_START, WORKPLACE_SYSTEM_PROMPT } from './constants.ts';
-import { seedWorkplace } from './state.ts';
+import { seedWorkplaceFixed, seedWorkplaceVaried } from './state.ts';
 import { userChecks, userFollowUp, USER_LOG_SCHEMA, withUserTools } from '../users/index.ts';
 import { askFirstWorkplaceTasks } from './families/ask-first.ts';
 
@@ -60,7 +60,8 @@ export const workplace = defineEnvironment({
   schema: WORKPLACE_SCHEMA,
   startTime: WORKPLACE_START,
   stepMs: 20_000,
-  seed: seedWorkplace,
+  seedFixed: seedWorkplaceFixed,
+  seed: seedWorkplaceVaried,
   tools: withUserTools(workplaceTools, WORKPLACE_ACTIONS),
   checks: { ...workplaceChecks, ...userChecks },
   followUp: (ctx, answer) => userFollowUp(ctx, answer),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { describeZodIssues } from '../../core/index.ts';
-import { ScheduledEvent, type EpisodeContext } from '../define.ts';
-import { CalendarFixtures, seedCalendarWith } from '../calendar/index.ts';
+import { describeZodIssues, type Task } from '../../core/index.ts';
+import { ScheduledEvent, type EpisodeContext, type FixedSeedContext } from '../define.ts';
+import { CalendarFixtures, seedCalendarBase, seedCalendarNoise } from '../calendar/index.ts';
 import { MailInitialState, seedMailState } from '../mail/index.ts';
 import { NotesFixtures, seedNotesWith } from '../notes/index.ts';
 import { UserScenario } from '../users/scenario.ts';
@@ -33,7 +33,7 @@ export const WorkplaceInitialState = z
   .strict();
 export type WorkplaceInitialState = z.infer<typeof WorkplaceInitialState>;
 
-export function workplaceStateOf(ctx: Pick<EpisodeContext, 'task'>): WorkplaceInitialState {
+export function workplaceStateOf(ctx: { task: Pick<Task, 'initialState'> }): WorkplaceInitialState {
   const parsed = WorkplaceInitialState.safeParse(ctx.task.initialState);
   if (!parsed.success) throw new Error(`initialState is not valid workplace state:\n${describeZodIssues(parsed.error.issues, 'initialState')}`);
   return parsed.data;
@@ -54,6 +54,24 @@ function parseSlice<S extends z.ZodType>(schema: S, raw: unknown, app: string): 
 
 /** Every app from the same roster: task fixtures first (stable ids), then seeded background per app. */
 export function seedWorkplace(ctx: EpisodeContext): void {
+  seedWorkplaceApps(ctx, { calendarBase: true });
+}
+
+/**
+ * The workplace's `seedFixed`: the calendar's people, recurring meetings and fixtures, which no
+ * seed changes. Calendar rows are the calendar's own tables and take no generated ids, so
+ * writing them before the other apps leaves every table as `seedWorkplace` would.
+ */
+export function seedWorkplaceFixed(ctx: FixedSeedContext): void {
+  seedCalendarBase(ctx.db, parseSlice(CalendarFixtures, workplaceStateOf(ctx).calendar, 'calendar'));
+}
+
+/** The workplace's `seed` after `seedWorkplaceFixed`. */
+export function seedWorkplaceVaried(ctx: EpisodeContext): void {
+  seedWorkplaceApps(ctx, { calendarBase: false });
+}
+
+function seedWorkplaceApps(ctx: EpisodeContext, options: { calendarBase: boolean }): void {
   const state = workplaceStateOf(ctx);
   const mail = mailStateFor(state.mail);
   const mailCtx = { ...scoped(ctx, 'mail'), rng: ctx.rng.fork('mail') };
@@ -64,6 +82,9 @@ export function seedWorkplace(ctx: EpisodeContext): void {
   const notes = parseSlice(NotesFixtures, { ...state.notes, members: [...EXTRA_MEMBERS, ...notesMembers] }, 'notes');
   seedNotesWith({ ...scoped(ctx, 'notes'), rng: ctx.rng.fork('notes') }, notes);
 
-  seedCalendarWith({ ...scoped(ctx, 'calendar'), rng: ctx.rng.fork('calendar') }, parseSlice(CalendarFixtures, state.calendar, 'calendar'));
+  const calendar = parseSlice(CalendarFixtures, state.calendar, 'calendar');
+  const calendarCtx = { ...scoped(ctx, 'calendar'), rng: ctx.rng.fork('calendar') };
+  if (options.calendarBase) seedCalendarBase(ctx.db, calendar);
+  seedCalendarNoise(calendarCtx, calendar);
   seedChat({ ...ctx, rng: ctx.rng.fork('chat') }, state.chat);
 }

@@ -1,0 +1,145 @@
+// Database images an episode starts from: the schema alone, or the schema plus a task's fixed
+// fixtures (`seedFixed`). Opening a copy of an image costs a fraction of creating the tables and
+// inserting the rows again. Images hold only what a task's own content determines, never anything
+// an episode wrote, and every episode gets its own copy.
+import Database from 'better-sqlite3';
+import { createSeededClock, DefectError, errorMessage } from '../core/index.ts';
+import type { EnvironmentDefinition, FixedSeedContext } from './define.ts';
+import { createIdGenerator } from './ids.ts';
+import { stateVersion, tableShapes, type TableShape } from './state.ts';
+
+/** How many bytes of task images a process keeps; the least recently used go first beyond it. */
+const TASK_IMAGE_BUDGET = 64 * 1024 * 1024;
+
+/** A database image, its tables at its schema version, and the ids its fixed seed used up. */
+export interface Image {
+  bytes: Buffer;
+  tables: { schema: number; shapes: TableShape[] };
+  ids: Record<string, number>;
+}
+
+function imageOf(db: Database.Database, ids: Record<string, number> = {}): Image {
+  return { bytes: db.serialize(), tables: { schema: stateVersion(db).schema, shapes: tableShapes(db) }, ids };
+}
+
+const schemaImages = new Map<string, Image>();
+
+function schemaImage(schema: string): Image {
+  let image = schemaImages.get(schema);
+  if (!image) {
+    const template = new Database(':memory:');
+    try {
+      template.exec(schema);
+      image = imageOf(template);
+    } finally {
+      template.close();
+    }
+    schemaImages.set(schema, image);
+  }
+  return image;
+}
+
+/** Images by key, least recently used dropped first once they pass `maxBytes`. */
+export class ImageCache {
+  private readonly images = new Map<string, Image>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get(key: string): Image | undefined {
+    const image = this.images.get(key);
+    if (image) {
+      this.images.delete(key);
+      this.images.set(key, image);
+    }
+    return image;
+  }
+
+  set(key: string, image: Image): void {
+    const old = this.images.get(key);
+    if (old) this.bytes -= old.bytes.length;
+    this.images.delete(key);
+    this.images.set(key, image);
+    this.bytes += image.bytes.length;
+    for (const [k, v] of this.images) {
+      if (this.bytes <= this.maxBytes || k === key) break;
+      this.images.delete(k);
+      this.bytes -= v.bytes.length;
+    }
+  }
+
+  get size(): number {
+    return this.images.size;
+  }
+}
+
+const taskImages = new ImageCache(TASK_IMAGE_BUDGET);
+const definitionKeys = new WeakMap<EnvironmentDefinition, number>();
+let definitionCount = 0;
+
+/** Distinguishes definitions that share a name (tests define their own). */
+function definitionKey(definition: EnvironmentDefinition): number {
+  let key = definitionKeys.get(definition);
+  if (key === undefined) definitionKeys.set(definition, (key = definitionCount++));
+  return key;
+}
+
+/**
+ * Tools and seeds call `db.prepare(sql)` freely; compiling the same SQL on every call would cost
+ * more than running it, so each database hands back the statement it compiled before.
+ */
+function withStatementCache(db: Database.Database): Database.Database {
+  const compile = db.prepare.bind(db);
+  const cache = new Map<string, ReturnType<typeof compile>>();
+  db.prepare = ((sql: string) => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = compile(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  }) as typeof db.prepare;
+  return db;
+}
+
+interface EpisodeStart {
+  task: FixedSeedContext['task'];
+  /** Where the episode's clock starts (the task's `now`, else the definition's start time). */
+  start: string;
+}
+
+function taskImage(definition: EnvironmentDefinition, { task, start }: EpisodeStart, seedFixed: NonNullable<EnvironmentDefinition['seedFixed']>): Image {
+  // The key is everything seedFixed may read (the start time comes from the task or the definition), so equal keys give equal worlds.
+  const key = `${definitionKey(definition)}\0${task.id}\0${JSON.stringify(task.initialState)}`;
+  let image = taskImages.get(key);
+  if (!image) {
+    const db = withStatementCache(new Database(schemaImage(definition.schema).bytes));
+    try {
+      const ids = createIdGenerator();
+      db.exec('BEGIN');
+      try {
+        seedFixed({ db, task: { id: task.id, initialState: task.initialState }, ids, clock: createSeededClock(start) });
+      } catch (error) {
+        throw new DefectError('environment', `${definition.name}: seeding the fixed part of task ${task.id} failed: ${errorMessage(error)}`, { cause: error });
+      }
+      db.exec('COMMIT');
+      image = imageOf(db, ids.counters());
+    } finally {
+      db.close();
+    }
+    taskImages.set(key, image);
+  }
+  return image;
+}
+
+/**
+ * A fresh database for one episode: the schema, plus the task's fixed part when the definition
+ * has one; with the tables of the image it was copied from and the ids its episode continues from.
+ */
+export function openEpisodeDatabase(definition: EnvironmentDefinition, episode: EpisodeStart): { db: Database.Database; tables: Image['tables']; ids: Image['ids'] } {
+  const image = definition.seedFixed ? taskImage(definition, episode, definition.seedFixed) : schemaImage(definition.schema);
+  // No journal_mode pragma: an in-memory database keeps its journal in memory whatever it is
+  // told (OFF is ignored), which is what lets a failed tool call roll back.
+  const db = new Database(image.bytes);
+  return { db: withStatementCache(db), tables: image.tables, ids: image.ids };
+}
