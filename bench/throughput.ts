@@ -14,6 +14,7 @@ import { InputError, RunConfig } from '../src/core/index.ts';
 import { getEnvironment, instantiate } from '../src/envs/index.ts';
 import { buildChatBody } from '../src/model/index.ts';
 import { executeRun } from '../src/runner/index.ts';
+import { threadCount } from '../src/runner/threads/threads.ts';
 import { openStore } from '../src/store/index.ts';
 import type { BenchFigure } from './types.ts';
 
@@ -119,7 +120,9 @@ async function environmentCpuPerCall(rollouts: number): Promise<number> {
 const DEFAULT_CASES: readonly Case[] = [
   { rollouts: 100, latencyMs: 50 },
   { rollouts: 1000, latencyMs: 50 },
+  { rollouts: 1000, latencyMs: 50, threads: 2 },
   { rollouts: 1000, latencyMs: 1000 },
+  { rollouts: 1000, latencyMs: 1000, threads: 2 },
 ];
 
 interface Case {
@@ -138,7 +141,7 @@ async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto'
     await bare(server.url, 20); // warm-up
     const base = gauntletOnly ? null : await bare(server.url, rollouts);
     const ours = await gauntlet(server.url, rollouts, threads);
-    const label = `${rollouts} concurrent rollouts × ${TURNS + 1} calls @ ${latencyMs} ms`;
+    const label = `${rollouts} concurrent rollouts × ${TURNS + 1} calls @ ${latencyMs} ms${threads === 'auto' ? '' : `, ${threads} rollout threads`}`;
     return [
       {
         name: `throughput, ${label}`,
@@ -149,7 +152,7 @@ async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto'
       },
       {
         name: `main-thread time per model call, ${label}`,
-        value: Number((ours.mainBusyMs / ours.calls - (threads === 0 ? envCpu : 0)).toFixed(3)),
+        value: Number((ours.mainBusyMs / ours.calls - (threadCount(threads, rollouts) === 0 ? envCpu : 0)).toFixed(3)),
         unit: 'ms',
         ...(base ? { baseline: { name: 'bare client CPU per call', value: Number((base.cpuMs / base.calls).toFixed(3)), unit: 'ms' } } : {}),
         note: `target ≤ 0.5 ms beyond the environment's own cost (${envCpu.toFixed(3)} ms per call, subtracted when rollouts run on the main thread)`,
@@ -177,7 +180,7 @@ export async function run(cases: readonly Case[] = DEFAULT_CASES): Promise<Bench
 }
 
 const USAGE = `usage: node --import tsx bench/throughput.ts [--rollouts N] [--latency MS] [--threads N|auto] [--gauntlet-only] [--json]
-  Without options, runs the cases \`npm run bench -- throughput\` runs (${DEFAULT_CASES.map((c) => `${c.rollouts}@${c.latencyMs}ms`).join(', ')}).
+  Without options, runs the cases \`npm run bench -- throughput\` runs (${DEFAULT_CASES.map((c) => `${c.rollouts}@${c.latencyMs}ms${c.threads === undefined ? '' : ` --threads ${c.threads}`}`).join(', ')}).
   With --rollouts and/or --latency, runs that one case (defaults 1000 rollouts, 50 ms).
   --threads sets Gauntlet's rollout threads (default auto, as \`gauntlet run\`; 0 runs every rollout on the main thread).
   --gauntlet-only skips the bare client, for a CPU profile (node --cpu-prof) of Gauntlet's work alone.`;
@@ -199,7 +202,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const chosen = single ? [{ rollouts: positive('rollouts', values.rollouts, 1000), latencyMs: positive('latency', values.latency, 50) }] : DEFAULT_CASES;
   const threads: number | 'auto' = values.threads === undefined || values.threads === 'auto' ? 'auto' : Number(values.threads);
   if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 0)) throw new InputError('bench/throughput.ts: --threads', `'${values.threads}' is not a thread count`, "a whole number ≥ 0, or 'auto'");
-  const cases = chosen.map((c) => ({ ...c, threads, gauntletOnly: values['gauntlet-only'] ?? false }));
+  const cases = chosen.map((c) => ({ ...c, ...(values.threads !== undefined || !('threads' in c) ? { threads } : {}), gauntletOnly: values['gauntlet-only'] ?? false }));
   const figures = await run(cases);
   if (values.json) process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
   else for (const f of figures) process.stdout.write(`${f.name}: ${f.value} ${f.unit}${f.baseline ? `  vs ${f.baseline.name}: ${f.baseline.value} ${f.baseline.unit}` : ''}${f.ratio !== undefined ? `  ratio ${f.ratio.toFixed(2)}×` : ''}${f.note ? `  (${f.note})` : ''}\n`);

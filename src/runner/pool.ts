@@ -10,19 +10,56 @@ export async function forEachConcurrent<T>(items: readonly T[], limit: number, w
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
+/** Call once the start's own work is done (its world reset); calling it again does nothing. */
+export type StartDone = () => void;
+
 /**
- * Lets one waiter through per turn of the event loop. Starting an episode (instantiate, seed the
- * world) is synchronous work of a few ms; a thousand rollouts starting at once would otherwise
- * run every start back to back and freeze the loop for seconds, with no response read and no
- * request sent. Through the gate, I/O is served between any two starts.
+ * Paces starts. Starting an episode (instantiate, seed the world) is synchronous work of a few ms;
+ * a thousand rollouts starting at once would otherwise run back to back and freeze the loop for
+ * seconds, with no response read and no request sent. Each turn of the event loop admits one
+ * waiter; when a start reports itself done within the turn's budget, the next is admitted straight
+ * away. The budget is `budgetMs`, or half as long as the rest of the last turn took (at most
+ * `maxBudgetMs`): once a thousand rollouts' responses fill the turns, starts still get a third of
+ * the time instead of a sliver. Starts that wait on I/O (a sandbox) end the turn's chain.
  */
-export function createStartGate(): () => Promise<void> {
-  let last: Promise<void> = Promise.resolve();
-  return () => {
-    // An immediate scheduled from the check phase runs in the next loop iteration, after I/O polling.
-    last = last.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
-    return last;
+export function createStartGate(options: { budgetMs?: number; maxBudgetMs?: number } = {}): () => Promise<StartDone> {
+  const minBudgetMs = options.budgetMs ?? 10;
+  const maxBudgetMs = Math.max(minBudgetMs, options.maxBudgetMs ?? 50);
+  const waiting: ((done: StartDone) => void)[] = [];
+  let ticking = false;
+  let turnStarted = 0;
+  let budgetMs = minBudgetMs;
+  let chainEnded = 0;
+  const admit = () => {
+    const waiter = waiting.shift();
+    if (!waiter) return;
+    let reported = false;
+    waiter(() => {
+      if (reported) return;
+      reported = true;
+      chainEnded = performance.now();
+      if (chainEnded - turnStarted < budgetMs) admit();
+    });
   };
+  const tick = () => {
+    const now = performance.now();
+    // What the rest of the loop did since this gate's last starts ended.
+    const others = ticking && chainEnded > turnStarted ? now - chainEnded : 0;
+    budgetMs = Math.min(maxBudgetMs, Math.max(minBudgetMs, others / 2));
+    turnStarted = now;
+    admit();
+    ticking = waiting.length > 0;
+    // An immediate scheduled from the check phase runs in the next loop iteration, after I/O polling.
+    if (ticking) setImmediate(tick);
+  };
+  return () =>
+    new Promise<StartDone>((resolve) => {
+      waiting.push(resolve);
+      if (!ticking) {
+        ticking = true;
+        setImmediate(tick);
+      }
+    });
 }
 
 /**

@@ -100,6 +100,8 @@ export interface RolloutOptions {
    * trainer moves the endpoint and the version while rollouts are in flight.
    */
   modelFor?: (identity: AttemptIdentity) => { model: ModelClient; policyVersion?: () => string | undefined };
+  /** Called when an attempt's episode is open (its world reset), before the agent's first call: a start's own work is done. */
+  onStarted?: () => void;
 }
 
 /**
@@ -128,7 +130,7 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
     // The recorder keeps in memory what the reward's process, detector and rubric terms read.
     traced = traceAttempt(ctx.store.recorder(identity), { identity, now: ctx.now, keepCalls: rewardNeeds(reward).trajectory });
     const recorder = traced.recorder;
-    outcome = await runAttempt(ctx, { task, seed, identity, recorder, ...(perturbed ? { perturbed } : {}), ...(signal ? { signal } : {}), ...(routed ? { routed } : {}) });
+    outcome = await runAttempt(ctx, { task, seed, identity, recorder, ...(perturbed ? { perturbed } : {}), ...(signal ? { signal } : {}), ...(routed ? { routed } : {}), ...(options.onStarted ? { onStarted: options.onStarted } : {}) });
     if (ctx.signal?.aborted) return null;
     if (options.signal?.aborted) break;
     if (outcome.kind !== 'infra' || !outcome.retryable || attempt - firstAttempt + 1 >= ctx.config.maxAttempts) break;
@@ -228,6 +230,7 @@ interface AttemptSpec {
   perturbed?: PerturbedEpisode;
   signal?: AbortSignal;
   routed?: ReturnType<NonNullable<RolloutOptions['modelFor']>>;
+  onStarted?: () => void;
 }
 
 async function runAttempt(ctx: RolloutContext, a: AttemptSpec): Promise<EpisodeOutcome> {
@@ -251,8 +254,9 @@ async function runAttempt(ctx: RolloutContext, a: AttemptSpec): Promise<EpisodeO
     graceMs: ctx.graceMs,
     now: ctx.now,
     recorder,
-    drive: (episode, { deadlineAt, signal }) =>
-      ctx.driver
+    drive: (episode, { deadlineAt, signal }) => {
+      a.onStarted?.();
+      return ctx.driver
         ? ctx.driver.drive({ task, episode, identity: a.identity, recorder, deadlineAt, now: ctx.now, ...(signal ? { signal } : {}), ...(policyVersion ? { policyVersion } : {}) })
         : runAgent({
         task,
@@ -274,6 +278,7 @@ async function runAttempt(ctx: RolloutContext, a: AttemptSpec): Promise<EpisodeO
         },
         ...(episode.observation ? { observation: episode.observation } : {}),
         ...(signal ? { signal } : {}),
-      }),
+      });
+    },
   });
 }

@@ -52,9 +52,10 @@ export interface ExecuteRunOptions {
   /** Plays each episode instead of the agent loop (an external agent, injected by the CLI). */
   driver?: EpisodeDriver;
   /**
-   * Rollout threads: 'auto' (the default) uses threads from AUTO_THREADS_FROM (100) rollouts at once when
-   * nothing in-process is injected (a model, judge, driver, catalog, fetch, clock); 0 runs every
-   * rollout on this thread; N asks for N threads (an error when something is injected).
+   * Rollout threads: 'auto' (the default) uses threads from AUTO_THREADS_FROM (100) rollouts at
+   * once on machines with 4 or more cores (threadCount), when nothing in-process is injected (a
+   * model, judge, driver, catalog, fetch, clock); 0 runs every rollout on this thread; N asks for
+   * N threads (an error when something is injected).
    */
   threads?: number | 'auto';
 }
@@ -197,10 +198,14 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       };
       const startGate = createStartGate();
       runOne = async ({ task, epoch }) => {
-        await startGate();
-        if (signal.aborted) return null;
-        const rollout = await executeRollout(ctx, task, epoch);
-        return rollout && { rollout, commit: () => store.commitRollout(rollout) };
+        const started = await startGate();
+        try {
+          if (signal.aborted) return null;
+          const rollout = await executeRollout(ctx, task, epoch, { onStarted: started });
+          return rollout && { rollout, commit: () => store.commitRollout(rollout) };
+        } finally {
+          started();
+        }
       };
     }
     options.onProgress?.(progress);

@@ -53,14 +53,16 @@ async function serve(init: ThreadInit): Promise<void> {
   const startGate = createStartGate();
   const running = new Set<Promise<void>>();
   const runOne = async (message: Extract<ToThread, { kind: 'rollout' }>) => {
+    const started = await startGate();
     try {
-      await startGate();
       if (stop.signal.aborted) return send({ kind: 'result', seq: message.seq, result: null });
       const store = new CapturedRollout({ rolloutId: rolloutIdFor(init.runId, message.task.id, message.epoch), firstAttempt: message.firstAttempt });
-      const rollout = await executeRollout({ ...ctx, store }, message.task, message.epoch);
+      const rollout = await executeRollout({ ...ctx, store }, message.task, message.epoch, { onStarted: started });
       send({ kind: 'result', seq: message.seq, result: rollout ? store.result(rollout) : null });
     } catch (error) {
       send({ kind: 'failed', seq: message.seq, ...describe(error) });
+    } finally {
+      started();
     }
   };
   port.on('message', (message: ToThread) => {

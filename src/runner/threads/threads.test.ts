@@ -108,3 +108,15 @@ describe('a rollout thread without the bundle', () => {
     }
   });
 });
+
+describe('the automatic thread count', () => {
+  it('uses threads only for many rollouts at once on machines with cores to spare', async () => {
+    const { threadCount } = await import('./threads.ts');
+    assert.equal(threadCount('auto', 1000, 2), 0);
+    assert.equal(threadCount('auto', 99, 16), 0);
+    assert.equal(threadCount('auto', 100, 4), 3);
+    assert.equal(threadCount('auto', 1000, 16), 4);
+    assert.equal(threadCount(3, 2, 2), 2, 'never more threads than rollouts in flight');
+    assert.equal(threadCount(0, 1000, 16), 0);
+  });
+});

@@ -11,14 +11,20 @@ import type { FromThread, ThreadInit, ToThread } from './protocol.ts';
 
 /** Below this many rollouts at once, one event loop keeps up and threads only add their start-up. */
 export const AUTO_THREADS_FROM = 100;
-/** More threads than this stop paying on the machines this runs on (the store stays one writer). */
+/**
+ * Threads cost CPU of their own (start-up, handing results over, a heap each) and ~100–200 MiB
+ * each. On 2 cores shared with a local model server they bought nothing at 50 ms latency and
+ * ~15% at 1 s (docs/design/throughput.md), so 'auto' uses them only where cores are to spare,
+ * leaving one to the main thread.
+ */
+const AUTO_MIN_CORES = 4;
 const MAX_AUTO_THREADS = 4;
 export const MAX_THREADS = 64;
 
 /** The number of rollout threads for `threads` ('auto' or a count; 0: in-process) at `inFlight` rollouts at once. */
-export function threadCount(threads: number | 'auto', inFlight: number): number {
+export function threadCount(threads: number | 'auto', inFlight: number, cores = availableParallelism()): number {
   if (threads !== 'auto') return Math.min(threads, MAX_THREADS, inFlight);
-  return inFlight >= AUTO_THREADS_FROM ? Math.min(MAX_AUTO_THREADS, availableParallelism()) : 0;
+  return inFlight >= AUTO_THREADS_FROM && cores >= AUTO_MIN_CORES ? Math.min(MAX_AUTO_THREADS, cores - 1) : 0;
 }
 
 interface Pending {

@@ -30,6 +30,8 @@ export interface RolloutSpec {
   epoch: number;
   signal: AbortSignal;
   onCall(notice: CallNotice): void;
+  /** The episode is open (see RolloutOptions.onStarted). */
+  onStarted?: () => void;
 }
 
 /** Runs a rollout to a stored-ready record: scored, infra_error, error, or cancelled when `signal` fired. */
@@ -50,6 +52,7 @@ export async function driveRollout(ctx: DriverContext, spec: RolloutSpec): Promi
     spec.epoch,
     {
       signal: spec.signal,
+      ...(spec.onStarted ? { onStarted: spec.onStarted } : {}),
       modelFor: (identity) => {
         const model = routedModel(ctx.endpoints, (version) => spec.onCall({ rolloutId: identity.rolloutId, attempt: identity.attempt, version }));
         // Read after every call: the version of the endpoint that call went to.

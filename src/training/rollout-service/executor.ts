@@ -1,4 +1,3 @@
-// createStartGate is not yet exported from the runner's index (asked for); the gate must be the runner's own.
 import { createStartGate } from '../../runner/index.ts';
 import { driveRollout, type DriverContext } from './driver.ts';
 import type { FinishedMember } from './rows.ts';
@@ -61,18 +60,19 @@ export interface ServiceExecutor extends GroupExecutor {
  */
 export function serviceExecutor(ctx: DriverContext & { concurrency: number }): ServiceExecutor {
   const slots = new Slots(ctx.concurrency);
-  // As in executeRun: one episode start per event-loop turn, so a burst of starts does not starve I/O.
+  // As in executeRun: episode starts are paced, so a burst of starts does not starve I/O.
   const startGate = createStartGate();
   const size = ctx.config.groupSize;
   const runMember = async (work: GroupWork, epoch: number): Promise<FinishedMember | null> => {
     if (!(await slots.acquire(work.signal))) return null;
+    const started = await startGate();
     try {
-      await startGate();
       if (work.signal.aborted) return null;
-      const rollout = await driveRollout(ctx, { task: work.task, epoch, signal: work.signal, onCall: work.onCall });
+      const rollout = await driveRollout(ctx, { task: work.task, epoch, signal: work.signal, onCall: work.onCall, onStarted: started });
       ctx.store.commitRollout(rollout);
       return { rollout, calls: ctx.store.modelCalls(rollout.id).filter((c) => c.attempt === rollout.attempt) };
     } finally {
+      started();
       slots.release();
     }
   };

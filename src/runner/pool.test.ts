@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createBatcher, createStartGate } from './pool.ts';
+
+/** Counts turns of the event loop (one per check phase) until stopped. */
+function turnCounter() {
+  let turns = 0;
+  let running = true;
+  const tick = () => {
+    turns++;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { now: () => turns, stop: () => (running = false) };
+}
+
+function busy(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+describe('the start gate', () => {
+  it('admits cheap starts that report done many to a turn, not one per turn', async () => {
+    const gate = createStartGate({ budgetMs: 50 });
+    const turns = turnCounter();
+    const admittedAt: number[] = [];
+    await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        const done = await gate();
+        admittedAt.push(turns.now());
+        done();
+      }),
+    );
+    turns.stop();
+    assert.equal(admittedAt.length, 200);
+    assert.ok(new Set(admittedAt).size < 20, `200 starts took ${new Set(admittedAt).size} turns`);
+  });
+
+  it('keeps each turn\'s starts within its budget', async () => {
+    const gate = createStartGate({ budgetMs: 10 });
+    const turns = turnCounter();
+    const perTurn = new Map<number, number>();
+    await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const done = await gate();
+        busy(4);
+        perTurn.set(turns.now(), (perTurn.get(turns.now()) ?? 0) + 1);
+        done();
+      }),
+    );
+    turns.stop();
+    // 4 ms each in a 10 ms budget: the third start begins at 8 ms, a fourth would begin past the budget.
+    assert.ok(Math.max(...perTurn.values()) <= 3, `a turn ran ${Math.max(...perTurn.values())} starts`);
+    assert.ok(perTurn.size >= 10);
+  });
+
+  it('still admits one start per turn when starts never report done', async () => {
+    const gate = createStartGate();
+    const admitted = await Promise.all(Array.from({ length: 5 }, () => gate().then(() => true)));
+    assert.deepEqual(admitted, [true, true, true, true, true]);
+  });
+});
+
+describe('the batcher', () => {
+  it('hands items over in batches of at most maxBatch, settling each with its batch', async () => {
+    const batches: number[][] = [];
+    const add = createBatcher<number>({ budgetMs: 1000, maxBatch: 4, run: (items) => void batches.push(items) });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => add(i)));
+    assert.deepEqual(batches, [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    const failing = createBatcher<number>({ budgetMs: 1000, maxBatch: 2, run: () => { throw new Error('disk full'); } });
+    await assert.rejects(failing(1), /disk full/);
+  });
+});
