@@ -348,7 +348,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--agent <name>', `an external agent program plays each episode in its own sandbox, through a gateway in front of --model (${Object.keys(AGENTS).join(', ')}; installed on first use)`)
     .option('--queue <url>', 'enqueue rollouts on Redis (redis://HOST:PORT[/DB]) for `gauntlet worker` processes; this process stores their results')
     .option('--rate-limit <n/window>', 'with --queue: rollouts started per window on this model endpoint across all workers, e.g. 60/min (off removes it)')
-    .option('--threads <n|auto>', `rollout threads in this process: auto (the default) uses them from ${AUTO_THREADS_FROM} rollouts in flight; 0 runs every rollout on the main thread`, threadsOption)
+    .option('--threads <n|auto>', `rollout threads in this process: auto (the default) uses cores − 1 (at most 4) from ${AUTO_THREADS_FROM} rollouts in flight on 4 or more cores, else none; 0 runs every rollout on the main thread`, threadsOption)
     .option('--config <file>', 'YAML/JSON run settings (flags override)')
     .option('--resume <runId>', 'finish an interrupted run with its stored settings and tasks: only missing rollouts run')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
