@@ -12,7 +12,7 @@ import type { FromThread, ThreadInit, ToThread } from './protocol.ts';
 /** Below this many rollouts at once, one event loop keeps up and threads only add their start-up. */
 export const AUTO_THREADS_FROM = 100;
 /**
- * Threads cost CPU of their own (start-up, handing results over, a heap each) and ~100–200 MiB
+ * Threads cost CPU of their own (start-up, handing results over, a heap each) and ~200–250 MiB
  * each. On 2 cores shared with a local model server they bought nothing at 50 ms latency and
  * ~15% at 1 s (docs/design/throughput.md), so 'auto' uses them only where cores are to spare,
  * leaving one to the main thread.
