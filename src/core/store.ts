@@ -9,6 +9,9 @@ import type { EventDataOf, EventType, Label, Rollout, RolloutEvent, RolloutStatu
 import type { RolloutId, RunId } from './ids.ts';
 import type { Task } from './task.ts';
 
+/** The fields of a rollout a run's summary counts. */
+export type RolloutOutcome = Pick<Rollout, 'id' | 'taskId' | 'epoch' | 'status' | 'terminationReason' | 'score' | 'passed' | 'error'>;
+
 /** Where the loop reports what happened, as it happens. */
 export interface RolloutRecorder {
   modelCall(call: ModelCall): void;
@@ -161,6 +164,8 @@ export interface Store {
   /** The same for several finished rollouts at once: one transaction instead of one each. */
   commitRollouts(rollouts: readonly Rollout[]): void;
   rollouts(runId: string): Rollout[];
+  /** What a run's summary needs of each rollout, without reading whole records (ordered as `rollouts`). */
+  rolloutOutcomes(runId: string): RolloutOutcome[];
   getRollout(id: string): Rollout | null;
   finishedRolloutIds(runId: string): Set<string>;
   /** The attempt number a new try of this rollout should use (after any interrupted ones). */

@@ -8,6 +8,7 @@ import {
   TerminationReason,
   type ModelClient,
   type Rollout,
+  type RolloutOutcome,
   type Run,
   type RunId,
   type RunLease,
@@ -241,7 +242,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       if (!(error instanceof StoreError)) throw error;
       failure ??= error;
     }
-    const summary = summarise(run.id, failure ? 'interrupted' : status, store.rollouts(run.id), { expected: tasks.length * config.epochs, durationMs: now() - started });
+    const summary = summarise(run.id, failure ? 'interrupted' : status, store.rolloutOutcomes(run.id), { expected: tasks.length * config.epochs, durationMs: now() - started });
     return failure ? { ...summary, failure: failure.message } : summary;
   } finally {
     lease.release();
@@ -274,7 +275,7 @@ function rolloutThreadsFor(options: ExecuteRunOptions, inFlight: number): number
   return 0;
 }
 
-export function summarise(runId: RunId, status: Run['status'], rollouts: Rollout[], extra: { expected: number; durationMs: number }): RunSummary {
+export function summarise(runId: RunId, status: Run['status'], rollouts: readonly RolloutOutcome[], extra: { expected: number; durationMs: number }): RunSummary {
   const scored = rollouts.filter((r) => r.status === 'scored');
   const passed = scored.filter((r) => r.passed).length;
   const reasons = Object.fromEntries(TerminationReason.options.map((r) => [r, 0])) as Record<TerminationReason, number>;

@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { RunConfig, Task, type AttemptIdentity, type ModelCall, type RolloutRecorder, type RunId } from '../core/index.ts';
+import { RunConfig, Task, type AttemptIdentity, type ModelCall, type Rollout, type RolloutRecorder, type RunId } from '../core/index.ts';
 import { defineCheck, defineEnvironment, defineTool } from '../envs/index.ts';
 import { openStore } from '../store/index.ts';
 import { counterCatalog, counterEnv, counterTasks } from '../../test/support/counter-env.ts';
@@ -78,6 +78,9 @@ describe('runner', () => {
     assert.equal(summary.scored, 2);
     assert.equal(summary.passRate, 1);
     const bad = store.rollouts(summary.runId).find((r) => r.taskId === 'counter/b')!;
+    // What the summary counts, read from the store's columns, is what the whole records say.
+    const outcome = ({ id, taskId, epoch, status, terminationReason, score, passed, error }: Rollout) => ({ id, taskId, epoch, status, terminationReason, score, passed, error });
+    assert.deepEqual(store.rolloutOutcomes(summary.runId), store.rollouts(summary.runId).map(outcome));
     assert.equal(bad.score, null);
     assert.equal(bad.passed, null);
     assert.equal(bad.attempt, 3);

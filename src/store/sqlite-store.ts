@@ -10,11 +10,13 @@ import {
   ModelCall,
   Rollout,
   RolloutEvent,
+  RolloutStatus,
   Run,
   SCHEMA_VERSION,
   StoreError,
   parseInput,
   Task,
+  TerminationReason,
   taskHash,
   upgradeRecord,
   type AttemptIdentity,
@@ -27,6 +29,9 @@ import {
   type ReviewItemState,
   type ReviewLabelRow,
   type ReviewQueueRow,
+  type RolloutId,
+  type RolloutOutcome,
+  type TaskId,
   type RolloutQuery,
   type RolloutSummary,
   type RunId,
@@ -285,6 +290,26 @@ export class SqliteStore implements Store {
     this.flush();
     const rows = this.db.prepare(`SELECT id, json FROM rollouts WHERE run_id = ? ORDER BY task_id, epoch`).all(runId) as { id: string; json: string }[];
     return rows.flatMap((r) => this.read('rollout', Rollout, r.json, `rollout ${r.id}`) ?? []);
+  }
+
+  /**
+   * From the indexed columns (written from the same record as its JSON, and no upgrade step touches
+   * rollouts): a thousand rollouts take a few ms instead of ~200 ms of parsing whole records at
+   * the end of every run. Only failed rollouts' records (error, infra_error) are read, for their error.
+   */
+  rolloutOutcomes(runId: string): RolloutOutcome[] {
+    this.flush();
+    const rows = this.db
+      .prepare(`SELECT id, task_id, epoch, status, termination_reason, score, passed, CASE WHEN status IN ('error', 'infra_error') THEN json END AS json FROM rollouts WHERE run_id = ? ORDER BY task_id, epoch`)
+      .all(runId) as { id: string; task_id: string; epoch: number; status: string; termination_reason: string; score: number | null; passed: number | null; json: string | null }[];
+    return rows.map((r) => {
+      const at = `rollout ${r.id}`;
+      const status = parseInput(RolloutStatus, r.status, `${at}: status`);
+      const terminationReason = parseInput(TerminationReason, r.termination_reason, `${at}: termination_reason`);
+      const error = r.json === null ? null : (this.read('rollout', Rollout, r.json, at)?.error ?? null);
+      // Columns this store wrote from the record's own (checked) ids.
+      return { id: r.id as RolloutId, taskId: r.task_id as TaskId, epoch: r.epoch, status, terminationReason, score: r.score, passed: r.passed === null ? null : r.passed === 1, error };
+    });
   }
 
   getRollout(id: string): Rollout | null {
