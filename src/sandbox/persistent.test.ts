@@ -48,9 +48,12 @@ describe('persistent bwrap sandbox', () => {
     inSandbox(t, async (sb) => {
       const first = await sb.exec('echo kept > /tmp/state; echo shm > /dev/shm/s; echo work > w.txt; sleep 300 & echo $!', { timeoutMs: 5000 });
       assert.equal(first.exitCode, 0, first.stderr);
-      const second = await sb.exec('cat /tmp/state /dev/shm/s w.txt; ls /proc | grep -E "^[0-9]+$" | wc -l', { timeoutMs: 5000 });
-      // pid 1 (the supervisor), this bash, and the pipeline: ls, grep, wc.
-      assert.equal(second.stdout, 'kept\nshm\nwork\n5\n');
+      const sleeper = first.stdout.trim();
+      assert.match(sleeper, /^\d+$/);
+      // The first command's background sleep is gone: its pid, and any process running `sleep 300`.
+      // (Counting /proc entries raced with the counting pipeline's own processes starting.)
+      const second = await sb.exec(`cat /tmp/state /dev/shm/s w.txt; [ -e /proc/${sleeper} ] && echo alive || echo gone; for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done | grep -c '^sleep 300'`, { timeoutMs: 5000 });
+      assert.equal(second.stdout, 'kept\nshm\nwork\ngone\n0\n');
       assert.equal((await sb.exec('echo $FOO; export FOO=1', { timeoutMs: 5000 })).stdout, '\n');
       assert.equal((await sb.exec('echo "[$FOO]"', { timeoutMs: 5000 })).stdout, '[]\n', 'each command is a fresh shell');
     }));
