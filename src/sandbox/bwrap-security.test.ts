@@ -7,6 +7,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { Sandbox } from '../core/index.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { createSandbox, sandboxAvailability, type BwrapMode, type SandboxLimits } from './index.ts';
 
 const { bwrap } = await sandboxAvailability();
@@ -36,17 +37,13 @@ function hostProcessesWith(needle: string): number[] {
 }
 
 /**
- * The processes with `needle` in their command line once the ones being killed are gone: a pid
- * namespace's processes get their SIGKILL when its first process exits, and may still be listed
- * for a moment after the command's result is back. One that is still there after `withinMs` survived.
+ * Waits until no process has `needle` in its command line: a pid namespace's processes get their
+ * SIGKILL when its first process exits, and may still be listed for a moment after the command's
+ * result is back. One still there after 2 s has survived (the wait fails).
  */
-async function survivorsWith(needle: string, withinMs = 2000): Promise<number[]> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const found = hostProcessesWith(needle);
-    if (found.length === 0 || Date.now() > deadline) return found;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+async function noProcessesWith(needle: string): Promise<number[]> {
+  await waitFor(() => hostProcessesWith(needle).length === 0, `every process running "sleep ${needle}" to be gone`, 2000);
+  return hostProcessesWith(needle);
 }
 
 const hostProcessCount = () => readdirSync('/proc').filter((e) => /^\d+$/.test(e)).length;
@@ -147,7 +144,7 @@ for (const mode of ['persistent', 'fresh'] as const) describe(`bwrap sandbox sec
       const r = await sb.exec(`sleep ${marker}`, { timeoutMs: 1000 });
       assert.deepEqual([r.timedOut, r.exitCode], [true, 124]);
       assert.ok(r.durationMs >= 1000 && r.durationMs < 2000, `took ${r.durationMs} ms`);
-      assert.deepEqual(await survivorsWith(marker), []);
+      assert.deepEqual(await noProcessesWith(marker), []);
     }));
 
   it('leaves no background process alive after the command returns', (t) =>
@@ -157,6 +154,6 @@ for (const mode of ['persistent', 'fresh'] as const) describe(`bwrap sandbox sec
       assert.deepEqual([r.exitCode, r.stdout, r.timedOut], [0, 'started\n', false]);
       assert.ok(r.durationMs < 2000, `took ${r.durationMs} ms`);
       // Killed with the command (a zombie has no command line left to match).
-      assert.deepEqual(await survivorsWith(marker), []);
+      assert.deepEqual(await noProcessesWith(marker), []);
     }));
 });
