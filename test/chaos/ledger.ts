@@ -120,13 +120,25 @@ export function descendants(root = process.pid): number[] {
   return out;
 }
 
-/** Living processes whose command line contains `needle` as one argument. */
+/** Living processes whose command line has an argument containing `needle`. */
 export function processesWith(needle: string): number[] {
+  return processesWhere((argv) => argv.some((arg) => arg.includes(needle)));
+}
+
+/**
+ * Living processes running under the name `name` (their argv[0], as `exec -a` sets it). Unlike
+ * processesWith, a launcher that merely carries the name among its arguments does not count.
+ */
+export function processesNamed(name: string): number[] {
+  return processesWhere((argv) => argv[0] === name);
+}
+
+function processesWhere(test: (argv: string[]) => boolean): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(join('/proc', entry, 'cmdline'), 'utf8').split('\0').some((arg) => arg.includes(needle))) found.push(Number(entry));
+      if (test(readFileSync(join('/proc', entry, 'cmdline'), 'utf8').split('\0'))) found.push(Number(entry));
     } catch {
       // exited while we looked
     }

@@ -8,17 +8,24 @@ import { executeRun, selectTasks } from '../../runner/index.ts';
 import { createSandbox, sandboxAvailability } from '../../sandbox/index.ts';
 import { openStore } from '../../store/index.ts';
 import { assistant, functionModel, reply } from '../../../test/support/models.ts';
-import { descendants, processesWith } from '../../../test/chaos/ledger.ts';
+import { descendants, processesNamed, processesWith } from '../../../test/chaos/ledger.ts';
 
 const { bwrap } = await sandboxAvailability();
 const MARKER = 'gauntlet-sandbox-death-marker';
 
-/** Waits until our command runs inside a sandbox of this process, then SIGKILLs this process's bwrap. */
+/**
+ * Waits until our command runs inside a sandbox of this process, then SIGKILLs this process's bwrap.
+ * The command is found by its name, not its text: in `fresh` mode bwrap's own command line holds the
+ * text from the start, before bwrap has forked its sandboxed half; killing then would leave that half
+ * (and the command) running until the exec's own timeout.
+ */
 async function killBwrapWhenMarkerRuns(): Promise<void> {
   const give = Date.now() + 15_000;
   for (;;) {
+    const running = processesNamed(MARKER);
+    // Read after the command was seen, so every bwrap it runs under is already among them.
     const mine = new Set(descendants());
-    if (processesWith(MARKER).some((pid) => mine.has(pid))) {
+    if (running.some((pid) => mine.has(pid))) {
       for (const pid of processesWith('bwrap')) if (mine.has(pid)) process.kill(pid, 'SIGKILL');
       return;
     }
