@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { Task } from '../core/index.ts';
+import { Task, type JsonObject } from '../core/index.ts';
 import { defineCheck, defineEnvironment, defineTool, defineWorldEvent, ToolError } from './define.ts';
 import { instantiate } from './instance.ts';
 import { rowsOf } from './state.ts';
@@ -92,6 +92,21 @@ describe('defined environments', () => {
     const boom = await env.call('explode', {}, { signal });
     assert.deepEqual(boom, { ok: false, kind: 'tool_error', error: 'boom' });
     assert.deepEqual((await env.snapshot()).counters, before.counters);
+  });
+
+  it('hands out each snapshot of the seeded state as a copy: changing one changes neither later snapshots nor the verdict', async () => {
+    const env = instantiate(counter);
+    await env.reset(task, { seed: 1 });
+    const first = await env.snapshot();
+    const rows = first.counters as JsonObject[];
+    rows[0]!.value = 999;
+    rows.pop();
+    const again = (await env.snapshot()).counters as JsonObject[];
+    assert.equal(again.length, 3);
+    assert.notEqual(again[0]!.value, 999);
+    for (const step of task.golden.steps) await env.call(step.tool, step.arguments, { signal });
+    assert.equal((await env.verify({ answer: null })).passed, true);
+    await env.close();
   });
 
   it('gives identical states for the same seed and different ones for another seed', async () => {

@@ -88,9 +88,12 @@ function definitionKey(definition: EnvironmentDefinition): number {
  * Tools and seeds call `db.prepare(sql)` freely; compiling the same SQL on every call would cost
  * more than running it, so each database hands back the statement it compiled before.
  */
+const statementCaches = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
 function withStatementCache(db: Database.Database): Database.Database {
   const compile = db.prepare.bind(db);
   const cache = new Map<string, ReturnType<typeof compile>>();
+  statementCaches.set(db, cache);
   db.prepare = ((sql: string) => {
     let statement = cache.get(sql);
     if (!statement) {
@@ -100,6 +103,15 @@ function withStatementCache(db: Database.Database): Database.Database {
     return statement;
   }) as typeof db.prepare;
   return db;
+}
+
+/**
+ * Lets go of the statements a database compiled so far (those still in use are compiled again on
+ * their next use). A seed's inserts and the initial dump's reads would otherwise hold SQLite's
+ * compiled programs, ~5 KB each, for the whole episode.
+ */
+export function forgetStatements(db: Database.Database): void {
+  statementCaches.get(db)?.clear();
 }
 
 interface EpisodeStart {

@@ -1,3 +1,4 @@
+import { deserialize, serialize } from 'node:v8';
 import { z } from 'zod';
 import {
   createRng,
@@ -37,7 +38,7 @@ import {
 import { genericChecks } from './checks.ts';
 import { interopChecks } from './interop/checks.ts';
 import { createIdGenerator } from './ids.ts';
-import { openEpisodeDatabase } from './images.ts';
+import { forgetStatements, openEpisodeDatabase } from './images.ts';
 import { dumpTables, stateVersion, tableShapes, type StateVersion, type TableShape } from './state.ts';
 import type { UserSimulator } from './users/simulator.ts';
 
@@ -69,6 +70,9 @@ function render(value: ToolReturn): Extract<ToolOutcome, { ok: true }> {
   return { ok: true, content: JSON.stringify(value), data: value as JsonValue };
 }
 
+const sameVersion = (a: StateVersion, b: StateVersion): boolean => a.changes === b.changes && a.schema === b.schema;
+const thaw = (bytes: Buffer): JsonObject => deserialize(bytes) as JsonObject;
+
 const toolSpecCache = new WeakMap<EnvironmentDefinition, ToolSpec[]>();
 
 /** One live episode of a defined environment. Not safe for two episodes at once: make one per rollout. */
@@ -76,8 +80,13 @@ class DefinedEnvironment implements Environment {
   readonly specificationVersion = 'v1' as const;
   readonly name: string;
   private ctx: EpisodeContext | undefined;
-  private initial: JsonObject | undefined;
-  /** The last table dump and the state version it shows: reused while nothing has been written since. */
+  /**
+   * The state right after reset, kept serialised: as objects, a world's rows (over a thousand for a
+   * mail episode) would be copied and marked by every garbage collection for as long as the
+   * episode lives, which at a thousand concurrent episodes costs more than thawing it at verify.
+   */
+  private seeded: { version: StateVersion; tables: Buffer; extra: Buffer | undefined } | undefined;
+  /** The last table dump after reset and the state version it shows: reused while nothing has been written since. */
   private dump: { version: StateVersion; tables: JsonObject } | undefined;
   /** The episode's tables while its schema is the one it started with. */
   private tables: { schema: number; shapes: TableShape[] } | undefined;
@@ -145,7 +154,11 @@ class DefinedEnvironment implements Environment {
       if (error instanceof InfraError || error instanceof DefectError) throw error;
       throw new DefectError('environment', `${def.name}: seeding task ${task.id} failed: ${errorMessage(error)}`, { cause: error });
     }
-    this.initial = await this.snapshot();
+    const version = stateVersion(db);
+    const extra = def.extraSnapshot ? await def.extraSnapshot(this.ctx) : undefined;
+    const shapes = tables.schema === version.schema ? tables.shapes : tableShapes(db);
+    this.seeded = { version, tables: serialize(dumpTables(db, shapes)), extra: extra === undefined ? undefined : serialize(extra) };
+    forgetStatements(db);
     return {};
   }
 
@@ -176,15 +189,16 @@ class DefinedEnvironment implements Environment {
     const episodeCtx: EpisodeContext = { ...ctx, signal: options.signal };
     let outcome: ToolOutcome;
     // Each call is atomic: a tool that throws halfway leaves no partial change behind.
-    ctx.db.prepare('SAVEPOINT tool_call').run();
+    // exec, not prepare: a statement object per call is garbage for nothing.
+    ctx.db.exec('SAVEPOINT tool_call');
     try {
       const value = await definition.run(parsed.data, episodeCtx);
-      ctx.db.prepare('RELEASE tool_call').run();
+      ctx.db.exec('RELEASE tool_call');
       outcome = render(value);
       if (definition.endsEpisode) outcome.endsEpisode = true;
     } catch (error) {
-      ctx.db.prepare('ROLLBACK TO tool_call').run();
-      ctx.db.prepare('RELEASE tool_call').run();
+      ctx.db.exec('ROLLBACK TO tool_call');
+      ctx.db.exec('RELEASE tool_call');
       if (error instanceof ToolError) outcome = { ok: false, kind: 'tool_error', error: error.message };
       else if (error instanceof TransientToolError) outcome = { ok: false, kind: 'transient', error: error.message };
       else if (error instanceof InfraError || error instanceof DefectError) throw error;
@@ -215,28 +229,39 @@ class DefinedEnvironment implements Environment {
     }
   }
 
-  /**
-   * Snapshots share the row arrays of an earlier dump when no write happened in between (an
-   * episode of reads verifies against the dump its reset made): snapshots are read-only.
-   */
+  /** Snapshots may share row arrays with an earlier one when no write happened in between: they are read-only. */
   async snapshot(): Promise<JsonObject> {
+    return this.withExtra(this.currentTables());
+  }
+
+  /**
+   * The tables as they stand. While nothing has been written since reset that is the seeded dump:
+   * `seededTables` when the caller has thawed it already, else a fresh thaw.
+   */
+  private currentTables(seededTables?: JsonObject): JsonObject {
     const ctx = this.episode();
     const version = stateVersion(ctx.db);
-    const last = this.dump?.version;
-    if (!this.dump || last?.changes !== version.changes || last.schema !== version.schema) {
+    if (this.seeded && sameVersion(this.seeded.version, version)) return seededTables ?? thaw(this.seeded.tables);
+    if (!this.dump || !sameVersion(this.dump.version, version)) {
       const shapes = this.tables?.schema === version.schema ? this.tables.shapes : tableShapes(ctx.db);
       this.dump = { version, tables: dumpTables(ctx.db, shapes) };
     }
-    const tables = this.dump.tables;
+    return this.dump.tables;
+  }
+
+  private async withExtra(tables: JsonObject): Promise<JsonObject> {
     if (!this.definition.extraSnapshot) return { ...tables };
-    return { ...tables, ...(await this.definition.extraSnapshot(ctx)) };
+    return { ...tables, ...(await this.definition.extraSnapshot(this.episode())) };
   }
 
   async verify(final: FinalTrajectory): Promise<VerifierOutcome> {
     const ctx = this.episode();
     const spec = VerifierSpec.safeParse(ctx.task.verifier);
     if (!spec.success) throw new DefectError('environment', `task ${ctx.task.id}: verifier\n${describeZodIssues(spec.error.issues, 'verifier')}`);
-    const verifyCtx = { ...ctx, initial: this.initial ?? {}, final: await this.snapshot(), answer: final.answer, messages: final.messages ?? [], judge: this.options.judge };
+    const seededTables = this.seeded ? thaw(this.seeded.tables) : {};
+    const initial = this.seeded?.extra ? { ...seededTables, ...thaw(this.seeded.extra) } : { ...seededTables };
+    const now = await this.withExtra(this.currentTables(seededTables));
+    const verifyCtx = { ...ctx, initial, final: now, answer: final.answer, messages: final.messages ?? [], judge: this.options.judge };
     const results: CheckResult[] = [];
     const rewards: Record<string, number> = {};
     for (const [i, { check, ...rawParams }] of spec.data.checks.entries()) {
@@ -282,6 +307,7 @@ class DefinedEnvironment implements Environment {
     const ctx = this.ctx;
     this.ctx = undefined;
     this.dump = undefined;
+    this.seeded = undefined;
     this.tables = undefined;
     if (!ctx) return;
     ctx.db.close();

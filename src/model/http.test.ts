@@ -169,6 +169,25 @@ describe('per-call options', () => {
     assert.match(failure.message, /within 30 ms/);
   });
 
+  it('many calls under one caller signal all end when it aborts, without a listener-leak warning', async () => {
+    const { chat } = setup(Array.from({ length: 24 }, () => 'hang' as const), { timeoutMs: 60_000, maxRetries: 0 });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const caller = new AbortController();
+      const pending = Array.from({ length: 24 }, () => chat.complete(ask, { signal: caller.signal }));
+      caller.abort();
+      const results = await Promise.all(pending);
+      assert.deepEqual(new Set(results.map((r) => failed(r).kind)), new Set(['aborted']));
+      // Warnings are emitted on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('asks for a stream by default and accepts a server that answers with plain JSON', async () => {
     const { chat, calls } = setup([success]);
     const result = await chat.complete(ask, { signal });

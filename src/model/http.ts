@@ -92,13 +92,52 @@ class Activity {
   }
 }
 
-/** Our own timer rather than AbortSignal.timeout: that one is unref'd, so a lone hanging request would let the process exit. */
-class RequestTimer {
+/** The controllers of requests in flight under each caller's signal, all aborted by one listener on it. */
+const followers = new WeakMap<AbortSignal, Set<AbortController>>();
+
+/**
+ * Aborts `controller` when `signal` aborts, until the returned function is called. One listener per
+ * caller's signal however many requests share it (more would warn of a leak), and no AbortSignal.any,
+ * which builds a signal and weak references on the caller's long-lived one for every request.
+ */
+function follow(signal: AbortSignal, controller: AbortController): () => void {
+  if (signal.aborted) {
+    controller.abort(signal.reason);
+    return () => undefined;
+  }
+  let following = followers.get(signal);
+  if (!following) {
+    const created = new Set<AbortController>();
+    following = created;
+    followers.set(signal, created);
+    signal.addEventListener('abort', () => {
+      for (const c of created) c.abort(signal.reason);
+      created.clear();
+    }, { once: true });
+  }
+  following.add(controller);
+  const set = following;
+  return () => set.delete(controller);
+}
+
+/**
+ * One request's signal: aborted by the caller's or by our own time-out, whichever comes first. Our
+ * own timer rather than AbortSignal.timeout: that one is unref'd, so a lone hanging request would
+ * let the process exit.
+ */
+class RequestSignal {
   private readonly controller = new AbortController();
   private readonly handle: ReturnType<typeof setTimeout>;
+  private readonly unfollow: () => void;
   readonly signal = this.controller.signal;
-  constructor(readonly ms: number, readonly countsSilence: boolean) {
-    this.handle = setTimeout(() => this.controller.abort(new Error('timeout')), ms);
+  /** True once the time-out, not the caller, aborted the request. */
+  timedOut = false;
+  constructor(caller: AbortSignal, readonly ms: number, readonly countsSilence: boolean) {
+    this.handle = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort(new Error('timeout'));
+    }, ms);
+    this.unfollow = follow(caller, this.controller);
   }
   /** Bytes arrived: a stream's silence starts over; a plain request's budget does not. */
   activity(): void {
@@ -106,6 +145,7 @@ class RequestTimer {
   }
   clear(): void {
     clearTimeout(this.handle);
+    this.unfollow();
   }
 }
 
@@ -146,7 +186,7 @@ function backoffMs(retry: number): number {
 
 async function attempt(options: Prepared, activity: Activity): Promise<AttemptOutcome> {
   if (options.signal.aborted) return { result: aborted(options) };
-  const timer = new RequestTimer(options.timeoutMs, options.stream !== undefined);
+  const timer = new RequestSignal(options.signal, options.timeoutMs, options.stream !== undefined);
   try {
     return await exchange(options, activity, timer);
   } finally {
@@ -154,18 +194,18 @@ async function attempt(options: Prepared, activity: Activity): Promise<AttemptOu
   }
 }
 
-async function exchange(options: Prepared, activity: Activity, timer: RequestTimer): Promise<AttemptOutcome> {
+async function exchange(options: Prepared, activity: Activity, timer: RequestSignal): Promise<AttemptOutcome> {
   const { url, body, signal } = options;
   const where = `POST ${redactUrl(url)}`;
   const baseWire: WireExchange = { url: redactUrl(url), request: body };
-  const combined = AbortSignal.any([signal, timer.signal]);
+  const combined = timer.signal;
   const heard = (): void => {
     activity.touch();
     timer.activity();
   };
   const interrupted = (): Failure | null => {
     if (signal.aborted) return { kind: 'aborted', message: `${where}: aborted by the caller`, retryable: false };
-    if (!timer.signal.aborted) return null;
+    if (!timer.timedOut) return null;
     const message = timer.countsSilence ? `the endpoint went silent: nothing received within ${timer.ms} ms` : `no complete response within ${timer.ms} ms`;
     return { kind: 'timeout', message: `${where}: ${message}`, retryable: true };
   };
