@@ -53,9 +53,19 @@ export interface StoredTask {
   hash: string;
 }
 
-/** Content hash of a task: equal for equal content whatever the key order. */
+const taskHashes = new WeakMap<Task, string>();
+
+/**
+ * Content hash of a task: equal for equal content whatever the key order. Remembered per task
+ * object (tasks are values, never changed once parsed): every epoch of a task asks again.
+ */
 export function taskHash(task: Task): string {
-  return `sha256:${createHash('sha256').update(stableStringify(task)).digest('hex')}`;
+  let hash = taskHashes.get(task);
+  if (hash === undefined) {
+    hash = `sha256:${createHash('sha256').update(stableStringify(task)).digest('hex')}`;
+    taskHashes.set(task, hash);
+  }
+  return hash;
 }
 
 /** Exclusive right to execute a run's rollouts; held by one process at a time and renewed while it runs. */
