@@ -1,58 +1,29 @@
 // Throughput at high concurrency: Gauntlet running N rollouts × 10 turns against a loopback
 // OpenAI-style server (its own process, fixed latency), beside a bare Node HTTP client making the
-// same calls in the same run. Also: main-thread CPU per model call beyond the environment's own
+// same calls in the same run (in a process of its own). Also: main-thread CPU per model call beyond the environment's own
 // cost, the longest event-loop stall, and peak RSS.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InputError, RunConfig } from '../src/core/index.ts';
 import { getEnvironment, instantiate } from '../src/envs/index.ts';
-import { buildChatBody } from '../src/model/index.ts';
 import { executeRun } from '../src/runner/index.ts';
 import { threadCount } from '../src/runner/threads/threads.ts';
 import { openStore } from '../src/store/index.ts';
+import { measured, type Measure } from './support/measure.ts';
 import type { BenchFigure } from './types.ts';
 
 const TURNS = 10;
 const ENV = 'mail';
 
-interface Measure {
-  calls: number;
-  seconds: number;
-  cpuMs: number;
-  /** Time the main thread's event loop was busy (the process's CPU also counts rollout threads). */
-  mainBusyMs: number;
-  maxStallMs: number;
-  peakRssMb: number;
-}
-
 async function startServer(latencyMs: number): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [new URL('./support/turn-server.mjs', import.meta.url).pathname, String(latencyMs), String(TURNS)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
   return { url: `http://127.0.0.1:${line.trim()}/v1`, child };
-}
-
-/** Runs `work` while watching CPU, event-loop delay and RSS. */
-async function measured(calls: number, work: () => Promise<void>): Promise<Measure> {
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const utilisation = performance.eventLoopUtilization();
-  loop.enable();
-  await work();
-  loop.disable();
-  const busy = performance.eventLoopUtilization(utilisation);
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  clearInterval(sampler);
-  return { calls, seconds, cpuMs: (used.user + used.system) / 1000, mainBusyMs: busy.active, maxStallMs: loop.max / 1e6, peakRssMb: peak / 2 ** 20 };
 }
 
 async function gauntlet(url: string, rollouts: number, threads: number | 'auto'): Promise<Measure> {
@@ -74,30 +45,20 @@ async function gauntlet(url: string, rollouts: number, threads: number | 'auto')
   }
 }
 
-/** The same calls, with the same request bodies, made by a bare fetch loop per rollout. */
+/**
+ * The same calls, with the same request bodies, made by a bare fetch loop per rollout, in a
+ * process of its own (bench/support/bare-client.ts): peak RSS and CPU then belong to one side only.
+ */
 async function bare(url: string, rollouts: number): Promise<Measure> {
-  const env = instantiate(getEnvironment(ENV));
-  const task = getEnvironment(ENV).tasks()[0]!;
-  await env.reset(task, { seed: 1 });
-  const tools = env.tools();
-  await env.close();
-  const one = async () => {
-    const messages: Parameters<typeof buildChatBody>[0]['messages'] = [
-      { role: 'system', content: 'You are a capable assistant working in a software environment through the tools provided.' },
-      { role: 'user', content: task.instruction },
-    ];
-    for (let turn = 0; turn <= TURNS; turn++) {
-      const body = { ...buildChatBody({ messages, tools, sampling: {} }, { model: 'bench', flavor: 'generic' }), stream: true };
-      const response = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      const text = await response.text();
-      if (!text.includes('[DONE]')) throw new Error('bare client: stream cut');
-      if (turn < TURNS) {
-        messages.push({ role: 'assistant', content: '', toolCalls: [{ id: `call_${turn}`, name: 'list_folders', arguments: {}, argumentsText: '{}' }] });
-        messages.push({ role: 'tool', toolCallId: `call_${turn}`, name: 'list_folders', content: 'Inbox (12), Archive (40), Sent (7)', isError: false });
-      }
-    }
-  };
-  return measured(rollouts * (TURNS + 1), () => Promise.all(Array.from({ length: rollouts }, one)).then(() => undefined));
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./support/bare-client.ts', import.meta.url).pathname, url, String(rollouts), String(TURNS), ENV], {
+    cwd: new URL('..', import.meta.url).pathname,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
+  if (code !== 0) throw new Error(`bare client: exited with ${code}`);
+  return JSON.parse(out) as Measure;
 }
 
 /** CPU the environment itself spends per call (reset, tool calls, verify), to separate it from the harness's. */
@@ -134,12 +95,12 @@ interface Case {
   threads?: number | 'auto';
 }
 
-/** One case: a warm-up, the bare client, then Gauntlet, against one fresh server. */
+/** One case: the bare client (its own process), then Gauntlet after a warm-up, against one fresh server. */
 async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto' }: Case, envCpu: number): Promise<BenchFigure[]> {
   const server = await startServer(latencyMs);
   try {
-    await bare(server.url, 20); // warm-up
     const base = gauntletOnly ? null : await bare(server.url, rollouts);
+    await gauntlet(server.url, 200, threads); // warm-up, the same size as the bare client's
     const ours = await gauntlet(server.url, rollouts, threads);
     const label = `${rollouts} concurrent rollouts × ${TURNS + 1} calls @ ${latencyMs} ms${threads === 'auto' ? '' : `, ${threads} rollout threads`}`;
     return [

@@ -1,0 +1,42 @@
+// The throughput bench's baseline, in a process of its own so that neither side's heap is left
+// in the other's figures: N rollouts × turns of a bare fetch loop, the same request bodies as
+// Gauntlet sends, against the same server. Prints one JSON Measure on stdout.
+//   node --import tsx bench/support/bare-client.ts URL ROLLOUTS TURNS ENV
+import { getEnvironment, instantiate } from '../../src/envs/index.ts';
+import { buildChatBody } from '../../src/model/index.ts';
+import { measured } from './measure.ts';
+
+const [url, rolloutsText, turnsText, envName] = process.argv.slice(2);
+if (!url || !rolloutsText || !turnsText || !envName) throw new Error('usage: bare-client.ts URL ROLLOUTS TURNS ENV');
+const rollouts = Number(rolloutsText);
+const turns = Number(turnsText);
+
+const definition = getEnvironment(envName);
+const task = definition.tasks()[0]!;
+const env = instantiate(definition);
+await env.reset(task, { seed: 1 });
+const tools = env.tools();
+await env.close();
+
+const one = async () => {
+  const messages: Parameters<typeof buildChatBody>[0]['messages'] = [
+    { role: 'system', content: 'You are a capable assistant working in a software environment through the tools provided.' },
+    { role: 'user', content: task.instruction },
+  ];
+  for (let turn = 0; turn <= turns; turn++) {
+    const body = { ...buildChatBody({ messages, tools, sampling: {} }, { model: 'bench', flavor: 'generic' }), stream: true };
+    const response = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const text = await response.text();
+    if (!text.includes('[DONE]')) throw new Error('bare client: stream cut');
+    if (turn < turns) {
+      messages.push({ role: 'assistant', content: '', toolCalls: [{ id: `call_${turn}`, name: 'list_folders', arguments: {}, argumentsText: '{}' }] });
+      messages.push({ role: 'tool', toolCallId: `call_${turn}`, name: 'list_folders', content: 'Inbox (12), Archive (40), Sent (7)', isError: false });
+    }
+  }
+};
+
+const run = (n: number) => Promise.all(Array.from({ length: n }, one)).then(() => undefined);
+// Warm-up: fewer calls than this leave fetch's code paths cold, and the baseline slow (half speed at 100 rollouts).
+await run(200);
+const result = await measured(rollouts * (turns + 1), () => run(rollouts));
+process.stdout.write(`${JSON.stringify(result)}\n`);
