@@ -133,11 +133,26 @@ async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto'
   }
 }
 
+/**
+ * Several cases run one process each: a case's peak RSS would otherwise carry whatever the cases
+ * before it left on the heap (and its collections their garbage).
+ */
 export async function run(cases: readonly Case[] = DEFAULT_CASES): Promise<BenchFigure[]> {
-  const envCpu = await environmentCpuPerCall(200);
+  if (cases.length === 1) return measureCase(cases[0]!, await environmentCpuPerCall(200));
   const figures: BenchFigure[] = [];
-  for (const c of cases) figures.push(...(await measureCase(c, envCpu)));
+  for (const c of cases) figures.push(...(await caseInOwnProcess(c)));
   return figures;
+}
+
+async function caseInOwnProcess(c: Case): Promise<BenchFigure[]> {
+  const args = ['--import', 'tsx', new URL(import.meta.url).pathname, '--json', '--rollouts', String(c.rollouts), '--latency', String(c.latencyMs), '--threads', String(c.threads ?? 'auto')];
+  if (c.gauntletOnly) args.push('--gauntlet-only');
+  const child = spawn(process.execPath, args, { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
+  if (code !== 0) throw new Error(`throughput case ${c.rollouts}@${c.latencyMs}ms: exited with ${code}`);
+  return JSON.parse(out) as BenchFigure[];
 }
 
 const USAGE = `usage: node --import tsx bench/throughput.ts [--rollouts N] [--latency MS] [--threads N|auto] [--gauntlet-only] [--json]
