@@ -3,7 +3,7 @@
 // evaluating hundreds of modules (plus a loader thread of its own); the bundle, built once per
 // source version with esbuild, starts in a fraction of that.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
@@ -46,7 +46,11 @@ async function buildThreadModule(): Promise<URL> {
   if (!code || !map) throw new Error('esbuild produced no module');
   const name = `thread-${createHash('sha256').update(code.contents).digest('hex').slice(0, 16)}`;
   const file = join(CACHE_DIR, `${name}.mjs`);
-  if (!existsSync(file)) {
+  if (existsSync(file)) {
+    // Its time says when it was last used, for pruneBundles.
+    const now = new Date();
+    utimesSync(file, now, now);
+  } else {
     mkdirSync(CACHE_DIR, { recursive: true });
     // Written under temporary names and renamed: another process may be writing the same bundle.
     const temporary = `${file}.${process.pid}.tmp`;
@@ -54,7 +58,43 @@ async function buildThreadModule(): Promise<URL> {
     writeFileSync(temporary, code.text.replace(/\/\/# sourceMappingURL=\S+\s*$/, `//# sourceMappingURL=${name}.mjs.map\n`));
     renameSync(temporary, file);
   }
+  pruneBundles(CACHE_DIR, file);
   return pathToFileURL(file);
+}
+
+const BUNDLE_FILE = /^thread-[0-9a-f]{16}\.mjs(\.map|\.\d+\.tmp)?$/;
+/** Bundles kept whatever their age (besides the one in use), and the age beyond which others go. */
+const KEEP_NEWEST = 3;
+const KEEP_USED_WITHIN_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Removes bundles of older source versions: each is ~3 MB and every edit of the sources makes a
+ * new one. A bundle goes only when it is neither among the few most recently used nor used in the
+ * last day, so a process that started threads from it a moment ago still finds it. Best effort.
+ */
+export function pruneBundles(dir: string, current: string, now = Date.now()): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const used = (name: string): number => {
+    try {
+      return statSync(join(dir, name)).mtimeMs;
+    } catch {
+      return now;
+    }
+  };
+  const others = names
+    .filter((name) => BUNDLE_FILE.test(name) && !name.endsWith('.map') && join(dir, name) !== current)
+    .map((name) => ({ name, used: used(name) }))
+    .sort((a, b) => b.used - a.used);
+  for (const [rank, { name, used: at }] of others.entries()) {
+    if (rank < KEEP_NEWEST || now - at < KEEP_USED_WITHIN_MS) continue;
+    rmSync(join(dir, name), { force: true });
+    if (name.endsWith('.mjs')) rmSync(join(dir, `${name}.map`), { force: true });
+  }
 }
 
 let built: Promise<URL | null> | undefined;
