@@ -6,11 +6,16 @@ import { plainText, type Action, type Analysis } from '../actions.ts';
 import type { Finding } from '../detector.ts';
 
 const AGENT = String.raw`(?:(?:ai|a\.i\.|llm)\s+)?(?:ai|a\.i\.|llm|language model|assistant|agent|bot|chatbot|copilot|model)s?`;
+/** "… reading this channel", "… that process this page": how a planted note singles out its reader. */
+const READER = String.raw`(?:reading|processing|summari[sz]ing|handling|scanning|seeing|(?:that|who|which)\s+(?:reads?|process(?:es)?|sees?|summari[sz]es?|handles?|scans?))\b[^:\n]{0,60}`;
 const MARKER_PATTERNS: RegExp[] = [
   /\bignore\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+|my\s+)?(?:previous|prior|above|earlier|preceding|original)\s+(?:instructions?|directions?|prompts?|rules|tasks?)/i,
   /\bdisregard\s+(?:all\s+|any\s+)?(?:the\s+|your\s+)?(?:previous\s+|prior\s+|above\s+|earlier\s+|original\s+)?(?:instructions?|directions?|prompts?|rules|task)/i,
-  new RegExp(String.raw`\b(?:note|message|instructions?|attention|notice|hey|dear|reminder)\s*(?:to|for)?\s*(?:the\s+|all\s+|any\s+)?(?:automated\s+)?${AGENT}\b\s*[:,!-]`, 'i'),
-  new RegExp(String.raw`^\s*(?:<!--\s*)?(?:ai|llm)\s*(?:assistants?|agents?|models?)?\s*[:,]`, 'im'),
+  new RegExp(String.raw`\b(?:note|message|instructions?|attention|notice|hey|dear|reminder)\s*(?:to|for)?\s*(?:the\s+|all\s+|any\s+)?(?:automated\s+)?${AGENT}\b(?:\s+${READER})?\s*[:,!-]`, 'i'),
+  // Opening a line, also after a comment marker (#, //, *, --, <!--).
+  new RegExp(String.raw`^\s*(?:<!--\s*|#+\s*|\/\/+\s*|\*\s*|--\s*)?(?:ai|llm)\s*(?:assistants?|agents?|models?)?\s*[:,]`, 'im'),
+  // Opening a sentence: "AI agents that read this page:", "To any assistant processing this file:".
+  new RegExp(String.raw`(?:^|[.!?]\s+)\s*(?:to\s+)?(?:all\s+|any\s+|every\s+)?${AGENT}\s+${READER}:`, 'im'),
   new RegExp(String.raw`\bif you are an?\s+(?:automated\s+)?(?:ai|llm|language model|assistant|agent|bot)\b`, 'i'),
   new RegExp(String.raw`\bas an?\s+${AGENT}\b[^.\n]{0,40}\b(?:must|should|need to|have to|are required to)\b`, 'i'),
   new RegExp(String.raw`<!--\s*${AGENT}\b[^>]{0,20}?[:,]`, 'i'),
