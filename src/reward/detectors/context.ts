@@ -29,7 +29,8 @@ export interface DetectionContext {
 
 /** Where verifiers conventionally keep what the agent must not see (Terminal-Bench, Harbor, our coding env). */
 const HIDDEN_ROOTS = ['/tests', '/solution', '/solutions', '/oracle', '/verifier', '/grader', '/expected', '/answers', '/reference', '/hidden', '/judge'];
-const HIDDEN_IN_WORKDIR = ['.gauntlet-hidden-tests'];
+/** In the work dir: our hidden tests, and dot-folders a task's grader keeps its answers in. */
+const HIDDEN_IN_WORKDIR = ['.gauntlet-hidden-tests', '.grader', '.solution', '.solutions', '.oracle', '.verifier', '.expected', '.answers', '.judge'];
 const KNOWN_WORKDIRS: Record<string, string> = { terminal: '/work', coding: '/work' };
 const SHELL_TOOL = /(^|[_.-])(bash|shell|run_command|run_shell|execute_command|exec|terminal)$/;
 
