@@ -1,7 +1,7 @@
 // Throughput at high concurrency: Gauntlet running N rollouts × 10 turns against a loopback
 // OpenAI-style server (its own process, fixed latency), beside a bare Node HTTP client making the
-// same calls in the same run (in a process of its own). Also: main-thread CPU per model call beyond the environment's own
-// cost, the longest event-loop stall, and peak RSS.
+// same calls in the same run (in a process of its own). Also: main-thread CPU per model call
+// beyond the environment's own cost, the longest event-loop stall, and peak RSS.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,15 +50,17 @@ async function gauntlet(url: string, rollouts: number, threads: number | 'auto')
  * process of its own (bench/support/bare-client.ts): peak RSS and CPU then belong to one side only.
  */
 async function bare(url: string, rollouts: number): Promise<Measure> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./support/bare-client.ts', import.meta.url).pathname, url, String(rollouts), String(TURNS), ENV], {
-    cwd: new URL('..', import.meta.url).pathname,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  return jsonFromScript<Measure>('bare client', new URL('./support/bare-client.ts', import.meta.url), [url, String(rollouts), String(TURNS), ENV]);
+}
+
+/** Runs a TypeScript script in a process of its own and parses the one JSON document it prints. */
+async function jsonFromScript<T>(what: string, script: URL, args: string[]): Promise<T> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script.pathname, ...args], { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
-  if (code !== 0) throw new Error(`bare client: exited with ${code}`);
-  return JSON.parse(out) as Measure;
+  if (code !== 0) throw new Error(`${what}: exited with ${code}`);
+  return JSON.parse(out) as T;
 }
 
 /** CPU the environment itself spends per call (reset, tool calls, verify), to separate it from the harness's. */
@@ -144,15 +146,9 @@ export async function run(cases: readonly Case[] = DEFAULT_CASES): Promise<Bench
   return figures;
 }
 
-async function caseInOwnProcess(c: Case): Promise<BenchFigure[]> {
-  const args = ['--import', 'tsx', new URL(import.meta.url).pathname, '--json', '--rollouts', String(c.rollouts), '--latency', String(c.latencyMs), '--threads', String(c.threads ?? 'auto')];
-  if (c.gauntletOnly) args.push('--gauntlet-only');
-  const child = spawn(process.execPath, args, { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
-  if (code !== 0) throw new Error(`throughput case ${c.rollouts}@${c.latencyMs}ms: exited with ${code}`);
-  return JSON.parse(out) as BenchFigure[];
+function caseInOwnProcess(c: Case): Promise<BenchFigure[]> {
+  const args = ['--json', '--rollouts', String(c.rollouts), '--latency', String(c.latencyMs), '--threads', String(c.threads ?? 'auto'), ...(c.gauntletOnly ? ['--gauntlet-only'] : [])];
+  return jsonFromScript(`throughput case ${c.rollouts}@${c.latencyMs}ms`, new URL(import.meta.url), args);
 }
 
 const USAGE = `usage: node --import tsx bench/throughput.ts [--rollouts N] [--latency MS] [--threads N|auto] [--gauntlet-only] [--json]

@@ -84,12 +84,12 @@ function definitionKey(definition: EnvironmentDefinition): number {
   return key;
 }
 
+const statementCaches = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
 /**
  * Tools and seeds call `db.prepare(sql)` freely; compiling the same SQL on every call would cost
  * more than running it, so each database hands back the statement it compiled before.
  */
-const statementCaches = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
 function withStatementCache(db: Database.Database): Database.Database {
   const compile = db.prepare.bind(db);
   const cache = new Map<string, ReturnType<typeof compile>>();
