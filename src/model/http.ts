@@ -1,7 +1,8 @@
-import { errorMessage, type CompleteOptions, type JsonObject, type JsonValue, type ModelFailureKind, type ModelResponse, type ModelResult, type WireExchange } from '../core/index.ts';
+import { errorMessage, jsonText, type CompleteOptions, type JsonObject, type JsonValue, type ModelFailureKind, type ModelResponse, type ModelResult, type WireExchange } from '../core/index.ts';
 import { BodyReader, isEventStream, raceAbort, retryAfterMs } from './http-body.ts';
 import { redactUrl, scrub, scrubResponse, scrubWire, type SentBody } from './secrets.ts';
 import { EventStream, type StreamAssembler } from './stream.ts';
+import { sendThroughFetch, sendThroughNodeHttp, type HttpAnswer, type SendPost } from './transport.ts';
 
 export type Sleep = (ms: number) => Promise<void>;
 
@@ -37,7 +38,7 @@ export interface PostJsonOptions {
   body: JsonObject;
   /** Secrets live only here; they are never copied into the wire record. */
   headers: Record<string, string>;
-  fetch: typeof fetch;
+  send: SendPost;
   /** Per attempt: silence (time since the last byte) when streaming, the whole exchange otherwise. */
   timeoutMs: number;
   maxRetries: number;
@@ -55,6 +56,7 @@ export interface PostJsonOptions {
 /** The transport settings every HTTP model client takes; `transportOf` fills in what is left out. */
 export interface TransportOptions {
   apiKey?: string;
+  /** Sends every request through this `fetch` instead of `node:http` (tests, routing, custom dispatchers). */
   fetch?: typeof fetch;
   /** Per request, not per call: each retry gets its own budget. A call's own `timeoutMs` wins. */
   timeoutMs?: number;
@@ -63,12 +65,12 @@ export interface TransportOptions {
   now?: () => number;
 }
 
-type Transport = Pick<PostJsonOptions, 'fetch' | 'timeoutMs' | 'maxRetries' | 'sleep' | 'now' | 'signal' | 'secret'>;
+type Transport = Pick<PostJsonOptions, 'send' | 'timeoutMs' | 'maxRetries' | 'sleep' | 'now' | 'signal' | 'secret'>;
 
 /** The `postJson` settings for a client's options and one call: defaults where unset, the API key as the secret to scrub. */
 export function transportOf(options: TransportOptions, call: CompleteOptions): Transport {
   return {
-    fetch: options.fetch ?? globalThis.fetch,
+    send: options.fetch ? sendThroughFetch(options.fetch) : sendThroughNodeHttp,
     timeoutMs: call.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
     sleep: options.sleep ?? realSleep,
@@ -162,8 +164,9 @@ interface AttemptOutcome {
  * on every result, and says on every failure how long the endpoint had been silent.
  */
 export async function postJson(given: PostJsonOptions): Promise<ModelResult> {
-  // Serialised once for every attempt and for the secret check of every record.
-  const options: Prepared = { ...given, sent: { body: given.body, json: JSON.stringify(given.body) } };
+  // Serialised once for every attempt and for the secret check of every record; a body's messages
+  // and tool list (two levels down) reuse their text when the adapter marked them immutable.
+  const options: Prepared = { ...given, sent: { body: given.body, json: jsonText(given.body, 2) } };
   const activity = new Activity(options.now);
   let outcome = await attempt(options, activity);
   for (let retry = 1; retry <= options.maxRetries; retry++) {
@@ -210,18 +213,15 @@ async function exchange(options: Prepared, activity: Activity, timer: RequestSig
     return { kind: 'timeout', message: `${where}: ${message}`, retryable: true };
   };
 
-  let response: Response;
+  let response: HttpAnswer;
   try {
-    response = await raceAbort(
-      options.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...options.headers }, body: options.sent.json, signal: combined }),
-      combined,
-    );
+    response = await raceAbort(options.send({ url, headers: { 'content-type': 'application/json', ...options.headers }, body: options.sent.json, signal: combined }), combined);
   } catch (error) {
     return { result: fail(options, interrupted() ?? { kind: 'connection', message: `${where}: could not connect (${describeFetchError(error)})`, retryable: true }, baseWire) };
   }
   heard();
   const reader = new BodyReader(response, combined, heard);
-  if (options.stream && response.ok && isEventStream(response)) {
+  if (options.stream && isOk(response.status) && isEventStream(response)) {
     return { result: await readStream({ options, assembler: options.stream(), response, reader, interrupted, where }) };
   }
 
@@ -235,11 +235,11 @@ async function exchange(options: Prepared, activity: Activity, timer: RequestSig
   }
   const json = parseJson(text);
   const wire: WireExchange = { ...baseWire, status: response.status, response: json ?? text };
-  if (!response.ok) {
+  if (!isOk(response.status)) {
     const retryable = response.status === 429 || response.status >= 500;
     const detail = json === undefined ? text.slice(0, 300) : errorDetail(json);
     const result = fail(options, { kind: 'http', message: `${where}: HTTP ${response.status}${detail ? `: ${detail}` : ''}`, retryable }, wire);
-    const wait = RETRY_AFTER_STATUSES.has(response.status) ? retryAfterMs(response.headers, { now: options.now(), capMs: RETRY_AFTER_CAP_MS }) : undefined;
+    const wait = RETRY_AFTER_STATUSES.has(response.status) ? retryAfterMs(response, { now: options.now(), capMs: RETRY_AFTER_CAP_MS }) : undefined;
     return wait === undefined ? { result } : { result, retryAfterMs: wait };
   }
   if (json === undefined) {
@@ -251,7 +251,7 @@ async function exchange(options: Prepared, activity: Activity, timer: RequestSig
 interface StreamRead {
   options: Prepared;
   assembler: StreamAssembler;
-  response: Response;
+  response: HttpAnswer;
   reader: BodyReader;
   interrupted: () => Failure | null;
   where: string;
@@ -313,6 +313,10 @@ async function sleepUnlessAborted(sleep: Sleep, ms: number, signal: AbortSignal)
   }
 }
 
+function isOk(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
 function parseJson(text: string): JsonValue | undefined {
   try {
     return JSON.parse(text) as JsonValue;
@@ -321,7 +325,7 @@ function parseJson(text: string): JsonValue | undefined {
   }
 }
 
-/** Node's fetch says only "fetch failed"; the reason (ECONNREFUSED …) is in `cause`. */
+/** Node's fetch says only "fetch failed"; the reason (ECONNREFUSED …) is in `cause`. `node:http` names it itself. */
 function describeFetchError(error: unknown): string {
   const cause = error instanceof Error && error.cause !== undefined ? `: ${errorMessage(error.cause)}` : '';
   return `${errorMessage(error)}${cause}`;

@@ -1,0 +1,145 @@
+// How a model client's POST reaches the endpoint: through `node:http` by default, or through a
+// `fetch` the caller injects (tests, a gateway route, a custom dispatcher). `postJson` sees only
+// the small interface below, so retries, time-outs, streaming and recording are the same either way.
+import http from 'node:http';
+import https from 'node:https';
+
+export interface HttpPost {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  /** Aborting it abandons the request, whatever stage it is at. */
+  signal: AbortSignal;
+}
+
+/** An endpoint's answer once its headers have arrived; the body is read piece by piece. */
+export interface HttpAnswer {
+  status: number;
+  /** A response header by lower-case name. */
+  header(name: string): string | undefined;
+  /** The next piece of the body, or null at its end. Rejects when the connection breaks. */
+  read(): Promise<Uint8Array | null>;
+  /** The rest of the body is not wanted. */
+  cancel(): void;
+}
+
+/** Sends one POST; rejects when no answer arrives (connection refused, reset, aborted). */
+export type SendPost = (post: HttpPost) => Promise<HttpAnswer>;
+
+/** A `fetch` (the platform's or an injected one) as a SendPost. */
+export function sendThroughFetch(fetchImpl: typeof fetch): SendPost {
+  return async ({ url, headers, body, signal }) => {
+    const response = await fetchImpl(url, { method: 'POST', headers, body, signal });
+    const reader = response.body?.getReader();
+    return {
+      status: response.status,
+      header: (name) => response.headers.get(name) ?? undefined,
+      read: async () => {
+        if (!reader) return null;
+        const { done, value } = await reader.read();
+        return done ? null : value;
+      },
+      cancel: () => void reader?.cancel().catch(() => {}),
+    };
+  };
+}
+
+// Kept-alive connections shared by every client in the process, as fetch's global dispatcher is.
+// Idle sockets are unref'd by the agent, so they never keep the process alive.
+const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+
+/**
+ * POSTs with `node:http`. Per call it builds a fraction of the objects fetch does (no Request,
+ * Headers, web streams or abort plumbing): at a thousand concurrent rollouts fetch's share of the
+ * main thread was the largest single cost after the environments' own work.
+ */
+export const sendThroughNodeHttp: SendPost = (post) => {
+  const target = new URL(post.url);
+  const secure = target.protocol === 'https:';
+  if (!secure && target.protocol !== 'http:') return Promise.reject(new Error(`unsupported protocol ${target.protocol}`));
+  const request = (secure ? https : http).request(target, {
+    method: 'POST',
+    agent: secure ? agents.https : agents.http,
+    headers: { ...post.headers, 'content-length': Buffer.byteLength(post.body) },
+  });
+  return new Promise<HttpAnswer>((resolve, reject) => {
+    const onAbort = (): void => {
+      request.destroy(post.signal.reason instanceof Error ? post.signal.reason : new Error('aborted'));
+    };
+    if (post.signal.aborted) onAbort();
+    else post.signal.addEventListener('abort', onAbort, { once: true });
+    const release = (): void => post.signal.removeEventListener('abort', onAbort);
+    // `on`, not `once`: a request can report more than one error, and an unheard one would throw.
+    request.on('error', (error) => {
+      release();
+      reject(error);
+    });
+    request.once('response', (response) => {
+      resolve(new NodeAnswer(request, response, release));
+    });
+    request.end(post.body);
+  });
+};
+
+/** A response body as a queue of pieces, filled by the socket and drained by `read`. */
+class NodeAnswer implements HttpAnswer {
+  readonly status: number;
+  private readonly pieces: Buffer[] = [];
+  private ended = false;
+  private failure: Error | undefined;
+  private waiting: { resolve: (piece: Uint8Array | null) => void; reject: (error: Error) => void } | undefined;
+
+  constructor(
+    private readonly request: http.ClientRequest,
+    private readonly response: http.IncomingMessage,
+    release: () => void,
+  ) {
+    this.status = response.statusCode ?? 0;
+    response.on('data', (piece: Buffer) => {
+      if (this.waiting) this.settle({ piece });
+      else this.pieces.push(piece);
+    });
+    response.once('end', () => {
+      this.ended = true;
+      release();
+      this.settle({ piece: null });
+    });
+    // A connection that closes before the body ends (reset, aborted, destroyed by our signal).
+    response.once('close', () => {
+      release();
+      if (this.ended) return;
+      this.failure = response.errored ?? request.errored ?? new Error('the connection closed before the body ended');
+      this.settle({ error: this.failure });
+    });
+    response.on('error', (error) => {
+      this.failure ??= error;
+    });
+  }
+
+  header(name: string): string | undefined {
+    const value = this.response.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  read(): Promise<Uint8Array | null> {
+    const piece = this.pieces.shift();
+    if (piece) return Promise.resolve(piece);
+    if (this.ended) return Promise.resolve(null);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
+  }
+
+  cancel(): void {
+    if (!this.ended) this.request.destroy();
+  }
+
+  private settle(outcome: { piece: Uint8Array | null } | { error: Error }): void {
+    const waiting = this.waiting;
+    if (!waiting) return;
+    this.waiting = undefined;
+    if ('error' in outcome) waiting.reject(outcome.error);
+    else waiting.resolve(outcome.piece);
+  }
+}
