@@ -1,6 +1,7 @@
 // The data model every other module speaks. Only types, schemas and small pure helpers live here.
 export * from './version.ts';
 export * from './json.ts';
+export * from './json-text.ts';
 export * from './errors.ts';
 export * from './ids.ts';
 export * from './gateway-route.ts';

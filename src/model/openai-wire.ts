@@ -1,4 +1,4 @@
-import type { AssistantMessage, JsonObject, JsonValue, Message, ModelRequest, ToolSpec } from '../core/index.ts';
+import { markImmutable, type AssistantMessage, type JsonObject, type JsonValue, type Message, type ModelRequest, type ToolSpec } from '../core/index.ts';
 import { isObject } from './http.ts';
 import { splitInlineThink } from './think.ts';
 
@@ -11,7 +11,8 @@ const REASONING_KEYS = new Set(['reasoning_content', 'reasoning', 'reasoning_det
  * Wire forms already built, by the (immutable) neutral object they were built from. Scaffolds
  * resend the same message objects and the same tool list every turn, so each is converted once per
  * rollout, and the store recognises the repeated prefix by reference instead of re-serialising
- * the whole conversation on every call.
+ * the whole conversation on every call. They are marked immutable, so their JSON text is computed
+ * once too, for request bodies and stored records alike.
  */
 const wireMessages = new WeakMap<Message, JsonObject>();
 const wireTools = new WeakMap<readonly ToolSpec[], JsonValue[]>();
@@ -21,7 +22,7 @@ export function toOpenAIMessages(messages: readonly Message[]): JsonObject[] {
   return messages.map((message): JsonObject => {
     const known = wireMessages.get(message);
     if (known) return known;
-    const wire = messageToOpenAI(message);
+    const wire = markImmutable(messageToOpenAI(message));
     wireMessages.set(message, wire);
     return wire;
   });
@@ -42,7 +43,7 @@ function messageToOpenAI(message: Message): JsonObject {
 function toOpenAITools(tools: readonly ToolSpec[]): JsonValue[] {
   let wire = wireTools.get(tools);
   if (!wire) {
-    wire = tools.map((tool) => ({ type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } }));
+    wire = markImmutable(tools.map((tool): JsonValue => ({ type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } })));
     wireTools.set(tools, wire);
   }
   return wire;

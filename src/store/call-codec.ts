@@ -1,7 +1,7 @@
 // Model calls are stored as deltas: a call's request messages are the previous call's first `keep`
 // messages plus a tail, and the tool list is stored once per attempt, so a 100-turn rollout does
 // not store its history 100 times. Reading rebuilds every request exactly.
-import type { JsonValue, Message, ModelCall, ToolSpec } from '../core/index.ts';
+import { jsonText, type JsonValue, type Message, type ModelCall, type ToolSpec } from '../core/index.ts';
 
 /** Per attempt: what the previous call sent, to encode the next one against. */
 export interface DeltaState {
@@ -29,7 +29,7 @@ class Serialised {
   private text: string | undefined;
   constructor(readonly value: JsonValue) {}
   get json(): string {
-    this.text ??= JSON.stringify(this.value);
+    this.text ??= jsonText(this.value);
     return this.text;
   }
   sameAs(other: Serialised): boolean {
