@@ -46,11 +46,12 @@ async function gauntlet(url: string, rollouts: number, threads: number | 'auto')
 }
 
 /**
- * The same calls, with the same request bodies, made by a bare fetch loop per rollout, in a
- * process of its own (bench/support/bare-client.ts): peak RSS and CPU then belong to one side only.
+ * The same calls, with the same request bodies, made by a bare loop per rollout, in a process of
+ * its own (bench/support/bare-client.ts): peak RSS and CPU then belong to one side only. The
+ * targets' baseline sends through node:http, as Gauntlet does; a fetch loop is measured beside it.
  */
-async function bare(url: string, rollouts: number): Promise<Measure> {
-  return jsonFromScript<Measure>('bare client', new URL('./support/bare-client.ts', import.meta.url), [url, String(rollouts), String(TURNS), ENV]);
+async function bare(url: string, rollouts: number, transport: 'node-http' | 'fetch'): Promise<Measure> {
+  return jsonFromScript<Measure>(`bare ${transport} client`, new URL('./support/bare-client.ts', import.meta.url), [url, String(rollouts), String(TURNS), ENV, transport]);
 }
 
 /** Runs a TypeScript script in a process of its own and parses the one JSON document it prints. */
@@ -101,7 +102,8 @@ interface Case {
 async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto' }: Case, envCpu: number): Promise<BenchFigure[]> {
   const server = await startServer(latencyMs);
   try {
-    const base = gauntletOnly ? null : await bare(server.url, rollouts);
+    const base = gauntletOnly ? null : await bare(server.url, rollouts, 'node-http');
+    const fetchBase = gauntletOnly ? null : await bare(server.url, rollouts, 'fetch');
     await gauntlet(server.url, 200, threads); // warm-up, the same size as the bare client's
     const ours = await gauntlet(server.url, rollouts, threads);
     const label = `${rollouts} concurrent rollouts × ${TURNS + 1} calls @ ${latencyMs} ms${threads === 'auto' ? '' : `, ${threads} rollout threads`}`;
@@ -110,9 +112,19 @@ async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto'
         name: `throughput, ${label}`,
         value: Math.round(ours.calls / ours.seconds),
         unit: 'calls/s',
-        ...(base ? { baseline: { name: 'bare Node HTTP client, same calls', value: Math.round(base.calls / base.seconds), unit: 'calls/s' }, ratio: ours.calls / ours.seconds / (base.calls / base.seconds) } : {}),
+        ...(base ? { baseline: { name: 'bare node:http client, same calls', value: Math.round(base.calls / base.seconds), unit: 'calls/s' }, ratio: ours.calls / ours.seconds / (base.calls / base.seconds) } : {}),
         note: latencyMs >= 1000 ? 'target ≥ 0.8×' : rollouts >= 1000 ? 'target ≥ 0.5×' : undefined,
       },
+      ...(fetchBase
+        ? [
+            {
+              name: `bare fetch client (for comparison), ${label}`,
+              value: Math.round(fetchBase.calls / fetchBase.seconds),
+              unit: 'calls/s',
+              note: `CPU per call ${(fetchBase.cpuMs / fetchBase.calls).toFixed(3)} ms; Gauntlet is ${(ours.calls / ours.seconds / (fetchBase.calls / fetchBase.seconds)).toFixed(2)}× this loop`,
+            },
+          ]
+        : []),
       {
         name: `main-thread time per model call, ${label}`,
         value: Number((ours.mainBusyMs / ours.calls - (threadCount(threads, rollouts) === 0 ? envCpu : 0)).toFixed(3)),

@@ -1,13 +1,15 @@
 // The throughput bench's baseline, in a process of its own so that neither side's heap is left
-// in the other's figures: N rollouts × turns of a bare fetch loop, the same request bodies as
-// Gauntlet sends, against the same server. Prints one JSON Measure on stdout.
-//   node --import tsx bench/support/bare-client.ts URL ROLLOUTS TURNS ENV
+// in the other's figures: N rollouts × turns of a bare request loop (node:http with kept-alive
+// connections, as Gauntlet sends by default, or fetch), the same request bodies as Gauntlet sends,
+// against the same server. Prints one JSON Measure on stdout.
+//   node --import tsx bench/support/bare-client.ts URL ROLLOUTS TURNS ENV [node-http|fetch]
+import http from 'node:http';
 import { getEnvironment, instantiate } from '../../src/envs/index.ts';
 import { buildChatBody } from '../../src/model/index.ts';
 import { measured } from './measure.ts';
 
-const [url, rolloutsText, turnsText, envName] = process.argv.slice(2);
-if (!url || !rolloutsText || !turnsText || !envName) throw new Error('usage: bare-client.ts URL ROLLOUTS TURNS ENV');
+const [url, rolloutsText, turnsText, envName, transport = 'node-http'] = process.argv.slice(2);
+if (!url || !rolloutsText || !turnsText || !envName || !['node-http', 'fetch'].includes(transport)) throw new Error('usage: bare-client.ts URL ROLLOUTS TURNS ENV [node-http|fetch]');
 const rollouts = Number(rolloutsText);
 const turns = Number(turnsText);
 
@@ -18,6 +20,20 @@ await env.reset(task, { seed: 1 });
 const tools = env.tools();
 await env.close();
 
+const agent = new http.Agent({ keepAlive: true });
+
+/** POSTs `body` and reads the whole answer as text. */
+function post(target: string, body: string): Promise<string> {
+  if (transport === 'fetch') return fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((response) => response.text());
+  return new Promise((resolve, reject) => {
+    const request = http.request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (piece: string) => (text += piece)).once('end', () => resolve(text)).once('error', reject);
+    });
+    request.once('error', reject).end(body);
+  });
+}
+
 const one = async () => {
   const messages: Parameters<typeof buildChatBody>[0]['messages'] = [
     { role: 'system', content: 'You are a capable assistant working in a software environment through the tools provided.' },
@@ -25,8 +41,7 @@ const one = async () => {
   ];
   for (let turn = 0; turn <= turns; turn++) {
     const body = { ...buildChatBody({ messages, tools, sampling: {} }, { model: 'bench', flavor: 'generic' }), stream: true };
-    const response = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const text = await response.text();
+    const text = await post(`${url}/chat/completions`, JSON.stringify(body));
     if (!text.includes('[DONE]')) throw new Error('bare client: stream cut');
     if (turn < turns) {
       messages.push({ role: 'assistant', content: '', toolCalls: [{ id: `call_${turn}`, name: 'list_folders', arguments: {}, argumentsText: '{}' }] });
@@ -36,7 +51,7 @@ const one = async () => {
 };
 
 const run = (n: number) => Promise.all(Array.from({ length: n }, one)).then(() => undefined);
-// Warm-up: fewer calls than this leave fetch's code paths cold, and the baseline slow (half speed at 100 rollouts).
+// Warm-up: fewer calls than this leave the HTTP client's code paths cold, and the baseline slow (half speed at 100 rollouts).
 await run(200);
 const result = await measured(rollouts * (turns + 1), () => run(rollouts));
 process.stdout.write(`${JSON.stringify(result)}\n`);
