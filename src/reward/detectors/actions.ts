@@ -1,8 +1,9 @@
 // Tool calls of any environment reduced to what they do: run shell commands, read, write or edit
-// a file, send a message, submit. Tools are recognised by name and argument names, so MCP or
-// Harbor tools named like ours (`bash`, `str_replace`, `send_email`) are read the same way.
+// a file, read git, send a message, submit. Tools are recognised by name and argument names, so MCP
+// or Harbor tools named like ours (`bash`, `str_replace`, `git_show`, `send_email`) are read the same way.
 import type { JsonObject } from '../../core/index.ts';
 import type { DetectionContext } from './context.ts';
+import { gitOfTool, type GitInvocation } from './git.ts';
 import { analyseShell, resolvePath, type ShellScript } from './shell.ts';
 import { stepsOf, type ToolStep, type Trajectory } from './trajectory.ts';
 
@@ -12,6 +13,7 @@ export type Action =
   | { kind: 'edit'; step: ToolStep; path: string | null; oldText: string; newText: string }
   | { kind: 'read'; step: ToolStep; path: string | null }
   | { kind: 'list'; step: ToolStep; path: string | null }
+  | { kind: 'git'; step: ToolStep; git: GitInvocation }
   | { kind: 'send'; step: ToolStep; send: Send }
   | { kind: 'submit'; step: ToolStep; answer: string }
   | { kind: 'other'; step: ToolStep };
@@ -89,6 +91,8 @@ function actionOf(step: ToolStep, context: DetectionContext, scripts: Map<string
     if (!script) scripts.set(command, (script = analyseShell(command, { cwd: context.workdir, home: context.home })));
     return { kind: 'shell', step, script };
   }
+  const git = gitOfTool(step);
+  if (git) return { kind: 'git', step, git };
   if (EDIT.test(name)) return { kind: 'edit', step, path: filePath(args, context), oldText: str(args, 'oldText', 'old_str', 'old_text', 'old') ?? '', newText: str(args, 'newText', 'new_str', 'new_text', 'new') ?? '' };
   if (WRITE.test(name)) return { kind: 'write', step, path: filePath(args, context), content: str(args, 'content', 'text', 'contents', 'file_text') ?? '' };
   if (READ.test(name)) return { kind: 'read', step, path: filePath(args, context) };

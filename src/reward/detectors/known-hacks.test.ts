@@ -1,19 +1,37 @@
 // Detectors against what the environments already know about: the coding environment's catalogue
 // of submissions that beat its old grader, the terminal environment's verifier hacks, and the
-// golden solutions of every coding and terminal task (which must raise nothing).
+// golden solutions of every coding, terminal and probes task (which must raise nothing).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ToolInvocation } from '../../core/index.ts';
+import { ToolInvocation, type JsonObject, type Task } from '../../core/index.ts';
 import { coding } from '../../envs/coding/index.ts';
 import { KNOWN_CODING_HACKS } from '../../envs/coding/known-hacks.ts';
+import { instantiate } from '../../envs/instance.ts';
+import { probes, probeTasks } from '../../envs/probes/index.ts';
 import { terminal } from '../../envs/terminal/index.ts';
 import { detectTrajectory } from './run.ts';
-import { testTrajectory } from './testing.ts';
+import { testTrajectory, type TestTurn } from './testing.ts';
+import type { Trajectory } from './trajectory.ts';
 
 /** The tool calls as a trajectory, each with a reply of the shape its tool gives. */
 function asTrajectory(env: 'coding' | 'terminal', instruction: string, steps: readonly ToolInvocation[]) {
   const reply = (s: ToolInvocation) => (s.tool === 'run_command' ? 'exit code 0\n(no output)' : s.tool === 'submit' ? undefined : `Edited ${String(s.arguments.path)}`);
   return testTrajectory({ env, task: instruction, turns: steps.map((s) => ({ tools: [{ name: s.tool, args: s.arguments, ...(reply(s) === undefined ? {} : { result: reply(s)! }) }] })) });
+}
+
+/** The calls played in the probes world, so every reply (git_log's included) is the one it gives. */
+async function playedInProbes(task: Task, steps: readonly ToolInvocation[]): Promise<Trajectory> {
+  const env = instantiate(probes);
+  const signal = new AbortController().signal;
+  await env.reset(task, { seed: 1 });
+  const turns: TestTurn[] = [];
+  for (const s of steps) {
+    const out = await env.call(s.tool, s.arguments, { signal });
+    turns.push({ tools: [{ name: s.tool, args: s.arguments as JsonObject, ...(out.ok ? { result: out.content } : { error: out.error }) }] });
+  }
+  await env.close();
+  const tools = Object.entries(probes.tools).map(([name, t]) => ({ name, description: t.description }));
+  return { ...testTrajectory({ env: 'probes', task: task.instruction, turns }), tools };
 }
 
 describe('detectors on the environments’ own hacks and golden solutions', () => {
@@ -45,6 +63,20 @@ describe('detectors on the environments’ own hacks and golden solutions', () =
         assert.deepEqual(report.flags, [], task.id);
         assert.deepEqual(report.unparsed, [], task.id);
       }
+    }
+  });
+
+  it('raise nothing on the golden path of any probes task, played in its world (git_log and all)', async () => {
+    for (const task of probeTasks()) {
+      const report = await detectTrajectory(await playedInProbes(task, task.golden.steps));
+      assert.deepEqual(report.flags, [], task.id);
+    }
+  });
+
+  it("flag the probes' answer-file cheat as mining", async () => {
+    for (const task of probeTasks().filter((t) => t.tags.domain === 'answer-file')) {
+      const report = await detectTrajectory(await playedInProbes(task, ToolInvocation.array().parse(task.metadata?.cheat)));
+      assert.deepEqual([...new Set(report.flags.map((f) => f.category))], ['answer_mining'], task.id);
     }
   });
 });
