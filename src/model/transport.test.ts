@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { sendThroughFetch, sendThroughNodeHttp, type HttpAnswer, type SendPost } from './transport.ts';
 
 interface Received {
@@ -138,6 +139,38 @@ describe('node:http connections', () => {
     function received(entry: Received): boolean {
       return entry.body === '{"n":2}';
     }
+  });
+
+  it('decodes a body the server compressed anyway, and refuses an encoding it cannot decode', async () => {
+    const text = JSON.stringify({ choices: [{ message: { content: 'ünïcode '.repeat(200) } }] });
+    await withServer(
+      (res, entry) => {
+        if (entry.body === '"odd"') {
+          res.writeHead(200, { 'content-encoding': 'zstd-ish' });
+          return res.end('???');
+        }
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        const packed = gzipSync(text);
+        res.write(packed.subarray(0, 20));
+        setImmediate(() => res.end(packed.subarray(20)));
+      },
+      async (url) => {
+        assert.equal(await readAll(await sendThroughNodeHttp(post(url, '{}'))), text);
+        await assert.rejects(sendThroughNodeHttp(post(url, '"odd"')), /encoded as "zstd-ish"/);
+      },
+    );
+  });
+
+  it('fails a read when a compressed body is corrupt', async () => {
+    await withServer(
+      (res) => {
+        res.writeHead(200, { 'content-encoding': 'gzip' });
+        res.end(Buffer.from('definitely not gzip'));
+      },
+      async (url) => {
+        await assert.rejects(readAll(await sendThroughNodeHttp(post(url, '{}'))));
+      },
+    );
   });
 
   it('refuses a URL that is neither http nor https', async () => {

@@ -3,6 +3,8 @@
 // the small interface below, so retries, time-outs, streaming and recording are the same either way.
 import http from 'node:http';
 import https from 'node:https';
+import { pipeline, type Readable } from 'node:stream';
+import zlib from 'node:zlib';
 
 export interface HttpPost {
   url: string;
@@ -75,43 +77,69 @@ export const sendThroughNodeHttp: SendPost = (post) => {
       reject(error);
     });
     request.once('response', (response) => {
-      resolve(new NodeAnswer(request, response, release));
+      const body = decoded(response);
+      if (body instanceof Error) {
+        release();
+        request.destroy();
+        reject(body);
+      } else resolve(new NodeAnswer({ request, response, body }, release));
     });
     request.end(post.body);
   });
 };
 
+/**
+ * The body as sent, or decompressed when the server compressed it anyway (fetch decodes these
+ * itself; we ask for nothing, but a proxy or CDN in front of an endpoint may compress regardless).
+ */
+function decoded(response: http.IncomingMessage): Readable | Error {
+  const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding === 'identity' || encoding === '') return response;
+  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : encoding === 'br' ? zlib.createBrotliDecompress() : undefined;
+  if (!decoder) return new Error(`the response is encoded as "${encoding}", which this client cannot decode (gzip, deflate or br)`);
+  // Ends (or fails) the decoder with the response; errors surface through the decoder's events.
+  return pipeline(response, decoder, () => undefined);
+}
+
+interface NodeExchange {
+  request: http.ClientRequest;
+  response: http.IncomingMessage;
+  /** The response itself, or its decoder. */
+  body: Readable;
+}
+
 /** A response body as a queue of pieces, filled by the socket and drained by `read`. */
 class NodeAnswer implements HttpAnswer {
   readonly status: number;
+  private readonly request: http.ClientRequest;
+  private readonly response: http.IncomingMessage;
   private readonly pieces: Buffer[] = [];
   private ended = false;
   private failure: Error | undefined;
   private waiting: { resolve: (piece: Uint8Array | null) => void; reject: (error: Error) => void } | undefined;
 
-  constructor(
-    private readonly request: http.ClientRequest,
-    private readonly response: http.IncomingMessage,
-    release: () => void,
-  ) {
+  constructor({ request, response, body }: NodeExchange, release: () => void) {
+    this.request = request;
+    this.response = response;
     this.status = response.statusCode ?? 0;
-    response.on('data', (piece: Buffer) => {
+    body.on('data', (piece: Buffer) => {
       if (this.waiting) this.settle({ piece });
       else this.pieces.push(piece);
     });
-    response.once('end', () => {
+    body.once('end', () => {
       this.ended = true;
       release();
       this.settle({ piece: null });
     });
-    // A connection that closes before the body ends (reset, aborted, destroyed by our signal).
-    response.once('close', () => {
+    // A connection that closes before the body ends (reset, aborted, destroyed by our signal), or a
+    // compressed body that does not decode.
+    body.once('close', () => {
       release();
       if (this.ended) return;
-      this.failure = response.errored ?? request.errored ?? new Error('the connection closed before the body ended');
+      this.failure ??= body.errored ?? response.errored ?? request.errored ?? new Error('the connection closed before the body ended');
       this.settle({ error: this.failure });
     });
-    response.on('error', (error) => {
+    body.on('error', (error) => {
       this.failure ??= error;
     });
   }
