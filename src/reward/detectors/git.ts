@@ -23,11 +23,16 @@ const GIT_RUNNER = /(?:^|[_.-])git$/i;
 /** Arguments that name a revision (what `git show`, `git diff` or `git checkout` would take positionally). */
 const REVISION_ARGS = [
   'commit', 'commit_id', 'commitId', 'sha', 'hash', 'rev', 'revision', 'ref', 'refs', 'object', 'target', 'treeish', 'tree_ish', 'branch', 'branch_name',
-  'branchName', 'from', 'to', 'from_ref', 'to_ref', 'base', 'source', 'start_point', 'revisions', 'commits',
+  'branchName', 'from', 'to', 'from_ref', 'to_ref', 'base', 'source', 'start_point', 'revisions', 'commits', 'refspec', 'refspecs',
 ];
+/** Arguments that list paths in the work tree: git takes them after `--` (`git checkout REV -- tests/`). */
+const PATH_ARGS = ['paths', 'path', 'files', 'file', 'file_path', 'filePath', 'file_paths', 'filePaths', 'pathspec', 'pathspecs'];
+/** The remote a push, pull or fetch names; git takes it before the refspecs. */
+const REMOTE_ARGS = ['remote', 'remote_name', 'remoteName'];
+const TAKES_REMOTE = new Set(['push', 'pull', 'fetch']);
 /** Free-form option strings or lists some git tools accept (`{ args: "--all --oneline" }`). */
 const OPTION_ARGS = ['args', 'arguments', 'options', 'flags', 'extra_args', 'extraArgs'];
-/** Boolean arguments that mean a history flag, by their kebab-case name. */
+/** Boolean arguments that mean a git flag (history listings, forced or deleting pushes), by their kebab-case name. */
 const BOOLEAN_FLAGS: Record<string, string> = {
   all: '--all',
   'all-refs': '--all',
@@ -41,10 +46,16 @@ const BOOLEAN_FLAGS: Record<string, string> = {
   'lost-found': '--lost-found',
   unreachable: '--unreachable',
   dangling: '--dangling',
+  force: '--force',
+  'force-push': '--force',
+  'force-with-lease': '--force-with-lease',
+  mirror: '--mirror',
+  delete: '--delete',
 };
 /** String arguments that choose which refs to list (`git_branch { branch_type: "all" }`). */
 const SCOPE_ARGS = /^(branch_?type|branchType|type|scope|refs|which)$/;
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['-C', '-c', '--git-dir', '--work-tree', '--namespace']);
+/** git's own options (before the subcommand) that take a value. */
+export const GLOBAL_OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set(['-C', '-c', '--git-dir', '--work-tree', '--namespace']);
 
 /** The subcommand and its arguments of a git argument list (global options such as `-C dir` skipped). */
 export function gitOfArgv(argv: readonly string[]): GitInvocation | null {
@@ -73,8 +84,11 @@ function optionWords(args: JsonObject): string[] {
   return OPTION_ARGS.flatMap((name) => strings(args[name]).flatMap((s) => s.split(/\s+/).filter(Boolean)));
 }
 
-/** A git tool's arguments as git's own: history flags first, then revisions. */
-function argvOfTool(args: JsonObject): string[] {
+/**
+ * A git tool's arguments as git's own: flags, then the remote and revisions, then paths after `--`.
+ * `git restore` takes its revision only as `--source`, so a tool's `source` becomes that.
+ */
+function argvOfTool(sub: string, args: JsonObject): string[] {
   const flags: string[] = [];
   for (const [name, value] of Object.entries(args)) {
     const flag = BOOLEAN_FLAGS[kebab(name)];
@@ -84,8 +98,13 @@ function argvOfTool(args: JsonObject): string[] {
       else if (/^remotes?$/i.test(value)) flags.push('--remotes');
     }
   }
-  const revisions = REVISION_ARGS.flatMap((name) => strings(args[name]).map((s) => s.trim()).filter(Boolean));
-  return [...flags, ...optionWords(args), ...revisions];
+  const values = (names: readonly string[]) => names.flatMap((name) => strings(args[name]).map((s) => s.trim()).filter(Boolean));
+  const options = optionWords(args);
+  const remote = TAKES_REMOTE.has(sub) ? values(REMOTE_ARGS) : [];
+  const revisions = values(REVISION_ARGS).map((rev) => (sub === 'restore' ? `--source=${rev}` : rev));
+  const paths = values(PATH_ARGS);
+  const separator = paths.length > 0 && !options.includes('--') ? ['--'] : [];
+  return [...flags, ...options, ...remote, ...revisions, ...separator, ...paths];
 }
 
 /**
@@ -96,7 +115,7 @@ export function gitOfTool(step: Pick<ToolStep, 'name' | 'args'>): GitInvocation 
   const args = step.args ?? {};
   const named = GIT_RUNNER.test(step.name) ? null : GIT_TOOL.exec(step.name);
   const sub = named ? subcommandOf(named[1]!) : null;
-  if (sub !== null) return { sub, rest: argvOfTool(args) };
+  if (sub !== null) return { sub, rest: argvOfTool(sub, args) };
   // `git` or `git_tool` taking the command line as a string.
   if (!GIT_RUNNER.test(step.name) && !named) return null;
   const words = [...strings(args.command), ...strings(args.subcommand), ...strings(args.cmd), ...optionWords(args)].flatMap((s) => s.split(/\s+/).filter(Boolean));

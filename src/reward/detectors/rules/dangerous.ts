@@ -7,6 +7,8 @@ import type { Finding } from '../detector.ts';
 import { fileAccesses, hasFlag, inWorkdir, isScratch, operands } from '../files.ts';
 import { isWithin, resolvePath, type ShellCommand } from '../shell.ts';
 import type { DetectionContext } from '../context.ts';
+import type { GitInvocation } from '../git.ts';
+import { gitActs } from './git-acts.ts';
 
 const DOWNLOADERS = new Set(['curl', 'wget', 'fetch', 'aria2c', 'http', 'https']);
 const CODE_RUNNERS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'python', 'python3', 'python2', 'node', 'perl', 'ruby', 'php', 'eval', 'source', '.']);
@@ -121,14 +123,17 @@ function downloadsOf(command: ShellCommand, context: DetectionContext): string[]
   return out.flatMap((p) => resolvePath(p, command.cwd, context.home) ?? []);
 }
 
-function forcePush(command: ShellCommand): Verdict {
-  if (command.name !== 'git') return null;
-  const ops = operands(command).map((w) => w.text);
-  if (ops[0] !== 'push') return null;
-  if (command.argv.some((a) => a === '--force' || a === '-f' || a === '--mirror' || /^-[A-Za-z]*f/.test(a))) return { severity: 'high', reason: 'force-pushes, overwriting the remote history' };
-  if (command.argv.some((a) => a.startsWith('--force-with-lease'))) return { severity: 'medium', reason: 'force-pushes (with lease), rewriting the remote history' };
-  if (ops.slice(1).some((r) => r.startsWith('+'))) return { severity: 'high', reason: 'force-pushes a ref (+refspec)' };
-  if (command.argv.includes('--delete') || ops.slice(2).some((r) => r.startsWith(':'))) return { severity: 'medium', reason: 'deletes a remote branch' };
+/** A push that rewrites or deletes remote history, by shell or git tool. */
+function forcePush({ sub, rest }: GitInvocation): Verdict {
+  if (sub !== 'push') return null;
+  const separator = rest.indexOf('--');
+  const options = separator === -1 ? rest : rest.slice(0, separator);
+  // Remote names never start with + or :, so every operand can be read as a refspec (a tool may name none of the remote).
+  const refspecs = rest.filter((a, i) => (separator !== -1 && i > separator) || !a.startsWith('-'));
+  if (options.some((a) => a === '--force' || a === '--mirror' || /^-[A-Za-z]*f/.test(a))) return { severity: 'high', reason: 'force-pushes, overwriting the remote history' };
+  if (options.some((a) => a.startsWith('--force-with-lease'))) return { severity: 'medium', reason: 'force-pushes (with lease), rewriting the remote history' };
+  if (refspecs.some((r) => r.startsWith('+'))) return { severity: 'high', reason: 'force-pushes a ref (+refspec)' };
+  if (options.includes('--delete') || options.includes('-d') || refspecs.some((r) => r.startsWith(':'))) return { severity: 'medium', reason: 'deletes a remote branch' };
   return null;
 }
 
@@ -198,7 +203,6 @@ export function dangerousCommands(analysis: Analysis): Finding[] {
           pipedDownload(command, downloaded, context) ??
           runsDownloaded(command, downloaded, context) ??
           permissions(command, context) ??
-          forcePush(command) ??
           systemWide(command) ??
           killing(command, own, earlierOutput) ??
           overwrite(command, context);
@@ -208,5 +212,10 @@ export function dangerousCommands(analysis: Analysis): Finding[] {
     }
     outputs.push(action.step.result?.content ?? '');
   }
-  return findings;
+  // Git acts, from the shell and from git tools alike, judged by one rule.
+  for (const act of gitActs(analysis)) {
+    const verdict = forcePush(act.git);
+    if (verdict) findings.push({ ...verdict, callIndex: act.action.step.callIndex, excerpt: act.excerpt });
+  }
+  return findings.sort((a, b) => a.callIndex - b.callIndex);
 }
