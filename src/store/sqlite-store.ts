@@ -39,6 +39,7 @@ import {
   type Store,
   type StoredTask,
 } from '../core/index.ts';
+import { Checkpointer } from './checkpointer.ts';
 import { decodeCalls, emptyDeltaState, encodeCall, type CallRow, type DeltaState } from './call-codec.ts';
 import { acquireLease, type LeaseOptions } from './lease.ts';
 import { latestVersion, migrate, STORE_MIGRATIONS, storedVersion, type StoreMigration } from './migrations.ts';
@@ -112,10 +113,12 @@ export class SqliteStore implements Store {
   private failure: StoreError | undefined;
   private readonly leases = new Set<RunLease>();
   private readonly review: ReviewTables;
+  private readonly checkpoints: Checkpointer | undefined;
 
   constructor(path: string, options: StoreOptions = {}) {
     this.path = path;
     this.db = openDatabase(path, options);
+    this.checkpoints = path === ':memory:' ? undefined : new Checkpointer({ db: this.db, path });
     this.batchSize = options.batchSize ?? 200;
     this.flushMs = options.flushMs ?? 20;
     this.now = options.now ?? (() => new Date());
@@ -158,6 +161,7 @@ export class SqliteStore implements Store {
       this.failure = storeErrorFrom(this.path, error, doing);
       throw this.failure;
     }
+    this.checkpoints?.committed();
   }
 
   private enqueue(row: PendingRow): void {
@@ -482,6 +486,7 @@ export class SqliteStore implements Store {
     try {
       this.flush();
     } finally {
+      this.checkpoints?.close();
       this.db.close();
     }
   }
