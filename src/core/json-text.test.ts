@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { JsonValue } from './json.ts';
-import { jsonText, markImmutable } from './json-text.ts';
+import { jsonBytes, jsonText, markImmutable } from './json-text.ts';
 
 /** Marks a random selection of the objects inside `value`, at any depth. */
 function markSome(value: JsonValue, pick: () => boolean): void {
@@ -19,6 +19,7 @@ describe('jsonText', () => {
         markSome(value, () => picks[i++ % picks.length]!);
         assert.equal(jsonText(value, depth), JSON.stringify(value));
         assert.equal(jsonText(value, depth), JSON.stringify(value)); // the kept text, the second time
+        assert.equal(Buffer.concat(jsonBytes(value, depth)).toString('utf8'), JSON.stringify(value));
       }),
       { numRuns: 300 },
     );
@@ -31,6 +32,14 @@ describe('jsonText', () => {
     (tools[0] as { type: string }).type = 'changed';
     assert.equal(jsonText({ messages: [], tools }, 1), first);
     assert.notEqual(JSON.stringify({ messages: [], tools }), first);
+  });
+
+  it('shares the bytes of a marked value between bodies, as a piece of its own', () => {
+    const tools = markImmutable([{ type: 'function', function: { name: 'ünïcode_tool' } }]);
+    const first = jsonBytes({ model: 'm', tools, stream: true }, 1);
+    const second = jsonBytes({ model: 'n', tools }, 1);
+    assert.ok(first.some((piece) => second.includes(piece)), 'the same Buffer in both');
+    assert.equal(Buffer.concat(second).toString('utf8'), JSON.stringify({ model: 'n', tools }));
   });
 
   it('serialises unmarked values afresh, and values below `depth` whole', () => {

@@ -1,4 +1,4 @@
-import { errorMessage, jsonText, type CompleteOptions, type JsonObject, type JsonValue, type ModelFailureKind, type ModelResponse, type ModelResult, type WireExchange } from '../core/index.ts';
+import { errorMessage, jsonBytes, type CompleteOptions, type JsonObject, type JsonValue, type ModelFailureKind, type ModelResponse, type ModelResult, type WireExchange } from '../core/index.ts';
 import { BodyReader, isEventStream, raceAbort, retryAfterMs } from './http-body.ts';
 import { redactUrl, scrub, scrubResponse, scrubWire, type SentBody } from './secrets.ts';
 import { EventStream, type StreamAssembler } from './stream.ts';
@@ -165,8 +165,8 @@ interface AttemptOutcome {
  */
 export async function postJson(given: PostJsonOptions): Promise<ModelResult> {
   // Serialised once for every attempt and for the secret check of every record; a body's messages
-  // and tool list (two levels down) reuse their text when the adapter marked them immutable.
-  const options: Prepared = { ...given, sent: { body: given.body, json: jsonText(given.body, 2) } };
+  // and tool list (two levels down) reuse their bytes when the adapter marked them immutable.
+  const options: Prepared = { ...given, sent: { body: given.body, bytes: jsonBytes(given.body, 2) } };
   const activity = new Activity(options.now);
   let outcome = await attempt(options, activity);
   for (let retry = 1; retry <= options.maxRetries; retry++) {
@@ -215,7 +215,7 @@ async function exchange(options: Prepared, activity: Activity, timer: RequestSig
 
   let response: HttpAnswer;
   try {
-    response = await raceAbort(options.send({ url, headers: { 'content-type': 'application/json', ...options.headers }, body: options.sent.json, signal: combined }), combined);
+    response = await raceAbort(options.send({ url, headers: { 'content-type': 'application/json', ...options.headers }, body: options.sent.bytes, signal: combined }), combined);
   } catch (error) {
     return { result: fail(options, interrupted() ?? { kind: 'connection', message: `${where}: could not connect (${describeFetchError(error)})`, retryable: true }, baseWire) };
   }

@@ -92,22 +92,22 @@ function scrubValue(value: JsonValue, secret: string): JsonValue {
   return value;
 }
 
-/** A request body with the JSON text it was sent as, so checking it for a secret needs no second serialisation. */
+/** A request body with the JSON bytes it was sent as, so checking it for a secret needs no second serialisation. */
 export interface SentBody {
   body: JsonValue;
-  json: string;
+  /** The UTF-8 JSON in pieces; a string value never straddles two pieces. */
+  bytes: readonly Buffer[];
 }
 
 /**
  * Only rebuilt where the secret actually appears, so recorded bodies normally stay the same
- * objects. The request is checked in the text that was sent when given (it grows with the
+ * objects. The request is checked in the bytes that were sent when given (it grows with the
  * conversation; the response stays small).
  */
 export function scrubWire(wire: WireExchange, secret: string | undefined, sent?: SentBody): WireExchange {
   if (!secret) return wire;
   const needle = JSON.stringify(secret).slice(1, -1);
-  const requestJson = sent && sent.body === wire.request ? sent.json : JSON.stringify(wire.request);
-  const inRequest = requestJson.includes(needle);
+  const inRequest = sent && sent.body === wire.request ? sent.bytes.some((piece) => piece.includes(needle, 0, 'utf8')) : JSON.stringify(wire.request).includes(needle);
   const inResponse = wire.response !== undefined && JSON.stringify(wire.response).includes(needle);
   if (!inRequest && !inResponse) return wire;
   return {

@@ -9,7 +9,8 @@ import zlib from 'node:zlib';
 export interface HttpPost {
   url: string;
   headers: Record<string, string>;
-  body: string;
+  /** The body's bytes, in pieces sent one after another. */
+  body: readonly Uint8Array[];
   /** Aborting it abandons the request, whatever stage it is at. */
   signal: AbortSignal;
 }
@@ -31,7 +32,7 @@ export type SendPost = (post: HttpPost) => Promise<HttpAnswer>;
 /** A `fetch` (the platform's or an injected one) as a SendPost. */
 export function sendThroughFetch(fetchImpl: typeof fetch): SendPost {
   return async ({ url, headers, body, signal }) => {
-    const response = await fetchImpl(url, { method: 'POST', headers, body, signal });
+    const response = await fetchImpl(url, { method: 'POST', headers, body: Buffer.concat(body), signal });
     const reader = response.body?.getReader();
     return {
       status: response.status,
@@ -62,7 +63,7 @@ export const sendThroughNodeHttp: SendPost = (post) => {
   const request = (secure ? https : http).request(target, {
     method: 'POST',
     agent: secure ? agents.https : agents.http,
-    headers: { ...post.headers, 'content-length': Buffer.byteLength(post.body) },
+    headers: { ...post.headers, 'content-length': post.body.reduce((total, piece) => total + piece.byteLength, 0) },
   });
   return new Promise<HttpAnswer>((resolve, reject) => {
     const onAbort = (): void => {
@@ -84,7 +85,11 @@ export const sendThroughNodeHttp: SendPost = (post) => {
         reject(body);
       } else resolve(new NodeAnswer({ request, response, body }, release));
     });
-    request.end(post.body);
+    // Corked, so the headers and every piece leave in one write.
+    request.cork();
+    for (const piece of post.body) request.write(piece);
+    request.end();
+    request.uncork();
   });
 };
 
