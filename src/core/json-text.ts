@@ -52,12 +52,22 @@ export function jsonBytes(value: JsonValue, depth = 0): Buffer[] {
     marked: (object, entry) => {
       if (pending) pieces.push(Buffer.from(pending, 'utf8'));
       pending = '';
-      entry.bytes ??= Buffer.from(textOf(object, entry), 'utf8');
+      entry.bytes ??= keptBytes(textOf(object, entry));
       pieces.push(entry.bytes);
     },
   });
   if (pending) pieces.push(Buffer.from(pending, 'utf8'));
   return pieces;
+}
+
+/**
+ * Bytes of their own rather than a slice of Node's shared 8 KB pool: a small kept piece would
+ * otherwise hold a whole pool slab (and every short-lived piece cut from it) for a rollout's life.
+ */
+function keptBytes(text: string): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text, 'utf8'));
+  bytes.write(text, 'utf8');
+  return bytes;
 }
 
 interface Sink {
