@@ -237,7 +237,9 @@ async function exchange(options: Prepared, activity: Activity, timer: RequestSig
   const wire: WireExchange = { ...baseWire, status: response.status, response: json ?? text };
   if (!isOk(response.status)) {
     const retryable = response.status === 429 || response.status >= 500;
-    const detail = json === undefined ? text.slice(0, 300) : errorDetail(json);
+    const location = response.status >= 300 && response.status < 400 ? response.header('location') : undefined;
+    // Redirects are not followed (a POST body would be resent somewhere else): say where to point instead.
+    const detail = location ? `the endpoint redirects to ${redactUrl(new URL(location, url).href)}; use that address as the base URL` : json === undefined ? text.slice(0, 300) : errorDetail(json);
     const result = fail(options, { kind: 'http', message: `${where}: HTTP ${response.status}${detail ? `: ${detail}` : ''}`, retryable }, wire);
     const wait = RETRY_AFTER_STATUSES.has(response.status) ? retryAfterMs(response, { now: options.now(), capMs: RETRY_AFTER_CAP_MS }) : undefined;
     return wait === undefined ? { result } : { result, retryAfterMs: wait };

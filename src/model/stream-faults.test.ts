@@ -205,3 +205,23 @@ describe('time-outs: silence while streaming, the whole request otherwise', () =
     );
   });
 });
+
+describe('an endpoint that redirects', () => {
+  it('is not followed (the body would go elsewhere): the failure says where to point the base URL', async () => {
+    let requests = 0;
+    await withServer(
+      (res) => {
+        requests++;
+        res.writeHead(308, { location: '/moved/v1/chat/completions' });
+        res.end();
+      },
+      async (base) => {
+        const failure = failed(await openai(base).complete(request(ask), { signal }));
+        assert.equal(failure.kind, 'http');
+        assert.equal(failure.retryable, false);
+        assert.match(failure.message, new RegExp(`HTTP 308: the endpoint redirects to ${base}/moved/v1/chat/completions; use that address as the base URL`));
+        assert.equal(requests, 1);
+      },
+    );
+  });
+});

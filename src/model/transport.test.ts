@@ -114,6 +114,19 @@ for (const [name, send] of [
   });
 }
 
+describe('sending through an injected fetch', () => {
+  it('hands it the body as text, as wrappers that read or rewrite `init.body` expect', async () => {
+    let seen: unknown;
+    const spy: typeof fetch = async (_input, init) => {
+      seen = init?.body;
+      return new Response('{}', { status: 200 });
+    };
+    const body = JSON.stringify({ text: 'ünïcode 🙂' });
+    await readAll(await sendThroughFetch(spy)(post('http://127.0.0.1:9/v1', body)));
+    assert.equal(seen, body);
+  });
+});
+
 describe('node:http connections', () => {
   it('keeps a connection alive between requests', async () => {
     await withServer(
