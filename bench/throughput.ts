@@ -82,10 +82,12 @@ async function environmentCpuPerCall(rollouts: number): Promise<number> {
 }
 
 const DEFAULT_CASES: readonly Case[] = [
-  { rollouts: 100, latencyMs: 50 },
-  { rollouts: 1000, latencyMs: 50 },
+  { rollouts: 100, latencyMs: 50, threads: 0 },
+  { rollouts: 1000, latencyMs: 50, threads: 0 },
+  { rollouts: 1000, latencyMs: 50, threads: 1 },
   { rollouts: 1000, latencyMs: 50, threads: 2 },
-  { rollouts: 1000, latencyMs: 1000 },
+  { rollouts: 1000, latencyMs: 1000, threads: 0 },
+  { rollouts: 1000, latencyMs: 1000, threads: 1 },
   { rollouts: 1000, latencyMs: 1000, threads: 2 },
 ];
 
