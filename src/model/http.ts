@@ -239,7 +239,7 @@ async function exchange(options: Prepared, activity: Activity, timer: RequestSig
     const retryable = response.status === 429 || response.status >= 500;
     const location = response.status >= 300 && response.status < 400 ? response.header('location') : undefined;
     // Redirects are not followed (a POST body would be resent somewhere else): say where to point instead.
-    const detail = location ? `the endpoint redirects to ${redactUrl(new URL(location, url).href)}; use that address as the base URL` : json === undefined ? text.slice(0, 300) : errorDetail(json);
+    const detail = location ? `the endpoint redirects to ${redirectTarget(location, url)}; use that address as the base URL` : json === undefined ? text.slice(0, 300) : errorDetail(json);
     const result = fail(options, { kind: 'http', message: `${where}: HTTP ${response.status}${detail ? `: ${detail}` : ''}`, retryable }, wire);
     const wait = RETRY_AFTER_STATUSES.has(response.status) ? retryAfterMs(response, { now: options.now(), capMs: RETRY_AFTER_CAP_MS }) : undefined;
     return wait === undefined ? { result } : { result, retryAfterMs: wait };
@@ -312,6 +312,15 @@ async function sleepUnlessAborted(sleep: Sleep, ms: number, signal: AbortSignal)
     return true;
   } catch (_error) {
     return false;
+  }
+}
+
+/** Where a `Location` header points, resolved against the request; a malformed one is quoted as sent. */
+function redirectTarget(location: string, url: string): string {
+  try {
+    return redactUrl(new URL(location, url).href);
+  } catch (_error) {
+    return JSON.stringify(location.slice(0, 200));
   }
 }
 

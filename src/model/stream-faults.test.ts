@@ -224,4 +224,18 @@ describe('an endpoint that redirects', () => {
       },
     );
   });
+
+  it('with a malformed Location header is still a failure naming it, not a crash', async () => {
+    await withServer(
+      (res) => {
+        res.writeHead(307, { location: 'http://[not-a-host' });
+        res.end();
+      },
+      async (base) => {
+        const failure = failed(await openai(base).complete(request(ask), { signal }));
+        assert.equal(failure.kind, 'http');
+        assert.match(failure.message, /HTTP 307: the endpoint redirects to "http:\/\/\[not-a-host"/);
+      },
+    );
+  });
 });
