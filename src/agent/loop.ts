@@ -68,6 +68,12 @@ export interface AgentRun {
   /** What `environment.reset` returned for the first user turn. */
   observation?: string;
   signal?: AbortSignal;
+  /**
+   * Awaited after each model answer, before the turn's work (recording, tools, the next request);
+   * `undefined` means go on now. The runner paces turns so a burst of answers cannot hold the
+   * event loop.
+   */
+  pace?: () => Promise<void> | undefined;
 }
 
 export interface AgentResult {
@@ -155,6 +161,9 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
     const index = callIndex++;
     const startedAt = now();
     let result = await model.complete(request, completeOptions);
+    const endedAt = now();
+    const waited = run.pace?.();
+    if (waited) await waited;
     stats.modelCalls++;
     if (result.ok && settings.maxOutputBytes !== undefined) {
       const bytes = outputBytes(result.response);
@@ -173,7 +182,7 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
       request,
       result,
       startedAt,
-      endedAt: now(),
+      endedAt,
     });
     recorder.modelCall(record);
     if (result.ok) {

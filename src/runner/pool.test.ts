@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createBatcher, createStartGate } from './pool.ts';
+import { createBatcher, createStartGate, createTurnPacer } from './pool.ts';
 
 /** Counts turns of the event loop (one per check phase) until stopped. */
 function turnCounter() {
@@ -69,5 +69,37 @@ describe('the batcher', () => {
     assert.deepEqual(batches, [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
     const failing = createBatcher<number>({ budgetMs: 1000, maxBatch: 2, run: () => { throw new Error('disk full'); } });
     await assert.rejects(failing(1), /disk full/);
+  });
+});
+
+describe('the turn pacer', () => {
+  it('lets turns go straight on while the loop turn is within its budget', () => {
+    const pace = createTurnPacer({ budgetMs: 50 });
+    assert.equal(pace(), undefined);
+    assert.equal(pace(), undefined);
+  });
+
+  it('spreads a burst of turns over loop turns of about the budget each, letting timers run between', async () => {
+    const pace = createTurnPacer({ budgetMs: 10 });
+    const turns = turnCounter();
+    const perTurn = new Map<number, number>();
+    let finished = 0;
+    let timerFiredAfter: number | undefined;
+    // A timer set as the burst begins: without pacing it would wait for all 40 × 4 ms.
+    setTimeout(() => (timerFiredAfter = finished), 0);
+    await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        const waited = pace();
+        if (waited) await waited;
+        busy(4);
+        perTurn.set(turns.now(), (perTurn.get(turns.now()) ?? 0) + 1);
+        finished++;
+      }),
+    );
+    turns.stop();
+    assert.equal(finished, 40);
+    // 4 ms each in a 10 ms budget: a third turn starts at 8 ms, a fourth would start past the budget.
+    assert.ok(Math.max(...perTurn.values()) <= 3, `a loop turn ran ${Math.max(...perTurn.values())} paced turns`);
+    assert.ok(timerFiredAfter !== undefined && timerFiredAfter < 10, `the timer fired after ${timerFiredAfter} of 40 turns`);
   });
 });

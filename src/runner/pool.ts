@@ -123,3 +123,44 @@ export function createBatcher<T>(options: { budgetMs: number; maxBatch: number; 
       }
     });
 }
+
+/** Awaited between one turn of a rollout and the next; `undefined` when the turn may go on now. */
+export type TurnPace = () => Promise<void> | undefined;
+
+/**
+ * Bounds how long the event loop runs rollouts' turns back to back. A thousand rollouts whose
+ * answers arrive together would otherwise each run a whole turn (record the call, run its tools,
+ * send the next request) in the loop turn that read them, holding timers, heartbeats and
+ * time-outs for hundreds of ms. Once this loop turn has spent `budgetMs`, a rollout's next turn
+ * waits for a later loop turn. Each waiter wakes on a timer of its own: Node runs a timer's
+ * microtasks (the rollout's turn) before the next timer, so the budget is checked against the
+ * work actually done, and a timer set in the timers phase waits for the next loop turn. The first
+ * waiter to wake in a loop turn always goes, so every waiter gets its turn.
+ */
+export function createTurnPacer(options: { budgetMs: number }): TurnPace {
+  let sliceStarted: number | undefined;
+  let waiting = 0;
+  const endSlice = () => (sliceStarted = undefined);
+  // The loop turn's slice starts at its first paced work and ends at its check phase.
+  const elapsed = (): number => {
+    const now = performance.now();
+    if (sliceStarted === undefined) {
+      sliceStarted = now;
+      setImmediate(endSlice);
+    }
+    return now - sliceStarted;
+  };
+  const resume = (resolve: () => void) => {
+    if (elapsed() >= options.budgetMs) {
+      setTimeout(resume, 0, resolve);
+      return;
+    }
+    waiting--;
+    resolve();
+  };
+  return () => {
+    if (waiting === 0 && elapsed() < options.budgetMs) return undefined;
+    waiting++;
+    return new Promise<void>((resolve) => setTimeout(resume, 0, resolve));
+  };
+}

@@ -20,6 +20,7 @@ import { createLlmUser, userModelFrom, type EnvironmentDefinition, type UserCall
 import { perturbEpisode, resolvePerturbations, toolsOf, type PerturbedEpisode, type ResolvedPerturbations } from '../perturb/index.ts';
 import { DEFAULT_REWARD_CONFIG, parseRewardConfig, rewardNeeds, rewardRollout, traceAttempt, type RewardConfig } from '../reward/index.ts';
 import { runEpisode, type EpisodeDriver, type EpisodeOutcome } from './episode.ts';
+import { createTurnPacer } from './pool.ts';
 import { requestTimeoutFor } from './resolve.ts';
 
 export interface RolloutContext {
@@ -233,6 +234,13 @@ interface AttemptSpec {
   onStarted?: () => void;
 }
 
+/**
+ * One pacer for every rollout of the process (or of a rollout thread): they share its event loop.
+ * 20 ms a loop turn keeps timers within the 100 ms the throughput bench allows, with room for the
+ * reads and starts that run beside the paced turns.
+ */
+const paceTurns = createTurnPacer({ budgetMs: 20 });
+
 async function runAttempt(ctx: RolloutContext, a: AttemptSpec): Promise<EpisodeOutcome> {
   const { recorder, perturbed } = a;
   const task = perturbed?.task ?? a.task;
@@ -278,6 +286,7 @@ async function runAttempt(ctx: RolloutContext, a: AttemptSpec): Promise<EpisodeO
         },
         ...(episode.observation ? { observation: episode.observation } : {}),
         ...(signal ? { signal } : {}),
+        pace: paceTurns,
       });
     },
   });
