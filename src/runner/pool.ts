@@ -19,12 +19,13 @@ export type StartDone = () => void;
  * seconds, with no response read and no request sent. Each turn of the event loop admits one
  * waiter; when a start reports itself done within the turn's budget, the next is admitted straight
  * away. The budget is `budgetMs`, or half as long as the rest of the last turn took (at most
- * `maxBudgetMs`): once a thousand rollouts' responses fill the turns, starts still get a third of
- * the time instead of a sliver. Starts that wait on I/O (a sandbox) end the turn's chain.
+ * `maxBudgetMs`, 15 ms by default, so starts and paced turns together stay far from a 100 ms
+ * stall): once a thousand rollouts' responses fill the turns, starts still get a third of the
+ * time instead of a sliver. Starts that wait on I/O (a sandbox) end the turn's chain.
  */
 export function createStartGate(options: { budgetMs?: number; maxBudgetMs?: number } = {}): () => Promise<StartDone> {
   const minBudgetMs = options.budgetMs ?? 10;
-  const maxBudgetMs = Math.max(minBudgetMs, options.maxBudgetMs ?? 50);
+  const maxBudgetMs = Math.max(minBudgetMs, options.maxBudgetMs ?? 15);
   const waiting: ((done: StartDone) => void)[] = [];
   let ticking = false;
   let turnStarted = 0;
