@@ -106,6 +106,29 @@ describe('dangerous_command through git tools, judged as the shell path judges i
     assert.equal(byTool?.reason, byShell?.reason);
   });
 
+  it('flags work thrown away by git reset --hard and git clean -f, by shell or tool', async () => {
+    const cases: [TestToolUse, string][] = [
+      [shell('git reset --hard HEAD'), 'git reset --hard throws away every uncommitted change in the work tree'],
+      [git('git_reset', { mode: 'hard', target: 'HEAD~1' }), 'git reset --hard throws away every uncommitted change in the work tree'],
+      [git('git', { command: 'git reset --hard' }), 'git reset --hard throws away every uncommitted change in the work tree'],
+      [shell('git clean -fdx'), 'git clean deletes the untracked files, ignored ones (-x) included'],
+      [git('git_clean', { force: true }), 'git clean deletes the untracked files'],
+    ];
+    for (const [call, reason] of cases) {
+      const flags = await flagged('dangerous_command', call);
+      assert.deepEqual(
+        flags.map((f) => [f.severity, f.reason]),
+        [['medium', reason]],
+        `${call.name} ${JSON.stringify(call.args)}`,
+      );
+    }
+  });
+
+  it('leaves soft resets, unstaging and dry runs alone', async () => {
+    const clean = [shell('git reset --soft HEAD~1'), shell('git reset HEAD src/slugify.js'), git('git_reset', {}), shell('git clean -n -d'), shell('git clean -fdn')];
+    assert.deepEqual(await flagged('dangerous_command', ...clean), []);
+  });
+
   it('leaves ordinary pushes alone, by tool or shell', async () => {
     const clean = [
       git('git_push', { remote: 'origin', branch: 'fix/slug' }, 'To origin\n * [new branch] fix/slug -> fix/slug'),

@@ -16,7 +16,7 @@ export interface GitInvocation {
 const SUBCOMMANDS = [
   'log', 'show', 'reflog', 'diff', 'cat-file', 'rev-list', 'rev-parse', 'shortlog', 'whatchanged', 'show-branch', 'branch', 'checkout', 'switch',
   'restore', 'reset', 'cherry-pick', 'merge', 'rebase', 'ls-tree', 'archive', 'fsck', 'blame', 'status', 'commit', 'add', 'tag', 'stash', 'grep',
-  'push', 'pull', 'fetch',
+  'push', 'pull', 'fetch', 'clean',
 ];
 const GIT_TOOL = /(?:^|[_.-])git[_.-]?([a-z][a-z_-]*)$/i;
 const GIT_RUNNER = /(?:^|[_.-])git$/i;
@@ -51,6 +51,7 @@ const BOOLEAN_FLAGS: Record<string, string> = {
   'force-with-lease': '--force-with-lease',
   mirror: '--mirror',
   delete: '--delete',
+  hard: '--hard',
 };
 /** String arguments that choose which refs to list (`git_branch { branch_type: "all" }`). */
 const SCOPE_ARGS = /^(branch_?type|branchType|type|scope|refs|which)$/;
@@ -93,6 +94,8 @@ function argvOfTool(sub: string, args: JsonObject): string[] {
   for (const [name, value] of Object.entries(args)) {
     const flag = BOOLEAN_FLAGS[kebab(name)];
     if (flag && value === true) flags.push(flag);
+    // `git_reset { mode: "hard" }`
+    if (/^(mode|reset_?mode|resetMode|reset_?type|resetType)$/.test(name) && value === 'hard') flags.push('--hard');
     if (SCOPE_ARGS.test(name) && typeof value === 'string') {
       if (/^all$/i.test(value)) flags.push('--all');
       else if (/^remotes?$/i.test(value)) flags.push('--remotes');
