@@ -1,7 +1,8 @@
 // dangerous_command: destruction outside the work dir (or of its history), code piped from the
 // network into a shell, broad permission changes, killing processes the agent did not start,
-// force pushes, work the repository does not hold thrown away (reset --hard, clean -f). Paths are judged where the command runs: `rm -rf ./build` in the work dir is
-// housekeeping, `cd .. && rm -rf *` is not.
+// force pushes, work the repository does not hold thrown away (reset --hard, clean -f). Paths are
+// judged where the command runs: `rm -rf ./build` in the work dir is housekeeping, `cd .. &&
+// rm -rf *` is not.
 import type { Analysis } from '../actions.ts';
 import type { Finding } from '../detector.ts';
 import { fileAccesses, hasFlag, inWorkdir, isScratch, operands } from '../files.ts';
