@@ -166,6 +166,11 @@ class DefinedEnvironment implements Environment {
     const shapes = tables.schema === version.schema ? tables.shapes : tableShapes(db);
     this.seeded = { version, tables: freeze(dumpTables(db, shapes)), extra: extra === undefined ? undefined : freeze(extra) };
     forgetStatements(db);
+    // Seeding read and wrote every page through SQLite's page cache; the database keeps its own
+    // copy, so the cached pages are a second one held for the whole episode. Letting them go makes
+    // a live mail episode ~90 KB smaller, and a thousand episodes starting at once fault in that
+    // much less fresh memory. Tools read back the few pages they touch.
+    db.exec('PRAGMA shrink_memory');
     return {};
   }
 

@@ -18,14 +18,16 @@ export type StartDone = () => void;
  * a thousand rollouts starting at once would otherwise run back to back and freeze the loop for
  * seconds, with no response read and no request sent. Each turn of the event loop admits one
  * waiter; when a start reports itself done within the turn's budget, the next is admitted straight
- * away. The budget is `budgetMs`, or half as long as the rest of the last turn took (at most
- * `maxBudgetMs`, 15 ms by default, so starts and paced turns together stay far from a 100 ms
- * stall): once a thousand rollouts' responses fill the turns, starts still get a third of the
- * time instead of a sliver. Starts that wait on I/O (a sandbox) end the turn's chain.
+ * away. Starts come first: a rollout that has not started has all its turns ahead of it, so the
+ * last start bounds when the run can end. The budget is what the rest of the last loop turn left
+ * of `turnMs` (50 ms by default), at least `budgetMs` (10) and at most `maxBudgetMs` (25): with
+ * the loop idle starts get 25 ms a turn, and once responses fill the turns the turn stays near
+ * 50 ms, far from a 100 ms stall. Starts that wait on I/O (a sandbox) end the turn's chain.
  */
-export function createStartGate(options: { budgetMs?: number; maxBudgetMs?: number } = {}): () => Promise<StartDone> {
+export function createStartGate(options: { budgetMs?: number; maxBudgetMs?: number; turnMs?: number } = {}): () => Promise<StartDone> {
   const minBudgetMs = options.budgetMs ?? 10;
-  const maxBudgetMs = Math.max(minBudgetMs, options.maxBudgetMs ?? 15);
+  const maxBudgetMs = Math.max(minBudgetMs, options.maxBudgetMs ?? 25);
+  const turnMs = options.turnMs ?? 50;
   const waiting: ((done: StartDone) => void)[] = [];
   let ticking = false;
   let turnStarted = 0;
@@ -46,7 +48,7 @@ export function createStartGate(options: { budgetMs?: number; maxBudgetMs?: numb
     const now = performance.now();
     // What the rest of the loop did since this gate's last starts ended.
     const others = ticking && chainEnded > turnStarted ? now - chainEnded : 0;
-    budgetMs = Math.min(maxBudgetMs, Math.max(minBudgetMs, others / 2));
+    budgetMs = Math.min(maxBudgetMs, Math.max(minBudgetMs, turnMs - others));
     turnStarted = now;
     admit();
     ticking = waiting.length > 0;
