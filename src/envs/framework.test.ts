@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { Task, type JsonObject } from '../core/index.ts';
 import { defineCheck, defineEnvironment, defineTool, defineWorldEvent, ToolError } from './define.ts';
@@ -66,6 +67,14 @@ const task = Task.parse({
   tags: { domain: 'test', difficulty: 'easy' },
 });
 
+async function instantiateAndSnapshot(seed: number): Promise<JsonObject[]> {
+  const env = instantiate(counter);
+  await env.reset(task, { seed });
+  const rows = (await env.snapshot()).counters as JsonObject[];
+  await env.close();
+  return rows;
+}
+
 describe('defined environments', () => {
   const signal = new AbortController().signal;
 
@@ -119,6 +128,28 @@ describe('defined environments', () => {
     }
     assert.equal(states[0], states[1]);
     assert.notEqual(states[0], states[2]);
+  });
+
+  it('pictures the seeded state before the first tool call changes it, and calls a change outside tool calls a defect', async () => {
+    // The first call writes: the verdict's `initial` must still be the world as seeded.
+    const env = instantiate(counter);
+    await env.reset(task, { seed: 7 });
+    const seededA = (await instantiateAndSnapshot(7)).find((r) => r.id === 'a')!.value as number;
+    await env.call('increment', { id: 'a' }, { signal });
+    await env.call('increment', { id: 'a' }, { signal });
+    const outcome = await env.verify({ answer: null });
+    assert.equal(outcome.passed, true);
+    assert.equal(outcome.checks[0]!.detail, `a: ${seededA} -> ${seededA + 2}`);
+    await env.close();
+
+    // A world written behind the environment's back before the first call is not pictured as seeded.
+    let leaked: Database.Database | undefined;
+    const leaky = defineEnvironment({ ...counter, name: 'leaky', seed: (ctx) => void ((leaked = ctx.db), counter.seed(ctx)) });
+    const other = instantiate(leaky);
+    await other.reset({ ...task, env: 'leaky' }, { seed: 7 });
+    leaked!.prepare('UPDATE counters SET value = 0').run();
+    await assert.rejects(other.call('increment', { id: 'a' }, { signal }), /changed after reset outside any tool call/);
+    await other.close();
   });
 
   it('fires scheduled world events on the seeded clock', async () => {

@@ -92,7 +92,7 @@ class DefinedEnvironment implements Environment {
    * as long as the episode lives, which for an episode waiting on a model through many collections
    * costs more than thawing it once at verify (mail ~0.2 ms each way, workplace ~1.5 ms).
    */
-  private seeded: { version: StateVersion; tables: Buffer; extra: Buffer | undefined } | undefined;
+  private seeded: { version: StateVersion; tables: Buffer | undefined; shapes: TableShape[]; extra: Buffer | undefined } | undefined;
   /** The last table dump after reset and the state version it shows: reused while nothing has been written since. */
   private dump: { version: StateVersion; tables: JsonObject } | undefined;
   /** The episode's tables while its schema is the one it started with. */
@@ -164,7 +164,8 @@ class DefinedEnvironment implements Environment {
     const version = stateVersion(db);
     const extra = def.extraSnapshot ? await def.extraSnapshot(this.ctx) : undefined;
     const shapes = tables.schema === version.schema ? tables.shapes : tableShapes(db);
-    this.seeded = { version, tables: freeze(dumpTables(db, shapes)), extra: extra === undefined ? undefined : freeze(extra) };
+    // The seeded tables are pictured later, before anything can change them (`captureSeeded`).
+    this.seeded = { version, tables: undefined, shapes, extra: extra === undefined ? undefined : freeze(extra) };
     forgetStatements(db);
     // Seeding read and wrote every page through SQLite's page cache; the database keeps its own
     // copy, so the cached pages are a second one held for the whole episode. Letting them go makes
@@ -172,6 +173,26 @@ class DefinedEnvironment implements Environment {
     // much less fresh memory. Tools read back the few pages they touch.
     db.exec('PRAGMA shrink_memory');
     return {};
+  }
+
+  /**
+   * Pictures the seeded tables the first time anything may read or change the state (a tool call,
+   * a user turn, a snapshot, verify), not in reset: a start is on the critical path of a run (a
+   * thousand rollouts starting at once wait for each other's resets), the first tool call is not.
+   * Nothing writes between reset and then; a world that changed anyway is a defect, never a
+   * silently wrong `initial`.
+   */
+  private captureSeeded(): Buffer | undefined {
+    const seeded = this.seeded;
+    if (!seeded || seeded.tables) return seeded?.tables;
+    const { db } = this.episode();
+    if (!sameVersion(seeded.version, stateVersion(db))) {
+      throw new DefectError('environment', `${this.name}: the world changed after reset outside any tool call, so its seeded state could not be pictured`);
+    }
+    seeded.tables = freeze(dumpTables(db, seeded.shapes));
+    forgetStatements(db);
+    db.exec('PRAGMA shrink_memory');
+    return seeded.tables;
   }
 
   tools(): ToolSpec[] {
@@ -186,6 +207,7 @@ class DefinedEnvironment implements Environment {
 
   async call(tool: string, args: unknown, options: { signal: AbortSignal }): Promise<ToolOutcome> {
     const ctx = this.episode();
+    this.captureSeeded();
     const definition = this.definition.tools[tool];
     if (!definition) {
       return { ok: false, kind: 'unknown_tool', error: `unknown tool "${tool}"; available: ${Object.keys(this.definition.tools).join(', ')}` };
@@ -243,6 +265,7 @@ class DefinedEnvironment implements Environment {
 
   /** Snapshots may share row arrays with an earlier one when no write happened in between: they are read-only. */
   async snapshot(): Promise<JsonObject> {
+    this.captureSeeded();
     return this.withExtra(this.currentTables());
   }
 
@@ -253,7 +276,7 @@ class DefinedEnvironment implements Environment {
   private currentTables(seededTables?: JsonObject): JsonObject {
     const ctx = this.episode();
     const version = stateVersion(ctx.db);
-    if (this.seeded && sameVersion(this.seeded.version, version)) return seededTables ?? thaw(this.seeded.tables);
+    if (this.seeded?.tables && sameVersion(this.seeded.version, version)) return seededTables ?? thaw(this.seeded.tables);
     if (!this.dump || !sameVersion(this.dump.version, version)) {
       const shapes = this.tables?.schema === version.schema ? this.tables.shapes : tableShapes(ctx.db);
       this.dump = { version, tables: dumpTables(ctx.db, shapes) };
@@ -270,7 +293,8 @@ class DefinedEnvironment implements Environment {
     const ctx = this.episode();
     const spec = VerifierSpec.safeParse(ctx.task.verifier);
     if (!spec.success) throw new DefectError('environment', `task ${ctx.task.id}: verifier\n${describeZodIssues(spec.error.issues, 'verifier')}`);
-    const seededTables = this.seeded ? thaw(this.seeded.tables) : {};
+    const frozen = this.captureSeeded();
+    const seededTables = frozen ? thaw(frozen) : {};
     const initial = this.seeded?.extra ? { ...seededTables, ...thaw(this.seeded.extra) } : { ...seededTables };
     const now = await this.withExtra(this.currentTables(seededTables));
     const verifyCtx = { ...ctx, initial, final: now, answer: final.answer, messages: final.messages ?? [], judge: this.options.judge };
@@ -303,6 +327,7 @@ class DefinedEnvironment implements Environment {
 
   async followUp(answer: string, answered: number): Promise<string | null> {
     if (!this.definition.followUp) return null;
+    this.captureSeeded();
     try {
       return await this.definition.followUp(this.episode(), answer, answered);
     } catch (error) {
@@ -312,6 +337,7 @@ class DefinedEnvironment implements Environment {
   }
 
   async destructiveActions(): Promise<ToolInvocation[]> {
+    this.captureSeeded();
     return this.definition.destructive(this.episode());
   }
 
