@@ -19,6 +19,22 @@ function busy(ms: number): void {
   while (performance.now() < until);
 }
 
+/** Runs `count` starts of 4 ms each through `gate`; how many ran in each loop turn, in order. */
+async function startsOf4msPerTurn(gate: ReturnType<typeof createStartGate>, count: number): Promise<number[]> {
+  const turns = turnCounter();
+  const perTurn = new Map<number, number>();
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      const done = await gate();
+      busy(4);
+      perTurn.set(turns.now(), (perTurn.get(turns.now()) ?? 0) + 1);
+      done();
+    }),
+  );
+  turns.stop();
+  return [...perTurn.values()];
+}
+
 describe('the start gate', () => {
   it('admits cheap starts that report done many to a turn, not one per turn', async () => {
     const gate = createStartGate({ budgetMs: 50 });
@@ -37,28 +53,14 @@ describe('the start gate', () => {
   });
 
   it('keeps each turn\'s starts within its budget', async () => {
-    const gate = createStartGate({ budgetMs: 10, maxBudgetMs: 10 });
-    const turns = turnCounter();
-    const perTurn = new Map<number, number>();
-    await Promise.all(
-      Array.from({ length: 30 }, async () => {
-        const done = await gate();
-        busy(4);
-        perTurn.set(turns.now(), (perTurn.get(turns.now()) ?? 0) + 1);
-        done();
-      }),
-    );
-    turns.stop();
+    const perTurn = await startsOf4msPerTurn(createStartGate({ budgetMs: 10, maxBudgetMs: 10 }), 30);
     // 4 ms each in a 10 ms budget: the third start begins at 8 ms, a fourth would begin past the budget.
-    assert.ok(Math.max(...perTurn.values()) <= 3, `a turn ran ${Math.max(...perTurn.values())} starts`);
-    assert.ok(perTurn.size >= 10);
+    assert.ok(Math.max(...perTurn) <= 3, `a turn ran ${Math.max(...perTurn)} starts`);
+    assert.ok(perTurn.length >= 10);
   });
 
   it('gives starts what the rest of the loop turn leaves of the turn, within its bounds', async () => {
-    // Starts of 4 ms each; a turn's chain admits another while it has spent less than the budget.
-    const startsPerTurn = async (otherWorkMs: number): Promise<number> => {
-      const gate = createStartGate({ budgetMs: 10, maxBudgetMs: 25, turnMs: 50 });
-      const turns = turnCounter();
+    const busiestTurn = async (otherWorkMs: number): Promise<number> => {
       let running = true;
       // Other work in every loop turn, as a thousand rollouts' responses would be.
       const other = () => {
@@ -66,26 +68,16 @@ describe('the start gate', () => {
         if (running) setImmediate(other);
       };
       if (otherWorkMs > 0) setImmediate(other);
-      const perTurn = new Map<number, number>();
-      await Promise.all(
-        Array.from({ length: 40 }, async () => {
-          const done = await gate();
-          busy(4);
-          perTurn.set(turns.now(), (perTurn.get(turns.now()) ?? 0) + 1);
-          done();
-        }),
-      );
+      const perTurn = await startsOf4msPerTurn(createStartGate({ budgetMs: 10, maxBudgetMs: 25, turnMs: 50 }), 40);
       running = false;
-      turns.stop();
       // The first turn has no last turn to go by; it gets the most.
-      const [, ...rest] = [...perTurn.values()];
-      return Math.max(...rest);
+      return Math.max(...perTurn.slice(1));
     };
     // An idle loop: 25 ms of starts a turn (starts begin at 0, 4, … 24 ms), not the minimum 10.
-    const idle = await startsPerTurn(0);
+    const idle = await busiestTurn(0);
     assert.ok(idle >= 5 && idle <= 7, `an idle loop ran ${idle} starts in a turn`);
     // 45 ms of other work a turn leaves 5 ms of a 50 ms turn: starts get the minimum, 10 ms.
-    const busyLoop = await startsPerTurn(45);
+    const busyLoop = await busiestTurn(45);
     assert.ok(busyLoop <= 3, `a busy loop ran ${busyLoop} starts in a turn`);
   });
 
