@@ -73,9 +73,10 @@ describe('the start gate', () => {
       // The first turn has no last turn to go by; it gets the most.
       return Math.max(...perTurn.slice(1));
     };
-    // An idle loop: 25 ms of starts a turn (starts begin at 0, 4, … 24 ms), not the minimum 10.
+    // An idle loop: 25 ms of starts a turn (starts begin at 0, 4, … 24 ms), not the minimum 10
+    // (at most 3). The budget is wall time: a preempted start leaves room for fewer, never more.
     const idle = await busiestTurn(0);
-    assert.ok(idle >= 5 && idle <= 7, `an idle loop ran ${idle} starts in a turn`);
+    assert.ok(idle >= 4 && idle <= 7, `an idle loop ran ${idle} starts in a turn`);
     // 45 ms of other work a turn leaves 5 ms of a 50 ms turn: starts get the minimum, 10 ms.
     const busyLoop = await busiestTurn(45);
     assert.ok(busyLoop <= 3, `a busy loop ran ${busyLoop} starts in a turn`);
