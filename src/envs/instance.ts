@@ -79,6 +79,18 @@ const sameVersion = (a: StateVersion, b: StateVersion): boolean => a.changes ===
 const freeze = (snapshot: JsonObject): Buffer => serialize(snapshot);
 const thaw = (frozen: Buffer): JsonObject => deserialize(frozen) as JsonObject;
 
+/**
+ * Lets go of what reading the whole world left behind: compiled statements, and the page cache.
+ * Seeding (or picturing) read every page through SQLite's cache while the database keeps its own
+ * copy, so the cached pages are a second one held for the whole episode: ~90 KB of a live mail
+ * episode, and that much less fresh memory to fault in when a thousand start at once. Tools read
+ * back the few pages they touch.
+ */
+function releaseCaches(db: EpisodeContext['db']): void {
+  forgetStatements(db);
+  db.exec('PRAGMA shrink_memory');
+}
+
 const toolSpecCache = new WeakMap<EnvironmentDefinition, ToolSpec[]>();
 
 /** One live episode of a defined environment. Not safe for two episodes at once: make one per rollout. */
@@ -166,12 +178,7 @@ class DefinedEnvironment implements Environment {
     const shapes = tables.schema === version.schema ? tables.shapes : tableShapes(db);
     // The seeded tables are pictured later, before anything can change them (`captureSeeded`).
     this.seeded = { version, tables: undefined, shapes, extra: extra === undefined ? undefined : freeze(extra) };
-    forgetStatements(db);
-    // Seeding read and wrote every page through SQLite's page cache; the database keeps its own
-    // copy, so the cached pages are a second one held for the whole episode. Letting them go makes
-    // a live mail episode ~90 KB smaller, and a thousand episodes starting at once fault in that
-    // much less fresh memory. Tools read back the few pages they touch.
-    db.exec('PRAGMA shrink_memory');
+    releaseCaches(db);
     return {};
   }
 
@@ -190,8 +197,7 @@ class DefinedEnvironment implements Environment {
       throw new DefectError('environment', `${this.name}: the world changed after reset outside any tool call, so its seeded state could not be pictured`);
     }
     seeded.tables = freeze(dumpTables(db, seeded.shapes));
-    forgetStatements(db);
-    db.exec('PRAGMA shrink_memory');
+    releaseCaches(db);
     return seeded.tables;
   }
 
