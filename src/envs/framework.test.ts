@@ -142,14 +142,49 @@ describe('defined environments', () => {
     assert.equal(outcome.checks[0]!.detail, `a: ${seededA} -> ${seededA + 2}`);
     await env.close();
 
-    // A world written behind the environment's back before the first call is not pictured as seeded.
-    let leaked: Database.Database | undefined;
-    const leaky = defineEnvironment({ ...counter, name: 'leaky', seed: (ctx) => void ((leaked = ctx.db), counter.seed(ctx)) });
+    // A statement compiled while seeding and run afterwards writes unseen: the world can no longer be pictured as seeded.
+    let kept: Database.Statement | undefined;
+    const leaky = defineEnvironment({ ...counter, name: 'leaky', seed: (ctx) => void (counter.seed(ctx), (kept = ctx.db.prepare('UPDATE counters SET value = 0'))) });
     const other = instantiate(leaky);
     await other.reset({ ...task, env: 'leaky' }, { seed: 7 });
-    leaked!.prepare('UPDATE counters SET value = 0').run();
-    await assert.rejects(other.call('increment', { id: 'a' }, { signal }), /changed after reset outside any tool call/);
+    kept!.run();
+    await assert.rejects(other.call('increment', { id: 'a' }, { signal }), /written after reset by a statement kept from before it/);
     await other.close();
+  });
+
+  it('pictures the seeded world just before the first write, never for calls that only read', async () => {
+    const prepared: string[] = [];
+    const watched = defineEnvironment({
+      ...counter,
+      name: 'watched',
+      seed: (ctx) => {
+        counter.seed(ctx);
+        const prepare = ctx.db.prepare;
+        ctx.db.prepare = ((sql: string) => (prepared.push(sql), prepare.call(ctx.db, sql))) as typeof ctx.db.prepare;
+      },
+      tools: {
+        ...counter.tools,
+        peek: defineTool({ description: 'Read a counter.', input: z.object({ id: z.string() }), run: ({ id }, { db }) => ({ content: String((db.prepare('SELECT value FROM counters WHERE id = ?').get(id) as { value: number }).value) }) }),
+      },
+    });
+    const pictures = () => prepared.filter((sql) => sql.startsWith('SELECT * FROM')).length;
+    const env = instantiate(watched);
+    await env.reset({ ...task, env: 'watched' }, { seed: 7 });
+    prepared.length = 0;
+    const seededA = Number(((await env.call('peek', { id: 'a' }, { signal })) as { content: string }).content);
+    await env.call('peek', { id: 'b' }, { signal });
+    assert.equal(pictures(), 0, 'reads took no picture');
+    // Read-only so far: the verdict's `initial` is the world as it stands.
+    const unchanged = await env.verify({ answer: null });
+    assert.equal(unchanged.checks[0]!.detail, `a: ${seededA} -> ${seededA}`);
+    await env.call('increment', { id: 'a' }, { signal });
+    assert.equal(pictures(), 2, 'the first write pictured the seeded tables once (verify read them once before)');
+    await env.call('increment', { id: 'a' }, { signal });
+    assert.equal(pictures(), 2);
+    const outcome = await env.verify({ answer: null });
+    assert.equal(outcome.checks[0]!.detail, `a: ${seededA} -> ${seededA + 2}`);
+    assert.equal(outcome.passed, true);
+    await env.close();
   });
 
   it('fires scheduled world events on the seeded clock', async () => {

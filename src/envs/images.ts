@@ -84,25 +84,67 @@ function definitionKey(definition: EnvironmentDefinition): number {
   return key;
 }
 
-const statementCaches = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+interface Watched {
+  statements: Map<string, Database.Statement>;
+  /** The connection's own exec, for the episode's transaction control. */
+  exec: (sql: string) => void;
+  /** Called once, before the first statement that may write is handed out or any SQL is executed. */
+  beforeWrite: (() => void) | undefined;
+}
+
+const watched = new WeakMap<Database.Database, Watched>();
 
 /**
  * Tools and seeds call `db.prepare(sql)` freely; compiling the same SQL on every call would cost
- * more than running it, so each database hands back the statement it compiled before.
+ * more than running it, so each database hands back the statement it compiled before. Every
+ * statement passes through here, which is also where a first write can be seen coming
+ * (`beforeFirstWrite`).
  */
-function withStatementCache(db: Database.Database): Database.Database {
+export function withStatementCache(db: Database.Database): Database.Database {
   const compile = db.prepare.bind(db);
-  const cache = new Map<string, ReturnType<typeof compile>>();
-  statementCaches.set(db, cache);
+  const exec = db.exec.bind(db);
+  const state: Watched = { statements: new Map(), exec: (sql) => void exec(sql), beforeWrite: undefined };
+  watched.set(db, state);
   db.prepare = ((sql: string) => {
-    let statement = cache.get(sql);
+    let statement = state.statements.get(sql);
     if (!statement) {
       statement = compile(sql);
-      cache.set(sql, statement);
+      state.statements.set(sql, statement);
     }
+    if (state.beforeWrite && !statement.readonly) notifyWrite(state);
     return statement;
   }) as typeof db.prepare;
+  db.exec = ((sql: string) => {
+    // Arbitrary SQL: any of it may write.
+    if (state.beforeWrite) notifyWrite(state);
+    return exec(sql);
+  }) as typeof db.exec;
   return db;
+}
+
+function notifyWrite(state: Watched): void {
+  const callback = state.beforeWrite;
+  state.beforeWrite = undefined;
+  callback?.();
+}
+
+/**
+ * Calls `callback` once, just before the first statement of `db` that may write is handed out
+ * (SQLite says which statements only read) or any SQL goes through `db.exec`: the world as it
+ * stands can be pictured then, and not at all while an episode only reads. A statement compiled
+ * before this call and kept is not seen: callers check the state version as well.
+ */
+export function beforeFirstWrite(db: Database.Database, callback: () => void): void {
+  const state = watched.get(db);
+  if (!state) throw new Error('beforeFirstWrite: the database was not opened by openEpisodeDatabase');
+  state.beforeWrite = callback;
+}
+
+/** Runs transaction control (SAVEPOINT, RELEASE, ROLLBACK TO …) that writes nothing, without counting as a write. */
+export function execControl(db: Database.Database, sql: string): void {
+  const state = watched.get(db);
+  if (state) state.exec(sql);
+  else db.exec(sql);
 }
 
 /**
@@ -111,7 +153,7 @@ function withStatementCache(db: Database.Database): Database.Database {
  * compiled programs, ~5 KB each, for the whole episode.
  */
 export function forgetStatements(db: Database.Database): void {
-  statementCaches.get(db)?.clear();
+  watched.get(db)?.statements.clear();
 }
 
 interface EpisodeStart {

@@ -38,7 +38,7 @@ import {
 import { genericChecks } from './checks.ts';
 import { interopChecks } from './interop/checks.ts';
 import { createIdGenerator } from './ids.ts';
-import { forgetStatements, openEpisodeDatabase } from './images.ts';
+import { beforeFirstWrite, execControl, forgetStatements, openEpisodeDatabase } from './images.ts';
 import { dumpTables, stateVersion, tableShapes, type StateVersion, type TableShape } from './state.ts';
 import type { UserSimulator } from './users/simulator.ts';
 
@@ -88,7 +88,7 @@ const thaw = (frozen: Buffer): JsonObject => deserialize(frozen) as JsonObject;
  */
 function releaseCaches(db: EpisodeContext['db']): void {
   forgetStatements(db);
-  db.exec('PRAGMA shrink_memory');
+  execControl(db, 'PRAGMA shrink_memory');
 }
 
 const toolSpecCache = new WeakMap<EnvironmentDefinition, ToolSpec[]>();
@@ -176,29 +176,43 @@ class DefinedEnvironment implements Environment {
     const version = stateVersion(db);
     const extra = def.extraSnapshot ? await def.extraSnapshot(this.ctx) : undefined;
     const shapes = tables.schema === version.schema ? tables.shapes : tableShapes(db);
-    // The seeded tables are pictured later, before anything can change them (`captureSeeded`).
+    // The seeded tables are pictured later, just before the first write (`captureSeeded`).
     this.seeded = { version, tables: undefined, shapes, extra: extra === undefined ? undefined : freeze(extra) };
     releaseCaches(db);
+    beforeFirstWrite(db, () => this.captureSeeded());
     return {};
   }
 
   /**
-   * Pictures the seeded tables the first time anything may read or change the state (a tool call,
-   * a user turn, a snapshot, verify), not in reset: a start is on the critical path of a run (a
-   * thousand rollouts starting at once wait for each other's resets), the first tool call is not.
-   * Nothing writes between reset and then; a world that changed anyway is a defect, never a
-   * silently wrong `initial`.
+   * Pictures the seeded tables just before the first statement that may write (a tool call, a
+   * world event, a user turn), or at a snapshot, not in reset: a start is on the critical path of
+   * a run (a thousand rollouts starting at once wait for each other's resets), and an episode that
+   * only reads never needs a second picture of its world (verify's `initial` is then its `final`).
    */
   private captureSeeded(): Buffer | undefined {
     const seeded = this.seeded;
     if (!seeded || seeded.tables) return seeded?.tables;
     const { db } = this.episode();
-    if (!sameVersion(seeded.version, stateVersion(db))) {
-      throw new DefectError('environment', `${this.name}: the world changed after reset outside any tool call, so its seeded state could not be pictured`);
-    }
+    this.assertUnwritten(seeded);
     seeded.tables = freeze(dumpTables(db, seeded.shapes));
     releaseCaches(db);
     return seeded.tables;
+  }
+
+  /** A world written without the database handing out a writing statement cannot be pictured as seeded: a defect, never a wrong `initial`. */
+  private assertUnwritten(seeded: NonNullable<typeof this.seeded>): void {
+    if (!sameVersion(seeded.version, stateVersion(this.episode().db))) {
+      throw new DefectError('environment', `${this.name}: the world was written after reset by a statement kept from before it, so its seeded state could not be pictured (call db.prepare where the statement is used: the episode's database hands back the one it compiled)`);
+    }
+  }
+
+  /** The seeded tables: thawed from their picture, or, while nothing has been written since reset, the tables as they stand. */
+  private seededTables(): JsonObject {
+    const seeded = this.seeded;
+    if (!seeded) return {};
+    if (seeded.tables) return thaw(seeded.tables);
+    this.assertUnwritten(seeded);
+    return dumpTables(this.episode().db, seeded.shapes);
   }
 
   tools(): ToolSpec[] {
@@ -213,7 +227,6 @@ class DefinedEnvironment implements Environment {
 
   async call(tool: string, args: unknown, options: { signal: AbortSignal }): Promise<ToolOutcome> {
     const ctx = this.episode();
-    this.captureSeeded();
     const definition = this.definition.tools[tool];
     if (!definition) {
       return { ok: false, kind: 'unknown_tool', error: `unknown tool "${tool}"; available: ${Object.keys(this.definition.tools).join(', ')}` };
@@ -230,15 +243,15 @@ class DefinedEnvironment implements Environment {
     let outcome: ToolOutcome;
     // Each call is atomic: a tool that throws halfway leaves no partial change behind.
     // exec, not prepare: a statement object per call is garbage for nothing.
-    ctx.db.exec('SAVEPOINT tool_call');
+    execControl(ctx.db, 'SAVEPOINT tool_call');
     try {
       const value = await definition.run(parsed.data, episodeCtx);
-      ctx.db.exec('RELEASE tool_call');
+      execControl(ctx.db, 'RELEASE tool_call');
       outcome = render(value);
       if (definition.endsEpisode) outcome.endsEpisode = true;
     } catch (error) {
-      ctx.db.exec('ROLLBACK TO tool_call');
-      ctx.db.exec('RELEASE tool_call');
+      execControl(ctx.db, 'ROLLBACK TO tool_call');
+      execControl(ctx.db, 'RELEASE tool_call');
       if (error instanceof ToolError) outcome = { ok: false, kind: 'tool_error', error: error.message };
       else if (error instanceof TransientToolError) outcome = { ok: false, kind: 'transient', error: error.message };
       else if (error instanceof InfraError || error instanceof DefectError) throw error;
@@ -276,13 +289,16 @@ class DefinedEnvironment implements Environment {
   }
 
   /**
-   * The tables as they stand. While nothing has been written since reset that is the seeded dump:
-   * `seededTables` when the caller has thawed it already, else a fresh thaw.
+   * The tables as they stand. While nothing has been written since reset those are the seeded
+   * tables: `seededTables` when the caller has read them already, else a fresh thaw of the picture.
    */
   private currentTables(seededTables?: JsonObject): JsonObject {
     const ctx = this.episode();
     const version = stateVersion(ctx.db);
-    if (this.seeded?.tables && sameVersion(this.seeded.version, version)) return seededTables ?? thaw(this.seeded.tables);
+    if (this.seeded && sameVersion(this.seeded.version, version)) {
+      if (seededTables) return seededTables;
+      if (this.seeded.tables) return thaw(this.seeded.tables);
+    }
     if (!this.dump || !sameVersion(this.dump.version, version)) {
       const shapes = this.tables?.schema === version.schema ? this.tables.shapes : tableShapes(ctx.db);
       this.dump = { version, tables: dumpTables(ctx.db, shapes) };
@@ -299,8 +315,7 @@ class DefinedEnvironment implements Environment {
     const ctx = this.episode();
     const spec = VerifierSpec.safeParse(ctx.task.verifier);
     if (!spec.success) throw new DefectError('environment', `task ${ctx.task.id}: verifier\n${describeZodIssues(spec.error.issues, 'verifier')}`);
-    const frozen = this.captureSeeded();
-    const seededTables = frozen ? thaw(frozen) : {};
+    const seededTables = this.seededTables();
     const initial = this.seeded?.extra ? { ...seededTables, ...thaw(this.seeded.extra) } : { ...seededTables };
     const now = await this.withExtra(this.currentTables(seededTables));
     const verifyCtx = { ...ctx, initial, final: now, answer: final.answer, messages: final.messages ?? [], judge: this.options.judge };
@@ -333,7 +348,6 @@ class DefinedEnvironment implements Environment {
 
   async followUp(answer: string, answered: number): Promise<string | null> {
     if (!this.definition.followUp) return null;
-    this.captureSeeded();
     try {
       return await this.definition.followUp(this.episode(), answer, answered);
     } catch (error) {
@@ -343,7 +357,6 @@ class DefinedEnvironment implements Environment {
   }
 
   async destructiveActions(): Promise<ToolInvocation[]> {
-    this.captureSeeded();
     return this.definition.destructive(this.episode());
   }
 

@@ -4,17 +4,6 @@ import { fromLocal, parseClock } from './tz.ts';
 
 /** Low-level writers shared by the seed, task fixtures, tools and world events. */
 
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
-/** Prepared once per database: seeding inserts hundreds of events. */
-export function prepared(db: Database.Database, sql: string): Database.Statement {
-  let cache = statements.get(db);
-  if (!cache) statements.set(db, (cache = new Map()));
-  let statement = cache.get(sql);
-  if (!statement) cache.set(sql, (statement = db.prepare(sql)));
-  return statement;
-}
-
 export function insertPerson(db: Database.Database, p: PersonRow): void {
   db.prepare('INSERT OR REPLACE INTO people (email, name, team, time_zone, work_start, work_end, work_days, external) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
     p.email,
@@ -49,8 +38,7 @@ export interface EventInsert {
 
 /** Inserts an event on its organizer's calendar; the organizer is always an accepted attendee. */
 export function insertEvent(db: Database.Database, e: EventInsert): void {
-  prepared(
-    db,
+  db.prepare(
     `INSERT INTO events (id, calendar_id, series_id, recurrence, title, start_utc, end_utc, time_zone, location, description, organizer, status, transparency, created_at, updated_at, updated_by)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
@@ -73,7 +61,7 @@ export function insertEvent(db: Database.Database, e: EventInsert): void {
   );
   const seen = new Set<string>();
   const all = [{ email: e.organizer, response: 'accepted' as Response }, ...e.attendees];
-  const insert = prepared(db, 'INSERT INTO attendees (id, event_id, email, response, note, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare('INSERT INTO attendees (id, event_id, email, response, note, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?)');
   for (const a of all) {
     if (seen.has(a.email)) continue;
     seen.add(a.email);

@@ -8,6 +8,7 @@ import { CALENDAR_SCHEMA, CALENDAR_SYSTEM_PROMPT, ME, peopleOf } from '../schema
 import { BASE_SERIES } from '../seed.ts';
 import { formatIso } from '../tz.ts';
 import { insertEvent, insertPerson, insertSeries } from '../write.ts';
+import { withStatementCache } from '../../images.ts';
 
 export type CalendarTaskSpec = FamilyTaskSpec<CalendarFixturesInput>;
 
@@ -25,7 +26,7 @@ export const london = (ms: number): string => formatIso(ms, ME.time_zone);
  * generators plan golden slots here; `keep_free` keeps the noise out of those windows at run time.
  */
 export function planningWorld(fixtures: CalendarFixturesInput): Database.Database {
-  const db = new Database(':memory:');
+  const db = withStatementCache(new Database(':memory:'));
   db.exec(CALENDAR_SCHEMA);
   for (const p of PEOPLE) insertPerson(db, p);
   for (const s of BASE_SERIES) insertSeries(db, s, { at: '2026-02-16T00:00:00.000Z', by: s.organizer });

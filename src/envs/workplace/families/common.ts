@@ -4,6 +4,7 @@ import { CALENDAR_PEOPLE, CALENDAR_SCHEMA, CalendarFixtures, formatIso, freeSlot
 import type { EpisodeContext } from '../../define.ts';
 import type { ChatFixturesInput } from '../chat-schema.ts';
 import { WORKPLACE_START, WORKPLACE_SYSTEM_PROMPT } from '../constants.ts';
+import { withStatementCache } from '../../images.ts';
 
 export interface WorkplaceTaskSpec {
   slug: string;
@@ -71,7 +72,7 @@ export interface SlotRequest {
  * time), without two picks overlapping. Throws when a request cannot be placed.
  */
 export function planSlots(calendar: JsonObject, requests: SlotRequest[]): number[] {
-  const db = new Database(':memory:');
+  const db = withStatementCache(new Database(':memory:'));
   db.exec(CALENDAR_SCHEMA);
   const task = Task.parse({ id: 'workplace/planning', env: 'workplace', instruction: 'plan', verifier: { checks: [{ check: 'none' }] }, golden: { steps: [] }, tags: { domain: 'workplace', difficulty: 'easy' } });
   const ctx: EpisodeContext = { db, clock: createSeededClock(WORKPLACE_START), ids: { next: (p) => p }, rng: createRng(0), task, sandbox: undefined, signal: new AbortController().signal };
