@@ -151,9 +151,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     if (threadTotal > 0) {
       threads = await RolloutThreads.start({ count: threadTotal, init: { runId: run.id, config, env: modelEnvironment.env, graceMs: options.graceMs ?? 10_000 } });
       const pool = threads;
-      // In-process, rollouts start through the start gate and store as they finish, spread out.
-      // Threads finish them in bursts: the main thread's share (handing rollouts over, storing
-      // what comes back, several rollouts per transaction) is paced to a budget per loop turn.
+      // Threads finish rollouts in bursts: the main thread's share (handing rollouts over,
+      // storing what comes back, several rollouts per transaction) is paced to a budget per loop turn.
       const handOver = createPacedQueue(STORE_BUDGET_MS);
       const commit = createBatcher<DecodedResult>({
         budgetMs: STORE_BUDGET_MS,
@@ -198,12 +197,15 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
         ...(options.driver ? { driver: options.driver } : {}),
       };
       const startGate = createStartGate();
+      // Rollouts finishing in the same loop turn share a transaction: at a thousand rollouts a
+      // commit each cost more main thread than all their other stores together.
+      const commit = createBatcher<Rollout>({ budgetMs: STORE_BUDGET_MS, maxBatch: STORE_BATCH, run: (rollouts) => store.commitRollouts(rollouts) });
       runOne = async ({ task, epoch }) => {
         const started = await startGate();
         try {
           if (signal.aborted) return null;
           const rollout = await executeRollout(ctx, task, epoch, { onStarted: started });
-          return rollout && { rollout, commit: () => store.commitRollout(rollout) };
+          return rollout && { rollout, commit: () => commit(rollout) };
         } finally {
           started();
         }
@@ -252,8 +254,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
 }
 
 /**
- * Time the main thread spends storing finished rollouts per turn of its event loop, when threads
- * run them. A batch is never split, so its cost adds to the budget (16 rollouts of 11 calls took
+ * Time the main thread spends storing finished rollouts per turn of its event loop (wherever
+ * they ran). A batch is never split, so its cost adds to the budget (16 rollouts of 11 calls took
  * ~80 ms with the call rows' flushes): 20 ms and 32 rollouts let one loop turn reach ~200 ms.
  */
 const STORE_BUDGET_MS = 10;

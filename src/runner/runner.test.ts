@@ -36,6 +36,20 @@ describe('runner', () => {
     assert.equal(calls[1]!.parentId, calls[0]!.id);
   });
 
+  it('stores in-process rollouts that finish in the same loop turn in one transaction', async () => {
+    const store = openStore(':memory:');
+    const commits: number[] = [];
+    const commitRollouts = store.commitRollouts.bind(store);
+    store.commitRollouts = (rollouts) => (commits.push(rollouts.length), commitRollouts(rollouts));
+    store.commitRollout = (rollout) => (commits.push(1), commitRollouts([rollout]));
+    // Every model answer resolves at once, so the eight rollouts finish in the same loop turn.
+    const summary = await executeRun({ ...base, store, model: goldenModel, threads: 0, run: fresh(config({ epochs: 8, concurrency: 24, taskIds: ['counter/a'] })) });
+    assert.equal(summary.scored, 8);
+    assert.equal(commits.reduce((a, b) => a + b, 0), 8);
+    assert.ok(commits.length < 8, `8 rollouts in ${commits.length} transactions`);
+    assert.equal(store.rollouts(summary.runId).length, 8);
+  });
+
   it('scores a model that acts wrongly as failed, with the reason it stopped', async () => {
     const store = openStore(':memory:');
     const idle = functionModel('test:idle', () => reply(assistant({ content: 'I did it.' })));
