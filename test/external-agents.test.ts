@@ -6,6 +6,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, before, after } from 'node:test';
+import { Command } from 'commander';
+import { registerWorkerCommand } from '../src/cli/commands/worker.ts';
 import type { CliIo } from '../src/cli/io.ts';
 import { main } from '../src/cli/main.ts';
 import { InputError } from '../src/core/index.ts';
@@ -13,6 +15,7 @@ import { resolveRun } from '../src/runner/index.ts';
 import { openStore } from '../src/store/index.ts';
 import { sandboxAvailability } from '../src/sandbox/index.ts';
 import { AGENT_INFRA_SOURCE, agentInstallDir, agentSpec, ensureAgentInstalled, FORWARD_PORT, jailArgs, startJailed, TESTED_AGENTS } from '../src/training/agents/index.ts';
+import { startRedis, type RedisServer } from './queue-support.ts';
 import { codingTask, driveEpisode, fakeAgentDir, INVENTORY_TASK, PROBE_PROGRAM, registrySkipReason, startStack, type Stack } from './external-agents/harness.ts';
 
 const bwrapReason = async () => {
@@ -87,6 +90,64 @@ describe('external agents end to end (fake engine, gateway, bwrap)', () => {
       assert.deepEqual(calls[0]!.response?.message.toolCalls.map((c) => c.name), ['bash']);
     } finally {
       store.close();
+    }
+  });
+});
+
+describe('an external agent on queue workers', () => {
+  let redis: RedisServer | undefined;
+  after(async () => redis?.stop());
+
+  it('gauntlet run --agent pi --queue: a `gauntlet worker` installs pi and plays the episode; the coordinator stores it scored', { timeout: 240_000 }, async (t) => {
+    const spec = agentSpec('pi');
+    const skip = (await bwrapReason()) ?? (await registrySkipReason(existsSync(agentInstallDir(spec))));
+    if (skip) {
+      console.log(`skipped pi on a worker: ${skip}`);
+      return t.skip(skip);
+    }
+    redis = await startRedis();
+    const stack = await startStack();
+    const capture = (): CliIo & { out: string; err: string } => {
+      const io: CliIo & { out: string; err: string } = {
+        out: '',
+        err: '',
+        interactive: false,
+        env: { GAUNTLET_CACHE: process.env.GAUNTLET_CACHE, HOME: process.env.HOME },
+        stdout: (text) => void (io.out += text),
+        stderr: (text) => void (io.err += text),
+      };
+      return io;
+    };
+    const workerIo = capture();
+    let stop: () => void = () => {};
+    const stopped = new Promise<'graceful'>((resolve) => (stop = () => resolve('graceful')));
+    const workerProgram = new Command('gauntlet').exitOverride();
+    registerWorkerCommand(workerProgram, workerIo, { untilStopped: () => stopped });
+    const worker = workerProgram.parseAsync(['node', 'gauntlet', 'worker', '--queue', redis.url, '--concurrency', '1', '--json']);
+    try {
+      const storePath = join(mkdtempSync(join(tmpdir(), 'gauntlet-agents-')), 'g.db');
+      const io = capture();
+      const args = ['run', '--env', 'coding', '--task', INVENTORY_TASK, '--agent', 'pi', '--sandbox', 'bwrap', '--model', `openai:${stack.engine.url}#${stack.engine.model}`, '--store', storePath, '--queue', redis.url, '--json'];
+      const code = await main(['node', 'gauntlet', ...args], io);
+      assert.equal(code, 0, `${io.err}\n${workerIo.err}`);
+      const summary = JSON.parse(io.out) as { runId: string; passed: number; scored: number };
+      assert.equal(summary.scored, 1, io.out);
+      assert.equal(summary.passed, 1, io.out);
+      const store = openStore(storePath);
+      try {
+        const [rollout] = store.rollouts(summary.runId);
+        assert.equal(rollout?.scaffold, 'agent:pi');
+        const calls = store.modelCalls(rollout.id);
+        assert.equal(calls.length, 2);
+        assert.deepEqual(calls[0]!.response?.message.toolCalls.map((c) => c.name), ['bash']);
+      } finally {
+        store.close();
+      }
+      assert.match(workerIo.out, /"type":"finished"[^\n]*"status":"scored"/);
+    } finally {
+      stop();
+      await worker;
+      await stack.close();
     }
   });
 });

@@ -9,8 +9,9 @@ import type { CliIo } from '../src/cli/io.ts';
 import { InputError } from '../src/core/index.ts';
 import { getEnvironment } from '../src/envs/index.ts';
 import { resolveRun } from '../src/runner/index.ts';
-import { parseRateLimit, parseRedisUrl, startQueuedRun } from '../src/runner/queue/index.ts';
+import { parseRateLimit, parseRedisUrl, startQueuedRun, startWorker } from '../src/runner/queue/index.ts';
 import { openStore } from '../src/store/index.ts';
+import { agentSpec } from '../src/training/agents/index.ts';
 import { startRedis, until, type RedisServer } from './queue-support.ts';
 
 function captureIo(): CliIo & { out: string; err: string } {
@@ -118,5 +119,19 @@ describe('gauntlet worker', () => {
     assert.deepEqual(events.map((e) => e.type).sort(), ['finished', 'finished', 'serving', 'started', 'started']);
     assert.ok(events.filter((e) => e.type === 'finished').every((e) => e.status === 'scored'));
     assert.match(io.err, /taking rollouts from redis:\/\/127\.0\.0\.1:\d+\/0 \(concurrency 2\)[\s\S]*stopped/);
+  });
+
+  it('fails the jobs of an external agent\'s run on a worker started without external agents, saying so, never a score', { timeout: 60_000 }, async () => {
+    const resolved = await resolveRun({ envs: ['coding'], taskIds: ['coding/inventory-pagination'], model: 'openai:http://127.0.0.1:9/v1#m', agent: { name: 'pi', version: agentSpec('pi').version }, epochs: 1, concurrency: 1, seed: 5 });
+    const worker = await startWorker({ redis: redis.target, concurrency: 1 });
+    try {
+      const run = await startQueuedRun({ store: openStore(':memory:'), run: { resolved }, queue: { redis: redis.target } });
+      const summary = await run.done;
+      assert.equal(summary.scored, 0);
+      assert.equal(summary.queue.failedJobs.length, 1);
+      assert.match(summary.queue.failedJobs[0]!.message, /plays episodes with the external agent pi, and this worker was started without external agents/);
+    } finally {
+      await worker.close();
+    }
   });
 });

@@ -402,10 +402,10 @@ export function registerRunCommand(program: Command, io: CliIo): void {
             for (const d of notes.drift) io.stderr(`note: task ${d.taskId} has ${d.change === 'changed' ? 'changed' : 'been removed'} since the run started; the stored version is used\n`);
           },
         };
-        // An external agent's run (new or resumed) gets its agent installed and a gateway of its own.
+        // An external agent's run (new or resumed) gets its agent installed and a gateway of its own,
+        // here or, for a queued run, on each worker.
         const config = resolved?.config ?? store.getRun(flags.resume ?? '')?.config;
-        if (config?.agent && queue) throw new InputError('--agent', 'external agents run in this process, not on queue workers', 'no --queue with --agent');
-        const agentRun = config?.agent
+        const agentRun = config?.agent && !queue
           ? await startAgentRun({ agent: config.agent, model: config.model, cacheDir: defaultAgentCache(io.env), ...(io.env.OPENAI_API_KEY ? { apiKey: io.env.OPENAI_API_KEY } : {}), log: (line) => io.stderr(`${line}\n`) })
           : undefined;
         const summary = await (queue

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import { parseRedisUrl, startWorker, type CoordinatorEvent, type QueueWorker, type WorkerEvent } from '../../runner/queue/index.ts';
+import type { RunConfig } from '../../core/index.ts';
+import type { EpisodeDriver } from '../../runner/index.ts';
+import { parseRedisUrl, startWorker, type CoordinatorEvent, type ExternalAgents, type QueueWorker, type WorkerEvent } from '../../runner/queue/index.ts';
+import { defaultAgentCache, startAgentRun, type AgentRun } from '../../training/agents/index.ts';
 import { safeText, type CliIo } from '../io.ts';
 import { number, positiveInt } from '../options.ts';
 
@@ -49,6 +52,32 @@ function describe(event: WorkerEvent): string {
   }
 }
 
+/**
+ * External agents for a worker, as `run --agent` starts them in process: installed on first use
+ * into the agent cache, one gateway per agent and model endpoint, kept until the worker stops.
+ */
+function workerAgents(io: CliIo): ExternalAgents & { close(): Promise<void> } {
+  const runs = new Map<string, Promise<AgentRun>>();
+  return {
+    async driverFor(config: RunConfig): Promise<EpisodeDriver> {
+      const agent = config.agent!;
+      const key = `${agent.name}@${agent.version} ${config.model}`;
+      let run = runs.get(key);
+      if (!run) {
+        run = startAgentRun({ agent, model: config.model, cacheDir: defaultAgentCache(io.env), ...(io.env.OPENAI_API_KEY ? { apiKey: io.env.OPENAI_API_KEY } : {}), log: (line) => io.stderr(`worker: ${line}\n`) });
+        runs.set(key, run);
+        // A failed install is tried again by the next job, not remembered.
+        run.catch(() => runs.delete(key));
+      }
+      return (await run).driver;
+    },
+    async close() {
+      const started = await Promise.allSettled(runs.values());
+      await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+    },
+  };
+}
+
 /** A line for `run --queue` to print on stderr about what the queue is doing. */
 export function describeCoordinatorEvent(event: CoordinatorEvent): string {
   switch (event.type) {
@@ -83,12 +112,17 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
         if (flags.json) io.stdout(`${JSON.stringify(event)}\n`);
         else io.stderr(`worker: ${describe(event)}\n`);
       };
+      const agents = workerAgents(io);
       const worker = await startWorker({
         redis,
         concurrency: flags.concurrency,
         lockMs: Math.round(flags.stallTimeout * 1000),
         modelEnvironment: { env: io.env },
         onEvent: report,
+        agents,
+      }).catch(async (error: unknown) => {
+        await agents.close();
+        throw error;
       });
       io.stderr(`worker ${worker.name}: taking rollouts from ${redis.display} (concurrency ${flags.concurrency})\n`);
       const signals = hooks.untilStopped ? null : untilSignal(io);
@@ -97,6 +131,7 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
         await worker.close({ force: how === 'force' });
       } finally {
         signals?.dispose();
+        await agents.close();
       }
       io.stderr(`worker ${worker.name}: stopped\n`);
     });

@@ -3,7 +3,7 @@
 // rollouts through a window over the enqueued order.
 export { executeQueuedRun, startQueuedRun, type CoordinatorEvent, type QueuedRun, type QueuedRunOptions, type QueuedRunSummary, type QueueSettings } from './coordinator.ts';
 export type { TakenBatch, TakeOptions } from './consumer.ts';
-export { startWorker, type QueueWorker, type QueueWorkerOptions, type WorkerEvent } from './worker.ts';
+export { startWorker, type ExternalAgents, type QueueWorker, type QueueWorkerOptions, type WorkerEvent } from './worker.ts';
 export { endpointOf, parseRedisUrl, QueueError, rolloutQueueName, type RedisTarget } from './connection.ts';
 export { parseRateLimit, type RateLimit } from './rate-limit.ts';
 export { TakeRequest, type StalenessReport } from './window.ts';

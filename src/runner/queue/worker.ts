@@ -5,7 +5,8 @@
 import { hostname } from 'node:os';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { describeZodIssues, rolloutIdFor, taskHash, type Rollout } from '../../core/index.ts';
+import { describeZodIssues, rolloutIdFor, taskHash, type Rollout, type RunConfig } from '../../core/index.ts';
+import type { EpisodeDriver } from '../episode.ts';
 import { configuredSecrets, gatewayModels, type ModelEnvironment } from '../model.ts';
 import { builtinCatalog, type EnvironmentCatalog } from '../resolve.ts';
 import { executeRollout, rolloutSeed } from '../rollout.ts';
@@ -38,6 +39,17 @@ export interface QueueWorkerOptions {
   /** Shown in Redis client lists and in messages; `host:pid` by default. */
   name?: string;
   onEvent?: (event: WorkerEvent) => void;
+  /** Plays the episodes of runs with an external agent (`config.agent`); without it, their jobs fail. */
+  agents?: ExternalAgents;
+}
+
+/**
+ * External agent programs, for the runs that name one: the CLI installs them and starts their
+ * gateways (modules above the runner), so the worker only asks. Owned by the caller, who closes it.
+ */
+export interface ExternalAgents {
+  /** The driver that plays episodes with the run's agent through a gateway in front of its model; equal settings share one. */
+  driverFor(config: RunConfig): Promise<EpisodeDriver>;
 }
 
 export interface QueueWorker {
@@ -122,6 +134,9 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     const data = checkedJob(job);
     const started = now();
     emit({ type: 'started', rolloutId: data.rolloutId, taskId: data.task.id, epoch: data.epoch });
+    const agent = data.config.agent;
+    if (agent && !options.agents) throw new UnrecoverableError(`rollout ${data.rolloutId}: its run plays episodes with the external agent ${agent.name}, and this worker was started without external agents (\`gauntlet worker\` has them)`);
+    const driver = agent ? await options.agents!.driverFor(data.config) : undefined;
     const lease = await clients.acquire(data.config);
     try {
       const buffer = new RolloutBuffer({ runId: data.runId, rolloutId: data.rolloutId, firstAttempt: data.firstAttempt });
@@ -134,6 +149,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
           ...(lease.judge ? { judge: lease.judge } : {}),
           ...(lease.user ? { user: lease.user } : {}),
           ...(data.config.gateway ? { attemptModel: gatewayModels(data.config, modelEnvironment)! } : {}),
+          ...(driver ? { driver } : {}),
           environment: (env) => catalog.get(env),
           now,
           sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
