@@ -16,7 +16,7 @@ export interface GitInvocation {
 const SUBCOMMANDS = [
   'log', 'show', 'reflog', 'diff', 'cat-file', 'rev-list', 'rev-parse', 'shortlog', 'whatchanged', 'show-branch', 'branch', 'checkout', 'switch',
   'restore', 'reset', 'cherry-pick', 'merge', 'rebase', 'ls-tree', 'archive', 'fsck', 'blame', 'status', 'commit', 'add', 'tag', 'stash', 'grep',
-  'push', 'pull', 'fetch', 'clean',
+  'push', 'pull', 'fetch', 'clean', 'rm', 'mv',
 ];
 const GIT_TOOL = /(?:^|[_.-])git[_.-]?([a-z][a-z_-]*)$/i;
 const GIT_RUNNER = /(?:^|[_.-])git$/i;
