@@ -23,6 +23,19 @@ const bwrapReason = async () => {
   return bwrap.available ? null : `bubblewrap cannot run here: ${bwrap.reason ?? 'unavailable'}`;
 };
 
+/** The CLI's io, captured, with the agent cache and home of this process. */
+function agentIo(): CliIo & { out: string; err: string } {
+  const io: CliIo & { out: string; err: string } = {
+    out: '',
+    err: '',
+    interactive: false,
+    env: { GAUNTLET_CACHE: process.env.GAUNTLET_CACHE, HOME: process.env.HOME },
+    stdout: (text) => void (io.out += text),
+    stderr: (text) => void (io.err += text),
+  };
+  return io;
+}
+
 describe('external agents end to end (fake engine, gateway, bwrap)', () => {
   let stack: Stack;
   before(async () => {
@@ -64,14 +77,7 @@ describe('external agents end to end (fake engine, gateway, bwrap)', () => {
       return t.skip(skip);
     }
     const storePath = join(mkdtempSync(join(tmpdir(), 'gauntlet-agents-')), 'g.db');
-    const io: CliIo & { out: string; err: string } = {
-      out: '',
-      err: '',
-      interactive: false,
-      env: { GAUNTLET_CACHE: process.env.GAUNTLET_CACHE, HOME: process.env.HOME },
-      stdout: (text) => void (io.out += text),
-      stderr: (text) => void (io.err += text),
-    };
+    const io = agentIo();
     const args = ['run', '--env', 'coding', '--task', INVENTORY_TASK, '--agent', 'pi', '--sandbox', 'bwrap', '--model', `openai:${stack.engine.url}#${stack.engine.model}`, '--store', storePath, '--json'];
     const code = await main(['node', 'gauntlet', ...args], io);
     assert.equal(code, 0, io.err);
@@ -107,18 +113,7 @@ describe('an external agent on queue workers', () => {
     }
     redis = await startRedis();
     const stack = await startStack();
-    const capture = (): CliIo & { out: string; err: string } => {
-      const io: CliIo & { out: string; err: string } = {
-        out: '',
-        err: '',
-        interactive: false,
-        env: { GAUNTLET_CACHE: process.env.GAUNTLET_CACHE, HOME: process.env.HOME },
-        stdout: (text) => void (io.out += text),
-        stderr: (text) => void (io.err += text),
-      };
-      return io;
-    };
-    const workerIo = capture();
+    const workerIo = agentIo();
     let stop: () => void = () => {};
     const stopped = new Promise<'graceful'>((resolve) => (stop = () => resolve('graceful')));
     const workerProgram = new Command('gauntlet').exitOverride();
@@ -126,7 +121,7 @@ describe('an external agent on queue workers', () => {
     const worker = workerProgram.parseAsync(['node', 'gauntlet', 'worker', '--queue', redis.url, '--concurrency', '1', '--json']);
     try {
       const storePath = join(mkdtempSync(join(tmpdir(), 'gauntlet-agents-')), 'g.db');
-      const io = capture();
+      const io = agentIo();
       const args = ['run', '--env', 'coding', '--task', INVENTORY_TASK, '--agent', 'pi', '--sandbox', 'bwrap', '--model', `openai:${stack.engine.url}#${stack.engine.model}`, '--store', storePath, '--queue', redis.url, '--json'];
       const code = await main(['node', 'gauntlet', ...args], io);
       assert.equal(code, 0, `${io.err}\n${workerIo.err}`);
