@@ -136,7 +136,7 @@ function notifyWrite(state: Watched): void {
  */
 export function beforeFirstWrite(db: Database.Database, callback: () => void): void {
   const state = watched.get(db);
-  if (!state) throw new Error('beforeFirstWrite: the database was not opened by openEpisodeDatabase');
+  if (!state) throw new Error('beforeFirstWrite: the database has no statement cache to watch (open it with openEpisodeDatabase or withStatementCache)');
   state.beforeWrite = callback;
 }
 

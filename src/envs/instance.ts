@@ -189,14 +189,13 @@ class DefinedEnvironment implements Environment {
    * a run (a thousand rollouts starting at once wait for each other's resets), and an episode that
    * only reads never needs a second picture of its world (verify's `initial` is then its `final`).
    */
-  private captureSeeded(): Buffer | undefined {
+  private captureSeeded(): void {
     const seeded = this.seeded;
-    if (!seeded || seeded.tables) return seeded?.tables;
+    if (!seeded || seeded.tables) return;
     const { db } = this.episode();
     this.assertUnwritten(seeded);
     seeded.tables = freeze(dumpTables(db, seeded.shapes));
     releaseCaches(db);
-    return seeded.tables;
   }
 
   /** A world written without the database handing out a writing statement cannot be pictured as seeded: a defect, never a wrong `initial`. */
