@@ -20,7 +20,8 @@ export type ToThread =
   | { kind: 'close' };
 
 export type FromThread =
-  | { kind: 'ready' }
+  /** `niceness`: the thread's nice level once lowered below the main thread's (Linux only). */
+  | { kind: 'ready'; niceness?: number }
   /** `result` null: the run was cancelled mid-rollout. */
   | { kind: 'result'; seq: number; result: DecodedResult | null }
   /** A defect: executeRollout threw (in-process, the run would reject with it). */

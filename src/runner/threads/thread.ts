@@ -8,6 +8,7 @@ import { createStartGate } from '../pool.ts';
 import { builtinCatalog } from '../resolve.ts';
 import { executeRollout, type RolloutContext } from '../rollout.ts';
 import { CapturedRollout } from './capture.ts';
+import { lowerThreadPriority } from './priority.ts';
 import type { FromThread, ThreadInit, ToThread } from './protocol.ts';
 
 function describe(error: unknown): { message: string; stack?: string } {
@@ -17,6 +18,7 @@ function describe(error: unknown): { message: string; stack?: string } {
 
 async function serve(init: ThreadInit): Promise<void> {
   const port = parentPort!;
+  const niceness = lowerThreadPriority();
   const send = (message: FromThread) => port.postMessage(message);
   const environment = { env: init.env };
   const owned: ModelClient[] = [];
@@ -85,7 +87,7 @@ async function serve(init: ThreadInit): Promise<void> {
         return;
     }
   });
-  send({ kind: 'ready' });
+  send({ kind: 'ready', ...(niceness === undefined ? {} : { niceness }) });
 }
 
 await serve(workerData as ThreadInit);

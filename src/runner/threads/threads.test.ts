@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { InputError, RunConfig, type ModelCall, type Store } from '../../core/index.ts';
@@ -103,6 +105,27 @@ describe('a rollout thread without the bundle', () => {
       assert.equal(result?.rollout.status, 'scored');
       assert.equal(result?.rollout.passed, true);
       assert.ok(result.sessions[0]!.entries.some((e) => e.kind === 'call'));
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('rollout threads\' priority', () => {
+  it('is below the main thread\'s on Linux, so the main thread gets a core first', { skip: process.platform !== 'linux' && 'nice levels are per thread only on Linux' }, async () => {
+    const { RolloutThreads } = await import('./threads.ts');
+    const { ROLLOUT_THREAD_NICENESS } = await import('./priority.ts');
+    const { resolved: r } = resolved({ model: 'oracle', epochs: 1 });
+    const main = getPriority(process.pid);
+    const pool = await RolloutThreads.start({ count: 2, init: { runId: 'run_20260101T000000Z_abcdef' as never, config: r.config, env: {}, graceMs: 1000 } });
+    try {
+      const expected = Math.min(19, main + ROLLOUT_THREAD_NICENESS);
+      assert.deepEqual(pool.niceness, [expected, expected]);
+      // What the kernel says, thread by thread: two threads lowered, the main one untouched.
+      const nice = readdirSync('/proc/self/task').map((tid) => ({ tid: Number(tid), nice: Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[16]) }));
+      assert.equal(nice.filter((t) => t.nice === expected).length, 2);
+      assert.equal(nice.find((t) => t.tid === process.pid)?.nice, main);
+      assert.equal(getPriority(process.pid), main);
     } finally {
       await pool.close();
     }

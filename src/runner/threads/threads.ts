@@ -37,6 +37,8 @@ class RolloutThread {
   readonly worker: Worker;
   readonly pending = new Map<number, Pending>();
   failure: Error | null = null;
+  /** The thread's nice level, where it could lower it (Linux). */
+  niceness: number | undefined;
   private closed: (() => void) | null = null;
 
   constructor(options: { index: number; init: ThreadInit; bundle: URL | null }) {
@@ -52,6 +54,7 @@ class RolloutThread {
       this.worker.on('message', (message: FromThread) => {
         switch (message.kind) {
           case 'ready':
+            this.niceness = message.niceness;
             return resolve();
           case 'init_failed':
             return reject(message.input ? new InputError(message.input.where, message.input.problem, message.input.expected) : withStack(new Error(message.message), message.stack));
@@ -131,6 +134,11 @@ export class RolloutThreads {
       thread.pending.set(seq, { resolve, reject });
       thread.post({ kind: 'rollout', seq, ...item });
     });
+  }
+
+  /** Each thread's nice level, where it could be lowered (Linux keeps one per thread). */
+  get niceness(): (number | undefined)[] {
+    return this.threads.map((t) => t.niceness);
   }
 
   abort(reason: string): void {
