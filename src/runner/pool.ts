@@ -96,6 +96,14 @@ export function createPacedQueue(budgetMs: number): <T>(job: () => T) => Promise
 }
 
 /**
+ * Storing finished rollouts, wherever it happens (the main thread, or a rollout thread writing to
+ * the store itself): at most `budgetMs` of a loop turn and `maxBatch` rollouts a transaction. A
+ * batch is never split, so its cost adds to the budget (16 rollouts of 11 calls took ~80 ms with
+ * the call rows' flushes; 20 ms and 32 rollouts let one loop turn reach ~200 ms).
+ */
+export const STORE_BATCHING = { budgetMs: 10, maxBatch: 8 } as const;
+
+/**
  * Collects items and hands them to `run` in batches of at most `maxBatch`, spending at most
  * `budgetMs` per turn of the event loop. Each item's promise settles with its batch: storing a
  * burst of finished rollouts in a few transactions costs a fraction of one transaction each.

@@ -15,13 +15,14 @@ import {
   type Store,
   type Task,
 } from '../core/index.ts';
-import { createBatcher, createPacedQueue, createStartGate, forEachConcurrent } from './pool.ts';
+import { createBatcher, createPacedQueue, createStartGate, forEachConcurrent, STORE_BATCHING } from './pool.ts';
 import { gatewayModels, judgeFromConfig, modelFromConfig, userFromConfig, type ModelEnvironment } from './model.ts';
 import { builtinCatalog, tasksOfRun, type EnvironmentCatalog, type ResolvedRun, type TaskDrift } from './resolve.ts';
 import type { EpisodeDriver } from './episode.ts';
 import { executeRollout } from './rollout.ts';
 import { replayResult, type DecodedResult } from './queue/replay.ts';
-import { RolloutThreads, threadCount } from './threads/threads.ts';
+import { RolloutThreads, threadCount, type ThreadOutcome } from './threads/threads.ts';
+import { SqliteStore } from '../store/index.ts';
 
 export interface RunProgress {
   total: number;
@@ -149,14 +150,17 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     const threadTotal = rolloutThreadsFor(options, Math.min(config.concurrency, work.length));
     let runOne: (item: { task: Task; epoch: number }) => Promise<{ rollout: Rollout; commit: () => void | Promise<void> } | null>;
     if (threadTotal > 0) {
-      threads = await RolloutThreads.start({ count: threadTotal, init: { runId: run.id, config, env: modelEnvironment.env, graceMs: options.graceMs ?? 10_000 } });
+      // A store other threads can open: each rollout thread writes its own rollouts (no record
+      // crosses threads, the main thread only keeps the books). Otherwise the main thread stores
+      // what the threads send back, as it would have recorded it.
+      const shared = store instanceof SqliteStore ? store.forThreads() : null;
+      threads = await RolloutThreads.start({ count: threadTotal, init: { runId: run.id, config, env: modelEnvironment.env, graceMs: options.graceMs ?? 10_000, ...(shared ? { store: shared } : {}) } });
       const pool = threads;
       // Threads finish rollouts in bursts: the main thread's share (handing rollouts over,
       // storing what comes back, several rollouts per transaction) is paced to a budget per loop turn.
-      const handOver = createPacedQueue(STORE_BUDGET_MS);
+      const handOver = createPacedQueue(STORE_BATCHING.budgetMs);
       const commit = createBatcher<DecodedResult>({
-        budgetMs: STORE_BUDGET_MS,
-        maxBatch: STORE_BATCH,
+        ...STORE_BATCHING,
         run: (results) => {
           for (const result of results) replayResult(store, result);
           store.commitRollouts(results.map((r) => r.rollout));
@@ -164,14 +168,19 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       });
       signal.addEventListener('abort', () => pool.abort(String(signal.reason)), { once: true });
       runOne = async ({ task, epoch }) => {
-        let result: DecodedResult | null;
+        let outcome: ThreadOutcome;
         try {
-          result = await handOver(() => pool.run({ task, epoch, firstAttempt: store.nextAttempt(rolloutIdFor(run.id, task.id, epoch)) }));
+          outcome = await handOver(() => pool.run({ task, epoch, firstAttempt: store.nextAttempt(rolloutIdFor(run.id, task.id, epoch)) }));
         } catch (error) {
           threadsFailed = true;
           throw error;
         }
-        return result && { rollout: result.rollout, commit: () => commit(result) };
+        if (!outcome) return null;
+        if ('stored' in outcome) {
+          const { storeFailure } = outcome;
+          return { rollout: outcome.stored, commit: storeFailure ? () => { throw storeFailure; } : () => {} };
+        }
+        return { rollout: outcome.rollout, commit: () => commit(outcome) };
       };
     } else {
       const model = options.model ?? (await modelFromConfig(config, modelEnvironment));
@@ -199,7 +208,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       const startGate = createStartGate();
       // Rollouts finishing in the same loop turn share a transaction: at a thousand rollouts, a
       // commit of its own cost each rollout 0.3-0.6 ms of main thread.
-      const commit = createBatcher<Rollout>({ budgetMs: STORE_BUDGET_MS, maxBatch: STORE_BATCH, run: (rollouts) => store.commitRollouts(rollouts) });
+      const commit = createBatcher<Rollout>({ ...STORE_BATCHING, run: (rollouts) => store.commitRollouts(rollouts) });
       runOne = async ({ task, epoch }) => {
         const started = await startGate();
         try {
@@ -252,15 +261,6 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     await Promise.all(owned.map((m) => m.close?.()));
   }
 }
-
-/**
- * Time the main thread spends storing finished rollouts per turn of its event loop (wherever
- * they ran). A batch is never split, so its cost adds to the budget (16 rollouts of 11 calls took
- * ~80 ms with the call rows' flushes): 20 ms and 32 rollouts let one loop turn reach ~200 ms.
- */
-const STORE_BUDGET_MS = 10;
-/** Finished rollouts stored per transaction, at most. */
-const STORE_BATCH = 8;
 
 /** The rollout threads this run gets (0: in-process); asking for threads while injecting in-process objects is an error. */
 function rolloutThreadsFor(options: ExecuteRunOptions, inFlight: number): number {

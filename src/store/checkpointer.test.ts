@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { waitFor } from '../../test/support/wait.ts';
-import { Checkpointer } from './checkpointer.ts';
+import { Checkpointer, SharedCheckpoints } from './checkpointer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gauntlet-checkpoint-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,5 +83,44 @@ describe('checkpoints off the main thread', () => {
       process.off('warning', onWarning);
       db.close();
     }
+  });
+
+  it('shared with another connection: the thread takes over at once and checkpoints that connection\'s commits', async () => {
+    const { db, path } = openLogged('shared.db');
+    const checkpoints = new Checkpointer({ db, path, everyMs: 20 });
+    const share = checkpoints.share();
+    assert.ok(share);
+    assert.equal(checkpoints.offThread, true, 'the other connection\'s commits are not seen here: no waiting for the log to grow');
+    const other = new Database(path);
+    const shared = new SharedCheckpoints({ db: other, share });
+    assert.equal(autocheckpoint(other), 0, 'the other connection leaves checkpoints to the thread');
+    const insert = other.prepare('INSERT INTO t (v) VALUES (?)');
+    const before = size(path);
+    other.transaction(() => {
+      for (let i = 0; i < 500; i++) insert.run('y'.repeat(4000));
+    })();
+    shared.committed();
+    await waitFor(() => size(path) >= before + 1.5 * 2 ** 20, 'the thread to copy the other connection\'s log into the database');
+    shared.close();
+    other.close();
+    checkpoints.close();
+    db.close();
+  });
+
+  it('given back to SQLite: a sharing connection checkpoints again too', async () => {
+    const { db } = openLogged('shared-handback.db');
+    const lost = new Checkpointer({ db, path: join(dir, 'missing', 'gone.db') });
+    const share = lost.share();
+    assert.ok(share);
+    const other = new Database(join(dir, 'shared-handback.db'));
+    const shared = new SharedCheckpoints({ db: other, share });
+    assert.equal(autocheckpoint(other), 0);
+    await waitFor(() => !lost.offThread, 'the failed thread to hand the checkpoints back');
+    shared.committed();
+    assert.equal(autocheckpoint(other), 1000);
+    assert.equal(lost.share(), null, 'nothing left to share');
+    other.close();
+    lost.close();
+    db.close();
   });
 });

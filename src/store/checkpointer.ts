@@ -47,14 +47,27 @@ parentPort.on('message', () => {
 });
 `;
 
-/** Index 0: commits so far (written by the main thread); index 1: set once the worker has closed. */
+/**
+ * Index 0: commits so far (by every connection that shares the checkpoints); index 1: set once
+ * the worker has closed; index 2: set when the checkpoints went back to SQLite's own.
+ */
 const COMMITS = 0;
 const CLOSED = 1;
+const GIVEN_BACK = 2;
+const STATE_SLOTS = 3;
+
+/**
+ * What another thread's connection to the same store needs to leave its checkpoints to the
+ * checkpointer: the shared counters (a SharedArrayBuffer, which threads share rather than copy).
+ */
+export interface CheckpointShare {
+  state: SharedArrayBuffer;
+}
 
 export class Checkpointer {
   private commits = 0;
   private worker: Worker | undefined;
-  private readonly state = new Int32Array(new SharedArrayBuffer(8));
+  private readonly state = new Int32Array(new SharedArrayBuffer(4 * STATE_SLOTS));
   private stopped = false;
   private readonly db: Database.Database;
   private readonly path: string;
@@ -80,10 +93,21 @@ export class Checkpointer {
     if (this.stopped) return;
     this.commits++;
     if (this.worker) {
-      Atomics.store(this.state, COMMITS, this.commits);
+      Atomics.add(this.state, COMMITS, 1);
       return;
     }
     if (this.commits % this.lookEveryCommits === 0 && logBytes(this.path) >= this.takeOverAtBytes) this.takeOver();
+  }
+
+  /**
+   * Other threads of this process are about to write to the store through connections of their
+   * own (rollout threads): the checkpoints move to the thread now, whatever the log's size, since
+   * those commits are not seen here. Null when they cannot (the thread failed before).
+   */
+  share(): CheckpointShare | null {
+    if (this.stopped) return null;
+    if (!this.worker) this.takeOver();
+    return { state: this.state.buffer as SharedArrayBuffer };
   }
 
   private takeOver(): void {
@@ -98,6 +122,7 @@ export class Checkpointer {
       if (this.worker !== worker) return;
       this.worker = undefined;
       this.stopped = true;
+      Atomics.store(this.state, GIVEN_BACK, 1);
       this.db.pragma('wal_autocheckpoint = 1000');
       process.emitWarning(`store ${this.path}: checkpoints are back on the main thread (${why})`);
       void worker.terminate();
@@ -108,7 +133,7 @@ export class Checkpointer {
     worker.on('error', (error) => giveBack(error.message));
     worker.on('exit', (code) => giveBack(`the thread exited with code ${code}`));
     this.worker = worker;
-    Atomics.store(this.state, COMMITS, this.commits);
+    Atomics.add(this.state, COMMITS, 1);
     this.db.pragma('wal_autocheckpoint = 0');
   }
 
@@ -122,6 +147,37 @@ export class Checkpointer {
     Atomics.wait(this.state, CLOSED, 0, CLOSE_WAIT_MS);
     void worker.terminate();
   }
+}
+
+/**
+ * Another thread's connection to a store whose checkpoints run on the checkpointer's thread: it
+ * checkpoints nothing itself and counts its commits there, until the checkpoints go back to
+ * SQLite (the thread failed), when it lets SQLite checkpoint again as well.
+ */
+export class SharedCheckpoints {
+  private readonly state: Int32Array;
+  private readonly db: Database.Database;
+  private givenBack = false;
+
+  constructor(options: { db: Database.Database; share: CheckpointShare }) {
+    this.db = options.db;
+    this.state = new Int32Array(options.share.state);
+    if (Atomics.load(this.state, GIVEN_BACK) === 1) this.giveBack();
+    else this.db.pragma('wal_autocheckpoint = 0');
+  }
+
+  committed(): void {
+    if (this.givenBack) return;
+    Atomics.add(this.state, COMMITS, 1);
+    if (Atomics.load(this.state, GIVEN_BACK) === 1) this.giveBack();
+  }
+
+  private giveBack(): void {
+    this.givenBack = true;
+    this.db.pragma('wal_autocheckpoint = 1000');
+  }
+
+  close(): void {}
 }
 
 function logBytes(path: string): number {

@@ -39,7 +39,7 @@ import {
   type Store,
   type StoredTask,
 } from '../core/index.ts';
-import { Checkpointer } from './checkpointer.ts';
+import { Checkpointer, SharedCheckpoints, type CheckpointShare } from './checkpointer.ts';
 import { decodeCalls, emptyDeltaState, encodeCall, type CallRow, type DeltaState } from './call-codec.ts';
 import { acquireLease, type LeaseOptions } from './lease.ts';
 import { latestVersion, migrate, STORE_MIGRATIONS, storedVersion, type StoreMigration } from './migrations.ts';
@@ -62,6 +62,17 @@ export interface StoreOptions {
   lease?: LeaseOptions;
   /** Caps the file at this many pages (tests simulate a full disk with it). */
   maxPageCount?: number;
+  /** A connection of another thread to a store whose checkpoints that store's thread runs (`forThreads`). */
+  sharedCheckpoints?: CheckpointShare;
+}
+
+/**
+ * How another thread of this process opens the same store to write rollouts itself (rollout
+ * threads): plain data, so it can be handed to a worker thread; `openStore(path, options)`.
+ */
+export interface ThreadStoreAccess {
+  path: string;
+  options: Pick<StoreOptions, 'batchSize' | 'flushMs' | 'secrets' | 'maxPageCount' | 'sharedCheckpoints'>;
 }
 
 const STATEMENTS = {
@@ -113,12 +124,14 @@ export class SqliteStore implements Store {
   private failure: StoreError | undefined;
   private readonly leases = new Set<RunLease>();
   private readonly review: ReviewTables;
-  private readonly checkpoints: Checkpointer | undefined;
+  private readonly checkpoints: Checkpointer | SharedCheckpoints | undefined;
+  private readonly options: StoreOptions;
 
   constructor(path: string, options: StoreOptions = {}) {
     this.path = path;
     this.db = openDatabase(path, options);
-    this.checkpoints = path === ':memory:' ? undefined : new Checkpointer({ db: this.db, path });
+    this.options = options;
+    if (path !== ':memory:') this.checkpoints = options.sharedCheckpoints ? new SharedCheckpoints({ db: this.db, share: options.sharedCheckpoints }) : new Checkpointer({ db: this.db, path });
     this.batchSize = options.batchSize ?? 200;
     this.flushMs = options.flushMs ?? 20;
     this.now = options.now ?? (() => new Date());
@@ -191,6 +204,26 @@ export class SqliteStore implements Store {
         for (const { stmt, params } of batch) stmt.run(...params);
       })(),
     );
+  }
+
+  /**
+   * What another thread needs to write to this store through a connection of its own, or null
+   * where it cannot: an in-memory store is private to its connection, and migrations or record
+   * upgrades given as code cannot be handed to a thread. Checkpoints move to their own thread then
+   * (the other connections' commits are not seen here).
+   */
+  forThreads(): ThreadStoreAccess | null {
+    const { options } = this;
+    if (this.path === ':memory:' || options.migrations || options.recordUpgrades || !(this.checkpoints instanceof Checkpointer)) return null;
+    const share = this.checkpoints.share();
+    if (!share) return null;
+    const passed = {
+      ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+      ...(options.flushMs === undefined ? {} : { flushMs: options.flushMs }),
+      ...(options.secrets ? { secrets: [...options.secrets] } : {}),
+      ...(options.maxPageCount === undefined ? {} : { maxPageCount: options.maxPageCount }),
+    };
+    return { path: this.path, options: { ...passed, sharedCheckpoints: share } };
   }
 
   // ── runs and their tasks ───────────────────────────────────────────────────────────────

@@ -223,3 +223,34 @@ describe('store: secrets', () => {
     reopened.close();
   });
 });
+
+describe('store: opened again by another thread (forThreads)', () => {
+  it('hands over the path and the keys to keep out, so the other connection never writes a key either', () => {
+    const path = tempPath();
+    const key = 'sk-thread-0a1b2c3d4e5f';
+    const store = openStore(path, { secrets: [key], maxPageCount: 10_000 });
+    const access = store.forThreads();
+    assert.ok(access);
+    assert.equal(access.path, path);
+    assert.deepEqual(access.options.secrets, [key]);
+    assert.equal(access.options.maxPageCount, 10_000);
+    // Plain data: it crosses to a worker thread as it is.
+    const copy = structuredClone(access);
+    const other = openStore(copy.path, copy.options);
+    other.recorder({ runId, rolloutId, attempt: 1 }).modelCall(call(0, `the key is ${key}`));
+    other.commitRollout({ ...rollout(), finalAnswer: key });
+    other.close();
+    assert.equal(store.getRollout(rolloutId)!.finalAnswer, '***', 'the first connection reads what the other wrote');
+    assert.match(store.modelCalls(rolloutId)[0]!.response!.message.content, /the key is \*\*\*/);
+    store.close();
+    const bytes = readFileSync(path).toString('latin1');
+    assert.ok(!bytes.includes(key));
+  });
+
+  it('is refused where another connection would not see the same store', () => {
+    assert.equal(openStore(':memory:').forThreads(), null, 'an in-memory store is private to its connection');
+    const migrated = openStore(tempPath(), { migrations: [...STORE_MIGRATIONS] });
+    assert.equal(migrated.forThreads(), null, 'migrations given as code cannot cross to a thread');
+    migrated.close();
+  });
+});

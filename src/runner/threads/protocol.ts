@@ -1,7 +1,8 @@
 // Messages between a run's main thread and its rollout threads. Both ends are this process's own
 // code, so the messages are typed rather than parsed; structured cloning keeps shared objects
 // shared, so a rollout's calls arrive with their message history by reference, as recorded.
-import type { Rollout, RunConfig, RunId, Task } from '../../core/index.ts';
+import type { Rollout, RunConfig, RunId, StoreError, Task } from '../../core/index.ts';
+import type { ThreadStoreAccess } from '../../store/index.ts';
 import type { DecodedResult } from '../queue/replay.ts';
 
 /** What every thread of a run needs to build its clients and run rollouts. */
@@ -11,6 +12,8 @@ export interface ThreadInit {
   /** Where API keys are read: the caller's environment variables. */
   env: Record<string, string | undefined>;
   graceMs: number;
+  /** The run's store, when threads can open it: each thread then stores its own rollouts. */
+  store?: ThreadStoreAccess;
 }
 
 export type ToThread =
@@ -24,6 +27,8 @@ export type FromThread =
   | { kind: 'ready'; niceness?: number }
   /** `result` null: the run was cancelled mid-rollout. */
   | { kind: 'result'; seq: number; result: DecodedResult | null }
+  /** The thread stored the rollout itself (`rollout` null: cancelled mid-rollout); or could not, and why. */
+  | { kind: 'stored'; seq: number; rollout: Rollout | null; storeFailure?: { path: string; problem: StoreError['problem']; message: string } }
   /** A defect: executeRollout threw (in-process, the run would reject with it). */
   | { kind: 'failed'; seq: number; message: string; stack?: string }
   /** The thread could not start (a model client it could not build). */

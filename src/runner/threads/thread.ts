@@ -2,9 +2,10 @@
 // sends with the same `executeRollout` as the in-process runner, each recorded into memory and
 // sent back whole. Starts are staggered (one per loop turn) as in-process.
 import { parentPort, workerData } from 'node:worker_threads';
-import { InputError, rolloutIdFor, type ModelClient } from '../../core/index.ts';
+import { InputError, rolloutIdFor, StoreError, type ModelClient, type Rollout } from '../../core/index.ts';
+import { openStore, type SqliteStore } from '../../store/index.ts';
 import { gatewayModels, judgeFromConfig, modelFromConfig, userFromConfig } from '../model.ts';
-import { createStartGate } from '../pool.ts';
+import { createBatcher, createStartGate, STORE_BATCHING } from '../pool.ts';
 import { builtinCatalog } from '../resolve.ts';
 import { executeRollout, type RolloutContext } from '../rollout.ts';
 import { CapturedRollout } from './capture.ts';
@@ -23,8 +24,10 @@ async function serve(init: ThreadInit): Promise<void> {
   const environment = { env: init.env };
   const owned: ModelClient[] = [];
   let ctx: Omit<RolloutContext, 'store'>;
+  let store: SqliteStore | undefined;
   const stop = new AbortController();
   try {
+    if (init.store) store = openStore(init.store.path, init.store.options);
     const model = await modelFromConfig(init.config, environment);
     owned.push(model);
     const judge = await judgeFromConfig(init.config, environment);
@@ -48,19 +51,45 @@ async function serve(init: ThreadInit): Promise<void> {
   } catch (error) {
     const input = error instanceof InputError ? { input: { where: error.where, problem: error.problem, ...(error.expected ? { expected: error.expected } : {}) } } : {};
     send({ kind: 'init_failed', ...describe(error), ...input });
+    store?.close();
     await Promise.all(owned.map((m) => m.close?.()));
     port.close();
     return;
   }
   const startGate = createStartGate();
   const running = new Set<Promise<void>>();
-  const runOne = async (message: Extract<ToThread, { kind: 'rollout' }>) => {
+  // Rollouts finishing in the same loop turn share a transaction, as on the main thread.
+  const commit = store && createBatcher<Rollout>({ ...STORE_BATCHING, run: (rollouts) => store.commitRollouts(rollouts) });
+  type RolloutMessage = Extract<ToThread, { kind: 'rollout' }>;
+
+  /** Runs and stores the rollout here; the main thread gets the rollout, or why it could not be stored. */
+  const storeOwn = async (own: SqliteStore, message: RolloutMessage, started: () => void): Promise<FromThread> => {
+    const { seq } = message;
+    // The main thread chose the attempt: it knows what the store holds.
+    const recording = { nextAttempt: () => message.firstAttempt, recorder: own.recorder.bind(own) };
+    const rollout = await executeRollout({ ...ctx, store: recording }, message.task, message.epoch, { onStarted: started });
+    if (!rollout) return { kind: 'stored', seq, rollout: null };
+    try {
+      await commit!(rollout);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      return { kind: 'stored', seq, rollout, storeFailure: { path: error.path, problem: error.problem, message: error.message } };
+    }
+    return { kind: 'stored', seq, rollout };
+  };
+
+  /** Runs the rollout recording into memory; the main thread stores the record. */
+  const capture = async (message: RolloutMessage, started: () => void): Promise<FromThread> => {
+    const captured = new CapturedRollout({ rolloutId: rolloutIdFor(init.runId, message.task.id, message.epoch), firstAttempt: message.firstAttempt });
+    const rollout = await executeRollout({ ...ctx, store: captured }, message.task, message.epoch, { onStarted: started });
+    return { kind: 'result', seq: message.seq, result: rollout ? captured.result(rollout) : null };
+  };
+
+  const runOne = async (message: RolloutMessage) => {
     const started = await startGate();
     try {
-      if (stop.signal.aborted) return send({ kind: 'result', seq: message.seq, result: null });
-      const store = new CapturedRollout({ rolloutId: rolloutIdFor(init.runId, message.task.id, message.epoch), firstAttempt: message.firstAttempt });
-      const rollout = await executeRollout({ ...ctx, store }, message.task, message.epoch, { onStarted: started });
-      send({ kind: 'result', seq: message.seq, result: rollout ? store.result(rollout) : null });
+      if (stop.signal.aborted) return send(store ? { kind: 'stored', seq: message.seq, rollout: null } : { kind: 'result', seq: message.seq, result: null });
+      send(store ? await storeOwn(store, message, started) : await capture(message, started));
     } catch (error) {
       send({ kind: 'failed', seq: message.seq, ...describe(error) });
     } finally {
@@ -80,6 +109,7 @@ async function serve(init: ThreadInit): Promise<void> {
       case 'close':
         void Promise.all(running)
           .then(() => Promise.all(owned.map((m) => m.close?.())))
+          .then(() => store?.close())
           .finally(() => {
             send({ kind: 'closed' });
             port.close();

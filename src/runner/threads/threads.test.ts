@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { getPriority } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { InputError, RunConfig, type ModelCall, type Store } from '../../core/index.ts';
@@ -95,6 +96,50 @@ describe('rollout threads', () => {
   });
 });
 
+describe('rollout threads on a store file', () => {
+  it('store their own rollouts: the records the in-process runner stores, none written by the main thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-threads-'));
+    const inProcess = openStore(join(dir, 'in-process.db'));
+    const threaded = openStore(join(dir, 'threaded.db'));
+    try {
+      // Every write of a rollout's records on this thread goes through these two.
+      let mainThreadWrites = 0;
+      const recorder = threaded.recorder.bind(threaded);
+      threaded.recorder = (identity) => (mainThreadWrites++, recorder(identity));
+      const commitRollouts = threaded.commitRollouts.bind(threaded);
+      threaded.commitRollouts = (rollouts) => ((mainThreadWrites += rollouts.length), commitRollouts(rollouts));
+      const run = resolved({});
+      const a = await executeRun({ store: inProcess, run, modelEnvironment: { env: {} }, threads: 0 });
+      const b = await executeRun({ store: threaded, run, modelEnvironment: { env: {} }, threads: 2 });
+      assert.equal(b.status, 'finished');
+      assert.equal(b.rollouts, a.rollouts);
+      assert.equal(mainThreadWrites, 0);
+      assert.deepEqual(recordOf(threaded, b.runId), recordOf(inProcess, a.runId));
+    } finally {
+      inProcess.close();
+      threaded.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stop the run when a thread cannot store (a full disk); what is stored stays whole', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-threads-'));
+    const path = join(dir, 'small.db');
+    const store = openStore(path, { maxPageCount: 120 });
+    try {
+      const summary = await executeRun({ store, run: resolved({}), modelEnvironment: { env: {} }, threads: 2 });
+      assert.equal(summary.status, 'interrupted');
+      assert.match(summary.failure ?? '', /full/);
+      assert.ok(summary.failure?.includes(path), 'the error names the store');
+      assert.ok(summary.missing > 0);
+      for (const rollout of store.rollouts(summary.runId)) assert.equal(store.modelCalls(rollout.id).filter((c) => c.attempt === rollout.attempt).length, rollout.stats.modelCalls);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a rollout thread without the bundle', () => {
   it('loads the sources and runs a rollout', async () => {
     const { RolloutThreads } = await import('./threads.ts');
@@ -102,6 +147,7 @@ describe('a rollout thread without the bundle', () => {
     const pool = await RolloutThreads.start({ count: 1, init: { runId: 'run_20260101T000000Z_abcdef' as never, config: r.config, env: {}, graceMs: 1000 }, load: 'sources' });
     try {
       const result = await pool.run({ task: r.tasks[0]!, epoch: 0, firstAttempt: 1 });
+      assert.ok(result && 'sessions' in result, 'a record for the main thread to store');
       assert.equal(result?.rollout.status, 'scored');
       assert.equal(result?.rollout.passed, true);
       assert.ok(result.sessions[0]!.entries.some((e) => e.kind === 'call'));

@@ -4,7 +4,7 @@
 // thread keeps the store (one writer) and the run's bookkeeping.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { InputError, type Task } from '../../core/index.ts';
+import { InputError, StoreError, type Rollout, type Task } from '../../core/index.ts';
 import type { DecodedResult } from '../queue/replay.ts';
 import { threadModule } from './bundle.ts';
 import type { FromThread, ThreadInit, ToThread } from './protocol.ts';
@@ -27,8 +27,14 @@ export function threadCount(threads: number | 'auto', inFlight: number, cores = 
   return inFlight >= AUTO_THREADS_FROM && cores >= AUTO_MIN_CORES ? Math.min(MAX_AUTO_THREADS, cores - 1) : 0;
 }
 
+/**
+ * What a rollout thread hands back: the rollout as recorded, for the main thread to store; or the
+ * rollout it stored itself (`storeFailure`: it could not); null when the run was cancelled mid-rollout.
+ */
+export type ThreadOutcome = DecodedResult | { stored: Rollout; storeFailure?: StoreError } | null;
+
 interface Pending {
-  resolve: (result: DecodedResult | null) => void;
+  resolve: (outcome: ThreadOutcome) => void;
   reject: (error: Error) => void;
 }
 
@@ -60,6 +66,10 @@ class RolloutThread {
             return reject(message.input ? new InputError(message.input.where, message.input.problem, message.input.expected) : withStack(new Error(message.message), message.stack));
           case 'result':
             this.pending.get(message.seq)?.resolve(message.result);
+            this.pending.delete(message.seq);
+            return;
+          case 'stored':
+            this.pending.get(message.seq)?.resolve(message.rollout && { stored: message.rollout, ...(message.storeFailure ? { storeFailure: storeErrorOf(message.storeFailure) } : {}) });
             this.pending.delete(message.seq);
             return;
           case 'failed':
@@ -98,6 +108,12 @@ class RolloutThread {
   }
 }
 
+/** A thread's StoreError, rebuilt on this side (its message already names the store). */
+function storeErrorOf(failure: { path: string; problem: StoreError['problem']; message: string }): StoreError {
+  const prefix = `store ${failure.path}: `;
+  return new StoreError(failure.path, failure.problem, failure.message.startsWith(prefix) ? failure.message.slice(prefix.length) : failure.message);
+}
+
 function withStack(error: Error, stack: string | undefined): Error {
   if (stack) error.stack = stack;
   return error;
@@ -126,7 +142,7 @@ export class RolloutThreads {
   }
 
   /** Runs one rollout on the least busy thread; null when the run was cancelled mid-rollout. */
-  run(item: { task: Task; epoch: number; firstAttempt: number }): Promise<DecodedResult | null> {
+  run(item: { task: Task; epoch: number; firstAttempt: number }): Promise<ThreadOutcome> {
     const thread = this.threads.reduce((best, t) => (t.pending.size < best.pending.size ? t : best));
     if (thread.failure) return Promise.reject(thread.failure);
     const seq = this.seq++;
