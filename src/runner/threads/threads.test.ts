@@ -67,33 +67,39 @@ describe('rollout threads', () => {
     await assert.rejects(executeRun({ store, run: resolved({ model: 'minimax:MiniMax-M2' }), modelEnvironment: { env: {} }, threads: 2 }), (error: unknown) => error instanceof InputError && /MINIMAX_API_KEY/.test(error.message));
   });
 
-  it('leave every rollout in flight missing when the run is cancelled', async () => {
-    // A model server that never answers: every rollout is waiting on it when the run is cancelled.
-    const server = spawn(process.execPath, ['-e', "const s=require('node:http').createServer(()=>{});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
-    try {
-      const port = await new Promise<string>((resolve) => createInterface({ input: server.stdout! }).once('line', resolve));
-      const store = openStore(':memory:');
-      const cancel = new AbortController();
-      let requests = 0;
-      const run = resolved({ model: `openai:http://127.0.0.1:${port.trim()}/v1#m`, epochs: 1 });
-      const summary = await executeRun({
-        store,
-        run,
-        modelEnvironment: { env: {} },
-        threads: 2,
-        signal: cancel.signal,
-        onProgress: () => {
-          // The first report comes once the threads are up and the rollouts are dispatched.
-          if (requests++ === 0) cancel.abort(new Error('stop'));
-        },
-      });
-      assert.equal(summary.status, 'interrupted');
-      assert.equal(summary.rollouts, 0);
-      assert.equal(summary.missing, run.resolved.tasks.length);
-    } finally {
-      server.kill();
-    }
-  });
+  for (const where of ['memory', 'a file'] as const) {
+    it(`leave every rollout in flight missing when the run is cancelled (store in ${where})`, async () => {
+      // A model server that never answers: every rollout is waiting on it when the run is cancelled.
+      const server = spawn(process.execPath, ['-e', "const s=require('node:http').createServer(()=>{});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+      try {
+        const port = await new Promise<string>((resolve) => createInterface({ input: server.stdout! }).once('line', resolve));
+        const dir = mkdtempSync(join(tmpdir(), 'gauntlet-threads-'));
+        const store = openStore(where === 'memory' ? ':memory:' : join(dir, 'g.db'));
+        const cancel = new AbortController();
+        let requests = 0;
+        const run = resolved({ model: `openai:http://127.0.0.1:${port.trim()}/v1#m`, epochs: 1 });
+        const summary = await executeRun({
+          store,
+          run,
+          modelEnvironment: { env: {} },
+          threads: 2,
+          signal: cancel.signal,
+          onProgress: () => {
+            // The first report comes once the threads are up and the rollouts are dispatched.
+            if (requests++ === 0) cancel.abort(new Error('stop'));
+          },
+        });
+        assert.equal(summary.status, 'interrupted');
+        assert.equal(summary.rollouts, 0);
+        assert.equal(summary.missing, run.resolved.tasks.length);
+        assert.deepEqual(store.rollouts(summary.runId), []);
+        store.close();
+        rmSync(dir, { recursive: true, force: true });
+      } finally {
+        server.kill();
+      }
+    });
+  }
 });
 
 describe('rollout threads on a store file', () => {
