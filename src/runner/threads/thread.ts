@@ -1,6 +1,7 @@
 // A rollout thread: builds the run's model clients once, then runs the rollouts the main thread
-// sends with the same `executeRollout` as the in-process runner, each recorded into memory and
-// sent back whole. Starts are staggered (one per loop turn) as in-process.
+// sends with the same `executeRollout` as the in-process runner. With a store file it stores each
+// rollout itself through a connection of its own; otherwise each is recorded into memory and sent
+// back whole. Starts are staggered (one per loop turn) as in-process.
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError, rolloutIdFor, StoreError, type ModelClient, type Rollout } from '../../core/index.ts';
 import { openStore, type SqliteStore } from '../../store/index.ts';

@@ -1,7 +1,8 @@
 // Rollouts on worker threads. One event loop runs out of CPU long before a thousand rollouts run
 // out of patience: each model call costs the harness and the environment about a millisecond of
-// CPU. Threads each run a share of the rollouts (clients, environments, agent loops); the main
-// thread keeps the store (one writer) and the run's bookkeeping.
+// CPU. Threads each run a share of the rollouts (clients, environments, agent loops) and, with a
+// store file, store them; the main thread keeps the run's bookkeeping (and stores what the
+// threads send back when the store cannot be opened twice, in memory).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InputError, StoreError, type Rollout, type Task } from '../../core/index.ts';
