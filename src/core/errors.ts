@@ -122,5 +122,8 @@ export function parseInput<T>(schema: z.ZodType<T>, value: unknown, where: strin
 }
 
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (error instanceof Error) return error.message;
+  // Error-like events and plain objects (a WebSocket's ErrorEvent) carry a message too.
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message !== '' ? message : String(error);
 }

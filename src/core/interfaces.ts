@@ -85,7 +85,8 @@ export interface FileEntry {
 /** Version 1 of the sandbox interface: untrusted commands run only through one of these. */
 export interface Sandbox {
   readonly specificationVersion: 'v1';
-  readonly backend: 'virtual' | 'bwrap';
+  /** `virtual` is the in-process shell; the others run real processes (`k8s`: a pod per sandbox). */
+  readonly backend: 'virtual' | 'bwrap' | 'k8s';
   /** Absolute path of the agent's working directory inside the sandbox. */
   readonly workdir: string;
   exec(command: string, options: ExecOptions): Promise<ExecResult>;

@@ -190,7 +190,7 @@ export const RunConfig = z.object({
   /** External MCP servers whose tools are added to every episode (named `<server>__<tool>`). */
   mcpServers: z.array(McpServerConfig).default([]),
   /** Sandbox backend for environments that run commands. */
-  sandbox: z.enum(['auto', 'virtual', 'bwrap', 'remote']).default('auto'),
+  sandbox: z.enum(['auto', 'virtual', 'bwrap', 'remote', 'k8s']).default('auto'),
   /** A running `gauntlet gateway` each rollout's model calls go through (on its own route), for the engine's token ids. */
   gateway: z.url({ protocol: /^https?$/, error: 'an http(s) URL of a running gauntlet gateway' }).optional(),
   /**

@@ -11,7 +11,7 @@ import { resolvePerturbations } from '../perturb/index.ts';
 import { environmentNames, getEnvironment, loadTaskFile, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
 import { parseModelSpec, rejectCredentials } from '../model/index.ts';
 import { parseRewardConfig, rewardConfigJson, rewardNeeds } from '../reward/index.ts';
-import { probeRemoteSandbox, REMOTE_URL_VARIABLE, remoteServerFromEnv, sandboxAvailability } from '../sandbox/index.ts';
+import { k8sTargetFromEnv, probeK8sSandboxes, probeRemoteSandbox, REMOTE_URL_VARIABLE, remoteServerFromEnv, sandboxAvailability } from '../sandbox/index.ts';
 
 /** Settings as a front end collected them (a config file merged with flags); validated by `resolveRun`. */
 export type RunRequest = z.input<typeof RunConfig>;
@@ -288,6 +288,10 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
     await checkRemoteSandbox(env, needProcess);
     return { config: { ...config, perturbations }, tasks };
   }
+  if (config.sandbox === 'k8s') {
+    await checkK8sSandbox(env);
+    return { config: { ...config, perturbations }, tasks };
+  }
   const { bwrap } = await sandboxAvailability();
   if (config.sandbox === 'bwrap' && !bwrap.available) throw new InputError('sandbox', `bwrap was asked for but cannot run here: ${bwrap.reason ?? 'unknown reason'}`, 'auto or virtual, or install bubblewrap');
   const sandbox = config.sandbox === 'auto' ? (bwrap.available ? 'bwrap' : 'virtual') : config.sandbox;
@@ -311,6 +315,21 @@ async function checkRemoteSandbox(env: Record<string, string | undefined>, needP
   }
   if (needProcess.length > 0 && health.backend !== 'bwrap') {
     throw new InputError('sandbox', `${needProcess.join(', ')} need a process sandbox, and the remote server runs ${health.backend}`, 'a sandbox-server on a machine with bubblewrap');
+  }
+}
+
+/**
+ * The cluster must answer now (not mid-run). The image, namespace and kubeconfig stay in the
+ * environment, never in the run; what the image holds (node for coding, python3 for imported
+ * tasks) is the user's to choose.
+ */
+async function checkK8sSandbox(env: Record<string, string | undefined>): Promise<void> {
+  try {
+    const target = k8sTargetFromEnv(env);
+    await probeK8sSandboxes(target.namespace !== undefined ? { namespace: target.namespace } : {});
+  } catch (error) {
+    if (error instanceof InputError) throw error.at(`sandbox k8s: ${error.where}`);
+    throw new InputError('sandbox', `k8s sandboxes cannot be made: ${errorMessage(error)}`, 'a reachable cluster in the kubeconfig (KUBECONFIG, ~/.kube/config or in-cluster) that lets this user list, create, patch and delete pods and exec into them');
   }
 }
 

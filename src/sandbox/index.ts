@@ -1,6 +1,6 @@
 // Running untrusted commands: `bwrap` (bubblewrap namespaces) where it works, else the in-process
 // `virtual` shell. Commands never run unsandboxed: asking for bwrap where it cannot work fails.
-// `remote` runs them in such a sandbox on a `gauntlet sandbox-server` elsewhere.
+// `remote` runs them in such a sandbox on a `gauntlet sandbox-server` elsewhere, `k8s` in a pod.
 import { InputError, type Sandbox } from '../core/index.ts';
 import { createBwrapSandbox, type BwrapMode } from './bwrap.ts';
 import { resolveLimits, type SandboxLimits } from './limits.ts';
@@ -8,9 +8,13 @@ import { resolveWorkdir } from './paths.ts';
 import { sandboxAvailability } from './probe.ts';
 import { createVirtualSandbox } from './virtual.ts';
 import { createRemoteSandbox, remoteServerFromEnv } from './remote/index.ts';
+import { createK8sSandbox, k8sTargetFromEnv, type K8sTarget } from './k8s/index.ts';
 
-/** Where commands run: `auto` picks bwrap where it works, else virtual; `remote` is a `gauntlet sandbox-server` (GAUNTLET_SANDBOX_URL). */
-export const SANDBOX_BACKENDS = ['auto', 'virtual', 'bwrap', 'remote'] as const;
+/**
+ * Where commands run: `auto` picks bwrap where it works, else virtual; `remote` is a `gauntlet
+ * sandbox-server` (GAUNTLET_SANDBOX_URL); `k8s` a pod per sandbox (GAUNTLET_K8S_IMAGE, kubeconfig).
+ */
+export const SANDBOX_BACKENDS = ['auto', 'virtual', 'bwrap', 'remote', 'k8s'] as const;
 export type SandboxBackend = (typeof SANDBOX_BACKENDS)[number];
 /** What `createSandbox` builds: a local backend, or `remote`, a `gauntlet sandbox-server` elsewhere (docs/design/remote-sandbox.md). */
 export type SandboxChoice = SandboxBackend;
@@ -20,6 +24,7 @@ export { DEFAULT_LIMITS } from './limits.ts';
 export { DEFAULT_WORKDIR, SandboxPathError, relativeToWorkdir, resolveWorkdir } from './paths.ts';
 export { resourceControl, type ResourceControl } from './cgroup.ts';
 export { sandboxAvailability, type BwrapSupport, type SandboxAvailability } from './probe.ts';
+export { createK8sSandbox, K8S_IMAGE_VARIABLE, K8S_NAMESPACE_VARIABLE, k8sTargetFromEnv, probeK8sSandboxes, reapK8sSandboxes, type K8sSandbox, type K8sSandboxOptions, type K8sTarget } from './k8s/index.ts';
 export { createRemoteSandbox, probeRemoteSandbox, remoteServerFromEnv, REMOTE_TOKEN_VARIABLE, REMOTE_URL_VARIABLE, type RemoteSandboxOptions } from './remote/index.ts';
 export { spawnContained, type ContainedProgram, type ContainedProgramOptions } from './contained-process.ts';
 
@@ -40,6 +45,13 @@ export interface CreateSandboxOptions {
   mode?: BwrapMode;
   /** remote only: the server; default from GAUNTLET_SANDBOX_URL and GAUNTLET_SANDBOX_TOKEN. */
   remote?: { url: string; token?: string };
+  /** k8s only: image, namespace and cluster; default from GAUNTLET_K8S_IMAGE, GAUNTLET_K8S_NAMESPACE and the usual kubeconfig. */
+  k8s?: K8sTarget;
+}
+
+/** Whether commands run as real processes (a shell, interpreters, the image's tools), not in the in-process `virtual` shell. */
+export function isProcessSandbox(sandbox: Sandbox | undefined): sandbox is Sandbox {
+  return sandbox !== undefined && sandbox.backend !== 'virtual';
 }
 
 let noticeShown = false;
@@ -56,6 +68,9 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   if (options.backend === 'remote') {
     const server = options.remote ?? remoteServerFromEnv(process.env);
     return createRemoteSandbox({ ...server, files, limits: options.limits ?? {}, workdir });
+  }
+  if (options.backend === 'k8s') {
+    return createK8sSandbox({ ...(options.k8s ?? k8sTargetFromEnv(process.env)), files, limits: options.limits ?? {}, workdir });
   }
   const { bwrap } = await sandboxAvailability();
   if (bwrap.available && bwrap.path) {

@@ -7,6 +7,7 @@ import { environmentNames } from '../../envs/index.ts';
 import { safetyTaskFiles } from '../../envs/safety/index.ts';
 import { detectTrajectory, trajectoryOf } from '../../reward/detectors/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
+import { SANDBOX_BACKENDS } from '../../sandbox/index.ts';
 
 /** A suite: what to evaluate, how often, and (for `gauntlet gate`) the thresholds to hold. */
 export const EvalSuite = z
@@ -26,7 +27,7 @@ export const EvalSuite = z
     scaffold: z.string().optional(),
     maxTurns: z.number().int().positive().optional(),
     deadlineMs: z.number().int().positive().optional(),
-    sandbox: z.enum(['auto', 'virtual', 'bwrap', 'remote']).optional(),
+    sandbox: z.enum(SANDBOX_BACKENDS).optional(),
     sampling: SamplingParams.default({}),
     /** Skip tasks whose golden solution fails (checked before running); on by default. */
     validateGolden: z.boolean().default(true),

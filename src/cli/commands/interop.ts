@@ -149,7 +149,7 @@ export function registerInteropCommands(program: Command, io: CliIo): void {
     .requiredOption('--task <id>', 'task id (a built-in task, or one from --tasks-file)')
     .option('--tasks-file <file>', 'read tasks from this YAML/JSON file (repeatable)', collect)
     .option('--seed <n>', 'world seed', nonNegativeInt('--seed'), 1)
-    .option('--sandbox <backend>', 'command sandbox: auto, virtual, bwrap or remote (GAUNTLET_SANDBOX_URL)', oneOf('--sandbox', SANDBOX_BACKENDS))
+    .option('--sandbox <backend>', 'command sandbox: auto, virtual, bwrap, remote (GAUNTLET_SANDBOX_URL) or k8s (GAUNTLET_K8S_IMAGE)', oneOf('--sandbox', SANDBOX_BACKENDS))
     .action(async (flags: McpFlags) => {
       const definition = getEnvironment(flags.env);
       const task = findTask(flags, () => definition.tasks());

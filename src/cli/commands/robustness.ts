@@ -340,7 +340,7 @@ export function registerRobustnessCommand(program: Command, io: CliIo): void {
     .option('--epochs <n>', 'epochs per task and arm', positiveInt('--epochs', { max: 10_000 }), 1)
     .option('--seed <n>', 'run seed (worlds); the suite has its own perturbation seeds', nonNegativeInt('--seed', { max: 2 ** 32 - 1 }), 0)
     .option('--concurrency <n>', 'rollouts at once', positiveInt('--concurrency', { max: 10_000 }), 4)
-    .option('--sandbox <backend>', 'auto, virtual, bwrap or remote', oneOf('--sandbox', SANDBOX_BACKENDS))
+    .option('--sandbox <backend>', 'auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS))
     .option('--max-turns <n>', 'turn limit per rollout (default: each task\'s own)', positiveInt('--max-turns', { max: 100_000 }))
     .option('--deadline <seconds>', 'wall-clock limit per rollout', positiveInt('--deadline'))
     .option('--template <path>', 'chat template for arms that write tool calls as text (scaffold.tools:text)')

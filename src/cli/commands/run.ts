@@ -325,7 +325,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--max-turns <n>', 'override every task\'s turn limit', positiveInt('--max-turns', { max: 100_000 }))
     .option('--deadline <seconds>', 'override every task\'s wall-clock deadline', number('--deadline', { min: 0.001, max: MAX_TIMER_MS / 1000 }))
     .option('--max-attempts <n>', 'attempts per rollout when infrastructure fails', positiveInt('--max-attempts', { max: 100 }))
-    .option('--sandbox <backend>', 'command sandbox: auto, virtual, bwrap or remote (GAUNTLET_SANDBOX_URL)', oneOf('--sandbox', SANDBOX_BACKENDS))
+    .option('--sandbox <backend>', 'command sandbox: auto, virtual, bwrap, remote (GAUNTLET_SANDBOX_URL) or k8s (GAUNTLET_K8S_IMAGE)', oneOf('--sandbox', SANDBOX_BACKENDS))
     .option('--temperature <t>', 'sampling temperature', number('--temperature', { min: 0, max: 2 }))
     .option('--max-tokens <n>', 'completion token limit per call', positiveInt('--max-tokens', { max: 100_000_000 }))
     .option('--request-timeout <seconds>', 'per model request (default: half the deadline, at most 120); a request past it is an infra error', number('--request-timeout', { min: 0.001, max: MAX_TIMER_MS / 1000 }))

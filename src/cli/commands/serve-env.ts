@@ -36,7 +36,7 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
     .option('--max-sessions <n>', 'live sessions at most (WS and MCP together); more get CAPACITY_REACHED', positiveInt('--max-sessions'), 64)
     .option('--session-timeout <seconds>', 'end a session idle this long (0: never)', number('--session-timeout', { min: 0 }), 600)
     .option('--mode <mode>', 'simulation (also stateless /reset, /step, /state) or production', oneOf('--mode', ['simulation', 'production'] as const), 'simulation')
-    .option('--sandbox <backend>', 'sandbox for terminal and coding: auto, virtual, bwrap or remote', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
+    .option('--sandbox <backend>', 'sandbox for terminal and coding: auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
     .action(async (flags: ServeEnvFlags) => {
       const token = flags.token ?? io.env.GAUNTLET_TOKEN;
       if (flags.token === undefined && io.env.GAUNTLET_TOKEN !== undefined && io.env.GAUNTLET_TOKEN.trim() === '') {

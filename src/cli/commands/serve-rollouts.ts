@@ -92,7 +92,7 @@ export function registerServeRolloutsCommand(program: Command, io: CliIo, hooks:
     .option('--max-turns <n>', 'override every task\'s turn limit', positiveInt('--max-turns', { max: 100_000 }))
     .option('--deadline <seconds>', 'override every task\'s wall-clock deadline', number('--deadline', { min: 0.001, max: MAX_TIMER_MS / 1000 }))
     .option('--max-attempts <n>', 'attempts per rollout when infrastructure fails', positiveInt('--max-attempts', { max: 100 }))
-    .option('--sandbox <backend>', 'command sandbox: auto, virtual, bwrap or remote (GAUNTLET_SANDBOX_URL)', oneOf('--sandbox', SANDBOX_BACKENDS))
+    .option('--sandbox <backend>', 'command sandbox: auto, virtual, bwrap, remote (GAUNTLET_SANDBOX_URL) or k8s (GAUNTLET_K8S_IMAGE)', oneOf('--sandbox', SANDBOX_BACKENDS))
     .option('--no-stream', 'ask the engine for whole responses instead of SSE streams')
     .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port', { max: 65_535 }), 8100)
     .option('--host <address>', 'address to bind; anything beyond loopback needs a token', '127.0.0.1')

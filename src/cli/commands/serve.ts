@@ -34,7 +34,7 @@ export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHo
     .option('--host <address>', 'address to bind; anything beyond loopback needs a token', '127.0.0.1')
     .option('--token <secret>', 'bearer token every API request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
-    .option('--sandbox <backend>', 'sandbox for replaying authored tasks: auto, virtual, bwrap or remote', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
+    .option('--sandbox <backend>', 'sandbox for replaying authored tasks: auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
     .action(async (flags: ServeFlags) => {
       if (flags.token === undefined && io.env.GAUNTLET_TOKEN !== undefined && io.env.GAUNTLET_TOKEN.trim() === '') {
         throw new InputError('GAUNTLET_TOKEN', 'is set but empty', 'a non-empty secret, or unset it');

@@ -14,7 +14,7 @@ export function registerValidateCommand(program: Command, io: CliIo): void {
     .option('--task <id>', 'only these task ids', collect)
     .option('--tasks-file <file>', 'validate the tasks in this YAML/JSON file (repeatable)', collect)
     .option('--seed <n>', 'world seed', nonNegativeInt('--seed'), 1)
-    .option('--sandbox <backend>', 'command sandbox: auto, virtual, bwrap or remote (GAUNTLET_SANDBOX_URL)', oneOf('--sandbox', SANDBOX_BACKENDS))
+    .option('--sandbox <backend>', 'command sandbox: auto, virtual, bwrap, remote (GAUNTLET_SANDBOX_URL) or k8s (GAUNTLET_K8S_IMAGE)', oneOf('--sandbox', SANDBOX_BACKENDS))
     .option('--json', 'one JSON document on stdout')
     .action(async (flags: { env: string[]; task?: string[]; tasksFile?: string[]; seed: number; sandbox?: SandboxBackend; json?: boolean }) => {
       const reports: EnvironmentValidation[] = [];

@@ -2,6 +2,7 @@
 // the allowed set keep their bytes (the invariant that catches "delete or rewrite the tests").
 import { z } from 'zod';
 import { InfraError, type Sandbox } from '../../core/index.ts';
+import { isProcessSandbox } from '../../sandbox/index.ts';
 import { defineCheck, type CheckDefinition, type CheckOutput } from '../define.ts';
 import { filesUnchangedExcept } from '../sandbox-files.ts';
 import { HIDDEN_REF } from './files.ts';
@@ -11,11 +12,11 @@ import { loadSuite } from './grader/suite.ts';
 const name = z.string().optional();
 const fail = (detail: string): CheckOutput => ({ passed: false, detail });
 
-export const CODING_SANDBOX_MESSAGE = 'the coding environment needs the bwrap sandbox (apt-get install bubblewrap)';
+export const CODING_SANDBOX_MESSAGE = 'the coding environment needs a process sandbox: bwrap (apt-get install bubblewrap), or k8s with node in the image';
 
 /** Tests need a real process sandbox: the virtual shell cannot run node, so never pretend. */
-export function requireBwrap(sandbox: Sandbox | undefined): Sandbox {
-  if (!sandbox || sandbox.backend !== 'bwrap') throw new InfraError('sandbox', CODING_SANDBOX_MESSAGE, { retryable: false });
+export function requireProcessSandbox(sandbox: Sandbox | undefined): Sandbox {
+  if (!isProcessSandbox(sandbox)) throw new InfraError('sandbox', CODING_SANDBOX_MESSAGE, { retryable: false });
   return sandbox;
 }
 
@@ -37,7 +38,7 @@ export const codingChecks: Record<string, CheckDefinition> = {
       'Hidden probe suites (never shown to the agent) judged after the episode: each probe runs the code under test in a sandboxed worker and returns plain values; the expected values and assertions stay in the grader, outside the sandbox. Every case must pass.',
     params: HiddenTestsParams,
     run: async ({ files, timeoutMs, probeTimeoutMs }, { sandbox, signal }) => {
-      const box = requireBwrap(sandbox);
+      const box = requireProcessSandbox(sandbox);
       const suites = await Promise.all(files.map((ref) => loadSuite(ref)));
       const run = await runProbes(box, { suites, timeoutMs, probeTimeoutMs, signal });
       return run.passed ? { passed: true, detail: describeRun(run) } : fail(describeRun(run));

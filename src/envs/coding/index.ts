@@ -4,8 +4,9 @@
 // untouched" invariants.
 import { z } from 'zod';
 import { describeZodIssues, InfraError, type Task, type ToolInvocation } from '../../core/index.ts';
+import { isProcessSandbox } from '../../sandbox/index.ts';
 import { defineEnvironment, type EpisodeContext } from '../define.ts';
-import { codingChecks, requireBwrap } from './checks.ts';
+import { codingChecks, requireProcessSandbox } from './checks.ts';
 import { projectFiles } from './files.ts';
 import { selfCheckCodingTask } from './self-check.ts';
 import { codingTasks } from './tasks/index.ts';
@@ -24,7 +25,7 @@ export const CodingInitialState = z
 async function seedRepo(ctx: EpisodeContext): Promise<void> {
   // Checked in extraSnapshot instead: reset reports seed errors as environment failures, and a
   // missing process sandbox is the sandbox's failure (InfraError 'sandbox').
-  if (ctx.sandbox?.backend !== 'bwrap') return;
+  if (!isProcessSandbox(ctx.sandbox)) return;
   const parsed = CodingInitialState.safeParse(ctx.task.initialState);
   if (!parsed.success) {
     throw new InfraError('environment', `task ${ctx.task.id}: initialState\n${describeZodIssues(parsed.error.issues, 'initialState')}`, { retryable: false });
@@ -56,7 +57,7 @@ export const coding = defineEnvironment({
   tasks: codingTasks,
   destructive,
   extraSnapshot: async (ctx) => {
-    const files = await requireBwrap(ctx.sandbox).listFiles();
+    const files = await requireProcessSandbox(ctx.sandbox).listFiles();
     return { files: files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })) };
   },
   selfCheck: (task: Task, options) => selfCheckCodingTask(coding, task, options),

@@ -6,7 +6,7 @@ import type { Sandbox } from '../../core/index.ts';
 import { relativeToWorkdir, SandboxPathError } from '../../sandbox/index.ts';
 import { defineTool, ToolError, type EpisodeContext, type ToolDefinition } from '../define.ts';
 import { ranInSandbox } from '../sandbox-failure.ts';
-import { requireBwrap } from './checks.ts';
+import { requireProcessSandbox } from './checks.ts';
 
 export const auditSchema = `
 CREATE TABLE audit (
@@ -76,7 +76,7 @@ export const run_command = defineTool({
     timeoutSeconds: z.number().int().min(1).max(120).optional().describe('kill the command after this many seconds (default 60)'),
   }),
   run: async ({ command, timeoutSeconds }, ctx) => {
-    const sandbox = requireBwrap(ctx.sandbox);
+    const sandbox = requireProcessSandbox(ctx.sandbox);
     const result = ranInSandbox(await sandbox.exec(command, { timeoutMs: (timeoutSeconds ?? 60) * 1000, signal: ctx.signal }), 'run_command');
     audit(ctx, { tool: 'run_command', command, exitCode: result.exitCode, ...(result.timedOut ? { detail: 'timed out' } : {}) });
     const status = result.timedOut ? `timed out after ${timeoutSeconds ?? 60}s (killed)` : `exit code ${result.exitCode}`;
@@ -97,7 +97,7 @@ export const read_file = defineTool({
     limit: z.number().int().min(1).max(2000).optional().describe('how many lines (default 400)'),
   }),
   run: async ({ path, offset, limit }, ctx) => {
-    const sandbox = requireBwrap(ctx.sandbox);
+    const sandbox = requireProcessSandbox(ctx.sandbox);
     const rel = relPath(sandbox, path);
     const text = await readText(sandbox, rel);
     const lines = text.replace(/\n$/, '').split('\n');
@@ -119,7 +119,7 @@ export const write_file = defineTool({
   description: 'Create or overwrite a file with the given content (missing folders are created).',
   input: z.object({ path: z.string().min(1).describe('path relative to the repo root'), content: z.string().describe('the complete new content') }),
   run: async ({ path, content }, ctx) => {
-    const sandbox = requireBwrap(ctx.sandbox);
+    const sandbox = requireProcessSandbox(ctx.sandbox);
     const rel = relPath(sandbox, path);
     const existed = (await guarded(() => sandbox.readFile(rel))) !== null;
     await guarded(() => sandbox.writeFile(rel, content));
@@ -149,7 +149,7 @@ export const edit_file = defineTool({
     newText: z.string().describe('the replacement (may be empty to delete)'),
   }),
   run: async ({ path, oldText, newText }, ctx) => {
-    const sandbox = requireBwrap(ctx.sandbox);
+    const sandbox = requireProcessSandbox(ctx.sandbox);
     const rel = relPath(sandbox, path);
     const text = await readText(sandbox, rel);
     const at = occurrenceLines(text, oldText);
@@ -172,7 +172,7 @@ export const list_files = defineTool({
   description: 'List the files under a folder of the repo (recursively), with their sizes in bytes.',
   input: z.object({ path: z.string().optional().describe('folder relative to the repo root (default: the whole repo)') }),
   run: async ({ path }, ctx) => {
-    const sandbox = requireBwrap(ctx.sandbox);
+    const sandbox = requireProcessSandbox(ctx.sandbox);
     const rel = relPath(sandbox, path ?? '.', true);
     const all = await sandbox.listFiles();
     const files = all.filter((f) => rel === '' || f.path === rel || f.path.startsWith(`${rel}/`));
@@ -192,7 +192,7 @@ export const search_code = defineTool({
     ignoreCase: z.boolean().optional().describe('case-insensitive (default false)'),
   }),
   run: async ({ pattern, path, ignoreCase }, ctx) => {
-    const sandbox = requireBwrap(ctx.sandbox);
+    const sandbox = requireProcessSandbox(ctx.sandbox);
     let regex: RegExp;
     try {
       regex = new RegExp(pattern, ignoreCase ? 'i' : '');

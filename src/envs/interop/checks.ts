@@ -3,6 +3,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { DefectError, InfraError, type Sandbox } from '../../core/index.ts';
+import { isProcessSandbox } from '../../sandbox/index.ts';
 import { defineCheck, type CheckDefinition, type CheckOutput } from '../define.ts';
 import { ranInSandbox } from '../sandbox-failure.ts';
 import { RUNNER_VARIABLE } from './adapt-script.ts';
@@ -135,8 +136,8 @@ export const interopChecks: Record<string, CheckDefinition> = {
     run: (params, ctx) => {
       if (!ctx.sandbox) throw new InfraError('environment', `task ${ctx.task.id}: harbor_tests needs an environment with a sandbox (harbor, terminal)`, { retryable: false });
       // The in-process shell has no python3 and no real bash: failing there would score the agent for our gap.
-      if (ctx.sandbox.backend !== 'bwrap') {
-        throw new InfraError('sandbox', `task ${ctx.task.id}: harbor_tests needs the bwrap sandbox (real bash and python3), not "${ctx.sandbox.backend}"`, { retryable: false });
+      if (!isProcessSandbox(ctx.sandbox)) {
+        throw new InfraError('sandbox', `task ${ctx.task.id}: harbor_tests needs a process sandbox (real bash and python3: bwrap, or k8s with them in the image), not the in-process virtual shell`, { retryable: false });
       }
       return runHarborTests(params, ctx.sandbox, { taskId: ctx.task.id, signal: ctx.signal });
     },

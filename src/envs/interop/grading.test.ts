@@ -193,7 +193,7 @@ describe('grading', { concurrency: 2 }, () => {
     const env = instantiate(harbor, { sandbox: 'virtual' });
     try {
       await env.reset(load('legacy-greeting'), { seed: 1 });
-      await assert.rejects(env.verify({ answer: null }), (error: unknown) => error instanceof InfraError && error.source === 'sandbox' && /needs the bwrap sandbox/.test(error.message));
+      await assert.rejects(env.verify({ answer: null }), (error: unknown) => error instanceof InfraError && error.source === 'sandbox' && /needs a process sandbox/.test(error.message));
     } finally {
       await env.close();
     }

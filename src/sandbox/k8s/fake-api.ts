@@ -1,6 +1,7 @@
 // A loopback stand-in for the few Kubernetes API endpoints the k8s mode uses, for tests: pods
 // (create, read, list by label, merge-patch, delete) and exec over WebSocket (v5.channel.k8s.io).
 // Each "pod" is a local bwrap sandbox whose work dir is the pod's volume, so exec runs for real.
+// A pod can be ended as the cluster would (OOM-killed container, eviction): its commands die.
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -23,6 +24,10 @@ interface FakePod {
   sandbox: Sandbox;
   /** Reads answered Pending before the pod reports Running. */
   pendingReads: number;
+  /** Exec streams now open and their commands, so that ending the pod can end them. */
+  execs: Map<WebSocket, string>;
+  /** Set once the container has stopped: the pod then reports Failed. */
+  ended?: { reason: string; exitCode: number };
 }
 
 export interface FakeKubeApi {
@@ -30,6 +35,13 @@ export interface FakeKubeApi {
   /** Pod names now held. */
   pods(): string[];
   annotations(name: string): Record<string, string> | undefined;
+  /**
+   * Ends a pod's container as the cluster would (default `OOMKilled`, exit 137): commands running
+   * in it die with 137, the pod reports Failed, and exec into it is refused.
+   */
+  endPod(name: string, reason?: string): Promise<void>;
+  /** Resolves once an exec into the pod whose command line contains `text` is running (for ending it mid-command). */
+  execStarted(name: string, text?: string): Promise<void>;
   /** Every request as `METHOD path`, in order. */
   requests: string[];
   close(): Promise<void>;
@@ -45,18 +57,39 @@ function matches(labels: Record<string, string>, selector: string | undefined): 
   });
 }
 
-/** Starts the fake on 127.0.0.1; each pod reports Pending for `pendingReads` reads first. */
-export async function startFakeKubeApi(options: { pendingReads?: number } = {}): Promise<FakeKubeApi> {
+/**
+ * Starts the fake on 127.0.0.1; each pod reports Pending for `pendingReads` reads first. Given
+ * `namespaces`, the user may touch only those (403 elsewhere, as RBAC answers).
+ */
+export async function startFakeKubeApi(options: { pendingReads?: number; namespaces?: string[] } = {}): Promise<FakeKubeApi> {
   const pods = new Map<string, FakePod>();
   const requests: string[] = [];
   const app = new Hono();
   app.use('*', async (c, next) => {
     requests.push(`${c.req.method} ${c.req.path}`);
+    const namespace = /^\/api\/v1\/namespaces\/([^/]+)\//.exec(c.req.path)?.[1];
+    if (namespace !== undefined && options.namespaces && !options.namespaces.includes(namespace)) {
+      return c.json(status(403, 'Forbidden', `pods is forbidden: User "tester" cannot access resource "pods" in the namespace "${namespace}"`), 403);
+    }
     await next();
   });
+  const execWaiters = new Set<{ name: string; text: string; resolve: () => void }>();
+  const wakeWaiters = () => {
+    for (const waiter of execWaiters) {
+      const running = [...(pods.get(waiter.name)?.execs ?? [])].some(([ws, command]) => ws.readyState === ws.OPEN && command.includes(waiter.text));
+      if (!running) continue;
+      execWaiters.delete(waiter);
+      waiter.resolve();
+    }
+  };
   const podView = (pod: FakePod) => {
+    const container = pod.body.spec.containers[0]?.name ?? 'sandbox';
+    if (pod.ended) {
+      const terminated = { reason: pod.ended.reason, exitCode: pod.ended.exitCode };
+      return { apiVersion: 'v1', kind: 'Pod', ...pod.body, status: { phase: 'Failed', containerStatuses: [{ name: container, restartCount: 0, ready: false, state: { terminated } }] } };
+    }
     const phase = pod.pendingReads > 0 ? 'Pending' : 'Running';
-    return { apiVersion: 'v1', kind: 'Pod', ...pod.body, status: { phase } };
+    return { apiVersion: 'v1', kind: 'Pod', ...pod.body, status: { phase, containerStatuses: [{ name: container, restartCount: 0, ready: phase === 'Running', state: phase === 'Running' ? { running: {} } : { waiting: { reason: 'ContainerCreating' } } }] } };
   };
   app.post('/api/v1/namespaces/:ns/pods', async (c) => {
     const parsed = PodBody.safeParse(await c.req.json());
@@ -65,7 +98,7 @@ export async function startFakeKubeApi(options: { pendingReads?: number } = {}):
     if (pods.has(body.metadata.name)) return c.json(status(409, 'AlreadyExists', `pods "${body.metadata.name}" already exists`), 409);
     const workdir = body.spec.containers[0]?.volumeMounts[0]?.mountPath;
     const sandbox = await createSandbox({ backend: 'bwrap', ...(workdir ? { workdir } : {}) });
-    const pod = { body, sandbox, pendingReads: options.pendingReads ?? 0 };
+    const pod: FakePod = { body, sandbox, pendingReads: options.pendingReads ?? 0, execs: new Map() };
     pods.set(body.metadata.name, pod);
     return c.json(podView(pod), 201);
   });
@@ -104,7 +137,13 @@ export async function startFakeKubeApi(options: { pendingReads?: number } = {}):
     const name = /^\/api\/v1\/namespaces\/[^/]+\/pods\/([^/]+)\/exec$/.exec(url.pathname)?.[1];
     const pod = name ? pods.get(name) : undefined;
     if (!pod) return void socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
-    wss.handleUpgrade(request, socket, head, (ws) => void serveExec(ws, pod.sandbox, url.searchParams));
+    if (pod.ended) return void socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      pod.execs.set(ws, url.searchParams.getAll('command').join(' '));
+      ws.on('close', () => pod.execs.delete(ws));
+      wakeWaiters();
+      void serveExec(ws, pod.sandbox, url.searchParams);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -112,6 +151,22 @@ export async function startFakeKubeApi(options: { pendingReads?: number } = {}):
     url: `http://127.0.0.1:${port}`,
     pods: () => [...pods.keys()],
     annotations: (name) => pods.get(name)?.body.metadata.annotations,
+    endPod: async (name, reason = 'OOMKilled') => {
+      const pod = pods.get(name);
+      if (!pod) throw new Error(`fake kube API: no pod ${name}`);
+      pod.ended = { reason, exitCode: 137 };
+      // What a container runtime reports for an exec whose container died: killed, 137.
+      for (const ws of pod.execs.keys()) {
+        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(exitStatus(137)))]));
+        ws.close();
+      }
+      await pod.sandbox.close();
+    },
+    execStarted: (name, text = '') =>
+      new Promise<void>((resolve) => {
+        execWaiters.add({ name, text, resolve });
+        wakeWaiters();
+      }),
     requests,
     close: async () => {
       for (const client of wss.clients) client.terminate();
@@ -137,14 +192,23 @@ async function serveExec(ws: WebSocket, sandbox: Sandbox, query: URLSearchParams
     ws.on('close', () => resolve());
   });
   await stdinClosed;
-  const result = await sandbox.exec(argv.map(shellQuote).join(' '), { timeoutMs: 600_000, stdin: Buffer.concat(stdinChunks).toString('utf8') });
+  const result = await sandbox.exec(argv.map(shellQuote).join(' '), { timeoutMs: 600_000, stdin: Buffer.concat(stdinChunks).toString('utf8') }).catch(() => null);
+  if (ws.readyState !== ws.OPEN) return; // the pod was ended under the command: endPod answered
   const send = (channel: number, payload: Buffer) => ws.send(Buffer.concat([Buffer.from([channel]), payload]));
+  if (result === null) {
+    // The pod's sandbox was gone before the command could start.
+    send(3, Buffer.from(JSON.stringify(exitStatus(137))));
+    return void ws.close();
+  }
   if (result.stdout) send(1, Buffer.from(result.stdout));
   if (result.stderr) send(2, Buffer.from(result.stderr));
-  const exit =
-    result.exitCode === 0
-      ? { status: 'Success', metadata: {} }
-      : { status: 'Failure', reason: 'NonZeroExitCode', message: `command terminated with non-zero exit code: ${result.exitCode}`, details: { causes: [{ reason: 'ExitCode', message: String(result.exitCode) }] }, metadata: {} };
-  send(3, Buffer.from(JSON.stringify(exit)));
+  send(3, Buffer.from(JSON.stringify(exitStatus(result.exitCode))));
   ws.close();
+}
+
+/** The exec status channel's message for an exit code. */
+function exitStatus(exitCode: number) {
+  return exitCode === 0
+    ? { status: 'Success', metadata: {} }
+    : { status: 'Failure', reason: 'NonZeroExitCode', message: `command terminated with non-zero exit code: ${exitCode}`, details: { causes: [{ reason: 'ExitCode', message: String(exitCode) }] }, metadata: {} };
 }

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
-import { InfraError } from '../../core/index.ts';
-import { sandboxAvailability, SandboxPathError } from '../index.ts';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { InfraError, InputError } from '../../core/index.ts';
+import { waitFor } from '../../../test/support/wait.ts';
+import { createSandbox, isProcessSandbox, sandboxAvailability, SandboxPathError } from '../index.ts';
 import { startFakeKubeApi, type FakeKubeApi } from './fake-api.ts';
-import { createK8sSandbox, LEASE_ANNOTATION, reapK8sSandboxes } from './index.ts';
+import { createK8sSandbox, K8S_IMAGE_VARIABLE, K8S_NAMESPACE_VARIABLE, k8sTargetFromEnv, LEASE_ANNOTATION, probeK8sSandboxes, reapK8sSandboxes } from './index.ts';
+import { resolveLimits } from '../limits.ts';
+import { podManifest } from './pod.ts';
+import { podEndedReason } from './sandbox.ts';
 
 function kubeConfigFor(url: string): KubeConfig {
   const config = new KubeConfig();
@@ -18,6 +22,27 @@ function kubeConfigFor(url: string): KubeConfig {
 }
 
 const { bwrap } = await sandboxAvailability();
+
+describe('k8s sandbox settings', () => {
+  it('takes the image and namespace from the environment, naming the variable that is wrong', () => {
+    assert.deepEqual(k8sTargetFromEnv({ [K8S_IMAGE_VARIABLE]: ' node:20-bookworm ', [K8S_NAMESPACE_VARIABLE]: 'rl-sandboxes' }), { image: 'node:20-bookworm', namespace: 'rl-sandboxes' });
+    assert.deepEqual(k8sTargetFromEnv({ [K8S_IMAGE_VARIABLE]: 'busybox' }), { image: 'busybox' });
+    assert.throws(() => k8sTargetFromEnv({}), (e: unknown) => e instanceof InputError && e.where === K8S_IMAGE_VARIABLE && /needs an image/.test(e.message));
+    assert.throws(() => k8sTargetFromEnv({ [K8S_IMAGE_VARIABLE]: 'busy box' }), (e: unknown) => e instanceof InputError && e.where === K8S_IMAGE_VARIABLE);
+    assert.throws(() => k8sTargetFromEnv({ [K8S_IMAGE_VARIABLE]: 'busybox', [K8S_NAMESPACE_VARIABLE]: 'Not_A_Namespace' }), (e: unknown) => e instanceof InputError && e.where === K8S_NAMESPACE_VARIABLE);
+  });
+
+  it('tells a pod that can still run commands from one that ended', () => {
+    const running = { status: { phase: 'Running', containerStatuses: [{ name: 'sandbox', image: 'x', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] } };
+    assert.equal(podEndedReason(running), null);
+    const oom = { status: { phase: 'Failed', containerStatuses: [{ name: 'sandbox', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { reason: 'OOMKilled', exitCode: 137 } } }] } };
+    assert.equal(podEndedReason(oom), 'the pod ended (Failed: OOMKilled, exit 137)');
+    assert.equal(podEndedReason({ status: { phase: 'Failed', reason: 'Evicted', message: 'low on ephemeral storage' } }), 'the pod ended (Failed: Evicted)');
+    assert.equal(podEndedReason({ metadata: { deletionTimestamp: new Date() }, status: { phase: 'Running' } }), 'the pod is being deleted');
+    const restarted = { status: { phase: 'Running', containerStatuses: [{ name: 'sandbox', image: 'x', imageID: '', ready: true, restartCount: 1, state: { running: {} }, lastState: { terminated: { reason: 'Error', exitCode: 1 } } }] } };
+    assert.equal(podEndedReason(restarted), 'the container restarted 1 time(s) (last: Error, exit 1)');
+  });
+});
 
 // The fake backs each pod with a local bwrap sandbox, so these need bubblewrap.
 describe('k8s sandboxes against a loopback fake of the API', { skip: bwrap.available ? false : `bwrap unavailable here: ${bwrap.reason}` }, () => {
@@ -65,12 +90,79 @@ describe('k8s sandboxes against a loopback fake of the API', { skip: bwrap.avail
       now += 1_001;
       assert.deepEqual(await reapK8sSandboxes({ kubeConfig, namespace: 'sandboxes', now: () => now }), [abandoned.pod]);
       assert.deepEqual(api.pods(), [kept.pod]);
-      await assert.rejects(abandoned.exec('true', { timeoutMs: 1000 }), (e: unknown) => e instanceof InfraError && e.source === 'sandbox');
+      assert.equal((await abandoned.exec('true', { timeoutMs: 1000 })).sandboxFailure, 'the pod ended while the command ran: the pod was deleted');
     } finally {
       await kept.close();
       await abandoned.close();
     }
     assert.deepEqual(api.pods(), []);
+  });
+
+  it('reports a pod that ends under a command as the sandbox failing, and a command killed in a live pod as its own outcome', async () => {
+    const box = await createK8sSandbox({ kubeConfig, namespace: 'sandboxes', image: 'busybox', pollMs: 5, reapEveryMs: 0 });
+    try {
+      const own = await box.exec('kill -9 $$', { timeoutMs: 10_000 });
+      assert.deepEqual({ exitCode: own.exitCode, failure: own.sandboxFailure }, { exitCode: 137, failure: undefined });
+      const running = box.exec('sleep 30', { timeoutMs: 60_000 });
+      await api.execStarted(box.pod, 'sleep 30');
+      await api.endPod(box.pod, 'OOMKilled');
+      const killed = await running;
+      assert.equal(killed.exitCode, 137);
+      assert.equal(killed.sandboxFailure, 'the pod ended while the command ran: the pod ended (Failed: OOMKilled, exit 137)');
+      const next = await box.exec('true', { timeoutMs: 10_000 });
+      assert.match(next.sandboxFailure ?? '', /^the pod had ended before the command: .*OOMKilled/);
+    } finally {
+      await box.close();
+    }
+  });
+
+  it('finds an ended pod when exec into it is refused', async () => {
+    const box = await createK8sSandbox({ kubeConfig, namespace: 'sandboxes', image: 'busybox', pollMs: 5, reapEveryMs: 0 });
+    try {
+      await api.endPod(box.pod, 'Evicted');
+      const result = await box.exec('true', { timeoutMs: 10_000 });
+      assert.equal(result.sandboxFailure, 'the pod ended while the command ran: the pod ended (Failed: Evicted, exit 137)');
+    } finally {
+      await box.close();
+    }
+  });
+
+  it('sweeps expired pods in the namespace while this process holds sandboxes there', async () => {
+    // Pods whose lease ran out at the epoch, as if their process had died long ago.
+    const pods = kubeConfig.makeApiClient(CoreV1Api);
+    const abandoned = async () => {
+      const name = `gauntlet-sbx-abandoned-${api.pods().length}-${Date.now()}`;
+      const body = podManifest({ name, image: 'busybox', workdir: '/work', limits: resolveLimits({}), leaseExpiresAt: 0, maxLifetimeSeconds: 60 });
+      await pods.createNamespacedPod({ namespace: 'sandboxes', body });
+      return { pod: name };
+    };
+    const first = await abandoned();
+    const holder = await createK8sSandbox({ kubeConfig, namespace: 'sandboxes', image: 'busybox', pollMs: 5, reapEveryMs: 20 });
+    try {
+      await waitFor(() => !api.pods().includes(first.pod), 'the first sweep to delete the expired pod');
+      const second = await abandoned();
+      await waitFor(() => !api.pods().includes(second.pod), 'a later sweep to delete a pod that expired since');
+      assert.deepEqual(api.pods(), [holder.pod]);
+      assert.equal((await holder.exec('echo alive', { timeoutMs: 10_000 })).stdout, 'alive\n');
+    } finally {
+      await holder.close();
+    }
+    assert.deepEqual(api.pods(), []);
+  });
+
+  it('is a createSandbox choice, a process sandbox, and probed before a run', async () => {
+    const box = await createSandbox({ backend: 'k8s', k8s: { image: 'busybox', kubeConfig }, files: { 'a.txt': 'x\n' }, workdir: '/app' });
+    try {
+      assert.equal(box.backend, 'k8s');
+      assert.ok(isProcessSandbox(box));
+      assert.equal(box.workdir, '/app');
+      // The namespace comes from the kubeconfig's context when none is given.
+      assert.deepEqual(api.pods().length, 1);
+      assert.equal((await box.exec('cat a.txt; pwd', { timeoutMs: 10_000 })).stdout, 'x\n/app\n');
+    } finally {
+      await box.close();
+    }
+    assert.deepEqual(await probeK8sSandboxes({ kubeConfig }), { server: api.url, namespace: 'sandboxes' });
   });
 
   it('maps an unreachable API server to InfraError from the sandbox', async () => {

@@ -1,17 +1,20 @@
 // The Kubernetes mode: one pod per sandbox, started through the API, commands and files through
 // the exec API, limits as the pod's resources. The pod carries a lease annotation that the client
-// renews; any Gauntlet process deletes pods whose lease ran out (reapK8sSandboxes).
+// renews; while a process holds sandboxes in a namespace it deletes pods there whose lease ran out
+// (reapK8sSandboxes, which anyone may also call).
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ContainerStateTerminated, type V1Pod } from '@kubernetes/client-node';
 import { errorMessage, InfraError, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
 import { effectiveTimeout, resolveLimits, type ResolvedLimits, type SandboxLimits } from '../limits.ts';
 import { requireRelative, resolveWorkdir, SandboxPathError } from '../paths.ts';
+import { clusterServer, defaultKubeConfig, namespaceFor } from './config.ts';
 import { runInPod } from './exec.ts';
-import { commandScript, KILLED_STATUS, LEASE_ANNOTATION, listScript, podManifest, readScript, SANDBOX_SELECTOR, writeScript } from './pod.ts';
+import { commandScript, CONTAINER, KILLED_STATUS, LEASE_ANNOTATION, listScript, podManifest, readScript, SANDBOX_SELECTOR, writeScript } from './pod.ts';
 
 export interface K8sSandboxOptions {
   /** Default: the usual kubeconfig (KUBECONFIG, ~/.kube/config, or in-cluster). */
   kubeConfig?: KubeConfig;
+  /** Default: the kubeconfig context's namespace, else `default`. */
   namespace?: string;
   /** The pod's image: needs sh, coreutils (timeout, realpath, sha256sum) and find. */
   image: string;
@@ -28,11 +31,16 @@ export interface K8sSandboxOptions {
   pollMs?: number;
   /** Hard limit on the pod's life (activeDeadlineSeconds). Default 24 h. */
   maxLifetimeSeconds?: number;
+  /**
+   * How often this process looks for expired pods in the namespace while it holds sandboxes there
+   * (shared by all of them; the first look is at once). Default the lease TTL; 0: never.
+   */
+  reapEveryMs?: number;
   now?: () => number;
 }
 
-/** The Sandbox contract on a pod. `backend` is 'k8s', outside core's Sandbox['backend'] until core lists it. */
-export type K8sSandbox = Omit<Sandbox, 'backend'> & {
+/** The Sandbox contract on a pod. */
+export type K8sSandbox = Sandbox & {
   readonly backend: 'k8s';
   readonly pod: string;
   readonly namespace: string;
@@ -54,7 +62,10 @@ class PodSandbox implements K8sSandbox {
   readonly specificationVersion = 'v1' as const;
   readonly backend = 'k8s' as const;
   private closed = false;
+  /** Why the pod ended, once seen. */
+  private ended: string | null = null;
   private readonly heartbeat: NodeJS.Timeout;
+  private releaseReaper: () => void = () => undefined;
 
   constructor(
     private readonly ctx: { config: KubeConfig; api: CoreV1Api; limits: ResolvedLimits; leaseTtlMs: number; now: () => number },
@@ -69,6 +80,11 @@ class PodSandbox implements K8sSandbox {
 
   private where(operation: string): string {
     return `k8s sandbox ${this.namespace}/${this.pod} ${operation}`;
+  }
+
+  /** Keeps the namespace's sweep going until this sandbox closes. */
+  holdReaper(release: () => void): void {
+    this.releaseReaper = release;
   }
 
   async renew(): Promise<void> {
@@ -93,15 +109,47 @@ class PodSandbox implements K8sSandbox {
     for (const name of Object.keys(options.env ?? {})) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`sandbox exec: ${JSON.stringify(name)} is not a valid environment variable name`);
     }
+    const failed = (stderr: string, sandboxFailure: string): ExecResult => ({ exitCode: 137, stdout: '', stderr: `sandbox: ${stderr}\n`, timedOut: false, truncated: false, durationMs: Date.now() - started, sandboxFailure });
+    if (this.ended !== null) return failed(this.ended, `the pod had ended before the command: ${this.ended}`);
     const timeoutMs = effectiveTimeout(options.timeoutMs, this.ctx.limits);
     const cwd = options.cwd === undefined ? this.workdir : options.cwd.startsWith('/') ? options.cwd : `${this.workdir}/${options.cwd}`;
     const script = commandScript({ command, cwd, env: options.env ?? {}, seconds: Math.max(0.001, timeoutMs / 1000) });
     // The pod's `timeout` ends the command; the client waits a little longer for the status to arrive.
-    const result = await this.run(['sh', '-c', script], { deadlineMs: timeoutMs + 10_000, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    let result;
+    try {
+      result = await this.run(['sh', '-c', script], { deadlineMs: timeoutMs + 10_000, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    } catch (error) {
+      // The exec stream broke: if the pod ended under it, say so; otherwise the API failed.
+      const ended = await this.whyEnded();
+      if (ended !== null) return failed(ended, `the pod ended while the command ran: ${ended}`);
+      throw error;
+    }
     const durationMs = Date.now() - started;
     const timedOut = result.cut === 'deadline' || (result.exitCode === KILLED_STATUS && durationMs >= timeoutMs);
     const exitCode = timedOut ? 124 : result.cut === 'aborted' ? 130 : result.exitCode;
-    return { exitCode, stdout: result.stdout, stderr: result.stderr, timedOut, truncated: result.truncated, durationMs };
+    // Killed by a signal it did not get from its own deadline: a pod that ends kills everything in
+    // it, which must not read as the command's own failure. A command killed while the pod runs on
+    // (its memory limit, its own `kill`) is the command's outcome.
+    const ended = result.cut === null && !timedOut && exitCode > 128 ? await this.whyEnded() : null;
+    return { exitCode, stdout: result.stdout, stderr: result.stderr, timedOut, truncated: result.truncated, durationMs, ...(ended !== null ? { sandboxFailure: `the pod ended while the command ran: ${ended}` } : {}) };
+  }
+
+  /**
+   * Why the pod can run no more commands (deleted, ended, its container stopped or restarted), or
+   * null while it runs. Remembered: an ended pod never runs again. A pod that cannot be read
+   * counts as ended, so an unknown never scores as the command's outcome.
+   */
+  private async whyEnded(): Promise<string | null> {
+    if (this.ended !== null) return this.ended;
+    let pod: V1Pod;
+    try {
+      pod = await this.ctx.api.readNamespacedPod({ name: this.pod, namespace: this.namespace });
+    } catch (error) {
+      this.ended = statusOf(error) === 404 ? 'the pod was deleted' : `the pod could not be read: ${errorMessage(error)}`;
+      return this.ended;
+    }
+    this.ended = podEndedReason(pod);
+    return this.ended;
   }
 
   private async fileOp(operation: string, script: string, stdin?: string) {
@@ -143,23 +191,74 @@ class PodSandbox implements K8sSandbox {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.heartbeat);
+    this.releaseReaper();
     await this.ctx.api.deleteNamespacedPod({ name: this.pod, namespace: this.namespace, gracePeriodSeconds: 0 }).catch((error: unknown) => {
       if (statusOf(error) !== 404) throw apiError(this.where('delete'), error);
     });
   }
 }
 
-function defaultConfig(): KubeConfig {
-  const config = new KubeConfig();
-  config.loadFromDefault();
-  return config;
+/** Why a pod as the API shows it can run no more commands, or null while it can. */
+export function podEndedReason(pod: V1Pod): string | null {
+  if (pod.metadata?.deletionTimestamp) return 'the pod is being deleted';
+  const phase = pod.status?.phase;
+  const container = pod.status?.containerStatuses?.find((c) => c.name === CONTAINER);
+  const terminated = container?.state?.terminated;
+  const describe = (t: V1ContainerStateTerminated) => `${t.reason ?? 'terminated'}, exit ${t.exitCode}${t.message ? `: ${t.message}` : ''}`;
+  const why = terminated ? describe(terminated) : (pod.status?.reason ?? pod.status?.message);
+  if (phase === 'Failed' || phase === 'Succeeded') return `the pod ended (${phase}${why ? `: ${why}` : ''})`;
+  if (terminated) return `the container stopped (${describe(terminated)})`;
+  // Files outside the work dir and processes are gone after a restart, even if it runs again.
+  if (container && container.restartCount > 0) {
+    const last = container.lastState?.terminated;
+    return `the container restarted ${container.restartCount} time(s)${last ? ` (last: ${describe(last)})` : ''}`;
+  }
+  return null;
 }
 
-/** Deletes Gauntlet sandbox pods whose lease has run out; returns their names. */
-export async function reapK8sSandboxes(options: { kubeConfig?: KubeConfig; namespace?: string; now?: () => number }): Promise<string[]> {
-  const api = (options.kubeConfig ?? defaultConfig()).makeApiClient(CoreV1Api);
-  const namespace = options.namespace ?? 'default';
-  const now = (options.now ?? Date.now)();
+/** One background sweep per cluster and namespace, shared by every sandbox this process holds there. */
+const reapers = new Map<string, { holders: number; timer: NodeJS.Timeout }>();
+
+function holdReaper(config: KubeConfig, namespace: string, timing: { everyMs: number; graceMs: number }, now: () => number): () => void {
+  const key = `${clusterServer(config)}\n${namespace}`;
+  let reaper = reapers.get(key);
+  if (!reaper) {
+    let warned = false;
+    const sweep = () =>
+      // The lease TTL is granted again as slack: leases are written by other machines' clocks.
+      void reapK8sSandboxes({ kubeConfig: config, namespace, now, graceMs: timing.graceMs }).catch((error: unknown) => {
+        if (warned) return;
+        warned = true;
+        process.stderr.write(`gauntlet: could not look for expired k8s sandboxes in ${namespace}: ${errorMessage(error)} (will keep trying)\n`);
+      });
+    const timer = setInterval(sweep, timing.everyMs);
+    timer.unref();
+    reaper = { holders: 0, timer };
+    reapers.set(key, reaper);
+    sweep();
+  }
+  reaper.holders++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const held = reapers.get(key);
+    if (held && --held.holders === 0) {
+      clearInterval(held.timer);
+      reapers.delete(key);
+    }
+  };
+}
+
+/**
+ * Deletes Gauntlet sandbox pods whose lease ran out more than `graceMs` ago (default 0); returns
+ * their names.
+ */
+export async function reapK8sSandboxes(options: { kubeConfig?: KubeConfig; namespace?: string; now?: () => number; graceMs?: number } = {}): Promise<string[]> {
+  const config = options.kubeConfig ?? defaultKubeConfig();
+  const api = config.makeApiClient(CoreV1Api);
+  const namespace = namespaceFor(config, options.namespace);
+  const now = (options.now ?? Date.now)() - (options.graceMs ?? 0);
   const list = await api.listNamespacedPod({ namespace, labelSelector: SANDBOX_SELECTOR }).catch((error: unknown) => {
     throw apiError(`k8s sandboxes in ${namespace}: list`, error);
   });
@@ -179,11 +278,29 @@ export async function reapK8sSandboxes(options: { kubeConfig?: KubeConfig; names
   return names;
 }
 
+/**
+ * Whether sandboxes can be made here: the kubeconfig loads and the API lists pods in the
+ * namespace. Returns the API server and namespace; throws InfraError from the API, or the
+ * kubeconfig's own error.
+ */
+export async function probeK8sSandboxes(options: { kubeConfig?: KubeConfig; namespace?: string } = {}): Promise<{ server: string; namespace: string }> {
+  const config = options.kubeConfig ?? defaultKubeConfig();
+  const namespace = namespaceFor(config, options.namespace);
+  const server = clusterServer(config);
+  await config
+    .makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace, labelSelector: SANDBOX_SELECTOR, limit: 1 })
+    .catch((error: unknown) => {
+      throw apiError(`the Kubernetes API at ${server}: listing pods in ${namespace}`, error);
+    });
+  return { server, namespace };
+}
+
 /** Starts a pod and waits until it runs; on any failure the pod is deleted again. */
 export async function createK8sSandbox(options: K8sSandboxOptions): Promise<K8sSandbox> {
-  const config = options.kubeConfig ?? defaultConfig();
+  const config = options.kubeConfig ?? defaultKubeConfig();
   const api = config.makeApiClient(CoreV1Api);
-  const namespace = options.namespace ?? 'default';
+  const namespace = namespaceFor(config, options.namespace);
   const limits = resolveLimits(options.limits);
   const workdir = resolveWorkdir(options.workdir);
   const now = options.now ?? Date.now;
@@ -207,6 +324,8 @@ export async function createK8sSandbox(options: K8sSandboxOptions): Promise<K8sS
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
     }
     for (const [path, content] of Object.entries(options.files ?? {})) await sandbox.writeFile(path, content);
+    const reapEveryMs = options.reapEveryMs ?? leaseTtlMs;
+    if (reapEveryMs > 0) sandbox.holdReaper(holdReaper(config, namespace, { everyMs: reapEveryMs, graceMs: leaseTtlMs }, now));
     return sandbox;
   } catch (error) {
     await sandbox.close().catch(() => undefined);

@@ -77,6 +77,8 @@ function refuseUpgrade(socket: Duplex, status: 401 | 404 | 503, reason: string):
 /** Fails at startup, not on the first reset, when the environment's sandbox cannot run here. */
 async function checkSandbox(definition: EnvironmentDefinition, backend: SandboxBackend): Promise<void> {
   if (!definition.sandbox) return;
+  // Sandboxes elsewhere do not depend on this machine's bubblewrap.
+  if (backend === 'remote' || backend === 'k8s') return;
   const { bwrap } = await sandboxAvailability();
   if (backend === 'bwrap' && !bwrap.available) throw new InputError('--sandbox', `bwrap was asked for but cannot run here: ${bwrap.reason ?? 'unknown reason'}`, 'auto or virtual, or install bubblewrap');
   if (definition.requiresProcessSandbox && (backend === 'virtual' || !bwrap.available)) {
