@@ -29,7 +29,7 @@ describe('CLI input errors', () => {
       [['run', '--env', 'mail', '--model', 'gpt:foo'], /--model/],
       [['run', '--env', 'mail', '--model', 'openai:http://localhost:8000#m'], /--model.*\/v1/],
       [['run', '--model', 'oracle'], /--env: no environment given/],
-      [['run', '--env', 'mail', '--model', 'oracle', '--sandbox', 'docker'], /--sandbox: got "docker" \(expected one of auto, virtual, bwrap, remote\)/],
+      [['run', '--env', 'mail', '--model', 'oracle', '--sandbox', 'docker'], /--sandbox: got "docker" \(expected one of auto, virtual, bwrap, remote, k8s\)/],
       [['run', '--env', 'mail', '--model', 'oracle', '--resume', 'run_nope', '--store', join(tmp(), 'db')], /--resume: no run "run_nope"/],
     ];
     for (const [args, pattern] of cases) {

@@ -23,6 +23,7 @@ import { registerServeCommand } from './commands/serve.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
 import { registerProbesCommand } from './commands/probes.ts';
 import { registerSandboxServerCommand } from './commands/sandbox-server.ts';
+import { registerK8sReapCommand } from './commands/k8s-reap.ts';
 import { registerAgentsCommand } from './commands/agents.ts';
 import { registerFeedbackCommands } from './commands/feedback.ts';
 import { registerRadarCommand } from './commands/radar.ts';
@@ -58,6 +59,7 @@ export function createProgram(io: CliIo): Command {
   registerWorkerCommand(program, io);
   registerProbesCommand(program, io);
   registerSandboxServerCommand(program, io);
+  registerK8sReapCommand(program, io);
   registerAgentsCommand(program, io);
   registerRadarCommand(program, io);
   registerFeedbackCommands(program, io);

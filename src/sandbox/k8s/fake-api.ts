@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { stringify } from 'yaml';
 import { z } from 'zod';
 import type { Sandbox } from '../../core/index.ts';
 import { createSandbox } from '../index.ts';
@@ -44,6 +45,8 @@ export interface FakeKubeApi {
   execStarted(name: string, text?: string): Promise<void>;
   /** Every request as `METHOD path`, in order. */
   requests: string[];
+  /** A kubeconfig (YAML) for this fake, its context in `namespace` (default `sandboxes`). */
+  kubeconfig(namespace?: string): string;
   close(): Promise<void>;
 }
 
@@ -168,6 +171,15 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
         wakeWaiters();
       }),
     requests,
+    kubeconfig: (namespace = 'sandboxes') =>
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'fake', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'tester', user: { token: 'fake-token' } }],
+        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'tester', namespace } }],
+        'current-context': 'fake',
+      }),
     close: async () => {
       for (const client of wss.clients) client.terminate();
       wss.close();

@@ -10,14 +10,9 @@ import { resolveLimits } from '../limits.ts';
 import { podManifest } from './pod.ts';
 import { podEndedReason } from './sandbox.ts';
 
-function kubeConfigFor(url: string): KubeConfig {
+function kubeConfigOf(fake: FakeKubeApi): KubeConfig {
   const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
-    users: [{ name: 'tester', token: 'fake-token' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'tester', namespace: 'sandboxes' }],
-    currentContext: 'fake',
-  });
+  config.loadFromString(fake.kubeconfig());
   return config;
 }
 
@@ -50,7 +45,7 @@ describe('k8s sandboxes against a loopback fake of the API', { skip: bwrap.avail
   let kubeConfig: KubeConfig;
   before(async () => {
     api = await startFakeKubeApi({ pendingReads: 2 });
-    kubeConfig = kubeConfigFor(api.url);
+    kubeConfig = kubeConfigOf(api);
   });
   after(() => api.close());
 
@@ -167,7 +162,7 @@ describe('k8s sandboxes against a loopback fake of the API', { skip: bwrap.avail
 
   it('maps an unreachable API server to InfraError from the sandbox', async () => {
     const gone = await startFakeKubeApi();
-    const config = kubeConfigFor(gone.url);
+    const config = kubeConfigOf(gone);
     await gone.close();
     await assert.rejects(createK8sSandbox({ kubeConfig: config, image: 'busybox' }), (e: unknown) => e instanceof InfraError && e.source === 'sandbox' && e.kind === 'connection');
   });

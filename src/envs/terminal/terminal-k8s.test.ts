@@ -1,0 +1,103 @@
+// The terminal and coding environments, unchanged, on the `k8s` sandbox backend against a loopback
+// fake of the Kubernetes API (each fake pod is a local bwrap sandbox, so commands really run), set
+// up only through the kubeconfig and the backend's variables, as a user would: golden solutions
+// pass and idle and destructive play fail; a pod that ends under the model's command ends the
+// rollout as a sandbox infra_error, never a score; a run asking for k8s is checked before it starts.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { InputError, RunConfig } from '../../core/index.ts';
+import { executeRun, resolveRun, selectTasks } from '../../runner/index.ts';
+import { K8S_IMAGE_VARIABLE, K8S_NAMESPACE_VARIABLE, sandboxAvailability } from '../../sandbox/index.ts';
+import { startFakeKubeApi, type FakeKubeApi } from '../../sandbox/k8s/fake-api.ts';
+import { openStore } from '../../store/index.ts';
+import { assistant, functionModel, reply } from '../../../test/support/models.ts';
+import { waitFor } from '../../../test/support/wait.ts';
+import { coding } from '../coding/index.ts';
+import { checkTaskDirectly } from '../direct-check.ts';
+import { terminal, terminalTasks } from './index.ts';
+
+const { bwrap } = await sandboxAvailability();
+const VARIABLES = ['KUBECONFIG', K8S_IMAGE_VARIABLE, K8S_NAMESPACE_VARIABLE] as const;
+const MARKER = 'gauntlet-k8s-pod-death-marker';
+
+const command = (text: string) =>
+  functionModel('test:command', (i) =>
+    i === 0
+      ? reply(assistant({ toolCalls: [{ id: 'c0', name: 'run_command', arguments: { command: text }, argumentsText: JSON.stringify({ command: text }) }] }))
+      : reply(assistant({ toolCalls: [{ id: 'c1', name: 'submit', arguments: {}, argumentsText: '{}' }] })),
+  );
+
+describe('environments on k8s sandboxes', { skip: bwrap.available ? false : `the fake's pods need bwrap: ${bwrap.reason}` }, () => {
+  let api: FakeKubeApi;
+  let dir: string;
+  const saved = new Map<string, string | undefined>();
+  before(async () => {
+    api = await startFakeKubeApi({ namespaces: ['sandboxes'] });
+    dir = mkdtempSync(join(tmpdir(), 'gauntlet-k8s-'));
+    const kubeconfig = join(dir, 'config');
+    writeFileSync(kubeconfig, api.kubeconfig());
+    for (const name of VARIABLES) saved.set(name, process.env[name]);
+    process.env.KUBECONFIG = kubeconfig;
+    process.env[K8S_IMAGE_VARIABLE] = 'node:20-bookworm';
+    delete process.env[K8S_NAMESPACE_VARIABLE];
+  });
+  after(async () => {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await api.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('plays a terminal task: golden passes, idle and destructive fail, every pod deleted after', async () => {
+    const task = terminalTasks().find((t) => t.id === 'terminal/count-error-lines');
+    assert.ok(task);
+    const result = await checkTaskDirectly(terminal, task, { sandbox: 'k8s' });
+    assert.deepEqual(result.problems, [], result.problems.join('\n'));
+    assert.ok(api.requests.filter((r) => r === 'POST /api/v1/namespaces/sandboxes/pods').length >= 3, 'each play started a pod in the context namespace');
+    assert.deepEqual(api.pods(), []);
+  });
+
+  it('plays a coding task, which needs a process sandbox, with its hidden tests run in the pod', async () => {
+    const task = coding.tasks().find((t) => t.id === 'coding/inventory-pagination');
+    assert.ok(task);
+    const result = await checkTaskDirectly(coding, task, { sandbox: 'k8s' });
+    assert.deepEqual(result.problems, [], result.problems.join('\n'));
+    assert.deepEqual(api.pods(), []);
+  });
+
+  it('ends the rollout as a retryable sandbox infra_error when the pod ends under the command', async () => {
+    const store = openStore(':memory:');
+    try {
+      const config = RunConfig.parse({ envs: ['terminal'], model: 'test', epochs: 1, concurrency: 1, seed: 1, sandbox: 'k8s', maxAttempts: 1 });
+      const tasks = selectTasks(config).slice(0, 1);
+      const running = executeRun({ store, model: command(`exec -a ${MARKER} sleep 30`), sleep: async () => {}, run: { resolved: { config, tasks } } });
+      await waitFor(() => api.pods().length === 1, 'the episode to start its pod');
+      const [pod] = api.pods();
+      assert.ok(pod);
+      await api.execStarted(pod, MARKER);
+      await api.endPod(pod, 'OOMKilled');
+      const summary = await running;
+      const [rollout] = store.rollouts(summary.runId);
+      assert.equal(rollout?.status, 'infra_error');
+      assert.equal(rollout?.error?.source, 'sandbox');
+      assert.match(rollout?.error?.message ?? '', /run_command: the pod ended while the command ran: the pod ended \(Failed: OOMKilled, exit 137\)/);
+      assert.deepEqual(api.pods(), [], 'the episode deleted its pod');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('checks the cluster and the image before a run starts', async () => {
+    const request = { envs: ['terminal'], taskIds: ['terminal/count-error-lines'], model: 'oracle', epochs: 1, concurrency: 1, seed: 1, sandbox: 'k8s' as const };
+    const resolved = await resolveRun(request);
+    assert.equal(resolved.config.sandbox, 'k8s');
+    const { [K8S_IMAGE_VARIABLE]: _image, ...withoutImage } = process.env;
+    await assert.rejects(resolveRun(request, { env: withoutImage }), (e: unknown) => e instanceof InputError && e.where === `sandbox k8s: ${K8S_IMAGE_VARIABLE}`);
+    await assert.rejects(resolveRun(request, { env: { ...process.env, [K8S_NAMESPACE_VARIABLE]: 'gone' } }), (e: unknown) => e instanceof InputError && e.where === 'sandbox' && /cannot be made/.test(e.message));
+  });
+});
