@@ -7,6 +7,7 @@ import {
   describeZodIssues,
   errorMessage,
   InfraError,
+  InputError,
   type CheckResult,
   type Clock,
   type Environment,
@@ -146,7 +147,8 @@ class DefinedEnvironment implements Environment {
         sandbox = await createSandbox({ backend: this.options.sandbox ?? 'auto', ...def.sandboxOptions?.(task) });
       } catch (error) {
         db.close();
-        throw new InfraError('sandbox', `could not start a sandbox: ${errorMessage(error)}`, { cause: error });
+        // A sandbox set up wrongly (a missing variable, a bad image name) fails every attempt alike.
+        throw new InfraError('sandbox', `could not start a sandbox: ${errorMessage(error)}`, { cause: error, retryable: !(error instanceof InputError) });
       }
     }
     this.ctx = {

@@ -16,7 +16,7 @@ import { createK8sSandbox, k8sTargetFromEnv, type K8sTarget } from './k8s/index.
  */
 export const SANDBOX_BACKENDS = ['auto', 'virtual', 'bwrap', 'remote', 'k8s'] as const;
 export type SandboxBackend = (typeof SANDBOX_BACKENDS)[number];
-/** What `createSandbox` builds: a local backend, or `remote`, a `gauntlet sandbox-server` elsewhere (docs/design/remote-sandbox.md). */
+/** What `createSandbox` builds: a local backend, `remote` (a `gauntlet sandbox-server` elsewhere) or `k8s` (docs/design/remote-sandbox.md). */
 export type SandboxChoice = SandboxBackend;
 export type { BwrapMode } from './bwrap.ts';
 export type { SandboxLimits } from './limits.ts';

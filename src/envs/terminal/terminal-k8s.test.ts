@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InputError, RunConfig } from '../../core/index.ts';
+import { InfraError, InputError, RunConfig } from '../../core/index.ts';
 import { executeRun, resolveRun, selectTasks } from '../../runner/index.ts';
 import { K8S_IMAGE_VARIABLE, K8S_NAMESPACE_VARIABLE, sandboxAvailability } from '../../sandbox/index.ts';
 import { startFakeKubeApi, type FakeKubeApi } from '../../sandbox/k8s/fake-api.ts';
@@ -17,6 +17,7 @@ import { assistant, functionModel, reply } from '../../../test/support/models.ts
 import { waitFor } from '../../../test/support/wait.ts';
 import { coding } from '../coding/index.ts';
 import { checkTaskDirectly } from '../direct-check.ts';
+import { instantiate } from '../instance.ts';
 import { terminal, terminalTasks } from './index.ts';
 
 const { bwrap } = await sandboxAvailability();
@@ -89,6 +90,19 @@ describe('environments on k8s sandboxes', { skip: bwrap.available ? false : `the
       assert.deepEqual(api.pods(), [], 'the episode deleted its pod');
     } finally {
       store.close();
+    }
+  });
+
+  it('fails an episode whose sandbox is set up wrongly for good, not as a retryable blip', async () => {
+    const image = process.env[K8S_IMAGE_VARIABLE];
+    delete process.env[K8S_IMAGE_VARIABLE];
+    try {
+      const env = instantiate(terminal, { sandbox: 'k8s' });
+      const task = terminalTasks()[0];
+      assert.ok(task);
+      await assert.rejects(env.reset(task, { seed: 1 }), (e: unknown) => e instanceof InfraError && e.source === 'sandbox' && !e.retryable && /could not start a sandbox: GAUNTLET_K8S_IMAGE: is not set/.test(e.message));
+    } finally {
+      process.env[K8S_IMAGE_VARIABLE] = image;
     }
   });
 
