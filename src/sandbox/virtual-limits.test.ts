@@ -26,6 +26,31 @@ describe('virtual sandbox limits', () => {
         assert.deepEqual((await sb.exec('echo alive', { timeoutMs: 5000 })).stdout, 'alive\n');
       }));
 
+    it("keeps the caller's event loop free while a command never yields, and other sandboxes' commands running", async () => {
+      const busy = await createSandbox({ backend: 'virtual' });
+      const other = await createSandbox({ backend: 'virtual', files: { 'note.txt': 'still here\n' } });
+      try {
+        let ticks = 0;
+        const ticker = setInterval(() => ticks++, 10);
+        let busyDone = false;
+        const running = busy.exec('while :; do :; done', { timeoutMs: 1500 }).finally(() => {
+          busyDone = true;
+        });
+        const meanwhile = await other.exec('cat note.txt', { timeoutMs: 10_000 });
+        const otherFinishedFirst = !busyDone;
+        const r = await running;
+        clearInterval(ticker);
+        assert.deepEqual([r.timedOut, r.exitCode], [true, 124]);
+        assert.equal(meanwhile.stdout, 'still here\n');
+        assert.ok(otherFinishedFirst, "the other sandbox's command waited for the loop");
+        // On the caller's thread the loop held every timer for its whole 1.5 s.
+        assert.ok(ticks >= 5, `only ${ticks} timer ticks while the loop ran`);
+      } finally {
+        await busy.close();
+        await other.close();
+      }
+    });
+
     it('stops a long loop over a big seq at the sandbox-wide cap, whatever the command asked for', () =>
       withVirtual({ timeoutMs: 800 }, async (sb) => {
         const r = await sb.exec('n=0; for i in $(seq 1 200000); do n=$((n+i)); done; echo $n', { timeoutMs: 60_000 });

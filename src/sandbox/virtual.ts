@@ -1,15 +1,16 @@
 // The in-process backend: just-bash (a bash interpreter in JavaScript) over an in-memory file
 // system. Nothing it runs touches the host; it has no real processes, network or host files.
-// Limits: the command's deadline is checked by the interpreter between steps, so a loop that
-// never yields to the event loop still stops at it (the event loop is busy until then, and one
-// step, such as building a huge seq, is not interrupted); output is cut at maxOutputBytes; the
-// file system holds at most diskBytes.
+// Commands run on shell threads (virtual-threads.ts), the files stay here. Limits: the command's
+// deadline is checked by the interpreter between steps, so a loop that never yields still stops at
+// it (its shell thread is busy until then, and one step, such as building a huge seq, is not
+// interrupted); output is cut at maxOutputBytes; the file system holds at most diskBytes.
 import { posix } from 'node:path';
-import { Bash, InMemoryFs, type ExecOptions as BashExecOptions } from 'just-bash';
+import { Bash, InMemoryFs } from 'just-bash';
 import type { ExecOptions, ExecResult, Sandbox } from '../core/index.ts';
 import { WorkdirSandbox } from './base.ts';
 import { cutUtf8, effectiveTimeout, type ResolvedLimits } from './limits.ts';
 import { WorkdirFiles, type FsAdapter } from './files.ts';
+import { shellThreads } from './virtual-threads.ts';
 
 const baseEnv = (workdir: string) => ({ HOME: workdir, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', USER: 'agent' });
 
@@ -72,66 +73,55 @@ class VirtualSandbox extends WorkdirSandbox {
     if (!(await this.isDirectory(cwd))) {
       return { exitCode: 1, stdout: '', stderr: `sandbox: working directory ${cwd} does not exist\n`, timedOut: false, truncated: false, durationMs: 0 };
     }
-    // A fresh interpreter per command: shell state resets (as in a new `bash -c`). Its deadline
-    // is the command's timeout, checked between steps: JavaScript cannot preempt a loop that never
-    // awaits, so a timer of ours alone could never fire. Step counts bound the work as well.
-    const bash = new Bash({
-      fs: this.fs,
-      cwd,
-      env: baseEnv(this.workdir),
-      executionLimits: {
-        maxExecutionTimeMs: timeoutMs,
-        // Everything the command writes counts here, to files and pipes too: room to fill the disk
-        // twice over plus the output limit; past that it is runaway output and is stopped.
-        maxOutputSize: 2 * (this.limits.diskBytes + this.limits.maxOutputBytes),
-        maxCommandCount: 1_000_000,
-        maxLoopIterations: 1_000_000,
+    // A fresh interpreter per command, on a shell thread (virtual-threads.ts): shell state resets
+    // (as in a new \`bash -c\`), and a command that never awaits holds that thread, not this one. Its
+    // deadline is the command's timeout, checked between steps: JavaScript cannot preempt a loop
+    // that never awaits. Step counts bound the work as well.
+    const outcome = await shellThreads.run(
+      this.fs,
+      {
+        command,
+        cwd,
+        baseEnv: baseEnv(this.workdir),
+        env: options.env ?? {},
+        stdin: options.stdin ?? '',
+        timeoutMs,
+        executionLimits: {
+          maxExecutionTimeMs: timeoutMs,
+          // Everything the command writes counts here, to files and pipes too: room to fill the disk
+          // twice over plus the output limit; past that it is runaway output and is stopped.
+          maxOutputSize: 2 * (this.limits.diskBytes + this.limits.maxOutputBytes),
+          maxCommandCount: 1_000_000,
+          maxLoopIterations: 1_000_000,
+        },
       },
-    });
-    // Commands that do wait (sleep, reading stdin) are stopped by this timer or the caller's signal.
-    const controller = new AbortController();
-    let timerFired = false;
-    const timer = setTimeout(() => {
-      timerFired = true;
-      controller.abort();
-    }, timeoutMs);
-    const onAbort = () => controller.abort();
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const result = await this.run(bash, command, { cwd, env: options.env ?? {}, stdin: options.stdin ?? '', signal: controller.signal });
-      // The interpreter's own deadline ends the script with 124; a script's own `exit 124` ends earlier.
-      const timedOut = timerFired || (result.exitCode === 124 && performance.now() - started >= timeoutMs);
-      const stdout = cutUtf8(result.stdout, this.limits.maxOutputBytes);
-      const remaining = this.limits.maxOutputBytes - Buffer.byteLength(stdout.text);
-      const stderr = cutUtf8(result.stderr, Math.max(0, remaining));
-      return {
-        // Same codes as the bwrap backend: 124 for the deadline, 130 when the caller aborted.
-        exitCode: timedOut ? 124 : options.signal?.aborted ? 130 : result.exitCode,
-        stdout: stdout.text,
-        stderr: stderr.text,
-        timedOut,
-        truncated: stdout.cut || stderr.cut || OUTPUT_LIMIT.test(result.stderr),
-        durationMs: Math.round(performance.now() - started),
-      };
-    } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+      options.signal,
+    );
+    const durationMs = Math.round(performance.now() - started);
+    if (outcome.kind === 'thread-died') {
+      return { exitCode: 137, stdout: '', stderr: `sandbox: ${outcome.why}\n`, timedOut: false, truncated: false, durationMs, sandboxFailure: outcome.why };
     }
-  }
-
-  /**
-   * just-bash turns a failed write into a shell error inside loops, groups and functions, but lets
-   * it escape from a top-level command. A full disk is then the command's failure (as a write
-   * error is in bash), reported on stderr; what it printed before is lost with it.
-   */
-  private async run(bash: Bash, command: string, options: BashExecOptions): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-    try {
-      return await bash.exec(command, { ...options, rawScript: true });
-    } catch (error) {
-      if (!(error instanceof DiskFullError)) throw error;
-      return { exitCode: 1, stdout: '', stderr: `bash: ${error.message}\n` };
+    // just-bash turns a failed write into a shell error inside loops, groups and functions, but lets
+    // it escape from a top-level command. A full disk is then the command's failure (as a write
+    // error is in bash), reported on stderr; what it printed before is lost with it.
+    if (outcome.kind === 'threw') {
+      if (outcome.name !== DiskFullError.name) throw new Error(`virtual sandbox: the interpreter failed: ${outcome.message}`);
+      return { exitCode: 1, stdout: '', stderr: `bash: ${outcome.message}\n`, timedOut: false, truncated: false, durationMs };
     }
+    // The interpreter's own deadline ends the script with 124; a script's own \`exit 124\` ends earlier.
+    const timedOut = outcome.timerFired || (outcome.exitCode === 124 && performance.now() - started >= timeoutMs);
+    const stdout = cutUtf8(outcome.stdout, this.limits.maxOutputBytes);
+    const remaining = this.limits.maxOutputBytes - Buffer.byteLength(stdout.text);
+    const stderr = cutUtf8(outcome.stderr, Math.max(0, remaining));
+    return {
+      // Same codes as the bwrap backend: 124 for the deadline, 130 when the caller aborted.
+      exitCode: timedOut ? 124 : options.signal?.aborted ? 130 : outcome.exitCode,
+      stdout: stdout.text,
+      stderr: stderr.text,
+      timedOut,
+      truncated: stdout.cut || stderr.cut || OUTPUT_LIMIT.test(outcome.stderr),
+      durationMs,
+    };
   }
 
   override async close(): Promise<void> {
@@ -175,6 +165,9 @@ export async function createVirtualSandbox(options: { files: Record<string, stri
   const { files, limits, workdir } = options;
   const fs = new BoundedFs(limits.diskBytes);
   await fs.mkdir(workdir, { recursive: true });
+  // The interpreter lays out /bin, /dev, /proc and /tmp in a file system it is given; the shell
+  // threads reach this one by messages, which it does not recognise, so it is laid out here once.
+  new Bash({ fs, cwd: workdir, env: baseEnv(workdir) });
   const sandbox = new VirtualSandbox(fs, limits, workdir);
   for (const [path, content] of Object.entries(files)) await sandbox.writeFile(path, content);
   return sandbox;
