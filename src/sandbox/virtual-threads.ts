@@ -53,17 +53,17 @@ function revive(e) {
   return error;
 }
 
-function callMain(method, args) {
+function callMain(exec, method, args) {
   return new Promise((resolve, reject) => {
     const id = nextCall++;
     pending.set(id, { resolve, reject });
-    parentPort.postMessage({ kind: 'fs', id, method, args });
+    parentPort.postMessage({ kind: 'fs', exec, id, method, args });
   });
 }
 
 // The path list \`find\` reads synchronously: the caller's at the start, kept up to date with what
 // this command changes.
-function fileSystem(methods, initialPaths) {
+function fileSystem(exec, methods, initialPaths) {
   const known = new Set(initialPaths);
   const norm = (p) => resolver.resolvePath('/', String(p));
   const under = (p, root) => p === root || p.startsWith(root === '/' ? '/' : root + '/');
@@ -90,7 +90,7 @@ function fileSystem(methods, initialPaths) {
   const fs = { resolvePath: (base, p) => resolver.resolvePath(base, p), getAllPaths: () => [...known] };
   for (const method of methods) {
     fs[method] = async (...args) => {
-      const value = await callMain(method, args);
+      const value = await callMain(exec, method, args);
       track[method]?.(args);
       return value;
     };
@@ -104,7 +104,7 @@ async function run(request) {
   // Commands that wait (sleep, reading stdin) are stopped by this timer; busy ones by the interpreter's deadline.
   const timer = setTimeout(() => { timerFired = true; controller.abort(); }, request.timeoutMs);
   try {
-    const bash = new Bash({ fs: fileSystem(request.methods, request.paths), cwd: request.cwd, env: request.baseEnv, executionLimits: request.executionLimits });
+    const bash = new Bash({ fs: fileSystem(request.exec, request.methods, request.paths), cwd: request.cwd, env: request.baseEnv, executionLimits: request.executionLimits });
     const result = await bash.exec(request.command, { cwd: request.cwd, env: request.env, stdin: request.stdin, signal: controller.signal, rawScript: true });
     return { kind: 'done', exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, timerFired };
   } catch (error) {
@@ -130,9 +130,13 @@ parentPort.on('message', (message) => {
 `;
 
 interface Running {
+  /** Which command: an interpreter that outlives its command (aborted, still unwinding) must not reach the next one's files. */
+  exec: number;
   fs: InMemoryFs;
   finish: (outcome: ShellOutcome) => void;
 }
+
+let nextExec = 0;
 
 class ShellThread {
   readonly worker: Worker;
@@ -142,8 +146,8 @@ class ShellThread {
   constructor(onGone: (thread: ShellThread) => void) {
     this.worker = new Worker(THREAD_SOURCE, { eval: true, execArgv: [], workerData: { justBash: createRequire(import.meta.url).resolve('just-bash') } });
     this.worker.unref();
-    this.worker.on('message', (message: { kind: string; id?: number; method?: string; args?: unknown[]; outcome?: ShellOutcome }) => {
-      if (message.kind === 'fs') void this.serveFs(message.id ?? -1, message.method ?? '', message.args ?? []);
+    this.worker.on('message', (message: { kind: string; exec?: number; id?: number; method?: string; args?: unknown[]; outcome?: ShellOutcome }) => {
+      if (message.kind === 'fs') void this.serveFs(message.exec ?? -1, message.id ?? -1, message.method ?? '', message.args ?? []);
       else if (message.kind === 'outcome' && message.outcome) this.settle(message.outcome);
     });
     const gone = (why: string) => {
@@ -163,10 +167,10 @@ class ShellThread {
     running?.finish(outcome);
   }
 
-  private async serveFs(id: number, method: string, args: unknown[]): Promise<void> {
-    const fs = this.running?.fs;
+  private async serveFs(exec: number, id: number, method: string, args: unknown[]): Promise<void> {
+    const fs = this.running?.exec === exec ? this.running.fs : undefined;
     try {
-      if (!fs || !ALLOWED.has(method)) throw new Error(`the shell's thread asked for ${method} with no command running`);
+      if (!fs || !ALLOWED.has(method)) throw new Error(`EACCES: ${method}: the command that asked has ended`);
       const value: unknown = await (fs[method as FsMethod] as (...a: unknown[]) => Promise<unknown>).apply(fs, args);
       this.worker.postMessage({ kind: 'fs-reply', id, value });
     } catch (error) {
@@ -178,7 +182,9 @@ class ShellThread {
   run(fs: InMemoryFs, request: ShellRequest, signal: AbortSignal | undefined): Promise<ShellOutcome> {
     return new Promise((resolve) => {
       const onAbort = () => this.worker.postMessage({ kind: 'abort' });
+      const exec = nextExec++;
       this.running = {
+        exec,
         fs,
         finish: (outcome) => {
           signal?.removeEventListener('abort', onAbort);
@@ -187,7 +193,7 @@ class ShellThread {
       };
       this.worker.ref();
       const methods = FS_METHODS.filter((m) => typeof fs[m] === 'function');
-      this.worker.postMessage({ kind: 'run', request: { ...request, methods, paths: fs.getAllPaths() } });
+      this.worker.postMessage({ kind: 'run', request: { ...request, exec, methods, paths: fs.getAllPaths() } });
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
     });
