@@ -1,8 +1,15 @@
 // Chaos scenarios that run inside this process through `executeRun`: a model endpoint that fails
-// in each way the issue names, and a sandbox killed from outside mid-command.
+// in each way the issue names, a sandbox killed from outside mid-command, and a k8s pod that ends
+// under a command (against a loopback fake of the Kubernetes API).
 import { z } from 'zod';
 import { InfraError, RunConfig, Task, type Sandbox } from '../../src/core/index.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineCheck, defineEnvironment, defineTool } from '../../src/envs/index.ts';
+import { ranInSandbox } from '../../src/envs/sandbox-failure.ts';
+import { K8S_IMAGE_VARIABLE, K8S_NAMESPACE_VARIABLE, type K8sSandbox } from '../../src/sandbox/index.ts';
+import { startFakeKubeApi } from '../../src/sandbox/k8s/fake-api.ts';
 import { executeRun, selectTasks, type EnvironmentCatalog } from '../../src/runner/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import { counterCatalog } from '../support/counter-env.ts';
@@ -55,7 +62,7 @@ const BOX_TASKS = ['a', 'b', 'c'].map((id) =>
  * killed from outside (SIGKILL to bwrap) while it runs: the tool reports that as what it is, an
  * infrastructure failure, and the runner must retry the rollout in a fresh sandbox.
  */
-function boxedCatalog(): EnvironmentCatalog {
+function boxedCatalog(crashWhenRunning: (sandbox: Sandbox) => Promise<void> = killSandboxWhenRunning): EnvironmentCatalog {
   const order = new WeakMap<Sandbox, number>();
   let sandboxes = 0;
   const env = defineEnvironment({
@@ -73,10 +80,10 @@ function boxedCatalog(): EnvironmentCatalog {
         run: async ({ id }, { sandbox, signal }) => {
           if (!sandbox) throw new Error('boxed: no sandbox');
           if (!order.has(sandbox)) order.set(sandbox, sandboxes++);
-          const crash = order.get(sandbox)! % 2 === 0 && (await sandbox.readFile('.crashed')) === null;
-          const pending = sandbox.exec(crash ? 'touch .running .crashed; sleep 30' : `echo x >> count_${id}`, { timeoutMs: 60_000, signal });
-          if (crash) await killSandboxWhenRunning(sandbox);
-          const result = await pending;
+          const crashing = order.get(sandbox)! % 2 === 0 && (await sandbox.readFile('.crashed')) === null;
+          const pending = sandbox.exec(crashing ? 'touch .running .crashed; sleep 30' : `echo x >> count_${id}`, { timeoutMs: 60_000, signal });
+          if (crashing) await crashWhenRunning(sandbox);
+          const result = ranInSandbox(await pending, 'increment');
           if (result.exitCode !== 0) {
             throw new InfraError('sandbox', `increment: the sandbox command ended with exit ${result.exitCode}: ${result.stderr.trim().slice(0, 200)}`, { retryable: true });
           }
@@ -102,13 +109,18 @@ function boxedCatalog(): EnvironmentCatalog {
   return { names: () => ['boxed'], get: () => env };
 }
 
-/** Waits for the command to be running (its marker file exists), then SIGKILLs this process's bwrap. */
-async function killSandboxWhenRunning(sandbox: Sandbox): Promise<void> {
+/** Waits for the command to be running (its marker file exists). */
+async function commandRunning(sandbox: Sandbox): Promise<void> {
   const give = Date.now() + 10_000;
   while ((await sandbox.readFile('.running')) === null) {
     if (Date.now() > give) throw new Error('chaos: the command to crash never started');
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Once the command runs, SIGKILLs this process's bwrap. */
+async function killSandboxWhenRunning(sandbox: Sandbox): Promise<void> {
+  await commandRunning(sandbox);
   const mine = new Set(descendants());
   for (const pid of processesWith('bwrap')) if (mine.has(pid)) process.kill(pid, 'SIGKILL');
 }
@@ -130,5 +142,52 @@ export async function sandboxCrashScenario(options: { epochs: number }): Promise
     return row;
   } finally {
     store.close();
+  }
+}
+
+/**
+ * The same counters on k8s sandboxes, against a loopback fake of the API whose pods are local bwrap
+ * sandboxes: every other pod is ended (its container OOM-killed) while its first command runs. The
+ * pod's end must read as the sandbox failing, the rollout retried in a new pod, and every pod deleted.
+ */
+export async function podEndScenario(options: { epochs: number }): Promise<ChaosRow> {
+  const before = new Set(descendants());
+  const api = await startFakeKubeApi({ namespaces: ['sandboxes'] });
+  const dir = mkdtempSync(join(tmpdir(), 'gauntlet-chaos-k8s-'));
+  const saved = { KUBECONFIG: process.env.KUBECONFIG, [K8S_IMAGE_VARIABLE]: process.env[K8S_IMAGE_VARIABLE], [K8S_NAMESPACE_VARIABLE]: process.env[K8S_NAMESPACE_VARIABLE] };
+  writeFileSync(join(dir, 'config'), api.kubeconfig());
+  Object.assign(process.env, { KUBECONFIG: join(dir, 'config'), [K8S_IMAGE_VARIABLE]: 'busybox', [K8S_NAMESPACE_VARIABLE]: 'sandboxes' });
+  let ended = 0;
+  const catalog = boxedCatalog(async (sandbox) => {
+    // The fake runs a pod's commands one at a time, so the marker file cannot be read meanwhile.
+    const { pod } = sandbox as K8sSandbox;
+    await api.execStarted(pod, 'sleep 30');
+    await api.endPod(pod, 'OOMKilled');
+    ended++;
+  });
+  const store = openStore(':memory:');
+  try {
+    const config = RunConfig.parse({ envs: ['boxed'], model: 'oracle', epochs: options.epochs, concurrency: 1, seed: 4, sandbox: 'k8s', maxAttempts: 3 });
+    const tasks = selectTasks(config, catalog);
+    const summary = await executeRun({ store, run: { resolved: { config, tasks } }, catalog, modelEnvironment: { env: {} } });
+    const row = ledger({ scenario: 'k8s pod ended mid-command', store, runId: summary.runId, expectedKeys: rolloutKeys(tasks.map((t) => t.id), options.epochs), orphans: 0 });
+    if (ended === 0) row.notes.push('no pod was ended: the fault never happened');
+    if (summary.errors > 0) row.notes.push(`${summary.errors} defects: ${summary.errorRollouts.map((e) => e.message).join('; ')}`);
+    // Pods left in the cluster are leaks as much as processes are. Episodes close their sandbox
+    // without holding up the run, so the last pods' deletions may still be on their way.
+    const give = Date.now() + 5000;
+    while (api.pods().length > 0 && Date.now() < give) await new Promise((r) => setTimeout(r, 25));
+    row.orphans = api.pods().length;
+    await api.close();
+    row.orphans += await settleOrphans(before);
+    return row;
+  } finally {
+    store.close();
+    await api.close();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,7 @@
 // Every chaos scenario, in two sizes: `full` for `npm run chaos`; `ci` for the test suite, with
 // small runs and without the process-killing queue and resume scenarios, whose exact cases
 // test/queue-recovery.test.ts and test/kill-resume.test.ts already run in CI.
-import { modelFaultScenario, sandboxCrashScenario } from './in-process.ts';
+import { modelFaultScenario, podEndScenario, sandboxCrashScenario } from './in-process.ts';
 import type { ChaosRow } from './ledger.ts';
 import { mainKillScenario, redisRestartScenario, withOrphanCount, workerKillScenario } from './out-of-process.ts';
 import type { ModelFault } from './fault-model.ts';
@@ -28,11 +28,12 @@ export function scenarios(size: 'full' | 'ci'): Scenario[] {
   // Process-killing scenarios count every descendant left behind, so they run one at a time.
   const processes: Scenario[] = [
     { name: 'sandbox killed mid-command', parallel: false, run: () => withOrphanCount(() => sandboxCrashScenario({ epochs: size === 'full' ? 3 : 1 })) },
+    { name: 'k8s pod ended mid-command', parallel: false, run: () => withOrphanCount(() => podEndScenario({ epochs: size === 'full' ? 3 : 1 })) },
     { name: 'queue worker SIGKILL mid-rollout', parallel: false, run: () => withOrphanCount(() => workerKillScenario({ epochs: size === 'full' ? 6 : 2 })) },
     { name: 'Redis restarted, data lost', parallel: false, run: () => withOrphanCount(() => redisRestartScenario({ tasks: size === 'full' ? 8 : 4 })) },
     { name: 'main process SIGKILL, resumed', parallel: false, run: () => withOrphanCount(() => mainKillScenario({ epochs: size === 'full' ? 6 : 3 })) },
   ];
-  return size === 'full' ? [...model, ...permanent, ...processes] : [...model, ...permanent, processes[0]!];
+  return size === 'full' ? [...model, ...permanent, ...processes] : [...model, ...permanent, processes[0]!, processes[1]!];
 }
 
 /** Runs the scenarios (parallel ones together, the rest one by one) and returns their rows in order. */
