@@ -11,7 +11,7 @@ import { resolvePerturbations } from '../perturb/index.ts';
 import { environmentNames, getEnvironment, loadTaskFile, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
 import { parseModelSpec, rejectCredentials } from '../model/index.ts';
 import { parseRewardConfig, rewardConfigJson, rewardNeeds } from '../reward/index.ts';
-import { k8sTargetFromEnv, probeK8sSandboxes, probeRemoteSandbox, REMOTE_URL_VARIABLE, remoteServerFromEnv, sandboxAvailability } from '../sandbox/index.ts';
+import { checkK8sSandboxes, probeRemoteSandbox, REMOTE_URL_VARIABLE, remoteServerFromEnv, sandboxAvailability } from '../sandbox/index.ts';
 
 /** Settings as a front end collected them (a config file merged with flags); validated by `resolveRun`. */
 export type RunRequest = z.input<typeof RunConfig>;
@@ -324,13 +324,9 @@ async function checkRemoteSandbox(env: Record<string, string | undefined>, needP
  * tasks) is the user's to choose.
  */
 async function checkK8sSandbox(env: Record<string, string | undefined>): Promise<void> {
-  try {
-    const target = k8sTargetFromEnv(env);
-    await probeK8sSandboxes(target.namespace !== undefined ? { namespace: target.namespace } : {});
-  } catch (error) {
-    if (error instanceof InputError) throw error.at(`sandbox k8s: ${error.where}`);
-    throw new InputError('sandbox', `k8s sandboxes cannot be made: ${errorMessage(error)}`, 'a reachable cluster in the kubeconfig (KUBECONFIG, ~/.kube/config or in-cluster) that lets this user list, create, patch and delete pods and exec into them');
-  }
+  await checkK8sSandboxes(env).catch((error: unknown) => {
+    throw error instanceof InputError ? error.at(`sandbox k8s: ${error.where}`) : error;
+  });
 }
 
 /**

@@ -24,7 +24,7 @@ export { DEFAULT_LIMITS } from './limits.ts';
 export { DEFAULT_WORKDIR, SandboxPathError, relativeToWorkdir, resolveWorkdir } from './paths.ts';
 export { resourceControl, type ResourceControl } from './cgroup.ts';
 export { sandboxAvailability, type BwrapSupport, type SandboxAvailability } from './probe.ts';
-export { checkNamespace, createK8sSandbox, K8S_IMAGE_VARIABLE, K8S_NAMESPACE_VARIABLE, k8sTargetFromEnv, probeK8sSandboxes, reapK8sSandboxes, type K8sSandbox, type K8sSandboxOptions, type K8sTarget } from './k8s/index.ts';
+export { checkK8sSandboxes, checkNamespace, createK8sSandbox, K8S_IMAGE_VARIABLE, K8S_NAMESPACE_VARIABLE, k8sTargetFromEnv, probeK8sSandboxes, reapK8sSandboxes, type K8sSandbox, type K8sSandboxOptions, type K8sTarget } from './k8s/index.ts';
 export { createRemoteSandbox, probeRemoteSandbox, remoteServerFromEnv, REMOTE_TOKEN_VARIABLE, REMOTE_URL_VARIABLE, type RemoteSandboxOptions } from './remote/index.ts';
 export { spawnContained, type ContainedProgram, type ContainedProgramOptions } from './contained-process.ts';
 

@@ -12,6 +12,7 @@ import { InfraError, InputError, RunConfig } from '../../core/index.ts';
 import { executeRun, resolveRun, selectTasks } from '../../runner/index.ts';
 import { K8S_IMAGE_VARIABLE, K8S_NAMESPACE_VARIABLE, sandboxAvailability } from '../../sandbox/index.ts';
 import { startFakeKubeApi, type FakeKubeApi } from '../../sandbox/k8s/fake-api.ts';
+import { startOpenEnvServer } from '../../server/openenv/server.ts';
 import { openStore } from '../../store/index.ts';
 import { assistant, functionModel, reply } from '../../../test/support/models.ts';
 import { waitFor } from '../../../test/support/wait.ts';
@@ -112,6 +113,18 @@ describe('environments on k8s sandboxes', { skip: bwrap.available ? false : `the
     assert.equal(resolved.config.sandbox, 'k8s');
     const { [K8S_IMAGE_VARIABLE]: _image, ...withoutImage } = process.env;
     await assert.rejects(resolveRun(request, { env: withoutImage }), (e: unknown) => e instanceof InputError && e.where === `sandbox k8s: ${K8S_IMAGE_VARIABLE}`);
-    await assert.rejects(resolveRun(request, { env: { ...process.env, [K8S_NAMESPACE_VARIABLE]: 'gone' } }), (e: unknown) => e instanceof InputError && e.where === 'sandbox' && /cannot be made/.test(e.message));
+    await assert.rejects(resolveRun(request, { env: { ...process.env, [K8S_NAMESPACE_VARIABLE]: 'gone' } }), (e: unknown) => e instanceof InputError && e.where === 'sandbox k8s: Kubernetes API' && /cannot be made: .*403/s.test(e.message));
+  });
+
+  it('checks the cluster and the image before an OpenEnv server listens', async () => {
+    const image = process.env[K8S_IMAGE_VARIABLE];
+    delete process.env[K8S_IMAGE_VARIABLE];
+    try {
+      await assert.rejects(startOpenEnvServer({ env: 'terminal', port: 0, sandbox: 'k8s' }), (e: unknown) => e instanceof InputError && e.where === `--sandbox k8s: ${K8S_IMAGE_VARIABLE}`);
+    } finally {
+      process.env[K8S_IMAGE_VARIABLE] = image;
+    }
+    const server = await startOpenEnvServer({ env: 'terminal', port: 0, sandbox: 'k8s' });
+    await server.close();
   });
 });

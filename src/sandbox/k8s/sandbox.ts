@@ -4,10 +4,10 @@
 // (reapK8sSandboxes, which anyone may also call).
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ContainerStateTerminated, type V1Pod } from '@kubernetes/client-node';
-import { errorMessage, InfraError, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
+import { errorMessage, InfraError, InputError, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
 import { effectiveTimeout, resolveLimits, type ResolvedLimits, type SandboxLimits } from '../limits.ts';
 import { requireRelative, resolveWorkdir, SandboxPathError } from '../paths.ts';
-import { clusterServer, defaultKubeConfig, namespaceFor } from './config.ts';
+import { clusterServer, defaultKubeConfig, k8sTargetFromEnv, namespaceFor } from './config.ts';
 import { runInPod } from './exec.ts';
 import { commandScript, CONTAINER, KILLED_STATUS, LEASE_ANNOTATION, listScript, podManifest, readScript, SANDBOX_SELECTOR, writeScript } from './pod.ts';
 
@@ -294,6 +294,20 @@ export async function probeK8sSandboxes(options: { kubeConfig?: KubeConfig; name
       throw apiError(`the Kubernetes API at ${server}: listing pods in ${namespace}`, error);
     });
   return { server, namespace };
+}
+
+/**
+ * What a run or server checks before it starts: the image and namespace from `env` and a cluster
+ * that answers. InputError naming the variable, the kubeconfig, or `Kubernetes API`.
+ */
+export async function checkK8sSandboxes(env: NodeJS.ProcessEnv): Promise<{ server: string; namespace: string }> {
+  const target = k8sTargetFromEnv(env);
+  try {
+    return await probeK8sSandboxes(target.namespace !== undefined ? { namespace: target.namespace } : {});
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError('Kubernetes API', `k8s sandboxes cannot be made: ${errorMessage(error)}`, 'a reachable cluster in the kubeconfig (KUBECONFIG, ~/.kube/config or in-cluster) that lets this user list, create, patch and delete pods and exec into them');
+  }
 }
 
 /** Starts a pod and waits until it runs; on any failure the pod is deleted again. */

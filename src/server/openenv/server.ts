@@ -8,7 +8,7 @@ import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { InputError, parseInput, type Environment } from '../../core/index.ts';
 import { getEnvironment, instantiate, type EnvironmentDefinition } from '../../envs/index.ts';
-import { sandboxAvailability, type SandboxBackend } from '../../sandbox/index.ts';
+import { checkK8sSandboxes, sandboxAvailability, type SandboxBackend } from '../../sandbox/index.ts';
 import { hasBearerToken, requiredToken } from '../../core/index.ts';
 import { OpenEnvEpisode, taskCatalog } from './episode.ts';
 import { createOpenEnvApp, type ServerMode } from './http.ts';
@@ -77,8 +77,14 @@ function refuseUpgrade(socket: Duplex, status: 401 | 404 | 503, reason: string):
 /** Fails at startup, not on the first reset, when the environment's sandbox cannot run here. */
 async function checkSandbox(definition: EnvironmentDefinition, backend: SandboxBackend): Promise<void> {
   if (!definition.sandbox) return;
-  // Sandboxes elsewhere do not depend on this machine's bubblewrap.
-  if (backend === 'remote' || backend === 'k8s') return;
+  // Sandboxes elsewhere do not depend on this machine's bubblewrap; a cluster must answer now.
+  if (backend === 'k8s') {
+    await checkK8sSandboxes(process.env).catch((error: unknown) => {
+      throw error instanceof InputError ? error.at(`--sandbox k8s: ${error.where}`) : error;
+    });
+    return;
+  }
+  if (backend === 'remote') return;
   const { bwrap } = await sandboxAvailability();
   if (backend === 'bwrap' && !bwrap.available) throw new InputError('--sandbox', `bwrap was asked for but cannot run here: ${bwrap.reason ?? 'unknown reason'}`, 'auto or virtual, or install bubblewrap');
   if (definition.requiresProcessSandbox && (backend === 'virtual' || !bwrap.available)) {
