@@ -125,19 +125,25 @@ async function killSandboxWhenRunning(sandbox: Sandbox): Promise<void> {
   for (const pid of processesWith('bwrap')) if (mine.has(pid)) process.kill(pid, 'SIGKILL');
 }
 
+/** Plays the boxed counters on `sandbox`, one rollout at a time, up to three attempts each; defects go into the row's notes. */
+async function boxedRun(options: { scenario: string; sandbox: 'bwrap' | 'k8s'; catalog: EnvironmentCatalog; epochs: number; store: ReturnType<typeof openStore> }) {
+  const { catalog, store } = options;
+  const config = RunConfig.parse({ envs: ['boxed'], model: 'oracle', epochs: options.epochs, concurrency: 1, seed: 4, sandbox: options.sandbox, maxAttempts: 3 });
+  const tasks = selectTasks(config, catalog);
+  const summary = await executeRun({ store, run: { resolved: { config, tasks } }, catalog, modelEnvironment: { env: {} } });
+  const row = ledger({ scenario: options.scenario, store, runId: summary.runId, expectedKeys: rolloutKeys(tasks.map((t) => t.id), options.epochs), orphans: 0 });
+  if (summary.errors > 0) row.notes.push(`${summary.errors} defects: ${summary.errorRollouts.map((e) => e.message).join('; ')}`);
+  return { row, runId: summary.runId };
+}
+
 /** Rollouts whose sandbox is killed mid-command on their first attempt. Concurrency 1: one sandbox at a time. */
 export async function sandboxCrashScenario(options: { epochs: number }): Promise<ChaosRow> {
   const before = new Set(descendants());
-  const catalog = boxedCatalog();
   const store = openStore(':memory:');
   try {
-    const config = RunConfig.parse({ envs: ['boxed'], model: 'oracle', epochs: options.epochs, concurrency: 1, seed: 4, sandbox: 'bwrap', maxAttempts: 3 });
-    const tasks = selectTasks(config, catalog);
-    const summary = await executeRun({ store, run: { resolved: { config, tasks } }, catalog, modelEnvironment: { env: {} } });
-    const row = ledger({ scenario: 'sandbox killed mid-command', store, runId: summary.runId, expectedKeys: rolloutKeys(tasks.map((t) => t.id), options.epochs), orphans: 0 });
-    const retried = store.rollouts(summary.runId).filter((r) => r.attempt > 1).length;
+    const { row, runId } = await boxedRun({ scenario: 'sandbox killed mid-command', sandbox: 'bwrap', catalog: boxedCatalog(), epochs: options.epochs, store });
+    const retried = store.rollouts(runId).filter((r) => r.attempt > 1).length;
     if (retried === 0) row.notes.push('no rollout was retried: the crash never happened');
-    if (summary.errors > 0) row.notes.push(`${summary.errors} defects: ${summary.errorRollouts.map((e) => e.message).join('; ')}`);
     row.orphans = await settleOrphans(before);
     return row;
   } finally {
@@ -167,16 +173,14 @@ export async function podEndScenario(options: { epochs: number }): Promise<Chaos
   });
   const store = openStore(':memory:');
   try {
-    const config = RunConfig.parse({ envs: ['boxed'], model: 'oracle', epochs: options.epochs, concurrency: 1, seed: 4, sandbox: 'k8s', maxAttempts: 3 });
-    const tasks = selectTasks(config, catalog);
-    const summary = await executeRun({ store, run: { resolved: { config, tasks } }, catalog, modelEnvironment: { env: {} } });
-    const row = ledger({ scenario: 'k8s pod ended mid-command', store, runId: summary.runId, expectedKeys: rolloutKeys(tasks.map((t) => t.id), options.epochs), orphans: 0 });
+    const { row } = await boxedRun({ scenario: 'k8s pod ended mid-command', sandbox: 'k8s', catalog, epochs: options.epochs, store });
     if (ended === 0) row.notes.push('no pod was ended: the fault never happened');
-    if (summary.errors > 0) row.notes.push(`${summary.errors} defects: ${summary.errorRollouts.map((e) => e.message).join('; ')}`);
     // Pods left in the cluster are leaks as much as processes are. Episodes close their sandbox
-    // without holding up the run, so the last pods' deletions may still be on their way.
-    const give = Date.now() + 5000;
-    while (api.pods().length > 0 && Date.now() < give) await new Promise((r) => setTimeout(r, 25));
+    // without holding up the run, so the last pods' deletions may still be on their way: wait for
+    // the fake to hold none, for at most 10 s (a bound, not a pause).
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([api.allDeleted(), new Promise((resolve) => (bound = setTimeout(resolve, 10_000)))]);
+    clearTimeout(bound);
     row.orphans = api.pods().length;
     await api.close();
     row.orphans += await settleOrphans(before);

@@ -35,6 +35,8 @@ export interface FakeKubeApi {
   url: string;
   /** Pod names now held. */
   pods(): string[];
+  /** Resolves once no pod is held (at once if none is). */
+  allDeleted(): Promise<void>;
   annotations(name: string): Record<string, string> | undefined;
   /**
    * Ends a pod's container as the cluster would (default `OOMKilled`, exit 137): commands running
@@ -77,6 +79,12 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
     await next();
   });
   const execWaiters = new Set<{ name: string; text: string; resolve: () => void }>();
+  let emptied: Array<() => void> = [];
+  const wakeIfEmpty = () => {
+    if (pods.size > 0) return;
+    for (const resolve of emptied) resolve();
+    emptied = [];
+  };
   const wakeWaiters = () => {
     for (const waiter of execWaiters) {
       const running = [...(pods.get(waiter.name)?.execs ?? [])].some(([ws, command]) => ws.readyState === ws.OPEN && command.includes(waiter.text));
@@ -128,6 +136,7 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
     const pod = pods.get(c.req.param('name'));
     if (!pod) return c.json(status(404, 'NotFound', `pods "${c.req.param('name')}" not found`), 404);
     pods.delete(c.req.param('name'));
+    wakeIfEmpty();
     await pod.sandbox.close();
     return c.json(podView(pod));
   });
@@ -153,6 +162,11 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
   return {
     url: `http://127.0.0.1:${port}`,
     pods: () => [...pods.keys()],
+    allDeleted: () =>
+      new Promise<void>((resolve) => {
+        emptied.push(resolve);
+        wakeIfEmpty();
+      }),
     annotations: (name) => pods.get(name)?.body.metadata.annotations,
     endPod: async (name, reason = 'OOMKilled') => {
       const pod = pods.get(name);
