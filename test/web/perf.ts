@@ -53,8 +53,8 @@ export interface ScrollOptions {
   mounted: string;
   stepPx: number;
   maxMs: number;
-  /** Keep going at the bottom until this attribute has this value (all pages fetched). */
-  doneWhen?: { selector: string; attribute: string; equals: string };
+  /** Keep going at the bottom until this attribute no longer has this value (all pages fetched). */
+  doneWhen?: { selector: string; attribute: string; notEquals: string };
 }
 
 // Runs in the page. Kept as source text: the test's TypeScript is compiled with names kept
@@ -73,7 +73,8 @@ const SCROLL_SOURCE = `(options) => new Promise((resolve, reject) => {
     maxMounted = Math.max(maxMounted, document.querySelectorAll(options.mounted).length);
     el.scrollTop += options.stepPx;
     const atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - 2;
-    const done = !want || (document.querySelector(want.selector) || { getAttribute: () => null }).getAttribute(want.attribute) === want.equals;
+    const value = want ? (document.querySelector(want.selector) || { getAttribute: () => null }).getAttribute(want.attribute) : null;
+    const done = !want || (value !== null && value !== want.notEquals);
     if ((atBottom && done) || now - start > options.maxMs) {
       const sorted = gaps.slice().sort((a, b) => a - b);
       resolve({

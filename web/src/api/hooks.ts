@@ -2,6 +2,7 @@
 // answer for an old filter never overwrites the current one.
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
 import { Api, isAbort, type Query } from './client.ts';
+import { PageCursor, type PageRequest } from './paging.ts';
 import type { Page } from './schemas.ts';
 
 export const ApiContext = createContext<Api>(new Api());
@@ -54,59 +55,48 @@ export interface PagedList<T> {
  * its first rows after one small request and never holds a request for all of them.
  */
 export function usePagedList<T>(key: string, fetchPage: (cursor: string | null, signal: AbortSignal) => Promise<Page<T>>): PagedList<T> {
-  const [state, setState] = useState<{ key: string; items: T[]; cursor: string | null; hasMore: boolean; error: Error | null }>({
-    key,
-    items: [],
-    cursor: null,
-    hasMore: true,
-    error: null,
-  });
+  const [state, setState] = useState<{ key: string; items: T[]; hasMore: boolean; error: Error | null }>({ key, items: [], hasMore: true, error: null });
   const [loading, setLoading] = useState(false);
   const [version, setVersion] = useState(0);
-  const inFlight = useRef<AbortController | null>(null);
+  const [pages] = useState(() => new PageCursor());
   const fetchRef = useRef(fetchPage);
   fetchRef.current = fetchPage;
-  const stateRef = useRef(state);
-  stateRef.current = state;
 
-  const fetchNext = useCallback((forKey: string, cursor: string | null, replace: boolean) => {
-    inFlight.current?.abort();
-    const controller = new AbortController();
-    inFlight.current = controller;
-    setLoading(true);
-    fetchRef.current(cursor, controller.signal).then(
-      (page) => {
-        if (controller.signal.aborted) return;
-        inFlight.current = null;
-        setLoading(false);
-        setState((previous) => ({
-          key: forKey,
-          items: replace || previous.key !== forKey ? page.items : previous.items.concat(page.items),
-          cursor: page.nextCursor ?? null,
-          hasMore: Boolean(page.nextCursor),
-          error: null,
-        }));
-      },
-      (error: unknown) => {
-        if (isAbort(error)) return;
-        inFlight.current = null;
-        setLoading(false);
-        setState((previous) => ({ ...previous, key: forKey, error: asError(error) }));
-      },
-    );
-  }, []);
+  const fetchFor = useCallback(
+    (request: PageRequest) => {
+      setLoading(true);
+      fetchRef.current(request.cursor, request.signal).then(
+        (page) => {
+          const nextCursor = page.nextCursor || null;
+          if (!pages.arrived(request, nextCursor)) return;
+          setLoading(false);
+          setState((previous) => ({
+            key: request.key,
+            items: request.first || previous.key !== request.key ? page.items : previous.items.concat(page.items),
+            hasMore: nextCursor !== null,
+            error: null,
+          }));
+        },
+        (error: unknown) => {
+          if (isAbort(error) || !pages.failedWith(request)) return;
+          setLoading(false);
+          setState((previous) => ({ ...previous, key: request.key, error: asError(error) }));
+        },
+      );
+    },
+    [pages],
+  );
 
   useEffect(() => {
-    setState({ key, items: [], cursor: null, hasMore: true, error: null });
-    fetchNext(key, null, true);
-    return () => inFlight.current?.abort();
-  }, [key, version, fetchNext]);
+    setState({ key, items: [], hasMore: true, error: null });
+    fetchFor(pages.start(key));
+    return () => pages.stop();
+  }, [key, version, pages, fetchFor]);
 
   const loadMore = useCallback(() => {
-    const current = stateRef.current;
-    if (inFlight.current || !current.hasMore || current.error || current.cursor === null) return;
-    fetchNext(current.key, current.cursor, false);
-  }, [fetchNext]);
+    const request = pages.following();
+    if (request) fetchFor(request);
+  }, [pages, fetchFor]);
   const reload = useCallback(() => setVersion((v) => v + 1), []);
 
   const fresh = state.key === key;
