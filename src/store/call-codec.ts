@@ -1,7 +1,7 @@
 // Model calls are stored as deltas: a call's request messages are the previous call's first `keep`
 // messages plus a tail, and the tool list is stored once per attempt, so a 100-turn rollout does
 // not store its history 100 times. Reading rebuilds every request exactly.
-import { jsonText, type JsonValue, type Message, type ModelCall, type ToolSpec } from '../core/index.ts';
+import { errorMessage, InputError, jsonText, type JsonValue, type Message, type ModelCall, type ToolSpec } from '../core/index.ts';
 
 /** Per attempt: what the previous call sent, to encode the next one against. */
 export interface DeltaState {
@@ -132,31 +132,91 @@ export interface CallRow {
   json: string;
 }
 
-/** Rebuilds raw call records (not yet validated) from rows in (attempt, index) order. */
-export function decodeCalls(rows: readonly CallRow[]): Record<string, unknown>[] {
+/**
+ * Rebuilds raw call records (not yet validated) from rows in (attempt, index) order. A damaged row
+ * (not JSON, the wrong shape, a base that is not stored before it) is an InputError at
+ * `where(row)` naming the column, never a record rebuilt wrong.
+ */
+export function decodeCalls(rows: readonly CallRow[], where: (row: CallRow) => string): Record<string, unknown>[] {
   const messagesById = new Map<string, unknown[]>();
   const toolsById = new Map<string, unknown>();
   const wireById = new Map<string, unknown[]>();
   const wireToolsById = new Map<string, unknown>();
   return rows.map((row) => {
-    const base = row.messages_base ? (messagesById.get(row.messages_base) ?? []) : [];
-    const messages = [...base.slice(0, row.messages_keep), ...(JSON.parse(row.messages_tail) as unknown[])];
+    const column = new StoredColumns(row, where(row));
+    const messages = [...column.base('messages_base', row.messages_base, row.messages_keep, messagesById), ...column.array('messages_tail', row.messages_tail)];
     messagesById.set(row.id, messages);
-    const raw = JSON.parse(row.json) as { request: Record<string, unknown>; wire?: { request: Record<string, unknown> } };
+    const raw = column.record();
     raw.request.messages = messages;
-    if (row.tools_from) raw.request.tools = toolsById.get(row.tools_from) ?? [];
+    if (row.tools_from) raw.request.tools = column.reference('tools_from', row.tools_from, toolsById);
     else toolsById.set(row.id, raw.request.tools);
     const wireToolsFrom = (raw as Record<string, unknown>)[WIRE_TOOLS_FROM];
     if (typeof wireToolsFrom === 'string' && raw.wire) {
       delete (raw as Record<string, unknown>)[WIRE_TOOLS_FROM];
-      raw.wire.request.tools = wireToolsById.get(wireToolsFrom);
+      raw.wire.request.tools = column.reference(`json.${WIRE_TOOLS_FROM}`, wireToolsFrom, wireToolsById);
     } else if (raw.wire && raw.wire.request.tools !== undefined) wireToolsById.set(row.id, raw.wire.request.tools);
     if (row.wire_messages_tail !== null && raw.wire) {
-      const wireBase = row.wire_messages_base ? (wireById.get(row.wire_messages_base) ?? []) : [];
-      const wireMessages = [...wireBase.slice(0, row.wire_messages_keep), ...(JSON.parse(row.wire_messages_tail) as unknown[])];
+      const wireBase = column.base('wire_messages_base', row.wire_messages_base, row.wire_messages_keep, wireById);
+      const wireMessages = [...wireBase, ...column.array('wire_messages_tail', row.wire_messages_tail)];
       wireById.set(row.id, wireMessages);
       raw.wire.request.messages = wireMessages;
     }
     return raw as Record<string, unknown>;
   });
+}
+
+type RawCall = { request: Record<string, unknown>; wire?: { request: Record<string, unknown> } };
+
+const WRITTEN_BY_GAUNTLET = 'a row written by Gauntlet';
+
+/** The columns of one stored call, each read with an error that names it. */
+class StoredColumns {
+  constructor(
+    private readonly row: CallRow,
+    private readonly at: string,
+  ) {}
+
+  private parse(column: string, text: string): unknown {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new InputError(`${this.at}: ${column}`, `is not valid JSON (${errorMessage(error)})`, WRITTEN_BY_GAUNTLET);
+    }
+  }
+
+  array(column: string, text: string): unknown[] {
+    const value = this.parse(column, text);
+    if (!Array.isArray(value)) throw new InputError(`${this.at}: ${column}`, `is ${kindOf(value)}`, `a JSON array of messages (${WRITTEN_BY_GAUNTLET})`);
+    return value;
+  }
+
+  record(): RawCall {
+    const value = this.parse('json', this.row.json);
+    if (!isObject(value) || !isObject(value.request)) throw new InputError(`${this.at}: json`, `is ${isObject(value) ? 'an object without a request object' : kindOf(value)}`, `a model call object with its request (${WRITTEN_BY_GAUNTLET})`);
+    if (value.wire !== undefined && !(isObject(value.wire) && isObject(value.wire.request))) throw new InputError(`${this.at}: json.wire`, 'has no request object', `the wire exchange with its request (${WRITTEN_BY_GAUNTLET})`);
+    return value as RawCall;
+  }
+
+  /** The first `keep` messages of the call named by `baseId`, which must be stored before this one. */
+  base(column: string, baseId: string | null, keep: number, byId: ReadonlyMap<string, unknown[]>): unknown[] {
+    if (!baseId) return [];
+    const base = this.reference(column, baseId, byId) as unknown[];
+    if (keep > base.length) throw new InputError(`${this.at}: ${column.replace('base', 'keep')}`, `keeps ${keep} messages of call ${baseId}, which has ${base.length}`, WRITTEN_BY_GAUNTLET);
+    return base.slice(0, keep);
+  }
+
+  reference<T>(column: string, id: string, byId: ReadonlyMap<string, T>): T {
+    if (!byId.has(id)) throw new InputError(`${this.at}: ${column}`, `names call ${id}, which is not stored before this one in its rollout`, WRITTEN_BY_GAUNTLET);
+    return byId.get(id)!;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -415,7 +415,7 @@ export class SqliteStore implements Store {
   modelCalls(rolloutId: string): ModelCall[] {
     this.flush();
     const rows = this.db.prepare(`SELECT * FROM model_calls WHERE rollout_id = ? ORDER BY attempt, idx`).all(rolloutId) as CallRow[];
-    return decodeCalls(rows).flatMap((raw, i) => this.read('modelCall', ModelCall, raw, `model call ${rows[i]!.id}`) ?? []);
+    return decodeCalls(rows, (row) => `${this.path}: model call ${row.id}`).flatMap((raw, i) => this.read('modelCall', ModelCall, raw, `model call ${rows[i]!.id}`) ?? []);
   }
 
   events(rolloutId: string): RolloutEvent[] {
