@@ -46,5 +46,12 @@ export const genericChecks: Record<string, CheckDefinition> = {
       ].filter((d) => !allowed.has(d.split(' ')[1] ?? ''));
       return bad.length === 0 ? { passed: true } : { passed: false, detail: bad.slice(0, 10).join('; ') };
     },
+    // A table the world lacks would compare nothing with nothing and always pass.
+    problems: ({ table, key }, world) => {
+      const columns = world.tables.get(table);
+      if (!columns) return [`table "${table}" is not in this environment's state (tables: ${[...world.tables.keys()].join(', ') || 'none'})`];
+      if (!columns.includes(key)) return [`key "${key}" is not a column of table ${table} (columns: ${columns.join(', ')}); name one with key`];
+      return [];
+    },
   }),
 };

@@ -98,6 +98,13 @@ export interface CheckDefinition<Params = unknown> {
   description: string;
   params: z.ZodType<Params>;
   run(params: Params, ctx: VerifyContext): CheckOutput | Promise<CheckOutput>;
+  /** What is wrong with `params` for this environment's world, known before any episode (a table it lacks); empty when nothing. */
+  problems?(params: Params, world: WorldShape): string[];
+}
+
+/** The tables a verifier sees in `initial` and `final`, with their columns. */
+export interface WorldShape {
+  tables: ReadonlyMap<string, readonly string[]>;
 }
 
 export function defineCheck<S extends z.ZodType>(definition: {
@@ -105,6 +112,7 @@ export function defineCheck<S extends z.ZodType>(definition: {
   description: string;
   params: S;
   run(params: z.output<S>, ctx: VerifyContext): CheckOutput | Promise<CheckOutput>;
+  problems?(params: z.output<S>, world: WorldShape): string[];
 }): CheckDefinition<z.output<S>> {
   return definition as CheckDefinition<z.output<S>>;
 }
@@ -170,6 +178,8 @@ export interface EnvironmentDefinition {
   followUp?(ctx: EpisodeContext, answer: string, answered: number): string | null | Promise<string | null>;
   /** Extra state for snapshots beyond the SQLite tables (e.g. sandbox files). */
   extraSnapshot?(ctx: EpisodeContext): Promise<JsonObject>;
+  /** The tables `extraSnapshot` adds, with the columns of their rows, so checks may name them. */
+  extraSnapshotTables?: Readonly<Record<string, readonly string[]>>;
 }
 
 export function defineEnvironment(definition: EnvironmentDefinition): EnvironmentDefinition {

@@ -39,6 +39,11 @@ function schemaImage(schema: string): Image {
   return image;
 }
 
+/** The tables of a fresh world of `definition`, as its schema creates them. */
+export function schemaTables(definition: EnvironmentDefinition): readonly TableShape[] {
+  return schemaImage(definition.schema).tables.shapes;
+}
+
 /** Images by key, least recently used dropped first once they pass `maxBytes`. */
 export class ImageCache {
   private readonly images = new Map<string, Image>();

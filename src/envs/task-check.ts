@@ -3,7 +3,8 @@
 // task is an input error naming the task, not a rollout that fails halfway.
 import { describeZodIssues, type Task } from '../core/index.ts';
 import { genericChecks } from './checks.ts';
-import { VerifierSpec, WorldOptions, type EnvironmentDefinition } from './define.ts';
+import { VerifierSpec, WorldOptions, type EnvironmentDefinition, type WorldShape } from './define.ts';
+import { schemaTables } from './images.ts';
 import { interopChecks } from './interop/checks.ts';
 
 /** Problems with the task as data for this environment; empty when none. */
@@ -32,6 +33,7 @@ export function taskProblems(definition: EnvironmentDefinition, task: Task): str
       else {
         const parsed = known.params.safeParse(params);
         if (!parsed.success) problems.push(`verifier.checks.${i} (${check})\n${describeZodIssues(parsed.error.issues)}`);
+        else for (const problem of known.problems?.(parsed.data, worldShape(definition)) ?? []) problems.push(`verifier.checks.${i} (${check}): ${problem}`);
       }
     });
   }
@@ -39,4 +41,18 @@ export function taskProblems(definition: EnvironmentDefinition, task: Task): str
     if (!definition.tools[step.tool]) problems.push(`golden.steps.${i}: unknown tool "${step.tool}"`);
   });
   return problems;
+}
+
+const shapes = new WeakMap<EnvironmentDefinition, WorldShape>();
+
+/** The state a verifier of `definition` reads: its schema's tables plus what its extra snapshot adds. */
+export function worldShape(definition: EnvironmentDefinition): WorldShape {
+  let shape = shapes.get(definition);
+  if (!shape) {
+    const tables = new Map<string, readonly string[]>(schemaTables(definition).map((t) => [t.name, t.columns]));
+    for (const [name, columns] of Object.entries(definition.extraSnapshotTables ?? {})) tables.set(name, columns);
+    shape = { tables };
+    shapes.set(definition, shape);
+  }
+  return shape;
 }

@@ -60,6 +60,7 @@ export const coding = defineEnvironment({
     const files = await requireProcessSandbox(ctx.sandbox).listFiles();
     return { files: files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })) };
   },
+  extraSnapshotTables: { files: ['path', 'size', 'sha256'] },
   selfCheck: (task: Task, options) => selfCheckCodingTask(coding, task, options),
 });
 

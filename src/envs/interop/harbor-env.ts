@@ -7,7 +7,7 @@ import { describeZodIssues, InfraError, type Sandbox, type Task, type ToolInvoca
 import { relativeToWorkdir, type SandboxLimits } from '../../sandbox/index.ts';
 import { defineEnvironment, defineTool, ToolError, type EnvironmentDefinition, type EpisodeContext } from '../define.ts';
 import { ranInSandbox } from '../sandbox-failure.ts';
-import { TERMINAL_SCHEMA, terminalSnapshot } from '../terminal/seed.ts';
+import { TERMINAL_SCHEMA, TERMINAL_SNAPSHOT_TABLES, terminalSnapshot } from '../terminal/seed.ts';
 import { terminalTools } from '../terminal/tools.ts';
 import { interopChecks } from './checks.ts';
 import { shellQuote } from './dockerfile.ts';
@@ -244,6 +244,7 @@ export const harbor: EnvironmentDefinition & { sandboxOptions(task: Task): Harbo
     tasks: () => [],
     destructive: harborDestructive,
     extraSnapshot: terminalSnapshot,
+    extraSnapshotTables: TERMINAL_SNAPSHOT_TABLES,
   }),
   sandboxOptions: harborSandboxOptions,
   overheadMs: (task) => {

@@ -6,7 +6,7 @@ import { defineEnvironment, type EpisodeContext } from '../define.ts';
 import { loadTaskDirectory } from '../tasks.ts';
 import { terminalChecks } from './checks.ts';
 import { terminalFamilyTasks } from './families/index.ts';
-import { seedTerminal, TERMINAL_SCHEMA, TerminalState, terminalSnapshot } from './seed.ts';
+import { seedTerminal, TERMINAL_SCHEMA, TERMINAL_SNAPSHOT_TABLES, TerminalState, terminalSnapshot } from './seed.ts';
 import { terminalTools } from './tools.ts';
 
 let cached: Task[] | undefined;
@@ -40,6 +40,7 @@ export const terminal = defineEnvironment({
   tasks: terminalTasks,
   destructive: terminalDestructive,
   extraSnapshot: terminalSnapshot,
+  extraSnapshotTables: TERMINAL_SNAPSHOT_TABLES,
 });
 
 export { terminalChecks } from './checks.ts';

@@ -52,6 +52,9 @@ export async function seedTerminal(ctx: EpisodeContext): Promise<void> {
   for (const path of Object.keys(all).sort()) await ctx.sandbox.writeFile(path, all[path] as string);
 }
 
+/** What terminalSnapshot adds to the state: one row per file (content only for small text files). */
+export const TERMINAL_SNAPSHOT_TABLES = { files: ['path', 'size', 'sha256', 'content'] } as const;
+
 export async function terminalSnapshot(ctx: EpisodeContext): Promise<JsonObject> {
   if (!ctx.sandbox) return { files: [] };
   const entries = await ctx.sandbox.listFiles();
