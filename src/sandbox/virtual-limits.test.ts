@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Sandbox } from '../core/index.ts';
 import { createSandbox, type SandboxLimits } from './index.ts';
+import { shellThreads } from './virtual-threads.ts';
 
 async function withVirtual(limits: SandboxLimits, fn: (sb: Sandbox) => Promise<void>): Promise<void> {
   const sb = await createSandbox({ backend: 'virtual', limits });
@@ -48,6 +49,31 @@ describe('virtual sandbox limits', () => {
       } finally {
         await busy.close();
         await other.close();
+      }
+    });
+
+    it('reports a shell thread that dies under a command as the sandbox failing, and the sandbox works on', async () => {
+      const sb = await createSandbox({ backend: 'virtual', files: { 'note.txt': 'kept\n' } });
+      try {
+        const running = sb.exec('echo started > started.txt; while :; do :; done', { timeoutMs: 60_000 });
+        // Each write crosses to this thread (the redirect creates the file, then writes it), so
+        // its whole text is here once the loop's thread is running.
+        const deadline = Date.now() + 30_000;
+        while ((await sb.readFile('started.txt')) !== 'started\n') {
+          assert.ok(Date.now() < deadline, 'the command never started');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        // What an out-of-memory thread or a crash in the interpreter looks like from here.
+        const threads = (shellThreads as unknown as { all: Set<{ running: unknown; worker: { terminate(): Promise<number> } }> }).all;
+        const busy = [...threads].filter((t) => t.running !== null);
+        assert.equal(busy.length, 1);
+        await busy[0]!.worker.terminate();
+        const r = await running;
+        assert.equal(r.exitCode, 137);
+        assert.match(r.sandboxFailure ?? '', /the shell's thread exited/);
+        assert.equal((await sb.exec('cat note.txt started.txt', { timeoutMs: 10_000 })).stdout, 'kept\nstarted\n');
+      } finally {
+        await sb.close();
       }
     });
 
