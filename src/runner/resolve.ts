@@ -284,13 +284,14 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
   // `auto` becomes the backend this machine gives, and is stored: a resumed run uses the same one
   // (or fails clearly where it cannot), never silently another.
   const needProcess = [...new Set(tasks.map((t) => t.env))].map((name) => catalog.get(name)).filter((d) => d.requiresProcessSandbox).map((d) => d.name);
+  const resolved = { ...config, perturbations, ...(reward ? { reward: rewardConfigJson(reward) } : {}) };
   if (config.sandbox === 'remote') {
     await checkRemoteSandbox(env, needProcess);
-    return { config: { ...config, perturbations }, tasks };
+    return { config: resolved, tasks };
   }
   if (config.sandbox === 'k8s') {
     await checkK8sSandbox(env);
-    return { config: { ...config, perturbations }, tasks };
+    return { config: resolved, tasks };
   }
   const { bwrap } = await sandboxAvailability();
   if (config.sandbox === 'bwrap' && !bwrap.available) throw new InputError('sandbox', `bwrap was asked for but cannot run here: ${bwrap.reason ?? 'unknown reason'}`, 'auto or virtual, or install bubblewrap');
@@ -298,7 +299,7 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
   if (needProcess.length > 0 && sandbox !== 'bwrap') {
     throw new InputError('sandbox', `${needProcess.join(', ')} need${needProcess.length === 1 ? 's' : ''} a process sandbox (bwrap)${bwrap.available ? '' : `, which cannot run here: ${bwrap.reason ?? 'unknown reason'}`}`, 'sandbox auto or bwrap on a machine with bubblewrap');
   }
-  return { config: { ...config, sandbox, perturbations, ...(reward ? { reward: rewardConfigJson(reward) } : {}) }, tasks };
+  return { config: { ...resolved, sandbox }, tasks };
 }
 
 /**

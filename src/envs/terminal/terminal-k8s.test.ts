@@ -109,8 +109,10 @@ describe('environments on k8s sandboxes', { skip: bwrap.available ? false : `the
 
   it('checks the cluster and the image before a run starts', async () => {
     const request = { envs: ['terminal'], taskIds: ['terminal/count-error-lines'], model: 'oracle', epochs: 1, concurrency: 1, seed: 1, sandbox: 'k8s' as const };
-    const resolved = await resolveRun(request);
+    const resolved = await resolveRun({ ...request, reward: { terms: { turns: { weight: -0.01 } } } });
     assert.equal(resolved.config.sandbox, 'k8s');
+    // Stored complete, as with a local sandbox: the run rebuilds its reward from the record alone.
+    assert.deepEqual(resolved.config.reward, { version: 1, terms: { turns: { weight: -0.01 } } });
     const { [K8S_IMAGE_VARIABLE]: _image, ...withoutImage } = process.env;
     await assert.rejects(resolveRun(request, { env: withoutImage }), (e: unknown) => e instanceof InputError && e.where === `sandbox k8s: ${K8S_IMAGE_VARIABLE}`);
     await assert.rejects(resolveRun(request, { env: { ...process.env, [K8S_NAMESPACE_VARIABLE]: 'gone' } }), (e: unknown) => e instanceof InputError && e.where === 'sandbox k8s: Kubernetes API' && /cannot be made: .*403/s.test(e.message));
