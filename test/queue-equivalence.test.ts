@@ -23,7 +23,9 @@ function scriptFor(env: string, tool: string, args: string): string {
   writeFileSync(path, turns.join('\n'));
   return path;
 }
-const scripts: Record<string, string> = { mail: scriptFor('mail', 'search_messages', '{ query: invoice }'), terminal: scriptFor('terminal', 'run_command', '{ command: "ls -la" }') };
+// Not `ls -l`: a real sandbox's files carry the wall clock's minute (the sandbox's root is made
+// when it starts), so two runs a minute boundary apart would differ in that alone.
+const scripts: Record<string, string> = { mail: scriptFor('mail', 'search_messages', '{ query: invoice }'), terminal: scriptFor('terminal', 'run_command', '{ command: "ls -aR; wc -c CHANGELOG.md package.json" }') };
 
 /** Replaces run-specific ids with names that mean the same thing in both stores, and drops clock readings. */
 function normalise(value: unknown, ids: Map<string, string>): JsonValue {
