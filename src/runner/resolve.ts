@@ -290,7 +290,7 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
     return { config: resolved, tasks };
   }
   if (config.sandbox === 'k8s') {
-    await checkK8sSandbox(env);
+    await checkK8sSandbox(env, tasks.some((task) => needsDefaultImage(catalog.get(task.env), task)));
     return { config: resolved, tasks };
   }
   const { bwrap } = await sandboxAvailability();
@@ -324,10 +324,21 @@ async function checkRemoteSandbox(env: Record<string, string | undefined>, needP
  * environment, never in the run; what the image holds (node for coding, python3 for imported
  * tasks) is the user's to choose.
  */
-async function checkK8sSandbox(env: Record<string, string | undefined>): Promise<void> {
-  await checkK8sSandboxes(env).catch((error: unknown) => {
+async function checkK8sSandbox(env: Record<string, string | undefined>, defaultImage: boolean): Promise<void> {
+  await checkK8sSandboxes(env, { defaultImage }).catch((error: unknown) => {
     throw error instanceof InputError ? error.at(`sandbox k8s: ${error.where}`) : error;
   });
+}
+
+/** Whether the task runs in a sandbox without an image of its own (an imported task brings its base image). */
+function needsDefaultImage(definition: EnvironmentDefinition, task: Task): boolean {
+  if (!definition.sandbox) return false;
+  try {
+    return definition.sandboxOptions?.(task).image === undefined;
+  } catch {
+    // A task whose settings cannot be read fails at its reset, naming why; here it needs the default.
+    return true;
+  }
 }
 
 /**

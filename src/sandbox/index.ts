@@ -47,6 +47,11 @@ export interface CreateSandboxOptions {
   remote?: { url: string; token?: string };
   /** k8s only: image, namespace and cluster; default from GAUNTLET_K8S_IMAGE, GAUNTLET_K8S_NAMESPACE and the usual kubeconfig. */
   k8s?: K8sTarget;
+  /**
+   * The container image the task asks for (an imported task's base image). Backends that run
+   * images (k8s) run it in place of their default; the others run on their machine's system.
+   */
+  image?: string;
 }
 
 /** Whether commands run as real processes (a shell, interpreters, the image's tools), not in the in-process `virtual` shell. */
@@ -70,7 +75,8 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     return createRemoteSandbox({ ...server, files, limits: options.limits ?? {}, workdir });
   }
   if (options.backend === 'k8s') {
-    return createK8sSandbox({ ...(options.k8s ?? k8sTargetFromEnv(process.env)), files, limits: options.limits ?? {}, workdir });
+    const target = options.k8s ?? k8sTargetFromEnv(process.env, options.image);
+    return createK8sSandbox({ ...target, ...(options.image !== undefined ? { image: options.image } : {}), files, limits: options.limits ?? {}, workdir });
   }
   const { bwrap } = await sandboxAvailability();
   if (bwrap.available && bwrap.path) {

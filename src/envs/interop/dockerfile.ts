@@ -236,6 +236,7 @@ export function readDockerfile(options: { path: string; context: string; where: 
   if (text === null) return { ...image, problems: [`${where}: not a text file`] };
   const reader: Reader = { context, where, image, current: '/', ignored: dockerignore(context) };
   let vars = new Map<string, string>([['PATH', DOCKER_DEFAULT_PATH]]);
+  const stages = new Map<string, string>();
   let envNames = new Set<string>(['PATH']);
   let shell = DEFAULT_SHELL;
   for (const logical of splitLogicalLines(withoutContinuedComments(text))) {
@@ -251,7 +252,10 @@ export function readDockerfile(options: { path: string; context: string; where: 
     switch (instruction) {
       case 'FROM': {
         const words = argumentsOf(rest).filter((w) => !w.startsWith('--'));
-        image.baseImage = words[0] ?? null;
+        // `FROM build` names an earlier stage: the image under it is that stage's base.
+        const named = words[0] === undefined ? null : (stages.get(words[0].toLowerCase()) ?? words[0]);
+        image.baseImage = named;
+        if (words.length >= 3 && words[1]?.toUpperCase() === 'AS' && named !== null) stages.set(words[2]!.toLowerCase(), named);
         image.steps = [];
         image.workdir = null;
         reader.current = '/';

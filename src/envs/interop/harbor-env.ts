@@ -35,6 +35,8 @@ const BUILD_SCRATCH = '.harbor-build';
 export interface HarborSandboxOptions {
   workdir: string;
   limits: SandboxLimits;
+  /** The Dockerfile's base image, for sandboxes that run images. */
+  image?: string;
 }
 
 export function harborState(task: Task): HarborState {
@@ -44,9 +46,10 @@ export function harborState(task: Task): HarborState {
 }
 
 export function harborSandboxOptions(task: Task): HarborSandboxOptions {
-  const { workdir, timeouts, resources } = harborState(task);
+  const { workdir, timeouts, resources, image } = harborState(task);
   return {
     workdir,
+    ...(image !== undefined ? { image } : {}),
     limits: {
       // One command may run as long as the longest phase the task allows (agent, verifier or build).
       timeoutMs: Math.ceil(Math.max(timeouts.agentSec, timeouts.verifierSec, timeouts.buildSec) * 1000),

@@ -55,6 +55,11 @@ export const HarborState = z
       buildSec: z.number().positive(),
     }),
     resources: z.object({ memoryMb: z.number().positive(), storageMb: z.number().positive() }),
+    /**
+     * The image the task's Dockerfile builds FROM. Sandboxes that run images (k8s) start from it
+     * and replay the build steps on top; the others replay them on their machine's system.
+     */
+    image: z.string().regex(/^\S+$/, 'an image reference without whitespace').optional(),
   })
   .loose();
 export type HarborState = z.infer<typeof HarborState>;

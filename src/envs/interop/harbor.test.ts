@@ -86,7 +86,7 @@ describe('importing a Harbor / Terminal-Bench 2 task (schema_version 1.1)', () =
     const all = adaptations.join('\n');
     assert.match(all, /tests\/test\.sh:4: skipped offline \(downloads from the network\): curl/);
     assert.match(all, /tests\/test\.sh:7: pytest via uvx replaced by Gauntlet's test runner.*options dropped: --ctrf \/logs\/verifier\/ctrf\.json -rA/);
-    assert.match(all, /base image python:3\.13-slim-bookworm not pulled/);
+    assert.match(all, /base image python:3\.13-slim-bookworm is pulled only by sandboxes that run images/);
   });
 
   it('keeps the tests out of the initial state and adapts test.sh', () => {
@@ -163,7 +163,7 @@ describe('the fixture suite: each feature at import', () => {
     assert.equal(params(task).timeoutMs, 2_400_000);
     assert.deepEqual(state(task).timeouts, { agentSec: 5400, verifierSec: 2400, buildSec: 1800 });
     assert.equal(task.golden.steps.at(-1)!.arguments.timeoutSeconds, 5400);
-    assert.deepEqual(harborSandboxOptions(task), { workdir: '/app', limits: { timeoutMs: 5_400_000, memoryBytes: 4096 * 1024 * 1024, diskBytes: 2048 * 1024 * 1024 } });
+    assert.deepEqual(harborSandboxOptions(task), { workdir: '/app', image: 'python:3.13-slim-bookworm', limits: { timeoutMs: 5_400_000, memoryBytes: 4096 * 1024 * 1024, diskBytes: 2048 * 1024 * 1024 } });
     assert.deepEqual(caps, ['storage 20480 MB capped at 2048 MB (the work dir lives in memory)', 'turns capped at 500 (Harbor limits only time)']);
     assert.deepEqual(missing, { commands: [], pythonModules: [], aliased: ['python → python3'] });
     assert.deepEqual(task.metadata?.caps, caps);

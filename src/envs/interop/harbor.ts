@@ -155,7 +155,7 @@ function readImage(dir: string, config: TaskConfig, plan: Plan): DockerfileImage
     const image = readDockerfile({ path: config.dockerfile, context: config.context, where: relative(dir, config.dockerfile).split(sep).join('/') });
     plan.problems.push(...image.problems);
     plan.adaptations.push(...image.adaptations);
-    if (image.baseImage) plan.adaptations.push(`base image ${image.baseImage} not pulled: commands run on the sandbox's system (see "missing" for what it lacks)`);
+    if (image.baseImage) plan.adaptations.push(`base image ${image.baseImage} is pulled only by sandboxes that run images (--sandbox k8s); elsewhere commands run on the sandbox's system (see "missing" for what it lacks)`);
     return image;
   }
   if (config.dockerImage) plan.problems.push(`the task uses the prebuilt image ${config.dockerImage} and ships no Dockerfile; its contents cannot be reproduced offline`);
@@ -242,6 +242,7 @@ export function importTaskFolder(dir: string, options: ImportOptions = {}): Impo
     aliases: DEFAULT_ALIASES,
     timeouts: { agentSec, verifierSec: config.verifierTimeoutSec, buildSec: config.buildTimeoutSec },
     resources: { memoryMb: config.memoryMb, storageMb: Math.min(config.storageMb, MAX_STORAGE_MB) },
+    ...(image?.baseImage && !/\s/.test(image.baseImage) ? { image: image.baseImage } : {}),
   };
   const params: HarborTestsParams & { check: 'harbor_tests' } = {
     check: 'harbor_tests',

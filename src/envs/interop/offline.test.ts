@@ -36,6 +36,13 @@ function copies(steps: DockerStep[]): Map<string, string> {
 }
 
 describe('reading a Dockerfile into build steps', () => {
+  it('takes the last stage\'s base image, following a stage named by an earlier FROM … AS', () => {
+    const image = (lines: string[], name: string) => read(context(name, { Dockerfile: lines.join('\n') })).baseImage;
+    assert.equal(image(['FROM --platform=linux/amd64 python:3.12-slim AS base', 'WORKDIR /app'], 'stage-platform'), 'python:3.12-slim');
+    assert.equal(image(['FROM debian:bookworm AS build', 'RUN true', 'FROM python:3.12 AS final', 'WORKDIR /app'], 'stage-last'), 'python:3.12');
+    assert.equal(image(['FROM ubuntu:24.04 AS Base', 'RUN true', 'FROM base', 'WORKDIR /app'], 'stage-named'), 'ubuntu:24.04');
+  });
+
   it('reads COPY of directories, globs and heredocs in order, and refuses COPY --from', () => {
     const dir = context('docker', {
       Dockerfile: [

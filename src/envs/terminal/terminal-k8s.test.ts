@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { InfraError, InputError, RunConfig } from '../../core/index.ts';
 import { executeRun, resolveRun, selectTasks } from '../../runner/index.ts';
-import { K8S_IMAGE_VARIABLE, K8S_NAMESPACE_VARIABLE, sandboxAvailability } from '../../sandbox/index.ts';
+import { checkK8sSandboxes, K8S_IMAGE_VARIABLE, K8S_NAMESPACE_VARIABLE, sandboxAvailability } from '../../sandbox/index.ts';
 import { startFakeKubeApi, type FakeKubeApi } from '../../sandbox/k8s/fake-api.ts';
 import { startOpenEnvServer } from '../../server/openenv/server.ts';
 import { openStore } from '../../store/index.ts';
@@ -19,6 +20,8 @@ import { waitFor } from '../../../test/support/wait.ts';
 import { coding } from '../coding/index.ts';
 import { checkTaskDirectly } from '../direct-check.ts';
 import { instantiate } from '../instance.ts';
+import { harbor } from '../interop/harbor-env.ts';
+import { importTaskFolder } from '../interop/harbor.ts';
 import { terminal, terminalTasks } from './index.ts';
 
 const { bwrap } = await sandboxAvailability();
@@ -70,6 +73,21 @@ describe('environments on k8s sandboxes', { skip: bwrap.available ? false : `the
     const result = await checkTaskDirectly(coding, task, { sandbox: 'k8s' });
     assert.deepEqual(result.problems, [], result.problems.join('\n'));
     assert.deepEqual(api.pods(), []);
+  });
+
+  it("runs an imported task in a pod of its Dockerfile's base image, with no default image needed", async () => {
+    const { task } = importTaskFolder(fileURLToPath(new URL('../../../test/fixtures/harbor/tb2-word-count', import.meta.url)));
+    const before = api.images.length;
+    const result = await checkTaskDirectly(harbor, task, { sandbox: 'k8s' });
+    assert.deepEqual(result.problems, [], result.problems.join('\n'));
+    const images = api.images.slice(before);
+    assert.ok(images.length >= 3);
+    assert.deepEqual(new Set(images), new Set(['python:3.13-slim-bookworm']), 'every play ran in the base image, not GAUNTLET_K8S_IMAGE');
+    assert.deepEqual(api.pods(), []);
+    // The cluster is still checked before a run; the default image only where a task lacks one.
+    const { [K8S_IMAGE_VARIABLE]: _image, ...withoutImage } = process.env;
+    assert.equal((await checkK8sSandboxes(withoutImage, { defaultImage: false })).namespace, 'sandboxes');
+    await assert.rejects(checkK8sSandboxes(withoutImage), (e: unknown) => e instanceof InputError && e.where === K8S_IMAGE_VARIABLE);
   });
 
   it('ends the rollout as a retryable sandbox infra_error when the pod ends under the command', async () => {

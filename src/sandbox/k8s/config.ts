@@ -23,15 +23,24 @@ export function checkNamespace(namespace: string, where: string): string {
   return namespace;
 }
 
-/** The image and namespace from the environment variables; InputError when the image is missing or either is malformed. */
-export function k8sTargetFromEnv(env: NodeJS.ProcessEnv): K8sTarget {
-  const image = env[K8S_IMAGE_VARIABLE]?.trim();
+/**
+ * The image and namespace from the environment variables; InputError when the image is missing or
+ * either is malformed. A task's own image (`taskImage`) takes the variable's place.
+ */
+export function k8sTargetFromEnv(env: NodeJS.ProcessEnv, taskImage?: string): K8sTarget {
+  const image = taskImage ?? env[K8S_IMAGE_VARIABLE]?.trim();
   if (image === undefined || image === '') {
     throw new InputError(K8S_IMAGE_VARIABLE, 'is not set, and the k8s sandbox backend needs an image for its pods', 'an image with sh, coreutils and find, plus whatever the tasks run (such as node:20-bookworm for coding)');
   }
-  if (/\s/.test(image)) throw new InputError(K8S_IMAGE_VARIABLE, `${JSON.stringify(image)} contains whitespace`, 'an image reference such as debian:bookworm-slim');
+  if (/\s/.test(image)) throw new InputError(taskImage === undefined ? K8S_IMAGE_VARIABLE : 'image', `${JSON.stringify(image)} contains whitespace`, 'an image reference such as debian:bookworm-slim');
+  const namespace = k8sNamespaceFromEnv(env);
+  return { image, ...(namespace !== undefined ? { namespace } : {}) };
+}
+
+/** The namespace asked for in the environment, if any; InputError when it is malformed. */
+export function k8sNamespaceFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   const namespace = env[K8S_NAMESPACE_VARIABLE]?.trim();
-  return { image, ...(namespace ? { namespace: checkNamespace(namespace, K8S_NAMESPACE_VARIABLE) } : {}) };
+  return namespace ? checkNamespace(namespace, K8S_NAMESPACE_VARIABLE) : undefined;
 }
 
 /** The usual kubeconfig, as kubectl finds it; InputError naming the file when it cannot be read. */

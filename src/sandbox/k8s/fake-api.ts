@@ -16,7 +16,7 @@ import { shellQuote } from './pod.ts';
 
 const PodBody = z.object({
   metadata: z.object({ name: z.string().min(1), labels: z.record(z.string(), z.string()).default({}), annotations: z.record(z.string(), z.string()).default({}) }),
-  spec: z.object({ containers: z.array(z.object({ name: z.string(), volumeMounts: z.array(z.object({ mountPath: z.string() })).default([]) })).min(1) }).passthrough(),
+  spec: z.object({ containers: z.array(z.object({ name: z.string(), image: z.string().min(1), volumeMounts: z.array(z.object({ mountPath: z.string() })).default([]) })).min(1) }).passthrough(),
 }).passthrough();
 type PodBody = z.infer<typeof PodBody>;
 
@@ -47,6 +47,8 @@ export interface FakeKubeApi {
   execStarted(name: string, text?: string): Promise<void>;
   /** Every request as `METHOD path`, in order. */
   requests: string[];
+  /** The image of every pod created, in order. */
+  images: string[];
   /** A kubeconfig (YAML) for this fake, its context in `namespace` (default `sandboxes`). */
   kubeconfig(namespace?: string): string;
   close(): Promise<void>;
@@ -69,6 +71,7 @@ function matches(labels: Record<string, string>, selector: string | undefined): 
 export async function startFakeKubeApi(options: { pendingReads?: number; namespaces?: string[] } = {}): Promise<FakeKubeApi> {
   const pods = new Map<string, FakePod>();
   const requests: string[] = [];
+  const images: string[] = [];
   const app = new Hono();
   app.use('*', async (c, next) => {
     requests.push(`${c.req.method} ${c.req.path}`);
@@ -107,6 +110,7 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
     if (!parsed.success) return c.json(status(422, 'Invalid', parsed.error.message), 422);
     const body = parsed.data;
     if (pods.has(body.metadata.name)) return c.json(status(409, 'AlreadyExists', `pods "${body.metadata.name}" already exists`), 409);
+    images.push(body.spec.containers[0]!.image);
     const workdir = body.spec.containers[0]?.volumeMounts[0]?.mountPath;
     const sandbox = await createSandbox({ backend: 'bwrap', ...(workdir ? { workdir } : {}) });
     const pod: FakePod = { body, sandbox, pendingReads: options.pendingReads ?? 0, execs: new Map() };
@@ -185,6 +189,7 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
         wakeWaiters();
       }),
     requests,
+    images,
     kubeconfig: (namespace = 'sandboxes') =>
       stringify({
         apiVersion: 'v1',

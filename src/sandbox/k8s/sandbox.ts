@@ -7,7 +7,7 @@ import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Con
 import { errorMessage, InfraError, InputError, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
 import { effectiveTimeout, resolveLimits, type ResolvedLimits, type SandboxLimits } from '../limits.ts';
 import { requireRelative, resolveWorkdir, SandboxPathError } from '../paths.ts';
-import { clusterServer, defaultKubeConfig, k8sTargetFromEnv, namespaceFor } from './config.ts';
+import { clusterServer, defaultKubeConfig, k8sNamespaceFromEnv, k8sTargetFromEnv, namespaceFor } from './config.ts';
 import { runInPod } from './exec.ts';
 import { commandScript, CONTAINER, KILLED_STATUS, LEASE_ANNOTATION, listScript, podManifest, readScript, SANDBOX_SELECTOR, writeScript } from './pod.ts';
 
@@ -298,12 +298,13 @@ export async function probeK8sSandboxes(options: { kubeConfig?: KubeConfig; name
 
 /**
  * What a run or server checks before it starts: the image and namespace from `env` and a cluster
- * that answers. InputError naming the variable, the kubeconfig, or `Kubernetes API`.
+ * that answers. InputError naming the variable, the kubeconfig, or `Kubernetes API`. With
+ * `defaultImage: false` (every task brings its own image) the image variable may be unset.
  */
-export async function checkK8sSandboxes(env: NodeJS.ProcessEnv): Promise<{ server: string; namespace: string }> {
-  const target = k8sTargetFromEnv(env);
+export async function checkK8sSandboxes(env: NodeJS.ProcessEnv, options: { defaultImage?: boolean } = {}): Promise<{ server: string; namespace: string }> {
+  const namespace = options.defaultImage === false ? k8sNamespaceFromEnv(env) : k8sTargetFromEnv(env).namespace;
   try {
-    return await probeK8sSandboxes(target.namespace !== undefined ? { namespace: target.namespace } : {});
+    return await probeK8sSandboxes(namespace !== undefined ? { namespace } : {});
   } catch (error) {
     if (error instanceof InputError) throw error;
     throw new InputError('Kubernetes API', `k8s sandboxes cannot be made: ${errorMessage(error)}`, 'a reachable cluster in the kubeconfig (KUBECONFIG, ~/.kube/config or in-cluster) that lets this user list, create, patch and delete pods and exec into them');
