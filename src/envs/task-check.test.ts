@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Task } from '../core/index.ts';
+import { fileURLToPath } from 'node:url';
+import { Task, type JsonValue } from '../core/index.ts';
 import { coding } from './coding/index.ts';
+import { harbor } from './interop/harbor-env.ts';
+import { importTaskFolder } from './interop/harbor.ts';
 import { notes } from './notes/index.ts';
-import { taskProblems, worldShape } from './task-check.ts';
+import { needsDefaultImage, taskProblems, worldShape } from './task-check.ts';
 import { terminal } from './terminal/index.ts';
 
 function taskWith(env: string, check: Record<string, unknown>): Task {
@@ -16,6 +19,17 @@ function taskWith(env: string, check: Record<string, unknown>): Task {
     tags: { domain: 'd', difficulty: 'easy' },
   });
 }
+
+describe('which tasks bring their own sandbox image', () => {
+  it('needs the default image for a sandboxed task without one, and none for an imported task or a task with no sandbox', () => {
+    assert.equal(needsDefaultImage(terminal, taskWith('terminal', { check: 'table_unchanged', table: 'files', key: 'path' })), true);
+    assert.equal(needsDefaultImage(notes, taskWith('notes', { check: 'table_unchanged', table: 'pages' })), false);
+    const { task } = importTaskFolder(fileURLToPath(new URL('../../test/fixtures/harbor/tb2-word-count', import.meta.url)));
+    assert.equal(needsDefaultImage(harbor, task), false);
+    const { image: _image, ...withoutImage } = task.initialState as Record<string, JsonValue>;
+    assert.equal(needsDefaultImage(harbor, { ...task, initialState: withoutImage }), true);
+  });
+});
 
 describe('task problems known before an episode', () => {
   it('refuses table_unchanged on a table the world lacks, which would compare nothing and pass', () => {

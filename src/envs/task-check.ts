@@ -56,3 +56,14 @@ export function worldShape(definition: EnvironmentDefinition): WorldShape {
   }
   return shape;
 }
+
+/** Whether `task` runs in a sandbox with no image of its own (an imported task brings its base image), so a backend's default image is needed. */
+export function needsDefaultImage(definition: EnvironmentDefinition, task: Task): boolean {
+  if (!definition.sandbox) return false;
+  try {
+    return definition.sandboxOptions?.(task).image === undefined;
+  } catch {
+    // A task whose settings cannot be read fails at its reset, naming why; here it needs the default.
+    return true;
+  }
+}

@@ -8,7 +8,7 @@ import { needsTextCompletion } from '../agent/index.ts';
 import { ContextPolicySpec, errorMessage, InputError, MAX_TIMER_MS, RunConfig, SamplingParams, taskHash, type Store, type StoredTask, type Task } from '../core/index.ts';
 import { FORMAT_NAMES } from '../formats/index.ts';
 import { resolvePerturbations } from '../perturb/index.ts';
-import { environmentNames, getEnvironment, loadTaskFile, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
+import { environmentNames, getEnvironment, loadTaskFile, needsDefaultImage, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
 import { parseModelSpec, rejectCredentials } from '../model/index.ts';
 import { parseRewardConfig, rewardConfigJson, rewardNeeds } from '../reward/index.ts';
 import { checkK8sSandboxes, probeRemoteSandbox, REMOTE_URL_VARIABLE, remoteServerFromEnv, sandboxAvailability } from '../sandbox/index.ts';
@@ -328,17 +328,6 @@ async function checkK8sSandbox(env: Record<string, string | undefined>, defaultI
   await checkK8sSandboxes(env, { defaultImage }).catch((error: unknown) => {
     throw error instanceof InputError ? error.at(`sandbox k8s: ${error.where}`) : error;
   });
-}
-
-/** Whether the task runs in a sandbox without an image of its own (an imported task brings its base image). */
-function needsDefaultImage(definition: EnvironmentDefinition, task: Task): boolean {
-  if (!definition.sandbox) return false;
-  try {
-    return definition.sandboxOptions?.(task).image === undefined;
-  } catch {
-    // A task whose settings cannot be read fails at its reset, naming why; here it needs the default.
-    return true;
-  }
 }
 
 /**

@@ -6,8 +6,8 @@ import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { z } from 'zod';
-import { InputError, parseInput, type Environment } from '../../core/index.ts';
-import { getEnvironment, instantiate, type EnvironmentDefinition } from '../../envs/index.ts';
+import { InputError, parseInput, type Environment, type Task } from '../../core/index.ts';
+import { getEnvironment, instantiate, needsDefaultImage, type EnvironmentDefinition } from '../../envs/index.ts';
 import { checkK8sSandboxes, sandboxAvailability, type SandboxBackend } from '../../sandbox/index.ts';
 import { hasBearerToken, requiredToken } from '../../core/index.ts';
 import { OpenEnvEpisode, taskCatalog } from './episode.ts';
@@ -75,11 +75,11 @@ function refuseUpgrade(socket: Duplex, status: 401 | 404 | 503, reason: string):
 }
 
 /** Fails at startup, not on the first reset, when the environment's sandbox cannot run here. */
-async function checkSandbox(definition: EnvironmentDefinition, backend: SandboxBackend): Promise<void> {
+async function checkSandbox(definition: EnvironmentDefinition, backend: SandboxBackend, tasks: readonly Task[]): Promise<void> {
   if (!definition.sandbox) return;
   // Sandboxes elsewhere do not depend on this machine's bubblewrap; a cluster must answer now.
   if (backend === 'k8s') {
-    await checkK8sSandboxes(process.env).catch((error: unknown) => {
+    await checkK8sSandboxes(process.env, { defaultImage: tasks.some((task) => needsDefaultImage(definition, task)) }).catch((error: unknown) => {
       throw error instanceof InputError ? error.at(`--sandbox k8s: ${error.where}`) : error;
     });
     return;
@@ -109,7 +109,7 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
   const base = typeof options.env === 'string' ? getEnvironment(options.env) : options.env;
   const catalog = taskCatalog(base.tasks());
   if (catalog.tasks.length === 0) throw new InputError('--env', `environment ${base.name} has no tasks to serve`);
-  await checkSandbox(base, options.sandbox ?? 'auto');
+  await checkSandbox(base, options.sandbox ?? 'auto', catalog.tasks);
   const sandboxes = countSandboxes(base);
   const factory = options.environmentFactory ?? ((definition: EnvironmentDefinition) => instantiate(definition, options.sandbox ? { sandbox: options.sandbox } : {}));
   const log = options.log;
