@@ -9,7 +9,7 @@
 // sandbox (cgroup.ts) holding every process the sandbox runs.
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { chmod, chown, lstat, mkdir, open, readdir, readlink, realpath, rm, type FileHandle } from 'node:fs/promises';
+import { chmod, chown, lchown, lstat, mkdir, open, readdir, readlink, realpath, rm, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import type { ExecOptions, ExecResult, Sandbox } from '../core/index.ts';
@@ -132,13 +132,33 @@ class BwrapSandbox extends WorkdirSandbox {
 }
 
 /**
+ * Runs `use` on `path`'s last component through its parent folder, opened and proved inside
+ * `root` first: a command may swap a folder on the path for a symlink after the walk in files.ts,
+ * and creating through it would leave an empty file or folder outside. `/proc/self/fd/N/name`
+ * resolves `name` in the folder the descriptor holds, as openat(2) would, however the path changes.
+ */
+async function inParent<T>(root: string, path: string, use: (at: string) => Promise<T>): Promise<T> {
+  const swapped = () => new SandboxPathError(`sandbox: a folder on ${JSON.stringify(path.slice(root.length + 1))} changed into a link or a file while it was used`);
+  const parent = await open(posix.dirname(path), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'ENOTDIR' || error.code === 'ELOOP' ? swapped() : error;
+  });
+  try {
+    const opened = await readlink(`/proc/self/fd/${parent.fd}`);
+    if (opened !== root && !opened.startsWith(`${root}/`)) throw swapped();
+    return await use(`/proc/self/fd/${parent.fd}/${posix.basename(path)}`);
+  } finally {
+    await parent.close();
+  }
+}
+
+/**
  * Opens a file the walk in files.ts resolved inside `root`, and proves the open file is that: a
  * command may swap the path (or a folder on it) for a symlink between the check and the open, so
  * the last component is opened with O_NOFOLLOW and the file actually opened (its /proc/self/fd
  * link) must be a regular file inside `root`. O_NONBLOCK keeps a FIFO swapped in from blocking us.
  */
 async function openInside(root: string, path: string, flags: number): Promise<FileHandle> {
-  const handle = await open(path, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  const handle = await inParent(root, path, (at) => open(at, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK));
   try {
     const opened = await readlink(`/proc/self/fd/${handle.fd}`);
     if (!(await handle.stat()).isFile() || !opened.startsWith(`${root}/`)) {
@@ -161,10 +181,7 @@ async function readInside(root: string, path: string): Promise<Buffer> {
 }
 
 /** The host side of the work dir; as root, what it creates is handed to the sandbox's uid. */
-function hostAdapter(owner: RunAs | undefined, root: string): FsAdapter {
-  const give = async (path: string) => {
-    if (owner) await chown(path, owner.uid, owner.gid);
-  };
+export function hostAdapter(owner: RunAs | undefined, root: string): FsAdapter {
   return {
     kind: async (path) => {
       try {
@@ -175,10 +192,11 @@ function hostAdapter(owner: RunAs | undefined, root: string): FsAdapter {
       }
     },
     realpath: (path) => realpath(path).catch(() => null),
-    mkdir: async (path) => {
-      await mkdir(path);
-      await give(path);
-    },
+    mkdir: (path) =>
+      inParent(root, path, async (at) => {
+        await mkdir(at);
+        if (owner) await lchown(at, owner.uid, owner.gid);
+      }),
     readText: async (path) => (await readInside(root, path)).toString('utf8'),
     readBytes: (path) => readInside(root, path),
     writeText: async (path, content) => {

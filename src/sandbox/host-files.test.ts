@@ -1,0 +1,46 @@
+// The host side of a bwrap work dir when a command swaps a folder for a symlink between the walk
+// that checked a path and the call that uses it: nothing may be created outside, not even empty.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { hostAdapter } from './bwrap.ts';
+import { SandboxPathError } from './paths.ts';
+
+describe('host-side writes into a work dir', () => {
+  const scratch = realpathSync(mkdtempSync(join(tmpdir(), 'gauntlet-host-files-')));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+  const root = join(scratch, 'work');
+  const outside = join(scratch, 'outside');
+  mkdirSync(root);
+  mkdirSync(outside);
+  // What the walk saw as a folder is, by the time of the write, a link out.
+  symlinkSync(outside, join(root, 'sub'));
+  const fs = hostAdapter(undefined, root);
+
+  it('refuses to create a file through a folder swapped for a link, leaving nothing outside', async () => {
+    await assert.rejects(fs.writeText(join(root, 'sub', 'new.txt'), 'pwned'), SandboxPathError);
+    assert.equal(existsSync(join(outside, 'new.txt')), false, 'an empty file was left outside');
+    // A folder higher up swapped: the parent opens, but outside the work dir.
+    mkdirSync(join(outside, 'deeper'));
+    await assert.rejects(fs.writeText(join(root, 'sub', 'deeper', 'new.txt'), 'pwned'), SandboxPathError);
+    assert.equal(existsSync(join(outside, 'deeper', 'new.txt')), false);
+  });
+
+  it('refuses to create a folder through it, and leaves an existing file outside as it was', async () => {
+    writeFileSync(join(outside, 'kept.txt'), 'original\n');
+    await assert.rejects(fs.mkdir(join(root, 'sub', 'made')), SandboxPathError);
+    await assert.rejects(fs.writeText(join(root, 'sub', 'kept.txt'), 'pwned'), SandboxPathError);
+    assert.equal(existsSync(join(outside, 'made')), false);
+    assert.equal(readFileSync(join(outside, 'kept.txt'), 'utf8'), 'original\n');
+  });
+
+  it('still writes and creates folders inside', async () => {
+    await fs.mkdir(join(root, 'real'));
+    await fs.writeText(join(root, 'real', 'a.txt'), 'hello');
+    await fs.writeText(join(root, 'top.txt'), 'top');
+    assert.equal(readFileSync(join(root, 'real', 'a.txt'), 'utf8'), 'hello');
+    assert.equal(await fs.readText(join(root, 'top.txt')), 'top');
+  });
+});
