@@ -151,6 +151,20 @@ async function inParent<T>(root: string, path: string, use: (at: string) => Prom
   }
 }
 
+/** Runs `use` on the folder at `at` (opened without following a link) once it is proved inside `root`. */
+async function inFolder<T>(root: string, at: string, use: (folder: string) => Promise<T>): Promise<T> {
+  const folder = await open(at, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'ENOTDIR' || error.code === 'ELOOP' ? new SandboxPathError('sandbox: a folder changed into a link or a file while it was listed') : error;
+  });
+  try {
+    const opened = await readlink(`/proc/self/fd/${folder.fd}`);
+    if (opened !== root && !opened.startsWith(`${root}/`)) throw new SandboxPathError('sandbox: a folder being listed leads outside the work dir');
+    return await use(`/proc/self/fd/${folder.fd}`);
+  } finally {
+    await folder.close();
+  }
+}
+
 /**
  * Opens a file the walk in files.ts resolved inside `root`, and proves the open file is that: a
  * command may swap the path (or a folder on it) for a symlink between the check and the open, so
@@ -210,7 +224,8 @@ export function hostAdapter(owner: RunAs | undefined, root: string): FsAdapter {
         await handle.close();
       }
     },
-    readdir: (path) => readdir(path),
+    // Through the folder held open and proved inside, so a folder swapped for a link lists nothing outside.
+    readdir: (path) => inFolder(root, path, (folder) => readdir(folder)),
     readlink: (path) => readlink(path),
   };
 }

@@ -36,11 +36,19 @@ describe('host-side writes into a work dir', () => {
     assert.equal(readFileSync(join(outside, 'kept.txt'), 'utf8'), 'original\n');
   });
 
-  it('still writes and creates folders inside', async () => {
+  it('lists nothing outside through a folder swapped for a link', async () => {
+    writeFileSync(join(outside, 'secret-name.txt'), 'x');
+    await assert.rejects(fs.readdir(join(root, 'sub')), SandboxPathError);
+    await assert.rejects(fs.readdir(join(root, 'sub', 'deeper')), SandboxPathError);
+  });
+
+  it('still writes, lists and creates folders inside', async () => {
     await fs.mkdir(join(root, 'real'));
     await fs.writeText(join(root, 'real', 'a.txt'), 'hello');
     await fs.writeText(join(root, 'top.txt'), 'top');
     assert.equal(readFileSync(join(root, 'real', 'a.txt'), 'utf8'), 'hello');
     assert.equal(await fs.readText(join(root, 'top.txt')), 'top');
+    assert.deepEqual((await fs.readdir(root)).sort(), ['real', 'sub', 'top.txt']);
+    assert.deepEqual(await fs.readdir(join(root, 'real')), ['a.txt']);
   });
 });
