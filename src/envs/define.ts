@@ -166,7 +166,7 @@ export interface EnvironmentDefinition {
   /** Needs a real process sandbox (bubblewrap); the in-process virtual shell cannot run it. */
   requiresProcessSandbox?: boolean;
   /** A task's own sandbox settings (an imported task's WORKDIR, its task.toml limits), passed to the sandbox it runs in. */
-  sandboxOptions?(task: Task): { workdir?: string; limits?: SandboxLimits; image?: string };
+  sandboxOptions?(task: Task): { workdir?: string; limits?: SandboxLimits; image?: string; imageOnly?: boolean };
   /** Time an episode may need beyond the agent's deadline (building an imported task's image at reset, its verifier's own timeout). */
   overheadMs?(task: Task): number;
   /**

@@ -17,7 +17,7 @@ export { loadTaskDirectory, loadTaskFile } from './tasks.ts';
 export { diffTable, dumpTables, rowsOf, type Row, type TableDiff } from './state.ts';
 export { genericChecks } from './checks.ts';
 export { checkTaskDirectly, type DirectCheckResult } from './direct-check.ts';
-export { needsDefaultImage, taskProblems } from './task-check.ts';
+export { needsDefaultImage, runsOnlyInImage, taskProblems } from './task-check.ts';
 export { environmentNames, getEnvironment, registerEnvironment } from './registry.ts';
 export {
   createActFirstPolicy,

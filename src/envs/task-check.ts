@@ -67,3 +67,13 @@ export function needsDefaultImage(definition: EnvironmentDefinition, task: Task)
     return true;
   }
 }
+
+/** Whether `task` runs only in its own image (a prebuilt one, nothing replayed), so only on sandboxes that run images. */
+export function runsOnlyInImage(definition: EnvironmentDefinition, task: Task): boolean {
+  if (!definition.sandbox) return false;
+  try {
+    return definition.sandboxOptions?.(task).imageOnly === true;
+  } catch {
+    return false;
+  }
+}

@@ -8,7 +8,7 @@ import { needsTextCompletion } from '../agent/index.ts';
 import { ContextPolicySpec, errorMessage, InputError, MAX_TIMER_MS, RunConfig, SamplingParams, taskHash, type Store, type StoredTask, type Task } from '../core/index.ts';
 import { FORMAT_NAMES } from '../formats/index.ts';
 import { resolvePerturbations } from '../perturb/index.ts';
-import { environmentNames, getEnvironment, loadTaskFile, needsDefaultImage, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
+import { environmentNames, getEnvironment, loadTaskFile, needsDefaultImage, runsOnlyInImage, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
 import { parseModelSpec, rejectCredentials } from '../model/index.ts';
 import { parseRewardConfig, rewardConfigJson, rewardNeeds } from '../reward/index.ts';
 import { checkK8sSandboxes, probeRemoteSandbox, REMOTE_URL_VARIABLE, remoteServerFromEnv, sandboxAvailability } from '../sandbox/index.ts';
@@ -284,6 +284,11 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
   // `auto` becomes the backend this machine gives, and is stored: a resumed run uses the same one
   // (or fails clearly where it cannot), never silently another.
   const needProcess = [...new Set(tasks.map((t) => t.env))].map((name) => catalog.get(name)).filter((d) => d.requiresProcessSandbox).map((d) => d.name);
+  const imageOnly = tasks.filter((task) => runsOnlyInImage(catalog.get(task.env), task)).map((task) => task.id);
+  if (imageOnly.length > 0 && config.sandbox !== 'k8s') {
+    const named = imageOnly.length > 3 ? `${imageOnly.slice(0, 3).join(', ')} and ${imageOnly.length - 3} more` : imageOnly.join(', ');
+    throw new InputError('sandbox', `${named} run${imageOnly.length === 1 ? 's' : ''} only in a prebuilt image, and the ${config.sandbox} sandbox runs commands on this machine's system`, 'k8s (--sandbox k8s), whose pods start from the image');
+  }
   const resolved = { ...config, perturbations, ...(reward ? { reward: rewardConfigJson(reward) } : {}) };
   if (config.sandbox === 'remote') {
     await checkRemoteSandbox(env, needProcess);

@@ -52,6 +52,8 @@ export interface CreateSandboxOptions {
    * images (k8s) run it in place of their default; the others run on their machine's system.
    */
   image?: string;
+  /** `image` is the task's whole system: backends that run no images refuse the task. */
+  imageOnly?: boolean;
 }
 
 /** Whether commands run as real processes (a shell, interpreters, the image's tools), not in the in-process `virtual` shell. */
@@ -68,6 +70,9 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   const files = options.files ?? {};
   if (options.mode !== undefined && options.mode !== 'persistent' && options.mode !== 'fresh') {
     throw new InputError('mode', `"${String(options.mode)}" is not a bwrap sandbox mode`, '"persistent" or "fresh"');
+  }
+  if (options.imageOnly && options.backend !== 'k8s') {
+    throw new InputError('sandbox', `the task runs only in its image ${options.image ?? '(none named)'}, and the ${options.backend} sandbox runs commands on its machine's system`, 'a sandbox that runs images: --sandbox k8s');
   }
   if (options.backend === 'virtual') return createVirtualSandbox({ files, limits, workdir });
   if (options.backend === 'remote') {

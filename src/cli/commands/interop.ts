@@ -20,6 +20,7 @@ interface ImportFlags {
   validate?: boolean;
   sandbox?: 'auto' | 'bwrap';
   concurrency: number;
+  prebuiltImages?: boolean;
 }
 
 function shown(dir: string): string {
@@ -72,7 +73,10 @@ export async function validateImported(io: CliIo, tasks: Task[], options: { sand
 }
 
 async function runImport(io: CliIo, path: string, flags: ImportFlags): Promise<void> {
-  const result = importTaskDirectory(path, flags.passMin ? { passRule: passRuleFrom(flags.passMin, '--pass-min') } : {});
+  const result = importTaskDirectory(path, {
+    ...(flags.passMin ? { passRule: passRuleFrom(flags.passMin, '--pass-min') } : {}),
+    ...(flags.prebuiltImages ? { prebuiltImages: true } : {}),
+  });
   if (result.imported.length > 0) writeTasksYaml(result.imported.map((i) => i.task), flags.out);
   if (!flags.json) printImported(io, result);
   const validation =
@@ -133,6 +137,7 @@ export function registerInteropCommands(program: Command, io: CliIo): void {
       .description(`Import ${what}: a task folder or a folder of them, as terminal tasks`)
       .requiredOption('--out <file>', 'task file to write (YAML; run it with --tasks-file --env harbor)')
       .option('--pass-min <key=value>', 'pass rule: the reward key must reach value (repeatable; default every key at 1)', collect)
+      .option('--prebuilt-images', 'also import tasks that ship only a prebuilt docker_image (no Dockerfile); they run only with --sandbox k8s, and --validate cannot play them here')
       .option('--validate', 'run each task with the oracle and a do-nothing policy and report, per task, whether it holds and why not')
       .option('--sandbox <backend>', 'sandbox for --validate: bwrap (default) or auto', oneOf('--sandbox', ['auto', 'bwrap'] as const))
       .option('--concurrency <n>', 'tasks validated at once', positiveInt('--concurrency', { max: 64 }), 2)

@@ -37,6 +37,8 @@ export interface HarborSandboxOptions {
   limits: SandboxLimits;
   /** The Dockerfile's base image, for sandboxes that run images. */
   image?: string;
+  /** The image is the task's whole system: sandboxes that run no images must refuse it. */
+  imageOnly?: boolean;
 }
 
 export function harborState(task: Task): HarborState {
@@ -46,10 +48,11 @@ export function harborState(task: Task): HarborState {
 }
 
 export function harborSandboxOptions(task: Task): HarborSandboxOptions {
-  const { workdir, timeouts, resources, image } = harborState(task);
+  const { workdir, timeouts, resources, image, imageOnly } = harborState(task);
   return {
     workdir,
     ...(image !== undefined ? { image } : {}),
+    ...(imageOnly ? { imageOnly } : {}),
     limits: {
       // One command may run as long as the longest phase the task allows (agent, verifier or build).
       timeoutMs: Math.ceil(Math.max(timeouts.agentSec, timeouts.verifierSec, timeouts.buildSec) * 1000),

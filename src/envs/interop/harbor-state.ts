@@ -60,6 +60,8 @@ export const HarborState = z
      * and replay the build steps on top; the others replay them on their machine's system.
      */
     image: z.string().regex(/^\S+$/, 'an image reference without whitespace').optional(),
+    /** A prebuilt image that is the task's whole system (no build steps to replay): it runs only where sandboxes run images. */
+    imageOnly: z.literal(true).optional(),
   })
   .loose();
 export type HarborState = z.infer<typeof HarborState>;

@@ -236,6 +236,24 @@ describe('importing folders of tasks', () => {
     assert.deepEqual(result.rejected, [{ dir: join(root, 'b', 'two'), reasons: [`duplicate task id org/same (already imported from ${join(root, 'a', 'one')})`] }]);
   });
 
+  it('imports a task with only a prebuilt image when asked, to run only where sandboxes run images', () => {
+    const dir = folder('prebuilt', {
+      'task.toml': 'schema_version = "1.1"\n[task]\nname = "org/prebuilt"\n[environment]\ndocker_image = "registry.example/org/tool:1"\n',
+      'instruction.md': 'Write the answer to answer.txt.',
+      'solution/solve.sh': 'echo 42 > /app/answer.txt\n',
+      'tests/test.sh': 'grep -qx 42 /app/answer.txt && echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n',
+    });
+    assert.throws(() => importTaskFolder(dir, options), /prebuilt image registry\.example\/org\/tool:1 and ships no Dockerfile.*--prebuilt-images/);
+    // Nothing of this machine is asked about: the image is the task's system.
+    const nothing: SandboxProbe = { hasCommand: () => false, missingPythonModules: (modules) => [...modules] };
+    const imported = importTaskFolder(dir, { probe: nothing, prebuiltImages: true });
+    assert.deepEqual(harborSandboxOptions(imported.task), { workdir: '/app', image: 'registry.example/org/tool:1', imageOnly: true, limits: harborSandboxOptions(imported.task).limits });
+    assert.deepEqual(state(imported.task).build, []);
+    assert.deepEqual(imported.missing, { commands: [], pythonModules: [], aliased: [] });
+    assert.ok(imported.adaptations.some((a) => /runs only on sandboxes that run images \(--sandbox k8s\)/.test(a)), imported.adaptations.join('\n'));
+    assert.ok(imported.adaptations.some((a) => /WORKDIR is unknown at import; \/app assumed/.test(a)));
+  });
+
   it('rejects a task that cannot run offline, listing every reason', () => {
     assert.throws(
       () => importTaskFolder(join(FIXTURES, 'rejected-prebuilt-gpu'), options),
@@ -244,7 +262,7 @@ describe('importing folders of tasks', () => {
         assert.ok(error instanceof InputError);
         assert.deepEqual(error.reasons, [
           'the task needs 1 GPU(s); sandboxes have none',
-          'the task uses the prebuilt image example.invalid/gauntlet/cuda-trainer:2026 and ships no Dockerfile; its contents cannot be reproduced offline',
+          'the task uses the prebuilt image example.invalid/gauntlet/cuda-trainer:2026 and ships no Dockerfile; its contents cannot be reproduced offline (import with --prebuilt-images to run it only on --sandbox k8s)',
           'tests/test.sh:2: runs docker, which needs Docker or a service manager, not available in a sandbox',
         ]);
         return true;

@@ -21,7 +21,15 @@ export interface ImportOptions {
   probe?: SandboxProbe;
   /** When a task passes, from its reward keys (default: every key at 1). */
   passRule?: PassRule;
+  /**
+   * Accept tasks that ship only a prebuilt `docker_image` (no Dockerfile). Their files cannot be
+   * reproduced offline, so they run only on sandboxes that run images (`--sandbox k8s`).
+   */
+  prebuiltImages?: boolean;
 }
+
+/** Terminal-Bench's work dir, assumed for a prebuilt image whose task.toml names none. */
+const PREBUILT_WORKDIR = '/app';
 
 export interface ImportedTask {
   task: Task;
@@ -150,7 +158,7 @@ function planSolution(dir: string, config: TaskConfig, plan: Plan): (Folder & { 
   return { ...folder, script };
 }
 
-function readImage(dir: string, config: TaskConfig, plan: Plan): DockerfileImage | null {
+function readImage(dir: string, config: TaskConfig, plan: Plan, options: ImportOptions): DockerfileImage | null {
   if (config.dockerfile) {
     const image = readDockerfile({ path: config.dockerfile, context: config.context, where: relative(dir, config.dockerfile).split(sep).join('/') });
     plan.problems.push(...image.problems);
@@ -158,7 +166,12 @@ function readImage(dir: string, config: TaskConfig, plan: Plan): DockerfileImage
     if (image.baseImage) plan.adaptations.push(`base image ${image.baseImage} is pulled only by sandboxes that run images (--sandbox k8s); elsewhere commands run on the sandbox's system (see "missing" for what it lacks)`);
     return image;
   }
-  if (config.dockerImage) plan.problems.push(`the task uses the prebuilt image ${config.dockerImage} and ships no Dockerfile; its contents cannot be reproduced offline`);
+  if (config.dockerImage && options.prebuiltImages) {
+    if (/\s/.test(config.dockerImage)) plan.problems.push(`docker_image ${JSON.stringify(config.dockerImage)} contains whitespace`);
+    plan.adaptations.push(`prebuilt image ${config.dockerImage}: the task runs only on sandboxes that run images (--sandbox k8s), which start from it; what it holds is not checked at import`);
+    return { baseImage: config.dockerImage, workdir: config.workdir ?? PREBUILT_WORKDIR, steps: [], env: {}, adaptations: [], problems: [] };
+  }
+  if (config.dockerImage) plan.problems.push(`the task uses the prebuilt image ${config.dockerImage} and ships no Dockerfile; its contents cannot be reproduced offline (import with --prebuilt-images to run it only on --sandbox k8s)`);
   else plan.problems.push(`no Dockerfile (expected ${config.layout === 'harbor' ? 'environment/Dockerfile' : 'Dockerfile'}): the task's starting files are unknown`);
   return null;
 }
@@ -193,7 +206,9 @@ export function importTaskFolder(dir: string, options: ImportOptions = {}): Impo
   const config = readTaskConfig(dir);
   const plan: Plan = { problems: [...config.problems], adaptations: [...config.notes] };
   if (config.gpus > 0) plan.problems.push(`the task needs ${config.gpus} GPU(s); sandboxes have none`);
-  const image = readImage(dir, config, plan);
+  const image = readImage(dir, config, plan, options);
+  const prebuilt = image !== null && !config.dockerfile;
+  if (prebuilt && config.workdir === undefined) plan.adaptations.push(`the prebuilt image's WORKDIR is unknown at import; ${PREBUILT_WORKDIR} assumed (set [environment] workdir in task.toml to change it)`);
   const workdir = config.workdir ?? image?.workdir ?? null;
   if (image && workdir === null) plan.problems.push('the Dockerfile sets no WORKDIR (expected e.g. `WORKDIR /app`, the folder the tests run in)');
   if (workdir === '/') plan.problems.push('the WORKDIR is / itself; the work dir must be a folder of its own (e.g. /app)');
@@ -205,27 +220,30 @@ export function importTaskFolder(dir: string, options: ImportOptions = {}): Impo
   const tests = planTests(dir, config, plan);
   const solution = planSolution(dir, config, plan);
   const probe = options.probe ?? hostProbe();
-  if (tests?.usesPython && !probe.hasCommand('python3')) plan.problems.push("the tests need python3, which the sandbox does not have (install python3 on this machine's /usr)");
+  if (tests?.usesPython && !prebuilt && !probe.hasCommand('python3')) plan.problems.push("the tests need python3, which the sandbox does not have (install python3 on this machine's /usr)");
   if (plan.problems.length > 0 || !build || !tests || !solution || !workdir) throw new TaskRejected(dir, plan.problems);
 
   const { adaptations } = plan;
   const pythonFiles = (folder: Folder) => Object.keys(folder.text).filter((f) => f.endsWith('.py'));
-  const missing = imageGaps(
-    {
-      scripts: [
-        ...Object.entries(tests.text).flatMap(([path, text]) => (path.endsWith('.sh') ? [text] : [])),
-        solution.text[solution.script]!,
-        ...build.steps.flatMap((s) => (s.kind === 'run' ? [s.script] : [])),
-      ],
-      pythonSources: [...pythonFiles(tests).map((f) => tests.text[f]!), ...pythonFiles(solution).map((f) => solution.text[f]!)],
-    },
-    {
-      probe,
-      aliases: DEFAULT_ALIASES,
-      provided: build.provided,
-      localModules: new Set([...build.localModules, ...[...pythonFiles(tests), ...pythonFiles(solution)].map((f) => posix.basename(f, '.py'))]),
-    },
-  );
+  // A prebuilt image is the system the task runs on: this machine's gaps say nothing about it.
+  const missing: ImageGaps = prebuilt
+    ? { commands: [], pythonModules: [], aliased: [] }
+    : imageGaps(
+        {
+          scripts: [
+            ...Object.entries(tests.text).flatMap(([path, text]) => (path.endsWith('.sh') ? [text] : [])),
+            solution.text[solution.script]!,
+            ...build.steps.flatMap((s) => (s.kind === 'run' ? [s.script] : [])),
+          ],
+          pythonSources: [...pythonFiles(tests).map((f) => tests.text[f]!), ...pythonFiles(solution).map((f) => solution.text[f]!)],
+        },
+        {
+          probe,
+          aliases: DEFAULT_ALIASES,
+          provided: build.provided,
+          localModules: new Set([...build.localModules, ...[...pythonFiles(tests), ...pythonFiles(solution)].map((f) => posix.basename(f, '.py'))]),
+        },
+      );
   const caps: string[] = [];
   if (config.storageMb > MAX_STORAGE_MB) caps.push(`storage ${config.storageMb} MB capped at ${MAX_STORAGE_MB} MB (the work dir lives in memory)`);
   caps.push(`turns capped at ${IMPORTED_MAX_TURNS} (Harbor limits only time)`);
@@ -243,6 +261,7 @@ export function importTaskFolder(dir: string, options: ImportOptions = {}): Impo
     timeouts: { agentSec, verifierSec: config.verifierTimeoutSec, buildSec: config.buildTimeoutSec },
     resources: { memoryMb: config.memoryMb, storageMb: Math.min(config.storageMb, MAX_STORAGE_MB) },
     ...(image?.baseImage && !/\s/.test(image.baseImage) ? { image: image.baseImage } : {}),
+    ...(prebuilt ? { imageOnly: true as const } : {}),
   };
   const params: HarborTestsParams & { check: 'harbor_tests' } = {
     check: 'harbor_tests',

@@ -4,9 +4,9 @@
 // pass and idle and destructive play fail; a pod that ends under the model's command ends the
 // rollout as a sandbox infra_error, never a score; a run asking for k8s is checked before it starts.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { InfraError, InputError, RunConfig } from '../../core/index.ts';
@@ -22,6 +22,7 @@ import { checkTaskDirectly } from '../direct-check.ts';
 import { instantiate } from '../instance.ts';
 import { harbor } from '../interop/harbor-env.ts';
 import { importTaskFolder } from '../interop/harbor.ts';
+import { writeTasksYaml } from '../interop/tasks-yaml.ts';
 import { terminal, terminalTasks } from './index.ts';
 
 const { bwrap } = await sandboxAvailability();
@@ -88,6 +89,34 @@ describe('environments on k8s sandboxes', { skip: bwrap.available ? false : `the
     const { [K8S_IMAGE_VARIABLE]: _image, ...withoutImage } = process.env;
     assert.equal((await checkK8sSandboxes(withoutImage, { defaultImage: false })).namespace, 'sandboxes');
     await assert.rejects(checkK8sSandboxes(withoutImage), (e: unknown) => e instanceof InputError && e.where === K8S_IMAGE_VARIABLE);
+  });
+
+  it('runs a task imported with only a prebuilt image in pods of that image, and refuses it on other sandboxes', async () => {
+    const folder = join(dir, 'prebuilt');
+    const files: Record<string, string> = {
+      'task.toml': 'schema_version = "1.1"\n[task]\nname = "org/prebuilt"\n[environment]\ndocker_image = "registry.example/org/tool:1"\n',
+      'instruction.md': 'Write 42 to answer.txt.',
+      'solution/solve.sh': 'echo 42 > /app/answer.txt\n',
+      'tests/test.sh': 'grep -qx 42 /app/answer.txt && echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n',
+    };
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(folder, path)), { recursive: true });
+      writeFileSync(join(folder, path), text);
+    }
+    const { task } = importTaskFolder(folder, { prebuiltImages: true });
+    const before = api.images.length;
+    const result = await checkTaskDirectly(harbor, task, { sandbox: 'k8s' });
+    assert.deepEqual(result.problems, [], result.problems.join('\n'));
+    assert.deepEqual(new Set(api.images.slice(before)), new Set(['registry.example/org/tool:1']));
+    // Anywhere else it would run on this machine's system, not the image's: refused, never scored.
+    const env = instantiate(harbor, { sandbox: 'bwrap' });
+    await assert.rejects(env.reset(task, { seed: 1 }), (e: unknown) => e instanceof InfraError && e.source === 'sandbox' && !e.retryable && /runs only in its image registry\.example\/org\/tool:1/.test(e.message));
+    const tasksFile = join(dir, 'prebuilt.yaml');
+    writeTasksYaml([task], tasksFile);
+    const request = { envs: ['harbor'], taskFiles: [tasksFile], model: 'oracle', epochs: 1, concurrency: 1, seed: 1 };
+    await assert.rejects(resolveRun({ ...request, sandbox: 'virtual' }), (e: unknown) => e instanceof InputError && e.where === 'sandbox' && /org\/prebuilt runs only in a prebuilt image/.test(e.message) && /--sandbox k8s/.test(e.message));
+    const { [K8S_IMAGE_VARIABLE]: _image, ...withoutImage } = process.env;
+    assert.equal((await resolveRun({ ...request, sandbox: 'k8s' }, { env: withoutImage })).config.sandbox, 'k8s');
   });
 
   it('ends the rollout as a retryable sandbox infra_error when the pod ends under the command', async () => {
