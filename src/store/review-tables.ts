@@ -85,6 +85,23 @@ export class ReviewTables {
     }
   }
 
+  /**
+   * Runs a read whose SQL parses stored JSON. SQLite says only "malformed JSON" of a damaged row
+   * (and fails the whole list); this names the row instead: the first rollout or event of the run
+   * whose JSON does not parse.
+   */
+  private parsingJson<T>(runId: string, read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof Error && /malformed JSON/i.test(error.message))) throw error;
+      const rollout = this.db.prepare(`SELECT id FROM rollouts WHERE run_id = ? AND NOT json_valid(json) LIMIT 1`).get(runId) as { id: string } | undefined;
+      const event = rollout ? undefined : (this.db.prepare(`SELECT rollout_id, attempt, seq FROM events WHERE run_id = ? AND NOT json_valid(data) LIMIT 1`).get(runId) as { rollout_id: string; attempt: number; seq: number } | undefined);
+      const what = rollout ? `rollout ${rollout.id}: the stored record` : event ? `event ${event.rollout_id}#${event.attempt}.${event.seq}: the stored data` : `a stored record of run ${runId}`;
+      throw new StoreError(this.ctx.path, 'corrupt', `${what} is not valid JSON (expected a row written by Gauntlet)`, { cause: error });
+    }
+  }
+
   // ── light rollout reads ────────────────────────────────────────────────────────────────
 
   rolloutSummaries(runId: string, query: RolloutQuery): RolloutSummary[] {
@@ -108,7 +125,7 @@ export class ReviewTables {
     }
     // (run_id, task_id, epoch) is the table's unique index: the order needs no sort, and a limit stops the scan.
     const limit = query.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(query.limit))}` : '';
-    const rows = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM rollouts WHERE ${where.join(' AND ')} ORDER BY task_id, epoch${limit}`).all(...params) as SummarySqlRow[];
+    const rows = this.parsingJson(runId, () => this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM rollouts WHERE ${where.join(' AND ')} ORDER BY task_id, epoch${limit}`).all(...params) as SummarySqlRow[]);
     return rows.map((r) => {
       const [groupId, attempt, turns, modelCalls, toolCalls, completionTokens, durationMs, perturbations] = JSON.parse(r.extra) as Extra;
       return {
@@ -133,13 +150,17 @@ export class ReviewTables {
   }
 
   toolCallCounts(runId: string): Record<string, number> {
-    const rows = this.db
-      .prepare(
-        `SELECT json_extract(e.data, '$.name') AS name, COUNT(*) AS n FROM rollouts r
-         JOIN events e ON e.rollout_id = r.id AND e.attempt = json_extract(r.json, '$.attempt') AND e.type = 'tool_call'
-         WHERE r.run_id = ? GROUP BY name ORDER BY name`,
-      )
-      .all(runId) as { name: string | null; n: number }[];
+    const rows = this.parsingJson(
+      runId,
+      () =>
+        this.db
+          .prepare(
+            `SELECT json_extract(e.data, '$.name') AS name, COUNT(*) AS n FROM rollouts r
+             JOIN events e ON e.rollout_id = r.id AND e.attempt = json_extract(r.json, '$.attempt') AND e.type = 'tool_call'
+             WHERE r.run_id = ? GROUP BY name ORDER BY name`,
+          )
+          .all(runId) as { name: string | null; n: number }[],
+    );
     return Object.fromEntries(rows.map((r) => [r.name ?? '(unnamed)', r.n]));
   }
 

@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { InputError, type Rollout } from '../../core/index.ts';
 import { getEnvironment } from '../../envs/index.ts';
 import { flag, reviewFixture, saveFindings, type ReviewFixture } from '../../review/test-support.ts';
+import Database from 'better-sqlite3';
+import { openStore } from '../../store/index.ts';
 import { createApiApp } from './app.ts';
 import { startApiServer, type ApiServer } from './server.ts';
 
@@ -303,6 +305,41 @@ describe('review API', () => {
       assert.equal(api.status, 404);
       assert.ok(((await api.json()) as Json).error);
     });
+  });
+});
+
+describe('review API over a damaged store', () => {
+  it('names the rollout or event whose stored JSON does not parse, instead of SQLite\'s bare "malformed JSON"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-api-corrupt-'));
+    const path = join(dir, 'store.sqlite');
+    const fx = await reviewFixture({ path });
+    const [first] = fx.store.rollouts(fx.oracleRun);
+    fx.store.close();
+    const db = new Database(path);
+    const store = openStore(path);
+    const server = await startApiServer({ store, port: 0 });
+    const read = async (p: string) => {
+      const response = await fetch(`${server.url}${p}`);
+      return { status: response.status, message: ((await response.json()) as { error: { message: string } }).error?.message ?? '' };
+    };
+    try {
+      db.prepare(`UPDATE events SET data = '{cut' WHERE rollout_id = ? AND type = 'tool_call'`).run(first!.id);
+      const events = await read(`/api/runs/${fx.oracleRun}`);
+      assert.equal(events.status, 503);
+      assert.match(events.message, new RegExp(`store .*store\\.sqlite: event ${first!.id}#\\d+\\.\\d+: the stored data is not valid JSON`));
+      db.prepare(`UPDATE rollouts SET json = 'garbage' WHERE id = ?`).run(first!.id);
+      for (const p of ['/api/runs', `/api/runs/${fx.oracleRun}`, `/api/runs/${fx.oracleRun}/rollouts`]) {
+        const answer = await read(p);
+        assert.equal(answer.status, 503, p);
+        assert.match(answer.message, new RegExp(`rollout ${first!.id}: the stored record is not valid JSON \\(expected a row written by Gauntlet\\)`), p);
+      }
+      // The other run still reads.
+      assert.equal((await read(`/api/runs/${fx.randomRun}/rollouts`)).status, 200);
+    } finally {
+      await server.close();
+      store.close();
+      db.close();
+    }
   });
 });
 
