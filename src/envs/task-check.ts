@@ -57,23 +57,26 @@ export function worldShape(definition: EnvironmentDefinition): WorldShape {
   return shape;
 }
 
+/**
+ * The image settings of the sandbox `task` runs in; null when it runs in none. Settings that cannot
+ * be read count as no image: the task fails at its reset, naming why.
+ */
+function sandboxImage(definition: EnvironmentDefinition, task: Task): { image?: string; imageOnly?: boolean } | null {
+  if (!definition.sandbox) return null;
+  try {
+    return definition.sandboxOptions?.(task) ?? {};
+  } catch {
+    return {};
+  }
+}
+
 /** Whether `task` runs in a sandbox with no image of its own (an imported task brings its base image), so a backend's default image is needed. */
 export function needsDefaultImage(definition: EnvironmentDefinition, task: Task): boolean {
-  if (!definition.sandbox) return false;
-  try {
-    return definition.sandboxOptions?.(task).image === undefined;
-  } catch {
-    // A task whose settings cannot be read fails at its reset, naming why; here it needs the default.
-    return true;
-  }
+  const settings = sandboxImage(definition, task);
+  return settings !== null && settings.image === undefined;
 }
 
 /** Whether `task` runs only in its own image (a prebuilt one, nothing replayed), so only on sandboxes that run images. */
 export function runsOnlyInImage(definition: EnvironmentDefinition, task: Task): boolean {
-  if (!definition.sandbox) return false;
-  try {
-    return definition.sandboxOptions?.(task).imageOnly === true;
-  } catch {
-    return false;
-  }
+  return sandboxImage(definition, task)?.imageOnly === true;
 }
