@@ -132,37 +132,28 @@ class BwrapSandbox extends WorkdirSandbox {
 }
 
 /**
- * Runs `use` on `path`'s last component through its parent folder, opened and proved inside
- * `root` first: a command may swap a folder on the path for a symlink after the walk in files.ts,
- * and creating through it would leave an empty file or folder outside. `/proc/self/fd/N/name`
- * resolves `name` in the folder the descriptor holds, as openat(2) would, however the path changes.
+ * Runs `use` on the folder at `path` once it is held open (without following a link there) and
+ * proved inside `root`: a command may swap a folder on the path for a symlink after the walk in
+ * files.ts. `use` gets `/proc/self/fd/N`, and a name under it resolves in the folder held, as
+ * openat(2) would, however the path changes meanwhile.
  */
-async function inParent<T>(root: string, path: string, use: (at: string) => Promise<T>): Promise<T> {
-  const swapped = () => new SandboxPathError(`sandbox: a folder on ${JSON.stringify(path.slice(root.length + 1))} changed into a link or a file while it was used`);
-  const parent = await open(posix.dirname(path), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch((error: NodeJS.ErrnoException) => {
+async function inFolder<T>(root: string, path: string, use: (held: string) => Promise<T>): Promise<T> {
+  const swapped = () => new SandboxPathError(`sandbox: the folder ${JSON.stringify(path.slice(root.length + 1) || '.')} changed into a link or a file, or leads outside the work dir`);
+  const folder = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch((error: NodeJS.ErrnoException) => {
     throw error.code === 'ENOTDIR' || error.code === 'ELOOP' ? swapped() : error;
   });
   try {
-    const opened = await readlink(`/proc/self/fd/${parent.fd}`);
-    if (opened !== root && !opened.startsWith(`${root}/`)) throw swapped();
-    return await use(`/proc/self/fd/${parent.fd}/${posix.basename(path)}`);
-  } finally {
-    await parent.close();
-  }
-}
-
-/** Runs `use` on the folder at `at` (opened without following a link) once it is proved inside `root`. */
-async function inFolder<T>(root: string, at: string, use: (folder: string) => Promise<T>): Promise<T> {
-  const folder = await open(at, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch((error: NodeJS.ErrnoException) => {
-    throw error.code === 'ENOTDIR' || error.code === 'ELOOP' ? new SandboxPathError('sandbox: a folder changed into a link or a file while it was listed') : error;
-  });
-  try {
     const opened = await readlink(`/proc/self/fd/${folder.fd}`);
-    if (opened !== root && !opened.startsWith(`${root}/`)) throw new SandboxPathError('sandbox: a folder being listed leads outside the work dir');
+    if (opened !== root && !opened.startsWith(`${root}/`)) throw swapped();
     return await use(`/proc/self/fd/${folder.fd}`);
   } finally {
     await folder.close();
   }
+}
+
+/** Runs `use` on `path`'s last component inside its parent folder, held and proved inside `root` (creating through a swapped folder would leave an empty file or folder outside). */
+function inParent<T>(root: string, path: string, use: (at: string) => Promise<T>): Promise<T> {
+  return inFolder(root, posix.dirname(path), (held) => use(`${held}/${posix.basename(path)}`));
 }
 
 /**

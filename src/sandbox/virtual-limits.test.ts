@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Sandbox } from '../core/index.ts';
 import { createSandbox, type SandboxLimits } from './index.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { shellThreads } from './virtual-threads.ts';
 
 async function withVirtual(limits: SandboxLimits, fn: (sb: Sandbox) => Promise<void>): Promise<void> {
@@ -58,11 +59,7 @@ describe('virtual sandbox limits', () => {
         const running = sb.exec('echo started > started.txt; while :; do :; done', { timeoutMs: 60_000 });
         // Each write crosses to this thread (the redirect creates the file, then writes it), so
         // its whole text is here once the loop's thread is running.
-        const deadline = Date.now() + 30_000;
-        while ((await sb.readFile('started.txt')) !== 'started\n') {
-          assert.ok(Date.now() < deadline, 'the command never started');
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
+        await waitFor(async () => (await sb.readFile('started.txt')) === 'started\n', 'the looping command to start', 30_000);
         // What an out-of-memory thread or a crash in the interpreter looks like from here.
         const threads = (shellThreads as unknown as { all: Set<{ running: unknown; worker: { terminate(): Promise<number> } }> }).all;
         const busy = [...threads].filter((t) => t.running !== null);
