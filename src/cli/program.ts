@@ -21,6 +21,7 @@ import { registerReviewCommands } from './commands/review.ts';
 import { registerRobustnessCommand } from './commands/robustness.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
+import { registerQueueCommand } from './commands/queue.ts';
 import { registerProbesCommand } from './commands/probes.ts';
 import { registerSandboxServerCommand } from './commands/sandbox-server.ts';
 import { registerK8sReapCommand } from './commands/k8s-reap.ts';
@@ -57,6 +58,7 @@ export function createProgram(io: CliIo): Command {
   registerServeCommand(program, io);
   registerReviewCommands(program, io);
   registerWorkerCommand(program, io);
+  registerQueueCommand(program, io);
   registerProbesCommand(program, io);
   registerSandboxServerCommand(program, io);
   registerK8sReapCommand(program, io);

@@ -117,7 +117,10 @@ export function rolloutQueueName(endpoint: string): string {
   return `rollouts-${shortHash(endpoint)}`;
 }
 
+/** What every run's results queue name starts with. */
+export const RESULT_QUEUE_PREFIX = 'results-';
+
 /** Each run gets its own results queue: its coordinator is the one consumer. */
 export function resultQueueName(runId: RunId): string {
-  return `results-${runId}`;
+  return `${RESULT_QUEUE_PREFIX}${runId}`;
 }
