@@ -47,7 +47,7 @@ describe('gauntlet k8s-reap', { skip: bwrap.available ? false : `the fake's pods
     const expired = `gauntlet-sbx-expired-${Date.now()}`;
     await kubeConfig.makeApiClient(CoreV1Api).createNamespacedPod({
       namespace: 'sandboxes',
-      body: podManifest({ name: expired, image: 'busybox', workdir: '/work', limits: DEFAULT_LIMITS, leaseExpiresAt: Date.now() - 120_000, maxLifetimeSeconds: 60 }),
+      body: podManifest({ name: expired, image: 'busybox', workdir: '/work', limits: DEFAULT_LIMITS, uid: 100_000, leaseExpiresAt: Date.now() - 120_000, maxLifetimeSeconds: 60 }),
     });
     const live = await createK8sSandbox({ kubeConfig, image: 'busybox', pollMs: 5, reapEveryMs: 0 });
     try {

@@ -7,7 +7,7 @@ import { createSandbox, isProcessSandbox, sandboxAvailability, SandboxPathError 
 import { startFakeKubeApi, type FakeKubeApi } from './fake-api.ts';
 import { createK8sSandbox, K8S_IMAGE_VARIABLE, K8S_NAMESPACE_VARIABLE, k8sTargetFromEnv, LEASE_ANNOTATION, probeK8sSandboxes, reapK8sSandboxes } from './index.ts';
 import { resolveLimits } from '../limits.ts';
-import { podManifest } from './pod.ts';
+import { podManifest, SANDBOX_UIDS } from './pod.ts';
 import { podEndedReason } from './sandbox.ts';
 
 function kubeConfigOf(fake: FakeKubeApi): KubeConfig {
@@ -72,6 +72,33 @@ describe('k8s sandboxes against a loopback fake of the API', { skip: bwrap.avail
     assert.deepEqual(api.pods(), []);
   });
 
+  it('runs each pod as a uid of its own and every command under the process limit, so a fork bomb stops there', async () => {
+    const boxes = await Promise.all([1, 2].map(() => createK8sSandbox({ kubeConfig, namespace: 'sandboxes', image: 'debian:bookworm-slim', limits: { maxProcesses: 12 }, pollMs: 5, reapEveryMs: 0 })));
+    try {
+      const core = kubeConfig.makeApiClient(CoreV1Api);
+      const uids = await Promise.all(boxes.map(async (b) => (await core.readNamespacedPod({ name: b.pod, namespace: 'sandboxes' })).spec?.securityContext?.runAsUser));
+      for (const uid of uids) assert.ok(uid !== undefined && uid >= SANDBOX_UIDS.min && uid <= SANDBOX_UIDS.max, `uid ${uid}`);
+      assert.notEqual(uids[0], uids[1]);
+      const box = boxes[0]!;
+      // The fake's pods run the host's sh (dash: `ulimit -p`); bash and busybox use -u.
+      assert.equal((await box.exec('ulimit -p 2>/dev/null || ulimit -u', { timeoutMs: 5000 })).stdout.trim(), '12');
+      const bomb = await box.exec('i=0; while [ $i -lt 40 ]; do sleep 2 & i=$((i+1)); done; wait; echo all forked', { timeoutMs: 20_000 });
+      // dash gives up at the first refused fork.
+      assert.match(bomb.stderr, /cannot fork/i, 'forks past the limit are refused');
+      assert.deepEqual({ stdout: bomb.stdout, failed: bomb.exitCode !== 0, timedOut: bomb.timedOut }, { stdout: '', failed: true, timedOut: false });
+      assert.equal((await box.exec('echo still here', { timeoutMs: 5000 })).stdout, 'still here\n');
+    } finally {
+      await Promise.all(boxes.map((b) => b.close()));
+    }
+  });
+
+  it('refuses an image whose sh cannot set the process limit, and deletes its pod', async () => {
+    // The fake's pods are bwrap sandboxes whose hard limit is 256 processes: 100,000 cannot be set there.
+    const made = createK8sSandbox({ kubeConfig, namespace: 'sandboxes', image: 'debian:bookworm-slim', limits: { maxProcesses: 100_000 }, pollMs: 5, reapEveryMs: 0 });
+    await assert.rejects(made, (e: unknown) => e instanceof InputError && e.where === 'image debian:bookworm-slim' && /cannot limit its processes to 100000 \(neither `ulimit -u` nor `ulimit -p` works; exit 1\)/.test(e.message));
+    await waitFor(() => api.pods().length === 0, 'the pod deleted');
+  });
+
   it('renews the lease annotation while open, and reaping deletes only pods whose lease ran out', async () => {
     let now = 1_000_000;
     const kept = await createK8sSandbox({ kubeConfig, namespace: 'sandboxes', image: 'busybox', leaseTtlMs: 10_000, heartbeatMs: 3_600_000, now: () => now, pollMs: 5 });
@@ -127,7 +154,7 @@ describe('k8s sandboxes against a loopback fake of the API', { skip: bwrap.avail
     const pods = kubeConfig.makeApiClient(CoreV1Api);
     const abandoned = async () => {
       const name = `gauntlet-sbx-abandoned-${api.pods().length}-${Date.now()}`;
-      const body = podManifest({ name, image: 'busybox', workdir: '/work', limits: resolveLimits({}), leaseExpiresAt: 0, maxLifetimeSeconds: 60 });
+      const body = podManifest({ name, image: 'busybox', workdir: '/work', limits: resolveLimits({}), uid: 100_000, leaseExpiresAt: 0, maxLifetimeSeconds: 60 });
       await pods.createNamespacedPod({ namespace: 'sandboxes', body });
       return { pod: name };
     };

@@ -9,15 +9,29 @@ export const SANDBOX_LABEL = 'gauntlet.dev/sandbox';
 export const LEASE_ANNOTATION = 'gauntlet.dev/lease-expires';
 export const SANDBOX_SELECTOR = `${MANAGED_BY_LABEL}=gauntlet,${SANDBOX_LABEL}=true`;
 export const CONTAINER = 'sandbox';
-/** The unprivileged uid commands run as (nobody), as in the bwrap backend. */
-const RUN_AS = 65534;
+/** The group commands run as (nogroup); the work volume belongs to it. */
+const RUN_AS_GROUP = 65534;
+/**
+ * Each pod runs as an unprivileged uid of its own, drawn from this range: the process limit
+ * (RLIMIT_NPROC) counts a user's processes across the whole node, so pods sharing a uid (nobody)
+ * would share one limit and one sandbox's processes could starve another's.
+ */
+export const SANDBOX_UIDS = { min: 100_000, max: 999_999_999 } as const;
+
+/** How a POSIX sh in the image sets the process limit: bash and busybox say `-u`, dash `-p`. */
+export type ProcessLimitFlag = '-u' | '-p';
+
+/** Prints which `ulimit` flag limits processes in this sh (exit 1 when none does) after setting it to `max`. */
+export function processLimitProbe(max: number): string {
+  return `if (ulimit -u ${max}) 2>/dev/null; then echo -u; elif (ulimit -p ${max}) 2>/dev/null; then echo -p; else exit 1; fi`;
+}
 
 /** One shell word, quoted so the shell reads it back unchanged. */
 export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-export function podManifest(options: { name: string; image: string; workdir: string; limits: ResolvedLimits; leaseExpiresAt: number; maxLifetimeSeconds: number }): V1Pod {
+export function podManifest(options: { name: string; image: string; workdir: string; limits: ResolvedLimits; uid: number; leaseExpiresAt: number; maxLifetimeSeconds: number }): V1Pod {
   const { limits } = options;
   const resources = {
     memory: String(limits.memoryBytes),
@@ -39,7 +53,7 @@ export function podManifest(options: { name: string; image: string; workdir: str
       // A backstop if every Gauntlet process that could reap the pod is gone for good.
       activeDeadlineSeconds: options.maxLifetimeSeconds,
       terminationGracePeriodSeconds: 0,
-      securityContext: { runAsUser: RUN_AS, runAsGroup: RUN_AS, runAsNonRoot: true, fsGroup: RUN_AS },
+      securityContext: { runAsUser: options.uid, runAsGroup: RUN_AS_GROUP, runAsNonRoot: true, fsGroup: RUN_AS_GROUP },
       containers: [
         {
           name: CONTAINER,
@@ -60,11 +74,16 @@ export function podManifest(options: { name: string; image: string; workdir: str
 /** Exit status `timeout -s KILL` gives a command it killed (128 + 9). */
 export const KILLED_STATUS = 137;
 
-/** Runs `command` in `cwd` with `env`, killed after `seconds` by coreutils/busybox `timeout`. */
-export function commandScript(options: { command: string; cwd: string; env: Record<string, string>; seconds: number }): string {
+/**
+ * Runs `command` in `cwd` with `env`, at most `processes.max` processes of the pod's user at once,
+ * killed after `seconds` by coreutils/busybox `timeout`.
+ */
+export function commandScript(options: { command: string; cwd: string; env: Record<string, string>; seconds: number; processes: { flag: ProcessLimitFlag; max: number } }): string {
   const env = Object.entries(options.env).map(([name, value]) => shellQuote(`${name}=${value}`));
   return [
     `cd -- ${shellQuote(options.cwd)} 2>/dev/null || { echo ${shellQuote(`sandbox: working directory ${options.cwd} does not exist`)} >&2; exit 1; }`,
+    // The probe at start proved the flag works in this image; nothing of the command has run yet.
+    `ulimit ${options.processes.flag} ${options.processes.max}`,
     `exec env ${env.join(' ')} timeout -s KILL ${options.seconds} sh -c ${shellQuote(options.command)}`,
   ].join('\n');
 }

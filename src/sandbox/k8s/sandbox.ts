@@ -2,14 +2,14 @@
 // the exec API, limits as the pod's resources. The pod carries a lease annotation that the client
 // renews; while a process holds sandboxes in a namespace it deletes pods there whose lease ran out
 // (reapK8sSandboxes, which anyone may also call).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ContainerStateTerminated, type V1Pod } from '@kubernetes/client-node';
 import { errorMessage, InfraError, InputError, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
 import { effectiveTimeout, resolveLimits, type ResolvedLimits, type SandboxLimits } from '../limits.ts';
 import { requireRelative, resolveWorkdir, SandboxPathError } from '../paths.ts';
 import { clusterServer, defaultKubeConfig, k8sNamespaceFromEnv, k8sTargetFromEnv, namespaceFor } from './config.ts';
 import { runInPod } from './exec.ts';
-import { commandScript, CONTAINER, KILLED_STATUS, LEASE_ANNOTATION, listScript, podManifest, readScript, SANDBOX_SELECTOR, writeScript } from './pod.ts';
+import { commandScript, CONTAINER, KILLED_STATUS, LEASE_ANNOTATION, listScript, podManifest, processLimitProbe, readScript, SANDBOX_SELECTOR, SANDBOX_UIDS, writeScript, type ProcessLimitFlag } from './pod.ts';
 
 export interface K8sSandboxOptions {
   /** Default: the usual kubeconfig (KUBECONFIG, ~/.kube/config, or in-cluster). */
@@ -66,6 +66,8 @@ class PodSandbox implements K8sSandbox {
   private ended: string | null = null;
   private readonly heartbeat: NodeJS.Timeout;
   private releaseReaper: () => void = () => undefined;
+  /** Set once the pod runs: how its sh limits processes (see `limitProcesses`). */
+  private processLimitFlag: ProcessLimitFlag | undefined;
 
   constructor(
     private readonly ctx: { config: KubeConfig; api: CoreV1Api; limits: ResolvedLimits; leaseTtlMs: number; now: () => number },
@@ -80,6 +82,23 @@ class PodSandbox implements K8sSandbox {
 
   private where(operation: string): string {
     return `k8s sandbox ${this.namespace}/${this.pod} ${operation}`;
+  }
+
+  /**
+   * Finds how the image's sh sets the per-user process limit, so every command runs under it. An
+   * image whose sh cannot is refused as set up wrongly: its commands would run with no bound on
+   * processes (a fork bomb would fill the node's pid table).
+   */
+  async limitProcesses(image: string): Promise<void> {
+    const max = this.ctx.limits.maxProcesses;
+    const result = await this.run(['sh', '-c', processLimitProbe(max)], { deadlineMs: 60_000 });
+    const flag = result.stdout.trim();
+    if (result.exitCode === 0 && (flag === '-u' || flag === '-p')) {
+      this.processLimitFlag = flag;
+      return;
+    }
+    const said = `${result.stderr}${result.stdout}`.trim();
+    throw new InputError(`image ${image}`, `the sh of ${this.namespace}/${this.pod} cannot limit its processes to ${max} (neither \`ulimit -u\` nor \`ulimit -p\` works; exit ${result.exitCode}${said ? `: ${said}` : ''})`, 'an image whose sh is bash, dash or busybox, and a container hard limit on processes of at least limits.maxProcesses');
   }
 
   /** Keeps the namespace's sweep going until this sandbox closes. */
@@ -113,7 +132,9 @@ class PodSandbox implements K8sSandbox {
     if (this.ended !== null) return failed(this.ended, `the pod had ended before the command: ${this.ended}`);
     const timeoutMs = effectiveTimeout(options.timeoutMs, this.ctx.limits);
     const cwd = options.cwd === undefined ? this.workdir : options.cwd.startsWith('/') ? options.cwd : `${this.workdir}/${options.cwd}`;
-    const script = commandScript({ command, cwd, env: options.env ?? {}, seconds: Math.max(0.001, timeoutMs / 1000) });
+    if (!this.processLimitFlag) throw new Error(`${this.where('exec')}: the pod's process limit was never set up (createK8sSandbox does it)`);
+    const processes = { flag: this.processLimitFlag, max: this.ctx.limits.maxProcesses };
+    const script = commandScript({ command, cwd, env: options.env ?? {}, seconds: Math.max(0.001, timeoutMs / 1000), processes });
     // The pod's `timeout` ends the command; the client waits a little longer for the status to arrive.
     let result;
     try {
@@ -321,7 +342,8 @@ export async function createK8sSandbox(options: K8sSandboxOptions): Promise<K8sS
   const now = options.now ?? Date.now;
   const leaseTtlMs = options.leaseTtlMs ?? 60_000;
   const name = `gauntlet-sbx-${randomBytes(6).toString('hex')}`;
-  const manifest = podManifest({ name, image: options.image, workdir, limits, leaseExpiresAt: now() + leaseTtlMs, maxLifetimeSeconds: options.maxLifetimeSeconds ?? 86_400 });
+  const uid = randomInt(SANDBOX_UIDS.min, SANDBOX_UIDS.max + 1);
+  const manifest = podManifest({ name, image: options.image, workdir, limits, uid, leaseExpiresAt: now() + leaseTtlMs, maxLifetimeSeconds: options.maxLifetimeSeconds ?? 86_400 });
   await api.createNamespacedPod({ namespace, body: manifest }).catch((error: unknown) => {
     throw apiError(`k8s sandbox ${namespace}/${name}: create`, error);
   });
@@ -338,6 +360,7 @@ export async function createK8sSandbox(options: K8sSandboxOptions): Promise<K8sS
       if (Date.now() > deadline) throw new InfraError('sandbox', `k8s sandbox ${namespace}/${name} was not running after ${options.startTimeoutMs ?? 120_000} ms (phase ${phase ?? 'unknown'})`, { kind: 'timeout' });
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
     }
+    await sandbox.limitProcesses(options.image);
     for (const [path, content] of Object.entries(options.files ?? {})) await sandbox.writeFile(path, content);
     const reapEveryMs = options.reapEveryMs ?? leaseTtlMs;
     if (reapEveryMs > 0) sandbox.holdReaper(holdReaper(config, namespace, { everyMs: reapEveryMs, graceMs: leaseTtlMs }, now));
