@@ -24,6 +24,22 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * Bad data found in a store: a damaged row, or one another program wrote. Bad input like any other
+ * for a command (it names the row and column), but a reader over HTTP asked nothing wrong: the
+ * review API answers it as a store that cannot serve (503), not as a bad request.
+ */
+export class StoredDataError extends InputError {
+  constructor(where: string, problem: string, expected?: string) {
+    super(where, problem, expected);
+    this.name = 'StoredDataError';
+  }
+
+  static from(error: InputError): StoredDataError {
+    return error instanceof StoredDataError ? error : new StoredDataError(error.where, error.problem, error.expected);
+  }
+}
+
 /** Which piece of infrastructure failed. Only these make a rollout `infra_error`. */
 export const InfraSource = z.enum(['model', 'environment', 'sandbox', 'judge', 'store', 'user_simulator', 'agent']);
 export type InfraSource = z.infer<typeof InfraSource>;

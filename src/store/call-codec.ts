@@ -1,7 +1,7 @@
 // Model calls are stored as deltas: a call's request messages are the previous call's first `keep`
 // messages plus a tail, and the tool list is stored once per attempt, so a 100-turn rollout does
 // not store its history 100 times. Reading rebuilds every request exactly.
-import { errorMessage, InputError, jsonText, type JsonValue, type Message, type ModelCall, type ToolSpec } from '../core/index.ts';
+import { errorMessage, jsonText, StoredDataError, type JsonValue, type Message, type ModelCall, type ToolSpec } from '../core/index.ts';
 
 /** Per attempt: what the previous call sent, to encode the next one against. */
 export interface DeltaState {
@@ -134,7 +134,7 @@ export interface CallRow {
 
 /**
  * Rebuilds raw call records (not yet validated) from rows in (attempt, index) order. A damaged row
- * (not JSON, the wrong shape, a base that is not stored before it) is an InputError at
+ * (not JSON, the wrong shape, a base that is not stored before it) is a StoredDataError at
  * `where(row)` naming the column, never a record rebuilt wrong.
  */
 export function decodeCalls(rows: readonly CallRow[], where: (row: CallRow) => string): Record<string, unknown>[] {
@@ -180,20 +180,20 @@ class StoredColumns {
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
-      throw new InputError(`${this.at}: ${column}`, `is not valid JSON (${errorMessage(error)})`, WRITTEN_BY_GAUNTLET);
+      throw new StoredDataError(`${this.at}: ${column}`, `is not valid JSON (${errorMessage(error)})`, WRITTEN_BY_GAUNTLET);
     }
   }
 
   array(column: string, text: string): unknown[] {
     const value = this.parse(column, text);
-    if (!Array.isArray(value)) throw new InputError(`${this.at}: ${column}`, `is ${kindOf(value)}`, `a JSON array of messages (${WRITTEN_BY_GAUNTLET})`);
+    if (!Array.isArray(value)) throw new StoredDataError(`${this.at}: ${column}`, `is ${kindOf(value)}`, `a JSON array of messages (${WRITTEN_BY_GAUNTLET})`);
     return value;
   }
 
   record(): RawCall {
     const value = this.parse('json', this.row.json);
-    if (!isObject(value) || !isObject(value.request)) throw new InputError(`${this.at}: json`, `is ${isObject(value) ? 'an object without a request object' : kindOf(value)}`, `a model call object with its request (${WRITTEN_BY_GAUNTLET})`);
-    if (value.wire !== undefined && !(isObject(value.wire) && isObject(value.wire.request))) throw new InputError(`${this.at}: json.wire`, 'has no request object', `the wire exchange with its request (${WRITTEN_BY_GAUNTLET})`);
+    if (!isObject(value) || !isObject(value.request)) throw new StoredDataError(`${this.at}: json`, `is ${isObject(value) ? 'an object without a request object' : kindOf(value)}`, `a model call object with its request (${WRITTEN_BY_GAUNTLET})`);
+    if (value.wire !== undefined && !(isObject(value.wire) && isObject(value.wire.request))) throw new StoredDataError(`${this.at}: json.wire`, 'has no request object', `the wire exchange with its request (${WRITTEN_BY_GAUNTLET})`);
     return value as RawCall;
   }
 
@@ -201,12 +201,12 @@ class StoredColumns {
   base(column: string, baseId: string | null, keep: number, byId: ReadonlyMap<string, unknown[]>): unknown[] {
     if (!baseId) return [];
     const base = this.reference(column, baseId, byId) as unknown[];
-    if (keep > base.length) throw new InputError(`${this.at}: ${column.replace('base', 'keep')}`, `keeps ${keep} messages of call ${baseId}, which has ${base.length}`, WRITTEN_BY_GAUNTLET);
+    if (keep > base.length) throw new StoredDataError(`${this.at}: ${column.replace('base', 'keep')}`, `keeps ${keep} messages of call ${baseId}, which has ${base.length}`, WRITTEN_BY_GAUNTLET);
     return base.slice(0, keep);
   }
 
   reference<T>(column: string, id: string, byId: ReadonlyMap<string, T>): T {
-    if (!byId.has(id)) throw new InputError(`${this.at}: ${column}`, `names call ${id}, which is not stored before this one in its rollout`, WRITTEN_BY_GAUNTLET);
+    if (!byId.has(id)) throw new StoredDataError(`${this.at}: ${column}`, `names call ${id}, which is not stored before this one in its rollout`, WRITTEN_BY_GAUNTLET);
     return byId.get(id)!;
   }
 }

@@ -6,6 +6,7 @@ import {
   DetectionRecord,
   errorMessage,
   InputError,
+  StoredDataError,
   Label,
   ModelCall,
   Rollout,
@@ -97,6 +98,15 @@ interface PendingRow {
   attempt: number;
 }
 
+/** Runs a check of stored data: what it finds wrong is the store's data, not the caller's input. */
+function storedData<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    throw error instanceof InputError ? StoredDataError.from(error) : error;
+  }
+}
+
 /** JSON-escaped form of a secret, as it appears inside serialised records. */
 function jsonEscaped(secret: string): string {
   return JSON.stringify(secret).slice(1, -1);
@@ -159,10 +169,12 @@ export class SqliteStore implements Store {
     try {
       raw = typeof json === 'string' ? (JSON.parse(json) as Record<string, unknown>) : json;
     } catch (error) {
-      throw new InputError(at, `the stored record is not valid JSON (${errorMessage(error)})`, 'a row written by Gauntlet');
+      throw new StoredDataError(at, `the stored record is not valid JSON (${errorMessage(error)})`, 'a row written by Gauntlet');
     }
-    const upgraded = upgradeRecord(kind, raw, at, this.upgrades);
-    return upgraded === null ? null : parseInput(schema, upgraded, at);
+    return storedData(() => {
+      const upgraded = upgradeRecord(kind, raw, at, this.upgrades);
+      return upgraded === null ? null : parseInput(schema, upgraded, at);
+    });
   }
 
   /** Runs `work` as a write; a failure becomes a StoreError kept for the next commit. */
@@ -341,8 +353,8 @@ export class SqliteStore implements Store {
       .all(runId) as { id: string; task_id: string; epoch: number; status: string; termination_reason: string; score: number | null; passed: number | null; json: string | null }[];
     return rows.map((r) => {
       const at = `rollout ${r.id}`;
-      const status = parseInput(RolloutStatus, r.status, `${at}: status`);
-      const terminationReason = parseInput(TerminationReason, r.termination_reason, `${at}: termination_reason`);
+      const status = storedData(() => parseInput(RolloutStatus, r.status, `${at}: status`));
+      const terminationReason = storedData(() => parseInput(TerminationReason, r.termination_reason, `${at}: termination_reason`));
       const error = r.json === null ? null : (this.read('rollout', Rollout, r.json, at)?.error ?? null);
       // Columns this store wrote from the record's own (checked) ids.
       return { id: r.id as RolloutId, taskId: r.task_id as TaskId, epoch: r.epoch, status, terminationReason, score: r.score, passed: r.passed === null ? null : r.passed === 1, error };
@@ -436,7 +448,7 @@ export class SqliteStore implements Store {
       try {
         data = JSON.parse(r.data);
       } catch (error) {
-        throw new InputError(`${this.path}: ${where}`, `the stored data is not valid JSON (${errorMessage(error)})`);
+        throw new StoredDataError(`${this.path}: ${where}`, `the stored data is not valid JSON (${errorMessage(error)})`);
       }
       const raw = { schemaVersion: r.schema_version, runId: r.run_id, rolloutId: r.rollout_id, attempt: r.attempt, seq: r.seq, at: r.at, type: r.type, data };
       return this.read('event', RolloutEvent, raw, where) ?? [];

@@ -323,6 +323,12 @@ describe('review API over a damaged store', () => {
       return { status: response.status, message: ((await response.json()) as { error: { message: string } }).error?.message ?? '' };
     };
     try {
+      // A damaged model call: the request was fine, the store is not (503, not 400), and the row is named.
+      db.prepare(`UPDATE model_calls SET json = '{cut' WHERE id = (SELECT id FROM model_calls WHERE rollout_id = ? ORDER BY rowid LIMIT 1)`).run(first!.id);
+      const call = await read(`/api/rollouts/${first!.id}`);
+      assert.equal(call.status, 503);
+      assert.match(call.message, /store\.sqlite: model call \S+: json: is not valid JSON/);
+      assert.equal((await read('/api/rollouts/ro_none')).status, 404, 'an unknown rollout is still not found');
       db.prepare(`UPDATE events SET data = '{cut' WHERE rollout_id = ? AND type = 'tool_call'`).run(first!.id);
       const events = await read(`/api/runs/${fx.oracleRun}`);
       assert.equal(events.status, 503);

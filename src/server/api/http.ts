@@ -3,7 +3,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { errorMessage, InputError, StoreError } from '../../core/index.ts';
+import { errorMessage, InputError, StoreError, StoredDataError } from '../../core/index.ts';
 
 /** A named thing the request points at does not exist (404), or conflicts with what does (409). */
 export class ApiError extends Error {
@@ -93,8 +93,15 @@ export function paginate<T>(items: readonly T[], options: { limit: number; curso
   return { items: slice, nextCursor: more && slice.length > 0 ? Buffer.from(key(slice.at(-1)!), 'utf8').toString('base64url') : null };
 }
 
-/** The reply for a failure: 400 for bad input (naming the field), 404/409 as raised, 503 for a store that cannot serve, 500 otherwise. */
+/**
+ * The reply for a failure: 400 for bad input (naming the field), 404/409 as raised, 503 for a
+ * store that cannot serve (damaged data in it included: the request was fine), 500 otherwise.
+ */
 export function errorResponse(c: Context, error: unknown, log?: (line: string) => void): Response {
+  if (error instanceof StoredDataError) {
+    log?.(`store: ${error.message}`);
+    return c.json<ErrorBody>({ error: { message: error.message, field: null } }, 503);
+  }
   if (error instanceof InputError) return c.json<ErrorBody>({ error: { message: error.message, field: error.where, ...(error.expected ? { expected: error.expected } : {}) } }, 400);
   if (error instanceof ApiError) return c.json<ErrorBody>({ error: { message: error.message, field: error.field } }, error.status);
   if (error instanceof StoreError) {
