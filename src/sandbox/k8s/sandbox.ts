@@ -91,12 +91,19 @@ class PodSandbox implements K8sSandbox {
    */
   async limitProcesses(image: string): Promise<void> {
     const max = this.ctx.limits.maxProcesses;
-    const result = await this.run(['sh', '-c', processLimitProbe(max)], { deadlineMs: 60_000 });
+    const result = await this.run(['sh', '-c', processLimitProbe(max)], { deadlineMs: 60_000 }).catch(async (error: unknown) => {
+      const ended = await this.whyEnded();
+      if (ended !== null) throw new InfraError('sandbox', `${this.where('start')}: the pod ended before its first command: ${ended}`, { kind: 'unavailable', cause: error });
+      throw error;
+    });
     const flag = result.stdout.trim();
     if (result.exitCode === 0 && (flag === '-u' || flag === '-p')) {
       this.processLimitFlag = flag;
       return;
     }
+    // A pod that ended under the probe says nothing about its image.
+    const ended = await this.whyEnded();
+    if (ended !== null) throw new InfraError('sandbox', `${this.where('start')}: the pod ended before its first command: ${ended}`, { kind: 'unavailable' });
     const said = `${result.stderr}${result.stdout}`.trim();
     throw new InputError(`image ${image}`, `the sh of ${this.namespace}/${this.pod} cannot limit its processes to ${max} (neither \`ulimit -u\` nor \`ulimit -p\` works; exit ${result.exitCode}${said ? `: ${said}` : ''})`, 'an image whose sh is bash, dash or busybox, and a container hard limit on processes of at least limits.maxProcesses');
   }
