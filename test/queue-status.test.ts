@@ -1,12 +1,19 @@
-// `gauntlet queue status`: what a live Redis queue holds, read from a private redis-server while a
-// coordinator and a worker use it; and the command's three outputs.
+// `gauntlet queue status` and `queue cancel`: what a live Redis queue holds, read from a private
+// redis-server while coordinators and workers use it; the status command's three outputs; and a
+// killed coordinator's rollouts taken off the queue, then run by --resume.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerQueueCommand } from '../src/cli/commands/queue.ts';
 import type { CliIo } from '../src/cli/io.ts';
 import { InputError, RunConfig } from '../src/core/index.ts';
-import { describeQueueStatus, parseRedisUrl, queueStatus, queueStatusMetrics, startQueuedRun, startWorker, type QueueStatus, type QueueWorker } from '../src/runner/queue/index.ts';
+import { cancelQueuedRun, describeQueueStatus, parseRedisUrl, queueStatus, queueStatusMetrics, startQueuedRun, startWorker, type QueueStatus, type QueueWorker } from '../src/runner/queue/index.ts';
+import { getEnvironment } from '../src/envs/index.ts';
+import { resolveRun } from '../src/runner/index.ts';
 import { openStore } from '../src/store/index.ts';
 import { gateCatalog, startRedis, until } from './queue-support.ts';
 
@@ -131,5 +138,52 @@ describe('gauntlet queue status', () => {
 
   it('names the Redis it cannot reach', async () => {
     await assert.rejects(queueStatus({ redis: parseRedisUrl('redis://127.0.0.1:1') }), /queue redis:\/\/127\.0\.0\.1:1\/0: cannot connect/);
+  });
+});
+
+describe('gauntlet queue cancel', () => {
+  it("takes a dead coordinator's waiting rollouts off the queue, leaves other runs' alone, and --resume runs them again", { timeout: 180_000 }, async () => {
+    const redis = await startRedis();
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-queue-cancel-'));
+    const store = join(dir, 'store.sqlite');
+    const task = getEnvironment('mail').tasks()[0]!.id;
+    // Another run on the same endpoint, its coordinator alive in this process.
+    const live = await startQueuedRun({ store: openStore(':memory:'), run: { resolved: await resolveRun({ envs: ['mail'], taskIds: [task], model: 'oracle', epochs: 2, concurrency: 1, seed: 1 }) }, queue: { redis: redis.target } });
+    const coordinator = spawn(process.execPath, ['bin/gauntlet.js', 'run', '--env', 'mail', '--task', task, '--model', 'oracle', '--epochs', '4', '--seed', '2', '--queue', redis.url, '--store', store], { stdio: 'ignore' });
+    let worker: QueueWorker | undefined;
+    try {
+      const orphan = await until('the second run enqueued', async () => {
+        const status = await queueStatus({ redis: redis.target });
+        return status.endpoints[0]?.counts.waiting === 6 ? status.runs.find((r) => r.runId !== live.run.id) : undefined;
+      });
+      await assert.rejects(cancelQueuedRun({ redis: redis.target, runId: live.run.id }), (e: unknown) => e instanceof InputError && /has a coordinator connected/.test(e.message));
+      coordinator.kill('SIGKILL');
+      await until('the killed coordinator gone from Redis', async () => ((await queueStatus({ redis: redis.target })).runs.some((r) => r.runId === orphan!.runId && r.coordinator) ? undefined : true));
+
+      const out = await command(['cancel', orphan!.runId, '--queue', redis.url]);
+      assert.equal(out, `run ${orphan!.runId}: 4 rollouts taken off the queue\n`);
+      const after = await queueStatus({ redis: redis.target });
+      assert.equal(after.endpoints[0]!.counts.waiting, 2, "the live run's rollouts stay");
+      const again = JSON.parse(await command(['cancel', orphan!.runId, '--queue', redis.url, '--json'])) as { removed: number; running: number };
+      assert.deepEqual({ removed: again.removed, running: again.running }, { removed: 0, running: 0 });
+
+      worker = await startWorker({ redis: redis.target, concurrency: 2 });
+      assert.equal((await live.done).scored, 2);
+      const stored = openStore(store);
+      const resumed = await startQueuedRun({ store: stored, run: { resume: orphan!.runId }, queue: { redis: redis.target } });
+      const summary = await resumed.done;
+      assert.deepEqual({ scored: summary.scored, status: summary.status }, { scored: 4, status: 'finished' });
+      assert.deepEqual(stored.rollouts(orphan!.runId).map((r) => r.epoch).sort(), [0, 1, 2, 3], 'each rollout stored once');
+      stored.close();
+    } finally {
+      coordinator.kill('SIGKILL');
+      await worker?.close({ force: true });
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a run id that cannot be one, by name', async () => {
+    await assert.rejects(cancelQueuedRun({ redis: parseRedisUrl('redis://127.0.0.1:1'), runId: 'a:b' }), (e: unknown) => e instanceof InputError && e.where === 'RUN_ID');
   });
 });

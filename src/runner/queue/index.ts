@@ -8,3 +8,4 @@ export { endpointOf, parseRedisUrl, QueueError, rolloutQueueName, type RedisTarg
 export { parseRateLimit, type RateLimit } from './rate-limit.ts';
 export { TakeRequest, type StalenessReport } from './window.ts';
 export { describeQueueStatus, queueStatus, queueStatusMetrics, type ActiveJob, type EndpointQueueStatus, type FailedJob, type QueueClient, type QueueStatus, type QueueStatusOptions, type RunResultsStatus } from './status.ts';
+export { cancelQueuedRun, type CancelledRun, type CancelQueuedRunOptions } from './cancel.ts';

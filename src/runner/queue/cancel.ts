@@ -1,0 +1,86 @@
+// `gauntlet queue cancel RUN_ID`: takes a run's rollouts that no worker has started off every
+// endpoint queue, for a run whose coordinator is gone (killed, its machine lost) and whose jobs
+// would otherwise keep workers and the endpoint busy. Rollouts already running finish; their
+// results wait for `gauntlet run --resume`, which also enqueues again whatever was cancelled.
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { InputError } from '../../core/index.ts';
+import { connectRedis, QUEUE_PREFIX, REGISTRY_KEY, RESULT_QUEUE_PREFIX, type RedisTarget } from './connection.ts';
+
+export interface CancelQueuedRunOptions {
+  redis: RedisTarget;
+  runId: string;
+  /** Jobs read per request while looking for the run's. Default 500. */
+  pageSize?: number;
+}
+
+export interface CancelledRun {
+  runId: string;
+  /** Jobs taken off the queues (not started). */
+  removed: number;
+  /** The run's rollouts running now: they finish, and their results wait for `--resume`. */
+  running: number;
+  /** Per endpoint queue that held any of the run's jobs. */
+  queues: { queue: string; endpoint: string; removed: number; running: number }[];
+}
+
+const JobRun = z.object({ runId: z.string() });
+
+function runOf(data: unknown): string | null {
+  const parsed = JobRun.safeParse(data);
+  return parsed.success ? parsed.data.runId : null;
+}
+
+/** Ids of the run's jobs in `states`, read page by page (removing while paging would shift the pages). */
+async function jobIdsOf(queue: Queue, states: ('waiting' | 'prioritized' | 'delayed' | 'active')[], runId: string, pageSize: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let start = 0; ; start += pageSize) {
+    const jobs = await queue.getJobs(states, start, start + pageSize - 1, true);
+    for (const job of jobs) if (job?.id && runOf(job.data) === runId) ids.push(job.id);
+    if (jobs.length < pageSize) return ids;
+  }
+}
+
+async function coordinatorConnected(client: Redis, runId: string): Promise<boolean> {
+  const results = new Queue(`${RESULT_QUEUE_PREFIX}${runId}`, { connection: client, prefix: QUEUE_PREFIX });
+  try {
+    return (await results.getWorkers()).length > 0;
+  } finally {
+    await results.close();
+  }
+}
+
+/**
+ * Removes the run's waiting and delayed rollout jobs from every endpoint queue. Refused while the
+ * run's coordinator is connected: it would enqueue them again at its next check (stop it instead;
+ * a coordinator that is stopped takes its jobs back itself).
+ */
+export async function cancelQueuedRun(options: CancelQueuedRunOptions): Promise<CancelledRun> {
+  const { runId } = options;
+  if (!/^[^\s:]+$/.test(runId)) throw new InputError('RUN_ID', `"${runId}" is not a run id`, 'a run id as `gauntlet runs` or `gauntlet queue status` shows it');
+  const pageSize = options.pageSize ?? 500;
+  const client = await connectRedis(options.redis, { name: 'gauntlet-queue-cancel' });
+  try {
+    if (await coordinatorConnected(client, runId)) {
+      throw new InputError('RUN_ID', `run ${runId} has a coordinator connected, which would enqueue its rollouts again`, 'a run whose coordinator is gone; stop a live one with Ctrl-C (or SIGTERM), which takes its waiting rollouts back');
+    }
+    const registry = await client.hgetall(REGISTRY_KEY);
+    const queues: CancelledRun['queues'] = [];
+    for (const [queueName, endpoint] of Object.entries(registry).sort(([a], [b]) => a.localeCompare(b))) {
+      const queue = new Queue(queueName, { connection: client, prefix: QUEUE_PREFIX });
+      try {
+        let removed = 0;
+        for (const id of await jobIdsOf(queue, ['waiting', 'prioritized', 'delayed'], runId, pageSize)) removed += await queue.remove(id);
+        // A job taken by a worker between the listing and its removal is running now.
+        const running = (await jobIdsOf(queue, ['active'], runId, pageSize)).length;
+        if (removed > 0 || running > 0) queues.push({ queue: queueName, endpoint, removed, running });
+      } finally {
+        await queue.close();
+      }
+    }
+    return { runId, removed: queues.reduce((n, q) => n + q.removed, 0), running: queues.reduce((n, q) => n + q.running, 0), queues };
+  } finally {
+    client.disconnect();
+  }
+}
