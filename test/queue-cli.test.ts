@@ -9,7 +9,8 @@ import type { CliIo } from '../src/cli/io.ts';
 import { InputError } from '../src/core/index.ts';
 import { getEnvironment } from '../src/envs/index.ts';
 import { resolveRun } from '../src/runner/index.ts';
-import { parseRateLimit, parseRedisUrl, startQueuedRun, startWorker } from '../src/runner/queue/index.ts';
+import { parseRateLimit, parseRedisUrl, rolloutQueueName, startQueuedRun, startWorker, type WorkerEvent } from '../src/runner/queue/index.ts';
+import { connectRedis, REGISTRY_KEY } from '../src/runner/queue/connection.ts';
 import { openStore } from '../src/store/index.ts';
 import { agentSpec } from '../src/training/agents/index.ts';
 import { startRedis, until, type RedisServer } from './queue-support.ts';
@@ -130,6 +131,39 @@ describe('gauntlet worker', () => {
       assert.equal(summary.scored, 0);
       assert.equal(summary.queue.failedJobs.length, 1);
       assert.match(summary.queue.failedJobs[0]!.message, /plays episodes with the external agent pi, and this worker was started without external agents/);
+    } finally {
+      await worker.close();
+    }
+  });
+});
+
+describe('a worker that runs for weeks', () => {
+  let redis: RedisServer;
+  before(async () => (redis = await startRedis()));
+  after(async () => redis?.stop());
+
+  it('lets an idle endpoint queue go and serves it again when a run enqueues there', { timeout: 120_000 }, async () => {
+    const events: WorkerEvent[] = [];
+    // An endpoint registered by a coordinator of an older version (no announcement counter): never let go.
+    const legacy = await connectRedis(redis.target, { name: 'test-legacy-coordinator' });
+    await legacy.hset(REGISTRY_KEY, rolloutQueueName('legacy'), 'legacy');
+    legacy.disconnect();
+    const worker = await startWorker({ redis: redis.target, concurrency: 2, idleMs: 300, idleCheckMs: 50, onEvent: (e) => events.push(e) });
+    try {
+      const taskIds = getEnvironment('mail').tasks().slice(0, 2).map((t) => t.id);
+      const run = async (seed: number) => {
+        const resolved = await resolveRun({ envs: ['mail'], taskIds, model: 'oracle', epochs: 1, concurrency: 1, seed });
+        return (await (await startQueuedRun({ store: openStore(':memory:'), run: { resolved }, queue: { redis: redis.target } })).done).passed;
+      };
+      assert.equal(await run(1), 2);
+      const oracle = rolloutQueueName('oracle');
+      await until('the idle oracle queue let go', () => (events.some((e) => e.type === 'released' && e.queue === oracle) ? true : undefined));
+      assert.deepEqual(worker.serving(), [rolloutQueueName('legacy')]);
+      // Let go, the queue holds no connection of this worker; a new run brings it back.
+      const releasedAt = events.findIndex((e) => e.type === 'released' && e.queue === oracle);
+      assert.equal(await run(2), 2);
+      assert.ok(events.slice(releasedAt).some((e) => e.type === 'serving' && e.queue === oracle), 'served again after it was let go');
+      assert.ok(!events.some((e) => e.type === 'released' && e.queue === rolloutQueueName('legacy')));
     } finally {
       await worker.close();
     }

@@ -10,6 +10,7 @@ interface WorkerFlags {
   queue: string;
   concurrency: number;
   stallTimeout: number;
+  idleTimeout: number;
   json?: boolean;
 }
 
@@ -41,6 +42,8 @@ function describe(event: WorkerEvent): string {
   switch (event.type) {
     case 'serving':
       return `serving ${event.queue} (${safeText(event.endpoint)})`;
+    case 'released':
+      return `let ${event.queue} (${safeText(event.endpoint)}) go while it is idle; served again when a run enqueues there`;
     case 'started':
       return `started ${event.rolloutId} ${safeText(event.taskId)} #${event.epoch}`;
     case 'finished':
@@ -105,6 +108,7 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
     .requiredOption('--queue <url>', 'Redis holding the queue: redis://HOST:PORT[/DB]')
     .option('--concurrency <n>', 'rollouts in flight at once (per model endpoint)', positiveInt('--concurrency', { max: 10_000 }), 4)
     .option('--stall-timeout <seconds>', 'a rollout whose worker stops renewing its claim this long (it died) goes to another worker', number('--stall-timeout', { min: 0.1, max: 3600 }), 30)
+    .option('--idle-timeout <seconds>', 'an endpoint queue with nothing to run this long is let go (its connections closed) until a run enqueues there again', number('--idle-timeout', { min: 1, max: 30 * 86_400 }), 600)
     .option('--json', 'one JSON object per event on stdout')
     .action(async (flags: WorkerFlags) => {
       const redis = parseRedisUrl(flags.queue);
@@ -117,6 +121,7 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
         redis,
         concurrency: flags.concurrency,
         lockMs: Math.round(flags.stallTimeout * 1000),
+        idleMs: Math.round(flags.idleTimeout * 1000),
         modelEnvironment: { env: io.env },
         onEvent: report,
         agents,

@@ -100,6 +100,13 @@ export const QUEUE_PREFIX = 'gauntlet';
 export const REGISTRY_KEY = `${QUEUE_PREFIX}:registry:endpoints`;
 
 /**
+ * Hash of counters, field = queue name: a coordinator bumps its queue's counter when it enqueues,
+ * so a worker that let an idle queue go knows to serve it again (a counter, not a time: the
+ * machines' clocks need not agree). A queue with no counter (an older coordinator) is never let go.
+ */
+export const ANNOUNCED_KEY = `${QUEUE_PREFIX}:registry:announced`;
+
+/**
  * The model endpoint a run's rollouts go to, as text: the model spec with any base URL override.
  * Rollouts for one endpoint share one queue, so its rate limit holds across runs and workers.
  */

@@ -6,7 +6,7 @@ import { errorMessage, StoreError, taskHash, type Run } from '../../core/index.t
 import { rolloutSeed } from '../rollout.ts';
 import { summarise, type RunProgress } from '../run.ts';
 import { FinishedRollouts } from './consumer.ts';
-import { endpointOf, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, resultQueueName, rolloutQueueName } from './connection.ts';
+import { ANNOUNCED_KEY, endpointOf, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, resultQueueName, rolloutQueueName } from './connection.ts';
 import type { QueuedRunOptions, QueuedRunSummary } from './coordinator.ts';
 import { JOB_ATTEMPTS, QUEUE_PROTOCOL, ResultEnvelope, type RolloutJob } from './jobs.ts';
 import { missingWork, type OpenedRun, type WorkItem } from './open-run.ts';
@@ -131,6 +131,9 @@ export class QueueSession {
         await this.register();
         const jobs = [...this.byId.values()].map((item) => this.jobFor(item));
         for (let i = 0; i < jobs.length; i += 500) await this.rollouts.addBulk(jobs.slice(i, i + 500));
+        // Again once the jobs are there: a worker that let the queue go between the first
+        // announcement and the jobs (it saw none yet) serves it again.
+        await this.announce();
       }
       const limit = await this.rollouts.getGlobalRateLimit();
       this.notify({ type: 'enqueued', count: this.byId.size, queue: this.queueName, endpoint: this.endpoint, rateLimit: limit ? { max: limit.max, durationMs: limit.duration } : null });
@@ -165,9 +168,15 @@ export class QueueSession {
   /** Tells workers about the endpoint queue and sets (or lifts) its rate limit; repeated after Redis lost its data. */
   private async register(): Promise<void> {
     await this.client.hset(REGISTRY_KEY, this.queueName, this.endpoint);
+    await this.announce();
     const limit = this.options.queue.rateLimit;
     if (limit) await this.rollouts.setGlobalRateLimit(limit.max, limit.durationMs);
     else if (limit === null) await this.rollouts.removeGlobalRateLimit();
+  }
+
+  /** Tells workers that let this endpoint's queue go while it was idle to serve it again. */
+  private async announce(): Promise<void> {
+    await this.client.hincrby(ANNOUNCED_KEY, this.queueName, 1);
   }
 
   private lostConnection(): void {
@@ -191,13 +200,16 @@ export class QueueSession {
    */
   private async reconcile(initial: boolean): Promise<void> {
     await this.register();
+    let enqueued = false;
     for (const rolloutId of [...this.outstanding]) {
       if (this.stopping || !this.outstanding.has(rolloutId) || (!initial && this.failedJobs.has(rolloutId))) continue;
       const state = await this.rollouts.getJobState(rolloutId);
       if (state === 'failed') {
         const job = await this.rollouts.getJob(rolloutId);
-        if (initial && job) await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-        else this.markFailed(rolloutId, job?.failedReason ?? 'failed');
+        if (initial && job) {
+          await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+          enqueued = true;
+        } else this.markFailed(rolloutId, job?.failedReason ?? 'failed');
         continue;
       }
       if (state !== 'unknown' && state !== 'completed') continue;
@@ -209,11 +221,13 @@ export class QueueSession {
       if (state === 'completed') await (await this.rollouts.getJob(rolloutId))?.remove();
       const job = this.jobFor(this.byId.get(rolloutId)!);
       await this.rollouts.add(job.name, job.data, job.opts);
+      enqueued = true;
       if (!initial) {
         this.counts.requeued++;
         this.notify({ type: 'requeued', rolloutId, reason: 'Redis held neither its job nor its result' });
       }
     }
+    if (enqueued) await this.announce();
   }
 
   /** Runs `reconcile` now, or once more after the one in progress. A resume's first full pass retries failed work. */

@@ -12,11 +12,13 @@ import { builtinCatalog, type EnvironmentCatalog } from '../resolve.ts';
 import { executeRollout, rolloutSeed } from '../rollout.ts';
 import { RolloutBuffer } from './buffer.ts';
 import { ModelClients } from './clients.ts';
-import { connectRedis, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, type RedisTarget } from './connection.ts';
+import { ANNOUNCED_KEY, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, type RedisTarget } from './connection.ts';
 import { QUEUE_PROTOCOL, RolloutJob, type ResultEnvelope } from './jobs.ts';
 
 export type WorkerEvent =
   | { type: 'serving'; queue: string; endpoint: string }
+  /** An endpoint queue idle for `idleMs`, let go (its Redis connections closed) until a run enqueues there again. */
+  | { type: 'released'; queue: string; endpoint: string }
   | { type: 'started'; rolloutId: string; taskId: string; epoch: number }
   | { type: 'finished'; rolloutId: string; status: Rollout['status']; durationMs: number }
   /** A job this worker could not complete; `final` when no attempt is left. */
@@ -34,6 +36,14 @@ export interface QueueWorkerOptions {
   lockMs?: number;
   /** How often the registry of endpoint queues is read. */
   discoverMs?: number;
+  /**
+   * An endpoint queue with nothing waiting, running or delayed for this long is let go, so a
+   * worker that runs for weeks does not hold a blocking connection for every endpoint ever used;
+   * it is served again as soon as a run enqueues there. Default 10 minutes.
+   */
+  idleMs?: number;
+  /** How often served queues are checked for idleness. Default 30 s (at most `idleMs`). */
+  idleCheckMs?: number;
   graceMs?: number;
   now?: () => number;
   /** Shown in Redis client lists and in messages; `host:pid` by default. */
@@ -108,7 +118,11 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   resultsClient.on('error', () => {});
   const resultQueues = new Map<string, { queue: Queue; usedAt: number }>();
   const clients = new ModelClients({ environment: modelEnvironment });
-  const workers = new Map<string, Worker>();
+  const workers = new Map<string, { worker: Worker; endpoint: string }>();
+  /** Queues let go while idle, with the announcement counter they had then. */
+  const released = new Map<string, string>();
+  const idleSince = new Map<string, number>();
+  const idleMs = options.idleMs ?? 10 * 60_000;
   let closing = false;
   let lastError = '';
 
@@ -189,22 +203,67 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
       const final = !job || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
       emit({ type: 'failed', rolloutId: job?.id ?? '?', message: error.message, final });
     });
-    workers.set(queueName, worker);
+    workers.set(queueName, { worker, endpoint });
     emit({ type: 'serving', queue: queueName, endpoint });
   };
 
   const discover = async () => {
     try {
-      const entries = await registry.hgetall(REGISTRY_KEY);
-      for (const [queueName, endpoint] of Object.entries(entries)) if (!closing && !workers.has(queueName)) serve(queueName, endpoint);
+      const [entries, announced] = await Promise.all([registry.hgetall(REGISTRY_KEY), registry.hgetall(ANNOUNCED_KEY)]);
+      for (const [queueName, endpoint] of Object.entries(entries)) {
+        if (closing || workers.has(queueName)) continue;
+        const seen = released.get(queueName);
+        if (seen !== undefined && announced[queueName] === seen) continue;
+        released.delete(queueName);
+        serve(queueName, endpoint);
+      }
     } catch (error) {
       const message = `reading ${REGISTRY_KEY}: ${error instanceof Error ? error.message : String(error)}`;
       if (message !== lastError) emit({ type: 'error', message });
       lastError = message;
     }
   };
+  /** Lets go of served queues that have been idle for `idleMs` (only those whose coordinators announce work). */
+  const releaseIdle = async () => {
+    for (const [queueName, { worker, endpoint }] of [...workers]) {
+      if (closing) return;
+      try {
+        // The counter first: an announcement after it (work enqueued) brings the queue back.
+        const version = await registry.hget(ANNOUNCED_KEY, queueName);
+        if (version === null) continue;
+        const queue = new Queue(queueName, { connection: registry, prefix: QUEUE_PREFIX });
+        const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed').finally(() => queue.close());
+        if (Object.values(counts).some((n) => n > 0)) {
+          idleSince.delete(queueName);
+          continue;
+        }
+        const since = idleSince.get(queueName) ?? now();
+        idleSince.set(queueName, since);
+        if (now() - since < idleMs || closing || workers.get(queueName)?.worker !== worker) continue;
+        workers.delete(queueName);
+        idleSince.delete(queueName);
+        released.set(queueName, version);
+        await worker.close();
+        emit({ type: 'released', queue: queueName, endpoint });
+      } catch (error) {
+        const message = `${queueName}: checking whether it is idle: ${error instanceof Error ? error.message : String(error)}`;
+        if (message !== lastError) emit({ type: 'error', message });
+        lastError = message;
+      }
+    }
+  };
+
   await discover();
   const timer = setInterval(() => void discover(), options.discoverMs ?? 1000);
+  let sweeping = false;
+  const idleTimer = setInterval(
+    () => {
+      if (sweeping) return;
+      sweeping = true;
+      void releaseIdle().finally(() => (sweeping = false));
+    },
+    Math.min(options.idleCheckMs ?? 30_000, idleMs),
+  );
 
   return {
     name,
@@ -212,7 +271,8 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     close: async ({ force = false } = {}) => {
       closing = true;
       clearInterval(timer);
-      await Promise.all([...workers.values()].map((w) => w.close(force)));
+      clearInterval(idleTimer);
+      await Promise.all([...workers.values()].map(({ worker }) => worker.close(force)));
       await Promise.all([...resultQueues.values()].map((e) => e.queue.close()));
       await clients.close();
       resultsClient.disconnect();
