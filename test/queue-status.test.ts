@@ -136,6 +136,26 @@ describe('gauntlet queue status', () => {
     }
   });
 
+  it("never stores a worker's API key in a failure message", { timeout: 120_000 }, async () => {
+    const redis = await startRedis();
+    const secret = 'sk-queue-secret-4242';
+    const gate = gateCatalog({ tasks: 1 });
+    const config = RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 1, seed: 7 });
+    const leaky = { names: () => [], get: (): never => { throw new Error(`cannot reach the environment service with key ${secret}`); } };
+    const worker = await startWorker({ redis: redis.target, concurrency: 1, catalog: leaky, modelEnvironment: { env: { OPENAI_API_KEY: secret } } });
+    try {
+      const run = await startQueuedRun({ store: openStore(':memory:'), run: { resolved: { config, tasks: gate.tasks } }, queue: { redis: redis.target, jobAttempts: 1 }, catalog: gate.catalog });
+      const summary = await run.done;
+      assert.equal(summary.queue.failedJobs[0]?.message, 'cannot reach the environment service with key ***');
+      const status = await queueStatus({ redis: redis.target });
+      assert.equal(status.endpoints[0]!.failed[0]?.reason, 'cannot reach the environment service with key ***');
+      assert.ok(!JSON.stringify(status).includes(secret));
+    } finally {
+      await worker.close({ force: true });
+      await redis.stop();
+    }
+  });
+
   it('names the Redis it cannot reach', async () => {
     await assert.rejects(queueStatus({ redis: parseRedisUrl('redis://127.0.0.1:1') }), /queue redis:\/\/127\.0\.0\.1:1\/0: cannot connect/);
   });

@@ -85,6 +85,27 @@ function scrubber(env: Record<string, string | undefined>): (json: string) => st
   return (json) => secrets.reduce((text, secret) => (text.includes(secret) ? text.split(secret).join('***') : text), json);
 }
 
+/**
+ * A job's failure message is stored in Redis (and read by coordinators and `queue status`): it
+ * carries no API key of this worker's, whatever the error said. The error keeps its class, so an
+ * unrecoverable one is still not retried.
+ */
+function scrubbedFailures<A extends unknown[], R>(process: (...args: A) => Promise<R>, scrub: (text: string) => string): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await process(...args);
+    } catch (error) {
+      if (!(error instanceof Error)) throw new Error(scrub(String(error)), { cause: error });
+      const message = scrub(error.message);
+      if (message !== error.message) {
+        error.message = message;
+        if (error.stack) error.stack = scrub(error.stack);
+      }
+      throw error;
+    }
+  };
+}
+
 /** Checks that a job is one this worker can run as the coordinator meant it; anything else is a defect, not retried. */
 function checkedJob(job: Job): RolloutJob {
   const parsed = RolloutJob.safeParse(job.data);
@@ -186,7 +207,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   };
 
   const serve = (queueName: string, endpoint: string) => {
-    const worker = new Worker(queueName, processJob, {
+    const worker = new Worker(queueName, scrubbedFailures(processJob, scrub), {
       connection: redisOptions(options.redis, { blocking: true }),
       prefix: QUEUE_PREFIX,
       concurrency: options.concurrency,
