@@ -5,15 +5,16 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { describeCoordinatorEvent, registerWorkerCommand } from '../src/cli/commands/worker.ts';
+import type { CoordinatorEvent } from '../src/runner/queue/index.ts';
 import type { CliIo } from '../src/cli/io.ts';
-import { InputError } from '../src/core/index.ts';
+import { InputError, RunConfig } from '../src/core/index.ts';
 import { getEnvironment } from '../src/envs/index.ts';
 import { resolveRun } from '../src/runner/index.ts';
 import { parseRateLimit, parseRedisUrl, rolloutQueueName, startQueuedRun, startWorker, type WorkerEvent } from '../src/runner/queue/index.ts';
 import { connectRedis, REGISTRY_KEY } from '../src/runner/queue/connection.ts';
 import { openStore } from '../src/store/index.ts';
 import { agentSpec } from '../src/training/agents/index.ts';
-import { startRedis, until, type RedisServer } from './queue-support.ts';
+import { gateCatalog, startRedis, until, type RedisServer } from './queue-support.ts';
 
 function captureIo(): CliIo & { out: string; err: string } {
   const io = { out: '', err: '', interactive: false, env: {} } as CliIo & { out: string; err: string };
@@ -82,6 +83,8 @@ describe('what run --queue prints', () => {
     );
     assert.equal(describeCoordinatorEvent({ type: 'duplicate', rolloutId: 'ro_1', attempt: 1, storedAttempt: 1, worker: 'h:1' }), 'queue: ro_1 delivered again by h:1 (attempt 1; stored attempt 1): dropped');
     assert.equal(describeCoordinatorEvent({ type: 'job_failed', rolloutId: 'ro_2', message: 'no key\u001b[2J' }), 'queue: no worker could run ro_2: no key\\x1b[2J');
+    assert.equal(describeCoordinatorEvent({ type: 'workers', queue: 'rollouts-ab', count: 0, outstanding: 7 }), 'queue: no worker serves rollouts-ab, and 7 rollouts are outstanding; start one with `gauntlet worker --queue URL`');
+    assert.equal(describeCoordinatorEvent({ type: 'workers', queue: 'rollouts-ab', count: 1, outstanding: 7 }), 'queue: 1 worker serving rollouts-ab (7 rollouts outstanding)');
   });
 });
 
@@ -120,6 +123,23 @@ describe('gauntlet worker', () => {
     assert.deepEqual(events.map((e) => e.type).sort(), ['finished', 'finished', 'serving', 'started', 'started']);
     assert.ok(events.filter((e) => e.type === 'finished').every((e) => e.status === 'scored'));
     assert.match(io.err, /taking rollouts from redis:\/\/127\.0\.0\.1:\d+\/0 \(concurrency 2\)[\s\S]*stopped/);
+  });
+
+  it('tells the coordinator when no worker serves its rollouts, and when one comes', { timeout: 60_000 }, async () => {
+    // Held until the worker has been reported, so the run cannot end before the coordinator looks.
+    const gate = gateCatalog({ tasks: 2, held: ['t0', 't1'] });
+    const config = RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 1, seed: 9 });
+    const events: CoordinatorEvent[] = [];
+    const run = await startQueuedRun({ store: openStore(':memory:'), run: { resolved: { config, tasks: gate.tasks } }, queue: { redis: redis.target, checkMs: 50 }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
+    await until('no worker reported', () => (events.some((e) => e.type === 'workers' && e.count === 0 && e.outstanding === 2) ? true : undefined));
+    const worker = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog });
+    try {
+      await until('the worker reported', () => (events.some((e) => e.type === 'workers' && e.count === 1) ? true : undefined));
+      gate.release();
+      assert.equal((await run.done).passed, 2);
+    } finally {
+      await worker.close();
+    }
   });
 
   it('fails the jobs of an external agent\'s run on a worker started without external agents, saying so, never a score', { timeout: 60_000 }, async () => {

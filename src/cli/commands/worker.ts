@@ -94,6 +94,10 @@ export function describeCoordinatorEvent(event: CoordinatorEvent): string {
       return `queue: ${event.rolloutId} enqueued again: ${event.reason}`;
     case 'job_failed':
       return `queue: no worker could run ${event.rolloutId}: ${safeText(event.message)}`;
+    case 'workers':
+      return event.count === 0
+        ? `queue: no worker serves ${event.queue}, and ${event.outstanding} rollouts are outstanding; start one with \`gauntlet worker --queue URL\``
+        : `queue: ${event.count} worker${event.count === 1 ? '' : 's'} serving ${event.queue} (${event.outstanding} rollouts outstanding)`;
     case 'outage':
       return `queue: ${safeText(event.message)}; waiting for Redis`;
     case 'reconnected':

@@ -32,6 +32,8 @@ export type CoordinatorEvent =
   | { type: 'duplicate'; rolloutId: string; attempt: number; storedAttempt: number | null; worker: string }
   | { type: 'requeued'; rolloutId: string; reason: string }
   | { type: 'job_failed'; rolloutId: string; message: string }
+  /** The workers serving the run's endpoint queue, when their number changes while rollouts are outstanding (checked every `checkMs`). */
+  | { type: 'workers'; queue: string; count: number; outstanding: number }
   | { type: 'outage'; message: string }
   | { type: 'reconnected' };
 

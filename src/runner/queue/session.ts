@@ -48,6 +48,8 @@ export class QueueSession {
   private readonly resultsWorker: Worker;
   private readonly notify: NonNullable<QueuedRunOptions['onQueue']>;
   private stopping = false;
+  /** Workers serving the endpoint queue at the last check (null before the first). */
+  private workersSeen: number | null = null;
   private failure: string | undefined;
   private outageSince: number | null = null;
   private reconciling: Promise<void> | null = null;
@@ -117,6 +119,7 @@ export class QueueSession {
       } else if (this.outageSince === null && this.now() - lastCheck >= checkMs) {
         lastCheck = this.now();
         void this.scheduleReconcile();
+        void this.checkWorkers();
       }
     }, Math.min(1000, checkMs));
     this.options.signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -172,6 +175,23 @@ export class QueueSession {
     const limit = this.options.queue.rateLimit;
     if (limit) await this.rollouts.setGlobalRateLimit(limit.max, limit.durationMs);
     else if (limit === null) await this.rollouts.removeGlobalRateLimit();
+  }
+
+  /**
+   * Says when the number of workers serving the endpoint queue changes while rollouts are
+   * outstanding: a run whose workers all died (or never started) would otherwise wait in silence.
+   */
+  private async checkWorkers(): Promise<void> {
+    if (this.stopping || this.outstanding.size === 0) return;
+    let count: number;
+    try {
+      count = await this.rollouts.getWorkersCount();
+    } catch {
+      return; // Redis trouble is reported as an outage
+    }
+    if (count === this.workersSeen || this.stopping) return;
+    this.workersSeen = count;
+    this.notify({ type: 'workers', queue: this.queueName, count, outstanding: this.outstanding.size });
   }
 
   /** Tells workers that let this endpoint's queue go while it was idle to serve it again. */
