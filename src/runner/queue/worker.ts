@@ -267,6 +267,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
         await worker.close();
         emit({ type: 'released', queue: queueName, endpoint });
       } catch (error) {
+        if (closing) return; // the connection was closed under the check
         const message = `${queueName}: checking whether it is idle: ${error instanceof Error ? error.message : String(error)}`;
         if (message !== lastError) emit({ type: 'error', message });
         lastError = message;
