@@ -125,6 +125,31 @@ describe('gauntlet worker', () => {
     assert.match(io.err, /taking rollouts from redis:\/\/127\.0\.0\.1:\d+\/0 \(concurrency 2\)[\s\S]*stopped/);
   });
 
+  it('stops by itself once there is nothing to run, with --exit-when-idle', { timeout: 60_000 }, async () => {
+    const io = captureIo();
+    const gate = gateCatalog({ tasks: 2, held: ['t0'] });
+    const config = RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 1, seed: 10 });
+    const run = await startQueuedRun({ store: openStore(':memory:'), run: { resolved: { config, tasks: gate.tasks } }, queue: { redis: redis.target }, catalog: gate.catalog });
+    const worker = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog });
+    // A CLI worker beside it, never signalled: only idleness can stop it.
+    let stopped = false;
+    const command = program(io, () => new Promise<never>(() => {}))
+      .parseAsync(['node', 'gauntlet', 'worker', '--queue', redis.url, '--exit-when-idle', '0.3'])
+      .then(() => (stopped = true));
+    try {
+      await gate.holding;
+      // A rollout is running: the CLI worker must not stop however long that takes.
+      await new Promise<void>((resolve) => setTimeout(resolve, 600));
+      assert.equal(stopped, false, 'stopped while a rollout was still running');
+      gate.release();
+      assert.equal((await run.done).passed, 2);
+      await command;
+      assert.match(io.err, /nothing to run for 0\.3 s; stopping[\s\S]*stopped/);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('tells the coordinator when no worker serves its rollouts, and when one comes', { timeout: 60_000 }, async () => {
     // Held until the worker has been reported, so the run cannot end before the coordinator looks.
     const gate = gateCatalog({ tasks: 2, held: ['t0', 't1'] });

@@ -11,6 +11,7 @@ interface WorkerFlags {
   concurrency: number;
   stallTimeout: number;
   idleTimeout: number;
+  exitWhenIdle?: number;
   json?: boolean;
 }
 
@@ -113,6 +114,7 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
     .option('--concurrency <n>', 'rollouts in flight at once (per model endpoint)', positiveInt('--concurrency', { max: 10_000 }), 4)
     .option('--stall-timeout <seconds>', 'a rollout whose worker stops renewing its claim this long (it died) goes to another worker', number('--stall-timeout', { min: 0.1, max: 3600 }), 30)
     .option('--idle-timeout <seconds>', 'an endpoint queue with nothing to run this long is let go (its connections closed) until a run enqueues there again', number('--idle-timeout', { min: 1, max: 30 * 86_400 }), 600)
+    .option('--exit-when-idle <seconds>', 'stop (letting running rollouts finish) once no endpoint queue has had anything to run for this long; for batch jobs and spot machines', number('--exit-when-idle', { min: 0.01, max: 30 * 86_400 }))
     .option('--json', 'one JSON object per event on stdout')
     .action(async (flags: WorkerFlags) => {
       const redis = parseRedisUrl(flags.queue);
@@ -136,7 +138,12 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
       io.stderr(`worker ${worker.name}: taking rollouts from ${redis.display} (concurrency ${flags.concurrency})\n`);
       const signals = hooks.untilStopped ? null : untilSignal(io);
       try {
-        const how = await (hooks.untilStopped ? hooks.untilStopped(worker) : signals!.stopped);
+        const stops: Promise<'graceful' | 'force'>[] = [hooks.untilStopped ? hooks.untilStopped(worker) : signals!.stopped];
+        if (flags.exitWhenIdle !== undefined) {
+          const seconds = flags.exitWhenIdle;
+          stops.push(worker.whenIdle(Math.round(seconds * 1000)).then(() => (io.stderr(`worker ${worker.name}: nothing to run for ${seconds} s; stopping\n`), 'graceful' as const)));
+        }
+        const how = await Promise.race(stops);
         await worker.close({ force: how === 'force' });
       } finally {
         signals?.dispose();

@@ -68,6 +68,12 @@ export interface QueueWorker {
   serving(): string[];
   /** Stops taking jobs and waits for running rollouts; `force` abandons them (their jobs go to other workers). */
   close(options?: { force?: boolean }): Promise<void>;
+  /**
+   * Resolves once no endpoint queue in the registry has had anything waiting, running or delayed
+   * for `forMs` (looked at every `checkMs`, default a fifth of it, at most 5 s); never, once the
+   * worker closes. For workers that should end when the work does (a batch job, a spot machine).
+   */
+  whenIdle(forMs: number, checkMs?: number): Promise<void>;
 }
 
 /** How often a job may stall (its worker died) before it is failed rather than retried again. */
@@ -275,6 +281,34 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     }
   };
 
+  /** Rollouts waiting, running or delayed on every endpoint queue in the registry. */
+  const pendingEverywhere = async (): Promise<number> => {
+    let pending = 0;
+    for (const queueName of Object.keys(await registry.hgetall(REGISTRY_KEY))) {
+      const queue = new Queue(queueName, { connection: registry, prefix: QUEUE_PREFIX });
+      const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed').finally(() => queue.close());
+      pending += Object.values(counts).reduce((a, b) => a + b, 0);
+    }
+    return pending;
+  };
+
+  const whenIdle = (forMs: number, checkMs = Math.min(5000, Math.max(10, forMs / 5))): Promise<void> =>
+    new Promise((resolve) => {
+      let idleFrom: number | null = null;
+      const look = async () => {
+        if (closing) return;
+        try {
+          if ((await pendingEverywhere()) > 0) idleFrom = null;
+          else idleFrom ??= now();
+        } catch {
+          idleFrom = null; // Redis unreachable says nothing about the work
+        }
+        if (idleFrom !== null && now() - idleFrom >= forMs) return resolve();
+        if (!closing) setTimeout(() => void look(), checkMs).unref();
+      };
+      void look();
+    });
+
   await discover();
   const timer = setInterval(() => void discover(), options.discoverMs ?? 1000);
   let sweeping = false;
@@ -290,6 +324,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   return {
     name,
     serving: () => [...workers.keys()],
+    whenIdle,
     close: async ({ force = false } = {}) => {
       closing = true;
       clearInterval(timer);
