@@ -31,6 +31,8 @@ export interface EpisodeSpec {
   user?: UserSimulator;
   mcpServers?: readonly McpServerConfig[];
   signal?: AbortSignal;
+  /** Where the environment's close is tracked, for the run to wait on; the process-wide tracker when absent. */
+  closing?: ClosingEnvironments;
 }
 
 /** A reset environment, ready for an agent; `close` is always safe to call (and never hangs the caller). */
@@ -40,6 +42,41 @@ export interface LiveEpisode {
   observation?: string;
   close(): Promise<void>;
 }
+
+/** How long a finished run (or a stopping thread or worker) waits for its sandboxes to finish closing. */
+const ENVIRONMENT_CLOSE_WAIT_MS = 15_000;
+
+/**
+ * Environment closes still under way. An episode never waits for its environment to close (a hung
+ * one must not hang the run), but a run must not return, nor a process end, before they finish: a
+ * pod or remote sandbox whose delete was cut off stays until its lease runs out.
+ */
+export class ClosingEnvironments {
+  private readonly closing = new Set<Promise<unknown>>();
+
+  track(close: Promise<unknown> | undefined): void {
+    if (!close) return;
+    const settled: Promise<unknown> = close.catch(() => undefined).finally(() => this.closing.delete(settled));
+    this.closing.add(settled);
+  }
+
+  /** Waits for the closes tracked so far, at most `timeoutMs`; false when some were still under way then. */
+  async settled(timeoutMs: number = ENVIRONMENT_CLOSE_WAIT_MS): Promise<boolean> {
+    if (this.closing.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([Promise.allSettled([...this.closing]).then(() => true), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Closes of episodes whose callers track none of their own (a worker process, a rollout thread: one scope each). */
+export const processClosing = new ClosingEnvironments();
 
 /** Instantiates and resets; on failure nothing is left open. Throws InfraError or DefectError. */
 export async function openEpisode(spec: EpisodeSpec): Promise<LiveEpisode> {
@@ -59,7 +96,7 @@ export async function openEpisode(spec: EpisodeSpec): Promise<LiveEpisode> {
     const live = environment;
     return { environment: live, ...(reset.observation ? { observation: reset.observation } : {}), close: () => live.close().catch(() => undefined) };
   } catch (error) {
-    void environment.close().catch(() => undefined);
+    (spec.closing ?? processClosing).track(environment.close());
     throw error;
   }
 }
@@ -162,8 +199,9 @@ export async function runEpisode(options: RunEpisodeOptions): Promise<EpisodeOut
     return await Promise.race([work, expired]);
   } finally {
     clearTimeout(watchdog);
-    // Closing a hung environment must not hang the caller either.
-    void live?.close();
+    // Closing a hung environment must not hang the caller either; the run waits for it, bounded.
+    (options.closing ?? processClosing).track(live?.close());
+    // An abandoned episode closes whenever its work gives up, if ever: nothing to wait for.
     if (abandoned) void work.then(() => live?.close());
   }
 }

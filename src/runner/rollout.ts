@@ -19,7 +19,7 @@ import {
 import { createLlmUser, userModelFrom, type EnvironmentDefinition, type UserCallRecord, type UserSimulator } from '../envs/index.ts';
 import { perturbEpisode, resolvePerturbations, toolsOf, type PerturbedEpisode, type ResolvedPerturbations } from '../perturb/index.ts';
 import { DEFAULT_REWARD_CONFIG, parseRewardConfig, rewardNeeds, rewardRollout, traceAttempt, type RewardConfig } from '../reward/index.ts';
-import { runEpisode, type EpisodeDriver, type EpisodeOutcome } from './episode.ts';
+import { runEpisode, type ClosingEnvironments, type EpisodeDriver, type EpisodeOutcome } from './episode.ts';
 import { createTurnPacer } from './pool.ts';
 import { requestTimeoutFor } from './resolve.ts';
 
@@ -43,6 +43,8 @@ export interface RolloutContext {
   attemptModel?: (identity: AttemptIdentity) => Promise<ModelClient>;
   /** Plays each episode instead of the agent loop (an external agent); absent: the configured scaffold. */
   driver?: EpisodeDriver;
+  /** Tracks the environments' closes for the run to wait on (the process-wide tracker when absent). */
+  closing?: ClosingEnvironments;
 }
 
 /** Judge calls are numbered after the agent's own calls so their ids never collide. */
@@ -258,6 +260,7 @@ async function runAttempt(ctx: RolloutContext, a: AttemptSpec): Promise<EpisodeO
     ...(ctx.user ? { user: userFrom(ctx.user, { recorder, identity: a.identity }) } : {}),
     mcpServers: ctx.config.mcpServers,
     ...(a.signal ? { signal: a.signal } : {}),
+    ...(ctx.closing ? { closing: ctx.closing } : {}),
     deadlineMs,
     graceMs: ctx.graceMs,
     now: ctx.now,

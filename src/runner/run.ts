@@ -18,7 +18,7 @@ import {
 import { createBatcher, createPacedQueue, createStartGate, forEachConcurrent, STORE_BATCHING } from './pool.ts';
 import { gatewayModels, judgeFromConfig, modelFromConfig, userFromConfig, type ModelEnvironment } from './model.ts';
 import { builtinCatalog, tasksOfRun, type EnvironmentCatalog, type ResolvedRun, type TaskDrift } from './resolve.ts';
-import type { EpisodeDriver } from './episode.ts';
+import { ClosingEnvironments, type EpisodeDriver } from './episode.ts';
 import { executeRollout } from './rollout.ts';
 import { replayResult, type DecodedResult } from './queue/replay.ts';
 import { RolloutThreads, threadCount, type ThreadOutcome } from './threads/threads.ts';
@@ -135,6 +135,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   const owned: ModelClient[] = [];
   let threads: RolloutThreads | null = null;
   let threadsFailed = false;
+  const closing = new ClosingEnvironments();
   try {
     options.onStart?.(run, notes);
     const modelEnvironment = options.modelEnvironment ?? { env: process.env };
@@ -204,6 +205,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
         ...(user ? { user } : {}),
         ...(attemptModel ? { attemptModel } : {}),
         ...(options.driver ? { driver: options.driver } : {}),
+        closing,
       };
       const startGate = createStartGate();
       // Rollouts finishing in the same loop turn share a transaction: at a thousand rollouts, a
@@ -259,6 +261,9 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     lease.release();
     if (threads) await (threadsFailed ? threads.terminate() : threads.close());
     await Promise.all(owned.map((m) => m.close?.()));
+    // Sandboxes still closing (a pod's delete, a remote teardown) finish before the run returns, and
+    // so before a command exits; bounded, since a hung environment must not hang the run.
+    await closing.settled();
   }
 }
 

@@ -124,6 +124,8 @@ describe('environments on k8s sandboxes', { skip: bwrap.available ? false : `the
     try {
       const config = RunConfig.parse({ envs: ['terminal'], model: 'test', epochs: 1, concurrency: 1, seed: 1, sandbox: 'k8s', maxAttempts: 1 });
       const tasks = selectTasks(config).slice(0, 1);
+      // A slow delete: the run must still not return (and a command not exit) before the pod is gone.
+      api.deleteDelayMs = 300;
       const running = executeRun({ store, model: command(`exec -a ${MARKER} sleep 30`), sleep: async () => {}, run: { resolved: { config, tasks } } });
       await waitFor(() => api.pods().length === 1, 'the episode to start its pod');
       const [pod] = api.pods();
@@ -135,8 +137,9 @@ describe('environments on k8s sandboxes', { skip: bwrap.available ? false : `the
       assert.equal(rollout?.status, 'infra_error');
       assert.equal(rollout?.error?.source, 'sandbox');
       assert.match(rollout?.error?.message ?? '', /run_command: the pod ended while the command ran: the pod ended \(Failed: OOMKilled, exit 137\)/);
-      assert.deepEqual(api.pods(), [], 'the episode deleted its pod');
+      assert.deepEqual(api.pods(), [], 'the episode deleted its pod before the run returned');
     } finally {
+      api.deleteDelayMs = 0;
       store.close();
     }
   });

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { describeZodIssues, rolloutIdFor, taskHash, type Rollout, type RunConfig } from '../../core/index.ts';
-import type { EpisodeDriver } from '../episode.ts';
+import { processClosing, type EpisodeDriver } from '../episode.ts';
 import { configuredSecrets, gatewayModels, type ModelEnvironment } from '../model.ts';
 import { builtinCatalog, type EnvironmentCatalog } from '../resolve.ts';
 import { executeRollout, rolloutSeed } from '../rollout.ts';
@@ -332,6 +332,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
       await Promise.all([...workers.values()].map(({ worker }) => worker.close(force)));
       await Promise.all([...resultQueues.values()].map((e) => e.queue.close()));
       await clients.close();
+      await processClosing.settled();
       resultsClient.disconnect();
       registry.disconnect();
     },

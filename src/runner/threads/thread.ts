@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InputError, rolloutIdFor, StoreError, type ModelClient, type Rollout } from '../../core/index.ts';
 import { openStore, type SqliteStore } from '../../store/index.ts';
 import { gatewayModels, judgeFromConfig, modelFromConfig, userFromConfig } from '../model.ts';
+import { processClosing } from '../episode.ts';
 import { createBatcher, createStartGate, STORE_BATCHING } from '../pool.ts';
 import { builtinCatalog } from '../resolve.ts';
 import { executeRollout, type RolloutContext } from '../rollout.ts';
@@ -110,6 +111,8 @@ async function serve(init: ThreadInit): Promise<void> {
       case 'close':
         void Promise.all(running)
           .then(() => Promise.all(owned.map((m) => m.close?.())))
+          // The thread ends after this: its sandboxes' deletes must not be cut off.
+          .then(() => processClosing.settled())
           .then(() => store?.close())
           .finally(() => {
             send({ kind: 'closed' });

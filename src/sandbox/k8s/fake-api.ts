@@ -49,6 +49,8 @@ export interface FakeKubeApi {
   requests: string[];
   /** The image of every pod created, in order. */
   images: string[];
+  /** How long a pod delete takes before the pod is gone and the API answers (a busy cluster); 0 by default. */
+  deleteDelayMs: number;
   /** A kubeconfig (YAML) for this fake, its context in `namespace` (default `sandboxes`). */
   kubeconfig(namespace?: string): string;
   close(): Promise<void>;
@@ -137,6 +139,7 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
     return c.json(podView(pod));
   });
   app.delete('/api/v1/namespaces/:ns/pods/:name', async (c) => {
+    if (fake.deleteDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.deleteDelayMs));
     const pod = pods.get(c.req.param('name'));
     if (!pod) return c.json(status(404, 'NotFound', `pods "${c.req.param('name')}" not found`), 404);
     pods.delete(c.req.param('name'));
@@ -163,7 +166,7 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const fake: FakeKubeApi = {
     url: `http://127.0.0.1:${port}`,
     pods: () => [...pods.keys()],
     allDeleted: () =>
@@ -207,7 +210,9 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
       await Promise.all([...pods.values()].map((pod) => pod.sandbox.close()));
       pods.clear();
     },
+    deleteDelayMs: 0,
   };
+  return fake;
 }
 
 /** Runs the exec's argv in the pod's sandbox once stdin (if asked for) is closed; answers on channels 1, 2 and 3. */
