@@ -138,13 +138,39 @@ describe('gauntlet worker', () => {
       .then(() => (stopped = true));
     try {
       await gate.holding;
-      // A rollout is running: the CLI worker must not stop however long that takes.
-      await new Promise<void>((resolve) => setTimeout(resolve, 600));
       assert.equal(stopped, false, 'stopped while a rollout was still running');
       gate.release();
       assert.equal((await run.done).passed, 2);
       await command;
       assert.match(io.err, /nothing to run for 0\.3 s; stopping[\s\S]*stopped/);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('is idle only once nothing has waited or run for the whole time asked, however long a rollout runs', { timeout: 60_000 }, async () => {
+    const gate = gateCatalog({ tasks: 2, held: ['t0'] });
+    const config = RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 1, seed: 11 });
+    // The worker's clock, moved by the test: idleness is judged by it.
+    let clock = 1_000_000;
+    const worker = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog, now: () => clock });
+    try {
+      const run = await startQueuedRun({ store: openStore(':memory:'), run: { resolved: { config, tasks: gate.tasks } }, queue: { redis: redis.target }, catalog: gate.catalog });
+      const looks: number[] = [];
+      let idle = false;
+      const idleness = worker.whenIdle(300, { checkMs: 10, onCheck: (pending) => looks.push(pending) }).then(() => (idle = true));
+      await gate.holding;
+      await until('a look that sees the held rollout', () => (looks.at(-1)! > 0 ? true : undefined));
+      const before = looks.length;
+      clock += 1000; // far past the time asked, with the rollout still running
+      await until('two more looks', () => (looks.length >= before + 2 ? true : undefined));
+      assert.equal(idle, false, 'idle while a rollout was running');
+      assert.ok(looks.slice(before).every((pending) => pending > 0), `looks: ${looks.slice(before).join(',')}`);
+      gate.release();
+      assert.equal((await run.done).passed, 2);
+      await until('a look that finds nothing', () => (looks.at(-1) === 0 ? true : undefined));
+      clock += 1000;
+      await idleness;
     } finally {
       await worker.close();
     }

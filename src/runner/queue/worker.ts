@@ -70,10 +70,11 @@ export interface QueueWorker {
   close(options?: { force?: boolean }): Promise<void>;
   /**
    * Resolves once no endpoint queue in the registry has had anything waiting, running or delayed
-   * for `forMs` (looked at every `checkMs`, default a fifth of it, at most 5 s); never, once the
-   * worker closes. For workers that should end when the work does (a batch job, a spot machine).
+   * for `forMs` (looked at every `checkMs`, default a fifth of it, at most 5 s; `onCheck` hears
+   * what each look counted); never, once the worker closes. For workers that should end when the
+   * work does (a batch job, a spot machine).
    */
-  whenIdle(forMs: number, checkMs?: number): Promise<void>;
+  whenIdle(forMs: number, options?: { checkMs?: number; onCheck?: (pending: number) => void }): Promise<void>;
 }
 
 /** How often a job may stall (its worker died) before it is failed rather than retried again. */
@@ -292,13 +293,15 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     return pending;
   };
 
-  const whenIdle = (forMs: number, checkMs = Math.min(5000, Math.max(10, forMs / 5))): Promise<void> =>
+  const whenIdle = (forMs: number, { checkMs = Math.min(5000, Math.max(10, forMs / 5)), onCheck }: { checkMs?: number; onCheck?: (pending: number) => void } = {}): Promise<void> =>
     new Promise((resolve) => {
       let idleFrom: number | null = null;
       const look = async () => {
         if (closing) return;
         try {
-          if ((await pendingEverywhere()) > 0) idleFrom = null;
+          const pending = await pendingEverywhere();
+          onCheck?.(pending);
+          if (pending > 0) idleFrom = null;
           else idleFrom ??= now();
         } catch {
           idleFrom = null; // Redis unreachable says nothing about the work
