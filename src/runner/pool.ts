@@ -108,7 +108,7 @@ export const STORE_BATCHING = { budgetMs: 10, maxBatch: 8 } as const;
  * `budgetMs` per turn of the event loop. Each item's promise settles with its batch: storing a
  * burst of finished rollouts in a few transactions costs a fraction of one transaction each.
  */
-export function createBatcher<T>(options: { budgetMs: number; maxBatch: number; run: (items: T[]) => void }): (item: T) => Promise<void> {
+export function createBatcher<T>(options: { budgetMs: number; maxBatch: number; run: (items: T[]) => void | Promise<void> }): (item: T) => Promise<void> {
   const queue: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
   let scheduled = false;
   const drain = () => {
@@ -116,8 +116,10 @@ export function createBatcher<T>(options: { budgetMs: number; maxBatch: number; 
     while (queue.length > 0 && performance.now() - started < options.budgetMs) {
       const batch = queue.splice(0, options.maxBatch);
       try {
-        options.run(batch.map((b) => b.item));
-        for (const b of batch) b.resolve();
+        const written = options.run(batch.map((b) => b.item));
+        // A batch written elsewhere (a writer thread) settles when it is written.
+        if (written) written.then(() => batch.forEach((b) => b.resolve()), (error: unknown) => batch.forEach((b) => b.reject(error)));
+        else for (const b of batch) b.resolve();
       } catch (error) {
         for (const b of batch) b.reject(error);
       }

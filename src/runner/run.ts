@@ -21,7 +21,7 @@ import { builtinCatalog, tasksOfRun, type EnvironmentCatalog, type ResolvedRun, 
 import { ClosingEnvironments, type EpisodeDriver } from './episode.ts';
 import { executeRollout } from './rollout.ts';
 import { replayResult, type DecodedResult } from './queue/replay.ts';
-import { RolloutThreads, threadCount, type ThreadOutcome } from './threads/threads.ts';
+import { AUTO_THREADS_FROM, RolloutThreads, threadCount, type ThreadOutcome } from './threads/threads.ts';
 import { SqliteStore } from '../store/index.ts';
 
 export interface RunProgress {
@@ -135,6 +135,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   const owned: ModelClient[] = [];
   let threads: RolloutThreads | null = null;
   let threadsFailed = false;
+  let writesOffThread = false;
   const closing = new ClosingEnvironments();
   try {
     options.onStart?.(run, notes);
@@ -209,8 +210,10 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       };
       const startGate = createStartGate();
       // Rollouts finishing in the same loop turn share a transaction: at a thousand rollouts, a
-      // commit of its own cost each rollout 0.3-0.6 ms of main thread.
-      const commit = createBatcher<Rollout>({ ...STORE_BATCHING, run: (rollouts) => store.commitRollouts(rollouts) });
+      // commit of its own cost each rollout 0.3-0.6 ms of main thread. With that many, the
+      // store's writes move to a thread of their own, leaving this one to the rollouts.
+      writesOffThread = store instanceof SqliteStore && threadTotal === 0 && Math.min(config.concurrency, work.length) >= AUTO_THREADS_FROM && store.writeOffThread();
+      const commit = createBatcher<Rollout>({ ...STORE_BATCHING, run: (rollouts) => (writesOffThread && store instanceof SqliteStore ? store.commitRolloutsAsync(rollouts) : store.commitRollouts(rollouts)) });
       runOne = async ({ task, epoch }) => {
         const started = await startGate();
         try {
@@ -258,6 +261,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     const summary = summarise(run.id, failure ? 'interrupted' : status, store.rolloutOutcomes(run.id), { expected: tasks.length * config.epochs, durationMs: now() - started });
     return failure ? { ...summary, failure: failure.message } : summary;
   } finally {
+    if (writesOffThread && store instanceof SqliteStore) store.writeOnThisThread();
     lease.release();
     if (threads) await (threadsFailed ? threads.terminate() : threads.close());
     await Promise.all(owned.map((m) => m.close?.()));

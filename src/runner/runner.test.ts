@@ -50,6 +50,32 @@ describe('runner', () => {
     assert.equal(store.rollouts(summary.runId).length, 8);
   });
 
+  it('writes a run of many in-process rollouts from a thread of the store, and stores every one with its calls', async () => {
+    const store = openStore(join(mkdtempSync(join(tmpdir(), 'gauntlet-writer-')), 'g.db'));
+    const offThread: boolean[] = [];
+    const writeOffThread = store.writeOffThread.bind(store);
+    store.writeOffThread = () => {
+      const moved = writeOffThread();
+      offThread.push(moved);
+      return moved;
+    };
+    const asyncCommits: number[] = [];
+    const commitRolloutsAsync = store.commitRolloutsAsync.bind(store);
+    store.commitRolloutsAsync = (rollouts) => (asyncCommits.push(rollouts.length), commitRolloutsAsync(rollouts));
+    const summary = await executeRun({ ...base, store, model: goldenModel, threads: 0, run: fresh(config({ epochs: 120, concurrency: 120, taskIds: ['counter/a'] })) });
+    assert.deepEqual(offThread, [true], 'a hundred or more rollouts at once move the writes');
+    assert.equal(asyncCommits.reduce((a, b) => a + b, 0), 120, 'every rollout committed through the thread');
+    assert.equal(summary.scored, 120);
+    const rollouts = store.rollouts(summary.runId);
+    assert.equal(rollouts.length, 120);
+    for (const rollout of rollouts) assert.equal(store.modelCalls(rollout.id).length, 3, rollout.id);
+    // The run gave the writes back: a commit now is written here, at once.
+    const small = await executeRun({ ...base, store, model: goldenModel, threads: 0, run: fresh(config({ epochs: 2, concurrency: 2, taskIds: ['counter/a'] })) });
+    assert.deepEqual(offThread, [true], 'two rollouts do not');
+    assert.equal(store.rollouts(small.runId).length, 2);
+    store.close();
+  });
+
   it('scores a model that acts wrongly as failed, with the reason it stopped', async () => {
     const store = openStore(':memory:');
     const idle = functionModel('test:idle', () => reply(assistant({ content: 'I did it.' })));

@@ -46,6 +46,7 @@ import { acquireLease, type LeaseOptions } from './lease.ts';
 import { latestVersion, migrate, STORE_MIGRATIONS, storedVersion, type StoreMigration } from './migrations.ts';
 import { ReviewTables } from './review-tables.ts';
 import { storeErrorFrom } from './sqlite-errors.ts';
+import { WriterThread, type WriterBatch } from './writer-thread.ts';
 
 type Statement = Database.Statement<unknown[]>;
 
@@ -90,9 +91,12 @@ const STATEMENTS = {
   lastAttempt: `SELECT MAX(attempt) AS a FROM (SELECT attempt FROM events WHERE rollout_id = ? UNION ALL SELECT attempt FROM model_calls WHERE rollout_id = ?)`,
 } as const;
 
+/** The statements that appends, and the rollout rows committed after them, run through. */
+type WrittenStatement = 'insertCall' | 'insertEvent' | 'upsertRollout';
+
 /** A buffered append, with the attempt it belongs to (so `nextAttempt` can count it without a flush). */
 interface PendingRow {
-  stmt: Statement;
+  statement: WrittenStatement;
   params: unknown[];
   rolloutId: string;
   attempt: number;
@@ -105,6 +109,12 @@ function storedData<T>(check: () => T): T {
   } catch (error) {
     throw error instanceof InputError ? StoredDataError.from(error) : error;
   }
+}
+
+const APPENDING = 'appending model calls and events';
+
+function storing(rollouts: readonly Rollout[]): string {
+  return rollouts.length === 1 ? `storing rollout ${rollouts[0]!.id}` : `storing ${rollouts.length} rollouts`;
 }
 
 /** JSON-escaped form of a secret, as it appears inside serialised records. */
@@ -123,6 +133,8 @@ export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly pending: PendingRow[] = [];
+  /** While appends are written on a thread of their own (`writeOffThread`): the thread, and the batches it has not yet written. */
+  private writer: { thread: WriterThread; handedOver: Map<number, { rows: PendingRow[]; doing: string }> } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly batchSize: number;
   private readonly flushMs: number;
@@ -198,6 +210,12 @@ export class SqliteStore implements Store {
 
   /** Background flushes cannot throw into a timer: the failure is kept and surfaces at the next commit. */
   private flushQuietly(): void {
+    if (this.writer) {
+      // Handed over without waiting: the writer thread's failure is kept when it answers.
+      this.clearTimer();
+      if (this.pending.length > 0 && !this.failure) this.handOver(this.writer, this.pending.splice(0, this.pending.length), [], APPENDING);
+      return;
+    }
     try {
       this.flush();
     } catch (_error) {
@@ -205,17 +223,102 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Writes everything buffered, in one transaction. */
-  flush(): void {
+  private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** Writes everything buffered, in one transaction; with a writer thread, waits until it has written everything handed over. */
+  flush(): void {
+    this.clearTimer();
+    if (this.writer) {
+      const known = this.failure;
+      if (known && this.pending.length > 0) throw known;
+      if (this.pending.length > 0) this.handOver(this.writer, this.pending.splice(0, this.pending.length), [], APPENDING);
+      this.writer.thread.settle();
+      if (this.failure && this.failure !== known) throw this.failure;
+      return;
+    }
     if (this.pending.length === 0) return;
     const batch = this.pending.splice(0, this.pending.length);
-    this.write('appending model calls and events', () =>
+    this.write(APPENDING, () =>
       this.db.transaction(() => {
-        for (const { stmt, params } of batch) stmt.run(...params);
+        for (const { statement, params } of batch) this.stmts[statement].run(...params);
       })(),
     );
+  }
+
+  /**
+   * From now on, appends and rollout commits are written by a connection on a thread of their
+   * own, in the order they happen here; reads and every other write wait for it first. For a
+   * run of many rollouts in this process, whose rollouts share this thread. False where it
+   * cannot: an in-memory store is private to its connection, and the checkpoints must be able
+   * to move to their thread (the writer's commits are not seen here).
+   */
+  writeOffThread(): boolean {
+    if (this.writer) return true;
+    if (this.path === ':memory:' || this.failure || !(this.checkpoints instanceof Checkpointer)) return false;
+    const share = this.checkpoints.share();
+    if (!share) return false;
+    this.flush();
+    const thread = new WriterThread({
+      path: this.path,
+      statements: { insertCall: STATEMENTS.insertCall, insertEvent: STATEMENTS.insertEvent, upsertRollout: STATEMENTS.upsertRollout },
+      checkpoints: share,
+      ...(this.options.maxPageCount === undefined ? {} : { maxPageCount: this.options.maxPageCount }),
+    });
+    const writer = { thread, handedOver: new Map<number, { rows: PendingRow[]; doing: string }>() };
+    thread.onSettled = (seq, failure) => {
+      const batch = writer.handedOver.get(seq);
+      writer.handedOver.delete(seq);
+      if (failure && !this.failure) {
+        const error = Object.assign(new Error(failure.message), failure.code ? { code: failure.code } : {});
+        this.failure = storeErrorFrom(this.path, error, batch?.doing ?? APPENDING);
+      }
+    };
+    this.writer = writer;
+    return true;
+  }
+
+  /**
+   * Back to writing on this thread, once the writer thread has written what it was handed. What
+   * it could not write stays the store's failure, thrown by the next commit, as a background
+   * flush's would.
+   */
+  writeOnThisThread(): void {
+    const writer = this.writer;
+    if (!writer) return;
+    this.flushQuietly();
+    writer.thread.close();
+    this.writer = undefined;
+  }
+
+  /** Hands appends, then rollout rows, to the writer thread as one transaction; its number there. */
+  private handOver(writer: NonNullable<typeof this.writer>, rows: PendingRow[], rollouts: readonly Rollout[], doing: string): number {
+    const statements: string[] = rows.map((r) => r.statement);
+    const params: unknown[][] = rows.map((r) => r.params);
+    for (const rollout of rollouts) {
+      statements.push('upsertRollout');
+      params.push(this.rolloutParams(rollout));
+    }
+    const batch: WriterBatch = { statements, params };
+    const seq = writer.thread.send(batch);
+    writer.handedOver.set(seq, { rows, doing });
+    return seq;
+  }
+
+  private rolloutParams(rollout: Rollout): unknown[] {
+    return [
+      rollout.id,
+      rollout.runId,
+      rollout.taskId,
+      rollout.epoch,
+      rollout.status,
+      rollout.terminationReason,
+      rollout.score,
+      rollout.passed === null ? null : rollout.passed ? 1 : 0,
+      this.json(rollout),
+    ];
   }
 
   /**
@@ -311,28 +414,45 @@ export class SqliteStore implements Store {
   }
 
   commitRollouts(rollouts: readonly Rollout[]): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.clearTimer();
+    const doing = storing(rollouts);
+    if (this.writer) {
+      if (this.failure) throw this.failure;
+      this.handOver(this.writer, this.pending.splice(0, this.pending.length), rollouts, doing);
+      this.writer.thread.settle();
+      if (this.failure) throw this.failure;
+      return;
+    }
     const batch = this.pending.splice(0, this.pending.length);
-    const doing = rollouts.length === 1 ? `storing rollout ${rollouts[0]!.id}` : `storing ${rollouts.length} rollouts`;
     this.write(doing, () =>
       this.db.transaction(() => {
-        for (const { stmt, params } of batch) stmt.run(...params);
-        for (const rollout of rollouts) {
-          this.stmts.upsertRollout.run(
-            rollout.id,
-            rollout.runId,
-            rollout.taskId,
-            rollout.epoch,
-            rollout.status,
-            rollout.terminationReason,
-            rollout.score,
-            rollout.passed === null ? null : rollout.passed ? 1 : 0,
-            this.json(rollout),
-          );
-        }
+        for (const { statement, params } of batch) this.stmts[statement].run(...params);
+        for (const rollout of rollouts) this.stmts.upsertRollout.run(...this.rolloutParams(rollout));
       })(),
     );
+  }
+
+  /**
+   * `commitRollouts`, which with a writer thread (`writeOffThread`) does not wait here: the
+   * promise settles once the rollouts are in the file, or rejects with the StoreError that kept
+   * them out.
+   */
+  commitRolloutsAsync(rollouts: readonly Rollout[]): Promise<void> {
+    const writer = this.writer;
+    if (!writer) {
+      try {
+        this.commitRollouts(rollouts);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    this.clearTimer();
+    if (this.failure) return Promise.reject(this.failure);
+    const seq = this.handOver(writer, this.pending.splice(0, this.pending.length), rollouts, storing(rollouts));
+    return writer.thread.written(seq).catch(() => {
+      throw this.failure ?? new StoreError(this.path, 'io', `${storing(rollouts)} failed`);
+    });
   }
 
   rollouts(runId: string): Rollout[] {
@@ -382,6 +502,8 @@ export class SqliteStore implements Store {
     const row = this.stmts.lastAttempt.get(rolloutId, rolloutId) as { a: number | null };
     let last = row.a ?? 0;
     for (const p of this.pending) if (p.rolloutId === rolloutId && p.attempt > last) last = p.attempt;
+    // Handed to the writer thread and not yet in the file.
+    for (const { rows } of this.writer?.handedOver.values() ?? []) for (const p of rows) if (p.rolloutId === rolloutId && p.attempt > last) last = p.attempt;
     return last + 1;
   }
 
@@ -401,7 +523,7 @@ export class SqliteStore implements Store {
       modelCall: (call) => {
         if (!state) return;
         const e = encodeCall(call, state, this.scrub);
-        this.enqueue({ stmt: this.stmts.insertCall, rolloutId, attempt, params: [
+        this.enqueue({ statement: 'insertCall', rolloutId, attempt, params: [
           call.id,
           call.runId,
           call.rolloutId,
@@ -419,7 +541,7 @@ export class SqliteStore implements Store {
       },
       event: (type: EventType, data: unknown, at?: Date) => {
         if (!state) return;
-        this.enqueue({ stmt: this.stmts.insertEvent, rolloutId, attempt, params: [runId, rolloutId, attempt, seq++, (at ?? this.now()).toISOString(), type, this.json(data), SCHEMA_VERSION] });
+        this.enqueue({ statement: 'insertEvent', rolloutId, attempt, params: [runId, rolloutId, attempt, seq++, (at ?? this.now()).toISOString(), type, this.json(data), SCHEMA_VERSION] });
       },
     };
   }
@@ -529,6 +651,7 @@ export class SqliteStore implements Store {
   close(): void {
     for (const lease of [...this.leases]) lease.release();
     try {
+      this.writeOnThisThread();
       this.flush();
     } finally {
       this.checkpoints?.close();

@@ -254,3 +254,94 @@ describe('store: opened again by another thread (forThreads)', () => {
     migrated.close();
   });
 });
+
+describe('store: writes on a thread of their own (writeOffThread)', () => {
+  let epoch = 0;
+  function rolloutNamed(id: string): Rollout {
+    // A run's rollouts are one per task and epoch.
+    return { ...rollout(), id: id as RolloutId, epoch: ++epoch };
+  }
+  function callOf(id: string, index: number, content = `turn ${index}`, attempt = 1): ModelCall {
+    const rid = id as RolloutId;
+    return { ...call(index, content), id: modelCallIdFor(rid, attempt, index), rolloutId: rid, attempt, parentId: index === 0 ? null : modelCallIdFor(rid, attempt, index - 1) };
+  }
+
+  it('stores what a store writing on its own thread stores, and every read sees what was handed over before it', async () => {
+    const store = openStore(tempPath(), { flushMs: 5, batchSize: 3 });
+    assert.equal(store.writeOffThread(), true);
+    const ids = ['ro_w1', 'ro_w2', 'ro_w3'];
+    for (const id of ids) {
+      const recorder = store.recorder({ runId, rolloutId: id as RolloutId, attempt: 1 });
+      for (let i = 0; i < 4; i++) {
+        recorder.modelCall(callOf(id, i));
+        recorder.event('tool_call', { id: `c${i}`, name: 'look', arguments: '{}' });
+      }
+    }
+    // Handed over, perhaps not yet written: the attempt after them is still counted.
+    assert.equal(store.nextAttempt('ro_w2'), 2);
+    await store.commitRolloutsAsync(ids.map(rolloutNamed));
+    assert.deepEqual(store.rollouts(runId).map((r) => r.id).sort(), ids);
+    for (const id of ids) {
+      assert.deepEqual(store.modelCalls(id).map((c) => [c.index, c.response!.message.content]), [0, 1, 2, 3].map((i) => [i, `turn ${i}`]));
+      assert.equal(store.events(id).length, 4);
+    }
+    // A read right after an append sees it: reads wait for the thread.
+    store.recorder({ runId, rolloutId: 'ro_w4' as RolloutId, attempt: 1 }).modelCall(callOf('ro_w4', 0, 'late'));
+    assert.deepEqual(store.modelCalls('ro_w4').map((c) => c.response!.message.content), ['late']);
+    // And back on this thread, the store goes on as before.
+    store.writeOnThisThread();
+    store.commitRollout(rolloutNamed('ro_w4'));
+    assert.equal(store.getRollout('ro_w4')!.id, 'ro_w4');
+    store.close();
+  });
+
+  it('counts an attempt handed to the thread before the thread has written it', () => {
+    const path = tempPath();
+    const store = openStore(path, { flushMs: 60_000, batchSize: 1 });
+    assert.equal(store.writeOffThread(), true);
+    // batchSize 1: each append is handed over at once, without waiting for the thread.
+    store.recorder({ runId, rolloutId: 'ro_a' as RolloutId, attempt: 3 }).modelCall(callOf('ro_a', 0, 'third try', 3));
+    assert.equal(store.nextAttempt('ro_a'), 4);
+    store.close();
+    assert.equal(openStore(path).nextAttempt('ro_a'), 4, 'and it is in the file once closed');
+  });
+
+  it('turns a full disk into one StoreError, and writes nothing after the batch that failed', async () => {
+    const path = tempPath();
+    const store = openStore(path, { flushMs: 60_000, batchSize: 10_000, maxPageCount: 40 });
+    assert.equal(store.writeOffThread(), true);
+    const recorder = store.recorder({ runId, rolloutId, attempt: 1 });
+    for (let i = 0; i < 20; i++) recorder.modelCall(call(i, 'x'.repeat(50_000)));
+    const failed = store.commitRolloutsAsync([rollout()]);
+    // Handed over behind the failing batch: small enough to fit, but it must not be written.
+    const after = store.commitRolloutsAsync([rolloutNamed('ro_small')]);
+    await assert.rejects(failed, (e: unknown) => e instanceof StoreError && e.problem === 'full' && e.message.includes(path) && e.message.includes(`storing rollout ${rolloutId}`));
+    await assert.rejects(after, /full/);
+    assert.throws(() => store.commitRollout(rolloutNamed('ro_later')), /full/);
+    store.close();
+    const reader = openStore(path);
+    assert.equal(reader.getRollout(rolloutId), null);
+    assert.equal(reader.getRollout('ro_small'), null);
+    assert.deepEqual(reader.modelCalls(rolloutId), []);
+    reader.close();
+  });
+
+  it('is refused for an in-memory store, whose data no other connection sees', () => {
+    const store = openStore(':memory:');
+    assert.equal(store.writeOffThread(), false);
+    store.close();
+  });
+
+  it('leaves the log folded into the file when the store closes', async () => {
+    const path = tempPath();
+    const store = openStore(path);
+    assert.equal(store.writeOffThread(), true);
+    store.recorder({ runId, rolloutId, attempt: 1 }).modelCall(call(0));
+    await store.commitRolloutsAsync([rollout()]);
+    store.close();
+    assert.equal(readFileSync(`${path}-wal`, { flag: 'a+' }).length, 0, 'no log left beside the file');
+    const reader = new Database(path, { readonly: true });
+    assert.equal((reader.prepare('SELECT COUNT(*) AS n FROM model_calls').get() as { n: number }).n, 1);
+    reader.close();
+  });
+});
