@@ -116,7 +116,6 @@ export class Checkpointer {
       execArgv: [],
       workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), path: this.path, state: this.state.buffer, everyMs: this.everyMs },
     });
-    worker.unref();
     // A thread that cannot checkpoint hands the job back to SQLite: the log must not grow unbounded.
     const giveBack = (why: string): void => {
       if (this.worker !== worker) return;
@@ -132,6 +131,8 @@ export class Checkpointer {
     });
     worker.on('error', (error) => giveBack(error.message));
     worker.on('exit', (code) => giveBack(`the thread exited with code ${code}`));
+    // After the listeners: a 'message' listener refs the worker's port again.
+    worker.unref();
     this.worker = worker;
     Atomics.add(this.state, COMMITS, 1);
     this.db.pragma('wal_autocheckpoint = 0');

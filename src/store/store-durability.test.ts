@@ -1,6 +1,7 @@
 // What the store promises beyond storing: old files stay readable, a finished rollout is never
 // without its records, a bad path or a full disk is one clear error, and keys are never written.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -323,6 +324,22 @@ describe('store: writes on a thread of their own (writeOffThread)', () => {
     assert.equal(reader.getRollout(rolloutId), null);
     assert.equal(reader.getRollout('ro_small'), null);
     assert.deepEqual(reader.modelCalls(rolloutId), []);
+    reader.close();
+  });
+
+  it('keeps the process alive until what was handed over is written, as a pending flush would', () => {
+    const path = tempPath();
+    // A process that appends and then simply ends, without closing the store or awaiting anything.
+    const script = `
+      import { openStore } from ${JSON.stringify(new URL('./sqlite-store.ts', import.meta.url).href)};
+      const store = openStore(${JSON.stringify(path)}, { batchSize: 1, flushMs: 60_000 });
+      if (!store.writeOffThread()) throw new Error('no writer thread');
+      const recorder = store.recorder({ runId: 'run_x', rolloutId: 'ro_exit', attempt: 1 });
+      for (let i = 0; i < 50; i++) recorder.event('tool_call', { id: 'c' + i, name: 'look', arguments: '{}' });
+    `;
+    execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'pipe', timeout: 60_000 });
+    const reader = openStore(path);
+    assert.equal(reader.events('ro_exit').length, 50);
     reader.close();
   });
 

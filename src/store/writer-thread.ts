@@ -157,6 +157,8 @@ export class WriterThread {
       queueMicrotask(() => this.take({ seq, failure: this.failure }));
       return seq;
     }
+    // Work handed over keeps the process alive until it is written, as a pending flush timer would.
+    if (seq === this.settled + 1) this.replies.ref();
     this.requests.postMessage({ kind: 'batch', seq, batch });
     return seq;
   }
@@ -164,8 +166,6 @@ export class WriterThread {
   /** Resolves once batch `seq` is in the file; rejects with why it is not. */
   written(seq: number): Promise<void> {
     if (seq <= this.settled) return seq >= this.failedFrom ? Promise.reject(errorOf(this.failure!)) : Promise.resolve();
-    // Someone awaits the thread: its answer must keep the process alive until it comes.
-    if (this.waiting.size === 0) this.replies.ref();
     return new Promise((resolve, reject) => this.waiting.set(seq, { resolve, reject }));
   }
 
@@ -204,6 +204,7 @@ export class WriterThread {
   private take(reply: Reply): void {
     if (reply.seq <= this.settled) return;
     this.settled = reply.seq;
+    if (this.settled === this.seq) this.replies.unref();
     if (reply.failure) {
       this.failure ??= reply.failure;
       this.failedFrom = Math.min(this.failedFrom, reply.seq);
@@ -212,7 +213,6 @@ export class WriterThread {
     const waiter = this.waiting.get(reply.seq);
     if (!waiter) return;
     this.waiting.delete(reply.seq);
-    if (this.waiting.size === 0) this.replies.unref();
     if (reply.failure) waiter.reject(errorOf(reply.failure));
     else waiter.resolve();
   }
