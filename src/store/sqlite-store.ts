@@ -46,7 +46,7 @@ import { acquireLease, type LeaseOptions } from './lease.ts';
 import { latestVersion, migrate, STORE_MIGRATIONS, storedVersion, type StoreMigration } from './migrations.ts';
 import { ReviewTables } from './review-tables.ts';
 import { storeErrorFrom } from './sqlite-errors.ts';
-import { WriterThread, type WriterBatch } from './writer-thread.ts';
+import { errorOf, WriterThread, type WriterBatch } from './writer-thread.ts';
 
 type Statement = Database.Statement<unknown[]>;
 
@@ -272,8 +272,7 @@ export class SqliteStore implements Store {
       const batch = writer.handedOver.get(seq);
       writer.handedOver.delete(seq);
       if (failure && !this.failure) {
-        const error = Object.assign(new Error(failure.message), failure.code ? { code: failure.code } : {});
-        this.failure = storeErrorFrom(this.path, error, batch?.doing ?? APPENDING);
+        this.failure = storeErrorFrom(this.path, errorOf(failure), batch?.doing ?? APPENDING);
       }
     };
     this.writer = writer;

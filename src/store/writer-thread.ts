@@ -227,6 +227,6 @@ export class WriterThread {
 }
 
 /** A failure as an Error with SQLite's code, as the connection would have thrown it. */
-function errorOf(failure: WriterFailure): Error {
+export function errorOf(failure: WriterFailure): Error {
   return Object.assign(new Error(failure.message), failure.code ? { code: failure.code } : {});
 }
