@@ -49,6 +49,15 @@ describe('store writer thread', () => {
     db.close();
   });
 
+  it('settles every batch handed over behind a failure before it closes, leaving no one waiting', async () => {
+    const thread = new WriterThread({ path: notesFile(), statements, checkpoints: share() });
+    const bad = thread.written(thread.send({ statements: ['insertNote'], params: [[null]] }));
+    const behind = Array.from({ length: 200 }, (_, i) => thread.written(thread.send({ statements: ['insertNote'], params: [[`note ${i}`]] })));
+    thread.close();
+    const outcomes = await Promise.allSettled([bad, ...behind]);
+    assert.deepEqual(new Set(outcomes.map((o) => o.status)), new Set(['rejected']));
+  });
+
   it('answers a store it cannot open with SQLite’s error for each batch', async () => {
     // The store's file is made when it opens; the thread only ever opens an existing one.
     const thread = new WriterThread({ path: join(mkdtempSync(join(tmpdir(), 'gauntlet-writer-')), 'missing.db'), statements, checkpoints: share() });

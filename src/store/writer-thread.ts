@@ -108,7 +108,7 @@ export class WriterThread {
   private readonly progress = new Int32Array(new SharedArrayBuffer(8));
   private seq = 0;
   private settled = 0;
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (failure: WriterFailure) => void }>();
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   private readonly maxWaitMs: number;
   private failure: WriterFailure | undefined;
   /** The first batch that failed: every one from it on was refused. */
@@ -169,10 +169,13 @@ export class WriterThread {
     return new Promise((resolve, reject) => this.waiting.set(seq, { resolve, reject }));
   }
 
-  /** Blocks until every batch handed over is written or refused; what failed, if anything did. */
+  /**
+   * Blocks until every batch handed over is written or refused (after a failure the thread
+   * refuses the rest at once), so no one awaiting a batch is left waiting; what failed, if anything.
+   */
   settle(): WriterFailure | undefined {
     const deadline = Date.now() + this.maxWaitMs;
-    while (this.settled < this.seq && !this.failure) {
+    while (this.settled < this.seq) {
       const done = Atomics.load(this.progress, DONE);
       // Replies of batches the thread has finished, taken now rather than on a later loop turn.
       for (let reply = receiveMessageOnPort(this.replies); reply; reply = receiveMessageOnPort(this.replies)) this.take(reply.message as Reply);
