@@ -7,11 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Queue } from 'bullmq';
 import { Command } from 'commander';
+import { Redis as IORedis } from 'ioredis';
 import { registerQueueCommand } from '../src/cli/commands/queue.ts';
 import type { CliIo } from '../src/cli/io.ts';
 import { InputError, RunConfig } from '../src/core/index.ts';
-import { cancelQueuedRun, describeQueueStatus, parseRedisUrl, queueStatus, queueStatusMetrics, startQueuedRun, startWorker, type QueueStatus, type QueueWorker } from '../src/runner/queue/index.ts';
+import { cancelQueuedRun, describeQueueStatus, parseRedisUrl, queueStatus, queueStatusMetrics, rolloutQueueName, startQueuedRun, startWorker, type QueueStatus, type QueueWorker } from '../src/runner/queue/index.ts';
+import { QUEUE_PREFIX, REGISTRY_KEY } from '../src/runner/queue/connection.ts';
 import { getEnvironment } from '../src/envs/index.ts';
 import { resolveRun } from '../src/runner/index.ts';
 import { openStore } from '../src/store/index.ts';
@@ -200,6 +203,30 @@ describe('gauntlet queue cancel', () => {
       await worker?.close({ force: true });
       await redis.stop();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("finds a run's jobs by their name, and those that earlier versions named `rollout` by their payload", { timeout: 60_000 }, async () => {
+    const redis = await startRedis();
+    const client = new IORedis(redis.url, { maxRetriesPerRequest: null });
+    const endpoint = 'http://model.example/v1#m';
+    const queue = new Queue(rolloutQueueName(endpoint), { connection: client, prefix: QUEUE_PREFIX });
+    try {
+      await client.hset(REGISTRY_KEY, rolloutQueueName(endpoint), endpoint);
+      // Named for their run: the payload is never read (these carry none that says the run).
+      await queue.add('rollout:run_a', { note: 'named' }, { jobId: 'ro_named_a' });
+      await queue.add('rollout:run_b', { note: 'named' }, { jobId: 'ro_named_b' });
+      // As earlier versions named them: the payload says the run.
+      await queue.add('rollout', { runId: 'run_a' }, { jobId: 'ro_old_a' });
+      await queue.add('rollout', { runId: 'run_b' }, { jobId: 'ro_old_b' });
+      await queue.add('rollout:run_a', { note: 'delayed' }, { jobId: 'ro_later_a', delay: 60_000 });
+      const cancelled = await cancelQueuedRun({ redis: redis.target, runId: 'run_a', pageSize: 2 });
+      assert.deepEqual({ removed: cancelled.removed, running: cancelled.running }, { removed: 3, running: 0 });
+      assert.deepEqual((await queue.getRanges(['waiting', 'delayed'])).sort(), ['ro_named_b', 'ro_old_b']);
+    } finally {
+      await queue.close();
+      client.disconnect();
+      await redis.stop();
     }
   });
 

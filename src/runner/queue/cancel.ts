@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { InputError } from '../../core/index.ts';
 import { connectRedis, QUEUE_PREFIX, REGISTRY_KEY, RESULT_QUEUE_PREFIX, type RedisTarget } from './connection.ts';
+import { rolloutJobName } from './session.ts';
 
 export interface CancelQueuedRunOptions {
   redis: RedisTarget;
@@ -32,13 +33,43 @@ function runOf(data: unknown): string | null {
   return parsed.success ? parsed.data.runId : null;
 }
 
-/** Ids of the run's jobs in `states`, read page by page (removing while paging would shift the pages). */
-async function jobIdsOf(queue: Queue, states: ('waiting' | 'prioritized' | 'delayed' | 'active')[], runId: string, pageSize: number): Promise<string[]> {
+/**
+ * Ids of the run's jobs in `states`, read page by page (removing while paging would shift the
+ * pages). A job's name says its run; only jobs named as earlier versions named them have their
+ * payload read.
+ */
+async function jobIdsOf(client: Redis, queue: Queue, states: ('waiting' | 'prioritized' | 'delayed' | 'active')[], runId: string, pageSize: number): Promise<string[]> {
   const ids: string[] = [];
+  const ours = rolloutJobName(runId);
   for (let start = 0; ; start += pageSize) {
-    const jobs = await queue.getJobs(states, start, start + pageSize - 1, true);
-    for (const job of jobs) if (job?.id && runOf(job.data) === runId) ids.push(job.id);
-    if (jobs.length < pageSize) return ids;
+    const page = await queue.getRanges(states, start, start + pageSize - 1, true);
+    const names = await fieldOf(client, queue, page, 'name');
+    const unnamed = page.filter((_, i) => names[i] === 'rollout');
+    const payloads = new Map(unnamed.map((id, i) => [id, i]));
+    const data = unnamed.length > 0 ? await fieldOf(client, queue, unnamed, 'data') : [];
+    page.forEach((id, i) => {
+      if (names[i] === ours) ids.push(id);
+      else if (names[i] === 'rollout' && runOf(parsed(data[payloads.get(id)!])) === runId) ids.push(id);
+    });
+    if (page.length < pageSize) return ids;
+  }
+}
+
+/** One hash field of each job (null for a job removed meanwhile), in one round trip. */
+async function fieldOf(client: Redis, queue: Queue, ids: readonly string[], field: string): Promise<(string | null)[]> {
+  if (ids.length === 0) return [];
+  const pipeline = client.pipeline();
+  for (const id of ids) pipeline.hget(queue.toKey(id), field);
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.map(([error, value]) => (error ? null : typeof value === 'string' ? value : null));
+}
+
+function parsed(text: string | null | undefined): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (_error) {
+    return null;
   }
 }
 
@@ -71,9 +102,9 @@ export async function cancelQueuedRun(options: CancelQueuedRunOptions): Promise<
       const queue = new Queue(queueName, { connection: client, prefix: QUEUE_PREFIX });
       try {
         let removed = 0;
-        for (const id of await jobIdsOf(queue, ['waiting', 'prioritized', 'delayed'], runId, pageSize)) removed += await queue.remove(id);
+        for (const id of await jobIdsOf(client, queue, ['waiting', 'prioritized', 'delayed'], runId, pageSize)) removed += await queue.remove(id);
         // A job taken by a worker between the listing and its removal is running now.
-        const running = (await jobIdsOf(queue, ['active'], runId, pageSize)).length;
+        const running = (await jobIdsOf(client, queue, ['active'], runId, pageSize)).length;
         if (removed > 0 || running > 0) queues.push({ queue: queueName, endpoint, removed, running });
       } finally {
         await queue.close();

@@ -13,7 +13,13 @@ import { missingWork, type OpenedRun, type WorkItem } from './open-run.ts';
 import { commitResult, decodeResult } from './replay.ts';
 import { FinishWindow } from './window.ts';
 
-const JOB_NAME = 'rollout';
+/**
+ * A rollout job's name carries its run, so `queue cancel` finds a run's jobs by reading one short
+ * field each instead of every payload (jobs of earlier versions are named `rollout` alone).
+ */
+export function rolloutJobName(runId: string): string {
+  return `rollout:${runId}`;
+}
 
 function duration(ms: number): string {
   return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
@@ -149,7 +155,7 @@ export class QueueSession {
   private jobFor(item: WorkItem): { name: string; data: RolloutJob; opts: JobsOptions } {
     const config = this.run.config;
     return {
-      name: JOB_NAME,
+      name: rolloutJobName(this.run.id),
       data: {
         protocol: QUEUE_PROTOCOL,
         runId: this.run.id,
