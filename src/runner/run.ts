@@ -212,7 +212,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       // Rollouts finishing in the same loop turn share a transaction: at a thousand rollouts, a
       // commit of its own cost each rollout 0.3-0.6 ms of main thread. With that many, the
       // store's writes move to a thread of their own, leaving this one to the rollouts.
-      writesOffThread = store instanceof SqliteStore && threadTotal === 0 && Math.min(config.concurrency, work.length) >= AUTO_THREADS_FROM && store.writeOffThread();
+      writesOffThread = store instanceof SqliteStore && Math.min(config.concurrency, work.length) >= AUTO_THREADS_FROM && store.writeOffThread();
       const commit = createBatcher<Rollout>({ ...STORE_BATCHING, run: (rollouts) => (writesOffThread && store instanceof SqliteStore ? store.commitRolloutsAsync(rollouts) : store.commitRollouts(rollouts)) });
       runOne = async ({ task, epoch }) => {
         const started = await startGate();

@@ -449,8 +449,9 @@ export class SqliteStore implements Store {
     this.clearTimer();
     if (this.failure) return Promise.reject(this.failure);
     const seq = this.handOver(writer, this.pending.splice(0, this.pending.length), rollouts, storing(rollouts));
-    return writer.thread.written(seq).catch(() => {
-      throw this.failure ?? new StoreError(this.path, 'io', `${storing(rollouts)} failed`);
+    // The thread's answer made its failure the store's (a StoreError) before this rejects.
+    return writer.thread.written(seq).catch((error: unknown) => {
+      throw this.failure ?? error;
     });
   }
 

@@ -44,13 +44,10 @@ async function jobIdsOf(client: Redis, queue: Queue, states: ('waiting' | 'prior
   for (let start = 0; ; start += pageSize) {
     const page = await queue.getRanges(states, start, start + pageSize - 1, true);
     const names = await fieldOf(client, queue, page, 'name');
+    ids.push(...page.filter((_, i) => names[i] === ours));
     const unnamed = page.filter((_, i) => names[i] === 'rollout');
-    const payloads = new Map(unnamed.map((id, i) => [id, i]));
-    const data = unnamed.length > 0 ? await fieldOf(client, queue, unnamed, 'data') : [];
-    page.forEach((id, i) => {
-      if (names[i] === ours) ids.push(id);
-      else if (names[i] === 'rollout' && runOf(parsed(data[payloads.get(id)!])) === runId) ids.push(id);
-    });
+    const payloads = await fieldOf(client, queue, unnamed, 'data');
+    ids.push(...unnamed.filter((_, i) => runOf(parsed(payloads[i])) === runId));
     if (page.length < pageSize) return ids;
   }
 }
