@@ -1,8 +1,9 @@
 // Where the k8s backend takes its cluster, namespace and image from when `createSandbox` is given
 // no options for it: the usual kubeconfig (KUBECONFIG, ~/.kube/config, or in-cluster) and two
 // variables, so a run's stored config names the backend and never a cluster or its credentials.
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { errorMessage, InputError } from '../../core/index.ts';
+import { k8sClient } from './client.ts';
 
 export const K8S_IMAGE_VARIABLE = 'GAUNTLET_K8S_IMAGE';
 export const K8S_NAMESPACE_VARIABLE = 'GAUNTLET_K8S_NAMESPACE';
@@ -44,7 +45,8 @@ export function k8sNamespaceFromEnv(env: NodeJS.ProcessEnv): string | undefined 
 }
 
 /** The usual kubeconfig, as kubectl finds it; InputError naming the file when it cannot be read. */
-export function defaultKubeConfig(): KubeConfig {
+export async function defaultKubeConfig(): Promise<KubeConfig> {
+  const { KubeConfig } = await k8sClient();
   const config = new KubeConfig();
   try {
     config.loadFromDefault();

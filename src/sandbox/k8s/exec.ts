@@ -1,9 +1,10 @@
 // One command in a pod through the Kubernetes exec API (a WebSocket with numbered channels), with
 // the output cap applied as bytes arrive and the exit code read from the status channel.
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
+import type { KubeConfig, V1Status } from '@kubernetes/client-node';
 import { errorMessage, InfraError } from '../../core/index.ts';
 import { OutputBudget } from '../limits.ts';
+import { k8sClient } from './client.ts';
 import { CONTAINER } from './pod.ts';
 
 export interface PodCommand {
@@ -36,6 +37,7 @@ function exitCodeOf(status: V1Status, where: string): number {
 }
 
 export async function runInPod(config: KubeConfig, command: PodCommand): Promise<PodResult> {
+  const { Exec } = await k8sClient();
   const where = `k8s pod ${command.namespace}/${command.pod}`;
   const budget = new OutputBudget(command.maxOutputBytes);
   const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };

@@ -3,11 +3,12 @@
 // renews; while a process holds sandboxes in a namespace it deletes pods there whose lease ran out
 // (reapK8sSandboxes, which anyone may also call).
 import { randomBytes, randomInt } from 'node:crypto';
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ContainerStateTerminated, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1ContainerStateTerminated, V1Pod } from '@kubernetes/client-node';
 import { errorMessage, InfraError, InputError, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
 import { effectiveTimeout, resolveLimits, type ResolvedLimits, type SandboxLimits } from '../limits.ts';
 import { requireRelative, resolveWorkdir, SandboxPathError } from '../paths.ts';
 import { clusterServer, defaultKubeConfig, k8sNamespaceFromEnv, k8sTargetFromEnv, namespaceFor } from './config.ts';
+import { k8sClient } from './client.ts';
 import { runInPod } from './exec.ts';
 import { commandScript, CONTAINER, KILLED_STATUS, LEASE_ANNOTATION, listScript, podManifest, processLimitProbe, readScript, SANDBOX_SELECTOR, SANDBOX_UIDS, writeScript, type ProcessLimitFlag } from './pod.ts';
 
@@ -114,6 +115,7 @@ class PodSandbox implements K8sSandbox {
   }
 
   async renew(): Promise<void> {
+    const { PatchStrategy, setHeaderOptions } = await k8sClient();
     const body = { metadata: { annotations: { [LEASE_ANNOTATION]: String(this.ctx.now() + this.ctx.leaseTtlMs) } } };
     await this.ctx.api.patchNamespacedPod({ name: this.pod, namespace: this.namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)).catch((error: unknown) => {
       throw apiError(this.where('lease renewal'), error);
@@ -283,7 +285,8 @@ function holdReaper(config: KubeConfig, namespace: string, timing: { everyMs: nu
  * their names.
  */
 export async function reapK8sSandboxes(options: { kubeConfig?: KubeConfig; namespace?: string; now?: () => number; graceMs?: number } = {}): Promise<string[]> {
-  const config = options.kubeConfig ?? defaultKubeConfig();
+  const { CoreV1Api } = await k8sClient();
+  const config = options.kubeConfig ?? (await defaultKubeConfig());
   const api = config.makeApiClient(CoreV1Api);
   const namespace = namespaceFor(config, options.namespace);
   const now = (options.now ?? Date.now)() - (options.graceMs ?? 0);
@@ -312,7 +315,8 @@ export async function reapK8sSandboxes(options: { kubeConfig?: KubeConfig; names
  * kubeconfig's own error.
  */
 export async function probeK8sSandboxes(options: { kubeConfig?: KubeConfig; namespace?: string } = {}): Promise<{ server: string; namespace: string }> {
-  const config = options.kubeConfig ?? defaultKubeConfig();
+  const { CoreV1Api } = await k8sClient();
+  const config = options.kubeConfig ?? (await defaultKubeConfig());
   const namespace = namespaceFor(config, options.namespace);
   const server = clusterServer(config);
   await config
@@ -341,7 +345,8 @@ export async function checkK8sSandboxes(env: NodeJS.ProcessEnv, options: { defau
 
 /** Starts a pod and waits until it runs; on any failure the pod is deleted again. */
 export async function createK8sSandbox(options: K8sSandboxOptions): Promise<K8sSandbox> {
-  const config = options.kubeConfig ?? defaultKubeConfig();
+  const { CoreV1Api } = await k8sClient();
+  const config = options.kubeConfig ?? (await defaultKubeConfig());
   const api = config.makeApiClient(CoreV1Api);
   const namespace = namespaceFor(config, options.namespace);
   const limits = resolveLimits(options.limits);
