@@ -3,11 +3,9 @@
 // agent's to read. Servers run as host processes, or inside bubblewrap when asked.
 import { createHash } from 'node:crypto';
 import { PassThrough, type Stream } from 'node:stream';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, McpError, type CallToolResult, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import {
   errorMessage,
   GAUNTLET_VERSION,
@@ -20,6 +18,7 @@ import {
   type ToolSpec,
 } from '../../core/index.ts';
 import { spawnContained, type ContainedProgram, type ContainedProgramOptions } from '../../sandbox/index.ts';
+import { mcpClientSdk, type McpClientSdk } from './mcp-sdk.ts';
 
 export interface McpServerSpec {
   /** Prefix of its tools' names: letters, digits, `-` and `_`. */
@@ -105,9 +104,14 @@ class ContainedStdioTransport implements Transport {
   /** Available before start, so no early output is lost. */
   readonly stderr = new PassThrough();
   private program: ContainedProgram | undefined;
-  private readonly buffer = new ReadBuffer();
+  private readonly buffer: InstanceType<McpClientSdk['ReadBuffer']>;
 
-  constructor(private readonly options: ContainedProgramOptions) {}
+  constructor(
+    private readonly sdk: McpClientSdk,
+    private readonly options: ContainedProgramOptions,
+  ) {
+    this.buffer = new sdk.ReadBuffer();
+  }
 
   async start(): Promise<void> {
     if (this.program) throw new Error('MCP transport already started');
@@ -136,7 +140,7 @@ class ContainedStdioTransport implements Transport {
     const stdin = this.program?.child.stdin;
     if (!stdin) return Promise.reject(new Error('MCP transport is not connected'));
     return new Promise((resolve) => {
-      if (stdin.write(serializeMessage(message))) resolve();
+      if (stdin.write(this.sdk.serializeMessage(message))) resolve();
       else stdin.once('drain', resolve);
     });
   }
@@ -149,9 +153,9 @@ class ContainedStdioTransport implements Transport {
   }
 }
 
-function transportFor(spec: McpServerSpec, sandbox: 'none' | 'bwrap'): Transport & { readonly stderr: Stream | null } {
+function transportFor(sdk: McpClientSdk, spec: McpServerSpec, sandbox: 'none' | 'bwrap'): Transport & { readonly stderr: Stream | null } {
   if (sandbox === 'bwrap') {
-    return new ContainedStdioTransport({
+    return new ContainedStdioTransport(sdk, {
       command: spec.command,
       ...(spec.args ? { args: spec.args } : {}),
       ...(spec.env ? { env: spec.env } : {}),
@@ -159,26 +163,27 @@ function transportFor(spec: McpServerSpec, sandbox: 'none' | 'bwrap'): Transport
       ...(spec.readOnlyPaths ? { readOnlyPaths: spec.readOnlyPaths } : {}),
     });
   }
-  return new StdioClientTransport({
+  return new sdk.StdioClientTransport({
     command: spec.command,
     ...(spec.args ? { args: spec.args } : {}),
-    env: { ...getDefaultEnvironment(), ...spec.env },
+    env: { ...sdk.getDefaultEnvironment(), ...spec.env },
     ...(spec.cwd ? { cwd: spec.cwd } : {}),
     stderr: 'pipe',
   });
 }
 
 async function startServer(
+  sdk: McpClientSdk,
   spec: McpServerSpec,
   options: { timeoutMs: number; sandbox: 'none' | 'bwrap' },
 ): Promise<{ client: Client; specs: { name: string; description: string; parameters: JsonObject }[] }> {
-  const transport = transportFor(spec, options.sandbox);
+  const transport = transportFor(sdk, spec, options.sandbox);
   const timeoutMs = options.timeoutMs;
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-2000);
   });
-  const client = new Client({ name: 'gauntlet', version: GAUNTLET_VERSION });
+  const client = new sdk.Client({ name: 'gauntlet', version: GAUNTLET_VERSION });
   try {
     await client.connect(transport, { timeout: timeoutMs });
     const specs: { name: string; description: string; parameters: JsonObject }[] = [];
@@ -208,6 +213,7 @@ export async function connectMcpTools(options: ConnectMcpOptions): Promise<McpCo
     if (seen.has(server.name)) throw new InputError(`servers.${i}.name`, `duplicate server name "${server.name}"`);
     seen.add(server.name);
   }
+  const sdk = await mcpClientSdk();
   const clients: Client[] = [];
   const routes = new Map<string, Route>();
   const tools: ToolSpec[] = [];
@@ -216,7 +222,7 @@ export async function connectMcpTools(options: ConnectMcpOptions): Promise<McpCo
   };
   try {
     for (const server of options.servers) {
-      const { client, specs } = await startServer(server, { timeoutMs: options.startTimeoutMs ?? 30_000, sandbox: options.sandbox ?? 'none' });
+      const { client, specs } = await startServer(sdk, server, { timeoutMs: options.startTimeoutMs ?? 30_000, sandbox: options.sandbox ?? 'none' });
       clients.push(client);
       for (const spec of specs) {
         const name = prefixedName(server.name, spec.name);
@@ -248,7 +254,7 @@ export async function connectMcpTools(options: ConnectMcpOptions): Promise<McpCo
         return { ok: true, content: text, ...(result.structuredContent ? { data: result.structuredContent as JsonObject } : {}) };
       } catch (error) {
         if (signal.aborted) throw error;
-        if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
+        if (error instanceof sdk.McpError && error.code === sdk.ErrorCode.ConnectionClosed) {
           throw new InfraError('environment', `MCP server "${route.server}" closed the connection during ${route.tool}`, { cause: error });
         }
         return { ok: false, kind: 'tool_error', error: `${name}: ${errorMessage(error)}` };

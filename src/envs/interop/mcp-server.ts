@@ -1,10 +1,10 @@
 // One episode of an environment served as an MCP server: its tools, listed and called through the
 // SDK. OpenEnv reserves reset/step/state/close for the infrastructure, so tools with those names
 // are renamed; a tool's failure is a result with isError (the agent reads it), never a protocol error.
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { GAUNTLET_VERSION, type Environment, type Task, type ToolOutcome } from '../../core/index.ts';
+import { mcpServerSdk } from './mcp-sdk.ts';
 
 /** Names OpenEnv keeps for the episode's own control (`reset`, `step`, `state`, `close`). */
 export const RESERVED_TOOL_NAMES: readonly string[] = ['reset', 'step', 'state', 'close'];
@@ -62,6 +62,7 @@ export function toCallToolResult(outcome: ToolOutcome): CallToolResult {
  */
 export async function createEnvironmentMcpServer(options: EnvironmentMcpServerOptions): Promise<EnvironmentMcpServer> {
   const { environment, task, seed } = options;
+  const { Server, CallToolRequestSchema, ListToolsRequestSchema } = await mcpServerSdk();
   const reset = options.reset ?? (await environment.reset(task, { seed }));
   const specs = environment.tools();
   const names = exposedNames(specs.map((s) => s.name));
@@ -100,6 +101,7 @@ export async function serveEnvironmentMcpStdio(options: EnvironmentMcpServerOpti
   const ended = () => void server.close();
   process.stdin.once('end', ended);
   try {
+    const { StdioServerTransport } = await mcpServerSdk();
     await server.connect(new StdioServerTransport());
     await closed;
   } finally {
