@@ -8,6 +8,7 @@ import { getEnvironment, instantiate } from '../src/envs/index.ts';
 import { createScriptedModel, Script, type ScriptInput } from '../src/model/index.ts';
 import { executeRun } from '../src/runner/index.ts';
 import { openStore } from '../src/store/index.ts';
+import { atLeast } from './targets.ts';
 import type { BenchFigure } from './types.ts';
 
 const ENV = 'mail';
@@ -81,7 +82,7 @@ export async function run(): Promise<BenchFigure[]> {
         unit: 'steps/s',
         baseline: { name: 'bare loop, same tool calls', value: Math.round(bareRate), unit: 'steps/s' },
         ratio: harnessRate / bareRate,
-        note: 'target ≥ 5,000 steps/s and ≥ 0.5× the bare loop',
+        targets: [atLeast(5000), atLeast(0.5, 'ratio')],
       });
     }
     figures.push({ name: `per-step cost at 100 vs 10 steps, ${mix.name} (≤ 1.0: does not grow with history)`, value: perStep[100]! / perStep[10]!, unit: '×' });

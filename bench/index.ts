@@ -1,6 +1,7 @@
 // `npm run bench`: runs every suite and prints its figures (`--json` for one JSON document).
 // `npm run bench -- harness formats` runs only the named suites.
 import { existsSync } from 'node:fs';
+import { missedTargets, verdict } from './targets.ts';
 import type { BenchFigure, BenchSuite } from './types.ts';
 
 const SUITES = ['harness', 'throughput', 'formats', 'envs', 'env-cost', 'sandbox', 'eval', 'training', 'gateway', 'openenv', 'perturb', 'rewards', 'queue', 'review', 'apps', 'remote-sandbox'];
@@ -14,7 +15,7 @@ function format(f: BenchFigure): string {
   const value = Number.isInteger(f.value) ? f.value.toLocaleString('en-US') : f.value.toFixed(3);
   const base = f.baseline ? `  vs ${f.baseline.name}: ${f.baseline.value.toLocaleString('en-US')} ${f.baseline.unit}` : '';
   const ratio = f.ratio !== undefined ? `  ratio ${f.ratio.toFixed(2)}×` : '';
-  return `  ${f.name}: ${value} ${f.unit}${base}${ratio}${f.note ? `  (${f.note})` : ''}`;
+  return `  ${f.name}: ${value} ${f.unit}${base}${ratio}${f.note ? `  (${f.note})` : ''}${verdict(f)}`;
 }
 
 for (const suite of SUITES.filter((s) => wanted.length === 0 || wanted.includes(s))) {
@@ -33,4 +34,16 @@ for (const suite of SUITES.filter((s) => wanted.length === 0 || wanted.includes(
     process.exitCode = 1;
   }
 }
-if (json) process.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
+/** true or false for a figure with targets; null where they could not be judged. */
+const judge = (f: BenchFigure): boolean | null => {
+  const missedHere = missedTargets(f);
+  return missedHere === null ? null : missedHere.length === 0;
+};
+const missed = results.flatMap(({ figures }) => figures.filter((f) => missedTargets(f)?.length));
+if (json) {
+  const judged = results.map((r) => ({ ...r, figures: r.figures.map((f) => (f.targets ? { ...f, met: judge(f) } : f)) }));
+  process.stdout.write(`${JSON.stringify({ results: judged, missedTargets: missed.map((f) => f.name) }, null, 2)}\n`);
+} else {
+  const judged = results.flatMap(({ figures }) => figures.filter((f) => missedTargets(f) !== null)).length;
+  process.stdout.write(`\ntargets: ${judged - missed.length} of ${judged} met in this run${missed.length ? `; missed:\n${missed.map((f) => `  ${f.name}${verdict(f)}`).join('\n')}` : ''}\n`);
+}

@@ -15,6 +15,7 @@ import { executeRun } from '../src/runner/index.ts';
 import { threadCount } from '../src/runner/threads/threads.ts';
 import { openStore } from '../src/store/index.ts';
 import { measured, type Measure } from './support/measure.ts';
+import { atLeast, atMost, below } from './targets.ts';
 import type { BenchFigure } from './types.ts';
 
 const TURNS = 10;
@@ -116,7 +117,7 @@ async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto'
         value: Math.round(ours.calls / ours.seconds),
         unit: 'calls/s',
         ...(base ? { baseline: { name: 'bare node:http client, same calls', value: Math.round(base.calls / base.seconds), unit: 'calls/s' }, ratio: ours.calls / ours.seconds / (base.calls / base.seconds) } : {}),
-        note: latencyMs >= 1000 ? 'target ≥ 0.8×' : rollouts >= 1000 ? 'target ≥ 0.5×' : undefined,
+        ...(latencyMs >= 1000 ? { targets: [atLeast(0.8, 'ratio')] } : rollouts >= 1000 ? { targets: [atLeast(0.5, 'ratio')] } : {}),
       },
       ...(fetchBase
         ? [
@@ -135,7 +136,8 @@ async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto'
               value: Number((ours.mainCpuMs / ours.calls - envShare).toFixed(3)),
               unit: 'ms',
               ...(base ? { baseline: { name: 'bare client CPU per call', value: Number((base.cpuMs / base.calls).toFixed(3)), unit: 'ms' } } : {}),
-              note: `target ≤ 0.5 ms beyond the environment's own cost (${envCpu.toFixed(3)} ms per call, subtracted when rollouts run on the main thread)`,
+              note: `beyond the environment's own cost (${envCpu.toFixed(3)} ms per call, subtracted when rollouts run on the main thread)`,
+              targets: [atMost(0.5)],
             },
           ]
         : []),
@@ -143,7 +145,8 @@ async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto'
         name: `main-thread time per model call, ${label}`,
         value: Number((ours.mainBusyMs / ours.calls - envShare).toFixed(3)),
         unit: 'ms',
-        note: `event-loop busy time, wall clock: also counts time the thread waited for a core; beyond the environment's own cost, as above${ours.mainCpuMs === null ? '; target ≤ 0.5 ms (no per-thread CPU on this system)' : ''}`,
+        note: `event-loop busy time, wall clock: also counts time the thread waited for a core; beyond the environment's own cost, as above${ours.mainCpuMs === null ? ' (no per-thread CPU on this system)' : ''}`,
+        ...(ours.mainCpuMs === null ? { targets: [atMost(0.5)] } : {}),
       },
       {
         name: `process CPU per model call, all threads, ${label}`,
@@ -152,8 +155,8 @@ async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto'
         ...(base ? { baseline: { name: 'bare client CPU per call', value: Number((base.cpuMs / base.calls).toFixed(3)), unit: 'ms' } } : {}),
         note: `the environment's own share is ${envCpu.toFixed(3)} ms`,
       },
-      { name: `longest event-loop stall, ${label}`, value: Math.round(ours.maxStallMs), unit: 'ms', note: 'target ≤ 100 ms' },
-      { name: `peak RSS, ${label}`, value: Math.round(ours.peakRssMb), unit: 'MiB', note: rollouts >= 1000 ? 'target < 1024 MiB' : undefined },
+      { name: `longest event-loop stall, ${label}`, value: Math.round(ours.maxStallMs), unit: 'ms', targets: [atMost(100)] },
+      { name: `peak RSS, ${label}`, value: Math.round(ours.peakRssMb), unit: 'MiB', ...(rollouts >= 1000 ? { targets: [below(1024)] } : {}) },
     ];
   } finally {
     server.child.kill();

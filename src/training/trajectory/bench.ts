@@ -75,7 +75,7 @@ export function prefixMergingFigures(options: PrefixMergingOptions = {}): Prefix
       unit: 'tokens',
       baseline: { name: 'unique tokens', value: c.uniqueTokens, unit: 'tokens' },
       ratio: c.mergedRatio,
-      note: `target ≤ 1.05×; per-turn samples: ${c.perCallTokens.toLocaleString('en-US')} tokens (${c.perCallRatio.toFixed(1)}×)`,
+      note: `per-turn samples: ${c.perCallTokens.toLocaleString('en-US')} tokens (${c.perCallRatio.toFixed(1)}×)`,
     },
     {
       name: `${c.turns}-turn trajectories, group of ${c.groupSize} as a prefix tree`,
