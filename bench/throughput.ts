@@ -110,6 +110,7 @@ async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto'
     await gauntlet(server.url, 200, threads); // warm-up, the same size as the bare client's
     const ours = await gauntlet(server.url, rollouts, threads);
     const envShare = threadCount(threads, rollouts) === 0 ? envCpu : 0;
+    const beyond = `beyond the environment's own cost (${envCpu.toFixed(3)} ms per call, subtracted when rollouts run on the main thread)`;
     const label = `${rollouts} concurrent rollouts × ${TURNS + 1} calls @ ${latencyMs} ms${threads === 'auto' ? '' : `, ${threads} rollout threads`}`;
     return [
       {
@@ -136,7 +137,7 @@ async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto'
               value: Number((ours.mainCpuMs / ours.calls - envShare).toFixed(3)),
               unit: 'ms',
               ...(base ? { baseline: { name: 'bare client CPU per call', value: Number((base.cpuMs / base.calls).toFixed(3)), unit: 'ms' } } : {}),
-              note: `beyond the environment's own cost (${envCpu.toFixed(3)} ms per call, subtracted when rollouts run on the main thread)`,
+              note: beyond,
               targets: [atMost(0.5)],
             },
           ]
@@ -145,7 +146,7 @@ async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto'
         name: `main-thread time per model call, ${label}`,
         value: Number((ours.mainBusyMs / ours.calls - envShare).toFixed(3)),
         unit: 'ms',
-        note: `event-loop busy time, wall clock: also counts time the thread waited for a core; beyond the environment's own cost, as above${ours.mainCpuMs === null ? ' (no per-thread CPU on this system)' : ''}`,
+        note: `event-loop busy time, wall clock: also counts time the thread waited for a core${ours.mainCpuMs === null ? ' (no per-thread CPU on this system)' : ''}; ${beyond}`,
         ...(ours.mainCpuMs === null ? { targets: [atMost(0.5)] } : {}),
       },
       {
