@@ -107,6 +107,26 @@ describe('the turn pacer', () => {
     assert.equal(pace(), undefined);
   });
 
+  it('wakes a waiting turn in the same loop turn, not on a timer (which waits at least 1 ms)', async () => {
+    // Run from a timer callback, so the loop's next phases are poll, then check, then the next
+    // loop turn's timers. A rollout whose model answers at once waited ~1 ms a turn on timers:
+    // 100-step rollouts on an in-process model ran at a tenth of their speed, the process idle.
+    const order = await new Promise<string[]>((resolve) =>
+      setTimeout(() => {
+        const seen: string[] = [];
+        const pace = createTurnPacer({ budgetMs: 5 });
+        assert.equal(pace(), undefined);
+        busy(6);
+        setTimeout(() => seen.push('timer'), 0);
+        const waited = pace();
+        assert.ok(waited, 'a turn past the budget waits');
+        void waited.then(() => seen.push('turn'));
+        setTimeout(() => setImmediate(() => resolve(seen)), 5);
+      }, 0),
+    );
+    assert.deepEqual(order, ['turn', 'timer']);
+  });
+
   it('spreads a burst of turns over loop turns of about the budget each', async () => {
     const pace = createTurnPacer({ budgetMs: 10 });
     const turns = turnCounter();

@@ -145,10 +145,12 @@ export type TurnPace = () => Promise<void> | undefined;
  * answers arrive together would otherwise each run a whole turn (record the call, run its tools,
  * send the next request) in the loop turn that read them, holding timers, heartbeats and
  * time-outs for hundreds of ms. Once this loop turn has spent `budgetMs`, a rollout's next turn
- * waits for a later loop turn. Each waiter wakes on a timer of its own: Node runs a timer's
- * microtasks (the rollout's turn) before the next timer, so the budget is checked against the
- * work actually done, and a timer set in the timers phase waits for the next loop turn. The first
- * waiter to wake in a loop turn always goes, so every waiter gets its turn.
+ * waits for the loop turn's check phase, after timers and I/O have had theirs. Each waiter wakes
+ * on an immediate of its own: Node runs an immediate's microtasks (the rollout's turn) before the
+ * next immediate, so the budget is checked against the work actually done, and an immediate set
+ * in the check phase waits for the next loop turn. The first waiter to wake in a loop turn always
+ * goes, so every waiter gets its turn. Not timers: Node holds a 0 ms timer for 1 ms, and rollouts
+ * whose model answers at once (an in-process or very fast one) sat idle that long every turn.
  */
 export function createTurnPacer(options: { budgetMs: number }): TurnPace {
   let sliceStarted: number | undefined;
@@ -165,7 +167,7 @@ export function createTurnPacer(options: { budgetMs: number }): TurnPace {
   };
   const resume = (resolve: () => void) => {
     if (elapsed() >= options.budgetMs) {
-      setTimeout(resume, 0, resolve);
+      setImmediate(resume, resolve);
       return;
     }
     waiting--;
@@ -174,6 +176,6 @@ export function createTurnPacer(options: { budgetMs: number }): TurnPace {
   return () => {
     if (waiting === 0 && elapsed() < options.budgetMs) return undefined;
     waiting++;
-    return new Promise<void>((resolve) => setTimeout(resume, 0, resolve));
+    return new Promise<void>((resolve) => setImmediate(resume, resolve));
   };
 }
