@@ -149,8 +149,10 @@ export type TurnPace = () => Promise<void> | undefined;
  * on an immediate of its own: Node runs an immediate's microtasks (the rollout's turn) before the
  * next immediate, so the budget is checked against the work actually done, and an immediate set
  * in the check phase waits for the next loop turn. The first waiter to wake in a loop turn always
- * goes, so every waiter gets its turn. Not timers: Node holds a 0 ms timer for 1 ms, and rollouts
- * whose model answers at once (an in-process or very fast one) sat idle that long every turn.
+ * goes, so every waiter gets its turn. The waiters of a check phase start the next slice, which
+ * runs on through the next loop turn's timers and I/O, so the time between two timers phases is
+ * at most about twice the budget. Not timers: Node holds a 0 ms timer for 1 ms, and rollouts whose
+ * model answers at once (an in-process or very fast one) sat idle that long every turn.
  */
 export function createTurnPacer(options: { budgetMs: number }): TurnPace {
   let sliceStarted: number | undefined;
