@@ -197,32 +197,49 @@ async function attempt(options: Prepared, activity: Activity): Promise<AttemptOu
   }
 }
 
+/**
+ * One attempt's bookkeeping: bytes heard (the endpoint's silence starts over) and, when the
+ * request was stopped, whether the caller or the time-out stopped it. A class, not closures made
+ * per call: the TypeScript loader names every closure as it is created, a cost on every call.
+ */
+class AttemptWatch {
+  constructor(
+    private readonly activity: Activity,
+    private readonly timer: RequestSignal,
+    private readonly signal: AbortSignal,
+    readonly where: string,
+  ) {}
+
+  heard(): void {
+    this.activity.touch();
+    this.timer.activity();
+  }
+
+  interrupted(): Failure | null {
+    if (this.signal.aborted) return { kind: 'aborted', message: `${this.where}: aborted by the caller`, retryable: false };
+    if (!this.timer.timedOut) return null;
+    const message = this.timer.countsSilence ? `the endpoint went silent: nothing received within ${this.timer.ms} ms` : `no complete response within ${this.timer.ms} ms`;
+    return { kind: 'timeout', message: `${this.where}: ${message}`, retryable: true };
+  }
+}
+
 async function exchange(options: Prepared, activity: Activity, timer: RequestSignal): Promise<AttemptOutcome> {
-  const { url, body, signal } = options;
+  const { url, body } = options;
   const where = `POST ${redactUrl(url)}`;
   const baseWire: WireExchange = { url: redactUrl(url), request: body };
   const combined = timer.signal;
-  const heard = (): void => {
-    activity.touch();
-    timer.activity();
-  };
-  const interrupted = (): Failure | null => {
-    if (signal.aborted) return { kind: 'aborted', message: `${where}: aborted by the caller`, retryable: false };
-    if (!timer.timedOut) return null;
-    const message = timer.countsSilence ? `the endpoint went silent: nothing received within ${timer.ms} ms` : `no complete response within ${timer.ms} ms`;
-    return { kind: 'timeout', message: `${where}: ${message}`, retryable: true };
-  };
+  const watch = new AttemptWatch(activity, timer, options.signal, where);
 
   let response: HttpAnswer;
   try {
     response = await raceAbort(options.send({ url, headers: { 'content-type': 'application/json', ...options.headers }, body: options.sent.bytes, signal: combined }), combined);
   } catch (error) {
-    return { result: fail(options, interrupted() ?? { kind: 'connection', message: `${where}: could not connect (${describeFetchError(error)})`, retryable: true }, baseWire) };
+    return { result: fail(options, watch.interrupted() ?? { kind: 'connection', message: `${where}: could not connect (${describeFetchError(error)})`, retryable: true }, baseWire) };
   }
-  heard();
-  const reader = new BodyReader(response, combined, heard);
+  watch.heard();
+  const reader = new BodyReader(response, combined, () => watch.heard());
   if (options.stream && isOk(response.status) && isEventStream(response)) {
-    return { result: await readStream({ options, assembler: options.stream(), response, reader, interrupted, where }) };
+    return { result: await readStream({ options, assembler: options.stream(), response, reader, watch }) };
   }
 
   let text: string;
@@ -230,7 +247,7 @@ async function exchange(options: Prepared, activity: Activity, timer: RequestSig
     text = await reader.text();
   } catch (error) {
     reader.cancel();
-    const failure = interrupted() ?? { kind: 'connection', message: `${where}: the connection broke while reading the body (${describeFetchError(error)})`, retryable: true };
+    const failure = watch.interrupted() ?? { kind: 'connection', message: `${where}: the connection broke while reading the body (${describeFetchError(error)})`, retryable: true };
     return { result: fail(options, failure, { ...baseWire, status: response.status }) };
   }
   const json = parseJson(text);
@@ -255,40 +272,48 @@ interface StreamRead {
   assembler: StreamAssembler;
   response: HttpAnswer;
   reader: BodyReader;
-  interrupted: () => Failure | null;
-  where: string;
+  watch: AttemptWatch;
 }
 
 /** Reads an event stream to its terminal event; a stream cut short is a connection failure, as a broken body is. */
-async function readStream({ options, assembler, response, reader, interrupted, where }: StreamRead): Promise<ModelResult> {
-  const stream = new EventStream(assembler);
-  const record = (complete: boolean): WireExchange => ({
-    url: redactUrl(options.url),
-    request: options.body,
-    status: response.status,
-    response: { ...stream.body(), [STREAM_RECORD_KEY]: { events: stream.events, bytes: reader.bytes, ...(complete ? {} : { complete: false, last: stream.last.slice(0, 500) }) } },
-  });
-  const last = (): string => (stream.last.length > 160 ? `${stream.last.slice(0, 160)}…` : stream.last);
-  const received = (): string => `after ${stream.events} events (${reader.bytes} bytes)${stream.last ? `; the last was ${last()}` : ''}`;
+async function readStream(read: StreamRead): Promise<ModelResult> {
+  const { options, reader, watch } = read;
+  const stream = new EventStream(read.assembler);
   for (;;) {
     let text: string | null;
     try {
       text = await reader.next();
     } catch (error) {
       reader.cancel();
-      const cut = interrupted();
-      const failure = cut ? { ...cut, message: `${cut.message}, ${received()}` } : { kind: 'connection' as const, message: `${where}: the event stream broke ${received()} (${describeFetchError(error)})`, retryable: true };
-      return fail(options, failure, record(false));
+      const cut = watch.interrupted();
+      const failure = cut ? { ...cut, message: `${cut.message}, ${streamReceived(stream, reader)}` } : { kind: 'connection' as const, message: `${watch.where}: the event stream broke ${streamReceived(stream, reader)} (${describeFetchError(error)})`, retryable: true };
+      return fail(options, failure, streamRecord(read, stream, false));
     }
     const step = stream.feed(text);
     if (step === 'more') continue;
     if (step === 'done') {
       reader.finish();
-      return parsed(options, stream.body(), record(true));
+      return parsed(options, stream.body(), streamRecord(read, stream, true));
     }
     reader.cancel();
-    return fail(options, { ...step, message: `${where}: ${step.message}, ${received()}` }, record(false));
+    return fail(options, { ...step, message: `${watch.where}: ${step.message}, ${streamReceived(stream, reader)}` }, streamRecord(read, stream, false));
   }
+}
+
+/** The wire record of a streamed exchange: the assembled body, with how it arrived (and, cut short, its last event). */
+function streamRecord({ options, response, reader }: StreamRead, stream: EventStream, complete: boolean): WireExchange {
+  return {
+    url: redactUrl(options.url),
+    request: options.body,
+    status: response.status,
+    response: { ...stream.body(), [STREAM_RECORD_KEY]: { events: stream.events, bytes: reader.bytes, ...(complete ? {} : { complete: false, last: stream.last.slice(0, 500) }) } },
+  };
+}
+
+/** What had arrived when a stream stopped, for its failure message. */
+function streamReceived(stream: EventStream, reader: BodyReader): string {
+  const last = stream.last.length > 160 ? `${stream.last.slice(0, 160)}…` : stream.last;
+  return `after ${stream.events} events (${reader.bytes} bytes)${stream.last ? `; the last was ${last}` : ''}`;
 }
 
 function parsed(options: Prepared, json: JsonValue, wire: WireExchange): ModelResult {

@@ -65,6 +65,9 @@ export function endpointUrl(base: string, path: string): string {
 
 /** A URL without user info or query string, which is where people sometimes put keys. */
 export function redactUrl(url: string): string {
+  // Credentials need an '@' and a query a '?': without either there is nothing to take out, and
+  // parsing the URL on every model call for nothing showed in profiles.
+  if (!url.includes('@') && !url.includes('?')) return url;
   try {
     const parsed = new URL(url);
     if (!parsed.username && !parsed.password && !parsed.search) return url;
