@@ -132,6 +132,34 @@ describe('the turn pacer', () => {
     assert.deepEqual(order, ['turn', 'timer']);
   });
 
+  it('sets immediates for the turns a check phase can wake, not one per waiter per loop turn', async () => {
+    const pace = createTurnPacer({ budgetMs: 10 });
+    const original = globalThis.setImmediate;
+    let immediates = 0;
+    globalThis.setImmediate = ((...args: Parameters<typeof setImmediate>) => {
+      immediates++;
+      return original(...args);
+    }) as typeof setImmediate;
+    let finished = 0;
+    try {
+      await Promise.all(
+        Array.from({ length: 1000 }, async () => {
+          const waited = pace();
+          if (waited) await waited;
+          busy(0.5);
+          finished++;
+        }),
+      );
+    } finally {
+      globalThis.setImmediate = original;
+    }
+    assert.equal(finished, 1000);
+    // About 20 turns fit a 10 ms slice: ~50 check phases of ~40 wake-ups. Even with one turn per
+    // check phase (a starved machine) it is 9 a turn; an immediate per waiter per loop turn it sat
+    // out came to ~25,000.
+    assert.ok(immediates < 10_000, `${immediates} immediates for 1,000 paced turns`);
+  });
+
   it('spreads a burst of turns over loop turns of about the budget each', async () => {
     const pace = createTurnPacer({ budgetMs: 10 });
     const turns = turnCounter();

@@ -145,39 +145,69 @@ export type TurnPace = () => Promise<void> | undefined;
  * answers arrive together would otherwise each run a whole turn (record the call, run its tools,
  * send the next request) in the loop turn that read them, holding timers, heartbeats and
  * time-outs for hundreds of ms. Once this loop turn has spent `budgetMs`, a rollout's next turn
- * waits for the loop turn's check phase, after timers and I/O have had theirs. Each waiter wakes
- * on an immediate of its own: Node runs an immediate's microtasks (the rollout's turn) before the
- * next immediate, so the budget is checked against the work actually done, and an immediate set
- * in the check phase waits for the next loop turn. The first waiter to wake in a loop turn always
- * goes, so every waiter gets its turn. The waiters of a check phase start the next slice, which
- * runs on through the next loop turn's timers and I/O, so the time between two timers phases is
- * at most about twice the budget. Not timers: Node holds a 0 ms timer for 1 ms, and rollouts whose
- * model answers at once (an in-process or very fast one) sat idle that long every turn.
+ * waits for the loop turn's check phase, after timers and I/O have had theirs. Waiters are woken
+ * first come, first served, each by an immediate: Node runs an immediate's microtasks (the
+ * rollout's turn) before the next immediate, so the budget is checked against the work actually
+ * done, and an immediate set in the check phase waits for the next loop turn. The first wake-up
+ * of a check phase starts a new slice and always wakes a waiter, so every waiter gets its turn;
+ * that slice runs on through the next loop turn's timers and I/O, so the time between two timers
+ * phases is at most about twice the budget. Not timers: Node holds a 0 ms timer for 1 ms, and
+ * rollouts whose model answers at once (an in-process or very fast one) sat idle that long every
+ * turn.
+ *
+ * A check phase gets about as many wake-ups as the last one could use (twice as many, at least
+ * MIN_WAKEUPS), not one per waiter: at a thousand rollouts hundreds wait, and an immediate each,
+ * set again every loop turn they did not fit, came to 17 immediates per turn that went.
  */
 export function createTurnPacer(options: { budgetMs: number }): TurnPace {
   let sliceStarted: number | undefined;
-  let waiting = 0;
-  const endSlice = () => (sliceStarted = undefined);
-  // The loop turn's slice starts at its first paced work and ends at its check phase.
+  /** Which slice is current, so a slice's end-of-loop-turn reset does not end a later one. */
+  let slice = 0;
+  const waiters: (() => void)[] = [];
+  /** Wake-ups set for the coming check phase; waiters woken in this check phase and in the last. */
+  let armed = 0;
+  let wokenNow = 0;
+  let wokenLast = 0;
+
+  const startSlice = (now: number): void => {
+    sliceStarted = now;
+    const started = ++slice;
+    setImmediate(() => {
+      if (slice === started) sliceStarted = undefined;
+    });
+  };
+  // A slice starts at the loop turn's first paced work and ends at its check phase.
   const elapsed = (): number => {
     const now = performance.now();
-    if (sliceStarted === undefined) {
-      sliceStarted = now;
-      setImmediate(endSlice);
-    }
-    return now - sliceStarted;
+    if (sliceStarted === undefined) startSlice(now);
+    return now - (sliceStarted as number);
   };
-  const resume = (resolve: () => void) => {
-    if (elapsed() >= options.budgetMs) {
-      setImmediate(resume, resolve);
-      return;
+  const arm = (): void => {
+    const count = Math.min(waiters.length, Math.max(MIN_WAKEUPS, 2 * wokenLast));
+    armed += count;
+    for (let i = 0; i < count; i++) setImmediate(wake);
+  };
+  const wake = (): void => {
+    if (wokenNow === 0 && waiters.length > 0) startSlice(performance.now());
+    armed--;
+    if (waiters.length > 0 && (wokenNow === 0 || elapsed() < options.budgetMs)) {
+      wokenNow++;
+      waiters.shift()!();
     }
-    waiting--;
-    resolve();
+    if (armed > 0) return;
+    // The last wake-up of this check phase: the rest wait for the next one.
+    wokenLast = wokenNow;
+    wokenNow = 0;
+    if (waiters.length > 0) arm();
   };
   return () => {
-    if (waiting === 0 && elapsed() < options.budgetMs) return undefined;
-    waiting++;
-    return new Promise<void>((resolve) => setImmediate(resume, resolve));
+    if (waiters.length === 0 && elapsed() < options.budgetMs) return undefined;
+    return new Promise<void>((resolve) => {
+      waiters.push(resolve);
+      if (armed === 0) arm();
+    });
   };
 }
+
+/** Wake-ups a check phase gets at least, while turns wait. */
+const MIN_WAKEUPS = 8;
