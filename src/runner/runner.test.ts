@@ -76,6 +76,50 @@ describe('runner', () => {
     store.close();
   });
 
+  it('writes a run of many rollouts a few at a time from the thread too, starting the next rollout while the last commit is written', async () => {
+    const store = openStore(join(mkdtempSync(join(tmpdir(), 'gauntlet-writer-')), 'g.db'));
+    const offThread: boolean[] = [];
+    const writeOffThread = store.writeOffThread.bind(store);
+    store.writeOffThread = () => {
+      const moved = writeOffThread();
+      offThread.push(moved);
+      return moved;
+    };
+    // Rollouts begun (their attempt's recorder made) and committed (their commit written).
+    let begun = 0;
+    let written = 0;
+    let mostUnwritten = 0;
+    const recorder = store.recorder.bind(store);
+    store.recorder = (identity) => {
+      begun++;
+      mostUnwritten = Math.max(mostUnwritten, begun - written);
+      return recorder(identity);
+    };
+    const commitRolloutsAsync = store.commitRolloutsAsync.bind(store);
+    store.commitRolloutsAsync = (rollouts) => commitRolloutsAsync(rollouts).then(() => void (written += rollouts.length));
+    const summary = await executeRun({ ...base, store, model: goldenModel, threads: 0, run: fresh(config({ epochs: 120, concurrency: 4, taskIds: ['counter/a'] })) });
+    assert.deepEqual(offThread, [true], 'a run of a hundred or more rollouts moves the writes, however few run at once');
+    assert.equal(summary.scored, 120);
+    assert.equal(written, 120);
+    const rollouts = store.rollouts(summary.runId);
+    assert.equal(rollouts.length, 120);
+    for (const rollout of rollouts) assert.equal(store.modelCalls(rollout.id).length, 3, rollout.id);
+    // Waiting out each commit, a slot's next rollout began only once its last was written: never
+    // more than 4 begun and not yet written. At most 4 commits wait beside 4 running rollouts.
+    assert.ok(mostUnwritten > 4, `at most ${mostUnwritten} rollouts begun and not yet written`);
+    assert.ok(mostUnwritten <= 8, `${mostUnwritten} rollouts begun and not yet written`);
+    store.close();
+  });
+
+  it('fails a run whose commit fails with something other than the store, rather than lose it while the next rollouts run', async () => {
+    const store = openStore(join(mkdtempSync(join(tmpdir(), 'gauntlet-writer-')), 'g.db'));
+    const commitRolloutsAsync = store.commitRolloutsAsync.bind(store);
+    let commits = 0;
+    store.commitRolloutsAsync = (rollouts) => (++commits === 3 ? Promise.reject(new Error('a bug in the commit')) : commitRolloutsAsync(rollouts));
+    await assert.rejects(executeRun({ ...base, store, model: goldenModel, threads: 0, run: fresh(config({ epochs: 120, concurrency: 4, taskIds: ['counter/a'] })) }), /a bug in the commit/);
+    store.close();
+  });
+
   it('scores a model that acts wrongly as failed, with the reason it stopped', async () => {
     const store = openStore(':memory:');
     const idle = functionModel('test:idle', () => reply(assistant({ content: 'I did it.' })));
