@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { RunConfig, Task, type AttemptIdentity, type ModelCall, type Rollout, type RolloutRecorder, type RunId } from '../core/index.ts';
 import { defineCheck, defineEnvironment, defineTool } from '../envs/index.ts';
-import { openStore } from '../store/index.ts';
+import { openStore, type SqliteStore } from '../store/index.ts';
 import { counterCatalog, counterEnv, counterTasks } from '../../test/support/counter-env.ts';
 import { assistant, functionModel, goldenModel, reply } from '../../test/support/models.ts';
 import { selectTasks } from './resolve.ts';
@@ -17,6 +17,18 @@ const config = (over: Partial<RunConfig> = {}): RunConfig =>
 /** A new run of the counter tasks the config selects (resolved without the model-spec check: tests pass clients). */
 const fresh = (c: RunConfig) => ({ resolved: { config: c, tasks: selectTasks(c, counterCatalog) } });
 const base = { catalog: counterCatalog, sleep: async () => {} };
+
+/** Whether each run moved the store's writes to its thread, in order. */
+function writerMoves(store: SqliteStore): boolean[] {
+  const moves: boolean[] = [];
+  const writeOffThread = store.writeOffThread.bind(store);
+  store.writeOffThread = () => {
+    const moved = writeOffThread();
+    moves.push(moved);
+    return moved;
+  };
+  return moves;
+}
 
 describe('runner', () => {
   it('runs every task for every epoch and scores the golden model as passing', async () => {
@@ -52,13 +64,7 @@ describe('runner', () => {
 
   it('writes a run of many in-process rollouts from a thread of the store, and stores every one with its calls', async () => {
     const store = openStore(join(mkdtempSync(join(tmpdir(), 'gauntlet-writer-')), 'g.db'));
-    const offThread: boolean[] = [];
-    const writeOffThread = store.writeOffThread.bind(store);
-    store.writeOffThread = () => {
-      const moved = writeOffThread();
-      offThread.push(moved);
-      return moved;
-    };
+    const offThread = writerMoves(store);
     const asyncCommits: number[] = [];
     const commitRolloutsAsync = store.commitRolloutsAsync.bind(store);
     store.commitRolloutsAsync = (rollouts) => (asyncCommits.push(rollouts.length), commitRolloutsAsync(rollouts));
@@ -78,13 +84,7 @@ describe('runner', () => {
 
   it('writes a run of many rollouts a few at a time from the thread too, starting the next rollout while the last commit is written', async () => {
     const store = openStore(join(mkdtempSync(join(tmpdir(), 'gauntlet-writer-')), 'g.db'));
-    const offThread: boolean[] = [];
-    const writeOffThread = store.writeOffThread.bind(store);
-    store.writeOffThread = () => {
-      const moved = writeOffThread();
-      offThread.push(moved);
-      return moved;
-    };
+    const offThread = writerMoves(store);
     // Rollouts begun (their attempt's recorder made) and committed (their commit written).
     let begun = 0;
     let written = 0;
