@@ -111,6 +111,9 @@ describe('the turn pacer', () => {
     // Run from a timer callback, so the loop's next phases are poll, then check, then the next
     // loop turn's timers. A rollout whose model answers at once waited ~1 ms a turn on timers:
     // 100-step rollouts on an in-process model ran at a tenth of their speed, the process idle.
+    // Nothing here waits for time to pass: which comes first is decided by the loop's phases (a
+    // timer runs only in a timers phase, after this loop turn's check phase), however busy the
+    // machine, and the test ends once both have happened.
     const order = await new Promise<string[]>((resolve) =>
       setTimeout(() => {
         const seen: string[] = [];
