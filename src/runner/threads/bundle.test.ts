@@ -48,4 +48,28 @@ describe('the thread bundle cache', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('prunes the command line bundles by their own prefix, markers of failed builds with them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-bundles-'));
+    try {
+      const now = Date.now();
+      const put = (name: string, ageMs: number) => {
+        writeFileSync(join(dir, name), 'x');
+        const at = new Date(now - ageMs);
+        utimesSync(join(dir, name), at, at);
+      };
+      for (const [i, h] of ['1', '2', '3', '4'].entries()) {
+        put(`cli-${h.repeat(16)}.mjs`, (i + 2) * DAY);
+        put(`cli-${h.repeat(16)}.mjs.map`, (i + 2) * DAY);
+      }
+      put(`cli-${'5'.repeat(16)}.mjs.failed`, 9 * DAY);
+      put(`thread-${'6'.repeat(16)}.mjs`, 9 * DAY); // the threads' own: not this prefix's to prune
+      pruneBundles(dir, join(dir, `cli-${'0'.repeat(16)}.mjs`), now, 'cli-');
+      assert.deepEqual(readdirSync(dir).sort(), [
+        ...['1', '2', '3'].flatMap((h) => [`cli-${h.repeat(16)}.mjs`, `cli-${h.repeat(16)}.mjs.map`]),
+        `thread-${'6'.repeat(16)}.mjs`,
+      ].sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,7 +1,7 @@
-// Rollout threads load one bundled module instead of the TypeScript sources. A thread that loads
-// the sources through the TypeScript loader spends ~2 s of CPU and ~160 MiB transpiling and
-// evaluating hundreds of modules (plus a loader thread of its own); the bundle, built once per
-// source version with esbuild, starts in a fraction of that.
+// Rollout threads (and the command line, src/cli/bundle.ts) load one bundled module instead of
+// the TypeScript sources. A thread that loads the sources through the TypeScript loader spends
+// ~2 s of CPU and ~160 MiB transpiling and evaluating hundreds of modules (plus a loader thread of
+// its own); the bundle, built once per source version with esbuild, starts in a fraction of that.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,43 +26,52 @@ const sourceAddresses: Plugin = {
   },
 };
 
-async function buildThreadModule(): Promise<URL> {
+/**
+ * Bundles `entry` and its sources into one ES module, `dir/<prefix><name>.mjs` with its map,
+ * `name` given or else the hash of the code. Written under temporary names and renamed: another
+ * process may be writing the same bundle. Packages stay imports, resolved where the sources'
+ * would be.
+ */
+export async function buildBundle(options: { entry: string; dir: string; prefix: string; name?: string; keepNames?: boolean }): Promise<string> {
   const { build } = await import('esbuild');
   const result = await build({
-    entryPoints: [THREAD_SOURCE],
+    entryPoints: [options.entry],
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     packages: 'external',
     write: false,
-    outdir: CACHE_DIR,
+    outdir: options.dir,
     sourcemap: 'linked',
     logLevel: 'silent',
+    keepNames: options.keepNames ?? false,
     plugins: [sourceAddresses],
   });
   const code = result.outputFiles.find((f) => f.path.endsWith('.js'));
   const map = result.outputFiles.find((f) => f.path.endsWith('.map'));
   if (!code || !map) throw new Error('esbuild produced no module');
-  const name = `thread-${createHash('sha256').update(code.contents).digest('hex').slice(0, 16)}`;
-  const file = join(CACHE_DIR, `${name}.mjs`);
+  const name = `${options.prefix}${options.name ?? createHash('sha256').update(code.contents).digest('hex').slice(0, 16)}`;
+  const file = join(options.dir, `${name}.mjs`);
   if (existsSync(file)) {
     // Its time says when it was last used, for pruneBundles.
     const now = new Date();
     utimesSync(file, now, now);
   } else {
-    mkdirSync(CACHE_DIR, { recursive: true });
-    // Written under temporary names and renamed: another process may be writing the same bundle.
+    mkdirSync(options.dir, { recursive: true });
     const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(`${join(CACHE_DIR, name)}.mjs.map`, map.text.replace(/"file":\s*"[^"]*"/, `"file":"${name}.mjs"`));
+    writeFileSync(`${join(options.dir, name)}.mjs.map`, map.text.replace(/"file":\s*"[^"]*"/, `"file":"${name}.mjs"`));
     writeFileSync(temporary, code.text.replace(/\/\/# sourceMappingURL=\S+\s*$/, `//# sourceMappingURL=${name}.mjs.map\n`));
     renameSync(temporary, file);
   }
-  pruneBundles(CACHE_DIR, file);
-  return pathToFileURL(file);
+  pruneBundles(options.dir, file, Date.now(), options.prefix);
+  return file;
 }
 
-const BUNDLE_FILE = /^thread-[0-9a-f]{16}\.mjs(\.map|\.\d+\.tmp)?$/;
+async function buildThreadModule(): Promise<URL> {
+  return pathToFileURL(await buildBundle({ entry: THREAD_SOURCE, dir: CACHE_DIR, prefix: 'thread-' }));
+}
+
 /** Bundles kept whatever their age (besides the one in use), and the age beyond which others go. */
 const KEEP_NEWEST = 3;
 const KEEP_USED_WITHIN_MS = 24 * 60 * 60 * 1000;
@@ -72,7 +81,8 @@ const KEEP_USED_WITHIN_MS = 24 * 60 * 60 * 1000;
  * new one. A bundle goes only when it is neither among the few most recently used nor used in the
  * last day, so a process that started threads from it a moment ago still finds it. Best effort.
  */
-export function pruneBundles(dir: string, current: string, now = Date.now()): void {
+export function pruneBundles(dir: string, current: string, now = Date.now(), prefix = 'thread-'): void {
+  const bundleFile = new RegExp(`^${prefix}[0-9a-f]{16}\\.mjs(\\.map|\\.failed|\\.\\d+\\.tmp)?$`);
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -87,7 +97,7 @@ export function pruneBundles(dir: string, current: string, now = Date.now()): vo
     }
   };
   const others = names
-    .filter((name) => BUNDLE_FILE.test(name) && !name.endsWith('.map') && join(dir, name) !== current)
+    .filter((name) => bundleFile.test(name) && !name.endsWith('.map') && join(dir, name) !== current)
     .map((name) => ({ name, used: used(name) }))
     .sort((a, b) => b.used - a.used);
   for (const [rank, { name, used: at }] of others.entries()) {
