@@ -4,12 +4,14 @@
 // ~1,050 MiB of RSS without a pod in sight.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
+import { cliBundleFile } from '../bin/cli-bundle.js';
+import { buildCliBundle } from '../src/cli/bundle.ts';
 import { threadModule } from '../src/runner/threads/bundle.ts';
 
 const source = (path: string) => new URL(`../src/${path}`, import.meta.url).href;
@@ -26,6 +28,15 @@ const LAZY = [
  * per thread and per command, whether a run uses it or not.
  */
 const THREAD_START_PACKAGES = ['@hono/node-server', '@huggingface/jinja', 'better-sqlite3', 'hono', 'just-bash', 'smol-toml', 'yaml', 'zod'];
+
+/** The packages every `gauntlet` command loads at start: the thread's, and commander. The same decision. */
+const CLI_START_PACKAGES = ['@hono/node-server', '@huggingface/jinja', 'better-sqlite3', 'commander', 'hono', 'just-bash', 'smol-toml', 'yaml', 'zod'];
+
+/** Packages only some commands use, each loaded where it is used: the queue (~0.13 s with ioredis), the servers' WebSocket, feeds, Parquet, the progress bar. */
+const CLI_LATER = ['bullmq', 'ioredis', 'ws', 'fast-xml-parser', 'hyparquet-writer', 'cli-progress', '@kubernetes/client-node', '@modelcontextprotocol/sdk'];
+
+const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const staticPackages = (text: string) => new Set([...text.matchAll(/^import [^;]*?from "([^".][^"]*)";?$/gm)].map((m) => m[1]!).filter((s) => !s.startsWith('node:')).map(packageOf));
 
 /** The package modules resolved in a child process that imports the CLI, runner and sandbox, then calls `load` of `loader`. */
 async function resolvedAround(loader: string, load: string): Promise<{ before: string; after: string }> {
@@ -75,9 +86,21 @@ describe('heavy packages loaded on first use', () => {
     const bundle = await threadModule();
     assert.ok(bundle, 'the thread bundle builds');
     const text = readFileSync(bundle, 'utf8');
-    const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
-    const statics = new Set([...text.matchAll(/^import [^;]*?from "([^".][^"]*)";?$/gm)].map((m) => m[1]!).filter((s) => !s.startsWith('node:')).map(packageOf));
-    assert.deepEqual([...statics].sort(), THREAD_START_PACKAGES);
+    assert.deepEqual([...staticPackages(text)].sort(), THREAD_START_PACKAGES);
     for (const { name } of LAZY) assert.match(text, new RegExp(`import\\("${name.replace('/', '\\/')}[^"]*"\\)`), `${name} is imported where it is used`);
+  });
+
+  it('bullmq is not loaded by the command line, runner, sandbox or environments, only by the first queue operation', async () => {
+    const { before, after } = await resolvedAround(source('runner/queue/connection.ts'), 'bullmq');
+    assert.ok(!before.includes('/node_modules/bullmq/') && !before.includes('/node_modules/ioredis/'), 'bullmq or ioredis was loaded before its first use');
+    assert.ok(after.includes('/node_modules/bullmq/'), 'bullmq() loads bullmq');
+  });
+
+  it('a gauntlet command loads only the packages every command needs when it starts', async () => {
+    const file = cliBundleFile(fileURLToPath(new URL('..', import.meta.url)));
+    assert.ok(existsSync(file) || (await buildCliBundle(file)), 'the command line bundle builds');
+    const text = readFileSync(file, 'utf8');
+    assert.deepEqual([...staticPackages(text)].sort(), CLI_START_PACKAGES);
+    for (const name of CLI_LATER) assert.ok(text.includes(`("${name}`), `${name} is loaded where it is used`);
   });
 });

@@ -1,8 +1,9 @@
 // Reading feeds: RSS 2.0, Atom and arXiv-style listing files, from local files or URLs. A feed or
 // an entry that cannot be read is reported (where, what) and skipped; the rest is kept.
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type * as FastXmlParser from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { errorMessage, InputError, parseInput } from '../../core/index.ts';
@@ -101,12 +102,23 @@ function detectFormat(text: string): 'rss' | 'atom' | 'arxiv' | null {
   return /^arXiv:\S+/m.test(text) ? 'arxiv' : null;
 }
 
-const xml = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  textNodeName: '#text',
-  isArray: (name) => ['item', 'entry', 'link', 'author', 'category'].includes(name),
-});
+let xml: { parser: FastXmlParser.XMLParser; validator: typeof FastXmlParser.XMLValidator } | undefined;
+
+/** The XML parser, loaded on the first feed read (parsing is synchronous, so through its CommonJS build): only the radar needs it. */
+function xmlParsing(): NonNullable<typeof xml> {
+  if (!xml) {
+    const packages = createRequire(import.meta.url);
+    const { XMLParser, XMLValidator } = packages('fast-xml-parser') as typeof FastXmlParser;
+    const parser = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '@_',
+      textNodeName: '#text',
+      isArray: (name) => ['item', 'entry', 'link', 'author', 'category'].includes(name),
+    });
+    xml = { parser, validator: XMLValidator };
+  }
+  return xml;
+}
 
 type XmlNode = string | number | boolean | { [key: string]: XmlNode } | XmlNode[] | undefined;
 
@@ -118,9 +130,10 @@ function textOf(node: XmlNode): string {
 }
 
 function parseXmlFeed(text: string, options: { feed: string; format: 'rss' | 'atom'; where: string }): FeedRead {
-  const valid = XMLValidator.validate(text);
+  const { parser, validator } = xmlParsing();
+  const valid = validator.validate(text);
   if (valid !== true) return { items: [], problems: [{ where: `${options.where}:${valid.err.line}`, message: `not well-formed XML: ${valid.err.msg}` }], entries: 0 };
-  const doc = xml.parse(text) as { [key: string]: XmlNode };
+  const doc = parser.parse(text) as { [key: string]: XmlNode };
   const entries = options.format === 'rss' ? asArray(child(child(doc.rss, 'channel'), 'item')) : asArray(child(doc.feed, 'entry'));
   const rootOk = options.format === 'rss' ? doc.rss !== undefined : doc.feed !== undefined;
   if (!rootOk) return { items: [], problems: [{ where: options.where, message: `expected a <${options.format === 'rss' ? 'rss' : 'feed'}> document` }], entries: 0 };

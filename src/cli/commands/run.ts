@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { scaffoldNames } from '../../agent/index.ts';
@@ -256,8 +255,10 @@ export function restate(error: unknown, fromFlags: ReadonlySet<string>, configFi
   return error;
 }
 
-function progressReporter(io: CliIo): { update: (p: RunProgress) => void; stop: () => void } {
+async function progressReporter(io: CliIo): Promise<{ update: (p: RunProgress) => void; stop: () => void }> {
   if (!io.interactive) return { update: () => {}, stop: () => {} };
+  // Loaded here: a run that shows no bar (--json, a pipe) never needs it.
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     { format: 'rollouts {bar} {value}/{total} | passed {passed} | infra errors {infra} | errors {errors} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
     cliProgress.Presets.shades_classic,
@@ -389,7 +390,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
-      const progress = progressReporter(io);
+      const progress = await progressReporter(io);
       try {
         const common = {
           store,

@@ -2,11 +2,11 @@
 // endpoint queue, for a run whose coordinator is gone (killed, its machine lost) and whose jobs
 // would otherwise keep workers and the endpoint busy. Rollouts already running finish; their
 // results wait for `gauntlet run --resume`, which also enqueues again whatever was cancelled.
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { InputError } from '../../core/index.ts';
-import { connectRedis, QUEUE_PREFIX, REGISTRY_KEY, RESULT_QUEUE_PREFIX, type RedisTarget } from './connection.ts';
+import { bullmq, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, RESULT_QUEUE_PREFIX, type RedisTarget } from './connection.ts';
 import { rolloutJobName } from './session.ts';
 
 export interface CancelQueuedRunOptions {
@@ -71,6 +71,7 @@ function parsed(text: string | null | undefined): unknown {
 }
 
 async function coordinatorConnected(client: Redis, runId: string): Promise<boolean> {
+  const { Queue } = await bullmq();
   const results = new Queue(`${RESULT_QUEUE_PREFIX}${runId}`, { connection: client, prefix: QUEUE_PREFIX });
   try {
     return (await results.getWorkers()).length > 0;
@@ -94,6 +95,7 @@ export async function cancelQueuedRun(options: CancelQueuedRunOptions): Promise<
       throw new InputError('RUN_ID', `run ${runId} has a coordinator connected, which would enqueue its rollouts again`, 'a run whose coordinator is gone; stop a live one with Ctrl-C (or SIGTERM), which takes its waiting rollouts back');
     }
     const registry = await client.hgetall(REGISTRY_KEY);
+    const { Queue } = await bullmq();
     const queues: CancelledRun['queues'] = [];
     for (const [queueName, endpoint] of Object.entries(registry).sort(([a], [b]) => a.localeCompare(b))) {
       const queue = new Queue(queueName, { connection: client, prefix: QUEUE_PREFIX });

@@ -1,7 +1,8 @@
 // Where the queue lives and what its keys are called. The Redis URL is an operational setting,
 // never part of a run's record: the same run may be resumed through another Redis, or in process.
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type * as BullMQ from 'bullmq';
+import type { Redis } from 'ioredis';
 import { InputError, type RunConfig, type RunId } from '../../core/index.ts';
 
 /** A parsed `redis://` URL; `display` is safe to print (no password). */
@@ -68,8 +69,20 @@ export class QueueError extends Error {
   }
 }
 
+let loadedBullmq: Promise<typeof BullMQ> | undefined;
+
+/**
+ * BullMQ, loaded by the first queue operation: with ioredis it takes ~0.13 s to load, which the
+ * commands that never touch a queue (most of them) should not pay.
+ */
+export function bullmq(): Promise<typeof BullMQ> {
+  loadedBullmq ??= import('bullmq');
+  return loadedBullmq;
+}
+
 /** Connects a plain client, or throws a QueueError naming the URL when Redis does not answer within `timeoutMs`. */
 export async function connectRedis(target: RedisTarget, options: { timeoutMs?: number; name: string }): Promise<Redis> {
+  const { Redis } = await import('ioredis');
   const client = new Redis({ ...redisOptions(target), lazyConnect: true, connectionName: options.name, maxRetriesPerRequest: 1 });
   // Until connected, failures are reported by connect() below (with the socket's own reason); afterwards the owner listens.
   let reason: string | undefined;

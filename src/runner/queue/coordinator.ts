@@ -4,7 +4,7 @@
 import type { Run, Store } from '../../core/index.ts';
 import { builtinCatalog, type EnvironmentCatalog, type ResolvedRun } from '../resolve.ts';
 import type { RunNotes, RunProgress, RunSummary } from '../run.ts';
-import { connectRedis, type RedisTarget } from './connection.ts';
+import { bullmq, connectRedis, type RedisTarget } from './connection.ts';
 import type { TakenBatch, TakeOptions } from './consumer.ts';
 import { openRun } from './open-run.ts';
 import type { RateLimit } from './rate-limit.ts';
@@ -97,7 +97,7 @@ export async function startQueuedRun(options: QueuedRunOptions): Promise<QueuedR
     client.disconnect();
     throw error;
   }
-  const session = new QueueSession({ options, opened, client, started });
+  const session = new QueueSession({ options, opened, client, started, bullmq: await bullmq() });
   await session.start();
   return {
     run: session.run,

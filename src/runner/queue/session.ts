@@ -1,6 +1,7 @@
 // One coordinator session of a queued run: enqueue what is missing, commit each result once,
 // notice failed and lost jobs, ride out Redis outages (up to a limit), and end with the summary.
-import { Queue, QueueEvents, Worker, type Job, type JobsOptions } from 'bullmq';
+import type * as BullMQ from 'bullmq';
+import type { Job, JobsOptions, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { errorMessage, StoreError, taskHash, type Run } from '../../core/index.ts';
 import { rolloutSeed } from '../rollout.ts';
@@ -67,7 +68,8 @@ export class QueueSession {
   private rejectDone: (error: unknown) => void = () => {};
   private readonly onAbort = () => this.stop();
 
-  constructor(init: { options: QueuedRunOptions; opened: OpenedRun; client: Redis; started: number }) {
+  constructor(init: { options: QueuedRunOptions; opened: OpenedRun; client: Redis; started: number; bullmq: typeof BullMQ }) {
+    const { Queue, QueueEvents, Worker } = init.bullmq;
     this.options = init.options;
     this.opened = init.opened;
     this.client = init.client;

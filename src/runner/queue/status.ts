@@ -3,10 +3,10 @@
 // waiting job, the rollouts running and the jobs that failed every try; for each run with results
 // in flight: how many wait for its coordinator and whether one is taking them. Problems a person
 // should act on (work and no worker, results and no coordinator) are spelled out.
-import { Queue, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { connectRedis, QUEUE_PREFIX, REGISTRY_KEY, RESULT_QUEUE_PREFIX, type RedisTarget } from './connection.ts';
+import { bullmq, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, RESULT_QUEUE_PREFIX, type RedisTarget } from './connection.ts';
 
 /** A client Redis lists for a queue: a worker (a `gauntlet worker`, or a run's coordinator on its results). */
 export interface QueueClient {
@@ -116,6 +116,7 @@ function distinctClients(entries: Record<string, string>[]): QueueClient[] {
 }
 
 async function endpointStatus(client: Redis, queueName: string, endpoint: string, options: { listLimit: number; now: number }): Promise<EndpointQueueStatus> {
+  const { Queue } = await bullmq();
   const queue = new Queue(queueName, { connection: client, prefix: QUEUE_PREFIX });
   try {
     const [counts, paused, limit, limitedFor, workers, oldest, active, failed] = await Promise.all([
@@ -176,6 +177,7 @@ async function resultQueueNames(client: Redis): Promise<string[]> {
 }
 
 async function runStatus(client: Redis, queueName: string): Promise<RunResultsStatus> {
+  const { Queue } = await bullmq();
   const queue = new Queue(queueName, { connection: client, prefix: QUEUE_PREFIX });
   try {
     const [counts, workers] = await Promise.all([queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed'), queue.getWorkers()]);

@@ -3,7 +3,8 @@
 // the result to the run's results queue. A worker that dies mid-rollout leaves its job locked
 // until the lock expires; BullMQ's stalled-job check then gives it to another worker.
 import { hostname } from 'node:os';
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type * as BullMQ from 'bullmq';
+import type { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { describeZodIssues, rolloutIdFor, taskHash, type Rollout, type RunConfig } from '../../core/index.ts';
 import { processClosing, type EpisodeDriver } from '../episode.ts';
@@ -12,7 +13,7 @@ import { builtinCatalog, type EnvironmentCatalog } from '../resolve.ts';
 import { executeRollout, rolloutSeed } from '../rollout.ts';
 import { RolloutBuffer } from './buffer.ts';
 import { ModelClients } from './clients.ts';
-import { ANNOUNCED_KEY, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, type RedisTarget } from './connection.ts';
+import { ANNOUNCED_KEY, bullmq, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, type RedisTarget } from './connection.ts';
 import { QUEUE_PROTOCOL, RolloutJob, type ResultEnvelope } from './jobs.ts';
 
 export type WorkerEvent =
@@ -114,7 +115,7 @@ function scrubbedFailures<A extends unknown[], R>(process: (...args: A) => Promi
 }
 
 /** Checks that a job is one this worker can run as the coordinator meant it; anything else is a defect, not retried. */
-function checkedJob(job: Job): RolloutJob {
+function checkedJob(job: Job, UnrecoverableError: typeof BullMQ.UnrecoverableError): RolloutJob {
   const parsed = RolloutJob.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`job ${job.id ?? '?'} is not a rollout job of queue protocol ${QUEUE_PROTOCOL}:\n${describeZodIssues(parsed.error.issues)}`);
   const data = parsed.data;
@@ -140,6 +141,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   const emit = options.onEvent ?? (() => {});
   const scrub = scrubber(modelEnvironment.env);
   const registry = await connectRedis(options.redis, { name: `gauntlet-worker-registry:${name}` });
+  const { Queue, UnrecoverableError, Worker } = await bullmq();
   registry.on('error', () => {});
   // Results are added through one connection that waits out a Redis restart rather than failing the job.
   const resultsClient: Redis = registry.duplicate({ connectionName: `gauntlet-worker-results:${name}`, maxRetriesPerRequest: null });
@@ -173,7 +175,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   };
 
   const processJob = async (job: Job, _token?: string, signal?: AbortSignal): Promise<{ attempt: number; status: Rollout['status'] }> => {
-    const data = checkedJob(job);
+    const data = checkedJob(job, UnrecoverableError);
     const started = now();
     emit({ type: 'started', rolloutId: data.rolloutId, taskId: data.task.id, epoch: data.epoch });
     const agent = data.config.agent;

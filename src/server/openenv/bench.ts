@@ -1,6 +1,5 @@
 // Step latency over the OpenEnv WebSocket against calling the environment in-process: the same
 // golden tool calls (every task's, cycled), timed one by one. Client and server share this process.
-import { WebSocket } from 'ws';
 import { getEnvironment, instantiate } from '../../envs/index.ts';
 import type { Task, ToolInvocation } from '../../core/index.ts';
 import { startOpenEnvServer } from './server.ts';
@@ -62,7 +61,8 @@ async function timeInProcess(env: string, total: number): Promise<number[]> {
   return samples.slice(0, total);
 }
 
-function connect(url: string): Promise<{ request: (message: unknown) => Promise<unknown>; close: () => void }> {
+async function connect(url: string): Promise<{ request: (message: unknown) => Promise<unknown>; close: () => void }> {
+  const { WebSocket } = await import('ws');
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
     const waiting: ((reply: unknown) => void)[] = [];

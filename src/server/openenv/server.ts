@@ -4,7 +4,6 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
-import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { InputError, parseInput, type Environment, type Task } from '../../core/index.ts';
 import { getEnvironment, instantiate, needsDefaultImage, type EnvironmentDefinition } from '../../envs/index.ts';
@@ -127,6 +126,8 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
   const socketContext: SocketContext = { registry, catalog, mcp, ...(log ? { log } : {}) };
 
   const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host }) as Server;
+  // Loaded here: only a command that serves environments needs it.
+  const { WebSocketServer } = await import('ws');
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   let closing: Promise<void> | undefined;
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {

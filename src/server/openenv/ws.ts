@@ -1,7 +1,7 @@
 // The WebSocket transports. `/ws`: OpenEnv's episode channel ({type, data} messages, error codes,
 // one session per connection). WS `/mcp`: raw JSON-RPC frames over a session of their own.
 // Every frame is handled in the session's queue, so replies come back in the order of requests.
-import { WebSocket, type RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { errorMessage } from '../../core/index.ts';
 import { EpisodeFailure, EpisodeStateError, type TaskCatalog } from './episode.ts';
 import { handleJsonRpc, invalidParams, type McpContext } from './mcp.ts';
@@ -24,7 +24,7 @@ const CLOSE_CODES: Record<EndReason, number> = { 'closed by client': 1000, disco
 type Outgoing = { type: 'observation' | 'state' | 'mcp' | 'error'; data: unknown };
 
 function send(socket: WebSocket, message: unknown): void {
-  if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
 }
 
 function wsError(code: WsErrorCode, message: string, extra: Record<string, unknown> = {}): Outgoing {

@@ -58,7 +58,7 @@ export async function exportRun(options: ExportRunOptions): Promise<ExportSummar
   };
   for (const { rollout, reason } of grouping.excluded) addSkip(summary, `not scored (${reason})`, describe(rollout));
 
-  const sink = openSink({
+  const sink = await openSink({
     format: options.format,
     output: options.output,
     columns: target.columns,

@@ -1,4 +1,5 @@
-import { fileWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
+import type * as Hyparquet from 'hyparquet-writer';
+import type { ParquetWriter, SchemaElement } from 'hyparquet-writer';
 
 // A small typed description of a Parquet column, turned into the flat schema hyparquet-writer
 // takes: lists are the standard three-level LIST, structs are groups, `json` is UTF-8 text with
@@ -72,8 +73,16 @@ function weight(row: Record<string, unknown>): number {
   return total;
 }
 
+let hyparquet: Promise<typeof Hyparquet> | undefined;
+
 /** Writes rows to a Parquet file one row group at a time, buffering at most one group. */
 export class ParquetRowWriter {
+  /** Opens a writer; the Parquet package is loaded here, on first use, not by every command. */
+  static async open(options: ParquetFileOptions): Promise<ParquetRowWriter> {
+    hyparquet ??= import('hyparquet-writer');
+    return new ParquetRowWriter(options, await hyparquet);
+  }
+
   private readonly writer: ParquetWriter;
   private readonly names: string[];
   private readonly rowGroupRows: number;
@@ -82,7 +91,7 @@ export class ParquetRowWriter {
   private buffered = 0;
   private written = 0;
 
-  constructor(options: ParquetFileOptions) {
+  private constructor(options: ParquetFileOptions, { fileWriter, ParquetWriter }: typeof Hyparquet) {
     this.names = Object.keys(options.columns);
     this.rowGroupRows = options.rowGroupRows ?? 1024;
     this.rowGroupValues = options.rowGroupValues ?? 4_000_000;

@@ -84,7 +84,7 @@ describe('Parquet writer', () => {
   it('round-trips rows across several row groups, and an empty file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gauntlet-parquet-'));
     const rows = Array.from({ length: 7 }, (_, i) => ({ ids: Array.from({ length: i }, (_, k) => k * 1000), meta: i % 2 ? null : { name: `n${i}`, args: { i, nested: [i, 'x'] } }, ok: i > 3 }));
-    const writer = new ParquetRowWriter({ path: join(dir, 'a.parquet'), columns, rowGroupRows: 3 });
+    const writer = await ParquetRowWriter.open({ path: join(dir, 'a.parquet'), columns, rowGroupRows: 3 });
     for (const row of rows) writer.write(row);
     writer.close();
     const file = readFileSync(join(dir, 'a.parquet'));
@@ -94,7 +94,7 @@ describe('Parquet writer', () => {
     assert.deepEqual(readSchema(parquetMetadata(buffer)).children.map((c) => c.element.name), ['ids', 'meta', 'ok']);
 
     // A group also closes when its lists hold enough values, however few the rows.
-    const heavy = new ParquetRowWriter({ path: join(dir, 'heavy.parquet'), columns, rowGroupValues: 10 });
+    const heavy = await ParquetRowWriter.open({ path: join(dir, 'heavy.parquet'), columns, rowGroupValues: 10 });
     for (const row of rows) heavy.write(row);
     heavy.close();
     const heavyFile = readFileSync(join(dir, 'heavy.parquet'));
@@ -102,14 +102,14 @@ describe('Parquet writer', () => {
     assert.equal(parquetMetadata(heavyBuffer).row_groups.length, 3, 'rows of 0+1+…+6 ids close a group at ≥ 10 values');
     assert.deepEqual(await parquetReadObjects({ file: heavyBuffer }), rows);
 
-    const empty = new ParquetRowWriter({ path: join(dir, 'empty.parquet'), columns });
+    const empty = await ParquetRowWriter.open({ path: join(dir, 'empty.parquet'), columns });
     empty.close();
     const bytes = readFileSync(join(dir, 'empty.parquet'));
     assert.deepEqual(await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }), []);
   });
 
-  it('refuses a row that lacks a column', () => {
-    const writer = new ParquetRowWriter({ path: join(mkdtempSync(join(tmpdir(), 'gauntlet-parquet-')), 'b.parquet'), columns });
+  it('refuses a row that lacks a column', async () => {
+    const writer = await ParquetRowWriter.open({ path: join(mkdtempSync(join(tmpdir(), 'gauntlet-parquet-')), 'b.parquet'), columns });
     assert.throws(() => writer.write({ ids: [] }), /Parquet row 0 has no column "meta"/);
   });
 });

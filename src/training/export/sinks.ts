@@ -23,7 +23,7 @@ export interface SinkOptions {
   stdout: (text: string) => void;
 }
 
-export function openSink(options: SinkOptions): RowSink {
+export async function openSink(options: SinkOptions): Promise<RowSink> {
   if (options.format === 'parquet') {
     if (!options.output) throw new InputError('--output', 'Parquet is written to a file', 'a file path with --format parquet');
     return parquetSink(options.output, options.columns, options.metadata);
@@ -33,10 +33,10 @@ export function openSink(options: SinkOptions): RowSink {
 
 const partial = (path: string) => `${path}.partial`;
 
-function parquetSink(path: string, columns: ParquetColumns, metadata: Record<string, string>): RowSink {
+async function parquetSink(path: string, columns: ParquetColumns, metadata: Record<string, string>): Promise<RowSink> {
   let writer: ParquetRowWriter;
   try {
-    writer = new ParquetRowWriter({ path: partial(path), columns, metadata });
+    writer = await ParquetRowWriter.open({ path: partial(path), columns, metadata });
   } catch (error) {
     throw new InputError('--output', `cannot write ${path} (${errorMessage(error)})`, 'a path in an existing, writable directory');
   }
