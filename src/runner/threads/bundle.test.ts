@@ -9,16 +9,22 @@ import { pruneBundles } from './bundle.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 
+/** A fresh cache folder, and a way to put a file in it last used `ageMs` ago. */
+function cacheDir(): { dir: string; now: number; put: (name: string, ageMs: number) => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'gauntlet-bundles-'));
+  const now = Date.now();
+  const put = (name: string, ageMs: number) => {
+    writeFileSync(join(dir, name), 'x');
+    const at = new Date(now - ageMs);
+    utimesSync(join(dir, name), at, at);
+  };
+  return { dir, now, put };
+}
+
 describe('the thread bundle cache', () => {
   it('removes bundles that are neither among the newest three nor used within a day', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-bundles-'));
+    const { dir, now, put } = cacheDir();
     try {
-      const now = Date.now();
-      const put = (name: string, ageMs: number) => {
-        writeFileSync(join(dir, name), 'x');
-        const at = new Date(now - ageMs);
-        utimesSync(join(dir, name), at, at);
-      };
       const bundle = (hex: string, ageMs: number) => {
         put(`thread-${hex.repeat(16)}.mjs`, ageMs);
         put(`thread-${hex.repeat(16)}.mjs.map`, ageMs);
@@ -48,15 +54,10 @@ describe('the thread bundle cache', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
   it('prunes the command line bundles by their own prefix, markers of failed builds with them', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-bundles-'));
+    const { dir, now, put } = cacheDir();
     try {
-      const now = Date.now();
-      const put = (name: string, ageMs: number) => {
-        writeFileSync(join(dir, name), 'x');
-        const at = new Date(now - ageMs);
-        utimesSync(join(dir, name), at, at);
-      };
       for (const [i, h] of ['1', '2', '3', '4'].entries()) {
         put(`cli-${h.repeat(16)}.mjs`, (i + 2) * DAY);
         put(`cli-${h.repeat(16)}.mjs.map`, (i + 2) * DAY);
