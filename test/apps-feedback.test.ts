@@ -43,6 +43,22 @@ describe('gauntlet feedback', () => {
     }
   });
 
+  it('classifies within a dollar budget at the price given, and leaves the rest undecided once it is spent', async () => {
+    const dir = scratch();
+    const ingest = (extra: string[]) =>
+      appsCli(['feedback', 'ingest', ...files, '--config', example('config.yaml'), '--model', `keyed:${example('model.yaml')}`, '--store', join(dir, 'g.db'), '--out', join(dir, 'triage.json'), '--json', '--concurrency', '1', ...extra]);
+    // A budget no call can fit in: the first classification spends it, the others never start.
+    const tight = await ingest(['--max-dollars', '0.000001', '--price-per-million', '10:10']);
+    assert.equal(tight.code, 1);
+    const triage = JSON.parse(tight.out) as Triage;
+    assert.equal(triage.counts.byModel + triage.counts.undecided, 3);
+    assert.ok(triage.counts.undecided >= 2, JSON.stringify(triage.counts));
+    assert.ok(triage.clusters.some((c) => /dollars budget spent/.test(c.failure ?? '')));
+    const unpriced = await ingest(['--max-dollars', '1']);
+    assert.equal(unpriced.code, 2);
+    assert.match(unpriced.err, /--max-dollars: needs a price to count dollars by/);
+  });
+
   it('without a model leaves what the rules cannot decide undecided, routed to the triage owners', async () => {
     const dir = scratch();
     const run = await appsCli(['feedback', 'ingest', ...files, '--config', example('config.yaml'), '--out', join(dir, 'triage.json'), '--json']);

@@ -125,6 +125,36 @@ describe('gauntlet radar', () => {
     assert.ok(result.unsorted.some((u) => /not started \(tokens budget spent\)/.test(u.reason)));
   });
 
+  it('stops sorting when the dollar budget is spent, counting dollars by the price given', async () => {
+    const dir = scratch();
+    // $10 per million tokens either way: 300 tokens cost $0.003, so this budget lasts about as long as --max-tokens 300.
+    const run = await appsCli([...demo, '--store', join(dir, 'g.db'), '--out', dir, '--json', '--max-dollars', '0.003', '--price-per-million', '10:10', '--concurrency', '1']);
+    assert.equal(run.code, 1);
+    const result = JSON.parse(run.out) as RadarJson;
+    assert.equal(result.budget.exhausted, 'dollars');
+    assert.ok(Math.abs(result.budget.spent.dollars - result.budget.spent.tokens / 100_000) < 1e-9, `dollars follow tokens at $10 a million: ${JSON.stringify(result.budget.spent)}`);
+    assert.ok(result.unsorted.some((u) => /not started \(dollars budget spent\)/.test(u.reason)));
+    // Priced but unlimited: the whole demo runs and the report says what it cost.
+    const priced = await appsCli([...demo, '--store', join(dir, 'h.db'), '--out', join(dir, 'h'), '--price-per-million', '0.5:2']);
+    assert.equal(priced.code, 0, priced.err);
+    assert.match(priced.out, /tokens \d+( \(estimated for \d+ calls\))?, \$0\.\d{4}\n/);
+  });
+
+  it('refuses a dollar budget without a price, and a price it cannot read, naming the flag', async () => {
+    const dir = scratch();
+    const unpriced = await appsCli([...demo, '--store', join(dir, 'g.db'), '--out', dir, '--max-dollars', '1']);
+    assert.equal(unpriced.code, 2);
+    assert.match(unpriced.err, /--max-dollars: needs a price to count dollars by.*--price-per-million PROMPT:COMPLETION/s);
+    for (const bad of ['1', '1:', 'a:b', '-1:2', '1:2:3']) {
+      const run = await appsCli([...demo, '--store', join(dir, 'g.db'), '--out', dir, '--max-dollars', '1', '--price-per-million', bad]);
+      assert.equal(run.code, 2, bad);
+      assert.match(run.err, /--price-per-million: got ".*" \(expected PROMPT:COMPLETION, US dollars per million/, bad);
+    }
+    const zero = await appsCli([...demo, '--store', join(dir, 'g.db'), '--out', dir, '--max-dollars', '0', '--price-per-million', '1:1']);
+    assert.equal(zero.code, 2);
+    assert.match(zero.err, /--max-dollars: got "0" \(expected a positive number\)/);
+  });
+
   it('turns a correction into an eval case asking the classifier\'s exact question', async () => {
     const dir = scratch();
     const store = join(dir, 'g.db');

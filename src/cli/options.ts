@@ -45,3 +45,40 @@ export function oneOf<T extends string>(flag: string, choices: readonly T[]) {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 }
+
+export function positiveNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InputError(flag, `got "${value}"`, 'a positive number');
+    return n;
+  };
+}
+
+/** `--price-per-million PROMPT:COMPLETION`: what a million prompt and a million completion tokens cost, in US dollars. */
+export function pricePerMillion(flag: string) {
+  return (value: string): { promptPerMillion: number; completionPerMillion: number } => {
+    const parts = value.split(':');
+    const [prompt, completion] = parts.map((part) => (part.trim() === '' ? NaN : Number(part)));
+    if (parts.length !== 2 || !Number.isFinite(prompt) || !Number.isFinite(completion) || prompt! < 0 || completion! < 0) {
+      throw new InputError(flag, `got "${value}"`, 'PROMPT:COMPLETION, US dollars per million prompt and per million completion tokens, e.g. 0.30:1.20');
+    }
+    return { promptPerMillion: prompt!, completionPerMillion: completion! };
+  };
+}
+
+/** The budget flags the fan-out apps share. */
+export interface BudgetFlags {
+  maxTokens?: number;
+  maxWallMs?: number;
+  maxDollars?: number;
+  pricePerMillion?: { promptPerMillion: number; completionPerMillion: number };
+}
+
+/** Limits and pricing from the budget flags; a dollar budget without a price is an error naming the flag. */
+export function budgetFromFlags(flags: BudgetFlags): { limits: { tokens?: number; wallMs?: number; dollars?: number }; pricing?: { promptPerMillion: number; completionPerMillion: number } } {
+  if (flags.maxDollars !== undefined && !flags.pricePerMillion) {
+    throw new InputError('--max-dollars', 'needs a price to count dollars by', '--price-per-million PROMPT:COMPLETION as well (US dollars per million prompt and completion tokens)');
+  }
+  const limits = { ...(flags.maxTokens ? { tokens: flags.maxTokens } : {}), ...(flags.maxWallMs ? { wallMs: flags.maxWallMs } : {}), ...(flags.maxDollars !== undefined ? { dollars: flags.maxDollars } : {}) };
+  return { limits, ...(flags.pricePerMillion ? { pricing: flags.pricePerMillion } : {}) };
+}

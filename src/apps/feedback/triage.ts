@@ -1,7 +1,7 @@
 // `feedback ingest`: read, deduplicate, cluster, classify (rules first, the model for what they
 // leave open), route to owners. The triage document is what `feedback to-tasks` reads.
 import { z } from 'zod';
-import { fanOut, type AgentOutcome, type FanoutLimits } from '../../agent/fanout/index.ts';
+import { fanOut, type AgentOutcome, type FanoutLimits, type Pricing } from '../../agent/fanout/index.ts';
 import { InputError, type ModelClient, type Store, type TaskInput } from '../../core/index.ts';
 import { labelTask, readLabel, slug } from '../labels.ts';
 import { createAppRun, outcomeText } from '../run.ts';
@@ -43,6 +43,8 @@ export interface TriageOptions {
   store?: Store;
   concurrency: number;
   limits?: FanoutLimits;
+  /** What tokens cost; needed for a dollar limit. */
+  pricing?: Pricing;
   now?: () => Date;
 }
 
@@ -76,6 +78,7 @@ export async function runTriage(options: TriageOptions): Promise<Triage> {
       model: options.model,
       concurrency: options.concurrency,
       ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.pricing ? { pricing: options.pricing } : {}),
       name: (r) => r.cluster.id,
       ...(run && options.store ? { recording: { store: options.store, runId: run.id, env: 'apps/feedback', stage: 'classify' } } : {}),
       agent: async ({ item, complete }) => {

@@ -1,7 +1,7 @@
 // The research radar: read feeds, drop what was seen before, sort each new item into a subject
 // (one classifier agent per item), digest each subject (one agent per subject), write the digest.
 import { z } from 'zod';
-import { fanOut, SharedBudget, type AgentOutcome, type BudgetReason, type BudgetSpent, type FanoutLimits } from '../../agent/fanout/index.ts';
+import { fanOut, SharedBudget, type AgentOutcome, type BudgetReason, type BudgetSpent, type FanoutLimits, type Pricing } from '../../agent/fanout/index.ts';
 import type { ModelClient, Store } from '../../core/index.ts';
 import { readLabel, slug } from '../labels.ts';
 import { createAppRun, outcomeText } from '../run.ts';
@@ -37,6 +37,8 @@ export interface RadarOptions {
   date: string;
   concurrency: number;
   limits?: FanoutLimits;
+  /** What tokens cost; needed for a dollar limit, and reported as dollars spent. */
+  pricing?: Pricing;
   agentDeadlineMs?: number;
   fetch?: typeof fetch;
   now?: () => Date;
@@ -69,7 +71,7 @@ export async function runRadar(options: RadarOptions): Promise<RadarResult> {
   const state = await readState(options.statePath, RadarState, emptyRadarState);
   const { fresh, seenBefore, inThisBatch } = newItems(read.items, state);
   const run = createAppRun(options.store, { app: 'radar', model: options.model.spec, concurrency: options.concurrency, now });
-  const budget = new SharedBudget({ limits: options.limits ?? {}, now: () => now().getTime() });
+  const budget = new SharedBudget({ limits: options.limits ?? {}, ...(options.pricing ? { pricing: options.pricing } : {}), now: () => now().getTime() });
   const recording = (stage: string) => ({ store: options.store, runId: run.id, env: 'apps/radar', stage });
   const common = { model: options.model, concurrency: options.concurrency, budget, ...(options.agentDeadlineMs ? { agentDeadlineMs: options.agentDeadlineMs } : {}) };
 

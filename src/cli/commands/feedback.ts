@@ -11,17 +11,16 @@ import { readState } from '../../apps/state.ts';
 import { writeTasksFile } from '../../apps/tasks-file.ts';
 import { InputError } from '../../core/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
-import { collect, positiveInt } from '../options.ts';
+import { budgetFromFlags, collect, positiveInt, positiveNumber, pricePerMillion, type BudgetFlags } from '../options.ts';
 import { openCliStore } from '../store.ts';
 
 const CONFIG_EXPECTED = 'a YAML file with `areas: [{ id, name, description, owners, keywords }]` and `triageOwners`';
 
-interface IngestFlags {
+interface IngestFlags extends BudgetFlags {
   config: string;
   model?: string;
   out: string;
   concurrency: number;
-  maxTokens?: number;
   store: string;
   json?: boolean;
 }
@@ -48,14 +47,17 @@ export function registerFeedbackCommands(program: Command, io: CliIo): void {
     .option('--out <file>', 'the triage document', '.gauntlet/feedback/triage.json')
     .option('--concurrency <n>', 'classifier agents in flight', positiveInt('--concurrency'), 8)
     .option('--max-tokens <n>', 'token budget shared by the classifier agents', positiveInt('--max-tokens'))
+    .option('--max-dollars <usd>', 'dollar budget shared by the classifier agents (needs --price-per-million)', positiveNumber('--max-dollars'))
+    .option('--price-per-million <prompt:completion>', 'US dollars per million prompt and completion tokens, e.g. 0.30:1.20', pricePerMillion('--price-per-million'))
     .option('--store <path>', 'SQLite store for the classifier agents\' trajectories', '.gauntlet/gauntlet.db')
     .option('--json', 'print the triage document on stdout')
     .action(async (files: string[], flags: IngestFlags) => {
+      const { limits, pricing } = budgetFromFlags(flags);
       const config = await loadYaml(flags.config, FeedbackConfig, CONFIG_EXPECTED);
       const model = flags.model ? await createAppModel(flags.model, { env: io.env }) : undefined;
       const store = model ? openCliStore(flags.store, io) : undefined;
       try {
-        const triage = await runTriage({ files, config, ...(model ? { model } : {}), ...(store ? { store } : {}), concurrency: flags.concurrency, ...(flags.maxTokens ? { limits: { tokens: flags.maxTokens } } : {}) });
+        const triage = await runTriage({ files, config, ...(model ? { model } : {}), ...(store ? { store } : {}), concurrency: flags.concurrency, limits, ...(pricing ? { pricing } : {}) });
         await mkdir(dirname(flags.out), { recursive: true });
         await writeFile(flags.out, `${JSON.stringify(triage, null, 2)}\n`);
         if (flags.json) printJson(io, triage);

@@ -12,22 +12,20 @@ import { SubjectsFile, type Subject } from '../../apps/radar/subjects.ts';
 import { stateFileBeside } from '../../apps/state.ts';
 import { writeTasksFile } from '../../apps/tasks-file.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
-import { positiveInt } from '../options.ts';
+import { budgetFromFlags, positiveInt, positiveNumber, pricePerMillion, type BudgetFlags } from '../options.ts';
 import { openCliStore } from '../store.ts';
 
 const DEFAULT_STORE = '.gauntlet/gauntlet.db';
 const STATE_FILE = 'radar-state.json';
 const CORRECTIONS_FILE = 'radar-corrections.json';
 
-interface RadarFlags {
+interface RadarFlags extends BudgetFlags {
   feeds: string;
   subjects: string;
   model: string;
   out: string;
   date?: string;
   concurrency: number;
-  maxTokens?: number;
-  maxWallMs?: number;
   agentDeadlineMs?: number;
   store: string;
   json?: boolean;
@@ -52,6 +50,8 @@ export function registerRadarCommand(program: Command, io: CliIo): void {
     .option('--concurrency <n>', 'agents in flight', positiveInt('--concurrency'), 8)
     .option('--max-tokens <n>', 'token budget shared by all agents', positiveInt('--max-tokens'))
     .option('--max-wall-ms <n>', 'wall-time budget for all agents', positiveInt('--max-wall-ms'))
+    .option('--max-dollars <usd>', 'dollar budget for all agents (needs --price-per-million)', positiveNumber('--max-dollars'))
+    .option('--price-per-million <prompt:completion>', 'US dollars per million prompt and completion tokens, e.g. 0.30:1.20', pricePerMillion('--price-per-million'))
     .option('--agent-deadline-ms <n>', 'each agent\'s own time limit', positiveInt('--agent-deadline-ms'))
     .option('--store <path>', 'SQLite store (the agents\' trajectories; the seen-items state sits beside it)', DEFAULT_STORE)
     .option('--json', 'one JSON document on stdout')
@@ -59,6 +59,7 @@ export function registerRadarCommand(program: Command, io: CliIo): void {
       for (const flag of ['feeds', 'subjects', 'model'] as const) {
         if (!flags[flag]) throw new InputError(`--${flag}`, 'missing', `gauntlet radar --feeds FILE --subjects FILE --model SPEC`);
       }
+      const { limits, pricing } = budgetFromFlags(flags);
       const date = flags.date ?? new Date().toISOString().slice(0, 10);
       if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) throw new InputError('--date', `'${date}' is not a date`, 'YYYY-MM-DD');
       const { feeds, base } = await loadFeedsFile(flags.feeds);
@@ -66,7 +67,6 @@ export function registerRadarCommand(program: Command, io: CliIo): void {
       const model = await createAppModel(flags.model, { env: io.env });
       const store = openCliStore(flags.store, io);
       try {
-        const limits = { ...(flags.maxTokens ? { tokens: flags.maxTokens } : {}), ...(flags.maxWallMs ? { wallMs: flags.maxWallMs } : {}) };
         const result = await runRadar({
           feeds,
           base,
@@ -77,6 +77,7 @@ export function registerRadarCommand(program: Command, io: CliIo): void {
           date,
           concurrency: flags.concurrency,
           limits,
+          ...(pricing ? { pricing } : {}),
           ...(flags.agentDeadlineMs ? { agentDeadlineMs: flags.agentDeadlineMs } : {}),
         });
         const paths = await writeDigest(result, flags.out);
@@ -139,6 +140,6 @@ function report(io: CliIo, result: RadarResult, paths: { markdown: string; html:
   for (const section of result.sections) io.stdout(`  ${section.subject.id}: ${section.items.length} item${section.items.length === 1 ? '' : 's'}${section.digest === null ? ` (no digest: ${safeText(section.failure ?? '')})` : ''}\n`);
   if (result.unassigned.length > 0) io.stdout(`  none: ${result.unassigned.length}\n`);
   for (const p of result.read.problems) io.stderr(`skipped ${safeText(p.where)}: ${safeText(p.message)}\n`);
-  io.stdout(`  tokens ${result.budget.spent.tokens}${result.budget.spent.estimatedCalls > 0 ? ` (estimated for ${result.budget.spent.estimatedCalls} calls)` : ''}${result.budget.exhausted ? `; budget spent (${result.budget.exhausted})` : ''}\n`);
+  io.stdout(`  tokens ${result.budget.spent.tokens}${result.budget.spent.estimatedCalls > 0 ? ` (estimated for ${result.budget.spent.estimatedCalls} calls)` : ''}${result.budget.spent.dollars > 0 ? `, $${result.budget.spent.dollars.toFixed(4)}` : ''}${result.budget.exhausted ? `; budget spent (${result.budget.exhausted})` : ''}\n`);
   io.stdout(`  digest: ${paths.markdown}, ${paths.html}\n`);
 }
