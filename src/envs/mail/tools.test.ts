@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import type { Environment, JsonObject, JsonValue, ToolOutcome } from '../../core/index.ts';
 import { rowsOf } from '../state.ts';
 import { mailTasks } from './index.ts';
@@ -68,6 +69,37 @@ describe('mail tools', () => {
     assert.match((await fails(env, 'search_messages', { folder: 'Receipts' })).error, /no folder named "Receipts"; folders: inbox, drafts, sent, archive, trash/);
     assert.match((await fails(env, 'search_messages', { label: 'nope' })).error, /no label "nope"; labels: personal/);
     assert.match((await fails(env, 'search_messages', { after: 'last tuesday' })).error, /after: a date like 2026-03-01/);
+    await env.close();
+  });
+
+  it('matches words whatever their ASCII case, and other letters exactly as written, as lower() did', async () => {
+    const env = await episode(toolTask({
+      messages: [
+        { id: 'msg_1101', from: 'RENE.DUPONT@Client.example', fromName: 'RENÉ DUPONT', subject: 'ÉTÉ Invoice Q3', body: 'Über-Report attached', hoursAgo: 3 },
+        { id: 'msg_1102', from: 'lea@client.example', subject: 'été invoice q3', body: 'über-report attached', hoursAgo: 4 },
+        { id: 'msg_1103', from: 'ops@client.example', subject: 'Nothing here', body: '100% done_now', hoursAgo: 5 },
+      ],
+      background: false,
+    }));
+    const search = async (args: JsonObject) => ids(await call(env, 'search_messages', args)).sort();
+    assert.deepEqual(await search({ query: 'INVOICE q3' }), ['msg_1101', 'msg_1102']);
+    assert.deepEqual(await search({ from: 'rene.DUPONT' }), ['msg_1101']);
+    assert.deepEqual(await search({ from: 'René' }), [], 'the query is lower-cased, and É is not folded to é (only ASCII is)');
+    assert.deepEqual(await search({ query: 'ÉTÉ' }), ['msg_1102'], 'ÉTÉ lower-cases to été, which only the lower-case subject holds');
+    assert.deepEqual(await search({ query: 'über-report' }), ['msg_1102']);
+    assert.deepEqual(await search({ query: '100%' }), ['msg_1103'], '% and _ are literal');
+    assert.deepEqual(await search({ query: 'done_now' }), ['msg_1103']);
+    assert.deepEqual(await search({ query: 'done_nox' }), []);
+    // What the search relies on: SQLite's LIKE folds ASCII case, and only ASCII case, as lower() does.
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (v TEXT)');
+    for (const v of ['RENÉ DUPONT', 'René Dupont', 'ÉTÉ Invoice Q3', 'été invoice q3', 'Über-Report', '100% done_now', 'ΣΊΣΥΦΟΣ', 'σίσυφος']) db.prepare('INSERT INTO t VALUES (?)').run(v);
+    for (const pattern of ['%invoice q3%', '%été%', '%ÉTÉ%', '%über%', '%rené%', '%RENÉ%', '%σίσυφος%', '%100\\%%', '%done\\_now%']) {
+      const lowered = db.prepare(`SELECT v FROM t WHERE lower(v) LIKE ? ESCAPE '\\' ORDER BY rowid`).all(pattern);
+      const plain = db.prepare(`SELECT v FROM t WHERE v LIKE ? ESCAPE '\\' ORDER BY rowid`).all(pattern);
+      assert.deepEqual(plain, lowered, pattern);
+    }
+    db.close();
     await env.close();
   });
 

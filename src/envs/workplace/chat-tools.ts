@@ -138,7 +138,8 @@ export const search_chat = defineTool({
     }
     for (const term of query.toLowerCase().split(/\s+/)) {
       const like = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      where.push(`(lower(m.text) LIKE ? ESCAPE '\\' OR lower(u.name) LIKE ? ESCAPE '\\' OR lower(u.handle) LIKE ? ESCAPE '\\')`);
+      // LIKE ignores ASCII case itself (all that lower() would fold).
+      where.push(`(m.text LIKE ? ESCAPE '\\' OR u.name LIKE ? ESCAPE '\\' OR u.handle LIKE ? ESCAPE '\\')`);
       args.push(like, like, like);
     }
     const sql = `FROM chat_messages m JOIN chat_users u ON u.id = m.author_id WHERE ${where.join(' AND ')}`;
