@@ -50,6 +50,7 @@ describe('the command line bundle', () => {
     const help = gauntlet(['--help']);
     assert.equal(help.status, 0, help.stderr);
     assert.ok(existsSync(cliBundleFile(ROOT)), 'the first command built the bundle for the sources as they stand');
+    assert.ok(!existsSync(`${cliBundleFile(ROOT)}.failed`), 'and it loaded: a bundle that fails to load is marked');
     assert.equal(help.stdout, gauntlet(['--help'], SOURCES).stdout);
     assert.match(help.stdout, /Usage: gauntlet/);
 

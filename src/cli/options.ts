@@ -1,3 +1,4 @@
+import type { FanoutLimits, Pricing } from '../agent/fanout/index.ts';
 import { InputError } from '../core/index.ts';
 
 /** commander argument parsers that fail with the flag's name and what was expected. */
@@ -56,7 +57,7 @@ export function positiveNumber(flag: string) {
 
 /** `--price-per-million PROMPT:COMPLETION`: what a million prompt and a million completion tokens cost, in US dollars. */
 export function pricePerMillion(flag: string) {
-  return (value: string): { promptPerMillion: number; completionPerMillion: number } => {
+  return (value: string): Pricing => {
     const parts = value.split(':');
     const [prompt, completion] = parts.map((part) => (part.trim() === '' ? NaN : Number(part)));
     if (parts.length !== 2 || !Number.isFinite(prompt) || !Number.isFinite(completion) || prompt! < 0 || completion! < 0) {
@@ -71,11 +72,11 @@ export interface BudgetFlags {
   maxTokens?: number;
   maxWallMs?: number;
   maxDollars?: number;
-  pricePerMillion?: { promptPerMillion: number; completionPerMillion: number };
+  pricePerMillion?: Pricing;
 }
 
 /** Limits and pricing from the budget flags; a dollar budget without a price is an error naming the flag. */
-export function budgetFromFlags(flags: BudgetFlags): { limits: { tokens?: number; wallMs?: number; dollars?: number }; pricing?: { promptPerMillion: number; completionPerMillion: number } } {
+export function budgetFromFlags(flags: BudgetFlags): { limits: FanoutLimits; pricing?: Pricing } {
   if (flags.maxDollars !== undefined && !flags.pricePerMillion) {
     throw new InputError('--max-dollars', 'needs a price to count dollars by', '--price-per-million PROMPT:COMPLETION as well (US dollars per million prompt and completion tokens)');
   }
