@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { atLeast, atMost, below, describeTarget, missedTargets, verdict } from '../bench/targets.ts';
+import { medianRun } from '../bench/throughput.ts';
 import type { BenchFigure } from '../bench/types.ts';
 
 const figure = (over: Partial<BenchFigure>): BenchFigure => ({ name: 'f', value: 1, unit: 'MiB', ...over });
@@ -28,6 +29,26 @@ describe('bench targets', () => {
     assert.equal(missedTargets(figure({ targets: [atLeast(0.8, 'ratio')] })), null);
     assert.equal(verdict(figure({ targets: [atLeast(0.8, 'ratio')] })), ' — target not judged (no ratio measured)');
     assert.equal(describeTarget(atLeast(1.7, 'ratio'), 'rollouts/s'), '≥ 1.7×');
+  });
+
+  it('reports a repeated case by its run with the median ratio, and its stall and RSS by the worst run', () => {
+    const run = (ratio: number, stall: number, rss: number): BenchFigure[] => [
+      { name: 'throughput, case', value: ratio * 1000, unit: 'calls/s', ratio, targets: [atLeast(0.5, 'ratio')] },
+      { name: 'main-thread CPU per model call, case', value: ratio, unit: 'ms' },
+      { name: 'longest event-loop stall, case', value: stall, unit: 'ms', targets: [atMost(100)] },
+      { name: 'peak RSS, case', value: rss, unit: 'MiB', targets: [below(1024)] },
+    ];
+    const [throughput, cpu, stall, rss] = medianRun([run(0.52, 40, 700), run(0.44, 120, 650), run(0.48, 30, 1100)]);
+    assert.equal(throughput!.ratio, 0.48);
+    assert.equal(throughput!.value, 480);
+    assert.match(throughput!.note!, /median of 3 runs, ratios 0\.52×, 0\.44×, 0\.48×/);
+    assert.equal(cpu!.value, 0.48);
+    // The median run's own stall (30 ms) and RSS (1,100 MiB) would hide the other runs' worst.
+    assert.deepEqual([stall!.value, rss!.value], [120, 1100]);
+    assert.deepEqual(missedTargets(stall!), [atMost(100)]);
+    // Of an even count, the lower middle stands: repeating never rounds a figure up.
+    assert.equal(medianRun([run(0.6, 1, 1), run(0.4, 1, 1)])[0]!.ratio, 0.4);
+    assert.deepEqual(medianRun([run(0.3, 1, 1)]), run(0.3, 1, 1));
   });
 
   it('npm run bench ends with the targets met and lists those missed, and --json carries each verdict', async () => {
