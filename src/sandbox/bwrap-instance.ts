@@ -7,7 +7,7 @@ import { copyFile, chmod, readFile } from 'node:fs/promises';
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { InfraError } from '../core/index.ts';
+import { errorMessage, InfraError } from '../core/index.ts';
 import { spawnBwrap, type BwrapLaunch, type ContainedResult } from './bwrap-process.ts';
 import { runtimeDir } from './host-dirs.ts';
 import { OutputBudget } from './limits.ts';
@@ -180,20 +180,22 @@ export class SupervisedInstance {
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
 
-      const finish = (died: string | null) => {
-        clearTimeout(timer);
-        clearTimeout(graceTimer);
-        options.signal?.removeEventListener('abort', onAbort);
-        this.running = undefined;
+      const result = (died: string | null): ContainedResult => {
         const [status, clean] = (out.trailer ?? '').split(':').map(Number);
         // A command that left something unkillable behind takes the instance with it.
         if (died === null && clean !== 1) void this.kill();
+        // Died while we were not stopping it (for its time limit, output limit or an abort): not the command's doing.
+        const failure = died !== null && !stopping ? died : null;
+        if (died !== null) {
+          // What the command printed before the end stays its output.
+          out.flush();
+          err.flush();
+        }
         const own = died === null ? (status ?? 1) : 137;
         let errorText = Buffer.concat(stderr).toString('utf8');
-        if (died !== null && !stopping) errorText += `${errorText && !errorText.endsWith('\n') ? '\n' : ''}sandbox: ${died}; its /tmp is lost, the work dir is kept\n`;
-        resolve({
-          // Died while we were not stopping it (for its time limit, output limit or an abort): not the command's doing.
-          ...(died !== null && !stopping ? { sandboxFailure: `the sandbox died while the command ran: ${died}` } : {}),
+        if (failure !== null) errorText += `${errorText && !errorText.endsWith('\n') ? '\n' : ''}sandbox: ${failure}; its /tmp is lost, the work dir is kept\n`;
+        return {
+          ...(failure !== null ? { sandboxFailure: `the sandbox died while the command ran: ${failure}` } : {}),
           exitCode: timedOut ? 124 : aborted ? 130 : own,
           stdout: Buffer.concat(stdout).toString('utf8'),
           stderr: errorText,
@@ -201,16 +203,43 @@ export class SupervisedInstance {
           truncated: budget.truncated,
           aborted,
           durationMs: Math.round(performance.now() - started),
-        });
+        };
       };
+      /** An exception while collecting the output (a string past V8's limit) fails the command, never the process. */
+      const uncollected = (error: unknown): ContainedResult =>
+        ended({ exitCode: 1, timedOut, aborted, truncated: budget.truncated, stderr: `sandbox: the command's output could not be collected: ${errorMessage(error)}\n` });
+      const settle = (outcome: () => ContainedResult) => {
+        clearTimeout(timer);
+        clearTimeout(graceTimer);
+        options.signal?.removeEventListener('abort', onAbort);
+        this.running = undefined;
+        let value: ContainedResult;
+        try {
+          value = outcome();
+        } catch (error) {
+          value = uncollected(error);
+        }
+        resolve(value);
+      };
+      const finish = (died: string | null) => settle(() => result(died));
       const check = (rest: Buffer | null) => {
         // Bytes after a marker would mean the stream is out of step with us: retire the instance.
         if (rest && rest.length > 0) void this.kill();
         if (out.trailer !== null && err.trailer !== null) finish(null);
       };
+      // Thrown from a stream's handler, an exception would end the whole process.
+      const guarded = (feed: (chunk: Buffer) => void) => (chunk: Buffer) => {
+        try {
+          feed(chunk);
+        } catch (error) {
+          // The streams are out of step with us now: the instance goes with the command.
+          void this.kill();
+          settle(() => uncollected(error));
+        }
+      };
       this.running = {
-        stdout: (chunk) => check(out.push(chunk)),
-        stderr: (chunk) => check(err.push(chunk)),
+        stdout: guarded((chunk) => check(out.push(chunk))),
+        stderr: guarded((chunk) => check(err.push(chunk))),
         ended: (why) => finish(why),
       };
       this.child.stdin.write(frame);

@@ -158,16 +158,23 @@ export function runContained(run: ContainedRun): Promise<ContainedResult> {
       // bwrap passes on its command's status; bwrap itself ending on a signal we did not send means
       // something outside killed the sandbox.
       const diedOutside = code === null && !killed;
-      resolve({
-        ...(diedOutside ? { sandboxFailure: `bwrap was killed by ${signal ?? 'a signal'} while the command ran` } : {}),
-        exitCode,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-        timedOut,
-        truncated: budget.truncated,
-        aborted,
-        durationMs: Math.round(performance.now() - started),
-      });
+      const durationMs = Math.round(performance.now() - started);
+      try {
+        resolve({
+          ...(diedOutside ? { sandboxFailure: `bwrap was killed by ${signal ?? 'a signal'} while the command ran` } : {}),
+          exitCode,
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8'),
+          timedOut,
+          truncated: budget.truncated,
+          aborted,
+          durationMs,
+        });
+      } catch (error) {
+        // Output that cannot become a string (past V8's limit) fails the command; thrown from here it would end the process.
+        const stderr = `sandbox: the command's output could not be collected: ${error instanceof Error ? error.message : String(error)}\n`;
+        resolve({ exitCode: 1, stdout: '', stderr, timedOut, truncated: budget.truncated, aborted, durationMs });
+      }
     });
   });
 }

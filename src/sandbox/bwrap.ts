@@ -9,14 +9,15 @@
 // sandbox (cgroup.ts) holding every process the sandbox runs.
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { chmod, chown, lchown, lstat, mkdir, open, readdir, readlink, realpath, rm, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, lchown, lstat, mkdir, open, readdir, readlink, realpath, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import type { ExecOptions, ExecResult, Sandbox } from '../core/index.ts';
 import { WorkdirSandbox } from './base.ts';
 import { bwrapArgs, checkEnvNames, scratchBytes, supervisorArgs } from './bwrap-args.ts';
 import { SupervisedInstance, supervisorBinary } from './bwrap-instance.ts';
-import { runContained, type BwrapLaunch, type ContainedResult, type RunAs } from './bwrap-process.ts';
+import { runContained, type BwrapLaunch, type ContainedResult, type ContainedRun, type RunAs } from './bwrap-process.ts';
 import { resourceControl, SandboxCgroup } from './cgroup.ts';
 import { WorkdirFiles, type FsAdapter } from './files.ts';
 import { makeHostDir, reapLeftoversOnce } from './host-dirs.ts';
@@ -40,9 +41,39 @@ interface Setup {
   seccomp: Buffer | undefined;
 }
 
+/** A command that never ran: the sandbox said why on stderr, as the command's own failure. */
+const refusedCommand = (why: string): ExecResult => ({ exitCode: 1, stdout: '', stderr: `sandbox: ${why}\n`, timedOut: false, truncated: false, durationMs: 0 });
+
+const CLOSED_WHILE_RUNNING = 'the sandbox was closed while the command ran';
+
+/** A command the sandbox's closing overtook: the sandbox failed, not the command (as when its instance dies). */
+function closedUnder(result: ContainedResult): ContainedResult {
+  const stderr = `${result.stderr}${result.stderr && !result.stderr.endsWith('\n') ? '\n' : ''}sandbox: ${CLOSED_WHILE_RUNNING}\n`;
+  return { ...result, exitCode: 137, aborted: false, stderr, sandboxFailure: CLOSED_WHILE_RUNNING };
+}
+
+const NOT_RUN: ContainedResult = { exitCode: 137, stdout: '', stderr: '', timedOut: false, truncated: false, aborted: false, durationMs: 0 };
+
+/** What the Sandbox contract reports of a run. */
+function execResult(result: ContainedResult): ExecResult {
+  return {
+    exitCode: result.exitCode,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    timedOut: result.timedOut,
+    truncated: result.truncated,
+    durationMs: result.durationMs,
+    ...(result.sandboxFailure !== undefined ? { sandboxFailure: result.sandboxFailure } : {}),
+  };
+}
+
 class BwrapSandbox extends WorkdirSandbox {
   override readonly backend = 'bwrap' as const;
   private instance: Promise<SupervisedInstance> | undefined;
+  /** Aborts on close: `fresh` commands (each a bwrap of its own) are killed with the sandbox. */
+  private readonly closing = new AbortController();
+  /** `fresh` commands running now; close waits for them to be gone before removing the work dir. */
+  private readonly freshRuns = new Set<Promise<ContainedResult>>();
 
   constructor(private readonly setup: Setup) {
     super(setup.workdir, new WorkdirFiles(hostAdapter(setup.support.runAs, setup.hostDir), setup.hostDir, setup.workdir));
@@ -57,6 +88,8 @@ class BwrapSandbox extends WorkdirSandbox {
   async started(): Promise<SupervisedInstance> {
     const current = await this.instance;
     if (current?.alive) return current;
+    // Nothing new starts once closing: it would outlive the sandbox.
+    this.assertOpen('exec');
     const { hostDir, workdir, limits, mounted } = this.setup;
     const next = supervisorBinary({ tmpfs: mounted }).then((binary) =>
       SupervisedInstance.start(this.launch(supervisorArgs({ hostDir, workdir, limits, supervisorBinary: binary })), workdir),
@@ -74,7 +107,9 @@ class BwrapSandbox extends WorkdirSandbox {
     const { workdir, limits } = this.setup;
     const cwd = options.cwd === undefined ? workdir : posix.resolve(workdir, options.cwd);
     const cwdProblem = await this.checkCwd(cwd);
-    if (cwdProblem) return { exitCode: 1, stdout: '', stderr: `sandbox: ${cwdProblem}\n`, timedOut: false, truncated: false, durationMs: 0 };
+    // Closed while we looked: nothing may start now.
+    if (this.closed) return execResult(closedUnder(NOT_RUN));
+    if (cwdProblem) return refusedCommand(cwdProblem);
     const env = options.env ?? {};
     checkEnvNames(env);
     const timeoutMs = effectiveTimeout(options.timeoutMs, limits);
@@ -82,23 +117,29 @@ class BwrapSandbox extends WorkdirSandbox {
     let result: ContainedResult;
     if (this.setup.mode === 'fresh') {
       const args = bwrapArgs({ hostDir: this.setup.hostDir, workdir, limits, cwd, command, env });
-      result = await runContained({ ...this.launch(args), ...budget, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
+      result = await this.runFresh({ ...this.launch(args), ...budget, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
     } else {
       const stdin = options.stdin ?? '';
+      // The agent's input, too big for where the supervisor keeps it: its command fails, as it would on any machine.
       if (Buffer.byteLength(stdin) > scratchBytes(limits)) {
-        throw new Error(`sandbox exec: stdin of ${Buffer.byteLength(stdin)} bytes is more than the sandbox's scratch space (${scratchBytes(limits)} bytes)`);
+        return refusedCommand(`stdin of ${Buffer.byteLength(stdin)} bytes is more than the sandbox's scratch space (${scratchBytes(limits)} bytes)`);
       }
       result = await (await this.started()).run({ cwd, command, env, stdin }, budget);
     }
-    return {
-      exitCode: result.exitCode,
-      stdout: result.stdout,
-      stderr: result.stderr,
-      timedOut: result.timedOut,
-      truncated: result.truncated,
-      durationMs: result.durationMs,
-      ...(result.sandboxFailure !== undefined ? { sandboxFailure: result.sandboxFailure } : {}),
-    };
+    return execResult(result);
+  }
+
+  /** One `fresh` command, killed if the sandbox closes under it; then the sandbox failed, not the command. */
+  private async runFresh(run: ContainedRun): Promise<ContainedResult> {
+    const signal = run.signal ? AbortSignal.any([run.signal, this.closing.signal]) : this.closing.signal;
+    const running = runContained({ ...run, signal });
+    this.freshRuns.add(running);
+    try {
+      const result = await running;
+      return this.closing.signal.aborted && result.sandboxFailure === undefined ? closedUnder(result) : result;
+    } finally {
+      this.freshRuns.delete(running);
+    }
   }
 
   /** Only directories inside the work dir can be checked from here; others are the sandbox's to refuse. */
@@ -123,6 +164,8 @@ class BwrapSandbox extends WorkdirSandbox {
     if (this.closed) return;
     this.closed = true;
     const { hostDir, mounted, cgroup } = this.setup;
+    this.closing.abort();
+    await Promise.allSettled(this.freshRuns);
     const instance = await this.instance?.catch(() => undefined);
     await instance?.kill();
     await cgroup?.remove();
@@ -185,6 +228,35 @@ async function readInside(root: string, path: string): Promise<Buffer> {
   }
 }
 
+/**
+ * Writes `content` to a new file beside `path`, then renames it over `path`, so a write that fails
+ * (a full disk) leaves the old content whole. Both happen in the parent folder held open and proved
+ * inside `root`; the rename replaces whatever is at `path` itself (a link swapped in is replaced,
+ * never followed). A file that was there keeps its permissions.
+ */
+async function writeReplacing(root: string, path: string, content: string, owner: RunAs | undefined): Promise<void> {
+  await inFolder(root, posix.dirname(path), async (folder) => {
+    const target = `${folder}/${posix.basename(path)}`;
+    // Its own name, not the target's: a long name plus a suffix could pass the file system's limit.
+    const temporary = `${folder}/.gauntlet-write-${randomBytes(8).toString('hex')}`;
+    const old = await lstat(target).catch(() => null);
+    const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW);
+    try {
+      try {
+        await handle.writeFile(content, 'utf8');
+        if (old?.isFile()) await handle.chmod(old.mode & 0o7777);
+        if (owner) await handle.chown(owner.uid, owner.gid);
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, target);
+    } catch (error) {
+      await unlink(temporary).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
 /** The host side of the work dir; as root, what it creates is handed to the sandbox's uid. */
 export function hostAdapter(owner: RunAs | undefined, root: string): FsAdapter {
   return {
@@ -204,17 +276,7 @@ export function hostAdapter(owner: RunAs | undefined, root: string): FsAdapter {
       }),
     readText: async (path) => (await readInside(root, path)).toString('utf8'),
     readBytes: (path) => readInside(root, path),
-    writeText: async (path, content) => {
-      // No O_TRUNC: nothing is cut before the file is known to be ours.
-      const handle = await openInside(root, path, constants.O_WRONLY | constants.O_CREAT);
-      try {
-        await handle.truncate(0);
-        await handle.writeFile(content, 'utf8');
-        if (owner) await handle.chown(owner.uid, owner.gid);
-      } finally {
-        await handle.close();
-      }
-    },
+    writeText: (path, content) => writeReplacing(root, path, content, owner),
     // Through the folder held open and proved inside, so a folder swapped for a link lists nothing outside.
     readdir: (path) => inFolder(root, path, (folder) => readdir(folder)),
     readlink: (path) => readlink(path),
@@ -236,6 +298,21 @@ function warnOnce(seccomp: Buffer | undefined): void {
   if (!seccomp) process.stderr.write(`gauntlet: no seccomp filter for the ${process.arch} architecture; bwrap sandboxes run without one\n`);
 }
 
+/**
+ * A tmpfs of `diskBytes` at `hostDir`. Its failure names neither the mount command nor the host's
+ * paths: over a sandbox server the message goes to the client.
+ */
+async function mountWorkdir(hostDir: string, diskBytes: number, owner: RunAs | undefined): Promise<void> {
+  const inodes = Math.max(1024, Math.floor(diskBytes / 4096));
+  const ids = owner ? `,uid=${owner.uid},gid=${owner.gid}` : '';
+  try {
+    await run('mount', ['-t', 'tmpfs', '-o', `size=${diskBytes},nr_inodes=${inodes},mode=0700,nosuid,nodev${ids}`, 'tmpfs', hostDir], { timeout: 10_000 });
+  } catch (error) {
+    const said = String((error as { stderr?: unknown }).stderr ?? '').split(hostDir).join('<work dir>').trim();
+    throw new Error(`sandbox: could not mount a work dir of ${diskBytes} bytes${said ? `: ${said}` : ''}`, { cause: error });
+  }
+}
+
 export interface BwrapSandboxOptions {
   support: BwrapSupport & { path: string };
   files: Record<string, string>;
@@ -255,9 +332,7 @@ export async function createBwrapSandbox(options: BwrapSandboxOptions): Promise<
   try {
     const owner = support.runAs;
     if (support.disk === 'tmpfs') {
-      const inodes = Math.max(1024, Math.floor(limits.diskBytes / 4096));
-      const ids = owner ? `,uid=${owner.uid},gid=${owner.gid}` : '';
-      await run('mount', ['-t', 'tmpfs', '-o', `size=${limits.diskBytes},nr_inodes=${inodes},mode=0700,nosuid,nodev${ids}`, 'tmpfs', hostDir], { timeout: 10_000 });
+      await mountWorkdir(hostDir, limits.diskBytes, owner);
       mounted = true;
     } else if (owner) {
       await chown(hostDir, owner.uid, owner.gid);

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { FileEntry } from '../core/index.ts';
-import { requireRelative, SandboxPathError } from './paths.ts';
+import { requireRelative, SandboxFullError, SandboxPathError } from './paths.ts';
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -19,6 +19,12 @@ export interface FsAdapter {
   writeText(path: string, content: string): Promise<void>;
   readdir(path: string): Promise<string[]>;
   readlink(path: string): Promise<string>;
+}
+
+/** Whether `error` is a file system out of room (a full disk or quota). */
+function isNoRoom(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 export function sha256(data: string | Uint8Array): string {
@@ -84,6 +90,15 @@ export class WorkdirFiles {
   }
 
   async write(path: string, content: string): Promise<void> {
+    try {
+      await this.writeInWorkdir(path, content);
+    } catch (error) {
+      if (!isNoRoom(error)) throw error;
+      throw new SandboxFullError(`sandbox writeFile: ${path}: No space left on device (its ${Buffer.byteLength(content)} bytes do not fit in the sandbox's disk limit)`);
+    }
+  }
+
+  private async writeInWorkdir(path: string, content: string): Promise<void> {
     const rel = requireRelative(path, this.workdir, 'writeFile');
     const parent = await this.parentOf(rel, path, 'writeFile', true);
     if (parent === null) throw new SandboxPathError(`sandbox writeFile: ${JSON.stringify(path)}: cannot create its directory`);

@@ -1,4 +1,5 @@
 // Resource limits shared by both backends, with defaults sized for agent tool calls.
+import { InputError } from '../core/index.ts';
 
 export interface SandboxLimits {
   /** Longest a single command may run (caps every exec's own `timeoutMs`). */
@@ -29,14 +30,51 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   cpus: 2,
 };
 
+const MiB = 1024 ** 2;
+const TiB = 1024 ** 4;
+
+interface LimitRange {
+  min: number;
+  max: number;
+  /** Every limit but `cpus` is a whole count. */
+  whole: boolean;
+}
+
+/** What each limit may be. The same for a local sandbox and for a request to a sandbox server. */
+export const LIMIT_RANGES: Record<keyof ResolvedLimits, LimitRange> = {
+  // setTimeout holds at most 2^31−1 ms; a longer delay fires at once.
+  timeoutMs: { min: 1, max: 2 ** 31 - 1, whole: true },
+  // Output becomes one string, and over HTTP a JSON string of up to 6 characters a byte: far below V8's limit (~512 Mi characters).
+  maxOutputBytes: { min: 1, max: 32 * MiB, whole: true },
+  // Less does not start a shell.
+  memoryBytes: { min: 16 * MiB, max: TiB, whole: true },
+  // Fewer leaves bash retrying forks until its deadline; the kernel allows at most 2^22 pids.
+  maxProcesses: { min: 8, max: 2 ** 22, whole: true },
+  // cpu.max refuses a quota under 1 ms per 100 ms period.
+  cpus: { min: 0.01, max: 1024, whole: false },
+  diskBytes: { min: MiB, max: TiB, whole: true },
+};
+
+/** "a whole number from 1 to 2147483647": what `key` accepts, for error messages. */
+export function limitRangeText(key: keyof ResolvedLimits): string {
+  const { min, max, whole } = LIMIT_RANGES[key];
+  return `${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`;
+}
+
+/** Whether `value` is a valid `key` limit. */
+export function isValidLimit(key: keyof ResolvedLimits, value: unknown): value is number {
+  const { min, max, whole } = LIMIT_RANGES[key];
+  return typeof value === 'number' && Number.isFinite(value) && (!whole || Number.isInteger(value)) && value >= min && value <= max;
+}
+
+/** The limits asked for over the defaults; InputError naming the field and its range when one is out of it. */
 export function resolveLimits(limits: SandboxLimits = {}): ResolvedLimits {
   const out: ResolvedLimits = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof ResolvedLimits)[]) {
     const value = limits[key];
     if (value === undefined) continue;
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`sandbox limits.${key}: expected a positive number, got ${String(value)}`);
-    // Cores may be fractional (0.5 = half a core); every other limit is a whole count.
-    out[key] = key === 'cpus' ? value : Math.floor(value);
+    if (!isValidLimit(key, value)) throw new InputError(`limits.${key}`, `got ${String(value)}`, limitRangeText(key));
+    out[key] = value;
   }
   return out;
 }
@@ -44,7 +82,8 @@ export function resolveLimits(limits: SandboxLimits = {}): ResolvedLimits {
 /** The deadline one exec runs under: its own timeout, never past the sandbox's cap. */
 export function effectiveTimeout(requestedMs: number, limits: ResolvedLimits): number {
   if (!Number.isFinite(requestedMs) || requestedMs <= 0) return limits.timeoutMs;
-  return Math.min(Math.floor(requestedMs), limits.timeoutMs);
+  // At least 1 ms: a fraction asked for is not "no time at all".
+  return Math.min(Math.max(1, Math.floor(requestedMs)), limits.timeoutMs);
 }
 
 /** Keeps at most `max` bytes across stdout and stderr together, in arrival order. */

@@ -53,3 +53,14 @@ export class SandboxPathError extends Error {
     this.name = 'SandboxPathError';
   }
 }
+
+/**
+ * No room in the sandbox for what was written: the agent filled its disk, and a retry would find
+ * it as full. A SandboxPathError, so that tools which tell the agent about its paths tell it this too.
+ */
+export class SandboxFullError extends SandboxPathError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SandboxFullError';
+  }
+}

@@ -125,6 +125,19 @@ describe('persistent bwrap sandbox', () => {
       assert.notEqual((await idleProcessesOf(sb))[0], bwrapPid);
     }));
 
+  it('keeps what a command printed before its sandbox died, down to the last few bytes of each stream', (t) =>
+    inSandbox(t, async (sb) => {
+      const [, supervisor] = await idleProcessesOf(sb);
+      // Shorter than the end marker: all of it is held back while a marker could still begin there.
+      const running = sb.exec('printf partial; printf oops >&2; touch started; sleep 30', { timeoutMs: 60_000 });
+      await untilFile(sb, 'started');
+      process.kill(supervisor!, 'SIGKILL');
+      const cut = await running;
+      assert.equal(cut.stdout, 'partial');
+      assert.match(cut.stderr, /^oops\nsandbox: the sandbox's supervisor ended/);
+      assert.match(cut.sandboxFailure ?? '', /the sandbox died while the command ran/);
+    }));
+
   it('fresh mode keeps nothing of /tmp between commands', (t) =>
     inSandbox(
       t,

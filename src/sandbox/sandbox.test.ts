@@ -163,6 +163,6 @@ describe('createSandbox', () => {
   });
 
   it('rejects nonsense limits with the field name', async () => {
-    await assert.rejects(createSandbox({ backend: 'virtual', limits: { timeoutMs: -1 } }), /limits\.timeoutMs: expected a positive number/);
+    await assert.rejects(createSandbox({ backend: 'virtual', limits: { timeoutMs: -1 } }), /limits\.timeoutMs: got -1 \(expected a whole number from 1 to 2147483647\)/);
   });
 });

@@ -145,4 +145,16 @@ export class MarkedStream {
     this.pending = Buffer.alloc(0);
     return buffer.subarray(end + 1);
   }
+
+  /**
+   * For a stream that ends without its marker (the sandbox died): hands on the bytes held back,
+   * which the command did print, unless they are the start of the marker itself.
+   */
+  flush(): void {
+    if (this.trailer !== null || this.pending.length === 0) return;
+    const held = this.pending;
+    this.pending = Buffer.alloc(0);
+    // A whole marker held back began the line that never ended: ours, not the command's.
+    if (held.indexOf(this.marker) === -1) this.sink(held);
+  }
 }

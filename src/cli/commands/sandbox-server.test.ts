@@ -44,4 +44,10 @@ describe('gauntlet sandbox-server', () => {
     await assert.rejects(setup({}, never).run('--backend', 'docker'), /--backend/);
     await assert.rejects(setup({}, never).run('--lease-ttl', '0'), /--lease-ttl/);
   });
+
+  it('names the flag and its range for a port or a memory ceiling out of range', async () => {
+    const never: SandboxServerHooks = { untilStopped: () => assert.fail('must not start') };
+    await assert.rejects(setup({}, never).run('--port', '99999'), (e: unknown) => e instanceof InputError && e.where === '--port' && /got "99999" \(expected a whole number from 0 to 65535\)/.test(e.message));
+    await assert.rejects(setup({}, never).run('--max-memory-mb', '1'), (e: unknown) => e instanceof InputError && e.where === '--max-memory-mb' && /from 16 to 1048576/.test(e.message));
+  });
 });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InputError } from '../../core/index.ts';
-import { REMOTE_URL_VARIABLE } from '../../sandbox/index.ts';
+import { LIMIT_RANGES, REMOTE_URL_VARIABLE } from '../../sandbox/index.ts';
 import { startSandboxServer, type SandboxServer } from '../../server/sandbox/index.ts';
 import type { CliIo } from '../io.ts';
 import { nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
@@ -22,19 +22,29 @@ export interface SandboxServerHooks {
   untilStopped?: (server: SandboxServer) => Promise<void>;
 }
 
+const MiB = 1024 * 1024;
+
+/** `--max-memory-mb`: whole MiB within what a sandbox's memory limit may be. */
+function memoryCeilingMb(value: string): number {
+  const min = Math.ceil(LIMIT_RANGES.memoryBytes.min / MiB);
+  const max = Math.floor(LIMIT_RANGES.memoryBytes.max / MiB);
+  const mb = positiveInt('--max-memory-mb', { max })(value);
+  if (mb < min) throw new InputError('--max-memory-mb', `got "${value}"`, `a whole number from ${min} to ${max}`);
+  return mb;
+}
 
 export function registerSandboxServerCommand(program: Command, io: CliIo, hooks: SandboxServerHooks = {}): void {
   program
     .command('sandbox-server')
     .description('Serve this machine\'s sandboxes (bwrap where it works) over HTTP, so runs elsewhere use --sandbox remote with GAUNTLET_SANDBOX_URL pointing here')
     .option('--host <address>', 'address to bind; anything beyond loopback needs a token', '127.0.0.1')
-    .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port'), 7070)
+    .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port', { max: 65_535 }), 7070)
     .option('--token <secret>', 'bearer token every request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
     .option('--backend <backend>', 'local sandbox behind each remote one: auto, bwrap or virtual', oneOf('--backend', ['auto', 'bwrap', 'virtual'] as const), 'auto')
     .option('--mode <mode>', 'bwrap: persistent (one sandbox per episode) or fresh (new namespaces per command)', oneOf('--mode', ['persistent', 'fresh'] as const), 'persistent')
     .option('--lease-ttl <seconds>', 'close a sandbox whose client sent nothing (no request, no heartbeat) for this long', number('--lease-ttl', { min: 1 }), 60)
     .option('--max-sandboxes <n>', 'sandboxes held at once; more are refused with a retryable capacity error', positiveInt('--max-sandboxes'), 64)
-    .option('--max-memory-mb <n>', 'largest memory limit a client may ask for per sandbox', positiveInt('--max-memory-mb'))
+    .option('--max-memory-mb <n>', 'largest memory limit per sandbox: a client may ask for no more, and gets no more by default', memoryCeilingMb)
     .action(async (flags: SandboxServerFlags) => {
       const token = flags.token ?? io.env.GAUNTLET_TOKEN;
       if (flags.token === undefined && io.env.GAUNTLET_TOKEN !== undefined && io.env.GAUNTLET_TOKEN.trim() === '') {
@@ -48,7 +58,7 @@ export function registerSandboxServerCommand(program: Command, io: CliIo, hooks:
         mode: flags.mode,
         leaseTtlMs: Math.round(flags.leaseTtl * 1000),
         maxSandboxes: flags.maxSandboxes,
-        ...(flags.maxMemoryMb !== undefined ? { maxLimits: { memoryBytes: flags.maxMemoryMb * 1024 * 1024 } } : {}),
+        ...(flags.maxMemoryMb !== undefined ? { maxLimits: { memoryBytes: flags.maxMemoryMb * MiB } } : {}),
         log: (line) => io.stderr(`sandbox-server: ${line}\n`),
       }).catch((error: unknown) => {
         // The server speaks of its options; here they are flags.

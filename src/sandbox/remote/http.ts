@@ -1,9 +1,10 @@
 // One request to a sandbox server, with every way it can fail mapped once: the network and the
-// server's own failures are InfraError('sandbox'); a path outside the work dir is the agent's
-// SandboxPathError, as with a local sandbox.
+// server's own failures are InfraError('sandbox'); a path outside the work dir and a full disk are
+// the agent's SandboxPathError and SandboxFullError, as with a local sandbox; a URL that reaches no
+// route is the caller's InputError.
 import type { z } from 'zod';
-import { errorMessage, InfraError } from '../../core/index.ts';
-import { SandboxPathError } from '../paths.ts';
+import { errorMessage, InfraError, InputError } from '../../core/index.ts';
+import { SandboxFullError, SandboxPathError } from '../paths.ts';
 import { API_PREFIX, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION } from './protocol.ts';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -88,8 +89,13 @@ function failure(where: string, status: number, text: string): Error {
   if (!body) return new InfraError('sandbox', `${where}: HTTP ${status}: ${text.slice(0, 200)}`, { kind: 'http', retryable: status >= 500, detail: { status } });
   const { code, message } = body.error;
   if (code === 'sandbox_path') return new SandboxPathError(message);
+  if (code === 'no_space') return new SandboxFullError(message);
   const detail = { status, code };
   switch (code) {
+    case 'no_route':
+    case 'bad_method':
+      // Every request would fail alike: the URL (a path after host:port, say) or the server's version is wrong.
+      return new InputError(where, message, 'the base URL of a `gauntlet sandbox-server` of this version, such as http://10.0.0.5:7070 (no /v1 or other path)');
     case 'not_found':
       return new InfraError('sandbox', `${where}: ${message} (its lease may have expired, or the server restarted)`, { kind: 'unavailable', detail });
     case 'capacity':

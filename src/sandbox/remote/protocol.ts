@@ -2,21 +2,28 @@
 // to each other. One zod schema per body, parsed on both sides; docs/design/remote-sandbox.md
 // explains each route. Bytes travel as base64 so any file content survives JSON.
 import { z } from 'zod';
+import { isValidLimit, limitRangeText, type ResolvedLimits } from '../limits.ts';
 
 export const PROTOCOL_VERSION = 1;
 /** Every request carries this header; a server speaking another version refuses with `protocol_version`. */
 export const PROTOCOL_HEADER = 'gauntlet-sandbox-protocol';
 export const API_PREFIX = '/v1';
 
-const positive = z.number().positive();
+/** A limit in its range (limits.ts, the same check a local sandbox makes); the message names the range. */
+const limit = (key: keyof ResolvedLimits) =>
+  z
+    .number({ error: `expected ${limitRangeText(key)}` })
+    .refine((value) => isValidLimit(key, value), { error: (issue) => `expected ${limitRangeText(key)}, got ${String(issue.input)}` })
+    .optional();
+
 export const Limits = z
   .object({
-    timeoutMs: positive.optional(),
-    maxOutputBytes: positive.optional(),
-    memoryBytes: positive.optional(),
-    maxProcesses: positive.optional(),
-    cpus: positive.optional(),
-    diskBytes: positive.optional(),
+    timeoutMs: limit('timeoutMs'),
+    maxOutputBytes: limit('maxOutputBytes'),
+    memoryBytes: limit('memoryBytes'),
+    maxProcesses: limit('maxProcesses'),
+    cpus: limit('cpus'),
+    diskBytes: limit('diskBytes'),
   })
   .strict();
 export type Limits = z.infer<typeof Limits>;
@@ -90,22 +97,27 @@ export const HealthResponse = z.object({
 export type HealthResponse = z.infer<typeof HealthResponse>;
 
 /**
- * Why a request failed. `sandbox_path` is the agent's doing (a path outside the work dir) and comes
- * back to the environment as the same SandboxPathError a local sandbox throws; the rest are
- * infrastructure or a caller's bug.
+ * Why a request failed. `sandbox_path` and `no_space` are the agent's doing (a path outside the
+ * work dir, a work dir it filled) and come back to the environment as the errors a local sandbox
+ * throws; `no_route` and `bad_method` mean the client is set up wrongly (a base URL with a path, a
+ * server of another version); the rest are infrastructure or a caller's bug.
  */
-export const ErrorCode = z.enum(['bad_request', 'protocol_version', 'unauthorized', 'not_found', 'sandbox_path', 'capacity', 'too_large', 'sandbox_failed']);
+export const ErrorCode = z.enum(['bad_request', 'protocol_version', 'unauthorized', 'not_found', 'no_route', 'bad_method', 'sandbox_path', 'no_space', 'capacity', 'too_large', 'sandbox_failed']);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 export const ErrorBody = z.object({ error: z.object({ code: ErrorCode, message: z.string() }) });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-export const ERROR_STATUS: Record<ErrorCode, 400 | 401 | 404 | 413 | 500 | 503> = {
+export const ERROR_STATUS: Record<ErrorCode, 400 | 401 | 404 | 405 | 413 | 500 | 503> = {
   bad_request: 400,
   protocol_version: 400,
   unauthorized: 401,
   not_found: 404,
+  no_route: 404,
+  bad_method: 405,
   sandbox_path: 400,
+  // 4xx: a proxy or an older client that does not know the code must not retry it either.
+  no_space: 413,
   capacity: 503,
   too_large: 413,
   sandbox_failed: 500,

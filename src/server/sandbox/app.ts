@@ -5,7 +5,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import { errorMessage, hasBearerToken, InputError, type Sandbox } from '../../core/index.ts';
-import { SandboxPathError, type SandboxLimits } from '../../sandbox/index.ts';
+import { DEFAULT_LIMITS, SandboxFullError, SandboxPathError, type SandboxLimits } from '../../sandbox/index.ts';
 import { remoteProtocol as P } from '../../sandbox/remote/index.ts';
 import { PoolFullError, type SandboxPool } from './pool.ts';
 
@@ -49,12 +49,27 @@ async function parseBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.
   return parsed.data;
 }
 
-function checkLimits(requested: P.Limits, ceiling: SandboxLimits): void {
-  for (const [key, value] of Object.entries(requested) as [keyof SandboxLimits, number | undefined][]) {
+/**
+ * The limits a sandbox gets: those asked for, refused above this server's ceilings, and for the
+ * rest the defaults, lowered to the ceilings: a ceiling bounds what a client left unsaid too.
+ */
+function limitsUnder(requested: P.Limits, ceiling: SandboxLimits): SandboxLimits {
+  const limits: SandboxLimits = { ...requested };
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof SandboxLimits)[]) {
     const max = ceiling[key];
-    if (value !== undefined && max !== undefined && value > max) throw new Refusal('bad_request', `limits.${key}: ${value} is over this server's maximum of ${max}`);
+    if (max === undefined) continue;
+    const value = requested[key];
+    if (value !== undefined && value > max) throw new Refusal('bad_request', `limits.${key}: ${value} is over this server's maximum of ${max}`);
+    if (value === undefined && DEFAULT_LIMITS[key] > max) limits[key] = max;
   }
+  return limits;
 }
+
+/** Answers a known route asked with another method: the client speaks another version of the protocol. */
+const wrongMethod = (allowed: string) => (c: Context) => {
+  c.header('Allow', allowed);
+  return refuse(c, 'bad_method', `${c.req.method} ${c.req.path}: this route takes ${allowed}`);
+};
 
 export function createSandboxApp(ctx: SandboxAppContext): Hono {
   const app = new Hono();
@@ -62,12 +77,15 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
 
   app.onError((error, c) => {
     if (error instanceof Refusal) return refuse(c, error.code, error.message);
+    // Before SandboxPathError, which it extends: the agent filled the disk, and a retry would too.
+    if (error instanceof SandboxFullError) return refuse(c, 'no_space', error.message);
     if (error instanceof SandboxPathError) return refuse(c, 'sandbox_path', error.message);
     if (error instanceof InputError) return refuse(c, 'bad_request', error.message);
     if (error instanceof PoolFullError) return refuse(c, 'capacity', error.message);
     return refuse(c, 'sandbox_failed', errorMessage(error));
   });
-  app.notFound((c) => refuse(c, 'not_found', `no route ${c.req.method} ${c.req.path}`));
+  // Not `not_found`, which means "no such sandbox" (retryable): a path that is no route is a wrong base URL.
+  app.notFound((c) => refuse(c, 'no_route', `no route ${c.req.method} ${c.req.path} on this server (its routes are under ${P.API_PREFIX})`));
 
   const token = ctx.token;
   if (token !== undefined) {
@@ -105,17 +123,20 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
 
   sandboxes.post('/', async (c) => {
     const request = await parseBody(c, P.CreateRequest);
-    checkLimits(request.limits, ctx.maxLimits);
-    const opened = await pool.open(() => ctx.create(request));
+    const limits = limitsUnder(request.limits, ctx.maxLimits);
+    const opened = await pool.open(() => ctx.create({ ...request, limits }));
     const body: P.CreateResponse = { id: opened.id, backend: ctx.backend, workdir: opened.sandbox.workdir, lease: opened.lease };
     return c.json(body, 201);
   });
 
   sandboxes.post('/:id/exec', async (c) => {
     const request = await parseBody(c, P.ExecRequest);
-    const sandbox = use(c.req.param('id'));
-    // The request's signal aborts when the client goes away: the command is killed with it.
+    const id = c.req.param('id');
+    const sandbox = use(id);
+    // The request's signal aborts when the client goes away: the command is killed with it. While
+    // it runs the lease holds, and it is renewed when the command ends.
     const result = await pool.track(
+      id,
       sandbox.exec(request.command, {
         // 0 means "the sandbox's own limit" to the local backends.
         timeoutMs: request.timeoutMs ?? 0,
@@ -125,8 +146,6 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
         ...(request.env !== undefined ? { env: request.env } : {}),
       }),
     );
-    // Renewed again: a long command counts as activity until it ends.
-    pool.use(c.req.param('id'));
     const body: P.ExecResponse = result;
     return c.json(body);
   });
@@ -158,6 +177,15 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
     if (!(await pool.close(c.req.param('id')))) throw new Refusal('not_found', `no sandbox ${c.req.param('id')} on this server`);
     return c.body(null, 204);
   });
+
+  v1.all('/health', wrongMethod('GET'));
+  sandboxes.all('/', wrongMethod('POST'));
+  sandboxes.all('/:id/exec', wrongMethod('POST'));
+  sandboxes.all('/:id/files/read', wrongMethod('POST'));
+  sandboxes.all('/:id/files/write', wrongMethod('PUT'));
+  sandboxes.all('/:id/files', wrongMethod('GET'));
+  sandboxes.all('/:id/heartbeat', wrongMethod('POST'));
+  sandboxes.all('/:id', wrongMethod('DELETE'));
 
   v1.route('/sandboxes', sandboxes);
   app.route(P.API_PREFIX, v1);

@@ -5,8 +5,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { InfraError } from '../../core/index.ts';
-import { createRemoteSandbox } from '../../sandbox/index.ts';
+import { createRemoteSandbox, sandboxAvailability } from '../../sandbox/index.ts';
 import { startSandboxServer } from './index.ts';
+
+const { bwrap } = await sandboxAvailability();
 
 /** Polls `check` until it holds; fails with `what` past the deadline. */
 async function until(check: () => boolean | Promise<boolean>, what: string, deadlineMs = 20_000): Promise<void> {
@@ -70,6 +72,27 @@ describe('sandbox leases', () => {
       assert.equal(server.stats().closed, 1);
     } finally {
       await server.close();
+    }
+  });
+
+  it('kills the command still running in a deleted sandbox, in either bwrap mode, and its exec reports the sandbox failure', async (t) => {
+    if (!bwrap.available) return t.skip(`bwrap unavailable here: ${bwrap.reason}`);
+    for (const mode of ['fresh', 'persistent'] as const) {
+      const server = await startSandboxServer({ host: '127.0.0.1', port: 0, backend: 'bwrap', mode });
+      // A short sleep: should the command outlive the sandbox, the test fails in seconds, not minutes.
+      const marker = `5.${String(process.pid).padStart(6, '0')}`;
+      try {
+        const box = await createRemoteSandbox({ url: server.url, heartbeatMs: 3_600_000 });
+        const running = box.exec(`sleep ${marker}`, { timeoutMs: 60_000 });
+        await until(async () => (await processes({ needle: `sleep ${marker}` })).length > 0, `the ${mode} command runs`);
+        await box.close();
+        const result = await running;
+        assert.match(result.sandboxFailure ?? '', /closed|died|stopped/, `${mode}: ${JSON.stringify(result)}`);
+        assert.equal(result.exitCode, 137, mode);
+        assert.deepEqual((await processes({ needle: `sleep ${marker}` })).length, 0, `${mode}: the command is gone once its exec has answered`);
+      } finally {
+        await server.close();
+      }
     }
   });
 

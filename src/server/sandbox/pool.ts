@@ -19,6 +19,8 @@ export interface Lease {
 interface Held {
   sandbox: Sandbox;
   expiresAt: number;
+  /** Commands running in it now: while one runs the lease does not run out (the command's own timeout bounds it). */
+  running: number;
 }
 
 export interface PoolStats {
@@ -64,7 +66,7 @@ export class SandboxPool {
       this.pending--;
     }
     const id = `sbx_${randomBytes(12).toString('base64url')}`;
-    const held: Held = { sandbox, expiresAt: this.options.now() + this.options.ttlMs };
+    const held: Held = { sandbox, expiresAt: this.options.now() + this.options.ttlMs, running: 0 };
     this.held.set(id, held);
     this.counts.created++;
     return { id, sandbox, lease: this.lease(held) };
@@ -85,17 +87,23 @@ export class SandboxPool {
     return held ? this.lease(held) : undefined;
   }
 
-  /** Closes one sandbox at its client's request; false when there was none. */
-  /** Counts a command as running while `work` is pending. */
-  async track<T>(work: Promise<T>): Promise<T> {
+  /** Counts a command as running in sandbox `id` while `work` is pending; the lease is renewed when it ends. */
+  async track<T>(id: string, work: Promise<T>): Promise<T> {
+    const held = this.held.get(id);
     this.running++;
+    if (held) held.running++;
     try {
       return await work;
     } finally {
       this.running--;
+      if (held) {
+        held.running--;
+        held.expiresAt = this.options.now() + this.options.ttlMs;
+      }
     }
   }
 
+  /** Closes one sandbox at its client's request; false when there was none. */
   async close(id: string): Promise<boolean> {
     const held = this.held.get(id);
     if (!held) return false;
@@ -105,10 +113,10 @@ export class SandboxPool {
     return true;
   }
 
-  /** Closes every sandbox whose lease has run out; returns their ids. */
+  /** Closes every sandbox whose lease has run out and that runs no command; returns their ids. */
   async reap(): Promise<string[]> {
     const now = this.options.now();
-    const expired = [...this.held].filter(([, held]) => held.expiresAt <= now);
+    const expired = [...this.held].filter(([, held]) => held.expiresAt <= now && held.running === 0);
     for (const [id] of expired) this.held.delete(id);
     this.counts.reaped += expired.length;
     await Promise.all(

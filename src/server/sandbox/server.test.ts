@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { InfraError, InputError } from '../../core/index.ts';
-import { createSandbox, probeRemoteSandbox, SandboxPathError } from '../../sandbox/index.ts';
+import { createSandbox, probeRemoteSandbox, sandboxAvailability, SandboxFullError, SandboxPathError } from '../../sandbox/index.ts';
 import { remoteProtocol as P } from '../../sandbox/remote/index.ts';
 import { startSandboxServer, type SandboxServer } from './index.ts';
+
+const MiB = 1024 ** 2;
+const { bwrap } = await sandboxAvailability();
 
 const headers = { 'content-type': 'application/json', [P.PROTOCOL_HEADER]: String(P.PROTOCOL_VERSION) };
 
@@ -74,6 +77,44 @@ describe('remote sandbox against a loopback sandbox-server', () => {
     assert.deepEqual(await errorOf(await post('/sandboxes', '{}', { 'content-type': 'application/json' })), { status: 400, code: 'protocol_version' });
     assert.deepEqual(await errorOf(await post('/sandboxes/sbx_nothing/exec', JSON.stringify({ command: 'true', timeoutMs: 1000 }))), { status: 404, code: 'not_found' });
     assert.deepEqual(await probeRemoteSandbox({ url: server.url }), { protocol: 1, backend: server.backend, sandboxes: 0, maxSandboxes: 3 });
+  });
+
+  it('reports stdin bigger than the sandbox\'s scratch space as the command\'s failure, not the server\'s', async (t) => {
+    if (server.backend !== 'bwrap') return t.skip('only bwrap keeps stdin in a scratch space');
+    const box = await createSandbox({ backend: 'remote', remote: { url: server.url }, limits: { diskBytes: MiB } });
+    try {
+      const run = await box.exec('wc -c', { timeoutMs: 10_000, stdin: 'x'.repeat(2 * MiB) });
+      assert.equal(run.exitCode, 1);
+      assert.match(run.stderr, /stdin of 2097152 bytes is more than the sandbox's scratch space \(1048576 bytes\)/);
+      assert.equal(run.sandboxFailure, undefined);
+      assert.equal((await box.exec('echo still fine', { timeoutMs: 10_000 })).stdout, 'still fine\n');
+    } finally {
+      await box.close();
+    }
+  });
+
+  it('refuses a write its disk has no room for as the agent\'s error, and keeps the old content', async (t) => {
+    if (server.backend === 'bwrap' && bwrap.disk !== 'tmpfs') return t.skip('the work dir has no size of its own here (no tmpfs mount)');
+    const box = await createSandbox({ backend: 'remote', remote: { url: server.url }, limits: { diskBytes: MiB } });
+    try {
+      await box.writeFile('notes.txt', 'the old content');
+      await assert.rejects(
+        box.writeFile('notes.txt', 'y'.repeat(2 * MiB)),
+        (e: unknown) => e instanceof SandboxFullError && e instanceof SandboxPathError && /notes\.txt: No space left on device/.test(e.message),
+      );
+      const kept = await box.readFile('notes.txt');
+      assert.ok(kept === 'the old content', `the old content is kept (found ${kept?.length} characters)`);
+      assert.deepEqual((await box.listFiles()).map((f) => f.path), ['notes.txt'], 'no temporary file is left behind');
+    } finally {
+      await box.close();
+    }
+  });
+
+  it('reports a base URL with a path as a configuration error naming it, not as a lost lease', async () => {
+    await assert.rejects(
+      createSandbox({ backend: 'remote', remote: { url: `${server.url}/v1` } }),
+      (e: unknown) => e instanceof InputError && e.message.includes(`${server.url}/v1`) && /no route POST \/v1\/v1\/sandboxes/.test(e.message) && /no \/v1 or other path/.test(e.message),
+    );
   });
 
   it('refuses sandboxes past its maximum with a retryable capacity error', async () => {
