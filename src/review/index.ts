@@ -9,6 +9,7 @@ export {
   recordPreference,
   recordStepLabel,
   recordVerdict,
+  ReviewConflictError,
   StepInput,
   VerdictInput,
   withHistory,

@@ -70,13 +70,28 @@ function stamp(ctx: LabelContext): { schemaVersion: typeof SCHEMA_VERSION; id: s
   return { schemaVersion: SCHEMA_VERSION, id: ctx.newId?.() ?? `lb_${randomUUID()}`, createdAt: (ctx.now?.() ?? new Date()).toISOString() };
 }
 
+/**
+ * A label that clashes with what the store holds now (a queue item reserved by another reviewer),
+ * not a malformed one: the API answers it 409.
+ */
+export class ReviewConflictError extends InputError {
+  constructor(where: string, problem: string, expected?: string) {
+    super(where, problem, expected);
+    this.name = 'ReviewConflictError';
+  }
+}
+
 export function recordVerdict(ctx: LabelContext, input: VerdictInput): VerdictLabel {
   const rollout = rolloutAt(ctx.store, input.rolloutId, 'rolloutId');
   let rubric: Pick<VerdictLabel, 'rubric' | 'rubricHash' | 'queueId' | 'queueItemId'> = {};
   if (input.queueItemId !== undefined) {
-    const found = findQueueItem(ctx.store, input.queueItemId);
+    const found = findQueueItem(ctx.store, input.queueItemId, (ctx.now?.() ?? new Date()).getTime());
     if (!found) throw new InputError('queueItemId', `no queue item "${input.queueItemId}"`, 'an item id returned by POST /api/queues/:id/next');
     if (found.item.rolloutId !== rollout.id) throw new InputError('queueItemId', `is about rollout ${found.item.rolloutId}, not ${rollout.id}`, 'the item of the rollout being labelled');
+    // Two reviewers never hold one item at once: finishing another's turn would leave theirs open on a finished item.
+    if (found.heldBy && found.heldBy.reviewer !== input.reviewer) {
+      throw new ReviewConflictError('queueItemId', `${found.item.id} is reserved by ${found.heldBy.reviewer} until ${new Date(found.heldBy.expiresAt).toISOString()}`, 'an item you hold (POST /api/queues/:id/next), or this one once its reservation ends');
+    }
     const answers = found.queue.rubric ? checkRubricAnswers(found.queue.rubric, input.rubric ?? {}, 'rubric') : undefined;
     if (!found.queue.rubric && input.rubric && Object.keys(input.rubric).length > 0) throw new InputError('rubric', `queue ${found.queue.id} has no rubric to answer`, 'no rubric answers');
     rubric = { queueId: found.queue.id, queueItemId: found.item.id, ...(answers ? { rubric: answers, rubricHash: found.queue.rubricHash ?? undefined } : {}) };

@@ -19,12 +19,12 @@ export function itemView(state: ReviewItemState, storePath: string): ItemView {
   return { ...item, doneBy: state.doneBy, heldBy: state.heldBy ? { reviewer: state.heldBy.reviewer, until: new Date(state.heldBy.expiresAt).toISOString() } : null };
 }
 
-/** The queue item an id names, with its queue; null when either is gone. */
-export function findQueueItem(store: Store, itemId: string): { queue: ReviewQueue; item: ReviewItem } | null {
+/** The queue item an id names, with its queue and who holds it at `nowMs`; null when either is gone. */
+export function findQueueItem(store: Store, itemId: string, nowMs: number): { queue: ReviewQueue; item: ReviewItem; heldBy: ReviewItemState['heldBy'] } | null {
   const cut = itemId.lastIndexOf(':');
   if (cut <= 0) return null;
   const queue = readQueue(store, itemId.slice(0, cut));
   if (!queue) return null;
-  const state = store.reviewItems(queue.id, 0).find((s) => s.item.id === itemId);
-  return state ? { queue, item: itemFromRow(state.item, store.path) } : null;
+  const state = store.reviewItems(queue.id, nowMs).find((s) => s.item.id === itemId);
+  return state ? { queue, item: itemFromRow(state.item, store.path), heldBy: state.heldBy } : null;
 }

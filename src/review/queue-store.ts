@@ -89,7 +89,8 @@ export function progressOf(queue: ReviewQueue, items: readonly ItemView[]): Queu
   return {
     items: items.length,
     done: items.filter((i) => need(i) === 0).length,
-    held: items.filter((i) => i.heldBy !== null).length,
+    // A finished item still reserved (its holder has not asked for the next one yet) is held for nothing.
+    held: items.filter((i) => i.heldBy !== null && need(i) > 0).length,
     labelsNeeded: items.reduce((sum, i) => sum + need(i), 0),
   };
 }

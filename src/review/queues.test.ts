@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { InputError, type Store } from '../core/index.ts';
 import { openStore, STORE_MIGRATIONS } from '../store/index.ts';
 import { writeLargeRun } from './fixtures.ts';
-import { readLabels, recordVerdict } from './labels.ts';
+import { readLabels, recordVerdict, ReviewConflictError } from './labels.ts';
 import { createQueue, nextItem, progressOf, queueItems, releaseItem, type QueueSettings } from './queue-store.ts';
 import { readQueue } from './queue-read.ts';
 import { flag, reviewFixture, saveFindings, type ReviewFixture } from './test-support.ts';
@@ -131,6 +131,35 @@ describe('review queue reservations', () => {
     recordVerdict({ store }, { rolloutId: again!.rolloutId, verdict: 'accept', reviewer: 'alice', queueItemId: again!.id });
     assert.equal(nextItem({ store, now: at(minutes(34)) }, { queueId: queue.id, reviewer: 'carol' }), null, 'two reviewers were enough');
     assert.deepEqual(progressOf(readQueue(store, queue.id)!, queueItems({ store, now: at(minutes(34)) }, queue.id)), { items: 1, done: 1, held: 0, labelsNeeded: 0 });
+  });
+
+  it('refuses a verdict naming an item another reviewer holds; once the reservation lapses, anyone may finish it', () => {
+    const store = openStore(':memory:');
+    const runId = writeLargeRun(store, { runId: 'run_q', tasks: 2, epochs: 1 });
+    const queue = queueOf(store, runId, { sample: 2, reviewersPerItem: 1 });
+    const held = nextItem({ store, now: at(0) }, { queueId: queue.id, reviewer: 'r1' })!;
+    const verdict = (reviewer: string, ms: number) => recordVerdict({ store, now: at(ms) }, { rolloutId: held.rolloutId, verdict: 'accept', reviewer, queueItemId: held.id });
+    assert.throws(
+      () => verdict('r2', minutes(1)),
+      (e: unknown) => e instanceof ReviewConflictError && e.where === 'queueItemId' && new RegExp(`${held.id} is reserved by r1 until 2025-05-01T09:30:00\\.000Z`).test(e.message),
+    );
+    assert.equal(readLabels(store, { runId }).length, 0, 'nothing stored');
+    const again = nextItem({ store, now: at(minutes(2)) }, { queueId: queue.id, reviewer: 'r1' })!;
+    assert.equal(again.id, held.id, 'r1 still holds it');
+    assert.deepEqual(progressOf(readQueue(store, queue.id)!, queueItems({ store, now: at(minutes(2)) }, queue.id)), { items: 2, done: 0, held: 1, labelsNeeded: 2 });
+    assert.equal(verdict('r2', minutes(40)).queueItemId, held.id, 'r1\'s reservation lapsed at 30 minutes');
+    const next = nextItem({ store, now: at(minutes(41)) }, { queueId: queue.id, reviewer: 'r1' });
+    assert.notEqual(next?.id, held.id, 'the finished item is not handed out again');
+  });
+
+  it('does not count as held an item that has all its reviewers', () => {
+    const store = openStore(':memory:');
+    const runId = writeLargeRun(store, { runId: 'run_q', tasks: 2, epochs: 1 });
+    const queue = readQueue(store, queueOf(store, runId, { sample: 2, reviewersPerItem: 1 }).id)!;
+    const [first, second] = queueItems({ store, now: at(0) }, queue.id);
+    const heldBy = { reviewer: 'r1', until: '2025-05-01T09:30:00.000Z' };
+    const progress = progressOf(queue, [{ ...first!, doneBy: ['r2'], heldBy }, { ...second!, heldBy }]);
+    assert.deepEqual(progress, { items: 2, done: 1, held: 1, labelsNeeded: 1 });
   });
 
   it('releases an item only for its holder when a reviewer is named', () => {

@@ -66,6 +66,10 @@ interface SummarySqlRow {
   extra: string;
 }
 
+/** SQL: the reservation's item (`review_reservations.item_id`) has as many finishing reviewers as its queue needs. */
+const DONE_ITEM = `(SELECT COUNT(DISTINCT l.reviewer) FROM review_labels l WHERE l.queue_item_id = review_reservations.item_id AND l.completes_item = 1)
+  >= (SELECT q.reviewers_per_item FROM review_queues q WHERE q.id = review_reservations.queue_id)`;
+
 type Extra = [string | null, number, number, number, number, number, number, { name?: string }[] | null];
 
 export class ReviewTables {
@@ -176,6 +180,8 @@ export class ReviewTables {
           .run(row.id, row.kind, row.runId, row.rolloutId, row.otherRolloutId, row.reviewer, row.queueItemId, row.completesItem ? 1 : 0, row.createdAt, this.ctx.json(row.record));
         if (row.completesItem && row.queueItemId !== null) {
           this.db.prepare(`DELETE FROM review_reservations WHERE item_id = ? AND reviewer = ?`).run(row.queueItemId, row.reviewer);
+          // An item with all the reviewers it needs is nobody's to hold any more (a reservation may have raced the label).
+          this.db.prepare(`DELETE FROM review_reservations WHERE item_id = ? AND ${DONE_ITEM}`).run(row.queueItemId);
         }
       })(),
     );
@@ -279,6 +285,13 @@ export class ReviewTables {
           if (!queue) return null;
           const expiresAt = nowMs + queue.reservation_ms;
           this.db.prepare(`DELETE FROM review_reservations WHERE queue_id = ? AND expires_at <= ?`).run(queueId, nowMs);
+          // A reservation also ends once its item no longer needs the holder: finished by enough reviewers, or by the holder.
+          this.db
+            .prepare(
+              `DELETE FROM review_reservations WHERE queue_id = ? AND (${DONE_ITEM}
+                 OR EXISTS (SELECT 1 FROM review_labels l WHERE l.queue_item_id = review_reservations.item_id AND l.reviewer = review_reservations.reviewer AND l.completes_item = 1))`,
+            )
+            .run(queueId);
           const held = this.db
             .prepare(
               `SELECT v.item_id AS id FROM review_reservations v JOIN review_items i ON i.id = v.item_id

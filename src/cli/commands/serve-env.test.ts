@@ -56,4 +56,15 @@ describe('gauntlet serve-env', () => {
     await assert.rejects(setup({}, never).run('--env', 'mail', '--mode', 'staging'), /--mode/);
     await assert.rejects(setup({ GAUNTLET_TOKEN: ' ' }, never).run('--env', 'mail', '--port', '0'), /GAUNTLET_TOKEN/);
   });
+
+  it('names the flag at fault: a port or idle timeout out of range, a padded token', async () => {
+    const never: ServeEnvHooks = { untilStopped: () => assert.fail('must not start') };
+    const refused = (flag: string, pattern: RegExp) => (e: unknown) => e instanceof InputError && e.where === flag && pattern.test(e.message);
+    await assert.rejects(setup({}, never).run('--env', 'mail', '--port', '70000'), refused('--port', /from 0 to 65535/));
+    for (const seconds of ['3000000', '0.0001', '-1']) {
+      await assert.rejects(setup({}, never).run('--env', 'mail', '--port', '0', '--session-timeout', seconds), refused('--session-timeout', /0 \(never\), or seconds from 0\.001 to 2147483\.647/), seconds);
+    }
+    await assert.rejects(setup({}, never).run('--env', 'mail', '--port', '0', '--token', ' padded-token '), refused('--token', /whitespace/));
+    await assert.rejects(setup({ GAUNTLET_TOKEN: 'padded-token ' }, never).run('--env', 'mail', '--port', '0'), refused('GAUNTLET_TOKEN', /whitespace/));
+  });
 });

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { SANDBOX_BACKENDS } from '../../sandbox/index.ts';
-import { InputError } from '../../core/index.ts';
+import { InputError, MAX_TIMER_MS } from '../../core/index.ts';
 import { environmentNames } from '../../envs/index.ts';
 import type { SandboxBackend } from '../../sandbox/index.ts';
 import { startOpenEnvServer, type OpenEnvServer, type ServerMode } from '../../server/openenv/index.ts';
 import type { CliIo } from '../io.ts';
-import { nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
+import { nonNegativeInt, oneOf, positiveInt } from '../options.ts';
 import { untilSignal } from '../signals.ts';
 
 interface ServeEnvFlags {
@@ -25,16 +25,35 @@ export interface ServeEnvHooks {
 }
 
 
+/** Seconds of idleness before a session ends: 0 for never, else from 1 ms to the longest wait a timer can keep (~24.8 days). */
+function sessionTimeout(value: string): number {
+  const seconds = Number(value);
+  const max = MAX_TIMER_MS / 1000;
+  if (value.trim() === '' || !Number.isFinite(seconds) || (seconds !== 0 && (seconds < 0.001 || seconds > max))) {
+    throw new InputError('--session-timeout', `got "${value}"`, `0 (never), or seconds from 0.001 to ${max}`);
+  }
+  return seconds;
+}
+
+/** The server names its options; here they are flags (the token's from the flag or GAUNTLET_TOKEN). */
+const FLAG_OF = new Map([
+  ['host', '--host'],
+  ['port', '--port'],
+  ['maxSessions', '--max-sessions'],
+  ['sessionTimeoutMs', '--session-timeout'],
+  ['mode', '--mode'],
+]);
+
 export function registerServeEnvCommand(program: Command, io: CliIo, hooks: ServeEnvHooks = {}): void {
   program
     .command('serve-env')
     .description('Serve an environment over the OpenEnv protocol (HTTP, /ws, /mcp) so OpenEnv trainers play its tasks and get its verifier\'s reward')
     .requiredOption('--env <name>', `environment to serve (${environmentNames().join(', ')})`, oneOf('--env', environmentNames()))
-    .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port'), 8000)
+    .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port', { max: 65_535 }), 8000)
     .option('--host <address>', 'address to bind; anything beyond loopback needs a token', '127.0.0.1')
     .option('--token <secret>', 'bearer token every request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
     .option('--max-sessions <n>', 'live sessions at most (WS and MCP together); more get CAPACITY_REACHED', positiveInt('--max-sessions'), 64)
-    .option('--session-timeout <seconds>', 'end a session idle this long (0: never)', number('--session-timeout', { min: 0 }), 600)
+    .option('--session-timeout <seconds>', 'end a session idle this long (0: never)', sessionTimeout, 600)
     .option('--mode <mode>', 'simulation (also stateless /reset, /step, /state) or production', oneOf('--mode', ['simulation', 'production'] as const), 'simulation')
     .option('--sandbox <backend>', 'sandbox for terminal and coding: auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
     .action(async (flags: ServeEnvFlags) => {
@@ -53,8 +72,9 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
         sandbox: flags.sandbox,
         log: (line) => io.stderr(`serve-env: ${line}\n`),
       }).catch((error: unknown) => {
-        // The server speaks of its options; here they are flags.
-        throw error instanceof InputError && (error.where === 'host' || error.where === 'token') ? error.at(`--${error.where}`) : error;
+        if (!(error instanceof InputError)) throw error;
+        const flag = error.where === 'token' ? (flags.token !== undefined ? '--token' : 'GAUNTLET_TOKEN') : FLAG_OF.get(error.where);
+        throw flag ? error.at(flag) : error;
       });
       const ws = server.url.replace(/^http/, 'ws');
       io.stderr(

@@ -54,8 +54,10 @@ export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHo
         });
       } catch (error) {
         store.close();
-        // The server speaks of its options; here they are flags.
-        throw error instanceof InputError && ['host', 'token', 'port'].includes(error.where) ? error.at(`--${error.where}`) : error;
+        // The server speaks of its options; here they are flags (the token's from the flag or GAUNTLET_TOKEN).
+        if (!(error instanceof InputError)) throw error;
+        if (error.where === 'token') throw error.at(flags.token !== undefined ? '--token' : 'GAUNTLET_TOKEN');
+        throw ['host', 'port'].includes(error.where) ? error.at(`--${error.where}`) : error;
       }
       const built = existsSync(join(server.webRoot, 'index.html'));
       io.stderr(

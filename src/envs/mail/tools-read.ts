@@ -17,6 +17,13 @@ function offsetOf(cursor: string | undefined): number {
   return Number(match[1]);
 }
 
+/**
+ * Text matched with LIKE. SQLite refuses patterns over 50,000 bytes and expressions nested over
+ * 1,000 deep (one per query word): far past any real search, well short of either limit.
+ */
+const MAX_SEARCH_CHARS = 1_000;
+const SearchText = z.string().max(MAX_SEARCH_CHARS, `at most ${MAX_SEARCH_CHARS} characters`);
+
 /** Words (or "quoted phrases"), each of which must appear somewhere in the message. */
 function terms(query: string): string[] {
   return [...query.matchAll(/"([^"]+)"|(\S+)/g)].map((m) => (m[1] ?? m[2] ?? '').toLowerCase()).filter(Boolean);
@@ -46,11 +53,11 @@ export const search_messages = defineTool({
     'Without `folder`, searches every folder except trash. Results are pages of `pageSize` (default 10) with body snippets; ' +
     'pass `nextCursor` back as `cursor` for the next page, and read_message for the full text.',
   input: z.object({
-    query: z.string().optional(),
+    query: SearchText.optional(),
     folder: z.string().optional().describe('inbox, sent, archive, trash, drafts or a custom folder'),
     label: z.string().optional(),
-    from: z.string().optional().describe('part of the sender name or address'),
-    to: z.string().optional().describe('part of a recipient address (to or cc)'),
+    from: SearchText.optional().describe('part of the sender name or address'),
+    to: SearchText.optional().describe('part of a recipient address (to or cc)'),
     unread: z.boolean().optional().describe('true: only unread; false: only read'),
     starred: z.boolean().optional(),
     after: DateText.optional().describe('sent at or after this time'),
@@ -152,7 +159,7 @@ export const list_contacts = defineTool({
 
 export const search_contacts = defineTool({
   description: 'Find contacts whose name, email, company or notes contain every word of `query`.',
-  input: z.object({ query: z.string().min(1) }),
+  input: z.object({ query: SearchText.min(1) }),
   run: ({ query }, { db }) => {
     const where: string[] = [];
     const args: string[] = [];

@@ -191,6 +191,21 @@ describe('mail tools', () => {
     await env.close();
   });
 
+  it('refuses search text over 1,000 characters as invalid arguments naming the field, and searches with any text up to it', async () => {
+    const env = await episode(toolTask({ messages: [customer] }));
+    for (const [tool, field] of [['search_messages', 'query'], ['search_messages', 'from'], ['search_messages', 'to'], ['search_contacts', 'query']] as const) {
+      const refused = await fails(env, tool, { [field]: 'a'.repeat(50_001) });
+      assert.equal(refused.kind, 'invalid_arguments', `${tool} ${field}`);
+      assert.match(refused.error, new RegExp(`${field}: at most 1000 characters`));
+    }
+    // The worst text within the limit: the most words (one LIKE each), escaped characters, 4-byte characters.
+    for (const text of ['a '.repeat(500).trim(), '%'.repeat(1_000), '😀'.repeat(500), '_\\'.repeat(500)]) {
+      assert.equal((await call(env, 'search_messages', { query: text, from: text, to: text })).total, 0);
+      assert.equal((await call(env, 'search_contacts', { query: text })).total, 0);
+    }
+    await env.close();
+  });
+
   it('adds and updates contacts without duplicates', async () => {
     const env = await episode(toolTask({ contacts: [{ id: 'ct_4242', name: 'Ana Sousa', email: 'ana.sousa@client.example' }] }));
     assert.match((await fails(env, 'add_contact', { name: 'Ana S', email: 'ANA.SOUSA@client.example' })).error, /already a contact \(Ana Sousa, ct_4242\); use update_contact/);

@@ -236,6 +236,21 @@ describe('review API', () => {
       assert.equal(errorOf((await post(`/api/queues/${queue.id}/next`, {})).body).field, 'reviewer');
     });
 
+    it('refuses a verdict on an item another reviewer holds (409), so its holder keeps it and progress counts it once', async () => {
+      const created = await post('/api/queues', { runId: fx.randomRun, sample: 2, strategy: 'random', reviewersPerItem: 1, seed: 3 });
+      const queue = created.body.queue as { id: string };
+      const taken = (await post(`/api/queues/${queue.id}/next`, { reviewer: 'r1' })).body.item as { id: string; rolloutId: string };
+      const refused = await post('/api/labels/verdict', { rolloutId: taken.rolloutId, verdict: 'reject', reviewer: 'r2', queueItemId: taken.id });
+      assert.equal(refused.status, 409);
+      assert.equal(errorOf(refused.body).field, 'queueItemId');
+      assert.match(errorOf(refused.body).message, new RegExp(`${taken.id} is reserved by r1 until `));
+      const again = await post(`/api/queues/${queue.id}/next`, { reviewer: 'r1' });
+      assert.equal((again.body.item as { id: string }).id, taken.id, 'r1 still holds it, unfinished');
+      assert.deepEqual(again.body.progress, { items: 2, done: 0, held: 1, labelsNeeded: 2 });
+      const labels = (await get(`/api/rollouts/${taken.rolloutId}/labels`)).body.items as Json[];
+      assert.equal(labels.filter((l) => l.reviewer === 'r2').length, 0, 'nothing was stored');
+    });
+
     it('reports agreement and exports labels as JSONL', async () => {
       const stats = await get(`/api/review-stats?runId=${fx.oracleRun}&resamples=100`);
       assert.equal(stats.status, 200);
@@ -251,6 +266,10 @@ describe('review API', () => {
       const rows = (await kto.text()).trimEnd().split('\n').map((line) => JSON.parse(line) as { label: boolean; prompt: unknown[]; completion: unknown[] });
       assert.deepEqual(rows.map((r) => r.label).sort(), [false, true]);
       assert.equal(kto.headers.get('x-gauntlet-rows'), '2');
+      const unknownRun = await get('/api/exports/labels?format=kto&runId=nope');
+      assert.equal(unknownRun.status, 404, 'not an empty file');
+      assert.equal(errorOf(unknownRun.body).field, 'runId');
+      assert.match(errorOf(unknownRun.body).message, /run "nope" not found/);
       const prm = await get('/api/exports/labels?format=prm');
       assert.equal(prm.status, 400);
       assert.equal(errorOf(prm.body).field, 'zeroSteps');
@@ -289,6 +308,32 @@ describe('review API', () => {
       assert.equal(refused.status, 422);
       assert.equal(existsSync(join(dir, 'tasks', 'authored', 'bad.yaml')), false);
       assert.equal(errorOf((await post('/api/tasks', { task, file: '../escape.yaml' })).body).field, 'file');
+    });
+
+    it('refuses to save a task inside a path that is a file (409 naming file), not crash making the folder', async () => {
+      const task = { ...getEnvironment('mail').tasks().find((t) => t.id === 'mail/update-moved-contact')!, id: 'authored/nested' };
+      mkdirSync(join(dir, 'tasks'), { recursive: true });
+      writeFileSync(join(dir, 'tasks', 'one.yaml'), 'id: one\n');
+      for (const file of ['one.yaml/two.yaml', 'one.yaml/deeper/two.yaml']) {
+        const refused = await post('/api/tasks', { task, file });
+        assert.equal(refused.status, 409, file);
+        assert.equal(errorOf(refused.body).field, 'file');
+        assert.match(errorOf(refused.body).message, /inside one\.yaml, which is a file/);
+      }
+      assert.equal(readFileSync(join(dir, 'tasks', 'one.yaml'), 'utf8'), 'id: one\n');
+    });
+
+    it('answers JSON nested past the limit with 400 naming the limit, not a stack overflow', async () => {
+      const deep = `{"task":{"a":${'['.repeat(3000)}1${']'.repeat(3000)}}}`;
+      for (const path of ['/api/tasks/validate', '/api/labels/verdict']) {
+        const refused = await post(path, deep, true);
+        assert.equal(refused.status, 400, path);
+        assert.equal(errorOf(refused.body).field, 'body');
+        assert.match(errorOf(refused.body).message, /more than 256 levels deep/);
+      }
+      const within = await post('/api/tasks/validate', `{"task":{"a":${'['.repeat(250)}1${']'.repeat(250)}}}`, true);
+      assert.equal(within.status, 200, 'nesting within the limit is validated as usual');
+      assert.equal(within.body.valid, false);
     });
 
     it('serves the built web app, its files, and its pages\' paths; unknown API paths are JSON 404s', async () => {
@@ -353,6 +398,12 @@ describe('review API access', () => {
   it('refuses to bind beyond loopback without a token', async () => {
     const { store } = await import('../../store/index.ts').then((m) => ({ store: m.openStore(':memory:') }));
     await assert.rejects(startApiServer({ store, host: '0.0.0.0', port: 0 }), (e: unknown) => e instanceof InputError && e.where === 'host');
+    store.close();
+  });
+
+  it('refuses a token padded with whitespace at startup, which no request could match', async () => {
+    const store = openStore(':memory:');
+    await assert.rejects(startApiServer({ store, port: 0, token: ' padded-token ' }), (e: unknown) => e instanceof InputError && e.where === 'token' && /whitespace/.test(e.message));
     store.close();
   });
 

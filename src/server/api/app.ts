@@ -3,7 +3,7 @@
 // could otherwise post labels through the reviewer's browser, or read through a rebound DNS name).
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { hasBearerToken, isLoopbackHost } from '../../core/index.ts';
+import { browserRefusal, hasBearerToken } from '../../core/index.ts';
 import type { ApiContext } from './context.ts';
 import { fileRoutes } from './files.ts';
 import { errorResponse, type ErrorBody } from './http.ts';
@@ -22,29 +22,14 @@ export interface ApiAppOptions extends ApiContext {
 const refuse = (c: Context, status: 401 | 403, message: string) =>
   c.json<ErrorBody>({ error: { message, field: null } }, status, status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
 
-/** Same-origin requests carry no Origin or their own; a browser on another site sends its own. */
-function foreignOrigin(c: Context): boolean {
-  const origin = c.req.header('origin');
-  if (origin === undefined || origin === 'null') return origin === 'null';
-  try {
-    return new URL(origin).host !== new URL(c.req.url).host;
-  } catch (_error) {
-    return true;
-  }
-}
-
 export function createApiApp(options: ApiAppOptions): Hono {
   const app = new Hono();
   const { token } = options;
   app.use('/api/*', async (c, next) => {
-    if (token !== undefined) {
-      if (!hasBearerToken(c.req.header('authorization'), token)) return refuse(c, 401, 'missing or wrong bearer token (send Authorization: Bearer <token>)');
-    } else {
-      // The URL's host is the Host header the request was addressed with.
-      const host = new URL(c.req.url).hostname;
-      if (!isLoopbackHost(host)) return refuse(c, 403, `host "${host}" is not loopback: this server only answers requests addressed to it on loopback`);
-    }
-    if (foreignOrigin(c)) return refuse(c, 403, `requests from pages of other origins (${c.req.header('origin')}) are refused`);
+    if (token !== undefined && !hasBearerToken(c.req.header('authorization'), token)) return refuse(c, 401, 'missing or wrong bearer token (send Authorization: Bearer <token>)');
+    // The URL's host is the Host header the request was addressed with.
+    const refusal = browserRefusal({ host: new URL(c.req.url).host, origin: c.req.header('origin'), tokenRequired: token !== undefined });
+    if (refusal !== null) return refuse(c, 403, refusal);
     await next();
   });
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;

@@ -84,6 +84,26 @@ const SaveBody = z.strictObject({
     .refine((f) => !f.split('/').includes('..'), 'a path inside the tasks folder (no ..)'),
 });
 
+/** The first folder of `path` under `root` that exists as a file instead (so the task could not be saved there), relative to root. */
+function fileInTheWay(root: string, path: string): string | null {
+  for (let dir = dirname(path); dir.startsWith(root + sep); dir = dirname(dir)) {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) return relative(root, dir);
+  }
+  return null;
+}
+
+/** Writes a new task file; something appearing at its path (or in its folders) since the checks is a conflict, not a crash. */
+function writeNewFile(path: string, text: string, file: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text, { flag: 'wx' });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new ApiError(409, `${file} cannot be created: ${errorMessage(error)}`, 'file');
+    throw error;
+  }
+}
+
 export function fileRoutes(app: Hono, ctx: ApiContext): void {
   app.get('/api/reports', (c) => c.json(paginate(listReports(ctx.reportsDir), queryOf(c, z.strictObject({ ...PageQuery })), (r) => r.name)));
 
@@ -109,10 +129,11 @@ export function fileRoutes(app: Hono, ctx: ApiContext): void {
     const path = resolve(root, body.file);
     if (relative(root, path).startsWith('..') || !path.startsWith(root + sep)) throw new InputError('file', 'leaves the tasks folder', 'a path inside it');
     if (existsSync(path)) throw new ApiError(409, `${body.file} already exists in ${root}; authored tasks never overwrite a file`, 'file');
+    const blocking = fileInTheWay(root, path);
+    if (blocking !== null) throw new ApiError(409, `${body.file} would go inside ${blocking}, which is a file in ${root}, not a folder`, 'file');
     const { task, ...validation } = await validateTask(body.task, ctx);
     if (!validation.valid || !task) return c.json({ error: { message: `the task is not valid: ${validation.problems.map((p) => p.message).join('; ')}`, field: validation.problems[0]?.field ?? 'task' }, validation }, 422);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, path.endsWith('.json') ? `${JSON.stringify(body.task, null, 2)}\n` : stringify(body.task), { flag: 'wx' });
+    writeNewFile(path, path.endsWith('.json') ? `${JSON.stringify(body.task, null, 2)}\n` : stringify(body.task), body.file);
     return c.json({ path, task, validation }, 201);
   });
 }

@@ -3,7 +3,8 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { errorMessage, InputError, StoreError, StoredDataError } from '../../core/index.ts';
+import { errorMessage, InputError, MAX_JSON_DEPTH, nestsDeeperThan, StoreError, StoredDataError } from '../../core/index.ts';
+import { ReviewConflictError } from '../../review/index.ts';
 
 /** A named thing the request points at does not exist (404), or conflicts with what does (409). */
 export class ApiError extends Error {
@@ -52,6 +53,8 @@ export async function jsonBody<T>(c: Context, schema: z.ZodType<T>, options: { o
       throw new InputError('body', `is not valid JSON (${errorMessage(error)})`, 'a JSON object');
     }
   }
+  // Checking deeper JSON against a recursive schema would overflow the stack.
+  if (nestsDeeperThan(value)) throw new InputError('body', `nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, `at most ${MAX_JSON_DEPTH} levels of nesting`);
   const result = schema.safeParse(value);
   if (!result.success) throw inputErrorFrom(result.error, null);
   return result.data;
@@ -94,15 +97,19 @@ export function paginate<T>(items: readonly T[], options: { limit: number; curso
 }
 
 /**
- * The reply for a failure: 400 for bad input (naming the field), 404/409 as raised, 503 for a
- * store that cannot serve (damaged data in it included: the request was fine), 500 otherwise.
+ * The reply for a failure: 400 for bad input (naming the field), 404/409 as raised (a label
+ * clashing with another reviewer's reservation is 409 too), 503 for a store that cannot serve
+ * (damaged data in it included: the request was fine), 500 otherwise.
  */
 export function errorResponse(c: Context, error: unknown, log?: (line: string) => void): Response {
   if (error instanceof StoredDataError) {
     log?.(`store: ${error.message}`);
     return c.json<ErrorBody>({ error: { message: error.message, field: null } }, 503);
   }
-  if (error instanceof InputError) return c.json<ErrorBody>({ error: { message: error.message, field: error.where, ...(error.expected ? { expected: error.expected } : {}) } }, 400);
+  if (error instanceof InputError) {
+    const status = error instanceof ReviewConflictError ? 409 : 400;
+    return c.json<ErrorBody>({ error: { message: error.message, field: error.where, ...(error.expected ? { expected: error.expected } : {}) } }, status);
+  }
   if (error instanceof ApiError) return c.json<ErrorBody>({ error: { message: error.message, field: error.field } }, error.status);
   if (error instanceof StoreError) {
     log?.(`store: ${error.message}`);

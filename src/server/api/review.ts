@@ -99,6 +99,7 @@ export function reviewRoutes(app: Hono, ctx: ApiContext): void {
 
   app.get('/api/exports/labels', (c) => {
     const q = queryOf(c, ExportQuery);
+    if (q.runId !== undefined && !store.getRun(q.runId)) throw notFound(`run "${q.runId}"`, 'runId');
     const result = exportLabels({ store, ...q });
     const skipped = Object.entries(result.skipped).map(([reason, n]) => `${n} ${reason}`).join('; ');
     return c.body(toJsonl(result.rows), 200, {

@@ -3,12 +3,11 @@
 // gets a fresh environment, closed before the reply; real episodes use /ws or MCP sessions.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { errorMessage, GAUNTLET_VERSION } from '../../core/index.ts';
+import { browserRefusal, errorMessage, GAUNTLET_VERSION, hasBearerToken, nestsDeeperThan } from '../../core/index.ts';
 import type { EnvironmentDefinition } from '../../envs/index.ts';
-import { hasBearerToken } from '../../core/index.ts';
 import { EpisodeFailure, initialState, type OpenEnvEpisode, type TaskCatalog } from './episode.ts';
 import { handleJsonRpc, type McpContext } from './mcp.ts';
-import { Action, protocolSchemas, RPC, rpcError, StepRequest, validationIssues, type ValidationIssue } from './protocol.ts';
+import { Action, protocolSchemas, RPC, rpcError, StepRequest, TOO_DEEP, validationIssues, type ValidationIssue } from './protocol.ts';
 
 export type ServerMode = 'simulation' | 'production';
 
@@ -30,11 +29,14 @@ type Body = { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[
 async function jsonBody(c: Context): Promise<Body> {
   const text = await c.req.text();
   if (text.trim() === '') return { ok: true, value: {} };
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch (error) {
     return { ok: false, issues: [{ type: 'json_invalid', loc: ['body'], msg: `JSON decode error: ${errorMessage(error)}` }] };
   }
+  if (nestsDeeperThan(value)) return { ok: false, issues: [{ type: 'json_too_deep', loc: ['body'], msg: TOO_DEEP }] };
+  return { ok: true, value };
 }
 
 /** FastAPI's validation reply: 422 with a `detail` list. */
@@ -58,15 +60,16 @@ export function createOpenEnvApp(ctx: HttpContext): Hono {
   const app = new Hono();
   const schemas = protocolSchemas();
 
-  if (ctx.token !== undefined) {
-    const token = ctx.token;
-    app.use('*', async (c, next) => {
-      if (!hasBearerToken(c.req.header('authorization'), token)) {
-        return c.json({ detail: 'missing or wrong bearer token (send Authorization: Bearer <token>)' }, 401, { 'WWW-Authenticate': 'Bearer' });
-      }
-      await next();
-    });
-  }
+  const { token } = ctx;
+  app.use('*', async (c, next) => {
+    if (token !== undefined && !hasBearerToken(c.req.header('authorization'), token)) {
+      return c.json({ detail: 'missing or wrong bearer token (send Authorization: Bearer <token>)' }, 401, { 'WWW-Authenticate': 'Bearer' });
+    }
+    // The URL's host is the Host header the request was addressed with.
+    const refusal = browserRefusal({ host: new URL(c.req.url).host, origin: c.req.header('origin'), tokenRequired: token !== undefined });
+    if (refusal !== null) return c.json({ detail: refusal }, 403);
+    await next();
+  });
   app.use('*', bodyLimit({ maxSize: ctx.maxBodyBytes, onError: (c) => c.json({ detail: `request body over ${ctx.maxBodyBytes} bytes` }, 413) }));
 
   app.get('/health', (c) => c.json({ status: 'healthy' }));

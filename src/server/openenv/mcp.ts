@@ -2,9 +2,9 @@
 // openenv/session/create|close, for HTTP POST /mcp, WS /mcp frames and `mcp` messages on /ws.
 // Tool calls go through the same episode as WS steps, so turns, deadline and reward are the same.
 import type { z } from 'zod';
-import { errorMessage, type JsonObject } from '../../core/index.ts';
+import { errorMessage, nestsDeeperThan, type JsonObject } from '../../core/index.ts';
 import { EpisodeFailure, EpisodeStateError, type OpenEnvEpisode, type TaskCatalog } from './episode.ts';
-import { JsonRpcRequest, RPC, rpcError, rpcResult, type JsonRpcId, type JsonRpcResponse, type StepResult } from './protocol.ts';
+import { JsonRpcRequest, RPC, rpcError, rpcResult, TOO_DEEP, type JsonRpcId, type JsonRpcResponse, type StepResult } from './protocol.ts';
 import type { Session, SessionRegistry } from './sessions.ts';
 
 export interface McpContext {
@@ -24,6 +24,7 @@ function idOf(raw: unknown): JsonRpcId {
 
 /** `raw` is the parsed JSON of one request; JSON that did not parse is the caller's -32700. */
 export async function handleJsonRpc(raw: unknown, ctx: McpContext): Promise<JsonRpcResponse> {
+  if (nestsDeeperThan(raw)) return rpcError(idOf(raw), RPC.invalidRequest, `Invalid request: ${TOO_DEEP}`);
   const parsed = JsonRpcRequest.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');

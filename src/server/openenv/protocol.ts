@@ -2,7 +2,7 @@
 // HTTP bodies, JSON-RPC requests) and what we answer (observations, state, errors). Field names are
 // the protocol's (snake_case); the Gauntlet side lives in episode.ts.
 import { z } from 'zod';
-import { JsonObject, JsonValue } from '../../core/index.ts';
+import { JsonObject, JsonValue, MAX_JSON_DEPTH } from '../../core/index.ts';
 
 // ── Error codes ───────────────────────────────────────────────────────────────────────────
 
@@ -33,6 +33,9 @@ export interface ValidationIssue {
   loc: (string | number)[];
   msg: string;
 }
+
+/** What a message nested too deep is told (checked on every parsed message: validating or echoing deeper JSON recurses past the stack). */
+export const TOO_DEEP = `JSON nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, the most this server accepts`;
 
 export function validationIssues(issues: readonly z.core.$ZodIssue[], loc: (string | number)[] = []): ValidationIssue[] {
   return issues.map((issue) => ({ type: issue.code, loc: [...loc, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))], msg: issue.message }));

@@ -1,14 +1,14 @@
 // `startOpenEnvServer`: one Gauntlet environment behind the OpenEnv protocol. Hono serves HTTP; a
-// `ws` server takes the upgrades for /ws and /mcp off the same Node server, after the same token check.
+// `ws` server takes the upgrades for /ws and /mcp off the same Node server, after the same token
+// and browser (Host, Origin) checks.
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import { z } from 'zod';
-import { InputError, parseInput, type Environment, type Task } from '../../core/index.ts';
+import { browserRefusal, hasBearerToken, InputError, MAX_TIMER_MS, requiredToken, type Environment, type Task } from '../../core/index.ts';
 import { getEnvironment, instantiate, needsDefaultImage, type EnvironmentDefinition } from '../../envs/index.ts';
 import { checkK8sSandboxes, sandboxAvailability, type SandboxBackend } from '../../sandbox/index.ts';
-import { hasBearerToken, requiredToken } from '../../core/index.ts';
 import { OpenEnvEpisode, taskCatalog } from './episode.ts';
 import { createOpenEnvApp, type ServerMode } from './http.ts';
 import { countSandboxes } from './sandbox-count.ts';
@@ -58,17 +58,31 @@ export interface OpenEnvServer {
   close(): Promise<void>;
 }
 
+const PORT = 'a whole number from 0 to 65535';
+const TIMEOUT = `a whole number of ms from 1 to ${MAX_TIMER_MS} (about 24.8 days), or null for none`;
+
 const Settings = z.object({
-  host: z.string().min(1),
-  port: z.number().int().min(0).max(65_535),
-  maxSessions: z.number().int().positive(),
-  sessionTimeoutMs: z.number().int().positive().nullable(),
-  mode: z.enum(['simulation', 'production']),
+  host: z.string().min(1, 'an address to bind'),
+  port: z.number(PORT).int(PORT).min(0, PORT).max(65_535, PORT),
+  maxSessions: z.number('a positive whole number').int('a positive whole number').positive('a positive whole number'),
+  // setTimeout fires at once past its longest delay: a longer timeout would end every session at once.
+  sessionTimeoutMs: z.number(TIMEOUT).int(TIMEOUT).min(1, TIMEOUT).max(MAX_TIMER_MS, TIMEOUT).nullable(),
+  mode: z.enum(['simulation', 'production'], 'simulation or production'),
 });
+type Settings = z.infer<typeof Settings>;
+
+/** The settings, or an InputError naming the option at fault (the command restates it as its flag). */
+function parseSettings(raw: Settings): Settings {
+  const result = Settings.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const option = String(issue.path[0]) as keyof Settings;
+  throw new InputError(option, `got ${JSON.stringify(raw[option])}`, issue.message);
+}
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
-function refuseUpgrade(socket: Duplex, status: 401 | 404 | 503, reason: string): void {
+function refuseUpgrade(socket: Duplex, status: 401 | 403 | 404 | 503, reason: string): void {
   const extra = status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '';
   socket.end(`HTTP/1.1 ${status} ${reason}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
 }
@@ -93,17 +107,13 @@ async function checkSandbox(definition: EnvironmentDefinition, backend: SandboxB
 }
 
 export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise<OpenEnvServer> {
-  const settings = parseInput(
-    Settings,
-    {
-      host: options.host ?? '127.0.0.1',
-      port: options.port ?? 8000,
-      maxSessions: options.maxSessions ?? 64,
-      sessionTimeoutMs: options.sessionTimeoutMs === undefined ? 600_000 : options.sessionTimeoutMs,
-      mode: options.mode ?? 'simulation',
-    },
-    'OpenEnv server options',
-  );
+  const settings = parseSettings({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 8000,
+    maxSessions: options.maxSessions ?? 64,
+    sessionTimeoutMs: options.sessionTimeoutMs === undefined ? 600_000 : options.sessionTimeoutMs,
+    mode: options.mode ?? 'simulation',
+  });
   const token = requiredToken({ host: settings.host, token: options.token, exposes: 'drive the environment' });
   const base = typeof options.env === 'string' ? getEnvironment(options.env) : options.env;
   const catalog = taskCatalog(base.tasks());
@@ -136,6 +146,9 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
     const url = new URL(request.url ?? '/', 'http://openenv.invalid');
     if (url.pathname !== '/ws' && url.pathname !== '/mcp') return refuseUpgrade(socket, 404, 'Not Found');
     if (token !== undefined && !hasBearerToken(request.headers.authorization, token)) return refuseUpgrade(socket, 401, 'Unauthorized');
+    // Browsers send Origin on WebSocket upgrades too; a page elsewhere must not drive episodes through one.
+    const refusal = browserRefusal({ host: request.headers.host, origin: request.headers.origin, tokenRequired: token !== undefined });
+    if (refusal !== null) return refuseUpgrade(socket, 403, 'Forbidden');
     wss.handleUpgrade(request, socket, head, (ws) => {
       if (url.pathname === '/ws') serveEpisodeSocket(ws, socketContext);
       else void serveMcpSocket(ws, socketContext, url.searchParams);

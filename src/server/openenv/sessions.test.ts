@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { InputError, MAX_TIMER_MS } from '../../core/index.ts';
 import { OpenEnvHttpClient, OpenEnvSocket, waitFor } from '../../../test/support/openenv-client.ts';
+import type { OpenEnvEpisode } from './episode.ts';
 import { startOpenEnvServer } from './server.ts';
+import { SessionRegistry } from './sessions.ts';
 import { probeEnv, probeWaits } from './test-env.ts';
 
 const WAIT = { type: 'call_tool', tool_name: 'wait', arguments: {} };
@@ -69,5 +72,31 @@ describe('OpenEnv sessions', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('keeps a session whose idle timeout is past the longest timer delay, instead of ending it at once', async () => {
+    // Only close() is used by the registry.
+    const createEpisode = () => ({ close: async () => undefined }) as unknown as OpenEnvEpisode;
+    const registry = (idleTimeoutMs: number) => new SessionRegistry({ maxSessions: 1, idleTimeoutMs, createEpisode, factoryName: 'test' });
+    const long = registry(3_000_000_000);
+    const short = registry(20);
+    const kept = long.open('mcp-http');
+    const ended = short.open('mcp-http');
+    assert.ok(kept.ok && ended.ok);
+    // An overflowing delay fires after 1 ms, well before the short timeout's 20.
+    await waitFor(() => short.get(ended.session.id) === undefined, 'the 20 ms session to end');
+    assert.ok(long.get(kept.session.id), 'the long timeout has not fired');
+    await long.end(kept.session, 'closed by client');
+  });
+
+  it('refuses a session timeout past the longest timer delay, or under 1 ms, naming the option', async () => {
+    for (const sessionTimeoutMs of [MAX_TIMER_MS + 1, 3_000_000_000, 0, 0.5]) {
+      await assert.rejects(
+        startOpenEnvServer({ env: probeEnv, port: 0, sessionTimeoutMs }),
+        (e: unknown) => e instanceof InputError && e.where === 'sessionTimeoutMs' && /from 1 to 2147483647/.test(e.message),
+        String(sessionTimeoutMs),
+      );
+    }
+    await assert.rejects(startOpenEnvServer({ env: probeEnv, port: 70_000 }), (e: unknown) => e instanceof InputError && e.where === 'port' && /0 to 65535/.test(e.message));
   });
 });

@@ -2,7 +2,7 @@
 // openenv/session/create), work run one message at a time, and an end that always closes the
 // environment: on request, on disconnect, after an idle timeout, or when the server stops.
 import { randomUUID } from 'node:crypto';
-import { errorMessage } from '../../core/index.ts';
+import { errorMessage, MAX_TIMER_MS } from '../../core/index.ts';
 import type { OpenEnvEpisode } from './episode.ts';
 
 /** `ws`: a `/ws` connection. `mcp-ws`: a WS `/mcp` connection. `mcp-http`: made by openenv/session/create. */
@@ -131,7 +131,8 @@ export class SessionRegistry {
       entry.session.onEnd?.('idle timeout');
       void this.end(entry.session, 'idle timeout');
     };
-    entry.timer = setTimeout(check, timeoutMs);
+    // setTimeout fires at once past its longest delay; a timeout that long is as good as none.
+    entry.timer = setTimeout(check, Math.min(timeoutMs, MAX_TIMER_MS));
     entry.timer.unref();
   }
 

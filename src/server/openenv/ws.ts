@@ -2,10 +2,10 @@
 // one session per connection). WS `/mcp`: raw JSON-RPC frames over a session of their own.
 // Every frame is handled in the session's queue, so replies come back in the order of requests.
 import type { RawData, WebSocket } from 'ws';
-import { errorMessage } from '../../core/index.ts';
+import { errorMessage, nestsDeeperThan } from '../../core/index.ts';
 import { EpisodeFailure, EpisodeStateError, type TaskCatalog } from './episode.ts';
 import { handleJsonRpc, invalidParams, type McpContext } from './mcp.ts';
-import { Action, isWsMessageType, RPC, rpcError, validationIssues, WsMessage, type WsErrorCode } from './protocol.ts';
+import { Action, isWsMessageType, RPC, rpcError, TOO_DEEP, validationIssues, WsMessage, type WsErrorCode } from './protocol.ts';
 import { SessionEndedError, type EndReason, type OpenResult, type Session, type SessionRegistry } from './sessions.ts';
 
 export interface SocketContext {
@@ -98,6 +98,7 @@ async function episodeMessage(text: string, session: Session, ctx: SocketContext
   } catch (error) {
     return wsError('INVALID_JSON', `Invalid JSON: ${errorMessage(error)}`);
   }
+  if (nestsDeeperThan(message)) return wsError('VALIDATION_ERROR', 'Invalid message', { errors: [{ type: 'json_too_deep', loc: [], msg: TOO_DEEP }] });
   if (message === null || typeof message !== 'object' || Array.isArray(message)) {
     return wsError('VALIDATION_ERROR', 'Invalid message', { errors: [{ type: 'object_type', loc: [], msg: 'expected a JSON object {"type": …, "data": …}' }] });
   }
@@ -144,7 +145,8 @@ export async function serveMcpSocket(socket: WebSocket, ctx: SocketContext, quer
   const seed = query.get('seed');
   const reset = ctx.catalog.resetData.safeParse({
     ...(query.has('task_id') ? { task_id: query.get('task_id') } : {}),
-    ...(seed !== null ? { seed: /^\d+$/.test(seed) ? Number(seed) : seed } : {}),
+    // Any number goes to the schema as a number, so -1 or 1.5 is told its range, not its type.
+    ...(seed !== null ? { seed: /^-?\d+(\.\d+)?$/.test(seed) ? Number(seed) : seed } : {}),
     ...(query.has('episode_id') ? { episode_id: query.get('episode_id') } : {}),
   });
   if (!reset.success) {
