@@ -205,9 +205,9 @@ export interface Store {
   /** A queue's items in order, with reservations expired at `nowMs` left out. */
   reviewItems(queueId: string, nowMs: number): ReviewItemState[];
   /**
-   * Atomically reserves the next item the reviewer may take (the one they already hold, else the
-   * first that nobody holds, that they have not done and that still needs reviewers) until
-   * `nowMs` + the queue's reservation time; null when none is left.
+   * Atomically reserves the next item the reviewer may take (the one they already hold while it
+   * still needs them, else the first that nobody holds, that they have not done and that still
+   * needs reviewers) until `nowMs` + the queue's reservation time; null when none is left.
    */
   reserveReviewItem(request: { queueId: string; reviewer: string; nowMs: number }): ReviewItemState | null;
   /** Ends the reservation of an item (only the given reviewer's, when given); false when there was none. */
