@@ -299,15 +299,20 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
 
   try {
     recorder.event('rollout_started', { taskId: task.id, attempt: identity.attempt, scaffold: scaffold.name, model: model.spec });
+    // The model hears how its rollout ended: a scripted one fails a rollout that left turns unplayed.
+    const ended = (reason: TerminationReason, answer: string | null): AgentResult => {
+      model.rolloutEnded?.({ reason, history });
+      return { terminationReason: reason, answer, history, stats };
+    };
     for (let i = 0; i < settings.maxTurns; i++) {
       const step = await turn();
-      if (step.kind === 'stop') return { terminationReason: step.reason, answer: step.answer, history, stats };
+      if (step.kind === 'stop') return ended(step.reason, step.answer);
       if (step.kind === 'infra') {
         const infraError = { source: step.source, kind: step.failure, message: step.message, retryable: step.retryable };
         return { terminationReason: 'infra_error', answer: null, history, stats, infraError };
       }
     }
-    return { terminationReason: 'max_turns', answer: null, history, stats };
+    return ended('max_turns', null);
   } catch (error) {
     if (error instanceof InfraError) {
       return { terminationReason: 'infra_error', answer: null, history, stats, infraError: { source: error.source, kind: error.kind, message: error.message, retryable: error.retryable } };

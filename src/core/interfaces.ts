@@ -2,7 +2,7 @@ import type { Clock, Rng } from './random.ts';
 import type { JsonObject } from './json.ts';
 import type { Message } from './messages.ts';
 import type { ModelRequest, ModelResponse, WireExchange } from './model-call.ts';
-import type { VerifierOutcome } from './rollout.ts';
+import type { TerminationReason, VerifierOutcome } from './rollout.ts';
 import type { Task } from './task.ts';
 import type { ToolInvocation, ToolOutcome, ToolSpec } from './tools.ts';
 
@@ -47,6 +47,12 @@ export interface ModelClient {
   /** The spec it was built from, without secrets (`openai:http://…#model`). */
   readonly spec: string;
   complete(request: ModelRequest, options: CompleteOptions): Promise<ModelResult>;
+  /**
+   * Told when a rollout it played ends (not by an infra error), with the whole conversation. A
+   * client that knows how the rollout should have gone (a script) throws a DefectError when it did
+   * not: the rollout is then `error`, never scored.
+   */
+  rolloutEnded?(end: { reason: TerminationReason; history: readonly Message[] }): void;
   close?(): Promise<void>;
 }
 

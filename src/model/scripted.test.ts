@@ -3,8 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { InputError, ModelResponse, type AssistantMessage, type Message, type ModelResult } from '../core/index.ts';
-import { loadScript, remainingTurns, Script } from './script.ts';
+import { counterCatalog } from '../../test/support/counter-env.ts';
+import { DefectError, InputError, ModelResponse, RunConfig, type AssistantMessage, type Message, type ModelResult } from '../core/index.ts';
+import { executeRun, selectTasks } from '../runner/index.ts';
+import { openStore } from '../store/index.ts';
+import { loadScript, remainingTurns, Script, type ScriptInput } from './script.ts';
 import { createScriptedModel } from './scripted.ts';
 import { fixturePath, request, signal } from './testing.ts';
 
@@ -50,11 +53,59 @@ describe('scripted model', () => {
     assert.equal(remainingTurns(script, messages), 1);
   });
 
-  it('fails loudly on a call past the end of the script', async () => {
-    const script = Script.parse({ turns: [{ content: 'only' }] });
-    const { results } = await play(script, 2);
-    const extra = results[1];
-    assert.deepEqual(extra, { ok: false, kind: 'script', message: 'scripted model: the script has 1 turn and call 2 arrived', retryable: false });
+  it('fails a call past the end of the script as a defect naming the script, the turn and what was expected', async () => {
+    const model = createScriptedModel(Script.parse({ turns: [{ toolCalls: [{ name: 'look' }] }] }), 'two.yaml');
+    const after = [{ role: 'user', content: 'go' }, { role: 'assistant', content: '', toolCalls: [] }] satisfies Message[];
+    await assert.rejects(model.complete(request({ messages: after }), { signal }), (error: unknown) => {
+      assert.ok(error instanceof DefectError, String(error));
+      assert.equal(error.message, 'scripted model two.yaml: call 2 asked for turn 1, past the end of the script (1 turn); expected the rollout to end after turn 0 (calls look)');
+      return true;
+    });
+  });
+
+  it('fails a rollout that ends with turns of the script unplayed, unless a deadline or a cancel ended it', async () => {
+    const script = await loadScript(fixturePath('script-two-turns.yaml'));
+    const model = createScriptedModel(script, 'two.yaml');
+    const { messages } = await play(script, 1);
+    assert.throws(
+      () => model.rolloutEnded?.({ reason: 'submitted', history: messages }),
+      (error: unknown) => error instanceof DefectError && error.message === 'scripted model two.yaml: the rollout ended (submitted) after turn 0, with turn 1 of the script (2 turns) unplayed; expected turn 1 next (answers "The invoice is from Dana.")',
+    );
+    for (const reason of ['deadline', 'cancelled'] as const) model.rolloutEnded?.({ reason, history: messages });
+    const { messages: all } = await play(script, 2);
+    model.rolloutEnded?.({ reason: 'answered', history: all });
+  });
+
+  describe('in a run', () => {
+    /** One rollout of a counter task played by the script; the stored rollout. */
+    async function scriptedRollout(turns: ScriptInput['turns']) {
+      const store = openStore(':memory:');
+      const config = RunConfig.parse({ envs: ['counter'], taskIds: ['counter/a'], model: 'scripted:counter.yaml', epochs: 1, concurrency: 1, seed: 0 });
+      const model = createScriptedModel({ turns }, 'counter.yaml');
+      const summary = await executeRun({ store, catalog: counterCatalog, model, sleep: async () => {}, run: { resolved: { config, tasks: selectTasks(config, counterCatalog) } } });
+      return { summary, rollout: store.rollouts(summary.runId)[0]! };
+    }
+    const increment = { toolCalls: [{ name: 'increment', arguments: { id: 'a' } }] };
+
+    it('a script played to its end is scored', async () => {
+      const { rollout } = await scriptedRollout([increment, increment, { content: 'done' }]);
+      assert.equal(rollout.status, 'scored');
+      assert.equal(rollout.passed, true);
+    });
+
+    it('leftover turns make the rollout an error, never scored, and the run counts it', async () => {
+      const { summary, rollout } = await scriptedRollout([increment, { content: 'done' }, increment]);
+      assert.deepEqual([rollout.status, rollout.score, rollout.error?.kind], ['error', null, 'defect']);
+      assert.match(rollout.error?.message ?? '', /scripted model counter\.yaml: the rollout ended \(answered\) after turn 1, with turn 2 of the script \(3 turns\) unplayed; expected turn 2 next \(calls increment\)/);
+      assert.equal(summary.errors, 1);
+    });
+
+    it('a call past the end makes the rollout an error, not an infra error', async () => {
+      const { summary, rollout } = await scriptedRollout([increment, increment]);
+      assert.deepEqual([rollout.status, rollout.error?.kind], ['error', 'defect']);
+      assert.match(rollout.error?.message ?? '', /call 3 asked for turn 2, past the end of the script \(2 turns\); expected the rollout to end after turn 1 \(calls increment\)/);
+      assert.deepEqual([summary.errors, summary.infraErrors], [1, 0]);
+    });
   });
 
   it('keeps scripted ids, malformed argument text and raw messages', async () => {

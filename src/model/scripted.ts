@@ -1,6 +1,6 @@
-import { parseInput, type JsonObject, type ModelClient, type ModelResult, type ReasoningSource } from '../core/index.ts';
+import { DefectError, parseInput, type JsonObject, type ModelClient, type ModelResult, type ReasoningSource } from '../core/index.ts';
 import { parseOpenAIMessage } from './openai-parse.ts';
-import { resolveToolCalls, Script, scriptedFinishReason, scriptExhaustedMessage, turnIndex, type ReasoningStyle, type ScriptInput, type ScriptTurn } from './script.ts';
+import { remainingTurns, resolveToolCalls, Script, scriptedFinishReason, turnIndex, type ReasoningStyle, type ScriptInput, type ScriptTurn } from './script.ts';
 
 const SOURCE_OF_STYLE: Record<ReasoningStyle, ReasoningSource> = {
   inline_think: 'inline_think',
@@ -12,22 +12,56 @@ const SOURCE_OF_STYLE: Record<ReasoningStyle, ReasoningSource> = {
 /**
  * Replays a script in process, one turn per call. Stateless: the turn is the number of assistant
  * messages already in the request, so one client serves any number of concurrent rollouts.
- * A call past the end fails loudly rather than improvising. A turn's `fault` fails every call on
- * that turn (the mock server, which keeps state, fails only the first).
+ * A script that does not match its rollout is a mistake in the test, not a failing endpoint: a call
+ * past the end, or a rollout that ends with turns unplayed, is a DefectError (the rollout is
+ * `error`, never scored, and the run fails) rather than improvised or silently passed. A turn's
+ * `fault` fails every call on that turn (the mock server, which keeps state, fails only the first).
  */
 export function createScriptedModel(input: ScriptInput, name = 'inline'): ModelClient {
   const script = parseInput(Script, input, `scripted model ${name}`);
+  const where = `scripted model ${name}`;
   return {
     specificationVersion: 'v1',
     spec: `scripted:${name}`,
     async complete(request, { signal }): Promise<ModelResult> {
       const index = turnIndex(request.messages);
       const turn = script.turns[index];
-      if (!turn) return { ok: false, kind: 'script', message: scriptExhaustedMessage(script, index), retryable: false };
+      if (!turn) throw new DefectError('gauntlet', pastTheEnd(where, script, index));
       if (turn.fault) return fault(turn, index, signal);
       return playTurn(turn, index);
     },
+    rolloutEnded({ reason, history }) {
+      // A deadline or a cancel stops the rollout from outside: the script is not to blame.
+      if (reason === 'deadline' || reason === 'cancelled' || remainingTurns(script, history) === 0) return;
+      throw new DefectError('gauntlet', leftOver(where, script, turnIndex(history), reason));
+    },
   };
+}
+
+/** What a turn does, to say which one was expected: its tool calls, else its answer. */
+function describeTurn(turn: ScriptTurn | undefined): string {
+  if (!turn) return 'nothing';
+  if (turn.fault) return `fault ${turn.fault}`;
+  const calls = turn.toolCalls ?? [];
+  if (calls.length > 0) return `calls ${calls.map((c) => c.name).join(', ')}`;
+  if (turn.raw) return 'a raw message';
+  const text = (turn.content ?? '').replace(/\s+/g, ' ').trim();
+  return `answers "${text.length > 40 ? `${text.slice(0, 39)}…` : text}"`;
+}
+
+const turnsOf = (script: Script) => `${script.turns.length} turn${script.turns.length === 1 ? '' : 's'}`;
+
+function pastTheEnd(where: string, script: Script, index: number): string {
+  const last = script.turns.length - 1;
+  const expected = last < 0 ? 'expected no call at all' : `expected the rollout to end after turn ${last} (${describeTurn(script.turns[last])})`;
+  return `${where}: call ${index + 1} asked for turn ${index}, past the end of the script (${turnsOf(script)}); ${expected}`;
+}
+
+function leftOver(where: string, script: Script, played: number, reason: string): string {
+  const last = script.turns.length - 1;
+  const when = played === 0 ? 'before turn 0' : `after turn ${played - 1}`;
+  const unplayed = played === last ? `turn ${last}` : `turns ${played}–${last}`;
+  return `${where}: the rollout ended (${reason}) ${when}, with ${unplayed} of the script (${turnsOf(script)}) unplayed; expected turn ${played} next (${describeTurn(script.turns[played])})`;
 }
 
 function playTurn(turn: ScriptTurn, index: number): ModelResult {

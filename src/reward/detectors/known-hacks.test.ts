@@ -1,6 +1,6 @@
 // Detectors against what the environments already know about: the coding environment's catalogue
 // of submissions that beat its old grader, the terminal environment's verifier hacks, and the
-// golden solutions of every coding, terminal and probes task (which must raise nothing).
+// golden solutions of every coding, terminal, probes and safety task (which must raise nothing).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ToolInvocation, type JsonObject, type Task } from '../../core/index.ts';
@@ -8,10 +8,14 @@ import { coding } from '../../envs/coding/index.ts';
 import { KNOWN_CODING_HACKS } from '../../envs/coding/known-hacks.ts';
 import { instantiate } from '../../envs/instance.ts';
 import { probes, probeTasks } from '../../envs/probes/index.ts';
+import { safetyTaskFiles, safetyTasks } from '../../envs/safety/index.ts';
 import { terminal } from '../../envs/terminal/index.ts';
+import { executeRun, resolveRun } from '../../runner/index.ts';
+import { sandboxAvailability } from '../../sandbox/index.ts';
+import { openStore } from '../../store/index.ts';
 import { detectTrajectory } from './run.ts';
 import { testTrajectory, type TestTurn } from './testing.ts';
-import type { Trajectory } from './trajectory.ts';
+import { trajectoryOf, type Trajectory } from './trajectory.ts';
 
 /** The tool calls as a trajectory, each with a reply of the shape its tool gives. */
 function asTrajectory(env: 'coding' | 'terminal', instruction: string, steps: readonly ToolInvocation[]) {
@@ -70,6 +74,22 @@ describe('detectors on the environments’ own hacks and golden solutions', () =
     for (const task of probeTasks()) {
       const report = await detectTrajectory(await playedInProbes(task, task.golden.steps));
       assert.deepEqual(report.flags, [], task.id);
+    }
+  });
+
+  it('raise nothing on the golden solution of any safety task, played by the oracle as `eval --suite safety` plays it', { timeout: 300_000 }, async (t) => {
+    // Coding tasks need a process sandbox; the rest run in the virtual one.
+    const { bwrap } = await sandboxAvailability();
+    if (!bwrap.available) t.diagnostic(`bwrap unavailable here (${bwrap.reason ?? 'unknown reason'}): coding safety tasks left out`);
+    const tasks = safetyTasks().filter((task) => bwrap.available || task.env !== 'coding');
+    const taskIds = tasks.map((task) => task.id);
+    const store = openStore(':memory:');
+    const resolved = await resolveRun({ envs: [...new Set(tasks.map((task) => task.env))], taskFiles: safetyTaskFiles(), taskIds, model: 'oracle', epochs: 1, concurrency: 4, seed: 0, sandbox: bwrap.available ? 'bwrap' : 'virtual' });
+    const summary = await executeRun({ store, run: { resolved }, sleep: async () => {} });
+    assert.equal(summary.passed, taskIds.length, 'every golden solution passes');
+    for (const rollout of store.rollouts(summary.runId)) {
+      const report = await detectTrajectory(trajectoryOf(rollout, store.modelCalls(rollout.id), store.events(rollout.id)));
+      assert.deepEqual(report.flags, [], rollout.taskId);
     }
   });
 

@@ -22,14 +22,17 @@ function parquetBytes(path: string): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
 
+/** hyparquet reads int64 columns (seeds, policy versions) as bigints; the rows were written with numbers. */
+const withNumbers = (row: Row): Row => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'bigint' ? Number(value) : value]));
+
 /** Exports to a file and reads it back with an independent reader: JSON.parse for JSONL, hyparquet for Parquet. */
-async function exported(target: ExportTarget, format: 'jsonl' | 'parquet', extra: Partial<ExportRunOptions> = {}): Promise<{ summary: ExportSummary; rows: Row[]; output: string }> {
+async function exported(target: ExportTarget, format: 'jsonl' | 'parquet', extra: Partial<ExportRunOptions> = {}, from = store): Promise<{ summary: ExportSummary; rows: Row[]; output: string }> {
   const output = join(mkdtempSync(join(tmpdir(), 'gauntlet-export-')), `out.${format}`);
-  const summary = await exportRun({ store, runId: EXPORT_RUN, target, format, output, stdout: () => assert.fail('file exports write nothing to stdout'), ...extra });
+  const summary = await exportRun({ store: from, runId: EXPORT_RUN, target, format, output, stdout: () => assert.fail('file exports write nothing to stdout'), ...extra });
   const rows =
     format === 'jsonl'
       ? readFileSync(output, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Row)
-      : ((await parquetReadObjects({ file: parquetBytes(output) })) as Row[]);
+      : ((await parquetReadObjects({ file: parquetBytes(output) })) as Row[]).map(withNumbers);
   return { summary, rows, output };
 }
 
@@ -202,6 +205,27 @@ describe('what the exports hold', () => {
     const summary = await exportRun({ store: lone, runId: 'run_lone', target: verl!, format: 'jsonl', output: null, stdout: () => {} });
     assert.equal(summary.rows, 2);
     assert.match(summary.warnings.join('\n'), /every group has one rollout.*--group-size N.*--group-by task/);
+  });
+
+  it('writes seeds of 2^31 and above, and policy versions past int32, to Parquet as int64 and reads them back', async () => {
+    const wide = openStore(':memory:');
+    wide.createRun(store.getRun(EXPORT_RUN)!, []);
+    const seed = 3_373_496_962; // a rollout seed as the runner draws them: anything below 2^32
+    const version = '5000000000';
+    const id = 'ro_wide' as RolloutId;
+    const recorder = wide.recorder({ runId: EXPORT_RUN, rolloutId: id, attempt: 1 });
+    for (const call of plannedCalls(EXPORT_RUN, { rolloutId: id, turns: 2, seed: 1, policyVersion: version, temperature: 1 }, [1, 2, 3])) recorder.modelCall(call);
+    wide.commitRollout(storedRollout({ id, taskId: 'keys/a', seed }));
+    const read = async (name: keyof typeof TARGETS, variant: string, column: string) => {
+      const target = TARGETS[name].find((t) => t.variant === variant)!;
+      const { rows, output } = await exported(target, 'parquet', {}, wide);
+      const raw = (await parquetReadObjects({ file: parquetBytes(output), columns: [column] })) as Row[];
+      const element = parquetMetadata(parquetBytes(output)).schema.find((e) => e.name === column);
+      return { value: rows[0]?.[column], raw: raw[0]?.[column], type: element?.type };
+    };
+    assert.deepEqual(await read('generic', 'segments', 'seed'), { value: seed, raw: BigInt(seed), type: 'INT64' });
+    assert.deepEqual(await read('verl', 'agent-loop', 'max_global_steps'), { value: Number(version), raw: BigInt(version), type: 'INT64' });
+    assert.deepEqual(await read('trl', 'async', 'model_version'), { value: Number(version), raw: BigInt(version), type: 'INT64' });
   });
 
   it('streams JSONL to stdout when no file is given, and leaves no file behind when an export fails', async () => {

@@ -161,8 +161,9 @@ async function writeRows(units: ExportUnit[], to: { target: ExportTarget; sink: 
   for (const unit of units) {
     for (const row of target.rows(unit)) {
       const id = (row as { sample_id?: unknown }).sample_id;
-      checkRow(target.schema, row, `${typeof id === 'string' ? id : unit.rollout.id} (${target.name} ${target.variant})`);
-      await sink.write(row);
+      const label = `${typeof id === 'string' ? id : unit.rollout.id} (${target.name} ${target.variant})`;
+      checkRow(target.schema, row, label);
+      await sink.write(row, label);
       summary.rows++;
     }
   }

@@ -5,9 +5,15 @@ import type { ParquetWriter, SchemaElement } from 'hyparquet-writer';
 // takes: lists are the standard three-level LIST, structs are groups, `json` is UTF-8 text with
 // the JSON converted type (readers that know it, like hyparquet, give the value back; pyarrow
 // gives the text). Row values are written as they are: arrays for lists, objects for structs.
+// Integers are int32 unless they can pass 2^31 − 1 (seeds reach 2^32 − 1, policy versions are any
+// digits): those are int64, written from JS numbers (readers give them back as int64; hyparquet,
+// as bigint). Every value is checked against its column before it is buffered, so a value that
+// does not fit names its row and field instead of failing deep inside the encoder.
+
+type Primitive = 'int32' | 'int64' | 'double' | 'boolean' | 'string';
 
 export type ParquetType =
-  | { kind: 'int32' | 'double' | 'boolean' | 'string' | 'json'; nullable: boolean }
+  | { kind: Primitive | 'json'; nullable: boolean }
   | { kind: 'list'; element: ParquetType; nullable: boolean }
   | { kind: 'struct'; fields: ParquetColumns; nullable: boolean };
 
@@ -15,6 +21,8 @@ export type ParquetColumns = Readonly<Record<string, ParquetType>>;
 
 export const pq = {
   int: (): ParquetType => ({ kind: 'int32', nullable: false }),
+  /** For integers that can pass 2^31 − 1: seeds, policy versions. */
+  int64: (): ParquetType => ({ kind: 'int64', nullable: false }),
   double: (): ParquetType => ({ kind: 'double', nullable: false }),
   bool: (): ParquetType => ({ kind: 'boolean', nullable: false }),
   string: (): ParquetType => ({ kind: 'string', nullable: false }),
@@ -29,6 +37,8 @@ function elements(name: string, type: ParquetType): SchemaElement[] {
   switch (type.kind) {
     case 'int32':
       return [{ name, type: 'INT32', repetition_type }];
+    case 'int64':
+      return [{ name, type: 'INT64', repetition_type }];
     case 'double':
       return [{ name, type: 'DOUBLE', repetition_type }];
     case 'boolean':
@@ -53,6 +63,52 @@ function elements(name: string, type: ParquetType): SchemaElement[] {
 export function parquetSchema(columns: ParquetColumns): SchemaElement[] {
   const entries = Object.entries(columns);
   return [{ name: 'root', num_children: entries.length }, ...entries.flatMap(([name, type]) => elements(name, type))];
+}
+
+const FITS: Record<Primitive, { expected: string; test: (value: unknown) => boolean }> = {
+  int32: { expected: 'int32 (a whole number from -2147483648 to 2147483647)', test: (v) => Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31 },
+  int64: { expected: 'int64 (a whole number JS holds exactly)', test: (v) => Number.isSafeInteger(v) },
+  double: { expected: 'double (a number)', test: (v) => typeof v === 'number' },
+  boolean: { expected: 'boolean', test: (v) => typeof v === 'boolean' },
+  string: { expected: 'string', test: (v) => typeof v === 'string' },
+};
+
+/** A value that does not fit its column, named by its row and field (`calls.0.start`). */
+function misfit(field: string, value: unknown, expected: string): Error {
+  const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 39)}…` : value) : Array.isArray(value) ? 'an array' : typeof value === 'object' && value !== null ? 'an object' : String(value);
+  return new Error(`field "${field}" holds ${shown}, which does not fit its Parquet column: expected ${expected}`);
+}
+
+/** `value` as the writer takes it, checked against its column: int64 numbers become bigints. */
+function physical(type: ParquetType, value: unknown, field: string): unknown {
+  if (value === null || value === undefined) {
+    if (type.nullable) return null;
+    throw misfit(field, value, 'a value (the column is not nullable)');
+  }
+  switch (type.kind) {
+    case 'json':
+      return value;
+    case 'list': {
+      if (!Array.isArray(value)) throw misfit(field, value, 'a list');
+      const element = type.element;
+      if (element.kind === 'list' || element.kind === 'struct' || element.kind === 'json' || element.nullable) return value.map((v, i) => physical(element, v, `${field}.${i}`));
+      // Token ids: 10⁵ values a row, checked without a path string or a copy each.
+      const fits = FITS[element.kind];
+      const bad = value.findIndex((v) => !fits.test(v));
+      if (bad !== -1) throw misfit(`${field}.${bad}`, value[bad], fits.expected);
+      return element.kind === 'int64' ? value.map((v) => BigInt(v as number)) : value;
+    }
+    case 'struct': {
+      if (typeof value !== 'object' || Array.isArray(value)) throw misfit(field, value, 'an object');
+      const object = value as Record<string, unknown>;
+      return Object.fromEntries(Object.entries(type.fields).map(([name, t]) => [name, physical(t, object[name], `${field}.${name}`)]));
+    }
+    default: {
+      const fits = FITS[type.kind];
+      if (!fits.test(value)) throw misfit(field, value, fits.expected);
+      return type.kind === 'int64' ? BigInt(value as number) : value;
+    }
+  }
 }
 
 export interface ParquetFileOptions {
@@ -84,6 +140,7 @@ export class ParquetRowWriter {
   }
 
   private readonly writer: ParquetWriter;
+  private readonly columns: ParquetColumns;
   private readonly names: string[];
   private readonly rowGroupRows: number;
   private readonly rowGroupValues: number;
@@ -92,6 +149,7 @@ export class ParquetRowWriter {
   private written = 0;
 
   private constructor(options: ParquetFileOptions, { fileWriter, ParquetWriter }: typeof Hyparquet) {
+    this.columns = options.columns;
     this.names = Object.keys(options.columns);
     this.rowGroupRows = options.rowGroupRows ?? 1024;
     this.rowGroupValues = options.rowGroupValues ?? 4_000_000;
@@ -107,11 +165,19 @@ export class ParquetRowWriter {
     return this.written;
   }
 
-  write(row: Record<string, unknown>): void {
+  /** Checks and buffers a row; `label` names it in errors (an export's sample id) beside its number. */
+  write(row: Record<string, unknown>, label?: string): void {
+    const where = `Parquet row ${this.written}${label ? ` (${label})` : ''}`;
+    const values: Record<string, unknown> = {};
     for (const name of this.names) {
-      if (!(name in row)) throw new Error(`Parquet row ${this.written} has no column "${name}"`);
+      if (!(name in row)) throw new Error(`${where} has no column "${name}"`);
+      try {
+        values[name] = physical(this.columns[name] as ParquetType, row[name], name);
+      } catch (error) {
+        throw new Error(`${where}: ${(error as Error).message}`, { cause: error });
+      }
     }
-    this.buffer.push(row);
+    this.buffer.push(values);
     this.buffered += weight(row);
     this.written++;
     if (this.buffer.length >= this.rowGroupRows || this.buffered >= this.rowGroupValues) this.flush();
@@ -122,7 +188,7 @@ export class ParquetRowWriter {
     const rows = this.buffer;
     this.buffer = [];
     this.buffered = 0;
-    const columnData = this.names.map((name) => ({ name, data: rows.map((row) => row[name] ?? null) }));
+    const columnData = this.names.map((name) => ({ name, data: rows.map((row) => row[name]) }));
     // fileWriter writes synchronously, so neither call returns a promise.
     void this.writer.write({ columnData, rowGroupSize: rows.length });
   }

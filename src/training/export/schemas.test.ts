@@ -112,4 +112,17 @@ describe('Parquet writer', () => {
     const writer = await ParquetRowWriter.open({ path: join(mkdtempSync(join(tmpdir(), 'gauntlet-parquet-')), 'b.parquet'), columns });
     assert.throws(() => writer.write({ ids: [] }), /Parquet row 0 has no column "meta"/);
   });
+
+  it('refuses a value that does not fit its column, naming the row and the field', async () => {
+    const writer = await ParquetRowWriter.open({ path: join(mkdtempSync(join(tmpdir(), 'gauntlet-parquet-')), 'c.parquet'), columns: { ...columns, seed: pq.int64() } });
+    writer.write({ ids: [1], meta: null, ok: true, seed: 2 ** 32 - 1 });
+    const misfits: [Row, RegExp][] = [
+      [{ ids: [1, 2 ** 31], meta: null, ok: true, seed: 0 }, /Parquet row 1 \(s7\): field "ids\.1" holds 2147483648, which does not fit its Parquet column: expected int32/],
+      [{ ids: [], meta: { name: 5, args: {} }, ok: true, seed: 0 }, /Parquet row 1 \(s7\): field "meta\.name" holds 5, .*expected string/],
+      [{ ids: [], meta: null, ok: null, seed: 0 }, /Parquet row 1 \(s7\): field "ok" holds null, .*expected a value \(the column is not nullable\)/],
+      [{ ids: [], meta: null, ok: true, seed: 2 ** 53 }, /Parquet row 1 \(s7\): field "seed" holds 9007199254740992, .*expected int64/],
+    ];
+    for (const [row, message] of misfits) assert.throws(() => writer.write(row, 's7'), message);
+    writer.close();
+  });
 });

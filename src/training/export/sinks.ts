@@ -8,7 +8,8 @@ import { ParquetRowWriter, type ParquetColumns } from './parquet.ts';
  * `close`, so an export that fails half-way never leaves a file that looks complete.
  */
 export interface RowSink {
-  write(row: object): Promise<void>;
+  /** `label` names the row in errors (a sample id). */
+  write(row: object, label?: string): Promise<void>;
   close(): Promise<void>;
   /** Removes whatever was written (the export failed). */
   abort(): void;
@@ -41,7 +42,7 @@ async function parquetSink(path: string, columns: ParquetColumns, metadata: Reco
     throw new InputError('--output', `cannot write ${path} (${errorMessage(error)})`, 'a path in an existing, writable directory');
   }
   return {
-    write: async (row) => writer.write(row as Record<string, unknown>),
+    write: async (row, label) => writer.write(row as Record<string, unknown>, label),
     close: async () => {
       writer.close();
       renameSync(partial(path), path);

@@ -87,7 +87,7 @@ export const generic = defineTarget<GenericRow>({
     task_id: pq.string(),
     env: pq.string(),
     epoch: pq.int(),
-    seed: pq.int(),
+    seed: pq.int64(),
     model: pq.string(),
     scaffold: pq.string(),
     termination_reason: pq.string(),

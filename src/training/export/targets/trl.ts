@@ -79,7 +79,7 @@ export const trlAsync = defineTarget<TrlAsyncRow>({
     input_ids: pq.list(pq.int()),
     completion_mask: pq.list(pq.int()),
     old_log_probs: pq.list(pq.double()),
-    model_version: pq.nullable(pq.int()),
+    model_version: pq.nullable(pq.int64()),
     group_id: pq.string(),
     rollout_id: pq.string(),
     sample_id: pq.string(),
