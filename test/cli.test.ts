@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -16,6 +18,8 @@ function capture(): CliIo & { out: string; err: string } {
 async function cli(args: string[]) {
   const io = capture();
   const code = await main(['node', 'gauntlet', ...args], io);
+  // A failing command sets process.exitCode; it must not become this test process's.
+  process.exitCode = undefined;
   return { code, out: io.out, err: io.err };
 }
 
@@ -102,5 +106,137 @@ describe('show', () => {
     assert.doesNotMatch(shown.out, /[\u001b\u0007\u009b]/);
     assert.match(shown.out, /assistant: \\x1b\[31mDone\\x1b\[0m \\x9b1;1H/);
     assert.match(shown.out, /\[thinking\] plan \\x1b\]0;pwned\\x07/);
+  });
+});
+
+/** A one-rollout oracle run in `store`; its id. */
+async function oracleRun(store: string, task = 'mail/kestrel-launch-date'): Promise<string> {
+  const run = await cli(['run', '--env', 'mail', '--task', task, '--model', 'oracle', '--store', store, '--json']);
+  assert.equal(run.code, 0, run.err);
+  return (JSON.parse(run.out) as { runId: string }).runId;
+}
+
+/** Two qa tasks, as a user would write them in a task file. */
+function qaTaskFile(dir: string): string {
+  const path = join(dir, 'qa-tasks.yaml');
+  const task = (id: string, answer: number) =>
+    `  - id: mine/${id}\n    env: qa\n    instruction: What is ${answer - 1} plus one?\n    tags: { domain: sums, difficulty: easy }\n    verifier: { checks: [{ check: answer_numeric, value: ${answer} }] }\n    golden: { answer: "${answer}" }\n`;
+  writeFileSync(path, `tasks:\n${task('two', 2)}${task('three', 3)}`);
+  return path;
+}
+
+describe('a run whose every rollout is an infra error', () => {
+  it('has no pass rate (null in JSON, said in words), names the infra errors and the first one, and exits 1', async () => {
+    // A model endpoint that answers every request 404: a wrong model name, say.
+    const server = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":{"message":"The model `wrong` does not exist."}}');
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const store = join(tmp(), 'g.db');
+      const { port } = server.address() as { port: number };
+      const args = ['run', '--env', 'mail', '--task', 'mail/count-unread-alerts', '--model', `openai:http://127.0.0.1:${port}/v1#wrong`, '--max-attempts', '1', '--store', store];
+
+      const json = await cli([...args, '--json']);
+      assert.equal(json.code, 1, json.err);
+      const summary = JSON.parse(json.out) as { runId: string; scored: number; infraErrors: number; passRate: number | null; pooledPassRate: number | null; taskMeanPassRate: number | null; meanScore: number | null; firstInfraError: { message: string } };
+      assert.deepEqual(
+        { scored: summary.scored, infraErrors: summary.infraErrors, passRate: summary.passRate, pooled: summary.pooledPassRate, taskMean: summary.taskMeanPassRate, meanScore: summary.meanScore },
+        { scored: 0, infraErrors: 1, passRate: null, pooled: null, taskMean: null, meanScore: null },
+      );
+      assert.match(summary.firstInfraError.message, /404: The model `wrong` does not exist/);
+      assert.match(json.err, /gauntlet: run run_\S+ has no result: infra errors only, 1 rollout could not be scored \(first: mail\/count-unread-alerts #0, model: .*404/);
+
+      const text = await cli(args);
+      assert.equal(text.code, 1, text.err);
+      assert.doesNotMatch(text.out, /pass rate \d/);
+      assert.match(text.out, /no pass rate: infra errors only, 1 rollout could not be scored \(first: .*does not exist\.\); `gauntlet show run_\S+` lists them/);
+
+      const shown = await cli(['show', summary.runId, '--store', store]);
+      assert.match(shown.out, /no pass rate: infra errors only, 1 rollout could not be scored/);
+      assert.equal((JSON.parse((await cli(['show', summary.runId, '--store', store, '--json'])).out) as { summary: { passRate: number | null } }).summary.passRate, null);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('says how to read the exit status in `run --help`', async () => {
+    const { out } = await cli(['run', '--help']);
+    assert.match(out, /Exit status:[\s\S]*1 +.*no rollout scored because every one hit an infra error[\s\S]*130 +interrupted/);
+  });
+});
+
+describe('task files and environments', () => {
+  it('validate and tasks take the environments from --tasks-file, as run does', async () => {
+    const file = qaTaskFile(tmp());
+    const listed = await cli(['tasks', '--tasks-file', file, '--json']);
+    assert.equal(listed.code, 0, listed.err);
+    assert.deepEqual((JSON.parse(listed.out) as { id: string; env: string }[]).map((t) => [t.id, t.env]), [['mine/two', 'qa'], ['mine/three', 'qa']]);
+    const validated = await cli(['validate', '--tasks-file', file]);
+    assert.equal(validated.code, 0, validated.err);
+    assert.match(validated.out, /^qa: 2\/2 tasks valid$/m);
+  });
+
+  it('validate or tasks with an --env none of the file\'s tasks belong to checks nothing: an input error naming both', async () => {
+    const file = qaTaskFile(tmp());
+    for (const command of ['validate', 'tasks']) {
+      const { code, out, err } = await cli([command, '--env', 'mail', '--tasks-file', file]);
+      assert.equal(code, 2, `${command}: ${err}`);
+      assert.equal(out, '');
+      assert.ok(err.includes(`gauntlet: --env: no task in ${file} belongs to environment mail (expected an environment of the file's tasks (qa)`), err);
+    }
+  });
+
+  it('run refuses an --env that the task file\'s tasks do not belong to, naming both', async () => {
+    const dir = tmp();
+    const file = qaTaskFile(dir);
+    const { code, err } = await cli(['run', '--tasks-file', file, '--env', 'mail', '--model', 'oracle', '--store', join(dir, 'g.db')]);
+    assert.equal(code, 2, err);
+    assert.ok(err.includes(`--env: got mail, but ${file} holds task mine/two of environment qa (expected the environments of the file's tasks (qa)`), err);
+    assert.equal(existsSync(join(dir, 'g.db')), false, 'no run was recorded');
+  });
+});
+
+describe('read-only commands', () => {
+  it('refuse a store that does not exist, naming it, and create nothing', async () => {
+    const dir = tmp();
+    const store = join(dir, 'typo', 'x.db');
+    for (const args of [['runs'], ['show', 'run_x'], ['export', 'run_x', '--format', 'jsonl'], ['compare', 'run_a', 'run_b'], ['answers', '--task', 'mail/x'], ['review-stats'], ['export-labels', '--format', 'dpo'], ['detect', 'run_x']]) {
+      const { code, out, err } = await cli([...args, '--store', store]);
+      assert.equal(code, 2, `${args[0]}: ${err}`);
+      assert.equal(out, '');
+      assert.ok(err.startsWith(`gauntlet: --store: no store at ${store} (expected the path of an existing store`), `${args[0]}: ${err}`);
+    }
+    assert.equal(existsSync(join(dir, 'typo')), false, 'no folder or store was created');
+  });
+
+  it('show refuses a rollout of another run, naming the run it belongs to', async () => {
+    const store = join(tmp(), 'g.db');
+    const runA = await oracleRun(store);
+    const runB = await oracleRun(store);
+    const rolloutOfB = (JSON.parse((await cli(['show', runB, '--store', store, '--json'])).out) as { rollouts: { id: string }[] }).rollouts[0]!.id;
+    const { code, out, err } = await cli(['show', runA, '--rollout', rolloutOfB, '--store', store]);
+    assert.equal(code, 2, err);
+    assert.equal(out, '');
+    assert.match(err, new RegExp(`--rollout: rollout ${rolloutOfB} belongs to run ${runB}, not ${runA}`));
+    assert.equal((await cli(['show', runB, '--rollout', rolloutOfB, '--store', store])).code, 0);
+  });
+
+  it('export --format jsonl refuses an --output it cannot write, as Parquet does (exit 2)', async () => {
+    const dir = tmp();
+    const store = join(dir, 'g.db');
+    const runId = await oracleRun(store);
+    mkdirSync(join(dir, 'folder'));
+    for (const [output, pattern] of [
+      [join(dir, 'nodir', 'x.jsonl'), /^gauntlet: --output: cannot write .*nodir\/x\.jsonl: there is no folder .*nodir \(expected a file path in an existing, writable directory\)/],
+      [join(dir, 'folder'), /^gauntlet: --output: .*folder is a directory \(expected a file path/],
+    ] as const) {
+      for (const extra of [[], ['--for', 'trl']]) {
+        const { code, err } = await cli(['export', runId, '--format', 'jsonl', ...extra, '--output', output, '--store', store]);
+        assert.equal(code, 2, err);
+        assert.match(err, pattern);
+      }
+    }
   });
 });

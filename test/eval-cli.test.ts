@@ -82,4 +82,41 @@ describe('gauntlet eval / compare / gate', () => {
     assert.equal(code, 2);
     assert.match(err, /empty\.yaml: the suite names no tasks/);
   });
+
+  it('names the suite file of a mistyped environment or model, and the flag of a mistyped --model', async () => {
+    const suite = join(dir, 'mistyped.yaml');
+    writeFileSync(suite, 'envs: [mial]\nmodels: [oracle]\ngate:\n  overall: { minPassRate: 0.5 }\n');
+    for (const command of ['eval', 'gate']) {
+      const { code, err } = await cli([command, '--suite', suite, '--store', store]);
+      assert.equal(code, 2, err);
+      assert.ok(err.startsWith(`gauntlet: ${suite}: envs: unknown environment "mial"`), err);
+    }
+    writeFileSync(suite, 'envs: [counter]\nmodels: [orcale]\n');
+    assert.ok((await cli(['eval', '--suite', suite, '--store', store])).err.startsWith(`gauntlet: ${suite}: models: unknown model kind 'orcale'`));
+    const flagged = await cli(['eval', '--env', 'counter', '--model', 'orcale', '--store', store]);
+    assert.equal(flagged.code, 2);
+    assert.match(flagged.err, /^gauntlet: --model: unknown model kind 'orcale'/);
+  });
+
+  it('names the suite file once for a typo in its gate section', async () => {
+    const suite = join(dir, 'typo.yaml');
+    writeFileSync(suite, 'envs: [counter]\nmodels: [oracle]\ngate:\n  overal: { minPassRate: 0.5 }\n');
+    const { code, err } = await cli(['gate', '--suite', suite, '--store', store]);
+    assert.equal(code, 2, err);
+    assert.equal(err, `gauntlet: ${suite}: invalid gate section\ngate: unknown key "overal" (expected overall, domains, everyDomain)\n`);
+  });
+
+  it('refuses to compare two runs that share no scored task, naming both', async () => {
+    const runOf = async (task: string) => {
+      const { code, out, err } = await cli(['run', '--env', 'counter', '--task', task, '--model', 'oracle', '--store', store, '--json']);
+      assert.equal(code, 0, err);
+      return (JSON.parse(out) as { runId: string }).runId;
+    };
+    const a = await runOf('counter/a');
+    const b = await runOf('counter/b');
+    const { code, out, err } = await cli(['compare', a, b, '--json', '--store', store]);
+    assert.equal(code, 2, err);
+    assert.equal(out, '');
+    assert.match(err, new RegExp(`^gauntlet: ${a} and ${b}: no task was scored in both runs, so there is nothing to compare \\(scored only in ${a}: 1 task; only in ${b}: 1 task\\)`));
+  });
 });

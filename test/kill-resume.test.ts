@@ -3,7 +3,8 @@
 // The child blocks at a chosen tool call, so each kill point is exact, not a race with a timer.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -108,4 +109,39 @@ describe('kill and resume', () => {
       );
     });
   }
+});
+
+describe('SIGINT during eval', () => {
+  it('stores the run in progress as interrupted, prints how to resume it, writes no report, and exits 130', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-eval-int-'));
+    const store = join(dir, 'g.db');
+    const report = join(dir, 'report.json');
+    // oracle blocks at its third increment (its second rollout); noop never starts.
+    const args = [...CLI, 'eval', '--env', 'counter', '--model', 'oracle', '--model', 'noop', '--epochs', '2', '--concurrency', '1', '--no-validate', '--store', store, '--out', report];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GAUNTLET_TEST_BLOCK_AT_CALL: '3' } });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = once(child, 'exit');
+    await until(store, child, (c) => c.runs === 1 && c.rollouts === 1, 'the second rollout of the first model');
+    child.kill('SIGINT');
+    const [code] = (await exited) as [number | null];
+
+    assert.equal(code, 130, stderr);
+    const db = new Database(store, { readonly: true });
+    const runs = db.prepare('SELECT id, status FROM runs').all() as { id: string; status: string }[];
+    db.close();
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0]!.status, 'interrupted', 'not left running');
+    const runId = runs[0]!.id;
+    assert.ok(
+      stderr.includes(`gauntlet: interrupted: run ${runId} (oracle) stopped with 1 of 6 rollouts stored; finish it with \`gauntlet run --resume ${runId} --store ${store}\`; not started: noop; no report was written`),
+      stderr,
+    );
+    assert.equal(existsSync(report), false);
+
+    // The command it printed finishes the run.
+    const resumed = spawnSync(process.execPath, [...CLI, 'run', '--resume', runId, '--store', store, '--json'], { encoding: 'utf8' });
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.deepEqual((({ status, rollouts }) => ({ status, rollouts }))(JSON.parse(resumed.stdout) as { status: string; rollouts: number }), { status: 'finished', rollouts: 6 });
+  });
 });

@@ -1,10 +1,11 @@
 import { errorMessage, InputError, StoreError } from '../core/index.ts';
 import { processIo, type CliIo } from './io.ts';
 import { CommanderError, createProgram } from './program.ts';
+import { InterruptedError } from './signals.ts';
 
 /**
  * Runs the CLI and returns the exit code: 0 success, 1 failure, 2 bad input (the message names the
- * flag, file or field and what was expected). Never a bare stack trace.
+ * flag, file or field and what was expected), 130 interrupted. Never a bare stack trace.
  */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const program = createProgram(io);
@@ -20,6 +21,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     if (error instanceof InputError) {
       io.stderr(`gauntlet: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof InterruptedError) {
+      io.stderr(`gauntlet: ${error.message}\n`);
+      return 130;
     }
     if (error instanceof StoreError) {
       // A store that cannot be used is a bad --store (exit 2); one that failed mid-write is not (exit 1).

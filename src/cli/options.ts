@@ -47,6 +47,20 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 }
 
+/**
+ * Like `collect`, for names that select what runs (`--env`): an empty name (`--env ''`, `mail,,notes`)
+ * or one given twice is refused rather than dropped or doubled, which would silently change what runs.
+ */
+export function collectNames(flag: string) {
+  return (value: string, previous: string[] = []): string[] => {
+    const names = value.split(',').map((v) => v.trim());
+    if (names.some((name) => name === '')) throw new InputError(flag, `got ${JSON.stringify(value)}, which holds an empty name`, 'NAME, or NAME,NAME,… with no empty parts');
+    const repeated = names.find((name, i) => previous.includes(name) || names.indexOf(name) !== i);
+    if (repeated !== undefined) throw new InputError(flag, `"${repeated}" is given twice`, 'each name once');
+    return [...previous, ...names];
+  };
+}
+
 export function positiveNumber(flag: string) {
   return (value: string): number => {
     const n = Number(value);

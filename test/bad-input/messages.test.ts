@@ -17,6 +17,8 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
   io.stdout = (t) => void (io.out += t);
   io.stderr = (t) => void (io.err += t);
   const code = await main(['node', 'gauntlet', ...args], io);
+  // A failing command sets process.exitCode; it must not become this test process's.
+  process.exitCode = undefined;
   return { code, out: io.out, err: io.err };
 }
 
@@ -45,7 +47,7 @@ describe('bad input: one clear message, exit 2', () => {
     ['credentials in --base-url', () => ['run', '--env', 'mail', '--model', 'minimax:M2', '--base-url', 'http://user:sk-pass-999@127.0.0.1:9/v1', '--store', join(tmp(), 'g.db')], /--base-url: .*user info/],
     ['--keep-turns without a context budget', () => run('--keep-turns', '2'), /--keep-turns: only applies with --context-budget/],
     ['an empty store path', () => ['run', '--env', 'mail', '--model', 'oracle', '--task', 'mail/kestrel-launch-date', '--store', ''], /store : the path is empty/],
-    ['a store under /proc', () => ['runs', '--store', '/proc/self/g.db'], /store \/proc\/self\/g.db: is inside a kernel file system/],
+    ['a store under /proc', () => ['run', '--env', 'mail', '--model', 'oracle', '--task', 'mail/kestrel-launch-date', '--store', '/proc/self/g.db'], /store \/proc\/self\/g.db: is inside a kernel file system/],
     ['a store that is a directory', () => ['runs', '--store', tmp()], /is a directory/],
   ];
   for (const [what, args, pattern] of cases) {
@@ -148,7 +150,8 @@ describe('failures reported as what they are', () => {
   it('a hanging endpoint is infra_error under default settings, not the model running out of time', async () => {
     const store = join(tmp(), 'g.db');
     const result = await cli(['run', '--env', 'mail', '--task', 'mail/kestrel-launch-date', '--model', `openai:${url}#m`, '--deadline', '2', '--store', store, '--json']);
-    assert.equal(result.code, 0, result.err);
+    // Nothing could be scored, so the run has no result: exit 1, not a 0% pass rate.
+    assert.equal(result.code, 1, result.err);
     const summary = JSON.parse(result.out) as { infraErrors: number; scored: number; terminationReasons: Record<string, number> };
     assert.deepEqual({ infra: summary.infraErrors, scored: summary.scored, deadline: summary.terminationReasons.deadline }, { infra: 1, scored: 0, deadline: 0 });
     const db = new Database(store, { readonly: true });

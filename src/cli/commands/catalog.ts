@@ -3,7 +3,8 @@ import { environmentNames, getEnvironment } from '../../envs/index.ts';
 import { FAMILIES, paramsOf, PERTURBATIONS } from '../../perturb/index.ts';
 import { sandboxAvailability } from '../../sandbox/index.ts';
 import { printJson, type CliIo } from '../io.ts';
-import { collect } from '../options.ts';
+import { collect, collectNames } from '../options.ts';
+import { tasksByEnvironment } from '../tasks.ts';
 
 export function registerCatalogCommands(program: Command, io: CliIo): void {
   program
@@ -34,11 +35,12 @@ export function registerCatalogCommands(program: Command, io: CliIo): void {
 
   program
     .command('tasks')
-    .description('List an environment\'s tasks')
-    .requiredOption('--env <name>', 'environment(s), repeatable or comma-separated', collect)
+    .description('List an environment\'s tasks, or those of a task file')
+    .option('--env <name>', 'environment(s), repeatable or comma-separated (default: those of the --tasks-file tasks)', collectNames('--env'))
+    .option('--tasks-file <file>', 'list the tasks in this YAML/JSON file instead of the built-in ones (repeatable)', collect)
     .option('--json', 'JSON array on stdout')
-    .action((flags: { env: string[]; json?: boolean }) => {
-      const tasks = flags.env.flatMap((name) => getEnvironment(name).tasks());
+    .action((flags: { env?: string[]; tasksFile?: string[]; json?: boolean }) => {
+      const tasks = tasksByEnvironment(flags).flatMap((env) => env.tasks);
       const rows = tasks.map((t) => ({
         id: t.id,
         env: t.env,

@@ -152,6 +152,8 @@ describe('gauntlet detect', () => {
     await assert.rejects(detect(['run_x', '--input', TRAJECTORIES]), /both a run and --input given/);
     await assert.rejects(detect(['--input', join(fixtures, 'nope.jsonl')]), /--input: cannot read/);
     const path = join(mkdtempSync(join(tmpdir(), 'gauntlet-detect-')), 'g.db');
+    await assert.rejects(detect(['run_missing', '--store', path]), /--store: no store at .*g\.db/);
+    openStore(path).close();
     await assert.rejects(detect(['run_missing', '--store', path]), /no run "run_missing"/);
     const bad = join(mkdtempSync(join(tmpdir(), 'gauntlet-detect-')), 'bad.jsonl');
     writeFileSync(bad, `${readFileSync(TRAJECTORIES, 'utf8').split('\n')[0]}\n{"schemaVersion": 2}\n`);

@@ -21,7 +21,7 @@ import {
 import type { SqliteStore } from '../../store/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
 import { positiveInt } from '../options.ts';
-import { openCliStore } from '../store.ts';
+import { openExistingStore } from '../store.ts';
 
 interface DetectFlags {
   input?: string;
@@ -147,7 +147,7 @@ export function registerDetectCommand(program: Command, io: CliIo): void {
         }
         detectors.push(createMonitorDetector({ model: monitorModel }));
       }
-      const store = runId !== undefined ? openCliStore(flags.store, io) : undefined;
+      const store = runId !== undefined ? openExistingStore(flags.store, io) : undefined;
       try {
         const jobs = store && runId !== undefined ? fromRun(store, runId) : fromFile(flags.input!);
         const rollouts = await detectAll(jobs, detectors, flags.concurrency);

@@ -1,14 +1,16 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { GAUNTLET_VERSION, InputError, parseInput, type JsonObject, type Task } from '../../core/index.ts';
+import { describeZodIssues, GAUNTLET_VERSION, InputError, parseInput, type JsonObject, type Task } from '../../core/index.ts';
 import { checkTaskDirectly, environmentNames, getEnvironment } from '../../envs/index.ts';
-import { buildReport, checkGate, compareRuns, EvalReport, parseGateSuite, renderComparison, renderHtml, renderMarkdown, renderTable, type ExcludedTask, type TaskMeta } from '../../eval/index.ts';
-import { executeRun, resolveRun, selectTasks, tasksOfRun, type RunRequest } from '../../runner/index.ts';
+import { buildReport, checkGate, compareRuns, EvalReport, GateSuite, renderComparison, renderHtml, renderMarkdown, renderTable, type ExcludedTask, type TaskMeta } from '../../eval/index.ts';
+import { parseModelSpec } from '../../model/index.ts';
+import { executeRun, resolveRun, selectTasks, tasksOfRun, type RunRequest, type RunSummary } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
 import { printJson, type CliIo } from '../io.ts';
-import { openCliStore } from '../store.ts';
-import { collect, nonNegativeInt, number, positiveInt } from '../options.ts';
+import { openCliStore, openExistingStore } from '../store.ts';
+import { abortOnSignal, InterruptedError } from '../signals.ts';
+import { collect, collectNames, nonNegativeInt, number, positiveInt } from '../options.ts';
 import { runExitCode } from './run.ts';
 import { EvalSuite, loadSuite, renderSafetyFlags, safetyDetections } from './eval-suite.ts';
 
@@ -48,16 +50,41 @@ async function goldenFailures(tasks: readonly Task[], seed: number, io: CliIo): 
   return excluded;
 }
 
-function suiteFrom(flags: EvalFlags): EvalSuite {
+/** Where a suite's settings came from, so that the runner's errors about them name the flag or the file. */
+interface SuiteOrigin {
+  /** The suite file (or the report whose configuration is replayed). */
+  file?: string;
+  /** Suite fields a flag set. */
+  flags: ReadonlySet<string>;
+}
+
+/** The suite field each runner error is about (by the name the runner gives it), and the flag that sets it. */
+const SUITE_FIELD_OF: Record<string, string> = { environment: 'envs', envs: 'envs', model: 'models', '--model': 'models', judge: 'judge', taskIds: 'tasks', scaffold: 'scaffold', sandbox: 'sandbox' };
+const FLAG_OF_SUITE_FIELD: Record<string, string> = { envs: '--env', models: '--model', judge: '--judge' };
+
+/** A runner error about a suite setting, restated as the flag that set it or the suite file it came from. */
+function restateSuiteError(error: unknown, origin: SuiteOrigin): unknown {
+  if (!(error instanceof InputError)) return error;
+  const field = SUITE_FIELD_OF[error.where];
+  if (field === undefined) return error;
+  const flag = FLAG_OF_SUITE_FIELD[field];
+  if (flag && origin.flags.has(field)) return error.at(flag);
+  return origin.file ? error.at(`${origin.file}: ${field}`) : error;
+}
+
+function suiteFrom(flags: EvalFlags): { suite: EvalSuite; origin: SuiteOrigin } {
   if (flags.replay) {
     const report = readReport(flags.replay);
-    return parseInput(EvalSuite, report.meta.config, `${flags.replay}: meta.config`);
+    const file = `${flags.replay}: meta.config`;
+    return { suite: parseInput(EvalSuite, report.meta.config, file), origin: { file, flags: new Set() } };
   }
   if (flags.suite && flags.env) throw new InputError('--suite', 'give --suite or --env, not both');
   const base: EvalSuite = flags.suite ? loadSuite(flags.suite) : flags.env ? EvalSuite.parse({ envs: flags.env }) : (() => {
     throw new InputError('--env', 'no tasks given', `--env NAME (one of ${environmentNames().join(', ')}) or --suite FILE`);
   })();
-  return EvalSuite.parse({
+  const fromFlags = new Set([...(flags.env ? ['envs'] : []), ...(flags.model ? ['models'] : []), ...(flags.judge ? ['judge'] : [])]);
+  const origin = { ...(flags.suite && existsSync(flags.suite) ? { file: flags.suite } : {}), flags: fromFlags };
+  const suite = EvalSuite.parse({
     ...base,
     ...(flags.model ? { models: flags.model } : {}),
     ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
@@ -68,6 +95,7 @@ function suiteFrom(flags: EvalFlags): EvalSuite {
     ...(flags.validate === false ? { validateGolden: false } : {}),
     ...(flags.judge ? { judge: flags.judge } : {}),
   });
+  return { suite, origin };
 }
 
 export function readReport(path: string): EvalReport {
@@ -80,10 +108,23 @@ export function readReport(path: string): EvalReport {
   return parseInput(EvalReport, data, path);
 }
 
-/** Runs a suite for each model and builds the report (also used by `gauntlet gate`). */
-export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: CliIo): Promise<EvalReport> {
+/** What an interrupted eval leaves: the run it stopped, stored as interrupted, and how to finish it. */
+function interruptedEval(summary: RunSummary, spec: string, storePath: string, notStarted: readonly string[]): string {
+  const stored = `${summary.rollouts} of ${summary.rollouts + summary.missing} rollouts`;
+  const rest = notStarted.length > 0 ? `; not started: ${notStarted.join(', ')}` : '';
+  return `interrupted: run ${summary.runId} (${spec}) stopped with ${stored} stored; finish it with \`gauntlet run --resume ${summary.runId} --store ${storePath}\`${rest}; no report was written`;
+}
+
+/**
+ * Runs a suite for each model and builds the report (also used by `gauntlet gate`). When `signal`
+ * aborts, the run in progress finishes its in-flight rollouts and is stored as interrupted; the
+ * InterruptedError says how to resume it.
+ */
+export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: CliIo, signal?: AbortSignal): Promise<EvalReport> {
   const models = suite.models ?? [];
   if (models.length === 0) throw new InputError('--model', 'no model given', 'at least one --model SPEC (or `models:` in the suite)');
+  // A mistyped model fails now, not after the golden checks.
+  for (const spec of models) parseModelSpec(spec);
   const envs = suite.envs ?? [];
   const tasks = selectTasks({ envs, ...(suite.tasks ? { taskIds: suite.tasks } : {}), ...(suite.taskFiles ? { taskFiles: suite.taskFiles } : {}) });
   const excluded = suite.validateGolden ? await goldenFailures(tasks, suite.seed, io) : [];
@@ -91,7 +132,8 @@ export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: Cl
   const runnable = tasks.filter((t) => !excludedIds.has(t.id));
   const runs = [];
   let exitCode = 0;
-  for (const spec of models) {
+  for (const [index, spec] of models.entries()) {
+    if (signal?.aborted) throw new InterruptedError(`interrupted before evaluating ${models.slice(index).join(', ')}; no run was left unfinished and no report was written`);
     // The suite's settings; the runner validates them (an unknown scaffold is its error to raise).
     const request = {
       envs: [...new Set(tasks.map((t) => t.env))],
@@ -110,9 +152,10 @@ export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: Cl
     } as RunRequest;
     const resolved = await resolveRun(request, { env: io.env });
     io.stderr(`evaluating ${spec}: ${runnable.length} tasks × ${suite.epochs} epochs\n`);
-    const summary = await executeRun({ store, run: { resolved }, modelEnvironment: { env: io.env } });
+    const summary = await executeRun({ store, run: { resolved }, modelEnvironment: { env: io.env }, ...(signal ? { signal } : {}) });
     for (const e of summary.errorRollouts) io.stderr(`ERROR ${e.taskId} #${e.epoch} (${e.source} defect, not scored): ${e.message.split('\n')[0]}\n`);
     if (summary.failure) throw new Error(summary.failure);
+    if (summary.status === 'interrupted') throw new InterruptedError(interruptedEval(summary, spec, store.path, models.slice(index + 1)));
     exitCode = Math.max(exitCode, runExitCode(summary));
     const rollouts = store.rollouts(summary.runId);
     runs.push({ runId: summary.runId, model: rollouts[0]?.model ?? spec, rollouts });
@@ -136,6 +179,8 @@ export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: Cl
   });
 }
 
+const INTERRUPTING = '\ninterrupted: finishing in-flight rollouts; the run is kept to resume\n';
+
 function writeFile(path: string, content: string, io: CliIo, what: string): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, content);
@@ -146,7 +191,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
   program
     .command('eval')
     .description('Evaluate one or more models on a suite: every task K times, pass rates with CIs, pass@k, pass^k, flaky tasks, power')
-    .option('--env <name>', 'environment(s) whose tasks form the suite', collect)
+    .option('--env <name>', 'environment(s) whose tasks form the suite', collectNames('--env'))
     .option('--suite <file|env>', 'a suite file (YAML/JSON) or a built-in environment name')
     .option('--model <spec>', 'model(s) to evaluate, repeatable', collect)
     .option('--epochs <k>', 'rollouts per task per model (default 3)', positiveInt('--epochs'))
@@ -163,10 +208,13 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'print the report as one JSON document')
     .action(async (flags: EvalFlags) => {
-      const suite = suiteFrom(flags);
+      const { suite, origin } = suiteFrom(flags);
       const store = openCliStore(flags.store, io);
+      const interrupt = abortOnSignal(() => io.stderr(INTERRUPTING));
       try {
-        const report = await evaluateSuite(suite, store, io);
+        const report = await evaluateSuite(suite, store, io, interrupt.signal).catch((error: unknown) => {
+          throw restateSuiteError(error, origin);
+        });
         const out = flags.out ?? join(dirname(store.path), 'reports', `eval-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
         writeFile(out, `${JSON.stringify(report, null, 2)}\n`, io, 'report');
         if (flags.html) writeFile(flags.html, renderHtml(report), io, 'HTML report');
@@ -175,6 +223,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
         if (flags.json) printJson(io, { overall: report.models[0]?.overall ?? null, domains: report.models[0]?.domains ?? {}, ...report });
         else io.stdout(`${renderTable(report)}\n`);
       } finally {
+        interrupt.dispose();
         store.close();
       }
     });
@@ -190,7 +239,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'one JSON document on stdout')
     .action((runA: string, runB: string, flags: { seed: number; resamples?: number; markdown?: boolean; store: string; json?: boolean }) => {
-      const store = openCliStore(flags.store, io);
+      const store = openExistingStore(flags.store, io);
       try {
         const side = (id: string) => {
           const run = store.getRun(id);
@@ -208,6 +257,15 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
           for (const d of found.drift) io.stderr(`note: task ${d.taskId} of run ${side.run.id} has ${d.change === 'changed' ? 'changed' : 'been removed'} since it ran\n`);
         }
         const comparison = compareRuns({ a: a.input, b: b.input, tasks: [...tasks.values()], seed: flags.seed, ...(flags.resamples ? { resamples: flags.resamples } : {}) });
+        // With no task scored in both runs nothing was compared: that is no "no significant difference".
+        if (comparison.overall.n === 0) {
+          const scored = (side: typeof comparison.unpaired.onlyA) => `${side.length} task${side.length === 1 ? '' : 's'}`;
+          throw new InputError(
+            `${runA} and ${runB}`,
+            `no task was scored in both runs, so there is nothing to compare (scored only in ${runA}: ${scored(comparison.unpaired.onlyA)}; only in ${runB}: ${scored(comparison.unpaired.onlyB)})`,
+            'two runs over the same tasks, each with scored rollouts of them',
+          );
+        }
         if (flags.json) printJson(io, comparison);
         else io.stdout(`${flags.markdown ? renderMarkdown(comparison) : renderComparison(comparison)}\n`);
       } finally {
@@ -227,20 +285,25 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
     .action(async (flags: { suite: string; baseline?: string; report?: string; model?: string[]; store: string; json?: boolean }) => {
       const suite = loadSuite(flags.suite);
       if (!suite.gate) throw new InputError(flags.suite, 'no `gate:` section', 'gate: { overall: { minPassRate: 0.6 }, domains: { mail: { maxDrop: 0.05 } } }');
-      const gate = parseGateSuite(suite.gate, flags.suite);
-      if (!gate.ok) throw new InputError(flags.suite, gate.message);
+      const gate = GateSuite.safeParse(suite.gate);
+      if (!gate.success) throw new InputError(flags.suite, `invalid gate section\n${describeZodIssues(gate.error.issues, 'gate')}`);
       const baseline = flags.baseline ? readReport(flags.baseline) : undefined;
       let report: EvalReport;
       if (flags.report) report = readReport(flags.report);
       else {
+        const origin = { ...(existsSync(flags.suite) ? { file: flags.suite } : {}), flags: new Set(flags.model ? ['models'] : []) };
         const store = openCliStore(flags.store, io);
+        const interrupt = abortOnSignal(() => io.stderr(INTERRUPTING));
         try {
-          report = await evaluateSuite(flags.model ? { ...suite, models: flags.model } : suite, store, io);
+          report = await evaluateSuite(flags.model ? { ...suite, models: flags.model } : suite, store, io, interrupt.signal).catch((error: unknown) => {
+            throw restateSuiteError(error, origin);
+          });
         } finally {
+          interrupt.dispose();
           store.close();
         }
       }
-      const result = checkGate({ report, ...(baseline ? { baseline } : {}), thresholds: gate.gate });
+      const result = checkGate({ report, ...(baseline ? { baseline } : {}), thresholds: gate.data });
       if (flags.json) printJson(io, result);
       else {
         io.stdout(result.passed ? 'gate passed\n' : `gate FAILED in ${[...new Set(result.failures.map((f) => f.domain))].join(', ')}\n`);

@@ -1,7 +1,8 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, statSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { InputError, type Store } from '../../core/index.ts';
+import { errorMessage, InputError, type Store } from '../../core/index.ts';
 import { loadQwen3Tokenizer, loadTokenizer } from '../../formats/index.ts';
 import { exportRunJsonl } from '../../store/index.ts';
 import { AdvantageMethod, GroupBy } from '../../training/advantages/index.ts';
@@ -9,7 +10,7 @@ import { exportRun, renderSummary, resolveTarget, TargetName, TARGETS } from '..
 import type { TokenDecoder } from '../../training/trajectory/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
 import { number, oneOf } from '../options.ts';
-import { openCliStore } from '../store.ts';
+import { openExistingStore } from '../store.ts';
 
 interface ExportFlags {
   format: 'jsonl' | 'parquet';
@@ -52,7 +53,7 @@ export function registerExportCommand(program: Command, io: CliIo): void {
     .action(async (runId: string, flags: ExportFlags) => {
       validate(flags);
       const decode = flags.tokenizer ? await decoderFor(flags.tokenizer) : undefined;
-      const store = openCliStore(flags.store, io);
+      const store = openExistingStore(flags.store, io);
       try {
         if (!flags.for) return await exportRecords(io, store, runId, flags);
         const summary = await exportRun({
@@ -80,6 +81,7 @@ export function registerExportCommand(program: Command, io: CliIo): void {
 }
 
 function validate(flags: ExportFlags): void {
+  if (flags.output !== undefined) refuseUnwritableOutput(flags.output);
   if (!flags.for) {
     if (flags.format === 'parquet') throw new InputError('--format', 'parquet holds training rows', '--for with a trainer, or --format jsonl for rollout records');
     for (const [flag, value] of [['--variant', flags.variant], ['--min-score', flags.minScore], ['--temperature', flags.temperature], ['--tokenizer', flags.tokenizer]] as const) {
@@ -92,6 +94,15 @@ function validate(flags: ExportFlags): void {
   if (flags.minScore !== undefined && flags.for !== 'sft') throw new InputError('--min-score', `applies to --for sft, not ${flags.for}`);
   if (flags.temperature !== undefined && flags.for !== 'prime-rl') throw new InputError('--temperature', `applies to --for prime-rl, not ${flags.for}`);
   resolveTarget(flags.for, flags.variant);
+}
+
+const OUTPUT_EXPECTED = 'a file path in an existing, writable directory';
+
+/** Checked before anything is exported, for every format: a missing folder or a directory is `--output`'s mistake, not a crash mid-export. */
+function refuseUnwritableOutput(path: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new InputError('--output', `${path} is a directory`, OUTPUT_EXPECTED);
+  const folder = dirname(path);
+  if (!existsSync(folder)) throw new InputError('--output', `cannot write ${path}: there is no folder ${folder}`, OUTPUT_EXPECTED);
 }
 
 async function decoderFor(spec: string): Promise<TokenDecoder> {
@@ -107,7 +118,7 @@ async function exportRecords(io: CliIo, store: Store, runId: string, flags: Expo
     for (const line of lines) io.stdout(`${line}\n`);
     return;
   }
-  const out = createWriteStream(flags.output);
+  const out = await openOutput(flags.output);
   let count = 0;
   for (const line of lines) {
     if (!out.write(`${line}\n`)) await once(out, 'drain');
@@ -115,4 +126,15 @@ async function exportRecords(io: CliIo, store: Store, runId: string, flags: Expo
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
   io.stderr(`wrote ${count} rollouts to ${flags.output}\n`);
+}
+
+/** A file stream that has opened: a path that cannot be written (no permission, say) is `--output`'s mistake, as with Parquet, not a crash. */
+async function openOutput(path: string): Promise<WriteStream> {
+  const out = createWriteStream(path);
+  try {
+    await once(out, 'open');
+  } catch (error) {
+    throw new InputError('--output', `cannot write ${path} (${errorMessage(error)})`, OUTPUT_EXPECTED);
+  }
+  return out;
 }

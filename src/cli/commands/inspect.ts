@@ -3,7 +3,8 @@ import { InputError, type Rollout } from '../../core/index.ts';
 import { summarise, tasksOfRun } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
-import { openCliStore } from '../store.ts';
+import { openExistingStore } from '../store.ts';
+import { summaryJson, unscoredText } from './run.ts';
 import { positiveInt } from '../options.ts';
 
 function requireRun(store: SqliteStore, runId: string) {
@@ -27,7 +28,7 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'JSON array on stdout')
     .action((flags: { limit: number; store: string; json?: boolean }) => {
-      const store = openCliStore(flags.store, io);
+      const store = openExistingStore(flags.store, io);
       try {
         const runs = store.listRuns(flags.limit);
         if (flags.json) return printJson(io, runs.map((r) => ({ id: r.id, createdAt: r.createdAt, status: r.status, envs: r.config.envs, model: r.config.model, epochs: r.config.epochs })));
@@ -46,17 +47,17 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'JSON on stdout')
     .action((runId: string, flags: { rollout?: string; store: string; json?: boolean }) => {
-      const store = openCliStore(flags.store, io);
+      const store = openExistingStore(flags.store, io);
       try {
         const run = requireRun(store, runId);
-        if (flags.rollout) return showRollout(io, store, flags.rollout, flags.json);
+        if (flags.rollout) return showRollout(io, store, run.id, flags.rollout, flags.json);
         const rollouts = store.rollouts(runId);
         const tasks = tasksOfRun(store, run.id, run.config);
         const summary = summarise(run.id, run.status, rollouts, { expected: tasks.tasks.length * run.config.epochs, durationMs: 0 });
-        if (flags.json) return printJson(io, { run, summary, taskSource: tasks.source, taskDrift: tasks.drift, rollouts });
+        if (flags.json) return printJson(io, { run, summary: summaryJson(summary), taskSource: tasks.source, taskDrift: tasks.drift, rollouts });
         io.stdout(`run ${run.id} (${run.status}) created ${run.createdAt}\n`);
         io.stdout(`  envs ${run.config.envs.join(', ')} · model ${run.config.model} · scaffold ${run.config.scaffold} · epochs ${run.config.epochs} · seed ${run.config.seed}\n`);
-        io.stdout(`  ${summary.rollouts} rollouts${summary.missing ? ` (${summary.missing} missing)` : ''}: ${summary.scored} scored, ${summary.infraErrors} infra errors, ${summary.errors} errors; pass rate ${(summary.passRate * 100).toFixed(1)}%, mean score ${summary.meanScore.toFixed(3)}\n`);
+        io.stdout(`  ${summary.rollouts} rollouts${summary.missing ? ` (${summary.missing} missing)` : ''}: ${summary.scored} scored, ${summary.infraErrors} infra errors, ${summary.errors} errors; ${summary.scored > 0 ? `pass rate ${(summary.passRate * 100).toFixed(1)}%, mean score ${summary.meanScore.toFixed(3)}` : `no pass rate: ${unscoredText(summary, null)}`}\n`);
         if (tasks.source === 'current') io.stdout(`  note: this run stored no tasks (an older Gauntlet wrote it); counts use today's task definitions\n`);
         for (const d of tasks.drift) io.stdout(`  note: task ${d.taskId} has ${d.change === 'changed' ? 'changed' : 'been removed'} since this run; it ran the stored version\n`);
         io.stdout('\n');
@@ -68,9 +69,11 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
     });
 }
 
-function showRollout(io: CliIo, store: SqliteStore, rolloutId: string, json?: boolean): void {
+function showRollout(io: CliIo, store: SqliteStore, runId: string, rolloutId: string, json?: boolean): void {
   const rollout = store.getRollout(rolloutId);
   if (!rollout) throw new InputError('--rollout', `no rollout "${rolloutId}"`, 'an id from `gauntlet show RUN_ID`');
+  // Shown under another run's id, a rollout would pass for that run's.
+  if (rollout.runId !== runId) throw new InputError('--rollout', `rollout ${rolloutId} belongs to run ${rollout.runId}, not ${runId}`, `an id from \`gauntlet show ${runId}\`, or \`gauntlet show ${rollout.runId} --rollout ${rolloutId}\``);
   const calls = store.modelCalls(rolloutId).filter((c) => c.attempt === rollout.attempt);
   const detections = store.detections(rolloutId).find((d) => d.attempt === rollout.attempt) ?? null;
   if (json) return printJson(io, { rollout, modelCalls: calls, detections });

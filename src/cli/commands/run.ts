@@ -3,17 +3,20 @@ import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { scaffoldNames } from '../../agent/index.ts';
-import { InputError, MAX_TIMER_MS, RunConfig, type Run } from '../../core/index.ts';
+import { InputError, MAX_TIMER_MS, RunConfig, type Run, type Store } from '../../core/index.ts';
 import { environmentNames, loadTaskFile } from '../../envs/index.ts';
+import { parseModelSpec } from '../../model/index.ts';
 import { FORMAT_NAMES } from '../../formats/index.ts';
 import { parsePerturbationText, splitPerturbFlag } from '../../perturb/index.ts';
 import { loadRewardConfig, rewardConfigJson } from '../../reward/index.ts';
 import { AUTO_THREADS_FROM, executeRun, MAX_THREADS, resolveRun, type RunNotes, type RunProgress, type RunRequest, type RunSummary } from '../../runner/index.ts';
 import { executeQueuedRun, parseRateLimit, parseRedisUrl, type QueueSettings } from '../../runner/queue/index.ts';
 import { AGENTS, agentSpec, defaultAgentCache, startAgentRun } from '../../training/agents/index.ts';
-import { printJson, type CliIo } from '../io.ts';
-import { collect, nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
+import { printJson, safeText, type CliIo } from '../io.ts';
+import { abortOnSignal } from '../signals.ts';
+import { collect, collectNames, nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
 import { openCliStore } from '../store.ts';
+import { environmentsOfTaskFiles } from '../tasks.ts';
 import { describeCoordinatorEvent } from './worker.ts';
 
 interface RunFlags {
@@ -100,15 +103,6 @@ const FLAG_OF_FIELD: Record<string, string> = {
   'agent.version': '--agent',
 };
 
-/** Like `collect`, but an empty name (`--env ''`, `mail,,notes`) is refused rather than dropped, which would silently change what runs. */
-function collectNames(flag: string) {
-  return (value: string, previous: string[] = []): string[] => {
-    const names = value.split(',').map((v) => v.trim());
-    if (names.some((name) => name === '')) throw new InputError(flag, `got ${JSON.stringify(value)}, which holds an empty name`, 'NAME, or NAME,NAME,… with no empty parts');
-    return [...previous, ...names];
-  };
-}
-
 /** Flags only the text-tools scaffold reads; elsewhere they would be ignored without a word. */
 const TEXT_TOOLS_FLAGS = [
   ['template', '--template'],
@@ -191,6 +185,9 @@ function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<str
     context = { budgetTokens: flags.contextBudget, keepRecentTurns: flags.keepTurns ?? 4 };
     fromFlags.add('context');
   } else if (flags.keepTurns !== undefined) throw new InputError('--keep-turns', 'only applies with --context-budget', '--context-budget TOKENS as well');
+  if (flags.perturbSeed !== undefined && flags.perturb === undefined && fromFile.perturbations === undefined) {
+    throw new InputError('--perturb-seed', 'only applies with --perturb (there is nothing to perturb)', '--perturb IDS as well');
+  }
   const request: Record<string, unknown> = {
     epochs: 1,
     concurrency: 4,
@@ -225,18 +222,44 @@ function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<str
     ...(context !== undefined ? { context } : {}),
     sampling,
   };
-  if (request.envs === undefined && flags.tasksFile) {
-    // The files name the environments here, so an unknown one is the file's mistake, not a flag's.
-    const known = environmentNames();
-    for (const file of flags.tasksFile) {
-      const stray = loadTaskFile(file).find((task) => !known.includes(task.env));
-      if (stray) throw new InputError(`${file}: task ${stray.id}`, `unknown environment "${stray.env}"`, `one of ${known.join(', ')}`);
-    }
-    request.envs = [...new Set(flags.tasksFile.flatMap((f) => loadTaskFile(f).map((t) => t.env)))];
-  }
+  const givenEnvs = nameList(request.envs);
+  const taskFiles = nameList(request.taskFiles);
+  if (givenEnvs && taskFiles && taskFiles.length > 0) refuseOtherEnvironments(givenEnvs, taskFiles, nameList(request.taskIds), flags.env ? '--env' : `${flags.config}: envs`);
+  if (request.envs === undefined && flags.tasksFile) request.envs = environmentsOfTaskFiles(flags.tasksFile);
   if (request.envs === undefined) throw new InputError('--env', 'no environment given', `--env NAME (one of ${environmentNames().join(', ')})`);
   if (request.model === undefined) throw new InputError('--model', 'no model given', 'oracle, random, scripted:PATH, openai:BASE_URL#MODEL, anthropic:BASE_URL#MODEL or minimax:MODEL');
+  if (flags.baseUrl !== undefined && typeof request.model === 'string') refuseOfflineBaseUrl(request.model, flags.model !== undefined);
   return { request: request as RunRequest, fromFlags };
+}
+
+/** A config value that is a list of names, else undefined (the runner reports what it is). */
+const nameList = (value: unknown): string[] | undefined => (Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined);
+
+/**
+ * A run records its environments and runs the task files' tasks: with both given, a task of another
+ * environment (or an environment with no task in the files) would be recorded wrongly, so it is refused.
+ */
+function refuseOtherEnvironments(envs: readonly string[], files: readonly string[], taskIds: readonly string[] | undefined, where: string): void {
+  const tasks = files.flatMap((file) => loadTaskFile(file).map((task) => ({ task, file })));
+  const theirs = [...new Set(tasks.map(({ task }) => task.env))].join(', ');
+  const expected = `the environments of the file's tasks (${theirs}), or no --env: a run takes them from the file`;
+  const running = taskIds ? tasks.filter(({ task }) => taskIds.includes(task.id)) : tasks;
+  const other = running.find(({ task }) => !envs.includes(task.env));
+  if (other) throw new InputError(where, `got ${envs.join(', ')}, but ${other.file} holds task ${other.task.id} of environment ${other.task.env}`, expected);
+  const empty = envs.find((env) => !tasks.some(({ task }) => task.env === env));
+  if (empty) throw new InputError(where, `got ${empty}, but no task in ${files.join(', ')} belongs to it`, expected);
+}
+
+/** Models that run in this process have no endpoint: `--base-url` would be ignored. A spec that does not parse is the runner's to report. */
+function refuseOfflineBaseUrl(model: string, fromFlag: boolean): void {
+  let kind: string;
+  try {
+    kind = parseModelSpec(model).kind;
+  } catch {
+    return;
+  }
+  if (kind === 'openai' || kind === 'anthropic' || kind === 'minimax') return;
+  throw new InputError('--base-url', `only applies to a model behind an HTTP endpoint, and ${fromFlag ? '--model ' : 'the model '}${model} runs in this process`, 'openai:…, anthropic:… or minimax:… as the model, or no --base-url');
 }
 
 /**
@@ -276,7 +299,42 @@ async function progressReporter(io: CliIo): Promise<{ update: (p: RunProgress) =
   };
 }
 
-export function describeSummary(summary: RunSummary, storePath: string): string {
+/** A run's first infra error, to say why it scored nothing. */
+export interface InfraErrorNote {
+  rolloutId: string;
+  taskId: string;
+  epoch: number;
+  source: string;
+  message: string;
+}
+
+/** A run that scored nothing only because its infrastructure failed (a model endpoint, a sandbox): no result, not 0%. */
+export const onlyInfraErrors = (summary: RunSummary): boolean => summary.scored === 0 && summary.infraErrors > 0;
+
+/** The first infra error of a run that scored nothing; null when something was scored. */
+export function firstInfraError(store: Store, summary: RunSummary): InfraErrorNote | null {
+  if (!onlyInfraErrors(summary)) return null;
+  const rollout = store.rolloutOutcomes(summary.runId).find((r) => r.status === 'infra_error');
+  if (!rollout) return null;
+  return { rolloutId: rollout.id, taskId: rollout.taskId, epoch: rollout.epoch, source: rollout.error?.source ?? 'unknown', message: rollout.error?.message ?? '' };
+}
+
+/** A summary as JSON: with nothing scored there is no pass rate or mean score (null, never 0), as infra errors are no score. */
+export function summaryJson(summary: RunSummary) {
+  if (summary.scored > 0) return summary;
+  return { ...summary, passRate: null, pooledPassRate: null, taskMeanPassRate: null, meanScore: null };
+}
+
+/** Why nothing was scored, in one line: the count of infra errors and the first one's message. */
+export function unscoredText(summary: RunSummary, infra: InfraErrorNote | null): string {
+  if (!onlyInfraErrors(summary)) return 'no rollout was scored';
+  const first = infra ? ` (first: ${infra.taskId} #${infra.epoch}, ${infra.source}: ${safeText(infra.message.split('\n')[0] ?? '')})` : '';
+  return `infra errors only, ${summary.infraErrors} rollout${summary.infraErrors === 1 ? '' : 's'} could not be scored${first}`;
+}
+
+const showHint = (summary: RunSummary): string => `\`gauntlet show ${summary.runId}\` lists them`;
+
+export function describeSummary(summary: RunSummary, storePath: string, infra: InfraErrorNote | null = null): string {
   const reasons = Object.entries(summary.terminationReasons)
     .filter(([, n]) => n > 0)
     .map(([r, n]) => `${r} ${n}`)
@@ -284,7 +342,9 @@ export function describeSummary(summary: RunSummary, storePath: string): string 
   const taskMean = Math.abs(summary.taskMeanPassRate - summary.pooledPassRate) > 1e-9 ? `; per-task mean ${(summary.taskMeanPassRate * 100).toFixed(1)}%` : '';
   const lines = [
     `run ${summary.runId} ${summary.status}: ${summary.rollouts} rollouts, ${summary.scored} scored, ${summary.infraErrors} infra errors, ${summary.errors} errors${summary.missing ? `, ${summary.missing} missing (resume with --resume ${summary.runId})` : ''}`,
-    `pass rate ${(summary.pooledPassRate * 100).toFixed(1)}% (${summary.passed}/${summary.scored} scored rollouts${taskMean}), mean score ${summary.meanScore.toFixed(3)}`,
+    summary.scored > 0
+      ? `pass rate ${(summary.pooledPassRate * 100).toFixed(1)}% (${summary.passed}/${summary.scored} scored rollouts${taskMean}), mean score ${summary.meanScore.toFixed(3)}`
+      : `no pass rate: ${unscoredText(summary, infra)}${onlyInfraErrors(summary) ? `; ${showHint(summary)}` : ''}`,
     `stopped by: ${reasons || '(none)'}`,
   ];
   if (summary.errorRollouts.length > 0) {
@@ -302,6 +362,16 @@ export function runExitCode(summary: RunSummary): number {
   if (summary.status === 'interrupted') return 130;
   return summary.errors > 0 ? 1 : 0;
 }
+
+const RUN_EXIT_CODES = `
+Exit status:
+  0    every rollout stored (infra errors on some are listed, never scored)
+  1    a defect (error rollouts), an early stop, or no rollout scored because every one hit an infra error
+  2    bad input (the message names the flag, file or field)
+  130  interrupted (resume with --resume RUN_ID)`;
+
+/** A run that would otherwise succeed, but has no result because infrastructure failed every rollout: `run` fails it (1). */
+const failedByInfra = (summary: RunSummary): boolean => runExitCode(summary) === 0 && onlyInfraErrors(summary);
 
 /** `--threads`: 'auto' or a count of rollout threads (0: every rollout on the main thread). */
 function threadsOption(value: string): number | 'auto' {
@@ -354,6 +424,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--resume <runId>', 'finish an interrupted run with its stored settings and tasks: only missing rollouts run')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'print one JSON summary on stdout')
+    .addHelpText('after', RUN_EXIT_CODES)
     .action(async (flags: RunFlags) => {
       if (flags.rateLimit !== undefined && flags.queue === undefined) throw new InputError('--rate-limit', 'only applies with --queue', '--queue redis://HOST:PORT as well');
       if (flags.threads !== undefined && flags.queue !== undefined) throw new InputError('--threads', 'rollouts of a queued run run on `gauntlet worker` processes, not here', 'no --threads with --queue (workers take --concurrency)');
@@ -383,19 +454,13 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           throw new InputError('--resume', `a resumed run uses its stored settings; got ${changing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'only --store, --json, --threads and --queue with --resume');
         }
       }
-      const controller = new AbortController();
-      const onSignal = () => {
-        io.stderr('\ninterrupted: finishing in-flight work; resume with --resume\n');
-        controller.abort();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      const interrupt = abortOnSignal(() => io.stderr('\ninterrupted: finishing in-flight work; resume with --resume\n'));
       const progress = await progressReporter(io);
       try {
         const common = {
           store,
           run: resolved ? { resolved } : { resume: flags.resume! },
-          signal: controller.signal,
+          signal: interrupt.signal,
           onProgress: progress.update,
           onStart: (run: Run, notes: RunNotes) => {
             if (io.interactive) io.stderr(`run ${run.id}: ${run.config.envs.join(', ')} with ${run.config.model}\n`);
@@ -414,14 +479,15 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           : executeRun({ ...common, modelEnvironment: { env: io.env }, ...(agentRun ? { driver: agentRun.driver } : {}), ...(flags.threads !== undefined ? { threads: flags.threads } : {}) })
         ).finally(() => agentRun?.close());
         progress.stop();
-        if (flags.json) printJson(io, { ...summary, store: store.path });
-        else io.stdout(`${describeSummary(summary, store.path)}\n`);
+        const infra = firstInfraError(store, summary);
+        if (flags.json) printJson(io, { ...summaryJson(summary), ...(infra ? { firstInfraError: infra } : {}), store: store.path });
+        else io.stdout(`${describeSummary(summary, store.path, infra)}\n`);
         if (summary.failure) io.stderr(`gauntlet: ${summary.failure}\n`);
-        process.exitCode = runExitCode(summary);
+        if (failedByInfra(summary)) io.stderr(`gauntlet: run ${summary.runId} has no result: ${unscoredText(summary, infra)}; ${showHint(summary)}\n`);
+        process.exitCode = failedByInfra(summary) ? 1 : runExitCode(summary);
       } finally {
         progress.stop();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        interrupt.dispose();
         store.close();
       }
     });

@@ -1,28 +1,30 @@
 import type { Command } from 'commander';
 import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
 import { InputError } from '../../core/index.ts';
-import { getEnvironment } from '../../envs/index.ts';
-import { selectTasks, validateEnvironment, type EnvironmentValidation } from '../../runner/index.ts';
+import { validateEnvironment, type EnvironmentValidation } from '../../runner/index.ts';
 import { printJson, type CliIo } from '../io.ts';
-import { collect, nonNegativeInt, oneOf } from '../options.ts';
+import { collect, collectNames, nonNegativeInt, oneOf } from '../options.ts';
+import { tasksByEnvironment } from '../tasks.ts';
 
 export function registerValidateCommand(program: Command, io: CliIo): void {
   program
     .command('validate')
     .description('Prove an environment\'s tasks trustworthy: golden passes; do-nothing, random, placeholder and destructive policies fail; same seed, same state')
-    .requiredOption('--env <name>', 'environment(s), repeatable or comma-separated', collect)
+    .option('--env <name>', 'environment(s), repeatable or comma-separated (default: those of the --tasks-file tasks)', collectNames('--env'))
     .option('--task <id>', 'only these task ids', collect)
     .option('--tasks-file <file>', 'validate the tasks in this YAML/JSON file (repeatable)', collect)
     .option('--seed <n>', 'world seed', nonNegativeInt('--seed'), 1)
     .option('--sandbox <backend>', 'command sandbox: auto, virtual, bwrap, remote (GAUNTLET_SANDBOX_URL) or k8s (GAUNTLET_K8S_IMAGE)', oneOf('--sandbox', SANDBOX_BACKENDS))
     .option('--json', 'one JSON document on stdout')
-    .action(async (flags: { env: string[]; task?: string[]; tasksFile?: string[]; seed: number; sandbox?: SandboxBackend; json?: boolean }) => {
-      const reports: EnvironmentValidation[] = [];
-      for (const name of flags.env) {
-        const definition = getEnvironment(name);
-        const pool = selectTasks({ envs: [name], ...(flags.tasksFile ? { taskFiles: flags.tasksFile } : {}) }, undefined, { checkTasks: false }).filter((t) => t.env === name);
+    .action(async (flags: { env?: string[]; task?: string[]; tasksFile?: string[]; seed: number; sandbox?: SandboxBackend; json?: boolean }) => {
+      // Every environment's tasks are chosen before any is checked, so a bad selection fails at once.
+      const selected = tasksByEnvironment(flags).map(({ name, definition, tasks: pool }) => {
         const tasks = flags.task ? pool.filter((t) => flags.task!.includes(t.id)) : pool;
         if (flags.task && tasks.length === 0) throw new InputError('--task', `no task of ${name} has id ${flags.task.join(', ')}`, `ids listed by \`gauntlet tasks --env ${name}\``);
+        return { name, definition, tasks };
+      });
+      const reports: EnvironmentValidation[] = [];
+      for (const { name, definition, tasks } of selected) {
         let done = 0;
         const report = await validateEnvironment({
           definition,
