@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../src/cli/main.ts';
 import type { CliIo } from '../src/cli/io.ts';
+import { startFakeEngine, toolWalkPolicy } from '../src/training/fake-engine/index.ts';
 
 function capture(): CliIo & { out: string; err: string } {
   const io = { out: '', err: '', interactive: false, env: {} as Record<string, string | undefined> } as CliIo & { out: string; err: string };
@@ -238,5 +239,51 @@ describe('read-only commands', () => {
         assert.match(err, pattern);
       }
     }
+  });
+});
+
+describe('run --capture-tokens', () => {
+  it('asks the engine for token ids on every call, so a run straight against it exports training rows', { timeout: 120_000 }, async () => {
+    const engine = await startFakeEngine({ policy: toolWalkPolicy({ turns: 2 }) });
+    try {
+      const dir = tmp();
+      const store = join(dir, 'g.db');
+      const model = `openai:${engine.url}#${engine.model}`;
+      const runOf = async (extra: string[]) => {
+        const ran = await cli(['run', '--env', 'mail', '--task', 'mail/archive-newsletters', '--epochs', '2', '--model', model, ...extra, '--store', store, '--json']);
+        assert.equal(ran.code, 0, ran.err);
+        return (JSON.parse(ran.out) as { runId: string }).runId;
+      };
+      const exported = (runId: string) => cli(['export', runId, '--format', 'jsonl', '--for', 'verl', '--output', join(dir, `${runId}.jsonl`), '--store', store]);
+      const captured = await exported(await runOf(['--capture-tokens', 'vllm']));
+      assert.equal(captured.code, 0, captured.err);
+      assert.ok(readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.jsonl'))!), 'utf8').trim().split('\n').length >= 2);
+      // Without it the engine reports no ids, and nothing is re-tokenised to fill them in.
+      const plain = await exported(await runOf([]));
+      assert.notEqual(plain.code, 0);
+      assert.match(plain.err, /no_engine_tokens/);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('is refused for a model that is not behind an OpenAI-compatible engine, and on --resume', async () => {
+    const refused = await cli(['run', '--env', 'mail', '--model', 'oracle', '--capture-tokens', 'vllm', '--store', join(tmp(), 'g.db')]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.err, /--capture-tokens: only applies to an engine behind an OpenAI-compatible endpoint/);
+    const unknown = await cli(['run', '--env', 'mail', '--model', 'oracle', '--capture-tokens', 'tgi']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /--capture-tokens/);
+  });
+});
+
+describe('run --queue', () => {
+  it('refuses an empty --queue, and --concurrency that only workers would read', async () => {
+    const empty = await cli(['run', '--env', 'mail', '--model', 'oracle', '--queue', '', '--store', join(tmp(), 'g.db')]);
+    assert.equal(empty.code, 2);
+    assert.match(empty.err, /--queue: is empty/);
+    const concurrency = await cli(['run', '--env', 'mail', '--model', 'oracle', '--queue', 'redis://127.0.0.1:1', '--concurrency', '2', '--store', join(tmp(), 'g.db')]);
+    assert.equal(concurrency.code, 2);
+    assert.match(concurrency.err, /--concurrency: rollouts of a queued run run on `gauntlet worker` processes/);
   });
 });

@@ -1,6 +1,6 @@
 // Talking to models: `--model` specs, HTTP adapters (OpenAI-compatible, Anthropic), policies that
 // need no server (scripted, oracle, random, placeholder, noop, destructive) and a mock server.
-export { parseModelSpec, createModelClient, type ModelSpec, type CreateModelOptions } from './spec.ts';
+export { MODEL_SPEC_FORMS, parseModelSpec, createModelClient, type ModelSpec, type CreateModelOptions } from './spec.ts';
 export { createOpenAIChat, MINIMAX_BASE_URL, type OpenAIChatOptions } from './openai-chat.ts';
 export { buildChatBody, toOpenAIMessages, withoutOpenAIReasoning, type OpenAIFlavor } from './openai-wire.ts';
 export { parseChatCompletion, parseOpenAIMessage, parseArguments, type ParsedOpenAIMessage } from './openai-parse.ts';

@@ -21,7 +21,8 @@ export type ModelSpec =
 const WHERE = '--model';
 /** Where each HTTP kind's key comes from; never from the spec. */
 const KEY_VARS = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY', minimax: 'MINIMAX_API_KEY' } as const;
-const FORMS =
+/** Every form `--model` takes, for help texts and errors. */
+export const MODEL_SPEC_FORMS =
   'oracle | random | placeholder | noop | destructive | scripted:PATH | openai:BASE_URL/v1#MODEL | anthropic:BASE_URL#MODEL | minimax:MODEL';
 
 /** Parses `--model`. Splits at the first ':' only, since URLs and model names contain more. */
@@ -48,7 +49,7 @@ export function parseModelSpec(spec: string): ModelSpec {
     case 'anthropic':
       return { kind, ...urlAndModel(kind, rest) };
     default:
-      throw new InputError(WHERE, `unknown model kind '${kind}' in '${redactSpec(text)}'`, FORMS);
+      throw new InputError(WHERE, `unknown model kind '${kind}' in '${redactSpec(text)}'`, MODEL_SPEC_FORMS);
   }
 }
 

@@ -5,13 +5,14 @@ import { parse as parseYaml } from 'yaml';
 import { scaffoldNames } from '../../agent/index.ts';
 import { InputError, MAX_TIMER_MS, RunConfig, type Run, type Store } from '../../core/index.ts';
 import { environmentNames, loadTaskFile } from '../../envs/index.ts';
-import { parseModelSpec } from '../../model/index.ts';
+import { MODEL_SPEC_FORMS, parseModelSpec } from '../../model/index.ts';
 import { FORMAT_NAMES } from '../../formats/index.ts';
 import { parsePerturbationText, splitPerturbFlag } from '../../perturb/index.ts';
 import { loadRewardConfig, rewardConfigJson } from '../../reward/index.ts';
 import { AUTO_THREADS_FROM, executeRun, MAX_THREADS, resolveRun, type RunNotes, type RunProgress, type RunRequest, type RunSummary } from '../../runner/index.ts';
 import { executeQueuedRun, parseRateLimit, parseRedisUrl, type QueueSettings } from '../../runner/queue/index.ts';
 import { AGENTS, agentSpec, defaultAgentCache, startAgentRun } from '../../training/agents/index.ts';
+import { chatCaptureFields, type EngineKind } from '../../training/gateway/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
 import { abortOnSignal } from '../signals.ts';
 import { collect, collectNames, nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
@@ -46,6 +47,7 @@ interface RunFlags {
   toolFormat?: string;
   tokenizer?: string;
   tokenIds?: boolean;
+  captureTokens?: EngineKind;
   stream?: boolean;
   resume?: string;
   judge?: string;
@@ -91,6 +93,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   policyVersion: '--policy-version',
   'sampling.temperature': '--temperature',
   'sampling.maxTokens': '--max-tokens',
+  'sampling.extra': '--capture-tokens',
   judge: '--judge',
   user: '--user-model',
   reward: '--reward',
@@ -180,6 +183,12 @@ function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<str
     sampling.maxTokens = flags.maxTokens;
     fromFlags.add('sampling.maxTokens');
   }
+  if (flags.captureTokens !== undefined) {
+    // The engine's own request fields: without them vLLM and SGLang report no token ids, and training exports have nothing exact to hand over.
+    const extra = sampling.extra;
+    sampling.extra = { ...(extra !== null && typeof extra === 'object' && !Array.isArray(extra) ? extra : {}), ...chatCaptureFields(flags.captureTokens) };
+    fromFlags.add('sampling.extra');
+  }
   let context = fromFile.context;
   if (flags.contextBudget !== undefined) {
     context = { budgetTokens: flags.contextBudget, keepRecentTurns: flags.keepTurns ?? 4 };
@@ -229,6 +238,7 @@ function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<str
   if (request.envs === undefined) throw new InputError('--env', 'no environment given', `--env NAME (one of ${environmentNames().join(', ')})`);
   if (request.model === undefined) throw new InputError('--model', 'no model given', 'oracle, random, scripted:PATH, openai:BASE_URL#MODEL, anthropic:BASE_URL#MODEL or minimax:MODEL');
   if (flags.baseUrl !== undefined && typeof request.model === 'string') refuseOfflineBaseUrl(request.model, flags.model !== undefined);
+  if (flags.captureTokens !== undefined && typeof request.model === 'string') refuseCaptureWithout(request.model);
   return { request: request as RunRequest, fromFlags };
 }
 
@@ -250,15 +260,25 @@ function refuseOtherEnvironments(envs: readonly string[], files: readonly string
   if (empty) throw new InputError(where, `got ${empty}, but no task in ${files.join(', ')} belongs to it`, expected);
 }
 
-/** Models that run in this process have no endpoint: `--base-url` would be ignored. A spec that does not parse is the runner's to report. */
-function refuseOfflineBaseUrl(model: string, fromFlag: boolean): void {
-  let kind: string;
+/** The kind of model a spec names; null when it does not parse (the runner reports that, naming the flag or file). */
+function modelKindOf(model: string): string | null {
   try {
-    kind = parseModelSpec(model).kind;
+    return parseModelSpec(model).kind;
   } catch {
-    return;
+    return null;
   }
-  if (kind === 'openai' || kind === 'anthropic' || kind === 'minimax') return;
+}
+
+/** Token ids come from a vLLM or SGLang server behind an OpenAI-compatible endpoint; any other model would ignore the fields. */
+function refuseCaptureWithout(model: string): void {
+  const kind = modelKindOf(model);
+  if (kind !== null && kind !== 'openai') throw new InputError('--capture-tokens', `only applies to an engine behind an OpenAI-compatible endpoint, and the model is ${kind}`, 'openai:BASE_URL/v1#MODEL as the model (vLLM or SGLang), or no --capture-tokens');
+}
+
+/** Models that run in this process have no endpoint: `--base-url` would be ignored. */
+function refuseOfflineBaseUrl(model: string, fromFlag: boolean): void {
+  const kind = modelKindOf(model);
+  if (kind === null || kind === 'openai' || kind === 'anthropic' || kind === 'minimax') return;
   throw new InputError('--base-url', `only applies to a model behind an HTTP endpoint, and ${fromFlag ? '--model ' : 'the model '}${model} runs in this process`, 'openai:…, anthropic:… or minimax:… as the model, or no --base-url');
 }
 
@@ -386,7 +406,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--env <name>', 'environment(s), repeatable or comma-separated', collectNames('--env'))
     .option('--task <id>', 'only these task ids, repeatable or comma-separated', collect)
     .option('--tasks-file <file>', 'run the tasks in this YAML/JSON file instead of the built-in ones (repeatable)', collect)
-    .option('--model <spec>', 'oracle | random | placeholder | noop | scripted:PATH | openai:BASE_URL#MODEL | anthropic:BASE_URL#MODEL | minimax:MODEL')
+    .option('--model <spec>', MODEL_SPEC_FORMS)
     .option('--base-url <url>', 'override the model endpoint (minimax)')
     .option('--epochs <n>', 'rollouts per task (at most 10000)', positiveInt('--epochs', { max: 10_000 }))
     .option('--group-size <n>', 'epochs that share one world (seed) and form one group, for group-relative advantages', positiveInt('--group-size', { max: 10_000 }))
@@ -408,6 +428,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--tool-format <name>', `text-tools: tool-call format (${FORMAT_NAMES.join(', ')})`)
     .option('--tokenizer <path>', 'text-tools: tokenizer.json, for sending token ids')
     .option('--token-ids', 'text-tools: send the prompt as token ids (vLLM/SGLang)')
+    .option('--capture-tokens <engine>', 'ask the engine (vllm or sglang) for prompt and completion token ids and logprobs on every call, as `export --for` needs', oneOf('--capture-tokens', ['vllm', 'sglang'] as const))
     .option('--no-stream', 'ask the model endpoint for whole responses instead of SSE streams (SGLang returns chat token ids only then)')
     .option('--judge <spec>', 'judge model for LLM-judge checks (same spec forms as --model)')
     .option('--user-model <spec>', 'an LLM plays the simulated user of tasks that have one (default: their scripted user)')
@@ -427,7 +448,9 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .addHelpText('after', RUN_EXIT_CODES)
     .action(async (flags: RunFlags) => {
       if (flags.rateLimit !== undefined && flags.queue === undefined) throw new InputError('--rate-limit', 'only applies with --queue', '--queue redis://HOST:PORT as well');
+      if (flags.queue !== undefined && flags.queue.trim() === '') throw new InputError('--queue', 'is empty', 'redis://HOST:PORT[/DB], or no --queue to run here');
       if (flags.threads !== undefined && flags.queue !== undefined) throw new InputError('--threads', 'rollouts of a queued run run on `gauntlet worker` processes, not here', 'no --threads with --queue (workers take --concurrency)');
+      if (flags.concurrency !== undefined && flags.queue !== undefined) throw new InputError('--concurrency', 'rollouts of a queued run run on `gauntlet worker` processes, each with its own --concurrency', 'no --concurrency with --queue (give it to `gauntlet worker`)');
       const queue: QueueSettings | undefined = flags.queue
         ? { redis: parseRedisUrl(flags.queue), ...(flags.rateLimit !== undefined ? { rateLimit: parseRateLimit(flags.rateLimit) } : {}) }
         : undefined;

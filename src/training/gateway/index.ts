@@ -5,7 +5,7 @@ export { startGateway, type Gateway, type GatewayOptions, type GatewayStats } fr
 export { gatewayBaseUrl, gatewayClientFetch } from './client.ts';
 export type { GatewayRoute } from './recording.ts';
 export { FinishBody, GATEWAY_ENV, EXTERNAL_SCAFFOLD } from './run-mode.ts';
-export type { EngineKind } from './capture.ts';
+export { chatCaptureFields, type EngineKind } from './capture.ts';
 export type { EngineInfo, EngineSetting } from './upstream.ts';
 export { RECORDED_HEADER, RECORDED_BY_HEADER, ROLLOUT_HEADER } from './http.ts';
 export { gatewayBench, gatewayBenchFigures, type GatewayBenchCase, type GatewayBenchFigure, type GatewayBenchOptions } from './bench.ts';
