@@ -10,7 +10,7 @@ import type { CliIo } from '../src/cli/io.ts';
 import { InputError, RunConfig } from '../src/core/index.ts';
 import { getEnvironment } from '../src/envs/index.ts';
 import { resolveRun } from '../src/runner/index.ts';
-import { parseRateLimit, parseRedisUrl, rolloutQueueName, startQueuedRun, startWorker, type WorkerEvent } from '../src/runner/queue/index.ts';
+import { parseRateLimit, parseRedisUrl, queueStatus, rolloutQueueName, startQueuedRun, startWorker, type WorkerEvent } from '../src/runner/queue/index.ts';
 import { connectRedis, REGISTRY_KEY } from '../src/runner/queue/connection.ts';
 import { openStore } from '../src/store/index.ts';
 import { agentSpec } from '../src/training/agents/index.ts';
@@ -53,7 +53,7 @@ async function closedPort(): Promise<number> {
 describe('queue settings', () => {
   it('reads Redis URLs with a database, credentials and TLS, and never prints the password', () => {
     const target = parseRedisUrl('rediss://worker:s3cret@queue.example:6380/2');
-    assert.deepEqual({ ...target }, { host: 'queue.example', port: 6380, db: 2, username: 'worker', password: 's3cret', tls: true, display: 'rediss://worker@queue.example:6380/2' });
+    assert.deepEqual({ ...target }, { host: 'queue.example', port: 6380, db: 2, username: 'worker', password: 's3cret', tls: true, display: 'rediss://worker@queue.example:6380/2', where: '--queue' });
     assert.equal(parseRedisUrl('redis://127.0.0.1').port, 6379);
     for (const [bad, problem] of [
       ['http://127.0.0.1:6379', /"http:" is not a Redis scheme/],
@@ -62,6 +62,20 @@ describe('queue settings', () => {
       ['redis://h:1/0?tls=1', /query strings/],
     ] as const) {
       assert.throws(() => parseRedisUrl(bad), (e: unknown) => e instanceof InputError && e.where === '--queue' && problem.test(e.message) && /expected redis:\/\//.test(e.message));
+    }
+  });
+
+  it('never prints the credentials of a URL too broken to parse', () => {
+    for (const [bad, shown] of [
+      ['redis://:hunter2pw@127.0.0.1:99999', 'redis://***@127.0.0.1:99999'],
+      [' redis://worker:hunter2pw@[::1 ', 'redis://***@[::1'],
+      ['redis://:hun@ter2pw@127.0.0.1:99999', 'redis://***@127.0.0.1:99999'],
+      [':hunter2pw@127.0.0.1:99999', '***@127.0.0.1:99999'],
+    ] as const) {
+      assert.throws(
+        () => parseRedisUrl(bad),
+        (e: unknown) => e instanceof InputError && e.where === '--queue' && e.message.startsWith(`--queue: "${shown}" is not a URL`) && !/hunter2pw|ter2pw|worker/.test(e.message),
+      );
     }
   });
 
@@ -78,8 +92,12 @@ describe('queue settings', () => {
 describe('what run --queue prints', () => {
   it('describes each queue event in one line', () => {
     assert.equal(
-      describeCoordinatorEvent({ type: 'enqueued', count: 12, queue: 'rollouts-ab', endpoint: 'oracle', rateLimit: { max: 60, durationMs: 60_000 } }),
+      describeCoordinatorEvent({ type: 'enqueued', count: 12, alreadyQueued: 0, queue: 'rollouts-ab', endpoint: 'oracle', rateLimit: { max: 60, durationMs: 60_000 } }),
       'queue: 12 rollouts enqueued on rollouts-ab (oracle, rate limit 60 per 60000 ms); start workers with `gauntlet worker --queue URL`',
+    );
+    assert.equal(
+      describeCoordinatorEvent({ type: 'enqueued', count: 3, alreadyQueued: 5, queue: 'rollouts-ab', endpoint: 'oracle', rateLimit: null }),
+      'queue: 3 rollouts enqueued on rollouts-ab (oracle); 5 more already in Redis (jobs or results waiting); start workers with `gauntlet worker --queue URL`',
     );
     assert.equal(describeCoordinatorEvent({ type: 'duplicate', rolloutId: 'ro_1', attempt: 1, storedAttempt: 1, worker: 'h:1' }), 'queue: ro_1 delivered again by h:1 (attempt 1; stored attempt 1): dropped');
     assert.equal(describeCoordinatorEvent({ type: 'job_failed', rolloutId: 'ro_2', message: 'no key\u001b[2J' }), 'queue: no worker could run ro_2: no key\\x1b[2J');
@@ -104,6 +122,29 @@ describe('gauntlet worker', () => {
     const port = await closedPort();
     const error = await failure(['--queue', `redis://127.0.0.1:${port}`]);
     assert.match(error.message, new RegExp(`queue redis://127\\.0\\.0\\.1:${port}/0: cannot connect \\(connect ECONNREFUSED`));
+  });
+
+  it('names --queue and the database when the server lacks it, instead of using database 0', { timeout: 60_000 }, async () => {
+    const missing = parseRedisUrl(`${redis.url}/99`);
+    const refused = (e: unknown) =>
+      e instanceof InputError && e.where === '--queue' && e.message.includes(`${missing.display}: the server refuses database 99`) && /expected a database from 0 to \d+\)$/.test(e.message);
+    await assert.rejects(queueStatus({ redis: missing }), refused);
+    const store = openStore(':memory:');
+    const resolved = await resolveRun({ envs: ['mail'], taskIds: [getEnvironment('mail').tasks()[0]!.id], model: 'oracle', epochs: 1, concurrency: 1, seed: 5 });
+    await assert.rejects(startQueuedRun({ store, run: { resolved }, queue: { redis: missing } }), refused);
+    assert.deepEqual(store.listRuns(), [], 'no run left behind');
+    const worker = await failure(['--queue', `${redis.url}/99`]);
+    assert.ok(refused(worker), worker.message);
+    // A database the server has is used, not database 0.
+    const other = await connectRedis(parseRedisUrl(`${redis.url}/3`), { name: 'test-db-3' });
+    const zero = await connectRedis(redis.target, { name: 'test-db-0' });
+    try {
+      await other.set('test:which-db', '3');
+      assert.equal(await zero.get('test:which-db'), null);
+    } finally {
+      other.disconnect();
+      zero.disconnect();
+    }
   });
 
   it('runs enqueued rollouts and reports each as a JSON line', { timeout: 60_000 }, async () => {

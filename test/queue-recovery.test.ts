@@ -2,11 +2,18 @@
 // mid-rollout (its job stalls and another worker runs it), Redis restarted mid-run with or without
 // its data, and the coordinator stopped and resumed while workers keep finishing rollouts.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { InputError, RunConfig, type Store } from '../src/core/index.ts';
+import { getEnvironment } from '../src/envs/index.ts';
 import { selectTasks } from '../src/runner/index.ts';
-import { startQueuedRun, startWorker, type CoordinatorEvent, type QueuedRunSummary, type QueueWorker } from '../src/runner/queue/index.ts';
+import { rolloutQueueName, startQueuedRun, startWorker, type CoordinatorEvent, type QueuedRunSummary, type QueueWorker, type WorkerEvent } from '../src/runner/queue/index.ts';
+import { connectRedis, QUEUE_PREFIX, REGISTRY_KEY } from '../src/runner/queue/connection.ts';
 import { openStore } from '../src/store/index.ts';
 import { counterCatalog } from './support/counter-env.ts';
 import { gateCatalog, spawnWorker, startRedis, stopWorker, until, type RedisServer, type WorkerProcess } from './queue-support.ts';
@@ -60,6 +67,53 @@ describe('a worker killed mid-rollout', () => {
     } finally {
       await stopWorker(a, 'SIGKILL');
       if (b) await stopWorker(b);
+    }
+  });
+
+  it('has its rollout taken over within about --stall-timeout, well before twice it', { timeout: 120_000 }, async () => {
+    const stallMs = 2000;
+    const config = RunConfig.parse({ envs: ['counter'], model: 'oracle', epochs: 1, concurrency: 1, seed: 4 });
+    const store = openStore(':memory:');
+    const a = spawnWorker({ url: redis.url, concurrency: 1, stallTimeoutS: stallMs / 1000, env: { GAUNTLET_TEST_BLOCK_AT_CALL: '1' } });
+    const probe = await connectRedis(redis.target, { name: 'test-stall-probe' });
+    let b: QueueWorker | undefined;
+    try {
+      const run = await startQueuedRun({ store, run: { resolved: { config, tasks: selectTasks(config, counterCatalog) } }, queue: { redis: redis.target }, catalog: counterCatalog });
+      // Its stdout (events) and stderr (the block) arrive in either order.
+      const rolloutId = await until('worker A blocked mid-rollout', () => {
+        const started = a.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; rolloutId?: string }).find((e) => e.type === 'started');
+        return a.lines.some((l) => l.includes('test: blocked at')) ? started?.rolloutId : undefined;
+      });
+      // Killed just as it renews its claim, with no stalled-job check in between: the claim then
+      // lasts the longest, and the job is not yet marked as possibly stalled.
+      const keys = `${QUEUE_PREFIX}:${rolloutQueueName('oracle')}`;
+      let last = { lock: Infinity, check: Infinity };
+      await until('A renewing its claim', async () => {
+        const [[, lock], [, check]] = (await probe.pipeline().pttl(`${keys}:${rolloutId}:lock`).pttl(`${keys}:stalled-check`).exec()) as [[null, number], [null, number]];
+        const renewed = lock > last.lock;
+        const checked = check > last.check;
+        last = { lock, check };
+        return renewed && !checked ? true : undefined;
+      });
+      a.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      let takenAt: number | undefined;
+      b = await startWorker({
+        redis: redis.target,
+        concurrency: 3,
+        catalog: counterCatalog,
+        lockMs: stallMs,
+        onEvent: (e: WorkerEvent) => void (e.type === 'started' && e.rolloutId === rolloutId && (takenAt ??= Date.now())),
+      });
+      assert.equal((await run.done).passed, 3);
+      const tookMs = takenAt! - killedAt;
+      // BullMQ's check marks a job and, a check later, takes it if its lock expired: with checks
+      // every stall timeout, that took up to twice it (~4 s here). Now ~2-2.7 s; the margin is for a busy machine.
+      assert.ok(tookMs < 1.9 * stallMs, `taken over ${tookMs} ms after its worker died (--stall-timeout ${stallMs} ms)`);
+    } finally {
+      probe.disconnect();
+      await stopWorker(a, 'SIGKILL');
+      await b?.close();
     }
   });
 });
@@ -178,14 +232,79 @@ describe('the coordinator stopped and resumed', () => {
       const results = new Queue(`results-${first.run.id}`, { connection: { host: redis.target.host, port: redis.target.port }, prefix: 'gauntlet' });
       await until('the held rollout\'s result waiting in Redis', async () => ((await results.getWaitingCount()) >= 1 ? true : undefined));
       await results.close();
-      const resumed = await startQueuedRun({ store, run: { resume: first.run.id }, queue: { redis: redis.target }, catalog: gate.catalog });
+      const events: CoordinatorEvent[] = [];
+      const resumed = await startQueuedRun({ store, run: { resume: first.run.id }, queue: { redis: redis.target }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
       const summary = await resumed.done;
       assertEachOnce(store, summary, 12, 2);
       assert.ok(summary.rollouts > stored);
+      // What was waiting in Redis is reported apart from what was enqueued again.
+      const enqueued = events.find((e) => e.type === 'enqueued');
+      assert.ok(enqueued?.type === 'enqueued');
+      assert.ok(enqueued.alreadyQueued >= 1, `${enqueued.alreadyQueued} already queued`);
+      assert.equal(enqueued.count + enqueued.alreadyQueued, 12 - stored);
       // t1 of epoch 0 ran once: its waiting result was stored, not run again.
       assert.equal(gate.starts.get('t1'), 2, 'the held task ran once per epoch');
     } finally {
       await worker.close({ force: true });
+    }
+  });
+});
+
+describe('stopped while Redis is down', () => {
+  const cli = fileURLToPath(new URL('../bin/gauntlet.js', import.meta.url));
+
+  it('a coordinator interrupted then exits after its bounded waits, with no unhandled Redis errors', { timeout: 120_000 }, async () => {
+    const redis = await startRedis();
+    const store = join(mkdtempSync(join(tmpdir(), 'gauntlet-queue-outage-')), 'store.sqlite');
+    const task = getEnvironment('mail').tasks()[0]!.id;
+    // No worker: the rollouts stay outstanding.
+    const coordinator = spawn(process.execPath, [cli, 'run', '--env', 'mail', '--task', task, '--model', 'oracle', '--epochs', '3', '--queue', redis.url, '--store', store, '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GAUNTLET_CLI_SOURCES: '1' },
+    });
+    let out = '';
+    let err = '';
+    coordinator.stdout.on('data', (d: Buffer) => void (out += d.toString()));
+    coordinator.stderr.on('data', (d: Buffer) => void (err += d.toString()));
+    // 'close': exited, with everything it wrote read.
+    let exited = false;
+    coordinator.once('close', () => (exited = true));
+    try {
+      await until('the rollouts enqueued', () => (err.includes('rollouts enqueued') ? true : undefined));
+      await redis.stop();
+      await until('the outage noticed', () => (err.includes('lost the connection') ? true : undefined));
+      coordinator.kill('SIGINT');
+      await until('the coordinator exited', () => (exited ? true : undefined), 30_000);
+      assert.equal((JSON.parse(out) as { status: string }).status, 'interrupted');
+      assert.doesNotMatch(err, /Unhandled error event/);
+    } finally {
+      if (!exited) coordinator.kill('SIGKILL');
+      await redis.stop();
+    }
+  });
+
+  it('an idle worker stopped then exits after its bounded close, with no unhandled Redis errors', { timeout: 120_000 }, async () => {
+    const redis = await startRedis();
+    const registry = await connectRedis(redis.target, { name: 'test-registry' });
+    await registry.hset(REGISTRY_KEY, rolloutQueueName('oracle'), 'oracle');
+    registry.disconnect();
+    const worker = spawnWorker({ url: redis.url, concurrency: 2 });
+    let exited = false;
+    worker.child.once('close', () => (exited = true));
+    try {
+      await until('the worker serving', () => (worker.lines.some((l) => l.includes('"serving"')) ? true : undefined));
+      await redis.stop();
+      // An idle BullMQ worker waits for jobs in a blocking call of at most 5 s, abandons it a second
+      // after that, and then waits for Redis to come back: only an outage that long catches it there.
+      const downAt = Date.now();
+      await until('Redis down for longer than the blocking wait', () => (Date.now() - downAt > 8000 ? true : undefined));
+      worker.child.kill('SIGTERM');
+      await until('the worker exited', () => (exited ? true : undefined), 30_000);
+      assert.ok(worker.lines.some((l) => /worker .*: stopped/.test(l)), worker.lines.join('\n'));
+      assert.ok(!worker.lines.some((l) => l.includes('Unhandled error event')), worker.lines.join('\n'));
+    } finally {
+      await stopWorker(worker, 'SIGKILL');
+      await redis.stop();
     }
   });
 });

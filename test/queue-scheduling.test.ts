@@ -94,7 +94,7 @@ describe('scheduling through Redis', () => {
       });
       const summary = await run.done;
       assert.equal(summary.scored, 6);
-      assert.deepEqual(events.find((e) => e.type === 'enqueued'), { type: 'enqueued', count: 6, queue: rolloutQueueName('oracle'), endpoint: 'oracle', rateLimit: { max: 2, durationMs: 400 } });
+      assert.deepEqual(events.find((e) => e.type === 'enqueued'), { type: 'enqueued', count: 6, alreadyQueued: 0, queue: rolloutQueueName('oracle'), endpoint: 'oracle', rateLimit: { max: 2, durationMs: 400 } });
       starts.sort((a, b) => a - b);
       assert.equal(starts.length, 6);
       // Two rollouts per 400 ms window, eight slots free: six starts need three windows.

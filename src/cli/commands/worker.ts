@@ -87,7 +87,8 @@ export function describeCoordinatorEvent(event: CoordinatorEvent): string {
   switch (event.type) {
     case 'enqueued': {
       const limit = event.rateLimit ? `, rate limit ${event.rateLimit.max} per ${event.rateLimit.durationMs} ms` : '';
-      return `queue: ${event.count} rollouts enqueued on ${event.queue} (${safeText(event.endpoint)}${limit}); start workers with \`gauntlet worker --queue URL\``;
+      const waiting = event.alreadyQueued > 0 ? `; ${event.alreadyQueued} more already in Redis (jobs or results waiting)` : '';
+      return `queue: ${event.count} rollouts enqueued on ${event.queue} (${safeText(event.endpoint)}${limit})${waiting}; start workers with \`gauntlet worker --queue URL\``;
     }
     case 'duplicate':
       return `queue: ${event.rolloutId} delivered again by ${safeText(event.worker)} (attempt ${event.attempt}; stored attempt ${event.storedAttempt ?? '-'}): dropped`;
@@ -112,7 +113,7 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
     .description('Run rollouts that `gauntlet run --queue` enqueued, for every run and model endpoint in that Redis; start as many as you like, anywhere')
     .requiredOption('--queue <url>', 'Redis holding the queue: redis://HOST:PORT[/DB]')
     .option('--concurrency <n>', 'rollouts in flight at once (per model endpoint)', positiveInt('--concurrency', { max: 10_000 }), 4)
-    .option('--stall-timeout <seconds>', 'a rollout whose worker stops renewing its claim this long (it died) goes to another worker', number('--stall-timeout', { min: 0.1, max: 3600 }), 30)
+    .option('--stall-timeout <seconds>', 'a rollout whose worker stops renewing its claim this long (it died) goes to another worker, within a quarter of this more', number('--stall-timeout', { min: 0.1, max: 3600 }), 30)
     .option('--idle-timeout <seconds>', 'an endpoint queue with nothing to run this long is let go (its connections closed) until a run enqueues there again', number('--idle-timeout', { min: 1, max: 30 * 86_400 }), 600)
     .option('--exit-when-idle <seconds>', 'stop (letting running rollouts finish) once no endpoint queue has had anything to run for this long; for batch jobs and spot machines', number('--exit-when-idle', { min: 0.01, max: 30 * 86_400 }))
     .option('--json', 'one JSON object per event on stdout')

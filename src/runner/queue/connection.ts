@@ -14,9 +14,21 @@ export interface RedisTarget {
   password?: string;
   tls: boolean;
   display: string;
+  /** The flag or field that gave the URL, named by errors about what it asks of the server (a database it lacks). */
+  where: string;
 }
 
 const FORM = 'redis://[USER:PASSWORD@]HOST[:PORT][/DB] or rediss://… for TLS, e.g. redis://127.0.0.1:6379';
+
+/**
+ * `text` with everything before its last `@` (after any `scheme://`) masked: a URL too broken to
+ * parse may still carry a password, and where its credentials end is anyone's guess.
+ */
+function maskedCredentials(text: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0] ?? '';
+  const at = text.lastIndexOf('@');
+  return at < scheme.length ? text : `${scheme}***${text.slice(at)}`;
+}
 
 /** Parses a Redis URL; every problem is an InputError at `where` (the flag or field that gave it). */
 export function parseRedisUrl(text: string, where = '--queue'): RedisTarget {
@@ -24,7 +36,7 @@ export function parseRedisUrl(text: string, where = '--queue'): RedisTarget {
   try {
     url = new URL(text.trim());
   } catch (_error) {
-    throw new InputError(where, `"${text}" is not a URL`, FORM);
+    throw new InputError(where, `"${maskedCredentials(text.trim())}" is not a URL`, FORM);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new InputError(where, `"${url.protocol}" is not a Redis scheme`, FORM);
   if (!url.hostname) throw new InputError(where, 'the URL names no host', FORM);
@@ -43,6 +55,7 @@ export function parseRedisUrl(text: string, where = '--queue'): RedisTarget {
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     tls,
     display: `${url.protocol}//${url.username ? `${url.username}@` : ''}${url.host}/${db}`,
+    where,
   };
 }
 
@@ -97,12 +110,109 @@ export async function connectRedis(target: RedisTarget, options: { timeoutMs?: n
       }),
     ]);
     await client.ping();
-    return client;
   } catch (error) {
     client.disconnect();
     throw new QueueError(target, `cannot connect (${reason ?? (error instanceof Error ? error.message : String(error))}); is redis-server running there?`, { cause: error });
   } finally {
     clearTimeout(timer);
+  }
+  await selectDatabase(client, target);
+  return client;
+}
+
+/**
+ * Selects the URL's database again, to hear the answer: ioredis reports a refused SELECT (a
+ * database the server lacks) only as an 'error' event and goes on using database 0.
+ */
+async function selectDatabase(client: Redis, target: RedisTarget): Promise<void> {
+  if (target.db === 0) return;
+  try {
+    await client.select(target.db);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const refused = error instanceof Error && error.name === 'ReplyError';
+    const count = refused ? await databaseCount(client) : undefined;
+    client.disconnect();
+    if (!refused) throw new QueueError(target, `cannot select database ${target.db} (${message})`, { cause: error });
+    throw new InputError(target.where, `${target.display}: the server refuses database ${target.db} (${message})`, count ? `a database from 0 to ${count - 1}` : 'a database the server has');
+  }
+}
+
+/** How many databases the server has, where it says (managed servers may refuse CONFIG). */
+async function databaseCount(client: Redis): Promise<number | undefined> {
+  try {
+    const [, value] = (await client.config('GET', 'databases')) as string[];
+    const count = Number(value);
+    return Number.isInteger(count) && count > 0 ? count : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits for `work` at most `ms`; says whether it settled in time (how it settled is the caller's concern). */
+export async function settlesWithin(ms: number, work: Promise<unknown> | null): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      Promise.resolve(work).then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What closing needs of a raw client (ioredis, as BullMQ wraps it). */
+interface RawClient {
+  readonly status: string;
+  disconnect(): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/** A BullMQ Queue, QueueEvents or Worker on its Redis backend. */
+interface BullmqObject {
+  getBackend(): { readonly client: Promise<RawClient>; readonly blockingClient?: Promise<RawClient> | undefined };
+}
+
+/**
+ * The Redis connections BullMQ objects open for themselves, kept so that closing can end them.
+ * BullMQ's close sends QUIT, which waits out a Redis outage (forever on a blocking connection),
+ * and when it fails BullMQ drops its 'error' listener while the client goes on reconnecting:
+ * ioredis then prints "Unhandled error event" at every retry, and the process never exits. So
+ * each kept client gets an 'error' listener of its own, and `disconnect()` ends what is left.
+ */
+export class BullmqConnections {
+  private readonly clients = new Map<BullmqObject, Set<RawClient>>();
+
+  /** Keeps `owner`'s clients, each once connected (BullMQ's close itself ends one still connecting). */
+  keep(owner: BullmqObject): void {
+    const kept = new Set<RawClient>();
+    this.clients.set(owner, kept);
+    const backend = owner.getBackend();
+    for (const connecting of [backend.client, backend.blockingClient]) {
+      connecting?.then(
+        (client) => {
+          client.on('error', () => {});
+          kept.add(client);
+        },
+        () => {}, // BullMQ reports a failed connect through the owner's 'error' event
+      );
+    }
+  }
+
+  /** Stops keeping `owner`'s clients (it closed). */
+  forget(owner: BullmqObject): void {
+    this.clients.delete(owner);
+  }
+
+  /** Ends every kept connection still open or reconnecting; commands waiting on it fail at once. */
+  disconnect(): void {
+    for (const kept of this.clients.values()) {
+      for (const client of kept) if (client.status !== 'end') client.disconnect();
+    }
   }
 }
 

@@ -27,7 +27,8 @@ export interface QueueSettings {
 }
 
 export type CoordinatorEvent =
-  | { type: 'enqueued'; count: number; queue: string; endpoint: string; rateLimit: RateLimit | null }
+  /** `count` rollouts enqueued now; `alreadyQueued` more (a resumed run's) had a job or a result waiting in Redis. */
+  | { type: 'enqueued'; count: number; alreadyQueued: number; queue: string; endpoint: string; rateLimit: RateLimit | null }
   /** A result for a rollout already stored (`storedAttempt`): dropped. */
   | { type: 'duplicate'; rolloutId: string; attempt: number; storedAttempt: number | null; worker: string }
   | { type: 'requeued'; rolloutId: string; reason: string }

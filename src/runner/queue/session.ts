@@ -7,7 +7,7 @@ import { errorMessage, StoreError, taskHash, type Run } from '../../core/index.t
 import { rolloutSeed } from '../rollout.ts';
 import { summarise, type RunProgress } from '../run.ts';
 import { FinishedRollouts } from './consumer.ts';
-import { ANNOUNCED_KEY, endpointOf, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, resultQueueName, rolloutQueueName } from './connection.ts';
+import { ANNOUNCED_KEY, BullmqConnections, endpointOf, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, resultQueueName, rolloutQueueName, settlesWithin } from './connection.ts';
 import type { QueuedRunOptions, QueuedRunSummary } from './coordinator.ts';
 import { JOB_ATTEMPTS, QUEUE_PROTOCOL, ResultEnvelope, type RolloutJob } from './jobs.ts';
 import { missingWork, type OpenedRun, type WorkItem } from './open-run.ts';
@@ -28,6 +28,8 @@ function duration(ms: number): string {
 
 /** How long closing waits on each Redis operation once Redis is gone. */
 const OUTAGE_CLOSE_MS = 2000;
+/** How long closing waits on each Redis operation while Redis seems fine (it answers in far less). */
+const CLOSE_MS = 15_000;
 
 export class QueueSession {
   readonly run: Run;
@@ -53,6 +55,7 @@ export class QueueSession {
   private readonly results: Queue;
   private readonly failures: QueueEvents;
   private readonly resultsWorker: Worker;
+  private readonly connections = new BullmqConnections();
   private readonly notify: NonNullable<QueuedRunOptions['onQueue']>;
   private stopping = false;
   /** Workers serving the endpoint queue at the last check (null before the first). */
@@ -63,6 +66,8 @@ export class QueueSession {
   private again = false;
   /** Whether a full pass over a resumed run's outstanding rollouts has completed (a new run needs none). */
   private resumeChecked: boolean;
+  /** What the (last) first pass over a resumed run did: rollouts it enqueued, and those Redis already held a job or result for. */
+  private resumeFound = { enqueued: 0, inRedis: 0 };
   private ticker: NodeJS.Timeout | undefined;
   private resolveDone: (summary: QueuedRunSummary) => void = () => {};
   private rejectDone: (error: unknown) => void = () => {};
@@ -108,6 +113,7 @@ export class QueueSession {
     this.failures.on('error', () => {});
     this.resultsWorker.on('error', () => {});
     this.client.on('error', () => {});
+    for (const owner of [this.rollouts, this.results, this.failures, this.resultsWorker]) this.connections.keep(owner);
     this.done = new Promise((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -137,8 +143,11 @@ export class QueueSession {
       void this.resultsWorker.run().catch((error: unknown) => this.stop(`results worker: ${errorMessage(error)}`));
       // Listening before anything is enqueued: a job a worker refuses at once fails within milliseconds.
       await this.failures.waitUntilReady();
-      if ('resume' in this.options.run) await this.scheduleReconcile();
-      else {
+      let found = { enqueued: this.byId.size, inRedis: 0 };
+      if ('resume' in this.options.run) {
+        await this.scheduleReconcile();
+        found = this.resumeFound;
+      } else {
         await this.register();
         const jobs = [...this.byId.values()].map((item) => this.jobFor(item));
         for (let i = 0; i < jobs.length; i += 500) await this.rollouts.addBulk(jobs.slice(i, i + 500));
@@ -147,7 +156,8 @@ export class QueueSession {
         await this.announce();
       }
       const limit = await this.rollouts.getGlobalRateLimit();
-      this.notify({ type: 'enqueued', count: this.byId.size, queue: this.queueName, endpoint: this.endpoint, rateLimit: limit ? { max: limit.max, durationMs: limit.duration } : null });
+      const rateLimit = limit ? { max: limit.max, durationMs: limit.duration } : null;
+      this.notify({ type: 'enqueued', count: found.enqueued, alreadyQueued: found.inRedis, queue: this.queueName, endpoint: this.endpoint, rateLimit });
       this.settleIfDone();
     } catch (error) {
       this.stop(`enqueuing on ${this.options.queue.redis.display}: ${errorMessage(error)}`);
@@ -208,9 +218,10 @@ export class QueueSession {
   }
 
   private lostConnection(): void {
-    if (this.outageSince !== null || this.stopping) return;
+    if (this.outageSince !== null) return;
+    // Noted while stopping too: closing then waits less on Redis.
     this.outageSince = this.now();
-    this.notify({ type: 'outage', message: `lost the connection to ${this.options.queue.redis.display}` });
+    if (!this.stopping) this.notify({ type: 'outage', message: `lost the connection to ${this.options.queue.redis.display}` });
   }
 
   private regainedConnection(): void {
@@ -228,34 +239,45 @@ export class QueueSession {
    */
   private async reconcile(initial: boolean): Promise<void> {
     await this.register();
-    let enqueued = false;
-    for (const rolloutId of [...this.outstanding]) {
-      if (this.stopping || !this.outstanding.has(rolloutId) || (!initial && this.failedJobs.has(rolloutId))) continue;
-      const state = await this.rollouts.getJobState(rolloutId);
-      if (state === 'failed') {
-        const job = await this.rollouts.getJob(rolloutId);
-        if (initial && job) {
-          await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-          enqueued = true;
-        } else this.markFailed(rolloutId, job?.failedReason ?? 'failed');
-        continue;
-      }
-      if (state !== 'unknown' && state !== 'completed') continue;
-      const resultState = await this.results.getJobState(rolloutId);
-      if (resultState === 'failed') await (await this.results.getJob(rolloutId))?.retry('failed');
-      if (resultState !== 'unknown') continue;
-      if (!this.outstanding.has(rolloutId) || this.options.store.getRollout(rolloutId)) continue;
-      // A completed job whose result is gone: remove it so the id can be enqueued again.
-      if (state === 'completed') await (await this.rollouts.getJob(rolloutId))?.remove();
-      const job = this.jobFor(this.byId.get(rolloutId)!);
-      await this.rollouts.add(job.name, job.data, job.opts);
-      enqueued = true;
-      if (!initial) {
-        this.counts.requeued++;
-        this.notify({ type: 'requeued', rolloutId, reason: 'Redis held neither its job nor its result' });
-      }
+    const found = { enqueued: 0, inRedis: 0 };
+    if (initial) this.resumeFound = found;
+    // A first pass counts every rollout the session began with: one stored since came from a result waiting in Redis.
+    for (const rolloutId of initial ? [...this.byId.keys()] : [...this.outstanding]) {
+      if (this.stopping || (!initial && this.failedJobs.has(rolloutId))) continue;
+      const trace = await this.reconcileOne(rolloutId, initial);
+      if (trace === 'enqueued') found.enqueued++;
+      if (trace === 'in-redis') found.inRedis++;
     }
-    if (enqueued) await this.announce();
+    if (found.enqueued > 0) await this.announce();
+  }
+
+  /** Checks one rollout for `reconcile`: what Redis held of it (a job or a result), or that it was enqueued now, or failed. */
+  private async reconcileOne(rolloutId: string, initial: boolean): Promise<'in-redis' | 'enqueued' | 'failed'> {
+    // Stored meanwhile, from a result that was waiting in Redis.
+    if (!this.outstanding.has(rolloutId)) return 'in-redis';
+    const state = await this.rollouts.getJobState(rolloutId);
+    if (state === 'failed') {
+      const job = await this.rollouts.getJob(rolloutId);
+      if (!initial || !job) {
+        this.markFailed(rolloutId, job?.failedReason ?? 'failed');
+        return 'failed';
+      }
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      return 'enqueued';
+    }
+    if (state !== 'unknown' && state !== 'completed') return 'in-redis';
+    const resultState = await this.results.getJobState(rolloutId);
+    if (resultState === 'failed') await (await this.results.getJob(rolloutId))?.retry('failed');
+    if (resultState !== 'unknown' || !this.outstanding.has(rolloutId) || this.options.store.getRollout(rolloutId)) return 'in-redis';
+    // A completed job whose result is gone: remove it so the id can be enqueued again.
+    if (state === 'completed') await (await this.rollouts.getJob(rolloutId))?.remove();
+    const job = this.jobFor(this.byId.get(rolloutId)!);
+    await this.rollouts.add(job.name, job.data, job.opts);
+    if (!initial) {
+      this.counts.requeued++;
+      this.notify({ type: 'requeued', rolloutId, reason: 'Redis held neither its job nor its result' });
+    }
+    return 'enqueued';
   }
 
   /** Runs `reconcile` now, or once more after the one in progress. A resume's first full pass retries failed work. */
@@ -348,19 +370,21 @@ export class QueueSession {
     clearInterval(this.ticker);
     this.options.signal?.removeEventListener('abort', this.onAbort);
     const { store } = this.options;
-    // Stopped because Redis is gone: commands would wait for it forever, so each wait is bounded
-    // and the results worker is closed without waiting for Redis to hand back its blocking call.
-    const outage = this.outageSince !== null;
-    const bounded = async <T>(work: Promise<T> | null): Promise<T | null | undefined> =>
-      outage ? Promise.race([work, new Promise<undefined>((resolve) => void globalThis.setTimeout(resolve, OUTAGE_CLOSE_MS))]) : await work;
+    // Commands wait for a Redis that is gone (BullMQ's blocking ones forever), so each wait is
+    // bounded, briefly once Redis is known to be gone; whatever is still open after is ended.
+    const outage = () => this.outageSince !== null;
+    const bounded = (work: Promise<unknown> | null) => settlesWithin(outage() ? OUTAGE_CLOSE_MS : CLOSE_MS, work);
     try {
       await bounded(this.reconciling);
       // Workers stop taking this run's rollouts; results of running ones wait in Redis for --resume.
       if (this.options.signal?.aborted) await bounded(Promise.all([...this.outstanding].map((id) => this.rollouts.remove(id).catch(() => 0))));
-      await bounded(this.resultsWorker.close(outage));
+      // In an outage, without waiting for Redis to hand back the blocking call.
+      await bounded(this.resultsWorker.close(outage()));
       // Everything stored: the run's results queue is of no further use.
-      if (this.outstanding.size === 0 && !this.failure) await this.results.obliterate({ force: true }).catch(() => undefined);
-      await bounded(Promise.all([this.failures.close(), this.rollouts.close(), this.results.close()]).catch(() => undefined));
+      if (this.outstanding.size === 0 && !this.failure) await bounded(this.results.obliterate({ force: true }));
+      await bounded(Promise.all([this.failures.close(), this.rollouts.close(), this.results.close()]));
+      // Left open, a connection a bounded wait gave up on would reconnect forever and keep the process alive.
+      this.connections.disconnect();
       this.client.disconnect();
       let status: Run['status'] = this.options.signal?.aborted || this.failure || this.failedJobs.size > 0 ? 'interrupted' : 'finished';
       try {

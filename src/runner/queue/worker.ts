@@ -13,7 +13,7 @@ import { builtinCatalog, type EnvironmentCatalog } from '../resolve.ts';
 import { executeRollout, rolloutSeed } from '../rollout.ts';
 import { RolloutBuffer } from './buffer.ts';
 import { ModelClients } from './clients.ts';
-import { ANNOUNCED_KEY, bullmq, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, type RedisTarget } from './connection.ts';
+import { ANNOUNCED_KEY, bullmq, BullmqConnections, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, settlesWithin, type RedisTarget } from './connection.ts';
 import { QUEUE_PROTOCOL, RolloutJob, type ResultEnvelope } from './jobs.ts';
 
 export type WorkerEvent =
@@ -33,7 +33,10 @@ export interface QueueWorkerOptions {
   catalog?: EnvironmentCatalog;
   /** Where this worker's API keys come from (never from the job). */
   modelEnvironment?: ModelEnvironment;
-  /** A job whose lock is not renewed for this long is taken to be abandoned (its worker died) and is retried elsewhere. */
+  /**
+   * A job whose lock is not renewed for this long is taken to be abandoned (its worker died) and is
+   * retried elsewhere: within a quarter of this more (see `STALL_CHECKS_PER_LOCK`). Default 30 s.
+   */
   lockMs?: number;
   /** How often the registry of endpoint queues is read. */
   discoverMs?: number;
@@ -80,8 +83,17 @@ export interface QueueWorker {
 
 /** How often a job may stall (its worker died) before it is failed rather than retried again. */
 const MAX_STALLS = 3;
+/**
+ * Stalled-job checks per lock duration. BullMQ takes a job at a check that finds its lock expired
+ * only if an earlier check found it running since its last renewal (a renewal, every half lock,
+ * unmarks it): with a check every lock duration that took up to twice it after the last renewal;
+ * with four, at most a quarter more than the lock duration.
+ */
+const STALL_CHECKS_PER_LOCK = 4;
 /** A run's results queue unused this long is let go (the run has most likely ended). */
 const RESULT_QUEUE_IDLE_MS = 10 * 60_000;
+/** How long a stop waits on Redis once running rollouts are done: a Redis that answers takes far less. */
+const CLOSE_MS = 5000;
 
 function jsonEscaped(secret: string): string {
   return JSON.stringify(secret).slice(1, -1);
@@ -149,6 +161,9 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   const resultQueues = new Map<string, { queue: Queue; usedAt: number }>();
   const clients = new ModelClients({ environment: modelEnvironment });
   const workers = new Map<string, { worker: Worker; endpoint: string }>();
+  const connections = new BullmqConnections();
+  /** Rollouts being run (with their results being sent), so a stop can wait for them and no longer. */
+  const running = new Set<Promise<unknown>>();
   /** Queues let go while idle, with the announcement counter they had then. */
   const released = new Map<string, string>();
   const idleSince = new Map<string, number>();
@@ -215,13 +230,23 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     }
   };
 
+  const tracked = <A extends unknown[], R>(process: (...args: A) => Promise<R>): ((...args: A) => Promise<R>) => {
+    return (...args) => {
+      const rollout = process(...args);
+      running.add(rollout);
+      const forget = () => void running.delete(rollout);
+      rollout.then(forget, forget);
+      return rollout;
+    };
+  };
+
   const serve = (queueName: string, endpoint: string) => {
-    const worker = new Worker(queueName, scrubbedFailures(processJob, scrub), {
+    const worker = new Worker(queueName, tracked(scrubbedFailures(processJob, scrub)), {
       connection: redisOptions(options.redis, { blocking: true }),
       prefix: QUEUE_PREFIX,
       concurrency: options.concurrency,
       lockDuration: lockMs,
-      stalledInterval: lockMs,
+      stalledInterval: Math.max(1, Math.round(lockMs / STALL_CHECKS_PER_LOCK)),
       maxStalledCount: MAX_STALLS,
       name,
     });
@@ -233,6 +258,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
       const final = !job || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
       emit({ type: 'failed', rolloutId: job?.id ?? '?', message: error.message, final });
     });
+    connections.keep(worker);
     workers.set(queueName, { worker, endpoint });
     emit({ type: 'serving', queue: queueName, endpoint });
   };
@@ -253,6 +279,13 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
       lastError = message;
     }
   };
+  /** An endpoint queue's jobs by state, counted through the registry's connection (its failures reach the caller). */
+  const pendingCounts = async (queueName: string): Promise<Record<string, number>> => {
+    const queue = new Queue(queueName, { connection: registry, prefix: QUEUE_PREFIX });
+    queue.on('error', () => {});
+    return queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed').finally(() => queue.close());
+  };
+
   /** Lets go of served queues that have been idle for `idleMs` (only those whose coordinators announce work). */
   const releaseIdle = async () => {
     for (const [queueName, { worker, endpoint }] of [...workers]) {
@@ -261,8 +294,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
         // The counter first: an announcement after it (work enqueued) brings the queue back.
         const version = await registry.hget(ANNOUNCED_KEY, queueName);
         if (version === null) continue;
-        const queue = new Queue(queueName, { connection: registry, prefix: QUEUE_PREFIX });
-        const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed').finally(() => queue.close());
+        const counts = await pendingCounts(queueName);
         if (Object.values(counts).some((n) => n > 0)) {
           idleSince.delete(queueName);
           continue;
@@ -274,6 +306,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
         idleSince.delete(queueName);
         released.set(queueName, version);
         await worker.close();
+        connections.forget(worker);
         emit({ type: 'released', queue: queueName, endpoint });
       } catch (error) {
         if (closing) return; // the connection was closed under the check
@@ -288,8 +321,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   const pendingEverywhere = async (): Promise<number> => {
     let pending = 0;
     for (const queueName of Object.keys(await registry.hgetall(REGISTRY_KEY))) {
-      const queue = new Queue(queueName, { connection: registry, prefix: QUEUE_PREFIX });
-      const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed').finally(() => queue.close());
+      const counts = await pendingCounts(queueName);
       pending += Object.values(counts).reduce((a, b) => a + b, 0);
     }
     return pending;
@@ -334,10 +366,16 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
       closing = true;
       clearInterval(timer);
       clearInterval(idleTimer);
-      await Promise.all([...workers.values()].map(({ worker }) => worker.close(force)));
-      await Promise.all([...resultQueues.values()].map((e) => e.queue.close()));
+      // BullMQ stops taking jobs at once. Running rollouts take as long as they take; what follows
+      // (telling Redis they completed, QUIT) waits on Redis, forever while it is down, so that is bounded.
+      const closed = Promise.all([...workers.values()].map(({ worker }) => worker.close(force)));
+      while (!force && running.size > 0) await Promise.allSettled(running);
+      await settlesWithin(CLOSE_MS, closed);
+      await settlesWithin(CLOSE_MS, Promise.all([...resultQueues.values()].map((e) => e.queue.close())));
       await clients.close();
       await processClosing.settled();
+      // Left open, a connection a bounded wait gave up on would reconnect forever and keep the process alive.
+      connections.disconnect();
       resultsClient.disconnect();
       registry.disconnect();
     },
