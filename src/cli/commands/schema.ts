@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ModelCall, Rollout, RunConfig, Task } from '../../core/index.ts';
+import { Script } from '../../model/index.ts';
 import { printJson, type CliIo } from '../io.ts';
 import { oneOf } from '../options.ts';
 
@@ -10,6 +11,7 @@ export const PUBLISHED_SCHEMAS = {
   'run-config': { schema: RunConfig, io: 'input' as const, title: 'Gauntlet run configuration' },
   rollout: { schema: Rollout, io: 'output' as const, title: 'Gauntlet rollout record' },
   'model-call': { schema: ModelCall, io: 'output' as const, title: 'Gauntlet model call record' },
+  script: { schema: Script, io: 'input' as const, title: 'Gauntlet model script (scripted:PATH, mock-model and fake-engine --script)' },
 };
 export type SchemaName = keyof typeof PUBLISHED_SCHEMAS;
 
@@ -22,7 +24,7 @@ export function registerSchemaCommand(program: Command, io: CliIo): void {
   const names = Object.keys(PUBLISHED_SCHEMAS) as SchemaName[];
   program
     .command('schema')
-    .description('Print the JSON Schema of a task file, run config or stored record (also under schemas/)')
+    .description('Print the JSON Schema of a task file, run config, model script or stored record (also under schemas/)')
     .argument('<name>', names.join(' | '), oneOf('NAME', names))
     .action((name: SchemaName) => printJson(io, jsonSchemaFor(name)));
 }
