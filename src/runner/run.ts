@@ -265,7 +265,9 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       });
       committing.add(recorded);
       void recorded.then(() => committing.delete(recorded));
-      if (committing.size > config.concurrency) await Promise.race(committing);
+      // A loop, not one race: several slots waiting on the same commits all wake when one is
+      // written, and only those that still find room may start another rollout.
+      while (committing.size > config.concurrency) await Promise.race(committing);
     });
     await Promise.all(committing);
     if (broken) throw broken.error;
