@@ -267,7 +267,7 @@ describe('run --capture-tokens', () => {
     }
   });
 
-  it('is refused for a model that is not behind an OpenAI-compatible engine, and on --resume', async () => {
+  it('is refused for a model that is not behind an OpenAI-compatible engine, and for an engine it does not know', async () => {
     const refused = await cli(['run', '--env', 'mail', '--model', 'oracle', '--capture-tokens', 'vllm', '--store', join(tmp(), 'g.db')]);
     assert.equal(refused.code, 2);
     assert.match(refused.err, /--capture-tokens: only applies to an engine behind an OpenAI-compatible endpoint/);
