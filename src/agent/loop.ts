@@ -194,13 +194,15 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
   };
 
   /**
-   * Failed model call. A cancel is ours; at the deadline the endpoint is to blame only if it had
-   * been silent for a whole request timeout (hung), otherwise the model ran out of time.
+   * Failed model call. A cancel is ours; a call the deadline cut short blames the endpoint only if
+   * it had been silent for a whole request timeout (hung), otherwise the model ran out of time. A
+   * call that failed on its own (a 429 whose wait the deadline ended, a 5xx, a time-out) is the
+   * endpoint's failure whenever the deadline fired.
    */
   const modelFailure = (result: Extract<ModelResult, { ok: false }>): NextStep => {
     if (result.kind === 'output_too_large') return { kind: 'stop', reason: 'invalid_output', answer: null };
     if (run.signal?.aborted && !deadline.signal.aborted) return { kind: 'stop', reason: 'cancelled', answer: null };
-    if (deadline.signal.aborted) {
+    if (deadline.signal.aborted && result.kind === 'aborted') {
       const silent = settings.requestTimeoutMs !== undefined && result.silentMs !== undefined && result.silentMs >= settings.requestTimeoutMs;
       if (!silent) return { kind: 'stop', reason: 'deadline', answer: null };
       return {

@@ -19,7 +19,14 @@ export function anthropicMessagesStream(): StreamAssembler {
 class MessagesStream implements StreamAssembler {
   readonly terminal = 'event: message_stop';
   private message: JsonObject = {};
-  private readonly blocks: Block[] = [];
+  /**
+   * Blocks by their index. A Map, not an array: an index of 4e9 made an array that body() walked
+   * for minutes, and one past 2^32 was no array index at all, so its block was silently dropped.
+   */
+  private readonly blocks = new Map<number, Block>();
+  /** Whether blocks started out of index order, so body() must sort them. */
+  private unordered = false;
+  private highest = -1;
   /** Streamed `input` JSON text per block index, parsed when the block stops. */
   private readonly inputText = new Map<number, string>();
 
@@ -34,7 +41,7 @@ class MessagesStream implements StreamAssembler {
       case 'message_start':
         if (!isObject(data.message)) return malformed(`message_start: expected a message object, got ${describe(data.message)}`);
         this.message = { ...data.message };
-        for (const [index, block] of (Array.isArray(data.message.content) ? data.message.content : []).entries()) if (isObject(block)) this.blocks[index] = { ...block };
+        for (const [index, block] of (Array.isArray(data.message.content) ? data.message.content : []).entries()) if (isObject(block)) this.setBlock(index, { ...block });
         return 'more';
       case 'content_block_start':
         return this.start(data);
@@ -58,20 +65,28 @@ class MessagesStream implements StreamAssembler {
 
   body(): JsonObject {
     const body: JsonObject = { ...this.message };
-    body.content = this.blocks.filter(Boolean);
+    body.content = this.unordered ? [...this.blocks.entries()].sort((a, b) => a[0] - b[0]).map((entry) => entry[1]) : [...this.blocks.values()];
     return body;
+  }
+
+  private setBlock(index: number, block: Block): void {
+    if (!this.blocks.has(index)) {
+      if (index < this.highest) this.unordered = true;
+      else this.highest = index;
+    }
+    this.blocks.set(index, block);
   }
 
   private start(data: Block): StreamStep {
     const index = data.index;
     if (!isIndex(index) || !isObject(data.content_block)) return malformed(`content_block_start: expected an index and a content_block, got ${JSON.stringify(data).slice(0, 200)}`);
-    this.blocks[index] = { ...data.content_block };
+    this.setBlock(index, { ...data.content_block });
     return 'more';
   }
 
   private delta(data: Block): StreamStep {
     const index = data.index;
-    const block = isIndex(index) ? this.blocks[index] : undefined;
+    const block = isIndex(index) ? this.blocks.get(index) : undefined;
     if (!isIndex(index) || !block) return malformed(`content_block_delta for block ${JSON.stringify(index)}, which has not started`);
     const delta = data.delta;
     if (!isObject(delta) || typeof delta.type !== 'string') return malformed(`content_block_delta ${index}: expected a typed delta, got ${describe(delta)}`);
@@ -96,7 +111,7 @@ class MessagesStream implements StreamAssembler {
   private stop(index: JsonValue | undefined): StreamStep {
     if (!isIndex(index)) return malformed(`content_block_stop: expected an index, got ${describe(index)}`);
     const text = this.inputText.get(index);
-    const block = this.blocks[index];
+    const block = this.blocks.get(index);
     if (text === undefined || !block) return 'more';
     this.inputText.delete(index);
     // An empty stream of input JSON means the `input` of content_block_start ({}) stands.

@@ -1,7 +1,7 @@
 import type { AssistantMessage, FinishReason, JsonObject, JsonValue, Message, ModelClient, ModelRequest, Reasoning, ToolCall, Usage } from '../core/index.ts';
 import { anthropicMessagesStream } from './anthropic-stream.ts';
 import { isObject, postJson, transportOf, type ParseOutcome, type TransportOptions } from './http.ts';
-import { describe } from './openai-parse.ts';
+import { describe, isCount } from './openai-parse.ts';
 import { checkBaseUrl, endpointUrl, redactUrl } from './secrets.ts';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
@@ -171,9 +171,10 @@ function mapStopReason(value: JsonValue | undefined): FinishReason {
 function parseUsage(raw: JsonValue | undefined): Usage {
   if (!isObject(raw)) return {};
   const usage: Usage = {};
-  if (typeof raw.input_tokens === 'number') usage.promptTokens = raw.input_tokens;
-  if (typeof raw.output_tokens === 'number') usage.completionTokens = raw.output_tokens;
-  if (typeof raw.cache_read_input_tokens === 'number') usage.cachedPromptTokens = raw.cache_read_input_tokens;
+  // Counts the record's schema rejects (-5, 1.5) would make the stored call unreadable.
+  if (isCount(raw.input_tokens)) usage.promptTokens = raw.input_tokens;
+  if (isCount(raw.output_tokens)) usage.completionTokens = raw.output_tokens;
+  if (isCount(raw.cache_read_input_tokens)) usage.cachedPromptTokens = raw.cache_read_input_tokens;
   return usage;
 }
 

@@ -3,7 +3,23 @@
 
 import type { HttpAnswer } from './transport.ts';
 
-/** Reads a body as text, piece by piece, calling `onBytes` for each; rejects when `signal` aborts. */
+/** Told of each piece of a body as it arrives. */
+export interface BodyListener {
+  heard(): void;
+}
+
+/** A body that went past the reader's limit without ending: an endpoint fault, not a broken connection. */
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the response went past ${limit} bytes without ending`);
+  }
+}
+
+/**
+ * Reads a body as text, piece by piece, telling `listener` of each (when there is one); rejects
+ * when `signal` aborts, and with BodyTooLarge once more than `maxBytes` arrived, so an endpoint that
+ * never stops sending cannot fill memory (or pass the longest string V8 can hold) before the deadline.
+ */
 export class BodyReader {
   bytes = 0;
   private readonly decoder = new TextDecoder();
@@ -12,7 +28,8 @@ export class BodyReader {
   constructor(
     private readonly answer: HttpAnswer,
     private readonly signal: AbortSignal,
-    private readonly onBytes: () => void,
+    private readonly listener: BodyListener | null,
+    private readonly maxBytes: number,
   ) {}
 
   /** The next piece of text, or null at the end of the body. */
@@ -25,7 +42,8 @@ export class BodyReader {
       return rest === '' ? null : rest;
     }
     this.bytes += value.byteLength;
-    this.onBytes();
+    if (this.bytes > this.maxBytes) throw new BodyTooLarge(this.maxBytes);
+    this.listener?.heard();
     return this.decoder.decode(value, { stream: true });
   }
 
@@ -80,9 +98,14 @@ export function retryAfterMs(answer: Pick<HttpAnswer, 'header'>, clock: { now: n
   const value = answer.header('retry-after')?.trim();
   if (!value) return undefined;
   if (/^\d+(\.\d+)?$/.test(value)) return cap(Number(value) * 1000);
+  // Every HTTP-date form names its month; Date.parse alone reads "-5", "3, 4" or ".5" as dates in
+  // the past, which made a malformed header mean "retry at once".
+  if (!HTTP_DATE_MONTH.test(value)) return undefined;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : cap(date - clock.now);
 }
+
+const HTTP_DATE_MONTH = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b/i;
 
 /** Settles with `promise`, or rejects as soon as `signal` aborts (even if the promise ignores it). */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

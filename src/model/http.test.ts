@@ -78,7 +78,9 @@ describe('Retry-After', () => {
       },
     });
     const failure = failed(await chat.complete(ask, { signal: controller.signal }));
-    assert.equal(failure.kind, 'aborted');
+    // The 429 is why the call failed: it keeps its kind, so a deadline that ends the wait blames the endpoint.
+    assert.deepEqual([failure.kind, failure.retryable], ['http', true]);
+    assert.match(failure.message, /HTTP 429: x \(stopped by the caller while waiting 30000 ms to retry\)$/);
     assert.deepEqual(asked, [30_000]);
     assert.equal(fake.calls.length, 1);
   });
@@ -236,6 +238,41 @@ describe('secrets', () => {
     assert.match(JSON.stringify(calls[0]?.body), new RegExp(KEY));
     const clean = await chat.complete(ask, { signal });
     assert.deepEqual(clean.wire?.request, calls[1]?.body);
+  });
+
+  it('scrubs a key before a message or the wire record quotes the answer cut short, leaving no part of it', async () => {
+    // Each answer puts the key where a quote of its first `length` characters ends (the quote's own
+    // prefix subtracted), so the quote would hold all of the key but its last 3 characters.
+    const at = (length: number, filler: string): string => `${filler.repeat(length - 'Bearer '.length - KEY.length + 3)}Bearer ${KEY}`;
+    const replies: Record<string, FakeReply> = {
+      'a body that is not JSON, on an error': { status: 500, text: at(300, 'x') },
+      'a body that is not JSON, on success': { status: 200, text: at(80, 'x') },
+      'a JSON error without a message': { status: 400, json: { oops: at(300 - '{"oops":"'.length, 'x') } },
+      'a stream event that is not JSON': { sse: `data: ${at(120, 'y')} and more\n\n` },
+      'a stream error without a message': { sse: `data: ${JSON.stringify({ error: { detail: at(300 - '{"detail":"'.length, 'e'), code: 401 } })}\n\n` },
+      'a stream cut after the key': { sse: `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: at(160 - 'data: {"choices":[{"index":0,"delta":{"content":"'.length, 'z') } }] })}\n\n` },
+    };
+    const leaks: string[] = [];
+    for (const [name, reply] of Object.entries(replies)) {
+      const { chat } = setup([reply], { maxRetries: 0, stream: typeof reply === 'object' && 'sse' in reply });
+      const recorded = JSON.stringify(failed(await chat.complete(ask, { signal })));
+      if (recorded.includes(KEY.slice(0, 8))) leaks.push(`${name}: ${recorded.replace(/(.)\1{9,}/g, '$1…')}`);
+      else assert.match(recorded, /Bearer \*\*\*/, `${name}: the scrubbed key is marked`);
+    }
+    assert.deepEqual(leaks, [], 'part of the key is left in these failures');
+  });
+
+  it('leaves a placeholder key (shorter than 8 characters) in answers, which scrubbing it would corrupt', async () => {
+    const answer: JsonObject = { id: 'x', choices: [{ index: 0, message: { role: 'assistant', content: 'The EMPTY set, x = 1', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'add', arguments: '{"x":1}' } }] }, finish_reason: 'tool_calls' }] };
+    for (const placeholder of ['x', '1', 'EMPTY', 'dummy']) {
+      const fake = fakeFetch([{ json: answer }]);
+      const chat = createOpenAIChat({ baseURL: 'http://127.0.0.1:8000/v1', model: 'm', apiKey: placeholder, fetch: fake.fetch, stream: false });
+      const result = await chat.complete(ask, { signal });
+      if (!result.ok) assert.fail(`placeholder ${placeholder}: ${result.message}`);
+      assert.equal(result.response.message.content, 'The EMPTY set, x = 1', `placeholder ${placeholder}`);
+      assert.equal(result.response.message.toolCalls[0]?.id, 'c1', `placeholder ${placeholder}`);
+      assert.deepEqual(result.wire?.response, answer, `placeholder ${placeholder}: the wire record as received`);
+    }
   });
 
   it('the Anthropic adapter scrubs the same way', async () => {

@@ -1,10 +1,11 @@
 import { errorMessage, jsonBytes, type CompleteOptions, type JsonObject, type JsonValue, type ModelFailureKind, type ModelResponse, type ModelResult, type WireExchange } from '../core/index.ts';
-import { BodyReader, isEventStream, raceAbort, retryAfterMs } from './http-body.ts';
+import { BodyReader, BodyTooLarge, isEventStream, raceAbort, retryAfterMs } from './http-body.ts';
 import { redactUrl, scrub, scrubResponse, scrubWire, type SentBody } from './secrets.ts';
 import { EventStream, type StreamAssembler } from './stream.ts';
 import { sendThroughFetch, sendThroughNodeHttp, type HttpAnswer, type SendPost } from './transport.ts';
 
-export type Sleep = (ms: number) => Promise<void>;
+/** Waits `ms`; may end early once `signal` aborts (the caller stops waiting then anyway). */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /**
  * Per request: silence while streaming, the whole exchange otherwise. Well under the default task
@@ -19,10 +20,37 @@ const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30_000;
 /** Statuses whose `Retry-After` is honoured (529: Anthropic's "overloaded"). */
 const RETRY_AFTER_STATUSES = new Set([429, 503, 529]);
+/**
+ * The most bytes one response may carry: far above any real answer (a million tokens with their
+ * logprobs), and below the longest string V8 can hold, which a runaway body would otherwise pass
+ * mid-parse and throw from where nothing expects it.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+/**
+ * How deep a response's JSON may nest. JSON.parse reads any depth, but serialising or walking it
+ * again (the stored record, the next request that resends the message) overflows the stack.
+ */
+export const MAX_RESPONSE_DEPTH = 512;
 /** The key under which a streamed exchange's wire record says how it arrived. */
 export const STREAM_RECORD_KEY = 'gauntlet_stream';
 
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Ends early on abort: a timer left running for a Retry-After the deadline cut short held the
+ * process open for up to a minute after its last rollout.
+ */
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const stop = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
 
 export interface Failure {
   kind: ModelFailureKind;
@@ -51,6 +79,8 @@ export interface PostJsonOptions {
   parse: (json: JsonValue) => ParseOutcome;
   /** Set when the body asks for a stream: assembles a `text/event-stream` answer (a JSON answer is parsed as usual). */
   stream?: () => StreamAssembler;
+  /** Per attempt; DEFAULT_MAX_RESPONSE_BYTES when unset. */
+  maxResponseBytes?: number;
 }
 
 /** The transport settings every HTTP model client takes; `transportOf` fills in what is left out. */
@@ -63,9 +93,11 @@ export interface TransportOptions {
   maxRetries?: number;
   sleep?: Sleep;
   now?: () => number;
+  /** The most bytes one response may carry before the call fails (DEFAULT_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 }
 
-type Transport = Pick<PostJsonOptions, 'send' | 'timeoutMs' | 'maxRetries' | 'sleep' | 'now' | 'signal' | 'secret'>;
+type Transport = Pick<PostJsonOptions, 'send' | 'timeoutMs' | 'maxRetries' | 'sleep' | 'now' | 'signal' | 'secret' | 'maxResponseBytes'>;
 
 /** The `postJson` settings for a client's options and one call: defaults where unset, the API key as the secret to scrub. */
 export function transportOf(options: TransportOptions, call: CompleteOptions): Transport {
@@ -77,6 +109,7 @@ export function transportOf(options: TransportOptions, call: CompleteOptions): T
     now: options.now ?? Date.now,
     signal: call.signal,
     ...(options.apiKey ? { secret: options.apiKey } : {}),
+    ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
   };
 }
 
@@ -171,8 +204,11 @@ export async function postJson(given: PostJsonOptions): Promise<ModelResult> {
   let outcome = await attempt(options, activity);
   for (let retry = 1; retry <= options.maxRetries; retry++) {
     if (outcome.result.ok || !outcome.result.retryable) break;
-    const waited = await sleepUnlessAborted(options.sleep, outcome.retryAfterMs ?? backoffMs(retry), options.signal);
-    if (!waited) return { ...aborted(options, outcome.result.wire), silentMs: activity.silentMs() };
+    const waitMs = outcome.retryAfterMs ?? backoffMs(retry);
+    const waited = await sleepUnlessAborted(options.sleep, waitMs, options.signal);
+    // Stopped while waiting to retry: the endpoint's failure is why the call failed, not the stop, so
+    // it keeps its kind (a deadline that fires during a 429's wait is the endpoint's doing).
+    if (!waited) return { ...outcome.result, message: `${outcome.result.message} (stopped by the caller while waiting ${waitMs} ms to retry)`, silentMs: activity.silentMs() };
     outcome = await attempt(options, activity);
   }
   return outcome.result.ok ? outcome.result : { ...outcome.result, silentMs: activity.silentMs() };
@@ -237,24 +273,30 @@ async function exchange(options: Prepared, activity: Activity, timer: RequestSig
     return { result: fail(options, watch.interrupted() ?? { kind: 'connection', message: `${where}: could not connect (${describeFetchError(error)})`, retryable: true }, baseWire) };
   }
   watch.heard();
-  const reader = new BodyReader(response, combined, () => watch.heard());
+  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   if (options.stream && isOk(response.status) && isEventStream(response)) {
+    // A stream is heard when events arrive, not bytes: keep-alive comments alone are silence.
+    const reader = new BodyReader(response, combined, null, maxBytes);
     return { result: await readStream({ options, assembler: options.stream(), response, reader, watch }) };
   }
 
+  const reader = new BodyReader(response, combined, watch, maxBytes);
+
   let text: string;
   try {
-    text = await reader.text();
+    // Scrubbed before anything reads it: error messages quote the body cut short, which would keep part of a key.
+    text = scrub(await reader.text(), options.secret);
   } catch (error) {
     reader.cancel();
-    const failure = watch.interrupted() ?? { kind: 'connection', message: `${where}: the connection broke while reading the body (${describeFetchError(error)})`, retryable: true };
+    const failure = watch.interrupted() ?? (error instanceof BodyTooLarge ? tooLarge(where, error) : { kind: 'connection', message: `${where}: the connection broke while reading the body (${describeFetchError(error)})`, retryable: true });
     return { result: fail(options, failure, { ...baseWire, status: response.status }) };
   }
   const json = parseJson(text);
   const wire: WireExchange = { ...baseWire, status: response.status, response: json ?? text };
   if (!isOk(response.status)) {
     const retryable = response.status === 429 || response.status >= 500;
-    const location = response.status >= 300 && response.status < 400 ? response.header('location') : undefined;
+    const header = response.status >= 300 && response.status < 400 ? response.header('location') : undefined;
+    const location = header === undefined ? undefined : scrub(header, options.secret);
     // Redirects are not followed (a POST body would be resent somewhere else): say where to point instead.
     const detail = location ? `the endpoint redirects to ${redirectTarget(location, url)}; use that address as the base URL` : json === undefined ? text.slice(0, 300) : errorDetail(json);
     const result = fail(options, { kind: 'http', message: `${where}: HTTP ${response.status}${detail ? `: ${detail}` : ''}`, retryable }, wire);
@@ -278,18 +320,23 @@ interface StreamRead {
 /** Reads an event stream to its terminal event; a stream cut short is a connection failure, as a broken body is. */
 async function readStream(read: StreamRead): Promise<ModelResult> {
   const { options, reader, watch } = read;
-  const stream = new EventStream(read.assembler);
+  const stream = new EventStream(read.assembler, options.secret);
   for (;;) {
     let text: string | null;
     try {
       text = await reader.next();
     } catch (error) {
       reader.cancel();
-      const cut = watch.interrupted();
+      const cut = watch.interrupted() ?? (error instanceof BodyTooLarge ? tooLarge(watch.where, error) : null);
       const failure = cut ? { ...cut, message: `${cut.message}, ${streamReceived(stream, reader)}` } : { kind: 'connection' as const, message: `${watch.where}: the event stream broke ${streamReceived(stream, reader)} (${describeFetchError(error)})`, retryable: true };
       return fail(options, failure, streamRecord(read, stream, false));
     }
+    const heard = stream.heard;
     const step = stream.feed(text);
+    if (stream.heard !== heard) {
+      watch.heard();
+      stream.bytesWhenHeard = reader.bytes;
+    }
     if (step === 'more') continue;
     if (step === 'done') {
       reader.finish();
@@ -313,10 +360,22 @@ function streamRecord({ options, response, reader }: StreamRead, stream: EventSt
 /** What had arrived when a stream stopped, for its failure message. */
 function streamReceived(stream: EventStream, reader: BodyReader): string {
   const last = stream.last.length > 160 ? `${stream.last.slice(0, 160)}…` : stream.last;
-  return `after ${stream.events} events (${reader.bytes} bytes)${stream.last ? `; the last was ${last}` : ''}`;
+  const idle = reader.bytes - stream.bytesWhenHeard;
+  const since = idle > 0 && stream.heard > 0 ? `; then ${idle} bytes without an event (keep-alive comments or an unfinished event)` : '';
+  return `after ${stream.events} events (${reader.bytes} bytes)${stream.last ? `; the last was ${last}` : ''}${since}`;
+}
+
+function tooLarge(where: string, error: BodyTooLarge): Failure {
+  return { kind: 'malformed_response', message: `${where}: ${error.message} (maxResponseBytes)`, retryable: false };
 }
 
 function parsed(options: Prepared, json: JsonValue, wire: WireExchange): ModelResult {
+  const deep = tooDeep(json, MAX_RESPONSE_DEPTH);
+  if (deep !== null) {
+    const failure: Failure = { kind: 'malformed_response', message: `POST ${redactUrl(options.url)}: the response nests deeper than ${MAX_RESPONSE_DEPTH} levels (at ${deep.length > 120 ? `${deep.slice(0, 120)}…` : deep}); it could be neither stored nor sent back`, retryable: false };
+    // The record keeps the request and status, not a body that cannot be serialised.
+    return fail(options, failure, { url: wire.url, request: wire.request, ...(wire.status !== undefined ? { status: wire.status } : {}) });
+  }
   const outcome = options.parse(json);
   if (!outcome.ok) return fail(options, { ...outcome.failure, message: `POST ${redactUrl(options.url)}: ${outcome.failure.message}` }, wire);
   return { ok: true, response: scrubResponse(outcome.response, options.secret), wire: scrubWire(wire, options.secret, options.sent) };
@@ -333,7 +392,7 @@ function aborted(options: Prepared, wire?: WireExchange): Extract<ModelResult, {
 /** Resolves true after `ms`, or false as soon as the caller aborts. */
 async function sleepUnlessAborted(sleep: Sleep, ms: number, signal: AbortSignal): Promise<boolean> {
   try {
-    await raceAbort(sleep(ms), signal);
+    await raceAbort(sleep(ms, signal), signal);
     return true;
   } catch (_error) {
     return false;
@@ -376,6 +435,31 @@ function errorDetail(json: JsonValue): string {
   if (typeof json.message === 'string') return json.message;
   if (typeof json.detail === 'string') return json.detail;
   return JSON.stringify(json).slice(0, 300);
+}
+
+/**
+ * Where `value` nests deeper than `limit` arrays and objects (a path such as `.choices[0].message.x…`),
+ * or null. The recursion stops at the limit, so the walk itself cannot overflow the stack.
+ */
+function tooDeep(value: JsonValue, limit: number): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  if (limit === 0) return '…';
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i]!;
+      if (item === null || typeof item !== 'object') continue;
+      const below = tooDeep(item, limit - 1);
+      if (below !== null) return `[${i}]${below}`;
+    }
+    return null;
+  }
+  for (const key in value) {
+    const item = value[key]!;
+    if (item === null || typeof item !== 'object') continue;
+    const below = tooDeep(item, limit - 1);
+    if (below !== null) return `.${key}${below}`;
+  }
+  return null;
 }
 
 export function isObject(value: JsonValue | undefined): value is { [key: string]: JsonValue } {

@@ -14,7 +14,7 @@ export {
   type AnthropicMessagesOptions,
 } from './anthropic.ts';
 export { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, RETRY_AFTER_CAP_MS, STREAM_RECORD_KEY, type Sleep, type ParseOutcome } from './http.ts';
-export { checkBaseUrl, rejectCredentials, redactUrl, type BaseUrlCheck } from './secrets.ts';
+export { checkBaseUrl, isScrubbed, MIN_SECRET_LENGTH, rejectCredentials, redactUrl, scrub, scrubResult, type BaseUrlCheck } from './secrets.ts';
 export { splitInlineThink, type InlineThinkSplit } from './think.ts';
 export {
   Script,

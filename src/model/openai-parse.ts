@@ -150,12 +150,14 @@ function engineTokens(json: JsonRecord, choice: JsonRecord): TokenTrace | undefi
   };
 }
 
+/** Safe integers only: the stored record's schema rejects 1e300, and a record it rejects cannot be read back. */
 function intArray(value: JsonValue | undefined): number[] | undefined {
-  return Array.isArray(value) && value.every((item) => Number.isInteger(item)) ? (value as number[]) : undefined;
+  return Array.isArray(value) && value.every((item) => Number.isSafeInteger(item)) ? (value as number[]) : undefined;
 }
 
-function isCount(value: JsonValue | undefined): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+/** A token count as the stored record's schema accepts it; anything else an endpoint sends is left out. */
+export function isCount(value: JsonValue | undefined): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 const MINIMAX_RATE_LIMIT = 1002;

@@ -1,7 +1,7 @@
 // Keeping API keys out of everything Gauntlet stores or prints. Keys live only in request headers;
 // base URLs that smuggle one in (user info, `?api_key=`) are refused before anything is stored,
 // and a key a server echoes back is scrubbed from messages, wire records and parsed responses.
-import { InputError, type JsonValue, type ModelResponse, type WireExchange } from '../core/index.ts';
+import { InputError, type JsonValue, type ModelResponse, type ModelResult, type WireExchange } from '../core/index.ts';
 
 /** Query parameter names (lower-cased, without `-`/`_`) that carry credentials. */
 const CREDENTIAL_PARAM = /key$|token|secret|passw|credential|^auth|^sig(nature)?$/;
@@ -76,12 +76,37 @@ export function redactUrl(url: string): string {
     parsed.search = '';
     return parsed.toString();
   } catch (_error) {
-    return url;
+    return maskedUnparsable(url);
   }
 }
 
+/**
+ * An unparsable URL for an error message. A password holding '/', '#' or '?' unencoded is what
+ * often breaks it, so everything from the end of the scheme to the last '@' is masked, and any
+ * query; the host after the '@' stays, to say which URL is meant.
+ */
+function maskedUnparsable(url: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
+  const at = url.lastIndexOf('@');
+  const rest = at < scheme.length ? url.slice(scheme.length) : `***${url.slice(at)}`;
+  const query = rest.indexOf('?');
+  return `${scheme}${query === -1 ? rest : `${rest.slice(0, query)}?***`}`;
+}
+
+/**
+ * Secrets shorter than this are not scrubbed: such a value is a placeholder (`OPENAI_API_KEY=EMPTY`,
+ * `x`, `dummy` for a local engine), not a key, and replacing every occurrence of it would corrupt
+ * answers, tool arguments and ids. Real keys are tens of characters long.
+ */
+export const MIN_SECRET_LENGTH = 8;
+
+/** Whether `secret` is long enough to be a key worth scrubbing (see MIN_SECRET_LENGTH). */
+export function isScrubbed(secret: string | undefined): secret is string {
+  return secret !== undefined && secret.length >= MIN_SECRET_LENGTH;
+}
+
 export function scrub(text: string, secret: string | undefined): string {
-  return secret ? text.split(secret).join('***') : text;
+  return isScrubbed(secret) && text.includes(secret) ? text.split(secret).join('***') : text;
 }
 
 function scrubValue(value: JsonValue, secret: string): JsonValue {
@@ -108,7 +133,7 @@ export interface SentBody {
  * conversation; the response stays small).
  */
 export function scrubWire(wire: WireExchange, secret: string | undefined, sent?: SentBody): WireExchange {
-  if (!secret) return wire;
+  if (!isScrubbed(secret)) return wire;
   const needle = JSON.stringify(secret).slice(1, -1);
   const inRequest = sent && sent.body === wire.request ? sent.bytes.some((piece) => piece.includes(needle, 0, 'utf8')) : JSON.stringify(wire.request).includes(needle);
   const inResponse = wire.response !== undefined && JSON.stringify(wire.response).includes(needle);
@@ -126,6 +151,18 @@ export function scrubWire(wire: WireExchange, secret: string | undefined, sent?:
  * which is the lesser harm; untouched responses stay the same objects.
  */
 export function scrubResponse(response: ModelResponse, secret: string | undefined): ModelResponse {
-  if (!secret || !JSON.stringify(response).includes(secret)) return response;
+  if (!isScrubbed(secret) || !JSON.stringify(response).includes(secret)) return response;
   return scrubValue(response as unknown as JsonValue, secret) as unknown as ModelResponse;
+}
+
+/** A result with the secret scrubbed from its response, failure message and wire record; untouched results stay the same objects. */
+export function scrubResult(result: ModelResult, secret: string | undefined): ModelResult {
+  if (!isScrubbed(secret)) return result;
+  const wire = result.wire === undefined ? undefined : scrubWire(result.wire, secret);
+  if (result.ok) {
+    const response = scrubResponse(result.response, secret);
+    return response === result.response && wire === result.wire ? result : { ...result, response, ...(wire ? { wire } : {}) };
+  }
+  const message = scrub(result.message, secret);
+  return message === result.message && wire === result.wire ? result : { ...result, message, ...(wire ? { wire } : {}) };
 }

@@ -1,3 +1,6 @@
+const LF = 10;
+const CR = 13;
+
 /** One server-sent event: its `event:` name ('' when none) and its `data:` lines joined by newlines. */
 export interface SseEvent {
   event: string;
@@ -6,29 +9,46 @@ export interface SseEvent {
 
 /**
  * An incremental `text/event-stream` parser, fed text as it arrives: lines end in LF, CRLF or CR
- * (a CR at the end of a piece waits for the next one, in case an LF follows), a blank line ends
- * an event, `:` lines are comments, and `id:`/`retry:` are ignored (a model stream is never resumed).
+ * (an LF right after a CR that ended the previous piece belongs to it), a blank line ends an
+ * event, `:` lines are comments, and `id:`/`retry:` are ignored (a model stream is never resumed).
+ *
+ * Each piece is scanned once: an unfinished line is kept as its pieces and joined when it ends,
+ * so a line sent in many pieces (a 100 MB event without a newline) costs time in proportion to
+ * its length, not to its length squared.
  */
 export class SseParser {
-  private buffer = '';
+  /** The pieces of the line not yet ended. */
+  private partial: string[] = [];
+  /** The last piece ended in CR: an LF that starts the next piece ends nothing. */
+  private afterCr = false;
   private name = '';
   private data: string[] = [];
 
   push(text: string): SseEvent[] {
-    this.buffer += text;
     const events: SseEvent[] = [];
     let start = 0;
-    for (let i = 0; i < this.buffer.length; i++) {
-      const char = this.buffer[i];
-      if (char !== '\n' && char !== '\r') continue;
-      if (char === '\r' && i + 1 === this.buffer.length) break;
-      const line = this.buffer.slice(start, i);
-      if (char === '\r' && this.buffer[i + 1] === '\n') i++;
+    if (this.afterCr && text.length > 0) {
+      this.afterCr = false;
+      if (text.charCodeAt(0) === LF) start = 1;
+    }
+    for (let i = start; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code !== LF && code !== CR) continue;
+      let line = text.slice(start, i);
+      if (this.partial.length > 0) {
+        this.partial.push(line);
+        line = this.partial.join('');
+        this.partial = [];
+      }
+      if (code === CR) {
+        if (i + 1 === text.length) this.afterCr = true;
+        else if (text.charCodeAt(i + 1) === LF) i++;
+      }
       start = i + 1;
       const event = this.line(line);
       if (event) events.push(event);
     }
-    this.buffer = this.buffer.slice(start);
+    if (start < text.length) this.partial.push(start === 0 ? text : text.slice(start));
     return events;
   }
 
@@ -38,8 +58,8 @@ export class SseParser {
    */
   end(): SseEvent[] {
     const events: SseEvent[] = [];
-    const rest = this.buffer.replace(/\r$/, '');
-    this.buffer = '';
+    const rest = this.partial.join('');
+    this.partial = [];
     if (rest !== '') {
       const event = this.line(rest);
       if (event) events.push(event);

@@ -2,6 +2,7 @@
 // would have had, and EventStream feeds them, counting events for messages and the wire record.
 import type { JsonObject, JsonValue } from '../core/index.ts';
 import type { Failure } from './http.ts';
+import { isScrubbed, scrub } from './secrets.ts';
 import { SseParser, type SseEvent } from './sse.ts';
 
 /** After an event: read on, the terminal event arrived, or why the call fails. */
@@ -20,15 +21,28 @@ export interface StreamAssembler {
 export class EventStream {
   events = 0;
   last = '';
+  /** Events that show the endpoint alive (all but `ping`); keep-alive comments are no events at all. */
+  heard = 0;
+  /** The body's byte count when an event was last heard (the reader sets it). */
+  bytesWhenHeard = 0;
   private readonly parser = new SseParser();
 
-  constructor(private readonly assembler: StreamAssembler) {}
+  /** `secret`: the API key, scrubbed from every event before anything reads it. */
+  constructor(
+    private readonly assembler: StreamAssembler,
+    private readonly secret?: string,
+  ) {}
 
   /** One piece of the body, or null at its end (which, before the terminal event, is a cut stream). */
   feed(text: string | null): StreamStep {
     const events = text === null ? this.parser.end() : this.parser.push(text);
-    for (const event of events) {
+    for (const received of events) {
+      // Whole events, where a key cannot straddle pieces: messages and the wire record quote events
+      // cut short, and a scrub of the whole key afterwards would miss the part of it left there.
+      const secret = this.secret;
+      const event = isScrubbed(secret) && (received.data.includes(secret) || received.event.includes(secret)) ? { event: scrub(received.event, secret), data: scrub(received.data, secret) } : received;
       this.events++;
+      if (event.event !== 'ping') this.heard++;
       this.last = `${event.event ? `event: ${event.event} ` : ''}data: ${event.data}`;
       const step = this.assembler.push(event);
       if (step !== 'more') return step;

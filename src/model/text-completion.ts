@@ -12,7 +12,7 @@ import {
   type ToolCallFormat,
 } from '../formats/index.ts';
 import { isObject, postJson, transportOf, type ParseOutcome, type TransportOptions } from './http.ts';
-import { mapFinishReason } from './openai-parse.ts';
+import { isCount, mapFinishReason } from './openai-parse.ts';
 import { checkBaseUrl, endpointUrl, redactUrl } from './secrets.ts';
 
 // A model behind a raw `/v1/completions` endpoint (vLLM, SGLang, llama.cpp server): Gauntlet
@@ -202,21 +202,22 @@ function idsFromTokenStrings(tokens: JsonValue | undefined): number[] | undefine
   const ids: number[] = [];
   for (const token of tokens) {
     const match = typeof token === 'string' ? /^token_id:(\d+)$/.exec(token) : null;
-    if (!match) return undefined;
-    ids.push(Number(match[1]));
+    const id = match ? Number(match[1]) : Number.NaN;
+    if (!Number.isSafeInteger(id)) return undefined;
+    ids.push(id);
   }
   return ids;
 }
 
 function intArray(value: JsonValue | undefined): number[] | undefined {
-  return Array.isArray(value) && value.every((item) => Number.isInteger(item)) ? (value as number[]) : undefined;
+  return Array.isArray(value) && value.every((item) => Number.isSafeInteger(item)) ? (value as number[]) : undefined;
 }
 
 function usageOf(raw: JsonValue | undefined): Usage {
   if (!isObject(raw)) return {};
   const usage: Usage = {};
-  if (typeof raw.prompt_tokens === 'number') usage.promptTokens = raw.prompt_tokens;
-  if (typeof raw.completion_tokens === 'number') usage.completionTokens = raw.completion_tokens;
+  if (isCount(raw.prompt_tokens)) usage.promptTokens = raw.prompt_tokens;
+  if (isCount(raw.completion_tokens)) usage.completionTokens = raw.completion_tokens;
   return usage;
 }
 
