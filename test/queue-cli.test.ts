@@ -79,6 +79,13 @@ describe('queue settings', () => {
     }
   });
 
+  it('never prints a password holding an unencoded "/", which parses as a port and a path', () => {
+    assert.throws(
+      () => parseRedisUrl('redis://worker:12/hunter2pw@127.0.0.1:6379'),
+      (e: unknown) => e instanceof InputError && e.where === '--queue' && e.message.includes('"redis://***@127.0.0.1:6379"') && /percent-encoded/.test(e.message) && !/hunter2pw|ter2pw/.test(e.message),
+    );
+  });
+
   it('reads rate limits per unit or per duration, and off', () => {
     assert.deepEqual(parseRateLimit('60/min'), { max: 60, durationMs: 60_000 });
     assert.deepEqual(parseRateLimit('5/s'), { max: 5, durationMs: 1000 });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InputError } from '../src/core/index.ts';
+import { configuredSecrets } from '../src/runner/index.ts';
 import { startApiServer } from '../src/server/api/index.ts';
 import { startOpenEnvServer } from '../src/server/openenv/index.ts';
 import { startSandboxServer } from '../src/server/sandbox/server.ts';
@@ -55,6 +56,21 @@ describe('servers: loopback by default, a token beyond it', () => {
     }
   });
 
+});
+
+describe('the secrets a store is told to scrub', () => {
+  it('are the API keys and Gauntlet\'s own tokens set in the environment, not placeholders too short to be keys', () => {
+    const env = {
+      OPENAI_API_KEY: 'EMPTY',
+      ANTHROPIC_API_KEY: 'sk-ant-0123456789',
+      GAUNTLET_UPSTREAM_API_KEY: 'sk-upstream-0123456789',
+      GAUNTLET_SANDBOX_TOKEN: 'sandbox-token-0123456789',
+      GAUNTLET_TOKEN: 'serve-token-0123456789',
+      HOME: '/home/someone',
+    };
+    // A placeholder such as EMPTY (vLLM's documented dummy key) is no secret: scrubbing it would corrupt every answer that says it.
+    assert.deepEqual(configuredSecrets(env), ['sk-ant-0123456789', 'sk-upstream-0123456789', 'sandbox-token-0123456789', 'serve-token-0123456789']);
+  });
 });
 
 /** Every file under `dir` (recursively) whose bytes contain `needle`. */

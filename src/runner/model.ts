@@ -3,7 +3,7 @@
 import { needsTextCompletion } from '../agent/index.ts';
 import { gatewayBaseUrl, InputError, RECORDED_BY_HEADER, type AttemptIdentity, type ModelClient, type RunConfig } from '../core/index.ts';
 import { loadChatTemplate, loadTokenizer } from '../formats/index.ts';
-import { createModelClient, createTextCompletionModel, parseModelSpec } from '../model/index.ts';
+import { createModelClient, createTextCompletionModel, isScrubbed, parseModelSpec } from '../model/index.ts';
 import { TextToolsOptions } from './resolve.ts';
 
 export interface ModelEnvironment {
@@ -15,8 +15,19 @@ export interface ModelEnvironment {
 /** The environment variables that may hold API keys: never stored, scrubbed from everything written. */
 export const API_KEY_VARIABLES = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'MINIMAX_API_KEY'] as const;
 
+/**
+ * Gauntlet's other secrets: a gateway's upstream key, the remote sandbox server's token, a
+ * server's bearer token. An upstream or a sandbox server that echoes its credentials (in an error,
+ * in command output) would otherwise put them in the store.
+ */
+export const SECRET_VARIABLES = [...API_KEY_VARIABLES, 'GAUNTLET_UPSTREAM_API_KEY', 'GAUNTLET_SANDBOX_TOKEN', 'GAUNTLET_TOKEN'] as const;
+
+/** The secrets set in `env` that are scrubbed; a placeholder too short to be a key (`EMPTY`) is left alone. */
 export function configuredSecrets(env: Record<string, string | undefined>): string[] {
-  return API_KEY_VARIABLES.flatMap((name) => (env[name] ? [env[name]] : []));
+  return SECRET_VARIABLES.flatMap((name) => {
+    const value = env[name];
+    return isScrubbed(value) ? [value] : [];
+  });
 }
 
 async function textCompletionModel(config: RunConfig, options: ModelEnvironment): Promise<ModelClient> {

@@ -42,6 +42,8 @@ export function parseRedisUrl(text: string, where = '--queue'): RedisTarget {
   if (!url.hostname) throw new InputError(where, 'the URL names no host', FORM);
   const port = url.port ? Number(url.port) : 6379;
   const path = url.pathname.replace(/^\/+/, '');
+  // An '@' there is user info whose password holds a '/' (not percent-encoded): not repeated.
+  if (path.includes('@')) throw new InputError(where, `"${maskedCredentials(`${url.protocol}//${path}`)}" follows the host: a password holding "/" must be percent-encoded (%2F)`, FORM);
   if (path !== '' && !/^\d+$/.test(path)) throw new InputError(where, `"/${path}" is not a database number`, FORM);
   if (url.search || url.hash) throw new InputError(where, 'query strings and fragments are not understood', FORM);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InfraError } from '../../core/index.ts';
+import { InfraError, InputError } from '../../core/index.ts';
 import { createRemoteSandbox, type FetchLike } from './index.ts';
 
 const created = { id: 'sbx_test', backend: 'bwrap', workdir: '/work', lease: { ttlMs: 60_000, expiresAt: 1 } };
@@ -53,5 +53,27 @@ describe('remote sandbox client', () => {
 
   it('refuses a URL that is not http(s) before sending anything', async () => {
     await assert.rejects(createRemoteSandbox({ url: 'unix:/run/x.sock' }), /not http/);
+  });
+
+  it('refuses a URL with a password in it, without repeating the password', async () => {
+    const secret = 'sbx-SECRET-0123456789';
+    for (const url of [`http://user:${secret}@sandbox.test:7070`, `http://user:12/${secret}@sandbox.test:7070`, `http://user:x/${secret}@sandbox.test:7070`]) {
+      const server = fakeServer(() => Response.json({}));
+      await assert.rejects(createRemoteSandbox({ url, fetch: server.fetch, heartbeatMs: 3_600_000 }), (e: unknown) => {
+        assert.ok(e instanceof InputError, `${url}: ${String(e)}`);
+        assert.equal(e.message.includes(secret.slice(0, 8)), false, `${url}: ${e.message}`);
+        assert.match(e.message, /user info|not a URL/);
+        return true;
+      });
+      assert.deepEqual(server.seen, [], `${url}: nothing sent`);
+    }
+  });
+
+  it('leaves no part of its token in an error quoting a reply cut short', async () => {
+    const token = 'sbx-token-SECRET-0123456789';
+    // An untyped error body is quoted to 200 characters: the token starts where all but its tail fits.
+    const body = `${'x'.repeat(200 - 'Bearer '.length - token.length + 3)}Bearer ${token}`;
+    const box = await createRemoteSandbox({ url: 'http://sandbox.test', token, fetch: fakeServer(() => new Response(body, { status: 500 })).fetch, heartbeatMs: 3_600_000 });
+    await assert.rejects(box.listFiles(), (e: unknown) => e instanceof InfraError && /Bearer \*\*\*/.test(e.message) && !e.message.includes(token.slice(0, 8)));
   });
 });

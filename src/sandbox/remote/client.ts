@@ -2,6 +2,7 @@
 // each command in its own local sandbox. The client holds a lease and renews it while open, so a
 // client that dies leaves nothing running on the server for longer than one lease.
 import { InputError, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
+import { redactUrl } from '../../model/secrets.ts';
 import { DEFAULT_LIMITS, type SandboxLimits } from '../limits.ts';
 import { RemoteAborted, SandboxConnection, type FetchLike } from './http.ts';
 import { CreateRequest, CreateResponse, ExecResponse, fromBase64, HealthResponse, HeartbeatResponse, ListResponse, ReadResponse, toBase64, type ExecRequest } from './protocol.ts';
@@ -45,9 +46,15 @@ function checkUrl(url: string, where: string): void {
   try {
     parsed = new URL(url);
   } catch {
-    throw new InputError(where, `${JSON.stringify(url)} is not a URL`, 'an http(s) URL such as http://127.0.0.1:7070');
+    throw new InputError(where, `${JSON.stringify(redactUrl(url))} is not a URL`, 'an http(s) URL such as http://127.0.0.1:7070');
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new InputError(where, `${JSON.stringify(url)} is not http(s)`, 'an http(s) URL such as http://127.0.0.1:7070');
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new InputError(where, `${JSON.stringify(redactUrl(url))} is not http(s)`, 'an http(s) URL such as http://127.0.0.1:7070');
+  // Every error names the server's URL, and fetch refuses one with credentials anyway. An '@' in
+  // the path is user info whose password holds a '/' (not percent-encoded): refused alike.
+  if (parsed.username || parsed.password || parsed.pathname.includes('@')) {
+    const shown = parsed.pathname.includes('@') ? `${parsed.protocol}//***@${parsed.pathname.slice(parsed.pathname.lastIndexOf('@') + 1)}` : redactUrl(url);
+    throw new InputError(where, `${JSON.stringify(shown)} carries user info (user:password@), which would be repeated in every error`, `the URL without it, and the server's token in ${REMOTE_TOKEN_VARIABLE}`);
+  }
 }
 
 class RemoteSandbox implements Sandbox {

@@ -4,6 +4,7 @@
 // route is the caller's InputError.
 import type { z } from 'zod';
 import { errorMessage, InfraError, InputError } from '../../core/index.ts';
+import { scrub } from '../../model/secrets.ts';
 import { SandboxFullError, SandboxPathError } from '../paths.ts';
 import { API_PREFIX, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION } from './protocol.ts';
 
@@ -55,7 +56,8 @@ export class SandboxConnection {
         ...(spec.body !== undefined ? { body: JSON.stringify(spec.body) } : {}),
         signal,
       });
-      text = await response.text();
+      // Scrubbed before an error quotes it cut short, which would keep part of the token.
+      text = scrub(await response.text(), this.token);
     } catch (error) {
       if (spec.signal?.aborted) throw new RemoteAborted();
       if (timeout.aborted) throw new InfraError('sandbox', `${where}: no reply within ${spec.timeoutMs} ms`, { kind: 'timeout', cause: error });

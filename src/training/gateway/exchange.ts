@@ -6,7 +6,7 @@
 // recorded as a failed call with its kind.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JsonObject, JsonValue, ModelResult, WireExchange } from '../../core/index.ts';
-import { STREAM_RECORD_KEY } from '../../model/index.ts';
+import { scrub, scrubResult, STREAM_RECORD_KEY } from '../../model/index.ts';
 import type { SseEvent } from '../../model/sse.ts';
 import { SseReader } from './sse.ts';
 import { upstreamErrorMessage, type Prepared, type Translator } from './api.ts';
@@ -77,6 +77,8 @@ class Exchange {
   private readonly controller = new AbortController();
   private readonly headers: Record<string, string>;
   private readonly wireBase: WireExchange;
+  /** The key sent upstream: an upstream that echoes it (in an answer, in an error) must not put it in the record. */
+  private readonly secret: string | undefined;
   private translator!: Translator;
   private model: string;
 
@@ -90,6 +92,7 @@ class Exchange {
     this.headers = { [RECORDED_HEADER]: recording.kind === 'gateway' ? 'true' : recording.kind === 'client' ? 'client' : 'false' };
     this.wireBase = { url: input.path, request: input.body };
     this.model = prepared.model ?? 'unknown';
+    this.secret = input.upstream.credential(input.req);
   }
 
   async run(): Promise<ExchangeOutcome> {
@@ -105,7 +108,8 @@ class Exchange {
     }
   }
 
-  private finish(result: ModelResult): ExchangeOutcome {
+  private finish(received: ModelResult): ExchangeOutcome {
+    const result = scrubResult(received, this.secret);
     if (result.ok && result.response.model && this.model === 'unknown') this.model = result.response.model;
     if (this.track && this.slot) this.track.finish(this.slot, { result, model: this.model, endedAt: this.input.now() });
     return { ok: result.ok, recorded: this.track !== null };
@@ -181,7 +185,8 @@ class Exchange {
     res.writeHead(response.status, { 'content-type': type, 'content-length': Buffer.byteLength(answer), ...this.headers });
     res.end(answer);
     const received = this.translator.passthrough ? (json ?? text) : (parseJson(answer) ?? answer);
-    return this.fail('http', `the upstream answered HTTP ${response.status}: ${upstreamErrorMessage(json, text)}`, { status: response.status, response: received });
+    // Scrubbed before the message quotes the body cut short, which would keep part of the key.
+    return this.fail('http', `the upstream answered HTTP ${response.status}: ${upstreamErrorMessage(json, scrub(text, this.secret))}`, { status: response.status, response: received });
   }
 
   private async relayBody(response: UpstreamResponse, asStream: boolean): Promise<ExchangeOutcome> {
@@ -190,7 +195,7 @@ class Exchange {
     const json = parseJson(text);
     const parsed = isRecord(json) ? prepared.kind.parse(json) : null;
     if (!parsed || !parsed.ok) {
-      const problem = parsed ? parsed.failure.message : `the body is not a JSON object (it starts ${JSON.stringify(text.slice(0, 80))})`;
+      const problem = parsed ? parsed.failure.message : `the body is not a JSON object (it starts ${JSON.stringify(scrub(text, this.secret).slice(0, 80))})`;
       const message = `the upstream answered HTTP ${response.status}, but ${problem}`;
       if (!this.translator.passthrough) return this.refuse('malformed_response', 502, message);
       // A chat or completions client gets what the upstream sent, as it would without the gateway.
@@ -239,13 +244,13 @@ class Exchange {
       if (trimmed === '') return true;
       const json = parseJson(data);
       if (!isRecord(json)) {
-        failure = { kind: 'malformed_response', message: `an event's data is not a JSON object: ${JSON.stringify(data.slice(0, 120))}` };
+        failure = { kind: 'malformed_response', message: `an event's data is not a JSON object: ${JSON.stringify(scrub(data, this.secret).slice(0, 120))}` };
         if (!this.translator.passthrough) return false;
         out += `data: ${data}\n\n`;
         return true;
       }
       if (json.error !== undefined && json.error !== null) {
-        failure = { kind: 'http', message: `the upstream's stream carried an error: ${upstreamErrorMessage(json, data)}` };
+        failure = { kind: 'http', message: `the upstream's stream carried an error: ${upstreamErrorMessage(json, scrub(data, this.secret))}` };
         // Chat clients see the error chunk as the upstream sent it; translated APIs get their own failure event.
         if (!this.translator.passthrough) return false;
       }

@@ -75,6 +75,12 @@ export class Upstream {
     return typeof key === 'string' && key !== '' ? { authorization: `Bearer ${key}` } : {};
   }
 
+  /** The key `authorization` sends upstream (without `Bearer `), for scrubbing what the gateway records. */
+  credential(req: IncomingMessage): string | undefined {
+    const header = this.authorization(req).authorization;
+    return header === undefined ? undefined : header.replace(/^Bearer\s+/i, '');
+  }
+
   /** The engine whose token fields to ask for; `auto` asks the upstream's `/models` once (its `owned_by`). */
   engine(): Promise<EngineKind> {
     if (this.info.resolved) return Promise.resolve(this.info.resolved);
