@@ -84,6 +84,15 @@ function limitPrelude(limits: ResolvedLimits, options: { addressSpace: boolean }
 /** Bytes of each in-memory scratch file system (/tmp, /dev/shm, the supervisor's). */
 export const scratchBytes = (limits: ResolvedLimits) => Math.min(limits.diskBytes, 64 * 1024 ** 2);
 
+/**
+ * Files a tmpfs of `bytes` may hold. Without a bound the kernel allows millions, each taking ~1 KiB
+ * of kernel memory that neither its size nor (without cgroups v2) the memory limit counts.
+ */
+export const inodeLimit = (bytes: number) => Math.max(1024, Math.floor(bytes / 4096));
+
+/** The in-memory file systems bwrap makes inside (it cannot bound their files; see bwrap.ts). */
+export const SCRATCH_MOUNTS = ['/tmp', '/dev/shm'] as const;
+
 /** Fresh namespaces, the read-only system, and in-memory /dev, /proc, /tmp and /dev/shm sized by the disk limit. */
 function isolationArgs(limits: ResolvedLimits): string[] {
   const scratch = String(scratchBytes(limits));

@@ -110,6 +110,11 @@ export class SupervisedInstance {
     return instance;
   }
 
+  /** The supervisor's host pid: the sandbox's init, whose namespaces are the sandbox's. */
+  get initPid(): number | null {
+    return this.supervisorPid;
+  }
+
   get alive(): boolean {
     return this.exitWhy === null;
   }

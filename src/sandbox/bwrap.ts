@@ -8,14 +8,14 @@
 // Both apply the seccomp filter (seccomp.ts) and, where the host allows it, one cgroup per
 // sandbox (cgroup.ts) holding every process the sandbox runs.
 import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, lchown, lstat, mkdir, open, readdir, readlink, realpath, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, chown, lchown, lstat, mkdir, open, readdir, readlink, realpath, rename, rm, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
-import type { ExecOptions, ExecResult, Sandbox } from '../core/index.ts';
+import { errorMessage, InfraError, type ExecOptions, type ExecResult, type Sandbox } from '../core/index.ts';
 import { WorkdirSandbox } from './base.ts';
-import { bwrapArgs, checkEnvNames, scratchBytes, supervisorArgs } from './bwrap-args.ts';
+import { bwrapArgs, checkEnvNames, inodeLimit, SCRATCH_MOUNTS, scratchBytes, supervisorArgs } from './bwrap-args.ts';
 import { SupervisedInstance, supervisorBinary } from './bwrap-instance.ts';
 import { runContained, type BwrapLaunch, type ContainedResult, type ContainedRun, type RunAs } from './bwrap-process.ts';
 import { resourceControl, SandboxCgroup } from './cgroup.ts';
@@ -24,7 +24,9 @@ import { makeHostDir, reapLeftoversOnce } from './host-dirs.ts';
 import { effectiveTimeout, type ResolvedLimits } from './limits.ts';
 import { relativeToWorkdir, SandboxPathError } from './paths.ts';
 import type { BwrapSupport } from './probe.ts';
+import { findOnPath } from './probe.ts';
 import { seccompFilter } from './seccomp.ts';
+import { SUPERVISOR_DIR } from './supervisor.ts';
 
 const run = promisify(execFile);
 
@@ -91,9 +93,16 @@ class BwrapSandbox extends WorkdirSandbox {
     // Nothing new starts once closing: it would outlive the sandbox.
     this.assertOpen('exec');
     const { hostDir, workdir, limits, mounted } = this.setup;
-    const next = supervisorBinary({ tmpfs: mounted }).then((binary) =>
-      SupervisedInstance.start(this.launch(supervisorArgs({ hostDir, workdir, limits, supervisorBinary: binary })), workdir),
-    );
+    const next = supervisorBinary({ tmpfs: mounted })
+      .then((binary) => SupervisedInstance.start(this.launch(supervisorArgs({ hostDir, workdir, limits, supervisorBinary: binary })), workdir))
+      .then(async (instance) => {
+        // Where we may mount, before any command runs in it (the first has not been sent yet).
+        if (mounted) await boundScratchFiles(instance, limits).catch(async (error: unknown) => {
+          await instance.kill();
+          throw error;
+        });
+        return instance;
+      });
     this.instance = next;
     // A failed start is not kept: the next command tries again.
     next.catch(() => {
@@ -229,10 +238,38 @@ async function readInside(root: string, path: string): Promise<Buffer> {
 }
 
 /**
+ * Writes a file with other names (hard links) in place, as a shell's `>` does, so that every name
+ * sees the new content; false, having written nothing, when `target` is no longer the file `old`
+ * described (a command swapped it), or there is no room for the content. Every name of the file is
+ * in the work dir: link(2) cannot cross mounts, and only the work dir is mounted from this file
+ * system. The file is opened by its own name in the folder held, without following a link, and
+ * must be the regular file `old` described.
+ */
+async function writeInPlace(folder: string, target: string, old: Stats, content: string): Promise<boolean> {
+  const bytes = Buffer.from(content, 'utf8');
+  const handle = await open(target, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null);
+  if (!handle) return false;
+  try {
+    const now = await handle.stat();
+    if (!now.isFile() || now.ino !== old.ino || now.dev !== old.dev) return false;
+    // Truncating first frees the old blocks: what is free now plus them must hold the new content,
+    // else the file would be left half written (the replacing write then fails cleanly instead).
+    const fs = await statfs(folder);
+    if (fs.bavail * fs.bsize + now.blocks * 512 < bytes.length) return false;
+    await handle.truncate(0);
+    await handle.writeFile(bytes);
+    return true;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * Writes `content` to a new file beside `path`, then renames it over `path`, so a write that fails
  * (a full disk) leaves the old content whole. Both happen in the parent folder held open and proved
  * inside `root`; the rename replaces whatever is at `path` itself (a link swapped in is replaced,
- * never followed). A file that was there keeps its permissions.
+ * never followed). A file that was there keeps its permissions; one with hard links is written in
+ * place instead (writeInPlace), so its other names do not keep the old content.
  */
 async function writeReplacing(root: string, path: string, content: string, owner: RunAs | undefined): Promise<void> {
   await inFolder(root, posix.dirname(path), async (folder) => {
@@ -240,6 +277,7 @@ async function writeReplacing(root: string, path: string, content: string, owner
     // Its own name, not the target's: a long name plus a suffix could pass the file system's limit.
     const temporary = `${folder}/.gauntlet-write-${randomBytes(8).toString('hex')}`;
     const old = await lstat(target).catch(() => null);
+    if (old?.isFile() && old.nlink > 1 && (await writeInPlace(folder, target, old, content))) return;
     const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW);
     try {
       try {
@@ -283,6 +321,37 @@ export function hostAdapter(owner: RunAs | undefined, root: string): FsAdapter {
   };
 }
 
+/**
+ * Bounds the number of files in the sandbox's in-memory /tmp, /dev/shm and supervisor folder, as
+ * the work dir's tmpfs is bounded: bwrap can size them but not bound their files, and a command
+ * could otherwise fill them with millions of empty files, gigabytes of kernel memory the size and
+ * (without cgroups v2) memory limits do not count. Root on the host remounts them from outside,
+ * in the sandbox's mount namespace, keeping nosuid and nodev (a remount would drop them).
+ */
+async function boundScratchFiles(instance: SupervisedInstance, limits: ResolvedLimits): Promise<void> {
+  const nsenter = findOnPath('nsenter');
+  const pid = instance.initPid;
+  if (!nsenter || pid === null) {
+    warnUnbounded(nsenter ? 'the sandbox has no init process to find its mounts by' : 'nsenter (util-linux) is not on PATH');
+    return;
+  }
+  const remount = (point: string) => `mount -o remount,nosuid,nodev,nr_inodes=${inodeLimit(scratchBytes(limits))} ${point}`;
+  const script = [...SCRATCH_MOUNTS, SUPERVISOR_DIR].map(remount).join(' && ');
+  try {
+    await run(nsenter, ['-t', String(pid), '-m', '--', '/bin/sh', '-c', script], { timeout: 10_000, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+  } catch (error) {
+    throw new InfraError('sandbox', `could not bound the files of the sandbox's /tmp: ${errorMessage(error)}`, { kind: 'crash', cause: error });
+  }
+}
+
+let warnedUnbounded = false;
+
+function warnUnbounded(why: string): void {
+  if (warnedUnbounded) return;
+  warnedUnbounded = true;
+  process.stderr.write(`gauntlet: the number of files in a bwrap sandbox's /tmp and /dev/shm is not bounded here (${why})\n`);
+}
+
 let warned = false;
 
 /** Says once per process what hardening this host cannot give, so nobody assumes it. */
@@ -303,7 +372,7 @@ function warnOnce(seccomp: Buffer | undefined): void {
  * paths: over a sandbox server the message goes to the client.
  */
 async function mountWorkdir(hostDir: string, diskBytes: number, owner: RunAs | undefined): Promise<void> {
-  const inodes = Math.max(1024, Math.floor(diskBytes / 4096));
+  const inodes = inodeLimit(diskBytes);
   const ids = owner ? `,uid=${owner.uid},gid=${owner.gid}` : '';
   try {
     await run('mount', ['-t', 'tmpfs', '-o', `size=${diskBytes},nr_inodes=${inodes},mode=0700,nosuid,nodev${ids}`, 'tmpfs', hostDir], { timeout: 10_000 });

@@ -1,7 +1,7 @@
 // The host side of a bwrap work dir when a command swaps a folder for a symlink between the walk
 // that checked a path and the call that uses it: nothing may be created outside, not even empty.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -50,5 +50,35 @@ describe('host-side writes into a work dir', () => {
     assert.equal(await fs.readText(join(root, 'top.txt')), 'top');
     assert.deepEqual((await fs.readdir(root)).sort(), ['real', 'sub', 'top.txt']);
     assert.deepEqual(await fs.readdir(join(root, 'real')), ['a.txt']);
+  });
+});
+
+describe('host-side writes into a hard-linked file', () => {
+  const scratch = realpathSync(mkdtempSync(join(tmpdir(), 'gauntlet-host-links-')));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+  const root = join(scratch, 'work');
+  mkdirSync(root);
+  const fs = hostAdapter(undefined, root);
+
+  it('writes the file in place, so every name of it sees the new content (as `>` in a shell)', async () => {
+    writeFileSync(join(root, 'a.txt'), 'old\n');
+    linkSync(join(root, 'a.txt'), join(root, 'b.txt'));
+    chmodSync(join(root, 'a.txt'), 0o640);
+    await fs.writeText(join(root, 'a.txt'), 'new\n');
+    assert.equal(readFileSync(join(root, 'b.txt'), 'utf8'), 'new\n');
+    const [a, b] = [statSync(join(root, 'a.txt')), statSync(join(root, 'b.txt'))];
+    assert.deepEqual([a.ino, a.nlink, a.mode & 0o777], [b.ino, 2, 0o640]);
+    // Shorter content leaves nothing of the old behind.
+    await fs.writeText(join(root, 'b.txt'), 'x');
+    assert.equal(readFileSync(join(root, 'a.txt'), 'utf8'), 'x');
+  });
+
+  it('still replaces a file with one name, leaving no temporary file', async () => {
+    writeFileSync(join(root, 'single.txt'), 'old\n');
+    const before = statSync(join(root, 'single.txt')).ino;
+    await fs.writeText(join(root, 'single.txt'), 'new\n');
+    assert.equal(readFileSync(join(root, 'single.txt'), 'utf8'), 'new\n');
+    assert.notEqual(statSync(join(root, 'single.txt')).ino, before);
+    assert.ok(!readdirSync(root).some((name) => name.startsWith('.gauntlet-write-')));
   });
 });

@@ -29,6 +29,7 @@ const kib = (bytes: number) => Math.max(1, Math.floor(bytes / 1024));
 export function supervisorScript(limits: ResolvedLimits): string {
   return `
 LC_ALL=C
+shopt -s nullglob
 trap '' USR1
 ${CLOSE_INHERITED_FDS}
 # Our own reports (bash tells of jobs killed by a signal) go nowhere; commands get the real stderr, fd 3.
@@ -42,6 +43,16 @@ while :; do
   for len in "\${h[@]:5}"; do read -r -N "$len" kv || exit 0; envs+=("$kv"); done
   input=/dev/null
   if (( inlen > 0 )); then
+    # Commands run as our uid and may have locked or filled this folder, which would fail the
+    # stdin file and with it the sandbox. None of theirs runs now: take the folder back first.
+    left=(${SUPERVISOR_DIR}/* ${SUPERVISOR_DIR}/.[!.]* ${SUPERVISOR_DIR}/..?*)
+    if [[ ! -r ${SUPERVISOR_DIR} || ! -w ${SUPERVISOR_DIR} || ! -x ${SUPERVISOR_DIR} || \${#left[@]} -ne 1 ]]; then
+      # A few processes however much is there. Our binary stays as it is; chmod would follow a
+      # link named on its command line (to the command's own files), so links are only removed.
+      chmod 0755 ${SUPERVISOR_DIR}
+      find ${SUPERVISOR_DIR} -mindepth 1 -maxdepth 1 ! -path ${SUPERVISOR_BINARY} ! -type l -exec chmod -R u+rwx -- {} +
+      find ${SUPERVISOR_DIR} -mindepth 1 -maxdepth 1 ! -path ${SUPERVISOR_BINARY} -exec rm -rf -- {} +
+    fi
     input=${SUPERVISOR_DIR}/stdin.$inname
     head -c "$inlen" > "$input" || exit 0
   fi

@@ -3,7 +3,9 @@
 // ~10 s, and on the main thread that froze every rollout of the process with it, timers and
 // time-outs included. Here each command gets a fresh interpreter on a pool thread; the files stay
 // on the caller's thread, reached by messages, so readFile and listFiles need no thread at all.
-// A runaway command holds only its own thread; others start more threads, up to a cap.
+// A runaway command holds only its own thread; others start more threads, up to a cap. A command
+// the caller stops (abort, close) or that outlives its deadline in one step the interpreter cannot
+// interrupt loses its thread: the thread is terminated, and the next command gets a fresh one.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { InMemoryFs } from 'just-bash';
@@ -25,7 +27,9 @@ export type ShellOutcome =
   /** The interpreter threw (a write past the disk limit escapes a top-level command). */
   | { kind: 'threw'; name: string; message: string; code?: string }
   /** The thread itself failed: nothing is known about the command. */
-  | { kind: 'thread-died'; why: string };
+  | { kind: 'thread-died'; why: string }
+  /** We terminated the thread under the command: the caller stopped it, or it ran past its deadline. */
+  | { kind: 'stopped'; why: 'aborted' | 'deadline' };
 
 /** The file system methods the thread may call, all asynchronous. */
 const FS_METHODS = ['readFile', 'readFileBytes', 'readFileBuffer', 'writeFile', 'appendFile', 'exists', 'stat', 'lstat', 'mkdir', 'readdir', 'readdirWithFileTypes', 'rm', 'cp', 'mv', 'chmod', 'symlink', 'link', 'readlink', 'realpath', 'utimes'] as const;
@@ -36,6 +40,16 @@ const ALLOWED = new Set<string>(FS_METHODS);
 const MAX_THREADS = 8;
 /** Threads kept for the next commands once idle (the rest end). */
 const KEEP_IDLE = 2;
+/** How long a stopped command has to unwind by itself (a sleep does) before its thread is terminated. */
+const STOP_GRACE_MS = 200;
+/**
+ * Past its deadline by this much, a command's thread is terminated: the interpreter checks the
+ * deadline only between steps, and one step (sed branching over a line it keeps growing) can run
+ * for minutes.
+ */
+const DEADLINE_GRACE_MS = 1000;
+/** setTimeout's longest delay; a longer one fires at once. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
 
 // Plain JavaScript, evaluated in the thread: it needs no TypeScript loader.
 const THREAD_SOURCE = `
@@ -143,7 +157,7 @@ class ShellThread {
   running: Running | null = null;
   dead = false;
 
-  constructor(onGone: (thread: ShellThread) => void) {
+  constructor(private readonly onGone: (thread: ShellThread) => void) {
     this.worker = new Worker(THREAD_SOURCE, { eval: true, execArgv: [], workerData: { justBash: createRequire(import.meta.url).resolve('just-bash') } });
     this.worker.unref();
     this.worker.on('message', (message: { kind: string; exec?: number; id?: number; method?: string; args?: unknown[]; outcome?: ShellOutcome }) => {
@@ -158,6 +172,16 @@ class ShellThread {
     };
     this.worker.on('error', (error) => gone(`the shell's thread failed: ${error.message}`));
     this.worker.on('exit', (code) => gone(`the shell's thread exited (code ${code})`));
+  }
+
+  /** Ends command `exec` with `outcome` now and terminates the thread under it; the pool replaces the thread. */
+  private stop(exec: number, outcome: ShellOutcome): void {
+    if (this.dead || this.running?.exec !== exec) return;
+    // Dead first: the pool must not hand this thread to anyone once the command is settled.
+    this.dead = true;
+    this.settle(outcome);
+    this.onGone(this);
+    void this.worker.terminate();
   }
 
   private settle(outcome: ShellOutcome): void {
@@ -181,12 +205,20 @@ class ShellThread {
 
   run(fs: InMemoryFs, request: ShellRequest, signal: AbortSignal | undefined): Promise<ShellOutcome> {
     return new Promise((resolve) => {
-      const onAbort = () => this.worker.postMessage({ kind: 'abort' });
       const exec = nextExec++;
+      let grace: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        this.worker.postMessage({ kind: 'abort' });
+        // A command that never yields never reads that message.
+        grace ??= setTimeout(() => this.stop(exec, { kind: 'stopped', why: 'aborted' }), STOP_GRACE_MS);
+      };
+      const overdue = setTimeout(() => this.stop(exec, { kind: 'stopped', why: 'deadline' }), Math.min(request.timeoutMs + DEADLINE_GRACE_MS, MAX_DELAY_MS));
       this.running = {
         exec,
         fs,
         finish: (outcome) => {
+          clearTimeout(grace);
+          clearTimeout(overdue);
           signal?.removeEventListener('abort', onAbort);
           resolve(outcome);
         },

@@ -2,8 +2,9 @@
 // system. Nothing it runs touches the host; it has no real processes, network or host files.
 // Commands run on shell threads (virtual-threads.ts), the files stay here. Limits: the command's
 // deadline is checked by the interpreter between steps, so a loop that never yields still stops at
-// it (its shell thread is busy until then, and one step, such as building a huge seq, is not
-// interrupted); output is cut at maxOutputBytes; the file system holds at most diskBytes.
+// it; a step that runs on past it (sed looping over a line it grows) loses its thread soon after,
+// as does a command its caller aborts or whose sandbox closes; output is cut at maxOutputBytes; the
+// file system holds at most diskBytes.
 import { posix } from 'node:path';
 import { Bash, InMemoryFs } from 'just-bash';
 import type { ExecOptions, ExecResult, Sandbox } from '../core/index.ts';
@@ -16,6 +17,19 @@ const baseEnv = (workdir: string) => ({ HOME: workdir, PATH: '/usr/local/bin:/us
 
 /** just-bash reports its own limits through stderr text; this one means "output was cut". */
 const OUTPUT_LIMIT = /output size limit exceeded|total output size exceeded/;
+
+const CLOSED_WHILE_RUNNING = 'the sandbox was closed while the command ran';
+
+/** A command its sandbox's closing overtook: the sandbox failed, not the command (as in the bwrap backend). */
+const closedUnder = (durationMs: number): ExecResult => ({
+  exitCode: 137,
+  stdout: '',
+  stderr: `sandbox: ${CLOSED_WHILE_RUNNING}\n`,
+  timedOut: false,
+  truncated: false,
+  durationMs,
+  sandboxFailure: CLOSED_WHILE_RUNNING,
+});
 
 /** A write that would take the file system past its size limit (ENOSPC, as a full disk reports it). */
 class DiskFullError extends Error {
@@ -56,6 +70,10 @@ class BoundedFs extends InMemoryFs {
 
 class VirtualSandbox extends WorkdirSandbox {
   override readonly backend = 'virtual' as const;
+  /** Aborts on close: commands still running are stopped with the sandbox. */
+  private readonly closing = new AbortController();
+  /** Commands running now; close returns once they are gone (their threads free or terminated). */
+  private readonly runs = new Set<Promise<unknown>>();
 
   constructor(
     private readonly fs: BoundedFs,
@@ -70,14 +88,17 @@ class VirtualSandbox extends WorkdirSandbox {
     const started = performance.now();
     const timeoutMs = effectiveTimeout(options.timeoutMs, this.limits);
     const cwd = options.cwd === undefined ? this.workdir : posix.resolve(this.workdir, options.cwd);
-    if (!(await this.isDirectory(cwd))) {
+    const isDirectory = await this.isDirectory(cwd);
+    if (this.closed) return closedUnder(0);
+    if (!isDirectory) {
       return { exitCode: 1, stdout: '', stderr: `sandbox: working directory ${cwd} does not exist\n`, timedOut: false, truncated: false, durationMs: 0 };
     }
     // A fresh interpreter per command, on a shell thread (virtual-threads.ts): shell state resets
     // (as in a new \`bash -c\`), and a command that never awaits holds that thread, not this one. Its
     // deadline is the command's timeout, checked between steps: JavaScript cannot preempt a loop
     // that never awaits. Step counts bound the work as well.
-    const outcome = await shellThreads.run(
+    const signal = options.signal ? AbortSignal.any([options.signal, this.closing.signal]) : this.closing.signal;
+    const running = shellThreads.run(
       this.fs,
       {
         command,
@@ -95,9 +116,21 @@ class VirtualSandbox extends WorkdirSandbox {
           maxLoopIterations: 1_000_000,
         },
       },
-      options.signal,
+      signal,
     );
+    this.runs.add(running);
+    let outcome: Awaited<typeof running>;
+    try {
+      outcome = await running;
+    } finally {
+      this.runs.delete(running);
+    }
     const durationMs = Math.round(performance.now() - started);
+    if (this.closing.signal.aborted) return closedUnder(durationMs);
+    if (outcome.kind === 'stopped') {
+      if (outcome.why === 'aborted') return { exitCode: 130, stdout: '', stderr: 'sandbox: the command was stopped\n', timedOut: false, truncated: false, durationMs };
+      return { exitCode: 124, stdout: '', stderr: `sandbox: the command ran past its deadline (${timeoutMs} ms) and was stopped\n`, timedOut: true, truncated: false, durationMs };
+    }
     if (outcome.kind === 'thread-died') {
       return { exitCode: 137, stdout: '', stderr: `sandbox: ${outcome.why}\n`, timedOut: false, truncated: false, durationMs, sandboxFailure: outcome.why };
     }
@@ -125,7 +158,10 @@ class VirtualSandbox extends WorkdirSandbox {
   }
 
   override async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
+    await Promise.allSettled(this.runs);
   }
 
   private async isDirectory(path: string): Promise<boolean> {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Sandbox } from '../../src/core/index.ts';
-import { hostCanary, inSandbox, run, stillWorks, token } from './support.ts';
+import { hostCanary, inSandbox, LIMITS, run, stillWorks, token } from './support.ts';
 
 /** What the host-side API hands back for `path`: the content, null, or 'refused' when it throws. */
 async function hostRead(sb: Sandbox, path: string): Promise<string | null> {
@@ -140,6 +140,34 @@ describe('attack: symlinks against the host-side file API', () => {
       const seen = await hostRead(sb, 'answer.txt');
       // Inside, /etc/passwd is the sandbox's own (or nothing); never the host's file.
       assert.notEqual(seen, readFileSync('/etc/passwd', 'utf8'));
+    }));
+});
+
+describe('attack: hard links against the host-side file API', () => {
+  it('writeFile into a file with two names updates both, and the sandbox sees it', (t) =>
+    inSandbox(t, async (sb) => {
+      await run(sb, 'echo old > a; ln a b');
+      await sb.writeFile('a', 'new\n');
+      assert.equal(await sb.readFile('b'), 'new\n');
+      assert.equal((await run(sb, 'cat b; stat -c %h a')).stdout, 'new\n2\n');
+    }));
+
+  it('a hard-linked file too big for the disk is refused whole, its old content kept', (t) =>
+    inSandbox(t, async (sb) => {
+      await run(sb, 'echo old > a; ln a b');
+      await assert.rejects(sb.writeFile('a', 'x'.repeat(LIMITS.diskBytes + 1024)), /No space left on device/);
+      assert.equal((await run(sb, 'cat a b')).stdout, 'old\nold\n');
+    }));
+
+  it('a hard-linked file swapped for a link to a host file while the host writes never writes on the host', (t) =>
+    inSandbox(t, async (sb) => {
+      const dir = mkdtempSync(join(tmpdir(), 'gauntlet-victim-'));
+      const victim = join(dir, 'victim.txt');
+      writeFileSync(victim, 'original\n');
+      const flipping = sb.exec(`end=$((SECONDS+2)); while [ $SECONDS -lt $end ]; do ln -sfn ${victim} f.new; mv -fT f.new f; echo plain > f.tmp; ln -f f.tmp f.other; mv -fT f.tmp f; done`, { timeoutMs: 3000 });
+      for (let i = 0; i < 150; i++) await sb.writeFile('f', `pwned ${i}\n`).catch(() => undefined);
+      await flipping;
+      assert.equal(readFileSync(victim, 'utf8'), 'original\n');
     }));
 });
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
+import { sandboxAvailability } from '../../src/sandbox/index.ts';
 import { inSandbox, LIMITS, run, stillWorks, token } from './support.ts';
 
 const hostFreeBytes = () => {
@@ -49,6 +50,36 @@ describe('attack: fill the disk', () => {
       const r = await run(sb, 'head -c 100M /dev/zero > /tmp/a 2>/dev/null; head -c 100M /dev/zero > /dev/shm/b 2>/dev/null; du -sb /tmp/a /dev/shm/b | cut -f1');
       for (const size of r.stdout.trim().split('\n')) assert.ok(Number(size) <= LIMITS.diskBytes, r.stdout);
     }));
+
+  it('empty files in /tmp, /dev/shm and the supervisor folder stop at a bound, not at the host memory', async (t) => {
+    const { bwrap } = await sandboxAvailability();
+    // The bound needs mounting from the host (root); cgroups v2 would count the memory instead.
+    if (bwrap.disk !== 'tmpfs') return t.skip('the host cannot mount here: scratch file counts are not bounded');
+    await inSandbox(t, async (sb) => {
+      // Each empty file costs no bytes of the size limit but ~1 KiB of kernel memory.
+      const r = await run(
+        sb,
+        `python3 -c "
+import os
+for d in ('/tmp', '/dev/shm', '/run/gauntlet'):
+  n = 0
+  try:
+    while n < 50000:
+      os.close(os.open('%s/f%d' % (d, n), os.O_CREAT | os.O_WRONLY)); n += 1
+  except OSError: pass
+  print(n)
+"; grep -E ' /(tmp|dev/shm|run/gauntlet) ' /proc/self/mountinfo`,
+        { timeoutMs: 20_000 },
+      );
+      const [counts, mounts] = [r.stdout.split('\n').slice(0, 3).map(Number), r.stdout.split('\n').slice(3).filter(Boolean)];
+      assert.ok(counts.every((n) => n > 100 && n < 10_000), `files made: ${counts.join(', ')}`);
+      // The remount that bounds them keeps them nosuid and nodev.
+      assert.equal(mounts.length, 3, r.stdout);
+      for (const line of mounts) assert.match(line, /nosuid,nodev/, line);
+      await stillWorks(sb);
+      assert.equal((await run(sb, 'cat', { stdin: 'hello' })).stdout, 'hello');
+    });
+  });
 
   it('many small files in many folders end with an error, and listFiles still answers', (t) =>
     inSandbox(t, async (sb) => {
@@ -160,4 +191,23 @@ describe('attack: outlive the deadline', () => {
       assert.notEqual(r.exitCode, 0);
       await stillWorks(sb);
     }));
+});
+
+describe("attack: make the sandbox look broken (an infra error, not the agent's failure)", () => {
+  // Commands share the supervisor's uid, and it keeps the next command's stdin in its own folder.
+  const attacks = [
+    'chmod 0 /run/gauntlet',
+    'head -c 100M /dev/zero > /run/gauntlet/fill',
+    'mkdir -p /run/gauntlet/d/e && touch /run/gauntlet/d/e/f /run/gauntlet/.hidden && chmod 0 /run/gauntlet/d/e /run/gauntlet/d',
+    'ln -s /work /run/gauntlet/link && chmod 0 /run/gauntlet',
+  ];
+  for (const attack of attacks) {
+    it(`"${attack}" does not end the sandbox under the next command given stdin`, (t) =>
+      inSandbox(t, async (sb) => {
+        await run(sb, `${attack}; true`);
+        const r = await run(sb, 'cat', { stdin: 'hello' });
+        assert.deepEqual([r.exitCode, r.stdout, r.sandboxFailure], [0, 'hello', undefined], r.stderr);
+        await stillWorks(sb);
+      }));
+  }
 });

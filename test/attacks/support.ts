@@ -60,10 +60,10 @@ export async function inSandbox(t: TestContext, attack: (sb: Sandbox) => Promise
 }
 
 /** Runs `command`, asserting it ended within its deadline (plus kill slack) and within the output cap. */
-export async function run(sb: Sandbox, command: string, options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<ExecResult> {
+export async function run(sb: Sandbox, command: string, options: { timeoutMs?: number; env?: Record<string, string>; stdin?: string } = {}): Promise<ExecResult> {
   const timeoutMs = options.timeoutMs ?? LIMITS.timeoutMs;
   const started = Date.now();
-  const result = await sb.exec(command, { timeoutMs, ...(options.env ? { env: options.env } : {}) });
+  const result = await sb.exec(command, { timeoutMs, ...(options.env ? { env: options.env } : {}), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
   const took = Date.now() - started;
   assert.ok(took <= timeoutMs + KILL_SLACK_MS, `"${command.slice(0, 80)}" took ${took} ms, past its ${timeoutMs} ms deadline`);
   assert.ok(Buffer.byteLength(result.stdout) + Buffer.byteLength(result.stderr) <= LIMITS.maxOutputBytes + 4096, 'output stays within the cap');
