@@ -162,6 +162,40 @@ describe('a run whose every rollout is an infra error', () => {
     }
   });
 
+  it('says how to run them again, and `--resume --retry-infra` does once the endpoint is back', async () => {
+    let up = false;
+    const server = createServer((req, res) => {
+      req.resume().once('end', () => {
+        if (!up) {
+          res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"message":"overloaded"}}');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'c1', object: 'chat.completion', model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: '2' }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 1 } }));
+      });
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const dir = tmp();
+      const store = join(dir, 'g.db');
+      const { port } = server.address() as { port: number };
+      const first = await cli(['run', '--tasks-file', qaTaskFile(dir), '--task', 'mine/two', '--model', `openai:http://127.0.0.1:${port}/v1#m`, '--no-stream', '--max-attempts', '1', '--store', store]);
+      assert.equal(first.code, 1, first.err);
+      const runId = /run (run_\S+) finished/.exec(first.out)?.[1];
+      assert.ok(runId, first.out);
+      assert.match(first.out, new RegExp(`1 infra errors \\(run them again with --resume ${runId} --retry-infra\\)`));
+      up = true;
+      const plain = JSON.parse((await cli(['run', '--resume', runId, '--store', store, '--json'])).out) as { scored: number; infraErrors: number };
+      assert.deepEqual([plain.scored, plain.infraErrors], [0, 1]);
+      const retried = await cli(['run', '--resume', runId, '--retry-infra', '--store', store, '--json']);
+      assert.equal(retried.code, 0, retried.err);
+      const summary = JSON.parse(retried.out) as { scored: number; infraErrors: number; passRate: number; rollouts: number };
+      assert.deepEqual([summary.rollouts, summary.scored, summary.infraErrors, summary.passRate], [1, 1, 0, 1]);
+    } finally {
+      server.close();
+    }
+  });
+
   it('says how to read the exit status in `run --help`', async () => {
     const { out } = await cli(['run', '--help']);
     assert.match(out, /Exit status:[\s\S]*1 +.*no rollout scored because every one hit an infra error[\s\S]*130 +interrupted/);

@@ -207,6 +207,32 @@ describe('rollouts no worker can run', () => {
   });
 });
 
+describe('rollouts stored as infra errors', () => {
+  it('are run again by a resume with retryInfraErrors, each replaced once by its newer attempt', { timeout: 120_000 }, async () => {
+    const redis = await startRedis();
+    let down = true;
+    const gate = gateCatalog({ tasks: 3, down: () => down });
+    const config = RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 1, seed: 8, maxAttempts: 1 });
+    const store = openStore(':memory:');
+    const worker = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog });
+    try {
+      const first = await (await startQueuedRun({ store, run: { resolved: { config, tasks: gate.tasks } }, queue: { redis: redis.target }, catalog: gate.catalog })).done;
+      assert.equal(first.infraErrors, 3);
+      down = false;
+      const plain = await (await startQueuedRun({ store, run: { resume: first.runId }, queue: { redis: redis.target }, catalog: gate.catalog })).done;
+      assert.equal(plain.infraErrors, 3);
+      const events: CoordinatorEvent[] = [];
+      const retried = await startQueuedRun({ store, run: { resume: first.runId, retryInfraErrors: true }, queue: { redis: redis.target }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
+      assertEachOnce(store, await retried.done, 3, 2);
+      assert.deepEqual(events.filter((e) => e.type === 'duplicate'), []);
+      for (const r of store.rollouts(first.runId)) assert.equal(r.attempt, 2, r.id);
+    } finally {
+      await worker.close();
+      await redis.stop();
+    }
+  });
+});
+
 describe('the coordinator stopped and resumed', () => {
   let redis: RedisServer;
   before(async () => (redis = await startRedis()));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { Task } from '../src/core/index.ts';
+import { InfraError, Task } from '../src/core/index.ts';
 import { defineCheck, defineEnvironment, defineTool, rowsOf } from '../src/envs/index.ts';
 import type { EnvironmentCatalog } from '../src/runner/index.ts';
 import { parseRedisUrl, type RedisTarget } from '../src/runner/queue/index.ts';
@@ -116,7 +116,7 @@ export async function stopWorker(worker: WorkerProcess, signal: NodeJS.Signals =
  * of the ids in `held` wait until `release()`, so a test decides exactly which rollouts are still
  * running when it acts; `holding` resolves once the first held mark is waiting.
  */
-export function gateCatalog(options: { tasks: number; held?: readonly string[] }): {
+export function gateCatalog(options: { tasks: number; held?: readonly string[]; down?: () => boolean }): {
   catalog: EnvironmentCatalog;
   tasks: Task[];
   holding: Promise<void>;
@@ -144,7 +144,9 @@ export function gateCatalog(options: { tasks: number; held?: readonly string[] }
     description: 'marks, some held until the test releases them (queue tests)',
     schema: 'CREATE TABLE marks (id TEXT PRIMARY KEY)',
     startTime: '2026-01-05T09:00:00Z',
-    seed: () => {},
+    seed: () => {
+      if (options.down?.()) throw new InfraError('environment', 'the gate service is down');
+    },
     tools: {
       mark: defineTool({
         description: 'Mark an id.',

@@ -177,7 +177,8 @@ export interface Store {
   /** What a run's summary needs of each rollout, without reading whole records (ordered as `rollouts`). */
   rolloutOutcomes(runId: string): RolloutOutcome[];
   getRollout(id: string): Rollout | null;
-  finishedRolloutIds(runId: string): Set<string>;
+  /** Rollouts of the run with a stored row; `exceptInfraErrors` leaves out those stored as infra errors (to run them again). */
+  finishedRolloutIds(runId: string, options?: { exceptInfraErrors?: boolean }): Set<string>;
   /** The attempt number a new try of this rollout should use (after any interrupted ones). */
   nextAttempt(rolloutId: string): number;
   /** Every model call of a rollout (all attempts), in order. */

@@ -35,8 +35,11 @@ export interface RunProgress {
 
 export interface ExecuteRunOptions {
   store: Store;
-  /** A new run, resolved by `resolveRun`, or the id of a stored run to resume (its stored config and tasks are used). */
-  run: { resolved: ResolvedRun } | { resume: string };
+  /**
+   * A new run, resolved by `resolveRun`, or the id of a stored run to resume (its stored config and
+   * tasks are used); `retryInfraErrors` also runs again the rollouts stored as infra errors.
+   */
+  run: { resolved: ResolvedRun } | { resume: string; retryInfraErrors?: boolean };
   /** The agent's model; built from the run's config when absent (then closed at the end). */
   model?: ModelClient;
   /** The judge; built from `config.judge` when absent. */
@@ -140,7 +143,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   try {
     options.onStart?.(run, notes);
     const modelEnvironment = options.modelEnvironment ?? { env: process.env };
-    const finished = store.finishedRolloutIds(run.id);
+    const finished = store.finishedRolloutIds(run.id, { exceptInfraErrors: 'resume' in options.run && options.run.retryInfraErrors === true });
     const work: { task: Task; epoch: number }[] = [];
     for (let epoch = 0; epoch < config.epochs; epoch++) {
       for (const task of tasks) if (!finished.has(rolloutIdFor(run.id, task.id, epoch))) work.push({ task, epoch });

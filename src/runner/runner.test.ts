@@ -223,6 +223,37 @@ describe('runner', () => {
     assert.equal(new Set(store.rollouts(first.runId).map((r) => `${r.taskId}:${r.epoch}`)).size, 9);
   });
 
+  it('runs the rollouts stored as infra errors again only when the resume asks for it, each still stored once', async () => {
+    const store = openStore(':memory:');
+    const down = functionModel('test:down', () => ({ ok: false, kind: 'connection', message: 'connection refused', retryable: true }));
+    const first = await executeRun({ ...base, store, model: down, run: fresh(config({ epochs: 2, maxAttempts: 2 })) });
+    assert.equal(first.infraErrors, 6);
+    // A plain resume leaves them: nothing is missing.
+    const plain = await executeRun({ ...base, store, model: goldenModel, run: { resume: first.runId } });
+    assert.equal(plain.infraErrors, 6);
+    assert.equal(plain.scored, 0);
+    const retried = await executeRun({ ...base, store, model: goldenModel, run: { resume: first.runId, retryInfraErrors: true } });
+    assert.equal(retried.status, 'finished');
+    assert.equal(retried.rollouts, 6);
+    assert.equal(retried.infraErrors, 0);
+    assert.equal(retried.scored, 6);
+    assert.equal(retried.passRate, 1);
+    const rollouts = store.rollouts(first.runId);
+    assert.equal(new Set(rollouts.map((r) => r.id)).size, 6);
+    for (const rollout of rollouts) {
+      // The failed attempts' records stay; the new attempt comes after them.
+      assert.equal(rollout.attempt, 3);
+      const calls = store.modelCalls(rollout.id);
+      assert.deepEqual([...new Set(calls.map((c) => c.attempt))], [1, 2, 3]);
+      assert.ok(calls.filter((c) => c.attempt < 3).every((c) => c.error?.kind === 'connection'));
+      assert.deepEqual([...new Set(store.events(rollout.id).map((e) => e.attempt))].sort(), [1, 2, 3]);
+    }
+    // Nothing left to retry: a second retrying resume runs nothing.
+    const again = await executeRun({ ...base, store, model: down, run: { resume: first.runId, retryInfraErrors: true } });
+    assert.equal(again.scored, 6);
+    assert.equal(store.rollouts(first.runId).every((r) => r.attempt === 3), true);
+  });
+
   it('stores the tasks it ran, and resumes with them even when the definitions changed since', async () => {
     const store = openStore(':memory:');
     const controller = new AbortController();

@@ -155,6 +155,10 @@ export function decodeCalls(rows: readonly CallRow[], where: (row: CallRow) => s
       delete (raw as Record<string, unknown>)[WIRE_TOOLS_FROM];
       raw.wire.request.tools = column.reference(`json.${WIRE_TOOLS_FROM}`, wireToolsFrom, wireToolsById);
     } else if (raw.wire && raw.wire.request.tools !== undefined) wireToolsById.set(row.id, raw.wire.request.tools);
+    if (row.wire_messages_tail === null && Array.isArray(raw.wire?.request.messages)) {
+      // Stored without its messages, which only wire_messages_tail (and its base) hold.
+      throw new StoredDataError(`${where(row)}: wire_messages_tail`, 'is empty, yet the wire request had its messages taken out to be stored there', `a JSON array of messages (${WRITTEN_BY_GAUNTLET})`);
+    }
     if (row.wire_messages_tail !== null && raw.wire) {
       const wireBase = column.base('wire_messages_base', row.wire_messages_base, row.wire_messages_keep, wireById);
       const wireMessages = [...wireBase, ...column.array('wire_messages_tail', row.wire_messages_tail)];
@@ -199,9 +203,15 @@ class StoredColumns {
 
   /** The first `keep` messages of the call named by `baseId`, which must be stored before this one. */
   base(column: string, baseId: string | null, keep: number, byId: ReadonlyMap<string, unknown[]>): unknown[] {
-    if (!baseId) return [];
+    const keepColumn = column.replace('base', 'keep');
+    // A keep that is not a count, or one without its base, would silently rebuild the request short.
+    if (!Number.isSafeInteger(keep) || keep < 0) throw new StoredDataError(`${this.at}: ${keepColumn}`, `is ${JSON.stringify(keep)}`, `a count of messages, 0 or more (${WRITTEN_BY_GAUNTLET})`);
+    if (!baseId) {
+      if (keep > 0) throw new StoredDataError(`${this.at}: ${column}`, `is empty, yet ${keepColumn} keeps ${keep} messages of it`, `the id of the call whose messages it keeps (${WRITTEN_BY_GAUNTLET})`);
+      return [];
+    }
     const base = this.reference(column, baseId, byId) as unknown[];
-    if (keep > base.length) throw new StoredDataError(`${this.at}: ${column.replace('base', 'keep')}`, `keeps ${keep} messages of call ${baseId}, which has ${base.length}`, WRITTEN_BY_GAUNTLET);
+    if (keep > base.length) throw new StoredDataError(`${this.at}: ${keepColumn}`, `keeps ${keep} messages of call ${baseId}, which has ${base.length}`, WRITTEN_BY_GAUNTLET);
     return base.slice(0, keep);
   }
 

@@ -148,6 +148,10 @@ function columns(db: Database.Database, table: string): Set<string> {
   return new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
 }
 
+function tableExists(db: Database.Database, name: string): boolean {
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+}
+
 export const STORE_MIGRATIONS: readonly StoreMigration[] = [
   {
     version: 1,
@@ -160,11 +164,12 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
     up: (db) => {
       // Stores written before this step existed may or may not have the column (it was added in place).
       if (!columns(db, 'model_calls').has('tools_from')) db.exec(`ALTER TABLE model_calls ADD COLUMN tools_from TEXT`);
-      // Events written before records carried versions are version 1.
-      db.exec(`ALTER TABLE events ADD COLUMN schema_version INTEGER NOT NULL DEFAULT 1`);
+      // Events written before records carried versions are version 1. (Objects already there: a
+      // store whose version an earlier Gauntlet set back after two processes migrated it at once.)
+      if (!columns(db, 'events').has('schema_version')) db.exec(`ALTER TABLE events ADD COLUMN schema_version INTEGER NOT NULL DEFAULT 1`);
       db.exec(`
-        CREATE TABLE tasks (hash TEXT PRIMARY KEY, json TEXT NOT NULL);
-        CREATE TABLE run_tasks (
+        CREATE TABLE IF NOT EXISTS tasks (hash TEXT PRIMARY KEY, json TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS run_tasks (
           run_id TEXT NOT NULL,
           position INTEGER NOT NULL,
           task_id TEXT NOT NULL,
@@ -172,7 +177,7 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
           PRIMARY KEY (run_id, position),
           UNIQUE (run_id, task_id)
         );
-        CREATE TABLE run_leases (
+        CREATE TABLE IF NOT EXISTS run_leases (
           run_id TEXT PRIMARY KEY,
           owner TEXT NOT NULL,
           host TEXT NOT NULL,
@@ -187,12 +192,14 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
   {
     version: 3,
     description: 'detector findings stored per rollout attempt',
-    up: (db) => db.exec(`CREATE TABLE detections (rollout_id TEXT NOT NULL, attempt INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (rollout_id, attempt))`),
+    up: (db) => db.exec(`CREATE TABLE IF NOT EXISTS detections (rollout_id TEXT NOT NULL, attempt INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (rollout_id, attempt))`),
   },
   {
     version: 4,
     description: 'expert review: append-only labels with history, queues with their items and reservations (verdict-like labels copied from the old labels table)',
     up: (db) => {
+      // Tables already there were created, and the labels copied, by one committed application of this step.
+      if (tableExists(db, 'review_labels')) return;
       db.exec(REVIEW_TABLES);
       copyVerdictLabels(db);
     },
@@ -204,19 +211,27 @@ export function latestVersion(steps: readonly StoreMigration[]): number {
   return steps.reduce((max, step) => Math.max(max, step.version), 0);
 }
 
-/** Applies every step above the file's version, each with its version bump in one transaction. Returns the steps applied. */
+/**
+ * Applies every step above the file's version, each with its version bump in one transaction.
+ * Returns the steps applied. Each step takes the write lock first and reads the version under
+ * it: another process opening the same file at the same moment (two `gauntlet run`s on a fresh
+ * store) may have applied it since, and applying it again would fail or set the version back.
+ */
 export function migrate(db: Database.Database, steps: readonly StoreMigration[]): number[] {
-  db.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-  const row = db.prepare(`SELECT value FROM meta WHERE key = 'schemaVersion'`).get() as { value: string } | undefined;
-  const current = row ? Number(row.value) : 0;
+  const versionOf = (): number => {
+    const row = db.prepare(`SELECT value FROM meta WHERE key = 'schemaVersion'`).get() as { value: string } | undefined;
+    return row ? Number(row.value) : 0;
+  };
   const applied: number[] = [];
+  if (storedVersion(db) >= latestVersion(steps)) return applied; // the usual open: no write lock taken
   for (const step of [...steps].sort((a, b) => a.version - b.version)) {
-    if (step.version <= current) continue;
     db.transaction(() => {
+      db.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+      if (versionOf() >= step.version) return;
       step.up(db);
       db.prepare(`INSERT INTO meta (key, value) VALUES ('schemaVersion', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(step.version));
-    })();
-    applied.push(step.version);
+      applied.push(step.version);
+    }).immediate();
   }
   return applied;
 }

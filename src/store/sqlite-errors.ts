@@ -5,6 +5,9 @@ interface SqliteLike {
   code?: string;
 }
 
+/** SQLite's codes for a write to the file (or its journal) that the operating system refused: not a locking problem. */
+const WRITE_ERRORS = new Set(['SQLITE_IOERR_WRITE', 'SQLITE_IOERR_SHORT_WRITE', 'SQLITE_IOERR_FSYNC', 'SQLITE_IOERR_DIR_FSYNC', 'SQLITE_IOERR_TRUNCATE']);
+
 /** Maps an error from opening or writing the store to a StoreError naming the path and the problem. */
 export function storeErrorFrom(path: string, error: unknown, doing: string): StoreError {
   if (error instanceof StoreError) return error;
@@ -19,6 +22,9 @@ export function storeErrorFrom(path: string, error: unknown, doing: string): Sto
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return new StoreError(path, 'locked', `locked by another process for too long while ${doing}`, cause);
   if (code.startsWith('SQLITE_CANTOPEN') || fsCode === 'ENOENT' || fsCode === 'ENOTDIR' || fsCode === 'EISDIR') {
     return new StoreError(path, 'unusable_path', `cannot open a database file there (${fsCode || code})`, cause);
+  }
+  if (WRITE_ERRORS.has(code) || fsCode === 'EFBIG') {
+    return new StoreError(path, 'io', `could not write the file while ${doing} (${code || fsCode}): the disk may be full, a file size limit (ulimit -f) reached, or the disk failing; fix that, then resume the run with --resume`, cause);
   }
   if (code.startsWith('SQLITE_IOERR')) return new StoreError(path, 'io', `input/output error while ${doing} (${code}); the file system may not support SQLite's locking`, cause);
   return new StoreError(path, 'io', `${doing} failed: ${errorMessage(error)}`, cause);

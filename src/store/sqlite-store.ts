@@ -88,7 +88,8 @@ const STATEMENTS = {
   insertTask: `INSERT OR IGNORE INTO tasks (hash, json) VALUES (?,?)`,
   insertRunTask: `INSERT INTO run_tasks (run_id, position, task_id, hash) VALUES (?,?,?,?)`,
   upsertDetections: `INSERT OR REPLACE INTO detections (rollout_id, attempt, json) VALUES (?,?,?)`,
-  lastAttempt: `SELECT MAX(attempt) AS a FROM (SELECT attempt FROM events WHERE rollout_id = ? UNION ALL SELECT attempt FROM model_calls WHERE rollout_id = ?)`,
+  // The rollout's own row too: an attempt that failed before recording anything (its environment would not start) still counts.
+  lastAttempt: `SELECT MAX(attempt) AS a FROM (SELECT attempt FROM events WHERE rollout_id = ? UNION ALL SELECT attempt FROM model_calls WHERE rollout_id = ? UNION ALL SELECT json_extract(json, '$.attempt') FROM rollouts WHERE id = ?)`,
 } as const;
 
 /** The statements that appends, and the rollout rows committed after them, run through. */
@@ -144,6 +145,8 @@ export class SqliteStore implements Store {
   private readonly leaseOptions: LeaseOptions;
   private readonly stmts: Record<keyof typeof STATEMENTS, Statement>;
   private failure: StoreError | undefined;
+  /** The failure has been thrown to a caller: closing does not throw it again. */
+  private failureReported = false;
   private readonly leases = new Set<RunLease>();
   private readonly review: ReviewTables;
   private readonly checkpoints: Checkpointer | SharedCheckpoints | undefined;
@@ -189,14 +192,20 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** The kept failure, marked as told to the caller that it is thrown to. */
+  private reported(): StoreError {
+    this.failureReported = true;
+    return this.failure!;
+  }
+
   /** Runs `work` as a write; a failure becomes a StoreError kept for the next commit. */
   private write(doing: string, work: () => void): void {
-    if (this.failure) throw this.failure;
+    if (this.failure) throw this.reported();
     try {
       work();
     } catch (error) {
       this.failure = storeErrorFrom(this.path, error, doing);
-      throw this.failure;
+      throw this.reported();
     }
     this.checkpoints?.committed();
   }
@@ -233,10 +242,10 @@ export class SqliteStore implements Store {
     this.clearTimer();
     if (this.writer) {
       const known = this.failure;
-      if (known && this.pending.length > 0) throw known;
+      if (known && this.pending.length > 0) throw this.reported();
       if (this.pending.length > 0) this.handOver(this.writer, this.pending.splice(0, this.pending.length), [], APPENDING);
       this.writer.thread.settle();
-      if (this.failure && this.failure !== known) throw this.failure;
+      if (this.failure && this.failure !== known) throw this.reported();
       return;
     }
     if (this.pending.length === 0) return;
@@ -246,6 +255,22 @@ export class SqliteStore implements Store {
         for (const { statement, params } of batch) this.stmts[statement].run(...params);
       })(),
     );
+  }
+
+  /**
+   * Before a read: what is buffered is written first, so the read sees it. Once a write has failed
+   * (a full disk), nothing more can be, and the read sees what the file holds: the failure is kept
+   * for the next commit to report, so a run that stopped can still count what it stored.
+   */
+  private flushForRead(): void {
+    const told = this.failureReported;
+    try {
+      this.flush();
+    } catch (error) {
+      if (error !== this.failure) throw error;
+      this.failureReported = told; // not told to anyone: the read goes on
+      this.writer?.thread.settle();
+    }
   }
 
   /**
@@ -357,7 +382,7 @@ export class SqliteStore implements Store {
   }
 
   runTasks(runId: string): StoredTask[] {
-    this.flush();
+    this.flushForRead();
     const rows = this.db
       .prepare(`SELECT t.hash AS hash, t.json AS json FROM run_tasks r JOIN tasks t ON t.hash = r.hash WHERE r.run_id = ? ORDER BY r.position`)
       .all(runId) as { hash: string; json: string }[];
@@ -416,10 +441,10 @@ export class SqliteStore implements Store {
     this.clearTimer();
     const doing = storing(rollouts);
     if (this.writer) {
-      if (this.failure) throw this.failure;
+      if (this.failure) throw this.reported();
       this.handOver(this.writer, this.pending.splice(0, this.pending.length), rollouts, doing);
       this.writer.thread.settle();
-      if (this.failure) throw this.failure;
+      if (this.failure) throw this.reported();
       return;
     }
     const batch = this.pending.splice(0, this.pending.length);
@@ -447,16 +472,16 @@ export class SqliteStore implements Store {
       }
     }
     this.clearTimer();
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) return Promise.reject(this.reported());
     const seq = this.handOver(writer, this.pending.splice(0, this.pending.length), rollouts, storing(rollouts));
     // The thread's answer made its failure the store's (a StoreError) before this rejects.
     return writer.thread.written(seq).catch((error: unknown) => {
-      throw this.failure ?? error;
+      throw this.failure ? this.reported() : error;
     });
   }
 
   rollouts(runId: string): Rollout[] {
-    this.flush();
+    this.flushForRead();
     const rows = this.db.prepare(`SELECT id, json FROM rollouts WHERE run_id = ? ORDER BY task_id, epoch`).all(runId) as { id: string; json: string }[];
     return rows.flatMap((r) => this.read('rollout', Rollout, r.json, `rollout ${r.id}`) ?? []);
   }
@@ -467,7 +492,7 @@ export class SqliteStore implements Store {
    * the end of every run. Only failed rollouts' records (error, infra_error) are read, for their error.
    */
   rolloutOutcomes(runId: string): RolloutOutcome[] {
-    this.flush();
+    this.flushForRead();
     const rows = this.db
       .prepare(`SELECT id, task_id, epoch, status, termination_reason, score, passed, CASE WHEN status IN ('error', 'infra_error') THEN json END AS json FROM rollouts WHERE run_id = ? ORDER BY task_id, epoch`)
       .all(runId) as { id: string; task_id: string; epoch: number; status: string; termination_reason: string; score: number | null; passed: number | null; json: string | null }[];
@@ -476,20 +501,21 @@ export class SqliteStore implements Store {
       const status = storedData(() => parseInput(RolloutStatus, r.status, `${at}: status`));
       const terminationReason = storedData(() => parseInput(TerminationReason, r.termination_reason, `${at}: termination_reason`));
       const error = r.json === null ? null : (this.read('rollout', Rollout, r.json, at)?.error ?? null);
+      checkOutcomeColumns(r, status, `${this.path}: ${at}`);
       // Columns this store wrote from the record's own (checked) ids.
       return { id: r.id as RolloutId, taskId: r.task_id as TaskId, epoch: r.epoch, status, terminationReason, score: r.score, passed: r.passed === null ? null : r.passed === 1, error };
     });
   }
 
   getRollout(id: string): Rollout | null {
-    this.flush();
+    this.flushForRead();
     const row = this.db.prepare(`SELECT json FROM rollouts WHERE id = ?`).get(id) as { json: string } | undefined;
     return row ? this.read('rollout', Rollout, row.json, `rollout ${id}`) : null;
   }
 
-  finishedRolloutIds(runId: string): Set<string> {
-    this.flush();
-    const rows = this.db.prepare(`SELECT id FROM rollouts WHERE run_id = ?`).all(runId) as { id: string }[];
+  finishedRolloutIds(runId: string, options: { exceptInfraErrors?: boolean } = {}): Set<string> {
+    this.flushForRead();
+    const rows = this.db.prepare(`SELECT id FROM rollouts WHERE run_id = ?${options.exceptInfraErrors ? ` AND status <> 'infra_error'` : ''}`).all(runId) as { id: string }[];
     return new Set(rows.map((r) => r.id));
   }
 
@@ -498,8 +524,8 @@ export class SqliteStore implements Store {
    * starting one by one would otherwise each write the buffer in a transaction of its own.
    */
   nextAttempt(rolloutId: string): number {
-    if (this.failure) throw this.failure;
-    const row = this.stmts.lastAttempt.get(rolloutId, rolloutId) as { a: number | null };
+    if (this.failure) throw this.reported();
+    const row = this.stmts.lastAttempt.get(rolloutId, rolloutId, rolloutId) as { a: number | null };
     let last = row.a ?? 0;
     for (const p of this.pending) if (p.rolloutId === rolloutId && p.attempt > last) last = p.attempt;
     // Handed to the writer thread and not yet in the file.
@@ -547,13 +573,13 @@ export class SqliteStore implements Store {
   }
 
   modelCalls(rolloutId: string): ModelCall[] {
-    this.flush();
+    this.flushForRead();
     const rows = this.db.prepare(`SELECT * FROM model_calls WHERE rollout_id = ? ORDER BY attempt, idx`).all(rolloutId) as CallRow[];
     return decodeCalls(rows, (row) => `${this.path}: model call ${row.id}`).flatMap((raw, i) => this.read('modelCall', ModelCall, raw, `model call ${rows[i]!.id}`) ?? []);
   }
 
   events(rolloutId: string): RolloutEvent[] {
-    this.flush();
+    this.flushForRead();
     const rows = this.db.prepare(`SELECT * FROM events WHERE rollout_id = ? ORDER BY attempt, seq`).all(rolloutId) as {
       run_id: string;
       rollout_id: string;
@@ -611,12 +637,12 @@ export class SqliteStore implements Store {
   // ── expert review (tables in review-tables.ts) ─────────────────────────────────────────
 
   rolloutSummaries(runId: string, query: RolloutQuery = {}): RolloutSummary[] {
-    this.flush();
+    this.flushForRead();
     return this.review.rolloutSummaries(runId, query);
   }
 
   toolCallCounts(runId: string): Record<string, number> {
-    this.flush();
+    this.flushForRead();
     return this.review.toolCallCounts(runId);
   }
 
@@ -650,14 +676,36 @@ export class SqliteStore implements Store {
 
   close(): void {
     for (const lease of [...this.leases]) lease.release();
+    const told = this.failureReported;
     try {
       this.writeOnThisThread();
       this.flush();
+    } catch (error) {
+      // Appends left behind a failure the caller already has (the run stopped on it): nothing new to say.
+      if (!(told && error === this.failure)) throw error;
     } finally {
       this.checkpoints?.close();
       this.db.close();
     }
+    // A failure no caller was given (a background flush, or one a read went on past) is not lost here.
+    if (this.failure && !this.failureReported) throw this.reported();
   }
+}
+
+/**
+ * The indexed columns a run's summary counts from, as the record they were written from has them:
+ * a hand-edited or damaged column would otherwise skew a pass rate without a word.
+ */
+function checkOutcomeColumns(r: { epoch: unknown; score: unknown; passed: unknown }, status: RolloutStatus, at: string): void {
+  const scored = status === 'scored';
+  const fail = (column: string, expected: string, value: unknown) => {
+    throw new StoredDataError(`${at}: ${column}`, `is ${value === null ? 'NULL' : JSON.stringify(value)}`, `${expected} (a row written by Gauntlet)`);
+  };
+  if (!Number.isSafeInteger(r.epoch) || (r.epoch as number) < 0) fail('epoch', 'an epoch number, 0 or more', r.epoch);
+  const number = typeof r.score === 'number' && Number.isFinite(r.score);
+  // Only scored rollouts are counted: theirs must be there; others' may be NULL.
+  if (!(number || (!scored && r.score === null))) fail('score', scored ? 'the score of a scored rollout, a number' : 'a number or NULL', r.score);
+  if (!(r.passed === 0 || r.passed === 1 || (!scored && r.passed === null))) fail('passed', scored ? '0 or 1 for a scored rollout' : '0, 1 or NULL', r.passed);
 }
 
 /** Opens (creating if needed) and migrates the store file, or fails with one StoreError naming the path and the problem. */

@@ -50,6 +50,7 @@ interface RunFlags {
   captureTokens?: EngineKind;
   stream?: boolean;
   resume?: string;
+  retryInfra?: boolean;
   judge?: string;
   userModel?: string;
   reward?: string;
@@ -361,7 +362,7 @@ export function describeSummary(summary: RunSummary, storePath: string, infra: I
     .join(', ');
   const taskMean = Math.abs(summary.taskMeanPassRate - summary.pooledPassRate) > 1e-9 ? `; per-task mean ${(summary.taskMeanPassRate * 100).toFixed(1)}%` : '';
   const lines = [
-    `run ${summary.runId} ${summary.status}: ${summary.rollouts} rollouts, ${summary.scored} scored, ${summary.infraErrors} infra errors, ${summary.errors} errors${summary.missing ? `, ${summary.missing} missing (resume with --resume ${summary.runId})` : ''}`,
+    `run ${summary.runId} ${summary.status}: ${summary.rollouts} rollouts, ${summary.scored} scored, ${summary.infraErrors} infra errors${summary.infraErrors > 0 && summary.status === 'finished' ? ` (run them again with --resume ${summary.runId} --retry-infra)` : ''}, ${summary.errors} errors${summary.missing ? `, ${summary.missing} missing (resume with --resume ${summary.runId})` : ''}`,
     summary.scored > 0
       ? `pass rate ${(summary.pooledPassRate * 100).toFixed(1)}% (${summary.passed}/${summary.scored} scored rollouts${taskMean}), mean score ${summary.meanScore.toFixed(3)}`
       : `no pass rate: ${unscoredText(summary, infra)}${onlyInfraErrors(summary) ? `; ${showHint(summary)}` : ''}`,
@@ -443,6 +444,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--threads <n|auto>', `rollout threads in this process: auto (the default) uses cores − 1 (at most 4) from ${AUTO_THREADS_FROM} rollouts in flight on 4 or more cores, else none; 0 runs every rollout on the main thread`, threadsOption)
     .option('--config <file>', 'YAML/JSON run settings (flags override)')
     .option('--resume <runId>', 'finish an interrupted run with its stored settings and tasks: only missing rollouts run')
+    .option('--retry-infra', 'with --resume: also run again the rollouts stored as infra errors (a new attempt replaces each)')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'print one JSON summary on stdout')
     .addHelpText('after', RUN_EXIT_CODES)
@@ -454,6 +456,9 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       const queue: QueueSettings | undefined = flags.queue
         ? { redis: parseRedisUrl(flags.queue), ...(flags.rateLimit !== undefined ? { rateLimit: parseRateLimit(flags.rateLimit) } : {}) }
         : undefined;
+      // An empty id (an unset shell variable) is a resume gone wrong, not a request for a new run.
+      if (flags.resume !== undefined && flags.resume.trim() === '') throw new InputError('--resume', 'is empty', 'a run id shown by `gauntlet runs`');
+      if (flags.retryInfra && flags.resume === undefined) throw new InputError('--retry-infra', 'only applies to a resumed run', '--resume RUN_ID as well');
       const planned = flags.resume ? undefined : requestFrom(flags);
       let resolved;
       if (planned) {
@@ -471,10 +476,10 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           throw new InputError('--resume', `no run "${flags.resume}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
         }
         // A resumed run is its record: flags that would change behaviour are refused, not silently ignored.
-        const changing = Object.keys(flags).filter((k) => !['resume', 'store', 'json', 'stream', 'queue', 'rateLimit', 'threads'].includes(k) || (k === 'stream' && flags.stream === false));
+        const changing = Object.keys(flags).filter((k) => !['resume', 'retryInfra', 'store', 'json', 'stream', 'queue', 'rateLimit', 'threads'].includes(k) || (k === 'stream' && flags.stream === false));
         if (changing.length > 0) {
           store.close();
-          throw new InputError('--resume', `a resumed run uses its stored settings; got ${changing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'only --store, --json, --threads and --queue with --resume');
+          throw new InputError('--resume', `a resumed run uses its stored settings; got ${changing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'only --store, --json, --threads, --queue and --retry-infra with --resume');
         }
       }
       const interrupt = abortOnSignal(() => io.stderr('\ninterrupted: finishing in-flight work; resume with --resume\n'));
@@ -482,7 +487,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       try {
         const common = {
           store,
-          run: resolved ? { resolved } : { resume: flags.resume! },
+          run: resolved ? { resolved } : { resume: flags.resume!, ...(flags.retryInfra ? { retryInfraErrors: true } : {}) },
           signal: interrupt.signal,
           onProgress: progress.update,
           onStart: (run: Run, notes: RunNotes) => {

@@ -40,7 +40,7 @@ export type CoordinatorEvent =
 
 export interface QueuedRunOptions {
   store: Store;
-  run: { resolved: ResolvedRun } | { resume: string };
+  run: { resolved: ResolvedRun } | { resume: string; retryInfraErrors?: boolean };
   queue: QueueSettings;
   catalog?: EnvironmentCatalog;
   signal?: AbortSignal;

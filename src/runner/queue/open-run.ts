@@ -12,7 +12,7 @@ export interface OpenedRun {
   notes: RunNotes;
 }
 
-export function openRun(options: { store: Store; run: { resolved: ResolvedRun } | { resume: string }; catalog: EnvironmentCatalog; started: number }): OpenedRun {
+export function openRun(options: { store: Store; run: { resolved: ResolvedRun } | { resume: string; retryInfraErrors?: boolean }; catalog: EnvironmentCatalog; started: number }): OpenedRun {
   const { store } = options;
   if ('resume' in options.run) {
     const run = store.getRun(options.run.resume);

@@ -66,6 +66,8 @@ export class QueueSession {
   private again = false;
   /** Whether a full pass over a resumed run's outstanding rollouts has completed (a new run needs none). */
   private resumeChecked: boolean;
+  /** A resume that runs again the rollouts stored as infra errors (`--retry-infra`). */
+  private readonly retryingInfraErrors: boolean;
   /** What the (last) first pass over a resumed run did: rollouts it enqueued, and those Redis already held a job or result for. */
   private resumeFound = { enqueued: 0, inRedis: 0 };
   private ticker: NodeJS.Timeout | undefined;
@@ -87,7 +89,8 @@ export class QueueSession {
     this.queueName = rolloutQueueName(this.endpoint);
     this.resultsName = resultQueueName(this.run.id);
     const store = init.options.store;
-    const finished = store.finishedRolloutIds(this.run.id);
+    this.retryingInfraErrors = 'resume' in init.options.run && init.options.run.retryInfraErrors === true;
+    const finished = store.finishedRolloutIds(this.run.id, { exceptInfraErrors: this.retryingInfraErrors });
     const work = missingWork(init.opened, finished);
     this.byId = new Map(work.map((w) => [w.rolloutId, w]));
     this.outstanding = new Set(this.byId.keys());
@@ -268,7 +271,7 @@ export class QueueSession {
     if (state !== 'unknown' && state !== 'completed') return 'in-redis';
     const resultState = await this.results.getJobState(rolloutId);
     if (resultState === 'failed') await (await this.results.getJob(rolloutId))?.retry('failed');
-    if (resultState !== 'unknown' || !this.outstanding.has(rolloutId) || this.options.store.getRollout(rolloutId)) return 'in-redis';
+    if (resultState !== 'unknown' || !this.outstanding.has(rolloutId) || this.storedForGood(rolloutId)) return 'in-redis';
     // A completed job whose result is gone: remove it so the id can be enqueued again.
     if (state === 'completed') await (await this.rollouts.getJob(rolloutId))?.remove();
     const job = this.jobFor(this.byId.get(rolloutId)!);
@@ -278,6 +281,12 @@ export class QueueSession {
       this.notify({ type: 'requeued', rolloutId, reason: 'Redis held neither its job nor its result' });
     }
     return 'enqueued';
+  }
+
+  /** Whether the store holds the rollout's final row: one stored as an infra error is not, when this resume retries those. */
+  private storedForGood(rolloutId: string): boolean {
+    const stored = this.options.store.getRollout(rolloutId);
+    return stored !== null && !(this.retryingInfraErrors && stored.status === 'infra_error');
   }
 
   /** Runs `reconcile` now, or once more after the one in progress. A resume's first full pass retries failed work. */
@@ -320,7 +329,9 @@ export class QueueSession {
     const { store } = this.options;
     const stored = store.getRollout(rolloutId);
     const item = this.byId.get(rolloutId);
-    if (!item || !this.outstanding.has(rolloutId) || stored) {
+    // A rollout stored as an infra error is outstanding again when the resume retries those: a newer attempt replaces it.
+    const replaces = stored !== null && this.retryingInfraErrors && stored.status === 'infra_error' && attempt > stored.attempt;
+    if (!item || !this.outstanding.has(rolloutId) || (stored && !replaces)) {
       this.counts.duplicates++;
       this.notify({ type: 'duplicate', rolloutId, attempt, storedAttempt: stored?.attempt ?? null, worker });
       return;

@@ -113,7 +113,7 @@ async function serve(init: ThreadInit): Promise<void> {
           .then(() => Promise.all(owned.map((m) => m.close?.())))
           // The thread ends after this: its sandboxes' deletes must not be cut off.
           .then(() => processClosing.settled())
-          .then(() => store?.close())
+          .then(() => closeStore(store))
           .finally(() => {
             send({ kind: 'closed' });
             port.close();
@@ -122,6 +122,19 @@ async function serve(init: ThreadInit): Promise<void> {
     }
   });
   send({ kind: 'ready', ...(niceness === undefined ? {} : { niceness }) });
+}
+
+/**
+ * Closes this thread's connection. A write failure no rollout of this thread was told of (appends
+ * of rollouts the run stopped before they finished) changes nothing stored: those rollouts are
+ * missing, and --resume runs them.
+ */
+function closeStore(store: SqliteStore | undefined): void {
+  try {
+    store?.close();
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+  }
 }
 
 await serve(workerData as ThreadInit);
