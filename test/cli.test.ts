@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { main } from '../src/cli/main.ts';
 import type { CliIo } from '../src/cli/io.ts';
 import { startFakeEngine, toolWalkPolicy } from '../src/training/fake-engine/index.ts';
@@ -273,6 +274,24 @@ describe('read-only commands', () => {
         assert.match(err, pattern);
       }
     }
+  });
+
+  it('export --format jsonl that meets a damaged row leaves an earlier export at --output whole, and no partial file', async () => {
+    const dir = tmp();
+    const store = join(dir, 'g.db');
+    const runId = await oracleRun(store);
+    const output = join(dir, 'records.jsonl');
+    assert.equal((await cli(['export', runId, '--format', 'jsonl', '--output', output, '--store', store])).code, 0);
+    const before = readFileSync(output, 'utf8');
+    assert.ok(before.length > 0);
+    const db = new Database(store);
+    db.prepare(`UPDATE model_calls SET messages_keep = -1 WHERE rowid = (SELECT MAX(rowid) FROM model_calls)`).run();
+    db.close();
+    const { code, err } = await cli(['export', runId, '--format', 'jsonl', '--output', output, '--store', store]);
+    assert.equal(code, 2, err);
+    assert.match(err, /messages_keep/);
+    assert.equal(readFileSync(output, 'utf8'), before);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.partial')), []);
   });
 });
 

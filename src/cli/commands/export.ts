@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 import type { Command } from 'commander';
@@ -118,23 +118,33 @@ async function exportRecords(io: CliIo, store: Store, runId: string, flags: Expo
     for (const line of lines) io.stdout(`${line}\n`);
     return;
   }
-  const out = await openOutput(flags.output);
+  // Written beside the destination and renamed into place once whole: a damaged row read
+  // half-way must neither leave a file that looks complete nor destroy an earlier export there.
+  const partial = `${flags.output}.partial`;
+  const out = await openOutput(partial, flags.output);
   let count = 0;
-  for (const line of lines) {
-    if (!out.write(`${line}\n`)) await once(out, 'drain');
-    count++;
+  try {
+    for (const line of lines) {
+      if (!out.write(`${line}\n`)) await once(out, 'drain');
+      count++;
+    }
+    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    renameSync(partial, flags.output);
+  } catch (error) {
+    out.destroy();
+    rmSync(partial, { force: true });
+    throw error;
   }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
   io.stderr(`wrote ${count} rollouts to ${flags.output}\n`);
 }
 
 /** A file stream that has opened: a path that cannot be written (no permission, say) is `--output`'s mistake, as with Parquet, not a crash. */
-async function openOutput(path: string): Promise<WriteStream> {
+async function openOutput(path: string, shown: string): Promise<WriteStream> {
   const out = createWriteStream(path);
   try {
     await once(out, 'open');
   } catch (error) {
-    throw new InputError('--output', `cannot write ${path} (${errorMessage(error)})`, OUTPUT_EXPECTED);
+    throw new InputError('--output', `cannot write ${shown} (${errorMessage(error)})`, OUTPUT_EXPECTED);
   }
   return out;
 }
