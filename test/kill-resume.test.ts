@@ -76,6 +76,8 @@ describe('kill and resume', () => {
       const args = [...CLI, 'run', '--env', 'counter', '--model', 'oracle', '--epochs', String(EPOCHS), '--concurrency', '1', '--seed', '5', ...SETTINGS, '--store', store];
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GAUNTLET_TEST_BLOCK_AT_CALL: String(point.blockAt) } });
       const atKill = await until(store, child, point.ready, point.name);
+      const listed = () => JSON.parse(spawnSync(process.execPath, [...CLI, 'runs', '--json', '--store', store], { encoding: 'utf8' }).stdout) as { status: string; executing?: boolean }[];
+      assert.deepEqual(listed().map((r) => [r.status, r.executing]), [['running', true]]);
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       assert.equal(counts(store).rollouts, atKill.rollouts, 'nothing was stored after the kill');
@@ -84,6 +86,9 @@ describe('kill and resume', () => {
       const db = new Database(store, { readonly: true });
       const runId = (db.prepare('SELECT id FROM runs').get() as { id: string }).id;
       db.close();
+      // Still 'running' in the store, but the listing says nobody executes it any more.
+      assert.deepEqual(listed().map((r) => [r.status, r.executing]), [['running', false]]);
+      assert.match(spawnSync(process.execPath, [...CLI, 'runs', '--store', store], { encoding: 'utf8' }).stdout, new RegExp(`${runId}  running .*\\(no process executes it: resume with --resume ${runId}\\)`));
       // Behaviour-changing flags are refused on resume: the stored run is the spec.
       const refused = spawnSync(process.execPath, [...CLI, 'run', '--resume', runId, '--deadline', '5', '--store', store], { encoding: 'utf8' });
       assert.equal(refused.status, 2, refused.stderr);

@@ -75,6 +75,14 @@ export interface RunLease {
   release(): void;
 }
 
+/** The process holding a run's lease, and whether it still executes the run (a killed one left its lease behind). */
+export interface LeaseHolder {
+  host: string;
+  pid: number;
+  renewedAt: string;
+  alive: boolean;
+}
+
 /**
  * A rollout without its trajectory: what listings, summaries and review-queue sampling read, cheap
  * enough for 10,000 rollouts in one go. Counts are the rollout's final attempt's.
@@ -168,6 +176,8 @@ export interface Store {
   runTasks(runId: string): StoredTask[];
   /** Takes the run's lease, or throws naming the holder when another live process has it. */
   acquireLease(runId: RunId): RunLease;
+  /** Who holds the run's lease now; null when no process took it or it was released. */
+  leaseHolder(runId: RunId): LeaseHolder | null;
   recorder(identity: AttemptIdentity): AttemptRecorder;
   /** Writes the attempt's pending calls and events, then the rollout row, in one transaction. */
   commitRollout(rollout: Rollout): void;

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
-import { InputError, type RunId, type RunLease } from '../core/index.ts';
+import { InputError, type LeaseHolder, type RunId, type RunLease } from '../core/index.ts';
 
 export interface LeaseOptions {
   /** A lease not renewed for this long is free (a holder on another machine that died). */
@@ -47,6 +47,19 @@ function alive(row: LeaseRow): boolean {
   return row.pid_started === null || started === null || started === row.pid_started;
 }
 
+/** Whether the lease row's holder still executes the run: on this host its pid tells, elsewhere only its renewals do. */
+function holderAlive(row: LeaseRow, host: string, now: number): boolean {
+  return row.host === host ? alive(row) : now - row.renewed_at < row.ttl_ms;
+}
+
+/** Who holds a run's lease, and whether that process still executes it; null when nobody took it or it was released. */
+export function leaseHolder(db: Database.Database, runId: RunId, options: LeaseOptions = {}): LeaseHolder | null {
+  const row = db.prepare(`SELECT * FROM run_leases WHERE run_id = ?`).get(runId) as LeaseRow | undefined;
+  if (!row) return null;
+  const now = (options.now ?? Date.now)();
+  return { host: row.host, pid: row.pid, renewedAt: new Date(row.renewed_at).toISOString(), alive: holderAlive(row, options.holder?.host ?? hostname(), now) };
+}
+
 export function acquireLease(db: Database.Database, runId: RunId, options: LeaseOptions = {}): RunLease {
   const now = options.now ?? Date.now;
   const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
@@ -58,7 +71,7 @@ export function acquireLease(db: Database.Database, runId: RunId, options: Lease
     if (row) {
       const heldHere = row.host === host;
       // On this host the holder's pid tells; elsewhere only its renewals do.
-      const held = heldHere ? row.pid !== pid && alive(row) : now() - row.renewed_at < row.ttl_ms;
+      const held = (!heldHere || row.pid !== pid) && holderAlive(row, host, now());
       if (held) {
         const ago = Math.round((now() - row.renewed_at) / 1000);
         throw new InputError(

@@ -36,13 +36,14 @@ import {
   type RolloutQuery,
   type RolloutSummary,
   type RunId,
+  type LeaseHolder,
   type RunLease,
   type Store,
   type StoredTask,
 } from '../core/index.ts';
 import { Checkpointer, SharedCheckpoints, type CheckpointShare } from './checkpointer.ts';
 import { decodeCalls, emptyDeltaState, encodeCall, type CallRow, type DeltaState } from './call-codec.ts';
-import { acquireLease, type LeaseOptions } from './lease.ts';
+import { acquireLease, leaseHolder, type LeaseOptions } from './lease.ts';
 import { latestVersion, migrate, STORE_MIGRATIONS, storedVersion, type StoreMigration } from './migrations.ts';
 import { ReviewTables } from './review-tables.ts';
 import { storeErrorFrom } from './sqlite-errors.ts';
@@ -409,6 +410,10 @@ export class SqliteStore implements Store {
   listRuns(limit = 50): Run[] {
     const rows = this.db.prepare(`SELECT id, json FROM runs ORDER BY created_at DESC, id DESC LIMIT ?`).all(limit) as { id: string; json: string }[];
     return rows.flatMap((r) => this.read('run', Run, r.json, `run ${r.id}`) ?? []);
+  }
+
+  leaseHolder(runId: RunId): LeaseHolder | null {
+    return leaseHolder(this.db, runId, this.leaseOptions);
   }
 
   acquireLease(runId: RunId): RunLease {

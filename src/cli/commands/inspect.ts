@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InputError, type Rollout } from '../../core/index.ts';
+import { InputError, type Rollout, type Run } from '../../core/index.ts';
 import { summarise, tasksOfRun } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
@@ -31,9 +31,14 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
       const store = openExistingStore(flags.store, io);
       try {
         const runs = store.listRuns(flags.limit);
-        if (flags.json) return printJson(io, runs.map((r) => ({ id: r.id, createdAt: r.createdAt, status: r.status, envs: r.config.envs, model: r.config.model, epochs: r.config.epochs })));
+        // A run stays 'running' in the store when its process was killed: whether one still executes it is the lease's to say.
+        const executing = (r: Run) => (r.status === 'running' ? store.leaseHolder(r.id)?.alive === true : undefined);
+        if (flags.json) return printJson(io, runs.map((r) => ({ id: r.id, createdAt: r.createdAt, status: r.status, ...(r.status === 'running' ? { executing: executing(r) } : {}), envs: r.config.envs, model: r.config.model, epochs: r.config.epochs })));
         if (runs.length === 0) io.stdout(`no runs in ${store.path}\n`);
-        for (const r of runs) io.stdout(`${r.id}  ${r.status.padEnd(11)} ${r.config.envs.join(',')}  ${r.config.model}  epochs ${r.config.epochs}\n`);
+        for (const r of runs) {
+          const stale = executing(r) === false ? `  (no process executes it: resume with --resume ${r.id})` : '';
+          io.stdout(`${r.id}  ${r.status.padEnd(11)} ${r.config.envs.join(',')}  ${r.config.model}  epochs ${r.config.epochs}${stale}\n`);
+        }
       } finally {
         store.close();
       }
@@ -55,7 +60,8 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
         const tasks = tasksOfRun(store, run.id, run.config);
         const summary = summarise(run.id, run.status, rollouts, { expected: tasks.tasks.length * run.config.epochs, durationMs: 0 });
         if (flags.json) return printJson(io, { run, summary: summaryJson(summary), taskSource: tasks.source, taskDrift: tasks.drift, rollouts });
-        io.stdout(`run ${run.id} (${run.status}) created ${run.createdAt}\n`);
+        const stale = run.status === 'running' && store.leaseHolder(run.id)?.alive !== true ? `; no process executes it: resume with --resume ${run.id}` : '';
+        io.stdout(`run ${run.id} (${run.status}${stale}) created ${run.createdAt}\n`);
         io.stdout(`  envs ${run.config.envs.join(', ')} · model ${run.config.model} · scaffold ${run.config.scaffold} · epochs ${run.config.epochs} · seed ${run.config.seed}\n`);
         io.stdout(`  ${summary.rollouts} rollouts${summary.missing ? ` (${summary.missing} missing)` : ''}: ${summary.scored} scored, ${summary.infraErrors} infra errors, ${summary.errors} errors; ${summary.scored > 0 ? `pass rate ${(summary.passRate * 100).toFixed(1)}%, mean score ${summary.meanScore.toFixed(3)}` : `no pass rate: ${unscoredText(summary, null)}`}\n`);
         if (tasks.source === 'current') io.stdout(`  note: this run stored no tasks (an older Gauntlet wrote it); counts use today's task definitions\n`);
