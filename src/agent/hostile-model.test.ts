@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { memoryRecorder, type RolloutId, type RunId } from '../core/index.ts';
 import { instantiate } from '../envs/index.ts';
-import { createOpenAIChat } from '../model/index.ts';
+import { createAnthropicMessages, createOpenAIChat } from '../model/index.ts';
 import { counterEnv, counterTasks } from '../../test/support/counter-env.ts';
 import { runAgent, type AgentResult } from './loop.ts';
 
@@ -80,6 +80,35 @@ describe('a misbehaving model endpoint, through the agent loop', () => {
         assert.equal(result.infraError?.kind, 'timeout');
         assert.match(result.infraError?.message ?? '', /went silent.*bytes without an event \(keep-alive comments/);
         assert.equal(recorder.calls.length, 1);
+      },
+    );
+  });
+
+  it('an Anthropic tool input that is not JSON is the model\'s invalid output (scored), not an infra error', async () => {
+    const event = (type: string, data: object): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+    await withServer(
+      (res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(
+          event('message_start', { message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'm', content: [], usage: { input_tokens: 5, output_tokens: 0 } } }) +
+            event('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'tu_1', name: 'increment', input: {} } }) +
+            event('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{"id": "a",' } }) +
+            event('content_block_stop', { index: 0 }) +
+            event('message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 9 } }) +
+            event('message_stop', {}),
+        );
+      },
+      async (base) => {
+        const environment = instantiate(counterEnv);
+        await environment.reset(task, { seed: 1 });
+        const recorder = memoryRecorder();
+        const model = createAnthropicMessages({ baseURL: base, model: 'm', maxRetries: 1 });
+        const result = await runAgent({ task, environment, model, recorder, identity, settings: { maxTurns: 5, deadlineAt: Date.now() + 10_000, requestTimeoutMs: 5000 } });
+        assert.equal(result.terminationReason, 'invalid_output');
+        assert.equal(result.infraError, undefined);
+        assert.equal(recorder.calls.length, 1);
+        assert.equal(recorder.calls[0]?.error?.kind, 'unusable_output');
+        assert.match(recorder.calls[0]?.error?.message ?? '', /the model's streamed tool input is not JSON/);
       },
     );
   });

@@ -200,7 +200,7 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
    * endpoint's failure whenever the deadline fired.
    */
   const modelFailure = (result: Extract<ModelResult, { ok: false }>): NextStep => {
-    if (result.kind === 'output_too_large') return { kind: 'stop', reason: 'invalid_output', answer: null };
+    if (result.kind === 'output_too_large' || result.kind === 'unusable_output') return { kind: 'stop', reason: 'invalid_output', answer: null };
     if (run.signal?.aborted && !deadline.signal.aborted) return { kind: 'stop', reason: 'cancelled', answer: null };
     if (deadline.signal.aborted && result.kind === 'aborted') {
       const silent = settings.requestTimeoutMs !== undefined && result.silentMs !== undefined && result.silentMs >= settings.requestTimeoutMs;

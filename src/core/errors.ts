@@ -56,6 +56,7 @@ export const FailureKind = z.enum([
   'aborted',
   'script',
   'output_too_large',
+  'unusable_output',
   'silent_endpoint',
   'unavailable',
   'watchdog',

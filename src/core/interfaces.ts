@@ -24,10 +24,13 @@ export interface CompleteOptions {
 }
 
 /**
- * Why a model call failed. Every kind but `output_too_large` (the model's own doing: `invalid_output`)
- * is infrastructure, and the rollout becomes `infra_error`.
+ * Why a model call failed. Every kind but `output_too_large` and `unusable_output` (the model's own
+ * doing: the rollout ends as `invalid_output`, scored) is infrastructure, and the rollout becomes
+ * `infra_error`. `unusable_output` is model output that cannot be returned to the model as a tool
+ * error, because the API could not take the turn back (an Anthropic tool input that is not a JSON
+ * object).
  */
-export type ModelFailureKind = 'connection' | 'http' | 'timeout' | 'malformed_response' | 'aborted' | 'script' | 'output_too_large';
+export type ModelFailureKind = 'connection' | 'http' | 'timeout' | 'malformed_response' | 'aborted' | 'script' | 'output_too_large' | 'unusable_output';
 
 export type ModelResult =
   | { ok: true; response: ModelResponse; wire?: WireExchange }

@@ -116,11 +116,16 @@ class MessagesStream implements StreamAssembler {
     this.inputText.delete(index);
     // An empty stream of input JSON means the `input` of content_block_start ({}) stands.
     if (text.trim() === '') return 'more';
+    // The input is the model's own text, passed through: one that is not a JSON object is the
+    // model's mistake, and since the API would refuse the turn sent back, it ends the rollout.
+    let input: JsonValue;
     try {
-      block.input = JSON.parse(text) as JsonValue;
+      input = JSON.parse(text) as JsonValue;
     } catch (_error) {
-      return malformed(`content block ${index} (${String(block.type)}): the streamed input is not JSON: ${JSON.stringify(text.slice(0, 200))}`);
+      return unusable(`content block ${index} (${String(block.type)}): the model's streamed tool input is not JSON: ${JSON.stringify(text.slice(0, 200))}`);
     }
+    if (!isObject(input)) return unusable(`content block ${index} (${String(block.type)}): the model's streamed tool input is ${describe(input)}, not a JSON object`);
+    block.input = input;
     return 'more';
   }
 
@@ -135,6 +140,10 @@ class MessagesStream implements StreamAssembler {
 
 function isIndex(value: JsonValue | undefined): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function unusable(message: string): StreamStep {
+  return { kind: 'unusable_output', message, retryable: false };
 }
 
 function malformed(message: string): StreamStep {

@@ -77,9 +77,12 @@ describe('Messages API events', () => {
     assert.deepEqual(stream.body().content, [{ type: 'text', text: 'Paris', citations: [{ cited_text: 'Paris is…' }] }]);
   });
 
-  it('fails loudly on tool input that is not JSON, an unknown delta type, or a delta before its block starts', () => {
+  it('fails loudly on tool input that is not a JSON object (the model\'s doing), an unknown delta type, or a delta before its block starts', () => {
     const broken = feed(anthropicMessagesStream(), [start, blockStart(0, { type: 'tool_use', id: 't', name: 'f', input: {} }), blockDelta(0, { type: 'input_json_delta', partial_json: '{"a": ' }), blockStop(0)]);
-    assert.match((broken.at(-1) as { message: string }).message, /content block 0 \(tool_use\): the streamed input is not JSON: "\{\\"a\\": "/);
+    assert.deepEqual(broken.at(-1), { kind: 'unusable_output', message: 'content block 0 (tool_use): the model\'s streamed tool input is not JSON: "{\\"a\\": "', retryable: false });
+    const list = feed(anthropicMessagesStream(), [start, blockStart(0, { type: 'tool_use', id: 't', name: 'f', input: {} }), blockDelta(0, { type: 'input_json_delta', partial_json: '[1, 2]' }), blockStop(0)]);
+    assert.equal((list.at(-1) as { kind: string }).kind, 'unusable_output');
+    assert.match((list.at(-1) as { message: string }).message, /tool input is an array, not a JSON object/);
     const unknown = feed(anthropicMessagesStream(), [start, blockStart(0, { type: 'text', text: '' }), blockDelta(0, { type: 'sparkle_delta', sparkle: '*' })]);
     assert.match((unknown.at(-1) as { message: string }).message, /unknown delta type 'sparkle_delta'/);
     const early = feed(anthropicMessagesStream(), [start, blockDelta(3, { type: 'text_delta', text: 'x' })]);

@@ -114,7 +114,7 @@ export function readGrade(text: string, rubric: Rubric): { ok: true; scores: Rec
   return problems.length > 0 ? { ok: false, problem: problems.join('; ') } : { ok: true, scores };
 }
 
-const failureKind = (kind: ModelFailureKind): FailureKind => (kind === 'output_too_large' ? 'malformed_response' : kind);
+const failureKind = (kind: ModelFailureKind): FailureKind => (kind === 'output_too_large' || kind === 'unusable_output' ? 'malformed_response' : kind);
 
 async function sample(transcript: string, k: number, options: RubricGraderOptions): Promise<Record<string, number>> {
   const { model, rubric, record } = options;

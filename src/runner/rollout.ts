@@ -63,7 +63,7 @@ export function judgeFrom(model: ModelClient, record?: { recorder: RolloutRecord
     if (record) {
       record.recorder.modelCall(modelCallRecord({ identity: record.identity, index: JUDGE_CALL_INDEX + calls++, parentId: null, purpose: 'judge', model: model.spec, request, result, startedAt, endedAt: Date.now() }));
     }
-    if (!result.ok) throw new InfraError('judge', `judge ${model.spec}: ${result.kind}: ${result.message}`, { retryable: result.retryable, kind: result.kind === 'output_too_large' ? 'malformed_response' : result.kind });
+    if (!result.ok) throw new InfraError('judge', `judge ${model.spec}: ${result.kind}: ${result.message}`, { retryable: result.retryable, kind: result.kind === 'output_too_large' || result.kind === 'unusable_output' ? 'malformed_response' : result.kind });
     return result.response.message.content;
   };
 }

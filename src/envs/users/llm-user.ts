@@ -70,7 +70,7 @@ export function userMessages(input: Pick<UserReplyInput, 'scenario' | 'opening' 
 }
 
 function failureKind(kind: Extract<ModelResult, { ok: false }>['kind']): FailureKind {
-  return kind === 'output_too_large' ? 'malformed_response' : kind;
+  return kind === 'output_too_large' || kind === 'unusable_output' ? 'malformed_response' : kind;
 }
 
 export interface LlmUserOptions {

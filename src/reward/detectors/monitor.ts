@@ -123,7 +123,7 @@ export function renderTranscript(trajectory: Trajectory, maxChars = 120_000): st
 }
 
 function failureKind(kind: ModelFailureKind): FailureKind {
-  return kind === 'output_too_large' ? 'malformed_response' : kind;
+  return kind === 'output_too_large' || kind === 'unusable_output' ? 'malformed_response' : kind;
 }
 
 /** The JSON object in a reply (a fenced block or the outermost braces). */
