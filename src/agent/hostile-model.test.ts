@@ -1,32 +1,17 @@
 // The agent loop against a model endpoint that misbehaves, over a real loopback server: the endpoint's
 // failures end the rollout as infra errors (never scored as the model's), with every call recorded.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import { memoryRecorder, type RolloutId, type RunId } from '../core/index.ts';
 import { instantiate } from '../envs/index.ts';
 import { createAnthropicMessages, createOpenAIChat } from '../model/index.ts';
 import { counterEnv, counterTasks } from '../../test/support/counter-env.ts';
+import { withServer } from '../model/testing.ts';
 import { runAgent, type AgentResult } from './loop.ts';
 
 const identity = { runId: 'run_h' as RunId, rolloutId: 'ro_h' as RolloutId, attempt: 1 };
 const task = counterTasks[0]!;
-
-async function withServer(handler: (res: ServerResponse, attempt: number) => void, body: (base: string) => Promise<void>): Promise<void> {
-  let attempts = 0;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
-    req.on('end', () => handler(res, ++attempts));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    await body(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 const chunk = (delta: object, finish: string | null = null): string => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
 

@@ -1,8 +1,7 @@
 // A hostile or broken endpoint, over a real loopback server: every call must end in bounded time,
 // fail with a message that says what was wrong, and never pin the CPU or fill memory.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import { TokenTrace, Usage, type JsonObject, type JsonValue, type ModelResult } from '../core/index.ts';
 import { anthropicMessagesStream } from './anthropic-stream.ts';
@@ -13,25 +12,7 @@ import { createOpenAIChat } from './openai-chat.ts';
 import { parseChatCompletion } from './openai-parse.ts';
 import { openAIChatStream } from './openai-stream.ts';
 import { SseParser } from './sse.ts';
-import { noSleep, request, signal } from './testing.ts';
-
-type Handler = (response: ServerResponse, attempt: number) => void;
-
-async function withServer(handler: Handler, body: (base: string) => Promise<void>): Promise<void> {
-  let attempts = 0;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
-    req.on('end', () => handler(res, ++attempts));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  try {
-    await body(base);
-  } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
+import { noSleep, request, signal, withServer } from './testing.ts';
 
 /** Writes `piece` whenever the socket drains, until the client goes away: an endpoint that never stops. */
 function endless(res: ServerResponse, piece: string): void {

@@ -1,31 +1,11 @@
 // Streams that go wrong, over a real loopback HTTP server that sends exactly what each case needs.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import type { ModelResult } from '../core/index.ts';
 import { createAnthropicMessages } from './anthropic.ts';
 import { createOpenAIChat } from './openai-chat.ts';
-import { noSleep, request, signal } from './testing.ts';
-
-type Handler = (response: ServerResponse, attempt: number) => void;
-
-/** A server on 127.0.0.1 that reads each request body, then lets `handler` answer; `attempt` counts requests from 1. */
-async function withServer(handler: Handler, body: (base: string) => Promise<void>): Promise<void> {
-  let attempts = 0;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
-    req.on('end', () => handler(res, ++attempts));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  try {
-    await body(base);
-  } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
+import { noSleep, request, signal, withServer } from './testing.ts';
 
 const chunk = (delta: object, finish: string | null = null): string =>
   `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;

@@ -1,5 +1,7 @@
 // Helpers for this module's tests: a scripted `fetch` and fixture loading. Not exported publicly.
 import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { JsonObject, JsonValue, ModelRequest } from '../core/index.ts';
 
@@ -94,4 +96,24 @@ export function createValidator(): Ajv2020 {
   ajv.addFormat('uri', /^https?:\/\/\S+$/);
   ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
   return ajv;
+}
+
+/** Answers one request; `attempt` counts requests from 1. */
+export type ServerHandler = (response: ServerResponse, attempt: number) => void;
+
+/** A server on 127.0.0.1 that reads each request body, then lets `handler` answer; closed (connections too) after `body`. */
+export async function withServer(handler: ServerHandler, body: (base: string) => Promise<void>): Promise<void> {
+  let attempts = 0;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    req.on('end', () => handler(res, ++attempts));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    await body(base);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }

@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { modelCallIdFor, SCHEMA_VERSION, StoreError, StoredDataError, type ModelCall, type Rollout, type RolloutId, type RunId, type TaskId } from '../core/index.ts';
+import { modelCallIdFor, SCHEMA_VERSION, StoreError, StoredDataError, type ModelCall, type Rollout, type RolloutId, type RunId } from '../core/index.ts';
 import { latestVersion, STORE_MIGRATIONS } from './migrations.ts';
 import { openStore } from './sqlite-store.ts';
 import { storeErrorFrom } from './sqlite-errors.ts';
+import { scoredRollout } from './test-support.ts';
 
 const CURRENT = latestVersion(STORE_MIGRATIONS);
 const FIXTURE = 'test/fixtures/store/v1.db';
@@ -79,6 +80,7 @@ describe('store: several processes open one file at once', () => {
 });
 
 const runId = 'run_a' as RunId;
+const rollout = (id: string, epoch: number): Rollout => scoredRollout({ id: id as RolloutId, runId, epoch });
 const rolloutId = 'ro_a' as RolloutId;
 
 function wireCall(index: number): ModelCall {
@@ -141,34 +143,6 @@ describe('store: model call rows edited by hand', () => {
     }
   });
 });
-
-function rollout(id: string, epoch: number): Rollout {
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    id: id as RolloutId,
-    runId,
-    taskId: 'counter/a' as TaskId,
-    env: 'counter',
-    epoch,
-    attempt: 1,
-    seed: 1,
-    model: 'test',
-    scaffold: 'interleaved',
-    status: 'scored',
-    terminationReason: 'answered',
-    score: 1,
-    passed: true,
-    rewardTerms: [],
-    verifier: { passed: true, score: 1, checks: [] },
-    error: null,
-    finalAnswer: 'done',
-    stats: { turns: 1, modelCalls: 1, toolCalls: 0, toolErrors: 0, promptTokens: 0, completionTokens: 0 },
-    perturbations: [],
-    startedAt: '2026-01-01T00:00:00.000Z',
-    endedAt: '2026-01-01T00:00:01.000Z',
-    durationMs: 1000,
-  };
-}
 
 function bigCall(id: string, index: number): ModelCall {
   const call = wireCall(index);

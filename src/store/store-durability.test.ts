@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { modelCallIdFor, SCHEMA_VERSION, StoreError, type ModelCall, type Rollout, type RolloutId, type RunId, type TaskId } from '../core/index.ts';
+import { modelCallIdFor, SCHEMA_VERSION, StoreError, type ModelCall, type Rollout, type RolloutId, type RunId } from '../core/index.ts';
 import { latestVersion, STORE_MIGRATIONS } from './migrations.ts';
 
 const CURRENT = latestVersion(STORE_MIGRATIONS);
 import { openStore } from './sqlite-store.ts';
+import { scoredRollout } from './test-support.ts';
 
 const FIXTURE = 'test/fixtures/store/v1.db';
 
@@ -21,6 +22,7 @@ function tempPath(name = 'g.db'): string {
 
 const runId = 'run_d' as RunId;
 const rolloutId = 'ro_d' as RolloutId;
+const rollout = (): Rollout => scoredRollout({ id: rolloutId, runId });
 
 function call(index: number, content = `turn ${index}`): ModelCall {
   return {
@@ -37,34 +39,6 @@ function call(index: number, content = `turn ${index}`): ModelCall {
     response: { message: { role: 'assistant', content, toolCalls: [] }, finishReason: 'stop', usage: {} },
     startedAt: '2026-01-01T00:00:00.000Z',
     latencyMs: 1,
-  };
-}
-
-function rollout(): Rollout {
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    id: rolloutId,
-    runId,
-    taskId: 'counter/a' as TaskId,
-    env: 'counter',
-    epoch: 0,
-    attempt: 1,
-    seed: 1,
-    model: 'test',
-    scaffold: 'interleaved',
-    status: 'scored',
-    terminationReason: 'answered',
-    score: 1,
-    passed: true,
-    rewardTerms: [],
-    verifier: { passed: true, score: 1, checks: [] },
-    error: null,
-    finalAnswer: 'done',
-    stats: { turns: 1, modelCalls: 1, toolCalls: 0, toolErrors: 0, promptTokens: 0, completionTokens: 0 },
-    perturbations: [],
-    startedAt: '2026-01-01T00:00:00.000Z',
-    endedAt: '2026-01-01T00:00:01.000Z',
-    durationMs: 1000,
   };
 }
 

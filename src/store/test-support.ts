@@ -1,0 +1,31 @@
+// Records for the store's own tests.
+import { SCHEMA_VERSION, type Rollout, type RolloutId, type RunId, type TaskId } from '../core/index.ts';
+
+/** A scored, passed one-turn rollout of counter/a: the smallest row a commit accepts. */
+export function scoredRollout(ids: { id: RolloutId; runId: RunId; epoch?: number }): Rollout {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    id: ids.id,
+    runId: ids.runId,
+    taskId: 'counter/a' as TaskId,
+    env: 'counter',
+    epoch: ids.epoch ?? 0,
+    attempt: 1,
+    seed: 1,
+    model: 'test',
+    scaffold: 'interleaved',
+    status: 'scored',
+    terminationReason: 'answered',
+    score: 1,
+    passed: true,
+    rewardTerms: [],
+    verifier: { passed: true, score: 1, checks: [] },
+    error: null,
+    finalAnswer: 'done',
+    stats: { turns: 1, modelCalls: 1, toolCalls: 0, toolErrors: 0, promptTokens: 0, completionTokens: 0 },
+    perturbations: [],
+    startedAt: '2026-01-01T00:00:00.000Z',
+    endedAt: '2026-01-01T00:00:01.000Z',
+    durationMs: 1000,
+  };
+}
