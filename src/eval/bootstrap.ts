@@ -1,5 +1,6 @@
 import { hashString } from '../core/index.ts';
 import type { Estimate } from './schema.ts';
+import { logChoose } from './exact.ts';
 import { meanOf, quantileSorted, zeroWidth } from './stats.ts';
 
 export interface BootstrapOptions {
@@ -82,13 +83,24 @@ export interface SignFlipResult {
   exact: boolean;
 }
 
+/** Two-sided exact sign test: P(|2J − m| ≥ |2·positive − m|) for J ~ Binomial(m, ½), summed in log space. */
+export function signTestPValue(m: number, positive: number): number {
+  const extreme = Math.max(positive, m - positive);
+  if (2 * extreme === m) return 1;
+  // one tail, J ≥ extreme; the two tails are disjoint and equal
+  let tail = 0;
+  for (let j = extreme; j <= m; j++) tail += Math.exp(logChoose(m, j) - m * Math.LN2);
+  return Math.min(1, 2 * tail);
+}
+
 /**
  * Two-sided paired sign-flip permutation test of "mean difference = 0" on per-task differences.
  * Under the null the two models are exchangeable on each task, so each difference is as likely
  * to have either sign. Unlike a paired t-test it assumes no normality — per-task differences of
  * pass rates are bounded, discrete and often mostly zeros — and with one epoch per task it is the
- * exact McNemar test on discordant tasks. Monte Carlo p-values use (hits + 1)/(resamples + 1),
- * which keeps the test valid (never anti-conservative).
+ * exact McNemar test on discordant tasks. Exact up to 16 non-zero differences by enumeration, and
+ * for any number when every difference has the same size (the sign test); Monte Carlo otherwise,
+ * with p = (hits + 1)/(resamples + 1), which keeps the test valid (never anti-conservative).
  */
 export function signFlipTest(differences: ArrayLike<number>, options: { seed: number | string; resamples: number }): SignFlipResult {
   const nonZero: number[] = [];
@@ -107,6 +119,15 @@ export function signFlipTest(differences: ArrayLike<number>, options: { seed: nu
   }
   // Sums of the same numbers in another order differ in the last bits; count those as ties.
   const threshold = Math.abs(total) - 1e-9 * scale;
+
+  // Every difference of one size (one epoch, or all-or-nothing tasks): the test is the sign test,
+  // exact for any m from the binomial law, so a clear difference never hangs on how many flips were sampled.
+  const size = Math.abs(d[0] as number);
+  if (m > EXACT_SIGN_FLIP_LIMIT && d.every((v) => Math.abs(Math.abs(v) - size) <= 1e-12 * size)) {
+    let positive = 0;
+    for (const v of d) if (v > 0) positive++;
+    return { pValue: signTestPValue(m, positive), exact: true };
+  }
 
   if (m <= EXACT_SIGN_FLIP_LIMIT) {
     // Gray-code walk: each step flips one sign, so the sum updates in O(1).

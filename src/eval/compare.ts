@@ -156,6 +156,7 @@ export function compareTaskResults(a: SideInput, b: SideInput, settings: Compare
   });
 
   const warnings: string[] = [];
+  if (a.runId === b.runId) warnings.push(`A and B are the same run (${a.runId}): every task ties with itself, so this says nothing about the model`);
   if (onlyA.length > 0) warnings.push(`${plural(onlyA.length, 'task')} scored only in A (${a.model}) are not compared: ${idList(onlyA)}`);
   if (onlyB.length > 0) warnings.push(`${plural(onlyB.length, 'task')} scored only in B (${b.model}) are not compared: ${idList(onlyB)}`);
   if (overall.verdict === 'no significant difference') {

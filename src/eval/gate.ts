@@ -52,6 +52,12 @@ export function parseGateSuite(value: unknown, file: string): GateParse {
   return { ok: false, message: `${file}: invalid gate section\n${describeZodIssues(result.error.issues, 'gate')}` };
 }
 
+/**
+ * Rates are means of fractions, so a rate of exactly 0.7 can come out as 0.6999999999999998 and a
+ * drop of exactly 0.1 as 0.10000000000000009; a threshold is missed only beyond this slack.
+ */
+const SLACK = 1e-9;
+
 /** Where in the gate section a rule came from. */
 export type GateRuleSource = 'overall' | `domains.${string}` | 'everyDomain';
 
@@ -107,7 +113,7 @@ export function checkGate(options: CheckGateOptions): GateResult {
     for (const { domain, rule, source } of rulesFor(gate, model)) {
       const who = { runId: model.runId, model: model.model, domain, source };
       const from = `(gate ${source})`;
-      const stats = domain === OVERALL ? model.overall : model.domains[domain];
+      const stats = domain === OVERALL ? model.overall : ownGroup(model.domains, domain);
       if (!stats?.passRate) {
         const required = rule.minPassRate ?? rule.maxDrop ?? 0;
         const why = stats ? 'has no scored tasks' : 'is in the gate but not in the report';
@@ -115,7 +121,7 @@ export function checkGate(options: CheckGateOptions): GateResult {
         continue;
       }
       const rate = stats.passRate.mean;
-      if (rule.minPassRate !== undefined && rate < rule.minPassRate) {
+      if (rule.minPassRate !== undefined && rate < rule.minPassRate - SLACK) {
         failures.push({ ...who, rule: 'minPassRate', actual: rate, required: rule.minPassRate, message: `${model.model}: ${domain} pass rate ${fixed(rate, 3)} is below the minimum ${rule.minPassRate} ${from}` });
       }
       if (rule.maxDrop === undefined) continue;
@@ -128,13 +134,18 @@ export function checkGate(options: CheckGateOptions): GateResult {
         skip(`the baseline has several models and none is named ${model.model}`);
         continue;
       }
-      const baseStats: GroupStats | undefined = domain === OVERALL ? base.overall : base.domains[domain];
+      const baseStats: GroupStats | undefined = domain === OVERALL ? base.overall : ownGroup(base.domains, domain);
       if (!baseStats?.passRate) {
         skip(`the baseline has no scored tasks in ${domain}`);
         continue;
       }
+      // A baseline of another suite (or domain) measures other tasks: no drop can be read from it.
+      if (!sharesScoredTask(model, base, domain)) {
+        skip(`the baseline shares no scored task with the report in ${domain} (is it a report of another suite?)`);
+        continue;
+      }
       const drop = baseStats.passRate.mean - rate;
-      if (drop <= rule.maxDrop) continue;
+      if (drop <= rule.maxDrop + SLACK) continue;
       if (rule.onlySignificantDrops) {
         const row = domain === OVERALL ? compare().overall : compare().domains[domain];
         if (row?.verdict !== 'B better') {
@@ -162,11 +173,28 @@ function rulesFor(gate: GateSuite, model: ModelReport): Array<{ domain: string; 
   const out: Array<{ domain: string; rule: GateRule; source: GateRuleSource }> = [];
   if (gate.overall) out.push({ domain: OVERALL, rule: gate.overall, source: 'overall' });
   for (const domain of [...new Set([...Object.keys(model.domains), ...Object.keys(gate.domains)])].sort()) {
-    const own = gate.domains[domain];
+    const own = Object.hasOwn(gate.domains, domain) ? gate.domains[domain] : undefined;
     if (own) out.push({ domain, rule: own, source: `domains.${domain}` });
-    if (gate.everyDomain && domain in model.domains) out.push({ domain, rule: gate.everyDomain, source: 'everyDomain' });
+    if (gate.everyDomain && Object.hasOwn(model.domains, domain)) out.push({ domain, rule: gate.everyDomain, source: 'everyDomain' });
   }
   return out;
+}
+
+/** A domain's entry, never an Object.prototype member: a domain may be called "constructor". */
+function ownGroup<T>(groups: Record<string, T>, domain: string): T | undefined {
+  return Object.hasOwn(groups, domain) ? groups[domain] : undefined;
+}
+
+function sharesScoredTask(model: ModelReport, base: ModelReport, domain: string): boolean {
+  const inGroup = (t: { domain: string; scored: number }) => t.scored > 0 && (domain === OVERALL || t.domain === domain);
+  const ids = new Set(base.tasks.filter(inGroup).map((t) => t.id));
+  return model.tasks.some((t) => inGroup(t) && ids.has(t.id));
+}
+
+/** Task ids the two reports both scored for some model; an empty list means the baseline is of other tasks. */
+export function sharedScoredTasks(report: EvalReport, baseline: EvalReport): string[] {
+  const ids = new Set(baseline.models.flatMap((m) => m.tasks.filter((t) => t.scored > 0).map((t) => t.id)));
+  return [...new Set(report.models.flatMap((m) => m.tasks.filter((t) => t.scored > 0 && ids.has(t.id)).map((t) => t.id)))];
 }
 
 function baselineFor(baseline: EvalReport, model: ModelReport): ModelReport | null {

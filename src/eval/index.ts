@@ -5,7 +5,7 @@ export { taskMetaOf } from './tasks.ts';
 export type { RunInput, TaskMeta } from './tasks.ts';
 export { compareRuns, compareReports, Comparison, ComparisonRow, PairedTask, Verdict } from './compare.ts';
 export type { CompareRunsOptions, CompareSettings } from './compare.ts';
-export { checkGate, parseGateSuite, GateRule, GateSuite } from './gate.ts';
+export { checkGate, parseGateSuite, sharedScoredTasks, GateRule, GateSuite } from './gate.ts';
 export type { CheckGateOptions, GateFailure, GateParse, GateResult, GateRuleSource, GateSkip, GateSuiteInput } from './gate.ts';
 export { renderTable, renderComparison, checkTable } from './render-text.ts';
 export { renderMarkdown } from './render-markdown.ts';

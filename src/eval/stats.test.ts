@@ -127,7 +127,8 @@ describe('signFlipTest', () => {
   });
 
   it('never reports p = 0 from sampling', () => {
-    const result = signFlipTest(new Array<number>(30).fill(1), { seed: 1, resamples: 999 });
+    // two sizes of difference, so the exact sign-test path does not apply
+    const result = signFlipTest(Array.from({ length: 30 }, (_, i) => (i % 2 ? 1 : 0.5)), { seed: 1, resamples: 999 });
     assert.equal(result.pValue, 1 / 1000);
   });
 });

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { describeZodIssues, GAUNTLET_VERSION, InputError, parseInput, type JsonObject, type Task } from '../../core/index.ts';
 import { checkTaskDirectly, environmentNames, getEnvironment } from '../../envs/index.ts';
-import { buildReport, checkGate, compareRuns, EvalReport, GateSuite, renderComparison, renderHtml, renderMarkdown, renderTable, type ExcludedTask, type TaskMeta } from '../../eval/index.ts';
+import { buildReport, checkGate, compareRuns, EvalReport, GateSuite, renderComparison, sharedScoredTasks, renderHtml, renderMarkdown, renderTable, type ExcludedTask, type TaskMeta } from '../../eval/index.ts';
 import { parseModelSpec } from '../../model/index.ts';
 import { executeRun, resolveRun, selectTasks, tasksOfRun, type RunRequest, type RunSummary } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
@@ -106,6 +106,21 @@ export function readReport(path: string): EvalReport {
     throw new InputError(path, `cannot read the report: ${(error as Error).message.split('\n')[0]}`, 'a JSON report written by `gauntlet eval`');
   }
   return parseInput(EvalReport, data, path);
+}
+
+/** A baseline that scored none of the report's tasks is of another suite: its drops would compare other tasks. */
+function checkBaselineTasks(report: EvalReport, baseline: EvalReport, path: string): void {
+  const scored = (r: EvalReport) => r.models.some((m) => m.tasks.some((t) => t.scored > 0));
+  if (!scored(report) || !scored(baseline) || sharedScoredTasks(report, baseline).length > 0) return;
+  const envs = (r: EvalReport) => {
+    const config = r.meta.config as { envs?: unknown; name?: unknown };
+    return typeof config.name === 'string' ? config.name : Array.isArray(config.envs) ? config.envs.join(', ') : 'unknown';
+  };
+  throw new InputError(
+    '--baseline',
+    `${path} shares no scored task with the report (baseline suite: ${envs(baseline)}; report suite: ${envs(report)}), so no drop can be measured against it`,
+    'a report of the same suite, e.g. the previous release\'s `gauntlet eval --out` file',
+  );
 }
 
 /** What an interrupted eval leaves: the run it stopped, stored as interrupted, and how to finish it. */
@@ -303,6 +318,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
           store.close();
         }
       }
+      if (baseline && flags.baseline) checkBaselineTasks(report, baseline, flags.baseline);
       const result = checkGate({ report, ...(baseline ? { baseline } : {}), thresholds: gate.data });
       if (flags.json) printJson(io, result);
       else {
