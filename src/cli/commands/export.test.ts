@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -92,6 +93,7 @@ describe('gauntlet export', () => {
       [['--format', 'parquet'], /--format: parquet holds training rows \(expected --for with a trainer/],
       [['--format', 'jsonl', '--for', 'verl', '--min-score', '1'], /--min-score: applies to --for sft, not verl/],
       [['--format', 'jsonl', '--for', 'verl', '--variant', 'async'], /--variant: "async" is not a variant of verl/],
+      [['--format', 'jsonl', '--for', 'prime-rl', '--variant', 'legacy', '--temperature', '1'], /--temperature: prime-rl legacy rows carry no temperatures/],
       [['--format', 'jsonl', '--for', 'verl', '--events'], /--events: applies to rollout records only/],
       [['--format', 'jsonl', '--for', 'axolotl'], /--for: got "axolotl" \(expected one of verl, skyrl, trl, prime-rl, generic, sft\)/],
       [['--format', 'jsonl', '--for', 'verl', '--tokenizer', join(dir, 'missing.json')], /missing\.json: cannot read the tokenizer/],
@@ -100,6 +102,51 @@ describe('gauntlet export', () => {
       const { error, out } = await cli([EXPORT_RUN, ...args]);
       assert.match(error ?? '', pattern, args.join(' '));
       assert.equal(out, '');
+    }
+  });
+});
+
+describe('gauntlet export --output', () => {
+  it('refuses a pipe or device, which the rename into place would replace with a plain file', async () => {
+    const fifo = join(mkdtempSync(join(tmpdir(), 'gauntlet-export-fifo-')), 'rows');
+    execFileSync('mkfifo', [fifo]);
+    for (const args of [['--format', 'jsonl', '--for', 'verl'], ['--format', 'parquet', '--for', 'generic'], ['--format', 'jsonl']]) {
+      const { error } = await cli([EXPORT_RUN, ...args, '--output', fifo]);
+      assert.match(error ?? '', /--output: .*rows is not a regular file \(a device, pipe or socket\)/, args.join(' '));
+      assert.ok(statSync(fifo).isFIFO(), 'the pipe is still a pipe');
+    }
+  });
+
+  it('refuses the store it exports from', async () => {
+    const { error } = await cli([EXPORT_RUN, '--format', 'jsonl', '--for', 'verl', '--output', storePath]);
+    assert.match(error ?? '', /--output: .*g\.db is the store being exported/);
+    const store = openStore(storePath);
+    try {
+      assert.ok(store.getRun(EXPORT_RUN), 'the store is intact');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('writes through a symlink to its target instead of replacing the link', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'gauntlet-export-link-'));
+    writeFileSync(join(folder, 'target.jsonl'), 'old\n');
+    symlinkSync('target.jsonl', join(folder, 'train.jsonl'));
+    const { error } = await cli([EXPORT_RUN, '--format', 'jsonl', '--for', 'verl', '--output', join(folder, 'train.jsonl')]);
+    assert.equal(error, null);
+    assert.ok(lstatSync(join(folder, 'train.jsonl')).isSymbolicLink());
+    assert.equal(readFileSync(join(folder, 'target.jsonl'), 'utf8').trim().split('\n').length, 8);
+  });
+
+  it('leaves an earlier export in place when nothing could be exported', async () => {
+    for (const format of ['jsonl', 'parquet']) {
+      const output = join(mkdtempSync(join(tmpdir(), 'gauntlet-export-empty-')), `train.${format}`);
+      writeFileSync(output, 'an earlier export');
+      const { exitCode, err, error } = await cli([EXPORT_RUN, '--format', format, '--for', 'sft', '--min-score', '2', '--output', output]);
+      assert.equal(error, null);
+      assert.equal(exitCode, 1);
+      assert.match(err, new RegExp(`warning: no file was written: .*train\\.${format} is left as it was`));
+      assert.equal(readFileSync(output, 'utf8'), 'an earlier export');
     }
   });
 });

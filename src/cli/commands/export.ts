@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, lstatSync, realpathSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 import type { Command } from 'commander';
@@ -81,7 +81,7 @@ export function registerExportCommand(program: Command, io: CliIo): void {
 }
 
 function validate(flags: ExportFlags): void {
-  if (flags.output !== undefined) refuseUnwritableOutput(flags.output);
+  if (flags.output !== undefined) flags.output = outputTarget(flags.output, flags.store);
   if (!flags.for) {
     if (flags.format === 'parquet') throw new InputError('--format', 'parquet holds training rows', '--for with a trainer, or --format jsonl for rollout records');
     for (const [flag, value] of [['--variant', flags.variant], ['--min-score', flags.minScore], ['--temperature', flags.temperature], ['--tokenizer', flags.tokenizer]] as const) {
@@ -93,16 +93,36 @@ function validate(flags: ExportFlags): void {
   if (flags.format === 'parquet' && !flags.output) throw new InputError('--output', 'Parquet is written to a file', 'a file path with --format parquet');
   if (flags.minScore !== undefined && flags.for !== 'sft') throw new InputError('--min-score', `applies to --for sft, not ${flags.for}`);
   if (flags.temperature !== undefined && flags.for !== 'prime-rl') throw new InputError('--temperature', `applies to --for prime-rl, not ${flags.for}`);
-  resolveTarget(flags.for, flags.variant);
+  const target = resolveTarget(flags.for, flags.variant);
+  // A flag the rows would silently ignore is refused, as for the other targets.
+  if (flags.temperature !== undefined && !target.needs.temperature) throw new InputError('--temperature', `${target.name} ${target.variant} rows carry no temperatures`, `--for ${target.name} without --variant ${target.variant}`);
 }
 
 const OUTPUT_EXPECTED = 'a file path in an existing, writable directory';
 
-/** Checked before anything is exported, for every format: a missing folder or a directory is `--output`'s mistake, not a crash mid-export. */
-function refuseUnwritableOutput(path: string): void {
-  if (existsSync(path) && statSync(path).isDirectory()) throw new InputError('--output', `${path} is a directory`, OUTPUT_EXPECTED);
-  const folder = dirname(path);
-  if (!existsSync(folder)) throw new InputError('--output', `cannot write ${path}: there is no folder ${folder}`, OUTPUT_EXPECTED);
+/**
+ * The file an export replaces, checked before anything is exported, for every format: a missing
+ * folder or a directory is `--output`'s mistake, not a crash mid-export. Exports are written
+ * beside the destination and renamed over it, so a device or pipe (/dev/null, /dev/stdout) would
+ * be replaced by a plain file and the store itself destroyed: both are refused. A symlink is
+ * followed, so its target is replaced rather than the link.
+ */
+function outputTarget(path: string, storePath: string): string {
+  const info = statSync(path, { throwIfNoEntry: false });
+  if (!info) {
+    const folder = dirname(path);
+    if (!existsSync(folder)) throw new InputError('--output', `cannot write ${path}: there is no folder ${folder}`, OUTPUT_EXPECTED);
+    return path;
+  }
+  if (info.isDirectory()) throw new InputError('--output', `${path} is a directory`, OUTPUT_EXPECTED);
+  if (!info.isFile()) {
+    throw new InputError('--output', `${path} is not a regular file (a device, pipe or socket): the export is written beside it and renamed over it`, 'a regular file path, or no --output for JSONL on stdout');
+  }
+  for (const file of [storePath, `${storePath}-wal`, `${storePath}-shm`, `${storePath}-journal`]) {
+    const other = statSync(file, { throwIfNoEntry: false });
+    if (other && other.dev === info.dev && other.ino === info.ino) throw new InputError('--output', `${path} is the store being exported (${file})`, 'another file');
+  }
+  return lstatSync(path).isSymbolicLink() ? realpathSync(path) : path;
 }
 
 async function decoderFor(spec: string): Promise<TokenDecoder> {

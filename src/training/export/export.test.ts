@@ -238,6 +238,36 @@ describe('what the exports hold', () => {
     assert.ok(!existsSync(output) && !existsSync(`${output}.partial`));
   });
 
+  it('hands merged targets their calls without per-call token ids, and per-call targets with them', async () => {
+    // A long rollout's per-call prompts hold quadratically many ids; a whole group's units are held at once.
+    for (const target of Object.values(TARGETS).flat().filter((t) => t.needs.tokens)) {
+      const seen: boolean[] = [];
+      const spy: ExportTarget = { ...target, rows: (unit) => (seen.push(...unit.calls.map((c) => c.response?.tokens !== undefined)), target.rows(unit)) };
+      await exportRun({ store, runId: EXPORT_RUN, target: spy, format: 'jsonl', output: null, stdout: () => {}, assumedTemperature: 1 });
+      assert.ok(seen.length > 0);
+      assert.deepEqual(new Set(seen), new Set([target.needs.callTokens === true]), `${target.name} ${target.variant}`);
+    }
+  });
+
+  it('sft: counts a rollout without a policy call as skipped, and says nothing of advantages or drift it does not carry', async () => {
+    const lone = openStore(':memory:');
+    const runId = 'run_sft_lone' as RunId;
+    lone.createRun({ ...store.getRun(EXPORT_RUN)!, id: runId }, []);
+    const kept = 'ro_kept' as RolloutId;
+    const recorder = lone.recorder({ runId, rolloutId: kept, attempt: 1 });
+    for (const call of plannedCalls(runId, { rolloutId: kept, turns: 1, seed: 1 }, [1, 2, 3])) recorder.modelCall(call);
+    lone.commitRollout(storedRollout({ id: kept, runId, taskId: 'keys/a', seed: 1 }));
+    lone.commitRollout(storedRollout({ id: 'ro_silent' as RolloutId, runId, taskId: 'keys/b', seed: 2 }));
+    const [sft] = TARGETS.sft;
+    const summary = await exportRun({ store: lone, runId, target: sft!, format: 'jsonl', output: null, stdout: () => {} });
+    assert.equal(summary.rows, 1);
+    assert.equal(summary.rollouts.exported, 1);
+    assert.deepEqual(skipped(summary), { no_training_calls: 1 });
+    assert.match(summary.rollouts.skipped.no_training_calls?.examples[0] ?? '', /ro_silent \(keys\/b #0\): no policy call/);
+    assert.deepEqual(summary.warnings, [], 'one-rollout groups do not matter to SFT rows');
+    assert.doesNotMatch(renderSummary(summary), /template drift/);
+  });
+
   it('names the run it cannot find', async () => {
     await assert.rejects(exportRun({ store, runId: 'run_nope', target: verl!, format: 'jsonl', output: null, stdout: () => {} }), /RUN: no run "run_nope"/);
   });

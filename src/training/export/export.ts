@@ -1,4 +1,4 @@
-import { GAUNTLET_VERSION, InputError, type Rollout, type Store } from '../../core/index.ts';
+import { GAUNTLET_VERSION, InputError, type ModelCall, type Rollout, type Store } from '../../core/index.ts';
 import { groupRollouts, type AdvantageMethod, type GroupBy, type RolloutGroup } from '../advantages/index.ts';
 import { addSavings, assembleTrajectory, buildPrefixTree, NO_SAVINGS, trainingCalls, type DriftCause, type TokenDecoder, type TokenSavings } from '../trajectory/index.ts';
 import { checkRow } from './schemas.ts';
@@ -76,7 +76,9 @@ export async function exportRun(options: ExportRunOptions): Promise<ExportSummar
     sink.abort();
     throw error;
   }
-  await sink.close();
+  // Nothing to export is a failed export (the CLI exits 1): it must not replace an earlier file there with an empty one.
+  if (summary.rows === 0) sink.abort();
+  else await sink.close();
   if (target.needs.tokens) {
     const tree = Math.max(1, savings.treeTokens);
     summary.tokens = { ...savings, mergedOverTree: savings.mergedTokens / tree, perCallOverTree: savings.perCallTokens / tree };
@@ -99,6 +101,11 @@ function collectUnits(group: RolloutGroup, options: ExportRunOptions & { run: Ex
       if (!kept) return addSkip(summary, options.minScore === undefined ? 'did not pass (sft keeps passing rollouts)' : `scored below --min-score ${options.minScore}`, describe(rollout));
     }
     const calls = store.modelCalls(rollout.id).filter((c) => c.attempt === rollout.attempt);
+    const training = trainingCalls(calls);
+    // Token targets learn this from the assembly below; without it an SFT rollout would count as exported with no row.
+    if (training.length === 0 && !target.needs.tokens) {
+      return addSkip(summary, 'no_training_calls', describe(rollout, 'no policy call with a response (judge and simulated-user calls are not training data)'));
+    }
     let trajectory: ExportUnit['trajectory'] = null;
     if (target.needs.tokens) {
       const assembled = assembleTrajectory(calls, options.decode ? { decode: options.decode } : {});
@@ -116,7 +123,7 @@ function collectUnits(group: RolloutGroup, options: ExportRunOptions & { run: Ex
     units.push({
       run: options.run,
       rollout,
-      calls: trainingCalls(calls),
+      calls: target.needs.tokens && !target.needs.callTokens ? training.map(withoutTokens) : training,
       group: { id: group.id, size: group.members.length, repetition },
       reward: group.rewards[repetition] as number,
       advantage: group.advantages[repetition] as number,
@@ -128,6 +135,13 @@ function collectUnits(group: RolloutGroup, options: ExportRunOptions & { run: Ex
   });
   summary.rollouts.exported += units.length;
   return units;
+}
+
+/** A call without its token ids, which its segment now holds. */
+function withoutTokens(call: ModelCall): ModelCall {
+  if (!call.response?.tokens) return call;
+  const { tokens: _merged, ...response } = call.response;
+  return { ...call, response };
 }
 
 function countDrift(trajectory: NonNullable<ExportUnit['trajectory']>, summary: ExportSummary): void {
@@ -171,7 +185,8 @@ async function writeRows(units: ExportUnit[], to: { target: ExportTarget; sink: 
 
 function warningsFor(s: ExportSummary): string[] {
   const warnings: string[] = [];
-  if (s.groups.count > 0 && s.groups.singletons === s.groups.count) {
+  // SFT rows carry no advantage, so one-rollout groups cost them nothing.
+  if (s.target !== 'sft' && s.groups.count > 0 && s.groups.singletons === s.groups.count) {
     warnings.push('every group has one rollout, so every advantage is 0: give epochs a shared world (`gauntlet run --group-size N`) or export with --group-by task');
   }
   const perCall = s.variant === 'step-wise' || s.variant === 'legacy';
@@ -184,5 +199,6 @@ function warningsFor(s: ExportSummary): string[] {
   }
   if (s.hintMismatches > 0) warnings.push(`${s.hintMismatches} calls recorded extendsParent contrary to their token ids (the ids were used)`);
   if (s.rollouts.exported === 0 && s.rollouts.total > 0) warnings.push('nothing was exported; see the skipped reasons above');
+  if (s.rows === 0 && s.output) warnings.push(`no file was written: ${s.output} is left as it was`);
   return warnings;
 }

@@ -63,7 +63,8 @@ export function renderSummary(s: ExportSummary): string {
   lines.push(`groups: ${n(s.groups.count)} (${by}; ${s.groups.method} advantages; largest ${s.groups.largest})${s.groups.singletons ? `, ${n(s.groups.singletons)} with one rollout (advantage 0)` : ''}`);
   const causes = Object.entries(s.drift.byCause).filter(([cause]) => cause !== 'context_reset');
   const drift = causes.map(([cause, v]) => `${cause} ${v.rollouts} (${plural(v.breaks, 'break')})`).join(', ');
-  lines.push(`template drift: ${n(s.drift.rolloutsWithDrift)} of ${n(s.rollouts.exported)} rollouts${drift ? ` — ${drift}` : ''}`);
+  // Drift is a property of token ids: exports without them (SFT) have none to report.
+  if (s.tokens) lines.push(`template drift: ${n(s.drift.rolloutsWithDrift)} of ${n(s.rollouts.exported)} rollouts${drift ? ` — ${drift}` : ''}`);
   const resets = s.drift.byCause.context_reset;
   if (resets) lines.push(`context resets (summaries, sub-agents, fresh contexts): ${n(resets.breaks)} in ${plural(resets.rollouts, 'rollout')}`);
   if (s.tokens) {

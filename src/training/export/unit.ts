@@ -32,6 +32,12 @@ export interface TargetNeeds {
   logprobs: boolean;
   /** The sampling temperature of every call. */
   temperature: boolean;
+  /**
+   * Each call's own token ids in `ExportUnit.calls` (rows per call). Otherwise the export drops
+   * them once merged: a long rollout's per-call prompts hold quadratically many ids, and a whole
+   * group's units are in memory at once.
+   */
+  callTokens?: boolean;
 }
 
 /** One trainer's row type: its fields and shapes, the check applied to every row, and its Parquet layout. */

@@ -98,7 +98,7 @@ export const primeLegacy = defineTarget<PrimeStepRow>({
   name: 'prime-rl',
   variant: 'legacy',
   description: 'verifiers legacy TrajectoryStep rows, one per model call: prompt, completion, tokens{prompt_ids, prompt_mask, completion_ids, completion_mask, completion_logprobs}, reward, advantage',
-  needs: { tokens: true, logprobs: true, temperature: false },
+  needs: { tokens: true, logprobs: true, temperature: false, callTokens: true },
   schema: PrimeStepRow,
   columns: {
     prompt: pq.list(chatMessageColumn),

@@ -91,7 +91,7 @@ export const skyrlStepWise = defineTarget<SkyrlRow>({
   name: 'skyrl',
   variant: 'step-wise',
   description: 'SkyRL step-wise GeneratorOutput rows, one per model call (generator.step_wise_trajectories=true)',
-  needs: { tokens: true, logprobs: false, temperature: false },
+  needs: { tokens: true, logprobs: false, temperature: false, callTokens: true },
   schema: SkyrlRow,
   columns,
   rows: (unit) =>
