@@ -6,24 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { main } from '../src/cli/main.ts';
-import type { CliIo } from '../src/cli/io.ts';
+import { cli } from './support/cli.ts';
 import { startFakeEngine, toolWalkPolicy } from '../src/training/fake-engine/index.ts';
-
-function capture(): CliIo & { out: string; err: string } {
-  const io = { out: '', err: '', interactive: false, env: {} as Record<string, string | undefined> } as CliIo & { out: string; err: string };
-  io.stdout = (t) => void (io.out += t);
-  io.stderr = (t) => void (io.err += t);
-  return io;
-}
-
-async function cli(args: string[]) {
-  const io = capture();
-  const code = await main(['node', 'gauntlet', ...args], io);
-  // A failing command sets process.exitCode; it must not become this test process's.
-  process.exitCode = undefined;
-  return { code, out: io.out, err: io.err };
-}
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'gauntlet-cli-'));
 

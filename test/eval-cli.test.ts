@@ -3,20 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../src/cli/main.ts';
-import type { CliIo } from '../src/cli/io.ts';
+import { cli } from './support/cli.ts';
 import { registerEnvironment } from '../src/envs/index.ts';
 import { counterEnv } from './support/counter-env.ts';
 
 registerEnvironment('counter', () => counterEnv);
-
-async function cli(args: string[]) {
-  const io = { out: '', err: '', interactive: false, env: {} } as CliIo & { out: string; err: string };
-  io.stdout = (t) => void (io.out += t);
-  io.stderr = (t) => void (io.err += t);
-  const code = await main(['node', 'gauntlet', ...args], io);
-  return { code, out: io.out, err: io.err };
-}
 
 describe('gauntlet eval / compare / gate', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gauntlet-eval-'));

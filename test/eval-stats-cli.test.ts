@@ -5,18 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../src/cli/main.ts';
-import type { CliIo } from '../src/cli/io.ts';
+import { cli } from './support/cli.ts';
 import { buildReport } from '../src/eval/report.ts';
 import { run, task } from '../src/eval/test-fixtures.ts';
-
-async function cli(args: string[]) {
-  const io = { out: '', err: '', interactive: false, env: {} } as CliIo & { out: string; err: string };
-  io.stdout = (t) => void (io.out += t);
-  io.stderr = (t) => void (io.err += t);
-  const code = await main(['node', 'gauntlet', ...args], io);
-  return { code, out: io.out, err: io.err };
-}
 
 describe('gauntlet gate --report --baseline', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gauntlet-gate-'));

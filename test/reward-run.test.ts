@@ -5,8 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { CliIo } from '../src/cli/io.ts';
-import { main } from '../src/cli/main.ts';
+import { cli as runCli } from './support/cli.ts';
 import { InputError } from '../src/core/index.ts';
 import { resolveRun } from '../src/runner/index.ts';
 import { openStore } from '../src/store/index.ts';
@@ -18,13 +17,7 @@ const write = (name: string, text: string) => {
   return path;
 };
 
-async function cli(args: string[]) {
-  const env: Record<string, string | undefined> = { COLUMNS: '100' };
-  const io = { out: '', err: '', interactive: false, env } as CliIo & { out: string; err: string };
-  io.stdout = (t) => void (io.out += t);
-  io.stderr = (t) => void (io.err += t);
-  return { code: await main(['node', 'gauntlet', ...args], io), out: io.out, err: io.err };
-}
+const cli = (args: string[]) => runCli(args, { COLUMNS: '100' });
 
 const grade = JSON.stringify({ scores: [{ criterion: 'plan', score: 4, reason: 'Edits the file directly.' }] });
 write('process.yaml', 'id: process\nversion: 1\ncriteria:\n  - id: plan\n    description: Works to a plan without wasted steps.\n    scale: { min: 1, max: 5 }\n');

@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
-import { main } from '../src/cli/main.ts';
-import type { CliIo } from '../src/cli/io.ts';
+import { cli } from './support/cli.ts';
 import { registerEnvironment } from '../src/envs/index.ts';
 import { openStore } from '../src/store/index.ts';
 import { counterEnv } from './support/counter-env.ts';
@@ -34,13 +33,6 @@ function completionsServer(): Promise<{ url: string; prompts: unknown[]; server:
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => resolve({ url: `http://127.0.0.1:${info.port}/v1`, prompts, server }));
   });
-}
-
-async function cli(args: string[]) {
-  const io = { out: '', err: '', interactive: false, env: {} } as CliIo & { out: string; err: string };
-  io.stdout = (t) => void (io.out += t);
-  io.stderr = (t) => void (io.err += t);
-  return { code: await main(['node', 'gauntlet', ...args], io), out: io.out, err: io.err };
 }
 
 describe('text-tools scaffold', () => {
