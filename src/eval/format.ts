@@ -1,7 +1,16 @@
 // Number and list formatting shared by warnings and renderers, so every output says the same thing.
 
+/**
+ * A rate as a percentage. One that is neither none nor all never reads as either: 0.9996 is
+ * ">99.9%", not "100.0%", and 0.0004 is "<0.1%", not "0.0%".
+ */
 export function percent(value: number | null | undefined, digits = 1): string {
-  return value === null || value === undefined || Number.isNaN(value) ? '—' : `${(value * 100).toFixed(digits)}%`;
+  if (value === null || value === undefined || Number.isNaN(value)) return '—';
+  const text = (value * 100).toFixed(digits);
+  const step = (10 ** -digits).toFixed(digits);
+  if (value < 1 && Number(text) >= 100) return `>${(100 - Number(step)).toFixed(digits)}%`;
+  if (value > 0 && Number(text) <= 0) return `<${step}%`;
+  return `${text}%`;
 }
 
 export function fixed(value: number | null | undefined, digits = 2): string {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compareRuns } from './compare.ts';
+import { percent } from './format.ts';
 import { renderHtml } from './render-html.ts';
 import { renderMarkdown } from './render-markdown.ts';
 import { EXACT_NOTE, renderComparison, renderTable } from './render-text.ts';
@@ -13,6 +14,14 @@ const a = run('run_a', { m1: ['pass', 'fail', 'pass'], m2: ['pass', 'pass', 'inf
 const b = run('run_b', { m1: ['fail', 'fail', 'fail'], m2: ['pass', 'fail', 'pass'], n1: ['fail', 'pass', 'fail'], n2: ['pass', 'pass', 'pass'] }, 'ckpt-800');
 const report = buildReport({ runs: [a, b], tasks: suite, excludedTasks: [{ id: 'x1', reason: 'golden failed' }], options: { seed: 1, resamples: 200 } });
 const comparison = compareRuns({ a, b, tasks: suite, seed: 1, resamples: 200 });
+
+describe('percent', () => {
+  it('never shows a rate that is neither none nor all as 0% or 100%', () => {
+    assert.deepEqual([0, 1, 0.5, 0.99949, 0.9996, 0.0004, null].map((v) => percent(v)), ['0.0%', '100.0%', '50.0%', '99.9%', '>99.9%', '<0.1%', '—']);
+    assert.equal(percent(0.99996, 2), '>99.99%');
+    assert.equal(percent(0.996, 0), '>99%');
+  });
+});
 
 describe('renderHtml', () => {
   const html = renderHtml(report);

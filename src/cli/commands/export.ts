@@ -6,7 +6,7 @@ import { errorMessage, InputError, type Store } from '../../core/index.ts';
 import { loadQwen3Tokenizer, loadTokenizer } from '../../formats/index.ts';
 import { exportRunJsonl } from '../../store/index.ts';
 import { AdvantageMethod, GroupBy } from '../../training/advantages/index.ts';
-import { exportRun, renderSummary, resolveTarget, TargetName, TARGETS } from '../../training/export/index.ts';
+import { exportRun, partialPath, renderSummary, resolveTarget, TargetName, TARGETS } from '../../training/export/index.ts';
 import type { TokenDecoder } from '../../training/trajectory/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
 import { number, oneOf } from '../options.ts';
@@ -140,7 +140,7 @@ async function exportRecords(io: CliIo, store: Store, runId: string, flags: Expo
   }
   // Written beside the destination and renamed into place once whole: a damaged row read
   // half-way must neither leave a file that looks complete nor destroy an earlier export there.
-  const partial = `${flags.output}.partial`;
+  const partial = partialPath(flags.output);
   const out = await openOutput(partial, flags.output);
   let count = 0;
   try {

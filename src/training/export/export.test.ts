@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import type { RolloutId, RunId } from '../../core/index.ts';
@@ -235,7 +235,20 @@ describe('what the exports hold', () => {
     const output = join(mkdtempSync(join(tmpdir(), 'gauntlet-export-')), 'broken.parquet');
     const broken: ExportTarget = { ...verl!, rows: (unit) => verl!.rows(unit).map((row) => ({ ...row, response_mask: [7] })) };
     await assert.rejects(exportRun({ store, runId: EXPORT_RUN, target: broken, format: 'parquet', output, stdout: () => {} }), /ro_a0\/s0 \(verl agent-loop\) fails its schema:\nresponse_mask\.0: .*\nresponse_mask: has 1 entries, response_ids has 21/);
-    assert.ok(!existsSync(output) && !existsSync(`${output}.partial`));
+    assert.ok(!existsSync(output));
+    assert.deepEqual(readdirSync(dirname(output)), [], 'no partial file left behind');
+  });
+
+  it('two exports to one path at once each write a file of their own, and the one renamed last is whole', async () => {
+    for (const format of ['jsonl', 'parquet'] as const) {
+      const output = join(mkdtempSync(join(tmpdir(), 'gauntlet-export-')), `same.${format}`);
+      const once = () => exportRun({ store, runId: EXPORT_RUN, target: verl!, format, output, stdout: () => {} });
+      const [a, b] = await Promise.all([once(), once()]);
+      assert.equal(a.rows, b.rows);
+      const rows = format === 'jsonl' ? readFileSync(output, 'utf8').split('\n').filter(Boolean).length : (await parquetReadObjects({ file: parquetBytes(output) })).length;
+      assert.equal(rows, a.rows, format);
+      assert.deepEqual(readdirSync(dirname(output)), [`same.${format}`]);
+    }
   });
 
   it('hands merged targets their calls without per-call token ids, and per-call targets with them', async () => {

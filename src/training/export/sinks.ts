@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { errorMessage, InputError } from '../../core/index.ts';
 import { ParquetRowWriter, type ParquetColumns } from './parquet.ts';
 
@@ -32,12 +33,19 @@ export async function openSink(options: SinkOptions): Promise<RowSink> {
   return options.output ? jsonlFileSink(options.output) : { write: async (row) => options.stdout(`${JSON.stringify(row)}\n`), close: async () => {}, abort: () => {} };
 }
 
-const partial = (path: string) => `${path}.partial`;
+/**
+ * Where a file export is written before it is renamed over its destination: a name of its own per
+ * export, so two exports to the same path at once never write into one file.
+ */
+export function partialPath(path: string): string {
+  return `${path}.${process.pid}-${randomBytes(4).toString('hex')}.partial`;
+}
 
 async function parquetSink(path: string, columns: ParquetColumns, metadata: Record<string, string>): Promise<RowSink> {
+  const partial = partialPath(path);
   let writer: ParquetRowWriter;
   try {
-    writer = await ParquetRowWriter.open({ path: partial(path), columns, metadata });
+    writer = await ParquetRowWriter.open({ path: partial, columns, metadata });
   } catch (error) {
     throw new InputError('--output', `cannot write ${path} (${errorMessage(error)})`, 'a path in an existing, writable directory');
   }
@@ -45,14 +53,15 @@ async function parquetSink(path: string, columns: ParquetColumns, metadata: Reco
     write: async (row, label) => writer.write(row as Record<string, unknown>, label),
     close: async () => {
       writer.close();
-      renameSync(partial(path), path);
+      renameSync(partial, path);
     },
-    abort: () => rmSync(partial(path), { force: true }),
+    abort: () => rmSync(partial, { force: true }),
   };
 }
 
 function jsonlFileSink(path: string): RowSink {
-  const out: WriteStream = createWriteStream(partial(path));
+  const partial = partialPath(path);
+  const out: WriteStream = createWriteStream(partial);
   let failure: Error | null = null;
   out.on('error', (error) => (failure = error));
   const check = () => {
@@ -67,11 +76,11 @@ function jsonlFileSink(path: string): RowSink {
     close: async () => {
       check();
       await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-      renameSync(partial(path), path);
+      renameSync(partial, path);
     },
     abort: () => {
       out.destroy();
-      rmSync(partial(path), { force: true });
+      rmSync(partial, { force: true });
     },
   };
 }
