@@ -195,4 +195,29 @@ describe('node:http connections', () => {
   it('refuses a URL that is neither http nor https', async () => {
     await assert.rejects(sendThroughNodeHttp(post('ftp://127.0.0.1/x', '{}')), /unsupported protocol ftp:/);
   });
+
+  it('sends to the host, path and query each URL names, an IPv6 literal included, however often it was used before', async (t) => {
+    const seen: { url: string; host: string }[] = [];
+    const server = createServer((req, res) => {
+      seen.push({ url: req.url ?? '', host: req.headers.host ?? '' });
+      req.resume().once('end', () => res.end('{}'));
+    });
+    const listening = await new Promise<boolean>((resolve) => server.once('error', () => resolve(false)).listen(0, '::1', () => resolve(true)));
+    if (!listening) return t.skip('no IPv6 loopback on this machine');
+    const { port } = server.address() as AddressInfo;
+    try {
+      for (const url of [`http://[::1]:${port}/v1/chat?x=1`, `http://[::1]:${port}/v1/chat?x=1`, `http://[::1]:${port}/other`]) {
+        const answer = await sendThroughNodeHttp(post(url, '{}'));
+        while ((await answer.read()) !== null);
+      }
+      assert.deepEqual(seen, [
+        { url: '/v1/chat?x=1', host: `[::1]:${port}` },
+        { url: '/v1/chat?x=1', host: `[::1]:${port}` },
+        { url: '/other', host: `[::1]:${port}` },
+      ]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 });
