@@ -172,7 +172,8 @@ describe('a run whose every rollout is an infra error', () => {
       up = true;
       const plain = JSON.parse((await cli(['run', '--resume', runId, '--store', store, '--json'])).out) as { scored: number; infraErrors: number };
       assert.deepEqual([plain.scored, plain.infraErrors], [0, 1]);
-      const retried = await cli(['run', '--resume', runId, '--retry-infra', '--store', store, '--json']);
+      // On a rollout thread, which stores its rollouts through a connection of its own (in process: src/runner/runner.test.ts).
+      const retried = await cli(['run', '--resume', runId, '--retry-infra', '--threads', '1', '--store', store, '--json']);
       assert.equal(retried.code, 0, retried.err);
       const summary = JSON.parse(retried.out) as { scored: number; infraErrors: number; passRate: number; rollouts: number };
       assert.deepEqual([summary.rollouts, summary.scored, summary.infraErrors, summary.passRate], [1, 1, 0, 1]);
