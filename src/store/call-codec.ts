@@ -155,8 +155,10 @@ export function decodeCalls(rows: readonly CallRow[], where: (row: CallRow) => s
       delete (raw as Record<string, unknown>)[WIRE_TOOLS_FROM];
       raw.wire.request.tools = column.reference(`json.${WIRE_TOOLS_FROM}`, wireToolsFrom, wireToolsById);
     } else if (raw.wire && raw.wire.request.tools !== undefined) wireToolsById.set(row.id, raw.wire.request.tools);
-    if (row.wire_messages_tail === null && Array.isArray(raw.wire?.request.messages)) {
-      // Stored without its messages, which only wire_messages_tail (and its base) hold.
+    const wireMessagesHeld = raw.wire?.request.messages;
+    if (row.wire_messages_tail === null && Array.isArray(wireMessagesHeld) && wireMessagesHeld.length === 0) {
+      // Stored with its messages taken out (the empty list the encoder leaves), which only
+      // wire_messages_tail (and its base) hold; a request stored whole keeps its own.
       throw new StoredDataError(`${where(row)}: wire_messages_tail`, 'is empty, yet the wire request had its messages taken out to be stored there', `a JSON array of messages (${WRITTEN_BY_GAUNTLET})`);
     }
     if (row.wire_messages_tail !== null && raw.wire) {

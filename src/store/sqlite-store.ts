@@ -731,15 +731,18 @@ function openDatabase(path: string, options: StoreOptions): Database.Database {
   }
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { timeout: 5000 });
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    if (options.maxPageCount) db.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`);
+    db = new Database(path, { timeout: OPEN_BUSY_MS });
+    const opened = db;
     const steps = options.migrations ?? STORE_MIGRATIONS;
-    const version = storedVersion(db);
-    const latest = latestVersion(steps);
-    if (version > latest) throw new StoreError(path, 'newer_version', `was written by a newer Gauntlet (store schema ${version}; this version reads ${latest} or older)`);
-    migrate(db, steps);
+    whileBusy(OPEN_BUSY_MS, () => {
+      opened.pragma('journal_mode = WAL');
+      opened.pragma('synchronous = NORMAL');
+      if (options.maxPageCount) opened.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`);
+      const version = storedVersion(opened);
+      const latest = latestVersion(steps);
+      if (version > latest) throw new StoreError(path, 'newer_version', `was written by a newer Gauntlet (store schema ${version}; this version reads ${latest} or older)`);
+      migrate(opened, steps);
+    });
     return db;
   } catch (error) {
     db?.close();
@@ -750,6 +753,31 @@ function openDatabase(path: string, options: StoreOptions): Database.Database {
     throw storeErrorFrom(path, error, 'opening the store');
   }
 }
+
+/** How long opening a store waits for other processes' locks. */
+const OPEN_BUSY_MS = 5000;
+
+/**
+ * Runs `work` again while SQLite answers "busy", for up to `ms` in all. Several processes opening
+ * one new file at once (switching it to WAL, applying migrations) can be told "busy" at once, not
+ * after the busy timeout: SQLite does not wait where waiting could deadlock, or while another
+ * connection recovers the WAL. Each step of `work` may run again (they are idempotent; each
+ * migration re-reads the version under its lock).
+ */
+function whileBusy(ms: number, work: () => void): void {
+  const deadline = Date.now() + ms;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return work();
+    } catch (error) {
+      if (!/^SQLITE_BUSY/.test((error as { code?: string }).code ?? '') || Date.now() >= deadline) throw error;
+      // A short synchronous pause, growing, a little random so the processes do not retry in step.
+      Atomics.wait(PAUSE, 0, 0, Math.min(200, 5 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random()));
+    }
+  }
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 function writable(dir: string): boolean {
   try {
