@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { modelCallIdFor, SCHEMA_VERSION, StoreError, StoredDataError, type ModelCall, type Rollout, type RolloutId, type RunId } from '../core/index.ts';
+import { modelCallIdFor, StoreError, StoredDataError, type ModelCall, type Rollout, type RolloutId, type RunId } from '../core/index.ts';
 import { latestVersion, STORE_MIGRATIONS } from './migrations.ts';
 import { openStore } from './sqlite-store.ts';
 import { storeErrorFrom } from './sqlite-errors.ts';
-import { scoredRollout } from './test-support.ts';
+import { scoredRollout, turnCall } from './test-support.ts';
 
 const CURRENT = latestVersion(STORE_MIGRATIONS);
 const FIXTURE = 'test/fixtures/store/v1.db';
@@ -85,22 +85,10 @@ const rolloutId = 'ro_a' as RolloutId;
 
 function wireCall(index: number): ModelCall {
   const messages = Array.from({ length: index + 1 }, (_, i) => ({ role: 'user' as const, content: `message ${i}` }));
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    id: modelCallIdFor(rolloutId, 1, index),
-    runId,
-    rolloutId,
-    attempt: 1,
-    index,
-    parentId: index === 0 ? null : modelCallIdFor(rolloutId, 1, index - 1),
-    purpose: 'turn',
-    model: 'test',
+  return turnCall({ runId, rolloutId }, index, {
     request: { messages, tools: [], sampling: {} },
-    response: { message: { role: 'assistant', content: `turn ${index}`, toolCalls: [] }, finishReason: 'stop', usage: {} },
     wire: { url: 'http://127.0.0.1/v1/chat/completions', request: { model: 'm', messages }, status: 200 },
-    startedAt: '2026-01-01T00:00:00.000Z',
-    latencyMs: 1,
-  };
+  });
 }
 
 describe('store: model call rows edited by hand', () => {

@@ -12,7 +12,7 @@ import { latestVersion, STORE_MIGRATIONS } from './migrations.ts';
 
 const CURRENT = latestVersion(STORE_MIGRATIONS);
 import { openStore } from './sqlite-store.ts';
-import { scoredRollout } from './test-support.ts';
+import { scoredRollout, turnCall } from './test-support.ts';
 
 const FIXTURE = 'test/fixtures/store/v1.db';
 
@@ -25,21 +25,7 @@ const rolloutId = 'ro_d' as RolloutId;
 const rollout = (): Rollout => scoredRollout({ id: rolloutId, runId });
 
 function call(index: number, content = `turn ${index}`): ModelCall {
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    id: modelCallIdFor(rolloutId, 1, index),
-    runId,
-    rolloutId,
-    attempt: 1,
-    index,
-    parentId: index === 0 ? null : modelCallIdFor(rolloutId, 1, index - 1),
-    purpose: 'turn',
-    model: 'test',
-    request: { messages: [{ role: 'user', content: 'hi' }], tools: [], sampling: {} },
-    response: { message: { role: 'assistant', content, toolCalls: [] }, finishReason: 'stop', usage: {} },
-    startedAt: '2026-01-01T00:00:00.000Z',
-    latencyMs: 1,
-  };
+  return turnCall({ runId, rolloutId }, index, { response: { message: { role: 'assistant', content, toolCalls: [] }, finishReason: 'stop', usage: {} } });
 }
 
 describe('store: files written by older versions', () => {

@@ -4,31 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { modelCallIdFor, SCHEMA_VERSION, type Message, type ModelCall, type RolloutId, type RunId, type ToolSpec } from '../core/index.ts';
+import { modelCallIdFor, type Message, type ModelCall, type RolloutId, type RunId, type ToolSpec } from '../core/index.ts';
 import { latestVersion, STORE_MIGRATIONS } from './migrations.ts';
 import { openStore } from './sqlite-store.ts';
+import { turnCall } from './test-support.ts';
 
 const runId = 'run_s' as RunId;
 const rolloutId = 'ro_s' as RolloutId;
 const tools: ToolSpec[] = [{ name: 'look', description: 'Look around.', parameters: { type: 'object', properties: {} } }];
 
 function call(index: number, messages: Message[], wireMessages?: unknown[]): ModelCall {
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    id: modelCallIdFor(rolloutId, 1, index),
-    runId,
-    rolloutId,
-    attempt: 1,
-    index,
-    parentId: index === 0 ? null : modelCallIdFor(rolloutId, 1, index - 1),
-    purpose: 'turn',
-    model: 'test',
+  return turnCall({ runId, rolloutId }, index, {
     request: { messages, tools, sampling: { temperature: 0.5 } },
-    response: { message: { role: 'assistant', content: `turn ${index}`, toolCalls: [] }, finishReason: 'stop', usage: {} },
     ...(wireMessages ? { wire: { url: 'http://127.0.0.1/v1/chat/completions', request: { model: 'm', messages: wireMessages as never }, status: 200, response: { ok: index } } } : {}),
-    startedAt: '2026-01-01T00:00:00.000Z',
-    latencyMs: 1,
-  };
+  });
 }
 
 describe('SQLite store', () => {

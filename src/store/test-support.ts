@@ -1,5 +1,5 @@
 // Records for the store's own tests.
-import { SCHEMA_VERSION, type Rollout, type RolloutId, type RunId, type TaskId } from '../core/index.ts';
+import { modelCallIdFor, SCHEMA_VERSION, type ModelCall, type Rollout, type RolloutId, type RunId, type TaskId } from '../core/index.ts';
 
 /** A scored, passed one-turn rollout of counter/a: the smallest row a commit accepts. */
 export function scoredRollout(ids: { id: RolloutId; runId: RunId; epoch?: number }): Rollout {
@@ -27,5 +27,25 @@ export function scoredRollout(ids: { id: RolloutId; runId: RunId; epoch?: number
     startedAt: '2026-01-01T00:00:00.000Z',
     endedAt: '2026-01-01T00:00:01.000Z',
     durationMs: 1000,
+  };
+}
+
+/** Turn `index` of attempt 1, its parent the turn before; `over` replaces fields (the request, a wire record). */
+export function turnCall(ids: { runId: RunId; rolloutId: RolloutId }, index: number, over: Partial<ModelCall> = {}): ModelCall {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    id: modelCallIdFor(ids.rolloutId, 1, index),
+    runId: ids.runId,
+    rolloutId: ids.rolloutId,
+    attempt: 1,
+    index,
+    parentId: index === 0 ? null : modelCallIdFor(ids.rolloutId, 1, index - 1),
+    purpose: 'turn',
+    model: 'test',
+    request: { messages: [{ role: 'user', content: 'hi' }], tools: [], sampling: {} },
+    response: { message: { role: 'assistant', content: `turn ${index}`, toolCalls: [] }, finishReason: 'stop', usage: {} },
+    startedAt: '2026-01-01T00:00:00.000Z',
+    latencyMs: 1,
+    ...over,
   };
 }

@@ -9,18 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { main } from '../../src/cli/main.ts';
-import type { CliIo } from '../../src/cli/io.ts';
-
-async function cli(args: string[], env: Record<string, string | undefined> = {}) {
-  const io = { out: '', err: '', interactive: false, env } as CliIo & { out: string; err: string };
-  io.stdout = (t) => void (io.out += t);
-  io.stderr = (t) => void (io.err += t);
-  const code = await main(['node', 'gauntlet', ...args], io);
-  // A failing command sets process.exitCode; it must not become this test process's.
-  process.exitCode = undefined;
-  return { code, out: io.out, err: io.err };
-}
+import { cli } from '../support/cli.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'gauntlet-bad-'));
 const CLI = ['--import', 'tsx', 'test/support/cli-with-counter.ts'];
