@@ -79,4 +79,16 @@ describe('agent loop', () => {
     assert.match(toolReplies[1]!.content, /invalid arguments for increment/);
     assert.equal(result.stats.toolErrors, 2);
   });
+
+  it('keeps a deadline weeks away instead of letting its timer overflow and fire at once', async () => {
+    const env = instantiate(counterEnv);
+    await env.reset(task, { seed: 1 });
+    // An overflowed timer fires after 1 ms, well inside this model's 20 ms answer.
+    const slow = functionModel('test:slow', (_i, _request, signal) => new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(reply(assistant({ content: 'done' }))), 20);
+      signal.addEventListener('abort', () => { clearTimeout(timer); resolve({ ok: false, kind: 'aborted', message: 'aborted', retryable: false }); }, { once: true });
+    }));
+    const result = await runAgent({ task, environment: env, model: slow, recorder: memoryRecorder(), identity, settings: { maxTurns: 2, deadlineAt: Date.now() + 40 * 24 * 3_600_000 } });
+    assert.equal(result.terminationReason, 'answered');
+  });
 });

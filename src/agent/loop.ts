@@ -21,6 +21,7 @@ import {
   type Task,
   type TerminationReason,
   type ToolMessage,
+  timerDelay,
 } from '../core/index.ts';
 import { estimateTokens, splitForSummary, SUMMARY_INSTRUCTION, transcriptText, type ContextPolicy } from './context.ts';
 import { extendsExactly, modelCallRecord } from './recorder.ts';
@@ -138,7 +139,7 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
   // One signal for everything in flight: the caller's cancel or the deadline, whichever comes first.
   const deadline = new AbortController();
   const remaining = settings.deadlineAt - now();
-  const timer = setTimeout(() => deadline.abort(new Error('deadline')), Math.max(0, remaining));
+  const timer = setTimeout(() => deadline.abort(new Error('deadline')), timerDelay(remaining));
   const signal = run.signal ? AbortSignal.any([run.signal, deadline.signal]) : deadline.signal;
 
   const history: Message[] = [

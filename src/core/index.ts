@@ -11,6 +11,7 @@ export * from './tools.ts';
 export * from './model-call.ts';
 export * from './task.ts';
 export * from './rollout.ts';
+export * from './timers.ts';
 export * from './migrate.ts';
 export * from './store.ts';
 export * from './access.ts';

@@ -3,6 +3,7 @@ import { ErrorSource, FailureKind } from './errors.ts';
 import { ModelCallId, RolloutId, RunId, TaskId } from './ids.ts';
 import { JsonObject, JsonValue } from './json.ts';
 import { SamplingParams } from './model-call.ts';
+import { MAX_TIMER_MS } from './timers.ts';
 import { SCHEMA_VERSION } from './version.ts';
 
 /**
@@ -108,9 +109,6 @@ export const Rollout = z.object({
   durationMs: z.number().nonnegative(),
 });
 export type Rollout = z.infer<typeof Rollout>;
-
-/** Largest timer Node can arm: longer delays overflow and fire at once. */
-export const MAX_TIMER_MS = 2_147_483_647;
 
 const positiveInt = (max: number, what: string) =>
   z

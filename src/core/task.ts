@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TaskId } from './ids.ts';
 import { JsonObject } from './json.ts';
+import { MAX_TIMER_MS } from './timers.ts';
 import { ToolInvocation } from './tools.ts';
 
 export const Difficulty = z.enum(['easy', 'medium', 'hard']);
@@ -8,8 +9,8 @@ export type Difficulty = z.infer<typeof Difficulty>;
 
 export const TaskLimits = z.object({
   maxTurns: z.number().int().positive().default(50),
-  /** Hard wall-clock limit for the whole rollout. */
-  deadlineMs: z.number().int().positive().default(300_000),
+  /** Hard wall-clock limit for the whole rollout (at most what a Node timer can wait, ~24.8 days). */
+  deadlineMs: z.number().int().positive().max(MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms (about 24.8 days)`).default(300_000),
   /** Context budget in tokens (estimated when no tokenizer is known); exceeding it ends the rollout. */
   contextTokens: z.number().int().positive().optional(),
 });

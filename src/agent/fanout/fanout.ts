@@ -1,7 +1,7 @@
 // Map N agents over items in parallel under one shared budget, with per-agent deadlines and
 // cancellation of the rest once the budget is gone; each agent's calls are recorded as its own
 // rollout, linked to the parent call that dispatched it.
-import { errorMessage, InfraError, ModelRequest, type Message, type ModelClient, type ModelResponse, type SamplingParams, type ToolSpec } from '../../core/index.ts';
+import { errorMessage, InfraError, ModelRequest, timerDelay, type Message, type ModelClient, type ModelResponse, type SamplingParams, type ToolSpec } from '../../core/index.ts';
 import { costOf, SharedBudget, type BudgetReason, type BudgetSpent, type FanoutLimits, type Pricing } from './budget.ts';
 import { AgentRecording, type FanoutRecording } from './record.ts';
 
@@ -96,7 +96,7 @@ export async function fanOut<I, O>(options: FanoutOptions<I, O>): Promise<Fanout
     ? setTimeout(() => {
         budget.expire('wall_time');
         stopAll();
-      }, wallLeft)
+      }, timerDelay(wallLeft))
     : undefined;
 
   const outcomes: AgentOutcome<O>[] = new Array<AgentOutcome<O>>(options.items.length);
@@ -152,7 +152,7 @@ async function runAgent<I, O>(input: RunAgentInput<I, O>): Promise<AgentOutcome<
   const { index, name, options, budget, now } = input;
   const startedAt = now();
   const own = new AbortController();
-  const deadline = options.agentDeadlineMs === undefined ? undefined : setTimeout(() => own.abort(new Error('deadline')), options.agentDeadlineMs);
+  const deadline = options.agentDeadlineMs === undefined ? undefined : setTimeout(() => own.abort(new Error('deadline')), timerDelay(options.agentDeadlineMs));
   const signal = AbortSignal.any([input.everyone, own.signal]);
   const recording = options.recording ? new AgentRecording({ recording: options.recording, name, model: options.model.spec, now }) : null;
   let calls = 0;

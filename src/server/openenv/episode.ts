@@ -7,6 +7,7 @@ import {
   createRng,
   errorMessage,
   InfraError,
+  timerDelay,
   type Environment,
   type JsonObject,
   type Message,
@@ -114,9 +115,6 @@ function exposedNames(toolNames: readonly string[]): Map<string, string> {
   }
   return names;
 }
-
-/** setTimeout fires at once for longer delays; no task deadline needs more than ~24 days. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const TOOL_ERROR_TYPES: Record<Extract<ToolOutcome, { ok: false }>['kind'], ToolErrorInfo['error_type']> = {
   unknown_tool: 'tool_not_found',
@@ -275,7 +273,7 @@ export class OpenEnvEpisode {
         timedOut = byTimeout;
         bound.abort(new Error(byTimeout ? 'timeout_s' : 'task deadline'));
       },
-      Math.min(MAX_TIMER_MS, Math.max(1, byTimeout ? options.timeoutMs! : untilDeadline)),
+      Math.max(1, timerDelay(byTimeout ? options.timeoutMs! : untilDeadline)),
     );
     // Forwarded by hand rather than AbortSignal.any: the session's signal outlives thousands of calls.
     const forward = () => bound.abort(options.signal.reason);
