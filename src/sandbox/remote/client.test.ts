@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InfraError, InputError } from '../../core/index.ts';
+import { InfraError, InputError, MAX_TIMER_MS } from '../../core/index.ts';
+import { heartbeatInterval } from './client.ts';
 import { createRemoteSandbox, type FetchLike } from './index.ts';
 
 const created = { id: 'sbx_test', backend: 'bwrap', workdir: '/work', lease: { ttlMs: 60_000, expiresAt: 1 } };
@@ -75,5 +76,12 @@ describe('remote sandbox client', () => {
     const body = `${'x'.repeat(200 - 'Bearer '.length - token.length + 3)}Bearer ${token}`;
     const box = await createRemoteSandbox({ url: 'http://sandbox.test', token, fetch: fakeServer(() => new Response(body, { status: 500 })).fetch, heartbeatMs: 3_600_000 });
     await assert.rejects(box.listFiles(), (e: unknown) => e instanceof InfraError && /Bearer \*\*\*/.test(e.message) && !e.message.includes(token.slice(0, 8)));
+  });
+
+  it('heartbeats three times a lease, and a lease of months (or a server naming one) never overflows the interval', () => {
+    assert.equal(heartbeatInterval(60_000), 20_000);
+    assert.equal(heartbeatInterval(30), 50);
+    // Node fires an overflowed interval every 1 ms: a heartbeat storm against the server.
+    for (const ttlMs of [7_000_000_000, 1e15, Number.MAX_SAFE_INTEGER]) assert.equal(heartbeatInterval(ttlMs), MAX_TIMER_MS);
   });
 });

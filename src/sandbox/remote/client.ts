@@ -1,7 +1,7 @@
 // The `remote` backend: the Sandbox interface over HTTP to a `gauntlet sandbox-server`, which runs
 // each command in its own local sandbox. The client holds a lease and renews it while open, so a
 // client that dies leaves nothing running on the server for longer than one lease.
-import { InputError, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
+import { InputError, timerDelay, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
 import { redactUrl } from '../../model/secrets.ts';
 import { DEFAULT_LIMITS, type SandboxLimits } from '../limits.ts';
 import { RemoteAborted, SandboxConnection, type FetchLike } from './http.ts';
@@ -185,6 +185,14 @@ export function probeRemoteSandbox(server: { url: string; token?: string }, opti
 }
 
 /** Creates a sandbox on a `gauntlet sandbox-server`; throws InfraError('sandbox') when the server cannot. */
+/**
+ * Three heartbeats a lease, at most one every 50 ms. Clamped to what a timer can wait: a lease of
+ * months (or a server naming one) would otherwise overflow the interval into a heartbeat every 1 ms.
+ */
+export function heartbeatInterval(ttlMs: number): number {
+  return timerDelay(Math.max(50, Math.floor(ttlMs / 3)));
+}
+
 export async function createRemoteSandbox(options: RemoteSandboxOptions): Promise<Sandbox & { readonly id: string }> {
   checkUrl(options.url, 'remote sandbox url');
   const connection = new SandboxConnection(options.url, options.token, options.fetch ?? ((input, init) => fetch(input, init)));
@@ -195,7 +203,7 @@ export async function createRemoteSandbox(options: RemoteSandboxOptions): Promis
     ...(options.workdir !== undefined ? { workdir: options.workdir } : {}),
   });
   const created = await connection.request({ method: 'POST', path: '/sandboxes', body, response: CreateResponse, timeoutMs: requestTimeoutMs });
-  const heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(created.lease.ttlMs / 3));
+  const heartbeatMs = options.heartbeatMs ?? heartbeatInterval(created.lease.ttlMs);
   const commandCapMs = options.limits?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs;
   return new RemoteSandbox(connection, created, { heartbeatMs, requestSlackMs: options.requestSlackMs ?? 30_000, requestTimeoutMs, commandCapMs });
 }
