@@ -17,6 +17,12 @@ function isRecord(value: JsonValue | undefined): value is JsonRecord {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/**
+ * JSON.parse makes `"__proto__"` an own key; merging it would read `Object.prototype` as the
+ * current value and write the upstream's fields into it, for the whole process. It is left out.
+ */
+const PROTO = '__proto__';
+
 export class ChatAssembly implements Assembly {
   private readonly top: JsonObject = {};
   private readonly choice: JsonObject = {};
@@ -24,6 +30,7 @@ export class ChatAssembly implements Assembly {
 
   push(chunk: JsonRecord): void {
     for (const key in chunk) {
+      if (key === PROTO) continue;
       const value = chunk[key] as JsonValue;
       if (key === 'choices') {
         this.top.choices ??= [];
@@ -44,6 +51,7 @@ export class ChatAssembly implements Assembly {
 
   private mergeChoice(chunk: JsonRecord): void {
     for (const key in chunk) {
+      if (key === PROTO) continue;
       const value = chunk[key] as JsonValue;
       if (key === 'delta' || key === 'message') {
         this.choice.message = this.message;
@@ -71,6 +79,7 @@ export class ChatAssembly implements Assembly {
     let current = this.choice.logprobs;
     if (!isRecord(current)) this.choice.logprobs = current = {};
     for (const key in next) {
+      if (key === PROTO) continue;
       const value = next[key] as JsonValue;
       const existing = current[key];
       if (Array.isArray(value) && Array.isArray(existing)) for (const entry of value) existing.push(entry);
@@ -81,6 +90,7 @@ export class ChatAssembly implements Assembly {
   private mergeDelta(delta: JsonRecord): void {
     const message = this.message;
     for (const key in delta) {
+      if (key === PROTO) continue;
       const value = delta[key] as JsonValue;
       const current = message[key];
       const path = MESSAGE_LISTS[key];
@@ -110,6 +120,7 @@ function sameItem(item: JsonRecord, delta: JsonRecord): boolean {
 
 function mergeFields(target: JsonRecord, delta: JsonRecord, textPath: readonly string[]): void {
   for (const key in delta) {
+    if (key === PROTO) continue;
     const value = delta[key] as JsonValue;
     const current = target[key];
     const here = textPath[0] === key;
@@ -122,6 +133,7 @@ function mergeFields(target: JsonRecord, delta: JsonRecord, textPath: readonly s
 function structuredCopy(value: JsonRecord): JsonRecord {
   const copy: JsonRecord = {};
   for (const key in value) {
+    if (key === PROTO) continue;
     const item = value[key] as JsonValue;
     copy[key] = isRecord(item) ? structuredCopy(item) : item;
   }

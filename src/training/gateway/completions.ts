@@ -3,7 +3,7 @@
 // (the gateway does not know the model's chat or tool-call format; the engine's ids are the data).
 import { InputError, type JsonObject, type JsonValue, type ModelResponse, type TokenTrace, type Usage } from '../../core/index.ts';
 import type { ParseOutcome } from '../../model/index.ts';
-import { mapFinishReason } from '../../model/openai-parse.ts';
+import { isCount, mapFinishReason } from '../../model/openai-parse.ts';
 import { dataEvent, type Assembly, type ClientApiHandler, type Prepared, type Translator, type TranslatorOptions, type UpstreamKind } from './api.ts';
 import { askedOfCompletion, completionCaptureFields, stripCompletion, toVllmShape, type Asked } from './capture.ts';
 import { neutralCompletionRequest } from './neutral.ts';
@@ -14,8 +14,9 @@ function isRecord(value: JsonValue | undefined): value is JsonRecord {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** Safe integers only, as the chat parser reads them: the stored record's schema rejects 1e20, and a record it rejects cannot be read back. */
 function intArray(value: JsonValue | undefined): number[] | undefined {
-  return Array.isArray(value) && value.every((item) => Number.isInteger(item)) ? (value as number[]) : undefined;
+  return Array.isArray(value) && value.every((item) => Number.isSafeInteger(item)) ? (value as number[]) : undefined;
 }
 
 /** Joins streamed completion chunks: text, ids and logprob lists concatenated; the rest first or last seen. */
@@ -61,8 +62,8 @@ class CompletionAssembly implements Assembly {
 function usageOf(raw: JsonValue | undefined): Usage {
   if (!isRecord(raw)) return {};
   const usage: Usage = {};
-  if (typeof raw.prompt_tokens === 'number') usage.promptTokens = raw.prompt_tokens;
-  if (typeof raw.completion_tokens === 'number') usage.completionTokens = raw.completion_tokens;
+  if (isCount(raw.prompt_tokens)) usage.promptTokens = raw.prompt_tokens;
+  if (isCount(raw.completion_tokens)) usage.completionTokens = raw.completion_tokens;
   return usage;
 }
 

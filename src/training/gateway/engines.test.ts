@@ -134,3 +134,35 @@ describe('an SGLang upstream', () => {
     assert.equal(recorder.calls[1]!.extendsParent, true);
   });
 });
+
+describe('an upstream that is not up yet when the gateway asks which engine it is', () => {
+  it('is asked again on the next call, instead of being taken for vLLM for good', async () => {
+    let asked = 0;
+    const sent: Json[] = [];
+    const warming: typeof fetch = (input, init) => {
+      if (new URL(String(input)).pathname.endsWith('/models')) {
+        asked++;
+        // A server in front of an engine still loading its weights, answering in JSON.
+        return Promise.resolve(asked === 1 ? Response.json({ detail: 'Service Unavailable' }, { status: 503 }) : Response.json({ object: 'list', data: [{ id: 'm', owned_by: 'sglang' }] }));
+      }
+      sent.push(JSON.parse(String(init?.body)) as Json);
+      return Promise.resolve(Response.json({ id: 'c', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }] }));
+    };
+    const gateway = await startGateway({ upstream: 'http://127.0.0.1:9/v1', fetch: warming });
+    const rollout = attachMemory(gateway, 'ro_warming');
+    try {
+      const url = `${gatewayBaseUrl(gateway.url, 'ro_warming')}/chat/completions`;
+      const first = await postJson(url, { model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal(first.status, 502, first.text);
+      assert.match(first.text, /could not tell which engine serves .*HTTP 503/);
+      assert.equal(sent.length, 0, 'nothing is sent with fields the engine may not read');
+      const second = await postJson(url, { model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal(second.status, 200, second.text);
+      assert.equal(sent[0]?.return_prompt_token_ids, true, 'asked with SGLang’s fields');
+      assert.deepEqual(gateway.stats().engine, { configured: 'auto', resolved: 'sglang', basis: 'GET /models says owned_by "sglang"' });
+    } finally {
+      rollout.detach();
+      await gateway.close();
+    }
+  });
+});

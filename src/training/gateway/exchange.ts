@@ -11,6 +11,7 @@ import type { SseEvent } from '../../model/sse.ts';
 import { SseReader } from './sse.ts';
 import { upstreamErrorMessage, type Prepared, type Translator } from './api.ts';
 import { errorBody, GatewayError, RECORDED_HEADER, sendError, startEventStream } from './http.ts';
+import { scrubRelayed } from './redact.ts';
 import type { CallSlot, PromptOf, RolloutTrack } from './recording.ts';
 import type { UpstreamResponse } from './transport.ts';
 import { describeFetchError, type Upstream } from './upstream.ts';
@@ -79,6 +80,8 @@ class Exchange {
   private readonly wireBase: WireExchange;
   /** The key sent upstream: an upstream that echoes it (in an answer, in an error) must not put it in the record. */
   private readonly secret: string | undefined;
+  /** The gateway's own key, when it sent one: scrubbed from everything relayed, so the client never learns it. */
+  private readonly hidden: string | undefined;
   private translator!: Translator;
   private model: string;
 
@@ -93,6 +96,7 @@ class Exchange {
     this.wireBase = { url: input.path, request: input.body };
     this.model = prepared.model ?? 'unknown';
     this.secret = input.upstream.credential(input.req);
+    this.hidden = input.upstream.hiddenKey();
   }
 
   async run(): Promise<ExchangeOutcome> {
@@ -178,7 +182,7 @@ class Exchange {
 
   private async relayError(response: UpstreamResponse): Promise<ExchangeOutcome> {
     const { res } = this.input;
-    const text = await response.text();
+    const text = scrubRelayed(await response.text(), this.hidden);
     const json = parseJson(text);
     const answer = this.translator.error(response.status, json, text);
     const type = this.translator.passthrough ? (response.header('content-type') ?? 'application/json') : 'application/json';
@@ -191,7 +195,7 @@ class Exchange {
 
   private async relayBody(response: UpstreamResponse, asStream: boolean): Promise<ExchangeOutcome> {
     const { res, prepared } = this.input;
-    const text = await response.text();
+    const text = scrubRelayed(await response.text(), this.hidden);
     const json = parseJson(text);
     const parsed = isRecord(json) ? prepared.kind.parse(json) : null;
     if (!parsed || !parsed.ok) {
@@ -227,6 +231,7 @@ class Exchange {
     let events = 0;
     let bytes = 0;
     let done = false;
+    let cutMidEvent = false;
     /** Why this stream is no answer: an error the upstream sent inside it, bad data, or its end before [DONE]. */
     let failure: { kind: Failure['kind']; message: string } | null = null;
     startEventStream(res, this.headers);
@@ -235,7 +240,8 @@ class Exchange {
     let out = '';
     const take = (event: SseEvent): boolean => {
       events++;
-      const data = event.data;
+      // Whole events only (the reader joins network reads), so a key split across reads is whole here.
+      const data = scrubRelayed(event.data, this.hidden);
       const trimmed = data.trim();
       if (trimmed === '[DONE]') {
         done = true;
@@ -268,7 +274,18 @@ class Exchange {
         failure ??= { kind: 'connection', message: `the upstream's event stream broke after ${events} events (${describeFetchError(error)})` };
         break;
       }
-      const batch = piece.done ? parser.end() : parser.push(decoder.decode(piece.value, { stream: true }));
+      let batch: SseEvent[];
+      if (piece.done) {
+        const unfinished = parser.midEvent();
+        batch = parser.end();
+        // A body that ends inside an event was cut there: its half is not passed on as a whole event
+        // (a lone `data: [DONE]` without its blank line, or whole JSON, still counts).
+        const last = batch.at(-1);
+        if (unfinished && last && last.data.trim() !== '[DONE]' && parseJson(last.data) === undefined) {
+          batch.pop();
+          cutMidEvent = true;
+        }
+      } else batch = parser.push(decoder.decode(piece.value, { stream: true }));
       if (!piece.done) bytes += piece.value.byteLength;
       let more = true;
       for (const event of batch) if (!(more = take(event))) break;
@@ -281,7 +298,7 @@ class Exchange {
     if (done && failure === null) response.release();
     else response.cancel();
     if (this.controller.signal.aborted) return this.aborted({ status: response.status, response: this.partial(chunks, events, bytes) });
-    if (!done && !failure) failure = { kind: 'connection', message: `the upstream's event stream ended without its terminal [DONE], after ${events} events (${bytes} bytes)` };
+    if (!done && !failure) failure = { kind: 'connection', message: `the upstream's event stream ended ${cutMidEvent ? 'in the middle of an event' : 'without its terminal [DONE]'}, after ${events} events (${bytes} bytes)` };
 
     if (failure !== null) {
       const { kind, message } = failure as { kind: Failure['kind']; message: string };

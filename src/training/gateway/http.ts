@@ -6,6 +6,12 @@ import type { InputError, JsonValue } from '../../core/index.ts';
 export type ClientApi = 'chat' | 'completions' | 'responses' | 'messages' | 'gateway';
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/**
+ * Deeper than any honest request (tool schemas nest a few dozen levels); far deeper bodies
+ * overflow the stack of whatever walks them (reading messages, sending upstream, storing the
+ * record), which would be a 500 or a call the store cannot read back.
+ */
+export const MAX_JSON_DEPTH = 128;
 
 /** Response header saying who recorded the call: `true` (the gateway), `false` (nobody) or `client`. */
 export const RECORDED_HEADER = 'x-gauntlet-recorded';
@@ -57,6 +63,11 @@ export function startEventStream(res: ServerResponse, headers: Record<string, st
 }
 
 export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req)).toString('utf8');
+}
+
+/** The body's bytes, up to MAX_BODY_BYTES: a client cannot make the gateway hold more. */
+export async function readBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -64,7 +75,7 @@ export async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY_BYTES) throw new GatewayError(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** A JSON object body, or a 400 saying what it was instead. */
@@ -76,5 +87,47 @@ export function parseJsonObject(text: string): { [key: string]: JsonValue } {
     throw new GatewayError(400, `the request body is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new GatewayError(400, 'the request body must be a JSON object');
-  return value as { [key: string]: JsonValue };
+  const body = value as { [key: string]: JsonValue };
+  if (nestsTooDeep(body, MAX_JSON_DEPTH)) {
+    const at = tooDeepAt(body, MAX_JSON_DEPTH);
+    throw new GatewayError(400, `the request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels (at ${at})`, at);
+  }
+  return body;
+}
+
+type Container = { [key: string]: unknown } | unknown[];
+
+function isContainer(value: unknown): value is Container {
+  return value !== null && typeof value === 'object';
+}
+
+/** Without recursion (the point is a body too deep to recurse over); a few microseconds for a long conversation. */
+function nestsTooDeep(root: Container, max: number): boolean {
+  const values: Container[] = [root];
+  const depths: number[] = [1];
+  for (let value = values.pop(); value !== undefined; value = values.pop()) {
+    const depth = depths.pop() as number;
+    if (depth > max) return true;
+    const items = Array.isArray(value) ? value : Object.values(value);
+    for (const item of items) {
+      if (!isContainer(item)) continue;
+      values.push(item);
+      depths.push(depth + 1);
+    }
+  }
+  return false;
+}
+
+/** The path of the first value below `max` levels, for the error (only walked once a body is refused). */
+function tooDeepAt(root: Container, max: number): string {
+  let path = '';
+  let value: Container = root;
+  for (let depth = 1; depth <= max; depth++) {
+    const entries: [string, unknown][] = Array.isArray(value) ? value.map((item, i) => [`[${i}]`, item]) : Object.entries(value).map(([key, item]) => [path === '' ? key : `.${key}`, item]);
+    const next = entries.find(([, item]) => isContainer(item) && nestsTooDeep(item, max - depth));
+    if (!next) break;
+    path += next[0];
+    value = next[1] as Container;
+  }
+  return path;
 }

@@ -101,3 +101,51 @@ describe('run mode', () => {
     store.close();
   });
 });
+
+describe('run mode: finishing a rollout while its calls are in flight', () => {
+  it('waits for the call, refuses new calls and a second finish meanwhile, and commits the rollout once', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let arrived!: () => void;
+    const held = new Promise<void>((resolve) => (arrived = resolve));
+    let calls = 0;
+    // The first call is held upstream until the test lets it go; any later one is answered at once.
+    const gated: typeof fetch = async (input, init) => {
+      if (++calls === 1) {
+        arrived();
+        await released;
+      }
+      return fetch(input, init);
+    };
+    const engine = await startFakeEngine({ policy: toolWalkPolicy({ turns: 1 }) });
+    const store = openStore(':memory:');
+    const gateway = await startGateway({ upstream: engine.url, store, runId: 'run_race', engine: 'vllm', fetch: gated });
+    try {
+      const url = `${gatewayBaseUrl(gateway.url, 'ro_race')}/chat/completions`;
+      const first = postJson(url, ASK);
+      await held;
+      const finish = postJson(`${gateway.url}/rollouts/ro_race/finish`, { reward: 1 });
+      // The finish has taken the rollout off the open list and waits for its call.
+      while (gateway.stats().rollouts.open > 0) await new Promise((resolve) => setImmediate(resolve));
+      const late = await postJson(url, ASK);
+      assert.equal(late.status, 409, late.text);
+      assert.match(late.text, /ro_race .*being finished/);
+      const twice = await postJson(`${gateway.url}/rollouts/ro_race/finish`, { reward: 0 });
+      assert.equal(twice.status, 409, twice.text);
+      release();
+      assert.equal((await first).status, 200);
+      const finished = await finish;
+      assert.equal(finished.status, 200, finished.text);
+      assert.deepEqual((JSON.parse(finished.text) as { rollout: { status: string; score: number; modelCalls: number } }).rollout, { id: 'ro_race', runId: 'run_race', attempt: 1, status: 'scored', terminationReason: 'answered', score: 1, passed: null, modelCalls: 1 });
+    } finally {
+      release();
+      await gateway.close();
+      await engine.close();
+    }
+    const rollout = store.getRollout('ro_race')!;
+    assert.equal(rollout.status, 'scored', 'not overwritten by a second attempt cancelled at shutdown');
+    assert.equal(rollout.score, 1);
+    assert.equal(store.modelCalls('ro_race').length, 1);
+    store.close();
+  });
+});

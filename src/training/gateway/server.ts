@@ -111,6 +111,8 @@ class GatewayServer {
   private readonly attached = new Map<string, RolloutTrack>();
   /** Run-mode rollouts with calls and no finish yet. */
   private readonly open = new Map<string, RolloutTrack>();
+  /** Run-mode rollouts whose finish waits for their calls in flight: no new call or second finish may start a second attempt of them. */
+  private readonly finishing = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly servers: Server[] = [];
   private readonly counts = { requests: 0, recorded: 0, clientRecorded: 0, unrecorded: 0, failed: 0, refused: 0, finished: 0 };
@@ -214,7 +216,7 @@ class GatewayServer {
     let rest = path;
     const match = /^\/rollouts\/([^/]+)(\/.*)?$/.exec(path);
     if (match) {
-      rolloutId = decodeURIComponent(match[1] as string);
+      rolloutId = decodePathSegment(match[1] as string);
       rest = match[2] ?? '/';
     } else {
       const header = req.headers[ROLLOUT_HEADER];
@@ -272,6 +274,7 @@ class GatewayServer {
     if (!this.run) throw new GatewayError(404, `no rollout ${rolloutId} is attached to this gateway, and it records no run (start it with --run RUN_ID to record rollouts it was not told about)`);
     const open = this.open.get(rolloutId);
     if (open) return open;
+    if (this.finishing.has(rolloutId)) throw new GatewayError(409, `rollout ${rolloutId} of run ${this.run.runId} is being finished; it takes no more calls, and a new rollout needs a new id`);
     if (this.closing) throw new GatewayError(409, `the gateway is stopping; rollout ${rolloutId} cannot start`);
     if (this.run.finished(rolloutId)) throw new GatewayError(409, `rollout ${rolloutId} of run ${this.run.runId} is finished; a new rollout needs a new id`);
     const route = this.run.route(rolloutId);
@@ -287,19 +290,23 @@ class GatewayServer {
     const finish = parseInput(FinishBody, text.trim() === '' ? {} : parseJsonObject(text), 'finish body');
     const track = this.open.get(rolloutId);
     if (!track) {
+      if (this.finishing.has(rolloutId)) throw new GatewayError(409, `rollout ${rolloutId} is already being finished`);
       if (this.run.finished(rolloutId)) throw new GatewayError(409, `rollout ${rolloutId} is already finished`);
       throw new GatewayError(404, `rollout ${rolloutId} made no model calls through this gateway; there is nothing to finish`);
     }
     this.open.delete(rolloutId);
-    await track.settled();
-    this.recordFailures.push(...track.recordFailures);
+    this.finishing.add(rolloutId);
     try {
+      await track.settled();
+      this.recordFailures.push(...track.recordFailures);
       const rollout = this.run.commit(track.route, track.report(), finish);
       this.counts.finished++;
       sendJson(res, 200, { rollout: { id: rollout.id, runId: rollout.runId, attempt: rollout.attempt, status: rollout.status, terminationReason: rollout.terminationReason, score: rollout.score, passed: rollout.passed, modelCalls: rollout.stats.modelCalls } });
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
       sendJson(res, 500, { error: { message: `rollout ${rolloutId} could not be stored: ${error.message}`, type: 'server_error', param: null, code: null } });
+    } finally {
+      this.finishing.delete(rolloutId);
     }
   }
 
@@ -319,6 +326,15 @@ class GatewayServer {
     }
     if (socketPath) removeSocket(socketPath);
     this.upstream.close();
+  }
+}
+
+/** A `%` escape that is no UTF-8 stays as it came: the rollout-id check then refuses it with a 400, not a 500. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch (_error) {
+    return segment;
   }
 }
 

@@ -30,6 +30,11 @@ export class SseReader {
     return events;
   }
 
+  /** Whether an event has begun whose blank line has not come yet (the body would end inside it). */
+  midEvent(): boolean {
+    return this.buffer.replace(/\r$/, '') !== '' || this.data.length > 0;
+  }
+
   /** At the end of the body: a last line without its newline, and an event without its blank line, still count. */
   end(): SseEvent[] {
     const rest = this.buffer.replace(/\r$/, '');

@@ -3,9 +3,10 @@
 // gateway does not interpret.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage } from '../../core/index.ts';
-import { checkBaseUrl, redactUrl } from '../../model/index.ts';
+import { checkBaseUrl, isScrubbed, redactUrl } from '../../model/index.ts';
 import type { EngineKind } from './capture.ts';
-import { GatewayError, RECORDED_HEADER } from './http.ts';
+import { GatewayError, readBytes, RECORDED_HEADER } from './http.ts';
+import { StreamScrubber } from './redact.ts';
 import { fetchTransport, nodeTransport, type Transport, type UpstreamRequest, type UpstreamResponse } from './transport.ts';
 
 export type EngineSetting = EngineKind | 'auto';
@@ -81,6 +82,15 @@ export class Upstream {
     return header === undefined ? undefined : header.replace(/^Bearer\s+/i, '');
   }
 
+  /**
+   * The gateway's own key, which its clients must never see in what it relays to them; undefined
+   * when the client brought its own credentials (nothing to hide from it) or the key is too short
+   * to be one (see MIN_SECRET_LENGTH).
+   */
+  hiddenKey(): string | undefined {
+    return isScrubbed(this.options.apiKey) ? this.options.apiKey : undefined;
+  }
+
   /** The engine whose token fields to ask for; `auto` asks the upstream's `/models` once (its `owned_by`). */
   engine(): Promise<EngineKind> {
     if (this.info.resolved) return Promise.resolve(this.info.resolved);
@@ -94,14 +104,26 @@ export class Upstream {
 
   private async detect(): Promise<EngineKind> {
     const url = this.url('/models');
-    let owner: unknown;
+    const unknown = (why: string): GatewayError => new GatewayError(502, `the gateway could not tell which engine serves ${redactUrl(url)} (${why}); bring the upstream up, or start the gateway with engine vllm or sglang`);
+    let text: string;
+    let status: number;
     try {
       const response = await this.send('/models', { method: 'GET', headers: this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}, signal: AbortSignal.timeout(30_000) });
-      const body = JSON.parse(await response.text()) as { data?: { owned_by?: unknown }[] };
-      owner = body.data?.[0]?.owned_by;
+      status = response.status;
+      text = await response.text();
     } catch (error) {
-      throw new GatewayError(502, `the gateway could not tell which engine serves ${redactUrl(url)} (${errorMessage(error)}); bring the upstream up, or start the gateway with engine vllm or sglang`);
+      throw unknown(describeFetchError(error));
     }
+    // An upstream not up yet (a proxy in front of an engine still loading) says nothing about the engine: asked again later.
+    if (status >= 500 || status === 408 || status === 429) throw unknown(`GET /models answered HTTP ${status}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (_error) {
+      // JSON.parse's message quotes the text, which may hold the key the upstream echoed: not passed on.
+      throw unknown(`it answered HTTP ${status} with a body that is not JSON`);
+    }
+    const owner = (body as { data?: { owned_by?: unknown }[] } | null)?.data?.[0]?.owned_by;
     const resolved: EngineKind = owner === 'sglang' ? 'sglang' : 'vllm';
     const basis = owner === 'vllm' || owner === 'sglang' ? `GET /models says owned_by "${owner}"` : `GET /models says owned_by ${JSON.stringify(owner ?? null)}, not vllm or sglang: vLLM's request fields are used (engines that do not know them ignore them, and report no ids)`;
     this.info = { configured: 'auto', resolved, basis };
@@ -115,7 +137,7 @@ export class Upstream {
       if (typeof value === 'string' && !NOT_FORWARDED.has(name) && name !== 'authorization' && name !== 'x-api-key' && !name.startsWith('x-gauntlet-')) headers[name] = value;
     }
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-    const body = hasBody ? Buffer.concat(await collect(req)) : undefined;
+    const body = hasBody ? await readBytes(req) : undefined;
     let response: UpstreamResponse;
     try {
       response = await this.send(path, { method: req.method ?? 'GET', headers: { ...headers, ...this.authorization(req) }, ...(body ? { body } : {}), signal });
@@ -126,20 +148,16 @@ export class Upstream {
     const type = response.header('content-type');
     if (type) out['content-type'] = type;
     res.writeHead(response.status, out);
+    const key = this.hiddenKey();
+    const scrubber = key === undefined ? null : new StreamScrubber(key);
     try {
-      for await (const piece of response.pieces()) res.write(piece);
-      res.end();
+      for await (const piece of response.pieces()) res.write(scrubber ? scrubber.push(piece) : piece);
+      res.end(scrubber?.end());
     } catch (_error) {
       // The upstream broke off: so does the answer, as it would have without the gateway.
       res.destroy();
     }
   }
-}
-
-async function collect(req: IncomingMessage): Promise<Buffer[]> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-  return chunks;
 }
 
 /** Node's fetch says only "fetch failed"; the reason (ECONNREFUSED …) is in `cause`. */

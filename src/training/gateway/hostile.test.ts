@@ -1,0 +1,166 @@
+// What a hostile or broken party can send the gateway: an agent program's bodies and paths, an
+// upstream's streams and numbers. Each is refused with a 4xx naming what is wrong, or recorded as
+// what it is; none crashes the gateway, corrupts the process, or leaves a record the store cannot
+// read back.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { withServer } from '../../model/testing.ts';
+import { openStore } from '../../store/index.ts';
+import { MAX_BODY_BYTES } from './http.ts';
+import { gatewayBaseUrl, startGateway } from './index.ts';
+import { attachMemory, postJson } from './test-support.ts';
+
+/** An upstream that must not be reached: the gateway refuses these requests itself. */
+const unreachable: typeof fetch = () => Promise.reject(new Error('the upstream was asked'));
+
+const nested = (depth: number, leaf: string): string => `${'{"a":'.repeat(depth)}${leaf}${'}'.repeat(depth)}`;
+
+describe('gateway: hostile requests', () => {
+  it('refuses a body nested too deep to walk with a 400 naming where, before anything is sent or recorded', async () => {
+    const gateway = await startGateway({ upstream: 'http://127.0.0.1:9/v1', engine: 'vllm', fetch: unreachable });
+    const rollout = attachMemory(gateway, 'ro_deep');
+    try {
+      const base = gatewayBaseUrl(gateway.url, 'ro_deep');
+      const cases: [string, string, RegExp][] = [
+        ['/chat/completions', `{"messages":[{"role":"user","content":"x"}],"extra_body":${nested(10_000, '1')}}`, /^extra_body(\.a){127}$/],
+        ['/chat/completions', `{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":${nested(4_000, '{}')}}}]}`, /^tools\[0\]\.function\.parameters(\.a)+$/],
+        ['/messages', `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[${nested(200, '1')}]}]}`, /^messages\[0\]\.content\[0\](\.a)+$/],
+      ];
+      for (const [path, body, param] of cases) {
+        const answer = await postJson(`${base}${path}`, body);
+        assert.equal(answer.status, 400, answer.text);
+        const error = (JSON.parse(answer.text) as { error: { message: string; param?: string } }).error;
+        assert.match(error.message, /nests arrays and objects deeper than 128 levels/);
+        if (path !== '/messages') assert.match(error.param ?? '', param);
+        else assert.match(error.message, /at messages\[0\]\.content\[0\]\.a/);
+      }
+      assert.equal(rollout.recorder.calls.length, 0);
+      assert.equal(gateway.stats().refused, cases.length);
+    } finally {
+      rollout.detach();
+      await gateway.close();
+    }
+  });
+
+  it('refuses a rollout path whose %-escapes are not UTF-8 with a 400, not a 500', async () => {
+    const gateway = await startGateway({ upstream: 'http://127.0.0.1:9/v1', engine: 'vllm', fetch: unreachable });
+    try {
+      const answer = await postJson(`${gateway.url}/rollouts/ro_%E0%A4%A/v1/chat/completions`, { messages: [{ role: 'user', content: 'x' }] });
+      assert.equal(answer.status, 400, answer.text);
+      assert.match((JSON.parse(answer.text) as { error: { message: string } }).error.message, /the rollout id "ro_%E0%A4%A" has characters a rollout id may not/);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('gateway: a hostile upstream', () => {
+  it('cannot write into Object.prototype with a "__proto__" key in a streamed delta', async () => {
+    const chunk = (choice: string) => `data: {"id":"c","object":"chat.completion.chunk","created":0,"model":"m","choices":[${choice}]}\n\n`;
+    const stream =
+      chunk('{"index":0,"delta":{"role":"assistant","content":"hi"},"finish_reason":null}') +
+      chunk('{"index":0,"delta":{"__proto__":{"pollutedByUpstream":"yes"},"tool_calls":[{"index":0,"id":"t","type":"function","function":{"name":"f","arguments":"{}","__proto__":{"pollutedByUpstream":"yes"}}}]},"logprobs":{"__proto__":{"pollutedByUpstream":"yes"}},"finish_reason":"stop","__proto__":{"pollutedByUpstream":"yes"}}') +
+      'data: [DONE]\n\n';
+    const upstream: typeof fetch = () => Promise.resolve(new Response(stream, { headers: { 'content-type': 'text/event-stream' } }));
+    const gateway = await startGateway({ upstream: 'http://127.0.0.1:9/v1', engine: 'vllm', fetch: upstream });
+    const rollout = attachMemory(gateway, 'ro_proto');
+    try {
+      const answer = await postJson(`${gatewayBaseUrl(gateway.url, 'ro_proto')}/chat/completions`, { messages: [{ role: 'user', content: 'x' }], stream: true });
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal(({} as Record<string, unknown>).pollutedByUpstream, undefined, 'Object.prototype was written to');
+      const message = rollout.recorder.calls[0]?.response?.message;
+      assert.ok(message?.role === 'assistant' && message.content === 'hi' && message.toolCalls[0]?.name === 'f', JSON.stringify(message));
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).pollutedByUpstream;
+      rollout.detach();
+      await gateway.close();
+    }
+  });
+
+  it('records a completions answer with out-of-range ids and counts so the store can read it back', async () => {
+    const body = {
+      id: 'cmpl-1',
+      object: 'text_completion',
+      created: 0,
+      model: 'm',
+      prompt_token_ids: [1, 2],
+      choices: [{ index: 0, text: 'hi', token_ids: [1e20, 5], logprobs: { tokens: ['a', 'b'], token_logprobs: [-0.1, -0.2], top_logprobs: null, text_offset: [0, 1] }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 1.5, completion_tokens: -2, total_tokens: 3 },
+    };
+    const upstream: typeof fetch = () => Promise.resolve(Response.json(body));
+    const store = openStore(':memory:');
+    const gateway = await startGateway({ upstream: 'http://127.0.0.1:9/v1', engine: 'vllm', fetch: upstream, store, runId: 'run_numbers' });
+    try {
+      const answer = await postJson(`${gatewayBaseUrl(gateway.url, 'ro_numbers')}/completions`, { prompt: 'x' });
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal((await postJson(`${gateway.url}/rollouts/ro_numbers/finish`, {})).status, 200);
+    } finally {
+      await gateway.close();
+    }
+    const [call] = store.modelCalls('ro_numbers');
+    assert.deepEqual(call?.response?.tokens, { source: 'engine', promptIds: [1, 2], completionLogprobs: [-0.1, -0.2] }, 'ids that are not safe integers are left out, as the chat parser does');
+    assert.deepEqual(call?.response?.usage, {});
+    store.close();
+  });
+});
+
+describe('gateway: oversize bodies on forwarded routes', () => {
+  it('refuses a forwarded body over the limit with a 413 instead of holding all of it', async () => {
+    let asked = 0;
+    const counting: typeof fetch = () => {
+      asked++;
+      return Promise.resolve(Response.json({ object: 'list', data: [] }));
+    };
+    const gateway = await startGateway({ upstream: 'http://127.0.0.1:9/v1', engine: 'vllm', fetch: counting });
+    try {
+      const answer = await fetch(`${gateway.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(MAX_BODY_BYTES + 1, 0x20) });
+      assert.equal(answer.status, 413, await answer.text());
+      assert.equal(asked, 0, 'nothing was forwarded');
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('gateway: an upstream stream that ends in the middle of an event', () => {
+  it('is a cut stream (recorded as connection), and the half event is not passed on as a whole one', async () => {
+    const first = `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'hi' }, finish_reason: null }] })}\n\n`;
+    const half = 'data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" the';
+    await withServer(
+      (res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        // The body ends cleanly, but inside an event: no blank line, no [DONE].
+        res.end(first + half);
+      },
+      async (upstream) => {
+        const gateway = await startGateway({ upstream: `${upstream}/v1`, engine: 'vllm' });
+        const rollout = attachMemory(gateway, 'ro_half');
+        try {
+          const response = await fetch(`${gatewayBaseUrl(gateway.url, 'ro_half')}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }], stream: true }) });
+          const received = await readUntilCut(response);
+          assert.ok(received.startsWith(first), received);
+          assert.equal(received.includes('" the'), false, `the half event reached the client as an event: ${received}`);
+          const call = rollout.recorder.calls[0];
+          assert.equal(call?.error?.kind, 'connection', JSON.stringify(call?.error));
+          assert.match(call?.error?.message ?? '', /ended in the middle of an event/);
+        } finally {
+          rollout.detach();
+          await gateway.close();
+        }
+      },
+    );
+  });
+});
+
+/** What a client reads before the gateway cuts its connection. */
+async function readUntilCut(response: Response): Promise<string> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for (let piece = await reader.read(); !piece.done; piece = await reader.read()) text += decoder.decode(piece.value, { stream: true });
+  } catch (_error) {
+    // cut, as expected
+  }
+  return text;
+}
