@@ -2,7 +2,9 @@ import { z } from 'zod';
 import {
   InputError,
   JsonObject,
+  MAX_JSON_DEPTH,
   describeZodIssues,
+  nestsDeeperThan,
   type AssistantMessage,
   type JsonValue,
   type Message,
@@ -74,12 +76,37 @@ function argumentsAsObjects(message: ChatMessage): ChatMessage {
 }
 
 export function tryParseObject(text: string): JsonObject | null {
+  const read = readJsonObject(text);
+  return 'value' in read ? read.value : null;
+}
+
+export type JsonRead<T> = { value: T } | { problem: string };
+
+export const TOO_DEEP = `nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`;
+
+/**
+ * JSON a model wrote. JSON.parse reads any depth, but stringifying, storing and resending the value
+ * overflow the stack a few thousand levels down, and a model stuck repeating `[` gets there: so
+ * anything nested deeper than MAX_JSON_DEPTH is refused here, where it is still the model's error.
+ */
+export function readJson(text: string): JsonRead<JsonValue> {
+  let value: JsonValue;
   try {
-    const value = JSON.parse(text) as JsonValue;
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : null;
-  } catch (_error) {
-    return null;
+    value = JSON.parse(text) as JsonValue;
+  } catch (error) {
+    return { problem: `not valid JSON (${error instanceof Error ? error.message : String(error)})` };
   }
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) return { problem: TOO_DEEP };
+  return { value };
+}
+
+/** A JSON object a model wrote, or what is wrong with the text. */
+export function readJsonObject(text: string): JsonRead<JsonObject> {
+  const read = readJson(text);
+  if (!('value' in read)) return read;
+  const { value } = read;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return { value };
+  return { problem: `a JSON ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}, not an object` };
 }
 
 export function toChatTools(tools: readonly ToolSpec[]): ChatTool[] {

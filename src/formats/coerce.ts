@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from '../core/index.ts';
+import { readJson, TOO_DEEP } from './chat.ts';
 import type { FormatError, ParseTool } from './types.ts';
 
 // Parameter text from XML-style calls is typed by the tool's JSON Schema, as vLLM's and SGLang's
@@ -6,14 +7,16 @@ import type { FormatError, ParseTool } from './types.ts';
 // object, array, string). Unlike them, a value that fits no declared type stays a string *and*
 // is reported, and a string-typed "null" stays the string "null".
 
-export type Coerced = { ok: true; value: JsonValue } | { ok: false; value: string; expected: string };
+export type Coerced = { ok: true; value: JsonValue } | { ok: false; value: string; expected: string; reason?: string };
 
 const PRIORITY = ['integer', 'number', 'boolean', 'object', 'array', 'string'] as const;
 const NULL_WORDS = new Set(['null', 'none', 'nil']);
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
 const INTEGER = /^[-+]?\d+$/;
-const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+// `\d+(\.\d*)?`, not `\d+\.?\d*`: the latter splits a run of digits between its two `\d`s every
+// way when the text fails to match, quadratic in the run (seconds at 40k digits).
+const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 export interface ToolSchemas {
   has(name: string): boolean;
@@ -69,7 +72,10 @@ export function coerceParameter(text: string, schema: unknown): Coerced {
     const value = coerceTo(type, text);
     if (value !== undefined) return { ok: true, value };
   }
-  return { ok: false, value: text, expected: [...types].join(' or ') };
+  // JSON refused only for its depth: say so, or "is not array" would not add up.
+  const refused = types.has('object') || types.has('array') ? readJson(text.trim()) : undefined;
+  const deep = refused !== undefined && 'problem' in refused && refused.problem === TOO_DEEP;
+  return { ok: false, value: text, expected: [...types].join(' or '), ...(deep ? { reason: TOO_DEEP } : {}) };
 }
 
 function coerceTo(type: (typeof PRIORITY)[number], text: string): JsonValue | undefined {
@@ -103,11 +109,17 @@ function coerceTo(type: (typeof PRIORITY)[number], text: string): JsonValue | un
 }
 
 function parseJson(text: string): JsonValue | undefined {
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch (_error) {
-    return undefined;
-  }
+  const read = readJson(text);
+  return 'value' in read ? read.value : undefined;
+}
+
+/**
+ * Sets an argument the model named as an own property whatever its name: `args["__proto__"] = v`
+ * would instead give the object a prototype, so the call would carry values its JSON (what is
+ * recorded) does not show.
+ */
+export function setArgument(args: JsonObject, key: string, value: JsonValue): void {
+  Object.defineProperty(args, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Where a parameter value sits, for typing it and for messages. */
@@ -136,7 +148,7 @@ export function typeParameter(text: string, param: string, scope: TypingScope): 
   if (!coerced.ok) {
     scope.errors.push({
       kind: 'coercion',
-      message: `${scope.where}: parameter "${param}" = ${quoteText(text)} is not ${coerced.expected} as the schema declares; kept as a string`,
+      message: `${scope.where}: parameter "${param}" = ${quoteText(text)} is not ${coerced.expected} as the schema declares${coerced.reason ? ` (it ${coerced.reason})` : ''}; kept as a string`,
       callIndex: scope.index,
     });
   }

@@ -1,4 +1,4 @@
-import { tryParseObject } from './chat.ts';
+import { readJsonObject } from './chat.ts';
 import { quoteText } from './coerce.ts';
 import type { BlockContext, BlockResult } from './scanner.ts';
 import type { FormatError, ParsedToolCall } from './types.ts';
@@ -41,9 +41,10 @@ export function parseDelimitedCalls(body: string, context: BlockContext, syntax:
       errors.push({ kind: 'malformed_call', message: `${where}: no ${syntax.sep} before the arguments`, callIndex: index });
     } else {
       const text = callText.slice(sep + syntax.sep.length).trim();
-      const args = text === '' ? {} : tryParseObject(text);
+      const read = text === '' ? { value: {} } : readJsonObject(text);
+      const args = 'value' in read ? read.value : null;
       calls.push({ name: head.name, arguments: args, argumentsText: args === null ? text : JSON.stringify(args), ...idField });
-      if (args === null) errors.push({ kind: 'bad_json', message: `${where}: the arguments are not a JSON object: ${quoteText(text)}`, callIndex: index });
+      if ('problem' in read) errors.push({ kind: 'bad_json', message: `${where}: the arguments are not a JSON object (${read.problem}): ${quoteText(text)}`, callIndex: index });
     }
     if (end < 0) {
       errors.push({ kind: 'unclosed_block', message: `${where}: not closed by ${syntax.end}`, callIndex: index });

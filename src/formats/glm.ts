@@ -1,5 +1,5 @@
 import type { JsonObject } from '../core/index.ts';
-import { quoteText, typeParameter } from './coerce.ts';
+import { quoteText, setArgument, typeParameter } from './coerce.ts';
 import { pythonJson } from './json-style.ts';
 import { tagFormat, type BlockContext, type BlockResult } from './scanner.ts';
 import type { AssistantTurn, FormatError, RenderOptions } from './types.ts';
@@ -58,7 +58,7 @@ function parseGlmBlock(body: string, context: BlockContext): BlockResult {
     const key = body.slice(keyStart + KEY.length, keyEnd).trim();
     const text = body.slice(valueStart + VALUE.length, valueEnd).trim();
     if (Object.hasOwn(args, key)) errors.push({ kind: 'malformed_call', message: `${where}: argument "${key}" given twice; the last value wins`, callIndex: index });
-    args[key] = typeParameter(text, key, { schemas: context.schemas, tool: name, where, index, errors, untyped: 'json' });
+    setArgument(args, key, typeParameter(text, key, { schemas: context.schemas, tool: name, where, index, errors, untyped: 'json' }));
     pos = valueEnd + VALUE_END.length;
   }
   return { calls: [{ name, arguments: args, argumentsText: JSON.stringify(args) }], errors };

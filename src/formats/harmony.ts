@@ -1,4 +1,4 @@
-import { tryParseObject } from './chat.ts';
+import { readJsonObject } from './chat.ts';
 import { quoteText, toolSchemas } from './coerce.ts';
 import { partialTagSuffix, trimNewlines } from './scanner.ts';
 import type { AssistantTurn, FormatError, ParseOptions, ParsedCompletion, ParsedToolCall, StreamEvent, StreamParser, ToolCallFormat } from './types.ts';
@@ -116,11 +116,12 @@ function createHarmonyParser(options: ParseOptions = {}): StreamParser {
     }
     const name = recipient.slice(FUNCTIONS.length);
     const text = body.trim();
-    const args = text === '' ? {} : tryParseObject(text);
+    const read = text === '' ? { value: {} } : readJsonObject(text);
+    const args = 'value' in read ? read.value : null;
     const call: ParsedToolCall = { name, arguments: args, argumentsText: args === null ? text : JSON.stringify(args) };
     calls.push(call);
     events.push({ type: 'tool_call', index, call });
-    if (args === null) addError({ kind: 'bad_json', message: `tool call ${index} (${where}, to=${recipient}): the arguments are not a JSON object: ${quoteText(text)}`, callIndex: index }, events);
+    if ('problem' in read) addError({ kind: 'bad_json', message: `tool call ${index} (${where}, to=${recipient}): the arguments are not a JSON object (${read.problem}): ${quoteText(text)}`, callIndex: index }, events);
     if (current.channel !== 'commentary') addError({ kind: 'malformed_call', message: `tool call ${index} (${where}): sent on channel "${current.channel ?? ''}" (expected commentary)`, callIndex: index }, events);
     if (schemas && name !== '' && !schemas.has(name)) addError({ kind: 'unknown_tool', message: `tool call ${index}: no tool named "${name}" was offered`, callIndex: index }, events);
   };

@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from '../core/index.ts';
+import { readJson } from './chat.ts';
 import { pythonJson } from './json-style.ts';
 import { tagFormat, type BlockContext, type BlockResult } from './scanner.ts';
 import type { AssistantTurn, FormatError, ParsedToolCall, RenderOptions } from './types.ts';
@@ -36,15 +37,13 @@ function parseHermesBlock(body: string, context: BlockContext): BlockResult {
     content: `${OPEN}${body}${context.closed ? CLOSE : ''}`,
   });
   if (text === '') return asContent('malformed_call', `empty (expected ${EXPECTED})`);
-  let value: JsonValue;
-  try {
-    value = JSON.parse(text) as JsonValue;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+  const read = readJson(text);
+  if ('problem' in read) {
     const name = salvageName(text);
     const cut = context.closed ? '' : ', cut off by the end of the completion';
-    return asContent('bad_json', `${name ? `the call to "${name}"` : 'the call'} is not valid JSON${cut} (${reason}); expected ${EXPECTED}`);
+    return asContent('bad_json', `${name ? `the call to "${name}"` : 'the call'} is ${read.problem}${cut}; expected ${EXPECTED}`);
   }
+  const value: JsonValue = read.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return asContent('malformed_call', `expected a JSON object ${EXPECTED}`);
   const name = value.name;
   if (typeof name !== 'string') return asContent('malformed_call', `"name" is missing or not a string (expected ${EXPECTED})`);

@@ -1,5 +1,5 @@
 import type { JsonObject } from '../core/index.ts';
-import { quoteText as quote, typeParameter } from './coerce.ts';
+import { quoteText as quote, setArgument, typeParameter } from './coerce.ts';
 import { pythonJson } from './json-style.ts';
 import { tagFormat, type BlockContext, type BlockResult } from './scanner.ts';
 import type { AssistantTurn, FormatError, ParsedToolCall, RenderOptions } from './types.ts';
@@ -111,7 +111,7 @@ function parseParameters(inner: string, scope: ParamScope): JsonObject {
       errors.push({ kind: 'malformed_call', message: `${where}: <parameter> has no name attribute; its value ${quote(text)} is dropped`, callIndex: index });
     } else {
       if (Object.hasOwn(args, param)) errors.push({ kind: 'malformed_call', message: `${where}: parameter "${param}" given twice; the last value wins`, callIndex: index });
-      args[param] = typeParameter(text, param, { schemas: scope.context.schemas, tool: scope.tool, where, index, errors });
+      setArgument(args, param, typeParameter(text, param, { schemas: scope.context.schemas, tool: scope.tool, where, index, errors }));
     }
     if (end < 0) {
       errors.push({ kind: 'unclosed_block', message: `${where}: <parameter name="${param ?? ''}"> is not closed by ${PARAM_END}`, callIndex: index });

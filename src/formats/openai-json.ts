@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '../core/index.ts';
-import { tryParseObject } from './chat.ts';
+import { readJson, readJsonObject } from './chat.ts';
 import { toolSchemas } from './coerce.ts';
 import type { AssistantTurn, FormatError, ParseOptions, ParsedCompletion, ParsedToolCall, StreamParser, ToolCallFormat } from './types.ts';
 
@@ -51,9 +51,9 @@ export function fromOpenAIAssistantMessage(value: unknown, options: ParseOptions
     if (!fn || name === '') errors.push({ kind: 'malformed_call', message: `tool_calls.${i}.function.name: expected a string`, callIndex: i });
     const args = fn?.arguments;
     if (typeof args === 'string') {
-      const parsed = args.trim() === '' ? {} : tryParseObject(args);
-      if (parsed === null) errors.push({ kind: 'bad_json', message: `tool_calls.${i}.function.arguments: not a JSON object: ${JSON.stringify(args.slice(0, 80))}`, callIndex: i });
-      toolCalls.push({ name, arguments: parsed, argumentsText: args });
+      const read = args.trim() === '' ? { value: {} } : readJsonObject(args);
+      if ('problem' in read) errors.push({ kind: 'bad_json', message: `tool_calls.${i}.function.arguments: not a JSON object (${read.problem}): ${JSON.stringify(args.slice(0, 80))}`, callIndex: i });
+      toolCalls.push({ name, arguments: 'value' in read ? read.value : null, argumentsText: args });
     } else if (isObject(args)) {
       // Some servers send an object where the API says string; take it and keep it typed.
       toolCalls.push({ name, arguments: args, argumentsText: JSON.stringify(args) });
@@ -94,19 +94,16 @@ function isObject(value: unknown): value is JsonObject {
 }
 
 export function parseOpenAIJson(text: string, options: ParseOptions = {}): ParsedCompletion {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+  const read = readJson(text);
+  if ('problem' in read) {
     return {
       reasoning: null,
       content: text.trim(),
       toolCalls: [],
-      errors: [{ kind: 'bad_json', message: `the completion is not an OpenAI assistant message in JSON (${reason}); kept as content` }],
+      errors: [{ kind: 'bad_json', message: `the completion is not an OpenAI assistant message in JSON: ${read.problem}; kept as content` }],
     };
   }
-  return fromOpenAIAssistantMessage(value, options);
+  return fromOpenAIAssistantMessage(read.value, options);
 }
 
 /** JSON has no useful prefix to act on, so the stream parser collects and parses at the end. */

@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '../core/index.ts';
-import { quoteText, typeParameter } from './coerce.ts';
+import { quoteText, setArgument, typeParameter } from './coerce.ts';
 import { pythonJson } from './json-style.ts';
 import { tagFormat, type BlockContext, type BlockResult } from './scanner.ts';
 import type { AssistantTurn, FormatError, ParsedToolCall, RenderOptions } from './types.ts';
@@ -87,6 +87,10 @@ function parseParameters(inner: string, scope: ParamScope): JsonObject {
   const { where, index, errors } = scope;
   const args: JsonObject = {};
   let pos = 0;
+  // Where the next </parameter> is, found once and reused until passed: searching again for every
+  // value would rescan to the end for each of a run of unclosed parameters, quadratic in the text.
+  let close = -1;
+  let closeSearchedFrom = Infinity;
   while (true) {
     const start = inner.indexOf(PARAM, pos);
     const gap = inner.slice(pos, start < 0 ? inner.length : start);
@@ -98,14 +102,17 @@ function parseParameters(inner: string, scope: ParamScope): JsonObject {
       break;
     }
     const param = inner.slice(start + PARAM.length, headEnd).trim();
-    const close = inner.indexOf(PARAM_END, headEnd);
+    if (headEnd < closeSearchedFrom || (close >= 0 && close < headEnd)) {
+      close = inner.indexOf(PARAM_END, headEnd);
+      closeSearchedFrom = headEnd;
+    }
     const next = inner.indexOf(PARAM, headEnd);
     const closed = close >= 0 && (next < 0 || close < next);
     const valueEnd = closed ? close : next >= 0 ? next : inner.length;
     const text = unwrapNewlines(inner.slice(headEnd + 1, valueEnd));
     if (!closed) errors.push({ kind: 'unclosed_block', message: `${where}: <parameter=${param}> is not closed by ${PARAM_END}`, callIndex: index });
     if (Object.hasOwn(args, param)) errors.push({ kind: 'malformed_call', message: `${where}: parameter "${param}" given twice; the last value wins`, callIndex: index });
-    args[param] = typeParameter(text, param, { schemas: scope.context.schemas, tool: scope.name, where, index, errors });
+    setArgument(args, param, typeParameter(text, param, { schemas: scope.context.schemas, tool: scope.name, where, index, errors }));
     pos = closed ? close + PARAM_END.length : valueEnd;
   }
   return args;

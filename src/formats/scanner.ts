@@ -50,7 +50,15 @@ function createTagStreamParser(syntax: BlockSyntax, options: TagScanOptions): St
   const start = resolveThinkStart(options, options.defaultThinkStart);
   let mode: Mode = start === 'off' ? 'body' : 'lead';
   let buf = '';
-  let searchFrom = 0;
+  // Text already decided while its decision waits: the leading whitespace before a possible
+  // `<think>`, and a block's body before its close. Kept apart from `buf`, which is searched on
+  // every push, so a long stretch of either costs its length once, not once per chunk.
+  let lead: string[] = [];
+  let blockParts: string[] = [];
+  // One search for whichever tag comes first, so text is scanned once however many tags it holds.
+  const findInReasoning = firstTag([THINK_CLOSE, syntax.open]);
+  const findInBody = firstTag([syntax.open]);
+  const findInBodyAfterReasoning = firstTag([syntax.open, THINK_CLOSE]);
   let reasoning: string | null = null;
   let reasoningEnded = false;
   let content = '';
@@ -105,29 +113,35 @@ function createTagStreamParser(syntax: BlockSyntax, options: TagScanOptions): St
         const trimmed = buf.trimStart();
         if (trimmed.startsWith(THINK_OPEN)) {
           buf = trimmed.slice(THINK_OPEN.length);
+          lead = [];
           reasoning = '';
           mode = 'reasoning';
           return true;
         }
+        if (!final && trimmed === '') {
+          lead.push(buf);
+          buf = '';
+          return false;
+        }
         if (!final && THINK_OPEN.startsWith(trimmed)) return false;
+        buf = lead.join('') + buf;
+        lead = [];
         if (start === 'prompt') reasoning = '';
         mode = start === 'prompt' ? 'reasoning' : 'body';
         return true;
       }
       case 'reasoning': {
-        const close = buf.indexOf(THINK_CLOSE);
-        const open = buf.indexOf(syntax.open);
-        if (open >= 0 && (close < 0 || open < close)) {
+        const found = findInReasoning(buf);
+        if (found?.tag === syntax.open) {
           // A tool call before </think> ends the reasoning (the engines read it as the call it is).
-          endReasoning(buf.slice(0, open), events);
-          buf = buf.slice(open + syntax.open.length);
-          searchFrom = 0;
+          endReasoning(buf.slice(0, found.at), events);
+          buf = buf.slice(found.at + syntax.open.length);
           mode = 'block';
           return true;
         }
-        if (close >= 0) {
-          endReasoning(buf.slice(0, close), events);
-          buf = buf.slice(close + THINK_CLOSE.length);
+        if (found) {
+          endReasoning(buf.slice(0, found.at), events);
+          buf = buf.slice(found.at + THINK_CLOSE.length);
           mode = 'body';
           return true;
         }
@@ -144,18 +158,16 @@ function createTagStreamParser(syntax: BlockSyntax, options: TagScanOptions): St
         return false;
       }
       case 'body': {
-        const open = buf.indexOf(syntax.open);
-        const stray = reasoningEnded ? buf.indexOf(THINK_CLOSE) : -1;
-        if (stray >= 0 && (open < 0 || stray < open)) {
-          addContent(buf.slice(0, stray), events);
-          buf = buf.slice(stray + THINK_CLOSE.length);
+        const found = (reasoningEnded ? findInBodyAfterReasoning : findInBody)(buf);
+        if (found?.tag === THINK_CLOSE) {
+          addContent(buf.slice(0, found.at), events);
+          buf = buf.slice(found.at + THINK_CLOSE.length);
           addError({ kind: 'stray_text', message: `a ${THINK_CLOSE} after the reasoning had ended was removed from the content` }, events);
           return true;
         }
-        if (open >= 0) {
-          addContent(buf.slice(0, open), events);
-          buf = buf.slice(open + syntax.open.length);
-          searchFrom = 0;
+        if (found) {
+          addContent(buf.slice(0, found.at), events);
+          buf = buf.slice(found.at + syntax.open.length);
           mode = 'block';
           return true;
         }
@@ -171,21 +183,25 @@ function createTagStreamParser(syntax: BlockSyntax, options: TagScanOptions): St
         return false;
       }
       case 'block': {
-        const at = buf.indexOf(syntax.close, searchFrom);
+        const at = buf.indexOf(syntax.close);
         if (at >= 0) {
-          handleBlock(buf.slice(0, at), true, events);
+          handleBlock(blockParts.join('') + buf.slice(0, at), true, events);
+          blockParts = [];
           buf = buf.slice(at + syntax.close.length);
-          searchFrom = 0;
           mode = 'body';
           return true;
         }
         if (final) {
-          handleBlock(buf, false, events);
+          handleBlock(blockParts.join('') + buf, false, events);
+          blockParts = [];
           buf = '';
           mode = 'done';
           return false;
         }
-        searchFrom = Math.max(0, buf.length - syntax.close.length + 1);
+        // Only what may be the close starting is searched again.
+        const keep = partialTagSuffix(buf, syntax.close);
+        blockParts.push(buf.slice(0, buf.length - keep));
+        buf = buf.slice(buf.length - keep);
         return false;
       }
       case 'done':
@@ -235,6 +251,16 @@ export function tagFormat(spec: TagFormatSpec): ToolCallFormat {
       return whole.finish();
     },
     createStreamParser: parser,
+  };
+}
+
+/** Finds the first occurrence of any of `tags` in one pass (indexOf per tag would rescan the text for each). */
+function firstTag(tags: readonly string[]): (text: string) => { at: number; tag: string } | null {
+  const pattern = new RegExp(tags.map((tag) => tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  return (text) => {
+    pattern.lastIndex = 0;
+    const match = pattern.exec(text);
+    return match ? { at: match.index, tag: match[0] } : null;
   };
 }
 

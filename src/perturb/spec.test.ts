@@ -48,6 +48,15 @@ describe('perturbation specs', () => {
     assert.match(budget.message, /give turns, contextTokens or both/);
   });
 
+  it('names a parameter called like an Object.prototype property as unknown, not as given twice or silently dropped', () => {
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      const error = inputError(() => resolvePerturbations([`tools.rename:${name}=1`]));
+      assert.match(error.message, new RegExp(`Unrecognized key: "${name}"`), name);
+      assert.doesNotMatch(error.message, /given twice/, name);
+    }
+    assert.deepEqual(Object.keys(parsePerturbationText('tools.rename:__proto__=1').params), ['__proto__']);
+  });
+
   it('takes a bare language as the language variant, and refuses a language with another variant', () => {
     assert.deepEqual(resolvePerturbations(['prompts.system:fr']).specs[0]?.params, { variant: 'language', language: 'fr' });
     assert.match(inputError(() => resolvePerturbations(['prompts.system:verbose,language=fr'])).message, /params\.language: a language goes with variant=language/);

@@ -112,8 +112,10 @@ export function parsePerturbationText(text: string, where = '--perturb'): Pertur
       const eq = part.indexOf('=');
       const value = scalar((eq === -1 ? part : part.slice(eq + 1)).trim());
       const name = eq === -1 ? bareParam(found.perturbation, value, where) : part.slice(0, eq).trim();
-      if (name in params) throw new InputError(where, `${id}: parameter ${name} given twice`);
-      params[name] = value;
+      // Own properties only: `name in params` calls `constructor` "given twice", and
+      // `params.__proto__ = …` sets no parameter at all, so neither would reach the check below.
+      if (Object.hasOwn(params, name)) throw new InputError(where, `${id}: parameter ${name} given twice`);
+      Object.defineProperty(params, name, { value, enumerable: true, writable: true, configurable: true });
     }
   }
   return { id, params };
