@@ -9,13 +9,25 @@ export function openCliStore(path: string, io: CliIo): SqliteStore {
   return openStore(path, { secrets: configuredSecrets(io.env) });
 }
 
-/**
- * The store at `path` for a command that looks at what is stored: a path with no store is refused
- * (a typo would otherwise create an empty store, and folders, and report nothing found).
- */
-export function openExistingStore(path: string, io: CliIo): SqliteStore {
+/** A path with no store is refused: a typo would otherwise create an empty store, and folders, and report nothing found. */
+function refuseMissing(path: string): void {
   if (path !== ':memory:' && !existsSync(path)) {
     throw new InputError('--store', `no store at ${path}`, 'the path of an existing store: where `gauntlet run` stored its runs (default .gauntlet/gauntlet.db)');
   }
+}
+
+/** The store at `path` for a command that adds to what is stored (detector findings, a review queue). */
+export function openExistingStore(path: string, io: CliIo): SqliteStore {
+  refuseMissing(path);
   return openCliStore(path, io);
+}
+
+/**
+ * The store at `path` for a command that only reads it: nothing in or beside the file is written,
+ * so a store Gauntlet may not write is read, and an older one keeps its schema (read through a
+ * migrated private copy) for the Gauntlet that wrote it.
+ */
+export function openStoreToRead(path: string): SqliteStore {
+  refuseMissing(path);
+  return openStore(path, { readOnly: true });
 }

@@ -1,5 +1,6 @@
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { z } from 'zod';
 import {
@@ -67,6 +68,13 @@ export interface StoreOptions {
   maxPageCount?: number;
   /** A connection of another thread to a store whose checkpoints that store's thread runs (`forThreads`). */
   sharedCheckpoints?: CheckpointShare;
+  /**
+   * For commands that only read: nothing in or beside the file is written, so a file or directory
+   * Gauntlet may not write is read as it is, and a store of an older schema is read through a
+   * migrated private copy (the file keeps its version; commands that write migrate it in place).
+   * The file must exist; every write is refused.
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -152,12 +160,18 @@ export class SqliteStore implements Store {
   private readonly review: ReviewTables;
   private readonly checkpoints: Checkpointer | SharedCheckpoints | undefined;
   private readonly options: StoreOptions;
+  /** Opened to read only (`readOnly`); reads may go through a private copy, removed on close. */
+  private readonly readOnly: boolean;
+  private readonly copy: PrivateCopy | undefined;
 
   constructor(path: string, options: StoreOptions = {}) {
     this.path = path;
-    this.db = openDatabase(path, options);
+    this.readOnly = options.readOnly === true;
+    if (this.readOnly && path !== ':memory:') ({ db: this.db, copy: this.copy } = openToRead(path, options));
+    else this.db = openDatabase(path, options);
     this.options = options;
-    if (path !== ':memory:') this.checkpoints = options.sharedCheckpoints ? new SharedCheckpoints({ db: this.db, share: options.sharedCheckpoints }) : new Checkpointer({ db: this.db, path });
+    // A store that is only read has nothing to checkpoint.
+    if (path !== ':memory:' && !this.readOnly) this.checkpoints = options.sharedCheckpoints ? new SharedCheckpoints({ db: this.db, share: options.sharedCheckpoints }) : new Checkpointer({ db: this.db, path });
     this.batchSize = options.batchSize ?? 200;
     this.flushMs = options.flushMs ?? 20;
     this.now = options.now ?? (() => new Date());
@@ -193,6 +207,11 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** Why a store opened to read does not write (the connection would refuse too: query_only or read-only). */
+  private refusal(doing: string): StoreError {
+    return new StoreError(this.path, 'read_only', `was opened only to read, so ${doing} is refused (expected a command that writes the store)`);
+  }
+
   /** The kept failure, marked as told to the caller that it is thrown to. */
   private reported(): StoreError {
     this.failureReported = true;
@@ -202,6 +221,7 @@ export class SqliteStore implements Store {
   /** Runs `work` as a write; a failure becomes a StoreError kept for the next commit. */
   private write(doing: string, work: () => void): void {
     if (this.failure) throw this.reported();
+    if (this.readOnly) throw this.refusal(doing);
     try {
       work();
     } catch (error) {
@@ -212,6 +232,8 @@ export class SqliteStore implements Store {
   }
 
   private enqueue(row: PendingRow): void {
+    // Refused appends are reported by the next commit, as a failed background flush's are.
+    if (this.readOnly) this.failure ??= this.refusal(APPENDING);
     if (this.failure) return;
     this.pending.push(row);
     if (this.pending.length >= this.batchSize) this.flushQuietly();
@@ -417,6 +439,7 @@ export class SqliteStore implements Store {
   }
 
   acquireLease(runId: RunId): RunLease {
+    if (this.readOnly) throw this.refusal('taking the run lease');
     let lease: RunLease | undefined;
     try {
       lease = acquireLease(this.db, runId, this.leaseOptions);
@@ -691,6 +714,7 @@ export class SqliteStore implements Store {
     } finally {
       this.checkpoints?.close();
       this.db.close();
+      this.copy?.remove();
     }
     // A failure no caller was given (a background flush, or one a read went on past) is not lost here.
     if (this.failure && !this.failureReported) throw this.reported();
@@ -713,21 +737,43 @@ function checkOutcomeColumns(r: { epoch: unknown; score: unknown; passed: unknow
   if (!(r.passed === 0 || r.passed === 1 || (!scored && r.passed === null))) fail('passed', scored ? '0 or 1 for a scored rollout' : '0, 1 or NULL', r.passed);
 }
 
+/** Refuses a path no database can live at, before anything is created there. */
+function refuseUnusablePath(path: string): void {
+  if (path.trim() === '') throw new StoreError(path, 'unusable_path', 'the path is empty (expected a file path such as .gauntlet/gauntlet.db)');
+  if (path === ':memory:') return;
+  const absolute = resolve(path);
+  if (absolute.startsWith('/proc/') || absolute.startsWith('/sys/') || absolute.startsWith('/dev/')) {
+    throw new StoreError(path, 'unusable_path', 'is inside a kernel file system (/proc, /sys or /dev), where a database cannot live');
+  }
+  try {
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new StoreError(path, 'unusable_path', 'is a directory (expected a database file path inside it, e.g. DIR/gauntlet.db)');
+  } catch (error) {
+    throw storeErrorFrom(path, error, 'looking at the path');
+  }
+}
+
+/** What commands that only read may still do with a store a writing command is refused. */
+const READERS_STILL_CAN = 'commands that only read it (runs, show, export, compare) still can';
+
+/** Refuses a store whose schema `version` is newer than this Gauntlet's steps reach. */
+function refuseNewer(path: string, version: number, steps: readonly StoreMigration[]): void {
+  const latest = latestVersion(steps);
+  if (version > latest) throw new StoreError(path, 'newer_version', `was written by a newer Gauntlet (store schema ${version}; this version reads ${latest} or older)`);
+}
+
 /** Opens (creating if needed) and migrates the store file, or fails with one StoreError naming the path and the problem. */
 function openDatabase(path: string, options: StoreOptions): Database.Database {
-  if (path.trim() === '') throw new StoreError(path, 'unusable_path', 'the path is empty (expected a file path such as .gauntlet/gauntlet.db)');
+  refuseUnusablePath(path);
   const memory = path === ':memory:';
   if (!memory) {
-    const absolute = resolve(path);
-    if (absolute.startsWith('/proc/') || absolute.startsWith('/sys/') || absolute.startsWith('/dev/')) {
-      throw new StoreError(path, 'unusable_path', 'is inside a kernel file system (/proc, /sys or /dev), where a database cannot live');
-    }
     try {
-      if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new StoreError(path, 'unusable_path', 'is a directory (expected a database file path inside it, e.g. DIR/gauntlet.db)');
       mkdirSync(dirname(path), { recursive: true });
     } catch (error) {
       throw storeErrorFrom(path, error, 'creating its directory');
     }
+    // Said before SQLite tries: it opens a file it may not write read-only without a word.
+    if (!writable(dirname(path))) throw new StoreError(path, 'read_only', `cannot write it: its directory ${dirname(path)} is read-only (SQLite keeps its write-ahead log beside the file); ${READERS_STILL_CAN}`);
+    if (existsSync(path) && !writable(path)) throw new StoreError(path, 'read_only', `cannot write it: the file is read-only; ${READERS_STILL_CAN}`);
   }
   let db: Database.Database | undefined;
   try {
@@ -738,9 +784,7 @@ function openDatabase(path: string, options: StoreOptions): Database.Database {
       opened.pragma('journal_mode = WAL');
       opened.pragma('synchronous = NORMAL');
       if (options.maxPageCount) opened.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`);
-      const version = storedVersion(opened);
-      const latest = latestVersion(steps);
-      if (version > latest) throw new StoreError(path, 'newer_version', `was written by a newer Gauntlet (store schema ${version}; this version reads ${latest} or older)`);
+      refuseNewer(path, storedVersion(opened), steps);
       migrate(opened, steps);
     });
     return db;
@@ -754,6 +798,164 @@ function openDatabase(path: string, options: StoreOptions): Database.Database {
   }
 }
 
+/** A copy of a store in a private temporary directory, read instead of the file; removed when the store closes. */
+interface PrivateCopy {
+  file: string;
+  remove(): void;
+}
+
+/** The connection a reading store reads through, and the private copy behind it, if any. */
+interface ReadConnection {
+  db: Database.Database;
+  copy: PrivateCopy | undefined;
+}
+
+/**
+ * Opens a store to read it without writing anything in or beside the file (design note:
+ * docs/design/runs.md, "Reading a store"). In order:
+ * - file and directory writable: an ordinary connection that refuses every write (query_only);
+ *   SQLite's -wal and -shm come and go beside the file as for any reader, and a writer running
+ *   meanwhile is seen;
+ * - otherwise, where a writer's -wal and -shm are there already: a read-only connection through
+ *   them (this SQLite build takes no `immutable` URI, and without them it cannot read a WAL store
+ *   in place at all);
+ * - otherwise a private copy of the file and its -wal: committed transactions still in the log
+ *   are recovered from the copy, where reading the file alone would lose them.
+ * A store of an older schema is read through a private copy too, migrated there: the file keeps
+ * the version older Gauntlets read. Copies go to the temporary directory (TMPDIR), on disk rather
+ * than in memory, since a store grows with every model call it holds.
+ */
+function openToRead(path: string, options: StoreOptions): ReadConnection {
+  refuseUnusablePath(path);
+  if (!existsSync(path)) throw new StoreError(path, 'unusable_path', 'no store file there (a command that only reads creates none)');
+  const steps = options.migrations ?? STORE_MIGRATIONS;
+  let db: Database.Database | null;
+  try {
+    db = openInPlace(path);
+  } catch (error) {
+    throw storeErrorFrom(path, error, 'opening the store to read it');
+  }
+  if (!db) return readCopy(path, steps);
+  const inPlace = db;
+  try {
+    const version = whileBusy(OPEN_BUSY_MS, () => storedVersion(inPlace));
+    refuseNewer(path, version, steps);
+    if (version >= latestVersion(steps)) return { db: inPlace, copy: undefined };
+    // A consistent snapshot (the log's commits included) into a private file, migrated there.
+    const copy = privateCopy(path);
+    try {
+      if (!inPlace.readonly) inPlace.pragma('query_only = OFF'); // VACUUM INTO writes only the copy
+      try {
+        inPlace.prepare('VACUUM INTO ?').run(copy.file);
+      } catch (error) {
+        throw copyFailed(path, copy.file, error);
+      }
+      inPlace.close();
+      return { db: openCopy(path, copy, steps), copy };
+    } catch (error) {
+      copy.remove();
+      throw error;
+    }
+  } catch (error) {
+    if (inPlace.open) inPlace.close();
+    throw storeErrorFrom(path, error, 'opening the store to read it');
+  }
+}
+
+/** A connection that reads the file where it is, or null where that would need writing beside it. */
+function openInPlace(path: string): Database.Database | null {
+  if (writable(path) && writable(dirname(path))) {
+    const db = new Database(path, { fileMustExist: true, timeout: OPEN_BUSY_MS });
+    db.pragma('query_only = ON');
+    return db;
+  }
+  if (!existsSync(`${path}-wal`) || !existsSync(`${path}-shm`)) return null;
+  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: OPEN_BUSY_MS });
+  try {
+    whileBusy(OPEN_BUSY_MS, () => storedVersion(db)); // SQLite opens the log and its index at the first read
+    return db;
+  } catch (error) {
+    db.close();
+    // The index or log cannot be opened (they went away, or may not be read): the copy reads the log.
+    if (/^SQLITE_(CANTOPEN|READONLY)/.test((error as { code?: string }).code ?? '')) return null;
+    throw error;
+  }
+}
+
+/** Reads a private copy of the file and its -wal, migrated if it is older. */
+function readCopy(path: string, steps: readonly StoreMigration[]): ReadConnection {
+  const copy = privateCopy(path);
+  try {
+    const wal = `${path}-wal`;
+    // A writer would have made a -shm beside the file, so none is expected; should one be at work, the copy is taken again.
+    for (let attempt = 1; ; attempt++) {
+      const before = fileStamp(path) + fileStamp(wal);
+      copyInto(path, copy.file, path);
+      if (existsSync(wal)) copyInto(wal, `${copy.file}-wal`, path);
+      if (fileStamp(path) + fileStamp(wal) === before) break;
+      if (attempt === 3) throw new StoreError(path, 'locked', 'kept changing while it was copied to be read (another process writes it); try again');
+    }
+    return { db: openCopy(path, copy, steps), copy };
+  } catch (error) {
+    copy.remove();
+    throw storeErrorFrom(path, error, 'reading a copy of it');
+  }
+}
+
+/** Inode, size and change times of a file (';' when there is none): whether it changed while copied. */
+function fileStamp(file: string): string {
+  const stat = statSync(file, { throwIfNoEntry: false, bigint: true });
+  return stat ? `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs};` : ';';
+}
+
+function copyInto(from: string, to: string, store: string): void {
+  try {
+    copyFileSync(from, to);
+  } catch (error) {
+    const { code, path } = error as NodeJS.ErrnoException;
+    if (path === from) throw new StoreError(store, 'unusable_path', `cannot read ${from} (${code})`, { cause: error });
+    throw copyFailed(store, to, error);
+  }
+}
+
+/** A copy to read that could not be written: the temporary directory's problem, not the store's. */
+function copyFailed(store: string, to: string, error: unknown): StoreError {
+  const code = (error as { code?: string }).code ?? 'unknown';
+  const full = ['ENOSPC', 'EDQUOT', 'SQLITE_FULL'].includes(code);
+  return new StoreError(store, full ? 'full' : 'io', `cannot copy it to ${dirname(to)} to read it (${code}); set TMPDIR to a writable directory with room for the store`, { cause: error });
+}
+
+/** Opens a private copy, bringing it to this Gauntlet's schema; no write is allowed after that. */
+function openCopy(path: string, copy: PrivateCopy, steps: readonly StoreMigration[]): Database.Database {
+  const db = new Database(copy.file, { fileMustExist: true });
+  try {
+    refuseNewer(path, storedVersion(db), steps);
+    migrate(db, steps);
+    db.pragma('query_only = ON');
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** A new private temporary directory for a copy of the store at `path` (readable by this user only). */
+function privateCopy(path: string): PrivateCopy {
+  let dir: string;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'gauntlet-read-'));
+  } catch (error) {
+    throw new StoreError(path, 'io', `cannot make a directory in ${tmpdir()} for a copy to read (${(error as NodeJS.ErrnoException).code}); set TMPDIR to a writable directory with room for the store`, { cause: error });
+  }
+  // Also at exit, should a command end without closing the store.
+  const remove = () => {
+    process.off('exit', remove);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', remove);
+  return { file: join(dir, basename(path)), remove };
+}
+
 /** How long opening a store waits for other processes' locks. */
 const OPEN_BUSY_MS = 5000;
 
@@ -764,7 +966,7 @@ const OPEN_BUSY_MS = 5000;
  * connection recovers the WAL. Each step of `work` may run again (they are idempotent; each
  * migration re-reads the version under its lock).
  */
-function whileBusy(ms: number, work: () => void): void {
+function whileBusy<T>(ms: number, work: () => T): T {
   const deadline = Date.now() + ms;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -779,9 +981,9 @@ function whileBusy(ms: number, work: () => void): void {
 
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
-function writable(dir: string): boolean {
+function writable(path: string): boolean {
   try {
-    accessSync(dir, constants.W_OK);
+    accessSync(path, constants.W_OK);
     return true;
   } catch (_error) {
     return false;

@@ -6,7 +6,7 @@ import { loadTaskFile } from '../../envs/index.ts';
 import { tasksOfRun } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
 import { printJson, type CliIo } from '../io.ts';
-import { openExistingStore } from '../store.ts';
+import { openStoreToRead } from '../store.ts';
 import { collect, positiveInt } from '../options.ts';
 
 interface AnswersFlags {
@@ -198,7 +198,7 @@ export function registerAnswersCommand(program: Command, io: CliIo): void {
       const fromFiles = (flags.tasksFile ?? []).flatMap((file) => loadTaskFile(file));
       const taskIds = [...new Set([...(flags.task ?? []), ...fromFiles.map((t) => t.id)])];
       if (taskIds.length === 0) throw new InputError('--task', 'no tasks given', '--task ID (repeatable) or --tasks-file FILE');
-      const store = openExistingStore(flags.store, io);
+      const store = openStoreToRead(flags.store);
       try {
         const doc = collectAnswers(store, {
           taskIds,

@@ -8,7 +8,7 @@ import { parseModelSpec } from '../../model/index.ts';
 import { executeRun, resolveRun, selectTasks, tasksOfRun, type RunRequest, type RunSummary } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
 import { printJson, type CliIo } from '../io.ts';
-import { openCliStore, openExistingStore } from '../store.ts';
+import { openCliStore, openStoreToRead } from '../store.ts';
 import { abortOnSignal, InterruptedError } from '../signals.ts';
 import { collect, collectNames, nonNegativeInt, number, positiveInt } from '../options.ts';
 import { runExitCode } from './run.ts';
@@ -254,7 +254,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'one JSON document on stdout')
     .action((runA: string, runB: string, flags: { seed: number; resamples?: number; markdown?: boolean; store: string; json?: boolean }) => {
-      const store = openExistingStore(flags.store, io);
+      const store = openStoreToRead(flags.store);
       try {
         const side = (id: string) => {
           const run = store.getRun(id);

@@ -10,7 +10,7 @@ import { exportRun, partialPath, renderSummary, resolveTarget, TargetName, TARGE
 import type { TokenDecoder } from '../../training/trajectory/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
 import { number, oneOf } from '../options.ts';
-import { openExistingStore } from '../store.ts';
+import { openStoreToRead } from '../store.ts';
 
 interface ExportFlags {
   format: 'jsonl' | 'parquet';
@@ -53,7 +53,7 @@ export function registerExportCommand(program: Command, io: CliIo): void {
     .action(async (runId: string, flags: ExportFlags) => {
       validate(flags);
       const decode = flags.tokenizer ? await decoderFor(flags.tokenizer) : undefined;
-      const store = openExistingStore(flags.store, io);
+      const store = openStoreToRead(flags.store);
       try {
         if (!flags.for) return await exportRecords(io, store, runId, flags);
         const summary = await exportRun({

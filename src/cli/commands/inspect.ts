@@ -3,7 +3,7 @@ import { InputError, type Rollout, type Run } from '../../core/index.ts';
 import { summarise, tasksOfRun } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
-import { openExistingStore } from '../store.ts';
+import { openStoreToRead } from '../store.ts';
 import { summaryJson, unscoredText } from './run.ts';
 import { positiveInt } from '../options.ts';
 
@@ -28,7 +28,7 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'JSON array on stdout')
     .action((flags: { limit: number; store: string; json?: boolean }) => {
-      const store = openExistingStore(flags.store, io);
+      const store = openStoreToRead(flags.store);
       try {
         const runs = store.listRuns(flags.limit);
         // A run stays 'running' in the store when its process was killed: whether one still executes it is the lease's to say.
@@ -52,7 +52,7 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'JSON on stdout')
     .action((runId: string, flags: { rollout?: string; store: string; json?: boolean }) => {
-      const store = openExistingStore(flags.store, io);
+      const store = openStoreToRead(flags.store);
       try {
         const run = requireRun(store, runId);
         if (flags.rollout) return showRollout(io, store, run.id, flags.rollout, flags.json);

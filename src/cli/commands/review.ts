@@ -22,7 +22,7 @@ import {
 } from '../../review/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
 import { nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
-import { openExistingStore } from '../store.ts';
+import { openExistingStore, openStoreToRead } from '../store.ts';
 
 function readRubric(file: string): Rubric {
   let text: string;
@@ -137,7 +137,7 @@ export function registerReviewCommands(program: Command, io: CliIo): void {
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'one JSON document on stdout')
     .action((flags: { run?: string; queue?: string; resamples: number; seed: number; store: string; json?: boolean }) => {
-      const store = openExistingStore(flags.store, io);
+      const store = openStoreToRead(flags.store);
       try {
         if (flags.run !== undefined && !store.getRun(flags.run)) throw new InputError('--run', `no run "${flags.run}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
         let stats: ReviewStats;
@@ -165,7 +165,7 @@ export function registerReviewCommands(program: Command, io: CliIo): void {
     .action((flags: { format: ExportFormat; zeroSteps?: ZeroSteps; run?: string; queue?: string; output?: string; store: string }) => {
       if (flags.format === 'prm' && flags.zeroSteps === undefined) throw new InputError('--zero-steps', 'is required with --format prm: a 0-rated step has no default label', 'drop, negative or neutral');
       if (flags.format !== 'prm' && flags.zeroSteps !== undefined) throw new InputError('--zero-steps', `applies to --format prm only, not ${flags.format}`);
-      const store = openExistingStore(flags.store, io);
+      const store = openStoreToRead(flags.store);
       try {
         if (flags.run !== undefined && !store.getRun(flags.run)) throw new InputError('--run', `no run "${flags.run}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
         let result;
