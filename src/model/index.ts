@@ -13,7 +13,7 @@ export {
   DEFAULT_ANTHROPIC_MAX_TOKENS,
   type AnthropicMessagesOptions,
 } from './anthropic.ts';
-export { DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, RETRY_AFTER_CAP_MS, STREAM_RECORD_KEY, type Sleep, type ParseOutcome } from './http.ts';
+export { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, RETRY_AFTER_CAP_MS, STREAM_RECORD_KEY, type Sleep, type ParseOutcome } from './http.ts';
 export { checkBaseUrl, isScrubbed, MIN_SECRET_LENGTH, rejectCredentials, redactUrl, scrub, scrubResult, type BaseUrlCheck } from './secrets.ts';
 export { splitInlineThink, type InlineThinkSplit } from './think.ts';
 export {

@@ -13,7 +13,7 @@ import { upstreamErrorMessage, type Prepared, type Translator } from './api.ts';
 import { errorBody, GatewayError, RECORDED_HEADER, sendError, startEventStream } from './http.ts';
 import { scrubRelayed } from './redact.ts';
 import type { CallSlot, PromptOf, RolloutTrack } from './recording.ts';
-import type { UpstreamResponse } from './transport.ts';
+import { AnswerTooLarge, type UpstreamResponse } from './transport.ts';
 import { describeFetchError, type Upstream } from './upstream.ts';
 
 type JsonRecord = { [key: string]: JsonValue };
@@ -172,6 +172,8 @@ class Exchange {
       return await this.relayBody(response, replay || (prepared.stream && !this.translator.passthrough));
     } catch (error) {
       if (this.controller.signal.aborted) return this.aborted({ status: response.status });
+      // Read whole before anything is sent: the client hears why, and the call is recorded as the upstream's bad answer.
+      if (error instanceof AnswerTooLarge && !this.input.res.headersSent) return this.refuse('malformed_response', 502, error.message);
       if (this.input.res.headersSent) {
         cut(this.input.res);
         return this.fail('connection', `reading the upstream's answer failed (${describeFetchError(error)})`, { status: response.status });
@@ -182,7 +184,7 @@ class Exchange {
 
   private async relayError(response: UpstreamResponse): Promise<ExchangeOutcome> {
     const { res } = this.input;
-    const text = scrubRelayed(await response.text(), this.hidden);
+    const text = scrubRelayed(await response.text(this.input.upstream.maxResponseBytes), this.hidden);
     const json = parseJson(text);
     const answer = this.translator.error(response.status, json, text);
     const type = this.translator.passthrough ? (response.header('content-type') ?? 'application/json') : 'application/json';
@@ -195,7 +197,7 @@ class Exchange {
 
   private async relayBody(response: UpstreamResponse, asStream: boolean): Promise<ExchangeOutcome> {
     const { res, prepared } = this.input;
-    const text = scrubRelayed(await response.text(), this.hidden);
+    const text = scrubRelayed(await response.text(this.input.upstream.maxResponseBytes), this.hidden);
     const json = parseJson(text);
     const parsed = isRecord(json) ? prepared.kind.parse(json) : null;
     if (!parsed || !parsed.ok) {
@@ -287,6 +289,11 @@ class Exchange {
         }
       } else batch = parser.push(decoder.decode(piece.value, { stream: true }));
       if (!piece.done) bytes += piece.value.byteLength;
+      if (bytes > this.input.upstream.maxResponseBytes) {
+        // The events kept for the record (and an event that never ends) would grow without bound.
+        failure ??= { kind: 'malformed_response', message: `${new AnswerTooLarge(this.input.upstream.maxResponseBytes).message}, after ${events} events` };
+        break;
+      }
       let more = true;
       for (const event of batch) if (!(more = take(event))) break;
       // The last events go out with the end of the answer, in one write.

@@ -3,6 +3,7 @@
 // what it is; none crashes the gateway, corrupts the process, or leaves a record the store cannot
 // read back.
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import { withServer } from '../../model/testing.ts';
 import { openStore } from '../../store/index.ts';
@@ -164,3 +165,52 @@ async function readUntilCut(response: Response): Promise<string> {
   }
   return text;
 }
+
+describe('gateway: an upstream answer past maxResponseBytes', () => {
+  // The upstream never ends its answer: without a bound the gateway would hold it until memory ran out.
+  const endless = (contentType: string, piece: string) => (res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': contentType });
+    const more = (): void => {
+      while (!res.destroyed && res.write(piece));
+      if (!res.destroyed) res.once('drain', more);
+    };
+    more();
+  };
+
+  it('is a 502 the client reads and a malformed answer on record, for a whole body', async () => {
+    await withServer(endless('application/json', `{"pad":"${'x'.repeat(64 * 1024)}`), async (upstream) => {
+      const gateway = await startGateway({ upstream: `${upstream}/v1`, engine: 'vllm', maxResponseBytes: 1_000_000 });
+      const rollout = attachMemory(gateway, 'ro_big');
+      try {
+        const answer = await postJson(`${gatewayBaseUrl(gateway.url, 'ro_big')}/chat/completions`, { messages: [{ role: 'user', content: 'x' }] });
+        assert.equal(answer.status, 502, answer.text);
+        assert.match(answer.text, /went past 1000000 bytes \(maxResponseBytes\)/);
+        const call = rollout.recorder.calls[0];
+        assert.equal(call?.error?.kind, 'malformed_response', JSON.stringify(call?.error));
+      } finally {
+        rollout.detach();
+        await gateway.close();
+      }
+    });
+  });
+
+  it('ends a stream as a malformed answer on record, for events that never stop or one that never ends', async () => {
+    const event = `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: { content: 'y'.repeat(1000) }, finish_reason: null }] })}\n\n`;
+    for (const piece of [event, 'z'.repeat(64 * 1024)]) {
+      await withServer(endless('text/event-stream', piece), async (upstream) => {
+        const gateway = await startGateway({ upstream: `${upstream}/v1`, engine: 'vllm', maxResponseBytes: 1_000_000 });
+        const rollout = attachMemory(gateway, 'ro_endless');
+        try {
+          const response = await fetch(`${gatewayBaseUrl(gateway.url, 'ro_endless')}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }], stream: true }) });
+          await readUntilCut(response);
+          const call = rollout.recorder.calls[0];
+          assert.equal(call?.error?.kind, 'malformed_response', JSON.stringify(call?.error));
+          assert.match(call?.error?.message ?? '', /went past 1000000 bytes \(maxResponseBytes\), after \d+ events/);
+        } finally {
+          rollout.detach();
+          await gateway.close();
+        }
+      });
+    }
+  });
+});

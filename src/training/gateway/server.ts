@@ -38,6 +38,8 @@ export interface GatewayOptions {
   engine?: EngineSetting;
   /** Replaces the built-in node:http transport to the upstream (tests, custom networking). */
   fetch?: typeof fetch;
+  /** The most bytes of one upstream answer the gateway holds or records (default 256 MiB); past it the call fails as malformed. */
+  maxResponseBytes?: number;
   /** Also listen on this unix socket (sandboxed agents whose only way out is a socket). */
   socketPath?: string;
   /** Milliseconds since the epoch, for call timings. */
@@ -95,7 +97,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   // Checked before anything opens: an open proxy beyond loopback is refused, not served.
   const token = requiredToken({ host: options.host ?? '127.0.0.1', token: options.token, exposes: 'spend the upstream model and write rollouts into the store' });
-  const upstream = new Upstream({ baseUrl: options.upstream, fetch: options.fetch, apiKey: options.apiKey, engine: options.engine ?? 'auto' });
+  const upstream = new Upstream({ baseUrl: options.upstream, fetch: options.fetch, apiKey: options.apiKey, engine: options.engine ?? 'auto', maxResponseBytes: options.maxResponseBytes });
   const run = options.store && options.runId ? new GatewayRun({ store: options.store, runId: options.runId, upstream: upstream.describe(), engine: options.engine ?? 'auto' }) : null;
   const gateway = new GatewayServer({ upstream, run, now: options.now ?? Date.now, token });
   try {

@@ -18,11 +18,20 @@ export interface UpstreamResponse {
   header(name: string): string | null;
   /** The body piece by piece; throws when the connection breaks (or the request is aborted). */
   pieces(): AsyncIterable<Uint8Array>;
-  text(): Promise<string>;
+  /** The whole body; past `limit` bytes reading stops and it rejects with AnswerTooLarge. */
+  text(limit?: number): Promise<string>;
   /** Stops reading: the rest is not wanted (a broken or abandoned answer; its connection is not reused). */
   cancel(): void;
   /** Done with a complete answer (a stream past its terminal event): what is left is read and the connection reused. */
   release(): void;
+}
+
+/** An upstream answer longer than the gateway holds in memory (`maxResponseBytes`). */
+export class AnswerTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the upstream's answer went past ${limit} bytes (maxResponseBytes)`);
+    this.name = 'AnswerTooLarge';
+  }
 }
 
 export type Transport = (url: string, request: UpstreamRequest) => Promise<UpstreamResponse>;
@@ -43,13 +52,18 @@ export function fetchTransport(fetcher: typeof fetch): Transport {
           yield value;
         }
       },
-      text: async () => {
+      text: async (limit = Infinity) => {
         if (!reader) return '';
         const decoder = new TextDecoder();
         let text = '';
+        let bytes = 0;
         for (;;) {
           const { done, value } = await reader.read();
           if (done) return text + decoder.decode();
+          if ((bytes += value.byteLength) > limit) {
+            void reader.cancel().catch(() => {});
+            throw new AnswerTooLarge(limit);
+          }
           text += decoder.decode(value, { stream: true });
         }
       },
@@ -67,9 +81,16 @@ function fromIncoming(message: IncomingMessage): UpstreamResponse {
       return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
     },
     pieces: () => message,
-    text: async () => {
+    text: async (limit = Infinity) => {
       const chunks: Buffer[] = [];
-      for await (const chunk of message as AsyncIterable<Buffer>) chunks.push(chunk);
+      let bytes = 0;
+      for await (const chunk of message as AsyncIterable<Buffer>) {
+        if ((bytes += chunk.byteLength) > limit) {
+          message.destroy();
+          throw new AnswerTooLarge(limit);
+        }
+        chunks.push(chunk);
+      }
       return Buffer.concat(chunks).toString('utf8');
     },
     cancel: () => void message.destroy(),

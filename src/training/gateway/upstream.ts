@@ -3,7 +3,7 @@
 // gateway does not interpret.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage } from '../../core/index.ts';
-import { checkBaseUrl, isScrubbed, redactUrl } from '../../model/index.ts';
+import { checkBaseUrl, DEFAULT_MAX_RESPONSE_BYTES, isScrubbed, redactUrl } from '../../model/index.ts';
 import type { EngineKind } from './capture.ts';
 import { GatewayError, readBytes, RECORDED_HEADER } from './http.ts';
 import { StreamScrubber } from './redact.ts';
@@ -29,9 +29,13 @@ export class Upstream {
   private readonly transport: Transport;
   private readonly closeTransport: () => void;
 
+  /** The most bytes of one answer the gateway holds (a whole body, or a stream it records). */
+  readonly maxResponseBytes: number;
+
   /** `fetch` replaces the built-in node:http transport (tests, custom networking). */
-  constructor(private readonly options: { baseUrl: string; fetch?: typeof fetch | undefined; apiKey?: string | undefined; engine: EngineSetting }) {
+  constructor(private readonly options: { baseUrl: string; fetch?: typeof fetch | undefined; apiKey?: string | undefined; engine: EngineSetting; maxResponseBytes?: number | undefined }) {
     this.baseUrl = checkBaseUrl(options.baseUrl, { where: 'gateway upstream', envVar: 'GAUNTLET_UPSTREAM_API_KEY' });
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.info = options.engine === 'auto' ? { configured: 'auto', resolved: null, basis: 'not asked yet' } : { configured: options.engine, resolved: options.engine, basis: 'configured' };
     if (options.fetch) {
       this.transport = fetchTransport(options.fetch);
@@ -110,7 +114,7 @@ export class Upstream {
     try {
       const response = await this.send('/models', { method: 'GET', headers: this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}, signal: AbortSignal.timeout(30_000) });
       status = response.status;
-      text = await response.text();
+      text = await response.text(this.maxResponseBytes);
     } catch (error) {
       throw unknown(describeFetchError(error));
     }
