@@ -63,6 +63,7 @@ export class RolloutServiceClient {
     if (!response.ok || !response.body) throw await refusal(response);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffered = '';
+    let lines = 0;
     try {
       for (;;) {
         const { value, done } = await reader.read();
@@ -72,7 +73,8 @@ export class RolloutServiceClient {
         while ((newline = buffered.indexOf('\n')) >= 0) {
           const line = buffered.slice(0, newline);
           buffered = buffered.slice(newline + 1);
-          if (line.trim() !== '') yield JSON.parse(line) as StreamLine;
+          lines++;
+          if (line.trim() !== '') yield parseLine(id, lines, line);
         }
       }
       if (buffered.trim() !== '') throw new Error(`batch ${id}: the stream ended inside a line (${buffered.length} characters without a newline)`);
@@ -94,6 +96,18 @@ export class RolloutServiceClient {
     if (!response.ok) throw await refusal(response);
     return (await response.json()) as T;
   }
+}
+
+/** One line of a batch's stream: a JSON object, or an error naming the batch and the line (a proxy's HTML page, a cut line). */
+function parseLine(batch: string, number: number, line: string): StreamLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    throw new Error(`batch ${batch}: line ${number} of the stream is not JSON (it starts ${JSON.stringify(line.slice(0, 80))}); expected one JSON object a line`, { cause: error });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`batch ${batch}: line ${number} of the stream is not a JSON object; expected one JSON object a line`);
+  return value as StreamLine;
 }
 
 async function refusal(response: Response): Promise<ServiceRequestError> {

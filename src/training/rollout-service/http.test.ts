@@ -143,3 +143,22 @@ describe('rollout service startup', () => {
     assert.equal(store.getRun(service.runId)?.status, 'finished');
   });
 });
+
+describe('rollout service client', () => {
+  it('names the batch and the line when the stream carries a line that is not a JSON object', async () => {
+    for (const [body, problem] of [
+      ['{"kind":"group"}\n<html>502 Bad Gateway</html>\n', /batch b1: line 2 of the stream is not JSON \(it starts "<html>502/],
+      ['[1,2]\n', /batch b1: line 1 of the stream is not a JSON object/],
+    ] as const) {
+      const client = new RolloutServiceClient('http://service.test', { fetch: () => Promise.resolve(new Response(body)) });
+      const seen: unknown[] = [];
+      await assert.rejects(
+        (async () => {
+          for await (const line of client.stream('b1')) seen.push(line);
+        })(),
+        (error: unknown) => error instanceof Error && !(error instanceof SyntaxError) && problem.test(error.message),
+      );
+      assert.equal(seen.length, body.startsWith('{') ? 1 : 0);
+    }
+  });
+});
