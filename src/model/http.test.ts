@@ -1,5 +1,6 @@
 // The transport every HTTP adapter shares: Retry-After, silence accounting, per-call time-outs, scrubbing.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import type { JsonObject, ModelResult } from '../core/index.ts';
 import { createAnthropicMessages } from './anthropic.ts';
@@ -280,5 +281,18 @@ describe('secrets', () => {
     const client = createAnthropicMessages({ baseURL: 'https://api.anthropic.com', model: 'm', apiKey: KEY, fetch });
     const result = await client.complete(ask, { signal });
     assert.equal(JSON.stringify(result).includes(KEY), false);
+  });
+});
+
+describe("the caller's signal", () => {
+  it('carries no abort listener once its requests are done, so an AbortSignal.any of a rollout is not kept for the life of the run', async () => {
+    const { chat } = setup([success, success, { status: 500, text: 'down' }, success]);
+    // A rollout's signal as the agent loop makes it: the run's, which never aborts, and its own deadline.
+    const run = new AbortController();
+    const rollout = AbortSignal.any([run.signal, new AbortController().signal]);
+    assert.equal((await chat.complete(ask, { signal: rollout })).ok, true);
+    assert.equal((await Promise.all([chat.complete(ask, { signal: rollout }), chat.complete(ask, { signal: rollout })])).every((r) => r.ok), true);
+    // Node holds a composite signal with an abort listener until it aborts: one left here leaked every rollout.
+    assert.equal(getEventListeners(rollout, 'abort').length, 0);
   });
 });

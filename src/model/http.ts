@@ -128,12 +128,16 @@ class Activity {
 }
 
 /** The controllers of requests in flight under each caller's signal, all aborted by one listener on it. */
-const followers = new WeakMap<AbortSignal, Set<AbortController>>();
+const followers = new WeakMap<AbortSignal, { controllers: Set<AbortController>; onAbort: () => void }>();
 
 /**
  * Aborts `controller` when `signal` aborts, until the returned function is called. One listener per
- * caller's signal however many requests share it (more would warn of a leak), and no AbortSignal.any,
- * which builds a signal and weak references on the caller's long-lived one for every request.
+ * caller's signal however many requests share it at once (more would warn of a leak), and no
+ * AbortSignal.any, which builds a signal and weak references on the caller's long-lived one for
+ * every request. The listener goes with the last request: Node holds a signal made by
+ * AbortSignal.any (an agent loop's, one per rollout) for as long as it has an abort listener and a
+ * source that may still abort, so a listener left behind kept every rollout's signal, and what it
+ * reaches, for the life of the run.
  */
 function follow(signal: AbortSignal, controller: AbortController): () => void {
   if (signal.aborted) {
@@ -142,17 +146,23 @@ function follow(signal: AbortSignal, controller: AbortController): () => void {
   }
   let following = followers.get(signal);
   if (!following) {
-    const created = new Set<AbortController>();
-    following = created;
-    followers.set(signal, created);
-    signal.addEventListener('abort', () => {
-      for (const c of created) c.abort(signal.reason);
-      created.clear();
-    }, { once: true });
+    const controllers = new Set<AbortController>();
+    const onAbort = (): void => {
+      followers.delete(signal);
+      for (const c of controllers) c.abort(signal.reason);
+      controllers.clear();
+    };
+    following = { controllers, onAbort };
+    followers.set(signal, following);
+    signal.addEventListener('abort', onAbort, { once: true });
   }
-  following.add(controller);
-  const set = following;
-  return () => set.delete(controller);
+  const { controllers, onAbort } = following;
+  controllers.add(controller);
+  return () => {
+    if (!controllers.delete(controller) || controllers.size > 0) return;
+    followers.delete(signal);
+    signal.removeEventListener('abort', onAbort);
+  };
 }
 
 /**
