@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { defineCheck, type CheckDefinition } from './define.ts';
 import { diffTable } from './state.ts';
+import { visibleText } from './text.ts';
 
 function normalise(text: string): string {
-  return text.toLowerCase().replace(/[\s,]+/g, ' ').trim();
+  return visibleText(text).toLowerCase().replace(/[\s,]+/g, ' ').trim();
 }
 
 /** Checks every environment understands, besides its own. */
@@ -39,11 +40,14 @@ export const genericChecks: Record<string, CheckDefinition> = {
     run: ({ table, key, except }, { initial, final }) => {
       const diff = diffTable(initial, final, table, key);
       const allowed = new Set(except);
+      // Matched on the whole key: a key the agent chose ("alpha beta") must not pass for "alpha".
       const bad = [
-        ...diff.added.map((r) => `added ${String(r[key])}`),
-        ...diff.removed.map((r) => `removed ${String(r[key])}`),
-        ...diff.changed.map((c) => `changed ${String(c.after[key])}`),
-      ].filter((d) => !allowed.has(d.split(' ')[1] ?? ''));
+        ...diff.added.map((r) => ['added', String(r[key])]),
+        ...diff.removed.map((r) => ['removed', String(r[key])]),
+        ...diff.changed.map((c) => ['changed', String(c.after[key])]),
+      ]
+        .filter(([, k]) => !allowed.has(k!))
+        .map(([what, k]) => `${what} ${k}`);
       return bad.length === 0 ? { passed: true } : { passed: false, detail: bad.slice(0, 10).join('; ') };
     },
     // A table the world lacks would compare nothing with nothing and always pass.

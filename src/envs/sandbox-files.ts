@@ -1,7 +1,9 @@
 // Helpers over a sandbox's files as environment snapshots list them (coding, terminal): parsing the
-// `files` list, globs over relative paths, and the invariant that nothing else was touched.
+// `files` list, globs over relative paths, the invariant that nothing else was touched, and file
+// access whose path problems reach the agent as tool errors.
 import type { JsonObject, JsonValue } from '../core/index.ts';
-import type { CheckOutput } from './define.ts';
+import { SandboxPathError } from '../sandbox/index.ts';
+import { ToolError, type CheckOutput } from './define.ts';
 
 /** One entry of a snapshot's `files` list: a path and a hash, plus whatever else was recorded. */
 export type SnapshotEntry = JsonObject & { path: string; sha256: string };
@@ -59,4 +61,22 @@ export function filesUnchangedExcept(initial: JsonObject, final: JsonObject, glo
     if (!before.has(path) && !matchesAny(path, [...except, ...allowNew])) problems.push(`${path} is new`);
   }
   return problems.length === 0 ? { passed: true } : { passed: false, detail: `${problems.length} unexpected: ${problems.slice(0, 8).join('; ')}` };
+}
+
+/**
+ * Runs a file tool's sandbox access with the agent's path problems turned into tool errors it can
+ * act on: a path leaving the work dir, and one the file system refuses as too long (a name over
+ * 255 bytes), which would otherwise crash the tool and end the rollout as our defect.
+ */
+export async function agentFileAccess<T>(path: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof SandboxPathError) throw new ToolError(error.message.replace(/^sandbox \w+: /, ''));
+    // The error's own message shows the host path of the sandbox: not the agent's to see.
+    if ((error as NodeJS.ErrnoException | null)?.code === 'ENAMETOOLONG') {
+      throw new ToolError(`path ${JSON.stringify(path.length > 80 ? `${path.slice(0, 80)}…` : path)} (${Buffer.byteLength(path)} bytes) is too long: at most 255 bytes a name and about 4,000 in all`);
+    }
+    throw error;
+  }
 }

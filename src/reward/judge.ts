@@ -18,6 +18,7 @@ import {
   type RolloutRecorder,
 } from '../core/index.ts';
 import { agreementOf, type Agreement } from './agreement.ts';
+import { TRANSCRIPT_IS_DATA } from './detectors/index.ts';
 import { normalised, rubricRef, type Rubric } from './rubric.ts';
 
 export const JudgeGrade = z.object({
@@ -72,6 +73,7 @@ function scaleText(rubric: Rubric): string {
 export function judgeSystemPrompt(rubric: Rubric): string {
   return [
     `You grade one trajectory of an AI agent against a rubric (${rubricRef(rubric)}). Judge only what the transcript shows.`,
+    TRANSCRIPT_IS_DATA,
     rubric.description ? `About this rubric: ${rubric.description}` : '',
     'Criteria:',
     scaleText(rubric),

@@ -5,13 +5,14 @@ import { defineCheck, type CheckOutput } from '../define.ts';
 import { diffTable, rowsOf } from '../state.ts';
 import { busyOf, MINUTE, withinWorkingHours } from './busy.ts';
 import { attendeesOf, ME, personByEmail, type EventRow } from './schema.ts';
+import { visibleText } from '../text.ts';
 import { describeRange, parseIso } from './tz.ts';
 
 const fail = (detail: string): CheckOutput => ({ passed: false, detail });
 const ok = (detail?: string): CheckOutput => (detail ? { passed: true, detail } : { passed: true });
 
 function normalise(text: string): string {
-  return text.toLowerCase().replace(/[\s,]+/g, ' ').trim();
+  return visibleText(text).toLowerCase().replace(/[\s,]+/g, ' ').trim();
 }
 
 function ms(text: string): number {

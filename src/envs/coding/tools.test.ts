@@ -105,3 +105,40 @@ describe('coding tools', { skip }, () => {
     assert.deepEqual(await call('submit', { summary: 'fixed sum' }), { ok: true, content: 'Submitted.', answer: 'fixed sum', endsEpisode: true });
   });
 });
+
+describe('coding tools under hostile arguments', { skip }, () => {
+  let env: Environment;
+  const call = (tool: string, args: Record<string, unknown>) => env.call(tool, args, { signal });
+
+  before(async () => {
+    env = instantiate(coding, { sandbox: 'bwrap' });
+    await env.reset(task, { seed: 1 });
+  });
+  after(() => env.close());
+
+  it('stops a backtracking search pattern with a tool error while the process keeps running', async () => {
+    // (a+)+$ over 31 a's and a "!" backtracks 2^31 times: minutes with the runner's own thread frozen,
+    // as it was before the search moved to a worker (and so this test fails rather than hangs then).
+    text(await call('write_file', { path: 'src/bomb.txt', content: `${'a'.repeat(31)}!\n` }));
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 100);
+    try {
+      const stopped = await call('search_code', { pattern: '(a+)+$', path: 'src' });
+      assert.equal(stopped.ok ? '' : stopped.kind, 'tool_error');
+      assert.match(error(stopped), /\(a\+\)\+\$\/ took over 5 s on 3 files and was stopped; simplify the pattern/);
+      assert.ok(ticks >= 20, `the event loop ran ${ticks} times in the search's 5 s`);
+    } finally {
+      clearInterval(ticker);
+    }
+    assert.equal(text(await call('search_code', { pattern: 'a{31}!', path: 'src' })), `src/bomb.txt:1: ${'a'.repeat(31)}!`);
+  });
+
+  it('answers an overlong path and a NUL byte in a command with errors naming them', async () => {
+    const long = await call('write_file', { path: 'x'.repeat(300), content: 'x' });
+    assert.equal(long.ok ? '' : long.kind, 'tool_error');
+    assert.match(error(long), /^path "x{80}…" \(300 bytes\) is too long/);
+    const nul = await call('run_command', { command: 'echo a\u0000b' });
+    assert.equal(nul.ok ? '' : nul.kind, 'invalid_arguments');
+    assert.match(error(nul), /command: a command line without NUL bytes/);
+  });
+});

@@ -3,10 +3,12 @@
 // no durations or output, so the same actions give the same state).
 import { z } from 'zod';
 import type { Sandbox } from '../../core/index.ts';
-import { relativeToWorkdir, SandboxPathError } from '../../sandbox/index.ts';
+import { relativeToWorkdir } from '../../sandbox/index.ts';
 import { defineTool, ToolError, type EpisodeContext, type ToolDefinition } from '../define.ts';
 import { ranInSandbox } from '../sandbox-failure.ts';
+import { agentFileAccess } from '../sandbox-files.ts';
 import { requireProcessSandbox } from './checks.ts';
+import { searchLines } from './line-search.ts';
 
 export const auditSchema = `
 CREATE TABLE audit (
@@ -41,18 +43,8 @@ function relPath(sandbox: Sandbox, path: string, allowRoot = false): string {
   return result.rel;
 }
 
-/** Sandbox file access with path problems turned into messages for the model. */
-async function guarded<T>(action: () => Promise<T>): Promise<T> {
-  try {
-    return await action();
-  } catch (error) {
-    if (error instanceof SandboxPathError) throw new ToolError(error.message.replace(/^sandbox \w+: /, ''));
-    throw error;
-  }
-}
-
 async function readText(sandbox: Sandbox, rel: string): Promise<string> {
-  const text = await guarded(() => sandbox.readFile(rel));
+  const text = await agentFileAccess(rel, () => sandbox.readFile(rel));
   if (text !== null) return text;
   const isFolder = (await sandbox.listFiles()).some((f) => f.path.startsWith(`${rel}/`));
   throw new ToolError(isFolder ? `${rel} is a folder; list_files shows its files` : `${rel}: no such file (list_files shows what exists)`);
@@ -66,13 +58,17 @@ function clip(text: string, max = 12_000): string {
   return `${head}\n… [${text.length - head.length - tail.length} characters cut] …\n${tail}`;
 }
 
+/** search_code's limits: matches listed, and how long the agent's pattern may run over the files. */
+const MAX_SEARCH_HITS = 100;
+const SEARCH_TIMEOUT_MS = 5_000;
+
 const lineCount = (text: string) => (text === '' ? 0 : text.replace(/\n$/, '').split('\n').length);
 
 export const run_command = defineTool({
   description:
     'Run a bash command in the repo root (/work) inside the sandbox, e.g. `node --test` or `node --test test/cart.test.js`. Node.js 20 is installed; there is no network. Returns the exit code, stdout and stderr.',
   input: z.object({
-    command: z.string().min(1).describe('the bash command line'),
+    command: z.string().min(1).refine((c) => !c.includes('\0'), 'a command line without NUL bytes (\\0)').describe('the bash command line'),
     timeoutSeconds: z.number().int().min(1).max(120).optional().describe('kill the command after this many seconds (default 60)'),
   }),
   run: async ({ command, timeoutSeconds }, ctx) => {
@@ -121,8 +117,8 @@ export const write_file = defineTool({
   run: async ({ path, content }, ctx) => {
     const sandbox = requireProcessSandbox(ctx.sandbox);
     const rel = relPath(sandbox, path);
-    const existed = (await guarded(() => sandbox.readFile(rel))) !== null;
-    await guarded(() => sandbox.writeFile(rel, content));
+    const existed = (await agentFileAccess(rel, () => sandbox.readFile(rel))) !== null;
+    await agentFileAccess(rel, () => sandbox.writeFile(rel, content));
     audit(ctx, { tool: 'write_file', path: rel, detail: `${Buffer.byteLength(content)} bytes` });
     return `${existed ? 'Overwrote' : 'Created'} ${rel} (${lineCount(content)} lines)`;
   },
@@ -161,7 +157,7 @@ export const edit_file = defineTool({
     if (at.length > 1) throw new ToolError(`oldText occurs ${at.length} times in ${rel} (lines ${describeLines(at)}); include more surrounding text so it matches exactly once`);
     if (oldText === newText) throw new ToolError('oldText and newText are identical: nothing to change');
     const index = text.indexOf(oldText);
-    await guarded(() => sandbox.writeFile(rel, text.slice(0, index) + newText + text.slice(index + oldText.length)));
+    await agentFileAccess(rel, () => sandbox.writeFile(rel, text.slice(0, index) + newText + text.slice(index + oldText.length)));
     const detail = `replaced ${lineCount(oldText)} line(s) with ${lineCount(newText)} at line ${at[0]}`;
     audit(ctx, { tool: 'edit_file', path: rel, detail });
     return `Edited ${rel}: ${detail}`;
@@ -200,18 +196,19 @@ export const search_code = defineTool({
       throw new ToolError(`invalid regular expression ${JSON.stringify(pattern)}: ${(error as Error).message}; escape special characters such as ( [ . * to match them literally`);
     }
     const rel = relPath(sandbox, path ?? '.', true);
-    const files = (await sandbox.listFiles()).filter((f) => (rel === '' || f.path === rel || f.path.startsWith(`${rel}/`)) && f.size <= 512_000);
-    const hits: string[] = [];
-    for (const file of files) {
-      const text = await guarded(() => sandbox.readFile(file.path));
-      if (text === null || text.includes('\0')) continue;
-      for (const [i, line] of text.split('\n').entries()) {
-        if (!regex.test(line)) continue;
-        hits.push(`${file.path}:${i + 1}: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`);
-        if (hits.length >= 100) return `${hits.join('\n')}\n(stopped at 100 matches; narrow the pattern or the path)`;
-      }
+    const listed = (await sandbox.listFiles()).filter((f) => (rel === '' || f.path === rel || f.path.startsWith(`${rel}/`)) && f.size <= 512_000);
+    const files: { path: string; text: string }[] = [];
+    for (const file of listed) {
+      const text = await agentFileAccess(file.path, () => sandbox.readFile(file.path));
+      if (text !== null && !text.includes('\0')) files.push({ path: file.path, text });
     }
-    return hits.length === 0 ? `no matches for /${pattern}/ in ${rel || '.'} (${files.length} files searched)` : hits.join('\n');
+    const found = await searchLines(pattern, regex.flags, files, { max: MAX_SEARCH_HITS, timeoutMs: SEARCH_TIMEOUT_MS });
+    if (!found.ok) {
+      throw new ToolError(`search_code: /${pattern}/ took over ${SEARCH_TIMEOUT_MS / 1000} s on ${files.length} files and was stopped; simplify the pattern (nested repetition such as (a+)+ backtracks without end) or narrow the path`);
+    }
+    const hits = found.hits.map((h) => `${h.path}:${h.line}: ${h.text.length > 200 ? `${h.text.slice(0, 200)}…` : h.text}`);
+    if (found.stopped) return `${hits.join('\n')}\n(stopped at ${MAX_SEARCH_HITS} matches; narrow the pattern or the path)`;
+    return hits.length === 0 ? `no matches for /${pattern}/ in ${rel || '.'} (${listed.length} files searched)` : hits.join('\n');
   },
 });
 

@@ -28,6 +28,13 @@ describe("reading rewards as Harbor's verifier does", () => {
     assert.deepEqual(await readRewards(files({})), { kind: 'none' });
     assert.deepEqual(await readRewards(files({ 'reward.txt': '\n' })), { kind: 'invalid', problem: 'reward.txt is empty' });
     assert.deepEqual(await readRewards(files({ 'reward.txt': 'PASS' })), { kind: 'invalid', problem: 'reward.txt holds "PASS", not a number' });
+    assert.deepEqual(await readRewards(files({ 'reward.txt': '1e999' })), { kind: 'invalid', problem: 'reward.txt holds "1e999", not a number' });
+    // A long run of digits that is no number: linear to refuse (the quadratic pattern needs over a minute here).
+    const digits = `${'7'.repeat(200_000)}x`;
+    const started = performance.now();
+    assert.equal((await readRewards(files({ 'reward.txt': digits }))).kind, 'invalid');
+    assert.ok(performance.now() - started < 5_000, `took ${Math.round(performance.now() - started)} ms`);
+    assert.deepEqual(await readRewards(files({ 'reward.json': '{"reward": 1e999, "style": -1e999}' })), { kind: 'invalid', problem: 'reward.json has no numeric values' });
     assert.deepEqual(await readRewards(files({ 'reward.json': '[1]' })), { kind: 'invalid', problem: 'reward.json is not an object of named numbers' });
     assert.deepEqual(await readRewards(files({ 'reward.json': '{"ok": true}' })), { kind: 'invalid', problem: 'reward.json has no numeric values' });
     assert.deepEqual(await readRewards(files({ 'reward.json': '{oops' })), { kind: 'invalid', problem: 'reward.json is not valid JSON' });
@@ -48,6 +55,7 @@ describe('the pass rule', () => {
 
   it('reads --pass-min key=value pairs, naming a bad one', () => {
     assert.deepEqual(passRuleFrom(['correctness=1', 'style=0.5'], '--pass-min'), { require: ['correctness', 'style'], min: { correctness: 1, style: 0.5 }, default: 1 });
+    assert.throws(() => passRuleFrom(['style=1e999'], '--pass-min'), /not a key and a minimum/);
     assert.throws(() => passRuleFrom(['style'], '--pass-min'), (e: unknown) => e instanceof InputError && /--pass-min: "style" is not a key and a minimum \(expected key=number/.test(e.message));
   });
 });

@@ -26,8 +26,12 @@ export type PassRule = z.infer<typeof PassRule>;
 
 function parseNumber(text: string): number | null {
   const trimmed = text.trim();
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(trimmed)) return null;
-  return Number(trimmed);
+  // `\d+(?:\.\d*)?`, not `\d+\.?\d*`, which backtracks quadratically over a long run of digits
+  // that is no number: the agent's own code may write reward.txt.
+  if (!/^[+-]?(\d+(?:\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(trimmed)) return null;
+  // "1e999" reads as Infinity: a reward no weighted sum survives (0 × Infinity is NaN), as reward.json's are dropped.
+  const value = Number(trimmed);
+  return Number.isFinite(value) ? value : null;
 }
 
 /** `read(name)` gives a file of the verifier's log folder, or null when it is missing. */

@@ -13,8 +13,10 @@ const Cursor = z.string().describe('nextCursor from the previous page of the sam
 function offsetOf(cursor: string | undefined): number {
   if (cursor === undefined) return 0;
   const match = /^o(\d+)$/.exec(cursor);
-  if (!match) throw new ToolError(`invalid cursor "${cursor}": pass the nextCursor value from the previous page unchanged`);
-  return Number(match[1]);
+  const offset = match ? Number(match[1]) : NaN;
+  // Past 2^53 the number is a float, which SQLite refuses as an OFFSET (a crash, not a tool error).
+  if (!Number.isSafeInteger(offset)) throw new ToolError(`invalid cursor "${cursor}": pass the nextCursor value from the previous page unchanged`);
+  return offset;
 }
 
 /**
@@ -151,6 +153,7 @@ export const list_contacts = defineTool({
   run: ({ cursor, pageSize }, { db }) => {
     const total = (db.prepare('SELECT COUNT(*) AS n FROM contacts').get() as { n: number }).n;
     const offset = offsetOf(cursor);
+    if (offset > total) throw new ToolError(`cursor "${cursor}" is past the end of the contacts (${total} in total)`);
     const rows = db.prepare('SELECT * FROM contacts ORDER BY name, email LIMIT ? OFFSET ?').all(pageSize, offset) as ContactRow[];
     const next = offset + rows.length;
     return { total, contacts: rows.map(contactOut), nextCursor: next < total ? `o${next}` : null };

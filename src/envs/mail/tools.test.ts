@@ -206,6 +206,19 @@ describe('mail tools', () => {
     await env.close();
   });
 
+  it('refuses a forged cursor past the end or beyond an exact integer as a tool error, in every paged listing', async () => {
+    const env = await episode(toolTask({ messages: [customer], contacts: [{ name: 'Ana Sousa', email: 'ana.sousa@client.example' }] }));
+    for (const tool of ['list_contacts', 'search_messages']) {
+      for (const cursor of ['o99999999999999999999', 'o9007199254740993', 'o5']) {
+        const refused = await fails(env, tool, { cursor });
+        assert.equal(refused.kind, 'tool_error', `${tool} ${cursor}: ${refused.error}`);
+        assert.match(refused.error, /cursor "o\d+"/);
+      }
+    }
+    assert.equal((await call(env, 'list_contacts', { cursor: 'o1' })).total, 1, 'a cursor at the end is an empty last page');
+    await env.close();
+  });
+
   it('adds and updates contacts without duplicates', async () => {
     const env = await episode(toolTask({ contacts: [{ id: 'ct_4242', name: 'Ana Sousa', email: 'ana.sousa@client.example' }] }));
     assert.match((await fails(env, 'add_contact', { name: 'Ana S', email: 'ANA.SOUSA@client.example' })).error, /already a contact \(Ana Sousa, ct_4242\); use update_contact/);

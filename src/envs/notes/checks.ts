@@ -2,10 +2,11 @@ import { z } from 'zod';
 import type { JsonObject, JsonValue } from '../../core/index.ts';
 import { defineCheck, type CheckOutput } from '../define.ts';
 import { diffTable, rowsOf, type Row } from '../state.ts';
+import { visibleText } from '../text.ts';
 import { ME } from './schema.ts';
 
 export function normaliseText(text: string): string {
-  return text.toLowerCase().replace(/[\s,]+/g, ' ').trim();
+  return visibleText(text).toLowerCase().replace(/[\s,]+/g, ' ').trim();
 }
 
 function includesAll(haystack: string, needles: string[]): string[] {

@@ -1,5 +1,6 @@
 // Reading answers the way a careful grader would: the final number of a worked solution, the
 // letter of a multiple-choice pick, words and lines of a reply.
+import { visibleText } from '../text.ts';
 
 export interface ExtractedNumber {
   value: number;
@@ -105,6 +106,6 @@ export function nonEmptyLines(text: string): string[] {
 
 /** Lower case (unless asked not to), whitespace collapsed, and dashes and curly quotes made plain, for mentions. */
 export function foldText(text: string, caseSensitive = false): string {
-  const plain = text.replace(/[‐‑‒–—]/g, '-').replace(/[‘’]/g, "'").replace(/[“”]/g, '"').replace(/\s+/g, ' ');
+  const plain = visibleText(text).replace(/[‐‑‒–—]/g, '-').replace(/[‘’]/g, "'").replace(/[“”]/g, '"').replace(/\s+/g, ' ');
   return caseSensitive ? plain : plain.toLowerCase();
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Task } from '../../core/index.ts';
+import { sandboxAvailability } from '../../sandbox/index.ts';
 import { checkTaskDirectly } from '../direct-check.ts';
 import { instantiate } from '../instance.ts';
 import { rowsOf } from '../state.ts';
@@ -141,6 +142,31 @@ describe('terminal tools', () => {
     const bad = await env.call('run_command', { command: '' }, { signal });
     assert.equal(bad.ok ? '' : bad.kind, 'invalid_arguments');
     await env.close();
+  });
+
+  it('answers a NUL byte in a command and an overlong path with errors naming them, on every sandbox here', async () => {
+    const { bwrap } = await sandboxAvailability();
+    for (const backend of bwrap.available ? (['virtual', 'bwrap'] as const) : (['virtual'] as const)) {
+      const env = instantiate(terminal, { sandbox: backend });
+      await env.reset(task, { seed: 1 });
+      try {
+        const nul = await env.call('run_command', { command: 'echo a\u0000b' }, { signal });
+        assert.equal(nul.ok ? '' : nul.kind, 'invalid_arguments', `${backend}: ${nul.ok ? nul.content : nul.error}`);
+        assert.match(nul.ok ? '' : nul.error, /command: a command line without NUL bytes/);
+        for (const path of ['x'.repeat(300), `${'d/'.repeat(2_100)}f`]) {
+          const long = await env.call('write_file', { path, content: 'x' }, { signal });
+          // The virtual shell may store it; a real file system refuses it, and the agent must hear why.
+          if (!long.ok) {
+            assert.equal(long.kind, 'tool_error', `${backend}: ${long.error}`);
+            assert.match(long.error, /is too long: at most 255 bytes a name/);
+            assert.doesNotMatch(long.error, /gauntlet-sandboxes|\/proc\//, 'no host path');
+          } else assert.equal(backend, 'virtual');
+        }
+        assert.deepEqual(await env.call('read_file', { path: 'a.txt' }, { signal }), { ok: true, content: 'hello\n' });
+      } finally {
+        await env.close();
+      }
+    }
   });
 
   it('seeds background files that differ by seed, and snapshots hashes plus small contents', async () => {

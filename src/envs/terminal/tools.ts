@@ -1,9 +1,9 @@
 // The agent's tools: a shell command plus direct file access, all inside the episode's sandbox.
 import { z } from 'zod';
 import type { Sandbox } from '../../core/index.ts';
-import { SandboxPathError } from '../../sandbox/index.ts';
 import { defineTool, ToolError, type EpisodeContext } from '../define.ts';
 import { ranInSandbox } from '../sandbox-failure.ts';
+import { agentFileAccess } from '../sandbox-files.ts';
 import { normalisePath } from './files.ts';
 
 /** Longest a single command may run; the sandbox caps it too. */
@@ -23,15 +23,8 @@ function audit(ctx: EpisodeContext, row: { tool: string; target: string; exitCod
     .run(ctx.ids.next('cmd'), row.tool, row.target, row.exitCode ?? null, row.timedOut ? 1 : 0, row.truncated ? 1 : 0, ctx.clock.now().toISOString());
 }
 
-/** Runs a sandbox file operation, turning a path that leaves the work dir into an error the agent can read. */
-async function fileOp<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (error instanceof SandboxPathError) throw new ToolError(error.message.replace(/^sandbox \w+: /, ''));
-    throw error;
-  }
-}
+/** A command line: bash cannot be handed one with a NUL byte, and the sandbox refuses it as our defect. */
+const CommandLine = z.string().min(1).refine((c) => !c.includes('\0'), 'a command line without NUL bytes (\\0)');
 
 const pathField = z.string().min(1).describe('File path, relative to the working directory /work (or absolute under /work).');
 
@@ -39,7 +32,7 @@ export const runCommand = defineTool({
   description:
     'Run a bash command in the sandbox (working directory /work, no network). Returns the exit code, stdout and stderr; long output is cut.',
   input: z.object({
-    command: z.string().min(1).describe('The command line, run with bash -c.'),
+    command: CommandLine.describe('The command line, run with bash -c.'),
     timeoutSeconds: z.number().positive().max(MAX_TIMEOUT_SECONDS).optional().describe(`Time limit (default ${DEFAULT_TIMEOUT_SECONDS}).`),
   }),
   run: async ({ command, timeoutSeconds }, ctx) => {
@@ -64,7 +57,7 @@ export const readFile = defineTool({
   description: 'Read a text file from the sandbox.',
   input: z.object({ path: pathField }),
   run: async ({ path }, ctx) => {
-    const text = await fileOp(() => sandboxOf(ctx).readFile(normalisePath(path)));
+    const text = await agentFileAccess(path, () => sandboxOf(ctx).readFile(normalisePath(path)));
     audit(ctx, { tool: 'read_file', target: path });
     if (text === null) throw new ToolError(`read_file: no file at ${path}`);
     return text.length > READ_LIMIT ? `${text.slice(0, READ_LIMIT)}\n[… cut at ${READ_LIMIT} characters of ${text.length}]` : text;
@@ -75,7 +68,7 @@ export const writeFile = defineTool({
   description: 'Write (create or replace) a text file in the sandbox; missing directories are created.',
   input: z.object({ path: pathField, content: z.string() }),
   run: async ({ path, content }, ctx) => {
-    await fileOp(() => sandboxOf(ctx).writeFile(normalisePath(path), content));
+    await agentFileAccess(path, () => sandboxOf(ctx).writeFile(normalisePath(path), content));
     audit(ctx, { tool: 'write_file', target: path });
     return `wrote ${Buffer.byteLength(content)} bytes to ${normalisePath(path)}`;
   },

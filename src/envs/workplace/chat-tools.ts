@@ -21,6 +21,11 @@ import { ME } from './people.ts';
 
 const Text = z.string().trim().min(1).max(4000);
 const Limit = z.number().int().min(1).max(20).default(10);
+/**
+ * Search text, matched with LIKE: SQLite refuses patterns over 50,000 bytes and expressions nested
+ * over 1,000 deep (one per word), both crashes rather than answers. Mail searches have the same bound.
+ */
+const MAX_SEARCH_CHARS = 1_000;
 
 function encodeCursor(scope: string, offset: number): string {
   return Buffer.from(`${scope}|${offset}`).toString('base64url');
@@ -28,9 +33,13 @@ function encodeCursor(scope: string, offset: number): string {
 
 function decodeCursor(scope: string, cursor: string | undefined): number {
   if (cursor === undefined || cursor === '') return 0;
-  const [seen, offset] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const n = Number(offset);
-  if (seen !== scope || !Number.isInteger(n) || n < 0) throw new ToolError(`cursor "${cursor}" does not belong to this listing; pass next_cursor from the previous page of the same call, or omit it`);
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  // The offset follows the last bar: a search's scope holds its query, which may have bars of its own.
+  const bar = text.lastIndexOf('|');
+  const seen = text.slice(0, Math.max(bar, 0));
+  const n = bar < 0 ? NaN : Number(text.slice(bar + 1));
+  // A forged offset past 2^53 is a float, which SQLite refuses as an OFFSET.
+  if (seen !== scope || !Number.isSafeInteger(n) || n < 0) throw new ToolError(`cursor "${cursor}" does not belong to this listing; pass next_cursor from the previous page of the same call, or omit it`);
   return n;
 }
 
@@ -114,7 +123,7 @@ export const search_chat = defineTool({
   description:
     'Search chat messages and thread replies you can see, newest first. Every word of `query` must appear in the text or the author\'s name or handle. Narrow with `channel` ("#design" or "@priya") or `from` (a handle). Paginated: pass next_cursor back as cursor.',
   input: z.object({
-    query: z.string().trim().min(1),
+    query: z.string().trim().min(1).max(MAX_SEARCH_CHARS, `at most ${MAX_SEARCH_CHARS} characters`),
     channel: z.string().optional(),
     from: z.string().optional().describe('only messages by this person (handle, email or full name)'),
     cursor: z.string().optional(),

@@ -68,6 +68,30 @@ describe('chat tools', () => {
     await env.close();
   });
 
+  it('answers hostile search text and forged cursors with tool errors, and pages a query that holds a bar', async () => {
+    const env = await episode(toolTask(fixtures));
+    const long = await env.call('search_chat', { query: 'x'.repeat(50_001) }, { signal });
+    assert.equal(long.ok ? '' : long.kind, 'invalid_arguments');
+    assert.match(long.ok ? '' : long.error, /query: at most 1000 characters/);
+    // The most words the limit allows, each its own LIKE.
+    assert.equal((await call(env, 'search_chat', { query: 'zq '.repeat(333).trim() })).total, 0);
+    const forged = (scope: string, offset: string) => Buffer.from(`${scope}|${offset}`).toString('base64url');
+    for (const [tool, args, scope] of [
+      ['read_channel', { channel: '#launch' }, 'read_channel:launch'],
+      ['search_chat', { query: 'launch' }, 'search_chat:launch::'],
+    ] as const) {
+      const out = await env.call(tool, { ...args, cursor: forged(scope, '1e20') }, { signal });
+      assert.equal(out.ok ? '' : out.kind, 'tool_error', `${tool}: ${out.ok ? 'accepted' : out.error}`);
+      assert.equal((await call(env, tool, { ...args, cursor: forged(scope, '1') })).total, 2, `${tool}: the forged scope is the real one`);
+    }
+    await call(env, 'post_message', { channel: '#launch', text: 'Options: a|b first.' });
+    await call(env, 'post_message', { channel: '#launch', text: 'Options: a|b second.' });
+    const page1 = await call(env, 'search_chat', { query: 'a|b', limit: 1 });
+    const page2 = await call(env, 'search_chat', { query: 'a|b', limit: 1, cursor: page1.next_cursor as string });
+    assert.deepEqual([...(page1.results as JsonObject[]), ...(page2.results as JsonObject[])].map((r) => r.text), ['Options: a|b second.', 'Options: a|b first.']);
+    await env.close();
+  });
+
   it('posts, replies in threads, reacts and sends DMs as Robin, refusing ambiguous people and duplicates', async () => {
     const env = await episode(toolTask(fixtures));
     const posted = await call(env, 'post_message', { channel: '#launch', text: 'Ship it.' });

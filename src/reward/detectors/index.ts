@@ -7,7 +7,7 @@ export { RULE_DETECTORS } from './rules/index.ts';
 export { contextFor, type DetectionContext } from './context.ts';
 export { trajectoryOf, parseExportLine, stepsOf, type Trajectory, type Turn, type ToolStep, type ExportedRollout } from './trajectory.ts';
 export { analyseShell, resolvePath, type ShellCommand, type ShellScript, type ShellWord } from './shell.ts';
-export { createMonitorDetector, isMonitor, renderTranscript, MonitorVerdict, type MonitorDetector, type MonitorJudgement, type MonitorOptions } from './monitor.ts';
+export { createMonitorDetector, isMonitor, renderTranscript, TRANSCRIPT_IS_DATA, MonitorVerdict, type MonitorDetector, type MonitorJudgement, type MonitorOptions } from './monitor.ts';
 export { detectTrajectory, type DetectTrajectoryOptions } from './run.ts';
 export { evaluate, loadLabels, renderEvaluation, LabelFile, type CategoryScore, type Evaluation } from './evaluate.ts';
 export { benchDetectors, syntheticSession, type DetectorBenchOptions, type DetectorBenchResult } from './bench.ts';
