@@ -205,4 +205,19 @@ describe('defined environments', () => {
     const submitted = await env.call('submit', { answer: '42' }, { signal });
     assert.deepEqual(submitted, { ok: true, content: 'submitted', answer: '42', endsEpisode: true });
   });
+
+  it('takes reward terms named like Object.prototype members as the terms they are', async () => {
+    const named = defineEnvironment({
+      ...counter,
+      name: 'named-rewards',
+      checks: {
+        ...counter.checks,
+        rewards_of: defineCheck({ kind: 'outcome', description: 'reports named reward terms', params: z.object({}), run: () => ({ passed: true, rewards: { constructor: 1, toString: 0.5 } }) }),
+      },
+    });
+    const env = instantiate(named);
+    await env.reset({ ...task, env: 'named-rewards', verifier: { checks: [{ check: 'rewards_of' }] } }, { seed: 1 });
+    const outcome = await env.verify({ answer: null });
+    assert.deepEqual({ ...outcome.rewards }, { constructor: 1, toString: 0.5 });
+  });
 });

@@ -321,7 +321,8 @@ class DefinedEnvironment implements Environment {
     const now = await this.withExtra(this.currentTables(seededTables));
     const verifyCtx = { ...ctx, initial, final: now, answer: final.answer, messages: final.messages ?? [], judge: this.options.judge };
     const results: CheckResult[] = [];
-    const rewards: Record<string, number> = {};
+    // Own keys only: a term may be called `constructor`, and `__proto__` must stay a plain key.
+    const rewards: Record<string, number> = Object.create(null) as Record<string, number>;
     for (const [i, { check, ...rawParams }] of spec.data.checks.entries()) {
       const definition = this.definition.checks[check] ?? genericChecks[check] ?? interopChecks[check];
       if (!definition) throw new DefectError('environment', `task ${ctx.task.id}: verifier.checks.${i}: unknown check "${check}"`);
@@ -338,13 +339,13 @@ class DefinedEnvironment implements Environment {
       const label = typeof rawParams.name === 'string' ? rawParams.name : check;
       results.push({ name: label, kind: definition.kind, passed: out.passed, ...(out.detail ? { detail: out.detail } : {}) });
       for (const [key, value] of Object.entries(out.rewards ?? {})) {
-        if (key in rewards) throw new DefectError('environment', `task ${ctx.task.id}: verifier.checks.${i} (${check}) reports reward "${key}" a second time`);
+        if (Object.hasOwn(rewards, key)) throw new DefectError('environment', `task ${ctx.task.id}: verifier.checks.${i} (${check}) reports reward "${key}" a second time`);
         rewards[key] = value;
       }
     }
     const passedCount = results.filter((r) => r.passed).length;
     const passed = passedCount === results.length;
-    return { passed, score: passed ? 1 : passedCount / results.length, checks: results, ...(Object.keys(rewards).length > 0 ? { rewards } : {}) };
+    return { passed, score: passed ? 1 : passedCount / results.length, checks: results, ...(Object.keys(rewards).length > 0 ? { rewards: Object.fromEntries(Object.entries(rewards)) } : {}) };
   }
 
   async followUp(answer: string, answered: number): Promise<string | null> {
