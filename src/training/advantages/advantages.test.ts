@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SCHEMA_VERSION, type Rollout, type RolloutId, type RunId, type TaskId } from '../../core/index.ts';
-import { groupAdvantages, groupRollouts } from './advantages.ts';
+import fc from 'fast-check';
+import { InputError, SCHEMA_VERSION, type Rollout, type RolloutId, type RunId, type TaskId } from '../../core/index.ts';
+import { groupAdvantages, groupRollouts, type AdvantageMethod } from './advantages.ts';
 
 function close(actual: number[], expected: number[]): void {
   assert.equal(actual.length, expected.length);
@@ -90,5 +91,118 @@ describe('grouping rollouts', () => {
     const byTask = groupRollouts(rollouts, { method: 'rloo', groupBy: 'task' });
     assert.equal(byTask.groups.length, 1);
     close(byTask.groups[0]!.advantages, [1, -0.5, -0.5]);
+  });
+});
+
+/** A double as an exact fraction m / 2^e. */
+function exactDouble(x: number): { m: bigint; e: number } {
+  let e = 0;
+  while (!Number.isInteger(x)) {
+    x *= 2; // exact: doubling only changes the exponent
+    e++;
+  }
+  return { m: BigInt(x), e };
+}
+
+/**
+ * The published definitions in exact rational arithmetic (BigInt), rounded once at the end:
+ * Dr. GRPO r − m; RLOO r − (Σ_{j≠i} r_j)/(n − 1); GRPO (r − m)/(s + ε) with the sample std s.
+ */
+function exactAdvantages(rewards: number[], method: AdvantageMethod, epsilon = 1e-6): number[] {
+  const n = BigInt(rewards.length);
+  const parts = rewards.map(exactDouble);
+  const e = parts.reduce((max, p) => Math.max(max, p.e), 0);
+  const ints = parts.map((p) => p.m << BigInt(e - p.e)); // r_i = ints[i] / 2^e
+  const sum = ints.reduce((a, b) => a + b, 0n);
+  const unit = 1n << BigInt(e);
+  if (rewards.length < 2 || ints.every((v) => v === ints[0])) return rewards.map(() => 0);
+  const ratio = (num: bigint, den: bigint) => {
+    // num / den to a double, keeping 60 significant bits before the one rounding that matters
+    const shift = BigInt(Math.max(0, den.toString(2).length - num.toString(2).length + 64));
+    return Number((num << shift) / den) / 2 ** Number(shift);
+  };
+  switch (method) {
+    case 'drgrpo':
+      return ints.map((v) => ratio(v * n - sum, n * unit));
+    case 'rloo':
+      return ints.map((v) => ratio(v * (n - 1n) - (sum - v), (n - 1n) * unit));
+    case 'grpo': {
+      // s² = Σ (r_i − m)² / (n − 1) = Σ (n·r_i − Σ)² / (n² (n − 1))
+      const squares = ints.reduce((a, v) => a + (v * n - sum) ** 2n, 0n);
+      const std = Math.sqrt(ratio(squares, n * n * (n - 1n) * unit * unit));
+      return ints.map((v) => ratio(v * n - sum, n * unit) / (std + epsilon));
+    }
+  }
+}
+
+function matchesExact(rewards: number[], method: AdvantageMethod): void {
+  const expected = exactAdvantages(rewards, method);
+  const actual = groupAdvantages(rewards, method);
+  const largest = expected.reduce((max, e) => Math.max(max, Math.abs(e)), 0);
+  expected.forEach((e, i) => {
+    const a = actual[i] as number;
+    assert.ok(Math.abs(a - e) <= 1e-12 * largest, `${method} member ${i} of ${rewards.length}: ${a}, exactly ${e}`);
+  });
+}
+
+describe('group advantages (against exact arithmetic)', () => {
+  const methods = ['grpo', 'drgrpo', 'rloo'] as const;
+
+  it('agrees with the exact definitions on random groups of uneven size, with ties and offsets', () => {
+    const reward = fc.oneof(fc.integer({ min: -4, max: 4 }).map((k) => k / 4), fc.double({ min: -10, max: 10, noNaN: true }));
+    fc.assert(
+      fc.property(fc.array(reward, { minLength: 1, maxLength: 40 }), fc.constantFrom(0, 1e3, -1e6, 1e9), fc.constantFrom(...methods), (rewards, offset, method) => {
+        matchesExact(rewards.map((r) => r + offset), method);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps small differences far from 0: a leave-one-out baseline near 1e16, a million rewards near 1e6', () => {
+    // RLOO of 1e16, 1e16 + 2, 1e16 + 4: −3, 0, 3 (Σ − r_i loses them to rounding)
+    assert.deepEqual(groupAdvantages([1e16, 1e16 + 2, 1e16 + 4], 'rloo'), [-3, 0, 3]);
+    // Half a, half b: the mean is (a + b) / 2 exactly, so every deviation is ±h with h = (a − b) / 2
+    // (exact, Sterbenz), s = h·√(n / (n − 1)), and RLOO's is ±h · n / (n − 1).
+    const n = 1_000_000;
+    const [a, b] = [1e6 + 0.3, 1e6 + 0.1];
+    const million = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? a : b));
+    const h = (a - b) / 2;
+    const exact = { drgrpo: h, rloo: (h * n) / (n - 1), grpo: h / (h * Math.sqrt(n / (n - 1)) + 1e-6) };
+    for (const method of methods) {
+      const advantages = groupAdvantages(million, method);
+      const worst = advantages.reduce((max, x, i) => Math.max(max, Math.abs(x - (i % 2 === 0 ? 1 : -1) * exact[method])), 0);
+      assert.ok(worst <= 1e-12 * Math.abs(exact[method]), `${method}: off by ${worst} from ±${exact[method]}`);
+    }
+    // one reward an ulp above nine equal ones: the nine are below the mean, not above it
+    const nearlyEqual = [...Array.from({ length: 9 }, () => 0.1), 0.1 + 2 ** -56];
+    for (const method of methods) {
+      const advantages = groupAdvantages(nearlyEqual, method);
+      assert.ok(advantages.slice(0, 9).every((a) => a < 0) && (advantages[9] as number) > 0, `${method}: ${advantages.join(', ')}`);
+    }
+  });
+
+  it('gives finite advantages for rewards near the largest double, and an error where the true value is not a double', () => {
+    close(groupAdvantages([1e308, 1e308, 0], 'drgrpo').map((a) => a / 1e307), [10 / 3, 10 / 3, -20 / 3]);
+    close(groupAdvantages([1e308, 1e308, 0], 'rloo').map((a) => a / 1e307), [5, 5, -10]);
+    close(groupAdvantages([1e308, 1e308, 0], 'grpo'), [1 / Math.sqrt(3), 1 / Math.sqrt(3), -2 / Math.sqrt(3)]);
+    assert.throws(() => groupAdvantages([-1.7e308, 1.7e308, 1.7e308], 'drgrpo'), (error: unknown) => error instanceof InputError && /reward 0 of the group.*overflows/.test(error.message));
+  });
+
+  it('refuses NaN and ±Infinity rewards, naming the member, instead of answering NaN', () => {
+    for (const bad of [Number.NaN, Infinity, -Infinity]) {
+      for (const method of methods) {
+        assert.throws(() => groupAdvantages([0, 1, bad], method), (error: unknown) => error instanceof InputError && error.message.startsWith('reward 2 of the group') && /finite number/.test(error.message));
+      }
+    }
+    const rollouts = [rollout({ id: 'a0', score: 1, reward: 0.5 }), rollout({ id: 'a1', epoch: 1, score: 0, reward: Number.NaN })];
+    assert.throws(() => groupRollouts(rollouts, { method: 'grpo' }), (error: unknown) => error instanceof InputError && /^rollout a1 \(group t#1\): the reward is NaN/.test(error.message));
+  });
+
+  it('never answers −0', () => {
+    for (const method of methods) {
+      for (const rewards of [[-0, 1, -1], [-0, -0], [0, -0, 0]]) {
+        groupAdvantages(rewards, method).forEach((a, i) => assert.ok(!Object.is(a, -0), `${method} ${JSON.stringify(rewards)}: member ${i} is −0`));
+      }
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Rollout } from '../../core/index.ts';
+import { InputError, type Rollout } from '../../core/index.ts';
 
 /**
  * Group-relative advantages, for a group's rewards r_1..r_n with mean m:
@@ -9,27 +9,81 @@ import type { Rollout } from '../../core/index.ts';
  * - `rloo`:   A_i = r_i − (Σ_{j≠i} r_j) / (n − 1), the leave-one-out baseline (= n/(n−1)·(r_i − m)).
  * A group whose rewards are all equal, or that has one member, gets 0 for everyone: there is
  * nothing to compare against (and GRPO's ε would otherwise turn rounding noise into a signal).
+ * A reward that is not a finite number is an error, never NaN in the output.
  */
 export const AdvantageMethod = z.enum(['grpo', 'drgrpo', 'rloo']);
 export type AdvantageMethod = z.infer<typeof AdvantageMethod>;
 
 export const GRPO_EPSILON = 1e-6;
 
+/** Neumaier's compensated sum of `f(values[i])`: a group of a million rewards sums to within an ulp or two. */
+function accurateSum(values: ArrayLike<number>, f: (v: number) => number = (v) => v): number {
+  let sum = 0;
+  let compensation = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = f(values[i] as number);
+    const t = sum + v;
+    compensation += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
+    sum = t;
+  }
+  return sum + compensation;
+}
+
+/** The power of two at or above |x| (at most 2^1023), so dividing by it is exact and nothing overflows. */
+function powerOfTwoScale(maxAbs: number): number {
+  let scale = 2 ** Math.min(1023, Math.max(-1074, Math.ceil(Math.log2(maxAbs))));
+  while (scale < maxAbs && scale < 2 ** 1023) scale *= 2;
+  return scale;
+}
+
 export function groupAdvantages(rewards: readonly number[], method: AdvantageMethod, epsilon = GRPO_EPSILON): number[] {
+  return advantagesFor(rewards, method, epsilon, (i) => `reward ${i} of the group`);
+}
+
+/** `groupAdvantages`, with errors naming the offending member as `where(i)` does. */
+function advantagesFor(rewards: readonly number[], method: AdvantageMethod, epsilon = GRPO_EPSILON, where: (index: number) => string): number[] {
+  rewards.forEach((r, i) => {
+    if (typeof r !== 'number' || !Number.isFinite(r)) throw new InputError(where(i), `the reward is ${String(r)}`, 'a finite number');
+  });
+  if (!Number.isFinite(epsilon) || epsilon < 0) throw new InputError('epsilon', `is ${epsilon}`, 'a finite number ≥ 0');
   const n = rewards.length;
   if (n < 2 || rewards.every((r) => r === rewards[0])) return rewards.map(() => 0);
-  const sum = rewards.reduce((a, b) => a + b, 0);
-  const mean = sum / n;
+  // Scaled by a power of two (exact) so that sums of rewards near ±1e308 cannot overflow; the
+  // mean is compensated so large groups far from 0 keep their small differences.
+  const scale = powerOfTwoScale(rewards.reduce((max, r) => Math.max(max, Math.abs(r)), 0));
+  const deviations = Float64Array.from(rewards, (r) => r / scale);
+  const mean = accurateSum(deviations) / n;
+  for (let i = 0; i < n; i++) deviations[i]! -= mean;
+  // The mean holds only a double's precision; the deviations' own mean is what it missed
+  // (the corrected two-pass method), so small differences far from 0 keep their digits.
+  const missed = accurateSum(deviations) / n;
+  for (let i = 0; i < n; i++) deviations[i]! -= missed;
+  let toAdvantage: (d: number) => number;
   switch (method) {
     case 'drgrpo':
-      return rewards.map((r) => r - mean);
+      toAdvantage = (d) => d * scale;
+      break;
     case 'rloo':
-      return rewards.map((r) => r - (sum - r) / (n - 1));
+      // r_i minus the mean of the others, without the cancellation of (Σ r − r_i).
+      toAdvantage = (d) => ((d * n) / (n - 1)) * scale;
+      break;
     case 'grpo': {
-      const std = Math.sqrt(rewards.reduce((a, r) => a + (r - mean) ** 2, 0) / (n - 1));
-      return rewards.map((r) => (r - mean) / (std + epsilon));
+      const std = Math.sqrt(accurateSum(deviations, (d) => d * d) / (n - 1));
+      // (r − m) / (s + ε): in scaled units (ε scaled too) when the rewards are large, in the
+      // rewards' own units when they are small, so neither ε / scale nor d · scale overflows.
+      // A deviation that vanished below the smallest double (0 / 0) has advantage 0.
+      const inScaledUnits = scale > 1 || epsilon === 0;
+      toAdvantage = (d) => (d === 0 ? 0 : inScaledUnits ? d / (std + epsilon / scale) : (d * scale) / (std * scale + epsilon));
+      break;
     }
   }
+  return Array.from(deviations, (d, i) => {
+    const advantage = toAdvantage(d) + 0; // + 0 turns −0 into 0
+    if (!Number.isFinite(advantage)) {
+      throw new InputError(where(i), `the reward ${rewards[i]} is so far from the group's mean that its ${method} advantage overflows a double`, 'rewards within ±1e307 of one another');
+    }
+    return advantage;
+  });
 }
 
 /**
@@ -91,7 +145,7 @@ export function groupRollouts(rollouts: readonly Rollout[], options: GroupingOpt
     const sorted = [...members].sort((a, b) => a.epoch - b.epoch || a.id.localeCompare(b.id));
     // The composed reward where the run configured one (`--reward`); it is null exactly when the score is.
     const rewards = sorted.map((r) => r.reward ?? (r.score as number));
-    return { id, members: sorted, rewards, advantages: groupAdvantages(rewards, options.method, options.epsilon) };
+    return { id, members: sorted, rewards, advantages: advantagesFor(rewards, options.method, options.epsilon, (i) => `rollout ${sorted[i]?.id} (group ${id})`) };
   });
   return { groups, excluded, singletons: groups.filter((g) => g.members.length === 1).map((g) => g.id), method: options.method, groupBy };
 }

@@ -85,6 +85,17 @@ describe('precision input files', () => {
     }
   });
 
+  it('refuses a stand-in for −Infinity or a ratio too large for KL at a compared position, naming file, line and position', async () => {
+    const inference = jsonl([seq('a', [1, 2, 3], [-0.5, -9999, -1]), seq('b', [1, 2], [-650, -1])]);
+    const trainer = jsonl([seq('b', [1, 2], [-3, -1]), seq('a', [1, 2, 3], [-0.5, -2, -1])]);
+    // Otherwise k3 came out Infinity, written as null by --json (where null means "nothing compared").
+    await rejectsWith(compareFiles({ inference, trainer: jsonl([seq('a', [1, 2, 3], [-0.5, -2, -1])]) }), new RegExp(`${dir}/f\\d+\\.jsonl:1, position 1: the inference logprob -9999 is below -744\\.44`), /stand-in for −Infinity/, new RegExp(`${inference}:1`));
+    await rejectsWith(compareFiles({ inference, trainer }), new RegExp(`${trainer}:1, position 0: trainer − inference = 647`), /beyond e\^600/);
+    const masked = jsonl([seq('a', [1, 2, 3], [-0.5, -9999, -1], [1, 0, 1])]);
+    const report = await compareFiles({ inference: masked, trainer: jsonl([seq('a', [1, 2, 3], [-0.5, -2, -1])]) });
+    assert.equal(report.stats.tokens, 2, 'a stand-in where nothing is compared is left alone');
+  });
+
   it('keeps the words NaN and Infinity inside strings as they are', async () => {
     const inference = jsonl(['{"id": "NaN Infinity \\"NaN\\"", "tokenIds": [1], "logprobs": [-0.5]}']);
     const trainer = jsonl(['{"id": "NaN Infinity \\"NaN\\"", "tokenIds": [1], "logprobs": [-0.5]}']);

@@ -4,7 +4,7 @@
 import { open } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError, errorMessage } from '../../core/index.ts';
-import type { ComparedSequence } from './metrics.ts';
+import { comparedTokenProblem, type ComparedSequence } from './metrics.ts';
 
 // Python's json module writes NaN, Infinity and -Infinity as bare words, which JSON.parse rejects.
 // They are swapped for these markers before parsing so the error can name the position instead.
@@ -219,6 +219,8 @@ export async function pairFiles(files: PrecisionFiles, onSequence: (sequence: Co
       if (inf.mask && trainer.mask && a !== b) maskDisagreements++;
       compare[i] = a === 1 && b === 1 ? 1 : 0;
       compared += compare[i] as number;
+      const problem = compare[i] === 1 ? comparedTokenProblem(inf.logprobs[i] as number, trainer.logprobs[i] as number) : null;
+      if (problem) throw new InputError(`${where}, position ${i}`, `${problem}; the inference logprob is from ${files.inference}:${inf.line}`);
     }
     if (compared === 0) withoutComparedTokens++;
     onSequence({ id, tokenIds: trainer.tokenIds, inference: inf.logprobs, trainer: trainer.logprobs, compare });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { InputError } from '../../core/index.ts';
 import { comparePrecision, k3Term, niceWidth, PrecisionAccumulator, type ComparedSequence } from './metrics.ts';
 
 const close = (actual: number | null, expected: number, tolerance = 1e-9) => {
@@ -121,6 +122,26 @@ describe('precision metrics', () => {
     const other: ComparedSequence = { id: 'z', tokenIds: [9, 9], inference: [-2, -3], trainer: [-2.5, -3], compare: [1, 0] };
     accumulator.add(other);
     assert.deepEqual(accumulator.result(), comparePrecision([worked, other]));
+  });
+
+  it('refuses what it cannot compare, naming the sequence and position, instead of answering NaN or Infinity', () => {
+    const bad: [Omit<ComparedSequence, 'id'>, RegExp][] = [
+      [{ tokenIds: [1, 2, 3], inference: [-1, -1], trainer: [-1, -1, -2], compare: [1, 1, 1] }, /^sequence "s": 2 inference entries for 3 token ids/],
+      [{ tokenIds: [1, 2], inference: [-1, -1], trainer: [-1, -1], compare: [1] }, /1 compare entries for 2 token ids/],
+      [{ tokenIds: [1, 2], inference: [-1, Number.NaN], trainer: [-1, -1], compare: [1, 1] }, /^sequence "s", position 1: the inference logprob is missing/],
+      [{ tokenIds: [1, 2], inference: [-1, -1], trainer: [0.5, -1], compare: [1, 1] }, /position 0: the trainer logprob 0\.5 is not a logprob/],
+      [{ tokenIds: [1, 2], inference: [-9999, -1], trainer: [-2, -1], compare: [1, 1] }, /position 0: the inference logprob -9999 is below -744\.44/],
+      [{ tokenIds: [1, 2], inference: [-1, -1], trainer: [-1, -3.4e38], compare: [1, 1] }, /position 1: the trainer logprob -3\.4e\+38 is below/],
+      [{ tokenIds: [1, 2], inference: [-1, -720], trainer: [-1, -2], compare: [1, 1] }, /position 1: trainer − inference = 718: .* beyond e\^600/],
+    ];
+    for (const [sequence, pattern] of bad) {
+      assert.throws(() => comparePrecision([{ id: 's', ...sequence }]), (error: unknown) => error instanceof InputError && pattern.test(error.message), String(pattern));
+    }
+    // Near the limit every figure is still a finite number.
+    const far: ComparedSequence = { id: 'f', tokenIds: [1, 2, 3], inference: [-600, -600, -744], trainer: [0, 0, -744.4], compare: [1, 1, 1] };
+    const stats = comparePrecision([far, { ...far, id: 'g' }]);
+    for (const value of [stats.meanAbsDelta, stats.k1, stats.k3, stats.meanDelta]) assert.ok(Number.isFinite(value), `${value}`);
+    assert.ok(comparePrecision([{ id: 'm', tokenIds: [1], inference: [-9999], trainer: [-1], compare: [0] }]).tokens === 0, 'positions not compared are not checked');
   });
 
   it('reports no figure rather than a made-up one when nothing is compared', () => {

@@ -6,6 +6,36 @@
 // per-token estimators of KL(inference ‖ trainer) are k1 = −log r and k3 = (r − 1) − log r
 // (k3 is unbiased and never negative; k1 is unbiased but noisy and can come out negative).
 
+import { InputError } from '../../core/index.ts';
+
+/**
+ * The lowest logprob a compared token may have: ln of the smallest double. No probability a double
+ * can hold is smaller, so anything below stands in for −∞ (vLLM writes −9999, torch code often
+ * clamps to finfo.min) and would swamp every mean with a number that means nothing.
+ */
+export const MIN_LOGPROB = Math.log(Number.MIN_VALUE);
+/**
+ * The largest Δ compared: r = exp(Δ) stays below e^600, so the k3 sums over up to e^109.78 (1e47)
+ * such tokens stay finite (exp overflows a double just past Δ = 709.78).
+ */
+export const MAX_DELTA = 600;
+
+/** What is wrong with one compared token's pair of logprobs, or null when both can be compared. */
+export function comparedTokenProblem(inference: number, trainer: number): string | null {
+  for (const [side, lp] of [['inference', inference], ['trainer', trainer]] as const) {
+    if (typeof lp !== 'number' || Number.isNaN(lp)) return `the ${side} logprob is missing (${String(lp)}; expected a finite logprob ≤ 0)`;
+    if (!Number.isFinite(lp) || lp > 0) return `the ${side} logprob ${lp} is not a logprob (expected a finite value ≤ 0)`;
+    if (lp < MIN_LOGPROB) {
+      return `the ${side} logprob ${lp} is below ${MIN_LOGPROB.toFixed(2)}, ln of the smallest double: a stand-in for −Infinity, not a logprob to compare (expected the real logprob, or mask 0 there)`;
+    }
+  }
+  const delta = trainer - inference;
+  if (delta > MAX_DELTA) {
+    return `trainer − inference = ${delta}: the ratio r = p_trainer / p_inference = e^${delta.toFixed(1)} is beyond e^${MAX_DELTA}, too large for the KL sums (expected logprobs of a token the engine sampled; it gave this one ${inference})`;
+  }
+  return null;
+}
+
 /** One sequence as both sides scored it: same token ids, one logprob per position from each. */
 export interface ComparedSequence {
   id: string;
@@ -213,8 +243,20 @@ export class PrecisionAccumulator {
     this.context = options.context ?? { before: 4, after: 2 };
   }
 
+  /** Throws an InputError naming the sequence and position for anything that cannot be compared. */
   add(sequence: ComparedSequence): void {
     const { tokenIds, inference, trainer, compare } = sequence;
+    const where = `sequence "${sequence.id}"`;
+    for (const [name, values] of [['inference', inference], ['trainer', trainer], ['compare', compare]] as const) {
+      if (values.length !== tokenIds.length) {
+        throw new InputError(where, `${values.length} ${name} entries for ${tokenIds.length} token ids`, 'one per token id');
+      }
+    }
+    for (let pos = 0; pos < tokenIds.length; pos++) {
+      if (compare[pos] !== 1) continue;
+      const problem = comparedTokenProblem(inference[pos] as number, trainer[pos] as number);
+      if (problem) throw new InputError(`${where}, position ${pos}`, problem);
+    }
     let tokens = 0;
     let absSum = 0;
     let logRatio = 0;

@@ -156,13 +156,17 @@ describe('trajectory assembly', () => {
     assert.equal(!none.ok && none.reason, 'no_engine_tokens');
   });
 
-  it('rejects logprobs that do not line up with the completion or are positive', () => {
+  it('rejects logprobs that do not line up with the completion, are positive or stand in for −∞', () => {
     const short = call({ index: 0, messages: [user], reply: reply('x'), promptIds: [1], completionIds: [2, 3], logprobs: [-1] });
     const result = assembleTrajectory([short]);
     assert.equal(!result.ok && result.reason, 'invalid_tokens');
     assert.match(!result.ok ? result.detail : '', /1 logprobs for 2 completion ids/);
     const positive = assembleTrajectory([call({ index: 0, messages: [user], reply: reply('x'), promptIds: [1], completionIds: [2], logprobs: [0.5] })]);
     assert.match(!positive.ok ? positive.detail : '', /logprob 0\.5/);
+    // vLLM's stand-in for −∞: an importance ratio against it overflows (exp(9999) is Infinity).
+    const placeholder = assembleTrajectory([call({ index: 0, messages: [user], reply: reply('x'), promptIds: [1], completionIds: [2, 3], logprobs: [-0.5, -9999] })]);
+    assert.equal(!placeholder.ok && placeholder.reason, 'invalid_tokens');
+    assert.match(!placeholder.ok ? placeholder.detail : '', /logprob -9999 at completion token 1 .*≥ -744\.44/);
   });
 
   it('counts an extendsParent hint that the ids contradict', () => {

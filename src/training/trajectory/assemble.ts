@@ -40,6 +40,9 @@ interface CallTokens {
 
 type TokensOrProblem = { ok: true; tokens: CallTokens } | { ok: false; reason: SkipReason; detail: string };
 
+/** The lowest logprob a sampled token can have: ln of the smallest double (≈ −744.44). */
+const MIN_LOGPROB = Math.log(Number.MIN_VALUE);
+
 /** The engine's ids for one call. Ids from a local tokenizer are never training data. */
 export function engineTokens(call: ModelCall): TokensOrProblem {
   const trace = call.response?.tokens;
@@ -54,8 +57,12 @@ export function engineTokens(call: ModelCall): TokensOrProblem {
     if (completionLogprobs.length !== completionIds.length) {
       return { ok: false, reason: 'invalid_tokens', detail: `${where}: ${completionLogprobs.length} logprobs for ${completionIds.length} completion ids` };
     }
-    const bad = completionLogprobs.findIndex((lp) => !Number.isFinite(lp) || lp > 0);
-    if (bad >= 0) return { ok: false, reason: 'invalid_tokens', detail: `${where}: logprob ${completionLogprobs[bad]} at completion token ${bad} (expected a finite value ≤ 0)` };
+    // Below ln of the smallest double no probability exists: such a value stands in for −∞ (vLLM
+    // writes −9999) and would make every importance ratio against it overflow in the trainer.
+    const bad = completionLogprobs.findIndex((lp) => !Number.isFinite(lp) || lp > 0 || lp < MIN_LOGPROB);
+    if (bad >= 0) {
+      return { ok: false, reason: 'invalid_tokens', detail: `${where}: logprob ${completionLogprobs[bad]} at completion token ${bad} (expected a finite value ≤ 0 and ≥ ${MIN_LOGPROB.toFixed(2)}, ln of the smallest double)` };
+    }
   }
   return { ok: true, tokens: { promptIds, completionIds, logprobs: completionLogprobs ?? null } };
 }
