@@ -1,6 +1,7 @@
-// Small readers and writers for the JSON Schema objects tools publish as `parameters`. Only the
-// top level is perturbed (property names, required, types of direct properties): nested schemas
-// pass through untouched, so what a perturbation changes is easy to state and to undo. Schemas are
+// Small readers and writers for the JSON Schema objects tools publish as `parameters`. Reshaping
+// perturbations change only the top level (required, types of direct properties), so what they
+// change is easy to state and to undo; tools.rename renames names at every depth
+// (tools/deep-names.ts), since a nested name left as it was would give the original away. Schemas are
 // never mutated: a perturbed spec is a new object that shares its unchanged parts with the
 // original (environments cache their specs across episodes).
 import type { JsonObject, JsonValue } from '../core/index.ts';

@@ -84,7 +84,7 @@ function unknownId(id: string, where: string): InputError {
 function scalar(text: string): JsonValue {
   if (text === 'true') return true;
   if (text === 'false') return false;
-  if (/^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) return Number(text);
+  if (/^-?(\d+(?:\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(text)) return Number(text);
   return text;
 }
 

@@ -126,6 +126,11 @@ const SYNONYMS: Record<string, readonly string[]> = {
   seconds: ['secs', 's', 'second_count'],
   ignore: ['skip', 'disregard', 'without'],
   case: ['capitals', 'casing', 'letter_case'],
+  // nested parameter words (block items, database filters and sorts)
+  type: ['kind', 'category', 'variant'],
+  property: ['field', 'attribute', 'column'],
+  operator: ['op', 'comparison', 'condition'],
+  direction: ['order', 'sort_order', 'ordering'],
 };
 
 /** The words of a snake_case, kebab-case, dotted or camelCase name, lower-cased. */

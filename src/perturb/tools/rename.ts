@@ -1,10 +1,12 @@
-// tools.rename: the same tools under other names, parameters included. Calls are mapped back, the
-// golden solution forward, and the names in the task's text, descriptions and error messages
-// follow, so nothing the agent reads still carries an original name.
+// tools.rename: the same tools under other names, parameters included at every depth (the keys
+// of nested objects and array items too; free-form maps keep the caller's keys). Calls are mapped
+// back, the golden solution forward, and the names in the task's text, descriptions and error
+// messages follow, so nothing the agent reads still carries an original name.
 import { z } from 'zod';
 import type { JsonObject, JsonValue, Task, ToolInvocation, ToolOutcome, ToolSpec } from '../../core/index.ts';
-import { allowsExtraKeys, propertiesOf, requiredOf, withProperties } from '../json-schema.ts';
+import { propertiesOf } from '../json-schema.ts';
 import { definePerturbation, type LayerSession, type ToolLayer } from '../types.ts';
+import { nestedPropertyNames, renameKeys, renameSchema, type KeyMapping } from './deep-names.ts';
 import { isIdentifierLike, nameReplacer, RENAME_STYLES, renameAll } from './names.ts';
 
 function invert(map: ReadonlyMap<string, string>): Map<string, string> {
@@ -15,10 +17,21 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+// What precedes a nested name in a zod issue path at the start of a line (`blocks.0.`).
+const ISSUE_PATH_HEAD = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.$/;
+
+/** Whether `offset` starts a line, or a segment of an issue path that starts the line. */
+function startsPathSegment(text: string, offset: number): boolean {
+  if (offset === 0 || text.charAt(offset - 1) === '\n') return true;
+  if (text.charAt(offset - 1) !== '.') return false;
+  return ISSUE_PATH_HEAD.test(text.slice(text.lastIndexOf('\n', offset - 1) + 1, offset));
+}
+
 /**
  * Rewrites names in text the environment wrote. Identifier-like names are replaced anywhere; plain
  * words (`reply`, `to`) only where they can only be names: a tool before `:` at the start or after
- * `for `, a parameter at the start of a line before `.`/`:`/`[` (a zod issue path) or in quotes.
+ * `for `, a parameter in a zod issue path at the start of a line (`blocks.0.text:`) before
+ * `.`/`:`/`[`, or in quotes.
  */
 function textRewriter(tools: ReadonlyMap<string, string>, params: ReadonlyMap<string, string>): (text: string) => string {
   const all = [...new Set([...tools.keys(), ...params.keys()])].sort((a, b) => b.length - a.length);
@@ -33,7 +46,7 @@ function textRewriter(tools: ReadonlyMap<string, string>, params: ReadonlyMap<st
       const tool = tools.get(found);
       if (tool !== undefined && (isIdentifierLike(found) || (after === ':' && (lineStart || before.endsWith('for '))) || quoted)) return tool;
       const param = params.get(found);
-      if (param !== undefined && (isIdentifierLike(found) || (lineStart && '.:['.includes(after) && after !== '') || quoted)) return param;
+      if (param !== undefined && (isIdentifierLike(found) || ('.:['.includes(after) && after !== '' && startsPathSegment(text, offset)) || quoted)) return param;
       return found;
     });
 }
@@ -63,45 +76,45 @@ export interface RenameMaps {
 /** The layer for given maps (original → new); exported for tests that pin a mapping. */
 export function renameLayer(below: readonly ToolSpec[], maps: RenameMaps): ToolLayer {
   const describe = nameReplacer(new Map([...maps.tools, ...maps.params].filter(([name]) => isIdentifierLike(name))));
-  const renameKey = (key: string) => maps.params.get(key) ?? key;
-  const tools: ToolSpec[] = below.map((spec) => {
-    const properties = propertiesOf(spec.parameters).map(([name, schema]): [string, JsonObject] => [
-      renameKey(name),
-      typeof schema.description === 'string' ? { ...schema, description: describe(schema.description) } : schema,
-    ]);
-    return {
-      name: maps.tools.get(spec.name) ?? spec.name,
-      description: describe(spec.description),
-      parameters: withProperties(spec.parameters, properties, requiredOf(spec.parameters).map(renameKey)),
-    };
-  });
   const toolsBack = invert(maps.tools);
   const paramsBack = invert(maps.params);
   const originalParams = new Set(maps.params.keys());
-  const visible = new Map(tools.map((t) => [t.name, { spec: t, keys: new Set(propertiesOf(t.parameters).map(([k]) => k)) }]));
+  // Up: listed keys take their new names, guided by the schema below; down: back to the originals,
+  // guided by the schema shown, unlisted keys dropped as the environment's own schema would drop them.
+  const up: KeyMapping = { rename: (key) => maps.params.get(key) ?? key };
+  const down: KeyMapping = { rename: (key) => paramsBack.get(key) ?? key, dropUnlisted: { isOriginal: (key) => originalParams.has(key) } };
+  const originals = new Map(below.map((spec) => [spec.name, spec.parameters]));
+  const tools: ToolSpec[] = below.map((spec) => ({
+    name: maps.tools.get(spec.name) ?? spec.name,
+    description: describe(spec.description),
+    parameters: renameSchema(spec.parameters, up.rename, describe, (value, schema) => renameKeys(value, schema, spec.parameters, up)),
+  }));
+  const visible = new Map(tools.map((t) => [t.name, t.parameters]));
   const rewrite = textRewriter(maps.tools, maps.params);
   const contentRewrite = nameReplacer(new Map([...maps.tools].filter(([name]) => isIdentifierLike(name))));
 
-  const renameArgs = (args: JsonObject, map: (key: string) => string): JsonObject => Object.fromEntries(Object.entries(args).map(([k, v]) => [map(k), v]));
+  /** A call in this layer's terms, in the terms below (the same call when the tool is not one of ours). */
+  const lowerCall = (tool: string, args: JsonObject): ToolInvocation => {
+    const parameters = visible.get(tool);
+    const original = toolsBack.get(tool) ?? tool;
+    return { tool: original, arguments: parameters ? (renameKeys(args, parameters, parameters, down) as JsonObject) : args };
+  };
   const session: LayerSession = {
     async call(tool, args, below) {
-      const entry = visible.get(tool);
-      const original = toolsBack.get(tool) ?? tool;
-      if (!entry) return below(original, args);
-      const lowered: JsonObject = {};
-      for (const [key, value] of Object.entries(args)) {
-        if (entry.keys.has(key)) lowered[paramsBack.get(key) ?? key] = value;
-        // An unlisted key is dropped, as the environment's own schema would drop it; an original
-        // name never slips through to be understood below.
-        else if (allowsExtraKeys(entry.spec.parameters) && !originalParams.has(key)) lowered[key] = value;
-      }
-      return renameOutcome(await below(original, lowered), rewrite, contentRewrite);
+      const lowered = lowerCall(tool, args);
+      if (!visible.has(tool)) return below(lowered.tool, lowered.arguments);
+      return renameOutcome(await below(lowered.tool, lowered.arguments), rewrite, contentRewrite);
     },
+  };
+  const liftStep = (step: ToolInvocation): ToolInvocation => {
+    const parameters = originals.get(step.tool);
+    return { tool: maps.tools.get(step.tool) ?? step.tool, arguments: parameters ? (renameKeys(step.arguments, parameters, parameters, up) as JsonObject) : step.arguments };
   };
   return {
     tools,
-    lift: (steps) => steps.map((s): ToolInvocation => ({ tool: maps.tools.get(s.tool) ?? s.tool, arguments: renameArgs(s.arguments, renameKey) })),
-    lower: (call) => ({ tool: toolsBack.get(call.tool) ?? call.tool, arguments: renameArgs(call.arguments, (k) => paramsBack.get(k) ?? k) }),
+    lift: (steps) => steps.map(liftStep),
+    // As the call went below, so checks that read the transcript judge what the environment got.
+    lower: (call) => lowerCall(call.tool, call.arguments),
     open: () => session,
   };
 }
@@ -119,7 +132,7 @@ function renameInText(task: Task, maps: RenameMaps): Task {
 export const rename = definePerturbation({
   id: 'tools.rename',
   family: 'tools',
-  summary: 'renames every tool and (unless parameters=false) every parameter; calls are mapped back and the golden solution forward',
+  summary: 'renames every tool and (unless parameters=false) every parameter, nested ones included; calls are mapped back and the golden solution forward',
   randomised: () => true,
   params: z
     .object({
@@ -133,10 +146,13 @@ export const rename = definePerturbation({
       target.tools.map((t) => t.name),
       { style: params.style, rng: rng.fork('tools') },
     );
-    const paramNames = [...new Set(target.tools.flatMap((t) => propertiesOf(t.parameters).map(([name]) => name)))];
+    // Direct parameters first, then the names nested in them, so nested names add draws after the
+    // direct ones rather than among them; no new name takes an original one, at any depth.
+    const paramNames = new Set(target.tools.flatMap((t) => propertiesOf(t.parameters).map(([name]) => name)));
+    for (const t of target.tools) nestedPropertyNames(t.parameters, paramNames);
     // A namespace is a convention for tool names; parameters get synonyms instead.
     const paramStyle = params.style === 'namespace' ? 'synonym' : params.style;
-    const maps: RenameMaps = { tools, params: params.parameters ? renameAll(paramNames, { style: paramStyle, rng: rng.fork('params') }) : new Map() };
+    const maps: RenameMaps = { tools, params: params.parameters ? renameAll([...paramNames], { style: paramStyle, rng: rng.fork('params') }) : new Map() };
     return { task: renameInText(target.task, maps), layer: renameLayer(target.tools, maps) };
   },
 });
