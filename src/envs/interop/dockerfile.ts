@@ -2,9 +2,9 @@
 // put in the image (text or bytes, with their executable bit), WORKDIR changes and RUN scripts,
 // in order, each with the environment (ARG and ENV) it would see. Only the last stage counts:
 // earlier stages matter only through COPY --from, which needs Docker and is refused.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, relative, sep } from 'node:path';
 import { pipelinesOf, splitLogicalLines, unquote } from './shell.ts';
+import { TaskFolder } from './task-files.ts';
 
 /** A file's content: text when it is UTF-8 without NUL bytes, else the raw bytes. */
 export type FileContent = { text: string } | { bytes: Buffer };
@@ -52,25 +52,10 @@ export function contentOf(bytes: Buffer): FileContent {
   }
 }
 
-export function readContent(path: string): ImageFile {
-  const bytes = readFileSync(path);
-  return { content: contentOf(bytes), executable: (statSync(path).mode & 0o111) !== 0 };
-}
-
-/** The file's text, or null when it is binary. */
-export function readText(path: string): string | null {
-  const content = contentOf(readFileSync(path));
-  return 'text' in content ? content.text : null;
-}
-
-function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((entry) => {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) return walk(path);
-      return entry.isFile() ? [path] : [];
-    });
+/** A file of the task folder (through its checks: inside the folder, a regular file, bounded). */
+export function readContent(files: TaskFolder, path: string): ImageFile {
+  const { bytes, executable } = files.read(path);
+  return { content: contentOf(bytes), executable };
 }
 
 /** A .dockerignore pattern: `*` and `?` within a path segment, `**` across segments; a match covers what is below it. */
@@ -95,13 +80,10 @@ function ignorePattern(pattern: string): RegExp {
  * The build context's .dockerignore as a predicate over paths relative to the context: the last
  * matching pattern decides, and `!` patterns take paths back in.
  */
-function dockerignore(context: string): (rel: string) => boolean {
-  let text: string;
-  try {
-    text = readFileSync(join(context, '.dockerignore'), 'utf8');
-  } catch {
-    return () => false;
-  }
+function dockerignore(files: TaskFolder, context: string): (rel: string) => boolean {
+  const path = join(context, '.dockerignore');
+  if (files.kind(path) === null) return () => false;
+  const text = files.text(path);
   const rules = text
     .split('\n')
     .map((line) => line.trim())
@@ -163,6 +145,7 @@ function withoutContinuedComments(text: string): string {
 }
 
 interface Reader {
+  files: TaskFolder;
   context: string;
   /** Whether .dockerignore keeps a path (relative to the context) out of COPY and ADD. */
   ignored: (rel: string) => boolean;
@@ -172,7 +155,7 @@ interface Reader {
 }
 
 function copySources(reader: Reader, options: { sources: string[]; dest: string; line: number; instruction: string; chmod: boolean }): void {
-  const { context, where, image, ignored } = reader;
+  const { files, context, where, image, ignored } = reader;
   const { sources, dest, line, instruction } = options;
   const target = posix.resolve(reader.current, dest);
   const intoDir = dest.endsWith('/') || sources.length > 1;
@@ -189,27 +172,25 @@ function copySources(reader: Reader, options: { sources: string[]; dest: string;
       continue;
     }
     const inContext = (file: string) => relative(context, file).split(sep).join('/');
-    const matches = (/[*?[]/.test(rel) ? walk(context).filter((f) => globToRegExp(rel).test(inContext(f))) : [join(context, rel)]).filter((f) => !ignored(inContext(f)));
+    const matches = (/[*?[]/.test(rel) ? files.list(context).filter((f) => globToRegExp(rel).test(inContext(f))) : [join(context, rel)]).filter((f) => !ignored(inContext(f)));
     if (matches.length === 0) image.problems.push(`${at}: ${instruction} source ${source} matches nothing in the build context`);
     for (const match of matches) {
-      let stat;
-      try {
-        stat = statSync(match);
-      } catch {
+      const kind = files.kind(match);
+      if (kind === null) {
         image.problems.push(`${at}: ${instruction} source ${source} does not exist in the build context`);
         continue;
       }
-      if (stat.isDirectory()) {
+      if (kind === 'directory') {
         step.directories.push(target);
-        for (const file of walk(match).filter((f) => !ignored(inContext(f)))) step.files.set(posix.join(target, relative(match, file).split(sep).join('/')), withMode(readContent(file), options.chmod));
+        for (const file of files.list(match).filter((f) => !ignored(inContext(f)))) step.files.set(posix.join(target, relative(match, file).split(sep).join('/')), withMode(readContent(files, file), options.chmod));
         continue;
       }
       const to = intoDir || matches.length > 1 ? posix.join(target, posix.basename(match)) : target;
       if (instruction === 'ADD' && TAR_ARCHIVE.test(match)) {
-        image.steps.push({ kind: 'unpack', at, archive: readContent(match), name: posix.basename(match), dest: target });
+        image.steps.push({ kind: 'unpack', at, archive: readContent(files, match), name: posix.basename(match), dest: target });
         continue;
       }
-      step.files.set(to, withMode(readContent(match), options.chmod));
+      step.files.set(to, withMode(readContent(files, match), options.chmod));
     }
   }
   if (step.files.size > 0) image.steps.push(step);
@@ -228,13 +209,16 @@ function withMode(file: ImageFile, chmod: boolean): ImageFile {
 
 /**
  * `path` is the Dockerfile, `context` the build context; `where` prefixes messages (`Dockerfile:7`).
+ * `files` reads the task folder (default: the context is the whole of it).
  */
-export function readDockerfile(options: { path: string; context: string; where: string }): DockerfileImage {
+export function readDockerfile(options: { path: string; context: string; where: string; files?: TaskFolder }): DockerfileImage {
   const { path, context, where } = options;
+  const files = options.files ?? new TaskFolder(context);
   const image: DockerfileImage = { baseImage: null, workdir: null, steps: [], env: {}, adaptations: [], problems: [] };
-  const text = readText(path);
-  if (text === null) return { ...image, problems: [`${where}: not a text file`] };
-  const reader: Reader = { context, where, image, current: '/', ignored: dockerignore(context) };
+  const content = contentOf(files.read(path).bytes);
+  if (!('text' in content)) return { ...image, problems: [`${where}: not a text file`] };
+  const text = content.text;
+  const reader: Reader = { files, context, where, image, current: '/', ignored: dockerignore(files, context) };
   let vars = new Map<string, string>([['PATH', DOCKER_DEFAULT_PATH]]);
   const stages = new Map<string, string>();
   let envNames = new Set<string>(['PATH']);

@@ -4,9 +4,9 @@
 // bundled grader, which writes reward.json). File-based environments only: a Harbor agent works
 // through a shell, so a world held in a database has no Harbor form.
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { stringify as toToml } from 'smol-toml';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import { parse as parseToml, stringify as toToml } from 'smol-toml';
 import { createRng, describeZodIssues, type JsonObject, type Task } from '../../core/index.ts';
 import { WorldOptions } from '../define.ts';
 import { noiseFiles, TerminalState } from '../terminal/seed.ts';
@@ -88,8 +88,27 @@ interface Checks {
   usesAnswer: boolean;
 }
 
+/** Why the task's starting files cannot be written under environment/files: paths that leave it, or a file where a folder must be. */
+function fileProblems(files: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const paths = new Set<string>();
+  for (const path of Object.keys(files)) {
+    const normal = posix.normalize(normalisePath(path));
+    if (normal.startsWith('/') || normal === '..' || normal.startsWith('../') || normal === '.') problems.push(`file path ${JSON.stringify(path)} is not inside the work dir ${WORKDIR}`);
+    else paths.add(normal);
+  }
+  for (const path of paths) {
+    for (let dir = posix.dirname(path); dir !== '.'; dir = posix.dirname(dir)) {
+      if (paths.has(dir)) problems.push(`file path ${JSON.stringify(path)} needs ${dir} to be a folder, but the task also has a file there`);
+    }
+  }
+  return problems;
+}
+
 function refusals(task: Task): { reasons: string[]; checks: Checks } {
   const reasons: string[] = [];
+  const name = folderName(task);
+  if (/^\.*$/.test(name)) reasons.push(`its id gives no usable folder name (${JSON.stringify(name)})`);
   if (!(EXPORTABLE_ENVS as readonly string[]).includes(task.env)) {
     reasons.push(`environment "${task.env}" has no Harbor form (exportable: ${EXPORTABLE_ENVS.join(', ')}; a Harbor agent works through a shell on files)`);
   }
@@ -104,6 +123,11 @@ function refusals(task: Task): { reasons: string[]; checks: Checks } {
   const usesAnswer = checks.some((c) => ANSWER_CHECKS.has(String(c.check)));
   const files = TerminalState.safeParse(task.initialState);
   if (usesAnswer && files.success && files.data.files[ANSWER_FILE] !== undefined) reasons.push(`the task has its own ${ANSWER_FILE}, where the exported task's agent would write its answer`);
+  if (files.success) {
+    reasons.push(...fileProblems(files.data.files));
+    const noise = files.data.noise?.dir;
+    if (noise !== undefined) reasons.push(...fileProblems({ [`${noise}/x`]: '' }).map((p) => `noise folder: ${p}`));
+  }
   return { reasons, checks: { checks, usesAnswer } };
 }
 
@@ -185,11 +209,48 @@ function write(path: string, content: string, executable = false): void {
   writeFileSync(path, content, { mode: executable ? 0o755 : 0o644 });
 }
 
+/**
+ * Whether `folder` may be replaced: nothing is there, or an earlier export of this same task (its
+ * task.toml says so). Anything else (someone's files, a link to elsewhere) is left alone.
+ */
+function destinationProblem(folder: string, task: Task): string | null {
+  let stat;
+  try {
+    stat = lstatSync(folder);
+  } catch {
+    return null;
+  }
+  if (stat.isSymbolicLink()) return `${folder} is a symbolic link; not followed or replaced`;
+  if (!stat.isDirectory()) return `${folder} exists and is not a folder; left as it is`;
+  try {
+    const toml = parseToml(readFileSync(join(folder, 'task.toml'), 'utf8')) as { metadata?: { gauntlet?: { id?: unknown } } };
+    if (toml.metadata?.gauntlet?.id === task.id) return null;
+  } catch {
+    // no readable task.toml: not an export of ours
+  }
+  return `${folder} exists and is not an earlier export of this task; left as it is (choose another folder or remove it)`;
+}
+
 function exportOne(task: Task, options: { dir: string; seed: number; checks: Checks }): ExportedTask {
+  const folder = join(options.dir, folderName(task));
+  // Written in a fresh folder of its own, then swapped in: nothing is written through a link
+  // planted at the destination, and a failed write leaves the earlier export as it was.
+  mkdirSync(options.dir, { recursive: true });
+  const staging = mkdtempSync(join(options.dir, `.${folderName(task)}.partial-`));
+  try {
+    const notes = writeTask(task, { ...options, folder: staging });
+    rmSync(folder, { recursive: true, force: true });
+    renameSync(staging, folder);
+    return { id: task.id, folder, notes };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+function writeTask(task: Task, options: { folder: string; seed: number; checks: Checks }): string[] {
   const { checks, usesAnswer } = options.checks;
   const notes: string[] = [];
-  const folder = join(options.dir, folderName(task));
-  rmSync(folder, { recursive: true, force: true });
+  const folder = options.folder;
   const files = terminalStartingFiles(task, options.seed);
   for (const [path, content] of Object.entries(files)) write(join(folder, 'environment', 'files', path), content);
   const commands = task.golden.steps.filter((s) => s.tool === 'run_command').flatMap((s) => commandsUsed(String(s.arguments.command)));
@@ -223,7 +284,7 @@ function exportOne(task: Task, options: { dir: string; seed: number; checks: Che
   const commandMs = checks.filter((c) => c.check === 'command_output_equals').reduce((sum, c) => sum + (typeof c.timeoutMs === 'number' ? c.timeoutMs : 20_000), 0);
   write(join(folder, 'task.toml'), taskToml(task, options.seed, Math.ceil(60 + commandMs / 1000)));
   if (WorldOptions.parse(task.initialState).flakyTools.length > 0) notes.push('flaky tools are not reproduced (a shell has no such failures)');
-  return { id: task.id, folder, notes };
+  return notes;
 }
 
 /** Exports what can be exported; every task it cannot is refused with its reasons. */
@@ -236,6 +297,8 @@ export function exportHarborTasks(options: ExportOptions): ExportResult {
     const name = folderName(task);
     const clash = folders.get(name);
     if (clash !== undefined) reasons.push(`its folder name ${name} is taken by ${clash}`);
+    const destination = reasons.length === 0 ? destinationProblem(join(options.dir, name), task) : null;
+    if (destination !== null) reasons.push(destination);
     if (reasons.length > 0) {
       result.refused.push({ id: task.id, reasons });
       continue;

@@ -1,12 +1,13 @@
 // The two task-config layouts, read into one shape: Harbor / Terminal-Bench 2 `task.toml` and the
 // older Terminal-Bench 1 `task.yaml`. Only the fields an offline import uses are typed; the rest
 // is kept loose so newer fields do not break the import.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describeZodIssues, InputError } from '../../core/index.ts';
+import { TaskFolder } from './task-files.ts';
 
 export type Layout = 'harbor' | 'terminal-bench-1';
 
@@ -104,11 +105,12 @@ const Tb1Yaml = z
   })
   .loose();
 
-function readRequired(path: string, what: string): string {
+function readRequired(files: TaskFolder, path: string, what: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return files.text(path);
   } catch (error) {
-    throw new InputError(path, `cannot read ${what} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    if (error instanceof InputError) throw new InputError(path, `cannot read ${what}: ${error.problem}`, error.expected);
+    throw error;
   }
 }
 
@@ -118,11 +120,11 @@ function parseWith<S extends z.ZodType>(schema: S, data: unknown, where: string)
   throw new InputError(where, `invalid task config\n${describeZodIssues(result.error.issues)}`);
 }
 
-function readHarbor(dir: string): TaskConfig {
+function readHarbor(dir: string, files: TaskFolder): TaskConfig {
   const where = join(dir, 'task.toml');
   let data: unknown;
   try {
-    data = parseToml(readRequired(where, 'the task config'));
+    data = parseToml(readRequired(files, where, 'the task config'));
   } catch (error) {
     if (error instanceof TomlError) throw new InputError(`${where}:${error.line}`, `not valid TOML: ${error.message.split('\n')[0]}`);
     throw error;
@@ -142,7 +144,7 @@ function readHarbor(dir: string): TaskConfig {
     name: fullName ?? basename(dir),
     fullName,
     schemaVersion: toml.schema_version ?? toml.version ?? '',
-    instruction: readRequired(instructionPath, 'the instruction'),
+    instruction: readRequired(files, instructionPath, 'the instruction'),
     difficulty: toml.metadata.difficulty,
     category: toml.metadata.category,
     labels: [...(toml.task?.keywords ?? []), ...toml.metadata.tags],
@@ -167,11 +169,11 @@ function readHarbor(dir: string): TaskConfig {
   };
 }
 
-function readTerminalBench1(dir: string): TaskConfig {
+function readTerminalBench1(dir: string, files: TaskFolder): TaskConfig {
   const where = join(dir, 'task.yaml');
   let data: unknown;
   try {
-    data = parseYaml(readRequired(where, 'the task config'));
+    data = parseYaml(readRequired(files, where, 'the task config'));
   } catch (error) {
     if (error instanceof InputError) throw error;
     throw new InputError(where, `not valid YAML: ${(error as Error).message.split('\n')[0]}`);
@@ -183,7 +185,18 @@ function readTerminalBench1(dir: string): TaskConfig {
   for (const compose of ['docker-compose.yaml', 'docker-compose.yml']) {
     const path = join(dir, compose);
     if (!existsSync(path)) continue;
-    const services = Object.keys((parseYaml(readFileSync(path, 'utf8')) as { services?: Record<string, unknown> } | null)?.services ?? {});
+    let composed: unknown;
+    try {
+      composed = parseYaml(readRequired(files, path, 'the compose file'));
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      throw new InputError(path, `not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    }
+    const declared = composed !== null && typeof composed === 'object' ? (composed as { services?: unknown }).services : undefined;
+    if (declared !== undefined && declared !== null && (typeof declared !== 'object' || Array.isArray(declared))) {
+      throw new InputError(path, 'field services: not a mapping', 'services: {name: {...}}');
+    }
+    const services = Object.keys(declared ?? {});
     if (services.length > 1) problems.push(`${path}: the task runs ${services.length} services (${services.join(', ')}); only single-container tasks can run in a sandbox`);
   }
   const dockerfile = join(dir, 'Dockerfile');
@@ -215,8 +228,8 @@ function readTerminalBench1(dir: string): TaskConfig {
 }
 
 /** The folder's config in whichever layout it has; an InputError when it has neither. */
-export function readTaskConfig(dir: string): TaskConfig {
-  if (existsSync(join(dir, 'task.toml'))) return readHarbor(dir);
-  if (existsSync(join(dir, 'task.yaml'))) return readTerminalBench1(dir);
+export function readTaskConfig(dir: string, files: TaskFolder = new TaskFolder(dir)): TaskConfig {
+  if (existsSync(join(dir, 'task.toml'))) return readHarbor(dir, files);
+  if (existsSync(join(dir, 'task.yaml'))) return readTerminalBench1(dir, files);
   throw new InputError(dir, 'not a task folder', 'task.toml (Harbor / Terminal-Bench 2) or task.yaml (Terminal-Bench 1)');
 }

@@ -5,16 +5,18 @@
 // caps); a task that cannot run offline at all is rejected with every reason.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, posix, relative, sep } from 'node:path';
-import { InputError, Task, type Difficulty, type JsonObject, type ToolInvocation } from '../../core/index.ts';
+import { describeZodIssues, InputError, Task, type Difficulty, type JsonObject, type ToolInvocation } from '../../core/index.ts';
 import { adaptTestScript } from './adapt-script.ts';
 import { planBuild, type BuildPlan } from './build-plan.ts';
 import type { HarborTestsParams } from './checks.ts';
 import { readContent, readDockerfile, shellQuote, type DockerfileImage, type ImageFile } from './dockerfile.ts';
 import { readTaskConfig, type TaskConfig } from './harbor-config.ts';
 import type { HarborState } from './harbor-state.ts';
+import { LIMIT_RANGES } from '../../sandbox/index.ts';
 import { DEFAULT_ALIASES, hostProbe, imageGaps, type ImageGaps, type SandboxProbe } from './image.ts';
 import { mapPaths, type PathMapping } from './paths.ts';
 import type { PassRule } from './rewards.ts';
+import { TaskFolder } from './task-files.ts';
 
 export interface ImportOptions {
   /** What the sandbox has (default: this machine, whose /usr both sandbox backends see). */
@@ -61,17 +63,11 @@ export const MAX_STORAGE_MB = 2048;
 /** Harbor limits agents by time only; Gauntlet also counts turns, so imported tasks get many. */
 export const IMPORTED_MAX_TURNS = 500;
 const DIFFICULTIES: readonly Difficulty[] = ['easy', 'medium', 'hard'];
+const MIB = 1024 * 1024;
 
 /** python3 on the sandbox's PATH (both backends see the host's /usr). */
 export function sandboxHasPython(): boolean {
   return hostProbe().hasCommand('python3');
-}
-
-function walkFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((e) => (e.isDirectory() ? walkFiles(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
 }
 
 interface Folder {
@@ -81,9 +77,9 @@ interface Folder {
 }
 
 /** A folder's files keyed by path relative to it: text as text, everything else as base64. */
-function readFolder(dir: string): Folder {
+function readFolder(files: TaskFolder, dir: string): Folder {
   const folder: Folder = { text: {}, binary: {}, executables: [] };
-  for (const path of walkFiles(dir)) add(folder, relative(dir, path).split(sep).join('/'), readContent(path));
+  for (const path of files.list(dir)) add(folder, relative(dir, path).split(sep).join('/'), readContent(files, path));
   return folder;
 }
 
@@ -110,12 +106,13 @@ interface TestsPlan extends Folder {
   usesPython: boolean;
 }
 
-function planTests(dir: string, config: TaskConfig, plan: Plan): TestsPlan | null {
-  const folder = readFolder(join(dir, 'tests'));
+function planTests(files: TaskFolder, config: TaskConfig, plan: Plan): TestsPlan | null {
+  const dir = files.root;
+  const folder = readFolder(files, join(dir, 'tests'));
   const harbor = config.layout === 'harbor';
   const script = harbor ? 'test.sh' : 'run-tests.sh';
   const where = harbor ? 'tests/test.sh' : 'run-tests.sh';
-  if (!harbor && existsSync(join(dir, 'run-tests.sh'))) add(folder, script, readContent(join(dir, 'run-tests.sh')));
+  if (!harbor && existsSync(join(dir, 'run-tests.sh'))) add(folder, script, readContent(files, join(dir, 'run-tests.sh')));
   const original = folder.text[script];
   if (original === undefined) {
     plan.problems.push(folder.binary[script] !== undefined ? `${where} is not a text file` : `no ${where}: the task has no tests to grade it`);
@@ -140,11 +137,12 @@ function planTests(dir: string, config: TaskConfig, plan: Plan): TestsPlan | nul
   return { ...folder, script, usesPython };
 }
 
-function planSolution(dir: string, config: TaskConfig, plan: Plan): (Folder & { script: string }) | null {
+function planSolution(files: TaskFolder, config: TaskConfig, plan: Plan): (Folder & { script: string }) | null {
+  const dir = files.root;
   const harbor = config.layout === 'harbor';
-  const folder = harbor ? readFolder(join(dir, 'solution')) : { text: {}, binary: {}, executables: [] };
+  const folder = harbor ? readFolder(files, join(dir, 'solution')) : { text: {}, binary: {}, executables: [] };
   const script = harbor ? 'solve.sh' : 'solution.sh';
-  if (!harbor && existsSync(join(dir, 'solution.sh'))) add(folder, script, readContent(join(dir, 'solution.sh')));
+  if (!harbor && existsSync(join(dir, 'solution.sh'))) add(folder, script, readContent(files, join(dir, 'solution.sh')));
   const text = folder.text[script];
   if (text === undefined) {
     const yaml = !harbor && existsSync(join(dir, 'solution.yaml'));
@@ -158,9 +156,9 @@ function planSolution(dir: string, config: TaskConfig, plan: Plan): (Folder & { 
   return { ...folder, script };
 }
 
-function readImage(dir: string, config: TaskConfig, plan: Plan, options: ImportOptions): DockerfileImage | null {
+function readImage(files: TaskFolder, config: TaskConfig, plan: Plan, options: ImportOptions): DockerfileImage | null {
   if (config.dockerfile) {
-    const image = readDockerfile({ path: config.dockerfile, context: config.context, where: relative(dir, config.dockerfile).split(sep).join('/') });
+    const image = readDockerfile({ path: config.dockerfile, context: config.context, where: files.where(config.dockerfile), files });
     plan.problems.push(...image.problems);
     plan.adaptations.push(...image.adaptations);
     if (image.baseImage) plan.adaptations.push(`base image ${image.baseImage} is pulled only by sandboxes that run images (--sandbox k8s); elsewhere commands run on the sandbox's system (see "missing" for what it lacks)`);
@@ -192,6 +190,28 @@ function goldenSteps(solution: Folder & { script: string }, options: { env: Reco
   return [...steps, { tool: 'run_command', arguments: { command, timeoutSeconds: options.timeoutSec } }];
 }
 
+/**
+ * The task's time and memory as the sandbox will be asked for them (harborSandboxOptions): outside
+ * the ranges it accepts, every rollout would fail; said now, naming the field.
+ */
+function limitProblems(config: TaskConfig): string[] {
+  const where = config.layout === 'harbor' ? 'task.toml' : 'task.yaml';
+  const problems: string[] = [];
+  const timeout = LIMIT_RANGES.timeoutMs.max / 1000;
+  const seconds: [string, number | undefined][] = config.layout === 'harbor'
+    ? [['[agent] timeout_sec', config.agentTimeoutSec], ['[verifier] timeout_sec', config.verifierTimeoutSec], ['[environment] build_timeout_sec', config.buildTimeoutSec]]
+    : [['max_agent_timeout_sec', config.agentTimeoutSec], ['max_test_timeout_sec', config.verifierTimeoutSec]];
+  for (const [field, value] of seconds) {
+    if (value !== undefined && value > timeout) problems.push(`${where}: ${field} = ${value} is longer than a sandbox command may run (at most ${timeout} s)`);
+    if (value !== undefined && Math.round(value * 1000) < 1) problems.push(`${where}: ${field} = ${value} is shorter than a millisecond`);
+  }
+  const memory = { min: LIMIT_RANGES.memoryBytes.min / MIB, max: LIMIT_RANGES.memoryBytes.max / MIB };
+  if (!(config.memoryMb >= memory.min && config.memoryMb <= memory.max)) problems.push(`${where}: [environment] memory ${config.memoryMb} MB is outside what a sandbox can be given (${memory.min} to ${memory.max} MB)`);
+  const storageMin = LIMIT_RANGES.diskBytes.min / MIB;
+  if (config.storageMb < storageMin) problems.push(`${where}: [environment] storage ${config.storageMb} MB is less than a sandbox's smallest work dir (${storageMin} MB)`);
+  return problems;
+}
+
 function taskId(name: string, adaptations: string[]): string {
   const id = name.replace(/[^A-Za-z0-9_.:/-]/g, '-');
   if (id !== name) adaptations.push(`name "${name}" has characters task ids cannot hold; id ${id}`);
@@ -203,10 +223,11 @@ function taskId(name: string, adaptations: string[]): string {
  * when the task cannot run offline, and InputError for a folder that is not a valid task.
  */
 export function importTaskFolder(dir: string, options: ImportOptions = {}): ImportedTask {
-  const config = readTaskConfig(dir);
-  const plan: Plan = { problems: [...config.problems], adaptations: [...config.notes] };
+  const files = new TaskFolder(dir);
+  const config = readTaskConfig(dir, files);
+  const plan: Plan = { problems: [...config.problems, ...limitProblems(config)], adaptations: [...config.notes] };
   if (config.gpus > 0) plan.problems.push(`the task needs ${config.gpus} GPU(s); sandboxes have none`);
-  const image = readImage(dir, config, plan, options);
+  const image = readImage(files, config, plan, options);
   const prebuilt = image !== null && !config.dockerfile;
   if (prebuilt && config.workdir === undefined) plan.adaptations.push(`the prebuilt image's WORKDIR is unknown at import; ${PREBUILT_WORKDIR} assumed (set [environment] workdir in task.toml to change it)`);
   const workdir = config.workdir ?? image?.workdir ?? null;
@@ -217,8 +238,8 @@ export function importTaskFolder(dir: string, options: ImportOptions = {}): Impo
     plan.problems.push(...build.problems);
     plan.adaptations.push(...build.adaptations);
   }
-  const tests = planTests(dir, config, plan);
-  const solution = planSolution(dir, config, plan);
+  const tests = planTests(files, config, plan);
+  const solution = planSolution(files, config, plan);
   const probe = options.probe ?? hostProbe();
   if (tests?.usesPython && !prebuilt && !probe.hasCommand('python3')) plan.problems.push("the tests need python3, which the sandbox does not have (install python3 on this machine's /usr)");
   if (plan.problems.length > 0 || !build || !tests || !solution || !workdir) throw new TaskRejected(dir, plan.problems);
@@ -279,7 +300,7 @@ export function importTaskFolder(dir: string, options: ImportOptions = {}): Impo
     aliases: DEFAULT_ALIASES,
     passRule: options.passRule ?? { require: [], min: {}, default: 1 },
   };
-  const task = Task.parse({
+  const parsed = Task.safeParse({
     id: taskId(config.name, adaptations),
     env: 'harbor',
     instruction,
@@ -287,7 +308,7 @@ export function importTaskFolder(dir: string, options: ImportOptions = {}): Impo
     verifier: { checks: [params] },
     golden: { steps: goldenSteps(solution, { env: config.solutionEnv, timeoutSec: agentSec, mapping: solutionMapping }) },
     limits: { deadlineMs: Math.round(agentSec * 1000), maxTurns: IMPORTED_MAX_TURNS },
-    tags: { domain: config.category ?? 'terminal', difficulty: difficultyOf(config, adaptations), labels: [...new Set(config.labels)] },
+    tags: { domain: config.category?.trim() || 'terminal', difficulty: difficultyOf(config, adaptations), labels: [...new Set(config.labels)] },
     metadata: {
       source: { format: config.layout, schemaVersion: config.schemaVersion, name: config.fullName ?? config.name, folder: basename(dir) },
       // Round-tripped through JSON so TOML dates and the like become plain values.
@@ -298,6 +319,9 @@ export function importTaskFolder(dir: string, options: ImportOptions = {}): Impo
       caps,
     },
   });
+  // Whatever the config let through that a task cannot hold rejects this task, not the whole import.
+  if (!parsed.success) throw new TaskRejected(dir, [`not a valid task once imported:\n${describeZodIssues(parsed.error.issues)}`]);
+  const task = parsed.data;
   return { task, dir, adaptations, skipped: build.skipped, missing, caps };
 }
 

@@ -1,6 +1,8 @@
 // Tools from external MCP servers (stdio), offered to the agent beside an environment's own:
-// `<server>__<tool>`. A server that will not start is infrastructure; a tool that fails is the
-// agent's to read. Servers run as host processes, or inside bubblewrap when asked.
+// `<server>__<tool>`. A server that will not start, or stops, is infrastructure; a tool that fails
+// is the agent's to read. Servers run as host processes, or inside bubblewrap when asked; either
+// way in a process group of their own, ended as a whole when the connection closes.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { PassThrough, type Stream } from 'node:stream';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -60,6 +62,12 @@ export interface ConnectMcpOptions {
 const SEPARATOR = '__';
 const SERVER_NAME = /^[A-Za-z0-9_-]+$/;
 const MAX_TOOL_NAME = 64;
+/** Tools one server may offer: every tool goes to the model with every request. */
+export const MAX_SERVER_TOOLS = 256;
+/** One tool's name, description and input schema, as JSON. */
+export const MAX_TOOL_SPEC_CHARS = 64 * 1024;
+/** A result's text kept for the model (the sandbox cuts a command's output at about as much). */
+export const MAX_RESULT_CHARS = 1_000_000;
 
 /** `<server>__<tool>`, with characters ToolSpec does not allow replaced and long names shortened. */
 function prefixedName(server: string, tool: string): string {
@@ -93,30 +101,81 @@ interface Route {
   tool: string;
 }
 
+/** Process groups of host servers still running: ended if Gauntlet exits without closing them. */
+const hostGroups = new Set<number>();
+process.once('exit', () => {
+  for (const pid of hostGroups) killGroup(pid);
+});
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // the group is gone
+  }
+}
+
 /**
- * The SDK's stdio transport over a server started inside bubblewrap (the SDK's own spawns the
- * command itself and cannot run it as the unprivileged uid the sandbox needs).
+ * A server as a host process leading its own process group. The SDK's transport ends only the
+ * process it started, so a server's own children (a wrapper script's, an npx launcher's) would
+ * outlive the rollout; ending the group ends them too.
  */
-class ContainedStdioTransport implements Transport {
+async function spawnHost(spec: McpServerSpec, env: Record<string, string>): Promise<ContainedProgram> {
+  const child = spawn(spec.command, spec.args ?? [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env, ...(spec.cwd ? { cwd: spec.cwd } : {}) });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  const pid = child.pid!;
+  hostGroups.add(pid);
+  return {
+    child,
+    stop: async (graceMs = 2000) => {
+      await exitWithin(child, graceMs);
+      // Whether or not the leader went by itself, what it started goes with the group.
+      killGroup(pid);
+      hostGroups.delete(pid);
+      await exitWithin(child, graceMs);
+    },
+  };
+}
+
+/** Ends stdin (a well-behaved server exits then) and waits up to `ms` for the process to exit. */
+async function exitWithin(child: ChildProcessWithoutNullStreams, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.stdin.end();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([new Promise((resolve) => child.once('exit', resolve)), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+/**
+ * The SDK's stdio protocol over a server we start ourselves: inside bubblewrap (the SDK's own
+ * transport cannot run it as the unprivileged uid the sandbox needs) or on the host in a process
+ * group of its own.
+ */
+class ProgramStdioTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
   /** Available before start, so no early output is lost. */
   readonly stderr = new PassThrough();
   private program: ContainedProgram | undefined;
+  private connected = false;
   private readonly buffer: InstanceType<McpClientSdk['ReadBuffer']>;
 
   constructor(
     private readonly sdk: McpClientSdk,
-    private readonly options: ContainedProgramOptions,
+    private readonly launch: () => Promise<ContainedProgram>,
   ) {
     this.buffer = new sdk.ReadBuffer();
   }
 
   async start(): Promise<void> {
     if (this.program) throw new Error('MCP transport already started');
-    const program = await spawnContained(this.options);
+    const program = await this.launch();
     this.program = program;
+    this.connected = true;
     const { child } = program;
     child.stderr.pipe(this.stderr);
     child.on('error', (error) => this.onerror?.(error));
@@ -124,21 +183,33 @@ class ContainedStdioTransport implements Transport {
     child.stdout.on('data', (chunk: Buffer) => {
       try {
         this.buffer.append(chunk);
-        for (let message = this.buffer.readMessage(); message; message = this.buffer.readMessage()) this.onmessage?.(message);
       } catch (error) {
+        // A message past the buffer's bound: nothing after it can be trusted.
         this.onerror?.(error instanceof Error ? error : new Error(String(error)));
         void this.close();
+        return;
+      }
+      // A line that is not a JSON-RPC message (a log line on stdout) is reported and skipped, as
+      // the SDK's own transport does; the messages around it still count.
+      for (;;) {
+        try {
+          const message = this.buffer.readMessage();
+          if (!message) break;
+          this.onmessage?.(message);
+        } catch (error) {
+          this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+        }
       }
     });
     child.on('close', () => {
-      this.program = undefined;
+      this.connected = false;
       this.onclose?.();
     });
   }
 
   send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.program?.child.stdin;
-    if (!stdin) return Promise.reject(new Error('MCP transport is not connected'));
+    if (!stdin || !this.connected) return Promise.reject(new Error('MCP transport is not connected'));
     return new Promise((resolve) => {
       if (stdin.write(this.sdk.serializeMessage(message))) resolve();
       else stdin.once('drain', resolve);
@@ -146,8 +217,10 @@ class ContainedStdioTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    // Stopped even when the server already exited: what it started may still run.
     const program = this.program;
     this.program = undefined;
+    this.connected = false;
     await program?.stop();
     this.buffer.clear();
   }
@@ -155,21 +228,33 @@ class ContainedStdioTransport implements Transport {
 
 function transportFor(sdk: McpClientSdk, spec: McpServerSpec, sandbox: 'none' | 'bwrap'): Transport & { readonly stderr: Stream | null } {
   if (sandbox === 'bwrap') {
-    return new ContainedStdioTransport(sdk, {
+    const options: ContainedProgramOptions = {
       command: spec.command,
       ...(spec.args ? { args: spec.args } : {}),
       ...(spec.env ? { env: spec.env } : {}),
       ...(spec.cwd ? { cwd: spec.cwd } : {}),
       ...(spec.readOnlyPaths ? { readOnlyPaths: spec.readOnlyPaths } : {}),
-    });
+    };
+    return new ProgramStdioTransport(sdk, () => spawnContained(options));
   }
-  return new sdk.StdioClientTransport({
-    command: spec.command,
-    ...(spec.args ? { args: spec.args } : {}),
-    env: { ...sdk.getDefaultEnvironment(), ...spec.env },
-    ...(spec.cwd ? { cwd: spec.cwd } : {}),
-    stderr: 'pipe',
-  });
+  return new ProgramStdioTransport(sdk, () => spawnHost(spec, { ...sdk.getDefaultEnvironment(), ...spec.env }));
+}
+
+/** Why a server's tool list cannot be offered to a model, or null. */
+function listingProblem(specs: { name: string; description: string; parameters: JsonObject }[]): string | null {
+  if (specs.length > MAX_SERVER_TOOLS) return `it lists ${specs.length} tools (at most ${MAX_SERVER_TOOLS})`;
+  for (const spec of specs) {
+    const size = JSON.stringify(spec).length;
+    if (size > MAX_TOOL_SPEC_CHARS) return `its tool ${JSON.stringify(spec.name.slice(0, 64))} takes ${Math.ceil(size / 1024)} KiB as JSON (name, description and input schema: at most ${MAX_TOOL_SPEC_CHARS / 1024} KiB)`;
+  }
+  return null;
+}
+
+/** The result's text and data as the model gets them: cut when past MAX_RESULT_CHARS, saying so. */
+function boundedResult(text: string, data: unknown): { content: string; data?: JsonObject } {
+  const content = text.length > MAX_RESULT_CHARS ? `${text.slice(0, MAX_RESULT_CHARS)}\n[… output cut: ${text.length} characters in all]` : text;
+  if (data === undefined || data === null) return { content };
+  return JSON.stringify(data).length > MAX_RESULT_CHARS ? { content: `${content}\n[structured result left out: too large]` } : { content, data: data as JsonObject };
 }
 
 async function startServer(
@@ -192,7 +277,11 @@ async function startServer(
       const page = await client.listTools(cursor ? { cursor } : {}, { timeout: timeoutMs });
       for (const tool of page.tools) specs.push({ name: tool.name, description: tool.description ?? '', parameters: tool.inputSchema as JsonObject });
       cursor = page.nextCursor;
+      // A server whose listing never ends is refused once it is past the bound.
+      if (specs.length > MAX_SERVER_TOOLS) break;
     } while (cursor);
+    const problem = listingProblem(specs);
+    if (problem) throw new Error(`its tool list cannot be offered to a model: ${problem}`);
     return { client, specs };
   } catch (error) {
     await client.close().catch(() => undefined);
@@ -215,6 +304,8 @@ export async function connectMcpTools(options: ConnectMcpOptions): Promise<McpCo
   }
   const sdk = await mcpClientSdk();
   const clients: Client[] = [];
+  /** Servers whose connection ended (they exited or were closed). */
+  const stopped = new Set<Client>();
   const routes = new Map<string, Route>();
   const tools: ToolSpec[] = [];
   const close = async () => {
@@ -224,6 +315,7 @@ export async function connectMcpTools(options: ConnectMcpOptions): Promise<McpCo
     for (const server of options.servers) {
       const { client, specs } = await startServer(sdk, server, { timeoutMs: options.startTimeoutMs ?? 30_000, sandbox: options.sandbox ?? 'none' });
       clients.push(client);
+      client.onclose = () => stopped.add(client);
       for (const spec of specs) {
         const name = prefixedName(server.name, spec.name);
         if (routes.has(name)) throw new InfraError('environment', `MCP server "${server.name}": two tools map to the name ${name}`, { retryable: false });
@@ -244,17 +336,19 @@ export async function connectMcpTools(options: ConnectMcpOptions): Promise<McpCo
       if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
         return { ok: false, kind: 'invalid_arguments', error: `${name}: arguments must be an object` };
       }
+      // A server that exited after an earlier call is the environment's failure, not the model's call.
+      if (stopped.has(route.client)) throw new InfraError('environment', `MCP server "${route.server}" is no longer running (it exited after an earlier call); ${route.tool} was not called`);
       try {
         const result = (await route.client.callTool({ name: route.tool, arguments: (args ?? {}) as Record<string, unknown> }, undefined, {
           signal,
           ...(options.callTimeoutMs ? { timeout: options.callTimeoutMs } : {}),
         })) as CallToolResult;
-        const text = contentText(result);
-        if (result.isError) return { ok: false, kind: 'tool_error', error: text || `${name} failed` };
-        return { ok: true, content: text, ...(result.structuredContent ? { data: result.structuredContent as JsonObject } : {}) };
+        const bounded = boundedResult(contentText(result), result.structuredContent);
+        if (result.isError) return { ok: false, kind: 'tool_error', error: bounded.content || `${name} failed` };
+        return { ok: true, ...bounded };
       } catch (error) {
         if (signal.aborted) throw error;
-        if (error instanceof sdk.McpError && error.code === sdk.ErrorCode.ConnectionClosed) {
+        if ((error instanceof sdk.McpError && error.code === sdk.ErrorCode.ConnectionClosed) || stopped.has(route.client)) {
           throw new InfraError('environment', `MCP server "${route.server}" closed the connection during ${route.tool}`, { cause: error });
         }
         return { ok: false, kind: 'tool_error', error: `${name}: ${errorMessage(error)}` };
@@ -266,6 +360,14 @@ export async function connectMcpTools(options: ConnectMcpOptions): Promise<McpCo
 /** The environment with the connection's tools added; prefixed names go to MCP, the rest to it. */
 export function withMcpTools(environment: Environment, connection: McpConnection): Environment {
   const mcpNames = new Set(connection.tools.map((t) => t.name));
+  // An MCP tool named like one of the environment's own would hide it (and its checks' meaning).
+  const hidden = environment.tools().filter((t) => mcpNames.has(t.name));
+  if (hidden.length > 0) {
+    const names = hidden.map((t) => t.name).join(', ');
+    // The caller gets no wrapper to close: the servers are stopped here.
+    void connection.close().catch(() => undefined);
+    throw new InputError('mcpServers', `MCP tools ${names} have the names of ${environment.name}'s own tools`, 'a server name whose <server>__<tool> names the environment does not use');
+  }
   return {
     specificationVersion: 'v1',
     name: environment.name,
