@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { InputError, RunConfig } from '../src/core/index.ts';
 import { getEnvironment, instantiate } from '../src/envs/index.ts';
 import { executeRun } from '../src/runner/index.ts';
@@ -27,11 +29,11 @@ async function startServer(latencyMs: number): Promise<{ url: string; child: Chi
   return { url: `http://127.0.0.1:${line.trim()}/v1`, child };
 }
 
-async function gauntlet(url: string, rollouts: number, threads: number | 'auto'): Promise<Measure> {
+async function gauntlet(url: string, rollouts: number, threads: number | 'auto', concurrency = rollouts): Promise<Measure> {
   const dir = mkdtempSync(join(tmpdir(), 'gauntlet-throughput-'));
   const store = openStore(join(dir, 'g.db'));
   const task = getEnvironment(ENV).tasks()[0]!;
-  const config = RunConfig.parse({ envs: [ENV], model: `openai:${url}#bench`, epochs: rollouts, concurrency: rollouts, seed: 1, maxTurns: TURNS + 1, deadlineMs: 600_000, maxAttempts: 1 });
+  const config = RunConfig.parse({ envs: [ENV], model: `openai:${url}#bench`, epochs: rollouts, concurrency, seed: 1, maxTurns: TURNS + 1, deadlineMs: 600_000, maxAttempts: 1 });
   try {
     let calls = 0;
     const result = await measured(rollouts * (TURNS + 1), async () => {
@@ -181,6 +183,32 @@ async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto'
   }
 }
 
+const RETAINED_ROLLOUTS = 2000;
+
+/**
+ * Heap a finished rollout leaves behind, after full collections: flat unless something keeps every
+ * rollout's objects alive. A week-long run of hundreds of thousands of rollouts turns even a few
+ * KB each into gigabytes (a leaked abort listener kept ~2.3 KB a rollout, 21 MB over 9,000).
+ */
+async function retainedPerRollout(): Promise<BenchFigure> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const settled = (): number => {
+    for (let i = 0; i < 3; i++) gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const server = await startServer(5);
+  try {
+    await gauntlet(server.url, 2000, 0, 200); // warm-up: code, and caches that fill up to their bounds (ISO times, images)
+    const before = settled();
+    await gauntlet(server.url, RETAINED_ROLLOUTS, 0, 200);
+    const bytes = (settled() - before) / RETAINED_ROLLOUTS;
+    return { name: `heap kept per finished rollout, ${RETAINED_ROLLOUTS} rollouts 200 at a time`, value: Math.round(bytes), unit: 'bytes', note: 'heap after full collections, after the run against before it', targets: [atMost(256)] };
+  } finally {
+    server.child.kill();
+  }
+}
+
 /**
  * Several cases run one process each: a case's peak RSS would otherwise carry whatever the cases
  * before it left on the heap (and its collections their garbage).
@@ -193,6 +221,7 @@ export async function run(cases: readonly Case[] = DEFAULT_CASES): Promise<Bench
     for (let i = 0; i < (c.runs ?? 1); i++) runs.push(await caseInOwnProcess(c));
     figures.push(...medianRun(runs));
   }
+  if (cases === DEFAULT_CASES) figures.push(...(await jsonFromScript<BenchFigure[]>('retained heap', new URL(import.meta.url), ['--json', '--retained'])));
   return figures;
 }
 
@@ -225,13 +254,19 @@ const USAGE = `usage: node --import tsx bench/throughput.ts [--rollouts N] [--la
   With --rollouts and/or --latency, runs that one case (defaults 1000 rollouts, 50 ms); --runs N runs it N
   times, a process each, and reports the run with the median ratio.
   --threads sets Gauntlet's rollout threads (default auto, as \`gauntlet run\`; 0 runs every rollout on the main thread).
-  --gauntlet-only skips the bare client, for a CPU profile (node --cpu-prof) of Gauntlet's work alone.`;
+  --gauntlet-only skips the bare client, for a CPU profile (node --cpu-prof) of Gauntlet's work alone.
+  --retained measures only the heap a finished rollout leaves behind.`;
 
 /** Direct use, for profiling one case: node --cpu-prof --import tsx bench/throughput.ts --rollouts 1000 --latency 50 */
 async function main(argv: readonly string[]): Promise<void> {
-  const { values } = parseArgs({ args: [...argv], options: { rollouts: { type: 'string' }, latency: { type: 'string' }, runs: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' }, 'gauntlet-only': { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: [...argv], options: { rollouts: { type: 'string' }, latency: { type: 'string' }, runs: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' }, 'gauntlet-only': { type: 'boolean' }, retained: { type: 'boolean' }, help: { type: 'boolean' } } });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (values.retained) {
+    const figure = await retainedPerRollout();
+    process.stdout.write(values.json ? `${JSON.stringify([figure], null, 2)}\n` : `${figure.name}: ${figure.value} ${figure.unit}  (${figure.note})\n`);
     return;
   }
   const positive = (flag: string, text: string | undefined, fallback: number): number => {
