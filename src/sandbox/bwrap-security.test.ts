@@ -2,13 +2,14 @@
 // sandbox per episode, fresh namespaces per command). Skipped (with the reason) only where
 // bubblewrap cannot run; CI installs it.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { Sandbox } from '../core/index.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import { createSandbox, sandboxAvailability, type BwrapMode, type SandboxLimits } from './index.ts';
+import { processesWithArgument } from '../../test/support/processes.ts';
 
 const { bwrap } = await sandboxAvailability();
 
@@ -22,19 +23,6 @@ async function inModeSandbox(t: TestContext, options: { limits: SandboxLimits; m
   }
 }
 
-/** Processes on the host whose command line contains `needle`. */
-function hostProcessesWith(needle: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(join('/proc', entry, 'cmdline'), 'utf8').split('\0').includes(needle)) found.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
 
 /**
  * Waits until no process has `needle` in its command line: a pid namespace's processes get their
@@ -42,8 +30,8 @@ function hostProcessesWith(needle: string): number[] {
  * result is back. One still there after 2 s has survived (the wait fails).
  */
 async function noProcessesWith(needle: string): Promise<number[]> {
-  await waitFor(() => hostProcessesWith(needle).length === 0, `every process running "sleep ${needle}" to be gone`, 2000);
-  return hostProcessesWith(needle);
+  await waitFor(() => processesWithArgument(needle).length === 0, `every process running "sleep ${needle}" to be gone`, 2000);
+  return processesWithArgument(needle);
 }
 
 const hostProcessCount = () => readdirSync('/proc').filter((e) => /^\d+$/.test(e)).length;

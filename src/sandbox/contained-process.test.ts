@@ -1,12 +1,13 @@
 // Long-running programs inside bubblewrap (what MCP servers run in): what they can see and what
 // they cannot change. Skipped (with the reason) only where bubblewrap cannot run; CI installs it.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { InputError } from '../core/index.ts';
 import { sandboxAvailability, spawnContained, type ContainedProgramOptions } from './index.ts';
+import { processesWithArgument } from '../../test/support/processes.ts';
 
 const { bwrap } = await sandboxAvailability();
 
@@ -27,19 +28,6 @@ async function runToEnd(options: ContainedProgramOptions): Promise<{ code: numbe
   return { code, stdout, stderr };
 }
 
-/** Host processes whose command line contains `needle` as a whole argument. */
-function hostProcessesWith(needle: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        return readFileSync(join('/proc', entry, 'cmdline'), 'utf8').split('\0').includes(needle);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 describe('programs inside bubblewrap', () => {
   it('see a folder named as a whole argument read-only, and nothing else of the host beyond the system', async (t) => {
@@ -70,7 +58,7 @@ describe('programs inside bubblewrap', () => {
     await program.stop(200);
     await closed;
     assert.equal(program.child.signalCode, 'SIGKILL');
-    assert.deepEqual(hostProcessesWith(marker), [], 'no sleep survives');
+    assert.deepEqual(processesWithArgument(marker), [], 'no sleep survives');
   });
 
   it('refuse to share the host root, /proc or a relative path', async () => {

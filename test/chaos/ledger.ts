@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../../src/core/index.ts';
 import { sandboxesRoot } from '../../src/sandbox/host-dirs.ts';
+import { processesWhere } from '../support/processes.ts';
 
 export interface ChaosRow {
   scenario: string;
@@ -131,19 +132,6 @@ export function processesWith(needle: string): number[] {
  */
 export function processesNamed(name: string): number[] {
   return processesWhere((argv) => argv[0] === name);
-}
-
-function processesWhere(test: (argv: string[]) => boolean): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (test(readFileSync(join('/proc', entry, 'cmdline'), 'utf8').split('\0'))) found.push(Number(entry));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return found;
 }
 
 /** Sandbox work dirs this process still holds on the host (src/sandbox/host-dirs.ts lays them out). */

@@ -3,7 +3,7 @@
 // environment's tools. A server's failure is the environment's (InfraError), a tool's failure the
 // model's to read, nothing outlives the connection, and the rollout never takes unbounded input.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,8 @@ import { sandboxAvailability } from '../../sandbox/index.ts';
 import { defineEnvironment, defineTool } from '../define.ts';
 import { instantiate } from '../instance.ts';
 import { connectMcpTools, MAX_RESULT_CHARS, MAX_SERVER_TOOLS, withMcpTools, type McpConnection, type McpServerSpec } from './mcp-client.ts';
+import { processesWithArgument } from '../../../test/support/processes.ts';
+import { waitFor } from '../../../test/support/wait.ts';
 
 const ROGUE = fileURLToPath(new URL('../../../test/fixtures/mcp/rogue-server.ts', import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
@@ -37,27 +39,6 @@ function toolsFile(tools: unknown[]): string {
   return path;
 }
 
-/** Host processes whose command line has `needle` as a whole argument. */
-function processesWith(needle: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        return readFileSync(join('/proc', entry, 'cmdline'), 'utf8').split('\0').includes(needle);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 for (const sandbox of ['none', 'bwrap'] as const) {
   const skip = (t: TestContext) => {
@@ -84,7 +65,7 @@ for (const sandbox of ['none', 'bwrap'] as const) {
       try {
         assert.deepEqual(await connection.call('rogue__echo', { text: 'a' }, { signal }), { ok: true, content: 'a' });
         // The server exits right after answering; the next call must not be charged to the model.
-        await until(() => processesWith(tagOf(server)).length === 0, 'the server to exit');
+        await waitFor(() => processesWithArgument(tagOf(server)).length === 0, 'the server to exit');
         const outcome = await connection.call('rogue__echo', { text: 'b' }, { signal }).catch((error: unknown) => error);
         assert.ok(outcome instanceof InfraError, `got ${JSON.stringify(outcome)}`);
         assert.equal(outcome.source, 'environment');
@@ -114,11 +95,11 @@ for (const sandbox of ['none', 'bwrap'] as const) {
       const connection = await connectMcpTools({ servers: [server], sandbox });
       try {
         assert.deepEqual(await connection.call('rogue__echo', { text: 'a' }, { signal }), { ok: true, content: 'a' });
-        await until(() => processesWith(marker).length > 0, 'the server to start its child');
+        await waitFor(() => processesWithArgument(marker).length > 0, 'the server to start its child');
       } finally {
         await connection.close();
       }
-      await until(() => processesWith(marker).length === 0 && processesWith(tagOf(server)).length === 0, 'the server and its child to be gone');
+      await waitFor(() => processesWithArgument(marker).length === 0 && processesWithArgument(tagOf(server)).length === 0, 'the server and its child to be gone');
     });
   });
 }
@@ -164,7 +145,7 @@ describe('MCP tool listings that cannot go to a model', () => {
         assert.match(error.message, /^mcpServers: MCP tools rogue__echo have the names of clash's own tools/);
         return true;
       });
-      await until(() => processesWith(tagOf(server)).length === 0, 'the refused servers to stop');
+      await waitFor(() => processesWithArgument(tagOf(server)).length === 0, 'the refused servers to stop');
     } finally {
       await environment.close();
       await connection.close();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { instantiate } from '../instance.ts';
 import { rowsOf } from '../state.ts';
 import { connectMcpTools, withMcpTools, type McpServerSpec } from './mcp-client.ts';
 import { createEnvironmentMcpServer } from './mcp-server.ts';
+import { processesWithArgument } from '../../../test/support/processes.ts';
 
 const tally = defineEnvironment({
   name: 'tally',
@@ -170,19 +171,6 @@ describe('tools from MCP servers over stdio', () => {
   });
 });
 
-/** Host processes whose command line contains `needle`. */
-function hostProcessesWith(needle: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        return readFileSync(join('/proc', entry, 'cmdline'), 'utf8').split('\0').includes(needle);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 describe('MCP servers inside bubblewrap', () => {
   const requireBwrap = (t: TestContext) => {
@@ -247,7 +235,7 @@ describe('MCP servers inside bubblewrap', () => {
       listener.close();
       rmSync(cwd, { recursive: true, force: true });
     }
-    assert.deepEqual(hostProcessesWith(PROBE_SERVER), [], 'closing stops both servers');
+    assert.deepEqual(processesWithArgument(PROBE_SERVER), [], 'closing stops both servers');
   });
 
   it('a server that cannot start in the sandbox is an environment infrastructure error with its stderr', async (t) => {
