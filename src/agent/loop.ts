@@ -140,6 +140,8 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
   const deadline = new AbortController();
   const remaining = settings.deadlineAt - now();
   const timer = setTimeout(() => deadline.abort(new Error('deadline')), timerDelay(remaining));
+  // A guard, not work: an abandoned rollout (the runner's watchdog gave up on a hung tool) must not keep the process alive until its deadline.
+  timer.unref();
   const signal = run.signal ? AbortSignal.any([run.signal, deadline.signal]) : deadline.signal;
 
   const history: Message[] = [

@@ -16,23 +16,23 @@ export function untilSignal(): Promise<void> {
 
 /**
  * Aborts `signal` on the first SIGINT or SIGTERM, after `onSignal` (which says so on stderr).
- * Only the first of each is caught: another SIGINT ends the process at once. `dispose` stops listening.
+ * Only the first signal is caught: a second one of either kind (Ctrl-C, then a supervisor's
+ * SIGTERM) ends the process at once, as it would without Gauntlet. `dispose` stops listening.
  */
 export function abortOnSignal(onSignal: () => void): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
-  const stop = (): void => {
+  const dispose = (): void => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  };
+  function stop(): void {
+    dispose();
     onSignal();
     controller.abort();
-  };
+  }
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    },
-  };
+  return { signal: controller.signal, dispose };
 }
 
 /** A command stopped by a signal after storing what it had; the message says how to go on. `main` exits 130. */

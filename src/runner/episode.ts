@@ -6,6 +6,7 @@ import {
   DefectError,
   errorMessage,
   InfraError,
+  timerDelay,
   type AttemptIdentity,
   type DefectSource,
   type Environment,
@@ -159,19 +160,31 @@ export function outcomeOfError(error: unknown): Extract<EpisodeOutcome, { kind: 
  * Runs one episode to its outcome. Whatever hangs (a tool ignoring its signal, a stuck sandbox),
  * the watchdog ends it `graceMs` after the deadline as an environment infra error; from then on
  * the recorder is sealed and the environment closed, so the abandoned work writes nothing.
+ *
+ * The deadline is the agent's time: it starts once the episode is open (as the OpenEnv server's
+ * does), so a slow reset (a sandbox starting, an image building) never runs the model out of time
+ * it never had, and the watchdog allows for that reset too. A cancel (`signal`) gives the episode
+ * `graceMs` to stop; one that has not by then is abandoned as cancelled, so an interrupted run
+ * never waits out a hung tool's whole deadline.
  */
 export async function runEpisode(options: RunEpisodeOptions): Promise<EpisodeOutcome> {
   const { recorder } = options;
-  const deadlineAt = options.now() + options.deadlineMs;
   // Reset and verification of some tasks take long by design (an imported task's build and tests): not a hang.
   const graceMs = options.graceMs + (options.definition.overheadMs?.(options.task) ?? 0);
+  const opening = performance.now();
+  // When the watchdog abandons the episode (by performance.now()); moved by the reset's length and by a cancel.
+  let due = opening + options.deadlineMs + graceMs;
+  // A signal of the episode's own: a run's one signal would otherwise carry a listener per episode in flight.
+  const cancel = options.signal && AbortSignal.any([options.signal]);
   let live: LiveEpisode | undefined;
   let abandoned = false;
   const work = (async (): Promise<EpisodeOutcome> => {
     try {
       live = await openEpisode(options);
       if (abandoned) return { kind: 'cancelled', result: null };
-      const result = await options.drive(live, { deadlineAt, ...(options.signal ? { signal: options.signal } : {}) });
+      // A cancel's grace is not lengthened by the reset.
+      if (!cancel?.aborted) due += performance.now() - opening;
+      const result = await options.drive(live, { deadlineAt: options.now() + options.deadlineMs, ...(options.signal ? { signal: options.signal } : {}) });
       if (result.infraError) return { kind: 'infra', source: result.infraError.source, failure: result.infraError.kind, message: result.infraError.message, retryable: result.infraError.retryable };
       if (result.terminationReason === 'cancelled') return { kind: 'cancelled', result };
       const verifier = await live.environment.verify({ answer: result.answer, messages: result.history });
@@ -182,10 +195,18 @@ export async function runEpisode(options: RunEpisodeOptions): Promise<EpisodeOut
     }
   })();
   let watchdog: NodeJS.Timeout | undefined;
+  let onCancel: (() => void) | undefined;
   const expired = new Promise<EpisodeOutcome>((resolve) => {
-    watchdog = setTimeout(() => {
+    const check = () => {
+      const left = due - performance.now();
+      // Not yet: the reset moved the time on, or the delay was longer than a timer can wait.
+      if (left >= 1) {
+        watchdog = setTimeout(check, timerDelay(left));
+        return;
+      }
       abandoned = true;
       recorder.seal?.();
+      if (cancel?.aborted) return resolve({ kind: 'cancelled', result: null });
       resolve({
         kind: 'infra',
         source: 'environment',
@@ -193,12 +214,23 @@ export async function runEpisode(options: RunEpisodeOptions): Promise<EpisodeOut
         message: `the episode did not stop within ${graceMs} ms after its ${options.deadlineMs} ms deadline (abandoned; nothing after that was recorded)`,
         retryable: false,
       });
-    }, options.deadlineMs + graceMs);
+    };
+    onCancel = () => {
+      due = Math.min(due, performance.now() + options.graceMs);
+      clearTimeout(watchdog);
+      watchdog = setTimeout(check, timerDelay(due - performance.now()));
+    };
+    if (cancel?.aborted) onCancel();
+    else {
+      cancel?.addEventListener('abort', onCancel, { once: true });
+      watchdog = setTimeout(check, timerDelay(due - opening));
+    }
   });
   try {
     return await Promise.race([work, expired]);
   } finally {
     clearTimeout(watchdog);
+    if (onCancel) cancel?.removeEventListener('abort', onCancel);
     // Closing a hung environment must not hang the caller either; the run waits for it, bounded.
     (options.closing ?? processClosing).track(live?.close());
     // An abandoned episode closes whenever its work gives up, if ever: nothing to wait for.

@@ -138,7 +138,10 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
     if (options.signal?.aborted) break;
     if (outcome.kind !== 'infra' || !outcome.retryable || attempt - firstAttempt + 1 >= ctx.config.maxAttempts) break;
     recorder.event('infra_retry', { attempt, source: outcome.source, kind: outcome.failure, message: outcome.message });
-    await ctx.sleep(Math.min(8000, 250 * 2 ** (attempt - firstAttempt)));
+    await backOff(ctx.sleep, Math.min(8000, 250 * 2 ** (attempt - firstAttempt)), signal);
+    // A cancel while backing off starts no new attempt (no world reset, no sandbox, no records).
+    if (ctx.signal?.aborted) return null;
+    if (options.signal?.aborted) break;
     attempt++;
   }
   const base = {
@@ -187,6 +190,28 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
       return ctx.signal?.aborted ? null : rewarded;
     }
   }
+}
+
+/**
+ * Waits out a retry's backoff, or less once `signal` aborts: an interrupted run does not wait up to
+ * 8 s per rollout to stop. Through a signal of its own, as a whole run's rollouts may back off at
+ * once and the run's one signal would carry a listener each.
+ */
+function backOff(sleep: (ms: number) => Promise<void>, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return sleep(ms);
+  if (signal.aborted) return Promise.resolve();
+  const own = AbortSignal.any([signal]);
+  return new Promise<void>((resolve, reject) => {
+    const done = () => {
+      own.removeEventListener('abort', done);
+      resolve();
+    };
+    own.addEventListener('abort', done, { once: true });
+    sleep(ms).then(done, (error: unknown) => {
+      own.removeEventListener('abort', done);
+      reject(error);
+    });
+  });
 }
 
 const rewardConfigs = new WeakMap<RunConfig, RewardConfig>();

@@ -21,7 +21,7 @@ import { builtinCatalog, tasksOfRun, type EnvironmentCatalog, type ResolvedRun, 
 import { ClosingEnvironments, type EpisodeDriver } from './episode.ts';
 import { executeRollout } from './rollout.ts';
 import { replayResult, type DecodedResult } from './queue/replay.ts';
-import { AUTO_THREADS_FROM, RolloutThreads, threadCount, type ThreadOutcome } from './threads/threads.ts';
+import { AUTO_THREADS_FROM, RolloutThreadDied, RolloutThreads, threadCount, type ThreadOutcome } from './threads/threads.ts';
 import { SqliteStore } from '../store/index.ts';
 
 export interface RunProgress {
@@ -138,6 +138,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   const owned: ModelClient[] = [];
   let threads: RolloutThreads | null = null;
   let threadsFailed = false;
+  /** A rollout thread that died: the run stops as when the store fails, and --resume runs what it left. */
+  let threadDied: RolloutThreadDied | undefined;
   let writesOffThread = false;
   const closing = new ClosingEnvironments();
   try {
@@ -177,6 +179,13 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
         try {
           outcome = await handOver(() => pool.run({ task, epoch, firstAttempt: store.nextAttempt(rolloutIdFor(run.id, task.id, epoch)) }));
         } catch (error) {
+          if (error instanceof RolloutThreadDied) {
+            // Its rollouts in flight have no result (a thread storing its own may have stored some:
+            // those stay). Start no more; the other threads' rollouts end as on a cancel.
+            threadDied ??= error;
+            stop.abort(error);
+            return null;
+          }
           threadsFailed = true;
           throw error;
         }
@@ -281,8 +290,9 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       if (!(error instanceof StoreError)) throw error;
       failure ??= error;
     }
-    const summary = summarise(run.id, failure ? 'interrupted' : status, store.rolloutOutcomes(run.id), { expected: tasks.length * config.epochs, durationMs: now() - started });
-    return failure ? { ...summary, failure: failure.message } : summary;
+    const stoppedBy = failure ?? threadDied;
+    const summary = summarise(run.id, stoppedBy ? 'interrupted' : status, store.rolloutOutcomes(run.id), { expected: tasks.length * config.epochs, durationMs: now() - started });
+    return stoppedBy ? { ...summary, failure: stoppedBy.message } : summary;
   } finally {
     if (writesOffThread && store instanceof SqliteStore) store.writeOnThisThread();
     lease.release();

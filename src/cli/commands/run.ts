@@ -482,7 +482,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           throw new InputError('--resume', `a resumed run uses its stored settings; got ${changing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'only --store, --json, --threads, --queue and --retry-infra with --resume');
         }
       }
-      const interrupt = abortOnSignal(() => io.stderr('\ninterrupted: finishing in-flight work; resume with --resume\n'));
+      const interrupt = abortOnSignal(() => io.stderr('\ninterrupted: finishing in-flight work (a second Ctrl-C stops at once); resume with --resume\n'));
       const progress = await progressReporter(io);
       try {
         const common = {

@@ -5,11 +5,13 @@ import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import { InputError, RunConfig, type ModelCall, type Store } from '../../core/index.ts';
 import { openStore } from '../../store/index.ts';
-import { goldenModel } from '../../../test/support/models.ts';
+import { assistant, functionModel, goldenModel, reply } from '../../../test/support/models.ts';
 import { selectTasks } from '../resolve.ts';
-import { executeRun } from '../run.ts';
+import { executeRun, type RunSummary } from '../run.ts';
+import { RolloutThreads } from './threads.ts';
 
 const resolved = (over: Partial<RunConfig>) => {
   const config = RunConfig.parse({ envs: ['mail', 'notes'], model: 'random', epochs: 2, concurrency: 6, seed: 3, ...over });
@@ -193,5 +195,66 @@ describe('the automatic thread count', () => {
     assert.equal(threadCount('auto', 1000, 16), 4);
     assert.equal(threadCount(3, 2, 2), 2, 'never more threads than rollouts in flight');
     assert.equal(threadCount(0, 1000, 16), 0);
+  });
+});
+
+describe('a rollout thread that dies mid-run', () => {
+  /** Runs against a model server that never answers, and once the rollouts are in flight, `kill`s the first thread. */
+  async function runKilling(kill: (worker: Worker) => void) {
+    const server = spawn(process.execPath, ['-e', "const s=require('node:http').createServer(()=>{});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const start = RolloutThreads.start;
+    try {
+      const port = await new Promise<string>((resolve) => createInterface({ input: server.stdout! }).once('line', resolve));
+      let pool: RolloutThreads | undefined;
+      RolloutThreads.start = async (options) => (pool = await start.call(RolloutThreads, options));
+      const store = openStore(':memory:');
+      const run = resolved({ model: `openai:http://127.0.0.1:${port.trim()}/v1#m`, epochs: 1 });
+      let killed = false;
+      const summary = await executeRun({
+        store,
+        run,
+        modelEnvironment: { env: {} },
+        threads: 2,
+        onProgress: () => {
+          if (killed) return;
+          killed = true;
+          // The first report comes once the rollouts are dispatched; the threads' workers are theirs to reach only here.
+          kill((pool as unknown as { threads: { worker: Worker }[] }).threads[0]!.worker);
+        },
+      });
+      return { store, summary, total: run.resolved.tasks.length };
+    } finally {
+      RolloutThreads.start = start;
+      server.kill();
+    }
+  }
+
+  async function assertResumable(store: Store, summary: RunSummary, total: number) {
+    assert.equal(store.getRun(summary.runId)?.status, 'interrupted', 'not left running');
+    // Resumed (on this thread, with a model that answers at once): every rollout, each stored once.
+    const answers = functionModel('test:answers', () => reply(assistant({ content: 'done' })));
+    const resumed = await executeRun({ store, run: { resume: summary.runId }, model: answers });
+    assert.equal(resumed.status, 'finished');
+    assert.equal(resumed.rollouts, total);
+    assert.equal(new Set(store.rollouts(summary.runId).map((r) => `${r.taskId}#${r.epoch}`)).size, total);
+  }
+
+  it('stops the run as interrupted, naming the thread, and --resume runs what it left', async () => {
+    const { store, summary, total } = await runKilling((worker) => void worker.terminate());
+    assert.equal(summary.status, 'interrupted');
+    assert.match(summary.failure ?? '', /rollout thread 0 exited/);
+    assert.equal(summary.missing, total - summary.rollouts);
+    await assertResumable(store, summary, total);
+  });
+
+  it('throwing undefined at its top level does not take the main thread down with it', async () => {
+    // What Node does when a thread throws `undefined` outside any handler: an 'error' event carrying it, then the exit.
+    const { store, summary, total } = await runKilling((worker) => {
+      worker.emit('error', undefined);
+      void worker.terminate();
+    });
+    assert.equal(summary.status, 'interrupted');
+    assert.match(summary.failure ?? '', /rollout thread 0 failed: it threw undefined/);
+    await assertResumable(store, summary, total);
   });
 });

@@ -5,7 +5,7 @@
 // threads send back when the store cannot be opened twice, in memory).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { InputError, StoreError, type Rollout, type Task } from '../../core/index.ts';
+import { errorMessage, InputError, StoreError, type Rollout, type Task } from '../../core/index.ts';
 import type { DecodedResult } from '../queue/replay.ts';
 import { threadModule } from './bundle.ts';
 import type { FromThread, ThreadInit, ToThread } from './protocol.ts';
@@ -33,6 +33,14 @@ export function threadCount(threads: number | 'auto', inFlight: number, cores = 
  * rollout it stored itself (`storeFailure`: it could not); null when the run was cancelled mid-rollout.
  */
 export type ThreadOutcome = DecodedResult | { stored: Rollout; storeFailure?: StoreError } | null;
+
+/** A rollout thread ended (crashed, ran out of memory, exited): its rollouts in flight have no result. */
+export class RolloutThreadDied extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RolloutThreadDied';
+  }
+}
 
 interface Pending {
   resolve: (outcome: ThreadOutcome) => void;
@@ -89,8 +97,9 @@ class RolloutThread {
         this.pending.clear();
         this.closed?.();
       };
-      this.worker.on('error', (error) => fail(new Error(`rollout thread ${this.index} failed: ${error.message}`, { cause: error })));
-      this.worker.on('exit', (code) => fail(new Error(`rollout thread ${this.index} exited (code ${code})`)));
+      // A thread may throw anything at its top level (undefined, a string): Node hands it over as is.
+      this.worker.on('error', (error: unknown) => fail(new RolloutThreadDied(`rollout thread ${this.index} failed: ${thrownMessage(error)}`, { cause: error })));
+      this.worker.on('exit', (code) => fail(new RolloutThreadDied(`rollout thread ${this.index} exited (code ${code})`)));
     });
   }
 
@@ -113,6 +122,15 @@ class RolloutThread {
 function storeErrorOf(failure: { path: string; problem: StoreError['problem']; message: string }): StoreError {
   const prefix = `store ${failure.path}: `;
   return new StoreError(failure.path, failure.problem, failure.message.startsWith(prefix) ? failure.message.slice(prefix.length) : failure.message);
+}
+
+function thrownMessage(error: unknown): string {
+  if (error === undefined || error === null) return `it threw ${String(error)}`;
+  try {
+    return errorMessage(error);
+  } catch {
+    return 'it threw a value that cannot be printed';
+  }
 }
 
 function withStack(error: Error, stack: string | undefined): Error {
