@@ -32,31 +32,68 @@ export function endpointSpec(baseUrl: string, model: string, where: string): str
 }
 
 export class PolicyEndpoints {
-  private readonly history: PolicyEndpoint[];
+  /** Every announced version, without clients: a client is kept only while it can still be called. */
+  private readonly history: Omit<PolicyEndpoint, 'client'>[];
+  private latest: PolicyEndpoint;
+  /** Calls in flight per client. A superseded client is closed and let go when its last call ends. */
+  private readonly calls = new Map<ModelClient, number>();
 
   constructor(initial: PolicyEndpoint) {
-    this.history = [initial];
+    this.latest = initial;
+    this.history = [withoutClient(initial)];
   }
 
   get current(): PolicyEndpoint {
-    return this.history.at(-1) as PolicyEndpoint;
+    return this.latest;
   }
 
   /** Every announced version, oldest first (without clients). */
   announced(): Omit<PolicyEndpoint, 'client'>[] {
-    return this.history.map(({ client: _client, ...rest }) => rest);
+    return [...this.history];
   }
 
   /** Makes `next` current; versions only move forward (checked by the caller, asserted here). */
   advance(next: PolicyEndpoint): void {
-    if (next.version <= this.current.version) throw new Error(`policy version ${next.version} announced after ${this.current.version}`);
-    this.history.push(next);
+    if (next.version <= this.latest.version) throw new Error(`policy version ${next.version} announced after ${this.latest.version}`);
+    const previous = this.latest.client;
+    this.latest = next;
+    this.history.push(withoutClient(next));
+    // A trainer that moves to a new endpoint every step would otherwise keep a client per step for the whole session.
+    this.closeIfIdle(previous);
+  }
+
+  /** Runs one call on `endpoint`'s client, counted so the client is not closed under it. */
+  async call<T>(endpoint: PolicyEndpoint, send: (client: ModelClient) => Promise<T>): Promise<T> {
+    const client = endpoint.client;
+    this.calls.set(client, (this.calls.get(client) ?? 0) + 1);
+    try {
+      return await send(client);
+    } finally {
+      const left = (this.calls.get(client) ?? 1) - 1;
+      if (left > 0) this.calls.set(client, left);
+      else this.calls.delete(client);
+      this.closeIfIdle(client);
+    }
+  }
+
+  /** Clients held now: the current one and superseded ones with calls in flight. */
+  openClients(): number {
+    return new Set([this.latest.client, ...this.calls.keys()]).size;
+  }
+
+  private closeIfIdle(client: ModelClient): void {
+    if (client === this.latest.client || this.calls.has(client)) return;
+    void client.close?.().catch(() => undefined);
   }
 
   async close(): Promise<void> {
-    const clients = new Set(this.history.map((e) => e.client));
+    const clients = new Set([this.latest.client, ...this.calls.keys()]);
     await Promise.all([...clients].map((c) => c.close?.()));
   }
+}
+
+function withoutClient({ client: _client, ...rest }: PolicyEndpoint): Omit<PolicyEndpoint, 'client'> {
+  return rest;
 }
 
 /** A model client for one rollout attempt that sends each call to the current endpoint. */
@@ -84,7 +121,7 @@ export function routedModel(endpoints: PolicyEndpoints, onCall: (version: number
       const target = endpoints.current;
       last = target;
       onCall(target.version);
-      return target.client.complete(request, options);
+      return endpoints.call(target, (client) => client.complete(request, options));
     },
   };
 }

@@ -73,7 +73,10 @@ export interface SchedulerReport {
 }
 
 interface ReportInput {
-  groups: readonly GroupRecord[];
+  /** Groups still in play (running, ready, or retired while their rollouts still run). */
+  groups: Iterable<GroupRecord>;
+  /** Every group that left play and settled, folded into counts and sums. */
+  folded: GroupTally;
   batches: readonly { id: string; state: string; size: number; served: number; startedGroups: number; servedFromEarlier: number; createdAt: number; completedAt: number | null }[];
   ledger: Ledger;
   now: number;
@@ -82,19 +85,97 @@ interface ReportInput {
   failure: string | null;
 }
 
+/** Counts and sums for one `LengthFigures`: a mean is a sum over a count, so groups fold in one at a time. */
+class LengthSums {
+  groups = 0;
+  measured = 0;
+  turns = 0;
+  completionTokens = 0;
+  ms = 0;
+
+  add(g: GroupRecord, now: number): void {
+    this.groups++;
+    this.ms += (g.endedAt ?? now) - g.startedAt;
+    if (!g.lengths) return;
+    this.measured++;
+    this.turns += g.lengths.turns;
+    this.completionTokens += g.lengths.completionTokens;
+  }
+
+  figures(): LengthFigures {
+    const m = this.measured;
+    return { groups: this.groups, meanTurns: m ? this.turns / m : null, meanCompletionTokens: m ? this.completionTokens / m : null, meanMs: this.groups ? this.ms / this.groups : null };
+  }
+}
+
+/**
+ * Every figure the report draws from groups, as counts and sums. A service runs for weeks, so a
+ * group that has left play and settled is folded in here and let go: holding every group record
+ * (with its abort controller, whose `AbortSignal.any` dependants Node keeps as long as the
+ * controller lives) grew the heap by ~3 KB per group, and every report walked all of them.
+ */
+export class GroupTally {
+  started = 0;
+  served = 0;
+  running = 0;
+  ready = 0;
+  unsettled = 0;
+  readonly dropped: Record<string, number> = {};
+  readonly cancelled: Record<string, number> = {};
+  readonly tasks = new Map<string, { started: number; served: number }>();
+  readonly difficulty = new Map<string, { started: number; served: number }>();
+  readonly lengths = { served: new LengthSums(), settled: new LengthSums(), started: new LengthSums() };
+
+  add(g: GroupRecord, now: number): void {
+    this.started++;
+    if (g.state === 'served') this.served++;
+    else if (g.state === 'running') this.running++;
+    else if (g.state === 'ready') this.ready++;
+    else {
+      const reasons = g.state === 'dropped' ? this.dropped : this.cancelled;
+      reasons[g.reason ?? 'unknown'] = (reasons[g.reason ?? 'unknown'] ?? 0) + 1;
+    }
+    count(this.tasks, g.task.id, g.state === 'served');
+    count(this.difficulty, g.task.tags.difficulty, g.state === 'served');
+    if (g.state === 'served') this.lengths.served.add(g, now);
+    if (g.endedAt !== null) this.lengths.settled.add(g, now);
+    else this.unsettled++;
+    this.lengths.started.add(g, now);
+  }
+
+  /** A copy, for adding the groups still in play without changing the folded totals. */
+  copy(): GroupTally {
+    const out = new GroupTally();
+    Object.assign(out, { started: this.started, served: this.served, running: this.running, ready: this.ready, unsettled: this.unsettled });
+    Object.assign(out.dropped, this.dropped);
+    Object.assign(out.cancelled, this.cancelled);
+    for (const [k, v] of this.tasks) out.tasks.set(k, { ...v });
+    for (const [k, v] of this.difficulty) out.difficulty.set(k, { ...v });
+    for (const which of ['served', 'settled', 'started'] as const) Object.assign(out.lengths[which], this.lengths[which]);
+    return out;
+  }
+}
+
+function count(counts: Map<string, { started: number; served: number }>, key: string, served: boolean): void {
+  const entry = counts.get(key) ?? { started: 0, served: 0 };
+  entry.started++;
+  if (served) entry.served++;
+  counts.set(key, entry);
+}
+
 export function serviceReport(input: ReportInput): SchedulerReport {
-  const { groups } = input;
-  const served = groups.filter((g) => g.state === 'served');
+  const tally = input.folded.copy();
+  for (const g of input.groups) tally.add(g, input.now);
   const open = input.batches.filter((b) => b.state === 'open');
   const callLags = [...input.ledger.callLags].flatMap(([lag, n]) => Array.from({ length: n }, () => lag));
   return {
     queue: {
       openBatches: open.length,
       wantedGroups: open.reduce((n, b) => n + b.size - b.served, 0),
-      groupsRunning: groups.filter((g) => g.state === 'running').length,
-      groupsReady: groups.filter((g) => g.state === 'ready').length,
+      groupsRunning: tally.running,
+      groupsReady: tally.ready,
     },
-    groups: { started: groups.length, served: served.length, dropped: reasons(groups, 'dropped'), cancelled: reasons(groups, 'cancelled') },
+    groups: { started: tally.started, served: tally.served, dropped: tally.dropped, cancelled: tally.cancelled },
     lag: {
       calls: histogram(input.ledger.callLags),
       groups: histogram(input.ledger.groupLags),
@@ -103,17 +184,17 @@ export function serviceReport(input: ReportInput): SchedulerReport {
     },
     staleness: {
       maxStaleness: input.maxStaleness,
-      droppedGroups: groups.filter((g) => g.state === 'dropped' && g.reason === 'stale').length,
-      cancelledGroups: groups.filter((g) => g.state === 'cancelled' && g.reason === 'stale').length,
+      droppedGroups: tally.dropped.stale ?? 0,
+      cancelledGroups: tally.cancelled.stale ?? 0,
     },
     bias: {
       window: input.window,
-      tasks: distribution(groups, (g) => g.task.id),
-      difficulty: distribution(groups, (g) => g.task.tags.difficulty),
+      tasks: distribution(tally.tasks, tally.started, tally.served),
+      difficulty: distribution(tally.difficulty, tally.started, tally.served),
       length: {
-        served: lengths(served, input.now),
-        settled: lengths(groups.filter((g) => g.endedAt !== null), input.now),
-        started: { ...lengths(groups, input.now), stillRunning: groups.filter((g) => g.endedAt === null).length },
+        served: tally.lengths.served.figures(),
+        settled: tally.lengths.settled.figures(),
+        started: { ...tally.lengths.started.figures(), stillRunning: tally.unsettled },
       },
     },
     batches: input.batches.map((b) => ({
@@ -129,27 +210,12 @@ export function serviceReport(input: ReportInput): SchedulerReport {
   };
 }
 
-function reasons(groups: readonly GroupRecord[], state: 'dropped' | 'cancelled'): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const g of groups) if (g.state === state) out[g.reason ?? 'unknown'] = (out[g.reason ?? 'unknown'] ?? 0) + 1;
-  return out;
-}
-
 function histogram(counts: Map<number, number>): Record<string, number> {
   return Object.fromEntries([...counts].sort((a, b) => a[0] - b[0]).map(([lag, n]) => [String(lag), n]));
 }
 
 /** Served vs started shares of an attribute, with their total variation distance and its bound. */
-export function distribution(groups: readonly GroupRecord[], key: (g: GroupRecord) => string): Distribution {
-  const counts = new Map<string, { started: number; served: number }>();
-  for (const g of groups) {
-    const entry = counts.get(key(g)) ?? { started: 0, served: 0 };
-    entry.started++;
-    if (g.state === 'served') entry.served++;
-    counts.set(key(g), entry);
-  }
-  const started = groups.length;
-  const served = groups.filter((g) => g.state === 'served').length;
+export function distribution(counts: ReadonlyMap<string, { started: number; served: number }>, started: number, served: number): Distribution {
   const rows = [...counts]
     .map(([k, c]) => ({ key: k, started: c.started, served: c.served, startedShare: started ? c.started / started : 0, servedShare: served ? c.served / served : 0 }))
     .sort((a, b) => a.key.localeCompare(b.key));
@@ -157,19 +223,5 @@ export function distribution(groups: readonly GroupRecord[], key: (g: GroupRecor
     totalVariation: served ? rows.reduce((sum, r) => sum + Math.abs(r.servedShare - r.startedShare), 0) / 2 : null,
     bound: served ? 1 - served / started : null,
     rows,
-  };
-}
-
-function mean(values: readonly number[]): number | null {
-  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
-}
-
-function lengths(groups: readonly GroupRecord[], now: number): LengthFigures {
-  const measured = groups.flatMap((g) => (g.lengths ? [g.lengths] : []));
-  return {
-    groups: groups.length,
-    meanTurns: mean(measured.map((l) => l.turns)),
-    meanCompletionTokens: mean(measured.map((l) => l.completionTokens)),
-    meanMs: mean(groups.map((g) => (g.endedAt ?? now) - g.startedAt)),
   };
 }

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { SCHEMA_VERSION, type ModelCall, type ModelCallId, type Rollout, type RolloutId, type RunId, type Task, type TaskId } from '../../core/index.ts';
 import { groupAdvantages } from '../advantages/index.ts';
 import { resolveTarget } from '../export/index.ts';
 import type { FinishedMember } from './rows.ts';
-import { RolloutScheduler, type BatchSink, type GroupWork, type SchedulerOptions } from './scheduler.ts';
+import { FINISHED_BATCHES_KEPT, RolloutScheduler, type BatchSink, type GroupExecutor, type GroupWork, type SchedulerOptions } from './scheduler.ts';
 import type { StreamLine } from './schemas.ts';
 import { buttonTask } from './test-support.ts';
 
@@ -193,6 +195,46 @@ describe('rollout scheduler', () => {
     await defect.executor.finish(0, [0], { status: 'error', terminationReason: 'error', score: null, passed: null, error: { source: 'environment', message: 'tool press threw' } });
     assert.equal(second.lines.at(-1)?.type, 'error');
     assert.match(defect.s.failure ?? '', /hit a defect: tool press threw/);
+  });
+
+  it('lets go of groups out of play and of finished batches beyond the last FINISHED_BATCHES_KEPT, and still counts them all', async () => {
+    // Each group's signal is watched through a WeakRef: a scheduler that keeps every group record
+    // keeps every signal (and what Node hangs on it), which a session running for weeks cannot afford.
+    const signals: WeakRef<AbortSignal>[] = [];
+    const executor: GroupExecutor = {
+      run: async (work) => {
+        signals.push(new WeakRef(work.signal));
+        await flush();
+        return Array.from({ length: G }, (_, i) => member(work, i, [0, 0]));
+      },
+    };
+    const { s } = scheduler({ executor });
+    const batches = FINISHED_BATCHES_KEPT + 44;
+    for (let b = 0; b < batches; b++) {
+      const reader = new Reader();
+      assert.deepEqual(s.attach(s.openBatch(spec(2)).id, reader), { ok: true });
+      while (!reader.ended) await flush();
+      assert.equal(reader.groups().length, 2);
+    }
+    assert.deepEqual(s.retained(), { groups: 0, batches: FINISHED_BATCHES_KEPT });
+    const report = s.report();
+    assert.equal(report.groups.started, 2 * batches, 'groups let go are still counted');
+    assert.equal(report.groups.served, 2 * batches);
+    assert.deepEqual(report.bias.tasks.rows.map((r) => [r.key, r.started, r.served]), [['buttons/a', batches, batches], ['buttons/b', batches, batches]]);
+    assert.equal(report.bias.length.settled.groups, 2 * batches);
+    assert.equal(report.bias.length.served.meanTurns, 2);
+    assert.equal(report.batches.length, FINISHED_BATCHES_KEPT);
+    assert.equal(report.batches[0]?.id, `batch_${batches - FINISHED_BATCHES_KEPT + 1}`, 'the oldest finished batches are the ones forgotten');
+    assert.equal(s.batch('batch_1'), undefined);
+    assert.equal(s.attach('batch_1', new Reader()).ok, false);
+
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    await flush();
+    gc();
+    const alive = signals.filter((ref) => ref.deref() !== undefined).length;
+    assert.ok(alive <= 2, `${alive} of ${signals.length} group signals are still reachable after a full collection`);
+    await s.close();
   });
 
   it('property: whatever the order of finishes, announcements and readers, no served call lags more than maxStaleness, and the bias stays within its bound', async () => {

@@ -5,7 +5,7 @@ import { DefectError, errorMessage, type Task } from '../../core/index.ts';
 import type { AdvantageMethod } from '../advantages/index.ts';
 import type { ExportTarget } from '../export/index.ts';
 import type { CallNotice } from './driver.ts';
-import { accountHandout, emptyLedger, serviceReport, type Ledger, type SchedulerReport } from './report.ts';
+import { accountHandout, emptyLedger, GroupTally, serviceReport, type Ledger, type SchedulerReport } from './report.ts';
 import type { FinishedMember, GroupRows } from './rows.ts';
 import { groupLine } from './lines.ts';
 import type { StreamLine, VersionSpan } from './schemas.ts';
@@ -91,11 +91,21 @@ export interface BatchRecord extends BatchSpec {
 
 export type AttachResult = { ok: true } | { ok: false; status: 404 | 409; message: string };
 
+/** Finished batches remembered for their status and the report; older ones are forgotten (404). */
+export const FINISHED_BATCHES_KEPT = 256;
+
 export class RolloutScheduler {
-  /** Every group started this session (for the figures); `live` are those running or ready. */
-  private readonly groups: GroupRecord[] = [];
+  /**
+   * Groups whose figures can still change: running or ready (`live`), or retired while their
+   * rollouts still run. The rest are folded into `folded` and let go, so a session that runs for
+   * weeks holds what is in play, not every group it ever started.
+   */
+  private readonly inPlay = new Set<GroupRecord>();
+  private readonly folded = new GroupTally();
   private readonly live = new Set<GroupRecord>();
+  /** Open batches, and the last `FINISHED_BATCHES_KEPT` finished ones (`finishedOrder`, oldest first). */
   private readonly batches = new Map<string, BatchRecord>();
+  private readonly finishedOrder: string[] = [];
   private readonly running = new Set<Promise<void>>();
   private readonly worlds = new Map<string, number>();
   private readonly ledger: Ledger = emptyLedger();
@@ -122,10 +132,15 @@ export class RolloutScheduler {
     return this.batches.get(id);
   }
 
+  /** Group and batch records held now (bounded by what is in play plus `FINISHED_BATCHES_KEPT`). */
+  retained(): { groups: number; batches: number } {
+    return { groups: this.inPlay.size, batches: this.batches.size };
+  }
+
   /** Connects a reader; finished groups flow to it from now on. One reader per batch at a time. */
   attach(id: string, sink: BatchSink): AttachResult {
     const batch = this.batches.get(id);
-    if (!batch) return { ok: false, status: 404, message: `no batch ${id}` };
+    if (!batch) return { ok: false, status: 404, message: `no batch ${id} (the service remembers its open batches and the last ${FINISHED_BATCHES_KEPT} finished ones)` };
     if (batch.state !== 'open') return { ok: false, status: 409, message: `batch ${id} is ${batch.state}${batch.message ? `: ${batch.message}` : ''}; its groups were handed out once` };
     if (batch.sink) return { ok: false, status: 409, message: `batch ${id} already has a reader` };
     batch.sink = sink;
@@ -160,7 +175,7 @@ export class RolloutScheduler {
   }
 
   report(): SchedulerReport {
-    return serviceReport({ groups: this.groups, batches: [...this.batches.values()], ledger: this.ledger, now: this.options.now(), maxStaleness: this.options.maxStaleness, window: this.options.window, failure: this.failure });
+    return serviceReport({ groups: this.inPlay, folded: this.folded, batches: [...this.batches.values()], ledger: this.ledger, now: this.options.now(), maxStaleness: this.options.maxStaleness, window: this.options.window, failure: this.failure });
   }
 
   /** Ends open batches with an error line, cancels running groups and waits until they are stored. */
@@ -257,6 +272,8 @@ export class RolloutScheduler {
     batch.state = state;
     batch.message = message;
     batch.completedAt = this.options.now();
+    this.finishedOrder.push(batch.id);
+    while (this.finishedOrder.length > FINISHED_BATCHES_KEPT) this.batches.delete(this.finishedOrder.shift() as string);
   }
 
   /**
@@ -316,7 +333,7 @@ export class RolloutScheduler {
       span: null,
       lengths: null,
     };
-    this.groups.push(group);
+    this.inPlay.add(group);
     this.live.add(group);
     batch.startedGroups++;
     const work = this.options.executor
@@ -333,7 +350,10 @@ export class RolloutScheduler {
   private settle(group: GroupRecord, members: FinishedMember[]): void {
     group.endedAt = this.options.now();
     if (members.length > 0) group.lengths = { turns: mean(members.map((m) => m.rollout.stats.turns)), completionTokens: mean(members.map((m) => m.rollout.stats.completionTokens)) };
-    if (group.state !== 'running') return this.pump();
+    if (group.state !== 'running') {
+      this.foldIfDone(group);
+      return this.pump();
+    }
     group.members = members;
     const defect = members.find((m) => m.rollout.status === 'error');
     if (defect) {
@@ -383,6 +403,13 @@ export class RolloutScheduler {
     group.reason = reason;
     group.members = null;
     this.live.delete(group);
+    this.foldIfDone(group);
+  }
+
+  /** A retired group whose rollouts have ended: its figures are final, so they are counted and the record let go. */
+  private foldIfDone(group: GroupRecord): void {
+    if (this.live.has(group) || group.endedAt === null || !this.inPlay.delete(group)) return;
+    this.folded.add(group, this.options.now());
   }
 }
 

@@ -16,7 +16,7 @@ import { createServiceApp } from './http.ts';
 import { endpointSpec, PolicyEndpoints, type PolicyEndpoint } from './policy.ts';
 import type { SchedulerReport } from './report.ts';
 import { groupRows } from './rows.ts';
-import { RolloutScheduler, type BatchRecord, type BatchSink } from './scheduler.ts';
+import { FINISHED_BATCHES_KEPT, RolloutScheduler, type BatchRecord, type BatchSink } from './scheduler.ts';
 import { PolicyVersion, StreamFormat, type BatchRequest, type PolicyAnnouncement } from './schemas.ts';
 
 /** Why a request was refused: the status, the body field at fault (when one is), and what was wrong. */
@@ -135,7 +135,7 @@ export class RolloutServiceCore {
 
   batchStatus(id: string): Outcome<{ id: string; state: BatchRecord['state']; groups: number; served: number; message: string | null }> {
     const batch = this.parts.scheduler.batch(id);
-    if (!batch) return { ok: false, status: 404, field: null, message: `no batch ${id}` };
+    if (!batch) return { ok: false, status: 404, field: null, message: `no batch ${id} (the service remembers its open batches and the last ${FINISHED_BATCHES_KEPT} finished ones)` };
     return { ok: true, value: { id: batch.id, state: batch.state, groups: batch.size, served: batch.served, message: batch.message } };
   }
 
