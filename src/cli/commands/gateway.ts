@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { InputError, requiredToken, type Store } from '../../core/index.ts';
-import { startGateway, type EngineSetting, type Gateway } from '../../training/gateway/index.ts';
+import { InputError, MAX_TIMER_MS, requiredToken, type Store } from '../../core/index.ts';
+import { DEFAULT_ABANDON_AFTER_MS, startGateway, type EngineSetting, type Gateway } from '../../training/gateway/index.ts';
 import type { CliIo } from '../io.ts';
-import { nonNegativeInt, oneOf } from '../options.ts';
+import { nonNegativeInt, number, oneOf } from '../options.ts';
 import { openCliStore } from '../store.ts';
 import { untilSignal } from '../signals.ts';
 
@@ -18,6 +18,7 @@ export interface GatewayFlags {
   engine: EngineSetting;
   socket?: string;
   token?: string;
+  abandonAfter: number;
 }
 
 /** For tests: see the gateway once it listens, and stop it without a signal. */
@@ -40,6 +41,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
     .option('--store <path>', 'SQLite store for --run', '.gauntlet/gauntlet.db')
     .option('--engine <name>', 'which token fields to ask for: vllm, sglang, or auto (asks the upstream\'s /models)', oneOf('--engine', ['auto', 'vllm', 'sglang'] as const), 'auto')
     .option('--socket <path>', 'also listen on this unix socket (for sandboxed agents with no network)')
+    .option('--abandon-after <seconds>', 'with --run: commit an open rollout with no call for this long as cancelled, its calls kept (an agent that died never finishes it); 0 never', number('--abandon-after', { min: 0, max: MAX_TIMER_MS / 1000 }), DEFAULT_ABANDON_AFTER_MS / 1000)
     .action(async (flags: GatewayFlags) => {
       if (flags.token === undefined && io.env.GAUNTLET_TOKEN !== undefined && io.env.GAUNTLET_TOKEN.trim() === '') {
         throw new InputError('GAUNTLET_TOKEN', 'is set but empty', 'a non-empty secret, or unset it');
@@ -64,6 +66,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
           ...(apiKey ? { apiKey } : {}),
           ...(store && flags.run ? { store, runId: flags.run } : {}),
           ...(flags.socket ? { socketPath: flags.socket } : {}),
+          abandonAfterMs: Math.round(flags.abandonAfter * 1000),
         });
       } catch (error) {
         store?.close();
@@ -82,7 +85,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
       store?.close();
       io.stderr(
         `gateway stopped: ${stats.requests} requests, ${stats.recorded} recorded, ${stats.failed} failed, ${stats.refused} refused` +
-          (flags.run ? `; ${stats.rollouts.finished} rollouts finished${open > 0 ? `, ${open} still open stored as cancelled` : ''}` : '') +
+          (flags.run ? `; ${stats.rollouts.finished} rollouts finished${stats.rollouts.abandoned > 0 ? `, ${stats.rollouts.abandoned} abandoned (no call for ${flags.abandonAfter} s) stored as cancelled` : ''}${open > 0 ? `, ${open} still open stored as cancelled` : ''}` : '') +
           (stats.recordFailures.length > 0 ? `; ${stats.recordFailures.length} calls could not be stored (first: ${stats.recordFailures[0]})` : '') +
           '\n',
       );

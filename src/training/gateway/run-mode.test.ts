@@ -4,6 +4,8 @@ import { GAUNTLET_VERSION, InputError, RunConfig, SCHEMA_VERSION, type RunId } f
 import { openStore } from '../../store/index.ts';
 import { startFakeEngine, toolWalkPolicy, type FakeEngine } from '../fake-engine/index.ts';
 import { EXTERNAL_SCAFFOLD, GATEWAY_ENV, gatewayBaseUrl, startGateway } from './index.ts';
+import { manualClock } from '../../model/testing.ts';
+import { waitFor } from '../../../test/support/wait.ts';
 import { postJson } from './test-support.ts';
 
 // `--run RUN_ID`: external agents' rollouts recorded under one stored run, committed when the
@@ -59,7 +61,7 @@ describe('run mode', () => {
     await postJson(`${gatewayBaseUrl(gateway.url, 'ro_unjudged')}/chat/completions`, ASK);
     await postJson(`${gatewayBaseUrl(gateway.url, 'ro_left_open')}/chat/completions`, ASK);
     assert.equal((await postJson(`${gateway.url}/rollouts/ro_unjudged/finish`, '')).status, 200);
-    assert.deepEqual(gateway.stats().rollouts, { attached: 0, open: 1, finished: 1 });
+    assert.deepEqual(gateway.stats().rollouts, { attached: 0, open: 1, finished: 1, abandoned: 0 });
     await gateway.close();
     const unjudged = store.getRollout('ro_unjudged')!;
     assert.equal(unjudged.status, 'scored');
@@ -70,6 +72,29 @@ describe('run mode', () => {
     assert.equal(open.terminationReason, 'cancelled');
     assert.equal(store.modelCalls('ro_left_open').length, 1, 'its calls are kept');
     store.close();
+  });
+
+  it('commits a rollout with no call for abandonAfterMs as cancelled, its calls kept, and takes no more calls for it', async () => {
+    const store = openStore(':memory:');
+    const clock = manualClock(Date.parse('2026-12-06T06:00:00Z'));
+    const gateway = await startGateway({ upstream: engine.url, store, runId: 'run_idle', now: clock.now, abandonAfterMs: 100 });
+    try {
+      const url = gatewayBaseUrl(gateway.url, 'ro_crashed');
+      assert.equal((await postJson(`${url}/chat/completions`, ASK)).status, 200);
+      assert.equal((await postJson(`${url}/chat/completions`, ASK)).status, 200);
+      // The clock has not moved: however many sweeps ran meanwhile, the rollout is still open.
+      assert.deepEqual(gateway.stats().rollouts, { attached: 0, open: 1, finished: 0, abandoned: 0 });
+      clock.advance(101);
+      await waitFor(() => store.getRollout('ro_crashed')?.status === 'cancelled', 'the idle rollout to be committed');
+      assert.equal(store.modelCalls('ro_crashed').length, 2, 'its calls are kept');
+      assert.deepEqual(gateway.stats().rollouts, { attached: 0, open: 0, finished: 0, abandoned: 1 });
+      const late = await postJson(`${url}/chat/completions`, ASK);
+      assert.equal(late.status, 409);
+      assert.match(late.text, /is finished; a new rollout needs a new id/);
+    } finally {
+      await gateway.close();
+      store.close();
+    }
   });
 
   it('a rollout whose last call failed upstream is an infra error, whatever reward the client reports', async () => {

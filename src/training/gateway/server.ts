@@ -4,7 +4,7 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { errorMessage, hasBearerToken, InputError, modelCallIdFor, parseInput, requiredToken, StoreError, type Store } from '../../core/index.ts';
+import { errorMessage, hasBearerToken, InputError, modelCallIdFor, parseInput, requiredToken, StoreError, timerDelay, type Store } from '../../core/index.ts';
 import type { ClientApiHandler } from './api.ts';
 import { chatApi } from './chat.ts';
 import { completionsApi } from './completions.ts';
@@ -44,7 +44,14 @@ export interface GatewayOptions {
   socketPath?: string;
   /** Milliseconds since the epoch, for call timings. */
   now?: () => number;
+  /**
+   * Run mode: an open rollout with no call in flight and none for this long is committed as
+   * `cancelled`, its calls kept (an agent that crashed never finishes it). Default one hour; 0 never.
+   */
+  abandonAfterMs?: number;
 }
+
+export const DEFAULT_ABANDON_AFTER_MS = 3_600_000;
 
 export interface GatewayStats {
   requests: number;
@@ -59,7 +66,7 @@ export interface GatewayStats {
   /** Requests the gateway answered itself: bad bodies, unknown routes and rollouts. */
   refused: number;
   inFlight: number;
-  rollouts: { attached: number; open: number; finished: number };
+  rollouts: { attached: number; open: number; finished: number; abandoned: number };
   /** Recorder writes that failed (a full disk); each rollout's commit reports them too. */
   recordFailures: string[];
   engine: EngineInfo;
@@ -99,7 +106,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const token = requiredToken({ host: options.host ?? '127.0.0.1', token: options.token, exposes: 'spend the upstream model and write rollouts into the store' });
   const upstream = new Upstream({ baseUrl: options.upstream, fetch: options.fetch, apiKey: options.apiKey, engine: options.engine ?? 'auto', maxResponseBytes: options.maxResponseBytes });
   const run = options.store && options.runId ? new GatewayRun({ store: options.store, runId: options.runId, upstream: upstream.describe(), engine: options.engine ?? 'auto' }) : null;
-  const gateway = new GatewayServer({ upstream, run, now: options.now ?? Date.now, token });
+  const abandonAfterMs = options.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS;
+  if (!Number.isSafeInteger(abandonAfterMs) || abandonAfterMs < 0) throw new InputError('abandonAfterMs', `got ${abandonAfterMs}`, 'a whole number of milliseconds ≥ 0 (0: never)');
+  const gateway = new GatewayServer({ upstream, run, now: options.now ?? Date.now, token, abandonAfterMs });
   try {
     return await gateway.listen(options);
   } catch (error) {
@@ -117,7 +126,10 @@ class GatewayServer {
   private readonly finishing = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly servers: Server[] = [];
-  private readonly counts = { requests: 0, recorded: 0, clientRecorded: 0, unrecorded: 0, failed: 0, refused: 0, finished: 0 };
+  private readonly counts = { requests: 0, recorded: 0, clientRecorded: 0, unrecorded: 0, failed: 0, refused: 0, finished: 0, abandoned: 0 };
+  /** When each open run-mode rollout last had a call (by `now`), for `abandonAfterMs`. */
+  private readonly lastCall = new Map<string, number>();
+  private sweeper: ReturnType<typeof setInterval> | undefined;
   private readonly recordFailures: string[] = [];
   private closing: Promise<void> | null = null;
 
@@ -126,11 +138,46 @@ class GatewayServer {
   private readonly now: () => number;
   private readonly token: string | undefined;
 
-  constructor(parts: { upstream: Upstream; run: GatewayRun | null; now: () => number; token: string | undefined }) {
+  private readonly abandonAfterMs: number;
+
+  constructor(parts: { upstream: Upstream; run: GatewayRun | null; now: () => number; token: string | undefined; abandonAfterMs: number }) {
     this.upstream = parts.upstream;
     this.run = parts.run;
     this.now = parts.now;
     this.token = parts.token;
+    this.abandonAfterMs = parts.abandonAfterMs;
+    if (this.run && this.abandonAfterMs > 0) {
+      // A guard, not work: it must not keep the process alive.
+      this.sweeper = setInterval(() => void this.commitAbandoned(), timerDelay(Math.max(10, Math.min(60_000, Math.floor(this.abandonAfterMs / 4)))));
+      this.sweeper.unref();
+    }
+  }
+
+  /**
+   * Commits, as `cancelled`, open run-mode rollouts that have had no call for `abandonAfterMs`
+   * and have none in flight: without this an agent that crashed before finishing would hold its
+   * rollout, and its calls, in memory until the gateway stops.
+   */
+  private async commitAbandoned(): Promise<void> {
+    if (!this.run || this.closing) return;
+    const cutoff = this.now() - this.abandonAfterMs;
+    for (const [id, track] of this.open) {
+      if (track.inFlight > 0 || (this.lastCall.get(id) ?? 0) > cutoff) continue;
+      this.open.delete(id);
+      this.lastCall.delete(id);
+      this.finishing.add(id);
+      try {
+        await track.settled();
+        this.recordFailures.push(...track.recordFailures);
+        this.run.commit(track.route, track.report(), 'cancelled');
+        this.counts.abandoned++;
+      } catch (error) {
+        // A store that refuses the commit is reported as a recorder failure; the sweep goes on.
+        this.recordFailures.push(`rollout ${id}: committing it after ${this.abandonAfterMs} ms without a call failed: ${errorMessage(error)}`);
+      } finally {
+        this.finishing.delete(id);
+      }
+    }
   }
 
   async listen(options: GatewayOptions): Promise<Gateway> {
@@ -204,7 +251,7 @@ class GatewayServer {
       failed: this.counts.failed,
       refused: this.counts.refused,
       inFlight: this.inFlight.size,
-      rollouts: { attached: this.attached.size, open: this.open.size, finished: this.counts.finished },
+      rollouts: { attached: this.attached.size, open: this.open.size, finished: this.counts.finished, abandoned: this.counts.abandoned },
       recordFailures: [...this.recordFailures, ...tracks.flatMap((track) => track.recordFailures)],
       engine: this.upstream.engineInfo(),
     };
@@ -264,6 +311,8 @@ class GatewayServer {
     } else recording = { kind: 'none' };
     const exchange = runExchange({ req, res, path: call.path, body, prepared, upstream: this.upstream, recording, now: this.now });
     const outcome: ExchangeOutcome = await (recording.kind === 'gateway' ? recording.track.hold(exchange) : exchange);
+    // Idle is counted from a call's end: a long generation is not time without calls.
+    if (recording.kind === 'gateway' && call.rolloutId !== null && this.lastCall.has(call.rolloutId)) this.lastCall.set(call.rolloutId, this.now());
     if (recording.kind === 'gateway') this.counts.recorded++;
     else if (recording.kind === 'client') this.counts.clientRecorded++;
     else this.counts.unrecorded++;
@@ -275,13 +324,17 @@ class GatewayServer {
     if (attached) return attached;
     if (!this.run) throw new GatewayError(404, `no rollout ${rolloutId} is attached to this gateway, and it records no run (start it with --run RUN_ID to record rollouts it was not told about)`);
     const open = this.open.get(rolloutId);
-    if (open) return open;
+    if (open) {
+      this.lastCall.set(rolloutId, this.now());
+      return open;
+    }
     if (this.finishing.has(rolloutId)) throw new GatewayError(409, `rollout ${rolloutId} of run ${this.run.runId} is being finished; it takes no more calls, and a new rollout needs a new id`);
     if (this.closing) throw new GatewayError(409, `the gateway is stopping; rollout ${rolloutId} cannot start`);
     if (this.run.finished(rolloutId)) throw new GatewayError(409, `rollout ${rolloutId} of run ${this.run.runId} is finished; a new rollout needs a new id`);
     const route = this.run.route(rolloutId);
     const track = new RolloutTrack(route, (index) => modelCallIdFor(route.identity.rolloutId, route.identity.attempt, index));
     this.open.set(rolloutId, track);
+    this.lastCall.set(rolloutId, this.now());
     return track;
   }
 
@@ -297,6 +350,7 @@ class GatewayServer {
       throw new GatewayError(404, `rollout ${rolloutId} made no model calls through this gateway; there is nothing to finish`);
     }
     this.open.delete(rolloutId);
+    this.lastCall.delete(rolloutId);
     this.finishing.add(rolloutId);
     try {
       await track.settled();
@@ -313,6 +367,7 @@ class GatewayServer {
   }
 
   private async close(socketPath: string | undefined): Promise<void> {
+    clearInterval(this.sweeper);
     const stopped = Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     // Calls in flight end now: their clients see the connection close, and they are recorded as aborted.
     for (const server of this.servers) server.closeAllConnections();
