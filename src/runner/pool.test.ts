@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createBatcher, createStartGate, createTurnPacer } from './pool.ts';
+import { createBatcher, createStartGate, createTurnPacer, forEachConcurrent } from './pool.ts';
 
 /** Counts turns of the event loop (one per check phase) until stopped. */
 function turnCounter() {
@@ -181,5 +181,30 @@ describe('the turn pacer', () => {
     assert.equal(finished, 40);
     // 4 ms each in a 10 ms budget: a third turn starts at 8 ms, a fourth would start past the budget.
     assert.ok(Math.max(...perTurn.values()) <= 3, `a loop turn ran ${Math.max(...perTurn.values())} paced turns`);
+  });
+});
+
+describe('forEachConcurrent', () => {
+  it('starts nothing after a failure, and throws it once the items already started have ended', async () => {
+    const started: number[] = [];
+    let running = 0;
+    const failure = new Error('a bug in one item');
+    await assert.rejects(
+      forEachConcurrent([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 3, async (item) => {
+        started.push(item);
+        running++;
+        try {
+          if (item === 2) throw failure;
+          // The others end a few turns later, after the failure.
+          for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+        } finally {
+          running--;
+        }
+      }),
+      (error: unknown) => error === failure,
+    );
+    // Rejecting at once left items 1 and 3 running, and their slots went on to start more.
+    assert.equal(running, 0, 'an item was still running when the failure was thrown');
+    assert.deepEqual(started, [1, 2, 3]);
   });
 });

@@ -1,13 +1,24 @@
 /** Runs `work` over `items` with at most `limit` in flight; resolves when all are done. */
+/**
+ * Runs `work` on every item, at most `limit` at once. After the first failure no item starts, and
+ * the failure is thrown once those already started have ended: rejecting at once would leave them
+ * running (writing to a store, holding sandboxes) after the caller had moved on.
+ */
 export async function forEachConcurrent<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const item = items[next++] as T;
-      await work(item);
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.error;
 }
 
 /** Call once the start's own work is done (its world reset); calling it again does nothing. */

@@ -265,21 +265,26 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     // thread, starting the next rollout first measured slower.)
     const committing = new Set<Promise<void>>();
     let broken: { error: unknown } | undefined;
+    // A bug, not the store: start no more rollouts, cancel those in flight, and fail the run with it below.
+    const fail = (error: unknown): void => {
+      broken ??= { error };
+      stop.abort(error);
+    };
     await forEachConcurrent(work, config.concurrency, async (item) => {
       if (signal.aborted || broken) return;
-      const done = await runOne(item);
-      if (!done) return;
-      if (!writesOffThread) return record(done);
-      const recorded = record(done).catch((error: unknown) => {
-        // A bug, not the store: start no more rollouts, and fail the run with it below.
-        broken ??= { error };
-        stop.abort(error);
-      });
-      committing.add(recorded);
-      void recorded.then(() => committing.delete(recorded));
-      // A loop, not one race: several slots waiting on the same commits all wake when one is
-      // written, and only those that still find room may start another rollout.
-      while (committing.size > config.concurrency) await Promise.race(committing);
+      try {
+        const done = await runOne(item);
+        if (!done) return;
+        if (!writesOffThread) return record(done);
+        const recorded = record(done).catch(fail);
+        committing.add(recorded);
+        void recorded.then(() => committing.delete(recorded));
+        // A loop, not one race: several slots waiting on the same commits all wake when one is
+        // written, and only those that still find room may start another rollout.
+        while (committing.size > config.concurrency) await Promise.race(committing);
+      } catch (error) {
+        fail(error);
+      }
     });
     await Promise.all(committing);
     if (broken) throw broken.error;
