@@ -4,7 +4,8 @@ import { InputError, type Rollout } from '../core/index.ts';
 import { exportLabels, toJsonl, type DpoRow, type KtoRow, type PrmRow } from './exports.ts';
 import { recordPreference, recordStepLabel, recordVerdict } from './labels.ts';
 import { reviewStats } from './stats.ts';
-import { flag, reviewFixture, saveFindings, type ReviewFixture } from './test-support.ts';
+import { openStore } from '../store/index.ts';
+import { flag, reviewFixture, saveFindings, writeScriptedRollout, writeScriptedRun, type ReviewFixture } from './test-support.ts';
 
 describe('label exports', () => {
   let fx: ReviewFixture;
@@ -15,26 +16,34 @@ describe('label exports', () => {
   });
 
   it('exports preferences as DPO {prompt, chosen, rejected}: the winner chosen, ties skipped and counted', () => {
-    const [a, b] = oracle.filter((r) => r.taskId === oracle[0]!.taskId);
+    // The fixture's policies are deterministic (siblings' trajectories are identical), so the pair is scripted.
+    const store = openStore(':memory:');
+    const runId = writeScriptedRun(store, 'run_dpo', ['synthetic/tidy']);
+    const a = writeScriptedRollout(store, { runId, taskId: 'synthetic/tidy', epoch: 0, calls: ['logs/a', 'logs/b', 'Done.'] });
+    const b = writeScriptedRollout(store, { runId, taskId: 'synthetic/tidy', epoch: 1, calls: ['logs', 'Done.'] });
     // Shown b first (A) and a second (B); the reviewer picks B, so `a` wins.
-    recordPreference({ store: fx.store }, { taskId: a!.taskId, leftRolloutId: a!.id, rightRolloutId: b!.id, shownOrder: ['right', 'left'], choice: 'B', reviewer: 'alice' });
-    recordPreference({ store: fx.store }, { taskId: a!.taskId, leftRolloutId: a!.id, rightRolloutId: b!.id, shownOrder: ['left', 'right'], choice: 'tie', reviewer: 'bob' });
-    const out = exportLabels({ store: fx.store, format: 'dpo', runId: fx.oracleRun });
+    recordPreference({ store }, { taskId: a.taskId, leftRolloutId: a.id, rightRolloutId: b.id, shownOrder: ['right', 'left'], choice: 'B', reviewer: 'alice' });
+    recordPreference({ store }, { taskId: a.taskId, leftRolloutId: a.id, rightRolloutId: b.id, shownOrder: ['left', 'right'], choice: 'tie', reviewer: 'bob' });
+    const out = exportLabels({ store, format: 'dpo', runId });
     assert.equal(out.rows.length, 1);
     assert.deepEqual(out.skipped, { 'tie (DPO pairs need a winner)': 1 });
     const row = out.rows[0] as DpoRow;
     assert.deepEqual(Object.keys(row), ['prompt', 'chosen', 'rejected']);
     assert.deepEqual(row.prompt.map((m) => m.role), ['system', 'user']);
-    assert.equal(row.chosen[0]!.role, 'assistant');
-    const turns = fx.store.modelCalls(a!.id).filter((c) => c.attempt === a!.attempt && c.purpose === 'turn').length;
-    assert.equal(row.chosen.filter((m) => m.role === 'assistant').length, turns, 'every turn of the winner');
-    // The chosen completion is a's own: its first tool call is a's first tool call.
-    const firstCall = fx.store.modelCalls(a!.id).find((c) => c.attempt === a!.attempt)!;
-    assert.deepEqual(row.chosen[0]!.tool_calls?.map((t) => t.function.name), firstCall.response!.message.toolCalls.map((t) => t.name));
-    assert.ok(row.chosen.some((m) => m.role === 'tool'), 'tool results stay in the completion');
+    // Every turn of the winner, each with the tool result that answered it; the loser's likewise.
+    assert.deepEqual(row.chosen.map((m) => [m.role, m.content]), [
+      ['assistant', 'logs/a'],
+      ['tool', 'listing of logs/a'],
+      ['assistant', 'logs/b'],
+      ['tool', 'listing of logs/b'],
+      ['assistant', 'Done.'],
+    ]);
+    assert.deepEqual(row.rejected.map((m) => m.content), ['logs', 'listing of logs', 'Done.']);
+    assert.deepEqual(row.chosen[0]!.tool_calls?.map((t) => t.function.name), ['bash']);
     const lines = toJsonl(out.rows).trimEnd().split('\n');
     assert.equal(lines.length, 1);
     assert.deepEqual(JSON.parse(lines[0]!), row);
+    store.close();
   });
 
   it('exports verdicts as KTO {prompt, completion, label}: accept true, reject and unsafe false, one row per reviewer\'s current verdict', () => {

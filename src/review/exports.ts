@@ -2,9 +2,9 @@
 // verdicts as KTO examples, step ratings as process-reward sequences. Messages use the chat shape
 // of the trainer exports. Rows a format cannot express (a tie in DPO) are skipped and counted.
 import { z } from 'zod';
-import { InputError, type JsonObject, type Store } from '../core/index.ts';
+import { InputError, stableStringify, type JsonObject, type Rollout, type Store } from '../core/index.ts';
 import { chatMessage, type ChatMessage } from '../training/export/index.ts';
-import { currentLabels } from './labels.ts';
+import { currentLabels, judgedRollouts, staleReason } from './labels.ts';
 import type { ReviewLabel, StepLabel } from './model.ts';
 import { scopedLabelsFor } from './scope.ts';
 import { transcriptOf, type Transcript } from './trajectory.ts';
@@ -53,22 +53,66 @@ export interface ExportLabelsOptions {
   queueId?: string;
 }
 
-class Transcripts {
-  private readonly cache = new Map<string, Transcript | null>();
+/** The store's rollouts and their final attempts' transcripts, each read once per export. */
+class Rollouts {
+  private readonly rollouts = new Map<string, Rollout | null>();
+  private readonly transcripts = new Map<string, Transcript | null>();
   constructor(private readonly store: Store) {}
 
-  of(rolloutId: string): Transcript | null {
-    if (!this.cache.has(rolloutId)) {
-      const rollout = this.store.getRollout(rolloutId);
-      this.cache.set(rolloutId, rollout ? transcriptOf({ calls: this.store.modelCalls(rolloutId), events: this.store.events(rolloutId), attempt: rollout.attempt }) : null);
+  get(rolloutId: string): Rollout | null {
+    if (!this.rollouts.has(rolloutId)) this.rollouts.set(rolloutId, this.store.getRollout(rolloutId));
+    return this.rollouts.get(rolloutId) ?? null;
+  }
+
+  transcript(rolloutId: string): Transcript | null {
+    if (!this.transcripts.has(rolloutId)) {
+      const rollout = this.get(rolloutId);
+      this.transcripts.set(rolloutId, rollout ? transcriptOf({ calls: this.store.modelCalls(rolloutId), events: this.store.events(rolloutId), attempt: rollout.attempt }) : null);
     }
-    return this.cache.get(rolloutId) ?? null;
+    return this.transcripts.get(rolloutId) ?? null;
   }
 }
 
 const chat = (messages: readonly Parameters<typeof chatMessage>[0][]) => messages.map(chatMessage);
 const completionOf = (t: Transcript) => chat(t.steps.flatMap((s) => s.messages));
 const samePrompt = (a: Transcript, b: Transcript) => JSON.stringify(a.prompt) === JSON.stringify(b.prompt);
+/**
+ * The same instruction can stand over different worlds: the seed picks the mailbox or repository
+ * behind it, and a perturbation may change only the tools. A winner from an easier world is no
+ * better answer to the loser's.
+ */
+const sameWorld = (a: Rollout, b: Rollout) => a.seed === b.seed && stableStringify(a.perturbations) === stableStringify(b.perturbations);
+/** Tool-call ids name calls, they do not change what was done: two runs that differ only in them are the same trajectory. */
+const behaviour = (messages: readonly ChatMessage[]) =>
+  JSON.stringify(messages.map((m) => ({ ...m, tool_call_id: null, tool_calls: m.tool_calls?.map((c) => ({ ...c, id: '' })) ?? null })));
+
+export const SKIP = {
+  missing: 'rollout no longer in the store',
+  stale: 'label is about an earlier attempt of a rollout since re-run',
+  noTurns: 'rollout has no agent turns',
+  notATurn: 'step label on a call that is not an agent turn with a reply (a summary, judge or failed call)',
+  zeroOnly: 'only 0-rated steps, dropped',
+  tie: 'tie (DPO pairs need a winner)',
+  differentPrompts: 'the two rollouts were given different prompts (perturbed or differently seeded)',
+  sameTrajectory: 'chosen and rejected are the same trajectory',
+  unscored: (status: string) => `rollout ended ${status}, not scored: the trajectory is not the policy's whole work`,
+} as const;
+
+/**
+ * Why a label cannot become a training row whatever its format, or null: its rollouts must be
+ * stored, judged as they are now (not an attempt a retry replaced), and scored. A rollout that
+ * infrastructure, a defect or a cancel ended is not the policy's whole work, so a verdict or
+ * preference on it would teach the model about something it did not do.
+ */
+function unusable(label: ReviewLabel, rollouts: Rollouts): string | null {
+  const stale = staleReason(label, (id) => rollouts.get(id));
+  if (stale) return SKIP[stale];
+  for (const { rolloutId } of judgedRollouts(label)) {
+    const status = rollouts.get(rolloutId)!.status;
+    if (status !== 'scored') return SKIP.unscored(status);
+  }
+  return null;
+}
 
 function prmRow(transcript: Transcript, ratings: ReadonlyMap<string, StepLabel['rating']>, zeroSteps: ZeroSteps): PrmRow | null {
   const completions: ChatMessage[][] = [];
@@ -88,7 +132,7 @@ function prmRow(transcript: Transcript, ratings: ReadonlyMap<string, StepLabel['
 
 export function exportLabels(options: ExportLabelsOptions): LabelExport {
   const current = currentLabels(scopedLabelsFor(options));
-  const transcripts = new Transcripts(options.store);
+  const rollouts = new Rollouts(options.store);
   const skipped: Record<string, number> = {};
   const skip = (reason: string) => void (skipped[reason] = (skipped[reason] ?? 0) + 1);
   const rows: LabelExport['rows'] = [];
@@ -99,35 +143,55 @@ export function exportLabels(options: ExportLabelsOptions): LabelExport {
     if (options.zeroSteps === undefined) throw new InputError('zeroSteps', 'is required for format prm: a 0-rated step has no default label', 'drop, negative or neutral');
     const byReviewer = new Map<string, { rolloutId: string; ratings: Map<string, StepLabel['rating']> }>();
     for (const label of chosen as StepLabel[]) {
+      const problem = unusable(label, rollouts);
+      if (problem) {
+        skip(problem);
+        continue;
+      }
+      // A rating the transcript has no step for would be dropped unseen; say so instead.
+      if (!rollouts.transcript(label.rolloutId)?.steps.some((s) => s.callId === label.callId)) {
+        skip(SKIP.notATurn);
+        continue;
+      }
       const key = `${label.rolloutId}\u0000${label.reviewer}`;
       const entry = byReviewer.get(key) ?? { rolloutId: label.rolloutId, ratings: new Map() };
       entry.ratings.set(label.callId, label.rating);
       byReviewer.set(key, entry);
     }
     for (const { rolloutId, ratings } of byReviewer.values()) {
-      const transcript = transcripts.of(rolloutId);
-      const row = transcript ? prmRow(transcript, ratings, options.zeroSteps) : null;
+      const row = prmRow(rollouts.transcript(rolloutId)!, ratings, options.zeroSteps);
       if (row) rows.push(row);
-      else skip(transcript ? 'only 0-rated steps, dropped' : 'rollout has no agent turns');
+      else skip(SKIP.zeroOnly);
     }
     return { format: options.format, rows, skipped };
   }
 
   for (const label of chosen) {
+    if (label.kind === 'preference' && label.preferredRolloutId === null) {
+      skip(SKIP.tie);
+      continue;
+    }
+    const problem = unusable(label, rollouts);
+    if (problem) {
+      skip(problem);
+      continue;
+    }
     if (label.kind === 'verdict') {
-      const transcript = transcripts.of(label.rolloutId);
-      if (!transcript) skip('rollout has no agent turns');
+      const transcript = rollouts.transcript(label.rolloutId);
+      if (!transcript) skip(SKIP.noTurns);
       else rows.push({ prompt: chat(transcript.prompt), completion: completionOf(transcript), label: label.verdict === 'accept' });
     } else if (label.kind === 'preference') {
-      if (label.preferredRolloutId === null) {
-        skip('tie (DPO pairs need a winner)');
+      const loser = label.preferredRolloutId === label.leftRolloutId ? label.rightRolloutId : label.leftRolloutId;
+      const [win, lose] = [rollouts.transcript(label.preferredRolloutId!), rollouts.transcript(loser)];
+      if (!win || !lose) {
+        skip(SKIP.noTurns);
         continue;
       }
-      const loser = label.preferredRolloutId === label.leftRolloutId ? label.rightRolloutId : label.leftRolloutId;
-      const [win, lose] = [transcripts.of(label.preferredRolloutId), transcripts.of(loser)];
-      if (!win || !lose) skip('rollout has no agent turns');
-      else if (!samePrompt(win, lose)) skip('the two rollouts were given different prompts (perturbed or differently seeded)');
-      else rows.push({ prompt: chat(win.prompt), chosen: completionOf(win), rejected: completionOf(lose) });
+      const [chosenTurns, rejectedTurns] = [completionOf(win), completionOf(lose)];
+      if (!samePrompt(win, lose) || !sameWorld(rollouts.get(label.preferredRolloutId!)!, rollouts.get(loser)!)) skip(SKIP.differentPrompts);
+      // Preferring a trajectory over an identical one teaches nothing but noise.
+      else if (behaviour(chosenTurns) === behaviour(rejectedTurns)) skip(SKIP.sameTrajectory);
+      else rows.push({ prompt: chat(win.prompt), chosen: chosenTurns, rejected: rejectedTurns });
     }
   }
   return { format: options.format, rows, skipped };

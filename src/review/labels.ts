@@ -104,6 +104,7 @@ export function recordVerdict(ctx: LabelContext, input: VerdictInput): VerdictLa
     runId: rollout.runId,
     taskId: rollout.taskId,
     rolloutId: rollout.id,
+    attempt: rollout.attempt,
     reviewer: input.reviewer,
     verdict: input.verdict,
     ...(input.reason !== undefined ? { reason: input.reason } : {}),
@@ -124,6 +125,7 @@ export function recordStepLabel(ctx: LabelContext, input: StepInput): StepLabel 
     runId: rollout.runId,
     taskId: rollout.taskId,
     rolloutId: rollout.id,
+    attempt: rollout.attempt,
     callId: call.id,
     callIndex: call.index,
     reviewer: input.reviewer,
@@ -153,6 +155,8 @@ export function recordPreference(ctx: LabelContext, input: PreferenceInput): Pre
     reviewer: input.reviewer,
     leftRolloutId: left.id,
     rightRolloutId: right.id,
+    leftAttempt: left.attempt,
+    rightAttempt: right.attempt,
     shownOrder: input.shownOrder,
     shown,
     choice: input.choice,
@@ -184,6 +188,38 @@ export function currentLabels(labels: readonly ReviewLabel[]): ReviewLabel[] {
   return withHistory(labels)
     .filter((l) => l.current)
     .map(({ current: _c, supersededBy: _s, ...label }) => label as ReviewLabel);
+}
+
+/** The rollouts a label judged, each with the attempt the reviewer saw (undefined on labels stored before attempts were recorded). */
+export function judgedRollouts(label: ReviewLabel): { rolloutId: string; attempt: number | undefined }[] {
+  return label.kind === 'preference'
+    ? [
+        { rolloutId: label.leftRolloutId, attempt: label.leftAttempt },
+        { rolloutId: label.rightRolloutId, attempt: label.rightAttempt },
+      ]
+    : [{ rolloutId: label.rolloutId, attempt: label.attempt }];
+}
+
+/**
+ * Whether a label judged the attempt its rollout holds now. A retry (`--retry-infra-errors`)
+ * replaces a rollout's trajectory under the same id, so a label on an earlier attempt says nothing
+ * about the current one. Labels stored without their attempt are placed by time: one written before
+ * the rollout's current record was started cannot be about it.
+ */
+export function judgedCurrentAttempt(label: ReviewLabel, judged: { attempt: number | undefined }, rollout: Rollout): boolean {
+  if (judged.attempt !== undefined) return judged.attempt === rollout.attempt;
+  const [labelled, started] = [Date.parse(label.createdAt), Date.parse(rollout.startedAt)];
+  return Number.isNaN(labelled) || Number.isNaN(started) || labelled >= started;
+}
+
+/** Why a label cannot be read as a judgment of its rollouts as they are stored now, or null when it can. */
+export function staleReason(label: ReviewLabel, rolloutOf: (id: string) => Rollout | null): 'missing' | 'stale' | null {
+  for (const judged of judgedRollouts(label)) {
+    const rollout = rolloutOf(judged.rolloutId);
+    if (!rollout) return 'missing';
+    if (!judgedCurrentAttempt(label, judged, rollout)) return 'stale';
+  }
+  return null;
 }
 
 /** Stored labels, checked: on a rollout, in a run, or all. */

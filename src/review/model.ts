@@ -112,6 +112,8 @@ export const VerdictLabel = z.object({
   ...labelBase,
   kind: z.literal('verdict'),
   rolloutId: z.string().min(1),
+  /** The rollout's attempt the reviewer saw; a retry replaces the trajectory (absent on labels stored before it was recorded). */
+  attempt: z.number().int().positive().optional(),
   verdict: Verdict,
   reason: z.string().optional(),
   /** Answers to the queue's rubric, checked against it when given. */
@@ -126,6 +128,7 @@ export const StepLabel = z.object({
   ...labelBase,
   kind: z.literal('step'),
   rolloutId: z.string().min(1),
+  attempt: z.number().int().positive().optional(),
   /** The model call rated, and its index within the attempt (the step's place in the trajectory). */
   callId: z.string().min(1),
   callIndex: z.number().int().nonnegative(),
@@ -146,6 +149,9 @@ export const PreferenceLabel = z.object({
   kind: z.literal('preference'),
   leftRolloutId: z.string().min(1),
   rightRolloutId: z.string().min(1),
+  /** The attempts of the two rollouts the reviewer compared. */
+  leftAttempt: z.number().int().positive().optional(),
+  rightAttempt: z.number().int().positive().optional(),
   shownOrder: ShownOrder,
   shown: z.object({ A: z.string().min(1), B: z.string().min(1) }),
   choice: z.enum(['A', 'B', 'tie']),

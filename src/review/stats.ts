@@ -1,8 +1,8 @@
 // Agreement over the labels in a scope (a run, a queue, or the whole store): alpha and pairwise
 // kappa for verdicts, step ratings and preferences, and how well each detector predicts experts.
-import { DETECTION_CATEGORIES, type DetectionRecord, type Store } from '../core/index.ts';
+import { DETECTION_CATEGORIES, type DetectionRecord, type Rollout, type Store } from '../core/index.ts';
 import { alphaWithInterval, cohensKappa, type AlphaEstimate, type AlphaLevel, type KappaResult, type RatingValue } from './agreement.ts';
-import { currentLabels } from './labels.ts';
+import { currentLabels, staleReason } from './labels.ts';
 import type { ReviewLabel, VerdictLabel } from './model.ts';
 import { scopedLabelsFor } from './scope.ts';
 
@@ -28,7 +28,14 @@ export interface DetectorScore {
 }
 
 export interface ReviewStats {
-  scope: { runId: string | null; queueId: string | null; labels: number; reviewers: string[] };
+  scope: {
+    runId: string | null;
+    queueId: string | null;
+    labels: number;
+    reviewers: string[];
+    /** Current labels left out: they judged an attempt a retry has since replaced (or a rollout no longer stored). */
+    staleLabels: number;
+  };
   verdicts: AgreementBlock;
   steps: AgreementBlock;
   preferences: AgreementBlock;
@@ -118,14 +125,22 @@ function detectorScores(store: Store, current: readonly ReviewLabel[]): ReviewSt
 
 export function reviewStats(options: ReviewStatsOptions): ReviewStats {
   const labels = scopedLabelsFor(options);
-  const current = currentLabels(labels);
+  const rollouts = new Map<string, Rollout | null>();
+  const rolloutOf = (id: string) => {
+    if (!rollouts.has(id)) rollouts.set(id, options.store.getRollout(id));
+    return rollouts.get(id) ?? null;
+  };
+  // Reviewers who judged different trajectories of one rollout do not agree or disagree, and a
+  // verdict on a replaced attempt is no ground truth for the detectors' findings on the retry.
+  const latest = currentLabels(labels);
+  const current = latest.filter((l) => staleReason(l, rolloutOf) === null);
   const verdicts = unitsOf(current, (l) => (l.kind === 'verdict' ? [l.rolloutId, l.verdict] : null));
   const steps = unitsOf(current, (l) => (l.kind === 'step' ? [`${l.rolloutId}:${l.callId}`, l.rating] : null));
   const preferences = unitsOf(current, (l) =>
     l.kind === 'preference' ? [[l.leftRolloutId, l.rightRolloutId].sort().join('|'), l.preferredRolloutId ?? 'tie'] : null,
   );
   return {
-    scope: { runId: options.runId ?? null, queueId: options.queueId ?? null, labels: labels.length, reviewers: [...new Set(labels.map((l) => l.reviewer))].sort() },
+    scope: { runId: options.runId ?? null, queueId: options.queueId ?? null, labels: labels.length, reviewers: [...new Set(labels.map((l) => l.reviewer))].sort(), staleLabels: latest.length - current.length },
     verdicts: agreement(verdicts, 'nominal', options),
     steps: agreement(steps, 'ordinal', options),
     preferences: agreement(preferences, 'nominal', options),

@@ -89,8 +89,13 @@ export interface HistogramBin {
 /** Scores of scored rollouts in `bins` equal bins over [0, 1], widened to the scores' range when any fall outside. */
 export function scoreHistogram(rows: readonly RolloutSummary[], bins = 10): HistogramBin[] {
   const scores = rows.filter((r) => r.status === 'scored' && r.score !== null).map((r) => r.score as number);
-  const lo = Math.min(0, ...scores);
-  const hi = Math.max(1, ...scores);
+  // A loop, not Math.min(...scores): spreading a run's scores overflows the stack past ~120k rollouts.
+  let lo = 0;
+  let hi = 1;
+  for (const score of scores) {
+    if (score < lo) lo = score;
+    if (score > hi) hi = score;
+  }
   const width = (hi - lo) / bins;
   const out = Array.from({ length: bins }, (_, i) => ({ from: lo + i * width, to: lo + (i + 1) * width, count: 0 }));
   for (const score of scores) out[Math.min(bins - 1, Math.floor((score - lo) / width))]!.count++;

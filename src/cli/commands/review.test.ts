@@ -94,6 +94,7 @@ describe('gauntlet review-queue, review-stats, export-labels and serve', () => {
     assert.deepEqual(rows.map((r) => r.label).sort(), [false, true, true, true]);
     assert.match(io.err, /4 kto rows written to/);
     await assert.rejects(cli(['export-labels', '--format', 'prm', '--store', path]), inputError('--zero-steps', /required/));
+    await assert.rejects(cli(['export-labels', '--format', 'kto', '--output', join(dir, 'no-such-folder', 'kto.jsonl'), '--store', path]), inputError('--output', /cannot write .*no-such-folder/));
     const prm = await cli(['export-labels', '--format', 'prm', '--zero-steps', 'drop', '--store', path]);
     assert.equal(prm.out, '');
     assert.match(prm.err, /0 prm rows\n {2}1 skipped: only 0-rated steps, dropped/);

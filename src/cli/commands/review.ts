@@ -66,6 +66,7 @@ export function renderReviewStats(stats: ReviewStats): string {
   const scope = stats.scope.queueId ? `queue ${stats.scope.queueId}` : stats.scope.runId ? `run ${stats.scope.runId}` : 'every run';
   return [
     `Review agreement over ${scope}: ${stats.scope.labels} labels by ${stats.scope.reviewers.length} reviewers`,
+    ...(stats.scope.staleLabels > 0 ? [`  ${plural(stats.scope.staleLabels, 'label')} left out: about an attempt since replaced by a retry`] : []),
     ...renderAgreement('Verdicts', stats.verdicts),
     ...renderAgreement('Step ratings', stats.steps),
     ...renderAgreement('Preferences', stats.preferences),
@@ -181,8 +182,13 @@ export function registerReviewCommands(program: Command, io: CliIo): void {
           throw error instanceof InputError && error.where === 'queueId' ? error.at('--queue') : error;
         }
         const text = toJsonl(result.rows);
-        if (flags.output !== undefined) writeFileSync(flags.output, text);
-        else io.stdout(text);
+        if (flags.output !== undefined) {
+          try {
+            writeFileSync(flags.output, text);
+          } catch (error) {
+            throw new InputError('--output', `cannot write ${flags.output} (${errorMessage(error)})`, 'a file path in a folder that exists and may be written');
+          }
+        } else io.stdout(text);
         const skipped = Object.entries(result.skipped).map(([reason, n]) => `${n} skipped: ${reason}`);
         io.stderr(`export-labels: ${result.rows.length} ${flags.format} rows${flags.output !== undefined ? ` written to ${flags.output}` : ''}${skipped.length ? `\n  ${skipped.join('\n  ')}` : ''}\n`);
       } finally {
