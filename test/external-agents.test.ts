@@ -168,10 +168,11 @@ describe('the agent sandbox', () => {
         workDir,
         agentDir: fakeAgentDir({ probe: PROBE_PROGRAM }),
         bin: 'probe',
-        args: [JSON.stringify(targets), `http://127.0.0.1:${FORWARD_PORT}/health`],
+        args: [JSON.stringify(targets), `http://127.0.0.1:${FORWARD_PORT}/rollouts/ro_probe/health`],
         env: {},
         homeFiles: {},
         gateway: { host: '127.0.0.1', port: Number(new URL(stack.gateway.url).port) },
+        route: '/rollouts/ro_probe',
       });
       let out = '';
       let err = '';

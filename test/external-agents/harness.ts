@@ -1,12 +1,13 @@
 // Support for the external-agent tests: a fake engine answering in each agent's own shell tool,
 // a gateway in front of it, and one coding episode driven by an agent end to end.
+import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { memoryRecorder, rolloutIdFor, type AttemptIdentity, type ModelCall, type RunId, type Task } from '../../src/core/index.ts';
+import { dirname, join } from 'node:path';
+import { memoryRecorder, rolloutIdFor, type AttemptIdentity, type Environment, type ModelCall, type RunId, type Task } from '../../src/core/index.ts';
 import { getEnvironment } from '../../src/envs/index.ts';
 import { runEpisode, type EpisodeOutcome } from '../../src/runner/index.ts';
-import { externalAgentDriver, type InstalledAgent } from '../../src/training/agents/index.ts';
+import { agentSpec, externalAgentDriver, type InstalledAgent } from '../../src/training/agents/index.ts';
 import { startFakeEngine, type FakeEngine } from '../../src/training/fake-engine/index.ts';
 import { startGateway, type Gateway } from '../../src/training/gateway/index.ts';
 import { shellPolicy } from '../../src/training/agents/index.ts';
@@ -113,3 +114,44 @@ const tryConnect = ({ host, port }) => new Promise((resolve) => {
   process.stdout.write(JSON.stringify({ results, health }));
 })();
 `;
+
+/**
+ * An environment whose files are a plain folder on the host and whose `run_command` is `sh -c`
+ * there: enough for the driver's file transfer, for tests that drive an agent without the runner.
+ * With `honourSignal`, a call under an aborted signal fails as an environment tool would.
+ */
+export function hostEnvironment(dir: string, options: { honourSignal?: boolean } = {}): Environment {
+  const run = (command: string) =>
+    new Promise<string>((resolve, reject) => execFile('sh', ['-c', command], { cwd: dir, maxBuffer: 256 * 1024 * 1024 }, (error, stdout) => (error ? reject(error) : resolve(stdout))));
+  const environment: Partial<Environment> = {
+    name: 'host-files',
+    tools: () => ['run_command', 'write_file'].map((name) => ({ name, description: name, parameters: {} })),
+    async call(tool, args, { signal }) {
+      if (options.honourSignal && signal.aborted) return { ok: false, kind: 'transient', error: 'aborted' };
+      const a = args as { command?: string; path?: string; content?: string };
+      if (tool === 'run_command') return { ok: true, content: await run(a.command ?? '') };
+      mkdirSync(dirname(join(dir, a.path ?? '')), { recursive: true });
+      writeFileSync(join(dir, a.path ?? ''), a.content ?? '');
+      return { ok: true, content: 'written' };
+    },
+  };
+  return environment as Environment;
+}
+
+/** One episode played by `agent` straight through its driver, on `hostEnvironment(dir)`: no runner, no environment sandbox. */
+export async function driveOnHost(a: { gateway: Pick<Gateway, 'url' | 'attach'>; agent: InstalledAgent; dir: string; deadlineMs?: number; signal?: AbortSignal; honourSignal?: boolean }) {
+  const recorder = memoryRecorder();
+  const task = codingTask(INVENTORY_TASK);
+  const runId = 'run-agents-host' as RunId;
+  const identity: AttemptIdentity = { runId, rolloutId: rolloutIdFor(runId, `${task.id}-${a.dir}`, 0), attempt: 1 };
+  const driver = externalAgentDriver({ agent: a.agent, gateway: a.gateway, model: 'fake-model' });
+  const episode = { environment: hostEnvironment(a.dir, { honourSignal: a.honourSignal ?? false }), close: async () => {} };
+  const result = await driver.drive({ task, episode, identity, recorder, deadlineAt: Date.now() + (a.deadlineMs ?? 60_000), now: Date.now, ...(a.signal ? { signal: a.signal } : {}) });
+  return { result, calls: recorder.calls, events: recorder.events };
+}
+
+/** A stand-in agent: `spec` is pi's with the program replaced by `program`, given the base URL as its one argument. */
+export function fakeAgent(name: string, program: string, extra: Record<string, string> = {}): InstalledAgent {
+  const spec = { ...agentSpec('pi'), name, launch: ({ baseUrl }: { baseUrl: string }) => ({ homeFiles: {}, env: {}, bin: name, args: [baseUrl] }) };
+  return { spec, dir: fakeAgentDir({ [name]: program, ...extra }), installed: false };
+}

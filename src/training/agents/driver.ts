@@ -103,7 +103,8 @@ export function externalAgentDriver(options: ExternalAgentDriverOptions): Episod
         const baseUrl = gatewayBaseUrl(`http://127.0.0.1:${FORWARD_PORT}`, input.identity.rolloutId);
         const launch = spec.launch({ baseUrl, model: options.model, prompt });
         input.recorder.event('world_event', { event: 'agent_started', params: { agent: spec.name, package: spec.packageName, version: spec.version, files: before.size } });
-        const exit = await runJailed({ input, workDir, launch, agentDir: options.agent.dir, gateway: { host: gatewayHost, port: gatewayPort } });
+        const route = `/rollouts/${encodeURIComponent(input.identity.rolloutId)}`;
+        const exit = await runJailed({ input, workDir, launch, agentDir: options.agent.dir, gateway: { host: gatewayHost, port: gatewayPort, route } });
         const changes = await importWorkspace(io, workDir, before);
         const stats = statsOf(calls);
         input.recorder.event('world_event', {
@@ -115,9 +116,10 @@ export function externalAgentDriver(options: ExternalAgentDriverOptions): Episod
         if (exit.ended === 'cancelled') return { terminationReason: 'cancelled', answer: null, history, stats };
         if (exit.ended === 'deadline') return { terminationReason: 'deadline', answer: null, history, stats };
         const last = calls.at(-1);
-        if (exit.code !== 0 || calls.length === 0) {
-          // The model's endpoint failing is the model's infra error; otherwise the agent itself failed.
-          const modelFailed = last?.error !== undefined && last.error.kind !== 'aborted';
+        // The model's endpoint failing is the model's infra error; otherwise the agent itself failed.
+        const modelFailed = last?.error !== undefined && last.error.kind !== 'aborted';
+        // An agent that gives up politely (exit 0) after its last call failed was never answered: not a score either.
+        if (exit.code !== 0 || calls.length === 0 || modelFailed) {
           const source: InfraSource = modelFailed ? 'model' : AGENT_INFRA_SOURCE;
           const why = calls.length === 0 ? `exited (code ${String(exit.code)}) without calling the model` : `exited with code ${String(exit.code)}${exit.signal ? ` (${exit.signal})` : ''}`;
           const detail = exit.stderr.trim().split('\n').slice(-5).join('\n');
@@ -132,6 +134,8 @@ export function externalAgentDriver(options: ExternalAgentDriverOptions): Episod
         history.push({ role: 'assistant', content: answer, toolCalls: [] });
         return { terminationReason: 'answered', answer, history, stats };
       } catch (error) {
+        // A cancel that reached the file transfer first fails its tool call: that is the cancel, not the environment.
+        if (input.signal?.aborted) return { terminationReason: 'cancelled', answer: null, history: [], stats: statsOf(calls) };
         if (error instanceof InfraError) throw error;
         throw new InfraError(AGENT_INFRA_SOURCE, `external agent ${spec.name}: ${errorMessage(error)}`, { retryable: false, cause: error });
       } finally {
@@ -156,7 +160,7 @@ async function runJailed(a: {
   workDir: string;
   launch: ReturnType<InstalledAgent['spec']['launch']>;
   agentDir: string;
-  gateway: { host: string; port: number };
+  gateway: { host: string; port: number; route: string };
 }): Promise<JailExit> {
   const { input, launch } = a;
   const jailed = await startJailed({
@@ -166,7 +170,8 @@ async function runJailed(a: {
     args: launch.args,
     env: { ...agentLaunchEnv(), ...launch.env },
     homeFiles: launch.homeFiles,
-    gateway: a.gateway,
+    gateway: { host: a.gateway.host, port: a.gateway.port },
+    route: a.gateway.route,
   });
   const started = input.now();
   const stdout = new Excerpt();
@@ -183,6 +188,8 @@ async function runJailed(a: {
     jailed.kill();
   };
   input.signal?.addEventListener('abort', onAbort, { once: true });
+  // A cancel that came before the listener (during the file transfer) never fires it.
+  if (input.signal?.aborted) onAbort();
   try {
     const [code, signal] = await new Promise<[number | null, string | null]>((resolve, reject) => {
       jailed.child.once('error', reject);

@@ -4,7 +4,7 @@
 export { AGENTS, TESTED_AGENTS, agentSpec, type AgentLaunch, type AgentSetup, type AgentSpec, type AgentWireApi } from './catalogue.ts';
 export { agentInstallDir, defaultAgentCache, ensureAgentInstalled, type InstallOptions, type InstalledAgent } from './install.ts';
 export { AGENT_INFRA_SOURCE, agentPrompt, externalAgentDriver, type ExternalAgentDriverOptions } from './driver.ts';
-export { FORWARD_PORT, SANDBOX_PATHS, jailArgs, startJailed, type JailOptions, type JailedProcess } from './jail.ts';
+export { FORWARD_PORT, MAX_RELAY_CONNECTIONS, SANDBOX_PATHS, jailArgs, relayedPath, startJailed, type JailOptions, type JailedProcess } from './jail.ts';
 export { findShellTool, shellPolicy, type ShellPolicyOptions } from './shell-policy.ts';
 export { exportWorkspace, importWorkspace, missingWorkspaceTools, type WorkspaceChanges, type WorkspaceManifest } from './workspace.ts';
 export { startAgentRun, type AgentRun, type AgentRunOptions } from './run-setup.ts';

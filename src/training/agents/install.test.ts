@@ -3,22 +3,29 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { processesWithArgument } from '../../../test/support/processes.ts';
+import { waitFor } from '../../../test/support/wait.ts';
 import { InfraError } from '../../core/index.ts';
 import { agentSpec } from './catalogue.ts';
 import { agentInstallDir, ensureAgentInstalled } from './install.ts';
 
-/** An npm stand-in: logs each run, then creates the agent's program under --prefix (or fails). */
-function fakeNpm(dir: string, behaviour: 'install' | 'fail'): { path: string; runs: () => number } {
+/**
+ * An npm stand-in: logs each run (and its environment, to `npm-env.log`), then creates the agent's
+ * program under --prefix, fails, or hangs with a lifecycle script of its own (`sleep`s carrying `marker`).
+ */
+function fakeNpm(dir: string, behaviour: 'install' | 'fail' | 'hang', marker = ''): { path: string; runs: () => number; env: () => string } {
   const log = join(dir, 'npm-runs.log');
   writeFileSync(log, '');
   const path = join(dir, 'npm');
-  const body =
-    behaviour === 'fail'
-      ? `echo "npm error code ENOTFOUND" >&2; echo "npm error request to https://registry.npmjs.org failed" >&2; exit 1`
-      : `prefix=""; while [ $# -gt 0 ]; do if [ "$1" = --prefix ]; then prefix="$2"; fi; shift; done; mkdir -p "$prefix/node_modules/.bin"; printf '#!/bin/sh\\n' > "$prefix/node_modules/.bin/pi"; chmod +x "$prefix/node_modules/.bin/pi"`;
-  writeFileSync(path, `#!/bin/bash\necho run >> ${JSON.stringify(log)}\n${body}\n`);
+  const bodies = {
+    fail: `echo "npm error code ENOTFOUND" >&2; echo "npm error request to https://registry.npmjs.org failed" >&2; exit 1`,
+    install: `prefix=""; while [ $# -gt 0 ]; do if [ "$1" = --prefix ]; then prefix="$2"; fi; shift; done; mkdir -p "$prefix/node_modules/.bin"; printf '#!/bin/sh\\n' > "$prefix/node_modules/.bin/pi"; chmod +x "$prefix/node_modules/.bin/pi"`,
+    // Like a postinstall script that never ends, with a helper of its own in the background.
+    hang: `(exec -a ${marker} sleep 300) & exec -a ${marker} sleep 300`,
+  };
+  writeFileSync(path, `#!/bin/bash\necho run >> ${JSON.stringify(log)}\nenv > ${JSON.stringify(join(dir, 'npm-env.log'))}\n${bodies[behaviour]}\n`);
   chmodSync(path, 0o755);
-  return { path, runs: () => readFileSync(log, 'utf8').split('\n').filter(Boolean).length };
+  return { path, runs: () => readFileSync(log, 'utf8').split('\n').filter(Boolean).length, env: () => readFileSync(join(dir, 'npm-env.log'), 'utf8') };
 }
 
 describe('agent installs', () => {
@@ -65,5 +72,50 @@ describe('agent installs', () => {
     const result = await ensureAgentInstalled(pi, { cacheDir, npm: npm.path });
     assert.equal(result.installed, true);
     assert.equal(existsSync(`${target}.lock`), false);
+  });
+
+  it('stops the whole npm process tree when the install times out: no lifecycle script is left running', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-install-'));
+    const marker = `gauntlet-npm-hang-${process.pid}`;
+    const npm = fakeNpm(dir, 'hang', marker);
+    const cacheDir = join(dir, 'cache');
+    const install = ensureAgentInstalled(pi, { cacheDir, npm: npm.path, timeoutMs: 1_000 });
+    await assert.rejects(install, (error: unknown) => error instanceof InfraError && /timed out after 1000 ms/.test(error.message));
+    await waitFor(() => processesWithArgument(marker).length === 0, `no ${marker} process left`);
+    assert.deepEqual(readdirSync(cacheDir), []);
+  });
+
+  it('runs npm (and the package\'s install scripts) without the operator\'s tokens and provider keys, with what npm needs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-install-'));
+    const npm = fakeNpm(dir, 'install');
+    const secrets = { GAUNTLET_TOKEN: 'gauntlet-secret-1', OPENAI_API_KEY: 'sk-secret-2', GAUNTLET_SANDBOX_TOKEN: 'sandbox-secret-3', AWS_SECRET_ACCESS_KEY: 'aws-secret-4' };
+    const kept = { npm_config_registry: 'http://127.0.0.1:9/registry/', HTTPS_PROXY: 'http://127.0.0.1:9' };
+    const saved = Object.fromEntries(Object.keys({ ...secrets, ...kept }).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, secrets, kept);
+    try {
+      await ensureAgentInstalled(pi, { cacheDir: join(dir, 'cache'), npm: npm.path });
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    const env = npm.env();
+    for (const value of Object.values(secrets)) assert.ok(!env.includes(value), `npm saw ${value}`);
+    for (const [name, value] of Object.entries(kept)) assert.ok(env.includes(`${name}=${value}`), `npm lacks ${name}`);
+    assert.match(env, /^PATH=/m);
+    assert.match(env, /^HOME=/m);
+  });
+
+  it('clears staging folders a killed install left behind, instead of keeping them for ever', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-install-'));
+    const npm = fakeNpm(dir, 'install');
+    const cacheDir = join(dir, 'cache');
+    const target = agentInstallDir(pi, cacheDir);
+    // A process killed mid-install (pid 2^22 + 1: none can hold it) left its half-written staging folder.
+    mkdirSync(join(`${target}.staging-4194305`, 'node_modules', 'half'), { recursive: true });
+    const result = await ensureAgentInstalled(pi, { cacheDir, npm: npm.path });
+    assert.equal(result.installed, true);
+    assert.deepEqual(readdirSync(cacheDir), ['@mariozechner+pi-coding-agent@0.73.1']);
   });
 });

@@ -1,13 +1,13 @@
 // On-demand installs of external agents into a persistent cache, never as project dependencies:
 // `<cache>/<package>@<version>/`, filled by `npm install --prefix` into a temporary folder and
 // renamed into place once complete, under a lock file so parallel installs do not collide.
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { errorMessage, InfraError } from '../../core/index.ts';
+import { errorMessage, InfraError, timerDelay } from '../../core/index.ts';
 import type { AgentSpec } from './catalogue.ts';
 
 /** `$GAUNTLET_CACHE/agents`, else `~/.cache/gauntlet/agents`. */
@@ -91,12 +91,50 @@ async function acquireLock(lockPath: string, options: { staleMs: number; now: ()
   }
 }
 
+/**
+ * What npm is given of this process's environment: its own settings, where it lives and how it
+ * reaches the registry. Never the rest (Gauntlet's tokens, providers' keys): the package's install
+ * scripts are third-party code running on the host.
+ */
+const NPM_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z_]+|TZ|TMPDIR|TERM|npm_config_\w+|NPM_CONFIG_\w+|NPM_TOKEN|(?:HTTPS?|NO|ALL)_PROXY|(?:https?|no|all)_proxy|NODE_EXTRA_CA_CERTS|SSL_CERT_(?:FILE|DIR)|NODE_OPTIONS|NVM_\w+|XDG_\w+)$/;
+
+function npmEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const kept: NodeJS.ProcessEnv = { npm_config_update_notifier: 'false' };
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && NPM_ENV.test(name)) kept[name] = value;
+  return kept;
+}
+
 function runNpm(npm: string, args: string[], timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(npm, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: 'false' } }, (error, _stdout, stderr) => {
-      if (!error) return resolve();
+    // Its own process group: a timeout stops npm and every install script under it, not npm alone.
+    const child = spawn(npm, args, { stdio: ['ignore', 'ignore', 'pipe'], env: npmEnvironment(), detached: true });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-16_384)));
+    let timedOut = false;
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, timerDelay(timeoutMs));
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    // 'exit', not 'close': a script's orphan holding stderr open must not hold the install.
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      // Whatever npm started and left behind goes with it.
+      killGroup();
+      child.stderr.destroy();
+      if (code === 0 && !timedOut) return resolve();
       const tail = stderr.trim().split('\n').slice(-8).join('\n');
-      reject(new Error(`${error.killed ? `timed out after ${timeoutMs} ms` : `exit ${String(error.code)}`}${tail ? `:\n${tail}` : ''}`));
+      reject(new Error(`${timedOut ? `timed out after ${timeoutMs} ms` : `exit ${String(code ?? signal)}`}${tail ? `:\n${tail}` : ''}`));
     });
   });
 }
@@ -117,8 +155,10 @@ export async function ensureAgentInstalled(spec: AgentSpec, options: InstallOpti
   try {
     // Another process may have finished it while we waited for the lock.
     if (await installedMarker(dir, spec)) return { spec, dir, installed: false };
+    // Under the lock, any other staging folder of this package is a killed install's leftover (hundreds of MB).
+    const prefix = `${basename(dir)}.staging-`;
+    for (const entry of await readdir(dirname(dir))) if (entry.startsWith(prefix)) await rm(join(dirname(dir), entry), { recursive: true, force: true });
     const staging = `${dir}.staging-${process.pid}`;
-    await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
     const started = now();
     const pkg = `${spec.packageName}@${spec.version}`;

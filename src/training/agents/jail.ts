@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { lstatSync, readlinkSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { InfraError } from '../../core/index.ts';
@@ -73,6 +73,8 @@ export interface JailOptions {
   homeFiles: Record<string, string>;
   /** Where the host relay connects: the gateway's host and port. */
   gateway: { host: string; port: number };
+  /** The rollout's route on the gateway (`/rollouts/<id>`): the only paths the sandbox reaches. */
+  route: string;
 }
 
 export interface JailedProcess {
@@ -83,22 +85,55 @@ export interface JailedProcess {
   dispose(): Promise<void>;
 }
 
-function relay(socketPath: string, gateway: { host: string; port: number }): Promise<Server> {
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = createConnection(gateway.port, gateway.host);
-    sockets.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
+/** The model APIs the gateway records (POST), as paths under a rollout's route. */
+const RECORDED_APIS = new Set(['/v1/chat/completions', '/v1/completions', '/v1/responses', '/v1/messages']);
+/** Harmless reads an agent may make on start-up. */
+const READS = new Set(['/health', '/v1/models']);
+/** Connections one sandbox may hold open through the relay: an agent's few streams, not the host's file table. */
+export const MAX_RELAY_CONNECTIONS = 64;
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+
+/**
+ * The gateway path a request from the sandbox may take: only its own rollout's recorded APIs and
+ * harmless reads, matched exactly (no `..`, no escapes), so a hostile agent can neither record into
+ * another rollout nor reach the engine unrecorded. Null when refused.
+ */
+export function relayedPath(method: string | undefined, url: string | undefined, route: string): string | null {
+  const [path = '', query] = (url ?? '').split(/\?(.*)/s, 2);
+  if (!path.startsWith(`${route}/`)) return null;
+  const rest = path.slice(route.length);
+  const allowed = method === 'POST' ? RECORDED_APIS.has(rest) : method === 'GET' && READS.has(rest);
+  return allowed ? `${route}${rest}${query ? `?${query}` : ''}` : null;
+}
+
+/** Headers passed on either way: none of the gateway's own (`x-gauntlet-*`: a rollout, "recorded by client"), no hop-by-hop ones. */
+function passedHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name) && !name.startsWith('x-gauntlet-')));
+}
+
+/** The host end of the sandbox's socket: an HTTP relay to the gateway that passes only `relayedPath`s. */
+function relay(socketPath: string, gateway: { host: string; port: number }, route: string): Promise<Server> {
+  const server = createHttpServer((req, res) => {
+    const path = relayedPath(req.method, req.url, route);
+    if (!path) {
+      req.resume();
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `${req.method ?? ''} ${req.url ?? ''}: this sandbox reaches only ${route}/v1/{chat/completions,completions,responses,messages}`, type: 'invalid_request_error', param: null, code: null } }));
+      return;
+    }
+    const upstream = httpRequest({ host: gateway.host, port: gateway.port, method: req.method, path, headers: passedHeaders(req.headers), agent: false }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, passedHeaders(answer.headers));
+      answer.pipe(res);
+    });
+    upstream.on('error', () => {
+      if (res.headersSent) res.destroy();
+      else res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'the gateway is unreachable', type: 'server_error', param: null, code: null } }));
+    });
+    // The agent went away (or was killed): the gateway sees its call end, and stops the engine's work.
+    res.on('close', () => upstream.destroy());
+    req.pipe(upstream);
   });
-  server.on('close', () => sockets.forEach((s) => s.destroy()));
+  server.maxConnections = MAX_RELAY_CONNECTIONS;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => resolve(server));
@@ -156,6 +191,7 @@ export async function startJailed(options: JailOptions): Promise<JailedProcess> 
   const socketDir = join(base, 'socket');
   let server: Server | undefined;
   const dispose = async () => {
+    server?.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await rm(base, { recursive: true, force: true });
   };
@@ -167,7 +203,7 @@ export async function startJailed(options: JailOptions): Promise<JailedProcess> 
     }
     await writeFile(join(supportDir, 'forwarder.mjs'), FORWARDER);
     await chmod(supportDir, 0o755);
-    server = await relay(join(socketDir, SOCKET_NAME), options.gateway);
+    server = await relay(join(socketDir, SOCKET_NAME), options.gateway, options.route);
     const child = spawn(bwrap.path, jailArgs({ ...options, homeDir, supportDir, socketDir }), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const kill = () => {
       if (child.exitCode === null && child.signalCode === null && child.pid) {
