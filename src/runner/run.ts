@@ -288,7 +288,11 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     });
     await Promise.all(committing);
     if (broken) throw broken.error;
-    const status = signal.aborted ? 'interrupted' : 'finished';
+    const outcomes = store.rolloutOutcomes(run.id);
+    const expected = tasks.length * config.epochs;
+    // A signal that came once every rollout was stored interrupted nothing: the run is finished.
+    const complete = outcomes.filter((r) => r.status !== 'cancelled').length >= expected;
+    const status = signal.aborted && !complete ? 'interrupted' : 'finished';
     try {
       store.setRunStatus(run.id, status);
     } catch (error) {
@@ -296,7 +300,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       failure ??= error;
     }
     const stoppedBy = failure ?? threadDied;
-    const summary = summarise(run.id, stoppedBy ? 'interrupted' : status, store.rolloutOutcomes(run.id), { expected: tasks.length * config.epochs, durationMs: now() - started });
+    const summary = summarise(run.id, stoppedBy ? 'interrupted' : status, outcomes, { expected, durationMs: now() - started });
     return stoppedBy ? { ...summary, failure: stoppedBy.message } : summary;
   } finally {
     if (writesOffThread && store instanceof SqliteStore) store.writeOnThisThread();

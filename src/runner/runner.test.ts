@@ -254,6 +254,16 @@ describe('runner', () => {
     assert.equal(store.rollouts(first.runId).every((r) => r.attempt === 3), true);
   });
 
+  it('is finished, not interrupted, when the signal comes once every rollout is stored', async () => {
+    const store = openStore(':memory:');
+    const controller = new AbortController();
+    const summary = await executeRun({ ...base, store, model: goldenModel, run: fresh(config({ epochs: 2, concurrency: 1, taskIds: ['counter/a'] })), signal: controller.signal, onProgress: (p) => p.done === p.total && controller.abort() });
+    assert.equal(controller.signal.aborted, true);
+    assert.equal(summary.rollouts, 2);
+    assert.equal(summary.status, 'finished');
+    assert.equal(store.getRun(summary.runId)?.status, 'finished');
+  });
+
   it('stores the tasks it ran, and resumes with them even when the definitions changed since', async () => {
     const store = openStore(':memory:');
     const controller = new AbortController();
