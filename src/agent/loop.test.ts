@@ -91,4 +91,20 @@ describe('agent loop', () => {
     const result = await runAgent({ task, environment: env, model: slow, recorder: memoryRecorder(), identity, settings: { maxTurns: 2, deadlineAt: Date.now() + 40 * 24 * 3_600_000 } });
     assert.equal(result.terminationReason, 'answered');
   });
+
+  it("ends the rollout's signal with it, so a listener a tool left behind is neither kept nor left waiting", async () => {
+    const env = instantiate(counterEnv);
+    await env.reset(task, { seed: 1 });
+    let seen: AbortSignal | undefined;
+    const leaky = { ...env, tools: () => env.tools(), call: (name: string, args: unknown, options: { signal: AbortSignal }) => {
+      seen = options.signal;
+      options.signal.addEventListener('abort', () => undefined); // never removed
+      return env.call(name, args, options);
+    } };
+    const run = new AbortController();
+    const result = await runAgent({ task, environment: leaky as typeof env, model: busy(2), recorder: memoryRecorder(), identity, signal: run.signal, settings: { maxTurns: 5, deadlineAt: Date.now() + 10_000 } });
+    assert.equal(result.terminationReason, 'answered');
+    assert.equal(seen?.aborted, true);
+    assert.equal(run.signal.aborted, false, "the run's own signal is untouched");
+  });
 });

@@ -327,6 +327,10 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
     throw new DefectError('gauntlet', `agent loop failed on task ${task.id}: ${errorMessage(error)}`, { cause: error });
   } finally {
     clearTimeout(timer);
+    // The rollout's signal ends with it: whatever still listens (a tool that kept a listener, a
+    // transport that did) hears so, and Node, which holds a signal made by AbortSignal.any while
+    // it has listeners and a live source, can let it and what it reaches go.
+    deadline.abort(new Error('the rollout ended'));
   }
 }
 
