@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { benchFanout, fanOut, mapReduce, AgentOutputError } from '../src/agent/fanout/index.ts';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { benchFanout, fanOut, mapReduce, AgentOutputError, SharedBudget } from '../src/agent/fanout/index.ts';
 import { createAppRun } from '../src/apps/run.ts';
-import type { ModelCallId, ModelClient, ModelResult } from '../src/core/index.ts';
+import { InputError, type ModelCallId, type ModelClient, type ModelResult, type Usage } from '../src/core/index.ts';
 import { openStore } from '../src/store/index.ts';
 
 /** A model whose every call costs 10 + 10 tokens and answers with the last user message upper-cased. */
@@ -201,6 +203,59 @@ describe('fan-out', () => {
       },
     });
     assert.deepEqual(result.outcomes.map((o) => o.status), ['cancelled', 'not_started', 'not_started']);
+  });
+
+  it('does not let usage counts that are NaN, negative or fractional break the token budget', async () => {
+    // A bad prompt count is estimated from the text: 'hello there!' is 12 characters, 3 tokens.
+    for (const usage of [{ promptTokens: NaN, completionTokens: 5 }, { promptTokens: -1_000_000, completionTokens: 5 }, { promptTokens: 2.5, completionTokens: 5 }] as Usage[]) {
+      const model: ModelClient = {
+        specificationVersion: 'v1',
+        spec: 'test:bogus-usage',
+        complete: async () => ({ ok: true, response: { message: { role: 'assistant', content: 'x', toolCalls: [] }, finishReason: 'stop', usage } }),
+      };
+      const result = await fanOut({ items: Array.from({ length: 20 }, (_, i) => i), model, concurrency: 1, limits: { tokens: 30 }, agent: async ({ complete }) => (await complete(ask('hello there!'))).message.content });
+      const label = JSON.stringify(usage, (_k, v: unknown) => (Number.isNaN(v) ? 'NaN' : v));
+      assert.equal(result.exhausted, 'tokens', label);
+      assert.ok(Number.isFinite(result.spent.tokens) && result.spent.tokens >= 30, `${label}: spent ${result.spent.tokens}`);
+      // 3 estimated prompt tokens and 5 reported completion tokens a call: the fourth reaches 32 ≥ 30.
+      assert.equal(result.started, 4, label);
+      assert.equal(result.spent.tokens, 32, label);
+      assert.equal(result.spent.estimatedCalls, 4, label);
+    }
+  });
+
+  it('refuses limits and prices that could never stop the spending', () => {
+    const now = (): number => 0;
+    assert.throws(() => new SharedBudget({ limits: { tokens: NaN }, now }), InputError);
+    assert.throws(() => new SharedBudget({ limits: { wallMs: -5 }, now }), InputError);
+    assert.throws(() => new SharedBudget({ limits: { dollars: 1 }, pricing: { promptPerMillion: -3, completionPerMillion: 1 }, now }), InputError);
+    assert.throws(() => new SharedBudget({ limits: { dollars: 1 }, pricing: { promptPerMillion: 0, completionPerMillion: 0 }, now }), /can never be reached/);
+    // A free prompt with a priced completion still counts.
+    assert.doesNotThrow(() => new SharedBudget({ limits: { dollars: 1 }, pricing: { promptPerMillion: 0, completionPerMillion: 1 }, now }));
+  });
+
+  it('refuses a concurrency that would start no agent rather than reporting them all cancelled', async () => {
+    for (const concurrency of [0, -1, NaN, 1.5]) {
+      await assert.rejects(fanOut({ items: [1, 2], model: echoModel(), concurrency, agent: async () => 1 }), InputError, String(concurrency));
+    }
+  });
+
+  it('keeps no memory per agent once the fan-out is over', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const settle = async (): Promise<number> => {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const agents = 20_000;
+    const before = await settle();
+    const result = await fanOut({ items: Array.from({ length: agents }, (_, i) => i), model: echoModel(), concurrency: 50, agentDeadlineMs: 60_000, agent: async ({ complete }) => (await complete(ask('x'))).message.content });
+    assert.equal(result.values.length, agents);
+    const perAgent = ((await settle()) - before) / agents;
+    // The outcomes themselves are a few hundred bytes each; a leaked abort signal per agent was over 3 KB.
+    assert.ok(perAgent < 1_000, `${perAgent.toFixed(0)} bytes retained per agent`);
   });
 
   it('benchmarks against the loopback mock model', async () => {

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { FeedbackConfig } from '../src/apps/feedback/areas.ts';
-import { parseCsv } from '../src/apps/feedback/ingest.ts';
-import { feedbackCases, LabelledFeedback, type Triage } from '../src/apps/feedback/triage.ts';
+import { ingestFile, parseCsv } from '../src/apps/feedback/ingest.ts';
+import { feedbackCases, LabelledFeedback, runTriage, type Triage } from '../src/apps/feedback/triage.ts';
+import type { ModelClient, ModelResult } from '../src/core/index.ts';
 import { loadTaskFile } from '../src/envs/index.ts';
 import { openStore } from '../src/store/index.ts';
 import { appsCli } from './apps-support.ts';
@@ -104,5 +105,86 @@ describe('gauntlet feedback', () => {
     assert.deepEqual(records.map((r) => r.fields), [['id', 'text'], ['1', 'a, b'], ['2', 'say "hi"\nagain'], ['3', 'open\n']]);
     assert.deepEqual(records.map((r) => r.line), [1, 2, 3, 5]);
     assert.match(records[3]?.error ?? '', /not closed/);
+  });
+
+  it('keeps the reports of two different files that share a name (jan/feedback.jsonl, feb/feedback.jsonl)', async () => {
+    const dir = scratch();
+    const config = FeedbackConfig.parse(parseYaml(readFileSync(example('config.yaml'), 'utf8')));
+    for (const month of ['jan', 'feb']) {
+      mkdirSync(join(dir, month));
+      writeFileSync(join(dir, month, 'feedback.jsonl'), `${JSON.stringify({ id: 1, text: `${month}: the python snippet does not compile` })}\n${JSON.stringify({ text: `${month}: answered in the wrong language entirely` })}\n`);
+    }
+    const jan = join(dir, 'jan', 'feedback.jsonl');
+    const feb = join(dir, 'feb', 'feedback.jsonl');
+    const triage = await runTriage({ files: [jan, feb], config, concurrency: 1 });
+    assert.deepEqual(triage.problems, []);
+    assert.equal(triage.counts.reports, 4);
+    const ids = triage.clusters.flatMap((c) => c.reports.map((r) => r.id)).sort();
+    assert.deepEqual(ids, [`${feb}#1`, `${feb}#2`, `${jan}#1`, `${jan}#2`].sort());
+    // The same file named twice is still one file's reports, reported once as a repeat each.
+    const twice = await runTriage({ files: [jan, jan], config, concurrency: 1 });
+    assert.equal(twice.counts.reports, 2);
+    assert.deepEqual(twice.problems.map((p) => p.where), ['feedback.jsonl#1', 'feedback.jsonl#2']);
+  });
+
+  it('reads files that start with a byte-order mark (spreadsheet exports)', async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, 'survey.csv'), '\uFEFFtext,author\r\nThe tool call had wrong arguments,ann\r\nIt answered in French,bob\r\n');
+    writeFileSync(join(dir, 'notes.jsonl'), `\uFEFF${JSON.stringify({ id: 'n1', text: 'first line' })}\n`);
+    writeFileSync(join(dir, 'issues.json'), `\uFEFF${JSON.stringify([{ number: 7, title: 'Crash on long input' }])}`);
+    const csv = await ingestFile(join(dir, 'survey.csv'));
+    assert.deepEqual(csv.problems, []);
+    assert.deepEqual(csv.reports.map((r) => [r.body, r.author]), [['The tool call had wrong arguments', 'ann'], ['It answered in French', 'bob']]);
+    const jsonl = await ingestFile(join(dir, 'notes.jsonl'));
+    assert.deepEqual(jsonl.problems, []);
+    assert.deepEqual(jsonl.reports.map((r) => r.id), ['notes.jsonl#n1']);
+    assert.deepEqual((await ingestFile(join(dir, 'issues.json'))).reports.map((r) => r.title), ['Crash on long input']);
+  });
+
+  it('ingests a file of 50,000 rows in linear time and names every repeated id', async () => {
+    const dir = scratch();
+    const rows = 50_000;
+    // Every thousandth row repeats the id of the row before it.
+    const lines = Array.from({ length: rows }, (_, i) => JSON.stringify({ id: i % 1000 === 999 ? `r${i - 1}` : `r${i}`, text: `report ${i}` }));
+    writeFileSync(join(dir, 'big.jsonl'), lines.join('\n'));
+    const started = Date.now();
+    const read = await ingestFile(join(dir, 'big.jsonl'));
+    const elapsed = Date.now() - started;
+    assert.equal(read.rows, rows);
+    assert.equal(read.reports.length, rows - 50);
+    assert.deepEqual(read.problems.slice(0, 2), [
+      { where: 'big.jsonl:1000', message: "id 'r998' appears twice in this file" },
+      { where: 'big.jsonl:2000', message: "id 'r1998' appears twice in this file" },
+    ]);
+    assert.equal(read.problems.length, 50);
+    // Checking each id against every report before it took over 10 s here; a set takes well under one.
+    assert.ok(elapsed < 4_000, `${elapsed} ms`);
+  });
+
+  it('when interrupted, cancels the classifier agents, leaves their clusters undecided and stores the run as interrupted', { timeout: 20_000 }, async () => {
+    const config = FeedbackConfig.parse(parseYaml(readFileSync(example('config.yaml'), 'utf8')));
+    const controller = new AbortController();
+    let inFlight = 0;
+    // Never answers by itself: only the abort ends a call.
+    const model: ModelClient = {
+      specificationVersion: 'v1',
+      spec: 'test:silent',
+      complete: (_request, { signal }) =>
+        new Promise<ModelResult>((resolve) => {
+          signal?.addEventListener('abort', () => resolve({ ok: false, kind: 'aborted', message: 'aborted', retryable: false }), { once: true });
+          // The three open clusters are all in flight: interrupt now.
+          if (++inFlight === 3) controller.abort();
+        }),
+    };
+    const store = openStore(':memory:');
+    try {
+      const triage = await runTriage({ files, config, model, store, concurrency: 8, signal: controller.signal });
+      assert.equal(triage.counts.undecided, 3);
+      assert.deepEqual(triage.clusters.filter((c) => c.method === null).map((c) => c.failure), Array<string>(3).fill('cancelled (interrupted)'));
+      assert.ok(triage.runId);
+      assert.equal(store.getRun(triage.runId)?.status, 'interrupted');
+    } finally {
+      store.close();
+    }
   });
 });

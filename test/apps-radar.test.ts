@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,5 +191,74 @@ describe('gauntlet radar', () => {
     const broken = parseFeed('<rss><channel><item></channel></rss>', { feed: 'b', format: 'auto', where: 'b' });
     assert.equal(broken.items.length, 0);
     assert.match(broken.problems[0]?.message ?? '', /not well-formed XML/);
+  });
+
+  it('on Ctrl-C cancels the agents in flight, keeps what was sorted, writes the digest and stores the run as interrupted', async () => {
+    // Answers the first two classifications and holds every later request until the client hangs up.
+    const held = new Set<ServerResponse>();
+    const watchers: { ready: () => boolean; resolve: () => void }[] = [];
+    const check = (): void => {
+      for (const w of watchers.filter((w) => w.ready())) {
+        watchers.splice(watchers.indexOf(w), 1);
+        w.resolve();
+      }
+    };
+    const until = (ready: () => boolean): Promise<void> => new Promise((resolve) => (ready() ? resolve() : watchers.push({ ready, resolve })));
+    let answered = 0;
+    let hungUp = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (answered < 2) {
+          answered++;
+          const body = { id: `c${answered}`, object: 'chat.completion', model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'Subject: rl' }, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 2 } };
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+          return;
+        }
+        held.add(res);
+        res.on('close', () => {
+          held.delete(res);
+          hungUp++;
+          check();
+        });
+        check();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    const dir = scratch();
+    const store = join(dir, 'g.db');
+    try {
+      const listenersBefore = process.listenerCount('SIGINT');
+      const running = appsCli(['radar', '--feeds', example('feeds.yaml'), '--subjects', example('subjects.yaml'), '--model', `openai:${url}#m`, '--store', store, '--out', dir, '--json', '--concurrency', '3', '--date', '2025-01-08']);
+      await until(() => held.size === 3);
+      assert.equal(process.listenerCount('SIGINT'), listenersBefore + 1, 'the radar listens for Ctrl-C while its agents run');
+      process.emit('SIGINT');
+      const run = await running;
+      assert.equal(run.code, 130, run.err);
+      assert.match(run.err, /interrupted: run \S+ stored; 5 unsorted items are retried on the next run/);
+      assert.equal(process.listenerCount('SIGINT'), listenersBefore);
+      // The held requests were abandoned, not left running.
+      await until(() => held.size === 0);
+      assert.equal(hungUp, 3);
+      // stdout is exactly one JSON document.
+      const result = JSON.parse(run.out) as RadarJson;
+      assert.equal(result.interrupted, true);
+      assert.deepEqual(result.sections.map((s) => [s.subject.id, s.items.length, s.failure]), [['rl', 2, 'not started (interrupted)']]);
+      assert.deepEqual(result.unsorted.map((u) => u.reason).sort(), [...Array<string>(3).fill('cancelled (interrupted)'), ...Array<string>(2).fill('not started (interrupted)')]);
+      const state = JSON.parse(readFileSync(join(dir, 'radar-state.json'), 'utf8')) as { items: Record<string, { subject: string }> };
+      assert.deepEqual(Object.values(state.items).map((i) => i.subject), ['rl', 'rl']);
+      assert.match(readFileSync(result.digest.markdown, 'utf8'), /## Not sorted this time/);
+      const db = openStore(store);
+      try {
+        assert.equal(db.getRun(result.runId)?.status, 'interrupted');
+        assert.deepEqual(db.rollouts(result.runId).map((r) => r.status).sort(), ['cancelled', 'cancelled', 'cancelled', 'scored', 'scored']);
+      } finally {
+        db.close();
+      }
+    } finally {
+      for (const res of held) res.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerFeedbackCommands } from '../src/cli/commands/feedback.ts';
 import { registerRadarCommand } from '../src/cli/commands/radar.ts';
 import type { CliIo } from '../src/cli/io.ts';
+import { InterruptedError } from '../src/cli/signals.ts';
 import { InputError } from '../src/core/index.ts';
 
 export interface CliOutcome {
@@ -26,6 +27,8 @@ export async function appsCli(args: string[]): Promise<CliOutcome> {
   } catch (error) {
     if (error instanceof InputError) return { code: 2, out: io.out, err: `${io.err}${error.message}` };
     if (error instanceof CommanderError) return { code: 2, out: io.out, err: io.err };
+    // As `main` does: a command stopped by Ctrl-C after storing what it had exits 130.
+    if (error instanceof InterruptedError) return { code: 130, out: io.out, err: `${io.err}${error.message}` };
     throw error;
   } finally {
     process.exitCode = undefined;

@@ -1,6 +1,6 @@
 // The shared budget of a fan-out: tokens, dollars and wall time spent by all its agents together.
 import { z } from 'zod';
-import { InputError, type ModelRequest, type ModelResponse } from '../../core/index.ts';
+import { InputError, parseInput, type ModelRequest, type ModelResponse } from '../../core/index.ts';
 
 export const FanoutLimits = z
   .object({
@@ -43,7 +43,10 @@ const CHARS_PER_TOKEN = 4;
 
 /** What a call cost: the endpoint's usage when reported, else an estimate from the text. */
 export function costOf(request: ModelRequest, response: ModelResponse): CallCost {
-  const { promptTokens, completionTokens } = response.usage;
+  // A count that is not a whole number of tokens (NaN, negative, fractional, past 2^53) is no
+  // usage at all: NaN would stop the budget ever running out, a negative count would refund it.
+  const promptTokens = countOf(response.usage?.promptTokens);
+  const completionTokens = countOf(response.usage?.completionTokens);
   if (promptTokens !== undefined && completionTokens !== undefined) return { promptTokens, completionTokens, estimated: false };
   const promptChars = request.messages.reduce((n, m) => n + m.content.length, 0);
   const message = response.message;
@@ -53,6 +56,10 @@ export function costOf(request: ModelRequest, response: ModelResponse): CallCost
     completionTokens: completionTokens ?? Math.ceil(completionChars / CHARS_PER_TOKEN),
     estimated: true,
   };
+}
+
+function countOf(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
 /**
@@ -68,11 +75,17 @@ export class SharedBudget {
   readonly spent: BudgetSpent = { tokens: 0, dollars: 0, estimatedCalls: 0 };
 
   constructor(options: { limits: FanoutLimits; pricing?: Pricing; now: () => number }) {
-    if (options.limits.dollars !== undefined && !options.pricing) {
+    // Checked here as well as by callers' schemas: a NaN limit is never reached and a negative price refunds.
+    const limits = parseInput(FanoutLimits, options.limits, 'fan-out limits');
+    const pricing = options.pricing === undefined ? undefined : parseInput(Pricing, options.pricing, 'fan-out pricing');
+    if (limits.dollars !== undefined && !pricing) {
       throw new InputError('fan-out budget', 'a dollar limit needs pricing', '{ pricing: { promptPerMillion, completionPerMillion } }');
     }
-    this.limits = options.limits;
-    this.pricing = options.pricing;
+    if (limits.dollars !== undefined && pricing && pricing.promptPerMillion === 0 && pricing.completionPerMillion === 0) {
+      throw new InputError('fan-out budget', `a dollar limit of ${limits.dollars} can never be reached when every token is free (price 0:0)`, 'a non-zero price, or no dollar limit');
+    }
+    this.limits = limits;
+    this.pricing = pricing;
     this.now = options.now;
     this.startedAt = options.now();
   }

@@ -1,7 +1,8 @@
 // Map N agents over items in parallel under one shared budget, with per-agent deadlines and
 // cancellation of the rest once the budget is gone; each agent's calls are recorded as its own
 // rollout, linked to the parent call that dispatched it.
-import { errorMessage, InfraError, ModelRequest, timerDelay, type Message, type ModelClient, type ModelResponse, type SamplingParams, type ToolSpec } from '../../core/index.ts';
+import { setMaxListeners } from 'node:events';
+import { errorMessage, InfraError, InputError, ModelRequest, timerDelay, type Message, type ModelClient, type ModelResponse, type SamplingParams, type ToolSpec } from '../../core/index.ts';
 import { costOf, SharedBudget, type BudgetReason, type BudgetSpent, type FanoutLimits, type Pricing } from './budget.ts';
 import { AgentRecording, type FanoutRecording } from './record.ts';
 
@@ -85,10 +86,16 @@ export interface FanoutOptions<I, O> {
 
 /** Runs every agent it can within the budget; never throws for an agent's failure. */
 export async function fanOut<I, O>(options: FanoutOptions<I, O>): Promise<FanoutResult<O>> {
+  // Zero or NaN would start no worker and report every item as cancelled by the caller.
+  if (!(Number.isInteger(options.concurrency) || options.concurrency === Infinity) || options.concurrency < 1) {
+    throw new InputError('fan-out concurrency', `got ${options.concurrency}`, 'a whole number of agents in flight, at least 1');
+  }
   const now = options.now ?? Date.now;
   const started = now();
   const budget = options.budget ?? new SharedBudget({ limits: options.limits ?? {}, ...(options.pricing ? { pricing: options.pricing } : {}), now });
   const everyone = new AbortController();
+  // Every agent in flight listens to it: `concurrency` listeners are expected, not a leak.
+  setMaxListeners(0, everyone.signal);
   const stopAll = (): void => everyone.abort();
   options.signal?.addEventListener('abort', stopAll, { once: true });
   const wallLeft = budget.wallLeftMs();
@@ -151,9 +158,22 @@ interface RunAgentInput<I, O> {
 async function runAgent<I, O>(input: RunAgentInput<I, O>): Promise<AgentOutcome<O>> {
   const { index, name, options, budget, now } = input;
   const startedAt = now();
+  // One controller per agent, aborted by the fan-out's signal or the deadline. Not AbortSignal.any:
+  // on Node 20 a composite signal with an abort listener is held until it aborts, which an agent
+  // that finished never does, so every agent would leak a few kilobytes for the process's life.
   const own = new AbortController();
-  const deadline = options.agentDeadlineMs === undefined ? undefined : setTimeout(() => own.abort(new Error('deadline')), timerDelay(options.agentDeadlineMs));
-  const signal = AbortSignal.any([input.everyone, own.signal]);
+  let pastDeadline = false;
+  const stopWithEveryone = (): void => own.abort();
+  if (input.everyone.aborted) own.abort();
+  else input.everyone.addEventListener('abort', stopWithEveryone, { once: true });
+  const deadline =
+    options.agentDeadlineMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          pastDeadline = !own.signal.aborted;
+          own.abort(new Error('deadline'));
+        }, timerDelay(options.agentDeadlineMs));
+  const signal = own.signal;
   const recording = options.recording ? new AgentRecording({ recording: options.recording, name, model: options.model.spec, now }) : null;
   let calls = 0;
   let tokens = 0;
@@ -197,13 +217,14 @@ async function runAgent<I, O>(input: RunAgentInput<I, O>): Promise<AgentOutcome<
   try {
     // An agent that ignores its signal still loses its slot at the deadline.
     const settled = await Promise.race([options.agent({ item: options.items[index] as I, index, signal, complete }).then((value) => ({ value })), stopped]);
-    if (settled === 'stopped') outcome = stoppedOutcome(base(), { own: own.signal, budget, caller: options.signal });
+    if (settled === 'stopped') outcome = stoppedOutcome(base(), { pastDeadline, budget });
     else outcome = { ...base(), status: 'ok', value: settled.value };
   } catch (error) {
-    if (error instanceof AgentStopped || signal.aborted) outcome = stoppedOutcome(base(), { own: own.signal, budget, caller: options.signal });
+    if (error instanceof AgentStopped || signal.aborted) outcome = stoppedOutcome(base(), { pastDeadline, budget });
     else outcome = { ...base(), status: 'failed', failure: failureOf(error) };
   } finally {
     if (deadline) clearTimeout(deadline);
+    input.everyone.removeEventListener('abort', stopWithEveryone);
   }
   recording?.finish(outcome, now());
   return outcome;
@@ -218,9 +239,9 @@ class AgentStopped extends Error {
 
 function stoppedOutcome<O>(
   base: { index: number; name: string; calls: number; tokens: number; durationMs: number; rolloutId: string | null },
-  why: { own: AbortSignal; budget: SharedBudget; caller: AbortSignal | undefined },
+  why: { pastDeadline: boolean; budget: SharedBudget },
 ): AgentOutcome<O> {
-  if (why.own.aborted) return { ...base, status: 'deadline' };
+  if (why.pastDeadline) return { ...base, status: 'deadline' };
   return { ...base, status: 'cancelled', reason: why.budget.exhausted() ?? 'caller' };
 }
 

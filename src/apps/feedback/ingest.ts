@@ -68,14 +68,18 @@ export interface IngestRead {
   rows: number;
 }
 
-export async function ingestFile(path: string): Promise<IngestRead> {
+/** `source` names the file in report ids and problems: its base name unless the caller says otherwise. */
+export async function ingestFile(path: string, options: { source?: string } = {}): Promise<IngestRead> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     throw new InputError(path, `cannot read: ${errorMessage(error)}`, 'a JSONL, CSV or GitHub issues JSON file');
   }
-  const source = basename(path);
+  // Spreadsheet exports start with a byte-order mark: left in, it hides the first CSV column's
+  // name and makes the first JSON line unreadable.
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
+  const source = options.source ?? basename(path);
   switch (extname(path).toLowerCase()) {
     case '.jsonl':
     case '.ndjson':
@@ -83,7 +87,7 @@ export async function ingestFile(path: string): Promise<IngestRead> {
     case '.csv':
       return fromCsv(text, source);
     case '.json':
-      return fromGithub(text, source);
+      return fromGithub(text, source, path);
     default:
       throw new InputError(path, `unknown extension '${extname(path)}'`, '.jsonl, .csv or .json (a GitHub issues export)');
   }
@@ -91,6 +95,7 @@ export async function ingestFile(path: string): Promise<IngestRead> {
 
 function fromJsonl(text: string, source: string): IngestRead {
   const read: IngestRead = { reports: [], problems: [], rows: 0 };
+  const ids = new Set<string>();
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return;
     read.rows++;
@@ -102,7 +107,7 @@ function fromJsonl(text: string, source: string): IngestRead {
       read.problems.push({ where, message: `not JSON: ${errorMessage(error)}` });
       return;
     }
-    add(read, { value, where, source, fallbackId: String(i + 1) });
+    add(read, { value, where, source, fallbackId: String(i + 1), ids });
   });
   return read;
 }
@@ -110,6 +115,7 @@ function fromJsonl(text: string, source: string): IngestRead {
 function fromCsv(text: string, source: string): IngestRead {
   const read: IngestRead = { reports: [], problems: [], rows: 0 };
   const records = parseCsv(text);
+  const ids = new Set<string>();
   const header = records[0];
   if (!header) return { ...read, problems: [{ where: source, message: 'empty CSV: expected a header row' }] };
   const names = header.fields.map((h) => h.trim());
@@ -125,20 +131,21 @@ function fromCsv(text: string, source: string): IngestRead {
       read.problems.push({ where, message: `${record.fields.length} fields, the header has ${names.length}` });
       continue;
     }
-    add(read, { value: Object.fromEntries(names.map((n, i) => [n, record.fields[i] ?? ''])), where, source, fallbackId: String(record.line) });
+    add(read, { value: Object.fromEntries(names.map((n, i) => [n, record.fields[i] ?? ''])), where, source, fallbackId: String(record.line), ids });
   }
   return read;
 }
 
-function fromGithub(text: string, source: string): IngestRead {
+function fromGithub(text: string, source: string, path: string): IngestRead {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new InputError(source, `not JSON: ${errorMessage(error)}`, 'a GitHub issues export: a JSON array of issues');
+    throw new InputError(path, `not JSON: ${errorMessage(error)}`, 'a GitHub issues export: a JSON array of issues');
   }
-  if (!Array.isArray(value)) throw new InputError(source, 'not a JSON array', 'a GitHub issues export: a JSON array of issues');
+  if (!Array.isArray(value)) throw new InputError(path, 'not a JSON array', 'a GitHub issues export: a JSON array of issues');
   const read: IngestRead = { reports: [], problems: [], rows: value.length };
+  const ids = new Set<string>();
   value.forEach((entry, i) => {
     const where = `${source}[${i}]`;
     const issue = GithubIssue.safeParse(entry);
@@ -153,12 +160,13 @@ function fromGithub(text: string, source: string): IngestRead {
       createdAt: issue.data.created_at,
       labels: (issue.data.labels ?? []).map((l) => (typeof l === 'string' ? l : l.name)),
     };
-    add(read, { value: row, where, source, fallbackId: String(issue.data.number) });
+    add(read, { value: row, where, source, fallbackId: String(issue.data.number), ids });
   });
   return read;
 }
 
-function add(read: IngestRead, input: { value: unknown; where: string; source: string; fallbackId: string }): void {
+/** `ids` holds the ids taken so far in this file: a set, so a file of many thousand rows is not checked in quadratic time. */
+function add(read: IngestRead, input: { value: unknown; where: string; source: string; fallbackId: string; ids: Set<string> }): void {
   const row = Row.safeParse(input.value);
   if (!row.success) return void read.problems.push({ where: input.where, message: describeZodIssues(row.error.issues) });
   const r = row.data;
@@ -166,7 +174,8 @@ function add(read: IngestRead, input: { value: unknown; where: string; source: s
   const title = r.title || body.split(/[.\n]/)[0]?.slice(0, 100) || '';
   if (!body && !r.title) return void read.problems.push({ where: input.where, message: 'no text: expected `text`, `body`, `message` or `title`' });
   const id = `${input.source}#${r.id || input.fallbackId}`;
-  if (read.reports.some((x) => x.id === id)) return void read.problems.push({ where: input.where, message: `id '${r.id}' appears twice in this file` });
+  if (input.ids.has(id)) return void read.problems.push({ where: input.where, message: `id '${r.id}' appears twice in this file` });
+  input.ids.add(id);
   const labels = typeof r.labels === 'string' ? r.labels.split(/[;,]/).map((l) => l.trim()).filter(Boolean) : (r.labels ?? []);
   read.reports.push({
     id,

@@ -1,5 +1,6 @@
 // `feedback ingest`: read, deduplicate, cluster, classify (rules first, the model for what they
 // leave open), route to owners. The triage document is what `feedback to-tasks` reads.
+import { basename, resolve } from 'node:path';
 import { z } from 'zod';
 import { fanOut, type AgentOutcome, type FanoutLimits, type Pricing } from '../../agent/fanout/index.ts';
 import { InputError, type ModelClient, type Store, type TaskInput } from '../../core/index.ts';
@@ -45,6 +46,8 @@ export interface TriageOptions {
   limits?: FanoutLimits;
   /** What tokens cost; needed for a dollar limit. */
   pricing?: Pricing;
+  /** Ctrl-C: the classifier agents are cancelled and their clusters left undecided; the run is stored as interrupted. */
+  signal?: AbortSignal;
   now?: () => Date;
 }
 
@@ -53,13 +56,18 @@ export async function runTriage(options: TriageOptions): Promise<Triage> {
   const reports: FeedbackReport[] = [];
   const problems: Problem[] = [];
   let rows = 0;
-  for (const file of options.files) {
-    const read = await ingestFile(file);
+  const ids = new Set<string>();
+  const sources = sourceNames(options.files);
+  for (const [i, file] of options.files.entries()) {
+    const read = await ingestFile(file, { source: sources[i] as string });
     rows += read.rows;
     problems.push(...read.problems);
     for (const report of read.reports) {
-      if (reports.some((r) => r.id === report.id)) problems.push({ where: report.id, message: 'the same file and row id was ingested twice' });
-      else reports.push(report);
+      if (ids.has(report.id)) problems.push({ where: report.id, message: 'the same file and row id was ingested twice' });
+      else {
+        ids.add(report.id);
+        reports.push(report);
+      }
     }
   }
   const { clusters, duplicates } = clusterReports(reports, { threshold: options.config.clusterThreshold });
@@ -79,6 +87,7 @@ export async function runTriage(options: TriageOptions): Promise<Triage> {
       concurrency: options.concurrency,
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.pricing ? { pricing: options.pricing } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
       name: (r) => r.cluster.id,
       ...(run && options.store ? { recording: { store: options.store, runId: run.id, env: 'apps/feedback', stage: 'classify' } } : {}),
       agent: async ({ item, complete }) => {
@@ -90,7 +99,7 @@ export async function runTriage(options: TriageOptions): Promise<Triage> {
       const id = open[i]?.cluster.id ?? '';
       decided.set(id, { area: outcome.status === 'ok' ? outcome.value : null, failure: outcome.status === 'ok' ? null : outcomeText(outcome), rolloutId: outcome.rolloutId });
     });
-    if (run && options.store) options.store.setRunStatus(run.id, 'finished');
+    if (run && options.store) options.store.setRunStatus(run.id, options.signal?.aborted ? 'interrupted' : 'finished');
   }
 
   const triaged: TriagedCluster[] = ruled.map(({ cluster, area, hits }) => {
@@ -127,6 +136,20 @@ export async function runTriage(options: TriageOptions): Promise<Triage> {
     problems,
     clusters: triaged,
   };
+}
+
+/**
+ * What report ids call each file: its base name, unless two different files share it
+ * (`jan/feedback.jsonl`, `feb/feedback.jsonl`); then the path as given, or the second file's rows
+ * would all look like repeats of the first's and be dropped.
+ */
+function sourceNames(files: readonly string[]): string[] {
+  const pathsByName = new Map<string, Set<string>>();
+  for (const file of files) {
+    const name = basename(file);
+    pathsByName.set(name, (pathsByName.get(name) ?? new Set()).add(resolve(file)));
+  }
+  return files.map((file) => ((pathsByName.get(basename(file))?.size ?? 0) > 1 ? file : basename(file)));
 }
 
 function ownersOf(areas: readonly Area[], id: string): string[] {

@@ -40,6 +40,8 @@ export interface RadarOptions {
   /** What tokens cost; needed for a dollar limit, and reported as dollars spent. */
   pricing?: Pricing;
   agentDeadlineMs?: number;
+  /** Ctrl-C: running agents are cancelled, none starts; what was sorted is kept and the run stored as interrupted. */
+  signal?: AbortSignal;
   fetch?: typeof fetch;
   now?: () => Date;
 }
@@ -63,6 +65,8 @@ export interface RadarResult {
   /** Items the classifier could not sort this time: not marked seen, so the next run tries again. */
   unsorted: { item: FeedItem; reason: string }[];
   budget: { spent: BudgetSpent; exhausted: BudgetReason | null };
+  /** The caller's signal stopped the agents: unsorted items and missing digests say which. */
+  interrupted: boolean;
 }
 
 export async function runRadar(options: RadarOptions): Promise<RadarResult> {
@@ -73,7 +77,7 @@ export async function runRadar(options: RadarOptions): Promise<RadarResult> {
   const run = createAppRun(options.store, { app: 'radar', model: options.model.spec, concurrency: options.concurrency, now });
   const budget = new SharedBudget({ limits: options.limits ?? {}, ...(options.pricing ? { pricing: options.pricing } : {}), now: () => now().getTime() });
   const recording = (stage: string) => ({ store: options.store, runId: run.id, env: 'apps/radar', stage });
-  const common = { model: options.model, concurrency: options.concurrency, budget, ...(options.agentDeadlineMs ? { agentDeadlineMs: options.agentDeadlineMs } : {}) };
+  const common = { model: options.model, concurrency: options.concurrency, budget, ...(options.agentDeadlineMs ? { agentDeadlineMs: options.agentDeadlineMs } : {}), ...(options.signal ? { signal: options.signal } : {}) };
 
   const allowed = [...options.subjects.map((s) => s.id), NO_SUBJECT];
   const sorted = await fanOut({
@@ -122,7 +126,8 @@ export async function runRadar(options: RadarOptions): Promise<RadarResult> {
     for (const item of items) state.items[item.key] = { title: item.title, link: item.link, summary: item.summary, feed: item.feed, firstSeen: stamp, subject, runId: run.id };
   }
   await writeState(options.statePath, state);
-  options.store.setRunStatus(run.id, 'finished');
+  const interrupted = options.signal?.aborted ?? false;
+  options.store.setRunStatus(run.id, interrupted ? 'interrupted' : 'finished');
   return {
     runId: run.id,
     date: options.date,
@@ -132,6 +137,7 @@ export async function runRadar(options: RadarOptions): Promise<RadarResult> {
     unassigned: bySubject.get(NO_SUBJECT) ?? [],
     unsorted,
     budget: { spent: digested.spent, exhausted: budget.exhausted() },
+    interrupted,
   };
 }
 

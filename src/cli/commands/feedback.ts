@@ -12,6 +12,7 @@ import { writeTasksFile } from '../../apps/tasks-file.ts';
 import { InputError } from '../../core/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
 import { budgetFromFlags, collect, positiveInt, positiveNumber, pricePerMillion, type BudgetFlags } from '../options.ts';
+import { abortOnSignal, InterruptedError } from '../signals.ts';
 import { openCliStore } from '../store.ts';
 
 const CONFIG_EXPECTED = 'a YAML file with `areas: [{ id, name, description, owners, keywords }]` and `triageOwners`';
@@ -56,18 +57,22 @@ export function registerFeedbackCommands(program: Command, io: CliIo): void {
       const config = await loadYaml(flags.config, FeedbackConfig, CONFIG_EXPECTED);
       const model = flags.model ? await createAppModel(flags.model, { env: io.env }) : undefined;
       const store = model ? openCliStore(flags.store, io) : undefined;
+      // Ctrl-C cancels the classifier agents but still writes the triage with what was decided.
+      const interrupt = abortOnSignal(() => io.stderr('\ninterrupted: cancelling the classifier agents; the triage is still written (a second Ctrl-C stops at once)\n'));
       try {
-        const triage = await runTriage({ files, config, ...(model ? { model } : {}), ...(store ? { store } : {}), concurrency: flags.concurrency, limits, ...(pricing ? { pricing } : {}) });
+        const triage = await runTriage({ files, config, ...(model ? { model } : {}), ...(store ? { store } : {}), concurrency: flags.concurrency, limits, ...(pricing ? { pricing } : {}), signal: interrupt.signal });
         await mkdir(dirname(flags.out), { recursive: true });
         await writeFile(flags.out, `${JSON.stringify(triage, null, 2)}\n`);
         if (flags.json) printJson(io, triage);
         else report(io, triage, flags.out);
         const failed = triage.clusters.filter((c) => c.method === null && model);
+        if (interrupt.signal.aborted) throw new InterruptedError(`interrupted: ${failed.length} cluster${failed.length === 1 ? '' : 's'} left undecided; triage written to ${flags.out}`);
         if (failed.length > 0) {
           io.stderr(`gauntlet: the classifier decided nothing for ${failed.length} cluster${failed.length === 1 ? '' : 's'} (routed to ${config.triageOwners.join(', ')}); first: ${safeText(failed[0]?.failure ?? '')}\n`);
           process.exitCode = 1;
         }
       } finally {
+        interrupt.dispose();
         store?.close();
         await model?.close?.();
       }

@@ -13,6 +13,7 @@ import { stateFileBeside } from '../../apps/state.ts';
 import { writeTasksFile } from '../../apps/tasks-file.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
 import { budgetFromFlags, positiveInt, positiveNumber, pricePerMillion, type BudgetFlags } from '../options.ts';
+import { abortOnSignal, InterruptedError } from '../signals.ts';
 import { openCliStore } from '../store.ts';
 
 const DEFAULT_STORE = '.gauntlet/gauntlet.db';
@@ -66,6 +67,8 @@ export function registerRadarCommand(program: Command, io: CliIo): void {
       const subjects = await loadSubjects(flags.subjects);
       const model = await createAppModel(flags.model, { env: io.env });
       const store = openCliStore(flags.store, io);
+      // Ctrl-C cancels the agents but still keeps what was sorted, writes the digest and stores the run.
+      const interrupt = abortOnSignal(() => io.stderr('\ninterrupted: cancelling the agents; what was sorted is kept (a second Ctrl-C stops at once)\n'));
       try {
         const result = await runRadar({
           feeds,
@@ -79,16 +82,19 @@ export function registerRadarCommand(program: Command, io: CliIo): void {
           limits,
           ...(pricing ? { pricing } : {}),
           ...(flags.agentDeadlineMs ? { agentDeadlineMs: flags.agentDeadlineMs } : {}),
+          signal: interrupt.signal,
         });
         const paths = await writeDigest(result, flags.out);
         if (flags.json) printJson(io, { ...result, digest: paths });
         else report(io, result, paths);
         const incomplete = result.unsorted.length + result.sections.filter((s) => s.digest === null).length;
+        if (result.interrupted) throw new InterruptedError(`interrupted: run ${result.runId} stored; ${result.unsorted.length} unsorted item${result.unsorted.length === 1 ? '' : 's'} are retried on the next run; digest ${paths.markdown}`);
         if (incomplete > 0) {
           io.stderr(`gauntlet: ${incomplete} agent${incomplete === 1 ? '' : 's'} produced nothing (listed in the digest); unsorted items are retried on the next run\n`);
           process.exitCode = 1;
         }
       } finally {
+        interrupt.dispose();
         store.close();
         await model.close?.();
       }
