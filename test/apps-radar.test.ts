@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { radarCases, LabelledItems } from '../src/apps/radar/cases.ts';
-import { parseFeed } from '../src/apps/radar/feeds.ts';
+import { MAX_FEED_BYTES, parseFeed, readFeeds } from '../src/apps/radar/feeds.ts';
 import type { RadarResult } from '../src/apps/radar/radar.ts';
 import { SubjectsFile } from '../src/apps/radar/subjects.ts';
 import { startMockModelServer } from '../src/model/index.ts';
@@ -260,5 +260,21 @@ describe('gauntlet radar', () => {
       for (const res of held) res.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+});
+
+describe('radar feeds', () => {
+  it('stops reading a feed past MAX_FEED_BYTES and names the feed, keeping the others', async () => {
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(new Uint8Array(1024 * 1024).fill(0x61));
+      },
+    });
+    const small = '<?xml version="1.0"?><rss><channel><item><title>A small paper</title><link>https://example.org/a</link></item></channel></rss>';
+    const fakeFetch: typeof fetch = (input) => Promise.resolve(new Response(String(input).includes('huge') ? endless : small));
+    const read = await readFeeds({ feeds: [{ name: 'huge', source: 'https://feeds.test/huge', format: 'auto' }, { name: 'small', source: 'https://feeds.test/small', format: 'auto' }], base: '.', fetch: fakeFetch });
+    assert.equal(read.problems.length, 1, JSON.stringify(read.problems));
+    assert.match(read.problems[0]!.message, new RegExp(`https://feeds.test/huge sent more than ${MAX_FEED_BYTES} bytes`));
+    assert.equal(read.items.length, 1);
   });
 });

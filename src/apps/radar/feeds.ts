@@ -86,7 +86,28 @@ async function loadSource(source: string, options: { base: string; fetch: typeof
   if (!/^https?:\/\//i.test(source)) return readFile(resolve(options.base, source), 'utf8');
   const response = await options.fetch(source, { signal: AbortSignal.timeout(options.timeoutMs) });
   if (!response.ok) throw new Error(`HTTP ${response.status} from ${source}`);
-  return response.text();
+  return boundedText(response, source);
+}
+
+/** Far above any feed's size; what a misbehaving server sends past it is not held in memory. */
+export const MAX_FEED_BYTES = 32 * 1024 * 1024;
+
+async function boundedText(response: Response, source: string): Promise<string> {
+  if (!response.body) return '';
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > MAX_FEED_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw new Error(`${source} sent more than ${MAX_FEED_BYTES} bytes; a feed is expected to be far smaller`);
+    }
+    text += decoder.decode(value, { stream: true });
+  }
 }
 
 export function parseFeed(text: string, options: { feed: string; format: FeedSource['format']; where: string }): FeedRead {
