@@ -9,8 +9,8 @@ import { describe, it } from 'node:test';
 import { memoryRecorder, rolloutIdFor, type RunId } from '../src/core/index.ts';
 import { sandboxAvailability } from '../src/sandbox/index.ts';
 import { startGateway } from '../src/training/gateway/index.ts';
-import { FORWARD_PORT, MAX_RELAY_CONNECTIONS, startJailed } from '../src/training/agents/index.ts';
-import { driveOnHost, fakeAgent, fakeAgentDir, startStack } from './external-agents/harness.ts';
+import { FORWARD_PORT, MAX_RELAY_CONNECTIONS } from '../src/training/agents/index.ts';
+import { driveOnHost, fakeAgent, fakeAgentDir, runJailedToEnd, startStack } from './external-agents/harness.ts';
 import { processesWhere } from './support/processes.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -161,7 +161,7 @@ describe('an external agent flooding its way out', () => {
         socket.on('error', () => settle(false));
       }`;
     try {
-      const jailed = await startJailed({
+      const { code, out, err } = await runJailedToEnd({
         workDir,
         agentDir: fakeAgentDir({ flood: program }),
         bin: 'flood',
@@ -171,12 +171,6 @@ describe('an external agent flooding its way out', () => {
         gateway: { host: '127.0.0.1', port: Number(new URL(stack.gateway.url).port) },
         route: '/rollouts/ro_flood',
       });
-      let out = '';
-      let err = '';
-      jailed.child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      jailed.child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-      const code = await new Promise((resolve) => jailed.child.once('close', resolve));
-      await jailed.dispose();
       assert.equal(code, 0, err);
       const report = JSON.parse(out) as { answered: number; closed: number };
       assert.ok(report.answered > 0, out);

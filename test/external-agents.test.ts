@@ -14,9 +14,9 @@ import { InputError } from '../src/core/index.ts';
 import { resolveRun } from '../src/runner/index.ts';
 import { openStore } from '../src/store/index.ts';
 import { sandboxAvailability } from '../src/sandbox/index.ts';
-import { AGENT_INFRA_SOURCE, agentInstallDir, agentSpec, ensureAgentInstalled, FORWARD_PORT, jailArgs, startJailed, TESTED_AGENTS } from '../src/training/agents/index.ts';
+import { AGENT_INFRA_SOURCE, agentInstallDir, agentSpec, ensureAgentInstalled, FORWARD_PORT, jailArgs, TESTED_AGENTS } from '../src/training/agents/index.ts';
 import { startRedis, type RedisServer } from './queue-support.ts';
-import { codingTask, driveEpisode, fakeAgentDir, INVENTORY_TASK, PROBE_PROGRAM, registrySkipReason, startStack, type Stack } from './external-agents/harness.ts';
+import { codingTask, driveEpisode, fakeAgentDir, INVENTORY_TASK, PROBE_PROGRAM, registrySkipReason, runJailedToEnd, startStack, type Stack } from './external-agents/harness.ts';
 
 const bwrapReason = async () => {
   const { bwrap } = await sandboxAvailability();
@@ -164,7 +164,7 @@ describe('the agent sandbox', () => {
     const targets = [{ host: '127.0.0.1', port }, { host: '127.0.0.1', port: Number(new URL(stack.gateway.url).port) }, ...hostAddresses.map((host) => ({ host, port }))];
     const workDir = mkdtempSync(join(tmpdir(), 'gauntlet-probe-work-'));
     try {
-      const jailed = await startJailed({
+      const { code, out, err } = await runJailedToEnd({
         workDir,
         agentDir: fakeAgentDir({ probe: PROBE_PROGRAM }),
         bin: 'probe',
@@ -174,12 +174,6 @@ describe('the agent sandbox', () => {
         gateway: { host: '127.0.0.1', port: Number(new URL(stack.gateway.url).port) },
         route: '/rollouts/ro_probe',
       });
-      let out = '';
-      let err = '';
-      jailed.child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      jailed.child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-      const code = await new Promise((resolve) => jailed.child.once('close', resolve));
-      await jailed.dispose();
       assert.equal(code, 0, err);
       const report = JSON.parse(out) as { results: Record<string, string>; health: number | string };
       assert.equal(report.health, 200, 'the gateway answers through the forwarder');

@@ -14,6 +14,7 @@ import { openStore, STORE_MIGRATIONS } from '../store/index.ts';
 import { latestVersion } from '../store/migrations.ts';
 import { scoredRollout } from '../store/test-support.ts';
 import { cli } from '../../test/support/cli.ts';
+import { storedSchemaVersion } from '../store/test-support.ts';
 
 const CLI = ['--import', 'tsx', 'test/support/cli-with-counter.ts'];
 const FIXTURE = 'test/fixtures/store/v1.db';
@@ -50,18 +51,6 @@ async function oracleRun(store: string): Promise<string> {
   return (JSON.parse(run.out) as { runId: string }).runId;
 }
 
-function versionOf(path: string): number {
-  // Read from a copy: a read-only connection would leave -wal and -shm beside the file.
-  const copy = join(tmp(), 'copy.db');
-  copyFileSync(path, copy);
-  const db = new Database(copy, { readonly: true });
-  try {
-    return Number((db.prepare(`SELECT value FROM meta WHERE key = 'schemaVersion'`).get() as { value: string }).value);
-  } finally {
-    db.close();
-  }
-}
-
 describe('reading commands on an older store', () => {
   it('read it as a migrated copy and leave the file as it was; a command that writes then migrates it in place', async () => {
     const dir = tmp();
@@ -86,10 +75,10 @@ describe('reading commands on an older store', () => {
     assert.ok(readFileSync(store).equals(bytes), 'the file is byte for byte as it was');
     assert.equal(statSync(store).mtimeMs, mtime);
     assert.deepEqual(readdirSync(dir), ['g.db'], 'nothing is left beside it');
-    assert.equal(versionOf(store), 1);
+    assert.equal(storedSchemaVersion(store), 1);
     const detected = await cli(['detect', V1_ORACLE, '--store', store]);
     assert.equal(detected.code, 0, detected.err);
-    assert.equal(versionOf(store), latestVersion(STORE_MIGRATIONS));
+    assert.equal(storedSchemaVersion(store), latestVersion(STORE_MIGRATIONS));
   });
 });
 
@@ -157,7 +146,7 @@ describe('reading commands on a store Gauntlet may not write', () => {
     assert.equal((JSON.parse(shown.out) as { run: { config: { requestTimeoutMs: number } } }).run.config.requestTimeoutMs, 600_000);
     assert.deepEqual(readdirSync(dir), ['g.db']);
     assert.ok(readFileSync(store).equals(bytes));
-    assert.equal(versionOf(store), 1);
+    assert.equal(storedSchemaVersion(store), 1);
   });
 
   it('a read-only file in a writable directory is read, and nothing is made beside it', { skip: readOnlyNeeds }, async () => {

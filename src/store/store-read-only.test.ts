@@ -6,11 +6,11 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { SCHEMA_VERSION, StoreError, type RolloutId, type RunId } from '../core/index.ts';
 import { latestVersion, STORE_MIGRATIONS } from './migrations.ts';
 import { openStore } from './sqlite-store.ts';
 import { scoredRollout } from './test-support.ts';
+import { storedSchemaVersion } from './test-support.ts';
 
 const CURRENT = latestVersion(STORE_MIGRATIONS);
 const FIXTURE = 'test/fixtures/store/v1.db';
@@ -18,18 +18,6 @@ const ORACLE_RUN = 'run_20261203210559_22c78d';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'gauntlet-store-ro-'));
-}
-
-/** The schema version in the file's meta table, read without leaving anything beside it (a copy is read). */
-function versionOf(path: string): number {
-  const copy = join(tempDir(), 'version.db');
-  copyFileSync(path, copy);
-  const db = new Database(copy, { readonly: true });
-  try {
-    return Number((db.prepare(`SELECT value FROM meta WHERE key = 'schemaVersion'`).get() as { value: string }).value);
-  } finally {
-    db.close();
-  }
 }
 
 /** Runs `work` with TMPDIR (where private copies go) set to a new empty directory, which it is given. */
@@ -71,10 +59,10 @@ describe('store opened to read: an older schema', () => {
     assert.ok(readFileSync(path).equals(bytes), 'the file is byte for byte as it was');
     assert.equal(statSync(path).mtimeMs, mtime);
     assert.deepEqual(readdirSync(dir), ['g.db'], 'nothing is left beside it');
-    assert.equal(versionOf(path), 1);
+    assert.equal(storedSchemaVersion(path), 1);
     // A command that writes migrates it in place, as before.
     openStore(path).close();
-    assert.equal(versionOf(path), CURRENT);
+    assert.equal(storedSchemaVersion(path), CURRENT);
   });
 });
 

@@ -1,4 +1,8 @@
 // Records for the store's own tests.
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { modelCallIdFor, SCHEMA_VERSION, type ModelCall, type Rollout, type RolloutId, type RunId, type TaskId } from '../core/index.ts';
 
 /** A scored, passed one-turn rollout of counter/a: the smallest row a commit accepts. */
@@ -48,4 +52,18 @@ export function turnCall(ids: { runId: RunId; rolloutId: RolloutId }, index: num
     latencyMs: 1,
     ...over,
   };
+}
+
+/** The schema version in a store file's meta table, read from a copy: a read-only connection would leave -wal and -shm beside the file. */
+export function storedSchemaVersion(path: string): number {
+  const dir = mkdtempSync(join(tmpdir(), 'gauntlet-version-'));
+  const copy = join(dir, 'copy.db');
+  copyFileSync(path, copy);
+  const db = new Database(copy, { readonly: true });
+  try {
+    return Number((db.prepare(`SELECT value FROM meta WHERE key = 'schemaVersion'`).get() as { value: string }).value);
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { memoryRecorder, rolloutIdFor, type AttemptIdentity, type Environment, type ModelCall, type RunId, type Task } from '../../src/core/index.ts';
 import { getEnvironment } from '../../src/envs/index.ts';
 import { runEpisode, type EpisodeOutcome } from '../../src/runner/index.ts';
-import { agentSpec, externalAgentDriver, type InstalledAgent } from '../../src/training/agents/index.ts';
+import { agentSpec, externalAgentDriver, startJailed, type InstalledAgent } from '../../src/training/agents/index.ts';
 import { startFakeEngine, type FakeEngine } from '../../src/training/fake-engine/index.ts';
 import { startGateway, type Gateway } from '../../src/training/gateway/index.ts';
 import { shellPolicy } from '../../src/training/agents/index.ts';
@@ -154,4 +154,16 @@ export async function driveOnHost(a: { gateway: Pick<Gateway, 'url' | 'attach'>;
 export function fakeAgent(name: string, program: string, extra: Record<string, string> = {}): InstalledAgent {
   const spec = { ...agentSpec('pi'), name, launch: ({ baseUrl }: { baseUrl: string }) => ({ homeFiles: {}, env: {}, bin: name, args: [baseUrl] }) };
   return { spec, dir: fakeAgentDir({ [name]: program, ...extra }), installed: false };
+}
+
+/** Runs a program (from `fakeAgentDir`) in the agent's sandbox to its end: its exit code and output. */
+export async function runJailedToEnd(options: Parameters<typeof startJailed>[0]): Promise<{ code: unknown; out: string; err: string }> {
+  const jailed = await startJailed(options);
+  let out = '';
+  let err = '';
+  jailed.child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  jailed.child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const code = await new Promise((resolve) => jailed.child.once('close', resolve));
+  await jailed.dispose();
+  return { code, out, err };
 }
