@@ -59,4 +59,4 @@ export {
   renderCompletion,
   turnFromMessage,
 } from './registry.ts';
-export { createTokenizer, isTokenPrefix, loadQwen3Tokenizer, loadTokenizer, type Tokenizer } from './tokenizer.ts';
+export { TokenizerInputError, createTokenizer, isTokenPrefix, loadQwen3Tokenizer, loadTokenizer, loneSurrogateIndex, type Tokenizer } from './tokenizer.ts';

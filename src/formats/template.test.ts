@@ -4,6 +4,7 @@ import { InputError } from '../core/index.ts';
 import type { ChatMessage, ChatTool } from './chat.ts';
 import { renderHermes } from './hermes.ts';
 import { renderMiniMax } from './minimax-xml.ts';
+import { MAX_RENDER_STEPS } from './jinja-runtime.ts';
 import { createChatTemplate, loadChatTemplate, type ChatTemplate, type RenderInput } from './template.ts';
 
 const FIXTURES = new URL('../../test/fixtures/formats/', import.meta.url).pathname;
@@ -37,8 +38,9 @@ describe('chat templates (Qwen3-style)', () => {
     assert.ok(withTools.startsWith('<|im_start|>system\nBe brief.\n\n# Tools\n'));
     assert.ok(withTools.includes('<tools>\n{"type": "function", "function": {"name": "get_weather", "description": "Weather for a city.", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}\n</tools>'));
     const probe = createChatTemplate('{{ tools is defined }}|{{ tools is none }}');
-    assert.equal(text(probe, { messages: [], tools: [] }), 'false|false');
-    assert.equal(text(probe, { messages: [], tools }), 'true|false');
+    // Jinja2 prints Python's booleans.
+    assert.equal(text(probe, { messages: [], tools: [] }), 'False|False');
+    assert.equal(text(probe, { messages: [], tools }), 'True|False');
   });
 
   it('folds consecutive tool responses into one user turn', () => {
@@ -157,5 +159,83 @@ describe('loading templates', () => {
     await assert.rejects(loadChatTemplate(`${FIXTURES}nope.jinja`), /nope\.jinja: cannot read the template/);
     await assert.rejects(loadChatTemplate(`${FIXTURES}tools.json`), /tools\.json: is not a JSON object/);
     assert.throws(() => createChatTemplate([{ name: 'default' }], { where: 'cfg.json' }), /cfg\.json: chat_template\.0: is not a named template/);
+  });
+});
+
+describe('hostile and broken templates', () => {
+  const stopped = (template: ChatTemplate, pattern: RegExp): void => {
+    const result = template.render({ messages: [{ role: 'user', content: 'hi' }] });
+    assert.ok(!result.ok, 'the render should have been stopped');
+    assert.equal(result.kind, 'limit', result.message);
+    assert.match(result.message, pattern);
+  };
+
+  // Sizes are chosen so that an unbounded engine still finishes (in seconds) and the test fails
+  // rather than hangs; each would go on without end, or fill the heap, at ten times the size.
+  it('stops runaway loops, huge ranges, self-calling macros and doubling strings or lists with a limit error', { timeout: 120_000 }, () => {
+    stopped(createChatTemplate('{% for i in range(2000) %}{% for j in range(2000) %}{% endfor %}{% endfor %}x', { limits: { maxSteps: 200_000 } }), /inline template: rendering stopped: the template took more than 200,000 evaluation steps/);
+    stopped(createChatTemplate('{% for i in range(2000000) %}{% endfor %}'), /range\(\) of 2,000,000 items \(at most 1,000,000\)/);
+    stopped(createChatTemplate('{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}'), /nested more than \d+ levels deep/);
+    stopped(createChatTemplate('{% macro f(g) %}{{ g(g) }}{% endmacro %}{{ f(f) }}'), /nested more than \d+ levels deep/);
+    stopped(createChatTemplate('{% set ns = namespace(s="ab") %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}'), /built a string of [\d,]+ characters/);
+    stopped(createChatTemplate('{% set ns = namespace(s=[1]) %}{% for i in range(22) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s | length }}'), /built a list of [\d,]+ items/);
+    stopped(createChatTemplate('{% for i in range(10) %}{% for j in range(200000) %}{% endfor %}{% endfor %}', { limits: { maxSteps: Number.MAX_SAFE_INTEGER, maxMs: 50 } }), /ran for more than 50 ms/);
+    // A real conversation is far inside the default budget (a 1,000-turn one takes some 250,000 steps).
+    assert.ok(MAX_RENDER_STEPS >= 1_000_000);
+  });
+
+  it('prints values as Jinja2 (and so transformers) does: None, True, 1.0, dict and list reprs', () => {
+    const probe = (source: string): string => text(createChatTemplate(source), { messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(probe('{{ {"a": 1, "b": "x"} }}|{{ [1, "x", none, true, 1.5] }}'), "{'a': 1, 'b': 'x'}|[1, 'x', None, True, 1.5]");
+    assert.equal(probe('{{ none }}|{{ true }}|{{ 1.0 }}|{{ 4/2 }}'), 'None|True|1.0|2.0');
+    assert.equal(probe('{{ {"a": 1} | string }}|{{ [1, "x"] | string }}|{{ none | string }}|{{ false | string }}'), "{'a': 1}|[1, 'x']|None|False");
+    assert.equal(probe('{{ "a" ~ {"b": 1} }}|{{ "a" ~ none }}|{{ "a" ~ true }}|{{ "a" ~ 2.0 }}'), "a{'b': 1}|aNone|aTrue|a2.0");
+    assert.equal(probe(`{{ ["it's", 'say "hi"', "a\\nb", "\u00e9\u00a0"] }}`), `["it's", 'say "hi"', 'a\\nb', 'é\\xa0']`);
+    assert.equal(probe('{{ messages[0] }}'), "{'role': 'user', 'content': 'hi'}");
+  });
+
+  it('refuses str + dict and str + int as Python does, instead of printing [object Map]', () => {
+    for (const [source, message] of [
+      ['{{ "a" + {"b": 1} }}', 'can only concatenate str (not "dict") to str'],
+      ['{{ "a" + 1 }}', 'can only concatenate str (not "int") to str'],
+      ['{{ 1 + "a" }}', "unsupported operand type(s) for +: 'int' and 'str'"],
+    ] as const) {
+      const result = createChatTemplate(source).render({ messages: [] });
+      assert.ok(!result.ok && result.kind === 'runtime', source);
+      assert.ok(result.message.endsWith(message), result.message);
+    }
+    assert.equal(text(createChatTemplate('{{ "a" + "b" }}|{{ 1 + 2 }}|{{ [1] + [2] }}'), { messages: [] }), 'ab|3|[1, 2]');
+  });
+
+  it("finds a dict's methods before its keys, so a schema with an items key still renders (Qwen3-Coder)", async () => {
+    const coder = await loadChatTemplate(new URL('../../test/fixtures/formats/templates/qwen3-coder/chat_template.jinja', import.meta.url).pathname);
+    const cart: ChatTool[] = [
+      {
+        type: 'function',
+        function: {
+          name: 'add_to_cart',
+          description: 'Add items.',
+          parameters: { type: 'object', properties: { items: { type: 'array', items: { type: 'string' }, description: 'SKUs' }, mode: { type: 'string', enum: ['fast', 'safe'], nullable: true } }, required: ['items'] },
+        },
+      },
+    ];
+    const prompt = text(coder, { messages: [{ role: 'user', content: 'hi' }], tools: cart, addGenerationPrompt: true });
+    // What transformers renders for the same input (Jinja2 3.1.6, transformers' environment).
+    const expected =
+      '<tools>\n<function>\n<name>add_to_cart</name>\n<description>Add items.</description>\n<parameters>\n<parameter>\n<name>items</name>\n<type>array</type>\n<description>SKUs</description>\n<items>{"type": "string"}</items>\n</parameter>\n<parameter>\n<name>mode</name>\n<type>string</type>\n<nullable>True</nullable>\n</parameter>\n<required>[`items`]</required>\n</parameters>\n</function>\n</tools>';
+    assert.ok(prompt.includes(expected), prompt);
+    const probe = createChatTemplate('{% set d = {"items": [1], "keys": 2, "get": 3} %}{{ d.items() | length }}|{{ d["items"] }}|{{ d.get("keys") }}|{{ d.keys() | join(",") }}');
+    assert.equal(text(probe, { messages: [] }), '3|[1]|2|items,keys,get');
+  });
+
+  it('reads a template saved with CRLF (or CR) line endings as Jinja2 does', () => {
+    assert.equal(text(createChatTemplate('{% if true %}\r\nyes\r\n{% endif %}\r\nz'), { messages: [] }), 'yes\nz');
+    assert.equal(text(createChatTemplate('a\r\nb\rc\n'), { messages: [] }), 'a\nb\nc');
+    assert.throws(() => createChatTemplate('ok\r\nstill ok\r\n{{ "never closed\r\n'), /line 3: template syntax error/);
+  });
+
+  it('renders message content holding template syntax literally, never evaluating it', () => {
+    const content = '{{ raise_exception("x") }} {% for i in range(10**9) %}{% endfor %}';
+    assert.equal(text(qwen, { messages: [{ role: 'user', content }] }), `<|im_start|>user\n${content}<|im_end|>\n`);
   });
 });

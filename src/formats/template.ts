@@ -1,9 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Environment, Interpreter, Template } from '@huggingface/jinja';
+import { Environment, Template } from '@huggingface/jinja';
 import { InputError, errorMessage } from '../core/index.ts';
 import type { ChatMessage, ChatTool } from './chat.ts';
 import { locateSyntaxError } from './jinja-diagnostics.ts';
+import { DEFAULT_RENDER_LIMITS, RenderLimitError, renderBounded, type RenderLimits } from './jinja-runtime.ts';
 
 /** Special tokens from tokenizer_config.json, passed to templates as HF's `special_tokens_map` is. */
 export type SpecialTokens = Record<string, string | string[]>;
@@ -22,7 +23,7 @@ export interface RenderInput {
 
 export type RenderResult =
   | { ok: true; text: string; templateName: string }
-  | { ok: false; kind: 'raise_exception' | 'runtime' | 'no_template'; message: string };
+  | { ok: false; kind: 'raise_exception' | 'runtime' | 'limit' | 'no_template'; message: string };
 
 export interface ChatTemplate {
   /** Where it came from (a path, or `inline`), for error messages. */
@@ -39,6 +40,8 @@ export interface ChatTemplateOptions {
   specialTokens?: SpecialTokens;
   /** The clock behind `strftime_now` (templates that print today's date); injected for determinism. */
   now?: () => Date;
+  /** Bounds on one render (steps, nesting, string and list sizes); the defaults suit any real template. */
+  limits?: Partial<RenderLimits>;
 }
 
 /** Raised by a template's own `raise_exception(...)`: the template rejects this conversation. */
@@ -59,6 +62,7 @@ export function createChatTemplate(chatTemplate: unknown, options: ChatTemplateO
   }
   const specialTokens = options.specialTokens ?? {};
   const now = options.now ?? (() => new Date());
+  const limits: RenderLimits = { ...DEFAULT_RENDER_LIMITS, ...options.limits };
 
   const choose = (input: Pick<RenderInput, 'templateName' | 'tools'>): string | { error: string } => {
     if (input.templateName !== undefined) {
@@ -83,9 +87,10 @@ export function createChatTemplate(chatTemplate: unknown, options: ChatTemplateO
       if (typeof name !== 'string') return { ok: false, kind: 'no_template', message: name.error };
       const template = compiled.get(name) as Template;
       try {
-        return { ok: true, text: run(template, variablesFor(input, specialTokens), now), templateName: name };
+        return { ok: true, text: run(template, variablesFor(input, specialTokens), now, limits), templateName: name };
       } catch (error) {
         if (error instanceof TemplateRaise) return { ok: false, kind: 'raise_exception', message: `${where}: the template raised an exception: ${error.message}` };
+        if (error instanceof RenderLimitError) return { ok: false, kind: 'limit', message: `${where}: rendering stopped: ${error.message}` };
         return { ok: false, kind: 'runtime', message: `${where}: rendering failed: ${errorMessage(error)}` };
       }
     },
@@ -170,6 +175,9 @@ function templateSources(chatTemplate: unknown, where: string): Map<string, stri
 }
 
 function compile(source: string, where: string): Template {
+  // Jinja2 reads every \r\n and lone \r in a template as \n (its newline_sequence) before
+  // trim_blocks looks for the newline after a tag; a template saved with CRLF renders as with LF.
+  source = source.replace(/\r\n?/g, '\n');
   try {
     return new Template(source);
   } catch (error) {
@@ -194,13 +202,13 @@ function variablesFor(input: RenderInput, specialTokens: SpecialTokens): Record<
   };
 }
 
-function run(template: Template, variables: Record<string, unknown>, now: () => Date): string {
+function run(template: Template, variables: Record<string, unknown>, now: () => Date, limits: RenderLimits): string {
   // Globals sit in a parent scope so kwargs may shadow them; `raise_exception` is ours so that a
   // template's deliberate rejection is told apart from a rendering bug.
   const globals = new Environment();
   const builtins: Record<string, unknown> = {
     true: true, false: false, none: null, True: true, False: false, None: null,
-    range: pythonRange,
+    range: (start: number, stop?: number, step?: number) => pythonRange(start, stop, step, limits.maxItems),
     strftime_now: (format: string) => strftime(now(), format),
     raise_exception: (message: unknown) => {
       throw new TemplateRaise(String(message));
@@ -209,13 +217,15 @@ function run(template: Template, variables: Record<string, unknown>, now: () => 
   for (const [name, value] of Object.entries(builtins)) globals.set(name, value);
   const scope = new Environment(globals);
   for (const [name, value] of Object.entries(variables)) if (value !== undefined) scope.set(name, value);
-  const result = new Interpreter(scope).run(template.parsed);
-  return String(result.value);
+  return renderBounded(template, scope, limits);
 }
 
-function pythonRange(start: number, stop?: number, step = 1): number[] {
+function pythonRange(start: number, stop: number | undefined, step = 1, maxItems: number): number[] {
   const [from, to] = stop === undefined ? [0, start] : [start, stop];
   if (step === 0) throw new Error('range() arg 3 must not be zero');
+  // Counted before building: range(10**9) would otherwise fill the heap before any check ran.
+  const count = Math.max(0, Math.ceil((to - from) / step));
+  if (!(count <= maxItems)) throw new RenderLimitError(`range() of ${Number.isFinite(count) ? count.toLocaleString('en') : count} items (at most ${maxItems.toLocaleString('en')})`);
   const out: number[] = [];
   for (let i = from; step > 0 ? i < to : i > to; i += step) out.push(i);
   return out;

@@ -55,6 +55,24 @@ describe('Qwen3 tokenizer', () => {
   });
 });
 
+describe('tokenizer inputs it cannot take', () => {
+  it('refuses a lone surrogate (no UTF-8 encoding) instead of encoding it as U+FFFD', () => {
+    for (const text of ['a\ud800b', 'x\udc00', `cut ${'😀'.slice(0, 1)}`]) {
+      assert.throws(() => qwen.encode(text, { addSpecialTokens: false }), /lone surrogate U\+D[89A-F][0-9A-F]{2} at character \d+/, JSON.stringify(text));
+    }
+    // Whole pairs, NUL and U+FFFD itself are ordinary text and round-trip.
+    for (const text of ['😀 ok', 'x\u0000y', '\ufffd']) assert.equal(qwen.decode(qwen.encode(text, { addSpecialTokens: false })), text);
+  });
+
+  it('names an id outside the vocabulary instead of decoding around it', () => {
+    const ids = qwen.encode('hello', { addSpecialTokens: false });
+    for (const bad of [999_999_999, -1, 1.5, Number.NaN]) {
+      assert.throws(() => qwen.decode([...ids, bad]), (error: unknown) => error instanceof Error && error.message.includes(`token id ${String(bad)} at position ${ids.length} is not in this tokenizer's vocabulary`));
+    }
+    assert.equal(qwen.decode([...ids, 151645]), 'hello<|im_end|>');
+  });
+});
+
 describe('tokenizer.json loader', () => {
   it('loads a local tokenizer.json (the Qwen3 one, from its model directory) and agrees with the packaged loader', async () => {
     const require = createRequire(import.meta.url);

@@ -28,16 +28,45 @@ export function isTokenPrefix(prev: readonly number[], next: readonly number[]):
 interface LenmlTokenizer {
   encode(text: string, options?: { add_special_tokens?: boolean }): number[];
   decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
-  model: { tokens_to_ids: Map<string, number> };
+  model: { tokens_to_ids: Map<string, number>; vocab?: unknown[] };
   added_tokens: { content: string; id: number }[];
+}
+
+/** Thrown for text or ids a tokenizer cannot take: what is wrong, and where. */
+export class TokenizerInputError extends Error {}
+
+// A surrogate not paired with its other half (a tool result cut mid-emoji, say). It has no UTF-8
+// encoding: the engine's Rust tokenizer refuses such text, while the JS library would quietly
+// tokenize it as U+FFFD, and the ids sent would no longer say what the prompt says.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Where `text` holds a lone surrogate, or -1. */
+export function loneSurrogateIndex(text: string): number {
+  return text.search(LONE_SURROGATE);
 }
 
 function wrap(inner: LenmlTokenizer): Tokenizer {
   const added = new Map(inner.added_tokens.map((token) => [token.content, token.id]));
+  const addedIds = new Set(added.values());
+  const vocab = inner.model.vocab ?? [];
+  const known = (id: number): boolean => Number.isSafeInteger(id) && id >= 0 && (vocab[id] !== undefined || addedIds.has(id));
   return {
-    encode: (text, options) => inner.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true }),
-    // The library rejects an empty id list; an empty sequence decodes to the empty string.
-    decode: (ids, options) => (ids.length === 0 ? '' : inner.decode([...ids], { skip_special_tokens: options?.skipSpecialTokens ?? false })),
+    encode: (text, options) => {
+      const at = loneSurrogateIndex(text);
+      if (at >= 0) {
+        const code = text.charCodeAt(at).toString(16).toUpperCase();
+        throw new TokenizerInputError(`the text holds a lone surrogate U+${code} at character ${at} (…${JSON.stringify(text.slice(Math.max(0, at - 20), at + 1))}): it has no UTF-8 encoding, so no engine can tokenize it`);
+      }
+      return inner.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true });
+    },
+    decode: (ids, options) => {
+      // The library skips ids it does not know, so ids from another model's tokenizer would
+      // decode to a plausible but wrong text; name the first one instead.
+      const index = ids.findIndex((id) => !known(id));
+      if (index >= 0) throw new TokenizerInputError(`token id ${String(ids[index])} at position ${index} is not in this tokenizer's vocabulary (ids 0 to ${vocab.length - 1}): ids from another model's tokenizer?`);
+      // The library rejects an empty id list; an empty sequence decodes to the empty string.
+      return ids.length === 0 ? '' : inner.decode([...ids], { skip_special_tokens: options?.skipSpecialTokens ?? false });
+    },
     tokenToId: (token) => added.get(token) ?? inner.model.tokens_to_ids.get(token),
   };
 }

@@ -194,6 +194,20 @@ describe('text-completion model client', () => {
     assert.equal(server.bodies.length, before);
   });
 
+  it('refuses, without sending, a prompt holding half a surrogate pair instead of sending other text than it rendered', async () => {
+    const tokenizer = await loadQwen3Tokenizer();
+    // A tool result cut in the middle of an emoji: '😀'.slice(0, 1) is a lone high surrogate.
+    const messages: Message[] = [{ role: 'user', content: 'go' }, { role: 'tool', toolCallId: 'call_0', name: 'get_weather', content: `sunny ${'😀'.slice(0, 1)}`, isError: false }];
+    for (const sendTokenIds of [false, true]) {
+      const client = createTextCompletionModel({ baseURL: server.url, model: 'qwen3', template: qwenTemplate, format: 'hermes', tokenizer, sendTokenIds });
+      const before = server.bodies.length;
+      const result = await client.complete(req(messages), { signal });
+      assert.ok(!result.ok && result.kind === 'http' && !result.retryable, `sendTokenIds ${sendTokenIds}`);
+      assert.match(result.message, /lone surrogate U\+D83D at character \d+ \(from messages\[1\]\).*nothing was sent/);
+      assert.equal(server.bodies.length, before);
+    }
+  });
+
   it('reports HTTP, malformed, timeout and connection failures with the right retryability', async () => {
     const client = (url = server.url, timeoutMs = 5_000) =>
       createTextCompletionModel({ baseURL: url, model: 'q', template: qwenTemplate, format: 'hermes', maxRetries: 0, timeoutMs });

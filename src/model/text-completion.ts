@@ -1,6 +1,7 @@
 import { InputError, type AssistantMessage, type FinishReason, type JsonObject, type JsonValue, type Message, type ModelClient, type ModelRequest, type TokenTrace, type ToolCall, type Usage } from '../core/index.ts';
 import {
   getFormat,
+  loneSurrogateIndex,
   thinkOptionsForPrompt,
   toChatMessages,
   toChatTools,
@@ -76,6 +77,20 @@ export function createTextCompletionModel(options: TextCompletionOptions): Model
         // No request was sent; an engine rendering this itself would answer HTTP 400.
         return { ok: false, kind: 'http', message: `${redactUrl(url)}: the prompt could not be rendered, nothing was sent (${rendered.message})`, retryable: false, silentMs: 0 };
       }
+      const lone = loneSurrogateIndex(rendered.text);
+      if (lone >= 0) {
+        // Half of a surrogate pair (text cut mid-emoji) has no UTF-8 encoding: an engine's
+        // tokenizer refuses the prompt, or a lenient one sends other text than was rendered.
+        const code = rendered.text.charCodeAt(lone).toString(16).toUpperCase();
+        const where = request.messages.findIndex((message) => holdsLoneSurrogate(message));
+        return {
+          ok: false,
+          kind: 'http',
+          message: `${redactUrl(url)}: the prompt holds a lone surrogate U+${code} at character ${lone}${where >= 0 ? ` (from messages[${where}])` : ''}, which has no UTF-8 encoding; nothing was sent`,
+          retryable: false,
+          silentMs: 0,
+        };
+      }
       const sentIds = options.sendTokenIds && options.tokenizer ? options.tokenizer.encode(rendered.text, { addSpecialTokens: false }) : undefined;
       const body: JsonObject = { model: options.model, prompt: sentIds ?? rendered.text, ...samplingFields(request), return_token_ids: true, ...extra };
       return postJson({
@@ -87,6 +102,13 @@ export function createTextCompletionModel(options: TextCompletionOptions): Model
       });
     },
   };
+}
+
+function holdsLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return loneSurrogateIndex(value) >= 0;
+  if (Array.isArray(value)) return value.some(holdsLoneSurrogate);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(holdsLoneSurrogate);
+  return false;
 }
 
 /** `chat_template_kwargs` are ours to apply when rendering; everything else in `extra` goes in the body. */
