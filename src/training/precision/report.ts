@@ -1,7 +1,7 @@
 // The file comparison end to end: pair the two files, accumulate, and decode the worst tokens'
 // context when a tokenizer is at hand.
 import { InputError } from '../../core/index.ts';
-import type { Tokenizer } from '../../formats/index.ts';
+import { TokenizerInputError, type Tokenizer } from '../../formats/index.ts';
 import { pairFiles, type PairingSummary, type PrecisionFiles } from './input.ts';
 import { PrecisionAccumulator, type MetricOptions, type PrecisionStats } from './metrics.ts';
 
@@ -29,6 +29,12 @@ export async function compareFiles(files: PrecisionFiles, options: MetricOptions
 /** Adds decoded text to each worst token and its neighbours, in place. */
 export function decodeWorst(stats: PrecisionStats, tokenizer: Tokenizer): void {
   for (const token of stats.worst) {
-    token.text = { before: tokenizer.decode(token.before), token: tokenizer.decode([token.tokenId]), after: tokenizer.decode(token.after) };
+    try {
+      token.text = { before: tokenizer.decode(token.before), token: tokenizer.decode([token.tokenId]), after: tokenizer.decode(token.after) };
+    } catch (error) {
+      // Ids this tokenizer does not have: the files came from another model's.
+      if (error instanceof TokenizerInputError) throw Object.assign(new InputError('--tokenizer', `cannot decode the sequences' ids: ${error.message}`, 'the tokenizer of the model that produced these ids'), { cause: error });
+      throw error;
+    }
   }
 }

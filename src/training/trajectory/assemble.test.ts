@@ -107,6 +107,20 @@ describe('trajectory assembly', () => {
     assert.match(blind?.detail ?? '', /give a tokenizer/);
   });
 
+  it('reports drift it cannot decode (ids the tokenizer given does not have) instead of failing the assembly', () => {
+    const decode = (ids: readonly number[]) => {
+      const unknown = ids.find((id) => id > 60);
+      if (unknown !== undefined) throw new Error(`token id ${unknown} is not in the vocabulary`);
+      return ids.map(String).join(' ');
+    };
+    const a0 = reply('a0');
+    const c0 = call({ index: 0, messages: [user], reply: a0, promptIds: [1, 2], completionIds: [50] });
+    const c1 = call({ index: 1, parent: c0, messages: [user, a0, tool('id_a0')], reply: reply('a1'), promptIds: [1, 2, 99, 3], completionIds: [3] });
+    const drift = assembled([c0, c1], decode).drift[0];
+    assert.equal(drift?.cause, 'unknown');
+    assert.match(drift?.detail ?? '', /the tokenizer given cannot decode them \(token id 99 is not in the vocabulary\)/);
+  });
+
   it('finds a real BPE boundary mismatch with the Qwen3 tokenizer', async () => {
     const tokenizer = await loadQwen3Tokenizer();
     const prompt = tokenizer.encode('<|im_start|>user\nSay it<|im_end|>\n<|im_start|>assistant\n', { addSpecialTokens: false });

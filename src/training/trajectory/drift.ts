@@ -73,8 +73,15 @@ export function classifyDrift(input: DriftInput): DriftFinding {
       detail: `messages unchanged; the ids diverge at token ${position}, inside the previous completion (give a tokenizer to tell a template re-render from a tokenizer mismatch)`,
     };
   }
-  const before = input.decode(sequence);
-  const after = input.decode(promptIds);
+  let before: string;
+  let after: string;
+  try {
+    before = input.decode(sequence);
+    after = input.decode(promptIds);
+  } catch (error) {
+    // Ids the tokenizer given does not have: it is not the engine's, and the text cannot be compared.
+    return { cause: 'unknown', position, messageIndex: null, detail: `messages unchanged; the ids diverge at token ${position}, and the tokenizer given cannot decode them (${error instanceof Error ? error.message : String(error)})` };
+  }
   if (after.startsWith(before)) {
     return { cause: 'tokenizer_mismatch', position, messageIndex: null, detail: `same text, different ids from token ${position}` };
   }
