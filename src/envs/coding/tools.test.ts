@@ -37,15 +37,19 @@ function error(out: ToolOutcome): string {
   return out.ok ? '' : out.error;
 }
 
-describe('coding tools', { skip }, () => {
+/** A fresh coding episode in bwrap for the enclosing suite: its tool calls, and the environment. */
+function codingEpisode(): { call: (tool: string, args: Record<string, unknown>) => Promise<ToolOutcome>; env: () => Environment } {
   let env: Environment;
-  const call = (tool: string, args: Record<string, unknown>) => env.call(tool, args, { signal });
-
   before(async () => {
     env = instantiate(coding, { sandbox: 'bwrap' });
     await env.reset(task, { seed: 1 });
   });
   after(() => env.close());
+  return { call: (tool, args) => env.call(tool, args, { signal }), env: () => env };
+}
+
+describe('coding tools', { skip }, () => {
+  const { call, env } = codingEpisode();
 
   it('reads files with line numbers, offset and limit', async () => {
     const out = text(await call('read_file', { path: 'src/sum.js', offset: 2, limit: 2 }));
@@ -92,7 +96,7 @@ describe('coding tools', { skip }, () => {
   });
 
   it('records commands, writes and edits in the audit table, deterministically', async () => {
-    const rows = rowsOf(await env.snapshot(), 'audit');
+    const rows = rowsOf(await env().snapshot(), 'audit');
     assert.deepEqual(
       rows.map((r) => r.tool),
       ['edit_file', 'run_command', 'run_command', 'run_command', 'run_command', 'write_file'],
@@ -107,14 +111,7 @@ describe('coding tools', { skip }, () => {
 });
 
 describe('coding tools under hostile arguments', { skip }, () => {
-  let env: Environment;
-  const call = (tool: string, args: Record<string, unknown>) => env.call(tool, args, { signal });
-
-  before(async () => {
-    env = instantiate(coding, { sandbox: 'bwrap' });
-    await env.reset(task, { seed: 1 });
-  });
-  after(() => env.close());
+  const { call } = codingEpisode();
 
   it('stops a backtracking search pattern with a tool error while the process keeps running', async () => {
     // (a+)+$ over 31 a's and a "!" backtracks 2^31 times: minutes with the runner's own thread frozen,
