@@ -8,6 +8,7 @@ import { openStore } from '../store/index.ts';
 import { exportLabels, type DpoRow, type KtoRow, type PrmRow } from './exports.ts';
 import { recordPreference, recordStepLabel, recordVerdict } from './labels.ts';
 import { labelRow, type VerdictLabel } from './model.ts';
+import { sampleRollouts } from './sampling.ts';
 import { reviewStats } from './stats.ts';
 import { saveFindings, writeScriptedRollout, writeScriptedRun } from './test-support.ts';
 
@@ -106,6 +107,18 @@ describe('label exports refuse training rows that would teach the wrong thing', 
     assert.equal(stats.detectors.reviewedRollouts, 1);
     const byDetector = stats.detectors.byDetector.find((d) => d.name === 'rules/test_tampering')!;
     assert.equal(byDetector.trueNegatives, 1, "bob's accept of attempt 2 is the only ground truth");
+  });
+
+  it('samples no reviewer disagreement between a verdict on a replaced attempt and one on its retry', () => {
+    const first = writeScriptedRollout(store, { runId, taskId: TASK, epoch: 0, calls: ['rm -rf logs', 'Done.'], status: 'infra_error', startedAt: '2025-01-01T00:00:00.000Z' });
+    recordVerdict({ store }, { rolloutId: first.id, verdict: 'reject', reviewer: 'alice' });
+    const retry = writeScriptedRollout(store, { runId, taskId: TASK, epoch: 0, attempt: 2, calls: ['logs/a', 'Done.'] });
+    recordVerdict({ store }, { rolloutId: retry.id, verdict: 'accept', reviewer: 'bob' });
+    const later = writeScriptedRollout(store, { runId, taskId: TASK, epoch: 1, calls: ['logs/b', 'Done.'] });
+    recordVerdict({ store }, { rolloutId: later.id, verdict: 'accept', reviewer: 'alice' });
+    recordVerdict({ store }, { rolloutId: later.id, verdict: 'reject', reviewer: 'bob' });
+    const sample = sampleRollouts({ store, run: store.getRun(runId)!, strategy: 'disagreement', sample: 10, seed: 1 });
+    assert.deepEqual(sample.picks.map((p) => [p.rollout.id, p.reason]), [[later.id, 'reviewers disagree: accept vs reject']]);
   });
 
   it('treats a label stored without its attempt as stale when it was written before the rollout it names was (re)started', () => {

@@ -1,7 +1,7 @@
 // Which rollouts a review queue holds. Each strategy says why it picked each rollout, and refuses
 // (naming what is missing) rather than falling back to another strategy when its evidence is absent.
 import { createRng, InputError, type DetectionRecord, type RolloutSummary, type Run, type Store } from '../core/index.ts';
-import { currentLabels, readLabels } from './labels.ts';
+import { currentLabels, readLabels, staleReason } from './labels.ts';
 import type { Strategy } from './model.ts';
 import { finalFindings, perTaskRates, trainingStepOf, worstSeverity } from './summary.ts';
 
@@ -84,8 +84,10 @@ function highRewardFlagged(request: SampleRequest, rows: RolloutSummary[]): Samp
 function disagreement(request: SampleRequest, rows: RolloutSummary[]): Sample {
   const findings = finalFindings(rows, request.store.runDetections(request.run.id));
   const verdicts = new Map<string, Set<string>>();
+  const rolloutOf = (id: string) => request.store.getRollout(id);
   for (const label of currentLabels(readLabels(request.store, { runId: request.run.id }))) {
-    if (label.kind === 'verdict') verdicts.set(label.rolloutId, (verdicts.get(label.rolloutId) ?? new Set()).add(label.verdict));
+    // A verdict on an attempt since run again judged another trajectory: it disagrees with no one.
+    if (label.kind === 'verdict' && staleReason(label, rolloutOf) === null) verdicts.set(label.rolloutId, (verdicts.get(label.rolloutId) ?? new Set()).add(label.verdict));
   }
   const hasMonitor = [...findings.values()].some((r) => r.monitor !== null);
   if (!hasMonitor && verdicts.size === 0) {
