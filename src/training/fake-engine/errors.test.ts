@@ -75,5 +75,7 @@ describe('bad requests', () => {
     await rejects('/tokenize', { messages: [{ role: 'user' }], add_generation_prompt: true, continue_final_message: true }, { param: 'continue_final_message', message: /Cannot set both/ });
     await rejects('/detokenize', { tokens: [1.5] }, { param: 'tokens.0', message: /token ids \(integers\)/ });
     await rejects('/detokenize', { tokens: [151_669] }, { param: 'tokens.0', message: /out of vocabulary/ });
+    // Half a surrogate pair has no UTF-8 form: the engine's tokenizer refuses it, as vLLM does with a 400.
+    await rejects('/tokenize', { prompt: 'cut mid-emoji \ud83d' }, { param: null, message: /surrogate/ });
   });
 });

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { errorMessage, InputError } from '../../core/index.ts';
-import { loadChatTemplate, type ChatTemplate } from '../../formats/index.ts';
+import { loadChatTemplate, TokenizerInputError, type ChatTemplate } from '../../formats/index.ts';
 import { chatCompletion } from './chat.ts';
 import type { EngineContext, Reply } from './context.ts';
 import { toolWalkPolicy, type FakePolicy } from './policy.ts';
@@ -148,7 +148,8 @@ async function handle(context: EngineContext, latency: Latency, req: IncomingMes
     }
     await send(res, reply, latency);
   } catch (error) {
-    const failure = error instanceof EngineError ? error : new EngineError(500, `the fake engine failed: ${errorMessage(error)}`);
+    // Text no tokenizer can take (a lone surrogate) or an id outside the vocabulary is the client's, as vLLM answers 400.
+    const failure = error instanceof EngineError ? error : error instanceof TokenizerInputError ? new EngineError(400, errorMessage(error)) : new EngineError(500, `the fake engine failed: ${errorMessage(error)}`);
     if (!res.headersSent) sendJson(res, failure.status, errorBody(failure));
     else res.destroy();
   }
