@@ -1,7 +1,7 @@
 // External agent programs that misbehave, played straight through the driver on a host folder
 // (no runner, no environment sandbox): each stand-in agent is a small Node program in bwrap.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { memoryRecorder, rolloutIdFor, type RunId } from '../src/core/index.ts';
 import { sandboxAvailability } from '../src/sandbox/index.ts';
 import { startGateway } from '../src/training/gateway/index.ts';
-import { FORWARD_PORT, MAX_RELAY_CONNECTIONS } from '../src/training/agents/index.ts';
+import { FORWARD_PORT, MAX_RELAY_CONNECTIONS, MAX_WRITE_BACK_BYTES, MAX_WRITE_BACK_FILES } from '../src/training/agents/index.ts';
 import { driveOnHost, fakeAgent, fakeAgentDir, runJailedToEnd, startStack } from './external-agents/harness.ts';
 import { processesWhere } from './support/processes.ts';
 import { waitFor } from './support/wait.ts';
@@ -179,4 +179,38 @@ describe('an external agent flooding its way out', () => {
       await stack.close();
     }
   });
+});
+
+describe('an external agent leaving more than may come back', () => {
+  /** Calls the model once (so a plain run would be scored), runs `leave` in its work dir, and exits 0. */
+  const leaving = (model: string, leave: string) => `
+    const fs = require('node:fs');
+    fetch(process.argv[2] + '/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: ${JSON.stringify(model)}, messages: [{ role: 'user', content: 'hi' }] }) })
+      .then(async (r) => { await r.text(); ${leave}; console.log('done'); process.exit(0); });`;
+
+  const cases = [
+    { what: `more than ${MAX_WRITE_BACK_FILES} new files`, limit: String(MAX_WRITE_BACK_FILES), leave: `fs.mkdirSync('out'); for (let i = 0; i <= ${MAX_WRITE_BACK_FILES}; i++) fs.writeFileSync('out/f' + i, 'x')` },
+    { what: `a task file grown past ${MAX_WRITE_BACK_BYTES} bytes`, limit: String(MAX_WRITE_BACK_BYTES), leave: `fs.writeFileSync('README.md', Buffer.alloc(${MAX_WRITE_BACK_BYTES + 1}, 97))` },
+  ];
+  for (const c of cases) {
+    it(`${c.what}: the agent's infra error naming the limit, nothing written back`, { timeout: 60_000 }, async (t) => {
+      const skip = await bwrapReason();
+      if (skip) return t.skip(skip);
+      const stack = await startStack(['true']);
+      const dir = taskDir();
+      try {
+        const { result, events } = await driveOnHost({ gateway: stack.gateway, agent: fakeAgent(`hoarder-${process.pid}`, leaving(stack.engine.model, c.leave)), dir });
+        assert.equal(result.terminationReason, 'infra_error', JSON.stringify(result).slice(0, 500));
+        assert.equal(result.infraError?.source, 'agent');
+        assert.equal(result.infraError?.kind, 'output_too_large');
+        assert.match(result.infraError?.message ?? '', new RegExp(`hoarder-${process.pid}@.*more than ${c.limit}.*nothing was written back`));
+        assert.deepEqual(readdirSync(dir), ['README.md'], 'nothing came back into the environment');
+        assert.equal(readFileSync(join(dir, 'README.md'), 'utf8'), 'fix me\n');
+        const exited = events.find((e) => (e.data as { event?: string }).event === 'agent_exited');
+        assert.ok(exited, 'agent_exited recorded');
+      } finally {
+        await stack.close();
+      }
+    });
+  }
 });

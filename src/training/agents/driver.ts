@@ -10,7 +10,7 @@ import type { Gateway } from '../gateway/index.ts';
 import { agentLaunchEnv } from './catalogue.ts';
 import type { InstalledAgent } from './install.ts';
 import { FORWARD_PORT, SANDBOX_PATHS, startJailed } from './jail.ts';
-import { exportWorkspace, importWorkspace, missingWorkspaceTools } from './workspace.ts';
+import { exportWorkspace, importWorkspace, missingWorkspaceTools, WorkspaceLimitError, type WorkspaceChanges } from './workspace.ts';
 
 /** An agent program that cannot start or crashes is infrastructure, never a score; the message names the agent. */
 export const AGENT_INFRA_SOURCE: InfraSource = 'agent';
@@ -105,15 +105,32 @@ export function externalAgentDriver(options: ExternalAgentDriverOptions): Episod
         input.recorder.event('world_event', { event: 'agent_started', params: { agent: spec.name, package: spec.packageName, version: spec.version, files: before.size } });
         const route = `/rollouts/${encodeURIComponent(input.identity.rolloutId)}`;
         const exit = await runJailed({ input, workDir, launch, agentDir: options.agent.dir, gateway: { host: gatewayHost, port: gatewayPort, route } });
-        const changes = await importWorkspace(io, workDir, before);
+        let changes: WorkspaceChanges = { written: [], deleted: [] };
+        let refused: string | null = null;
+        try {
+          changes = await importWorkspace(io, workDir, before);
+        } catch (error) {
+          if (!(error instanceof WorkspaceLimitError)) throw error;
+          refused = error.message;
+        }
         const stats = statsOf(calls);
         input.recorder.event('world_event', {
           event: 'agent_exited',
-          params: { agent: spec.name, exitCode: exit.code, signal: exit.signal, ended: exit.ended, durationMs: exit.durationMs, written: changes.written, deleted: changes.deleted, stdout: exit.stdout, stderr: exit.stderr },
+          params: { agent: spec.name, exitCode: exit.code, signal: exit.signal, ended: exit.ended, durationMs: exit.durationMs, written: changes.written, deleted: changes.deleted, ...(refused ? { writeBackRefused: refused } : {}), stdout: exit.stdout, stderr: exit.stderr },
         });
         const history: Message[] = [{ role: 'user', content: prompt }];
         const answer = exit.stdout.trim();
         if (exit.ended === 'cancelled') return { terminationReason: 'cancelled', answer: null, history, stats };
+        // Too much left to write back: the agent's doing, whatever its exit; nothing was written, so nothing is scored.
+        if (refused) {
+          return {
+            terminationReason: 'infra_error',
+            answer: null,
+            history,
+            stats,
+            infraError: { source: AGENT_INFRA_SOURCE, kind: 'output_too_large', message: `external agent ${spec.name}@${spec.version} ${refused}; nothing was written back`, retryable: false },
+          };
+        }
         if (exit.ended === 'deadline') return { terminationReason: 'deadline', answer: null, history, stats };
         const last = calls.at(-1);
         // The model's endpoint failing is the model's infra error; otherwise the agent itself failed.

@@ -6,5 +6,5 @@ export { agentInstallDir, defaultAgentCache, ensureAgentInstalled, type InstallO
 export { AGENT_INFRA_SOURCE, agentPrompt, externalAgentDriver, type ExternalAgentDriverOptions } from './driver.ts';
 export { FORWARD_PORT, MAX_RELAY_CONNECTIONS, SANDBOX_PATHS, jailArgs, relayedPath, startJailed, type JailOptions, type JailedProcess } from './jail.ts';
 export { findShellTool, shellPolicy, type ShellPolicyOptions } from './shell-policy.ts';
-export { exportWorkspace, importWorkspace, missingWorkspaceTools, type WorkspaceChanges, type WorkspaceManifest } from './workspace.ts';
+export { exportWorkspace, importWorkspace, MAX_WRITE_BACK_BYTES, MAX_WRITE_BACK_FILES, missingWorkspaceTools, WorkspaceLimitError, type WorkspaceChanges, type WorkspaceManifest } from './workspace.ts';
 export { startAgentRun, type AgentRun, type AgentRunOptions } from './run-setup.ts';

@@ -4,7 +4,7 @@
 // (`run_command`, `write_file`): bytes travel base64-encoded between markers, so the transfer is
 // exact whatever the tool's output format, and it works for every environment with those tools.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { InfraError, type Environment, type JsonValue } from '../../core/index.ts';
 
@@ -15,11 +15,26 @@ const PAGE = 8_000;
 /** Bytes per write-back command: well below the kernel's 128 KiB limit on one argument. */
 const WRITE_CHUNK = 48_000;
 const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
+/** The most the agent may hand back: the bytes of what it changed or added, as the export's bound. */
+export const MAX_WRITE_BACK_BYTES = MAX_TOTAL_BYTES;
+/** The most files and folders the agent may add; the walk stops counting past it. */
+export const MAX_WRITE_BACK_FILES = 20_000;
 
 export const REQUIRED_TOOLS = ['run_command', 'write_file'] as const;
 
-/** Paths relative to the work dir -> sha256 of their bytes. */
-export type WorkspaceManifest = Map<string, string>;
+/** Paths relative to the work dir -> sha256 and length of their bytes. */
+export type WorkspaceManifest = Map<string, { sha256: string; size: number }>;
+
+/**
+ * The agent left more in its work dir than may come back: its own failure, never the environment's,
+ * and nothing is written back (a truncated write-back would have the verifier judge a state the agent never left).
+ */
+export class WorkspaceLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkspaceLimitError';
+  }
+}
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -54,18 +69,60 @@ async function commandBytes(io: WorkspaceIo, command: string): Promise<Buffer> {
   }
 }
 
-async function hostFiles(root: string): Promise<string[]> {
-  const out: string[] = [];
+/** A file the agent left, and whether it must go back (new or changed). */
+interface LeftFile {
+  path: string;
+  changed: boolean;
+}
+
+/**
+ * Walks what the agent left, without reading more than the bounds allow: new files and folders
+ * count against `MAX_WRITE_BACK_FILES` and new or resized files' bytes against
+ * `MAX_WRITE_BACK_BYTES` before anything is read, and the walk stops as soon as either is passed.
+ */
+async function leftFiles(root: string, before: WorkspaceManifest): Promise<LeftFile[]> {
+  const knownDirs = new Set<string>();
+  for (const path of before.keys()) for (let d = dirname(path); d !== '.'; d = dirname(d)) knownDirs.add(d);
+  const out: LeftFile[] = [];
+  let added = 0;
+  let bytes = 0;
+  const addEntry = () => {
+    if (++added > MAX_WRITE_BACK_FILES) throw new WorkspaceLimitError(`left more than ${MAX_WRITE_BACK_FILES} new files and folders in its work dir (the limit on what comes back is ${MAX_WRITE_BACK_FILES})`);
+  };
+  const addBytes = (size: number) => {
+    bytes += size;
+    if (bytes > MAX_WRITE_BACK_BYTES) throw new WorkspaceLimitError(`left more than ${MAX_WRITE_BACK_BYTES} bytes of new or changed files in its work dir (at least ${bytes} found; the limit on what comes back is ${MAX_WRITE_BACK_BYTES} bytes)`);
+  };
   const walk = async (dir: string) => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       if (EXCLUDED.includes(entry.name) && dir === root) continue;
       const full = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile()) out.push(relative(root, full));
+      const path = relative(root, full);
+      if (entry.isDirectory()) {
+        if (!knownDirs.has(path)) addEntry();
+        await walk(full);
+        continue;
+      }
+      const known = before.get(path);
+      if (!known || !entry.isFile()) addEntry();
+      if (!entry.isFile()) continue;
+      const { size } = await lstat(full);
+      if (known && known.size === size) {
+        // Same length: only the bytes tell, and reading them is bounded by what the export brought.
+        if (known.sha256 !== sha256(await readFile(full))) {
+          addBytes(size);
+          out.push({ path, changed: true });
+        } else {
+          out.push({ path, changed: false });
+        }
+      } else {
+        addBytes(size);
+        out.push({ path, changed: true });
+      }
     }
   };
   await walk(root);
-  return out.sort();
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** Copies the environment's work dir (less node_modules and .git) into `dir` on the host. */
@@ -78,7 +135,7 @@ export async function exportWorkspace(io: WorkspaceIo, dir: string): Promise<Wor
     const bytes = await commandBytes(io, `cat -- ${shellQuote(path)}`);
     await mkdir(dirname(join(dir, path)), { recursive: true });
     await writeFile(join(dir, path), bytes);
-    manifest.set(path, sha256(bytes));
+    manifest.set(path, { sha256: sha256(bytes), size: bytes.length });
   }
   return manifest;
 }
@@ -90,13 +147,16 @@ export interface WorkspaceChanges {
 
 const isUtf8 = (bytes: Buffer) => Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
 
-/** Writes what the agent changed in `dir` back into the environment, and deletes what it removed. */
+/**
+ * Writes what the agent changed in `dir` back into the environment, and deletes what it removed.
+ * Throws `WorkspaceLimitError`, having written nothing, when the agent left more than may come back.
+ */
 export async function importWorkspace(io: WorkspaceIo, dir: string, before: WorkspaceManifest): Promise<WorkspaceChanges> {
-  const after = await hostFiles(dir);
+  const after = await leftFiles(dir, before);
   const written: string[] = [];
-  for (const path of after) {
+  for (const { path, changed } of after) {
+    if (!changed) continue;
     const bytes = await readFile(join(dir, path));
-    if (before.get(path) === sha256(bytes)) continue;
     if (isUtf8(bytes)) {
       await call(io, 'write_file', { path, content: bytes.toString('utf8') });
     } else {
@@ -107,7 +167,7 @@ export async function importWorkspace(io: WorkspaceIo, dir: string, before: Work
     }
     written.push(path);
   }
-  const present = new Set(after);
+  const present = new Set(after.map((file) => file.path));
   const deleted = [...before.keys()].filter((path) => !present.has(path));
   if (deleted.length > 0) await call(io, 'run_command', { command: `rm -f -- ${deleted.map(shellQuote).join(' ')}` });
   return { written, deleted };
