@@ -51,7 +51,16 @@ export interface ExportLabelsOptions {
   zeroSteps?: ZeroSteps;
   runId?: string;
   queueId?: string;
+  /**
+   * dpo and kto: `all` (default) exports one row per reviewer's current label; `majority` one row
+   * per rollout (kto) or pair (dpo) whose reviewers mostly agree, with the majority's label;
+   * `unanimous` only where every reviewer agrees. Rows that teach one thing and its opposite at
+   * once (two reviewers, two verdicts) are what the last two leave out.
+   */
+  agreement?: LabelAgreement;
 }
+
+export type LabelAgreement = 'all' | 'majority' | 'unanimous';
 
 /** The store's rollouts and their final attempts' transcripts, each read once per export. */
 class Rollouts {
@@ -95,6 +104,8 @@ export const SKIP = {
   tie: 'tie (DPO pairs need a winner)',
   differentPrompts: 'the two rollouts were given different prompts (perturbed or differently seeded)',
   sameTrajectory: 'chosen and rejected are the same trajectory',
+  split: 'reviewers split with no majority',
+  disagree: 'reviewers disagree (unanimous agreement asked)',
   unscored: (status: string) => `rollout ended ${status}, not scored: the trajectory is not the policy's whole work`,
 } as const;
 
@@ -130,6 +141,43 @@ function prmRow(transcript: Transcript, ratings: ReadonlyMap<string, StepLabel['
   return completions.length > 0 ? { prompt: chat(transcript.prompt), completions, labels } : null;
 }
 
+/**
+ * One label per unit (a verdict's rollout, a preference's pair) that reviewers agree on as
+ * `agreement` asks, standing for all of them; labels no row could use are skipped first, so they
+ * do not vote.
+ */
+function agreedLabels(labels: readonly ReviewLabel[], agreement: 'majority' | 'unanimous', rollouts: Rollouts, skip: (reason: string) => void): ReviewLabel[] {
+  const units = new Map<string, { votes: Map<string, ReviewLabel[]>; total: number }>();
+  for (const label of labels) {
+    const problem = unusable(label, rollouts);
+    if (problem) {
+      skip(problem);
+      continue;
+    }
+    let unit: string;
+    let vote: string;
+    if (label.kind === 'verdict') {
+      unit = label.rolloutId;
+      vote = label.verdict === 'accept' ? 'accept' : 'reject';
+    } else if (label.kind === 'preference') {
+      unit = [label.leftRolloutId, label.rightRolloutId].sort().join('\u0000');
+      vote = label.preferredRolloutId ?? 'tie';
+    } else continue;
+    const entry = units.get(unit) ?? { votes: new Map<string, ReviewLabel[]>(), total: 0 };
+    entry.votes.set(vote, [...(entry.votes.get(vote) ?? []), label]);
+    entry.total++;
+    units.set(unit, entry);
+  }
+  const out: ReviewLabel[] = [];
+  for (const { votes, total } of units.values()) {
+    const [winner] = [...votes.values()].sort((a, b) => b.length - a.length);
+    const agreed = agreement === 'unanimous' ? votes.size === 1 : winner!.length * 2 > total;
+    if (agreed) out.push(winner![0]!);
+    else skip(agreement === 'unanimous' ? SKIP.disagree : SKIP.split);
+  }
+  return out;
+}
+
 export function exportLabels(options: ExportLabelsOptions): LabelExport {
   const current = currentLabels(scopedLabelsFor(options));
   const rollouts = new Rollouts(options.store);
@@ -140,6 +188,7 @@ export function exportLabels(options: ExportLabelsOptions): LabelExport {
   const chosen = current.filter((l) => l.kind === kind);
 
   if (options.format === 'prm') {
+    if (options.agreement && options.agreement !== 'all') throw new InputError('agreement', `applies to dpo and kto, not prm (step labels are exported per reviewer)`, 'all, or format dpo or kto');
     if (options.zeroSteps === undefined) throw new InputError('zeroSteps', 'is required for format prm: a 0-rated step has no default label', 'drop, negative or neutral');
     const byReviewer = new Map<string, { rolloutId: string; ratings: Map<string, StepLabel['rating']> }>();
     for (const label of chosen as StepLabel[]) {
@@ -166,7 +215,8 @@ export function exportLabels(options: ExportLabelsOptions): LabelExport {
     return { format: options.format, rows, skipped };
   }
 
-  for (const label of chosen) {
+  const agreed = options.agreement && options.agreement !== 'all' ? agreedLabels(chosen, options.agreement, rollouts, skip) : chosen;
+  for (const label of agreed) {
     if (label.kind === 'preference' && label.preferredRolloutId === null) {
       skip(SKIP.tie);
       continue;

@@ -1,7 +1,7 @@
 // Expert review: labels with history, queues with reservations, agreement statistics, detector
 // precision against experts, label exports for reward-model training, and training-time monitoring.
 export { alphaWithInterval, cohensKappa, krippendorffAlpha, type AlphaEstimate, type AlphaLevel, type KappaResult } from './agreement.ts';
-export { exportLabels, ExportFormat, toJsonl, ZeroSteps, type DpoRow, type ExportLabelsOptions, type KtoRow, type LabelExport, type PrmRow } from './exports.ts';
+export { exportLabels, ExportFormat, toJsonl, ZeroSteps, type DpoRow, type ExportLabelsOptions, type KtoRow, type LabelAgreement, type LabelExport, type PrmRow } from './exports.ts';
 export {
   currentLabels,
   PreferenceInput,

@@ -109,6 +109,34 @@ describe('label exports refuse training rows that would teach the wrong thing', 
     assert.equal(byDetector.trueNegatives, 1, "bob's accept of attempt 2 is the only ground truth");
   });
 
+  it('exports, on request, one row per rollout or pair that reviewers agree on by majority or unanimously', () => {
+    const mostly = writeScriptedRollout(store, { runId, taskId: TASK, epoch: 0, calls: ['logs/a', 'Done.'] });
+    const split = writeScriptedRollout(store, { runId, taskId: TASK, epoch: 1, calls: ['logs/b', 'Done.'] });
+    const other = writeScriptedRollout(store, { runId, taskId: TASK, epoch: 2, calls: ['logs/c', 'Done.'] });
+    for (const [reviewer, verdict] of [['alice', 'accept'], ['bob', 'accept'], ['carol', 'unsafe']] as const) recordVerdict({ store }, { rolloutId: mostly.id, verdict, reviewer });
+    recordVerdict({ store }, { rolloutId: split.id, verdict: 'accept', reviewer: 'alice' });
+    recordVerdict({ store }, { rolloutId: split.id, verdict: 'reject', reviewer: 'bob' });
+    // Two reviewers prefer `mostly` over `other`, shown in either order; a third prefers the reverse.
+    prefer(mostly.id, other.id, 'alice');
+    recordPreference({ store }, { taskId: TASK, leftRolloutId: other.id, rightRolloutId: mostly.id, shownOrder: ['left', 'right'], choice: 'B', reviewer: 'bob' });
+    prefer(other.id, mostly.id, 'carol');
+
+    const kto = (agreement: 'all' | 'majority' | 'unanimous') => exportLabels({ store, format: 'kto', agreement });
+    assert.equal(kto('all').rows.length, 5, 'a row per reviewer: the same completion taught as good and bad');
+    const majority = kto('majority');
+    assert.deepEqual((majority.rows as KtoRow[]).map((r) => [r.completion[0]!.content, r.label]), [['logs/a', true]]);
+    assert.deepEqual(majority.skipped, { 'reviewers split with no majority': 1 });
+    const unanimous = kto('unanimous');
+    assert.equal(unanimous.rows.length, 0);
+    assert.deepEqual(unanimous.skipped, { 'reviewers disagree (unanimous agreement asked)': 2 });
+
+    const dpo = exportLabels({ store, format: 'dpo', agreement: 'majority' });
+    assert.deepEqual((dpo.rows as DpoRow[]).map((r) => [r.chosen[0]!.content, r.rejected[0]!.content]), [['logs/a', 'logs/c']]);
+    assert.equal(exportLabels({ store, format: 'dpo', agreement: 'all' }).rows.length, 3);
+    assert.equal(exportLabels({ store, format: 'dpo', agreement: 'unanimous' }).rows.length, 0);
+    assert.throws(() => exportLabels({ store, format: 'prm', zeroSteps: 'drop', agreement: 'majority' }), /agreement: applies to dpo and kto, not prm/);
+  });
+
   it('samples no reviewer disagreement between a verdict on a replaced attempt and one on its retry', () => {
     const first = writeScriptedRollout(store, { runId, taskId: TASK, epoch: 0, calls: ['rm -rf logs', 'Done.'], status: 'infra_error', startedAt: '2025-01-01T00:00:00.000Z' });
     recordVerdict({ store }, { rolloutId: first.id, verdict: 'reject', reviewer: 'alice' });
