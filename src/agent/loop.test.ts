@@ -83,9 +83,10 @@ describe('agent loop', () => {
   it('keeps a deadline weeks away instead of letting its timer overflow and fire at once', async () => {
     const env = instantiate(counterEnv);
     await env.reset(task, { seed: 1 });
-    // An overflowed timer fires after 1 ms, well inside this model's 20 ms answer.
+    // An overflowed timer is armed as a 1 ms one; a 1 ms timer armed after it (by this model, once
+    // the loop has armed its deadline) fires after it, by Node's timer order, whatever the load.
     const slow = functionModel('test:slow', (_i, _request, signal) => new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(reply(assistant({ content: 'done' }))), 20);
+      const timer = setTimeout(() => resolve(reply(assistant({ content: 'done' }))), 1);
       signal.addEventListener('abort', () => { clearTimeout(timer); resolve({ ok: false, kind: 'aborted', message: 'aborted', retryable: false }); }, { once: true });
     }));
     const result = await runAgent({ task, environment: env, model: slow, recorder: memoryRecorder(), identity, settings: { maxTurns: 2, deadlineAt: Date.now() + 40 * 24 * 3_600_000 } });

@@ -14,12 +14,14 @@ const config = (over: Partial<RunConfig> = {}): RunConfig => RunConfig.parse({ e
 const fresh = (c: RunConfig) => ({ resolved: { config: c, tasks: selectTasks(c, counterCatalog) } });
 const base = { catalog: counterCatalog, sleep: async () => {} };
 
-/** The golden model, answering each call after `ms` of real time (a model that takes time to think). */
-const thinking = (ms: number) =>
-  functionModel('test:thinking', async (_i, request, signal) => {
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    return goldenModel.complete(request, { signal });
-  });
+/**
+ * The golden model, answering each call on a 1 ms timer armed after the episode's watchdog: a
+ * watchdog delay that overflowed is armed as 1 ms too and, by Node's timer order, fires first.
+ */
+const thinking = functionModel('test:thinking', async (_i, request, signal) => {
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  return goldenModel.complete(request, { signal });
+});
 
 describe('deadlines', () => {
   it('start once the episode is open: a reset that takes longer than the deadline leaves the model its whole time', async () => {
@@ -33,7 +35,7 @@ describe('deadlines', () => {
       },
     });
     const store = openStore(':memory:');
-    const summary = await executeRun({ ...base, catalog: { names: () => ['counter'], get: () => slowReset }, now: () => clock, store, model: thinking(5), run: fresh(config({ deadlineMs: 5_000 })) });
+    const summary = await executeRun({ ...base, catalog: { names: () => ['counter'], get: () => slowReset }, now: () => clock, store, model: thinking, run: fresh(config({ deadlineMs: 5_000 })) });
     const [rollout] = store.rollouts(summary.runId);
     assert.equal(rollout?.terminationReason, 'answered', 'the model was not scored for time the reset took');
     assert.equal(rollout?.passed, true);
@@ -42,7 +44,7 @@ describe('deadlines', () => {
 
   it('as long as a timer can wait do not end every rollout at once (the watchdog\'s delay does not overflow)', async () => {
     const store = openStore(':memory:');
-    const summary = await executeRun({ ...base, store, model: thinking(5), graceMs: 10_000, run: fresh(config({ deadlineMs: MAX_TIMER_MS })) });
+    const summary = await executeRun({ ...base, store, model: thinking, graceMs: 10_000, run: fresh(config({ deadlineMs: MAX_TIMER_MS })) });
     const [rollout] = store.rollouts(summary.runId);
     assert.equal(rollout?.status, 'scored', JSON.stringify(rollout?.error));
     assert.equal(rollout?.passed, true);

@@ -4,7 +4,7 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { errorMessage, hasBearerToken, InputError, modelCallIdFor, parseInput, requiredToken, StoreError, timerDelay, type Store } from '../../core/index.ts';
+import { errorMessage, hasBearerToken, InputError, modelCallIdFor, parseInput, requiredToken, StoreError, timerDelay, type Rollout, type Store } from '../../core/index.ts';
 import type { ClientApiHandler } from './api.ts';
 import { chatApi } from './chat.ts';
 import { completionsApi } from './completions.ts';
@@ -163,20 +163,30 @@ class GatewayServer {
     const cutoff = this.now() - this.abandonAfterMs;
     for (const [id, track] of this.open) {
       if (track.inFlight > 0 || (this.lastCall.get(id) ?? 0) > cutoff) continue;
-      this.open.delete(id);
-      this.lastCall.delete(id);
-      this.finishing.add(id);
       try {
-        await track.settled();
-        this.recordFailures.push(...track.recordFailures);
-        this.run.commit(track.route, track.report(), 'cancelled');
+        await this.commitOpen(id, track, 'cancelled');
         this.counts.abandoned++;
       } catch (error) {
         // A store that refuses the commit is reported as a recorder failure; the sweep goes on.
         this.recordFailures.push(`rollout ${id}: committing it after ${this.abandonAfterMs} ms without a call failed: ${errorMessage(error)}`);
-      } finally {
-        this.finishing.delete(id);
       }
+    }
+  }
+
+  /**
+   * Takes an open run-mode rollout out of play (new calls and a second finish are refused while
+   * it waits) and commits it once its calls in flight have ended.
+   */
+  private async commitOpen(id: string, track: RolloutTrack, finish: FinishBody | 'cancelled'): Promise<Rollout> {
+    this.open.delete(id);
+    this.lastCall.delete(id);
+    this.finishing.add(id);
+    try {
+      await track.settled();
+      this.recordFailures.push(...track.recordFailures);
+      return this.run!.commit(track.route, track.report(), finish);
+    } finally {
+      this.finishing.delete(id);
     }
   }
 
@@ -349,20 +359,13 @@ class GatewayServer {
       if (this.run.finished(rolloutId)) throw new GatewayError(409, `rollout ${rolloutId} is already finished`);
       throw new GatewayError(404, `rollout ${rolloutId} made no model calls through this gateway; there is nothing to finish`);
     }
-    this.open.delete(rolloutId);
-    this.lastCall.delete(rolloutId);
-    this.finishing.add(rolloutId);
     try {
-      await track.settled();
-      this.recordFailures.push(...track.recordFailures);
-      const rollout = this.run.commit(track.route, track.report(), finish);
+      const rollout = await this.commitOpen(rolloutId, track, finish);
       this.counts.finished++;
       sendJson(res, 200, { rollout: { id: rollout.id, runId: rollout.runId, attempt: rollout.attempt, status: rollout.status, terminationReason: rollout.terminationReason, score: rollout.score, passed: rollout.passed, modelCalls: rollout.stats.modelCalls } });
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
       sendJson(res, 500, { error: { message: `rollout ${rolloutId} could not be stored: ${error.message}`, type: 'server_error', param: null, code: null } });
-    } finally {
-      this.finishing.delete(rolloutId);
     }
   }
 
