@@ -1,6 +1,7 @@
-// Expert labels as training rows, one per reviewer's current label: preferences as DPO pairs,
-// verdicts as KTO examples, step ratings as process-reward sequences. Messages use the chat shape
-// of the trainer exports. Rows a format cannot express (a tie in DPO) are skipped and counted.
+// Expert labels as training rows, one per reviewer's current label (or, when asked, one per unit
+// its reviewers agree on): preferences as DPO pairs, verdicts as KTO examples, step ratings as
+// process-reward sequences. Messages use the chat shape of the trainer exports. Rows a format
+// cannot express (a tie in DPO) are skipped and counted.
 import { z } from 'zod';
 import { InputError, stableStringify, type JsonObject, type Rollout, type Store } from '../core/index.ts';
 import { chatMessage, type ChatMessage } from '../training/export/index.ts';
@@ -52,10 +53,11 @@ export interface ExportLabelsOptions {
   runId?: string;
   queueId?: string;
   /**
-   * dpo and kto: `all` (default) exports one row per reviewer's current label; `majority` one row
-   * per rollout (kto) or pair (dpo) whose reviewers mostly agree, with the majority's label;
-   * `unanimous` only where every reviewer agrees. Rows that teach one thing and its opposite at
-   * once (two reviewers, two verdicts) are what the last two leave out.
+   * `all` (default) exports one row per reviewer's current label; `majority` one row per rollout
+   * (kto, prm) or pair (dpo) with the label most of its reviewers gave; `unanimous` only what every
+   * reviewer agrees on. For prm the vote is per step, among the reviewers who rated that step; a
+   * step they split on carries no label. Rows that teach one thing and its opposite at once (two
+   * reviewers, two verdicts) are what the last two leave out.
    */
   agreement?: LabelAgreement;
 }
@@ -106,6 +108,8 @@ export const SKIP = {
   sameTrajectory: 'chosen and rejected are the same trajectory',
   split: 'reviewers split with no majority',
   disagree: 'reviewers disagree (unanimous agreement asked)',
+  splitStep: 'step left unlabelled: its reviewers split with no majority',
+  disagreeStep: 'step left unlabelled: its reviewers disagree (unanimous agreement asked)',
   unscored: (status: string) => `rollout ended ${status}, not scored: the trajectory is not the policy's whole work`,
 } as const;
 
@@ -178,6 +182,51 @@ function agreedLabels(labels: readonly ReviewLabel[], agreement: 'majority' | 'u
   return out;
 }
 
+interface RatedSteps {
+  rolloutId: string;
+  ratings: Map<string, StepLabel['rating']>;
+}
+
+/** One sequence of step ratings per rollout and reviewer. */
+function perReviewer(labels: readonly StepLabel[]): RatedSteps[] {
+  const sequences = new Map<string, RatedSteps>();
+  for (const label of labels) {
+    const key = `${label.rolloutId}\u0000${label.reviewer}`;
+    const entry = sequences.get(key) ?? { rolloutId: label.rolloutId, ratings: new Map() };
+    entry.ratings.set(label.callId, label.rating);
+    sequences.set(key, entry);
+  }
+  return [...sequences.values()];
+}
+
+/**
+ * One sequence per rollout, each step rated as its raters agree (`agreement`); a step they do not
+ * agree on is left unrated, so its messages join the next labelled step, and is counted.
+ */
+function agreedSteps(labels: readonly StepLabel[], agreement: 'majority' | 'unanimous', skip: (reason: string) => void): RatedSteps[] {
+  const votes = new Map<string, Map<string, StepLabel['rating'][]>>();
+  for (const label of labels) {
+    const steps = votes.get(label.rolloutId) ?? new Map<string, StepLabel['rating'][]>();
+    steps.set(label.callId, [...(steps.get(label.callId) ?? []), label.rating]);
+    votes.set(label.rolloutId, steps);
+  }
+  const out: RatedSteps[] = [];
+  for (const [rolloutId, steps] of votes) {
+    const ratings = new Map<string, StepLabel['rating']>();
+    for (const [callId, given] of steps) {
+      const counts = new Map<StepLabel['rating'], number>();
+      for (const rating of given) counts.set(rating, (counts.get(rating) ?? 0) + 1);
+      const [top, topCount] = [...counts].sort((a, b) => b[1] - a[1])[0]!;
+      const agreed = agreement === 'unanimous' ? counts.size === 1 : topCount * 2 > given.length;
+      if (agreed) ratings.set(callId, top);
+      else skip(agreement === 'unanimous' ? SKIP.disagreeStep : SKIP.splitStep);
+    }
+    // Every step split: already counted, step by step.
+    if (ratings.size > 0) out.push({ rolloutId, ratings });
+  }
+  return out;
+}
+
 export function exportLabels(options: ExportLabelsOptions): LabelExport {
   const current = currentLabels(scopedLabelsFor(options));
   const rollouts = new Rollouts(options.store);
@@ -188,9 +237,8 @@ export function exportLabels(options: ExportLabelsOptions): LabelExport {
   const chosen = current.filter((l) => l.kind === kind);
 
   if (options.format === 'prm') {
-    if (options.agreement && options.agreement !== 'all') throw new InputError('agreement', `applies to dpo and kto, not prm (step labels are exported per reviewer)`, 'all, or format dpo or kto');
     if (options.zeroSteps === undefined) throw new InputError('zeroSteps', 'is required for format prm: a 0-rated step has no default label', 'drop, negative or neutral');
-    const byReviewer = new Map<string, { rolloutId: string; ratings: Map<string, StepLabel['rating']> }>();
+    const usable: StepLabel[] = [];
     for (const label of chosen as StepLabel[]) {
       const problem = unusable(label, rollouts);
       if (problem) {
@@ -202,12 +250,10 @@ export function exportLabels(options: ExportLabelsOptions): LabelExport {
         skip(SKIP.notATurn);
         continue;
       }
-      const key = `${label.rolloutId}\u0000${label.reviewer}`;
-      const entry = byReviewer.get(key) ?? { rolloutId: label.rolloutId, ratings: new Map() };
-      entry.ratings.set(label.callId, label.rating);
-      byReviewer.set(key, entry);
+      usable.push(label);
     }
-    for (const { rolloutId, ratings } of byReviewer.values()) {
+    const sequences = options.agreement && options.agreement !== 'all' ? agreedSteps(usable, options.agreement, skip) : perReviewer(usable);
+    for (const { rolloutId, ratings } of sequences) {
       const row = prmRow(rollouts.transcript(rolloutId)!, ratings, options.zeroSteps);
       if (row) rows.push(row);
       else skip(SKIP.zeroOnly);

@@ -134,7 +134,38 @@ describe('label exports refuse training rows that would teach the wrong thing', 
     assert.deepEqual((dpo.rows as DpoRow[]).map((r) => [r.chosen[0]!.content, r.rejected[0]!.content]), [['logs/a', 'logs/c']]);
     assert.equal(exportLabels({ store, format: 'dpo', agreement: 'all' }).rows.length, 3);
     assert.equal(exportLabels({ store, format: 'dpo', agreement: 'unanimous' }).rows.length, 0);
-    assert.throws(() => exportLabels({ store, format: 'prm', zeroSteps: 'drop', agreement: 'majority' }), /agreement: applies to dpo and kto, not prm/);
+  });
+
+  it('exports step labels, on request, one sequence per rollout with each step rated as its raters agree', () => {
+    const rollout = writeScriptedRollout(store, { runId, taskId: TASK, epoch: 0, calls: ['ls', 'rm -rf logs', 'cat notes', 'Done.'] });
+    const [first, second, third] = store.modelCalls(rollout.id).map((c) => c.id);
+    const rate = (callId: string, rating: -1 | 0 | 1, reviewer: string) => recordStepLabel({ store }, { rolloutId: rollout.id, callId, rating, reviewer });
+    // Step one: all three say good. Step two: two say bad, one good. Step three: one good, one bad (a split).
+    for (const reviewer of ['alice', 'bob', 'carol']) rate(first!, 1, reviewer);
+    rate(second!, -1, 'alice');
+    rate(second!, -1, 'bob');
+    rate(second!, 1, 'carol');
+    rate(third!, 1, 'alice');
+    rate(third!, -1, 'bob');
+
+    assert.equal(exportLabels({ store, format: 'prm', zeroSteps: 'drop' }).rows.length, 3, 'a sequence per reviewer by default');
+    const majority = exportLabels({ store, format: 'prm', zeroSteps: 'drop', agreement: 'majority' });
+    assert.equal(majority.rows.length, 1);
+    const row = majority.rows[0] as PrmRow;
+    assert.deepEqual(row.labels, [true, false], 'the split third step carries no label');
+    assert.deepEqual(row.completions.map((c) => c[0]!.content), ['ls', 'rm -rf logs']);
+    assert.deepEqual(majority.skipped, { 'step left unlabelled: its reviewers split with no majority': 1 });
+
+    const unanimous = exportLabels({ store, format: 'prm', zeroSteps: 'drop', agreement: 'unanimous' });
+    assert.deepEqual((unanimous.rows as PrmRow[]).map((r) => r.labels), [[true]]);
+    assert.deepEqual(unanimous.skipped, { 'step left unlabelled: its reviewers disagree (unanimous agreement asked)': 2 });
+
+    // A rollout whose every rated step is contested gives no row, and each step is counted once.
+    rate(first!, -1, 'carol');
+    rate(second!, 1, 'bob');
+    const contested = exportLabels({ store, format: 'prm', zeroSteps: 'drop', agreement: 'unanimous' });
+    assert.equal(contested.rows.length, 0);
+    assert.deepEqual(contested.skipped, { 'step left unlabelled: its reviewers disagree (unanimous agreement asked)': 3 });
   });
 
   it('samples no reviewer disagreement between a verdict on a replaced attempt and one on its retry', () => {

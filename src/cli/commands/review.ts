@@ -160,13 +160,12 @@ export function registerReviewCommands(program: Command, io: CliIo): void {
     .description('Expert labels as training data (JSONL): preferences as DPO {prompt, chosen, rejected}, verdicts as KTO {prompt, completion, label}, step ratings as process reward {prompt, completions, labels}')
     .requiredOption('--format <format>', 'dpo, kto or prm', oneOf('--format', ['dpo', 'kto', 'prm'] as const))
     .option('--zero-steps <mapping>', 'prm only, and required there: a 0-rated step is drop (no label of its own), negative (false) or neutral (null)', oneOf('--zero-steps', ['drop', 'negative', 'neutral'] as const))
-    .option('--agreement <rule>', 'dpo and kto: all (a row per reviewer\'s label), majority (a row per rollout or pair, with most reviewers\' label) or unanimous (only where every reviewer agrees)', oneOf('--agreement', ['all', 'majority', 'unanimous'] as const), 'all')
+    .option('--agreement <rule>', 'all (a row per reviewer\'s labels), majority (a row per rollout or pair, with most reviewers\' label; prm: each step rated as most of its raters rated it) or unanimous (only what every reviewer agrees on)', oneOf('--agreement', ['all', 'majority', 'unanimous'] as const), 'all')
     .option('--run <id>', 'only labels on this run')
     .option('--queue <id>', 'only labels on this queue\'s rollouts')
     .option('--output <file>', 'write here instead of stdout')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .action((flags: { format: ExportFormat; zeroSteps?: ZeroSteps; agreement: LabelAgreement; run?: string; queue?: string; output?: string; store: string }) => {
-      if (flags.format === 'prm' && flags.agreement !== 'all') throw new InputError('--agreement', `applies to --format dpo and kto, not prm (step labels are exported per reviewer)`, 'all, or --format dpo or kto');
       if (flags.format === 'prm' && flags.zeroSteps === undefined) throw new InputError('--zero-steps', 'is required with --format prm: a 0-rated step has no default label', 'drop, negative or neutral');
       if (flags.format !== 'prm' && flags.zeroSteps !== undefined) throw new InputError('--zero-steps', `applies to --format prm only, not ${flags.format}`);
       const store = openStoreToRead(flags.store);
