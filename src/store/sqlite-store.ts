@@ -163,11 +163,16 @@ export class SqliteStore implements Store {
   /** Opened to read only (`readOnly`); reads may go through a private copy, removed on close. */
   private readonly readOnly: boolean;
   private readonly copy: PrivateCopy | undefined;
+  /**
+   * Set when a store opened to read holds an older schema: it is read through a private copy
+   * migrated to `current`, and the file keeps `stored` (so a caller can say it was not migrated).
+   */
+  readonly olderSchema: { stored: number; current: number } | null = null;
 
   constructor(path: string, options: StoreOptions = {}) {
     this.path = path;
     this.readOnly = options.readOnly === true;
-    if (this.readOnly && path !== ':memory:') ({ db: this.db, copy: this.copy } = openToRead(path, options));
+    if (this.readOnly && path !== ':memory:') ({ db: this.db, copy: this.copy, olderSchema: this.olderSchema } = openToRead(path, options));
     else this.db = openDatabase(path, options);
     this.options = options;
     // A store that is only read has nothing to checkpoint.
@@ -808,6 +813,7 @@ interface PrivateCopy {
 interface ReadConnection {
   db: Database.Database;
   copy: PrivateCopy | undefined;
+  olderSchema: { stored: number; current: number } | null;
 }
 
 /**
@@ -840,7 +846,7 @@ function openToRead(path: string, options: StoreOptions): ReadConnection {
   try {
     const version = whileBusy(OPEN_BUSY_MS, () => storedVersion(inPlace));
     refuseNewer(path, version, steps);
-    if (version >= latestVersion(steps)) return { db: inPlace, copy: undefined };
+    if (version >= latestVersion(steps)) return { db: inPlace, copy: undefined, olderSchema: null };
     // A consistent snapshot (the log's commits included) into a private file, migrated there.
     const copy = privateCopy(path);
     try {
@@ -851,7 +857,7 @@ function openToRead(path: string, options: StoreOptions): ReadConnection {
         throw copyFailed(path, copy.file, error);
       }
       inPlace.close();
-      return { db: openCopy(path, copy, steps), copy };
+      return { ...openCopy(path, copy, steps), copy };
     } catch (error) {
       copy.remove();
       throw error;
@@ -895,7 +901,7 @@ function readCopy(path: string, steps: readonly StoreMigration[]): ReadConnectio
       if (fileStamp(path) + fileStamp(wal) === before) break;
       if (attempt === 3) throw new StoreError(path, 'locked', 'kept changing while it was copied to be read (another process writes it); try again');
     }
-    return { db: openCopy(path, copy, steps), copy };
+    return { ...openCopy(path, copy, steps), copy };
   } catch (error) {
     copy.remove();
     throw storeErrorFrom(path, error, 'reading a copy of it');
@@ -926,13 +932,15 @@ function copyFailed(store: string, to: string, error: unknown): StoreError {
 }
 
 /** Opens a private copy, bringing it to this Gauntlet's schema; no write is allowed after that. */
-function openCopy(path: string, copy: PrivateCopy, steps: readonly StoreMigration[]): Database.Database {
+function openCopy(path: string, copy: PrivateCopy, steps: readonly StoreMigration[]): Pick<ReadConnection, 'db' | 'olderSchema'> {
   const db = new Database(copy.file, { fileMustExist: true });
   try {
-    refuseNewer(path, storedVersion(db), steps);
+    const stored = storedVersion(db);
+    refuseNewer(path, stored, steps);
     migrate(db, steps);
     db.pragma('query_only = ON');
-    return db;
+    const current = latestVersion(steps);
+    return { db, olderSchema: stored < current ? { stored, current } : null };
   } catch (error) {
     db.close();
     throw error;

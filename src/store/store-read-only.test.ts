@@ -51,6 +51,7 @@ describe('store opened to read: an older schema', () => {
         assert.equal(store.rollouts(ORACLE_RUN).length, 2);
         assert.deepEqual(store.reviewLabels({ runId: ORACLE_RUN }), [], 'tables of later schemas are there to read');
         assert.equal(readdirSync(copies).length, 1, 'the copy is in TMPDIR');
+        assert.deepEqual(store.olderSchema, { stored: 1, current: CURRENT }, 'a caller can say the file was not migrated');
       } finally {
         store.close();
       }
@@ -78,6 +79,7 @@ describe('store opened to read: writes', () => {
       writer.createRun({ ...writer.getRun(ORACLE_RUN)!, id: runId }, []);
       writer.commitRollout(scoredRollout({ id: 'ro_live' as RolloutId, runId }));
       assert.deepEqual(reader.rollouts(runId).map((r) => r.id), ['ro_live']);
+      assert.equal(reader.olderSchema, null, 'the writer migrated it: read in place');
       const refused = (e: unknown) => e instanceof StoreError && e.problem === 'read_only' && e.message.startsWith(`store ${path}: was opened only to read`);
       assert.throws(() => reader.createRun({ ...writer.getRun(ORACLE_RUN)!, id: 'run_refused' as RunId }, []), refused);
       assert.throws(() => reader.commitRollout(scoredRollout({ id: 'ro_refused' as RolloutId, runId })), refused);

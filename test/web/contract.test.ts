@@ -39,6 +39,10 @@ describe('the web client against the API server', { timeout: 120_000 }, () => {
     assert.deepEqual([...TERMINATION_REASONS], TerminationReason.options);
   });
 
+  it('reads whether the store takes labels', async () => {
+    assert.deepEqual(await api.storeAccess(), { readOnly: false, reason: null });
+  });
+
   it('reads runs, a run, its rollouts, a trajectory and its siblings', async () => {
     const list = await api.listRuns({ limit: 10 });
     assert.deepEqual(new Set(list.items.map((r) => r.id)), new Set([runs.oracleRunId, runs.randomRunId, long.runId]));

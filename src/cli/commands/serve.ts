@@ -1,13 +1,14 @@
 // `gauntlet serve`: the review API and the web app over a store, on loopback unless told otherwise.
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { InputError } from '../../core/index.ts';
-import { startApiServer, type ApiServer } from '../../server/api/index.ts';
+import { InputError, StoreError } from '../../core/index.ts';
+import { startApiServer, type ApiServer, type ReadOnlyStore } from '../../server/api/index.ts';
+import type { SqliteStore } from '../../store/index.ts';
 import type { CliIo } from '../io.ts';
 import { nonNegativeInt, oneOf } from '../options.ts';
-import { openCliStore } from '../store.ts';
+import { openCliStore, openStoreToRead } from '../store.ts';
 import { untilSignal } from '../signals.ts';
 
 interface ServeFlags {
@@ -16,6 +17,7 @@ interface ServeFlags {
   token?: string;
   store: string;
   sandbox: SandboxBackend;
+  readOnly?: boolean;
 }
 
 export interface ServeHooks {
@@ -25,6 +27,44 @@ export interface ServeHooks {
   webRoot?: string;
 }
 
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch (_error) {
+    return false;
+  }
+}
+
+/** Why a store the writing open refused as read-only cannot be written, in the words of the path. */
+function notWritable(path: string): string {
+  const dir = dirname(resolve(path));
+  if (!writable(dir)) return `its directory ${dir} is read-only`;
+  if (!writable(path)) return 'the file is read-only';
+  return 'the file or its directory is read-only';
+}
+
+/**
+ * The store to serve: written to (labels, queues) where it may be; otherwise, or with --read-only,
+ * opened as the reading commands open it, so nothing in or beside the file is written and an older
+ * store keeps its schema for the Gauntlet that wrote it.
+ */
+function openToServe(path: string, readOnly: boolean, io: CliIo): { store: SqliteStore; readOnly?: ReadOnlyStore } {
+  let why = 'served with --read-only';
+  if (!readOnly) {
+    try {
+      return { store: openCliStore(path, io) };
+    } catch (error) {
+      // Browsing a shared results folder or an archive needs no write: serve it to read.
+      if (!(error instanceof StoreError) || error.problem !== 'read_only') throw error;
+      why = notWritable(path);
+    }
+  }
+  const store = openStoreToRead(path);
+  const older = store.olderSchema;
+  const reason = older ? `${why}; its schema ${older.stored} is older than this Gauntlet's ${older.current}, so it is read through a migrated private copy and the file is left unmigrated` : why;
+  return { store, readOnly: { reason } };
+}
 
 export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHooks = {}): void {
   program
@@ -35,12 +75,16 @@ export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHo
     .option('--token <secret>', 'bearer token every API request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--sandbox <backend>', 'sandbox for replaying authored tasks: auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
+    .option(
+      '--read-only',
+      'only read the store: browse runs and trajectories, refuse labels, review queues and new tasks, and leave an older store unmigrated (a store in a read-only file or directory is served so without it)',
+    )
     .action(async (flags: ServeFlags) => {
       if (flags.token === undefined && io.env.GAUNTLET_TOKEN !== undefined && io.env.GAUNTLET_TOKEN.trim() === '') {
         throw new InputError('GAUNTLET_TOKEN', 'is set but empty', 'a non-empty secret, or unset it');
       }
       const token = flags.token ?? io.env.GAUNTLET_TOKEN;
-      const store = openCliStore(flags.store, io);
+      const { store, readOnly } = openToServe(flags.store, flags.readOnly === true, io);
       let server: ApiServer;
       try {
         server = await startApiServer({
@@ -51,6 +95,7 @@ export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHo
           ...(token !== undefined ? { token } : {}),
           ...(hooks.webRoot !== undefined ? { webRoot: hooks.webRoot } : {}),
           log: (line) => io.stderr(`serve: ${line}\n`),
+          ...(readOnly ? { readOnly } : {}),
         });
       } catch (error) {
         store.close();
@@ -65,6 +110,7 @@ export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHo
           `serve: ${server.url}  (store ${store.path})`,
           built ? `  viewer: ${server.url}/${token !== undefined ? '?token=<your token> (the page keeps it for the tab and drops it from the address)' : ''}` : `  viewer: not built (${server.webRoot} has no index.html); run \`npm run build:web\`. The API is up meanwhile.`,
           `  API: ${server.url}/api${token !== undefined ? ' (bearer token required)' : ''}`,
+          ...(readOnly ? [`  read-only: ${readOnly.reason}; labels, review queues and new tasks are refused`] : []),
           '',
         ].join('\n'),
       );

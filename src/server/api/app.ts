@@ -10,6 +10,7 @@ import { errorResponse, type ErrorBody } from './http.ts';
 import { reviewRoutes } from './review.ts';
 import { runRoutes } from './runs.ts';
 import { staticRoutes } from './static.ts';
+import { storeAccessRoutes } from './store-access.ts';
 
 export interface ApiAppOptions extends ApiContext {
   /** Required on every /api request when set (servers bound beyond loopback). */
@@ -36,6 +37,7 @@ export function createApiApp(options: ApiAppOptions): Hono {
   app.use('/api/*', bodyLimit({ maxSize: maxBodyBytes, onError: (c) => c.json<ErrorBody>({ error: { message: `request body over ${maxBodyBytes} bytes`, field: 'body' } }, 413) }));
   app.onError((error, c) => errorResponse(c, error, options.log));
 
+  storeAccessRoutes(app, options);
   runRoutes(app, options);
   reviewRoutes(app, options);
   fileRoutes(app, options);

@@ -12,4 +12,11 @@ export interface ApiContext {
   sandbox: SandboxBackend;
   now: () => Date;
   log?: (line: string) => void;
+  /** Set when the store is served only to read: why (a read-only file or directory, --read-only, an older schema left as it is). */
+  readOnly?: ReadOnlyStore;
+}
+
+export interface ReadOnlyStore {
+  /** In a sentence, for the viewer's notice and every refused write. */
+  reason: string;
 }

@@ -7,6 +7,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { InputError, requiredToken, type Store } from '../../core/index.ts';
 import type { SandboxBackend } from '../../sandbox/index.ts';
 import { createApiApp } from './app.ts';
+import type { ReadOnlyStore } from './context.ts';
 import { DEFAULT_WEB_ROOT } from './static.ts';
 
 export interface ApiServerOptions {
@@ -26,6 +27,8 @@ export interface ApiServerOptions {
   sandbox?: SandboxBackend;
   now?: () => Date;
   log?: (line: string) => void;
+  /** Serve the store only to read, saying why: every request that would write it is refused (403). */
+  readOnly?: ReadOnlyStore;
 }
 
 export interface ApiServer {
@@ -52,6 +55,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     sandbox: options.sandbox ?? 'auto',
     now: options.now ?? (() => new Date()),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.readOnly ? { readOnly: options.readOnly } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
   await new Promise<void>((resolve, reject) => {

@@ -20,6 +20,7 @@ import {
   RunDetail,
   RunHeadline,
   SavedTask,
+  StoreAccess,
   TaskValidation,
   type QueueStrategy,
   type Rubric,
@@ -86,6 +87,9 @@ export class Api {
     this.token = options.token ?? (() => null);
   }
 
+  storeAccess(signal?: AbortSignal) {
+    return this.get('/api/store', StoreAccess, signal);
+  }
   listRuns(query: Query, signal?: AbortSignal) {
     return this.get(`/api/runs${queryString(query)}`, Page(RunHeadline), signal);
   }

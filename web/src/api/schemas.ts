@@ -347,4 +347,8 @@ export const TaskValidation = z.looseObject({
 export type TaskValidation = z.infer<typeof TaskValidation>;
 export const SavedTask = z.looseObject({ path: z.string(), validation: TaskValidation });
 
+/** Whether the server may write its store; a read-only one (with why) takes no labels, queues or tasks. */
+export const StoreAccess = z.looseObject({ readOnly: z.boolean(), reason: z.string().nullable() });
+export type StoreAccess = z.infer<typeof StoreAccess>;
+
 export const ErrorBody = z.looseObject({ error: z.looseObject({ message: z.string(), field: z.string().nullable().optional(), expected: z.string().optional() }) });

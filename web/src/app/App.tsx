@@ -1,6 +1,7 @@
-import { useCallback, useMemo, useState, type FormEvent } from 'react';
+import { useCallback, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { Api } from '../api/client.ts';
-import { ApiContext } from '../api/hooks.ts';
+import { ApiContext, useApi, useResource } from '../api/hooks.ts';
+import type { StoreAccess } from '../api/schemas.ts';
 import { AuthorPage } from '../pages/AuthorPage.tsx';
 import { ComparePage } from '../pages/ComparePage.tsx';
 import { ExportsPage } from '../pages/ExportsPage.tsx';
@@ -16,6 +17,7 @@ import { HelpOverlay } from '../components/HelpOverlay.tsx';
 import { HotkeyRegistryContext, useHotkeys, type HotkeyHelp, type HotkeyRegistry } from './hotkeys.ts';
 import { href, useLocation, type Location } from './router.ts';
 import { ReviewerContext, readToken, storeToken, useReviewerState } from './session.ts';
+import { StoreAccessContext, useStoreAccess } from './store-access.ts';
 
 const NAV: readonly { label: string; to: string; pages: readonly string[] }[] = [
   { label: 'Runs', to: href(['runs']), pages: ['runs', 'run', 'rollout', 'compare'] },
@@ -94,33 +96,58 @@ export function App() {
 
   return (
     <ApiContext.Provider value={api}>
-      <ReviewerContext.Provider value={reviewer}>
-        <HotkeyRegistryContext.Provider value={registry}>
-          <GlobalKeys onHelp={() => setHelpOpen((v) => !v)} />
-          <header className="top">
-            <a className="brand" href={href(['runs'])}>
-              Gauntlet
-            </a>
-            <nav aria-label="Main">
-              {NAV.map((item) => (
-                <a key={item.label} href={item.to} aria-current={item.pages.includes(location.route.page) ? 'page' : undefined}>
-                  {item.label}
-                </a>
-              ))}
-            </nav>
-            <ReviewerInput name={reviewer.name} onChange={reviewer.setName} />
-            <button type="button" className="help-button" onClick={() => setHelpOpen(true)} aria-label="Keyboard shortcuts">
-              ?
-            </button>
-          </header>
-          {needsToken && <TokenForm onDone={() => window.location.reload()} />}
-          <main>
-            <Page location={location} />
-          </main>
-          {helpOpen && <HelpOverlay entries={hotkeys.flat()} onClose={() => setHelpOpen(false)} />}
-        </HotkeyRegistryContext.Provider>
-      </ReviewerContext.Provider>
+      <StoreAccessProvider>
+        <ReviewerContext.Provider value={reviewer}>
+          <HotkeyRegistryContext.Provider value={registry}>
+            <GlobalKeys onHelp={() => setHelpOpen((v) => !v)} />
+            <header className="top">
+              <a className="brand" href={href(['runs'])}>
+                Gauntlet
+              </a>
+              <nav aria-label="Main">
+                {NAV.map((item) => (
+                  <a key={item.label} href={item.to} aria-current={item.pages.includes(location.route.page) ? 'page' : undefined}>
+                    {item.label}
+                  </a>
+                ))}
+              </nav>
+              <ReviewerInput name={reviewer.name} onChange={reviewer.setName} />
+              <button type="button" className="help-button" onClick={() => setHelpOpen(true)} aria-label="Keyboard shortcuts">
+                ?
+              </button>
+            </header>
+            <ReadOnlyNotice />
+            {needsToken && <TokenForm onDone={() => window.location.reload()} />}
+            <main>
+              <Page location={location} />
+            </main>
+            {helpOpen && <HelpOverlay entries={hotkeys.flat()} onClose={() => setHelpOpen(false)} />}
+          </HotkeyRegistryContext.Provider>
+        </ReviewerContext.Provider>
+      </StoreAccessProvider>
     </ApiContext.Provider>
+  );
+}
+
+const WRITABLE: StoreAccess = { readOnly: false, reason: null };
+
+/** Asks the server once whether its store takes labels; pages read the answer from context. */
+function StoreAccessProvider({ children }: { children: ReactNode }) {
+  const api = useApi();
+  const access = useResource('store-access', (signal) => api.storeAccess(signal));
+  return <StoreAccessContext.Provider value={access.data ?? WRITABLE}>{children}</StoreAccessContext.Provider>;
+}
+
+/** On every page while the store is read-only, so nobody starts reviewing work that cannot be saved. */
+function ReadOnlyNotice() {
+  const { readOnly, reason } = useStoreAccess();
+  if (!readOnly) return null;
+  return (
+    <p className="read-only-notice" role="note" data-testid="read-only-notice">
+      <strong>Read-only store</strong>
+      {reason ? ` (${reason})` : ''}: runs, trajectories, labels and queues can be read; verdicts, step ratings, preferences, review queues and new tasks
+      cannot be saved.
+    </p>
   );
 }
 

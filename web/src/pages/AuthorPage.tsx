@@ -5,6 +5,7 @@ import { useMemo, useState } from 'react';
 import { useApi, useResource } from '../api/hooks.ts';
 import type { RolloutDetail, TaskValidation } from '../api/schemas.ts';
 import { href } from '../app/router.ts';
+import { useStoreAccess } from '../app/store-access.ts';
 import { Loaded } from '../components/States.tsx';
 
 interface Draft {
@@ -102,6 +103,8 @@ export function AuthorPage({ query }: { query: URLSearchParams }) {
 
 function AuthorForm({ initial }: { initial: Draft }) {
   const api = useApi();
+  // Tasks are saved beside the store, which is not written when it is read-only; validating still works.
+  const { readOnly } = useStoreAccess();
   const [draft, setDraft] = useState(initial);
   const [validation, setValidation] = useState<{ for: string; result: TaskValidation } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -171,10 +174,20 @@ function AuthorForm({ initial }: { initial: Draft }) {
         <button type="button" disabled={busy} onClick={() => void run('validate')}>
           Validate
         </button>
-        <button type="button" disabled={busy || !validatedNow || !draft.file.trim()} onClick={() => void run('save')} title={validatedNow ? '' : 'Validate this exact task first'}>
+        <button
+          type="button"
+          disabled={busy || readOnly || !validatedNow || !draft.file.trim()}
+          onClick={() => void run('save')}
+          title={readOnly ? 'The store is read-only: tasks are not saved beside it' : validatedNow ? '' : 'Validate this exact task first'}
+        >
           Save task
         </button>
       </div>
+      {readOnly && (
+        <p className="locked-hint" data-testid="save-task-locked">
+          The store is read-only: a task can be validated here but not saved beside it.
+        </p>
+      )}
       {error && (
         <p className="error-box" role="alert">
           {error}

@@ -7,6 +7,7 @@ import type { RolloutDetail } from '../api/schemas.ts';
 import { useHotkeys } from '../app/hotkeys.ts';
 import { href } from '../app/router.ts';
 import { useReviewer } from '../app/session.ts';
+import { READ_ONLY_HINT, useStoreAccess } from '../app/store-access.ts';
 import { PassBadge, StatusBadge, fixed } from '../components/Badges.tsx';
 import { Loaded } from '../components/States.tsx';
 import { buildSteps } from './trajectory/model.ts';
@@ -36,6 +37,7 @@ export function ComparePage({ rolloutId, otherId }: { rolloutId: string; otherId
 function Comparison({ left, right }: { left: RolloutDetail; right: RolloutDetail }) {
   const api = useApi();
   const reviewer = useReviewer();
+  const { readOnly } = useStoreAccess();
   const shownOrder = useMemo(randomOrder, []);
   const shown = shownOrder.map((side) => (side === 'left' ? left : right)) as [RolloutDetail, RolloutDetail];
   const [reason, setReason] = useState('');
@@ -72,7 +74,7 @@ function Comparison({ left, right }: { left: RolloutDetail; right: RolloutDetail
   };
 
   useHotkeys(
-    sameTask
+    sameTask && !readOnly
       ? [
           { keys: ['a'], description: 'Prefer A (left)', run: () => void choose('A') },
           { keys: ['b'], description: 'Prefer B (right)', run: () => void choose('B') },
@@ -91,24 +93,33 @@ function Comparison({ left, right }: { left: RolloutDetail; right: RolloutDetail
   return (
     <>
       <p className="muted">
-        Task <strong>{left.rollout.taskId}</strong> · run <a href={href(['runs', left.rollout.runId])}>{left.rollout.runId}</a> · order randomised; scores hidden until you choose.
+        Task <strong>{left.rollout.taskId}</strong> · run <a href={href(['runs', left.rollout.runId])}>{left.rollout.runId}</a> ·{' '}
+        {/* No preference can be recorded, so there is no choice for the scores to bias. */}
+        {readOnly ? 'order randomised; scores shown, as no preference can be recorded.' : 'order randomised; scores hidden until you choose.'}
       </p>
       <form className="preference" aria-label="Preference" onSubmit={(e) => e.preventDefault()}>
-        <label className="stacked">
-          <span>Reason (optional)</span>
-          <input type="text" value={reason} onChange={(e) => setReason(e.target.value)} />
-        </label>
-        <div className="verdict-buttons">
-          <button type="button" disabled={busy || recorded !== null} onClick={() => void choose('A')}>
-            A is better <kbd>a</kbd>
-          </button>
-          <button type="button" disabled={busy || recorded !== null} onClick={() => void choose('tie')}>
-            Tie <kbd>t</kbd>
-          </button>
-          <button type="button" disabled={busy || recorded !== null} onClick={() => void choose('B')}>
-            B is better <kbd>b</kbd>
-          </button>
-        </div>
+        {readOnly && (
+          <p className="locked-hint" data-testid="preference-locked">
+            {READ_ONLY_HINT}
+          </p>
+        )}
+        <fieldset className="plain" disabled={readOnly}>
+          <label className="stacked">
+            <span>Reason (optional)</span>
+            <input type="text" value={reason} onChange={(e) => setReason(e.target.value)} />
+          </label>
+          <div className="verdict-buttons">
+            <button type="button" disabled={busy || readOnly || recorded !== null} onClick={() => void choose('A')}>
+              A is better <kbd>a</kbd>
+            </button>
+            <button type="button" disabled={busy || readOnly || recorded !== null} onClick={() => void choose('tie')}>
+              Tie <kbd>t</kbd>
+            </button>
+            <button type="button" disabled={busy || readOnly || recorded !== null} onClick={() => void choose('B')}>
+              B is better <kbd>b</kbd>
+            </button>
+          </div>
+        </fieldset>
         {recorded && (
           <p className="notice" role="status" data-testid="preference-recorded">
             Preference recorded: {recorded === 'tie' ? 'tie' : `${recorded} preferred`}.
@@ -122,7 +133,7 @@ function Comparison({ left, right }: { left: RolloutDetail; right: RolloutDetail
       </form>
       <div className="compare-grid">
         {shown.map((detail, i) => (
-          <Side key={detail.rollout.id} name={i === 0 ? 'A' : 'B'} detail={detail} revealed={recorded !== null} />
+          <Side key={detail.rollout.id} name={i === 0 ? 'A' : 'B'} detail={detail} revealed={recorded !== null || readOnly} />
         ))}
       </div>
     </>

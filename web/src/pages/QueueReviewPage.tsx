@@ -1,16 +1,19 @@
 // Walks a review queue: takes (reserves) the next item for this reviewer, shows it with the
-// queue's rubric, and moves on by itself once the verdict is stored.
+// queue's rubric, and moves on by itself once the verdict is stored. Over a read-only store
+// nothing can be reserved or labelled, so the queue's items are listed to read instead.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useApi, useResource } from '../api/hooks.ts';
 import type { Queue, QueueItem } from '../api/schemas.ts';
 import { useHotkeys } from '../app/hotkeys.ts';
 import { href } from '../app/router.ts';
 import { useReviewer } from '../app/session.ts';
+import { useStoreAccess } from '../app/store-access.ts';
 import { ErrorBox, Loaded, Loading } from '../components/States.tsx';
 import { TrajectoryReview } from './trajectory/TrajectoryReview.tsx';
 
 export function QueueReviewPage({ queueId }: { queueId: string }) {
   const api = useApi();
+  const { readOnly } = useStoreAccess();
   const queue = useResource(`queue:${queueId}`, (signal) => api.queue(queueId, signal));
   return (
     <section aria-labelledby="queue-title">
@@ -18,9 +21,46 @@ export function QueueReviewPage({ queueId }: { queueId: string }) {
         <a href={href(['queues'])}>Queues</a> / {queueId}
       </p>
       <Loaded resource={queue} what="the queue">
-        {(detail) => <Walker queue={detail.queue} />}
+        {(detail) => (readOnly ? <ItemsToRead queue={detail.queue} items={detail.items} /> : <Walker queue={detail.queue} />)}
       </Loaded>
     </section>
+  );
+}
+
+function ItemsToRead({ queue, items }: { queue: Queue; items: readonly QueueItem[] }) {
+  return (
+    <>
+      <h1 id="queue-title">
+        Queue {queue.id} <span className="muted">({queue.strategy.replaceAll('_', ' ')})</span>
+      </h1>
+      <p className="locked-hint" data-testid="queue-locked">
+        The store is read-only: items cannot be taken or labelled here. Open one to read it.
+      </p>
+      <table className="data-table" aria-label="Queue items">
+        <thead>
+          <tr>
+            <th className="num">#</th>
+            <th>Rollout</th>
+            <th>Task</th>
+            <th>Why this one</th>
+            <th>Reviewed by</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((item) => (
+            <tr key={item.id}>
+              <td className="num">{item.position + 1}</td>
+              <td>
+                <a href={href(['rollouts', item.rolloutId])}>{item.rolloutId}</a>
+              </td>
+              <td>{item.taskId}</td>
+              <td>{item.reason}</td>
+              <td>{item.doneBy.join(', ') || '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
   );
 }
 

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useApi, useResource } from '../api/hooks.ts';
 import { QUEUE_STRATEGIES, type Queue, type QueueStrategy } from '../api/schemas.ts';
 import { href, navigate } from '../app/router.ts';
+import { READ_ONLY_HINT, useStoreAccess } from '../app/store-access.ts';
 import { when } from '../components/Badges.tsx';
 import { Loaded } from '../components/States.tsx';
 import { RubricEditor, rubricFromDrafts, type FieldDraft } from './RubricEditor.tsx';
@@ -68,6 +69,7 @@ function QueueTable({ queues }: { queues: readonly Queue[] }) {
 
 function CreateQueue({ initialRun, onCreated }: { initialRun: string; onCreated: (queue: Queue) => void }) {
   const api = useApi();
+  const { readOnly } = useStoreAccess();
   const [runId, setRunId] = useState(initialRun);
   const [sample, setSample] = useState('50');
   const [strategy, setStrategy] = useState<QueueStrategy>('random');
@@ -100,34 +102,41 @@ function CreateQueue({ initialRun, onCreated }: { initialRun: string; onCreated:
   return (
     <form className="panel create-queue" aria-labelledby="create-queue-title" onSubmit={(e) => void submit(e)}>
       <h2 id="create-queue-title">New queue</h2>
-      <div className="form-row">
-        <label className="stacked">
-          <span>Run</span>
-          <input value={runId} onChange={(e) => setRunId(e.target.value)} required />
-        </label>
-        <label className="stacked">
-          <span>Sample (rollouts)</span>
-          <input type="number" min={1} value={sample} onChange={(e) => setSample(e.target.value)} />
-        </label>
-        <label className="stacked">
-          <span>Strategy</span>
-          <select value={strategy} onChange={(e) => setStrategy(e.target.value as QueueStrategy)}>
-            {QUEUE_STRATEGIES.map((s) => (
-              <option key={s} value={s}>
-                {s.replaceAll('_', ' ')} — {strategyHelp[s]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="stacked">
-          <span>Reviewers per item</span>
-          <input type="number" min={1} value={reviewers} onChange={(e) => setReviewers(e.target.value)} />
-        </label>
-      </div>
-      <RubricEditor drafts={fields} onChange={setFields} />
-      <button type="submit" disabled={busy}>
-        Create queue
-      </button>
+      {readOnly && (
+        <p className="locked-hint" data-testid="create-queue-locked">
+          {READ_ONLY_HINT}
+        </p>
+      )}
+      <fieldset className="plain" disabled={readOnly}>
+        <div className="form-row">
+          <label className="stacked">
+            <span>Run</span>
+            <input value={runId} onChange={(e) => setRunId(e.target.value)} required />
+          </label>
+          <label className="stacked">
+            <span>Sample (rollouts)</span>
+            <input type="number" min={1} value={sample} onChange={(e) => setSample(e.target.value)} />
+          </label>
+          <label className="stacked">
+            <span>Strategy</span>
+            <select value={strategy} onChange={(e) => setStrategy(e.target.value as QueueStrategy)}>
+              {QUEUE_STRATEGIES.map((s) => (
+                <option key={s} value={s}>
+                  {s.replaceAll('_', ' ')} — {strategyHelp[s]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="stacked">
+            <span>Reviewers per item</span>
+            <input type="number" min={1} value={reviewers} onChange={(e) => setReviewers(e.target.value)} />
+          </label>
+        </div>
+        <RubricEditor drafts={fields} onChange={setFields} />
+        <button type="submit" disabled={busy || readOnly}>
+          Create queue
+        </button>
+      </fieldset>
       {error && (
         <p className="error-box" role="alert">
           {error}

@@ -3,6 +3,7 @@ import { STEP_FLAGS } from '../../api/constants.ts';
 import type { Message } from '../../api/schemas.ts';
 import { SeverityBadge, duration } from '../../components/Badges.tsx';
 import { TextBlock } from '../../components/TextBlock.tsx';
+import { READ_ONLY_HINT } from '../../app/store-access.ts';
 import type { StepView } from './model.ts';
 
 export type Rating = -1 | 0 | 1;
@@ -19,6 +20,8 @@ export interface StepCardProps {
   /** The flag excerpt to mark in this step's text. */
   highlight: string | undefined;
   ratingBusy: boolean;
+  /** The store is read-only: other reviewers' ratings are shown, the controls disabled. */
+  ratingLocked?: boolean;
   /** Hides the rating controls (side-by-side comparison). */
   readOnly?: boolean;
 }
@@ -57,6 +60,7 @@ function StepCardImpl(props: StepCardProps) {
     step.usage.reasoningTokens !== undefined ? `${step.usage.reasoningTokens.toLocaleString()} reasoning` : null,
   ].filter(Boolean);
   const rate = (rating: Rating) => props.onRate({ view, rating, flag, note });
+  const locked = props.ratingLocked === true;
 
   return (
     <article
@@ -131,17 +135,19 @@ function StepCardImpl(props: StepCardProps) {
 
       {!props.readOnly && (
       <footer className="step-rating" onClick={(e) => e.stopPropagation()}>
-        <span id={`rate-${position}`}>Rate this step</span>
+        <span id={`rate-${position}`} title={locked ? READ_ONLY_HINT : undefined}>
+          Rate this step{locked ? ' (read-only store)' : ''}
+        </span>
         <div role="group" aria-labelledby={`rate-${position}`}>
           {([-1, 0, 1] as const).map((r) => (
-            <button key={r} type="button" disabled={props.ratingBusy} aria-label={`Rate step ${position + 1} ${ratingText[r]}`} className={`rate rate-${r}`} onClick={() => rate(r)}>
+            <button key={r} type="button" disabled={props.ratingBusy || locked} aria-label={`Rate step ${position + 1} ${ratingText[r]}`} className={`rate rate-${r}`} onClick={() => rate(r)}>
               {ratingText[r]}
             </button>
           ))}
         </div>
         <label>
           <span className="sr-only">Flag for step {position + 1}</span>
-          <select value={flag} onChange={(e) => setFlag(e.target.value)} aria-label={`Flag for step ${position + 1}`}>
+          <select value={flag} disabled={locked} onChange={(e) => setFlag(e.target.value)} aria-label={`Flag for step ${position + 1}`}>
             <option value="">no flag</option>
             {STEP_FLAGS.map((f) => (
               <option key={f} value={f}>
@@ -150,7 +156,7 @@ function StepCardImpl(props: StepCardProps) {
             ))}
           </select>
         </label>
-        <input type="text" value={note} placeholder="note (optional)" aria-label={`Note for step ${position + 1}`} onChange={(e) => setNote(e.target.value)} />
+        <input type="text" value={note} disabled={locked} placeholder="note (optional)" aria-label={`Note for step ${position + 1}`} onChange={(e) => setNote(e.target.value)} />
         {latest.length > 0 && (
           <span className="ratings" data-testid="step-ratings">
             {latest.map((l) => (

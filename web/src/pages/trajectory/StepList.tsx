@@ -16,6 +16,8 @@ export interface StepListProps {
   onRate: (input: { view: StepView; rating: Rating; flag: string; note: string }) => void;
   highlightFor: (view: StepView) => string | undefined;
   ratingBusy: boolean;
+  /** The store is read-only: ratings are shown, the controls disabled. */
+  ratingLocked?: boolean;
   readOnly?: boolean;
   label?: string;
 }
@@ -53,6 +55,7 @@ export function StepList(props: StepListProps) {
                 onRate={props.onRate}
                 highlight={props.highlightFor(view)}
                 ratingBusy={props.ratingBusy}
+                ratingLocked={props.ratingLocked ?? false}
                 readOnly={props.readOnly ?? false}
               />
             </div>

@@ -6,6 +6,7 @@ import type { DetectionFlag, Label, RolloutDetail, Rubric, Verdict } from '../..
 import { useHotkeys } from '../../app/hotkeys.ts';
 import { href, navigate } from '../../app/router.ts';
 import { useReviewer } from '../../app/session.ts';
+import { useStoreAccess } from '../../app/store-access.ts';
 import { Loaded } from '../../components/States.tsx';
 import { buildSteps, flagsOf, verdictHistory, type StepView } from './model.ts';
 import { FlagList, RolloutSummary, SiblingBar, VerdictHistory } from './SidePanel.tsx';
@@ -36,6 +37,7 @@ export function TrajectoryReview(props: TrajectoryReviewProps) {
 function Review({ detail, rubric = null, queueItemId, onVerdictSaved, initialStep = 0 }: TrajectoryReviewProps & { detail: RolloutDetail }) {
   const api = useApi();
   const reviewer = useReviewer();
+  const { readOnly } = useStoreAccess();
   const rolloutId = detail.rollout.id;
   const [added, setAdded] = useState<Label[]>([]);
   const labels = useMemo(() => mergeLabels(detail.labels, added), [detail.labels, added]);
@@ -128,16 +130,22 @@ function Review({ detail, rubric = null, queueItemId, onVerdictSaved, initialSte
   const focusedView = views[focused];
   const flaggedPositions = useMemo(() => views.flatMap((v, i) => (v.flags.length ? [i] : [])), [views]);
   const firstSibling = detail.siblings[0];
+  // Labelling keys only where labels can be saved; reading keys always (the help overlay lists what works).
+  const labelKeys = readOnly
+    ? []
+    : [
+        ...VERDICTS.map(({ verdict, key, label }) => ({ keys: [key], description: `Verdict: ${label.toLowerCase()}`, run: () => void submitVerdict(verdict) })),
+        { keys: ['-'], description: 'Rate the focused step −1', run: () => focusedView && void rate({ view: focusedView, rating: -1, flag: '', note: '' }) },
+        { keys: ['0'], description: 'Rate the focused step 0', run: () => focusedView && void rate({ view: focusedView, rating: 0, flag: '', note: '' }) },
+        { keys: ['+', '='], description: 'Rate the focused step +1', run: () => focusedView && void rate({ view: focusedView, rating: 1, flag: '', note: '' }) },
+      ];
   useHotkeys([
     { keys: ['j'], description: 'Next step', run: () => focusStep(focused + 1) },
     { keys: ['k'], description: 'Previous step', run: () => focusStep(focused - 1) },
     { keys: ['f'], description: 'Next flagged step', run: () => focusStep(flaggedPositions.find((p) => p > focused) ?? flaggedPositions[0] ?? focused) },
     { keys: ['r'], description: 'Show or hide the focused step’s reasoning', run: () => focusedView && toggleReasoning(focusedView.step.index) },
     { keys: ['R'], description: 'Show or hide all reasoning', run: () => (setAllReasoning((v) => !v), setReasoningOverride(new Map())) },
-    ...VERDICTS.map(({ verdict, key, label }) => ({ keys: [key], description: `Verdict: ${label.toLowerCase()}`, run: () => void submitVerdict(verdict) })),
-    { keys: ['-'], description: 'Rate the focused step −1', run: () => focusedView && void rate({ view: focusedView, rating: -1, flag: '', note: '' }) },
-    { keys: ['0'], description: 'Rate the focused step 0', run: () => focusedView && void rate({ view: focusedView, rating: 0, flag: '', note: '' }) },
-    { keys: ['+', '='], description: 'Rate the focused step +1', run: () => focusedView && void rate({ view: focusedView, rating: 1, flag: '', note: '' }) },
+    ...labelKeys,
     { keys: ['s'], description: 'Open the first sibling rollout', run: () => firstSibling && navigate(href(['rollouts', firstSibling.id])) },
     { keys: ['c'], description: 'Compare with the first sibling', run: () => firstSibling && navigate(href(['rollouts', rolloutId, 'compare', firstSibling.id])) },
   ]);
@@ -169,7 +177,15 @@ function Review({ detail, rubric = null, queueItemId, onVerdictSaved, initialSte
               {allReasoning ? 'Hide all reasoning' : 'Show all reasoning'} <kbd>R</kbd>
             </button>
             <span className="muted">
-              <kbd>j</kbd>/<kbd>k</kbd> steps · <kbd>-</kbd> <kbd>0</kbd> <kbd>+</kbd> rate · <kbd>1</kbd>/<kbd>2</kbd>/<kbd>3</kbd> verdict · <kbd>?</kbd> help
+              <kbd>j</kbd>/<kbd>k</kbd> steps ·{' '}
+              {readOnly ? (
+                'read only'
+              ) : (
+                <>
+                  <kbd>-</kbd> <kbd>0</kbd> <kbd>+</kbd> rate · <kbd>1</kbd>/<kbd>2</kbd>/<kbd>3</kbd> verdict
+                </>
+              )}{' '}
+              · <kbd>?</kbd> help
             </span>
           </div>
           {views.length === 0 ? (
@@ -185,6 +201,7 @@ function Review({ detail, rubric = null, queueItemId, onVerdictSaved, initialSte
               onRate={rate}
               highlightFor={highlightFor}
               ratingBusy={busy}
+              ratingLocked={readOnly}
             />
           )}
         </div>
@@ -192,7 +209,7 @@ function Review({ detail, rubric = null, queueItemId, onVerdictSaved, initialSte
           <p className="notice" role="status" aria-live="polite">
             {notice}
           </p>
-          <VerdictForm rubric={rubric} draft={draft} setDraft={setDraft} onVerdict={(v) => void submitVerdict(v)} busy={busy} error={error} />
+          <VerdictForm rubric={rubric} draft={draft} setDraft={setDraft} onVerdict={(v) => void submitVerdict(v)} busy={busy} locked={readOnly} error={error} />
           <FlagList
             flags={flags}
             examined={detail.detections.examined}

@@ -1,4 +1,5 @@
 // The trajectory verdict (accept / reject / unsafe) with a reason and the queue's typed rubric.
+import { READ_ONLY_HINT } from '../../app/store-access.ts';
 import type { Rubric, RubricField, RubricValue, Verdict } from '../../api/schemas.ts';
 
 export interface VerdictDraft {
@@ -54,28 +55,37 @@ export interface VerdictFormProps {
   setDraft: (draft: VerdictDraft) => void;
   onVerdict: (verdict: Verdict) => void;
   busy: boolean;
+  /** The store is read-only: the form is shown, disabled, saying why. */
+  locked?: boolean;
   error: string | null;
 }
 
-export function VerdictForm({ rubric, draft, setDraft, onVerdict, busy, error }: VerdictFormProps) {
+export function VerdictForm({ rubric, draft, setDraft, onVerdict, busy, locked = false, error }: VerdictFormProps) {
   const setField = (name: string, value: string) => setDraft({ ...draft, rubric: { ...draft.rubric, [name]: value } });
   return (
     <form className="verdict-form" aria-labelledby="verdict-title" onSubmit={(e) => e.preventDefault()}>
       <h2 id="verdict-title">Verdict</h2>
-      {rubric?.fields.map((field) => (
-        <RubricInput key={field.name} field={field} value={draft.rubric[field.name] ?? ''} onChange={(v) => setField(field.name, v)} />
-      ))}
-      <label className="stacked">
-        <span>Reason</span>
-        <textarea rows={3} value={draft.reason} onChange={(e) => setDraft({ ...draft, reason: e.target.value })} placeholder="Why (kept with the label)" />
-      </label>
-      <div className="verdict-buttons">
-        {VERDICTS.map(({ verdict, key, label }) => (
-          <button key={verdict} type="button" className={`verdict-${verdict}`} disabled={busy} onClick={() => onVerdict(verdict)} aria-keyshortcuts={key}>
-            {label} <kbd>{key}</kbd>
-          </button>
+      {locked && (
+        <p className="locked-hint" data-testid="verdict-locked">
+          {READ_ONLY_HINT}
+        </p>
+      )}
+      <fieldset className="plain" disabled={locked}>
+        {rubric?.fields.map((field) => (
+          <RubricInput key={field.name} field={field} value={draft.rubric[field.name] ?? ''} onChange={(v) => setField(field.name, v)} />
         ))}
-      </div>
+        <label className="stacked">
+          <span>Reason</span>
+          <textarea rows={3} value={draft.reason} onChange={(e) => setDraft({ ...draft, reason: e.target.value })} placeholder="Why (kept with the label)" />
+        </label>
+        <div className="verdict-buttons">
+          {VERDICTS.map(({ verdict, key, label }) => (
+            <button key={verdict} type="button" className={`verdict-${verdict}`} disabled={busy || locked} onClick={() => onVerdict(verdict)} aria-keyshortcuts={locked ? undefined : key}>
+              {label} <kbd>{key}</kbd>
+            </button>
+          ))}
+        </div>
+      </fieldset>
       {error && (
         <p className="error-box" role="alert">
           {error}
