@@ -6,9 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cli as runCli } from './support/cli.ts';
-import { InputError } from '../src/core/index.ts';
-import { resolveRun } from '../src/runner/index.ts';
+import { InputError, Task } from '../src/core/index.ts';
+import { defineEnvironment } from '../src/envs/index.ts';
+import { createOraclePolicy } from '../src/model/index.ts';
+import { executeRun, resolveRun } from '../src/runner/index.ts';
 import { openStore } from '../src/store/index.ts';
+import { counterEnv, counterTasks } from './support/counter-env.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gauntlet-reward-run-'));
 const write = (name: string, text: string) => {
@@ -99,5 +102,41 @@ describe('gauntlet run --reward', () => {
     await assert.rejects(resolveRun({ ...settings, reward: { terms: { rubric: { weight: 1, rubric } } } }), /reward: the rubric term rubric needs a judge model/);
     const resolved = await resolveRun({ ...settings, reward: { terms: { turns: { weight: -0.01 } } } });
     assert.deepEqual(resolved.config.reward, { version: 1, terms: { turns: { weight: -0.01 } } });
+  });
+});
+
+describe('an environment\'s default reward', () => {
+  const turns = { terms: { outcome: { weight: 1 }, turns: { weight: -0.01 } } };
+  const counter = defineEnvironment({ ...counterEnv, reward: turns });
+  // A second environment with tasks of its own, to mix into one run.
+  const tallyTasks = counterTasks.map((t) => Task.parse({ ...t, id: t.id.replace('counter/', 'tally/'), env: 'tally' }));
+  const tally = (reward?: typeof turns) => defineEnvironment({ ...counterEnv, name: 'tally', tasks: () => tallyTasks, ...(reward ? { reward } : {}) });
+  const catalogOf = (...envs: ReturnType<typeof defineEnvironment>[]) => ({ names: () => envs.map((e) => e.name), get: (name: string) => envs.find((e) => e.name === name)! });
+  const settings = { envs: ['counter'], taskIds: ['counter/a'], model: 'oracle', epochs: 1, concurrency: 1, seed: 0, maxAttempts: 1 };
+
+  it('applies when the run gives none, stored with the environment named as its source, and composes each rollout', async () => {
+    const catalog = catalogOf(counter);
+    const resolved = await resolveRun(settings, { catalog });
+    assert.deepEqual(resolved.config.reward, { version: 1, source: 'environment counter', terms: { outcome: { weight: 1, use: 'passed' }, turns: { weight: -0.01 } } });
+    const store = openStore(':memory:');
+    const summary = await executeRun({ store, run: { resolved }, model: createOraclePolicy(), catalog });
+    const [rollout] = store.rollouts(summary.runId);
+    assert.deepEqual(rollout?.rewardTerms.map((t) => t.name), ['outcome', 'turns']);
+    assert.equal(store.getRun(summary.runId)?.config.reward?.source, 'environment counter');
+  });
+
+  it('gives way to the run\'s own reward', async () => {
+    const resolved = await resolveRun({ ...settings, reward: { terms: { outcome: { weight: 1 } } } }, { catalog: catalogOf(counter) });
+    assert.deepEqual(resolved.config.reward, { version: 1, terms: { outcome: { weight: 1, use: 'passed' } } });
+  });
+
+  it('is refused where the run\'s environments disagree, and wants a judge for its rubric terms', async () => {
+    const mixed = { ...settings, envs: ['counter', 'tally'], taskIds: ['counter/a', 'tally/a'] };
+    await assert.rejects(resolveRun(mixed, { catalog: catalogOf(counter, tally()) }), /reward: the run's environments have different default rewards \(counter: its own; tally: the built-in default\)/);
+    const both = await resolveRun(mixed, { catalog: catalogOf(counter, tally(turns)) });
+    assert.equal(both.config.reward?.source, 'environment counter, tally');
+    const rubric = { id: 'r', version: 1, criteria: [{ id: 'c', description: 'd', scale: { min: 0, max: 1 } }] };
+    const judged = defineEnvironment({ ...counterEnv, reward: { terms: { rubric: { weight: 1, rubric } } } });
+    await assert.rejects(resolveRun(settings, { catalog: catalogOf(judged) }), /reward: the rubric term rubric \(the environment counter default\) needs a judge model/);
   });
 });

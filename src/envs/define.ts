@@ -176,6 +176,11 @@ export interface EnvironmentDefinition {
   selfCheck?(task: Task, options: { seed: number; sandbox?: SandboxBackend }): Promise<string[]>;
   /** The next user turn after the model answers (multi-turn tasks); null or absent ends the episode. */
   followUp?(ctx: EpisodeContext, answer: string, answered: number): string | null | Promise<string | null>;
+  /**
+   * The reward config (as a `--reward` file holds it, rubrics inline) for runs of this
+   * environment's tasks that give none; validated by the runner, which stores it with the run.
+   */
+  reward?: JsonObject;
   /** Extra state for snapshots beyond the SQLite tables (e.g. sandbox files). */
   extraSnapshot?(ctx: EpisodeContext): Promise<JsonObject>;
   /** The tables `extraSnapshot` adds, with the columns of their rows, so checks may name them. */

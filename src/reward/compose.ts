@@ -36,8 +36,10 @@ export interface ComposeOptions {
   config?: RewardConfig;
   /** What the attempt recorded; needed by every term that is not the verifier's. */
   trace?: AttemptTrace;
-  /** Grader of rubric terms (the run's judge). */
+  /** Grader of rubric terms that name no judge of their own (the run's `--judge`). */
   judge?: ModelClient;
+  /** Graders of rubric terms that name their own judge, by the spec they name. */
+  judges?: ReadonlyMap<string, ModelClient>;
   /** Where judge calls are recorded (the attempt's recorder). */
   recorder?: RolloutRecorder;
   signal?: AbortSignal;
@@ -151,7 +153,8 @@ export async function composeReward(rollout: Rollout, options: ComposeOptions = 
         break;
       }
       case 'rubric': {
-        const judge = need(options.judge, name, 'a judge model (--judge SPEC)');
+        const own = term.spec.judge;
+        const judge = own === undefined ? need(options.judge, name, 'a judge model (--judge SPEC)') : need(options.judges?.get(own), name, `a client for its judge ${own}`);
         const trace = options.trace!;
         const grade = await gradeWithRubric(renderTranscript(trajectory!, term.spec.maxChars), {
           rubric: term.spec.rubric,
@@ -163,7 +166,9 @@ export async function composeReward(rollout: Rollout, options: ComposeOptions = 
           ...(options.signal ? { signal: options.signal } : {}),
           ...(options.now ? { now: options.now } : {}),
         });
-        terms.push({ name, value: grade.score, weight, source: 'rubric', detail: JSON.parse(JSON.stringify(grade)) as JsonValue });
+        // Which judge graded is part of the record: the term's own, or the run's.
+        const detail = { ...grade, judgeFrom: own === undefined ? 'run' : 'term' };
+        terms.push({ name, value: grade.score, weight, source: 'rubric', detail: JSON.parse(JSON.stringify(detail)) as JsonValue });
         break;
       }
     }

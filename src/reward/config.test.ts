@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InputError } from '../core/index.ts';
-import { DEFAULT_REWARD_CONFIG, loadRewardConfig, parseRewardConfig, rewardConfigJson } from './config.ts';
+import { DEFAULT_REWARD_CONFIG, environmentRewardConfig, loadRewardConfig, needs, parseRewardConfig, rewardConfigJson } from './config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gauntlet-reward-'));
 const write = (name: string, text: string) => {
@@ -75,5 +75,62 @@ describe('reward config', () => {
     const error = inputError(() => loadRewardConfig(write('uses-bad.yaml', `terms:\n  rubric: { weight: 1, rubric: ${bad} }\n`)));
     assert.equal(error.where, bad);
     assert.match(error.message, /max above min/);
+  });
+
+  describe('a rubric term\'s own judge', () => {
+    const rubric = { id: 'r', version: 1, criteria: [{ id: 'c', description: 'd', scale: { min: 0, max: 1 } }] };
+    const own = 'openai:http://127.0.0.1:8000/v1#term-judge';
+
+    it('is stored with the term, and only terms without one need the run\'s judge', () => {
+      const config = parseRewardConfig({ terms: { 'rubric.a': { weight: 1, rubric, judge: own }, 'rubric.b': { weight: 1, rubric, judge: own } } }, 'r');
+      assert.equal((rewardConfigJson(config).terms as Record<string, { judge?: string }>)['rubric.a']?.judge, own);
+      assert.deepEqual(parseRewardConfig(rewardConfigJson(config), 'stored'), config);
+      assert.deepEqual(needs(config), { judge: false, judges: [own], trajectory: true });
+      const mixed = parseRewardConfig({ terms: { 'rubric.a': { weight: 1, rubric, judge: own }, rubric: { weight: 1, rubric } } }, 'r');
+      assert.deepEqual(needs(mixed), { judge: true, judges: [own], trajectory: true });
+    });
+
+    it('is checked as --judge is, where the config is read, naming the field', () => {
+      const path = write('bad-judge.yaml', 'terms:\n  rubric:\n    weight: 1\n    judge: gpt:somewhere\n    rubric: { id: r, version: 1, criteria: [{ id: c, description: d, scale: { min: 0, max: 1 } }] }\n');
+      const error = inputError(() => loadRewardConfig(path));
+      assert.equal(error.where, `${path}: terms.rubric.judge`);
+      assert.match(error.problem, /unknown model kind 'gpt'/);
+      assert.match(inputError(() => parseRewardConfig({ terms: { rubric: { weight: 1, rubric, judge: 'openai:http://127.0.0.1:8000/v1' } } }, 'reward')).message, /^reward: terms\.rubric\.judge: openai needs '#MODEL'/);
+      assert.match(inputError(() => parseRewardConfig({ terms: { rubric: { weight: 1, rubric, judge: '' } } }, 'reward')).message, /judge: a model spec/);
+    });
+
+    it('refuses a key in the judge URL without repeating it', () => {
+      for (const judge of ['openai:http://robin:hunter2-SECRET@127.0.0.1:8000/v1#j', 'openai:http://127.0.0.1:8000/v1?api_key=hunter2-SECRET#j']) {
+        const error = inputError(() => parseRewardConfig({ terms: { rubric: { weight: 1, rubric, judge } } }, 'reward'));
+        assert.equal(error.where, 'reward: terms.rubric.judge');
+        assert.match(error.problem, /carries (user info \(user:password@\)|the query parameter 'api_key'); keys must not be part of the spec/);
+        assert.doesNotMatch(error.message, /hunter2/);
+      }
+    });
+  });
+
+  describe('an environment\'s default reward', () => {
+    const turns = { terms: { outcome: { weight: 1 }, turns: { weight: -0.01 } } };
+
+    it('applies when every environment of the run declares the same one, named as its source', () => {
+      const config = environmentRewardConfig([{ name: 'mail', reward: turns }, { name: 'workplace', reward: turns }]);
+      assert.equal(config?.source, 'environment mail, workplace');
+      assert.deepEqual(rewardConfigJson(config!), { version: 1, source: 'environment mail, workplace', terms: { outcome: { weight: 1, use: 'passed' }, turns: { weight: -0.01 } } });
+      assert.deepEqual(parseRewardConfig(rewardConfigJson(config!), 'stored'), config, 'the stored source reads back');
+      assert.equal(environmentRewardConfig([{ name: 'notes' }]), undefined, 'none declared: the built-in default');
+    });
+
+    it('is validated naming the environment and the field', () => {
+      const error = inputError(() => environmentRewardConfig([{ name: 'mail', reward: { terms: { turn: { weight: 1 } } } }]));
+      assert.equal(error.where, 'environment mail: reward: terms.turn');
+    });
+
+    it('makes a run whose environments disagree choose its own', () => {
+      for (const other of [{ name: 'notes' }, { name: 'notes', reward: { terms: { outcome: { weight: 1 } } } }]) {
+        const error = inputError(() => environmentRewardConfig([{ name: 'mail', reward: turns }, other]));
+        assert.equal(error.where, 'reward');
+        assert.match(error.message, /different default rewards \(mail: its own; notes: (the built-in default|its own)\).*--reward FILE/);
+      }
+    });
   });
 });

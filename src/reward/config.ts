@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DETECTION_CATEGORIES, DetectionCategory, errorMessage, InputError, parseInput, Severity, type JsonObject } from '../core/index.ts';
+import { MODEL_SPEC_FORMS, parseModelSpec } from '../model/index.ts';
 import { loadRubric, Rubric } from './rubric.ts';
 
 const weight = z.number({ error: 'a finite number' });
@@ -28,10 +29,12 @@ const TermSchemas = {
   duration: Plain,
   /** Rule-detector flags of one category at or above `minSeverity`; `gate` zeroes the total when any is found. */
   detector: z.strictObject({ weight, gate: z.boolean().default(false), minSeverity: Severity.default('low') }),
-  /** A rubric graded by the run's judge model, `samples` times. */
+  /** A rubric graded `samples` times by its own judge model, or by the run's (`--judge`) when it names none. */
   rubric: z.strictObject({
     weight,
     rubric: Rubric,
+    /** A model spec, as `--judge` takes (`openai:http://…/v1#model`); checked like one where the config is read. */
+    judge: z.string().trim().min(1, 'a model spec').optional(),
     samples: z.number().int().min(1).max(32).default(3),
     /** Sampling temperature of the judge; above 0 so that samples are independent draws. */
     temperature: z.number().min(0).max(2).default(1),
@@ -51,6 +54,8 @@ export type RewardTermSpec = {
 
 export interface RewardConfig {
   version: 1;
+  /** Where the config came from when the run gave none (`environment mail`); absent for the run's own. */
+  source?: string;
   /** In the order written: the order the terms are stored in. */
   terms: RewardTermSpec[];
 }
@@ -96,6 +101,7 @@ function kindOf(name: string, where: string): { kind: Kind; key?: string; catego
 
 const Shape = z.strictObject({
   version: z.literal(1, { error: 'version 1 (or leave it out)' }).default(1),
+  source: z.string().min(1).optional(),
   terms: z.record(z.string(), z.unknown()),
 });
 
@@ -115,15 +121,31 @@ export function parseRewardConfig(value: unknown, where: string): RewardConfig {
       throw new InputError(`${at}.rubric`, 'a path here is read only from a reward file (--reward FILE)', 'the rubric itself (id, version, criteria)');
     }
     const spec: unknown = parseInput(TermSchemas[kind] as z.ZodType, raw, at);
+    if (kind === 'rubric') checkJudge((spec as SpecOf<'rubric'>).judge, `${at}.judge`);
     // The schema was picked by `kind`, so `spec` has that kind's shape.
     return { name, kind, spec, ...(key !== undefined ? { key } : {}), ...(category !== undefined ? { category } : {}) } as RewardTermSpec;
   });
-  return { version: 1, terms };
+  return { version: 1, ...(shape.source !== undefined ? { source: shape.source } : {}), terms };
+}
+
+/**
+ * A rubric's own judge must be a spec the run could build: a known kind, and no credentials in
+ * its URL (the spec is stored with the run; the parser's message shows the URL redacted).
+ */
+function checkJudge(spec: string | undefined, where: string): void {
+  if (spec === undefined) return;
+  try {
+    parseModelSpec(spec);
+  } catch (error) {
+    if (error instanceof InputError) throw new InputError(where, error.problem, error.expected ?? MODEL_SPEC_FORMS);
+    throw error;
+  }
 }
 
 /** The config as stored with a run: every default filled in, rubrics inline. */
 export function rewardConfigJson(config: RewardConfig): JsonObject {
-  return JSON.parse(JSON.stringify({ version: config.version, terms: Object.fromEntries(config.terms.map((t) => [t.name, t.spec])) })) as JsonObject;
+  const terms = Object.fromEntries(config.terms.map((t) => [t.name, t.spec]));
+  return JSON.parse(JSON.stringify({ version: config.version, ...(config.source !== undefined ? { source: config.source } : {}), terms })) as JsonObject;
 }
 
 /**
@@ -131,6 +153,24 @@ export function rewardConfigJson(config: RewardConfig): JsonObject {
  * whole reward (1 or 0) and its partial credit is kept as a weight-0 term, visible but inert.
  */
 export const DEFAULT_REWARD_CONFIG: RewardConfig = parseRewardConfig({ terms: { outcome: { weight: 1 }, verifier_checks: { weight: 0 } } }, 'default reward');
+
+/**
+ * The reward of a run that gives none: the default its tasks' environments declare, with `source`
+ * naming them so the stored run says where it came from; undefined when none declares one (the
+ * built-in default). A run whose environments would disagree (different defaults, or one declares
+ * a default and another does not) must choose one itself: a run has one reward.
+ */
+export function environmentRewardConfig(environments: readonly { name: string; reward?: unknown }[]): RewardConfig | undefined {
+  const declared = environments.filter((e) => e.reward !== undefined);
+  if (declared.length === 0) return undefined;
+  const configs = declared.map((e) => parseRewardConfig(e.reward, `environment ${e.name}: reward`));
+  const terms = (c: RewardConfig) => JSON.stringify(rewardConfigJson({ version: c.version, terms: c.terms }));
+  if (declared.length < environments.length || configs.some((c) => terms(c) !== terms(configs[0]!))) {
+    const each = environments.map((e) => `${e.name}: ${e.reward === undefined ? 'the built-in default' : 'its own'}`).join('; ');
+    throw new InputError('reward', `the run's environments have different default rewards (${each})`, 'a reward for the whole run (--reward FILE)');
+  }
+  return { ...configs[0]!, source: `environment ${declared.map((e) => e.name).join(', ')}` };
+}
 
 /**
  * Reads a reward file (YAML or JSON). A rubric given as a path is read relative to the file and
@@ -163,8 +203,12 @@ export function loadRewardConfig(path: string): RewardConfig {
   return parseRewardConfig(value, path);
 }
 
-/** Whether composing needs the attempt's model calls (to rebuild the trajectory) and a judge. */
-export function needs(config: RewardConfig): { trajectory: boolean; judge: boolean } {
-  const judge = config.terms.some((t) => t.kind === 'rubric');
-  return { judge, trajectory: judge || config.terms.some((t) => t.kind === 'detector') };
+/**
+ * What composing needs: the attempt's model calls (to rebuild the trajectory), the run's judge
+ * (rubric terms naming none), and the judges rubric terms name themselves (distinct specs).
+ */
+export function needs(config: RewardConfig): { trajectory: boolean; judge: boolean; judges: string[] } {
+  const rubrics = config.terms.filter((t) => t.kind === 'rubric');
+  const judges = [...new Set(rubrics.flatMap((t) => (t.spec.judge === undefined ? [] : [t.spec.judge])))];
+  return { judge: rubrics.some((t) => t.spec.judge === undefined), judges, trajectory: rubrics.length > 0 || config.terms.some((t) => t.kind === 'detector') };
 }

@@ -3,6 +3,7 @@
 // and their weighted sum. See docs/design/rewards.md.
 export {
   DEFAULT_REWARD_CONFIG,
+  environmentRewardConfig,
   loadRewardConfig,
   needs as rewardNeeds,
   parseRewardConfig,

@@ -111,4 +111,20 @@ describe('rubric judges', () => {
     assert.match(seen[0]!, /\[call 0\][\s\S]*calls run_command\(\{"command":"ls"\}\)[\s\S]*a\.txt b\.txt[\s\S]*final answer: a\.txt and b\.txt/);
     assert.deepEqual(inner.calls.filter((c) => c.purpose === 'judge').map((c) => c.index), [200_000, 200_003]);
   });
+
+  it('grades a term that names its own judge with that judge and the others with the run\'s, recording which', async () => {
+    const { rollout, trace } = recordSession({ task: 'List the files.', turns: [[shell('ls', 'a.txt')]], finalAnswer: 'a.txt' });
+    const own = 'openai:http://127.0.0.1:8000/v1#term-judge';
+    const config = parseRewardConfig({ terms: { 'rubric.own': { weight: 1, rubric, samples: 1, judge: own }, 'rubric.run': { weight: 1, rubric, samples: 1 } } }, 'test');
+    const termJudge: ModelClient = { ...judge(grade(5, 2)), spec: own };
+    const composed = await composeReward(rollout, { trace, config, judge: judge(grade(1, 0)), judges: new Map([[own, termJudge]]) });
+    const detail = (name: string) => composed.terms.find((t) => t.name === name)!.detail as { judge: string; judgeFrom: string };
+    assert.deepEqual(composed.terms.map((t) => [t.name, t.value]), [['rubric.own', 1], ['rubric.run', 0]]);
+    assert.deepEqual([detail('rubric.own').judge, detail('rubric.own').judgeFrom], [own, 'term']);
+    assert.deepEqual([detail('rubric.run').judge, detail('rubric.run').judgeFrom], ['scripted:inline', 'run']);
+
+    const unbuilt = await rewardRollout(rollout, { trace, config, judge: judge(grade(1, 0)) });
+    assert.equal(unbuilt.status, 'error', 'a term judge the caller never built is a defect, not a grade by another judge');
+    assert.match(unbuilt.error?.message ?? '', /rubric\.own needs a client for its judge openai:http:\/\/127\.0\.0\.1:8000\/v1#term-judge/);
+  });
 });

@@ -4,6 +4,7 @@ import { needsTextCompletion } from '../agent/index.ts';
 import { gatewayBaseUrl, InputError, RECORDED_BY_HEADER, type AttemptIdentity, type ModelClient, type RunConfig } from '../core/index.ts';
 import { loadChatTemplate, loadTokenizer } from '../formats/index.ts';
 import { createModelClient, createTextCompletionModel, isScrubbed, parseModelSpec } from '../model/index.ts';
+import { parseRewardConfig, rewardNeeds } from '../reward/index.ts';
 import { TextToolsOptions } from './resolve.ts';
 
 export interface ModelEnvironment {
@@ -72,6 +73,21 @@ export async function userFromConfig(config: RunConfig, options: ModelEnvironmen
 export async function judgeFromConfig(config: RunConfig, options: ModelEnvironment): Promise<ModelClient | undefined> {
   if (!config.judge) return undefined;
   return createModelClient(config.judge, { env: options.env, seed: config.seed, ...(options.fetch ? { fetch: options.fetch } : {}) });
+}
+
+/** Clients for the judges the reward's rubric terms name themselves, by spec (empty when none does). */
+export async function rubricJudgesFromConfig(config: RunConfig, options: ModelEnvironment): Promise<Map<string, ModelClient>> {
+  const judges = new Map<string, ModelClient>();
+  if (!config.reward) return judges;
+  try {
+    for (const spec of rewardNeeds(parseRewardConfig(config.reward, 'reward')).judges) {
+      judges.set(spec, await createModelClient(spec, { env: options.env, seed: config.seed, ...(options.fetch ? { fetch: options.fetch } : {}) }));
+    }
+  } catch (error) {
+    await Promise.all([...judges.values()].map((j) => j.close?.()));
+    throw error;
+  }
+  return judges;
 }
 
 /**

@@ -10,7 +10,7 @@ import { FORMAT_NAMES } from '../formats/index.ts';
 import { resolvePerturbations } from '../perturb/index.ts';
 import { environmentNames, getEnvironment, loadTaskFile, needsDefaultImage, runsOnlyInImage, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
 import { parseModelSpec, rejectCredentials } from '../model/index.ts';
-import { parseRewardConfig, rewardConfigJson, rewardNeeds } from '../reward/index.ts';
+import { environmentRewardConfig, parseRewardConfig, rewardConfigJson, rewardNeeds } from '../reward/index.ts';
 import { checkK8sSandboxes, probeRemoteSandbox, REMOTE_URL_VARIABLE, remoteServerFromEnv, sandboxAvailability } from '../sandbox/index.ts';
 
 /** Settings as a front end collected them (a config file merged with flags); validated by `resolveRun`. */
@@ -238,12 +238,7 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
       throw error instanceof InputError ? error.at(field) : error;
     }
   }
-  // Stored complete (defaults filled, rubrics inline): the run rebuilds its reward from this alone.
-  const reward = config.reward ? parseRewardConfig(config.reward, 'reward') : undefined;
-  if (reward && rewardNeeds(reward).judge && !config.judge) {
-    const rubrics = reward.terms.filter((t) => t.kind === 'rubric').map((t) => t.name);
-    throw new InputError('reward', `the rubric term${rubrics.length > 1 ? 's' : ''} ${rubrics.join(', ')} need${rubrics.length > 1 ? '' : 's'} a judge model to grade with`, 'a judge (--judge SPEC)');
-  }
+  const ownReward = config.reward ? parseRewardConfig(config.reward, 'reward') : undefined;
   if (needsTextCompletion(config.scaffold)) {
     const parsed = TextToolsOptions.safeParse(config.modelOptions, { reportInput: true });
     if (!parsed.success) {
@@ -258,6 +253,14 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
   }
   if (config.agent !== undefined) checkAgentRun(config, catalog);
   const tasks = selectTasks(config, catalog);
+  // Stored complete (defaults filled, rubrics inline, an environment's default named as such): the
+  // run rebuilds its reward from this alone.
+  const reward = ownReward ?? environmentRewardConfig([...new Set(tasks.map((t) => t.env))].map((name) => catalog.get(name)));
+  if (reward && rewardNeeds(reward).judge && !config.judge) {
+    const rubrics = reward.terms.filter((t) => t.kind === 'rubric' && t.spec.judge === undefined).map((t) => t.name);
+    const from = reward.source ? ` (the ${reward.source} default)` : '';
+    throw new InputError('reward', `the rubric term${rubrics.length > 1 ? 's' : ''} ${rubrics.join(', ')}${from} need${rubrics.length > 1 ? '' : 's'} a judge model to grade with`, 'a judge (--judge SPEC), or a `judge:` on the term');
+  }
   const perturbations = resolveRunPerturbations(config);
   if (config.requestTimeoutMs !== undefined) {
     for (const task of tasks) {

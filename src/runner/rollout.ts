@@ -35,8 +35,10 @@ export interface RolloutContext {
   sleep: (ms: number) => Promise<void>;
   /** Extra time after a rollout's deadline before the watchdog gives up on it. */
   graceMs: number;
-  /** The judge for LLM-judge checks. */
+  /** The judge for LLM-judge checks, and for rubric terms that name none. */
   judge?: ModelClient;
+  /** The judges rubric terms name themselves, by spec. */
+  judges?: ReadonlyMap<string, ModelClient>;
   /** Plays the simulated user of tasks that have one (the task's scripted user when absent). */
   user?: ModelClient;
   /** A model client of each attempt's own (the gateway's per-rollout route); absent: `model` serves every attempt. */
@@ -184,6 +186,7 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
         config: reward,
         ...(traced ? { trace: traced.trace, recorder: traced.recorder } : {}),
         ...(ctx.judge ? { judge: ctx.judge } : {}),
+        ...(ctx.judges ? { judges: ctx.judges } : {}),
         ...(signal ? { signal } : {}),
         now: ctx.now,
       });

@@ -16,7 +16,7 @@ import {
   type Task,
 } from '../core/index.ts';
 import { createBatcher, createPacedQueue, createStartGate, forEachConcurrent, STORE_BATCHING } from './pool.ts';
-import { gatewayModels, judgeFromConfig, modelFromConfig, userFromConfig, type ModelEnvironment } from './model.ts';
+import { gatewayModels, judgeFromConfig, modelFromConfig, rubricJudgesFromConfig, userFromConfig, type ModelEnvironment } from './model.ts';
 import { builtinCatalog, tasksOfRun, type EnvironmentCatalog, type ResolvedRun, type TaskDrift } from './resolve.ts';
 import { ClosingEnvironments, type EpisodeDriver } from './episode.ts';
 import { executeRollout } from './rollout.ts';
@@ -201,6 +201,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       if (!options.model) owned.push(model);
       const judge = options.judge ?? (await judgeFromConfig(config, modelEnvironment));
       if (judge && !options.judge) owned.push(judge);
+      const judges = await rubricJudgesFromConfig(config, modelEnvironment);
+      owned.push(...judges.values());
       const user = await userFromConfig(config, modelEnvironment);
       if (user) owned.push(user);
       const attemptModel = gatewayModels(config, modelEnvironment);
@@ -215,6 +217,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
         graceMs: options.graceMs ?? 10_000,
         signal,
         ...(judge ? { judge } : {}),
+        ...(judges.size > 0 ? { judges } : {}),
         ...(user ? { user } : {}),
         ...(attemptModel ? { attemptModel } : {}),
         ...(options.driver ? { driver: options.driver } : {}),

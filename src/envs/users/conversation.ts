@@ -26,6 +26,20 @@ export function isQuestion(text: string): boolean {
   return text.includes('?') || /\b(let me know|tell me|please confirm)\b/i.test(text);
 }
 
+/** A sentence that only offers more help ("Anything else?", "Let me know if you need more."): it asks for nothing the task needs. */
+const CLOSING_OFFER = /\b(anything else|any other (questions?|help|requests?)|any (further|more) (questions?|help)|let me know if (you|there)|feel free to)\b/i;
+/** …unless it also asks leave to act ("Anything else, or shall I send it?"). */
+const ASKS_LEAVE = /\b(should|shall) i\b/i;
+
+/**
+ * The agent reports back: its message is a statement once closing offers are set aside, so
+ * "Done. Anything else I can help with?" reports, while "Which day works?" asks.
+ */
+export function isReport(text: string): boolean {
+  const asking = text.split(/(?<=[.!?])\s+/).filter((s) => !CLOSING_OFFER.test(s) || ASKS_LEAVE.test(s));
+  return !isQuestion(asking.join(' '));
+}
+
 export function isStop(text: string): boolean {
   return text.includes(STOP);
 }

@@ -159,6 +159,44 @@ describe('LLM user', () => {
     assert.equal(outcome.retryable, true);
   });
 
+  describe('a user that keeps chatting after the agent reported back', () => {
+    const forward = task.golden.steps.find((s) => s.tool === 'forward') ?? assert.fail('no forward step');
+    const worker = (...after: ModelResult[]) =>
+      scriptedModel('agent', [toolCall('ask_user', { message: 'Who should I forward the floor plan to?' }, 'c1'), toolCall('forward', forward.arguments, 'c2'), ...after]);
+    const recipient = text('Forward it to Omar Haddad, omar.haddad@northwind.example.');
+
+    it('closes the conversation at the third unstopped reply, before the agent runs out of turns, and judges the world', async () => {
+      const simulator = scriptedModel('user-llm', [recipient, text('Thanks!'), text("No, that's all, thanks."), text('You too!')]);
+      const agent = worker(text('Forwarded the floor plan to Omar Haddad.'), text("You're welcome. Anything else I can help with?"), text('Great, have a nice day!'));
+      const outcome = await play({ definition: mail, task, model: agent, user: createLlmUser({ model: userModelFrom(simulator) }) });
+      assert.equal(outcome.kind, 'done', outcome.kind === 'infra' ? outcome.message : '');
+      if (outcome.kind !== 'done') return;
+      assert.equal(outcome.result.terminationReason, 'answered');
+      assert.equal(outcome.verifier.passed, true, JSON.stringify(outcome.verifier.checks));
+      assert.deepEqual([agent.calls, simulator.calls], [5, 4], 'closed at the third unstopped reply, with no further call either side');
+    });
+
+    it('scores, not excludes, an agent whose reports keep drawing objections because it never did the work', async () => {
+      const simulator = scriptedModel('user-llm', [recipient, text("You haven't forwarded it yet."), text('It is still not in my sent folder.'), text('Please actually forward it.')]);
+      const agent = scriptedModel('agent', [toolCall('ask_user', { message: 'Who should I forward the floor plan to?' }, 'c1'), text('Done: forwarded.'), text('Done, it is forwarded now.'), text('All done.')]);
+      const outcome = await play({ definition: mail, task, model: agent, user: createLlmUser({ model: userModelFrom(simulator) }) });
+      assert.equal(outcome.kind, 'done', outcome.kind === 'infra' ? `excluded as ${outcome.source}: ${outcome.message}` : '');
+      if (outcome.kind !== 'done') return;
+      assert.equal(outcome.result.terminationReason, 'answered');
+      assert.equal(outcome.verifier.passed, false, 'nothing was forwarded');
+    });
+
+    it('lets the user follow up twice and then stop: the rollout is scored on the final state', async () => {
+      const simulator = scriptedModel('user-llm', [recipient, text('Thanks!'), text('Great.'), text(STOP)]);
+      const agent = worker(text('Forwarded the floor plan to Omar Haddad.'), text("You're welcome."), text('Bye!'));
+      const outcome = await play({ definition: mail, task, model: agent, user: createLlmUser({ model: userModelFrom(simulator) }) });
+      assert.equal(outcome.kind, 'done');
+      if (outcome.kind !== 'done') return;
+      assert.equal(outcome.result.terminationReason, 'answered');
+      assert.equal(outcome.verifier.passed, true, JSON.stringify(outcome.verifier.checks));
+    });
+  });
+
   it('reports a failing simulator endpoint as the simulator infrastructure, not the agent model', async () => {
     const simulator = scriptedModel('user-llm', []);
     const outcome = await play({ definition: mail, task, model: createOraclePolicy(), user: createLlmUser({ model: userModelFrom(simulator) }) });

@@ -77,6 +77,8 @@ export interface LlmUserOptions {
   model: UserModel;
   /** Sampling for the simulator; temperature 0 keeps it as steady as the endpoint allows. */
   temperature?: number;
+  /** Reports the user may answer without `###STOP###` before the conversation is closed (MAX_REPLIES_AFTER_REPORT). */
+  maxRepliesAfterReport?: number;
 }
 
 /** A user simulator played by a model. A failed or empty reply is the simulator's infrastructure failure. */
@@ -85,6 +87,7 @@ export function createLlmUser(options: LlmUserOptions): UserSimulator {
   return {
     name: model.spec,
     sampled: true,
+    ...(options.maxRepliesAfterReport !== undefined ? { maxRepliesAfterReport: options.maxRepliesAfterReport } : {}),
     async reply(input) {
       const request: ModelRequest = { messages: userMessages(input), tools: [], sampling: { temperature: options.temperature ?? 0 } };
       const result = await model.complete(request, input.signal);

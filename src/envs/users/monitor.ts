@@ -1,9 +1,11 @@
 // Catches a simulator that broke its instructions, so the rollout is excluded as the simulator's
 // fault instead of scored against the agent: a fact revealed before the agent asked (or a secret
 // revealed at all), a stated value that contradicts the instructions, a conversation ended while
-// the agent was still asking for what it needs.
-import { asksFor, isQuestion, isStop, mentionsWord, missingRequired, type LogEntry } from './conversation.ts';
+// the agent was still asking for what it needs. Also: when a conversation the agent has finished
+// is over, whatever the simulator says.
+import { asksFor, isReport, isStop, mentionsWord, missingRequired, type LogEntry } from './conversation.ts';
 import type { UserScenario } from './scenario.ts';
+import { MAX_REPLIES_AFTER_REPORT } from './simulator.ts';
 
 export type SimulatorFaultKind = 'leaked_fact' | 'contradiction' | 'ended_early';
 
@@ -28,6 +30,21 @@ function excerpt(text: string): string {
   return flat.length > 160 ? `${flat.slice(0, 157)}…` : flat;
 }
 
+/**
+ * The user's replies that kept the conversation going after the agent reported back, counted since
+ * the agent last changed anything: a change is new work, which the user may well answer again.
+ */
+export function repliesAfterReport(log: readonly LogEntry[]): number {
+  let count = 0;
+  let reported = false;
+  for (const entry of log) {
+    if (entry.kind === 'action') count = 0;
+    else if (entry.kind === 'agent') reported = isReport(entry.text);
+    else if (reported && !isStop(entry.text)) count++;
+  }
+  return count;
+}
+
 /** The first way the simulator's reply breaks its scenario, or null when it is sound. */
 export function detectSimulatorFault(input: MonitorInput): SimulatorFault | null {
   const { scenario, log, message, reply } = input;
@@ -49,11 +66,24 @@ export function detectSimulatorFault(input: MonitorInput): SimulatorFault | null
       return { kind: 'contradiction', fact: fact.id, message: `the user simulator stated "${wrong}" for "${fact.id}", contradicting its instructions ("${fact.value}"): "${excerpt(reply)}"` };
     }
   }
-  if (isStop(reply) && isQuestion(message)) {
+  if (isStop(reply) && !isReport(message)) {
     const missing = missingRequired(scenario, log);
     if (missing.length > 0) {
       return { kind: 'ended_early', message: `the user simulator ended the conversation while the agent was asking, before stating ${missing.map((m) => `"${m}"`).join(', ')}` };
     }
   }
   return null;
+}
+
+/**
+ * Whether `reply` comes past the replies a user may give to the agent's reports (since it last
+ * changed anything) without stopping: the conversation is then over. An LLM user that will not say
+ * goodbye would otherwise run the agent into its turn limit, and calling it the simulator's fault
+ * would exclude the rollout, which flatters an agent whose reports keep drawing objections: an
+ * agent that claims work it never did. Closed, the world is judged as the agent left it.
+ */
+export function closesConversation(input: Pick<MonitorInput, 'log' | 'message' | 'reply'> & { maxRepliesAfterReport?: number }): boolean {
+  const { log, message, reply } = input;
+  if (isStop(reply) || !isReport(message)) return false;
+  return repliesAfterReport(log) + 1 > (input.maxRepliesAfterReport ?? MAX_REPLIES_AFTER_REPORT);
 }

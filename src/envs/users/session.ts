@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { InfraError } from '../../core/index.ts';
 import { defineTool, ToolError, type EpisodeContext, type ToolDefinition } from '../define.ts';
 import { isStop, withoutStop, type LogEntry } from './conversation.ts';
-import { detectSimulatorFault } from './monitor.ts';
+import { closesConversation, detectSimulatorFault } from './monitor.ts';
 import { scenarioOf } from './scenario.ts';
 import { createScriptedUser, type UserSimulator } from './simulator.ts';
 
@@ -32,7 +32,7 @@ function append(ctx: Pick<EpisodeContext, 'db' | 'clock'>, entry: Omit<LogEntry,
 export interface UserExchange {
   /** What the agent reads (the stop token removed). */
   reply: string;
-  /** The user ended the conversation. */
+  /** The user ended the conversation, or kept answering the agent's reports past the cap and was closed. */
   ended: boolean;
 }
 
@@ -56,6 +56,8 @@ export async function talkToUser(ctx: EpisodeContext, input: { message: string; 
   }
   append(ctx, { kind: 'agent', via: input.via, text: input.message });
   append(ctx, { kind: 'user', via: input.via, text: raw });
+  const cap = simulator.maxRepliesAfterReport;
+  if (closesConversation({ log, message: input.message, reply: raw, ...(cap !== undefined ? { maxRepliesAfterReport: cap } : {}) })) return { reply: '', ended: true };
   return { reply: withoutStop(raw), ended: isStop(raw) };
 }
 

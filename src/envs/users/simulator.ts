@@ -1,6 +1,6 @@
 // The user simulator contract, and the scripted (rule) user that plays a scenario offline:
 // deterministic, so golden solutions and validation can rely on what it answers.
-import { asksConfirmation, asksFor, disclosures, isQuestion, missingRequired, type LogEntry } from './conversation.ts';
+import { asksConfirmation, asksFor, disclosures, isReport, missingRequired, type LogEntry } from './conversation.ts';
 import { STOP, type UserScenario } from './scenario.ts';
 
 export interface UserReplyInput {
@@ -23,8 +23,17 @@ export interface UserSimulator {
   readonly name: string;
   /** Whether another try could answer differently (an LLM samples; a script does not). */
   readonly sampled: boolean;
+  /**
+   * How many of the agent's reports (since it last changed anything) the user may answer without
+   * `###STOP###`; past that the conversation is closed and the world judged as it stands.
+   * MAX_REPLIES_AFTER_REPORT when absent.
+   */
+  readonly maxRepliesAfterReport?: number;
   reply(input: UserReplyInput): Promise<string>;
 }
+
+/** A user may follow up on a report (a change of mind, one more request) twice before it must stop. */
+export const MAX_REPLIES_AFTER_REPORT = 2;
 
 /** Deliberate misbehaviour, to prove the monitor catches a broken simulator. */
 export type ScriptedFault = 'leak' | 'contradict' | 'stop_early';
@@ -51,7 +60,7 @@ export function createScriptedUser(options: ScriptedUserOptions = {}): UserSimul
         if (faulty !== null) return faulty;
       }
       // A statement (the agent reporting back) ends the conversation.
-      if (!isQuestion(message)) return STOP;
+      if (isReport(message)) return STOP;
       const stated = disclosures(scenario, log);
       if (asksConfirmation(message) && missingRequired(scenario, log).length === 0) {
         const pending = scenario.facts.filter((f) => f.revision && stated.get(f.id)?.value === 'value');

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { VerifyContext } from '../define.ts';
 import { userChecks } from './checks.ts';
-import { actionGate, isConfirmation, mentionsWord, type LogEntry } from './conversation.ts';
-import { detectSimulatorFault } from './monitor.ts';
+import { actionGate, isConfirmation, isReport, mentionsWord, type LogEntry } from './conversation.ts';
+import { closesConversation, detectSimulatorFault, repliesAfterReport } from './monitor.ts';
 import { STOP, UserScenario } from './scenario.ts';
 import { createScriptedUser } from './simulator.ts';
 
@@ -37,6 +37,16 @@ describe('conversation', () => {
     assert.equal(isConfirmation('No, wait — not yet.'), false);
   });
 
+  it('tells a report from a question, setting closing offers aside', () => {
+    assert.equal(isReport('Done: I told Priya Friday.'), true);
+    assert.equal(isReport('Done. Anything else I can help with?'), true);
+    assert.equal(isReport('I sent it. Let me know if you need anything else.'), true);
+    assert.equal(isReport('Which day works?'), false);
+    assert.equal(isReport('Let me know which day works.'), false);
+    assert.equal(isReport('Thursday or Friday? Anything else I should know?'), false);
+    assert.equal(isReport('Anything else, or shall I send it now?'), false);
+  });
+
   it('opens the gate only after the required fact and a later confirmation; a change of mind closes it again', () => {
     const asked = log(['agent', 'Which day?'], ['user', 'Thursday works.']);
     assert.equal(actionGate(scenario, asked, { confirm: false }), 2);
@@ -57,6 +67,7 @@ describe('scripted user', () => {
     assert.equal(await ask('Friday then. Shall I send it?', afterRevision), 'Yes, go ahead.');
     assert.equal(await ask('What is your favourite colour?'), scenario.unknown);
     assert.equal(await ask('Done: I told Priya Friday.'), STOP);
+    assert.equal(await ask('Done: I told Priya Friday. Anything else I can help with?'), STOP);
   });
 
   it('never gives a secret, even when asked for it by name', async () => {
@@ -96,6 +107,31 @@ describe('simulator monitor', () => {
     assert.equal(check(STOP)?.kind, 'ended_early');
     const told = log(['agent', 'Which day?'], ['user', 'Thursday works.']);
     assert.equal(check(STOP, 'Done, I told Priya.', told), null);
+  });
+
+  describe('a user that will not stop', () => {
+    const seq = (entries: LogEntry[]) => entries.map((e, i) => ({ ...e, seq: i + 1 }));
+    const asked = log(['agent', 'Which day?'], ['user', 'Thursday works.'], ['action', '{}']);
+    const chatted = seq([...asked, ...log(['agent', 'Done: I told Priya Thursday.'], ['user', 'Thanks!'], ['agent', "You're welcome. Anything else I can help with?"], ['user', 'No, that is all.'])]);
+
+    it('counts the replies to reports since the agent last changed anything; replies to questions do not count', () => {
+      assert.equal(repliesAfterReport(asked), 0);
+      assert.equal(repliesAfterReport(chatted), 2);
+      assert.equal(repliesAfterReport(seq([...chatted, ...log(['action', '{}'])])), 0);
+      assert.equal(repliesAfterReport(seq([...chatted, ...log(['agent', 'Shall I tell Priya more?'], ['user', 'No.'])])), 2);
+    });
+
+    it('lets the user answer two reports, and closes the conversation at the third answer without a stop', () => {
+      const closes = (reply: string, message: string, entries: LogEntry[], maxRepliesAfterReport?: number) =>
+        closesConversation({ log: entries, message, reply, ...(maxRepliesAfterReport !== undefined ? { maxRepliesAfterReport } : {}) });
+      assert.equal(closes('Bye!', 'Done: I told Priya Thursday.', seq([...asked, ...log(['agent', 'Done.'], ['user', 'Thanks!'])])), false);
+      assert.equal(closes('You too!', 'Have a nice day.', chatted), true);
+      assert.equal(check('You too!', 'Have a nice day.', chatted), null, 'a chatty user is no simulator fault: excluding the rollout would flatter the agent');
+      assert.equal(closes(STOP, 'Have a nice day.', chatted), false, 'a stop ends it anyway');
+      assert.equal(closes('Thursday, as I said.', 'Which day was it again?', chatted), false, 'answering a question is not chatter');
+      assert.equal(closes('Thanks!', 'Done.', seq([...asked]), 0), true, 'a cap of its own');
+      assert.equal(closes('Bye!', 'Bye.', chatted, 3), false);
+    });
   });
 });
 

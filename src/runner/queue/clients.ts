@@ -2,31 +2,33 @@
 // between the jobs whose configs build the same clients (a text-tools client loads a template and
 // a tokenizer: not once per rollout). Unused clients are closed after a while.
 import { stableStringify, type ModelClient, type RunConfig } from '../../core/index.ts';
-import { judgeFromConfig, modelFromConfig, userFromConfig, type ModelEnvironment } from '../model.ts';
+import { judgeFromConfig, modelFromConfig, rubricJudgesFromConfig, userFromConfig, type ModelEnvironment } from '../model.ts';
 
 export interface ClientLease {
   model: ModelClient;
   judge?: ModelClient;
+  /** The judges rubric terms name themselves, by spec. */
+  judges?: ReadonlyMap<string, ModelClient>;
   /** Plays the simulated user when the run names a user model. */
   user?: ModelClient;
   release(): void;
 }
 
 interface Entry {
-  built: Promise<{ model: ModelClient; judge?: ModelClient; user?: ModelClient }>;
+  built: Promise<{ model: ModelClient; judge?: ModelClient; judges?: ReadonlyMap<string, ModelClient>; user?: ModelClient }>;
   refs: number;
   idle?: NodeJS.Timeout;
 }
 
-/** The settings `modelFromConfig`, `judgeFromConfig` and `userFromConfig` read: equal settings, interchangeable clients. */
+/** The settings the client builders read (the reward for its rubric judges): equal settings, interchangeable clients. */
 function clientKey(config: RunConfig): string {
-  return stableStringify({ model: config.model, modelOptions: config.modelOptions, scaffold: config.scaffold, seed: config.seed, judge: config.judge ?? null, user: config.user ?? null });
+  return stableStringify({ model: config.model, modelOptions: config.modelOptions, scaffold: config.scaffold, seed: config.seed, judge: config.judge ?? null, user: config.user ?? null, reward: config.reward ?? null });
 }
 
 async function closeClients(built: Entry['built']): Promise<void> {
   const clients = await built.catch(() => null);
   if (!clients) return;
-  await Promise.all([clients.model.close?.(), clients.judge?.close?.(), clients.user?.close?.()]);
+  await Promise.all([clients.model.close?.(), clients.judge?.close?.(), clients.user?.close?.(), ...[...(clients.judges?.values() ?? [])].map((j) => j.close?.())]);
 }
 
 export class ModelClients {
@@ -48,7 +50,8 @@ export class ModelClients {
         const model = await modelFromConfig(config, this.environment);
         const judge = await judgeFromConfig(config, this.environment);
         const user = await userFromConfig(config, this.environment);
-        return { model, ...(judge ? { judge } : {}), ...(user ? { user } : {}) };
+        const judges = await rubricJudgesFromConfig(config, this.environment);
+        return { model, ...(judge ? { judge } : {}), ...(judges.size > 0 ? { judges } : {}), ...(user ? { user } : {}) };
       })();
       entry = { built, refs: 0 };
       this.entries.set(key, entry);

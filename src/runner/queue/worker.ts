@@ -206,6 +206,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
           store: buffer,
           model: lease.model,
           ...(lease.judge ? { judge: lease.judge } : {}),
+          ...(lease.judges ? { judges: lease.judges } : {}),
           ...(lease.user ? { user: lease.user } : {}),
           ...(data.config.gateway ? { attemptModel: gatewayModels(data.config, modelEnvironment)! } : {}),
           ...(driver ? { driver } : {}),

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError, rolloutIdFor, StoreError, type ModelClient, type Rollout } from '../../core/index.ts';
 import { openStore, type SqliteStore } from '../../store/index.ts';
-import { gatewayModels, judgeFromConfig, modelFromConfig, userFromConfig } from '../model.ts';
+import { gatewayModels, judgeFromConfig, modelFromConfig, rubricJudgesFromConfig, userFromConfig } from '../model.ts';
 import { processClosing } from '../episode.ts';
 import { createBatcher, createStartGate, STORE_BATCHING } from '../pool.ts';
 import { builtinCatalog } from '../resolve.ts';
@@ -34,6 +34,8 @@ async function serve(init: ThreadInit): Promise<void> {
     owned.push(model);
     const judge = await judgeFromConfig(init.config, environment);
     if (judge) owned.push(judge);
+    const judges = await rubricJudgesFromConfig(init.config, environment);
+    owned.push(...judges.values());
     const user = await userFromConfig(init.config, environment);
     if (user) owned.push(user);
     const attemptModel = gatewayModels(init.config, environment);
@@ -47,6 +49,7 @@ async function serve(init: ThreadInit): Promise<void> {
       graceMs: init.graceMs,
       signal: stop.signal,
       ...(judge ? { judge } : {}),
+      ...(judges.size > 0 ? { judges } : {}),
       ...(user ? { user } : {}),
       ...(attemptModel ? { attemptModel } : {}),
     };
