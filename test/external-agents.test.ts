@@ -1,7 +1,7 @@
-// External agents (pi, codex, qwen-code) solving a coding task inside bubblewrap against the fake
-// engine, every call recorded by the gateway; their sandbox reaches nothing but the gateway.
+// External agents (pi, codex, qwen-code, opencode) solving a coding task inside bubblewrap against
+// the fake engine, every call recorded by the gateway; their sandbox reaches nothing but the gateway.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,15 @@ import { openStore } from '../src/store/index.ts';
 import { sandboxAvailability } from '../src/sandbox/index.ts';
 import { AGENT_INFRA_SOURCE, agentInstallDir, agentSpec, ensureAgentInstalled, FORWARD_PORT, jailArgs, TESTED_AGENTS } from '../src/training/agents/index.ts';
 import { startRedis, type RedisServer } from './queue-support.ts';
-import { codingTask, driveEpisode, fakeAgentDir, INVENTORY_TASK, PROBE_PROGRAM, registrySkipReason, runJailedToEnd, startStack, type Stack } from './external-agents/harness.ts';
+import { agentTimings, codingTask, driveEpisode, fakeAgentDir, INVENTORY_TASK, PROBE_PROGRAM, registrySkipReason, runJailedToEnd, startStack, type Stack } from './external-agents/harness.ts';
+
+/**
+ * How long an agent may keep running after its last answer arrived. Ending takes them well under
+ * 2 s on a quiet machine; the bound leaves room for a loaded one, and still catches an agent that
+ * waits out what it started in the background offline (opencode's plugin install: npm's fetch
+ * retries run to a minute) instead of ending with its answer.
+ */
+const LINGER_LIMIT_MS = 20_000;
 
 const bwrapReason = async () => {
   const { bwrap } = await sandboxAvailability();
@@ -52,7 +60,8 @@ describe('external agents end to end (fake engine, gateway, bwrap)', () => {
         return t.skip(skip);
       }
       const agent = await ensureAgentInstalled(spec);
-      const { outcome, calls, events } = await driveEpisode({ stack, agent, task: codingTask(INVENTORY_TASK) });
+      const episode = await driveEpisode({ stack, agent, task: codingTask(INVENTORY_TASK) });
+      const { outcome, calls, events } = episode;
       assert.equal(outcome.kind, 'done', JSON.stringify(outcome).slice(0, 2000));
       assert.ok(outcome.kind === 'done' && outcome.verifier.passed, JSON.stringify(outcome).slice(0, 2000));
       // The command ran with the agent's own tool, and the answer came after it.
@@ -66,6 +75,10 @@ describe('external agents end to end (fake engine, gateway, bwrap)', () => {
       const exited = events.find((e) => e.type === 'world_event' && e.data.event === 'agent_exited');
       assert.ok(exited && exited.type === 'world_event');
       assert.deepEqual((exited.data.params as { written: string[] }).written, ['src/inventory.js']);
+      // Whatever it tried to reach offline in the background, it ended with its answer, not a time-out later.
+      const timings = agentTimings(episode);
+      console.log(`${name}: first request ${timings.startupMs} ms after start, exit ${timings.lingerMs} ms after the last answer, ${timings.durationMs} ms in all`);
+      assert.ok(timings.lingerMs < LINGER_LIMIT_MS, `${name} ran on for ${timings.lingerMs} ms after its last answer`);
     });
   }
 
@@ -97,6 +110,37 @@ describe('external agents end to end (fake engine, gateway, bwrap)', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('the opencode install', () => {
+  it('runs the program npm installed as its platform package: the install script links it and adds nothing of its own', { timeout: 240_000 }, async (t) => {
+    const spec = agentSpec('opencode');
+    const skip = await registrySkipReason(existsSync(agentInstallDir(spec)));
+    if (skip) {
+      console.log(`skipped opencode's install: ${skip}`);
+      return t.skip(skip);
+    }
+    const { dir } = await ensureAgentInstalled(spec);
+    const modules = join(dir, 'node_modules');
+    const programPath = join(modules, 'opencode-ai', 'bin', 'opencode.exe');
+    const platformPrograms = readdirSync(modules)
+      .filter((name) => name.startsWith('opencode-') && name !== 'opencode-ai')
+      .map((name) => join(modules, name, 'bin', 'opencode'))
+      .filter((path) => existsSync(path));
+    assert.ok(platformPrograms.length > 0, `no opencode-<platform> package in ${modules}`);
+    // The install script links (same inode) or copies (same bytes) one of them, rather than fetching a program of its own.
+    const program = statSync(programPath);
+    const source = platformPrograms.find((path) => statSync(path).ino === program.ino) ?? platformPrograms.find((path) => readFileSync(path).equals(readFileSync(programPath)));
+    assert.ok(source, `${programPath} is none of ${platformPrograms.join(', ')}`);
+    // What is there is what npm installed and recorded: opencode-ai and its platform packages, each checked against its integrity hash.
+    const lock = JSON.parse(readFileSync(join(modules, '.package-lock.json'), 'utf8')) as { packages: Record<string, { integrity?: string }> };
+    for (const [path, entry] of Object.entries(lock.packages)) {
+      assert.match(path, /^node_modules\/opencode-[a-z0-9-]+$/, `npm installed ${path}`);
+      assert.match(entry.integrity ?? '', /^sha512-/, `${path} has no integrity hash`);
+    }
+    const present = readdirSync(modules).filter((name) => !name.startsWith('.'));
+    assert.deepEqual(present.sort(), Object.keys(lock.packages).map((path) => path.slice('node_modules/'.length)).sort());
   });
 });
 
@@ -148,7 +192,7 @@ describe('an external agent on queue workers', () => {
 });
 
 describe('the agent sandbox', () => {
-  it('reaches the gateway through its socket and nothing else: not a loopback server on the host, not the host\'s other addresses', { timeout: 60_000 }, async (t) => {
+  it('reaches the gateway through its socket and nothing else: not a loopback server on the host, not the host\'s other addresses, no name server', { timeout: 60_000 }, async (t) => {
     const skip = await bwrapReason();
     if (skip) {
       console.log(`skipped: ${skip}`);
@@ -168,18 +212,23 @@ describe('the agent sandbox', () => {
         workDir,
         agentDir: fakeAgentDir({ probe: PROBE_PROGRAM }),
         bin: 'probe',
-        args: [JSON.stringify(targets), `http://127.0.0.1:${FORWARD_PORT}/rollouts/ro_probe/health`],
+        args: [JSON.stringify(targets), `http://127.0.0.1:${FORWARD_PORT}/rollouts/ro_probe/health`, 'registry.npmjs.org'],
         env: {},
         homeFiles: {},
         gateway: { host: '127.0.0.1', port: Number(new URL(stack.gateway.url).port) },
         route: '/rollouts/ro_probe',
       });
       assert.equal(code, 0, err);
-      const report = JSON.parse(out) as { results: Record<string, string>; health: number | string };
+      const report = JSON.parse(out) as { results: Record<string, string>; health: number | string; lookup: { resolved: string; ms: number } };
       assert.equal(report.health, 200, 'the gateway answers through the forwarder');
       assert.equal(Object.keys(report.results).length, targets.length);
       for (const [target, result] of Object.entries(report.results)) assert.notEqual(result, 'connected', `${target} was reachable from the sandbox`);
       assert.equal(connections, 0);
+      // No name resolves, and the lookup fails at once rather than after a resolver's time-out (5 s a try):
+      // what an agent starts in the background offline (opencode's plugin install) ends there.
+      assert.match(report.lookup.resolved, /^E[A-Z_]+$/, `registry.npmjs.org resolved to ${report.lookup.resolved} in the sandbox`);
+      // A resolver waiting for a name server would take its 5 s a try, twice; failing at once takes milliseconds.
+      assert.ok(report.lookup.ms < 9_000, `the failed lookup took ${report.lookup.ms} ms`);
     } finally {
       bystander.close();
       await stack.close();

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { memoryRecorder, rolloutIdFor, type AttemptIdentity, type Environment, type ModelCall, type RunId, type Task } from '../../src/core/index.ts';
+import { memoryRecorder, rolloutIdFor, type AttemptIdentity, type Environment, type ModelCall, type RolloutRecorder, type RunId, type Task } from '../../src/core/index.ts';
 import { getEnvironment } from '../../src/envs/index.ts';
 import { runEpisode, type EpisodeOutcome } from '../../src/runner/index.ts';
 import { agentSpec, externalAgentDriver, startJailed, type InstalledAgent } from '../../src/training/agents/index.ts';
@@ -48,10 +48,20 @@ export interface DrivenEpisode {
   outcome: EpisodeOutcome;
   calls: ModelCall[];
   events: ReturnType<typeof memoryRecorder>['events'];
+  /** When each of `events` was recorded (epoch ms, this process's clock), index for index. */
+  eventTimes: number[];
 }
 
 export async function driveEpisode(a: { stack: Stack; agent: InstalledAgent; task: Task; deadlineMs?: number }): Promise<DrivenEpisode> {
-  const recorder = memoryRecorder();
+  const memory = memoryRecorder();
+  const eventTimes: number[] = [];
+  const recorder: RolloutRecorder = {
+    modelCall: (call) => memory.modelCall(call),
+    event: (type, data, at) => {
+      eventTimes.push(Date.now());
+      memory.event(type, data, at);
+    },
+  };
   const runId = 'run-agents' as RunId;
   const identity: AttemptIdentity = { runId, rolloutId: rolloutIdFor(runId, a.task.id, 0), attempt: 1 };
   const driver = externalAgentDriver({ agent: a.agent, gateway: a.stack.gateway, model: a.stack.engine.model });
@@ -66,7 +76,24 @@ export async function driveEpisode(a: { stack: Stack; agent: InstalledAgent; tas
     recorder,
     drive: (episode, { deadlineAt, signal }) => driver.drive({ task: a.task, episode, identity, recorder, deadlineAt, now: Date.now, ...(signal ? { signal } : {}) }),
   });
-  return { outcome, calls: recorder.calls, events: recorder.events };
+  return { outcome, calls: memory.calls, events: memory.events, eventTimes };
+}
+
+/**
+ * How an agent's own run went, from its recorded events and calls: how long from its start to its
+ * first model request, and how long it kept running after its last answer arrived.
+ */
+export function agentTimings(episode: Pick<DrivenEpisode, 'calls' | 'events' | 'eventTimes'>): { startupMs: number; lingerMs: number; durationMs: number } {
+  const index = episode.events.findIndex((e) => e.type === 'world_event' && e.data.event === 'agent_started');
+  const exited = episode.events.find((e) => e.type === 'world_event' && e.data.event === 'agent_exited');
+  const first = episode.calls[0];
+  const last = episode.calls.at(-1);
+  if (index < 0 || !exited || exited.type !== 'world_event' || !first || !last) throw new Error('agentTimings: the episode has no agent_started and agent_exited events, or no model call');
+  // agent_started is recorded just before the sandbox is set up, and durationMs counts from the end of
+  // that set-up: start-up comes out longer, and the time after the last answer shorter, by its few ms.
+  const startedAt = episode.eventTimes[index]!;
+  const durationMs = (exited.data.params as { durationMs: number }).durationMs;
+  return { startupMs: Date.parse(first.startedAt) - startedAt, lingerMs: startedAt + durationMs - (Date.parse(last.startedAt) + last.latencyMs), durationMs };
 }
 
 /**
@@ -97,9 +124,10 @@ export function fakeAgentDir(programs: Record<string, string>): string {
   return dir;
 }
 
-/** Runs inside the sandbox: tries each address, prints what happened as JSON. */
+/** Runs inside the sandbox: tries each address and a name lookup (argv[4]), prints what happened as JSON. */
 export const PROBE_PROGRAM = `
 const net = require('node:net');
+const dns = require('node:dns');
 const targets = JSON.parse(process.argv[2]);
 const tryConnect = ({ host, port }) => new Promise((resolve) => {
   const socket = net.connect({ host, port, timeout: 3000 });
@@ -111,7 +139,9 @@ const tryConnect = ({ host, port }) => new Promise((resolve) => {
   const results = {};
   for (const target of targets) results[target.host + ':' + target.port] = await tryConnect(target);
   const health = await fetch(process.argv[3]).then((r) => r.status, (e) => String(e.cause?.code ?? e.message));
-  process.stdout.write(JSON.stringify({ results, health }));
+  const started = Date.now();
+  const resolved = await dns.promises.lookup(process.argv[4]).then((a) => a.address, (e) => e.code ?? e.message);
+  process.stdout.write(JSON.stringify({ results, health, lookup: { host: process.argv[4], resolved, ms: Date.now() - started } }));
 })();
 `;
 

@@ -121,6 +121,8 @@ const qwen: AgentSpec = {
   }),
 };
 
+// One native program (Bun-compiled): npm installs it as the optional dependency for this platform
+// (`opencode-linux-x64` …), and the package's install script links it as the `opencode` bin.
 const opencode: AgentSpec = {
   name: 'opencode',
   packageName: 'opencode-ai',
@@ -134,15 +136,20 @@ const opencode: AgentSpec = {
           $schema: 'https://opencode.ai/config.json',
           model: `gauntlet/${model}`,
           provider: {
+            // Its provider SDKs for this package (and openai, anthropic, google …) are compiled into the
+            // program; only a package outside that list would be fetched from npm at run time.
             gauntlet: { npm: '@ai-sdk/openai-compatible', name: 'gauntlet', options: { baseURL: baseUrl, apiKey: `{env:${API_KEY_ENV}}` }, models: { [model]: { name: model } } },
           },
           permission: { bash: 'allow', edit: 'allow' },
           autoupdate: false,
+          share: 'disabled',
         },
         null,
         2,
       ),
     },
+    // It still starts an npm install of `@opencode-ai/plugin` into ~/.config/opencode, detached from
+    // the session: offline the name lookup fails at once, and the run neither waits for it nor fails.
     env: { OPENCODE_DISABLE_AUTOUPDATE: '1', OPENCODE_DISABLE_MODELS_FETCH: '1', OPENCODE_DISABLE_LSP_DOWNLOAD: '1' },
     bin: 'opencode',
     // The title flag saves a request the agent would otherwise make to name the session.
@@ -153,8 +160,8 @@ const opencode: AgentSpec = {
 /** Every agent Gauntlet knows, by name. */
 export const AGENTS: Readonly<Record<string, AgentSpec>> = { pi, codex, 'qwen-code': qwen, opencode };
 
-/** Agents the offline tests drive end to end (the cheapest to install and start). */
-export const TESTED_AGENTS = ['pi', 'qwen-code', 'codex'] as const;
+/** Agents the offline tests drive end to end: all of them. */
+export const TESTED_AGENTS = ['pi', 'qwen-code', 'codex', 'opencode'] as const;
 
 export function agentSpec(name: string): AgentSpec {
   const spec = AGENTS[name];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { processesWithArgument } from '../../../test/support/processes.ts';
 import { waitFor } from '../../../test/support/wait.ts';
@@ -19,7 +19,8 @@ function fakeNpm(dir: string, behaviour: 'install' | 'fail' | 'hang', marker = '
   const path = join(dir, 'npm');
   const bodies = {
     fail: `echo "npm error code ENOTFOUND" >&2; echo "npm error request to https://registry.npmjs.org failed" >&2; exit 1`,
-    install: `prefix=""; while [ $# -gt 0 ]; do if [ "$1" = --prefix ]; then prefix="$2"; fi; shift; done; mkdir -p "$prefix/node_modules/.bin"; printf '#!/bin/sh\\n' > "$prefix/node_modules/.bin/pi"; chmod +x "$prefix/node_modules/.bin/pi"`,
+    // Like opencode's install script, which runs the program it installed and so creates its XDG folders.
+    install: `prefix=""; while [ $# -gt 0 ]; do if [ "$1" = --prefix ]; then prefix="$2"; fi; shift; done; mkdir -p "$prefix/node_modules/.bin"; printf '#!/bin/sh\\n' > "$prefix/node_modules/.bin/pi"; chmod +x "$prefix/node_modules/.bin/pi"; mkdir -p "$XDG_CONFIG_HOME/pi" "$XDG_DATA_HOME/pi" "$XDG_CACHE_HOME/pi" "$XDG_STATE_HOME/pi"`,
     // Like a postinstall script that never ends, with a helper of its own in the background.
     hang: `(exec -a ${marker} sleep 300) & exec -a ${marker} sleep 300`,
   };
@@ -105,6 +106,31 @@ describe('agent installs', () => {
     for (const [name, value] of Object.entries(kept)) assert.ok(env.includes(`${name}=${value}`), `npm lacks ${name}`);
     assert.match(env, /^PATH=/m);
     assert.match(env, /^HOME=/m);
+  });
+
+  it('gives the install scripts a scratch XDG base, not the operator\'s, and removes it afterwards', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-install-'));
+    const npm = fakeNpm(dir, 'install');
+    const operator = join(dir, 'operator');
+    const names = ['XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME'];
+    const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+    for (const name of names) process.env[name] = join(operator, name);
+    try {
+      await ensureAgentInstalled(pi, { cacheDir: join(dir, 'cache'), npm: npm.path });
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    const seen = Object.fromEntries(npm.env().split('\n').filter((line) => names.some((name) => line.startsWith(`${name}=`))).map((line) => line.split(/=(.*)/s, 2) as [string, string]));
+    assert.deepEqual(Object.keys(seen).sort(), [...names].sort());
+    const scratch = dirname(seen.XDG_CONFIG_HOME!);
+    for (const name of names) assert.equal(dirname(seen[name]!), scratch, `${name} is in the scratch folder`);
+    assert.ok(!scratch.startsWith(operator));
+    assert.equal(existsSync(operator), false, 'nothing was created in the operator\'s XDG folders');
+    assert.equal(existsSync(scratch), false, 'the scratch folder is gone');
+    assert.deepEqual(readdirSync(join(dir, 'cache')), ['@mariozechner+pi-coding-agent@0.73.1']);
   });
 
   it('clears staging folders a killed install left behind, instead of keeping them for ever', async () => {

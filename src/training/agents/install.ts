@@ -3,8 +3,8 @@
 // renamed into place once complete, under a lock file so parallel installs do not collide.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { errorMessage, InfraError, timerDelay } from '../../core/index.ts';
@@ -98,16 +98,25 @@ async function acquireLock(lockPath: string, options: { staleMs: number; now: ()
  */
 const NPM_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z_]+|TZ|TMPDIR|TERM|npm_config_\w+|NPM_CONFIG_\w+|NPM_TOKEN|(?:HTTPS?|NO|ALL)_PROXY|(?:https?|no|all)_proxy|NODE_EXTRA_CA_CERTS|SSL_CERT_(?:FILE|DIR)|NODE_OPTIONS|NVM_\w+|XDG_\w+)$/;
 
-function npmEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+/**
+ * The XDG base folders install scripts see: a scratch folder, not the operator's. npm keeps using
+ * HOME (its config and cache); a script that runs the program it installed (opencode's runs
+ * `opencode --version`, which creates its config, data, cache and state folders) leaves them there.
+ */
+const XDG_BASES = { XDG_CONFIG_HOME: 'config', XDG_DATA_HOME: 'data', XDG_CACHE_HOME: 'cache', XDG_STATE_HOME: 'state' } as const;
+
+function npmEnvironment(scratch: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const kept: NodeJS.ProcessEnv = { npm_config_update_notifier: 'false' };
   for (const [name, value] of Object.entries(env)) if (value !== undefined && NPM_ENV.test(name)) kept[name] = value;
+  for (const [name, folder] of Object.entries(XDG_BASES)) kept[name] = join(scratch, folder);
   return kept;
 }
 
-function runNpm(npm: string, args: string[], timeoutMs: number): Promise<void> {
+function runNpm(npm: string, args: string[], options: { timeoutMs: number; scratch: string }): Promise<void> {
+  const { timeoutMs } = options;
   return new Promise((resolve, reject) => {
     // Its own process group: a timeout stops npm and every install script under it, not npm alone.
-    const child = spawn(npm, args, { stdio: ['ignore', 'ignore', 'pipe'], env: npmEnvironment(), detached: true });
+    const child = spawn(npm, args, { stdio: ['ignore', 'ignore', 'pipe'], env: npmEnvironment(options.scratch), detached: true });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-16_384)));
     let timedOut = false;
@@ -162,11 +171,14 @@ export async function ensureAgentInstalled(spec: AgentSpec, options: InstallOpti
     await mkdir(staging, { recursive: true });
     const started = now();
     const pkg = `${spec.packageName}@${spec.version}`;
+    const scratch = await mkdtemp(join(tmpdir(), 'gauntlet-agent-install-'));
     try {
-      await runNpm(options.npm ?? 'npm', ['install', '--prefix', staging, '--no-audit', '--no-fund', '--no-save', '--loglevel=error', ...(options.npmArgs ?? []), pkg], timeoutMs);
+      await runNpm(options.npm ?? 'npm', ['install', '--prefix', staging, '--no-audit', '--no-fund', '--no-save', '--loglevel=error', ...(options.npmArgs ?? []), pkg], { timeoutMs, scratch });
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
       throw new InfraError('sandbox', `could not install external agent ${spec.name} (${pkg}) into ${cacheDir}: npm install failed (offline or registry unreachable?): ${errorMessage(error)}`, { retryable: false, cause: error });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
     const bin = join(staging, 'node_modules', '.bin', spec.launch({ baseUrl: 'http://127.0.0.1/v1', model: 'm', prompt: 'p' }).bin);
     if (!existsSync(bin)) {
