@@ -1,5 +1,6 @@
 // Formats: how fast completions parse in every tool-call format (whole text and as a 16-byte-chunk
-// stream) and how long a model's chat template takes to render a 100-turn tool-using conversation.
+// stream) and how long a model's chat template takes to render a 100-turn tool-using conversation
+// (and gpt-oss's, which rescans the rest of the conversation for every tool call, at 500 turns).
 import type { JsonObject, ToolSpec } from '../src/core/index.ts';
 import { FORMAT_NAMES, FORMATS, loadChatTemplate, type AssistantTurn, type ChatMessage, type FormatName, type ParseOptions } from '../src/formats/index.ts';
 import type { BenchFigure } from './types.ts';
@@ -130,15 +131,23 @@ async function renderFigures(): Promise<BenchFigure[]> {
   const messages = conversation(turns(100));
   const tools = TOOLS.map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } }));
   const figures: BenchFigure[] = [];
-  for (const name of ['qwen3-style', 'minimax-m2-style']) {
-    const template = await loadChatTemplate(`${FIXTURES}${name}.jinja`);
+  const gptOss = 'templates/gpt-oss/chat_template';
+  const runs: [string, string, ChatMessage[]][] = [
+    ['qwen3-style', 'qwen3-style', messages],
+    ['minimax-m2-style', 'minimax-m2-style', messages],
+    ['gpt-oss', gptOss, messages],
+    ['gpt-oss', gptOss, conversation(turns(500))],
+  ];
+  for (const [name, file, conversationMessages] of runs) {
+    const template = await loadChatTemplate(`${FIXTURES}${file}.jinja`, { now: () => new Date(2026, 0, 5) });
     let chars = 0;
     const seconds = timePerRun(() => {
-      const result = template.render({ messages, tools, addGenerationPrompt: true });
+      const result = template.render({ messages: conversationMessages, tools, addGenerationPrompt: true });
       if (!result.ok) throw new Error(result.message);
       chars = result.text.length;
     });
-    figures.push({ name: `render 100-turn conversation (${name} template)`, value: round(seconds * 1000), unit: 'ms', note: `${messages.length} messages, ${chars.toLocaleString('en-US')} characters` });
+    const turnCount = conversationMessages.filter((m) => m.role === 'assistant').length;
+    figures.push({ name: `render ${turnCount}-turn conversation (${name} template)`, value: round(seconds * 1000), unit: 'ms', note: `${conversationMessages.length} messages, ${chars.toLocaleString('en-US')} characters` });
   }
   return figures;
 }

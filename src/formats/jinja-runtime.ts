@@ -1,57 +1,57 @@
-import { Interpreter, Template, type Environment } from '@huggingface/jinja';
+import { Environment, Interpreter } from '@huggingface/jinja';
+import { printf, strFormat } from './jinja-format.ts';
+import { DEFAULT_RENDER_LIMITS, RenderLimitError, tooLong, tooMany, type RenderLimits } from './jinja-limits.ts';
+import { EMPTY_TUPLE, TUPLE_END, type Program } from './jinja-syntax.ts';
+import {
+  FloatValue,
+  FunctionValue,
+  IntegerValue,
+  ObjectValue,
+  StringValue,
+  TupleValue,
+  UNDEFINED,
+  bool,
+  int,
+  isNumber,
+  isSequence,
+  iterate,
+  pythonArithmetic,
+  pythonCompare,
+  pythonConcat,
+  pythonContains,
+  pythonEquals,
+  pythonJsonDumps,
+  pythonStr,
+  pythonType,
+  truthy,
+  type Value,
+} from './jinja-python.ts';
 
-// The interpreter chat templates run on. @huggingface/jinja parses and evaluates Jinja, but two
-// things it does not do matter here:
+// The interpreter chat templates run on. @huggingface/jinja parses and evaluates Jinja; this
+// subclass makes it behave as Jinja2 does under transformers, within bounds:
 //
-// - It is unbounded. A template from a model repository runs on the runner's main thread, and a
-//   loop over range(10**8), nested loops or a string doubled forty times would hang or exhaust the
-//   process. Every render gets a budget of evaluation steps (deterministic: the same template and
-//   input pass or fail alike on a busy machine), a nesting depth and a size cap on strings and lists.
-// - It prints values the JavaScript way where Jinja2 (what transformers renders with) prints them
-//   the Python way: `{{ none }}` is "None", `{{ true }}` "True", a dict `{'a': 1}`, a list `['x']`,
-//   for output, `~` and `|string`. `"a" + 1` is a TypeError, not "a1" (nor "a[object Map]"). And a
-//   dict's methods win over its keys in `d.items()`, as Python's getattr-first lookup does, so a
-//   tool schema holding an `items` key (every array parameter) still iterates.
+// - Bounded (see jinja-limits.ts): every render gets a budget of evaluation steps, a nesting
+//   depth and a size cap on strings and lists.
+// - Python semantics where the library has JavaScript's: values print the Python way (`None`,
+//   `True`, `1.0`, `{'a': 1}`), `==` and `in` compare as Python does (`1 == "1"` is False, lists
+//   by value), `"a" + 1` is a TypeError, `%` and `.format` format strings, `"ab" * 3` repeats,
+//   `tojson` writes floats as Python's json does, and a dict's methods win over its keys in
+//   `d.items()`, as Python's getattr-first lookup does (a tool schema holding an `items` key).
+// - Loops as Jinja2 runs them: one `loop` object per loop, each iteration starting without the
+//   previous one's `set`s, strings and undefined values iterable.
+// - Fast where the library allocates. Creating one of its values costs some 0.3 µs once many
+//   value classes flow through the same constructor (V8 then defines class fields the slow
+//   way), and its loop made a dozen per iteration: gpt-oss's template, which scans the rest of
+//   the conversation for every tool call (quadratic in Jinja2 too), took 3 s at 500 turns.
+//   Literals, booleans and loop counters are now shared, lookups allocate nothing.
+// - Errors remember the innermost statement they passed through, so a failure names its line.
 //
 // The hooks override methods the library declares private; the version is pinned in package.json
-// and template.test.ts pins each behaviour, so an upgrade that moves them fails loudly.
+// and the tests pin each behaviour, so an upgrade that moves them fails loudly.
 
-/** Steps (node evaluations) one render may take: a 100-turn conversation takes well under 1%. */
-export const MAX_RENDER_STEPS = 20_000_000;
-/** How deeply evaluation may nest (macros calling macros): far above any real template, below V8's stack. */
-export const MAX_RENDER_DEPTH = 400;
-/** The longest string a render may build: 32 Mi characters, some 8M tokens. */
-export const MAX_RENDER_CHARS = 32 * 1024 * 1024;
-/** The most items a list in a render (range() included) may hold. */
-export const MAX_RENDER_ITEMS = 1_000_000;
-/**
- * A wall-clock backstop for steps that each do much work (a test over a 30 MB string in a long
- * loop); real templates finish in milliseconds, a 1,000-turn gpt-oss conversation in seconds.
- */
-export const MAX_RENDER_MS = 30_000;
+export { DEFAULT_RENDER_LIMITS, MAX_RENDER_CHARS, MAX_RENDER_DEPTH, MAX_RENDER_ITEMS, MAX_RENDER_MS, MAX_RENDER_STEPS, RenderLimitError, type RenderLimits } from './jinja-limits.ts';
 
-export interface RenderLimits {
-  maxSteps: number;
-  maxDepth: number;
-  maxChars: number;
-  maxItems: number;
-  maxMs: number;
-}
-
-export const DEFAULT_RENDER_LIMITS: RenderLimits = { maxSteps: MAX_RENDER_STEPS, maxDepth: MAX_RENDER_DEPTH, maxChars: MAX_RENDER_CHARS, maxItems: MAX_RENDER_ITEMS, maxMs: MAX_RENDER_MS };
-
-/** A render stopped by a limit: the template, not the conversation, is at fault. */
-export class RenderLimitError extends Error {}
-
-/** What we use of the library's runtime values (its classes are not exported). */
-interface Value {
-  type: string;
-  value: unknown;
-  builtins: Map<string, Value>;
-  toString(): string;
-}
-
-interface Node {
+export interface Node {
   type: string;
   [key: string]: unknown;
 }
@@ -61,15 +61,29 @@ interface Internals {
   run(program: unknown): Value;
   evaluate(node: Node | undefined, environment: Environment): Value;
   evaluateBlock(statements: Node[], environment: Environment): Value;
+  evaluateIdentifier(node: Node, environment: Environment): Value;
   evaluateBinaryExpression(node: Node, environment: Environment): Value;
   evaluateMemberExpression(node: Node, environment: Environment): Value;
+  evaluateFor(node: Node, environment: Environment): Value;
+  evaluateIf(node: Node, environment: Environment): Value;
+  evaluateTernaryExpression(node: Node, environment: Environment): Value;
+  evaluateTestExpression(node: Node, environment: Environment): Value;
+  evaluateUnaryExpression(node: Node, environment: Environment): Value;
+  evaluateArguments(args: Node[], environment: Environment): [Value[], Map<string, Value>];
   applyFilter(operand: Value, filter: Node, environment: Environment): Value;
 }
 
 const Base = Interpreter as unknown as new (environment: Environment) => Internals;
 
-/** The library's StringValue class, taken from an empty render. */
-const StringValue = (new Interpreter().run(new Template('').parsed) as unknown as Value).constructor as new (value: string) => Value;
+/** The library's `break` and `continue` signals (exceptions of classes it does not export). */
+const [BreakSignal, ContinueSignal] = (['Break', 'Continue'] as const).map((type) => {
+  try {
+    (new Interpreter() as unknown as Internals).evaluate({ type }, new Environment());
+  } catch (signal) {
+    return (signal as object).constructor;
+  }
+  throw new Error(`@huggingface/jinja: {% ${type.toLowerCase()} %} no longer throws`);
+}) as [abstract new () => unknown, abstract new () => unknown];
 
 /** A node standing for a value already evaluated, so a delegated call does not evaluate twice. */
 const EVALUATED = 'GauntletEvaluated';
@@ -80,10 +94,28 @@ const SILENT_STATEMENTS = new Set(['Set', 'Macro', 'Comment', 'If', 'For', 'Call
 /** Python dict methods the library implements: `d.items` finds these before a key of the same name. */
 const DICT_METHODS = new Set(['items', 'keys', 'values', 'get']);
 
+/** A literal's value, built once per template: values are never mutated, so every render can share it. */
+const literals = new WeakMap<Node, Value>();
+function literal(node: Node): Value {
+  let value = literals.get(node);
+  if (value === undefined) {
+    const Class = node.type === 'StringLiteral' ? StringValue : node.type === 'IntegerLiteral' ? IntegerValue : FloatValue;
+    literals.set(node, (value = new Class(node.value)));
+  }
+  return value;
+}
+
+/** Where a failed render was: the innermost statement the error passed through. */
+export interface RenderFailure {
+  error: unknown;
+  statement: Node;
+}
+
 class BoundedInterpreter extends Base {
   private steps = 0;
   private depth = 0;
   private readonly deadline: number;
+  failure: RenderFailure | undefined;
 
   constructor(
     environment: Environment,
@@ -100,53 +132,259 @@ class BoundedInterpreter extends Base {
       throw new RenderLimitError(`the template nested more than ${this.limits.maxDepth} levels deep (a macro calling itself without end?)`);
     }
     try {
-      return this.checked(super.evaluate(node, environment));
+      switch (node?.type) {
+        case undefined: return UNDEFINED;
+        case 'StringLiteral':
+        case 'IntegerLiteral':
+        case 'FloatLiteral':
+          return literal(node);
+        case 'TupleLiteral': {
+          // `(x,)` arrives as `(x, TUPLE_END)` (see jinja-syntax.ts).
+          const items = (node.value as Node[]).filter((item) => item.type !== 'Identifier' || item.value !== TUPLE_END);
+          return this.checked(new TupleValue(items.map((item) => this.evaluate(item, environment))));
+        }
+        default:
+          return this.checked(super.evaluate(node, environment));
+      }
     } finally {
       this.depth--;
     }
   }
 
   override evaluateBlock(statements: Node[], environment: Environment): Value {
-    // Each loop iteration runs a block, so an empty loop body still costs a step.
+    return text(this.renderBlock(statements, environment));
+  }
+
+  override evaluateIf(node: Node, environment: Environment): Value {
+    return text(this.renderBlock((truthy(this.evaluate(node.test as Node, environment)) ? node.body : node.alternate) as Node[], environment));
+  }
+
+  override evaluateTernaryExpression(node: Node, environment: Environment): Value {
+    return this.evaluate((truthy(this.evaluate(node.condition as Node, environment)) ? node.trueExpr : node.falseExpr) as Node, environment);
+  }
+
+  override evaluateTestExpression(node: Node, environment: Environment): Value {
+    const operand = this.evaluate(node.operand as Node, environment);
+    const name = (node.test as Node).value as string;
+    const test = environment.tests.get(name) as ((value: Value) => boolean) | undefined;
+    if (!test) throw new Error(`Unknown test: ${name}`);
+    return bool(test(operand) !== node.negate);
+  }
+
+  override evaluateUnaryExpression(node: Node, environment: Environment): Value {
+    if ((node.operator as { value: string }).value !== 'not') return super.evaluateUnaryExpression(node, environment);
+    return bool(!truthy(this.evaluate(node.argument as Node, environment)));
+  }
+
+  /** A block's output. Each loop iteration runs one, so an empty loop body still costs a step. */
+  private renderBlock(statements: Node[], environment: Environment): string {
     this.step();
     let out = '';
     for (const statement of statements) {
-      const value = this.evaluate(statement, environment);
+      let value: Value;
+      try {
+        value = this.evaluate(statement, environment);
+      } catch (error) {
+        // Innermost first: an enclosing block sees the failure already placed. Text cannot fail.
+        const signal = error instanceof BreakSignal || error instanceof ContinueSignal;
+        if (!signal && this.failure?.error !== error && statement.type !== 'StringLiteral') this.failure = { error, statement };
+        throw error;
+      }
       if (SILENT_STATEMENTS.has(statement.type)) {
         if (value.type !== 'NullValue' && value.type !== 'UndefinedValue') out += value.toString();
       } else {
         out += pythonStr(value);
       }
-      if (out.length > this.limits.maxChars) throw this.tooLong(out.length);
+      if (out.length > this.limits.maxChars) throw tooLong(out.length, this.limits.maxChars);
     }
-    return new StringValue(out);
+    return out;
+  }
+
+  override evaluateIdentifier(node: Node, environment: Environment): Value {
+    if (node.value === EMPTY_TUPLE) return new TupleValue([]);
+    // The library finds an unknown name by catching an Error it throws, which costs a stack trace.
+    for (let scope: Environment | undefined = environment; scope; scope = scope.parent) {
+      const value = scope.variables.get(node.value as string) as Value | undefined;
+      if (value !== undefined) return value;
+    }
+    return UNDEFINED;
   }
 
   override evaluateBinaryExpression(node: Node, environment: Environment): Value {
     const operator = (node.operator as { value: string }).value;
-    if (operator !== '~' && operator !== '+') return super.evaluateBinaryExpression(node, environment);
     const left = this.evaluate(node.left as Node, environment);
+    // Python's `and`/`or` give back an operand, not a boolean.
+    if (operator === 'and') return truthy(left) ? this.evaluate(node.right as Node, environment) : left;
+    if (operator === 'or') return truthy(left) ? left : this.evaluate(node.right as Node, environment);
     const right = this.evaluate(node.right as Node, environment);
-    if (operator === '~') return this.checked(new StringValue(pythonStr(left) + pythonStr(right)));
-    const strings = Number(left.type === 'StringValue') + Number(right.type === 'StringValue');
-    if (strings === 1) {
-      throw new TypeError(left.type === 'StringValue' ? `can only concatenate str (not "${pythonType(right)}") to str` : `unsupported operand type(s) for +: '${pythonType(left)}' and 'str'`);
+    const result = this.binary(operator, left, right) ?? super.evaluateBinaryExpression({ ...node, left: evaluated(left), right: evaluated(right) }, environment);
+    return this.checked(result);
+  }
+
+  /** The operators whose Python meaning the library lacks; undefined leaves the rest to it. */
+  private binary(operator: string, left: Value, right: Value): Value | undefined {
+    switch (operator) {
+      case '~': return new StringValue(pythonStr(left) + pythonStr(right));
+      case '==': return bool(pythonEquals(left, right));
+      case '!=': return bool(!pythonEquals(left, right));
+      case 'in': return bool(pythonContains(right, left));
+      case 'not in': return bool(!pythonContains(right, left));
+      case '<':
+      case '>':
+      case '<=':
+      case '>=': {
+        const order = pythonCompare(left, right, operator);
+        return bool(operator === '<' ? order < 0 : operator === '>' ? order > 0 : operator === '<=' ? order <= 0 : order >= 0);
+      }
+      case '+':
+        return isNumber(left) && isNumber(right) ? pythonArithmetic(operator, left, right) : pythonConcat(left, right);
+      case '%':
+        if (left.type === 'StringValue') return new StringValue(printf(left.value as string, right, this.limits.maxChars));
+        break;
+      case '*': {
+        const repeated = this.repeat(left, right);
+        if (repeated) return repeated;
+        break;
+      }
+      case '-':
+      case '/':
+      case '//':
+      case '**':
+        break;
+      default:
+        return undefined;
     }
-    return this.checked(super.evaluateBinaryExpression({ ...node, left: evaluated(left), right: evaluated(right) }, environment));
+    if (!isNumber(left) || !isNumber(right)) throw new TypeError(`unsupported operand type(s) for ${operator}: '${pythonType(left)}' and '${pythonType(right)}'`);
+    return pythonArithmetic(operator, left, right);
+  }
+
+  /** `'ab' * 3`, `[x] * 2`, either way round, sized before they are built; undefined when neither side is a sequence. */
+  private repeat(left: Value, right: Value): Value | undefined {
+    const repeatable = (value: Value): boolean => value.type === 'StringValue' || isSequence(value);
+    const [sequence, count] = repeatable(left) ? [left, right] : repeatable(right) ? [right, left] : [undefined, undefined];
+    if (sequence === undefined || count === undefined) return undefined;
+    if (count.type !== 'IntegerValue' && count.type !== 'BooleanValue') throw new TypeError(`can't multiply sequence by non-int of type '${pythonType(count)}'`);
+    const times = Math.max(0, Number(count.value));
+    if (sequence.type === 'StringValue') {
+      const text = sequence.value as string;
+      if (text.length * times > this.limits.maxChars) throw tooLong(text.length * times, this.limits.maxChars);
+      return new StringValue(text.repeat(times));
+    }
+    const items = sequence.value as Value[];
+    if (items.length * times > this.limits.maxItems) throw tooMany(items.length * times, this.limits.maxItems);
+    const Class = sequence.constructor as new (value: Value[]) => Value;
+    return new Class(Array.from({ length: items.length * times }, (_, i) => items[i % items.length] as Value));
   }
 
   override evaluateMemberExpression(node: Node, environment: Environment): Value {
     const object = this.evaluate(node.object as Node, environment);
     const property = node.property as Node;
-    if (!node.computed && property.type === 'Identifier' && object.type === 'ObjectValue' && DICT_METHODS.has(property.value as string)) {
-      return object.builtins.get(property.value as string) as Value;
+    if (!node.computed && property.type === 'Identifier') {
+      const name = property.value as string;
+      if (object.type === 'ObjectValue') {
+        if (DICT_METHODS.has(name)) return object.builtins.get(name) as Value;
+        return (object.value as Map<string, Value>).get(name) ?? object.builtins.get(name) ?? UNDEFINED;
+      }
+      if (object.type === 'NamespaceValue') return (object.value as Map<string, Value>).get(name) ?? UNDEFINED;
+      if (object.type === 'StringValue' && name === 'format') {
+        return new FunctionValue((args: Value[]) => {
+          const last = args.at(-1);
+          const keywords = last?.type === 'KeywordArgumentsValue' ? (last.value as Map<string, Value>) : new Map<string, Value>();
+          const positional = last?.type === 'KeywordArgumentsValue' ? args.slice(0, -1) : args;
+          return this.checked(new StringValue(strFormat(object.value as string, positional, keywords, this.limits.maxChars)));
+        });
+      }
     }
     return super.evaluateMemberExpression({ ...node, object: evaluated(object) }, environment);
   }
 
   override applyFilter(operand: Value, filter: Node, environment: Environment): Value {
-    if (filter.type === 'Identifier' && filter.value === 'string') return this.checked(new StringValue(pythonStr(operand)));
+    const name = filter.type === 'Identifier' ? (filter.value as string) : filter.type === 'CallExpression' ? ((filter.callee as Node).value as string) : undefined;
+    const call = (): [Value[], Map<string, Value>] => (filter.type === 'CallExpression' ? this.evaluateArguments(filter.args as Node[], environment) : [[], new Map()]);
+    switch (name) {
+      case 'string':
+        if (filter.type === 'Identifier') return this.checked(new StringValue(pythonStr(operand)));
+        break;
+      case 'tojson': {
+        // transformers' filter: json.dumps(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False)
+        const [positional, keywords] = call();
+        const argument = (index: number, key: string): Value | undefined => keywords.get(key) ?? positional[index];
+        const indent = argument(1, 'indent');
+        if (indent !== undefined && isNumber(indent) && Number(indent.value) > this.limits.maxChars) throw tooLong(Number(indent.value), this.limits.maxChars);
+        const separators = argument(2, 'separators');
+        return this.checked(
+          new StringValue(
+            pythonJsonDumps(operand, {
+              ensureAscii: truthy(argument(0, 'ensure_ascii') ?? bool(false)),
+              indent: indent === undefined || indent.type === 'NullValue' ? undefined : indent.type === 'StringValue' ? (indent.value as string) : ' '.repeat(Math.max(0, Number(indent.value))),
+              separators: separators !== undefined && isSequence(separators) ? ((separators.value as Value[]).map(pythonStr) as [string, string]) : undefined,
+              sortKeys: truthy(argument(3, 'sort_keys') ?? bool(false)),
+            }),
+          ),
+        );
+      }
+      case 'format': {
+        // Jinja2's `format` filter: `value % args` (or `% kwargs`).
+        const [positional, keywords] = call();
+        if (positional.length > 0 && keywords.size > 0) throw new TypeError("format filter: can't handle positional and keyword arguments at the same time");
+        const args = keywords.size > 0 ? new ObjectValue(keywords) : new TupleValue(positional);
+        return this.checked(new StringValue(printf(pythonStr(operand), args, this.limits.maxChars)));
+      }
+    }
     return super.applyFilter(operand, filter, environment);
+  }
+
+  override evaluateFor(node: Node, environment: Environment): Value {
+    const scope = new Environment(environment);
+    let iterableNode = node.iterable as Node;
+    let test: Node | undefined;
+    if (iterableNode.type === 'SelectExpression') {
+      test = iterableNode.test as Node;
+      iterableNode = iterableNode.lhs as Node;
+    }
+    const bind = binder(node.loopvar as Node);
+    let items = iterate(this.evaluate(iterableNode, scope));
+    if (test) {
+      const filter = test;
+      items = items.filter((item) => {
+        bind(scope, item);
+        return truthy(this.evaluate(filter, scope));
+      });
+    }
+    // One loop object for the whole loop, as Jinja2's LoopContext is (a stored `loop` sees it advance).
+    const count = items.length;
+    let index = 0;
+    const loop = new Map<string, Value>([['length', int(count)]]);
+    loop.set(
+      'cycle',
+      new FunctionValue((args: Value[]) => {
+        const choices = args.filter((arg) => arg.type !== 'KeywordArgumentsValue');
+        return choices[index % choices.length] ?? UNDEFINED;
+      }),
+    );
+    const loopValue = new ObjectValue(loop);
+    let out = '';
+    let completed = false;
+    for (; index < count; index++) {
+      loop.set('index', int(index + 1)).set('index0', int(index)).set('revindex', int(count - index)).set('revindex0', int(count - index - 1));
+      loop.set('first', bool(index === 0)).set('last', bool(index === count - 1)).set('previtem', items[index - 1] ?? UNDEFINED).set('nextitem', items[index + 1] ?? UNDEFINED);
+      // Jinja2 starts every iteration without the previous one's `set`s.
+      scope.variables.clear();
+      assign(scope, 'loop', loopValue);
+      bind(scope, items[index] as Value);
+      try {
+        out += this.renderBlock(node.body as Node[], scope);
+      } catch (signal) {
+        if (signal instanceof ContinueSignal) continue;
+        if (signal instanceof BreakSignal) break;
+        throw signal;
+      }
+      // As in Jinja2, `else` runs unless some iteration ran its body to the end.
+      completed = true;
+      if (out.length > this.limits.maxChars) throw tooLong(out.length, this.limits.maxChars);
+    }
+    if (!completed) out += this.renderBlock(node.defaultBlock as Node[], scope);
+    return text(out);
   }
 
   private step(): void {
@@ -158,113 +396,72 @@ class BoundedInterpreter extends Base {
     }
   }
 
+  /** Steps taken so far: the deterministic measure of a render's cost. */
+  get stepsTaken(): number {
+    return this.steps;
+  }
+
   private checked(value: Value): Value {
-    if (value.type === 'StringValue' && (value.value as string).length > this.limits.maxChars) throw this.tooLong((value.value as string).length);
-    if ((value.type === 'ArrayValue' || value.type === 'TupleValue') && (value.value as unknown[]).length > this.limits.maxItems) {
-      throw new RenderLimitError(`the template built a list of ${(value.value as unknown[]).length.toLocaleString('en')} items (at most ${this.limits.maxItems.toLocaleString('en')})`);
-    }
+    if (value.type === 'StringValue' && (value.value as string).length > this.limits.maxChars) throw tooLong((value.value as string).length, this.limits.maxChars);
+    if (isSequence(value) && (value.value as unknown[]).length > this.limits.maxItems) throw tooMany((value.value as unknown[]).length, this.limits.maxItems);
     return value;
   }
+}
 
-  private tooLong(length: number): RenderLimitError {
-    return new RenderLimitError(`the template built a string of ${length.toLocaleString('en')} characters (at most ${this.limits.maxChars.toLocaleString('en')})`);
+/** Sets a variable in `scope` (the library types its values with classes it does not export). */
+function assign(scope: Environment, name: string, value: Value): void {
+  scope.variables.set(name, value as unknown as ReturnType<Environment['lookupVariable']>);
+}
+
+const EMPTY = new StringValue('');
+/** A block's output as a value; the empty output of a false `if` or a `set` is shared. */
+const text = (out: string): Value => (out === '' ? EMPTY : new StringValue(out));
+
+/** Assigns a loop's item to its variable, or unpacks it into several (`for key, value in …`). */
+function binder(loopvar: Node): (scope: Environment, item: Value) => void {
+  if (loopvar.type === 'Identifier') return (scope, item) => assign(scope, loopvar.value as string, item);
+  if (loopvar.type !== 'TupleLiteral') throw new SyntaxError(`Invalid loop variable(s): ${loopvar.type}`);
+  const names = (loopvar.value as Node[]).map((target) => {
+    if (target.type !== 'Identifier') throw new SyntaxError(`Cannot unpack to ${target.type} in a for loop`);
+    return target.value as string;
+  });
+  return (scope, item) => {
+    const parts = isSequence(item) || item.type === 'StringValue' ? iterate(item) : undefined;
+    if (parts === undefined) throw new TypeError(`cannot unpack non-iterable ${pythonType(item)} object`);
+    if (parts.length < names.length) throw new TypeError(`not enough values to unpack (expected ${names.length}, got ${parts.length})`);
+    if (parts.length > names.length) throw new TypeError(`too many values to unpack (expected ${names.length})`);
+    names.forEach((name, i) => assign(scope, name, parts[i] as Value));
+  };
+}
+
+/** A render that failed, with the statement it failed in (when one was found). */
+export class RenderError extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly statement: Node | undefined,
+  ) {
+    super(error instanceof Error ? error.message : String(error));
   }
 }
 
-/** Renders a parsed template in `scope` within `limits`; the output string. */
-export function renderBounded(template: Template, scope: Environment, limits: RenderLimits = DEFAULT_RENDER_LIMITS): string {
+export interface RenderOutcome {
+  text: string;
+  /** Evaluation steps the render took (what maxSteps bounds). */
+  steps: number;
+}
+
+/** Renders a parsed template in `scope` within `limits`. Failures throw a RenderError carrying the original error and where it happened. */
+export function renderBounded(program: Program, scope: Environment, limits: RenderLimits = DEFAULT_RENDER_LIMITS): RenderOutcome {
+  const interpreter = new BoundedInterpreter(scope, limits);
   try {
-    return String(new BoundedInterpreter(scope, limits).run(template.parsed).value);
+    return { text: String(interpreter.run(program).value), steps: interpreter.stepsTaken };
   } catch (error) {
+    const { failure } = interpreter;
+    const statement = failure !== undefined && failure.error === error ? failure.statement : undefined;
     // The cap above is checked per node; a single filter (indent, join) can still overrun V8.
     if (error instanceof RangeError && /Invalid string length|Maximum call stack/.test(error.message)) {
-      throw new RenderLimitError(`the template exhausted the engine (${error.message})`);
+      throw new RenderError(new RenderLimitError(`the template exhausted the engine (${error.message})`), statement);
     }
-    throw error;
+    throw new RenderError(error, statement);
   }
-}
-
-/** Python's `type(x).__name__` for a runtime value, for TypeError messages as Python words them. */
-function pythonType(value: Value): string {
-  switch (value.type) {
-    case 'StringValue': return 'str';
-    case 'IntegerValue': return 'int';
-    case 'FloatValue': return 'float';
-    case 'BooleanValue': return 'bool';
-    case 'NullValue': return 'NoneType';
-    case 'ArrayValue': return 'list';
-    case 'TupleValue': return 'tuple';
-    case 'ObjectValue': return 'dict';
-    case 'UndefinedValue': return 'Undefined';
-    default: return value.type;
-  }
-}
-
-/** Python's `str(x)`, as Jinja2 prints a value. */
-export function pythonStr(value: Value): string {
-  switch (value.type) {
-    case 'StringValue': return value.value as string;
-    case 'UndefinedValue': return '';
-    default: return pythonRepr(value);
-  }
-}
-
-/** Python's `repr(x)`: how a value prints inside a list or dict. */
-function pythonRepr(value: Value): string {
-  switch (value.type) {
-    case 'StringValue': return pythonStringRepr(value.value as string);
-    case 'IntegerValue': return Number.isSafeInteger(value.value) ? String(value.value) : BigInt(value.value as number).toString();
-    case 'FloatValue': return pythonFloat(value.value as number);
-    case 'BooleanValue': return value.value ? 'True' : 'False';
-    case 'NullValue': return 'None';
-    case 'UndefinedValue': return '';
-    case 'ArrayValue': return `[${(value.value as Value[]).map(pythonRepr).join(', ')}]`;
-    case 'TupleValue': {
-      const items = (value.value as Value[]).map(pythonRepr);
-      return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
-    }
-    case 'ObjectValue':
-      return `{${[...(value.value as Map<string, Value>)].map(([key, item]) => `${pythonStringRepr(key)}: ${pythonRepr(item)}`).join(', ')}}`;
-    default: return value.toString();
-  }
-}
-
-/** Python's float repr: shortest round-trip digits, scientific below 1e-4 and from 1e16. */
-export function pythonFloat(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
-  if (Object.is(x, -0)) return '-0.0';
-  const [mantissa = '0', exponentText = '0'] = x.toExponential().split('e');
-  const exponent = Number(exponentText);
-  if (exponent < -4 || exponent >= 16) {
-    return `${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
-  }
-  // JavaScript writes fixed notation from 1e-7 to 1e21, which covers this range.
-  const fixed = String(x);
-  return fixed.includes('.') ? fixed : `${fixed}.0`;
-}
-
-// Characters Python's str.isprintable() rejects (space aside), escaped in a repr.
-const UNPRINTABLE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$/u;
-
-/** Python's repr of a str: single quotes unless only double quotes avoid escaping. */
-function pythonStringRepr(text: string): string {
-  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
-  let out = '';
-  for (const char of text) {
-    if (char === '\\') out += '\\\\';
-    else if (char === quote) out += `\\${quote}`;
-    else if (char === '\n') out += '\\n';
-    else if (char === '\r') out += '\\r';
-    else if (char === '\t') out += '\\t';
-    else if (char !== ' ' && UNPRINTABLE.test(char)) {
-      const code = char.codePointAt(0) as number;
-      out += code < 0x100 ? `\\x${hex(code, 2)}` : code < 0x10000 ? `\\u${hex(code, 4)}` : `\\U${hex(code, 8)}`;
-    } else out += char;
-  }
-  return `${quote}${out}${quote}`;
-}
-
-function hex(code: number, width: number): string {
-  return code.toString(16).padStart(width, '0');
 }

@@ -1,10 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Environment, Template } from '@huggingface/jinja';
+import { Environment } from '@huggingface/jinja';
 import { InputError, errorMessage } from '../core/index.ts';
 import type { ChatMessage, ChatTool } from './chat.ts';
-import { locateSyntaxError } from './jinja-diagnostics.ts';
-import { DEFAULT_RENDER_LIMITS, RenderLimitError, renderBounded, type RenderLimits } from './jinja-runtime.ts';
+import { locateStatement, locateSyntaxError, type StatementLocation } from './jinja-diagnostics.ts';
+import { DEFAULT_RENDER_LIMITS, RenderError, RenderLimitError, renderBounded, type Node, type RenderLimits, type RenderOutcome } from './jinja-runtime.ts';
+import { compileTemplate, type Program, type Token } from './jinja-syntax.ts';
 
 /** Special tokens from tokenizer_config.json, passed to templates as HF's `special_tokens_map` is. */
 export type SpecialTokens = Record<string, string | string[]>;
@@ -23,7 +24,13 @@ export interface RenderInput {
 
 export type RenderResult =
   | { ok: true; text: string; templateName: string }
-  | { ok: false; kind: 'raise_exception' | 'runtime' | 'limit' | 'no_template'; message: string };
+  | {
+      ok: false;
+      kind: 'raise_exception' | 'runtime' | 'limit' | 'no_template';
+      message: string;
+      /** The template line a runtime error or limit stopped at (raise_exception's own message says why). */
+      line?: number;
+    };
 
 export interface ChatTemplate {
   /** Where it came from (a path, or `inline`), for error messages. */
@@ -56,7 +63,7 @@ const SPECIAL_TOKEN_KEYS = ['bos_token', 'eos_token', 'unk_token', 'sep_token', 
 export function createChatTemplate(chatTemplate: unknown, options: ChatTemplateOptions = {}): ChatTemplate {
   const where = options.where ?? 'inline template';
   const sources = templateSources(chatTemplate, where);
-  const compiled = new Map<string, Template>();
+  const compiled = new Map<string, Compiled>();
   for (const [name, source] of sources) {
     compiled.set(name, compile(source, sources.size > 1 || name !== 'default' ? `${where} (template "${name}")` : where));
   }
@@ -85,13 +92,16 @@ export function createChatTemplate(chatTemplate: unknown, options: ChatTemplateO
     render(input) {
       const name = choose(input);
       if (typeof name !== 'string') return { ok: false, kind: 'no_template', message: name.error };
-      const template = compiled.get(name) as Template;
+      const template = compiled.get(name) as Compiled;
       try {
-        return { ok: true, text: run(template, variablesFor(input, specialTokens), now, limits), templateName: name };
-      } catch (error) {
+        return { ok: true, text: renderProgram(template.program, variablesFor(input, specialTokens), { now, limits }).text, templateName: name };
+      } catch (failure) {
+        const error = failure instanceof RenderError ? failure.error : failure;
         if (error instanceof TemplateRaise) return { ok: false, kind: 'raise_exception', message: `${where}: the template raised an exception: ${error.message}` };
-        if (error instanceof RenderLimitError) return { ok: false, kind: 'limit', message: `${where}: rendering stopped: ${error.message}` };
-        return { ok: false, kind: 'runtime', message: `${where}: rendering failed: ${errorMessage(error)}` };
+        const at = failure instanceof RenderError && failure.statement ? locate(template, failure.statement) : undefined;
+        const line = at ? { line: at.line } : {};
+        if (error instanceof RenderLimitError) return { ok: false, kind: 'limit', message: `${where}: rendering stopped: ${error.message}${at ? ` (at line ${at.line}, in ${at.tag})` : ''}`, ...line };
+        return { ok: false, kind: 'runtime', message: `${where}: ${runtimePlace(at)}${errorMessage(error)}`, ...line };
       }
     },
   };
@@ -174,17 +184,36 @@ function templateSources(chatTemplate: unknown, where: string): Map<string, stri
   throw new InputError(`${where}: chat_template`, 'is neither a template string nor a list of named templates', 'a string or a non-empty list of {name, template}');
 }
 
-function compile(source: string, where: string): Template {
+/** A parsed template, with the text and tokens it came from to place a run-time error on its line. */
+interface Compiled {
+  source: string;
+  tokens: Token[];
+  program: Program;
+  /** Lines found so far: finding one lexes the template a dozen times, and a bad input tends to fail the same way again. */
+  located: Map<Node, StatementLocation | undefined>;
+}
+
+function locate(template: Compiled, statement: Node): StatementLocation | undefined {
+  if (!template.located.has(statement)) template.located.set(statement, locateStatement(template.source, template.tokens, template.program, statement));
+  return template.located.get(statement);
+}
+
+function compile(source: string, where: string): Compiled {
   // Jinja2 reads every \r\n and lone \r in a template as \n (its newline_sequence) before
   // trim_blocks looks for the newline after a tag; a template saved with CRLF renders as with LF.
   source = source.replace(/\r\n?/g, '\n');
   try {
-    return new Template(source);
+    return { source, ...compileTemplate(source), located: new Map() };
   } catch (error) {
     const located = locateSyntaxError(source);
     if (located) throw new InputError(`${where}: line ${located.line}`, `template syntax error: ${located.message}`);
     throw new InputError(where, `template syntax error: ${errorMessage(error)}`);
   }
+}
+
+/** `line 12: rendering failed in {{ x + 1 }}: ` as Jinja2's traceback would place it, or just `rendering failed: `. */
+function runtimePlace(at: StatementLocation | undefined): string {
+  return at ? `line ${at.line}: rendering failed in ${at.tag}: ` : 'rendering failed: ';
 }
 
 function hasTools(tools: readonly ChatTool[] | undefined): tools is readonly ChatTool[] {
@@ -202,7 +231,12 @@ function variablesFor(input: RenderInput, specialTokens: SpecialTokens): Record<
   };
 }
 
-function run(template: Template, variables: Record<string, unknown>, now: () => Date, limits: RenderLimits): string {
+/**
+ * Renders a compiled template with the globals transformers provides; the text and the evaluation
+ * steps it took (what the step limit bounds, and a machine-independent measure of a render's cost).
+ */
+export function renderProgram(program: Program, variables: Record<string, unknown>, options: { now?: () => Date; limits?: RenderLimits } = {}): RenderOutcome {
+  const { now = () => new Date(), limits = DEFAULT_RENDER_LIMITS } = options;
   // Globals sit in a parent scope so kwargs may shadow them; `raise_exception` is ours so that a
   // template's deliberate rejection is told apart from a rendering bug.
   const globals = new Environment();
@@ -217,7 +251,7 @@ function run(template: Template, variables: Record<string, unknown>, now: () => 
   for (const [name, value] of Object.entries(builtins)) globals.set(name, value);
   const scope = new Environment(globals);
   for (const [name, value] of Object.entries(variables)) if (value !== undefined) scope.set(name, value);
-  return renderBounded(template, scope, limits);
+  return renderBounded(program, scope, limits);
 }
 
 function pythonRange(start: number, stop: number | undefined, step = 1, maxItems: number): number[] {
