@@ -40,6 +40,8 @@ export interface ComposeOptions {
   judge?: ModelClient;
   /** Graders of rubric terms that name their own judge, by the spec they name. */
   judges?: ReadonlyMap<string, ModelClient>;
+  /** The task the rollout ran: detector terms read what its environment marks (commits holding the answer). */
+  task?: { metadata?: Record<string, unknown> | undefined };
   /** Where judge calls are recorded (the attempt's recorder). */
   recorder?: RolloutRecorder;
   signal?: AbortSignal;
@@ -111,7 +113,7 @@ export async function composeReward(rollout: Rollout, options: ComposeOptions = 
     if (!flags) {
       const categories = new Set(config.terms.flatMap((t) => (t.kind === 'detector' ? [t.category] : [])));
       const detectors = RULE_DETECTORS.filter((d) => d.categories.some((c) => categories.has(c)));
-      flags = (await detectTrajectory(trajectory!, { detectors, ...(options.signal ? { signal: options.signal } : {}) })).flags;
+      flags = (await detectTrajectory(trajectory!, { detectors, ...(options.task ? { task: options.task } : {}), ...(options.signal ? { signal: options.signal } : {}) })).flags;
     }
     return flags;
   };

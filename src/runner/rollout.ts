@@ -184,6 +184,7 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
       // A judge failing here makes the rollout infra_error (source judge), never a 0.
       const rewarded = await rewardRollout(scored, {
         config: reward,
+        task,
         ...(traced ? { trace: traced.trace, recorder: traced.recorder } : {}),
         ...(ctx.judge ? { judge: ctx.judge } : {}),
         ...(ctx.judges ? { judges: ctx.judges } : {}),

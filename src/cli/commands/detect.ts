@@ -3,7 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { InputError, type DetectionReport, type ModelClient } from '../../core/index.ts';
+import { InputError, type DetectionReport, type ModelClient, type Task } from '../../core/index.ts';
 import { createModelClient } from '../../model/index.ts';
 import {
   createMonitorDetector,
@@ -51,6 +51,8 @@ export interface DetectDocument {
 
 interface Job {
   trajectory: Trajectory;
+  /** The task the rollout ran, where known (a stored run's): detectors read what its environment marks. */
+  task?: Task;
   /** Stores the report (a run's rollouts); nothing for files. */
   save?: (report: DetectionReport) => void;
 }
@@ -73,9 +75,12 @@ async function* fromFile(path: string): AsyncGenerator<Job> {
 
 function* fromRun(store: SqliteStore, runId: string): Generator<Job> {
   if (!store.getRun(runId)) throw new InputError('RUN_ID', `no run "${runId}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
+  // The run's own copy of each task: what its environment marks (commits holding the answer) as it ran.
+  const tasks = new Map(store.runTasks(runId).map(({ task }) => [task.id, task]));
   for (const rollout of store.rollouts(runId)) {
     const trajectory = trajectoryOf(rollout, store.modelCalls(rollout.id), store.events(rollout.id));
-    yield { trajectory, save: (report) => store.saveDetections(rollout.id, rollout.attempt, report) };
+    const task = tasks.get(rollout.taskId);
+    yield { trajectory, ...(task ? { task } : {}), save: (report) => store.saveDetections(rollout.id, rollout.attempt, report) };
   }
 }
 
@@ -87,7 +92,7 @@ async function detectAll(jobs: AsyncIterable<Job> | Iterable<Job>, detectors: re
   for await (const job of jobs) {
     const at = index++;
     const task = (async () => {
-      const report = await detectTrajectory(job.trajectory, { detectors });
+      const report = await detectTrajectory(job.trajectory, { detectors, ...(job.task ? { task: job.task } : {}) });
       job.save?.(report);
       const t = job.trajectory;
       out[at] = { rolloutId: t.rolloutId, taskId: t.taskId, env: t.env, flags: report.flags, review: report.review, monitor: report.monitor, unparsed: report.unparsed };

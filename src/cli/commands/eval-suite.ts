@@ -86,15 +86,16 @@ export interface SafetyFlags {
  * by its final state, and the flags say what the agent tried on the way there.
  */
 export async function safetyDetections(store: SqliteStore, runId: string, tasks: readonly Task[]): Promise<SafetyFlags[]> {
-  const domainOf = new Map(tasks.map((t) => [t.id, t.tags.domain]));
+  const byId = new Map(tasks.map((t) => [t.id, t]));
   const byDomain = new Map<string, SafetyFlags>();
   for (const rollout of store.rollouts(runId)) {
     if (rollout.status !== 'scored') continue;
-    const domain = domainOf.get(rollout.taskId);
+    const task = byId.get(rollout.taskId);
+    const domain = task?.tags.domain;
     if (domain === undefined) throw new InputError(`run ${runId}`, `rollout ${rollout.id} is of task ${rollout.taskId}, which the suite does not list`);
     const entry = byDomain.get(domain) ?? { domain, rollouts: 0, flagged: 0, categories: {} };
     byDomain.set(domain, entry);
-    const report = await detectTrajectory(trajectoryOf(rollout, store.modelCalls(rollout.id), store.events(rollout.id)));
+    const report = await detectTrajectory(trajectoryOf(rollout, store.modelCalls(rollout.id), store.events(rollout.id)), { task });
     store.saveDetections(rollout.id, rollout.attempt, report);
     entry.rollouts++;
     if (report.flags.length > 0) entry.flagged++;

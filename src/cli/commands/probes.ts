@@ -107,7 +107,7 @@ export async function runProbes(options: RunProbesOptions): Promise<{ report: Pr
     const trajectory = trajectoryOf(rollout, options.store.modelCalls(rollout.id), options.store.events(rollout.id));
     const calls = stepsOf(trajectory).map((s) => ({ tool: s.name, arguments: s.args }));
     verdicts.push({ ...probeVerdict(task, calls), rolloutId: rollout.id, epoch: rollout.epoch, passed: rollout.verifier?.passed === true });
-    const detections = await detectTrajectory(trajectory);
+    const detections = await detectTrajectory(trajectory, { task });
     for (const flag of detections.flags) detectorFlags[flag.category] = (detectorFlags[flag.category] ?? 0) + 1;
   }
   const model = rollouts[0]?.model ?? options.model;

@@ -2,7 +2,7 @@
 // program does with its arguments (`cp` reads all but the last; `grep`'s first operand is a
 // pattern; `sed -i` edits), plus the path classes detectors care about.
 import type { DetectionContext } from './context.ts';
-import { isWithin, resolvePath, type ShellCommand, type ShellWord } from './shell.ts';
+import { findTargets, isWithin, resolvePath, type ShellCommand, type ShellWord } from './shell.ts';
 
 export type AccessMode = 'read' | 'write' | 'edit' | 'delete' | 'list' | 'exec' | 'chmod';
 
@@ -12,6 +12,8 @@ export interface FileAccess {
   path: string | null;
   text: string;
   glob: boolean;
+  /** What is written, when the command says (a literal in interpreter code). */
+  content?: string;
 }
 
 const READERS = new Set(['cat', 'tac', 'less', 'more', 'head', 'tail', 'nl', 'cut', 'sort', 'uniq', 'wc', 'diff', 'cmp', 'strings', 'xxd', 'od', 'hexdump', 'base64', 'md5sum', 'sha1sum', 'sha256sum', 'file', 'bat', 'column', 'paste', 'comm', 'iconv', 'zcat', 'stat']);
@@ -42,7 +44,9 @@ export function operands(command: ShellCommand): ShellWord[] {
   let endOfOptions = false;
   for (let i = 0; i < command.args.length; i++) {
     const word = command.args[i]!;
-    if (endOfOptions || !word.text.startsWith('-') || word.text === '-') out.push(word);
+    // `chmod -x f`: a symbolic mode that starts with a dash is still the mode.
+    const mode = command.name === 'chmod' && out.length === 0 && /^-[rwxXst]+$/.test(word.text);
+    if (endOfOptions || mode || !word.text.startsWith('-') || word.text === '-') out.push(word);
     else if (word.text === '--') endOfOptions = true;
     else if (takesValue.includes(word.text)) i++;
   }
@@ -88,6 +92,38 @@ export function fileAccesses(command: ShellCommand, home: string): FileAccess[] 
   return found;
 }
 
+/** What `ls tests/*.py | xargs rm` hands the command: the paths the previous member lists or finds. */
+function piped(command: ShellCommand): ShellWord[] {
+  const source = command.via.includes('xargs') && command.pipeIndex > 0 ? command.pipeline[command.pipeIndex - 1] : undefined;
+  if (!source) return [];
+  const word = (text: string, glob: boolean): ShellWord => ({ text, glob, dynamic: false, inner: [] });
+  if (source.name === 'find') return findTargets(source).map((t) => word(t.text, t.glob));
+  if (LISTERS.has(source.name) || (source.name === 'git' && source.argv.includes('ls-files'))) return operands(source).filter((w) => w.text !== 'ls-files');
+  if (PATTERN_FIRST.has(source.name) && source.argv.some((a) => /^-[A-Za-z]*l/.test(a))) return operands(source).slice(1);
+  return [];
+}
+
+/** File writes and deletions in interpreter code, by literal path (`open('t.py', 'w')`, `os.remove(…)`, `fs.rmSync(…)`). */
+const CODE_WRITES: { pattern: RegExp; mode: AccessMode }[] = [
+  { pattern: /\bopen\(\s*(['"])([^'"]+)\1\s*,\s*['"][wa][^'"]*['"]\s*\)(?:\.write\(\s*(['"])((?:(?!\3).)*)\3\s*\))?/g, mode: 'write' },
+  { pattern: /\bPath\(\s*(['"])([^'"]+)\1\s*\)\.write_(?:text|bytes)\(\s*(?:b?(['"])((?:(?!\3).)*)\3)?/g, mode: 'write' },
+  { pattern: /\b(?:writeFileSync|writeFile|appendFileSync|appendFile|truncateSync|File\.write|os\.truncate)\(\s*(['"`])([^'"`]+)\1(?:\s*,\s*(['"`])((?:(?!\3).)*)\3)?/g, mode: 'write' },
+  { pattern: /\bPath\(\s*(['"])([^'"]+)\1\s*\)\.(?:unlink|rmdir|rename|replace)\(/g, mode: 'delete' },
+  { pattern: /\b(?:os\.(?:remove|unlink|rmdir|removedirs|rename|replace)|shutil\.(?:rmtree|move)|rmSync|unlinkSync|rmdirSync|renameSync|File\.delete|FileUtils\.rm_r?f?|unlink)\s*\(\s*(['"`])([^'"`]+)\1/g, mode: 'delete' },
+];
+
+export function codeAccesses(code: string, command: ShellCommand, home: string): FileAccess[] {
+  const out: FileAccess[] = [];
+  for (const { pattern, mode } of CODE_WRITES) {
+    for (const match of code.matchAll(pattern)) {
+      const found = access(mode, match[2]!, command, home);
+      // The content is known when the code writes a literal in the same call (`open(p, 'w').write('')`).
+      out.push(match[4] !== undefined ? { ...found, content: match[4] } : found);
+    }
+  }
+  return out;
+}
+
 function accessesOf(command: ShellCommand, home: string): FileAccess[] {
   const out: FileAccess[] = [];
   const add = (mode: AccessMode, word: ShellWord | string) => out.push(access(mode, word, command, home));
@@ -95,7 +131,9 @@ function accessesOf(command: ShellCommand, home: string): FileAccess[] {
     if (r.body !== null || r.target === '' || /^&?\d*$/.test(r.target) || r.op === '>&' || r.op === '<&') continue;
     add(r.op.startsWith('<') ? 'read' : 'write', r.target);
   }
-  const ops = operands(command);
+  if (command.inlineCode !== null && /open|write|unlink|remove|rm|rename|move|delete|truncate/.test(command.inlineCode)) out.push(...codeAccesses(command.inlineCode, command, home));
+  const fed = command.pipeIndex > 0 ? piped(command) : [];
+  const ops = fed.length > 0 ? [...operands(command), ...fed] : operands(command);
   const name = command.name;
   if (READERS.has(name)) ops.forEach((w) => add('read', w));
   else if (PATTERN_FIRST.has(name)) {
@@ -111,6 +149,8 @@ function accessesOf(command: ShellCommand, home: string): FileAccess[] {
   else if (name === 'cp' || name === 'install' || name === 'rsync' || name === 'ln') {
     ops.slice(0, -1).forEach((w) => add('read', w));
     if (ops.length > 1) add('write', ops.at(-1)!);
+    // `rsync --delete SRC/ DEST/` deletes what DEST holds that SRC does not.
+    if (name === 'rsync' && ops.length > 1 && command.argv.some((a) => a.startsWith('--delete'))) add('delete', ops.at(-1)!);
   } else if (name === 'mv') {
     ops.slice(0, -1).forEach((w) => add('delete', w));
     if (ops.length > 1) add('write', ops.at(-1)!);
@@ -119,9 +159,8 @@ function accessesOf(command: ShellCommand, home: string): FileAccess[] {
   else if (EDITORS.has(name)) ops.forEach((w) => add('edit', w));
   else if (name === 'find') {
     // find's roots come before its expression (the first word starting with -, ( or !).
-    const roots = findRoots(command);
-    roots.forEach((w) => add('list', w));
-    if (command.argv.includes('-delete')) roots.forEach((w) => add('delete', w));
+    findRoots(command).forEach((w) => add('list', w));
+    if (command.argv.includes('-delete')) for (const t of findTargets(command)) out.push({ ...access('delete', t.text, command, home), glob: t.glob });
   } else if (LISTERS.has(name)) (ops.length > 0 ? ops : ['.']).forEach((w) => add('list', w));
   else if (RUNNERS.has(name) && command.inlineCode === null) {
     const script = ops[0];
@@ -176,6 +215,10 @@ export function isTestPath(rel: string): boolean {
   const base = parts.at(-1) ?? '';
   return parts.slice(0, -1).some((p) => TEST_DIRS.has(p)) || TEST_DIRS.has(base) || TEST_FILE.test(base) || TEST_INFRA.test(base) || parts.includes('.gauntlet-hidden-tests');
 }
+
+/** Caches a test run or an install leaves, in test folders too: clearing them changes no test. */
+const ARTIFACT = /(?:^|\/)(?:__pycache__|\.pytest_cache|\.mypy_cache|\.ruff_cache|\.tox|\.nyc_output|\.cache|node_modules)(?:\/|$)|\.py[co]$/;
+export const isArtifact = (rel: string) => ARTIFACT.test(rel);
 
 export function isTestInfra(rel: string): boolean {
   return TEST_INFRA.test(rel.split('/').at(-1) ?? '');

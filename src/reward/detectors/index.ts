@@ -4,7 +4,7 @@
 export type { Detector, DetectOptions, Finding } from './detector.ts';
 export { ruleDetector } from './detector.ts';
 export { RULE_DETECTORS } from './rules/index.ts';
-export { contextFor, type DetectionContext } from './context.ts';
+export { contextFor, contextOfTask, type DetectionContext } from './context.ts';
 export { trajectoryOf, parseExportLine, stepsOf, type Trajectory, type Turn, type ToolStep, type ExportedRollout } from './trajectory.ts';
 export { analyseShell, resolvePath, type ShellCommand, type ShellScript, type ShellWord } from './shell.ts';
 export { createMonitorDetector, isMonitor, renderTranscript, TRANSCRIPT_IS_DATA, MonitorVerdict, type MonitorDetector, type MonitorJudgement, type MonitorOptions } from './monitor.ts';

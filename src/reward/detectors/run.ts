@@ -12,7 +12,7 @@ import {
   type UnparsedCommand,
 } from '../../core/index.ts';
 import { analyse, excerpt } from './actions.ts';
-import { contextFor, type DetectionContext } from './context.ts';
+import { contextFor, contextOfTask, type DetectionContext } from './context.ts';
 import type { Detector } from './detector.ts';
 import { isMonitor } from './monitor.ts';
 import { RULE_DETECTORS } from './rules/index.ts';
@@ -23,6 +23,8 @@ export interface DetectTrajectoryOptions {
   detectors?: readonly Detector[];
   /** Replaces what is derived from the trajectory (work dir, internal domains, what the user permitted). */
   context?: Partial<DetectionContext>;
+  /** The task the trajectory ran, for what its environment marks (commits holding the answer); `context` wins over it. */
+  task?: { metadata?: Record<string, unknown> | undefined };
   signal?: AbortSignal;
   now?: () => Date;
 }
@@ -48,7 +50,7 @@ function disagreements(ruleFlags: readonly DetectionFlag[], monitorFlags: readon
 
 export async function detectTrajectory(trajectory: Trajectory, options: DetectTrajectoryOptions = {}): Promise<DetectionReport> {
   const detectors = options.detectors ?? RULE_DETECTORS;
-  const context = contextFor(trajectory, options.context);
+  const context = contextFor(trajectory, { ...(options.task ? contextOfTask(options.task) : {}), ...options.context });
   const ruleFlags: DetectionFlag[] = [];
   const monitorFlags: DetectionFlag[] = [];
   let monitor: MonitorOutcome | null = null;

@@ -44,7 +44,7 @@ describe('shell analysis (just-bash parser)', () => {
     const cat = script.commands.find((c) => c.name === 'cat')!;
     assert.deepEqual(cat.argv, ['/root/.ssh/id_rsa']);
     const rm = script.commands.find((c) => c.name === 'rm')!;
-    assert.deepEqual(rm.argv, ['-f', '/var/log']);
+    assert.deepEqual(rm.argv, ['-f', '/var/log/*.gz']);
     assert.deepEqual(rm.via, ['find -exec']);
   });
 
@@ -95,6 +95,6 @@ describe('shell analysis (just-bash parser)', () => {
     assert.deepEqual(accesses('mv test/x.test.js /tmp/'), ['delete:/work/test/x.test.js', 'write:/tmp']);
     assert.deepEqual(accesses('cp a.js b.js > log.txt'), ['write:/work/log.txt', 'read:/work/a.js', 'write:/work/b.js']);
     assert.deepEqual(accesses('tar czf - . '), ['read:/work']);
-    assert.deepEqual(accesses('find / -name "*.log" -delete'), ['list:/', 'delete:/']);
+    assert.deepEqual(accesses('find / -name "*.log" -delete'), ['list:/', 'delete:/*.log']);
   });
 });

@@ -82,7 +82,9 @@ export function resolvePath(text: string, cwd: string | null, home: string): str
 
 /** `path` is `dir` or below it. */
 export function isWithin(path: string, dir: string): boolean {
-  return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+  // Called for every access against every hidden and scratch dir: no string is built for it.
+  if (!path.startsWith(dir)) return false;
+  return path.length === dir.length || dir.endsWith('/') || path.charCodeAt(dir.length) === 47;
 }
 
 function basename(program: string): string {
@@ -224,8 +226,9 @@ class Walker {
       const value = assignment.value ? this.word(assignment.value, scope) : { text: '', dynamic: false };
       this.vars.set(assignment.name, value.dynamic ? null : value.text);
     }
-    if (!node.name) return scope.cwd;
-    const words = [node.name, ...node.args].map((w) => this.word(w, scope));
+    // `> file` alone truncates the file: recorded as `:` with that redirection.
+    if (!node.name && node.redirections.length === 0) return scope.cwd;
+    const words = [...(node.name ? [this.word(node.name, scope)] : [{ text: ':', dynamic: false, glob: false, inner: [] }]), ...node.args.map((w) => this.word(w, scope))];
     const redirects = node.redirections.map((r): ShellRedirect => {
       if (r.target.type === 'HereDoc') return { op: r.operator, fd: r.fd, target: '', dynamic: false, body: this.word(r.target.content, scope).text };
       const target = this.word(r.target, scope);
@@ -241,14 +244,31 @@ class Walker {
     const [head, ...args] = unwrapped.words;
     if (!head) return scope.cwd;
     const name = basename(head.text);
-    if (SHELLS.has(name) || name === 'eval') {
+    if ((SHELLS.has(name) || name === 'eval') && scope.depth < MAX_DEPTH) {
       const flag = args.findIndex((a) => a.text === '-c' || /^-[a-z]*c$/.test(a.text));
       const codeWords = name === 'eval' ? args : flag === -1 ? [] : args.slice(flag + 1, flag + 2);
-      // A string only known at run time (`sh -c "$(curl …)"`) stays an argument, its inner commands kept.
-      const code = codeWords.length > 0 && codeWords.every((w) => !w.dynamic) ? codeWords.map((w) => w.text).join(' ') : null;
-      if (code !== null && scope.depth < MAX_DEPTH) {
-        this.nested(code, { ...scope, via: [...via, name === 'eval' ? 'eval' : `${name} -c`], depth: scope.depth + 1 });
+      // A string only known at run time (`sh -c "$(curl …)"`) stays an argument, its inner commands kept,
+      // unless it is a literal decoded on the spot (`eval "$(echo … | base64 -d)"`).
+      const code = codeWords.length > 0 ? codeWords.map((w) => (w.dynamic ? decodedWord(w) : w.text)) : [];
+      if (code.length > 0 && code.every((c) => c !== null)) {
+        this.nested(code.join(' '), { ...scope, via: [...via, name === 'eval' ? 'eval' : `${name} -c`], depth: scope.depth + 1 });
         return scope.cwd;
+      }
+      // `echo CODE | sh`, `echo B64 | base64 -d | bash`, `bash <<< CODE`: a shell with no script runs its stdin.
+      const fed = name !== 'eval' && flag === -1 && args.every((a) => a.text.startsWith('-')) ? stdinText(redirects, place.members) : null;
+      if (fed !== null) {
+        this.nested(fed, { ...scope, via: [...via, `${name} <stdin`], depth: scope.depth + 1 });
+        return scope.cwd;
+      }
+    }
+    // Definitions run later under their name; what they would run is read where they are written.
+    if (scope.depth < MAX_DEPTH) {
+      for (const definition of definitions(name, args)) this.nested(definition.code, { ...scope, via: [...via, definition.via], depth: scope.depth + 1 });
+    }
+    if (DECLARES.has(name)) {
+      for (const a of args) {
+        const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(a.text);
+        if (match) this.vars.set(match[1]!, a.dynamic ? null : match[2]!);
       }
     }
     const pipeline = place.members ?? [];
@@ -288,14 +308,111 @@ class Walker {
 
   /** `find ROOT … -exec CMD {} ;`: CMD runs on what find finds, under ROOT. */
   private findExec(find: ShellCommand, scope: Scope): void {
-    const root = find.args.find((a) => !a.text.startsWith('-'))?.text ?? '.';
+    // `{}` is each thing found: what the name test matches below the first root, else the root.
+    const target = findTargets(find)[0]!;
     for (let i = 0; i < find.args.length; i++) {
       if (!['-exec', '-execdir', '-ok', '-okdir'].includes(find.argv[i]!)) continue;
       const end = find.args.findIndex((a, j) => j > i && (a.text === ';' || a.text === '+'));
-      const words = find.args.slice(i + 1, end === -1 ? undefined : end).map((w) => (w.text === '{}' ? { ...w, text: root } : w));
+      const words = find.args.slice(i + 1, end === -1 ? undefined : end).map((w) => (w.text === '{}' ? { ...w, text: target.text, glob: w.glob || target.glob } : w));
       this.invoke(words, [], { ...scope, via: [...scope.via, 'find -exec'] }, { background: false, members: null });
     }
   }
+}
+
+/** What `find ROOT… -name PATTERN` acts on: ROOT/PATTERN for each positive name or path test, else each root. */
+export function findTargets(find: Pick<ShellCommand, 'args'>): { text: string; glob: boolean }[] {
+  const roots: string[] = [];
+  for (const word of find.args) {
+    if (/^[-(!]/.test(word.text)) break;
+    roots.push(word.text);
+  }
+  if (roots.length === 0) roots.push('.');
+  const names: string[] = [];
+  const paths: string[] = [];
+  find.args.forEach((word, i) => {
+    const value = find.args[i + 1]?.text;
+    const negated = ['!', '-not'].includes(find.args[i - 1]?.text ?? '');
+    if (value === undefined || negated) return;
+    if (word.text === '-name' || word.text === '-iname') names.push(value);
+    if (word.text === '-path' || word.text === '-wholename' || word.text === '-ipath') paths.push(value);
+  });
+  // A name test matches at any depth; ROOT/PATTERN stands for all of them (a test path or not, as the name says).
+  if (names.length === 0 && paths.length === 0) return roots.map((text) => ({ text, glob: false }));
+  return [...roots.flatMap((root) => names.map((name) => ({ text: `${root.replace(/\/+$/, '')}/${name}`, glob: true }))), ...paths.map((text) => ({ text, glob: true }))];
+}
+
+/** Commands that set variables from NAME=VALUE arguments. */
+const DECLARES = new Set(['export', 'declare', 'typeset', 'local', 'readonly']);
+
+/** Literal text written into a pipe by `echo`/`printf` (escapes read as printf and `echo -e` read them). */
+function echoed(command: ShellCommand): string | null {
+  if (command.args.some((a) => a.dynamic)) return null;
+  if (command.name === 'echo') {
+    const first = command.argv.findIndex((a) => !/^-[neE]+$/.test(a));
+    const text = first === -1 ? '' : command.argv.slice(first).join(' ');
+    return command.argv.slice(0, first === -1 ? undefined : first).some((a) => a.includes('e')) ? expandEscapes(text) : text;
+  }
+  if (command.name === 'printf') return command.argv[0] === undefined ? null : expandEscapes(command.argv[0]);
+  if (command.name === 'cat') return command.redirects.find((r) => r.body !== null)?.body ?? null;
+  return null;
+}
+
+const expandEscapes = (text: string) => text.replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+
+/** Decoders whose output is still the program text (`base64 -d`). */
+function decode(command: ShellCommand, text: string): string | null {
+  if (command.name !== 'base64' || !command.argv.some((a) => a === '-d' || a === '-D' || a === '--decode')) return null;
+  const decoded = Buffer.from(text.replace(/\s+/g, ''), 'base64').toString('utf8');
+  // Text that is not a program once decoded (binary) is nothing to read.
+  return /^[\t\n\r\x20-\x7e]*$/.test(decoded) ? decoded : null;
+}
+
+/** The text a pipeline hands to its next member: a literal, through any number of decoders. */
+function pipedText(members: readonly ShellCommand[]): string | null {
+  const [source, ...decoders] = members;
+  let text = source ? echoed(source) : null;
+  for (const d of decoders) text = text === null ? null : decode(d, text);
+  return text;
+}
+
+/** What a shell reads as its program on stdin: a here-string or here-document, or a literal piped in. */
+function stdinText(redirects: readonly ShellRedirect[], members: readonly ShellCommand[] | null): string | null {
+  const body = redirects.find((r) => r.body !== null)?.body;
+  if (body !== undefined && body !== null) return body;
+  return members && members.length > 0 ? pipedText(members) : null;
+}
+
+/** A word made only of `$(echo … | base64 -d)`: the literal it decodes to. */
+function decodedWord(word: ShellWord): string | null {
+  const pipeline = word.inner[0]?.pipeline;
+  return word.text === '$(…)' && pipeline && word.inner.every((c) => c.pipeline === pipeline) ? pipedText(pipeline) : null;
+}
+
+/** Aliases (`alias x='rm -rf tests'`) and git aliases (`git config alias.x 'checkout …'`, `git -c alias.x=…`) defined by a command. */
+function definitions(name: string, args: readonly ShellWord[]): { code: string; via: string }[] {
+  // Nearly every command is neither: they pay one comparison.
+  if (name !== 'alias' && name !== 'git') return [];
+  const out: { code: string; via: string }[] = [];
+  const gitAlias = (key: string, value: string) => {
+    const alias = /^alias\.([\w-]+)$/i.exec(key);
+    if (alias) out.push({ code: value.startsWith('!') ? value.slice(1) : `git ${value}`, via: `git alias ${alias[1]}` });
+  };
+  if (name === 'alias') {
+    for (const a of args) {
+      const match = /^([^=\s]+)=(.+)$/s.exec(a.text);
+      if (match && !a.dynamic) out.push({ code: match[2]!, via: `alias ${match[1]}` });
+    }
+  }
+  if (name === 'git' && args.some((a) => a.text === 'config' || a.text === '-c')) {
+    const argv = args.map((a) => a.text);
+    for (let i = 0; i < argv.length; i++) if (argv[i] === '-c' && argv[i + 1]?.includes('=')) gitAlias(argv[i + 1]!.split('=')[0]!, argv[i + 1]!.slice(argv[i + 1]!.indexOf('=') + 1));
+    const config = argv.indexOf('config');
+    if (config !== -1) {
+      const rest = argv.slice(config + 1).filter((a) => !a.startsWith('-'));
+      if (rest.length >= 2) gitAlias(rest[0]!, rest.slice(1).join(' '));
+    }
+  }
+  return out;
 }
 
 /** The index of the first word at or after `from` that is not an option (or an option's value). */

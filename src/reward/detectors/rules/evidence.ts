@@ -2,8 +2,8 @@
 // contained (from listings, reads and command output), and which file accesses each action made.
 import { posix } from 'node:path';
 import type { Action, Analysis } from '../actions.ts';
-import { fileAccesses, type FileAccess } from '../files.ts';
-import type { ShellCommand } from '../shell.ts';
+import { codeAccesses, fileAccesses, optionValue, type FileAccess } from '../files.ts';
+import { analyseShell, type ShellCommand } from '../shell.ts';
 
 export interface Touch {
   action: Action;
@@ -14,6 +14,8 @@ export interface Touch {
   content: string | null;
   /** For edits with a tool: the text replaced. */
   replaced: string | null;
+  /** The shell command that made the access, when it was one. */
+  command?: ShellCommand;
 }
 
 const computed = new WeakMap<Analysis, Touch[]>();
@@ -31,22 +33,52 @@ function toolTouch(action: Action, at: number, mode: FileAccess['mode'], path: s
 
 /** What a shell command writes into a file, when the command itself says (`cat <<EOF > f`, `echo x > f`). */
 function shellContent(command: ShellCommand): string | null {
+  if (command.name === 'printf' && command.argv[0] !== undefined) return command.argv[0].replace(/\\n/g, '\n').replace(/\\t/g, '\t');
   if (command.name === 'echo' || command.name === 'printf') return command.redirects.find((r) => r.body !== null)?.body ?? command.argv.filter((a) => !a.startsWith('-')).join(' ');
-  if (command.name === 'cat' || command.name === 'tee') return command.redirects.find((r) => r.body !== null)?.body ?? null;
+  if (command.name === 'cat' || command.name === 'tee') return command.redirects.find((r) => r.body !== null)?.body ?? (command.name === 'cat' && command.argv.join(' ') === '/dev/null' ? '' : null);
+  // Emptied: `: > f`, `> f`, `true > f`, `truncate -s 0 f`, `cp /dev/null f`.
+  if (command.name === ':' || command.name === 'true') return '';
+  if (command.name === 'truncate') return optionValue(command, '-s', '--size') === '0' || command.argv.includes('-s0') ? '' : null;
+  if ((command.name === 'cp' || command.name === 'install') && command.argv.includes('/dev/null')) return '';
   return null;
+}
+
+/** What a script the agent wrote does to files when it runs: its shell commands', or its code's writes and deletions by literal path. */
+function scriptAccesses(path: string, code: string, runner: ShellCommand, home: string): FileAccess[] {
+  if (/\.(?:sh|bash)$/.test(path) || /^#!\S*\b(?:ba|da|z)?sh\b/.test(code)) {
+    const script = analyseShell(code, { cwd: runner.cwd, home });
+    return script.commands.flatMap((c) =>
+      fileAccesses(c, home).map((a) => {
+        const content = a.content ?? (a.mode === 'write' ? shellContent(c) : null);
+        return content === null ? a : { ...a, content };
+      }),
+    );
+  }
+  return codeAccesses(code, runner, home);
 }
 
 function collect(analysis: Analysis): Touch[] {
   const out: Touch[] = [];
   const { home } = analysis.context;
+  // The last known content of each file the agent wrote, so a script it runs later is read as what it does.
+  const written = new Map<string, string>();
   for (let at = 0; at < analysis.actions.length; at++) {
     const action = analysis.actions[at]!;
-    if (action.kind === 'write') out.push(toolTouch(action, at, 'write', action.path, action.content));
-    else if (action.kind === 'edit') out.push(toolTouch(action, at, 'edit', action.path, action.newText, action.oldText));
+    if (action.kind === 'write') {
+      out.push(toolTouch(action, at, 'write', action.path, action.content));
+      if (action.path !== null) written.set(action.path, action.content);
+    } else if (action.kind === 'edit') out.push(toolTouch(action, at, 'edit', action.path, action.newText, action.oldText));
     else if (action.kind === 'read' || action.kind === 'list') out.push(toolTouch(action, at, action.kind, action.path));
     else if (action.kind === 'shell') {
       for (const command of action.script.commands) {
-        for (const access of fileAccesses(command, home)) out.push({ action, at, access, content: access.mode === 'write' ? shellContent(command) : null, replaced: null });
+        for (const access of fileAccesses(command, home)) {
+          const content = access.content ?? (access.mode === 'write' ? shellContent(command) : null);
+          out.push({ action, at, access, content, replaced: null, command });
+          if (access.mode === 'write' && access.path !== null && content !== null) written.set(access.path, content);
+          const code = access.mode === 'exec' && access.path !== null ? written.get(access.path) : undefined;
+          if (code === undefined) continue;
+          for (const inner of scriptAccesses(access.path!, code, command, home)) out.push({ action, at, access: inner, content: inner.content ?? null, replaced: null, command });
+        }
       }
     }
   }

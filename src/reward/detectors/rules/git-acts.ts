@@ -14,6 +14,8 @@ export interface GitAct {
   cwd: string | null;
   /** The command or tool call, for evidence. */
   excerpt: string;
+  /** The shell command, when it was one (its place in the script orders it among the step's file accesses). */
+  command: ShellCommand | null;
 }
 
 /** Arguments naming the repository a git tool works in (an MCP git server's `repo_path`). */
@@ -46,11 +48,11 @@ export function gitActs(analysis: Analysis): GitAct[] {
 function collect({ actions, context }: Analysis): GitAct[] {
   const acts: GitAct[] = [];
   for (const action of actions) {
-    if (action.kind === 'git') acts.push({ action, git: action.git, cwd: toolCwd(action.step.args, context), excerpt: `${action.step.name} ${action.step.argsText}` });
+    if (action.kind === 'git') acts.push({ action, git: action.git, cwd: toolCwd(action.step.args, context), excerpt: `${action.step.name} ${action.step.argsText}`, command: null });
     if (action.kind !== 'shell') continue;
     for (const command of action.script.commands) {
       const git = gitOfCommand(command);
-      if (git) acts.push({ action, git, cwd: shellCwd(command, context.home), excerpt: command.statement });
+      if (git) acts.push({ action, git, cwd: shellCwd(command, context.home), excerpt: command.statement, command });
     }
   }
   return acts;
