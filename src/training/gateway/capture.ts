@@ -61,28 +61,41 @@ function copyChoices(body: { [key: string]: JsonValue }): { [key: string]: JsonV
  */
 export function stripChat(body: { [key: string]: JsonValue }, asked: Asked, engine: EngineKind): { [key: string]: JsonValue } | null {
   if (asked.logprobs && asked.tokenIds) return body;
+  // Decided before anything is copied: most chunks of a stream carry only what the gateway added.
+  if (!carriesOnceStripped(body, asked)) return null;
   const copy = copyChoices(body);
   if (!asked.tokenIds) unset(copy, 'prompt_token_ids', engine);
-  const choices = Array.isArray(copy.choices) ? copy.choices : [];
-  const first = choices[0];
-  let carries = !isRecord(first) || !('delta' in first);
-  for (const choice of choices) {
+  for (const choice of Array.isArray(copy.choices) ? copy.choices : []) {
     if (!isRecord(choice)) continue;
     if (!asked.tokenIds) {
       unset(choice, 'token_ids', engine);
       if (engine === 'sglang') unset(choice, 'prompt_token_ids', engine);
     }
     if (!asked.logprobs && 'logprobs' in choice) choice.logprobs = null;
-    if (!carries) carries = chunkChoiceCarries(choice);
   }
-  return carries || isRecord(copy.usage) || Array.isArray(copy.prompt_token_ids) ? copy : null;
+  return copy;
 }
 
-function chunkChoiceCarries(choice: { [key: string]: JsonValue }): boolean {
-  const delta = choice.delta;
-  if (isRecord(delta) && Object.keys(delta).length > 0) return true;
+/** Object.keys(record).length > 0, without the array. */
+function hasKeys(record: { [key: string]: JsonValue }): boolean {
+  for (const _key in record) return true;
+  return false;
+}
+
+/** Whether a body, or a chunk, still carries anything once the token fields the client did not ask for are gone. */
+function carriesOnceStripped(body: { [key: string]: JsonValue }, asked: Asked): boolean {
+  const choices = Array.isArray(body.choices) ? body.choices : [];
+  const first = choices[0];
+  // A whole body (no `delta`) always does.
+  if (!isRecord(first) || !('delta' in first)) return true;
+  for (const choice of choices) if (isRecord(choice) && chunkChoiceCarries(choice, asked)) return true;
+  return isRecord(body.usage) || (asked.tokenIds && Array.isArray(body.prompt_token_ids));
+}
+
+function chunkChoiceCarries(choice: { [key: string]: JsonValue }, asked: Asked): boolean {
+  if (isRecord(choice.delta) && hasKeys(choice.delta)) return true;
   if (choice.finish_reason !== null && choice.finish_reason !== undefined) return true;
-  return (choice.logprobs !== null && choice.logprobs !== undefined) || Array.isArray(choice.token_ids);
+  return (asked.logprobs && choice.logprobs !== null && choice.logprobs !== undefined) || (asked.tokenIds && Array.isArray(choice.token_ids));
 }
 
 /** The same for a `/v1/completions` body or chunk: token ids and logprobs per choice. */

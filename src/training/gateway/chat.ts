@@ -55,10 +55,41 @@ export function chatChunksOf(body: JsonRecord): JsonRecord[] {
   return chunks;
 }
 
+/**
+ * JSON.stringify for the chunks of one stream, which repeat their id, object, created time and
+ * model in every chunk: a member whose value is the same as in the chunk before keeps the text it
+ * was written as (most of the cost of writing a stripped chunk).
+ */
+export class ChunkWriter {
+  private readonly members = new Map<string, { value: JsonValue; text: string }>();
+
+  write(chunk: JsonRecord): string {
+    let out = '';
+    for (const key in chunk) {
+      const value = chunk[key];
+      // As JSON.stringify leaves it out (JSON.parse never makes one).
+      if (value === undefined) continue;
+      let text: string;
+      const known = value === null || typeof value !== 'object' ? this.members.get(key) : undefined;
+      if (known !== undefined && known.value === value) text = known.text;
+      else {
+        text = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
+        if (value === null || typeof value !== 'object') this.members.set(key, { value, text });
+      }
+      out = out === '' ? text : `${out},${text}`;
+    }
+    return `{${out}}`;
+  }
+}
+
 /** Answers in the chat API: the upstream's own bytes when nothing needs removing. */
 class ChatTranslator implements Translator {
   readonly passthrough = true;
   private readonly untouched: boolean;
+  private readonly writer = new ChunkWriter();
+  /** The last body shaped and its shape: the record of a whole answer reuses what the client was sent. */
+  private shapedFrom: JsonRecord | null = null;
+  private shapedTo: JsonRecord | null = null;
   constructor(
     private readonly asked: Asked,
     private readonly options: TranslatorOptions,
@@ -67,8 +98,10 @@ class ChatTranslator implements Translator {
   }
 
   private shape(body: JsonRecord): JsonRecord | null {
-    if (this.options.tokens === 'expose') return toVllmShape(body);
-    return stripChat(body, this.asked, this.options.engine);
+    if (body === this.shapedFrom) return this.shapedTo;
+    this.shapedFrom = body;
+    this.shapedTo = this.options.tokens === 'expose' ? toVllmShape(body) : stripChat(body, this.asked, this.options.engine);
+    return this.shapedTo;
   }
 
   body(json: JsonRecord, text: string): string {
@@ -78,7 +111,7 @@ class ChatTranslator implements Translator {
   chunk(json: JsonRecord, data: string): string {
     if (this.untouched) return dataEvent(data);
     const shaped = this.shape(json);
-    return shaped ? dataEvent(JSON.stringify(shaped)) : '';
+    return shaped ? dataEvent(this.writer.write(shaped)) : '';
   }
 
   done(): string {

@@ -6,13 +6,12 @@
 // recorded as a failed call with its kind.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JsonObject, JsonValue, ModelResult, WireExchange } from '../../core/index.ts';
-import { scrub, scrubResult, STREAM_RECORD_KEY } from '../../model/index.ts';
-import type { SseEvent } from '../../model/sse.ts';
-import { SseReader } from './sse.ts';
+import { scrub, scrubResult } from '../../model/index.ts';
 import { upstreamErrorMessage, type Prepared, type Translator } from './api.ts';
-import { errorBody, GatewayError, RECORDED_HEADER, sendError, startEventStream } from './http.ts';
+import { cut, errorBody, GatewayError, RECORDED_HEADER, sendError, startEventStream, write } from './http.ts';
 import { scrubRelayed } from './redact.ts';
 import type { CallSlot, PromptOf, RolloutTrack } from './recording.ts';
+import { isRecord, parseJson, relayStream, withStreamRecord } from './stream-relay.ts';
 import { AnswerTooLarge, type UpstreamResponse } from './transport.ts';
 import { describeFetchError, type Upstream } from './upstream.ts';
 
@@ -29,6 +28,8 @@ export interface ExchangeInput {
   path: string;
   /** The client's body exactly as parsed. */
   body: JsonRecord;
+  /** The JSON text it was parsed from. */
+  bodyText: string;
   prepared: Prepared;
   upstream: Upstream;
   recording: Recording;
@@ -40,36 +41,27 @@ export interface ExchangeOutcome {
   recorded: boolean;
 }
 
-function isRecord(value: JsonValue | undefined): value is JsonRecord {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function parseJson(text: string): JsonValue | undefined {
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch (_error) {
-    return undefined;
+/**
+ * The client's own JSON text with `fields` added at its end: what JSON.stringify({...body,
+ * ...fields}) would send, without encoding the whole conversation again. Null when a field is
+ * already in the body, which the spread would replace where it stands.
+ */
+function appendFields(text: string, body: JsonRecord, fields: JsonObject): string | null {
+  let added = '';
+  for (const key in fields) {
+    if (Object.hasOwn(body, key)) return null;
+    added += `,${JSON.stringify(key)}:${JSON.stringify(fields[key])}`;
   }
+  if (added === '') return text;
+  const head = text.slice(0, text.lastIndexOf('}'));
+  // An empty object takes the fields without a leading comma.
+  return /^\s*\{\s*$/.test(head) ? `{${added.slice(1)}}` : `${head}${added}}`;
 }
 
 function promptOf(prepared: Prepared): PromptOf {
   const prompt = prepared.upstream.prompt;
   if (prepared.kind.path === '/completions' && (typeof prompt === 'string' || Array.isArray(prompt))) return { kind: 'text', prompt: prompt as string | number[] };
   return { kind: 'messages' };
-}
-
-/** Writes to the client, waiting while its socket is full (a slow reader must not make the gateway buffer a whole answer). */
-function write(res: ServerResponse, text: string): Promise<void> | undefined {
-  if (text === '' || res.destroyed || res.write(text)) return undefined;
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 class Exchange {
@@ -146,10 +138,15 @@ class Exchange {
     const capture = recording.kind === 'none' ? {} : prepared.kind.captureFields(engine, prepared.upstream);
     // SGLang reports chat token ids only without streaming: ask for the whole answer and replay it as a stream.
     const replay = prepared.stream && recording.kind !== 'none' && engine === 'sglang' && prepared.kind.path === '/chat/completions';
-    const body: JsonObject = { ...prepared.upstream, ...capture };
-    if (replay) {
-      body.stream = false;
-      delete body.stream_options;
+    let payload: string | null = null;
+    if (prepared.upstream === this.input.body && !replay) payload = appendFields(this.input.bodyText, this.input.body, capture);
+    if (payload === null) {
+      const body: JsonObject = { ...prepared.upstream, ...capture };
+      if (replay) {
+        body.stream = false;
+        delete body.stream_options;
+      }
+      payload = JSON.stringify(body);
     }
     this.translator = prepared.translator({ engine, tokens: recording.kind === 'none' ? 'untouched' : recording.kind === 'client' ? 'expose' : 'strip' });
 
@@ -158,7 +155,7 @@ class Exchange {
       response = await upstream.send(prepared.kind.path, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...upstream.authorization(req) },
-        body: JSON.stringify(body),
+        body: payload,
         signal: this.controller.signal,
       });
     } catch (error) {
@@ -225,132 +222,15 @@ class Exchange {
   }
 
   private async relayStream(response: UpstreamResponse): Promise<ExchangeOutcome> {
-    const { res, prepared } = this.input;
-    const reader = response.pieces()[Symbol.asyncIterator]();
-    const decoder = new TextDecoder();
-    const parser = new SseReader();
-    const chunks: JsonRecord[] = [];
-    let events = 0;
-    let bytes = 0;
-    let done = false;
-    let cutMidEvent = false;
-    /** Why this stream is no answer: an error the upstream sent inside it, bad data, or its end before [DONE]. */
-    let failure: { kind: Failure['kind']; message: string } | null = null;
-    startEventStream(res, this.headers);
-
-    /** What to send the client for the events of one read: written at once, so a fast upstream costs one write per read, not per token. */
-    let out = '';
-    const take = (event: SseEvent): boolean => {
-      events++;
-      // Whole events only (the reader joins network reads), so a key split across reads is whole here.
-      const data = scrubRelayed(event.data, this.hidden);
-      const trimmed = data.trim();
-      if (trimmed === '[DONE]') {
-        done = true;
-        return false;
-      }
-      if (trimmed === '') return true;
-      const json = parseJson(data);
-      if (!isRecord(json)) {
-        failure = { kind: 'malformed_response', message: `an event's data is not a JSON object: ${JSON.stringify(scrub(data, this.secret).slice(0, 120))}` };
-        if (!this.translator.passthrough) return false;
-        out += `data: ${data}\n\n`;
-        return true;
-      }
-      if (json.error !== undefined && json.error !== null) {
-        failure = { kind: 'http', message: `the upstream's stream carried an error: ${upstreamErrorMessage(json, scrub(data, this.secret))}` };
-        // Chat clients see the error chunk as the upstream sent it; translated APIs get their own failure event.
-        if (!this.translator.passthrough) return false;
-      }
-      chunks.push(json);
-      out += this.translator.chunk(json, data);
-      return true;
-    };
-
-    read: for (;;) {
-      let piece: IteratorResult<Uint8Array>;
-      try {
-        piece = await reader.next();
-      } catch (error) {
-        if (this.controller.signal.aborted) return this.aborted({ status: response.status, response: this.partial(chunks, events, bytes) });
-        failure ??= { kind: 'connection', message: `the upstream's event stream broke after ${events} events (${describeFetchError(error)})` };
-        break;
-      }
-      let batch: SseEvent[];
-      if (piece.done) {
-        const unfinished = parser.midEvent();
-        batch = parser.end();
-        // A body that ends inside an event was cut there: its half is not passed on as a whole event
-        // (a lone `data: [DONE]` without its blank line, or whole JSON, still counts).
-        const last = batch.at(-1);
-        if (unfinished && last && last.data.trim() !== '[DONE]' && parseJson(last.data) === undefined) {
-          batch.pop();
-          cutMidEvent = true;
-        }
-      } else batch = parser.push(decoder.decode(piece.value, { stream: true }));
-      if (!piece.done) bytes += piece.value.byteLength;
-      if (bytes > this.input.upstream.maxResponseBytes) {
-        // The events kept for the record (and an event that never ends) would grow without bound.
-        failure ??= { kind: 'malformed_response', message: `${new AnswerTooLarge(this.input.upstream.maxResponseBytes).message}, after ${events} events` };
-        break;
-      }
-      let more = true;
-      for (const event of batch) if (!(more = take(event))) break;
-      // The last events go out with the end of the answer, in one write.
-      if (!more || piece.done) break read;
-      const pending = out;
-      out = '';
-      await write(res, pending);
-    }
-    if (done && failure === null) response.release();
-    else response.cancel();
-    if (this.controller.signal.aborted) return this.aborted({ status: response.status, response: this.partial(chunks, events, bytes) });
-    if (!done && !failure) failure = { kind: 'connection', message: `the upstream's event stream ended ${cutMidEvent ? 'in the middle of an event' : 'without its terminal [DONE]'}, after ${events} events (${bytes} bytes)` };
-
-    if (failure !== null) {
-      const { kind, message } = failure as { kind: Failure['kind']; message: string };
-      if (done) res.end(out + this.translator.done());
-      else {
-        const closing = this.translator.broken(message);
-        if (closing === null) {
-          if (out !== '') res.write(out);
-          cut(res);
-        } else res.end(out + closing);
-      }
-      return this.fail(kind, message, { status: response.status, response: this.partial(chunks, events, bytes, done) });
-    }
-    res.end(out + this.translator.done());
-
-    const assembly = prepared.kind.assembly();
-    for (const chunk of chunks) assembly.push(chunk);
-    const upstreamBody = assembly.body();
-    const parsed = prepared.kind.parse(upstreamBody);
-    const wire = { ...this.wireBase, status: response.status, response: withStreamRecord(this.translator.received(upstreamBody), { events, bytes }) };
+    const { res, prepared, upstream } = this.input;
+    const end = await relayStream(response, { res, headers: this.headers, translator: this.translator, kind: prepared.kind, maxResponseBytes: upstream.maxResponseBytes, secret: this.secret, hidden: this.hidden, signal: this.controller.signal });
+    if (end.kind === 'aborted') return this.aborted({ status: response.status, response: end.received });
+    if (end.kind === 'failed') return this.fail(end.failure.kind, end.failure.message, { status: response.status, response: end.received });
+    const parsed = prepared.kind.parse(end.body);
+    const wire = { ...this.wireBase, status: response.status, response: withStreamRecord(this.translator.received(end.body), { events: end.events, bytes: end.bytes }) };
     if (!parsed.ok) return this.fail(parsed.failure.kind, parsed.failure.message, wire);
     return this.finish({ ok: true, response: parsed.response, wire });
   }
-
-  /** What the client had received when the stream stopped, assembled as far as it goes. */
-  private partial(chunks: readonly JsonRecord[], events: number, bytes: number, complete = false): JsonValue {
-    const assembly = this.input.prepared.kind.assembly();
-    for (const chunk of chunks) assembly.push(chunk);
-    return withStreamRecord(this.translator.received(assembly.body()), { events, bytes, ...(complete ? {} : { complete: false }) });
-  }
-}
-
-/**
- * Ends the client's connection without ending its answer, as the upstream ended ours: what was
- * written is flushed first, then the socket closes with the chunked body unfinished.
- */
-function cut(res: ServerResponse): void {
-  // Headers not yet on the wire go first (the upstream had answered 200 before it broke off); a no-op once they are.
-  res.flushHeaders();
-  if (res.socket) res.socket.end();
-  else res.destroy();
-}
-
-function withStreamRecord(received: JsonValue, record: JsonObject): JsonValue {
-  return isRecord(received) ? { ...received, [STREAM_RECORD_KEY]: record } : received;
 }
 
 /** Runs one exchange; errors the gateway cannot answer as a model call (bugs) propagate to the server. */

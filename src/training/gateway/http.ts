@@ -1,6 +1,7 @@
 // Reading client bodies, writing answers, and errors in each client API's own shape.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InputError, JsonValue } from '../../core/index.ts';
+import { prematureClose } from './transport.ts';
 
 /** The APIs a client may speak to the gateway; errors are written in the one it spoke. */
 export type ClientApi = 'chat' | 'completions' | 'responses' | 'messages' | 'gateway';
@@ -62,20 +63,74 @@ export function startEventStream(res: ServerResponse, headers: Record<string, st
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
 }
 
+/** Writes to the client, waiting while its socket is full (a slow reader must not make the gateway buffer a whole answer). */
+export function write(res: ServerResponse, text: string): Promise<void> | undefined {
+  if (text === '' || res.destroyed || res.write(text)) return undefined;
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Ends the client's connection without ending its answer, as the upstream ended ours: what was
+ * written is flushed first, then the socket closes with the chunked body unfinished.
+ */
+export function cut(res: ServerResponse): void {
+  // Headers not yet on the wire go first (the upstream had answered 200 before it broke off); a no-op once they are.
+  res.flushHeaders();
+  if (res.socket) res.socket.end();
+  else res.destroy();
+}
+
 export async function readBody(req: IncomingMessage): Promise<string> {
   return (await readBytes(req)).toString('utf8');
 }
 
-/** The body's bytes, up to MAX_BODY_BYTES: a client cannot make the gateway hold more. */
-export async function readBytes(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new GatewayError(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The body's bytes, up to MAX_BODY_BYTES: a client cannot make the gateway hold more. Read with
+ * listeners: an async iterator per request costs more than the rest of reading a small body.
+ */
+export function readBytes(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    req.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      settled = true;
+      reject(new GatewayError(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`));
+      // Left as an async iterator leaves a request it stops reading: destroyed, its socket kept for the 413.
+      void (async () => {
+        for await (const _rest of req) break;
+      })();
+    });
+    req.on('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    });
+    req.on('error', (error) => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    });
+    req.on('close', () => {
+      if (settled) return;
+      settled = true;
+      reject(prematureClose());
+    });
+  });
 }
 
 /** A JSON object body, or a 400 saying what it was instead. */
@@ -108,11 +163,21 @@ function nestsTooDeep(root: Container, max: number): boolean {
   for (let value = values.pop(); value !== undefined; value = values.pop()) {
     const depth = depths.pop() as number;
     if (depth > max) return true;
-    const items = Array.isArray(value) ? value : Object.values(value);
-    for (const item of items) {
-      if (!isContainer(item)) continue;
-      values.push(item);
-      depths.push(depth + 1);
+    // Indexed and for-in, not Object.values: no array made per object walked.
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (!isContainer(item)) continue;
+        values.push(item);
+        depths.push(depth + 1);
+      }
+    } else {
+      for (const key in value) {
+        const item = value[key];
+        if (!isContainer(item)) continue;
+        values.push(item);
+        depths.push(depth + 1);
+      }
     }
   }
   return false;

@@ -11,34 +11,79 @@ const MODELLED = new Set(['model', 'messages', 'tools', 'stream', 'stream_option
 
 /**
  * Neutral messages already built for this rollout, by their exact wire text: a resent message
- * becomes the same object again, so the store's delta encoding shares it and keys are computed once.
+ * becomes the same object again, so the store's delta encoding shares it. A client resends its conversation in order, so each message is first compared with the one at
+ * its place in the previous request (no text to encode or hash); only the new ones, and any that
+ * moved, are looked up by text.
  */
 export class MessageCache {
   private readonly messages = new Map<string, Message>();
-  private toolsText: string | undefined;
+  private previous: { raw: JsonRecord; message: Message }[] = [];
+  private current: { raw: JsonRecord; message: Message }[] = [];
+  private toolsRaw: JsonValue | undefined;
   private tools: ToolSpec[] = [];
 
-  message(raw: JsonRecord, build: () => Message): Message {
+  /** Starts reading a request's messages. */
+  begin(): void {
+    this.current = [];
+  }
+
+  /** Done reading them: they are what the next request is compared with. */
+  end(): void {
+    this.previous = this.current;
+    this.current = [];
+  }
+
+  /**
+   * The message at `index` of the request being read. A tool message's name comes from the call it
+   * answers, which its text alone does not fix: a known one whose name is now different is built anew.
+   */
+  message(index: number, raw: JsonRecord, build: () => Message, toolName?: string): Message {
+    const before = this.previous[index];
+    let message = before !== undefined && sameJson(before.raw, raw) ? before.message : this.byText(raw, build);
+    if (message.role === 'tool' && toolName !== undefined && message.name !== toolName) message = build();
+    this.current.push({ raw, message });
+    return message;
+  }
+
+  private byText(raw: JsonRecord, build: () => Message): Message {
     const text = JSON.stringify(raw);
     const known = this.messages.get(text);
-    const fresh = known ?? build();
-    if (known && fresh.role === 'tool') {
-      // A tool message's name comes from the call it answers, which the text alone does not fix.
-      const rebuilt = build();
-      if (rebuilt.role === 'tool' && rebuilt.name !== fresh.name) return rebuilt;
-    }
-    if (!known) this.messages.set(text, fresh);
+    if (known) return known;
+    const fresh = build();
+    this.messages.set(text, fresh);
     return fresh;
   }
 
   toolSpecs(raw: JsonValue | undefined, build: () => ToolSpec[]): ToolSpec[] {
-    const text = raw === undefined || raw === null ? '' : JSON.stringify(raw);
-    if (text !== this.toolsText) {
+    const value = raw ?? null;
+    if (this.toolsRaw === undefined || !sameJson(value, this.toolsRaw)) {
       this.tools = build();
-      this.toolsText = text;
+      this.toolsRaw = value;
     }
     return this.tools;
   }
+}
+
+/**
+ * Whether two parsed JSON values have the same JSON text (keys in the same order), without
+ * encoding either: what the message cache keys on.
+ */
+export function sameJson(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  const keys = Object.keys(a);
+  const others = Object.keys(b);
+  if (keys.length !== others.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (key !== others[i] || !sameJson(a[key], b[key])) return false;
+  }
+  return true;
 }
 
 function textOf(content: JsonValue | undefined, where: string): string {
@@ -58,32 +103,40 @@ function isRecord(value: JsonValue | undefined): value is JsonRecord {
 /** The chat `messages` of a body as neutral messages; a message that cannot be read is a 400 naming it. */
 export function neutralMessages(raw: readonly JsonValue[], cache: MessageCache): Message[] {
   const toolNames = new Map<string, string>();
-  return raw.map((item, i): Message => {
+  cache.begin();
+  const messages = raw.map((item, i): Message => {
     const where = `messages[${i}]`;
     if (!isRecord(item)) throw new InputError(where, 'expected a message object');
     const role = item.role;
     if (role === 'assistant') {
-      const message = cache.message(item, () => assistantMessage(item, where));
+      const message = cache.message(i, item, () => assistantMessage(item, where));
       if (message.role === 'assistant') for (const call of message.toolCalls) toolNames.set(call.id, call.name);
       return message;
     }
-    return cache.message(item, () => {
-      switch (role) {
-        case 'system':
-        case 'developer':
-          return { role: 'system', content: textOf(item.content, `${where}.content`) };
-        case 'user':
-          return { role: 'user', content: textOf(item.content, `${where}.content`) };
-        case 'tool': {
-          if (typeof item.tool_call_id !== 'string') throw new InputError(`${where}.tool_call_id`, 'a tool message needs the id of the call it answers');
-          const name = toolNames.get(item.tool_call_id) ?? (typeof item.name === 'string' ? item.name : '');
-          return { role: 'tool', toolCallId: item.tool_call_id, name, content: textOf(item.content, `${where}.content`), isError: false };
+    const toolName = role === 'tool' && typeof item.tool_call_id === 'string' ? (toolNames.get(item.tool_call_id) ?? (typeof item.name === 'string' ? item.name : '')) : undefined;
+    return cache.message(
+      i,
+      item,
+      () => {
+        switch (role) {
+          case 'system':
+          case 'developer':
+            return { role: 'system', content: textOf(item.content, `${where}.content`) };
+          case 'user':
+            return { role: 'user', content: textOf(item.content, `${where}.content`) };
+          case 'tool': {
+            if (typeof item.tool_call_id !== 'string') throw new InputError(`${where}.tool_call_id`, 'a tool message needs the id of the call it answers');
+            return { role: 'tool', toolCallId: item.tool_call_id, name: toolName ?? '', content: textOf(item.content, `${where}.content`), isError: false };
+          }
+          default:
+            throw new InputError(`${where}.role`, `got ${JSON.stringify(role ?? null)}`, 'system, developer, user, assistant or tool');
         }
-        default:
-          throw new InputError(`${where}.role`, `got ${JSON.stringify(role ?? null)}`, 'system, developer, user, assistant or tool');
-      }
-    });
+      },
+      toolName,
+    );
   });
+  cache.end();
+  return messages;
 }
 
 function assistantMessage(item: JsonRecord, where: string): Message {
@@ -159,39 +212,47 @@ export function neutralCompletionRequest(body: JsonObject, options: Omit<Neutral
   return { messages: [], tools: [], sampling: sampling(body, new Set([...MODELLED, 'prompt'])), ...(options.policyVersion ? { policyVersion: options.policyVersion } : {}) };
 }
 
-const keys = new WeakMap<Message, string>();
-
-function argumentsKey(call: ToolCall): string {
-  // Engines parse JSON arguments before templating, so the object (in key order), not its spacing, is what the model sees.
-  return call.arguments === null ? `text:${call.argumentsText}` : JSON.stringify(call.arguments);
+/** The reasoning a message puts in the prompt (none when a scaffold dropped it). */
+function reasoningOf(message: Extract<Message, { role: 'assistant' }>): string | null {
+  return message.reasoningDropped ? null : (message.reasoning?.text ?? null);
 }
 
-/** What a message contributes to a prompt: the same key means the same rendered turn, whatever the API it came through. */
-export function messageKey(message: Message): string {
-  const known = keys.get(message);
-  if (known !== undefined) return known;
-  let key: string;
-  switch (message.role) {
+/**
+ * Engines parse JSON arguments before templating, so the object (in key order), not its spacing,
+ * is what the model sees; arguments that are no JSON object are compared as text.
+ */
+function sameArguments(a: ToolCall, b: ToolCall): boolean {
+  if (a.arguments === null || b.arguments === null) return a.arguments === b.arguments && a.argumentsText === b.argumentsText;
+  return sameJson(a.arguments, b.arguments);
+}
+
+/**
+ * Whether two messages contribute the same to a prompt (role, text, reasoning unless dropped, tool
+ * call ids, names and arguments): the same rendered turn, whatever the API each came through.
+ * Compared field by field: most turns differ or match within a few fields, with nothing to encode.
+ */
+export function sameTurn(a: Message, b: Message): boolean {
+  if (a === b) return true;
+  switch (a.role) {
     case 'system':
     case 'user':
-      key = JSON.stringify([message.role, message.content]);
-      break;
+      return b.role === a.role && b.content === a.content;
     case 'tool':
-      key = JSON.stringify(['tool', message.toolCallId, message.content]);
-      break;
+      return b.role === 'tool' && b.toolCallId === a.toolCallId && b.content === a.content;
     case 'assistant': {
-      const reasoning = message.reasoningDropped ? null : (message.reasoning?.text ?? null);
-      key = JSON.stringify(['assistant', message.content, reasoning, message.toolCalls.map((call) => [call.id, call.name, argumentsKey(call)])]);
-      break;
+      if (b.role !== 'assistant' || b.content !== a.content || reasoningOf(b) !== reasoningOf(a) || b.toolCalls.length !== a.toolCalls.length) return false;
+      return a.toolCalls.every((call, i) => {
+        const other = b.toolCalls[i] as ToolCall;
+        return other.id === call.id && other.name === call.name && sameArguments(call, other);
+      });
     }
   }
-  keys.set(message, key);
-  return key;
 }
 
 /** Whether `messages` is exactly the parent's messages, then the parent's answer, then new ones. */
 export function extendsMessages(messages: readonly Message[], parent: { messages: readonly Message[]; answer: Message }): boolean {
-  const prefix = [...parent.messages, parent.answer];
-  if (messages.length < prefix.length) return false;
-  return prefix.every((message, i) => messages[i] === message || messageKey(messages[i] as Message) === messageKey(message));
+  const count = parent.messages.length;
+  if (messages.length < count + 1) return false;
+  for (let i = 0; i < count; i++) if (!sameTurn(messages[i] as Message, parent.messages[i] as Message)) return false;
+  return sameTurn(messages[count] as Message, parent.answer);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { toolWalkPolicy } from '../fake-engine/index.ts';
-import { gatewayBaseUrl, RECORDED_HEADER } from './index.ts';
+import { gatewayBaseUrl, RECORDED_HEADER, startGateway, type Gateway } from './index.ts';
 import { attachMemory, CHAT_TOOLS, postJson, sseData, startStack, type Stack } from './test-support.ts';
 
 // What a client receives through the gateway is what it receives from the engine directly: the
@@ -95,5 +95,55 @@ describe('passthrough fidelity', () => {
     assert.equal(models.headers.get(RECORDED_HEADER), 'false');
     assert.equal(((await models.json()) as { data: { id: string }[] }).data[0]!.id, stack.engine.model);
     assert.equal(rollout.recorder.calls.length, before);
+  });
+});
+
+describe('the request the engine receives', () => {
+  const ANSWER = {
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1,
+    model: 'm',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, logprobs: { content: [{ token: 'ok', logprob: -0.1, bytes: [111, 107], top_logprobs: [] }] }, finish_reason: 'stop', token_ids: [5] }],
+    usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+    prompt_token_ids: [1, 2, 3],
+  };
+
+  /** A gateway whose upstream keeps the text of each body it is sent. */
+  async function capturing(): Promise<{ gateway: Gateway; sent: string[] }> {
+    const sent: string[] = [];
+    const upstream: typeof fetch = (_input, init) => {
+      sent.push(String(init?.body));
+      return Promise.resolve(Response.json(ANSWER));
+    };
+    return { gateway: await startGateway({ upstream: 'http://127.0.0.1:9/v1', engine: 'vllm', fetch: upstream }), sent };
+  }
+
+  it('is the client body as the client wrote it, with the capture fields added: numbers JSON cannot hold exactly pass unchanged', async () => {
+    const { gateway, sent } = await capturing();
+    try {
+      const rollout = attachMemory(gateway, 'ro_exact');
+      // A 64-bit seed: read into a JS number it would be rounded to 18446744073709552000.
+      const body = '{"model":"m","messages":[{"role":"user","content":"hi"}],"seed":18446744073709551557,"temperature":1.0}';
+      const answer = await postJson(`${gatewayBaseUrl(gateway.url, 'ro_exact')}/chat/completions`, body);
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal(sent[0], '{"model":"m","messages":[{"role":"user","content":"hi"}],"seed":18446744073709551557,"temperature":1.0,"logprobs":true,"return_token_ids":true}');
+      assert.deepEqual(rollout.recorder.calls[0]?.response?.tokens, { source: 'engine', promptIds: [1, 2, 3], completionIds: [5], completionLogprobs: [-0.1] });
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('takes the capture fields in place of the same fields the client set', async () => {
+    const { gateway, sent } = await capturing();
+    try {
+      attachMemory(gateway, 'ro_fields');
+      const answer = await postJson(`${gatewayBaseUrl(gateway.url, 'ro_fields')}/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'hi' }], logprobs: false });
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal(sent[0], '{"model":"m","messages":[{"role":"user","content":"hi"}],"logprobs":true,"return_token_ids":true}');
+      assert.equal((JSON.parse(answer.text) as { choices: { logprobs: unknown }[] }).choices[0]!.logprobs, null, 'the client asked for none');
+    } finally {
+      await gateway.close();
+    }
   });
 });

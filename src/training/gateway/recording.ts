@@ -27,7 +27,8 @@ interface Settled {
 /** A call between its arrival and its end. */
 export interface CallSlot {
   readonly index: number;
-  readonly id: ModelCallId;
+  /** Set when the call is recorded (the record makes the id); a child that ends first makes it itself. */
+  id: ModelCallId | null;
   readonly startedAt: number;
   readonly request: ModelRequest;
   readonly prompt: PromptOf;
@@ -74,7 +75,7 @@ export class RolloutTrack {
   begin(input: { request: ModelRequest; prompt: PromptOf; startedAt: number }): CallSlot {
     const index = this.nextIndex++;
     const parent = this.last ? { slot: this.last, endedBefore: this.last.ended } : null;
-    const slot: CallSlot = { index, id: this.idFor(index), startedAt: input.startedAt, request: input.request, prompt: input.prompt, parent, settled: null, ended: false };
+    const slot: CallSlot = { index, id: null, startedAt: input.startedAt, request: input.request, prompt: input.prompt, parent, settled: null, ended: false };
     this.last = slot;
     this.summary.startedAt ??= input.startedAt;
     return slot;
@@ -89,7 +90,7 @@ export class RolloutTrack {
     const call = modelCallRecord({
       identity: this.route.identity,
       index: slot.index,
-      parentId: slot.parent?.slot.id ?? null,
+      parentId: slot.parent ? (slot.parent.slot.id ?? this.idFor(slot.parent.slot.index)) : null,
       extendsParent: this.extendsParent(slot),
       purpose: 'turn',
       model: outcome.model,
@@ -99,6 +100,7 @@ export class RolloutTrack {
       startedAt: slot.startedAt,
       endedAt: outcome.endedAt,
     });
+    slot.id = call.id;
     // Only the next call needs this one's parent; dropping the link keeps a long rollout from holding every call.
     slot.parent = null;
     this.count(result, outcome.model);

@@ -308,7 +308,8 @@ class GatewayServer {
 
   private async serve(handler: ClientApiHandler, call: { req: IncomingMessage; res: ServerResponse; path: string; rolloutId: string | null }): Promise<void> {
     const { req, res } = call;
-    const body = parseJsonObject(await readBody(req));
+    const bodyText = await readBody(req);
+    const body = parseJsonObject(bodyText);
     const prepared = handler.prepare(body);
     let recording: Recording;
     if (req.headers[RECORDED_BY_HEADER] === 'client') {
@@ -319,7 +320,7 @@ class GatewayServer {
     } else if (call.rolloutId !== null) {
       recording = { kind: 'gateway', track: this.trackFor(call.rolloutId) };
     } else recording = { kind: 'none' };
-    const exchange = runExchange({ req, res, path: call.path, body, prepared, upstream: this.upstream, recording, now: this.now });
+    const exchange = runExchange({ req, res, path: call.path, body, bodyText, prepared, upstream: this.upstream, recording, now: this.now });
     const outcome: ExchangeOutcome = await (recording.kind === 'gateway' ? recording.track.hold(exchange) : exchange);
     // Idle is counted from a call's end: a long generation is not time without calls.
     if (recording.kind === 'gateway' && call.rolloutId !== null && this.lastCall.has(call.rolloutId)) this.lastCall.set(call.rolloutId, this.now());

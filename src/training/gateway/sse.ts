@@ -57,6 +57,11 @@ export class SseReader {
       return event;
     }
     if (line.charCodeAt(0) === 58 /* : */) return null;
+    // Nearly every line of a stream: its value without taking the field name apart first.
+    if (line.startsWith('data: ')) {
+      this.data.push(line.slice(6));
+      return null;
+    }
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);

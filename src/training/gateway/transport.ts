@@ -2,7 +2,7 @@
 // loaded machine a fetch round trip costs the gateway about twice the CPU of the same exchange
 // over node:http (measured: 3.1 against 1.4 ms per request for a bare proxy), and the gateway's
 // CPU is what it adds to every call. An injected `fetch` (tests, custom networking) is used as is.
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 export interface UpstreamRequest {
@@ -32,6 +32,27 @@ export class AnswerTooLarge extends Error {
     super(`the upstream's answer went past ${limit} bytes (maxResponseBytes)`);
     this.name = 'AnswerTooLarge';
   }
+}
+
+export function prematureClose(): Error {
+  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+}
+
+/** Destroys a request when its signal aborts (an event listener object: no closure to name per call). */
+class RequestAbort {
+  constructor(
+    private readonly outgoing: ClientRequest,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  handleEvent(): void {
+    this.outgoing.destroy(abortError(this.signal));
+  }
+}
+
+/** The error node's `signal` option rejects with: an AbortError carrying the signal's reason. */
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
 export type Transport = (url: string, request: UpstreamRequest) => Promise<UpstreamResponse>;
@@ -73,29 +94,69 @@ export function fetchTransport(fetcher: typeof fetch): Transport {
   };
 }
 
-function fromIncoming(message: IncomingMessage): UpstreamResponse {
-  return {
-    status: message.statusCode ?? 0,
-    header: (name) => {
-      const value = message.headers[name.toLowerCase()];
-      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-    },
-    pieces: () => message,
-    text: async (limit = Infinity) => {
+/**
+ * A node:http answer. A class rather than an object of closures: the CLI's bundle keeps function
+ * names, which costs a property definition for every named closure made, on every call.
+ */
+class IncomingResponse implements UpstreamResponse {
+  readonly status: number;
+
+  constructor(private readonly message: IncomingMessage) {
+    this.status = message.statusCode ?? 0;
+  }
+
+  header(name: string): string | null {
+    const value = this.message.headers[name.toLowerCase()];
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  pieces(): AsyncIterable<Uint8Array> {
+    return this.message;
+  }
+
+  /** Read with listeners: an async iterator per answer costs more than the rest of reading it. */
+  text(limit = Infinity): Promise<string> {
+    const message = this.message;
+    return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let bytes = 0;
-      for await (const chunk of message as AsyncIterable<Buffer>) {
-        if ((bytes += chunk.byteLength) > limit) {
-          message.destroy();
-          throw new AnswerTooLarge(limit);
+      let settled = false;
+      message.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        if ((bytes += chunk.byteLength) <= limit) {
+          chunks.push(chunk);
+          return;
         }
-        chunks.push(chunk);
-      }
-      return Buffer.concat(chunks).toString('utf8');
-    },
-    cancel: () => void message.destroy(),
-    release: () => void message.resume(),
-  };
+        settled = true;
+        reject(new AnswerTooLarge(limit));
+        message.destroy();
+      });
+      message.on('end', () => {
+        if (settled) return;
+        settled = true;
+        resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, bytes).toString('utf8'));
+      });
+      message.on('error', (error) => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      });
+      // Closed without its end or an error: what an async iterator reports as a premature close.
+      message.on('close', () => {
+        if (settled) return;
+        settled = true;
+        reject(prematureClose());
+      });
+    });
+  }
+
+  cancel(): void {
+    this.message.destroy();
+  }
+
+  release(): void {
+    this.message.resume();
+  }
 }
 
 /**
@@ -108,20 +169,38 @@ function fromIncoming(message: IncomingMessage): UpstreamResponse {
 export function nodeTransport(): Transport & { close(): void } {
   const http = new HttpAgent({ keepAlive: true, timeout: 60_000 });
   const https = new HttpsAgent({ keepAlive: true, timeout: 60_000 });
+  // Each upstream URL parsed once: the gateway asks the same few paths on every call.
+  const targets = new Map<string, RequestOptions>();
+  const targetOf = (url: string): RequestOptions => {
+    let target = targets.get(url);
+    if (target === undefined) {
+      const parsed = new URL(url);
+      const secure = parsed.protocol === 'https:';
+      target = { protocol: parsed.protocol, hostname: parsed.hostname.replace(/^\[|\]$/g, ''), port: parsed.port, path: `${parsed.pathname}${parsed.search}`, agent: secure ? https : http };
+      if (parsed.username !== '' || parsed.password !== '') target.auth = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+      // Forwarded routes carry the client's own paths and queries: only so many are remembered.
+      if (targets.size < 64) targets.set(url, target);
+    }
+    return target;
+  };
   const send = (url: string, request: UpstreamRequest, retried: boolean): Promise<UpstreamResponse> =>
     new Promise((resolve, reject) => {
-      const target = new URL(url);
-      const secure = target.protocol === 'https:';
+      const { signal } = request;
+      if (signal.aborted) {
+        reject(abortError(signal));
+        return;
+      }
+      const target = targetOf(url);
       const body = request.body === undefined ? undefined : typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;
-      const options = {
-        method: request.method,
-        headers: { ...request.headers, ...(body ? { 'content-length': String(body.byteLength) } : {}) },
-        signal: request.signal,
-      };
-      const answered = (message: IncomingMessage): void => resolve(fromIncoming(message));
-      const outgoing = secure ? httpsRequest(target, { ...options, agent: https }, answered) : httpRequest(target, { ...options, agent: http }, answered);
+      const headers = body ? { ...request.headers, 'content-length': String(body.byteLength) } : request.headers;
+      const options = { ...target, method: request.method, headers };
+      const outgoing = (target.protocol === 'https:' ? httpsRequest : httpRequest)(options, (message) => resolve(new IncomingResponse(message)));
+      // What node's `signal` option does, without the stream watcher it sets up on every request to remove its listener.
+      const abort = new RequestAbort(outgoing, signal);
+      signal.addEventListener('abort', abort);
+      outgoing.once('close', () => signal.removeEventListener('abort', abort));
       outgoing.on('error', (error: NodeJS.ErrnoException) => {
-        if (!retried && outgoing.reusedSocket && error.code === 'ECONNRESET' && !request.signal.aborted) send(url, request, true).then(resolve, reject);
+        if (!retried && outgoing.reusedSocket && error.code === 'ECONNRESET' && !signal.aborted) send(url, request, true).then(resolve, reject);
         else reject(error);
       });
       outgoing.end(body);
