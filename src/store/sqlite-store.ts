@@ -989,7 +989,8 @@ function whileBusy<T>(ms: number, work: () => T): T {
 
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
-function writable(path: string): boolean {
+/** Whether this process may write `path` (a file or a directory). */
+export function writable(path: string): boolean {
   try {
     accessSync(path, constants.W_OK);
     return true;

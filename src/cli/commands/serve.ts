@@ -1,11 +1,11 @@
 // `gauntlet serve`: the review API and the web app over a store, on loopback unless told otherwise.
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError, StoreError } from '../../core/index.ts';
 import { startApiServer, type ApiServer, type ReadOnlyStore } from '../../server/api/index.ts';
-import type { SqliteStore } from '../../store/index.ts';
+import { writable, type SqliteStore } from '../../store/index.ts';
 import type { CliIo } from '../io.ts';
 import { nonNegativeInt, oneOf } from '../options.ts';
 import { openCliStore, openStoreToRead } from '../store.ts';
@@ -25,15 +25,6 @@ export interface ServeHooks {
   untilStopped?: (server: ApiServer) => Promise<void>;
   /** Where the web app is served from (tests point it at a fixture). */
   webRoot?: string;
-}
-
-function writable(path: string): boolean {
-  try {
-    accessSync(path, constants.W_OK);
-    return true;
-  } catch (_error) {
-    return false;
-  }
 }
 
 /** Why a store the writing open refused as read-only cannot be written, in the words of the path. */

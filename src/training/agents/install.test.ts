@@ -29,6 +29,20 @@ function fakeNpm(dir: string, behaviour: 'install' | 'fail' | 'hang', marker = '
   return { path, runs: () => readFileSync(log, 'utf8').split('\n').filter(Boolean).length, env: () => readFileSync(join(dir, 'npm-env.log'), 'utf8') };
 }
 
+/** Runs `work` with `vars` set in this process's environment, restoring what was there after. */
+async function withEnv<T>(vars: Record<string, string>, work: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, vars);
+  try {
+    return await work();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
 describe('agent installs', () => {
   const pi = agentSpec('pi');
 
@@ -91,16 +105,7 @@ describe('agent installs', () => {
     const npm = fakeNpm(dir, 'install');
     const secrets = { GAUNTLET_TOKEN: 'gauntlet-secret-1', OPENAI_API_KEY: 'sk-secret-2', GAUNTLET_SANDBOX_TOKEN: 'sandbox-secret-3', AWS_SECRET_ACCESS_KEY: 'aws-secret-4' };
     const kept = { npm_config_registry: 'http://127.0.0.1:9/registry/', HTTPS_PROXY: 'http://127.0.0.1:9' };
-    const saved = Object.fromEntries(Object.keys({ ...secrets, ...kept }).map((name) => [name, process.env[name]]));
-    Object.assign(process.env, secrets, kept);
-    try {
-      await ensureAgentInstalled(pi, { cacheDir: join(dir, 'cache'), npm: npm.path });
-    } finally {
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-    }
+    await withEnv({ ...secrets, ...kept }, () => ensureAgentInstalled(pi, { cacheDir: join(dir, 'cache'), npm: npm.path }));
     const env = npm.env();
     for (const value of Object.values(secrets)) assert.ok(!env.includes(value), `npm saw ${value}`);
     for (const [name, value] of Object.entries(kept)) assert.ok(env.includes(`${name}=${value}`), `npm lacks ${name}`);
@@ -113,16 +118,7 @@ describe('agent installs', () => {
     const npm = fakeNpm(dir, 'install');
     const operator = join(dir, 'operator');
     const names = ['XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME'];
-    const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
-    for (const name of names) process.env[name] = join(operator, name);
-    try {
-      await ensureAgentInstalled(pi, { cacheDir: join(dir, 'cache'), npm: npm.path });
-    } finally {
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-    }
+    await withEnv(Object.fromEntries(names.map((name) => [name, join(operator, name)])), () => ensureAgentInstalled(pi, { cacheDir: join(dir, 'cache'), npm: npm.path }));
     const seen = Object.fromEntries(npm.env().split('\n').filter((line) => names.some((name) => line.startsWith(`${name}=`))).map((line) => line.split(/=(.*)/s, 2) as [string, string]));
     assert.deepEqual(Object.keys(seen).sort(), [...names].sort());
     const scratch = dirname(seen.XDG_CONFIG_HOME!);
