@@ -2,6 +2,7 @@ import {
   DefectError,
   errorMessage,
   InfraError,
+  markImmutable,
   type AssistantMessage,
   type AttemptIdentity,
   type Environment,
@@ -148,7 +149,8 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
     { role: 'system', content: task.systemPrompt ?? DEFAULT_SYSTEM_PROMPT },
     { role: 'user', content: run.observation ? `${task.instruction}\n\n${run.observation}` : task.instruction },
   ];
-  const tools = environment.tools();
+  // Offered unchanged on every turn (the adapters cache their wire forms by it too), so its JSON is kept for the store.
+  const tools = markImmutable(environment.tools());
   let callIndex = 0;
   // The call whose context the next one continues, with what it saw and said.
   let parent: { id: ModelCallId; messages: readonly Message[]; output: Message | null } | null = null;

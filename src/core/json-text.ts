@@ -57,6 +57,9 @@ function keptBytes(text: string): Buffer {
   return bytes;
 }
 
+/** Pieces are only ever read (written to a socket, or concatenated), so one comma serves every body. */
+const COMMA = keptBytes(',');
+
 // Sinks are classes rather than object literals of closures: the TypeScript loader names every
 // closure it sees created, which costs a property definition per closure, per call.
 interface Sink {
@@ -90,7 +93,8 @@ class BytesSink implements Sink {
     return this.pieces;
   }
   private flush(): void {
-    if (this.pending) this.pieces.push(Buffer.from(this.pending, 'utf8'));
+    // The comma between two marked values (a body's messages) is one shared piece, not a Buffer each.
+    if (this.pending) this.pieces.push(this.pending === ',' ? COMMA : Buffer.from(this.pending, 'utf8'));
     this.pending = '';
   }
 }

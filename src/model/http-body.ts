@@ -1,7 +1,7 @@
 // Reading a response body piece by piece (so silence can be measured and a stream assembled as it
 // arrives), and the `Retry-After` header.
 
-import type { HttpAnswer } from './transport.ts';
+import type { AbortListener, HttpAnswer, RequestAbort } from './transport.ts';
 
 /** Told of each piece of a body as it arrives. */
 export interface BodyListener {
@@ -27,7 +27,7 @@ export class BodyReader {
 
   constructor(
     private readonly answer: HttpAnswer,
-    private readonly signal: AbortSignal,
+    private readonly signal: RequestAbort,
     private readonly listener: BodyListener | null,
     private readonly maxBytes: number,
   ) {}
@@ -108,7 +108,7 @@ export function retryAfterMs(answer: Pick<HttpAnswer, 'header'>, clock: { now: n
 const HTTP_DATE_MONTH = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b/i;
 
 /** Settles with `promise`, or rejects as soon as `signal` aborts (even if the promise ignores it). */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function raceAbort<T>(promise: Promise<T>, signal: RequestAbort): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = new RejectsOnAbort(signal, reject);
@@ -127,9 +127,9 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
 }
 
 /** An abort listener object, not a closure: the TypeScript loader names each closure as it is made, on every read. */
-class RejectsOnAbort {
+class RejectsOnAbort implements AbortListener {
   constructor(
-    private readonly signal: AbortSignal,
+    private readonly signal: RequestAbort,
     private readonly reject: (reason: unknown) => void,
   ) {}
 

@@ -285,13 +285,15 @@ describe('secrets', () => {
 });
 
 describe("the caller's signal", () => {
-  it('carries no abort listener once its requests are done, so an AbortSignal.any of a rollout is not kept for the life of the run', async () => {
+  it('carries no abort listener once its requests are done (by the end of that loop turn), so an AbortSignal.any of a rollout is not kept for the life of the run', async () => {
     const { chat } = setup([success, success, { status: 500, text: 'down' }, success]);
     // A rollout's signal as the agent loop makes it: the run's, which never aborts, and its own deadline.
     const run = new AbortController();
     const rollout = AbortSignal.any([run.signal, new AbortController().signal]);
     assert.equal((await chat.complete(ask, { signal: rollout })).ok, true);
     assert.equal((await Promise.all([chat.complete(ask, { signal: rollout }), chat.complete(ask, { signal: rollout })])).every((r) => r.ok), true);
+    // Kept until the loop turn's check phase, for a next call made in the same turn.
+    await new Promise((resolve) => setImmediate(resolve));
     // Node holds a composite signal with an abort listener until it aborts: one left here leaked every rollout.
     assert.equal(getEventListeners(rollout, 'abort').length, 0);
   });

@@ -2,7 +2,7 @@ import { errorMessage, jsonBytes, type CompleteOptions, type JsonObject, type Js
 import { BodyReader, BodyTooLarge, isEventStream, raceAbort, retryAfterMs } from './http-body.ts';
 import { redactUrl, scrub, scrubResponse, scrubWire, type SentBody } from './secrets.ts';
 import { EventStream, type StreamAssembler } from './stream.ts';
-import { sendThroughFetch, sendThroughNodeHttp, type HttpAnswer, type SendPost } from './transport.ts';
+import { sendThroughFetch, sendThroughNodeHttp, type AbortListener, type HttpAnswer, type RequestAbort, type SendPost } from './transport.ts';
 
 /** Waits `ms`; may end early once `signal` aborts (the caller stops waiting then anyway). */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -127,71 +127,141 @@ class Activity {
   }
 }
 
-/** The controllers of requests in flight under each caller's signal, all aborted by one listener on it. */
-const followers = new WeakMap<AbortSignal, { controllers: Set<AbortController>; onAbort: () => void }>();
+/** The requests in flight under each caller's signal, all aborted by one listener on it. */
+const followers = new WeakMap<AbortSignal, FollowedBy>();
 
 /**
- * Aborts `controller` when `signal` aborts, until the returned function is called. One listener per
- * caller's signal however many requests share it at once (more would warn of a leak), and no
- * AbortSignal.any, which builds a signal and weak references on the caller's long-lived one for
- * every request. The listener goes with the last request: Node holds a signal made by
- * AbortSignal.any (an agent loop's, one per rollout) for as long as it has an abort listener and a
- * source that may still abort, so a listener left behind kept every rollout's signal, and what it
- * reaches, for the life of the run.
+ * Followers whose last request has ended. Their listeners go in this loop turn's check phase, not
+ * at once: an agent loop makes its next call in the same turn as a rule (record, run the tools,
+ * send), and then follows its signal on without a listener taken off and put back per call.
  */
-function follow(signal: AbortSignal, controller: AbortController): () => void {
-  if (signal.aborted) {
-    controller.abort(signal.reason);
-    return () => undefined;
-  }
-  let following = followers.get(signal);
-  if (!following) {
-    const controllers = new Set<AbortController>();
-    const onAbort = (): void => {
-      followers.delete(signal);
-      for (const c of controllers) c.abort(signal.reason);
-      controllers.clear();
-    };
-    following = { controllers, onAbort };
-    followers.set(signal, following);
-    signal.addEventListener('abort', onAbort, { once: true });
-  }
-  const { controllers, onAbort } = following;
-  controllers.add(controller);
-  return () => {
-    if (!controllers.delete(controller) || controllers.size > 0) return;
-    followers.delete(signal);
-    signal.removeEventListener('abort', onAbort);
-  };
+const idle = new Set<FollowedBy>();
+let sweeping = false;
+
+function sweepIdle(): void {
+  sweeping = false;
+  for (const following of idle) following.stopListening();
+  idle.clear();
 }
 
 /**
- * One request's signal: aborted by the caller's or by our own time-out, whichever comes first. Our
- * own timer rather than AbortSignal.timeout: that one is unref'd, so a lone hanging request would
- * let the process exit.
+ * A caller's signal's one abort listener, for every request in flight under it. Kept with the
+ * signal for its life (a rollout's signal carries all its calls), not made again for each call.
  */
-class RequestSignal {
-  private readonly controller = new AbortController();
-  private readonly handle: ReturnType<typeof setTimeout>;
-  private readonly unfollow: () => void;
-  readonly signal = this.controller.signal;
+class FollowedBy implements AbortListener {
+  readonly requests = new Set<RequestSignal>();
+  private listening = false;
+  constructor(private readonly signal: AbortSignal) {}
+
+  add(request: RequestSignal): void {
+    this.requests.add(request);
+    if (this.listening) return;
+    this.listening = true;
+    this.signal.addEventListener('abort', this, { once: true });
+  }
+
+  delete(request: RequestSignal): void {
+    if (!this.requests.delete(request) || this.requests.size > 0 || !this.listening) return;
+    idle.add(this);
+    if (sweeping) return;
+    sweeping = true;
+    setImmediate(sweepIdle);
+  }
+
+  /** Unless a request came back since it went idle. */
+  stopListening(): void {
+    if (this.requests.size > 0 || !this.listening) return;
+    this.listening = false;
+    this.signal.removeEventListener('abort', this);
+  }
+
+  handleEvent(): void {
+    this.listening = false;
+    for (const request of this.requests) request.abort(this.signal.reason);
+    this.requests.clear();
+  }
+}
+
+/**
+ * Aborts `request` when `signal` aborts, until it is taken out again. One listener per caller's
+ * signal however many requests share it at once (more would warn of a leak), and no
+ * AbortSignal.any, which builds a signal and weak references on the caller's long-lived one for
+ * every request. The listener goes with the last request (by the end of the loop turn): Node holds
+ * a signal made by AbortSignal.any (an agent loop's, one per rollout) for as long as it has an
+ * abort listener and a source that may still abort, so a listener left behind kept every
+ * rollout's signal, and what it reaches, for the life of the run.
+ */
+function follow(signal: AbortSignal, request: RequestSignal): FollowedBy | null {
+  if (signal.aborted) {
+    request.abort(signal.reason);
+    return null;
+  }
+  let following = followers.get(signal);
+  if (!following) {
+    following = new FollowedBy(signal);
+    followers.set(signal, following);
+  }
+  following.add(request);
+  return following;
+}
+
+/**
+ * One request's abort: by the caller's signal or by our own time-out, whichever comes first. Not
+ * an AbortController: one per request (its signal an EventTarget, with listeners added and removed
+ * on every read) cost several µs a call, and a request's listeners are ours alone. Our own timer
+ * rather than AbortSignal.timeout: that one is unref'd, so a lone hanging request would let the
+ * process exit.
+ */
+class RequestSignal implements RequestAbort {
+  aborted = false;
+  reason: unknown = undefined;
   /** True once the time-out, not the caller, aborted the request. */
   timedOut = false;
-  constructor(caller: AbortSignal, readonly ms: number, readonly countsSilence: boolean) {
-    this.handle = setTimeout(() => {
-      this.timedOut = true;
-      this.controller.abort(new Error('timeout'));
-    }, ms);
-    this.unfollow = follow(caller, this.controller);
+  private listeners: AbortListener[] = [];
+  private readonly handle: ReturnType<typeof setTimeout>;
+  private readonly following: FollowedBy | null;
+  constructor(
+    caller: AbortSignal,
+    readonly ms: number,
+    readonly countsSilence: boolean,
+  ) {
+    this.handle = setTimeout(timeOut, ms, this);
+    this.following = follow(caller, this);
   }
+
+  /** Aborts once, telling the listeners there are now, in the order they were added (as an AbortSignal would). */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const listener of listeners) listener.handleEvent();
+  }
+
+  addEventListener(_type: 'abort', listener: AbortListener): void {
+    if (!this.aborted && !this.listeners.includes(listener)) this.listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: AbortListener): void {
+    const at = this.listeners.indexOf(listener);
+    if (at !== -1) this.listeners.splice(at, 1);
+  }
+
   /** Bytes arrived: a stream's silence starts over; a plain request's budget does not. */
   activity(): void {
-    if (this.countsSilence && !this.signal.aborted) this.handle.refresh();
+    if (this.countsSilence && !this.aborted) this.handle.refresh();
   }
+
   clear(): void {
     clearTimeout(this.handle);
-    this.unfollow();
+    this.following?.delete(this);
   }
+}
+
+function timeOut(request: RequestSignal): void {
+  request.timedOut = true;
+  request.abort(new Error('timeout'));
 }
 
 interface AttemptOutcome {
@@ -273,7 +343,7 @@ async function exchange(options: Prepared, activity: Activity, timer: RequestSig
   const { url, body } = options;
   const where = `POST ${redactUrl(url)}`;
   const baseWire: WireExchange = { url: redactUrl(url), request: body };
-  const combined = timer.signal;
+  const combined = timer;
   const watch = new AttemptWatch(activity, timer, options.signal, where);
 
   let response: HttpAnswer;

@@ -61,6 +61,9 @@ function wireMessagesOf(request: JsonValue | undefined): JsonValue[] | null {
   return null;
 }
 
+/** How deep the stored record holds its tool lists: `request.tools`, and `wire.request.tools` a level further down. */
+const TOOL_LISTS_DEPTH = 3;
+
 /** Internal key of the stored row: the call whose wire body holds this call's identical tool list. */
 const WIRE_TOOLS_FROM = '$wireToolsFrom';
 
@@ -90,6 +93,10 @@ export function encodeCall(call: ModelCall, state: DeltaState, scrub: (json: str
     const request = call.wire.request as Record<string, JsonValue>;
     strippedWire = { ...request, ...(wireToolsFrom ? { tools: null } : {}), ...(wireMessages ? { messages: [] } : {}) };
   }
+  // A call that stores a tool list whole (an attempt's first) reuses the list's JSON where its
+  // builder kept it (the ~8 KB wire list always, the neutral one when marked): serialising both
+  // anew was most of an attempt's first encoding.
+  const toolListStored = !toolsFrom || (wireTools !== null && !wireToolsFrom);
   const stripped = {
     ...call,
     request: { ...call.request, messages: [], ...(toolsFrom ? { tools: [] } : {}) },
@@ -104,7 +111,7 @@ export function encodeCall(call: ModelCall, state: DeltaState, scrub: (json: str
     wireMessagesKeep: wireKeep,
     wireMessagesTail: wireTail,
     toolsFrom,
-    json: scrub(JSON.stringify(stripped)),
+    json: scrub(toolListStored ? jsonText(stripped as unknown as JsonValue, TOOL_LISTS_DEPTH) : JSON.stringify(stripped)),
   };
   if (!toolsFrom) {
     state.tools = call.request.tools;
