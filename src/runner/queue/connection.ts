@@ -176,7 +176,12 @@ interface RawClient {
 
 /** A BullMQ Queue, QueueEvents or Worker on its Redis backend. */
 interface BullmqObject {
-  getBackend(): { readonly client: Promise<RawClient>; readonly blockingClient?: Promise<RawClient> | undefined };
+  getBackend(): {
+    readonly connection?: object;
+    readonly blockingConnection?: object | undefined;
+    readonly client: Promise<RawClient>;
+    readonly blockingClient?: Promise<RawClient> | undefined;
+  };
 }
 
 /**
@@ -185,23 +190,30 @@ interface BullmqObject {
  * and when it fails BullMQ drops its 'error' listener while the client goes on reconnecting:
  * ioredis then prints "Unhandled error event" at every retry, and the process never exits. So
  * each kept client gets an 'error' listener of its own, and `disconnect()` ends what is left.
+ * Clients are kept from the start, not once connected: one that Redis went away from before it was
+ * ready (its version check waits for Redis forever) is exactly one BullMQ's close cannot end.
  */
 export class BullmqConnections {
   private readonly clients = new Map<BullmqObject, Set<RawClient>>();
 
-  /** Keeps `owner`'s clients, each once connected (BullMQ's close itself ends one still connecting). */
+  /** Keeps `owner`'s clients, connected or not. */
   keep(owner: BullmqObject): void {
     const kept = new Set<RawClient>();
     this.clients.set(owner, kept);
+    const add = (client: RawClient) => {
+      if (kept.has(client)) return;
+      client.on('error', () => {});
+      kept.add(client);
+    };
     const backend = owner.getBackend();
+    // BullMQ's wrapper of a connection makes its client (`_client`, protected in its types) in its constructor.
+    for (const holder of [backend.connection, backend.blockingConnection]) {
+      const client = (holder as { _client?: RawClient } | undefined)?._client;
+      if (client) add(client);
+    }
+    // Through the public promises as well, should a BullMQ version make its clients later.
     for (const connecting of [backend.client, backend.blockingClient]) {
-      connecting?.then(
-        (client) => {
-          client.on('error', () => {});
-          kept.add(client);
-        },
-        () => {}, // BullMQ reports a failed connect through the owner's 'error' event
-      );
+      connecting?.then(add, () => {}); // BullMQ reports a failed connect through the owner's 'error' event
     }
   }
 
