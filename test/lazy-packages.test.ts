@@ -29,10 +29,10 @@ const LAZY = [
  * The packages a rollout thread loads at start. Adding one here is a decision: it is paid once
  * per thread and per command, whether a run uses it or not.
  */
-const THREAD_START_PACKAGES = ['@hono/node-server', '@huggingface/jinja', 'better-sqlite3', 'hono', 'just-bash', 'smol-toml', 'yaml', 'zod'];
+const THREAD_START_PACKAGES = ['@hono/node-server', '@huggingface/jinja', 'better-sqlite3', 'hono', 'just-bash', 'lossless-json', 'smol-toml', 'yaml', 'zod'];
 
 /** The packages every `gauntlet` command loads at start: the thread's, and commander. The same decision. */
-const CLI_START_PACKAGES = ['@hono/node-server', '@huggingface/jinja', 'better-sqlite3', 'commander', 'hono', 'just-bash', 'smol-toml', 'yaml', 'zod'];
+const CLI_START_PACKAGES = ['@hono/node-server', '@huggingface/jinja', 'better-sqlite3', 'commander', 'hono', 'just-bash', 'lossless-json', 'smol-toml', 'yaml', 'zod'];
 
 /** Packages only some commands use, each loaded where it is used: the queue (~0.13 s with ioredis), the servers' WebSocket, feeds, Parquet, the progress bar. */
 const CLI_LATER = ['bullmq', 'ioredis', 'ws', 'fast-xml-parser', 'hyparquet-writer', 'cli-progress', '@kubernetes/client-node', '@modelcontextprotocol/sdk', 'undici'];

@@ -10,6 +10,7 @@ import {
   type Message,
   type ToolSpec,
 } from '../core/index.ts';
+import { rememberJsonSource } from './json-source.ts';
 
 // The OpenAI / Hugging Face chat format: what chat templates iterate over. Loose objects, because
 // templates may read fields we do not know about and HF passes messages through unchanged.
@@ -70,7 +71,9 @@ function argumentsAsObjects(message: ChatMessage): ChatMessage {
     if (typeof args !== 'string') return call;
     const parsed = tryParseObject(args);
     // Unparseable strings stay as written: templates print a string argument verbatim.
-    return parsed ? { ...call, function: { ...call.function, arguments: parsed } } : call;
+    if (!parsed) return call;
+    rememberJsonSource(parsed, args);
+    return { ...call, function: { ...call.function, arguments: parsed } };
   });
   return { ...message, tool_calls: toolCalls };
 }
@@ -150,12 +153,12 @@ function assistantToChat(message: AssistantMessage, options: ToChatOptions): Cha
   const out: ChatMessage = { role: 'assistant', content: message.content };
   if (message.reasoning && !message.reasoningDropped) out.reasoning_content = message.reasoning.text;
   if (message.toolCalls.length > 0) {
-    out.tool_calls = message.toolCalls.map((call) => ({
-      id: call.id,
-      type: 'function' as const,
+    out.tool_calls = message.toolCalls.map((call) => {
+      // The text the model wrote says which whole numbers are floats (json-source.ts).
+      if (call.arguments) rememberJsonSource(call.arguments, call.argumentsText);
       // Unparseable arguments go as the text the model wrote; templates print strings verbatim.
-      function: { name: call.name, arguments: call.arguments ?? call.argumentsText },
-    }));
+      return { id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments ?? call.argumentsText } };
+    });
   }
   return out;
 }

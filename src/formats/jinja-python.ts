@@ -1,4 +1,5 @@
 import { Environment, Interpreter, Template } from '@huggingface/jinja';
+import { floatsKept, WrittenFloat } from './json-source.ts';
 
 // Python's view of @huggingface/jinja's runtime values: how Jinja2 prints them (str, repr, the
 // float repr), compares them (==, in) and how transformers' `tojson` writes them. The library's
@@ -24,12 +25,48 @@ export const FloatValue = classOf(1.5);
 const BooleanValue = classOf(true);
 const UndefinedValue = classOf(undefined);
 export const ObjectValue = classOf({});
+const ArrayValue = classOf([]);
+const NullValue = classOf(null);
 export const FunctionValue = classOf(() => null);
 export const TupleValue = (() => {
   const scope = new Environment();
   new Interpreter(scope).run(new Template('{% set t = (1, 2) %}').parsed);
   return scope.lookupVariable('t').constructor as ValueClass;
 })();
+
+/**
+ * A variable's JavaScript value as the runtime's, as the library converts it, except that an
+ * object parsed from JSON text is read as the text wrote it: a whole number written `2.0` stays a
+ * float, as Python's json keeps it (see json-source.ts).
+ */
+export function runtimeValue(js: unknown): Value {
+  if (js === null || typeof js !== 'object') return scalar(js);
+  if (js instanceof WrittenFloat) return new FloatValue(js.value);
+  if (Array.isArray(js)) return new ArrayValue(js.map(runtimeValue));
+  const kept = floatsKept(js);
+  const source = (kept === js ? js : kept) as Record<string, unknown>;
+  return new ObjectValue(new Map(Object.entries(source).map(([key, value]) => [key, runtimeValue(value)])));
+}
+
+function scalar(js: unknown): Value {
+  switch (typeof js) {
+    case 'number':
+      return Number.isInteger(js) ? new IntegerValue(js) : new FloatValue(js);
+    case 'string':
+      return new StringValue(js);
+    case 'boolean':
+      return bool(js);
+    case 'undefined':
+      return UNDEFINED;
+    case 'function': {
+      const call = js as (...args: unknown[]) => unknown;
+      return new FunctionValue((args: Value[]) => runtimeValue(call(...args.map((arg) => arg.value)) ?? null));
+    }
+    default:
+      if (js === null) return new NullValue();
+      throw new Error(`cannot pass a ${typeof js} to a template`);
+  }
+}
 
 // Scalars are never mutated (only a namespace's map is), so one instance can stand for every use.
 const TRUE = new BooleanValue(true);

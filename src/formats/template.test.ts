@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../core/index.ts';
-import type { ChatMessage, ChatTool } from './chat.ts';
+import { parseChatMessages, toChatMessages, type ChatMessage, type ChatTool } from './chat.ts';
 import { renderHermes } from './hermes.ts';
 import { renderMiniMax } from './minimax-xml.ts';
 import { MAX_RENDER_STEPS } from './jinja-runtime.ts';
@@ -91,6 +91,41 @@ describe('chat templates (Qwen3-style)', () => {
       tools,
     });
     assert.equal(full, `${prompt}${renderHermes(turn)}<|im_end|>\n`);
+  });
+});
+
+describe('numbers in tool-call arguments', () => {
+  // Python's json keeps a whole number written `2.0` a float, and transformers' template prints it
+  // so; a JavaScript number would print `2`, and the tokens would differ from the engine's.
+  const written = '{"amount": 2.0, "rate": 0.5, "n": 3, "big": 1e3, "neg": -4.0, "nested": {"x": [1.0, 2, 1.5e0]}, "text": "v2.0"}';
+  // Jinja2 3.1.6 configured as transformers configures it, on the same template and conversation.
+  const jinja2 =
+    '<|im_start|>user\npay<|im_end|>\n<|im_start|>assistant\n<tool_call>\n{"name": "pay", "arguments": {"amount": 2.0, "rate": 0.5, "n": 3, "big": 1000.0, "neg": -4.0, "nested": {"x": [1.0, 2, 1.5]}, "text": "v2.0"}}\n</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>\nok\n</tool_response><|im_end|>\n';
+
+  it('render as Python reads the text the model wrote, from a chat-format body', () => {
+    const messages = parseChatMessages(
+      [
+        { role: 'user', content: 'pay' },
+        { role: 'assistant', content: '', tool_calls: [{ id: 'c0', type: 'function', function: { name: 'pay', arguments: written } }] },
+        { role: 'tool', content: 'ok', tool_call_id: 'c0', name: 'pay' },
+      ],
+      'body',
+    );
+    assert.equal(text(qwen, { messages }), jinja2);
+  });
+
+  it('render as Python reads the text the model wrote, from stored messages', () => {
+    const messages = toChatMessages([
+      { role: 'user', content: 'pay' },
+      { role: 'assistant', content: '', toolCalls: [{ id: 'c0', name: 'pay', arguments: JSON.parse(written) as Record<string, never>, argumentsText: written }] },
+      { role: 'tool', toolCallId: 'c0', name: 'pay', content: 'ok', isError: false },
+    ]);
+    assert.equal(text(qwen, { messages }), jinja2);
+  });
+
+  it('are read as JavaScript has them where no text was kept', () => {
+    const messages: ChatMessage[] = [{ role: 'assistant', content: '', tool_calls: [{ id: 'c0', type: 'function', function: { name: 'pay', arguments: { amount: 2.0, rate: 0.5 } } }] }];
+    assert.ok(text(qwen, { messages }).includes('"arguments": {"amount": 2, "rate": 0.5}'));
   });
 });
 

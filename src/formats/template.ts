@@ -4,6 +4,7 @@ import { Environment } from '@huggingface/jinja';
 import { InputError, errorMessage } from '../core/index.ts';
 import type { ChatMessage, ChatTool } from './chat.ts';
 import { locateStatement, locateSyntaxError, type StatementLocation } from './jinja-diagnostics.ts';
+import { runtimeValue } from './jinja-python.ts';
 import { DEFAULT_RENDER_LIMITS, RenderError, RenderLimitError, renderBounded, type Node, type RenderLimits, type RenderOutcome } from './jinja-runtime.ts';
 import { compileTemplate, type Program, type Token } from './jinja-syntax.ts';
 
@@ -250,7 +251,7 @@ export function renderProgram(program: Program, variables: Record<string, unknow
   };
   for (const [name, value] of Object.entries(builtins)) globals.set(name, value);
   const scope = new Environment(globals);
-  for (const [name, value] of Object.entries(variables)) if (value !== undefined) scope.set(name, value);
+  for (const [name, value] of Object.entries(variables)) if (value !== undefined) scope.variables.set(name, runtimeValue(value) as never);
   return renderBounded(program, scope, limits);
 }
 
