@@ -82,3 +82,16 @@ export function integerDigits(n: number, radix: number): string {
   const magnitude = Math.abs(n);
   return Number.isSafeInteger(magnitude) ? magnitude.toString(radix) : BigInt(magnitude).toString(radix);
 }
+
+/**
+ * Python's `round(x, places)` of a float: the double's exact value rounded half to even
+ * (`round(2.675, 2)` is 2.67, `round(2.5)` 2.0). Negative places round to tens, hundreds….
+ */
+export function roundHalfEven(x: number, places: number): number {
+  if (!Number.isFinite(x)) return x;
+  const sign = negative(x) ? -1 : 1;
+  if (places >= 0) return sign * Number(fixed(x, places));
+  const unit = 10 ** -places;
+  return sign * Number(fixed(Math.abs(x) / unit, 0)) * unit;
+}
+

@@ -25,7 +25,7 @@ export const FloatValue = classOf(1.5);
 const BooleanValue = classOf(true);
 const UndefinedValue = classOf(undefined);
 export const ObjectValue = classOf({});
-const ArrayValue = classOf([]);
+export const ArrayValue = classOf([]);
 const NullValue = classOf(null);
 export const FunctionValue = classOf(() => null);
 export const TupleValue = (() => {

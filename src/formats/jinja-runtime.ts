@@ -1,8 +1,10 @@
 import { Environment, Interpreter } from '@huggingface/jinja';
 import { printf, strFormat } from './jinja-format.ts';
 import { DEFAULT_RENDER_LIMITS, RenderLimitError, tooLong, tooMany, type RenderLimits } from './jinja-limits.ts';
+import { roundHalfEven } from './jinja-numbers.ts';
 import { EMPTY_TUPLE, TUPLE_END, type Program } from './jinja-syntax.ts';
 import {
+  ArrayValue,
   FloatValue,
   FunctionValue,
   IntegerValue,
@@ -166,6 +168,8 @@ class BoundedInterpreter extends Base {
   override evaluateTestExpression(node: Node, environment: Environment): Value {
     const operand = this.evaluate(node.operand as Node, environment);
     const name = (node.test as Node).value as string;
+    // Python's bool is a number, so Jinja2's `number` test passes True and False (`integer` does not).
+    if (name === 'number' && operand.type === 'BooleanValue') return bool(!node.negate);
     const test = environment.tests.get(name) as ((value: Value) => boolean) | undefined;
     if (!test) throw new Error(`Unknown test: ${name}`);
     return bool(test(operand) !== node.negate);
@@ -322,6 +326,40 @@ class BoundedInterpreter extends Base {
             }),
           ),
         );
+      }
+      case 'round': {
+        // Jinja2's: round(value, precision=0, method='common'); `common` is Python's round (half to
+        // even on the exact value, an int staying an int), `ceil` and `floor` divide back: a float.
+        const [positional, keywords] = call();
+        const precision = keywords.get('precision') ?? positional[0];
+        const method = keywords.get('method') ?? positional[1];
+        const places = precision === undefined ? 0 : Number(precision.value);
+        const how = method === undefined ? 'common' : pythonStr(method);
+        if (!isNumber(operand)) throw new TypeError(`round filter: expected a number, got ${pythonType(operand)}`);
+        if (!Number.isInteger(places)) throw new TypeError('round filter: precision must be an integer');
+        const x = Number(operand.value);
+        if (how === 'common') return operand.type === 'FloatValue' ? new FloatValue(roundHalfEven(x, places)) : places >= 0 ? int(x) : int(roundHalfEven(x, places));
+        if (how !== 'ceil' && how !== 'floor') throw new TypeError("round filter: method must be 'common', 'ceil' or 'floor'");
+        const scale = 10 ** places;
+        return new FloatValue((how === 'ceil' ? Math.ceil(x * scale) : Math.floor(x * scale)) / scale);
+      }
+      case 'center': {
+        // Python's str.center: the odd space goes right, unless the width is odd as well.
+        const [positional, keywords] = call();
+        const widthValue = keywords.get('width') ?? positional[0];
+        const width = widthValue === undefined ? 80 : Number(widthValue.value);
+        const text = pythonStr(operand);
+        if (width > this.limits.maxChars) throw tooLong(width, this.limits.maxChars);
+        const margin = width - [...text].length;
+        if (margin <= 0) return this.checked(new StringValue(text));
+        const left = Math.floor(margin / 2) + (margin & width & 1);
+        return this.checked(new StringValue(' '.repeat(left) + text + ' '.repeat(margin - left)));
+      }
+      case 'dictsort': {
+        // Jinja2 yields (key, value) tuples, which print as tuples.
+        const sorted = super.applyFilter(operand, filter, environment);
+        if (sorted.type !== 'ArrayValue') return sorted;
+        return new ArrayValue((sorted.value as Value[]).map((pair) => (pair.type === 'ArrayValue' ? new TupleValue(pair.value) : pair)));
       }
       case 'format': {
         // Jinja2's `format` filter: `value % args` (or `% kwargs`).

@@ -1,7 +1,8 @@
 import { parse, tokenize } from '@huggingface/jinja';
 
 // The library's lexer, with the literals Jinja2 reads and it does not: floats with an exponent
-// (`1e16`, `2.5e-3`), the empty tuple `()` and a one-item tuple `(x,)`. The lexer splits `1e16`
+// (`1e16`, `2.5e-3`), integers grouped with underscores (`1_000`), the empty tuple `()` and a
+// one-item tuple `(x,)`. The lexer splits `1e16`
 // into the number `1` and the name `e16`, which the parser then reads as two arguments or a
 // syntax error; merging them back is safe because a number followed directly by such a name is
 // never valid Jinja. The tuples are spelled with names the runtime knows (`()` is the name
@@ -32,6 +33,12 @@ export function lex(source: string): Token[] {
   for (let i = 0; i < raw.length; i++) {
     const token = raw[i] as Token;
     const [next, sign, digits] = [raw[i + 1], raw[i + 2], raw[i + 3]];
+    if (token.type === 'NumericLiteral' && next?.type === 'Identifier' && /^(?:_\d+)+$/.test(next.value) && /^\d+$/.test(token.value)) {
+      // `1_000`: digits grouped by underscores, as Jinja2 (and Python) read an integer.
+      out.push({ ...token, value: `${token.value}${next.value.replaceAll('_', '')}` });
+      i += 1;
+      continue;
+    }
     if (token.type === 'NumericLiteral' && next?.type === 'Identifier') {
       // The mantissa keeps a '.' so the parser builds a float, as Jinja2 does for any exponent.
       const mantissa = token.value.includes('.') ? token.value : `${token.value}.0`;

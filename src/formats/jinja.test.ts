@@ -140,10 +140,29 @@ describe('numbers', () => {
     ]);
   });
 
+  it("rounds as Jinja2's round filter does (Python's round, half to even on the exact value; ceil and floor give floats), and reads 1_000", () => {
+    expectPrints([
+      ['{{ 2.567 | round }}|{{ 2.567 | round(2) }}|{{ 2.5 | round }}|{{ 3.5 | round }}|{{ -2.5 | round }}|{{ -2.567 | round(2) }}|{{ 2.675 | round(2) }}', '3.0|2.57|2.0|4.0|-2.0|-2.57|2.67'],
+      ["{{ 1234.5 | round(-2) }}|{{ 1250 | round(-2) }}|{{ 7 | round }}|{{ 7 | round(0, 'ceil') }}|{{ 2.567 | round(1, 'floor') }}", '1200.0|1200|7|7.0|2.5'],
+      ['{{ 1_000 }}|{{ 1_000_000 + 1 }}', '1000|1000001'],
+    ]);
+  });
+
   it('reads numbers from the conversation as JavaScript holds them: integral ones are ints, the rest floats', () => {
-    // JSON's 2.0 is the JavaScript number 2, so a tool argument sent as 2.0 prints (and tojson-s) as 2.
+    // JSON's 2.0 is the JavaScript number 2, so a value sent as 2.0 prints (and tojson-s) as 2
+    // (tool-call arguments excepted: they are read from the text the model wrote, template.test.ts).
     const result = render('{{ whole }}|{{ whole | tojson }}|{{ half }}|{{ half | tojson }}|{{ whole / 1 }}|{{ big }}', { whole: 2.0, half: 2.5, big: 1e21 });
     assert.deepEqual(result, { ok: true, text: '2|2|2.5|2.5|2.0|1000000000000000000000', templateName: 'default' });
+  });
+});
+
+describe('strings, dicts and tests', () => {
+  it("centers as str.center, sorts dicts into (key, value) tuples, and counts booleans as numbers as Python does", () => {
+    expectPrints([
+      ["{{ 'ab' | center(6) }}|{{ 'abc' | center(6) }}|{{ 'abc' | center(7) }}|{{ 'ab' | center(7) }}|{{ 'toolong' | center(3) }}|", '  ab  | abc  |  abc  |   ab  |toolong|'],
+      ["{{ {'b': 1, 'a': 2} | dictsort }}|{{ {'b': 1, 'a': 2} | dictsort(reverse=true) }}|{% for k, v in {'b': 1, 'A': 2, 'a': 3} | dictsort %}{{ k }}={{ v }};{% endfor %}", "[('a', 2), ('b', 1)]|[('b', 1), ('a', 2)]|A=2;a=3;b=1;"],
+      ['{{ true is number }}|{{ false is number }}|{{ true is not number }}|{{ true is integer }}|{{ 1.5 is integer }}', 'True|True|False|False|False'],
+    ]);
   });
 });
 
