@@ -79,7 +79,8 @@ describe('chat templates (Qwen3-style)', () => {
     const result = qwen.render({ messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] });
     assert.equal(result.ok, false);
     assert.ok(!result.ok && result.kind === 'raise_exception');
-    assert.match(result.ok ? '' : result.message, /qwen3-style\.jinja: the template raised an exception: message 0: content must be a string/);
+    assert.match(result.ok ? '' : result.message, /qwen3-style\.jinja: line 31: the template raised an exception: message 0: content must be a string/);
+    assert.equal(result.ok ? undefined : result.line, 31, 'the line of the raise_exception call');
   });
 
   it('renders a turn exactly as the hermes renderer writes the completion', () => {

@@ -29,7 +29,7 @@ export type RenderResult =
       ok: false;
       kind: 'raise_exception' | 'runtime' | 'limit' | 'no_template';
       message: string;
-      /** The template line a runtime error or limit stopped at (raise_exception's own message says why). */
+      /** The template line a runtime error, limit or raise_exception stopped at. */
       line?: number;
     };
 
@@ -98,9 +98,9 @@ export function createChatTemplate(chatTemplate: unknown, options: ChatTemplateO
         return { ok: true, text: renderProgram(template.program, variablesFor(input, specialTokens), { now, limits }).text, templateName: name };
       } catch (failure) {
         const error = failure instanceof RenderError ? failure.error : failure;
-        if (error instanceof TemplateRaise) return { ok: false, kind: 'raise_exception', message: `${where}: the template raised an exception: ${error.message}` };
         const at = failure instanceof RenderError && failure.statement ? locate(template, failure.statement) : undefined;
         const line = at ? { line: at.line } : {};
+        if (error instanceof TemplateRaise) return { ok: false, kind: 'raise_exception', message: `${where}: ${at ? `line ${at.line}: ` : ''}the template raised an exception: ${error.message}`, ...line };
         if (error instanceof RenderLimitError) return { ok: false, kind: 'limit', message: `${where}: rendering stopped: ${error.message}${at ? ` (at line ${at.line}, in ${at.tag})` : ''}`, ...line };
         return { ok: false, kind: 'runtime', message: `${where}: ${runtimePlace(at)}${errorMessage(error)}`, ...line };
       }
