@@ -195,6 +195,19 @@ describe('undici connections', () => {
     );
   });
 
+  it('sends credentials written in the URL as Basic authorization, unless the request names its own', async () => {
+    await withServer(
+      (res) => res.end('{}'),
+      async (url, received) => {
+        const withCredentials = post(url.replace('http://', 'http://ops:p%40ss@'), '{}');
+        await readAll(await sendThroughUndici({ ...withCredentials, headers: { 'content-type': 'application/json' } }));
+        await readAll(await sendThroughUndici({ ...withCredentials, headers: { 'content-type': 'application/json', Authorization: 'Bearer mine' } }));
+        assert.equal(received[0]!.headers.authorization, `Basic ${Buffer.from('ops:p@ss').toString('base64')}`);
+        assert.equal(received[1]!.headers.authorization, 'Bearer mine');
+      },
+    );
+  });
+
   it('refuses a URL that is neither http nor https', async () => {
     await assert.rejects(sendThroughUndici(post('ftp://127.0.0.1/x', '{}')), /unsupported protocol ftp:/);
   });
