@@ -43,8 +43,7 @@ export function runtimeValue(js: unknown): Value {
   if (js === null || typeof js !== 'object') return scalar(js);
   if (js instanceof WrittenFloat) return new FloatValue(js.value);
   if (Array.isArray(js)) return new ArrayValue(js.map(runtimeValue));
-  const kept = floatsKept(js);
-  const source = (kept === js ? js : kept) as Record<string, unknown>;
+  const source = floatsKept(js) as Record<string, unknown>;
   return new ObjectValue(new Map(Object.entries(source).map(([key, value]) => [key, runtimeValue(value)])));
 }
 

@@ -47,7 +47,7 @@ export type SendPost = (post: HttpPost) => Promise<HttpAnswer>;
 /** A `fetch` (the platform's or an injected one) as a SendPost. */
 export function sendThroughFetch(fetchImpl: typeof fetch): SendPost {
   return async ({ url, headers, body, signal }) => {
-    // As text, as before the node transport: an injected fetch may read or rewrite `init.body`.
+    // As text: an injected fetch may read or rewrite `init.body`.
     const response = await fetchImpl(url, { method: 'POST', headers, body: Buffer.concat(body).toString('utf8'), signal: abortSignalOf(signal) });
     const reader = response.body?.getReader();
     return {
