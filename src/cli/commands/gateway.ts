@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InputError, MAX_TIMER_MS, requiredToken, type Store } from '../../core/index.ts';
-import { DEFAULT_ABANDON_AFTER_MS, startGateway, type EngineSetting, type Gateway } from '../../training/gateway/index.ts';
+import { DEFAULT_ABANDON_AFTER_MS, DEFAULT_UPSTREAM_TIMEOUT_MS, startGateway, type EngineSetting, type Gateway } from '../../training/gateway/index.ts';
 import type { CliIo } from '../io.ts';
 import { nonNegativeInt, number, oneOf } from '../options.ts';
 import { openCliStore } from '../store.ts';
@@ -19,6 +19,7 @@ export interface GatewayFlags {
   socket?: string;
   token?: string;
   abandonAfter: number;
+  upstreamTimeout: number;
 }
 
 /** For tests: see the gateway once it listens, and stop it without a signal. */
@@ -42,6 +43,12 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
     .option('--engine <name>', 'which token fields to ask for: vllm, sglang, or auto (asks the upstream\'s /models)', oneOf('--engine', ['auto', 'vllm', 'sglang'] as const), 'auto')
     .option('--socket <path>', 'also listen on this unix socket (for sandboxed agents with no network)')
     .option('--abandon-after <seconds>', 'with --run: commit an open rollout with no call for this long as cancelled, its calls kept (an agent that died never finishes it); 0 never', number('--abandon-after', { min: 0, max: MAX_TIMER_MS / 1000 }), DEFAULT_ABANDON_AFTER_MS / 1000)
+    .option(
+      '--upstream-timeout <seconds>',
+      'hang up on the upstream after this long without a byte from it (before it answers, or between pieces of a stream): the client gets 504 and the call is recorded as a time-out; 0 never',
+      number('--upstream-timeout', { min: 0, max: MAX_TIMER_MS / 1000 }),
+      DEFAULT_UPSTREAM_TIMEOUT_MS / 1000,
+    )
     .action(async (flags: GatewayFlags) => {
       if (flags.token === undefined && io.env.GAUNTLET_TOKEN !== undefined && io.env.GAUNTLET_TOKEN.trim() === '') {
         throw new InputError('GAUNTLET_TOKEN', 'is set but empty', 'a non-empty secret, or unset it');
@@ -67,6 +74,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
           ...(store && flags.run ? { store, runId: flags.run } : {}),
           ...(flags.socket ? { socketPath: flags.socket } : {}),
           abandonAfterMs: Math.round(flags.abandonAfter * 1000),
+          upstreamTimeoutMs: Math.round(flags.upstreamTimeout * 1000),
         });
       } catch (error) {
         store?.close();

@@ -13,7 +13,7 @@ import { scrubRelayed } from './redact.ts';
 import type { CallSlot, PromptOf, RolloutTrack } from './recording.ts';
 import { isRecord, parseJson, relayStream, withStreamRecord } from './stream-relay.ts';
 import { AnswerTooLarge, type UpstreamResponse } from './transport.ts';
-import { describeFetchError, type Upstream } from './upstream.ts';
+import { describeFetchError, UpstreamSilent, type Upstream } from './upstream.ts';
 
 type JsonRecord = { [key: string]: JsonValue };
 type Failure = Extract<ModelResult, { ok: false }>;
@@ -160,6 +160,7 @@ class Exchange {
       });
     } catch (error) {
       if (this.controller.signal.aborted) return this.aborted();
+      if (error instanceof UpstreamSilent) return this.refuse('timeout', 504, error.at('before answering'));
       return this.refuse('connection', 502, `the upstream ${upstream.describe()} could not be reached (${describeFetchError(error)})`);
     }
     try {
@@ -171,10 +172,12 @@ class Exchange {
       if (this.controller.signal.aborted) return this.aborted({ status: response.status });
       // Read whole before anything is sent: the client hears why, and the call is recorded as the upstream's bad answer.
       if (error instanceof AnswerTooLarge && !this.input.res.headersSent) return this.refuse('malformed_response', 502, error.message);
+      const silent = error instanceof UpstreamSilent;
       if (this.input.res.headersSent) {
         cut(this.input.res);
-        return this.fail('connection', `reading the upstream's answer failed (${describeFetchError(error)})`, { status: response.status });
+        return this.fail(silent ? 'timeout' : 'connection', silent ? error.at('in the middle of its answer') : `reading the upstream's answer failed (${describeFetchError(error)})`, { status: response.status });
       }
+      if (silent) return this.refuse('timeout', 504, error.at('in the middle of its answer'));
       return this.refuse('connection', 502, `the upstream's answer broke off (${describeFetchError(error)})`);
     }
   }

@@ -1,7 +1,7 @@
 // The token-capturing gateway: an OpenAI- and Anthropic-compatible proxy in front of vLLM or
 // SGLang that records every call of a rollout with the engine's token ids and logprobs, and answers
 // the client exactly as the engine would have. See docs/design/gateway.md.
-export { DEFAULT_ABANDON_AFTER_MS, startGateway, type Gateway, type GatewayOptions, type GatewayStats } from './server.ts';
+export { DEFAULT_ABANDON_AFTER_MS, DEFAULT_UPSTREAM_TIMEOUT_MS, startGateway, type Gateway, type GatewayOptions, type GatewayStats } from './server.ts';
 export { gatewayBaseUrl, gatewayClientFetch } from './client.ts';
 export type { GatewayRoute } from './recording.ts';
 export { FinishBody, GATEWAY_ENV, EXTERNAL_SCAFFOLD } from './run-mode.ts';

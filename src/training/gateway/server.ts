@@ -4,7 +4,7 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { errorMessage, hasBearerToken, InputError, modelCallIdFor, parseInput, requiredToken, StoreError, timerDelay, type Rollout, type Store } from '../../core/index.ts';
+import { errorMessage, hasBearerToken, InputError, modelCallIdFor, parseInput, MAX_TIMER_MS, requiredToken, StoreError, timerDelay, type Rollout, type Store } from '../../core/index.ts';
 import type { ClientApiHandler } from './api.ts';
 import { chatApi } from './chat.ts';
 import { completionsApi } from './completions.ts';
@@ -49,9 +49,16 @@ export interface GatewayOptions {
    * `cancelled`, its calls kept (an agent that crashed never finishes it). Default one hour; 0 never.
    */
   abandonAfterMs?: number;
+  /**
+   * How long the upstream may send nothing (before answering, or between pieces of its answer)
+   * before the gateway hangs up: the client is told (504, or the stream's failure) and the call is
+   * recorded as a time-out, so a hung engine cannot hold a rollout's finish. Default ten minutes; 0 never.
+   */
+  upstreamTimeoutMs?: number;
 }
 
 export const DEFAULT_ABANDON_AFTER_MS = 3_600_000;
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 600_000;
 
 export interface GatewayStats {
   requests: number;
@@ -104,7 +111,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   // Checked before anything opens: an open proxy beyond loopback is refused, not served.
   const token = requiredToken({ host: options.host ?? '127.0.0.1', token: options.token, exposes: 'spend the upstream model and write rollouts into the store' });
-  const upstream = new Upstream({ baseUrl: options.upstream, fetch: options.fetch, apiKey: options.apiKey, engine: options.engine ?? 'auto', maxResponseBytes: options.maxResponseBytes });
+  const silenceMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  if (!Number.isSafeInteger(silenceMs) || silenceMs < 0 || silenceMs > MAX_TIMER_MS) {
+    throw new InputError('upstreamTimeoutMs', `got ${silenceMs}`, `a whole number of milliseconds from 0 (never) to ${MAX_TIMER_MS}`);
+  }
+  const upstream = new Upstream({ baseUrl: options.upstream, fetch: options.fetch, apiKey: options.apiKey, engine: options.engine ?? 'auto', maxResponseBytes: options.maxResponseBytes, silenceMs });
   const run = options.store && options.runId ? new GatewayRun({ store: options.store, runId: options.runId, upstream: upstream.describe(), engine: options.engine ?? 'auto' }) : null;
   const abandonAfterMs = options.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS;
   if (!Number.isSafeInteger(abandonAfterMs) || abandonAfterMs < 0) throw new InputError('abandonAfterMs', `got ${abandonAfterMs}`, 'a whole number of milliseconds ≥ 0 (0: never)');

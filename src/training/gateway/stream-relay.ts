@@ -12,7 +12,7 @@ import { cut, startEventStream, write } from './http.ts';
 import { scrubRelayed } from './redact.ts';
 import { SseReader } from './sse.ts';
 import { AnswerTooLarge, type UpstreamResponse } from './transport.ts';
-import { describeFetchError } from './upstream.ts';
+import { describeFetchError, UpstreamSilent } from './upstream.ts';
 
 type JsonRecord = { [key: string]: JsonValue };
 
@@ -114,7 +114,10 @@ export async function relayStream(response: UpstreamResponse, input: StreamRelay
       piece = await reader.next();
     } catch (error) {
       if (input.signal.aborted) return { kind: 'aborted', received: partial(false) };
-      failure ??= { kind: 'connection', message: `the upstream's event stream broke after ${events} events (${describeFetchError(error)})` };
+      failure ??=
+        error instanceof UpstreamSilent
+          ? { kind: 'timeout', message: error.at(`after ${events} events`) }
+          : { kind: 'connection', message: `the upstream's event stream broke after ${events} events (${describeFetchError(error)})` };
       break;
     }
     let batch: SseEvent[];
