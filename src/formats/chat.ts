@@ -99,8 +99,20 @@ export function readJson(text: string): JsonRead<JsonValue> {
   } catch (error) {
     return { problem: `not valid JSON (${error instanceof Error ? error.message : String(error)})` };
   }
-  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) return { problem: TOO_DEEP };
+  if (mayNestDeeperThan(text, MAX_JSON_DEPTH) && nestsDeeperThan(value, MAX_JSON_DEPTH)) return { problem: TOO_DEEP };
   return { value };
+}
+
+/** Nesting `max` levels takes `max` opening brackets: text with fewer needs no walk of its value. */
+function mayNestDeeperThan(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  let openers = 0;
+  for (const bracket of ['[', '{']) {
+    for (let at = text.indexOf(bracket); at >= 0; at = text.indexOf(bracket, at + 1)) {
+      if (++openers > max) return true;
+    }
+  }
+  return false;
 }
 
 /** A JSON object a model wrote, or what is wrong with the text. */

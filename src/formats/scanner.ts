@@ -55,10 +55,7 @@ function createTagStreamParser(syntax: BlockSyntax, options: TagScanOptions): St
   // every push, so a long stretch of either costs its length once, not once per chunk.
   let lead: string[] = [];
   let blockParts: string[] = [];
-  // One search for whichever tag comes first, so text is scanned once however many tags it holds.
-  const findInReasoning = firstTag([THINK_CLOSE, syntax.open]);
-  const findInBody = firstTag([syntax.open]);
-  const findInBodyAfterReasoning = firstTag([syntax.open, THINK_CLOSE]);
+  const { findInReasoning, findInBody, findInBodyAfterReasoning } = tagFinders(syntax);
   let reasoning: string | null = null;
   let reasoningEnded = false;
   let content = '';
@@ -254,8 +251,39 @@ export function tagFormat(spec: TagFormatSpec): ToolCallFormat {
   };
 }
 
+type TagFinder = (text: string) => { at: number; tag: string } | null;
+
+interface TagFinders {
+  findInReasoning: TagFinder;
+  findInBody: TagFinder;
+  findInBodyAfterReasoning: TagFinder;
+}
+
+const findersBySyntax = new WeakMap<BlockSyntax, TagFinders>();
+
+/**
+ * One search for whichever tag comes first, so text is scanned once however many tags it holds;
+ * built once per format, not per parser (a whole-text parse makes a parser for every completion).
+ */
+function tagFinders(syntax: BlockSyntax): TagFinders {
+  let finders = findersBySyntax.get(syntax);
+  if (!finders) {
+    finders = { findInReasoning: firstTag([THINK_CLOSE, syntax.open]), findInBody: firstTag([syntax.open]), findInBodyAfterReasoning: firstTag([syntax.open, THINK_CLOSE]) };
+    findersBySyntax.set(syntax, finders);
+  }
+  return finders;
+}
+
 /** Finds the first occurrence of any of `tags` in one pass (indexOf per tag would rescan the text for each). */
-function firstTag(tags: readonly string[]): (text: string) => { at: number; tag: string } | null {
+function firstTag(tags: readonly string[]): TagFinder {
+  // A single tag needs no alternation: indexOf is the fastest scan there is.
+  if (tags.length === 1) {
+    const [tag] = tags as [string];
+    return (text) => {
+      const at = text.indexOf(tag);
+      return at < 0 ? null : { at, tag };
+    };
+  }
   const pattern = new RegExp(tags.map((tag) => tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
   return (text) => {
     pattern.lastIndex = 0;
