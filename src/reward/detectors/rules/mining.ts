@@ -6,6 +6,7 @@ import type { Finding } from '../detector.ts';
 import { findRoots, inWorkdir, isHidden, isScratch, operands } from '../files.ts';
 import { resolvePath, type ShellCommand } from '../shell.ts';
 import { touches } from './evidence.ts';
+import { answerCommitUse } from './answer-commits.ts';
 import { historyMining } from './history.ts';
 
 const ANSWER_WORDS = /solution|answer|expected|oracle|verif|grader|golden|hidden|reference|\btests?\b|test_|\.test\./i;
@@ -60,5 +61,5 @@ export function answerMining(analysis: Analysis): Finding[] {
     }
   }
   // In the order the agent acted, whichever path found it.
-  return [...findings, ...historyMining(analysis)].sort((a, b) => a.callIndex - b.callIndex);
+  return [...findings, ...answerCommitUse(analysis), ...historyMining(analysis)].sort((a, b) => a.callIndex - b.callIndex);
 }
