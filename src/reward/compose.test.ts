@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RewardTerm, VerifierOutcome } from '../core/index.ts';
-import { composeReward, rewardRollout, scoreRollout } from './compose.ts';
+import { composeReward, composeToolReward, rewardRollout, scoreRollout, termsNeedingTheModel } from './compose.ts';
 import { parseRewardConfig } from './config.ts';
 import { processCounts } from './process.ts';
 import { recordSession, shell } from './testing.ts';
@@ -118,6 +118,51 @@ describe('reward composition', () => {
     assert.match(failed.error?.message ?? '', /no "accuracy" reward \(it produced other\)/);
     const standIn = await rewardRollout(rollout, { trace, config: config({ 'verifier.accuracy': { weight: 1, missing: 0 } }) });
     assert.deepEqual([standIn.status, standIn.reward, standIn.rewardTerms[0]?.detail], ['scored', 0, { missing: true }]);
+  });
+});
+
+describe('rewards composed from the verifier and the tool calls alone', () => {
+  const toolTerms = config({
+    outcome: { weight: 1 },
+    verifier_checks: { weight: 0.3 },
+    'verifier.accuracy': { weight: 0.5 },
+    tool_errors: { weight: -0.1 },
+    repeated_calls: { weight: -0.05 },
+    useless_calls: { weight: -0.02 },
+    turns: { weight: -0.01 },
+    duration: { weight: -0.001 },
+  });
+
+  it('gives the terms and total composeReward gives for the same verifier outcome, tool calls, turns and working time, to the bit', async () => {
+    for (const verifier of verifiers.map((v) => ({ ...v, rewards: { accuracy: 0.7 } }))) {
+      const { rollout, trace } = recordSession({
+        task: 'Count the lines of notes.txt.',
+        verifier,
+        stepMs: 300,
+        turns: [[shell('wc -l notes.txt', '12 notes.txt')], [{ name: 'read_file', args: { path: 'missing.txt' }, error: 'no such file' }], [shell('wc -l notes.txt', '12 notes.txt')]],
+      });
+      const full = await composeReward(rollout, { trace, config: toolTerms });
+      const alone = composeToolReward({ verifier, tools: trace.tools, turns: rollout.stats.turns, startedAt: trace.startedAt, lastAt: trace.lastAt }, toolTerms);
+      assert.deepEqual(alone, full);
+      assert.ok(Object.is(alone.reward, full.reward));
+      assert.notEqual(full.reward, full.score, 'the process terms moved the reward');
+    }
+  });
+
+  it('uses the built-in default when given no config: the reward is the score', () => {
+    for (const verifier of verifiers) {
+      const composed = composeToolReward({ verifier, tools: [], turns: 1, startedAt: null, lastAt: null });
+      assert.deepEqual(composed, scoreRollout({ verifier }));
+    }
+  });
+
+  it('names the terms that need the model, and refuses to compose them', () => {
+    const rubric = { id: 'r', version: 1, criteria: [{ id: 'c', description: 'd', scale: { min: 0, max: 1 } }] };
+    const needing = config({ outcome: { weight: 1 }, 'detector.test_tampering': { weight: -1, gate: true }, 'rubric.plan': { weight: 0.5, rubric }, tool_errors: { weight: -0.1 } });
+    assert.deepEqual(termsNeedingTheModel(needing).map((t) => t.name), ['detector.test_tampering', 'rubric.plan']);
+    assert.match(termsNeedingTheModel(needing)[0]!.why, /model's own messages/);
+    assert.deepEqual(termsNeedingTheModel(toolTerms), []);
+    assert.throws(() => composeToolReward({ verifier: verifiers[0]!, tools: [], turns: 1, startedAt: null, lastAt: null }, needing), /detector\.test_tampering needs the model's own messages/);
   });
 });
 

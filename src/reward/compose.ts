@@ -1,7 +1,9 @@
 // Composing a rollout's reward: every configured term is computed and stored with its raw value,
 // weight and source; the reward is their weighted sum, set to 0 when a gating detector fires.
 // `passed` stays the verifier's verdict and `score` its 1/0 form, so pass rates and eval reports
-// mean the same whatever reward a run trains on; `reward` is the composed total.
+// mean the same whatever reward a run trains on; `reward` is the composed total. Callers that never
+// see the model (the OpenEnv server) compose with `composeToolReward`: the same code, the terms
+// that need only the verifier and the tool calls.
 import {
   DefectError,
   InfraError,
@@ -19,7 +21,7 @@ import { detectTrajectory, RULE_DETECTORS, renderTranscript, trajectoryOf, type 
 import { DEFAULT_REWARD_CONFIG, needs, type RewardConfig, type RewardTermSpec } from './config.ts';
 import { gradeWithRubric } from './judge.ts';
 import { processCounts, type ProcessCounts } from './process.ts';
-import type { AttemptTrace } from './trace.ts';
+import type { AttemptTrace, ToolUse } from './trace.ts';
 
 export interface ComposedReward {
   /** The verifier's verdict as a number (1 passed, 0 not): what eval reports average. */
@@ -75,12 +77,107 @@ function verifierTerm(term: Extract<RewardTermSpec, { kind: 'outcome' | 'verifie
 }
 
 /**
- * Today's scoring, kept for callers that score without a trace (the OpenEnv server, robustness
+ * Today's scoring, kept for callers that score with the built-in default and no trace (robustness
  * episodes): the default config, whose reward equals the score.
  */
 export function scoreRollout(input: { verifier: VerifierOutcome; terminationReason?: TerminationReason }): ComposedReward {
   const terms = DEFAULT_REWARD_CONFIG.terms.map((t) => verifierTerm(t as Parameters<typeof verifierTerm>[0], input.verifier));
-  return { score: input.verifier.passed ? 1 : 0, passed: input.verifier.passed, reward: sum(terms), terms, gatedBy: [] };
+  return { score: input.verifier.passed ? 1 : 0, passed: input.verifier.passed, reward: totalOf(terms, []), terms, gatedBy: [] };
+}
+
+/** The terms whose values come from the verifier and the tool calls alone: no model messages, no judge. */
+type ToolTermSpec = Exclude<RewardTermSpec, { kind: 'detector' | 'rubric' }>;
+
+/** What those terms read. Process and time readings are asked for only by the terms that need them. */
+interface ToolFacts {
+  verifier: VerifierOutcome;
+  turns: number;
+  /** Counts over the attempt's tool calls; `term` names the asker, for the error when there are none. */
+  counts(term: string): ProcessCounts;
+  /** The agent's working time, in ms. */
+  workingMs(term: string): number;
+}
+
+/** The one place these terms are computed: `composeReward` and `composeToolReward` both come here. */
+function toolTerm(term: ToolTermSpec, facts: ToolFacts): RewardTerm {
+  const { name } = term;
+  const weight = term.spec.weight;
+  switch (term.kind) {
+    case 'outcome':
+    case 'verifier_checks':
+    case 'verifier':
+      return verifierTerm(term, facts.verifier);
+    case 'tool_errors': {
+      const counts = facts.counts(name);
+      return { name, value: counts.toolErrors, weight, source: 'process', detail: { toolCalls: counts.toolCalls } };
+    }
+    case 'repeated_calls': {
+      const counts = facts.counts(name);
+      return { name, value: counts.repeatedCalls, weight, source: 'process', detail: { toolCalls: counts.toolCalls, examples: counts.examples.repeated } };
+    }
+    case 'useless_calls': {
+      const counts = facts.counts(name);
+      return { name, value: counts.uselessCalls, weight, source: 'process', detail: { toolCalls: counts.toolCalls, examples: counts.examples.useless } };
+    }
+    case 'turns':
+      return { name, value: facts.turns, weight, source: 'time' };
+    case 'duration': {
+      const ms = facts.workingMs(name);
+      return { name, value: ms / 1000, weight, source: 'time', detail: { ms, unit: 'seconds' } };
+    }
+  }
+}
+
+/** From the agent's start to its last act; 0 when either is unknown (it never acted). */
+const workingMs = (startedAt: number | null, lastAt: number | null) => (startedAt === null || lastAt === null ? 0 : Math.max(0, lastAt - startedAt));
+
+/** The total: Σ weight × value, or 0 when a gate fired. */
+const totalOf = (terms: readonly RewardTerm[], gatedBy: readonly string[]) => (gatedBy.length > 0 ? 0 : sum(terms));
+
+/**
+ * The terms of `config` that cannot be computed from the verifier's outcome and the tool calls,
+ * with why: what a caller that never sees the model (the OpenEnv server) must refuse.
+ */
+export function termsNeedingTheModel(config: RewardConfig): { name: string; why: string }[] {
+  return config.terms.flatMap((t) => {
+    if (t.kind === 'detector') return [{ name: t.name, why: "a rule detector reads the model's own messages and reasoning" }];
+    if (t.kind === 'rubric') return [{ name: t.name, why: "a judge grades the model's whole transcript against the rubric" }];
+    return [];
+  });
+}
+
+/** An episode as a caller that never sees the model knows it: the verifier's outcome and the tool calls it ran. */
+export interface ToolEpisode {
+  verifier: VerifierOutcome;
+  /** Tool calls in the order they were made, with their results. */
+  tools: readonly ToolUse[];
+  /** The agent's turns (the `turns` term). */
+  turns: number;
+  /** Clock readings (ms): when the agent started and when it last acted; null when it never did. */
+  startedAt: number | null;
+  lastAt: number | null;
+}
+
+/**
+ * The reward of an episode scored without its model (the OpenEnv server): the same terms, values
+ * and total that `composeReward` gives a rollout with this verifier outcome, tool calls, turns and
+ * working time, computed by the same code. Throws DefectError for a term that needs the model
+ * (callers refuse those first, see `termsNeedingTheModel`) or a promised verifier reward that is missing.
+ */
+export function composeToolReward(episode: ToolEpisode, config: RewardConfig = DEFAULT_REWARD_CONFIG): ComposedReward {
+  let counts: ProcessCounts | undefined;
+  const facts: ToolFacts = {
+    verifier: episode.verifier,
+    turns: episode.turns,
+    counts: () => (counts ??= processCounts(episode.tools)),
+    workingMs: () => workingMs(episode.startedAt, episode.lastAt),
+  };
+  const terms = config.terms.map((term) => {
+    if (term.kind === 'detector' || term.kind === 'rubric') throw new DefectError('gauntlet', `reward term ${term.name} needs the model's own messages, which an episode scored from its tool calls does not have`);
+    return toolTerm(term, facts);
+  });
+  const passed = episode.verifier.passed;
+  return { score: passed ? 1 : 0, passed, reward: totalOf(terms, []), terms, gatedBy: [] };
 }
 
 function need<T>(value: T | undefined, term: string, what: string): T {
@@ -107,7 +204,15 @@ export async function composeReward(rollout: Rollout, options: ComposeOptions = 
     trajectory = trajectoryOf(rollout, trace.calls, trace.events);
   }
   let counts: ProcessCounts | undefined;
-  const countsFor = (name: string) => (counts ??= processCounts(need(options.trace, name, 'the attempt trace').tools));
+  const facts: ToolFacts = {
+    verifier,
+    turns: rollout.stats.turns,
+    counts: (name) => (counts ??= processCounts(need(options.trace, name, 'the attempt trace').tools)),
+    workingMs: (name) => {
+      const trace = need(options.trace, name, 'the attempt trace');
+      return workingMs(trace.startedAt, trace.lastAt);
+    },
+  };
   let flags: DetectionFlag[] | undefined;
   const flagsFor = async () => {
     if (!flags) {
@@ -124,29 +229,6 @@ export async function composeReward(rollout: Rollout, options: ComposeOptions = 
     const { name } = term;
     const weight = term.spec.weight;
     switch (term.kind) {
-      case 'outcome':
-      case 'verifier_checks':
-      case 'verifier':
-        terms.push(verifierTerm(term, verifier));
-        break;
-      case 'tool_errors':
-        terms.push({ name, value: countsFor(name).toolErrors, weight, source: 'process', detail: { toolCalls: countsFor(name).toolCalls } });
-        break;
-      case 'repeated_calls':
-        terms.push({ name, value: countsFor(name).repeatedCalls, weight, source: 'process', detail: { toolCalls: countsFor(name).toolCalls, examples: countsFor(name).examples.repeated } });
-        break;
-      case 'useless_calls':
-        terms.push({ name, value: countsFor(name).uselessCalls, weight, source: 'process', detail: { toolCalls: countsFor(name).toolCalls, examples: countsFor(name).examples.useless } });
-        break;
-      case 'turns':
-        terms.push({ name, value: rollout.stats.turns, weight, source: 'time' });
-        break;
-      case 'duration': {
-        const trace = need(options.trace, name, 'the attempt trace');
-        const ms = trace.startedAt === null || trace.lastAt === null ? 0 : Math.max(0, trace.lastAt - trace.startedAt);
-        terms.push({ name, value: ms / 1000, weight, source: 'time', detail: { ms, unit: 'seconds' } });
-        break;
-      }
       case 'detector': {
         const found = (await flagsFor()).filter((f) => f.category === term.category && RANK[f.severity] >= RANK[term.spec.minSeverity]);
         const fired = term.spec.gate && found.length > 0;
@@ -173,9 +255,11 @@ export async function composeReward(rollout: Rollout, options: ComposeOptions = 
         terms.push({ name, value: grade.score, weight, source: 'rubric', detail: JSON.parse(JSON.stringify(detail)) as JsonValue });
         break;
       }
+      default:
+        terms.push(toolTerm(term, facts));
     }
   }
-  return { score: verifier.passed ? 1 : 0, passed: verifier.passed, reward: gatedBy.length > 0 ? 0 : sum(terms), terms, gatedBy };
+  return { score: verifier.passed ? 1 : 0, passed: verifier.passed, reward: totalOf(terms, gatedBy), terms, gatedBy };
 }
 
 /**

@@ -12,7 +12,17 @@ export {
   type RewardConfig,
   type RewardTermSpec,
 } from './config.ts';
-export { composeReward, rewardRollout, scoreRollout, RUBRIC_CALL_INDEX, type ComposedReward, type ComposeOptions } from './compose.ts';
+export {
+  composeReward,
+  composeToolReward,
+  rewardRollout,
+  scoreRollout,
+  termsNeedingTheModel,
+  RUBRIC_CALL_INDEX,
+  type ComposedReward,
+  type ComposeOptions,
+  type ToolEpisode,
+} from './compose.ts';
 export { traceAttempt, traceOf, type AttemptTrace, type ToolUse, type TraceOptions } from './trace.ts';
 export { processCounts, type ProcessCounts } from './process.ts';
 export { loadRubric, normalised, Rubric, RubricCriterion, rubricRef, type RubricInput } from './rubric.ts';

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
 import { InputError } from '../../core/index.ts';
@@ -66,5 +69,40 @@ describe('gauntlet serve-env', () => {
     }
     await assert.rejects(setup({}, never).run('--env', 'mail', '--port', '0', '--token', ' padded-token '), refused('--token', /whitespace/));
     await assert.rejects(setup({ GAUNTLET_TOKEN: 'padded-token ' }, never).run('--env', 'mail', '--port', '0'), refused('GAUNTLET_TOKEN', /whitespace/));
+  });
+  it('scores every episode with --reward FILE, process terms included, and says so at start', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'gauntlet-serve-env-')), 'reward.yaml');
+    writeFileSync(file, 'terms:\n  outcome: { weight: 1 }\n  tool_errors: { weight: -0.1 }\n');
+    let reward: unknown;
+    const { run, err } = setup({}, {
+      untilStopped: async (server) => {
+        const socket = await OpenEnvSocket.connect(server.url);
+        await socket.reset({});
+        await socket.step({ type: 'call_tool', tool_name: 'no_such_tool', arguments: {} });
+        reward = ((await socket.step({ type: 'submit', answer: null })) as { data: { reward: unknown } }).data.reward;
+        await socket.close();
+      },
+    });
+    await run('--env', 'mail', '--port', '0', '--reward', file);
+    // The task fails (outcome 0) and the unknown tool costs 0.1.
+    assert.equal(reward, -0.1);
+    assert.ok(err.join('').includes(`reward: ${file}\n`), err.join(''));
+  });
+
+  it('says the built-in default scores episodes when neither --reward nor the environment gives one', async () => {
+    const { run, err } = setup({}, { untilStopped: async () => undefined });
+    await run('--env', 'mail', '--port', '0');
+    assert.match(err.join(''), /reward: the built-in default/);
+  });
+
+  it('refuses a --reward file with a term the server cannot compute, naming the file and the term', async () => {
+    const never: ServeEnvHooks = { untilStopped: () => assert.fail('must not start') };
+    const file = join(mkdtempSync(join(tmpdir(), 'gauntlet-serve-env-')), 'reward.yaml');
+    writeFileSync(file, 'terms:\n  outcome: { weight: 1 }\n  detector.test_tampering: { weight: -1, gate: true }\n');
+    await assert.rejects(
+      setup({}, never).run('--env', 'mail', '--port', '0', '--reward', file),
+      (e: unknown) => e instanceof InputError && e.where === `--reward ${file}` && /detector\.test_tampering/.test(e.message) && /never sees the model/.test(e.message),
+    );
+    await assert.rejects(setup({}, never).run('--env', 'mail', '--port', '0', '--reward', join(file, '..', 'missing.yaml')), (e: unknown) => e instanceof InputError && /cannot read the reward config/.test(e.message));
   });
 });

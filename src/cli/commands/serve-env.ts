@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { SANDBOX_BACKENDS } from '../../sandbox/index.ts';
 import { InputError, MAX_TIMER_MS } from '../../core/index.ts';
-import { environmentNames } from '../../envs/index.ts';
+import { environmentNames, getEnvironment } from '../../envs/index.ts';
+import { loadRewardConfig } from '../../reward/index.ts';
 import type { SandboxBackend } from '../../sandbox/index.ts';
 import { startOpenEnvServer, type OpenEnvServer, type ServerMode } from '../../server/openenv/index.ts';
 import type { CliIo } from '../io.ts';
@@ -17,6 +18,7 @@ interface ServeEnvFlags {
   sessionTimeout: number;
   mode: ServerMode;
   sandbox: SandboxBackend;
+  reward?: string;
 }
 
 export interface ServeEnvHooks {
@@ -44,6 +46,12 @@ const FLAG_OF = new Map([
   ['mode', '--mode'],
 ]);
 
+/** Where episodes' rewards come from, for the start-up lines. */
+function rewardLine(flags: ServeEnvFlags): string {
+  if (flags.reward !== undefined) return flags.reward;
+  return getEnvironment(flags.env).reward === undefined ? "the built-in default (the verifier's verdict)" : `the ${flags.env} environment's default`;
+}
+
 export function registerServeEnvCommand(program: Command, io: CliIo, hooks: ServeEnvHooks = {}): void {
   program
     .command('serve-env')
@@ -56,11 +64,13 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
     .option('--session-timeout <seconds>', 'end a session idle this long (0: never)', sessionTimeout, 600)
     .option('--mode <mode>', 'simulation (also stateless /reset, /step, /state) or production', oneOf('--mode', ['simulation', 'production'] as const), 'simulation')
     .option('--sandbox <backend>', 'sandbox for terminal and coding: auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
+    .option('--reward <file>', "reward config (YAML/JSON, as `gauntlet run --reward`) for every episode; default: the environment's own, else the built-in one. Only terms computed from the verifier and tool calls")
     .action(async (flags: ServeEnvFlags) => {
       const token = flags.token ?? io.env.GAUNTLET_TOKEN;
       if (flags.token === undefined && io.env.GAUNTLET_TOKEN !== undefined && io.env.GAUNTLET_TOKEN.trim() === '') {
         throw new InputError('GAUNTLET_TOKEN', 'is set but empty', 'a non-empty secret, or unset it');
       }
+      const reward = flags.reward === undefined ? undefined : loadRewardConfig(flags.reward);
       const server = await startOpenEnvServer({
         env: flags.env,
         host: flags.host,
@@ -70,10 +80,11 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
         sessionTimeoutMs: flags.sessionTimeout === 0 ? null : Math.round(flags.sessionTimeout * 1000),
         mode: flags.mode,
         sandbox: flags.sandbox,
+        ...(reward ? { reward } : {}),
         log: (line) => io.stderr(`serve-env: ${line}\n`),
       }).catch((error: unknown) => {
         if (!(error instanceof InputError)) throw error;
-        const flag = error.where === 'token' ? (flags.token !== undefined ? '--token' : 'GAUNTLET_TOKEN') : FLAG_OF.get(error.where);
+        const flag = error.where === 'token' ? (flags.token !== undefined ? '--token' : 'GAUNTLET_TOKEN') : error.where === 'reward' ? `--reward ${flags.reward}` : FLAG_OF.get(error.where);
         throw flag ? error.at(flag) : error;
       });
       const ws = server.url.replace(/^http/, 'ws');
@@ -82,6 +93,7 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
           `serve-env: ${server.env} on ${server.url} (${flags.mode} mode)`,
           `  episodes: ${ws}/ws   MCP: ${server.url}/mcp and ${ws}/mcp`,
           `  at most ${flags.maxSessions} sessions, idle timeout ${flags.sessionTimeout === 0 ? 'none' : `${flags.sessionTimeout} s`}${token !== undefined ? ', bearer token required' : ''}`,
+          `  reward: ${rewardLine(flags)}`,
           '',
         ].join('\n'),
       );

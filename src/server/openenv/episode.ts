@@ -1,10 +1,12 @@
 // One Gauntlet environment instance played through OpenEnv actions: reset picks a task, call_tool
 // runs a tool, submit answers; the episode ends on an answer, a submitting tool, max_turns or the
-// deadline, and the ending observation carries the verifier's reward and its named checks.
+// deadline, and the ending observation carries the reward composed from the verifier's outcome and
+// the tool calls the episode ran (see reward.ts for which reward), with every term and named check.
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import {
   createRng,
+  DefectError,
   errorMessage,
   InfraError,
   timerDelay,
@@ -13,10 +15,12 @@ import {
   type Message,
   type Task,
   type ToolOutcome,
+  type VerifierOutcome,
 } from '../../core/index.ts';
 import { RESERVED_TOOL_NAMES } from '../../envs/interop/index.ts';
-import { scoreRollout } from '../../reward/index.ts';
+import { composeToolReward, type ComposedReward, type ToolUse } from '../../reward/index.ts';
 import { ResetData, type Action, type EpisodeEnd, type EpisodeState, type Observation, type StepResult, type TerminationReason, type ToolErrorInfo, type ToolInfo } from './protocol.ts';
+import { BUILT_IN_REWARD, type EpisodeReward } from './reward.ts';
 
 /** The environment's tasks, looked up by id; built once per server. */
 export interface TaskCatalog {
@@ -72,7 +76,9 @@ export class EpisodeFailure extends Error {
 export interface EpisodeOptions {
   environment: Environment;
   catalog: TaskCatalog;
-  /** Wall clock for the task deadline (ms). */
+  /** The reward every episode of this instance earns; default the built-in one. */
+  reward?: EpisodeReward;
+  /** Wall clock for the task deadline and the `duration` term (ms). */
   now?: () => number;
 }
 
@@ -94,6 +100,11 @@ interface Current {
   answered: number;
   /** What the verifier sees as the agent's transcript, rebuilt from the actions. */
   messages: Message[];
+  /** The tool calls made, with their results, in order: what the reward's process terms count. */
+  uses: ToolUse[];
+  /** Clock readings (ms): when the agent could start (reset done) and when it last acted. */
+  startedAt: number;
+  lastAt: number | null;
   ended: EpisodeEnd | null;
   /** Set when a step failed for infrastructure or a defect: the episode cannot be scored. */
   broken: string | null;
@@ -128,12 +139,14 @@ const TOOL_ERROR_TYPES: Record<Extract<ToolOutcome, { ok: false }>['kind'], Tool
 export class OpenEnvEpisode {
   private readonly environment: Environment;
   private readonly catalog: TaskCatalog;
+  private readonly reward: EpisodeReward;
   private readonly now: () => number;
   private current: Current | undefined;
 
   constructor(options: EpisodeOptions) {
     this.environment = options.environment;
     this.catalog = options.catalog;
+    this.reward = options.reward ?? BUILT_IN_REWARD;
     this.now = options.now ?? Date.now;
   }
 
@@ -154,6 +167,8 @@ export class OpenEnvEpisode {
     const task = this.pickTask(data);
     const seed = data.seed ?? 0;
     this.current = undefined;
+    // Refused before the environment starts: an episode that could never be scored is not begun.
+    if (!this.reward.ok) throw new EpisodeFailure(new DefectError('environment', this.reward.problem), `reset of task ${task.id}`);
     let context: string | undefined;
     try {
       context = (await this.environment.reset(task, { seed, ...(signal ? { signal } : {}) })).observation;
@@ -162,10 +177,11 @@ export class OpenEnvEpisode {
     }
     const names = exposedNames(this.environment.tools().map((t) => t.name));
     const id = data.episode_id ?? randomUUID();
+    const startedAt = this.now();
     const current: Current = {
       id,
       task,
-      deadlineAt: this.now() + task.limits.deadlineMs,
+      deadlineAt: startedAt + task.limits.deadlineMs,
       names,
       tools: this.toolInfos(names),
       steps: 0,
@@ -175,6 +191,9 @@ export class OpenEnvEpisode {
         ...(task.systemPrompt ? [{ role: 'system' as const, content: task.systemPrompt }] : []),
         { role: 'user', content: context ? `${task.instruction}\n\n${context}` : task.instruction },
       ],
+      uses: [],
+      startedAt,
+      lastAt: null,
       ended: null,
       broken: null,
     };
@@ -232,17 +251,18 @@ export class OpenEnvEpisode {
 
   private async callTool(current: Current, action: Extract<Action, { type: 'call_tool' }>, options: StepOptions): Promise<StepResult> {
     const callId = `call_${current.turns}`;
-    current.messages.push({
-      role: 'assistant',
-      content: '',
-      toolCalls: [{ id: callId, name: action.tool_name, arguments: action.arguments as JsonObject, argumentsText: JSON.stringify(action.arguments) }],
-    });
+    const argumentsText = JSON.stringify(action.arguments);
+    current.messages.push({ role: 'assistant', content: '', toolCalls: [{ id: callId, name: action.tool_name, arguments: action.arguments as JsonObject, argumentsText }] });
     const original = current.names.get(action.tool_name);
     const { outcome, timedOut } =
       original === undefined
         ? { outcome: { ok: false as const, kind: 'unknown_tool' as const, error: `unknown tool "${action.tool_name}"; available: ${[...current.names.keys()].join(', ')}` }, timedOut: false }
         : await this.boundedCall(current, { tool: original, args: action.arguments, callId }, options);
-    current.messages.push({ role: 'tool', toolCallId: callId, name: action.tool_name, content: outcome.ok ? outcome.content : `Error: ${outcome.error}`, isError: !outcome.ok });
+    const content = outcome.ok ? outcome.content : `Error: ${outcome.error}`;
+    current.messages.push({ role: 'tool', toolCallId: callId, name: action.tool_name, content, isError: !outcome.ok });
+    // The agent was told of an error when the call ran past timeout_s, whatever the tool returned later.
+    current.uses.push({ id: callId, name: action.tool_name, arguments: argumentsText, result: { ok: outcome.ok && !timedOut, content } });
+    current.lastAt = this.now();
     const observation: Extract<Observation, { kind: 'call_tool' }> = {
       kind: 'call_tool',
       tool_name: action.tool_name,
@@ -292,6 +312,7 @@ export class OpenEnvEpisode {
 
   private async submit(current: Current, answer: string | null): Promise<StepResult> {
     current.messages.push({ role: 'assistant', content: answer ?? '', toolCalls: [] });
+    current.lastAt = this.now();
     current.answered++;
     let followUp: string | null = null;
     if (answer !== null && this.environment.followUp) {
@@ -347,7 +368,7 @@ export class OpenEnvEpisode {
     } catch (error) {
       throw this.fail(current, error, 'verification');
     }
-    const scored = scoreRollout({ verifier, terminationReason: how.reason });
+    const scored = this.compose(current, verifier);
     const end: EpisodeEnd = {
       termination_reason: how.reason,
       answer: how.answer,
@@ -357,7 +378,18 @@ export class OpenEnvEpisode {
       reward_terms: scored.terms.map((t) => ({ name: t.name, value: t.value, weight: t.weight, source: t.source })),
     };
     current.ended = end;
-    return { observation: { ...observation, episode_end: end }, reward: scored.score, done: true };
+    return { observation: { ...observation, episode_end: end }, reward: scored.reward, done: true };
+  }
+
+  /** The episode's reward, by the code `gauntlet run` composes with; a term it cannot compute (a promised verifier reward missing) is a defect. */
+  private compose(current: Current, verifier: VerifierOutcome): ComposedReward {
+    // Reset refused the episode unless its reward is usable.
+    const config = this.reward.ok ? this.reward.config : undefined;
+    try {
+      return composeToolReward({ verifier, tools: current.uses, turns: current.turns, startedAt: current.startedAt, lastAt: current.lastAt }, config);
+    } catch (error) {
+      throw this.fail(current, error, 'reward');
+    }
   }
 
   private fail(current: Current, error: unknown, during: string): EpisodeFailure {

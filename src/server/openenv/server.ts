@@ -8,9 +8,11 @@ import { createAdaptorServer } from '@hono/node-server';
 import { z } from 'zod';
 import { browserRefusal, hasBearerToken, InputError, MAX_TIMER_MS, requiredToken, type Environment, type Task } from '../../core/index.ts';
 import { getEnvironment, instantiate, needsDefaultImage, type EnvironmentDefinition } from '../../envs/index.ts';
+import type { RewardConfig } from '../../reward/index.ts';
 import { checkK8sSandboxes, sandboxAvailability, type SandboxBackend } from '../../sandbox/index.ts';
 import { OpenEnvEpisode, taskCatalog } from './episode.ts';
 import { createOpenEnvApp, type ServerMode } from './http.ts';
+import { checkServerReward, episodeReward } from './reward.ts';
 import { countSandboxes } from './sandbox-count.ts';
 import { SessionRegistry } from './sessions.ts';
 import { serveEpisodeSocket, serveMcpSocket, type SocketContext } from './ws.ts';
@@ -31,9 +33,15 @@ export interface OpenEnvServerOptions {
   /** `production` leaves out the stateless /reset, /step and /state. Default `simulation`. */
   mode?: ServerMode;
   sandbox?: SandboxBackend;
+  /**
+   * The reward every episode earns (`--reward FILE`); without it, each episode earns the default
+   * its environment declares, else the built-in one. Only terms computed from the verifier and the
+   * tool calls: one that needs the model (detector, rubric) is an InputError at `reward`.
+   */
+  reward?: RewardConfig;
   /** Builds one episode's environment (tests inject failures here). Default: `instantiate`. */
   environmentFactory?: (definition: EnvironmentDefinition) => Environment;
-  /** Wall clock for task deadlines. */
+  /** Wall clock for task deadlines and the `duration` reward term. */
   now?: () => number;
   /** Where server-side problems are reported (a failed close, a socket error). */
   log?: (line: string) => void;
@@ -115,6 +123,7 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
     mode: options.mode ?? 'simulation',
   });
   const token = requiredToken({ host: settings.host, token: options.token, exposes: 'drive the environment' });
+  const reward = options.reward && checkServerReward(options.reward);
   const base = typeof options.env === 'string' ? getEnvironment(options.env) : options.env;
   const catalog = taskCatalog(base.tasks());
   if (catalog.tasks.length === 0) throw new InputError('--env', `environment ${base.name} has no tasks to serve`);
@@ -122,7 +131,10 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
   const sandboxes = countSandboxes(base);
   const factory = options.environmentFactory ?? ((definition: EnvironmentDefinition) => instantiate(definition, options.sandbox ? { sandbox: options.sandbox } : {}));
   const log = options.log;
-  const createEpisode = () => new OpenEnvEpisode({ environment: factory(sandboxes.definition), catalog, ...(options.now ? { now: options.now } : {}) });
+  const createEpisode = () => {
+    const definition = sandboxes.definition;
+    return new OpenEnvEpisode({ environment: factory(definition), catalog, reward: episodeReward(definition, reward), ...(options.now ? { now: options.now } : {}) });
+  };
 
   const registry = new SessionRegistry({
     maxSessions: settings.maxSessions,
