@@ -172,12 +172,12 @@ class Exchange {
       if (this.controller.signal.aborted) return this.aborted({ status: response.status });
       // Read whole before anything is sent: the client hears why, and the call is recorded as the upstream's bad answer.
       if (error instanceof AnswerTooLarge && !this.input.res.headersSent) return this.refuse('malformed_response', 502, error.message);
-      const silent = error instanceof UpstreamSilent;
+      const silent = response.endedBySilence() ?? (error instanceof UpstreamSilent ? error : null);
       if (this.input.res.headersSent) {
         cut(this.input.res);
-        return this.fail(silent ? 'timeout' : 'connection', silent ? error.at('in the middle of its answer') : `reading the upstream's answer failed (${describeFetchError(error)})`, { status: response.status });
+        return this.fail(silent ? 'timeout' : 'connection', silent ? silent.at('in the middle of its answer') : `reading the upstream's answer failed (${describeFetchError(error)})`, { status: response.status });
       }
-      if (silent) return this.refuse('timeout', 504, error.at('in the middle of its answer'));
+      if (silent) return this.refuse('timeout', 504, silent.at('in the middle of its answer'));
       return this.refuse('connection', 502, `the upstream's answer broke off (${describeFetchError(error)})`);
     }
   }

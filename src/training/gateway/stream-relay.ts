@@ -114,10 +114,10 @@ export async function relayStream(response: UpstreamResponse, input: StreamRelay
       piece = await reader.next();
     } catch (error) {
       if (input.signal.aborted) return { kind: 'aborted', received: partial(false) };
-      failure ??=
-        error instanceof UpstreamSilent
-          ? { kind: 'timeout', message: error.at(`after ${events} events`) }
-          : { kind: 'connection', message: `the upstream's event stream broke after ${events} events (${describeFetchError(error)})` };
+      const silent = response.endedBySilence() ?? (error instanceof UpstreamSilent ? error : null);
+      failure ??= silent
+        ? { kind: 'timeout', message: silent.at(`after ${events} events`) }
+        : { kind: 'connection', message: `the upstream's event stream broke after ${events} events (${describeFetchError(error)})` };
       break;
     }
     let batch: SseEvent[];

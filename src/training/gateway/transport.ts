@@ -10,6 +10,8 @@ export interface UpstreamRequest {
   headers: Record<string, string>;
   body?: string | Buffer;
   signal: AbortSignal;
+  /** Hang up after this long (ms) without a byte from the upstream, before its headers or between pieces of its body. */
+  silenceMs?: number;
 }
 
 /** An upstream answer: status and headers at once, the body as it arrives. */
@@ -24,6 +26,36 @@ export interface UpstreamResponse {
   cancel(): void;
   /** Done with a complete answer (a stream past its terminal event): what is left is read and the connection reused. */
   release(): void;
+  /** Why reading failed when the upstream's silence ended it (the reading itself throws what the connection reported). */
+  endedBySilence(): UpstreamSilent | null;
+}
+
+/** The upstream sent nothing for the request's `silenceMs`: a time-out, never a model's answer. */
+export class UpstreamSilent extends Error {
+  constructor(readonly silenceMs: number) {
+    super(`the upstream sent nothing for ${silenceMs / 1000} s (the gateway's upstream time-out)`);
+    this.name = 'UpstreamSilent';
+  }
+
+  /** The message with where in the exchange the silence fell ("before answering", "after 3 events"). */
+  at(where: string): string {
+    return `the upstream sent nothing for ${this.silenceMs / 1000} s ${where} (the gateway's upstream time-out)`;
+  }
+}
+
+/** Whether a request's silence ran out, which its errors then report instead of how the connection ended. */
+class Silence {
+  fired: UpstreamSilent | null = null;
+
+  constructor(readonly ms: number) {}
+
+  fire(): UpstreamSilent {
+    return (this.fired ??= new UpstreamSilent(this.ms));
+  }
+
+  explain(error: unknown): unknown {
+    return this.fired ?? error;
+  }
 }
 
 /** An upstream answer longer than the gateway holds in memory (`maxResponseBytes`). */
@@ -60,36 +92,80 @@ export type Transport = (url: string, request: UpstreamRequest) => Promise<Upstr
 export function fetchTransport(fetcher: typeof fetch): Transport {
   return async (url, request) => {
     const body = request.body === undefined ? {} : { body: typeof request.body === 'string' ? request.body : new Uint8Array(request.body) };
-    const response = await fetcher(url, { method: request.method, headers: request.headers, ...body, signal: request.signal });
+    // Silence is timed here with a timer restarted on every piece: fetch has no idle time-out of its own.
+    const silence = request.silenceMs ? new Silence(request.silenceMs) : null;
+    const own = silence ? new AbortController() : null;
+    const abortOwn = (): void => own?.abort(request.signal.reason);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = (): void => {
+      clearTimeout(timer);
+      request.signal.removeEventListener('abort', abortOwn);
+    };
+    if (silence && own) {
+      if (request.signal.aborted) own.abort(request.signal.reason);
+      else request.signal.addEventListener('abort', abortOwn);
+      timer = setTimeout(() => own.abort(silence.fire()), silence.ms);
+    }
+    const heard = (): void => void timer?.refresh();
+    let response: Response;
+    try {
+      response = await fetcher(url, { method: request.method, headers: request.headers, ...body, signal: own?.signal ?? request.signal });
+    } catch (error) {
+      stop();
+      throw silence?.explain(error) ?? error;
+    }
+    heard();
     const reader = response.body?.getReader();
+    const read = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+      try {
+        const next = await reader!.read();
+        if (next.done) stop();
+        else heard();
+        return next;
+      } catch (error) {
+        stop();
+        throw silence?.explain(error) ?? error;
+      }
+    };
     return {
       status: response.status,
       header: (name) => response.headers.get(name),
       async *pieces() {
-        if (!reader) return;
+        if (!reader) return stop();
         for (;;) {
-          const { done, value } = await reader.read();
+          const { done, value } = await read();
           if (done) return;
           yield value;
         }
       },
       text: async (limit = Infinity) => {
-        if (!reader) return '';
+        if (!reader) {
+          stop();
+          return '';
+        }
         const decoder = new TextDecoder();
         let text = '';
         let bytes = 0;
         for (;;) {
-          const { done, value } = await reader.read();
+          const { done, value } = await read();
           if (done) return text + decoder.decode();
           if ((bytes += value.byteLength) > limit) {
+            stop();
             void reader.cancel().catch(() => {});
             throw new AnswerTooLarge(limit);
           }
           text += decoder.decode(value, { stream: true });
         }
       },
-      cancel: () => void reader?.cancel().catch(() => {}),
-      release: () => void reader?.cancel().catch(() => {}),
+      cancel: () => {
+        stop();
+        void reader?.cancel().catch(() => {});
+      },
+      release: () => {
+        stop();
+        void reader?.cancel().catch(() => {});
+      },
+      endedBySilence: () => silence?.fired ?? null,
     };
   };
 }
@@ -101,8 +177,15 @@ export function fetchTransport(fetcher: typeof fetch): Transport {
 class IncomingResponse implements UpstreamResponse {
   readonly status: number;
 
-  constructor(private readonly message: IncomingMessage) {
+  constructor(
+    private readonly message: IncomingMessage,
+    private readonly silence: Silence | null,
+  ) {
     this.status = message.statusCode ?? 0;
+  }
+
+  endedBySilence(): UpstreamSilent | null {
+    return this.silence?.fired ?? null;
   }
 
   header(name: string): string | null {
@@ -139,13 +222,13 @@ class IncomingResponse implements UpstreamResponse {
       message.on('error', (error) => {
         if (settled) return;
         settled = true;
-        reject(error);
+        reject(this.silence?.explain(error) ?? error);
       });
       // Closed without its end or an error: what an async iterator reports as a premature close.
       message.on('close', () => {
         if (settled) return;
         settled = true;
-        reject(prematureClose());
+        reject(this.silence?.explain(prematureClose()) ?? prematureClose());
       });
     });
   }
@@ -194,14 +277,17 @@ export function nodeTransport(): Transport & { close(): void } {
       const body = request.body === undefined ? undefined : typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;
       const headers = body ? { ...request.headers, 'content-length': String(body.byteLength) } : request.headers;
       const options = { ...target, method: request.method, headers };
-      const outgoing = (target.protocol === 'https:' ? httpsRequest : httpRequest)(options, (message) => resolve(new IncomingResponse(message)));
+      const silence = request.silenceMs ? new Silence(request.silenceMs) : null;
+      const outgoing = (target.protocol === 'https:' ? httpsRequest : httpRequest)(options, (message) => resolve(new IncomingResponse(message, silence)));
+      // The socket's own idle time-out: restarted by every byte either way, and free of timers of our own.
+      if (silence) outgoing.setTimeout(silence.ms, () => outgoing.destroy(silence.fire()));
       // What node's `signal` option does, without the stream watcher it sets up on every request to remove its listener.
       const abort = new RequestAbort(outgoing, signal);
       signal.addEventListener('abort', abort);
       outgoing.once('close', () => signal.removeEventListener('abort', abort));
       outgoing.on('error', (error: NodeJS.ErrnoException) => {
-        if (!retried && outgoing.reusedSocket && error.code === 'ECONNRESET' && !signal.aborted) send(url, request, true).then(resolve, reject);
-        else reject(error);
+        if (!retried && outgoing.reusedSocket && error.code === 'ECONNRESET' && !signal.aborted && !silence?.fired) send(url, request, true).then(resolve, reject);
+        else reject(silence?.explain(error) ?? error);
       });
       outgoing.end(body);
     });

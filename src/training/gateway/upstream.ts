@@ -2,12 +2,14 @@
 // is (vLLM and SGLang name their token fields differently), and plain forwarding of the routes the
 // gateway does not interpret.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorMessage, timerDelay } from '../../core/index.ts';
+import { errorMessage } from '../../core/index.ts';
 import { checkBaseUrl, DEFAULT_MAX_RESPONSE_BYTES, isScrubbed, redactUrl } from '../../model/index.ts';
 import type { EngineKind } from './capture.ts';
 import { GatewayError, readBytes, RECORDED_HEADER } from './http.ts';
 import { StreamScrubber } from './redact.ts';
-import { AnswerTooLarge, fetchTransport, nodeTransport, type Transport, type UpstreamRequest, type UpstreamResponse } from './transport.ts';
+import { fetchTransport, nodeTransport, UpstreamSilent, type Transport, type UpstreamRequest, type UpstreamResponse } from './transport.ts';
+
+export { UpstreamSilent } from './transport.ts';
 
 export type EngineSetting = EngineKind | 'auto';
 
@@ -30,107 +32,6 @@ export interface UpstreamOptions {
   maxResponseBytes?: number | undefined;
   /** No byte from the upstream for this long (milliseconds) ends the call as a time-out; 0 or absent: never. */
   silenceMs?: number | undefined;
-}
-
-/** The upstream sent nothing for the gateway's upstream time-out: the call ends as a time-out, never as a model's answer. */
-export class UpstreamSilent extends Error {
-  constructor(readonly silenceMs: number) {
-    super(`the upstream sent nothing for ${silenceMs / 1000} s (the gateway's upstream time-out)`);
-    this.name = 'UpstreamSilent';
-  }
-
-  /** The message with where in the exchange the silence fell ("before answering", "after 3 events"). */
-  at(where: string): string {
-    return `the upstream sent nothing for ${this.silenceMs / 1000} s ${where} (the gateway's upstream time-out)`;
-  }
-}
-
-/** A request's own abort, fired by silence or by the caller's signal, and which of the two it was. */
-class SilenceWatch {
-  private readonly controller = new AbortController();
-  private readonly timer: ReturnType<typeof setTimeout>;
-  private fired = false;
-  private stopped = false;
-
-  constructor(
-    private readonly silenceMs: number,
-    private readonly caller: AbortSignal | undefined,
-  ) {
-    this.timer = setTimeout(() => {
-      this.fired = true;
-      this.controller.abort(new UpstreamSilent(silenceMs));
-    }, timerDelay(silenceMs));
-    if (caller?.aborted) this.controller.abort(caller.reason);
-    else caller?.addEventListener('abort', this);
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  /** The caller's signal aborted: so does the request. */
-  handleEvent(): void {
-    this.controller.abort(this.caller?.reason);
-  }
-
-  /** Bytes arrived: the silence starts over. */
-  heard(): void {
-    if (!this.stopped) this.timer.refresh();
-  }
-
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.caller?.removeEventListener('abort', this);
-  }
-
-  /** What a failed request or read should throw: the silence, when that is what ended it. */
-  explain(error: unknown): unknown {
-    return this.fired ? new UpstreamSilent(this.silenceMs) : error;
-  }
-}
-
-/** `response` with every piece it reads restarting the silence, and the watch stopped once the body is done with. */
-function watchedResponse(response: UpstreamResponse, watch: SilenceWatch): UpstreamResponse {
-  async function* pieces(): AsyncGenerator<Uint8Array> {
-    try {
-      for await (const piece of response.pieces()) {
-        watch.heard();
-        yield piece;
-      }
-    } catch (error) {
-      throw watch.explain(error);
-    } finally {
-      watch.stop();
-    }
-  }
-  return {
-    status: response.status,
-    header: (name) => response.header(name),
-    pieces,
-    text: async (limit = Infinity) => {
-      const decoder = new TextDecoder();
-      let text = '';
-      let bytes = 0;
-      for await (const piece of pieces()) {
-        if ((bytes += piece.byteLength) > limit) {
-          response.cancel();
-          throw new AnswerTooLarge(limit);
-        }
-        text += decoder.decode(piece, { stream: true });
-      }
-      return text + decoder.decode();
-    },
-    cancel: () => {
-      watch.stop();
-      response.cancel();
-    },
-    release: () => {
-      watch.stop();
-      response.release();
-    },
-  };
 }
 
 export class Upstream {
@@ -163,21 +64,11 @@ export class Upstream {
 
   /**
    * Sends a request to `path` under the base URL. An upstream silent for `silenceMs` (no headers,
-   * or no body piece since the last) is hung up on, and the request or its reading rejects with
-   * UpstreamSilent.
+   * or no body piece since the last) is hung up on: the request rejects with UpstreamSilent, or the
+   * answer's reading fails and its `endedBySilence()` says why.
    */
-  async send(path: string, request: UpstreamRequest): Promise<UpstreamResponse> {
-    if (this.silenceMs === 0) return this.transport(this.url(path), request);
-    const watch = new SilenceWatch(this.silenceMs, request.signal);
-    let response: UpstreamResponse;
-    try {
-      response = await this.transport(this.url(path), { ...request, signal: watch.signal });
-    } catch (error) {
-      watch.stop();
-      throw watch.explain(error);
-    }
-    watch.heard();
-    return watchedResponse(response, watch);
+  send(path: string, request: UpstreamRequest): Promise<UpstreamResponse> {
+    return this.transport(this.url(path), this.silenceMs > 0 ? { ...request, silenceMs: this.silenceMs } : request);
   }
 
   close(): void {
