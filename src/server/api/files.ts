@@ -1,6 +1,6 @@
 // What the API serves from disk: the eval, compare and robustness reports saved beside the store,
 // and tasks experts author in the viewer (checked like any task, saved only when valid).
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Hono } from 'hono';
 import { stringify } from 'yaml';
@@ -34,16 +34,27 @@ function readReport(path: string): { value: unknown; kind: string | null; proble
   return kind ? { value, kind } : { value, kind: null, problem: `not a Gauntlet report (kind ${JSON.stringify(tag ?? null)})` };
 }
 
+/** One listed report; a name that cannot be read (a dangling link) is listed with why, one gone since the folder was read is left out. */
+function reportEntry(dir: string, name: string): ReportEntry | null {
+  const path = join(dir, name);
+  let stat: Stats;
+  try {
+    stat = statSync(path);
+  } catch (error) {
+    const link = lstatSync(path, { throwIfNoEntry: false });
+    if (!link) return null;
+    return { name, kind: null, bytes: 0, modifiedAt: link.mtime.toISOString(), problem: `not readable (${errorMessage(error)})` };
+  }
+  const { kind, problem } = readReport(path);
+  return { name, kind, bytes: stat.size, modifiedAt: stat.mtime.toISOString(), ...(problem ? { problem } : {}) };
+}
+
 export function listReports(dir: string): ReportEntry[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((name) => REPORT_NAME.test(name))
-    .map((name) => {
-      const path = join(dir, name);
-      const stat = statSync(path);
-      const { kind, problem } = readReport(path);
-      return { name, kind, bytes: stat.size, modifiedAt: stat.mtime.toISOString(), ...(problem ? { problem } : {}) };
-    })
+    .map((name) => reportEntry(dir, name))
+    .filter((entry) => entry !== null)
     .sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt) || a.name.localeCompare(b.name));
 }
 
@@ -54,8 +65,22 @@ export interface TaskValidation {
   golden: VerifierOutcome | null;
 }
 
+/** Problems listed in one answer: a task with a million bad steps must not get a reply far bigger than itself. */
+const MAX_PROBLEMS = 100;
+
+/** The first MAX_PROBLEMS problems, then one saying how many more there were. */
+function capped(problems: TaskValidation['problems']): TaskValidation['problems'] {
+  if (problems.length <= MAX_PROBLEMS) return problems;
+  return [...problems.slice(0, MAX_PROBLEMS), { field: 'task', message: `and ${problems.length - MAX_PROBLEMS} more problems not listed (fix these and check again)` }];
+}
+
 /** Schema, the environment's own task checks, then the golden solution replayed (it must pass; doing nothing must not). */
 export async function validateTask(raw: unknown, ctx: Pick<ApiContext, 'sandbox'>): Promise<TaskValidation & { task: Task | null }> {
+  const result = await checkTask(raw, ctx);
+  return { ...result, problems: capped(result.problems) };
+}
+
+async function checkTask(raw: unknown, ctx: Pick<ApiContext, 'sandbox'>): Promise<TaskValidation & { task: Task | null }> {
   const parsed = Task.safeParse(raw);
   if (!parsed.success) {
     return { valid: false, task: null, golden: null, problems: parsed.error.issues.map((i) => ({ field: ['task', ...i.path.map(String)].join('.'), message: i.message })) };
@@ -76,12 +101,18 @@ export async function validateTask(raw: unknown, ctx: Pick<ApiContext, 'sandbox'
 }
 
 const ValidateBody = z.strictObject({ task: JsonObject });
+/** What Linux (and macOS) file systems take: NAME_MAX per name, and well within PATH_MAX below the tasks folder. */
+const MAX_NAME_BYTES = 255;
+const MAX_FILE_CHARS = 1024;
 const SaveBody = z.strictObject({
   task: JsonObject,
   file: z
     .string()
     .regex(/^[A-Za-z0-9_][A-Za-z0-9_./-]*\.(ya?ml|json)$/, 'a relative path ending in .yaml, .yml or .json')
-    .refine((f) => !f.split('/').includes('..'), 'a path inside the tasks folder (no ..)'),
+    .refine((f) => !f.split('/').includes('..'), 'a path inside the tasks folder (no ..)')
+    // Checked before the golden replay, so a name the file system refuses is a 400, not a 500 after it.
+    .max(MAX_FILE_CHARS, `at most ${MAX_FILE_CHARS} characters`)
+    .refine((f) => f.split('/').every((part) => Buffer.byteLength(part) <= MAX_NAME_BYTES), `folder and file names of at most ${MAX_NAME_BYTES} bytes each`),
 });
 
 /** The first folder of `path` under `root` that exists as a file instead (so the task could not be saved there), relative to root. */

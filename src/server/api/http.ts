@@ -31,17 +31,49 @@ function fieldOf(issue: z.core.$ZodIssue, prefix: string | null): string {
   return [prefix, path].filter(Boolean).join('.') || prefix || 'body';
 }
 
-/** The first zod issue as an InputError naming the field (all of them in the message). */
+/** How many further issues an error message lists: a body with a million bad entries must not get a reply bigger than itself. */
+const MAX_LISTED_ISSUES = 10;
+
+/** The first zod issue as an InputError naming the field (the next few in the message, then how many more). */
 function inputErrorFrom(error: z.ZodError, prefix: string | null): InputError {
   const [first] = error.issues;
   const field = first ? fieldOf(first, prefix) : prefix ?? 'body';
-  const rest = error.issues.slice(1).map((i) => `${fieldOf(i, prefix)}: ${i.message}`);
+  const others = error.issues.slice(1);
+  const rest = others.slice(0, MAX_LISTED_ISSUES).map((i) => `${fieldOf(i, prefix)}: ${i.message}`);
+  if (others.length > MAX_LISTED_ISSUES) rest.push(`and ${others.length - MAX_LISTED_ISSUES} more`);
   return new InputError(field, `${first?.message ?? 'invalid'}${rest.length ? ` (also ${rest.join('; ')})` : ''}`);
 }
 
+/**
+ * Where parsed JSON has a `__proto__` key, or null. JSON.parse keeps it as an own property, but any
+ * copy by assignment (zod's records, spreads into the stored label) turns it into the prototype,
+ * so its value would vanish without a word.
+ */
+function protoKeyPath(value: unknown): string | null {
+  const pending: { node: object; path: string }[] = value !== null && typeof value === 'object' ? [{ node: value, path: '' }] : [];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { node, path } = next;
+    for (const [key, child] of Object.entries(node)) {
+      const at = path === '' ? key : `${path}.${key}`;
+      if (key === '__proto__') return at;
+      if (child !== null && typeof child === 'object') pending.push({ node: child as object, path: at });
+    }
+  }
+  return null;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** The JSON body checked against `schema`; an InputError naming the first bad field otherwise. */
 export async function jsonBody<T>(c: Context, schema: z.ZodType<T>, options: { optional?: boolean } = {}): Promise<T> {
-  const text = await c.req.text();
+  const bytes = await c.req.arrayBuffer();
+  let text: string;
+  try {
+    // Decoding leniently would store U+FFFD in place of the sender's bytes without a word.
+    text = utf8.decode(bytes);
+  } catch (_error) {
+    throw new InputError('body', 'is not valid UTF-8 text', 'a JSON object encoded as UTF-8');
+  }
   let value: unknown;
   if (text.trim() === '') {
     if (!options.optional) throw new InputError('body', 'is empty', 'a JSON object');
@@ -55,6 +87,8 @@ export async function jsonBody<T>(c: Context, schema: z.ZodType<T>, options: { o
   }
   // Checking deeper JSON against a recursive schema would overflow the stack.
   if (nestsDeeperThan(value)) throw new InputError('body', `nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, `at most ${MAX_JSON_DEPTH} levels of nesting`);
+  const proto = protoKeyPath(value);
+  if (proto !== null) throw new InputError(proto, 'is a key named __proto__, which would be dropped rather than stored', 'other key names');
   const result = schema.safeParse(value);
   if (!result.success) throw inputErrorFrom(result.error, null);
   return result.data;
@@ -69,10 +103,25 @@ export function queryOf<T>(c: Context, schema: z.ZodType<T>): T {
 }
 
 export const QueryBoolean = z.enum(['true', 'false'], { error: 'true or false' }).transform((v) => v === 'true');
-export const QueryNumber = z.coerce.number({ error: 'a number' }).refine(Number.isFinite, 'a finite number');
+
+// Written out rather than z.coerce: Number() reads ' ' as 0 and '0x10' as 16, so a stray space would filter by 0.
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+export const QueryNumber = z
+  .string()
+  .regex(DECIMAL, 'a number')
+  .transform(Number)
+  .refine(Number.isFinite, 'a finite number');
+
+/** A whole number in decimal digits, within [min, max]. */
+export const queryInteger = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `at least ${min}`).max(max, `at most ${max}`));
 
 export const PageQuery = {
-  limit: z.coerce.number({ error: 'a whole number' }).int('a whole number').min(1, 'at least 1').max(1000, 'at most 1000').default(50),
+  limit: queryInteger(1, 1000).default(50),
   cursor: z.string().optional(),
 };
 

@@ -28,13 +28,47 @@ import {
   type ReviewQueue,
 } from '../../review/index.ts';
 import type { ApiContext } from './context.ts';
-import { jsonBody, notFound, PageQuery, paginate, queryOf } from './http.ts';
+import { jsonBody, notFound, PageQuery, paginate, queryInteger, queryOf } from './http.ts';
 
-const StatsQuery = z.strictObject({ runId: z.string().optional(), queueId: z.string().optional(), resamples: z.coerce.number().int().min(0).max(100_000).optional() });
+const StatsQuery = z.strictObject({ runId: z.string().optional(), queueId: z.string().optional(), resamples: queryInteger(0, 100_000).optional() });
 const ExportQuery = z
   .strictObject({ format: ExportFormat, zeroSteps: ZeroSteps.optional(), runId: z.string().optional(), queueId: z.string().optional() })
   .refine((q) => q.format !== 'prm' || q.zeroSteps !== undefined, { path: ['zeroSteps'], message: 'required with format=prm: how a 0-rated step is labelled (drop, negative or neutral)' });
 const ListQuery = z.strictObject({ ...PageQuery });
+
+/**
+ * A reservation must outlast the request that takes it: one that rounds to 0 ms is stored but can
+ * never be read back (every listing of queues would fail on it), and one of a few milliseconds has
+ * lapsed before the next reviewer asks, who is then handed the same item.
+ */
+const MIN_RESERVATION_MINUTES = 1 / 60;
+const ApiQueueInput = QueueInput.refine((q) => q.reservationMinutes >= MIN_RESERVATION_MINUTES, {
+  path: ['reservationMinutes'],
+  message: 'at least one second (1/60 of a minute)',
+});
+
+type ExportRows = Parameters<typeof toJsonl>[0];
+
+/**
+ * The rows as JSON lines, serialised a batch at a time as the client reads: every row repeats its
+ * transcript, so a whole export as one string could pass V8's string limit (about 512 MiB) and
+ * fail, after holding a second copy of everything.
+ */
+function jsonlStream(rows: ExportRows): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let next = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      // About a megabyte per read, each row serialised on its own.
+      for (let bytes = 0; bytes < 1024 * 1024 && next < rows.length; next++) {
+        const chunk = encoder.encode(toJsonl(rows.slice(next, next + 1)));
+        controller.enqueue(chunk);
+        bytes += chunk.byteLength;
+      }
+      if (next >= rows.length) controller.close();
+    },
+  });
+}
 
 export function reviewRoutes(app: Hono, ctx: ApiContext): void {
   const { store } = ctx;
@@ -59,7 +93,7 @@ export function reviewRoutes(app: Hono, ctx: ApiContext): void {
   const withProgress = (queue: ReviewQueue) => ({ ...queue, progress: progressOf(queue, queueItems(labelCtx, queue.id)) });
 
   app.post('/api/queues', async (c) => {
-    const settings = await jsonBody(c, QueueInput);
+    const settings = await jsonBody(c, ApiQueueInput);
     const queue = createQueue(labelCtx, settings);
     return c.json({ queue: withProgress(queue) }, 201);
   });
@@ -102,7 +136,7 @@ export function reviewRoutes(app: Hono, ctx: ApiContext): void {
     if (q.runId !== undefined && !store.getRun(q.runId)) throw notFound(`run "${q.runId}"`, 'runId');
     const result = exportLabels({ store, ...q });
     const skipped = Object.entries(result.skipped).map(([reason, n]) => `${n} ${reason}`).join('; ');
-    return c.body(toJsonl(result.rows), 200, {
+    return c.body(result.rows.length === 0 ? '' : jsonlStream(result.rows), 200, {
       'Content-Type': 'application/x-ndjson; charset=utf-8',
       'Content-Disposition': `attachment; filename="labels-${q.format}.jsonl"`,
       'X-Gauntlet-Rows': String(result.rows.length),

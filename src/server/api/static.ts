@@ -1,6 +1,6 @@
 // The built web app (web/dist) served beside the API: files as they are, and index.html for any
 // other page path so the single-page app's own routes load. Without a build, `/` says how to make one.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Hono } from 'hono';
@@ -32,8 +32,25 @@ function fileIn(root: string, urlPath: string): string | null {
     return null;
   }
   const path = resolve(root, `.${decoded}`);
-  if (path !== root && !path.startsWith(root + sep)) return null;
-  return existsSync(path) && statSync(path).isFile() ? path : null;
+  if (!inside(root, path) || !existsSync(path)) return null;
+  // A link in the build may point anywhere on the machine: only what really lies under the root is served.
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch (_error) {
+    return null;
+  }
+  return inside(realRoot(root), real) && statSync(real).isFile() ? real : null;
+}
+
+const inside = (root: string, path: string) => path === root || path.startsWith(root + sep);
+
+function realRoot(root: string): string {
+  try {
+    return realpathSync(root);
+  } catch (_error) {
+    return root;
+  }
 }
 
 export function staticRoutes(app: Hono, options: { webRoot: string }): void {
