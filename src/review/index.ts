@@ -34,6 +34,7 @@ export { findQueueItem, itemView, readQueue, readQueues, type ItemView } from '.
 export {
   createQueue,
   DEFAULT_RESERVATION_MINUTES,
+  MIN_RESERVATION_MINUTES,
   NextInput,
   nextItem,
   progressOf,

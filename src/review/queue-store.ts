@@ -8,6 +8,12 @@ import { itemView, type ItemView } from './queue-read.ts';
 import { sampleRollouts } from './sampling.ts';
 
 export const DEFAULT_RESERVATION_MINUTES = 30;
+/**
+ * A reservation must outlast the request that takes it: one that rounds to 0 ms is stored but can
+ * never be read back (every listing of queues would fail on it), and one of a few milliseconds has
+ * lapsed before the next reviewer asks, who is then handed the same item.
+ */
+export const MIN_RESERVATION_MINUTES = 1 / 60;
 
 export const QueueInput = z.strictObject({
   runId: z.string().min(1),
@@ -16,7 +22,11 @@ export const QueueInput = z.strictObject({
   reviewersPerItem: z.number().int().min(1).max(20),
   rubric: Rubric.optional(),
   /** How long an item stays with the reviewer who took it. */
-  reservationMinutes: z.number().positive().max(7 * 24 * 60).default(DEFAULT_RESERVATION_MINUTES),
+  reservationMinutes: z
+    .number()
+    .min(MIN_RESERVATION_MINUTES, 'at least one second (1/60 of a minute)')
+    .max(7 * 24 * 60)
+    .default(DEFAULT_RESERVATION_MINUTES),
   /** Seeds the draw; a random one is chosen (and stored) when absent. */
   seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
 });

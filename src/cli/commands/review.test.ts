@@ -71,6 +71,8 @@ describe('gauntlet review-queue, review-stats, export-labels and serve', () => {
     await assert.rejects(cli(['review-queue', '--run', 'run_nope', '--sample', '3', '--store', path]), inputError('--run'));
     await assert.rejects(cli(['review-queue', '--run', oracleRun, '--sample', '3', '--strategy', 'flagged', '--store', path]), inputError('--strategy', /detector findings/));
     await assert.rejects(cli(['review-queue', '--run', oracleRun, '--sample', '3', '--strategy', 'best', '--store', path]), inputError('--strategy'));
+    // Shorter than a second rounds towards a reservation that lapses before the next reviewer asks (or to 0 ms, unreadable).
+    await assert.rejects(cli(['review-queue', '--run', oracleRun, '--sample', '3', '--reservation-minutes', '0.00001', '--store', path]), inputError('--reservation-minutes', /at least one second/));
     const bad = join(dir, 'bad-rubric.yaml');
     writeFileSync(bad, 'fields:\n  - { name: hack, type: categorical, options: [only-one] }\n');
     await assert.rejects(cli(['review-queue', '--run', oracleRun, '--sample', '3', '--rubric', bad, '--store', path]), (e: unknown) => e instanceof InputError && e.where === bad && /fields\.0\.options/.test(e.message));

@@ -7,6 +7,7 @@ import { errorMessage, InputError, parseInput } from '../../core/index.ts';
 import {
   createQueue,
   DEFAULT_RESERVATION_MINUTES,
+  MIN_RESERVATION_MINUTES,
   exportLabels,
   QueueInput,
   reviewStats,
@@ -87,12 +88,13 @@ export function registerReviewCommands(program: Command, io: CliIo): void {
     .option('--strategy <name>', `how to pick them: ${STRATEGIES.join(', ')}`, oneOf('--strategy', STRATEGIES), 'random' as Strategy)
     .option('--reviewers-per-item <n>', 'distinct reviewers each rollout needs', positiveInt('--reviewers-per-item', { max: 20 }), 1)
     .option('--rubric <file>', 'YAML or JSON rubric: { fields: [{ name, type: categorical|numeric|boolean|text, … }] }')
-    .option('--reservation-minutes <n>', 'how long an item stays with the reviewer who took it', number('--reservation-minutes', { min: 0.01, max: 7 * 24 * 60 }), DEFAULT_RESERVATION_MINUTES)
+    .option('--reservation-minutes <n>', 'how long an item stays with the reviewer who took it', number('--reservation-minutes', { min: 0, max: 7 * 24 * 60 }), DEFAULT_RESERVATION_MINUTES)
     .option('--seed <n>', 'seed for the draw (random when absent; stored with the queue)', nonNegativeInt('--seed', { max: 2 ** 32 - 1 }))
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'one JSON document on stdout')
     .action(
       (flags: { run: string; sample: number; strategy: Strategy; reviewersPerItem: number; rubric?: string; reservationMinutes: number; seed?: number; store: string; json?: boolean }) => {
+        if (flags.reservationMinutes < MIN_RESERVATION_MINUTES) throw new InputError('--reservation-minutes', `got ${flags.reservationMinutes}`, 'at least one second (1/60 of a minute)');
         const rubric = flags.rubric !== undefined ? readRubric(flags.rubric) : undefined;
         const store = openExistingStore(flags.store, io);
         try {

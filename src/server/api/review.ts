@@ -36,17 +36,6 @@ const ExportQuery = z
   .refine((q) => q.format !== 'prm' || q.zeroSteps !== undefined, { path: ['zeroSteps'], message: 'required with format=prm: how a 0-rated step is labelled (drop, negative or neutral)' });
 const ListQuery = z.strictObject({ ...PageQuery });
 
-/**
- * A reservation must outlast the request that takes it: one that rounds to 0 ms is stored but can
- * never be read back (every listing of queues would fail on it), and one of a few milliseconds has
- * lapsed before the next reviewer asks, who is then handed the same item.
- */
-const MIN_RESERVATION_MINUTES = 1 / 60;
-const ApiQueueInput = QueueInput.refine((q) => q.reservationMinutes >= MIN_RESERVATION_MINUTES, {
-  path: ['reservationMinutes'],
-  message: 'at least one second (1/60 of a minute)',
-});
-
 type ExportRows = Parameters<typeof toJsonl>[0];
 
 /**
@@ -93,7 +82,7 @@ export function reviewRoutes(app: Hono, ctx: ApiContext): void {
   const withProgress = (queue: ReviewQueue) => ({ ...queue, progress: progressOf(queue, queueItems(labelCtx, queue.id)) });
 
   app.post('/api/queues', async (c) => {
-    const settings = await jsonBody(c, ApiQueueInput);
+    const settings = await jsonBody(c, QueueInput);
     const queue = createQueue(labelCtx, settings);
     return c.json({ queue: withProgress(queue) }, 201);
   });
