@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { InputError, type Rollout } from '../core/index.ts';
-import { currentLabels, readLabels, recordPreference, recordStepLabel, recordVerdict, withHistory, type LabelContext } from './labels.ts';
+import { currentLabels, readLabels, recordPreference, recordStepLabel, recordVerdict, VerdictInput, withHistory, type LabelContext } from './labels.ts';
 import { createQueue } from './queue-store.ts';
 import { reviewFixture, type ReviewFixture } from './test-support.ts';
 
@@ -33,6 +33,20 @@ describe('labels', () => {
     assert.equal(a.runId, fx.oracleRun);
     assert.equal(a.taskId, target.taskId);
     assert.match(a.createdAt, /^2025-03-01T10:00/);
+  });
+
+  it('takes a reviewer name typed with a combining accent as the same reviewer, and refuses names with control characters', () => {
+    const target = rollouts[3]!;
+    const composed = recordVerdict(ctx, VerdictInput.parse({ rolloutId: target.id, verdict: 'accept', reviewer: 'Jos\u00e9' }));
+    const decomposed = recordVerdict(ctx, VerdictInput.parse({ rolloutId: target.id, verdict: 'reject', reviewer: 'Jose\u0301' }));
+    assert.equal(decomposed.reviewer, composed.reviewer);
+    // One reviewer: the second verdict supersedes the first.
+    assert.deepEqual(currentLabels(readLabels(fx.store, { rolloutId: target.id })).map((l) => l.id), [decomposed.id]);
+    for (const reviewer of ['ali\u0000ce', 'bob\u001b[31m', 'half \ud800']) {
+      const parsed = VerdictInput.safeParse({ rolloutId: target.id, verdict: 'accept', reviewer });
+      assert.equal(parsed.success, false, JSON.stringify(reviewer));
+      assert.match(parsed.error!.issues[0]!.message, /printable text/);
+    }
   });
 
   it('never overwrites: a reviewer\'s second verdict supersedes the first in reading, and both stay stored', () => {

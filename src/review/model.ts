@@ -5,7 +5,28 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { InputError, parseInput, SCHEMA_VERSION, stableStringify, upgradeRecord, type JsonObject, type ReviewLabelRow, type ReviewQueueRow, type ReviewItemRow } from '../core/index.ts';
 
-export const Reviewer = z.string().trim().min(1, 'a reviewer name').max(100, 'at most 100 characters');
+/** Half of a surrogate pair without its other half: text no one typed and no reader shows. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A reviewer's name as read from a stored label: in Unicode's composed form, so "José" typed with
+ * a combining accent and without is one reviewer (agreement and per-reviewer counts depend on it).
+ */
+export const StoredReviewer = z
+  .string()
+  .trim()
+  .min(1, 'a reviewer name')
+  .max(100, 'at most 100 characters')
+  .transform((name) => name.normalize('NFC'));
+
+/** A reviewer's name as given: also printable, as it is shown back beside every label. */
+export const Reviewer = z
+  .string()
+  .trim()
+  .min(1, 'a reviewer name')
+  .max(100, 'at most 100 characters')
+  .refine((name) => !/\p{Cc}/u.test(name) && !LONE_SURROGATE.test(name), 'printable text (no control characters or broken surrogate pairs)')
+  .transform((name) => name.normalize('NFC'));
 
 const FieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a name of letters, digits and _ starting with a letter');
 const fieldBase = { name: FieldName, description: z.string().max(500).optional(), required: z.boolean().default(false) };
@@ -104,7 +125,7 @@ const labelBase = {
   id: z.string().min(1),
   runId: z.string().min(1),
   taskId: z.string().min(1),
-  reviewer: Reviewer,
+  reviewer: StoredReviewer,
   createdAt: z.string(),
 };
 
