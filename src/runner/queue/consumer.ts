@@ -48,16 +48,24 @@ export class FinishedRollouts {
   async take(request: unknown, options: TakeOptions = {}): Promise<TakenBatch> {
     const { batch, window } = windowOf(request);
     const attempt = async (): Promise<TakenBatch> => {
-      for (;;) {
-        options.signal?.throwIfAborted();
-        const plan = this.window.plan(batch, window);
-        if (plan.length >= batch || this.ended) {
-          const taken = this.window.take(plan.slice(0, batch), { batch, window });
-          const rollouts = taken.map((t) => this.load(t.position)).filter((r): r is Rollout => r !== null);
-          return { rollouts, positions: taken.map((t) => t.position), ended: this.ended, staleness: this.window.report() };
+      // One listener for the whole wait, removed after: a take that waits through thousands of
+      // finishes must not leave one behind on the caller's signal for each.
+      let stopWaiting = () => {};
+      const aborted = new Promise<void>((resolve) => (stopWaiting = resolve));
+      options.signal?.addEventListener('abort', stopWaiting, { once: true });
+      try {
+        for (;;) {
+          options.signal?.throwIfAborted();
+          const plan = this.window.plan(batch, window);
+          if (plan.length >= batch || this.ended) {
+            const taken = this.window.take(plan.slice(0, batch), { batch, window });
+            const rollouts = taken.map((t) => this.load(t.position)).filter((r): r is Rollout => r !== null);
+            return { rollouts, positions: taken.map((t) => t.position), ended: this.ended, staleness: this.window.report() };
+          }
+          await Promise.race([this.changed, aborted]);
         }
-        const aborted = new Promise<void>((resolve) => options.signal?.addEventListener('abort', () => resolve(), { once: true }));
-        await Promise.race([this.changed, aborted]);
+      } finally {
+        options.signal?.removeEventListener('abort', stopWaiting);
       }
     };
     const result = this.takes.then(attempt, attempt);

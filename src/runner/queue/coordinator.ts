@@ -1,13 +1,14 @@
 // `gauntlet run --queue`: the coordinator. It opens the run in the store as the in-process runner
 // does, enqueues every missing rollout on its model endpoint's queue, and commits the results that
 // workers send back, each exactly once, whatever is delivered twice. Workers never see the store.
-import type { Run, Store } from '../../core/index.ts';
+import { z } from 'zod';
+import { parseInput, type Run, type Store } from '../../core/index.ts';
 import { builtinCatalog, type EnvironmentCatalog, type ResolvedRun } from '../resolve.ts';
 import type { RunNotes, RunProgress, RunSummary } from '../run.ts';
 import { bullmq, connectRedis, type RedisTarget } from './connection.ts';
 import type { TakenBatch, TakeOptions } from './consumer.ts';
 import { openRun } from './open-run.ts';
-import type { RateLimit } from './rate-limit.ts';
+import { RateLimit } from './rate-limit.ts';
 import { QueueSession } from './session.ts';
 import type { StalenessReport } from './window.ts';
 
@@ -25,6 +26,18 @@ export interface QueueSettings {
   /** Tries a rollout's job gets when workers fail it (a missing key or environment there) before it is reported failed. Default 5. */
   jobAttempts?: number;
 }
+
+/**
+ * The settings beside the Redis target, checked before anything is created: a rate limit of 0 or
+ * less is no limit at all to BullMQ, a huge window makes every worker's take fail, and an interval
+ * of 0, a negative one or NaN spins or never checks.
+ */
+const QueueTimings = z.object({
+  rateLimit: RateLimit.nullable().optional(),
+  maxOutageMs: z.number().int('a whole number of milliseconds').min(1, 'at least 1 ms').optional(),
+  checkMs: z.number().int('a whole number of milliseconds').min(10, 'at least 10 ms').optional(),
+  jobAttempts: z.number().int('a whole number of tries').min(1, 'at least 1 try').max(1000, 'at most 1000 tries').optional(),
+});
 
 export type CoordinatorEvent =
   /** `count` rollouts enqueued now; `alreadyQueued` more (a resumed run's) had a job or a result waiting in Redis. */
@@ -81,6 +94,8 @@ export async function executeQueuedRun(options: QueuedRunOptions): Promise<Queue
 }
 
 export async function startQueuedRun(options: QueuedRunOptions): Promise<QueuedRun> {
+  const { redis: _redis, ...timings } = options.queue;
+  parseInput(QueueTimings, timings, 'queue settings');
   const started = (options.now ?? Date.now)();
   // Reach Redis before creating anything: a wrong URL must not leave a run behind.
   const client = await connectRedis(options.queue.redis, { name: 'gauntlet-coordinator' });

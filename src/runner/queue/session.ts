@@ -3,7 +3,7 @@
 import type * as BullMQ from 'bullmq';
 import type { Job, JobsOptions, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { errorMessage, StoreError, taskHash, type Run } from '../../core/index.ts';
+import { describeZodIssues, errorMessage, StoreError, taskHash, type Run } from '../../core/index.ts';
 import { rolloutSeed } from '../rollout.ts';
 import { summarise, type RunProgress } from '../run.ts';
 import { FinishedRollouts } from './consumer.ts';
@@ -12,6 +12,7 @@ import type { QueuedRunOptions, QueuedRunSummary } from './coordinator.ts';
 import { JOB_ATTEMPTS, QUEUE_PROTOCOL, ResultEnvelope, type RolloutJob } from './jobs.ts';
 import { missingWork, type OpenedRun, type WorkItem } from './open-run.ts';
 import { commitResult, decodeResult } from './replay.ts';
+import { tolerantWorker, unreadableReason } from './unreadable.ts';
 import { FinishWindow } from './window.ts';
 
 /**
@@ -62,6 +63,12 @@ export class QueueSession {
   private workersSeen: number | null = null;
   private failure: string | undefined;
   private outageSince: number | null = null;
+  /**
+   * Since when, and why, Redis has refused the checks while still answering (out of memory with
+   * `noeviction`, read-only, a missing permission): no outage by connection, but the run cannot go
+   * on, so it is held to the same limit.
+   */
+  private refusing: { since: number; message: string } | null = null;
   private reconciling: Promise<void> | null = null;
   private again = false;
   /** Whether a full pass over a resumed run's outstanding rollouts has completed (a new run needs none). */
@@ -76,7 +83,8 @@ export class QueueSession {
   private readonly onAbort = () => this.stop();
 
   constructor(init: { options: QueuedRunOptions; opened: OpenedRun; client: Redis; started: number; bullmq: typeof BullMQ }) {
-    const { Queue, QueueEvents, Worker } = init.bullmq;
+    const { Queue, QueueEvents } = init.bullmq;
+    const Worker = tolerantWorker(init.bullmq.Worker);
     this.options = init.options;
     this.opened = init.opened;
     this.client = init.client;
@@ -133,6 +141,8 @@ export class QueueSession {
     this.ticker = setInterval(() => {
       if (this.outageSince !== null && this.now() - this.outageSince > maxOutageMs) {
         this.stop(`Redis at ${this.options.queue.redis.display} was unreachable for over ${duration(maxOutageMs)}; resume with --resume ${this.run.id}`);
+      } else if (this.outageSince === null && this.refusing !== null && this.now() - this.refusing.since > maxOutageMs) {
+        this.stop(`Redis at ${this.options.queue.redis.display} refused the run's commands for over ${duration(maxOutageMs)} (${this.refusing.message}); fix Redis and resume with --resume ${this.run.id}`);
       } else if (this.outageSince === null && this.now() - lastCheck >= checkMs) {
         lastCheck = this.now();
         void this.scheduleReconcile();
@@ -301,9 +311,14 @@ export class QueueSession {
         try {
           await this.reconcile(!this.resumeChecked);
           this.resumeChecked = true;
+          this.refusing = null;
         } catch (error) {
-          // Redis went away mid-check; the reconnect checks again.
-          if (this.outageSince === null) this.notify({ type: 'outage', message: `checking jobs: ${errorMessage(error)}` });
+          // Redis went away mid-check (the reconnect checks again), or answers with errors (timed by `refusing`).
+          if (this.outageSince === null) {
+            const message = errorMessage(error);
+            if (this.refusing?.message !== message) this.notify({ type: 'outage', message: `checking jobs: ${message}` });
+            this.refusing = { since: this.refusing?.since ?? this.now(), message };
+          }
         }
       } while (this.again && !this.stopping);
       this.reconciling = null;
@@ -324,7 +339,10 @@ export class QueueSession {
   private async processResult(job: Job): Promise<void> {
     if (this.stopping) throw new Error('the coordinator is stopping; the result stays in Redis for --resume');
     const envelope = ResultEnvelope.safeParse(job.data);
-    if (!envelope.success) return this.markFailed(job.id ?? '?', `result job ${job.id ?? '?'} is not a result of queue protocol ${QUEUE_PROTOCOL}`);
+    if (!envelope.success) {
+      const why = unreadableReason(job.data) ?? describeZodIssues(envelope.error.issues);
+      return this.markFailed(job.id ?? '?', `result job ${job.id ?? '?'} is not a result of queue protocol ${QUEUE_PROTOCOL}: ${why}`);
+    }
     const { rolloutId, worker, attempt } = envelope.data;
     const { store } = this.options;
     const stored = store.getRollout(rolloutId);

@@ -15,6 +15,7 @@ import { RolloutBuffer } from './buffer.ts';
 import { ModelClients } from './clients.ts';
 import { ANNOUNCED_KEY, bullmq, BullmqConnections, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, settlesWithin, type RedisTarget } from './connection.ts';
 import { QUEUE_PROTOCOL, RolloutJob, type ResultEnvelope } from './jobs.ts';
+import { tolerantWorker, unreadableReason } from './unreadable.ts';
 
 export type WorkerEvent =
   | { type: 'serving'; queue: string; endpoint: string }
@@ -128,6 +129,8 @@ function scrubbedFailures<A extends unknown[], R>(process: (...args: A) => Promi
 
 /** Checks that a job is one this worker can run as the coordinator meant it; anything else is a defect, not retried. */
 function checkedJob(job: Job, UnrecoverableError: typeof BullMQ.UnrecoverableError): RolloutJob {
+  const unreadable = unreadableReason(job.data);
+  if (unreadable !== null) throw new UnrecoverableError(`job ${job.id ?? '?'} is not a rollout job of queue protocol ${QUEUE_PROTOCOL}: ${unreadable}`);
   const parsed = RolloutJob.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`job ${job.id ?? '?'} is not a rollout job of queue protocol ${QUEUE_PROTOCOL}:\n${describeZodIssues(parsed.error.issues)}`);
   const data = parsed.data;
@@ -153,7 +156,9 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   const emit = options.onEvent ?? (() => {});
   const scrub = scrubber(modelEnvironment.env);
   const registry = await connectRedis(options.redis, { name: `gauntlet-worker-registry:${name}` });
-  const { Queue, UnrecoverableError, Worker } = await bullmq();
+  const bull = await bullmq();
+  const { Queue, UnrecoverableError } = bull;
+  const Worker = tolerantWorker(bull.Worker);
   registry.on('error', () => {});
   // Results are added through one connection that waits out a Redis restart rather than failing the job.
   const resultsClient: Redis = registry.duplicate({ connectionName: `gauntlet-worker-results:${name}`, maxRetriesPerRequest: null });

@@ -28,7 +28,15 @@ export interface BatchHandle {
 export interface ClientOptions {
   token?: string;
   fetch?: typeof fetch;
+  /**
+   * The longest stream line read, in characters (default 256 Mi, half of what a JavaScript string
+   * holds): a longer one fails the stream, naming the batch and the line, instead of growing
+   * without bound (a proxy that drops newlines, a stream that never ends its line).
+   */
+  maxLineChars?: number;
 }
+
+const MAX_LINE_CHARS = 256 * 1024 * 1024;
 
 export class RolloutServiceClient {
   private readonly fetch: typeof fetch;
@@ -62,22 +70,34 @@ export class RolloutServiceClient {
     const response = await this.fetch(`${this.baseUrl}/v1/batches/${encodeURIComponent(id)}/stream`, { headers: this.headers(), ...(signal ? { signal } : {}) });
     if (!response.ok || !response.body) throw await refusal(response);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffered = '';
+    const maxChars = this.options.maxLineChars ?? MAX_LINE_CHARS;
+    // The current line's pieces: each chunk is scanned once, so a long line costs its length, not its length squared.
+    let pieces: string[] = [];
+    let pending = 0;
     let lines = 0;
     try {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        buffered += value;
+        let start = 0;
         let newline: number;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, newline);
-          buffered = buffered.slice(newline + 1);
+        while ((newline = value.indexOf('\n', start)) >= 0) {
+          const line = pieces.join('') + value.slice(start, newline);
+          pieces = [];
+          pending = 0;
+          start = newline + 1;
           lines++;
+          if (line.length > maxChars) throw new Error(`batch ${id}: line ${lines} of the stream is ${line.length} characters long; expected at most ${maxChars} (maxLineChars)`);
           if (line.trim() !== '') yield parseLine(id, lines, line);
         }
+        if (start < value.length) {
+          pieces.push(value.slice(start));
+          pending += value.length - start;
+          if (pending > maxChars) throw new Error(`batch ${id}: line ${lines + 1} of the stream runs past ${maxChars} characters without a newline; expected at most ${maxChars} (maxLineChars)`);
+        }
       }
-      if (buffered.trim() !== '') throw new Error(`batch ${id}: the stream ended inside a line (${buffered.length} characters without a newline)`);
+      const rest = pieces.join('');
+      if (rest.trim() !== '') throw new Error(`batch ${id}: the stream ended inside a line (${rest.length} characters without a newline)`);
     } finally {
       await reader.cancel().catch(() => undefined);
     }

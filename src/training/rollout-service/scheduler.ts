@@ -132,6 +132,13 @@ export class RolloutScheduler {
     return this.batches.get(id);
   }
 
+  /** Groups open batches still await: what the scheduler keeps running on their behalf. */
+  owedGroups(): number {
+    let owed = 0;
+    for (const batch of this.batches.values()) if (batch.state === 'open') owed += batch.size - batch.served;
+    return owed;
+  }
+
   /** Group and batch records held now (bounded by what is in play plus `FINISHED_BATCHES_KEPT`). */
   retained(): { groups: number; batches: number } {
     return { groups: this.inPlay.size, batches: this.batches.size };

@@ -42,6 +42,7 @@ const ServiceSettings = z.object({
   host: z.string().min(1),
   port: z.number().int().min(0).max(65_535),
   maxFailedGroups: z.number().int().min(1),
+  maxOpenGroups: z.number().int('a whole number of groups').min(1, 'at least 1 group').max(1_000_000, 'at most 1,000,000 groups'),
   graceMs: z.number().int().min(0),
 });
 
@@ -70,6 +71,12 @@ export interface RolloutServiceOptions {
   modelEnvironment?: ModelEnvironment;
   /** Groups in a row ending in infrastructure failures before open batches fail. Default 5. */
   maxFailedGroups?: number;
+  /**
+   * Groups all open batches together may still await. Each open batch keeps its groups running
+   * until it is read to the end, so a trainer that requests batches in a loop (retrying, or never
+   * reading them) would otherwise start groups without bound. Default 10,000.
+   */
+  maxOpenGroups?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   graceMs?: number;
@@ -125,6 +132,10 @@ export class RolloutServiceCore {
       if (!(error instanceof InputError)) throw error;
       return { ok: false, status: 400, field: 'variant', message: `variant: ${error.problem}${error.expected ? ` (expected ${error.expected})` : ''}` };
     }
+    const owed = scheduler.owedGroups();
+    if (owed + request.groups > settings.maxOpenGroups) {
+      return { ok: false, status: 409, field: 'groups', message: `groups: open batches already await ${owed} groups and this session runs at most ${settings.maxOpenGroups} for open batches at once; read the open batches (GET /v1/batches/:id/stream) before requesting more` };
+    }
     const method = request.advantage ?? settings.advantage;
     const batch = scheduler.openBatch({ size: request.groups, tasks: request.tasks ? new Set(request.tasks) : null, target, method, policyVersion: current });
     return {
@@ -156,6 +167,7 @@ export class RolloutServiceCore {
 
   /** A new version and (optionally) the endpoint serving it. Announcements are applied one at a time. */
   announce(announcement: PolicyAnnouncement): Promise<Outcome<{ version: number; previous: number; spec: string; droppedGroups: number; cancelledGroups: number }>> {
+    if (this.closing) return Promise.resolve({ ok: false, status: 503, field: null, message: 'the rollout service is shutting down; the announcement was not applied' });
     const next = this.announcing.then(() => this.applyAnnouncement(announcement));
     this.announcing = next.catch(() => undefined);
     return next;
@@ -163,6 +175,8 @@ export class RolloutServiceCore {
 
   private async applyAnnouncement(a: PolicyAnnouncement): Promise<Outcome<{ version: number; previous: number; spec: string; droppedGroups: number; cancelledGroups: number }>> {
     const { endpoints, scheduler } = this.parts;
+    // Queued behind one that was running when the shutdown began: the endpoints are being closed.
+    if (this.closing) return { ok: false, status: 503, field: null, message: 'the rollout service is shutting down; the announcement was not applied' };
     const current = endpoints.current;
     let spec: string;
     try {
@@ -217,6 +231,7 @@ export async function startRolloutService(options: RolloutServiceOptions): Promi
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 8100,
       maxFailedGroups: options.maxFailedGroups ?? 5,
+      maxOpenGroups: options.maxOpenGroups ?? 10_000,
       graceMs: options.graceMs ?? 10_000,
     },
     'rollout service settings',
