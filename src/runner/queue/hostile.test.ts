@@ -93,6 +93,13 @@ describe('job and result data that is not JSON', () => {
       assert.match(summary.queue.failedJobs[0]!.message, new RegExp(`job ${id} is not a rollout job .*stored data is not JSON`));
       assert.equal(store.getRollout(id), null, 'nothing is stored for it');
       assert.ok(events.some((e) => e.type === 'job_failed' && e.rolloutId === id));
+      // Resuming meets the failed job, still unreadable, in its first check: it is reported at once,
+      // not taken for Redis refusing commands and waited on for --max-outage.
+      const resumed = await startQueuedRun({ store, run: { resume: run.run.id }, queue: { redis: redis.target, checkMs: 200, maxOutageMs: 60_000 }, catalog: gate.catalog });
+      const again = await endsWithin(resumed.done, 20_000, 'resuming a run whose failed job is not JSON');
+      assert.equal(again.status, 'interrupted');
+      assert.equal(again.queue.failedJobs.length, 1);
+      assert.match(again.queue.failedJobs[0]!.message, /stored data is not JSON/);
     } finally {
       await worker.close({ force: true });
     }

@@ -270,7 +270,15 @@ export class QueueSession {
     if (!this.outstanding.has(rolloutId)) return 'in-redis';
     const state = await this.rollouts.getJobState(rolloutId);
     if (state === 'failed') {
-      const job = await this.rollouts.getJob(rolloutId);
+      let job: Job | undefined;
+      try {
+        job = await this.rollouts.getJob(rolloutId);
+      } catch (error) {
+        // BullMQ parses the job's data to build it: data that is not JSON would fail every check of the run.
+        if (!(error instanceof SyntaxError)) throw error;
+        this.markFailed(rolloutId, `job ${rolloutId} failed, and its stored data is not JSON (${errorMessage(error)}): it cannot be retried`);
+        return 'failed';
+      }
       if (!initial || !job) {
         this.markFailed(rolloutId, job?.failedReason ?? 'failed');
         return 'failed';
