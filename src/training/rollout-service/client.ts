@@ -1,7 +1,7 @@
 // A trainer's side of the rollout service, for TypeScript trainers and the service's own tests:
 // request a batch, read its groups as they are handed out, announce versions, read the figures.
 import type { z } from 'zod';
-import type { BatchRequest, PolicyAnnouncement, StreamLine } from './schemas.ts';
+import { MAX_LINE_CHARS, type BatchRequest, type PolicyAnnouncement, type StreamLine } from './schemas.ts';
 
 /** A request the service refused, with the HTTP status and the body field it named. */
 export class ServiceRequestError extends Error {
@@ -36,7 +36,6 @@ export interface ClientOptions {
   maxLineChars?: number;
 }
 
-const MAX_LINE_CHARS = 256 * 1024 * 1024;
 
 export class RolloutServiceClient {
   private readonly fetch: typeof fetch;

@@ -8,7 +8,7 @@ import { groupAdvantages } from '../advantages/index.ts';
 import { resolveTarget } from '../export/index.ts';
 import type { FinishedMember } from './rows.ts';
 import { FINISHED_BATCHES_KEPT, RolloutScheduler, type BatchSink, type GroupExecutor, type GroupWork, type SchedulerOptions } from './scheduler.ts';
-import type { StreamLine } from './schemas.ts';
+import { MAX_LINE_CHARS, type StreamLine } from './schemas.ts';
 import { buttonTask } from './test-support.ts';
 
 const G = 2;
@@ -112,6 +112,7 @@ function scheduler(over: Partial<SchedulerOptions> & { tasks?: Task[] } = {}) {
     window: 0,
     leftovers: 'keep',
     maxFailedGroups: 3,
+    maxLineChars: MAX_LINE_CHARS,
     executor,
     rows: (members, batch) => {
       const rewards = members.map((m) => m.rollout.score as number);
@@ -150,6 +151,30 @@ describe('rollout scheduler', () => {
     await executor.finish(0, [0, null]);
     assert.equal(reader.groups().length, 0);
     assert.deepEqual(s.report().groups.dropped, { untagged: 1 });
+  });
+
+  it('drops a group whose stream line is longer than clients read, and serves the next one', async () => {
+    const logged: string[] = [];
+    // The first group's rows carry a long note; later ones do not.
+    let note = 'x'.repeat(2_000);
+    const { s, executor } = scheduler({
+      log: (line) => logged.push(line),
+      maxLineChars: 1_000,
+      rows: (members, batch) => {
+        const rewards = members.map((m) => m.rollout.score as number);
+        const rows = members.map((m) => ({ rollout_id: m.rollout.id, note }));
+        note = '';
+        return { ok: true, rows, members: [...members], rewards, advantages: groupAdvantages(rewards, batch.method) };
+      },
+    });
+    const reader = new Reader();
+    s.attach(s.openBatch(spec(1)).id, reader);
+    await executor.finish(0, [0]);
+    assert.equal(reader.groups().length, 0);
+    assert.deepEqual(s.report().groups.dropped, { 'unexportable: line too long': 1 });
+    assert.match(logged.join('\n'), /stream line is \d+ characters long; clients read at most 1000 \(maxLineChars\)/);
+    await executor.finish(1, [0]);
+    assert.equal(reader.groups().length, 1, 'the session goes on with the next group');
   });
 
   it('keeps a group for the next reader when the current one went away before it was written', async () => {

@@ -41,6 +41,8 @@ export interface SchedulerOptions {
   /** Groups in a row that end in infrastructure failures before open batches are failed. */
   maxFailedGroups: number;
   executor: GroupExecutor;
+  /** The longest line a group may take on the stream (what clients read); a longer group is dropped, not sent. */
+  maxLineChars: number;
   rows(members: readonly FinishedMember[], batch: { target: ExportTarget; method: AdvantageMethod }): GroupRows;
   currentVersion(): number;
   now(): number;
@@ -251,7 +253,14 @@ export class RolloutScheduler {
       return this.unusable(`${built.reason}: ${built.detail}`);
     }
     const line = groupLine({ batch, key: group.key, task: group.task, span, current, built });
-    if (!batch.sink?.write(`${JSON.stringify(line)}\n`)) {
+    const text = lineText(line, this.options.maxLineChars);
+    if (typeof text !== 'string') {
+      // One group too big to send (longer than a string can be, or than clients read) costs that group, not the session.
+      this.options.log?.(`group ${group.key} cannot be handed out: ${text.problem}`);
+      this.drop(group, 'unexportable: line too long');
+      return this.unusable(text.problem);
+    }
+    if (!batch.sink?.write(text)) {
       // The reader went away: the group was not handed out and waits for the next one.
       batch.sink = null;
       return;
@@ -438,4 +447,17 @@ function observedOldest(group: GroupRecord): number | null {
 
 function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** A stream line with its newline, or why it cannot be one. */
+function lineText(line: StreamLine, maxChars: number): string | { problem: string } {
+  let text: string;
+  try {
+    text = JSON.stringify(line);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return { problem: `its stream line is longer than a string can hold (${error.message})` };
+  }
+  if (text.length > maxChars) return { problem: `its stream line is ${text.length} characters long; clients read at most ${maxChars} (maxLineChars)` };
+  return `${text}\n`;
 }

@@ -6,6 +6,9 @@ import { TargetName } from '../export/index.ts';
 // a 400) and the NDJSON lines it reads back.
 
 /** Policy versions are training steps: whole numbers, compared by subtraction for lag. */
+/** The longest stream line either side handles: past it the service drops the group and the client stops reading. */
+export const MAX_LINE_CHARS = 256 * 1024 * 1024;
+
 export const PolicyVersion = z.number({ error: 'a whole number (the training step)' }).int('a whole number (the training step)').min(0, 'a version ≥ 0');
 
 /** Trainer formats a batch can be streamed in: every RL export target (SFT rows carry no tokens to train on-policy). */

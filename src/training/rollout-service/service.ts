@@ -17,7 +17,7 @@ import { endpointSpec, PolicyEndpoints, type PolicyEndpoint } from './policy.ts'
 import type { SchedulerReport } from './report.ts';
 import { groupRows } from './rows.ts';
 import { FINISHED_BATCHES_KEPT, RolloutScheduler, type BatchRecord, type BatchSink } from './scheduler.ts';
-import { PolicyVersion, StreamFormat, type BatchRequest, type PolicyAnnouncement } from './schemas.ts';
+import { MAX_LINE_CHARS, PolicyVersion, StreamFormat, type BatchRequest, type PolicyAnnouncement } from './schemas.ts';
 
 /** Why a request was refused: the status, the body field at fault (when one is), and what was wrong. */
 export interface Rejection {
@@ -43,6 +43,7 @@ const ServiceSettings = z.object({
   port: z.number().int().min(0).max(65_535),
   maxFailedGroups: z.number().int().min(1),
   maxOpenGroups: z.number().int('a whole number of groups').min(1, 'at least 1 group').max(1_000_000, 'at most 1,000,000 groups'),
+  maxLineChars: z.number().int('a whole number of characters').min(1, 'at least 1 character').max(MAX_LINE_CHARS, `at most ${MAX_LINE_CHARS} (what clients read)`),
   graceMs: z.number().int().min(0),
 });
 
@@ -77,6 +78,8 @@ export interface RolloutServiceOptions {
    * reading them) would otherwise start groups without bound. Default 10,000.
    */
   maxOpenGroups?: number;
+  /** The longest stream line a group may take (default and most: what the client reads, 256 Mi characters); a longer group is dropped. */
+  maxLineChars?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   graceMs?: number;
@@ -232,6 +235,7 @@ export async function startRolloutService(options: RolloutServiceOptions): Promi
       port: options.port ?? 8100,
       maxFailedGroups: options.maxFailedGroups ?? 5,
       maxOpenGroups: options.maxOpenGroups ?? 10_000,
+      maxLineChars: options.maxLineChars ?? MAX_LINE_CHARS,
       graceMs: options.graceMs ?? 10_000,
     },
     'rollout service settings',
@@ -275,6 +279,7 @@ export async function startRolloutService(options: RolloutServiceOptions): Promi
     window: settings.window,
     leftovers: settings.leftovers,
     maxFailedGroups: settings.maxFailedGroups,
+    maxLineChars: settings.maxLineChars,
     executor,
     rows: (members, batch) => groupRows(members, { run, target: batch.target, method: batch.method }),
     currentVersion: () => endpoints.current.version,
