@@ -12,6 +12,7 @@ import { FinishedRollouts } from './consumer.ts';
 import { QUEUE_PREFIX, parseRedisUrl, redisOptions, resultQueueName, rolloutQueueName } from './connection.ts';
 import { startQueuedRun, type CoordinatorEvent, type QueuedRunSummary } from './coordinator.ts';
 import { parseRateLimit } from './rate-limit.ts';
+import { queueStatus } from './status.ts';
 import { FinishWindow } from './window.ts';
 import { startWorker, type QueueWorker } from './worker.ts';
 
@@ -93,6 +94,11 @@ describe('job and result data that is not JSON', () => {
       assert.match(summary.queue.failedJobs[0]!.message, new RegExp(`job ${id} is not a rollout job .*stored data is not JSON`));
       assert.equal(store.getRollout(id), null, 'nothing is stored for it');
       assert.ok(events.some((e) => e.type === 'job_failed' && e.rolloutId === id));
+      // The queue's status still reads: the job is counted as failed, and why it is not listed is a problem.
+      const status = await queueStatus({ redis: redis.target, listLimit: 10 });
+      const endpoint = status.endpoints.find((e) => e.queue === rolloutQueueName('oracle'))!;
+      assert.equal(endpoint.counts.failed, 1);
+      assert.match(status.problems.join('\n'), /failed jobs cannot be listed: one's stored data is not JSON/);
       // Resuming meets the failed job, still unreadable, in its first check: it is reported at once,
       // not taken for Redis refusing commands and waited on for --max-outage.
       const resumed = await startQueuedRun({ store, run: { resume: run.run.id }, queue: { redis: redis.target, checkMs: 200, maxOutageMs: 60_000 }, catalog: gate.catalog });

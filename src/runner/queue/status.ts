@@ -55,6 +55,8 @@ export interface EndpointQueueStatus {
   active: ActiveJob[];
   /** The jobs that failed every try, newest first (at most `listLimit`); `gauntlet run --resume` retries them. */
   failed: FailedJob[];
+  /** Lists that could not be read, and why (a job whose stored data is not JSON): their jobs are counted, not listed. */
+  unlisted: string[];
 }
 
 export interface RunResultsStatus {
@@ -115,9 +117,21 @@ function distinctClients(entries: Record<string, string>[]): QueueClient[] {
   return [...seen.values()].sort((a, b) => (a.name ?? a.address).localeCompare(b.name ?? b.address));
 }
 
+/** The jobs BullMQ lists, or none and why when one holds data that is not JSON (BullMQ parses every job it lists). */
+async function listed(jobs: Promise<Job[]>, what: string, unlisted: string[]): Promise<Job[]> {
+  try {
+    return await jobs;
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    unlisted.push(`the ${what} jobs cannot be listed: one's stored data is not JSON (${error.message})`);
+    return [];
+  }
+}
+
 async function endpointStatus(client: Redis, queueName: string, endpoint: string, options: { listLimit: number; now: number }): Promise<EndpointQueueStatus> {
   const { Queue } = await bullmq();
   const queue = new Queue(queueName, { connection: client, prefix: QUEUE_PREFIX });
+  const unlisted: string[] = [];
   try {
     const [counts, paused, limit, limitedFor, workers, oldest, active, failed] = await Promise.all([
       queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
@@ -125,9 +139,9 @@ async function endpointStatus(client: Redis, queueName: string, endpoint: string
       queue.getGlobalRateLimit(),
       queue.getRateLimitTtl(),
       queue.getWorkers(),
-      queue.getJobs(['waiting', 'prioritized'], 0, 0, true),
-      queue.getActive(0, -1),
-      queue.getFailed(0, options.listLimit - 1),
+      listed(queue.getJobs(['waiting', 'prioritized'], 0, 0, true), 'waiting', unlisted),
+      listed(queue.getActive(0, -1), 'running', unlisted),
+      listed(queue.getFailed(0, options.listLimit - 1), 'failed', unlisted),
     ]);
     const oldestJob = oldest[0];
     const running = active
@@ -157,6 +171,7 @@ async function endpointStatus(client: Redis, queueName: string, endpoint: string
         attempts: job.attemptsMade,
         failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
       })),
+      unlisted,
     };
   } finally {
     await queue.close();
@@ -203,6 +218,7 @@ function problemsOf(endpoints: readonly EndpointQueueStatus[], runs: readonly Ru
     const pending = e.counts.waiting + e.counts.delayed;
     if (pending > 0 && e.workers.length === 0) problems.push(`${e.queue} (${e.endpoint}): ${count(pending, 'rollout', 'wait')} and no worker serves this queue; start one with \`gauntlet worker --queue URL\``);
     if (e.paused && pending > 0) problems.push(`${e.queue} (${e.endpoint}): the queue is paused with ${pending} rollout${pending === 1 ? '' : 's'} waiting`);
+    for (const why of e.unlisted) problems.push(`${e.queue} (${e.endpoint}): ${why}`);
     if (e.counts.failed > 0) problems.push(`${e.queue} (${e.endpoint}): ${e.counts.failed} rollout job${e.counts.failed === 1 ? '' : 's'} failed every try (kept a week); \`gauntlet run --resume RUN_ID --queue URL\` tries them again`);
   }
   for (const r of runs) {
