@@ -13,6 +13,7 @@ import type { RunInput, TaskMeta } from './tasks.ts';
 import { upgradeComparison } from './upgrade.ts';
 
 const Count = z.number().int().nonnegative();
+const Probability = z.number().min(0).max(1);
 
 /** "no paired tasks" is said instead of "no significant difference" when there was nothing to test. */
 export const Verdict = z.enum(['A better', 'B better', 'no significant difference', 'no paired tasks']);
@@ -24,8 +25,8 @@ export const ComparisonRow = z.object({
   /** Tasks scored in both runs: the pairs every figure of the row is over. */
   n: Count,
   /** Mean per-task pass rates over the paired tasks. */
-  passRateA: z.number().nullable(),
-  passRateB: z.number().nullable(),
+  passRateA: Probability.nullable(),
+  passRateB: Probability.nullable(),
   /** Mean of per-task (A − B) pass-rate differences, with a paired bootstrap interval at `confidence`. */
   difference: Estimate.nullable(),
   /**
@@ -36,9 +37,9 @@ export const ComparisonRow = z.object({
   confidence: z.number(),
   intervalAdjustment: z.enum(['none', 'bonferroni']),
   /** Two-sided paired sign-flip permutation test. */
-  pValue: z.number().nullable(),
+  pValue: Probability.nullable(),
   /** Holm–Bonferroni across the domain rows; the overall row is its own test and keeps pValue. */
-  pAdjusted: z.number().nullable(),
+  pAdjusted: Probability.nullable(),
   /** The p-value enumerated every sign pattern rather than sampling them. */
   exact: z.boolean(),
   verdict: Verdict,
@@ -57,9 +58,9 @@ export type ComparisonRow = z.infer<typeof ComparisonRow>;
 export const PairedTask = z.object({
   id: z.string(),
   domain: z.string(),
-  passRateA: z.number(),
-  passRateB: z.number(),
-  difference: z.number(),
+  passRateA: Probability,
+  passRateB: Probability,
+  difference: z.number().min(-1).max(1),
 });
 export type PairedTask = z.infer<typeof PairedTask>;
 

@@ -37,3 +37,20 @@ export function idList(ids: readonly string[], limit = 5): string {
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
+
+/**
+ * Control characters (ESC, CR, backspace, NUL, C1) and the bidirectional overrides rewrite what a
+ * terminal shows: an answer or a name holding them could recolour, hide or reorder the lines
+ * around it. They are shown as escapes instead (`\x1b`, `\u202e`), and so are newlines (`\x0a`) unless
+ * `keepNewlines` (for text that is wrapped line by line); a tab becomes a space.
+ */
+export function printable(text: string, options: { keepNewlines?: boolean } = {}): string {
+  const source = options.keepNewlines ? text.replace(/\r\n/g, '\n') : text;
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  return source.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => {
+    if (ch === '\n' && options.keepNewlines) return ch;
+    if (ch === '\t') return ' ';
+    const code = ch.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}

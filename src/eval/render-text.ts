@@ -1,10 +1,15 @@
 import type { Comparison, ComparisonRow } from './compare.ts';
-import { fixed, percent, pValueText, rateWithCi } from './format.ts';
+import { fixed, percent, printable, pValueText, rateWithCi } from './format.ts';
 import { OVERALL } from './report.ts';
 import type { CheckRate, Estimate, EvalReport, GroupStats, ModelReport } from './schema.ts';
 
-/** Left-aligns the first column and right-aligns the rest; columns sized to their widest cell. */
-export function textTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+/**
+ * Left-aligns the first column and right-aligns the rest; columns sized to their widest cell.
+ * Cells are shown printable: a newline or an escape sequence in a name would break the rows.
+ */
+export function textTable(rawHeaders: readonly string[], rawRows: readonly (readonly string[])[]): string {
+  const headers = rawHeaders.map((h) => printable(h));
+  const rows = rawRows.map((r) => r.map((c) => printable(c)));
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells
@@ -106,19 +111,19 @@ export const PASS_RATE_NOTE = 'pass rate: mean over tasks of each task’s pass 
 export function renderTable(report: EvalReport): string {
   const out: string[] = [`Gauntlet eval — ${reportHeadline(report)}`, PASS_RATE_NOTE];
   for (const model of report.models) {
-    out.push('', `${model.model} (${model.runId})`, textTable(REPORT_COLUMNS, groupRows(model).map(([g, s]) => reportRow(g, s))));
+    out.push('', printable(`${model.model} (${model.runId})`), textTable(REPORT_COLUMNS, groupRows(model).map(([g, s]) => reportRow(g, s))));
     if (showsExact(model)) out.push(EXACT_NOTE);
-    for (const w of model.warnings) out.push(`  ! ${w}`);
+    for (const w of model.warnings) out.push(`  ! ${printable(w)}`);
     const checks = checkTable(model);
     if (checks.rows.length > 0) out.push('', CHECKS_HEADING, textTable(checks.headers, checks.rows));
   }
   if (report.excludedTasks.length > 0) {
     out.push('', 'Excluded tasks (golden solution failed validation, never scored):');
-    for (const t of report.excludedTasks) out.push(`  - ${t.id}: ${t.reason}`);
+    for (const t of report.excludedTasks) out.push(`  - ${printable(`${t.id}: ${t.reason}`)}`);
   }
   const d = report.discrimination;
   if (d.models > 1) out.push('', `Tasks every model passes: ${d.allModelsPass.length}; tasks no model passes: ${d.noModelPasses.length}`);
-  for (const w of report.warnings) out.push(`! ${w}`);
+  for (const w of report.warnings) out.push(`! ${printable(w)}`);
   return out.join('\n');
 }
 
@@ -177,12 +182,12 @@ export function largestGaps(comparison: Comparison, trailing: 'A' | 'B', limit =
 
 export function renderComparison(comparison: Comparison): string {
   const { a, b } = comparison;
-  const out = [`A = ${a.model} (${a.runId})`, `B = ${b.model} (${b.runId})`, comparisonMethod(comparison), '', textTable(COMPARISON_COLUMNS, comparisonRows(comparison))];
+  const out = [printable(`A = ${a.model} (${a.runId})`), printable(`B = ${b.model} (${b.runId})`), comparisonMethod(comparison), '', textTable(COMPARISON_COLUMNS, comparisonRows(comparison))];
   if (comparisonHasDegenerate(comparison)) out.push(DEGENERATE_DIFFERENCE_NOTE);
   for (const side of ['A', 'B'] as const) {
     const gaps = largestGaps(comparison, side);
-    if (gaps.length > 0) out.push('', `Tasks where ${side} trails most: ${gaps.map((t) => `${t.id} (${percent(t.passRateA, 0)} vs ${percent(t.passRateB, 0)})`).join(', ')}`);
+    if (gaps.length > 0) out.push('', `Tasks where ${side} trails most: ${gaps.map((t) => `${printable(t.id)} (${percent(t.passRateA, 0)} vs ${percent(t.passRateB, 0)})`).join(', ')}`);
   }
-  for (const w of comparison.warnings) out.push(`! ${w}`);
+  for (const w of comparison.warnings) out.push(`! ${printable(w)}`);
   return out.join('\n');
 }

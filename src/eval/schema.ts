@@ -82,6 +82,16 @@ export const Estimate = z.object({
 });
 export type Estimate = z.infer<typeof Estimate>;
 
+/**
+ * A pass rate's estimate: a mean of per-task rates, so it and every interval bound lie in [0, 1].
+ * A stored report saying otherwise was edited or corrupted; gating or comparing on it would not be honest.
+ */
+const RateEstimate = Estimate.extend({
+  mean: Probability,
+  ci: z.tuple([Probability, Probability]),
+  exact: ExactInterval.extend({ ci: z.tuple([Probability, Probability]) }).nullable(),
+});
+
 export const ExcludedTask = z.object({ id: z.string(), reason: z.string() });
 export type ExcludedTask = z.infer<typeof ExcludedTask>;
 
@@ -136,7 +146,7 @@ export const GroupStats = z.object({
    * The pass rate: mean over tasks of each task's passes / scored attempts (so every task weighs
    * the same however many epochs were scored), with a task bootstrap interval; null when n = 0.
    */
-  passRate: Estimate.nullable(),
+  passRate: RateEstimate.nullable(),
   /** passRate.mean under the name that says what it is; null when n = 0. */
   taskMeanPassRate: Probability.nullable(),
   /**

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { CliIo } from '../io.ts';
 import { main } from '../main.ts';
-import { wrap, type AnswersDocument } from './answers.ts';
+import { renderAnswers, wrap, type AnswersDocument } from './answers.ts';
 
 const funQuestions = fileURLToPath(new URL('../../../examples/fun-questions.yaml', import.meta.url));
 
@@ -79,5 +79,40 @@ describe('gauntlet answers', () => {
 
   it('wraps long words and keeps paragraphs', () => {
     assert.deepEqual(wrap('aaaa bbbbbbbbbb c\n\nd', 4), ['aaaa', 'bbbb', 'bbbb', 'bb c', '', 'd']);
+  });
+
+  it('shows escape sequences in a model\'s answer as text and never sends them to the terminal', () => {
+    const doc: AnswersDocument = {
+      store: 'g.db',
+      runs: [{ id: 'run_1', model: 'evil\u001b]0;owned\u0007', createdAt: '2026-01-01T00:00:00.000Z' }],
+      tasks: [
+        {
+          id: 'fun/q',
+          instruction: 'Say hi\r\nplease',
+          followUps: [],
+          answers: [
+            {
+              model: 'evil\u001b]0;owned\u0007',
+              runId: 'run_1',
+              createdAt: '2026-01-01T00:00:00.000Z',
+              epoch: 0,
+              status: 'scored',
+              passed: false,
+              terminationReason: 'submitted',
+              answer: 'hi\u001b[2J\u001b[1A\rPASS \u202eeb\nsecond line',
+              failedChecks: ['says\nhi\u001b[31m'],
+              error: null,
+            },
+          ],
+        },
+      ],
+    };
+    const out = renderAnswers(doc, 72);
+    // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
+    assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    assert.ok(out.includes('hi\\x1b[2J\\x1b[1A\\x0dPASS \\u202eeb'));
+    assert.ok(out.includes('      second line'), 'a newline in the answer still starts a new line');
+    assert.ok(out.includes('failed: says\\x0ahi\\x1b[31m'));
+    assert.ok(out.includes('  Say hi\n  please'));
   });
 });

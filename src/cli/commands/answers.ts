@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { InputError, type Rollout, type Run, type Task } from '../../core/index.ts';
 import { loadTaskFile } from '../../envs/index.ts';
+import { printable } from '../../eval/index.ts';
 import { tasksOfRun } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
 import { printJson, type CliIo } from '../io.ts';
@@ -151,28 +152,35 @@ function resultOf(row: AnswerRow): string {
   return row.passed ? '✓ pass' : '✗ fail';
 }
 
-/** Terminal text: per task the question, then one entry per (model, run, epoch) with its answer wrapped beneath. */
+/**
+ * Terminal text: per task the question, then one entry per (model, run, epoch) with its answer
+ * wrapped beneath. Answers are the model's own text: escape sequences and other control
+ * characters in them (or in names) are shown as escapes, never sent to the terminal.
+ */
 export function renderAnswers(doc: AnswersDocument, width: number): string {
   const out: string[] = [];
+  const text = (value: string) => printable(value, { keepNewlines: true });
+  const line = (value: string) => printable(value);
   const indent = (lines: string[], by: number) => lines.map((l) => (l === '' ? '' : `${' '.repeat(by)}${l}`));
   for (const task of doc.tasks) {
     if (out.length > 0) out.push('');
-    out.push(task.id);
-    if (task.instruction) out.push(...indent(wrap(task.instruction, width - 2), 2));
-    task.followUps.forEach((f, i) => out.push(...indent(wrap(`then (turn ${i + 2}): ${f}`, width - 2), 2)));
+    out.push(line(task.id));
+    if (task.instruction) out.push(...indent(wrap(text(task.instruction), width - 2), 2));
+    task.followUps.forEach((f, i) => out.push(...indent(wrap(text(`then (turn ${i + 2}): ${f}`), width - 2), 2)));
     if (task.answers.length === 0) {
       out.push('  (no stored answers)');
       continue;
     }
-    const modelWidth = Math.min(40, Math.max(...task.answers.map((a) => a.model.length)));
+    const modelWidth = Math.min(40, Math.max(...task.answers.map((a) => line(a.model).length)));
     const resultWidth = Math.max(...task.answers.map((a) => resultOf(a).length));
     for (const row of task.answers) {
-      const model = row.model.length > modelWidth ? `${row.model.slice(0, modelWidth - 1)}…` : row.model.padEnd(modelWidth);
+      const name = line(row.model);
+      const model = name.length > modelWidth ? `${name.slice(0, modelWidth - 1)}…` : name.padEnd(modelWidth);
       const date = row.createdAt.slice(0, 16).replace('T', ' ');
-      out.push('', `  ${resultOf(row).padEnd(resultWidth)}  ${model}  ${date}  ${row.runId} #${row.epoch}`);
+      out.push('', `  ${resultOf(row).padEnd(resultWidth)}  ${model}  ${line(date)}  ${line(row.runId)} #${row.epoch}`);
       const body = row.answer ?? (row.error ? `(no answer: ${row.error})` : `(no answer: ${row.terminationReason})`);
-      out.push(...indent(wrap(body, Math.max(20, width - 6)), 6));
-      if (row.failedChecks.length > 0) out.push(...indent(wrap(`failed: ${row.failedChecks.join(', ')}`, Math.max(20, width - 6)), 6));
+      out.push(...indent(wrap(text(body), Math.max(20, width - 6)), 6));
+      if (row.failedChecks.length > 0) out.push(...indent(wrap(line(`failed: ${row.failedChecks.join(', ')}`), Math.max(20, width - 6)), 6));
     }
   }
   return out.join('\n');

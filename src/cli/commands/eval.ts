@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { describeZodIssues, GAUNTLET_VERSION, InputError, parseInput, type JsonObject, type Task } from '../../core/index.ts';
 import { checkTaskDirectly, environmentNames, getEnvironment } from '../../envs/index.ts';
-import { buildReport, checkGate, compareRuns, EvalReport, GateSuite, renderComparison, sharedScoredTasks, renderHtml, renderMarkdown, renderTable, type ExcludedTask, type TaskMeta } from '../../eval/index.ts';
+import { buildReport, checkGate, compareRuns, EVAL_REPORT_VERSION, EvalOptions, EvalReport, GateSuite, renderComparison, sharedScoredTasks, renderHtml, renderMarkdown, renderTable, type ExcludedTask, type TaskMeta } from '../../eval/index.ts';
 import { parseModelSpec } from '../../model/index.ts';
 import { executeRun, resolveRun, selectTasks, tasksOfRun, type RunRequest, type RunSummary } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
@@ -59,8 +59,32 @@ interface SuiteOrigin {
 }
 
 /** The suite field each runner error is about (by the name the runner gives it), and the flag that sets it. */
-const SUITE_FIELD_OF: Record<string, string> = { environment: 'envs', envs: 'envs', model: 'models', '--model': 'models', judge: 'judge', taskIds: 'tasks', scaffold: 'scaffold', sandbox: 'sandbox' };
-const FLAG_OF_SUITE_FIELD: Record<string, string> = { envs: '--env', models: '--model', judge: '--judge' };
+const SUITE_FIELD_OF: Record<string, string> = { environment: 'envs', envs: 'envs', model: 'models', '--model': 'models', judge: 'judge', taskIds: 'tasks', scaffold: 'scaffold', sandbox: 'sandbox', resamples: 'resamples', minEffect: 'minEffect' };
+const FLAG_OF_SUITE_FIELD: Record<string, string> = { envs: '--env', models: '--model', judge: '--judge', resamples: '--resamples', minEffect: '--min-effect' };
+
+/** The bootstrap's limits (EvalOptions allows at most a million resamples; a suite asks for at least 100). */
+const RESAMPLES = { min: 100, max: 1_000_000 } as const;
+
+function resamplesFlag(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < RESAMPLES.min || n > RESAMPLES.max) {
+    throw new InputError('--resamples', `got "${value}"`, `a whole number from ${RESAMPLES.min} to ${RESAMPLES.max.toLocaleString('en-US')}`);
+  }
+  return n;
+}
+
+/** The report's options, checked before any rollout runs: a bad value must not cost a whole evaluation. */
+function reportOptions(suite: EvalSuite): { seed: number; minEffect?: number; resamples?: number } {
+  const options = { seed: suite.seed, ...(suite.minEffect ? { minEffect: suite.minEffect } : {}), ...(suite.resamples ? { resamples: suite.resamples } : {}) };
+  const checked = EvalOptions.safeParse(options);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const field = String(issue?.path[0] ?? 'options');
+    const got = (options as Record<string, unknown>)[field];
+    throw new InputError(field, `got ${JSON.stringify(got)}: ${issue?.message ?? 'invalid'}`, field === 'resamples' ? `${RESAMPLES.min} to ${RESAMPLES.max.toLocaleString('en-US')} resamples` : undefined);
+  }
+  return options;
+}
 
 /** A runner error about a suite setting, restated as the flag that set it or the suite file it came from. */
 function restateSuiteError(error: unknown, origin: SuiteOrigin): unknown {
@@ -82,9 +106,15 @@ function suiteFrom(flags: EvalFlags): { suite: EvalSuite; origin: SuiteOrigin } 
   const base: EvalSuite = flags.suite ? loadSuite(flags.suite) : flags.env ? EvalSuite.parse({ envs: flags.env }) : (() => {
     throw new InputError('--env', 'no tasks given', `--env NAME (one of ${environmentNames().join(', ')}) or --suite FILE`);
   })();
-  const fromFlags = new Set([...(flags.env ? ['envs'] : []), ...(flags.model ? ['models'] : []), ...(flags.judge ? ['judge'] : [])]);
+  const fromFlags = new Set([
+    ...(flags.env ? ['envs'] : []),
+    ...(flags.model ? ['models'] : []),
+    ...(flags.judge ? ['judge'] : []),
+    ...(flags.resamples !== undefined ? ['resamples'] : []),
+    ...(flags.minEffect !== undefined ? ['minEffect'] : []),
+  ]);
   const origin = { ...(flags.suite && existsSync(flags.suite) ? { file: flags.suite } : {}), flags: fromFlags };
-  const suite = EvalSuite.parse({
+  const suite = parseInput(EvalSuite, {
     ...base,
     ...(flags.model ? { models: flags.model } : {}),
     ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
@@ -94,7 +124,7 @@ function suiteFrom(flags: EvalFlags): { suite: EvalSuite; origin: SuiteOrigin } 
     ...(flags.resamples !== undefined ? { resamples: flags.resamples } : {}),
     ...(flags.validate === false ? { validateGolden: false } : {}),
     ...(flags.judge ? { judge: flags.judge } : {}),
-  });
+  }, flags.suite ? `${flags.suite} with the flags given` : 'the flags given');
   return { suite, origin };
 }
 
@@ -104,6 +134,11 @@ export function readReport(path: string): EvalReport {
     data = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new InputError(path, `cannot read the report: ${(error as Error).message.split('\n')[0]}`, 'a JSON report written by `gauntlet eval`');
+  }
+  // A newer Gauntlet's report may mean something else by the same fields: say so rather than misread it.
+  const version = typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as { version?: unknown }).version : undefined;
+  if (typeof version === 'number' && version > EVAL_REPORT_VERSION) {
+    throw new InputError(path, `is a version-${version} report, written by a newer Gauntlet; this one (${GAUNTLET_VERSION}) reads versions up to ${EVAL_REPORT_VERSION}`, 'a report of a version this Gauntlet knows, or a newer Gauntlet');
   }
   return parseInput(EvalReport, data, path);
 }
@@ -137,6 +172,7 @@ function interruptedEval(summary: RunSummary, spec: string, storePath: string, n
  */
 export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: CliIo, signal?: AbortSignal): Promise<EvalReport> {
   const models = suite.models ?? [];
+  const options = reportOptions(suite);
   if (models.length === 0) throw new InputError('--model', 'no model given', 'at least one --model SPEC (or `models:` in the suite)');
   // A mistyped model fails now, not after the golden checks.
   for (const spec of models) parseModelSpec(spec);
@@ -182,7 +218,7 @@ export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: Cl
     runs,
     tasks: tasks.map(taskMeta),
     excludedTasks: excluded,
-    options: { seed: suite.seed, ...(suite.minEffect ? { minEffect: suite.minEffect } : {}), ...(suite.resamples ? { resamples: suite.resamples } : {}) },
+    options,
     meta: {
       gauntletVersion: GAUNTLET_VERSION,
       config: suite as unknown as JsonObject,
@@ -213,7 +249,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
     .option('--seed <n>', 'seed for worlds and the bootstrap', nonNegativeInt('--seed'))
     .option('--concurrency <n>', 'rollouts in flight', positiveInt('--concurrency'))
     .option('--min-effect <d>', 'the smallest pass-rate difference you care about (warns when n cannot detect it)', number('--min-effect', { min: 0.001, max: 0.999 }))
-    .option('--resamples <n>', 'bootstrap resamples (default 10000)', positiveInt('--resamples'))
+    .option('--resamples <n>', 'bootstrap resamples, 100 to 1,000,000 (default 10000)', resamplesFlag)
     .option('--no-validate', 'do not check golden solutions before running')
     .option('--judge <spec>', 'judge model for LLM-judge checks')
     .option('--replay <report>', 're-run the configuration recorded in a report')
@@ -249,7 +285,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
     .argument('<runA>')
     .argument('<runB>')
     .option('--seed <n>', 'bootstrap seed', nonNegativeInt('--seed'), 0)
-    .option('--resamples <n>', 'bootstrap resamples', positiveInt('--resamples'))
+    .option('--resamples <n>', 'bootstrap resamples and Monte Carlo sign flips, 1 to 1,000,000 (default 10000)', positiveInt('--resamples', { max: 1_000_000 }))
     .option('--markdown', 'Markdown instead of a text table')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'one JSON document on stdout')

@@ -1,0 +1,98 @@
+// `gauntlet eval`, `compare` and `gate` given bad numbers or bad reports: a clear error naming the
+// flag, file or field, before any rollout runs, never a raw schema dump or a report misread.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { CliIo } from '../io.ts';
+import { main } from '../main.ts';
+
+async function cli(args: string[]) {
+  const io = { out: '', err: '', interactive: false, env: {} } as CliIo & { out: string; err: string };
+  io.stdout = (t) => void (io.out += t);
+  io.stderr = (t) => void (io.err += t);
+  return { code: await main(['node', 'gauntlet', ...args], io), out: io.out, err: io.err };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'gauntlet-eval-cli-'));
+const tasksFile = join(dir, 'tasks.yaml');
+writeFileSync(
+  tasksFile,
+  `tasks:
+  - id: sum/three
+    env: qa
+    instruction: What is 1 + 2?
+    tags: { domain: "arith</table><!--", difficulty: easy }
+    verifier: { checks: [{ check: answer_numeric, value: 3, name: "adds <img src=x onerror=alert(1)>" }] }
+    golden: { answer: "3" }
+`,
+);
+const suite = (extra = '') => {
+  const file = join(dir, `suite-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, `taskFiles: [${tasksFile}]\nmodels: [oracle]\nepochs: 1\n${extra}`);
+  return file;
+};
+
+describe('gauntlet eval with out-of-range bootstrap settings', () => {
+  it('refuses --resamples below 100 or above a million naming the flag and the range, not with a schema dump', async () => {
+    for (const value of ['5', '99', '2000000']) {
+      const { code, err } = await cli(['eval', '--suite', suite(), '--resamples', value, '--store', join(dir, 'flags.db')]);
+      assert.equal(code, 2, err);
+      assert.match(err, /--resamples: got "\d+" \(expected a whole number from 100 to 1,000,000\)/);
+      assert.doesNotMatch(err, /"code"|too_small|\[\s*\{/);
+    }
+  });
+
+  it('refuses a suite asking for more resamples than the bootstrap allows before running any rollout', async () => {
+    const store = join(dir, 'early.db');
+    const file = suite('resamples: 2000000\n');
+    const { code, err } = await cli(['eval', '--suite', file, '--store', store, '--out', join(dir, 'early.json')]);
+    assert.equal(code, 2, err);
+    assert.match(err, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: resamples: got 2000000`));
+    assert.doesNotMatch(err, /evaluating oracle/);
+    const runs = await cli(['runs', '--store', store, '--json']);
+    assert.deepEqual(JSON.parse(runs.out || '[]'), []);
+  });
+});
+
+describe('reports read back by eval --replay and gate', () => {
+  const reportFile = join(dir, 'report.json');
+  const md = join(dir, 'report.md');
+
+  it('writes a report whose Markdown keeps the task file\'s HTML as text', async () => {
+    const { code, err } = await cli(['eval', '--suite', suite(), '--store', join(dir, 'ok.db'), '--out', reportFile, '--markdown', md, '--resamples', '100']);
+    assert.equal(code, 0, err);
+    const text = readFileSync(md, 'utf8');
+    assert.doesNotMatch(text, /<img|<!--|<\/table>/);
+    assert.ok(text.includes('arith&lt;/table&gt;&lt;!--'));
+  });
+
+  it('says a report of a newer version was written by a newer Gauntlet', async () => {
+    const newer = join(dir, 'v99.json');
+    writeFileSync(newer, JSON.stringify({ ...JSON.parse(readFileSync(reportFile, 'utf8')), version: 99 }));
+    const { code, err } = await cli(['eval', '--replay', newer, '--store', join(dir, 'replay.db')]);
+    assert.equal(code, 2);
+    assert.match(err, /v99\.json: is a version-99 report, written by a newer Gauntlet; this one \(.+\) reads versions up to 2/);
+  });
+
+  it('refuses to gate on a report edited to claim a pass rate above 1', async () => {
+    const edited = JSON.parse(readFileSync(reportFile, 'utf8')) as { models: Array<{ overall: { passRate: { mean: number } } }> };
+    edited.models[0]!.overall.passRate.mean = 1.7;
+    const file = join(dir, 'edited.json');
+    writeFileSync(file, JSON.stringify(edited));
+    const gateSuite = suite('gate: { overall: { minPassRate: 0.9 } }\n');
+    const { code, out, err } = await cli(['gate', '--suite', gateSuite, '--report', file]);
+    assert.equal(code, 2, out);
+    assert.doesNotMatch(out, /gate passed/);
+    assert.match(err, /edited\.json: invalid content\nmodels\.0\.overall\.passRate\.mean: Too big/);
+  });
+});
+
+describe('gauntlet compare --resamples', () => {
+  it('refuses more than a million before opening any run', async () => {
+    const { code, err } = await cli(['compare', 'run_a', 'run_b', '--resamples', '2000000', '--store', join(dir, 'ok.db')]);
+    assert.equal(code, 2);
+    assert.match(err, /--resamples: got "2000000" \(expected a whole number from 1 to 1000000\)/);
+  });
+});
