@@ -28,7 +28,7 @@ Input files (JSONL, one sequence per line; lines of the two files are matched by
     for a sequence, or the command stops: a trainer that re-tokenised is the bug to find.
   - logprobs: one per token id, the logprob of that token given everything before it (full-sequence
     alignment, as TRL async and prime-rl; response-aligned files work too if both files use it).
-    Finite and <= 0; null or 0.0 where nothing was sampled (mask 0 there). Where compared, not
+    Finite and <= 0; null, 0.0, -Infinity or NaN where nothing was sampled (mask 0 there). Where compared, not
     below -744.44 (ln of the smallest double: -9999 and the like stand for -Infinity), and the
     trainer's no more than 600 above the engine's.
   - mask (optional, 0/1 or booleans): 1 on sampled tokens to compare; default every position.

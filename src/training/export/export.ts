@@ -1,6 +1,7 @@
-import { GAUNTLET_VERSION, InputError, type ModelCall, type Rollout, type Store } from '../../core/index.ts';
+import { GAUNTLET_VERSION, InputError, StoredDataError, type ModelCall, type Rollout, type Store } from '../../core/index.ts';
 import { groupRollouts, type AdvantageMethod, type GroupBy, type RolloutGroup } from '../advantages/index.ts';
-import { addSavings, assembleTrajectory, buildPrefixTree, NO_SAVINGS, trainingCalls, type DriftCause, type TokenDecoder, type TokenSavings } from '../trajectory/index.ts';
+import { addSavings, assembleTrajectory, buildPrefixTree, engineTokens, NO_SAVINGS, trainingCalls, type DriftCause, type TokenDecoder, type TokenSavings, type Trajectory } from '../trajectory/index.ts';
+import { MAX_TOKEN_ID } from './schemas.ts';
 import { checkRow } from './schemas.ts';
 import { openSink, type RowSink } from './sinks.ts';
 import { addSkip, type ExportSummary } from './summary.ts';
@@ -37,6 +38,7 @@ export async function exportRun(options: ExportRunOptions): Promise<ExportSummar
   const grouping = groupRollouts(rollouts, { method: options.advantage ?? 'grpo', groupBy: options.groupBy ?? 'group' });
   const summary: ExportSummary = {
     runId: run.id,
+    runStatus: run.status,
     target: target.name,
     variant: target.variant,
     format: options.format,
@@ -48,7 +50,8 @@ export async function exportRun(options: ExportRunOptions): Promise<ExportSummar
       singletons: grouping.singletons.length,
       method: grouping.method,
       groupBy: grouping.groupBy,
-      largest: Math.max(0, ...grouping.groups.map((g) => g.members.length)),
+      // A loop, not Math.max(...sizes): a spread of 150k+ groups overflows the call stack.
+      largest: grouping.groups.reduce((most, g) => Math.max(most, g.members.length), 0),
     },
     drift: { rolloutsWithDrift: 0, byCause: {} },
     tokens: null,
@@ -100,7 +103,14 @@ function collectUnits(group: RolloutGroup, options: ExportRunOptions & { run: Ex
       const kept = options.minScore === undefined ? rollout.passed === true : (rollout.score ?? -Infinity) >= options.minScore;
       if (!kept) return addSkip(summary, options.minScore === undefined ? 'did not pass (sft keeps passing rollouts)' : `scored below --min-score ${options.minScore}`, describe(rollout));
     }
-    const calls = store.modelCalls(rollout.id).filter((c) => c.attempt === rollout.attempt);
+    let calls: ModelCall[];
+    try {
+      calls = store.modelCalls(rollout.id).filter((c) => c.attempt === rollout.attempt);
+    } catch (error) {
+      // One damaged record (a NaN logprob stored as null, say) costs its rollout, not the whole export.
+      if (error instanceof StoredDataError) return addSkip(summary, 'unreadable_calls', describe(rollout, error.message));
+      throw error;
+    }
     const training = trainingCalls(calls);
     // Token targets learn this from the assembly below; without it an SFT rollout would count as exported with no row.
     if (training.length === 0 && !target.needs.tokens) {
@@ -118,6 +128,8 @@ function collectUnits(group: RolloutGroup, options: ExportRunOptions & { run: Ex
       if (target.needs.temperature && cold && options.assumedTemperature === undefined) {
         return addSkip(summary, 'no_temperature', describe(rollout, `call ${cold.callIndex} recorded no sampling temperature (give --temperature with the engine's default)`));
       }
+      const problem = tokenProblem(trajectory, target.needs.callTokens === true ? training : null);
+      if (problem) return addSkip(summary, problem.reason, describe(rollout, problem.detail));
       countDrift(trajectory, summary);
     }
     units.push({
@@ -135,6 +147,36 @@ function collectUnits(group: RolloutGroup, options: ExportRunOptions & { run: Ex
   });
   summary.rollouts.exported += units.length;
   return units;
+}
+
+/**
+ * What no trainer row can carry: an id beyond int32 (no vocabulary is that large; Parquet's column
+ * is int32, and JSONL would hand the trainer an id its embedding does not have), or a row with no
+ * sampled token (an empty completion: nothing to train on, and the reward would sit on no token the
+ * model produced). Rows are one per segment, or one per call for `calls` (the per-call targets).
+ */
+function tokenProblem(trajectory: Trajectory, calls: ModelCall[] | null): { reason: string; detail: string } | null {
+  for (const segment of trajectory.segments) {
+    const at = segment.tokenIds.findIndex((id) => id > MAX_TOKEN_ID);
+    if (at >= 0) {
+      const span = segment.spans.find((s) => at < s.end);
+      return { reason: 'invalid_tokens', detail: `call ${span?.callIndex ?? '?'}: token id ${segment.tokenIds[at]} is beyond ${MAX_TOKEN_ID} (expected an id of the model's vocabulary)` };
+    }
+  }
+  if (calls) {
+    const empty = calls.find((call) => {
+      const found = engineTokens(call);
+      return found.ok && found.tokens.completionIds.length === 0;
+    });
+    if (empty) return { reason: 'no_sampled_tokens', detail: `call ${empty.index} (${empty.id}) has an empty completion: its row would train on nothing` };
+    return null;
+  }
+  const bare = trajectory.segments.find((segment) => !segment.lossMask.includes(1));
+  if (bare) {
+    const call = bare.spans.at(-1);
+    return { reason: 'no_sampled_tokens', detail: `segment ${bare.index} (call ${call?.callIndex ?? '?'}) holds no sampled token (an empty completion): its row would train on nothing` };
+  }
+  return null;
 }
 
 /** A call without its token ids, which its segment now holds. */
@@ -198,6 +240,12 @@ function warningsFor(s: ExportSummary): string[] {
     warnings.push(`${s.multiSegmentRollouts} rollouts span several segments (drift or context resets), one row each: ${advice}`);
   }
   if (s.hintMismatches > 0) warnings.push(`${s.hintMismatches} calls recorded extendsParent contrary to their token ids (the ids were used)`);
+  if (s.runStatus !== 'finished') {
+    const state = s.runStatus === 'running' ? 'is still running' : 'was interrupted';
+    warnings.push(
+      `run ${s.runId} ${state}: groups may lack rollouts that have not finished, and their advantages are computed over the rollouts stored so far (gauntlet run --resume ${s.runId} finishes it)`,
+    );
+  }
   if (s.rollouts.exported === 0 && s.rollouts.total > 0) warnings.push('nothing was exported; see the skipped reasons above');
   if (s.rows === 0 && s.output) warnings.push(`no file was written: ${s.output} is left as it was`);
   return warnings;

@@ -65,16 +65,26 @@ export function parquetSchema(columns: ParquetColumns): SchemaElement[] {
   return [{ name: 'root', num_children: entries.length }, ...entries.flatMap(([name, type]) => elements(name, type))];
 }
 
+// Parquet strings are UTF-8, which has no encoding for half of a surrogate pair: the encoder would
+// write U+FFFD in its place, so the file would read back as different text than the store holds.
+// JSONL keeps such text (as a \u escape). With the `u` flag, a pair is one code point and never matches.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 const FITS: Record<Primitive, { expected: string; test: (value: unknown) => boolean }> = {
   int32: { expected: 'int32 (a whole number from -2147483648 to 2147483647)', test: (v) => Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31 },
   int64: { expected: 'int64 (a whole number JS holds exactly)', test: (v) => Number.isSafeInteger(v) },
   double: { expected: 'double (a number)', test: (v) => typeof v === 'number' },
   boolean: { expected: 'boolean', test: (v) => typeof v === 'boolean' },
-  string: { expected: 'string', test: (v) => typeof v === 'string' },
+  string: { expected: 'string', test: (v) => typeof v === 'string' && !LONE_SURROGATE.test(v) },
 };
 
 /** A value that does not fit its column, named by its row and field (`calls.0.start`). */
 function misfit(field: string, value: unknown, expected: string): Error {
+  if (typeof value === 'string' && LONE_SURROGATE.test(value)) {
+    const at = value.search(LONE_SURROGATE);
+    const unit = value.charCodeAt(at).toString(16).toUpperCase();
+    return new Error(`field "${field}" holds a lone surrogate (\\u${unit} at index ${at}), which UTF-8 cannot encode: Parquet would store U+FFFD instead (expected well-formed Unicode; --format jsonl keeps the text as it is)`);
+  }
   const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 39)}…` : value) : Array.isArray(value) ? 'an array' : typeof value === 'object' && value !== null ? 'an object' : String(value);
   return new Error(`field "${field}" holds ${shown}, which does not fit its Parquet column: expected ${expected}`);
 }

@@ -4,7 +4,10 @@ import { describeZodIssues } from '../../core/index.ts';
 // Building blocks of the per-trainer row schemas. Every row is checked before it is written:
 // a row that fails is a bug in the export, so it stops the export instead of reaching a trainer.
 
-export const TokenIds = z.array(z.number().int().nonnegative());
+/** The largest token id a row carries: Parquet columns are int32, and no vocabulary comes near it. */
+export const MAX_TOKEN_ID = 2 ** 31 - 1;
+
+export const TokenIds = z.array(z.number().int().nonnegative().max(MAX_TOKEN_ID));
 export const Mask = z.array(z.number().int().min(0).max(1));
 export const BoolMask = z.array(z.boolean());
 export const Logprobs = z.array(z.number().max(0));

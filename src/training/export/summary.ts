@@ -4,6 +4,8 @@ import type { DriftCause, TokenSavings } from '../trajectory/index.ts';
 /** What an export did and what it left out: printed after every export, and with --json as JSON. */
 export interface ExportSummary {
   runId: string;
+  /** A run that is still running or was interrupted may have incomplete groups. */
+  runStatus: 'running' | 'finished' | 'interrupted';
   target: string;
   variant: string;
   format: 'jsonl' | 'parquet';

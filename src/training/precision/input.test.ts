@@ -96,6 +96,18 @@ describe('precision input files', () => {
     assert.equal(report.stats.tokens, 2, 'a stand-in where nothing is compared is left alone');
   });
 
+  it('accepts −Infinity and NaN where the line masks the position out, as it accepts −9999 there, and refuses them where compared', async () => {
+    // A trainer's log-softmax gives the first prompt token −∞ (it has no context); Python writes it as -Infinity.
+    const inference = jsonl([seq('a', [1, 2, 3], [0, -0.5, -1], [0, 1, 1])]);
+    const trainer = jsonl(['{"id": "a", "tokenIds": [1, 2, 3], "logprobs": [-Infinity, -0.4, -1.1], "mask": [0, 1, 1]}', '{"id": "b", "tokenIds": [4, 5], "logprobs": [NaN, -1e999], "mask": [0, 0]}']);
+    const report = await compareFiles({ inference, trainer });
+    assert.equal(report.stats.tokens, 2);
+    for (const figure of [report.stats.meanAbsDelta, report.stats.maxAbsDelta, report.stats.k1, report.stats.k3]) assert.ok(Number.isFinite(figure));
+    assert.deepEqual(report.stats.worst.map((w) => w.position).sort(), [1, 2], 'the masked −Infinity is not among the compared tokens');
+    const compared = jsonl(['{"id": "a", "tokenIds": [1, 2, 3], "logprobs": [-0.1, -Infinity, -1.1], "mask": [0, 1, 1]}']);
+    await rejectsWith(compareFiles({ inference, trainer: compared }), new RegExp(`${compared}:1: logprobs\\[1\\]: -Infinity at a compared position`), /or mask 0 there/);
+  });
+
   it('keeps the words NaN and Infinity inside strings as they are', async () => {
     const inference = jsonl(['{"id": "NaN Infinity \\"NaN\\"", "tokenIds": [1], "logprobs": [-0.5]}']);
     const trainer = jsonl(['{"id": "NaN Infinity \\"NaN\\"", "tokenIds": [1], "logprobs": [-0.5]}']);

@@ -11,15 +11,28 @@ import { comparedTokenProblem, type ComparedSequence } from './metrics.ts';
 const NON_FINITE: Record<string, string> = { '\u0000NaN': 'NaN', '\u0000Infinity': '+Infinity', '\u0000-Infinity': '-Infinity' };
 const MAX_TOKEN_ID = 2 ** 31 - 1;
 
-const Logprob = z.unknown().transform((value, ctx): number | null => {
+/** A logprob with no value to compare (NaN, −∞): accepted only where the line's mask is 0. */
+interface Uncomparable {
+  uncomparable: string;
+}
+
+// Trainers often write −∞ (or NaN) where nothing was sampled, such as the first prompt token, which
+// has no context: that is as good as null at a position masked 0, like any stand-in there.
+const Logprob = z.unknown().transform((value, ctx): number | null | Uncomparable => {
   const fail = (what: string) => {
     ctx.addIssue({ code: 'custom', message: `${what} (expected a finite logprob ≤ 0, or null where nothing is compared)` });
     return z.NEVER;
   };
   if (value === null) return null;
-  if (typeof value === 'string') return fail(NON_FINITE[value] ?? `the string ${JSON.stringify(value)}`);
+  if (typeof value === 'string') {
+    const word = NON_FINITE[value];
+    if (word === 'NaN' || word === '-Infinity') return { uncomparable: word };
+    return fail(word ?? `the string ${JSON.stringify(value)}`);
+  }
   if (typeof value !== 'number') return fail(`got ${JSON.stringify(value)}`);
-  if (!Number.isFinite(value)) return fail(value > 0 ? '+Infinity' : '-Infinity');
+  // JSON.parse reads -1e400 as −∞ and 1e400 as +∞.
+  if (value === Number.NEGATIVE_INFINITY) return { uncomparable: '-Infinity' };
+  if (!Number.isFinite(value)) return fail('+Infinity');
   if (value > 0) return fail(`positive (${value})`);
   return value;
 });
@@ -51,7 +64,11 @@ export const PrecisionLine = z
       return;
     }
     line.logprobs.forEach((lp, i) => {
-      if (lp === null && (line.mask?.[i] ?? 1) === 1) ctx.addIssue({ code: 'custom', path: ['logprobs', i], message: 'null at a compared position (expected a logprob, or mask 0 there)' });
+      if ((line.mask?.[i] ?? 1) !== 1) return;
+      if (lp === null) ctx.addIssue({ code: 'custom', path: ['logprobs', i], message: 'null at a compared position (expected a logprob, or mask 0 there)' });
+      else if (typeof lp === 'object') {
+        ctx.addIssue({ code: 'custom', path: ['logprobs', i], message: `${lp.uncomparable} at a compared position (expected a finite logprob ≤ 0, or mask 0 there)` });
+      }
     });
   });
 
@@ -77,7 +94,7 @@ export interface PairingSummary {
 interface StoredSequence {
   line: number;
   tokenIds: Int32Array;
-  /** NaN where the file had null. */
+  /** NaN where the file had null, NaN or −∞ (only at positions its mask leaves out). */
   logprobs: Float64Array;
   mask: Uint8Array | null;
 }
@@ -152,7 +169,7 @@ async function* readSequences(file: string): AsyncGenerator<{ id: string; where:
         sequence: {
           line,
           tokenIds: Int32Array.from(ids),
-          logprobs: Float64Array.from(value.logprobs, (lp) => lp ?? Number.NaN),
+          logprobs: Float64Array.from(value.logprobs, (lp) => (typeof lp === 'number' ? lp : Number.NaN)),
           mask: value.mask ? Uint8Array.from(value.mask) : null,
         },
       };
