@@ -53,8 +53,11 @@ interface SeededEntry {
   seed: number;
 }
 
-function applyEntries(task: Task, tools: readonly ToolSpec[], entries: readonly SeededEntry[]): PerturbedEpisode {
-  let target: PerturbationTarget = { task, tools, settings: {} };
+function applyEntries(task: Task, tools: readonly ToolSpec[], entries: readonly SeededEntry[], base: EpisodeSettings = {}): PerturbedEpisode {
+  // Perturbations read the run's own settings (a turn limit that overrides the task's); the
+  // episode's settings are only what they changed.
+  let target: PerturbationTarget = { task, tools, settings: base };
+  let changed: EpisodeSettings = {};
   const layers: ToolLayer[] = [];
   const reseeds: ((seed: number) => number)[] = [];
   let conversation: ConversationPlan | undefined;
@@ -78,6 +81,7 @@ function applyEntries(task: Task, tools: readonly ToolSpec[], entries: readonly 
     if (effect.conversation) conversation = effect.conversation;
     records.push({ name: perturbation.id, params, seed });
     target = { task: next, tools: nextTools, settings: { ...target.settings, ...effect.settings } };
+    changed = { ...changed, ...effect.settings };
   }
   const plan = { base: tools, layers, ...(conversation ? { conversation } : {}) };
   return {
@@ -85,7 +89,7 @@ function applyEntries(task: Task, tools: readonly ToolSpec[], entries: readonly 
     tools: [...target.tools],
     worldSeed: (seed) => reseeds.reduce((s, f) => f(s), seed),
     wrapEnvironment: (environment) => wrapEnvironment(environment, plan),
-    settings: { ...target.settings },
+    settings: changed,
     records,
     skipped,
   };
@@ -98,12 +102,17 @@ export interface PerturbEpisodeOptions {
   resolved: ResolvedPerturbations;
   /** The run's or suite's seed; each perturbation's own seed derives from it. */
   seed: number;
+  /**
+   * The run's turn limit where it overrides the task's (`--max-turns`): `scaffold.budget` scales
+   * this one, so a halved budget is half of what the baseline gets, not half of the task's limit.
+   */
+  maxTurns?: number;
 }
 
 /** Applies resolved perturbations to one task's episode. Pure: the same inputs give the same episode. */
 export function perturbEpisode(options: PerturbEpisodeOptions): PerturbedEpisode {
   const entries = options.resolved.entries.map((e) => ({ ...e, seed: perturbationSeed(options.seed, options.task.id, e.perturbation.id) }));
-  return applyEntries(options.task, options.tools, entries);
+  return applyEntries(options.task, options.tools, entries, options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {});
 }
 
 /** Rebuilds a rollout's perturbed episode from its records (ids, params and seeds as stored). */

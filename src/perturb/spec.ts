@@ -74,11 +74,26 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/** Longer input is cut in messages: a 100 KB spec need not be echoed whole. */
+const SHOWN_CHARS = 80;
+
+/**
+ * Text from the command line as a message shows it: in quotes, cut when long, and with characters
+ * one cannot see or tell apart from ASCII (zero-width spaces, full-width letters) written as
+ * `\uXXXX`, so "tools.rename" — did you mean tools.rename? never happens.
+ */
+export function shown(text: string): string {
+  const long = text.length > SHOWN_CHARS;
+  const escaped = (long ? text.slice(0, SHOWN_CHARS) : text).replace(/[^\x20-\x7e]/gu, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+  return long ? `"${escaped}…" (${text.length} characters)` : `"${escaped}"`;
+}
+
 function unknownId(id: string, where: string): InputError {
   const ids = perturbationIds();
-  const near = ids.filter((known) => distance(known, id) <= 3 || known.endsWith(`.${id}`));
+  // Only ids near in length are compared: a 100 KB spec costs nothing.
+  const near = ids.filter((known) => known.toLowerCase() === id.toLowerCase() || (Math.abs(known.length - id.length) <= 3 && distance(known, id) <= 3) || known.endsWith(`.${id}`));
   const hint = near.length > 0 ? ` — did you mean ${near.join(' or ')}?` : '';
-  return new InputError(where, `unknown perturbation "${id}"${hint}`, `one of ${ids.join(', ')}`);
+  return new InputError(where, `unknown perturbation ${shown(id)}${hint}`, `one of ${ids.join(', ')}`);
 }
 
 function scalar(text: string): JsonValue {
@@ -88,13 +103,20 @@ function scalar(text: string): JsonValue {
   return text;
 }
 
-/** The param a bare value (`prompts.system:verbose`) sets: the one whose choices include it, else the first. */
-function bareParam(perturbation: Perturbation, value: JsonValue, where: string): string {
+/**
+ * The param a bare value (`prompts.system:verbose`) sets: the one whose choices include it, else
+ * the first, unless that one is already set (`tools.rename:style=case,reorder` is a mistyped
+ * perturbation, not style given twice).
+ */
+function bareParam(perturbation: Perturbation, value: JsonValue, given: JsonObject, where: string): string {
   const params = paramsOf(perturbation);
   const byChoice = params.filter((p) => p.choices?.includes(value));
   if (byChoice.length === 1) return byChoice[0]!.name;
   const first = params[0];
-  if (!first) throw new InputError(where, `${perturbation.id} takes no parameters, got "${String(value)}"`, perturbation.id);
+  if (!first) throw new InputError(where, `${perturbation.id} takes no parameters, got ${shown(String(value))}`, perturbation.id);
+  if (Object.hasOwn(given, first.name)) {
+    throw new InputError(where, `${shown(String(value))} is neither a value of a ${perturbation.id} parameter nor a perturbation id`, `${perturbation.id}:NAME=VALUE[,NAME=VALUE…] with ${describeParams(perturbation)}`);
+  }
   return first.name;
 }
 
@@ -108,10 +130,10 @@ export function parsePerturbationText(text: string, where = '--perturb'): Pertur
   const params: JsonObject = {};
   if (colon !== -1) {
     for (const part of trimmed.slice(colon + 1).split(',')) {
-      if (part.trim() === '') throw new InputError(where, `an empty parameter in "${trimmed}"`, `${id}:NAME=VALUE[,NAME=VALUE…]`);
+      if (part.trim() === '') throw new InputError(where, `an empty parameter in ${shown(trimmed)}`, `${id}:NAME=VALUE[,NAME=VALUE…]`);
       const eq = part.indexOf('=');
       const value = scalar((eq === -1 ? part : part.slice(eq + 1)).trim());
-      const name = eq === -1 ? bareParam(found.perturbation, value, where) : part.slice(0, eq).trim();
+      const name = eq === -1 ? bareParam(found.perturbation, value, params, where) : part.slice(0, eq).trim();
       // Own properties only: `name in params` calls `constructor` "given twice", and
       // `params.__proto__ = …` sets no parameter at all, so neither would reach the check below.
       if (Object.hasOwn(params, name)) throw new InputError(where, `${id}: parameter ${name} given twice`);
@@ -124,8 +146,17 @@ export function parsePerturbationText(text: string, where = '--perturb'): Pertur
 /**
  * `--perturb` values as given on the command line: comma-separated specs, where a comma followed
  * by `name=value` continues the previous spec's parameters (`tools.rename:style=case,parameters=false`).
+ * A value with no spec at all (`--perturb ""`, an unset shell variable) is an error: the run would
+ * otherwise go unperturbed while its author believes it perturbed.
  */
 export function splitPerturbFlag(value: string): string[] {
+  const specs = splitSpecs(value);
+  if (specs.length === 0) throw new InputError('--perturb', `no perturbation in ${shown(value)}`, 'family.name[:param=value,…], e.g. tools.rename (`gauntlet perturbations` lists them)');
+  return specs;
+}
+
+/** `splitPerturbFlag` without the check: the specs a value holds, maybe none. */
+export function splitSpecs(value: string): string[] {
   const out: string[] = [];
   for (const piece of value.split(',')) {
     const last = out.length - 1;

@@ -5,7 +5,7 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { hashString, InputError, stableStringify } from '../core/index.ts';
 import { findPerturbation, perturbationIds } from './catalog.ts';
-import { parsePerturbationText, resolvePerturbations, splitPerturbFlag, type PerturbationSpec, type ResolvedPerturbations } from './spec.ts';
+import { parsePerturbationText, resolvePerturbations, shown, splitSpecs, type PerturbationSpec, type ResolvedPerturbations } from './spec.ts';
 import { FAMILIES, type Family } from './types.ts';
 
 /** An axis value: one perturbation spec, several joined by `+`, or `none` (the axis left unperturbed). */
@@ -49,8 +49,17 @@ export interface Suite {
 
 const NONE = 'none';
 
+/**
+ * The specs of one axis value or arm. A piece with no spec (`" "`, `"+"`, `"tools.rename+"`) is an
+ * error, not an arm quietly dropped or merged into the baseline; `none` is how to say "nothing".
+ */
 function specsOf(value: string | string[], where: string): PerturbationSpec[] {
-  const texts = (Array.isArray(value) ? value : value.split('+')).flatMap((t) => splitPerturbFlag(t));
+  const pieces = Array.isArray(value) ? value : value.split('+');
+  const texts = pieces.flatMap((piece) => {
+    const specs = splitSpecs(piece);
+    if (specs.length === 0) throw new InputError(where, `an empty perturbation in ${shown(Array.isArray(value) ? piece : value)}`, `family.name[:param=value,…] (joined by +), or ${NONE} for the unperturbed baseline`);
+    return specs;
+  });
   return texts.filter((t) => t !== NONE).map((t) => parsePerturbationText(t, where));
 }
 
@@ -74,11 +83,25 @@ function checkHeldOut(entries: readonly string[], where: string): void {
   }
 }
 
+/**
+ * The most arms a suite may have. Every arm is run over every task and epoch and compared with the
+ * baseline; past a thousand the report says nothing a smaller suite would not, and crossing a few
+ * long axes would otherwise build millions of arms before anything could be said about them.
+ */
+export const MAX_ARMS = 1000;
+
 /** Builds a suite from its parsed file (or an object in the same shape); `where` names the source in errors. */
 export function buildSuite(file: SuiteFile, where = 'suite'): Suite {
   checkHeldOut(file.heldOut, `${where}: heldOut`);
   const held = new Set(file.heldOut);
-  const choices = Object.entries(file.axes).map(([axis, values]) => values.map((v, i) => specsOf(v, `${where}: axes.${axis}.${i}`)));
+  const axes = Object.entries(file.axes);
+  // Counted before anything is built: a crossed suite's size is the product of its axes' lengths.
+  const count = (file.cross ? axes.reduce((n, [, values]) => n * values.length, axes.length > 0 ? 1 : 0) : axes.reduce((n, [, values]) => n + values.length, 0)) + file.arms.length;
+  if (count > MAX_ARMS) {
+    const sizes = axes.map(([axis, values]) => `${axis} ${values.length}`).join(file.cross ? ' × ' : ' + ');
+    throw new InputError(where, `the suite has ${count > 1e15 ? 'more than 10^15' : count} arms (${[sizes, file.arms.length > 0 ? `${file.arms.length} written` : ''].filter(Boolean).join(' + ')})`, `at most ${MAX_ARMS} arms: fewer values per axis, cross: false, or several suites`);
+  }
+  const choices = axes.map(([axis, values]) => values.map((v, i) => specsOf(v, `${where}: axes.${axis}.${i}`)));
   const combos = file.cross ? cartesian(choices).map((parts) => parts.flat()) : choices.flat();
   const written = file.arms.map((v, i) => specsOf(v, `${where}: arms.${i}`));
   const arms: SuiteArm[] = [];
@@ -111,7 +134,15 @@ export function loadSuite(path: string): Suite {
     const first = doc.errors[0]!;
     throw new InputError(`${path}${first.linePos?.[0] ? `:${first.linePos[0].line}` : ''}`, `not valid YAML: ${first.message.split('\n')[0]}`);
   }
-  const parsed = SuiteFile.safeParse(doc.toJS());
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // The YAML parser refuses some documents only when building values (aliases expanding to
+    // millions of nodes): that is the file's fault, said as such, not a crash.
+    throw new InputError(path, `not a usable YAML document: ${error instanceof Error ? error.message : String(error)}`, 'a suite without alias chains (&anchor / *alias)');
+  }
+  const parsed = SuiteFile.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const at = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));

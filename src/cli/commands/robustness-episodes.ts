@@ -60,8 +60,9 @@ interface RolloutSpecBase {
 const emptyStats = { turns: 0, modelCalls: 0, toolCalls: 0, toolErrors: 0, promptTokens: 0, completionTokens: 0 };
 
 /** The episode a spec describes: the perturbed task, wrapper, settings and records. */
-export function episodeOf(spec: Pick<PerturbedRolloutSpec, 'definition' | 'task' | 'perturbSeed' | 'resolved'>): PerturbedEpisode {
-  return perturbEpisode({ task: spec.task, tools: toolsOf(spec.definition), resolved: spec.resolved, seed: spec.perturbSeed });
+export function episodeOf(spec: Pick<PerturbedRolloutSpec, 'definition' | 'task' | 'perturbSeed' | 'resolved' | 'maxTurns'>): PerturbedEpisode {
+  // The run's --max-turns is what the baseline gets, so it is what scaffold.budget scales.
+  return perturbEpisode({ task: spec.task, tools: toolsOf(spec.definition), resolved: spec.resolved, seed: spec.perturbSeed, ...(spec.maxTurns !== undefined ? { maxTurns: spec.maxTurns } : {}) });
 }
 
 async function attempt(spec: PerturbedRolloutSpec, episode: PerturbedEpisode, identity: { runId: RunId; rolloutId: Rollout['id']; attempt: number }): Promise<EpisodeOutcome> {

@@ -14,7 +14,9 @@ type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
 function cell(value: JsonValue | undefined): string {
   if (value === undefined) return '';
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '\\n');
+  // Each line break character escaped on its own: a bare \r would end the row for many readers,
+  // and folding \r\n into \n would lose a character.
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 }
 
 function isRows(value: JsonValue | undefined): value is { [key: string]: JsonValue }[] {

@@ -52,6 +52,29 @@ function rebuild(entries: [string, JsonValue][]): JsonObject {
 }
 
 /**
+ * A local `$ref` with the property names on its path renamed (`#/properties/item` →
+ * `#/properties/entry`), so it still points where it did in the renamed schema. Only a segment
+ * right after `properties` is a property name; `$defs` and `definitions` keys are not renamed.
+ */
+function renameRef(ref: string, rename: (name: string) => string): string {
+  if (!ref.startsWith('#/')) return ref;
+  const segments = ref.slice(2).split('/');
+  let keyOf: string | null = null;
+  const out = segments.map((raw) => {
+    const map = keyOf;
+    keyOf = null;
+    if (map === null) {
+      if ((MAP as readonly string[]).includes(raw)) keyOf = raw;
+      return raw;
+    }
+    if (map !== 'properties') return raw;
+    const name = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    return rename(name).replace(/~/g, '~0').replace(/\//g, '~1');
+  });
+  return `#/${out.join('/')}`;
+}
+
+/**
  * The schema with every listed property renamed at every depth, `required` lists to match (except
  * in free-form maps, whose required keys are data) and every description rewritten. `renameValue`
  * rewrites a default given in the original terms (a default array of objects names their keys).
@@ -67,6 +90,7 @@ export function renameSchema(
     if (key === 'properties' && isObject(value)) return [key, rebuild(Object.entries(value).map(([name, s]) => [rename(name), sub(s)]))];
     if (key === 'required' && Array.isArray(value) && !isFreeFormMap(schema)) return [key, value.map((r) => (typeof r === 'string' ? rename(r) : r))];
     if (key === 'description' && typeof value === 'string') return [key, describe(value)];
+    if (key === '$ref' && typeof value === 'string') return [key, renameRef(value, rename)];
     if (key === 'default') return [key, renameValue(value, schema)];
     if (key === 'examples' && Array.isArray(value)) return [key, value.map((v) => renameValue(v, schema))];
     if ((ONE as readonly string[]).includes(key) && isObject(value)) return [key, sub(value)];

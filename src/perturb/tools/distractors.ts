@@ -49,12 +49,17 @@ const TEMPERATURES: Record<string, { toK(v: number): number; fromK(v: number): n
   K: { toK: (v) => v, fromK: (v) => v },
 };
 
+/** The table's own entry for a unit name: a model may send `constructor` or `toString`, which are Object's, not units. */
+function own<T>(table: Record<string, T>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 function convert(value: number, from: string, to: string): number | string {
-  const tf = TEMPERATURES[from];
-  const tt = TEMPERATURES[to];
+  const tf = own(TEMPERATURES, from);
+  const tt = own(TEMPERATURES, to);
   if (tf && tt) return tt.fromK(tf.toK(value));
-  const uf = UNITS[from];
-  const ut = UNITS[to];
+  const uf = own(UNITS, from);
+  const ut = own(UNITS, to);
   if (!uf || !ut) return `unknown unit "${!uf ? from : to}"; known: ${[...Object.keys(UNITS), ...Object.keys(TEMPERATURES)].join(', ')}`;
   if (uf.dimension !== ut.dimension) return `cannot convert ${uf.dimension} (${from}) to ${ut.dimension} (${to})`;
   return (value * uf.factor) / ut.factor;
@@ -73,7 +78,9 @@ const GENERIC: readonly Distractor[] = [
       const expression = text(args, 'expression');
       if (expression === null) return invalidArguments('invalid arguments for calculate: "expression" must be a string');
       const result = evaluateArithmetic(expression);
-      return typeof result === 'number' ? ok({ expression, result: round(result) }) : toolError(`calculate: ${result}`);
+      if (typeof result !== 'number') return toolError(`calculate: ${result}`);
+      // JSON has no Infinity: the result would read as null, a wrong answer given as a right one.
+      return Number.isFinite(result) ? ok({ expression, result: round(result) }) : toolError('calculate: the result is too large to represent');
     },
   },
   {
@@ -95,7 +102,8 @@ const GENERIC: readonly Distractor[] = [
       const to = text(args, 'to');
       if (typeof args.value !== 'number' || from === null || to === null) return invalidArguments('invalid arguments for convert_units: expected a number "value" and unit names "from" and "to"');
       const result = convert(args.value, from, to);
-      return typeof result === 'number' ? ok({ value: args.value, from, to, result: round(result) }) : toolError(`convert_units: ${result}`);
+      if (typeof result !== 'number') return toolError(`convert_units: ${result}`);
+      return Number.isFinite(result) ? ok({ value: args.value, from, to, result: round(result) }) : toolError('convert_units: the result is too large to represent');
     },
   },
   {

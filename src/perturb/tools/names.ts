@@ -163,11 +163,12 @@ function* candidates(name: string, style: RenameStyle, rng: Rng): Generator<stri
     case 'synonym': {
       const convention = styleOf(name);
       // Several tries, each word drawn again, so a collision usually resolves to another synonym.
-      for (let i = 0; i < 6; i++) yield join(words.map((w) => (SYNONYMS[w] ? rng.pick(SYNONYMS[w]) : w)), convention);
+      // Own entries only: `constructor` is a word too, not Object's.
+      for (let i = 0; i < 6; i++) yield join(words.map((w) => (Object.hasOwn(SYNONYMS, w) ? rng.pick(SYNONYMS[w]!) : w)), convention);
       return;
     }
     case 'opaque':
-      for (let i = 0; i < 6; i++) yield `${name.charAt(0).toLowerCase() || 't'}${rng.int(0, 36 ** 4).toString(36).padStart(4, '0')}`;
+      for (let i = 0; i < 6; i++) yield `${/^[A-Za-z]/.test(name) ? name.charAt(0).toLowerCase() : 't'}${rng.int(0, 36 ** 4).toString(36).padStart(4, '0')}`;
       return;
     case 'case':
       yield styleOf(name) === 'camel' ? join(words, 'snake') : words.length > 1 ? join(words, 'camel') : `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
@@ -197,9 +198,12 @@ export function renameAll(names: readonly string[], options: { style: RenameStyl
       chosen = candidate;
       break;
     }
-    // Nothing left (a word without synonyms, or every synonym taken): a suffix still says what it is.
+    // Nothing left (a word without synonyms, or every synonym taken): a suffix still says what it
+    // is. Characters a name may not hold (a parameter may be called `café` or `first name`) become
+    // `_`, or no suffix would ever make the name valid.
+    const stem = name.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 58);
     for (let i = 2; !chosen; i++) {
-      const base = `${name.slice(0, 58)}_v${i}`;
+      const base = `${stem}_v${i}`;
       if (fresh(base)) chosen = base;
     }
     taken.add(chosen);

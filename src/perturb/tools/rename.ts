@@ -34,7 +34,8 @@ function startsPathSegment(text: string, offset: number): boolean {
  * `.`/`:`/`[`, or in quotes.
  */
 function textRewriter(tools: ReadonlyMap<string, string>, params: ReadonlyMap<string, string>): (text: string) => string {
-  const all = [...new Set([...tools.keys(), ...params.keys()])].sort((a, b) => b.length - a.length);
+  // An empty parameter name would match between any two characters (`""` would read `"_v2"`).
+  const all = [...new Set([...tools.keys(), ...params.keys()])].filter(Boolean).sort((a, b) => b.length - a.length);
   if (all.length === 0) return (text) => text;
   const pattern = new RegExp(`(?<![A-Za-z0-9_])(${all.map(escapeRegExp).join('|')})(?![A-Za-z0-9_])`, 'g');
   return (text) =>
