@@ -243,14 +243,20 @@ const resolvedPerturbations = new WeakMap<RunConfig, ResolvedPerturbations>();
  * perturbation seed, so every attempt, resume and epoch of a task sees the same perturbed task.
  */
 function perturbedEpisodeFor(ctx: RolloutContext, task: Task): PerturbedEpisode | undefined {
-  if (ctx.config.perturbations.length === 0) return undefined;
-  let resolved = resolvedPerturbations.get(ctx.config);
+  return perturbedEpisodeOf(ctx.config, ctx.environment(task.env), task);
+}
+
+/** `perturbedEpisodeFor` from the run's config and the task's environment alone. */
+export function perturbedEpisodeOf(config: RunConfig, definition: EnvironmentDefinition, task: Task): PerturbedEpisode | undefined {
+  if (config.perturbations.length === 0) return undefined;
+  let resolved = resolvedPerturbations.get(config);
   if (!resolved) {
-    resolved = resolvePerturbations(ctx.config.perturbations, 'perturbations');
-    resolvedPerturbations.set(ctx.config, resolved);
+    resolved = resolvePerturbations(config.perturbations, 'perturbations');
+    resolvedPerturbations.set(config, resolved);
   }
-  const definition = ctx.environment(task.env);
-  return perturbEpisode({ task, tools: toolsOf(definition), resolved, seed: ctx.config.perturbationSeed ?? ctx.config.seed });
+  // A run's --max-turns overrides the task's limit, so `scaffold.budget` scales it, as the unperturbed rollouts get it.
+  const maxTurns = config.maxTurns !== undefined ? { maxTurns: config.maxTurns } : {};
+  return perturbEpisode({ task, tools: toolsOf(definition), resolved, seed: config.perturbationSeed ?? config.seed, ...maxTurns });
 }
 
 interface AttemptSpec {
