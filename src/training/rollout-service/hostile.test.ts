@@ -2,25 +2,12 @@
 // reads, announcements after shutdown, and a stream line that never ends.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { openStore } from '../../store/index.ts';
 import { startFakeEngine, type FakeEngine } from '../fake-engine/index.ts';
 import { RolloutServiceClient, ServiceRequestError } from './client.ts';
-import { startRolloutService, type RolloutServiceOptions } from './service.ts';
-import { buttonsCatalog, buttonTask, Gate } from './test-support.ts';
+import { startRolloutService } from './service.ts';
+import { Gate, serviceOptions } from './test-support.ts';
 
-const tasks = [buttonTask('a'), buttonTask('b')];
-
-function options(engine: FakeEngine, over: Partial<RolloutServiceOptions> = {}): RolloutServiceOptions {
-  return {
-    store: openStore(':memory:'),
-    run: { envs: ['buttons'], model: `openai:${engine.url}#${engine.model}`, groupSize: 2, concurrency: 4, seed: 1 },
-    catalog: buttonsCatalog(tasks),
-    port: 0,
-    window: 0,
-    modelEnvironment: { env: {} },
-    ...over,
-  };
-}
+const options = serviceOptions;
 
 describe('rollout service under a faulty trainer', () => {
   let engine: FakeEngine;

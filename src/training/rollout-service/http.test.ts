@@ -5,21 +5,9 @@ import { openStore } from '../../store/index.ts';
 import { startFakeEngine, type FakeEngine } from '../fake-engine/index.ts';
 import { RolloutServiceClient, ServiceRequestError } from './client.ts';
 import { startRolloutService, type RolloutService, type RolloutServiceOptions } from './service.ts';
-import { buttonsCatalog, buttonTask, Gate } from './test-support.ts';
+import { Gate, serviceOptions } from './test-support.ts';
 
-const tasks = [buttonTask('a'), buttonTask('b')];
-
-function options(engine: FakeEngine, over: Partial<RolloutServiceOptions> = {}): RolloutServiceOptions {
-  return {
-    store: openStore(':memory:'),
-    run: { envs: ['buttons'], model: `openai:${engine.url}#${engine.model}`, groupSize: 2, concurrency: 4, seed: 1 },
-    catalog: buttonsCatalog(tasks),
-    port: 0,
-    window: 0,
-    modelEnvironment: { env: {} },
-    ...over,
-  };
-}
+const options = serviceOptions;
 
 async function post(service: RolloutService, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; json: { error?: { field: string | null; message: string } } }> {
   const response = await fetch(`${service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });

@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { createRng, Task, type TaskInput } from '../../core/index.ts';
 import { defineCheck, defineEnvironment, defineTool, rowsOf, type EnvironmentDefinition } from '../../envs/index.ts';
 import type { EnvironmentCatalog } from '../../runner/index.ts';
-import { toolWalkPolicy, type FakePolicy } from '../fake-engine/index.ts';
+import { openStore } from '../../store/index.ts';
+import { toolWalkPolicy, type FakeEngine, type FakePolicy } from '../fake-engine/index.ts';
+import type { RolloutServiceOptions } from './service.ts';
 
 /** Buttons: pressing red is what every task asks for; blue presses are harmless noise. */
 export const buttonsEnv: EnvironmentDefinition = defineEnvironment({
@@ -139,4 +141,18 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** Service options for tests: the two button tasks on an in-memory store, against `engine`, on a free port. */
+export function serviceOptions(engine: FakeEngine, over: Partial<RolloutServiceOptions> = {}): RolloutServiceOptions {
+  const tasks = [buttonTask('a'), buttonTask('b')];
+  return {
+    store: openStore(':memory:'),
+    run: { envs: ['buttons'], model: `openai:${engine.url}#${engine.model}`, groupSize: 2, concurrency: 4, seed: 1 },
+    catalog: buttonsCatalog(tasks),
+    port: 0,
+    window: 0,
+    modelEnvironment: { env: {} },
+    ...over,
+  };
 }
