@@ -37,6 +37,11 @@ describe('task files', () => {
     });
   });
 
+  it('refuses the domain __proto__, which reports and gate rules keyed by domain would drop without a word', () => {
+    const path = file('proto-domain.yaml', good.replace('domain: mail', 'domain: __proto__'));
+    assert.throws(() => loadTaskFile(path), (error: Error) => /field tags\.domain: .*__proto__/.test(error.message));
+  });
+
   it('names a missing field and YAML syntax errors by line', () => {
     assert.throws(() => loadTaskFile(file('missing.yaml', good.replace(/^instruction:.*\n/m, ''))), /missing\.yaml:1: field instruction/);
     assert.throws(() => loadTaskFile(file('syntax.yaml', 'id: [unclosed\n')), /syntax\.yaml:\d+: not valid YAML/);

@@ -42,7 +42,11 @@ export const Task = z.object({
   limits: TaskLimits.default({ maxTurns: 50, deadlineMs: 300_000 }),
   tags: z
     .object({
-      domain: z.string().min(1),
+      // Reports and gate files are keyed by domain, and a `__proto__` key vanishes from an object built or read by assignment.
+      domain: z
+        .string()
+        .min(1)
+        .refine((domain) => domain !== '__proto__', 'any name but __proto__ (reports and gate files are keyed by domain)'),
       difficulty: Difficulty,
       /** Free-form labels (skills, families). */
       labels: z.array(z.string()).default([]),
