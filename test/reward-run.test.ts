@@ -91,6 +91,28 @@ describe('gauntlet run --reward', () => {
     assert.match(err, /tool_errors, repeated_calls, useless_calls/);
   });
 
+  it('--reward-for gives one environment its reward; the run\'s other environments keep their own', { timeout: 60_000 }, async () => {
+    const store = join(dir, 'for.db');
+    const mailReward = write('mail-reward.yaml', 'terms:\n  outcome: { weight: 1 }\n  turns: { weight: -0.01 }\n');
+    const tasks = ['--env', 'mail,notes', '--task', 'mail/kestrel-launch-date', '--task', 'notes/overdue-content-items', '--model', 'oracle'];
+    const { code, out, err } = await cli(['run', ...tasks, '--reward-for', `mail=${mailReward}`, '--store', store, '--json']);
+    assert.equal(code, 0, err);
+    const runId = (JSON.parse(out) as { runId: string }).runId;
+    const db = openStore(store);
+    try {
+      const terms = Object.fromEntries(db.rollouts(runId).map((r) => [r.taskId, r.rewardTerms.map((t) => t.name)]));
+      assert.deepEqual(terms, { 'mail/kestrel-launch-date': ['outcome', 'turns'], 'notes/overdue-content-items': ['outcome', 'verifier_checks'] });
+    } finally {
+      db.close();
+    }
+    const both = await cli(['run', ...tasks, '--reward', reward, '--reward-for', `mail=${mailReward}`, '--store', store]);
+    assert.equal(both.code, 2);
+    assert.match(both.err, /--reward-for: given with --reward/);
+    const stray = await cli(['run', ...tasks, '--reward-for', `calendar=${mailReward}`, '--store', store]);
+    assert.notEqual(stray.code, 0);
+    assert.match(stray.err, /--reward-for: no task of the run is in environment "calendar"/);
+  });
+
   it('validates a reward given in run settings, and wants a judge for rubric terms', async () => {
     const settings = { envs: ['terminal'], taskIds: ['terminal/bump-package-version'], model: 'oracle', sandbox: 'virtual' as const, epochs: 1, concurrency: 1, seed: 0 };
     await assert.rejects(resolveRun({ ...settings, reward: { terms: { outcome: { weight: 1 }, tool_error: { weight: 1 } } } }), (error: unknown) => {
@@ -130,11 +152,37 @@ describe('an environment\'s default reward', () => {
     assert.deepEqual(resolved.config.reward, { version: 1, terms: { outcome: { weight: 1, use: 'passed' } } });
   });
 
-  it('is refused where the run\'s environments disagree, and wants a judge for its rubric terms', async () => {
+  it('scores each environment of a mixed run by its own reward where their defaults disagree', async () => {
     const mixed = { ...settings, envs: ['counter', 'tally'], taskIds: ['counter/a', 'tally/a'] };
-    await assert.rejects(resolveRun(mixed, { catalog: catalogOf(counter, tally()) }), /reward: the run's environments have different default rewards \(counter: its own; tally: the built-in default\)/);
+    const catalog = catalogOf(counter, tally());
+    const resolved = await resolveRun(mixed, { catalog });
+    assert.equal(resolved.config.reward, undefined);
+    assert.deepEqual(resolved.config.rewards, {
+      counter: { version: 1, source: 'environment counter', terms: { outcome: { weight: 1, use: 'passed' }, turns: { weight: -0.01 } } },
+      tally: { version: 1, source: 'built-in default', terms: { outcome: { weight: 1, use: 'passed' }, verifier_checks: { weight: 0 } } },
+    });
+    const store = openStore(':memory:');
+    const summary = await executeRun({ store, run: { resolved }, model: createOraclePolicy(), catalog });
+    const terms = Object.fromEntries(store.rollouts(summary.runId).map((r) => [r.taskId, r.rewardTerms.map((t) => t.name)]));
+    assert.deepEqual(terms, { 'counter/a': ['outcome', 'turns'], 'tally/a': ['outcome', 'verifier_checks'] });
+    assert.deepEqual(store.getRun(summary.runId)?.config.rewards, resolved.config.rewards, 'stored with the run, for resume and workers');
     const both = await resolveRun(mixed, { catalog: catalogOf(counter, tally(turns)) });
     assert.equal(both.config.reward?.source, 'environment counter, tally');
+    assert.equal(both.config.rewards, undefined, 'agreeing environments share one reward');
+  });
+
+  it('takes a reward per environment from the run\'s settings, refusing one beside `reward` or for an environment not in the run', async () => {
+    const mixed = { ...settings, envs: ['counter', 'tally'], taskIds: ['counter/a', 'tally/a'] };
+    const catalog = catalogOf(counter, tally());
+    const resolved = await resolveRun({ ...mixed, rewards: { tally: { terms: { outcome: { weight: 2 } } } } }, { catalog });
+    assert.deepEqual(resolved.config.rewards?.tally, { version: 1, terms: { outcome: { weight: 2, use: 'passed' } } });
+    assert.equal(resolved.config.rewards?.counter?.source, 'environment counter');
+    await assert.rejects(resolveRun({ ...mixed, rewards: { notes: { terms: { outcome: { weight: 1 } } } } }, { catalog }), /rewards\.notes: no task of the run is in environment "notes"/);
+    await assert.rejects(resolveRun({ ...mixed, rewards: { tally: { terms: { turn: { weight: 1 } } } } }, { catalog }), /rewards\.tally: terms\.turn: unknown reward term/);
+    await assert.rejects(resolveRun({ ...mixed, reward: { terms: { outcome: { weight: 1 } } }, rewards: { tally: { terms: { outcome: { weight: 1 } } } } }, { catalog }), /rewards: given beside `reward`/);
+  });
+
+  it('wants a judge for the rubric terms of an environment\'s default', async () => {
     const rubric = { id: 'r', version: 1, criteria: [{ id: 'c', description: 'd', scale: { min: 0, max: 1 } }] };
     const judged = defineEnvironment({ ...counterEnv, reward: { terms: { rubric: { weight: 1, rubric } } } });
     await assert.rejects(resolveRun(settings, { catalog: catalogOf(judged) }), /reward: the rubric term rubric \(the environment counter default\) needs a judge model/);

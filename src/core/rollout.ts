@@ -185,6 +185,12 @@ export const RunConfig = z.object({
   user: z.string().optional(),
   /** How rewards are composed (terms and weights), validated and completed by the runner's resolve; absent: the default (docs/design/rewards.md). */
   reward: JsonObject.optional(),
+  /**
+   * A reward per environment (by name), for a run without `reward` whose environments would each
+   * be scored differently: given so, or set by resolve where the environments' defaults differ.
+   * Each rollout is composed with its own environment's.
+   */
+  rewards: z.record(z.string(), JsonObject).optional(),
   /** External MCP servers whose tools are added to every episode (named `<server>__<tool>`). */
   mcpServers: z.array(McpServerConfig).default([]),
   /** Sandbox backend for environments that run commands. */

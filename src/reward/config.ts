@@ -157,20 +157,50 @@ export const DEFAULT_REWARD_CONFIG: RewardConfig = parseRewardConfig({ terms: { 
 /**
  * The reward of a run that gives none: the default its tasks' environments declare, with `source`
  * naming them so the stored run says where it came from; undefined when none declares one (the
- * built-in default). A run whose environments would disagree (different defaults, or one declares
- * a default and another does not) must choose one itself: a run has one reward.
+ * built-in default). Environments that disagree (different defaults, or one declares a default and
+ * another does not) have no one reward: `rewardsByEnvironment` gives each its own.
  */
 export function environmentRewardConfig(environments: readonly { name: string; reward?: unknown }[]): RewardConfig | undefined {
   const declared = environments.filter((e) => e.reward !== undefined);
   if (declared.length === 0) return undefined;
   const configs = declared.map((e) => parseRewardConfig(e.reward, `environment ${e.name}: reward`));
-  const terms = (c: RewardConfig) => JSON.stringify(rewardConfigJson({ version: c.version, terms: c.terms }));
-  if (declared.length < environments.length || configs.some((c) => terms(c) !== terms(configs[0]!))) {
+  if (declared.length < environments.length || configs.some((c) => termsKey(c) !== termsKey(configs[0]!))) {
     const each = environments.map((e) => `${e.name}: ${e.reward === undefined ? 'the built-in default' : 'its own'}`).join('; ');
     throw new InputError('reward', `the run's environments have different default rewards (${each})`, 'a reward for the whole run (--reward FILE)');
   }
   return { ...configs[0]!, source: `environment ${declared.map((e) => e.name).join(', ')}` };
 }
+
+/** `source` of the built-in default where a run stores a reward per environment. */
+export const BUILT_IN_REWARD_SOURCE = 'built-in default';
+
+/**
+ * The reward of each environment of a run that gives no reward of its own: `given[name]` (a
+ * run's `rewards`, validated as `rewards.<name>`), else the default the environment declares,
+ * else the built-in one. Undefined where nothing is given and the environments agree: the run then
+ * has the one reward `environmentRewardConfig` names. A run mixing environments that disagree
+ * scores each rollout by its own environment's reward, as each would alone.
+ */
+export function rewardsByEnvironment(environments: readonly { name: string; reward?: unknown }[], given?: Readonly<Record<string, unknown>>): Record<string, RewardConfig> | undefined {
+  const names = new Set(environments.map((e) => e.name));
+  for (const name of Object.keys(given ?? {})) {
+    if (!names.has(name)) throw new InputError(`rewards.${name}`, `no task of the run is in environment "${name}"`, `rewards for the run's environments (${[...names].join(', ')})`);
+  }
+  const byName: Record<string, RewardConfig> = Object.create(null) as Record<string, RewardConfig>;
+  for (const e of environments) {
+    const own = given !== undefined && Object.hasOwn(given, e.name) ? given[e.name] : undefined;
+    if (own !== undefined) byName[e.name] = parseRewardConfig(own, `rewards.${e.name}`);
+    else if (e.reward !== undefined) byName[e.name] = { ...parseRewardConfig(e.reward, `environment ${e.name}: reward`), source: `environment ${e.name}` };
+    else byName[e.name] = { ...DEFAULT_REWARD_CONFIG, source: BUILT_IN_REWARD_SOURCE };
+  }
+  if (given === undefined) {
+    const keys = Object.values(byName).map(termsKey);
+    if (keys.every((k) => k === keys[0])) return undefined;
+  }
+  return byName;
+}
+
+const termsKey = (c: RewardConfig) => JSON.stringify(rewardConfigJson({ version: c.version, terms: c.terms }));
 
 /**
  * Reads a reward file (YAML or JSON). A rubric given as a path is read relative to the file and

@@ -3,11 +3,13 @@
 // and their weighted sum. See docs/design/rewards.md.
 export {
   DEFAULT_REWARD_CONFIG,
+  BUILT_IN_REWARD_SOURCE,
   environmentRewardConfig,
   loadRewardConfig,
   needs as rewardNeeds,
   parseRewardConfig,
   rewardConfigJson,
+  rewardsByEnvironment,
   TERM_NAMES,
   type RewardConfig,
   type RewardTermSpec,

@@ -78,10 +78,12 @@ export async function judgeFromConfig(config: RunConfig, options: ModelEnvironme
 /** Clients for the judges the reward's rubric terms name themselves, by spec (empty when none does). */
 export async function rubricJudgesFromConfig(config: RunConfig, options: ModelEnvironment): Promise<Map<string, ModelClient>> {
   const judges = new Map<string, ModelClient>();
-  if (!config.reward) return judges;
+  const rewards = config.reward ? [['reward', config.reward] as const] : Object.entries(config.rewards ?? {}).map(([name, raw]) => [`rewards.${name}`, raw] as const);
   try {
-    for (const spec of rewardNeeds(parseRewardConfig(config.reward, 'reward')).judges) {
-      judges.set(spec, await createModelClient(spec, { env: options.env, seed: config.seed, ...(options.fetch ? { fetch: options.fetch } : {}) }));
+    for (const [where, raw] of rewards) {
+      for (const spec of rewardNeeds(parseRewardConfig(raw, where)).judges) {
+        if (!judges.has(spec)) judges.set(spec, await createModelClient(spec, { env: options.env, seed: config.seed, ...(options.fetch ? { fetch: options.fetch } : {}) }));
+      }
     }
   } catch (error) {
     await Promise.all([...judges.values()].map((j) => j.close?.()));

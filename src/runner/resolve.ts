@@ -10,7 +10,7 @@ import { FORMAT_NAMES } from '../formats/index.ts';
 import { resolvePerturbations } from '../perturb/index.ts';
 import { environmentNames, getEnvironment, loadTaskFile, needsDefaultImage, runsOnlyInImage, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
 import { parseModelSpec, rejectCredentials } from '../model/index.ts';
-import { environmentRewardConfig, parseRewardConfig, rewardConfigJson, rewardNeeds } from '../reward/index.ts';
+import { environmentRewardConfig, parseRewardConfig, rewardConfigJson, rewardNeeds, rewardsByEnvironment, type RewardConfig } from '../reward/index.ts';
 import { checkK8sSandboxes, probeRemoteSandbox, REMOTE_URL_VARIABLE, remoteServerFromEnv, sandboxAvailability } from '../sandbox/index.ts';
 
 /** Settings as a front end collected them (a config file merged with flags); validated by `resolveRun`. */
@@ -239,6 +239,7 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
     }
   }
   const ownReward = config.reward ? parseRewardConfig(config.reward, 'reward') : undefined;
+  if (ownReward && config.rewards) throw new InputError('rewards', 'given beside `reward`, which covers the whole run', 'one reward for the whole run (`reward`) or one per environment (`rewards`)');
   if (needsTextCompletion(config.scaffold)) {
     const parsed = TextToolsOptions.safeParse(config.modelOptions, { reportInput: true });
     if (!parsed.success) {
@@ -255,11 +256,15 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
   const tasks = selectTasks(config, catalog);
   // Stored complete (defaults filled, rubrics inline, an environment's default named as such): the
   // run rebuilds its reward from this alone.
-  const reward = ownReward ?? environmentRewardConfig([...new Set(tasks.map((t) => t.env))].map((name) => catalog.get(name)));
-  if (reward && rewardNeeds(reward).judge && !config.judge) {
-    const rubrics = reward.terms.filter((t) => t.kind === 'rubric' && t.spec.judge === undefined).map((t) => t.name);
-    const from = reward.source ? ` (the ${reward.source} default)` : '';
-    throw new InputError('reward', `the rubric term${rubrics.length > 1 ? 's' : ''} ${rubrics.join(', ')}${from} need${rubrics.length > 1 ? '' : 's'} a judge model to grade with`, 'a judge (--judge SPEC), or a `judge:` on the term');
+  const environments = [...new Set(tasks.map((t) => t.env))].map((name) => catalog.get(name));
+  const perEnvironment = ownReward ? undefined : rewardsByEnvironment(environments, config.rewards);
+  const reward = ownReward ?? (perEnvironment ? undefined : environmentRewardConfig(environments));
+  const inUse: [string, RewardConfig][] = perEnvironment ? Object.entries(perEnvironment).map(([name, r]) => [`rewards.${name}`, r]) : reward ? [['reward', reward]] : [];
+  for (const [where, each] of inUse) {
+    if (!rewardNeeds(each).judge || config.judge) continue;
+    const rubrics = each.terms.filter((t) => t.kind === 'rubric' && t.spec.judge === undefined).map((t) => t.name);
+    const from = each.source ? ` (the ${each.source} default)` : '';
+    throw new InputError(where, `the rubric term${rubrics.length > 1 ? 's' : ''} ${rubrics.join(', ')}${from} need${rubrics.length > 1 ? '' : 's'} a judge model to grade with`, 'a judge (--judge SPEC), or a `judge:` on the term');
   }
   const perturbations = resolveRunPerturbations(config);
   if (config.requestTimeoutMs !== undefined) {
@@ -292,7 +297,13 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
     const named = imageOnly.length > 3 ? `${imageOnly.slice(0, 3).join(', ')} and ${imageOnly.length - 3} more` : imageOnly.join(', ');
     throw new InputError('sandbox', `${named} run${imageOnly.length === 1 ? 's' : ''} only in a prebuilt image, and the ${config.sandbox} sandbox runs commands on this machine's system`, 'k8s (--sandbox k8s), whose pods start from the image');
   }
-  const resolved = { ...config, perturbations, ...(reward ? { reward: rewardConfigJson(reward) } : {}) };
+  const { rewards: _given, ...rest } = config;
+  const resolved = {
+    ...rest,
+    perturbations,
+    ...(reward ? { reward: rewardConfigJson(reward) } : {}),
+    ...(perEnvironment ? { rewards: Object.fromEntries(Object.entries(perEnvironment).map(([name, r]) => [name, rewardConfigJson(r)])) } : {}),
+  };
   if (config.sandbox === 'remote') {
     await checkRemoteSandbox(env, needProcess);
     return { config: resolved, tasks };

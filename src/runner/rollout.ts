@@ -123,7 +123,7 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
   const firstAttempt = attempt;
   const signal = ctx.signal && options.signal ? AbortSignal.any([ctx.signal, options.signal]) : (options.signal ?? ctx.signal);
   const perturbed = perturbedEpisodeFor(ctx, task);
-  const reward = rewardConfigFor(ctx.config);
+  const reward = rewardConfigFor(ctx.config, task.env);
   let traced: ReturnType<typeof traceAttempt> | undefined;
   let outcome: EpisodeOutcome;
   let modelSpec = ctx.model.spec;
@@ -218,17 +218,24 @@ function backOff(sleep: (ms: number) => Promise<void>, ms: number, signal: Abort
   });
 }
 
-const rewardConfigs = new WeakMap<RunConfig, RewardConfig>();
+const rewardConfigs = new WeakMap<RunConfig, Map<string, RewardConfig>>();
 
-/** The run's reward config (validated by resolve), parsed once per run; the default when none is set. */
-function rewardConfigFor(config: RunConfig): RewardConfig {
-  if (!config.reward) return DEFAULT_REWARD_CONFIG;
+/**
+ * The reward a task of environment `env` is composed with (validated by resolve), parsed once per
+ * run: the run's own, else its environment's in `rewards`, else the default.
+ */
+function rewardConfigFor(config: RunConfig, env: string): RewardConfig {
+  const raw = config.reward ?? (config.rewards && Object.hasOwn(config.rewards, env) ? config.rewards[env] : undefined);
+  if (!raw) return DEFAULT_REWARD_CONFIG;
   let parsed = rewardConfigs.get(config);
-  if (!parsed) {
-    parsed = parseRewardConfig(config.reward, 'reward');
-    rewardConfigs.set(config, parsed);
+  if (!parsed) rewardConfigs.set(config, (parsed = new Map()));
+  const key = config.reward ? '' : env;
+  let each = parsed.get(key);
+  if (!each) {
+    each = parseRewardConfig(raw, config.reward ? 'reward' : `rewards.${env}`);
+    parsed.set(key, each);
   }
-  return parsed;
+  return each;
 }
 
 function contextPolicy(config: RunConfig, perturbed: PerturbedEpisode | undefined): ContextPolicy | undefined {

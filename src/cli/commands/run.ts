@@ -54,6 +54,7 @@ interface RunFlags {
   judge?: string;
   userModel?: string;
   reward?: string;
+  rewardFor?: string[];
   mcpServer?: string[];
   perturb?: string[];
   perturbSeed?: number;
@@ -98,6 +99,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   judge: '--judge',
   user: '--user-model',
   reward: '--reward',
+  rewards: '--reward-for',
   mcpServers: '--mcp-server',
   sandbox: '--sandbox',
   perturbations: '--perturb',
@@ -120,6 +122,17 @@ function parseMcpServer(value: string): { name: string; command: string; args: s
   const match = /^([A-Za-z0-9_-]+)=(\S+)(.*)$/.exec(value.trim());
   if (!match) throw new InputError('--mcp-server', `got "${value}"`, 'NAME=COMMAND [ARGS…], e.g. docs=node server.js');
   return { name: match[1]!, command: match[2]!, args: match[3]!.trim().split(/\s+/).filter(Boolean) };
+}
+
+/** `--reward-for ENV=FILE` flags as a run's `rewards`, each file read where its path is known. */
+function rewardsFromFlags(values: readonly string[], fromFile: unknown): Record<string, unknown> {
+  const rewards: Record<string, unknown> = { ...(isMapping(fromFile) ? fromFile : {}) };
+  for (const value of values) {
+    const match = /^([a-z0-9][a-z0-9_-]*)=(.+)$/.exec(value);
+    if (!match) throw new InputError('--reward-for', `got "${value}"`, 'ENV=FILE, e.g. mail=mail-reward.yaml');
+    rewards[match[1]!] = rewardConfigJson(loadRewardConfig(match[2]!));
+  }
+  return rewards;
 }
 
 const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -198,6 +211,7 @@ function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<str
   if (flags.perturbSeed !== undefined && flags.perturb === undefined && fromFile.perturbations === undefined) {
     throw new InputError('--perturb-seed', 'only applies with --perturb (there is nothing to perturb)', '--perturb IDS as well');
   }
+  if (flags.reward !== undefined && flags.rewardFor !== undefined) throw new InputError('--reward-for', 'given with --reward, which covers the whole run', 'one reward for the run (--reward) or one per environment (--reward-for)');
   const request: Record<string, unknown> = {
     epochs: 1,
     concurrency: 4,
@@ -224,6 +238,7 @@ function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<str
     ...set('user', flags.userModel),
     // Read here, where the file's path is known (errors name it; rubric paths resolve beside it); the runner validates again.
     ...set('reward', flags.reward === undefined ? undefined : rewardConfigJson(loadRewardConfig(flags.reward))),
+    ...set('rewards', flags.rewardFor === undefined ? undefined : rewardsFromFlags(flags.rewardFor, fromFile.rewards)),
     ...set('mcpServers', flags.mcpServer?.map(parseMcpServer)),
     ...set('perturbations', flags.perturb?.flatMap(splitPerturbFlag).map((text) => parsePerturbationText(text))),
     ...set('perturbationSeed', flags.perturbSeed),
@@ -232,6 +247,8 @@ function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<str
     ...(context !== undefined ? { context } : {}),
     sampling,
   };
+  // --reward covers the whole run, over a file's rewards per environment as over its reward.
+  if (flags.reward !== undefined) delete request.rewards;
   const givenEnvs = nameList(request.envs);
   const taskFiles = nameList(request.taskFiles);
   if (givenEnvs && taskFiles && taskFiles.length > 0) refuseOtherEnvironments(givenEnvs, taskFiles, nameList(request.taskIds), flags.env ? '--env' : `${flags.config}: envs`);
@@ -433,7 +450,8 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--no-stream', 'ask the model endpoint for whole responses instead of SSE streams (SGLang returns chat token ids only then)')
     .option('--judge <spec>', 'judge model for LLM-judge checks (same spec forms as --model)')
     .option('--user-model <spec>', 'an LLM plays the simulated user of tasks that have one (default: their scripted user)')
-    .option('--reward <file>', 'reward config (YAML/JSON): named, weighted terms stored on each rollout (default: the verifier\'s verdict)')
+    .option('--reward <file>', 'reward config (YAML/JSON): named, weighted terms stored on each rollout (default: the verifier\'s verdict, or the reward each environment declares)')
+    .option('--reward-for <env=file>', 'a reward config for one environment\'s rollouts, e.g. mail=mail-reward.yaml (repeatable; other environments keep their own default)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--mcp-server <name=command>', 'add an MCP server\'s tools to every episode, e.g. "docs=node docs-server.js" (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--perturb <ids>', 'perturbations applied to every rollout, e.g. tools.rename,prompts.system:verbose (repeatable; `gauntlet perturbations` lists them)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--perturb-seed <n>', 'seed perturbations draw from (default: --seed)', nonNegativeInt('--perturb-seed', { max: 2 ** 32 - 1 }))

@@ -22,7 +22,7 @@ interface Entry {
 
 /** The settings the client builders read (the reward for its rubric judges): equal settings, interchangeable clients. */
 function clientKey(config: RunConfig): string {
-  return stableStringify({ model: config.model, modelOptions: config.modelOptions, scaffold: config.scaffold, seed: config.seed, judge: config.judge ?? null, user: config.user ?? null, reward: config.reward ?? null });
+  return stableStringify({ model: config.model, modelOptions: config.modelOptions, scaffold: config.scaffold, seed: config.seed, judge: config.judge ?? null, user: config.user ?? null, reward: config.reward ?? null, rewards: config.rewards ?? null });
 }
 
 async function closeClients(built: Entry['built']): Promise<void> {
