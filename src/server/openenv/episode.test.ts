@@ -89,21 +89,32 @@ describe('OpenEnv episode mapping', () => {
     await episode.close();
   });
 
-  it('ends the episode unjudged with reward 0 when max_turns runs out, then refuses further steps', async () => {
+  it('judges the final state when max_turns runs out, with no answer, as gauntlet run does, then refuses further steps', async () => {
     const episode = probeEpisode();
     await episode.reset({ task_id: 'probe/one' });
     for (let i = 0; i < 2; i++) assert.equal((await episode.step({ type: 'call_tool', tool_name: 'echo', arguments: { text: 'x' } }, { signal })).done, false);
     const last = await episode.step({ type: 'call_tool', tool_name: 'echo', arguments: { text: 'x' } }, { signal });
     assert.equal(last.done, true);
-    assert.equal(last.reward, 0);
-    assert.equal(callObservation(last).episode_end?.termination_reason, 'max_turns');
     assert.equal(callObservation(last).result?.content, 'x', 'the last call still ran and is reported');
+    // The verdict and the reward terms, in the shape an answered episode ends with: no answer, so the answer check fails.
+    assert.deepEqual(callObservation(last).episode_end, {
+      termination_reason: 'max_turns',
+      answer: null,
+      passed: false,
+      verifier_score: 0,
+      checks: [{ name: 'answer_is', kind: 'outcome', passed: false, detail: 'answer null' }],
+      reward_terms: [
+        { name: 'outcome', value: 0, weight: 1, source: 'verifier' },
+        { name: 'verifier_checks', value: 0, weight: 0, source: 'verifier' },
+      ],
+    });
+    assert.equal(last.reward, 0);
     await assert.rejects(episode.step({ type: 'submit', answer: 'one' }, { signal }), EpisodeStateError);
     assert.equal(episode.state().termination_reason, 'max_turns');
     await episode.close();
   });
 
-  it('ends the episode with reward 0 at the task deadline without running the late action', async () => {
+  it('ends the episode at the task deadline without running the late action, judging the state the deadline left', async () => {
     let now = 1_000;
     const episode = probeEpisode(() => now);
     await episode.reset({ task_id: 'probe/two' });
@@ -112,7 +123,9 @@ describe('OpenEnv episode mapping', () => {
     assert.equal(late.result, null);
     assert.equal(late.error?.error_type, 'timeout');
     assert.equal(late.episode_end?.termination_reason, 'deadline');
-    assert.equal(episode.state().done, true);
+    assert.deepEqual(late.episode_end?.checks.map((c) => [c.name, c.passed]), [['answer_is', false]]);
+    // The late action is the agent's turn, as the agent loop counts a model turn its deadline cut short.
+    assert.deepEqual([episode.state().done, episode.state().turns], [true, 1]);
     await episode.close();
   });
 

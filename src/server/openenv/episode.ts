@@ -1,7 +1,8 @@
 // One Gauntlet environment instance played through OpenEnv actions: reset picks a task, call_tool
 // runs a tool, submit answers; the episode ends on an answer, a submitting tool, max_turns or the
-// deadline, and the ending observation carries the reward composed from the verifier's outcome and
-// the tool calls the episode ran (see reward.ts for which reward), with every term and named check.
+// deadline, and however it ends the final state is judged as `gauntlet run` judges a rollout: the
+// ending observation carries the reward composed from the verifier's outcome and the tool calls the
+// episode ran (see reward.ts for which reward), with every term and named check.
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import {
@@ -80,7 +81,16 @@ export interface EpisodeOptions {
   reward?: EpisodeReward;
   /** Wall clock for the task deadline and the `duration` term (ms). */
   now?: () => number;
+  /** Time a task's episode may need beyond its deadline (the environment definition's `overheadMs`); added to the verification bound. */
+  overheadMs?: (task: Task) => number;
 }
+
+/**
+ * How long an episode's own work may run past the task's deadline before it is abandoned as an
+ * infrastructure failure: `gauntlet run`'s default `graceMs`, which its watchdog allows (plus the
+ * environment's overhead) before giving up on a rollout whose tool or verifier hangs.
+ */
+export const VERIFY_GRACE_MS = 10_000;
 
 export interface StepOptions {
   signal: AbortSignal;
@@ -105,6 +115,8 @@ interface Current {
   /** Clock readings (ms): when the agent could start (reset done) and when it last acted. */
   startedAt: number;
   lastAt: number | null;
+  /** When the current step arrived: time before it was the client's, not the environment's. */
+  stepAt: number;
   ended: EpisodeEnd | null;
   /** Set when a step failed for infrastructure or a defect: the episode cannot be scored. */
   broken: string | null;
@@ -141,6 +153,7 @@ export class OpenEnvEpisode {
   private readonly catalog: TaskCatalog;
   private readonly reward: EpisodeReward;
   private readonly now: () => number;
+  private readonly overheadMs: (task: Task) => number;
   private current: Current | undefined;
 
   constructor(options: EpisodeOptions) {
@@ -148,6 +161,7 @@ export class OpenEnvEpisode {
     this.catalog = options.catalog;
     this.reward = options.reward ?? BUILT_IN_REWARD;
     this.now = options.now ?? Date.now;
+    this.overheadMs = options.overheadMs ?? (() => 0);
   }
 
   /** Task by id, a seeded pick, or the first task. Unknown ids are rejected before this (see ResetData checks). */
@@ -194,6 +208,7 @@ export class OpenEnvEpisode {
       uses: [],
       startedAt,
       lastAt: null,
+      stepAt: startedAt,
       ended: null,
       broken: null,
     };
@@ -234,8 +249,10 @@ export class OpenEnvEpisode {
     }
     const current = this.active();
     current.steps++;
-    if (this.now() >= current.deadlineAt) return this.endedBeforeAction(current, action);
+    current.stepAt = this.now();
+    // Counted even when late: the agent loop counts the model turn its deadline cut short.
     current.turns++;
+    if (current.stepAt >= current.deadlineAt) return this.endedBeforeAction(current, action);
     return action.type === 'call_tool' ? this.callTool(current, action, options) : this.submit(current, action.answer ?? null);
   }
 
@@ -254,9 +271,9 @@ export class OpenEnvEpisode {
     const argumentsText = JSON.stringify(action.arguments);
     current.messages.push({ role: 'assistant', content: '', toolCalls: [{ id: callId, name: action.tool_name, arguments: action.arguments as JsonObject, argumentsText }] });
     const original = current.names.get(action.tool_name);
-    const { outcome, timedOut } =
+    const { outcome, timedOut, deadlineFired } =
       original === undefined
-        ? { outcome: { ok: false as const, kind: 'unknown_tool' as const, error: `unknown tool "${action.tool_name}"; available: ${[...current.names.keys()].join(', ')}` }, timedOut: false }
+        ? { outcome: { ok: false as const, kind: 'unknown_tool' as const, error: `unknown tool "${action.tool_name}"; available: ${[...current.names.keys()].join(', ')}` }, timedOut: false, deadlineFired: false }
         : await this.boundedCall(current, { tool: original, args: action.arguments, callId }, options);
     const content = outcome.ok ? outcome.content : `Error: ${outcome.error}`;
     current.messages.push({ role: 'tool', toolCallId: callId, name: action.tool_name, content, isError: !outcome.ok });
@@ -275,7 +292,7 @@ export class OpenEnvEpisode {
       episode_end: null,
     };
     if (outcome.ok && outcome.endsEpisode) return this.finish(current, observation, { reason: 'submitted', answer: outcome.answer ?? null });
-    return this.continueOrStop(current, observation);
+    return this.continueOrStop(current, observation, deadlineFired);
   }
 
   /** Runs the call until it returns; it is aborted at the task's deadline, at timeout_s, or when the session goes away. */
@@ -283,14 +300,16 @@ export class OpenEnvEpisode {
     current: Current,
     call: { tool: string; args: Record<string, unknown>; callId: string },
     options: StepOptions,
-  ): Promise<{ outcome: ToolOutcome; timedOut: boolean }> {
+  ): Promise<{ outcome: ToolOutcome; timedOut: boolean; deadlineFired: boolean }> {
     const bound = new AbortController();
     const untilDeadline = current.deadlineAt - this.now();
     const byTimeout = options.timeoutMs !== undefined && options.timeoutMs < untilDeadline;
     let timedOut = false;
+    let deadlineFired = false;
     const timer = setTimeout(
       () => {
         timedOut = byTimeout;
+        deadlineFired = !byTimeout;
         bound.abort(new Error(byTimeout ? 'timeout_s' : 'task deadline'));
       },
       Math.max(1, timerDelay(byTimeout ? options.timeoutMs! : untilDeadline)),
@@ -301,7 +320,7 @@ export class OpenEnvEpisode {
     else options.signal.addEventListener('abort', forward, { once: true });
     try {
       const outcome = await this.environment.call(call.tool, call.args, { signal: bound.signal, callId: call.callId });
-      return { outcome, timedOut };
+      return { outcome, timedOut, deadlineFired };
     } catch (error) {
       throw this.fail(current, error, `${call.tool} call`);
     } finally {
@@ -328,33 +347,26 @@ export class OpenEnvEpisode {
     return this.continueOrStop(current, observation);
   }
 
-  /** After a turn that did not end the episode: out of turns or time ends it unjudged, with reward 0. */
-  private continueOrStop(current: Current, observation: Extract<Observation, { kind: 'call_tool' | 'submit' }>): StepResult {
-    if (this.now() >= current.deadlineAt) return this.unjudged(current, observation, 'deadline');
-    if (current.turns >= current.task.limits.maxTurns) return this.unjudged(current, observation, 'max_turns');
+  /**
+   * After a turn that did not end the episode: running out of time (first, as the agent loop checks
+   * it first) or of turns ends it with no answer, judged on the final state as `gauntlet run` scores
+   * such a rollout.
+   */
+  private async continueOrStop(current: Current, observation: Extract<Observation, { kind: 'call_tool' | 'submit' }>, deadlineFired = false): Promise<StepResult> {
+    // The deadline's timer, not only the clock: a timer may fire a millisecond before the clock reads the deadline.
+    if (deadlineFired || this.now() >= current.deadlineAt) return this.finish(current, observation, { reason: 'deadline', answer: null });
+    if (current.turns >= current.task.limits.maxTurns) return this.finish(current, observation, { reason: 'max_turns', answer: null });
     return { observation, reward: null, done: false };
   }
 
-  private endedBeforeAction(current: Current, action: Exclude<Action, { type: 'list_tools' }>): StepResult {
+  /** A step that arrived after the deadline: not run; the state the deadline left is judged. */
+  private endedBeforeAction(current: Current, action: Exclude<Action, { type: 'list_tools' }>): Promise<StepResult> {
     const message = `the task's deadline (${current.task.limits.deadlineMs / 1000} s after reset) has passed; the action was not run`;
     const observation: Extract<Observation, { kind: 'call_tool' | 'submit' }> =
       action.type === 'call_tool'
         ? { kind: 'call_tool', tool_name: action.tool_name, result: null, error: { error_type: 'timeout', message }, episode_end: null }
         : { kind: 'submit', follow_up: null, episode_end: null };
-    return this.unjudged(current, observation, 'deadline');
-  }
-
-  private unjudged(current: Current, observation: Extract<Observation, { kind: 'call_tool' | 'submit' }>, reason: TerminationReason): StepResult {
-    const end: EpisodeEnd = {
-      termination_reason: reason,
-      answer: null,
-      passed: false,
-      verifier_score: null,
-      checks: [],
-      reward_terms: [{ name: reason, value: 0, weight: 1, source: 'process' }],
-    };
-    current.ended = end;
-    return { observation: { ...observation, episode_end: end }, reward: 0, done: true };
+    return this.finish(current, observation, { reason: 'deadline', answer: null });
   }
 
   private async finish(
@@ -362,12 +374,7 @@ export class OpenEnvEpisode {
     observation: Extract<Observation, { kind: 'call_tool' | 'submit' }>,
     how: { reason: TerminationReason; answer: string | null },
   ): Promise<StepResult> {
-    let verifier;
-    try {
-      verifier = await this.environment.verify({ answer: how.answer, messages: current.messages });
-    } catch (error) {
-      throw this.fail(current, error, 'verification');
-    }
+    const verifier = await this.verify(current, how.answer);
     const scored = this.compose(current, verifier);
     const end: EpisodeEnd = {
       termination_reason: how.reason,
@@ -379,6 +386,46 @@ export class OpenEnvEpisode {
     };
     current.ended = end;
     return { observation: { ...observation, episode_end: end }, reward: scored.reward, done: true };
+  }
+
+  /**
+   * The verifier's outcome, or an EpisodeFailure: a verifier that throws is a failure, never a
+   * score, and so is one still running `VERIFY_GRACE_MS` (plus the task's overhead) after the
+   * deadline, where `gauntlet run`'s watchdog abandons a rollout. The grace counts from the deadline,
+   * or from the step's arrival when it came later: the time between steps is the client's.
+   */
+  private async verify(current: Current, answer: string | null): Promise<VerifierOutcome> {
+    const task = current.task;
+    const grace = VERIFY_GRACE_MS + this.overheadMs(task);
+    const dueAt = Math.max(current.deadlineAt, current.stepAt) + grace;
+    const late = () =>
+      new InfraError('environment', `the episode's work did not finish within ${grace} ms after its ${task.limits.deadlineMs} ms deadline (verification abandoned)`, {
+        kind: 'watchdog',
+        retryable: false,
+      });
+    // A step whose tool ran past the bound is given up on as the watchdog gives up on it: unverified.
+    if (this.now() >= dueAt) throw this.fail(current, late(), 'verification');
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      const check = () => {
+        const left = dueAt - this.now();
+        // Not yet: the delay was longer than a timer can wait.
+        if (left >= 1) timer = setTimeout(check, timerDelay(left));
+        else reject(late());
+      };
+      timer = setTimeout(check, timerDelay(dueAt - this.now()));
+    });
+    // Async, so an implementation that throws at once rejects here like one that throws later.
+    const verifying = (async () => this.environment.verify({ answer, messages: current.messages }))();
+    try {
+      return await Promise.race([verifying, expired]);
+    } catch (error) {
+      throw this.fail(current, error, 'verification');
+    } finally {
+      clearTimeout(timer);
+      // An abandoned verification may still fail later; nobody waits for it.
+      verifying.catch(() => undefined);
+    }
   }
 
   /** The episode's reward, by the code `gauntlet run` composes with; a term it cannot compute (a promised verifier reward missing) is a defect. */

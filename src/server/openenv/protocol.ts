@@ -97,8 +97,8 @@ export const EpisodeEnd = z.object({
   termination_reason: TerminationReason,
   answer: z.string().nullable(),
   passed: z.boolean(),
-  /** The verifier's partial credit (passed checks / checks); null when the episode was not judged. */
-  verifier_score: z.number().min(0).max(1).nullable(),
+  /** The verifier's partial credit (passed checks / checks): every ending is judged, out of turns or time too. */
+  verifier_score: z.number().min(0).max(1),
   checks: z.array(z.object({ name: z.string(), kind: z.enum(['outcome', 'invariant']), passed: z.boolean(), detail: z.string().optional() })),
   reward_terms: z.array(z.object({ name: z.string(), value: z.number(), weight: z.number(), source: z.string() })),
 });

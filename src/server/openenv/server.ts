@@ -131,9 +131,11 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
   const sandboxes = countSandboxes(base);
   const factory = options.environmentFactory ?? ((definition: EnvironmentDefinition) => instantiate(definition, options.sandbox ? { sandbox: options.sandbox } : {}));
   const log = options.log;
+  // Verification may run this much longer past a task's deadline, as `gauntlet run` allows it.
+  const overheadMs = (task: Task) => base.overheadMs?.(task) ?? 0;
   const createEpisode = () => {
     const definition = sandboxes.definition;
-    return new OpenEnvEpisode({ environment: factory(definition), catalog, reward: episodeReward(definition, reward), ...(options.now ? { now: options.now } : {}) });
+    return new OpenEnvEpisode({ environment: factory(definition), catalog, reward: episodeReward(definition, reward), overheadMs, ...(options.now ? { now: options.now } : {}) });
   };
 
   const registry = new SessionRegistry({
