@@ -1,7 +1,9 @@
 // The gateway's own upstream key must never reach its clients (agent programs), yet an upstream
 // may echo it: in an error ("invalid key sk-…"), in a body, in a stream. What the gateway relays
 // is scrubbed with the key it sent, as what it records is (`scrubResult`). Upstream text is
-// scrubbed before anything quotes or cuts it, so no quote can keep part of the key.
+// scrubbed before anything quotes or cuts it, so no quote can keep part of the key. A model may
+// also write the key itself, a few characters per stream event: streamed texts are masked across
+// their events (`ChunkMasker`, stream-masker.ts), each text holding back only a tail that could still begin the key.
 import { isScrubbed, scrub } from '../../model/index.ts';
 
 /** The key as it appears in raw text and, where JSON escapes some of its characters, inside a JSON string. */

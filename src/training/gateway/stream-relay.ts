@@ -5,11 +5,12 @@
 import type { ServerResponse } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import type { JsonObject, JsonValue, ModelResult } from '../../core/index.ts';
-import { scrub, STREAM_RECORD_KEY } from '../../model/index.ts';
+import { isScrubbed, scrub, STREAM_RECORD_KEY } from '../../model/index.ts';
 import type { SseEvent } from '../../model/sse.ts';
 import { upstreamErrorMessage, type Translator, type UpstreamKind } from './api.ts';
 import { cut, startEventStream, write } from './http.ts';
 import { scrubRelayed } from './redact.ts';
+import { ChunkMasker } from './stream-masker.ts';
 import { SseReader } from './sse.ts';
 import { AnswerTooLarge, type UpstreamResponse } from './transport.ts';
 import { describeFetchError, UpstreamSilent } from './upstream.ts';
@@ -81,6 +82,20 @@ export async function relayStream(response: UpstreamResponse, input: StreamRelay
 
   /** What to send the client for the events of one read: written at once, so a fast upstream costs one write per read, not per token. */
   let out = '';
+  // A model may spell the key a few characters per event, which no one event shows: its texts are masked across events.
+  const masker = isScrubbed(input.hidden) ? new ChunkMasker(input.hidden, { completions: input.kind.path === '/completions', blocks: !translator.passthrough }) : null;
+  const relay = (json: JsonRecord, data: string): void => {
+    if (masker === null) {
+      out += translator.chunk(json, data);
+      return;
+    }
+    for (const chunk of masker.mask(json)) out += translator.chunk(chunk, chunk === json ? data : JSON.stringify(chunk));
+  };
+  /** Before whatever ends the stream (or breaks it): the text held back goes out, since it never became the key. */
+  const release = (): void => {
+    const rest = masker?.end();
+    if (rest) out += translator.chunk(rest, JSON.stringify(rest));
+  };
   const take = (event: SseEvent): boolean => {
     events++;
     // Whole events only (the reader joins network reads), so a key split across reads is whole here.
@@ -95,6 +110,7 @@ export async function relayStream(response: UpstreamResponse, input: StreamRelay
     if (!isRecord(json)) {
       failure = { kind: 'malformed_response', message: `an event's data is not a JSON object: ${JSON.stringify(scrub(data, input.secret).slice(0, 120))}` };
       if (!translator.passthrough) return false;
+      release();
       out += `data: ${data}\n\n`;
       return true;
     }
@@ -102,9 +118,11 @@ export async function relayStream(response: UpstreamResponse, input: StreamRelay
       failure = { kind: 'http', message: `the upstream's stream carried an error: ${upstreamErrorMessage(json, scrub(data, input.secret))}` };
       // Chat clients see the error chunk as the upstream sent it; translated APIs get their own failure event.
       if (!translator.passthrough) return false;
+      release();
     }
+    // The record keeps the engine's chunk; the client gets it masked.
     chunks.push(json);
-    out += translator.chunk(json, data);
+    relay(json, data);
     return true;
   };
 
@@ -150,6 +168,7 @@ export async function relayStream(response: UpstreamResponse, input: StreamRelay
   else response.cancel();
   if (input.signal.aborted) return { kind: 'aborted', received: partial(false) };
   if (!done && !failure) failure = { kind: 'connection', message: `the upstream's event stream ended ${cutMidEvent ? 'in the middle of an event' : 'without its terminal [DONE]'}, after ${events} events (${bytes} bytes)` };
+  release();
 
   if (failure !== null) {
     const stopped = failure as StreamFailure;
