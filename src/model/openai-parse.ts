@@ -21,6 +21,7 @@ export function parseChatCompletion(json: JsonValue): ParseOutcome {
   const parsed = parseOpenAIMessage(received);
   if (typeof parsed === 'string') return malformed(`choices[0].message: ${parsed}`);
   const tokens = engineTokens(json, choice);
+  if (typeof tokens === 'string') return malformed(tokens);
   return {
     ok: true,
     response: {
@@ -134,13 +135,18 @@ function parseUsage(raw: JsonValue | undefined): Usage {
   return usage;
 }
 
-/** Token ids and logprobs the engine returned: vLLM puts prompt ids top-level, SGLang per choice. */
-function engineTokens(json: JsonRecord, choice: JsonRecord): TokenTrace | undefined {
+/**
+ * Token ids and logprobs the engine returned: vLLM puts prompt ids top-level, SGLang per choice.
+ * A string says why the logprobs cannot be used.
+ */
+function engineTokens(json: JsonRecord, choice: JsonRecord): TokenTrace | undefined | string {
   const promptIds = intArray(json.prompt_token_ids) ?? intArray(choice.prompt_token_ids);
   const completionIds = intArray(choice.token_ids);
   const logprobContent = isObject(choice.logprobs) && Array.isArray(choice.logprobs.content) ? choice.logprobs.content : undefined;
   const logprobs = logprobContent?.map((entry) => (isObject(entry) && typeof entry.logprob === 'number' ? entry.logprob : Number.NaN));
   const completionLogprobs = logprobs && !logprobs.some(Number.isNaN) ? logprobs : undefined;
+  const impossible = completionLogprobs ? notALogprob(completionLogprobs, (i) => `choices[0].logprobs.content[${i}].logprob`) : null;
+  if (impossible !== null) return impossible;
   if (!promptIds && !completionIds && !completionLogprobs) return undefined;
   return {
     source: 'engine',
@@ -148,6 +154,15 @@ function engineTokens(json: JsonRecord, choice: JsonRecord): TokenTrace | undefi
     ...(completionIds ? { completionIds } : {}),
     ...(completionLogprobs ? { completionLogprobs } : {}),
   };
+}
+
+/**
+ * Where a list of logprobs holds +∞ (JSON.parse reads `1e999` so), which no probability has, or
+ * null. −∞ is a token of probability 0 and is kept: the store keeps it exactly (store/non-finite.ts).
+ */
+export function notALogprob(logprobs: readonly number[], where: (index: number) => string): string | null {
+  const i = logprobs.findIndex((lp) => lp === Number.POSITIVE_INFINITY);
+  return i < 0 ? null : `${where(i)} is Infinity (expected a logprob: a number ≤ 0, or -Infinity for a token of probability 0)`;
 }
 
 /** Safe integers only: the stored record's schema rejects 1e300, and a record it rejects cannot be read back. */

@@ -13,7 +13,7 @@ import {
   type ToolCallFormat,
 } from '../formats/index.ts';
 import { isObject, postJson, transportOf, type ParseOutcome, type TransportOptions } from './http.ts';
-import { isCount, mapFinishReason } from './openai-parse.ts';
+import { isCount, mapFinishReason, notALogprob } from './openai-parse.ts';
 import { checkBaseUrl, endpointUrl, redactUrl } from './secrets.ts';
 
 // A model behind a raw `/v1/completions` endpoint (vLLM, SGLang, llama.cpp server): Gauntlet
@@ -147,6 +147,7 @@ export function parseCompletionResponse(json: JsonValue, context: ParseContext):
   const parsed = context.format.parse(text, { tools: context.request.tools, ...context.think });
   const message = assistantMessage(text, parsed, context);
   const tokens = engineTokens(json, choice, context.sentIds);
+  if (typeof tokens === 'string') return malformed(tokens);
   return {
     ok: true,
     response: {
@@ -202,12 +203,17 @@ function finishReason(value: JsonValue | undefined, hasCalls: boolean): FinishRe
   return mapped === 'stop' && hasCalls ? 'tool_calls' : mapped;
 }
 
-/** Engine ids: vLLM puts prompt ids top-level or per choice; `return_tokens_as_token_ids` writes `token_id:N`. */
-function engineTokens(json: JsonObject, choice: JsonObject, sentIds: number[] | undefined): TokenTrace | undefined {
+/**
+ * Engine ids: vLLM puts prompt ids top-level or per choice; `return_tokens_as_token_ids` writes
+ * `token_id:N`. A string says why the logprobs cannot be used.
+ */
+function engineTokens(json: JsonObject, choice: JsonObject, sentIds: number[] | undefined): TokenTrace | undefined | string {
   const logprobs = isObject(choice.logprobs) ? choice.logprobs : undefined;
   const completionIds = intArray(choice.token_ids) ?? idsFromTokenStrings(logprobs?.tokens);
   const values = Array.isArray(logprobs?.token_logprobs) ? logprobs.token_logprobs : undefined;
   const completionLogprobs = values?.every((v) => typeof v === 'number') ? (values as number[]) : undefined;
+  const impossible = completionLogprobs ? notALogprob(completionLogprobs, (i) => `choices[0].logprobs.token_logprobs[${i}]`) : null;
+  if (impossible !== null) return impossible;
   // Ids we sent are exactly what the engine consumed, so they stand in when it echoes none.
   const promptIds = intArray(json.prompt_token_ids) ?? intArray(choice.prompt_token_ids) ?? sentIds;
   if (!completionIds && !completionLogprobs) return sentIds ? { source: 'tokenizer', promptIds: sentIds } : undefined;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RewardTerm, VerifierOutcome } from '../core/index.ts';
+import { DefectError, type RewardTerm, type VerifierOutcome } from '../core/index.ts';
 import { composeReward, composeToolReward, rewardRollout, scoreRollout, termsNeedingTheModel } from './compose.ts';
 import { parseRewardConfig } from './config.ts';
 import { processCounts } from './process.ts';
@@ -118,6 +118,50 @@ describe('reward composition', () => {
     assert.match(failed.error?.message ?? '', /no "accuracy" reward \(it produced other\)/);
     const standIn = await rewardRollout(rollout, { trace, config: config({ 'verifier.accuracy': { weight: 1, missing: 0 } }) });
     assert.deepEqual([standIn.status, standIn.reward, standIn.rewardTerms[0]?.detail], ['scored', 0, { missing: true }]);
+  });
+});
+
+describe('rewards that are not finite numbers', () => {
+  it('makes a term that computes NaN or ±∞ an error of its rollout naming the term, never a score', async () => {
+    for (const [accuracy, word] of [
+      [Number.NaN, 'NaN'],
+      [Number.POSITIVE_INFINITY, 'Infinity'],
+      [Number.NEGATIVE_INFINITY, '-Infinity'],
+    ] as const) {
+      const { rollout, trace } = recordSession({ task: 'x', turns: [], verifier: { passed: true, score: 1, checks: [], rewards: { accuracy } } });
+      const failed = await rewardRollout(rollout, { trace, config: config({ outcome: { weight: 1 }, 'verifier.accuracy': { weight: 0.5 } }) });
+      assert.deepEqual([failed.status, failed.terminationReason, failed.score, failed.passed, failed.reward, failed.rewardTerms], ['error', 'error', null, null, null, []]);
+      assert.equal(failed.error?.source, 'environment');
+      assert.match(failed.error?.message ?? '', new RegExp(`rollout ro_test_reward: the verifier's reward "accuracy" is ${word}, read by reward term verifier\\.accuracy \\(expected finite numbers`));
+      // What reaches the store holds no number JSON would write as null.
+      assert.deepEqual(failed.verifier, { passed: true, score: 1, checks: [], rewards: {} });
+    }
+  });
+
+  it('makes a total that overflows an error naming the total and the terms that made it', async () => {
+    const { rollout, trace } = recordSession({ task: 'x', turns: [], verifier: { passed: true, score: 1, checks: [], rewards: { accuracy: 1e308 } } });
+    const failed = await rewardRollout(rollout, { trace, config: config({ outcome: { weight: 1 }, 'verifier.accuracy': { weight: 10 } }) });
+    assert.equal(failed.status, 'error');
+    assert.equal(failed.reward, null);
+    assert.match(failed.error?.message ?? '', /rollout ro_test_reward: the reward total \(Σ weight × value\) is Infinity: verifier\.accuracy \(10 × 1e\+308\)/);
+  });
+
+  it('refuses a non-finite verifier reward no term reads, keeping the rest of the verifier outcome', async () => {
+    const { rollout, trace } = recordSession({ task: 'x', turns: [], verifier: { passed: false, score: 0.5, checks: [], rewards: { accuracy: 0.5, speed: Number.NaN } } });
+    const failed = await rewardRollout(rollout, { trace });
+    assert.equal(failed.status, 'error');
+    assert.match(failed.error?.message ?? '', /the verifier's reward "speed" is NaN/);
+    assert.deepEqual(failed.verifier?.rewards, { accuracy: 0.5 });
+  });
+
+  it('refuses the same in an episode scored from its tool calls alone, and a term of its own that computes NaN', () => {
+    const verifier: VerifierOutcome = { passed: true, score: 1, checks: [], rewards: { accuracy: Number.NaN } };
+    assert.throws(() => composeToolReward({ verifier, tools: [], turns: 1, startedAt: 0, lastAt: 1 }, config({ 'verifier.accuracy': { weight: 1 } })), /the verifier's reward "accuracy" is NaN/);
+    const clean: VerifierOutcome = { passed: true, score: 1, checks: [] };
+    assert.throws(
+      () => composeToolReward({ verifier: clean, tools: [], turns: 1, startedAt: 0, lastAt: Number.NaN }, config({ outcome: { weight: 1 }, duration: { weight: -0.01 } })),
+      (error: unknown) => error instanceof DefectError && error.source === 'gauntlet' && /reward term duration: its value is NaN/.test(error.message),
+    );
   });
 });
 

@@ -134,6 +134,50 @@ const workingMs = (startedAt: number | null, lastAt: number | null) => (startedA
 /** The total: Σ weight × value, or 0 when a gate fired. */
 const totalOf = (terms: readonly RewardTerm[], gatedBy: readonly string[]) => (gatedBy.length > 0 ? 0 : sum(terms));
 
+// A reward that is not a finite number (a verifier's NaN, a sum that overflows) is a defect, never
+// a score: JSON has no NaN or ±Infinity, so stored it would read back as null, and a trainer fed it
+// would turn every advantage of its group into NaN. The rollout becomes an error naming it.
+
+/** The verifier's numbers that are not finite, each with the reward terms that read it. */
+function nonFiniteVerifier(verifier: VerifierOutcome, config: RewardConfig): string[] {
+  const readBy = (names: string[]) => (names.length > 0 ? `, read by reward term ${names.join(', ')}` : '');
+  const found: string[] = [];
+  if (!Number.isFinite(verifier.score)) {
+    const readers = config.terms.filter((t) => t.kind === 'verifier_checks' || (t.kind === 'outcome' && t.spec.use === 'score')).map((t) => t.name);
+    found.push(`score is ${verifier.score}${readBy(readers)}`);
+  }
+  for (const [key, value] of Object.entries(verifier.rewards ?? {})) {
+    if (!Number.isFinite(value)) found.push(`reward ${JSON.stringify(key)} is ${value}${readBy(config.terms.filter((t) => t.kind === 'verifier' && t.key === key).map((t) => t.name))}`);
+  }
+  return found;
+}
+
+function refuseNonFiniteVerifier(verifier: VerifierOutcome, config: RewardConfig, where: string): void {
+  const found = nonFiniteVerifier(verifier, config);
+  if (found.length > 0) throw new DefectError('environment', `${where}the verifier's ${found.join('; ')} (expected finite numbers; the reward is an error, never a score)`);
+}
+
+/** Refuses a term or total that is not a finite number; `where` names the rollout. */
+function refuseNonFinite(terms: readonly RewardTerm[], total: number, where: string): void {
+  for (const term of terms) {
+    if (!Number.isFinite(term.value)) throw new DefectError(term.source === 'verifier' ? 'environment' : 'gauntlet', `${where}reward term ${term.name}: its value is ${term.value} (expected a finite number; the reward is an error, never a score)`);
+  }
+  if (Number.isFinite(total)) return;
+  const product = (t: RewardTerm) => t.weight * t.value;
+  const overflowing = terms.filter((t) => !Number.isFinite(product(t)));
+  const named = (overflowing.length > 0 ? overflowing : terms).map((t) => `${t.name} (${t.weight} × ${t.value})`).join(', ');
+  const source = overflowing.length > 0 && overflowing.every((t) => t.source === 'verifier') ? 'environment' : 'gauntlet';
+  throw new DefectError(source, `${where}the reward total (Σ weight × value) is ${total}: ${named} (expected a finite number; the reward is an error, never a score)`);
+}
+
+/** The verifier outcome without the numbers JSON cannot hold (none at all when its score is one), for a rollout that is not scored. */
+function storableVerifier(verifier: VerifierOutcome | null): VerifierOutcome | null {
+  if (!verifier || !Number.isFinite(verifier.score)) return null;
+  const rewards = verifier.rewards;
+  if (!rewards || Object.values(rewards).every(Number.isFinite)) return verifier;
+  return { ...verifier, rewards: Object.fromEntries(Object.entries(rewards).filter(([, value]) => Number.isFinite(value))) };
+}
+
 /**
  * The terms of `config` that cannot be computed from the verifier's outcome and the tool calls,
  * with why: what a caller that never sees the model (the OpenEnv server) must refuse.
@@ -165,6 +209,7 @@ export interface ToolEpisode {
  * (callers refuse those first, see `termsNeedingTheModel`) or a promised verifier reward that is missing.
  */
 export function composeToolReward(episode: ToolEpisode, config: RewardConfig = DEFAULT_REWARD_CONFIG): ComposedReward {
+  refuseNonFiniteVerifier(episode.verifier, config, '');
   let counts: ProcessCounts | undefined;
   const facts: ToolFacts = {
     verifier: episode.verifier,
@@ -177,7 +222,9 @@ export function composeToolReward(episode: ToolEpisode, config: RewardConfig = D
     return toolTerm(term, facts);
   });
   const passed = episode.verifier.passed;
-  return { score: passed ? 1 : 0, passed, reward: totalOf(terms, []), terms, gatedBy: [] };
+  const reward = totalOf(terms, []);
+  refuseNonFinite(terms, reward, '');
+  return { score: passed ? 1 : 0, passed, reward, terms, gatedBy: [] };
 }
 
 function need<T>(value: T | undefined, term: string, what: string): T {
@@ -197,6 +244,8 @@ function flagDetail(flags: readonly DetectionFlag[]): JsonValue {
 export async function composeReward(rollout: Rollout, options: ComposeOptions = {}): Promise<ComposedReward> {
   const config = options.config ?? DEFAULT_REWARD_CONFIG;
   const verifier = need(rollout.verifier ?? undefined, 'outcome', 'the verifier outcome');
+  const where = `rollout ${rollout.id}: `;
+  refuseNonFiniteVerifier(verifier, config, where);
   const required = needs(config);
   let trajectory: Trajectory | undefined;
   if (required.trajectory) {
@@ -259,20 +308,23 @@ export async function composeReward(rollout: Rollout, options: ComposeOptions = 
         terms.push(toolTerm(term, facts));
     }
   }
-  return { score: verifier.passed ? 1 : 0, passed: verifier.passed, reward: totalOf(terms, gatedBy), terms, gatedBy };
+  const reward = totalOf(terms, gatedBy);
+  refuseNonFinite(terms, reward, where);
+  return { score: verifier.passed ? 1 : 0, passed: verifier.passed, reward, terms, gatedBy };
 }
 
 /**
  * A scored rollout with its reward composed: terms, total and score set. A judge that could not
- * grade makes it `infra_error` (source `judge`); a term that cannot be computed makes it `error`.
- * Either way it is never given a number it did not earn.
+ * grade makes it `infra_error` (source `judge`); a term that cannot be computed, or a term, total
+ * or verifier number that is not finite, makes it `error`. Either way it is never given a number
+ * it did not earn.
  */
 export async function rewardRollout(rollout: Rollout, options: ComposeOptions = {}): Promise<Rollout> {
   try {
     const composed = await composeReward(rollout, options);
     return { ...rollout, score: composed.score, passed: composed.passed, reward: composed.reward, rewardTerms: composed.terms };
   } catch (error) {
-    const unscored = { score: null, passed: null, rewardTerms: [], reward: null };
+    const unscored = { score: null, passed: null, rewardTerms: [], reward: null, verifier: storableVerifier(rollout.verifier) };
     if (error instanceof InfraError) return { ...rollout, ...unscored, status: 'infra_error', terminationReason: 'infra_error', error: { source: error.source, kind: error.kind, message: error.message } };
     if (error instanceof DefectError) return { ...rollout, ...unscored, status: 'error', terminationReason: 'error', error: { source: error.source, kind: 'defect', message: error.message } };
     throw error;

@@ -2,6 +2,7 @@
 // messages plus a tail, and the tool list is stored once per attempt, so a 100-turn rollout does
 // not store its history 100 times. Reading rebuilds every request exactly.
 import { errorMessage, jsonText, StoredDataError, type JsonValue, type Message, type ModelCall, type ToolSpec } from '../core/index.ts';
+import { findNonFinite, hasNonFinite, NON_FINITE_KEY, restoreTags, type NonFiniteAt } from './non-finite.ts';
 
 /** Per attempt: what the previous call sent, to encode the next one against. */
 export interface DeltaState {
@@ -27,13 +28,21 @@ export function emptyDeltaState(): DeltaState {
  */
 class Serialised {
   private text: string | undefined;
+  private holdsNonFinite: boolean | undefined;
   constructor(readonly value: JsonValue) {}
   get json(): string {
     this.text ??= jsonText(this.value);
     return this.text;
   }
+  /** Whether it holds NaN or ±Infinity, which its JSON writes as null. */
+  get nonFinite(): boolean {
+    this.holdsNonFinite ??= hasNonFinite(this.value);
+    return this.holdsNonFinite;
+  }
   sameAs(other: Serialised): boolean {
-    return this.value === other.value || this.json === other.json;
+    if (this.value === other.value) return true;
+    // Equal JSON is not equal values where either holds a number JSON writes as null.
+    return this.json === other.json && !this.nonFinite && !other.nonFinite;
   }
 }
 
@@ -67,8 +76,12 @@ const TOOL_LISTS_DEPTH = 3;
 /** Internal key of the stored row: the call whose wire body holds this call's identical tool list. */
 const WIRE_TOOLS_FROM = '$wireToolsFrom';
 
-/** Encodes `call` against `state` and advances the state. `scrub` is applied to every string written. */
-export function encodeCall(call: ModelCall, state: DeltaState, scrub: (json: string) => string): EncodedCall {
+/**
+ * Encodes `call` against `state` and advances the state. `scrub` is applied to every string
+ * written. `check` sees a call whose row holds non-finite numbers before anything is encoded or
+ * the state advances, and may throw to refuse it.
+ */
+export function encodeCall(call: ModelCall, state: DeltaState, scrub: (json: string) => string, check?: (call: ModelCall) => void): EncodedCall {
   const messages = call.request.messages;
   const keep = state.lastCallId ? commonPrefixByReference(state.messages, messages) : 0;
   const wireMessages = wireMessagesOf(call.wire?.request);
@@ -103,10 +116,23 @@ export function encodeCall(call: ModelCall, state: DeltaState, scrub: (json: str
     ...(call.wire && strippedWire ? { wire: { ...call.wire, request: strippedWire } } : {}),
     ...(wireToolsFrom ? { [WIRE_TOOLS_FROM]: wireToolsFrom } : {}),
   };
+  // Only what this row stores is searched: kept messages and lists were searched in the call that stored them.
+  const newMessages = messages.slice(keep);
+  const newWireMessages = wireValues.slice(wireKeep);
+  if (hasNonFinite(stripped) || hasNonFinite(newMessages) || newWireMessages.some((m) => m.nonFinite)) {
+    check?.(call);
+    // Listed by the column they are stored in, each path relative to it.
+    const tags: Record<string, NonFiniteAt[]> = {
+      json: findNonFinite(stripped),
+      messages: findNonFinite(newMessages),
+      wireMessages: findNonFinite(newWireMessages.map((m) => m.value)),
+    };
+    (stripped as Record<string, unknown>)[NON_FINITE_KEY] = Object.fromEntries(Object.entries(tags).filter(([, found]) => found.length > 0));
+  }
   const encoded: EncodedCall = {
     messagesBase: keep > 0 ? state.lastCallId : null,
     messagesKeep: keep,
-    messagesTail: scrub(JSON.stringify(messages.slice(keep))),
+    messagesTail: scrub(JSON.stringify(newMessages)),
     wireMessagesBase: wireBase,
     wireMessagesKeep: wireKeep,
     wireMessagesTail: wireTail,
@@ -139,28 +165,46 @@ export interface CallRow {
   json: string;
 }
 
+/** A call record rebuilt from its row, not yet validated. */
+export interface DecodedCall {
+  record: Record<string, unknown>;
+  /** Whether it may hold NaN or ±Infinity (its own row lists some, or a call it keeps parts of does). */
+  nonFinite: boolean;
+}
+
 /**
  * Rebuilds raw call records (not yet validated) from rows in (attempt, index) order. A damaged row
  * (not JSON, the wrong shape, a base that is not stored before it) is a StoredDataError at
  * `where(row)` naming the column, never a record rebuilt wrong.
  */
-export function decodeCalls(rows: readonly CallRow[], where: (row: CallRow) => string): Record<string, unknown>[] {
+export function decodeCalls(rows: readonly CallRow[], where: (row: CallRow) => string): DecodedCall[] {
   const messagesById = new Map<string, unknown[]>();
   const toolsById = new Map<string, unknown>();
   const wireById = new Map<string, unknown[]>();
   const wireToolsById = new Map<string, unknown>();
+  // Calls whose rebuilt parts hold non-finite numbers; a call keeping any of their parts may too.
+  const holding = new Set<string>();
   return rows.map((row) => {
     const column = new StoredColumns(row, where(row));
-    const messages = [...column.base('messages_base', row.messages_base, row.messages_keep, messagesById), ...column.array('messages_tail', row.messages_tail)];
-    messagesById.set(row.id, messages);
+    const messagesBase = column.base('messages_base', row.messages_base, row.messages_keep, messagesById);
+    const messagesTail = column.array('messages_tail', row.messages_tail);
     const raw = column.record();
+    const tags = column.nonFinite(raw);
+    if (tags.json !== undefined) restoreTags(raw, tags.json, `${where(row)}: json.${NON_FINITE_KEY}.json`);
+    if (tags.messages !== undefined) restoreTags(messagesTail, tags.messages, `${where(row)}: json.${NON_FINITE_KEY}.messages`);
+    let nonFinite = Object.keys(tags).length > 0 || (row.messages_keep > 0 && holding.has(row.messages_base!));
+    const messages = [...messagesBase, ...messagesTail];
+    messagesById.set(row.id, messages);
     raw.request.messages = messages;
-    if (row.tools_from) raw.request.tools = column.reference('tools_from', row.tools_from, toolsById);
-    else toolsById.set(row.id, raw.request.tools);
+    if (row.tools_from) {
+      raw.request.tools = column.reference('tools_from', row.tools_from, toolsById);
+      nonFinite ||= holding.has(row.tools_from);
+    } else toolsById.set(row.id, raw.request.tools);
     const wireToolsFrom = (raw as Record<string, unknown>)[WIRE_TOOLS_FROM];
     if (typeof wireToolsFrom === 'string' && raw.wire) {
       delete (raw as Record<string, unknown>)[WIRE_TOOLS_FROM];
       raw.wire.request.tools = column.reference(`json.${WIRE_TOOLS_FROM}`, wireToolsFrom, wireToolsById);
+      nonFinite ||= holding.has(wireToolsFrom);
     } else if (raw.wire && raw.wire.request.tools !== undefined) wireToolsById.set(row.id, raw.wire.request.tools);
     const wireMessagesHeld = raw.wire?.request.messages;
     if (row.wire_messages_tail === null && Array.isArray(wireMessagesHeld) && wireMessagesHeld.length === 0) {
@@ -170,11 +214,17 @@ export function decodeCalls(rows: readonly CallRow[], where: (row: CallRow) => s
     }
     if (row.wire_messages_tail !== null && raw.wire) {
       const wireBase = column.base('wire_messages_base', row.wire_messages_base, row.wire_messages_keep, wireById);
-      const wireMessages = [...wireBase, ...column.array('wire_messages_tail', row.wire_messages_tail)];
+      const wireTail = column.array('wire_messages_tail', row.wire_messages_tail);
+      if (tags.wireMessages !== undefined) restoreTags(wireTail, tags.wireMessages, `${where(row)}: json.${NON_FINITE_KEY}.wireMessages`);
+      nonFinite ||= row.wire_messages_keep > 0 && holding.has(row.wire_messages_base!);
+      const wireMessages = [...wireBase, ...wireTail];
       wireById.set(row.id, wireMessages);
       raw.wire.request.messages = wireMessages;
+    } else if (tags.wireMessages !== undefined) {
+      throw new StoredDataError(`${where(row)}: json.${NON_FINITE_KEY}.wireMessages`, 'lists numbers of wire messages, yet the row stores none', WRITTEN_BY_GAUNTLET);
     }
-    return raw as Record<string, unknown>;
+    if (nonFinite) holding.add(row.id);
+    return { record: raw as Record<string, unknown>, nonFinite };
   });
 }
 
@@ -208,6 +258,19 @@ class StoredColumns {
     if (!isObject(value) || !isObject(value.request)) throw new StoredDataError(`${this.at}: json`, `is ${isObject(value) ? 'an object without a request object' : kindOf(value)}`, `a model call object with its request (${WRITTEN_BY_GAUNTLET})`);
     if (value.wire !== undefined && !(isObject(value.wire) && isObject(value.wire.request))) throw new StoredDataError(`${this.at}: json.wire`, 'has no request object', `the wire exchange with its request (${WRITTEN_BY_GAUNTLET})`);
     return value as RawCall;
+  }
+
+  /** The lists of non-finite numbers the row keeps beside its JSON (taken out of `raw`), by column. */
+  nonFinite(raw: RawCall): Partial<Record<'json' | 'messages' | 'wireMessages', unknown>> {
+    const record = raw as Record<string, unknown>;
+    if (!Object.hasOwn(record, NON_FINITE_KEY)) return {};
+    const tags = record[NON_FINITE_KEY];
+    delete record[NON_FINITE_KEY];
+    const known = ['json', 'messages', 'wireMessages'];
+    if (!isObject(tags) || Object.keys(tags).some((key) => !known.includes(key))) {
+      throw new StoredDataError(`${this.at}: json.${NON_FINITE_KEY}`, `is ${isObject(tags) ? `an object with keys ${Object.keys(tags).join(', ')}` : kindOf(tags)}`, `an object of json, messages and wireMessages lists (${WRITTEN_BY_GAUNTLET})`);
+    }
+    return tags;
   }
 
   /** The first `keep` messages of the call named by `baseId`, which must be stored before this one. */

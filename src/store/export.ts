@@ -1,8 +1,11 @@
 import type { Store } from '../core/index.ts';
+import { findNonFinite, hasNonFinite, NON_FINITE_KEY } from './non-finite.ts';
 
 /**
  * JSONL export: one line per rollout holding the rollout record and its model calls (each with
  * the exact request and response), in task/epoch order. Lines are yielded so large runs stream.
+ * Numbers JSON has no word for (a -∞ logprob) are null in the line and listed, with their paths,
+ * under its `$nonFinite` key, as the store keeps them.
  */
 export function* exportRunJsonl(store: Store, runId: string, options: { events?: boolean } = {}): Generator<string> {
   const run = store.getRun(runId);
@@ -18,6 +21,7 @@ export function* exportRunJsonl(store: Store, runId: string, options: { events?:
     // What the detectors found in this attempt, when they have looked (`gauntlet detect`).
     const detections = store.detections(rollout.id).find((d) => d.attempt === rollout.attempt);
     if (detections) Object.assign(record, { detections });
+    if (hasNonFinite(record)) Object.assign(record, { [NON_FINITE_KEY]: findNonFinite(record) });
     yield JSON.stringify(record);
   }
 }

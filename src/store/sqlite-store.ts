@@ -4,7 +4,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { z } from 'zod';
 import {
+  DefectError,
   DetectionRecord,
+  describeZodIssues,
+  EventData,
   errorMessage,
   InputError,
   StoredDataError,
@@ -44,6 +47,8 @@ import {
 } from '../core/index.ts';
 import { Checkpointer, SharedCheckpoints, type CheckpointShare } from './checkpointer.ts';
 import { decodeCalls, emptyDeltaState, encodeCall, type CallRow, type DeltaState } from './call-codec.ts';
+import { findNonFinite, hasNonFinite, NON_FINITE_KEY, parseWithNonFinite, pathText, restoreTags, type NonFiniteAt, type NonFinitePolicy } from './non-finite.ts';
+import { CALL_NUMBERS, damagedReward, EVENT_NUMBERS, ROLLOUT_NUMBERS, withRewardUnavailable } from './record-numbers.ts';
 import { acquireLease, leaseHolder, type LeaseOptions } from './lease.ts';
 import { latestVersion, migrate, STORE_MIGRATIONS, storedVersion, type StoreMigration } from './migrations.ts';
 import { ReviewTables } from './review-tables.ts';
@@ -63,6 +68,8 @@ export interface StoreOptions {
   migrations?: readonly StoreMigration[];
   /** Record upgrades on read (tests add steps). */
   recordUpgrades?: readonly RecordUpgrade[];
+  /** Where warnings about damaged records that still read go (a process warning when absent). */
+  warn?: (message: string) => void;
   lease?: LeaseOptions;
   /** Caps the file at this many pages (tests simulate a full disk with it). */
   maxPageCount?: number;
@@ -158,6 +165,9 @@ export class SqliteStore implements Store {
   private failureReported = false;
   private readonly leases = new Set<RunLease>();
   private readonly review: ReviewTables;
+  private readonly warnings: (message: string) => void;
+  /** Rollouts whose damage has been warned about, once each. */
+  private readonly warned = new Set<string>();
   private readonly checkpoints: Checkpointer | SharedCheckpoints | undefined;
   private readonly options: StoreOptions;
   /** Opened to read only (`readOnly`); reads may go through a private copy, removed on close. */
@@ -182,6 +192,7 @@ export class SqliteStore implements Store {
     this.now = options.now ?? (() => new Date());
     this.secrets = (options.secrets ?? []).filter((s) => s.length >= 4).map(jsonEscaped);
     this.upgrades = options.recordUpgrades;
+    this.warnings = options.warn ?? ((message) => process.emitWarning(message, { code: 'GAUNTLET_DAMAGED_RECORD' }));
     this.leaseOptions = options.lease ?? {};
     this.stmts = Object.fromEntries(Object.entries(STATEMENTS).map(([k, sql]) => [k, this.db.prepare(sql)])) as Record<keyof typeof STATEMENTS, Statement>;
     this.review = new ReviewTables({ db: this.db, path, write: (doing, work) => this.write(doing, work), json: (value) => this.json(value) });
@@ -198,18 +209,66 @@ export class SqliteStore implements Store {
   }
 
   /** A stored record, upgraded to the current version and validated; a damaged row is an error naming it. */
-  private read<T>(kind: RecordKind, schema: z.ZodType<T>, json: string | Record<string, unknown>, where: string): T | null {
+  private read<T>(kind: RecordKind, schema: z.ZodType<T>, json: string | Record<string, unknown>, where: string, numbers?: StoredNumbers): T | null {
     const at = `${this.path}: ${where}`;
-    let raw: Record<string, unknown>;
-    try {
-      raw = typeof json === 'string' ? (JSON.parse(json) as Record<string, unknown>) : json;
-    } catch (error) {
-      throw new StoredDataError(at, `the stored record is not valid JSON (${errorMessage(error)})`, 'a row written by Gauntlet');
-    }
+    const raw = typeof json === 'string' ? parseRow(json, at) : json;
+    // Numbers JSON has no word for, listed beside the record (non-finite.ts).
+    const holding = numbers !== undefined && (numbers.holding === true || (typeof json === 'string' && takeNonFinite(raw, `${at}: ${NON_FINITE_KEY}`)));
     return storedData(() => {
       const upgraded = upgradeRecord(kind, raw, at, this.upgrades);
-      return upgraded === null ? null : parseInput(schema, upgraded, at);
+      if (upgraded === null) return null;
+      if (!holding) return parseInput(schema, upgraded, at);
+      const result = parseWithNonFinite({
+        schema,
+        record: upgraded,
+        found: findNonFinite(upgraded),
+        policy: numbers.policy,
+        fail: (path, word, why) => {
+          throw new StoredDataError(`${at}: ${pathText(path)}`, `holds ${word}: ${why}`, 'a row written by Gauntlet');
+        },
+      });
+      if (result.success) return result.data;
+      throw new StoredDataError(at, `invalid content\n${describeZodIssues(result.error.issues)}`);
     });
+  }
+
+  /**
+   * A stored rollout. One whose reward an older Gauntlet stored damaged (null where a number
+   * belongs) reads with its reward unavailable (record-numbers.ts), with a warning naming it, so
+   * the rest of its run still reads; any other damage is a StoredDataError as for every record.
+   */
+  private readRollout(json: string, id: string): Rollout | null {
+    const at = `${this.path}: rollout ${id}`;
+    const raw = parseRow(json, at);
+    const holding = takeNonFinite(raw, `${at}: ${NON_FINITE_KEY}`);
+    const damaged = damagedReward(raw);
+    if (damaged.length === 0) return this.read('rollout', Rollout, raw, `rollout ${id}`, { policy: ROLLOUT_NUMBERS, holding });
+    const { record, message } = withRewardUnavailable(raw, damaged);
+    if (!this.warned.has(id)) {
+      this.warned.add(id);
+      this.warnings(`${at}: ${message}. It reads as ${record.status === 'error' ? 'an error, never a score' : 'stored, without those numbers'}; the stored row is unchanged.`);
+    }
+    return this.read('rollout', Rollout, record, `rollout ${id}`, { policy: ROLLOUT_NUMBERS, holding });
+  }
+
+  /**
+   * The JSON of `record` as stored: a non-finite number the store may keep is listed beside it (the
+   * JSON has null there); one it may not is refused with a DefectError naming the record and field,
+   * before anything is written.
+   */
+  private recordJson<T>(record: T & object, schema: z.ZodType<unknown>, policy: NonFinitePolicy, what: string): string {
+    if (!hasNonFinite(record)) return this.json(record);
+    const found = findNonFinite(record);
+    refuseNonFinite({ schema, record, found, policy, what });
+    return this.json({ ...record, [NON_FINITE_KEY]: found });
+  }
+
+  /** An event's data as stored: its non-finite numbers listed beside it, or refused (as `recordJson`). */
+  private eventJson(type: EventType, data: unknown, what: string): string {
+    if (!isRecord(data)) return this.json(data);
+    const found = findNonFinite(data);
+    refuseNonFinite({ schema: EventData[type], record: data, found, policy: EVENT_NUMBERS, what });
+    return this.json({ ...data, [NON_FINITE_KEY]: found });
   }
 
   /** Why a store opened to read does not write (the connection would refuse too: query_only or read-only). */
@@ -345,13 +404,13 @@ export class SqliteStore implements Store {
     this.writer = undefined;
   }
 
-  /** Hands appends, then rollout rows, to the writer thread as one transaction; its number there. */
-  private handOver(writer: NonNullable<typeof this.writer>, rows: PendingRow[], rollouts: readonly Rollout[], doing: string): number {
+  /** Hands appends, then rollout rows (their parameters), to the writer thread as one transaction; its number there. */
+  private handOver(writer: NonNullable<typeof this.writer>, rows: PendingRow[], rollouts: readonly unknown[][], doing: string): number {
     const statements: string[] = rows.map((r) => r.statement);
     const params: unknown[][] = rows.map((r) => r.params);
     for (const rollout of rollouts) {
       statements.push('upsertRollout');
-      params.push(this.rolloutParams(rollout));
+      params.push(rollout);
     }
     const batch: WriterBatch = { statements, params };
     const seq = writer.thread.send(batch);
@@ -369,7 +428,7 @@ export class SqliteStore implements Store {
       rollout.terminationReason,
       rollout.score,
       rollout.passed === null ? null : rollout.passed ? 1 : 0,
-      this.json(rollout),
+      this.recordJson(rollout, Rollout, ROLLOUT_NUMBERS, `rollout ${rollout.id}`),
     ];
   }
 
@@ -473,9 +532,11 @@ export class SqliteStore implements Store {
   commitRollouts(rollouts: readonly Rollout[]): void {
     this.clearTimer();
     const doing = storing(rollouts);
+    // Before anything is written: a rollout refused for its numbers leaves the store as it was.
+    const rows = rollouts.map((rollout) => this.rolloutParams(rollout));
     if (this.writer) {
       if (this.failure) throw this.reported();
-      this.handOver(this.writer, this.pending.splice(0, this.pending.length), rollouts, doing);
+      this.handOver(this.writer, this.pending.splice(0, this.pending.length), rows, doing);
       this.writer.thread.settle();
       if (this.failure) throw this.reported();
       return;
@@ -484,7 +545,7 @@ export class SqliteStore implements Store {
     this.write(doing, () =>
       this.db.transaction(() => {
         for (const { statement, params } of batch) this.stmts[statement].run(...params);
-        for (const rollout of rollouts) this.stmts.upsertRollout.run(...this.rolloutParams(rollout));
+        for (const row of rows) this.stmts.upsertRollout.run(...row);
       })(),
     );
   }
@@ -504,9 +565,15 @@ export class SqliteStore implements Store {
         return Promise.reject(error);
       }
     }
+    let rows: unknown[][];
+    try {
+      rows = rollouts.map((rollout) => this.rolloutParams(rollout));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.clearTimer();
     if (this.failure) return Promise.reject(this.reported());
-    const seq = this.handOver(writer, this.pending.splice(0, this.pending.length), rollouts, storing(rollouts));
+    const seq = this.handOver(writer, this.pending.splice(0, this.pending.length), rows, storing(rollouts));
     // The thread's answer made its failure the store's (a StoreError) before this rejects.
     return writer.thread.written(seq).catch((error: unknown) => {
       throw this.failure ? this.reported() : error;
@@ -516,25 +583,30 @@ export class SqliteStore implements Store {
   rollouts(runId: string): Rollout[] {
     this.flushForRead();
     const rows = this.db.prepare(`SELECT id, json FROM rollouts WHERE run_id = ? ORDER BY task_id, epoch`).all(runId) as { id: string; json: string }[];
-    return rows.flatMap((r) => this.read('rollout', Rollout, r.json, `rollout ${r.id}`) ?? []);
+    return rows.flatMap((r) => this.readRollout(r.json, r.id) ?? []);
   }
 
   /**
    * From the indexed columns (written from the same record as its JSON, and no upgrade step touches
    * rollouts): a thousand rollouts take a few ms instead of ~200 ms of parsing whole records at
-   * the end of every run. Only failed rollouts' records (error, infra_error) are read, for their error.
+   * the end of every run. Only failed rollouts' records (error, infra_error) are read, for their error,
+   * and scored ones whose JSON may hold a damaged reward (what `rollouts` reads as an error).
    */
   rolloutOutcomes(runId: string): RolloutOutcome[] {
     this.flushForRead();
     const rows = this.db
-      .prepare(`SELECT id, task_id, epoch, status, termination_reason, score, passed, CASE WHEN status IN ('error', 'infra_error') THEN json END AS json FROM rollouts WHERE run_id = ? ORDER BY task_id, epoch`)
+      .prepare(`SELECT id, task_id, epoch, status, termination_reason, score, passed, CASE WHEN status IN ('error', 'infra_error') OR ${MAYBE_DAMAGED_REWARD} THEN json END AS json FROM rollouts WHERE run_id = ? ORDER BY task_id, epoch`)
       .all(runId) as { id: string; task_id: string; epoch: number; status: string; termination_reason: string; score: number | null; passed: number | null; json: string | null }[];
     return rows.map((r) => {
       const at = `rollout ${r.id}`;
       const status = storedData(() => parseInput(RolloutStatus, r.status, `${at}: status`));
       const terminationReason = storedData(() => parseInput(TerminationReason, r.termination_reason, `${at}: termination_reason`));
-      const error = r.json === null ? null : (this.read('rollout', Rollout, r.json, at)?.error ?? null);
+      const read = r.json === null ? null : this.readRollout(r.json, r.id);
+      const error = read?.error ?? null;
       checkOutcomeColumns(r, status, `${this.path}: ${at}`);
+      if (status === 'scored' && read && read.status !== 'scored') {
+        return { id: r.id as RolloutId, taskId: r.task_id as TaskId, epoch: r.epoch, status: read.status, terminationReason: read.terminationReason, score: null, passed: null, error };
+      }
       // Columns this store wrote from the record's own (checked) ids.
       return { id: r.id as RolloutId, taskId: r.task_id as TaskId, epoch: r.epoch, status, terminationReason, score: r.score, passed: r.passed === null ? null : r.passed === 1, error };
     });
@@ -543,7 +615,7 @@ export class SqliteStore implements Store {
   getRollout(id: string): Rollout | null {
     this.flushForRead();
     const row = this.db.prepare(`SELECT json FROM rollouts WHERE id = ?`).get(id) as { json: string } | undefined;
-    return row ? this.read('rollout', Rollout, row.json, `rollout ${id}`) : null;
+    return row ? this.readRollout(row.json, id) : null;
   }
 
   finishedRolloutIds(runId: string, options: { exceptInfraErrors?: boolean } = {}): Set<string> {
@@ -581,7 +653,7 @@ export class SqliteStore implements Store {
       },
       modelCall: (call) => {
         if (!state) return;
-        const e = encodeCall(call, state, this.scrub);
+        const e = encodeCall(call, state, this.scrub, refuseCallNumbers);
         this.enqueue({ statement: 'insertCall', rolloutId, attempt, params: [
           call.id,
           call.runId,
@@ -600,7 +672,8 @@ export class SqliteStore implements Store {
       },
       event: (type: EventType, data: unknown, at?: Date) => {
         if (!state) return;
-        this.enqueue({ statement: 'insertEvent', rolloutId, attempt, params: [runId, rolloutId, attempt, seq++, (at ?? this.now()).toISOString(), type, this.json(data), SCHEMA_VERSION] });
+        const json = hasNonFinite(data) ? this.eventJson(type, data, `event ${rolloutId}#${attempt}.${seq}`) : this.json(data);
+        this.enqueue({ statement: 'insertEvent', rolloutId, attempt, params: [runId, rolloutId, attempt, seq++, (at ?? this.now()).toISOString(), type, json, SCHEMA_VERSION] });
       },
     };
   }
@@ -608,7 +681,9 @@ export class SqliteStore implements Store {
   modelCalls(rolloutId: string): ModelCall[] {
     this.flushForRead();
     const rows = this.db.prepare(`SELECT * FROM model_calls WHERE rollout_id = ? ORDER BY attempt, idx`).all(rolloutId) as CallRow[];
-    return decodeCalls(rows, (row) => `${this.path}: model call ${row.id}`).flatMap((raw, i) => this.read('modelCall', ModelCall, raw, `model call ${rows[i]!.id}`) ?? []);
+    return decodeCalls(rows, (row) => `${this.path}: model call ${row.id}`).flatMap(
+      ({ record, nonFinite }, i) => this.read('modelCall', ModelCall, record, `model call ${rows[i]!.id}`, nonFinite ? { policy: CALL_NUMBERS, holding: true } : undefined) ?? [],
+    );
   }
 
   events(rolloutId: string): RolloutEvent[] {
@@ -631,8 +706,9 @@ export class SqliteStore implements Store {
       } catch (error) {
         throw new StoredDataError(`${this.path}: ${where}`, `the stored data is not valid JSON (${errorMessage(error)})`);
       }
+      const holding = isRecord(data) && takeNonFinite(data, `${this.path}: ${where}: data.${NON_FINITE_KEY}`);
       const raw = { schemaVersion: r.schema_version, runId: r.run_id, rolloutId: r.rollout_id, attempt: r.attempt, seq: r.seq, at: r.at, type: r.type, data };
-      return this.read('event', RolloutEvent, raw, where) ?? [];
+      return this.read('event', RolloutEvent, raw, where, holding ? { policy: EVENT_NUMBERS, holding } : undefined) ?? [];
     });
   }
 
@@ -725,6 +801,55 @@ export class SqliteStore implements Store {
     if (this.failure && !this.failureReported) throw this.reported();
   }
 }
+
+/** Which numbers a record read may hold beyond JSON's, and whether this one is known to (its row listed some). */
+interface StoredNumbers {
+  policy: NonFinitePolicy;
+  holding?: boolean;
+}
+
+function parseRow(json: string, at: string): Record<string, unknown> {
+  try {
+    return JSON.parse(json) as Record<string, unknown>;
+  } catch (error) {
+    throw new StoredDataError(at, `the stored record is not valid JSON (${errorMessage(error)})`, 'a row written by Gauntlet');
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Takes the list of non-finite numbers out of a stored record and puts them back into it; whether there was one. */
+function takeNonFinite(raw: Record<string, unknown>, where: string): boolean {
+  if (!Object.hasOwn(raw, NON_FINITE_KEY)) return false;
+  const tags = raw[NON_FINITE_KEY];
+  delete raw[NON_FINITE_KEY];
+  restoreTags(raw, tags, where);
+  return true;
+}
+
+/** Refuses a record holding a non-finite number `policy` (or its schema) does not let the store keep: a defect, named. */
+function refuseNonFinite(input: { schema: z.ZodType<unknown>; record: unknown; found: readonly NonFiniteAt[]; policy: NonFinitePolicy; what: string }): void {
+  const { what } = input;
+  parseWithNonFinite({
+    ...input,
+    fail: (path, word, why) => {
+      throw new DefectError('gauntlet', `${what}: ${pathText(path)} is ${word}: ${why}. JSON has no ${word}, and the store refuses to write null in its place`);
+    },
+  });
+}
+
+/** A model call's numbers, checked before the codec encodes it (call-codec.ts): the whole record, as it is validated whole. */
+function refuseCallNumbers(call: ModelCall): void {
+  refuseNonFinite({ schema: ModelCall, record: call, found: findNonFinite(call), policy: CALL_NUMBERS, what: `model call ${call.id} (rollout ${call.rolloutId}, attempt ${call.attempt})` });
+}
+
+/**
+ * Scored rollouts whose JSON may hold a damaged reward (`damagedReward`): a substring test SQLite
+ * runs without parsing, so undamaged runs still read their outcomes from the columns alone.
+ */
+const MAYBE_DAMAGED_REWARD = `(status = 'scored' AND (instr(json, '"value":null') > 0 OR instr(json, '"weight":null') > 0 OR instr(json, '"reward":null') > 0 OR instr(json, '"score":null') > 0))`;
 
 /**
  * The indexed columns a run's summary counts from, as the record they were written from has them:
