@@ -45,6 +45,7 @@ export type CoordinatorEvent =
   /** A result for a rollout already stored (`storedAttempt`): dropped. */
   | { type: 'duplicate'; rolloutId: string; attempt: number; storedAttempt: number | null; worker: string }
   | { type: 'requeued'; rolloutId: string; reason: string }
+  /** A job no worker could run, or a result that could not be decoded (kept aside; the message says where). */
   | { type: 'job_failed'; rolloutId: string; message: string }
   /** The workers serving the run's endpoint queue, when their number changes while rollouts are outstanding (checked every `checkMs`). */
   | { type: 'workers'; queue: string; count: number; outstanding: number }
@@ -71,7 +72,12 @@ export interface QueuedRunSummary extends RunSummary {
     duplicates: number;
     /** Rollouts whose job and result Redis no longer held (a restart without persistence), enqueued again. */
     requeued: number;
-    /** Rollouts no worker could run (their jobs failed every attempt); `--resume` retries them. */
+    /**
+     * Results that could not be decoded (not JSON, another protocol, failing their checks): kept
+     * aside in Redis (`gauntlet queue status` lists them), their rollouts counted as not run.
+     */
+    unreadableResults: number;
+    /** Rollouts no worker could run (their jobs failed every attempt, or their result could not be decoded); `--resume` retries them. */
     failedJobs: { rolloutId: string; message: string }[];
   };
 }

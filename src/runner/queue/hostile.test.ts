@@ -11,8 +11,9 @@ import { gateCatalog, startRedis, until, type RedisServer } from '../../../test/
 import { FinishedRollouts } from './consumer.ts';
 import { QUEUE_PREFIX, parseRedisUrl, redisOptions, resultQueueName, rolloutQueueName } from './connection.ts';
 import { startQueuedRun, type CoordinatorEvent } from './coordinator.ts';
+import { keepResult, KEPT_RESULTS_MAX, keptResults, keptResultsKey } from './kept.ts';
 import { parseRateLimit } from './rate-limit.ts';
-import { queueStatus } from './status.ts';
+import { describeQueueStatus, queueStatus, queueStatusMetrics } from './status.ts';
 import { FinishWindow } from './window.ts';
 import { startWorker, type QueueWorker } from './worker.ts';
 
@@ -123,12 +124,114 @@ describe('job and result data that is not JSON', () => {
         assert.equal(summary.status, 'finished');
         assert.equal(summary.scored, 2);
         assert.equal(store.rollouts(run.run.id).length, 2);
+        // The corrupt one was kept aside meanwhile, and went with the run's results queue once everything was stored.
+        assert.equal(summary.queue.unreadableResults, 1);
+        assert.equal(await raw.exists(keptResultsKey(run.run.id)), 0);
       } finally {
         await worker.close({ force: true });
       }
     } finally {
       await results.close();
     }
+  });
+});
+
+describe('results that cannot be decoded', () => {
+  let redis: RedisServer;
+  let raw: Redis;
+  before(async () => {
+    redis = await startRedis();
+    raw = new Redis(redis.url);
+  });
+  after(async () => {
+    raw?.disconnect();
+    await redis?.stop();
+  });
+
+  it('keeps their stored data byte for byte under a key of the run, reports and counts them, stores nothing for them, and --resume runs their rollouts again', { timeout: 60_000 }, async () => {
+    const gate = gateCatalog({ tasks: 3 });
+    const store = openStore(':memory:');
+    const events: CoordinatorEvent[] = [];
+    const run = await startQueuedRun({ store, run: { resolved: { config: config(14), tasks: gate.tasks } }, queue: { redis: redis.target, checkMs: 200 }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
+    const runId = run.run.id;
+    const { Queue } = await import('bullmq');
+    const results = new Queue(resultQueueName(runId), { connection: redisOptions(redis.target), prefix: QUEUE_PREFIX });
+    const rollouts = new Queue(rolloutQueueName('oracle'), { connection: redisOptions(redis.target), prefix: QUEUE_PREFIX });
+    const [t0, t1] = [rolloutIdFor(runId, 'gate/t0', 0), rolloutIdFor(runId, 'gate/t1', 0)];
+    // t0's result is not JSON (and not even UTF-8); t1's envelope is fine but its payload fails its checks.
+    const notJson = Buffer.concat([Buffer.from('{"protocol":1,"rolloutId":"'), Buffer.from([0xff, 0xfe, 0x00, 0x80])]);
+    const badPayload = { protocol: 1, rolloutId: t1, attempt: 1, worker: 'w-broken', payload: JSON.stringify({ rollout: { id: t1 }, sessions: [] }) };
+    let workerStarted: QueueWorker | undefined;
+    try {
+      // Delayed while they are set up; their rollouts' own jobs go, so only these results speak for them.
+      const first = await results.add('result', { protocol: 1 }, { jobId: t0, delay: 60_000, removeOnComplete: true, removeOnFail: false, attempts: 1 });
+      await raw.hset(`${QUEUE_PREFIX}:${resultQueueName(runId)}:${t0}`, 'data', notJson);
+      const second = await results.add('result', badPayload, { jobId: t1, delay: 60_000, removeOnComplete: true, removeOnFail: false, attempts: 1 });
+      assert.equal(await rollouts.remove(t0), 1);
+      assert.equal(await rollouts.remove(t1), 1);
+      await first.promote();
+      await second.promote();
+      await until('both results reported', () => (events.filter((e) => e.type === 'job_failed').length === 2 ? true : undefined), 20_000);
+      const failed = events.filter((e): e is Extract<CoordinatorEvent, { type: 'job_failed' }> => e.type === 'job_failed');
+      const key = keptResultsKey(runId);
+      assert.match(failed.find((e) => e.rolloutId === t0)!.message, new RegExp(`result job ${t0} is not a result of queue protocol 1: its stored data is not JSON.*kept in Redis \\(${key}, field data:\\d\\b.*--resume ${runId}`));
+      assert.match(failed.find((e) => e.rolloutId === t1)!.message, new RegExp(`result job ${t1} from worker w-broken cannot be decoded: .*kept in Redis \\(${key}, field data:\\d\\b`, 's'));
+
+      workerStarted = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog });
+      const summary = await run.done;
+      assert.equal(summary.status, 'interrupted');
+      assert.equal(summary.scored, 1, 'only t2 counts as finished');
+      assert.equal(summary.queue.unreadableResults, 2);
+      assert.deepEqual(summary.queue.failedJobs.map((f) => f.rolloutId).sort(), [t0, t1].sort());
+      assert.equal(store.getRollout(t0), null);
+      assert.equal(store.getRollout(t1), null);
+
+      // The bytes are those the result job held, whatever they were.
+      const kept = await keptResults(raw, runId);
+      assert.equal(kept.count, 2);
+      const byRollout = new Map(kept.newest.map((k) => [k.rolloutId, k]));
+      assert.deepEqual(await raw.hgetBuffer(key, `data:${byRollout.get(t0)!.entry}`), notJson);
+      assert.equal(await raw.hget(key, `data:${byRollout.get(t1)!.entry}`), JSON.stringify(badPayload));
+      assert.equal(byRollout.get(t1)!.worker, 'w-broken');
+
+      // `queue status` shows the run for them (nothing waits, no coordinator) and says what to do.
+      const status = await queueStatus({ redis: redis.target, listLimit: 10 });
+      assert.equal(status.runs.some((r) => r.runId === runId), false, 'nothing waits for a coordinator');
+      const shown = status.unreadableResults.find((u) => u.runId === runId);
+      assert.ok(shown, 'the run is listed');
+      assert.equal(shown.count, 2);
+      assert.equal(shown.key, key);
+      assert.deepEqual(shown.kept.map((k) => k.rolloutId).sort(), [t0, t1].sort());
+      assert.match(status.problems.join('\n'), new RegExp(`run ${runId}: 2 results could not be decoded and were kept aside in ${key}; they count as not run`));
+      assert.match(describeQueueStatus(status), new RegExp(`run ${runId}: 2 results could not be decoded, kept in ${key}\n.*data:\\d ${t1} from w-broken at .*cannot be decoded`, 's'));
+      assert.match(queueStatusMetrics(status), new RegExp(`gauntlet_run_results_unreadable\\{run="${runId}"\\} 2`));
+
+      // A resume runs both again; once everything is stored the copies go with the run's results queue.
+      const resumed = await startQueuedRun({ store, run: { resume: runId }, queue: { redis: redis.target, checkMs: 200 }, catalog: gate.catalog });
+      const again = await resumed.done;
+      assert.equal(again.status, 'finished');
+      assert.equal(store.getRollout(t0)?.status, 'scored');
+      assert.equal(store.getRollout(t1)?.status, 'scored');
+      assert.equal(await raw.exists(key), 0);
+      assert.equal((await queueStatus({ redis: redis.target })).unreadableResults.some((u) => u.runId === runId), false);
+    } finally {
+      await workerStarted?.close({ force: true });
+      await results.close();
+      await rollouts.close();
+    }
+  });
+
+  it('keeps a bounded number of copies per run, counting every one', async () => {
+    const runId = 'run_bounded' as Rollout['runId'];
+    const jobKey = `${QUEUE_PREFIX}:${resultQueueName(runId)}:ro_x`;
+    await raw.hset(jobKey, 'data', 'not json');
+    for (let i = 1; i <= KEPT_RESULTS_MAX + 3; i++) await keepResult(raw, runId, jobKey, { rolloutId: `ro_${i}`, worker: null, reason: 'why', at: 'now' });
+    const kept = await keptResults(raw, runId);
+    assert.equal(kept.count, KEPT_RESULTS_MAX + 3);
+    assert.equal(kept.newest.length, KEPT_RESULTS_MAX);
+    assert.equal(kept.newest[0]!.rolloutId, `ro_${KEPT_RESULTS_MAX + 3}`);
+    assert.equal(await raw.hlen(keptResultsKey(runId)), 2 * KEPT_RESULTS_MAX + 1, 'count, and meta and data of each copy held');
+    assert.equal(await raw.hget(keptResultsKey(runId), 'data:3'), null, 'the oldest are gone');
   });
 });
 

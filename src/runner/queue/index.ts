@@ -7,5 +7,6 @@ export { startWorker, type ExternalAgents, type QueueWorker, type QueueWorkerOpt
 export { endpointOf, parseRedisUrl, QueueError, rolloutQueueName, type RedisTarget } from './connection.ts';
 export { parseRateLimit, type RateLimit } from './rate-limit.ts';
 export { TakeRequest, type StalenessReport } from './window.ts';
-export { describeQueueStatus, queueStatus, queueStatusMetrics, type ActiveJob, type EndpointQueueStatus, type FailedJob, type QueueClient, type QueueStatus, type QueueStatusOptions, type RunResultsStatus } from './status.ts';
+export { describeQueueStatus, queueStatus, queueStatusMetrics, type ActiveJob, type EndpointQueueStatus, type FailedJob, type QueueClient, type QueueStatus, type QueueStatusOptions, type RunResultsStatus, type UnreadableResults } from './status.ts';
+export { KEPT_RESULTS_MAX, keptResultsKey, type KeptResult } from './kept.ts';
 export { cancelQueuedRun, type CancelledRun, type CancelQueuedRunOptions } from './cancel.ts';

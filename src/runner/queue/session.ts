@@ -10,6 +10,7 @@ import { FinishedRollouts } from './consumer.ts';
 import { ANNOUNCED_KEY, BullmqConnections, endpointOf, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, resultQueueName, rolloutQueueName, settlesWithin } from './connection.ts';
 import type { QueuedRunOptions, QueuedRunSummary } from './coordinator.ts';
 import { JOB_ATTEMPTS, QUEUE_PROTOCOL, ResultEnvelope, type RolloutJob } from './jobs.ts';
+import { dropKeptResults, keepResult, keptResultsKey } from './kept.ts';
 import { missingWork, type OpenedRun, type WorkItem } from './open-run.ts';
 import { commitResult, decodeResult } from './replay.ts';
 import { tolerantWorker, unreadableReason } from './unreadable.ts';
@@ -49,7 +50,7 @@ export class QueueSession {
   private readonly outstanding: Set<string>;
   /** Outstanding rollouts whose jobs failed every try, with why. */
   private readonly failedJobs = new Map<string, string>();
-  private readonly counts = { duplicates: 0, requeued: 0 };
+  private readonly counts = { duplicates: 0, requeued: 0, unreadableResults: 0 };
   private readonly window: FinishWindow;
   private readonly progress: RunProgress;
   private readonly rollouts: Queue;
@@ -349,7 +350,7 @@ export class QueueSession {
     const envelope = ResultEnvelope.safeParse(job.data);
     if (!envelope.success) {
       const why = unreadableReason(job.data) ?? describeZodIssues(envelope.error.issues);
-      return this.markFailed(job.id ?? '?', `result job ${job.id ?? '?'} is not a result of queue protocol ${QUEUE_PROTOCOL}: ${why}`);
+      return this.keepUnreadable(job, { rolloutId: job.id ?? '?', worker: null }, `is not a result of queue protocol ${QUEUE_PROTOCOL}: ${why}`);
     }
     const { rolloutId, worker, attempt } = envelope.data;
     const { store } = this.options;
@@ -366,7 +367,7 @@ export class QueueSession {
     try {
       decoded = decodeResult(JSON.parse(envelope.data.payload), { runId: this.run.id, rolloutId: item.rolloutId });
     } catch (error) {
-      return this.markFailed(rolloutId, `unusable result from worker ${worker}: ${errorMessage(error)}`);
+      return this.keepUnreadable(job, { rolloutId, worker }, `cannot be decoded: ${errorMessage(error)}`);
     }
     try {
       commitResult(store, decoded);
@@ -388,6 +389,34 @@ export class QueueSession {
     this.options.onProgress?.(this.progress);
     this.consumer.notify();
     this.settleIfDone();
+  }
+
+  /**
+   * Copies a result that cannot be stored aside (its job is then let go, freeing the rollout's id
+   * for a good result) and reports it; its rollout counts as not run. When the copy fails, the job
+   * fails instead and stays in Redis as it is.
+   */
+  private async keepUnreadable(job: Job, from: { rolloutId: string; worker: string | null }, why: string): Promise<void> {
+    const { rolloutId, worker } = from;
+    const what = `result job ${job.id ?? '?'}${worker === null ? '' : ` from worker ${worker}`} ${why}`;
+    let entry: number;
+    try {
+      entry = await keepResult(this.client, this.run.id, this.results.toKey(job.id ?? '?'), { rolloutId, worker, reason: why, at: new Date(this.now()).toISOString() });
+    } catch (error) {
+      const message = `${what}; copying it aside failed (${errorMessage(error)}), so it stays in Redis as a failed result job`;
+      this.reportUnreadable(rolloutId, message);
+      throw new Error(message, { cause: error });
+    }
+    this.counts.unreadableResults++;
+    const kept = `its data is kept in Redis (${keptResultsKey(this.run.id)}, field data:${entry}; \`gauntlet queue status\` lists it)`;
+    const rollout = this.outstanding.has(rolloutId) ? `the rollout counts as not run (--resume ${this.run.id} runs it again)` : 'no rollout of this session waits for it';
+    this.reportUnreadable(rolloutId, `${what}; ${kept}, and ${rollout}`);
+  }
+
+  /** Every unreadable result is reported, also one for a rollout already failed or not awaited (a duplicate). */
+  private reportUnreadable(rolloutId: string, message: string): void {
+    if (this.outstanding.has(rolloutId) && !this.failedJobs.has(rolloutId)) this.markFailed(rolloutId, message);
+    else this.notify({ type: 'job_failed', rolloutId, message });
   }
 
   /** Ends the session once every outstanding rollout is stored or has no worker left to run it. */
@@ -417,8 +446,11 @@ export class QueueSession {
       if (this.options.signal?.aborted) await bounded(Promise.all([...this.outstanding].map((id) => this.rollouts.remove(id).catch(() => 0))));
       // In an outage, without waiting for Redis to hand back the blocking call.
       await bounded(this.resultsWorker.close(outage()));
-      // Everything stored: the run's results queue is of no further use.
-      if (this.outstanding.size === 0 && !this.failure) await bounded(this.results.obliterate({ force: true }));
+      // Everything stored: the run's results queue, and the results kept aside from it, are of no further use.
+      if (this.outstanding.size === 0 && !this.failure) {
+        await bounded(this.results.obliterate({ force: true }));
+        await bounded(dropKeptResults(this.client, this.run.id));
+      }
       await bounded(Promise.all([this.failures.close(), this.rollouts.close(), this.results.close()]));
       // Left open, a connection a bounded wait gave up on would reconnect forever and keep the process alive.
       this.connections.disconnect();

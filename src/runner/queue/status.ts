@@ -1,11 +1,14 @@
 // `gauntlet queue status`: what a Redis queue holds right now, read without taking anything. For
 // each model endpoint's queue: jobs by state, the workers serving it, its rate limit, the oldest
 // waiting job, the rollouts running and the jobs that failed every try; for each run with results
-// in flight: how many wait for its coordinator and whether one is taking them. Problems a person
-// should act on (work and no worker, results and no coordinator) are spelled out.
+// in flight: how many wait for its coordinator and whether one is taking them; for each run whose
+// coordinator could not decode some results: the copies kept aside. Problems a person should act on (work and no worker, results and
+// no coordinator, results kept aside) are spelled out.
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import type { RunId } from '../../core/index.ts';
+import { KEPT_RESULTS_MAX, keptResults, keptResultsKey, type KeptResult } from './kept.ts';
 import { bullmq, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, RESULT_QUEUE_PREFIX, type RedisTarget } from './connection.ts';
 
 /** A client Redis lists for a queue: a worker (a `gauntlet worker`, or a run's coordinator on its results). */
@@ -68,12 +71,25 @@ export interface RunResultsStatus {
   coordinator: boolean;
 }
 
+/** A run's results that its coordinator could not decode, copied aside (their rollouts count as not run). */
+export interface UnreadableResults {
+  runId: string;
+  /** How many were kept aside so far; at most `KEPT_RESULTS_MAX` copies are held. */
+  count: number;
+  /** The hash holding them: field `data:<entry>` is a result's stored data as it was. */
+  key: string;
+  /** The newest copies held, newest first (at most `listLimit`). */
+  kept: KeptResult[];
+}
+
 export interface QueueStatus {
   redis: string;
   at: string;
   endpoints: EndpointQueueStatus[];
   /** Runs with results in flight or a coordinator connected; runs long finished are left out. */
   runs: RunResultsStatus[];
+  /** Runs with results kept aside because they could not be decoded, until the run's results queue is removed. */
+  unreadableResults: UnreadableResults[];
   /** What needs someone's attention, one sentence each. */
   problems: string[];
 }
@@ -212,7 +228,7 @@ function count(n: number, noun: string, verb: string): string {
   return n === 1 ? `1 ${noun} ${verb}s` : `${n} ${noun}s ${verb}`;
 }
 
-function problemsOf(endpoints: readonly EndpointQueueStatus[], runs: readonly RunResultsStatus[]): string[] {
+function problemsOf(endpoints: readonly EndpointQueueStatus[], runs: readonly RunResultsStatus[], unreadable: readonly UnreadableResults[]): string[] {
   const problems: string[] = [];
   for (const e of endpoints) {
     const pending = e.counts.waiting + e.counts.delayed;
@@ -223,6 +239,10 @@ function problemsOf(endpoints: readonly EndpointQueueStatus[], runs: readonly Ru
   }
   for (const r of runs) {
     if (r.waiting > 0 && !r.coordinator) problems.push(`run ${r.runId}: ${count(r.waiting, 'result', 'wait')} and no coordinator takes them; \`gauntlet run --resume ${r.runId} --queue URL\` stores them`);
+  }
+  for (const u of unreadable) {
+    const n = u.count;
+    problems.push(`run ${u.runId}: ${n} result${n === 1 ? '' : 's'} could not be decoded and ${n === 1 ? 'was' : 'were'} kept aside in ${u.key}${n > KEPT_RESULTS_MAX ? ` (the newest ${KEPT_RESULTS_MAX} of them)` : ''}; ${n === 1 ? 'it counts' : 'they count'} as not run, and \`gauntlet run --resume ${u.runId} --queue URL\` runs again the rollouts still missing`);
   }
   return problems;
 }
@@ -238,11 +258,16 @@ export async function queueStatus(options: QueueStatusOptions): Promise<QueueSta
     const endpoints = [];
     for (const [queueName, endpoint] of Object.entries(registry).sort(([a], [b]) => a.localeCompare(b))) endpoints.push(await endpointStatus(client, queueName, endpoint, { listLimit, now: at }));
     const runs = [];
+    const unreadableResults: UnreadableResults[] = [];
+    // Results are kept aside only by a coordinator taking the run's results, so the run's results queue exists while they do.
     for (const name of await resultQueueNames(client)) {
       const run = await runStatus(client, name);
       if (run.waiting > 0 || run.coordinator) runs.push(run);
+      const runId = run.runId as RunId;
+      const kept = await keptResults(client, runId, listLimit);
+      if (kept.count > 0) unreadableResults.push({ runId, count: kept.count, key: keptResultsKey(runId), kept: kept.newest });
     }
-    return { redis: options.redis.display, at: new Date(at).toISOString(), endpoints, runs, problems: problemsOf(endpoints, runs) };
+    return { redis: options.redis.display, at: new Date(at).toISOString(), endpoints, runs, unreadableResults, problems: problemsOf(endpoints, runs, unreadableResults) };
   } finally {
     client.disconnect();
   }
@@ -265,6 +290,12 @@ export function describeQueueStatus(status: QueueStatus): string {
     if (e.counts.failed > e.failed.length) lines.push(`  … and ${e.counts.failed - e.failed.length} more failed`);
   }
   for (const r of status.runs) lines.push(`run ${r.runId}: ${r.waiting} results waiting to be stored; coordinator ${r.coordinator ? 'connected' : 'not connected'}`);
+  for (const u of status.unreadableResults) {
+    lines.push(`run ${u.runId}: ${u.count} result${u.count === 1 ? '' : 's'} could not be decoded, kept in ${u.key}`);
+    for (const k of u.kept) lines.push(`  data:${k.entry} ${k.rolloutId}${k.worker === null ? '' : ` from ${k.worker}`} at ${k.at}: ${k.reason.replace(/\s*\n\s*/g, ' ')}`);
+    const held = Math.min(u.count, KEPT_RESULTS_MAX);
+    if (held > u.kept.length) lines.push(`  … and ${held - u.kept.length} more kept`);
+  }
   if (status.problems.length > 0) lines.push('problems:', ...status.problems.map((p) => `  - ${p}`));
   return `${lines.join('\n')}\n`;
 }
@@ -288,6 +319,7 @@ export function queueStatusMetrics(status: QueueStatus): string {
   family('gauntlet_queue_rate_limited_seconds', 'How long the endpoint rate limit still holds jobs back', 'gauge', status.endpoints.map((e) => [of(e), e.rateLimitedForMs / 1000]));
   family('gauntlet_queue_paused', 'Whether the queue is paused (1) or not (0)', 'gauge', status.endpoints.map((e) => [of(e), e.paused ? 1 : 0]));
   family('gauntlet_run_results_waiting', 'Results waiting for a run coordinator to store them', 'gauge', status.runs.map((r) => [`run="${label(r.runId)}"`, r.waiting]));
+  family('gauntlet_run_results_unreadable', 'Results the run coordinator could not decode, kept aside (their rollouts count as not run)', 'gauge', status.unreadableResults.map((u) => [`run="${label(u.runId)}"`, u.count]));
   family('gauntlet_run_coordinator_connected', 'Whether a coordinator takes the run results (1) or not (0)', 'gauge', status.runs.map((r) => [`run="${label(r.runId)}"`, r.coordinator ? 1 : 0]));
   return `${out.join('\n')}\n`;
 }

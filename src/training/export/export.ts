@@ -1,6 +1,7 @@
 import { GAUNTLET_VERSION, InputError, StoredDataError, type ModelCall, type Rollout, type Store } from '../../core/index.ts';
 import { groupRollouts, type AdvantageMethod, type GroupBy, type RolloutGroup } from '../advantages/index.ts';
 import { addSavings, assembleTrajectory, buildPrefixTree, engineTokens, NO_SAVINGS, trainingCalls, type DriftCause, type TokenDecoder, type TokenSavings, type Trajectory } from '../trajectory/index.ts';
+import { unencodableText } from './parquet.ts';
 import { MAX_TOKEN_ID } from './schemas.ts';
 import { checkRow } from './schemas.ts';
 import { openSink, type RowSink } from './sinks.ts';
@@ -130,9 +131,8 @@ function collectUnits(group: RolloutGroup, options: ExportRunOptions & { run: Ex
       }
       const problem = tokenProblem(trajectory, target.needs.callTokens === true ? training : null);
       if (problem) return addSkip(summary, problem.reason, describe(rollout, problem.detail));
-      countDrift(trajectory, summary);
     }
-    units.push({
+    const unit: ExportUnit = {
       run: options.run,
       rollout,
       calls: target.needs.tokens && !target.needs.callTokens ? training.map(withoutTokens) : training,
@@ -143,7 +143,12 @@ function collectUnits(group: RolloutGroup, options: ExportRunOptions & { run: Ex
       trajectory,
       prefix: [],
       assumedTemperature: options.assumedTemperature ?? null,
-    });
+    };
+    // Before the group's prefix tree is built, so no row written names a left-out rollout's sample as its prefix parent.
+    const text = options.format === 'parquet' ? parquetTextProblem(unit, target) : null;
+    if (text) return addSkip(summary, 'invalid_text', describe(rollout, text));
+    if (trajectory) countDrift(trajectory, summary);
+    units.push(unit);
   });
   summary.rollouts.exported += units.length;
   return units;
@@ -177,6 +182,42 @@ function tokenProblem(trajectory: Trajectory, calls: ModelCall[] | null): { reas
     return { reason: 'no_sampled_tokens', detail: `segment ${bare.index} (call ${call?.callIndex ?? '?'}) holds no sampled token (an empty completion): its row would train on nothing` };
   }
   return null;
+}
+
+/**
+ * Text a Parquet file cannot hold (a lone surrogate; JSONL keeps it as an escape) in any of the
+ * unit's rows, naming the row and field. It costs the rollout, as a bad token id does, not the
+ * export: the group keeps its other rollouts and the advantages computed over all of them. Where
+ * one may hold such text, its rows are built once more for writing (the prefix links are not known
+ * yet); only text is walked.
+ */
+function parquetTextProblem(unit: ExportUnit, target: ExportTarget): string | null {
+  // Rows hold text from the run, the rollout and its calls: where none holds a lone surrogate (nearly
+  // always), no row is built twice. Should one slip past, writing it still fails naming the field.
+  const seen = new WeakSet<object>();
+  if (!holdsLoneSurrogate(unit.rollout, seen) && !holdsLoneSurrogate(unit.calls, seen) && !holdsLoneSurrogate(unit.run, seen)) return null;
+  for (const row of target.rows(unit)) {
+    const problem = unencodableText(target.columns, row as Record<string, unknown>);
+    if (problem) return `${rowLabel(row, unit, target)}: ${problem}`;
+  }
+  return null;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** Whether any string in `value` holds a lone surrogate; objects shared between calls (their messages) are walked once. */
+function holdsLoneSurrogate(value: unknown, seen: WeakSet<object>): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (value === null || typeof value !== 'object' || seen.has(value)) return false;
+  seen.add(value);
+  if (Array.isArray(value)) return value.some((item) => holdsLoneSurrogate(item, seen));
+  for (const key in value) if (holdsLoneSurrogate((value as Record<string, unknown>)[key], seen) || LONE_SURROGATE.test(key)) return true;
+  return false;
+}
+
+function rowLabel(row: object, unit: ExportUnit, target: ExportTarget): string {
+  const id = (row as { sample_id?: unknown }).sample_id;
+  return `${typeof id === 'string' ? id : unit.rollout.id} (${target.name} ${target.variant})`;
 }
 
 /** A call without its token ids, which its segment now holds. */
@@ -216,8 +257,7 @@ async function writeRows(units: ExportUnit[], to: { target: ExportTarget; sink: 
   const { target, sink, summary } = to;
   for (const unit of units) {
     for (const row of target.rows(unit)) {
-      const id = (row as { sample_id?: unknown }).sample_id;
-      const label = `${typeof id === 'string' ? id : unit.rollout.id} (${target.name} ${target.variant})`;
+      const label = rowLabel(row, unit, target);
       checkRow(target.schema, row, label);
       await sink.write(row, label);
       summary.rows++;
@@ -246,6 +286,8 @@ function warningsFor(s: ExportSummary): string[] {
       `run ${s.runId} ${state}: groups may lack rollouts that have not finished, and their advantages are computed over the rollouts stored so far (gauntlet run --resume ${s.runId} finishes it)`,
     );
   }
+  const text = s.rollouts.skipped.invalid_text;
+  if (text) warnings.push(`${text.count} rollout${text.count === 1 ? '' : 's'} left out (invalid_text): text a Parquet file cannot hold, named above; --format jsonl keeps ${text.count === 1 ? 'it' : 'them'} as ${text.count === 1 ? 'it is' : 'they are'}`);
   if (s.rollouts.exported === 0 && s.rollouts.total > 0) warnings.push('nothing was exported; see the skipped reasons above');
   if (s.rows === 0 && s.output) warnings.push(`no file was written: ${s.output} is left as it was`);
   return warnings;

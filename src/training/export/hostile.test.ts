@@ -1,7 +1,7 @@
 // Exports of runs a careless user or a broken engine produced: ids no vocabulary has, empty
 // completions, unreadable records, text Parquet cannot hold, unfinished runs, very many groups.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -29,7 +29,7 @@ interface CallPlan {
 }
 
 /** A store with one run whose rollouts (one group, epochs 0, 1, …) made the calls given, each extending the last. */
-function storeWith(rollouts: { id: string; calls: CallPlan[]; score?: number }[], status: Run['status'] = 'finished'): Store {
+function storeWith(rollouts: { id: string; calls: CallPlan[]; score?: number; rollout?: Partial<Rollout> }[], status: Run['status'] = 'finished'): Store {
   const store = openStore(':memory:');
   store.createRun({ ...template, id: RUN, status, finishedAt: status === 'finished' ? template.finishedAt : null }, []);
   rollouts.forEach((spec, epoch) => {
@@ -44,7 +44,7 @@ function storeWith(rollouts: { id: string; calls: CallPlan[]; score?: number }[]
       parentId = call.id;
       messages = [...messages, reply, { role: 'user', content: 'More.' }];
     });
-    store.commitRollout(storedRollout({ id: rolloutId, runId: RUN, taskId: 'keys/a', groupId: 'g', epoch, score: spec.score ?? epoch % 2 }));
+    store.commitRollout(storedRollout({ id: rolloutId, runId: RUN, taskId: 'keys/a', groupId: 'g', epoch, score: spec.score ?? epoch % 2, ...spec.rollout }));
   });
   return store;
 }
@@ -116,23 +116,56 @@ describe('exports of hostile runs', () => {
     }
   });
 
-  it('refuses text Parquet cannot hold (a lone surrogate) naming the row and field, and keeps it exactly in JSONL', async () => {
-    // Before: the Parquet file read back U+FFFD where the model wrote \ud800, with no word said.
+  it('leaves out a rollout whose text Parquet cannot hold (a lone surrogate) as invalid_text, naming the row and field, exports the rest, and keeps it exactly in JSONL', async () => {
+    // Before: the whole Parquet export stopped at that row; and before that, the file read back U+FFFD where the model wrote \ud800.
     const text = 'half of a pair: \ud800, NUL: \u0000, a pair: 😀';
-    const store = storeWith([{ id: 'ro_text', calls: [{ prompt: [1, 2, 3], completion: [4, 5], logprobs: [-1, -1], content: text }], score: 1 }]);
+    const store = storeWith([
+      { id: 'ro_text', calls: [{ prompt: [1, 2, 3], completion: [4, 5], logprobs: [-1, -1], content: text }], score: 1 },
+      { id: 'ro_fine', calls: [{ prompt: [1, 2, 3], completion: [4, 5], logprobs: [-1, -1], content: 'NUL: \u0000, a pair: 😀, and 2 MB: ' + 'é'.repeat(1_000_000) }], score: 0 },
+    ]);
     const [sft] = TARGETS.sft;
     const path = output('parquet');
-    await assert.rejects(exportRun({ store, runId: RUN, target: sft!, format: 'parquet', output: path, stdout: () => {} }), /ro_text\/c0 .*field "messages\.0\.content" holds a lone surrogate \(\\uD800 at index 16\).*--format jsonl keeps the text/s);
-    assert.ok(!existsSync(path));
+    const summary = await exportRun({ store, runId: RUN, target: sft!, format: 'parquet', output: path, stdout: () => {}, minScore: 0 });
+    assert.deepEqual(skipped(summary), { invalid_text: 1 });
+    assert.match(summary.rollouts.skipped.invalid_text?.examples[0] ?? '', /^ro_text \(keys\/a #0\): ro_text\/c0 \(sft messages\): field "messages\.0\.content" holds a lone surrogate \(\\uD800 at index 16\).*--format jsonl keeps the text/s);
+    assert.match(renderSummary(summary), /skipped 1 rollouts:\n {2}invalid_text: 1\n {4}ro_text .*\nwarning: 1 rollout left out \(invalid_text\): text a Parquet file cannot hold.*--format jsonl keeps it/s);
+    assert.equal(summary.rollouts.exported, 1);
+    const back = await parquetRows(path);
+    assert.equal(back.length, summary.rows);
+    assert.deepEqual([...new Set(back.map((r) => r.rollout_id))], ['ro_fine']);
+    assert.equal((back[0]?.messages as { content: string }[])[0]?.content, store.modelCalls('ro_fine')[0]?.request.messages[0]?.content);
+    // JSONL holds the text as it is, and leaves nothing out.
     let out = '';
-    await exportRun({ store, runId: RUN, target: sft!, format: 'jsonl', output: null, stdout: (t) => void (out += t) });
-    const row = JSON.parse(out) as { messages: { content: string }[] };
-    assert.equal(row.messages[0]?.content, text);
-    const fine = storeWith([{ id: 'ro_fine', calls: [{ prompt: [1, 2, 3], completion: [4, 5], logprobs: [-1, -1], content: 'NUL: \u0000, a pair: 😀, and 2 MB: ' + 'é'.repeat(1_000_000) }], score: 1 }]);
-    const finePath = output('parquet');
-    await exportRun({ store: fine, runId: RUN, target: sft!, format: 'parquet', output: finePath, stdout: () => {} });
-    const [back] = await parquetRows(finePath);
-    assert.equal((back?.messages as { content: string }[])[0]?.content, fine.modelCalls('ro_fine')[0]?.request.messages[0]?.content);
+    const jsonl = await exportRun({ store, runId: RUN, target: sft!, format: 'jsonl', output: null, stdout: (t) => void (out += t), minScore: 0 });
+    assert.deepEqual(skipped(jsonl), {});
+    const rows = out.trim().split('\n').map((line) => JSON.parse(line) as { rollout_id: string; messages: { content: string }[] });
+    assert.equal(rows.find((r) => r.rollout_id === 'ro_text')?.messages[0]?.content, text);
+  });
+
+  it('keeps the group whole around a rollout left out for its text: the others keep their advantages, and no row names it as a prefix parent', async () => {
+    const call = { prompt: [1, 2, 3], completion: [4, 5], logprobs: [-0.5, -0.25] };
+    // The first of the group, so the others' segments would have it as their prefix parent.
+    const store = storeWith([
+      { id: 'ro_bad', calls: [call], score: 1, rollout: { scaffold: 'cut \udc00 short' } },
+      { id: 'ro_b', calls: [call], score: 0 },
+      { id: 'ro_c', calls: [call], score: 1 },
+    ]);
+    const [generic] = TARGETS.generic;
+    const path = output('parquet');
+    const summary = await exportRun({ store, runId: RUN, target: generic!, format: 'parquet', output: path, stdout: () => {} });
+    assert.deepEqual(skipped(summary), { invalid_text: 1 });
+    assert.match(summary.rollouts.skipped.invalid_text?.examples[0] ?? '', /ro_bad\/s0 \(generic .*\): field "scaffold" holds a lone surrogate \(\\uDC00 at index 4\)/);
+    let out = '';
+    await exportRun({ store, runId: RUN, target: generic!, format: 'jsonl', output: null, stdout: (t) => void (out += t) });
+    const all = new Map(out.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).map((r) => [r.rollout_id, r]));
+    const rows = await parquetRows(path);
+    assert.deepEqual(rows.map((r) => r.rollout_id), ['ro_b', 'ro_c']);
+    for (const row of rows) {
+      assert.equal(row.advantage, all.get(row.rollout_id)?.advantage, 'advantages over the whole group, as for any rollout left out');
+      assert.equal(row.group_size, 3);
+      assert.notEqual(row.prefix_parent_id, 'ro_bad/s0');
+    }
+    assert.equal(rows[1]?.prefix_parent_id, 'ro_b/s0');
   });
 
   it('warns that a run still running or interrupted may have incomplete groups', async () => {

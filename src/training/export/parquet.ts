@@ -70,6 +70,50 @@ export function parquetSchema(columns: ParquetColumns): SchemaElement[] {
 // JSONL keeps such text (as a \u escape). With the `u` flag, a pair is one code point and never matches.
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
+function loneSurrogate(field: string, value: string): string {
+  const at = value.search(LONE_SURROGATE);
+  const unit = value.charCodeAt(at).toString(16).toUpperCase();
+  return `field "${field}" holds a lone surrogate (\\u${unit} at index ${at}), which UTF-8 cannot encode: Parquet would store U+FFFD instead (expected well-formed Unicode; --format jsonl keeps the text as it is)`;
+}
+
+/** Whether a column holds text anywhere (token id lists do not, and are not walked). */
+function holdsText(type: ParquetType): boolean {
+  if (type.kind === 'string') return true;
+  if (type.kind === 'list') return holdsText(type.element);
+  if (type.kind === 'struct') return Object.values(type.fields).some(holdsText);
+  return false;
+}
+
+function textProblemIn(type: ParquetType, value: unknown, field: string): string | null {
+  if (type.kind === 'string') return typeof value === 'string' && LONE_SURROGATE.test(value) ? loneSurrogate(field, value) : null;
+  if (value === null || typeof value !== 'object' || !holdsText(type)) return null;
+  if (type.kind === 'list' && Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = textProblemIn(type.element, value[i], `${field}.${i}`);
+      if (found) return found;
+    }
+  }
+  if (type.kind === 'struct' && !Array.isArray(value)) {
+    for (const [name, t] of Object.entries(type.fields)) {
+      const found = textProblemIn(t, (value as Record<string, unknown>)[name], `${field}.${name}`);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * The first text in `row` a Parquet file cannot hold (a lone surrogate), as a sentence naming its
+ * field, or null. Only text columns are walked; values of the wrong kind are left to `write`.
+ */
+export function unencodableText(columns: ParquetColumns, row: Record<string, unknown>): string | null {
+  for (const [name, type] of Object.entries(columns)) {
+    const found = textProblemIn(type, row[name], name);
+    if (found) return found;
+  }
+  return null;
+}
+
 const FITS: Record<Primitive, { expected: string; test: (value: unknown) => boolean }> = {
   int32: { expected: 'int32 (a whole number from -2147483648 to 2147483647)', test: (v) => Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31 },
   int64: { expected: 'int64 (a whole number JS holds exactly)', test: (v) => Number.isSafeInteger(v) },
@@ -80,11 +124,7 @@ const FITS: Record<Primitive, { expected: string; test: (value: unknown) => bool
 
 /** A value that does not fit its column, named by its row and field (`calls.0.start`). */
 function misfit(field: string, value: unknown, expected: string): Error {
-  if (typeof value === 'string' && LONE_SURROGATE.test(value)) {
-    const at = value.search(LONE_SURROGATE);
-    const unit = value.charCodeAt(at).toString(16).toUpperCase();
-    return new Error(`field "${field}" holds a lone surrogate (\\u${unit} at index ${at}), which UTF-8 cannot encode: Parquet would store U+FFFD instead (expected well-formed Unicode; --format jsonl keeps the text as it is)`);
-  }
+  if (typeof value === 'string' && LONE_SURROGATE.test(value)) return new Error(loneSurrogate(field, value));
   const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 39)}…` : value) : Array.isArray(value) ? 'an array' : typeof value === 'object' && value !== null ? 'an object' : String(value);
   return new Error(`field "${field}" holds ${shown}, which does not fit its Parquet column: expected ${expected}`);
 }
