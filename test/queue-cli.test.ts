@@ -108,6 +108,7 @@ describe('what run --queue prints', () => {
     );
     assert.equal(describeCoordinatorEvent({ type: 'duplicate', rolloutId: 'ro_1', attempt: 1, storedAttempt: 1, worker: 'h:1' }), 'queue: ro_1 delivered again by h:1 (attempt 1; stored attempt 1): dropped');
     assert.equal(describeCoordinatorEvent({ type: 'job_failed', rolloutId: 'ro_2', message: 'no key\u001b[2J' }), 'queue: no worker could run ro_2: no key\\x1b[2J');
+    assert.equal(describeCoordinatorEvent({ type: 'result_unreadable', rolloutId: 'ro_3', message: 'not JSON' }), 'queue: the result of ro_3 could not be read: not JSON');
     assert.equal(describeCoordinatorEvent({ type: 'workers', queue: 'rollouts-ab', count: 0, outstanding: 7 }), 'queue: no worker serves rollouts-ab, and 7 rollouts are outstanding; start one with `gauntlet worker --queue URL`');
     assert.equal(describeCoordinatorEvent({ type: 'workers', queue: 'rollouts-ab', count: 1, outstanding: 7 }), 'queue: 1 worker serving rollouts-ab (7 rollouts outstanding)');
   });

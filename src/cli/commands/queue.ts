@@ -18,7 +18,7 @@ export function registerQueueCommand(program: Command, io: CliIo): void {
     .description('What the queue holds now, per model endpoint (rollouts by state, workers, rate limit, running and failed rollouts) and per run (results waiting to be stored); reads only')
     .requiredOption('--queue <url>', 'Redis holding the queue: redis://HOST:PORT[/DB]')
     .option('--limit <n>', 'running and failed rollouts listed per endpoint (the counts cover all)', positiveInt('--limit', { max: 10_000 }), 20)
-    .option('--json', 'one JSON document on stdout: { redis, at, endpoints, runs, problems }')
+    .option('--json', 'one JSON document on stdout: { redis, at, endpoints, runs, unreadableResults, problems }')
     .option('--prometheus', "the figures in Prometheus' text format on stdout (for a node exporter's textfile collector)")
     .action(async (flags: QueueStatusFlags) => {
       if (flags.json && flags.prometheus) throw new InputError('--prometheus', 'given with --json', 'one output format: --json or --prometheus');

@@ -96,6 +96,8 @@ export function describeCoordinatorEvent(event: CoordinatorEvent): string {
       return `queue: ${event.rolloutId} enqueued again: ${event.reason}`;
     case 'job_failed':
       return `queue: no worker could run ${event.rolloutId}: ${safeText(event.message)}`;
+    case 'result_unreadable':
+      return `queue: the result of ${event.rolloutId} could not be read: ${safeText(event.message)}`;
     case 'workers':
       return event.count === 0
         ? `queue: no worker serves ${event.queue}, and ${event.outstanding} rollouts are outstanding; start one with \`gauntlet worker --queue URL\``

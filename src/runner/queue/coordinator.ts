@@ -47,6 +47,8 @@ export type CoordinatorEvent =
   | { type: 'requeued'; rolloutId: string; reason: string }
   /** A job no worker could run, or a result that could not be decoded (kept aside; the message says where). */
   | { type: 'job_failed'; rolloutId: string; message: string }
+  /** A worker's result for the rollout that could not be decoded (kept aside in Redis; the rollout counts as not run). */
+  | { type: 'result_unreadable'; rolloutId: string; message: string }
   /** The workers serving the run's endpoint queue, when their number changes while rollouts are outstanding (checked every `checkMs`). */
   | { type: 'workers'; queue: string; count: number; outstanding: number }
   | { type: 'outage'; message: string }

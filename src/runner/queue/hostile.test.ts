@@ -116,8 +116,8 @@ describe('job and result data that is not JSON', () => {
       const bogus = await results.add('result', { protocol: 1 }, { jobId: rolloutId, delay: 60_000, removeOnComplete: true, removeOnFail: false, attempts: 1 });
       await raw.hset(`${QUEUE_PREFIX}:${resultQueueName(run.run.id)}:${rolloutId}`, 'data', '{"protocol":1,"rolloutId":"ro_');
       await bogus.promote();
-      await until('the corrupt result reported', () => (events.some((e) => e.type === 'job_failed' && e.rolloutId === rolloutId) ? true : undefined), 20_000);
-      assert.match((events.find((e) => e.type === 'job_failed') as { message: string }).message, /result job .* is not a result of queue protocol 1: its stored data is not JSON/);
+      await until('the corrupt result reported', () => (events.some((e) => e.type === 'result_unreadable' && e.rolloutId === rolloutId) ? true : undefined), 20_000);
+      assert.match((events.find((e) => e.type === 'result_unreadable') as { message: string }).message, /result job .* is not a result of queue protocol 1: its stored data is not JSON/);
       const worker: QueueWorker = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog });
       try {
         const summary = await run.done;
@@ -171,8 +171,8 @@ describe('results that cannot be decoded', () => {
       assert.equal(await rollouts.remove(t1), 1);
       await first.promote();
       await second.promote();
-      await until('both results reported', () => (events.filter((e) => e.type === 'job_failed').length === 2 ? true : undefined), 20_000);
-      const failed = events.filter((e): e is Extract<CoordinatorEvent, { type: 'job_failed' }> => e.type === 'job_failed');
+      await until('both results reported', () => (events.filter((e) => e.type === 'result_unreadable').length === 2 ? true : undefined), 20_000);
+      const failed = events.filter((e): e is Extract<CoordinatorEvent, { type: 'result_unreadable' }> => e.type === 'result_unreadable');
       const key = keptResultsKey(runId);
       assert.match(failed.find((e) => e.rolloutId === t0)!.message, new RegExp(`result job ${t0} is not a result of queue protocol 1: its stored data is not JSON.*kept in Redis \\(${key}, field data:\\d\\b.*--resume ${runId}`));
       assert.match(failed.find((e) => e.rolloutId === t1)!.message, new RegExp(`result job ${t1} from worker w-broken cannot be decoded: .*kept in Redis \\(${key}, field data:\\d\\b`, 's'));

@@ -335,11 +335,11 @@ export class QueueSession {
     return this.reconciling;
   }
 
-  private markFailed(rolloutId: string, message: string): void {
+  private markFailed(rolloutId: string, message: string, type: 'job_failed' | 'result_unreadable' = 'job_failed'): void {
     if (!this.outstanding.has(rolloutId) || this.failedJobs.has(rolloutId)) return;
     this.failedJobs.set(rolloutId, message);
     this.window.abandon(this.byId.get(rolloutId)!.position);
-    this.notify({ type: 'job_failed', rolloutId, message });
+    this.notify({ type, rolloutId, message });
     this.consumer.notify();
     this.settleIfDone();
   }
@@ -415,8 +415,8 @@ export class QueueSession {
 
   /** Every unreadable result is reported, also one for a rollout already failed or not awaited (a duplicate). */
   private reportUnreadable(rolloutId: string, message: string): void {
-    if (this.outstanding.has(rolloutId) && !this.failedJobs.has(rolloutId)) this.markFailed(rolloutId, message);
-    else this.notify({ type: 'job_failed', rolloutId, message });
+    if (this.outstanding.has(rolloutId) && !this.failedJobs.has(rolloutId)) this.markFailed(rolloutId, message, 'result_unreadable');
+    else this.notify({ type: 'result_unreadable', rolloutId, message });
   }
 
   /** Ends the session once every outstanding rollout is stored or has no worker left to run it. */
