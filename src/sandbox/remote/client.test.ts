@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { InfraError, InputError, MAX_TIMER_MS } from '../../core/index.ts';
-import { heartbeatInterval } from './client.ts';
-import { createRemoteSandbox, type FetchLike } from './index.ts';
+import { execReplyBytes, heartbeatInterval } from './client.ts';
+import { createRemoteSandbox, probeRemoteSandbox, type FetchLike } from './index.ts';
 
 const created = { id: 'sbx_test', backend: 'bwrap', workdir: '/work', lease: { ttlMs: 60_000, expiresAt: 1 } };
+
+const listen = (server: Server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const port = (server: Server) => (server.address() as AddressInfo).port;
 
 /** A server that creates fine and then answers every other request with `reply`. */
 function fakeServer(reply: () => Response): { fetch: FetchLike; seen: { url: string; headers: Headers }[] } {
@@ -76,6 +81,60 @@ describe('remote sandbox client', () => {
     const body = `${'x'.repeat(200 - 'Bearer '.length - token.length + 3)}Bearer ${token}`;
     const box = await createRemoteSandbox({ url: 'http://sandbox.test', token, fetch: fakeServer(() => new Response(body, { status: 500 })).fetch, heartbeatMs: 3_600_000 });
     await assert.rejects(box.listFiles(), (e: unknown) => e instanceof InfraError && /Bearer \*\*\*/.test(e.message) && !e.message.includes(token.slice(0, 8)));
+  });
+
+  it('stops reading an exec reply past the most its output cap allows, however long the server goes on', async () => {
+    let sent = 0;
+    // 64 MiB stands for a reply without end: a server that kept streaming used to fill our memory
+    // for as long as the request's timeout allowed.
+    const endless = () =>
+      new Response(
+        new ReadableStream({
+          pull: (controller) => {
+            if (sent >= 64 * 1024 ** 2) return controller.close();
+            sent += 64 * 1024;
+            controller.enqueue(new Uint8Array(64 * 1024).fill(32));
+          },
+        }),
+      );
+    const box = await createRemoteSandbox({ url: 'http://sandbox.test', limits: { maxOutputBytes: 1000 }, fetch: fakeServer(endless).fetch, heartbeatMs: 3_600_000 });
+    await assert.rejects(box.exec('true', { timeoutMs: 60_000 }), (e: unknown) => e instanceof InfraError && e.kind === 'malformed_response' && !e.retryable && /reply is over 71536 bytes/.test(e.message));
+    assert.ok(sent < 1024 ** 2, `read ${sent} bytes`);
+    assert.equal(execReplyBytes(1000), 71_536);
+  });
+
+  it('takes the largest exec reply its output cap allows: every byte of output written as \\u00XX', async () => {
+    const output = '\u0001'.repeat(1000);
+    const reply = () => Response.json({ exitCode: 0, stdout: output, stderr: '', timedOut: false, truncated: false, durationMs: 1 });
+    const box = await createRemoteSandbox({ url: 'http://sandbox.test', limits: { maxOutputBytes: 1000 }, fetch: fakeServer(reply).fetch, heartbeatMs: 3_600_000 });
+    assert.equal((await box.exec('true', { timeoutMs: 1000 })).stdout, output);
+  });
+
+  it('refuses a server naming an id that would change the request path, or speaking another protocol', async () => {
+    const sneaky: FetchLike = () => Promise.resolve(Response.json({ ...created, id: 'sbx_x/../../health' }, { status: 201 }));
+    await assert.rejects(createRemoteSandbox({ url: 'http://sandbox.test', fetch: sneaky }), (e: unknown) => e instanceof InfraError && e.kind === 'malformed_response' && /unexpected reply \(id: /.test(e.message));
+    const newer: FetchLike = () => Promise.resolve(Response.json({ protocol: 2, backend: 'bwrap', sandboxes: 0, maxSandboxes: 4 }));
+    await assert.rejects(probeRemoteSandbox({ url: 'http://sandbox.test' }, { fetch: newer }), (e: unknown) => e instanceof InfraError && e.kind === 'malformed_response' && /protocol/.test(e.message));
+  });
+
+  it('follows no redirect: the files stay with the server it was given', async () => {
+    const reached: string[] = [];
+    const elsewhere = createServer((request, response) => {
+      reached.push(`${request.method} ${request.url}`);
+      response.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(created));
+    });
+    const redirector = createServer((request, response) => response.writeHead(307, { location: `http://localhost:${port(elsewhere)}${request.url}` }).end());
+    await Promise.all([listen(elsewhere), listen(redirector)]);
+    try {
+      await assert.rejects(
+        createRemoteSandbox({ url: `http://127.0.0.1:${port(redirector)}`, files: { 'secret.txt': 'private' }, heartbeatMs: 3_600_000 }),
+        (e: unknown) => e instanceof InputError && new RegExp(`redirect \\(HTTP 307\\) to "http://localhost:${port(elsewhere)}/v1/sandboxes"`).test(e.message) && /not followed/.test(e.message),
+      );
+      assert.deepEqual(reached, [], 'nothing reached the server it redirected to');
+    } finally {
+      redirector.close();
+      elsewhere.close();
+    }
   });
 
   it('heartbeats three times a lease, and a lease of months (or a server naming one) never overflows the interval', () => {

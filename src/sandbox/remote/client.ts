@@ -1,7 +1,7 @@
 // The `remote` backend: the Sandbox interface over HTTP to a `gauntlet sandbox-server`, which runs
 // each command in its own local sandbox. The client holds a lease and renews it while open, so a
 // client that dies leaves nothing running on the server for longer than one lease.
-import { InputError, timerDelay, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
+import { InputError, parseInput, timerDelay, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
 import { redactUrl } from '../../model/secrets.ts';
 import { DEFAULT_LIMITS, type SandboxLimits } from '../limits.ts';
 import { RemoteAborted, SandboxConnection, type FetchLike } from './http.ts';
@@ -67,7 +67,7 @@ class RemoteSandbox implements Sandbox {
   constructor(
     private readonly connection: SandboxConnection,
     private readonly created: CreateResponse,
-    private readonly settings: { heartbeatMs: number; requestSlackMs: number; requestTimeoutMs: number; commandCapMs: number },
+    private readonly settings: { heartbeatMs: number; requestSlackMs: number; requestTimeoutMs: number; commandCapMs: number; maxOutputBytes: number },
   ) {
     this.heartbeat = setInterval(() => void this.renew(), settings.heartbeatMs);
     // A forgotten sandbox must not keep the process alive; the server reaps it after its lease.
@@ -135,6 +135,7 @@ class RemoteSandbox implements Sandbox {
           body,
           response: ExecResponse,
           timeoutMs: Math.min(body.timeoutMs ?? Infinity, this.settings.commandCapMs) + this.settings.requestSlackMs,
+          maxReplyBytes: execReplyBytes(this.settings.maxOutputBytes),
           ...(options.signal ? { signal: options.signal } : {}),
         }),
       );
@@ -193,17 +194,27 @@ export function heartbeatInterval(ttlMs: number): number {
   return timerDelay(Math.max(50, Math.floor(ttlMs / 3)));
 }
 
+/**
+ * The most an exec reply can hold: the output cap is shared by stdout and stderr, and JSON writes a
+ * byte of output as at most six characters (`\u0000`); the rest of the reply is small.
+ */
+export function execReplyBytes(maxOutputBytes: number): number {
+  return 6 * maxOutputBytes + 64 * 1024;
+}
+
 export async function createRemoteSandbox(options: RemoteSandboxOptions): Promise<Sandbox & { readonly id: string }> {
   checkUrl(options.url, 'remote sandbox url');
   const connection = new SandboxConnection(options.url, options.token, options.fetch ?? ((input, init) => fetch(input, init)));
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-  const body = CreateRequest.parse({
+  const body = parseInput(CreateRequest, {
     limits: options.limits ?? {},
     files: Object.fromEntries(Object.entries(options.files ?? {}).map(([path, content]) => [path, toBase64(content)])),
     ...(options.workdir !== undefined ? { workdir: options.workdir } : {}),
-  });
+  }, 'remote sandbox');
   const created = await connection.request({ method: 'POST', path: '/sandboxes', body, response: CreateResponse, timeoutMs: requestTimeoutMs });
   const heartbeatMs = options.heartbeatMs ?? heartbeatInterval(created.lease.ttlMs);
   const commandCapMs = options.limits?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs;
-  return new RemoteSandbox(connection, created, { heartbeatMs, requestSlackMs: options.requestSlackMs ?? 30_000, requestTimeoutMs, commandCapMs });
+  // The server may lower a default to its ceiling, never raise what was asked: this bounds its output.
+  const maxOutputBytes = options.limits?.maxOutputBytes ?? DEFAULT_LIMITS.maxOutputBytes;
+  return new RemoteSandbox(connection, created, { heartbeatMs, requestSlackMs: options.requestSlackMs ?? 30_000, requestTimeoutMs, commandCapMs, maxOutputBytes });
 }

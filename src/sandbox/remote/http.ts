@@ -2,9 +2,10 @@
 // server's own failures are InfraError('sandbox'); a path outside the work dir and a full disk are
 // the agent's SandboxPathError and SandboxFullError, as with a local sandbox; a URL that reaches no
 // route is the caller's InputError.
+import { constants } from 'node:buffer';
 import type { z } from 'zod';
 import { errorMessage, InfraError, InputError } from '../../core/index.ts';
-import { scrub } from '../../model/secrets.ts';
+import { redactUrl, scrub } from '../../model/secrets.ts';
 import { SandboxFullError, SandboxPathError } from '../paths.ts';
 import { API_PREFIX, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION } from './protocol.ts';
 
@@ -19,6 +20,35 @@ export interface RequestSpec<T extends z.ZodType> {
   timeoutMs: number;
   /** The caller's signal: when it aborts, the request throws `RemoteAborted`. */
   signal?: AbortSignal;
+  /** The largest reply accepted, in bytes; default the most that can become one string. */
+  maxReplyBytes?: number;
+}
+
+/** A reply longer than this cannot be made into one string, so no server sends a longer one on purpose. */
+const MAX_REPLY_BYTES = constants.MAX_STRING_LENGTH;
+
+/**
+ * The reply's text, or null once it passes `max` bytes: a server streaming without end would
+ * otherwise fill this process's memory for as long as the request's timeout allows.
+ */
+async function readCapped(response: Response, max: number): Promise<string | null> {
+  if (Number(response.headers.get('content-length') ?? 0) > max) {
+    await response.body?.cancel();
+    return null;
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    size += read.value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(read.value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks, size));
 }
 
 /** The caller gave up (its signal aborted); not a failure of the server. */
@@ -47,21 +77,30 @@ export class SandboxConnection {
     const headers: Record<string, string> = { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) };
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
+    const maxReplyBytes = spec.maxReplyBytes ?? MAX_REPLY_BYTES;
     let response: Response;
-    let text: string;
+    let read: string | null;
     try {
       response = await this.fetcher(`${this.base}${API_PREFIX}${spec.path}`, {
         method: spec.method,
         headers,
         ...(spec.body !== undefined ? { body: JSON.stringify(spec.body) } : {}),
         signal,
+        // Followed, a redirect would take the files and commands to a server nobody named.
+        redirect: 'manual',
       });
-      // Scrubbed before an error quotes it cut short, which would keep part of the token.
-      text = scrub(await response.text(), this.token);
+      read = await readCapped(response, maxReplyBytes);
     } catch (error) {
       if (spec.signal?.aborted) throw new RemoteAborted();
       if (timeout.aborted) throw new InfraError('sandbox', `${where}: no reply within ${spec.timeoutMs} ms`, { kind: 'timeout', cause: error });
       throw new InfraError('sandbox', `${where}: ${errorMessage(error)}`, { kind: 'connection', cause: error });
+    }
+    if (read === null) throw new InfraError('sandbox', `${where}: the reply is over ${maxReplyBytes} bytes, more than any reply to this request holds`, { kind: 'malformed_response', retryable: false });
+    // Scrubbed before an error quotes it cut short, which would keep part of the token.
+    const text = scrub(read, this.token);
+    if (response.status >= 300 && response.status < 400) {
+      const location = response.headers.get('location');
+      throw new InputError(where, `answered with a redirect (HTTP ${response.status}) to ${location === null ? 'nowhere' : JSON.stringify(scrub(redactUrl(location), this.token))}`, 'the URL of the `gauntlet sandbox-server` itself: redirects are not followed');
     }
     if (!response.ok) throw failure(where, response.status, text);
     if (spec.response === null) return undefined as z.infer<T>;

@@ -30,11 +30,26 @@ export type Limits = z.infer<typeof Limits>;
 
 const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64 text');
 
+/**
+ * A record that refuses a key named `__proto__`: zod leaves one out of what it parses without a
+ * word (assigning it would replace the prototype), so a file or variable of that name would vanish.
+ */
+const ownRecord = <V extends z.ZodType>(key: z.ZodString, value: V) =>
+  z.preprocess((input, ctx) => {
+    if (input !== null && typeof input === 'object' && Object.hasOwn(input, '__proto__')) {
+      ctx.addIssue({ code: 'custom', path: ['__proto__'], input, message: 'a key named __proto__ cannot be carried by the protocol; rename it' });
+    }
+    return input;
+  }, z.record(key, value));
+
+/** Text handed to the sandbox as a C string (argv, environment, a path), which ends at a NUL. */
+const cText = () => z.string().refine((text) => !text.includes('\0'), 'contains a NUL byte (expected text without any)');
+
 export const CreateRequest = z
   .object({
     limits: Limits.default({}),
     /** Files placed in the work dir before anything runs: path relative to it → base64 content. */
-    files: z.record(z.string().min(1), Base64).default({}),
+    files: ownRecord(z.string().min(1), Base64).default({}),
     workdir: z.string().min(1).optional(),
   })
   .strict();
@@ -59,12 +74,12 @@ export type CreateResponse = z.infer<typeof CreateResponse>;
 
 export const ExecRequest = z
   .object({
-    command: z.string(),
+    command: cText(),
     /** Absent: the sandbox's own limit (limits.timeoutMs), which also caps any value given. */
     timeoutMs: z.number().positive().optional(),
     stdin: z.string().optional(),
-    cwd: z.string().min(1).optional(),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string()).optional(),
+    cwd: cText().min(1).optional(),
+    env: ownRecord(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), cText()).optional(),
   })
   .strict();
 export type ExecRequest = z.infer<typeof ExecRequest>;
@@ -102,16 +117,18 @@ export type HealthResponse = z.infer<typeof HealthResponse>;
  * throws; `no_route` and `bad_method` mean the client is set up wrongly (a base URL with a path, a
  * server of another version); the rest are infrastructure or a caller's bug.
  */
-export const ErrorCode = z.enum(['bad_request', 'protocol_version', 'unauthorized', 'not_found', 'no_route', 'bad_method', 'sandbox_path', 'no_space', 'capacity', 'too_large', 'sandbox_failed']);
+export const ErrorCode = z.enum(['bad_request', 'protocol_version', 'unauthorized', 'forbidden', 'not_found', 'no_route', 'bad_method', 'sandbox_path', 'no_space', 'capacity', 'too_large', 'sandbox_failed']);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 export const ErrorBody = z.object({ error: z.object({ code: ErrorCode, message: z.string() }) });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-export const ERROR_STATUS: Record<ErrorCode, 400 | 401 | 404 | 405 | 413 | 500 | 503> = {
+export const ERROR_STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 413 | 500 | 503> = {
   bad_request: 400,
   protocol_version: 400,
   unauthorized: 401,
+  // A browser's request: a page of another origin, or a DNS name rebound to loopback.
+  forbidden: 403,
   not_found: 404,
   no_route: 404,
   bad_method: 405,

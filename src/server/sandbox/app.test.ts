@@ -38,8 +38,9 @@ function appWith(maxLimits: SandboxLimits = {}) {
       return Promise.resolve(recordingSandbox());
     },
   });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await app.request(`/v1${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const call = async (method: string, path: string, body?: unknown, extra: { origin?: string; base?: string } = {}) => {
+    const init = { method, headers: { ...headers, ...(extra.origin ? { origin: extra.origin } : {}) }, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) };
+    const response = await app.request(`${extra.base ?? ''}/v1${path}`, init);
     return { status: response.status, json: (await response.json().catch(() => null)) as unknown, allow: response.headers.get('allow') };
   };
   return { created, call };
@@ -99,6 +100,40 @@ describe('sandbox server routes', () => {
     assert.deepEqual([wrongMethod.status, errorOf(wrongMethod.json).code, wrongMethod.allow], [405, 'bad_method', 'POST']);
     const noSandbox = await call('POST', '/sandboxes/sbx_none/exec', { command: 'true' });
     assert.deepEqual([noSandbox.status, errorOf(noSandbox.json).code], [404, 'not_found'], 'not_found still means "no such sandbox"');
+  });
+
+  it('refuses a page of another origin, and a DNS name rebound to loopback, before creating anything', async () => {
+    const { created, call } = appWith();
+    const foreign = await call('POST', '/sandboxes', {}, { origin: 'https://evil.example' });
+    assert.deepEqual([foreign.status, errorOf(foreign.json).code], [403, 'forbidden']);
+    const rebound = await call('POST', '/sandboxes', {}, { base: 'http://evil.example:7070' });
+    assert.deepEqual([rebound.status, errorOf(rebound.json).code], [403, 'forbidden']);
+    assert.match(errorOf(rebound.json).message, /evil\.example.*not loopback/);
+    assert.equal(created.length, 0);
+    assert.equal((await call('POST', '/sandboxes', {}, { base: 'http://127.0.0.1:7070', origin: 'http://127.0.0.1:7070' })).status, 201, 'a page of its own origin on loopback is served');
+  });
+
+  it('refuses a file or variable named __proto__, which the schema would otherwise drop without a word', async () => {
+    const { created, call } = appWith();
+    const file = await call('POST', '/sandboxes', '{"files":{"__proto__":"aGk=","kept.txt":"aGk="}}');
+    assert.deepEqual([file.status, errorOf(file.json).message], [400, 'files.__proto__: a key named __proto__ cannot be carried by the protocol; rename it']);
+    assert.equal(created.length, 0);
+    const { id } = P.CreateResponse.parse((await call('POST', '/sandboxes', {})).json);
+    const variable = await call('POST', `/sandboxes/${id}/exec`, '{"command":"true","env":{"__proto__":"x"}}');
+    assert.deepEqual([variable.status, errorOf(variable.json).message], [400, 'env.__proto__: a key named __proto__ cannot be carried by the protocol; rename it']);
+  });
+
+  it('refuses a NUL byte in a command, its work dir or a variable as a bad request, not a failure of the server', async () => {
+    const { call } = appWith();
+    const { id } = P.CreateResponse.parse((await call('POST', '/sandboxes', {})).json);
+    for (const [body, field] of [
+      [{ command: 'echo a\0b' }, 'command'],
+      [{ command: 'true', cwd: '/work/\0' }, 'cwd'],
+      [{ command: 'true', env: { A: 'x\0y' } }, 'env.A'],
+    ] as const) {
+      const reply = await call('POST', `/sandboxes/${id}/exec`, body);
+      assert.deepEqual([reply.status, errorOf(reply.json).code, errorOf(reply.json).message], [400, 'bad_request', `${field}: contains a NUL byte (expected text without any)`]);
+    }
   });
 
   it('answers a write the sandbox has no room for with no_space, not a server failure', async () => {

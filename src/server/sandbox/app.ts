@@ -4,7 +4,7 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
-import { errorMessage, hasBearerToken, InputError, type Sandbox } from '../../core/index.ts';
+import { browserRefusal, errorMessage, hasBearerToken, InputError, type Sandbox } from '../../core/index.ts';
 import { DEFAULT_LIMITS, SandboxFullError, SandboxPathError, type SandboxLimits } from '../../sandbox/index.ts';
 import { remoteProtocol as P } from '../../sandbox/remote/index.ts';
 import { PoolFullError, type SandboxPool } from './pool.ts';
@@ -30,6 +30,10 @@ class Refusal extends Error {
 }
 
 function refuse(c: Context, code: P.ErrorCode, message: string): Response {
+  // Refused before its body was read to the end (too large, unauthorized, another version): the
+  // rest may still be on its way, so the connection ends with this reply. Kept open, the client
+  // would send its next request down it and see that, or this reply, dropped.
+  if (code === 'too_large' || (c.req.raw.body !== null && !c.req.raw.bodyUsed)) c.header('Connection', 'close');
   const body: P.ErrorBody = { error: { code, message } };
   return c.json(body, P.ERROR_STATUS[code]);
 }
@@ -88,15 +92,16 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
   app.notFound((c) => refuse(c, 'no_route', `no route ${c.req.method} ${c.req.path} on this server (its routes are under ${P.API_PREFIX})`));
 
   const token = ctx.token;
-  if (token !== undefined) {
-    app.use('*', async (c, next) => {
-      if (!hasBearerToken(c.req.header('authorization'), token)) {
-        c.header('WWW-Authenticate', 'Bearer');
-        return refuse(c, 'unauthorized', 'a valid bearer token is required');
-      }
-      await next();
-    });
-  }
+  app.use('*', async (c, next) => {
+    if (token !== undefined && !hasBearerToken(c.req.header('authorization'), token)) {
+      c.header('WWW-Authenticate', 'Bearer');
+      return refuse(c, 'unauthorized', 'a valid bearer token is required');
+    }
+    // A web page must not run commands here through its visitor's browser (core/access.ts).
+    const refusal = browserRefusal({ host: new URL(c.req.url).host, origin: c.req.header('origin'), tokenRequired: token !== undefined });
+    if (refusal !== null) return refuse(c, 'forbidden', refusal);
+    await next();
+  });
   app.use('*', bodyLimit({ maxSize: ctx.maxBodyBytes, onError: (c) => refuse(c, 'too_large', `request body over ${ctx.maxBodyBytes} bytes`) }));
 
   const v1 = new Hono();

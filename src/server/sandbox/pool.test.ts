@@ -44,3 +44,19 @@ describe('sandbox pool leases', () => {
     assert.equal(box.closes, 1);
   });
 });
+
+describe('sandbox pool shutdown', () => {
+  it('closes a sandbox whose creation finishes after the pool closed, and refuses it to its client', async () => {
+    const pool = new SandboxPool({ ttlMs: 10_000, maxSandboxes: 4, now: Date.now });
+    const box = idleSandbox();
+    let finishCreating: (sandbox: Sandbox) => void = () => undefined;
+    const opening = pool.open(() => new Promise<Sandbox>((resolve) => (finishCreating = resolve)));
+    const stopping = pool.closeAll();
+    finishCreating(box);
+    await assert.rejects(opening, /stopping/);
+    await stopping;
+    assert.equal(box.closes, 1, 'closed by the time closeAll returns');
+    assert.equal(pool.stats().sandboxes, 0);
+    await assert.rejects(pool.open(() => Promise.resolve(idleSandbox())), /stopping/);
+  });
+});

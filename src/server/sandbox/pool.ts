@@ -45,9 +45,11 @@ export class PoolFullError extends Error {
 
 export class SandboxPool {
   private readonly held = new Map<string, Held>();
-  /** Creations under way, counted against the maximum before they finish. */
-  private pending = 0;
+  /** Creations under way, counted against the maximum before they finish; closeAll waits for them. */
+  private readonly pending = new Set<Promise<unknown>>();
   private running = 0;
+  /** Set by closeAll: a creation that finishes after it closes what it made instead of holding it. */
+  private stopped = false;
   private readonly counts = { created: 0, closed: 0, reaped: 0, heartbeats: 0 };
 
   constructor(private readonly options: PoolOptions) {}
@@ -57,13 +59,22 @@ export class SandboxPool {
   }
 
   async open(create: () => Promise<Sandbox>): Promise<{ id: string; sandbox: Sandbox; lease: Lease }> {
-    if (this.held.size + this.pending >= this.options.maxSandboxes) throw new PoolFullError(this.options.maxSandboxes);
-    this.pending++;
-    let sandbox: Sandbox;
+    if (this.stopped) throw new Error('the sandbox server is stopping');
+    if (this.held.size + this.pending.size >= this.options.maxSandboxes) throw new PoolFullError(this.options.maxSandboxes);
+    const opening = this.hold(create);
+    this.pending.add(opening);
     try {
-      sandbox = await create();
+      return await opening;
     } finally {
-      this.pending--;
+      this.pending.delete(opening);
+    }
+  }
+
+  private async hold(create: () => Promise<Sandbox>): Promise<{ id: string; sandbox: Sandbox; lease: Lease }> {
+    const sandbox = await create();
+    if (this.stopped) {
+      await sandbox.close().catch((error: unknown) => this.options.log?.(`closing a sandbox created while the server stopped failed: ${String(error)}`));
+      throw new Error('the sandbox server is stopping');
     }
     const id = `sbx_${randomBytes(12).toString('base64url')}`;
     const held: Held = { sandbox, expiresAt: this.options.now() + this.options.ttlMs, running: 0 };
@@ -128,10 +139,12 @@ export class SandboxPool {
     return expired.map(([id]) => id);
   }
 
+  /** Closes every sandbox, and those still being created once they are. */
   async closeAll(): Promise<void> {
+    this.stopped = true;
     const all = [...this.held.values()];
     this.held.clear();
-    await Promise.all(all.map((held) => held.sandbox.close().catch(() => undefined)));
+    await Promise.all([...all.map((held) => held.sandbox.close().catch(() => undefined)), ...[...this.pending].map((opening) => opening.catch(() => undefined))]);
   }
 
   stats(): PoolStats {

@@ -135,6 +135,24 @@ describe('remote sandbox against a loopback sandbox-server', () => {
   });
 });
 
+describe('sandbox-server refusals on a kept-alive connection', () => {
+  it('answers every write over the body limit with too_large, and the requests after it as usual', async () => {
+    const server = await startSandboxServer({ host: '127.0.0.1', port: 0, backend: 'virtual', maxBodyBytes: MiB });
+    try {
+      const box = await createSandbox({ backend: 'remote', remote: { url: server.url } });
+      // Refused unread, the rest of a body used to meet the next request on the same connection:
+      // every other over-limit write came back as a dropped connection (retryable), not too_large.
+      for (let attempt = 1; attempt <= 4; attempt++) {
+        await assert.rejects(box.writeFile('big.txt', 'x'.repeat(2 * MiB)), (e: unknown) => e instanceof InfraError && !e.retryable && e.detail?.code === 'too_large', `attempt ${attempt}`);
+        assert.equal((await box.exec('echo still here', { timeoutMs: 5000 })).stdout, 'still here\n');
+      }
+      await box.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('sandbox-server access', () => {
   it('refuses to bind beyond loopback without a token, before listening', async () => {
     await assert.rejects(startSandboxServer({ host: '0.0.0.0', port: 0 }), (e: unknown) => e instanceof InputError && e.where === 'host' && /run commands on this machine/.test(e.message));
