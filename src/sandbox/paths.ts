@@ -31,12 +31,22 @@ export function relativeToWorkdir(path: string, workdir: string): { ok: true; re
   if (path.length === 0) return { ok: false, error: 'empty path' };
   if (path.includes('\0')) return { ok: false, error: `path ${JSON.stringify(path)} contains a NUL byte` };
   const absolute = posix.isAbsolute(path) ? posix.normalize(path) : posix.normalize(posix.join(workdir, path));
+  // Linux's limits, checked here: the file system's ENAMETOOLONG would name the host's own directory.
+  const long = absolute.split('/').find((part) => Buffer.byteLength(part) > NAME_MAX_BYTES);
+  if (long !== undefined) return { ok: false, error: `path ${JSON.stringify(shortened(path))} has a name of ${Buffer.byteLength(long)} bytes (at most ${NAME_MAX_BYTES})` };
+  if (Buffer.byteLength(absolute) >= PATH_MAX_BYTES) return { ok: false, error: `path ${JSON.stringify(shortened(path))} is ${Buffer.byteLength(absolute)} bytes long (at most ${PATH_MAX_BYTES - 1})` };
   if (absolute === workdir) return { ok: true, rel: '' };
   if (!absolute.startsWith(`${workdir}/`)) {
     return { ok: false, error: `path ${JSON.stringify(path)} is outside the work dir ${workdir}` };
   }
   return { ok: true, rel: absolute.slice(workdir.length + 1).replace(/\/+$/, '') };
 }
+
+const NAME_MAX_BYTES = 255;
+// Below Linux's 4096, leaving room for the directory the sandbox lives in on its host.
+const PATH_MAX_BYTES = 3840;
+
+const shortened = (path: string) => (path.length > 80 ? `${path.slice(0, 60)}…${path.slice(-10)}` : path);
 
 /** Like `relativeToWorkdir` but throws: for the Sandbox interface, whose callers validate first. */
 export function requireRelative(path: string, workdir: string, operation: string): string {

@@ -107,6 +107,22 @@ for (const { name, backend, mode } of variants) {
         assert.deepEqual(listed, ['alias', 'leak', 'real/ok.txt', 'tmpdir'], 'symlinks are listed, never followed');
       }));
 
+    it('refuses names and paths longer than the file system takes, without naming where the sandbox lives on the host', (t) =>
+      withSandbox(t, async (sb) => {
+        for (const path of [`${'n'.repeat(256)}.txt`, `${'d/'.repeat(1950)}f.txt`]) {
+          for (const attempt of [sb.writeFile(path, 'x'), sb.readFile(path)]) {
+            await assert.rejects(attempt, (error: unknown) => {
+              assert.ok(error instanceof SandboxPathError, String(error));
+              assert.match(error.message, /bytes/);
+              assert.doesNotMatch(error.message, /\/tmp\/|ENAMETOOLONG/);
+              return true;
+            });
+          }
+        }
+        await sb.writeFile(`${'n'.repeat(255)}`, 'x');
+        assert.equal(await sb.readFile(`${'n'.repeat(255)}`), 'x', 'a name of 255 bytes is fine');
+      }));
+
     it('mounts the work dir where asked (/app), with the same guarantees', (t) =>
       withSandbox(
         t,
