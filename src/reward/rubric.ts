@@ -34,7 +34,9 @@ export const Rubric = z
     description: z.string().optional(),
     criteria: z.array(RubricCriterion).min(1),
   })
-  .refine((r) => new Set(r.criteria.map((c) => c.id)).size === r.criteria.length, { message: 'criterion ids must be unique', path: ['criteria'] });
+  .refine((r) => new Set(r.criteria.map((c) => c.id)).size === r.criteria.length, { message: 'criterion ids must be unique', path: ['criteria'] })
+  // The score divides by the total: weights that overflow it would make every grade NaN, after the judge was paid.
+  .refine((r) => Number.isFinite(r.criteria.reduce((s, c) => s + c.weight, 0)), { message: 'the weights must add up to a finite number', path: ['criteria'] });
 export type Rubric = z.infer<typeof Rubric>;
 export type RubricInput = z.input<typeof Rubric>;
 

@@ -5,6 +5,16 @@ import { name, Pattern, RegexFlags } from './params.ts';
 import { followUpsOf, transcriptOf, type Transcript } from './transcript.ts';
 
 const VERDICT = /^\W*(YES|NO)\b/i;
+/** The protocol echoed back ("YES/NO: …", "Yes or no? …") starts with a word of it without being a verdict. */
+const ECHOED_PROTOCOL = /^\W*(YES|NO)\s*(\/|\bor\b)\s*(YES|NO)\b/i;
+/** How much of the judge's reply a check's detail keeps. */
+const DETAIL_CHARS = 200;
+
+/** The first `max` characters, never ending inside a surrogate pair (half an emoji is not text). */
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return text.slice(0, /[\uD800-\uDBFF]/.test(text[max - 1]!) ? max - 1 : max);
+}
 
 /**
  * Text inside <<< >>>, unable to close its quote: the graded answer is the model's own, and one
@@ -45,14 +55,18 @@ export const judgeChecks: Record<string, CheckDefinition> = {
       const transcript = transcriptOf(ctx);
       if (transcript.final === null) return { passed: false, detail: 'no final answer to judge' };
       const reply = await ctx.judge(judgePrompt(ctx, transcript, { rubric, customVerdict: passIf !== undefined }), ctx.signal);
-      const firstLine = (reply.trim().split('\n')[0] ?? '').slice(0, 200);
+      const firstLine = clip(reply.trim().split('\n')[0] ?? '', DETAIL_CHARS);
       if (passIf !== undefined) {
         return new RegExp(passIf, flags).test(reply) ? { passed: true, detail: `judge: ${firstLine}` } : { passed: false, detail: `judge: ${firstLine}` };
       }
-      const verdict = VERDICT.exec(reply)?.[1]?.toUpperCase();
-      // A judge that ignores the protocol has failed, not the model it was grading.
-      if (!verdict) throw new InfraError('model', `judge reply does not start with YES or NO: ${JSON.stringify(firstLine)}`, { retryable: true });
-      const why = reply.trim().replace(/\s+/g, ' ').slice(0, 200);
+      const echoed = ECHOED_PROTOCOL.test(reply);
+      const verdict = echoed ? undefined : VERDICT.exec(reply)?.[1]?.toUpperCase();
+      // A judge that ignores the protocol has failed (the judge, not the model it was grading).
+      if (!verdict) {
+        const what = echoed ? 'repeats the choice "YES or NO" instead of making it' : 'does not start with YES or NO';
+        throw new InfraError('judge', `judge reply ${what}: ${JSON.stringify(firstLine)}`, { kind: 'malformed_response', retryable: true });
+      }
+      const why = clip(reply.trim().replace(/\s+/g, ' '), DETAIL_CHARS);
       return { passed: verdict === 'YES', detail: `judge: ${why}` };
     },
   }),

@@ -79,7 +79,18 @@ export interface LlmUserOptions {
   temperature?: number;
   /** Reports the user may answer without `###STOP###` before the conversation is closed (MAX_REPLIES_AFTER_REPORT). */
   maxRepliesAfterReport?: number;
+  /** The longest reply taken from the simulator (MAX_USER_REPLY_CHARS). */
+  maxReplyChars?: number;
 }
+
+/**
+ * A person's message to an assistant is short; a reply past this is a simulator gone wrong. Passed
+ * on, it would fill the agent's context and end the rollout as the agent's failure.
+ */
+export const MAX_USER_REPLY_CHARS = 8_000;
+
+/** With `u`, only a surrogate without its pair matches: text that the user log cannot store as written. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** A user simulator played by a model. A failed or empty reply is the simulator's infrastructure failure. */
 export function createLlmUser(options: LlmUserOptions): UserSimulator {
@@ -94,8 +105,16 @@ export function createLlmUser(options: LlmUserOptions): UserSimulator {
       if (!result.ok) {
         throw new InfraError('user_simulator', `user simulator ${model.spec}: ${result.kind}: ${result.message}`, { retryable: result.retryable, kind: failureKind(result.kind) });
       }
-      const text = result.response.message.content.trim();
-      if (text === '') throw new InfraError('user_simulator', `user simulator ${model.spec} replied with no text`, { kind: 'malformed_response' });
+      const message = result.response.message;
+      const text = message.content.trim();
+      const fail = (what: string) => new InfraError('user_simulator', `user simulator ${model.spec} ${what}`, { kind: 'malformed_response' });
+      if (text === '') {
+        const instead = message.toolCalls.length > 0 ? ` (it called ${message.toolCalls.map((c) => JSON.stringify(c.name.slice(0, 80))).join(', ')}, but a user has no tools)` : message.reasoning ? ' (only reasoning)' : '';
+        throw fail(`replied with no text${instead}`);
+      }
+      const max = options.maxReplyChars ?? MAX_USER_REPLY_CHARS;
+      if (text.length > max) throw fail(`replied with ${text.length} characters, more than the ${max} a user's message may have`);
+      if (LONE_SURROGATE.test(text)) throw fail('replied with text that is not valid Unicode (a lone surrogate), which the user log cannot keep as written');
       return text;
     },
   };

@@ -27,7 +27,9 @@ export interface MonitorInput {
 
 function excerpt(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 160 ? `${flat.slice(0, 157)}…` : flat;
+  if (flat.length <= 160) return flat;
+  // Never half of a surrogate pair: the message would carry a character that is not text.
+  return `${flat.slice(0, /[\uD800-\uDBFF]/.test(flat[156]!) ? 156 : 157)}…`;
 }
 
 /**
