@@ -2,3 +2,6 @@
 export { SqliteStore, openStore, DEFAULT_STORE_PATH, writable, type StoreOptions, type ThreadStoreAccess } from './sqlite-store.ts';
 export { STORE_MIGRATIONS, type StoreMigration } from './migrations.ts';
 export { exportRunJsonl } from './export.ts';
+// Numbers JSON cannot hold, kept beside a record's JSON as the store keeps them (for records that travel: queue results, rollout streams).
+export { findNonFinite, hasNonFinite, NON_FINITE_KEY, parseWithNonFinite, pathText, restoreTags, type NonFiniteAt, type NonFinitePolicy, type NonFiniteWord, type RecordPath } from './non-finite.ts';
+export { CALL_NUMBERS, EVENT_NUMBERS, ROLLOUT_NUMBERS } from './record-numbers.ts';

@@ -2,6 +2,7 @@
 // record into the store, recorder by recorder, and the buffer becomes the job's result. Calls are
 // delta-encoded as the store does (a 100-turn rollout must not carry its history 100 times).
 import type { AttemptIdentity, AttemptRecorder, JsonValue, ModelCall, Rollout, RolloutRecorder, Store } from '../../core/index.ts';
+import { findNonFinite, hasNonFinite, NON_FINITE_KEY } from '../../store/index.ts';
 import type { EncodedCall, RecordedEntry, RecorderSession, RolloutResult } from './jobs.ts';
 
 /** The part of the store a rollout writes through (`RolloutContext.store`). */
@@ -18,6 +19,15 @@ function prefixByReference<T>(a: readonly T[], b: readonly T[]): number {
   let i = 0;
   while (i < n && a[i] === b[i]) i++;
   return i;
+}
+
+/**
+ * JSON text that tells apart what JSON.stringify writes alike (null, NaN and ±Infinity are all
+ * `null`): equal texts mean equal values, so a kept message never turns one into another.
+ */
+function exactText(value: unknown): string {
+  const text = JSON.stringify(value);
+  return hasNonFinite(value) ? `${text}${JSON.stringify(findNonFinite(value))}` : text;
 }
 
 function prefixByText(a: readonly string[], b: readonly string[]): number {
@@ -57,9 +67,9 @@ function callEncoder(): (call: ModelCall) => EncodedCall {
     const sameTools = previous !== null && previous.request.tools === call.request.tools;
     const body = wireBody(call.wire?.request);
     const wireMessages = body && Array.isArray(body.messages) ? body.messages : null;
-    const wireTexts = wireMessages ? wireMessages.map((m) => JSON.stringify(m)) : [];
+    const wireTexts = wireMessages ? wireMessages.map(exactText) : [];
     const wireKeep = wireMessages ? prefixByText(previousWireMessages, wireTexts) : null;
-    const wireTools = body && body.tools !== undefined ? JSON.stringify(body.tools) : null;
+    const wireTools = body && body.tools !== undefined ? exactText(body.tools) : null;
     const sameWireTools = wireTools !== null && wireTools === previousWireTools;
     // Keys stay where they are (placeholders), so the rebuilt records keep their field order.
     const wire =
@@ -112,4 +122,15 @@ export class RolloutBuffer implements RolloutStore {
   result(rollout: Rollout): RolloutResult {
     return { rollout, sessions: this.sessions.filter((s) => s.entries.length > 0) };
   }
+}
+
+/**
+ * The result job's payload: the result's JSON, with its non-finite numbers (a −∞ logprob, a
+ * 1e999 a model wrote in its arguments), which JSON writes as null, listed beside it under the
+ * store's `$nonFinite` key, so the coordinator restores them (`decodeResult`). A result without
+ * one (nearly all) is written exactly as before.
+ */
+export function resultPayload(result: RolloutResult): string {
+  if (!hasNonFinite(result)) return JSON.stringify(result);
+  return JSON.stringify({ ...result, [NON_FINITE_KEY]: findNonFinite(result) });
 }

@@ -28,7 +28,12 @@ export const RolloutJob = z.object({
 });
 export type RolloutJob = z.infer<typeof RolloutJob>;
 
-/** The result job's data: the payload is JSON text, already scrubbed of the worker's API keys. */
+/**
+ * The result job's data: the payload is JSON text of a RolloutResult, already scrubbed of the
+ * worker's API keys. Numbers JSON writes as null (a −∞ logprob, a 1e999 in a model's arguments)
+ * are listed beside the result in it under the store's `$nonFinite` key (`resultPayload`); a
+ * payload without that key (none to list, or an older worker) reads as it always did.
+ */
 export const ResultEnvelope = z.object({
   protocol: z.literal(QUEUE_PROTOCOL),
   rolloutId: RolloutId,

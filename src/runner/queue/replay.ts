@@ -1,12 +1,12 @@
 // The coordinator's side of storing: a worker's result is checked record by record (it crossed a
 // network and another machine's code) and replayed through the store's own recorders, so what is
 // stored is what the in-process runner would have stored.
+import type { z } from 'zod';
 import {
   describeZodIssues,
   EventData,
   InputError,
   ModelCall,
-  parseInput,
   type EventDataOf,
   type EventType,
   type JsonValue,
@@ -17,6 +17,7 @@ import {
   type RunId,
   type Store,
 } from '../../core/index.ts';
+import { CALL_NUMBERS, EVENT_NUMBERS, findNonFinite, hasNonFinite, NON_FINITE_KEY, parseWithNonFinite, pathText, restoreTags, ROLLOUT_NUMBERS, type NonFinitePolicy } from '../../store/index.ts';
 import { wireBody } from './buffer.ts';
 import { RolloutResult, type EncodedCall } from './jobs.ts';
 
@@ -26,6 +27,49 @@ type Entry = { kind: 'call'; call: ModelCall } | { kind: 'event'; event: Recorde
 export interface DecodedResult {
   rollout: Rollout;
   sessions: { attempt: number; entries: Entry[] }[];
+}
+
+/** The result's own numbers: the rollout's as the store has them; sessions hold calls and event data checked one by one below. */
+const RESULT_NUMBERS: NonFinitePolicy = { refuse: (path, word) => (path[0] === 'rollout' ? ROLLOUT_NUMBERS.refuse(path.slice(1), word) : null) };
+
+/**
+ * `value` checked by `schema`, with a non-finite number in it judged by `policy`, as the store
+ * judges it (a −∞ logprob is kept, a +∞ one or an infinite score refused: an InputError naming
+ * it), rather than by the schema alone, which refuses every one.
+ */
+function safeParseNumbers<T>(schema: z.ZodType<T>, value: unknown, policy: NonFinitePolicy, where: string): z.ZodSafeParseResult<T> {
+  if (!hasNonFinite(value)) return schema.safeParse(value);
+  return parseWithNonFinite({
+    schema,
+    record: value,
+    found: findNonFinite(value),
+    policy,
+    fail: (path, word, why) => {
+      throw new InputError(`${where}: ${pathText(path)}`, `holds ${word}: ${why}`);
+    },
+  });
+}
+
+function parseNumbers<T>(schema: z.ZodType<T>, value: unknown, policy: NonFinitePolicy, where: string): T {
+  const result = safeParseNumbers(schema, value, policy, where);
+  if (result.success) return result.data;
+  throw new InputError(where, `invalid content\n${describeZodIssues(result.error.issues)}`);
+}
+
+/**
+ * The payload with the non-finite numbers its worker listed beside it put back (`resultPayload`);
+ * a payload without the list (every result without such a number, and all from older workers) as it is.
+ */
+function withNumbers(payload: unknown, where: string): unknown {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload) || !Object.hasOwn(payload, NON_FINITE_KEY)) return payload;
+  const { [NON_FINITE_KEY]: tags, ...result } = payload as Record<string, unknown>;
+  try {
+    restoreTags(result, tags, `${where}: ${NON_FINITE_KEY}`);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    throw new InputError(error.where, error.problem, 'a list of [path, "NaN" | "Infinity" | "-Infinity"] naming positions of the result that hold null, as a Gauntlet worker writes it');
+  }
+  return result;
 }
 
 function rebuildWire(parsed: ModelCall, previous: ModelCall | null, encoded: EncodedCall): void {
@@ -45,7 +89,7 @@ function rebuildWire(parsed: ModelCall, previous: ModelCall | null, encoded: Enc
 
 /** Rebuilds one call against the previous one; kept messages and tools are the previous call's own objects. */
 function decodeCall(encoded: EncodedCall, previous: ModelCall | null, where: string): ModelCall {
-  const parsed = parseInput(ModelCall, encoded.call, where);
+  const parsed = parseNumbers(ModelCall, encoded.call, CALL_NUMBERS, where);
   try {
     const kept = previous ? previous.request.messages.slice(0, encoded.keep) : [];
     if (kept.length !== encoded.keep) throw new Error(`keeps ${encoded.keep} messages of a previous call that has ${kept.length}`);
@@ -61,13 +105,19 @@ function decodeCall(encoded: EncodedCall, previous: ModelCall | null, where: str
   return parsed;
 }
 
+function parseEventData(type: EventType, data: unknown, at: string): unknown {
+  const parsed = safeParseNumbers(EventData[type] as z.ZodType<unknown>, data, EVENT_NUMBERS, `${at}: data`);
+  if (!parsed.success) throw new InputError(at, `bad ${type} event:\n${describeZodIssues(parsed.error.issues, 'data')}`);
+  return parsed.data;
+}
+
 /**
  * Parses and checks a worker's result for `rolloutId` of `runId`: every record must belong to
  * that rollout. Throws an InputError naming the record that is wrong.
  */
 export function decodeResult(payload: unknown, expected: { runId: RunId; rolloutId: RolloutId }): DecodedResult {
   const where = `result of ${expected.rolloutId}`;
-  const result = parseInput(RolloutResult, payload, where);
+  const result = parseNumbers(RolloutResult, withNumbers(payload, where), RESULT_NUMBERS, where);
   const { rollout } = result;
   if (rollout.id !== expected.rolloutId || rollout.runId !== expected.runId) {
     throw new InputError(`${where}: rollout`, `is ${rollout.runId}/${rollout.id}`, `${expected.runId}/${expected.rolloutId}`);
@@ -77,9 +127,8 @@ export function decodeResult(payload: unknown, expected: { runId: RunId; rollout
     const entries = session.entries.map((entry, e): Entry => {
       const at = `${where}: sessions.${s}.entries.${e}`;
       if (entry.kind === 'event') {
-        const data = EventData[entry.type].safeParse(entry.data);
-        if (!data.success) throw new InputError(at, `bad ${entry.type} event:\n${describeZodIssues(data.error.issues, 'data')}`);
-        return { kind: 'event', event: { type: entry.type, data: data.data } as RecordedEvent, ...(entry.at ? { at: new Date(entry.at) } : {}) };
+        const data = parseEventData(entry.type, entry.data, at);
+        return { kind: 'event', event: { type: entry.type, data } as RecordedEvent, ...(entry.at ? { at: new Date(entry.at) } : {}) };
       }
       const call = decodeCall(entry.encoded, previous, at);
       if (call.runId !== expected.runId || call.rolloutId !== expected.rolloutId || call.attempt !== session.attempt) {

@@ -11,7 +11,7 @@ import { processClosing, type EpisodeDriver } from '../episode.ts';
 import { configuredSecrets, gatewayModels, type ModelEnvironment } from '../model.ts';
 import { builtinCatalog, type EnvironmentCatalog } from '../resolve.ts';
 import { executeRollout, rolloutSeed } from '../rollout.ts';
-import { RolloutBuffer } from './buffer.ts';
+import { resultPayload, RolloutBuffer } from './buffer.ts';
 import { ModelClients } from './clients.ts';
 import { ANNOUNCED_KEY, bullmq, BullmqConnections, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, settlesWithin, type RedisTarget } from './connection.ts';
 import { QUEUE_PROTOCOL, RolloutJob, type ResultEnvelope } from './jobs.ts';
@@ -226,7 +226,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
       );
       // Only a stop of this worker ends a rollout without a record; the job is then retried elsewhere.
       if (!rollout) throw new Error(`worker ${name} stopped during rollout ${data.rolloutId}`);
-      const envelope: ResultEnvelope = { protocol: QUEUE_PROTOCOL, rolloutId: data.rolloutId, attempt: rollout.attempt, worker: name, payload: scrub(JSON.stringify(buffer.result(rollout))) };
+      const envelope: ResultEnvelope = { protocol: QUEUE_PROTOCOL, rolloutId: data.rolloutId, attempt: rollout.attempt, worker: name, payload: scrub(resultPayload(buffer.result(rollout))) };
       // The result's job id is the rollout's: a second delivery while the first waits is dropped by Redis itself.
       await resultQueue(data.resultQueue).add('result', envelope, { jobId: data.rolloutId, removeOnComplete: true, removeOnFail: false, attempts: 1 });
       emit({ type: 'finished', rolloutId: data.rolloutId, status: rollout.status, durationMs: now() - started });

@@ -177,6 +177,27 @@ describe('rollout scheduler', () => {
     assert.equal(reader.groups().length, 1, 'the session goes on with the next group');
   });
 
+  it('fails the batch naming a number JSON has no word for in a stream line, instead of writing it as null', async () => {
+    const logged: string[] = [];
+    const { s, executor } = scheduler({
+      log: (line) => logged.push(line),
+      rows: (members, batch) => {
+        const rewards = members.map((m) => m.rollout.score as number);
+        const rows = members.map((m) => ({ rollout_id: m.rollout.id, logprobs: [-0.5, Number.NEGATIVE_INFINITY] }));
+        return { ok: true, rows, members: [...members], rewards, advantages: groupAdvantages(rewards, batch.method) };
+      },
+    });
+    const reader = new Reader();
+    const batch = s.openBatch(spec(1));
+    s.attach(batch.id, reader);
+    await executor.finish(0, [0]);
+    assert.equal(reader.groups().length, 0, 'no line with a stand-in is written');
+    const last = reader.lines.at(-1);
+    assert.equal(last?.type, 'error');
+    assert.match(last?.type === 'error' ? last.message : '', /stream line of group .* holds -Infinity at rows\.0\.logprobs\.1; JSON has no -Infinity/);
+    assert.ok(reader.ended);
+  });
+
   it('keeps a group for the next reader when the current one went away before it was written', async () => {
     const { s, executor } = scheduler();
     const batch = s.openBatch(spec(1));

@@ -4,6 +4,7 @@
 import { DefectError, errorMessage, type Task } from '../../core/index.ts';
 import type { AdvantageMethod } from '../advantages/index.ts';
 import type { ExportTarget } from '../export/index.ts';
+import { findNonFinite, hasNonFinite, pathText } from '../../store/index.ts';
 import type { CallNotice } from './driver.ts';
 import { accountHandout, emptyLedger, GroupTally, serviceReport, type Ledger, type SchedulerReport } from './report.ts';
 import type { FinishedMember, GroupRows } from './rows.ts';
@@ -253,6 +254,7 @@ export class RolloutScheduler {
       return this.unusable(`${built.reason}: ${built.detail}`);
     }
     const line = groupLine({ batch, key: group.key, task: group.task, span, current, built });
+    refuseNonFinite(line, group.key);
     const text = lineText(line, this.options.maxLineChars);
     if (typeof text !== 'string') {
       // One group too big to send (longer than a string can be, or than clients read) costs that group, not the session.
@@ -447,6 +449,18 @@ function observedOldest(group: GroupRecord): number | null {
 
 function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/**
+ * Stream lines are strict JSON, read alike by every trainer's parser (Python's json and orjson,
+ * JSON.parse). Rows are checked by their targets' schemas and rewards and advantages are finite,
+ * so a number JSON has no word for in a line is a defect: it is named, never written as null
+ * (or as a bare word that orjson and JSON.parse refuse). See docs/design/rollout-service.md.
+ */
+function refuseNonFinite(line: StreamLine, group: string): void {
+  if (!hasNonFinite(line)) return;
+  const [path, word] = findNonFinite(line)[0]!;
+  throw new DefectError('gauntlet', `rollout service: the stream line of group ${group} holds ${word} at ${pathText(path)}; JSON has no ${word}, and the stream does not write null in its place`);
 }
 
 /** A stream line with its newline, or why it cannot be one. */
