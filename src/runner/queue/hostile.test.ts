@@ -52,31 +52,36 @@ describe('queue settings out of range', () => {
   });
 });
 
-// Each run below ends by a condition (its summary); a run that hung instead fails its test at the test's time-out.
-describe('job and result data that is not JSON', () => {
-  let redis: RedisServer;
-  let raw: Redis;
+/** A local Redis for a describe block, and a plain client of it for corrupting what the queue stored. */
+function redisWithRawClient(): { redis: RedisServer; raw: Redis } {
+  const local = {} as { redis: RedisServer; raw: Redis };
   before(async () => {
-    redis = await startRedis();
-    raw = new Redis(redis.url);
+    local.redis = await startRedis();
+    local.raw = new Redis(local.redis.url);
   });
   after(async () => {
-    raw?.disconnect();
-    await redis?.stop();
+    local.raw?.disconnect();
+    await local.redis?.stop();
   });
+  return local;
+}
+
+// Each run below ends by a condition (its summary); a run that hung instead fails its test at the test's time-out.
+describe('job and result data that is not JSON', () => {
+  const local = redisWithRawClient();
 
   it('fails a rollout job whose stored data is not JSON at once, naming it, and ends the run saying so', { timeout: 60_000 }, async () => {
     const gate = gateCatalog({ tasks: 3 });
     const store = openStore(':memory:');
     const events: CoordinatorEvent[] = [];
-    const run = await startQueuedRun({ store, run: { resolved: { config: config(11), tasks: gate.tasks } }, queue: { redis: redis.target, checkMs: 200 }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
+    const run = await startQueuedRun({ store, run: { resolved: { config: config(11), tasks: gate.tasks } }, queue: { redis: local.redis.target, checkMs: 200 }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
     const id = rolloutIdFor(run.run.id, 'gate/t1', 0);
     const key = `${QUEUE_PREFIX}:${rolloutQueueName('oracle')}:${id}`;
     // Cut the job's data short, as a truncated write or a hand edit would, before any worker sees it.
-    const data = await raw.hget(key, 'data');
+    const data = await local.raw.hget(key, 'data');
     assert.ok(data, `job ${id} holds data`);
-    await raw.hset(key, 'data', data.slice(0, 40));
-    const worker = await startWorker({ redis: redis.target, concurrency: 2, lockMs: 1000, catalog: gate.catalog });
+    await local.raw.hset(key, 'data', data.slice(0, 40));
+    const worker = await startWorker({ redis: local.redis.target, concurrency: 2, lockMs: 1000, catalog: gate.catalog });
     try {
       const summary = await run.done;
       assert.equal(summary.status, 'interrupted');
@@ -87,13 +92,13 @@ describe('job and result data that is not JSON', () => {
       assert.equal(store.getRollout(id), null, 'nothing is stored for it');
       assert.ok(events.some((e) => e.type === 'job_failed' && e.rolloutId === id));
       // The queue's status still reads: the job is counted as failed, and why it is not listed is a problem.
-      const status = await queueStatus({ redis: redis.target, listLimit: 10 });
+      const status = await queueStatus({ redis: local.redis.target, listLimit: 10 });
       const endpoint = status.endpoints.find((e) => e.queue === rolloutQueueName('oracle'))!;
       assert.equal(endpoint.counts.failed, 1);
       assert.match(status.problems.join('\n'), /failed jobs cannot be listed: one's stored data is not JSON/);
       // Resuming meets the failed job, still unreadable, in its first check: it is reported at once,
       // not taken for Redis refusing commands and waited on for --max-outage.
-      const resumed = await startQueuedRun({ store, run: { resume: run.run.id }, queue: { redis: redis.target, checkMs: 200, maxOutageMs: 60_000 }, catalog: gate.catalog });
+      const resumed = await startQueuedRun({ store, run: { resume: run.run.id }, queue: { redis: local.redis.target, checkMs: 200, maxOutageMs: 60_000 }, catalog: gate.catalog });
       const again = await resumed.done;
       assert.equal(again.status, 'interrupted');
       assert.equal(again.queue.failedJobs.length, 1);
@@ -107,18 +112,18 @@ describe('job and result data that is not JSON', () => {
     const gate = gateCatalog({ tasks: 2 });
     const store = openStore(':memory:');
     const events: CoordinatorEvent[] = [];
-    const run = await startQueuedRun({ store, run: { resolved: { config: config(12), tasks: gate.tasks } }, queue: { redis: redis.target, checkMs: 200 }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
+    const run = await startQueuedRun({ store, run: { resolved: { config: config(12), tasks: gate.tasks } }, queue: { redis: local.redis.target, checkMs: 200 }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
     const { Queue } = await import('bullmq');
-    const results = new Queue(resultQueueName(run.run.id), { connection: redisOptions(redis.target), prefix: QUEUE_PREFIX });
+    const results = new Queue(resultQueueName(run.run.id), { connection: redisOptions(local.redis.target), prefix: QUEUE_PREFIX });
     try {
       const rolloutId = rolloutIdFor(run.run.id, 'gate/t0', 0);
       // A result under the rollout's id whose data is corrupt: delayed while it is corrupted, then let go.
       const bogus = await results.add('result', { protocol: 1 }, { jobId: rolloutId, delay: 60_000, removeOnComplete: true, removeOnFail: false, attempts: 1 });
-      await raw.hset(`${QUEUE_PREFIX}:${resultQueueName(run.run.id)}:${rolloutId}`, 'data', '{"protocol":1,"rolloutId":"ro_');
+      await local.raw.hset(`${QUEUE_PREFIX}:${resultQueueName(run.run.id)}:${rolloutId}`, 'data', '{"protocol":1,"rolloutId":"ro_');
       await bogus.promote();
       await until('the corrupt result reported', () => (events.some((e) => e.type === 'result_unreadable' && e.rolloutId === rolloutId) ? true : undefined), 20_000);
       assert.match((events.find((e) => e.type === 'result_unreadable') as { message: string }).message, /result job .* is not a result of queue protocol 1: its stored data is not JSON/);
-      const worker: QueueWorker = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog });
+      const worker: QueueWorker = await startWorker({ redis: local.redis.target, concurrency: 2, catalog: gate.catalog });
       try {
         const summary = await run.done;
         assert.equal(summary.status, 'finished');
@@ -126,7 +131,7 @@ describe('job and result data that is not JSON', () => {
         assert.equal(store.rollouts(run.run.id).length, 2);
         // The corrupt one was kept aside meanwhile, and went with the run's results queue once everything was stored.
         assert.equal(summary.queue.unreadableResults, 1);
-        assert.equal(await raw.exists(keptResultsKey(run.run.id)), 0);
+        assert.equal(await local.raw.exists(keptResultsKey(run.run.id)), 0);
       } finally {
         await worker.close({ force: true });
       }
@@ -137,26 +142,17 @@ describe('job and result data that is not JSON', () => {
 });
 
 describe('results that cannot be decoded', () => {
-  let redis: RedisServer;
-  let raw: Redis;
-  before(async () => {
-    redis = await startRedis();
-    raw = new Redis(redis.url);
-  });
-  after(async () => {
-    raw?.disconnect();
-    await redis?.stop();
-  });
+  const local = redisWithRawClient();
 
   it('keeps their stored data byte for byte under a key of the run, reports and counts them, stores nothing for them, and --resume runs their rollouts again', { timeout: 60_000 }, async () => {
     const gate = gateCatalog({ tasks: 3 });
     const store = openStore(':memory:');
     const events: CoordinatorEvent[] = [];
-    const run = await startQueuedRun({ store, run: { resolved: { config: config(14), tasks: gate.tasks } }, queue: { redis: redis.target, checkMs: 200 }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
+    const run = await startQueuedRun({ store, run: { resolved: { config: config(14), tasks: gate.tasks } }, queue: { redis: local.redis.target, checkMs: 200 }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
     const runId = run.run.id;
     const { Queue } = await import('bullmq');
-    const results = new Queue(resultQueueName(runId), { connection: redisOptions(redis.target), prefix: QUEUE_PREFIX });
-    const rollouts = new Queue(rolloutQueueName('oracle'), { connection: redisOptions(redis.target), prefix: QUEUE_PREFIX });
+    const results = new Queue(resultQueueName(runId), { connection: redisOptions(local.redis.target), prefix: QUEUE_PREFIX });
+    const rollouts = new Queue(rolloutQueueName('oracle'), { connection: redisOptions(local.redis.target), prefix: QUEUE_PREFIX });
     const [t0, t1] = [rolloutIdFor(runId, 'gate/t0', 0), rolloutIdFor(runId, 'gate/t1', 0)];
     // t0's result is not JSON (and not even UTF-8); t1's envelope is fine but its payload fails its checks.
     const notJson = Buffer.concat([Buffer.from('{"protocol":1,"rolloutId":"'), Buffer.from([0xff, 0xfe, 0x00, 0x80])]);
@@ -165,7 +161,7 @@ describe('results that cannot be decoded', () => {
     try {
       // Delayed while they are set up; their rollouts' own jobs go, so only these results speak for them.
       const first = await results.add('result', { protocol: 1 }, { jobId: t0, delay: 60_000, removeOnComplete: true, removeOnFail: false, attempts: 1 });
-      await raw.hset(`${QUEUE_PREFIX}:${resultQueueName(runId)}:${t0}`, 'data', notJson);
+      await local.raw.hset(`${QUEUE_PREFIX}:${resultQueueName(runId)}:${t0}`, 'data', notJson);
       const second = await results.add('result', badPayload, { jobId: t1, delay: 60_000, removeOnComplete: true, removeOnFail: false, attempts: 1 });
       assert.equal(await rollouts.remove(t0), 1);
       assert.equal(await rollouts.remove(t1), 1);
@@ -177,7 +173,7 @@ describe('results that cannot be decoded', () => {
       assert.match(failed.find((e) => e.rolloutId === t0)!.message, new RegExp(`result job ${t0} is not a result of queue protocol 1: its stored data is not JSON.*kept in Redis \\(${key}, field data:\\d\\b.*--resume ${runId}`));
       assert.match(failed.find((e) => e.rolloutId === t1)!.message, new RegExp(`result job ${t1} from worker w-broken cannot be decoded: .*kept in Redis \\(${key}, field data:\\d\\b`, 's'));
 
-      workerStarted = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog });
+      workerStarted = await startWorker({ redis: local.redis.target, concurrency: 2, catalog: gate.catalog });
       const summary = await run.done;
       assert.equal(summary.status, 'interrupted');
       assert.equal(summary.scored, 1, 'only t2 counts as finished');
@@ -187,15 +183,15 @@ describe('results that cannot be decoded', () => {
       assert.equal(store.getRollout(t1), null);
 
       // The bytes are those the result job held, whatever they were.
-      const kept = await keptResults(raw, runId);
+      const kept = await keptResults(local.raw, runId);
       assert.equal(kept.count, 2);
       const byRollout = new Map(kept.newest.map((k) => [k.rolloutId, k]));
-      assert.deepEqual(await raw.hgetBuffer(key, `data:${byRollout.get(t0)!.entry}`), notJson);
-      assert.equal(await raw.hget(key, `data:${byRollout.get(t1)!.entry}`), JSON.stringify(badPayload));
+      assert.deepEqual(await local.raw.hgetBuffer(key, `data:${byRollout.get(t0)!.entry}`), notJson);
+      assert.equal(await local.raw.hget(key, `data:${byRollout.get(t1)!.entry}`), JSON.stringify(badPayload));
       assert.equal(byRollout.get(t1)!.worker, 'w-broken');
 
       // `queue status` shows the run for them (nothing waits, no coordinator) and says what to do.
-      const status = await queueStatus({ redis: redis.target, listLimit: 10 });
+      const status = await queueStatus({ redis: local.redis.target, listLimit: 10 });
       assert.equal(status.runs.some((r) => r.runId === runId), false, 'nothing waits for a coordinator');
       const shown = status.unreadableResults.find((u) => u.runId === runId);
       assert.ok(shown, 'the run is listed');
@@ -207,13 +203,13 @@ describe('results that cannot be decoded', () => {
       assert.match(queueStatusMetrics(status), new RegExp(`gauntlet_run_results_unreadable\\{run="${runId}"\\} 2`));
 
       // A resume runs both again; once everything is stored the copies go with the run's results queue.
-      const resumed = await startQueuedRun({ store, run: { resume: runId }, queue: { redis: redis.target, checkMs: 200 }, catalog: gate.catalog });
+      const resumed = await startQueuedRun({ store, run: { resume: runId }, queue: { redis: local.redis.target, checkMs: 200 }, catalog: gate.catalog });
       const again = await resumed.done;
       assert.equal(again.status, 'finished');
       assert.equal(store.getRollout(t0)?.status, 'scored');
       assert.equal(store.getRollout(t1)?.status, 'scored');
-      assert.equal(await raw.exists(key), 0);
-      assert.equal((await queueStatus({ redis: redis.target })).unreadableResults.some((u) => u.runId === runId), false);
+      assert.equal(await local.raw.exists(key), 0);
+      assert.equal((await queueStatus({ redis: local.redis.target })).unreadableResults.some((u) => u.runId === runId), false);
     } finally {
       await workerStarted?.close({ force: true });
       await results.close();
@@ -224,14 +220,14 @@ describe('results that cannot be decoded', () => {
   it('keeps a bounded number of copies per run, counting every one', async () => {
     const runId = 'run_bounded' as Rollout['runId'];
     const jobKey = `${QUEUE_PREFIX}:${resultQueueName(runId)}:ro_x`;
-    await raw.hset(jobKey, 'data', 'not json');
-    for (let i = 1; i <= KEPT_RESULTS_MAX + 3; i++) await keepResult(raw, runId, jobKey, { rolloutId: `ro_${i}`, worker: null, reason: 'why', at: 'now' });
-    const kept = await keptResults(raw, runId);
+    await local.raw.hset(jobKey, 'data', 'not json');
+    for (let i = 1; i <= KEPT_RESULTS_MAX + 3; i++) await keepResult(local.raw, runId, jobKey, { rolloutId: `ro_${i}`, worker: null, reason: 'why', at: 'now' });
+    const kept = await keptResults(local.raw, runId);
     assert.equal(kept.count, KEPT_RESULTS_MAX + 3);
     assert.equal(kept.newest.length, KEPT_RESULTS_MAX);
     assert.equal(kept.newest[0]!.rolloutId, `ro_${KEPT_RESULTS_MAX + 3}`);
-    assert.equal(await raw.hlen(keptResultsKey(runId)), 2 * KEPT_RESULTS_MAX + 1, 'count, and meta and data of each copy held');
-    assert.equal(await raw.hget(keptResultsKey(runId), 'data:3'), null, 'the oldest are gone');
+    assert.equal(await local.raw.hlen(keptResultsKey(runId)), 2 * KEPT_RESULTS_MAX + 1, 'count, and meta and data of each copy held');
+    assert.equal(await local.raw.hget(keptResultsKey(runId), 'data:3'), null, 'the oldest are gone');
   });
 });
 
