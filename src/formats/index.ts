@@ -59,4 +59,5 @@ export {
   renderCompletion,
   turnFromMessage,
 } from './registry.ts';
-export { TokenizerInputError, createTokenizer, isTokenPrefix, loadQwen3Tokenizer, loadTokenizer, loneSurrogateIndex, type Tokenizer } from './tokenizer.ts';
+export { TokenizerInputError, createTokenizer, isTokenPrefix, loadQwen3Tokenizer, loadTokenizer, loadTokenizerFile, loneSurrogateIndex, type LoadedTokenizer, type Tokenizer } from './tokenizer.ts';
+export { decodeUtf8, readTextFile, withoutBom, MAX_MODEL_FILE_BYTES } from './model-files.ts';

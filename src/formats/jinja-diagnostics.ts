@@ -14,23 +14,35 @@ export interface SyntaxLocation {
   message: string;
 }
 
-/** Where `source` fails to compile, or `undefined` when it compiles (or no line can be found). */
-export function locateSyntaxError(source: string): SyntaxLocation | undefined {
+/**
+ * Where `source` fails to compile, or `undefined` when it compiles (or no line can be found).
+ * `lexer` is the lexer to probe prefixes with: ours, or one a test counts the calls of.
+ */
+export function locateSyntaxError(source: string, lexer: (source: string) => Token[] = lex): SyntaxLocation | undefined {
   const lines = source.split('\n');
   let tokens: Token[];
   try {
-    tokens = lex(source);
+    tokens = lexer(source);
   } catch (error) {
     const message = messageOf(error);
-    for (let k = 1; k <= lines.length; k++) {
-      const prefix = lines.slice(0, k).join('\n');
+    // The lexer reads left to right and stops at the first error, so every prefix that reaches
+    // the failing character fails the same way: a binary search finds the first such line in
+    // O(log n) lexes (a scan of every prefix takes time quadratic in the template's length).
+    const failsSo = (k: number): boolean => {
       try {
-        lex(prefix);
+        lexer(lines.slice(0, k).join('\n'));
+        return false;
       } catch (prefixError) {
-        if (messageOf(prefixError) === message) return { line: k, message };
+        return messageOf(prefixError) === message;
       }
+    };
+    let [low, high] = [1, lines.length];
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      if (failsSo(middle)) high = middle;
+      else low = middle + 1;
     }
-    return { line: lines.length, message };
+    return { line: low, message };
   }
 
   let lastIndex = -1;

@@ -1,12 +1,13 @@
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { Environment } from '@huggingface/jinja';
-import { InputError, errorMessage } from '../core/index.ts';
+import { InputError, MAX_JSON_DEPTH, errorMessage, nestsDeeperThan } from '../core/index.ts';
 import type { ChatMessage, ChatTool } from './chat.ts';
 import { locateStatement, locateSyntaxError, type StatementLocation } from './jinja-diagnostics.ts';
 import { runtimeValue } from './jinja-python.ts';
 import { DEFAULT_RENDER_LIMITS, RenderError, RenderLimitError, renderBounded, type Node, type RenderLimits, type RenderOutcome } from './jinja-runtime.ts';
 import { compileTemplate, type Program, type Token } from './jinja-syntax.ts';
+import { readModelJson, readTextFile } from './model-files.ts';
 
 /** Special tokens from tokenizer_config.json, passed to templates as HF's `special_tokens_map` is. */
 export type SpecialTokens = Record<string, string | string[]>;
@@ -57,6 +58,16 @@ class TemplateRaise extends Error {}
 
 const SPECIAL_TOKEN_KEYS = ['bos_token', 'eos_token', 'unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token'];
 
+/** The longest template compiled (and the most bytes read of a .jinja file): published chat templates are under 64 KB; this bounds the time any template takes to compile. */
+export const MAX_TEMPLATE_CHARS = 1024 * 1024;
+/**
+ * The longest run of whitespace in a template. The Jinja library's lexer takes time quadratic in
+ * such a run (a regular expression it runs over the whole source, looking for `{% generation %}`,
+ * retries at each of its characters): 100,000 spaces take seconds, a million an hour. Published
+ * templates indent with runs of under 40.
+ */
+export const MAX_TEMPLATE_WHITESPACE_RUN = 1000;
+
 /**
  * Compiles chat templates: a Jinja string, or the `chat_template` value of a tokenizer_config.json
  * (a string, or HF's list of `{name, template}`). Syntax errors throw an InputError naming the line.
@@ -93,6 +104,10 @@ export function createChatTemplate(chatTemplate: unknown, options: ChatTemplateO
     render(input) {
       const name = choose(input);
       if (typeof name !== 'string') return { ok: false, kind: 'no_template', message: name.error };
+      // Converting the input for the template recurses through it; deeper than any real message
+      // (a schema, tool arguments) it would overflow the stack and fail with no word of where.
+      const deep = (['messages', 'tools', 'vars'] as const).find((key) => nestsDeeperThan(input[key], MAX_JSON_DEPTH));
+      if (deep) return { ok: false, kind: 'limit', message: `${where}: rendering refused: the ${deep} nest arrays and objects more than ${MAX_JSON_DEPTH} levels deep` };
       const template = compiled.get(name) as Compiled;
       try {
         return { ok: true, text: renderProgram(template.program, variablesFor(input, specialTokens), { now, limits }).text, templateName: name };
@@ -125,48 +140,79 @@ export async function loadChatTemplate(path: string, options: LoadChatTemplateOp
   });
   let templatePath = path;
   let configPath = options.tokenizerConfig;
+  let named: { name: string; template: string }[] = [];
   if (info.isDirectory()) {
     const jinja = join(path, 'chat_template.jinja');
-    templatePath = (await exists(jinja)) ? jinja : join(path, 'tokenizer_config.json');
+    const config = join(path, 'tokenizer_config.json');
+    if (await exists(jinja)) {
+      templatePath = jinja;
+      named = await additionalTemplates(path);
+    } else if (await exists(config)) templatePath = config;
+    else throw new InputError(path, 'holds neither chat_template.jinja nor tokenizer_config.json', 'a model directory with its chat template');
   }
   if (configPath === undefined) {
     const beside = join(dirname(templatePath), 'tokenizer_config.json');
     if (beside !== templatePath && (await exists(beside))) configPath = beside;
   }
-  const text = await readText(templatePath);
-  let chatTemplate: unknown = text;
+  let chatTemplate: unknown;
   let specialTokens: SpecialTokens = {};
   if (templatePath.endsWith('.json')) {
-    const config = parseJsonFile(text, templatePath);
-    if (!('chat_template' in config)) throw new InputError(templatePath, 'has no chat_template field', 'a string or a list of {name, template}');
+    const config = await readModelJson(templatePath);
+    if (!Object.hasOwn(config, 'chat_template')) throw new InputError(templatePath, 'has no chat_template field', 'a string or a list of {name, template}');
     chatTemplate = config.chat_template;
-    specialTokens = specialTokensOf(config);
+    specialTokens = specialTokensOf(config, templatePath);
+  } else {
+    // A byte order mark stays: transformers reads the file as `utf-8` and so renders it too.
+    const text = await readTextFile(templatePath, MAX_TEMPLATE_CHARS, { kind: 'a chat template' });
+    chatTemplate = named.length > 0 ? [{ name: 'default', template: text }, ...named] : text;
   }
-  if (configPath !== undefined && configPath !== templatePath) specialTokens = specialTokensOf(parseJsonFile(await readText(configPath), configPath));
+  if (configPath !== undefined && configPath !== templatePath) specialTokens = specialTokensOf(await readModelJson(configPath), configPath);
   return createChatTemplate(chatTemplate, { where: templatePath, specialTokens, ...(options.now ? { now: options.now } : {}) });
 }
 
-/** HF's `special_tokens_map`: each token as its string (AddedToken objects give their `content`). */
-export function specialTokensOf(config: Record<string, unknown>): SpecialTokens {
+/**
+ * Named templates saved beside chat_template.jinja, as transformers saves a list-form
+ * chat_template: `additional_chat_templates/<name>.jinja`, the .jinja file being `default`.
+ */
+async function additionalTemplates(dir: string): Promise<{ name: string; template: string }[]> {
+  const folder = join(dir, 'additional_chat_templates');
+  if (!(await exists(folder))) return [];
+  let entries: string[];
+  try {
+    entries = (await readdir(folder)).filter((name) => name.endsWith('.jinja')).sort();
+  } catch (error) {
+    throw new InputError(folder, `cannot read the folder (${errorMessage(error)})`);
+  }
+  const out: { name: string; template: string }[] = [];
+  for (const entry of entries) out.push({ name: basename(entry, '.jinja'), template: await readTextFile(join(folder, entry), MAX_TEMPLATE_CHARS, { kind: 'a chat template' }) });
+  return out;
+}
+
+/**
+ * HF's `special_tokens_map`: each token as its string (AddedToken objects give their `content`).
+ * A token of another type is an error naming the field, as transformers refuses it too.
+ */
+export function specialTokensOf(config: Record<string, unknown>, where = 'tokenizer_config.json'): SpecialTokens {
   const out: SpecialTokens = {};
   for (const key of SPECIAL_TOKEN_KEYS) {
-    const token = tokenText(config[key]);
-    if (token !== undefined) out[key] = token;
+    if (!Object.hasOwn(config, key) || config[key] === null) continue;
+    out[key] = tokenText(config[key], `${where}: ${key}`);
   }
-  const extra = config.additional_special_tokens;
-  if (Array.isArray(extra)) {
-    const tokens = extra.map(tokenText).filter((t): t is string => t !== undefined);
+  const extra = Object.hasOwn(config, 'additional_special_tokens') ? config.additional_special_tokens : null;
+  if (extra !== null && extra !== undefined) {
+    if (!Array.isArray(extra)) throw new InputError(`${where}: additional_special_tokens`, `is ${JSON.stringify(extra)?.slice(0, 80)}`, 'a list of tokens');
+    const tokens = extra.map((token: unknown, i) => tokenText(token, `${where}: additional_special_tokens.${i}`));
     if (tokens.length > 0) out.additional_special_tokens = tokens;
   }
   return out;
 }
 
-function tokenText(value: unknown): string | undefined {
+function tokenText(value: unknown, where: string): string {
   if (typeof value === 'string') return value;
   if (value !== null && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') {
     return (value as { content: string }).content;
   }
-  return undefined;
+  throw new InputError(where, `is ${JSON.stringify(value)?.slice(0, 80)}`, 'a token: a string or {"content": string, …}');
 }
 
 function templateSources(chatTemplate: unknown, where: string): Map<string, string> {
@@ -178,6 +224,8 @@ function templateSources(chatTemplate: unknown, where: string): Map<string, stri
       if (!item || typeof item.name !== 'string' || typeof item.template !== 'string') {
         throw new InputError(`${where}: chat_template.${i}`, 'is not a named template', '{"name": string, "template": string}');
       }
+      // transformers keeps the last of two same-named templates without a word; which one is meant cannot be told.
+      if (out.has(item.name)) throw new InputError(`${where}: chat_template.${i}`, `is a second template named "${item.name}"`, 'one template per name');
       out.set(item.name, item.template);
     });
     return out;
@@ -203,12 +251,34 @@ function compile(source: string, where: string): Compiled {
   // Jinja2 reads every \r\n and lone \r in a template as \n (its newline_sequence) before
   // trim_blocks looks for the newline after a tag; a template saved with CRLF renders as with LF.
   source = source.replace(/\r\n?/g, '\n');
+  checkSize(source, where);
   try {
     return { source, ...compileTemplate(source), located: new Map() };
   } catch (error) {
     const located = locateSyntaxError(source);
     if (located) throw new InputError(`${where}: line ${located.line}`, `template syntax error: ${located.message}`);
     throw new InputError(where, `template syntax error: ${errorMessage(error)}`);
+  }
+}
+
+/** Refuses, before lexing, templates whose size or whitespace runs would take the lexer minutes to hours. */
+function checkSize(source: string, where: string): void {
+  if (source.length > MAX_TEMPLATE_CHARS) {
+    throw new InputError(where, `the template is ${source.length.toLocaleString('en')} characters, more than ${MAX_TEMPLATE_CHARS.toLocaleString('en')}`, 'a chat template (published ones are under 64 KB)');
+  }
+  // One pass, with the lexer's own notion of whitespace (\s).
+  let start = 0;
+  for (let i = 0; i <= source.length; i++) {
+    if (i < source.length && /\s/.test(source[i] as string)) continue;
+    if (i - start > MAX_TEMPLATE_WHITESPACE_RUN) {
+      const line = source.slice(0, start).split('\n').length;
+      throw new InputError(
+        `${where}: line ${line}`,
+        `holds a run of ${(i - start).toLocaleString('en')} whitespace characters, more than ${MAX_TEMPLATE_WHITESPACE_RUN.toLocaleString('en')} (the template lexer takes time quadratic in such a run)`,
+        'a chat template indented as published ones are',
+      );
+    }
+    start = i + 1;
   }
 }
 
@@ -284,28 +354,13 @@ export function strftime(date: Date, format: string): string {
   return format.replace(/%([A-Za-z%])/g, (whole, key: string) => directives[key] ?? whole);
 }
 
+/** Whether `path` exists; any failure but "no such file" (a symlink loop, no permission) is an error naming it, not an absence. */
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function readText(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    await stat(path);
+    return true;
   } catch (error) {
-    throw new InputError(path, `cannot read the file (${errorMessage(error)})`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new InputError(path, `cannot read it (${errorMessage(error)})`);
   }
-}
-
-function parseJsonFile(text: string, path: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(path, `is not valid JSON (${errorMessage(error)})`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InputError(path, 'is not a JSON object', 'a tokenizer_config.json object');
-  return value as Record<string, unknown>;
 }

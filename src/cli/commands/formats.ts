@@ -1,14 +1,17 @@
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { InputError, errorMessage, type JsonObject } from '../../core/index.ts';
+import { InputError, MAX_JSON_DEPTH, errorMessage, nestsDeeperThan, type JsonObject } from '../../core/index.ts';
 import {
   FORMAT_NAMES,
+  MAX_MODEL_FILE_BYTES,
+  decodeUtf8,
   getFormat,
   loadChatTemplate,
   parseChatMessages,
   parseChatTools,
+  readTextFile,
   thinkOptionsForPrompt,
+  withoutBom,
   type ChatTool,
   type ParseOptions,
   type ParsedCompletion,
@@ -25,6 +28,9 @@ export interface FormatsIo {
   /** The whole of standard input. */
   stdin(): Promise<string>;
 }
+
+/** The most read of a completion on stdin: far beyond any model's output, and a bound on the memory one run takes. */
+export const MAX_COMPLETION_BYTES = 64 * 1024 * 1024;
 
 export interface RenderFlags {
   template: string;
@@ -72,6 +78,7 @@ export async function parseAction(flags: ParseFlags, io: FormatsIo): Promise<num
     try {
       text = await io.stdin();
     } catch (error) {
+      if (error instanceof InputError) throw error;
       throw new InputError('stdin', `cannot read the completion (${errorMessage(error)})`);
     }
     const parsed = format.parse(text, { ...(tools ? { tools } : {}), ...(await thinkOptions(flags)) });
@@ -88,13 +95,7 @@ async function thinkOptions(flags: ParseFlags): Promise<Pick<ParseOptions, 'prom
   if (Object.keys(explicit).length > 0) {
     throw new InputError('--prompt', 'given with --prompt-opens-think/--no-prompt-opens-think/--no-thinking', 'either the rendered prompt or the think flags, not both');
   }
-  let prompt: string;
-  try {
-    prompt = await readFile(flags.prompt, 'utf8');
-  } catch (error) {
-    throw new InputError(`--prompt ${flags.prompt}`, `cannot read the file (${errorMessage(error)})`);
-  }
-  return thinkOptionsForPrompt(prompt);
+  return thinkOptionsForPrompt(await readTextFile(flags.prompt, MAX_MODEL_FILE_BYTES, { where: `--prompt ${flags.prompt}` }));
 }
 
 /** The CLI's JSON: snake_case like the chat APIs, arguments as objects (null with the raw text when unparseable). */
@@ -117,12 +118,15 @@ export function parseVars(entries: readonly string[]): Record<string, unknown> {
   for (const entry of entries) {
     const eq = entry.indexOf('=');
     if (eq <= 0) throw new InputError('--var', `got "${entry}"`, 'key=value, e.g. enable_thinking=false');
-    const value = entry.slice(eq + 1);
+    const raw = entry.slice(eq + 1);
+    let value: unknown;
     try {
-      vars[entry.slice(0, eq)] = JSON.parse(value) as unknown;
+      value = JSON.parse(raw) as unknown;
     } catch (_error) {
-      vars[entry.slice(0, eq)] = value;
+      value = raw;
     }
+    // Defined, not assigned: assigning `__proto__` would set the object's prototype and the variable would be lost.
+    Object.defineProperty(vars, entry.slice(0, eq), { value, enumerable: true, writable: true, configurable: true });
   }
   return vars;
 }
@@ -131,24 +135,26 @@ async function readTools(path: string): Promise<ChatTool[]> {
   return parseChatTools(await readDataFile(path, '--tools'), path);
 }
 
-/** A JSON or YAML file; `.json` files must be JSON, others may be either. Errors name the file and line. */
+/**
+ * A JSON or YAML file; `.json` files must be JSON, others may be either. Errors name the file and
+ * line. The text must be UTF-8 (a byte order mark is dropped); the value may nest at most as deep
+ * as the JSON the rest of Gauntlet takes.
+ */
 async function readDataFile(path: string, flag: string): Promise<unknown> {
-  let text: string;
+  const text = withoutBom(await readTextFile(path, MAX_MODEL_FILE_BYTES, { where: `${flag} ${path}` }));
+  let value: unknown;
   try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputError(`${flag} ${path}`, `cannot read the file (${errorMessage(error)})`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (jsonError) {
     if (path.endsWith('.json')) throw new InputError(path, `is not valid JSON (${errorMessage(jsonError)})`);
+    try {
+      value = parseYaml(text) as unknown;
+    } catch (yamlError) {
+      throw new InputError(path, `is neither JSON nor YAML (${errorMessage(yamlError).split('\n')[0]})`);
+    }
   }
-  try {
-    return parseYaml(text) as unknown;
-  } catch (yamlError) {
-    throw new InputError(path, `is neither JSON nor YAML (${errorMessage(yamlError).split('\n')[0]})`);
-  }
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) throw new InputError(path, `nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, 'chat messages or tools as JSON or YAML');
+  return value;
 }
 
 async function reportInputErrors(io: FormatsIo, run: () => Promise<number>): Promise<number> {
@@ -163,10 +169,17 @@ async function reportInputErrors(io: FormatsIo, run: () => Promise<number>): Pro
   }
 }
 
-async function readStdin(): Promise<string> {
+/** All of `stream` as UTF-8 text, refusing more than `maxBytes` as soon as it arrives (a 1 GB pipe is not held whole). */
+export async function readCompletionStream(stream: AsyncIterable<unknown>, maxBytes = MAX_COMPLETION_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += bytes.length;
+    if (size > maxBytes) throw new InputError('stdin', `holds more than ${maxBytes.toLocaleString('en')} bytes`, 'one completion');
+    chunks.push(bytes);
+  }
+  return decodeUtf8(Buffer.concat(chunks, size), 'stdin');
 }
 
 function collectVar(value: string, previous: string[] = []): string[] {
@@ -174,7 +187,7 @@ function collectVar(value: string, previous: string[] = []): string[] {
 }
 
 export function registerFormatCommands(program: Command, cliIo: { stdout(text: string): void; stderr(text: string): void } = processIo): void {
-  const io: FormatsIo = { stdout: (t) => cliIo.stdout(t), stderr: (t) => cliIo.stderr(t), stdin: readStdin };
+  const io: FormatsIo = { stdout: (t) => cliIo.stdout(t), stderr: (t) => cliIo.stderr(t), stdin: () => readCompletionStream(process.stdin) };
   program
     .command('render')
     .description("Render messages (and tools) into a model's exact prompt with its own chat template, as Hugging Face does")

@@ -78,7 +78,7 @@ describe('gauntlet fake-engine', () => {
   });
 
   it('uses a tokenizer.json found beside --template', async () => {
-    await assert.rejects(fakeEngineOptions({ ...DEFAULTS, template: dir }), /tokenizer_config\.json: cannot read the file/);
+    await assert.rejects(fakeEngineOptions({ ...DEFAULTS, template: dir }), /holds neither chat_template\.jinja nor tokenizer_config\.json/);
     const { options, describe: described } = await fakeEngineOptions({ ...DEFAULTS, template: join(shippedQwen3Dir(), 'tokenizer_config.json') });
     assert.match(described, /tokenizer .*tokenizer-qwen3\/models\/tokenizer\.json/);
     assert.equal(options.tokenizer?.vocabSize, 151_669);

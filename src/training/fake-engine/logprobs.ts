@@ -27,16 +27,19 @@ export interface TokenLogprob {
   logprob: number;
 }
 
-/** The sampled token first, then `k` distinct alternatives from the ordinary vocabulary, most likely first. */
+/** The sampled token first, then `k` distinct alternatives from the ordinary vocabulary (fewer only if it is smaller), most likely first. */
 export function topLogprobs(codec: TokenCodec, seed: number, position: number, id: number, k: number): TokenLogprob[] {
   const sampled = sampledLogprob(seed, position, id);
   const out: TokenLogprob[] = [{ id, logprob: sampled }];
   const rest = 1 - Math.exp(sampled);
-  const range = codec.firstAddedId;
+  const { start, end } = codec.ordinaryIds;
+  const range = end - start;
   const seen = new Set([id]);
-  for (let j = 1; j <= k; j++) {
-    let alt = mix(seed, position, id, j) % range;
-    while (seen.has(alt)) alt = (alt + 1) % range;
+  // The search for an unseen id ends only while one is left: a tiny ordinary range gives fewer alternatives.
+  const room = range - (id >= start && id < end ? 1 : 0);
+  for (let j = 1; j <= Math.min(k, room); j++) {
+    let alt = start + (mix(seed, position, id, j) % range);
+    while (seen.has(alt)) alt = start + ((alt - start + 1) % range);
     seen.add(alt);
     out.push({ id: alt, logprob: Math.log(Math.max(rest * 0.9 * 0.5 ** j, 1e-12)) });
   }

@@ -1,4 +1,4 @@
-import type { JsonObject, JsonValue } from '../../core/index.ts';
+import { MAX_JSON_DEPTH, nestsDeeperThan, type JsonObject, type JsonValue } from '../../core/index.ts';
 import type { ChatMessage, ChatTemplate, ChatTool, ChatToolCall } from '../../formats/index.ts';
 import type { PolicyTurn } from './policy.ts';
 import { EngineError, type MessageIn, type ToolIn } from './wire.ts';
@@ -57,6 +57,10 @@ function templateToolCall(call: NonNullable<MessageIn['tool_calls']>[number], wh
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new EngineError(400, `${where}.function.arguments: expected a JSON object`, `${where}.function.arguments`);
+    }
+    // The body's own depth is checked on arrival; a JSON string inside it is only read here.
+    if (nestsDeeperThan(value, MAX_JSON_DEPTH)) {
+      throw new EngineError(400, `${where}.function.arguments: nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, `${where}.function.arguments`);
     }
     parsed = value;
   }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { errorMessage, InputError } from '../../core/index.ts';
+import { errorMessage, InputError, MAX_JSON_DEPTH, nestsDeeperThan } from '../../core/index.ts';
 import { loadChatTemplate, TokenizerInputError, type ChatTemplate } from '../../formats/index.ts';
 import { chatCompletion } from './chat.ts';
 import type { EngineContext, Reply } from './context.ts';
@@ -150,12 +150,19 @@ async function handle(context: EngineContext, latency: Latency, req: IncomingMes
   } catch (error) {
     // Text no tokenizer can take (a lone surrogate) or an id outside the vocabulary is the client's, as vLLM answers 400.
     const failure = error instanceof EngineError ? error : error instanceof TokenizerInputError ? new EngineError(400, errorMessage(error)) : new EngineError(500, `the fake engine failed: ${errorMessage(error)}`);
+    // The rest of an oversized body was never read: the connection cannot carry another request,
+    // and a client that reused it would see its next request fail.
+    if (failure.status === 413 && !res.headersSent) res.shouldKeepAlive = false;
     if (!res.headersSent) sendJson(res, failure.status, errorBody(failure));
     else res.destroy();
   }
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 async function readJson(req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > MAX_BODY_BYTES) throw new EngineError(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -163,12 +170,22 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY_BYTES) throw new EngineError(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  let text: string;
   try {
-    return JSON.parse(text) as unknown;
+    // Node would put U+FFFD for bytes that are not UTF-8, and the prompt would tokenize as text the client never sent.
+    text = strictUtf8.decode(Buffer.concat(chunks, size));
+  } catch (_error) {
+    throw new EngineError(400, 'the request body is not valid UTF-8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     throw new EngineError(400, `the request body is not valid JSON (${errorMessage(error)})`);
   }
+  // Rendering recurses through every value; deeper than this it would overflow the stack.
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) throw new EngineError(400, `the request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
+  return value;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -75,17 +75,11 @@ export function textCompletion(context: EngineContext, body: unknown): Reply {
   const route = '/v1/completions';
   const request = parseBody(CompletionRequest, body, route);
   checkModel(context, request.model);
-  let promptIds: number[];
-  let prompt: string;
-  if (typeof request.prompt === 'string') {
-    prompt = request.prompt;
-    promptIds = context.codec.encode(prompt);
-  } else {
-    promptIds = request.prompt;
-    checkIds(context, promptIds, 'prompt');
-    prompt = context.codec.decode(promptIds);
-  }
+  const promptIds = typeof request.prompt === 'string' ? context.codec.encode(request.prompt) : request.prompt;
+  // The context check comes before the ids are read back: it needs only their count, and decoding millions of ids is not cheap.
   const maxTokens = tokenBudget(context, promptIds.length, request.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS, 'max_tokens');
+  if (typeof request.prompt !== 'string') checkIds(context, promptIds, 'prompt');
+  const prompt = typeof request.prompt === 'string' ? request.prompt : context.codec.decode(promptIds);
   const shape = readRawPrompt(context, prompt);
   const conversation = digest({ prompt: promptIds, seed: request.seed ?? null });
   const decided = context.policy.next({

@@ -1,8 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { errorMessage, InputError } from '../../core/index.ts';
-import { createTokenizer, type Tokenizer } from '../../formats/index.ts';
+import { dirname } from 'node:path';
+import { InputError } from '../../core/index.ts';
+import { loadTokenizerFile, type Tokenizer } from '../../formats/index.ts';
 
 /** A tokenizer plus what the engine needs to know about its vocabulary. */
 export interface EngineTokenizer {
@@ -35,11 +34,14 @@ function addedTokensOf(json: Record<string, unknown>): AddedToken[] {
   });
 }
 
-function maxVocabId(json: Record<string, unknown>): number {
+/** One past the highest id, of the model's vocabulary (a map, or Unigram's list) and the added tokens. */
+function vocabSizeOf(json: Record<string, unknown>, added: readonly AddedToken[]): number {
   const vocab = (json.model as { vocab?: unknown } | undefined)?.vocab;
-  let max = -1;
+  // Loops, not Math.max(...ids): spreading a few hundred thousand ids overflows the stack.
+  let max = Array.isArray(vocab) ? vocab.length - 1 : -1;
   if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) for (const id of Object.values(vocab)) if (typeof id === 'number' && id > max) max = id;
-  return max;
+  for (const token of added) if (token.id > max) max = token.id;
+  return max + 1;
 }
 
 /**
@@ -47,43 +49,14 @@ function maxVocabId(json: Record<string, unknown>): number {
  * left out) with its added tokens and vocabulary size, reading the file once.
  */
 export async function loadEngineTokenizer(path: string = shippedQwen3Dir()): Promise<EngineTokenizer> {
-  const info = await stat(path).catch((error: unknown) => {
-    throw new InputError(path, `cannot read the tokenizer (${errorMessage(error)})`, 'a tokenizer.json or a directory holding one');
-  });
-  const file = info.isDirectory() ? join(path, 'tokenizer.json') : path;
-  const json = await readJsonObject(file);
-  const configFile = join(dirname(file), 'tokenizer_config.json');
-  const config = (await stat(configFile).then(() => true, () => false)) ? await readJsonObject(configFile) : {};
-  let tokenizer: Tokenizer;
-  try {
-    tokenizer = await createTokenizer(json, config);
-  } catch (error) {
-    throw new InputError(file, `is not a tokenizer this library can load (${errorMessage(error)})`, 'a Hugging Face tokenizers JSON file');
-  }
+  const { tokenizer, file, json } = await loadTokenizerFile(path);
   const added = addedTokensOf(json);
   // Tokens that swallow neighbouring spaces or match after normalisation are left to the
   // tokenizer: the segments holding them are tokenized whole, which is coarser but still exact.
   const addedTokens = added.filter((token) => token.plain).map(({ content, id }) => ({ content, id }));
-  const vocabSize = Math.max(maxVocabId(json), ...added.map((token) => token.id)) + 1;
+  const vocabSize = vocabSizeOf(json, added);
   if (vocabSize <= 0) throw new InputError(file, 'has no vocabulary', 'model.vocab with token ids');
   return { tokenizer, addedTokens, vocabSize };
-}
-
-async function readJsonObject(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputError(path, `cannot read the file (${errorMessage(error)})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(path, `is not valid JSON (${errorMessage(error)})`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InputError(path, 'is not a JSON object');
-  return value as Record<string, unknown>;
 }
 
 export interface TokenCodec {
@@ -96,8 +69,14 @@ export interface TokenCodec {
   /** The text of one id on its own (logprob `token` strings). */
   tokenText(id: number): string;
   readonly vocabSize: number;
-  /** Ids below this are ordinary vocabulary (alternatives in top_logprobs are drawn from them). */
+  /** The lowest added token's id (the vocabulary size when there are none). */
   readonly firstAddedId: number;
+  /**
+   * The longest run of ids, `start` to `end` (exclusive), holding no added token: alternatives in
+   * top_logprobs are drawn from it. Added tokens sit after the vocabulary in Qwen-style
+   * tokenizers and before it (`<unk>`, `<s>`, `</s>` as 0, 1, 2) in Llama-style ones.
+   */
+  readonly ordinaryIds: { start: number; end: number };
   idOf(token: string): number | undefined;
 }
 
@@ -134,7 +113,8 @@ export function createTokenCodec(engine: EngineTokenizer, options: TokenCodecOpt
             .join('|')})`,
         )
       : undefined;
-  const firstAddedId = engine.addedTokens.length > 0 ? Math.min(...engine.addedTokens.map((token) => token.id)) : engine.vocabSize;
+  const firstAddedId = engine.addedTokens.reduce((min, token) => Math.min(min, token.id), engine.vocabSize);
+  const ordinaryIds = longestRunWithout(engine.addedTokens.map((token) => token.id), engine.vocabSize);
 
   const encodeSegment = (segment: string): number[] => {
     const hit = cache.get(segment);
@@ -158,6 +138,7 @@ export function createTokenCodec(engine: EngineTokenizer, options: TokenCodecOpt
   return {
     vocabSize: engine.vocabSize,
     firstAddedId,
+    ordinaryIds,
     encode(text, options) {
       if (options?.addSpecialTokens || !splitter) return tokenizer.encode(text, { addSpecialTokens: options?.addSpecialTokens ?? false });
       const out: number[] = [];
@@ -188,6 +169,18 @@ export function createTokenCodec(engine: EngineTokenizer, options: TokenCodecOpt
     tokenText: (id) => tokenizer.decode([id]),
     idOf: (token) => tokenizer.tokenToId(token),
   };
+}
+
+/** The longest run of ids in `0 … size - 1` that holds none of `taken`. */
+function longestRunWithout(taken: readonly number[], size: number): { start: number; end: number } {
+  const bounds = [...new Set(taken.filter((id) => id < size))].sort((a, b) => a - b);
+  let best = { start: 0, end: 0 };
+  let start = 0;
+  for (const id of [...bounds, size]) {
+    if (id - start > best.end - best.start) best = { start, end: id };
+    start = id + 1;
+  }
+  return best;
 }
 
 function escapeRegExp(text: string): string {
