@@ -15,7 +15,8 @@ import { rememberJsonSource } from './json-source.ts';
 // The OpenAI / Hugging Face chat format: what chat templates iterate over. Loose objects, because
 // templates may read fields we do not know about and HF passes messages through unchanged.
 
-const ROLES = ['system', 'user', 'assistant', 'tool'] as const;
+// `developer` is OpenAI's newer name for system instructions; templates such as gpt-oss's read it.
+const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
 
 export const ChatToolCall = z.looseObject({
   id: z.string().optional(),

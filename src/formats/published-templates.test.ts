@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JsonObject } from '../core/index.ts';
-import type { ChatMessage, ChatTool } from './chat.ts';
+import { parseChatMessages, type ChatMessage, type ChatTool } from './chat.ts';
 import { pythonJson } from './json-style.ts';
 import { parseCompletion, renderCompletion } from './registry.ts';
 import { loadChatTemplate, type ChatTemplate, type RenderInput } from './template.ts';
@@ -140,6 +140,12 @@ describe('DeepSeek-V3.1 template (deepseek-v3.1)', async () => {
 
 describe('gpt-oss template (harmony)', async () => {
   const template = await load('gpt-oss');
+
+  it('takes a developer message, as OpenAI-style clients send instructions, into its developer block', () => {
+    const messages = parseChatMessages([{ role: 'developer', content: 'Answer in French.' }, { role: 'user', content: 'Weather in Paris?' }], 'body');
+    const prompt = text(template, { messages, addGenerationPrompt: true });
+    assert.match(prompt, /<\|start\|>developer<\|message\|># Instructions\n\nAnswer in French\.\n\n<\|end\|><\|start\|>user/);
+  });
 
   it('prints analysis then final exactly as the renderer writes them', () => {
     const turn = { reasoning: 'Easy one.', content: 'It is sunny.', toolCalls: [] };
