@@ -47,7 +47,7 @@ describe('gauntlet render', () => {
   it('names the field of a bad messages file and the line of a bad template', async () => {
     const badMessages = io();
     assert.equal(await renderAction({ template: `${FIXTURES}qwen3-style.jinja`, messages: `${FIXTURES}bad-messages.yaml` }, badMessages), 2);
-    assert.match(badMessages.err, /bad-messages\.yaml: messages\.3\.role: expected one of system\|user\|assistant\|tool/);
+    assert.match(badMessages.err, /bad-messages\.yaml: messages\.3\.role: expected one of system\|developer\|user\|assistant\|tool/);
     const badTemplate = io();
     assert.equal(await renderAction({ template: `${FIXTURES}bad-syntax.jinja`, messages: `${FIXTURES}messages.json` }, badTemplate), 2);
     assert.match(badTemplate.err, /bad-syntax\.jinja: line 4: template syntax error/);
