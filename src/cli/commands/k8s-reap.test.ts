@@ -66,6 +66,8 @@ describe('gauntlet k8s-reap', { skip: bwrap.available ? false : `the fake's pods
 
   it('names a bad namespace flag or variable, and an API that refuses', async () => {
     await assert.rejects(setup().run('--namespace', 'Bad_Name'), (e: unknown) => e instanceof InputError && e.where === '--namespace');
+    // An empty flag is a bad name, not the kubeconfig's namespace by default.
+    await assert.rejects(setup().run('--namespace', ''), (e: unknown) => e instanceof InputError && e.where === '--namespace');
     await assert.rejects(setup({ GAUNTLET_K8S_NAMESPACE: 'also bad' }).run(), (e: unknown) => e instanceof InputError && e.where === 'GAUNTLET_K8S_NAMESPACE');
     const refusing = await startFakeKubeApi({ namespaces: ['sandboxes'] });
     writeFileSync(join(dir, 'refusing'), refusing.kubeconfig('elsewhere'));

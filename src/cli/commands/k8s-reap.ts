@@ -17,8 +17,10 @@ export function registerK8sReapCommand(program: Command, io: CliIo): void {
     .option('--grace <seconds>', "slack past a lease's end before its pod is deleted, for clocks that disagree", number('--grace', { min: 0 }), 60)
     .option('--json', 'one JSON document on stdout: { server, namespace, deleted }')
     .action(async (flags: K8sReapFlags) => {
-      const asked = flags.namespace ?? io.env[K8S_NAMESPACE_VARIABLE]?.trim();
-      const namespace = asked ? checkNamespace(asked, flags.namespace !== undefined ? '--namespace' : K8S_NAMESPACE_VARIABLE) : undefined;
+      // An empty --namespace is refused like any other bad name, not read as "no flag"; an empty
+      // variable is unset, as everywhere else.
+      const fromEnv = io.env[K8S_NAMESPACE_VARIABLE]?.trim();
+      const namespace = flags.namespace !== undefined ? checkNamespace(flags.namespace, '--namespace') : fromEnv ? checkNamespace(fromEnv, K8S_NAMESPACE_VARIABLE) : undefined;
       const target = await probeK8sSandboxes(namespace !== undefined ? { namespace } : {});
       const deleted = await reapK8sSandboxes({ namespace: target.namespace, graceMs: Math.round(flags.grace * 1000) });
       if (flags.json) return printJson(io, { ...target, deleted });

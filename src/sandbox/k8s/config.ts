@@ -57,10 +57,15 @@ export async function defaultKubeConfig(): Promise<KubeConfig> {
   return config;
 }
 
-/** The namespace a sandbox goes to: the one asked for, else the kubeconfig context's, else `default`. */
+/**
+ * The namespace a sandbox goes to: the one asked for, else the kubeconfig context's, else
+ * `default`. InputError when it is no namespace name: it goes into the API's URLs.
+ */
 export function namespaceFor(config: KubeConfig, asked: string | undefined): string {
-  if (asked !== undefined) return asked;
-  return config.getContextObject(config.getCurrentContext())?.namespace ?? 'default';
+  if (asked !== undefined) return checkNamespace(asked, 'namespace');
+  const context = config.getCurrentContext();
+  const fromContext = config.getContextObject(context)?.namespace;
+  return fromContext ? checkNamespace(fromContext, `kubeconfig context ${JSON.stringify(context)}: namespace`) : 'default';
 }
 
 /** The API server a kubeconfig talks to, for messages and for telling clusters apart. */

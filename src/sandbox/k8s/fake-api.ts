@@ -2,6 +2,8 @@
 // (create, read, list by label, merge-patch, delete) and exec over WebSocket (v5.channel.k8s.io).
 // Each "pod" is a local bwrap sandbox whose work dir is the pod's volume, so exec runs for real.
 // A pod can be ended as the cluster would (OOM-killed container, eviction): its commands die.
+// For attack tests the fake can also turn hostile: any request can be answered in its place
+// (`intercept`), and exec streams and their upgrades served by the test (`execHook`, `upgradeHook`).
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -22,6 +24,12 @@ type PodBody = z.infer<typeof PodBody>;
 
 interface FakePod {
   body: PodBody;
+  /** Bumped on every change, as the API server's resourceVersion is. */
+  resourceVersion: number;
+  /** When the fake made it (metadata.creationTimestamp). */
+  created: string;
+  /** Replaces the status the fake would report (a pod stuck pulling its image, a restarted container). */
+  status?: Record<string, unknown>;
   sandbox: Sandbox;
   /** Reads answered Pending before the pod reports Running. */
   pendingReads: number;
@@ -29,6 +37,15 @@ interface FakePod {
   execs: Map<WebSocket, string>;
   /** Set once the container has stopped: the pod then reports Failed. */
   ended?: { reason: string; exitCode: number };
+}
+
+/** A request as the fake saw it, for `intercept`. */
+export interface FakeRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  /** Lets the fake answer the request (its effects happen) and returns that answer, which `intercept` may replace. */
+  forward(): Promise<Response>;
 }
 
 export interface FakeKubeApi {
@@ -51,6 +68,17 @@ export interface FakeKubeApi {
   images: string[];
   /** How long a pod delete takes before the pod is gone and the API answers (a busy cluster); 0 by default. */
   deleteDelayMs: number;
+  /**
+   * A broken or hostile API server or proxy: sees every HTTP request first and returns the answer
+   * to send instead (after `forward()` or not), or undefined to let the fake answer.
+   */
+  intercept: ((request: FakeRequest) => Response | undefined | Promise<Response | undefined>) | undefined;
+  /** Takes over an exec stream once upgraded (returns true), in place of running its command. */
+  execHook: ((socket: WebSocket, exec: { pod: string; command: string }) => boolean) | undefined;
+  /** Takes over an exec request before its upgrade (returns true): refuse it, or never answer. */
+  upgradeHook: ((socket: Duplex, exec: { pod: string; command: string }) => boolean) | undefined;
+  /** Sets what a pod reports as its status from now on (undefined: the fake's own). */
+  setStatus(name: string, status: Record<string, unknown> | undefined): void;
   /** A kubeconfig (YAML) for this fake, its context in `namespace` (default `sandboxes`). */
   kubeconfig(namespace?: string): string;
   close(): Promise<void>;
@@ -68,12 +96,14 @@ function matches(labels: Record<string, string>, selector: string | undefined): 
 
 /**
  * Starts the fake on 127.0.0.1; each pod reports Pending for `pendingReads` reads first. Given
- * `namespaces`, the user may touch only those (403 elsewhere, as RBAC answers).
+ * `namespaces`, the user may touch only those (403 elsewhere, as RBAC answers); given
+ * `execProtocols`, exec speaks only those (an older cluster: v4.channel.k8s.io).
  */
-export async function startFakeKubeApi(options: { pendingReads?: number; namespaces?: string[] } = {}): Promise<FakeKubeApi> {
+export async function startFakeKubeApi(options: { pendingReads?: number; namespaces?: string[]; execProtocols?: string[] } = {}): Promise<FakeKubeApi> {
   const pods = new Map<string, FakePod>();
   const requests: string[] = [];
   const images: string[] = [];
+  let versions = 0;
   const app = new Hono();
   app.use('*', async (c, next) => {
     requests.push(`${c.req.method} ${c.req.path}`);
@@ -81,7 +111,20 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
     if (namespace !== undefined && options.namespaces && !options.namespaces.includes(namespace)) {
       return c.json(status(403, 'Forbidden', `pods is forbidden: User "tester" cannot access resource "pods" in the namespace "${namespace}"`), 403);
     }
-    await next();
+    if (!fake.intercept) return void (await next());
+    let forwarded = false;
+    const forward = async () => {
+      forwarded = true;
+      await next();
+      return c.res.clone();
+    };
+    const answer = await fake.intercept({ method: c.req.method, path: c.req.path, query: new URL(c.req.url).searchParams, forward });
+    if (answer === undefined) {
+      if (!forwarded) await next();
+      return;
+    }
+    c.res = undefined;
+    c.res = answer;
   });
   const execWaiters = new Set<{ name: string; text: string; resolve: () => void }>();
   let emptied: Array<() => void> = [];
@@ -99,6 +142,10 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
     }
   };
   const podView = (pod: FakePod) => {
+    const view = ownView(pod);
+    return { ...view, metadata: { ...view.metadata, resourceVersion: String(pod.resourceVersion), creationTimestamp: pod.created }, ...(pod.status && !pod.ended ? { status: pod.status } : {}) };
+  };
+  const ownView = (pod: FakePod) => {
     const container = pod.body.spec.containers[0]?.name ?? 'sandbox';
     if (pod.ended) {
       const terminated = { reason: pod.ended.reason, exitCode: pod.ended.exitCode };
@@ -115,7 +162,7 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
     images.push(body.spec.containers[0]!.image);
     const workdir = body.spec.containers[0]?.volumeMounts[0]?.mountPath;
     const sandbox = await createSandbox({ backend: 'bwrap', ...(workdir ? { workdir } : {}) });
-    const pod: FakePod = { body, sandbox, pendingReads: options.pendingReads ?? 0, execs: new Map() };
+    const pod: FakePod = { body, resourceVersion: ++versions, created: new Date().toISOString(), sandbox, pendingReads: options.pendingReads ?? 0, execs: new Map() };
     pods.set(body.metadata.name, pod);
     return c.json(podView(pod), 201);
   });
@@ -136,12 +183,19 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
     if (c.req.header('content-type') !== 'application/merge-patch+json') return c.json(status(415, 'UnsupportedMediaType', 'only merge patches here'), 415);
     const patch = z.object({ metadata: z.object({ annotations: z.record(z.string(), z.string()) }) }).parse(await c.req.json());
     Object.assign(pod.body.metadata.annotations, patch.metadata.annotations);
+    pod.resourceVersion = ++versions;
     return c.json(podView(pod));
   });
   app.delete('/api/v1/namespaces/:ns/pods/:name', async (c) => {
     if (fake.deleteDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.deleteDelayMs));
     const pod = pods.get(c.req.param('name'));
     if (!pod) return c.json(status(404, 'NotFound', `pods "${c.req.param('name')}" not found`), 404);
+    // DeleteOptions' preconditions, as the API server checks them.
+    const body = await c.req.text();
+    const preconditions = body ? z.object({ preconditions: z.object({ uid: z.string().optional(), resourceVersion: z.string().optional() }).optional() }).passthrough().parse(JSON.parse(body)).preconditions : undefined;
+    if (preconditions?.resourceVersion !== undefined && preconditions.resourceVersion !== String(pod.resourceVersion)) {
+      return c.json(status(409, 'Conflict', `Operation cannot be fulfilled on Pod "${c.req.param('name')}": the ResourceVersion in the precondition (${preconditions.resourceVersion}) does not match the ResourceVersion in record (${pod.resourceVersion}). The object might have been modified`), 409);
+    }
     pods.delete(c.req.param('name'));
     wakeIfEmpty();
     await pod.sandbox.close();
@@ -149,15 +203,22 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
   });
 
   const server = createAdaptorServer({ fetch: app.fetch, hostname: '127.0.0.1' }) as Server;
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false) });
+  // The channel protocols this API server speaks, best first (v5 since Kubernetes 1.30).
+  const spoken = options.execProtocols ?? ['v5.channel.k8s.io'];
+  /** Connections a test's upgradeHook took over: ended with the fake, whatever the test left them in. */
+  const hooked = new Set<Duplex>();
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => spoken.find((p) => offered.has(p)) ?? false });
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://fake.invalid');
     requests.push(`EXEC ${url.pathname}`);
     const name = /^\/api\/v1\/namespaces\/[^/]+\/pods\/([^/]+)\/exec$/.exec(url.pathname)?.[1];
     const pod = name ? pods.get(name) : undefined;
     if (!pod) return void socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+    const exec = { pod: name ?? '', command: url.searchParams.getAll('command').join(' ') };
+    if (fake.upgradeHook?.(socket, exec)) return void hooked.add(socket);
     if (pod.ended) return void socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
     wss.handleUpgrade(request, socket, head, (ws) => {
+      if (fake.execHook?.(ws, exec)) return;
       pod.execs.set(ws, url.searchParams.getAll('command').join(' '));
       ws.on('close', () => pod.execs.delete(ws));
       wakeWaiters();
@@ -204,6 +265,7 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
       }),
     close: async () => {
       for (const client of wss.clients) client.terminate();
+      for (const socket of hooked) socket.destroy();
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -211,6 +273,15 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
       pods.clear();
     },
     deleteDelayMs: 0,
+    intercept: undefined,
+    execHook: undefined,
+    upgradeHook: undefined,
+    setStatus: (name, status) => {
+      const pod = pods.get(name);
+      if (!pod) throw new Error(`fake kube API: no pod ${name}`);
+      pod.status = status;
+      pod.resourceVersion = ++versions;
+    },
   };
   return fake;
 }

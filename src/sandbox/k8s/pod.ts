@@ -58,8 +58,11 @@ export function podManifest(options: { name: string; image: string; workdir: str
         {
           name: CONTAINER,
           image: options.image,
-          // Idles until deleted; commands arrive through exec.
-          command: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done'],
+          // Idles until deleted; commands arrive through exec. As the pid namespace's init it gets
+          // no signal from a command that it does not handle, and it handles none: a command (same
+          // uid) must not be able to end the pod, which would read as the sandbox failing. The
+          // shell would still exit after a child it waits for dies of SIGINT, hence ignoring that.
+          command: ['sh', '-c', `trap '' INT QUIT TERM HUP; exec >/dev/null 2>&1; while :; do sleep 3600; done`],
           workingDir: options.workdir,
           resources: { limits: resources, requests: resources },
           securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
@@ -110,7 +113,11 @@ export function writeScript(workdir: string, rel: string): string {
   return inWorkdir(workdir, rel, '[ -d "$real" ] && { echo "is a directory" >&2; exit 3; }\nmkdir -p -- "$(dirname -- "$real")" && exec cat > "$real"');
 }
 
-/** One line per regular file: size, sha256, path relative to the work dir. */
+/**
+ * One record per regular file, each ended by a NUL (the one byte a file name cannot hold; a
+ * command can put newlines in names): size, sha256, path relative to the work dir.
+ */
 export function listScript(workdir: string): string {
-  return `cd -- ${shellQuote(workdir)} && find . -type f | while IFS= read -r f; do printf '%s %s %s\\n' "$(wc -c < "$f" | tr -d ' ')" "$(sha256sum < "$f" | cut -d' ' -f1)" "\${f#./}"; done`;
+  const record = `for f do printf '%s %s %s\\0' "$(wc -c < "$f" | tr -d ' ')" "$(sha256sum < "$f" | cut -d' ' -f1)" "\${f#./}"; done`;
+  return `cd -- ${shellQuote(workdir)} && find . -type f -exec sh -c ${shellQuote(record)} sh {} +`;
 }

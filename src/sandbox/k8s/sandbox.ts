@@ -1,16 +1,24 @@
 // The Kubernetes mode: one pod per sandbox, started through the API, commands and files through
 // the exec API, limits as the pod's resources. The pod carries a lease annotation that the client
 // renews; while a process holds sandboxes in a namespace it deletes pods there whose lease ran out
-// (reapK8sSandboxes, which anyone may also call).
+// (reapK8sSandboxes in reap.ts, which anyone may also call).
 import { randomBytes, randomInt } from 'node:crypto';
 import type { CoreV1Api, KubeConfig, V1ContainerStateTerminated, V1Pod } from '@kubernetes/client-node';
 import { errorMessage, InfraError, InputError, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
 import { effectiveTimeout, resolveLimits, type ResolvedLimits, type SandboxLimits } from '../limits.ts';
 import { requireRelative, resolveWorkdir, SandboxPathError } from '../paths.ts';
+import { apiError, coreApi, DEFAULT_API_BOUNDS, statusOf } from './api.ts';
 import { k8sClient } from './client.ts';
 import { clusterServer, defaultKubeConfig, k8sNamespaceFromEnv, k8sTargetFromEnv, namespaceFor } from './config.ts';
 import { runInPod } from './exec.ts';
 import { commandScript, CONTAINER, KILLED_STATUS, LEASE_ANNOTATION, listScript, podManifest, processLimitProbe, readScript, SANDBOX_SELECTOR, SANDBOX_UIDS, writeScript, type ProcessLimitFlag } from './pod.ts';
+import { holdReaper } from './reap.ts';
+
+/** What a listing may hold at most: a work dir of many small files lists at ~100 bytes a file. */
+const LISTING_MAX_BYTES = 64 * 1024 ** 2;
+
+/** At most this much of a message the API wrote goes into ours. */
+const clip = (text: string) => (text.length > 500 ? `${text.slice(0, 500)}…` : text);
 
 export interface K8sSandboxOptions {
   /** Default: the usual kubeconfig (KUBECONFIG, ~/.kube/config, or in-cluster). */
@@ -30,6 +38,10 @@ export interface K8sSandboxOptions {
   startTimeoutMs?: number;
   /** How often a starting pod is looked at. Default 250 ms. */
   pollMs?: number;
+  /** How long one API request may take before it fails as the API's (not the command's) failure. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** How long past a command's own timeout its exit status may take to arrive before the client stops waiting. Default 10 s. */
+  statusGraceMs?: number;
   /** Hard limit on the pod's life (activeDeadlineSeconds). Default 24 h. */
   maxLifetimeSeconds?: number;
   /**
@@ -49,16 +61,6 @@ export type K8sSandbox = Sandbox & {
   renew(): Promise<void>;
 };
 
-const statusOf = (error: unknown): number | undefined => {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-};
-
-function apiError(where: string, error: unknown): InfraError {
-  const status = statusOf(error);
-  return new InfraError('sandbox', `${where}: ${errorMessage(error)}`, { kind: status === undefined ? 'connection' : 'http', retryable: status === undefined || status >= 500 || status === 429, ...(status !== undefined ? { detail: { status } } : {}) });
-}
-
 class PodSandbox implements K8sSandbox {
   readonly specificationVersion = 'v1' as const;
   readonly backend = 'k8s' as const;
@@ -71,7 +73,7 @@ class PodSandbox implements K8sSandbox {
   private processLimitFlag: ProcessLimitFlag | undefined;
 
   constructor(
-    private readonly ctx: { config: KubeConfig; api: CoreV1Api; limits: ResolvedLimits; leaseTtlMs: number; now: () => number },
+    private readonly ctx: { config: KubeConfig; api: CoreV1Api; limits: ResolvedLimits; leaseTtlMs: number; statusGraceMs: number; now: () => number },
     readonly namespace: string,
     readonly pod: string,
     readonly workdir: string,
@@ -126,7 +128,8 @@ class PodSandbox implements K8sSandbox {
     if (this.closed) throw new Error(`sandbox ${operation}: the sandbox is closed`);
   }
 
-  private run(argv: string[], options: { deadlineMs: number; stdin?: string; signal?: AbortSignal }) {
+  /** Runs `argv` in the pod; output past `maxOutputBytes` (default the command output limit) is cut. */
+  private run(argv: string[], options: { deadlineMs: number; stdin?: string; signal?: AbortSignal; maxOutputBytes?: number }) {
     return runInPod(this.ctx.config, { namespace: this.namespace, pod: this.pod, argv, maxOutputBytes: this.ctx.limits.maxOutputBytes, ...options });
   }
 
@@ -147,7 +150,7 @@ class PodSandbox implements K8sSandbox {
     // The pod's `timeout` ends the command; the client waits a little longer for the status to arrive.
     let result;
     try {
-      result = await this.run(['sh', '-c', script], { deadlineMs: timeoutMs + 10_000, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      result = await this.run(['sh', '-c', script], { deadlineMs: timeoutMs + this.ctx.statusGraceMs, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.signal ? { signal: options.signal } : {}) });
     } catch (error) {
       // The exec stream broke: if the pod ended under it, say so; otherwise the API failed.
       const ended = await this.whyEnded();
@@ -159,8 +162,9 @@ class PodSandbox implements K8sSandbox {
     const exitCode = timedOut ? 124 : result.cut === 'aborted' ? 130 : result.exitCode;
     // Killed by a signal it did not get from its own deadline: a pod that ends kills everything in
     // it, which must not read as the command's own failure. A command killed while the pod runs on
-    // (its memory limit, its own `kill`) is the command's outcome.
-    const ended = result.cut === null && !timedOut && exitCode > 128 ? await this.whyEnded() : null;
+    // (its memory limit, its own `kill`) is the command's outcome. So is a stream still open well
+    // past the command's own `timeout`, unless the pod ended under it (then no status comes).
+    const ended = result.cut === 'deadline' || (result.cut === null && !timedOut && exitCode > 128) ? await this.whyEnded() : null;
     return { exitCode, stdout: result.stdout, stderr: result.stderr, timedOut, truncated: result.truncated, durationMs, ...(ended !== null ? { sandboxFailure: `the pod ended while the command ran: ${ended}` } : {}) };
   }
 
@@ -183,7 +187,10 @@ class PodSandbox implements K8sSandbox {
   }
 
   private async fileOp(operation: string, script: string, stdin?: string) {
-    const result = await this.run(['sh', '-c', script], { deadlineMs: 60_000, ...(stdin !== undefined ? { stdin } : {}) });
+    // A file may be as large as the disk allows, as on every other backend: the command output
+    // limit is for what the model reads, not for the files a check reads.
+    const maxOutputBytes = Math.max(this.ctx.limits.maxOutputBytes, this.ctx.limits.diskBytes);
+    const result = await this.run(['sh', '-c', script], { deadlineMs: 60_000, maxOutputBytes, ...(stdin !== undefined ? { stdin } : {}) });
     if (result.exitCode === 3) throw new SandboxPathError(`sandbox ${operation}: ${result.stderr.trim()}`);
     return result;
   }
@@ -206,12 +213,13 @@ class PodSandbox implements K8sSandbox {
 
   async listFiles(): Promise<FileEntry[]> {
     this.assertOpen('listFiles');
-    const result = await this.run(['sh', '-c', listScript(this.workdir)], { deadlineMs: 60_000 });
-    if (result.exitCode !== 0 || result.truncated) throw new InfraError('sandbox', `${this.where('listFiles')}: exit ${result.exitCode}: ${result.stderr.trim()}`, { kind: 'unavailable' });
+    const result = await this.run(['sh', '-c', listScript(this.workdir)], { deadlineMs: 60_000, maxOutputBytes: Math.max(this.ctx.limits.maxOutputBytes, LISTING_MAX_BYTES) });
+    if (result.exitCode !== 0 || result.truncated) throw new InfraError('sandbox', `${this.where('listFiles')}: exit ${result.exitCode}${result.truncated ? ` (the listing is over ${LISTING_MAX_BYTES} bytes)` : ''}: ${result.stderr.trim()}`, { kind: 'unavailable' });
     const files: FileEntry[] = [];
-    for (const line of result.stdout.split('\n').filter(Boolean)) {
-      const match = /^(\d+) ([0-9a-f]{64}) (.+)$/.exec(line);
-      if (!match) throw new InfraError('sandbox', `${this.where('listFiles')}: unexpected line ${JSON.stringify(line)}`, { kind: 'malformed_response' });
+    // Records end with a NUL; a name may hold newlines.
+    for (const record of result.stdout.split('\0').filter(Boolean)) {
+      const match = /^(\d+) ([0-9a-f]{64}) (.+)$/s.exec(record);
+      if (!match) throw new InfraError('sandbox', `${this.where('listFiles')}: unexpected record ${JSON.stringify(record.slice(0, 300))}`, { kind: 'malformed_response' });
       files.push({ size: Number(match[1]), sha256: match[2] ?? '', path: match[3] ?? '' });
     }
     return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -234,8 +242,9 @@ export function podEndedReason(pod: V1Pod): string | null {
   const phase = pod.status?.phase;
   const container = pod.status?.containerStatuses?.find((c) => c.name === CONTAINER);
   const terminated = container?.state?.terminated;
-  const describe = (t: V1ContainerStateTerminated) => `${t.reason ?? 'terminated'}, exit ${t.exitCode}${t.message ? `: ${t.message}` : ''}`;
-  const why = terminated ? describe(terminated) : (pod.status?.reason ?? pod.status?.message);
+  const describe = (t: V1ContainerStateTerminated) => `${clip(t.reason ?? 'terminated')}, exit ${t.exitCode}${t.message ? `: ${clip(t.message)}` : ''}`;
+  const reason = pod.status?.reason ?? pod.status?.message;
+  const why = terminated ? describe(terminated) : reason !== undefined ? clip(reason) : undefined;
   if (phase === 'Failed' || phase === 'Succeeded') return `the pod ended (${phase}${why ? `: ${why}` : ''})`;
   if (terminated) return `the container stopped (${describe(terminated)})`;
   // Files outside the work dir and processes are gone after a restart, even if it runs again.
@@ -246,81 +255,16 @@ export function podEndedReason(pod: V1Pod): string | null {
   return null;
 }
 
-/** One background sweep per cluster and namespace, shared by every sandbox this process holds there. */
-const reapers = new Map<string, { holders: number; timer: NodeJS.Timeout }>();
-
-function holdReaper(config: KubeConfig, namespace: string, timing: { everyMs: number; graceMs: number }, now: () => number): () => void {
-  const key = `${clusterServer(config)}\n${namespace}`;
-  let reaper = reapers.get(key);
-  if (!reaper) {
-    let warned = false;
-    const sweep = () =>
-      // The lease TTL is granted again as slack: leases are written by other machines' clocks.
-      void reapK8sSandboxes({ kubeConfig: config, namespace, now, graceMs: timing.graceMs }).catch((error: unknown) => {
-        if (warned) return;
-        warned = true;
-        process.stderr.write(`gauntlet: could not look for expired k8s sandboxes in ${namespace}: ${errorMessage(error)} (will keep trying)\n`);
-      });
-    const timer = setInterval(sweep, timing.everyMs);
-    timer.unref();
-    reaper = { holders: 0, timer };
-    reapers.set(key, reaper);
-    sweep();
-  }
-  reaper.holders++;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    const held = reapers.get(key);
-    if (held && --held.holders === 0) {
-      clearInterval(held.timer);
-      reapers.delete(key);
-    }
-  };
-}
-
-/**
- * Deletes Gauntlet sandbox pods whose lease ran out more than `graceMs` ago (default 0); returns
- * their names.
- */
-export async function reapK8sSandboxes(options: { kubeConfig?: KubeConfig; namespace?: string; now?: () => number; graceMs?: number } = {}): Promise<string[]> {
-  const { CoreV1Api } = await k8sClient();
-  const config = options.kubeConfig ?? (await defaultKubeConfig());
-  const api = config.makeApiClient(CoreV1Api);
-  const namespace = namespaceFor(config, options.namespace);
-  const now = (options.now ?? Date.now)() - (options.graceMs ?? 0);
-  const list = await api.listNamespacedPod({ namespace, labelSelector: SANDBOX_SELECTOR }).catch((error: unknown) => {
-    throw apiError(`k8s sandboxes in ${namespace}: list`, error);
-  });
-  const expired = list.items.filter((pod) => {
-    const expires = Number(pod.metadata?.annotations?.[LEASE_ANNOTATION]);
-    // A pod of ours without a readable lease cannot be renewed by anyone: it is a leftover.
-    return !Number.isFinite(expires) || expires <= now;
-  });
-  const names = expired.map((pod) => pod.metadata?.name).filter((name): name is string => name !== undefined);
-  await Promise.all(
-    names.map((name) =>
-      api.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch((error: unknown) => {
-        if (statusOf(error) !== 404) throw apiError(`k8s sandbox ${namespace}/${name}: delete`, error);
-      }),
-    ),
-  );
-  return names;
-}
-
 /**
  * Whether sandboxes can be made here: the kubeconfig loads and the API lists pods in the
  * namespace. Returns the API server and namespace; throws InfraError from the API, or the
  * kubeconfig's own error.
  */
 export async function probeK8sSandboxes(options: { kubeConfig?: KubeConfig; namespace?: string } = {}): Promise<{ server: string; namespace: string }> {
-  const { CoreV1Api } = await k8sClient();
   const config = options.kubeConfig ?? (await defaultKubeConfig());
   const namespace = namespaceFor(config, options.namespace);
   const server = clusterServer(config);
-  await config
-    .makeApiClient(CoreV1Api)
+  await (await coreApi(config))
     .listNamespacedPod({ namespace, labelSelector: SANDBOX_SELECTOR, limit: 1 })
     .catch((error: unknown) => {
       throw apiError(`the Kubernetes API at ${server}: listing pods in ${namespace}`, error);
@@ -345,40 +289,67 @@ export async function checkK8sSandboxes(env: NodeJS.ProcessEnv, options: { defau
 
 /** Starts a pod and waits until it runs; on any failure the pod is deleted again. */
 export async function createK8sSandbox(options: K8sSandboxOptions): Promise<K8sSandbox> {
-  const { CoreV1Api } = await k8sClient();
   const config = options.kubeConfig ?? (await defaultKubeConfig());
-  const api = config.makeApiClient(CoreV1Api);
+  const api = await coreApi(config, { ...DEFAULT_API_BOUNDS, ...(options.requestTimeoutMs !== undefined ? { timeoutMs: options.requestTimeoutMs } : {}) });
   const namespace = namespaceFor(config, options.namespace);
   const limits = resolveLimits(options.limits);
   const workdir = resolveWorkdir(options.workdir);
   const now = options.now ?? Date.now;
   const leaseTtlMs = options.leaseTtlMs ?? 60_000;
   const name = `gauntlet-sbx-${randomBytes(6).toString('hex')}`;
+  const where = `k8s sandbox ${namespace}/${name}`;
   const uid = randomInt(SANDBOX_UIDS.min, SANDBOX_UIDS.max + 1);
   const manifest = podManifest({ name, image: options.image, workdir, limits, uid, leaseExpiresAt: now() + leaseTtlMs, maxLifetimeSeconds: options.maxLifetimeSeconds ?? 86_400 });
-  await api.createNamespacedPod({ namespace, body: manifest }).catch((error: unknown) => {
-    throw apiError(`k8s sandbox ${namespace}/${name}: create`, error);
+  await api.createNamespacedPod({ namespace, body: manifest }).catch(async (error: unknown) => {
+    // No answer, or one that could not be read: the pod may have been made all the same, so it is
+    // deleted (if that fails too, its lease runs out and any sweep takes it). A 4xx says nothing
+    // was made; a 409 names a pod that is not ours.
+    const status = statusOf(error);
+    if (status === undefined || status >= 500) await api.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+    throw apiError(`${where}: create`, error);
   });
-  const sandbox = new PodSandbox({ config, api, limits, leaseTtlMs, now }, namespace, name, workdir, options.heartbeatMs ?? Math.max(50, Math.floor(leaseTtlMs / 3)));
+  const sandbox = new PodSandbox({ config, api, limits, leaseTtlMs, statusGraceMs: options.statusGraceMs ?? 10_000, now }, namespace, name, workdir, options.heartbeatMs ?? Math.max(50, Math.floor(leaseTtlMs / 3)));
   try {
-    const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);
-    for (;;) {
-      const pod = await api.readNamespacedPod({ name, namespace }).catch((error: unknown) => {
-        throw apiError(`k8s sandbox ${namespace}/${name}: read`, error);
-      });
-      const phase = pod.status?.phase;
-      if (phase === 'Running') break;
-      if (phase === 'Failed' || phase === 'Succeeded') throw new InfraError('sandbox', `k8s sandbox ${namespace}/${name} ended before it ran a command (${phase}: ${pod.status?.message ?? pod.status?.reason ?? 'no reason given'})`, { kind: 'unavailable' });
-      if (Date.now() > deadline) throw new InfraError('sandbox', `k8s sandbox ${namespace}/${name} was not running after ${options.startTimeoutMs ?? 120_000} ms (phase ${phase ?? 'unknown'})`, { kind: 'timeout' });
-      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
-    }
+    await waitUntilRunning(api, { namespace, name, image: options.image, startTimeoutMs: options.startTimeoutMs ?? 120_000, pollMs: options.pollMs ?? 250 });
     await sandbox.limitProcesses(options.image);
     for (const [path, content] of Object.entries(options.files ?? {})) await sandbox.writeFile(path, content);
     const reapEveryMs = options.reapEveryMs ?? leaseTtlMs;
-    if (reapEveryMs > 0) sandbox.holdReaper(holdReaper(config, namespace, { everyMs: reapEveryMs, graceMs: leaseTtlMs }, now));
+    if (reapEveryMs > 0) sandbox.holdReaper(holdReaper(config, namespace, { everyMs: reapEveryMs, graceMs: leaseTtlMs, ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}) }, now));
     return sandbox;
   } catch (error) {
     await sandbox.close().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Reads the pod until it runs. A read the API fails in a way worth retrying (5xx, 429, no answer)
+ * is read again until the start deadline; what the pod waits on (ImagePullBackOff and the like) is
+ * in the message when it never runs.
+ */
+async function waitUntilRunning(api: CoreV1Api, pod: { namespace: string; name: string; image: string; startTimeoutMs: number; pollMs: number }): Promise<void> {
+  const where = `k8s sandbox ${pod.namespace}/${pod.name}`;
+  const deadline = Date.now() + pod.startTimeoutMs;
+  let last = 'not read yet';
+  for (;;) {
+    let read: V1Pod | undefined;
+    try {
+      read = await api.readNamespacedPod({ name: pod.name, namespace: pod.namespace });
+    } catch (error) {
+      const failure = apiError(`${where}: read`, error);
+      if (!failure.retryable) throw failure;
+      last = `the last read failed: ${failure.message}`;
+    }
+    if (read) {
+      const phase = read.status?.phase;
+      if (phase === 'Running') return;
+      if (phase === 'Failed' || phase === 'Succeeded') throw new InfraError('sandbox', `${where} ended before it ran a command (${phase}: ${clip(read.status?.message ?? read.status?.reason ?? 'no reason given')})`, { kind: 'unavailable' });
+      const waiting = read.status?.containerStatuses?.find((c) => c.name === CONTAINER)?.state?.waiting;
+      // The image reference itself is wrong: no wait or retry mends that.
+      if (waiting?.reason === 'InvalidImageName') throw new InputError(`image ${pod.image}`, `Kubernetes refuses it: ${clip(waiting.message ?? 'InvalidImageName')}`, 'an image reference such as debian:bookworm-slim');
+      last = `phase ${phase ?? 'unknown'}${waiting?.reason ? `, waiting: ${waiting.reason}${waiting.message ? `: ${clip(waiting.message)}` : ''}` : ''}`;
+    }
+    if (Date.now() > deadline) throw new InfraError('sandbox', `${where} was not running after ${pod.startTimeoutMs} ms (${last})`, { kind: 'timeout' });
+    await new Promise((resolve) => setTimeout(resolve, pod.pollMs));
   }
 }
