@@ -67,6 +67,10 @@ export function acquireLease(db: Database.Database, runId: RunId, options: Lease
   const pid = options.holder?.pid ?? process.pid;
   const owner = `${host}:${pid}:${now()}`;
   db.transaction(() => {
+    // A run deleted after the caller read it (`gauntlet runs delete` in another process) must not be executed again into orphan rows.
+    if (db.prepare('SELECT 1 FROM runs WHERE id = ?').get(runId) === undefined) {
+      throw new InputError('run', `run ${runId} is no longer in the store (it was deleted)`, 'a run id shown by `gauntlet runs`');
+    }
     const row = db.prepare(`SELECT * FROM run_leases WHERE run_id = ?`).get(runId) as LeaseRow | undefined;
     if (row) {
       const heldHere = row.host === host;

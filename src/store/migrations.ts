@@ -204,6 +204,14 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
       copyVerdictLabels(db);
     },
   },
+  {
+    version: 5,
+    description: "model calls and events indexed by run, and run tasks by task hash, so deleting a run finds its records (an unfinished attempt's too) and the tasks no other run uses without reading every run's",
+    up: (db) =>
+      db.exec(`CREATE INDEX IF NOT EXISTS calls_by_run ON model_calls (run_id);
+        CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id);
+        CREATE INDEX IF NOT EXISTS run_tasks_by_hash ON run_tasks (hash);`),
+  },
 ];
 
 /** The version a store file is at after every step; newer files are refused. */

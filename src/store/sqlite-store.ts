@@ -50,6 +50,7 @@ import { decodeCalls, emptyDeltaState, encodeCall, type CallRow, type DeltaState
 import { findNonFinite, hasNonFinite, NON_FINITE_KEY, parseWithNonFinite, pathText, restoreTags, type NonFiniteAt, type NonFinitePolicy } from './non-finite.ts';
 import { CALL_NUMBERS, damagedReward, EVENT_NUMBERS, ROLLOUT_NUMBERS, withRewardUnavailable } from './record-numbers.ts';
 import { acquireLease, leaseHolder, type LeaseOptions } from './lease.ts';
+import { deleteRunRecords, expertWork, runsCreatedBefore, type DeleteRunOptions, type ExpertWork, type RunDeletion } from './run-deletion.ts';
 import { latestVersion, migrate, STORE_MIGRATIONS, storedVersion, type StoreMigration } from './migrations.ts';
 import { ReviewTables } from './review-tables.ts';
 import { storeErrorFrom } from './sqlite-errors.ts';
@@ -521,6 +522,52 @@ export class SqliteStore implements Store {
         held.release();
       },
     };
+  }
+
+  // ── deleting runs ──────────────────────────────────────────────────────────────────────
+
+  /**
+   * Deletes a run and everything recorded for it, or nothing (see `deleteRunRecords` for what is
+   * refused). A refusal is the caller's InputError; a failing file is a StoreError.
+   */
+  deleteRun(runId: string, options: Pick<DeleteRunOptions, 'withLabels' | 'dryRun'> = {}): RunDeletion {
+    const doing = `${options.dryRun ? 'counting what deleting' : 'deleting'} run ${runId}${options.dryRun ? ' would remove' : ''}`;
+    if (this.readOnly) throw this.refusal(doing);
+    this.flush();
+    let deletion: RunDeletion;
+    try {
+      deletion = deleteRunRecords(this.db, runId, { ...options, lease: this.leaseOptions });
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      throw storeErrorFrom(this.path, error, doing);
+    }
+    if (!options.dryRun) this.checkpoints?.committed();
+    return deletion;
+  }
+
+  /** Runs created before `before` (an ISO time), oldest first, with their expert work (what `prune` keeps). */
+  runsCreatedBefore(before: string): { id: string; createdAt: string; status: string; expertWork: ExpertWork; executing: boolean }[] {
+    return runsCreatedBefore(this.db, before).map((r) => ({ ...r, expertWork: expertWork(this.db, r.id), executing: this.leaseHolder(r.id as RunId)?.alive === true }));
+  }
+
+  /** The file's size and the part of it free for reuse (what deleting freed until a vacuum gives it back). */
+  fileSpace(): { bytes: number; freeBytes: number } {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    return { bytes: pages * pageSize, freeBytes: free * pageSize };
+  }
+
+  /** Rewrites the file without its free pages; needs as much free disk again, and waits for other writers. */
+  vacuum(): void {
+    if (this.readOnly) throw this.refusal('vacuuming');
+    this.flush();
+    try {
+      this.db.exec('VACUUM');
+    } catch (error) {
+      throw storeErrorFrom(this.path, error, 'vacuuming (rewriting the file without its free space)');
+    }
+    this.checkpoints?.committed();
   }
 
   // ── rollouts ───────────────────────────────────────────────────────────────────────────

@@ -6,6 +6,7 @@ import { printJson, safeText, type CliIo } from '../io.ts';
 import { openStoreToRead } from '../store.ts';
 import { summaryJson, unscoredText } from './run.ts';
 import { positiveInt } from '../options.ts';
+import { registerRunDeletionCommands } from './runs-delete.ts';
 
 function requireRun(store: SqliteStore, runId: string) {
   const run = store.getRun(runId);
@@ -21,9 +22,9 @@ function rolloutLine(r: Rollout): string {
 }
 
 export function registerInspectCommands(program: Command, io: CliIo): void {
-  program
+  const runs = program
     .command('runs')
-    .description('List stored runs, newest first')
+    .description('List stored runs, newest first; `runs delete` and `runs prune` remove runs')
     .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'JSON array on stdout')
@@ -43,6 +44,10 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
         store.close();
       }
     });
+  // `runs delete --json`: the flags after a subcommand are its own, not the listing's.
+  program.enablePositionalOptions();
+  runs.enablePositionalOptions();
+  registerRunDeletionCommands(runs, io);
 
   program
     .command('show')
