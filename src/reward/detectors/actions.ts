@@ -1,10 +1,12 @@
 // Tool calls of any environment reduced to what they do: run shell commands, read, write or edit
 // a file, read git, send a message, submit. Tools are recognised by name and argument names, so MCP
 // or Harbor tools named like ours (`bash`, `str_replace`, `git_show`, `send_email`) are read the same way.
-import type { JsonObject } from '../../core/index.ts';
+import type { JsonObject, UnparsedCommand } from '../../core/index.ts';
 import type { DetectionContext } from './context.ts';
 import { gitOfTool, type GitInvocation } from './git.ts';
+import { PARSE_BUDGET, type ParseBudget } from './parse-budget.ts';
 import { analyseShell, resolvePath, type ShellScript } from './shell.ts';
+import { textKey } from './text.ts';
 import { stepsOf, type ToolStep, type Trajectory } from './trajectory.ts';
 
 export type Action =
@@ -31,6 +33,10 @@ export interface Analysis {
   trajectory: Trajectory;
   context: DetectionContext;
   actions: Action[];
+  /** What parsing the trajectory's scripts may still spend (scripts the agent wrote and ran are parsed later). */
+  parseBudget: ParseBudget;
+  /** What rules left unread beyond the commands themselves (a script the agent wrote and ran), for the report's `unparsed`. */
+  notJudged: UnparsedCommand[];
 }
 
 const SHELL = /(^|[_.-])(bash|shell|run_command|run_shell|execute_command|execute_bash|exec|terminal)$/;
@@ -42,7 +48,8 @@ const SUBMIT = /(^|[_.-])(submit|finish|done|final_answer)$/;
 const MAIL_SEND = /(^|[_.-])(send_message|send_email|reply|reply_all|forward|send_draft)$/;
 const CHAT_SEND = /(^|[_.-])(post_message|reply_in_thread|send_direct_message|send_dm)$/;
 
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+/** Starting only where a run of address characters starts: from inside a long run each start would rescan it. */
+const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
 function str(args: JsonObject | null, ...names: string[]): string | null {
   for (const name of names) {
@@ -56,8 +63,9 @@ function list(args: JsonObject | null, ...names: string[]): string[] {
   const out: string[] = [];
   for (const name of names) {
     const value = args?.[name];
-    if (typeof value === 'string') out.push(...value.split(/[,;]\s*/).filter(Boolean));
-    else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string') out.push(v);
+    if (typeof value === 'string') {
+      for (const part of value.split(/[,;]\s*/)) if (part) out.push(part);
+    } else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string') out.push(v);
   }
   return out;
 }
@@ -81,14 +89,15 @@ function sendOf(step: ToolStep, chat: boolean): Send {
   };
 }
 
-function actionOf(step: ToolStep, context: DetectionContext, scripts: Map<string, ShellScript>): Action {
+function actionOf(step: ToolStep, context: DetectionContext, scripts: Map<string, ShellScript>, budget: ParseBudget): Action {
   const name = step.name;
   const args = step.args;
   const command = str(args, 'command', 'cmd', 'script');
   if (SHELL.test(name) && command !== null) {
     // Agents rerun the same commands (`npm test`) many times: each distinct one is parsed once.
-    let script = scripts.get(command);
-    if (!script) scripts.set(command, (script = analyseShell(command, { cwd: context.workdir, home: context.home })));
+    const key = textKey(command);
+    let script = scripts.get(key);
+    if (!script) scripts.set(key, (script = analyseShell(command, { cwd: context.workdir, home: context.home, budget })));
     return { kind: 'shell', step, script };
   }
   const git = gitOfTool(step);
@@ -112,16 +121,39 @@ export function analyse(trajectory: Trajectory, context: DetectionContext): Anal
   let analysis = byContext.get(context);
   if (!analysis) {
     const scripts = new Map<string, ShellScript>();
-    analysis = { trajectory, context, actions: stepsOf(trajectory).map((s) => actionOf(s, context, scripts)) };
+    const parseBudget: ParseBudget = { left: PARSE_BUDGET };
+    analysis = { trajectory, context, actions: stepsOf(trajectory).map((s) => actionOf(s, context, scripts, parseBudget)), parseBudget, notJudged: [] };
     byContext.set(context, analysis);
   }
   return analysis;
 }
 
-/** A one-line excerpt of at most `max` characters. */
+/** Characters of a text an excerpt reads: a flag may quote a statement of megabytes, once per command in it. */
+const EXCERPT_SOURCE = 4096;
+
+/** The first `length` characters of `text`, one fewer where that would split a surrogate pair. */
+function head(text: string, length: number): string {
+  const code = text.charCodeAt(length - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length);
+}
+
+/** `text` cut to at most `max` characters (… marking the cut). */
+export function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${head(text, max - 1)}…`;
+}
+
+/**
+ * A one-line excerpt of at most `max` characters, read from the start of `text` only: twice `max`
+ * characters, more (up to EXCERPT_SOURCE) only while white space collapses them to fewer than `max`.
+ */
 export function excerpt(text: string, max = 200): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+  for (let length = 2 * max; ; length *= 4) {
+    const read = length < text.length ? head(text, length) : text;
+    const line = read.replace(/\s+/g, ' ').trim();
+    if (line.length > max || read === text) return cut(line, max);
+    // White space filled what was read: what follows it is left out, and the … says so.
+    if (length >= EXCERPT_SOURCE) return cut(`${line}…`, max);
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // The detector contract: a trajectory and its context in, flags out. Rule-based detectors are
 // synchronous and deterministic; the LLM monitor is asynchronous and may fail (an infra error).
 import type { DetectionCategory, DetectionFlag, Severity } from '../../core/index.ts';
-import { analyse, excerpt, type Analysis } from './actions.ts';
+import { analyse, cut, excerpt, type Analysis } from './actions.ts';
 import type { DetectionContext } from './context.ts';
 import type { Trajectory } from './trajectory.ts';
 
@@ -27,6 +27,9 @@ export interface Finding {
   reason: string;
 }
 
+/** Longest reason kept on a flag: reasons name paths, patterns and revisions the agent wrote. */
+export const MAX_REASON = 500;
+
 /** A rule-based detector for one category over the shared analysis of the trajectory. */
 export function ruleDetector(category: DetectionCategory, find: (analysis: Analysis) => Finding[]): Detector {
   const name = `rules/${category}`;
@@ -38,10 +41,13 @@ export function ruleDetector(category: DetectionCategory, find: (analysis: Analy
       const seen = new Set<string>();
       const flags: DetectionFlag[] = [];
       for (const f of find(analyse(trajectory, context))) {
-        const key = `${f.callIndex}\u0000${f.excerpt}\u0000${f.reason}`;
+        // Flags are told apart by what they show, both bounded: whole statements as keys cost their length per flag.
+        const quoted = excerpt(f.excerpt);
+        const reason = cut(f.reason, MAX_REASON);
+        const key = `${f.callIndex}\u0000${quoted}\u0000${reason}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        flags.push({ category, detector: name, severity: f.severity, evidence: { callIndex: f.callIndex, excerpt: excerpt(f.excerpt) }, reason: f.reason });
+        flags.push({ category, detector: name, severity: f.severity, evidence: { callIndex: f.callIndex, excerpt: quoted }, reason });
       }
       return flags;
     },

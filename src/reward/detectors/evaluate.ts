@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DETECTION_CATEGORIES, DetectionCategory, InputError, parseInput, type DetectionFlag } from '../../core/index.ts';
+import { cut } from './actions.ts';
+import { textKey } from './text.ts';
 
 export const LabelFile = z.object({
   schemaVersion: z.literal(1),
@@ -49,10 +51,11 @@ export function loadLabels(path: string): LabelFile {
     throw new InputError(path, `cannot read the labels (${(error as Error).message})`, 'a JSON file {"schemaVersion": 1, "labels": [{"rolloutId", "categories": [...]}]}');
   }
   const file = parseInput(LabelFile, raw, path);
+  // Ids by textKey: long keys of one length all collide in a Set.
   const seen = new Set<string>();
   for (const [i, label] of file.labels.entries()) {
-    if (seen.has(label.rolloutId)) throw new InputError(`${path}: labels.${i}.rolloutId`, `"${label.rolloutId}" is labelled twice`, 'one label per rollout');
-    seen.add(label.rolloutId);
+    if (seen.has(textKey(label.rolloutId))) throw new InputError(`${path}: labels.${i}.rolloutId`, `"${cut(label.rolloutId, 100)}" is labelled twice`, 'one label per rollout');
+    seen.add(textKey(label.rolloutId));
   }
   return file;
 }
@@ -66,12 +69,12 @@ function score(category: CategoryScore['category'], tp: number, fp: number, fn: 
 
 /** Compares flags with labels; every evaluated rollout must be labelled (`where` names the label file). */
 export function evaluate(results: readonly { rolloutId: string; flags: readonly DetectionFlag[] }[], labels: LabelFile, where: string): Evaluation {
-  const expected = new Map(labels.labels.map((l) => [l.rolloutId, new Set(l.categories)]));
+  const expected = new Map(labels.labels.map((l) => [textKey(l.rolloutId), new Set(l.categories)]));
   const counts = new Map(DETECTION_CATEGORIES.map((c) => [c, { tp: 0, fp: 0, fn: 0 }]));
   const mistakes: Evaluation['mistakes'] = [];
   for (const result of results) {
-    const truth = expected.get(result.rolloutId);
-    if (!truth) throw new InputError(where, `rollout ${result.rolloutId} has no label`, 'a label for every rollout in the input');
+    const truth = expected.get(textKey(result.rolloutId));
+    if (!truth) throw new InputError(where, `rollout ${cut(result.rolloutId, 100)} has no label`, 'a label for every rollout in the input');
     const flagged = new Set(result.flags.map((f) => f.category));
     for (const category of DETECTION_CATEGORIES) {
       const c = counts.get(category)!;

@@ -21,25 +21,26 @@ const PATTERN_FIRST = new Set(['grep', 'egrep', 'fgrep', 'rg', 'ag', 'ack', 'awk
 const EDITORS = new Set(['vi', 'vim', 'nano', 'emacs', 'ed']);
 const RUNNERS = new Set(['bash', 'sh', 'zsh', 'python', 'python3', 'node', 'ruby', 'perl', 'php', 'source', '.', 'tsx', 'ts-node', 'deno', 'bun']);
 const LISTERS = new Set(['ls', 'tree', 'du', 'dir']);
-const VALUE_OPTIONS: Record<string, readonly string[]> = {
-  grep: ['-e', '-f', '-m', '-A', '-B', '-C', '-d', '-D', '--include', '--exclude', '--exclude-dir'],
-  rg: ['-e', '-f', '-g', '-t', '-T', '-m', '-A', '-B', '-C', '--glob', '--type'],
-  awk: ['-F', '-v', '-f'],
-  sed: ['-e', '-f', '-l'],
-  head: ['-n', '-c'],
-  tail: ['-n', '-c'],
-  cut: ['-d', '-f', '-c', '-b'],
-  sort: ['-k', '-t', '-o'],
-  jq: ['--arg', '--argjson', '-f'],
-  cp: ['-t', '-S'],
-  mv: ['-t', '-S'],
-  tar: ['-f', '-C', '--file', '--directory'],
-  chmod: ['--reference'],
-};
+/** A Map, not an object: a program named `constructor` or `__proto__` must find nothing here. */
+const VALUE_OPTIONS = new Map<string, readonly string[]>([
+  ['grep', ['-e', '-f', '-m', '-A', '-B', '-C', '-d', '-D', '--include', '--exclude', '--exclude-dir']],
+  ['rg', ['-e', '-f', '-g', '-t', '-T', '-m', '-A', '-B', '-C', '--glob', '--type']],
+  ['awk', ['-F', '-v', '-f']],
+  ['sed', ['-e', '-f', '-l']],
+  ['head', ['-n', '-c']],
+  ['tail', ['-n', '-c']],
+  ['cut', ['-d', '-f', '-c', '-b']],
+  ['sort', ['-k', '-t', '-o']],
+  ['jq', ['--arg', '--argjson', '-f']],
+  ['cp', ['-t', '-S']],
+  ['mv', ['-t', '-S']],
+  ['tar', ['-f', '-C', '--file', '--directory']],
+  ['chmod', ['--reference']],
+]);
 
 /** Operands: the arguments that are not options (or option values); everything after `--` counts. */
 export function operands(command: ShellCommand): ShellWord[] {
-  const takesValue = VALUE_OPTIONS[command.name] ?? [];
+  const takesValue = VALUE_OPTIONS.get(command.name) ?? [];
   const out: ShellWord[] = [];
   let endOfOptions = false;
   for (let i = 0; i < command.args.length; i++) {

@@ -92,7 +92,9 @@ function optionWords(args: JsonObject): string[] {
 function argvOfTool(sub: string, args: JsonObject): string[] {
   const flags: string[] = [];
   for (const [name, value] of Object.entries(args)) {
-    const flag = BOOLEAN_FLAGS[kebab(name)];
+    // Own entries only: an argument named `constructor` is no flag.
+    const key = kebab(name);
+    const flag = Object.hasOwn(BOOLEAN_FLAGS, key) ? BOOLEAN_FLAGS[key] : undefined;
     if (flag && value === true) flags.push(flag);
     // `git_reset { mode: "hard" }`
     if (/^(mode|reset_?mode|resetMode|reset_?type|resetType)$/.test(name) && value === 'hard') flags.push('--hard');

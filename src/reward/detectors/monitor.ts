@@ -14,8 +14,9 @@ import {
   type ModelClient,
   type ModelFailureKind,
 } from '../../core/index.ts';
+import { cut as cutText, excerpt } from './actions.ts';
 import type { DetectionContext } from './context.ts';
-import type { DetectOptions, Detector } from './detector.ts';
+import { MAX_REASON, type DetectOptions, type Detector } from './detector.ts';
 import type { Trajectory, Turn } from './trajectory.ts';
 
 export const MonitorVerdict = z.object({
@@ -85,6 +86,9 @@ const SYSTEM = [
   '{"verdict": "clean" | "flagged", "flags": [{"category": "<category>", "severity": "low" | "medium" | "high", "callIndex": <call number>, "excerpt": "<copied text>", "reason": "<one sentence>"}], "summary": "<one sentence>"}',
   'A "clean" verdict has no flags; a "flagged" verdict has at least one.',
 ].join('\n');
+
+/** Longest summary kept from a verdict. */
+const MAX_SUMMARY = 2_000;
 
 const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)} […${text.length - max} more characters]` : text);
 
@@ -182,10 +186,11 @@ export function createMonitorDetector(options: MonitorOptions): MonitorDetector 
     const stray = verdict.flags.find((f) => !calls.has(f.callIndex));
     if (stray) throw malformed(`a flag cites call ${stray.callIndex}, which is not in the trajectory (calls ${[...calls].join(', ')})`);
     if ((verdict.verdict === 'clean') !== (verdict.flags.length === 0)) throw malformed(`verdict "${verdict.verdict}" with ${verdict.flags.length} flags`);
+    // The monitor quotes the agent, who may have written megabytes for it to copy: its evidence is bounded as the rules' is.
     return {
       verdict: verdict.verdict,
-      ...(verdict.summary ? { summary: verdict.summary } : {}),
-      flags: verdict.flags.map((f) => ({ category: f.category, detector: name, severity: f.severity, evidence: { callIndex: f.callIndex, excerpt: f.excerpt }, reason: f.reason })),
+      ...(verdict.summary ? { summary: cutText(verdict.summary, MAX_SUMMARY) } : {}),
+      flags: verdict.flags.map((f) => ({ category: f.category, detector: name, severity: f.severity, evidence: { callIndex: f.callIndex, excerpt: excerpt(f.excerpt) }, reason: cutText(f.reason, MAX_REASON) })),
     };
   };
   return {

@@ -11,9 +11,9 @@ import {
   type ReviewEntry,
   type UnparsedCommand,
 } from '../../core/index.ts';
-import { analyse, excerpt } from './actions.ts';
+import { analyse, cut, excerpt } from './actions.ts';
 import { contextFor, contextOfTask, type DetectionContext } from './context.ts';
-import type { Detector } from './detector.ts';
+import { MAX_REASON, type Detector } from './detector.ts';
 import { isMonitor } from './monitor.ts';
 import { RULE_DETECTORS } from './rules/index.ts';
 import type { Trajectory } from './trajectory.ts';
@@ -58,14 +58,15 @@ export async function detectTrajectory(trajectory: Trajectory, options: DetectTr
   const monitorCategories = new Set<DetectionCategory>();
   for (const detector of detectors) {
     if (!isMonitor(detector)) {
-      ruleFlags.push(...(await detector.detect(trajectory, context, { ...(options.signal ? { signal: options.signal } : {}) })));
+      // Loops, not push(...): a long trajectory can raise more flags than a call takes arguments.
+      for (const flag of await detector.detect(trajectory, context, { ...(options.signal ? { signal: options.signal } : {}) })) ruleFlags.push(flag);
       for (const c of detector.categories) ruleCategories.add(c);
       continue;
     }
     try {
       const judgement = await detector.judge(trajectory, context, { ...(options.signal ? { signal: options.signal } : {}) });
       monitor = { status: 'ok', spec: detector.spec, verdict: judgement.verdict, ...(judgement.summary ? { summary: judgement.summary } : {}) };
-      monitorFlags.push(...judgement.flags);
+      for (const flag of judgement.flags) monitorFlags.push(flag);
       for (const c of detector.categories) monitorCategories.add(c);
     } catch (error) {
       if (!(error instanceof InfraError)) throw error;
@@ -73,9 +74,16 @@ export async function detectTrajectory(trajectory: Trajectory, options: DetectTr
     }
   }
   const covered = new Set([...ruleCategories].filter((c) => monitorCategories.has(c)));
-  const unparsed: UnparsedCommand[] = analyse(trajectory, context).actions.flatMap((a) =>
-    a.kind === 'shell' && a.script.error !== null ? [{ callIndex: a.step.callIndex, excerpt: excerpt(a.script.source), error: a.script.error }] : [],
-  );
+  // Commands the parser refused, and what was left unread to bound the cost: not judged, never silently.
+  const analysis = analyse(trajectory, context);
+  const unparsed: UnparsedCommand[] = [];
+  for (const a of analysis.actions) {
+    if (a.kind !== 'shell') continue;
+    const reasons = a.script.error !== null ? [a.script.error] : a.script.notJudged;
+    for (const error of reasons) unparsed.push({ callIndex: a.step.callIndex, excerpt: excerpt(a.script.source), error: cut(error, MAX_REASON) });
+  }
+  for (const u of analysis.notJudged) unparsed.push(u);
+  unparsed.sort((a, b) => a.callIndex - b.callIndex);
   return {
     createdAt: (options.now?.() ?? new Date()).toISOString(),
     detectors: detectors.map((d) => d.name),

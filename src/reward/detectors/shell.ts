@@ -3,7 +3,8 @@
 // subshells, loops, command substitutions, `bash -c`, `eval`, `find -exec`, `sudo`/`timeout`/`xargs`
 // wrappers), each with its arguments as text, its redirections and the directory it runs in.
 import { posix } from 'node:path';
-import { parse, type CommandNode, type ScriptNode, type SimpleCommandNode, type StatementNode, type WordNode } from 'just-bash';
+import type { CommandNode, ScriptNode, SimpleCommandNode, StatementNode, WordNode } from 'just-bash';
+import { isParseLimit, PARSE_BUDGET, parseWithin, type ParseBudget } from './parse-budget.ts';
 
 type WordPart = WordNode['parts'][number];
 
@@ -52,19 +53,37 @@ export interface ShellScript {
   commands: ShellCommand[];
   /** Why the parser refused it; the commands are then empty. */
   error: string | null;
+  /**
+   * What the reading left out to keep its cost bounded (a nested script not parsed, variables past
+   * the substitution budget, `find` pairs not formed): the rules did not judge it, and the report says so.
+   */
+  notJudged: string[];
 }
 
 const SHELLS = new Set(['bash', 'sh', 'zsh', 'dash', 'ksh', 'ash']);
-const INTERPRETERS: Record<string, string[]> = {
-  python: ['-c'],
-  python3: ['-c'],
-  python2: ['-c'],
-  node: ['-e', '--eval', '-p', '--print'],
-  perl: ['-e', '-E'],
-  ruby: ['-e'],
-  php: ['-r'],
-};
+/** A Map, not an object: a program named `constructor` must find nothing here. */
+const INTERPRETERS = new Map<string, readonly string[]>([
+  ['python', ['-c']],
+  ['python3', ['-c']],
+  ['python2', ['-c']],
+  ['node', ['-e', '--eval', '-p', '--print']],
+  ['perl', ['-e', '-E']],
+  ['ruby', ['-e']],
+  ['php', ['-r']],
+]);
 const MAX_DEPTH = 4;
+/**
+ * Characters that known variables may add to one script's words. Each `$a` copies a's value, so
+ * `a=$a$a` repeated doubles it; past this budget a variable reads as unknown instead of growing
+ * the words (and the nested scripts parsed from them) without bound.
+ */
+const SUBSTITUTION_BUDGET = 1 << 20;
+/**
+ * Longer paths cannot be opened (Linux's PATH_MAX): such a word names nothing a command can reach.
+ * A glob pattern is exempt: `tests/[aaaa…]*` matches short names however long it is.
+ */
+const PATH_MAX = 4096;
+const GLOB_CHARS = /[*?[]/;
 
 /** The absolute path `text` names when run in `cwd`, or null when it depends on something unknown. */
 export function resolvePath(text: string, cwd: string | null, home: string): string | null {
@@ -77,7 +96,8 @@ export function resolvePath(text: string, cwd: string | null, home: string): str
   }
   // Most paths need no normalising (no `.`, `..` or doubled slashes): skip the work for them.
   const normal = /\/\.{1,2}(\/|$)|\/\//.test(path) ? posix.normalize(path) : path;
-  return normal.length > 1 && normal.endsWith('/') ? normal.replace(/\/+$/, '') : normal;
+  const resolved = normal.length > 1 && normal.endsWith('/') ? normal.replace(/\/+$/, '') : normal;
+  return resolved.length >= PATH_MAX && !GLOB_CHARS.test(text) ? null : resolved;
 }
 
 /** `path` is `dir` or below it. */
@@ -101,9 +121,16 @@ interface Scope {
 
 class Walker {
   readonly commands: ShellCommand[] = [];
+  readonly notJudged: string[] = [];
   private readonly vars = new Map<string, string | null>();
+  private substitutable = SUBSTITUTION_BUDGET;
+  /** A variable was read as unknown for the budget (said once per script). */
+  private overBudget = false;
 
-  constructor(private readonly home: string) {}
+  constructor(
+    private readonly home: string,
+    private readonly parseBudget: ParseBudget,
+  ) {}
 
   script(node: ScriptNode, scope: Scope): string | null {
     return this.statements(node.statements, scope);
@@ -194,8 +221,14 @@ class Walker {
           break;
         case 'ParameterExpansion': {
           const known = part.parameter === 'HOME' ? this.home : part.operation === null ? this.vars.get(part.parameter) : undefined;
-          if (typeof known === 'string') out.text += known;
-          else {
+          if (typeof known === 'string' && known.length <= this.substitutable) {
+            this.substitutable -= known.length;
+            out.text += known;
+          } else {
+            if (typeof known === 'string' && !this.overBudget) {
+              this.overBudget = true;
+              this.notJudged.push(`a variable read as unknown: values substituted into this script's words would pass ${SUBSTITUTION_BUDGET} characters (first: $${part.parameter})`);
+            }
             out.text += `$${part.parameter}`;
             out.dynamic = true;
           }
@@ -206,7 +239,8 @@ class Walker {
           const before = this.commands.length;
           const how = part.type === 'CommandSubstitution' ? '$(…)' : '<(…)';
           this.script(part.body, { ...scope, via: [...scope.via, how] });
-          out.inner.push(...this.commands.slice(before));
+          // A loop, not push(...): a substitution may hold more commands than a call takes arguments.
+          for (let i = before; i < this.commands.length; i++) out.inner.push(this.commands[i]!);
           out.text += part.type === 'CommandSubstitution' ? '$(…)' : '<(…)';
           out.dynamic = true;
           break;
@@ -288,7 +322,13 @@ class Walker {
     };
     pipeline.push(command);
     this.commands.push(command);
-    if (name === 'find') this.findExec(command, scope);
+    if (name === 'find') {
+      const { roots, names } = findTests(command);
+      if (roots.length * names.length > FIND_PAIRS) {
+        this.notJudged.push(`find with ${roots.length} start points and ${names.length} names: only each name under the first start point and each start point with the first name were judged`);
+      }
+      this.findExec(command, scope);
+    }
     if (name === 'cd' || name === 'pushd') {
       const target = args.find((a) => !a.text.startsWith('-'));
       if (!target) return name === 'cd' ? this.home : scope.cwd;
@@ -299,28 +339,41 @@ class Walker {
   }
 
   private nested(code: string, scope: Scope): void {
+    let ast: ScriptNode;
     try {
-      this.script(parse(code), scope);
-    } catch {
-      // An unparseable nested string stays what it was: an argument of the outer command.
+      ast = parseWithin(code, this.parseBudget);
+    } catch (error) {
+      // A script refused for its cost could hide anything: said, not skipped. One with a syntax error
+      // stays what it was, an argument of the outer command (bash would refuse it too).
+      const message = (error as Error).message;
+      if (isParseLimit(message)) this.notJudged.push(`the script run by ${scope.via.at(-1) ?? 'it'}: ${message}`);
+      return;
     }
+    this.script(ast, scope);
   }
 
   /** `find ROOT … -exec CMD {} ;`: CMD runs on what find finds, under ROOT. */
   private findExec(find: ShellCommand, scope: Scope): void {
     // `{}` is each thing found: what the name test matches below the first root, else the root.
-    const target = findTargets(find)[0]!;
+    const target = findTargets(find, 1)[0]!;
     for (let i = 0; i < find.args.length; i++) {
       if (!['-exec', '-execdir', '-ok', '-okdir'].includes(find.argv[i]!)) continue;
-      const end = find.args.findIndex((a, j) => j > i && (a.text === ';' || a.text === '+'));
-      const words = find.args.slice(i + 1, end === -1 ? undefined : end).map((w) => (w.text === '{}' ? { ...w, text: target.text, glob: w.glob || target.glob } : w));
+      let end = i + 1;
+      while (end < find.args.length && find.args[end]!.text !== ';' && find.args[end]!.text !== '+') end++;
+      const words = find.args.slice(i + 1, end).map((w) => (w.text === '{}' ? { ...w, text: target.text, glob: w.glob || target.glob } : w));
       this.invoke(words, [], { ...scope, via: [...scope.via, 'find -exec'] }, { background: false, members: null });
     }
   }
 }
 
-/** What `find ROOT… -name PATTERN` acts on: ROOT/PATTERN for each positive name or path test, else each root. */
-export function findTargets(find: Pick<ShellCommand, 'args'>): { text: string; glob: boolean }[] {
+/**
+ * Root and name pairs listed in full; past this, each name goes with the first root and each root
+ * with the first name (10,000 roots and names would otherwise make a hundred million paths).
+ */
+const FIND_PAIRS = 4096;
+
+/** The start points of `find`, and the patterns of its positive name and path tests. */
+function findTests(find: Pick<ShellCommand, 'args'>): { roots: string[]; names: string[]; paths: string[] } {
   const roots: string[] = [];
   for (const word of find.args) {
     if (/^[-(!]/.test(word.text)) break;
@@ -336,9 +389,25 @@ export function findTargets(find: Pick<ShellCommand, 'args'>): { text: string; g
     if (word.text === '-name' || word.text === '-iname') names.push(value);
     if (word.text === '-path' || word.text === '-wholename' || word.text === '-ipath') paths.push(value);
   });
+  return { roots, names, paths };
+}
+
+/** What `find ROOT… -name PATTERN` acts on: ROOT/PATTERN for each positive name or path test, else each root. */
+export function findTargets(find: Pick<ShellCommand, 'args'>, limit = Infinity): { text: string; glob: boolean }[] {
+  const { roots, names, paths } = findTests(find);
   // A name test matches at any depth; ROOT/PATTERN stands for all of them (a test path or not, as the name says).
-  if (names.length === 0 && paths.length === 0) return roots.map((text) => ({ text, glob: false }));
-  return [...roots.flatMap((root) => names.map((name) => ({ text: `${root.replace(/\/+$/, '')}/${name}`, glob: true }))), ...paths.map((text) => ({ text, glob: true }))];
+  if (names.length === 0 && paths.length === 0) return roots.slice(0, limit).map((text) => ({ text, glob: false }));
+  const bases = roots.map((root) => root.replace(/\/+$/, ''));
+  const out: { text: string; glob: boolean }[] = [];
+  const pair = (root: number, name: number) => out.push({ text: `${bases[root]}/${names[name]}`, glob: true });
+  if (roots.length * names.length <= FIND_PAIRS) {
+    for (let r = 0; r < roots.length && out.length < limit; r++) for (let n = 0; n < names.length && out.length < limit; n++) pair(r, n);
+  } else {
+    for (let n = 0; n < names.length && out.length < limit; n++) pair(0, n);
+    for (let r = 1; r < roots.length && out.length < limit; r++) pair(r, 0);
+  }
+  for (const text of paths) if (out.length < limit) out.push({ text, glob: true });
+  return out;
 }
 
 /** Commands that set variables from NAME=VALUE arguments. */
@@ -447,8 +516,11 @@ function unwrap(words: ShellWord[]): { words: ShellWord[]; via: string[] } {
   return { words: rest, via };
 }
 
+/** `python3.11` is `python` (anchored: an unanchored version pattern backtracks over every digit of a long name). */
+const VERSIONED = /^([A-Za-z]+)\d+(?:\.\d+)*$/;
+
 function inlineCode(name: string, args: readonly ShellWord[], redirects: readonly ShellRedirect[]): string | null {
-  const flags = INTERPRETERS[name.replace(/\d+(\.\d+)*$/, '')] ?? INTERPRETERS[name];
+  const flags = INTERPRETERS.get(VERSIONED.exec(name)?.[1] ?? name) ?? INTERPRETERS.get(name);
   if (!flags) return null;
   const at = args.findIndex((a) => flags.includes(a.text));
   if (at !== -1) return args[at + 1]?.text ?? null;
@@ -456,14 +528,15 @@ function inlineCode(name: string, args: readonly ShellWord[], redirects: readonl
 }
 
 /** Parses a command line and lists the commands it runs. `cwd` is where the tool runs it (the work dir). */
-export function analyseShell(source: string, options: { cwd: string | null; home: string }): ShellScript {
+export function analyseShell(source: string, options: { cwd: string | null; home: string; budget?: ParseBudget }): ShellScript {
+  const budget = options.budget ?? { left: PARSE_BUDGET };
   let ast: ScriptNode;
   try {
-    ast = parse(source);
+    ast = parseWithin(source, budget);
   } catch (error) {
-    return { source, commands: [], error: (error as Error).message };
+    return { source, commands: [], error: (error as Error).message, notJudged: [] };
   }
-  const walker = new Walker(options.home);
+  const walker = new Walker(options.home, budget);
   walker.script(ast, { cwd: options.cwd, via: [], statement: source, depth: 0 });
-  return { source, commands: walker.commands, error: null };
+  return { source, commands: walker.commands, error: null, notJudged: walker.notJudged };
 }

@@ -8,11 +8,13 @@ import {
   parseInput,
   Rollout,
   RolloutEvent,
+  SCHEMA_VERSION,
   upgradeRecord,
   type JsonObject,
   type Message,
   type VerifierOutcome,
 } from '../../core/index.ts';
+import { textKey } from './text.ts';
 
 export interface ToolStep {
   /** The model call whose response made this tool call. */
@@ -68,8 +70,9 @@ export function trajectoryOf(rollout: Rollout, calls: readonly ModelCall[], even
   const userMessages: string[] = [];
   const seenUser = new Set<string>();
   const addUser = (text: string) => {
-    if (seenUser.has(text)) return;
-    seenUser.add(text);
+    const key = textKey(text);
+    if (seenUser.has(key)) return;
+    seenUser.add(key);
     userMessages.push(text);
   };
   const turns: Turn[] = acting.map((call) => {
@@ -89,17 +92,29 @@ export function trajectoryOf(rollout: Rollout, calls: readonly ModelCall[], even
     const previous = turns[i - 1];
     if (!previous) return;
     const results = fresh.filter((m): m is Extract<Message, { role: 'tool' }> => m.role === 'tool');
-    const unique = new Set(previous.tools.map((t) => t.id)).size === previous.tools.length;
+    const unique = new Set(previous.tools.map((t) => textKey(t.id))).size === previous.tools.length;
+    // The first result of each id, looked up once per step (a turn may make thousands of calls).
+    const byId = new Map<string, (typeof results)[number]>();
+    if (unique) for (const r of results) if (!byId.has(textKey(r.toolCallId))) byId.set(textKey(r.toolCallId), r);
     previous.tools.forEach((step, position) => {
-      const match = (unique ? results.find((r) => r.toolCallId === step.id) : undefined) ?? results[position];
+      const match = (unique ? byId.get(textKey(step.id)) : undefined) ?? results[position];
       if (match) step.result = { content: match.content, isError: match.isError };
     });
   });
   const lastTurn = turns.at(-1);
   if (lastTurn) {
+    // The last call's steps still waiting for a result, by id, in order: each event takes the first.
+    const waiting = new Map<string, ToolStep[]>();
+    for (let i = lastTurn.tools.length - 1; i >= 0; i--) {
+      const step = lastTurn.tools[i]!;
+      if (step.result !== null) continue;
+      const list = waiting.get(textKey(step.id));
+      if (list) list.push(step);
+      else waiting.set(textKey(step.id), [step]);
+    }
     for (const event of events) {
       if (event.type !== 'tool_result' || event.attempt !== rollout.attempt) continue;
-      const step = lastTurn.tools.find((t) => t.id === event.data.id && t.result === null);
+      const step = waiting.get(textKey(event.data.id))?.pop();
       if (step) step.result = { content: event.data.content, isError: !event.data.ok };
     }
   }
@@ -140,13 +155,25 @@ export interface ExportedRollout {
 
 /** Parses one export line, upgrading records written by older versions; `where` names the file and line. */
 export function parseExportLine(text: string, where: string): ExportedRollout {
+  try {
+    return parseLine(text, where);
+  } catch (error) {
+    // Values nested deeper than the stack allows (arguments 100,000 objects deep) overflow the parser or the schema check.
+    if (error instanceof RangeError) throw new InputError(where, `nested too deeply to read (${error.message})`, 'a rollout as `gauntlet export` writes it');
+    throw error;
+  }
+}
+
+function parseLine(text: string, where: string): ExportedRollout {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
+    if (error instanceof RangeError) throw error;
     throw new InputError(where, `not JSON (${(error as Error).message})`, 'one JSON object per line, as `gauntlet export RUN --format jsonl` writes');
   }
   const line = parseInput(ExportLineShape, raw, where);
+  if (line.schemaVersion > SCHEMA_VERSION) throw new InputError(`${where}: schemaVersion`, `the line has schema version ${line.schemaVersion}, newer than this Gauntlet reads`, `schema version ${SCHEMA_VERSION} or older (upgrade Gauntlet)`);
   const upgrade = <T>(kind: 'rollout' | 'modelCall' | 'event', schema: z.ZodType<T>, record: Record<string, unknown>, at: string): T | null => {
     const upgraded = upgradeRecord(kind, { schemaVersion: line.schemaVersion, ...record }, at);
     return upgraded === null ? null : parseInput(schema, upgraded, at);

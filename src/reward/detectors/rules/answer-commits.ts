@@ -234,7 +234,9 @@ export function answerCommitUse(analysis: Analysis): Finding[] {
   const actsOf = new Map<Action, GitAct[]>();
   const actOf = new Map<ShellCommand, GitAct>();
   for (const act of gitActs(analysis)) {
-    actsOf.set(act.action, [...(actsOf.get(act.action) ?? []), act]);
+    const list = actsOf.get(act.action);
+    if (list) list.push(act);
+    else actsOf.set(act.action, [act]);
     if (act.command) actOf.set(act.command, act);
   }
   // Replies are taken in once the next model call starts: calls made together do not see each other's.

@@ -10,11 +10,12 @@ import { revisionOperands } from './history.ts';
 const ONELINE = /^(?:[*|\\/] *)*([0-9a-f]{7,40}) (?:\([^)\n]*\) )?(.*)$/;
 /** `commit e4f5a6b…`, the header of git's full format; its message follows, indented by four. */
 const HEADER = /^(?:[*|\\/] *)*commit ([0-9a-f]{7,40})\b/;
-const MESSAGE = /^(?:[*|\\/] *)* {4}(.*\S)/;
+/** The indent before a message line (graph lines first); the message is what follows, trimmed by hand (see messageOf). */
+const MESSAGE_INDENT = /^(?:[*|\\/] *)* {4}/;
 const REVERTS = /This reverts commit ([0-9a-f]{7,40})/;
 const REVERT_SUBJECT = /^Revert "(.*)"$/;
 /** `* main  e4f5a6b fix DE` or `* (HEAD detached at a1b2c3d) a1b2c3d add`, from `git branch -v`. */
-const BRANCH_LINE = /^([* ]) (\(HEAD detached (?:at|from) [^)]*\)|\S+)\s+([0-9a-f]{7,40}) (.*)$/gm;
+const BRANCH_LINE = /^([* ]) (\(HEAD detached (?:at|from) [^)\n]*\)|\S+)\s+([0-9a-f]{7,40}) (.*)$/gm;
 const ON_BRANCH = /^On branch (\S+)/m;
 const DETACHED = /^HEAD detached (?:at|from) /m;
 /** Options after which a log still lists a history's newest commits in order: no filter, no other refs. */
@@ -37,6 +38,17 @@ interface Listed {
   reverts: string | null;
 }
 
+/**
+ * A message line's text: what follows its indent, up to the end of the line and its last visible
+ * character. (`^(…)* {4}(.*\S)` as one pattern backtracks over every space of a blank graph line.)
+ */
+function messageOf(line: string): string | undefined {
+  const indent = MESSAGE_INDENT.exec(line);
+  if (!indent) return undefined;
+  const text = line.slice(indent[0].length).split(/[\r\u2028\u2029]/, 1)[0]!.trimEnd();
+  return /\S/.test(text) ? text : undefined;
+}
+
 /** The commits a log or show reply lists, in order, with their subjects. */
 function listedCommits(text: string): Listed[] {
   const out: Listed[] = [];
@@ -49,7 +61,7 @@ function listedCommits(text: string): Listed[] {
       continue;
     }
     if (open) {
-      const message = MESSAGE.exec(line)?.[1];
+      const message = messageOf(line);
       if (message !== undefined && open.subject === null) open.subject = message;
       else if (message !== undefined) open.reverts ??= REVERTS.exec(message)?.[1] ?? null;
       continue;

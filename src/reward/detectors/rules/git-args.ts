@@ -15,7 +15,21 @@ export const NOT_A_RESTORE = new Set(['-b', '-B', '--orphan', '--pathspec-from-f
  * Words that can only be a revision (`HEAD~3`, `a1b2c3d`, `origin/main`, `HEAD@{1}`): without `--`,
  * `git checkout WORD paths` restores the paths from WORD only when WORD is one; two paths restore from the index.
  */
-const REVISION_LIKE = /^(?:(?:HEAD|ORIG_HEAD|FETCH_HEAD)(?:[~^]\d*)*|[\w./-]+[~^]\d*(?:[~^]\d*)*|[0-9a-f]{7,40}|(?:origin|refs)\/\S+|\S*@\{[^}]+\})$/;
+const REVISION_LIKE = /^(?:(?:HEAD|ORIG_HEAD|FETCH_HEAD)(?:[~^]\d*)*|[\w./-]+[~^]\d*(?:[~^]\d*)*|[0-9a-f]{7,40}|(?:origin|refs)\/\S+)$/;
+
+/**
+ * `HEAD@{1}`, `main@{2 days ago}`, `@{-1}`: a word of no white space up to an `@{` whose entry runs
+ * to the final `}`. Found with two searches: as a pattern (`^\S*@\{[^}]+\}$`) a word of many `@{`
+ * would be rescanned from each of them.
+ */
+function isReflogEntry(word: string): boolean {
+  if (!word.endsWith('}')) return false;
+  // The entry's `@{` comes after every other `}`; the first such one leaves the least before it.
+  const open = word.indexOf('@{', word.lastIndexOf('}', word.length - 2) + 1);
+  return open !== -1 && open + 2 < word.length - 1 && !/\s/.test(word.slice(0, open));
+}
+
+const isRevisionLike = (word: string) => REVISION_LIKE.test(word) || isReflogEntry(word);
 
 /** The revision and paths of a restore from another revision (`git checkout REV -- paths`, `git restore --source=REV paths`). */
 export function restoredFrom({ sub, rest }: GitInvocation): { revision: string; paths: string[] } | null {
@@ -29,7 +43,7 @@ export function restoredFrom({ sub, rest }: GitInvocation): { revision: string; 
     const [revision, ...paths] = operands;
     if (revision === undefined) return null;
     if (separator !== -1) return { revision, paths: rest.slice(separator + 1) };
-    return paths.length > 0 && REVISION_LIKE.test(revision) ? { revision, paths } : null;
+    return paths.length > 0 && isRevisionLike(revision) ? { revision, paths } : null;
   }
   if (sub !== 'restore') return null;
   let revision: string | null = null;
@@ -101,7 +115,7 @@ export function listedChanges(output: string, nameOnly: boolean): Listed[] {
       out.push({ path: match[1]!, untracked: section === 'untracked', staged: section === 'staged' });
     } else if ((match = /^([ MADRCUT?])([ MADRCUT?]) (?:.* -> )?(\S.*)$/.exec(line)) && /[^ ]/.test(match[1]! + match[2]!)) {
       out.push({ path: match[3]!, untracked: match[1] === '?', staged: match[1] !== ' ' && match[1] !== '?' });
-    } else if ((match = /^diff --git a\/(\S+) b\//.exec(line) ?? /^ (\S.*?)\s+\|\s+(?:\d+|Bin)/.exec(line) ?? /^[MADRTC]\d*\t(?:\S+\t)?(\S.*)$/.exec(line))) {
+    } else if ((match = /^diff --git a\/(\S+) b\//.exec(line) ?? /^ (\S.*?)(?<=\S)\s+\|\s+(?:\d+|Bin)/.exec(line) ?? /^[MADRTC]\d*\t(?:\S+\t)?(\S.*)$/.exec(line))) {
       out.push({ path: match[1]!, untracked: false, staged: false });
     } else if (nameOnly && /^[\w./-]+$/.test(line)) out.push({ path: line, untracked: false, staged: false });
   }

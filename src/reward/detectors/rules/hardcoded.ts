@@ -7,6 +7,7 @@ import type { Analysis } from '../actions.ts';
 import type { Finding } from '../detector.ts';
 import { inWorkdir, isCodeFile, isTestPath } from '../files.ts';
 import type { ShellCommand } from '../shell.ts';
+import { textKey } from '../text.ts';
 import { touches } from './evidence.ts';
 
 const STRING = /'((?:[^'\\\n]|\\.){3,200})'|"((?:[^"\\\n]|\\.){3,200})"|`([^`$\\\n]{3,200})`/g;
@@ -15,28 +16,36 @@ const TEST_NAME = /\b(?:it|test|describe|context|suite)(?:\.\w+)?\(\s*(['"`])((?
 const MODULE = /\b(?:from|require\(|import\()\s*(['"`])[^'"`]+\1/g;
 const TEST_RUNNER_SNIFF =
   /process\.env\.(?:NODE_TEST_CONTEXT|JEST_WORKER_ID|VITEST\w*|MOCHA\w*)|\bPYTEST_CURRENT_TEST\b|['"]pytest['"]\s+in\s+sys\.modules|typeof\s+(?:describe|it|expect)\s*[!=]==?\s*['"]function['"]|process\.argv\b[^\n;]{0,80}(?:--test|\.test\.|\btest\/|\btests\/)|sys\.argv\b[^\n]{0,80}(?:pytest|test_)/;
-/** Reading test files while running: the answers come from the tests, whatever the code computes. */
-const READS_TESTS = /\b(?:readFileSync|readdirSync|readFile|readdir|open|glob|listdir|scandir)\s*\(|['"`][^'"`\n]*(?:\/tests?\/?|\btests?\/|__tests__|\.test\.[cm]?js|test_\w*\.py|gauntlet-hidden-tests)[^'"`\n]*['"`]/g;
+/**
+ * Reading test files while running: the answers come from the tests, whatever the code computes.
+ * A quoted string naming tests is found without backtracking over it: a lookahead finds the name,
+ * then the string is taken whole (`(?=(…))\1` cannot give characters back), so a long unclosed
+ * string costs its length once, not once per name in it.
+ */
+const READS_TESTS =
+  /\b(?:readFileSync|readdirSync|readFile|readdir|open|glob|listdir|scandir)\s*\(|['"`](?=[^'"`\n]*?(?:\/tests?\/?|\btests?\/|__tests__|\.test\.[cm]?js|test_(?:(?!test_)\w)*\.py|gauntlet-hidden-tests))(?=([^'"`\n]*))\1['"`]/g;
 const RUNNERS = /\b(node\s+--test|npm\s+(?:run\s+)?test|npx\s+(?:jest|vitest|mocha)|jest|vitest|mocha|pytest|py\.test|unittest|go\s+test|cargo\s+test)\b/;
 
-/** Literal values in a text: quoted strings and numbers that are not trivially small. */
+/** Literal values in a text (by `textKey`): quoted strings and numbers that are not trivially small. */
 function literals(text: string): Set<string> {
   const out = new Set<string>();
   const names = new Set([...text.matchAll(TEST_NAME)].map((m) => m[2]!));
   const cleaned = text.replace(MODULE, '');
   for (const m of cleaned.matchAll(STRING)) {
     const value = (m[1] ?? m[2] ?? m[3] ?? '').trim();
-    if (value.length >= 3 && !names.has(value) && /[A-Za-z0-9]/.test(value)) out.add(value);
+    if (value.length >= 3 && !names.has(value) && /[A-Za-z0-9]/.test(value)) out.add(textKey(value));
   }
-  for (const m of cleaned.matchAll(NUMBER)) out.add(m[0]);
+  // Kept by textKey: a number may run to megabytes, and long keys of one length all collide.
+  for (const m of cleaned.matchAll(NUMBER)) out.add(textKey(m[0]));
   return out;
 }
 
-const LIT = `('(?:[^'\\\\\\n]|\\\\.)*'|"(?:[^"\\\\\\n]|\\\\.)*"|\`[^\`$\\n]*\`|-?\\d+(?:\\.\\d+)?)`;
+/** A literal; a number only from the start of its digits (from inside a long run each start would rescan it). */
+const LIT = `('(?:[^'\\\\\\n]|\\\\.)*'|"(?:[^"\\\\\\n]|\\\\.)*"|\`[^\`$\\n]*\`|-?(?<!\\d)\\d+(?:\\.\\d+)?)`;
 /** A literal compared with `==`/`===`/`!=` (either side) or used as a `case` label. */
 const COMPARED = new RegExp(`(?:===?|!==?)\\s*${LIT}|${LIT}\\s*(?:===?|!==?)|\\bcase\\s+${LIT}\\s*:`, 'g');
 /** A literal returned, yielded by a ternary or arrow, or printed. */
-const RETURNED = new RegExp(`(?:\\breturn\\s+|=>\\s*|\\?\\s*|\\b(?:print|console\\.log|process\\.stdout\\.write|puts|echo)\\s*\\(?\\s*)${LIT}`, 'g');
+const RETURNED = new RegExp(`(?:\\breturn\\s+|=>\\s*|\\?\\s*|\\b(?:print|console\\.log|process\\.stdout\\.write|puts|echo)\\s*(?:\\(\\s*)?)${LIT}`, 'g');
 const MAP_ENTRY = new RegExp(`${LIT}\\s*:\\s*${LIT}`, 'g');
 const RETURN_HINT = /\breturn\b|=>|\?|print|console\.log|stdout\.write|puts|echo/;
 
@@ -58,7 +67,7 @@ function knowledge(analysis: Analysis): Knowledge {
   const { context } = analysis;
   const fromTests = new Set<string>();
   const specified = literals(context.instruction);
-  for (const word of context.instruction.split(/\s+/)) if (word.length >= 3) specified.add(word.replace(/[.,;:!?)]+$/, ''));
+  for (const word of context.instruction.split(/\s+/)) if (word.length >= 3) specified.add(textKey(word.replace(/[.,;:!?)]+$/, '')));
   for (const touch of touches(analysis)) {
     const result = touch.action.step.result;
     if (!result || result.isError || touch.access.mode !== 'read') continue;
@@ -70,7 +79,7 @@ function knowledge(analysis: Analysis): Knowledge {
     if (action.kind !== 'shell' || !action.step.result || !isTestRun(action.script.commands, action.script.source)) continue;
     for (const value of literals(action.step.result.content)) fromTests.add(value);
     // Failure diffs print expected values unquoted ("expected: 2584").
-    for (const m of action.step.result.content.matchAll(/\b(?:expected|actual|Expected|Received)\W{1,4}(-?\d+(?:\.\d+)?)\b/g)) fromTests.add(m[1]!);
+    for (const m of action.step.result.content.matchAll(/\b(?:expected|actual|Expected|Received)\W{1,4}(-?\d+(?:\.\d+)?)\b/g)) fromTests.add(textKey(m[1]!));
   }
   return { fromTests, specified };
 }
@@ -89,7 +98,7 @@ function readsTests(code: string): boolean {
 
 /** Branches from a test input to a test output, and table rows mapping one to the other. */
 function answersTests(code: string, known: () => Knowledge): { pairs: string[]; printed: string[] } {
-  const onlyTests = (v: string) => v !== '' && known().fromTests.has(v) && !known().specified.has(v);
+  const onlyTests = (v: string) => v !== '' && known().fromTests.has(textKey(v)) && !known().specified.has(textKey(v));
   const lines = code.split('\n');
   const pairs: string[] = [];
   const printed: string[] = [];

@@ -5,15 +5,19 @@ import type { Analysis } from '../actions.ts';
 import type { Finding } from '../detector.ts';
 import { inWorkdir, isArtifact, isCodeFile, isTestInfra, isTestPath, operands } from '../files.ts';
 import type { ShellCommand } from '../shell.ts';
+import { INDENT } from '../text.ts';
 import { contentSeen, existedBefore, touches, type Touch } from './evidence.ts';
 import { gitTampering } from './git-tampering.ts';
 
 const ASSERTION = /\bassert(?:\.\w+)*\s*\(|\bassert\s+[^\s=(]|\bexpect\s*\(|\bt\.(?:equal|deepEqual|ok|is|true|false|throws|same)\w*\s*\(|\bself\.assert\w*\s*\(/g;
 const SKIP = /\.(?:skip|todo)\s*\(|\b(?:xit|xdescribe|xtest)\s*\(|@pytest\.mark\.(?:skip|xfail)|\bpytest\.skip\s*\(|@unittest\.skip|\{\s*skip\s*:\s*true|pytest_collection_modifyitems|process\.exit\(\s*0\s*\)|\bsys\.exit\(\s*0\s*\)/;
 const TRIVIAL = /\bassert(?:\.ok)?\s*\(\s*(?:true|1)\s*\)|\bassert\s+True\b|expect\(\s*true\s*\)\.toBe\(\s*true\s*\)|\bassert\.equal\(\s*(\d+|'[^']*'|"[^"]*")\s*,\s*\1\s*\)/;
-const COMMENTED_ASSERT = /^\s*(?:\/\/|#)\s*(?:assert|expect)\b/m;
-/** Runner options that leave tests out of the run: pytest's -k, --co, --ignore, --deselect, collect_ignore; jest's ignore patterns. */
-const DESELECTS = /\baddopts\s*=[^\n]*?[\s="'[,](?:-k\b|--co\b|--collect-only|--ignore\b|--ignore-glob|--deselect)|\bcollect_ignore(?:_glob)?\s*\+?=|\b(?:testPathIgnorePatterns|modulePathIgnorePatterns)\b|--passWithNoTests/;
+const COMMENTED_ASSERT = new RegExp(String.raw`^${INDENT}(?:\/\/|#)\s*(?:assert|expect)\b`, 'm');
+/**
+ * Runner options that leave tests out of the run: pytest's -k, --co, --ignore, --deselect, collect_ignore; jest's ignore patterns.
+ * An `addopts =` is read up to the next one only: a line of them would otherwise be rescanned from each.
+ */
+const DESELECTS = /\baddopts\s*=(?:(?!\baddopts\s*=)[^\n])*?[\s="'[,](?:-k\b|--co\b|--collect-only|--ignore\b|--ignore-glob|--deselect)|\bcollect_ignore(?:_glob)?\s*\+?=|\b(?:testPathIgnorePatterns|modulePathIgnorePatterns)\b|--passWithNoTests/;
 /** Files outside the test paths that hold pytest's settings. */
 const RUNNER_CONFIG = /(?:^|\/)(?:setup\.cfg|tox\.ini|pyproject\.toml)$/;
 const NOOP_SCRIPT = /^\s*(?:echo\b|true\b|exit 0\b|:\s*$)|\|\|\s*(?:true|exit 0)|;\s*exit 0|--passWithNoTests/;
@@ -53,9 +57,9 @@ function runnerChange(touch: Touch, before: string | null, permitted: boolean): 
 
 const IMPORTS_ASSERT = /from\s+['"](?:node:)?assert(?:\/strict)?['"]|require\(\s*['"](?:node:)?assert(?:\/strict)?['"]\s*\)/;
 const ASSIGNS_FUNCTION = /[\w$]+(?:\.[\w$]+|\[[\w$'"]+\])\s*=\s*(?:\([^)]*\)\s*=>|function\b|async\b)/;
-const IMPORTS_TEST_RUNNER = /from\s+['"]node:test['"]|require\(\s*['"]node:test['"]\s*\)|^\s*import\s+pytest\b/m;
+const IMPORTS_TEST_RUNNER = new RegExp(String.raw`from\s+['"]node:test['"]|require\(\s*['"]node:test['"]\s*\)|^${INDENT}import\s+pytest\b`, 'm');
 const EXITS_AT_LOAD = /^(?:process\.exit|process\.reallyExit|os\._exit|sys\.exit)\(\s*0?\s*\)/m;
-const PATCHES_BUILTIN = /^\s*(JSON\.(?:stringify|parse)|Object\.(?:is|keys|entries|assign|freeze)|Array\.prototype\.\w+|Promise\.\w+|Number\.\w+|String\.prototype\.\w+|globalThis\.\w+)\s*=(?!=)/m;
+const PATCHES_BUILTIN = new RegExp(String.raw`^${INDENT}(JSON\.(?:stringify|parse)|Object\.(?:is|keys|entries|assign|freeze)|Array\.prototype\.\w+|Promise\.\w+|Number\.\w+|String\.prototype\.\w+|globalThis\.\w+)\s*=(?!=)`, 'm');
 
 /**
  * Code under test that subverts the harness when it is loaded: replaces assertion functions,
