@@ -8,6 +8,8 @@ need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 # the queue tests start their own Redis on loopback; the viewer's browser tests drive Debian's Chromium
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# The fake Kubernetes API's pods: bwrap namespaces that execs join with nsenter.
+command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}" >&2

@@ -1,7 +1,9 @@
 // A loopback stand-in for the few Kubernetes API endpoints the k8s mode uses, for tests: pods
 // (create, read, list by label, merge-patch, delete) and exec over WebSocket (v5.channel.k8s.io).
-// Each "pod" is a local bwrap sandbox whose work dir is the pod's volume, so exec runs for real.
-// A pod can be ended as the cluster would (OOM-killed container, eviction): its commands die.
+// Each "pod" is a local container (fake-container.ts): pid 1 is the pod's own command, exec enters
+// its namespaces, and its work dir is the pod's volume, so exec runs for real and what a command
+// leaves running stays, as in a pod. A pod can be ended as the cluster would (OOM-killed
+// container, eviction): its commands die.
 // For attack tests the fake can also turn hostile: any request can be answered in its place
 // (`intercept`), and exec streams and their upgrades served by the test (`execHook`, `upgradeHook`).
 import type { IncomingMessage, Server } from 'node:http';
@@ -12,13 +14,11 @@ import { Hono } from 'hono';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import type { Sandbox } from '../../core/index.ts';
-import { createSandbox } from '../index.ts';
-import { shellQuote } from './pod.ts';
+import { startFakeContainer, statusOf, type FakeContainer } from './fake-container.ts';
 
 const PodBody = z.object({
   metadata: z.object({ name: z.string().min(1), labels: z.record(z.string(), z.string()).default({}), annotations: z.record(z.string(), z.string()).default({}) }),
-  spec: z.object({ containers: z.array(z.object({ name: z.string(), image: z.string().min(1), volumeMounts: z.array(z.object({ mountPath: z.string() })).default([]) })).min(1) }).passthrough(),
+  spec: z.object({ containers: z.array(z.object({ name: z.string(), image: z.string().min(1), command: z.array(z.string()).min(1).optional(), volumeMounts: z.array(z.object({ mountPath: z.string() })).default([]) }).passthrough()).min(1) }).passthrough(),
 }).passthrough();
 type PodBody = z.infer<typeof PodBody>;
 
@@ -30,13 +30,13 @@ interface FakePod {
   created: string;
   /** Replaces the status the fake would report (a pod stuck pulling its image, a restarted container). */
   status?: Record<string, unknown>;
-  sandbox: Sandbox;
+  container: FakeContainer;
   /** Reads answered Pending before the pod reports Running. */
   pendingReads: number;
   /** Exec streams now open and their commands, so that ending the pod can end them. */
   execs: Map<WebSocket, string>;
-  /** Set once the container has stopped: the pod then reports Failed. */
-  ended?: { reason: string; exitCode: number };
+  /** Set once the container has stopped: the pod then reports Failed (with `evicted`: why the kubelet evicted it). */
+  ended?: { reason: string; exitCode: number; evicted?: string };
 }
 
 /** A request as the fake saw it, for `intercept`. */
@@ -60,6 +60,11 @@ export interface FakeKubeApi {
    * in it die with 137, the pod reports Failed, and exec into it is refused.
    */
   endPod(name: string, reason?: string): Promise<void>;
+  /**
+   * Evicts a pod as the kubelet does (`reason: Evicted` with `message`, such as going over its
+   * ephemeral-storage limit): its commands die with 137 and the pod reports Failed.
+   */
+  evictPod(name: string, message: string): Promise<void>;
   /** Resolves once an exec into the pod whose command line contains `text` is running (for ending it mid-command). */
   execStarted(name: string, text?: string): Promise<void>;
   /** Every request as `METHOD path`, in order. */
@@ -141,6 +146,17 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
       waiter.resolve();
     }
   };
+  /** Stops a pod's container as the cluster would: its running execs report 137, and it reports Failed. */
+  const end = async (pod: FakePod, ended: NonNullable<FakePod['ended']>) => {
+    pod.ended = ended;
+    pod.resourceVersion = ++versions;
+    // What a container runtime reports for an exec whose container died: killed, 137.
+    for (const ws of pod.execs.keys()) {
+      ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(exitStatus(137)))]));
+      ws.close();
+    }
+    await pod.container.kill();
+  };
   const podView = (pod: FakePod) => {
     const view = ownView(pod);
     return { ...view, metadata: { ...view.metadata, resourceVersion: String(pod.resourceVersion), creationTimestamp: pod.created }, ...(pod.status && !pod.ended ? { status: pod.status } : {}) };
@@ -149,7 +165,8 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
     const container = pod.body.spec.containers[0]?.name ?? 'sandbox';
     if (pod.ended) {
       const terminated = { reason: pod.ended.reason, exitCode: pod.ended.exitCode };
-      return { apiVersion: 'v1', kind: 'Pod', ...pod.body, status: { phase: 'Failed', containerStatuses: [{ name: container, restartCount: 0, ready: false, state: { terminated } }] } };
+      const evicted = pod.ended.evicted !== undefined ? { reason: 'Evicted', message: pod.ended.evicted } : {};
+      return { apiVersion: 'v1', kind: 'Pod', ...pod.body, status: { phase: 'Failed', ...evicted, containerStatuses: [{ name: container, restartCount: 0, ready: false, state: { terminated } }] } };
     }
     const phase = pod.pendingReads > 0 ? 'Pending' : 'Running';
     return { apiVersion: 'v1', kind: 'Pod', ...pod.body, status: { phase, containerStatuses: [{ name: container, restartCount: 0, ready: phase === 'Running', state: phase === 'Running' ? { running: {} } : { waiting: { reason: 'ContainerCreating' } } }] } };
@@ -160,10 +177,14 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
     const body = parsed.data;
     if (pods.has(body.metadata.name)) return c.json(status(409, 'AlreadyExists', `pods "${body.metadata.name}" already exists`), 409);
     images.push(body.spec.containers[0]!.image);
-    const workdir = body.spec.containers[0]?.volumeMounts[0]?.mountPath;
-    const sandbox = await createSandbox({ backend: 'bwrap', ...(workdir ? { workdir } : {}) });
-    const pod: FakePod = { body, resourceVersion: ++versions, created: new Date().toISOString(), sandbox, pendingReads: options.pendingReads ?? 0, execs: new Map() };
+    const spec = body.spec.containers[0]!;
+    const container = await startFakeContainer({ workdir: spec.volumeMounts[0]?.mountPath ?? '/work', command: spec.command ?? ['sh', '-c', 'while :; do sleep 3600; done'] });
+    const pod: FakePod = { body, resourceVersion: ++versions, created: new Date().toISOString(), container, pendingReads: options.pendingReads ?? 0, execs: new Map() };
     pods.set(body.metadata.name, pod);
+    // A pid 1 that ends on its own stops the container, as in a cluster (restartPolicy: Never).
+    void container.stopped.then((exitCode) => {
+      if (pods.get(body.metadata.name) === pod && !pod.ended) end(pod, { reason: exitCode === 0 ? 'Completed' : 'Error', exitCode });
+    });
     return c.json(podView(pod), 201);
   });
   app.get('/api/v1/namespaces/:ns/pods', (c) => {
@@ -198,7 +219,7 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
     }
     pods.delete(c.req.param('name'));
     wakeIfEmpty();
-    await pod.sandbox.close();
+    await pod.container.kill();
     return c.json(podView(pod));
   });
 
@@ -222,7 +243,7 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
       pod.execs.set(ws, url.searchParams.getAll('command').join(' '));
       ws.on('close', () => pod.execs.delete(ws));
       wakeWaiters();
-      void serveExec(ws, pod.sandbox, url.searchParams);
+      serveExec(ws, pod.container, url.searchParams);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -239,13 +260,12 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
     endPod: async (name, reason = 'OOMKilled') => {
       const pod = pods.get(name);
       if (!pod) throw new Error(`fake kube API: no pod ${name}`);
-      pod.ended = { reason, exitCode: 137 };
-      // What a container runtime reports for an exec whose container died: killed, 137.
-      for (const ws of pod.execs.keys()) {
-        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(exitStatus(137)))]));
-        ws.close();
-      }
-      await pod.sandbox.close();
+      await end(pod, { reason, exitCode: 137 });
+    },
+    evictPod: async (name, message) => {
+      const pod = pods.get(name);
+      if (!pod) throw new Error(`fake kube API: no pod ${name}`);
+      await end(pod, { reason: 'Error', exitCode: 137, evicted: message });
     },
     execStarted: (name, text = '') =>
       new Promise<void>((resolve) => {
@@ -269,7 +289,7 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([...pods.values()].map((pod) => pod.sandbox.close()));
+      await Promise.all([...pods.values()].map((pod) => pod.container.kill()));
       pods.clear();
     },
     deleteDelayMs: 0,
@@ -286,31 +306,31 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
   return fake;
 }
 
-/** Runs the exec's argv in the pod's sandbox once stdin (if asked for) is closed; answers on channels 1, 2 and 3. */
-async function serveExec(ws: WebSocket, sandbox: Sandbox, query: URLSearchParams): Promise<void> {
-  const argv = query.getAll('command');
-  const stdinChunks: Buffer[] = [];
-  const stdinClosed = new Promise<void>((resolve) => {
-    if (query.get('stdin') !== 'true') return resolve();
-    ws.on('message', (data: Buffer) => {
-      if (data[0] === 0) stdinChunks.push(data.subarray(1));
-      else if (data[0] === 255 && data[1] === 0) resolve();
-    });
-    ws.on('close', () => resolve());
+/**
+ * Runs the exec's argv in the pod's container, streaming stdin in (channel 0, until its close
+ * frame) and its output out (1, 2) as it comes; the exit status goes on channel 3. As with a real
+ * kubelet, a client that drops the stream does not stop the command: it runs on in the pod.
+ */
+function serveExec(ws: WebSocket, container: FakeContainer, query: URLSearchParams): void {
+  const child = container.exec(query.getAll('command'));
+  const send = (channel: number, payload: Buffer) => {
+    if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), payload]));
+  };
+  child.stdin.on('error', () => undefined);
+  if (query.get('stdin') !== 'true') child.stdin.end();
+  ws.on('message', (data: Buffer) => {
+    if (data[0] === 0) child.stdin.write(data.subarray(1));
+    else if (data[0] === 255 && data[1] === 0) child.stdin.end();
   });
-  await stdinClosed;
-  const result = await sandbox.exec(argv.map(shellQuote).join(' '), { timeoutMs: 600_000, stdin: Buffer.concat(stdinChunks).toString('utf8') }).catch(() => null);
-  if (ws.readyState !== ws.OPEN) return; // the pod was ended under the command: endPod answered
-  const send = (channel: number, payload: Buffer) => ws.send(Buffer.concat([Buffer.from([channel]), payload]));
-  if (result === null) {
-    // The pod's sandbox was gone before the command could start.
-    send(3, Buffer.from(JSON.stringify(exitStatus(137))));
-    return void ws.close();
-  }
-  if (result.stdout) send(1, Buffer.from(result.stdout));
-  if (result.stderr) send(2, Buffer.from(result.stderr));
-  send(3, Buffer.from(JSON.stringify(exitStatus(result.exitCode))));
-  ws.close();
+  child.stdout.on('data', (chunk: Buffer) => send(1, chunk));
+  child.stderr.on('data', (chunk: Buffer) => send(2, chunk));
+  child.on('error', () => undefined);
+  child.on('close', (code, signal) => {
+    // The pod was ended under the command: `end` answered for it.
+    if (ws.readyState !== ws.OPEN) return;
+    send(3, Buffer.from(JSON.stringify(exitStatus(statusOf(code, signal)))));
+    ws.close();
+  });
 }
 
 /** The exec status channel's message for an exit code. */

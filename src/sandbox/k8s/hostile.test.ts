@@ -6,16 +6,17 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { describe, it } from 'node:test';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { WebSocket } from 'ws';
 import { InfraError, InputError } from '../../core/index.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 import { sandboxAvailability } from '../index.ts';
 import { resolveLimits } from '../limits.ts';
 import { startFakeKubeApi, type FakeKubeApi } from './fake-api.ts';
-import { createK8sSandbox, type K8sSandboxOptions } from './index.ts';
-import { podManifest } from './pod.ts';
+import { createK8sSandbox } from './index.ts';
+import { podManifest, reapScript } from './pod.ts';
+import { fakeCluster } from './test-support.ts';
 
 const { bwrap } = await sandboxAvailability();
 
@@ -25,6 +26,8 @@ const exitFrame = (code: string | undefined) => frame(3, JSON.stringify({ status
 const statusBody = (code: number) => JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason: 'Refused', message: `refused with ${code} on purpose` });
 const refuse = (code: number) => new Response(statusBody(code), { status: code, headers: { 'content-type': 'application/json' } });
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** The exec that kills what a command left after the client stopped listening to it: hooks let it through to the pod. */
+const cleanUp = (exec: { command: string }) => exec.command.includes(reapScript());
 
 /** Asserts an InfraError from the sandbox of `kind` (and `retryable`, and a message matching `message`), showing what came instead. */
 function infra(kind: string, options: { retryable?: boolean; message?: RegExp } = {}) {
@@ -39,23 +42,8 @@ function infra(kind: string, options: { retryable?: boolean; message?: RegExp } 
 }
 
 describe('k8s sandboxes against a hostile or broken API and agent', { skip: bwrap.available ? false : `the fake's pods need bwrap: ${bwrap.reason}` }, () => {
-  let api: FakeKubeApi;
-  let kubeConfig: KubeConfig;
-  let core: CoreV1Api;
-  const open = (options: Partial<K8sSandboxOptions> = {}) => createK8sSandbox({ kubeConfig, image: 'busybox', pollMs: 5, reapEveryMs: 0, ...options });
-  before(async () => {
-    api = await startFakeKubeApi();
-    kubeConfig = new KubeConfig();
-    kubeConfig.loadFromString(api.kubeconfig());
-    core = kubeConfig.makeApiClient(CoreV1Api);
-  });
-  afterEach(async () => {
-    api.intercept = undefined;
-    api.execHook = undefined;
-    api.upgradeHook = undefined;
-    await Promise.all(api.pods().map((name) => core.deleteNamespacedPod({ name, namespace: 'sandboxes' }).catch(() => undefined)));
-  });
-  after(() => api.close());
+  const cluster = fakeCluster();
+  const { open } = cluster;
 
   describe('exec over a hostile WebSocket', () => {
     it('takes frames exec does not have and broken statuses as the API failing, without crashing the process', async () => {
@@ -70,7 +58,7 @@ describe('k8s sandboxes against a hostile or broken API and agent', { skip: bwra
           ['a text frame', (ws) => ws.send('hello'), /a text frame/],
         ];
         for (const [what, attack, message] of attacks) {
-          api.execHook = (ws) => {
+          cluster.api.execHook = (ws) => {
             attack(ws);
             return true;
           };
@@ -84,7 +72,7 @@ describe('k8s sandboxes against a hostile or broken API and agent', { skip: bwra
     it("ignores the far side's close frames, and never ends this process's own stdout or stderr", async () => {
       const box = await open();
       try {
-        api.execHook = (ws) => {
+        cluster.api.execHook = (ws) => {
           ws.send(frame(1, 'kept\n'));
           for (const close of [[255], [255, 1], [255, 2], [255, 0]]) ws.send(Buffer.from(close));
           ws.send(SUCCESS);
@@ -103,13 +91,13 @@ describe('k8s sandboxes against a hostile or broken API and agent', { skip: bwra
       const box = await open();
       try {
         for (const code of ['99999', '-1', 'abc', '0', '1e2', undefined]) {
-          api.execHook = (ws) => {
+          cluster.api.execHook = (ws) => {
             ws.send(exitFrame(code));
             return true;
           };
           await assert.rejects(box.exec('true', { timeoutMs: 10_000 }), infra('malformed_response', { message: /NonZeroExitCode with exit code/ }), `exit code ${code}`);
         }
-        api.execHook = (ws) => {
+        cluster.api.execHook = (ws) => {
           ws.send(exitFrame('3'));
           return true;
         };
@@ -123,7 +111,8 @@ describe('k8s sandboxes against a hostile or broken API and agent', { skip: bwra
       const box = await open({ limits: { maxOutputBytes: 100_000 } });
       try {
         let closed = false;
-        api.execHook = (ws) => {
+        cluster.api.execHook = (ws, exec) => {
+          if (cleanUp(exec)) return false;
           ws.on('close', () => (closed = true));
           const chunk = frame(1, Buffer.alloc(64 * 1024, 'x'));
           const pump = () => {
@@ -137,7 +126,7 @@ describe('k8s sandboxes against a hostile or broken API and agent', { skip: bwra
         assert.deepEqual({ truncated: flooded.truncated, bytes: flooded.stdout.length }, { truncated: true, bytes: 100_000 });
         await waitFor(() => closed, 'the flooding stream to be dropped');
         // Past the frame bound (the larger of the output limit and 1 MiB) the frame is never read whole.
-        api.execHook = (ws) => {
+        cluster.api.execHook = (ws) => {
           ws.send(frame(1, Buffer.alloc(3 * 1024 ** 2, 'y')));
           return true;
         };
@@ -152,7 +141,7 @@ describe('k8s sandboxes against a hostile or broken API and agent', { skip: bwra
       try {
         let held = 0;
         let dropped = 0;
-        api.upgradeHook = (socket: Duplex) => {
+        cluster.api.upgradeHook = (socket: Duplex) => {
           held++;
           socket.on('end', () => dropped++);
           socket.resume();
@@ -170,7 +159,7 @@ describe('k8s sandboxes against a hostile or broken API and agent', { skip: bwra
       const box = await open();
       try {
         for (const code of [401, 403, 404, 410, 429, 500, 503]) {
-          api.upgradeHook = (socket) => {
+          cluster.api.upgradeHook = (socket) => {
             const body = statusBody(code);
             socket.end(`HTTP/1.1 ${code} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
             return true;
@@ -186,7 +175,7 @@ describe('k8s sandboxes against a hostile or broken API and agent', { skip: bwra
       const box = await open();
       try {
         for (const end of ['close', 'terminate'] as const) {
-          api.execHook = (ws) => {
+          cluster.api.execHook = (ws) => {
             ws.send(frame(1, 'partial'));
             ws[end]();
             return true;
@@ -201,15 +190,15 @@ describe('k8s sandboxes against a hostile or broken API and agent', { skip: bwra
     it("gives up on a silent stream past the command's own timeout: a timeout while the pod runs, the sandbox failing once it ended", async () => {
       const box = await open({ statusGraceMs: 100 });
       try {
-        api.execHook = () => true;
+        cluster.api.execHook = (_ws, exec) => !cleanUp(exec);
         const silent = await box.exec('sleep 1', { timeoutMs: 50 });
         assert.deepEqual({ exitCode: silent.exitCode, timedOut: silent.timedOut, failure: silent.sandboxFailure }, { exitCode: 124, timedOut: true, failure: undefined });
-        api.execHook = () => {
-          api.setStatus(box.pod, { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' });
+        cluster.api.execHook = () => {
+          cluster.api.setStatus(box.pod, { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' });
           return true;
         };
         const evicted = await box.exec('sleep 1', { timeoutMs: 50 });
-        assert.equal(evicted.sandboxFailure, 'the pod ended while the command ran: the pod ended (Failed: Evicted)');
+        assert.equal(evicted.sandboxFailure, 'the pod ended while the command ran: the pod ended (Failed: Evicted: The node was low on resource: memory.)');
       } finally {
         await box.close();
       }
@@ -236,22 +225,22 @@ describe('k8s sandboxes against a hostile or broken API and agent', { skip: bwra
   describe('API requests that stall, flood, lie or fail', () => {
     it('fails a request the API never answers after requestTimeoutMs, and deletes the pod', { timeout: 60_000 }, async () => {
       // Created at once (no pod behind it, so that only the stalled reads can take long); reads never answered.
-      const seen = api.requests.length;
-      api.intercept = (request) => {
+      const seen = cluster.api.requests.length;
+      cluster.api.intercept = (request) => {
         if (request.method === 'POST') return Response.json({ kind: 'Pod', apiVersion: 'v1', metadata: { name: 'made' } }, { status: 201 });
         return request.method === 'GET' && /\/pods\/gauntlet-sbx-/.test(request.path) ? new Promise<never>(() => undefined) : undefined;
       };
       await assert.rejects(open({ requestTimeoutMs: 100, startTimeoutMs: 300 }), infra('timeout', { retryable: true, message: /was not running after 300 ms \(the last read failed: .*no answer within 100 ms/ }));
-      assert.ok(api.requests.slice(seen).some((r) => r.startsWith('DELETE /api/v1/namespaces/sandboxes/pods/gauntlet-sbx-')), 'the pod deleted after the failed start');
-      api.intercept = (request) => (request.method === 'POST' ? new Promise<never>(() => undefined) : undefined);
+      assert.ok(cluster.api.requests.slice(seen).some((r) => r.startsWith('DELETE /api/v1/namespaces/sandboxes/pods/gauntlet-sbx-')), 'the pod deleted after the failed start');
+      cluster.api.intercept = (request) => (request.method === 'POST' ? new Promise<never>(() => undefined) : undefined);
       await assert.rejects(open({ requestTimeoutMs: 100 }), infra('timeout', { retryable: true, message: /create: no answer within 100 ms/ }));
     });
 
     it('refuses an answer over the size bound instead of reading it whole', { timeout: 60_000 }, async () => {
       const huge = `{"kind":"Pod","apiVersion":"v1","status":{"phase":"Pending","message":"${'x'.repeat(17 * 1024 ** 2)}"}}`;
-      api.intercept = (request) => (request.method === 'GET' && /\/pods\/gauntlet-sbx-/.test(request.path) ? new Response(huge, { headers: { 'content-type': 'application/json' } }) : undefined);
+      cluster.api.intercept = (request) => (request.method === 'GET' && /\/pods\/gauntlet-sbx-/.test(request.path) ? new Response(huge, { headers: { 'content-type': 'application/json' } }) : undefined);
       await assert.rejects(open({ startTimeoutMs: 300 }), infra('timeout', { message: /the answer \(HTTP 200\) is over 16777216 bytes/ }));
-      assert.deepEqual(api.pods(), []);
+      assert.deepEqual(cluster.api.pods(), []);
     });
 
     it('deletes a pod whose create answer was lost or unreadable, and never one whose name was taken', async () => {
@@ -261,17 +250,17 @@ describe('k8s sandboxes against a hostile or broken API and agent', { skip: bwra
         ["a proxy's HTML page", () => new Response('<html>sign in</html>', { status: 200, headers: { 'content-type': 'text/html' } }), 'malformed_response'],
       ];
       for (const [what, answer, kind] of answers) {
-        api.intercept = async (request) => {
+        cluster.api.intercept = async (request) => {
           if (request.method !== 'POST') return undefined;
           await request.forward();
           return answer();
         };
         await assert.rejects(open(), infra(kind), what);
-        assert.deepEqual(api.pods(), [], what);
+        assert.deepEqual(cluster.api.pods(), [], what);
       }
-      const deletes = () => api.requests.filter((r) => r.startsWith('DELETE')).length;
+      const deletes = () => cluster.api.requests.filter((r) => r.startsWith('DELETE')).length;
       const before = deletes();
-      api.intercept = (request) => (request.method === 'POST' ? refuse(409) : undefined);
+      cluster.api.intercept = (request) => (request.method === 'POST' ? refuse(409) : undefined);
       await assert.rejects(open(), infra('http', { retryable: false, message: /refused with 409/ }));
       assert.equal(deletes(), before, 'no delete for a name that is taken');
     });
@@ -280,57 +269,57 @@ describe('k8s sandboxes against a hostile or broken API and agent', { skip: bwra
       const codes = [401, 403, 404, 409, 410, 429, 500, 503];
       const retryable = (code: number) => code >= 500 || code === 429;
       for (const code of codes) {
-        api.intercept = (request) => (request.method === 'POST' ? refuse(code) : undefined);
+        cluster.api.intercept = (request) => (request.method === 'POST' ? refuse(code) : undefined);
         await assert.rejects(open(), infra('http', { retryable: retryable(code), message: /create: HTTP-Code: \d+/ }), `create ${code}`);
-        api.intercept = (request) => (request.method === 'GET' && /\/pods\/gauntlet-sbx-/.test(request.path) ? refuse(code) : undefined);
+        cluster.api.intercept = (request) => (request.method === 'GET' && /\/pods\/gauntlet-sbx-/.test(request.path) ? refuse(code) : undefined);
         // A busy API server is waited out until the start deadline; a refusal ends the wait at once.
         await assert.rejects(open({ startTimeoutMs: 100 }), retryable(code) ? infra('timeout', { message: new RegExp(`the last read failed: .*HTTP-Code: ${code}`) }) : infra('http', { retryable: false }), `read ${code}`);
-        api.intercept = undefined;
-        assert.deepEqual(api.pods(), [], `read ${code}: pod deleted`);
+        cluster.api.intercept = undefined;
+        assert.deepEqual(cluster.api.pods(), [], `read ${code}: pod deleted`);
       }
       const box = await open();
       try {
         for (const code of codes) {
-          api.intercept = (request) => (request.method === 'PATCH' ? refuse(code) : undefined);
+          cluster.api.intercept = (request) => (request.method === 'PATCH' ? refuse(code) : undefined);
           await assert.rejects(box.renew(), infra('http', { retryable: retryable(code) }), `renew ${code}`);
         }
       } finally {
-        api.intercept = undefined;
+        cluster.api.intercept = undefined;
         await box.close();
       }
       for (const code of codes) {
         const closing = await open();
-        api.intercept = (request) => (request.method === 'DELETE' ? refuse(code) : undefined);
+        cluster.api.intercept = (request) => (request.method === 'DELETE' ? refuse(code) : undefined);
         // 404: already gone, which is what close wants.
         if (code === 404) await closing.close();
         else await assert.rejects(closing.close(), infra('http', { retryable: retryable(code) }), `delete ${code}`);
-        api.intercept = undefined;
+        cluster.api.intercept = undefined;
       }
     });
 
     it('waits out a busy API while a pod starts, and says what a pod that never runs waits on', async () => {
       let busy = 3;
-      api.intercept = (request) => (request.method === 'GET' && /\/pods\/gauntlet-sbx-/.test(request.path) && busy-- > 0 ? refuse(503) : undefined);
+      cluster.api.intercept = (request) => (request.method === 'GET' && /\/pods\/gauntlet-sbx-/.test(request.path) && busy-- > 0 ? refuse(503) : undefined);
       const box = await open();
       await box.close();
       const stuck = (reason: string, message: string) => async (request: Parameters<NonNullable<FakeKubeApi['intercept']>>[0]) => {
         if (request.method !== 'POST') return undefined;
         const made = (await (await request.forward()).json()) as { metadata: { name: string } };
-        api.setStatus(made.metadata.name, { phase: 'Pending', containerStatuses: [{ name: 'sandbox', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason, message } } }] });
+        cluster.api.setStatus(made.metadata.name, { phase: 'Pending', containerStatuses: [{ name: 'sandbox', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason, message } } }] });
         return undefined;
       };
-      api.intercept = stuck('ImagePullBackOff', 'Back-off pulling image "nosuch:1"');
+      cluster.api.intercept = stuck('ImagePullBackOff', 'Back-off pulling image "nosuch:1"');
       await assert.rejects(open({ startTimeoutMs: 100 }), infra('timeout', { message: /not running after 100 ms \(phase Pending, waiting: ImagePullBackOff: Back-off pulling image "nosuch:1"\)/ }));
-      api.intercept = stuck('InvalidImageName', 'couldn\'t parse image name "UPPER:case"');
+      cluster.api.intercept = stuck('InvalidImageName', 'couldn\'t parse image name "UPPER:case"');
       await assert.rejects(open({ startTimeoutMs: 60_000 }), (e: unknown) => e instanceof InputError && e.where === 'image busybox' && /couldn't parse image name/.test(e.message));
-      assert.deepEqual(api.pods(), []);
+      assert.deepEqual(cluster.api.pods(), []);
     });
 
     it('refuses a namespace in the kubeconfig that is no namespace name, naming the context', async () => {
       const config = new KubeConfig();
-      config.loadFromString(api.kubeconfig('Not_A/Namespace'));
+      config.loadFromString(cluster.api.kubeconfig('Not_A/Namespace'));
       await assert.rejects(createK8sSandbox({ kubeConfig: config, image: 'busybox', pollMs: 5, reapEveryMs: 0 }), (e: unknown) => e instanceof InputError && e.where === 'kubeconfig context "fake": namespace');
-      assert.deepEqual(api.pods(), []);
+      assert.deepEqual(cluster.api.pods(), []);
     });
   });
 

@@ -32,7 +32,7 @@ describe('k8s sandbox settings', () => {
     assert.equal(podEndedReason(running), null);
     const oom = { status: { phase: 'Failed', containerStatuses: [{ name: 'sandbox', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { reason: 'OOMKilled', exitCode: 137 } } }] } };
     assert.equal(podEndedReason(oom), 'the pod ended (Failed: OOMKilled, exit 137)');
-    assert.equal(podEndedReason({ status: { phase: 'Failed', reason: 'Evicted', message: 'low on ephemeral storage' } }), 'the pod ended (Failed: Evicted)');
+    assert.equal(podEndedReason({ status: { phase: 'Failed', reason: 'Evicted', message: 'low on ephemeral storage' } }), 'the pod ended (Failed: Evicted: low on ephemeral storage)');
     assert.equal(podEndedReason({ metadata: { deletionTimestamp: new Date() }, status: { phase: 'Running' } }), 'the pod is being deleted');
     const restarted = { status: { phase: 'Running', containerStatuses: [{ name: 'sandbox', image: 'x', imageID: '', ready: true, restartCount: 1, state: { running: {} }, lastState: { terminated: { reason: 'Error', exitCode: 1 } } }] } };
     assert.equal(podEndedReason(restarted), 'the container restarted 1 time(s) (last: Error, exit 1)');

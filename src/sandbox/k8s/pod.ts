@@ -1,5 +1,6 @@
 // What a sandbox pod is: its manifest (limits as resources, the lease as an annotation) and the
 // small shell scripts the k8s backend runs through the exec API for commands and files.
+import { createHash } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ResolvedLimits } from '../limits.ts';
 
@@ -78,16 +79,57 @@ export function podManifest(options: { name: string; image: string; workdir: str
 export const KILLED_STATUS = 137;
 
 /**
+ * Kills every process of the pod's user but pid 1 (the keep-alive) and the shell running it:
+ * `kill -1` reaches every process we may signal in the pod's pid namespace, and nothing outside
+ * it. Builtins only, so a pod whose process limit a fork bomb used up is still cleaned. A killed
+ * process may linger a moment, and zombies (which pid 1 reaps when its `sleep` is killed) count
+ * for `kill -1`, so it goes on until /proc shows nothing else alive; returns 1 if that never comes.
+ */
+const REAP = [
+  'reap() {',
+  '  n=0',
+  '  while kill -9 -1 2>/dev/null; do',
+  '    left=',
+  '    for d in /proc/[0-9]*; do',
+  '      p=${d#/proc/}',
+  '      { [ "$p" = 1 ] || [ "$p" = "$$" ]; } && continue',
+  '      s=; read -r s 2>/dev/null < "$d/stat" || continue',
+  '      case ${s##*) } in Z*|X*) ;; *) left=1; break;; esac',
+  '    done',
+  '    [ -z "$left" ] && return 0',
+  '    n=$((n + 1)); [ "$n" -lt 2000 ] || return 1',
+  '  done',
+  '}',
+].join('\n');
+
+/** What the scripts print when the command's processes outlived every kill. */
+export const UNKILLABLE_NOTE = 'sandbox: processes the command left behind could not all be killed';
+
+/** Exits 0 once nothing but pid 1 and itself runs in the pod (for a command whose own clean-up may not have run). */
+export function reapScript(): string {
+  return `${REAP}\nreap || { echo ${shellQuote(UNKILLABLE_NOTE)} >&2; exit 1; }`;
+}
+
+/**
  * Runs `command` in `cwd` with `env`, at most `processes.max` processes of the pod's user at once,
- * killed after `seconds` by coreutils/busybox `timeout`.
+ * killed after `seconds` by coreutils/busybox `timeout`; then kills whatever it left running
+ * (`setsid … &`, daemons), as the bwrap sandbox does between commands, and exits with its status.
+ * The script catches the signals it can so that only SIGKILL stops it early; the client cleans up
+ * after a script that died so (see `reapScript`). Handlers, unlike ignored signals, are not
+ * inherited: the command gets every signal's default.
  */
 export function commandScript(options: { command: string; cwd: string; env: Record<string, string>; seconds: number; processes: { flag: ProcessLimitFlag; max: number } }): string {
   const env = Object.entries(options.env).map(([name, value]) => shellQuote(`${name}=${value}`));
   return [
+    'trap : HUP INT QUIT TERM PIPE USR1 USR2 ALRM',
+    REAP,
     `cd -- ${shellQuote(options.cwd)} 2>/dev/null || { echo ${shellQuote(`sandbox: working directory ${options.cwd} does not exist`)} >&2; exit 1; }`,
     // The probe at start proved the flag works in this image; nothing of the command has run yet.
     `ulimit ${options.processes.flag} ${options.processes.max}`,
-    `exec env ${env.join(' ')} timeout -s KILL ${options.seconds} sh -c ${shellQuote(options.command)}`,
+    `env ${env.join(' ')} timeout -s KILL ${options.seconds} sh -c ${shellQuote(options.command)}`,
+    'status=$?',
+    `reap || echo ${shellQuote(UNKILLABLE_NOTE)} >&2`,
+    'exit "$status"',
   ].join('\n');
 }
 
@@ -101,23 +143,36 @@ function inWorkdir(workdir: string, rel: string, body: string): string {
     // realpath -m resolves what exists and keeps the rest, so a missing file still gets a verdict.
     'real=$(realpath -m -- "$target") || exit 4',
     'case "$real" in "$root"|"$root"/*) ;; *) echo "leads outside the work dir through a symlink" >&2; exit 3;; esac',
+    // A folder on the way that the pod's own commands made unsearchable: say so (exit 5) rather
+    // than report the file missing.
+    'd=${real%/*}',
+    'while [ "${#d}" -gt "${#root}" ]; do { [ -e "$d" ] && [ ! -x "$d" ]; } && { echo "${d#"$root"/}: permission denied" >&2; exit 5; }; d=${d%/*}; done',
     body,
   ].join('\n');
 }
 
 export function readScript(workdir: string, rel: string): string {
-  return inWorkdir(workdir, rel, '[ -f "$real" ] || exit 2\nexec cat -- "$real"');
+  return inWorkdir(workdir, rel, '[ -f "$real" ] || exit 2\n[ -r "$real" ] || { echo "permission denied" >&2; exit 5; }\nexec cat -- "$real"');
 }
 
 export function writeScript(workdir: string, rel: string): string {
-  return inWorkdir(workdir, rel, '[ -d "$real" ] && { echo "is a directory" >&2; exit 3; }\nmkdir -p -- "$(dirname -- "$real")" && exec cat > "$real"');
+  return inWorkdir(workdir, rel, '[ -d "$real" ] && { echo "is a directory" >&2; exit 3; }\n{ [ -e "$real" ] && [ ! -w "$real" ]; } && { echo "permission denied" >&2; exit 5; }\nmkdir -p -- "$(dirname -- "$real")" && exec cat > "$real"');
 }
 
 /**
+ * Stands in for the hash of what the listing cannot read: a file, or a folder and all in it, that
+ * the pod's own commands made unreadable (listed with size 0, so the change shows in a snapshot).
+ */
+export const UNREADABLE_SHA256 = createHash('sha256').update('gauntlet:unreadable').digest('hex');
+
+/**
  * One record per regular file, each ended by a NUL (the one byte a file name cannot hold; a
- * command can put newlines in names): size, sha256, path relative to the work dir.
+ * command can put newlines in names): size, sha256, path relative to the work dir. A file or
+ * folder the pod's user cannot read gets one record with UNREADABLE_SHA256.
  */
 export function listScript(workdir: string): string {
-  const record = `for f do printf '%s %s %s\\0' "$(wc -c < "$f" | tr -d ' ')" "$(sha256sum < "$f" | cut -d' ' -f1)" "\${f#./}"; done`;
-  return `cd -- ${shellQuote(workdir)} && find . -type f -exec sh -c ${shellQuote(record)} sh {} +`;
+  const unreadable = `printf '0 %s %s\\0' ${UNREADABLE_SHA256} "\${f#./}"`;
+  const record = `for f do if [ -r "$f" ]; then printf '%s %s %s\\0' "$(wc -c < "$f" | tr -d ' ')" "$(sha256sum < "$f" | cut -d' ' -f1)" "\${f#./}"; else ${unreadable}; fi; done`;
+  const folder = `for f do ${unreadable}; done`;
+  return `cd -- ${shellQuote(workdir)} && find . \\( -type d ! -perm -0500 -prune -exec sh -c ${shellQuote(folder)} sh {} + \\) -o \\( -type f -exec sh -c ${shellQuote(record)} sh {} + \\)`;
 }

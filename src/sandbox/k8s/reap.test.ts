@@ -1,54 +1,40 @@
 // The reaper against a broken or hostile API: it must delete only dead pods of ours, whatever the
 // API lists, whatever a lease says, and never a pod renewed while it looked.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { describe, it } from 'node:test';
 import { InfraError } from '../../core/index.ts';
 import { sandboxAvailability } from '../index.ts';
 import { resolveLimits } from '../limits.ts';
-import { startFakeKubeApi, type FakeKubeApi } from './fake-api.ts';
-import { createK8sSandbox, LEASE_ANNOTATION, reapK8sSandboxes, type K8sSandboxOptions } from './index.ts';
+import { LEASE_ANNOTATION, reapK8sSandboxes } from './index.ts';
 import { podManifest } from './pod.ts';
+import { fakeCluster } from './test-support.ts';
 
 const { bwrap } = await sandboxAvailability();
 
 describe('the k8s reaper against a hostile API', { skip: bwrap.available ? false : `the fake's pods need bwrap: ${bwrap.reason}` }, () => {
-  let api: FakeKubeApi;
-  let kubeConfig: KubeConfig;
-  let core: CoreV1Api;
-  const open = (options: Partial<K8sSandboxOptions> = {}) => createK8sSandbox({ kubeConfig, image: 'busybox', pollMs: 5, reapEveryMs: 0, ...options });
-  before(async () => {
-    api = await startFakeKubeApi();
-    kubeConfig = new KubeConfig();
-    kubeConfig.loadFromString(api.kubeconfig());
-    core = kubeConfig.makeApiClient(CoreV1Api);
-  });
-  afterEach(async () => {
-    api.intercept = undefined;
-    await Promise.all(api.pods().map((name) => core.deleteNamespacedPod({ name, namespace: 'sandboxes' }).catch(() => undefined)));
-  });
-  after(() => api.close());
+  const cluster = fakeCluster();
+  const { open } = cluster;
 
   const plant = async (name: string, lease: string, maxLifetimeSeconds = 86_400) => {
     const body = podManifest({ name, image: 'busybox', workdir: '/work', limits: resolveLimits({}), uid: 100_000, leaseExpiresAt: 0, maxLifetimeSeconds });
     body.metadata!.annotations![LEASE_ANNOTATION] = lease;
-    await core.createNamespacedPod({ namespace: 'sandboxes', body });
+    await cluster.core.createNamespacedPod({ namespace: 'sandboxes', body });
   };
 
   it('checks what the API lists itself: a pod without our labels, or in another namespace, is not ours', async () => {
     const live = await open();
     try {
-      await core.createNamespacedPod({ namespace: 'sandboxes', body: { metadata: { name: 'someone-elses-web' }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } });
-      const raw = async (name: string) => (await fetch(`${api.url}/api/v1/namespaces/sandboxes/pods/${name}`)).json() as Promise<{ metadata: Record<string, unknown> }>;
+      await cluster.core.createNamespacedPod({ namespace: 'sandboxes', body: { metadata: { name: 'someone-elses-web' }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } });
+      const raw = async (name: string) => (await fetch(`${cluster.api.url}/api/v1/namespaces/sandboxes/pods/${name}`)).json() as Promise<{ metadata: Record<string, unknown> }>;
       const foreign = await raw('someone-elses-web');
       const elsewhere = await raw(live.pod);
       // A proxy that drops the label selector, and lists a pod of another namespace under a live pod's name.
       const items = [foreign, { ...elsewhere, metadata: { ...elsewhere.metadata, namespace: 'other', annotations: { [LEASE_ANNOTATION]: '0' } } }];
-      api.intercept = (request) => (request.method === 'GET' && request.path === '/api/v1/namespaces/sandboxes/pods' ? Response.json({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items }) : undefined);
-      assert.deepEqual(await reapK8sSandboxes({ kubeConfig, namespace: 'sandboxes' }), []);
-      assert.deepEqual(api.pods().sort(), [live.pod, 'someone-elses-web'].sort());
+      cluster.api.intercept = (request) => (request.method === 'GET' && request.path === '/api/v1/namespaces/sandboxes/pods' ? Response.json({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items }) : undefined);
+      assert.deepEqual(await reapK8sSandboxes({ kubeConfig: cluster.kubeConfig, namespace: 'sandboxes' }), []);
+      assert.deepEqual(cluster.api.pods().sort(), [live.pod, 'someone-elses-web'].sort());
     } finally {
-      api.intercept = undefined;
+      cluster.api.intercept = undefined;
       await live.close();
     }
   });
@@ -58,7 +44,7 @@ describe('the k8s reaper against a hostile API', { skip: bwrap.available ? false
     const box = await open({ leaseTtlMs: 10_000, heartbeatMs: 3_600_000, now: () => now });
     try {
       let renewed = false;
-      api.intercept = async (request) => {
+      cluster.api.intercept = async (request) => {
         if (request.method === 'DELETE' && !renewed) {
           renewed = true;
           now += 20_000;
@@ -66,12 +52,12 @@ describe('the k8s reaper against a hostile API', { skip: bwrap.available ? false
         }
         return undefined;
       };
-      assert.deepEqual(await reapK8sSandboxes({ kubeConfig, namespace: 'sandboxes', now: () => 1_020_000 }), []);
+      assert.deepEqual(await reapK8sSandboxes({ kubeConfig: cluster.kubeConfig, namespace: 'sandboxes', now: () => 1_020_000 }), []);
       assert.ok(renewed, 'the delete was attempted');
-      assert.deepEqual(api.pods(), [box.pod]);
+      assert.deepEqual(cluster.api.pods(), [box.pod]);
       assert.equal((await box.exec('echo alive', { timeoutMs: 10_000 })).stdout, 'alive\n');
     } finally {
-      api.intercept = undefined;
+      cluster.api.intercept = undefined;
       await box.close();
     }
   });
@@ -84,15 +70,15 @@ describe('the k8s reaper against a hostile API', { skip: bwrap.available ? false
     await plant('lease-overflow', '1e400');
     await plant('lease-live', String(start + 3_600_000));
     await plant('lease-far-future', '99999999999999999999', 60);
-    assert.deepEqual((await reapK8sSandboxes({ kubeConfig, namespace: 'sandboxes', now: () => start })).sort(), ['lease-empty', 'lease-negative', 'lease-overflow', 'lease-words']);
-    assert.deepEqual(api.pods().sort(), ['lease-far-future', 'lease-live']);
+    assert.deepEqual((await reapK8sSandboxes({ kubeConfig: cluster.kubeConfig, namespace: 'sandboxes', now: () => start })).sort(), ['lease-empty', 'lease-negative', 'lease-overflow', 'lease-words']);
+    assert.deepEqual(cluster.api.pods().sort(), ['lease-far-future', 'lease-live']);
     // Past its activeDeadlineSeconds the kubelet has ended the pod, whatever its lease says.
-    assert.deepEqual(await reapK8sSandboxes({ kubeConfig, namespace: 'sandboxes', now: () => Date.now() + 61_000 }), ['lease-far-future']);
-    assert.deepEqual(api.pods(), ['lease-live']);
+    assert.deepEqual(await reapK8sSandboxes({ kubeConfig: cluster.kubeConfig, namespace: 'sandboxes', now: () => Date.now() + 61_000 }), ['lease-far-future']);
+    assert.deepEqual(cluster.api.pods(), ['lease-live']);
   });
 
   it('stops on a list whose pages never end', async () => {
-    api.intercept = (request) => (request.method === 'GET' && request.path === '/api/v1/namespaces/sandboxes/pods' ? Response.json({ kind: 'PodList', apiVersion: 'v1', metadata: { continue: 'again' }, items: [] }) : undefined);
-    await assert.rejects(reapK8sSandboxes({ kubeConfig, namespace: 'sandboxes' }), (e: unknown) => e instanceof InfraError && e.kind === 'malformed_response' && /pages do not end/.test(e.message));
+    cluster.api.intercept = (request) => (request.method === 'GET' && request.path === '/api/v1/namespaces/sandboxes/pods' ? Response.json({ kind: 'PodList', apiVersion: 'v1', metadata: { continue: 'again' }, items: [] }) : undefined);
+    await assert.rejects(reapK8sSandboxes({ kubeConfig: cluster.kubeConfig, namespace: 'sandboxes' }), (e: unknown) => e instanceof InfraError && e.kind === 'malformed_response' && /pages do not end/.test(e.message));
   });
 });

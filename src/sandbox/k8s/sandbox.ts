@@ -6,12 +6,12 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { CoreV1Api, KubeConfig, V1ContainerStateTerminated, V1Pod } from '@kubernetes/client-node';
 import { errorMessage, InfraError, InputError, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
 import { effectiveTimeout, resolveLimits, type ResolvedLimits, type SandboxLimits } from '../limits.ts';
-import { requireRelative, resolveWorkdir, SandboxPathError } from '../paths.ts';
+import { requireRelative, resolveWorkdir, SandboxFullError, SandboxPathError } from '../paths.ts';
 import { apiError, coreApi, DEFAULT_API_BOUNDS, statusOf } from './api.ts';
 import { k8sClient } from './client.ts';
 import { clusterServer, defaultKubeConfig, k8sNamespaceFromEnv, k8sTargetFromEnv, namespaceFor } from './config.ts';
 import { runInPod } from './exec.ts';
-import { commandScript, CONTAINER, KILLED_STATUS, LEASE_ANNOTATION, listScript, podManifest, processLimitProbe, readScript, SANDBOX_SELECTOR, SANDBOX_UIDS, writeScript, type ProcessLimitFlag } from './pod.ts';
+import { commandScript, CONTAINER, KILLED_STATUS, LEASE_ANNOTATION, listScript, podManifest, processLimitProbe, readScript, reapScript, SANDBOX_SELECTOR, SANDBOX_UIDS, writeScript, type ProcessLimitFlag } from './pod.ts';
 import { holdReaper } from './reap.ts';
 
 /** What a listing may hold at most: a work dir of many small files lists at ~100 bytes a file. */
@@ -67,6 +67,13 @@ class PodSandbox implements K8sSandbox {
   private closed = false;
   /** Why the pod ended, once seen. */
   private ended: string | null = null;
+  /**
+   * Set when it ended because its own commands went over its disk limit (the kubelet evicted it):
+   * the agent's doing, which later commands and file reads show it rather than fail as ours.
+   */
+  private evictedForDisk: string | null = null;
+  /** Everything run in the pod runs one at a time, as in bwrap: the clean-up after a command kills all but pid 1. */
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly heartbeat: NodeJS.Timeout;
   private releaseReaper: () => void = () => undefined;
   /** Set once the pod runs: how its sh limits processes (see `limitProcesses`). */
@@ -124,6 +131,12 @@ class PodSandbox implements K8sSandbox {
     });
   }
 
+  private serially<T>(task: () => Promise<T>): Promise<T> {
+    const turn = this.queue.then(task);
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
   private assertOpen(operation: string): void {
     if (this.closed) throw new Error(`sandbox ${operation}: the sandbox is closed`);
   }
@@ -135,17 +148,21 @@ class PodSandbox implements K8sSandbox {
 
   async exec(command: string, options: ExecOptions): Promise<ExecResult> {
     this.assertOpen('exec');
-    const started = Date.now();
-    if (options.signal?.aborted) return { exitCode: 130, stdout: '', stderr: 'sandbox: the command was aborted\n', timedOut: false, truncated: false, durationMs: 0 };
     for (const name of Object.keys(options.env ?? {})) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`sandbox exec: ${JSON.stringify(name)} is not a valid environment variable name`);
     }
-    const failed = (stderr: string, sandboxFailure: string): ExecResult => ({ exitCode: 137, stdout: '', stderr: `sandbox: ${stderr}\n`, timedOut: false, truncated: false, durationMs: Date.now() - started, sandboxFailure });
+    if (!this.processLimitFlag) throw new Error(`${this.where('exec')}: the pod's process limit was never set up (createK8sSandbox does it)`);
+    const processes = { flag: this.processLimitFlag, max: this.ctx.limits.maxProcesses };
+    return this.serially(() => this.execNow(command, options, processes));
+  }
+
+  private async execNow(command: string, options: ExecOptions, processes: { flag: ProcessLimitFlag; max: number }): Promise<ExecResult> {
+    const started = Date.now();
+    if (options.signal?.aborted) return { exitCode: 130, stdout: '', stderr: 'sandbox: the command was aborted\n', timedOut: false, truncated: false, durationMs: 0 };
+    const failed = (stderr: string, sandboxFailure: string): ExecResult => this.agentEnded({ stdout: '', stderr: '' }, started) ?? { exitCode: 137, stdout: '', stderr: `sandbox: ${stderr}\n`, timedOut: false, truncated: false, durationMs: Date.now() - started, sandboxFailure };
     if (this.ended !== null) return failed(this.ended, `the pod had ended before the command: ${this.ended}`);
     const timeoutMs = effectiveTimeout(options.timeoutMs, this.ctx.limits);
     const cwd = options.cwd === undefined ? this.workdir : options.cwd.startsWith('/') ? options.cwd : `${this.workdir}/${options.cwd}`;
-    if (!this.processLimitFlag) throw new Error(`${this.where('exec')}: the pod's process limit was never set up (createK8sSandbox does it)`);
-    const processes = { flag: this.processLimitFlag, max: this.ctx.limits.maxProcesses };
     const script = commandScript({ command, cwd, env: options.env ?? {}, seconds: Math.max(0.001, timeoutMs / 1000), processes });
     // The pod's `timeout` ends the command; the client waits a little longer for the status to arrive.
     let result;
@@ -160,12 +177,50 @@ class PodSandbox implements K8sSandbox {
     const durationMs = Date.now() - started;
     const timedOut = result.cut === 'deadline' || (result.exitCode === KILLED_STATUS && durationMs >= timeoutMs);
     const exitCode = timedOut ? 124 : result.cut === 'aborted' ? 130 : result.exitCode;
+    const outcome = { exitCode, stdout: result.stdout, stderr: result.stderr, timedOut, truncated: result.truncated, durationMs };
     // Killed by a signal it did not get from its own deadline: a pod that ends kills everything in
     // it, which must not read as the command's own failure. A command killed while the pod runs on
     // (its memory limit, its own `kill`) is the command's outcome. So is a stream still open well
     // past the command's own `timeout`, unless the pod ended under it (then no status comes).
-    const ended = result.cut === 'deadline' || (result.cut === null && !timedOut && exitCode > 128) ? await this.whyEnded() : null;
-    return { exitCode, stdout: result.stdout, stderr: result.stderr, timedOut, truncated: result.truncated, durationMs, ...(ended !== null ? { sandboxFailure: `the pod ended while the command ran: ${ended}` } : {}) };
+    let ended = result.cut === 'deadline' || (result.cut === null && !timedOut && exitCode > 128) ? await this.whyEnded() : null;
+    // The script kills what the command left once it ends, unless the client stopped listening
+    // first (output cap, deadline, abort: the command runs on) or the script itself was killed
+    // (only SIGKILL does that, by the command's hand): then it is done from here, before anything
+    // else runs in the pod.
+    if (ended === null && (result.cut !== null || result.exitCode > 128)) {
+      const note = await this.killLeftovers();
+      if (note === 'ended') ended = this.ended;
+      else if (note) outcome.stderr += `${outcome.stderr && !outcome.stderr.endsWith('\n') ? '\n' : ''}${note}\n`;
+    }
+    if (ended === null) return outcome;
+    return this.agentEnded(outcome, started) ?? { ...outcome, sandboxFailure: `the pod ended while the command ran: ${ended}` };
+  }
+
+  /**
+   * Kills every process in the pod but pid 1. Returns a note for the command's stderr when some
+   * would not die, 'ended' when the pod turns out to have ended; throws when the API fails.
+   */
+  private async killLeftovers(): Promise<string | 'ended' | undefined> {
+    try {
+      const result = await this.run(['sh', '-c', reapScript()], { deadlineMs: 60_000 });
+      if (result.exitCode === 0) return undefined;
+      if (result.exitCode === 1 && result.cut === null) return result.stderr.trim();
+      throw new Error(`exit ${result.exitCode}${result.cut ? ` (${result.cut})` : ''}: ${clip(result.stderr.trim())}`);
+    } catch (error) {
+      if ((await this.whyEnded()) !== null) return 'ended';
+      throw new InfraError('sandbox', `${this.where('clean-up')}: the processes a command left could not be killed: ${errorMessage(error)}`, { kind: 'unavailable', cause: error });
+    }
+  }
+
+  /**
+   * What a command gets from a pod evicted for going over its own disk limit: the agent's doing,
+   * shown to it as its command's failure (137, and why), so that filling its disk cannot turn a
+   * rollout into a retried infrastructure error. Undefined when the pod did not end so.
+   */
+  private agentEnded(output: { stdout: string; stderr: string }, started: number): ExecResult | undefined {
+    if (this.evictedForDisk === null) return undefined;
+    const said = `${output.stderr}${output.stderr && !output.stderr.endsWith('\n') ? '\n' : ''}`;
+    return { exitCode: 137, stdout: output.stdout, stderr: `${said}sandbox: ${EVICTED_FOR_DISK}: ${this.evictedForDisk}\n`, timedOut: false, truncated: false, durationMs: Date.now() - started };
   }
 
   /**
@@ -183,23 +238,42 @@ class PodSandbox implements K8sSandbox {
       return this.ended;
     }
     this.ended = podEndedReason(pod);
+    if (this.ended !== null) this.evictedForDisk = diskLimitEviction(pod);
     return this.ended;
   }
 
-  private async fileOp(operation: string, script: string, stdin?: string) {
-    // A file may be as large as the disk allows, as on every other backend: the command output
-    // limit is for what the model reads, not for the files a check reads.
-    const maxOutputBytes = Math.max(this.ctx.limits.maxOutputBytes, this.ctx.limits.diskBytes);
-    const result = await this.run(['sh', '-c', script], { deadlineMs: 60_000, maxOutputBytes, ...(stdin !== undefined ? { stdin } : {}) });
-    if (result.exitCode === 3) throw new SandboxPathError(`sandbox ${operation}: ${result.stderr.trim()}`);
-    return result;
+  /**
+   * Runs a file script in its turn. 'evicted' when the pod was evicted for going over its own disk
+   * limit (before or under it): its files went with it. Exit 3 is a path leading out of the work
+   * dir, 5 one the pod's own commands made unreadable or unwritable: both the agent's to see.
+   */
+  private fileOp(operation: string, path: string, script: string, options: { stdin?: string; maxOutputBytes: number }) {
+    return this.serially(async () => {
+      if (this.evictedForDisk !== null) return 'evicted' as const;
+      let result;
+      try {
+        result = await this.run(['sh', '-c', script], { deadlineMs: 60_000, ...options });
+      } catch (error) {
+        if ((await this.whyEnded()) !== null && this.evictedForDisk !== null) return 'evicted' as const;
+        throw error;
+      }
+      if (result.exitCode === KILLED_STATUS && (await this.whyEnded()) !== null && this.evictedForDisk !== null) return 'evicted' as const;
+      if (result.exitCode === 3) throw new SandboxPathError(`sandbox ${operation}: ${result.stderr.trim()}`);
+      if (result.exitCode === 5) throw new SandboxPathError(`sandbox ${operation}: ${JSON.stringify(path)}: ${result.stderr.trim()} (the sandbox's own commands changed its permissions)`);
+      return result;
+    });
+  }
+
+  /** A file may be as large as the disk allows, as on every other backend: the command output limit is for what the model reads, not for the files a check reads. */
+  private get fileBytes(): number {
+    return Math.max(this.ctx.limits.maxOutputBytes, this.ctx.limits.diskBytes);
   }
 
   async readFile(path: string): Promise<string | null> {
     this.assertOpen('readFile');
     const rel = requireRelative(path, this.workdir, 'readFile');
-    const result = await this.fileOp('readFile', readScript(this.workdir, rel));
-    if (result.exitCode === 2) return null;
+    const result = await this.fileOp('readFile', path, readScript(this.workdir, rel), { maxOutputBytes: this.fileBytes });
+    if (result === 'evicted' || result.exitCode === 2) return null;
     if (result.exitCode !== 0 || result.truncated) throw new InfraError('sandbox', `${this.where('readFile')} ${path}: exit ${result.exitCode}${result.truncated ? ' (file over the output limit)' : ''}: ${result.stderr.trim()}`, { kind: 'unavailable' });
     return result.stdout;
   }
@@ -207,13 +281,19 @@ class PodSandbox implements K8sSandbox {
   async writeFile(path: string, content: string): Promise<void> {
     this.assertOpen('writeFile');
     const rel = requireRelative(path, this.workdir, 'writeFile');
-    const result = await this.fileOp('writeFile', writeScript(this.workdir, rel), content);
+    const result = await this.fileOp('writeFile', path, writeScript(this.workdir, rel), { stdin: content, maxOutputBytes: this.fileBytes });
+    if (result === 'evicted') throw new SandboxFullError(`sandbox writeFile: ${path}: ${EVICTED_FOR_DISK}: ${this.evictedForDisk}`);
+    // The agent filled its disk: as on bwrap, the write fails as the agent's (a retry would find it as full).
+    if (result.exitCode !== 0 && /No space left on device|Disk quota exceeded/.test(result.stderr)) {
+      throw new SandboxFullError(`sandbox writeFile: ${path}: No space left on device (its ${Buffer.byteLength(content)} bytes do not fit in the sandbox's disk limit)`);
+    }
     if (result.exitCode !== 0) throw new InfraError('sandbox', `${this.where('writeFile')} ${path}: exit ${result.exitCode}: ${result.stderr.trim()}`, { kind: 'unavailable' });
   }
 
   async listFiles(): Promise<FileEntry[]> {
     this.assertOpen('listFiles');
-    const result = await this.run(['sh', '-c', listScript(this.workdir)], { deadlineMs: 60_000, maxOutputBytes: Math.max(this.ctx.limits.maxOutputBytes, LISTING_MAX_BYTES) });
+    const result = await this.fileOp('listFiles', '.', listScript(this.workdir), { maxOutputBytes: Math.max(this.ctx.limits.maxOutputBytes, LISTING_MAX_BYTES) });
+    if (result === 'evicted') return [];
     if (result.exitCode !== 0 || result.truncated) throw new InfraError('sandbox', `${this.where('listFiles')}: exit ${result.exitCode}${result.truncated ? ` (the listing is over ${LISTING_MAX_BYTES} bytes)` : ''}: ${result.stderr.trim()}`, { kind: 'unavailable' });
     const files: FileEntry[] = [];
     // Records end with a NUL; a name may hold newlines.
@@ -243,8 +323,9 @@ export function podEndedReason(pod: V1Pod): string | null {
   const container = pod.status?.containerStatuses?.find((c) => c.name === CONTAINER);
   const terminated = container?.state?.terminated;
   const describe = (t: V1ContainerStateTerminated) => `${clip(t.reason ?? 'terminated')}, exit ${t.exitCode}${t.message ? `: ${clip(t.message)}` : ''}`;
-  const reason = pod.status?.reason ?? pod.status?.message;
-  const why = terminated ? describe(terminated) : reason !== undefined ? clip(reason) : undefined;
+  // The pod's own reason (Evicted) says more than its container's; its message says why.
+  const { reason, message } = pod.status ?? {};
+  const why = reason ? `${clip(reason)}${message ? `: ${clip(message.trim())}` : ''}` : terminated ? describe(terminated) : message !== undefined ? clip(message) : undefined;
   if (phase === 'Failed' || phase === 'Succeeded') return `the pod ended (${phase}${why ? `: ${why}` : ''})`;
   if (terminated) return `the container stopped (${describe(terminated)})`;
   // Files outside the work dir and processes are gone after a restart, even if it runs again.
@@ -253,6 +334,20 @@ export function podEndedReason(pod: V1Pod): string | null {
     return `the container restarted ${container.restartCount} time(s)${last ? ` (last: ${describe(last)})` : ''}`;
   }
   return null;
+}
+
+/** What a command of a pod evicted for its own disk use is told (its files went with the pod). */
+const EVICTED_FOR_DISK = 'the pod was evicted for going over its disk limit, and its files went with it';
+
+/**
+ * The kubelet's message when it evicted the pod for going over its own ephemeral-storage limits
+ * (the work dir's sizeLimit, the container's limit, the pod's total), else null. An eviction for
+ * the node running low on disk is not this: other pods may have filled it.
+ */
+export function diskLimitEviction(pod: V1Pod): string | null {
+  if (pod.status?.reason !== 'Evicted') return null;
+  const message = pod.status.message ?? '';
+  return /Usage of EmptyDir volume .* exceeds the limit|exceeded its local ephemeral storage limit|ephemeral local storage usage exceeds the total limit/i.test(message) ? clip(message.trim()) : null;
 }
 
 /**

@@ -1,0 +1,194 @@
+// What an agent leaves or breaks in its own pod: processes it leaves running, a command cut at
+// the output cap, a disk it fills until the pod is evicted, files it makes unreadable. Each must
+// stay the agent's (killed before the next result, or shown to it as its own failure), never
+// escape accounting nor turn the rollout into an infrastructure error. The fake's pods keep what a
+// command leaves running between execs, as a real pod does (fake-container.ts).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InfraError } from '../../core/index.ts';
+import { sandboxAvailability } from '../index.ts';
+import { SandboxFullError, SandboxPathError } from '../paths.ts';
+import type { K8sSandbox } from './index.ts';
+import { UNREADABLE_SHA256 } from './pod.ts';
+import { fakeCluster } from './test-support.ts';
+
+const { bwrap } = await sandboxAvailability();
+
+/** Every process in the pod but pid 1 and the one asking, one line each: its argv joined by spaces. */
+const LIST_PROCESSES = 'for d in /proc/[0-9]*; do p=${d#/proc/}; [ "$p" = 1 ] || [ "$p" = $$ ] || { tr "\\0\\n" "  " < $d/cmdline; echo; }; done 2>/dev/null';
+
+async function processesIn(box: K8sSandbox): Promise<string[]> {
+  const r = await box.exec(LIST_PROCESSES, { timeoutMs: 10_000 });
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(r.sandboxFailure, undefined);
+  // Left out: the scripts running this very listing, and pid 1's own sleep.
+  return r.stdout.split('\n').map((line) => line.trim()).filter((line) => line && !line.includes('sh -c') && !line.startsWith('timeout ') && line !== 'sleep 3600');
+}
+
+async function pid1(box: K8sSandbox): Promise<string> {
+  return (await box.exec('tr "\\0" " " < /proc/1/cmdline', { timeoutMs: 10_000 })).stdout;
+}
+
+describe("what an agent leaves or breaks in its k8s pod stays the agent's", { skip: bwrap.available ? false : `the fake's pods need bwrap: ${bwrap.reason}` }, () => {
+  const cluster = fakeCluster();
+  const { open } = cluster;
+
+  describe('processes left running are killed before the next result', () => {
+    const leftovers = {
+      'in the background': 'sleep 3101 &',
+      'in a session of its own': 'setsid sleep 3101 &',
+      'under nohup': 'nohup sleep 3101 >/dev/null 2>&1 &',
+      'double-forked': '( (sleep 3101 &) & );',
+      'as a daemon that ignores hang-ups and terminations': "setsid sh -c 'trap \"\" HUP TERM INT; exec sleep 3101' </dev/null >/dev/null 2>&1 &",
+    };
+    for (const [how, command] of Object.entries(leftovers)) {
+      it(`a process left ${how}`, async () => {
+        const box = await open();
+        try {
+          const init = await pid1(box);
+          const r = await box.exec(`${command} echo left`, { timeoutMs: 10_000 });
+          assert.deepEqual([r.exitCode, r.stdout, r.sandboxFailure], [0, 'left\n', undefined], r.stderr);
+          assert.deepEqual(await processesIn(box), []);
+          // pid 1, the pod's keep-alive, is never among them: the pod runs on.
+          assert.equal(await pid1(box), init);
+        } finally {
+          await box.close();
+        }
+      });
+    }
+
+    it('a command that kills the script running it leaves nothing behind either', async () => {
+      // The stream then stays open as long as what it left holds its output: until the client's deadline.
+      const box = await open({ statusGraceMs: 200 });
+      try {
+        // $PPID is `timeout`; its parent is the script that would clean up after the command.
+        const r = await box.exec('setsid sleep 3102 & read -r s < /proc/$PPID/stat; s=${s##*) }; set -- $s; kill -9 $2 $PPID', { timeoutMs: 1000 });
+        assert.equal(r.sandboxFailure, undefined);
+        assert.notEqual(r.exitCode, 0);
+        assert.deepEqual(await processesIn(box), []);
+      } finally {
+        await box.close();
+      }
+    });
+  });
+
+  describe('a command the client stops listening to is stopped too', () => {
+    it('a command cut at the output cap is killed with what it started', async () => {
+      const box = await open({ limits: { maxOutputBytes: 64 * 1024 } });
+      try {
+        const r = await box.exec("setsid sleep 3103 & head -c 300000 /dev/zero | tr '\\0' x; sleep 3104", { timeoutMs: 60_000 });
+        assert.equal(r.truncated, true);
+        assert.equal(r.sandboxFailure, undefined);
+        assert.deepEqual(await processesIn(box), []);
+      } finally {
+        await box.close();
+      }
+    });
+
+    it('an aborted command is killed with what it started', async () => {
+      const box = await open();
+      try {
+        const abort = new AbortController();
+        const pending = box.exec('setsid sleep 3105 & sleep 3106', { timeoutMs: 60_000, signal: abort.signal });
+        await cluster.api.execStarted(box.pod, 'sleep 3106');
+        abort.abort();
+        assert.equal((await pending).exitCode, 130);
+        assert.deepEqual(await processesIn(box), []);
+      } finally {
+        await box.close();
+      }
+    });
+  });
+
+  describe("a pod evicted for going over its own disk limit is the agent's failure, not infrastructure", () => {
+    const ownLimits = [
+      'Usage of EmptyDir volume "work" exceeds the limit "1Gi". ',
+      'Container sandbox exceeded its local ephemeral storage limit "1Gi". ',
+      'Pod ephemeral local storage usage exceeds the total limit of containers 1Gi. ',
+    ];
+    for (const message of ownLimits) {
+      it(`"${message.trim()}": the command and every later one fail as the agent's, its files are gone`, async () => {
+        const box = await open({ files: { 'keep.txt': 'kept\n' } });
+        try {
+          const pending = box.exec('echo filling; sleep 3107', { timeoutMs: 60_000 });
+          await cluster.api.execStarted(box.pod, 'sleep 3107');
+          await cluster.api.evictPod(box.pod, message);
+          const r = await pending;
+          assert.equal(r.sandboxFailure, undefined, 'the agent filled its own disk: not an infrastructure failure');
+          assert.equal(r.exitCode, 137);
+          assert.match(r.stderr, /evicted for going over its disk limit.*exceeds|evicted for going over its disk limit.*exceeded/);
+          const next = await box.exec('echo hello', { timeoutMs: 10_000 });
+          assert.deepEqual([next.exitCode, next.sandboxFailure], [137, undefined]);
+          assert.match(next.stderr, /evicted for going over its disk limit/);
+          assert.equal(await box.readFile('keep.txt'), null);
+          assert.deepEqual(await box.listFiles(), []);
+          await assert.rejects(box.writeFile('more.txt', 'x'), (e: unknown) => e instanceof SandboxFullError && /evicted/.test(e.message));
+        } finally {
+          await box.close();
+        }
+      });
+    }
+
+    it('an eviction because the node ran low on disk stays an infrastructure failure', async () => {
+      const box = await open();
+      try {
+        const pending = box.exec('sleep 3108', { timeoutMs: 60_000 });
+        await cluster.api.execStarted(box.pod, 'sleep 3108');
+        await cluster.api.evictPod(box.pod, 'The node was low on resource: ephemeral-storage. Threshold quantity: 1Gi, available: 512Mi. ');
+        const r = await pending;
+        assert.match(r.sandboxFailure ?? '', /Evicted|node was low/);
+        await assert.rejects(box.readFile('anything'), (e: unknown) => e instanceof InfraError);
+      } finally {
+        await box.close();
+      }
+    });
+  });
+
+  describe("files the agent made unreadable are the agent's problem", () => {
+    it('reading one is a path error the agent can be shown, not an infrastructure error nor a missing file', async () => {
+      const box = await open({ files: { 'secret.txt': 'a\n', 'd/inner.txt': 'b\n' } });
+      try {
+        const r = await box.exec('chmod 0 secret.txt d', { timeoutMs: 10_000 });
+        assert.equal(r.exitCode, 0, r.stderr);
+        await assert.rejects(box.readFile('secret.txt'), (e: unknown) => e instanceof SandboxPathError && /secret\.txt.*permission denied/.test(e.message));
+        await assert.rejects(box.readFile('d/inner.txt'), (e: unknown) => e instanceof SandboxPathError && /permission denied/.test(e.message));
+        await assert.rejects(box.writeFile('secret.txt', 'x'), (e: unknown) => e instanceof SandboxPathError && /permission denied/.test(e.message));
+      } finally {
+        await box.close();
+      }
+    });
+
+    it('the listing shows them as unreadable rather than failing', async () => {
+      const box = await open({ files: { 'ok.txt': 'fine\n', 'secret.txt': 'a\n', 'd/inner.txt': 'b\n' } });
+      try {
+        await box.exec('chmod 0 secret.txt d', { timeoutMs: 10_000 });
+        const listed = await box.listFiles();
+        assert.deepEqual(
+          listed.map((f) => [f.path, f.sha256 === UNREADABLE_SHA256]),
+          [
+            ['d', true],
+            ['ok.txt', false],
+            ['secret.txt', true],
+          ],
+        );
+      } finally {
+        await box.close();
+      }
+    });
+  });
+
+  it('a disk full under a file write is the agent\'s (SandboxFullError), as on bwrap', async () => {
+    const box = await open();
+    try {
+      cluster.api.execHook = (ws, exec) => {
+        if (!exec.command.includes('cat > "$real"')) return false;
+        ws.send(Buffer.concat([Buffer.from([2]), Buffer.from('cat: write error: No space left on device\n')]));
+        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '1' }] } }))]));
+        return true;
+      };
+      await assert.rejects(box.writeFile('big.bin', 'x'.repeat(1000)), (e: unknown) => e instanceof SandboxFullError && /No space left/.test(e.message));
+    } finally {
+      await box.close();
+    }
+  });
+});
