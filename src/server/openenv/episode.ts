@@ -155,6 +155,12 @@ export class OpenEnvEpisode {
   private readonly now: () => number;
   private readonly overheadMs: (task: Task) => number;
   private current: Current | undefined;
+  /**
+   * Aborted when the episode is over for good (abandoned verification, next reset, close) or its
+   * session ends. It is the signal the environment gets at reset, which its checks (a verifier's
+   * sandbox commands) and follow-up turns run under: `verify` takes no signal of its own.
+   */
+  private lifetime: { controller: AbortController; release: () => void } | undefined;
 
   constructor(options: EpisodeOptions) {
     this.environment = options.environment;
@@ -183,9 +189,10 @@ export class OpenEnvEpisode {
     this.current = undefined;
     // Refused before the environment starts: an episode that could never be scored is not begun.
     if (!this.reward.ok) throw new EpisodeFailure(new DefectError('environment', this.reward.problem), `reset of task ${task.id}`);
+    const lifetime = this.beginLifetime(signal);
     let context: string | undefined;
     try {
-      context = (await this.environment.reset(task, { seed, ...(signal ? { signal } : {}) })).observation;
+      context = (await this.environment.reset(task, { seed, signal: lifetime })).observation;
     } catch (error) {
       throw new EpisodeFailure(error, `reset of task ${task.id}`);
     }
@@ -225,6 +232,25 @@ export class OpenEnvEpisode {
       deadline_s: task.limits.deadlineMs / 1000,
     };
     return { observation, reward: null, done: false };
+  }
+
+  /** A new episode's lifetime signal, following `signal` (the session's); the previous episode's work is stopped. */
+  private beginLifetime(signal: AbortSignal | undefined): AbortSignal {
+    this.endLifetime(new Error('a reset started another episode'));
+    const controller = new AbortController();
+    // Forwarded by hand rather than AbortSignal.any: the session's signal outlives many episodes.
+    const forward = () => controller.abort(signal?.reason);
+    if (signal?.aborted) forward();
+    else signal?.addEventListener('abort', forward, { once: true });
+    this.lifetime = { controller, release: () => signal?.removeEventListener('abort', forward) };
+    return controller.signal;
+  }
+
+  private endLifetime(reason: unknown): void {
+    const lifetime = this.lifetime;
+    this.lifetime = undefined;
+    lifetime?.release();
+    lifetime?.controller.abort(reason);
   }
 
   private toolInfos(names: Map<string, string>): ToolInfo[] {
@@ -319,7 +345,8 @@ export class OpenEnvEpisode {
     if (options.signal.aborted) forward();
     else options.signal.addEventListener('abort', forward, { once: true });
     try {
-      const outcome = await this.environment.call(call.tool, call.args, { signal: bound.signal, callId: call.callId });
+      // A tool that ignores its abort would hold the step (and the client) forever.
+      const outcome = await this.watched(current, `${call.tool} call`, () => this.environment.call(call.tool, call.args, { signal: bound.signal, callId: call.callId }));
       return { outcome, timedOut, deadlineFired };
     } catch (error) {
       throw this.fail(current, error, `${call.tool} call`);
@@ -336,7 +363,8 @@ export class OpenEnvEpisode {
     let followUp: string | null = null;
     if (answer !== null && this.environment.followUp) {
       try {
-        followUp = await this.environment.followUp(answer, current.answered);
+        const followUpOf = this.environment.followUp.bind(this.environment);
+        followUp = await this.watched(current, 'follow-up turn', () => followUpOf(answer, current.answered));
       } catch (error) {
         throw this.fail(current, error, 'follow-up turn');
       }
@@ -390,41 +418,56 @@ export class OpenEnvEpisode {
 
   /**
    * The verifier's outcome, or an EpisodeFailure: a verifier that throws is a failure, never a
-   * score, and so is one still running `VERIFY_GRACE_MS` (plus the task's overhead) after the
-   * deadline, where `gauntlet run`'s watchdog abandons a rollout. The grace counts from the deadline,
-   * or from the step's arrival when it came later: the time between steps is the client's.
+   * score, and so is one the watchdog gives up on (see `watched`).
    */
   private async verify(current: Current, answer: string | null): Promise<VerifierOutcome> {
+    try {
+      return await this.watched(current, 'verification', () => this.environment.verify({ answer, messages: current.messages }));
+    } catch (error) {
+      throw this.fail(current, error, 'verification');
+    }
+  }
+
+  /**
+   * `work`'s result, or the watchdog's InfraError (not retryable) once the episode's work runs
+   * `VERIFY_GRACE_MS` (plus the task's overhead) past the deadline, where `gauntlet run`'s watchdog
+   * abandons a rollout whose tool or verifier hangs. The grace counts from the deadline, or from the
+   * step's arrival when it came later: the time between steps is the client's. Work already past
+   * the bound is not started; work given up on is told through the episode's lifetime signal.
+   */
+  private async watched<T>(current: Current, what: string, work: () => Promise<T>): Promise<T> {
     const task = current.task;
     const grace = VERIFY_GRACE_MS + this.overheadMs(task);
     const dueAt = Math.max(current.deadlineAt, current.stepAt) + grace;
     const late = () =>
-      new InfraError('environment', `the episode's work did not finish within ${grace} ms after its ${task.limits.deadlineMs} ms deadline (verification abandoned)`, {
+      new InfraError('environment', `the episode's work did not finish within ${grace} ms after its ${task.limits.deadlineMs} ms deadline (${what} abandoned)`, {
         kind: 'watchdog',
         retryable: false,
       });
-    // A step whose tool ran past the bound is given up on as the watchdog gives up on it: unverified.
-    if (this.now() >= dueAt) throw this.fail(current, late(), 'verification');
+    if (this.now() >= dueAt) throw late();
+    // Async, so an implementation that throws at once rejects here like one that throws later.
+    const running = (async () => work())();
     let timer: NodeJS.Timeout | undefined;
+    let abandoned: InfraError | undefined;
     const expired = new Promise<never>((_, reject) => {
       const check = () => {
         const left = dueAt - this.now();
         // Not yet: the delay was longer than a timer can wait.
         if (left >= 1) timer = setTimeout(check, timerDelay(left));
-        else reject(late());
+        else reject((abandoned = late()));
       };
-      timer = setTimeout(check, timerDelay(dueAt - this.now()));
+      check();
     });
-    // Async, so an implementation that throws at once rejects here like one that throws later.
-    const verifying = (async () => this.environment.verify({ answer, messages: current.messages }))();
     try {
-      return await Promise.race([verifying, expired]);
+      return await Promise.race([running, expired]);
     } catch (error) {
-      throw this.fail(current, error, 'verification');
+      // Given up on: stop what still runs under the episode's signal (a check's sandbox commands die with it).
+      if (error === abandoned) this.endLifetime(abandoned);
+      throw error;
     } finally {
       clearTimeout(timer);
-      // An abandoned verification may still fail later; nobody waits for it.
-      verifying.catch(() => undefined);
+      // Work given up on may still fail later; nobody waits for it.
+      running.catch(() => undefined);
     }
   }
 
@@ -461,6 +504,7 @@ export class OpenEnvEpisode {
 
   async close(): Promise<void> {
     this.current = undefined;
+    this.endLifetime(new Error('the episode was closed'));
     await this.environment.close();
   }
 }

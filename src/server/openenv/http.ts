@@ -7,7 +7,8 @@ import { browserRefusal, errorMessage, GAUNTLET_VERSION, hasBearerToken, nestsDe
 import type { EnvironmentDefinition } from '../../envs/index.ts';
 import { EpisodeFailure, initialState, type OpenEnvEpisode, type TaskCatalog } from './episode.ts';
 import { handleJsonRpc, type McpContext } from './mcp.ts';
-import { Action, protocolSchemas, RPC, rpcError, StepRequest, TOO_DEEP, validationIssues, type ValidationIssue } from './protocol.ts';
+import { Action, PROTO_KEY, protoKeyPath, protocolSchemas, RPC, rpcError, StepRequest, TOO_DEEP, validationIssues, type ValidationIssue } from './protocol.ts';
+import { SessionEndedError, type SessionRegistry } from './sessions.ts';
 
 export type ServerMode = 'simulation' | 'production';
 
@@ -16,18 +17,32 @@ export interface HttpContext {
   catalog: TaskCatalog;
   mode: ServerMode;
   token: string | undefined;
-  /** A throwaway episode for one stateless request. */
-  createEpisode: () => OpenEnvEpisode;
-  mcp: Omit<McpContext, 'bound'>;
+  /** Stateless requests' episodes count against its capacity like sessions. */
+  registry: SessionRegistry;
+  mcp: Omit<McpContext, 'bound' | 'signal'>;
   maxBodyBytes: number;
   log?: (line: string) => void;
 }
 
 type Body = { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] };
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body as text, or null when it is not UTF-8 (a lenient decode would hand on U+FFFD in place of the sender's bytes). */
+async function bodyText(c: Context): Promise<string | null> {
+  try {
+    return utf8.decode(await c.req.arrayBuffer());
+  } catch {
+    return null;
+  }
+}
+
+const NOT_UTF8 = 'the body is not valid UTF-8 text (send JSON as UTF-8)';
+
 /** The JSON body; empty means `{}` (OpenEnv's /reset body is optional). */
 async function jsonBody(c: Context): Promise<Body> {
-  const text = await c.req.text();
+  const text = await bodyText(c);
+  if (text === null) return { ok: false, issues: [{ type: 'json_invalid', loc: ['body'], msg: NOT_UTF8 }] };
   if (text.trim() === '') return { ok: true, value: {} };
   let value: unknown;
   try {
@@ -36,6 +51,8 @@ async function jsonBody(c: Context): Promise<Body> {
     return { ok: false, issues: [{ type: 'json_invalid', loc: ['body'], msg: `JSON decode error: ${errorMessage(error)}` }] };
   }
   if (nestsDeeperThan(value)) return { ok: false, issues: [{ type: 'json_too_deep', loc: ['body'], msg: TOO_DEEP }] };
+  const proto = protoKeyPath(value);
+  if (proto !== null) return { ok: false, issues: [{ type: 'proto_key', loc: ['body', ...proto], msg: PROTO_KEY }] };
   return { ok: true, value };
 }
 
@@ -47,13 +64,23 @@ function failure(c: Context, error: unknown) {
   throw error;
 }
 
-async function withEpisode<T>(ctx: HttpContext, work: (episode: OpenEnvEpisode) => Promise<T>): Promise<T> {
-  const episode = ctx.createEpisode();
+/**
+ * Runs `work` on a fresh episode counted against the server's capacity (503 past it, as a session
+ * would be refused), stopped when the client goes away, closed before the reply.
+ */
+async function withEpisode(c: Context, ctx: HttpContext, work: (episode: OpenEnvEpisode, signal: AbortSignal) => Promise<unknown>) {
+  let done;
   try {
-    return await work(episode);
-  } finally {
-    await episode.close();
+    done = await ctx.registry.throwaway(c.req.raw.signal, ({ episode, signal }) => work(episode, signal));
+  } catch (error) {
+    if (error instanceof SessionEndedError) return c.json({ detail: 'the request was stopped before it ran: its client went away or the server is shutting down' }, 503);
+    return failure(c, error);
   }
+  if (done.ok) return c.json(done.value);
+  if (done.code === 'CAPACITY_REACHED') {
+    return c.json({ detail: done.message, active_sessions: done.activeSessions, max_sessions: done.maxSessions }, 503, { 'Retry-After': '1' });
+  }
+  return c.json({ detail: done.message, factory_name: done.factoryName }, 500);
 }
 
 export function createOpenEnvApp(ctx: HttpContext): Hono {
@@ -91,11 +118,7 @@ export function createOpenEnvApp(ctx: HttpContext): Hono {
       if (!body.ok) return unprocessable(c, body.issues);
       const data = ctx.catalog.resetData.safeParse(body.value);
       if (!data.success) return unprocessable(c, validationIssues(data.error.issues, ['body']));
-      try {
-        return c.json(await withEpisode(ctx, (episode) => episode.reset(data.data)));
-      } catch (error) {
-        return failure(c, error);
-      }
+      return withEpisode(c, ctx, (episode, signal) => episode.reset(data.data, signal));
     });
 
     app.post('/step', async (c) => {
@@ -108,29 +131,25 @@ export function createOpenEnvApp(ctx: HttpContext): Hono {
       const reset = ctx.catalog.resetData.safeParse({ ...(request.data.task_id ? { task_id: request.data.task_id } : {}), ...(request.data.seed !== undefined ? { seed: request.data.seed } : {}) });
       if (!reset.success) return unprocessable(c, validationIssues(reset.error.issues, ['body']));
       const timeoutMs = request.data.timeout_s === undefined ? undefined : request.data.timeout_s * 1000;
-      try {
-        const result = await withEpisode(ctx, async (episode) => {
-          await episode.reset(reset.data);
-          return episode.step(action.data, { signal: c.req.raw.signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
-        });
-        return c.json(result);
-      } catch (error) {
-        return failure(c, error);
-      }
+      return withEpisode(c, ctx, async (episode, signal) => {
+        await episode.reset(reset.data, signal);
+        return episode.step(action.data, { signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+      });
     });
 
     app.get('/state', (c) => c.json(initialState()));
   }
 
   app.post('/mcp', async (c) => {
-    const text = await c.req.text();
+    const text = await bodyText(c);
+    if (text === null) return c.json(rpcError(null, RPC.parseError, `Parse error: ${NOT_UTF8}`));
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (error) {
       return c.json(rpcError(null, RPC.parseError, `Parse error: ${errorMessage(error)}`));
     }
-    return c.json(await handleJsonRpc(parsed, ctx.mcp));
+    return c.json(await handleJsonRpc(parsed, { ...ctx.mcp, signal: c.req.raw.signal }));
   });
 
   app.notFound((c) => c.json({ detail: 'Not Found' }, 404));

@@ -4,16 +4,16 @@
 import type { z } from 'zod';
 import { errorMessage, nestsDeeperThan, type JsonObject } from '../../core/index.ts';
 import { EpisodeFailure, EpisodeStateError, type OpenEnvEpisode, type TaskCatalog } from './episode.ts';
-import { JsonRpcRequest, RPC, rpcError, rpcResult, TOO_DEEP, type JsonRpcId, type JsonRpcResponse, type StepResult } from './protocol.ts';
-import type { Session, SessionRegistry } from './sessions.ts';
+import { JsonRpcRequest, PROTO_KEY, protoKeyPath, RPC, rpcError, rpcResult, TOO_DEEP, type JsonRpcId, type JsonRpcResponse, type StepResult } from './protocol.ts';
+import { SessionEndedError, type Refusal, type Session, type SessionRegistry } from './sessions.ts';
 
 export interface McpContext {
   registry: SessionRegistry;
   catalog: TaskCatalog;
-  /** A throwaway episode for requests without a session (stateless, closed after the request). */
-  createEpisode: () => OpenEnvEpisode;
   /** The session of the connection the request came on (WS), if any. */
   bound?: Session;
+  /** The HTTP request's signal: a session-less call stops when its client goes away. */
+  signal?: AbortSignal;
   log?: (line: string) => void;
 }
 
@@ -25,6 +25,8 @@ function idOf(raw: unknown): JsonRpcId {
 /** `raw` is the parsed JSON of one request; JSON that did not parse is the caller's -32700. */
 export async function handleJsonRpc(raw: unknown, ctx: McpContext): Promise<JsonRpcResponse> {
   if (nestsDeeperThan(raw)) return rpcError(idOf(raw), RPC.invalidRequest, `Invalid request: ${TOO_DEEP}`);
+  const proto = protoKeyPath(raw);
+  if (proto !== null) return rpcError(idOf(raw), RPC.invalidRequest, `Invalid request: ${proto.join('.')}: ${PROTO_KEY}`);
   const parsed = JsonRpcRequest.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -63,18 +65,32 @@ async function onEpisode(
   if (sessionId !== undefined && typeof sessionId !== 'string') return rpcError(id, RPC.invalidParams, 'Invalid params - session_id must be a string');
   const session = sessionId === undefined ? ctx.bound : ctx.registry.get(sessionId);
   if (sessionId !== undefined && !session) return rpcError(id, RPC.invalidParams, `Unknown session_id: ${sessionId}`);
-  // The connection's own session already runs this request in its queue; queueing again would wait on itself.
-  if (session) return session === ctx.bound ? work(session.episode, session.signal) : ctx.registry.run(session, () => work(session.episode, session.signal));
-  // Stateless: a fresh episode of the default (or named) task, closed when the request is done.
+  if (session) {
+    // The connection's own session already runs this request in its queue; queueing again would wait on itself.
+    if (session === ctx.bound) return work(session.episode, session.signal);
+    // A socket's session is its connection's alone; reaching in from elsewhere could also deadlock two sockets' queues on each other.
+    if (session.kind !== 'mcp-http') return rpcError(id, RPC.invalidParams, `Session ${sessionId} is not an MCP session (openenv/session/create): only the WebSocket connection that holds it can use it`);
+    return ctx.registry.run(session, () => work(session.episode, session.signal));
+  }
+  // Stateless: a fresh episode of the default (or named) task, counted against capacity, closed when the request is done.
   const reset = ctx.catalog.resetData.safeParse(pick(params, ['task_id', 'seed']));
   if (!reset.success) return invalidParams(id, reset.error.issues);
-  const episode = ctx.createEpisode();
   try {
-    await episode.reset(reset.data);
-    return await work(episode, new AbortController().signal);
-  } finally {
-    await episode.close();
+    const done = await ctx.registry.throwaway(ctx.signal, async ({ episode, signal }) => {
+      await episode.reset(reset.data, signal);
+      return work(episode, signal);
+    });
+    return done.ok ? done.value : refused(id, done);
+  } catch (error) {
+    if (error instanceof SessionEndedError) return rpcError(id, RPC.serverError, 'the request was stopped before it ran: its client went away or the server is shutting down');
+    throw error;
   }
+}
+
+/** CAPACITY_REACHED or FACTORY_ERROR as JSON-RPC's server error, with the protocol's data. */
+function refused(id: JsonRpcId, refusal: Refusal): JsonRpcResponse {
+  const data = refusal.code === 'CAPACITY_REACHED' ? { active_sessions: refusal.activeSessions, max_sessions: refusal.maxSessions } : { factory_name: refusal.factoryName };
+  return rpcError(id, RPC.serverError, refusal.message, data);
 }
 
 export function invalidParams(id: JsonRpcId, issues: readonly z.core.$ZodIssue[]): JsonRpcResponse {
@@ -90,10 +106,7 @@ async function createSession(id: JsonRpcId, params: Record<string, unknown>, ctx
   const reset = ctx.catalog.resetData.safeParse(pick(params, ['task_id', 'seed', 'episode_id']));
   if (!reset.success) return invalidParams(id, reset.error.issues);
   const opened = ctx.registry.open('mcp-http');
-  if (!opened.ok) {
-    const data = opened.code === 'CAPACITY_REACHED' ? { active_sessions: opened.activeSessions, max_sessions: opened.maxSessions } : { factory_name: opened.factoryName };
-    return rpcError(id, RPC.serverError, opened.message, data);
-  }
+  if (!opened.ok) return refused(id, opened);
   const session = opened.session;
   try {
     const result = await ctx.registry.run(session, () => session.episode.reset(reset.data, session.signal));

@@ -37,6 +37,32 @@ export interface ValidationIssue {
 /** What a message nested too deep is told (checked on every parsed message: validating or echoing deeper JSON recurses past the stack). */
 export const TOO_DEEP = `JSON nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, the most this server accepts`;
 
+/** What a message carrying a `__proto__` key is told. */
+export const PROTO_KEY = 'a key named __proto__ would be dropped by validation rather than carried (it would set the prototype); rename it';
+
+/**
+ * The path of the first key named `__proto__` in parsed JSON, or null. JSON.parse keeps one as an
+ * own key, but zod's records copy by assignment, which sets the prototype instead: the key and its
+ * value would vanish without a word (an argument the agent sent, silently missing).
+ */
+export function protoKeyPath(value: unknown): (string | number)[] | null {
+  // Each entry links to its parent: the path is built only for the key found, not copied per node.
+  type Entry = { node: object; key: string | number; parent: Entry | null };
+  const pending: Entry[] = value !== null && typeof value === 'object' ? [{ node: value, key: '', parent: null }] : [];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const array = Array.isArray(next.node);
+    for (const [key, child] of Object.entries(next.node)) {
+      if (key === '__proto__') {
+        const path: (string | number)[] = [key];
+        for (let up: Entry | null = next; up?.parent; up = up.parent) path.unshift(up.key);
+        return path;
+      }
+      if (child !== null && typeof child === 'object') pending.push({ node: child as object, key: array ? Number(key) : key, parent: next });
+    }
+  }
+  return null;
+}
+
 export function validationIssues(issues: readonly z.core.$ZodIssue[], loc: (string | number)[] = []): ValidationIssue[] {
   return issues.map((issue) => ({ type: issue.code, loc: [...loc, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))], msg: issue.message }));
 }

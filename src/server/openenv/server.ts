@@ -26,7 +26,7 @@ export interface OpenEnvServerOptions {
   port?: number;
   /** Bearer token every request and upgrade must carry. */
   token?: string;
-  /** Live sessions at most (WS /ws, WS /mcp and MCP sessions together). Default 64. */
+  /** Live sessions at most (WS /ws, WS /mcp, MCP sessions and stateless requests in flight together). Default 64. */
   maxSessions?: number;
   /** End a session idle this long; default 10 minutes; null for never. */
   sessionTimeoutMs?: number | null;
@@ -145,9 +145,9 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
     factoryName: `gauntlet:${base.name}`,
     ...(log ? { log } : {}),
   });
-  const mcp = { registry, catalog, createEpisode, ...(log ? { log } : {}) };
-  const app = createOpenEnvApp({ definition: base, catalog, mode: settings.mode, token, createEpisode, mcp, maxBodyBytes: MAX_MESSAGE_BYTES, ...(log ? { log } : {}) });
-  const socketContext: SocketContext = { registry, catalog, mcp, ...(log ? { log } : {}) };
+  const mcp = { registry, catalog, ...(log ? { log } : {}) };
+  const app = createOpenEnvApp({ definition: base, catalog, mode: settings.mode, token, registry, mcp, maxBodyBytes: MAX_MESSAGE_BYTES, ...(log ? { log } : {}) });
+  const socketContext: SocketContext = { registry, catalog, mcp, maxMessageBytes: MAX_MESSAGE_BYTES, ...(log ? { log } : {}) };
 
   const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host }) as Server;
   // Loaded here: only a command that serves environments needs it.

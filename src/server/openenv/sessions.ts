@@ -5,8 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { errorMessage, MAX_TIMER_MS } from '../../core/index.ts';
 import type { OpenEnvEpisode } from './episode.ts';
 
-/** `ws`: a `/ws` connection. `mcp-ws`: a WS `/mcp` connection. `mcp-http`: made by openenv/session/create. */
-export type SessionKind = 'ws' | 'mcp-ws' | 'mcp-http';
+/**
+ * `ws`: a `/ws` connection. `mcp-ws`: a WS `/mcp` connection. `mcp-http`: made by
+ * openenv/session/create. `throwaway`: one stateless HTTP request's episode (`/reset`, `/step`, MCP
+ * without a session), which holds an environment (and sandbox) like any session while it runs.
+ */
+export type SessionKind = 'ws' | 'mcp-ws' | 'mcp-http' | 'throwaway';
 
 export type EndReason = 'closed by client' | 'disconnected' | 'idle timeout' | 'server shutting down';
 
@@ -20,10 +24,11 @@ export interface Session {
   onEnd?: (reason: EndReason) => void;
 }
 
-export type OpenResult =
-  | { ok: true; session: Session }
+export type Refusal =
   | { ok: false; code: 'CAPACITY_REACHED'; message: string; activeSessions: number; maxSessions: number }
   | { ok: false; code: 'FACTORY_ERROR'; message: string; factoryName: string };
+
+export type OpenResult = { ok: true; session: Session } | Refusal;
 
 export class SessionEndedError extends Error {
   constructor(id: string) {
@@ -134,6 +139,25 @@ export class SessionRegistry {
     // setTimeout fires at once past its longest delay; a timeout that long is as good as none.
     entry.timer = setTimeout(check, Math.min(timeoutMs, MAX_TIMER_MS));
     entry.timer.unref();
+  }
+
+  /**
+   * Runs `work` on a throwaway session: counted against capacity while it runs, stopped when
+   * `signal` (the request's: its client went away) aborts or the server stops, ended after.
+   */
+  async throwaway<T>(signal: AbortSignal | undefined, work: (session: Session) => Promise<T>): Promise<Refusal | { ok: true; value: T }> {
+    const opened = this.open('throwaway');
+    if (!opened.ok) return opened;
+    const session = opened.session;
+    const gone = () => void this.end(session, 'disconnected');
+    if (signal?.aborted) gone();
+    else signal?.addEventListener('abort', gone, { once: true });
+    try {
+      return { ok: true, value: await this.run(session, () => work(session)) };
+    } finally {
+      signal?.removeEventListener('abort', gone);
+      await this.end(session, 'closed by client');
+    }
   }
 
   /** Ends the session: aborts its work, waits for it (up to the grace time), closes the episode. Idempotent. */

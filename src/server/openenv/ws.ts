@@ -5,18 +5,27 @@ import type { RawData, WebSocket } from 'ws';
 import { errorMessage, nestsDeeperThan } from '../../core/index.ts';
 import { EpisodeFailure, EpisodeStateError, type TaskCatalog } from './episode.ts';
 import { handleJsonRpc, invalidParams, type McpContext } from './mcp.ts';
-import { Action, isWsMessageType, RPC, rpcError, TOO_DEEP, validationIssues, WsMessage, type WsErrorCode } from './protocol.ts';
+import { Action, isWsMessageType, PROTO_KEY, protoKeyPath, RPC, rpcError, TOO_DEEP, validationIssues, WsMessage, type WsErrorCode } from './protocol.ts';
 import { SessionEndedError, type EndReason, type OpenResult, type Session, type SessionRegistry } from './sessions.ts';
 
 export interface SocketContext {
   registry: SessionRegistry;
   catalog: TaskCatalog;
-  mcp: Omit<McpContext, 'bound'>;
+  mcp: Omit<McpContext, 'bound' | 'signal'>;
+  /** The largest frame a client may send; also the bytes of frames it may have waiting, twice over. */
+  maxMessageBytes: number;
   log?: (line: string) => void;
 }
 
 /** Frames a client may have waiting before the session is dropped (a client that never reads replies). */
 const MAX_PENDING = 64;
+
+/**
+ * Reply bytes a client may leave unread before it is dropped. `ws` buffers what the socket cannot
+ * take yet without limit, so a client that sends without reading would otherwise grow the server's
+ * memory without end (a free `list_tools`, over and over, costs it nothing).
+ */
+const MAX_UNREAD_BYTES = 16 * 1024 * 1024;
 
 /** Close codes: 1000 normal, 1001 going away (idle, shutdown), 1011 server error, 1013 try again later (capacity). */
 const CLOSE_CODES: Record<EndReason, number> = { 'closed by client': 1000, disconnected: 1000, 'idle timeout': 1001, 'server shutting down': 1001 };
@@ -31,10 +40,26 @@ function wsError(code: WsErrorCode, message: string, extra: Record<string, unkno
   return { type: 'error', data: { message, code, ...extra } };
 }
 
-function textOf(raw: RawData): string {
-  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8');
-  return Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.from(raw).toString('utf8');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function bytesOf(raw: RawData): Buffer {
+  if (Array.isArray(raw)) return Buffer.concat(raw);
+  return Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
 }
+
+/**
+ * The frame's text, or null when it is not UTF-8. `ws` checks text frames, not binary ones, and a
+ * lenient decode would hand the tool U+FFFD in place of the bytes the client sent.
+ */
+function textOf(bytes: Buffer): string | null {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+const NOT_UTF8 = 'the frame is not valid UTF-8 text (send JSON as UTF-8)';
 
 /** Opens the connection's session, or says why not (CAPACITY_REACHED / FACTORY_ERROR) and closes. */
 function openOrRefuse(socket: WebSocket, opened: OpenResult, refuse: (opened: Exclude<OpenResult, { ok: true }>) => unknown): Session | undefined {
@@ -45,8 +70,21 @@ function openOrRefuse(socket: WebSocket, opened: OpenResult, refuse: (opened: Ex
 }
 
 /** Wires a socket's frames into the session queue and its end into the session's end. */
-function attach(socket: WebSocket, session: Session, ctx: SocketContext, handle: (text: string) => Promise<unknown>): void {
+function attach(socket: WebSocket, session: Session, ctx: SocketContext, handle: (text: string | null) => Promise<unknown>): void {
   let pending = 0;
+  // Frames waiting hold their text in memory: 64 frames of the largest size would be a gigabyte.
+  let pendingBytes = 0;
+  const maxPendingBytes = 2 * ctx.maxMessageBytes;
+  /** Ends the session of a client that floods it: told why, or (one that does not read would not read that, nor a closing handshake) cut off. */
+  const drop = (why: string, tell: boolean) => {
+    if (tell) {
+      send(socket, session.kind === 'ws' ? wsError('SESSION_ERROR', why) : rpcError(null, RPC.serverError, why));
+      socket.close(1008, 'too many pending messages');
+    } else {
+      socket.terminate();
+    }
+    void ctx.registry.end(session, 'closed by client');
+  };
   session.onEnd = (reason) => {
     if (reason === 'idle timeout' || reason === 'server shutting down') {
       const why = reason === 'idle timeout' ? 'session closed after being idle past the server\'s session timeout' : 'server shutting down';
@@ -55,26 +93,36 @@ function attach(socket: WebSocket, session: Session, ctx: SocketContext, handle:
     socket.close(CLOSE_CODES[reason], reason);
   };
   socket.on('message', (raw) => {
-    if (++pending > MAX_PENDING) {
-      send(socket, session.kind === 'ws' ? wsError('SESSION_ERROR', `more than ${MAX_PENDING} messages waiting for replies; read replies before sending more`) : rpcError(null, RPC.serverError, `more than ${MAX_PENDING} requests waiting`));
-      socket.close(1008, 'too many pending messages');
-      void ctx.registry.end(session, 'closed by client');
-      return;
-    }
-    const text = textOf(raw);
+    const bytes = bytesOf(raw);
+    // The size, not the buffer, is kept for later: the frame's bytes are freed once decoded.
+    const size = bytes.length;
+    pendingBytes += size;
+    if (++pending > MAX_PENDING) return drop(`more than ${MAX_PENDING} messages waiting for replies; read replies before sending more`, true);
+    if (pendingBytes > maxPendingBytes) return drop(`more than ${maxPendingBytes} bytes of messages waiting for replies; wait for replies before sending more`, true);
+    const text = textOf(bytes);
     ctx.registry
       .run(session, () => handle(text))
       .then(
         (reply) => {
-          if (reply !== 'close') return send(socket, reply);
-          socket.close(1000, 'closed by client');
-          void ctx.registry.end(session, 'closed by client');
+          if (reply === 'close') {
+            socket.close(1000, 'closed by client');
+            void ctx.registry.end(session, 'closed by client');
+            return;
+          }
+          if (socket.bufferedAmount > MAX_UNREAD_BYTES) {
+            ctx.log?.(`session ${session.id}: dropped a client that left more than ${MAX_UNREAD_BYTES} bytes of replies unread`);
+            return drop('replies left unread', false);
+          }
+          send(socket, reply);
         },
         (error: unknown) => {
           if (!(error instanceof SessionEndedError)) ctx.log?.(`session ${session.id}: ${errorMessage(error)}`);
         },
       )
-      .finally(() => pending--);
+      .finally(() => {
+        pending--;
+        pendingBytes -= size;
+      });
   });
   socket.on('close', () => void ctx.registry.end(session, 'disconnected'));
   socket.on('error', (error) => ctx.log?.(`session ${session.id}: socket error: ${error.message}`));
@@ -91,7 +139,8 @@ export function serveEpisodeSocket(socket: WebSocket, ctx: SocketContext): void 
   attach(socket, session, ctx, (text) => episodeMessage(text, session, ctx));
 }
 
-async function episodeMessage(text: string, session: Session, ctx: SocketContext): Promise<Outgoing | 'close'> {
+async function episodeMessage(text: string | null, session: Session, ctx: SocketContext): Promise<Outgoing | 'close'> {
+  if (text === null) return wsError('INVALID_JSON', `Invalid JSON: ${NOT_UTF8}`);
   let message: unknown;
   try {
     message = JSON.parse(text);
@@ -99,6 +148,8 @@ async function episodeMessage(text: string, session: Session, ctx: SocketContext
     return wsError('INVALID_JSON', `Invalid JSON: ${errorMessage(error)}`);
   }
   if (nestsDeeperThan(message)) return wsError('VALIDATION_ERROR', 'Invalid message', { errors: [{ type: 'json_too_deep', loc: [], msg: TOO_DEEP }] });
+  const proto = protoKeyPath(message);
+  if (proto !== null) return wsError('VALIDATION_ERROR', 'Invalid message', { errors: [{ type: 'proto_key', loc: proto, msg: PROTO_KEY }] });
   if (message === null || typeof message !== 'object' || Array.isArray(message)) {
     return wsError('VALIDATION_ERROR', 'Invalid message', { errors: [{ type: 'object_type', loc: [], msg: 'expected a JSON object {"type": …, "data": …}' }] });
   }
@@ -159,6 +210,7 @@ export async function serveMcpSocket(socket: WebSocket, ctx: SocketContext, quer
   );
   if (!session) return;
   attach(socket, session, ctx, async (text) => {
+    if (text === null) return rpcError(null, RPC.parseError, `Parse error: ${NOT_UTF8}`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
