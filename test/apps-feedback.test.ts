@@ -153,8 +153,8 @@ describe('gauntlet feedback', () => {
     assert.equal(read.rows, rows);
     assert.equal(read.reports.length, rows - 50);
     assert.deepEqual(read.problems.slice(0, 2), [
-      { where: 'big.jsonl:1000', message: "id 'r998' appears twice in this file" },
-      { where: 'big.jsonl:2000', message: "id 'r1998' appears twice in this file" },
+      { where: 'big.jsonl:1000', message: "id 'r998' appears twice in this file (first at big.jsonl:999); expected each row's id once" },
+      { where: 'big.jsonl:2000', message: "id 'r1998' appears twice in this file (first at big.jsonl:1999); expected each row's id once" },
     ]);
     assert.equal(read.problems.length, 50);
     // Checking each id against every report before it took over 10 s here; a set takes well under one.

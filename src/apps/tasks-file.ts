@@ -8,18 +8,24 @@ import { errorMessage, InputError, JsonObject, parseInput, type TaskInput } from
 
 const TasksDocument = z.object({ tasks: z.array(JsonObject) }).loose();
 
+/** The tasks already in a tasks file; none when there is no file yet. */
+export async function readTasksFile(path: string): Promise<JsonObject[]> {
+  if (!existsSync(path)) return [];
+  let value: unknown;
+  try {
+    value = parseYaml(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new InputError(path, `cannot read the existing tasks file: ${errorMessage(error)}`, 'a YAML file with `tasks: [...]`');
+  }
+  return parseInput(TasksDocument, value, path).tasks;
+}
+
 /** Writes `tasks` to `path`; with `merge`, tasks already there stay unless one of `tasks` has the same id. */
 export async function writeTasksFile(path: string, tasks: readonly TaskInput[], options: { header: string; merge: boolean }): Promise<{ written: number; total: number }> {
   let kept: JsonObject[] = [];
-  if (options.merge && existsSync(path)) {
-    let value: unknown;
-    try {
-      value = parseYaml(await readFile(path, 'utf8'));
-    } catch (error) {
-      throw new InputError(path, `cannot read the existing tasks file: ${errorMessage(error)}`, 'a YAML file with `tasks: [...]`');
-    }
+  if (options.merge) {
     const ids = new Set(tasks.map((t) => t.id));
-    kept = parseInput(TasksDocument, value, path).tasks.filter((t) => !ids.has(String(t.id)));
+    kept = (await readTasksFile(path)).filter((t) => !ids.has(String(t.id)));
   }
   const all = [...kept, ...tasks];
   await mkdir(dirname(path), { recursive: true });

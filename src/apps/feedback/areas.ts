@@ -56,7 +56,9 @@ export function classifyFeedbackPrompt(report: { title: string; body: string }, 
     `- ${NO_AREA}: none of them (praise, billing, unclear).`,
     '',
     'Feedback:',
-    `Title: ${report.title}`,
+    // One line, and short: a title is the reporter's text, and it must not add lines that pass for
+    // the question's own (areas, instructions) nor make every call pay for megabytes.
+    `Title: ${report.title.replace(/\s+/g, ' ').slice(0, 300)}`,
     `Body: ${report.body.slice(0, 2_000)}`,
     '',
     'Reply with one line: `Area: <id>`.',

@@ -70,12 +70,13 @@ export interface IngestRead {
 
 /** `source` names the file in report ids and problems: its base name unless the caller says otherwise. */
 export async function ingestFile(path: string, options: { source?: string } = {}): Promise<IngestRead> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (error) {
     throw new InputError(path, `cannot read: ${errorMessage(error)}`, 'a JSONL, CSV or GitHub issues JSON file');
   }
+  let text = utf8Text(bytes, path);
   // Spreadsheet exports start with a byte-order mark: left in, it hides the first CSV column's
   // name and makes the first JSON line unreadable.
   if (text.startsWith('\uFEFF')) text = text.slice(1);
@@ -93,9 +94,42 @@ export async function ingestFile(path: string, options: { source?: string } = {}
   }
 }
 
+/**
+ * The file as text. Bytes that are not UTF-8 would otherwise become U+FFFD without a word, and a
+ * NUL byte means a binary file, not an export.
+ */
+function utf8Text(bytes: Buffer, path: string): string {
+  const expected = 'UTF-8 text: a JSONL, CSV or GitHub issues JSON export';
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new InputError(`${path}:${lineAt(bytes, nul)}`, `a NUL byte at byte ${nul}: a binary file`, expected);
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (_error) {
+    // Only on failure: find the first line that does not decode, so the message says where.
+    let start = 0;
+    for (let line = 1; start <= bytes.length; line++) {
+      const end = bytes.indexOf(0x0a, start);
+      const stop = end < 0 ? bytes.length : end;
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, stop));
+      } catch (_lineError) {
+        throw new InputError(`${path}:${line}`, 'bytes that are not valid UTF-8 (a different encoding, or a binary file)', expected);
+      }
+      start = stop + 1;
+    }
+    throw new InputError(path, 'bytes that are not valid UTF-8', expected);
+  }
+}
+
+function lineAt(bytes: Buffer, offset: number): number {
+  let line = 1;
+  for (let i = bytes.indexOf(0x0a); i >= 0 && i < offset; i = bytes.indexOf(0x0a, i + 1)) line++;
+  return line;
+}
+
 function fromJsonl(text: string, source: string): IngestRead {
   const read: IngestRead = { reports: [], problems: [], rows: 0 };
-  const ids = new Set<string>();
+  const pending: (Pending | Problem)[] = [];
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return;
     read.rows++;
@@ -104,36 +138,39 @@ function fromJsonl(text: string, source: string): IngestRead {
     try {
       value = JSON.parse(line);
     } catch (error) {
-      read.problems.push({ where, message: `not JSON: ${errorMessage(error)}` });
+      pending.push({ where, message: `not JSON: ${errorMessage(error)}` });
       return;
     }
-    add(read, { value, where, source, fallbackId: String(i + 1), ids });
+    add(pending, { value, where, fallbackId: String(i + 1) });
   });
-  return read;
+  return finish(read, pending, source);
 }
 
 function fromCsv(text: string, source: string): IngestRead {
   const read: IngestRead = { reports: [], problems: [], rows: 0 };
   const records = parseCsv(text);
-  const ids = new Set<string>();
+  const pending: (Pending | Problem)[] = [];
   const header = records[0];
   if (!header) return { ...read, problems: [{ where: source, message: 'empty CSV: expected a header row' }] };
   const names = header.fields.map((h) => h.trim());
+  // Two columns of one name: one of them would be dropped from every row without a word.
+  const twice = names.find((name, i) => name !== '' && names.indexOf(name) !== i);
+  if (twice !== undefined) return { ...read, rows: records.length - 1, problems: [{ where: `${source}:${header.line}`, message: `the header names column '${twice}' twice; expected each column once (no row of this file was read)` }] };
   for (const record of records.slice(1)) {
     if (record.fields.length === 1 && record.fields[0] === '') continue;
     read.rows++;
     const where = `${source}:${record.line}`;
     if (record.error) {
-      read.problems.push({ where, message: record.error });
+      pending.push({ where, message: record.error });
       continue;
     }
     if (record.fields.length !== names.length) {
-      read.problems.push({ where, message: `${record.fields.length} fields, the header has ${names.length}` });
+      pending.push({ where, message: `${record.fields.length} fields, the header has ${names.length}` });
       continue;
     }
-    add(read, { value: Object.fromEntries(names.map((n, i) => [n, record.fields[i] ?? ''])), where, source, fallbackId: String(record.line), ids });
+    add(pending, { value: Object.fromEntries(names.map((n, i) => [n, record.fields[i] ?? ''])), where, fallbackId: String(record.line) });
   }
-  return read;
+  return finish(read, pending, source);
 }
 
 function fromGithub(text: string, source: string, path: string): IngestRead {
@@ -145,12 +182,12 @@ function fromGithub(text: string, source: string, path: string): IngestRead {
   }
   if (!Array.isArray(value)) throw new InputError(path, 'not a JSON array', 'a GitHub issues export: a JSON array of issues');
   const read: IngestRead = { reports: [], problems: [], rows: value.length };
-  const ids = new Set<string>();
+  const pending: (Pending | Problem)[] = [];
   value.forEach((entry, i) => {
     const where = `${source}[${i}]`;
     const issue = GithubIssue.safeParse(entry);
-    if (!issue.success) return void read.problems.push({ where, message: `not a GitHub issue: ${describeZodIssues(issue.error.issues)}` });
-    if (issue.data.pull_request !== undefined) return void read.problems.push({ where, message: `#${issue.data.number} is a pull request, not feedback` });
+    if (!issue.success) return void pending.push({ where, message: `not a GitHub issue: ${describeZodIssues(issue.error.issues)}` });
+    if (issue.data.pull_request !== undefined) return void pending.push({ where, message: `#${issue.data.number} is a pull request, not feedback` });
     const row = {
       id: String(issue.data.number),
       title: issue.data.title,
@@ -160,26 +197,64 @@ function fromGithub(text: string, source: string, path: string): IngestRead {
       createdAt: issue.data.created_at,
       labels: (issue.data.labels ?? []).map((l) => (typeof l === 'string' ? l : l.name)),
     };
-    add(read, { value: row, where, source, fallbackId: String(issue.data.number), ids });
+    add(pending, { value: row, where, fallbackId: String(issue.data.number) });
   });
-  return read;
+  return finish(read, pending, source);
 }
 
-/** `ids` holds the ids taken so far in this file: a set, so a file of many thousand rows is not checked in quadratic time. */
-function add(read: IngestRead, input: { value: unknown; where: string; source: string; fallbackId: string; ids: Set<string> }): void {
+/** A usable row whose id is given once the whole file is read. */
+interface Pending {
+  row: z.infer<typeof Row>;
+  body: string;
+  title: string;
+  where: string;
+  fallbackId: string;
+}
+
+/** Problems wait in `pending` too, so they stay in file order beside the repeated-id ones. */
+function add(pending: (Pending | Problem)[], input: { value: unknown; where: string; fallbackId: string }): void {
   const row = Row.safeParse(input.value);
-  if (!row.success) return void read.problems.push({ where: input.where, message: describeZodIssues(row.error.issues) });
+  if (!row.success) return void pending.push({ where: input.where, message: describeZodIssues(row.error.issues) });
   const r = row.data;
   const body = r.text || r.body || r.message || '';
   const title = r.title || body.split(/[.\n]/)[0]?.slice(0, 100) || '';
-  if (!body && !r.title) return void read.problems.push({ where: input.where, message: 'no text: expected `text`, `body`, `message` or `title`' });
-  const id = `${input.source}#${r.id || input.fallbackId}`;
-  if (input.ids.has(id)) return void read.problems.push({ where: input.where, message: `id '${r.id}' appears twice in this file` });
-  input.ids.add(id);
+  if (!body && !r.title) return void pending.push({ where: input.where, message: 'no text: expected `text`, `body`, `message` or `title`' });
+  pending.push({ row: r, body, title, where: input.where, fallbackId: input.fallbackId });
+}
+
+/**
+ * Report ids: the row's own id, else its line (or issue number). The ids rows give are reserved
+ * first, so a row without one never takes an id a later row names (`line-<n>` then); the same id
+ * given twice is the second row's problem.
+ */
+function finish(read: IngestRead, pending: readonly (Pending | Problem)[], source: string): IngestRead {
+  const given = new Set(pending.map((p) => ('row' in p ? p.row.id : null)).filter((id): id is string => Boolean(id)));
+  const taken = new Map<string, string>();
+  for (const p of pending) {
+    if (!('row' in p)) {
+      read.problems.push(p);
+      continue;
+    }
+    let local = p.row.id || p.fallbackId;
+    if (!p.row.id && (given.has(local) || taken.has(local))) local = `line-${p.fallbackId}`;
+    const first = taken.get(local);
+    if (first !== undefined) {
+      read.problems.push({ where: p.where, message: `id '${local}' appears twice in this file (first at ${first}); expected each row's id once` });
+      continue;
+    }
+    taken.set(local, p.where);
+    read.reports.push(report(p, `${source}#${local}`, source));
+  }
+  return read;
+}
+
+function report(p: Pending, id: string, source: string): FeedbackReport {
+  const r = p.row;
+  const { body, title } = p;
   const labels = typeof r.labels === 'string' ? r.labels.split(/[;,]/).map((l) => l.trim()).filter(Boolean) : (r.labels ?? []);
-  read.reports.push({
+  return {
     id,
-    source: input.source,
+    source,
     title,
     body,
     url: r.url || null,
@@ -189,7 +264,7 @@ function add(read: IngestRead, input: { value: unknown; where: string; source: s
     prompt: r.prompt || null,
     response: r.response || null,
     expected: r.expected || null,
-  });
+  };
 }
 
 interface CsvRecord {

@@ -3,7 +3,7 @@
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
 import { fanOut, type AgentOutcome, type FanoutLimits, type Pricing } from '../../agent/fanout/index.ts';
-import { InputError, type ModelClient, type Store, type TaskInput } from '../../core/index.ts';
+import { InputError, type JsonObject, type ModelClient, type Store, type TaskInput } from '../../core/index.ts';
 import { labelTask, readLabel, slug } from '../labels.ts';
 import { createAppRun, outcomeText } from '../run.ts';
 import type { Problem } from '../radar/feeds.ts';
@@ -194,6 +194,30 @@ export function feedbackToTask(options: ToTaskOptions): TaskInput {
     tags: { domain: area, difficulty: 'medium', labels: ['regression', 'feedback'] },
     metadata: { reportId: report.id, cluster: cluster.id, confirmedBy: options.confirmedBy, ...(report.url ? { url: report.url } : {}), ...(report.response ? { failedAnswer: report.response } : {}) },
   };
+}
+
+/**
+ * Task ids are slugs of report ids, so two reports can share one (`a.jsonl#1-2` and `a.jsonl#1_2`,
+ * or long ids cut at 60 characters), and merging would silently replace one report's task with the
+ * other's. A task keeps its id when the id is free or belongs to the same report (an update);
+ * otherwise it takes `-2`, `-3`…. The same report asked for twice gives one task.
+ */
+export function distinctReportTasks(tasks: readonly TaskInput[], existing: readonly JsonObject[]): TaskInput[] {
+  const owner = new Map<string, unknown>(existing.map((t) => [String(t.id), isJsonObject(t.metadata) ? t.metadata.reportId : undefined]));
+  const byReport = new Map<unknown, TaskInput>();
+  for (const task of tasks) {
+    const reportId = task.metadata?.reportId;
+    if (byReport.has(reportId)) continue;
+    let id = task.id;
+    for (let n = 2; owner.has(id) && owner.get(id) !== reportId; n++) id = `${task.id}-${n}`;
+    owner.set(id, reportId);
+    byReport.set(reportId, { ...task, id });
+  }
+  return [...byReport.values()];
+}
+
+function isJsonObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** The labelled set's items as classifier cases (`feedback cases`). */

@@ -36,13 +36,13 @@ export async function correctSubject(options: { statePath: string; correctionsPa
   const allowed = [...options.subjects.map((s) => s.id), NO_SUBJECT];
   if (!allowed.includes(options.subject)) throw new InputError('--subject', `unknown subject '${options.subject}'`, `one of ${allowed.join(', ')}`);
   const state = await readState(options.statePath, RadarState, emptyRadarState);
-  const seen = state.items[options.key];
+  const seen = Object.hasOwn(state.items, options.key) ? state.items[options.key] : undefined;
   if (!seen) throw new InputError('--item', `the radar has not seen an item with key '${options.key}' (state ${options.statePath})`, 'a key from the digest JSON (`gauntlet radar --json`)');
   const correction: Correction = { key: options.key, title: seen.title, link: seen.link, summary: seen.summary, from: seen.subject, to: options.subject, by: options.by, at: (options.now?.() ?? new Date()).toISOString() };
   const file = await readState(options.correctionsPath, CorrectionsFile, emptyCorrections);
   file.corrections.push(correction);
   await writeState(options.correctionsPath, file);
-  state.items[options.key] = { ...seen, subject: options.subject };
+  Object.defineProperty(state.items, options.key, { value: { ...seen, subject: options.subject }, enumerable: true, writable: true, configurable: true });
   await writeState(options.statePath, state);
   return correction;
 }

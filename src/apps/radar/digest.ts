@@ -2,30 +2,31 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InputError } from '../../core/index.ts';
 import type { FeedItem } from './feeds.ts';
 import type { RadarResult } from './radar.ts';
 
 export function renderDigestMarkdown(result: RadarResult): string {
   const lines = [`# Research radar — ${result.date}`, '', summaryLine(result), ''];
   for (const section of result.sections) {
-    lines.push(`## ${section.subject.name}`, '');
-    lines.push(section.digest ?? `_No digest: ${section.failure ?? 'unknown'}._`, '');
-    section.items.forEach((item, i) => lines.push(`${i + 1}. [${mdText(item.title)}](${item.link}) — ${item.feed}${item.published ? `, ${item.published.slice(0, 10)}` : ''}`));
+    lines.push(`## ${mdText(section.subject.name)}`, '');
+    lines.push(section.digest !== null ? mdProse(section.digest) : `_No digest: ${mdText(section.failure ?? 'unknown')}._`, '');
+    section.items.forEach((item, i) => lines.push(`${i + 1}. ${mdLink(item)} — ${item.feed}${item.published ? `, ${item.published.slice(0, 10)}` : ''}`));
     lines.push('');
   }
   if (result.unassigned.length > 0) {
     lines.push('## Other items', '');
-    for (const item of result.unassigned) lines.push(`- [${mdText(item.title)}](${item.link}) — ${item.feed}`);
+    for (const item of result.unassigned) lines.push(`- ${mdLink(item)} — ${item.feed}`);
     lines.push('');
   }
   if (result.unsorted.length > 0) {
     lines.push('## Not sorted this time (retried on the next run)', '');
-    for (const { item, reason } of result.unsorted) lines.push(`- [${mdText(item.title)}](${item.link}) — ${reason}`);
+    for (const { item, reason } of result.unsorted) lines.push(`- ${mdLink(item)} — ${mdText(reason)}`);
     lines.push('');
   }
   if (result.read.problems.length > 0) {
     lines.push(`## Skipped input (${result.read.problems.length})`, '');
-    for (const p of result.read.problems) lines.push(`- ${p.where}: ${p.message}`);
+    for (const p of result.read.problems) lines.push(`- ${mdText(p.where)}: ${mdText(p.message)}`);
     lines.push('');
   }
   return `${lines.join('\n').trimEnd()}\n`;
@@ -52,6 +53,8 @@ ${body.join('\n')}
 
 /** Writes `radar-<date>.md` and `.html` (`radar-<date>-2.…` when that day already has one). */
 export async function writeDigest(result: RadarResult, outDir: string): Promise<{ markdown: string; html: string }> {
+  // The date names the files: anything but a date could name a path outside `outDir`.
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(result.date)) throw new InputError('digest date', `'${result.date.slice(0, 40)}' is not a date`, 'YYYY-MM-DD');
   await mkdir(outDir, { recursive: true });
   let stem = join(outDir, `radar-${result.date}`);
   for (let n = 2; existsSync(`${stem}.md`); n++) stem = join(outDir, `radar-${result.date}-${n}`);
@@ -66,8 +69,30 @@ function summaryLine(result: RadarResult): string {
   return `${sorted} new item${sorted === 1 ? '' : 's'} from ${result.read.feeds} feed${result.read.feeds === 1 ? '' : 's'}; ${result.duplicates.seenBefore} seen before, ${result.duplicates.inThisBatch} duplicate${result.duplicates.inThisBatch === 1 ? '' : 's'} in this batch, ${result.read.skipped} skipped, ${result.unsorted.length} not sorted.`;
 }
 
+/**
+ * Feed text (and messages quoting it) as literal Markdown: a title must not open a link, an image,
+ * code or raw HTML in whatever renders the digest. Backslash escapes work for any ASCII punctuation.
+ */
 function mdText(text: string): string {
-  return text.replace(/([[\]])/g, '\\$1');
+  return text.replace(/[\\`*_[\]<>&|~!]/g, '\\$&').replace(/\s+/g, ' ');
+}
+
+/** Links are http(s) URLs in canonical form (feeds.ts); parentheses are encoded so none ends the destination early. */
+function mdLink(item: FeedItem): string {
+  return `[${mdText(item.title)}](${item.link.replace(/[()\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)})`;
+}
+
+/**
+ * The model's digest is Markdown on purpose, but the model read hostile feed text: raw HTML is
+ * escaped and a link or image whose target is not http(s) (`javascript:`, `data:`, `file:`) is
+ * left as plain text.
+ */
+function mdProse(text: string): string {
+  // An entity, not a backslash: a backslash the model put before it would cancel ours.
+  return text
+    .replace(/</g, '&lt;')
+    .replace(/\]\(\s*(?:&lt;)?\s*([^)\s&]*)/g, (whole, target: string) => (/^(https?:\/\/|#)/i.test(target) ? whole : `]\\${whole.slice(1)}`))
+    .replace(/^(\s*)(\[[^\]\n]*\]:\s*)(\S+)/gm, (whole, indent: string, label: string, target: string) => (/^(?:&lt;)?(https?:\/\/|#)/i.test(target) ? whole : `${indent}\\${label}${target}`));
 }
 
 function esc(text: string): string {

@@ -7,6 +7,9 @@ import type * as FastXmlParser from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { errorMessage, InputError, parseInput } from '../../core/index.ts';
+import { loadSource, redactUrl } from './fetch.ts';
+
+export { MAX_FEED_BYTES } from './fetch.ts';
 
 export const FeedSource = z
   .object({
@@ -61,12 +64,18 @@ export async function loadFeedsFile(path: string): Promise<{ feeds: FeedSource[]
 
 const FETCH_TIMEOUT_MS = 20_000;
 const SUMMARY_CHARS = 1_500;
+/** Titles go into every prompt and the digest; a real one is a line, not megabytes. */
+export const MAX_TITLE_CHARS = 300;
+/** Each entry costs a classifier agent; a feed with more than this is a flood, not a feed. */
+export const MAX_ENTRIES_PER_FEED = 5_000;
+const MAX_LINK_CHARS = 2_048;
 
 /** Every feed's entries, with the problems of the feeds and entries that were skipped. */
 export async function readFeeds(options: { feeds: readonly FeedSource[]; base: string; fetch?: typeof fetch; timeoutMs?: number }): Promise<FeedRead> {
   const read: FeedRead = { items: [], problems: [], entries: 0 };
   for (const feed of options.feeds) {
-    const where = `feed ${feed.name} (${feed.source})`;
+    // The digest is shared: a token in the feed URL's user part stays out of it.
+    const where = `feed ${feed.name} (${redactUrl(feed.source)})`;
     let text: string;
     try {
       text = await loadSource(feed.source, { base: options.base, fetch: options.fetch ?? fetch, timeoutMs: options.timeoutMs ?? FETCH_TIMEOUT_MS });
@@ -80,34 +89,6 @@ export async function readFeeds(options: { feeds: readonly FeedSource[]; base: s
     read.entries += parsed.entries;
   }
   return read;
-}
-
-async function loadSource(source: string, options: { base: string; fetch: typeof fetch; timeoutMs: number }): Promise<string> {
-  if (!/^https?:\/\//i.test(source)) return readFile(resolve(options.base, source), 'utf8');
-  const response = await options.fetch(source, { signal: AbortSignal.timeout(options.timeoutMs) });
-  if (!response.ok) throw new Error(`HTTP ${response.status} from ${source}`);
-  return boundedText(response, source);
-}
-
-/** Far above any feed's size; what a misbehaving server sends past it is not held in memory. */
-export const MAX_FEED_BYTES = 32 * 1024 * 1024;
-
-async function boundedText(response: Response, source: string): Promise<string> {
-  if (!response.body) return '';
-  const decoder = new TextDecoder();
-  let text = '';
-  let bytes = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    bytes += value.byteLength;
-    if (bytes > MAX_FEED_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw new Error(`${source} sent more than ${MAX_FEED_BYTES} bytes; a feed is expected to be far smaller`);
-    }
-    text += decoder.decode(value, { stream: true });
-  }
 }
 
 export function parseFeed(text: string, options: { feed: string; format: FeedSource['format']; where: string }): FeedRead {
@@ -152,20 +133,34 @@ function textOf(node: XmlNode): string {
 
 function parseXmlFeed(text: string, options: { feed: string; format: 'rss' | 'atom'; where: string }): FeedRead {
   const { parser, validator } = xmlParsing();
-  const valid = validator.validate(text);
-  if (valid !== true) return { items: [], problems: [{ where: `${options.where}:${valid.err.line}`, message: `not well-formed XML: ${valid.err.msg}` }], entries: 0 };
-  const doc = parser.parse(text) as { [key: string]: XmlNode };
+  let doc: { [key: string]: XmlNode };
+  try {
+    const valid = validator.validate(text);
+    if (valid !== true) return { items: [], problems: [{ where: `${options.where}:${valid.err.line}`, message: `not well-formed XML: ${valid.err.msg}` }], entries: 0 };
+    doc = parser.parse(text) as { [key: string]: XmlNode };
+  } catch (error) {
+    // The parser throws on what it refuses (external entities, nesting past its limit): one bad
+    // feed must not stop the others.
+    return { items: [], problems: [{ where: options.where, message: `cannot be parsed as XML: ${errorMessage(error)}` }], entries: 0 };
+  }
   const entries = options.format === 'rss' ? asArray(child(child(doc.rss, 'channel'), 'item')) : asArray(child(doc.feed, 'entry'));
   const rootOk = options.format === 'rss' ? doc.rss !== undefined : doc.feed !== undefined;
   if (!rootOk) return { items: [], problems: [{ where: options.where, message: `expected a <${options.format === 'rss' ? 'rss' : 'feed'}> document` }], entries: 0 };
   const read: FeedRead = { items: [], problems: [], entries: entries.length };
-  entries.forEach((entry, index) => {
+  capEntries(entries, read, options.where).forEach((entry, index) => {
     const where = `${options.where}: ${options.format === 'rss' ? 'item' : 'entry'} ${index + 1}`;
     const item = options.format === 'rss' ? rssItem(entry, options.feed) : atomEntry(entry, options.feed);
     if (typeof item === 'string') read.problems.push({ where, message: item });
     else read.items.push(item);
   });
   return read;
+}
+
+/** The first MAX_ENTRIES_PER_FEED entries; the rest are reported as one problem, not read. */
+function capEntries<T>(entries: readonly T[], read: FeedRead, where: string): readonly T[] {
+  if (entries.length <= MAX_ENTRIES_PER_FEED) return entries;
+  read.problems.push({ where, message: `${entries.length} entries; only the first ${MAX_ENTRIES_PER_FEED} were read (${entries.length - MAX_ENTRIES_PER_FEED} skipped)` });
+  return entries.slice(0, MAX_ENTRIES_PER_FEED);
 }
 
 function child(node: XmlNode, key: string): XmlNode {
@@ -178,17 +173,18 @@ function asArray(node: XmlNode): XmlNode[] {
 }
 
 function rssItem(entry: XmlNode, feed: string): FeedItem | string {
-  const title = clean(textOf(child(entry, 'title')));
-  const link = textOf(child(entry, 'link')).trim();
+  const title = titleOf(textOf(child(entry, 'title')));
+  const raw = textOf(child(entry, 'link')).trim();
   const guid = textOf(child(entry, 'guid')).trim();
   if (!title) return 'no <title>';
-  if (!isUrl(link)) return link ? `<link> '${link}' is not an http(s) URL` : 'no <link>';
+  const link = webLink(raw);
+  if (!link.ok) return raw ? `<link> ${link.why}` : 'no <link>';
   const creator = textOf(child(entry, 'dc:creator')) || textOf(child(entry, 'author'));
   return {
-    key: itemKey(link, guid),
+    key: itemKey(link.href, guid),
     feed,
     title,
-    link,
+    link: link.href,
     summary: summarise(textOf(child(entry, 'description'))),
     published: dateOf(textOf(child(entry, 'pubDate'))),
     authors: creator ? [clean(creator)] : [],
@@ -196,18 +192,19 @@ function rssItem(entry: XmlNode, feed: string): FeedItem | string {
 }
 
 function atomEntry(entry: XmlNode, feed: string): FeedItem | string {
-  const title = clean(textOf(child(entry, 'title')));
+  const title = titleOf(textOf(child(entry, 'title')));
   const links = asArray(child(entry, 'link'));
   const alternate = links.find((l) => ['alternate', ''].includes(String(child(l, '@_rel') ?? ''))) ?? links[0];
-  const link = String(child(alternate, '@_href') ?? '').trim();
+  const raw = String(child(alternate, '@_href') ?? '').trim();
   const id = textOf(child(entry, 'id')).trim();
   if (!title) return 'no <title>';
-  if (!isUrl(link)) return link ? `<link href> '${link}' is not an http(s) URL` : 'no <link href>';
+  const link = webLink(raw);
+  if (!link.ok) return raw ? `<link href> ${link.why}` : 'no <link href>';
   return {
-    key: itemKey(link, id),
+    key: itemKey(link.href, id),
     feed,
     title,
-    link,
+    link: link.href,
     summary: summarise(textOf(child(entry, 'summary')) || textOf(child(entry, 'content'))),
     published: dateOf(textOf(child(entry, 'published')) || textOf(child(entry, 'updated'))),
     authors: asArray(child(entry, 'author')).map((a) => clean(textOf(child(a, 'name')))).filter(Boolean),
@@ -221,7 +218,7 @@ function atomEntry(entry: XmlNode, feed: string): FeedItem | string {
 function parseArxivListing(text: string, options: { feed: string; where: string }): FeedRead {
   const blocks = text.split(/^-{10,}\s*$/m).filter((b) => /^arXiv:/m.test(b));
   const read: FeedRead = { items: [], problems: [], entries: blocks.length };
-  blocks.forEach((block, index) => {
+  capEntries(blocks, read, options.where).forEach((block, index) => {
     const where = `${options.where}: entry ${index + 1}`;
     const item = arxivEntry(block, options.feed);
     if (typeof item === 'string') read.problems.push({ where, message: item });
@@ -244,16 +241,17 @@ function arxivEntry(block: string, feed: string): FeedItem | string {
       headers.set(last, field[2]);
     } else if (last && /^\s+\S/.test(line)) headers.set(last, `${headers.get(last) ?? ''} ${line.trim()}`);
   }
-  const title = clean(headers.get('title') ?? '');
+  const title = titleOf(headers.get('title') ?? '');
   if (!title) return 'no Title: header';
   const abstract = parts[2] ?? '';
   const linkMatch = /\(\s*(https?:\/\/\S+)/.exec(parts[3] ?? '');
-  const link = linkMatch?.[1] ?? `https://arxiv.org/abs/${id}`;
+  const link = webLink(linkMatch?.[1] ?? `https://arxiv.org/abs/${id}`);
+  if (!link.ok) return `the entry's link ${link.why}`;
   return {
     key: `arxiv:${id.replace(/v\d+$/, '')}`,
     feed,
     title,
-    link,
+    link: link.href,
     summary: summarise(abstract),
     published: dateOf(headers.get('date') ?? ''),
     authors: (headers.get('authors') ?? '').split(/,\s*|\s+and\s+/).map(clean).filter(Boolean),
@@ -280,8 +278,30 @@ export function normaliseUrl(link: string): string | null {
   return `${host}${url.pathname.replace(/\/+$/, '')}${url.search}`;
 }
 
-function isUrl(text: string): boolean {
-  return /^https?:\/\/\S+$/i.test(text);
+/**
+ * A link the digest may show: an absolute http(s) URL that parses, without credentials (they would
+ * be published, and `https://trusted@evil/` hides where it goes), in the parser's canonical form
+ * (`<`, `>`, quotes and spaces percent-encoded).
+ */
+function webLink(text: string): { ok: true; href: string } | { ok: false; why: string } {
+  const safe = redactUrl(text);
+  const shown = safe.length > 100 ? `'${safe.slice(0, 100)}…'` : `'${safe}'`;
+  if (text.length > MAX_LINK_CHARS) return { ok: false, why: `is ${text.length} characters long; expected a URL under ${MAX_LINK_CHARS}` };
+  if (!/^https?:\/\/\S+$/i.test(text)) return { ok: false, why: `${shown} is not an http(s) URL` };
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (_error) {
+    return { ok: false, why: `${shown} is not a URL` };
+  }
+  if (url.username || url.password) return { ok: false, why: `${shown} carries a user name or password; expected a plain http(s) URL` };
+  return { ok: true, href: url.href };
+}
+
+/** A title on one line, cut (marked with …) at MAX_TITLE_CHARS. */
+function titleOf(text: string): string {
+  const title = clean(text);
+  return title.length > MAX_TITLE_CHARS ? `${title.slice(0, MAX_TITLE_CHARS - 1)}…` : title;
 }
 
 function clean(text: string): string {
@@ -293,7 +313,15 @@ function summarise(html: string): string {
   return plain.length > SUMMARY_CHARS ? `${plain.slice(0, SUMMARY_CHARS - 1)}…` : plain;
 }
 
+/**
+ * RFC 822 (RSS) or ISO 8601 (Atom, arXiv) dates with a four-digit year; anything else is no date,
+ * since Date.parse reads garbage like "1" as 2001-01-01.
+ */
 function dateOf(text: string): string | null {
-  const ms = Date.parse(text.trim());
-  return text.trim() && Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+  const trimmed = text.trim();
+  const rfc822 = /^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}/.test(trimmed);
+  const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?$/i.test(trimmed);
+  if (!rfc822 && !iso) return null;
+  const ms = Date.parse(trimmed);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }

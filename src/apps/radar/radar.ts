@@ -123,7 +123,8 @@ export async function runRadar(options: RadarOptions): Promise<RadarResult> {
 
   const stamp = now().toISOString();
   for (const [subject, items] of bySubject) {
-    for (const item of items) state.items[item.key] = { title: item.title, link: item.link, summary: item.summary, feed: item.feed, firstSeen: stamp, subject, runId: run.id };
+    // defineProperty, not assignment: a key like `__proto__` (a link to `https://__proto__/`) would otherwise replace the record's prototype.
+    for (const item of items) Object.defineProperty(state.items, item.key, { value: { title: item.title, link: item.link, summary: item.summary, feed: item.feed, firstSeen: stamp, subject, runId: run.id }, enumerable: true, writable: true, configurable: true });
   }
   await writeState(options.statePath, state);
   const interrupted = options.signal?.aborted ?? false;
@@ -147,7 +148,8 @@ function newItems(items: readonly FeedItem[], state: RadarState): { fresh: FeedI
   let seenBefore = 0;
   let inThisBatch = 0;
   for (const item of items) {
-    if (state.items[item.key]) seenBefore++;
+    // Own keys only: `constructor` or `toString` (from a link to `https://constructor/`) are on every object's prototype.
+    if (Object.hasOwn(state.items, item.key)) seenBefore++;
     else if (keys.has(item.key)) inThisBatch++;
     else {
       keys.add(item.key);

@@ -4,11 +4,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { FeedbackConfig } from '../../apps/feedback/areas.ts';
-import { feedbackCases, feedbackToTask, LabelledFeedback, runTriage, Triage } from '../../apps/feedback/triage.ts';
+import { distinctReportTasks, feedbackCases, feedbackToTask, LabelledFeedback, runTriage, Triage } from '../../apps/feedback/triage.ts';
 import { createAppModel } from '../../apps/keyed-model.ts';
 import { loadYaml } from '../../apps/labels.ts';
 import { readState } from '../../apps/state.ts';
-import { writeTasksFile } from '../../apps/tasks-file.ts';
+import { readTasksFile, writeTasksFile } from '../../apps/tasks-file.ts';
 import { InputError } from '../../core/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
 import { budgetFromFlags, collect, positiveInt, positiveNumber, pricePerMillion, type BudgetFlags } from '../options.ts';
@@ -92,9 +92,10 @@ export function registerFeedbackCommands(program: Command, io: CliIo): void {
       const triage = await readState(flags.triage, Triage, () => {
         throw new InputError(flags.triage, 'no such file', 'a triage document written by `gauntlet feedback ingest`');
       });
-      const tasks = flags.report.map((reportId) =>
+      const built = flags.report.map((reportId) =>
         feedbackToTask({ triage, reportId, confirmedBy: flags.confirmedBy, ...(flags.prompt ? { prompt: flags.prompt } : {}), ...(flags.expect ? { expected: flags.expect } : {}), ...(flags.pattern ? { pattern: flags.pattern } : {}) }),
       );
+      const tasks = distinctReportTasks(built, await readTasksFile(flags.out));
       const { total } = await writeTasksFile(flags.out, tasks, { header: 'Regression tasks from confirmed user feedback (`gauntlet feedback to-tasks`).', merge: true });
       for (const task of tasks) io.stdout(`${task.id}\n`);
       io.stdout(`${flags.out} now holds ${total} task${total === 1 ? '' : 's'}\n`);
