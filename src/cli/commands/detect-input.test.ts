@@ -7,27 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { Command } from 'commander';
-import type { CliIo } from '../io.ts';
-import { registerDetectCommand, type DetectDocument } from './detect.ts';
+import type { DetectDocument } from './detect.ts';
+import { detect } from './detect-test-support.ts';
 
 const TRAJECTORIES = fileURLToPath(new URL('../../../test/fixtures/detectors/trajectories.jsonl', import.meta.url));
 const lines = readFileSync(TRAJECTORIES, 'utf8').split('\n').filter(Boolean);
 const lineOf = (id: string) => lines.find((l) => l.includes(`"ro_det_${id}"`))!;
 
-async function detect(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  const io = { out: '', err: '', interactive: false, env: {} } as CliIo & { out: string; err: string };
-  io.stdout = (t) => void (io.out += t);
-  io.stderr = (t) => void (io.err += t);
-  const program = new Command('gauntlet').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerDetectCommand(program, io);
-  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  process.exitCode = undefined;
-  await program.parseAsync(['node', 'gauntlet', 'detect', ...args]);
-  const code = typeof process.exitCode === 'number' ? process.exitCode : 0;
-  process.exitCode = undefined;
-  return { out: io.out, err: io.err, code };
-}
 
 const file = (name: string, content: string | Buffer) => {
   const path = join(mkdtempSync(join(tmpdir(), 'gauntlet-detect-input-')), name);

@@ -10,27 +10,14 @@ import { benchDetectors } from '../../reward/detectors/bench.ts';
 import { parseExportLine } from '../../reward/detectors/index.ts';
 import { exportRunJsonl, openStore } from '../../store/index.ts';
 import type { CliIo } from '../io.ts';
-import { registerDetectCommand, type DetectDocument } from './detect.ts';
+import type { DetectDocument } from './detect.ts';
+import { detect } from './detect-test-support.ts';
 import { registerInspectCommands } from './inspect.ts';
 
 const fixtures = fileURLToPath(new URL('../../../test/fixtures/detectors/', import.meta.url));
 const TRAJECTORIES = join(fixtures, 'trajectories.jsonl');
 const LABELS = join(fixtures, 'labels.json');
 
-/** The command on a fresh commander program, with captured output and the exit code it set. */
-async function detect(args: string[], env: Record<string, string | undefined> = {}): Promise<{ out: string; err: string; code: number }> {
-  const io = { out: '', err: '', interactive: false, env } as CliIo & { out: string; err: string };
-  io.stdout = (t) => void (io.out += t);
-  io.stderr = (t) => void (io.err += t);
-  const program = new Command('gauntlet').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerDetectCommand(program, io);
-  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  process.exitCode = undefined;
-  await program.parseAsync(['node', 'gauntlet', 'detect', ...args]);
-  const code = typeof process.exitCode === 'number' ? process.exitCode : 0;
-  process.exitCode = undefined;
-  return { out: io.out, err: io.err, code };
-}
 
 /** Stores some labelled trajectories as a run, through the recorder as the runner does. */
 function storeRun(path: string, ids: readonly string[]): { runId: string; rollouts: Rollout[] } {
