@@ -20,12 +20,41 @@ export interface ApiAppOptions extends ApiContext {
   maxBodyBytes?: number;
 }
 
+/**
+ * On every response. The viewer shows text a model or an environment wrote; should any of it ever
+ * be read as markup, the policy still runs no script but the app's own, sends nothing to another
+ * host, and no other site can frame the page to steer a reviewer's clicks.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'X-Content-Type-Options': 'nosniff',
+  // The page's address may still hold `?token=` on first load.
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
 const refuse = (c: Context, status: 401 | 403, message: string) =>
   c.json<ErrorBody>({ error: { message, field: null } }, status, status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
 
 export function createApiApp(options: ApiAppOptions): Hono {
   const app = new Hono();
   const { token } = options;
+  app.use('*', async (c, next) => {
+    await next();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
+  });
   app.use('/api/*', async (c, next) => {
     if (token !== undefined && !hasBearerToken(c.req.header('authorization'), token)) return refuse(c, 401, 'missing or wrong bearer token (send Authorization: Bearer <token>)');
     // The URL's host is the Host header the request was addressed with.

@@ -191,7 +191,13 @@ export class Api {
   }
 }
 
-const enc = encodeURIComponent;
+/** A path segment; an id holding a lone surrogate (stored as given) is a clear error, not encodeURIComponent's bare URIError. */
+function enc(id: string): string {
+  if (/\p{Cs}/u.test(id)) {
+    throw new ApiError({ endpoint: `id ${JSON.stringify(id)}`, status: 0, message: 'holds a lone surrogate (not valid Unicode), which no URL can carry, so the server cannot be asked for it' });
+  }
+  return encodeURIComponent(id);
+}
 
 export function isAbort(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'AbortError';

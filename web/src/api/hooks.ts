@@ -23,7 +23,8 @@ export function useResource<T>(key: string, load: (signal: AbortSignal) => Promi
   useEffect(() => {
     const controller = new AbortController();
     setResult((previous) => ({ key, data: previous.key === key ? previous.data : null, error: null, done: false }));
-    loadRef.current(controller.signal).then(
+    // A loader that throws before its promise (a bad id) fails this resource, not the whole page.
+    new Promise<T>((resolve) => resolve(loadRef.current(controller.signal))).then(
       (data) => setResult({ key, data, error: null, done: true }),
       (error: unknown) => {
         if (!isAbort(error)) setResult((previous) => ({ key, data: previous.data, error: asError(error), done: true }));
@@ -65,7 +66,7 @@ export function usePagedList<T>(key: string, fetchPage: (cursor: string | null, 
   const fetchFor = useCallback(
     (request: PageRequest) => {
       setLoading(true);
-      fetchRef.current(request.cursor, request.signal).then(
+      new Promise<Page<T>>((resolve) => resolve(fetchRef.current(request.cursor, request.signal))).then(
         (page) => {
           const nextCursor = page.nextCursor || null;
           if (!pages.arrived(request, nextCursor)) return;

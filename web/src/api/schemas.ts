@@ -3,6 +3,7 @@
 // here and test/web/contract.test.ts parses the real server's answers with them. Objects are
 // loose (fields the page does not read pass), but a missing or mistyped field it does read is
 // reported with its path instead of rendering `undefined`.
+import './zod-jitless.ts';
 import { z } from 'zod';
 
 const num = z.number();

@@ -38,20 +38,44 @@ const patterns: Array<[RegExp, (m: string[]) => Route]> = [
   [/^\/exports$/, () => ({ page: 'exports' })],
 ];
 
+/**
+ * A path segment for the address bar. encodeURIComponent throws on a lone surrogate (an id can hold
+ * one: ids are stored as given), which would take the whole page down; those are written `%uD800`,
+ * which encodeURIComponent never produces (it writes `%` as `%25`), so decoding gives the id back.
+ */
+export function encodeSegment(segment: string): string {
+  return segment.replace(/\p{Cs}|\P{Cs}+/gu, (part) => (/^\p{Cs}$/u.test(part) ? `%u${part.charCodeAt(0).toString(16).toUpperCase()}` : encodeURIComponent(part)));
+}
+
+/** The segment `encodeSegment` wrote; null for text that is not one (a hand-edited `%E0%A4%A`). */
+export function decodeSegment(segment: string): string | null {
+  try {
+    return segment
+      .split(/(%u[\dA-Fa-f]{4})/)
+      .map((part) => (/^%u[\dA-Fa-f]{4}$/.test(part) ? String.fromCharCode(Number.parseInt(part.slice(2), 16)) : decodeURIComponent(part)))
+      .join('');
+  } catch (_error) {
+    return null;
+  }
+}
+
 export function parseLocation(hash: string): Location {
   const raw = hash.replace(/^#/, '');
   const [path = '', search = ''] = raw.split('?', 2);
   const query = new URLSearchParams(search);
   for (const [pattern, build] of patterns) {
     const match = pattern.exec(path);
-    if (match) return { route: build(match.map((part) => decodeURIComponent(part ?? ''))), query };
+    if (!match) continue;
+    const parts = match.map((part) => decodeSegment(part ?? ''));
+    if (parts.some((part) => part === null)) break;
+    return { route: build(parts as string[]), query };
   }
   return { route: { page: 'not-found', path }, query };
 }
 
 /** `#/runs/a%2Fb?status=scored`: path segments are encoded, empty query values dropped. */
 export function href(segments: readonly string[], query: Record<string, string | number | null | undefined> = {}): string {
-  const path = segments.map((s) => encodeURIComponent(s)).join('/');
+  const path = segments.map(encodeSegment).join('/');
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
   const search = params.toString();

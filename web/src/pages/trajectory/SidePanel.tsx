@@ -1,6 +1,7 @@
 import type { DetectionFlag, RolloutDetail, RolloutRow, VerdictLabel } from '../../api/schemas.ts';
 import { href } from '../../app/router.ts';
 import { PassBadge, SeverityBadge, StatusBadge, duration, fixed, when } from '../../components/Badges.tsx';
+import { Visible } from '../../components/Hidden.tsx';
 
 export function SiblingBar({ rolloutId, groupId, siblings }: { rolloutId: string; groupId: string | null; siblings: readonly RolloutRow[] }) {
   if (siblings.length === 0) return <p className="muted siblings">No sibling rollouts (this task ran once in this run).</p>;
@@ -32,7 +33,7 @@ export function RolloutSummary({ detail }: { detail: RolloutDetail }) {
       </p>
       {r.error && (
         <p className="error-box" role="note">
-          {r.error.source ?? 'error'}: {r.error.message}
+          {r.error.source ?? 'error'}: <Visible text={r.error.message} />
         </p>
       )}
       {r.perturbations.length > 0 && <p className="muted">Perturbations: {r.perturbations.map((p) => p.name).join(', ')}</p>}
@@ -62,8 +63,13 @@ export function RolloutSummary({ detail }: { detail: RolloutDetail }) {
         <ul className="checks" aria-label="Verifier checks">
           {checks.map((c) => (
             <li key={c.name} className={c.passed ? 'pass' : 'fail'}>
-              {c.passed ? '✓' : '✗'} <span className="muted">{c.kind}</span> {c.name}
-              {c.detail ? <span className="muted"> — {c.detail}</span> : null}
+              {c.passed ? '✓' : '✗'} <span className="muted">{c.kind}</span> <Visible text={c.name} />
+              {c.detail ? (
+                <span className="muted">
+                  {' '}
+                  — <Visible text={c.detail} />
+                </span>
+              ) : null}
             </li>
           ))}
         </ul>
@@ -94,16 +100,25 @@ export function FlagList({ flags, examined, positionOf, onSelect }: FlagListProp
                 <SeverityBadge severity={f.severity} /> {f.category.replaceAll('_', ' ')} · step {positionOf(f.evidence.callIndex) + 1}
               </button>
               <div className="muted">
-                {f.detector}
-                {f.reason ? ` — ${f.reason}` : ''}
+                <Visible text={f.detector} />
+                {f.reason ? <> — <Visible text={f.reason} /></> : ''}
               </div>
-              <q className="excerpt">{f.evidence.excerpt.length > 160 ? `${f.evidence.excerpt.slice(0, 159)}…` : f.evidence.excerpt}</q>
+              <q className="excerpt">
+                <Visible text={shortExcerpt(f.evidence.excerpt)} />
+              </q>
             </li>
           ))}
         </ul>
       )}
     </section>
   );
+}
+
+/** The excerpt's first 159 characters, never ending on half a surrogate pair. */
+function shortExcerpt(excerpt: string): string {
+  if (excerpt.length <= 160) return excerpt;
+  const cut = excerpt.slice(0, 159);
+  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
 }
 
 export function VerdictHistory({ verdicts }: { verdicts: readonly VerdictLabel[] }) {
@@ -116,8 +131,12 @@ export function VerdictHistory({ verdicts }: { verdicts: readonly VerdictLabel[]
         <ul className="history" data-testid="verdict-history">
           {verdicts.map((v) => (
             <li key={v.id}>
-              <span className={`badge verdict-${v.verdict}`}>{v.verdict}</span> {v.reviewer} <span className="muted">{when(v.createdAt)}</span>
-              {v.reason ? <div>{v.reason}</div> : null}
+              <span className={`badge verdict-${v.verdict}`}>{v.verdict}</span> <Visible text={v.reviewer} /> <span className="muted">{when(v.createdAt)}</span>
+              {v.reason ? (
+                <div>
+                  <Visible text={v.reason} />
+                </div>
+              ) : null}
               {v.rubric && Object.keys(v.rubric).length > 0 ? (
                 <div className="muted">
                   {Object.entries(v.rubric)

@@ -1,7 +1,8 @@
-import { memo, useState } from 'react';
+import { memo, useMemo, useState } from 'react';
 import { STEP_FLAGS } from '../../api/constants.ts';
 import type { Message } from '../../api/schemas.ts';
 import { SeverityBadge, duration } from '../../components/Badges.tsx';
+import { Visible } from '../../components/Hidden.tsx';
 import { TextBlock } from '../../components/TextBlock.tsx';
 import { READ_ONLY_HINT } from '../../app/store-access.ts';
 import type { StepView } from './model.ts';
@@ -28,6 +29,31 @@ export interface StepCardProps {
 
 const ratingText: Record<Rating, string> = { [-1]: '−1', 0: '0', 1: '+1' };
 
+/**
+ * Tool calls (and added messages) a card mounts before the reader asks for more: one response with
+ * 100,000 tool calls must not lay out 100,000 blocks at once and freeze the page.
+ */
+export const ITEMS_SHOWN_AT_FIRST = 50;
+const ITEMS_SHOWN_PER_CLICK = 200;
+
+/** Indexes of `items` to mount: the first `limit`, plus any holding the evidence (it must be seen wherever it is). */
+function shownIndexes<T>(items: readonly T[], limit: number, holdsEvidence: (item: T) => boolean): number[] {
+  const out: number[] = [];
+  items.forEach((item, i) => {
+    if (i < limit || holdsEvidence(item)) out.push(i);
+  });
+  return out;
+}
+
+function MoreButton({ hidden, what, onMore }: { hidden: number; what: string; onMore: () => void }) {
+  if (hidden <= 0) return null;
+  return (
+    <button type="button" className="link-button more-items" onClick={onMore}>
+      Show {Math.min(hidden, ITEMS_SHOWN_PER_CLICK).toLocaleString()} more {what} ({hidden.toLocaleString()} not shown)
+    </button>
+  );
+}
+
 function AddedMessage({ message, step }: { message: Message; step: number }) {
   if (message.role === 'assistant') {
     return (
@@ -40,7 +66,7 @@ function AddedMessage({ message, step }: { message: Message; step: number }) {
   const label = message.role === 'tool' ? `tool result · ${message.name}` : message.role;
   return (
     <div className={`msg msg-${message.role}`}>
-      <div className="msg-role">{label}</div>
+      <div className="msg-role">{message.role === 'tool' ? <>tool result · <Visible text={message.name} /></> : label}</div>
       <TextBlock text={message.content} label={`Step ${step} ${label} message`} />
     </div>
   );
@@ -61,6 +87,13 @@ function StepCardImpl(props: StepCardProps) {
   ].filter(Boolean);
   const rate = (rating: Rating) => props.onRate({ view, rating, flag, note });
   const locked = props.ratingLocked === true;
+  const [limit, setLimit] = useState(ITEMS_SHOWN_AT_FIRST);
+  const calls = useMemo(
+    () => shownIndexes(view.calls, limit, ({ call, result }) => Boolean(highlight && (call.argumentsText.includes(highlight) || result?.content.includes(highlight)))),
+    [view.calls, limit, highlight],
+  );
+  const added = useMemo(() => shownIndexes(view.added, limit, (m) => Boolean(highlight && m.content.includes(highlight))), [view.added, limit, highlight]);
+  const more = () => setLimit((n) => n + ITEMS_SHOWN_PER_CLICK);
 
   return (
     <article
@@ -84,18 +117,19 @@ function StepCardImpl(props: StepCardProps) {
 
       {view.flags.map((f, i) => (
         <p key={i} className="flag-note" role="note">
-          <SeverityBadge severity={f.severity} /> <strong>{f.category.replaceAll('_', ' ')}</strong> by {f.detector}
-          {f.reason ? `: ${f.reason}` : ''}
+          <SeverityBadge severity={f.severity} /> <strong>{f.category.replaceAll('_', ' ')}</strong> by <Visible text={f.detector} />
+          {f.reason ? <>: <Visible text={f.reason} /></> : ''}
         </p>
       ))}
 
-      {view.added.map((m, i) => (
-        <AddedMessage key={i} message={m} step={position + 1} />
+      {added.map((i) => (
+        <AddedMessage key={i} message={view.added[i]!} step={position + 1} />
       ))}
+      <MoreButton hidden={view.added.length - added.length} what="messages" onMore={more} />
 
       {step.error && (
         <p className="error-box" role="note">
-          The call failed ({step.error.kind ?? 'error'}): {step.error.message}
+          The call failed ({step.error.kind ?? 'error'}): <Visible text={step.error.message} />
         </p>
       )}
 
@@ -115,11 +149,23 @@ function StepCardImpl(props: StepCardProps) {
         </div>
       )}
 
-      {view.calls.map(({ call, result }) => (
-        <div key={call.id} className="tool-call">
+      {calls.map((i) => {
+        const { call, result } = view.calls[i]!;
+        return (
+        <div key={i} className="tool-call" data-testid="tool-call">
           <div className="msg-role">
-            tool call <code>{call.name}</code> <span className="muted">{call.id}</span>
-            {call.parseError && <span className="badge fail">unparseable: {call.parseError}</span>}
+            tool call{' '}
+            <code>
+              <Visible text={call.name} />
+            </code>{' '}
+            <span className="muted">
+              <Visible text={call.id} />
+            </span>
+            {call.parseError && (
+              <span className="badge fail">
+                unparseable: <Visible text={call.parseError} />
+              </span>
+            )}
           </div>
           <TextBlock text={prettyArguments(call.arguments, call.argumentsText, highlight)} label={`Step ${position + 1} ${call.name} arguments`} highlight={highlight} />
           {result ? (
@@ -131,7 +177,9 @@ function StepCardImpl(props: StepCardProps) {
             <p className="muted">No result recorded (the episode ended first).</p>
           )}
         </div>
-      ))}
+        );
+      })}
+      <MoreButton hidden={view.calls.length - calls.length} what="tool calls" onMore={more} />
 
       {!props.readOnly && (
       <footer className="step-rating" onClick={(e) => e.stopPropagation()}>
@@ -161,8 +209,8 @@ function StepCardImpl(props: StepCardProps) {
           <span className="ratings" data-testid="step-ratings">
             {latest.map((l) => (
               <span key={l.id} className={`badge rating-${l.rating}`} title={`${l.reviewer} at ${l.createdAt}${l.note ? `: ${l.note}` : ''}`}>
-                {l.reviewer}: {ratingText[l.rating]}
-                {l.flag ? ` (${l.flag})` : ''}
+                <Visible text={l.reviewer} />: {ratingText[l.rating]}
+                {l.flag ? <> (<Visible text={l.flag} />)</> : ''}
               </span>
             ))}
           </span>

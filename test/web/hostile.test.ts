@@ -1,0 +1,264 @@
+// The viewer against a hostile trajectory: everything in it (the model's text and reasoning, tool
+// names, arguments and results, detector evidence, other reviewers' names) is written by whoever
+// controls the model or the environment. Opened in real Chromium, none of it may run script,
+// disguise what a command does, or freeze the page; ids that URLs cannot carry must not crash it.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { modelCallIdFor, rolloutIdFor, SCHEMA_VERSION, type Message, type ModelCall, type Rollout, type Run, type RunId, type Store, type Task, type TaskId, type ToolCall } from '../../src/core/index.ts';
+import { startViewer, type Viewer } from './harness.ts';
+
+const PAYLOAD = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><svg onload="window.__pwned=3"></svg><a href="javascript:window.__pwned=4">x</a>';
+/** Reads as `ls #rm -rf` on screen when the override is obeyed. */
+const DISGUISED = 'ls #\u202E fr- mr';
+const LOOKALIKE_TOOL = 'ba\u200Bsh';
+const ESCAPES = 'plain \u001b[8mconcealed\u001b[0m text';
+const BIG_RESULT = `${'A'.repeat(1_500_000)}EVIDENCE-IN-THE-MIDDLE${'B'.repeat(1_500_000)}`;
+const MANY_CALLS = 3000;
+const EVIDENCE_CALL = 2500;
+const LONE_SURROGATE_RUN = 'run_lone_\uD800_id';
+const at = (second: number) => new Date(Date.parse('2026-11-21T09:00:00.000Z') + second * 1000).toISOString();
+
+function runRecord(id: string, taskId: string): Run {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    id: id as RunId,
+    createdAt: at(0),
+    gauntletVersion: 'fixture',
+    status: 'finished',
+    finishedAt: at(0),
+    config: {
+      envs: ['synthetic'],
+      taskIds: [taskId],
+      model: 'javascript:window.__pwned=5',
+      modelOptions: {},
+      scaffold: 'interleaved',
+      epochs: 1,
+      groupSize: 1,
+      concurrency: 1,
+      seed: 1,
+      maxAttempts: 1,
+      maxOutputBytes: 4_000_000,
+      context: null,
+      sampling: {},
+      perturbations: [],
+      mcpServers: [],
+      sandbox: 'virtual',
+    },
+  };
+}
+
+const call = (id: string, name: string, command: string): ToolCall => ({ id, name, arguments: { command }, argumentsText: JSON.stringify({ command }) });
+
+/** One rollout: markup and disguised text at step 1, a 3 MB one-line result holding evidence at step 2, 3,000 tool calls at step 3. */
+function writeHostileRun(store: Store): { runId: string; rolloutId: string } {
+  const taskId = 'synthetic/hostile';
+  const run = runRecord('run_hostile', taskId);
+  const task: Task = {
+    id: taskId as TaskId,
+    env: 'synthetic',
+    instruction: PAYLOAD,
+    initialState: {},
+    verifier: {},
+    golden: { steps: [] },
+    limits: { maxTurns: 10, deadlineMs: 60_000 },
+    tags: { domain: 'synthetic', difficulty: 'easy', labels: [] },
+  };
+  store.createRun(run, [task]);
+  const rolloutId = rolloutIdFor(run.id, taskId, 0);
+  const recorder = store.recorder({ runId: run.id, rolloutId, attempt: 1 });
+  const turns: { content: string; calls: ToolCall[]; results: string[] }[] = [
+    { content: PAYLOAD, calls: [call('call_1', LOOKALIKE_TOOL, DISGUISED)], results: [`${PAYLOAD}\n${ESCAPES}`] },
+    { content: 'reading the file', calls: [call('call_2', 'bash', 'cat big.txt')], results: [BIG_RESULT] },
+    { content: 'many at once', calls: Array.from({ length: MANY_CALLS }, (_, i) => call(`many_${i}`, 'bash', `echo marker-${i}-end`)), results: [] },
+    { content: 'done', calls: [], results: [] },
+  ];
+  const messages: Message[] = [{ role: 'user', content: `${PAYLOAD} ${ESCAPES}` }];
+  let parentId: ModelCall['parentId'] = null;
+  turns.forEach((turn, i) => {
+    const id = modelCallIdFor(rolloutId, 1, i);
+    const assistant: Message = { role: 'assistant', content: turn.content, reasoning: { text: PAYLOAD, source: 'reasoning_field' }, toolCalls: turn.calls };
+    recorder.modelCall({
+      schemaVersion: SCHEMA_VERSION,
+      id,
+      runId: run.id,
+      rolloutId,
+      attempt: 1,
+      index: i,
+      parentId,
+      extendsParent: parentId !== null,
+      purpose: 'turn',
+      model: run.config.model,
+      request: { messages: [...messages], tools: [], sampling: {} },
+      response: { message: assistant, finishReason: turn.calls.length ? 'tool_calls' : 'stop', usage: {} },
+      startedAt: at(10 + i),
+      latencyMs: 5,
+    });
+    messages.push(assistant);
+    turn.results.forEach((content, r) => messages.push({ role: 'tool', toolCallId: turn.calls[r]!.id, name: turn.calls[r]!.name, content, isError: false }));
+    parentId = id;
+  });
+  const rollout: Rollout = {
+    schemaVersion: SCHEMA_VERSION,
+    id: rolloutId,
+    runId: run.id,
+    taskId: taskId as TaskId,
+    env: 'synthetic',
+    epoch: 0,
+    groupId: `${run.id}/${taskId}/0`,
+    attempt: 1,
+    seed: 1,
+    model: run.config.model,
+    scaffold: 'interleaved',
+    status: 'scored',
+    terminationReason: 'answered',
+    score: 0,
+    passed: false,
+    rewardTerms: [],
+    verifier: { passed: false, score: 0, checks: [{ name: PAYLOAD, kind: 'outcome', passed: false, detail: PAYLOAD }] },
+    error: null,
+    finalAnswer: null,
+    stats: { turns: 4, modelCalls: 4, toolCalls: MANY_CALLS + 2, toolErrors: 0, promptTokens: 10, completionTokens: 10 },
+    perturbations: [],
+    startedAt: at(10),
+    endedAt: at(20),
+    durationMs: 10_000,
+  };
+  store.commitRollout(rollout);
+  store.saveDetections(rolloutId, 1, {
+    createdAt: at(30),
+    detectors: ['rules/dangerous_command'],
+    flags: [
+      { category: 'dangerous_command', detector: PAYLOAD, severity: 'high', evidence: { callIndex: 1, excerpt: 'EVIDENCE-IN-THE-MIDDLE' }, reason: PAYLOAD },
+      { category: 'dangerous_command', detector: 'rules/dangerous_command', severity: 'medium', evidence: { callIndex: 2, excerpt: `marker-${EVIDENCE_CALL}-end` }, reason: 'the 2,501st call' },
+    ],
+    monitor: null,
+    review: [],
+    unparsed: [],
+  });
+  // A run whose id no URL can carry (ids are stored as given): the runs list must still show.
+  store.createRun(runRecord(LONE_SURROGATE_RUN, taskId), [task]);
+  store.flush();
+  return { runId: run.id, rolloutId };
+}
+
+declare global {
+  interface Window {
+    __pwned?: number;
+    __violations?: string[];
+  }
+}
+
+describe('the viewer against a hostile trajectory', { timeout: 300_000 }, () => {
+  let viewer: Viewer<{ runId: string; rolloutId: string }>;
+  let page: Page;
+  const dialogs: string[] = [];
+  const stepCard = (position: number) => page.locator(`[data-testid=step]:has(#step-${position}-title)`);
+
+  before(async () => {
+    viewer = await startViewer({ fill: writeHostileRun });
+    // Every policy violation is a sign the page tried something the policy forbids (or that the app itself needs loosening).
+    await viewer.browser.context.addInitScript(() => {
+      window.__violations = [];
+      document.addEventListener('securitypolicyviolation', (event) => window.__violations!.push(`${event.violatedDirective} ${event.blockedURI}`));
+    });
+    page = await viewer.browser.newPage();
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    const label = await fetch(`${viewer.server.url}/api/labels/verdict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rolloutId: viewer.data.rolloutId, verdict: 'reject', reviewer: 'mallory\u202Eecila', reason: PAYLOAD }),
+    });
+    assert.equal(label.status, 201, await label.text());
+  });
+  after(async () => {
+    await viewer?.close();
+  });
+
+  it('lists a run whose id holds a lone surrogate, and opening it says why it cannot load instead of crashing', async () => {
+    await page.goto(`${viewer.server.url}/#/runs`);
+    const link = page.getByTestId('runs-table').getByRole('link', { name: /^run_lone_/ });
+    await link.waitFor();
+    assert.match((await link.getAttribute('href')) ?? '', /#\/runs\/run_lone_%uD800_id$/);
+    await link.click();
+    await page.getByText(/lone surrogate/).first().waitFor();
+    assert.deepEqual(viewer.browser.pageErrors, []);
+    await page.goto(`${viewer.server.url}/#/runs/%E0%A4%A`);
+    await page.getByText(/No page at/).waitFor();
+    assert.deepEqual(viewer.browser.pageErrors, []);
+  });
+
+  it('serves the app under a policy that refuses inline script, and the app itself breaks none of it', async () => {
+    // A fresh document (not a hash change), so the page's own response headers are read.
+    await page.goto('about:blank');
+    const response = await page.goto(`${viewer.server.url}/#/rollouts/${viewer.data.rolloutId}`);
+    assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+    await stepCard(0).waitFor();
+    await page.goto(`${viewer.server.url}/#/runs/${viewer.data.runId}`);
+    await page.getByTestId('run-stats').waitFor();
+    assert.deepEqual(await page.evaluate(() => window.__violations), [], 'the app runs no eval and no inline script or style');
+    // Script that markup could sneak in is refused: an inline script element never runs.
+    const inlineRan = await page.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__pwned = 6';
+      document.head.append(script);
+      return window.__pwned === 6;
+    });
+    assert.equal(inlineRan, false, 'the page policy refuses inline script');
+    assert.ok((await page.evaluate(() => window.__violations!)).some((v) => v.startsWith('script-src')));
+  });
+
+  it('shows markup from the model, the tools, the detectors and other reviewers as text and runs none of it', async () => {
+    await page.goto(`${viewer.server.url}/#/rollouts/${viewer.data.rolloutId}`);
+    const first = stepCard(0);
+    await first.waitFor();
+    await page.getByRole('button', { name: 'Show all reasoning' }).click();
+    await first.locator('.reasoning-text').waitFor();
+    const text = await first.innerText();
+    assert.equal(text.split(PAYLOAD).length - 1 >= 4, true, `the payload shown literally in message, reasoning, reply and result:\n${text.slice(0, 2000)}`);
+    assert.match(await page.getByTestId('verdict-history').innerText(), /<script>window.__pwned=2<\/script>/);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.equal(await page.locator('[data-testid=step] img, [data-testid=step] script, [data-testid=step] svg, aside img, aside script').count(), 0);
+    assert.deepEqual(dialogs, []);
+  });
+
+  it('marks bidi overrides, zero-width characters and terminal escapes instead of letting them disguise text', async () => {
+    await page.goto(`${viewer.server.url}/#/rollouts/${viewer.data.rolloutId}`);
+    const first = stepCard(0);
+    await first.waitFor();
+    const text = await first.innerText();
+    // Nothing invisible reaches the screen: the override would turn `ls # fr- mr` into `ls #rm -rf`.
+    for (const hidden of ['\u202E', '\u200B', '\u001B']) assert.equal(text.includes(hidden), false, `${JSON.stringify(hidden)} left in: ${JSON.stringify(text.slice(0, 600))}`);
+    assert.ok(text.includes('ls #⟨RLO⟩ fr- mr'), `the override is marked where it stands: ${text.slice(0, 600)}`);
+    assert.ok(text.includes('ba⟨ZWSP⟩sh'), 'the look-alike tool name is told apart from bash');
+    assert.ok(text.includes('␛[8mconcealed␛[0m'), 'terminal escapes are shown, not swallowed');
+    assert.equal(await first.locator('.hidden-char[title*="right-to-left override"]').count() >= 1, true);
+    const history = await page.getByTestId('verdict-history').innerText();
+    assert.ok(history.includes('mallory⟨RLO⟩ecila'), `another reviewer's disguised name is marked: ${history}`);
+  });
+
+  it('shows evidence inside a 3 MB one-line result in place, without laying out the whole result', async () => {
+    await page.goto(`${viewer.server.url}/#/rollouts/${viewer.data.rolloutId}?step=2`);
+    const result = stepCard(1).getByLabel('Step 2 bash result');
+    await result.waitFor();
+    assert.equal(await result.locator('mark.evidence').innerText(), 'EVIDENCE-IN-THE-MIDDLE');
+    const shown = await result.evaluate((pre) => pre.textContent!.length);
+    assert.ok(shown < 10_000, `only the text around the evidence is laid out (${shown} characters)`);
+    await stepCard(1).getByRole('button', { name: /^Show all/ }).waitFor();
+  });
+
+  it('mounts the first tool calls of a 3,000-call response (and the one holding evidence), the rest on request', async () => {
+    await page.goto(`${viewer.server.url}/#/rollouts/${viewer.data.rolloutId}?step=3`);
+    const card = stepCard(2);
+    await card.locator('.tool-call').first().waitFor();
+    const mounted = await card.locator('.tool-call').count();
+    assert.equal(mounted, 51, 'the first 50 calls and the one with the flagged evidence');
+    assert.equal(await card.locator('mark.evidence').innerText(), `marker-${EVIDENCE_CALL}-end`);
+    await card.getByRole('button', { name: `Show 200 more tool calls (${(MANY_CALLS - 51).toLocaleString('en-US')} not shown)` }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=step]:has(#step-2-title) .tool-call').length === 251);
+    assert.deepEqual(viewer.browser.pageErrors, []);
+  });
+});
