@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
-import { TokenTrace, Usage, type JsonObject, type JsonValue, type ModelResult } from '../core/index.ts';
+import { TokenTrace, ToolCall, Usage, type JsonObject, type JsonValue, type ModelResult } from '../core/index.ts';
 import { anthropicMessagesStream } from './anthropic-stream.ts';
 import { createAnthropicMessages, parseMessagesResponse } from './anthropic.ts';
 import { MAX_RESPONSE_DEPTH, realSleep } from './http.ts';
@@ -212,6 +212,23 @@ describe('numbers the stored record cannot hold', () => {
     // What the store checks when it reads the call back.
     for (const parsed of [anthropic, openai]) assert.ok(Usage.safeParse(parsed.response.usage).success);
     assert.ok(TokenTrace.safeParse(openai.response.tokens).success);
+  });
+
+  it('tool-call arguments nested past 256 levels are a malformed call with its text kept, so the record reads back', () => {
+    const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    const completion = (args: string) =>
+      parseChatCompletion({ id: 'c', choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'x', arguments: args } }] }, finish_reason: 'tool_calls' }] });
+    const deep = completion(nested(2000));
+    assert.ok(deep.ok);
+    const [call] = deep.response.message.toolCalls;
+    assert.equal(call?.arguments, null);
+    assert.equal(call?.argumentsText, nested(2000));
+    assert.match(call?.parseError ?? '', /more than 256 levels deep/);
+    // Validating the call, as the store does when it reads it back, no longer overflows the stack.
+    assert.ok(ToolCall.safeParse(call).success);
+    const shallow = completion(nested(200));
+    assert.ok(shallow.ok);
+    assert.equal(shallow.response.message.toolCalls[0]?.parseError, undefined);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { FinishReason, JsonObject, JsonValue, Reasoning, TokenTrace, ToolCall, Usage } from '../core/index.ts';
+import { MAX_JSON_DEPTH, nestsDeeperThan, type FinishReason, type JsonObject, type JsonValue, type Reasoning, type TokenTrace, type ToolCall, type Usage } from '../core/index.ts';
 import { isObject, type Failure, type ParseOutcome } from './http.ts';
 import { splitInlineThink } from './think.ts';
 
@@ -103,6 +103,11 @@ export function parseArguments(argumentsText: string): Pick<ToolCall, 'arguments
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { arguments: null, argumentsText, parseError: `arguments must be a JSON object, got ${describe(value as JsonValue)}` };
+  }
+  // Deeper values overflow the stack where the call is validated, stored and read back: a model
+  // that wrote one made a malformed call (its text is kept), as the text formats already say.
+  if (argumentsText.length > MAX_JSON_DEPTH && nestsDeeperThan(value, MAX_JSON_DEPTH)) {
+    return { arguments: null, argumentsText, parseError: `arguments nest arrays and objects more than ${MAX_JSON_DEPTH} levels deep` };
   }
   return { arguments: value as JsonObject, argumentsText };
 }
