@@ -16,4 +16,5 @@ export * from './migrate.ts';
 export * from './store.ts';
 export * from './access.ts';
 export * from './detections.ts';
+export * from './input-file.ts';
 export type * from './interfaces.ts';

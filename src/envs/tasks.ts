@@ -1,16 +1,6 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { isNode, LineCounter, parseDocument } from 'yaml';
-import { InputError, Task, type TaskInput } from '../core/index.ts';
-
-/** Line number (1-based) of the YAML node at `path`, or of the nearest parent that exists. */
-function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: (string | number)[]): number | undefined {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth), true);
-    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
-  }
-  return undefined;
-}
+import { fileErrorCode, InputError, lineOf, parseInputText, readInputFile, Task, type TaskInput } from '../core/index.ts';
 
 const TASK_FIELDS = Object.keys(Task.shape);
 
@@ -19,20 +9,9 @@ const TASK_FIELDS = Object.keys(Task.shape);
  * reported with the file, the line and the field, and what was expected there.
  */
 export function loadTaskFile(path: string, defaults: Partial<TaskInput> = {}): Task[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError(path, `cannot read task file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0]!;
-    const line = first.linePos?.[0]?.line;
-    throw new InputError(`${path}${line ? `:${line}` : ''}`, `not valid YAML: ${first.message.split('\n')[0]}`);
-  }
-  const data: unknown = doc.toJS();
+  const text = readInputFile(path, { cannotOpen: (error) => new InputError(path, `cannot read task file (${fileErrorCode(error)})`) });
+  const parsed = parseInputText(text, path, { lineInWhere: true });
+  const data = parsed.value;
   let items: unknown[];
   let base: (string | number)[] = [];
   if (Array.isArray(data)) items = data;
@@ -48,7 +27,7 @@ export function loadTaskFile(path: string, defaults: Partial<TaskInput> = {}): T
     // A misspelt field ("limts") would otherwise be dropped and its default used instead.
     const unknown = item && typeof item === 'object' && !Array.isArray(item) ? Object.keys(item).find((key) => !TASK_FIELDS.includes(key)) : undefined;
     if (unknown !== undefined) {
-      const line = lineOf(doc, counter, [...prefix, unknown]);
+      const line = lineOf(parsed, [...prefix, unknown]);
       throw new InputError(`${path}${line ? `:${line}` : ''}`, `field ${unknown}: not a task field`, `one of ${TASK_FIELDS.join(', ')} (free-form data goes in metadata)`);
     }
     const merged = item && typeof item === 'object' ? { ...defaults, ...(item as object) } : item;
@@ -56,7 +35,7 @@ export function loadTaskFile(path: string, defaults: Partial<TaskInput> = {}): T
     if (result.success) return result.data;
     const issue = result.error.issues[0]!;
     const fieldPath = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
-    const line = lineOf(doc, counter, fieldPath);
+    const line = lineOf(parsed, fieldPath);
     const field = issue.path.join('.') || '(task)';
     const more = result.error.issues.length > 1 ? ` (+${result.error.issues.length - 1} more)` : '';
     throw new InputError(`${path}${line ? `:${line}` : ''}`, `field ${field}: ${issue.message}${more}`);

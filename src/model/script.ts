@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { errorMessage, FinishReason, InputError, JsonObject, parseInput, type JsonValue, type Message, type ToolCall } from '../core/index.ts';
+import { errorMessage, FinishReason, InputError, JsonObject, parseInput, parseInputText, readInputFile, type JsonValue, type Message, type ToolCall } from '../core/index.ts';
 import { parseArguments } from './openai-parse.ts';
 
 export const ScriptToolCall = z
@@ -52,22 +50,13 @@ export type ScriptInput = z.input<typeof Script>;
 
 /** Reads a script from YAML or JSON; every problem is an InputError naming the file and field. */
 export async function loadScript(path: string): Promise<Script> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InputError(path, `cannot read the script: ${errorMessage(error)}`, 'a YAML or JSON file with `turns: [...]`');
-  }
+  const text = readInputFile(path, { cannotOpen: (error) => new InputError(path, `cannot read the script: ${errorMessage(error)}`, 'a YAML or JSON file with `turns: [...]`') });
   return parseScriptText(text, path);
 }
 
 export function parseScriptText(text: string, where: string): Script {
-  let value: unknown;
-  try {
-    value = where.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new InputError(where, `not valid ${where.endsWith('.json') ? 'JSON' : 'YAML'}: ${errorMessage(error)}`);
-  }
+  const json = where.endsWith('.json');
+  const { value } = parseInputText(text, where, { json, syntax: `not valid ${json ? 'JSON' : 'YAML'}` });
   return parseInput(Script, value, where);
 }
 

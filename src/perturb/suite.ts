@@ -1,9 +1,8 @@
 // Perturbation suites: axes of alternatives (crossed or one at a time), the seeds perturbations
 // draw from, and the families held out of training so a report can measure generalisation to them.
-import { readFileSync } from 'node:fs';
-import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
+import { isMap, isNode, isScalar } from 'yaml';
 import { z } from 'zod';
-import { hashString, InputError, stableStringify } from '../core/index.ts';
+import { fileErrorCode, hashString, InputError, parseInputText, readInputFile, stableStringify } from '../core/index.ts';
 import { findPerturbation, perturbationIds } from './catalog.ts';
 import { parsePerturbationText, resolvePerturbations, shown, splitSpecs, type PerturbationSpec, type ResolvedPerturbations } from './spec.ts';
 import { FAMILIES, type Family } from './types.ts';
@@ -122,30 +121,14 @@ export function buildSuite(file: SuiteFile, where = 'suite'): Suite {
 
 /** Reads a YAML or JSON suite file; problems name the file, line and field. */
 export function loadSuite(path: string): Suite {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError(path, `cannot read the suite file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter });
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0]!;
-    throw new InputError(`${path}${first.linePos?.[0] ? `:${first.linePos[0].line}` : ''}`, `not valid YAML: ${first.message.split('\n')[0]}`);
-  }
-  let value: unknown;
-  try {
-    value = doc.toJS();
-  } catch (error) {
-    // The YAML parser refuses some documents only when building values (aliases expanding to
-    // millions of nodes): that is the file's fault, said as such, not a crash.
-    throw new InputError(path, `not a usable YAML document: ${error instanceof Error ? error.message : String(error)}`, 'a suite without alias chains (&anchor / *alias)');
-  }
+  const text = readInputFile(path, { cannotOpen: (error) => new InputError(path, `cannot read the suite file (${fileErrorCode(error)})`) });
+  const input = parseInputText(text, path, { lineInWhere: true });
+  const value = input.value;
   const parsed = SuiteFile.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const at = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    const { doc, lines: counter } = input.document();
     let node: unknown = at.length === 0 ? doc.contents : doc.getIn(at, true);
     // An unknown key is reported at its own line, not its parent's.
     if (issue.code === 'unrecognized_keys' && isMap(node)) node = node.items.find((pair) => isScalar(pair.key) && pair.key.value === issue.keys[0])?.key ?? node;

@@ -1,11 +1,9 @@
 // What a reward is made of: named terms, each with a weight, read from YAML/JSON and validated
 // term by term. The names are a closed set (with `verifier.<key>`, `detector.<category>` and
 // `rubric.<label>` families); anything else is an input error that lists what is accepted.
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DETECTION_CATEGORIES, DetectionCategory, errorMessage, InputError, parseInput, Severity, type JsonObject } from '../core/index.ts';
+import { DETECTION_CATEGORIES, DetectionCategory, errorMessage, InputError, parseInput, parseInputText, readInputFile, Severity, type JsonObject } from '../core/index.ts';
 import { MODEL_SPEC_FORMS, parseModelSpec } from '../model/index.ts';
 import { loadRubric, Rubric } from './rubric.ts';
 
@@ -207,18 +205,8 @@ const termsKey = (c: RewardConfig) => JSON.stringify(rewardConfigJson({ version:
  * put inline, so the stored run holds the rubric itself, not a path that may change.
  */
 export function loadRewardConfig(path: string): RewardConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError(path, `cannot read the reward config: ${errorMessage(error)}`, 'a YAML or JSON file with `terms:`');
-  }
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (error) {
-    throw new InputError(path, `not valid YAML/JSON: ${errorMessage(error).split('\n')[0]}`);
-  }
+  const text = readInputFile(path, { cannotOpen: (error) => new InputError(path, `cannot read the reward config: ${errorMessage(error)}`, 'a YAML or JSON file with `terms:`') });
+  const { value } = parseInputText(text, path, { syntax: 'not valid YAML/JSON' });
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const terms = (value as { terms?: unknown }).terms;
     if (terms !== null && typeof terms === 'object' && !Array.isArray(terms)) {

@@ -1,9 +1,7 @@
 // A rubric: named criteria, each on an integer scale, identified by id and version so a stored
 // grade says exactly which wording produced it. Rubrics are data (YAML/JSON), validated on read.
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { errorMessage, InputError, parseInput } from '../core/index.ts';
+import { errorMessage, InputError, parseInput, parseInputText, readInputFile } from '../core/index.ts';
 
 const Ident = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, and . _ - (not first)');
 
@@ -47,18 +45,8 @@ export function rubricRef(rubric: Rubric): string {
 
 /** Reads a rubric from YAML or JSON; problems are InputErrors naming the file and field. */
 export function loadRubric(path: string): Rubric {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError(path, `cannot read the rubric: ${errorMessage(error)}`, 'a YAML or JSON rubric file (id, version, criteria)');
-  }
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (error) {
-    throw new InputError(path, `not valid YAML/JSON: ${errorMessage(error).split('\n')[0]}`);
-  }
+  const text = readInputFile(path, { cannotOpen: (error) => new InputError(path, `cannot read the rubric: ${errorMessage(error)}`, 'a YAML or JSON rubric file (id, version, criteria)') });
+  const { value } = parseInputText(text, path, { syntax: 'not valid YAML/JSON' });
   return parseInput(Rubric, value, path);
 }
 

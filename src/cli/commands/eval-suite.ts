@@ -1,8 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { InputError, JsonObject, parseInput, SamplingParams, type DetectionCategory, type Task } from '../../core/index.ts';
+import { InputError, JsonObject, parseInput, parseInputText, readInputFile, SamplingParams, type DetectionCategory, type Task } from '../../core/index.ts';
 import { environmentNames } from '../../envs/index.ts';
 import { safetyTaskFiles } from '../../envs/safety/index.ts';
 import { detectTrajectory, trajectoryOf } from '../../reward/detectors/index.ts';
@@ -55,12 +54,7 @@ export function loadSuite(spec: string): EvalSuite {
     const names = [...Object.keys(BUILTIN_SUITES), ...environmentNames()];
     throw new InputError('--suite', `"${spec}" is neither a file, a built-in suite nor a built-in environment`, `a suite file or one of ${names.join(', ')}`);
   }
-  let data: unknown;
-  try {
-    data = parseYaml(readFileSync(spec, 'utf8'));
-  } catch (error) {
-    throw new InputError(spec, `not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`);
-  }
+  const data = parseInputText(readInputFile(spec), spec, { syntax: 'not valid YAML/JSON' }).value;
   const suite = parseInput(EvalSuite, data, spec);
   if (!suite.envs && !suite.taskFiles) throw new InputError(spec, 'the suite names no tasks', '`envs: [...]` or `taskFiles: [...]`');
   // Task files are found next to the suite (so a suite can be run from anywhere); a path that is

@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { InputError, MAX_JSON_DEPTH, errorMessage, nestsDeeperThan, type JsonObject } from '../../core/index.ts';
+import { InputError, MAX_JSON_DEPTH, errorMessage, nestsDeeperThan, parseInputText, type JsonObject } from '../../core/index.ts';
 import {
   FORMAT_NAMES,
   MAX_MODEL_FILE_BYTES,
@@ -142,17 +141,9 @@ async function readTools(path: string): Promise<ChatTool[]> {
  */
 async function readDataFile(path: string, flag: string): Promise<unknown> {
   const text = withoutBom(await readTextFile(path, MAX_MODEL_FILE_BYTES, { where: `${flag} ${path}` }));
-  let value: unknown;
-  try {
-    value = JSON.parse(text) as unknown;
-  } catch (jsonError) {
-    if (path.endsWith('.json')) throw new InputError(path, `is not valid JSON (${errorMessage(jsonError)})`);
-    try {
-      value = parseYaml(text) as unknown;
-    } catch (yamlError) {
-      throw new InputError(path, `is neither JSON nor YAML (${errorMessage(yamlError).split('\n')[0]})`);
-    }
-  }
+  const json = path.endsWith('.json');
+  // The shared rules: duplicate keys, tags, `__proto__` and inexact numbers are refused by line.
+  const { value } = parseInputText(text, path, { json, syntax: json ? 'is not valid JSON' : 'is neither JSON nor YAML' });
   if (nestsDeeperThan(value, MAX_JSON_DEPTH)) throw new InputError(path, `nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, 'chat messages or tools as JSON or YAML');
   return value;
 }

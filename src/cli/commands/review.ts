@@ -1,9 +1,8 @@
 // `gauntlet review-queue`, `gauntlet review-stats`, `gauntlet export-labels`: the command-line side
 // of expert review (the labelling itself happens in the viewer, `gauntlet serve`).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { errorMessage, InputError, parseInput } from '../../core/index.ts';
+import { errorMessage, InputError, parseInput, parseInputText, readInputFile } from '../../core/index.ts';
 import {
   createQueue,
   DEFAULT_RESERVATION_MINUTES,
@@ -27,18 +26,8 @@ import { nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
 import { openExistingStore, openStoreToRead } from '../store.ts';
 
 function readRubric(file: string): Rubric {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InputError('--rubric', `cannot read ${file} (${errorMessage(error)})`, 'a YAML or JSON rubric file');
-  }
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (error) {
-    throw new InputError(file, `not valid YAML or JSON: ${errorMessage(error).split('\n')[0]}`);
-  }
+  const text = readInputFile(file, { cannotOpen: (error) => new InputError('--rubric', `cannot read ${file} (${errorMessage(error)})`, 'a YAML or JSON rubric file') });
+  const { value } = parseInputText(text, file, { syntax: 'not valid YAML or JSON' });
   return parseInput(Rubric, value, file);
 }
 

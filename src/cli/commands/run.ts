@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { scaffoldNames } from '../../agent/index.ts';
-import { InputError, MAX_TIMER_MS, RunConfig, type Run, type Store } from '../../core/index.ts';
+import { fileErrorCode, InputError, MAX_TIMER_MS, parseInputText, readInputFile, RunConfig, type Run, type Store } from '../../core/index.ts';
 import { environmentNames, loadTaskFile } from '../../envs/index.ts';
 import { MODEL_SPEC_FORMS, parseModelSpec } from '../../model/index.ts';
 import { FORMAT_NAMES } from '../../formats/index.ts';
@@ -138,18 +136,8 @@ function rewardsFromFlags(values: readonly string[], fromFile: unknown): Record<
 const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError(path, `cannot read config (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text);
-  } catch (error) {
-    throw new InputError(path, `not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`);
-  }
+  const text = readInputFile(path, { cannotOpen: (error) => new InputError(path, `cannot read config (${fileErrorCode(error)})`) });
+  const parsed = parseInputText(text, path, { syntax: 'not valid YAML/JSON' }).value;
   if (!isMapping(parsed)) throw new InputError(path, 'not a mapping', 'a YAML/JSON object of run settings');
   // Flags are merged into these two, so a number or list here would otherwise be spread into {} and vanish.
   for (const key of ['modelOptions', 'sampling']) {

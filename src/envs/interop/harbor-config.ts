@@ -4,9 +4,8 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { describeZodIssues, InputError } from '../../core/index.ts';
+import { describeZodIssues, InputError, parseInputText } from '../../core/index.ts';
 import { TaskFolder } from './task-files.ts';
 
 export type Layout = 'harbor' | 'terminal-bench-1';
@@ -171,13 +170,7 @@ function readHarbor(dir: string, files: TaskFolder): TaskConfig {
 
 function readTerminalBench1(dir: string, files: TaskFolder): TaskConfig {
   const where = join(dir, 'task.yaml');
-  let data: unknown;
-  try {
-    data = parseYaml(readRequired(files, where, 'the task config'));
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError(where, `not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
+  const data = parseInputText(readRequired(files, where, 'the task config'), where).value;
   const yaml = parseWith(Tb1Yaml, data, where);
   const instruction = yaml.instruction ?? yaml.descriptions?.find((d) => d.key === 'base')?.description ?? yaml.descriptions?.[0]?.description;
   if (!instruction?.trim()) throw new InputError(where, 'field instruction: missing', 'the task prompt as `instruction: |` text');
@@ -185,13 +178,7 @@ function readTerminalBench1(dir: string, files: TaskFolder): TaskConfig {
   for (const compose of ['docker-compose.yaml', 'docker-compose.yml']) {
     const path = join(dir, compose);
     if (!existsSync(path)) continue;
-    let composed: unknown;
-    try {
-      composed = parseYaml(readRequired(files, path, 'the compose file'));
-    } catch (error) {
-      if (error instanceof InputError) throw error;
-      throw new InputError(path, `not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-    }
+    const composed = parseInputText(readRequired(files, path, 'the compose file'), path, { foreign: true }).value;
     const declared = composed !== null && typeof composed === 'object' ? (composed as { services?: unknown }).services : undefined;
     if (declared !== undefined && declared !== null && (typeof declared !== 'object' || Array.isArray(declared))) {
       throw new InputError(path, 'field services: not a mapping', 'services: {name: {...}}');
