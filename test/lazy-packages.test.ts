@@ -23,6 +23,8 @@ const LAZY = [
   { name: '@modelcontextprotocol/sdk', loader: source('envs/interop/mcp-sdk.ts'), load: 'mcpServerSdk' },
   // The model client's HTTP transport: runs that make no HTTP model call (the oracle, scripted policies) never load it.
   { name: 'undici', loader: source('model/transport.ts'), load: 'undiciModule' },
+  // Prometheus metrics: only `--metrics-port` and `serve-rollouts` ask for them, and never a rollout thread.
+  { name: 'prom-client', loader: source('runner/metrics.ts'), load: 'promClient', onThreads: false },
 ];
 
 /**
@@ -34,8 +36,8 @@ const THREAD_START_PACKAGES = ['@hono/node-server', '@huggingface/jinja', 'bette
 /** The packages every `gauntlet` command loads at start: the thread's, and commander. The same decision. */
 const CLI_START_PACKAGES = ['@hono/node-server', '@huggingface/jinja', 'better-sqlite3', 'commander', 'hono', 'just-bash', 'lossless-json', 'smol-toml', 'yaml', 'zod'];
 
-/** Packages only some commands use, each loaded where it is used: the queue (~0.13 s with ioredis), the servers' WebSocket, feeds, Parquet, the progress bar. */
-const CLI_LATER = ['bullmq', 'ioredis', 'ws', 'fast-xml-parser', 'hyparquet-writer', 'cli-progress', '@kubernetes/client-node', '@modelcontextprotocol/sdk', 'undici'];
+/** Packages only some commands use, each loaded where it is used: the queue (~0.13 s with ioredis), the servers' WebSocket, feeds, Parquet, the progress bar, metrics. */
+const CLI_LATER = ['bullmq', 'ioredis', 'ws', 'fast-xml-parser', 'hyparquet-writer', 'cli-progress', '@kubernetes/client-node', '@modelcontextprotocol/sdk', 'undici', 'prom-client'];
 
 const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
 const staticPackages = (text: string) => new Set([...text.matchAll(/^import [^;]*?from "([^".][^"]*)";?$/gm)].map((m) => m[1]!).filter((s) => !s.startsWith('node:')).map(packageOf));
@@ -89,7 +91,8 @@ describe('heavy packages loaded on first use', () => {
     assert.ok(bundle, 'the thread bundle builds');
     const text = readFileSync(bundle, 'utf8');
     assert.deepEqual([...staticPackages(text)].sort(), THREAD_START_PACKAGES);
-    for (const { name } of LAZY) assert.match(text, new RegExp(`import\\("${name.replace('/', '\\/')}[^"]*"\\)`), `${name} is imported where it is used`);
+    assert.doesNotMatch(text, /import\("prom-client"\)/, 'a rollout thread has no metrics of its own: the main thread counts its rollouts');
+    for (const { name } of LAZY.filter((p) => p.onThreads !== false)) assert.match(text, new RegExp(`import\\("${name.replace('/', '\\/')}[^"]*"\\)`), `${name} is imported where it is used`);
   });
 
   it('bullmq is not loaded by the command line, runner, sandbox or environments, only by the first queue operation', async () => {

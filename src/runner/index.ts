@@ -1,7 +1,8 @@
 // Many rollouts, safely: settings resolved into a stored spec, one episode lifecycle, concurrency,
 // deadlines, infra-only retries, leases and resume.
 export { executeRun, summarise, type ExecuteRunOptions, type RunNotes, type RunProgress, type RunSummary } from './run.ts';
-export { executeRollout, groupIdFor, judgeFrom, rolloutSeed, type RolloutContext, type RolloutOptions } from './rollout.ts';
+export { executeRollout, groupIdFor, judgeFrom, rolloutSeed, type RolloutContext, type RolloutEvent, type RolloutOptions } from './rollout.ts';
+export { checkMetricsEndpoint, createMetrics, serveMetrics, ROLLOUT_DURATION_BUCKETS, type GauntletMetrics, type MetricsEndpoint, type MetricsEndpointOptions, type MetricsRole, type MetricsScrape } from './metrics.ts';
 export {
   builtinCatalog,
   requestTimeoutFor,

@@ -49,6 +49,14 @@ export interface RolloutContext {
   closing?: ClosingEnvironments;
 }
 
+/**
+ * What a process hears about the rollouts it handles (for metrics, never for control): `started`
+ * and `ended` bracket a rollout running here (in process, on a rollout thread, on this worker);
+ * `finished` carries a rollout's final record once a run stored it or a worker sent it to its run.
+ * A queued run's coordinator hears only `finished`: its rollouts run on the workers.
+ */
+export type RolloutEvent = { type: 'started'; env: string } | { type: 'ended'; env: string } | { type: 'finished'; rollout: Rollout };
+
 /** Judge calls are numbered after the agent's own calls so their ids never collide. */
 const JUDGE_CALL_INDEX = 100_000;
 

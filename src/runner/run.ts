@@ -19,7 +19,7 @@ import { createBatcher, createPacedQueue, createStartGate, forEachConcurrent, ST
 import { gatewayModels, judgeFromConfig, modelFromConfig, rubricJudgesFromConfig, userFromConfig, type ModelEnvironment } from './model.ts';
 import { builtinCatalog, tasksOfRun, type EnvironmentCatalog, type ResolvedRun, type TaskDrift } from './resolve.ts';
 import { ClosingEnvironments, type EpisodeDriver } from './episode.ts';
-import { executeRollout } from './rollout.ts';
+import { executeRollout, type RolloutEvent } from './rollout.ts';
 import { replayResult, type DecodedResult } from './queue/replay.ts';
 import { AUTO_THREADS_FROM, RolloutThreadDied, RolloutThreads, threadCount, type ThreadOutcome } from './threads/threads.ts';
 import { SqliteStore } from '../store/index.ts';
@@ -49,6 +49,8 @@ export interface ExecuteRunOptions {
   catalog?: EnvironmentCatalog;
   signal?: AbortSignal;
   onProgress?: (progress: RunProgress) => void;
+  /** Hears each rollout start and end here, and each record stored (metrics); see RolloutEvent. */
+  onRollout?: (event: RolloutEvent) => void;
   /** Called once the run exists in the store (before any rollout runs). */
   onStart?: (run: Run, notes: RunNotes) => void;
   now?: () => number;
@@ -260,6 +262,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       if (rollout.passed) progress.passed++;
       if (rollout.status === 'infra_error') progress.infraErrors++;
       if (rollout.status === 'error') progress.errors++;
+      options.onRollout?.({ type: 'finished', rollout });
       options.onProgress?.(progress);
     };
     // With the writes on their own thread, a finished rollout's slot goes to the next rollout
@@ -275,8 +278,10 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     };
     await forEachConcurrent(work, config.concurrency, async (item) => {
       if (signal.aborted || broken) return;
+      const { env } = item.task;
+      options.onRollout?.({ type: 'started', env });
       try {
-        const done = await runOne(item);
+        const done = await runOne(item).finally(() => options.onRollout?.({ type: 'ended', env }));
         if (!done) return;
         if (!writesOffThread) return record(done);
         const recorded = record(done).catch(fail);

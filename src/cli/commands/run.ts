@@ -16,9 +16,9 @@ import { abortOnSignal } from '../signals.ts';
 import { collect, collectNames, nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
 import { openCliStore } from '../store.ts';
 import { environmentsOfTaskFiles } from '../tasks.ts';
-import { describeCoordinatorEvent } from './worker.ts';
+import { describeCoordinatorEvent, METRICS_FLAG_HELP, metricsEndpointOf, startMetrics, type MetricsFlags } from './worker.ts';
 
-interface RunFlags {
+interface RunFlags extends MetricsFlags {
   env?: string[];
   task?: string[];
   tasksFile?: string[];
@@ -453,8 +453,12 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--retry-infra', 'with --resume: also run again the rollouts stored as infra errors (a new attempt replaces each)')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'print one JSON summary on stdout')
+    .option('--metrics-port <port>', METRICS_FLAG_HELP.port, nonNegativeInt('--metrics-port', { max: 65_535 }))
+    .option('--metrics-host <address>', METRICS_FLAG_HELP.host)
+    .option('--metrics-token <secret>', METRICS_FLAG_HELP.token)
     .addHelpText('after', RUN_EXIT_CODES)
     .action(async (flags: RunFlags) => {
+      const metricsAt = metricsEndpointOf(flags, io.env);
       if (flags.rateLimit !== undefined && flags.queue === undefined) throw new InputError('--rate-limit', 'only applies with --queue', '--queue redis://HOST:PORT as well');
       if (flags.queue !== undefined && flags.queue.trim() === '') throw new InputError('--queue', 'is empty', 'redis://HOST:PORT[/DB], or no --queue to run here');
       if (flags.threads !== undefined && flags.queue !== undefined) throw new InputError('--threads', 'rollouts of a queued run run on `gauntlet worker` processes, not here', 'no --threads with --queue (workers take --concurrency)');
@@ -482,12 +486,20 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           throw new InputError('--resume', `no run "${flags.resume}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
         }
         // A resumed run is its record: flags that would change behaviour are refused, not silently ignored.
-        const changing = Object.keys(flags).filter((k) => !['resume', 'retryInfra', 'store', 'json', 'stream', 'queue', 'rateLimit', 'threads'].includes(k) || (k === 'stream' && flags.stream === false));
+        const changing = Object.keys(flags).filter((k) => !['resume', 'retryInfra', 'store', 'json', 'stream', 'queue', 'rateLimit', 'threads', 'metricsPort', 'metricsHost', 'metricsToken'].includes(k) || (k === 'stream' && flags.stream === false));
         if (changing.length > 0) {
           store.close();
-          throw new InputError('--resume', `a resumed run uses its stored settings; got ${changing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'only --store, --json, --threads, --queue and --retry-infra with --resume');
+          throw new InputError('--resume', `a resumed run uses its stored settings; got ${changing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'only --store, --json, --threads, --queue, --retry-infra and the --metrics-* flags with --resume');
         }
       }
+      let served;
+      try {
+        served = metricsAt ? await startMetrics('run', metricsAt, io) : undefined;
+      } catch (error) {
+        store.close();
+        throw error;
+      }
+      const metrics = served?.metrics;
       const interrupt = abortOnSignal(() => io.stderr('\ninterrupted: finishing in-flight work (a second Ctrl-C stops at once); resume with --resume\n'));
       const progress = await progressReporter(io);
       try {
@@ -495,7 +507,13 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           store,
           run: resolved ? { resolved } : { resume: flags.resume!, ...(flags.retryInfra ? { retryInfraErrors: true } : {}) },
           signal: interrupt.signal,
-          onProgress: progress.update,
+          onProgress: metrics
+            ? (p: RunProgress) => {
+                progress.update(p);
+                metrics.onProgress(p);
+              }
+            : progress.update,
+          ...(metrics ? { onRollout: metrics.onRollout } : {}),
           onStart: (run: Run, notes: RunNotes) => {
             if (io.interactive) io.stderr(`run ${run.id}: ${run.config.envs.join(', ')} with ${run.config.model}\n`);
             if (notes.taskSource === 'current') io.stderr(`note: run ${run.id} stored no tasks (an older Gauntlet wrote it); today's task definitions are used\n`);
@@ -522,6 +540,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       } finally {
         progress.stop();
         interrupt.dispose();
+        await served?.endpoint.close();
         store.close();
       }
     });

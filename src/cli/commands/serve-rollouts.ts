@@ -3,6 +3,7 @@ import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
 import { InputError, MAX_TIMER_MS } from '../../core/index.ts';
 import { scaffoldNames } from '../../agent/index.ts';
 import { environmentNames, loadTaskFile } from '../../envs/index.ts';
+import { createMetrics } from '../../runner/index.ts';
 import { AdvantageMethod } from '../../training/advantages/index.ts';
 import { startRolloutService, StreamFormat, type RolloutService } from '../../training/rollout-service/index.ts';
 import type { CliIo } from '../io.ts';
@@ -109,6 +110,8 @@ export function registerServeRolloutsCommand(program: Command, io: CliIo, hooks:
       const store = openCliStore(flags.store, io);
       let service: RolloutService;
       try {
+        // GET /metrics on the service's own server, behind its token: the session runs for days beside a trainer.
+        const metrics = await createMetrics('service');
         service = await startRolloutService({
           store,
           run: {
@@ -137,6 +140,7 @@ export function registerServeRolloutsCommand(program: Command, io: CliIo, hooks:
           host: flags.host,
           port: flags.port,
           ...(token !== undefined ? { token } : {}),
+          metrics,
           modelEnvironment: { env: io.env },
           log: (line) => io.stderr(`serve-rollouts: ${line}\n`),
         });
@@ -150,7 +154,7 @@ export function registerServeRolloutsCommand(program: Command, io: CliIo, hooks:
           `serve-rollouts: run ${service.runId} on ${service.url}`,
           `  policy version ${stats.policy.version} served by ${stats.policy.spec}`,
           `  groups of ${flags.groupSize}, max staleness ${flags.maxStaleness}, window ${flags.window} (leftovers ${flags.leftovers}), rows as ${flags.format}${token !== undefined ? ', bearer token required' : ''}`,
-          `  POST ${service.url}/v1/batches · GET …/v1/batches/ID/stream · POST …/v1/policy · GET …/v1/stats`,
+          `  POST ${service.url}/v1/batches · GET …/v1/batches/ID/stream · POST …/v1/policy · GET …/v1/stats · GET …/metrics`,
           '',
         ].join('\n'),
       );

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import type { RunConfig } from '../../core/index.ts';
-import type { EpisodeDriver } from '../../runner/index.ts';
+import { InputError, type RunConfig } from '../../core/index.ts';
+import { checkMetricsEndpoint, createMetrics, serveMetrics, type EpisodeDriver, type GauntletMetrics, type MetricsEndpoint, type MetricsEndpointOptions, type MetricsRole } from '../../runner/index.ts';
 import { parseRedisUrl, startWorker, type CoordinatorEvent, type ExternalAgents, type QueueWorker, type WorkerEvent } from '../../runner/queue/index.ts';
 import { defaultAgentCache, startAgentRun, type AgentRun } from '../../training/agents/index.ts';
 import { safeText, type CliIo } from '../io.ts';
-import { number, positiveInt } from '../options.ts';
+import { nonNegativeInt, number, positiveInt } from '../options.ts';
 
 interface WorkerFlags {
   queue: string;
@@ -13,6 +13,41 @@ interface WorkerFlags {
   idleTimeout: number;
   exitWhenIdle?: number;
   json?: boolean;
+}
+
+/** The metrics flags `run` and `worker` share. */
+export interface MetricsFlags {
+  metricsPort?: number;
+  metricsHost?: string;
+  metricsToken?: string;
+}
+
+export const METRICS_FLAG_HELP = {
+  port: 'serve Prometheus metrics at http://HOST:PORT/metrics while this runs (0 picks a free port)',
+  host: 'address for --metrics-port (default 127.0.0.1); anything beyond loopback needs a token',
+  token: 'bearer token a scrape must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)',
+};
+
+/** The metrics endpoint the flags ask for, checked before anything starts; undefined without --metrics-port. */
+export function metricsEndpointOf(flags: MetricsFlags, env: Record<string, string | undefined>): MetricsEndpointOptions | undefined {
+  if (flags.metricsPort === undefined) {
+    const stray = flags.metricsHost !== undefined ? '--metrics-host' : flags.metricsToken !== undefined ? '--metrics-token' : null;
+    if (stray) throw new InputError(stray, 'only applies with --metrics-port', '--metrics-port PORT as well');
+    return undefined;
+  }
+  if (flags.metricsToken === undefined && env.GAUNTLET_TOKEN !== undefined && env.GAUNTLET_TOKEN.trim() === '') throw new InputError('GAUNTLET_TOKEN', 'is set but empty', 'a non-empty secret, or unset it');
+  const token = flags.metricsToken ?? env.GAUNTLET_TOKEN;
+  const endpoint = { port: flags.metricsPort, host: flags.metricsHost ?? '127.0.0.1', ...(token !== undefined ? { token } : {}) };
+  checkMetricsEndpoint(endpoint);
+  return endpoint;
+}
+
+/** This process's metrics and their endpoint, its address printed on stderr. */
+export async function startMetrics(role: MetricsRole, options: MetricsEndpointOptions, io: CliIo): Promise<{ metrics: GauntletMetrics; endpoint: MetricsEndpoint }> {
+  const metrics = await createMetrics(role);
+  const endpoint = await serveMetrics(metrics, options);
+  io.stderr(`metrics on ${endpoint.url}${options.token !== undefined ? ' (bearer token required)' : ''}\n`);
+  return { metrics, endpoint };
 }
 
 export interface WorkerHooks {
@@ -119,9 +154,15 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
     .option('--idle-timeout <seconds>', 'an endpoint queue with nothing to run this long is let go (its connections closed) until a run enqueues there again', number('--idle-timeout', { min: 1, max: 30 * 86_400 }), 600)
     .option('--exit-when-idle <seconds>', 'stop (letting running rollouts finish) once no endpoint queue has had anything to run for this long; for batch jobs and spot machines', number('--exit-when-idle', { min: 0.01, max: 30 * 86_400 }))
     .option('--json', 'one JSON object per event on stdout')
-    .action(async (flags: WorkerFlags) => {
+    .option('--metrics-port <port>', METRICS_FLAG_HELP.port, nonNegativeInt('--metrics-port', { max: 65_535 }))
+    .option('--metrics-host <address>', METRICS_FLAG_HELP.host)
+    .option('--metrics-token <secret>', METRICS_FLAG_HELP.token)
+    .action(async (flags: WorkerFlags & MetricsFlags) => {
       const redis = parseRedisUrl(flags.queue);
+      const metricsAt = metricsEndpointOf(flags, io.env);
+      const served = metricsAt ? await startMetrics('worker', metricsAt, io) : undefined;
       const report = (event: WorkerEvent) => {
+        served?.metrics.onWorkerEvent(event);
         if (flags.json) io.stdout(`${JSON.stringify(event)}\n`);
         else io.stderr(`worker: ${describe(event)}\n`);
       };
@@ -133,9 +174,10 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
         idleMs: Math.round(flags.idleTimeout * 1000),
         modelEnvironment: { env: io.env },
         onEvent: report,
+        ...(served ? { onRollout: served.metrics.onRollout } : {}),
         agents,
       }).catch(async (error: unknown) => {
-        await agents.close();
+        await Promise.all([agents.close(), served?.endpoint.close()]);
         throw error;
       });
       io.stderr(`worker ${worker.name}: taking rollouts from ${redis.display} (concurrency ${flags.concurrency})\n`);
@@ -150,7 +192,7 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
         await worker.close({ force: how === 'force' });
       } finally {
         signals?.dispose();
-        await agents.close();
+        await Promise.all([agents.close(), served?.endpoint.close()]);
       }
       io.stderr(`worker ${worker.name}: stopped\n`);
     });

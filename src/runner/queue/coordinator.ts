@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { parseInput, type Run, type Store } from '../../core/index.ts';
 import { builtinCatalog, type EnvironmentCatalog, type ResolvedRun } from '../resolve.ts';
+import type { RolloutEvent } from '../rollout.ts';
 import type { RunNotes, RunProgress, RunSummary } from '../run.ts';
 import { bullmq, connectRedis, type RedisTarget } from './connection.ts';
 import type { TakenBatch, TakeOptions } from './consumer.ts';
@@ -61,6 +62,8 @@ export interface QueuedRunOptions {
   catalog?: EnvironmentCatalog;
   signal?: AbortSignal;
   onProgress?: (progress: RunProgress) => void;
+  /** Hears each record stored (metrics): only `finished` events, since the rollouts run on workers. */
+  onRollout?: (event: RolloutEvent) => void;
   onStart?: (run: Run, notes: RunNotes) => void;
   onQueue?: (event: CoordinatorEvent) => void;
   now?: () => number;

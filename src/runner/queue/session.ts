@@ -386,6 +386,7 @@ export class QueueSession {
     if (rollout.passed) this.progress.passed++;
     if (rollout.status === 'infra_error') this.progress.infraErrors++;
     if (rollout.status === 'error') this.progress.errors++;
+    this.options.onRollout?.({ type: 'finished', rollout });
     this.options.onProgress?.(this.progress);
     this.consumer.notify();
     this.settleIfDone();

@@ -10,7 +10,7 @@ import { describeZodIssues, rolloutIdFor, taskHash, type Rollout, type RunConfig
 import { processClosing, type EpisodeDriver } from '../episode.ts';
 import { configuredSecrets, gatewayModels, type ModelEnvironment } from '../model.ts';
 import { builtinCatalog, type EnvironmentCatalog } from '../resolve.ts';
-import { executeRollout, rolloutSeed } from '../rollout.ts';
+import { executeRollout, rolloutSeed, type RolloutEvent } from '../rollout.ts';
 import { resultPayload, RolloutBuffer } from './buffer.ts';
 import { ModelClients } from './clients.ts';
 import { ANNOUNCED_KEY, bullmq, BullmqConnections, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, settlesWithin, type RedisTarget } from './connection.ts';
@@ -54,6 +54,8 @@ export interface QueueWorkerOptions {
   /** Shown in Redis client lists and in messages; `host:pid` by default. */
   name?: string;
   onEvent?: (event: WorkerEvent) => void;
+  /** Hears each rollout this worker runs, and each result it sends (metrics); see RolloutEvent. */
+  onRollout?: (event: RolloutEvent) => void;
   /** Plays the episodes of runs with an external agent (`config.agent`); without it, their jobs fail. */
   agents?: ExternalAgents;
 }
@@ -194,8 +196,8 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     return entry.queue;
   };
 
-  const processJob = async (job: Job, _token?: string, signal?: AbortSignal): Promise<{ attempt: number; status: Rollout['status'] }> => {
-    const data = checkedJob(job, UnrecoverableError);
+  const observe = options.onRollout ?? (() => {});
+  const runJob = async (data: RolloutJob, signal?: AbortSignal): Promise<{ attempt: number; status: Rollout['status'] }> => {
     const started = now();
     emit({ type: 'started', rolloutId: data.rolloutId, taskId: data.task.id, epoch: data.epoch });
     const agent = data.config.agent;
@@ -230,9 +232,21 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
       // The result's job id is the rollout's: a second delivery while the first waits is dropped by Redis itself.
       await resultQueue(data.resultQueue).add('result', envelope, { jobId: data.rolloutId, removeOnComplete: true, removeOnFail: false, attempts: 1 });
       emit({ type: 'finished', rolloutId: data.rolloutId, status: rollout.status, durationMs: now() - started });
+      observe({ type: 'finished', rollout });
       return { attempt: rollout.attempt, status: rollout.status };
     } finally {
       lease.release();
+    }
+  };
+
+  const processJob = async (job: Job, _token?: string, signal?: AbortSignal): Promise<{ attempt: number; status: Rollout['status'] }> => {
+    const data = checkedJob(job, UnrecoverableError);
+    const { env } = data.task;
+    observe({ type: 'started', env });
+    try {
+      return await runJob(data, signal);
+    } finally {
+      observe({ type: 'ended', env });
     }
   };
 

@@ -1,4 +1,4 @@
-import { createStartGate } from '../../runner/index.ts';
+import { createStartGate, type RolloutEvent } from '../../runner/index.ts';
 import { driveRollout, type DriverContext } from './driver.ts';
 import type { FinishedMember } from './rows.ts';
 import type { GroupExecutor, GroupWork } from './scheduler.ts';
@@ -58,7 +58,7 @@ export interface ServiceExecutor extends GroupExecutor {
  * at a time across all groups. Each rollout is committed to the store as it ends, cancelled ones
  * included; a member still queued when its group is cancelled never starts and is not recorded.
  */
-export function serviceExecutor(ctx: DriverContext & { concurrency: number }): ServiceExecutor {
+export function serviceExecutor(ctx: DriverContext & { concurrency: number; onRollout?: (event: RolloutEvent) => void }): ServiceExecutor {
   const slots = new Slots(ctx.concurrency);
   // As in executeRun: episode starts are paced, so a burst of starts does not starve I/O.
   const startGate = createStartGate();
@@ -68,8 +68,11 @@ export function serviceExecutor(ctx: DriverContext & { concurrency: number }): S
     const started = await startGate();
     try {
       if (work.signal.aborted) return null;
-      const rollout = await driveRollout(ctx, { task: work.task, epoch, signal: work.signal, onCall: work.onCall, onStarted: started });
+      const { env } = work.task;
+      ctx.onRollout?.({ type: 'started', env });
+      const rollout = await driveRollout(ctx, { task: work.task, epoch, signal: work.signal, onCall: work.onCall, onStarted: started }).finally(() => ctx.onRollout?.({ type: 'ended', env }));
       ctx.store.commitRollout(rollout);
+      ctx.onRollout?.({ type: 'finished', rollout });
       return { rollout, calls: ctx.store.modelCalls(rollout.id).filter((c) => c.attempt === rollout.attempt) };
     } finally {
       started();

@@ -8,6 +8,7 @@ import { errorMessage } from '../../core/index.ts';
 import { hasBearerToken } from '../../core/index.ts';
 import { BatchRequest, PolicyAnnouncement } from './schemas.ts';
 import type { BatchSink } from './scheduler.ts';
+import type { MetricsScrape } from '../../runner/index.ts';
 import type { Rejection, RolloutServiceCore } from './service.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -32,7 +33,7 @@ async function body<T>(c: Context, schema: z.ZodType<T>): Promise<{ ok: true; va
   return { ok: false, response: reject(c, { status: 400, field, message: `${field}: ${issue.message}${more}` }) };
 }
 
-export function createServiceApp(service: RolloutServiceCore, options: { token: string | undefined }): Hono {
+export function createServiceApp(service: RolloutServiceCore, options: { token: string | undefined; metrics?: () => Promise<MetricsScrape> }): Hono {
   const app = new Hono();
   const token = options.token;
   if (token !== undefined) {
@@ -48,6 +49,13 @@ export function createServiceApp(service: RolloutServiceCore, options: { token: 
   app.get('/health', (c) => c.json({ status: 'ok', runId: service.runId }));
   app.get('/v1/stats', (c) => c.json(service.stats()));
   app.get('/v1/policy', (c) => c.json(service.policy()));
+  const { metrics } = options;
+  if (metrics) {
+    app.get('/metrics', async (c) => {
+      const scrape = await metrics();
+      return c.body(scrape.body, 200, { 'content-type': scrape.contentType });
+    });
+  }
 
   app.post('/v1/policy', async (c) => {
     const parsed = await body(c, PolicyAnnouncement);
@@ -106,6 +114,6 @@ export function createServiceApp(service: RolloutServiceCore, options: { token: 
     return c.body(stream, 200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-cache' });
   });
 
-  app.notFound((c) => reject(c, { status: 404, field: null, message: `no route ${c.req.method} ${c.req.path}; the rollout service serves GET /health, GET /v1/stats, GET|POST /v1/policy, POST /v1/batches, GET /v1/batches/:id and GET /v1/batches/:id/stream` }));
+  app.notFound((c) => reject(c, { status: 404, field: null, message: `no route ${c.req.method} ${c.req.path}; the rollout service serves GET /health,${metrics ? ' GET /metrics,' : ''} GET /v1/stats, GET|POST /v1/policy, POST /v1/batches, GET /v1/batches/:id and GET /v1/batches/:id/stream` }));
   return app;
 }

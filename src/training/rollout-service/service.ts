@@ -7,7 +7,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { z } from 'zod';
 import { GAUNTLET_VERSION, InputError, newRunId, parseInput, SCHEMA_VERSION, type ModelClient, type Run, type RunLease, type Store, type Task } from '../../core/index.ts';
 import { createModelClient, parseModelSpec } from '../../model/index.ts';
-import { builtinCatalog, judgeFromConfig, resolveRun, type EnvironmentCatalog, type ModelEnvironment, type RunRequest } from '../../runner/index.ts';
+import { builtinCatalog, judgeFromConfig, resolveRun, type EnvironmentCatalog, type MetricsScrape, type ModelEnvironment, type RolloutEvent, type RunRequest } from '../../runner/index.ts';
 import { AdvantageMethod } from '../advantages/index.ts';
 import { resolveTarget, type ExportTarget } from '../export/index.ts';
 import { requiredToken } from '../../core/index.ts';
@@ -69,6 +69,8 @@ export interface RolloutServiceOptions {
   /** Default 8100; 0 picks a free port. */
   port?: number;
   token?: string;
+  /** Counts the session's rollouts and serves them at `GET /metrics`, behind the same token (see runner/metrics.ts). */
+  metrics?: { onRollout(event: RolloutEvent): void; scrape(): Promise<MetricsScrape> };
   modelEnvironment?: ModelEnvironment;
   /** Groups in a row ending in infrastructure failures before open batches fail. Default 5. */
   maxFailedGroups?: number;
@@ -271,6 +273,7 @@ export async function startRolloutService(options: RolloutServiceOptions): Promi
     sleep: options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
     graceMs: settings.graceMs,
     concurrency: config.concurrency,
+    ...(options.metrics ? { onRollout: (event: RolloutEvent) => options.metrics!.onRollout(event) } : {}),
   });
   const scheduler = new RolloutScheduler({
     tasks,
@@ -287,7 +290,7 @@ export async function startRolloutService(options: RolloutServiceOptions): Promi
     ...(options.log ? { log: options.log } : {}),
   });
   const core = new RolloutServiceCore(run.id, { scheduler, endpoints, executor, tasks, groupSize: config.groupSize, settings, connect, now, ...(options.log ? { log: options.log } : {}) });
-  const app = createServiceApp(core, { token });
+  const app = createServiceApp(core, { token, ...(options.metrics ? { metrics: () => options.metrics!.scrape() } : {}) });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host }) as Server;
   try {
     await listen(server, settings);
