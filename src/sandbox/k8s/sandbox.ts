@@ -14,6 +14,9 @@ import { runInPod } from './exec.ts';
 import { commandScript, CONTAINER, KILLED_STATUS, LEASE_ANNOTATION, listScript, podManifest, processLimitProbe, readScript, reapScript, SANDBOX_SELECTOR, SANDBOX_UIDS, writeScript, type ProcessLimitFlag } from './pod.ts';
 import { holdReaper } from './reap.ts';
 
+/** How many times the clean-up exec runs again when something in the pod killed it. */
+const REAP_TRIES = 5;
+
 /** What a listing may hold at most: a work dir of many small files lists at ~100 bytes a file. */
 const LISTING_MAX_BYTES = 64 * 1024 ** 2;
 
@@ -202,10 +205,16 @@ class PodSandbox implements K8sSandbox {
    */
   private async killLeftovers(): Promise<string | 'ended' | undefined> {
     try {
-      const result = await this.run(['sh', '-c', reapScript()], { deadlineMs: 60_000 });
-      if (result.exitCode === 0) return undefined;
-      if (result.exitCode === 1 && result.cut === null) return result.stderr.trim();
-      throw new Error(`exit ${result.exitCode}${result.cut ? ` (${result.cut})` : ''}: ${clip(result.stderr.trim())}`);
+      for (let attempt = 1; ; attempt++) {
+        const result = await this.run(['sh', '-c', reapScript()], { deadlineMs: 60_000 });
+        if (result.exitCode === 0) return undefined;
+        if (result.exitCode === 1 && result.cut === null) return result.stderr.trim();
+        // Killed itself by what it came to kill: the abandoned command's own script reaping as it
+        // ends, or a leftover process signalling everything. Each try kills those first, so a
+        // few more end it; past that the pod is not ours to clean.
+        if (result.exitCode === KILLED_STATUS && result.cut === null && attempt < REAP_TRIES) continue;
+        throw new Error(`exit ${result.exitCode}${result.cut ? ` (${result.cut})` : ''}${attempt > 1 ? ` after ${attempt} tries` : ''}: ${clip(result.stderr.trim())}`);
+      }
     } catch (error) {
       if ((await this.whyEnded()) !== null) return 'ended';
       throw new InfraError('sandbox', `${this.where('clean-up')}: the processes a command left could not be killed: ${errorMessage(error)}`, { kind: 'unavailable', cause: error });
