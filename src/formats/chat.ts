@@ -100,8 +100,13 @@ export function readJson(text: string): JsonRead<JsonValue> {
   } catch (error) {
     return { problem: `not valid JSON (${error instanceof Error ? error.message : String(error)})` };
   }
-  if (mayNestDeeperThan(text, MAX_JSON_DEPTH) && nestsDeeperThan(value, MAX_JSON_DEPTH)) return { problem: TOO_DEEP };
+  if (parsedTooDeep(text, value)) return { problem: TOO_DEEP };
   return { value };
+}
+
+/** Whether `value`, parsed from the model's `text`, nests past MAX_JSON_DEPTH (the text is checked first: most cannot). */
+export function parsedTooDeep(text: string, value: unknown): boolean {
+  return mayNestDeeperThan(text, MAX_JSON_DEPTH) && nestsDeeperThan(value, MAX_JSON_DEPTH);
 }
 
 /** Nesting `max` levels takes `max` opening brackets: text with fewer needs no walk of its value. */

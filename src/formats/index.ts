@@ -23,9 +23,11 @@ export {
   ChatToolCall,
   parseChatMessages,
   parseChatTools,
+  parsedTooDeep,
   rawCompletionText,
   toChatMessages,
   toChatTools,
+  TOO_DEEP,
   type ToChatOptions,
 } from './chat.ts';
 export {

@@ -1,4 +1,5 @@
-import { MAX_JSON_DEPTH, nestsDeeperThan, type FinishReason, type JsonObject, type JsonValue, type Reasoning, type TokenTrace, type ToolCall, type Usage } from '../core/index.ts';
+import type { FinishReason, JsonObject, JsonValue, Reasoning, TokenTrace, ToolCall, Usage } from '../core/index.ts';
+import { parsedTooDeep, TOO_DEEP } from '../formats/index.ts';
 import { isObject, type Failure, type ParseOutcome } from './http.ts';
 import { splitInlineThink } from './think.ts';
 
@@ -106,9 +107,7 @@ export function parseArguments(argumentsText: string): Pick<ToolCall, 'arguments
   }
   // Deeper values overflow the stack where the call is validated, stored and read back: a model
   // that wrote one made a malformed call (its text is kept), as the text formats already say.
-  if (argumentsText.length > MAX_JSON_DEPTH && nestsDeeperThan(value, MAX_JSON_DEPTH)) {
-    return { arguments: null, argumentsText, parseError: `arguments nest arrays and objects more than ${MAX_JSON_DEPTH} levels deep` };
-  }
+  if (parsedTooDeep(argumentsText, value)) return { arguments: null, argumentsText, parseError: `arguments ${TOO_DEEP}` };
   return { arguments: value as JsonObject, argumentsText };
 }
 

@@ -42,17 +42,13 @@ class RolledBack {
 
 // The run's rollouts, by the index on run id; labels may also name them as the other side of a preference.
 const RUN_ROLLOUTS = 'SELECT id FROM rollouts WHERE run_id = ?';
+/** Review labels filed under the run or naming one of its rollouts (three run-id parameters). */
+const RUN_REVIEW_LABELS = `review_labels WHERE run_id = ? OR rollout_id IN (${RUN_ROLLOUTS}) OR (other_rollout_id IS NOT NULL AND other_rollout_id IN (${RUN_ROLLOUTS}))`;
 
 /** Labels and review queues on a run's rollouts, wherever the label was filed. */
 export function expertWork(db: Database.Database, runId: string): ExpertWork {
   const count = (sql: string, ...params: string[]): number => (db.prepare(sql).get(...params) as { n: number }).n;
-  const labels =
-    count(
-      `SELECT COUNT(*) AS n FROM review_labels WHERE run_id = ? OR rollout_id IN (${RUN_ROLLOUTS}) OR (other_rollout_id IS NOT NULL AND other_rollout_id IN (${RUN_ROLLOUTS}))`,
-      runId,
-      runId,
-      runId,
-    ) + count(`SELECT COUNT(*) AS n FROM labels WHERE rollout_id IN (${RUN_ROLLOUTS})`, runId);
+  const labels = count(`SELECT COUNT(*) AS n FROM ${RUN_REVIEW_LABELS}`, runId, runId, runId) + count(`SELECT COUNT(*) AS n FROM labels WHERE rollout_id IN (${RUN_ROLLOUTS})`, runId);
   return { labels, reviewQueues: count('SELECT COUNT(*) AS n FROM review_queues WHERE run_id = ?', runId) };
 }
 
@@ -92,7 +88,7 @@ function deleteInTransaction(db: Database.Database, runId: string, options: Dele
     const deleted = {
       detections: run(`DELETE FROM detections WHERE rollout_id IN (${RUN_ROLLOUTS})`, runId),
       labels:
-        run(`DELETE FROM review_labels WHERE run_id = ? OR rollout_id IN (${RUN_ROLLOUTS}) OR (other_rollout_id IS NOT NULL AND other_rollout_id IN (${RUN_ROLLOUTS}))`, runId, runId, runId) +
+        run(`DELETE FROM ${RUN_REVIEW_LABELS}`, runId, runId, runId) +
         run(`DELETE FROM labels WHERE rollout_id IN (${RUN_ROLLOUTS})`, runId),
     };
     const queues = `SELECT id FROM review_queues WHERE run_id = ?`;
