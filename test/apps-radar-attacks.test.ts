@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { renderDigestHtml, renderDigestMarkdown, writeDigest } from '../src/apps/radar/digest.ts';
+import { addressRefusal, AddressRefused, checkedAddresses, type ResolveHost } from '../src/apps/radar/addresses.ts';
 import { isInternalHost, MAX_REDIRECTS, redirectRefusal } from '../src/apps/radar/fetch.ts';
 import { MAX_ENTRIES_PER_FEED, MAX_FEED_BYTES, MAX_TITLE_CHARS, parseFeed, readFeeds, type FeedItem, type FeedSource } from '../src/apps/radar/feeds.ts';
 import type { RadarResult } from '../src/apps/radar/radar.ts';
@@ -85,6 +86,123 @@ describe('radar feeds under attack', () => {
     }
     assert.ok(!isInternalHost('feeds.example.org'));
     assert.ok(!isInternalHost('8.8.8.8'));
+  });
+
+  it('refuses a redirect to a name that resolves to a loopback, private, metadata or IPv4-mapped address, naming the feed, host, address and why', async () => {
+    const answers: Record<string, string[]> = {
+      'loop.test': ['127.0.0.1'],
+      'private.test': ['10.0.0.1'],
+      'mapped.test': ['::ffff:127.0.0.1'],
+      'metadata.test': ['169.254.169.254'],
+      // One private address among public ones: the resolver's order is not to be trusted.
+      'mixed.test': ['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c', '10.0.0.1'],
+    };
+    const asked: string[] = [];
+    const resolveHost: ResolveHost = (name) => {
+      asked.push(name);
+      return Promise.resolve(answers[name] ?? []);
+    };
+    let secrets = 0;
+    const server = await serve((req, res) => {
+      const port = (server.server.address() as AddressInfo).port;
+      const name = /^\/to-(\w+)$/.exec(req.url ?? '')?.[1];
+      if (name) res.writeHead(302, { location: `http://${name}.test:${port}/secret` }).end();
+      else {
+        secrets++;
+        res.end(rss(item('SECRET from an internal service', 'https://example.org/secret')));
+      }
+    });
+    try {
+      const names = Object.keys(answers).map((host) => host.replace('.test', ''));
+      const read = await readFeeds({ feeds: names.map((name) => feed(name, `${server.base}/to-${name}`)), base: '.', addressCheck: { resolveHost } });
+      const port = (server.server.address() as AddressInfo).port;
+      assert.equal(secrets, 0, 'no refused redirect reached the server');
+      assert.deepEqual(read.items, []);
+      assert.deepEqual(asked, Object.keys(answers), 'each name is resolved once');
+      assert.deepEqual(read.problems.map((p) => p.where), names.map((name) => `feed ${name} (${server.base}/to-${name})`));
+      const refused = (name: string, why: string) => `refused the redirect from ${server.base}/to-${name} to http://${name}.test:${port}/secret: ${why}; a redirect may only reach public addresses`;
+      assert.deepEqual(read.problems.map((p) => p.message), [
+        refused('loop', 'loop.test resolves to 127.0.0.1, a loopback address'),
+        refused('private', 'private.test resolves to 10.0.0.1, a private address'),
+        refused('mapped', 'mapped.test resolves to ::ffff:127.0.0.1, a loopback address'),
+        refused('metadata', 'metadata.test resolves to 169.254.169.254, a link-local address (where cloud metadata services answer)'),
+        refused('mixed', 'mixed.test resolves to 10.0.0.1, a private address'),
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('connects a redirect to the very address its name was checked at, resolving it once, and still reads a feed listed on localhost', async () => {
+    const asked: string[] = [];
+    // mirror.test rebinds: its first answer passes the check, every later one is the metadata service.
+    // localhost answers on the IPv4-mapped loopback, which a checked connection would refuse.
+    const resolveHost: ResolveHost = (name) => {
+      asked.push(name);
+      if (name === 'localhost') return Promise.resolve(['::ffff:127.0.0.1']);
+      return Promise.resolve(asked.filter((n) => n === name).length === 1 ? ['127.0.0.1'] : ['169.254.169.254']);
+    };
+    // No public address can be served here: the test lets 127.0.0.1 stand in for one.
+    const refusal = (address: string) => (address === '127.0.0.1' ? null : addressRefusal(address));
+    const hosts: string[] = [];
+    const server = await serve((req, res) => {
+      hosts.push(req.headers.host ?? '');
+      const port = (server.server.address() as AddressInfo).port;
+      if (req.url === '/moved') res.writeHead(301, { location: `http://mirror.test:${port}/feed.rss` }).end();
+      else res.end(rss(item(`Read through ${req.headers.host}`, `https://example.org/${hosts.length}`)));
+    });
+    try {
+      const port = (server.server.address() as AddressInfo).port;
+      const read = await readFeeds({ feeds: [feed('moved', `${server.base}/moved`), feed('listed', `http://localhost:${port}/feed.rss`)], base: '.', addressCheck: { resolveHost, refusal } });
+      assert.deepEqual(read.problems, []);
+      assert.deepEqual(read.items.map((i) => i.title), [`Read through mirror.test:${port}`, `Read through localhost:${port}`]);
+      assert.deepEqual(asked, ['mirror.test', 'localhost'], 'each name was resolved once, for its one connection');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('trusts the listed feed\'s host only until a redirect leaves it: a hop back is checked like any other', async () => {
+    // home.test (listed) answers on the IPv4-mapped loopback; mirror.test on 127.0.0.1, which stands in for a public address.
+    const resolveHost: ResolveHost = (name) => Promise.resolve(name === 'home.test' ? ['::ffff:127.0.0.1'] : ['127.0.0.1']);
+    const refusal = (address: string) => (address === '127.0.0.1' ? null : addressRefusal(address));
+    const paths: string[] = [];
+    const server = await serve((req, res) => {
+      paths.push(req.url ?? '');
+      const port = (server.server.address() as AddressInfo).port;
+      if (req.url === '/start') res.writeHead(302, { location: `http://mirror.test:${port}/away` }).end();
+      else if (req.url === '/away') res.writeHead(302, { location: `http://home.test:${port}/back` }).end();
+      else if (req.url === '/moved') res.writeHead(302, { location: '/feed.rss' }).end();
+      else res.end(rss(item(`Served at ${req.url}`, `https://example.org${req.url}`)));
+    });
+    try {
+      const home = `http://home.test:${(server.server.address() as AddressInfo).port}`;
+      const read = await readFeeds({ feeds: [feed('bounced', `${home}/start`), feed('moved', `${home}/moved`)], base: '.', addressCheck: { resolveHost, refusal } });
+      assert.deepEqual(read.items.map((i) => i.title), ['Served at /feed.rss']);
+      assert.deepEqual(paths, ['/start', '/away', '/moved', '/feed.rss']);
+      assert.deepEqual(read.problems.map((p) => p.message), [
+        `refused the redirect from ${home.replace('home', 'mirror')}/away to ${home}/back (following the feed ${home}/start): home.test resolves to ::ffff:127.0.0.1, a loopback address; a redirect may only reach public addresses`,
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('classifies resolved addresses in every spelling, and refuses a name if any of its addresses is not public', async () => {
+    const internal = ['127.0.0.1', '127.8.9.10', '::1', '0.0.0.0', '::', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', 'fe80::1%eth0', 'fd00:ec2::254', 'fc00::1', '100.100.100.200', '192.0.0.192', '224.0.0.1', 'ff02::1', '255.255.255.255'];
+    const mapped = ['::ffff:127.0.0.1', '::ffff:7f00:1', '0:0:0:0:0:ffff:a00:1', '::ffff:169.254.169.254', '::7f00:1'];
+    for (const address of [...internal, ...mapped]) assert.ok(addressRefusal(address), address);
+    for (const address of ['93.184.215.14', '8.8.8.8', '::ffff:8.8.8.8', '2606:4700:4700::1111', '172.32.0.1', '100.128.0.1']) assert.equal(addressRefusal(address), null, address);
+    assert.equal(addressRefusal('evil.test'), 'not an IP address');
+
+    const resolveHost: ResolveHost = (name) => Promise.resolve(name === 'public.test' ? ['93.184.215.14', '2606:4700:4700::1111'] : name === 'mixed.test' ? ['93.184.215.14', 'fd00::1'] : []);
+    assert.deepEqual(await checkedAddresses('public.test', { resolveHost }), ['93.184.215.14', '2606:4700:4700::1111']);
+    await assert.rejects(checkedAddresses('mixed.test', { resolveHost }), (error) => error instanceof AddressRefused && error.message === 'mixed.test resolves to fd00::1, a unique-local (private) address');
+    await assert.rejects(checkedAddresses('empty.test', { resolveHost }), /empty\.test resolves to no address/);
+    // An address written in the URL is checked as it is, never resolved.
+    const never: ResolveHost = () => Promise.reject(new Error('resolved an IP literal'));
+    await assert.rejects(checkedAddresses('[::ffff:a9fe:a9fe]', { resolveHost: never }), /::ffff:a9fe:a9fe is a link-local address/);
+    assert.deepEqual(await checkedAddresses('8.8.8.8', { resolveHost: never }), ['8.8.8.8']);
   });
 
   it('decodes a feed by the charset it declares and reports bytes that lie about their encoding', async () => {

@@ -7,6 +7,7 @@ import type * as FastXmlParser from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { errorMessage, InputError, parseInput } from '../../core/index.ts';
+import type { AddressCheck } from './addresses.ts';
 import { loadSource, redactUrl } from './fetch.ts';
 
 export { MAX_FEED_BYTES } from './fetch.ts';
@@ -71,14 +72,14 @@ export const MAX_ENTRIES_PER_FEED = 5_000;
 const MAX_LINK_CHARS = 2_048;
 
 /** Every feed's entries, with the problems of the feeds and entries that were skipped. */
-export async function readFeeds(options: { feeds: readonly FeedSource[]; base: string; fetch?: typeof fetch; timeoutMs?: number }): Promise<FeedRead> {
+export async function readFeeds(options: { feeds: readonly FeedSource[]; base: string; fetch?: typeof fetch; timeoutMs?: number; addressCheck?: AddressCheck }): Promise<FeedRead> {
   const read: FeedRead = { items: [], problems: [], entries: 0 };
   for (const feed of options.feeds) {
     // The digest is shared: a token in the feed URL's user part stays out of it.
     const where = `feed ${feed.name} (${redactUrl(feed.source)})`;
     let text: string;
     try {
-      text = await loadSource(feed.source, { base: options.base, fetch: options.fetch ?? fetch, timeoutMs: options.timeoutMs ?? FETCH_TIMEOUT_MS });
+      text = await loadSource(feed.source, { base: options.base, timeoutMs: options.timeoutMs ?? FETCH_TIMEOUT_MS, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.addressCheck ? { addressCheck: options.addressCheck } : {}) });
     } catch (error) {
       read.problems.push({ where, message: errorMessage(error) });
       continue;

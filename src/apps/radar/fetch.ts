@@ -1,9 +1,12 @@
 // Reading a feed's bytes from a server that may be hostile, or from a local file, and decoding
-// them. Redirects are followed by hand so each hop can be checked; the body is bounded in bytes
-// and the whole exchange in time; the text is decoded by the charset the server or the XML
-// declaration names, and bytes that are not valid in it are an error, never replacement marks.
+// them. Redirects are followed by hand so each hop can be checked, both by how its URL is written
+// and by the address its connection reaches; the body is bounded in bytes and the whole exchange
+// in time; the text is decoded by the charset the server or the XML declaration names, and bytes
+// that are not valid in it are an error, never replacement marks.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type * as Undici from 'undici';
+import { AddressRefused, checkingConnector, type AddressCheck } from './addresses.ts';
 
 /** Far above any feed's size; what a misbehaving server sends past it is not held in memory. */
 export const MAX_FEED_BYTES = 32 * 1024 * 1024;
@@ -12,29 +15,61 @@ export const MAX_REDIRECTS = 5;
 
 export interface SourceOptions {
   base: string;
-  fetch: typeof fetch;
+  /**
+   * Default: undici's fetch. Each request's init carries the `dispatcher` that checks where it
+   * connects; a fetch that ignores it (a test double) gets only the checks on the URL as written.
+   */
+  fetch?: typeof fetch;
   /** For the whole exchange: every redirect and the body, so a server trickling bytes is cut off. */
   timeoutMs: number;
+  /** How redirect targets are resolved and which addresses they may reach (default: public ones, by the system resolver). */
+  addressCheck?: AddressCheck;
 }
 
 export async function loadSource(source: string, options: SourceOptions): Promise<string> {
   if (!/^https?:\/\//i.test(source)) return decodeFeed(await readFile(resolve(options.base, source)), { where: source, contentType: null });
   const signal = AbortSignal.timeout(options.timeoutMs);
+  const undici = await import('undici');
+  // The feed's own URL is trusted as the feeds file wrote it (`http://localhost:8080/feed.xml` is
+  // fine): its host is connected to whatever it resolves to, until a redirect leaves that host.
+  // Every other connection goes only to an address that was checked.
+  const check = options.addressCheck ?? {};
+  const transport = {
+    fetch: options.fetch ?? (undici.fetch as unknown as typeof fetch),
+    trusted: check.resolveHost ? new undici.Agent({ connect: checkingConnector(undici, { resolveHost: check.resolveHost, refusal: () => null }) }) : new undici.Agent(),
+    checked: new undici.Agent({ connect: checkingConnector(undici, check) }),
+  };
   try {
-    return await fetchFollowing(new URL(source), { fetch: options.fetch, signal });
+    return await fetchFollowing(new URL(source), { ...transport, signal });
   } catch (error) {
     if (signal.aborted) throw new Error(`${redactUrl(source)} did not send the whole feed within ${options.timeoutMs} ms`, { cause: error });
     throw error;
+  } finally {
+    await Promise.all([transport.trusted.destroy(), transport.checked.destroy()]).catch(() => undefined);
   }
 }
 
-async function fetchFollowing(start: URL, options: { fetch: typeof fetch; signal: AbortSignal }): Promise<string> {
+interface Transport {
+  fetch: typeof fetch;
+  trusted: Undici.Dispatcher;
+  checked: Undici.Dispatcher;
+  signal: AbortSignal;
+}
+
+async function fetchFollowing(start: URL, options: Transport): Promise<string> {
   let url = start;
+  let from: URL | null = null;
+  let onFeedHost = true;
   for (let hop = 0; ; hop++) {
+    // Once a redirect leaves the feed's host, a hop back to it is checked like any other.
+    onFeedHost &&= sameHost(url, start);
     let response: Response;
     try {
-      response = await options.fetch(url.href, { signal: options.signal, redirect: 'manual' });
+      const init = { signal: options.signal, redirect: 'manual', dispatcher: onFeedHost ? options.trusted : options.checked };
+      response = await options.fetch(url.href, init as RequestInit);
     } catch (error) {
+      const refused = error instanceof Error && error.cause instanceof AddressRefused ? error.cause : null;
+      if (refused && from) throw new Error(`refused the redirect from ${redactUrl(from.href)} to ${redactUrl(url.href)}${feedNote(from, start)}: ${refused.message}; a redirect may only reach public addresses`, { cause: error });
       throw new Error(`cannot fetch ${redactUrl(url.href)}: ${causeOf(error)}`, { cause: error });
     }
     if (![301, 302, 303, 307, 308].includes(response.status)) {
@@ -56,11 +91,21 @@ async function fetchFollowing(start: URL, options: { fetch: typeof fetch; signal
     }
     const refusal = redirectRefusal(url, next);
     if (refusal) throw new Error(`refused the redirect from ${redactUrl(url.href)} to ${redactUrl(next.href)}: ${refusal}`);
+    from = url;
     url = next;
   }
 }
 
-/** Why a hop may not be followed, or null: the feed's own URL is trusted, where a server sends us is not. */
+const sameHost = (a: URL, b: URL) => a.hostname.toLowerCase().replace(/\.$/, '') === b.hostname.toLowerCase().replace(/\.$/, '');
+
+/** The feed a refused hop came from, when the hop was not the feed URL's own redirect. */
+const feedNote = (from: URL, start: URL) => (from.href === start.href ? '' : ` (following the feed ${redactUrl(start.href)})`);
+
+/**
+ * Why a hop may not be followed by how its URL is written, or null: the feed's own URL is trusted,
+ * where a server sends us is not. Names are checked again on the address they resolve to when
+ * the connection is made (`addresses.ts`).
+ */
 export function redirectRefusal(from: URL, to: URL): string | null {
   if (to.protocol !== 'http:' && to.protocol !== 'https:') return `a ${to.protocol} URL; only http(s) is followed`;
   if (from.protocol === 'https:' && to.protocol === 'http:') return 'it drops from https to plain http';
@@ -71,7 +116,7 @@ export function redirectRefusal(from: URL, to: URL): string | null {
   return null;
 }
 
-/** Literal addresses and names that reach this machine or its private network (names are not resolved). */
+/** Literal addresses and names that reach this machine or its private network, as written (names are not resolved here). */
 export function isInternalHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
   if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal') || host === '') return true;

@@ -6,6 +6,7 @@ import type { ModelClient, Store } from '../../core/index.ts';
 import { readLabel, slug } from '../labels.ts';
 import { createAppRun, outcomeText } from '../run.ts';
 import { readState, writeState } from '../state.ts';
+import type { AddressCheck } from './addresses.ts';
 import { readFeeds, type FeedItem, type FeedSource, type Problem } from './feeds.ts';
 import { CLASSIFY_SYSTEM, classifyPrompt, DIGEST_SYSTEM, digestPrompt, NO_SUBJECT, type Subject } from './subjects.ts';
 
@@ -43,6 +44,8 @@ export interface RadarOptions {
   /** Ctrl-C: running agents are cancelled, none starts; what was sorted is kept and the run stored as interrupted. */
   signal?: AbortSignal;
   fetch?: typeof fetch;
+  /** Which addresses a feed's redirects may reach, and how names are resolved (default: public ones, by the system resolver). */
+  addressCheck?: AddressCheck;
   now?: () => Date;
 }
 
@@ -71,7 +74,7 @@ export interface RadarResult {
 
 export async function runRadar(options: RadarOptions): Promise<RadarResult> {
   const now = options.now ?? (() => new Date());
-  const read = await readFeeds({ feeds: options.feeds, base: options.base, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const read = await readFeeds({ feeds: options.feeds, base: options.base, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.addressCheck ? { addressCheck: options.addressCheck } : {}) });
   const state = await readState(options.statePath, RadarState, emptyRadarState);
   const { fresh, seenBefore, inThisBatch } = newItems(read.items, state);
   const run = createAppRun(options.store, { app: 'radar', model: options.model.spec, concurrency: options.concurrency, now });
