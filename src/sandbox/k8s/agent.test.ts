@@ -9,7 +9,7 @@ import { InfraError } from '../../core/index.ts';
 import { sandboxAvailability } from '../index.ts';
 import { SandboxFullError, SandboxPathError } from '../paths.ts';
 import type { K8sSandbox } from './index.ts';
-import { UNREADABLE_SHA256 } from './pod.ts';
+import { reapScript, UNREADABLE_SHA256 } from './pod.ts';
 import { fakeCluster } from './test-support.ts';
 
 const { bwrap } = await sandboxAvailability();
@@ -24,6 +24,12 @@ async function processesIn(box: K8sSandbox): Promise<string[]> {
   // Left out: the scripts running this very listing, and pid 1's own sleep.
   return r.stdout.split('\n').map((line) => line.trim()).filter((line) => line && !line.includes('sh -c') && !line.startsWith('timeout ') && line !== 'sleep 3600');
 }
+
+/** The exec status an API sends for a process killed by SIGKILL. */
+const KILLED_FRAME = Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ status: 'Failure', reason: 'NonZeroExitCode', message: 'command terminated with non-zero exit code: 137', details: { causes: [{ reason: 'ExitCode', message: '137' }] } }))]);
+
+/** The exec that kills what a command left after its script was killed or abandoned. */
+const isCleanUp = (exec: { command: string }) => exec.command.includes(reapScript());
 
 async function pid1(box: K8sSandbox): Promise<string> {
   return (await box.exec('tr "\\0" " " < /proc/1/cmdline', { timeoutMs: 10_000 })).stdout;
@@ -94,6 +100,121 @@ describe("what an agent leaves or breaks in its k8s pod stays the agent's", { sk
         abort.abort();
         assert.equal((await pending).exitCode, 130);
         assert.deepEqual(await processesIn(box), []);
+      } finally {
+        await box.close();
+      }
+    });
+  });
+
+  describe("a process left killing everything in the pod is the agent's failure, never infrastructure", () => {
+    // A command whose own script was SIGKILLed: the client cleans up after it.
+    const KILLS_ITS_SCRIPT = 'kill -9 $$';
+    const OVERRUN = /kills every process started in the pod/;
+
+    it('a process left looping `kill -9 -1` is killed by the clean-up, or the command fails as the agent\'s', async () => {
+      const box = await open({ files: { 'keep.txt': 'kept\n' } });
+      try {
+        // The loop kills the command's script at once; which of it and the clean-up tries wins is a race.
+        const r = await box.exec('while :; do kill -9 -1; done >/dev/null 2>&1 </dev/null & wait', { timeoutMs: 10_000 });
+        assert.deepEqual([r.exitCode, r.sandboxFailure], [137, undefined], r.stderr);
+        const next = await box.exec('echo hello', { timeoutMs: 10_000 });
+        assert.equal(next.sandboxFailure, undefined);
+        if (OVERRUN.test(r.stderr)) {
+          assert.equal(next.exitCode, 137);
+          assert.match(next.stderr, OVERRUN);
+          assert.equal(await box.readFile('keep.txt'), null);
+        } else {
+          assert.deepEqual([next.exitCode, next.stdout], [0, 'hello\n'], next.stderr);
+          assert.deepEqual(await processesIn(box), []);
+          assert.equal(await box.readFile('keep.txt'), 'kept\n');
+        }
+      } finally {
+        await box.close();
+      }
+    });
+
+    it('a clean-up killed on every try while the pod runs on: the command, every later one and its files fail as the agent\'s', async () => {
+      const box = await open({ files: { 'keep.txt': 'kept\n' } });
+      try {
+        let tries = 0;
+        cluster.api.execHook = (ws, exec) => {
+          if (!isCleanUp(exec)) return false;
+          tries++;
+          ws.send(KILLED_FRAME);
+          ws.close();
+          return true;
+        };
+        const r = await box.exec(`echo before; ${KILLS_ITS_SCRIPT}`, { timeoutMs: 10_000 });
+        assert.equal(r.sandboxFailure, undefined, 'only the agent\'s processes can kill an exec in its pod');
+        assert.deepEqual([r.exitCode, r.stdout], [137, 'before\n']);
+        assert.match(r.stderr, OVERRUN);
+        assert.ok(tries > 1, `the clean-up was tried ${tries} time(s)`);
+        // Nothing more is run in the pod: later commands and file access fail as the agent's at once.
+        const execs = cluster.api.requests.length;
+        const next = await box.exec('echo hello', { timeoutMs: 10_000 });
+        assert.deepEqual([next.exitCode, next.stdout, next.sandboxFailure], [137, '', undefined]);
+        assert.match(next.stderr, OVERRUN);
+        assert.equal(await box.readFile('keep.txt'), null);
+        assert.deepEqual(await box.listFiles(), []);
+        await assert.rejects(box.writeFile('more.txt', 'x'), (e: unknown) => e instanceof SandboxPathError && !(e instanceof SandboxFullError) && OVERRUN.test(e.message));
+        assert.deepEqual(cluster.api.requests.slice(execs), []);
+      } finally {
+        await box.close();
+      }
+    });
+
+    it('a clean-up killed on its first several tries still wins on a later one', async () => {
+      const box = await open();
+      try {
+        let killed = 0;
+        cluster.api.execHook = (ws, exec) => {
+          if (!isCleanUp(exec) || killed === 9) return false;
+          killed++;
+          ws.send(KILLED_FRAME);
+          ws.close();
+          return true;
+        };
+        const r = await box.exec(`setsid sleep 3109 & ${KILLS_ITS_SCRIPT}`, { timeoutMs: 10_000 });
+        assert.deepEqual([r.exitCode, r.sandboxFailure], [137, undefined]);
+        assert.doesNotMatch(r.stderr, OVERRUN);
+        assert.equal(killed, 9);
+        assert.deepEqual(await processesIn(box), []);
+      } finally {
+        await box.close();
+      }
+    });
+
+    it('the API failing under the clean-up stays an infrastructure error', async () => {
+      const box = await open();
+      try {
+        // The stream closes with no status: the API's failure, not something in the pod.
+        cluster.api.execHook = (ws, exec) => {
+          if (!isCleanUp(exec)) return false;
+          ws.close();
+          return true;
+        };
+        await assert.rejects(box.exec(KILLS_ITS_SCRIPT, { timeoutMs: 10_000 }), (e: unknown) => e instanceof InfraError && e.source === 'sandbox' && /clean-up/.test(e.message));
+      } finally {
+        await box.close();
+      }
+    });
+
+    it('a clean-up killed on every try, when the pod then cannot be read, stays an infrastructure error', async () => {
+      const box = await open();
+      try {
+        let tries = 0;
+        cluster.api.execHook = (ws, exec) => {
+          if (!isCleanUp(exec)) return false;
+          tries++;
+          ws.send(KILLED_FRAME);
+          ws.close();
+          return true;
+        };
+        // Reads fail once the clean-up has begun: whether the pod ended under it is unknown.
+        cluster.api.intercept = (request) => (tries > 0 && request.method === 'GET' ? new Response('{}', { status: 503 }) : undefined);
+        const r = await box.exec(KILLS_ITS_SCRIPT, { timeoutMs: 10_000 });
+        assert.match(r.sandboxFailure ?? '', /could not be read/);
+        assert.doesNotMatch(r.stderr, OVERRUN);
       } finally {
         await box.close();
       }

@@ -14,8 +14,12 @@ import { runInPod } from './exec.ts';
 import { commandScript, CONTAINER, KILLED_STATUS, LEASE_ANNOTATION, listScript, podManifest, processLimitProbe, readScript, reapScript, SANDBOX_SELECTOR, SANDBOX_UIDS, writeScript, type ProcessLimitFlag } from './pod.ts';
 import { holdReaper } from './reap.ts';
 
-/** How many times the clean-up exec runs again when something in the pod killed it. */
-const REAP_TRIES = 5;
+/**
+ * How many times the clean-up exec runs when something in the pod kills it. A process left looping
+ * `kill -9 -1` (same uid: nothing stops it signalling the clean-up) kills most fresh execs before
+ * their first line runs, but not all; each try is another chance to run that line, which kills it.
+ */
+const REAP_TRIES = 10;
 
 /** What a listing may hold at most: a work dir of many small files lists at ~100 bytes a file. */
 const LISTING_MAX_BYTES = 64 * 1024 ** 2;
@@ -75,6 +79,13 @@ class PodSandbox implements K8sSandbox {
    * the agent's doing, which later commands and file reads show it rather than fail as ours.
    */
   private evictedForDisk: string | null = null;
+  /**
+   * Set when what a command left running killed every clean-up try while the pod ran on: the
+   * agent's doing, since only its own processes can signal an exec in its pod. Nothing run in the
+   * pod from then on can be trusted to finish, so later commands and file access fail as on an
+   * eviction for disk, without another exec.
+   */
+  private overrun: string | null = null;
   /** Everything run in the pod runs one at a time, as in bwrap: the clean-up after a command kills all but pid 1. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly heartbeat: NodeJS.Timeout;
@@ -163,6 +174,8 @@ class PodSandbox implements K8sSandbox {
     const started = Date.now();
     if (options.signal?.aborted) return { exitCode: 130, stdout: '', stderr: 'sandbox: the command was aborted\n', timedOut: false, truncated: false, durationMs: 0 };
     const failed = (stderr: string, sandboxFailure: string): ExecResult => this.agentEnded({ stdout: '', stderr: '' }, started) ?? { exitCode: 137, stdout: '', stderr: `sandbox: ${stderr}\n`, timedOut: false, truncated: false, durationMs: Date.now() - started, sandboxFailure };
+    const broken = this.agentEnded({ stdout: '', stderr: '' }, started);
+    if (broken) return broken;
     if (this.ended !== null) return failed(this.ended, `the pod had ended before the command: ${this.ended}`);
     const timeoutMs = effectiveTimeout(options.timeoutMs, this.ctx.limits);
     const cwd = options.cwd === undefined ? this.workdir : options.cwd.startsWith('/') ? options.cwd : `${this.workdir}/${options.cwd}`;
@@ -193,7 +206,7 @@ class PodSandbox implements K8sSandbox {
     if (ended === null && (result.cut !== null || result.exitCode > 128)) {
       const note = await this.killLeftovers();
       if (note === 'ended') ended = this.ended;
-      else if (note) outcome.stderr += `${outcome.stderr && !outcome.stderr.endsWith('\n') ? '\n' : ''}${note}\n`;
+      else if (note) outcome.stderr += `${outcome.stderr && !outcome.stderr.endsWith('\n') ? '\n' : ''}${note === 'overrun' ? `sandbox: ${this.overrun}` : note}\n`;
     }
     if (ended === null) return outcome;
     return this.agentEnded(outcome, started) ?? { ...outcome, sandboxFailure: `the pod ended while the command ran: ${ended}` };
@@ -201,18 +214,25 @@ class PodSandbox implements K8sSandbox {
 
   /**
    * Kills every process in the pod but pid 1. Returns a note for the command's stderr when some
-   * would not die, 'ended' when the pod turns out to have ended; throws when the API fails.
+   * would not die, 'ended' when the pod turns out to have ended, 'overrun' when what the command
+   * left killed every try (see `overrun`); throws when the API fails.
    */
-  private async killLeftovers(): Promise<string | 'ended' | undefined> {
+  private async killLeftovers(): Promise<string | 'ended' | 'overrun' | undefined> {
     try {
       for (let attempt = 1; ; attempt++) {
         const result = await this.run(['sh', '-c', reapScript()], { deadlineMs: 60_000 });
         if (result.exitCode === 0) return undefined;
         if (result.exitCode === 1 && result.cut === null) return result.stderr.trim();
-        // Killed itself by what it came to kill: the abandoned command's own script reaping as it
-        // ends, or a leftover process signalling everything. Each try kills those first, so a
-        // few more end it; past that the pod is not ours to clean.
-        if (result.exitCode === KILLED_STATUS && result.cut === null && attempt < REAP_TRIES) continue;
+        // Killed by what it came to kill: the abandoned command's own script reaping as it ends,
+        // or a leftover process signalling everything. A try whose first line runs kills those.
+        if (result.exitCode === KILLED_STATUS && result.cut === null) {
+          if (attempt < REAP_TRIES) continue;
+          // The API ran every try and reported it SIGKILLed: unless the pod ended under them,
+          // something in the pod did it, and only the agent's processes run there.
+          if ((await this.whyEnded()) !== null) return 'ended';
+          this.overrun = `what the commands left running kills every process started in the pod (the clean-up after the command was killed on all ${REAP_TRIES} tries), so nothing more can run in this sandbox`;
+          return 'overrun';
+        }
         throw new Error(`exit ${result.exitCode}${result.cut ? ` (${result.cut})` : ''}${attempt > 1 ? ` after ${attempt} tries` : ''}: ${clip(result.stderr.trim())}`);
       }
     } catch (error) {
@@ -221,15 +241,21 @@ class PodSandbox implements K8sSandbox {
     }
   }
 
+  /** Why the agent's own doing left the pod unable to run anything (evicted for its disk use, overrun), or null. */
+  private get brokenByAgent(): string | null {
+    return this.evictedForDisk !== null ? `${EVICTED_FOR_DISK}: ${this.evictedForDisk}` : this.overrun;
+  }
+
   /**
-   * What a command gets from a pod evicted for going over its own disk limit: the agent's doing,
-   * shown to it as its command's failure (137, and why), so that filling its disk cannot turn a
-   * rollout into a retried infrastructure error. Undefined when the pod did not end so.
+   * What a command gets from a pod the agent broke (evicted for going over its own disk limit,
+   * overrun by what its commands left): shown to it as its command's failure (137, and why), so
+   * that it cannot turn a rollout into a retried infrastructure error. Undefined when it did not.
    */
   private agentEnded(output: { stdout: string; stderr: string }, started: number): ExecResult | undefined {
-    if (this.evictedForDisk === null) return undefined;
+    const why = this.brokenByAgent;
+    if (why === null) return undefined;
     const said = `${output.stderr}${output.stderr && !output.stderr.endsWith('\n') ? '\n' : ''}`;
-    return { exitCode: 137, stdout: output.stdout, stderr: `${said}sandbox: ${EVICTED_FOR_DISK}: ${this.evictedForDisk}\n`, timedOut: false, truncated: false, durationMs: Date.now() - started };
+    return { exitCode: 137, stdout: output.stdout, stderr: `${said}sandbox: ${why}\n`, timedOut: false, truncated: false, durationMs: Date.now() - started };
   }
 
   /**
@@ -252,21 +278,22 @@ class PodSandbox implements K8sSandbox {
   }
 
   /**
-   * Runs a file script in its turn. 'evicted' when the pod was evicted for going over its own disk
-   * limit (before or under it): its files went with it. Exit 3 is a path leading out of the work
-   * dir, 5 one the pod's own commands made unreadable or unwritable: both the agent's to see.
+   * Runs a file script in its turn. 'gone' when the pod was evicted for going over its own disk
+   * limit (before or under it; its files went with it) or was overrun before it (nothing run in it
+   * can be trusted to finish). Exit 3 is a path leading out of the work dir, 5 one the pod's own
+   * commands made unreadable or unwritable: both the agent's to see.
    */
   private fileOp(operation: string, path: string, script: string, options: { stdin?: string; maxOutputBytes: number }) {
     return this.serially(async () => {
-      if (this.evictedForDisk !== null) return 'evicted' as const;
+      if (this.brokenByAgent !== null) return 'gone' as const;
       let result;
       try {
         result = await this.run(['sh', '-c', script], { deadlineMs: 60_000, ...options });
       } catch (error) {
-        if ((await this.whyEnded()) !== null && this.evictedForDisk !== null) return 'evicted' as const;
+        if ((await this.whyEnded()) !== null && this.evictedForDisk !== null) return 'gone' as const;
         throw error;
       }
-      if (result.exitCode === KILLED_STATUS && (await this.whyEnded()) !== null && this.evictedForDisk !== null) return 'evicted' as const;
+      if (result.exitCode === KILLED_STATUS && (await this.whyEnded()) !== null && this.evictedForDisk !== null) return 'gone' as const;
       if (result.exitCode === 3) throw new SandboxPathError(`sandbox ${operation}: ${result.stderr.trim()}`);
       if (result.exitCode === 5) throw new SandboxPathError(`sandbox ${operation}: ${JSON.stringify(path)}: ${result.stderr.trim()} (the sandbox's own commands changed its permissions)`);
       return result;
@@ -282,7 +309,7 @@ class PodSandbox implements K8sSandbox {
     this.assertOpen('readFile');
     const rel = requireRelative(path, this.workdir, 'readFile');
     const result = await this.fileOp('readFile', path, readScript(this.workdir, rel), { maxOutputBytes: this.fileBytes });
-    if (result === 'evicted' || result.exitCode === 2) return null;
+    if (result === 'gone' || result.exitCode === 2) return null;
     if (result.exitCode !== 0 || result.truncated) throw new InfraError('sandbox', `${this.where('readFile')} ${path}: exit ${result.exitCode}${result.truncated ? ' (file over the output limit)' : ''}: ${result.stderr.trim()}`, { kind: 'unavailable' });
     return result.stdout;
   }
@@ -291,7 +318,11 @@ class PodSandbox implements K8sSandbox {
     this.assertOpen('writeFile');
     const rel = requireRelative(path, this.workdir, 'writeFile');
     const result = await this.fileOp('writeFile', path, writeScript(this.workdir, rel), { stdin: content, maxOutputBytes: this.fileBytes });
-    if (result === 'evicted') throw new SandboxFullError(`sandbox writeFile: ${path}: ${EVICTED_FOR_DISK}: ${this.evictedForDisk}`);
+    if (result === 'gone') {
+      // A full disk reads as one, as on every backend; an overrun pod is the agent's too.
+      if (this.evictedForDisk !== null) throw new SandboxFullError(`sandbox writeFile: ${path}: ${EVICTED_FOR_DISK}: ${this.evictedForDisk}`);
+      throw new SandboxPathError(`sandbox writeFile: ${path}: ${this.overrun}`);
+    }
     // The agent filled its disk: as on bwrap, the write fails as the agent's (a retry would find it as full).
     if (result.exitCode !== 0 && /No space left on device|Disk quota exceeded/.test(result.stderr)) {
       throw new SandboxFullError(`sandbox writeFile: ${path}: No space left on device (its ${Buffer.byteLength(content)} bytes do not fit in the sandbox's disk limit)`);
@@ -302,7 +333,7 @@ class PodSandbox implements K8sSandbox {
   async listFiles(): Promise<FileEntry[]> {
     this.assertOpen('listFiles');
     const result = await this.fileOp('listFiles', '.', listScript(this.workdir), { maxOutputBytes: Math.max(this.ctx.limits.maxOutputBytes, LISTING_MAX_BYTES) });
-    if (result === 'evicted') return [];
+    if (result === 'gone') return [];
     if (result.exitCode !== 0 || result.truncated) throw new InfraError('sandbox', `${this.where('listFiles')}: exit ${result.exitCode}${result.truncated ? ` (the listing is over ${LISTING_MAX_BYTES} bytes)` : ''}: ${result.stderr.trim()}`, { kind: 'unavailable' });
     const files: FileEntry[] = [];
     // Records end with a NUL; a name may hold newlines.
