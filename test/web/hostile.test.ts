@@ -3,6 +3,7 @@
 // controls the model or the environment. Opened in real Chromium, none of it may run script,
 // disguise what a command does, or freeze the page; ids that URLs cannot carry must not crash it.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { modelCallIdFor, rolloutIdFor, SCHEMA_VERSION, type Message, type ModelCall, type Rollout, type Run, type RunId, type Store, type Task, type TaskId, type ToolCall } from '../../src/core/index.ts';
@@ -17,6 +18,15 @@ const BIG_RESULT = `${'A'.repeat(1_500_000)}EVIDENCE-IN-THE-MIDDLE${'B'.repeat(1
 const MANY_CALLS = 3000;
 const EVIDENCE_CALL = 2500;
 const LONE_SURROGATE_RUN = 'run_lone_\uD800_id';
+/** `bash` with a Cyrillic `а`. */
+const CYRILLIC_TOOL = 'b\u0430sh';
+/** `cat /etc/passwd` in fullwidth and mathematical bold letters, then a Greek omicron in `rоot`. */
+const LOOKALIKE_COMMAND = '\uFF43\uFF41\uFF54 /etc/\u{1D429}\u{1D41A}\u{1D42C}\u{1D42C}\u{1D430}\u{1D41D} | grep r\u03BFot';
+/** Whole words of Russian and Greek are text, not disguise. */
+const NATIVE_TEXT = 'Привет, мир. Καλημέρα κόσμε. plain words';
+/** How much "Show all" reveals at a time. */
+const PIECE = 256 * 1024;
+const HUGE_RESULT = `${'x'.repeat(2_500_000)}MIDDLE${'y'.repeat(2_500_000)}`;
 const at = (second: number) => new Date(Date.parse('2026-11-21T09:00:00.000Z') + second * 1000).toISOString();
 
 function runRecord(id: string, taskId: string): Run {
@@ -50,30 +60,18 @@ function runRecord(id: string, taskId: string): Run {
 
 const call = (id: string, name: string, command: string): ToolCall => ({ id, name, arguments: { command }, argumentsText: JSON.stringify({ command }) });
 
-/** One rollout: markup and disguised text at step 1, a 3 MB one-line result holding evidence at step 2, 3,000 tool calls at step 3. */
-function writeHostileRun(store: Store): { runId: string; rolloutId: string } {
-  const taskId = 'synthetic/hostile';
-  const run = runRecord('run_hostile', taskId);
-  const task: Task = {
-    id: taskId as TaskId,
-    env: 'synthetic',
-    instruction: PAYLOAD,
-    initialState: {},
-    verifier: {},
-    golden: { steps: [] },
-    limits: { maxTurns: 10, deadlineMs: 60_000 },
-    tags: { domain: 'synthetic', difficulty: 'easy', labels: [] },
-  };
-  store.createRun(run, [task]);
-  const rolloutId = rolloutIdFor(run.id, taskId, 0);
+interface Turn {
+  content: string;
+  calls: ToolCall[];
+  results: string[];
+}
+
+/** One scored rollout of `turns`, each call stored with its full context, as a real rollout is. */
+function writeRollout(store: Store, options: { run: Run; task: Task; prompt: string; turns: Turn[] }): string {
+  const { run, task, turns } = options;
+  const rolloutId = rolloutIdFor(run.id, task.id, 0);
   const recorder = store.recorder({ runId: run.id, rolloutId, attempt: 1 });
-  const turns: { content: string; calls: ToolCall[]; results: string[] }[] = [
-    { content: PAYLOAD, calls: [call('call_1', LOOKALIKE_TOOL, DISGUISED)], results: [`${PAYLOAD}\n${ESCAPES}`] },
-    { content: 'reading the file', calls: [call('call_2', 'bash', 'cat big.txt')], results: [BIG_RESULT] },
-    { content: 'many at once', calls: Array.from({ length: MANY_CALLS }, (_, i) => call(`many_${i}`, 'bash', `echo marker-${i}-end`)), results: [] },
-    { content: 'done', calls: [], results: [] },
-  ];
-  const messages: Message[] = [{ role: 'user', content: `${PAYLOAD} ${ESCAPES}` }];
+  const messages: Message[] = [{ role: 'user', content: options.prompt }];
   let parentId: ModelCall['parentId'] = null;
   turns.forEach((turn, i) => {
     const id = modelCallIdFor(rolloutId, 1, i);
@@ -102,10 +100,10 @@ function writeHostileRun(store: Store): { runId: string; rolloutId: string } {
     schemaVersion: SCHEMA_VERSION,
     id: rolloutId,
     runId: run.id,
-    taskId: taskId as TaskId,
+    taskId: task.id,
     env: 'synthetic',
     epoch: 0,
-    groupId: `${run.id}/${taskId}/0`,
+    groupId: `${run.id}/${task.id}/0`,
     attempt: 1,
     seed: 1,
     model: run.config.model,
@@ -118,13 +116,50 @@ function writeHostileRun(store: Store): { runId: string; rolloutId: string } {
     verifier: { passed: false, score: 0, checks: [{ name: PAYLOAD, kind: 'outcome', passed: false, detail: PAYLOAD }] },
     error: null,
     finalAnswer: null,
-    stats: { turns: 4, modelCalls: 4, toolCalls: MANY_CALLS + 2, toolErrors: 0, promptTokens: 10, completionTokens: 10 },
+    stats: { turns: turns.length, modelCalls: turns.length, toolCalls: turns.reduce((n, turn) => n + turn.calls.length, 0), toolErrors: 0, promptTokens: 10, completionTokens: 10 },
     perturbations: [],
     startedAt: at(10),
     endedAt: at(20),
     durationMs: 10_000,
   };
   store.commitRollout(rollout);
+  return rolloutId;
+}
+
+function hostileTask(taskId: string): Task {
+  return {
+    id: taskId as TaskId,
+    env: 'synthetic',
+    instruction: PAYLOAD,
+    initialState: {},
+    verifier: {},
+    golden: { steps: [] },
+    limits: { maxTurns: 10, deadlineMs: 60_000 },
+    tags: { domain: 'synthetic', difficulty: 'easy', labels: [] },
+  };
+}
+
+/**
+ * One rollout: markup and disguised text at step 1, a 3 MB one-line result holding evidence at
+ * step 2, 3,000 tool calls at step 3. A second rollout: look-alike letters at step 1 and a 5 MB
+ * one-line result at step 2.
+ */
+function writeHostileRun(store: Store): { runId: string; rolloutId: string; lookalikeRolloutId: string } {
+  const taskId = 'synthetic/hostile';
+  const run = runRecord('run_hostile', taskId);
+  const task = hostileTask(taskId);
+  store.createRun(run, [task]);
+  const rolloutId = writeRollout(store, {
+    run,
+    task,
+    prompt: `${PAYLOAD} ${ESCAPES}`,
+    turns: [
+      { content: PAYLOAD, calls: [call('call_1', LOOKALIKE_TOOL, DISGUISED)], results: [`${PAYLOAD}\n${ESCAPES}`] },
+      { content: 'reading the file', calls: [call('call_2', 'bash', 'cat big.txt')], results: [BIG_RESULT] },
+      { content: 'many at once', calls: Array.from({ length: MANY_CALLS }, (_, i) => call(`many_${i}`, 'bash', `echo marker-${i}-end`)), results: [] },
+      { content: 'done', calls: [], results: [] },
+    ],
+  });
   store.saveDetections(rolloutId, 1, {
     createdAt: at(30),
     detectors: ['rules/dangerous_command'],
@@ -136,10 +171,24 @@ function writeHostileRun(store: Store): { runId: string; rolloutId: string } {
     review: [],
     unparsed: [],
   });
+  const lookalikeTaskId = 'synthetic/lookalike';
+  const lookalikeRun = runRecord('run_lookalike', lookalikeTaskId);
+  const lookalikeTask = hostileTask(lookalikeTaskId);
+  store.createRun(lookalikeRun, [lookalikeTask]);
+  const lookalikeRolloutId = writeRollout(store, {
+    run: lookalikeRun,
+    task: lookalikeTask,
+    prompt: 'clean up',
+    turns: [
+      { content: 'cleaning up', calls: [call('call_1', CYRILLIC_TOOL, LOOKALIKE_COMMAND)], results: [NATIVE_TEXT] },
+      { content: 'reading the log', calls: [call('call_2', 'bash', 'cat huge.log')], results: [HUGE_RESULT] },
+      { content: 'done', calls: [], results: [] },
+    ],
+  });
   // A run whose id no URL can carry (ids are stored as given): the runs list must still show.
   store.createRun(runRecord(LONE_SURROGATE_RUN, taskId), [task]);
   store.flush();
-  return { runId: run.id, rolloutId };
+  return { runId: run.id, rolloutId, lookalikeRolloutId };
 }
 
 declare global {
@@ -150,7 +199,7 @@ declare global {
 }
 
 describe('the viewer against a hostile trajectory', { timeout: 300_000 }, () => {
-  let viewer: Viewer<{ runId: string; rolloutId: string }>;
+  let viewer: Viewer<ReturnType<typeof writeHostileRun>>;
   let page: Page;
   const dialogs: string[] = [];
   const stepCard = (position: number) => page.locator(`[data-testid=step]:has(#step-${position}-title)`);
@@ -247,7 +296,55 @@ describe('the viewer against a hostile trajectory', { timeout: 300_000 }, () => 
     assert.equal(await result.locator('mark.evidence').innerText(), 'EVIDENCE-IN-THE-MIDDLE');
     const shown = await result.evaluate((pre) => pre.textContent!.length);
     assert.ok(shown < 10_000, `only the text around the evidence is laid out (${shown} characters)`);
-    await stepCard(1).getByRole('button', { name: /^Show all/ }).waitFor();
+    await stepCard(1).getByRole('button', { name: /^Show all/ }).click();
+    // "Show all" starts from the piece holding the evidence, and offers the pieces on either side.
+    await stepCard(1).getByRole('button', { name: /^Show the previous 262,144 characters/ }).waitFor();
+    await stepCard(1).getByRole('button', { name: /^Show the next 262,144 characters/ }).waitFor();
+    assert.equal(await result.locator('mark.evidence').innerText(), 'EVIDENCE-IN-THE-MIDDLE');
+    assert.equal(await result.evaluate((pre) => pre.textContent!.length), PIECE);
+  });
+
+  it('marks letters of another script inside a word, and fullwidth and mathematical letters, but not whole Russian or Greek words', async () => {
+    await page.goto(`${viewer.server.url}/#/rollouts/${viewer.data.lookalikeRolloutId}`);
+    const first = stepCard(0);
+    await first.waitFor();
+    const cyrillic = first.locator('.tool-call .lookalike[data-lookalike="U+0430"]').first();
+    assert.match((await cyrillic.getAttribute('title')) ?? '', /^U\+0430 Cyrillic letter in a Latin word/);
+    assert.equal(await cyrillic.innerText(), '\u0430', 'the letter itself stays, highlighted');
+    const args = first.getByLabel(`Step 1 ${CYRILLIC_TOOL} arguments`);
+    const marked = await args.locator('.lookalike').evaluateAll((marks) => marks.map((mark) => mark.getAttribute('data-lookalike')));
+    assert.deepEqual(marked, ['U+FF43', 'U+FF41', 'U+FF54', 'U+1D429', 'U+1D41A', 'U+1D42C', 'U+1D42C', 'U+1D430', 'U+1D41D', 'U+03BF']);
+    assert.match((await args.locator('[data-lookalike="U+FF43"]').getAttribute('title')) ?? '', /fullwidth “c”/);
+    assert.match((await args.locator('[data-lookalike="U+03BF"]').getAttribute('title')) ?? '', /Greek letter in a Latin word/);
+    const native = first.getByLabel(`Step 1 ${CYRILLIC_TOOL} result`);
+    assert.equal(await native.innerText(), NATIVE_TEXT);
+    assert.equal(await native.locator('.lookalike').count(), 0, 'real Russian and Greek words are not marked');
+  });
+
+  it('reveals a 5 MB one-line output a piece at a time after "Show all", and offers the whole to download', async () => {
+    await page.goto(`${viewer.server.url}/#/rollouts/${viewer.data.lookalikeRolloutId}?step=2`);
+    const card = stepCard(1);
+    const result = card.getByLabel('Step 2 bash result');
+    await result.waitFor();
+    await card.getByRole('button', { name: /^Show all/ }).click();
+    const next = card.getByRole('button', { name: /^Show the next/ });
+    await next.waitFor();
+    assert.equal(await next.innerText(), `Show the next 262,144 characters (${(HUGE_RESULT.length - PIECE).toLocaleString('en-US')} after)`);
+    assert.equal(await result.evaluate((pre) => pre.textContent!.length), PIECE, 'one piece is laid out, not 5 MB');
+    assert.ok((await page.evaluate(() => document.body.textContent!.length)) < 2 * PIECE, 'nothing else holds the output either');
+    await next.click();
+    await page.waitForFunction((size) => document.querySelector('[aria-label="Step 2 bash result"]')!.textContent!.length === size, 2 * PIECE);
+    assert.equal(await next.innerText(), `Show the next 262,144 characters (${(HUGE_RESULT.length - 2 * PIECE).toLocaleString('en-US')} after)`);
+    const [download] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: /^Download/ }).click()]);
+    assert.equal(download.suggestedFilename(), 'Step-2-bash-result.txt');
+    assert.equal(readFileSync(await download.path(), 'utf8'), HUGE_RESULT, 'the download holds the whole output');
+    await viewer.browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: viewer.server.url });
+    await card.getByRole('button', { name: 'Copy all' }).click();
+    await card.getByRole('button', { name: 'Copied all' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), HUGE_RESULT, 'the clipboard holds the whole output');
+    await card.getByRole('button', { name: 'Show less' }).click();
+    await card.getByRole('button', { name: /^Show all/ }).waitFor();
+    assert.deepEqual(viewer.browser.pageErrors, []);
   });
 
   it('mounts the first tool calls of a 3,000-call response (and the one holding evidence), the rest on request', async () => {

@@ -1,8 +1,10 @@
 // Characters a reader cannot see, shown as visible marks. Model and tool text is attacker-written:
 // a right-to-left override makes `ls #<RLO> fr- mr` read as `ls #rm -rf`, a zero-width space makes
 // two tool names look the same, tag characters smuggle instructions, and terminal escapes or a
-// lone surrogate vanish or turn into `�`. Only the display changes; the stored text is untouched.
+// lone surrogate vanish or turn into `�`. Letters that pass for Latin ones (lookalike.ts) are
+// highlighted. Only the display changes; the stored text is untouched.
 import type { ReactNode } from 'react';
+import { findLookalikes } from './lookalike.ts';
 
 /**
  * Controls, format characters (zero-width, bidi, tags), lone surrogates, line/paragraph
@@ -67,30 +69,68 @@ function isOrdinary(text: string, char: string, at: number): boolean {
   return false;
 }
 
-/** `text` with every hidden character replaced by a visible, titled mark. */
-export function revealHidden(text: string): ReactNode[] {
-  const out: ReactNode[] = [];
-  let from = 0;
-  let pending = '';
-  let marks = 0;
+interface Mark {
+  at: number;
+  length: number;
+  className: 'hidden-char' | 'lookalike';
+  code: string;
+  /** What the page shows for the character. */
+  shown: string;
+  /** What stands in the text itself once there are too many marks for elements. */
+  inline: string;
+  title: string;
+}
+
+function hiddenMarks(text: string): Mark[] {
+  const marks: Mark[] = [];
   for (const match of text.matchAll(HIDDEN)) {
     const char = match[0];
     if (isOrdinary(text, char, match.index)) continue;
     const { mark, title } = describeHidden(char);
-    pending += text.slice(from, match.index);
-    from = match.index + char.length;
-    if (marks >= MAX_MARK_ELEMENTS) {
-      pending += mark;
+    marks.push({ at: match.index, length: char.length, className: 'hidden-char', code: hex(char.codePointAt(0)!), shown: mark, inline: mark, title });
+  }
+  return marks;
+}
+
+/** Look-alike letters stay as they are, highlighted; past the element limit their code point follows them. */
+function lookalikeMarks(text: string): Mark[] {
+  return findLookalikes(text).map(({ at, char, title }) => {
+    const code = hex(char.codePointAt(0)!);
+    return { at, length: char.length, className: 'lookalike', code, shown: char, inline: `${char}⟨${code}⟩`, title };
+  });
+}
+
+/** Both lists in text order (a hidden character is never a letter, so they never overlap). */
+function merge(a: Mark[], b: Mark[]): Mark[] {
+  if (!a.length || !b.length) return a.length ? a : b;
+  const out: Mark[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i]!.at < b[j]!.at) ? a[i++]! : b[j++]!);
+  return out;
+}
+
+/** `text` with every hidden character replaced by a visible, titled mark, and look-alike letters highlighted. */
+export function revealHidden(text: string): ReactNode[] {
+  const out: ReactNode[] = [];
+  let from = 0;
+  let pending = '';
+  let elements = 0;
+  for (const mark of merge(hiddenMarks(text), lookalikeMarks(text))) {
+    pending += text.slice(from, mark.at);
+    from = mark.at + mark.length;
+    if (elements >= MAX_MARK_ELEMENTS) {
+      pending += mark.inline;
       continue;
     }
     if (pending) out.push(pending);
     pending = '';
     out.push(
-      <span key={match.index} className="hidden-char" title={title} data-hidden-char={hex(char.codePointAt(0)!)}>
-        {mark}
+      <span key={mark.at} className={mark.className} title={mark.title} {...(mark.className === 'lookalike' ? { 'data-lookalike': mark.code } : { 'data-hidden-char': mark.code })}>
+        {mark.shown}
       </span>,
     );
-    marks += 1;
+    elements += 1;
   }
   pending += text.slice(from);
   if (pending) out.push(pending);
