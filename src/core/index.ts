@@ -15,6 +15,7 @@ export * from './timers.ts';
 export * from './migrate.ts';
 export * from './store.ts';
 export * from './access.ts';
+export * from './http-limits.ts';
 export * from './detections.ts';
 export * from './input-file.ts';
 export type * from './interfaces.ts';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InputError, MAX_TIMER_MS, requiredToken, type Store } from '../../core/index.ts';
 import { DEFAULT_ABANDON_AFTER_MS, DEFAULT_UPSTREAM_TIMEOUT_MS, startGateway, type EngineSetting, type Gateway } from '../../training/gateway/index.ts';
 import type { CliIo } from '../io.ts';
-import { nonNegativeInt, number, oneOf } from '../options.ts';
+import { nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
 import { openCliStore } from '../store.ts';
 import { untilSignal } from '../signals.ts';
 
@@ -20,6 +20,7 @@ export interface GatewayFlags {
   token?: string;
   abandonAfter: number;
   upstreamTimeout: number;
+  maxConnections?: number;
 }
 
 /** For tests: see the gateway once it listens, and stop it without a signal. */
@@ -42,6 +43,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
     .option('--store <path>', 'SQLite store for --run', '.gauntlet/gauntlet.db')
     .option('--engine <name>', 'which token fields to ask for: vllm, sglang, or auto (asks the upstream\'s /models)', oneOf('--engine', ['auto', 'vllm', 'sglang'] as const), 'auto')
     .option('--socket <path>', 'also listen on this unix socket (for sandboxed agents with no network)')
+    .option('--max-connections <n>', 'sockets open at once on each listener (TCP, --socket); more are closed on arrival (default 4096)', positiveInt('--max-connections', { max: 1_000_000 }))
     .option('--abandon-after <seconds>', 'with --run: commit an open rollout with no call for this long as cancelled, its calls kept (an agent that died never finishes it); 0 never', number('--abandon-after', { min: 0, max: MAX_TIMER_MS / 1000 }), DEFAULT_ABANDON_AFTER_MS / 1000)
     .option(
       '--upstream-timeout <seconds>',
@@ -75,6 +77,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
           ...(flags.socket ? { socketPath: flags.socket } : {}),
           abandonAfterMs: Math.round(flags.abandonAfter * 1000),
           upstreamTimeoutMs: Math.round(flags.upstreamTimeout * 1000),
+          ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
         });
       } catch (error) {
         store?.close();

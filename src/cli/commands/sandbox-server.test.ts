@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { InputError } from '../../core/index.ts';
 import { createSandbox } from '../../sandbox/index.ts';
 import type { SandboxServer } from '../../server/sandbox/index.ts';
+import { fillConnections, getHead } from '../../../test/support/raw-sockets.ts';
 import type { CliIo } from '../io.ts';
 import { registerSandboxServerCommand, type SandboxServerHooks } from './sandbox-server.ts';
 
@@ -49,5 +50,19 @@ describe('gauntlet sandbox-server', () => {
     const never: SandboxServerHooks = { untilStopped: () => assert.fail('must not start') };
     await assert.rejects(setup({}, never).run('--port', '99999'), (e: unknown) => e instanceof InputError && e.where === '--port' && /got "99999" \(expected a whole number from 0 to 65535\)/.test(e.message));
     await assert.rejects(setup({}, never).run('--max-memory-mb', '1'), (e: unknown) => e instanceof InputError && e.where === '--max-memory-mb' && /from 16 to 1048576/.test(e.message));
+  });
+
+  it('closes connections past --max-connections as they arrive, and names the flag when it is out of range', async () => {
+    const { run, err } = setup({}, {
+      untilStopped: async (server) => {
+        const { answers, extra, sockets } = await fillConnections(server.url, 1, getHead('/v1/health', new URL(server.url).host));
+        for (const raw of sockets) raw.socket.destroy();
+        assert.deepEqual([answers, extra], [['HTTP/1.1 200 OK'], null]);
+      },
+    });
+    await run('--port', '0', '--backend', 'virtual', '--max-connections', '1');
+    assert.match(err.join(''), /sandbox-server: closed 1 connection on arrival so far: 1 at once is the limit/);
+    const never: SandboxServerHooks = { untilStopped: () => assert.fail('must not start') };
+    await assert.rejects(setup({}, never).run('--max-connections', '0'), (e: unknown) => e instanceof InputError && e.where === '--max-connections' && /from 1 to 1000000/.test(e.message));
   });
 });

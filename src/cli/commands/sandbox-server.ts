@@ -15,6 +15,7 @@ interface SandboxServerFlags {
   leaseTtl: number;
   maxSandboxes: number;
   maxMemoryMb?: number;
+  maxConnections?: number;
 }
 
 export interface SandboxServerHooks {
@@ -44,6 +45,7 @@ export function registerSandboxServerCommand(program: Command, io: CliIo, hooks:
     .option('--mode <mode>', 'bwrap: persistent (one sandbox per episode) or fresh (new namespaces per command)', oneOf('--mode', ['persistent', 'fresh'] as const), 'persistent')
     .option('--lease-ttl <seconds>', 'close a sandbox whose client sent nothing (no request, no heartbeat) for this long', number('--lease-ttl', { min: 1 }), 60)
     .option('--max-sandboxes <n>', 'sandboxes held at once; more are refused with a retryable capacity error', positiveInt('--max-sandboxes'), 64)
+    .option('--max-connections <n>', 'sockets open at once; more are closed on arrival (default 1024, or four per sandbox if more)', positiveInt('--max-connections', { max: 1_000_000 }))
     .option('--max-memory-mb <n>', 'largest memory limit per sandbox: a client may ask for no more, and gets no more by default', memoryCeilingMb)
     .action(async (flags: SandboxServerFlags) => {
       const token = flags.token ?? io.env.GAUNTLET_TOKEN;
@@ -59,6 +61,7 @@ export function registerSandboxServerCommand(program: Command, io: CliIo, hooks:
         leaseTtlMs: Math.round(flags.leaseTtl * 1000),
         maxSandboxes: flags.maxSandboxes,
         ...(flags.maxMemoryMb !== undefined ? { maxLimits: { memoryBytes: flags.maxMemoryMb * MiB } } : {}),
+        ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
         log: (line) => io.stderr(`sandbox-server: ${line}\n`),
       }).catch((error: unknown) => {
         // The server speaks of its options; here they are flags.

@@ -70,6 +70,16 @@ describe('gauntlet serve-env', () => {
     await assert.rejects(setup({}, never).run('--env', 'mail', '--port', '0', '--token', ' padded-token '), refused('--token', /whitespace/));
     await assert.rejects(setup({ GAUNTLET_TOKEN: 'padded-token ' }, never).run('--env', 'mail', '--port', '0'), refused('GAUNTLET_TOKEN', /whitespace/));
   });
+
+  it('passes --max-connections to the server, which refuses fewer than --max-sessions', async () => {
+    const never: ServeEnvHooks = { untilStopped: () => assert.fail('must not start') };
+    const refused = (pattern: RegExp) => (e: unknown) => e instanceof InputError && e.where === '--max-connections' && pattern.test(e.message);
+    await assert.rejects(setup({}, never).run('--env', 'mail', '--port', '0', '--max-sessions', '8', '--max-connections', '4'), refused(/fewer than the 8 sessions allowed/));
+    await assert.rejects(setup({}, never).run('--env', 'mail', '--port', '0', '--max-connections', '0'), refused(/from 1 to 1000000/));
+    let served = false;
+    await setup({}, { untilStopped: async () => void (served = true) }).run('--env', 'mail', '--port', '0', '--max-sessions', '8', '--max-connections', '8');
+    assert.ok(served);
+  });
   it('scores every episode with --reward FILE, process terms included, and says so at start', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gauntlet-serve-env-')), 'reward.yaml');
     writeFileSync(file, 'terms:\n  outcome: { weight: 1 }\n  tool_errors: { weight: -0.1 }\n');

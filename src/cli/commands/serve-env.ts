@@ -15,6 +15,7 @@ interface ServeEnvFlags {
   host: string;
   token?: string;
   maxSessions: number;
+  maxConnections?: number;
   sessionTimeout: number;
   mode: ServerMode;
   sandbox: SandboxBackend;
@@ -42,6 +43,7 @@ const FLAG_OF = new Map([
   ['host', '--host'],
   ['port', '--port'],
   ['maxSessions', '--max-sessions'],
+  ['maxConnections', '--max-connections'],
   ['sessionTimeoutMs', '--session-timeout'],
   ['mode', '--mode'],
 ]);
@@ -61,6 +63,7 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
     .option('--host <address>', 'address to bind; anything beyond loopback needs a token', '127.0.0.1')
     .option('--token <secret>', 'bearer token every request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
     .option('--max-sessions <n>', 'live sessions at most (WS and MCP together); more get CAPACITY_REACHED', positiveInt('--max-sessions'), 64)
+    .option('--max-connections <n>', 'sockets open at once, WebSockets included; more are closed on arrival (default 4096, or twice --max-sessions if more)', positiveInt('--max-connections', { max: 1_000_000 }))
     .option('--session-timeout <seconds>', 'end a session idle this long (0: never)', sessionTimeout, 600)
     .option('--mode <mode>', 'simulation (also stateless /reset, /step, /state) or production', oneOf('--mode', ['simulation', 'production'] as const), 'simulation')
     .option('--sandbox <backend>', 'sandbox for terminal and coding: auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
@@ -77,6 +80,7 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
         port: flags.port,
         ...(token !== undefined ? { token } : {}),
         maxSessions: flags.maxSessions,
+        ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
         sessionTimeoutMs: flags.sessionTimeout === 0 ? null : Math.round(flags.sessionTimeout * 1000),
         mode: flags.mode,
         sandbox: flags.sandbox,

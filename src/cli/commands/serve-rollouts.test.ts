@@ -9,6 +9,7 @@ import { getEnvironment } from '../../envs/index.ts';
 import { openStore } from '../../store/index.ts';
 import { startFakeEngine, type FakeEngine } from '../../training/fake-engine/index.ts';
 import { RolloutServiceClient, type RolloutService, type StreamLine } from '../../training/rollout-service/index.ts';
+import { fillConnections, getHead } from '../../../test/support/raw-sockets.ts';
 import type { CliIo } from '../io.ts';
 import { registerServeRolloutsCommand, type ServeRolloutsHooks } from './serve-rollouts.ts';
 
@@ -69,5 +70,20 @@ describe('gauntlet serve-rollouts', () => {
     await assert.rejects(setup({}, never).run('--model', model, '--port', '0', '--store', store), where('--env'));
     await assert.rejects(setup({}, never).run('--env', 'mail', '--model', model, '--max-staleness', '-1'), /--max-staleness/);
     await assert.rejects(setup({ GAUNTLET_TOKEN: ' ' }, never).run('--env', 'mail', '--model', model, '--port', '0', '--store', store), where('GAUNTLET_TOKEN'));
+  });
+
+  it('closes connections past --max-connections as they arrive, and names the flag when it is out of range', async () => {
+    const model = `openai:${engine.url}#${engine.model}`;
+    const { run, err } = setup({}, {
+      untilStopped: async (service) => {
+        const { answers, extra, sockets } = await fillConnections(service.url, 1, getHead('/health', new URL(service.url).host));
+        for (const raw of sockets) raw.socket.destroy();
+        assert.deepEqual([answers, extra], [['HTTP/1.1 200 OK'], null]);
+      },
+    });
+    await run('--env', 'mail', '--task', task, '--model', model, '--port', '0', '--store', store, '--max-connections', '1');
+    assert.match(err.join(''), /serve-rollouts: closed 1 connection on arrival so far: 1 at once is the limit/);
+    const never: ServeRolloutsHooks = { untilStopped: () => assert.fail('must not start') };
+    await assert.rejects(setup({}, never).run('--env', 'mail', '--model', model, '--max-connections', '0'), (e: unknown) => e instanceof InputError && e.where === '--max-connections');
   });
 });

@@ -38,6 +38,7 @@ interface ServeRolloutsFlags {
   host: string;
   token?: string;
   store: string;
+  maxConnections?: number;
 }
 
 export interface ServeRolloutsHooks {
@@ -99,6 +100,7 @@ export function registerServeRolloutsCommand(program: Command, io: CliIo, hooks:
     .option('--host <address>', 'address to bind; anything beyond loopback needs a token', '127.0.0.1')
     .option('--token <secret>', 'bearer token every request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
+    .option('--max-connections <n>', 'sockets open at once; more are closed on arrival (default 256)', positiveInt('--max-connections', { max: 1_000_000 }))
     .action(async (flags: ServeRolloutsFlags) => {
       // Without --env, the environments are those the task files name.
       const envs = flags.env?.length ? flags.env : [...new Set((flags.tasksFile ?? []).flatMap((file) => loadTaskFile(file).map((t) => t.env)))];
@@ -140,6 +142,7 @@ export function registerServeRolloutsCommand(program: Command, io: CliIo, hooks:
           host: flags.host,
           port: flags.port,
           ...(token !== undefined ? { token } : {}),
+          ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
           metrics,
           modelEnvironment: { env: io.env },
           log: (line) => io.stderr(`serve-rollouts: ${line}\n`),

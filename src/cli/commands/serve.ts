@@ -7,7 +7,7 @@ import { InputError, StoreError } from '../../core/index.ts';
 import { startApiServer, type ApiServer, type ReadOnlyStore } from '../../server/api/index.ts';
 import { writable, type SqliteStore } from '../../store/index.ts';
 import type { CliIo } from '../io.ts';
-import { nonNegativeInt, oneOf } from '../options.ts';
+import { nonNegativeInt, oneOf, positiveInt } from '../options.ts';
 import { openCliStore, openStoreToRead } from '../store.ts';
 import { untilSignal } from '../signals.ts';
 
@@ -18,6 +18,7 @@ interface ServeFlags {
   store: string;
   sandbox: SandboxBackend;
   readOnly?: boolean;
+  maxConnections?: number;
 }
 
 export interface ServeHooks {
@@ -65,6 +66,7 @@ export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHo
     .option('--host <address>', 'address to bind; anything beyond loopback needs a token', '127.0.0.1')
     .option('--token <secret>', 'bearer token every API request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
+    .option('--max-connections <n>', 'sockets open at once; more are closed on arrival (default 256)', positiveInt('--max-connections', { max: 1_000_000 }))
     .option('--sandbox <backend>', 'sandbox for replaying authored tasks: auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
     .option(
       '--read-only',
@@ -83,6 +85,7 @@ export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHo
           host: flags.host,
           port: flags.port,
           sandbox: flags.sandbox,
+          ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
           ...(token !== undefined ? { token } : {}),
           ...(hooks.webRoot !== undefined ? { webRoot: hooks.webRoot } : {}),
           log: (line) => io.stderr(`serve: ${line}\n`),

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { InputError, requiredToken, type Store } from '../../core/index.ts';
+import { applyHttpLimits, DEFAULT_HTTP_TIMEOUTS, InputError, requiredToken, resolveHttpLimits, type HttpTimeouts, type Store } from '../../core/index.ts';
 import type { SandboxBackend } from '../../sandbox/index.ts';
 import { createApiApp } from './app.ts';
 import type { ReadOnlyStore } from './context.ts';
@@ -29,6 +29,10 @@ export interface ApiServerOptions {
   log?: (line: string) => void;
   /** Serve the store only to read, saying why: every request that would write it is refused (403). */
   readOnly?: ReadOnlyStore;
+  /** Sockets open at once; one more is closed as it arrives. Default 256: a few browsers open six each. */
+  maxConnections?: number;
+  /** How long a client may take over a request head and body, and leave a connection idle (see core/http-limits.ts). */
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
 
 export interface ApiServer {
@@ -43,6 +47,7 @@ export interface ApiServer {
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8080;
+  const limits = resolveHttpLimits({ maxConnections: 256, ...DEFAULT_HTTP_TIMEOUTS }, options);
   const token = requiredToken({ host, token: options.token, exposes: 'read every stored trajectory and write labels' });
   const beside = options.store.path === ':memory:' ? process.cwd() : dirname(options.store.path);
   const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
@@ -58,6 +63,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ...(options.readOnly ? { readOnly: options.readOnly } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
+  applyHttpLimits(server, limits, options.log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(error.code === 'EADDRINUSE' ? new InputError('port', `${host}:${port} is already in use`, 'a free port, or 0 to pick one') : error),

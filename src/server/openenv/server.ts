@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import { z } from 'zod';
-import { browserRefusal, hasBearerToken, InputError, MAX_TIMER_MS, requiredToken, type Environment, type Task } from '../../core/index.ts';
+import { applyHttpLimits, browserRefusal, DEFAULT_HTTP_TIMEOUTS, hasBearerToken, InputError, MAX_TIMER_MS, requiredToken, resolveHttpLimits, type Environment, type HttpLimits, type HttpTimeouts, type Task } from '../../core/index.ts';
 import { getEnvironment, instantiate, needsDefaultImage, type EnvironmentDefinition } from '../../envs/index.ts';
 import type { RewardConfig } from '../../reward/index.ts';
 import { checkK8sSandboxes, sandboxAvailability, type SandboxBackend } from '../../sandbox/index.ts';
@@ -30,6 +30,13 @@ export interface OpenEnvServerOptions {
   maxSessions?: number;
   /** End a session idle this long; default 10 minutes; null for never. */
   sessionTimeoutMs?: number | null;
+  /**
+   * Sockets open at once (WebSocket sessions and HTTP requests together); one more is closed as it
+   * arrives. At least `maxSessions`; default 4096, or twice `maxSessions` when that is more.
+   */
+  maxConnections?: number;
+  /** How long a client may take over a request head and body, and leave a connection idle (see core/http-limits.ts). */
+  httpTimeouts?: Partial<HttpTimeouts>;
   /** `production` leaves out the stateless /reset, /step and /state. Default `simulation`. */
   mode?: ServerMode;
   sandbox?: SandboxBackend;
@@ -90,6 +97,18 @@ function parseSettings(raw: Settings): Settings {
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * The HTTP limits, sized so sessions run out (and clients are told CAPACITY_REACHED) well before
+ * sockets do: below `maxSessions` a client would be cut off without a word instead.
+ */
+function httpLimits(options: OpenEnvServerOptions, maxSessions: number): HttpLimits {
+  const limits = resolveHttpLimits({ maxConnections: Math.max(4096, 2 * maxSessions), ...DEFAULT_HTTP_TIMEOUTS }, options);
+  if (limits.maxConnections < maxSessions) {
+    throw new InputError('maxConnections', `${limits.maxConnections} is fewer than the ${maxSessions} sessions allowed: clients past it would be cut off unanswered rather than told CAPACITY_REACHED`, `at least ${maxSessions}`);
+  }
+  return limits;
+}
+
 function refuseUpgrade(socket: Duplex, status: 401 | 403 | 404 | 503, reason: string): void {
   const extra = status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '';
   socket.end(`HTTP/1.1 ${status} ${reason}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -122,6 +141,7 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
     sessionTimeoutMs: options.sessionTimeoutMs === undefined ? 600_000 : options.sessionTimeoutMs,
     mode: options.mode ?? 'simulation',
   });
+  const limits = httpLimits(options, settings.maxSessions);
   const token = requiredToken({ host: settings.host, token: options.token, exposes: 'drive the environment' });
   const reward = options.reward && checkServerReward(options.reward);
   const base = typeof options.env === 'string' ? getEnvironment(options.env) : options.env;
@@ -150,6 +170,7 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
   const socketContext: SocketContext = { registry, catalog, mcp, maxMessageBytes: MAX_MESSAGE_BYTES, ...(log ? { log } : {}) };
 
   const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host }) as Server;
+  applyHttpLimits(server, limits, log);
   // Loaded here: only a command that serves environments needs it.
   const { WebSocketServer } = await import('ws');
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });

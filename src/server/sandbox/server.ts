@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { z } from 'zod';
-import { InputError, parseInput, requiredToken } from '../../core/index.ts';
+import { applyHttpLimits, DEFAULT_HTTP_TIMEOUTS, InputError, parseInput, requiredToken, resolveHttpLimits, type HttpTimeouts } from '../../core/index.ts';
 import { createSandbox, sandboxAvailability, type BwrapMode, type SandboxLimits } from '../../sandbox/index.ts';
 import { remoteProtocol as P } from '../../sandbox/remote/index.ts';
 import { createSandboxApp } from './app.ts';
@@ -31,6 +31,14 @@ export interface SandboxServerOptions {
   maxLimits?: SandboxLimits;
   /** Largest request body (files at create, writes, stdin). Default 64 MiB. */
   maxBodyBytes?: number;
+  /** Sockets open at once; one more is closed as it arrives. Default 1024, or four per sandbox when that is more. */
+  maxConnections?: number;
+  /**
+   * How long a client may take over a request head and body (default 5 minutes: time to upload
+   * `maxBodyBytes` on a slow link), and leave a connection idle; see core/http-limits.ts.
+   * A command's run is never timed here: its own limits bound it.
+   */
+  httpTimeouts?: Partial<HttpTimeouts>;
   /** The clock leases are kept by (epoch ms). */
   now?: () => number;
   log?: (line: string) => void;
@@ -80,6 +88,7 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
     },
     'sandbox server options',
   );
+  const limits = resolveHttpLimits({ maxConnections: Math.max(1024, 4 * settings.maxSandboxes), ...DEFAULT_HTTP_TIMEOUTS }, options);
   const token = requiredToken({ host: settings.host, token: options.token, exposes: 'run commands on this machine' });
   const backend = await resolveBackend(options.backend ?? 'auto');
   const log = options.log;
@@ -101,6 +110,7 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
   });
 
   const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host }) as Server;
+  applyHttpLimits(server, limits, log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(error.code === 'EADDRINUSE' ? new InputError('port', `${settings.host}:${settings.port} is already in use`, 'a free port, or 0 to pick one') : error),

@@ -13,6 +13,7 @@ import { openStore } from '../../store/index.ts';
 import { startFakeEngine, toolWalkPolicy, type FakeEngine } from '../fake-engine/index.ts';
 import type { Gateway } from './index.ts';
 import { postJson } from './test-support.ts';
+import { fillConnections, getHead } from '../../../test/support/raw-sockets.ts';
 
 function captureIo(env: Record<string, string> = {}): CliIo & { err: string } {
   const io = { out: '', err: '', interactive: false, env } as CliIo & { out: string; err: string };
@@ -70,6 +71,15 @@ describe('gauntlet gateway', () => {
     );
     assert.equal(stored.getRun('run_cli')!.status, 'finished');
     stored.close();
+  });
+
+  it('closes connections past --max-connections as they arrive, and names the flag when it is out of range', async () => {
+    await runCommand(['--upstream', engine.url, '--engine', 'vllm', '--max-connections', '1'], async (gateway) => {
+      const { answers, extra, sockets } = await fillConnections(gateway.url, 1, getHead('/health', 'localhost'));
+      for (const raw of sockets) raw.socket.destroy();
+      assert.deepEqual([answers, extra], [['HTTP/1.1 200 OK'], null]);
+    });
+    await assert.rejects(runCommand(['--upstream', engine.url, '--max-connections', '0'], async () => {}), (error: unknown) => error instanceof InputError && error.where === '--max-connections' && /from 1 to 1000000/.test(error.message));
   });
 
   it('refuses an upstream URL carrying a key, naming the flag and where the key belongs', async () => {

@@ -4,7 +4,7 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { errorMessage, hasBearerToken, InputError, modelCallIdFor, parseInput, MAX_TIMER_MS, requiredToken, StoreError, timerDelay, type Rollout, type Store } from '../../core/index.ts';
+import { applyHttpLimits, DEFAULT_HTTP_TIMEOUTS, errorMessage, hasBearerToken, InputError, modelCallIdFor, parseInput, MAX_TIMER_MS, requiredToken, resolveHttpLimits, StoreError, timerDelay, type HttpLimits, type HttpTimeouts, type Rollout, type Store } from '../../core/index.ts';
 import type { ClientApiHandler } from './api.ts';
 import { chatApi } from './chat.ts';
 import { completionsApi } from './completions.ts';
@@ -55,6 +55,17 @@ export interface GatewayOptions {
    * recorded as a time-out, so a hung engine cannot hold a rollout's finish. Default ten minutes; 0 never.
    */
   upstreamTimeoutMs?: number;
+  /**
+   * Sockets open at once on each listener (TCP, unix socket); one more is closed as it arrives.
+   * Default 4096: above any rollout concurrency one machine runs.
+   */
+  maxConnections?: number;
+  /**
+   * How long a client may take over a request head and body, and leave a connection idle (default
+   * 65 s, longer than clients' own pool timeouts, so the gateway is not the side that closes a
+   * socket a client is about to reuse); see core/http-limits.ts. A model's answer is never timed here.
+   */
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
 
 export const DEFAULT_ABANDON_AFTER_MS = 3_600_000;
@@ -111,6 +122,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   // Checked before anything opens: an open proxy beyond loopback is refused, not served.
   const token = requiredToken({ host: options.host ?? '127.0.0.1', token: options.token, exposes: 'spend the upstream model and write rollouts into the store' });
+  const limits = resolveHttpLimits({ maxConnections: 4096, ...DEFAULT_HTTP_TIMEOUTS, keepAliveTimeoutMs: 65_000 }, options);
   const silenceMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   if (!Number.isSafeInteger(silenceMs) || silenceMs < 0 || silenceMs > MAX_TIMER_MS) {
     throw new InputError('upstreamTimeoutMs', `got ${silenceMs}`, `a whole number of milliseconds from 0 (never) to ${MAX_TIMER_MS}`);
@@ -119,7 +131,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const run = options.store && options.runId ? new GatewayRun({ store: options.store, runId: options.runId, upstream: upstream.describe(), engine: options.engine ?? 'auto' }) : null;
   const abandonAfterMs = options.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS;
   if (!Number.isSafeInteger(abandonAfterMs) || abandonAfterMs < 0) throw new InputError('abandonAfterMs', `got ${abandonAfterMs}`, 'a whole number of milliseconds ≥ 0 (0: never)');
-  const gateway = new GatewayServer({ upstream, run, now: options.now ?? Date.now, token, abandonAfterMs });
+  const gateway = new GatewayServer({ upstream, run, now: options.now ?? Date.now, token, abandonAfterMs, limits });
   try {
     return await gateway.listen(options);
   } catch (error) {
@@ -150,13 +162,15 @@ class GatewayServer {
   private readonly token: string | undefined;
 
   private readonly abandonAfterMs: number;
+  private readonly limits: HttpLimits;
 
-  constructor(parts: { upstream: Upstream; run: GatewayRun | null; now: () => number; token: string | undefined; abandonAfterMs: number }) {
+  constructor(parts: { upstream: Upstream; run: GatewayRun | null; now: () => number; token: string | undefined; abandonAfterMs: number; limits: HttpLimits }) {
     this.upstream = parts.upstream;
     this.run = parts.run;
     this.now = parts.now;
     this.token = parts.token;
     this.abandonAfterMs = parts.abandonAfterMs;
+    this.limits = parts.limits;
     if (this.run && this.abandonAfterMs > 0) {
       // A guard, not work: it must not keep the process alive.
       this.sweeper = setInterval(() => void this.commitAbandoned(), timerDelay(Math.max(10, Math.min(60_000, Math.floor(this.abandonAfterMs / 4)))));
@@ -227,7 +241,7 @@ class GatewayServer {
       this.inFlight.add(work);
       void work.finally(() => this.inFlight.delete(work));
     });
-    server.keepAliveTimeout = 65_000;
+    applyHttpLimits(server, this.limits);
     this.servers.push(server);
     return server;
   }

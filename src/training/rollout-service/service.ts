@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { z } from 'zod';
-import { GAUNTLET_VERSION, InputError, newRunId, parseInput, SCHEMA_VERSION, type ModelClient, type Run, type RunLease, type Store, type Task } from '../../core/index.ts';
+import { applyHttpLimits, DEFAULT_HTTP_TIMEOUTS, GAUNTLET_VERSION, InputError, newRunId, parseInput, resolveHttpLimits, SCHEMA_VERSION, type HttpTimeouts, type ModelClient, type Run, type RunLease, type Store, type Task } from '../../core/index.ts';
 import { createModelClient, parseModelSpec } from '../../model/index.ts';
 import { builtinCatalog, judgeFromConfig, resolveRun, type EnvironmentCatalog, type MetricsScrape, type ModelEnvironment, type RolloutEvent, type RunRequest } from '../../runner/index.ts';
 import { AdvantageMethod } from '../advantages/index.ts';
@@ -86,6 +86,10 @@ export interface RolloutServiceOptions {
   sleep?: (ms: number) => Promise<void>;
   graceMs?: number;
   log?: (line: string) => void;
+  /** Sockets open at once; one more is closed as it arrives. Default 256: a trainer's clients need a few. */
+  maxConnections?: number;
+  /** How long a client may take over a request head and body, and leave a connection idle (see core/http-limits.ts); a batch's stream is never timed. */
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
 
 export interface RolloutService {
@@ -242,6 +246,7 @@ export async function startRolloutService(options: RolloutServiceOptions): Promi
     },
     'rollout service settings',
   );
+  const limits = resolveHttpLimits({ maxConnections: 256, ...DEFAULT_HTTP_TIMEOUTS }, options);
   const token = requiredToken({ host: settings.host, token: options.token, exposes: 'steer training data' });
   resolveTarget(settings.format, settings.variant);
   const { store } = options;
@@ -292,6 +297,7 @@ export async function startRolloutService(options: RolloutServiceOptions): Promi
   const core = new RolloutServiceCore(run.id, { scheduler, endpoints, executor, tasks, groupSize: config.groupSize, settings, connect, now, ...(options.log ? { log: options.log } : {}) });
   const app = createServiceApp(core, { token, ...(options.metrics ? { metrics: () => options.metrics!.scrape() } : {}) });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host }) as Server;
+  applyHttpLimits(server, limits, options.log);
   try {
     await listen(server, settings);
   } catch (error) {

@@ -1,0 +1,86 @@
+// What one HTTP client may hold on a Gauntlet server: a bounded number of sockets, each of which
+// must deliver its request in bounded time and may sit idle between requests only briefly. What
+// the server sends back is never timed: streamed answers, long commands and upgraded WebSockets
+// run as long as they need.
+import type { Server } from 'node:http';
+import { z } from 'zod';
+import { InputError } from './errors.ts';
+import { MAX_TIMER_MS } from './timers.ts';
+
+export interface HttpTimeouts {
+  /** A connection's request head (request line and headers) must have arrived this long after it opened or its request began. */
+  headersTimeoutMs: number;
+  /** A request, body included, must have arrived this long after it began; at least `headersTimeoutMs`. */
+  requestTimeoutMs: number;
+  /** A kept-alive connection with no request in flight is closed after this long. */
+  keepAliveTimeoutMs: number;
+}
+
+export interface HttpLimits extends HttpTimeouts {
+  /** Sockets open at once (upgraded WebSockets included); one more is closed as soon as it is accepted. */
+  maxConnections: number;
+}
+
+/** What a server takes from its caller: any limit left out keeps that server's default. */
+export interface HttpLimitOptions {
+  maxConnections?: number;
+  httpTimeouts?: Partial<HttpTimeouts>;
+}
+
+/** Timeouts no real client comes near; servers differ only in the keep-alive idle time. */
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000 };
+
+const CONNECTIONS = 'a whole number of connections from 1 to 1,000,000';
+const TIMEOUT = `a whole number of ms from 1 to ${MAX_TIMER_MS}`;
+const Timeout = z.number(TIMEOUT).int(TIMEOUT).min(1, TIMEOUT).max(MAX_TIMER_MS, TIMEOUT);
+const Limits = z.object({
+  maxConnections: z.number(CONNECTIONS).int(CONNECTIONS).min(1, CONNECTIONS).max(1_000_000, CONNECTIONS),
+  headersTimeoutMs: Timeout,
+  requestTimeoutMs: Timeout,
+  keepAliveTimeoutMs: Timeout,
+});
+
+/**
+ * The limits a server runs with: its defaults overridden by what the caller gave, or an InputError
+ * naming the option at fault (`maxConnections`, `httpTimeouts.headersTimeoutMs`, …).
+ */
+export function resolveHttpLimits(defaults: HttpLimits, given: HttpLimitOptions = {}): HttpLimits {
+  const raw = { ...defaults, ...given.httpTimeouts, ...(given.maxConnections !== undefined ? { maxConnections: given.maxConnections } : {}) };
+  const result = Limits.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = String(issue.path[0]) as keyof HttpLimits;
+    throw new InputError(key === 'maxConnections' ? key : `httpTimeouts.${key}`, `got ${JSON.stringify(raw[key])}`, issue.message);
+  }
+  const limits = result.data;
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new InputError('httpTimeouts.headersTimeoutMs', `${limits.headersTimeoutMs} ms is longer than the request timeout (${limits.requestTimeoutMs} ms), which would cut the head first anyway`, 'at most requestTimeoutMs');
+  }
+  return limits;
+}
+
+/**
+ * Applies `limits` to a server before it listens. Node times a request head from the moment its
+ * connection opens (a socket that sends nothing is cut too, answered 408) and a request until its
+ * body has arrived; the response is not timed, nor is a socket once upgraded. Dropped connections
+ * are logged on the first and every thousandth, so an attack cannot flood the log.
+ */
+export function applyHttpLimits(server: Server, limits: HttpLimits, log?: (line: string) => void): void {
+  // Node reads the checking interval when it starts listening: later it would be ignored.
+  if (server.listening) throw new Error('applyHttpLimits: the server is already listening; apply the limits before listen()');
+  server.maxConnections = limits.maxConnections;
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  // Node looks for late heads and bodies this often (30 s by default): often enough that a timeout
+  // is enforced near its length, rarely enough to cost nothing.
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(5_000, Math.max(10, Math.floor(limits.headersTimeoutMs / 4)));
+
+  let dropped = 0;
+  server.on('drop', () => {
+    dropped++;
+    if (dropped === 1 || dropped % 1000 === 0) {
+      log?.(`closed ${dropped} connection${dropped === 1 ? '' : 's'} on arrival so far: ${limits.maxConnections} at once is the limit (maxConnections)`);
+    }
+  });
+}

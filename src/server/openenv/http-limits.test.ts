@@ -1,0 +1,77 @@
+// What one client may hold on the OpenEnv server: sockets beyond `maxConnections` are turned away
+// without disturbing the sessions already open, slow request heads are cut, and a WebSocket
+// episode is never timed as a request.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { InputError } from '../../core/index.ts';
+import { OpenEnvSocket } from '../../../test/support/openenv-client.ts';
+import { getHead, openRaw, statusOf, trickleHead, type RawSocket } from '../../../test/support/raw-sockets.ts';
+import { startOpenEnvServer, type OpenEnvServer } from './server.ts';
+
+// A failing test should fail, not wait out Node's minute-long defaults.
+const GUARD = { timeout: 20_000 };
+const FAST = { headersTimeoutMs: 100, requestTimeoutMs: 100 };
+
+const opened: { servers: OpenEnvServer[]; sockets: RawSocket[] } = { servers: [], sockets: [] };
+after(async () => {
+  for (const raw of opened.sockets) raw.socket.destroy();
+  await Promise.all(opened.servers.map((server) => server.close()));
+});
+
+async function serve(options: Partial<Parameters<typeof startOpenEnvServer>[0]>): Promise<OpenEnvServer> {
+  const server = await startOpenEnvServer({ env: 'mail', port: 0, ...options });
+  opened.servers.push(server);
+  return server;
+}
+
+async function open(url: string): Promise<RawSocket> {
+  const raw = await openRaw(url);
+  opened.sockets.push(raw);
+  return raw;
+}
+
+describe('OpenEnv server HTTP limits', () => {
+  it('turns away a connection past maxConnections while the open session and request connection go on', GUARD, async () => {
+    const server = await serve({ maxSessions: 1, maxConnections: 2, httpTimeouts: { headersTimeoutMs: 60_000, requestTimeoutMs: 60_000 } });
+    const host = new URL(server.url).host;
+    const episode = await OpenEnvSocket.connect(server.url);
+    assert.equal(((await episode.reset({})) as { type: string }).type, 'observation');
+    const plain = await open(server.url);
+    assert.equal(await statusOf(plain, getHead('/health', host)), 'HTTP/1.1 200 OK');
+
+    const extra = await open(server.url);
+    assert.equal(await statusOf(extra, getHead('/health', host)), null);
+    assert.equal(extra.received(), '');
+
+    assert.equal(((await episode.state()) as { type: string }).type, 'state');
+    assert.equal(await statusOf(plain, getHead('/health', host)), 'HTTP/1.1 200 OK');
+    await episode.close();
+  });
+
+  it('cuts a client that sends its request head a byte at a time', GUARD, async () => {
+    const server = await serve({ httpTimeouts: FAST });
+    const slow = await open(server.url);
+    await trickleHead(slow, new URL(server.url).host);
+    assert.match(slow.received(), /^HTTP\/1\.1 408 Request Timeout/);
+  });
+
+  it('keeps a WebSocket episode open past the request and head timeouts', GUARD, async () => {
+    const server = await serve({ httpTimeouts: FAST });
+    const episode = await OpenEnvSocket.connect(server.url);
+    assert.equal(((await episode.reset({})) as { type: string }).type, 'observation');
+    // A socket that sent nothing has been cut: the server's timeout checks have run past the episode's upgrade.
+    const idle = await open(server.url);
+    await idle.closed;
+    assert.equal(((await episode.state()) as { type: string }).type, 'state');
+    assert.equal(server.stats().sessions, 1);
+    await episode.close();
+  });
+
+  it('refuses fewer connections than sessions, which would cut clients off unanswered', async () => {
+    await assert.rejects(
+      startOpenEnvServer({ env: 'mail', port: 0, maxSessions: 100, maxConnections: 50 }),
+      (error: unknown) => error instanceof InputError && error.where === 'maxConnections' && /fewer than the 100 sessions allowed/.test(error.message) && /at least 100/.test(error.message),
+    );
+    await assert.rejects(startOpenEnvServer({ env: 'mail', port: 0, maxConnections: 0 }), (error: unknown) => error instanceof InputError && error.where === 'maxConnections');
+  });
+});

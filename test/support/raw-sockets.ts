@@ -1,0 +1,110 @@
+// Raw TCP clients for testing what a server lets one connection hold: sockets that send nothing,
+// heads sent a byte at a time, requests on a chosen kept-alive socket. Nothing here sleeps: tests
+// wait on a socket's own events.
+import { connect, type Socket } from 'node:net';
+
+export interface RawSocket {
+  socket: Socket;
+  /** Everything the server has sent so far. */
+  received(): string;
+  /** Resolves when the socket has closed, whoever closed it. */
+  closed: Promise<void>;
+}
+
+/** Opens a TCP connection to `url`'s host and port (unix socket path when given instead). */
+export function openRaw(url: string | { path: string }): Promise<RawSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = typeof url === 'string' ? connect(Number(new URL(url).port), new URL(url).hostname.replace(/^\[|\]$/g, '')) : connect(url.path);
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    // A server that drops the socket may reset it; the close that follows is what tests wait on.
+    socket.on('error', () => {});
+    const closed = new Promise<void>((done) => socket.once('close', () => done()));
+    socket.once('connect', () => resolve({ socket, received: () => text, closed }));
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * Sends `head` (a request's head, CRLF-terminated) and resolves with the status line of the answer,
+ * or with null when the socket closes first.
+ */
+export function statusOf(raw: RawSocket, head: string): Promise<string | null> {
+  const before = raw.received().length;
+  return new Promise((resolve) => {
+    const look = (): void => {
+      const fresh = raw.received().slice(before);
+      const end = fresh.indexOf('\r\n');
+      if (end < 0) return;
+      raw.socket.off('data', look);
+      resolve(fresh.slice(0, end));
+    };
+    raw.socket.on('data', look);
+    void raw.closed.then(() => {
+      raw.socket.off('data', look);
+      resolve(null);
+    });
+    raw.socket.write(head);
+  });
+}
+
+/** Resolves once the server has sent `text` (anywhere so far); rejects if the socket closes first. */
+export function untilReceived(raw: RawSocket, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const look = (): void => {
+      if (!raw.received().includes(text)) return;
+      raw.socket.off('data', look);
+      resolve();
+    };
+    raw.socket.on('data', look);
+    void raw.closed.then(() => {
+      raw.socket.off('data', look);
+      if (raw.received().includes(text)) resolve();
+      else reject(new Error(`the socket closed before ${JSON.stringify(text)} arrived; it got ${JSON.stringify(raw.received().slice(-200))}`));
+    });
+    look();
+  });
+}
+
+/** A kept-alive GET of `path` on `host`, with extra header lines (e.g. `authorization: Bearer x`). */
+export function getHead(path: string, host: string, ...headers: string[]): string {
+  return [`GET ${path} HTTP/1.1`, `Host: ${host}`, ...headers, '', ''].join('\r\n');
+}
+
+/**
+ * Writes a request head that never ends, a byte a millisecond (a slowloris client), until the
+ * server closes the socket; resolves then. The pause only paces the bytes: nothing waits on it. The
+ * head outgrows Node's header limit (431) after about 16 KiB; a timeout answers 408 long before.
+ */
+export function trickleHead(raw: RawSocket, host = 'localhost'): Promise<void> {
+  const head = `GET / HTTP/1.1\r\nHost: ${host}\r\nX-Slow: `;
+  let sent = 0;
+  let stopped = false;
+  const next = (): void => {
+    if (stopped || raw.socket.destroyed) return;
+    raw.socket.write(sent < head.length ? head[sent]! : 'a');
+    sent++;
+    setTimeout(next, 1);
+  };
+  next();
+  return raw.closed.then(() => {
+    stopped = true;
+  });
+}
+
+/**
+ * Opens `limit` kept-alive connections and sends `head` on each (`answers`: their status lines),
+ * then one more connection (`extra`: its status line, null when closed unanswered), then `head` again
+ * on the first ones (`afterwards`). The caller destroys `sockets` when done.
+ */
+export async function fillConnections(url: string | { path: string }, limit: number, head: string): Promise<{ answers: (string | null)[]; extra: string | null; afterwards: (string | null)[]; sockets: RawSocket[] }> {
+  const sockets: RawSocket[] = [];
+  for (let i = 0; i < limit; i++) sockets.push(await openRaw(url));
+  const answers = await Promise.all(sockets.map((raw) => statusOf(raw, head)));
+  const last = await openRaw(url);
+  sockets.push(last);
+  const extra = await statusOf(last, head);
+  const afterwards = await Promise.all(sockets.slice(0, limit).map((raw) => statusOf(raw, head)));
+  return { answers, extra, afterwards, sockets };
+}
