@@ -28,6 +28,7 @@ import { registerK8sReapCommand } from './commands/k8s-reap.ts';
 import { registerAgentsCommand } from './commands/agents.ts';
 import { registerFeedbackCommands } from './commands/feedback.ts';
 import { registerRadarCommand } from './commands/radar.ts';
+import { registerStoreCommands } from './commands/store.ts';
 import type { CliIo } from './io.ts';
 
 export function createProgram(io: CliIo): Command {
@@ -39,6 +40,7 @@ export function createProgram(io: CliIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerRunCommand(program, io);
   registerInspectCommands(program, io);
+  registerStoreCommands(program, io);
   registerExportCommand(program, io);
   registerCatalogCommands(program, io);
   registerMockModelCommand(program, io);

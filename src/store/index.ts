@@ -6,3 +6,4 @@ export { exportRunJsonl } from './export.ts';
 // Numbers JSON cannot hold, kept beside a record's JSON as the store keeps them (for records that travel: queue results, rollout streams).
 export { findNonFinite, hasNonFinite, NON_FINITE_KEY, parseWithNonFinite, pathText, restoreTags, type NonFiniteAt, type NonFinitePolicy, type NonFiniteWord, type RecordPath } from './non-finite.ts';
 export { CALL_NUMBERS, EVENT_NUMBERS, ROLLOUT_NUMBERS } from './record-numbers.ts';
+export { backupStore, checkStore, type BackupReport, type StoreCheck, type StoreCounts } from './backup.ts';
