@@ -50,6 +50,9 @@ CREATE TABLE message_labels (
   label TEXT NOT NULL,
   PRIMARY KEY (message_id, label)
 );
+-- list_folders counts each label's messages: without this SQLite builds a temporary index over
+-- every message's labels on each call.
+CREATE INDEX message_labels_by_label ON message_labels(label);
 CREATE TABLE contacts (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
