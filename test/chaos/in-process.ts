@@ -153,7 +153,7 @@ export async function sandboxCrashScenario(options: { epochs: number }): Promise
 
 /**
  * The same counters on k8s sandboxes, against a loopback fake of the API whose pods are local bwrap
- * sandboxes: every other pod is ended (its container OOM-killed) while its first command runs. The
+ * sandboxes: every other pod is ended (its container killed) while its first command runs. The
  * pod's end must read as the sandbox failing, the rollout retried in a new pod, and every pod deleted.
  */
 export async function podEndScenario(options: { epochs: number }): Promise<ChaosRow> {
@@ -168,7 +168,7 @@ export async function podEndScenario(options: { epochs: number }): Promise<Chaos
     // The fake runs a pod's commands one at a time, so the marker file cannot be read meanwhile.
     const { pod } = sandbox as K8sSandbox;
     await api.execStarted(pod, 'sleep 30');
-    await api.endPod(pod, 'OOMKilled');
+    await api.endPod(pod, 'Error');
     ended++;
   });
   const store = openStore(':memory:');

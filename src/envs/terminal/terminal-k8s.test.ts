@@ -131,12 +131,12 @@ describe('environments on k8s sandboxes', { skip: bwrap.available ? false : `the
       const [pod] = api.pods();
       assert.ok(pod);
       await api.execStarted(pod, MARKER);
-      await api.endPod(pod, 'OOMKilled');
+      await api.endPod(pod, 'Error');
       const summary = await running;
       const [rollout] = store.rollouts(summary.runId);
       assert.equal(rollout?.status, 'infra_error');
       assert.equal(rollout?.error?.source, 'sandbox');
-      assert.match(rollout?.error?.message ?? '', /run_command: the pod ended while the command ran: the pod ended \(Failed: OOMKilled, exit 137\)/);
+      assert.match(rollout?.error?.message ?? '', /run_command: the pod ended while the command ran: the pod ended \(Failed: Error, exit 137\)/);
       assert.deepEqual(api.pods(), [], 'the episode deleted its pod before the run returned');
     } finally {
       api.deleteDelayMs = 0;

@@ -1,5 +1,6 @@
 // What an agent leaves or breaks in its own pod: processes it leaves running, a command cut at
-// the output cap, a disk it fills until the pod is evicted, files it makes unreadable. Each must
+// the output cap, a disk it fills until the pod is evicted, memory it fills until its container is
+// OOM-killed, files it makes unreadable. Each must
 // stay the agent's (killed before the next result, or shown to it as its own failure), never
 // escape accounting nor turn the rollout into an infrastructure error. The fake's pods keep what a
 // command leaves running between execs, as a real pod does (fake-container.ts).
@@ -8,8 +9,10 @@ import { describe, it } from 'node:test';
 import { InfraError } from '../../core/index.ts';
 import { sandboxAvailability } from '../index.ts';
 import { SandboxFullError, SandboxPathError } from '../paths.ts';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { K8sSandbox } from './index.ts';
 import { reapScript, UNREADABLE_SHA256 } from './pod.ts';
+import { memoryLimitKill } from './pod-status.ts';
 import { fakeCluster } from './test-support.ts';
 
 const { bwrap } = await sandboxAvailability();
@@ -265,6 +268,118 @@ describe("what an agent leaves or breaks in its k8s pod stays the agent's", { sk
     });
   });
 
+  describe("a container OOM-killed by the sandbox's own memory limit is the agent's failure, not infrastructure", () => {
+    const MEMORY = /went over its memory limit of 512 MiB \(536870912 bytes\).*OOM-killed/;
+    const limits = { memoryBytes: 512 * 1024 ** 2 };
+
+    it('killed mid-command: the command and every later one fail with 137 naming the limit, its files are gone', async () => {
+      const box = await open({ limits, files: { 'keep.txt': 'kept\n' } });
+      try {
+        const pending = box.exec('echo allocating; sleep 3111', { timeoutMs: 60_000 });
+        await cluster.api.execStarted(box.pod, 'sleep 3111');
+        await cluster.api.endPod(box.pod, 'OOMKilled');
+        const r = await pending;
+        assert.equal(r.sandboxFailure, undefined, 'the agent filled its own memory: not an infrastructure failure');
+        assert.equal(r.exitCode, 137);
+        assert.match(r.stderr, MEMORY);
+        const next = await box.exec('echo hello', { timeoutMs: 10_000 });
+        assert.deepEqual([next.exitCode, next.stdout, next.sandboxFailure], [137, '', undefined]);
+        assert.match(next.stderr, MEMORY);
+        assert.equal(await box.readFile('keep.txt'), null);
+        assert.deepEqual(await box.listFiles(), []);
+        await assert.rejects(box.writeFile('more.txt', 'x'), (e: unknown) => e instanceof SandboxPathError && !(e instanceof SandboxFullError) && MEMORY.test(e.message));
+      } finally {
+        await box.close();
+      }
+    });
+
+    it('killed between commands (what a command left running): the next command finds it and fails as the agent\'s', async () => {
+      const box = await open({ limits });
+      try {
+        await cluster.api.endPod(box.pod, 'OOMKilled');
+        const r = await box.exec('echo hello', { timeoutMs: 10_000 });
+        assert.deepEqual([r.exitCode, r.sandboxFailure], [137, undefined]);
+        assert.match(r.stderr, MEMORY);
+      } finally {
+        await box.close();
+      }
+    });
+
+    it('a container killed for another reason stays an infrastructure failure', async () => {
+      const box = await open({ limits });
+      try {
+        const pending = box.exec('sleep 3112', { timeoutMs: 60_000 });
+        await cluster.api.execStarted(box.pod, 'sleep 3112');
+        await cluster.api.endPod(box.pod, 'Error');
+        const r = await pending;
+        assert.match(r.sandboxFailure ?? '', /Error, exit 137/);
+        assert.doesNotMatch(r.stderr, /memory limit/);
+        await assert.rejects(box.readFile('anything'), (e: unknown) => e instanceof InfraError);
+      } finally {
+        await box.close();
+      }
+    });
+
+    it('an eviction because the node ran low on memory stays an infrastructure failure', async () => {
+      const box = await open({ limits });
+      try {
+        const pending = box.exec('sleep 3113', { timeoutMs: 60_000 });
+        await cluster.api.execStarted(box.pod, 'sleep 3113');
+        await cluster.api.evictPod(box.pod, 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 51200Ki. ');
+        const r = await pending;
+        assert.match(r.sandboxFailure ?? '', /Evicted: The node was low on resource: memory/);
+        const next = await box.exec('echo hello', { timeoutMs: 10_000 });
+        assert.match(next.sandboxFailure ?? '', /node was low/);
+        await assert.rejects(box.readFile('anything'), (e: unknown) => e instanceof InfraError);
+      } finally {
+        await box.close();
+      }
+    });
+
+    it('a pod deleted under the command stays an infrastructure failure', async () => {
+      const box = await open({ limits });
+      try {
+        const pending = box.exec('sleep 3114', { timeoutMs: 60_000 });
+        await cluster.api.execStarted(box.pod, 'sleep 3114');
+        await cluster.core.deleteNamespacedPod({ name: box.pod, namespace: box.namespace });
+        const r = await pending;
+        assert.match(r.sandboxFailure ?? '', /the pod was deleted/);
+        await assert.rejects(box.readFile('anything'), (e: unknown) => e instanceof InfraError);
+      } finally {
+        await box.close();
+      }
+    });
+
+    it('an OOMKilled container in a pod the cluster made other than Guaranteed stays an infrastructure failure', async () => {
+      const box = await open({ limits });
+      try {
+        // A webhook that lowered the requests: the node's OOM killer may then have picked the pod.
+        cluster.api.intercept = async (request) => {
+          if (request.method !== 'GET' || !request.path.endsWith(`/pods/${box.pod}`)) return undefined;
+          const pod = (await (await request.forward()).json()) as V1Pod;
+          return Response.json({ ...pod, status: { ...pod.status, qosClass: 'Burstable' } });
+        };
+        const pending = box.exec('sleep 3115', { timeoutMs: 60_000 });
+        await cluster.api.execStarted(box.pod, 'sleep 3115');
+        await cluster.api.endPod(box.pod, 'OOMKilled');
+        const r = await pending;
+        assert.match(r.sandboxFailure ?? '', /OOMKilled, exit 137/);
+      } finally {
+        await box.close();
+      }
+    });
+
+    it('a container OOM-killed while the sandbox is being set up fails its start as infrastructure', async () => {
+      // Writing the task's files: nothing of the agent's has run yet.
+      cluster.api.upgradeHook = (socket, exec) => {
+        if (!exec.command.includes('cat > "$real"')) return false;
+        void cluster.api.endPod(exec.pod, 'OOMKilled').then(() => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
+        return true;
+      };
+      await assert.rejects(open({ limits, files: { 'task.txt': 'x' } }), (e: unknown) => e instanceof InfraError && e.source === 'sandbox');
+    });
+  });
+
   describe("files the agent made unreadable are the agent's problem", () => {
     it('reading one is a path error the agent can be shown, not an infrastructure error nor a missing file', async () => {
       const box = await open({ files: { 'secret.txt': 'a\n', 'd/inner.txt': 'b\n' } });
@@ -311,5 +426,30 @@ describe("what an agent leaves or breaks in its k8s pod stays the agent's", { sk
     } finally {
       await box.close();
     }
+  });
+});
+
+describe('reading an OOMKilled container from the pod status', () => {
+  const container = (fields: Record<string, unknown>) => ({ name: 'sandbox', image: 'busybox', imageID: '', ready: false, restartCount: 0, ...fields });
+  const oomKilled = { terminated: { reason: 'OOMKilled', exitCode: 137 } };
+  const pod = (status: Record<string, unknown>, metadata: Record<string, unknown> = {}): V1Pod => ({ metadata, status: { phase: 'Failed', qosClass: 'Guaranteed', ...status } });
+
+  it("counts a Guaranteed pod's container OOM-killed, now or before one restart, as its own memory limit", () => {
+    assert.equal(memoryLimitKill(pod({ containerStatuses: [container({ state: oomKilled })] })), true);
+    assert.equal(memoryLimitKill(pod({ phase: 'Running', containerStatuses: [container({ restartCount: 1, state: { running: {} }, lastState: oomKilled })] })), true);
+  });
+
+  it('leaves every other end to the cluster', () => {
+    const cases: Record<string, V1Pod> = {
+      'killed for another reason': pod({ containerStatuses: [container({ state: { terminated: { reason: 'Error', exitCode: 137 } } })] }),
+      'evicted for node memory pressure': pod({ reason: 'Evicted', message: 'The node was low on resource: memory.', containerStatuses: [container({ state: oomKilled })] }),
+      'being deleted': pod({ containerStatuses: [container({ state: oomKilled })] }, { deletionTimestamp: new Date() }),
+      'a Burstable pod': pod({ qosClass: 'Burstable', containerStatuses: [container({ state: oomKilled })] }),
+      'no QoS class reported': pod({ qosClass: undefined, containerStatuses: [container({ state: oomKilled })] }),
+      'another container': pod({ containerStatuses: [container({ name: 'sidecar', state: oomKilled })] }),
+      'an OOM kill before several restarts': pod({ phase: 'Running', containerStatuses: [container({ restartCount: 2, state: { running: {} }, lastState: oomKilled })] }),
+      'running': pod({ phase: 'Running', containerStatuses: [container({ state: { running: {} } })] }),
+    };
+    for (const [what, status] of Object.entries(cases)) assert.equal(memoryLimitKill(status), false, what);
   });
 });

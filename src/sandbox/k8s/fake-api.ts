@@ -2,8 +2,8 @@
 // (create, read, list by label, merge-patch, delete) and exec over WebSocket (v5.channel.k8s.io).
 // Each "pod" is a local container (fake-container.ts): pid 1 is the pod's own command, exec enters
 // its namespaces, and its work dir is the pod's volume, so exec runs for real and what a command
-// leaves running stays, as in a pod. A pod can be ended as the cluster would (OOM-killed
-// container, eviction): its commands die.
+// leaves running stays, as in a pod. A pod can be ended as the cluster would (a container
+// OOM-killed by its memory limit or killed otherwise, an eviction): its commands die.
 // For attack tests the fake can also turn hostile: any request can be answered in its place
 // (`intercept`), and exec streams and their upgrades served by the test (`execHook`, `upgradeHook`).
 import type { IncomingMessage, Server } from 'node:http';
@@ -16,11 +16,25 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { startFakeContainer, statusOf, type FakeContainer } from './fake-container.ts';
 
+const Quantities = z.record(z.string(), z.string()).optional();
 const PodBody = z.object({
   metadata: z.object({ name: z.string().min(1), labels: z.record(z.string(), z.string()).default({}), annotations: z.record(z.string(), z.string()).default({}) }),
-  spec: z.object({ containers: z.array(z.object({ name: z.string(), image: z.string().min(1), command: z.array(z.string()).min(1).optional(), volumeMounts: z.array(z.object({ mountPath: z.string() })).default([]) }).passthrough()).min(1) }).passthrough(),
+  spec: z.object({ containers: z.array(z.object({ name: z.string(), image: z.string().min(1), command: z.array(z.string()).min(1).optional(), volumeMounts: z.array(z.object({ mountPath: z.string() })).default([]), resources: z.object({ limits: Quantities, requests: Quantities }).passthrough().optional() }).passthrough()).min(1) }).passthrough(),
 }).passthrough();
 type PodBody = z.infer<typeof PodBody>;
+
+/**
+ * The pod's QoS class as the API server sets it in status.qosClass: Guaranteed when every
+ * container has cpu and memory limits and requests equal to them (an unset request takes the
+ * limit), BestEffort when none has either, else Burstable. Quantities compare as written.
+ */
+function qosClassOf(body: PodBody): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const resources = body.spec.containers.map((c) => ({ limits: c.resources?.limits ?? {}, requests: c.resources?.requests ?? {} }));
+  const guaranteed = resources.every(({ limits, requests }) => ['cpu', 'memory'].every((r) => limits[r] !== undefined && (requests[r] ?? limits[r]) === limits[r]));
+  if (guaranteed) return 'Guaranteed';
+  const none = resources.every(({ limits, requests }) => ['cpu', 'memory'].every((r) => limits[r] === undefined && requests[r] === undefined));
+  return none ? 'BestEffort' : 'Burstable';
+}
 
 interface FakePod {
   body: PodBody;
@@ -56,8 +70,10 @@ export interface FakeKubeApi {
   allDeleted(): Promise<void>;
   annotations(name: string): Record<string, string> | undefined;
   /**
-   * Ends a pod's container as the cluster would (default `OOMKilled`, exit 137): commands running
-   * in it die with 137, the pod reports Failed, and exec into it is refused.
+   * Ends a pod's container as the cluster would, reported as terminated with `reason` and exit 137
+   * (default `OOMKilled`: its processes went over the pod's memory limit; `Error`: killed for some
+   * other reason): commands running in it die with 137, the pod reports Failed, and exec into it
+   * is refused.
    */
   endPod(name: string, reason?: string): Promise<void>;
   /**
@@ -166,10 +182,10 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
     if (pod.ended) {
       const terminated = { reason: pod.ended.reason, exitCode: pod.ended.exitCode };
       const evicted = pod.ended.evicted !== undefined ? { reason: 'Evicted', message: pod.ended.evicted } : {};
-      return { apiVersion: 'v1', kind: 'Pod', ...pod.body, status: { phase: 'Failed', ...evicted, containerStatuses: [{ name: container, restartCount: 0, ready: false, state: { terminated } }] } };
+      return { apiVersion: 'v1', kind: 'Pod', ...pod.body, status: { phase: 'Failed', ...evicted, qosClass: qosClassOf(pod.body), containerStatuses: [{ name: container, restartCount: 0, ready: false, state: { terminated } }] } };
     }
     const phase = pod.pendingReads > 0 ? 'Pending' : 'Running';
-    return { apiVersion: 'v1', kind: 'Pod', ...pod.body, status: { phase, containerStatuses: [{ name: container, restartCount: 0, ready: phase === 'Running', state: phase === 'Running' ? { running: {} } : { waiting: { reason: 'ContainerCreating' } } }] } };
+    return { apiVersion: 'v1', kind: 'Pod', ...pod.body, status: { phase, qosClass: qosClassOf(pod.body), containerStatuses: [{ name: container, restartCount: 0, ready: phase === 'Running', state: phase === 'Running' ? { running: {} } : { waiting: { reason: 'ContainerCreating' } } }] } };
   };
   app.post('/api/v1/namespaces/:ns/pods', async (c) => {
     const parsed = PodBody.safeParse(await c.req.json());

@@ -65,6 +65,9 @@ export function podManifest(options: { name: string; image: string; workdir: str
           // shell would still exit after a child it waits for dies of SIGINT, hence ignoring that.
           command: ['sh', '-c', `trap '' INT QUIT TERM HUP; exec >/dev/null 2>&1; while :; do sleep 3600; done`],
           workingDir: options.workdir,
+          // Requests == limits for cpu and memory: Guaranteed QoS. The node's OOM killer and the
+          // kubelet's memory-pressure evictions then take this pod last, which is what lets an
+          // OOMKilled container be read as its own limit at work (memoryLimitKill).
           resources: { limits: resources, requests: resources },
           securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
           volumeMounts: [{ name: 'work', mountPath: options.workdir }],

@@ -3,7 +3,7 @@
 // renews; while a process holds sandboxes in a namespace it deletes pods there whose lease ran out
 // (reapK8sSandboxes in reap.ts, which anyone may also call).
 import { randomBytes, randomInt } from 'node:crypto';
-import type { CoreV1Api, KubeConfig, V1ContainerStateTerminated, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { errorMessage, InfraError, InputError, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
 import { effectiveTimeout, resolveLimits, type ResolvedLimits, type SandboxLimits } from '../limits.ts';
 import { requireRelative, resolveWorkdir, SandboxFullError, SandboxPathError } from '../paths.ts';
@@ -12,6 +12,7 @@ import { k8sClient } from './client.ts';
 import { clusterServer, defaultKubeConfig, k8sNamespaceFromEnv, k8sTargetFromEnv, namespaceFor } from './config.ts';
 import { runInPod } from './exec.ts';
 import { commandScript, CONTAINER, KILLED_STATUS, LEASE_ANNOTATION, listScript, podManifest, processLimitProbe, readScript, reapScript, SANDBOX_SELECTOR, SANDBOX_UIDS, writeScript, type ProcessLimitFlag } from './pod.ts';
+import { clip, diskLimitEviction, memoryLimitKill, podEndedReason } from './pod-status.ts';
 import { holdReaper } from './reap.ts';
 
 /**
@@ -23,9 +24,6 @@ const REAP_TRIES = 10;
 
 /** What a listing may hold at most: a work dir of many small files lists at ~100 bytes a file. */
 const LISTING_MAX_BYTES = 64 * 1024 ** 2;
-
-/** At most this much of a message the API wrote goes into ours. */
-const clip = (text: string) => (text.length > 500 ? `${text.slice(0, 500)}…` : text);
 
 export interface K8sSandboxOptions {
   /** Default: the usual kubeconfig (KUBECONFIG, ~/.kube/config, or in-cluster). */
@@ -80,6 +78,13 @@ class PodSandbox implements K8sSandbox {
    */
   private evictedForDisk: string | null = null;
   /**
+   * Set when it ended because its processes went over the memory limit the sandbox set on the pod
+   * (its container OOM-killed): the agent's doing, shown as the disk eviction is.
+   */
+  private outOfMemory: string | null = null;
+  /** Set once createK8sSandbox hands the sandbox out: before that nothing of the agent's ran in it. */
+  private handedOut = false;
+  /**
    * Set when what a command left running killed every clean-up try while the pod ran on: the
    * agent's doing, since only its own processes can signal an exec in its pod. Nothing run in the
    * pod from then on can be trusted to finish, so later commands and file access fail as on an
@@ -130,6 +135,11 @@ class PodSandbox implements K8sSandbox {
     if (ended !== null) throw new InfraError('sandbox', `${this.where('start')}: the pod ended before its first command: ${ended}`, { kind: 'unavailable' });
     const said = `${result.stderr}${result.stdout}`.trim();
     throw new InputError(`image ${image}`, `the sh of ${this.namespace}/${this.pod} cannot limit its processes to ${max} (neither \`ulimit -u\` nor \`ulimit -p\` works; exit ${result.exitCode}${said ? `: ${said}` : ''})`, 'an image whose sh is bash, dash or busybox, and a container hard limit on processes of at least limits.maxProcesses');
+  }
+
+  /** From now on what runs in the pod may be the agent's, and so may the pod's end. */
+  handOut(): void {
+    this.handedOut = true;
   }
 
   /** Keeps the namespace's sweep going until this sandbox closes. */
@@ -241,15 +251,16 @@ class PodSandbox implements K8sSandbox {
     }
   }
 
-  /** Why the agent's own doing left the pod unable to run anything (evicted for its disk use, overrun), or null. */
+  /** Why the agent's own doing left the pod unable to run anything (evicted for its disk use, OOM-killed, overrun), or null. */
   private get brokenByAgent(): string | null {
-    return this.evictedForDisk !== null ? `${EVICTED_FOR_DISK}: ${this.evictedForDisk}` : this.overrun;
+    return this.evictedForDisk !== null ? `${EVICTED_FOR_DISK}: ${this.evictedForDisk}` : (this.outOfMemory ?? this.overrun);
   }
 
   /**
    * What a command gets from a pod the agent broke (evicted for going over its own disk limit,
-   * overrun by what its commands left): shown to it as its command's failure (137, and why), so
-   * that it cannot turn a rollout into a retried infrastructure error. Undefined when it did not.
+   * OOM-killed for going over its own memory limit, overrun by what its commands left): shown to
+   * it as its command's failure (137, and why), so that it cannot turn a rollout into a retried
+   * infrastructure error. Undefined when it did not.
    */
   private agentEnded(output: { stdout: string; stderr: string }, started: number): ExecResult | undefined {
     const why = this.brokenByAgent;
@@ -273,15 +284,19 @@ class PodSandbox implements K8sSandbox {
       return this.ended;
     }
     this.ended = podEndedReason(pod);
-    if (this.ended !== null) this.evictedForDisk = diskLimitEviction(pod);
+    if (this.ended !== null) {
+      this.evictedForDisk = diskLimitEviction(pod);
+      // A limit too small for the sandbox's own start-up is the set-up's failure, not the agent's.
+      if (this.handedOut && memoryLimitKill(pod)) this.outOfMemory = outOfMemoryReason(this.ctx.limits.memoryBytes);
+    }
     return this.ended;
   }
 
   /**
-   * Runs a file script in its turn. 'gone' when the pod was evicted for going over its own disk
-   * limit (before or under it; its files went with it) or was overrun before it (nothing run in it
-   * can be trusted to finish). Exit 3 is a path leading out of the work dir, 5 one the pod's own
-   * commands made unreadable or unwritable: both the agent's to see.
+   * Runs a file script in its turn. 'gone' when the pod ended for going over its own disk or
+   * memory limit (before or under it; its files went with it) or was overrun before it (nothing
+   * run in it can be trusted to finish). Exit 3 is a path leading out of the work dir, 5 one the
+   * pod's own commands made unreadable or unwritable: both the agent's to see.
    */
   private fileOp(operation: string, path: string, script: string, options: { stdin?: string; maxOutputBytes: number }) {
     return this.serially(async () => {
@@ -290,10 +305,10 @@ class PodSandbox implements K8sSandbox {
       try {
         result = await this.run(['sh', '-c', script], { deadlineMs: 60_000, ...options });
       } catch (error) {
-        if ((await this.whyEnded()) !== null && this.evictedForDisk !== null) return 'gone' as const;
+        if ((await this.whyEnded()) !== null && this.brokenByAgent !== null) return 'gone' as const;
         throw error;
       }
-      if (result.exitCode === KILLED_STATUS && (await this.whyEnded()) !== null && this.evictedForDisk !== null) return 'gone' as const;
+      if (result.exitCode === KILLED_STATUS && (await this.whyEnded()) !== null && this.brokenByAgent !== null) return 'gone' as const;
       if (result.exitCode === 3) throw new SandboxPathError(`sandbox ${operation}: ${result.stderr.trim()}`);
       if (result.exitCode === 5) throw new SandboxPathError(`sandbox ${operation}: ${JSON.stringify(path)}: ${result.stderr.trim()} (the sandbox's own commands changed its permissions)`);
       return result;
@@ -319,9 +334,9 @@ class PodSandbox implements K8sSandbox {
     const rel = requireRelative(path, this.workdir, 'writeFile');
     const result = await this.fileOp('writeFile', path, writeScript(this.workdir, rel), { stdin: content, maxOutputBytes: this.fileBytes });
     if (result === 'gone') {
-      // A full disk reads as one, as on every backend; an overrun pod is the agent's too.
+      // A full disk reads as one, as on every backend; an OOM-killed or overrun pod is the agent's too.
       if (this.evictedForDisk !== null) throw new SandboxFullError(`sandbox writeFile: ${path}: ${EVICTED_FOR_DISK}: ${this.evictedForDisk}`);
-      throw new SandboxPathError(`sandbox writeFile: ${path}: ${this.overrun}`);
+      throw new SandboxPathError(`sandbox writeFile: ${path}: ${this.brokenByAgent}`);
     }
     // The agent filled its disk: as on bwrap, the write fails as the agent's (a retry would find it as full).
     if (result.exitCode !== 0 && /No space left on device|Disk quota exceeded/.test(result.stderr)) {
@@ -356,38 +371,13 @@ class PodSandbox implements K8sSandbox {
   }
 }
 
-/** Why a pod as the API shows it can run no more commands, or null while it can. */
-export function podEndedReason(pod: V1Pod): string | null {
-  if (pod.metadata?.deletionTimestamp) return 'the pod is being deleted';
-  const phase = pod.status?.phase;
-  const container = pod.status?.containerStatuses?.find((c) => c.name === CONTAINER);
-  const terminated = container?.state?.terminated;
-  const describe = (t: V1ContainerStateTerminated) => `${clip(t.reason ?? 'terminated')}, exit ${t.exitCode}${t.message ? `: ${clip(t.message)}` : ''}`;
-  // The pod's own reason (Evicted) says more than its container's; its message says why.
-  const { reason, message } = pod.status ?? {};
-  const why = reason ? `${clip(reason)}${message ? `: ${clip(message.trim())}` : ''}` : terminated ? describe(terminated) : message !== undefined ? clip(message) : undefined;
-  if (phase === 'Failed' || phase === 'Succeeded') return `the pod ended (${phase}${why ? `: ${why}` : ''})`;
-  if (terminated) return `the container stopped (${describe(terminated)})`;
-  // Files outside the work dir and processes are gone after a restart, even if it runs again.
-  if (container && container.restartCount > 0) {
-    const last = container.lastState?.terminated;
-    return `the container restarted ${container.restartCount} time(s)${last ? ` (last: ${describe(last)})` : ''}`;
-  }
-  return null;
-}
-
 /** What a command of a pod evicted for its own disk use is told (its files went with the pod). */
 const EVICTED_FOR_DISK = 'the pod was evicted for going over its disk limit, and its files went with it';
 
-/**
- * The kubelet's message when it evicted the pod for going over its own ephemeral-storage limits
- * (the work dir's sizeLimit, the container's limit, the pod's total), else null. An eviction for
- * the node running low on disk is not this: other pods may have filled it.
- */
-export function diskLimitEviction(pod: V1Pod): string | null {
-  if (pod.status?.reason !== 'Evicted') return null;
-  const message = pod.status.message ?? '';
-  return /Usage of EmptyDir volume .* exceeds the limit|exceeded its local ephemeral storage limit|ephemeral local storage usage exceeds the total limit/i.test(message) ? clip(message.trim()) : null;
+/** What a command of a pod OOM-killed for its own memory use is told, naming the limit. */
+function outOfMemoryReason(memoryBytes: number): string {
+  const mib = Number((memoryBytes / 1024 ** 2).toFixed(1));
+  return `the sandbox's processes went over its memory limit of ${mib} MiB (${memoryBytes} bytes) and the container was OOM-killed with everything in it; its files went with it`;
 }
 
 /**
@@ -450,6 +440,7 @@ export async function createK8sSandbox(options: K8sSandboxOptions): Promise<K8sS
     for (const [path, content] of Object.entries(options.files ?? {})) await sandbox.writeFile(path, content);
     const reapEveryMs = options.reapEveryMs ?? leaseTtlMs;
     if (reapEveryMs > 0) sandbox.holdReaper(holdReaper(config, namespace, { everyMs: reapEveryMs, graceMs: leaseTtlMs, ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}) }, now));
+    sandbox.handOut();
     return sandbox;
   } catch (error) {
     await sandbox.close().catch(() => undefined);
