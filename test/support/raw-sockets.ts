@@ -2,6 +2,7 @@
 // heads sent a byte at a time, requests on a chosen kept-alive socket. Nothing here sleeps: tests
 // wait on a socket's own events.
 import { connect, type Socket } from 'node:net';
+import { after } from 'node:test';
 
 export interface RawSocket {
   socket: Socket;
@@ -107,4 +108,26 @@ export async function fillConnections(url: string | { path: string }, limit: num
   const extra = await statusOf(last, head);
   const afterwards = await Promise.all(sockets.slice(0, limit).map((raw) => statusOf(raw, head)));
   return { answers, extra, afterwards, sockets };
+}
+
+/**
+ * Servers and raw sockets a test file opens, all closed when the file's tests end: `started`
+ * keeps a server, `open` a socket, `keep` sockets opened elsewhere (by `fillConnections`).
+ */
+export function closedAfterTests<S extends { close(): Promise<unknown> }>(): { started(server: S): S; open(url: string): Promise<RawSocket>; keep(sockets: RawSocket[]): void } {
+  const servers: S[] = [];
+  const sockets: RawSocket[] = [];
+  after(async () => {
+    for (const raw of sockets) raw.socket.destroy();
+    await Promise.all(servers.map((server) => server.close()));
+  });
+  return {
+    started: (server) => (servers.push(server), server),
+    open: async (url) => {
+      const raw = await openRaw(url);
+      sockets.push(raw);
+      return raw;
+    },
+    keep: (more) => void sockets.push(...more),
+  };
 }

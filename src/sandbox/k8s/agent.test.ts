@@ -113,6 +113,18 @@ describe("what an agent leaves or breaks in its k8s pod stays the agent's", { sk
     // A command whose own script was SIGKILLed: the client cleans up after it.
     const KILLS_ITS_SCRIPT = 'kill -9 $$';
     const OVERRUN = /kills every process started in the pod/;
+    /** Has the fake kill the clean-up exec, as a process left in the pod would, its first `times` tries; counts them. */
+    const killCleanUps = (times = Infinity): { tries: number } => {
+      const count = { tries: 0 };
+      cluster.api.execHook = (ws, exec) => {
+        if (!isCleanUp(exec) || count.tries >= times) return false;
+        count.tries++;
+        ws.send(KILLED_FRAME);
+        ws.close();
+        return true;
+      };
+      return count;
+    };
 
     it('a process left looping `kill -9 -1` is killed by the clean-up, or the command fails as the agent\'s', async () => {
       const box = await open({ files: { 'keep.txt': 'kept\n' } });
@@ -139,19 +151,12 @@ describe("what an agent leaves or breaks in its k8s pod stays the agent's", { sk
     it('a clean-up killed on every try while the pod runs on: the command, every later one and its files fail as the agent\'s', async () => {
       const box = await open({ files: { 'keep.txt': 'kept\n' } });
       try {
-        let tries = 0;
-        cluster.api.execHook = (ws, exec) => {
-          if (!isCleanUp(exec)) return false;
-          tries++;
-          ws.send(KILLED_FRAME);
-          ws.close();
-          return true;
-        };
+        const killed = killCleanUps();
         const r = await box.exec(`echo before; ${KILLS_ITS_SCRIPT}`, { timeoutMs: 10_000 });
         assert.equal(r.sandboxFailure, undefined, 'only the agent\'s processes can kill an exec in its pod');
         assert.deepEqual([r.exitCode, r.stdout], [137, 'before\n']);
         assert.match(r.stderr, OVERRUN);
-        assert.ok(tries > 1, `the clean-up was tried ${tries} time(s)`);
+        assert.ok(killed.tries > 1, `the clean-up was tried ${killed.tries} time(s)`);
         // Nothing more is run in the pod: later commands and file access fail as the agent's at once.
         const execs = cluster.api.requests.length;
         const next = await box.exec('echo hello', { timeoutMs: 10_000 });
@@ -169,18 +174,11 @@ describe("what an agent leaves or breaks in its k8s pod stays the agent's", { sk
     it('a clean-up killed on its first several tries still wins on a later one', async () => {
       const box = await open();
       try {
-        let killed = 0;
-        cluster.api.execHook = (ws, exec) => {
-          if (!isCleanUp(exec) || killed === 9) return false;
-          killed++;
-          ws.send(KILLED_FRAME);
-          ws.close();
-          return true;
-        };
+        const killed = killCleanUps(9);
         const r = await box.exec(`setsid sleep 3109 & ${KILLS_ITS_SCRIPT}`, { timeoutMs: 10_000 });
         assert.deepEqual([r.exitCode, r.sandboxFailure], [137, undefined]);
         assert.doesNotMatch(r.stderr, OVERRUN);
-        assert.equal(killed, 9);
+        assert.equal(killed.tries, 9);
         assert.deepEqual(await processesIn(box), []);
       } finally {
         await box.close();
@@ -205,16 +203,9 @@ describe("what an agent leaves or breaks in its k8s pod stays the agent's", { sk
     it('a clean-up killed on every try, when the pod then cannot be read, stays an infrastructure error', async () => {
       const box = await open();
       try {
-        let tries = 0;
-        cluster.api.execHook = (ws, exec) => {
-          if (!isCleanUp(exec)) return false;
-          tries++;
-          ws.send(KILLED_FRAME);
-          ws.close();
-          return true;
-        };
+        const killed = killCleanUps();
         // Reads fail once the clean-up has begun: whether the pod ended under it is unknown.
-        cluster.api.intercept = (request) => (tries > 0 && request.method === 'GET' ? new Response('{}', { status: 503 }) : undefined);
+        cluster.api.intercept = (request) => (killed.tries > 0 && request.method === 'GET' ? new Response('{}', { status: 503 }) : undefined);
         const r = await box.exec(KILLS_ITS_SCRIPT, { timeoutMs: 10_000 });
         assert.match(r.sandboxFailure ?? '', /could not be read/);
         assert.doesNotMatch(r.stderr, OVERRUN);
@@ -305,50 +296,35 @@ describe("what an agent leaves or breaks in its k8s pod stays the agent's", { sk
       }
     });
 
-    it('a container killed for another reason stays an infrastructure failure', async () => {
-      const box = await open({ limits });
-      try {
-        const pending = box.exec('sleep 3112', { timeoutMs: 60_000 });
-        await cluster.api.execStarted(box.pod, 'sleep 3112');
-        await cluster.api.endPod(box.pod, 'Error');
-        const r = await pending;
-        assert.match(r.sandboxFailure ?? '', /Error, exit 137/);
-        assert.doesNotMatch(r.stderr, /memory limit/);
-        await assert.rejects(box.readFile('anything'), (e: unknown) => e instanceof InfraError);
-      } finally {
-        await box.close();
-      }
-    });
-
-    it('an eviction because the node ran low on memory stays an infrastructure failure', async () => {
-      const box = await open({ limits });
-      try {
-        const pending = box.exec('sleep 3113', { timeoutMs: 60_000 });
-        await cluster.api.execStarted(box.pod, 'sleep 3113');
-        await cluster.api.evictPod(box.pod, 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 51200Ki. ');
-        const r = await pending;
-        assert.match(r.sandboxFailure ?? '', /Evicted: The node was low on resource: memory/);
-        const next = await box.exec('echo hello', { timeoutMs: 10_000 });
-        assert.match(next.sandboxFailure ?? '', /node was low/);
-        await assert.rejects(box.readFile('anything'), (e: unknown) => e instanceof InfraError);
-      } finally {
-        await box.close();
-      }
-    });
-
-    it('a pod deleted under the command stays an infrastructure failure', async () => {
-      const box = await open({ limits });
-      try {
-        const pending = box.exec('sleep 3114', { timeoutMs: 60_000 });
-        await cluster.api.execStarted(box.pod, 'sleep 3114');
-        await cluster.core.deleteNamespacedPod({ name: box.pod, namespace: box.namespace });
-        const r = await pending;
-        assert.match(r.sandboxFailure ?? '', /the pod was deleted/);
-        await assert.rejects(box.readFile('anything'), (e: unknown) => e instanceof InfraError);
-      } finally {
-        await box.close();
-      }
-    });
+    // Ends the agent did not bring about: each stays an infrastructure failure, for the command and for the files after it.
+    const infrastructureEnds: { name: string; end: (box: K8sSandbox) => Promise<unknown>; failure: RegExp; after?: RegExp }[] = [
+      { name: 'a container killed for another reason', end: (box) => cluster.api.endPod(box.pod, 'Error'), failure: /Error, exit 137/ },
+      {
+        name: 'an eviction because the node ran low on memory',
+        end: (box) => cluster.api.evictPod(box.pod, 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 51200Ki. '),
+        failure: /Evicted: The node was low on resource: memory/,
+        after: /node was low/,
+      },
+      { name: 'a pod deleted under the command', end: (box) => cluster.core.deleteNamespacedPod({ name: box.pod, namespace: box.namespace }), failure: /the pod was deleted/ },
+    ];
+    for (const [n, { name, end, failure, after }] of infrastructureEnds.entries()) {
+      it(`${name} stays an infrastructure failure`, async () => {
+        const box = await open({ limits });
+        try {
+          const marker = `sleep ${3112 + n}`;
+          const pending = box.exec(marker, { timeoutMs: 60_000 });
+          await cluster.api.execStarted(box.pod, marker);
+          await end(box);
+          const r = await pending;
+          assert.match(r.sandboxFailure ?? '', failure);
+          assert.doesNotMatch(r.stderr, /memory limit/);
+          if (after) assert.match((await box.exec('echo hello', { timeoutMs: 10_000 })).sandboxFailure ?? '', after);
+          await assert.rejects(box.readFile('anything'), (e: unknown) => e instanceof InfraError);
+        } finally {
+          await box.close();
+        }
+      });
+    }
 
     it('an OOMKilled container in a pod the cluster made other than Guaranteed stays an infrastructure failure', async () => {
       const box = await open({ limits });

@@ -2,33 +2,23 @@
 // without disturbing the sessions already open, slow request heads are cut, and a WebSocket
 // episode is never timed as a request.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { InputError } from '../../core/index.ts';
 import { OpenEnvSocket } from '../../../test/support/openenv-client.ts';
-import { getHead, openRaw, statusOf, trickleHead, type RawSocket } from '../../../test/support/raw-sockets.ts';
+import { closedAfterTests, getHead, statusOf, trickleHead } from '../../../test/support/raw-sockets.ts';
 import { startOpenEnvServer, type OpenEnvServer } from './server.ts';
 
 // A failing test should fail, not wait out Node's minute-long defaults.
 const GUARD = { timeout: 20_000 };
 const FAST = { headersTimeoutMs: 100, requestTimeoutMs: 100 };
 
-const opened: { servers: OpenEnvServer[]; sockets: RawSocket[] } = { servers: [], sockets: [] };
-after(async () => {
-  for (const raw of opened.sockets) raw.socket.destroy();
-  await Promise.all(opened.servers.map((server) => server.close()));
-});
+const opened = closedAfterTests<OpenEnvServer>();
 
 async function serve(options: Partial<Parameters<typeof startOpenEnvServer>[0]>): Promise<OpenEnvServer> {
-  const server = await startOpenEnvServer({ env: 'mail', port: 0, ...options });
-  opened.servers.push(server);
-  return server;
+  return opened.started(await startOpenEnvServer({ env: 'mail', port: 0, ...options }));
 }
 
-async function open(url: string): Promise<RawSocket> {
-  const raw = await openRaw(url);
-  opened.sockets.push(raw);
-  return raw;
-}
+const open = opened.open;
 
 describe('OpenEnv server HTTP limits', () => {
   it('turns away a connection past maxConnections while the open session and request connection go on', GUARD, async () => {

@@ -1,40 +1,30 @@
 // The sandbox server bounds what one client may hold (sockets past `maxConnections` turned away,
 // request heads sent a byte at a time cut) and never times a command while it runs.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createSandbox } from '../../sandbox/index.ts';
 import { remoteProtocol as P } from '../../sandbox/remote/index.ts';
 import { waitFor } from '../../../test/support/wait.ts';
-import { fillConnections, getHead, openRaw, trickleHead, type RawSocket } from '../../../test/support/raw-sockets.ts';
+import { closedAfterTests, fillConnections, getHead, trickleHead } from '../../../test/support/raw-sockets.ts';
 import { startSandboxServer, type SandboxServer } from './index.ts';
 
 // A failing test should fail, not wait out Node's minute-long defaults.
 const GUARD = { timeout: 20_000 };
 const FAST = { headersTimeoutMs: 100, requestTimeoutMs: 100 };
 
-const opened: { servers: SandboxServer[]; sockets: RawSocket[] } = { servers: [], sockets: [] };
-after(async () => {
-  for (const raw of opened.sockets) raw.socket.destroy();
-  await Promise.all(opened.servers.map((server) => server.close()));
-});
+const opened = closedAfterTests<SandboxServer>();
 
 async function serve(options: Parameters<typeof startSandboxServer>[0]): Promise<SandboxServer> {
-  const server = await startSandboxServer({ port: 0, backend: 'virtual', ...options });
-  opened.servers.push(server);
-  return server;
+  return opened.started(await startSandboxServer({ port: 0, backend: 'virtual', ...options }));
 }
 
-async function open(url: string): Promise<RawSocket> {
-  const raw = await openRaw(url);
-  opened.sockets.push(raw);
-  return raw;
-}
+const open = opened.open;
 
 describe('sandbox server HTTP limits', () => {
   it('turns away a connection past maxConnections while those open are still answered', GUARD, async () => {
     const server = await serve({ maxConnections: 2 });
     const { answers, extra, afterwards, sockets } = await fillConnections(server.url, 2, getHead(`${P.API_PREFIX}/health`, new URL(server.url).host));
-    opened.sockets.push(...sockets);
+    opened.keep(sockets);
     assert.deepEqual(answers, ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
     assert.equal(extra, null);
     assert.deepEqual(afterwards, ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
