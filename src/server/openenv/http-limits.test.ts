@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../../core/index.ts';
-import { OpenEnvSocket } from '../../../test/support/openenv-client.ts';
+import { OpenEnvHttpClient, OpenEnvSocket, waitFor } from '../../../test/support/openenv-client.ts';
 import { closedAfterTests, getHead, statusOf, trickleHead } from '../../../test/support/raw-sockets.ts';
 import { startOpenEnvServer, type OpenEnvServer } from './server.ts';
 
@@ -55,6 +55,45 @@ describe('OpenEnv server HTTP limits', () => {
     assert.equal(((await episode.state()) as { type: string }).type, 'state');
     assert.equal(server.stats().sessions, 1);
     await episode.close();
+  });
+
+  it('refuses a stateless request on a full server before reading its body, then serves one once the slot frees', GUARD, async () => {
+    const server = await serve({ maxSessions: 1 });
+    const host = new URL(server.url).host;
+    const episode = await OpenEnvSocket.connect(server.url);
+    assert.equal(((await episode.reset({})) as { type: string }).type, 'observation');
+
+    // Heads promising megabytes, and only a few bytes of them: the answer cannot wait for the rest.
+    const promised = [
+      `POST /reset HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${8 * 1024 * 1024}\r\n\r\n{"task_id": "`,
+      `POST /step HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{"action": {"ty\r\n`,
+    ];
+    for (const request of promised) {
+      const raw = await open(server.url);
+      raw.socket.write(request);
+      // The server closes the connection after its answer, so the unread body is never taken for a request.
+      await raw.closed;
+      const [head = '', body = ''] = raw.received().split('\r\n\r\n');
+      assert.match(head, /^HTTP\/1\.1 503 /);
+      assert.match(head, /^retry-after: 1$/im);
+      assert.match(head, /^connection: close$/im);
+      assert.deepEqual(JSON.parse(body), { detail: 'server at capacity: 1 of 1 sessions in use', active_sessions: 1, max_sessions: 1 });
+    }
+
+    await episode.close();
+    await waitFor(() => server.stats().sessions === 0, 'the socket session to end');
+    const reply = await new OpenEnvHttpClient(server.url).reset({});
+    assert.equal(reply.status, 200);
+    assert.equal(server.stats().sessions, 0);
+  });
+
+  it('gives back the slot of a stateless request whose body turns out bad', GUARD, async () => {
+    const server = await serve({ maxSessions: 1 });
+    const http = new OpenEnvHttpClient(server.url);
+    assert.equal((await http.reset('{"task_id": ')).status, 422);
+    assert.equal((await http.step({ action: { type: 'no_such_action' } })).status, 422);
+    assert.equal(server.stats().sessions, 0);
+    assert.equal((await http.step({ action: { type: 'list_tools' } })).status, 200);
   });
 
   it('refuses fewer connections than sessions, which would cut clients off unanswered', async () => {

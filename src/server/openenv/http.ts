@@ -1,14 +1,14 @@
 // The HTTP side: health, schema, metadata, OpenEnv's stateless /reset, /step and /state
 // (simulation mode only), and JSON-RPC POST /mcp. Stateless means what OpenEnv means: each request
 // gets a fresh environment, closed before the reply; real episodes use /ws or MCP sessions.
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { browserRefusal, errorMessage, GAUNTLET_VERSION, hasBearerToken, nestsDeeperThan } from '../../core/index.ts';
 import type { EnvironmentDefinition } from '../../envs/index.ts';
 import { EpisodeFailure, initialState, type OpenEnvEpisode, type TaskCatalog } from './episode.ts';
 import { handleJsonRpc, type McpContext } from './mcp.ts';
 import { Action, PROTO_KEY, protoKeyPath, protocolSchemas, RPC, rpcError, StepRequest, TOO_DEEP, validationIssues, type ValidationIssue } from './protocol.ts';
-import { SessionEndedError, type SessionRegistry } from './sessions.ts';
+import { SessionEndedError, type Refusal, type SessionRegistry, type Slot } from './sessions.ts';
 
 export type ServerMode = 'simulation' | 'production';
 
@@ -64,27 +64,53 @@ function failure(c: Context, error: unknown) {
   throw error;
 }
 
+type CapacityRefusal = Extract<Refusal, { code: 'CAPACITY_REACHED' }>;
+
+function capacityReached(c: Context, refusal: CapacityRefusal, headers: Record<string, string> = {}) {
+  return c.json({ detail: refusal.message, active_sessions: refusal.activeSessions, max_sessions: refusal.maxSessions }, 503, { 'Retry-After': '1', ...headers });
+}
+
 /**
- * Runs `work` on a fresh episode counted against the server's capacity (503 past it, as a session
- * would be refused), stopped when the client goes away, closed before the reply.
+ * Runs `work` on a fresh episode opened in the slot `reserveSlot` held for it, stopped when the
+ * client goes away, closed before the reply.
  */
-async function withEpisode(c: Context, ctx: HttpContext, work: (episode: OpenEnvEpisode, signal: AbortSignal) => Promise<unknown>) {
+async function withEpisode(c: Context, place: { registry: SessionRegistry; slot: Slot }, work: (episode: OpenEnvEpisode, signal: AbortSignal) => Promise<unknown>) {
   let done;
   try {
-    done = await ctx.registry.throwaway(c.req.raw.signal, ({ episode, signal }) => work(episode, signal));
+    done = await place.registry.throwaway(c.req.raw.signal, ({ episode, signal }) => work(episode, signal), place.slot);
   } catch (error) {
     if (error instanceof SessionEndedError) return c.json({ detail: 'the request was stopped before it ran: its client went away or the server is shutting down' }, 503);
     return failure(c, error);
   }
   if (done.ok) return c.json(done.value);
-  if (done.code === 'CAPACITY_REACHED') {
-    return c.json({ detail: done.message, active_sessions: done.activeSessions, max_sessions: done.maxSessions }, 503, { 'Retry-After': '1' });
-  }
+  if (done.code === 'CAPACITY_REACHED') return capacityReached(c, done);
   return c.json({ detail: done.message, factory_name: done.factoryName }, 500);
 }
 
-export function createOpenEnvApp(ctx: HttpContext): Hono {
-  const app = new Hono();
+/** What a stateless request's handler finds in its context: the place reserved for its episode. */
+type Reserved = { Variables: { slot: Slot } };
+
+/**
+ * Reserves the place of a stateless request's episode (it counts against capacity like a session)
+ * before anything reads the body, so a full server answers 503 without reading up to 16 MiB it
+ * would throw away; the place goes back when the request ends without opening the episode.
+ */
+function reserveSlot(registry: SessionRegistry): MiddlewareHandler<Reserved> {
+  return async (c, next) => {
+    const reserved = registry.reserve();
+    // The unread body must not be parsed as the connection's next request.
+    if (!reserved.ok) return capacityReached(c, reserved, { Connection: 'close' });
+    c.set('slot', reserved.slot);
+    try {
+      await next();
+    } finally {
+      reserved.slot.release();
+    }
+  };
+}
+
+export function createOpenEnvApp(ctx: HttpContext): Hono<Reserved> {
+  const app = new Hono<Reserved>();
   const schemas = protocolSchemas();
 
   const { token } = ctx;
@@ -97,6 +123,8 @@ export function createOpenEnvApp(ctx: HttpContext): Hono {
     if (refusal !== null) return c.json({ detail: refusal }, 403);
     await next();
   });
+  // Before the body limit, which reads a chunked body whole.
+  if (ctx.mode === 'simulation') app.on('POST', ['/reset', '/step'], reserveSlot(ctx.registry));
   app.use('*', bodyLimit({ maxSize: ctx.maxBodyBytes, onError: (c) => c.json({ detail: `request body over ${ctx.maxBodyBytes} bytes` }, 413) }));
 
   app.get('/health', (c) => c.json({ status: 'healthy' }));
@@ -118,7 +146,7 @@ export function createOpenEnvApp(ctx: HttpContext): Hono {
       if (!body.ok) return unprocessable(c, body.issues);
       const data = ctx.catalog.resetData.safeParse(body.value);
       if (!data.success) return unprocessable(c, validationIssues(data.error.issues, ['body']));
-      return withEpisode(c, ctx, (episode, signal) => episode.reset(data.data, signal));
+      return withEpisode(c, { registry: ctx.registry, slot: c.get('slot') }, (episode, signal) => episode.reset(data.data, signal));
     });
 
     app.post('/step', async (c) => {
@@ -131,7 +159,7 @@ export function createOpenEnvApp(ctx: HttpContext): Hono {
       const reset = ctx.catalog.resetData.safeParse({ ...(request.data.task_id ? { task_id: request.data.task_id } : {}), ...(request.data.seed !== undefined ? { seed: request.data.seed } : {}) });
       if (!reset.success) return unprocessable(c, validationIssues(reset.error.issues, ['body']));
       const timeoutMs = request.data.timeout_s === undefined ? undefined : request.data.timeout_s * 1000;
-      return withEpisode(c, ctx, async (episode, signal) => {
+      return withEpisode(c, { registry: ctx.registry, slot: c.get('slot') }, async (episode, signal) => {
         await episode.reset(reset.data, signal);
         return episode.step(action.data, { signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
       });

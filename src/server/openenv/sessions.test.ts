@@ -89,6 +89,26 @@ describe('OpenEnv sessions', () => {
     await long.end(kept.session, 'closed by client');
   });
 
+  it('counts a reserved slot against capacity until a session opens in it or it is given back', async () => {
+    const createEpisode = () => ({ close: async () => undefined }) as unknown as OpenEnvEpisode;
+    const registry = new SessionRegistry({ maxSessions: 1, createEpisode, factoryName: 'test' });
+    const reserved = registry.reserve();
+    assert.ok(reserved.ok);
+    assert.equal(registry.size, 1);
+    assert.equal(registry.reserve().ok, false);
+    assert.equal(registry.open('ws').ok, false);
+    const opened = registry.open('throwaway', reserved.slot);
+    assert.ok(opened.ok);
+    assert.equal(registry.size, 1, 'the session took the place of the slot, not a second one');
+    assert.equal(reserved.slot.release(), false, 'the slot was used up by open');
+    assert.equal(registry.open('throwaway', reserved.slot).ok, false, 'a used slot holds no place');
+    await registry.end(opened.session, 'closed by client');
+    const again = registry.reserve();
+    assert.ok(again.ok);
+    assert.equal(again.slot.release(), true);
+    assert.equal(registry.size, 0);
+  });
+
   it('refuses a session timeout past the longest timer delay, or under 1 ms, naming the option', async () => {
     for (const sessionTimeoutMs of [MAX_TIMER_MS + 1, 3_000_000_000, 0, 0.5]) {
       await assert.rejects(

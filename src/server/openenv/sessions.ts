@@ -30,6 +30,29 @@ export type Refusal =
 
 export type OpenResult = { ok: true; session: Session } | Refusal;
 
+type CapacityRefusal = Extract<Refusal, { code: 'CAPACITY_REACHED' }>;
+
+/**
+ * A place held before its session exists: a stateless request takes one before reading its body,
+ * so a full server refuses without reading it, and hands it to `open` (or `release`s it) after.
+ */
+export class Slot {
+  #held = true;
+  readonly #onRelease: () => void;
+
+  constructor(onRelease: () => void) {
+    this.#onRelease = onRelease;
+  }
+
+  /** Gives the place back; true when it was still held (later calls do nothing). */
+  release(): boolean {
+    if (!this.#held) return false;
+    this.#held = false;
+    this.#onRelease();
+    return true;
+  }
+}
+
 export class SessionEndedError extends Error {
   constructor(id: string) {
     super(`session ${id} has ended`);
@@ -61,27 +84,45 @@ interface Entry {
 
 export class SessionRegistry {
   private readonly entries = new Map<string, Entry>();
+  /** Slots handed out by `reserve` and not yet opened or released. */
+  private reserved = 0;
   private readonly options: SessionRegistryOptions;
 
   constructor(options: SessionRegistryOptions) {
     this.options = options;
   }
 
-  /** Sessions holding an environment, including those still closing it. */
+  /** Sessions holding an environment, including those still closing it, and reserved slots. */
   get size(): number {
-    return this.entries.size;
+    return this.entries.size + this.reserved;
   }
 
   get maxSessions(): number {
     return this.options.maxSessions;
   }
 
-  open(kind: SessionKind): OpenResult {
-    const { maxSessions, factoryName } = this.options;
-    if (this.entries.size >= maxSessions) {
-      const active = this.entries.size;
-      return { ok: false, code: 'CAPACITY_REACHED', message: `server at capacity: ${active} of ${maxSessions} sessions in use`, activeSessions: active, maxSessions };
-    }
+  private full(): CapacityRefusal | undefined {
+    const { maxSessions } = this.options;
+    const active = this.size;
+    if (active < maxSessions) return undefined;
+    return { ok: false, code: 'CAPACITY_REACHED', message: `server at capacity: ${active} of ${maxSessions} sessions in use`, activeSessions: active, maxSessions };
+  }
+
+  /** Holds a place for a session opened later with it; CAPACITY_REACHED when none is free. */
+  reserve(): { ok: true; slot: Slot } | CapacityRefusal {
+    const refusal = this.full();
+    if (refusal) return refusal;
+    this.reserved++;
+    return { ok: true, slot: new Slot(() => this.reserved--) };
+  }
+
+  /** Opens a session in a free place, or in `slot` while it is still held (it is used up either way). */
+  open(kind: SessionKind, slot?: Slot): OpenResult {
+    const { factoryName } = this.options;
+    // Giving the slot back and taking its place below happen in one synchronous step: no one can come between.
+    const reserved = slot?.release() ?? false;
+    const refusal = reserved ? undefined : this.full();
+    if (refusal) return refusal;
     let episode: OpenEnvEpisode;
     try {
       episode = this.options.createEpisode();
@@ -143,10 +184,11 @@ export class SessionRegistry {
 
   /**
    * Runs `work` on a throwaway session: counted against capacity while it runs, stopped when
-   * `signal` (the request's: its client went away) aborts or the server stops, ended after.
+   * `signal` (the request's: its client went away) aborts or the server stops, ended after. Opens
+   * in `slot` when given (see `open`).
    */
-  async throwaway<T>(signal: AbortSignal | undefined, work: (session: Session) => Promise<T>): Promise<Refusal | { ok: true; value: T }> {
-    const opened = this.open('throwaway');
+  async throwaway<T>(signal: AbortSignal | undefined, work: (session: Session) => Promise<T>, slot?: Slot): Promise<Refusal | { ok: true; value: T }> {
+    const opened = this.open('throwaway', slot);
     if (!opened.ok) return opened;
     const session = opened.session;
     const gone = () => void this.end(session, 'disconnected');
