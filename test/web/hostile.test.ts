@@ -185,7 +185,7 @@ function writeHostileRun(store: Store): { runId: string; rolloutId: string; look
       { content: 'done', calls: [], results: [] },
     ],
   });
-  // A run whose id no URL can carry (ids are stored as given): the runs list must still show.
+  // A run whose id no URL can carry as text (ids are stored as given): the viewer opens it by reference.
   store.createRun(runRecord(LONE_SURROGATE_RUN, taskId), [task]);
   store.flush();
   return { runId: run.id, rolloutId, lookalikeRolloutId };
@@ -227,13 +227,14 @@ describe('the viewer against a hostile trajectory', { timeout: 300_000 }, () => 
     await viewer?.close();
   });
 
-  it('lists a run whose id holds a lone surrogate, and opening it says why it cannot load instead of crashing', async () => {
+  it('lists a run whose id holds a lone surrogate, marked, and clicking it opens the run', async () => {
     await page.goto(`${viewer.server.url}/#/runs`);
-    const link = page.getByTestId('runs-table').getByRole('link', { name: /^run_lone_/ });
+    const link = page.getByTestId('runs-table').getByRole('link', { name: /^run_lone_\s*⟨U\+D800⟩\s*_id$/ });
     await link.waitFor();
     assert.match((await link.getAttribute('href')) ?? '', /#\/runs\/run_lone_%uD800_id$/);
     await link.click();
-    await page.getByText(/lone surrogate/).first().waitFor();
+    await page.getByRole('heading', { name: /^Run run_lone_\s*⟨U\+D800⟩\s*_id$/ }).waitFor();
+    await page.getByTestId('run-stats').waitFor();
     assert.deepEqual(viewer.browser.pageErrors, []);
     await page.goto(`${viewer.server.url}/#/runs/%E0%A4%A`);
     await page.getByText(/No page at/).waitFor();

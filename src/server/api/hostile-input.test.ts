@@ -152,4 +152,28 @@ describe('review API against hostile and careless input', () => {
       assert.equal((await errorOf(response)).field, 'file');
     }
   });
+
+  it('opens a run whose id holds a lone surrogate by its ~ reference, and refuses a malformed reference with a 400 naming the id', async () => {
+    const id = 'run_lone_\uD800_id';
+    const copy = fx.store.getRun(fx.oracleRun)!;
+    fx.store.createRun({ ...copy, id: id as typeof copy.id }, fx.store.runTasks(fx.oracleRun).map((t) => t.task));
+    fx.store.flush();
+    // ~ then the unpadded base64url of the id's UTF-16LE code units.
+    const ref = `~${Buffer.from(id, 'utf16le').toString('base64url')}`;
+    const run = await request(`/api/runs/${ref}`);
+    assert.equal(run.status, 200, await run.clone().text());
+    assert.equal(((await run.json()) as { run: { id: string } }).run.id, id);
+    assert.equal((await request(`/api/runs/${ref}/rollouts`)).status, 200);
+    assert.equal((await request(`/api/runs/${fx.oracleRun}`)).status, 200, 'a plain id keeps its plain URL');
+    // Not base64url; an odd number of bytes; padding; a non-canonical last character; nothing after ~.
+    for (const bad of ['~not*base64', '~YQ', '~YQA=', '~YQB', '~']) {
+      for (const [path, field] of [[`/api/runs/${bad}`, 'runId'], [`/api/rollouts/${bad}`, 'rolloutId'], [`/api/rollouts/${bad}/labels`, 'rolloutId']] as const) {
+        const response = await request(path);
+        assert.equal(response.status, 400, path);
+        const error = await errorOf(response);
+        assert.equal(error.field, field, path);
+        assert.match(error.message, /expected the id itself, or ~ followed by the unpadded base64url/, path);
+      }
+    }
+  });
 });

@@ -102,6 +102,25 @@ export function queryOf<T>(c: Context, schema: z.ZodType<T>): T {
   return result.data;
 }
 
+/** `~` then base64url (no padding) of at least one UTF-16LE code unit. */
+const ID_REFERENCE = /^~[A-Za-z0-9_-]+$/;
+
+/**
+ * A path parameter naming a stored id. Ids are stored as given, so one can hold a lone surrogate,
+ * which no URL can carry; such an id travels as `~` + base64url of its UTF-16LE code units. A
+ * segment starting with `~` is always such a reference (the viewer sends `~`-initial ids that way
+ * too), and only the exact form the encoder writes is accepted, so one id has one reference.
+ */
+export function idParam(c: Context, name: string): string {
+  const raw = c.req.param(name) ?? '';
+  if (!raw.startsWith('~')) return raw;
+  const bytes = ID_REFERENCE.test(raw) ? Buffer.from(raw.slice(1), 'base64url') : Buffer.alloc(0);
+  if (bytes.length === 0 || bytes.length % 2 !== 0 || `~${bytes.toString('base64url')}` !== raw) {
+    throw new InputError(name, `"${raw.slice(0, 100)}" is not an id reference`, "the id itself, or ~ followed by the unpadded base64url of the id's UTF-16LE code units");
+  }
+  return bytes.toString('utf16le');
+}
+
 export const QueryBoolean = z.enum(['true', 'false'], { error: 'true or false' }).transform((v) => v === 'true');
 
 // Written out rather than z.coerce: Number() reads ' ' as 0 and '0x10' as 16, so a stray space would filter by 0.

@@ -28,7 +28,7 @@ import {
   type ReviewQueue,
 } from '../../review/index.ts';
 import type { ApiContext } from './context.ts';
-import { jsonBody, notFound, PageQuery, paginate, queryInteger, queryOf } from './http.ts';
+import { idParam, jsonBody, notFound, PageQuery, paginate, queryInteger, queryOf } from './http.ts';
 
 const StatsQuery = z.strictObject({ runId: z.string().optional(), queueId: z.string().optional(), resamples: queryInteger(0, 100_000).optional() });
 const ExportQuery = z
@@ -68,7 +68,7 @@ export function reviewRoutes(app: Hono, ctx: ApiContext): void {
   app.post('/api/labels/preference', async (c) => c.json({ label: recordPreference(labelCtx, await jsonBody(c, PreferenceInput)) }, 201));
 
   app.get('/api/rollouts/:rolloutId/labels', (c) => {
-    const id = c.req.param('rolloutId');
+    const id = idParam(c, 'rolloutId');
     if (!store.getRollout(id)) throw notFound(`rollout "${id}"`, 'rolloutId');
     const q = queryOf(c, ListQuery);
     return c.json(paginate(withHistory(readLabels(store, { rolloutId: id })), q, (l) => l.id));
@@ -94,21 +94,21 @@ export function reviewRoutes(app: Hono, ctx: ApiContext): void {
   });
 
   app.get('/api/queues/:queueId', (c) => {
-    const queue = queueOr404(c.req.param('queueId'));
+    const queue = queueOr404(idParam(c, 'queueId'));
     const items = queueItems(labelCtx, queue.id);
     return c.json({ queue: { ...queue, progress: progressOf(queue, items) }, items });
   });
 
   app.post('/api/queues/:queueId/next', async (c) => {
-    const queue = queueOr404(c.req.param('queueId'));
+    const queue = queueOr404(idParam(c, 'queueId'));
     const { reviewer } = await jsonBody(c, NextInput);
     const item = nextItem(labelCtx, { queueId: queue.id, reviewer });
     return c.json({ item, progress: progressOf(queue, queueItems(labelCtx, queue.id)) });
   });
 
   app.post('/api/queues/:queueId/items/:itemId/release', async (c) => {
-    const queue = queueOr404(c.req.param('queueId'));
-    const itemId = c.req.param('itemId');
+    const queue = queueOr404(idParam(c, 'queueId'));
+    const itemId = idParam(c, 'itemId');
     if (!queueItems(labelCtx, queue.id).some((i) => i.id === itemId)) throw notFound(`item "${itemId}" of queue ${queue.id}`, 'itemId');
     const { reviewer } = await jsonBody(c, ReleaseInput, { optional: true });
     return c.json({ released: releaseItem(labelCtx, { queueId: queue.id, itemId, ...(reviewer !== undefined ? { reviewer } : {}) }) });

@@ -19,7 +19,7 @@ import {
   withHistory,
 } from '../../review/index.ts';
 import type { ApiContext } from './context.ts';
-import { notFound, PageQuery, paginate, queryOf, QueryBoolean, QueryNumber } from './http.ts';
+import { idParam, notFound, PageQuery, paginate, queryOf, QueryBoolean, QueryNumber } from './http.ts';
 
 const FlagFilter = z.union([DetectionCategory, z.literal('any')], { error: `a detection category or any` });
 
@@ -130,6 +130,12 @@ function runOr404(store: Store, id: string): Run {
   return run;
 }
 
+function rolloutOr404(store: Store, id: string) {
+  const rollout = store.getRollout(id);
+  if (!rollout) throw notFound(`rollout "${id}"`, 'rolloutId');
+  return rollout;
+}
+
 export function runRoutes(app: Hono, ctx: ApiContext): void {
   const { store } = ctx;
 
@@ -157,7 +163,7 @@ export function runRoutes(app: Hono, ctx: ApiContext): void {
   });
 
   app.get('/api/runs/:runId', (c) => {
-    const run = runOr404(store, c.req.param('runId'));
+    const run = runOr404(store, idParam(c, 'runId'));
     const rows = store.rolloutSummaries(run.id);
     const findings = finalFindings(rows, store.runDetections(run.id));
     return c.json({
@@ -173,7 +179,7 @@ export function runRoutes(app: Hono, ctx: ApiContext): void {
   });
 
   app.get('/api/runs/:runId/rollouts', (c) => {
-    const run = runOr404(store, c.req.param('runId'));
+    const run = runOr404(store, idParam(c, 'runId'));
     const q = queryOf(c, RolloutsQuery);
     const after = q.cursor !== undefined ? rolloutCursor(q.cursor) : undefined;
     const query = { ...(q.task !== undefined ? { taskId: q.task } : {}), ...(q.status !== undefined ? { status: q.status } : {}), ...(q.passed !== undefined ? { passed: q.passed } : {}) };
@@ -194,8 +200,7 @@ export function runRoutes(app: Hono, ctx: ApiContext): void {
   });
 
   app.get('/api/rollouts/:rolloutId', (c) => {
-    const rollout = store.getRollout(c.req.param('rolloutId'));
-    if (!rollout) throw notFound(`rollout "${c.req.param('rolloutId')}"`, 'rolloutId');
+    const rollout = rolloutOr404(store, idParam(c, 'rolloutId'));
     const calls = store.modelCalls(rollout.id);
     const findings = store.detections(rollout.id).find((d) => d.attempt === rollout.attempt);
     const steps = stepsOf({ calls, events: store.events(rollout.id), attempt: rollout.attempt, findings });
@@ -219,8 +224,7 @@ export function runRoutes(app: Hono, ctx: ApiContext): void {
   });
 
   app.get('/api/rollouts/:rolloutId/siblings', (c) => {
-    const rollout = store.getRollout(c.req.param('rolloutId'));
-    if (!rollout) throw notFound(`rollout "${c.req.param('rolloutId')}"`, 'rolloutId');
+    const rollout = rolloutOr404(store, idParam(c, 'rolloutId'));
     const q = queryOf(c, SiblingsQuery);
     const page = paginate(siblingsOf(store, rollout), q, (r) => r.id);
     return c.json({ ...page, items: rolloutRows(store, page.items) });

@@ -143,7 +143,7 @@ export class Api {
   }
   /** A report with its kind; the report itself (eval, compare, robustness JSON) is shown as data. */
   report(name: string, signal?: AbortSignal) {
-    return this.get(`/api/reports/${enc(name)}`, Report, signal);
+    return this.get(`/api/reports/${encodeURIComponent(name)}`, Report, signal);
   }
   validateTask(task: Record<string, unknown>) {
     return this.post('/api/tasks/validate', { task }, TaskValidation);
@@ -191,12 +191,20 @@ export class Api {
   }
 }
 
-/** A path segment; an id holding a lone surrogate (stored as given) is a clear error, not encodeURIComponent's bare URIError. */
+/**
+ * A path segment naming a stored id. An id holding a lone surrogate (ids are stored as given)
+ * cannot be percent-encoded, so it goes as the server's id reference: `~` + unpadded base64url of
+ * its UTF-16LE code units. Ids starting with `~` go that way too, since the server reads a leading
+ * `~` as a reference; every other id keeps its plain URL.
+ */
 function enc(id: string): string {
-  if (/\p{Cs}/u.test(id)) {
-    throw new ApiError({ endpoint: `id ${JSON.stringify(id)}`, status: 0, message: 'holds a lone surrogate (not valid Unicode), which no URL can carry, so the server cannot be asked for it' });
+  if (!/\p{Cs}/u.test(id) && !id.startsWith('~')) return encodeURIComponent(id);
+  let bytes = '';
+  for (let i = 0; i < id.length; i++) {
+    const unit = id.charCodeAt(i);
+    bytes += String.fromCharCode(unit & 0xff, unit >> 8);
   }
-  return encodeURIComponent(id);
+  return `~${btoa(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
 }
 
 export function isAbort(error: unknown): boolean {

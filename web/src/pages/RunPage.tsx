@@ -8,6 +8,7 @@ import { Histogram } from '../charts/Histogram.tsx';
 import { RateBars } from '../charts/RateBars.tsx';
 import { PassBadge, Stat, StatusBadge, duration, fixed, percent, when } from '../components/Badges.tsx';
 import { FilterBar, type FilterField } from '../components/FilterBar.tsx';
+import { Visible } from '../components/Hidden.tsx';
 import { JsonView } from '../components/JsonView.tsx';
 import { ErrorBox, Loaded } from '../components/States.tsx';
 import { VirtualTable, type Column } from '../components/VirtualTable.tsx';
@@ -64,9 +65,11 @@ export function RunPage({ runId, query }: { runId: string; query: URLSearchParam
   return (
     <section aria-labelledby="run-title">
       <p className="crumbs">
-        <a href={href(['runs'])}>Runs</a> / {runId}
+        <a href={href(['runs'])}>Runs</a> / <Visible text={runId} />
       </p>
-      <h1 id="run-title">Run {runId}</h1>
+      <h1 id="run-title">
+        Run <Visible text={runId} />
+      </h1>
       <Loaded resource={detail} what="the run">
         {(data) => <Overview detail={data} />}
       </Loaded>

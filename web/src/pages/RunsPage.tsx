@@ -5,6 +5,7 @@ import { RUN_STATUSES, type RunHeadline } from '../api/schemas.ts';
 import { href } from '../app/router.ts';
 import { percent, when } from '../components/Badges.tsx';
 import { FilterBar, type FilterField } from '../components/FilterBar.tsx';
+import { Visible } from '../components/Hidden.tsx';
 import { ErrorBox } from '../components/States.tsx';
 import { VirtualTable, type Column } from '../components/VirtualTable.tsx';
 
@@ -19,7 +20,9 @@ const FILTERS: FilterField[] = [
 ];
 
 const COLUMNS: Column<RunHeadline>[] = [
-  { key: 'id', header: 'Run', width: 'minmax(10rem, 1.4fr)', cell: (r) => <a href={href(['runs', r.id])}>{r.id}</a> },
+  { key: 'id', header: 'Run', width: 'minmax(10rem, 1.4fr)', cell: (r) => <a href={href(['runs', r.id])}>
+        <Visible text={r.id} />
+      </a> },
   { key: 'created', header: 'Created', width: '11rem', cell: (r) => when(r.createdAt) },
   { key: 'env', header: 'Env', width: 'minmax(6rem, 1fr)', cell: (r) => r.envs.join(', ') },
   { key: 'model', header: 'Model', width: 'minmax(8rem, 1.5fr)', cell: (r) => <span title={r.model}>{r.model}</span> },

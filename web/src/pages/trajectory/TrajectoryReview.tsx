@@ -7,6 +7,7 @@ import { useHotkeys } from '../../app/hotkeys.ts';
 import { href, navigate } from '../../app/router.ts';
 import { useReviewer } from '../../app/session.ts';
 import { useStoreAccess } from '../../app/store-access.ts';
+import { Visible } from '../../components/Hidden.tsx';
 import { Loaded } from '../../components/States.tsx';
 import { buildSteps, flagsOf, verdictHistory, type StepView } from './model.ts';
 import { FlagList, RolloutSummary, SiblingBar, VerdictHistory } from './SidePanel.tsx';
@@ -160,7 +161,10 @@ function Review({ detail, rubric = null, queueItemId, onVerdictSaved, initialSte
   return (
     <div className="trajectory">
       <p className="crumbs">
-        <a href={href(['runs'])}>Runs</a> / <a href={href(['runs', r.runId])}>{r.runId}</a> / {r.id}
+        <a href={href(['runs'])}>Runs</a> / <a href={href(['runs', r.runId])}>
+          <Visible text={r.runId} />
+        </a>{' '}
+        / <Visible text={r.id} />
       </p>
       <h1>
         {r.taskId} <span className="muted">epoch {r.epoch}</span>
