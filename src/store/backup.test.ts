@@ -109,6 +109,13 @@ describe('store backup', () => {
     assert.throws(() => backupStore(dir, join(dir, 'x.db')), /not a regular file/);
   });
 
+  it('creates the folder the backup goes into', () => {
+    const { dir, path } = storeWithRuns();
+    const to = join(dir, 'backups', '2026-12-07', 'g.db');
+    assert.equal(backupStore(path, to).counts.runs, 2);
+    assert.equal(checkStore(to).ok, true);
+  });
+
   it('refuses what is not a Gauntlet store, naming it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gauntlet-backup-'));
     const text = join(dir, 'notes.txt');

@@ -3,7 +3,7 @@
 // write-ahead log; `VACUUM INTO` reads one consistent snapshot through SQLite instead (writers
 // in WAL mode go on meanwhile) and writes it compacted. The copy is checked before it takes the
 // destination's name, so a backup that exists is one that opens.
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../core/index.ts';
@@ -66,6 +66,13 @@ export function backupStore(source: string, destination: string, options: { over
     if (!statSync(to).isFile()) throw new StoreError(destination, 'unusable_path', 'is not a regular file; name a file for the backup');
   }
   const db = openToCopy(source);
+  // A dated backup folder need not exist yet, as a store's own folder need not.
+  try {
+    mkdirSync(dirname(to), { recursive: true });
+  } catch (error) {
+    db.close();
+    throw storeErrorFrom(destination, error, 'creating its directory');
+  }
   const partial = join(dirname(to), `.${basename(to)}.partial-${process.pid}`);
   try {
     try {
