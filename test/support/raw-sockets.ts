@@ -73,20 +73,25 @@ export function getHead(path: string, host: string, ...headers: string[]): strin
   return [`GET ${path} HTTP/1.1`, `Host: ${host}`, ...headers, '', ''].join('\r\n');
 }
 
+/** Half Node's default header limit (16 KiB): a trickled head never ends in 431, only in the server's timeout. */
+const TRICKLE_MAX_BYTES = 8 * 1024;
+
 /**
- * Writes a request head that never ends, a byte a millisecond (a slowloris client), until the
- * server closes the socket; resolves then. The pause only paces the bytes: nothing waits on it. The
- * head outgrows Node's header limit (431) after about 16 KiB; a timeout answers 408 long before.
+ * Writes a request head that never ends, one byte at a time (a slowloris client): each byte once
+ * the one before has been handed to the socket, until the server closes it (resolves then) or the
+ * head reaches TRICKLE_MAX_BYTES, after which the connection stays open and silent. Nothing is
+ * timed here: however fast or slow the bytes go, only the server's head timeout can end it (408).
  */
 export function trickleHead(raw: RawSocket, host = 'localhost'): Promise<void> {
   const head = `GET / HTTP/1.1\r\nHost: ${host}\r\nX-Slow: `;
   let sent = 0;
   let stopped = false;
   const next = (): void => {
-    if (stopped || raw.socket.destroyed) return;
-    raw.socket.write(sent < head.length ? head[sent]! : 'a');
+    if (stopped || raw.socket.destroyed || sent >= TRICKLE_MAX_BYTES) return;
+    const byte = sent < head.length ? head[sent]! : 'a';
     sent++;
-    setTimeout(next, 1);
+    // The write's callback, then a turn of the event loop: the server reads between bytes.
+    raw.socket.write(byte, () => setImmediate(next));
   };
   next();
   return raw.closed.then(() => {
