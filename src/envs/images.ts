@@ -91,8 +91,10 @@ function definitionKey(definition: EnvironmentDefinition): number {
 
 interface Watched {
   statements: Map<string, Database.Statement>;
-  /** The connection's own exec, for the episode's transaction control. */
-  exec: (sql: string) => void;
+  /** Transaction control compiled once per connection: a tool call opens and releases a savepoint every time. */
+  control: Map<string, Database.Statement>;
+  /** The connection's own prepare, which no write watch sees. */
+  compile: (sql: string) => Database.Statement;
   /** Called once, before the first statement that may write is handed out or any SQL is executed. */
   beforeWrite: (() => void) | undefined;
 }
@@ -108,7 +110,7 @@ const watched = new WeakMap<Database.Database, Watched>();
 export function withStatementCache(db: Database.Database): Database.Database {
   const compile = db.prepare.bind(db);
   const exec = db.exec.bind(db);
-  const state: Watched = { statements: new Map(), exec: (sql) => void exec(sql), beforeWrite: undefined };
+  const state: Watched = { statements: new Map(), control: new Map(), compile, beforeWrite: undefined };
   watched.set(db, state);
   db.prepare = ((sql: string) => {
     let statement = state.statements.get(sql);
@@ -148,8 +150,16 @@ export function beforeFirstWrite(db: Database.Database, callback: () => void): v
 /** Runs transaction control (SAVEPOINT, RELEASE, ROLLBACK TO …) that writes nothing, without counting as a write. */
 export function execControl(db: Database.Database, sql: string): void {
   const state = watched.get(db);
-  if (state) state.exec(sql);
-  else db.exec(sql);
+  if (!state) {
+    db.exec(sql);
+    return;
+  }
+  let statement = state.control.get(sql);
+  if (!statement) {
+    statement = state.compile(sql);
+    state.control.set(sql, statement);
+  }
+  statement.run();
 }
 
 /**

@@ -40,6 +40,7 @@ import { genericChecks } from './checks.ts';
 import { interopChecks } from './interop/checks.ts';
 import { createIdGenerator } from './ids.ts';
 import { beforeFirstWrite, execControl, forgetStatements, openEpisodeDatabase } from './images.ts';
+import { parseTaskPart } from './parsed.ts';
 import { dumpTables, stateVersion, tableShapes, type StateVersion, type TableShape } from './state.ts';
 import type { UserSimulator } from './users/simulator.ts';
 
@@ -135,7 +136,7 @@ class DefinedEnvironment implements Environment {
     await this.closeEpisode();
     const def = this.definition;
     if (task.env !== def.name) throw new DefectError('gauntlet', `task ${task.id} belongs to env "${task.env}", not "${def.name}"`);
-    const world = WorldOptions.safeParse(task.initialState);
+    const world = parseTaskPart(WorldOptions, task.initialState);
     if (!world.success) throw new DefectError('environment', `task ${task.id}: initialState\n${describeZodIssues(world.error.issues, 'initialState')}`);
     const start = world.data.now ?? def.startTime;
     const { db, tables, ids } = openEpisodeDatabase(def, { task, start });
@@ -243,7 +244,6 @@ class DefinedEnvironment implements Environment {
     const episodeCtx: EpisodeContext = { ...ctx, signal: options.signal };
     let outcome: ToolOutcome;
     // Each call is atomic: a tool that throws halfway leaves no partial change behind.
-    // exec, not prepare: a statement object per call is garbage for nothing.
     execControl(ctx.db, 'SAVEPOINT tool_call');
     try {
       const value = await definition.run(parsed.data, episodeCtx);
@@ -314,7 +314,7 @@ class DefinedEnvironment implements Environment {
 
   async verify(final: FinalTrajectory): Promise<VerifierOutcome> {
     const ctx = this.episode();
-    const spec = VerifierSpec.safeParse(ctx.task.verifier);
+    const spec = parseTaskPart(VerifierSpec, ctx.task.verifier);
     if (!spec.success) throw new DefectError('environment', `task ${ctx.task.id}: verifier\n${describeZodIssues(spec.error.issues, 'verifier')}`);
     const seededTables = this.seededTables();
     const initial = this.seeded?.extra ? { ...seededTables, ...thaw(this.seeded.extra) } : { ...seededTables };
@@ -323,10 +323,11 @@ class DefinedEnvironment implements Environment {
     const results: CheckResult[] = [];
     // Own keys only: a term may be called `constructor`, and `__proto__` must stay a plain key.
     const rewards: Record<string, number> = Object.create(null) as Record<string, number>;
-    for (const [i, { check, ...rawParams }] of spec.data.checks.entries()) {
+    for (const [i, entry] of spec.data.checks.entries()) {
+      const { check, ...rawParams } = entry;
       const definition = this.definition.checks[check] ?? genericChecks[check] ?? interopChecks[check];
       if (!definition) throw new DefectError('environment', `task ${ctx.task.id}: verifier.checks.${i}: unknown check "${check}"`);
-      const params = definition.params.safeParse(rawParams);
+      const params = parseTaskPart(definition.params, rawParams, entry);
       if (!params.success) throw new DefectError('environment', `task ${ctx.task.id}: verifier.checks.${i} (${check})\n${describeZodIssues(params.error.issues)}`);
       let out: CheckOutput;
       try {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { describeZodIssues, InfraError, type Task, type ToolInvocation } from '../../core/index.ts';
 import { isProcessSandbox } from '../../sandbox/index.ts';
 import { defineEnvironment, type EpisodeContext } from '../define.ts';
+import { parseTaskPart } from '../parsed.ts';
 import { codingChecks, requireProcessSandbox } from './checks.ts';
 import { projectFiles } from './files.ts';
 import { selfCheckCodingTask } from './self-check.ts';
@@ -26,7 +27,7 @@ async function seedRepo(ctx: EpisodeContext): Promise<void> {
   // Checked in extraSnapshot instead: reset reports seed errors as environment failures, and a
   // missing process sandbox is the sandbox's failure (InfraError 'sandbox').
   if (!isProcessSandbox(ctx.sandbox)) return;
-  const parsed = CodingInitialState.safeParse(ctx.task.initialState);
+  const parsed = parseTaskPart(CodingInitialState, ctx.task.initialState);
   if (!parsed.success) {
     throw new InfraError('environment', `task ${ctx.task.id}: initialState\n${describeZodIssues(parsed.error.issues, 'initialState')}`, { retryable: false });
   }

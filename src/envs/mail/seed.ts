@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { describeZodIssues, type Task } from '../../core/index.ts';
 import type { EpisodeContext, FixedSeedContext } from '../define.ts';
+import { parseTaskPart } from '../parsed.ts';
 import { seedBackground } from './noise.ts';
 import { MailInitialState, ME, SYSTEM_FOLDERS, type ContactFixture, type MessageFixture, type MessageRow } from './schema.ts';
 import { addLabelRow, findFolder, findLabel, insertMessage, joinAddrs, newId, reserveIds } from './store.ts';
@@ -9,7 +10,7 @@ const threadKeysByDb = new WeakMap<Database.Database, Map<string, string>>();
 
 /** The task's mail fixtures, validated; errors name the field. */
 export function mailStateOf(ctx: { task: Pick<Task, 'initialState'> }): MailInitialState {
-  const parsed = MailInitialState.safeParse(ctx.task.initialState);
+  const parsed = parseTaskPart(MailInitialState, ctx.task.initialState);
   if (!parsed.success) throw new Error(`initialState is not valid mail state:\n${describeZodIssues(parsed.error.issues, 'initialState')}`);
   return parsed.data;
 }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Rng } from '../../core/index.ts';
 import type { EpisodeContext } from '../define.ts';
+import { parseTaskPart } from '../parsed.ts';
 import { insertFixtures, NotesFixtures, parseBlock } from './fixtures.ts';
 import { ACTION_LINES, COLLEAGUE_IDS, CUSTOMERS, MEETING_KINDS, NOTE_LINES, ROADMAP_ITEMS, ROSTER, WIKI_TOPICS } from './seed-data.ts';
 import { insertBlocks, insertDatabase, insertPage, insertRow } from './write.ts';
@@ -96,7 +97,7 @@ function seedOkrs(ctx: EpisodeContext, now: Date): void {
 
 /** The seeded world: members, a varied background workspace, then the task's own fixtures (`initialState`). */
 export function seedNotes(ctx: EpisodeContext): void {
-  const parsed = NotesFixtures.safeParse(ctx.task.initialState);
+  const parsed = parseTaskPart(NotesFixtures, ctx.task.initialState);
   if (!parsed.success) throw new Error(`task ${ctx.task.id}: initialState: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   seedNotesWith(ctx, parsed.data);
 }

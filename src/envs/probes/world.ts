@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { InputError, type JsonObject } from '../../core/index.ts';
 import { defineCheck, defineTool, ToolError, type CheckDefinition, type EpisodeContext, type ToolDefinition } from '../define.ts';
+import { parseTaskPart } from '../parsed.ts';
 import { rowsOf } from '../state.ts';
 import { normalisePath } from './verdict.ts';
 
@@ -25,7 +26,7 @@ export const ProbesState = z
 export type ProbesState = z.infer<typeof ProbesState>;
 
 export function probesState(ctx: Pick<EpisodeContext, 'task'>): ProbesState {
-  const parsed = ProbesState.safeParse(ctx.task.initialState);
+  const parsed = parseTaskPart(ProbesState, ctx.task.initialState);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new InputError(`task ${ctx.task.id}`, `initialState.${issue.path.join('.')}: ${issue.message}`, '{ files: { path: content }, commits?: [...], tests: { target, expected } }');

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { describeZodIssues, type Task } from '../../core/index.ts';
 import { defineEnvironment, VerifierSpec, type CheckDefinition, type EpisodeContext } from '../define.ts';
+import { parseTaskPart } from '../parsed.ts';
 import { loadTaskDirectory } from '../tasks.ts';
 import { answerChecks } from './checks-answer.ts';
 import { checklistChecks } from './checks-checklist.ts';
@@ -28,7 +29,7 @@ export const QA_SYSTEM_PROMPT = 'Answer the user directly in text; there are no 
 export const NEEDS_JUDGE = 'needs-judge';
 
 function seedQa(ctx: EpisodeContext): void {
-  const parsed = QaInitialState.safeParse(ctx.task.initialState);
+  const parsed = parseTaskPart(QaInitialState, ctx.task.initialState);
   if (!parsed.success) throw new Error(`initialState\n${describeZodIssues(parsed.error.issues, 'initialState')}`);
   const insert = ctx.db.prepare('INSERT INTO questions (turn, task_id, text) VALUES (?, ?, ?)');
   [ctx.task.instruction, ...parsed.data.followUps].forEach((text, i) => insert.run(i + 1, ctx.task.id, text));

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { describeZodIssues, type JsonObject, type Rng } from '../../core/index.ts';
 import type { EpisodeContext } from '../define.ts';
+import { parseTaskPart } from '../parsed.ts';
 
 export const TERMINAL_SCHEMA = `
 CREATE TABLE commands (
@@ -44,7 +45,7 @@ export function noiseFiles(rng: Rng, dir: string, count: number): Record<string,
 }
 
 export async function seedTerminal(ctx: EpisodeContext): Promise<void> {
-  const parsed = TerminalState.safeParse(ctx.task.initialState);
+  const parsed = parseTaskPart(TerminalState, ctx.task.initialState);
   if (!parsed.success) throw new Error(`initialState\n${describeZodIssues(parsed.error.issues, 'initialState')}`);
   if (!ctx.sandbox) throw new Error('terminal needs a sandbox');
   const { files, noise } = parsed.data;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { describeZodIssues, type Task } from '../../core/index.ts';
 import { ScheduledEvent, type EpisodeContext, type FixedSeedContext } from '../define.ts';
+import { parseTaskPart } from '../parsed.ts';
 import { CalendarFixtures, seedCalendarBase, seedCalendarNoise } from '../calendar/index.ts';
 import { MailInitialState, seedMailState } from '../mail/index.ts';
 import { NotesFixtures, seedNotesWith } from '../notes/index.ts';
@@ -34,7 +35,7 @@ export const WorkplaceInitialState = z
 export type WorkplaceInitialState = z.infer<typeof WorkplaceInitialState>;
 
 export function workplaceStateOf(ctx: { task: Pick<Task, 'initialState'> }): WorkplaceInitialState {
-  const parsed = WorkplaceInitialState.safeParse(ctx.task.initialState);
+  const parsed = parseTaskPart(WorkplaceInitialState, ctx.task.initialState);
   if (!parsed.success) throw new Error(`initialState is not valid workplace state:\n${describeZodIssues(parsed.error.issues, 'initialState')}`);
   return parsed.data;
 }
