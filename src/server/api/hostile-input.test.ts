@@ -165,6 +165,19 @@ describe('review API against hostile and careless input', () => {
     assert.equal(((await run.json()) as { run: { id: string } }).run.id, id);
     assert.equal((await request(`/api/runs/${ref}/rollouts`)).status, 200);
     assert.equal((await request(`/api/runs/${fx.oracleRun}`)).status, 200, 'a plain id keeps its plain URL');
+    // As a query filter too: the reference names the run, the plain id still does.
+    const stats = await request(`/api/review-stats?runId=${ref}&resamples=10`);
+    assert.equal(stats.status, 200, await stats.clone().text());
+    const exported = await request(`/api/exports/labels?format=dpo&runId=${ref}`);
+    assert.equal(exported.status, 200, await exported.clone().text());
+    assert.equal((await request(`/api/review-stats?runId=${fx.oracleRun}&resamples=10`)).status, 200);
+    for (const [path, field] of [[`/api/review-stats?runId=~YQ`, 'runId'], [`/api/exports/labels?format=dpo&queueId=~not*base64`, 'queueId']] as const) {
+      const response = await request(path);
+      assert.equal(response.status, 400, path);
+      const error = await errorOf(response);
+      assert.equal(error.field, field, path);
+      assert.match(error.message, /expected the id itself, or ~ followed by the unpadded base64url/, path);
+    }
     // Not base64url; an odd number of bytes; padding; a non-canonical last character; nothing after ~.
     for (const bad of ['~not*base64', '~YQ', '~YQA=', '~YQB', '~']) {
       for (const [path, field] of [[`/api/runs/${bad}`, 'runId'], [`/api/rollouts/${bad}`, 'rolloutId'], [`/api/rollouts/${bad}/labels`, 'rolloutId']] as const) {

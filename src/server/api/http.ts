@@ -105,6 +105,16 @@ export function queryOf<T>(c: Context, schema: z.ZodType<T>): T {
 /** `~` then base64url (no padding) of at least one UTF-16LE code unit. */
 const ID_REFERENCE = /^~[A-Za-z0-9_-]+$/;
 
+const REFERENCE_EXPECTED = "the id itself, or ~ followed by the unpadded base64url of the id's UTF-16LE code units";
+
+/** The id a `~` reference names, the text itself when it is no reference, or undefined for a malformed one. */
+function idFromText(raw: string): string | undefined {
+  if (!raw.startsWith('~')) return raw;
+  const bytes = ID_REFERENCE.test(raw) ? Buffer.from(raw.slice(1), 'base64url') : Buffer.alloc(0);
+  if (bytes.length === 0 || bytes.length % 2 !== 0 || `~${bytes.toString('base64url')}` !== raw) return undefined;
+  return bytes.toString('utf16le');
+}
+
 /**
  * A path parameter naming a stored id. Ids are stored as given, so one can hold a lone surrogate,
  * which no URL can carry; such an id travels as `~` + base64url of its UTF-16LE code units. A
@@ -113,13 +123,18 @@ const ID_REFERENCE = /^~[A-Za-z0-9_-]+$/;
  */
 export function idParam(c: Context, name: string): string {
   const raw = c.req.param(name) ?? '';
-  if (!raw.startsWith('~')) return raw;
-  const bytes = ID_REFERENCE.test(raw) ? Buffer.from(raw.slice(1), 'base64url') : Buffer.alloc(0);
-  if (bytes.length === 0 || bytes.length % 2 !== 0 || `~${bytes.toString('base64url')}` !== raw) {
-    throw new InputError(name, `"${raw.slice(0, 100)}" is not an id reference`, "the id itself, or ~ followed by the unpadded base64url of the id's UTF-16LE code units");
-  }
-  return bytes.toString('utf16le');
+  const id = idFromText(raw);
+  if (id === undefined) throw new InputError(name, `"${raw.slice(0, 100)}" is not an id reference`, REFERENCE_EXPECTED);
+  return id;
 }
+
+/** A query parameter naming a stored id, read as idParam reads a path parameter (`?runId=~…`). */
+export const QueryId = z.string().transform((raw, ctx) => {
+  const id = idFromText(raw);
+  if (id !== undefined) return id;
+  ctx.addIssue({ code: 'custom', message: `"${raw.slice(0, 100)}" is not an id reference: expected ${REFERENCE_EXPECTED}` });
+  return z.NEVER;
+});
 
 export const QueryBoolean = z.enum(['true', 'false'], { error: 'true or false' }).transform((v) => v === 'true');
 

@@ -28,11 +28,11 @@ import {
   type ReviewQueue,
 } from '../../review/index.ts';
 import type { ApiContext } from './context.ts';
-import { idParam, jsonBody, notFound, PageQuery, paginate, queryInteger, queryOf } from './http.ts';
+import { idParam, jsonBody, notFound, PageQuery, paginate, QueryId, queryInteger, queryOf } from './http.ts';
 
-const StatsQuery = z.strictObject({ runId: z.string().optional(), queueId: z.string().optional(), resamples: queryInteger(0, 100_000).optional() });
+const StatsQuery = z.strictObject({ runId: QueryId.optional(), queueId: QueryId.optional(), resamples: queryInteger(0, 100_000).optional() });
 const ExportQuery = z
-  .strictObject({ format: ExportFormat, zeroSteps: ZeroSteps.optional(), runId: z.string().optional(), queueId: z.string().optional() })
+  .strictObject({ format: ExportFormat, zeroSteps: ZeroSteps.optional(), runId: QueryId.optional(), queueId: QueryId.optional() })
   .refine((q) => q.format !== 'prm' || q.zeroSteps !== undefined, { path: ['zeroSteps'], message: 'required with format=prm: how a 0-rated step is labelled (drop, negative or neutral)' });
 const ListQuery = z.strictObject({ ...PageQuery });
 

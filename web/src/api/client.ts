@@ -133,7 +133,7 @@ export class Api {
     await this.post(`/api/queues/${enc(queueId)}/items/${enc(itemId)}/release`, { reviewer }, null);
   }
   reviewStats(query: Query, signal?: AbortSignal) {
-    return this.get(`/api/review-stats${queryString(query)}`, ReviewStats, signal);
+    return this.get(`/api/review-stats${queryString(withIdTexts(query))}`, ReviewStats, signal);
   }
   monitoring(query: Query, signal?: AbortSignal) {
     return this.get(`/api/monitoring${queryString(query)}`, Monitoring, signal);
@@ -152,7 +152,7 @@ export class Api {
     return this.post('/api/tasks', { task, file }, SavedTask);
   }
   exportLabels(query: { format: ExportFormat; zeroSteps: ZeroSteps }, signal?: AbortSignal): Promise<string> {
-    const path = `/api/exports/labels${queryString(query)}`;
+    const path = `/api/exports/labels${queryString(withIdTexts(query))}`;
     return this.request({ endpoint: `GET ${path}`, path, signal }).then((r) => r.text());
   }
 
@@ -192,19 +192,34 @@ export class Api {
 }
 
 /**
- * A path segment naming a stored id. An id holding a lone surrogate (ids are stored as given)
- * cannot be percent-encoded, so it goes as the server's id reference: `~` + unpadded base64url of
- * its UTF-16LE code units. Ids starting with `~` go that way too, since the server reads a leading
- * `~` as a reference; every other id keeps its plain URL.
+ * A stored id as the server reads it in a path segment or a query parameter. An id holding a lone
+ * surrogate (ids are stored as given) cannot be percent-encoded, so it goes as the server's id
+ * reference: `~` + unpadded base64url of its UTF-16LE code units. Ids starting with `~` go that way
+ * too, since the server reads a leading `~` as a reference; every other id goes as it is.
  */
-function enc(id: string): string {
-  if (!/\p{Cs}/u.test(id) && !id.startsWith('~')) return encodeURIComponent(id);
+export function idText(id: string): string {
+  if (!/\p{Cs}/u.test(id) && !id.startsWith('~')) return id;
   let bytes = '';
   for (let i = 0; i < id.length; i++) {
     const unit = id.charCodeAt(i);
     bytes += String.fromCharCode(unit & 0xff, unit >> 8);
   }
   return `~${btoa(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+}
+
+/** A path segment naming a stored id. */
+function enc(id: string): string {
+  return encodeURIComponent(idText(id));
+}
+
+/** A query with its id parameters written as idText writes them. */
+function withIdTexts(query: Query): Query {
+  const out: Query = { ...query };
+  for (const key of ['runId', 'queueId'] as const) {
+    const value = out[key];
+    if (typeof value === 'string') out[key] = idText(value);
+  }
+  return out;
 }
 
 export function isAbort(error: unknown): boolean {
