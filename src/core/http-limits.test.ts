@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { getHead, openRaw, statusOf, trickleHead, untilReceived, type RawSocket } from '../../test/support/raw-sockets.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import { InputError } from './errors.ts';
-import { applyHttpLimits, DEFAULT_HTTP_TIMEOUTS, resolveHttpLimits, type HttpLimits } from './http-limits.ts';
+import { applyHttpLimits, clientOf, DEFAULT_HTTP_TIMEOUTS, resolveHttpLimits, type HttpLimits } from './http-limits.ts';
 
 // A test that fails should fail, not hang until Node's own minute-long timeouts.
 const GUARD = { timeout: 20_000 };
@@ -20,8 +20,8 @@ after(async () => {
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
-async function open(url: string): Promise<RawSocket> {
-  const raw = await openRaw(url);
+async function open(url: string, from: { localAddress?: string } = {}): Promise<RawSocket> {
+  const raw = await openRaw(url, from);
   clients.push(raw);
   return raw;
 }
@@ -56,6 +56,7 @@ describe('resolveHttpLimits', () => {
   it('names the option at fault and what it expected', () => {
     assert.throws(() => resolveHttpLimits(defaults, { maxConnections: 0 }), (error: unknown) => error instanceof InputError && error.where === 'maxConnections' && /got 0/.test(error.message) && /1 to 1,000,000/.test(error.message));
     assert.throws(() => resolveHttpLimits(defaults, { maxConnections: 2.5 }), (error: unknown) => error instanceof InputError && error.where === 'maxConnections');
+    assert.throws(() => resolveHttpLimits(defaults, { maxConnectionsPerClient: 0 }), (error: unknown) => error instanceof InputError && error.where === 'maxConnectionsPerClient' && /1 to 1,000,000/.test(error.message));
     assert.throws(() => resolveHttpLimits(defaults, { httpTimeouts: { requestTimeoutMs: 0 } }), (error: unknown) => error instanceof InputError && error.where === 'httpTimeouts.requestTimeoutMs');
     assert.throws(
       () => resolveHttpLimits(defaults, { httpTimeouts: { headersTimeoutMs: 400_000 } }),
@@ -92,6 +93,40 @@ describe('applyHttpLimits', () => {
     assert.equal(await statusOf(first, getHead('/', host)), 'HTTP/1.1 200 OK');
     assert.equal(await statusOf(second, getHead('/', host)), 'HTTP/1.1 200 OK');
     assert.match(logged.join('\n'), /closed 1 connection on arrival so far: 2 at once is the limit/);
+  });
+
+  it('closes a client\'s connections past its own limit while other clients, and its first ones, are served', GUARD, async () => {
+    const { server, url, logged } = await serve({ ...FAST, maxConnections: 100, maxConnectionsPerClient: 2, headersTimeoutMs: 60_000, requestTimeoutMs: 60_000 });
+    const host = new URL(url).host;
+    const first = await open(url);
+    const second = await open(url);
+    assert.equal(await statusOf(first, getHead('/', host)), 'HTTP/1.1 200 OK');
+    assert.equal(await statusOf(second, getHead('/', host)), 'HTTP/1.1 200 OK');
+    const extra = await open(url);
+    assert.equal(await statusOf(extra, getHead('/', host)).catch(() => null), null);
+    assert.equal(extra.received(), '');
+    await extra.closed;
+    // Another address on the loopback network is another client, with slots of its own.
+    const other = await open(url, { localAddress: '127.0.0.2' });
+    assert.equal(await statusOf(other, getHead('/', host)), 'HTTP/1.1 200 OK');
+    assert.equal(await statusOf(first, getHead('/', host)), 'HTTP/1.1 200 OK');
+    assert.match(logged.join('\n'), /closed 1 connection on arrival so far from clients holding 2 already \(maxConnectionsPerClient\)/);
+
+    // A slot given back is free again once the server has seen the socket close.
+    first.socket.destroy();
+    await waitFor(async () => (await new Promise<number>((resolve) => server.getConnections((_e, n) => resolve(n)))) === 2, 'the server sees the closed socket');
+    const again = await open(url);
+    assert.equal(await statusOf(again, getHead('/', host)), 'HTTP/1.1 200 OK');
+  });
+
+  it('counts an IPv4 address alone and an IPv6 address by its /64 network', () => {
+    assert.equal(clientOf('203.0.113.7'), '203.0.113.7');
+    assert.equal(clientOf('::ffff:203.0.113.7'), '203.0.113.7');
+    assert.equal(clientOf('2001:db8:0:1:aaaa::1'), '2001:db8:0:1::/64');
+    assert.equal(clientOf('2001:DB8:0000:0001:ffff:ffff:ffff:ffff'), '2001:db8:0:1::/64');
+    assert.equal(clientOf('2001:db8::1'), '2001:db8:0:0::/64');
+    assert.equal(clientOf('::1'), '0:0:0:0::/64');
+    assert.equal(clientOf('fe80::1%eth0'), 'fe80:0:0:0::/64');
   });
 
   it('cuts a client that sends its request head a byte at a time', GUARD, async () => {

@@ -3,6 +3,7 @@
 // the server sends back is never timed: streamed answers, long commands and upgraded WebSockets
 // run as long as they need.
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { z } from 'zod';
 import { InputError } from './errors.ts';
 import { MAX_TIMER_MS } from './timers.ts';
@@ -19,11 +20,18 @@ export interface HttpTimeouts {
 export interface HttpLimits extends HttpTimeouts {
   /** Sockets open at once (upgraded WebSockets included); one more is closed as soon as it is accepted. */
   maxConnections: number;
+  /**
+   * Sockets one client may hold at once (an IPv4 address, or an IPv6 /64 network, which one host
+   * commonly holds whole); one more from it is closed as soon as it is accepted. Absent: no limit
+   * beyond `maxConnections`.
+   */
+  maxConnectionsPerClient?: number;
 }
 
 /** What a server takes from its caller: any limit left out keeps that server's default. */
 export interface HttpLimitOptions {
   maxConnections?: number;
+  maxConnectionsPerClient?: number;
   httpTimeouts?: Partial<HttpTimeouts>;
 }
 
@@ -33,8 +41,10 @@ export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersTimeoutMs: 30_000, r
 const CONNECTIONS = 'a whole number of connections from 1 to 1,000,000';
 const TIMEOUT = `a whole number of ms from 1 to ${MAX_TIMER_MS}`;
 const Timeout = z.number(TIMEOUT).int(TIMEOUT).min(1, TIMEOUT).max(MAX_TIMER_MS, TIMEOUT);
+const Connections = z.number(CONNECTIONS).int(CONNECTIONS).min(1, CONNECTIONS).max(1_000_000, CONNECTIONS);
 const Limits = z.object({
-  maxConnections: z.number(CONNECTIONS).int(CONNECTIONS).min(1, CONNECTIONS).max(1_000_000, CONNECTIONS),
+  maxConnections: Connections,
+  maxConnectionsPerClient: Connections.optional(),
   headersTimeoutMs: Timeout,
   requestTimeoutMs: Timeout,
   keepAliveTimeoutMs: Timeout,
@@ -45,12 +55,17 @@ const Limits = z.object({
  * naming the option at fault (`maxConnections`, `httpTimeouts.headersTimeoutMs`, …).
  */
 export function resolveHttpLimits(defaults: HttpLimits, given: HttpLimitOptions = {}): HttpLimits {
-  const raw = { ...defaults, ...given.httpTimeouts, ...(given.maxConnections !== undefined ? { maxConnections: given.maxConnections } : {}) };
+  const raw = {
+    ...defaults,
+    ...given.httpTimeouts,
+    ...(given.maxConnections !== undefined ? { maxConnections: given.maxConnections } : {}),
+    ...(given.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: given.maxConnectionsPerClient } : {}),
+  };
   const result = Limits.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const key = String(issue.path[0]) as keyof HttpLimits;
-    throw new InputError(key === 'maxConnections' ? key : `httpTimeouts.${key}`, `got ${JSON.stringify(raw[key])}`, issue.message);
+    throw new InputError(key === 'maxConnections' || key === 'maxConnectionsPerClient' ? key : `httpTimeouts.${key}`, `got ${JSON.stringify(raw[key])}`, issue.message);
   }
   const limits = result.data;
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
@@ -83,4 +98,61 @@ export function applyHttpLimits(server: Server, limits: HttpLimits, log?: (line:
       log?.(`closed ${dropped} connection${dropped === 1 ? '' : 's'} on arrival so far: ${limits.maxConnections} at once is the limit (maxConnections)`);
     }
   });
+  const perClient = limits.maxConnectionsPerClient;
+  if (perClient !== undefined && perClient < limits.maxConnections) limitPerClient(server, perClient, log);
+}
+
+/** Closes a client's sockets beyond `limit` as they arrive; its others, and other clients, are untouched. */
+function limitPerClient(server: Server, limit: number, log?: (line: string) => void): void {
+  const open = new Map<string, number>();
+  let refused = 0;
+  server.on('connection', (socket: Socket) => {
+    // A Unix socket's peers have no address: they are local processes, not counted.
+    if (socket.remoteAddress === undefined) return;
+    const client = clientOf(socket.remoteAddress);
+    const count = (open.get(client) ?? 0) + 1;
+    if (count > limit) {
+      refused++;
+      if (refused === 1 || refused % 1000 === 0) {
+        log?.(`closed ${refused} connection${refused === 1 ? '' : 's'} on arrival so far from clients holding ${limit} already (maxConnectionsPerClient)`);
+      }
+      socket.destroy();
+      return;
+    }
+    open.set(client, count);
+    socket.once('close', () => {
+      const left = open.get(client)! - 1;
+      if (left === 0) open.delete(client);
+      else open.set(client, left);
+    });
+  });
+}
+
+/**
+ * Who a socket's peer counts as: its IPv4 address (an IPv4-mapped IPv6 one read as IPv4), or the
+ * /64 network of an IPv6 address, since one host is commonly given a whole /64 to pick from.
+ */
+export function clientOf(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!address.includes(':')) return address;
+  const groups = expandIpv6(address.split('%')[0]!);
+  return groups ? `${groups.slice(0, 4).join(':')}::/64` : address;
+}
+
+/** The eight 16-bit groups of an IPv6 address, as lower-case hex without leading zeros; null when it is not one. */
+function expandIpv6(address: string): string[] | null {
+  const halves = address.toLowerCase().split('::');
+  if (halves.length > 2) return null;
+  const part = (text: string) => (text === '' ? [] : text.split(':'));
+  const head = part(halves[0]!);
+  const tail = halves.length === 2 ? part(halves[1]!) : [];
+  const last = (tail.length > 0 ? tail : head).at(-1);
+  // A dotted IPv4 ending (::ffff:1.2.3.4 is handled above; others are rare) stands for two groups.
+  if (last?.includes('.')) return null;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 0) return null;
+  const groups = [...head, ...Array<string>(missing).fill('0'), ...tail];
+  if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
+  return groups.map((g) => Number.parseInt(g, 16).toString(16));
 }

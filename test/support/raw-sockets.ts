@@ -13,9 +13,12 @@ export interface RawSocket {
 }
 
 /** Opens a TCP connection to `url`'s host and port (unix socket path when given instead). */
-export function openRaw(url: string | { path: string }): Promise<RawSocket> {
+export function openRaw(url: string | { path: string }, from: { localAddress?: string } = {}): Promise<RawSocket> {
   return new Promise((resolve, reject) => {
-    const socket = typeof url === 'string' ? connect(Number(new URL(url).port), new URL(url).hostname.replace(/^\[|\]$/g, '')) : connect(url.path);
+    const socket =
+      typeof url === 'string'
+        ? connect({ port: Number(new URL(url).port), host: new URL(url).hostname.replace(/^\[|\]$/g, ''), ...(from.localAddress ? { localAddress: from.localAddress } : {}) })
+        : connect(url.path);
     let text = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (text += chunk));

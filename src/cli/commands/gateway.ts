@@ -21,6 +21,7 @@ export interface GatewayFlags {
   abandonAfter: number;
   upstreamTimeout: number;
   maxConnections?: number;
+  maxConnectionsPerClient?: number;
 }
 
 /** For tests: see the gateway once it listens, and stop it without a signal. */
@@ -44,6 +45,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
     .option('--engine <name>', 'which token fields to ask for: vllm, sglang, or auto (asks the upstream\'s /models)', oneOf('--engine', ['auto', 'vllm', 'sglang'] as const), 'auto')
     .option('--socket <path>', 'also listen on this unix socket (for sandboxed agents with no network)')
     .option('--max-connections <n>', 'sockets open at once on each listener (TCP, --socket); more are closed on arrival (default 4096)', positiveInt('--max-connections', { max: 1_000_000 }))
+    .option('--max-connections-per-client <n>', 'sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival (default: no limit beyond --max-connections)', positiveInt('--max-connections-per-client', { max: 1_000_000 }))
     .option('--abandon-after <seconds>', 'with --run: commit an open rollout with no call for this long as cancelled, its calls kept (an agent that died never finishes it); 0 never', number('--abandon-after', { min: 0, max: MAX_TIMER_MS / 1000 }), DEFAULT_ABANDON_AFTER_MS / 1000)
     .option(
       '--upstream-timeout <seconds>',
@@ -78,6 +80,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
           abandonAfterMs: Math.round(flags.abandonAfter * 1000),
           upstreamTimeoutMs: Math.round(flags.upstreamTimeout * 1000),
           ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
+          ...(flags.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: flags.maxConnectionsPerClient } : {}),
         });
       } catch (error) {
         store?.close();

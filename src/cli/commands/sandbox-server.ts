@@ -16,6 +16,7 @@ interface SandboxServerFlags {
   maxSandboxes: number;
   maxMemoryMb?: number;
   maxConnections?: number;
+  maxConnectionsPerClient?: number;
 }
 
 export interface SandboxServerHooks {
@@ -46,6 +47,7 @@ export function registerSandboxServerCommand(program: Command, io: CliIo, hooks:
     .option('--lease-ttl <seconds>', 'close a sandbox whose client sent nothing (no request, no heartbeat) for this long', number('--lease-ttl', { min: 1 }), 60)
     .option('--max-sandboxes <n>', 'sandboxes held at once; more are refused with a retryable capacity error', positiveInt('--max-sandboxes'), 64)
     .option('--max-connections <n>', 'sockets open at once; more are closed on arrival (default 1024, or four per sandbox if more)', positiveInt('--max-connections', { max: 1_000_000 }))
+    .option('--max-connections-per-client <n>', 'sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival (default: no limit beyond --max-connections)', positiveInt('--max-connections-per-client', { max: 1_000_000 }))
     .option('--max-memory-mb <n>', 'largest memory limit per sandbox: a client may ask for no more, and gets no more by default', memoryCeilingMb)
     .action(async (flags: SandboxServerFlags) => {
       const token = flags.token ?? io.env.GAUNTLET_TOKEN;
@@ -62,6 +64,7 @@ export function registerSandboxServerCommand(program: Command, io: CliIo, hooks:
         maxSandboxes: flags.maxSandboxes,
         ...(flags.maxMemoryMb !== undefined ? { maxLimits: { memoryBytes: flags.maxMemoryMb * MiB } } : {}),
         ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
+        ...(flags.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: flags.maxConnectionsPerClient } : {}),
         log: (line) => io.stderr(`sandbox-server: ${line}\n`),
       }).catch((error: unknown) => {
         // The server speaks of its options; here they are flags.

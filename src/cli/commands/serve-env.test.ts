@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { InputError } from '../../core/index.ts';
 import type { OpenEnvServer } from '../../server/openenv/index.ts';
 import { OpenEnvHttpClient, OpenEnvSocket } from '../../../test/support/openenv-client.ts';
+import { fillConnections, getHead } from '../../../test/support/raw-sockets.ts';
 import type { CliIo } from '../io.ts';
 import { registerServeEnvCommand, type ServeEnvHooks } from './serve-env.ts';
 
@@ -80,6 +81,20 @@ describe('gauntlet serve-env', () => {
     await setup({}, { untilStopped: async () => void (served = true) }).run('--env', 'mail', '--port', '0', '--max-sessions', '8', '--max-connections', '8');
     assert.ok(served);
   });
+  it('passes --max-connections-per-client to the server, which closes a client\'s sockets past it', async () => {
+    let outcome: unknown;
+    const { run, err } = setup({}, {
+      untilStopped: async (server) => {
+        const { answers, extra, sockets } = await fillConnections(server.url, 2, getHead('/health', new URL(server.url).host));
+        for (const raw of sockets) raw.socket.destroy();
+        outcome = { answers, extra };
+      },
+    });
+    await run('--env', 'mail', '--port', '0', '--max-connections-per-client', '2');
+    assert.deepEqual(outcome, { answers: ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK'], extra: null });
+    assert.match(err.join(''), /from clients holding 2 already \(maxConnectionsPerClient\)/);
+  });
+
   it('scores every episode with --reward FILE, process terms included, and says so at start', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gauntlet-serve-env-')), 'reward.yaml');
     writeFileSync(file, 'terms:\n  outcome: { weight: 1 }\n  tool_errors: { weight: -0.1 }\n');

@@ -16,6 +16,7 @@ interface ServeEnvFlags {
   token?: string;
   maxSessions: number;
   maxConnections?: number;
+  maxConnectionsPerClient?: number;
   sessionTimeout: number;
   mode: ServerMode;
   sandbox: SandboxBackend;
@@ -44,6 +45,7 @@ const FLAG_OF = new Map([
   ['port', '--port'],
   ['maxSessions', '--max-sessions'],
   ['maxConnections', '--max-connections'],
+  ['maxConnectionsPerClient', '--max-connections-per-client'],
   ['sessionTimeoutMs', '--session-timeout'],
   ['mode', '--mode'],
 ]);
@@ -64,6 +66,7 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
     .option('--token <secret>', 'bearer token every request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
     .option('--max-sessions <n>', 'live sessions at most (WS and MCP together); more get CAPACITY_REACHED', positiveInt('--max-sessions'), 64)
     .option('--max-connections <n>', 'sockets open at once, WebSockets included; more are closed on arrival (default 4096, or twice --max-sessions if more)', positiveInt('--max-connections', { max: 1_000_000 }))
+    .option('--max-connections-per-client <n>', 'sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival (default: no limit beyond --max-connections)', positiveInt('--max-connections-per-client', { max: 1_000_000 }))
     .option('--session-timeout <seconds>', 'end a session idle this long (0: never)', sessionTimeout, 600)
     .option('--mode <mode>', 'simulation (also stateless /reset, /step, /state) or production', oneOf('--mode', ['simulation', 'production'] as const), 'simulation')
     .option('--sandbox <backend>', 'sandbox for terminal and coding: auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
@@ -81,6 +84,7 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
         ...(token !== undefined ? { token } : {}),
         maxSessions: flags.maxSessions,
         ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
+        ...(flags.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: flags.maxConnectionsPerClient } : {}),
         sessionTimeoutMs: flags.sessionTimeout === 0 ? null : Math.round(flags.sessionTimeout * 1000),
         mode: flags.mode,
         sandbox: flags.sandbox,

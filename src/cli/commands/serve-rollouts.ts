@@ -39,6 +39,7 @@ interface ServeRolloutsFlags {
   token?: string;
   store: string;
   maxConnections?: number;
+  maxConnectionsPerClient?: number;
 }
 
 export interface ServeRolloutsHooks {
@@ -101,6 +102,7 @@ export function registerServeRolloutsCommand(program: Command, io: CliIo, hooks:
     .option('--token <secret>', 'bearer token every request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--max-connections <n>', 'sockets open at once; more are closed on arrival (default 256)', positiveInt('--max-connections', { max: 1_000_000 }))
+    .option('--max-connections-per-client <n>', 'sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival (default: no limit beyond --max-connections)', positiveInt('--max-connections-per-client', { max: 1_000_000 }))
     .action(async (flags: ServeRolloutsFlags) => {
       // Without --env, the environments are those the task files name.
       const envs = flags.env?.length ? flags.env : [...new Set((flags.tasksFile ?? []).flatMap((file) => loadTaskFile(file).map((t) => t.env)))];
@@ -143,6 +145,7 @@ export function registerServeRolloutsCommand(program: Command, io: CliIo, hooks:
           port: flags.port,
           ...(token !== undefined ? { token } : {}),
           ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
+          ...(flags.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: flags.maxConnectionsPerClient } : {}),
           metrics,
           modelEnvironment: { env: io.env },
           log: (line) => io.stderr(`serve-rollouts: ${line}\n`),

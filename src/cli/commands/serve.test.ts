@@ -33,6 +33,20 @@ describe('gauntlet serve --max-connections', () => {
     assert.match(err.join(''), /serve: closed 1 connection on arrival so far: 2 at once is the limit/);
   });
 
+  it('closes a client\'s connections past --max-connections-per-client as they arrive', async () => {
+    const { run, err } = setup({
+      untilStopped: async (server) => {
+        const { answers, extra, afterwards, sockets } = await fillConnections(server.url, 2, getHead('/api/runs', new URL(server.url).host));
+        for (const raw of sockets) raw.socket.destroy();
+        assert.deepEqual({ answers, extra, afterwards }, { answers: ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK'], extra: null, afterwards: ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK'] });
+      },
+    });
+    await run('--max-connections-per-client', '2');
+    assert.match(err.join(''), /serve: closed 1 connection on arrival so far from clients holding 2 already \(maxConnectionsPerClient\)/);
+    const { run: bad } = setup({ untilStopped: () => assert.fail('must not start') });
+    await assert.rejects(bad('--max-connections-per-client', '0'), (e: unknown) => e instanceof InputError && e.where === '--max-connections-per-client');
+  });
+
   it('names the flag when the limit is out of range', async () => {
     const { run } = setup({ untilStopped: () => assert.fail('must not start') });
     await assert.rejects(run('--max-connections', '0'), (e: unknown) => e instanceof InputError && e.where === '--max-connections' && /from 1 to 1000000/.test(e.message));

@@ -19,6 +19,7 @@ interface ServeFlags {
   sandbox: SandboxBackend;
   readOnly?: boolean;
   maxConnections?: number;
+  maxConnectionsPerClient?: number;
 }
 
 export interface ServeHooks {
@@ -67,6 +68,7 @@ export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHo
     .option('--token <secret>', 'bearer token every API request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--max-connections <n>', 'sockets open at once; more are closed on arrival (default 256)', positiveInt('--max-connections', { max: 1_000_000 }))
+    .option('--max-connections-per-client <n>', 'sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival (default: no limit beyond --max-connections)', positiveInt('--max-connections-per-client', { max: 1_000_000 }))
     .option('--sandbox <backend>', 'sandbox for replaying authored tasks: auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
     .option(
       '--read-only',
@@ -86,6 +88,7 @@ export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHo
           port: flags.port,
           sandbox: flags.sandbox,
           ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
+          ...(flags.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: flags.maxConnectionsPerClient } : {}),
           ...(token !== undefined ? { token } : {}),
           ...(hooks.webRoot !== undefined ? { webRoot: hooks.webRoot } : {}),
           log: (line) => io.stderr(`serve: ${line}\n`),

@@ -31,6 +31,8 @@ export interface ApiServerOptions {
   readOnly?: ReadOnlyStore;
   /** Sockets open at once; one more is closed as it arrives. Default 256: a few browsers open six each. */
   maxConnections?: number;
+  /** Sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival. Default: no limit beyond maxConnections. */
+  maxConnectionsPerClient?: number;
   /** How long a client may take over a request head and body, and leave a connection idle (see core/http-limits.ts). */
   httpTimeouts?: Partial<HttpTimeouts>;
 }

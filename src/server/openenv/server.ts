@@ -35,6 +35,8 @@ export interface OpenEnvServerOptions {
    * arrives. At least `maxSessions`; default 4096, or twice `maxSessions` when that is more.
    */
   maxConnections?: number;
+  /** Sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival. Default: no limit beyond maxConnections. */
+  maxConnectionsPerClient?: number;
   /** How long a client may take over a request head and body, and leave a connection idle (see core/http-limits.ts). */
   httpTimeouts?: Partial<HttpTimeouts>;
   /** `production` leaves out the stateless /reset, /step and /state. Default `simulation`. */

@@ -33,6 +33,8 @@ export interface SandboxServerOptions {
   maxBodyBytes?: number;
   /** Sockets open at once; one more is closed as it arrives. Default 1024, or four per sandbox when that is more. */
   maxConnections?: number;
+  /** Sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival. Default: no limit beyond maxConnections. */
+  maxConnectionsPerClient?: number;
   /**
    * How long a client may take over a request head and body (default 5 minutes: time to upload
    * `maxBodyBytes` on a slow link), and leave a connection idle; see core/http-limits.ts.

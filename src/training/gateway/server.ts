@@ -60,6 +60,8 @@ export interface GatewayOptions {
    * Default 4096: above any rollout concurrency one machine runs.
    */
   maxConnections?: number;
+  /** Sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival. Default: no limit beyond maxConnections. */
+  maxConnectionsPerClient?: number;
   /**
    * How long a client may take over a request head and body, and leave a connection idle (default
    * 65 s, longer than clients' own pool timeouts, so the gateway is not the side that closes a
