@@ -49,11 +49,16 @@ describe('metrics of a queued run and its worker', () => {
         assert.deepEqual(side.by('gauntlet_rollouts_finished_total', 'status'), { scored: 4, infra_error: 1 });
         assert.equal(side.sum('gauntlet_rollouts_passed_total', { env: 'mail' }), 4);
         assert.deepEqual(side.by('gauntlet_infra_errors_total', 'source'), { user_simulator: 1 });
-        assert.equal(side.sum('gauntlet_model_calls_total'), rollouts.reduce((n, r) => n + r.stats.modelCalls, 0));
-        assert.equal(side.sum('gauntlet_tool_calls_total'), rollouts.reduce((n, r) => n + r.stats.toolCalls, 0));
+        // Calls count every attempt's, the infra error's included: each record's `spent`, sent by the worker with it.
+        assert.equal(side.sum('gauntlet_model_calls_total'), rollouts.reduce((n, r) => n + r.spent!.modelCalls, 0));
+        assert.equal(side.sum('gauntlet_tool_calls_total'), rollouts.reduce((n, r) => n + r.spent!.toolCalls, 0));
         assert.equal(side.sum('gauntlet_rollouts_in_flight'), 0);
       }
       assert.ok(rollouts.reduce((n, r) => n + r.stats.toolCalls, 0) > 0, 'the oracle called tools');
+      const failed = rollouts.find((r) => r.status === 'infra_error')!;
+      assert.equal(failed.stats.modelCalls, 0);
+      assert.ok(failed.spent!.modelCalls > 0, 'the calls the infra error\'s attempt made before the user simulator failed are counted');
+      for (const r of rollouts.filter((r) => r.status === 'scored')) assert.equal(r.spent!.modelCalls, r.stats.modelCalls, 'one attempt each: spent is its stats');
       assert.equal(ran.sum('gauntlet_worker_rollouts_claimed_total'), 5);
       assert.equal(ran.sum('gauntlet_worker_rollouts_completed_total'), 5);
       assert.deepEqual([stored.sum('gauntlet_run_rollouts_expected'), stored.sum('gauntlet_run_rollouts_done')], [1, 1], 'the gauges follow the latest run');

@@ -69,6 +69,21 @@ export const RolloutStats = z.object({
 });
 export type RolloutStats = z.infer<typeof RolloutStats>;
 
+/**
+ * What every attempt a record covers spent, those ended by an infrastructure failure included:
+ * their calls and tokens were made and paid for though only the last attempt's `stats` describe
+ * the record. Counted from what each attempt recorded (a call after the watchdog abandoned it is
+ * not); attempts of an earlier process, before a resume, are not covered.
+ */
+export const AttemptsSpend = z.object({
+  attempts: z.number().int().positive(),
+  modelCalls: z.number().int().nonnegative(),
+  toolCalls: z.number().int().nonnegative(),
+  promptTokens: z.number().int().nonnegative(),
+  completionTokens: z.number().int().nonnegative(),
+});
+export type AttemptsSpend = z.infer<typeof AttemptsSpend>;
+
 export const RolloutError = z.object({ source: ErrorSource, kind: FailureKind.optional(), message: z.string() });
 export type RolloutError = z.infer<typeof RolloutError>;
 
@@ -103,6 +118,8 @@ export const Rollout = z.object({
   error: RolloutError.nullable(),
   finalAnswer: z.string().nullable(),
   stats: RolloutStats,
+  /** Absent on records written before it was kept. */
+  spent: AttemptsSpend.optional(),
   perturbations: z.array(PerturbationRecord).default([]),
   startedAt: z.string(),
   endedAt: z.string(),

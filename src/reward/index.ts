@@ -25,7 +25,7 @@ export {
   type ComposeOptions,
   type ToolEpisode,
 } from './compose.ts';
-export { traceAttempt, traceOf, type AttemptTrace, type ToolUse, type TraceOptions } from './trace.ts';
+export { traceAttempt, traceOf, type AttemptSpend, type AttemptTrace, type ToolUse, type TraceOptions } from './trace.ts';
 export { processCounts, type ProcessCounts } from './process.ts';
 export { loadRubric, normalised, Rubric, RubricCriterion, rubricRef, type RubricInput } from './rubric.ts';
 export { gradeWithRubric, judgeSystemPrompt, JudgeGrade, readGrade, type JudgeRecording, type RubricGrade, type RubricGraderOptions } from './judge.ts';

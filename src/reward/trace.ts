@@ -33,6 +33,15 @@ export interface AttemptTrace {
    */
   readonly startedAt: number | null;
   readonly lastAt: number | null;
+  /** Model calls and their tokens, and tool calls, as recorded: what the attempt spent, however it ended. */
+  readonly spend: AttemptSpend;
+}
+
+export interface AttemptSpend {
+  modelCalls: number;
+  toolCalls: number;
+  promptTokens: number;
+  completionTokens: number;
 }
 
 export interface TraceOptions {
@@ -51,11 +60,15 @@ export function traceAttempt(inner: AttemptRecorder, options: TraceOptions): { r
   const pending = pendingResults();
   const calls: ModelCall[] = [];
   const events: RolloutEvent[] = [];
-  const trace = { identity: options.identity, tools, calls, events, startedAt: null as number | null, lastAt: null as number | null };
+  const spend: AttemptSpend = { modelCalls: 0, toolCalls: 0, promptTokens: 0, completionTokens: 0 };
+  const trace = { identity: options.identity, tools, calls, events, startedAt: null as number | null, lastAt: null as number | null, spend };
   const recorder: AttemptRecorder = {
     modelCall(call) {
       inner.modelCall(call);
       if (inner.sealed) return;
+      spend.modelCalls++;
+      spend.promptTokens += call.response?.usage.promptTokens ?? 0;
+      spend.completionTokens += call.response?.usage.completionTokens ?? 0;
       if (options.keepCalls) calls.push(call);
       if (call.purpose === 'turn' || call.purpose === 'subagent') {
         trace.lastAt = options.now();
@@ -69,6 +82,7 @@ export function traceAttempt(inner: AttemptRecorder, options: TraceOptions): { r
       const at = options.now();
       if (type === 'rollout_started') trace.startedAt = at;
       else if (type === 'tool_call') {
+        spend.toolCalls++;
         const d = data as EventDataOf<'tool_call'>;
         const use = { id: d.id, name: d.name, arguments: d.arguments, result: null };
         tools.push(use);
@@ -129,5 +143,11 @@ export function traceOf(identity: AttemptIdentity, calls: readonly ModelCall[], 
   const acting = calls.filter((c) => c.attempt === identity.attempt && (c.purpose === 'turn' || c.purpose === 'subagent'));
   for (const call of acting) lastAt = Math.max(lastAt ?? 0, Date.parse(call.startedAt) + call.latencyMs);
   if (startedAt === null && acting.length > 0) startedAt = Math.min(...acting.map((c) => Date.parse(c.startedAt)));
-  return { identity, tools, calls: calls.filter((c) => c.attempt === identity.attempt), events: mine.filter((e) => e.type === 'tool_result'), startedAt, lastAt };
+  const attemptCalls = calls.filter((c) => c.attempt === identity.attempt);
+  const spend: AttemptSpend = { modelCalls: attemptCalls.length, toolCalls: tools.length, promptTokens: 0, completionTokens: 0 };
+  for (const call of attemptCalls) {
+    spend.promptTokens += call.response?.usage.promptTokens ?? 0;
+    spend.completionTokens += call.response?.usage.completionTokens ?? 0;
+  }
+  return { identity, tools, calls: attemptCalls, events: mine.filter((e) => e.type === 'tool_result'), startedAt, lastAt, spend };
 }

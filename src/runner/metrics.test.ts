@@ -72,7 +72,10 @@ describe('Prometheus metrics', () => {
       for (const r of rollouts.filter((r) => r.status === 'infra_error')) infraSources[r.error!.source] = (infraSources[r.error!.source] ?? 0) + 1;
       assert.deepEqual(after.by('gauntlet_infra_errors_total', 'source'), infraSources);
       const total = (field: 'modelCalls' | 'toolCalls' | 'toolErrors' | 'promptTokens' | 'completionTokens') => rollouts.reduce((n, r) => n + r.stats[field], 0);
-      assert.equal(after.sum('gauntlet_model_calls_total'), total('modelCalls'));
+      // Calls and tokens count every attempt: an infra error's failed call was made too.
+      const spent = (field: 'modelCalls' | 'toolCalls' | 'promptTokens' | 'completionTokens') => rollouts.reduce((n, r) => n + r.spent![field], 0);
+      assert.equal(after.sum('gauntlet_model_calls_total'), spent('modelCalls'));
+      assert.equal(spent('modelCalls'), total('modelCalls') + summary.infraErrors, 'each infra error made one failed call, which its stats leave out');
       assert.equal(after.sum('gauntlet_tool_calls_total'), total('toolCalls'));
       assert.equal(after.sum('gauntlet_tool_errors_total'), total('toolErrors'));
       assert.ok(total('toolErrors') >= 2, 'counter/c\'s refused calls are counted');
@@ -89,6 +92,49 @@ describe('Prometheus metrics', () => {
       assert.doesNotMatch(after.text, /gauntlet_worker_/, 'a run has no worker figures');
     } finally {
       await endpoint.close();
+      store.close();
+    }
+  });
+
+  it('counts the calls and tokens of retried attempts, which the final record\'s stats leave out', async () => {
+    const store = openStore(':memory:');
+    const retried = RunConfig.parse({ ...config, epochs: 1, taskIds: ['counter/a'], maxAttempts: 3 });
+    // The first attempt's agent works two turns, then the endpoint fails; the second attempt plays the golden steps.
+    let attemptOneCalls = 0;
+    const model = functionModel('test:flaky', async (_i, request, signal): Promise<ModelResult> => {
+      if (attemptOneCalls < 2) {
+        attemptOneCalls++;
+        return goldenModel.complete(request, { signal });
+      }
+      if (attemptOneCalls === 2) {
+        attemptOneCalls++;
+        return { ok: false, kind: 'http', message: 'HTTP 503', retryable: true };
+      }
+      return goldenModel.complete(request, { signal });
+    });
+    const metrics = await createMetrics('run');
+    try {
+      const summary = await executeRun({ store, model, catalog: counterCatalog, sleep: async () => {}, run: { resolved: { config: retried, tasks: selectTasks(retried, counterCatalog) } }, onRollout: metrics.onRollout });
+      const [rollout] = store.rollouts(summary.runId);
+      assert.equal(rollout!.status, 'scored');
+      assert.equal(rollout!.attempt, 2);
+      const calls = store.modelCalls(rollout!.id);
+      const firstAttempt = calls.filter((c) => c.attempt === 1);
+      assert.equal(firstAttempt.length, 3, 'two answered calls and the failed one');
+      assert.deepEqual(rollout!.spent, {
+        attempts: 2,
+        modelCalls: calls.length,
+        toolCalls: rollout!.stats.toolCalls + 2,
+        promptTokens: calls.reduce((n, c) => n + (c.response?.usage.promptTokens ?? 0), 0),
+        completionTokens: calls.reduce((n, c) => n + (c.response?.usage.completionTokens ?? 0), 0),
+      });
+      assert.ok(rollout!.spent!.modelCalls > rollout!.stats.modelCalls);
+      const s = scraped((await metrics.scrape()).body);
+      assert.equal(s.sum('gauntlet_model_calls_total'), calls.length);
+      assert.equal(s.sum('gauntlet_prompt_tokens_total'), rollout!.spent!.promptTokens);
+      assert.ok(rollout!.spent!.promptTokens > rollout!.stats.promptTokens, 'the first attempt\'s tokens are counted');
+      assert.equal(s.sum('gauntlet_tool_calls_total'), rollout!.spent!.toolCalls);
+    } finally {
       store.close();
     }
   });

@@ -59,11 +59,11 @@ export async function createMetrics(role: MetricsRole): Promise<GauntletMetrics>
   const inFlight = gauge('gauntlet_rollouts_in_flight', 'Rollouts running in this process now, by environment', ['env']);
   const infraErrors = counter('gauntlet_infra_errors_total', 'Rollouts that ended as infra_error (never scored), by the failing part', ['source']);
   const duration = new prom.Histogram({ name: 'gauntlet_rollout_duration_seconds', help: 'Wall-clock time of finished rollouts (the final attempt), by environment and status', labelNames: ['env', 'status'], buckets: ROLLOUT_DURATION_BUCKETS, registers });
-  const modelCalls = counter('gauntlet_model_calls_total', 'Model calls made by finished rollouts, by environment', ['env']);
-  const toolCalls = counter('gauntlet_tool_calls_total', 'Tool calls made by finished rollouts, by environment', ['env']);
-  const toolErrors = counter('gauntlet_tool_errors_total', 'Tool calls of finished rollouts that returned an error, by environment', ['env']);
-  const promptTokens = counter('gauntlet_prompt_tokens_total', 'Prompt tokens of finished rollouts, by environment', ['env']);
-  const completionTokens = counter('gauntlet_completion_tokens_total', 'Completion tokens of finished rollouts, by environment', ['env']);
+  const modelCalls = counter('gauntlet_model_calls_total', 'Model calls made by finished rollouts, every attempt included, by environment', ['env']);
+  const toolCalls = counter('gauntlet_tool_calls_total', 'Tool calls made by finished rollouts, every attempt included, by environment', ['env']);
+  const toolErrors = counter('gauntlet_tool_errors_total', 'Tool calls of finished rollouts (their final attempt) that returned an error, by environment', ['env']);
+  const promptTokens = counter('gauntlet_prompt_tokens_total', 'Prompt tokens of finished rollouts, every attempt included, by environment', ['env']);
+  const completionTokens = counter('gauntlet_completion_tokens_total', 'Completion tokens of finished rollouts, every attempt included, by environment', ['env']);
 
   const expected = role === 'run' ? gauge('gauntlet_run_rollouts_expected', 'Rollouts the run holds in all (tasks × epochs)') : null;
   const done = role === 'run' ? gauge('gauntlet_run_rollouts_done', 'Rollouts of the run stored so far (a resumed run counts those stored before)') : null;
@@ -78,11 +78,14 @@ export async function createMetrics(role: MetricsRole): Promise<GauntletMetrics>
     if (status === 'scored' && rollout.passed === true) passed.inc({ env });
     if (status === 'infra_error') infraErrors.inc({ source: rollout.error?.source ?? 'unknown' });
     duration.observe({ env, status }, rollout.durationMs / 1000);
-    modelCalls.inc({ env }, stats.modelCalls);
-    toolCalls.inc({ env }, stats.toolCalls);
+    // Calls and tokens of every attempt (`spent`), retried ones included, where the record says;
+    // a record without it (an older Gauntlet's worker) gives its last attempt's.
+    const spent = rollout.spent ?? stats;
+    modelCalls.inc({ env }, spent.modelCalls);
+    toolCalls.inc({ env }, spent.toolCalls);
     toolErrors.inc({ env }, stats.toolErrors);
-    promptTokens.inc({ env }, stats.promptTokens);
-    completionTokens.inc({ env }, stats.completionTokens);
+    promptTokens.inc({ env }, spent.promptTokens);
+    completionTokens.inc({ env }, spent.completionTokens);
     completed?.inc();
   };
 

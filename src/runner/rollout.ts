@@ -7,6 +7,7 @@ import {
   SCHEMA_VERSION,
   taskHash,
   type AttemptIdentity,
+  type AttemptsSpend,
   type Judge,
   type ModelClient,
   type Rollout,
@@ -18,7 +19,7 @@ import {
 } from '../core/index.ts';
 import { createLlmUser, userModelFrom, type EnvironmentDefinition, type UserCallRecord, type UserSimulator } from '../envs/index.ts';
 import { perturbEpisode, resolvePerturbations, toolsOf, type PerturbedEpisode, type ResolvedPerturbations } from '../perturb/index.ts';
-import { DEFAULT_REWARD_CONFIG, parseRewardConfig, rewardNeeds, rewardRollout, traceAttempt, type RewardConfig } from '../reward/index.ts';
+import { DEFAULT_REWARD_CONFIG, parseRewardConfig, rewardNeeds, rewardRollout, traceAttempt, type AttemptSpend, type RewardConfig } from '../reward/index.ts';
 import { runEpisode, type ClosingEnvironments, type EpisodeDriver, type EpisodeOutcome } from './episode.ts';
 import { createTurnPacer } from './pool.ts';
 import { requestTimeoutFor } from './resolve.ts';
@@ -104,6 +105,14 @@ export function groupIdFor(runId: RunId, taskId: string, epoch: number, groupSiz
 
 const emptyStats = { turns: 0, modelCalls: 0, toolCalls: 0, toolErrors: 0, promptTokens: 0, completionTokens: 0 };
 
+function addSpend(total: AttemptsSpend, attempt: AttemptSpend): void {
+  total.attempts++;
+  total.modelCalls += attempt.modelCalls;
+  total.toolCalls += attempt.toolCalls;
+  total.promptTokens += attempt.promptTokens;
+  total.completionTokens += attempt.completionTokens;
+}
+
 /** What one rollout may need beyond its run's context. */
 export interface RolloutOptions {
   /** Cancels this rollout alone: it is stored as `cancelled` (a cancel of the whole run leaves it missing instead). */
@@ -134,6 +143,8 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
   const reward = rewardConfigFor(ctx.config, task.env);
   let traced: ReturnType<typeof traceAttempt> | undefined;
   let outcome: EpisodeOutcome;
+  // Every attempt's calls and tokens, not only the last one's: a retried attempt was paid for too.
+  const spent: AttemptsSpend = { attempts: 0, modelCalls: 0, toolCalls: 0, promptTokens: 0, completionTokens: 0 };
   let modelSpec = ctx.model.spec;
   for (;;) {
     const identity = { runId: ctx.runId, rolloutId: id, attempt };
@@ -144,6 +155,7 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
     traced = traceAttempt(ctx.store.recorder(identity), { identity, now: ctx.now, keepCalls: rewardNeeds(reward).trajectory });
     const recorder = traced.recorder;
     outcome = await runAttempt(ctx, { task, seed, identity, recorder, ...(perturbed ? { perturbed } : {}), ...(signal ? { signal } : {}), ...(routed ? { routed } : {}), ...(options.onStarted ? { onStarted: options.onStarted } : {}) });
+    addSpend(spent, traced.trace.spend);
     if (ctx.signal?.aborted) return null;
     if (options.signal?.aborted) break;
     if (outcome.kind !== 'infra' || !outcome.retryable || attempt - firstAttempt + 1 >= ctx.config.maxAttempts) break;
@@ -167,6 +179,7 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
     seed,
     model: modelSpec,
     scaffold: ctx.driver?.name ?? perturbed?.settings.scaffold ?? ctx.config.scaffold,
+    spent,
     perturbations: perturbed?.records ?? [],
     startedAt: new Date(startedAt).toISOString(),
     endedAt: new Date(ctx.now()).toISOString(),
