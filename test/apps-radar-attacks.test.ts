@@ -22,7 +22,7 @@ const scratch = () => mkdtempSync(join(tmpdir(), 'gauntlet-radar-attack-'));
 const options = { feed: 'f', format: 'auto' as const, where: 'f' };
 const rss = (items: string, declaration = '<?xml version="1.0"?>') => `${declaration}<rss><channel>${items}</channel></rss>`;
 const item = (title: string, link: string, extra = '') => `<item><title>${title}</title><link>${link}</link>${extra}</item>`;
-const feed = (name: string, source: string): FeedSource => ({ name, source, format: 'auto' });
+const feed = (name: string, source: string, extra: Partial<FeedSource> = {}): FeedSource => ({ name, source, format: 'auto', ...extra });
 
 async function serve(handler: RequestListener): Promise<{ server: Server; base: string; close: () => Promise<void> }> {
   const server = createServer(handler);
@@ -162,8 +162,33 @@ describe('radar feeds under attack', () => {
     }
   });
 
+  it('refuses a listed feed whose host name resolves to a private address unless the feed allows private addresses', async () => {
+    // rebound.test is a public-looking name whose DNS answers with the metadata service's address.
+    const resolveHost: ResolveHost = (name) => Promise.resolve(name === 'rebound.test' ? ['169.254.169.254'] : name === 'lan.test' ? ['::ffff:127.0.0.1'] : []);
+    let served = 0;
+    const server = await serve((_req, res) => {
+      served++;
+      res.end(rss(item('Read on the local network', 'https://example.org/lan')));
+    });
+    try {
+      const port = (server.server.address() as AddressInfo).port;
+      const read = await readFeeds({
+        feeds: [feed('rebound', `http://rebound.test:${port}/feed.rss`), feed('lan', `http://lan.test:${port}/feed.rss`, { allowPrivateAddresses: true }), feed('literal', `${server.base}/feed.rss`)],
+        base: '.',
+        addressCheck: { resolveHost },
+      });
+      assert.deepEqual(read.problems.map((p) => p.message), [
+        `refused to fetch http://rebound.test:${port}/feed.rss: rebound.test resolves to 169.254.169.254, a link-local address (where cloud metadata services answer); a feed's host name must resolve to public addresses unless the feed sets allowPrivateAddresses: true`,
+      ]);
+      assert.deepEqual(read.items.map((i) => i.feed), ['lan', 'literal'], 'a feed allowed private addresses, and one listed at a literal loopback address, are read');
+      assert.equal(served, 2);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('trusts the listed feed\'s host only until a redirect leaves it: a hop back is checked like any other', async () => {
-    // home.test (listed) answers on the IPv4-mapped loopback; mirror.test on 127.0.0.1, which stands in for a public address.
+    // home.test (listed, allowed private addresses) answers on the IPv4-mapped loopback; mirror.test on 127.0.0.1, which stands in for a public address.
     const resolveHost: ResolveHost = (name) => Promise.resolve(name === 'home.test' ? ['::ffff:127.0.0.1'] : ['127.0.0.1']);
     const refusal = (address: string) => (address === '127.0.0.1' ? null : addressRefusal(address));
     const paths: string[] = [];
@@ -177,7 +202,8 @@ describe('radar feeds under attack', () => {
     });
     try {
       const home = `http://home.test:${(server.server.address() as AddressInfo).port}`;
-      const read = await readFeeds({ feeds: [feed('bounced', `${home}/start`), feed('moved', `${home}/moved`)], base: '.', addressCheck: { resolveHost, refusal } });
+      const allowed = { allowPrivateAddresses: true };
+      const read = await readFeeds({ feeds: [feed('bounced', `${home}/start`, allowed), feed('moved', `${home}/moved`, allowed)], base: '.', addressCheck: { resolveHost, refusal } });
       assert.deepEqual(read.items.map((i) => i.title), ['Served at /feed.rss']);
       assert.deepEqual(paths, ['/start', '/away', '/moved', '/feed.rss']);
       assert.deepEqual(read.problems.map((p) => p.message), [

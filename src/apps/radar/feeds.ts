@@ -18,6 +18,12 @@ export const FeedSource = z
     /** A path (relative to the feeds file) or an http(s) URL. */
     source: z.string().min(1),
     format: z.enum(['auto', 'rss', 'atom', 'arxiv']).default('auto'),
+    /**
+     * The feed's host name may resolve to a loopback, private or link-local address (a feed on
+     * the local network). Without it, a name must resolve to public addresses only; a host
+     * written as such an address, or `localhost`, is allowed as written either way.
+     */
+    allowPrivateAddresses: z.boolean().optional(),
   })
   .strict();
 export type FeedSource = z.infer<typeof FeedSource>;
@@ -79,7 +85,13 @@ export async function readFeeds(options: { feeds: readonly FeedSource[]; base: s
     const where = `feed ${feed.name} (${redactUrl(feed.source)})`;
     let text: string;
     try {
-      text = await loadSource(feed.source, { base: options.base, timeoutMs: options.timeoutMs ?? FETCH_TIMEOUT_MS, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.addressCheck ? { addressCheck: options.addressCheck } : {}) });
+      text = await loadSource(feed.source, {
+        base: options.base,
+        timeoutMs: options.timeoutMs ?? FETCH_TIMEOUT_MS,
+        ...(feed.allowPrivateAddresses ? { allowPrivateAddresses: true } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        ...(options.addressCheck ? { addressCheck: options.addressCheck } : {}),
+      });
     } catch (error) {
       read.problems.push({ where, message: errorMessage(error) });
       continue;

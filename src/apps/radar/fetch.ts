@@ -22,25 +22,31 @@ export interface SourceOptions {
   fetch?: typeof fetch;
   /** For the whole exchange: every redirect and the body, so a server trickling bytes is cut off. */
   timeoutMs: number;
-  /** How redirect targets are resolved and which addresses they may reach (default: public ones, by the system resolver). */
+  /** How host names are resolved and which addresses they may reach (default: public ones, by the system resolver). */
   addressCheck?: AddressCheck;
+  /** The feed URL's own host name may resolve to any address, private ones included (a feed on the local network). */
+  allowPrivateAddresses?: boolean;
 }
 
 export async function loadSource(source: string, options: SourceOptions): Promise<string> {
   if (!/^https?:\/\//i.test(source)) return decodeFeed(await readFile(resolve(options.base, source)), { where: source, contentType: null });
   const signal = AbortSignal.timeout(options.timeoutMs);
   const undici = await import('undici');
-  // The feed's own URL is trusted as the feeds file wrote it (`http://localhost:8080/feed.xml` is
-  // fine): its host is connected to whatever it resolves to, until a redirect leaves that host.
-  // Every other connection goes only to an address that was checked.
+  // The feed's own host is trusted where the feeds file says it is local: written as a loopback,
+  // private or link-local address or `localhost` (`http://localhost:8080/feed.xml` is fine), or
+  // any name with allowPrivateAddresses; it is then connected to whatever it resolves to, until a
+  // redirect leaves it. Every other connection, a listed public name's included (its DNS could
+  // answer with the metadata service's address), goes only to an address that was checked.
   const check = options.addressCheck ?? {};
+  const url = new URL(source);
+  const trustFeedHost = options.allowPrivateAddresses === true || isInternalHost(url.hostname);
   const transport = {
     fetch: options.fetch ?? (undici.fetch as unknown as typeof fetch),
     trusted: check.resolveHost ? new undici.Agent({ connect: checkingConnector(undici, { resolveHost: check.resolveHost, refusal: () => null }) }) : new undici.Agent(),
     checked: new undici.Agent({ connect: checkingConnector(undici, check) }),
   };
   try {
-    return await fetchFollowing(new URL(source), { ...transport, signal });
+    return await fetchFollowing(url, { ...transport, signal, trustFeedHost });
   } catch (error) {
     if (signal.aborted) throw new Error(`${redactUrl(source)} did not send the whole feed within ${options.timeoutMs} ms`, { cause: error });
     throw error;
@@ -54,12 +60,13 @@ interface Transport {
   trusted: Undici.Dispatcher;
   checked: Undici.Dispatcher;
   signal: AbortSignal;
+  trustFeedHost: boolean;
 }
 
 async function fetchFollowing(start: URL, options: Transport): Promise<string> {
   let url = start;
   let from: URL | null = null;
-  let onFeedHost = true;
+  let onFeedHost = options.trustFeedHost;
   for (let hop = 0; ; hop++) {
     // Once a redirect leaves the feed's host, a hop back to it is checked like any other.
     onFeedHost &&= sameHost(url, start);
@@ -70,6 +77,9 @@ async function fetchFollowing(start: URL, options: Transport): Promise<string> {
     } catch (error) {
       const refused = error instanceof Error && error.cause instanceof AddressRefused ? error.cause : null;
       if (refused && from) throw new Error(`refused the redirect from ${redactUrl(from.href)} to ${redactUrl(url.href)}${feedNote(from, start)}: ${refused.message}; a redirect may only reach public addresses`, { cause: error });
+      if (refused) {
+        throw new Error(`refused to fetch ${redactUrl(url.href)}: ${refused.message}; a feed's host name must resolve to public addresses unless the feed sets allowPrivateAddresses: true`, { cause: error });
+      }
       throw new Error(`cannot fetch ${redactUrl(url.href)}: ${causeOf(error)}`, { cause: error });
     }
     if (![301, 302, 303, 307, 308].includes(response.status)) {
