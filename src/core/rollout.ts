@@ -75,12 +75,8 @@ export type RolloutStats = z.infer<typeof RolloutStats>;
  * the record. Counted from what each attempt recorded (a call after the watchdog abandoned it is
  * not); attempts of an earlier process, before a resume, are not covered.
  */
-export const AttemptsSpend = z.object({
+export const AttemptsSpend = RolloutStats.pick({ modelCalls: true, toolCalls: true, promptTokens: true, completionTokens: true }).extend({
   attempts: z.number().int().positive(),
-  modelCalls: z.number().int().nonnegative(),
-  toolCalls: z.number().int().nonnegative(),
-  promptTokens: z.number().int().nonnegative(),
-  completionTokens: z.number().int().nonnegative(),
 });
 export type AttemptsSpend = z.infer<typeof AttemptsSpend>;
 
