@@ -132,15 +132,19 @@ describe('a run whose every rollout is an infra error', () => {
         { scored: 0, infraErrors: 1, passRate: null, pooled: null, taskMean: null, meanScore: null },
       );
       assert.match(summary.firstInfraError.message, /404: The model `wrong` does not exist/);
+      // The refused call was made: the run's spend counts it, though the infra error's stats are empty.
+      assert.deepEqual((summary as unknown as { spent: unknown }).spent, { attempts: 1, modelCalls: 1, toolCalls: 0, promptTokens: 0, completionTokens: 0 });
       assert.match(json.err, /gauntlet: run run_\S+ has no result: infra errors only, 1 rollout could not be scored \(first: mail\/count-unread-alerts #0, model: .*404/);
 
       const text = await cli(args);
       assert.equal(text.code, 1, text.err);
       assert.doesNotMatch(text.out, /pass rate \d/);
       assert.match(text.out, /no pass rate: infra errors only, 1 rollout could not be scored \(first: .*does not exist\.\); `gauntlet show run_\S+` lists them/);
+      assert.match(text.out, /^spent: 1 model call, 0 tool calls, 0 prompt \+ 0 completion tokens$/m);
 
       const shown = await cli(['show', summary.runId, '--store', store]);
       assert.match(shown.out, /no pass rate: infra errors only, 1 rollout could not be scored/);
+      assert.match(shown.out, /^ {2}spent: 1 model call, 0 tool calls, 0 prompt \+ 0 completion tokens$/m);
       assert.equal((JSON.parse((await cli(['show', summary.runId, '--store', store, '--json'])).out) as { summary: { passRate: number | null } }).summary.passRate, null);
     } finally {
       server.close();

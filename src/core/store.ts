@@ -5,7 +5,7 @@ import { stableStringify } from './json.ts';
 import type { DetectionRecord, DetectionReport } from './detections.ts';
 import type { ModelCall } from './model-call.ts';
 import type { JsonObject } from './json.ts';
-import type { EventDataOf, EventType, Label, Rollout, RolloutEvent, RolloutStatus, Run, TerminationReason } from './rollout.ts';
+import type { AttemptsSpend, EventDataOf, EventType, Label, Rollout, RolloutEvent, RolloutStatus, Run, TerminationReason } from './rollout.ts';
 import type { RolloutId, RunId } from './ids.ts';
 import type { Task } from './task.ts';
 
@@ -186,6 +186,11 @@ export interface Store {
   rollouts(runId: string): Rollout[];
   /** What a run's summary needs of each rollout, without reading whole records (ordered as `rollouts`). */
   rolloutOutcomes(runId: string): RolloutOutcome[];
+  /**
+   * What the run's stored rollouts spent, every attempt of each included (`Rollout.spent`; a record
+   * without it counts its `stats` and one attempt). All zero for a run with no rollouts.
+   */
+  runSpend(runId: string): AttemptsSpend;
   getRollout(id: string): Rollout | null;
   /** Rollouts of the run with a stored row; `exceptInfraErrors` leaves out those stored as infra errors (to run them again). */
   finishedRolloutIds(runId: string, options?: { exceptInfraErrors?: boolean }): Set<string>;

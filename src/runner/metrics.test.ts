@@ -129,6 +129,7 @@ describe('Prometheus metrics', () => {
         completionTokens: calls.reduce((n, c) => n + (c.response?.usage.completionTokens ?? 0), 0),
       });
       assert.ok(rollout!.spent!.modelCalls > rollout!.stats.modelCalls);
+      assert.deepEqual(summary.spent, rollout!.spent, 'the run\'s summary adds up its rollouts\' spend');
       const s = scraped((await metrics.scrape()).body);
       assert.equal(s.sum('gauntlet_model_calls_total'), calls.length);
       assert.equal(s.sum('gauntlet_prompt_tokens_total'), rollout!.spent!.promptTokens);

@@ -6,6 +6,7 @@ import {
   SCHEMA_VERSION,
   StoreError,
   TerminationReason,
+  type AttemptsSpend,
   type ModelClient,
   type Rollout,
   type RolloutOutcome,
@@ -98,6 +99,8 @@ export interface RunSummary {
   errorRollouts: { id: string; taskId: string; epoch: number; source: string; message: string }[];
   /** Why the run stopped early, when it was not the caller's doing (a full disk). */
   failure?: string;
+  /** Model calls, tool calls and tokens of every stored rollout, retried and failed attempts included (`Store.runSpend`). */
+  spent?: AttemptsSpend;
 }
 
 /**
@@ -308,7 +311,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       failure ??= error;
     }
     const stoppedBy = failure ?? threadDied;
-    const summary = summarise(run.id, stoppedBy ? 'interrupted' : status, outcomes, { expected, durationMs: now() - started });
+    const summary = summarise(run.id, stoppedBy ? 'interrupted' : status, outcomes, { expected, durationMs: now() - started, spent: store.runSpend(run.id) });
     return stoppedBy ? { ...summary, failure: stoppedBy.message } : summary;
   } finally {
     if (writesOffThread && store instanceof SqliteStore) store.writeOnThisThread();
@@ -340,7 +343,7 @@ function rolloutThreadsFor(options: ExecuteRunOptions, inFlight: number): number
   return 0;
 }
 
-export function summarise(runId: RunId, status: Run['status'], rollouts: readonly RolloutOutcome[], extra: { expected: number; durationMs: number }): RunSummary {
+export function summarise(runId: RunId, status: Run['status'], rollouts: readonly RolloutOutcome[], extra: { expected: number; durationMs: number; spent?: AttemptsSpend }): RunSummary {
   const scored = rollouts.filter((r) => r.status === 'scored');
   const passed = scored.filter((r) => r.passed).length;
   const reasons = Object.fromEntries(TerminationReason.options.map((r) => [r, 0])) as Record<TerminationReason, number>;
@@ -372,6 +375,7 @@ export function summarise(runId: RunId, status: Run['status'], rollouts: readonl
     missing: Math.max(0, extra.expected - rollouts.length),
     durationMs: extra.durationMs,
     errorRollouts: errors.map((r) => ({ id: r.id, taskId: r.taskId, epoch: r.epoch, source: r.error?.source ?? 'gauntlet', message: r.error?.message ?? '' })),
+    ...(extra.spent ? { spent: extra.spent } : {}),
   };
 }
 

@@ -25,6 +25,7 @@ import {
   taskHash,
   upgradeRecord,
   type AttemptIdentity,
+  type AttemptsSpend,
   type AttemptRecorder,
   type DetectionReport,
   type EventType,
@@ -657,6 +658,23 @@ export class SqliteStore implements Store {
       // Columns this store wrote from the record's own (checked) ids.
       return { id: r.id as RolloutId, taskId: r.task_id as TaskId, epoch: r.epoch, status, terminationReason, score: r.score, passed: r.passed === null ? null : r.passed === 1, error };
     });
+  }
+
+  runSpend(runId: string): AttemptsSpend {
+    this.flushForRead();
+    // SQLite keeps a record's parsed JSON between the extracts of one row.
+    const spent = (field: string) => `COALESCE(SUM(COALESCE(json_extract(json, '$.spent.${field}'), json_extract(json, '$.stats.${field}'), 0)), 0)`;
+    const row = this.db
+      .prepare(
+        `SELECT COALESCE(SUM(COALESCE(json_extract(json, '$.spent.attempts'), 1)), 0) AS attempts, ${spent('modelCalls')} AS modelCalls, ${spent('toolCalls')} AS toolCalls, ${spent('promptTokens')} AS promptTokens, ${spent('completionTokens')} AS completionTokens FROM rollouts WHERE run_id = ?`,
+      )
+      .get(runId) as Record<keyof AttemptsSpend, unknown>;
+    const count = (field: keyof AttemptsSpend): number => {
+      const value = row[field];
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new StoredDataError(`${this.path}: rollouts of run ${runId}`, `spent.${field} sums to ${String(value)}`, 'whole numbers of calls and tokens');
+      return value;
+    };
+    return { attempts: count('attempts'), modelCalls: count('modelCalls'), toolCalls: count('toolCalls'), promptTokens: count('promptTokens'), completionTokens: count('completionTokens') };
   }
 
   getRollout(id: string): Rollout | null {

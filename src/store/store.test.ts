@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { modelCallIdFor, type Message, type ModelCall, type RolloutId, type RunId, type ToolSpec } from '../core/index.ts';
 import { latestVersion, STORE_MIGRATIONS } from './migrations.ts';
 import { openStore } from './sqlite-store.ts';
-import { turnCall } from './test-support.ts';
+import { scoredRollout, turnCall } from './test-support.ts';
 
 const runId = 'run_s' as RunId;
 const rolloutId = 'ro_s' as RolloutId;
@@ -145,6 +145,18 @@ describe('SQLite store: the write path at high concurrency', () => {
     assert.equal(written.n, 0, 'nothing was flushed to number the attempt');
     store.flush();
     assert.equal(store.nextAttempt(rolloutId), 3);
+    store.close();
+  });
+  it('adds up what a run\'s rollouts spent, every attempt included, and counts an older record by its stats', () => {
+    const store = openStore(':memory:');
+    assert.deepEqual(store.runSpend(runId), { attempts: 0, modelCalls: 0, toolCalls: 0, promptTokens: 0, completionTokens: 0 });
+    const retried = { ...scoredRollout({ id: 'ro_retried' as RolloutId, runId, epoch: 0 }), attempt: 3, spent: { attempts: 3, modelCalls: 7, toolCalls: 4, promptTokens: 900, completionTokens: 60 } };
+    const older = scoredRollout({ id: 'ro_older' as RolloutId, runId, epoch: 1 });
+    older.stats = { ...older.stats, modelCalls: 2, toolCalls: 1, promptTokens: 100, completionTokens: 10 };
+    const elsewhere = { ...scoredRollout({ id: 'ro_other' as RolloutId, runId: 'run_other' as RunId }), spent: { attempts: 1, modelCalls: 50, toolCalls: 0, promptTokens: 1, completionTokens: 1 } };
+    store.commitRollouts([retried, older, elsewhere]);
+    assert.deepEqual(store.runSpend(runId), { attempts: 4, modelCalls: 9, toolCalls: 5, promptTokens: 1000, completionTokens: 70 });
+    assert.deepEqual(store.getRollout('ro_retried')?.spent, retried.spent, 'the record keeps its spend');
     store.close();
   });
 });

@@ -4,7 +4,7 @@ import { summarise, tasksOfRun } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
 import { openStoreToRead } from '../store.ts';
-import { summaryJson, unscoredText } from './run.ts';
+import { spentText, summaryJson, unscoredText } from './run.ts';
 import { positiveInt } from '../options.ts';
 import { registerRunDeletionCommands } from './runs-delete.ts';
 
@@ -63,12 +63,13 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
         if (flags.rollout) return showRollout(io, store, run.id, flags.rollout, flags.json);
         const rollouts = store.rollouts(runId);
         const tasks = tasksOfRun(store, run.id, run.config);
-        const summary = summarise(run.id, run.status, rollouts, { expected: tasks.tasks.length * run.config.epochs, durationMs: 0 });
+        const summary = summarise(run.id, run.status, rollouts, { expected: tasks.tasks.length * run.config.epochs, durationMs: 0, spent: store.runSpend(run.id) });
         if (flags.json) return printJson(io, { run, summary: summaryJson(summary), taskSource: tasks.source, taskDrift: tasks.drift, rollouts });
         const stale = run.status === 'running' && store.leaseHolder(run.id)?.alive !== true ? `; no process executes it: resume with --resume ${run.id}` : '';
         io.stdout(`run ${run.id} (${run.status}${stale}) created ${run.createdAt}\n`);
         io.stdout(`  envs ${run.config.envs.join(', ')} · model ${run.config.model} · scaffold ${run.config.scaffold} · epochs ${run.config.epochs} · seed ${run.config.seed}\n`);
         io.stdout(`  ${summary.rollouts} rollouts${summary.missing ? ` (${summary.missing} missing)` : ''}: ${summary.scored} scored, ${summary.infraErrors} infra errors, ${summary.errors} errors; ${summary.scored > 0 ? `pass rate ${(summary.passRate * 100).toFixed(1)}%, mean score ${summary.meanScore.toFixed(3)}` : `no pass rate: ${unscoredText(summary, null)}`}\n`);
+        if (summary.spent && summary.spent.modelCalls > 0) io.stdout(`  ${spentText(summary.spent, summary.rollouts)}\n`);
         if (tasks.source === 'current') io.stdout(`  note: this run stored no tasks (an older Gauntlet wrote it); counts use today's task definitions\n`);
         for (const d of tasks.drift) io.stdout(`  note: task ${d.taskId} has ${d.change === 'changed' ? 'changed' : 'been removed'} since this run; it ran the stored version\n`);
         io.stdout('\n');

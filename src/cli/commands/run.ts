@@ -1,7 +1,7 @@
 import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
 import type { Command } from 'commander';
 import { scaffoldNames } from '../../agent/index.ts';
-import { fileErrorCode, InputError, MAX_TIMER_MS, parseInputText, readInputFile, RunConfig, type Run, type Store } from '../../core/index.ts';
+import { fileErrorCode, InputError, MAX_TIMER_MS, parseInputText, readInputFile, RunConfig, type AttemptsSpend, type Run, type Store } from '../../core/index.ts';
 import { environmentNames, loadTaskFile } from '../../envs/index.ts';
 import { MODEL_SPEC_FORMS, parseModelSpec } from '../../model/index.ts';
 import { FORMAT_NAMES } from '../../formats/index.ts';
@@ -358,6 +358,13 @@ export function unscoredText(summary: RunSummary, infra: InfraErrorNote | null):
   return `infra errors only, ${summary.infraErrors} rollout${summary.infraErrors === 1 ? '' : 's'} could not be scored${first}`;
 }
 
+/** What the run's rollouts spent, retried attempts included: what an endpoint was asked for and billed. */
+export function spentText(spent: AttemptsSpend, rollouts: number): string {
+  const retried = spent.attempts - rollouts;
+  const n = (value: number, what: string) => `${value.toLocaleString('en-US')} ${what}${value === 1 ? '' : 's'}`;
+  return `spent: ${n(spent.modelCalls, 'model call')}, ${n(spent.toolCalls, 'tool call')}, ${spent.promptTokens.toLocaleString('en-US')} prompt + ${n(spent.completionTokens, 'completion token')}${retried > 0 ? ` (with ${n(retried, 'retried attempt')})` : ''}`;
+}
+
 const showHint = (summary: RunSummary): string => `\`gauntlet show ${summary.runId}\` lists them`;
 
 export function describeSummary(summary: RunSummary, storePath: string, infra: InfraErrorNote | null = null): string {
@@ -373,6 +380,7 @@ export function describeSummary(summary: RunSummary, storePath: string, infra: I
       : `no pass rate: ${unscoredText(summary, infra)}${onlyInfraErrors(summary) ? `; ${showHint(summary)}` : ''}`,
     `stopped by: ${reasons || '(none)'}`,
   ];
+  if (summary.spent && summary.spent.modelCalls > 0) lines.push(spentText(summary.spent, summary.rollouts));
   if (summary.errorRollouts.length > 0) {
     lines.push(`ERRORS (defects in ${[...new Set(summary.errorRollouts.map((e) => e.source))].join(' or ')} code; not scored, not retried):`);
     for (const e of summary.errorRollouts) lines.push(`  ${e.taskId} #${e.epoch} (${e.id}): ${e.message.split('\n')[0]}`);

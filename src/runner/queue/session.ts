@@ -465,7 +465,7 @@ export class QueueSession {
         status = 'interrupted';
       }
       this.consumer.end();
-      const summary = summarise(this.run.id, status, store.rolloutOutcomes(this.run.id), { expected: this.progress.total, durationMs: this.now() - this.started });
+      const summary = summarise(this.run.id, status, store.rolloutOutcomes(this.run.id), { expected: this.progress.total, durationMs: this.now() - this.started, spent: store.runSpend(this.run.id) });
       const failed = [...this.failedJobs].map(([rolloutId, message]) => ({ rolloutId, message }));
       const jobFailure = failed.length > 0 ? `${failed.length} rollout${failed.length === 1 ? '' : 's'} could not be run by any worker (first: ${failed[0]!.message}); fix the workers and resume with --resume ${this.run.id}` : undefined;
       const message = this.failure ?? jobFailure;
