@@ -48,6 +48,12 @@ describe('the web viewer', { timeout: 240_000 }, () => {
     const stats = page.getByTestId('run-stats');
     await stats.getByText('pass rate (pooled)').waitFor();
     assert.match(await stats.innerText(), /100\.0%/);
+    // What the run spent, from the API's own sum of its rollouts' attempts.
+    const { spent } = (await (await api(`/api/runs/${viewer.data.oracleRunId}`)).json()) as { spent: { modelCalls: number; attempts: number } };
+    assert.ok(spent.modelCalls > 0 && spent.attempts === 12, JSON.stringify(spent));
+    const statsText = await stats.innerText();
+    assert.match(statsText, /model calls/);
+    assert.ok(statsText.includes(spent.modelCalls.toLocaleString('en-US')), statsText);
     const firstRollout = page.getByTestId('rollouts-table').getByRole('row').nth(1).getByRole('link');
     const rolloutId = await firstRollout.innerText();
     await firstRollout.click();

@@ -175,6 +175,7 @@ export function runRoutes(app: Hono, ctx: ApiContext): void {
       perPerturbation: perPerturbationRates(rows),
       flags: flagCounts(findings),
       toolCalls: store.toolCallCounts(run.id),
+      spent: store.runSpend(run.id),
     });
   });
 

@@ -62,6 +62,8 @@ export const RunDetail = z.looseObject({
   perPerturbation: z.array(PerturbationRate),
   flags: FlagCounts,
   toolCalls: z.record(z.string(), count),
+  /** Every attempt's model calls, tool calls and tokens, retried ones included. */
+  spent: z.looseObject({ attempts: count, modelCalls: count, toolCalls: count, promptTokens: count, completionTokens: count }),
 });
 export type RunDetail = z.infer<typeof RunDetail>;
 

@@ -95,6 +95,16 @@ export function RunPage({ runId, query }: { runId: string; query: URLSearchParam
   );
 }
 
+/** What the spend figures count: every attempt, retried ones included. */
+function spentHint(retried: number): string {
+  return retried > 0 ? `every attempt, ${retried.toLocaleString()} retried included` : 'every attempt';
+}
+
+/** 1234567 → "1.2M": token counts run to millions. */
+function compact(n: number): string {
+  return new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 }).format(n);
+}
+
 // Memoised: the rollout pages arriving below must not redraw the charts above.
 const Overview = memo(function RunOverview({ detail }: { detail: RunDetail }) {
   const { summary } = detail;
@@ -117,6 +127,8 @@ const Overview = memo(function RunOverview({ detail }: { detail: RunDetail }) {
         {ROLLOUT_STATUSES.map((s) => (
           <Stat key={s} label={s.replace('_', ' ')} value={(summary.byStatus[s] ?? 0).toLocaleString()} hint={s === 'scored' ? 'judged rollouts' : 'not counted in pass rates'} />
         ))}
+        <Stat label="model calls" value={detail.spent.modelCalls.toLocaleString()} hint={spentHint(detail.spent.attempts - summary.total)} />
+        <Stat label="tokens in / out" value={`${compact(detail.spent.promptTokens)} / ${compact(detail.spent.completionTokens)}`} hint={spentHint(detail.spent.attempts - summary.total)} />
       </div>
       <div className="charts">
         <Histogram bins={detail.scoreHistogram} title="Score distribution (scored rollouts)" xLabel="score" />
