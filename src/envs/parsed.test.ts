@@ -32,6 +32,13 @@ describe('task parts parsed once', () => {
     assert.deepEqual(parseTaskPart(Shape, part).success && parseTaskPart(Shape, part).data, { names: ['a', 'b'], limit: 3 });
   });
 
+  it('freezes what lies below a part that was frozen only at its top', () => {
+    const inner = { names: ['a'] };
+    const part = Object.freeze({ inner });
+    parseTaskPart(z.object({ inner: Shape }), part);
+    assert.ok(Object.isFrozen(inner) && Object.isFrozen(inner.names));
+  });
+
   it('keeps a failed parse too, with its issues', () => {
     const bad = { names: [1] };
     const result = parseTaskPart(Shape, bad);

@@ -24,8 +24,12 @@ export function parseTaskPart<S extends z.ZodType>(schema: S, value: unknown, pa
   return result;
 }
 
+/** Objects this module froze with everything below them (an object frozen elsewhere may hold unfrozen ones). */
+const deeplyFrozen = new WeakSet<object>();
+
 function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value) || ArrayBuffer.isView(value)) return;
+  if (typeof value !== 'object' || value === null || deeplyFrozen.has(value) || ArrayBuffer.isView(value)) return;
+  deeplyFrozen.add(value);
   Object.freeze(value);
   for (const member of Object.values(value)) deepFreeze(member);
 }
