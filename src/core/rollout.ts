@@ -72,8 +72,9 @@ export type RolloutStats = z.infer<typeof RolloutStats>;
 /**
  * What every attempt a record covers spent, those ended by an infrastructure failure included:
  * their calls and tokens were made and paid for though only the last attempt's `stats` describe
- * the record. Counted from what each attempt recorded (a call after the watchdog abandoned it is
- * not); attempts of an earlier process, before a resume, are not covered.
+ * the record. The agent's model calls (as in `stats`: judges' and simulated users' are not
+ * counted) and tool calls, from what each attempt recorded (a call after the watchdog abandoned it
+ * is not); attempts of an earlier process, before a resume, are not covered.
  */
 export const AttemptsSpend = RolloutStats.pick({ modelCalls: true, toolCalls: true, promptTokens: true, completionTokens: true }).extend({
   attempts: z.number().int().positive(),

@@ -4,6 +4,7 @@
 import {
   SCHEMA_VERSION,
   type AttemptIdentity,
+  type AttemptsSpend,
   type AttemptRecorder,
   type EventDataOf,
   type EventType,
@@ -33,15 +34,20 @@ export interface AttemptTrace {
    */
   readonly startedAt: number | null;
   readonly lastAt: number | null;
-  /** Model calls and their tokens, and tool calls, as recorded: what the attempt spent, however it ended. */
+  /** The agent's model calls and their tokens, and its tool calls, as recorded: what the attempt spent, however it ended. */
   readonly spend: AttemptSpend;
 }
 
-export interface AttemptSpend {
-  modelCalls: number;
-  toolCalls: number;
-  promptTokens: number;
-  completionTokens: number;
+/** Judges' and simulated users' calls go to endpoints of their own and are not the agent's spend (nor in its `stats`). */
+export type AttemptSpend = Omit<AttemptsSpend, 'attempts'>;
+
+const spentOn = (call: ModelCall): boolean => call.purpose !== 'judge' && call.purpose !== 'user';
+
+function addCall(spend: AttemptSpend, call: ModelCall): void {
+  if (!spentOn(call)) return;
+  spend.modelCalls++;
+  spend.promptTokens += call.response?.usage.promptTokens ?? 0;
+  spend.completionTokens += call.response?.usage.completionTokens ?? 0;
 }
 
 export interface TraceOptions {
@@ -66,9 +72,7 @@ export function traceAttempt(inner: AttemptRecorder, options: TraceOptions): { r
     modelCall(call) {
       inner.modelCall(call);
       if (inner.sealed) return;
-      spend.modelCalls++;
-      spend.promptTokens += call.response?.usage.promptTokens ?? 0;
-      spend.completionTokens += call.response?.usage.completionTokens ?? 0;
+      addCall(spend, call);
       if (options.keepCalls) calls.push(call);
       if (call.purpose === 'turn' || call.purpose === 'subagent') {
         trace.lastAt = options.now();
@@ -144,10 +148,7 @@ export function traceOf(identity: AttemptIdentity, calls: readonly ModelCall[], 
   for (const call of acting) lastAt = Math.max(lastAt ?? 0, Date.parse(call.startedAt) + call.latencyMs);
   if (startedAt === null && acting.length > 0) startedAt = Math.min(...acting.map((c) => Date.parse(c.startedAt)));
   const attemptCalls = calls.filter((c) => c.attempt === identity.attempt);
-  const spend: AttemptSpend = { modelCalls: attemptCalls.length, toolCalls: tools.length, promptTokens: 0, completionTokens: 0 };
-  for (const call of attemptCalls) {
-    spend.promptTokens += call.response?.usage.promptTokens ?? 0;
-    spend.completionTokens += call.response?.usage.completionTokens ?? 0;
-  }
+  const spend: AttemptSpend = { modelCalls: 0, toolCalls: tools.length, promptTokens: 0, completionTokens: 0 };
+  for (const call of attemptCalls) addCall(spend, call);
   return { identity, tools, calls: attemptCalls, events: mine.filter((e) => e.type === 'tool_result'), startedAt, lastAt, spend };
 }
