@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describeZodIssues } from '../../core/index.ts';
+import { pq } from './parquet.ts';
 
 // Building blocks of the per-trainer row schemas. Every row is checked before it is written:
 // a row that fails is a bug in the export, so it stops the export instead of reaching a trainer.
@@ -44,6 +45,15 @@ export const GroupColumns = {
   sample_id: z.string().min(1),
   reward: z.number(),
   advantage: z.number(),
+};
+
+/** GroupColumns as Parquet columns. */
+export const GroupParquetColumns = {
+  group_id: pq.string(),
+  rollout_id: pq.string(),
+  sample_id: pq.string(),
+  reward: pq.double(),
+  advantage: pq.double(),
 };
 
 export function checkRow<T>(schema: z.ZodType<T>, row: unknown, where: string): T {

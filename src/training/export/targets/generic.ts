@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DriftCause, SegmentStart } from '../../trajectory/index.ts';
 import { pq } from '../parquet.ts';
-import { GroupColumns, Logprobs, Mask, nonEmpty, sameLength, TokenIds, zeroOffMask } from '../schemas.ts';
+import { GroupColumns, GroupParquetColumns, Logprobs, Mask, nonEmpty, sameLength, TokenIds, zeroOffMask } from '../schemas.ts';
 import { defineTarget, groupColumns, segmentSampleId, segmentsOf } from '../unit.ts';
 
 // Gauntlet's own schema, documented field by field in docs/design/training-data.md: one row per
@@ -118,11 +118,7 @@ export const generic = defineTarget<GenericRow>({
     ),
     prefix_parent_id: pq.nullable(pq.string()),
     prefix_shared_tokens: pq.int(),
-    group_id: pq.string(),
-    rollout_id: pq.string(),
-    sample_id: pq.string(),
-    reward: pq.double(),
-    advantage: pq.double(),
+    ...GroupParquetColumns,
   },
   rows: (unit) => {
     const { rollout } = unit;

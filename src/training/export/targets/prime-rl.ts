@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { engineTokens } from '../../trajectory/index.ts';
 import { ChatMessage, chatMessage, chatMessageColumn } from '../chat.ts';
 import { pq } from '../parquet.ts';
-import { BoolMask, Floats, GroupColumns, Logprobs, Mask, nonEmpty, sameLength, TokenIds, zeroOffMask } from '../schemas.ts';
+import { BoolMask, Floats, GroupColumns, GroupParquetColumns, Logprobs, Mask, nonEmpty, sameLength, TokenIds, zeroOffMask } from '../schemas.ts';
 import { callSampleId, defineTarget, groupColumns, segmentSampleId, segmentsOf, temperatureOf } from '../unit.ts';
 
 // prime-rl. `training-sample` (transports/rollouts/types.py TrainingSample): one flat sequence
@@ -40,11 +40,7 @@ export const primeTrainingSample = defineTarget<PrimeSampleRow>({
     temperatures: pq.list(pq.double()),
     env_name: pq.string(),
     advantages: pq.list(pq.double()),
-    group_id: pq.string(),
-    rollout_id: pq.string(),
-    sample_id: pq.string(),
-    reward: pq.double(),
-    advantage: pq.double(),
+    ...GroupParquetColumns,
   },
   rows: (unit) =>
     segmentsOf(unit).map((segment) => {
@@ -114,11 +110,7 @@ export const primeLegacy = defineTarget<PrimeStepRow>({
     }),
     is_truncated: pq.bool(),
     trajectory_id: pq.string(),
-    group_id: pq.string(),
-    rollout_id: pq.string(),
-    sample_id: pq.string(),
-    reward: pq.double(),
-    advantage: pq.double(),
+    ...GroupParquetColumns,
   },
   rows: (unit) =>
     unit.calls.map((call) => {

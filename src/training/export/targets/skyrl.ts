@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ModelCall } from '../../../core/index.ts';
 import { engineTokens } from '../../trajectory/index.ts';
 import { pq, type ParquetColumns } from '../parquet.ts';
-import { Floats, GroupColumns, Logprobs, Mask, nonEmpty, sameLength, TokenIds, zeroOffMask } from '../schemas.ts';
+import { Floats, GroupColumns, GroupParquetColumns, Logprobs, Mask, nonEmpty, sameLength, TokenIds, zeroOffMask } from '../schemas.ts';
 import { callSampleId, defineTarget, groupColumns, segmentSampleId, segmentsOf, splitAtPrompt, stopReason, type ExportUnit } from '../unit.ts';
 
 // SkyRL's GeneratorOutput (skyrl/train/generators/base.py), one row per sample: the columns of a
@@ -41,11 +41,7 @@ const columns: ParquetColumns = {
   stop_reasons: pq.string(),
   trajectory_ids: pq.struct({ instance_id: pq.string(), repetition_id: pq.int() }),
   is_last_step: pq.bool(),
-  group_id: pq.string(),
-  rollout_id: pq.string(),
-  sample_id: pq.string(),
-  reward: pq.double(),
-  advantage: pq.double(),
+  ...GroupParquetColumns,
 };
 
 function rewardsFor(length: number, last: boolean, reward: number): number[] {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pq } from '../parquet.ts';
-import { GroupColumns, Logprobs, Mask, nonEmpty, sameLength, TokenIds, zeroOffMask } from '../schemas.ts';
+import { GroupColumns, GroupParquetColumns, Logprobs, Mask, nonEmpty, sameLength, TokenIds, zeroOffMask } from '../schemas.ts';
 import { defineTarget, groupColumns, integerVersions, segmentSampleId, segmentsOf, splitAtPrompt } from '../unit.ts';
 
 // TRL, two ways in. `rollout-func` (GRPOTrainer's rollout_func return value, one row per sample):
@@ -35,11 +35,7 @@ export const trlRolloutFunc = defineTarget<TrlRolloutFuncRow>({
     completion_ids: pq.list(pq.int()),
     logprobs: pq.list(pq.double()),
     env_mask: pq.list(pq.int()),
-    group_id: pq.string(),
-    rollout_id: pq.string(),
-    sample_id: pq.string(),
-    reward: pq.double(),
-    advantage: pq.double(),
+    ...GroupParquetColumns,
   },
   rows: (unit) =>
     segmentsOf(unit).map((segment) => {
@@ -80,11 +76,7 @@ export const trlAsync = defineTarget<TrlAsyncRow>({
     completion_mask: pq.list(pq.int()),
     old_log_probs: pq.list(pq.double()),
     model_version: pq.nullable(pq.int64()),
-    group_id: pq.string(),
-    rollout_id: pq.string(),
-    sample_id: pq.string(),
-    reward: pq.double(),
-    advantage: pq.double(),
+    ...GroupParquetColumns,
   },
   rows: (unit) =>
     segmentsOf(unit).map((segment) => ({

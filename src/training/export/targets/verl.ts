@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pq } from '../parquet.ts';
-import { GroupColumns, Logprobs, Mask, nonEmpty, sameLength, TokenIds, zeroOffMask } from '../schemas.ts';
+import { GroupColumns, GroupParquetColumns, Logprobs, Mask, nonEmpty, sameLength, TokenIds, zeroOffMask } from '../schemas.ts';
 import { defineTarget, groupColumns, integerVersions, segmentSampleId, segmentsOf, splitAtPrompt } from '../unit.ts';
 
 // verl's AgentLoopOutput (verl/experimental/agent_loop/agent_loop.py): the first call's prompt,
@@ -50,11 +50,7 @@ export const verl = defineTarget<VerlRow>({
     max_global_steps: pq.nullable(pq.int64()),
     segment_index: pq.int(),
     is_last_segment: pq.bool(),
-    group_id: pq.string(),
-    rollout_id: pq.string(),
-    sample_id: pq.string(),
-    reward: pq.double(),
-    advantage: pq.double(),
+    ...GroupParquetColumns,
   },
   rows: (unit) => {
     const segments = segmentsOf(unit);
