@@ -23,4 +23,5 @@ export {
   type ToolChoice,
   type ToolWalkOptions,
 } from './policy.ts';
+export { assembleChatStream, type ChatMessage } from './stream-reader.ts';
 export { createTokenCodec, loadEngineTokenizer, shippedQwen3Dir, type EngineTokenizer, type TokenCodec } from './tokens.ts';

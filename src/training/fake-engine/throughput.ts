@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startFakeEngine, toolWalkPolicy } from './index.ts';
+import { assembleChatStream, type ChatMessage } from './stream-reader.ts';
 
 interface Target {
   url: string;
@@ -21,36 +22,11 @@ const TOOLS = [
 
 const TOOL_OUTPUT = 'src/parser.ts:41: expected a closing bracket\n'.repeat(12);
 
-interface Message {
-  role: string;
-  content: string | null;
-  reasoning?: string | null;
-  tool_calls?: unknown[];
-  tool_call_id?: string;
-}
+type Message = ChatMessage;
 
 /** Reads an event stream into the assistant message, as an OpenAI client accumulates it. */
 async function readStream(response: Response): Promise<{ message: Message; finish: string | null }> {
-  const text = await response.text();
-  const message: Message = { role: 'assistant', content: '', reasoning: '' };
-  const calls: { id: string; type: string; function: { name: string; arguments: string } }[] = [];
-  let finish: string | null = null;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('data: ') || line === 'data: [DONE]') continue;
-    const chunk = JSON.parse(line.slice(6)) as { choices: { delta: { content?: string; reasoning?: string; tool_calls?: { index: number; id?: string; function: { name?: string; arguments?: string } }[] }; finish_reason: string | null }[] };
-    for (const choice of chunk.choices) {
-      message.content += choice.delta.content ?? '';
-      message.reasoning += choice.delta.reasoning ?? '';
-      for (const call of choice.delta.tool_calls ?? []) {
-        const slot = (calls[call.index] ??= { id: call.id ?? '', type: 'function', function: { name: '', arguments: '' } });
-        slot.function.name += call.function.name ?? '';
-        slot.function.arguments += call.function.arguments ?? '';
-      }
-      finish = choice.finish_reason ?? finish;
-    }
-  }
-  if (calls.length > 0) message.tool_calls = calls;
-  return { message, finish };
+  return assembleChatStream(await response.text());
 }
 
 /** One conversation: tool turns until the policy answers; returns the number of requests made. */

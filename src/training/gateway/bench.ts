@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { RolloutId, RunId } from '../../core/index.ts';
-import { startFakeEngine, toolWalkPolicy } from '../fake-engine/index.ts';
+import { assembleChatStream, startFakeEngine, toolWalkPolicy, type ChatMessage } from '../fake-engine/index.ts';
 import { gatewayBaseUrl, startGateway } from './index.ts';
 
 const TOOLS = [
@@ -20,13 +20,7 @@ const TOOLS = [
 ];
 const TOOL_OUTPUT = 'src/parser.ts:41: expected a closing bracket\n'.repeat(12);
 
-interface Message {
-  role: string;
-  content: string | null;
-  reasoning?: string | null;
-  tool_calls?: { id: string; type: string; function: { name: string; arguments: string } }[];
-  tool_call_id?: string;
-}
+type Message = ChatMessage;
 
 interface Answer {
   message: Message;
@@ -45,25 +39,7 @@ async function ask(base: string, body: object, stream: boolean): Promise<Answer>
     const choice = (JSON.parse(text) as { choices: { message: Message; finish_reason: string }[] }).choices[0]!;
     return { message: choice.message, finish: choice.finish_reason, ms };
   }
-  const message: Message = { role: 'assistant', content: '', reasoning: '' };
-  const calls: NonNullable<Message['tool_calls']> = [];
-  let finish: string | null = null;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('data: ') || line === 'data: [DONE]') continue;
-    const chunk = JSON.parse(line.slice(6)) as { choices: { delta: { content?: string; reasoning?: string; tool_calls?: { index: number; id?: string; function: { name?: string; arguments?: string } }[] }; finish_reason: string | null }[] };
-    for (const choice of chunk.choices) {
-      message.content += choice.delta.content ?? '';
-      message.reasoning += choice.delta.reasoning ?? '';
-      for (const call of choice.delta.tool_calls ?? []) {
-        const slot = (calls[call.index] ??= { id: call.id ?? '', type: 'function', function: { name: '', arguments: '' } });
-        slot.function.name += call.function.name ?? '';
-        slot.function.arguments += call.function.arguments ?? '';
-      }
-      finish = choice.finish_reason ?? finish;
-    }
-  }
-  if (calls.length > 0) message.tool_calls = calls;
-  return { message, finish, ms };
+  return { ...assembleChatStream(text), ms };
 }
 
 /** A conversation to its answer; `send` makes each request (one target, or both for paired timings). */
