@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { InputError } from '../../core/index.ts';
 import type { OpenEnvServer } from '../../server/openenv/index.ts';
 import { OpenEnvHttpClient, OpenEnvSocket } from '../../../test/support/openenv-client.ts';
-import { fillConnections, getHead } from '../../../test/support/raw-sockets.ts';
+import { fillConnections, getHead, openRaw } from '../../../test/support/raw-sockets.ts';
 import type { CliIo } from '../io.ts';
 import { registerServeEnvCommand, type ServeEnvHooks } from './serve-env.ts';
 
@@ -93,6 +93,30 @@ describe('gauntlet serve-env', () => {
     await run('--env', 'mail', '--port', '0', '--max-connections-per-client', '2');
     assert.deepEqual(outcome, { answers: ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK'], extra: null });
     assert.match(err.join(''), /from clients holding 2 already \(maxConnectionsPerClient\)/);
+  });
+
+  it('passes --max-body-memory (MiB) to the server, which refuses at once a body that could never fit, and refuses bad values naming the flag', async () => {
+    const never: ServeEnvHooks = { untilStopped: () => assert.fail('must not start') };
+    for (const value of ['0', '-1', '1.5', 'lots', '', '2000000']) {
+      await assert.rejects(
+        setup({}, never).run('--env', 'mail', '--port', '0', '--max-body-memory', value),
+        (e: unknown) => e instanceof InputError && e.where === '--max-body-memory' && /a whole number from 1 to 1048576/.test(e.message),
+        value,
+      );
+    }
+    let outcome: unknown;
+    const { run, err } = setup({}, {
+      untilStopped: async (server) => {
+        const raw = await openRaw(server.url);
+        // Two MiB declared, nothing sent: only the head decides.
+        raw.socket.write(`POST /mcp HTTP/1.1\r\nHost: ${new URL(server.url).host}\r\nContent-Length: ${2 * 1024 * 1024}\r\n\r\n`);
+        await raw.closed;
+        outcome = { limit: server.stats().maxBodyMemoryBytes, status: raw.received().split('\r\n')[0], refusal: /more than the 1 MiB the server holds for all request bodies at once \(--max-body-memory\)/.test(raw.received()) };
+      },
+    });
+    await run('--env', 'mail', '--port', '0', '--max-body-memory', '1');
+    assert.deepEqual(outcome, { limit: 1024 * 1024, status: 'HTTP/1.1 413 Payload Too Large', refusal: true });
+    assert.match(err.join(''), /at most 64 sessions and 1 MiB of request bodies/);
   });
 
   it('scores every episode with --reward FILE, process terms included, and says so at start', async () => {

@@ -17,6 +17,7 @@ interface ServeEnvFlags {
   maxSessions: number;
   maxConnections?: number;
   maxConnectionsPerClient?: number;
+  maxBodyMemory: number;
   sessionTimeout: number;
   mode: ServerMode;
   sandbox: SandboxBackend;
@@ -39,6 +40,10 @@ function sessionTimeout(value: string): number {
   return seconds;
 }
 
+const MiB = 1024 * 1024;
+/** 1 TiB: far past any machine's memory, and still a safe integer of bytes. */
+const MAX_BODY_MEMORY_MIB = 1024 * 1024;
+
 /** The server names its options; here they are flags (the token's from the flag or GAUNTLET_TOKEN). */
 const FLAG_OF = new Map([
   ['host', '--host'],
@@ -46,6 +51,7 @@ const FLAG_OF = new Map([
   ['maxSessions', '--max-sessions'],
   ['maxConnections', '--max-connections'],
   ['maxConnectionsPerClient', '--max-connections-per-client'],
+  ['maxBodyMemoryBytes', '--max-body-memory'],
   ['sessionTimeoutMs', '--session-timeout'],
   ['mode', '--mode'],
 ]);
@@ -67,6 +73,7 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
     .option('--max-sessions <n>', 'live sessions at most (WS and MCP together); more get CAPACITY_REACHED', positiveInt('--max-sessions'), 64)
     .option('--max-connections <n>', 'sockets open at once, WebSockets included; more are closed on arrival (default 4096, or twice --max-sessions if more)', positiveInt('--max-connections', { max: 1_000_000 }))
     .option('--max-connections-per-client <n>', 'sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival (default: no limit beyond --max-connections)', positiveInt('--max-connections-per-client', { max: 1_000_000 }))
+    .option('--max-body-memory <MiB>', 'request bodies (POST /reset, /step, /mcp) held at once, in MiB; a body past it gets 503 with Retry-After', positiveInt('--max-body-memory', { max: MAX_BODY_MEMORY_MIB }), 256)
     .option('--session-timeout <seconds>', 'end a session idle this long (0: never)', sessionTimeout, 600)
     .option('--mode <mode>', 'simulation (also stateless /reset, /step, /state) or production', oneOf('--mode', ['simulation', 'production'] as const), 'simulation')
     .option('--sandbox <backend>', 'sandbox for terminal and coding: auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
@@ -85,6 +92,7 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
         maxSessions: flags.maxSessions,
         ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
         ...(flags.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: flags.maxConnectionsPerClient } : {}),
+        maxBodyMemoryBytes: flags.maxBodyMemory * MiB,
         sessionTimeoutMs: flags.sessionTimeout === 0 ? null : Math.round(flags.sessionTimeout * 1000),
         mode: flags.mode,
         sandbox: flags.sandbox,
@@ -100,7 +108,7 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
         [
           `serve-env: ${server.env} on ${server.url} (${flags.mode} mode)`,
           `  episodes: ${ws}/ws   MCP: ${server.url}/mcp and ${ws}/mcp`,
-          `  at most ${flags.maxSessions} sessions, idle timeout ${flags.sessionTimeout === 0 ? 'none' : `${flags.sessionTimeout} s`}${token !== undefined ? ', bearer token required' : ''}`,
+          `  at most ${flags.maxSessions} sessions and ${flags.maxBodyMemory} MiB of request bodies, idle timeout ${flags.sessionTimeout === 0 ? 'none' : `${flags.sessionTimeout} s`}${token !== undefined ? ', bearer token required' : ''}`,
           `  reward: ${rewardLine(flags)}`,
           '',
         ].join('\n'),

@@ -2,9 +2,9 @@
 // (simulation mode only), and JSON-RPC POST /mcp. Stateless means what OpenEnv means: each request
 // gets a fresh environment, closed before the reply; real episodes use /ws or MCP sessions.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { browserRefusal, errorMessage, GAUNTLET_VERSION, hasBearerToken, nestsDeeperThan } from '../../core/index.ts';
 import type { EnvironmentDefinition } from '../../envs/index.ts';
+import { bufferBody, type BodyBudget, type RefusalReply } from './body.ts';
 import { EpisodeFailure, initialState, type OpenEnvEpisode, type TaskCatalog } from './episode.ts';
 import { handleJsonRpc, type McpContext } from './mcp.ts';
 import { Action, PROTO_KEY, protoKeyPath, protocolSchemas, RPC, rpcError, StepRequest, TOO_DEEP, validationIssues, type ValidationIssue } from './protocol.ts';
@@ -20,7 +20,10 @@ export interface HttpContext {
   /** Stateless requests' episodes count against its capacity like sessions. */
   registry: SessionRegistry;
   mcp: Omit<McpContext, 'bound' | 'signal'>;
+  /** One body's bytes at most. */
   maxBodyBytes: number;
+  /** Bytes of every body being read or handled at once, shared with the server's other requests. */
+  bodyBudget: BodyBudget;
   log?: (line: string) => void;
 }
 
@@ -28,10 +31,10 @@ type Body = { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The body as text, or null when it is not UTF-8 (a lenient decode would hand on U+FFFD in place of the sender's bytes). */
-async function bodyText(c: Context): Promise<string | null> {
+/** The body `bufferBody` read, as text, or null when it is not UTF-8 (a lenient decode would hand on U+FFFD in place of the sender's bytes). */
+function bodyText(body: Uint8Array): string | null {
   try {
-    return utf8.decode(await c.req.arrayBuffer());
+    return utf8.decode(body);
   } catch {
     return null;
   }
@@ -40,8 +43,8 @@ async function bodyText(c: Context): Promise<string | null> {
 const NOT_UTF8 = 'the body is not valid UTF-8 text (send JSON as UTF-8)';
 
 /** The JSON body; empty means `{}` (OpenEnv's /reset body is optional). */
-async function jsonBody(c: Context): Promise<Body> {
-  const text = await bodyText(c);
+function jsonBody(body: Uint8Array): Body {
+  const text = bodyText(body);
   if (text === null) return { ok: false, issues: [{ type: 'json_invalid', loc: ['body'], msg: NOT_UTF8 }] };
   if (text.trim() === '') return { ok: true, value: {} };
   let value: unknown;
@@ -87,8 +90,14 @@ async function withEpisode(c: Context, place: { registry: SessionRegistry; slot:
   return c.json({ detail: done.message, factory_name: done.factoryName }, 500);
 }
 
-/** What a stateless request's handler finds in its context: the place reserved for its episode. */
-type Reserved = { Variables: { slot: Slot } };
+/** What a stateless request's handler finds in its context: the place reserved for its episode (and the body). */
+type Reserved = { Variables: { slot: Slot; body: Uint8Array } };
+
+/** A body refused on the FastAPI routes: `{detail, …}` like the capacity refusal. */
+const detailReply: RefusalReply = (c, refusal, status, headers) => c.json({ detail: refusal.message, ...refusal.data }, status, headers);
+
+/** A body refused on POST /mcp: a JSON-RPC error with no id (the id is in the body, never read whole); busy is -32000 like CAPACITY_REACHED. */
+const rpcReply: RefusalReply = (c, refusal, status, headers) => c.json(rpcError(null, refusal.kind === 'busy' ? RPC.serverError : RPC.invalidRequest, refusal.message, refusal.data), status, headers);
 
 /**
  * Reserves the place of a stateless request's episode (it counts against capacity like a session)
@@ -123,9 +132,11 @@ export function createOpenEnvApp(ctx: HttpContext): Hono<Reserved> {
     if (refusal !== null) return c.json({ detail: refusal }, 403);
     await next();
   });
-  // Before the body limit, which reads a chunked body whole.
-  if (ctx.mode === 'simulation') app.on('POST', ['/reset', '/step'], reserveSlot(ctx.registry));
-  app.use('*', bodyLimit({ maxSize: ctx.maxBodyBytes, onError: (c) => c.json({ detail: `request body over ${ctx.maxBodyBytes} bytes` }, 413) }));
+  // The slot first: a full server refuses without taking any of the body budget.
+  const bodyLimits = { maxBytes: ctx.maxBodyBytes, budget: ctx.bodyBudget };
+  if (ctx.mode === 'simulation') app.on('POST', ['/reset', '/step'], reserveSlot(ctx.registry), bufferBody(bodyLimits, detailReply));
+  // Only the routes that read a body buffer one; elsewhere it is drained unread.
+  app.post('/mcp', bufferBody(bodyLimits, rpcReply));
 
   app.get('/health', (c) => c.json({ status: 'healthy' }));
   app.get('/schema', (c) => c.json(schemas));
@@ -142,7 +153,7 @@ export function createOpenEnvApp(ctx: HttpContext): Hono<Reserved> {
 
   if (ctx.mode === 'simulation') {
     app.post('/reset', async (c) => {
-      const body = await jsonBody(c);
+      const body = jsonBody(c.get('body'));
       if (!body.ok) return unprocessable(c, body.issues);
       const data = ctx.catalog.resetData.safeParse(body.value);
       if (!data.success) return unprocessable(c, validationIssues(data.error.issues, ['body']));
@@ -150,7 +161,7 @@ export function createOpenEnvApp(ctx: HttpContext): Hono<Reserved> {
     });
 
     app.post('/step', async (c) => {
-      const body = await jsonBody(c);
+      const body = jsonBody(c.get('body'));
       if (!body.ok) return unprocessable(c, body.issues);
       const request = StepRequest.safeParse(body.value);
       if (!request.success) return unprocessable(c, validationIssues(request.error.issues, ['body']));
@@ -169,7 +180,7 @@ export function createOpenEnvApp(ctx: HttpContext): Hono<Reserved> {
   }
 
   app.post('/mcp', async (c) => {
-    const text = await bodyText(c);
+    const text = bodyText(c.get('body'));
     if (text === null) return c.json(rpcError(null, RPC.parseError, `Parse error: ${NOT_UTF8}`));
     let parsed: unknown;
     try {

@@ -10,6 +10,7 @@ import { applyHttpLimits, browserRefusal, DEFAULT_HTTP_TIMEOUTS, hasBearerToken,
 import { getEnvironment, instantiate, needsDefaultImage, type EnvironmentDefinition } from '../../envs/index.ts';
 import type { RewardConfig } from '../../reward/index.ts';
 import { checkK8sSandboxes, sandboxAvailability, type SandboxBackend } from '../../sandbox/index.ts';
+import { BodyBudget } from './body.ts';
 import { OpenEnvEpisode, taskCatalog } from './episode.ts';
 import { createOpenEnvApp, type ServerMode } from './http.ts';
 import { checkServerReward, episodeReward } from './reward.ts';
@@ -37,6 +38,13 @@ export interface OpenEnvServerOptions {
   maxConnections?: number;
   /** Sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival. Default: no limit beyond maxConnections. */
   maxConnectionsPerClient?: number;
+  /**
+   * Bytes of HTTP request bodies (POST /reset, /step, /mcp; each at most 16 MiB) the server holds at
+   * once, taken before a body is read (its Content-Length) or as it arrives (chunked) and given back
+   * when its request ends. A body that would pass it is refused with 503 and `Retry-After`; one whose
+   * Content-Length alone passes it, with 413. Default 256 MiB.
+   */
+  maxBodyMemoryBytes?: number;
   /** How long a client may take over a request head and body, and leave a connection idle (see core/http-limits.ts). */
   httpTimeouts?: Partial<HttpTimeouts>;
   /** `production` leaves out the stateless /reset, /step and /state. Default `simulation`. */
@@ -62,6 +70,9 @@ export interface OpenEnvStats {
   maxSessions: number;
   /** Sandboxes opened by this server's episodes and not yet closed. */
   sandboxes: number;
+  /** Bytes of request bodies being read or handled now (see `maxBodyMemoryBytes`). */
+  bodyBytes: number;
+  maxBodyMemoryBytes: number;
 }
 
 export interface OpenEnvServer {
@@ -77,6 +88,7 @@ export interface OpenEnvServer {
 
 const PORT = 'a whole number from 0 to 65535';
 const TIMEOUT = `a whole number of ms from 1 to ${MAX_TIMER_MS} (about 24.8 days), or null for none`;
+const BYTES = 'a whole number of bytes from 1 upwards';
 
 const Settings = z.object({
   host: z.string().min(1, 'an address to bind'),
@@ -85,6 +97,7 @@ const Settings = z.object({
   // setTimeout fires at once past its longest delay: a longer timeout would end every session at once.
   sessionTimeoutMs: z.number(TIMEOUT).int(TIMEOUT).min(1, TIMEOUT).max(MAX_TIMER_MS, TIMEOUT).nullable(),
   mode: z.enum(['simulation', 'production'], 'simulation or production'),
+  maxBodyMemoryBytes: z.number(BYTES).int(BYTES).min(1, BYTES).max(Number.MAX_SAFE_INTEGER, BYTES),
 });
 type Settings = z.infer<typeof Settings>;
 
@@ -98,6 +111,8 @@ function parseSettings(raw: Settings): Settings {
 }
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Sixteen of the largest bodies, or thousands of the usual few-KiB ones, at once. */
+const DEFAULT_BODY_MEMORY_BYTES = 256 * 1024 * 1024;
 
 /**
  * The HTTP limits, sized so sessions run out (and clients are told CAPACITY_REACHED) well before
@@ -142,6 +157,7 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
     maxSessions: options.maxSessions ?? 64,
     sessionTimeoutMs: options.sessionTimeoutMs === undefined ? 600_000 : options.sessionTimeoutMs,
     mode: options.mode ?? 'simulation',
+    maxBodyMemoryBytes: options.maxBodyMemoryBytes ?? DEFAULT_BODY_MEMORY_BYTES,
   });
   const limits = httpLimits(options, settings.maxSessions);
   const token = requiredToken({ host: settings.host, token: options.token, exposes: 'drive the environment' });
@@ -168,7 +184,8 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
     ...(log ? { log } : {}),
   });
   const mcp = { registry, catalog, ...(log ? { log } : {}) };
-  const app = createOpenEnvApp({ definition: base, catalog, mode: settings.mode, token, registry, mcp, maxBodyBytes: MAX_MESSAGE_BYTES, ...(log ? { log } : {}) });
+  const bodyBudget = new BodyBudget(settings.maxBodyMemoryBytes);
+  const app = createOpenEnvApp({ definition: base, catalog, mode: settings.mode, token, registry, mcp, maxBodyBytes: MAX_MESSAGE_BYTES, bodyBudget, ...(log ? { log } : {}) });
   const socketContext: SocketContext = { registry, catalog, mcp, maxMessageBytes: MAX_MESSAGE_BYTES, ...(log ? { log } : {}) };
 
   const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host }) as Server;
@@ -210,7 +227,7 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
     host: address.address,
     port: address.port,
     env: base.name,
-    stats: () => ({ sessions: registry.size, maxSessions: settings.maxSessions, sandboxes: sandboxes.live() }),
+    stats: () => ({ sessions: registry.size, maxSessions: settings.maxSessions, sandboxes: sandboxes.live(), bodyBytes: bodyBudget.held, maxBodyMemoryBytes: bodyBudget.limitBytes }),
     close: () =>
       (closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,0 +1,143 @@
+// Request bodies the server buffers (POST /reset, /step, /mcp): each at most `maxBytes`, and all of
+// them together at most a budget shared by every request, so many slow or large bodies cannot hold
+// (connections × maxBytes) of memory. A body's bytes are taken from the budget before they are read
+// when its Content-Length says how many, else as they arrive, and given back when its request ends.
+import type { Context, MiddlewareHandler } from 'hono';
+
+const MiB = 1024 * 1024;
+
+/** Bytes of request bodies held at once, across every request of one server. */
+export class BodyBudget {
+  #held = 0;
+  readonly limitBytes: number;
+
+  constructor(limitBytes: number) {
+    this.limitBytes = limitBytes;
+  }
+
+  /** Bytes taken by bodies being read or handled now. */
+  get held(): number {
+    return this.#held;
+  }
+
+  /** Takes `bytes` for a body; false, taking nothing, when they would pass the limit. */
+  take(bytes: number): boolean {
+    if (this.#held + bytes > this.limitBytes) return false;
+    this.#held += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.#held -= bytes;
+  }
+}
+
+/** `256 MiB` when whole mebibytes, else bytes: how the limit reads where the flag sets it. */
+export function describeBytes(bytes: number): string {
+  return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
+}
+
+/**
+ * Why a body is not read: `too large` can never fit (413, retrying will not help), `busy` does not
+ * fit beside the bodies being read now (503 with Retry-After), `cut` stopped arriving (400).
+ */
+export type BodyRefusal =
+  | { kind: 'too large'; message: string; data: Record<string, number> }
+  | { kind: 'busy'; message: string; data: Record<string, number> }
+  | { kind: 'cut'; message: string; data: Record<string, number> };
+
+/** Answers a refusal in the route's own shape (FastAPI detail, JSON-RPC error); headers and status are set by `bufferBody`. */
+export type RefusalReply = (c: Context, refusal: BodyRefusal, status: 400 | 413 | 503, headers: Record<string, string>) => Response;
+
+/** What a handler after `bufferBody` finds in its context: the whole body. */
+export type Buffered = { Variables: { body: Uint8Array } };
+
+const EMPTY = new Uint8Array(0);
+
+/** The length the request head declares, or undefined for a chunked (or unknown-length) body. */
+function declaredLength(c: Context): number | undefined {
+  if (c.req.header('transfer-encoding') !== undefined) return undefined;
+  const length = c.req.header('content-length');
+  // Node's parser has already refused a malformed Content-Length.
+  return length === undefined ? undefined : Number.parseInt(length, 10);
+}
+
+/**
+ * Reads the request body whole into the context's `body`, within `maxBytes` and the shared
+ * `budget`, or answers with `reply` without handing on. A refusal before the whole body has arrived
+ * closes the connection, so the unread rest is never parsed as the connection's next request.
+ */
+export function bufferBody<E extends Buffered>(limits: { maxBytes: number; budget: BodyBudget }, reply: RefusalReply): MiddlewareHandler<E> {
+  const { maxBytes, budget } = limits;
+  const busy = (needed: string): BodyRefusal => ({
+    kind: 'busy',
+    message: `server busy: request bodies being read hold ${budget.held} of the ${describeBytes(budget.limitBytes)} allowed at once (--max-body-memory), and ${needed}; retry later`,
+    data: { body_memory_bytes: budget.held, max_body_memory_bytes: budget.limitBytes },
+  });
+  const overMax: BodyRefusal = { kind: 'too large', message: `request body over ${maxBytes} bytes`, data: { max_body_bytes: maxBytes } };
+  const refuse = (c: Context, refusal: BodyRefusal) => {
+    const status = refusal.kind === 'busy' ? 503 : refusal.kind === 'cut' ? 400 : 413;
+    return reply(c, refusal, status, { Connection: 'close', ...(refusal.kind === 'busy' ? { 'Retry-After': '1' } : {}) });
+  };
+
+  return async (c, next) => {
+    let taken = 0;
+    const take = (bytes: number): boolean => {
+      if (!budget.take(bytes)) return false;
+      taken += bytes;
+      return true;
+    };
+    try {
+      const declared = declaredLength(c);
+      if (declared === 0) {
+        c.set('body', EMPTY);
+        return await next();
+      }
+      if (declared !== undefined) {
+        if (declared > maxBytes) return refuse(c, overMax);
+        if (declared > budget.limitBytes) {
+          return refuse(c, {
+            kind: 'too large',
+            message: `request body of ${declared} bytes is more than the ${describeBytes(budget.limitBytes)} the server holds for all request bodies at once (--max-body-memory)`,
+            data: { body_bytes: declared, max_body_memory_bytes: budget.limitBytes },
+          });
+        }
+        if (!take(declared)) return refuse(c, busy(`this one declares ${declared} bytes`));
+      } else if (budget.held >= budget.limitBytes) {
+        // Not a byte to spare: refuse before the stream is touched.
+        return refuse(c, busy('none is left for this one'));
+      }
+
+      const stream = c.req.raw.body;
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      if (stream !== null) {
+        const reader = stream.getReader();
+        try {
+          for (;;) {
+            let read: ReadableStreamReadResult<Uint8Array>;
+            try {
+              read = await reader.read();
+            } catch (error) {
+              return refuse(c, { kind: 'cut', message: `the request body did not arrive whole: ${error instanceof Error ? error.message : String(error)}`, data: { received_bytes: size } });
+            }
+            if (read.done) break;
+            size += read.value.byteLength;
+            if (size > maxBytes) return refuse(c, overMax);
+            // A chunked body's bytes are taken as they arrive; a declared one's were taken up front.
+            if (size > taken && !take(size - taken)) return refuse(c, busy('this one would pass it'));
+            chunks.push(read.value);
+          }
+        } finally {
+          // Released, not cancelled: cancelling would destroy the socket before the refusal is sent.
+          reader.releaseLock();
+        }
+      }
+      c.set('body', chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      chunks.length = 0;
+      await next();
+    } finally {
+      budget.give(taken);
+    }
+  };
+}
