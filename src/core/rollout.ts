@@ -70,11 +70,12 @@ export const RolloutStats = z.object({
 export type RolloutStats = z.infer<typeof RolloutStats>;
 
 /**
- * What every attempt a record covers spent, those ended by an infrastructure failure included:
+ * What every attempt of the rollout spent, those ended by an infrastructure failure included:
  * their calls and tokens were made and paid for though only the last attempt's `stats` describe
  * the record. The agent's model calls (as in `stats`: judges' and simulated users' are not
  * counted) and tool calls, from what each attempt recorded (a call after the watchdog abandoned it
- * is not); attempts of an earlier process, before a resume, are not covered.
+ * is not). Attempts of an earlier process, before a resume (one killed mid-attempt, or whose
+ * infra_error record this one replaced), are counted from what the store holds of them.
  */
 export const AttemptsSpend = RolloutStats.pick({ modelCalls: true, toolCalls: true, promptTokens: true, completionTokens: true }).extend({
   attempts: z.number().int().positive(),

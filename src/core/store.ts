@@ -196,6 +196,15 @@ export interface Store {
   finishedRolloutIds(runId: string, options?: { exceptInfraErrors?: boolean }): Set<string>;
   /** The attempt number a new try of this rollout should use (after any interrupted ones). */
   nextAttempt(rolloutId: string): number;
+  /**
+   * What the rollout's attempts numbered below `beforeAttempt` spent, from what the store holds of
+   * them (an earlier process's: one killed mid-attempt, or whose infra_error record a resume
+   * replaces): the agent's model calls and their tokens (a judge's or a simulated user's are not
+   * counted, as `traceAttempt` does not count them) and its tool calls. `attempts` is the highest
+   * attempt number stored below `beforeAttempt`: numbers run on without gaps, so an attempt that
+   * stored nothing before a later one did counts too. All zero when nothing is stored.
+   */
+  attemptsSpend(rolloutId: string, beforeAttempt: number): AttemptsSpend;
   /** Every model call of a rollout (all attempts), in order. */
   modelCalls(rolloutId: string): ModelCall[];
   events(rolloutId: string): RolloutEvent[];

@@ -79,7 +79,11 @@ export async function createMetrics(role: MetricsRole): Promise<GauntletMetrics>
     if (status === 'infra_error') infraErrors.inc({ source: rollout.error?.source ?? 'unknown' });
     duration.observe({ env, status }, rollout.durationMs / 1000);
     // Calls and tokens of every attempt (`spent`), retried ones included, where the record says;
-    // a record without it (an older Gauntlet's worker) gives its last attempt's.
+    // a record without it (an older Gauntlet's worker) gives its last attempt's. An earlier
+    // process's attempts in `spent` are counted here: counters count a rollout when it finishes,
+    // so a process killed mid-rollout counted none of its attempts (and its counters died with
+    // it). The attempts of an infra_error record that a resume replaces were counted by the
+    // process that stored it too; `Store.runSpend` counts them once.
     const spent = rollout.spent ?? stats;
     modelCalls.inc({ env }, spent.modelCalls);
     toolCalls.inc({ env }, spent.toolCalls);

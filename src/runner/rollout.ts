@@ -27,8 +27,11 @@ import { requestTimeoutFor } from './resolve.ts';
 export interface RolloutContext {
   runId: RunId;
   config: RunConfig;
-  /** Only what a rollout writes through: a queue worker passes a buffer that travels back to the coordinator. */
-  store: Pick<Store, 'recorder' | 'nextAttempt'>;
+  /**
+   * Only what a rollout writes through, and what it needs of the attempts stored before it: a
+   * queue worker passes a buffer that travels back to the coordinator.
+   */
+  store: Pick<Store, 'recorder' | 'nextAttempt' | 'attemptsSpend'>;
   model: ModelClient;
   environment: (name: string) => EnvironmentDefinition;
   signal?: AbortSignal;
@@ -143,8 +146,10 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
   const reward = rewardConfigFor(ctx.config, task.env);
   let traced: ReturnType<typeof traceAttempt> | undefined;
   let outcome: EpisodeOutcome;
-  // Every attempt's calls and tokens, not only the last one's: a retried attempt was paid for too.
-  const spent: AttemptsSpend = { attempts: 0, modelCalls: 0, toolCalls: 0, promptTokens: 0, completionTokens: 0 };
+  // Every attempt's calls and tokens, not only the last one's: a retried attempt was paid for too,
+  // and so was one an earlier process made (killed mid-attempt, or whose infra_error record this
+  // rollout's record replaces), whose calls and events the store holds.
+  const spent: AttemptsSpend = firstAttempt > 1 ? { ...ctx.store.attemptsSpend(id, firstAttempt) } : { attempts: 0, modelCalls: 0, toolCalls: 0, promptTokens: 0, completionTokens: 0 };
   let modelSpec = ctx.model.spec;
   for (;;) {
     const identity = { runId: ctx.runId, rolloutId: id, attempt };

@@ -182,7 +182,12 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       runOne = async ({ task, epoch }) => {
         let outcome: ThreadOutcome;
         try {
-          outcome = await handOver(() => pool.run({ task, epoch, firstAttempt: store.nextAttempt(rolloutIdFor(run.id, task.id, epoch)) }));
+          outcome = await handOver(() => {
+            const id = rolloutIdFor(run.id, task.id, epoch);
+            const firstAttempt = store.nextAttempt(id);
+            // A thread that stores its own reads the earlier attempts' spend from the file itself.
+            return pool.run({ task, epoch, firstAttempt, ...(!shared && firstAttempt > 1 ? { earlier: store.attemptsSpend(id, firstAttempt) } : {}) });
+          });
         } catch (error) {
           if (error instanceof RolloutThreadDied) {
             // Its rollouts in flight have no result (a thread storing its own may have stored some:

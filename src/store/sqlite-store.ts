@@ -703,6 +703,45 @@ export class SqliteStore implements Store {
     return last + 1;
   }
 
+  /**
+   * From the rows themselves, not the rollout's record: an attempt killed mid-way left only rows,
+   * and a record about to be replaced may be older than `spent`. Rows of the rollout still
+   * buffered or on their way to the file are flushed first (adding them up beside the file's could
+   * count a row the writer thread just wrote twice); a rollout resumed by a new process has none,
+   * and its start does not wait on the buffer of every rollout running.
+   */
+  attemptsSpend(rolloutId: string, beforeAttempt: number): AttemptsSpend {
+    const unwritten = (rows: readonly PendingRow[]) => rows.some((p) => p.rolloutId === rolloutId);
+    if (unwritten(this.pending) || [...(this.writer?.handedOver.values() ?? [])].some(({ rows }) => unwritten(rows))) this.flushForRead();
+    const at = `${this.path}: rollout ${rolloutId}, attempts before ${beforeAttempt}`;
+    let row: Record<keyof AttemptsSpend, unknown>;
+    try {
+      row = this.db
+        .prepare(
+          `SELECT
+            (SELECT MAX(a) FROM (SELECT MAX(attempt) AS a FROM events WHERE rollout_id = @id AND attempt < @before
+              UNION ALL SELECT MAX(attempt) FROM model_calls WHERE rollout_id = @id AND attempt < @before
+              UNION ALL SELECT json_extract(json, '$.attempt') FROM rollouts WHERE id = @id AND json_extract(json, '$.attempt') < @before)) AS attempts,
+            COUNT(*) AS modelCalls,
+            SUM(COALESCE(json_extract(json, '$.response.usage.promptTokens'), 0)) AS promptTokens,
+            SUM(COALESCE(json_extract(json, '$.response.usage.completionTokens'), 0)) AS completionTokens,
+            (SELECT COUNT(*) FROM events WHERE rollout_id = @id AND attempt < @before AND type = 'tool_call') AS toolCalls
+          FROM model_calls WHERE rollout_id = @id AND attempt < @before AND json_extract(json, '$.purpose') NOT IN ('judge', 'user')`,
+        )
+        .get({ id: rolloutId, before: beforeAttempt }) as Record<keyof AttemptsSpend, unknown>;
+    } catch (error) {
+      if (!(error instanceof Error && /malformed JSON/i.test(error.message))) throw error;
+      const call = this.db.prepare(`SELECT id FROM model_calls WHERE rollout_id = ? AND attempt < ? AND NOT json_valid(json) LIMIT 1`).get(rolloutId, beforeAttempt) as { id: string } | undefined;
+      throw new StoredDataError(call ? `${this.path}: model call ${call.id}` : at, 'the stored record is not valid JSON', 'a row written by Gauntlet');
+    }
+    const count = (field: keyof AttemptsSpend): number => {
+      const value = row[field] ?? 0;
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new StoredDataError(at, `${field} sums to ${String(value)}`, 'whole numbers of attempts, calls and tokens');
+      return value;
+    };
+    return { attempts: count('attempts'), modelCalls: count('modelCalls'), toolCalls: count('toolCalls'), promptTokens: count('promptTokens'), completionTokens: count('completionTokens') };
+  }
+
   // ── calls and events ───────────────────────────────────────────────────────────────────
 
   recorder(identity: AttemptIdentity): AttemptRecorder {

@@ -159,4 +159,57 @@ describe('SQLite store: the write path at high concurrency', () => {
     assert.deepEqual(store.getRollout('ro_retried')?.spent, retried.spent, 'the record keeps its spend');
     store.close();
   });
+
+  it('adds up what a rollout\'s earlier attempts spent from their stored calls and events, buffered ones included, judges and simulated users left out', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-store-'));
+    const store = openStore(join(dir, 'g.db'), { batchSize: 1000, flushMs: 60_000 });
+    assert.deepEqual(store.attemptsSpend(rolloutId, 5), { attempts: 0, modelCalls: 0, toolCalls: 0, promptTokens: 0, completionTokens: 0 });
+    const answered = (attempt: number, index: number, over: Partial<ModelCall>): ModelCall => ({
+      ...call(index, [{ role: 'user', content: 'hi' }]),
+      id: modelCallIdFor(rolloutId, attempt, index),
+      attempt,
+      parentId: null,
+      response: { message: { role: 'assistant', content: 'ok', toolCalls: [] }, finishReason: 'stop', usage: { promptTokens: 100 * attempt, completionTokens: attempt } },
+      ...over,
+    });
+    const one = store.recorder({ runId, rolloutId, attempt: 1 });
+    one.modelCall(answered(1, 0, {}));
+    one.modelCall(answered(1, 1, { purpose: 'summary' }));
+    one.modelCall(answered(1, 100_000, { purpose: 'judge' }));
+    one.modelCall(answered(1, 300_000, { purpose: 'user' }));
+    one.event('tool_call', { id: 'c0', name: 'look', arguments: '{}' });
+    one.event('tool_result', { id: 'c0', ok: true, content: 'ok' });
+    store.flush();
+    // Attempt 2 stored nothing (its environment would not start); attempt 3's rows are still buffered.
+    const three = store.recorder({ runId, rolloutId, attempt: 3 });
+    three.modelCall(answered(3, 0, { response: null, error: { kind: 'http', message: 'HTTP 500' } }));
+    three.event('tool_call', { id: 'c1', name: 'look', arguments: '{}' });
+    store.recorder({ runId, rolloutId, attempt: 4 }).modelCall(answered(4, 0, {}));
+    assert.deepEqual(store.attemptsSpend(rolloutId, 4), { attempts: 3, modelCalls: 3, toolCalls: 2, promptTokens: 200, completionTokens: 2 });
+    assert.deepEqual(store.attemptsSpend(rolloutId, 2), { attempts: 1, modelCalls: 2, toolCalls: 1, promptTokens: 200, completionTokens: 2 });
+    assert.deepEqual(store.attemptsSpend('ro_other', 4), { attempts: 0, modelCalls: 0, toolCalls: 0, promptTokens: 0, completionTokens: 0 });
+    store.close();
+  });
+
+  it('counts an attempt whose record a resume replaces, though the attempt stored no calls', () => {
+    const store = openStore(':memory:');
+    const failed = { ...scoredRollout({ id: rolloutId, runId }), attempt: 2 };
+    store.commitRollout(failed);
+    assert.deepEqual(store.attemptsSpend(rolloutId, 3), { attempts: 2, modelCalls: 0, toolCalls: 0, promptTokens: 0, completionTokens: 0 });
+    store.close();
+  });
+
+  it('names the model call whose stored JSON is damaged when adding up earlier attempts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-store-'));
+    const path = join(dir, 'g.db');
+    const store = openStore(path);
+    store.recorder({ runId, rolloutId, attempt: 1 }).modelCall(call(0, [{ role: 'user', content: 'hi' }]));
+    store.close();
+    const db = new Database(path);
+    db.prepare(`UPDATE model_calls SET json = '{not json'`).run();
+    db.close();
+    const reopened = openStore(path);
+    assert.throws(() => reopened.attemptsSpend(rolloutId, 2), (e: unknown) => e instanceof Error && e.name === 'StoredDataError' && e.message.includes(`model call ${modelCallIdFor(rolloutId, 1, 0)}`));
+    reopened.close();
+  });
 });

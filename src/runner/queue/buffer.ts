@@ -1,12 +1,27 @@
 // The worker's side of storing: `executeRollout` records into this buffer exactly what it would
 // record into the store, recorder by recorder, and the buffer becomes the job's result. Calls are
 // delta-encoded as the store does (a 100-turn rollout must not carry its history 100 times).
-import type { AttemptIdentity, AttemptRecorder, JsonValue, ModelCall, Rollout, RolloutRecorder, Store } from '../../core/index.ts';
+import type { AttemptIdentity, AttemptRecorder, AttemptsSpend, JsonValue, ModelCall, Rollout, RolloutRecorder, Store } from '../../core/index.ts';
 import { findNonFinite, hasNonFinite, NON_FINITE_KEY } from '../../store/index.ts';
 import type { EncodedCall, RecordedEntry, RecorderSession, RolloutResult } from './jobs.ts';
 
 /** The part of the store a rollout writes through (`RolloutContext.store`). */
-export type RolloutStore = Pick<Store, 'recorder' | 'nextAttempt'>;
+export type RolloutStore = Pick<Store, 'recorder' | 'nextAttempt' | 'attemptsSpend'>;
+
+/** What a rollout that is not resumed spent before its first attempt. */
+const NOTHING_SPENT: AttemptsSpend = { attempts: 0, modelCalls: 0, toolCalls: 0, promptTokens: 0, completionTokens: 0 };
+
+/**
+ * `attemptsSpend` of a store-like object that knows only what its rollout's starter told it: the
+ * first attempt and what the attempts before it spent (`earlier`; absent: nothing, or a starter of
+ * an older Gauntlet that did not say).
+ */
+export function spendBefore(known: { rolloutId: string; firstAttempt: number; earlier: AttemptsSpend | undefined }, rolloutId: string, beforeAttempt: number): AttemptsSpend {
+  if (rolloutId !== known.rolloutId || beforeAttempt !== known.firstAttempt) {
+    throw new Error(`rollout ${known.rolloutId} starting at attempt ${known.firstAttempt} asked what ${rolloutId} spent before attempt ${beforeAttempt}`);
+  }
+  return { ...(known.earlier ?? NOTHING_SPENT) };
+}
 
 /** The wire body as an object, when it is one. */
 export function wireBody(request: JsonValue | undefined): Record<string, JsonValue> | null {
@@ -88,21 +103,29 @@ function callEncoder(): (call: ModelCall) => EncodedCall {
 /**
  * A `RolloutStore` that keeps everything in memory for one rollout. Each `recorder()` call opens
  * a session, replayed later through its own store recorder, so event sequence numbers come out as
- * the in-process runner's do. The attempt number is the coordinator's: it knows what is stored.
+ * the in-process runner's do. The attempt number, and what the attempts before it spent, are the
+ * coordinator's: it knows what is stored.
  */
 export class RolloutBuffer implements RolloutStore {
   private readonly sessions: RecorderSession[] = [];
   private readonly firstAttempt: number;
+  private readonly earlier: AttemptsSpend | undefined;
   private readonly identity: Pick<AttemptIdentity, 'runId' | 'rolloutId'>;
 
-  constructor(options: { runId: AttemptIdentity['runId']; rolloutId: AttemptIdentity['rolloutId']; firstAttempt: number }) {
+  constructor(options: { runId: AttemptIdentity['runId']; rolloutId: AttemptIdentity['rolloutId']; firstAttempt: number; earlier?: AttemptsSpend }) {
     this.firstAttempt = options.firstAttempt;
+    this.earlier = options.earlier;
     this.identity = { runId: options.runId, rolloutId: options.rolloutId };
   }
 
   nextAttempt(rolloutId: string): number {
     if (rolloutId !== this.identity.rolloutId) throw new Error(`rollout buffer for ${this.identity.rolloutId} asked about ${rolloutId}`);
     return this.firstAttempt;
+  }
+
+  /** The coordinator's store holds the earlier attempts; the job said what they spent. */
+  attemptsSpend(rolloutId: string, beforeAttempt: number): AttemptsSpend {
+    return spendBefore({ rolloutId: this.identity.rolloutId, firstAttempt: this.firstAttempt, earlier: this.earlier }, rolloutId, beforeAttempt);
   }
 
   recorder(identity: AttemptIdentity): AttemptRecorder {

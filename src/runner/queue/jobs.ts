@@ -2,7 +2,7 @@
 // worker needs without the coordinator's store; a result carries everything the coordinator
 // stores. API keys never travel: workers read their own.
 import { z } from 'zod';
-import { EventType, Rollout, RolloutId, RunConfig, RunId, Task } from '../../core/index.ts';
+import { AttemptsSpend, EventType, Rollout, RolloutId, RunConfig, RunId, Task } from '../../core/index.ts';
 
 /** Version of the messages below; a worker refuses jobs of another version instead of guessing. */
 export const QUEUE_PROTOCOL = 1;
@@ -18,6 +18,11 @@ export const RolloutJob = z.object({
   seed: z.number().int(),
   /** The attempt number the worker starts at (after attempts whose records the store already holds). */
   firstAttempt: z.number().int().positive(),
+  /**
+   * What the attempts before `firstAttempt` spent, as the store holds them (an earlier process's);
+   * the worker's record adds it to its own attempts'. Absent when there were none (or from an older coordinator).
+   */
+  earlier: AttemptsSpend.optional(),
   /** Place in the run's enqueued order, for windowed takes. */
   position: z.number().int().nonnegative(),
   config: RunConfig,

@@ -180,6 +180,10 @@ export class QueueSession {
 
   private jobFor(item: WorkItem): { name: string; data: RolloutJob; opts: JobsOptions } {
     const config = this.run.config;
+    const { store } = this.options;
+    const firstAttempt = store.nextAttempt(item.rolloutId);
+    // Read only for a rollout resumed after attempts of an earlier process.
+    const earlier = firstAttempt > 1 ? store.attemptsSpend(item.rolloutId, firstAttempt) : undefined;
     return {
       name: rolloutJobName(this.run.id),
       data: {
@@ -188,7 +192,8 @@ export class QueueSession {
         rolloutId: item.rolloutId,
         epoch: item.epoch,
         seed: rolloutSeed(config.seed, item.task.id, item.epoch, config.groupSize),
-        firstAttempt: this.options.store.nextAttempt(item.rolloutId),
+        firstAttempt,
+        ...(earlier && earlier.attempts > 0 ? { earlier } : {}),
         position: item.position,
         config,
         task: item.task,

@@ -205,7 +205,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     const driver = agent ? await options.agents!.driverFor(data.config) : undefined;
     const lease = await clients.acquire(data.config);
     try {
-      const buffer = new RolloutBuffer({ runId: data.runId, rolloutId: data.rolloutId, firstAttempt: data.firstAttempt });
+      const buffer = new RolloutBuffer({ runId: data.runId, rolloutId: data.rolloutId, firstAttempt: data.firstAttempt, ...(data.earlier ? { earlier: data.earlier } : {}) });
       const rollout = await executeRollout(
         {
           runId: data.runId,

@@ -1,7 +1,7 @@
 // Messages between a run's main thread and its rollout threads. Both ends are this process's own
 // code, so the messages are typed rather than parsed; structured cloning keeps shared objects
 // shared, so a rollout's calls arrive with their message history by reference, as recorded.
-import type { Rollout, RunConfig, RunId, StoreError, Task } from '../../core/index.ts';
+import type { AttemptsSpend, Rollout, RunConfig, RunId, StoreError, Task } from '../../core/index.ts';
 import type { ThreadStoreAccess } from '../../store/index.ts';
 import type { DecodedResult } from '../queue/replay.ts';
 
@@ -17,7 +17,11 @@ export interface ThreadInit {
 }
 
 export type ToThread =
-  | { kind: 'rollout'; seq: number; task: Task; epoch: number; firstAttempt: number }
+  /**
+   * `earlier`: what the attempts before `firstAttempt` spent, as the main thread's store holds
+   * them; only a thread recording into memory needs it (one storing its own reads its store).
+   */
+  | { kind: 'rollout'; seq: number; task: Task; epoch: number; firstAttempt: number; earlier?: AttemptsSpend }
   /** The run was cancelled: rollouts in flight end without a record (they stay missing, for --resume). */
   | { kind: 'abort'; reason: string }
   | { kind: 'close' };

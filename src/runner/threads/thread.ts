@@ -71,7 +71,8 @@ async function serve(init: ThreadInit): Promise<void> {
   const storeOwn = async (own: SqliteStore, message: RolloutMessage, started: () => void): Promise<FromThread> => {
     const { seq } = message;
     // The main thread chose the attempt: it knows what the store holds.
-    const recording = { nextAttempt: () => message.firstAttempt, recorder: own.recorder.bind(own) };
+    // What the earlier attempts spent is read from the file, as the main thread would read it.
+    const recording = { nextAttempt: () => message.firstAttempt, recorder: own.recorder.bind(own), attemptsSpend: own.attemptsSpend.bind(own) };
     const rollout = await executeRollout({ ...ctx, store: recording }, message.task, message.epoch, { onStarted: started });
     if (!rollout) return { kind: 'stored', seq, rollout: null };
     try {
@@ -85,7 +86,7 @@ async function serve(init: ThreadInit): Promise<void> {
 
   /** Runs the rollout recording into memory; the main thread stores the record. */
   const capture = async (message: RolloutMessage, started: () => void): Promise<FromThread> => {
-    const captured = new CapturedRollout({ rolloutId: rolloutIdFor(init.runId, message.task.id, message.epoch), firstAttempt: message.firstAttempt });
+    const captured = new CapturedRollout({ rolloutId: rolloutIdFor(init.runId, message.task.id, message.epoch), firstAttempt: message.firstAttempt, ...(message.earlier ? { earlier: message.earlier } : {}) });
     const rollout = await executeRollout({ ...ctx, store: captured }, message.task, message.epoch, { onStarted: started });
     return { kind: 'result', seq: message.seq, result: rollout ? captured.result(rollout) : null };
   };

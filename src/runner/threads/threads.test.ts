@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
-import { InputError, RunConfig, type ModelCall, type Store } from '../../core/index.ts';
+import { InputError, RunConfig, rolloutIdFor, type ModelCall, type Store } from '../../core/index.ts';
 import { openStore } from '../../store/index.ts';
+import { turnCall } from '../../store/test-support.ts';
 import { assistant, functionModel, goldenModel, reply } from '../../../test/support/models.ts';
 import { selectTasks } from '../resolve.ts';
 import { executeRun, type RunSummary } from '../run.ts';
@@ -130,6 +131,57 @@ describe('rollout threads on a store file', () => {
     }
   });
 
+  /** A run created, then its process gone during attempt 1 (two agent calls, a judge's, a tool call, no record), then resumed on one thread. */
+  async function resumeAfterDeath(stores: { before: () => Store; after: (before: Store) => Store }) {
+    const { resolved: r } = resolved({ model: 'oracle', epochs: 1, concurrency: 1 });
+    const run = { resolved: { config: r.config, tasks: r.tasks.slice(0, 1) } };
+    const task = run.resolved.tasks[0]!;
+    const before = stores.before();
+    const first = await executeRun({ store: before, run, modelEnvironment: { env: {} }, threads: 0, signal: AbortSignal.abort() });
+    const ids = { runId: first.runId, rolloutId: rolloutIdFor(first.runId, task.id, 0) };
+    const answered = (index: number, over: Partial<ModelCall> = {}) =>
+      turnCall(ids, index, { response: { message: { role: 'assistant', content: '', toolCalls: [] }, finishReason: 'stop', usage: { promptTokens: 70, completionTokens: 7 } }, ...over });
+    const dead = before.recorder({ ...ids, attempt: 1 });
+    dead.modelCall(answered(0));
+    dead.event('tool_call', { id: 'c0', name: 'search', arguments: '{}' });
+    dead.modelCall(answered(1));
+    dead.modelCall(answered(100_000, { purpose: 'judge', parentId: null }));
+    const store = stores.after(before);
+    try {
+      const resumed = await executeRun({ store, run: { resume: first.runId }, modelEnvironment: { env: {} }, threads: 1 });
+      const rollout = store.getRollout(ids.rolloutId)!;
+      assert.equal(rollout.attempt, 2);
+      const own = store.modelCalls(ids.rolloutId).filter((c) => c.attempt === 2 && c.purpose !== 'judge' && c.purpose !== 'user');
+      const ownTools = store.events(ids.rolloutId).filter((e) => e.attempt === 2 && e.type === 'tool_call').length;
+      const tokens = (field: 'promptTokens' | 'completionTokens') => own.reduce((n, c) => n + (c.response?.usage[field] ?? 0), 0);
+      const spent = { attempts: 2, modelCalls: 2 + own.length, toolCalls: 1 + ownTools, promptTokens: 140 + tokens('promptTokens'), completionTokens: 14 + tokens('completionTokens') };
+      assert.deepEqual(rollout.spent, spent);
+      assert.deepEqual(resumed.spent, spent);
+    } finally {
+      store.close();
+    }
+  }
+
+  it('count in a rollout\'s spend the attempts an earlier process stored before it died', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gauntlet-threads-'));
+    const path = join(dir, 'g.db');
+    try {
+      await resumeAfterDeath({
+        before: () => openStore(path),
+        after: (before) => {
+          before.close();
+          return openStore(path);
+        },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('count the earlier attempts too when the threads record into memory (a store they cannot open)', async () => {
+    await resumeAfterDeath({ before: () => openStore(':memory:'), after: (before) => before });
+  });
+
   it('stop the run when a thread cannot store (a full disk); what is stored stays whole', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gauntlet-threads-'));
     const path = join(dir, 'small.db');
@@ -159,6 +211,30 @@ describe('a rollout thread without the bundle', () => {
       assert.equal(result?.rollout.status, 'scored');
       assert.equal(result?.rollout.passed, true);
       assert.ok(result.sessions[0]!.entries.some((e) => e.kind === 'call'));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('adds what the main thread says the earlier attempts spent to a rollout it records in memory', async () => {
+    const { RolloutThreads } = await import('./threads.ts');
+    const { resolved: r } = resolved({ model: 'oracle', epochs: 1 });
+    const pool = await RolloutThreads.start({ count: 1, init: { runId: 'run_20260101T000000Z_abcdef' as never, config: r.config, env: {}, graceMs: 1000 }, load: 'sources' });
+    try {
+      const earlier = { attempts: 2, modelCalls: 5, toolCalls: 3, promptTokens: 700, completionTokens: 70 };
+      const result = await pool.run({ task: r.tasks[0]!, epoch: 0, firstAttempt: 3, earlier });
+      assert.ok(result && 'sessions' in result);
+      const { rollout } = result;
+      assert.equal(rollout.attempt, 3);
+      const calls = result.sessions.flatMap((s) => s.entries.flatMap((e) => (e.kind === 'call' && e.call.purpose !== 'judge' ? [e.call] : [])));
+      const tools = result.sessions.flatMap((s) => s.entries.filter((e) => e.kind === 'event' && e.event.type === 'tool_call')).length;
+      assert.deepEqual(rollout.spent, {
+        attempts: 3,
+        modelCalls: 5 + calls.length,
+        toolCalls: 3 + tools,
+        promptTokens: 700 + calls.reduce((n, c) => n + (c.response?.usage.promptTokens ?? 0), 0),
+        completionTokens: 70 + calls.reduce((n, c) => n + (c.response?.usage.completionTokens ?? 0), 0),
+      });
     } finally {
       await pool.close();
     }

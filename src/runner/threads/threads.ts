@@ -5,7 +5,7 @@
 // threads send back when the store cannot be opened twice, in memory).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { errorMessage, InputError, StoreError, type Rollout, type Task } from '../../core/index.ts';
+import { errorMessage, InputError, StoreError, type AttemptsSpend, type Rollout, type Task } from '../../core/index.ts';
 import type { DecodedResult } from '../queue/replay.ts';
 import { threadModule } from './bundle.ts';
 import type { FromThread, ThreadInit, ToThread } from './protocol.ts';
@@ -160,8 +160,12 @@ export class RolloutThreads {
     return pool;
   }
 
-  /** Runs one rollout on the least busy thread; null when the run was cancelled mid-rollout. */
-  run(item: { task: Task; epoch: number; firstAttempt: number }): Promise<ThreadOutcome> {
+  /**
+   * Runs one rollout on the least busy thread; null when the run was cancelled mid-rollout.
+   * `earlier`: what the attempts before `firstAttempt` spent, from the main thread's store, for
+   * threads that record into memory (without it their records count only their own attempts).
+   */
+  run(item: { task: Task; epoch: number; firstAttempt: number; earlier?: AttemptsSpend }): Promise<ThreadOutcome> {
     const thread = this.threads.reduce((best, t) => (t.pending.size < best.pending.size ? t : best));
     if (thread.failure) return Promise.reject(thread.failure);
     const seq = this.seq++;
