@@ -200,6 +200,41 @@ describe("what an agent leaves or breaks in its k8s pod stays the agent's", { sk
       }
     });
 
+    const STOPPED = /stops every process started in the pod/;
+
+    it('a process left looping `kill -STOP -1`: the command times out, every later one and its files fail as the agent\'s', async () => {
+      const box = await open({ files: { 'keep.txt': 'kept\n' }, statusGraceMs: 200, cleanUpDeadlineMs: 1500 });
+      try {
+        // The loop stops the command's script and its `timeout` too: the stream stays silent until the client's deadline.
+        const r = await box.exec('while :; do kill -STOP -1; done >/dev/null 2>&1 </dev/null & wait', { timeoutMs: 1000 });
+        assert.equal(r.sandboxFailure, undefined, 'only the agent\'s processes can stop an exec in its pod');
+        assert.deepEqual([r.exitCode, r.timedOut], [124, true], r.stderr);
+        assert.match(r.stderr, STOPPED);
+        const execs = cluster.api.requests.length;
+        const next = await box.exec('echo hello', { timeoutMs: 10_000 });
+        assert.deepEqual([next.exitCode, next.stdout, next.sandboxFailure], [137, '', undefined]);
+        assert.match(next.stderr, STOPPED);
+        assert.equal(await box.readFile('keep.txt'), null);
+        assert.deepEqual(cluster.api.requests.slice(execs), [], 'nothing more is run in the pod');
+      } finally {
+        await box.close();
+      }
+    });
+
+    it('a clean-up whose stream opened but never ended while the pod runs on is the agent\'s, not infrastructure', async () => {
+      const box = await open({ cleanUpDeadlineMs: 500 });
+      try {
+        // Opened and silent, as an exec whose process something in the pod stopped.
+        cluster.api.execHook = (_ws, exec) => isCleanUp(exec);
+        const r = await box.exec(`echo before; ${KILLS_ITS_SCRIPT}`, { timeoutMs: 10_000 });
+        assert.equal(r.sandboxFailure, undefined);
+        assert.deepEqual([r.exitCode, r.stdout], [137, 'before\n']);
+        assert.match(r.stderr, STOPPED);
+      } finally {
+        await box.close();
+      }
+    });
+
     it('a clean-up killed on every try, when the pod then cannot be read, stays an infrastructure error', async () => {
       const box = await open();
       try {

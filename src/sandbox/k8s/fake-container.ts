@@ -64,6 +64,19 @@ export async function startFakeContainer(options: { workdir: string; command: st
     child.on('error', () => resolve(127));
     child.on('close', (code, signal) => resolve(statusOf(code, signal)));
   });
+  // A runtime ends a container's exec streams with it. nsenter's own process (outside the pod)
+  // stops itself when the command it waits for is stopped, so a pod whose processes were stopped
+  // would otherwise leave it stopped for good once the pod is gone.
+  const execs = new Set<ChildProcessWithoutNullStreams>();
+  void stopped.then(() => {
+    for (const exec of execs) {
+      try {
+        if (exec.pid !== undefined) process.kill(-exec.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
   let killed = false;
   const kill = async () => {
     if (!killed) {
@@ -88,13 +101,17 @@ export async function startFakeContainer(options: { workdir: string; command: st
   return {
     stopped,
     kill,
-    exec: (argv) =>
-      spawn(nsenter, ['-t', String(init), '-U', '-m', '-p', '--preserve-credentials', '-r', '-w', '--', ...argv], {
+    exec: (argv) => {
+      const exec = spawn(nsenter, ['-t', String(init), '-U', '-m', '-p', '--preserve-credentials', '-r', '-w', '--', ...argv], {
         stdio: 'pipe',
         detached: true,
         env,
         cwd: '/',
         ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
-      }),
+      });
+      execs.add(exec);
+      exec.on('close', () => execs.delete(exec));
+      return exec;
+    },
   };
 }

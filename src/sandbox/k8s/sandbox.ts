@@ -47,6 +47,11 @@ export interface K8sSandboxOptions {
   requestTimeoutMs?: number;
   /** How long past a command's own timeout its exit status may take to arrive before the client stops waiting. Default 10 s. */
   statusGraceMs?: number;
+  /**
+   * How long the clean-up after a command may run once its stream has opened before what the pod
+   * runs is judged to stop it (a process left looping `kill -STOP -1`). Default 60 s.
+   */
+  cleanUpDeadlineMs?: number;
   /** Hard limit on the pod's life (activeDeadlineSeconds). Default 24 h. */
   maxLifetimeSeconds?: number;
   /**
@@ -85,8 +90,9 @@ class PodSandbox implements K8sSandbox {
   /** Set once createK8sSandbox hands the sandbox out: before that nothing of the agent's ran in it. */
   private handedOut = false;
   /**
-   * Set when what a command left running killed every clean-up try while the pod ran on: the
-   * agent's doing, since only its own processes can signal an exec in its pod. Nothing run in the
+   * Set when what a command left running killed every clean-up try, or stopped the clean-up, while
+   * the pod ran on: the agent's doing, since only its own processes can signal an exec in its pod
+   * (a stream the API never opens stays the API's failure). Nothing run in the
    * pod from then on can be trusted to finish, so later commands and file access fail as on an
    * eviction for disk, without another exec.
    */
@@ -99,7 +105,7 @@ class PodSandbox implements K8sSandbox {
   private processLimitFlag: ProcessLimitFlag | undefined;
 
   constructor(
-    private readonly ctx: { config: KubeConfig; api: CoreV1Api; limits: ResolvedLimits; leaseTtlMs: number; statusGraceMs: number; now: () => number },
+    private readonly ctx: { config: KubeConfig; api: CoreV1Api; limits: ResolvedLimits; leaseTtlMs: number; statusGraceMs: number; cleanUpDeadlineMs: number; now: () => number },
     readonly namespace: string,
     readonly pod: string,
     readonly workdir: string,
@@ -230,7 +236,7 @@ class PodSandbox implements K8sSandbox {
   private async killLeftovers(): Promise<string | 'ended' | 'overrun' | undefined> {
     try {
       for (let attempt = 1; ; attempt++) {
-        const result = await this.run(['sh', '-c', reapScript()], { deadlineMs: 60_000 });
+        const result = await this.run(['sh', '-c', reapScript()], { deadlineMs: this.ctx.cleanUpDeadlineMs });
         if (result.exitCode === 0) return undefined;
         if (result.exitCode === 1 && result.cut === null) return result.stderr.trim();
         // Killed by what it came to kill: the abandoned command's own script reaping as it ends,
@@ -241,6 +247,14 @@ class PodSandbox implements K8sSandbox {
           // something in the pod did it, and only the agent's processes run there.
           if ((await this.whyEnded()) !== null) return 'ended';
           this.overrun = `what the commands left running kills every process started in the pod (the clean-up after the command was killed on all ${REAP_TRIES} tries), so nothing more can run in this sandbox`;
+          return 'overrun';
+        }
+        // The API opened the clean-up's stream (a stream that never opens fails as the API's) and
+        // the pod runs on, yet no status came: something in the pod stopped the clean-up (a
+        // process looping `kill -STOP -1`; only the agent's processes can signal it) or starved it.
+        if (result.cut === 'deadline') {
+          if ((await this.whyEnded()) !== null) return 'ended';
+          this.overrun = `what the commands left running stops every process started in the pod (the clean-up after the command started but did not finish within ${Math.round(this.ctx.cleanUpDeadlineMs / 1000)} s while the pod ran on), so nothing more can run in this sandbox`;
           return 'overrun';
         }
         throw new Error(`exit ${result.exitCode}${result.cut ? ` (${result.cut})` : ''}${attempt > 1 ? ` after ${attempt} tries` : ''}: ${clip(result.stderr.trim())}`);
@@ -433,7 +447,7 @@ export async function createK8sSandbox(options: K8sSandboxOptions): Promise<K8sS
     if (status === undefined || status >= 500) await api.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
     throw apiError(`${where}: create`, error);
   });
-  const sandbox = new PodSandbox({ config, api, limits, leaseTtlMs, statusGraceMs: options.statusGraceMs ?? 10_000, now }, namespace, name, workdir, options.heartbeatMs ?? Math.max(50, Math.floor(leaseTtlMs / 3)));
+  const sandbox = new PodSandbox({ config, api, limits, leaseTtlMs, statusGraceMs: options.statusGraceMs ?? 10_000, cleanUpDeadlineMs: options.cleanUpDeadlineMs ?? 60_000, now }, namespace, name, workdir, options.heartbeatMs ?? Math.max(50, Math.floor(leaseTtlMs / 3)));
   try {
     await waitUntilRunning(api, { namespace, name, image: options.image, startTimeoutMs: options.startTimeoutMs ?? 120_000, pollMs: options.pollMs ?? 250 });
     await sandbox.limitProcesses(options.image);
