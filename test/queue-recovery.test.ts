@@ -70,6 +70,45 @@ describe('a worker killed mid-rollout', () => {
     }
   });
 
+  it('leaves what it spent counted: the worker that takes its job over adds it to the record', { timeout: 120_000 }, async () => {
+    const config = RunConfig.parse({ envs: ['counter'], taskIds: ['counter/a'], model: 'oracle', epochs: 1, concurrency: 1, seed: 5 });
+    const store = openStore(':memory:');
+    // A blocks inside its second (and last) tool call: two model calls and two tool calls made, saved with the job.
+    const a = spawnWorker({ url: redis.url, concurrency: 1, env: { GAUNTLET_TEST_BLOCK_AT_CALL: '2' }, args: ['--save-spend-every', '0'] });
+    const probe = await connectRedis(redis.target, { name: 'test-spend-probe' });
+    let b: QueueWorker | undefined;
+    try {
+      const run = await startQueuedRun({ store, run: { resolved: { config, tasks: selectTasks(config, counterCatalog) } }, queue: { redis: redis.target }, catalog: counterCatalog });
+      const rolloutId = await until('worker A blocked mid-rollout', () => {
+        const started = a.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; rolloutId?: string }).find((e) => e.type === 'started');
+        return a.lines.some((l) => l.includes('test: blocked at')) ? started?.rolloutId : undefined;
+      });
+      const job = `${QUEUE_PREFIX}:${rolloutQueueName('oracle')}:${rolloutId}`;
+      const saved = { attempts: 1, modelCalls: 2, toolCalls: 2, promptTokens: 0, completionTokens: 0 };
+      await until("A's spend saved with the job", async () => {
+        const progress = await probe.hget(job, 'progress');
+        return progress !== null && JSON.stringify((JSON.parse(progress) as { spent?: unknown }).spent) === JSON.stringify(saved) ? true : undefined;
+      });
+      a.child.kill('SIGKILL');
+      await a.exited;
+      b = await startWorker({ redis: redis.target, concurrency: 1, catalog: counterCatalog, lockMs: 1000 });
+      const summary = await run.done;
+      assert.equal(summary.passed, 1);
+      const rollout = store.getRollout(rolloutId)!;
+      // A's attempt never reached the store: B numbers its own after it.
+      assert.equal(rollout.attempt, 2);
+      const own = store.modelCalls(rolloutId).filter((c) => c.purpose !== 'judge' && c.purpose !== 'user');
+      assert.ok(own.length > 0 && own.every((c) => c.attempt === 2));
+      const ownTools = store.events(rolloutId).filter((e) => e.type === 'tool_call').length;
+      assert.deepEqual(rollout.spent, { attempts: 2, modelCalls: 2 + own.length, toolCalls: 2 + ownTools, promptTokens: 0, completionTokens: 0 });
+      assert.deepEqual(summary.spent, rollout.spent);
+    } finally {
+      probe.disconnect();
+      await stopWorker(a, 'SIGKILL');
+      await b?.close();
+    }
+  });
+
   it('has its rollout taken over within about --stall-timeout, well before twice it', { timeout: 120_000 }, async () => {
     const stallMs = 2000;
     const config = RunConfig.parse({ envs: ['counter'], model: 'oracle', epochs: 1, concurrency: 1, seed: 4 });

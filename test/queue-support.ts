@@ -92,10 +92,10 @@ export interface WorkerProcess {
   exited: Promise<void>;
 }
 
-export function spawnWorker(options: { url: string; concurrency: number; stallTimeoutS?: number; env?: Record<string, string> }): WorkerProcess {
+export function spawnWorker(options: { url: string; concurrency: number; stallTimeoutS?: number; env?: Record<string, string>; args?: string[] }): WorkerProcess {
   const entry = fileURLToPath(new URL('./queue-worker-child.ts', import.meta.url));
   const stallTimeout = String(options.stallTimeoutS ?? 1);
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, 'worker', '--queue', options.url, '--concurrency', String(options.concurrency), '--stall-timeout', stallTimeout], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, 'worker', '--queue', options.url, '--concurrency', String(options.concurrency), '--stall-timeout', stallTimeout, ...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });

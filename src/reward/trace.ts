@@ -55,6 +55,8 @@ export interface TraceOptions {
   now: () => number;
   /** Keep every model call (detector and rubric terms rebuild the trajectory from them). */
   keepCalls: boolean;
+  /** Told the attempt's spend each time it grows (an agent's model call or tool call was recorded). */
+  onSpend?: (spend: AttemptSpend) => void;
 }
 
 /**
@@ -72,7 +74,10 @@ export function traceAttempt(inner: AttemptRecorder, options: TraceOptions): { r
     modelCall(call) {
       inner.modelCall(call);
       if (inner.sealed) return;
-      addCall(spend, call);
+      if (spentOn(call)) {
+        addCall(spend, call);
+        options.onSpend?.(spend);
+      }
       if (options.keepCalls) calls.push(call);
       if (call.purpose === 'turn' || call.purpose === 'subagent') {
         trace.lastAt = options.now();
@@ -87,6 +92,7 @@ export function traceAttempt(inner: AttemptRecorder, options: TraceOptions): { r
       if (type === 'rollout_started') trace.startedAt = at;
       else if (type === 'tool_call') {
         spend.toolCalls++;
+        options.onSpend?.(spend);
         const d = data as EventDataOf<'tool_call'>;
         const use = { id: d.id, name: d.name, arguments: d.arguments, result: null };
         tools.push(use);

@@ -108,6 +108,13 @@ export function groupIdFor(runId: RunId, taskId: string, epoch: number, groupSiz
 
 const emptyStats = { turns: 0, modelCalls: 0, toolCalls: 0, toolErrors: 0, promptTokens: 0, completionTokens: 0 };
 
+/** `total` with the attempt under way added, as a new object. */
+function sumSpend(total: AttemptsSpend, attempt: AttemptSpend): AttemptsSpend {
+  const sum = { ...total };
+  addSpend(sum, attempt);
+  return sum;
+}
+
 function addSpend(total: AttemptsSpend, attempt: AttemptSpend): void {
   total.attempts++;
   total.modelCalls += attempt.modelCalls;
@@ -127,6 +134,12 @@ export interface RolloutOptions {
   modelFor?: (identity: AttemptIdentity) => { model: ModelClient; policyVersion?: () => string | undefined };
   /** Called when an attempt's episode is open (its world reset), before the agent's first call: a start's own work is done. */
   onStarted?: () => void;
+  /**
+   * Told what the rollout has spent so far (the earlier attempts, and this process's, the one
+   * under way included) each time the agent makes a model call or a tool call: a queue worker
+   * keeps it with the job, so a worker that dies mid-rollout leaves what it spent counted.
+   */
+  onSpent?: (spent: AttemptsSpend) => void;
 }
 
 /**
@@ -157,7 +170,13 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
     if (routed) modelSpec = routed.model.spec;
     // One recorder per attempt: a second one for the same attempt would restart its event numbering.
     // The recorder keeps in memory what the reward's process, detector and rubric terms read.
-    traced = traceAttempt(ctx.store.recorder(identity), { identity, now: ctx.now, keepCalls: rewardNeeds(reward).trajectory });
+    const onSpent = options.onSpent;
+    traced = traceAttempt(ctx.store.recorder(identity), {
+      identity,
+      now: ctx.now,
+      keepCalls: rewardNeeds(reward).trajectory,
+      ...(onSpent ? { onSpend: (attemptSpend: AttemptSpend) => onSpent(sumSpend(spent, attemptSpend)) } : {}),
+    });
     const recorder = traced.recorder;
     outcome = await runAttempt(ctx, { task, seed, identity, recorder, ...(perturbed ? { perturbed } : {}), ...(signal ? { signal } : {}), ...(routed ? { routed } : {}), ...(options.onStarted ? { onStarted: options.onStarted } : {}) });
     addSpend(spent, traced.trace.spend);

@@ -11,6 +11,7 @@ interface WorkerFlags {
   concurrency: number;
   stallTimeout: number;
   idleTimeout: number;
+  saveSpendEvery: number;
   exitWhenIdle?: number;
   json?: boolean;
 }
@@ -151,6 +152,7 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
     .requiredOption('--queue <url>', 'Redis holding the queue: redis://HOST:PORT[/DB]')
     .option('--concurrency <n>', 'rollouts in flight at once (per model endpoint)', positiveInt('--concurrency', { max: 10_000 }), 4)
     .option('--stall-timeout <seconds>', 'a rollout whose worker stops renewing its claim this long (it died) goes to another worker, within a quarter of this more', number('--stall-timeout', { min: 0.1, max: 3600 }), 30)
+    .option('--save-spend-every <seconds>', "how often a rollout's calls and tokens so far are saved with its job, so a worker that dies mid-rollout leaves them counted (0: after every call)", number('--save-spend-every', { min: 0, max: 3600 }), 5)
     .option('--idle-timeout <seconds>', 'an endpoint queue with nothing to run this long is let go (its connections closed) until a run enqueues there again', number('--idle-timeout', { min: 1, max: 30 * 86_400 }), 600)
     .option('--exit-when-idle <seconds>', 'stop (letting running rollouts finish) once no endpoint queue has had anything to run for this long; for batch jobs and spot machines', number('--exit-when-idle', { min: 0.01, max: 30 * 86_400 }))
     .option('--json', 'one JSON object per event on stdout')
@@ -172,6 +174,7 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
         concurrency: flags.concurrency,
         lockMs: Math.round(flags.stallTimeout * 1000),
         idleMs: Math.round(flags.idleTimeout * 1000),
+        spendSaveMs: Math.round(flags.saveSpendEvery * 1000),
         modelEnvironment: { env: io.env },
         onEvent: report,
         ...(served ? { onRollout: served.metrics.onRollout } : {}),

@@ -6,7 +6,8 @@ import { hostname } from 'node:os';
 import type * as BullMQ from 'bullmq';
 import type { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { describeZodIssues, rolloutIdFor, taskHash, type Rollout, type RunConfig } from '../../core/index.ts';
+import { z } from 'zod';
+import { AttemptsSpend, describeZodIssues, rolloutIdFor, taskHash, type Rollout, type RunConfig } from '../../core/index.ts';
 import { processClosing, type EpisodeDriver } from '../episode.ts';
 import { configuredSecrets, gatewayModels, type ModelEnvironment } from '../model.ts';
 import { builtinCatalog, type EnvironmentCatalog } from '../resolve.ts';
@@ -58,6 +59,41 @@ export interface QueueWorkerOptions {
   onRollout?: (event: RolloutEvent) => void;
   /** Plays the episodes of runs with an external agent (`config.agent`); without it, their jobs fail. */
   agents?: ExternalAgents;
+  /**
+   * How often a rollout's spend so far is saved with its job (as the job's progress), so that a
+   * worker that dies mid-rollout leaves what it spent for the worker that takes the job over.
+   * Default 5 s; 0 saves after every model or tool call.
+   */
+  spendSaveMs?: number;
+}
+
+/** What earlier holders of a job (workers that died or stopped mid-rollout) saved of its spend. */
+const JobProgress = z.object({ spent: AttemptsSpend });
+
+/**
+ * Saves the latest spend with the job at most every `everyMs`, without waiting on Redis: a save
+ * that fails (Redis away for a moment, the job already done) only loses what the next would carry.
+ */
+function spendSaver(job: Job, everyMs: number): { update: (spent: AttemptsSpend) => void; stop: () => void } {
+  let latest: AttemptsSpend | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const save = () => {
+    timer = undefined;
+    if (!stopped && latest) void job.updateProgress({ spent: latest }).catch(() => undefined);
+  };
+  return {
+    update(spent) {
+      latest = spent;
+      if (timer || stopped) return;
+      timer = setTimeout(save, everyMs);
+      timer.unref();
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /**
@@ -197,15 +233,22 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   };
 
   const observe = options.onRollout ?? (() => {});
-  const runJob = async (data: RolloutJob, signal?: AbortSignal): Promise<{ attempt: number; status: Rollout['status'] }> => {
+  const runJob = async (data: RolloutJob, job: Job, signal?: AbortSignal): Promise<{ attempt: number; status: Rollout['status'] }> => {
     const started = now();
     emit({ type: 'started', rolloutId: data.rolloutId, taskId: data.task.id, epoch: data.epoch });
     const agent = data.config.agent;
     if (agent && !options.agents) throw new UnrecoverableError(`rollout ${data.rolloutId}: its run plays episodes with the external agent ${agent.name}, and this worker was started without external agents (\`gauntlet worker\` has them)`);
     const driver = agent ? await options.agents!.driverFor(data.config) : undefined;
     const lease = await clients.acquire(data.config);
+    // A holder before this one that died mid-rollout saved what it spent (the job's earlier spend
+    // included). Its attempts never reached the store: this one numbers its own after them.
+    const saved = JobProgress.safeParse(job.progress);
+    const held = saved.success && saved.data.spent.attempts >= data.firstAttempt ? saved.data.spent : undefined;
+    const firstAttempt = held ? held.attempts + 1 : data.firstAttempt;
+    const earlier = held ?? data.earlier;
+    const saver = spendSaver(job, options.spendSaveMs ?? 5000);
     try {
-      const buffer = new RolloutBuffer({ runId: data.runId, rolloutId: data.rolloutId, firstAttempt: data.firstAttempt, ...(data.earlier ? { earlier: data.earlier } : {}) });
+      const buffer = new RolloutBuffer({ runId: data.runId, rolloutId: data.rolloutId, firstAttempt, ...(earlier ? { earlier } : {}) });
       const rollout = await executeRollout(
         {
           runId: data.runId,
@@ -225,6 +268,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
         },
         data.task,
         data.epoch,
+        { onSpent: saver.update },
       );
       // Only a stop of this worker ends a rollout without a record; the job is then retried elsewhere.
       if (!rollout) throw new Error(`worker ${name} stopped during rollout ${data.rolloutId}`);
@@ -235,6 +279,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
       observe({ type: 'finished', rollout });
       return { attempt: rollout.attempt, status: rollout.status };
     } finally {
+      saver.stop();
       lease.release();
     }
   };
@@ -244,7 +289,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     const { env } = data.task;
     observe({ type: 'started', env });
     try {
-      return await runJob(data, signal);
+      return await runJob(data, job, signal);
     } finally {
       observe({ type: 'ended', env });
     }
