@@ -35,6 +35,14 @@ function assertEachOnce(store: Store, summary: QueuedRunSummary, expected: numbe
   }
 }
 
+/** The rollout a worker child started that is blocked mid-way; its stdout (events) and stderr (the block) arrive in either order. */
+function blockedRollout(worker: WorkerProcess): Promise<string> {
+  return until('worker A blocked mid-rollout', () => {
+    const started = worker.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; rolloutId?: string }).find((e) => e.type === 'started');
+    return worker.lines.some((l) => l.includes('test: blocked at')) ? started?.rolloutId : undefined;
+  });
+}
+
 describe('a worker killed mid-rollout', () => {
   let redis: RedisServer;
   before(async () => (redis = await startRedis()));
@@ -79,10 +87,7 @@ describe('a worker killed mid-rollout', () => {
     let b: QueueWorker | undefined;
     try {
       const run = await startQueuedRun({ store, run: { resolved: { config, tasks: selectTasks(config, counterCatalog) } }, queue: { redis: redis.target }, catalog: counterCatalog });
-      const rolloutId = await until('worker A blocked mid-rollout', () => {
-        const started = a.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; rolloutId?: string }).find((e) => e.type === 'started');
-        return a.lines.some((l) => l.includes('test: blocked at')) ? started?.rolloutId : undefined;
-      });
+      const rolloutId = await blockedRollout(a);
       const job = `${QUEUE_PREFIX}:${rolloutQueueName('oracle')}:${rolloutId}`;
       const saved = { attempts: 1, modelCalls: 2, toolCalls: 2, promptTokens: 0, completionTokens: 0 };
       await until("A's spend saved with the job", async () => {
@@ -118,11 +123,7 @@ describe('a worker killed mid-rollout', () => {
     let b: QueueWorker | undefined;
     try {
       const run = await startQueuedRun({ store, run: { resolved: { config, tasks: selectTasks(config, counterCatalog) } }, queue: { redis: redis.target }, catalog: counterCatalog });
-      // Its stdout (events) and stderr (the block) arrive in either order.
-      const rolloutId = await until('worker A blocked mid-rollout', () => {
-        const started = a.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; rolloutId?: string }).find((e) => e.type === 'started');
-        return a.lines.some((l) => l.includes('test: blocked at')) ? started?.rolloutId : undefined;
-      });
+      const rolloutId = await blockedRollout(a);
       // Killed just as it renews its claim, with no stalled-job check in between: the claim then
       // lasts the longest, and the job is not yet marked as possibly stalled. Seeing that takes
       // two looks less than a check interval apart; a machine too busy for that within 15 s gets
