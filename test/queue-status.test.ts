@@ -62,7 +62,7 @@ describe('gauntlet queue status', () => {
       assert.deepEqual(waiting.runs, [{ runId: run.run.id, queue: `results-${run.run.id}`, waiting: 0, coordinator: true }]);
       assert.deepEqual(waiting.problems, [`${endpoint!.queue} (oracle): 3 rollouts wait and no worker serves this queue; start one with \`gauntlet worker --queue URL\``]);
 
-      worker = await startWorker({ redis: redis.target, concurrency: 1, catalog: gate.catalog, name: 'status-worker' });
+      worker = await startWorker({ redis: redis.target, concurrency: 1, catalog: gate.catalog, name: 'status-worker', spendSaveMs: 0 });
       await gate.holding;
       const running = await until('one rollout running', async () => {
         const status = await queueStatus({ redis: redis.target });
@@ -82,6 +82,10 @@ describe('gauntlet queue status', () => {
       assert.match(text, new RegExp(`running ${active!.rolloutId} ${active!.taskId} #0 of run ${run.run.id} on status-worker for \\d+ s`));
       assert.match(text, /workers: status-worker from 127\.0\.0\.1:\d+/);
       assert.match(text, /rate limit: 100 per 60 s/);
+      // What the held rollout spent before its mark: one model call and its tool call, saved with the job.
+      const saved = await until('the running rollout\'s spend saved', async () => (await queueStatus({ redis: redis.target })).endpoints[0]?.active[0]?.spent ?? undefined);
+      assert.deepEqual(saved, { attempts: 1, modelCalls: 1, toolCalls: 1, promptTokens: 0, completionTokens: 0 });
+      assert.match(describeQueueStatus(await queueStatus({ redis: redis.target })), /running .* for \d+ s; so far 1 model call, 0 tokens/);
       const metrics = queueStatusMetrics(running);
       assert.match(metrics, new RegExp(`^gauntlet_queue_rollouts\\{queue="${served.queue}",endpoint="oracle",state="waiting"\\} 2$`, 'm'));
       assert.match(metrics, /^gauntlet_queue_workers\{queue="rollouts-[0-9a-f]+",endpoint="oracle"\} 1$/m);

@@ -34,6 +34,18 @@ export const RolloutJob = z.object({
 export type RolloutJob = z.infer<typeof RolloutJob>;
 
 /**
+ * A rollout job's progress, as its worker saves it while the rollout runs (`--save-spend-every`):
+ * what the rollout has spent so far, the job's `earlier` and any earlier holder's included.
+ */
+const JobProgress = z.object({ spent: AttemptsSpend });
+
+/** The spend a job's progress holds, or undefined when none was saved (BullMQ's progress starts as 0). */
+export function savedSpend(progress: unknown): AttemptsSpend | undefined {
+  const parsed = JobProgress.safeParse(progress);
+  return parsed.success ? parsed.data.spent : undefined;
+}
+
+/**
  * The result job's data: the payload is JSON text of a RolloutResult, already scrubbed of the
  * worker's API keys. Numbers JSON writes as null (a −∞ logprob, a 1e999 in a model's arguments)
  * are listed beside the result in it under the store's `$nonFinite` key (`resultPayload`); a

@@ -7,9 +7,10 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { RunId } from '../../core/index.ts';
+import type { AttemptsSpend, RunId } from '../../core/index.ts';
 import { KEPT_RESULTS_MAX, keptResults, keptResultsKey, type KeptResult } from './kept.ts';
 import { bullmq, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, RESULT_QUEUE_PREFIX, type RedisTarget } from './connection.ts';
+import { savedSpend } from './jobs.ts';
 
 /** A client Redis lists for a queue: a worker (a `gauntlet worker`, or a run's coordinator on its results). */
 export interface QueueClient {
@@ -32,6 +33,11 @@ export interface ActiveJob {
   runningForMs: number | null;
   /** 1 on the first try. */
   attempt: number;
+  /**
+   * What the rollout has spent so far, as its worker last saved it (every `--save-spend-every`;
+   * earlier attempts included); null before the first save.
+   */
+  spent: AttemptsSpend | null;
 }
 
 export interface FailedJob {
@@ -167,6 +173,7 @@ async function endpointStatus(client: Redis, queueName: string, endpoint: string
         worker: job.processedBy ?? null,
         runningForMs: job.processedOn ? Math.max(0, options.now - job.processedOn) : null,
         attempt: job.attemptsStarted > 0 ? job.attemptsStarted : job.attemptsMade + 1,
+        spent: savedSpend(job.progress) ?? null,
       }))
       .sort((a, b) => (b.runningForMs ?? 0) - (a.runningForMs ?? 0))
       .slice(0, options.listLimit);
@@ -217,6 +224,12 @@ async function runStatus(client: Redis, queueName: string): Promise<RunResultsSt
   } finally {
     await queue.close();
   }
+}
+
+/** "12 model calls, 3,400 tokens": a running rollout's spend in a status line. */
+function spentSoFar(spent: AttemptsSpend): string {
+  const calls = spent.modelCalls;
+  return `${calls.toLocaleString('en-US')} model call${calls === 1 ? '' : 's'}, ${(spent.promptTokens + spent.completionTokens).toLocaleString('en-US')} tokens`;
 }
 
 function seconds(ms: number): string {
@@ -284,7 +297,7 @@ export function describeQueueStatus(status: QueueStatus): string {
     if (e.oldestWaitingMs !== null) lines.push(`  oldest waiting: ${seconds(e.oldestWaitingMs)}`);
     if (e.rateLimit) lines.push(`  rate limit: ${e.rateLimit.max} per ${seconds(e.rateLimit.durationMs)}${e.rateLimitedForMs > 0 ? ` (holding jobs back for ${seconds(e.rateLimitedForMs)})` : ''}`);
     lines.push(`  workers: ${e.workers.length === 0 ? 'none' : e.workers.map((w) => `${w.name ?? '(unnamed)'} from ${w.address} (connected ${seconds(w.connectedForS * 1000)})`).join(', ')}`);
-    for (const job of e.active) lines.push(`  running ${job.rolloutId} ${job.taskId ?? '?'} #${job.epoch ?? '?'} of run ${job.runId ?? '?'} on ${job.worker ?? '?'}${job.runningForMs !== null ? ` for ${seconds(job.runningForMs)}` : ''}${job.attempt > 1 ? ` (try ${job.attempt})` : ''}`);
+    for (const job of e.active) lines.push(`  running ${job.rolloutId} ${job.taskId ?? '?'} #${job.epoch ?? '?'} of run ${job.runId ?? '?'} on ${job.worker ?? '?'}${job.runningForMs !== null ? ` for ${seconds(job.runningForMs)}` : ''}${job.attempt > 1 ? ` (try ${job.attempt})` : ''}${job.spent ? `; so far ${spentSoFar(job.spent)}` : ''}`);
     if (e.counts.active > e.active.length) lines.push(`  … and ${e.counts.active - e.active.length} more running`);
     for (const job of e.failed) lines.push(`  failed ${job.rolloutId} ${job.taskId ?? '?'} of run ${job.runId ?? '?'} after ${job.attempts} tries${job.failedAt ? ` at ${job.failedAt}` : ''}: ${job.reason.replace(/\s*\n\s*/g, ' ')}`);
     if (e.counts.failed > e.failed.length) lines.push(`  … and ${e.counts.failed - e.failed.length} more failed`);

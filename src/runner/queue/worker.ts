@@ -6,8 +6,7 @@ import { hostname } from 'node:os';
 import type * as BullMQ from 'bullmq';
 import type { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
-import { AttemptsSpend, describeZodIssues, rolloutIdFor, taskHash, type Rollout, type RunConfig } from '../../core/index.ts';
+import { describeZodIssues, rolloutIdFor, taskHash, type AttemptsSpend, type Rollout, type RunConfig } from '../../core/index.ts';
 import { processClosing, type EpisodeDriver } from '../episode.ts';
 import { configuredSecrets, gatewayModels, type ModelEnvironment } from '../model.ts';
 import { builtinCatalog, type EnvironmentCatalog } from '../resolve.ts';
@@ -15,7 +14,7 @@ import { executeRollout, rolloutSeed, type RolloutEvent } from '../rollout.ts';
 import { resultPayload, RolloutBuffer } from './buffer.ts';
 import { ModelClients } from './clients.ts';
 import { ANNOUNCED_KEY, bullmq, BullmqConnections, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, settlesWithin, type RedisTarget } from './connection.ts';
-import { QUEUE_PROTOCOL, RolloutJob, type ResultEnvelope } from './jobs.ts';
+import { QUEUE_PROTOCOL, RolloutJob, savedSpend, type ResultEnvelope } from './jobs.ts';
 import { tolerantWorker, unreadableReason } from './unreadable.ts';
 
 export type WorkerEvent =
@@ -66,9 +65,6 @@ export interface QueueWorkerOptions {
    */
   spendSaveMs?: number;
 }
-
-/** What earlier holders of a job (workers that died or stopped mid-rollout) saved of its spend. */
-const JobProgress = z.object({ spent: AttemptsSpend });
 
 /**
  * Saves the latest spend with the job at most every `everyMs`, without waiting on Redis: a save
@@ -242,8 +238,8 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     const lease = await clients.acquire(data.config);
     // A holder before this one that died mid-rollout saved what it spent (the job's earlier spend
     // included). Its attempts never reached the store: this one numbers its own after them.
-    const saved = JobProgress.safeParse(job.progress);
-    const held = saved.success && saved.data.spent.attempts >= data.firstAttempt ? saved.data.spent : undefined;
+    const saved = savedSpend(job.progress);
+    const held = saved && saved.attempts >= data.firstAttempt ? saved : undefined;
     const firstAttempt = held ? held.attempts + 1 : data.firstAttempt;
     const earlier = held ?? data.earlier;
     const saver = spendSaver(job, options.spendSaveMs ?? 5000);
