@@ -32,6 +32,19 @@ export interface RunProgress {
   passed: number;
   infraErrors: number;
   errors: number;
+  /** Prompt and completion tokens spent by the rollouts this process finished, every attempt included. */
+  tokens: number;
+}
+
+/** Counts a finished rollout into the run's progress. */
+export function countFinished(progress: RunProgress, rollout: Rollout): void {
+  progress.done++;
+  if (rollout.status === 'scored') progress.scored++;
+  if (rollout.passed) progress.passed++;
+  if (rollout.status === 'infra_error') progress.infraErrors++;
+  if (rollout.status === 'error') progress.errors++;
+  const spent = rollout.spent ?? rollout.stats;
+  progress.tokens += spent.promptTokens + spent.completionTokens;
 }
 
 export interface ExecuteRunOptions {
@@ -155,7 +168,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     for (let epoch = 0; epoch < config.epochs; epoch++) {
       for (const task of tasks) if (!finished.has(rolloutIdFor(run.id, task.id, epoch))) work.push({ task, epoch });
     }
-    const progress: RunProgress = { total: tasks.length * config.epochs, done: finished.size, scored: 0, passed: 0, infraErrors: 0, errors: 0 };
+    const progress: RunProgress = { total: tasks.length * config.epochs, done: finished.size, scored: 0, passed: 0, infraErrors: 0, errors: 0, tokens: 0 };
     // The caller's cancel, or our own stop when the store cannot take more.
     const stop = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
@@ -265,11 +278,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
         stop.abort(error);
         return;
       }
-      progress.done++;
-      if (rollout.status === 'scored') progress.scored++;
-      if (rollout.passed) progress.passed++;
-      if (rollout.status === 'infra_error') progress.infraErrors++;
-      if (rollout.status === 'error') progress.errors++;
+      countFinished(progress, rollout);
       options.onRollout?.({ type: 'finished', rollout });
       options.onProgress?.(progress);
     };

@@ -199,6 +199,27 @@ describe('runner', () => {
     assert.equal(rollout.error?.source, 'model');
   });
 
+  it('counts into its progress the tokens every finished rollout spent, retried attempts included', async () => {
+    const store = openStore(':memory:');
+    // Each rollout's first attempt answers one turn and then loses its endpoint; the retry plays it through.
+    const firstTries = new Set<string>();
+    const flaky = functionModel('test:flaky', (i, request, signal) => {
+      const key = JSON.stringify(request.messages[1]);
+      if (i === 1 && !firstTries.has(key)) {
+        firstTries.add(key);
+        return { ok: false, kind: 'connection', message: 'connection reset', retryable: true };
+      }
+      return goldenModel.complete(request, signal);
+    });
+    const seen: number[] = [];
+    const summary = await executeRun({ ...base, store, model: flaky, run: fresh(config({ epochs: 1, concurrency: 1, maxAttempts: 2 })), onProgress: (p) => seen.push(p.tokens) });
+    assert.equal(summary.scored, summary.rollouts);
+    const tokens = store.rollouts(summary.runId).reduce((n, r) => n + r.spent!.promptTokens + r.spent!.completionTokens, 0);
+    assert.ok(store.rollouts(summary.runId).every((r) => r.spent!.attempts === 2 && r.spent!.promptTokens > r.stats.promptTokens), 'the retried attempts spent tokens too');
+    assert.equal(seen.at(-1), tokens);
+    assert.deepEqual(seen, [...seen].sort((a, b) => a - b));
+  });
+
   it('resumes an interrupted run and ends with every rollout exactly once', async () => {
     const store = openStore(':memory:');
     const controller = new AbortController();

@@ -304,18 +304,21 @@ export function restate(error: unknown, fromFlags: ReadonlySet<string>, configFi
   return error;
 }
 
+/** "1.2K", "3.4M": a count that fits the progress line. */
+const COMPACT = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+
 async function progressReporter(io: CliIo): Promise<{ update: (p: RunProgress) => void; stop: () => void }> {
   if (!io.interactive) return { update: () => {}, stop: () => {} };
   // Loaded here: a run that shows no bar (--json, a pipe) never needs it.
   const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
-    { format: 'rollouts {bar} {value}/{total} | passed {passed} | infra errors {infra} | errors {errors} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
+    { format: 'rollouts {bar} {value}/{total} | passed {passed} | infra errors {infra} | errors {errors} | tokens {tokens} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
   return {
     update: (p) => {
-      const payload = { passed: p.passed, infra: p.infraErrors, errors: p.errors };
+      const payload = { passed: p.passed, infra: p.infraErrors, errors: p.errors, tokens: COMPACT.format(p.tokens) };
       if (!started) {
         bar.start(p.total, p.done, payload);
         started = true;
