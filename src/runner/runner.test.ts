@@ -209,7 +209,7 @@ describe('runner', () => {
         firstTries.add(key);
         return { ok: false, kind: 'connection', message: 'connection reset', retryable: true };
       }
-      return goldenModel.complete(request, signal);
+      return goldenModel.complete(request, { signal });
     });
     const seen: number[] = [];
     const summary = await executeRun({ ...base, store, model: flaky, run: fresh(config({ epochs: 1, concurrency: 1, maxAttempts: 2 })), onProgress: (p) => seen.push(p.tokens) });
