@@ -181,6 +181,9 @@ describe('a run whose every rollout is an infra error', () => {
       assert.equal(retried.code, 0, retried.err);
       const summary = JSON.parse(retried.out) as { scored: number; infraErrors: number; passRate: number; rollouts: number };
       assert.deepEqual([summary.rollouts, summary.scored, summary.infraErrors, summary.passRate], [1, 1, 0, 1]);
+      // The refused first attempt was paid for too: its call is in the rollout's spend.
+      const shown = await cli(['show', runId, '--store', store]);
+      assert.match(shown.out, /PASS +mine\/two #0 .*s; 6 tokens over 2 attempts$/m);
     } finally {
       server.close();
     }

@@ -18,7 +18,15 @@ function rolloutLine(r: Rollout): string {
   const outcome = r.status === 'scored' ? (r.passed ? 'PASS' : 'fail') : r.status.toUpperCase();
   const failed = r.verifier?.checks.filter((c) => !c.passed).map((c) => c.name) ?? [];
   const why = r.error ? ` — ${r.error.source}: ${safeText(r.error.message.split('\n')[0] ?? '')}` : failed.length ? ` — failed: ${failed.join(', ')}` : '';
-  return `  ${outcome.padEnd(11)} ${r.taskId} #${r.epoch}  ${r.terminationReason}, ${r.stats.turns} turns, ${r.stats.toolCalls} tool calls, ${(r.durationMs / 1000).toFixed(1)}s${why}`;
+  return `  ${outcome.padEnd(11)} ${r.taskId} #${r.epoch}  ${r.terminationReason}, ${r.stats.turns} turns, ${r.stats.toolCalls} tool calls, ${(r.durationMs / 1000).toFixed(1)}s${spentOf(r)}${why}`;
+}
+
+/** "; 1,234 tokens over 2 attempts": what the rollout cost, every attempt included, when it cost anything or was retried. */
+function spentOf(r: Rollout): string {
+  const spent = r.spent ?? { ...r.stats, attempts: 1 };
+  const tokens = spent.promptTokens + spent.completionTokens;
+  if (tokens === 0 && spent.attempts <= 1) return '';
+  return `; ${tokens.toLocaleString('en-US')} token${tokens === 1 ? '' : 's'}${spent.attempts > 1 ? ` over ${spent.attempts} attempts` : ''}`;
 }
 
 export function registerInspectCommands(program: Command, io: CliIo): void {
