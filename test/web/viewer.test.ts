@@ -60,6 +60,10 @@ describe('the web viewer', { timeout: 240_000 }, () => {
     await page.getByTestId('step').first().waitFor();
     assert.ok(page.url().endsWith(`#/rollouts/${rolloutId}`));
     assert.match(await page.locator('h1').innerText(), /mail\//);
+    // And what the rollout itself cost.
+    const { rollout } = (await (await api(`/api/rollouts/${rolloutId}`)).json()) as { rollout: { spent: { modelCalls: number } } };
+    assert.ok(rollout.spent.modelCalls > 0);
+    assert.equal(await page.getByTestId('rollout-spent').innerText(), ` · ${rollout.spent.modelCalls} model calls, 0 tokens in / 0 out`);
   });
 
   it('rates a step by key and by click, keeping both ratings in the history', async () => {

@@ -8,6 +8,8 @@ import { z } from 'zod';
 
 const num = z.number();
 const count = z.number().int().nonnegative();
+/** What a rollout's (or a run's) attempts spent, retried ones included. */
+const Spent = z.looseObject({ attempts: count, modelCalls: count, toolCalls: count, promptTokens: count, completionTokens: count });
 const rate = z.number().min(0).max(1).nullable();
 
 export const RolloutStatus = z.enum(['scored', 'infra_error', 'error', 'cancelled']);
@@ -63,7 +65,7 @@ export const RunDetail = z.looseObject({
   flags: FlagCounts,
   toolCalls: z.record(z.string(), count),
   /** Every attempt's model calls, tool calls and tokens, retried ones included. */
-  spent: z.looseObject({ attempts: count, modelCalls: count, toolCalls: count, promptTokens: count, completionTokens: count }),
+  spent: Spent,
 });
 export type RunDetail = z.infer<typeof RunDetail>;
 
@@ -227,6 +229,8 @@ export const RolloutDetail = z.looseObject({
     finalAnswer: z.string().nullable(),
     error: z.looseObject({ source: z.string(), message: z.string() }).nullable(),
     perturbations: z.array(z.looseObject({ name: z.string() })),
+    /** Absent in records of an older Gauntlet. */
+    spent: Spent.optional(),
   }),
   /** The task as the run ran it (null when the run's stored tasks do not include it). */
   task: z.record(z.string(), z.unknown()).nullable(),

@@ -6,7 +6,7 @@ import { useHotkeys } from '../app/hotkeys.ts';
 import { href, navigate } from '../app/router.ts';
 import { Histogram } from '../charts/Histogram.tsx';
 import { RateBars } from '../charts/RateBars.tsx';
-import { PassBadge, Stat, StatusBadge, duration, fixed, percent, when } from '../components/Badges.tsx';
+import { PassBadge, Stat, StatusBadge, compact, duration, fixed, percent, when } from '../components/Badges.tsx';
 import { FilterBar, type FilterField } from '../components/FilterBar.tsx';
 import { Visible } from '../components/Hidden.tsx';
 import { JsonView } from '../components/JsonView.tsx';
@@ -98,11 +98,6 @@ export function RunPage({ runId, query }: { runId: string; query: URLSearchParam
 /** What the spend figures count: every attempt, retried ones included. */
 function spentHint(retried: number): string {
   return retried > 0 ? `every attempt, ${retried.toLocaleString()} retried included` : 'every attempt';
-}
-
-/** 1234567 → "1.2M": token counts run to millions. */
-function compact(n: number): string {
-  return new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 }).format(n);
 }
 
 // Memoised: the rollout pages arriving below must not redraw the charts above.

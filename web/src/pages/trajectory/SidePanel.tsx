@@ -1,6 +1,6 @@
 import type { DetectionFlag, RolloutDetail, RolloutRow, VerdictLabel } from '../../api/schemas.ts';
 import { href } from '../../app/router.ts';
-import { PassBadge, SeverityBadge, StatusBadge, duration, fixed, when } from '../../components/Badges.tsx';
+import { PassBadge, SeverityBadge, StatusBadge, compact, duration, fixed, when } from '../../components/Badges.tsx';
 import { Visible } from '../../components/Hidden.tsx';
 
 export function SiblingBar({ rolloutId, groupId, siblings }: { rolloutId: string; groupId: string | null; siblings: readonly RolloutRow[] }) {
@@ -22,6 +22,13 @@ export function SiblingBar({ rolloutId, groupId, siblings }: { rolloutId: string
   );
 }
 
+/** "12 model calls, 3.4K tokens in / 210 out over 2 attempts": what the rollout cost, every attempt included. */
+function spentText(spent: NonNullable<RolloutDetail['rollout']['spent']>): string {
+  const calls = `${spent.modelCalls.toLocaleString()} model call${spent.modelCalls === 1 ? '' : 's'}`;
+  const retried = spent.attempts > 1 ? ` over ${spent.attempts} attempts` : '';
+  return `${calls}, ${compact(spent.promptTokens)} tokens in / ${compact(spent.completionTokens)} out${retried}`;
+}
+
 export function RolloutSummary({ detail }: { detail: RolloutDetail }) {
   const r = detail.rollout;
   const checks = detail.verifier?.checks ?? [];
@@ -30,6 +37,7 @@ export function RolloutSummary({ detail }: { detail: RolloutDetail }) {
       <h2 id="summary-title">Outcome</h2>
       <p>
         <StatusBadge status={r.status} /> <PassBadge passed={r.passed} /> score {fixed(r.score, 3)} · ended by <strong>{r.terminationReason}</strong> · {duration(r.durationMs)} · attempt {r.attempt}
+        {r.spent && <span data-testid="rollout-spent"> · {spentText(r.spent)}</span>}
       </p>
       {r.error && (
         <p className="error-box" role="note">
