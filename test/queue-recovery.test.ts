@@ -14,7 +14,9 @@ import { getEnvironment } from '../src/envs/index.ts';
 import { selectTasks } from '../src/runner/index.ts';
 import { rolloutQueueName, startQueuedRun, startWorker, type CoordinatorEvent, type QueuedRunSummary, type QueueWorker, type WorkerEvent } from '../src/runner/queue/index.ts';
 import { connectRedis, QUEUE_PREFIX, REGISTRY_KEY } from '../src/runner/queue/connection.ts';
+import { createMetrics } from '../src/runner/metrics.ts';
 import { openStore } from '../src/store/index.ts';
+import { scraped } from './support/prometheus.ts';
 import { counterCatalog } from './support/counter-env.ts';
 import { gateCatalog, spawnWorker, startRedis, stopWorker, until, type RedisServer, type WorkerProcess } from './queue-support.ts';
 
@@ -269,6 +271,41 @@ describe('rollouts stored as infra errors', () => {
       assertEachOnce(store, await retried.done, 3, 2);
       assert.deepEqual(events.filter((e) => e.type === 'duplicate'), []);
       for (const r of store.rollouts(first.runId)) assert.equal(r.attempt, 2, r.id);
+    } finally {
+      await worker.close();
+      await redis.stop();
+    }
+  });
+});
+
+describe('the metrics of a resume that retries infra errors', () => {
+  it('count an infra_error record\'s spend once, in the processes that ran it, not again in those that replaced it', { timeout: 120_000 }, async () => {
+    const redis = await startRedis();
+    let broken = true;
+    const gate = gateCatalog({ tasks: 2, broken: () => broken });
+    const config = RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 2, seed: 8, maxAttempts: 1 });
+    const store = openStore(':memory:');
+    const workers = [await createMetrics('worker'), await createMetrics('worker')];
+    const coordinators = [await createMetrics('run'), await createMetrics('run')];
+    let worker = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog, onRollout: workers[0]!.onRollout });
+    try {
+      const first = await (await startQueuedRun({ store, run: { resolved: { config, tasks: gate.tasks } }, queue: { redis: redis.target }, catalog: gate.catalog, onRollout: coordinators[0]!.onRollout })).done;
+      assert.equal(first.infraErrors, 2);
+      for (const r of store.rollouts(first.runId)) assert.ok(r.spent!.modelCalls > 0, `${r.id} spent model calls before it broke`);
+      await worker.close();
+      broken = false;
+      worker = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog, onRollout: workers[1]!.onRollout });
+      const retried = await (await startQueuedRun({ store, run: { resume: first.runId, retryInfraErrors: true }, queue: { redis: redis.target }, catalog: gate.catalog, onRollout: coordinators[1]!.onRollout })).done;
+      assert.equal(retried.scored, 2, retried.failure);
+      const spent = store.runSpend(first.runId);
+      assert.equal(spent.attempts, 4);
+      // Workers and coordinator each count every rollout once (dashboards pick a side): each side adds up to the run's spend.
+      for (const [side, registries] of [['workers', workers], ['coordinators', coordinators]] as const) {
+        const scrapes = await Promise.all(registries.map(async (m) => scraped((await m.scrape()).body)));
+        for (const [metric, field] of [['gauntlet_model_calls_total', 'modelCalls'], ['gauntlet_tool_calls_total', 'toolCalls']] as const) {
+          assert.equal(scrapes[0]!.sum(metric) + scrapes[1]!.sum(metric), spent[field], `${metric} over both ${side}`);
+        }
+      }
     } finally {
       await worker.close();
       await redis.stop();

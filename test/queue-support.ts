@@ -116,7 +116,14 @@ export async function stopWorker(worker: WorkerProcess, signal: NodeJS.Signals =
  * of the ids in `held` wait until `release()`, so a test decides exactly which rollouts are still
  * running when it acts; `holding` resolves once the first held mark is waiting.
  */
-export function gateCatalog(options: { tasks: number; held?: readonly string[]; down?: () => boolean }): {
+export function gateCatalog(options: {
+  tasks: number;
+  held?: readonly string[];
+  /** While true, every world's seed fails (an infra error before any model call). */
+  down?: () => boolean;
+  /** While true, the `mark` tool fails as the environment's infrastructure (an infra error after the agent's first call). */
+  broken?: () => boolean;
+}): {
   catalog: EnvironmentCatalog;
   tasks: Task[];
   holding: Promise<void>;
@@ -152,6 +159,7 @@ export function gateCatalog(options: { tasks: number; held?: readonly string[]; 
         description: 'Mark an id.',
         input: z.object({ id: z.string() }),
         run: async ({ id }, { db }) => {
+          if (options.broken?.()) throw new InfraError('environment', 'the gate service broke mid-episode');
           starts.set(id, (starts.get(id) ?? 0) + 1);
           if (options.held?.includes(id)) {
             holding();

@@ -226,6 +226,16 @@ export const RunConfig = z.object({
 });
 export type RunConfig = z.infer<typeof RunConfig>;
 
+/**
+ * What a stored record says its rollout spent: its `spent`, or, for a record without one (an older
+ * Gauntlet's), its last attempt's stats as one attempt.
+ */
+export function recordedSpend(rollout: Pick<Rollout, 'spent' | 'stats'>): AttemptsSpend {
+  if (rollout.spent) return rollout.spent;
+  const { modelCalls, toolCalls, promptTokens, completionTokens } = rollout.stats;
+  return { attempts: 1, modelCalls, toolCalls, promptTokens, completionTokens };
+}
+
 export const Run = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   id: RunId,

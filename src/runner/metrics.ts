@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import type * as PromClient from 'prom-client';
-import { browserRefusal, hasBearerToken, InputError, isLoopbackHost, type Rollout } from '../core/index.ts';
+import { browserRefusal, hasBearerToken, InputError, isLoopbackHost, recordedSpend, type AttemptsSpend, type Rollout } from '../core/index.ts';
 import type { WorkerEvent } from './queue/worker.ts';
 import type { RolloutEvent } from './rollout.ts';
 import type { RunProgress } from './run.ts';
@@ -71,7 +71,7 @@ export async function createMetrics(role: MetricsRole): Promise<GauntletMetrics>
   const completed = role === 'worker' ? counter('gauntlet_worker_rollouts_completed_total', 'Rollouts this worker ran and sent to their run') : null;
   const jobsFailed = role === 'worker' ? counter('gauntlet_worker_jobs_failed_total', 'Rollout jobs this worker could not complete; final="true" when no try is left', ['final']) : null;
 
-  const count = (rollout: Rollout): void => {
+  const count = (rollout: Rollout, replaced: AttemptsSpend | undefined): void => {
     const { env, status, stats } = rollout;
     finished.inc({ env, status, termination_reason: rollout.terminationReason });
     // Only a scored rollout can pass: an infra error stays an infra error, whatever `passed` holds.
@@ -82,14 +82,16 @@ export async function createMetrics(role: MetricsRole): Promise<GauntletMetrics>
     // a record without it (an older Gauntlet's worker) gives its last attempt's. An earlier
     // process's attempts in `spent` are counted here: counters count a rollout when it finishes,
     // so a process killed mid-rollout counted none of its attempts (and its counters died with
-    // it). The attempts of an infra_error record that a resume replaces were counted by the
-    // process that stored it too; `Store.runSpend` counts them once.
-    const spent = rollout.spent ?? stats;
-    modelCalls.inc({ env }, spent.modelCalls);
-    toolCalls.inc({ env }, spent.toolCalls);
+    // it). The attempts of an infra_error record that a resume replaces were counted when that
+    // record finished: only what the new record adds to them is counted here (never below 0: a
+    // counter cannot go down, and a dead queue worker's saved spend may exceed what it stored).
+    const spent = recordedSpend(rollout);
+    const added = (field: keyof AttemptsSpend) => Math.max(0, spent[field] - (replaced?.[field] ?? 0));
+    modelCalls.inc({ env }, added('modelCalls'));
+    toolCalls.inc({ env }, added('toolCalls'));
     toolErrors.inc({ env }, stats.toolErrors);
-    promptTokens.inc({ env }, spent.promptTokens);
-    completionTokens.inc({ env }, spent.completionTokens);
+    promptTokens.inc({ env }, added('promptTokens'));
+    completionTokens.inc({ env }, added('completionTokens'));
     completed?.inc();
   };
 
@@ -99,7 +101,7 @@ export async function createMetrics(role: MetricsRole): Promise<GauntletMetrics>
         inFlight.inc({ env: event.env });
         claimed?.inc();
       } else if (event.type === 'ended') inFlight.dec({ env: event.env });
-      else count(event.rollout);
+      else count(event.rollout, event.replaced);
     },
     onProgress(progress) {
       expected?.set(progress.total);

@@ -65,23 +65,40 @@ describe('what a rollout spent, across processes', () => {
     }
   });
 
-  it('keeps the spend of an infra_error record that a resume replaces', async () => {
-    const store = openStore(':memory:');
+  it('keeps the spend of an infra_error record that a resume replaces, and counts it once in metrics', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'gauntlet-spend-')), 'g.db');
+    const store = openStore(path);
     try {
-      const down = functionModel('test:down', () => ({ ok: false, kind: 'connection', message: 'connection refused', retryable: true }));
-      const first = await executeRun({ ...base, store, model: down, run: fresh });
+      // Two agent calls, each answered, then the endpoint gone: an infra_error record that spent tokens.
+      let answered = 0;
+      const flaky = functionModel('test:flaky', async (_i, request, signal) => {
+        if (answered++ < 2) return goldenModel.complete(request, { signal });
+        return { ok: false, kind: 'connection', message: 'connection refused', retryable: true };
+      });
+      const firstMetrics = await createMetrics('run');
+      const first = await executeRun({ ...base, store, model: flaky, run: fresh, onRollout: firstMetrics.onRollout });
       assert.equal(first.infraErrors, 1);
       const rolloutId = rolloutIdFor(first.runId, 'counter/a', 0);
-      assert.deepEqual(store.getRollout(rolloutId)?.spent, { attempts: 2, modelCalls: 2, toolCalls: 0, promptTokens: 0, completionTokens: 0 });
+      const replaced = store.getRollout(rolloutId)!.spent!;
+      assert.equal(replaced.attempts, 2);
+      assert.ok(replaced.promptTokens > 0, 'the failed attempts spent tokens');
 
-      const retried = await executeRun({ ...base, store, model: goldenModel, run: { resume: first.runId, retryInfraErrors: true } });
+      const retriedMetrics = await createMetrics('run');
+      const retried = await executeRun({ ...base, store, model: goldenModel, run: { resume: first.runId, retryInfraErrors: true }, onRollout: retriedMetrics.onRollout });
       const rollout = store.getRollout(rolloutId)!;
       assert.equal(rollout.status, 'scored');
       assert.equal(rollout.attempt, 3);
-      const spent = { attempts: 3, modelCalls: 2 + golden.modelCalls, toolCalls: golden.toolCalls, promptTokens: golden.promptTokens, completionTokens: golden.completionTokens };
+      const spent = { attempts: 3, modelCalls: replaced.modelCalls + golden.modelCalls, toolCalls: replaced.toolCalls + golden.toolCalls, promptTokens: replaced.promptTokens + golden.promptTokens, completionTokens: replaced.completionTokens + golden.completionTokens };
       assert.deepEqual(rollout.spent, spent);
       assert.deepEqual(store.runSpend(first.runId), spent, 'the replaced record\'s attempts are still counted');
       assert.deepEqual(retried.spent, spent);
+      // The first process counted the infra_error record when it finished; the second counts only what came after.
+      const before = scraped((await firstMetrics.scrape()).body);
+      const after = scraped((await retriedMetrics.scrape()).body);
+      for (const [metric, field] of [['gauntlet_model_calls_total', 'modelCalls'], ['gauntlet_tool_calls_total', 'toolCalls'], ['gauntlet_prompt_tokens_total', 'promptTokens'], ['gauntlet_completion_tokens_total', 'completionTokens']] as const) {
+        assert.equal(before.sum(metric), replaced[field], `${metric} of the first process`);
+        assert.equal(before.sum(metric) + after.sum(metric), spent[field], `${metric} over both processes`);
+      }
     } finally {
       store.close();
     }

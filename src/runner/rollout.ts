@@ -57,9 +57,12 @@ export interface RolloutContext {
  * What a process hears about the rollouts it handles (for metrics, never for control): `started`
  * and `ended` bracket a rollout running here (in process, on a rollout thread, on this worker);
  * `finished` carries a rollout's final record once a run stored it or a worker sent it to its run.
- * A queued run's coordinator hears only `finished`: its rollouts run on the workers.
+ * A queued run's coordinator hears only `finished`: its rollouts run on the workers. `replaced` is
+ * what the infra_error record this one replaces (a resume retrying infra errors) spent: the
+ * processes that ran and stored it counted that when it finished, and the new record's `spent`
+ * holds it again.
  */
-export type RolloutEvent = { type: 'started'; env: string } | { type: 'ended'; env: string } | { type: 'finished'; rollout: Rollout };
+export type RolloutEvent = { type: 'started'; env: string } | { type: 'ended'; env: string } | { type: 'finished'; rollout: Rollout; replaced?: AttemptsSpend };
 
 /** Judge calls are numbered after the agent's own calls so their ids never collide. */
 const JUDGE_CALL_INDEX = 100_000;

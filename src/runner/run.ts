@@ -2,6 +2,7 @@ import {
   GAUNTLET_VERSION,
   InputError,
   newRunId,
+  recordedSpend,
   rolloutIdFor,
   SCHEMA_VERSION,
   StoreError,
@@ -43,7 +44,7 @@ export function countFinished(progress: RunProgress, rollout: Rollout): void {
   if (rollout.passed) progress.passed++;
   if (rollout.status === 'infra_error') progress.infraErrors++;
   if (rollout.status === 'error') progress.errors++;
-  const spent = rollout.spent ?? rollout.stats;
+  const spent = recordedSpend(rollout);
   progress.tokens += spent.promptTokens + spent.completionTokens;
 }
 
@@ -163,7 +164,10 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   try {
     options.onStart?.(run, notes);
     const modelEnvironment = options.modelEnvironment ?? { env: process.env };
-    const finished = store.finishedRolloutIds(run.id, { exceptInfraErrors: 'resume' in options.run && options.run.retryInfraErrors === true });
+    const retryingInfraErrors = 'resume' in options.run && options.run.retryInfraErrors === true;
+    const finished = store.finishedRolloutIds(run.id, { exceptInfraErrors: retryingInfraErrors });
+    // Infra_error records this resume runs again: what each spent was counted when it finished.
+    const replacing = retryingInfraErrors ? new Set([...store.finishedRolloutIds(run.id)].filter((id) => !finished.has(id))) : new Set<string>();
     const work: { task: Task; epoch: number }[] = [];
     for (let epoch = 0; epoch < config.epochs; epoch++) {
       for (const task of tasks) if (!finished.has(rolloutIdFor(run.id, task.id, epoch))) work.push({ task, epoch });
@@ -266,7 +270,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     }
     options.onProgress?.(progress);
     let failure: StoreError | undefined;
-    const record = async (done: { rollout: Rollout; commit: () => void | Promise<void> }) => {
+    const record = async (done: { rollout: Rollout; commit: () => void | Promise<void> }, replaced: AttemptsSpend | undefined) => {
       if (failure) return;
       const { rollout } = done;
       try {
@@ -279,7 +283,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
         return;
       }
       countFinished(progress, rollout);
-      options.onRollout?.({ type: 'finished', rollout });
+      options.onRollout?.({ type: 'finished', rollout, ...(replaced ? { replaced } : {}) });
       options.onProgress?.(progress);
     };
     // With the writes on their own thread, a finished rollout's slot goes to the next rollout
@@ -298,10 +302,14 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       const { env } = item.task;
       options.onRollout?.({ type: 'started', env });
       try {
+        // Read before the rollout runs: its new record takes the old one's place.
+        const id = rolloutIdFor(run.id, item.task.id, item.epoch);
+        const old = replacing.has(id) ? store.getRollout(id) : null;
+        const replaced = old ? recordedSpend(old) : undefined;
         const done = await runOne(item).finally(() => options.onRollout?.({ type: 'ended', env }));
         if (!done) return;
-        if (!writesOffThread) return record(done);
-        const recorded = record(done).catch(fail);
+        if (!writesOffThread) return record(done, replaced);
+        const recorded = record(done, replaced).catch(fail);
         committing.add(recorded);
         void recorded.then(() => committing.delete(recorded));
         // A loop, not one race: several slots waiting on the same commits all wake when one is

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InputError, type Rollout, type Run } from '../../core/index.ts';
+import { InputError, recordedSpend, type Rollout, type Run } from '../../core/index.ts';
 import { summarise, tasksOfRun } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
@@ -23,7 +23,7 @@ function rolloutLine(r: Rollout): string {
 
 /** "; 1,234 tokens over 2 attempts": what the rollout cost, every attempt included, when it cost anything or was retried. */
 function spentOf(r: Rollout): string {
-  const spent = r.spent ?? { ...r.stats, attempts: 1 };
+  const spent = recordedSpend(r);
   const tokens = spent.promptTokens + spent.completionTokens;
   if (tokens === 0 && spent.attempts <= 1) return '';
   return `; ${tokens.toLocaleString('en-US')} token${tokens === 1 ? '' : 's'}${spent.attempts > 1 ? ` over ${spent.attempts} attempts` : ''}`;

@@ -23,6 +23,11 @@ export const RolloutJob = z.object({
    * the worker's record adds it to its own attempts'. Absent when there were none (or from an older coordinator).
    */
   earlier: AttemptsSpend.optional(),
+  /**
+   * What the infra_error record this rollout replaces spent (a resume retrying infra errors): the
+   * worker that sent it counted it in its metrics, so this one counts only what its record adds.
+   */
+  replaced: AttemptsSpend.optional(),
   /** Place in the run's enqueued order, for windowed takes. */
   position: z.number().int().nonnegative(),
   config: RunConfig,

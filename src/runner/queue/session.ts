@@ -3,7 +3,7 @@
 import type * as BullMQ from 'bullmq';
 import type { Job, JobsOptions, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { describeZodIssues, errorMessage, StoreError, taskHash, type Run } from '../../core/index.ts';
+import { describeZodIssues, errorMessage, recordedSpend, StoreError, taskHash, type Run } from '../../core/index.ts';
 import { rolloutSeed } from '../rollout.ts';
 import { countFinished, summarise, type RunProgress } from '../run.ts';
 import { FinishedRollouts } from './consumer.ts';
@@ -184,6 +184,8 @@ export class QueueSession {
     const firstAttempt = store.nextAttempt(item.rolloutId);
     // Read only for a rollout resumed after attempts of an earlier process.
     const earlier = firstAttempt > 1 ? store.attemptsSpend(item.rolloutId, firstAttempt) : undefined;
+    const stored = firstAttempt > 1 && this.retryingInfraErrors ? store.getRollout(item.rolloutId) : null;
+    const replaced = stored?.status === 'infra_error' ? recordedSpend(stored) : undefined;
     return {
       name: rolloutJobName(this.run.id),
       data: {
@@ -194,6 +196,7 @@ export class QueueSession {
         seed: rolloutSeed(config.seed, item.task.id, item.epoch, config.groupSize),
         firstAttempt,
         ...(earlier && earlier.attempts > 0 ? { earlier } : {}),
+        ...(replaced ? { replaced } : {}),
         position: item.position,
         config,
         task: item.task,
@@ -387,7 +390,7 @@ export class QueueSession {
     this.failedJobs.delete(rolloutId);
     this.window.finish(item.position);
     countFinished(this.progress, rollout);
-    this.options.onRollout?.({ type: 'finished', rollout });
+    this.options.onRollout?.({ type: 'finished', rollout, ...(replaces ? { replaced: recordedSpend(stored) } : {}) });
     this.options.onProgress?.(this.progress);
     this.consumer.notify();
     this.settleIfDone();

@@ -272,7 +272,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
       // The result's job id is the rollout's: a second delivery while the first waits is dropped by Redis itself.
       await resultQueue(data.resultQueue).add('result', envelope, { jobId: data.rolloutId, removeOnComplete: true, removeOnFail: false, attempts: 1 });
       emit({ type: 'finished', rolloutId: data.rolloutId, status: rollout.status, durationMs: now() - started });
-      observe({ type: 'finished', rollout });
+      observe({ type: 'finished', rollout, ...(data.replaced ? { replaced: data.replaced } : {}) });
       return { attempt: rollout.attempt, status: rollout.status };
     } finally {
       saver.stop();
