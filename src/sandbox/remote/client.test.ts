@@ -3,8 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { InfraError, InputError, MAX_TIMER_MS } from '../../core/index.ts';
+import { waitFor } from '../../../test/support/wait.ts';
+import { SandboxPathError } from '../paths.ts';
 import { execReplyBytes, heartbeatInterval } from './client.ts';
-import { createRemoteSandbox, probeRemoteSandbox, type FetchLike } from './index.ts';
+import { createRemoteSandbox, probeRemoteSandbox, remoteServerFromEnv, type FetchLike } from './index.ts';
 
 const created = { id: 'sbx_test', backend: 'bwrap', workdir: '/work', lease: { ttlMs: 60_000, expiresAt: 1 } };
 
@@ -142,5 +144,76 @@ describe('remote sandbox client', () => {
     assert.equal(heartbeatInterval(30), 50);
     // Node fires an overflowed interval every 1 ms: a heartbeat storm against the server.
     for (const ttlMs of [7_000_000_000, 1e15, Number.MAX_SAFE_INTEGER]) assert.equal(heartbeatInterval(ttlMs), MAX_TIMER_MS);
+  });
+
+  it('waits for a command whose timeout limit is at the top of its range, instead of failing it as timed out at once', async () => {
+    const exec: FetchLike = async (url, init) => {
+      if (url.endsWith('/v1/sandboxes')) return Response.json(created, { status: 201 });
+      // An overflowed request timer fires after 1 ms, and fires before a 1 ms timer armed after it.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (init.signal?.aborted) throw init.signal.reason;
+      return Response.json({ exitCode: 0, stdout: 'ran\n', stderr: '', timedOut: false, truncated: false, durationMs: 1 });
+    };
+    // The limit's largest value plus the 30 s allowed for the network used to be past what a timer holds.
+    const box = await createRemoteSandbox({ url: 'http://sandbox.test', limits: { timeoutMs: MAX_TIMER_MS }, fetch: exec, heartbeatMs: 3_600_000 });
+    assert.equal((await box.exec('true', { timeoutMs: 0 })).stdout, 'ran\n');
+    assert.equal((await box.exec('true', { timeoutMs: MAX_TIMER_MS })).stdout, 'ran\n');
+  });
+
+  it('refuses a token no HTTP header can carry as a setting to fix, without quoting it and without sending anything', async () => {
+    for (const token of ['SECRET-sbx\nline-two', 'SECRET-sbx\u0000', 'SECRET-sbx\u20ac']) {
+      const server = fakeServer(() => Response.json({}));
+      await assert.rejects(createRemoteSandbox({ url: 'http://sandbox.test', token, fetch: server.fetch, heartbeatMs: 3_600_000 }), (e: unknown) => {
+        assert.ok(e instanceof InputError, `${JSON.stringify(token)}: ${String(e)}`);
+        assert.match(e.message, /no HTTP header can carry/);
+        assert.equal(e.message.includes('SECRET'), false, e.message);
+        return true;
+      });
+      assert.deepEqual(server.seen, [], `${JSON.stringify(token)}: nothing sent`);
+      assert.throws(() => remoteServerFromEnv({ GAUNTLET_SANDBOX_URL: 'http://sandbox.test', GAUNTLET_SANDBOX_TOKEN: token }), (e: unknown) => e instanceof InputError && e.where === 'GAUNTLET_SANDBOX_TOKEN' && !e.message.includes('SECRET'));
+    }
+  });
+
+  it('keeps a failed heartbeat out of the path errors the agent reads, and says it in infrastructure errors', async () => {
+    let heartbeats = 0;
+    const server: FetchLike = (url) => {
+      if (url.endsWith('/v1/sandboxes')) return Promise.resolve(Response.json(created, { status: 201 }));
+      if (url.endsWith('/heartbeat')) {
+        heartbeats++;
+        return Promise.reject(new TypeError('fetch failed'));
+      }
+      if (url.endsWith('/files/read')) return Promise.resolve(Response.json({ error: { code: 'sandbox_path', message: 'sandbox readFile: path "../x" is outside the work dir /work' } }, { status: 400 }));
+      return Promise.resolve(Response.json({ error: { code: 'capacity', message: 'busy' } }, { status: 503 }));
+    };
+    const box = await createRemoteSandbox({ url: 'http://sandbox.test', fetch: server, heartbeatMs: 50 });
+    try {
+      await waitFor(() => heartbeats >= 1, 'a heartbeat to fail');
+      await assert.rejects(box.readFile('../x'), (e: unknown) => e instanceof SandboxPathError && e.message === 'sandbox readFile: path "../x" is outside the work dir /work');
+      await assert.rejects(box.listFiles(), (e: unknown) => e instanceof InfraError && /busy \(last heartbeat failed: .*fetch failed\)/.test(e.message));
+    } finally {
+      await box.close().catch(() => undefined);
+    }
+  });
+
+  it('gives a command sent while another runs the time it waits behind it, as a persistent sandbox runs one at a time', async () => {
+    let finishFirst: () => void = () => undefined;
+    const firstDone = new Promise<void>((resolve) => (finishFirst = resolve));
+    const queued: FetchLike = async (url, init) => {
+      if (url.endsWith('/v1/sandboxes')) return Response.json(created, { status: 201 });
+      const { command } = JSON.parse(String(init.body)) as { command: string };
+      if (command === 'first') await firstDone;
+      else {
+        // On the server the second waits for the first. Its request, given only its own 1 ms plus
+        // 1 ms of slack, used to time out first: that timer fires before this later, longer one.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        finishFirst();
+        if (init.signal?.aborted) throw init.signal.reason;
+      }
+      return Response.json({ exitCode: 0, stdout: `${command}\n`, stderr: '', timedOut: false, truncated: false, durationMs: 1 });
+    };
+    const box = await createRemoteSandbox({ url: 'http://sandbox.test', fetch: queued, requestSlackMs: 1, heartbeatMs: 3_600_000 });
+    const first = box.exec('first', { timeoutMs: 60_000 });
+    const second = box.exec('second', { timeoutMs: 1 });
+    assert.deepEqual([(await first).stdout, (await second).stdout], ['first\n', 'second\n']);
   });
 });

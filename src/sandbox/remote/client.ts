@@ -1,11 +1,11 @@
 // The `remote` backend: the Sandbox interface over HTTP to a `gauntlet sandbox-server`, which runs
 // each command in its own local sandbox. The client holds a lease and renews it while open, so a
 // client that dies leaves nothing running on the server for longer than one lease.
-import { InputError, parseInput, timerDelay, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
+import { InfraError, InputError, parseInput, timerDelay, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
 import { redactUrl } from '../../model/secrets.ts';
 import { DEFAULT_LIMITS, type SandboxLimits } from '../limits.ts';
 import { RemoteAborted, SandboxConnection, type FetchLike } from './http.ts';
-import { CreateRequest, CreateResponse, ExecResponse, fromBase64, HealthResponse, HeartbeatResponse, ListResponse, ReadResponse, toBase64, type ExecRequest } from './protocol.ts';
+import { bearerTokenProblem, CreateRequest, CreateResponse, ExecResponse, fromBase64, HealthResponse, HeartbeatResponse, ListResponse, ReadResponse, toBase64, type ExecRequest } from './protocol.ts';
 
 export interface RemoteSandboxOptions {
   /** The server's base URL, `http://host:port`. */
@@ -38,6 +38,8 @@ export function remoteServerFromEnv(env: NodeJS.ProcessEnv): { url: string; toke
   checkUrl(url, REMOTE_URL_VARIABLE);
   const token = env[REMOTE_TOKEN_VARIABLE];
   if (token !== undefined && token.trim() === '') throw new InputError(REMOTE_TOKEN_VARIABLE, 'is set but empty', 'a non-empty secret, or unset it');
+  const problem = token === undefined ? null : bearerTokenProblem(token);
+  if (problem !== null) throw new InputError(REMOTE_TOKEN_VARIABLE, problem, 'the token the sandbox server was started with');
   return { url, ...(token !== undefined ? { token } : {}) };
 }
 
@@ -63,6 +65,14 @@ class RemoteSandbox implements Sandbox {
   private readonly heartbeat: NodeJS.Timeout;
   /** Why the last heartbeat failed; said again if a later call fails. */
   private heartbeatProblem: string | undefined;
+  /**
+   * Execs sent and not yet answered, and the latest time (epoch ms) the last of them may end. A
+   * persistent sandbox runs one command at a time: a command sent while others run waits for them
+   * on the server, and its request is given that wait too, else it would fail as timed out while
+   * still queued (a local sandbox just waits).
+   */
+  private inFlight = 0;
+  private busyUntil = 0;
 
   constructor(
     private readonly connection: SandboxConnection,
@@ -109,7 +119,9 @@ class RemoteSandbox implements Sandbox {
     try {
       return await run();
     } catch (error) {
-      if (error instanceof Error && this.heartbeatProblem !== undefined && !error.message.includes('heartbeat')) {
+      // Infrastructure failures only: a SandboxPathError's message is shown to the agent, which must
+      // not see (or be scored on) the state of our heartbeats or the server's URL.
+      if (error instanceof InfraError && this.heartbeatProblem !== undefined && !error.message.includes('heartbeat')) {
         error.message += ` (last heartbeat failed: ${this.heartbeatProblem})`;
       }
       throw error;
@@ -127,6 +139,8 @@ class RemoteSandbox implements Sandbox {
       ...(options.env !== undefined ? { env: options.env } : {}),
     };
     const started = Date.now();
+    this.busyUntil = Math.max(started, this.busyUntil) + Math.min(body.timeoutMs ?? Infinity, this.settings.commandCapMs) + this.settings.requestSlackMs;
+    this.inFlight++;
     try {
       return await this.call(() =>
         this.connection.request({
@@ -134,7 +148,7 @@ class RemoteSandbox implements Sandbox {
           path: this.path('/exec'),
           body,
           response: ExecResponse,
-          timeoutMs: Math.min(body.timeoutMs ?? Infinity, this.settings.commandCapMs) + this.settings.requestSlackMs,
+          timeoutMs: this.busyUntil - started,
           maxReplyBytes: execReplyBytes(this.settings.maxOutputBytes),
           ...(options.signal ? { signal: options.signal } : {}),
         }),
@@ -143,6 +157,8 @@ class RemoteSandbox implements Sandbox {
       // As a local sandbox does: an aborted command ends with 130 (the server kills it when the request goes away).
       if (error instanceof RemoteAborted) return { exitCode: 130, stdout: '', stderr: 'sandbox: the command was aborted\n', timedOut: false, truncated: false, durationMs: Date.now() - started };
       throw error;
+    } finally {
+      if (--this.inFlight === 0) this.busyUntil = 0;
     }
   }
 

@@ -4,10 +4,10 @@
 // route is the caller's InputError.
 import { constants } from 'node:buffer';
 import type { z } from 'zod';
-import { errorMessage, InfraError, InputError } from '../../core/index.ts';
+import { errorMessage, InfraError, InputError, timerDelay } from '../../core/index.ts';
 import { redactUrl, scrub } from '../../model/secrets.ts';
 import { SandboxFullError, SandboxPathError } from '../paths.ts';
-import { API_PREFIX, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION } from './protocol.ts';
+import { API_PREFIX, bearerTokenProblem, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION } from './protocol.ts';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -68,11 +68,16 @@ export class SandboxConnection {
     private readonly fetcher: FetchLike,
   ) {
     this.base = url.replace(/\/+$/, '');
+    // Else fetch refuses it on every request, quoting it, as if the connection had failed (retryable).
+    const problem = token === undefined ? null : bearerTokenProblem(token);
+    if (problem !== null) throw new InputError(`sandbox server ${redactUrl(this.base)}`, `the bearer token ${problem}`, 'the token the server was started with');
   }
 
   async request<T extends z.ZodType>(spec: RequestSpec<T>): Promise<z.infer<T>> {
     const where = `sandbox server ${this.base}: ${spec.method} ${spec.path}`;
-    const timeout = AbortSignal.timeout(spec.timeoutMs);
+    // Clamped: past 2^31-1 ms Node's timer overflows and fires after 1 ms, failing every request
+    // (a sandbox whose timeoutMs limit is near the top of its range, plus the network's slack).
+    const timeout = AbortSignal.timeout(timerDelay(spec.timeoutMs));
     const signal = spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout;
     const headers: Record<string, string> = { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) };
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
@@ -93,7 +98,7 @@ export class SandboxConnection {
     } catch (error) {
       if (spec.signal?.aborted) throw new RemoteAborted();
       if (timeout.aborted) throw new InfraError('sandbox', `${where}: no reply within ${spec.timeoutMs} ms`, { kind: 'timeout', cause: error });
-      throw new InfraError('sandbox', `${where}: ${errorMessage(error)}`, { kind: 'connection', cause: error });
+      throw new InfraError('sandbox', `${where}: ${scrub(errorMessage(error), this.token)}`, { kind: 'connection', cause: error });
     }
     if (read === null) throw new InfraError('sandbox', `${where}: the reply is over ${maxReplyBytes} bytes, more than any reply to this request holds`, { kind: 'malformed_response', retryable: false });
     // Scrubbed before an error quotes it cut short, which would keep part of the token.

@@ -140,5 +140,14 @@ export const ERROR_STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 413 |
   sandbox_failed: 500,
 };
 
+/**
+ * Why `token` cannot travel as `Authorization: Bearer …`, or null when it can. An HTTP header holds
+ * bytes (U+0000–U+00FF) without NUL or line breaks: fetch refuses any other token before sending,
+ * and no request can ever match a server's. The reason never quotes the token.
+ */
+export function bearerTokenProblem(token: string): string | null {
+  return /[\0\r\n]|[^\0-\u00ff]/.test(token) ? 'contains a NUL, a line break or a character beyond U+00FF, which no HTTP header can carry' : null;
+}
+
 export const toBase64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 export const fromBase64 = (data: string): string => Buffer.from(data, 'base64').toString('utf8');

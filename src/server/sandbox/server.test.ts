@@ -159,6 +159,18 @@ describe('sandbox-server access', () => {
     await assert.rejects(startSandboxServer({ host: '127.0.0.1', port: 0, token: '  ' }), (e: unknown) => e instanceof InputError && e.where === 'token');
   });
 
+  it('refuses at start a token that no client could send, without quoting it', async () => {
+    // Served, every request would have been refused, and clients told their connection failed.
+    for (const token of ['SECRET-\u20ac', 'SECRET-a\nb']) {
+      let outcome: unknown = 'started';
+      // Closed should it start, so that a failure here does not keep the test process alive.
+      await startSandboxServer({ host: '127.0.0.1', port: 0, backend: 'virtual', token }).then((server) => server.close(), (error: unknown) => (outcome = error));
+      assert.ok(outcome instanceof InputError && outcome.where === 'token', `${JSON.stringify(token)}: ${String(outcome)}`);
+      assert.match(outcome.message, /no HTTP header can carry/);
+      assert.equal(outcome.message.includes('SECRET'), false, outcome.message);
+    }
+  });
+
   it('demands the bearer token on every route when one is set', async () => {
     const server = await startSandboxServer({ host: '127.0.0.1', port: 0, token: 'sekret', backend: 'virtual' });
     try {
