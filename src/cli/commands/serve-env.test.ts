@@ -119,6 +119,29 @@ describe('gauntlet serve-env', () => {
     assert.match(err.join(''), /at most 64 sessions and 1 MiB of request bodies/);
   });
 
+  it('passes --body-timeout (seconds) to the server, which answers 408 to a body still arriving past it and frees its memory, and refuses bad values naming the flag', async () => {
+    const never: ServeEnvHooks = { untilStopped: () => assert.fail('must not start') };
+    for (const value of ['0', '-1', 'soon', '', '301', '0.0001']) {
+      await assert.rejects(
+        setup({}, never).run('--env', 'mail', '--port', '0', '--body-timeout', value),
+        (e: unknown) => e instanceof InputError && e.where === '--body-timeout' && /seconds from 0\.001 to 300 \(the request timeout\)/.test(e.message),
+        value,
+      );
+    }
+    let outcome: unknown;
+    const { run, err } = setup({}, {
+      untilStopped: async (server) => {
+        const raw = await openRaw(server.url);
+        raw.socket.write(`POST /mcp HTTP/1.1\r\nHost: ${new URL(server.url).host}\r\nContent-Length: 100\r\n\r\n{"jsonrpc"`);
+        await raw.closed;
+        outcome = { timeout: server.stats().bodyTimeoutMs, status: raw.received().split('\r\n')[0], refusal: /within 0\.2 s \(--body-timeout\): 10 of its 100 bytes had come/.test(raw.received()), held: server.stats().bodyBytes };
+      },
+    });
+    await run('--env', 'mail', '--port', '0', '--body-timeout', '0.2');
+    assert.deepEqual(outcome, { timeout: 200, status: 'HTTP/1.1 408 Request Timeout', refusal: true, held: 0 });
+    assert.match(err.join(''), /256 MiB of request bodies \(each within 0\.2 s\)/);
+  });
+
   it('scores every episode with --reward FILE, process terms included, and says so at start', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gauntlet-serve-env-')), 'reward.yaml');
     writeFileSync(file, 'terms:\n  outcome: { weight: 1 }\n  tool_errors: { weight: -0.1 }\n');

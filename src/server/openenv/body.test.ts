@@ -8,6 +8,7 @@ import { instantiate, type EnvironmentDefinition } from '../../envs/index.ts';
 import { OpenEnvHttpClient, OpenEnvSocket, waitFor } from '../../../test/support/openenv-client.ts';
 import { closedAfterTests, type RawSocket } from '../../../test/support/raw-sockets.ts';
 import { startOpenEnvServer, type OpenEnvServer } from './server.ts';
+import { probeEnv, probeWaits } from './test-env.ts';
 
 // A failing test should fail, not wait out a body that never comes.
 const GUARD = { timeout: 20_000 };
@@ -32,6 +33,12 @@ const LAST_CHUNK = '0\r\n\r\n';
 function toolsList(bytes: number): string {
   const call = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list', params: {} });
   return call + ' '.repeat(bytes - call.length);
+}
+
+/** `message` as JSON padded with spaces to exactly `bytes` bytes. */
+function padded(message: unknown, bytes: number): string {
+  const text = JSON.stringify(message);
+  return text + ' '.repeat(bytes - text.length);
 }
 
 /** The answer once the server has closed the connection: status line, headers, JSON body. */
@@ -67,7 +74,7 @@ describe('OpenEnv server request-body memory', () => {
       id: null,
       error: {
         code: -32000,
-        message: 'server busy: request bodies being read hold 1000 of the 1000 bytes allowed at once (--max-body-memory), and this one declares 100 bytes; retry later',
+        message: 'server busy: request bodies and WebSocket messages being handled hold 1000 of the 1000 bytes allowed at once (--max-body-memory), and this one declares 100 bytes; retry later',
         data: { body_memory_bytes: 1000, max_body_memory_bytes: 1000 },
       },
     });
@@ -123,6 +130,18 @@ describe('OpenEnv server request-body memory', () => {
     await waitFor(() => server.stats().bodyBytes === 0, 'every body to give its bytes back');
   });
 
+  it('serves a POST with no body (neither Content-Length nor chunks) while the budget is full, since it needs none of it', GUARD, async () => {
+    const server = await serve({ maxBodyMemoryBytes: 100 });
+    const holder = await opened.open(server.url);
+    holder.socket.write(postHead(server, '/mcp', sized(100)) + '{');
+    await waitFor(() => server.stats().bodyBytes === 100, 'the held body to take the whole budget');
+    const bare = await opened.open(server.url);
+    bare.socket.write(`POST /reset HTTP/1.1\r\nHost: ${new URL(server.url).host}\r\nConnection: close\r\n\r\n`);
+    const reset = await answer(bare);
+    assert.match(reset.status, /^HTTP\/1\.1 200 /);
+    assert.equal((reset.body.observation as { kind: string }).kind, 'reset');
+  });
+
   it('refuses at once, with 413 and no Retry-After, a body whose Content-Length alone passes the budget', GUARD, async () => {
     const server = await serve({ maxBodyMemoryBytes: 1000 });
     const mcp = await opened.open(server.url);
@@ -173,6 +192,128 @@ describe('OpenEnv server request-body memory', () => {
     assert.equal(built, 1);
     assert.equal(server.stats().bodyBytes, 0);
     await episode.close();
+  });
+
+  it('answers 408 to a body not arrived by its deadline, gives its bytes back and closes its connection, so the body refused meanwhile gets in', GUARD, async () => {
+    // Long enough that the request refused meanwhile surely comes before it, on a busy machine too.
+    const server = await serve({ maxBodyMemoryBytes: 1000, bodyTimeoutMs: 1000 });
+    // A slow sender: 900 bytes declared, 10 sent, the rest never.
+    const slow = await opened.open(server.url);
+    slow.socket.write(postHead(server, '/mcp', sized(900)) + toolsList(900).slice(0, 10));
+    await waitFor(() => server.stats().bodyBytes === 900, 'the slow body to take its declared 900 bytes');
+    const refusedMeanwhile = await opened.open(server.url);
+    refusedMeanwhile.socket.write(postHead(server, '/mcp', sized(200)) + toolsList(200));
+    assert.match((await answer(refusedMeanwhile)).status, /^HTTP\/1\.1 503 /);
+
+    const late = await answer(slow);
+    assert.match(late.status, /^HTTP\/1\.1 408 /);
+    assert.match(late.head, /^connection: close$/im);
+    assert.deepEqual(late.body, {
+      jsonrpc: '2.0',
+      id: null,
+      error: {
+        code: -32600,
+        message: 'the request body did not arrive within 1 s (--body-timeout): 10 of its 900 bytes had come',
+        data: { received_bytes: 10, body_bytes: 900, body_timeout_ms: 1000 },
+      },
+    });
+    assert.equal(server.stats().bodyBytes, 0);
+    const retried = await opened.open(server.url);
+    retried.socket.write(postHead(server, '/mcp', sized(200)) + toolsList(200));
+    const served = await answer(retried);
+    assert.match(served.status, /^HTTP\/1\.1 200 /);
+    assert.ok(Array.isArray((served.body.result as { tools: unknown }).tools));
+  });
+
+  it('gives back the session slot of a stateless request whose chunked body does not arrive in time', GUARD, async () => {
+    const server = await serve({ maxSessions: 1, bodyTimeoutMs: 1000 });
+    const slow = await opened.open(server.url);
+    slow.socket.write(postHead(server, '/reset', CHUNKED) + chunk('{"seed"'));
+    await waitFor(() => server.stats().bodyBytes === 7, 'the slow body\'s first chunk to be taken');
+    const http = new OpenEnvHttpClient(server.url);
+    assert.equal((await http.reset({})).status, 503, 'the slow request holds the only slot');
+
+    const late = await answer(slow);
+    assert.match(late.status, /^HTTP\/1\.1 408 /);
+    assert.deepEqual(late.body, { detail: 'the request body did not arrive within 1 s (--body-timeout): 7 bytes of it had come', received_bytes: 7, body_timeout_ms: 1000 });
+    assert.equal(server.stats().bodyBytes, 0);
+    const reset = await http.reset({});
+    assert.equal(reset.status, 200);
+    assert.equal((reset.body as { observation: { kind: string } }).observation.kind, 'reset');
+  });
+
+  it('waits 30 s for a body by default (less under a shorter request timeout) and refuses a deadline that is not a whole number of ms within the request timeout', async () => {
+    const server = await serve({});
+    assert.equal(server.stats().bodyTimeoutMs, 30_000);
+    const quick = await serve({ httpTimeouts: { requestTimeoutMs: 1000, headersTimeoutMs: 1000 } });
+    assert.equal(quick.stats().bodyTimeoutMs, 1000, 'the default gives way to a shorter request timeout');
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      await assert.rejects(
+        startOpenEnvServer({ env: 'mail', port: 0, bodyTimeoutMs: bad }),
+        (error: unknown) => error instanceof InputError && error.where === 'bodyTimeoutMs' && /a whole number of ms from 1 to 2147483647/.test(error.message),
+        String(bad),
+      );
+    }
+    await assert.rejects(
+      startOpenEnvServer({ env: 'mail', port: 0, bodyTimeoutMs: 2000, httpTimeouts: { requestTimeoutMs: 1000, headersTimeoutMs: 1000 } }),
+      (error: unknown) => error instanceof InputError && error.where === 'bodyTimeoutMs' && /2000 ms is longer than the request timeout \(1000 ms\)/.test(error.message),
+    );
+  });
+
+  it('counts a WebSocket message against the budget until its reply, and answers one that does not fit without running it', GUARD, async () => {
+    const server = await serve({ env: probeEnv, maxBodyMemoryBytes: 1000 });
+    const holder = await OpenEnvSocket.connect(server.url);
+    await holder.reset({ task_id: 'probe/two' });
+    holder.send(padded({ type: 'step', data: { type: 'call_tool', tool_name: 'wait', arguments: {} } }, 600));
+    await waitFor(() => probeWaits.active === 1 && server.stats().bodyBytes === 600, 'the waiting call to hold its 600 bytes');
+
+    // HTTP bodies see the message's bytes as taken.
+    const http = await opened.open(server.url);
+    http.socket.write(postHead(server, '/mcp', sized(500)) + toolsList(500));
+    const refused = await answer(http);
+    assert.match(refused.status, /^HTTP\/1\.1 503 /);
+    assert.match((refused.body.error as { message: string }).message, /request bodies and WebSocket messages being handled hold 600 of the 1000 bytes allowed at once/);
+
+    // So do other sockets' messages: told, not run, and the socket stays open.
+    const other = await OpenEnvSocket.connect(server.url);
+    await other.reset({ task_id: 'probe/two' });
+    const busy = (await other.request(padded({ type: 'step', data: { type: 'call_tool', tool_name: 'echo', arguments: { text: 'x' } } }, 500))) as { type: string; data: Record<string, unknown> };
+    assert.deepEqual(busy, {
+      type: 'error',
+      data: {
+        code: 'EXECUTION_ERROR',
+        message: 'server busy: request bodies and WebSocket messages being handled hold 600 of the 1000 bytes allowed at once (--max-body-memory), and this 500-byte message would pass it; it was not run, send it again later',
+        failure: 'infra',
+        source: 'gauntlet',
+        retryable: true,
+        body_memory_bytes: 600,
+        max_body_memory_bytes: 1000,
+      },
+    });
+    assert.equal(((await other.state()) as { data: { step_count: number } }).data.step_count, 0, 'the refused step did not run');
+    const mcp = await OpenEnvSocket.connect(server.url, { path: '/mcp' });
+    const rpcBusy = (await mcp.request(padded({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: {} }, 500))) as { error: { code: number; data: unknown } };
+    assert.deepEqual([rpcBusy.error.code, rpcBusy.error.data], [-32000, { body_memory_bytes: 600, max_body_memory_bytes: 1000 }]);
+
+    // One larger than the whole budget could never fit: not worth sending again.
+    const never = (await other.request(padded({ type: 'state' }, 1001))) as { data: Record<string, unknown> };
+    assert.deepEqual(never.data, {
+      code: 'EXECUTION_ERROR',
+      message: 'this 1001-byte message is more than the 1000 bytes the server holds for all request bodies and WebSocket messages at once (--max-body-memory); it was not run',
+      failure: 'infra',
+      source: 'gauntlet',
+      retryable: false,
+      body_bytes: 1001,
+      max_body_memory_bytes: 1000,
+    });
+
+    holder.terminate();
+    await waitFor(() => probeWaits.active === 0 && server.stats().bodyBytes === 0, 'the ended call to give its bytes back');
+    const served = (await other.request(padded({ type: 'step', data: { type: 'call_tool', tool_name: 'echo', arguments: { text: 'x' } } }, 500))) as { type: string };
+    assert.equal(served.type, 'observation');
+    await waitFor(() => server.stats().bodyBytes === 0, 'the served message to give its bytes back');
+    await other.close();
+    mcp.terminate();
   });
 
   it('holds 256 MiB of bodies by default and refuses a budget that is not a positive whole number of bytes', async () => {

@@ -2,11 +2,14 @@
 // them together at most a budget shared by every request, so many slow or large bodies cannot hold
 // (connections × maxBytes) of memory. A body's bytes are taken from the budget before they are read
 // when its Content-Length says how many, else as they arrive, and given back when its request ends.
+// A body must also arrive within a deadline: a slow sender would otherwise hold its share of the
+// budget (and a stateless request's session slot) until Node's request timeout, minutes later.
+// WebSocket messages draw on the same budget while they wait and run (ws.ts).
 import type { Context, MiddlewareHandler } from 'hono';
 
 const MiB = 1024 * 1024;
 
-/** Bytes of request bodies held at once, across every request of one server. */
+/** Bytes of request bodies (and WebSocket messages) held at once, across every request of one server. */
 export class BodyBudget {
   #held = 0;
   readonly limitBytes: number;
@@ -39,46 +42,67 @@ export function describeBytes(bytes: number): string {
 
 /**
  * Why a body is not read: `too large` can never fit (413, retrying will not help), `busy` does not
- * fit beside the bodies being read now (503 with Retry-After), `cut` stopped arriving (400).
+ * fit beside the bodies being read now (503 with Retry-After), `cut` stopped arriving (400), `late`
+ * had not arrived whole by its deadline (408).
  */
-export type BodyRefusal =
-  | { kind: 'too large'; message: string; data: Record<string, number> }
-  | { kind: 'busy'; message: string; data: Record<string, number> }
-  | { kind: 'cut'; message: string; data: Record<string, number> };
+export type BodyRefusal = { kind: 'too large' | 'busy' | 'cut' | 'late'; message: string; data: Record<string, number> };
+
+const STATUS = { 'too large': 413, busy: 503, cut: 400, late: 408 } as const;
+export type RefusalStatus = (typeof STATUS)[BodyRefusal['kind']];
 
 /** Answers a refusal in the route's own shape (FastAPI detail, JSON-RPC error); headers and status are set by `bufferBody`. */
-export type RefusalReply = (c: Context, refusal: BodyRefusal, status: 400 | 413 | 503, headers: Record<string, string>) => Response;
+export type RefusalReply = (c: Context, refusal: BodyRefusal, status: RefusalStatus, headers: Record<string, string>) => Response;
+
+/** What `bufferBody` holds each body to. */
+export interface BodyLimits {
+  /** One body's bytes at most. */
+  maxBytes: number;
+  /** Shared by every body being read or handled. */
+  budget: BodyBudget;
+  /** A body must have arrived whole this long after its reading began. */
+  timeoutMs: number;
+}
 
 /** What a handler after `bufferBody` finds in its context: the whole body. */
 export type Buffered = { Variables: { body: Uint8Array } };
 
 const EMPTY = new Uint8Array(0);
 
-/** The length the request head declares, or undefined for a chunked (or unknown-length) body. */
+/** The length the request head declares, or undefined for a chunked body. */
 function declaredLength(c: Context): number | undefined {
   if (c.req.header('transfer-encoding') !== undefined) return undefined;
   const length = c.req.header('content-length');
-  // Node's parser has already refused a malformed Content-Length.
-  return length === undefined ? undefined : Number.parseInt(length, 10);
+  // A request with neither header has no body (RFC 9112 §6.3), e.g. a bare POST /reset; Node's
+  // parser has already refused a malformed Content-Length.
+  return length === undefined ? 0 : Number.parseInt(length, 10);
+}
+
+/** `30 s`, `0.2 s`: how the deadline reads where the flag sets it. */
+function describeMs(ms: number): string {
+  return `${ms / 1000} s`;
 }
 
 /**
- * Reads the request body whole into the context's `body`, within `maxBytes` and the shared
- * `budget`, or answers with `reply` without handing on. A refusal before the whole body has arrived
- * closes the connection, so the unread rest is never parsed as the connection's next request.
+ * Reads the request body whole into the context's `body`, within `maxBytes`, the shared `budget`
+ * and `timeoutMs`, or answers with `reply` without handing on. A refusal before the whole body has
+ * arrived closes the connection, so the unread rest is never parsed as the connection's next
+ * request; its bytes go back to the budget as the refusal is sent.
  */
-export function bufferBody<E extends Buffered>(limits: { maxBytes: number; budget: BodyBudget }, reply: RefusalReply): MiddlewareHandler<E> {
-  const { maxBytes, budget } = limits;
+export function bufferBody<E extends Buffered>(limits: BodyLimits, reply: RefusalReply): MiddlewareHandler<E> {
+  const { maxBytes, budget, timeoutMs } = limits;
   const busy = (needed: string): BodyRefusal => ({
     kind: 'busy',
-    message: `server busy: request bodies being read hold ${budget.held} of the ${describeBytes(budget.limitBytes)} allowed at once (--max-body-memory), and ${needed}; retry later`,
+    message: `server busy: request bodies and WebSocket messages being handled hold ${budget.held} of the ${describeBytes(budget.limitBytes)} allowed at once (--max-body-memory), and ${needed}; retry later`,
     data: { body_memory_bytes: budget.held, max_body_memory_bytes: budget.limitBytes },
   });
   const overMax: BodyRefusal = { kind: 'too large', message: `request body over ${maxBytes} bytes`, data: { max_body_bytes: maxBytes } };
-  const refuse = (c: Context, refusal: BodyRefusal) => {
-    const status = refusal.kind === 'busy' ? 503 : refusal.kind === 'cut' ? 400 : 413;
-    return reply(c, refusal, status, { Connection: 'close', ...(refusal.kind === 'busy' ? { 'Retry-After': '1' } : {}) });
-  };
+  const refuse = (c: Context, refusal: BodyRefusal) =>
+    reply(c, refusal, STATUS[refusal.kind], { Connection: 'close', ...(refusal.kind === 'busy' ? { 'Retry-After': '1' } : {}) });
+  const late = (received: number, declared: number | undefined): BodyRefusal => ({
+    kind: 'late',
+    message: `the request body did not arrive within ${describeMs(timeoutMs)} (--body-timeout): ${declared === undefined ? `${received} bytes of it had come` : `${received} of its ${declared} bytes had come`}`,
+    data: { received_bytes: received, ...(declared !== undefined ? { body_bytes: declared } : {}), body_timeout_ms: timeoutMs },
+  });
 
   return async (c, next) => {
     let taken = 0;
@@ -112,15 +136,21 @@ export function bufferBody<E extends Buffered>(limits: { maxBytes: number; budge
       const chunks: Uint8Array[] = [];
       let size = 0;
       if (stream !== null) {
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), timeoutMs);
+        });
         const reader = stream.getReader();
         try {
           for (;;) {
-            let read: ReadableStreamReadResult<Uint8Array>;
+            let read: ReadableStreamReadResult<Uint8Array> | 'late';
             try {
-              read = await reader.read();
+              // The read left pending is rejected when the lock is released below (race has handled it).
+              read = await Promise.race([reader.read(), deadline]);
             } catch (error) {
               return refuse(c, { kind: 'cut', message: `the request body did not arrive whole: ${error instanceof Error ? error.message : String(error)}`, data: { received_bytes: size } });
             }
+            if (read === 'late') return refuse(c, late(size, declared));
             if (read.done) break;
             size += read.value.byteLength;
             if (size > maxBytes) return refuse(c, overMax);
@@ -131,6 +161,8 @@ export function bufferBody<E extends Buffered>(limits: { maxBytes: number; budge
         } finally {
           // Released, not cancelled: cancelling would destroy the socket before the refusal is sent.
           reader.releaseLock();
+          // The handler after may run long; the deadline was only the body's.
+          clearTimeout(timer);
         }
       }
       c.set('body', chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));

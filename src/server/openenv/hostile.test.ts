@@ -3,11 +3,12 @@
 // mid-verification, clients that never read, sessions reached into from another connection, and
 // verifications given up on that must stop.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { z } from 'zod';
 import { Task } from '../../core/index.ts';
 import { defineCheck, defineEnvironment, defineTool, instantiate } from '../../envs/index.ts';
 import { OpenEnvHttpClient, OpenEnvSocket, waitFor } from '../../../test/support/openenv-client.ts';
+import { openRaw } from '../../../test/support/raw-sockets.ts';
 import { EpisodeFailure, OpenEnvEpisode, taskCatalog, VERIFY_GRACE_MS } from './episode.ts';
 import { startOpenEnvServer } from './server.ts';
 import { probeEnv, probeWaits } from './test-env.ts';
@@ -222,6 +223,42 @@ describe('OpenEnv server against hostile clients', () => {
     assert.equal(probeWaits.active, 0, 'the call saw its abort before close() resolved');
     assert.equal(server.stats().sessions, 0);
     await call;
+  });
+
+  it('opens no session for a request whose body arrives while the server shuts down, where nothing would ever close it', { timeout: 20_000 }, async () => {
+    const server = await startOpenEnvServer({ env: stallEnv, port: 0 });
+    // A failing run must not leave the stuck call (and the server) holding the test process open.
+    after(() => {
+      if (stuck.active > 0) stuck.release();
+      return server.close();
+    });
+    const host = new URL(server.url).host;
+    const socket = await OpenEnvSocket.connect(server.url);
+    await socket.reset({ task_id: STALL_TASKS.open.id });
+    // A call that ignores its abort keeps the shutdown waiting while the late bodies arrive.
+    socket.send({ type: 'step', data: { type: 'call_tool', tool_name: 'stuck', arguments: { ms: 0 } } });
+    await waitFor(() => stuck.active === 1, 'the stuck call to start');
+    // The step's own message holds its bytes while it runs.
+    const held = server.stats().bodyBytes;
+    const create = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'openenv/session/create', params: {} });
+    const mcp = await openRaw(server.url);
+    mcp.socket.write(`POST /mcp HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${create.length}\r\n\r\n${create.slice(0, 5)}`);
+    const reset = await openRaw(server.url);
+    reset.socket.write(`POST /reset HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 2\r\n\r\n{`);
+    await waitFor(() => server.stats().bodyBytes === held + create.length + 2, 'both bodies to be on their way');
+
+    const closing = server.close();
+    mcp.socket.write(create.slice(5));
+    reset.socket.write('}');
+    const answered = (raw: typeof mcp) => /\r\n\r\n\{.*\}$/s.test(raw.received());
+    await waitFor(() => answered(mcp) && answered(reset), 'both late requests to be answered');
+    stuck.release();
+    await closing;
+    const body = (raw: typeof mcp) => JSON.parse(raw.received().split('\r\n\r\n')[1]!) as unknown;
+    assert.deepEqual(body(mcp), { jsonrpc: '2.0', id: 1, error: { code: -32000, message: 'server shutting down: it opens no new sessions', data: null } });
+    assert.match(reset.received(), /^HTTP\/1\.1 503 /);
+    assert.deepEqual(body(reset), { detail: 'server shutting down: it opens no new sessions' });
+    assert.equal(server.stats().sessions, 0, 'no session outlives close()');
   });
 
   it("refuses an MCP request naming another connection's WebSocket session", async () => {

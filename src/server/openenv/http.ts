@@ -24,6 +24,8 @@ export interface HttpContext {
   maxBodyBytes: number;
   /** Bytes of every body being read or handled at once, shared with the server's other requests. */
   bodyBudget: BodyBudget;
+  /** A body not arrived whole this long after its reading began is refused (408) and its bytes given back. */
+  bodyTimeoutMs: number;
   log?: (line: string) => void;
 }
 
@@ -67,9 +69,11 @@ function failure(c: Context, error: unknown) {
   throw error;
 }
 
-type CapacityRefusal = Extract<Refusal, { code: 'CAPACITY_REACHED' }>;
+type CapacityRefusal = Extract<Refusal, { code: 'CAPACITY_REACHED' | 'SHUTTING_DOWN' }>;
 
+/** 503 for a full server (try again soon) or one shutting down (whose connections are about to close). */
 function capacityReached(c: Context, refusal: CapacityRefusal, headers: Record<string, string> = {}) {
+  if (refusal.code === 'SHUTTING_DOWN') return c.json({ detail: refusal.message }, 503, { Connection: 'close' });
   return c.json({ detail: refusal.message, active_sessions: refusal.activeSessions, max_sessions: refusal.maxSessions }, 503, { 'Retry-After': '1', ...headers });
 }
 
@@ -86,7 +90,7 @@ async function withEpisode(c: Context, place: { registry: SessionRegistry; slot:
     return failure(c, error);
   }
   if (done.ok) return c.json(done.value);
-  if (done.code === 'CAPACITY_REACHED') return capacityReached(c, done);
+  if (done.code !== 'FACTORY_ERROR') return capacityReached(c, done);
   return c.json({ detail: done.message, factory_name: done.factoryName }, 500);
 }
 
@@ -96,7 +100,7 @@ type Reserved = { Variables: { slot: Slot; body: Uint8Array } };
 /** A body refused on the FastAPI routes: `{detail, …}` like the capacity refusal. */
 const detailReply: RefusalReply = (c, refusal, status, headers) => c.json({ detail: refusal.message, ...refusal.data }, status, headers);
 
-/** A body refused on POST /mcp: a JSON-RPC error with no id (the id is in the body, never read whole); busy is -32000 like CAPACITY_REACHED. */
+/** A body refused on POST /mcp: a JSON-RPC error with no id (the id is in the body, never read whole); busy is -32000 like CAPACITY_REACHED, the rest (the client's fault) -32600. */
 const rpcReply: RefusalReply = (c, refusal, status, headers) => c.json(rpcError(null, refusal.kind === 'busy' ? RPC.serverError : RPC.invalidRequest, refusal.message, refusal.data), status, headers);
 
 /**
@@ -133,7 +137,7 @@ export function createOpenEnvApp(ctx: HttpContext): Hono<Reserved> {
     await next();
   });
   // The slot first: a full server refuses without taking any of the body budget.
-  const bodyLimits = { maxBytes: ctx.maxBodyBytes, budget: ctx.bodyBudget };
+  const bodyLimits = { maxBytes: ctx.maxBodyBytes, budget: ctx.bodyBudget, timeoutMs: ctx.bodyTimeoutMs };
   if (ctx.mode === 'simulation') app.on('POST', ['/reset', '/step'], reserveSlot(ctx.registry), bufferBody(bodyLimits, detailReply));
   // Only the routes that read a body buffer one; elsewhere it is drained unread.
   app.post('/mcp', bufferBody(bodyLimits, rpcReply));

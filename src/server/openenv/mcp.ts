@@ -87,9 +87,14 @@ async function onEpisode(
   }
 }
 
-/** CAPACITY_REACHED or FACTORY_ERROR as JSON-RPC's server error, with the protocol's data. */
-function refused(id: JsonRpcId, refusal: Refusal): JsonRpcResponse {
-  const data = refusal.code === 'CAPACITY_REACHED' ? { active_sessions: refusal.activeSessions, max_sessions: refusal.maxSessions } : { factory_name: refusal.factoryName };
+/** CAPACITY_REACHED, FACTORY_ERROR or SHUTTING_DOWN as JSON-RPC's server error, with the protocol's data. */
+export function refused(id: JsonRpcId, refusal: Refusal): JsonRpcResponse {
+  const data =
+    refusal.code === 'CAPACITY_REACHED'
+      ? { active_sessions: refusal.activeSessions, max_sessions: refusal.maxSessions }
+      : refusal.code === 'FACTORY_ERROR'
+        ? { factory_name: refusal.factoryName }
+        : null;
   return rpcError(id, RPC.serverError, refusal.message, data);
 }
 

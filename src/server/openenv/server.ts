@@ -42,9 +42,19 @@ export interface OpenEnvServerOptions {
    * Bytes of HTTP request bodies (POST /reset, /step, /mcp; each at most 16 MiB) the server holds at
    * once, taken before a body is read (its Content-Length) or as it arrives (chunked) and given back
    * when its request ends. A body that would pass it is refused with 503 and `Retry-After`; one whose
-   * Content-Length alone passes it, with 413. Default 256 MiB.
+   * Content-Length alone passes it, with 413. WebSocket messages take their size from it too, from
+   * arrival until their reply is sent; one that does not fit is answered with an error, not run.
+   * Default 256 MiB.
    */
   maxBodyMemoryBytes?: number;
+  /**
+   * A body (POST /reset, /step, /mcp) must have arrived whole this long after the server began
+   * reading it, else it is answered 408, its bytes go back to `maxBodyMemoryBytes` at once and its
+   * connection is closed: a slow sender cannot hold its share of that budget for long. At most
+   * `httpTimeouts.requestTimeoutMs`, which would cut it first. Default 30 s, or the request timeout
+   * when that is shorter.
+   */
+  bodyTimeoutMs?: number;
   /** How long a client may take over a request head and body, and leave a connection idle (see core/http-limits.ts). */
   httpTimeouts?: Partial<HttpTimeouts>;
   /** `production` leaves out the stateless /reset, /step and /state. Default `simulation`. */
@@ -70,9 +80,10 @@ export interface OpenEnvStats {
   maxSessions: number;
   /** Sandboxes opened by this server's episodes and not yet closed. */
   sandboxes: number;
-  /** Bytes of request bodies being read or handled now (see `maxBodyMemoryBytes`). */
+  /** Bytes of request bodies and WebSocket messages being read or handled now (see `maxBodyMemoryBytes`). */
   bodyBytes: number;
   maxBodyMemoryBytes: number;
+  bodyTimeoutMs: number;
 }
 
 export interface OpenEnvServer {
@@ -89,6 +100,7 @@ export interface OpenEnvServer {
 const PORT = 'a whole number from 0 to 65535';
 const TIMEOUT = `a whole number of ms from 1 to ${MAX_TIMER_MS} (about 24.8 days), or null for none`;
 const BYTES = 'a whole number of bytes from 1 upwards';
+const BODY_TIMEOUT = `a whole number of ms from 1 to ${MAX_TIMER_MS}`;
 
 const Settings = z.object({
   host: z.string().min(1, 'an address to bind'),
@@ -98,6 +110,7 @@ const Settings = z.object({
   sessionTimeoutMs: z.number(TIMEOUT).int(TIMEOUT).min(1, TIMEOUT).max(MAX_TIMER_MS, TIMEOUT).nullable(),
   mode: z.enum(['simulation', 'production'], 'simulation or production'),
   maxBodyMemoryBytes: z.number(BYTES).int(BYTES).min(1, BYTES).max(Number.MAX_SAFE_INTEGER, BYTES),
+  bodyTimeoutMs: z.number(BODY_TIMEOUT).int(BODY_TIMEOUT).min(1, BODY_TIMEOUT).max(MAX_TIMER_MS, BODY_TIMEOUT),
 });
 type Settings = z.infer<typeof Settings>;
 
@@ -113,6 +126,8 @@ function parseSettings(raw: Settings): Settings {
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Sixteen of the largest bodies, or thousands of the usual few-KiB ones, at once. */
 const DEFAULT_BODY_MEMORY_BYTES = 256 * 1024 * 1024;
+/** Time for 16 MiB at about 0.5 MiB/s; an action or a JSON-RPC call of a few KiB needs milliseconds. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
 /**
  * The HTTP limits, sized so sessions run out (and clients are told CAPACITY_REACHED) well before
@@ -158,8 +173,14 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
     sessionTimeoutMs: options.sessionTimeoutMs === undefined ? 600_000 : options.sessionTimeoutMs,
     mode: options.mode ?? 'simulation',
     maxBodyMemoryBytes: options.maxBodyMemoryBytes ?? DEFAULT_BODY_MEMORY_BYTES,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
   });
   const limits = httpLimits(options, settings.maxSessions);
+  if (options.bodyTimeoutMs !== undefined && settings.bodyTimeoutMs > limits.requestTimeoutMs) {
+    throw new InputError('bodyTimeoutMs', `${settings.bodyTimeoutMs} ms is longer than the request timeout (${limits.requestTimeoutMs} ms), which would cut a slow body first anyway`, `at most ${limits.requestTimeoutMs} ms (httpTimeouts.requestTimeoutMs)`);
+  }
+  // The default gives way to a shorter request timeout, so what stats() reports is what holds.
+  const bodyTimeoutMs = Math.min(settings.bodyTimeoutMs, limits.requestTimeoutMs);
   const token = requiredToken({ host: settings.host, token: options.token, exposes: 'drive the environment' });
   const reward = options.reward && checkServerReward(options.reward);
   const base = typeof options.env === 'string' ? getEnvironment(options.env) : options.env;
@@ -185,8 +206,8 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
   });
   const mcp = { registry, catalog, ...(log ? { log } : {}) };
   const bodyBudget = new BodyBudget(settings.maxBodyMemoryBytes);
-  const app = createOpenEnvApp({ definition: base, catalog, mode: settings.mode, token, registry, mcp, maxBodyBytes: MAX_MESSAGE_BYTES, bodyBudget, ...(log ? { log } : {}) });
-  const socketContext: SocketContext = { registry, catalog, mcp, maxMessageBytes: MAX_MESSAGE_BYTES, ...(log ? { log } : {}) };
+  const app = createOpenEnvApp({ definition: base, catalog, mode: settings.mode, token, registry, mcp, maxBodyBytes: MAX_MESSAGE_BYTES, bodyBudget, bodyTimeoutMs, ...(log ? { log } : {}) });
+  const socketContext: SocketContext = { registry, catalog, mcp, maxMessageBytes: MAX_MESSAGE_BYTES, bodyBudget, ...(log ? { log } : {}) };
 
   const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host }) as Server;
   applyHttpLimits(server, limits, log);
@@ -227,7 +248,7 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
     host: address.address,
     port: address.port,
     env: base.name,
-    stats: () => ({ sessions: registry.size, maxSessions: settings.maxSessions, sandboxes: sandboxes.live(), bodyBytes: bodyBudget.held, maxBodyMemoryBytes: bodyBudget.limitBytes }),
+    stats: () => ({ sessions: registry.size, maxSessions: settings.maxSessions, sandboxes: sandboxes.live(), bodyBytes: bodyBudget.held, maxBodyMemoryBytes: bodyBudget.limitBytes, bodyTimeoutMs }),
     close: () =>
       (closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

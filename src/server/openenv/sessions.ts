@@ -26,11 +26,15 @@ export interface Session {
 
 export type Refusal =
   | { ok: false; code: 'CAPACITY_REACHED'; message: string; activeSessions: number; maxSessions: number }
-  | { ok: false; code: 'FACTORY_ERROR'; message: string; factoryName: string };
+  | { ok: false; code: 'FACTORY_ERROR'; message: string; factoryName: string }
+  | { ok: false; code: 'SHUTTING_DOWN'; message: string };
 
 export type OpenResult = { ok: true; session: Session } | Refusal;
 
 type CapacityRefusal = Extract<Refusal, { code: 'CAPACITY_REACHED' }>;
+type ShuttingDown = Extract<Refusal, { code: 'SHUTTING_DOWN' }>;
+
+const SHUTTING_DOWN: ShuttingDown = { ok: false, code: 'SHUTTING_DOWN', message: 'server shutting down: it opens no new sessions' };
 
 /**
  * A place held before its session exists: a stateless request takes one before reading its body,
@@ -86,6 +90,8 @@ export class SessionRegistry {
   private readonly entries = new Map<string, Entry>();
   /** Slots handed out by `reserve` and not yet opened or released. */
   private reserved = 0;
+  /** Set by `endAll`: a session opened after it (a request whose body arrived during shutdown) would never be ended. */
+  private closed = false;
   private readonly options: SessionRegistryOptions;
 
   constructor(options: SessionRegistryOptions) {
@@ -108,9 +114,9 @@ export class SessionRegistry {
     return { ok: false, code: 'CAPACITY_REACHED', message: `server at capacity: ${active} of ${maxSessions} sessions in use`, activeSessions: active, maxSessions };
   }
 
-  /** Holds a place for a session opened later with it; CAPACITY_REACHED when none is free. */
-  reserve(): { ok: true; slot: Slot } | CapacityRefusal {
-    const refusal = this.full();
+  /** Holds a place for a session opened later with it; CAPACITY_REACHED when none is free, SHUTTING_DOWN after `endAll`. */
+  reserve(): { ok: true; slot: Slot } | CapacityRefusal | ShuttingDown {
+    const refusal = this.closed ? SHUTTING_DOWN : this.full();
     if (refusal) return refusal;
     this.reserved++;
     return { ok: true, slot: new Slot(() => this.reserved--) };
@@ -121,7 +127,7 @@ export class SessionRegistry {
     const { factoryName } = this.options;
     // Giving the slot back and taking its place below happen in one synchronous step: no one can come between.
     const reserved = slot?.release() ?? false;
-    const refusal = reserved ? undefined : this.full();
+    const refusal = this.closed ? SHUTTING_DOWN : reserved ? undefined : this.full();
     if (refusal) return refusal;
     let episode: OpenEnvEpisode;
     try {
@@ -227,7 +233,9 @@ export class SessionRegistry {
     return entry.ending;
   }
 
+  /** Ends every session, and refuses to open any more (SHUTTING_DOWN). */
   async endAll(reason: EndReason): Promise<void> {
+    this.closed = true;
     const sessions = [...this.entries.values()].map((e) => e.session);
     for (const session of sessions) if (!this.entries.get(session.id)?.ending) session.onEnd?.(reason);
     await Promise.all(sessions.map((s) => this.end(s, reason)));

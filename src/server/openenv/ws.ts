@@ -3,8 +3,9 @@
 // Every frame is handled in the session's queue, so replies come back in the order of requests.
 import type { RawData, WebSocket } from 'ws';
 import { errorMessage, nestsDeeperThan } from '../../core/index.ts';
+import { describeBytes, type BodyBudget } from './body.ts';
 import { EpisodeFailure, EpisodeStateError, type TaskCatalog } from './episode.ts';
-import { handleJsonRpc, invalidParams, type McpContext } from './mcp.ts';
+import { handleJsonRpc, invalidParams, refused as rpcRefusal, type McpContext } from './mcp.ts';
 import { Action, isWsMessageType, PROTO_KEY, protoKeyPath, RPC, rpcError, TOO_DEEP, validationIssues, WsMessage, type WsErrorCode } from './protocol.ts';
 import { SessionEndedError, type EndReason, type OpenResult, type Session, type SessionRegistry } from './sessions.ts';
 
@@ -14,6 +15,8 @@ export interface SocketContext {
   mcp: Omit<McpContext, 'bound' | 'signal'>;
   /** The largest frame a client may send; also the bytes of frames it may have waiting, twice over. */
   maxMessageBytes: number;
+  /** Shared with the HTTP request bodies: a message holds its bytes from arrival until its reply is sent. */
+  bodyBudget: BodyBudget;
   log?: (line: string) => void;
 }
 
@@ -65,7 +68,7 @@ const NOT_UTF8 = 'the frame is not valid UTF-8 text (send JSON as UTF-8)';
 function openOrRefuse(socket: WebSocket, opened: OpenResult, refuse: (opened: Exclude<OpenResult, { ok: true }>) => unknown): Session | undefined {
   if (opened.ok) return opened.session;
   send(socket, refuse(opened));
-  socket.close(opened.code === 'CAPACITY_REACHED' ? 1013 : 1011, opened.code);
+  socket.close(opened.code === 'CAPACITY_REACHED' ? 1013 : opened.code === 'SHUTTING_DOWN' ? 1001 : 1011, opened.code);
   return undefined;
 }
 
@@ -99,9 +102,13 @@ function attach(socket: WebSocket, session: Session, ctx: SocketContext, handle:
     pendingBytes += size;
     if (++pending > MAX_PENDING) return drop(`more than ${MAX_PENDING} messages waiting for replies; read replies before sending more`, true);
     if (pendingBytes > maxPendingBytes) return drop(`more than ${maxPendingBytes} bytes of messages waiting for replies; wait for replies before sending more`, true);
-    const text = textOf(bytes);
+    // Waiting messages across every socket draw on the HTTP bodies' budget, so many sockets cannot
+    // hold 64 sessions × 32 MiB; one that does not fit is answered (in its turn) and never run.
+    const taken = ctx.bodyBudget.take(size);
+    const refusal = taken ? undefined : busy(session, ctx.bodyBudget, size);
+    const text = taken ? textOf(bytes) : null;
     ctx.registry
-      .run(session, () => handle(text))
+      .run(session, async () => refusal ?? handle(text))
       .then(
         (reply) => {
           if (reply === 'close') {
@@ -122,10 +129,25 @@ function attach(socket: WebSocket, session: Session, ctx: SocketContext, handle:
       .finally(() => {
         pending--;
         pendingBytes -= size;
+        if (taken) ctx.bodyBudget.give(size);
       });
   });
   socket.on('close', () => void ctx.registry.end(session, 'disconnected'));
   socket.on('error', (error) => ctx.log?.(`session ${session.id}: socket error: ${error.message}`));
+}
+
+/**
+ * A message refused for the shared budget, in the session's shape. Nothing ran. Like HTTP's 503 it
+ * may be sent again later, unless (like HTTP's 413) it is larger than the whole budget.
+ */
+function busy(session: Session, budget: BodyBudget, size: number): unknown {
+  const never = size > budget.limitBytes;
+  const message = never
+    ? `this ${size}-byte message is more than the ${describeBytes(budget.limitBytes)} the server holds for all request bodies and WebSocket messages at once (--max-body-memory); it was not run`
+    : `server busy: request bodies and WebSocket messages being handled hold ${budget.held} of the ${describeBytes(budget.limitBytes)} allowed at once (--max-body-memory), and this ${size}-byte message would pass it; it was not run, send it again later`;
+  const data = never ? { body_bytes: size, max_body_memory_bytes: budget.limitBytes } : { body_memory_bytes: budget.held, max_body_memory_bytes: budget.limitBytes };
+  if (session.kind === 'ws') return wsError('EXECUTION_ERROR', message, { failure: 'infra', source: 'gauntlet', retryable: !never, ...data });
+  return rpcError(null, never ? RPC.invalidRequest : RPC.serverError, message, data);
 }
 
 /** `/ws`: one episode per connection. */
@@ -133,7 +155,9 @@ export function serveEpisodeSocket(socket: WebSocket, ctx: SocketContext): void 
   const session = openOrRefuse(socket, ctx.registry.open('ws'), (refused) =>
     refused.code === 'CAPACITY_REACHED'
       ? wsError('CAPACITY_REACHED', refused.message, { active_sessions: refused.activeSessions, max_sessions: refused.maxSessions })
-      : wsError('FACTORY_ERROR', refused.message, { factory_name: refused.factoryName }),
+      : refused.code === 'FACTORY_ERROR'
+        ? wsError('FACTORY_ERROR', refused.message, { factory_name: refused.factoryName })
+        : wsError('SESSION_ERROR', refused.message),
   );
   if (!session) return;
   attach(socket, session, ctx, (text) => episodeMessage(text, session, ctx));
@@ -206,7 +230,7 @@ export async function serveMcpSocket(socket: WebSocket, ctx: SocketContext, quer
     return;
   }
   const session = openOrRefuse(socket, ctx.registry.open('mcp-ws'), (refused) =>
-    rpcError(null, RPC.serverError, refused.message, refused.code === 'CAPACITY_REACHED' ? { active_sessions: refused.activeSessions, max_sessions: refused.maxSessions } : { factory_name: refused.factoryName }),
+    rpcRefusal(null, refused),
   );
   if (!session) return;
   attach(socket, session, ctx, async (text) => {
