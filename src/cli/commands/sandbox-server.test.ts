@@ -4,7 +4,8 @@ import { Command } from 'commander';
 import { InputError } from '../../core/index.ts';
 import { createSandbox } from '../../sandbox/index.ts';
 import type { SandboxServer } from '../../server/sandbox/index.ts';
-import { fillConnections, getHead } from '../../../test/support/raw-sockets.ts';
+import { remoteProtocol as P } from '../../sandbox/remote/index.ts';
+import { fillConnections, getHead, openRaw } from '../../../test/support/raw-sockets.ts';
 import type { CliIo } from '../io.ts';
 import { registerSandboxServerCommand, type SandboxServerHooks } from './sandbox-server.ts';
 
@@ -64,5 +65,52 @@ describe('gauntlet sandbox-server', () => {
     assert.match(err.join(''), /sandbox-server: closed 1 connection on arrival so far: 1 at once is the limit/);
     const never: SandboxServerHooks = { untilStopped: () => assert.fail('must not start') };
     await assert.rejects(setup({}, never).run('--max-connections', '0'), (e: unknown) => e instanceof InputError && e.where === '--max-connections' && /from 1 to 1000000/.test(e.message));
+  });
+
+  it('passes --max-body-memory (MiB) to the server, which refuses at once a body that could never fit, and refuses bad values naming the flag', async () => {
+    const never: SandboxServerHooks = { untilStopped: () => assert.fail('must not start') };
+    for (const value of ['0', '-1', '1.5', 'lots', '', '2000000']) {
+      await assert.rejects(
+        setup({}, never).run('--port', '0', '--max-body-memory', value),
+        (e: unknown) => e instanceof InputError && e.where === '--max-body-memory' && /a whole number from 1 to 1048576/.test(e.message),
+        value,
+      );
+    }
+    let outcome: unknown;
+    const { run, err } = setup({}, {
+      untilStopped: async (server) => {
+        const raw = await openRaw(server.url);
+        // Two MiB declared, nothing sent: only the head decides.
+        raw.socket.write(`POST /v1/sandboxes HTTP/1.1\r\nHost: ${new URL(server.url).host}\r\n${P.PROTOCOL_HEADER}: ${P.PROTOCOL_VERSION}\r\nContent-Length: ${2 * 1024 * 1024}\r\n\r\n`);
+        await raw.closed;
+        outcome = { limit: server.stats().maxBodyMemoryBytes, status: raw.received().split('\r\n')[0], refusal: /"too_large".*more than the 1 MiB the server holds for all request bodies at once \(--max-body-memory\)/.test(raw.received()) };
+      },
+    });
+    await run('--port', '0', '--backend', 'virtual', '--max-body-memory', '1');
+    assert.deepEqual(outcome, { limit: 1024 * 1024, status: 'HTTP/1.1 413 Payload Too Large', refusal: true });
+    assert.match(err.join(''), /at most 1 MiB of request bodies at once, each within 60 s/);
+  });
+
+  it('passes --body-timeout (seconds) to the server, which answers 408 to a body still arriving past it and frees its memory, and refuses bad values naming the flag', async () => {
+    const never: SandboxServerHooks = { untilStopped: () => assert.fail('must not start') };
+    for (const value of ['0', '-1', 'soon', '', '301', '0.0001']) {
+      await assert.rejects(
+        setup({}, never).run('--port', '0', '--body-timeout', value),
+        (e: unknown) => e instanceof InputError && e.where === '--body-timeout' && /seconds from 0\.001 to 300 \(the request timeout\)/.test(e.message),
+        value,
+      );
+    }
+    let outcome: unknown;
+    const { run, err } = setup({}, {
+      untilStopped: async (server) => {
+        const raw = await openRaw(server.url);
+        raw.socket.write(`POST /v1/sandboxes HTTP/1.1\r\nHost: ${new URL(server.url).host}\r\n${P.PROTOCOL_HEADER}: ${P.PROTOCOL_VERSION}\r\nContent-Length: 100\r\n\r\n{"limits"`);
+        await raw.closed;
+        outcome = { timeout: server.stats().bodyTimeoutMs, status: raw.received().split('\r\n')[0], refusal: /"body_timeout".*within 0\.2 s \(--body-timeout\): 9 of its 100 bytes had come/.test(raw.received()), held: server.stats().bodyBytes };
+      },
+    });
+    await run('--port', '0', '--backend', 'virtual', '--body-timeout', '0.2');
+    assert.deepEqual(outcome, { timeout: 200, status: 'HTTP/1.1 408 Request Timeout', refusal: true, held: 0 });
+    assert.match(err.join(''), /at most 256 MiB of request bodies at once, each within 0\.2 s/);
   });
 });

@@ -147,6 +147,9 @@ function failure(where: string, status: number, text: string): Error {
     case 'capacity':
     case 'sandbox_failed':
       return new InfraError('sandbox', `${where}: ${message}`, { kind: 'unavailable', detail });
+    case 'body_timeout':
+      // The link or the server was slow, not the request wrong: another try may get through.
+      return new InfraError('sandbox', `${where}: ${message}`, { kind: 'timeout', detail });
     default:
       // unauthorized, bad_request, protocol_version, too_large: retrying the same request will not help
       return new InfraError('sandbox', `${where}: ${message}`, { kind: 'http', retryable: false, detail });

@@ -115,15 +115,17 @@ export type HealthResponse = z.infer<typeof HealthResponse>;
  * Why a request failed. `sandbox_path` and `no_space` are the agent's doing (a path outside the
  * work dir, a work dir it filled) and come back to the environment as the errors a local sandbox
  * throws; `no_route` and `bad_method` mean the client is set up wrongly (a base URL with a path, a
- * server of another version); the rest are infrastructure or a caller's bug.
+ * server of another version); the rest are infrastructure or a caller's bug. `capacity` is also a
+ * server whose request-body memory is full (with Retry-After); `body_timeout` a request body that
+ * did not arrive whole in time (added after v1 shipped: an older client reads it as HTTP 408).
  */
-export const ErrorCode = z.enum(['bad_request', 'protocol_version', 'unauthorized', 'forbidden', 'not_found', 'no_route', 'bad_method', 'sandbox_path', 'no_space', 'capacity', 'too_large', 'sandbox_failed']);
+export const ErrorCode = z.enum(['bad_request', 'protocol_version', 'unauthorized', 'forbidden', 'not_found', 'no_route', 'bad_method', 'sandbox_path', 'no_space', 'capacity', 'too_large', 'body_timeout', 'sandbox_failed']);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 export const ErrorBody = z.object({ error: z.object({ code: ErrorCode, message: z.string() }) });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-export const ERROR_STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 413 | 500 | 503> = {
+export const ERROR_STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 408 | 413 | 500 | 503> = {
   bad_request: 400,
   protocol_version: 400,
   unauthorized: 401,
@@ -137,6 +139,7 @@ export const ERROR_STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 413 |
   no_space: 413,
   capacity: 503,
   too_large: 413,
+  body_timeout: 408,
   sandbox_failed: 500,
 };
 

@@ -205,7 +205,8 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
     ...(log ? { log } : {}),
   });
   const mcp = { registry, catalog, ...(log ? { log } : {}) };
-  const bodyBudget = new BodyBudget(settings.maxBodyMemoryBytes);
+  // WebSocket messages draw on it too (ws.ts), and a busy refusal says so.
+  const bodyBudget = new BodyBudget(settings.maxBodyMemoryBytes, 'request bodies and WebSocket messages');
   const app = createOpenEnvApp({ definition: base, catalog, mode: settings.mode, token, registry, mcp, maxBodyBytes: MAX_MESSAGE_BYTES, bodyBudget, bodyTimeoutMs, ...(log ? { log } : {}) });
   const socketContext: SocketContext = { registry, catalog, mcp, maxMessageBytes: MAX_MESSAGE_BYTES, bodyBudget, ...(log ? { log } : {}) };
 

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import type { Sandbox } from '../../core/index.ts';
 import { DEFAULT_LIMITS, SandboxFullError, type SandboxLimits } from '../../sandbox/index.ts';
 import { remoteProtocol as P } from '../../sandbox/remote/index.ts';
+import { BodyBudget } from '../body-budget.ts';
 import { createSandboxApp } from './app.ts';
 import { SandboxPool } from './pool.ts';
 
@@ -32,6 +33,8 @@ function appWith(maxLimits: SandboxLimits = {}) {
     backend: 'virtual',
     token: undefined,
     maxBodyBytes: MiB,
+    bodyBudget: new BodyBudget(16 * MiB),
+    bodyTimeoutMs: 10_000,
     maxLimits,
     create: (request) => {
       created.push(request.limits);
@@ -39,7 +42,10 @@ function appWith(maxLimits: SandboxLimits = {}) {
     },
   });
   const call = async (method: string, path: string, body?: unknown, extra: { origin?: string; base?: string } = {}) => {
-    const init = { method, headers: { ...headers, ...(extra.origin ? { origin: extra.origin } : {}) }, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) };
+    const text = body === undefined ? undefined : typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
+    // As a client over HTTP/1.1 sends it: without Content-Length (or chunks) a request has no body.
+    const length: Record<string, string> = text === undefined ? {} : { 'content-length': String(typeof text === 'string' ? Buffer.byteLength(text) : text.byteLength) };
+    const init = { method, headers: { ...headers, ...length, ...(extra.origin ? { origin: extra.origin } : {}) }, ...(text !== undefined ? { body: text as BodyInit } : {}) };
     const response = await app.request(`${extra.base ?? ''}/v1${path}`, init);
     return { status: response.status, json: (await response.json().catch(() => null)) as unknown, allow: response.headers.get('allow') };
   };
@@ -134,6 +140,14 @@ describe('sandbox server routes', () => {
       const reply = await call('POST', `/sandboxes/${id}/exec`, body);
       assert.deepEqual([reply.status, errorOf(reply.json).code, errorOf(reply.json).message], [400, 'bad_request', `${field}: contains a NUL byte (expected text without any)`]);
     }
+  });
+
+  it('refuses a body that is not UTF-8 rather than run a command with U+FFFD in place of its bytes', async () => {
+    const { call } = appWith();
+    const { id } = P.CreateResponse.parse((await call('POST', '/sandboxes', {})).json);
+    const bytes = Buffer.concat([Buffer.from('{"command":"echo '), Buffer.from([0xff]), Buffer.from('"}')]);
+    const reply = await call('POST', `/sandboxes/${id}/exec`, new Uint8Array(bytes));
+    assert.deepEqual([reply.status, errorOf(reply.json).code, errorOf(reply.json).message], [400, 'bad_request', 'the body is not JSON (UTF-8)']);
   });
 
   it('answers a write the sandbox has no room for with no_space, not a server failure', async () => {

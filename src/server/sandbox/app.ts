@@ -1,19 +1,24 @@
 // The sandbox server's routes (protocol v1, docs/design/remote-sandbox.md): create, exec, files,
-// heartbeat, teardown. Bodies are parsed with the protocol's zod schemas; every failure is a typed
-// JSON error body.
+// heartbeat, teardown. Bodies are read within the shared body budget (../body-budget.ts) and parsed
+// with the protocol's zod schemas; every failure is a typed JSON error body.
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import { browserRefusal, errorMessage, hasBearerToken, InputError, type Sandbox } from '../../core/index.ts';
 import { DEFAULT_LIMITS, SandboxFullError, SandboxPathError, type SandboxLimits } from '../../sandbox/index.ts';
 import { remoteProtocol as P } from '../../sandbox/remote/index.ts';
+import { bufferBody, type BodyBudget, type BodyRefusal, type Buffered, type RefusalReply } from '../body-budget.ts';
 import { PoolFullError, type SandboxPool } from './pool.ts';
 
 export interface SandboxAppContext {
   pool: SandboxPool;
   backend: 'bwrap' | 'virtual';
   token: string | undefined;
+  /** One request body's bytes at most. */
   maxBodyBytes: number;
+  /** Shared by every request body being read or handled (an exec's until its command ends). */
+  bodyBudget: BodyBudget;
+  /** A request body must have arrived whole this long after its reading began. */
+  bodyTimeoutMs: number;
   /** The largest limits a client may ask for; a bigger one is refused, not lowered. */
   maxLimits: SandboxLimits;
   /** Starts one sandbox on this machine. */
@@ -38,12 +43,26 @@ function refuse(c: Context, code: P.ErrorCode, message: string): Response {
   return c.json(body, P.ERROR_STATUS[code]);
 }
 
-async function parseBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+/**
+ * A body refused by `bufferBody`, in the protocol's error shape. Busy is `capacity`, which every
+ * client (older ones too) reports as a retryable infrastructure error; a body cut off mid-way has
+ * nobody left to read its answer.
+ */
+const REFUSAL_CODE: Record<BodyRefusal['kind'], P.ErrorCode> = { 'too large': 'too_large', busy: 'capacity', late: 'body_timeout', cut: 'bad_request' };
+const protocolReply: RefusalReply = (c, refusal, status, headers) => c.json({ error: { code: REFUSAL_CODE[refusal.kind], message: refusal.message } } satisfies P.ErrorBody, status, headers);
+
+// Strict: a lenient decode would hand the sandbox U+FFFD in place of the sender's bytes.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseBody<T extends z.ZodType>(c: Context<Buffered>, schema: T): z.infer<T> {
   let json: unknown;
   try {
-    json = await c.req.json();
+    const text = utf8.decode(c.get('body'));
+    // Read once: let the bytes go while the request runs on (an exec's for as long as its command).
+    c.set('body', new Uint8Array(0));
+    json = JSON.parse(text);
   } catch {
-    throw new Refusal('bad_request', 'the body is not JSON');
+    throw new Refusal('bad_request', 'the body is not JSON (UTF-8)');
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
@@ -102,7 +121,6 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
     if (refusal !== null) return refuse(c, 'forbidden', refusal);
     await next();
   });
-  app.use('*', bodyLimit({ maxSize: ctx.maxBodyBytes, onError: (c) => refuse(c, 'too_large', `request body over ${ctx.maxBodyBytes} bytes`) }));
 
   const v1 = new Hono();
   v1.get('/health', (c) => {
@@ -111,7 +129,7 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
     return c.json(body);
   });
 
-  const sandboxes = new Hono();
+  const sandboxes = new Hono<Buffered>();
   sandboxes.use('*', async (c, next) => {
     const version = c.req.header(P.PROTOCOL_HEADER);
     if (version !== String(P.PROTOCOL_VERSION)) {
@@ -120,6 +138,14 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
     await next();
   });
 
+  // After the version check, and only on the routes that read one: a request refused before it
+  // takes none of the budget, and elsewhere a body is drained unread.
+  const body = bufferBody<Buffered>({ maxBytes: ctx.maxBodyBytes, budget: ctx.bodyBudget, timeoutMs: ctx.bodyTimeoutMs }, protocolReply);
+  sandboxes.post('/', body);
+  sandboxes.post('/:id/exec', body);
+  sandboxes.post('/:id/files/read', body);
+  sandboxes.put('/:id/files/write', body);
+
   const use = (id: string): Sandbox => {
     const sandbox = pool.use(id);
     if (!sandbox) throw new Refusal('not_found', `no sandbox ${id} on this server`);
@@ -127,7 +153,7 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
   };
 
   sandboxes.post('/', async (c) => {
-    const request = await parseBody(c, P.CreateRequest);
+    const request = parseBody(c, P.CreateRequest);
     const limits = limitsUnder(request.limits, ctx.maxLimits);
     const opened = await pool.open(() => ctx.create({ ...request, limits }));
     const body: P.CreateResponse = { id: opened.id, backend: ctx.backend, workdir: opened.sandbox.workdir, lease: opened.lease };
@@ -135,7 +161,7 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
   });
 
   sandboxes.post('/:id/exec', async (c) => {
-    const request = await parseBody(c, P.ExecRequest);
+    const request = parseBody(c, P.ExecRequest);
     const id = c.req.param('id');
     const sandbox = use(id);
     // The request's signal aborts when the client goes away: the command is killed with it. While
@@ -156,13 +182,13 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
   });
 
   sandboxes.post('/:id/files/read', async (c) => {
-    const { path } = await parseBody(c, P.ReadRequest);
+    const { path } = parseBody(c, P.ReadRequest);
     const content = await use(c.req.param('id')).readFile(path);
     return c.json({ content: content === null ? null : P.toBase64(content) } satisfies z.infer<typeof P.ReadResponse>);
   });
 
   sandboxes.put('/:id/files/write', async (c) => {
-    const { path, content } = await parseBody(c, P.WriteRequest);
+    const { path, content } = parseBody(c, P.WriteRequest);
     await use(c.req.param('id')).writeFile(path, P.fromBase64(content));
     return c.body(null, 204);
   });

@@ -5,9 +5,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { z } from 'zod';
-import { applyHttpLimits, DEFAULT_HTTP_TIMEOUTS, InputError, parseInput, requiredToken, resolveHttpLimits, type HttpTimeouts } from '../../core/index.ts';
+import { applyHttpLimits, DEFAULT_HTTP_TIMEOUTS, InputError, MAX_TIMER_MS, parseInput, requiredToken, resolveHttpLimits, type HttpTimeouts } from '../../core/index.ts';
 import { createSandbox, sandboxAvailability, type BwrapMode, type SandboxLimits } from '../../sandbox/index.ts';
 import { remoteProtocol as P } from '../../sandbox/remote/index.ts';
+import { BodyBudget } from '../body-budget.ts';
 import { createSandboxApp } from './app.ts';
 import { SandboxPool, type PoolStats } from './pool.ts';
 
@@ -31,6 +32,21 @@ export interface SandboxServerOptions {
   maxLimits?: SandboxLimits;
   /** Largest request body (files at create, writes, stdin). Default 64 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Bytes of request bodies the server holds at once, across every connection: a body takes its
+   * Content-Length (a chunked one its bytes as they come) before it is read, and gives it back when
+   * its request ends (an exec's when its command ends: its stdin is held that long). One that does
+   * not fit beside the others is refused with `capacity` (503, Retry-After), one that never could
+   * with `too_large`. Default 256 MiB (see DEFAULT_BODY_MEMORY_BYTES).
+   */
+  maxBodyMemoryBytes?: number;
+  /**
+   * A request body must have arrived whole this long after the server began reading it, else it is
+   * answered `body_timeout` (408), its connection closed and its bytes given back to
+   * `maxBodyMemoryBytes`. Only the upload: an exec's command runs after its body is in, untimed
+   * here. Default 60 s, or the request timeout when that is shorter; at most the request timeout.
+   */
+  bodyTimeoutMs?: number;
   /** Sockets open at once; one more is closed as it arrives. Default 1024, or four per sandbox when that is more. */
   maxConnections?: number;
   /** Sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival. Default: no limit beyond maxConnections. */
@@ -46,12 +62,19 @@ export interface SandboxServerOptions {
   log?: (line: string) => void;
 }
 
+export interface SandboxServerStats extends PoolStats {
+  /** Bytes of request bodies being read or handled now (see `maxBodyMemoryBytes`). */
+  bodyBytes: number;
+  maxBodyMemoryBytes: number;
+  bodyTimeoutMs: number;
+}
+
 export interface SandboxServer {
   url: string;
   host: string;
   port: number;
   backend: 'bwrap' | 'virtual';
-  stats(): PoolStats;
+  stats(): SandboxServerStats;
   /** Closes the sandboxes whose lease has run out now, without waiting for the sweep; returns their ids. */
   reap(): Promise<string[]>;
   /** Stops listening and closes every sandbox. */
@@ -67,6 +90,34 @@ const Settings = z.object({
   maxBodyBytes: z.number().int().positive(),
   maxLimits: P.Limits,
 });
+
+/**
+ * The budget counts bodies' bytes, but handling one holds several times that (its bytes, their
+ * text, the parsed strings, a file's decoded content): a 60 MB write took a bwrap server about
+ * 340 MiB at its peak. 256 MiB is four of the largest (64 MiB) bodies, or thousands of the usual
+ * few-KiB commands, at once, so bodies keep the server near 1.5 GiB at worst, where 1024
+ * connections of unbounded bodies could take hundreds.
+ */
+export const DEFAULT_BODY_MEMORY_BYTES = 256 * 1024 * 1024;
+/** Time for a 64 MiB body at about 1 MiB/s; a command of a few KiB needs milliseconds. */
+export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
+
+/** `maxBodyMemoryBytes` and `bodyTimeoutMs`, or an InputError naming the option (the command restates it as its flag). */
+function bodySettings(options: SandboxServerOptions, requestTimeoutMs: number): { maxBodyMemoryBytes: number; bodyTimeoutMs: number } {
+  const maxBodyMemoryBytes = options.maxBodyMemoryBytes ?? DEFAULT_BODY_MEMORY_BYTES;
+  if (!Number.isSafeInteger(maxBodyMemoryBytes) || maxBodyMemoryBytes < 1) {
+    throw new InputError('maxBodyMemoryBytes', `got ${maxBodyMemoryBytes}`, 'a whole number of bytes from 1 upwards');
+  }
+  if (options.bodyTimeoutMs === undefined) return { maxBodyMemoryBytes, bodyTimeoutMs: Math.min(DEFAULT_BODY_TIMEOUT_MS, requestTimeoutMs) };
+  const bodyTimeoutMs = options.bodyTimeoutMs;
+  if (!Number.isInteger(bodyTimeoutMs) || bodyTimeoutMs < 1 || bodyTimeoutMs > MAX_TIMER_MS) {
+    throw new InputError('bodyTimeoutMs', `got ${bodyTimeoutMs}`, `a whole number of ms from 1 to ${MAX_TIMER_MS}`);
+  }
+  if (bodyTimeoutMs > requestTimeoutMs) {
+    throw new InputError('bodyTimeoutMs', `${bodyTimeoutMs} ms is longer than the request timeout (${requestTimeoutMs} ms), which would cut a slow body first anyway`, `at most ${requestTimeoutMs} ms (httpTimeouts.requestTimeoutMs)`);
+  }
+  return { maxBodyMemoryBytes, bodyTimeoutMs };
+}
 
 async function resolveBackend(requested: 'auto' | 'bwrap' | 'virtual'): Promise<'bwrap' | 'virtual'> {
   if (requested === 'virtual') return 'virtual';
@@ -91,18 +142,22 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
     'sandbox server options',
   );
   const limits = resolveHttpLimits({ maxConnections: Math.max(1024, 4 * settings.maxSandboxes), ...DEFAULT_HTTP_TIMEOUTS }, options);
+  const { maxBodyMemoryBytes, bodyTimeoutMs } = bodySettings(options, limits.requestTimeoutMs);
   const token = requiredToken({ host: settings.host, token: options.token, exposes: 'run commands on this machine' });
   // No client could send it: every request would be refused, which is a server set up wrongly.
   const tokenProblem = token === undefined ? null : P.bearerTokenProblem(token);
   if (tokenProblem !== null) throw new InputError('token', `the bearer token ${tokenProblem}`, 'a secret of printable ASCII, such as one from `openssl rand -hex 32`');
   const backend = await resolveBackend(options.backend ?? 'auto');
   const log = options.log;
+  const bodyBudget = new BodyBudget(maxBodyMemoryBytes);
   const pool = new SandboxPool({ ttlMs: settings.leaseTtlMs, maxSandboxes: settings.maxSandboxes, now: options.now ?? Date.now, ...(log ? { log } : {}) });
   const app = createSandboxApp({
     pool,
     backend,
     token,
     maxBodyBytes: settings.maxBodyBytes,
+    bodyBudget,
+    bodyTimeoutMs,
     maxLimits: settings.maxLimits,
     create: (request) =>
       createSandbox({
@@ -138,7 +193,7 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
     host: address.address,
     port: address.port,
     backend,
-    stats: () => pool.stats(),
+    stats: () => ({ ...pool.stats(), bodyBytes: bodyBudget.held, maxBodyMemoryBytes, bodyTimeoutMs }),
     reap: () => pool.reap(),
     close: () =>
       (closing ??= (async () => {
