@@ -5,6 +5,8 @@
 import { constants } from 'node:buffer';
 import type { z } from 'zod';
 import { errorMessage, InfraError, InputError, timerDelay } from '../../core/index.ts';
+import { realSleep } from '../../model/http.ts';
+import { retryAfterMs } from '../../model/http-body.ts';
 import { redactUrl, scrub } from '../../model/secrets.ts';
 import { SandboxFullError, SandboxPathError } from '../paths.ts';
 import { API_PREFIX, bearerTokenProblem, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION } from './protocol.ts';
@@ -83,22 +85,31 @@ export class SandboxConnection {
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     const maxReplyBytes = spec.maxReplyBytes ?? MAX_REPLY_BYTES;
+    const body = spec.body !== undefined ? JSON.stringify(spec.body) : undefined;
+    const deadline = Date.now() + spec.timeoutMs;
     let response: Response;
     let read: string | null;
-    try {
-      response = await this.fetcher(`${this.base}${API_PREFIX}${spec.path}`, {
-        method: spec.method,
-        headers,
-        ...(spec.body !== undefined ? { body: JSON.stringify(spec.body) } : {}),
-        signal,
-        // Followed, a redirect would take the files and commands to a server nobody named.
-        redirect: 'manual',
-      });
-      read = await readCapped(response, maxReplyBytes);
-    } catch (error) {
-      if (spec.signal?.aborted) throw new RemoteAborted();
-      if (timeout.aborted) throw new InfraError('sandbox', `${where}: no reply within ${spec.timeoutMs} ms`, { kind: 'timeout', cause: error });
-      throw new InfraError('sandbox', `${where}: ${scrub(errorMessage(error), this.token)}`, { kind: 'connection', cause: error });
+    for (let tries = 1; ; tries++) {
+      try {
+        response = await this.fetcher(`${this.base}${API_PREFIX}${spec.path}`, {
+          method: spec.method,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+          signal,
+          // Followed, a redirect would take the files and commands to a server nobody named.
+          redirect: 'manual',
+        });
+        read = await readCapped(response, maxReplyBytes);
+        // A server whose request-body memory is full refused this one before running anything
+        // (503 with Retry-After): sent again after the wait, within the request's own deadline.
+        const wait = busyWaitMs(response, tries, deadline);
+        if (wait === null) break;
+        await realSleep(wait, signal);
+      } catch (error) {
+        if (spec.signal?.aborted) throw new RemoteAborted();
+        if (timeout.aborted) throw new InfraError('sandbox', `${where}: no reply within ${spec.timeoutMs} ms`, { kind: 'timeout', cause: error });
+        throw new InfraError('sandbox', `${where}: ${scrub(errorMessage(error), this.token)}`, { kind: 'connection', cause: error });
+      }
     }
     if (read === null) throw new InfraError('sandbox', `${where}: the reply is over ${maxReplyBytes} bytes, more than any reply to this request holds`, { kind: 'malformed_response', retryable: false });
     // Scrubbed before an error quotes it cut short, which would keep part of the token.
@@ -122,6 +133,23 @@ export class SandboxConnection {
     }
     return parsed.data;
   }
+}
+
+/** Tries of one request that a busy server refused, in all. */
+const BUSY_TRIES = 5;
+/** The longest wait between them, whatever Retry-After asks. */
+const BUSY_WAIT_CAP_MS = 5_000;
+
+/**
+ * How long to wait before sending a request again that the server refused as busy (503 with
+ * Retry-After: nothing ran), or null to take the reply as it is: any other reply (a full pool's
+ * 503 has no Retry-After), the tries used up, or a wait that would pass the request's deadline.
+ */
+function busyWaitMs(response: Response, tries: number, deadline: number): number | null {
+  if (response.status !== 503 || tries >= BUSY_TRIES) return null;
+  const now = Date.now();
+  const wait = retryAfterMs({ header: (name) => response.headers.get(name) ?? undefined }, { now, capMs: BUSY_WAIT_CAP_MS });
+  return wait !== undefined && now + wait < deadline ? wait : null;
 }
 
 function failure(where: string, status: number, text: string): Error {

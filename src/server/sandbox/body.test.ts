@@ -154,18 +154,42 @@ describe('sandbox server request-body memory', () => {
 
   it('turns a busy refusal into a retryable infrastructure error on the client, never a command result, and serves once there is room', GUARD, async () => {
     const server = await serve({ maxBodyMemoryBytes: 1000 });
-    const box = await createRemoteSandbox({ url: server.url, heartbeatMs: 3_600_000 });
+    // Short deadlines: the client sends a refused request again only while its deadline allows.
+    const box = await createRemoteSandbox({ url: server.url, heartbeatMs: 3_600_000, requestTimeoutMs: 1500, requestSlackMs: 0 });
     try {
       const holder = await opened.open(server.url);
       holder.socket.write(execHead(server, 'sbx_any', sized(1000)) + '{');
       await waitFor(() => server.stats().bodyBytes === 1000, 'the held body to take the whole budget');
       const busy = (e: unknown) => e instanceof InfraError && e.source === 'sandbox' && e.retryable && e.kind === 'unavailable' && e.detail?.code === 'capacity' && /server busy: .*\(--max-body-memory\)/.test(e.message);
-      await assert.rejects(box.exec('echo never', { timeoutMs: 5000 }), busy);
+      await assert.rejects(box.exec('echo never', { timeoutMs: 1500 }), busy);
       await assert.rejects(box.writeFile('never.txt', 'x'), busy);
       holder.socket.destroy();
       await waitFor(() => server.stats().bodyBytes === 0, 'the held body to give its bytes back');
       assert.equal((await box.exec('echo served', { timeoutMs: 5000 })).stdout, 'served\n');
       assert.equal(await box.readFile('never.txt'), null, 'the refused write wrote nothing');
+    } finally {
+      await box.close();
+    }
+  });
+
+  it('has the client send a request refused as busy again after its Retry-After, so a short squeeze costs no rollout', GUARD, async () => {
+    const server = await serve({ maxBodyMemoryBytes: 1000 });
+    let execsSent = 0;
+    const counting: FetchLike = (input, init) => {
+      if (input.endsWith('/exec')) execsSent++;
+      return fetch(input, init);
+    };
+    const box = await createRemoteSandbox({ url: server.url, heartbeatMs: 3_600_000, fetch: counting });
+    try {
+      const holder = await opened.open(server.url);
+      holder.socket.write(execHead(server, 'sbx_any', sized(1000)) + '{');
+      await waitFor(() => server.stats().bodyBytes === 1000, 'the held body to take the whole budget');
+      const result = box.exec('echo through', { timeoutMs: 10_000 });
+      await waitFor(() => execsSent >= 2, 'the exec refused once and sent again');
+      holder.socket.destroy();
+      const done = await result;
+      assert.equal(done.stdout, 'through\n');
+      assert.ok(execsSent >= 2, `${execsSent} sends: one exec, refused then sent again`);
     } finally {
       await box.close();
     }
