@@ -1,4 +1,5 @@
 import {
+  errorMessage,
   GAUNTLET_VERSION,
   InputError,
   newRunId,
@@ -161,6 +162,9 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   let threadDied: RolloutThreadDied | undefined;
   let writesOffThread = false;
   const closing = new ClosingEnvironments();
+  /** Until rollouts may start: a new run refused meanwhile for the caller's input never ran. */
+  let settingUp = true;
+  let unstarted: InputError | undefined;
   try {
     options.onStart?.(run, notes);
     const modelEnvironment = options.modelEnvironment ?? { env: process.env };
@@ -297,6 +301,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       broken ??= { error };
       stop.abort(error);
     };
+    settingUp = false;
     await forEachConcurrent(work, config.concurrency, async (item) => {
       if (signal.aborted || broken) return;
       const { env } = item.task;
@@ -335,6 +340,12 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     const stoppedBy = failure ?? threadDied;
     const summary = summarise(run.id, stoppedBy ? 'interrupted' : status, outcomes, { expected, durationMs: now() - started, spent: store.runSpend(run.id) });
     return stoppedBy ? { ...summary, failure: stoppedBy.message } : summary;
+  } catch (error) {
+    // A missing script, template or key found while building clients (here or in rollout threads):
+    // a new run is removed, not left "running" where no process executes it and a resume fails
+    // the same way. A resumed run keeps everything it stored.
+    if (settingUp && error instanceof InputError && !('resume' in options.run)) unstarted = error;
+    throw error;
   } finally {
     if (writesOffThread && store instanceof SqliteStore) store.writeOnThisThread();
     lease.release();
@@ -343,6 +354,23 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     // Sandboxes still closing (a pod's delete, a remote teardown) finish before the run returns, and
     // so before a command exits; bounded, since a hung environment must not hang the run.
     await closing.settled();
+    // Last, once its lease is released (deleting refuses a run whose lease a live process holds).
+    if (unstarted) removeUnstartedRun(store, run.id, unstarted);
+  }
+}
+
+/** Deletes a new run that setup refused; a store that cannot delete it is reported with the refusal, and how to finish the job. */
+function removeUnstartedRun(store: Store, runId: RunId, refusal: InputError): void {
+  if (!(store instanceof SqliteStore)) return;
+  try {
+    store.deleteRun(runId);
+  } catch (error) {
+    throw new StoreError(
+      store.path,
+      error instanceof StoreError ? error.problem : 'io',
+      `run ${runId} stopped before any rollout (${refusal.message}), and removing it from the store failed: ${errorMessage(error)}; delete it with \`gauntlet runs delete ${runId}\``,
+      { cause: error },
+    );
   }
 }
 

@@ -6,8 +6,9 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { StoreError } from '../core/index.ts';
+import { InputError, StoreError } from '../core/index.ts';
 import { STORE_MIGRATIONS, storedVersion } from './migrations.ts';
+import { foreignStoreError, storeFileKind } from './recognise.ts';
 import { storeErrorFrom } from './sqlite-errors.ts';
 
 const BUSY_MS = 5000;
@@ -148,11 +149,14 @@ function openToCopy(path: string): Database.Database {
   const db = openReadOnly(path, path);
   try {
     // A file that is not a database fails here, at the first read, rather than halfway through the copy.
-    const isStore = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'`).get();
-    if (!isStore) throw new StoreError(path, 'corrupt', 'is a SQLite database but not a Gauntlet store (it has no runs table)');
+    const found = storeFileKind(db, STORE_MIGRATIONS);
+    if (found.kind === 'empty') throw new StoreError(path, 'corrupt', 'is an empty SQLite database, not a Gauntlet store (it has no tables)');
+    // Another application's database would be reported as a store of schema 0 with its tables counted as runs.
+    if (found.kind === 'foreign') throw foreignStoreError(path, found.problem);
     return db;
   } catch (error) {
     db.close();
+    if (error instanceof InputError) throw error;
     throw storeErrorFrom(path, error, 'reading the store');
   }
 }

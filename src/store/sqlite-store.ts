@@ -53,6 +53,7 @@ import { CALL_NUMBERS, damagedReward, EVENT_NUMBERS, ROLLOUT_NUMBERS, withReward
 import { acquireLease, leaseHolder, type LeaseOptions } from './lease.ts';
 import { deleteRunRecords, expertWork, runsCreatedBefore, type DeleteRunOptions, type ExpertWork, type RunDeletion } from './run-deletion.ts';
 import { latestVersion, migrate, STORE_MIGRATIONS, storedVersion, type StoreMigration } from './migrations.ts';
+import { refuseForeignStore } from './recognise.ts';
 import { ReviewTables } from './review-tables.ts';
 import { storeErrorFrom } from './sqlite-errors.ts';
 import { errorOf, WriterThread, type WriterBatch } from './writer-thread.ts';
@@ -1015,6 +1016,8 @@ function openDatabase(path: string, options: StoreOptions): Database.Database {
     const opened = db;
     const steps = options.migrations ?? STORE_MIGRATIONS;
     whileBusy(OPEN_BUSY_MS, () => {
+      // Before anything is written: switching to WAL alone changes another application's file.
+      refuseForeignStore(opened, path, steps);
       opened.pragma('journal_mode = WAL');
       opened.pragma('synchronous = NORMAL');
       if (options.maxPageCount) opened.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`);
@@ -1024,6 +1027,7 @@ function openDatabase(path: string, options: StoreOptions): Database.Database {
     return db;
   } catch (error) {
     db?.close();
+    if (error instanceof InputError) throw error;
     // SQLite cannot tell "cannot create the WAL next to the file" from other open failures.
     if (!memory && /^SQLITE_(CANTOPEN|READONLY)/.test((error as { code?: string }).code ?? '') && !writable(dirname(path))) {
       throw new StoreError(path, 'read_only', 'cannot write while opening the store: the file or its directory is read-only (SQLite keeps its journal beside the file)', { cause: error });
@@ -1073,7 +1077,10 @@ function openToRead(path: string, options: StoreOptions): ReadConnection {
   if (!db) return readCopy(path, steps);
   const inPlace = db;
   try {
-    const version = whileBusy(OPEN_BUSY_MS, () => storedVersion(inPlace));
+    const version = whileBusy(OPEN_BUSY_MS, () => {
+      refuseForeignStore(inPlace, path, steps);
+      return storedVersion(inPlace);
+    });
     refuseNewer(path, version, steps);
     if (version >= latestVersion(steps)) return { db: inPlace, copy: undefined, olderSchema: null };
     // A consistent snapshot (the log's commits included) into a private file, migrated there.
@@ -1093,6 +1100,7 @@ function openToRead(path: string, options: StoreOptions): ReadConnection {
     }
   } catch (error) {
     if (inPlace.open) inPlace.close();
+    if (error instanceof InputError) throw error;
     throw storeErrorFrom(path, error, 'opening the store to read it');
   }
 }
@@ -1133,6 +1141,7 @@ function readCopy(path: string, steps: readonly StoreMigration[]): ReadConnectio
     return { ...openCopy(path, copy, steps), copy };
   } catch (error) {
     copy.remove();
+    if (error instanceof InputError) throw error;
     throw storeErrorFrom(path, error, 'reading a copy of it');
   }
 }
@@ -1164,6 +1173,7 @@ function copyFailed(store: string, to: string, error: unknown): StoreError {
 function openCopy(path: string, copy: PrivateCopy, steps: readonly StoreMigration[]): Pick<ReadConnection, 'db' | 'olderSchema'> {
   const db = new Database(copy.file, { fileMustExist: true });
   try {
+    refuseForeignStore(db, path, steps);
     const stored = storedVersion(db);
     refuseNewer(path, stored, steps);
     migrate(db, steps);
