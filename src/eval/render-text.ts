@@ -96,6 +96,21 @@ export function checkTable(model: ModelReport): { headers: string[]; rows: strin
   };
 }
 
+export const PASS_K_HEADING = 'pass@k: at least one of k attempts passes; pass^k: all k pass (overall, mean over tasks)';
+
+/** Overall pass@k and pass^k for every k the tasks allow; null with fewer than two (pass@1 is the pass rate). */
+export function passKTable(model: ModelReport): { headers: string[]; rows: string[][] } | null {
+  const ks = Object.keys(model.overall.passAtK).sort((a, b) => Number(a) - Number(b));
+  if (ks.length < 2) return null;
+  return {
+    headers: ['k', ...ks],
+    rows: [
+      ['pass@k', ...ks.map((k) => percent(model.overall.passAtK[k]))],
+      ['pass^k', ...ks.map((k) => percent(model.overall.passHatK[k]))],
+    ],
+  };
+}
+
 export const CHECKS_HEADING = 'Checks: pass rate of each verifier check over scored rollouts, worst first';
 
 export function reportHeadline(report: EvalReport): string {
@@ -114,6 +129,8 @@ export function renderTable(report: EvalReport): string {
     out.push('', printable(`${model.model} (${model.runId})`), textTable(REPORT_COLUMNS, groupRows(model).map(([g, s]) => reportRow(g, s))));
     if (showsExact(model)) out.push(EXACT_NOTE);
     for (const w of model.warnings) out.push(`  ! ${printable(w)}`);
+    const passK = passKTable(model);
+    if (passK) out.push('', PASS_K_HEADING, textTable(passK.headers, passK.rows));
     const checks = checkTable(model);
     if (checks.rows.length > 0) out.push('', CHECKS_HEADING, textTable(checks.headers, checks.rows));
   }

@@ -64,6 +64,20 @@ describe('text and markdown', () => {
     assert.ok(text.includes('x1: golden failed'));
   });
 
+  it('renderTable gives each model its overall pass@k and pass^k at every k, as the other reports do', () => {
+    const lines = renderTable(report).split('\n');
+    const headings = lines.flatMap((line, i) => (line.startsWith('pass@k: ') ? [i] : []));
+    assert.equal(headings.length, report.models.length);
+    report.models.forEach((model, m) => {
+      const at = headings[m]!;
+      const ks = Object.keys(model.overall.passAtK);
+      assert.ok(ks.length >= 2);
+      assert.match(lines[at + 1] ?? '', new RegExp(`^k\\s+${ks.join('\\s+')}$`));
+      assert.match(lines[at + 3] ?? '', new RegExp(`^pass@k\\s+${ks.map((k) => percent(model.overall.passAtK[k]).replace('.', '\\.')).join('\\s+')}$`));
+      assert.match(lines[at + 4] ?? '', new RegExp(`^pass\\^k\\s+${ks.map((k) => percent(model.overall.passHatK[k]).replace('.', '\\.')).join('\\s+')}$`));
+    });
+  });
+
   it('renderComparison and renderMarkdown say the verdict in words', () => {
     const text = renderComparison(comparison);
     assert.ok(text.includes(`A = ${risky} (run_a)`));

@@ -39,7 +39,7 @@ describe('review queue strategies', () => {
 
   it('flagged and high_reward_flagged refuse without detector findings, naming the command that makes them', () => {
     assert.throws(() => createQueue({ store: fx.store }, settings({ runId: fx.randomRun, strategy: 'flagged' })), refusal(/no.*findings|none are stored/));
-    assert.throws(() => createQueue({ store: fx.store }, settings({ runId: fx.randomRun, strategy: 'high_reward_flagged' })), (e: unknown) => e instanceof InputError && /gauntlet detect --run/.test(e.expected ?? ''));
+    assert.throws(() => createQueue({ store: fx.store }, settings({ runId: fx.randomRun, strategy: 'high_reward_flagged' })), (e: unknown) => e instanceof InputError && /gauntlet detect run_/.test(e.expected ?? ''));
   });
 
   it('flagged: only flagged rollouts, the most severe first; high_reward_flagged: only those that also passed', async () => {

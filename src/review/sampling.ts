@@ -46,7 +46,7 @@ function requireFindings(request: SampleRequest, rows: readonly RolloutSummary[]
     throw new InputError(
       'strategy',
       `${request.strategy} needs detector findings, and none are stored for run ${request.run.id}`,
-      `findings from \`gauntlet detect --run ${request.run.id}\` first, or strategy random`,
+      `findings from \`gauntlet detect ${request.run.id}\` first, or strategy random`,
     );
   }
   return findings;
@@ -94,7 +94,7 @@ function disagreement(request: SampleRequest, rows: RolloutSummary[]): Sample {
     throw new InputError(
       'strategy',
       `disagreement needs detector findings with a monitor (rules against the monitor) or expert verdicts on run ${request.run.id}, and it has neither`,
-      `\`gauntlet detect --run ${request.run.id} --monitor MODEL\` first, or strategy flagged or random`,
+      `\`gauntlet detect ${request.run.id} --monitor MODEL\` first, or strategy flagged or random`,
     );
   }
   const candidates = scoredOnly(rows).flatMap((rollout) => {

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { CliIo } from '../io.ts';
 import { main } from '../main.ts';
+import { writeLargeRun } from '../../review/fixtures.ts';
+import { openStore } from '../../store/index.ts';
 import { renderAnswers, wrap, type AnswersDocument } from './answers.ts';
 
 const funQuestions = fileURLToPath(new URL('../../../examples/fun-questions.yaml', import.meta.url));
@@ -114,5 +116,19 @@ describe('gauntlet answers', () => {
     assert.ok(out.includes('      second line'), 'a newline in the answer still starts a new line');
     assert.ok(out.includes('failed: says\\x0ahi\\x1b[31m'));
     assert.ok(out.includes('  Say hi\n  please'));
+  });
+
+  it("keeps an infra error's whole cause, the reason on its later lines included", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'gauntlet-answers-error-')), 'g.db');
+    const written = openStore(path);
+    const runId = writeLargeRun(written, { runId: 'run_infra', tasks: 1, epochs: 1 });
+    const scored = written.rollouts(runId)[0]!;
+    const cause = 'POST http://127.0.0.1:9/v1: HTTP 400:\nthe prompt is 40,000 tokens; the model allows 32,768';
+    written.commitRollout({ ...scored, status: 'infra_error', terminationReason: 'infra_error', score: null, passed: null, rewardTerms: [], verifier: null, finalAnswer: null, error: { source: 'model', message: cause } });
+    written.close();
+    const doc = JSON.parse((await cli(['answers', '--task', scored.taskId, '--store', path, '--json'])).out) as AnswersDocument;
+    assert.equal(doc.tasks[0]?.answers[0]?.error, `model: ${cause}`);
+    const { out } = await cli(['answers', '--task', scored.taskId, '--store', path]);
+    assert.match(out, /\(no answer: model: POST http:\/\/127\.0\.0\.1:9\/v1: HTTP 400:\n {6}the prompt is 40,000 tokens; the model allows 32,768\)/);
   });
 });

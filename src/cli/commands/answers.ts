@@ -78,7 +78,8 @@ function rowOf(run: Run, rollout: Rollout): AnswerRow {
     terminationReason: rollout.terminationReason,
     answer: rollout.finalAnswer,
     failedChecks: rollout.verifier?.checks.filter((c) => !c.passed).map((c) => c.name) ?? [],
-    error: rollout.error ? `${rollout.error.source}: ${rollout.error.message.split('\n')[0]}` : null,
+    // Whole: the reason is often on the lines after the first; the text view wraps it.
+    error: rollout.error ? `${rollout.error.source}: ${rollout.error.message}` : null,
   };
 }
 

@@ -96,3 +96,40 @@ describe('gauntlet compare --resamples', () => {
     assert.match(err, /--resamples: got "2000000" \(expected a whole number from 1 to 1000000\)/);
   });
 });
+
+describe('gauntlet eval against a model whose every rollout hits an infra error', () => {
+  it('exits 1, as `run` does, naming the run, and still writes the report', async () => {
+    // A model endpoint that answers with a body that is not JSON: an infra error that is not retried.
+    const script = join(dir, 'not-json.yaml');
+    writeFileSync(script, 'model: mock\nturns:\n  - fault: malformed_json\n');
+    const out = join(dir, 'infra.json');
+    const store = join(dir, 'infra.db');
+    const evaluated = await cli(['eval', '--suite', suite(), '--model', `scripted:${script}`, '--store', store, '--out', out, '--resamples', '100']);
+    assert.equal(evaluated.code, 1, evaluated.err);
+    assert.match(evaluated.err, /gauntlet: run run_\S+ \(scripted:.*not-json\.yaml\) has no result: infra errors only, 1 rollout could not be scored/);
+    assert.match(evaluated.out, /infra errors only/);
+    assert.equal((JSON.parse(readFileSync(out, 'utf8')) as { models: unknown[] }).models.length, 1);
+    const ran = await cli(['run', '--tasks-file', tasksFile, '--model', `scripted:${script}`, '--store', store]);
+    assert.equal(ran.code, evaluated.code);
+  });
+
+  it('exits 1 when one of several models has no result, though another scored', async () => {
+    const script = join(dir, 'not-json.yaml');
+    const { code, err } = await cli(['eval', '--suite', suite(), '--model', 'oracle', '--model', `scripted:${script}`, '--store', join(dir, 'mixed.db'), '--out', join(dir, 'mixed.json'), '--resamples', '100']);
+    assert.equal(code, 1, err);
+    assert.doesNotMatch(err, /\(oracle\) has no result/);
+  });
+});
+
+describe('gauntlet eval --help', () => {
+  it('says the report goes beside the --store file, not always under .gauntlet/', async () => {
+    const { out } = await cli(['eval', '--help']);
+    const help = out.replace(/\s+/g, ' ');
+    assert.match(help, /--out <file> where to save the JSON report \(default: reports\/eval-<time>\.json in the --store file's folder, \.gauntlet\/reports\/ with the default store\)/);
+    assert.match(help, /Exit status: .* 1 a defect .* every one hit an infra error/);
+    const store = join(mkdtempSync(join(tmpdir(), 'gauntlet-eval-out-')), 'elsewhere', 'g.db');
+    const { code, err } = await cli(['eval', '--suite', suite(), '--store', store, '--resamples', '100']);
+    assert.equal(code, 0, err);
+    assert.match(err, new RegExp(`report written to ${join(store, '..', 'reports').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/eval-[^/]+\\.json`));
+  });
+});

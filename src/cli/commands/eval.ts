@@ -7,11 +7,11 @@ import { buildReport, checkGate, compareRuns, EVAL_REPORT_VERSION, EvalOptions, 
 import { parseModelSpec } from '../../model/index.ts';
 import { executeRun, resolveRun, selectTasks, tasksOfRun, type RunRequest, type RunSummary } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
-import { printJson, type CliIo } from '../io.ts';
+import { causeLine, printJson, type CliIo } from '../io.ts';
 import { openCliStore, openStoreToRead } from '../store.ts';
 import { abortOnSignal, InterruptedError } from '../signals.ts';
 import { collect, collectNames, nonNegativeInt, number, positiveInt } from '../options.ts';
-import { runExitCode } from './run.ts';
+import { firstInfraError, onlyInfraErrors, runExitCode, unscoredText } from './run.ts';
 import { EvalSuite, loadSuite, renderSafetyFlags, safetyDetections } from './eval-suite.ts';
 
 interface EvalFlags {
@@ -204,10 +204,13 @@ export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: Cl
     const resolved = await resolveRun(request, { env: io.env });
     io.stderr(`evaluating ${spec}: ${runnable.length} tasks × ${suite.epochs} epochs\n`);
     const summary = await executeRun({ store, run: { resolved }, modelEnvironment: { env: io.env }, ...(signal ? { signal } : {}) });
-    for (const e of summary.errorRollouts) io.stderr(`ERROR ${e.taskId} #${e.epoch} (${e.source} defect, not scored): ${e.message.split('\n')[0]}\n`);
+    for (const e of summary.errorRollouts) io.stderr(`ERROR ${e.taskId} #${e.epoch} (${e.source} defect, not scored): ${causeLine(e.message)}\n`);
     if (summary.failure) throw new Error(summary.failure);
     if (summary.status === 'interrupted') throw new InterruptedError(interruptedEval(summary, spec, store.path, models.slice(index + 1)));
-    exitCode = Math.max(exitCode, runExitCode(summary));
+    // As `run`: a model whose every rollout hit an infra error has no result, which is a failure (1), not a pass.
+    const infraOnly = onlyInfraErrors(summary);
+    if (infraOnly) io.stderr(`gauntlet: run ${summary.runId} (${spec}) has no result: ${unscoredText(summary, firstInfraError(store, summary))}; \`gauntlet show ${summary.runId} --store ${store.path}\` lists them\n`);
+    exitCode = Math.max(exitCode, runExitCode(summary), infraOnly ? 1 : 0);
     const rollouts = store.rollouts(summary.runId);
     runs.push({ runId: summary.runId, model: rollouts[0]?.model ?? spec, rollouts });
     // The safety suite is scored on state; what the detectors saw in the same rollouts is reported beside it.
@@ -238,6 +241,13 @@ function writeFile(path: string, content: string, io: CliIo, what: string): void
   io.stderr(`${what} written to ${path}\n`);
 }
 
+const EVAL_EXIT_CODES = `
+Exit status:
+  0    every model's rollouts stored (infra errors on some are listed, never scored)
+  1    a defect (error rollouts), an early stop, or a model with no rollout scored because every one hit an infra error
+  2    bad input (the message names the flag, file or field)
+  130  interrupted (the message says how to resume)`;
+
 export function registerEvalCommands(program: Command, io: CliIo): void {
   program
     .command('eval')
@@ -253,11 +263,12 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
     .option('--no-validate', 'do not check golden solutions before running')
     .option('--judge <spec>', 'judge model for LLM-judge checks')
     .option('--replay <report>', 're-run the configuration recorded in a report')
-    .option('--out <file>', 'where to save the JSON report (default .gauntlet/reports/<time>.json)')
+    .option('--out <file>', "where to save the JSON report (default: reports/eval-<time>.json in the --store file's folder, .gauntlet/reports/ with the default store)")
     .option('--html <file>', 'also write a self-contained HTML report')
     .option('--markdown <file>', 'also write a Markdown report')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'print the report as one JSON document')
+    .addHelpText('after', EVAL_EXIT_CODES)
     .action(async (flags: EvalFlags) => {
       const { suite, origin } = suiteFrom(flags);
       const store = openCliStore(flags.store, io);

@@ -16,13 +16,13 @@ interface ExportTasksFlags {
   json?: boolean;
 }
 
-/** `gauntlet export-tasks --env NAME --format harbor DIR`: Gauntlet tasks as Harbor task folders. */
+/** `gauntlet export-tasks --env NAME [--format harbor] DIR`: Gauntlet tasks as Harbor task folders. */
 export function registerExportTasksCommand(program: Command, io: CliIo): void {
   program
     .command('export-tasks <dir>')
     .description(`Write an environment's tasks as Harbor task folders (instruction, environment, solution, tests grading with the task's verifier); exportable: ${EXPORTABLE_ENVS.join(', ')}`)
     .requiredOption('--env <name>', 'environment whose tasks to export')
-    .requiredOption('--format <format>', 'output format: harbor', oneOf('--format', ['harbor'] as const))
+    .option('--format <format>', 'output format: harbor (the only one, so the default)', oneOf('--format', ['harbor'] as const), 'harbor' as const)
     .option('--task <id>', 'only these task ids (repeatable)', collect)
     .option('--tasks-file <file>', 'export the tasks of this YAML/JSON file instead of the built-in ones (repeatable)', collect)
     .option('--seed <n>', 'world seed whose starting files are written (seeded background files differ per seed)', nonNegativeInt('--seed'), 1)

@@ -49,6 +49,19 @@ describe('gauntlet export', () => {
     assert.ok(records.every((r) => r.modelCalls.length > 0));
   });
 
+  it('writes rollout records as JSONL, their only format, when --format is left out', async () => {
+    const given = await cli([EXPORT_RUN, '--format', 'jsonl']);
+    const { out, error } = await cli([EXPORT_RUN]);
+    assert.equal(error, null);
+    assert.equal(out, given.out);
+  });
+
+  it('asks for --format with --for: a trainer reads JSONL or Parquet, neither is the default for all', async () => {
+    const { out, error } = await cli([EXPORT_RUN, '--for', 'verl']);
+    assert.match(error ?? '', /^--format: not given: verl rows can be jsonl or parquet \(expected --format jsonl or --format parquet/);
+    assert.equal(out, '');
+  });
+
   it('streams training rows to stdout and the summary to stderr', async () => {
     const { out, err, error } = await cli([EXPORT_RUN, '--format', 'jsonl', '--for', 'trl', '--advantage', 'drgrpo']);
     assert.equal(error, null);

@@ -13,7 +13,8 @@ import { number, oneOf } from '../options.ts';
 import { openStoreToRead } from '../store.ts';
 
 interface ExportFlags {
-  format: 'jsonl' | 'parquet';
+  /** Absent: jsonl for rollout records (their only format); a trainer's rows need it named. */
+  format?: 'jsonl' | 'parquet';
   for?: TargetName;
   variant?: string;
   advantage: AdvantageMethod;
@@ -38,7 +39,7 @@ export function registerExportCommand(program: Command, io: CliIo): void {
     .command('export')
     .description("Export a run: its rollouts with their model calls, or (with --for) training rows in a trainer's field names")
     .argument('<runId>')
-    .requiredOption('--format <format>', 'jsonl | parquet (parquet needs --output and --for)', oneOf('--format', ['jsonl', 'parquet'] as const))
+    .option('--format <format>', 'jsonl | parquet (parquet needs --output and --for); rollout records default to jsonl, training rows (--for) need it named', oneOf('--format', ['jsonl', 'parquet'] as const))
     .option('--for <trainer>', `training rows for ${TargetName.options.join(' | ')}`, oneOf('--for', TargetName.options))
     .option('--variant <name>', `a trainer's other row shape (${VARIANTS})`)
     .option('--advantage <method>', 'group advantage: grpo | drgrpo | rloo', oneOf('--advantage', AdvantageMethod.options), 'grpo')
@@ -51,7 +52,7 @@ export function registerExportCommand(program: Command, io: CliIo): void {
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'the export summary as JSON (on stderr when the rows go to stdout)')
     .action(async (runId: string, flags: ExportFlags) => {
-      validate(flags);
+      const format = validate(flags);
       const decode = flags.tokenizer ? await decoderFor(flags.tokenizer) : undefined;
       const store = openStoreToRead(flags.store);
       try {
@@ -60,7 +61,7 @@ export function registerExportCommand(program: Command, io: CliIo): void {
           store,
           runId,
           target: resolveTarget(flags.for, flags.variant),
-          format: flags.format,
+          format,
           output: flags.output ?? null,
           stdout: io.stdout,
           advantage: flags.advantage,
@@ -80,22 +81,26 @@ export function registerExportCommand(program: Command, io: CliIo): void {
     });
 }
 
-function validate(flags: ExportFlags): void {
+/** Checks the flags together; returns the format (rollout records default to jsonl, their only format). */
+function validate(flags: ExportFlags): 'jsonl' | 'parquet' {
   if (flags.output !== undefined) flags.output = outputTarget(flags.output, flags.store);
   if (!flags.for) {
     if (flags.format === 'parquet') throw new InputError('--format', 'parquet holds training rows', '--for with a trainer, or --format jsonl for rollout records');
     for (const [flag, value] of [['--variant', flags.variant], ['--min-score', flags.minScore], ['--temperature', flags.temperature], ['--tokenizer', flags.tokenizer]] as const) {
       if (value !== undefined) throw new InputError(flag, 'applies to training rows only', '--for with a trainer');
     }
-    return;
+    return 'jsonl';
   }
   if (flags.events) throw new InputError('--events', 'applies to rollout records only', 'no --for');
+  // Which of the two a training setup reads varies: no default would be right for every trainer.
+  if (flags.format === undefined) throw new InputError('--format', `not given: ${flags.for} rows can be jsonl or parquet`, '--format jsonl or --format parquet (with --output FILE)');
   if (flags.format === 'parquet' && !flags.output) throw new InputError('--output', 'Parquet is written to a file', 'a file path with --format parquet');
   if (flags.minScore !== undefined && flags.for !== 'sft') throw new InputError('--min-score', `applies to --for sft, not ${flags.for}`);
   if (flags.temperature !== undefined && flags.for !== 'prime-rl') throw new InputError('--temperature', `applies to --for prime-rl, not ${flags.for}`);
   const target = resolveTarget(flags.for, flags.variant);
   // A flag the rows would silently ignore is refused, as for the other targets.
   if (flags.temperature !== undefined && !target.needs.temperature) throw new InputError('--temperature', `${target.name} ${target.variant} rows carry no temperatures`, `--for ${target.name} without --variant ${target.variant}`);
+  return flags.format;
 }
 
 const OUTPUT_EXPECTED = 'a file path in an existing, writable directory';

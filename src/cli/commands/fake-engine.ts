@@ -79,7 +79,7 @@ export function registerFakeEngineCommand(program: Command, io: CliIo, hooks: Fa
     .description(
       "Serve a loopback stand-in for vLLM's OpenAI server that captures tokens: real chat template and tokenizer, prompt and completion ids, logprobs; answers from a script or a seeded policy",
     )
-    .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port'), 8000)
+    .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port', { max: 65_535 }), 8000)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--script <file>', 'answer from a YAML/JSON script of turns (the mock-model format)')
     .option('--policy <name>', 'answer with a seeded policy: tool-walk (the default)', oneOf('--policy', ['tool-walk'] as const))

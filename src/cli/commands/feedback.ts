@@ -84,7 +84,7 @@ export function registerFeedbackCommands(program: Command, io: CliIo): void {
     .requiredOption('--triage <file>', 'the triage document from `feedback ingest`')
     .requiredOption('--report <id>', 'report id(s), repeatable', collect)
     .requiredOption('--confirmed-by <name>', 'who confirmed the failure')
-    .requiredOption('--out <file>', 'tasks file to add to (run it with `gauntlet run/eval --tasks-file`)')
+    .requiredOption('--out <file>', 'tasks file to add to (run it with `gauntlet run --tasks-file FILE`, or list it under `taskFiles:` in an eval suite)')
     .option('--prompt <text>', 'what the model was asked (default: the report\'s `prompt`)')
     .option('--expect <text>', 'the right answer (default: the report\'s `expected`)')
     .option('--pattern <regex>', 'what a right answer matches (default: the expected text)')

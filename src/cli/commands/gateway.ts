@@ -37,7 +37,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
       'Serve an OpenAI- and Anthropic-compatible proxy in front of vLLM or SGLang that records every call of a rollout with the engine\'s token ids and logprobs (chat completions, completions, the Responses API, Anthropic messages; streaming or not)',
     )
     .requiredOption('--upstream <url>', "the engine's OpenAI base URL, e.g. http://localhost:8000/v1 (its key, if any, in GAUNTLET_UPSTREAM_API_KEY)")
-    .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port'), 8100)
+    .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port', { max: 65_535 }), 8100)
     .option('--host <address>', 'address to listen on; anything beyond loopback needs a token', '127.0.0.1')
     .option('--token <secret>', 'bearer token (or x-api-key) every request over TCP must carry; never passed upstream (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
     .option('--run <RUN_ID>', 'record requests to /rollouts/ID/... as rollouts of this run (created when missing); POST /rollouts/ID/finish commits one')

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { InputError, recordedSpend, type Rollout, type Run } from '../../core/index.ts';
+import { transcriptOf } from '../../review/index.ts';
 import { summarise, tasksOfRun } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
-import { printJson, safeText, type CliIo } from '../io.ts';
+import { causeLine, indentedLines, printJson, safeText, type CliIo } from '../io.ts';
 import { openStoreToRead } from '../store.ts';
 import { spentText, summaryJson, unscoredText } from './run.ts';
 import { positiveInt } from '../options.ts';
@@ -14,10 +15,12 @@ function requireRun(store: SqliteStore, runId: string) {
   return run;
 }
 
-function rolloutLine(r: Rollout): string {
+/** One rollout on one line; `withCause: false` leaves the error's cause to be shown whole below it. */
+function rolloutLine(r: Rollout, withCause = true): string {
   const outcome = r.status === 'scored' ? (r.passed ? 'PASS' : 'fail') : r.status.toUpperCase();
   const failed = r.verifier?.checks.filter((c) => !c.passed).map((c) => c.name) ?? [];
-  const why = r.error ? ` — ${r.error.source}: ${safeText(r.error.message.split('\n')[0] ?? '')}` : failed.length ? ` — failed: ${failed.join(', ')}` : '';
+  // The reasons often follow the first line of a cause ("… is not valid mail state:\n<field>: …"): joined, not cut.
+  const why = r.error ? (withCause ? ` — ${r.error.source}: ${causeLine(r.error.message)}` : '') : failed.length ? ` — failed: ${failed.join(', ')}` : '';
   return `  ${outcome.padEnd(11)} ${r.taskId} #${r.epoch}  ${r.terminationReason}, ${r.stats.turns} turns, ${r.stats.toolCalls} tool calls, ${(r.durationMs / 1000).toFixed(1)}s${spentOf(r)}${why}`;
 }
 
@@ -96,10 +99,14 @@ function showRollout(io: CliIo, store: SqliteStore, runId: string, rolloutId: st
   if (rollout.runId !== runId) throw new InputError('--rollout', `rollout ${rolloutId} belongs to run ${rollout.runId}, not ${runId}`, `an id from \`gauntlet show ${runId}\`, or \`gauntlet show ${rollout.runId} --rollout ${rolloutId}\``);
   const calls = store.modelCalls(rolloutId).filter((c) => c.attempt === rollout.attempt);
   const detections = store.detections(rolloutId).find((d) => d.attempt === rollout.attempt) ?? null;
-  if (json) return printJson(io, { rollout, modelCalls: calls, detections });
-  io.stdout(`${rolloutLine(rollout)}\n\n`);
-  const last = calls.filter((c) => c.purpose === 'turn').at(-1);
-  const transcript = last ? [...last.request.messages, ...(last.response ? [last.response.message] : [])] : [];
+  const events = store.events(rolloutId).filter((e) => e.attempt === rollout.attempt);
+  if (json) return printJson(io, { rollout, modelCalls: calls, events, detections });
+  io.stdout(`${rolloutLine(rollout, false)}\n`);
+  if (rollout.error) io.stdout(`  cause (${rollout.error.source}): ${indentedLines(rollout.error.message, '    ')}\n`);
+  io.stdout('\n');
+  // The turns with what answered each: the last turn's tool results are in no later prompt, only in the events.
+  const found = transcriptOf({ calls, events, attempt: rollout.attempt });
+  const transcript = found ? [...found.prompt, ...found.steps.flatMap((s) => s.messages)] : (calls.filter((c) => c.purpose === 'turn').at(-1)?.request.messages ?? []);
   // Model and tool text is untrusted: no escape sequence reaches the terminal.
   for (const m of transcript) {
     if (m.role === 'assistant') {

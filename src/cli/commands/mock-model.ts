@@ -8,7 +8,7 @@ export function registerMockModelCommand(program: Command, io: CliIo): void {
     .command('mock-model')
     .description('Serve a scripted model over an OpenAI-compatible API on loopback, to try the HTTP path without a real model')
     .requiredOption('--script <file>', 'YAML/JSON script of turns')
-    .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port'), 8000)
+    .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port', { max: 65_535 }), 8000)
     .action(async (flags: { script: string; port: number }) => {
       const script = await loadScript(flags.script);
       const server = await startMockModelServer({ script, port: flags.port });

@@ -124,7 +124,7 @@ export function registerRadarCommand(program: Command, io: CliIo): void {
     .command('cases')
     .description('Write the radar\'s eval cases (labelled items + corrections) as a question-set tasks file')
     .requiredOption('--subjects <file>', 'YAML list of subjects')
-    .requiredOption('--out <file>', 'the tasks file to write (run it with `gauntlet run/eval --tasks-file`)')
+    .requiredOption('--out <file>', 'the tasks file to write (run it with `gauntlet run --tasks-file FILE`, or list it under `taskFiles:` in an eval suite)')
     .option('--labelled <file>', 'YAML `items: [{ title, link, summary, subject }]`')
     .option('--no-corrections', 'leave out the stored corrections')
     .option('--store <path>', 'SQLite store the radar used', DEFAULT_STORE)

@@ -1,0 +1,70 @@
+// `gauntlet show`: a rollout's error is shown with its whole cause (the reason is often on the lines
+// after the first), and `show --rollout` shows every tool result the record holds, the last
+// turn's included.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { writeLargeRun } from '../../review/fixtures.ts';
+import { openStore } from '../../store/index.ts';
+import { cli } from '../../../test/support/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'gauntlet-show-'));
+
+/** The id of the only run in `store`, and of its first rollout. */
+async function stored(store: string): Promise<{ runId: string; rolloutId: string }> {
+  const runs = JSON.parse((await cli(['runs', '--store', store, '--json'])).out) as Array<{ id: string }>;
+  const runId = runs[0]!.id;
+  const shown = JSON.parse((await cli(['show', runId, '--store', store, '--json'])).out) as { rollouts: Array<{ id: string }> };
+  return { runId, rolloutId: shown.rollouts[0]!.id };
+}
+
+describe('gauntlet show with an error rollout', () => {
+  // As an environment reports a task whose initialState is invalid: the reason is on the next line.
+  const cause = 'mail: seeding the fixed part of task mail/bad-id failed: initialState is not valid mail state:\ninitialState.messages.0.id: msg_ followed by four digits';
+  const store = join(dir, 'error.db');
+  const written = openStore(store);
+  const runId = writeLargeRun(written, { runId: 'run_error', tasks: 1, epochs: 1 });
+  const scored = written.rollouts(runId)[0]!;
+  written.commitRollout({ ...scored, status: 'error', terminationReason: 'error', score: null, passed: null, rewardTerms: [], verifier: null, finalAnswer: null, error: { source: 'environment', message: cause } });
+  written.close();
+
+  it('lists the rollout on one line that keeps the reason after the first line of the cause', async () => {
+    const { code, out } = await cli(['show', runId, '--store', store]);
+    assert.equal(code, 1);
+    const line = out.split('\n').find((l) => l.includes('ERROR'));
+    assert.ok(line?.endsWith('— environment: mail: seeding the fixed part of task mail/bad-id failed: initialState is not valid mail state: initialState.messages.0.id: msg_ followed by four digits'), out);
+  });
+
+  it('gives the whole cause under the rollout, continuation lines indented', async () => {
+    const { out } = await cli(['show', runId, '--store', store, '--rollout', scored.id]);
+    assert.ok(out.includes('\n  cause (environment): mail: seeding the fixed part of task mail/bad-id failed: initialState is not valid mail state:\n    initialState.messages.0.id: msg_ followed by four digits\n'), out);
+  });
+});
+
+describe('gauntlet show --rollout of a run stopped by --max-turns', () => {
+  it("shows the last turn's tool result, which no later prompt holds", async () => {
+    const store = join(dir, 'turns.db');
+    const script = join(dir, 'two-turns.yaml');
+    writeFileSync(
+      script,
+      `model: mock
+turns:
+  - toolCalls: [{ name: search_messages, arguments: { query: halvorsen } }]
+  - toolCalls: [{ name: read_message, arguments: { messageId: msg_2901 } }]
+`,
+    );
+    const ran = await cli(['run', '--env', 'mail', '--task', 'mail/add-freight-account-manager', '--model', `scripted:${script}`, '--max-turns', '2', '--store', store]);
+    assert.equal(ran.code, 0, ran.err);
+    const { runId, rolloutId } = await stored(store);
+    const { out } = await cli(['show', runId, '--store', store, '--rollout', rolloutId]);
+    const lines = out.split('\n');
+    const read = lines.findIndex((l) => l.startsWith('  → read_message('));
+    assert.ok(read > 0, out);
+    assert.match(lines[read + 1] ?? '', /^ {2}← read_message: \{"id":"msg_2901"/);
+    assert.equal(lines.filter((l) => l.startsWith('  ← ')).length, 2, out);
+    const json = JSON.parse((await cli(['show', runId, '--store', store, '--rollout', rolloutId, '--json'])).out) as { events: Array<{ type: string }> };
+    assert.equal(json.events.filter((e) => e.type === 'tool_result').length, 2);
+  });
+});
