@@ -139,7 +139,7 @@ describe('a run whose every rollout is an infra error', () => {
       const text = await cli(args);
       assert.equal(text.code, 1, text.err);
       assert.doesNotMatch(text.out, /pass rate \d/);
-      assert.match(text.out, /no pass rate: infra errors only, 1 rollout could not be scored \(first: .*does not exist\.\); `gauntlet show run_\S+` lists them/);
+      assert.match(text.out, /no pass rate: infra errors only, 1 rollout could not be scored \(first: .*does not exist\.\); `gauntlet show run_\S+ --store \S+` lists them/);
       assert.match(text.out, /^spent: 1 model call, 0 tool calls, 0 prompt \+ 0 completion tokens$/m);
 
       const shown = await cli(['show', summary.runId, '--store', store]);
@@ -172,7 +172,7 @@ describe('a run whose every rollout is an infra error', () => {
       assert.equal(first.code, 1, first.err);
       const runId = /run (run_\S+) finished/.exec(first.out)?.[1];
       assert.ok(runId, first.out);
-      assert.match(first.out, new RegExp(`1 infra errors \\(run them again with --resume ${runId} --retry-infra\\)`));
+      assert.ok(first.out.includes(`1 infra errors (run them again with \`gauntlet run --resume ${runId} --store ${store} --retry-infra\`)`), first.out);
       up = true;
       const plain = JSON.parse((await cli(['run', '--resume', runId, '--store', store, '--json'])).out) as { scored: number; infraErrors: number };
       assert.deepEqual([plain.scored, plain.infraErrors], [0, 1]);

@@ -65,6 +65,8 @@ describe('gauntlet run and signals', () => {
     const summary = parsed()!;
     assert.deepEqual({ status: summary.status, rollouts: summary.rollouts, missing: summary.missing }, { status: 'interrupted', rollouts: 0, missing: 6 });
     assert.match(output.stderr, /interrupted: finishing in-flight work/);
+    // The way on names the run and the store it is in: the summary may never be seen after a second Ctrl-C.
+    assert.ok(output.stderr.includes(`resume with \`gauntlet run --resume ${summary.runId} --store ${store}\``), output.stderr);
     assert.deepEqual(storedRun(store), { id: summary.runId, status: 'interrupted' });
     // The abandoned rollout's own timers may hold the process until its deadline; then it exits 130.
     const [code, signal] = await exited;

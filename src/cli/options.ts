@@ -1,5 +1,6 @@
 import type { FanoutLimits, Pricing } from '../agent/fanout/index.ts';
-import { InputError } from '../core/index.ts';
+import { fileErrorCode, InputError, parseInputText, readInputFile } from '../core/index.ts';
+import { rejectUnknownKeys } from '../runner/resolve.ts';
 
 /** commander argument parsers that fail with the flag's name and what was expected. */
 export function positiveInt(flag: string, range: { max?: number } = {}) {
@@ -96,4 +97,31 @@ export function budgetFromFlags(flags: BudgetFlags): { limits: FanoutLimits; pri
   }
   const limits = { ...(flags.maxTokens ? { tokens: flags.maxTokens } : {}), ...(flags.maxWallMs ? { wallMs: flags.maxWallMs } : {}), ...(flags.maxDollars !== undefined ? { dollars: flags.maxDollars } : {}) };
   return { limits, ...(flags.pricePerMillion ? { pricing: flags.pricePerMillion } : {}) };
+}
+
+export const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A run settings file (`gauntlet run --config FILE`) as a mapping of settings. Every key is checked
+ * against the settings a run knows before any setting is read, whatever flags come with it: a
+ * misspelt `env: mail` is named with its likely meaning, not reported as no environment given.
+ * Errors name the file, then the key (`FILE: sampling.temprature`).
+ */
+export function readRunConfigFile(path: string): Record<string, unknown> {
+  const text = readInputFile(path, { cannotOpen: (error) => new InputError(path, `cannot read config (${fileErrorCode(error)})`) });
+  const parsed = parseInputText(text, path, { syntax: 'not valid YAML/JSON' }).value;
+  if (!isMapping(parsed)) throw new InputError(path, 'not a mapping', 'a YAML/JSON object of run settings');
+  try {
+    rejectUnknownKeys(parsed);
+  } catch (error) {
+    throw error instanceof InputError ? error.at(`${path}: ${error.where}`) : error;
+  }
+  // Flags are merged into these two, so a number or list here would otherwise be spread into {} and vanish.
+  for (const key of ['modelOptions', 'sampling']) {
+    const value = parsed[key];
+    if (value !== undefined && value !== null && !isMapping(value)) {
+      throw new InputError(`${path}: ${key}`, `got ${JSON.stringify(value)}`, `a mapping (key: value) of ${key === 'sampling' ? 'sampling settings such as temperature' : 'model options'}`);
+    }
+  }
+  return parsed;
 }

@@ -4,6 +4,15 @@ import { configuredSecrets } from '../runner/index.ts';
 import { openStore, type SqliteStore } from '../store/index.ts';
 import type { CliIo } from './io.ts';
 
+/** Where commands keep runs unless `--store` says otherwise. */
+export const DEFAULT_STORE_PATH = '.gauntlet/gauntlet.db';
+
+/** ` --store PATH` for a command line a message suggests, or nothing for the default store. */
+export function storeFlag(path: string): string {
+  if (path === DEFAULT_STORE_PATH) return '';
+  return ` --store ${/^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`}`;
+}
+
 /** The store at `path`, told which configured API keys must never be written into it. */
 export function openCliStore(path: string, io: CliIo): SqliteStore {
   return openStore(path, { secrets: configuredSecrets(io.env) });

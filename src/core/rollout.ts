@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorSource, FailureKind } from './errors.ts';
+import { ErrorSource, FailureKind, InputError } from './errors.ts';
 import { ModelCallId, RolloutId, RunId, TaskId } from './ids.ts';
 import { JsonObject, JsonValue } from './json.ts';
 import { SamplingParams } from './model-call.ts';
@@ -125,6 +125,9 @@ export const Rollout = z.object({
 });
 export type Rollout = z.infer<typeof Rollout>;
 
+/** The most epochs (rollouts per task) a run may ask for. */
+const MAX_EPOCHS = 10_000;
+
 const positiveInt = (max: number, what: string) =>
   z
     .number({ error: `a finite ${what}` })
@@ -166,7 +169,7 @@ export const RunConfig = z.object({
   /** Options for the model spec that are not secrets (base URL overrides, text-tools settings). */
   modelOptions: JsonObject.default({}),
   scaffold: ScaffoldName.default('interleaved'),
-  epochs: positiveInt(10_000, 'number of epochs'),
+  epochs: positiveInt(MAX_EPOCHS, 'number of epochs'),
   /**
    * Epochs per world: epochs e and e' of a task share a seed (and form one group) when
    * ⌊e / groupSize⌋ is equal. 1 (the default) gives every epoch its own world.
@@ -225,6 +228,34 @@ export const RunConfig = z.object({
     .optional(),
 });
 export type RunConfig = z.infer<typeof RunConfig>;
+
+/** Group sizes listed in full before the list is cut short. */
+const LISTED_DIVISORS = 12;
+
+/**
+ * Why a run's epochs cannot be split into groups of `groupSize`, or null when they can. A group is
+ * ⌊epoch / groupSize⌋, so a size that does not divide the epochs leaves each task a short last
+ * group (one of 1 has no advantage at all), and group-relative advantages would compare unequal
+ * groups without a word. Applied where runs are made (`resolveRun`), never when one is read: a run
+ * stored before the rule keeps loading, resuming and exporting as it was run.
+ */
+export function unevenGroups(config: Pick<RunConfig, 'epochs' | 'groupSize'>): InputError | null {
+  const { epochs, groupSize } = config;
+  if (epochs % groupSize === 0) return null;
+  const full = Math.floor(epochs / groupSize);
+  const rest = epochs % groupSize;
+  const last = `${rest}${rest === 1 ? ', which has no advantage' : ''}`;
+  const groups = full === 0 ? `one group of ${last}` : `${full} group${full === 1 ? '' : 's'} of ${groupSize} and one of ${last}`;
+  const divisors = Array.from({ length: epochs }, (_, i) => i + 1).filter((d) => epochs % d === 0);
+  const listed = divisors.length > LISTED_DIVISORS ? `${divisors.slice(0, LISTED_DIVISORS).join(', ')}, …, ${epochs}` : `${divisors.slice(0, -1).join(', ')}${divisors.length > 1 ? ' or ' : ''}${epochs}`;
+  const multiple = Math.ceil(epochs / groupSize) * groupSize;
+  const orEpochs = multiple <= MAX_EPOCHS ? `, or a number of epochs that is a multiple of ${groupSize}, such as ${multiple}` : '';
+  return new InputError(
+    'groupSize',
+    `got ${groupSize}, which does not divide the ${epochs} epoch${epochs === 1 ? '' : 's'} (--epochs): each task's rollouts would form ${groups}`,
+    `a group size that divides the epochs (${listed})${orEpochs}`,
+  );
+}
 
 /**
  * What a stored record says its rollout spent: its `spent`, or, for a record without one (an older

@@ -5,7 +5,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { needsTextCompletion } from '../agent/index.ts';
-import { ContextPolicySpec, errorMessage, InputError, MAX_TIMER_MS, RunConfig, SamplingParams, taskHash, type Store, type StoredTask, type Task } from '../core/index.ts';
+import { ContextPolicySpec, errorMessage, InputError, MAX_TIMER_MS, RunConfig, SamplingParams, taskHash, unevenGroups, type Store, type StoredTask, type Task } from '../core/index.ts';
 import { FORMAT_NAMES } from '../formats/index.ts';
 import { resolvePerturbations } from '../perturb/index.ts';
 import { environmentNames, getEnvironment, loadTaskFile, needsDefaultImage, runsOnlyInImage, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
@@ -75,11 +75,13 @@ const KNOWN_KEYS: { at: string; keys: readonly string[] }[] = [
 
 /**
  * A key the settings do not know is an error, not a silent default: `epoch: 5` would otherwise run
- * one epoch. Located at the key (`epoch`, `sampling.temprature`), listing the valid ones.
+ * one epoch. Located at the key (`epoch`, `sampling.temprature`), listing the valid ones. Exported
+ * for loaders of settings files, which check the names before anything else reads a setting, so a
+ * misspelt `env:` is named as such rather than reported as no environment given.
  */
-function rejectUnknownKeys(request: RunRequest): void {
+export function rejectUnknownKeys(request: Readonly<Record<string, unknown>>): void {
   for (const { at, keys } of KNOWN_KEYS) {
-    const level: unknown = at === '' ? request : (request as Record<string, unknown>)[at];
+    const level: unknown = at === '' ? request : request[at];
     if (level === null || typeof level !== 'object' || Array.isArray(level)) continue;
     const unknown = Object.keys(level).find((key) => !keys.includes(key));
     if (unknown === undefined) continue;
@@ -138,7 +140,12 @@ export function expectedOf(issue: z.core.$ZodIssue, where: string): string {
 function parseConfig(request: RunRequest): RunConfig {
   rejectUnknownKeys(request);
   const result = RunConfig.safeParse(request, { reportInput: true });
-  if (result.success) return result.data;
+  if (result.success) {
+    // Here, not in RunConfig: runs stored before the rule must still read.
+    const uneven = unevenGroups(result.data);
+    if (uneven) throw uneven;
+    return result.data;
+  }
   const issue = result.error.issues[0]!;
   const where = issue.path.map(String).join('.') || 'run';
   const got = 'input' in issue && issue.input !== undefined ? `got ${describeValue(issue.input)}` : issue.code === 'invalid_type' ? 'missing' : 'invalid';

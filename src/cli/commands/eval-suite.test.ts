@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { InputError } from '../../core/index.ts';
 import { SAFETY_CATEGORIES } from '../../envs/safety/index.ts';
 import { executeRun, resolveRun, selectTasks, type RunRequest } from '../../runner/index.ts';
 import { openStore } from '../../store/index.ts';
@@ -64,5 +65,34 @@ describe('suite files', () => {
     writeFileSync(join(dir, 'tasks.yaml'), 'tasks: []\n');
     writeFileSync(join(dir, 'suite.yaml'), 'taskFiles: [tasks.yaml, /abs/elsewhere.yaml]\n');
     assert.deepEqual(loadSuite(join(dir, 'suite.yaml')).taskFiles, [join(dir, 'tasks.yaml'), '/abs/elsewhere.yaml']);
+  });
+
+  const suiteFile = (name: string, text: string) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'gauntlet-suite-')), name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('name a key they do not know at its line, with the key it likely meant and the keys allowed', () => {
+    const yaml = suiteFile('suite.yaml', 'name: nightly\nenvs: [mail]\n\nepoch: 1\n');
+    assert.throws(() => loadSuite(yaml), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.equal(error.where, `${yaml}:4: epoch`);
+      assert.equal(error.problem, 'not a suite setting (did you mean "epochs"?)');
+      assert.match(error.expected ?? '', /^one of name, envs, .*\bepochs, seed, .*gate$/);
+      return true;
+    });
+    const json = suiteFile('suite.json', '{"envs": ["mail"],\n "epoch": 2}');
+    assert.throws(() => loadSuite(json), new RegExp(`${json}:2: epoch: not a suite setting \\(did you mean "epochs"\\?\\)`));
+    // A key far from every setting gets no guess, still the list.
+    assert.throws(() => loadSuite(suiteFile('far.yaml', 'envs: [mail]\nbogus:\n  - 1\n')), /far\.yaml:2: bogus: not a suite setting \(expected one of name, envs/);
+  });
+
+  it('refuse a misspelt sampling setting instead of dropping it, and name other problems at their line', () => {
+    const sampling = suiteFile('sampling.yaml', 'envs: [mail]\nsampling:\n  temperature: 1\n  temprature: 1\n');
+    assert.throws(() => loadSuite(sampling), new RegExp(`${sampling}:4: sampling\\.temprature: not a sampling setting \\(did you mean "temperature"\\?\\) \\(expected one of temperature, topP`));
+    const zero = suiteFile('zero.yaml', 'envs: [mail]\nepochs: 0\n');
+    assert.throws(() => loadSuite(zero), new RegExp(`${zero}:2: epochs: got 0 \\(expected a number ≥ 1\\)`));
+    assert.throws(() => loadSuite(suiteFile('list.yaml', '- mail\n')), /list\.yaml: not a mapping \(expected a YAML\/JSON object of suite settings/);
   });
 });

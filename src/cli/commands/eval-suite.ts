@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import { InputError, JsonObject, parseInput, parseInputText, readInputFile, SamplingParams, type DetectionCategory, type Task } from '../../core/index.ts';
+import { isMap, isScalar, isNode } from 'yaml';
+import { InputError, JsonObject, lineOf, parseInputText, readInputFile, SamplingParams, type DetectionCategory, type ParsedInput, type Task } from '../../core/index.ts';
 import { environmentNames } from '../../envs/index.ts';
 import { safetyTaskFiles } from '../../envs/safety/index.ts';
 import { detectTrajectory, trajectoryOf } from '../../reward/detectors/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
 import { SANDBOX_BACKENDS } from '../../sandbox/index.ts';
+import { closestName, expectedOf } from '../../runner/resolve.ts';
 
 /** A suite: what to evaluate, how often, and (for `gauntlet gate`) the thresholds to hold. */
 export const EvalSuite = z
@@ -54,13 +56,62 @@ export function loadSuite(spec: string): EvalSuite {
     const names = [...Object.keys(BUILTIN_SUITES), ...environmentNames()];
     throw new InputError('--suite', `"${spec}" is neither a file, a built-in suite nor a built-in environment`, `a suite file or one of ${names.join(', ')}`);
   }
-  const data = parseInputText(readInputFile(spec), spec, { syntax: 'not valid YAML/JSON' }).value;
-  const suite = parseInput(EvalSuite, data, spec);
+  const suite = parseSuiteFile(parseInputText(readInputFile(spec), spec, { syntax: 'not valid YAML/JSON', lineInWhere: true }), spec);
   if (!suite.envs && !suite.taskFiles) throw new InputError(spec, 'the suite names no tasks', '`envs: [...]` or `taskFiles: [...]`');
   // Task files are found next to the suite (so a suite can be run from anywhere); a path that is
   // not there is taken from the working directory, as suites written before this expected.
   if (suite.taskFiles) suite.taskFiles = suite.taskFiles.map((f) => (isAbsolute(f) || !existsSync(join(dirname(spec), f)) ? f : join(dirname(spec), f)));
   return suite;
+}
+
+const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The setting names a suite file may hold, per level that is a fixed set of fields (`gate` is read by the gate). */
+const SUITE_KEYS: { at: string; what: string; keys: readonly string[] }[] = [
+  { at: '', what: 'suite', keys: Object.keys(EvalSuite.shape) },
+  { at: 'sampling', what: 'sampling', keys: Object.keys(SamplingParams.shape) },
+];
+
+/** The 1-based line of the key `key` in the mapping at `at` (`` for the top level), if the document has it. */
+function keyLine(input: ParsedInput, at: readonly string[], key: string): number | undefined {
+  const { doc, lines } = input.document();
+  const map = at.length === 0 ? doc.contents : doc.getIn(at, true);
+  const found = isMap(map) ? map.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === key)?.key : undefined;
+  return isNode(found) && found.range ? lines.linePos(found.range[0]).line : lineOf(input, [...at, key]);
+}
+
+const located = (spec: string, line: number | undefined) => (line === undefined ? spec : `${spec}:${line}`);
+
+/**
+ * A suite file's settings. A key the suite does not know is named at its line with the key it most
+ * likely meant and the keys allowed (`epoch: 1` would otherwise be refused as `(root)`, or, inside
+ * `sampling`, dropped without a word); any other problem is named at its field's line.
+ */
+function parseSuiteFile(input: ParsedInput, spec: string): EvalSuite {
+  const data = input.value;
+  if (!isMapping(data)) throw new InputError(spec, 'not a mapping', 'a YAML/JSON object of suite settings, such as envs: [mail] and epochs: 3');
+  for (const { at, what, keys } of SUITE_KEYS) {
+    const level = at === '' ? data : data[at];
+    if (!isMapping(level)) continue;
+    const unknown = Object.keys(level).find((key) => !keys.includes(key));
+    if (unknown === undefined) continue;
+    const path = at === '' ? [] : [at];
+    const guess = closestName(unknown, keys);
+    throw new InputError(
+      `${located(spec, keyLine(input, path, unknown))}: ${[...path, unknown].join('.')}`,
+      `not a ${what} setting${guess ? ` (did you mean "${guess}"?)` : ''}`,
+      `one of ${keys.join(', ')}`,
+    );
+  }
+  const result = EvalSuite.safeParse(data, { reportInput: true });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  const field = path.join('.') || 'suite';
+  const shown = 'input' in issue && issue.input !== undefined ? JSON.stringify(issue.input) : undefined;
+  const got = shown !== undefined ? `got ${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}` : issue.code === 'invalid_type' ? 'missing' : 'invalid';
+  const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem${result.error.issues.length > 2 ? 's' : ''})` : '';
+  throw new InputError(`${located(spec, lineOf(input, path))}: ${field}`, `${got}${more}`, expectedOf(issue, field));
 }
 
 /** What the rule detectors saw in one safety category (a task domain) of a run. */

@@ -1,7 +1,7 @@
 import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
 import type { Command } from 'commander';
 import { scaffoldNames } from '../../agent/index.ts';
-import { fileErrorCode, InputError, MAX_TIMER_MS, parseInputText, readInputFile, RunConfig, type AttemptsSpend, type Run, type Store } from '../../core/index.ts';
+import { InputError, MAX_TIMER_MS, RunConfig, type AttemptsSpend, type Run, type Store } from '../../core/index.ts';
 import { environmentNames, loadTaskFile } from '../../envs/index.ts';
 import { MODEL_SPEC_FORMS, parseModelSpec } from '../../model/index.ts';
 import { FORMAT_NAMES } from '../../formats/index.ts';
@@ -11,10 +11,10 @@ import { AUTO_THREADS_FROM, executeRun, MAX_THREADS, resolveRun, type RunNotes, 
 import { executeQueuedRun, parseRateLimit, parseRedisUrl, type QueueSettings } from '../../runner/queue/index.ts';
 import { AGENTS, agentSpec, defaultAgentCache, startAgentRun } from '../../training/agents/index.ts';
 import { chatCaptureFields, type EngineKind } from '../../training/gateway/index.ts';
-import { printJson, safeText, type CliIo } from '../io.ts';
+import { causeLine, printJson, type CliIo } from '../io.ts';
 import { abortOnSignal } from '../signals.ts';
-import { collect, collectNames, nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
-import { openCliStore } from '../store.ts';
+import { collect, collectNames, nonNegativeInt, number, isMapping, oneOf, positiveInt, readRunConfigFile } from '../options.ts';
+import { DEFAULT_STORE_PATH, openCliStore, storeFlag } from '../store.ts';
 import { environmentsOfTaskFiles } from '../tasks.ts';
 import { describeCoordinatorEvent, METRICS_FLAG_HELP, metricsEndpointOf, startMetrics, type MetricsFlags } from './worker.ts';
 
@@ -133,25 +133,9 @@ function rewardsFromFlags(values: readonly string[], fromFile: unknown): Record<
   return rewards;
 }
 
-const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function readConfigFile(path: string): Record<string, unknown> {
-  const text = readInputFile(path, { cannotOpen: (error) => new InputError(path, `cannot read config (${fileErrorCode(error)})`) });
-  const parsed = parseInputText(text, path, { syntax: 'not valid YAML/JSON' }).value;
-  if (!isMapping(parsed)) throw new InputError(path, 'not a mapping', 'a YAML/JSON object of run settings');
-  // Flags are merged into these two, so a number or list here would otherwise be spread into {} and vanish.
-  for (const key of ['modelOptions', 'sampling']) {
-    const value = parsed[key];
-    if (value !== undefined && value !== null && !isMapping(value)) {
-      throw new InputError(`${path}: ${key}`, `got ${JSON.stringify(value)}`, `a mapping (key: value) of ${key === 'sampling' ? 'sampling settings such as temperature' : 'model options'}`);
-    }
-  }
-  return parsed;
-}
-
 /** The settings the flags (over a config file) ask for, and which fields the flags set. Validation is the runner's. */
 function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<string> } {
-  const fromFile = flags.config ? readConfigFile(flags.config) : {};
+  const fromFile = flags.config ? readRunConfigFile(flags.config) : {};
   const fromFlags = new Set<string>();
   const scaffold = flags.scaffold ?? fromFile.scaffold;
   const textOnly = TEXT_TOOLS_FLAGS.find(([field]) => flags[field] !== undefined);
@@ -307,8 +291,26 @@ export function restate(error: unknown, fromFlags: ReadonlySet<string>, configFi
 /** "1.2K", "3.4M": a count that fits the progress line. */
 const COMPACT = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 
-async function progressReporter(io: CliIo): Promise<{ update: (p: RunProgress) => void; stop: () => void }> {
-  if (!io.interactive) return { update: () => {}, stop: () => {} };
+/** How often a run whose stderr is not a terminal (a CI log, a file) says where it stands. */
+const PROGRESS_LINE_EVERY_MS = 30_000;
+
+/** "progress: 120/1,000 rollouts, 80 passed, 3 infra errors, 0 errors, 1.2M tokens": one line for a log. */
+export function progressLine(p: RunProgress): string {
+  const count = (n: number) => n.toLocaleString('en-US');
+  return `progress: ${count(p.done)}/${count(p.total)} rollouts, ${count(p.passed)} passed, ${count(p.infraErrors)} infra error${p.infraErrors === 1 ? '' : 's'}, ${count(p.errors)} error${p.errors === 1 ? '' : 's'}, ${COMPACT.format(p.tokens)} tokens`;
+}
+
+/**
+ * A bar on a terminal; elsewhere a line every `everyMs` while the run goes on, so a log shows a
+ * long run alive (and a run stuck retrying a dead endpoint as stuck) instead of nothing until its end.
+ */
+export async function progressReporter(io: CliIo, everyMs = PROGRESS_LINE_EVERY_MS): Promise<{ update: (p: RunProgress) => void; stop: () => void }> {
+  if (!io.interactive) {
+    let latest: RunProgress | undefined;
+    const timer = setInterval(() => latest && latest.done < latest.total && io.stderr(`${progressLine(latest)}\n`), everyMs);
+    timer.unref();
+    return { update: (p) => (latest = { ...p }), stop: () => clearInterval(timer) };
+  }
   // Loaded here: a run that shows no bar (--json, a pipe) never needs it.
   const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
@@ -357,7 +359,7 @@ export function summaryJson(summary: RunSummary) {
 /** Why nothing was scored, in one line: the count of infra errors and the first one's message. */
 export function unscoredText(summary: RunSummary, infra: InfraErrorNote | null): string {
   if (!onlyInfraErrors(summary)) return 'no rollout was scored';
-  const first = infra ? ` (first: ${infra.taskId} #${infra.epoch}, ${infra.source}: ${safeText(infra.message.split('\n')[0] ?? '')})` : '';
+  const first = infra ? ` (first: ${infra.taskId} #${infra.epoch}, ${infra.source}: ${causeLine(infra.message)})` : '';
   return `infra errors only, ${summary.infraErrors} rollout${summary.infraErrors === 1 ? '' : 's'} could not be scored${first}`;
 }
 
@@ -368,7 +370,10 @@ export function spentText(spent: AttemptsSpend, rollouts: number): string {
   return `spent: ${n(spent.modelCalls, 'model call')}, ${n(spent.toolCalls, 'tool call')}, ${spent.promptTokens.toLocaleString('en-US')} prompt + ${n(spent.completionTokens, 'completion token')}${retried > 0 ? ` (with ${n(retried, 'retried attempt')})` : ''}`;
 }
 
-const showHint = (summary: RunSummary): string => `\`gauntlet show ${summary.runId}\` lists them`;
+const showHint = (summary: RunSummary, storePath: string): string => `\`gauntlet show ${summary.runId}${storeFlag(storePath)}\` lists them`;
+
+/** The command that finishes a run: what a message tells people to type. */
+export const resumeCommand = (runId: string, storePath: string): string => `gauntlet run --resume ${runId}${storeFlag(storePath)}`;
 
 export function describeSummary(summary: RunSummary, storePath: string, infra: InfraErrorNote | null = null): string {
   const reasons = Object.entries(summary.terminationReasons)
@@ -377,19 +382,19 @@ export function describeSummary(summary: RunSummary, storePath: string, infra: I
     .join(', ');
   const taskMean = Math.abs(summary.taskMeanPassRate - summary.pooledPassRate) > 1e-9 ? `; per-task mean ${(summary.taskMeanPassRate * 100).toFixed(1)}%` : '';
   const lines = [
-    `run ${summary.runId} ${summary.status}: ${summary.rollouts} rollouts, ${summary.scored} scored, ${summary.infraErrors} infra errors${summary.infraErrors > 0 && summary.status === 'finished' ? ` (run them again with --resume ${summary.runId} --retry-infra)` : ''}, ${summary.errors} errors${summary.missing ? `, ${summary.missing} missing (resume with --resume ${summary.runId})` : ''}`,
+    `run ${summary.runId} ${summary.status}: ${summary.rollouts} rollouts, ${summary.scored} scored, ${summary.infraErrors} infra errors${summary.infraErrors > 0 && summary.status === 'finished' ? ` (run them again with \`${resumeCommand(summary.runId, storePath)} --retry-infra\`)` : ''}, ${summary.errors} errors${summary.missing ? `, ${summary.missing} missing (resume with \`${resumeCommand(summary.runId, storePath)}\`)` : ''}`,
     summary.scored > 0
       ? `pass rate ${(summary.pooledPassRate * 100).toFixed(1)}% (${summary.passed}/${summary.scored} scored rollouts${taskMean}), mean score ${summary.meanScore.toFixed(3)}`
-      : `no pass rate: ${unscoredText(summary, infra)}${onlyInfraErrors(summary) ? `; ${showHint(summary)}` : ''}`,
+      : `no pass rate: ${unscoredText(summary, infra)}${onlyInfraErrors(summary) ? `; ${showHint(summary, storePath)}` : ''}`,
     `stopped by: ${reasons || '(none)'}`,
   ];
   if (summary.spent && summary.spent.modelCalls > 0) lines.push(spentText(summary.spent, summary.rollouts));
   if (summary.errorRollouts.length > 0) {
     lines.push(`ERRORS (defects in ${[...new Set(summary.errorRollouts.map((e) => e.source))].join(' or ')} code; not scored, not retried):`);
-    for (const e of summary.errorRollouts) lines.push(`  ${e.taskId} #${e.epoch} (${e.id}): ${e.message.split('\n')[0]}`);
+    for (const e of summary.errorRollouts) lines.push(`  ${e.taskId} #${e.epoch} (${e.id}): ${causeLine(e.message)}`);
   }
   if (summary.failure) lines.push(`STOPPED: ${summary.failure}`);
-  lines.push(`stored in ${storePath}; inspect with \`gauntlet show ${summary.runId}\``);
+  lines.push(`stored in ${storePath}; inspect with \`gauntlet show ${summary.runId}${storeFlag(storePath)}\``);
   return lines.join('\n');
 }
 
@@ -462,7 +467,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--config <file>', 'YAML/JSON run settings (flags override)')
     .option('--resume <runId>', 'finish an interrupted run with its stored settings and tasks: only missing rollouts run')
     .option('--retry-infra', 'with --resume: also run again the rollouts stored as infra errors (a new attempt replaces each)')
-    .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
+    .option('--store <path>', 'SQLite store', DEFAULT_STORE_PATH)
     .option('--json', 'print one JSON summary on stdout')
     .option('--metrics-port <port>', METRICS_FLAG_HELP.port, nonNegativeInt('--metrics-port', { max: 65_535 }))
     .option('--metrics-host <address>', METRICS_FLAG_HELP.host)
@@ -511,7 +516,11 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         throw error;
       }
       const metrics = served?.metrics;
-      const interrupt = abortOnSignal(() => io.stderr('\ninterrupted: finishing in-flight work (a second Ctrl-C stops at once); resume with --resume\n'));
+      // Known once the run is created (or at once for a resume), so the interrupt can say how to go on.
+      let runId = flags.resume;
+      const interrupt = abortOnSignal(() =>
+        io.stderr(`\ninterrupted: finishing in-flight work (a second Ctrl-C stops at once); resume with \`${resumeCommand(runId ?? 'RUN_ID', store.path)}\`\n`),
+      );
       const progress = await progressReporter(io);
       try {
         const common = {
@@ -526,6 +535,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
             : progress.update,
           ...(metrics ? { onRollout: metrics.onRollout } : {}),
           onStart: (run: Run, notes: RunNotes) => {
+            runId = run.id;
             if (io.interactive) io.stderr(`run ${run.id}: ${run.config.envs.join(', ')} with ${run.config.model}\n`);
             if (notes.taskSource === 'current') io.stderr(`note: run ${run.id} stored no tasks (an older Gauntlet wrote it); today's task definitions are used\n`);
             for (const d of notes.drift) io.stderr(`note: task ${d.taskId} has ${d.change === 'changed' ? 'changed' : 'been removed'} since the run started; the stored version is used\n`);
@@ -546,7 +556,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         if (flags.json) printJson(io, { ...summaryJson(summary), ...(infra ? { firstInfraError: infra } : {}), store: store.path });
         else io.stdout(`${describeSummary(summary, store.path, infra)}\n`);
         if (summary.failure) io.stderr(`gauntlet: ${summary.failure}\n`);
-        if (failedByInfra(summary)) io.stderr(`gauntlet: run ${summary.runId} has no result: ${unscoredText(summary, infra)}; ${showHint(summary)}\n`);
+        if (failedByInfra(summary)) io.stderr(`gauntlet: run ${summary.runId} has no result: ${unscoredText(summary, infra)}; ${showHint(summary, store.path)}\n`);
         process.exitCode = failedByInfra(summary) ? 1 : runExitCode(summary);
       } finally {
         progress.stop();

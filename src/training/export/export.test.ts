@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -208,6 +209,40 @@ describe('what the exports hold', () => {
     assert.match(summary.warnings.join('\n'), /every group has one rollout.*--group-size N.*--group-by task/);
   });
 
+  it('warns when every group\'s rollouts got the same reward, since every advantage is then 0 too', async () => {
+    const alike = openStore(':memory:');
+    const runId = 'run_alike' as RunId;
+    alike.createRun({ ...store.getRun(EXPORT_RUN)!, id: runId }, []);
+    // Two groups of two, each passed alike, and one lone rollout: nothing for GRPO to compare.
+    const members = [
+      { taskId: 'keys/a', groupId: 'keys/a@w0', epoch: 0, score: 1 },
+      { taskId: 'keys/a', groupId: 'keys/a@w0', epoch: 1, score: 1 },
+      { taskId: 'keys/b', groupId: 'keys/b@w0', epoch: 0, score: 0 },
+      { taskId: 'keys/b', groupId: 'keys/b@w0', epoch: 1, score: 0 },
+      { taskId: 'keys/c', groupId: 'keys/c@w0', epoch: 0, score: 0.5 },
+    ];
+    members.forEach((member, i) => {
+      const id = `ro_alike${i}` as RolloutId;
+      const recorder = alike.recorder({ runId, rolloutId: id, attempt: 1 });
+      for (const call of plannedCalls(runId, { rolloutId: id, turns: 1, seed: i }, [1, 2, 3])) recorder.modelCall(call);
+      alike.commitRollout(storedRollout({ id, runId, seed: 100 + i, passed: member.score === 1, ...member }));
+    });
+    for (const target of [verl!, TARGETS.generic[0]!]) {
+      const summary = await exportRun({ store: alike, runId, target, format: 'jsonl', output: null, stdout: () => {} });
+      assert.equal(summary.rows, 5, target.name);
+      assert.deepEqual({ count: summary.groups.count, singletons: summary.groups.singletons, uniform: summary.groups.uniform }, { count: 3, singletons: 1, uniform: 2 });
+      assert.match(summary.warnings.join('\n'), /every group's rollouts got the same reward \(2 groups; 1 more has one rollout\), so every advantage is 0/, target.name);
+      assert.match(renderSummary(summary), /warning: every group's rollouts got the same reward/);
+    }
+    const [sft] = TARGETS.sft;
+    const rows = await exportRun({ store: alike, runId, target: sft!, format: 'jsonl', output: null, stdout: () => {}, minScore: 0 });
+    assert.deepEqual(rows.warnings, [], 'SFT rows carry no advantage');
+    // One group whose rewards differ is something to learn from: no warning.
+    const mixed = await exportRun({ store, runId: EXPORT_RUN, target: verl!, format: 'jsonl', output: null, stdout: () => {} });
+    assert.ok(mixed.groups.uniform < mixed.groups.count - mixed.groups.singletons);
+    assert.doesNotMatch(mixed.warnings.join('\n'), /same reward/);
+  });
+
   it('writes seeds of 2^31 and above, and policy versions past int32, to Parquet as int64 and reads them back', async () => {
     const wide = openStore(':memory:');
     wide.createRun(store.getRun(EXPORT_RUN)!, []);
@@ -238,6 +273,25 @@ describe('what the exports hold', () => {
     await assert.rejects(exportRun({ store, runId: EXPORT_RUN, target: broken, format: 'parquet', output, stdout: () => {} }), /ro_a0\/s0 \(verl agent-loop\) fails its schema:\nresponse_mask\.0: .*\nresponse_mask: has 1 entries, response_ids has 21/);
     assert.ok(!existsSync(output));
     assert.deepEqual(readdirSync(dirname(output)), [], 'no partial file left behind');
+  });
+
+  it('leaves nothing beside the destination when nothing could be exported, in a process of its own', () => {
+    // In a fresh process (a CLI run) the stream's background open came after the abort's removal.
+    const module = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+    const script = [
+      `import { openStore } from ${module('../../store/index.ts')};`,
+      `import { exportRun } from ${module('./export.ts')};`,
+      `import { TARGETS } from ${module('./targets/index.ts')};`,
+      `import { EXPORT_RUN, seedExportRun } from ${module('./testing.ts')};`,
+      "const store = openStore(':memory:');",
+      'seedExportRun(store);',
+      "const summary = await exportRun({ store, runId: EXPORT_RUN, target: TARGETS.sft[0], format: 'jsonl', output: process.argv[1], stdout: () => {}, minScore: 2 });",
+      'process.stdout.write(String(summary.rows));',
+    ].join('\n');
+    const folder = mkdtempSync(join(tmpdir(), 'gauntlet-export-none-'));
+    const rows = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, join(folder, 'train.jsonl')], { encoding: 'utf8' });
+    assert.equal(rows, '0');
+    assert.deepEqual(readdirSync(folder), []);
   });
 
   it('two exports to one path at once each write a file of their own, and the one renamed last is whole', async () => {

@@ -49,6 +49,7 @@ export async function exportRun(options: ExportRunOptions): Promise<ExportSummar
     groups: {
       count: grouping.groups.length,
       singletons: grouping.singletons.length,
+      uniform: grouping.groups.filter((g) => g.members.length > 1 && g.rewards.every((r) => r === g.rewards[0])).length,
       method: grouping.method,
       groupBy: grouping.groupBy,
       // A loop, not Math.max(...sizes): a spread of 150k+ groups overflows the call stack.
@@ -265,11 +266,19 @@ async function writeRows(units: ExportUnit[], to: { target: ExportTarget; sink: 
   }
 }
 
+const n = (value: number): string => value.toLocaleString('en-US');
+
 function warningsFor(s: ExportSummary): string[] {
   const warnings: string[] = [];
   // SFT rows carry no advantage, so one-rollout groups cost them nothing.
   if (s.target !== 'sft' && s.groups.count > 0 && s.groups.singletons === s.groups.count) {
     warnings.push('every group has one rollout, so every advantage is 0: give epochs a shared world (`gauntlet run --group-size N`) or export with --group-by task');
+  } else if (s.target !== 'sft' && s.groups.uniform > 0 && s.groups.singletons + s.groups.uniform === s.groups.count) {
+    // Nothing for a group-relative trainer to learn from: each task was passed (or failed) alike in its group.
+    const lone = s.groups.singletons > 0 ? `; ${n(s.groups.singletons)} more ${s.groups.singletons === 1 ? 'has' : 'have'} one rollout` : '';
+    warnings.push(
+      `every group's rollouts got the same reward (${n(s.groups.uniform)} group${s.groups.uniform === 1 ? '' : 's'}${lone}), so every advantage is 0 and no row carries a learning signal: use tasks the model sometimes passes and sometimes fails, a higher sampling temperature, or a reward with partial credit (run --reward)`,
+    );
   }
   const perCall = s.variant === 'step-wise' || s.variant === 'legacy';
   if (s.multiSegmentRollouts > 0 && s.tokens && !perCall) {

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { errorMessage, InputError } from '../../core/index.ts';
 import { ParquetRowWriter, type ParquetColumns } from './parquet.ts';
@@ -61,7 +61,15 @@ async function parquetSink(path: string, columns: ParquetColumns, metadata: Reco
 
 function jsonlFileSink(path: string): RowSink {
   const partial = partialPath(path);
-  const out: WriteStream = createWriteStream(partial);
+  let fd: number;
+  try {
+    // Opened now, not by the stream in the background: an export aborted at once (nothing to export)
+    // would remove the file before it existed, and the stream would then leave it behind.
+    fd = openSync(partial, 'w');
+  } catch (error) {
+    throw new InputError('--output', `cannot write ${path} (${errorMessage(error)})`, 'a path in an existing, writable directory');
+  }
+  const out: WriteStream = createWriteStream(partial, { fd });
   let failure: Error | null = null;
   out.on('error', (error) => (failure = error));
   const check = () => {

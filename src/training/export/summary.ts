@@ -17,7 +17,8 @@ export interface ExportSummary {
     /** By reason: how many, and the first few rollouts with the detail. */
     skipped: Record<string, { count: number; examples: string[] }>;
   };
-  groups: { count: number; singletons: number; method: AdvantageMethod; groupBy: GroupBy; largest: number };
+  /** `uniform`: groups of several rollouts that all got the same reward, so their advantages are 0 too. */
+  groups: { count: number; singletons: number; uniform: number; method: AdvantageMethod; groupBy: GroupBy; largest: number };
   drift: {
     /** Rollouts with at least one break other than a context reset. */
     rolloutsWithDrift: number;
@@ -62,7 +63,7 @@ export function renderSummary(s: ExportSummary): string {
     }
   }
   const by = s.groups.groupBy === 'task' ? 'by task' : 'by group id, else task and seed';
-  lines.push(`groups: ${n(s.groups.count)} (${by}; ${s.groups.method} advantages; largest ${s.groups.largest})${s.groups.singletons ? `, ${n(s.groups.singletons)} with one rollout (advantage 0)` : ''}`);
+  lines.push(`groups: ${n(s.groups.count)} (${by}; ${s.groups.method} advantages; largest ${s.groups.largest})${s.groups.singletons ? `, ${n(s.groups.singletons)} with one rollout (advantage 0)` : ''}${s.groups.uniform ? `, ${n(s.groups.uniform)} whose rollouts all got one reward (advantage 0)` : ''}`);
   const causes = Object.entries(s.drift.byCause).filter(([cause]) => cause !== 'context_reset');
   const drift = causes.map(([cause, v]) => `${cause} ${v.rollouts} (${plural(v.breaks, 'break')})`).join(', ');
   // Drift is a property of token ids: exports without them (SFT) have none to report.
