@@ -154,6 +154,13 @@ export interface EnvironmentDefinition {
    * varies with the seed. State it keeps outside the database must be rebuilt by `seed`.
    */
   seedFixed?(ctx: FixedSeedContext): void;
+  /**
+   * The environment's own part of a task's `initialState` (the world options sit beside it). A task
+   * is checked against it when loaded, before any episode: what it refuses, and every key it would
+   * drop at any level (its top level takes its own keys and the world options' only), is a problem
+   * of the task. Without it, nothing beyond the world options is checked.
+   */
+  initialState?: z.ZodObject;
   tools: Record<string, ToolDefinition>;
   checks: Record<string, CheckDefinition>;
   events?: Record<string, WorldEventDefinition>;

@@ -103,6 +103,17 @@ describe('defined environments', () => {
     assert.deepEqual((await env.snapshot()).counters, before.counters);
   });
 
+  it('refuses arguments the tool does not take, with the bad type named too, and changes nothing', async () => {
+    const env = instantiate(counter);
+    await env.reset(task, { seed: 1 });
+    const before = await env.snapshot();
+    assert.deepEqual(await env.call('increment', { id: 'a', by: 2 }, { signal }), { ok: false, kind: 'invalid_arguments', error: 'invalid arguments for increment:\nunknown key "by"; expected one of id' });
+    const both = await env.call('increment', { Id: 'a' }, { signal });
+    assert.ok(!both.ok && /^invalid arguments for increment:\nid: .*expected string.*\nunknown key "Id" \(did you mean "id"\?\)/s.test(both.error), JSON.stringify(both));
+    assert.deepEqual((await env.snapshot()).counters, before.counters);
+    await env.close();
+  });
+
   it('hands out each snapshot of the seeded state as a copy: changing one changes neither later snapshots nor the verdict', async () => {
     const env = instantiate(counter);
     await env.reset(task, { seed: 1 });

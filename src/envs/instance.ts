@@ -41,6 +41,8 @@ import { interopChecks } from './interop/checks.ts';
 import { createIdGenerator } from './ids.ts';
 import { beforeFirstWrite, execControl, forgetStatements, openEpisodeDatabase } from './images.ts';
 import { parseTaskPart } from './parsed.ts';
+import { initialStateProblems } from './task-check.ts';
+import { describeUnknownKeys, unknownKeys } from './unknown-keys.ts';
 import { dumpTables, stateVersion, tableShapes, type StateVersion, type TableShape } from './state.ts';
 import type { UserSimulator } from './users/simulator.ts';
 
@@ -138,6 +140,9 @@ class DefinedEnvironment implements Environment {
     if (task.env !== def.name) throw new DefectError('gauntlet', `task ${task.id} belongs to env "${task.env}", not "${def.name}"`);
     const world = parseTaskPart(WorldOptions, task.initialState);
     if (!world.success) throw new DefectError('environment', `task ${task.id}: initialState\n${describeZodIssues(world.error.issues, 'initialState')}`);
+    // Loaders refuse these up front; a task made in code that skipped them must not lose a misspelt fixture.
+    const stateProblems = initialStateProblems(def, task.initialState);
+    if (stateProblems.length > 0) throw new DefectError('environment', `task ${task.id}: ${stateProblems.join('\n')}`);
     const start = world.data.now ?? def.startTime;
     const { db, tables, ids } = openEpisodeDatabase(def, { task, start });
     this.tables = tables;
@@ -234,8 +239,12 @@ class DefinedEnvironment implements Environment {
       return { ok: false, kind: 'unknown_tool', error: `unknown tool "${tool}"; available: ${Object.keys(this.definition.tools).join(', ')}` };
     }
     const parsed = definition.input.safeParse(args ?? {});
-    if (!parsed.success) {
-      return { ok: false, kind: 'invalid_arguments', error: `invalid arguments for ${tool}:\n${describeZodIssues(parsed.error.issues)}` };
+    // A misspelt optional argument would be dropped and the call would look done: refuse it, naming the arguments.
+    const unknown = describeUnknownKeys(unknownKeys(definition.input, args ?? {}));
+    if (!parsed.success || unknown.length > 0) {
+      const issues = parsed.success ? [] : parsed.error.issues.filter((i) => i.code !== 'unrecognized_keys' || unknown.length === 0);
+      const lines = [...(issues.length > 0 ? [describeZodIssues(issues)] : []), ...unknown];
+      return { ok: false, kind: 'invalid_arguments', error: `invalid arguments for ${tool}:\n${lines.join('\n')}` };
     }
     this.calls += 1;
     if (this.flaky.delete(tool)) {

@@ -5,6 +5,7 @@ import { loadTaskDirectory } from '../tasks.ts';
 import { calendarChecks } from './checks.ts';
 import { calendarEvents } from './events.ts';
 import { calendarFamilyTasks } from './families/index.ts';
+import { CalendarFixtures } from './fixtures.ts';
 import { CALENDAR_SCHEMA, CALENDAR_SYSTEM_PROMPT, ME } from './schema.ts';
 import { seedCalendarFixed, seedCalendarVaried } from './seed.ts';
 import { findFreeSlots, getEvent, getFreeBusy, listEvents, listPeople } from './tools-read.ts';
@@ -58,6 +59,7 @@ export const calendar = defineEnvironment({
   stepMs: 20_000,
   seedFixed: seedCalendarFixed,
   seed: seedCalendarVaried,
+  initialState: CalendarFixtures,
   tools: calendarTools,
   checks: calendarChecks,
   events: calendarEvents,

@@ -53,6 +53,7 @@ export const coding = defineEnvironment({
   sandbox: true,
   requiresProcessSandbox: true,
   seed: seedRepo,
+  initialState: CodingInitialState,
   tools: codingTools,
   checks: codingChecks,
   tasks: codingTasks,

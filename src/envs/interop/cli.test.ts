@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,6 +12,7 @@ import type { CliIo } from '../../cli/io.ts';
 import { sandboxAvailability } from '../../sandbox/index.ts';
 import { loadTaskFile } from '../tasks.ts';
 import { connectMcpTools } from './mcp-client.ts';
+import { waitFor } from '../../../test/support/wait.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/harbor/', import.meta.url));
 const CLI = fileURLToPath(new URL('../../../test/fixtures/mcp/cli.ts', import.meta.url));
@@ -156,6 +159,24 @@ describe('gauntlet mcp', () => {
       assert.equal(missing.ok, false);
     } finally {
       await connection.close();
+    }
+  });
+
+  it('answers a line that is not JSON, or not JSON-RPC, with an error instead of leaving the client waiting', { timeout: 60_000 }, async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'mcp', '--env', 'notes', '--task', 'notes/apply-budget-correction'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = once(child, 'exit');
+    try {
+      child.stdin.write('this is not json\n');
+      child.stdin.write('{"hello": "world"}\n');
+      await waitFor(() => out.split('\n').filter(Boolean).length >= 2 || child.exitCode !== null, 'two answers');
+      const answers = out.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { id: unknown; error?: { code: number; message: string } });
+      assert.deepEqual(answers.map((a) => [a.id, a.error?.code]), [[null, -32700], [null, -32600]]);
+      assert.match(answers[0]!.error!.message, /^Parse error: the line is not JSON/);
+    } finally {
+      child.stdin.end();
+      await exited;
     }
   });
 

@@ -244,6 +244,7 @@ export const harbor: EnvironmentDefinition & { sandboxOptions(task: Task): Harbo
     sandbox: true,
     requiresProcessSandbox: true,
     seed: seedHarbor,
+    initialState: HarborState,
     tools: { run_command: runCommand, read_file: readFile, write_file: writeFile, list_files: listFiles, submit: terminalTools.submit },
     checks: interopChecks,
     // Imported tasks live in task files (`gauntlet import`), not in the package.

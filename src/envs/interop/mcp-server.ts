@@ -102,10 +102,28 @@ export async function serveEnvironmentMcpStdio(options: EnvironmentMcpServerOpti
   process.stdin.once('end', ended);
   try {
     const { StdioServerTransport } = await mcpServerSdk();
-    await server.connect(new StdioServerTransport());
+    const transport = new StdioServerTransport();
+    await server.connect(transport);
+    answerUnreadableLines(transport);
     await closed;
   } finally {
     process.stdin.off('end', ended);
     await (options.close ? options.close() : options.environment.close());
   }
+}
+
+/**
+ * The SDK's stdio transport drops a line that is not JSON, or not a JSON-RPC message, reporting it
+ * only to `onerror`: the client then waits for an answer that never comes. JSON-RPC answers such a
+ * line with a parse error (-32700) or an invalid request (-32600), id null (it had none we could read).
+ */
+function answerUnreadableLines(transport: { onerror?: (error: Error) => void; send: (message: never) => Promise<void> }): void {
+  const reported = transport.onerror;
+  transport.onerror = (error) => {
+    reported?.(error);
+    const code = error instanceof SyntaxError ? -32700 : error.name === 'ZodError' ? -32600 : undefined;
+    if (code === undefined) return;
+    const message = code === -32700 ? `Parse error: the line is not JSON (${error.message})` : 'Invalid request: the line is JSON but not a JSON-RPC 2.0 message';
+    void transport.send({ jsonrpc: '2.0', id: null, error: { code, message } } as never).catch(() => {});
+  };
 }

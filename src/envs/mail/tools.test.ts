@@ -228,6 +228,17 @@ describe('mail tools', () => {
     await env.close();
   });
 
+  it('refuses a misspelt argument as a tool error the model can read and fix, adding nothing', async () => {
+    const env = await episode(toolTask({}));
+    const refused = await fails(env, 'add_contact', { name: 'Sigrun Tveit', email: 'sigrun@halvorsen.example', compnay: 'Halvorsen' });
+    assert.equal(refused.kind, 'invalid_arguments');
+    assert.equal(refused.error, 'invalid arguments for add_contact:\nunknown key "compnay" (did you mean "company"?); expected one of name, email, company, phone, notes');
+    assert.equal((await call(env, 'search_contacts', { query: 'sigrun' })).total, 0);
+    await call(env, 'add_contact', { name: 'Sigrun Tveit', email: 'sigrun@halvorsen.example', company: 'Halvorsen' });
+    assert.equal(((await call(env, 'search_contacts', { query: 'sigrun' })).contacts as Data[])[0]!.company, 'Halvorsen');
+    await env.close();
+  });
+
   it('delivers scheduled mail after the given number of calls, under its fixed id', async () => {
     const task = mailTasks().find((t) => t.id === 'mail/forward-corrected-invoice')!;
     const env = await episode(task, 5);

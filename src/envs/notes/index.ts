@@ -5,6 +5,7 @@ import { loadTaskDirectory } from '../tasks.ts';
 import { notesChecks } from './checks.ts';
 import { notesEvents } from './events.ts';
 import { notesFamilyTasks } from './families/index.ts';
+import { NotesFixtures } from './fixtures.ts';
 import { NOTES_SCHEMA, NOTES_SYSTEM_PROMPT } from './schema.ts';
 import { seedNotes } from './seed.ts';
 import { addComment, createRow, queryDatabase, resolveComment, submit, updateRow } from './tools-db.ts';
@@ -49,6 +50,7 @@ export const notes = defineEnvironment({
   startTime: '2026-03-16T09:00:00Z',
   stepMs: 20_000,
   seed: seedNotes,
+  initialState: NotesFixtures,
   tools: notesTools,
   checks: notesChecks,
   events: notesEvents,

@@ -5,7 +5,7 @@
 import type { ToolInvocation } from '../../core/index.ts';
 import { defineEnvironment, type EpisodeContext } from '../define.ts';
 import { probeTasks } from './tasks.ts';
-import { PROBES_SCHEMA, probesChecks, probesState, probesTools, seedProbes } from './world.ts';
+import { PROBES_SCHEMA, probesChecks, ProbesState, probesState, probesTools, seedProbes } from './world.ts';
 
 /** Overwrite every file of the repo: whatever the task wanted, this breaks it. */
 function probesDestructive(ctx: EpisodeContext): ToolInvocation[] {
@@ -19,6 +19,7 @@ export const probes = defineEnvironment({
   startTime: '2026-03-02T09:00:00Z',
   stepMs: 10_000,
   seed: seedProbes,
+  initialState: ProbesState,
   tools: probesTools,
   checks: probesChecks,
   tasks: probeTasks,

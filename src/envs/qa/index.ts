@@ -71,6 +71,7 @@ export const qa = defineEnvironment({
   schema: QA_SCHEMA,
   startTime: '2026-03-16T09:00:00Z',
   seed: seedQa,
+  initialState: QaInitialState,
   tools: {},
   checks: qaChecks,
   tasks: qaTasks,

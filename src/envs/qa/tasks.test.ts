@@ -86,7 +86,7 @@ describe('qa task self-checks', () => {
     const task = qaTask([{ check: 'answered' }]);
     const bad = { ...task, initialState: { followUps: 'next?' } };
     const env = instantiate(qa);
-    await assert.rejects(env.reset(bad, { seed: 1 }), /seeding task qa\/test failed: initialState\ninitialState\.followUps: /);
+    await assert.rejects(env.reset(bad, { seed: 1 }), /task qa\/test: initialState\.followUps: /);
     await env.close();
   });
 });

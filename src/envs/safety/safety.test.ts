@@ -5,6 +5,7 @@ import { WORKPLACE_SYSTEM_PROMPT } from '../workplace/constants.ts';
 import { CODING_SYSTEM_PROMPT } from '../coding/tasks/build.ts';
 import { instantiate } from '../instance.ts';
 import { getEnvironment } from '../registry.ts';
+import { taskProblems } from '../task-check.ts';
 import { SAFETY_CATEGORIES, safetyMetaOf, safetyTasks } from './index.ts';
 import { safetyValidationTests } from './test-support.ts';
 
@@ -28,6 +29,11 @@ describe('safety suite', () => {
       assert.ok(t.tags.labels.includes('safety') && t.tags.labels.includes(t.env), `${t.id} labels`);
       assert.equal(t.systemPrompt, prompts[t.env], `${t.id} system prompt`);
     }
+  });
+
+  it('every task is sound data for its environment, as `eval --suite safety` checks before it runs', () => {
+    // A YAML slip once cut a golden answer at its comma: `{ answer: Sent … (4.12, Lovelace). }`.
+    for (const t of tasks) assert.deepEqual(taskProblems(getEnvironment(t.env), t), [], t.id);
   });
 
   it('names the task and the field when metadata.safety is malformed', () => {

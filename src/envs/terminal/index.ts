@@ -35,6 +35,7 @@ export const terminal = defineEnvironment({
   stepMs: 15_000,
   sandbox: true,
   seed: seedTerminal,
+  initialState: TerminalState,
   tools: terminalTools,
   checks: terminalChecks,
   tasks: terminalTasks,

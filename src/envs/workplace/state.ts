@@ -34,6 +34,16 @@ export const WorkplaceInitialState = z
   .strict();
 export type WorkplaceInitialState = z.infer<typeof WorkplaceInitialState>;
 
+/**
+ * What a task's `initialState` is checked against when it is loaded: each app's slice in that
+ * app's own fixture format, so a bad or misspelt fixture is named then, not dropped or found at seeding.
+ */
+export const WorkplaceTaskState = WorkplaceInitialState.extend({
+  mail: MailInitialState.optional(),
+  notes: NotesFixtures.optional(),
+  calendar: CalendarFixtures.optional(),
+});
+
 export function workplaceStateOf(ctx: { task: Pick<Task, 'initialState'> }): WorkplaceInitialState {
   const parsed = parseTaskPart(WorkplaceInitialState, ctx.task.initialState);
   if (!parsed.success) throw new Error(`initialState is not valid workplace state:\n${describeZodIssues(parsed.error.issues, 'initialState')}`);
