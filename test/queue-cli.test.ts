@@ -257,6 +257,32 @@ describe('gauntlet worker', () => {
   });
 });
 
+describe('a Redis that requires a password', () => {
+  const password = 'pw-Zq81/x';
+  let redis: RedisServer;
+  before(async () => (redis = await startRedis({ password })));
+  after(async () => redis?.stop());
+
+  it('names --queue when the URL gives no password or a wrong one, without printing it, and leaves no run behind', { timeout: 60_000 }, async () => {
+    const bare = `redis://127.0.0.1:${redis.port}`;
+    const missing = await failure(['--queue', bare]);
+    assert.ok(missing instanceof InputError && missing.where === '--queue', missing.message);
+    assert.match(missing.message, new RegExp(`${bare}/0: the server requires a password and the URL gives none \\(NOAUTH`));
+    const wrong = await failure(['--queue', `redis://ops:${encodeURIComponent(`not-the-${password}`)}@127.0.0.1:${redis.port}`]);
+    assert.ok(wrong instanceof InputError && wrong.where === '--queue', wrong.message);
+    assert.match(wrong.message, new RegExp(`redis://ops@127\\.0\\.0\\.1:${redis.port}/0: the server refuses the URL's user and password \\(WRONGPASS`));
+    assert.equal(wrong.message.includes('not-the-'), false, 'the wrong password is not printed');
+    const store = openStore(':memory:');
+    const resolved = await resolveRun({ envs: ['mail'], taskIds: [getEnvironment('mail').tasks()[0]!.id], model: 'oracle', epochs: 1, concurrency: 1, seed: 5 });
+    await assert.rejects(startQueuedRun({ store, run: { resolved }, queue: { redis: parseRedisUrl(bare) } }), (e: unknown) => e instanceof InputError && e.where === '--queue');
+    assert.deepEqual(store.listRuns(), [], 'no run left behind');
+    // With the password, it is used and never shown.
+    const status = await queueStatus({ redis: redis.target });
+    assert.equal(JSON.stringify(status).includes(password), false);
+    assert.equal(JSON.stringify(status).includes(encodeURIComponent(password)), false);
+  });
+});
+
 describe('a worker that runs for weeks', () => {
   let redis: RedisServer;
   before(async () => (redis = await startRedis()));

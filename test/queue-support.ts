@@ -15,6 +15,7 @@ import { parseRedisUrl, type RedisTarget } from '../src/runner/queue/index.ts';
 
 export interface RedisServer {
   url: string;
+  port: number;
   target: RedisTarget;
   /** Stops the server (SIGTERM) and starts it again on the same port and directory. */
   restart(): Promise<void>;
@@ -33,8 +34,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function launch(port: number, dir: string, persist: boolean): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', persist ? 'yes' : 'no', '--appendfsync', 'always'];
+async function launch(port: number, dir: string, persist: boolean, password: string | undefined): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', persist ? 'yes' : 'no', '--appendfsync', 'always', ...(password === undefined ? [] : ['--requirepass', password])];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
@@ -56,19 +57,24 @@ async function terminate(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** A redis-server of its own; `persist` keeps an fsynced append-only file across restarts. */
-export async function startRedis(options: { persist?: boolean } = {}): Promise<RedisServer> {
+/**
+ * A redis-server of its own; `persist` keeps an fsynced append-only file across restarts; with
+ * `password` it requires one (`url` then carries it, `port` serves to build URLs without it).
+ */
+export async function startRedis(options: { persist?: boolean; password?: string } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'gauntlet-redis-'));
   const port = await freePort();
   const persist = options.persist ?? false;
-  let child = await launch(port, dir, persist);
-  const url = `redis://127.0.0.1:${port}`;
+  const { password } = options;
+  let child = await launch(port, dir, persist, password);
+  const url = `redis://${password === undefined ? '' : `:${encodeURIComponent(password)}@`}127.0.0.1:${port}`;
   return {
     url,
+    port,
     target: parseRedisUrl(url),
     restart: async () => {
       await terminate(child);
-      child = await launch(port, dir, persist);
+      child = await launch(port, dir, persist, password);
     },
     stop: () => terminate(child),
   };

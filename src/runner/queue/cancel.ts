@@ -70,7 +70,8 @@ function parsed(text: string | null | undefined): unknown {
   }
 }
 
-async function coordinatorConnected(client: Redis, runId: string): Promise<boolean> {
+/** Whether a coordinator (the one consumer of the run's results queue) is connected for `runId`. */
+export async function coordinatorConnected(client: Redis, runId: string): Promise<boolean> {
   const { Queue } = await bullmq();
   const results = new Queue(`${RESULT_QUEUE_PREFIX}${runId}`, { connection: client, prefix: QUEUE_PREFIX });
   try {

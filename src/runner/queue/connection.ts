@@ -114,7 +114,13 @@ export async function connectRedis(target: RedisTarget, options: { timeoutMs?: n
     await client.ping();
   } catch (error) {
     client.disconnect();
-    throw new QueueError(target, `cannot connect (${reason ?? (error instanceof Error ? error.message : String(error))}); is redis-server running there?`, { cause: error });
+    const why = reason ?? (error instanceof Error ? error.message : String(error));
+    // Redis answered, so it is running: what is wrong is the URL's credentials, which the user fixes.
+    if (/^(NOAUTH|WRONGPASS)\b/.test(why)) {
+      const problem = target.password === undefined ? 'the server requires a password and the URL gives none' : "the server refuses the URL's user and password";
+      throw new InputError(target.where, `${target.display}: ${problem} (${why.replace(/,.*$/s, '')})`, 'redis://[USER]:PASSWORD@HOST:PORT[/DB] with the password (and ACL user) the server expects');
+    }
+    throw new QueueError(target, `cannot connect (${why}); is redis-server running there?`, { cause: error });
   } finally {
     clearTimeout(timer);
   }

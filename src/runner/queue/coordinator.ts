@@ -2,10 +2,11 @@
 // does, enqueues every missing rollout on its model endpoint's queue, and commits the results that
 // workers send back, each exactly once, whatever is delivered twice. Workers never see the store.
 import { z } from 'zod';
-import { parseInput, type Run, type Store } from '../../core/index.ts';
+import { InputError, parseInput, type Run, type Store } from '../../core/index.ts';
 import { builtinCatalog, type EnvironmentCatalog, type ResolvedRun } from '../resolve.ts';
 import type { RolloutEvent } from '../rollout.ts';
 import type { RunNotes, RunProgress, RunSummary } from '../run.ts';
+import { coordinatorConnected } from './cancel.ts';
 import { bullmq, connectRedis, type RedisTarget } from './connection.ts';
 import type { TakenBatch, TakeOptions } from './consumer.ts';
 import { openRun } from './open-run.ts';
@@ -112,6 +113,12 @@ export async function startQueuedRun(options: QueuedRunOptions): Promise<QueuedR
   const client = await connectRedis(options.queue.redis, { name: 'gauntlet-coordinator' });
   let opened;
   try {
+    // The store's lease keeps out a second coordinator on the same store file; one storing into a
+    // copy of it (another machine) would split the run's results with the first and enqueue again
+    // what the first stored, so a run whose results queue has a consumer is not resumed.
+    if ('resume' in options.run && options.store.getRun(options.run.resume) && (await coordinatorConnected(client, options.run.resume))) {
+      throw new InputError('run', `run ${options.run.resume} already has a coordinator taking its results from ${options.queue.redis.display} (another process or machine)`, 'one coordinator per run: stop the other (Ctrl-C or SIGTERM), then --resume');
+    }
     opened = openRun({ store: options.store, run: options.run, catalog: options.catalog ?? builtinCatalog, started });
   } catch (error) {
     client.disconnect();

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { InputError, rolloutIdFor, RunConfig, type Rollout } from '../../core/index.ts';
+import { InputError, rolloutIdFor, RunConfig, type Rollout, type RolloutId, type RunId, type TaskId } from '../../core/index.ts';
 import { openStore } from '../../store/index.ts';
+import { scoredRollout } from '../../store/test-support.ts';
 import { gateCatalog, startRedis, until, type RedisServer } from '../../../test/queue-support.ts';
 import { FinishedRollouts } from './consumer.ts';
 import { QUEUE_PREFIX, parseRedisUrl, redisOptions, resultQueueName, rolloutQueueName } from './connection.ts';
@@ -15,7 +16,7 @@ import { keepResult, KEPT_RESULTS_MAX, keptResults, keptResultsKey } from './kep
 import { parseRateLimit } from './rate-limit.ts';
 import { describeQueueStatus, queueStatus, queueStatusMetrics } from './status.ts';
 import { FinishWindow } from './window.ts';
-import { startWorker, type QueueWorker } from './worker.ts';
+import { startWorker, type QueueWorker, type WorkerEvent } from './worker.ts';
 
 const config = (seed: number) => RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 1, seed });
 
@@ -231,6 +232,93 @@ describe('results that cannot be decoded', () => {
   });
 });
 
+describe('results that claim what their rollout cannot be', () => {
+  const local = redisWithRawClient();
+
+  it('keeps aside a score on an infra error, a record of another task, and a result for a rollout not in the run; stores the real results', { timeout: 60_000 }, async () => {
+    // t2 gets no forged result and is held, so the run waits while the others are sent and stored.
+    const gate = gateCatalog({ tasks: 3, held: ['t2'] });
+    const store = openStore(':memory:');
+    const events: CoordinatorEvent[] = [];
+    const abort = new AbortController();
+    const run = await startQueuedRun({ store, run: { resolved: { config: config(15), tasks: gate.tasks } }, queue: { redis: local.redis.target, checkMs: 200 }, catalog: gate.catalog, signal: abort.signal, onQueue: (e) => events.push(e) });
+    const runId = run.run.id;
+    const [t0, t1, stray] = [rolloutIdFor(runId, 'gate/t0', 0), rolloutIdFor(runId, 'gate/t1', 0), rolloutIdFor(runId, 'gate/t9', 0)];
+    const record = (id: RolloutId, taskId: string, epoch = 0): Rollout => ({ ...scoredRollout({ id, runId: runId as RunId, epoch }), taskId: taskId as TaskId, env: 'gate' });
+    const forged: [RolloutId, Rollout][] = [
+      // An infrastructure failure that says it passed, with a score and a reward.
+      [t0, { ...record(t0, 'gate/t0'), status: 'infra_error', terminationReason: 'infra_error', error: { source: 'environment', message: 'down' }, score: 1, passed: true, reward: 1 }],
+      // t1's id on a record of another task and epoch.
+      [t1, record(t1, 'gate/t0', 7)],
+      // A rollout id of this run's form whose task the run does not have.
+      [stray, record(stray, 'gate/t9')],
+    ];
+    const { Queue } = await import('bullmq');
+    const results = new Queue(resultQueueName(runId), { connection: redisOptions(local.redis.target), prefix: QUEUE_PREFIX });
+    let worker: QueueWorker | undefined;
+    try {
+      for (const [id, rollout] of forged) {
+        await results.add('result', { protocol: 1, rolloutId: id, attempt: 1, worker: 'w-forger', payload: JSON.stringify({ rollout, sessions: [] }) }, { jobId: id, removeOnComplete: true, removeOnFail: false, attempts: 1 });
+      }
+      const unreadable = () => events.filter((e): e is Extract<CoordinatorEvent, { type: 'result_unreadable' }> => e.type === 'result_unreadable');
+      await until('the three results reported', () => (unreadable().length === 3 ? true : undefined), 20_000);
+      const said = new Map(unreadable().map((e) => [e.rolloutId, e.message]));
+      assert.match(said.get(t0)!, /has status infra_error and score 1, passed true, reward 1/);
+      assert.match(said.get(t1)!, /is of task gate\/t0 epoch 7 \(expected task gate\/t1 epoch 0\)/);
+      assert.match(said.get(stray)!, new RegExp(`is for rollout ${stray}, which is not one of run ${runId}'s.*no rollout of this session waits for it`, 's'));
+      assert.equal(events.some((e) => e.type === 'duplicate'), false, 'a stray result is no duplicate');
+
+      // The workers' own results replace nothing kept aside: they are stored, once each.
+      worker = await startWorker({ redis: local.redis.target, concurrency: 3, catalog: gate.catalog });
+      await until('the real results of t0 and t1 stored', () => (store.getRollout(t0) && store.getRollout(t1) ? true : undefined), 20_000);
+      gate.release();
+      const summary = await run.done;
+      assert.equal(summary.status, 'finished');
+      assert.equal(summary.queue.unreadableResults, 3);
+      assert.equal(summary.queue.duplicates, 0);
+      const stored = store.rollouts(runId);
+      assert.deepEqual(stored.map((r) => [r.id, r.taskId, r.epoch, r.status]).sort(), [[t0, 'gate/t0', 0, 'scored'], [t1, 'gate/t1', 0, 'scored'], [rolloutIdFor(runId, 'gate/t2', 0), 'gate/t2', 0, 'scored']].sort());
+      assert.equal(store.getRollout(stray), null);
+    } finally {
+      // A failed assertion leaves the run waiting on t2: it is ended, not left holding the process.
+      abort.abort();
+      gate.release();
+      await run.done.catch(() => undefined);
+      await worker?.close({ force: true });
+      await results.close();
+    }
+  });
+});
+
+describe('a second coordinator for a run', () => {
+  const local = redisWithRawClient();
+
+  it('is refused while the first takes the run\'s results (a copy of the store elsewhere would split them), and resumes once the first is gone', { timeout: 60_000 }, async () => {
+    const gate = gateCatalog({ tasks: 1 });
+    const store = openStore(':memory:');
+    const first = new AbortController();
+    const run = await startQueuedRun({ store, run: { resolved: { config: config(17), tasks: gate.tasks } }, queue: { redis: local.redis.target }, catalog: gate.catalog, signal: first.signal });
+    const second = new AbortController();
+    // In this process the store's lease lets it through, as a copy of the store on another machine would.
+    const again = startQueuedRun({ store, run: { resume: run.run.id }, queue: { redis: local.redis.target }, catalog: gate.catalog, signal: second.signal });
+    try {
+      await assert.rejects(again, (e: unknown) => e instanceof InputError && e.where === 'run' && e.message.includes(`run ${run.run.id} already has a coordinator taking its results`));
+    } finally {
+      second.abort();
+      await again.then((r) => r.done).catch(() => undefined);
+      first.abort();
+      assert.equal((await run.done).status, 'interrupted');
+    }
+    const worker = await startWorker({ redis: local.redis.target, concurrency: 1, catalog: gate.catalog });
+    try {
+      const resumed = await startQueuedRun({ store, run: { resume: run.run.id }, queue: { redis: local.redis.target }, catalog: gate.catalog });
+      assert.equal((await resumed.done).status, 'finished');
+    } finally {
+      await worker.close({ force: true });
+    }
+  });
+});
+
 describe('a Redis that answers but refuses writes', () => {
   let redis: RedisServer;
   before(async () => (redis = await startRedis()));
@@ -255,6 +343,35 @@ describe('a Redis that answers but refuses writes', () => {
       assert.match(summary.failure ?? '', /refused the run's commands .*OOM.*--resume/s);
       const stored: Rollout[] = store.rollouts(run.run.id);
       assert.ok(stored.every((r) => r.status === 'scored' && r.taskId !== 'gate/t0'), 'only rollouts that ran and were delivered are stored');
+    } finally {
+      await raw.config('SET', 'maxmemory', '0').catch(() => undefined);
+      raw.disconnect();
+      await worker.close({ force: true });
+    }
+  });
+
+  it("has a worker hold a finished rollout's result while Redis is out of memory and send it once it can, never running the rollout again", { timeout: 60_000 }, async () => {
+    const gate = gateCatalog({ tasks: 1, held: ['t0'] });
+    const store = openStore(':memory:');
+    const events: WorkerEvent[] = [];
+    const worker = await startWorker({ redis: redis.target, concurrency: 1, catalog: gate.catalog, onEvent: (e) => events.push(e) });
+    const raw = new Redis(redis.url);
+    try {
+      const run = await startQueuedRun({ store, run: { resolved: { config: config(16), tasks: gate.tasks } }, queue: { redis: redis.target, checkMs: 100, maxOutageMs: 60_000 }, catalog: gate.catalog });
+      await gate.holding;
+      const used = Number(/used_memory:(\d+)/.exec(await raw.info('memory'))![1]);
+      await raw.config('SET', 'maxmemory-policy', 'noeviction');
+      await raw.config('SET', 'maxmemory', String(used + 1000));
+      await assert.rejects(raw.set('filler', 'x'.repeat(100_000)), /OOM/);
+      gate.release();
+      // The rollout finished; its result is refused (before: its job failed, and was run again).
+      const refused = await until('the refused result reported', () => events.find((e) => e.type === 'failed' || (e.type === 'error' && e.message.includes('result of'))));
+      await raw.config('SET', 'maxmemory', '0');
+      const summary = await run.done;
+      assert.equal(summary.status, 'finished');
+      assert.equal(summary.scored, 1);
+      assert.equal(gate.starts.get('t0'), 1, 'the rollout ran once');
+      assert.match(refused.type === 'error' ? refused.message : '', /sending the result of ro_\w+: Redis refuses it \(OOM .*the rollout is not run again/);
     } finally {
       await raw.config('SET', 'maxmemory', '0').catch(() => undefined);
       raw.disconnect();

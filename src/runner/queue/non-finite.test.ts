@@ -17,6 +17,8 @@ import { startWorker, type QueueWorker } from './worker.ts';
 const runId = 'run_nfq' as RunId;
 const rolloutId = 'ro_nfq' as RolloutId;
 const ids = { runId, rolloutId };
+/** What the coordinator expects of the result: its rollout, and the task and epoch that rollout is of. */
+const expected = { ...ids, taskId: 'counter/a', epoch: 0 };
 
 /** A worker's result for `calls` (one attempt), as the coordinator reads it from Redis. */
 function throughJson(calls: ModelCall[], events: [string, unknown][] = []) {
@@ -25,7 +27,7 @@ function throughJson(calls: ModelCall[], events: [string, unknown][] = []) {
   for (const call of calls) recorder.modelCall(call);
   for (const [type, data] of events) recorder.event(type as never, data as never);
   const text = resultPayload(buffer.result(scoredRollout({ id: rolloutId, runId })));
-  return { text, decoded: decodeResult(JSON.parse(text), ids) };
+  return { text, decoded: decodeResult(JSON.parse(text), expected) };
 }
 
 const callsOf = (decoded: ReturnType<typeof decodeResult>) => decoded.sessions.flatMap((s) => s.entries.flatMap((e) => (e.kind === 'call' ? [e.call] : [])));
@@ -64,7 +66,7 @@ describe('queue results: numbers JSON cannot hold', () => {
     // An older worker wrote 1e999 in arguments as null, without a list: it reads as null, as it did.
     const older = JSON.parse(throughJson([bigArguments()]).text) as Record<string, unknown>;
     delete older[NON_FINITE_KEY];
-    const [read] = callsOf(decodeResult(older, ids));
+    const [read] = callsOf(decodeResult(older, expected));
     assert.deepEqual(read!.response!.message.toolCalls[0]!.arguments, { n: null, m: [1, null] });
   });
 
@@ -82,10 +84,10 @@ describe('queue results: numbers JSON cannot hold', () => {
     const text = throughJson([unspellable()]).text;
     const payload = JSON.parse(text) as Record<string, unknown>;
     const wrong = { ...payload, [NON_FINITE_KEY]: [[['rollout', 'id'], 'NaN']] };
-    assert.throws(() => decodeResult(wrong, ids), (e: unknown) => e instanceof InputError && e.where === `result of ${rolloutId}: ${NON_FINITE_KEY}.0` && /rollout\.id, which does not hold null/.test(e.message) && /as a Gauntlet worker writes it/.test(e.message));
+    assert.throws(() => decodeResult(wrong, expected), (e: unknown) => e instanceof InputError && e.where === `result of ${rolloutId}: ${NON_FINITE_KEY}.0` && /rollout\.id, which does not hold null/.test(e.message) && /as a Gauntlet worker writes it/.test(e.message));
     const tags = payload[NON_FINITE_KEY] as [(string | number)[], string][];
     const positive = { ...payload, [NON_FINITE_KEY]: tags.map(([path, word]) => [path, path.includes('completionLogprobs') ? 'Infinity' : word]) };
-    assert.throws(() => decodeResult(positive, ids), (e: unknown) => e instanceof InputError && /response\.tokens\.completionLogprobs\.1: holds Infinity: a logprob cannot be Infinity/.test(e.message));
+    assert.throws(() => decodeResult(positive, expected), (e: unknown) => e instanceof InputError && /response\.tokens\.completionLogprobs\.1: holds Infinity: a logprob cannot be Infinity/.test(e.message));
   });
 });
 

@@ -112,16 +112,37 @@ function parseEventData(type: EventType, data: unknown, at: string): unknown {
 }
 
 /**
+ * A rollout that was not scored (an infra error, an error, a cancel) carries no score, pass,
+ * reward or reward terms: the runner never gives it one, so a result that does is refused
+ * rather than stored as a score it did not earn.
+ */
+function checkUnscored(rollout: Rollout, where: string): void {
+  if (rollout.status === 'scored') return;
+  const claims = [
+    rollout.score !== null ? `score ${rollout.score}` : null,
+    rollout.passed !== null ? `passed ${rollout.passed}` : null,
+    rollout.reward !== undefined && rollout.reward !== null ? `reward ${rollout.reward}` : null,
+    rollout.rewardTerms.length > 0 ? `${rollout.rewardTerms.length} reward terms` : null,
+  ].filter((claim) => claim !== null);
+  if (claims.length > 0) throw new InputError(`${where}: rollout`, `has status ${rollout.status} and ${claims.join(', ')}`, 'null score, passed and reward, and no reward terms, unless the status is scored');
+}
+
+/**
  * Parses and checks a worker's result for `rolloutId` of `runId`: every record must belong to
  * that rollout. Throws an InputError naming the record that is wrong.
  */
-export function decodeResult(payload: unknown, expected: { runId: RunId; rolloutId: RolloutId }): DecodedResult {
+export function decodeResult(payload: unknown, expected: { runId: RunId; rolloutId: RolloutId; taskId: string; epoch: number }): DecodedResult {
   const where = `result of ${expected.rolloutId}`;
   const result = parseNumbers(RolloutResult, withNumbers(payload, where), RESULT_NUMBERS, where);
   const { rollout } = result;
   if (rollout.id !== expected.rolloutId || rollout.runId !== expected.runId) {
     throw new InputError(`${where}: rollout`, `is ${rollout.runId}/${rollout.id}`, `${expected.runId}/${expected.rolloutId}`);
   }
+  // The id is derived from the task and epoch; a record naming others would be stored under the wrong task.
+  if (rollout.taskId !== expected.taskId || rollout.epoch !== expected.epoch) {
+    throw new InputError(`${where}: rollout`, `is of task ${rollout.taskId} epoch ${rollout.epoch}`, `task ${expected.taskId} epoch ${expected.epoch}`);
+  }
+  checkUnscored(rollout, where);
   const sessions = result.sessions.map((session, s) => {
     let previous: ModelCall | null = null;
     const entries = session.entries.map((entry, e): Entry => {

@@ -366,6 +366,10 @@ export class QueueSession {
     const item = this.byId.get(rolloutId);
     // A rollout stored as an infra error is outstanding again when the resume retries those: a newer attempt replaces it.
     const replaces = stored !== null && this.retryingInfraErrors && stored.status === 'infra_error' && attempt > stored.attempt;
+    // Every rollout of the run is awaited or stored: a result for any other is no duplicate but a stray (another run's, or forged).
+    if (!item && stored?.runId !== this.run.id) {
+      return this.keepUnreadable(job, { rolloutId, worker }, `is for rollout ${rolloutId}, which is not one of run ${this.run.id}'s`);
+    }
     if (!item || !this.outstanding.has(rolloutId) || (stored && !replaces)) {
       this.counts.duplicates++;
       this.notify({ type: 'duplicate', rolloutId, attempt, storedAttempt: stored?.attempt ?? null, worker });
@@ -373,7 +377,7 @@ export class QueueSession {
     }
     let decoded;
     try {
-      decoded = decodeResult(JSON.parse(envelope.data.payload), { runId: this.run.id, rolloutId: item.rolloutId });
+      decoded = decodeResult(JSON.parse(envelope.data.payload), { runId: this.run.id, rolloutId: item.rolloutId, taskId: item.task.id, epoch: item.epoch });
     } catch (error) {
       return this.keepUnreadable(job, { rolloutId, worker }, `cannot be decoded: ${errorMessage(error)}`);
     }

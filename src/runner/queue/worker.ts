@@ -129,6 +129,15 @@ const STALL_CHECKS_PER_LOCK = 4;
 const RESULT_QUEUE_IDLE_MS = 10 * 60_000;
 /** How long a stop waits on Redis once running rollouts are done: a Redis that answers takes far less. */
 const CLOSE_MS = 5000;
+/**
+ * Refusals of a Redis that is up but cannot take a write for now (out of memory with
+ * `noeviction`, a replica mid-failover, loading, a busy script). A finished rollout's result
+ * waits them out: failing its job would run the whole rollout again, and spend again, for a
+ * result that would be refused the same way.
+ */
+const PASSING_REFUSAL = /^(OOM|READONLY|LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
+/** The longest wait between tries of a refused result. */
+const RESEND_MAX_MS = 5000;
 
 function jsonEscaped(secret: string): string {
   return JSON.stringify(secret).slice(1, -1);
@@ -208,6 +217,8 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   const idleSince = new Map<string, number>();
   const idleMs = options.idleMs ?? 10 * 60_000;
   let closing = false;
+  /** A forced stop: results waiting for Redis to take them are given up (their jobs go to other workers). */
+  let abandoning = false;
   let lastError = '';
 
   const resultQueue = (queueName: string): Queue => {
@@ -226,6 +237,24 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     }
     entry.usedAt = at;
     return entry.queue;
+  };
+
+  /** Adds a result, trying again while Redis refuses writes for a passing reason; other failures fail the job. */
+  const sendResult = async (queueName: string, envelope: ResultEnvelope): Promise<void> => {
+    for (let waitMs = 100; ; waitMs = Math.min(2 * waitMs, RESEND_MAX_MS)) {
+      try {
+        // The result's job id is the rollout's: a second delivery while the first waits is dropped by Redis itself.
+        await resultQueue(queueName).add('result', envelope, { jobId: envelope.rolloutId, removeOnComplete: true, removeOnFail: false, attempts: 1 });
+        return;
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        if (abandoning || !PASSING_REFUSAL.test(reason)) throw error;
+        const message = `sending the result of ${envelope.rolloutId}: Redis refuses it (${reason}); trying again until it takes it (the rollout is not run again)`;
+        if (message !== lastError) emit({ type: 'error', message });
+        lastError = message;
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
   };
 
   const observe = options.onRollout ?? (() => {});
@@ -269,8 +298,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
       // Only a stop of this worker ends a rollout without a record; the job is then retried elsewhere.
       if (!rollout) throw new Error(`worker ${name} stopped during rollout ${data.rolloutId}`);
       const envelope: ResultEnvelope = { protocol: QUEUE_PROTOCOL, rolloutId: data.rolloutId, attempt: rollout.attempt, worker: name, payload: scrub(resultPayload(buffer.result(rollout))) };
-      // The result's job id is the rollout's: a second delivery while the first waits is dropped by Redis itself.
-      await resultQueue(data.resultQueue).add('result', envelope, { jobId: data.rolloutId, removeOnComplete: true, removeOnFail: false, attempts: 1 });
+      await sendResult(data.resultQueue, envelope);
       emit({ type: 'finished', rolloutId: data.rolloutId, status: rollout.status, durationMs: now() - started });
       observe({ type: 'finished', rollout, ...(data.replaced ? { replaced: data.replaced } : {}) });
       return { attempt: rollout.attempt, status: rollout.status };
@@ -425,6 +453,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     whenIdle,
     close: async ({ force = false } = {}) => {
       closing = true;
+      abandoning ||= force;
       clearInterval(timer);
       clearInterval(idleTimer);
       // BullMQ stops taking jobs at once. Running rollouts take as long as they take; what follows
