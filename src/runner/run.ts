@@ -42,7 +42,8 @@ export interface RunProgress {
 export function countFinished(progress: RunProgress, rollout: Rollout): void {
   progress.done++;
   if (rollout.status === 'scored') progress.scored++;
-  if (rollout.passed) progress.passed++;
+  // Only a scored rollout can pass, whatever a record (a forged or damaged one) says beside an infra error.
+  if (rollout.status === 'scored' && rollout.passed === true) progress.passed++;
   if (rollout.status === 'infra_error') progress.infraErrors++;
   if (rollout.status === 'error') progress.errors++;
   const spent = recordedSpend(rollout);
