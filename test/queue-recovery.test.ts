@@ -278,6 +278,24 @@ describe('rollouts stored as infra errors', () => {
   });
 });
 
+describe('a queued run whose rollouts all fail for their infrastructure', () => {
+  it('stops once stopAfterInfraErrors of them in a row did, naming how to finish it', { timeout: 120_000 }, async () => {
+    const redis = await startRedis();
+    const gate = gateCatalog({ tasks: 6, down: () => true });
+    const config = RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 1, seed: 8, maxAttempts: 1, stopAfterInfraErrors: 2 });
+    const store = openStore(':memory:');
+    const worker = await startWorker({ redis: redis.target, concurrency: 1, catalog: gate.catalog });
+    try {
+      const summary = await (await startQueuedRun({ store, run: { resolved: { config, tasks: gate.tasks } }, queue: { redis: redis.target }, catalog: gate.catalog })).done;
+      assert.equal(summary.status, 'interrupted');
+      assert.match(summary.failure ?? '', new RegExp(`^2 rollouts in a row ended as infra errors \\(the last: environment: the gate service is down\\); no more were started \\(stopAfterInfraErrors 2\\)\\. Once it works again, finish the run with --resume ${summary.runId} --retry-infra`));
+    } finally {
+      await worker.close({ force: true });
+      await redis.stop();
+    }
+  });
+});
+
 describe('the metrics of a resume that retries infra errors', () => {
   it('count an infra_error record\'s spend once, in the processes that ran it, not again in those that replaced it', { timeout: 120_000 }, async () => {
     const redis = await startRedis();

@@ -179,6 +179,12 @@ export const RunConfig = z.object({
   seed: z.number().int('a whole number').min(0, 'a seed ≥ 0').max(2 ** 32 - 1, 'a seed below 2^32'),
   /** Attempts per rollout for infra errors (1 = no retry). */
   maxAttempts: positiveInt(100, 'number of attempts').default(3),
+  /**
+   * Rollouts in a row that may end as infra errors before the run stops starting more (an endpoint
+   * or sandbox service that is down would otherwise turn every remaining rollout into one); 0
+   * never stops.
+   */
+  stopAfterInfraErrors: z.number().int('a whole number').min(0, 'a count ≥ 0 (0: never stop)').max(1_000_000, 'at most 1,000,000').default(100),
   maxTurns: positiveInt(100_000, 'number of turns').optional(),
   deadlineMs: positiveInt(MAX_TIMER_MS, 'deadline in ms').optional(),
   /**

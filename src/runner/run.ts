@@ -14,6 +14,7 @@ import {
   type RolloutOutcome,
   type Run,
   type RunId,
+  type RunConfig,
   type RunLease,
   type Store,
   type Task,
@@ -36,6 +37,29 @@ export interface RunProgress {
   errors: number;
   /** Prompt and completion tokens spent by the rollouts this process finished, every attempt included. */
   tokens: number;
+}
+
+/**
+ * Watches finished rollouts for infra errors in a row: past the run's `stopAfterInfraErrors`, the
+ * endpoint or service is taken as down, and the run stops starting rollouts that would only fail
+ * the same way. `observe` returns why, once, when that happens.
+ */
+export class InfraErrorStreak {
+  private inARow = 0;
+  private tripped = false;
+
+  constructor(private readonly config: Pick<RunConfig, 'stopAfterInfraErrors'>, private readonly runId: string) {}
+
+  observe(rollout: Rollout): string | undefined {
+    // A cancelled rollout says nothing about the infrastructure.
+    if (rollout.status === 'cancelled') return undefined;
+    this.inARow = rollout.status === 'infra_error' ? this.inARow + 1 : 0;
+    const limit = this.config.stopAfterInfraErrors;
+    if (this.tripped || limit === 0 || this.inARow < limit) return undefined;
+    this.tripped = true;
+    const last = rollout.error ? ` (the last: ${rollout.error.source}: ${rollout.error.message.split('\n')[0]})` : '';
+    return `${this.inARow} rollouts in a row ended as infra errors${last}; no more were started (stopAfterInfraErrors ${limit}). Once it works again, finish the run with --resume ${this.runId} --retry-infra`;
+  }
 }
 
 /** Counts a finished rollout into the run's progress. */
@@ -275,6 +299,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     }
     options.onProgress?.(progress);
     let failure: StoreError | undefined;
+    const streak = new InfraErrorStreak(config, run.id);
+    let infraStop: string | undefined;
     const record = async (done: { rollout: Rollout; commit: () => void | Promise<void> }, replaced: AttemptsSpend | undefined) => {
       if (failure) return;
       const { rollout } = done;
@@ -290,6 +316,11 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       countFinished(progress, rollout);
       options.onRollout?.({ type: 'finished', rollout, ...(replaced ? { replaced } : {}) });
       options.onProgress?.(progress);
+      const down = streak.observe(rollout);
+      if (down) {
+        infraStop = down;
+        stop.abort(new Error(down));
+      }
     };
     // With the writes on their own thread, a finished rollout's slot goes to the next rollout
     // while its commit is written: at a few rollouts at once, waiting out each commit's round trip
@@ -338,9 +369,9 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       if (!(error instanceof StoreError)) throw error;
       failure ??= error;
     }
-    const stoppedBy = failure ?? threadDied;
+    const stoppedBy = failure?.message ?? threadDied?.message ?? (complete ? undefined : infraStop);
     const summary = summarise(run.id, stoppedBy ? 'interrupted' : status, outcomes, { expected, durationMs: now() - started, spent: store.runSpend(run.id) });
-    return stoppedBy ? { ...summary, failure: stoppedBy.message } : summary;
+    return stoppedBy ? { ...summary, failure: stoppedBy } : summary;
   } catch (error) {
     // A missing script, template or key found while building clients (here or in rollout threads):
     // a new run is removed, not left "running" where no process executes it and a resume fails

@@ -57,6 +57,7 @@ function syntheticRun(id: string, options: { env: string; model: string; taskIds
       concurrency: 1,
       seed: 7,
       maxAttempts: 1,
+      stopAfterInfraErrors: 100,
       maxOutputBytes: 4_000_000,
       context: null,
       sampling: {},

@@ -48,6 +48,7 @@ function runRecord(id: string, taskId: string): Run {
       concurrency: 1,
       seed: 1,
       maxAttempts: 1,
+      stopAfterInfraErrors: 100,
       maxOutputBytes: 4_000_000,
       context: null,
       sampling: {},

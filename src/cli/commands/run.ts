@@ -32,6 +32,7 @@ interface RunFlags extends MetricsFlags {
   maxTurns?: number;
   deadline?: number;
   maxAttempts?: number;
+  stopAfterInfraErrors?: number;
   sandbox?: SandboxBackend;
   temperature?: number;
   maxTokens?: number;
@@ -83,6 +84,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   concurrency: '--concurrency',
   seed: '--seed',
   maxAttempts: '--max-attempts',
+  stopAfterInfraErrors: '--stop-after-infra-errors',
   maxTurns: '--max-turns',
   deadlineMs: '--deadline',
   requestTimeoutMs: '--request-timeout',
@@ -204,6 +206,7 @@ function requestFrom(flags: RunFlags): { request: RunRequest; fromFlags: Set<str
     ...set('requestTimeoutMs', flags.requestTimeout === undefined ? undefined : Math.round(flags.requestTimeout * 1000)),
     ...set('maxOutputBytes', flags.maxOutputBytes),
     ...set('maxAttempts', flags.maxAttempts),
+    ...set('stopAfterInfraErrors', flags.stopAfterInfraErrors),
     ...set('policyVersion', flags.policyVersion),
     ...set('sandbox', flags.sandbox),
     ...set('judge', flags.judge),
@@ -438,6 +441,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--max-turns <n>', 'override every task\'s turn limit', positiveInt('--max-turns', { max: 100_000 }))
     .option('--deadline <seconds>', 'override every task\'s wall-clock deadline', number('--deadline', { min: 0.001, max: MAX_TIMER_MS / 1000 }))
     .option('--max-attempts <n>', 'attempts per rollout when infrastructure fails', positiveInt('--max-attempts', { max: 100 }))
+    .option('--stop-after-infra-errors <n>', 'stop starting rollouts once this many in a row ended as infra errors (a model endpoint or service down); 0 never stops (default 100)', nonNegativeInt('--stop-after-infra-errors', { max: 1_000_000 }))
     .option('--sandbox <backend>', 'command sandbox: auto, virtual, bwrap, remote (GAUNTLET_SANDBOX_URL) or k8s (GAUNTLET_K8S_IMAGE)', oneOf('--sandbox', SANDBOX_BACKENDS))
     .option('--temperature <t>', 'sampling temperature', number('--temperature', { min: 0, max: 2 }))
     .option('--max-tokens <n>', 'completion token limit per call', positiveInt('--max-tokens', { max: 100_000_000 }))

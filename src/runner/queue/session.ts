@@ -5,7 +5,7 @@ import type { Job, JobsOptions, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { describeZodIssues, errorMessage, recordedSpend, StoreError, taskHash, type Run } from '../../core/index.ts';
 import { rolloutSeed } from '../rollout.ts';
-import { countFinished, summarise, type RunProgress } from '../run.ts';
+import { countFinished, InfraErrorStreak, summarise, type RunProgress } from '../run.ts';
 import { FinishedRollouts } from './consumer.ts';
 import { ANNOUNCED_KEY, BullmqConnections, endpointOf, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, resultQueueName, rolloutQueueName, settlesWithin } from './connection.ts';
 import type { QueuedRunOptions, QueuedRunSummary } from './coordinator.ts';
@@ -63,6 +63,7 @@ export class QueueSession {
   /** Workers serving the endpoint queue at the last check (null before the first). */
   private workersSeen: number | null = null;
   private failure: string | undefined;
+  private readonly streak: InfraErrorStreak;
   private outageSince: number | null = null;
   /**
    * Since when, and why, Redis has refused the checks while still answering (out of memory with
@@ -97,6 +98,7 @@ export class QueueSession {
     this.endpoint = endpointOf(this.run.config);
     this.queueName = rolloutQueueName(this.endpoint);
     this.resultsName = resultQueueName(this.run.id);
+    this.streak = new InfraErrorStreak(this.run.config, this.run.id);
     const store = init.options.store;
     this.retryingInfraErrors = 'resume' in init.options.run && init.options.run.retryInfraErrors === true;
     const finished = store.finishedRolloutIds(this.run.id, { exceptInfraErrors: this.retryingInfraErrors });
@@ -396,6 +398,9 @@ export class QueueSession {
     countFinished(this.progress, rollout);
     this.options.onRollout?.({ type: 'finished', rollout, ...(replaces ? { replaced: recordedSpend(stored) } : {}) });
     this.options.onProgress?.(this.progress);
+    // Workers keep running the jobs already in Redis; a resume stores what they finish meanwhile.
+    const down = this.streak.observe(rollout);
+    if (down && this.outstanding.size > 0) this.stop(down);
     this.consumer.notify();
     this.settleIfDone();
   }
