@@ -1,5 +1,5 @@
 import type { FanoutLimits, Pricing } from '../agent/fanout/index.ts';
-import { fileErrorCode, InputError, parseInputText, readInputFile } from '../core/index.ts';
+import { DEFAULT_HTTP_TIMEOUTS, fileErrorCode, InputError, parseInputText, readInputFile } from '../core/index.ts';
 import { rejectUnknownKeys } from '../runner/resolve.ts';
 
 /** commander argument parsers that fail with the flag's name and what was expected. */
@@ -12,6 +12,19 @@ export function positiveInt(flag: string, range: { max?: number } = {}) {
     }
     return n;
   };
+}
+
+/** `--max-body-memory` in MiB: up to 1 TiB, far past any machine's memory and still a safe integer of bytes. */
+export const MAX_BODY_MEMORY_MIB = 1024 * 1024;
+
+/** `--body-timeout`: seconds a request body may take to arrive, from 1 ms up to the request timeout, which would cut it first. */
+export function bodyTimeoutSeconds(value: string): number {
+  const seconds = Number(value);
+  const max = DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs / 1000;
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0.001 || seconds > max) {
+    throw new InputError('--body-timeout', `got "${value}"`, `seconds from 0.001 to ${max} (the request timeout)`);
+  }
+  return seconds;
 }
 
 export function nonNegativeInt(flag: string, range: { max?: number } = {}) {

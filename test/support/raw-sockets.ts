@@ -1,6 +1,7 @@
 // Raw TCP clients for testing what a server lets one connection hold: sockets that send nothing,
 // heads sent a byte at a time, requests on a chosen kept-alive socket. Nothing here sleeps: tests
 // wait on a socket's own events.
+import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after } from 'node:test';
 
@@ -138,4 +139,14 @@ export function closedAfterTests<S extends { close(): Promise<unknown> }>(): { s
     },
     keep: (more) => void sockets.push(...more),
   };
+}
+
+/** The answer once the server has closed the connection: status line, headers, JSON body. */
+export async function answerOnClose(raw: RawSocket): Promise<{ status: string; head: string; body: Record<string, unknown> }> {
+  await raw.closed;
+  const text = raw.received();
+  const split = text.indexOf('\r\n\r\n');
+  assert.ok(split > 0, `no answer came back: ${JSON.stringify(text)}`);
+  const head = text.slice(0, split);
+  return { status: head.split('\r\n')[0]!, head, body: JSON.parse(text.slice(split + 4)) as Record<string, unknown> };
 }

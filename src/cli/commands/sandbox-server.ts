@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { DEFAULT_HTTP_TIMEOUTS, InputError } from '../../core/index.ts';
+import { InputError } from '../../core/index.ts';
 import { LIMIT_RANGES, REMOTE_URL_VARIABLE } from '../../sandbox/index.ts';
 import { DEFAULT_BODY_MEMORY_BYTES, DEFAULT_BODY_TIMEOUT_MS, startSandboxServer, type SandboxServer } from '../../server/sandbox/index.ts';
 import type { CliIo } from '../io.ts';
-import { nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
+import { bodyTimeoutSeconds, MAX_BODY_MEMORY_MIB, nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
 import { untilSignal } from '../signals.ts';
 
 interface SandboxServerFlags {
@@ -37,18 +37,7 @@ function memoryCeilingMb(value: string): number {
   return mb;
 }
 
-/** 1 TiB: far past any machine's memory, and still a safe integer of bytes. */
-const MAX_BODY_MEMORY_MIB = 1024 * 1024;
 
-/** `--body-timeout`: seconds from 1 ms up to the request timeout, which would cut a slow body first. */
-function bodyTimeout(value: string): number {
-  const seconds = Number(value);
-  const max = DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs / 1000;
-  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0.001 || seconds > max) {
-    throw new InputError('--body-timeout', `got "${value}"`, `seconds from 0.001 to ${max} (the request timeout)`);
-  }
-  return seconds;
-}
 
 /** The server names its options; here they are flags. */
 const FLAG_OF = new Map([
@@ -75,7 +64,7 @@ export function registerSandboxServerCommand(program: Command, io: CliIo, hooks:
     .option('--max-connections-per-client <n>', 'sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival (default: no limit beyond --max-connections)', positiveInt('--max-connections-per-client', { max: 1_000_000 }))
     .option('--max-memory-mb <n>', 'largest memory limit per sandbox: a client may ask for no more, and gets no more by default', memoryCeilingMb)
     .option('--max-body-memory <MiB>', 'request bodies (files, writes, stdin; each at most 64 MiB) held at once, in MiB; one past it is refused with a retryable capacity error (503, Retry-After)', positiveInt('--max-body-memory', { max: MAX_BODY_MEMORY_MIB }), DEFAULT_BODY_MEMORY_BYTES / MiB)
-    .option('--body-timeout <seconds>', 'a request body must arrive whole within this long (at most 300; the upload only, not the command it carries); a slower one gets 408, its connection is closed and its share of --max-body-memory freed', bodyTimeout, DEFAULT_BODY_TIMEOUT_MS / 1000)
+    .option('--body-timeout <seconds>', 'a request body must arrive whole within this long (at most 300; the upload only, not the command it carries); a slower one gets 408, its connection is closed and its share of --max-body-memory freed', bodyTimeoutSeconds, DEFAULT_BODY_TIMEOUT_MS / 1000)
     .action(async (flags: SandboxServerFlags) => {
       const token = flags.token ?? io.env.GAUNTLET_TOKEN;
       if (flags.token === undefined && io.env.GAUNTLET_TOKEN !== undefined && io.env.GAUNTLET_TOKEN.trim() === '') {

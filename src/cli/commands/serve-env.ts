@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { SANDBOX_BACKENDS } from '../../sandbox/index.ts';
-import { DEFAULT_HTTP_TIMEOUTS, InputError, MAX_TIMER_MS } from '../../core/index.ts';
+import { InputError, MAX_TIMER_MS } from '../../core/index.ts';
 import { environmentNames, getEnvironment } from '../../envs/index.ts';
 import { loadRewardConfig } from '../../reward/index.ts';
 import type { SandboxBackend } from '../../sandbox/index.ts';
 import { DEFAULT_BODY_TIMEOUT_MS, startOpenEnvServer, type OpenEnvServer, type ServerMode } from '../../server/openenv/index.ts';
 import type { CliIo } from '../io.ts';
-import { nonNegativeInt, oneOf, positiveInt } from '../options.ts';
+import { bodyTimeoutSeconds, MAX_BODY_MEMORY_MIB, nonNegativeInt, oneOf, positiveInt } from '../options.ts';
 import { untilSignal } from '../signals.ts';
 
 interface ServeEnvFlags {
@@ -41,19 +41,8 @@ function sessionTimeout(value: string): number {
   return seconds;
 }
 
-/** Seconds a request body may take to arrive: from 1 ms up to the request timeout, which would cut it first. */
-function bodyTimeout(value: string): number {
-  const seconds = Number(value);
-  const max = DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs / 1000;
-  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0.001 || seconds > max) {
-    throw new InputError('--body-timeout', `got "${value}"`, `seconds from 0.001 to ${max} (the request timeout)`);
-  }
-  return seconds;
-}
 
 const MiB = 1024 * 1024;
-/** 1 TiB: far past any machine's memory, and still a safe integer of bytes. */
-const MAX_BODY_MEMORY_MIB = 1024 * 1024;
 
 /** The server names its options; here they are flags (the token's from the flag or GAUNTLET_TOKEN). */
 const FLAG_OF = new Map([
@@ -86,7 +75,7 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
     .option('--max-connections <n>', 'sockets open at once, WebSockets included; more are closed on arrival (default 4096, or twice --max-sessions if more)', positiveInt('--max-connections', { max: 1_000_000 }))
     .option('--max-connections-per-client <n>', 'sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival (default: no limit beyond --max-connections)', positiveInt('--max-connections-per-client', { max: 1_000_000 }))
     .option('--max-body-memory <MiB>', 'request bodies (POST /reset, /step, /mcp) and WebSocket messages held at once, in MiB; a body past it gets 503 with Retry-After, a message an error', positiveInt('--max-body-memory', { max: MAX_BODY_MEMORY_MIB }), 256)
-    .option('--body-timeout <seconds>', 'a request body (POST /reset, /step, /mcp) must arrive whole within this long (at most 300); a slower one gets 408, its connection is closed and its share of --max-body-memory freed', bodyTimeout, DEFAULT_BODY_TIMEOUT_MS / 1000)
+    .option('--body-timeout <seconds>', 'a request body (POST /reset, /step, /mcp) must arrive whole within this long (at most 300); a slower one gets 408, its connection is closed and its share of --max-body-memory freed', bodyTimeoutSeconds, DEFAULT_BODY_TIMEOUT_MS / 1000)
     .option('--session-timeout <seconds>', 'end a session idle this long (0: never)', sessionTimeout, 600)
     .option('--mode <mode>', 'simulation (also stateless /reset, /step, /state) or production', oneOf('--mode', ['simulation', 'production'] as const), 'simulation')
     .option('--sandbox <backend>', 'sandbox for terminal and coding: auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')

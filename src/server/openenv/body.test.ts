@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { InputError } from '../../core/index.ts';
 import { instantiate, type EnvironmentDefinition } from '../../envs/index.ts';
 import { OpenEnvHttpClient, OpenEnvSocket, waitFor } from '../../../test/support/openenv-client.ts';
-import { closedAfterTests, type RawSocket } from '../../../test/support/raw-sockets.ts';
+import { answerOnClose, closedAfterTests } from '../../../test/support/raw-sockets.ts';
 import { startOpenEnvServer, type OpenEnvServer } from './server.ts';
 import { probeEnv, probeWaits } from './test-env.ts';
 
@@ -41,15 +41,6 @@ function padded(message: unknown, bytes: number): string {
   return text + ' '.repeat(bytes - text.length);
 }
 
-/** The answer once the server has closed the connection: status line, headers, JSON body. */
-async function answer(raw: RawSocket): Promise<{ status: string; head: string; body: Record<string, unknown> }> {
-  await raw.closed;
-  const text = raw.received();
-  const split = text.indexOf('\r\n\r\n');
-  assert.ok(split > 0, `no answer came back: ${JSON.stringify(text)}`);
-  const head = text.slice(0, split);
-  return { status: head.split('\r\n')[0]!, head, body: JSON.parse(text.slice(split + 4)) as Record<string, unknown> };
-}
 
 describe('OpenEnv server request-body memory', () => {
   it('refuses a body that would pass the budget before reading it, and serves one again once a body ahead is done', GUARD, async () => {
@@ -65,7 +56,7 @@ describe('OpenEnv server request-body memory', () => {
     // Heads alone: each answer comes without a byte of its body sent.
     const declared = await opened.open(server.url);
     declared.socket.write(postHead(server, '/mcp', sized(100)));
-    const refused = await answer(declared);
+    const refused = await answerOnClose(declared);
     assert.match(refused.status, /^HTTP\/1\.1 503 /);
     assert.match(refused.head, /^retry-after: 1$/im);
     assert.match(refused.head, /^connection: close$/im);
@@ -80,13 +71,13 @@ describe('OpenEnv server request-body memory', () => {
     });
     const chunked = await opened.open(server.url);
     chunked.socket.write(postHead(server, '/mcp', CHUNKED));
-    const none = await answer(chunked);
+    const none = await answerOnClose(chunked);
     assert.match(none.status, /^HTTP\/1\.1 503 /);
     assert.match((none.body.error as { message: string }).message, /and none is left for this one/);
     // /reset draws on the same budget and answers in its own shape.
     const reset = await opened.open(server.url);
     reset.socket.write(postHead(server, '/reset', sized(2)));
-    const resetRefused = await answer(reset);
+    const resetRefused = await answerOnClose(reset);
     assert.match(resetRefused.status, /^HTTP\/1\.1 503 /);
     assert.match(resetRefused.head, /^retry-after: 1$/im);
     assert.match(resetRefused.body.detail as string, /--max-body-memory/);
@@ -94,7 +85,7 @@ describe('OpenEnv server request-body memory', () => {
     assert.equal(server.stats().bodyBytes, 1000);
 
     first.socket.write(firstBody.slice(10));
-    const served = await answer(first);
+    const served = await answerOnClose(first);
     assert.match(served.status, /^HTTP\/1\.1 200 /);
     assert.ok(Array.isArray((served.body.result as { tools: unknown }).tools));
     await waitFor(() => server.stats().bodyBytes === 400, 'the first body to give its bytes back');
@@ -117,14 +108,14 @@ describe('OpenEnv server request-body memory', () => {
     await waitFor(() => server.stats().bodyBytes === 900, 'the second body\'s first chunk to be taken');
 
     second.socket.write(chunk(' '.repeat(200)));
-    const refused = await answer(second);
+    const refused = await answerOnClose(second);
     assert.match(refused.status, /^HTTP\/1\.1 503 /);
     assert.match(refused.head, /^retry-after: 1$/im);
     assert.match((refused.body.error as { message: string }).message, /hold \d+ of the 1000 bytes allowed at once \(--max-body-memory\), and this one would pass it/);
     await waitFor(() => server.stats().bodyBytes === 600, 'the refused body to give its bytes back');
 
     first.socket.write(chunk(toolsList(100)) + LAST_CHUNK);
-    const served = await answer(first);
+    const served = await answerOnClose(first);
     assert.match(served.status, /^HTTP\/1\.1 200 /);
     assert.ok(Array.isArray((served.body.result as { tools: unknown }).tools));
     await waitFor(() => server.stats().bodyBytes === 0, 'every body to give its bytes back');
@@ -137,7 +128,7 @@ describe('OpenEnv server request-body memory', () => {
     await waitFor(() => server.stats().bodyBytes === 100, 'the held body to take the whole budget');
     const bare = await opened.open(server.url);
     bare.socket.write(`POST /reset HTTP/1.1\r\nHost: ${new URL(server.url).host}\r\nConnection: close\r\n\r\n`);
-    const reset = await answer(bare);
+    const reset = await answerOnClose(bare);
     assert.match(reset.status, /^HTTP\/1\.1 200 /);
     assert.equal((reset.body.observation as { kind: string }).kind, 'reset');
   });
@@ -146,7 +137,7 @@ describe('OpenEnv server request-body memory', () => {
     const server = await serve({ maxBodyMemoryBytes: 1000 });
     const mcp = await opened.open(server.url);
     mcp.socket.write(postHead(server, '/mcp', sized(5000)));
-    const refused = await answer(mcp);
+    const refused = await answerOnClose(mcp);
     assert.match(refused.status, /^HTTP\/1\.1 413 /);
     assert.doesNotMatch(refused.head, /retry-after/i);
     assert.deepEqual(refused.body, {
@@ -160,7 +151,7 @@ describe('OpenEnv server request-body memory', () => {
     });
     const step = await opened.open(server.url);
     step.socket.write(postHead(server, '/step', sized(5000)));
-    const stepRefused = await answer(step);
+    const stepRefused = await answerOnClose(step);
     assert.match(stepRefused.status, /^HTTP\/1\.1 413 /);
     assert.match(stepRefused.body.detail as string, /5000 bytes is more than the 1000 bytes .*\(--max-body-memory\)/);
     assert.equal(server.stats().bodyBytes, 0);
@@ -170,7 +161,7 @@ describe('OpenEnv server request-body memory', () => {
     const server = await serve({});
     const raw = await opened.open(server.url);
     raw.socket.write(postHead(server, '/mcp', sized(16 * 1024 * 1024 + 1)));
-    const refused = await answer(raw);
+    const refused = await answerOnClose(raw);
     assert.match(refused.status, /^HTTP\/1\.1 413 /);
     assert.deepEqual(refused.body.error, { code: -32600, message: `request body over ${16 * 1024 * 1024} bytes`, data: { max_body_bytes: 16 * 1024 * 1024 } });
   });
@@ -203,9 +194,9 @@ describe('OpenEnv server request-body memory', () => {
     await waitFor(() => server.stats().bodyBytes === 900, 'the slow body to take its declared 900 bytes');
     const refusedMeanwhile = await opened.open(server.url);
     refusedMeanwhile.socket.write(postHead(server, '/mcp', sized(200)) + toolsList(200));
-    assert.match((await answer(refusedMeanwhile)).status, /^HTTP\/1\.1 503 /);
+    assert.match((await answerOnClose(refusedMeanwhile)).status, /^HTTP\/1\.1 503 /);
 
-    const late = await answer(slow);
+    const late = await answerOnClose(slow);
     assert.match(late.status, /^HTTP\/1\.1 408 /);
     assert.match(late.head, /^connection: close$/im);
     assert.deepEqual(late.body, {
@@ -220,7 +211,7 @@ describe('OpenEnv server request-body memory', () => {
     assert.equal(server.stats().bodyBytes, 0);
     const retried = await opened.open(server.url);
     retried.socket.write(postHead(server, '/mcp', sized(200)) + toolsList(200));
-    const served = await answer(retried);
+    const served = await answerOnClose(retried);
     assert.match(served.status, /^HTTP\/1\.1 200 /);
     assert.ok(Array.isArray((served.body.result as { tools: unknown }).tools));
   });
@@ -233,7 +224,7 @@ describe('OpenEnv server request-body memory', () => {
     const http = new OpenEnvHttpClient(server.url);
     assert.equal((await http.reset({})).status, 503, 'the slow request holds the only slot');
 
-    const late = await answer(slow);
+    const late = await answerOnClose(slow);
     assert.match(late.status, /^HTTP\/1\.1 408 /);
     assert.deepEqual(late.body, { detail: 'the request body did not arrive within 1 s (--body-timeout): 7 bytes of it had come', received_bytes: 7, body_timeout_ms: 1000 });
     assert.equal(server.stats().bodyBytes, 0);
@@ -270,7 +261,7 @@ describe('OpenEnv server request-body memory', () => {
     // HTTP bodies see the message's bytes as taken.
     const http = await opened.open(server.url);
     http.socket.write(postHead(server, '/mcp', sized(500)) + toolsList(500));
-    const refused = await answer(http);
+    const refused = await answerOnClose(http);
     assert.match(refused.status, /^HTTP\/1\.1 503 /);
     assert.match((refused.body.error as { message: string }).message, /request bodies and WebSocket messages being handled hold 600 of the 1000 bytes allowed at once/);
 

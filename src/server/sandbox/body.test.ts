@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InfraError, InputError } from '../../core/index.ts';
 import { createRemoteSandbox, remoteProtocol as P, type FetchLike } from '../../sandbox/remote/index.ts';
-import { closedAfterTests, type RawSocket } from '../../../test/support/raw-sockets.ts';
+import { answerOnClose, closedAfterTests } from '../../../test/support/raw-sockets.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 import { startSandboxServer, type SandboxServer, type SandboxServerOptions } from './index.ts';
 
@@ -41,15 +41,6 @@ function execBody(command: string, bytes: number): string {
   return text + ' '.repeat(bytes - text.length);
 }
 
-/** The answer once the server has closed the connection: status line, headers, JSON body. */
-async function answer(raw: RawSocket): Promise<{ status: string; head: string; body: Record<string, unknown> }> {
-  await raw.closed;
-  const text = raw.received();
-  const split = text.indexOf('\r\n\r\n');
-  assert.ok(split > 0, `no answer came back: ${JSON.stringify(text)}`);
-  const head = text.slice(0, split);
-  return { status: head.split('\r\n')[0]!, head, body: JSON.parse(text.slice(split + 4)) as Record<string, unknown> };
-}
 
 describe('sandbox server request-body memory', () => {
   it('refuses a body that would pass the budget before reading it, with a retryable capacity error, and serves one again once a body ahead is done', GUARD, async () => {
@@ -66,7 +57,7 @@ describe('sandbox server request-body memory', () => {
     // Heads alone: each answer comes without a byte of its body sent.
     const declared = await opened.open(server.url);
     declared.socket.write(execHead(server, id, sized(100)));
-    const refused = await answer(declared);
+    const refused = await answerOnClose(declared);
     assert.match(refused.status, /^HTTP\/1\.1 503 /);
     assert.match(refused.head, /^retry-after: 1$/im);
     assert.match(refused.head, /^connection: close$/im);
@@ -75,13 +66,13 @@ describe('sandbox server request-body memory', () => {
     });
     const chunked = await opened.open(server.url);
     chunked.socket.write(execHead(server, id, CHUNKED));
-    const none = await answer(chunked);
+    const none = await answerOnClose(chunked);
     assert.match(none.status, /^HTTP\/1\.1 503 /);
     assert.match((none.body as P.ErrorBody).error.message, /and none is left for this one/);
     assert.equal(server.stats().bodyBytes, 1000);
 
     first.socket.write(firstBody.slice(10));
-    const served = await answer(first);
+    const served = await answerOnClose(first);
     assert.match(served.status, /^HTTP\/1\.1 200 /);
     assert.equal(P.ExecResponse.parse(served.body).stdout, 'first\n');
     await waitFor(() => server.stats().bodyBytes === 400, 'the first body to give its bytes back');
@@ -98,7 +89,7 @@ describe('sandbox server request-body memory', () => {
     const id = await sandboxOn(server);
     const raw = await opened.open(server.url);
     raw.socket.write(execHead(server, id, sized(5000)));
-    const refused = await answer(raw);
+    const refused = await answerOnClose(raw);
     assert.match(refused.status, /^HTTP\/1\.1 413 /);
     assert.doesNotMatch(refused.head, /retry-after/i);
     assert.deepEqual(refused.body, {
@@ -116,16 +107,16 @@ describe('sandbox server request-body memory', () => {
     await waitFor(() => server.stats().bodyBytes === 900, 'the slow body to take its declared 900 bytes');
     const refusedMeanwhile = await opened.open(server.url);
     refusedMeanwhile.socket.write(execHead(server, id, sized(200)) + execBody('echo retried', 200));
-    assert.match((await answer(refusedMeanwhile)).status, /^HTTP\/1\.1 503 /);
+    assert.match((await answerOnClose(refusedMeanwhile)).status, /^HTTP\/1\.1 503 /);
 
-    const late = await answer(slow);
+    const late = await answerOnClose(slow);
     assert.match(late.status, /^HTTP\/1\.1 408 /);
     assert.match(late.head, /^connection: close$/im);
     assert.deepEqual(late.body, { error: { code: 'body_timeout', message: 'the request body did not arrive within 1 s (--body-timeout): 10 of its 900 bytes had come' } });
     assert.equal(server.stats().bodyBytes, 0);
     const retried = await opened.open(server.url);
     retried.socket.write(execHead(server, id, sized(200)) + execBody('echo retried', 200));
-    const served = await answer(retried);
+    const served = await answerOnClose(retried);
     assert.match(served.status, /^HTTP\/1\.1 200 /);
     assert.equal(P.ExecResponse.parse(served.body).stdout, 'retried\n');
   });
@@ -142,7 +133,7 @@ describe('sandbox server request-body memory', () => {
       // A body started since has been cut at its deadline: the exec has run on past its own.
       const slow = await opened.open(server.url);
       slow.socket.write(execHead(server, 'sbx_any', sized(100)) + '{');
-      assert.match((await answer(slow)).status, /^HTTP\/1\.1 408 /);
+      assert.match((await answerOnClose(slow)).status, /^HTTP\/1\.1 408 /);
       await box.writeFile('go', '');
       const result = await run;
       assert.deepEqual({ stdout: result.stdout, exitCode: result.exitCode }, { stdout: 'done\n', exitCode: 0 });
