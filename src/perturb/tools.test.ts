@@ -66,6 +66,21 @@ describe('tools.rename', () => {
     await environment.close();
   });
 
+  it('refuses a misspelt argument in the shown names, as the environment does, instead of dropping it', async () => {
+    const environment = episode.wrapEnvironment(instantiate(kvEnvironment));
+    await environment.reset(episode.task, { seed: 1 });
+    const shown = properties(episode, putValue);
+    const keyParam = Object.keys(shown).find((k) => shown[k]?.description === 'the key to write')!;
+    const valueParam = Object.keys(shown).find((k) => shown[k]?.description === 'the value')!;
+    const misspelt = `${valueParam}x`;
+    const outcome = await environment.call(putValue, { [keyParam]: 'k', [misspelt]: 'v' }, { signal });
+    assert.ok(!outcome.ok && outcome.kind === 'invalid_arguments', JSON.stringify(outcome));
+    assert.ok(!outcome.ok && outcome.error.includes(`"${misspelt}"`), !outcome.ok ? outcome.error : '');
+    // The refusal speaks the shown names only: no original parameter or tool name gets through.
+    assert.ok(!outcome.ok && !/item_key|put_value/.test(outcome.error), !outcome.ok ? outcome.error : '');
+    await environment.close();
+  });
+
   it('keeps parameter names with parameters=false, and names tools in each style', () => {
     const toolsOnly = perturb(['tools.rename:parameters=false']);
     assert.ok(toolsOnly.tools.some((t) => 'item_key' in (t.parameters.properties as object)));

@@ -143,8 +143,9 @@ export interface KeyMapping {
   /** The name a listed key takes on the other side. */
   rename(key: string): string;
   /**
-   * Set for a call on its way down: an unlisted key is dropped unless the schema allows extra keys
-   * and the key is not one of these (an original name never slips through to be understood below).
+   * Set for a call on its way down: an unlisted key that is one of these original names is dropped
+   * (it never slips through to be understood below); any other unlisted key goes down as written,
+   * for the environment to refuse by name, as it refuses a misspelt argument without the layer.
    */
   dropUnlisted?: { isOriginal(key: string): boolean };
 }
@@ -176,7 +177,7 @@ export function renameKeys(value: JsonValue, schema: JsonObject, root: JsonObjec
         entries.push([mapping.rename(key), walk(item, listed, false)]);
         continue;
       }
-      const dropped = !freeForm && mapping.dropUnlisted && (extra.length === 0 || mapping.dropUnlisted.isOriginal(key));
+      const dropped = !freeForm && mapping.dropUnlisted !== undefined && mapping.dropUnlisted.isOriginal(key);
       if (!dropped) entries.push([key, walk(item, valueSchemas, false)]);
     }
     return rebuild(entries);

@@ -81,7 +81,7 @@ export function renameLayer(below: readonly ToolSpec[], maps: RenameMaps): ToolL
   const paramsBack = invert(maps.params);
   const originalParams = new Set(maps.params.keys());
   // Up: listed keys take their new names, guided by the schema below; down: back to the originals,
-  // guided by the schema shown, unlisted keys dropped as the environment's own schema would drop them.
+  // guided by the schema shown; an unlisted original name is dropped, any other unlisted key passed on for the environment to refuse.
   const up: KeyMapping = { rename: (key) => maps.params.get(key) ?? key };
   const down: KeyMapping = { rename: (key) => paramsBack.get(key) ?? key, dropUnlisted: { isOriginal: (key) => originalParams.has(key) } };
   const originals = new Map(below.map((spec) => [spec.name, spec.parameters]));
