@@ -23,6 +23,17 @@ describe('server access', () => {
     assert.equal(hasBearerToken('Bearer  padded-token ', 'padded-token'), true, 'what a client sends with the trimmed token still matches');
   });
 
+  it('refuses at startup a token of other than printable ASCII, which clients send in different bytes or not at all, without quoting it', () => {
+    for (const token of ['tök-XYZZY', 'XYZZY-\u20ac', 'XYZ\u0000ZY', 'XYZ\u007fZY']) {
+      assert.throws(
+        () => requiredToken({ host: '0.0.0.0', token, exposes: 'x' }),
+        (e: unknown) => e instanceof InputError && e.where === 'token' && /other than printable ASCII/.test(e.message) && !e.message.includes('XYZ'),
+        JSON.stringify(token),
+      );
+    }
+    assert.equal(requiredToken({ host: '0.0.0.0', token: 'A-z_0.9~!@#$%^&*()', exposes: 'x' }), 'A-z_0.9~!@#$%^&*()');
+  });
+
   it('refuses pages of other origins always, and names other than loopback when no token is required', () => {
     const refusal = (host: string | undefined, origin: string | undefined, tokenRequired = false) => browserRefusal({ host, origin, tokenRequired });
     assert.equal(refusal('127.0.0.1:7422', undefined), null, 'a client that is no browser sends no Origin');

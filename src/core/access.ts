@@ -23,6 +23,11 @@ export function requiredToken(options: { host: string; token: string | undefined
   if (token !== undefined && token.trim() === '') throw new InputError('token', 'the bearer token is empty', 'a non-empty secret');
   // Header values arrive trimmed, so a padded token could never be matched: every request would be refused.
   if (token !== undefined && token !== token.trim()) throw new InputError('token', 'the bearer token starts or ends with whitespace, which no request header can carry', 'the secret without surrounding spaces');
+  // Node reads header bytes as Latin-1, curl sends other characters as UTF-8 and browsers cannot
+  // send those past U+00FF at all: such a token would be refused to some clients or to all.
+  if (token !== undefined && /[^\x20-\x7e]/.test(token)) {
+    throw new InputError('token', 'the bearer token holds characters other than printable ASCII, which clients send in different bytes (or not at all), so requests would be refused', 'a secret of printable ASCII characters, such as one from `openssl rand -hex 32`');
+  }
   if (token === undefined && !isLoopbackHost(options.host)) {
     throw new InputError('host', `binding ${options.host} (beyond loopback) without a bearer token would let anyone on the network ${options.exposes}`, '--token SECRET or the GAUNTLET_TOKEN environment variable');
   }

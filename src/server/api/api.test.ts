@@ -407,6 +407,14 @@ describe('review API access', () => {
     store.close();
   });
 
+  it('refuses a token of other than printable ASCII at startup, which curl and browsers would send in bytes that never match', async () => {
+    const store = openStore(':memory:');
+    for (const token of ['tök-secret', 'secret-€', 'tab\tinside']) {
+      await assert.rejects(startApiServer({ store, port: 0, token }), (e: unknown) => e instanceof InputError && e.where === 'token' && /printable ASCII/.test(e.message), JSON.stringify(token));
+    }
+    store.close();
+  });
+
   it('answers 401 without the bearer token when one is set (as on a non-loopback bind), and serves with it', async () => {
     const { openStore } = await import('../../store/index.ts');
     const store = openStore(':memory:');

@@ -93,6 +93,27 @@ describe('review API against hostile and careless input', () => {
     assert.equal((await request('/api/runs?minScore=-0.5&maxScore=1e0&limit=20')).status, 200);
   });
 
+  it('refuses a query parameter given twice (400 naming it) instead of filtering by the first and dropping the rest', async () => {
+    const cases: [string, string][] = [
+      ['/api/runs?status=running&status=finished', 'status'],
+      ['/api/runs?limit=1&limit=500', 'limit'],
+      [`/api/runs/${rollout.runId}/rollouts?passed=true&passed=false`, 'passed'],
+      ['/api/exports/labels?format=dpo&format=kto', 'format'],
+    ];
+    for (const [path, field] of cases) {
+      const response = await request(path);
+      assert.equal(response.status, 400, path);
+      const error = await errorOf(response);
+      assert.equal(error.field, field, path);
+      assert.match(error.message, /given 2 times/, path);
+    }
+    assert.equal((await request('/api/runs?status=finished&limit=1')).status, 200);
+    // An empty value still counts as absent, so it neither clashes with nor hides the one given.
+    const paged = await request('/api/runs?limit=&limit=1');
+    assert.equal(paged.status, 200);
+    assert.equal(((await paged.json()) as { items: unknown[] }).items.length, 1);
+  });
+
   it('refuses a reservation too short to hold (400 naming it), so no queue is stored that every listing then fails on', async () => {
     for (const reservationMinutes of [1e-300, 1e-5]) {
       const response = await post('/api/queues', JSON.stringify({ runId: fx.oracleRun, sample: 1, strategy: 'random', reviewersPerItem: 2, reservationMinutes }));

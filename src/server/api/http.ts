@@ -94,9 +94,16 @@ export async function jsonBody<T>(c: Context, schema: z.ZodType<T>, options: { o
   return result.data;
 }
 
-/** The query string checked against `schema`; empty parameters (`?env=`) count as absent. */
+/** The query string checked against `schema`; empty parameters (`?env=`) count as absent, a repeated one is refused. */
 export function queryOf<T>(c: Context, schema: z.ZodType<T>): T {
-  const raw = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v !== ''));
+  const raw: Record<string, string> = {};
+  for (const [name, all] of Object.entries(c.req.queries())) {
+    const values = all.filter((v) => v !== '');
+    // Every parameter takes one value: reading only the first of `?status=a&status=b` would drop the rest without a word.
+    if (values.length > 1) throw new InputError(name, `is given ${values.length} times (${values.slice(0, 3).map((v) => JSON.stringify(v.slice(0, 100))).join(', ')}${values.length > 3 ? ', …' : ''})`, 'one value');
+    // Defined, not assigned: `?__proto__=x` stays an own key the schema refuses by name.
+    if (values[0] !== undefined) Object.defineProperty(raw, name, { value: values[0], enumerable: true, configurable: true, writable: true });
+  }
   const result = schema.safeParse(raw);
   if (!result.success) throw inputErrorFrom(result.error, null);
   return result.data;
