@@ -73,13 +73,15 @@ export type Buffered = { Variables: { body: Uint8Array } };
 
 const EMPTY = new Uint8Array(0);
 
-/** The length the request head declares, or undefined for a chunked body. */
+/** The length the request head declares; undefined for a chunked body, or one of unknown length. */
 function declaredLength(c: Context): number | undefined {
   if (c.req.header('transfer-encoding') !== undefined) return undefined;
   const length = c.req.header('content-length');
-  // A request with neither header has no body (RFC 9112 §6.3), e.g. a bare POST; Node's
-  // parser has already refused a malformed Content-Length.
-  return length === undefined ? 0 : Number.parseInt(length, 10);
+  // Node's parser has already refused a malformed Content-Length. With neither header a request
+  // off the wire has no body (RFC 9112 §6.3, a bare POST); one made in process (app.request) may
+  // still carry a stream, read as it arrives.
+  if (length === undefined) return c.req.raw.body === null ? 0 : undefined;
+  return Number.parseInt(length, 10);
 }
 
 /** `30 s`, `0.2 s`: how the deadline reads where the flag sets it. */
@@ -132,7 +134,7 @@ export function bufferBody<E extends Buffered>(limits: BodyLimits, reply: Refusa
           });
         }
         if (!take(declared)) return refuse(c, busy(`this one declares ${declared} bytes`));
-      } else if (budget.held >= budget.limitBytes) {
+      } else if (c.req.header('transfer-encoding') !== undefined && budget.held >= budget.limitBytes) {
         // Not a byte to spare: refuse before the stream is touched.
         return refuse(c, busy('none is left for this one'));
       }

@@ -7,7 +7,7 @@ import { InputError, StoreError } from '../../core/index.ts';
 import { startApiServer, type ApiServer, type ReadOnlyStore } from '../../server/api/index.ts';
 import { writable, type SqliteStore } from '../../store/index.ts';
 import type { CliIo } from '../io.ts';
-import { nonNegativeInt, oneOf, positiveInt } from '../options.ts';
+import { bodyTimeoutSeconds, MAX_BODY_MEMORY_MIB, nonNegativeInt, oneOf, positiveInt } from '../options.ts';
 import { openCliStore, openStoreToRead } from '../store.ts';
 import { untilSignal } from '../signals.ts';
 
@@ -20,6 +20,8 @@ interface ServeFlags {
   readOnly?: boolean;
   maxConnections?: number;
   maxConnectionsPerClient?: number;
+  maxBodyMemory: number;
+  bodyTimeout: number;
 }
 
 export interface ServeHooks {
@@ -69,6 +71,8 @@ export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHo
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--max-connections <n>', 'sockets open at once; more are closed on arrival (default 256)', positiveInt('--max-connections', { max: 1_000_000 }))
     .option('--max-connections-per-client <n>', 'sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival (default: no limit beyond --max-connections)', positiveInt('--max-connections-per-client', { max: 1_000_000 }))
+    .option('--max-body-memory <MiB>', 'request bodies (labels, authored tasks; each at most 8 MiB) held at once, in MiB; one past it gets 503 with Retry-After', positiveInt('--max-body-memory', { max: MAX_BODY_MEMORY_MIB }), 64)
+    .option('--body-timeout <seconds>', 'a request body must arrive whole within this long (at most 300); a slower one gets 408 and its connection is closed', bodyTimeoutSeconds, 30)
     .option('--sandbox <backend>', 'sandbox for replaying authored tasks: auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
     .option(
       '--read-only',
@@ -89,6 +93,8 @@ export function registerServeCommand(program: Command, io: CliIo, hooks: ServeHo
           sandbox: flags.sandbox,
           ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
           ...(flags.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: flags.maxConnectionsPerClient } : {}),
+          maxBodyMemoryBytes: flags.maxBodyMemory * 1024 * 1024,
+          bodyTimeoutMs: Math.round(flags.bodyTimeout * 1000),
           ...(token !== undefined ? { token } : {}),
           ...(hooks.webRoot !== undefined ? { webRoot: hooks.webRoot } : {}),
           log: (line) => io.stderr(`serve: ${line}\n`),

@@ -2,8 +2,8 @@
 // the bearer token; on loopback, requests from other sites' pages are refused (a page elsewhere
 // could otherwise post labels through the reviewer's browser, or read through a rebound DNS name).
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { browserRefusal, hasBearerToken } from '../../core/index.ts';
+import { BodyBudget, bufferBody, type Buffered, type RefusalReply } from '../body-budget.ts';
 import type { ApiContext } from './context.ts';
 import { fileRoutes } from './files.ts';
 import { errorResponse, type ErrorBody } from './http.ts';
@@ -18,7 +18,14 @@ export interface ApiAppOptions extends ApiContext {
   /** The built web app; `/` explains how to build it when absent. */
   webRoot: string;
   maxBodyBytes?: number;
+  /** Bytes of request bodies held at once across every request (default 64 MiB: eight of the largest). */
+  maxBodyMemoryBytes?: number;
+  /** A request body must arrive whole this long after its reading began (default 30 s). */
+  bodyTimeoutMs?: number;
 }
+
+/** A body refused by the shared budget, in the API's error shape. */
+const bodyRefusal: RefusalReply = (c, refusal, status, headers) => c.json<ErrorBody>({ error: { message: refusal.message, field: 'body' } }, status, headers);
 
 /**
  * On every response. The viewer shows text a model or an environment wrote; should any of it ever
@@ -63,7 +70,10 @@ export function createApiApp(options: ApiAppOptions): Hono {
     await next();
   });
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
-  app.use('/api/*', bodyLimit({ maxSize: maxBodyBytes, onError: (c) => c.json<ErrorBody>({ error: { message: `request body over ${maxBodyBytes} bytes`, field: 'body' } }, 413) }));
+  // Every body is read whole within one budget shared by all requests, so 256 connections cannot
+  // hold 8 MiB each; and within a deadline, so a slow sender cannot hold its share for minutes.
+  const budget = new BodyBudget(options.maxBodyMemoryBytes ?? 64 * 1024 * 1024);
+  app.use('/api/*', bufferBody<Buffered>({ maxBytes: maxBodyBytes, budget, timeoutMs: options.bodyTimeoutMs ?? 30_000 }, bodyRefusal));
   app.onError((error, c) => errorResponse(c, error, options.log));
 
   storeAccessRoutes(app, options);

@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { errorMessage, InputError, MAX_JSON_DEPTH, nestsDeeperThan, StoreError, StoredDataError } from '../../core/index.ts';
 import { ReviewConflictError } from '../../review/index.ts';
+import type { Buffered } from '../body-budget.ts';
 
 /** A named thing the request points at does not exist (404), or conflicts with what does (409). */
 export class ApiError extends Error {
@@ -66,7 +67,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The JSON body checked against `schema`; an InputError naming the first bad field otherwise. */
 export async function jsonBody<T>(c: Context, schema: z.ZodType<T>, options: { optional?: boolean } = {}): Promise<T> {
-  const bytes = await c.req.arrayBuffer();
+  // Read whole, within the shared body budget, by the app's body middleware.
+  const bytes = (c as Context<Buffered>).get('body') ?? new Uint8Array(await c.req.arrayBuffer());
   let text: string;
   try {
     // Decoding leniently would store U+FFFD in place of the sender's bytes without a word.

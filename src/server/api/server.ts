@@ -33,6 +33,10 @@ export interface ApiServerOptions {
   maxConnections?: number;
   /** Sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival. Default: no limit beyond maxConnections. */
   maxConnectionsPerClient?: number;
+  /** Bytes of request bodies held at once, across every request. Default 64 MiB (eight of the largest). */
+  maxBodyMemoryBytes?: number;
+  /** A request body must arrive whole this long after its reading began. Default 30 s. */
+  bodyTimeoutMs?: number;
   /** How long a client may take over a request head and body, and leave a connection idle (see core/http-limits.ts). */
   httpTimeouts?: Partial<HttpTimeouts>;
 }
@@ -63,6 +67,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     now: options.now ?? (() => new Date()),
     ...(options.log ? { log: options.log } : {}),
     ...(options.readOnly ? { readOnly: options.readOnly } : {}),
+    ...(options.maxBodyMemoryBytes !== undefined ? { maxBodyMemoryBytes: options.maxBodyMemoryBytes } : {}),
+    ...(options.bodyTimeoutMs !== undefined ? { bodyTimeoutMs: options.bodyTimeoutMs } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
   applyHttpLimits(server, limits, options.log);
