@@ -166,7 +166,14 @@ class Exchange {
     try {
       if (response.status < 200 || response.status > 299) return await this.relayError(response);
       const type = (response.header('content-type') ?? '').toLowerCase();
-      if (type.includes('text/event-stream')) return await this.relayStream(response);
+      if (type.includes('text/event-stream')) {
+        // Relayed, it would reach a client that asked for one JSON answer as events of its API, which its SDK cannot read.
+        if (!prepared.stream && !this.translator.passthrough) {
+          response.cancel();
+          return this.refuse('malformed_response', 502, `the upstream answered with an event stream (content-type ${type}) to a request for a whole answer (stream false)`);
+        }
+        return await this.relayStream(response);
+      }
       return await this.relayBody(response, replay || (prepared.stream && !this.translator.passthrough));
     } catch (error) {
       if (this.controller.signal.aborted) return this.aborted({ status: response.status });

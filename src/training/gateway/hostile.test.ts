@@ -3,7 +3,7 @@
 // what it is; none crashes the gateway, corrupts the process, or leaves a record the store cannot
 // read back.
 import assert from 'node:assert/strict';
-import type { ServerResponse } from 'node:http';
+import { request, type ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import { withServer } from '../../model/testing.ts';
 import { openStore } from '../../store/index.ts';
@@ -123,6 +123,50 @@ describe('gateway: oversize bodies on forwarded routes', () => {
   });
 });
 
+/** A POST with its path sent as written (fetch and URL would resolve its dot segments first). */
+function postRawPath(base: string, path: string): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, path, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (piece: string) => (text += piece));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end('{}');
+  });
+}
+
+describe('gateway: forwarded paths that climb out of /v1', () => {
+  it('refuses dot segments, however spelled, with a 400 naming the segment, and reaches no engine route outside /v1', async () => {
+    const asked: string[] = [];
+    const recording: typeof fetch = (input) => {
+      asked.push(new URL(String(input)).pathname);
+      return Promise.resolve(Response.json({ object: 'list', data: [] }));
+    };
+    const gateway = await startGateway({ upstream: 'http://127.0.0.1:9/v1', engine: 'vllm', fetch: recording });
+    try {
+      for (const [path, segment] of [
+        ['/v1/../update_weights_from_disk', '..'],
+        ['/v1/%2e%2E/sleep', '%2e%2E'],
+        ['/v1/models/..\\..\\collective_rpc', '..'],
+        ['/rollouts/ro_1/v1/./../metrics', '.'],
+      ] as const) {
+        const answer = await postRawPath(gateway.url, path);
+        assert.equal(answer.status, 400, `${path}: ${answer.text}`);
+        assert.ok(answer.text.includes(`a ${JSON.stringify(JSON.stringify(segment)).slice(1, -1)} segment`), `${path}: ${answer.text}`);
+      }
+      assert.deepEqual(asked, [], 'nothing was forwarded');
+      const plain = await postRawPath(gateway.url, '/v1/embeddings');
+      assert.equal(plain.status, 200, plain.text);
+      assert.deepEqual(asked, ['/v1/embeddings']);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
 describe('gateway: an upstream stream that ends in the middle of an event', () => {
   it('is a cut stream (recorded as connection), and the half event is not passed on as a whole one', async () => {
     const first = `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'hi' }, finish_reason: null }] })}\n\n`;
@@ -144,6 +188,76 @@ describe('gateway: an upstream stream that ends in the middle of an event', () =
           const call = rollout.recorder.calls[0];
           assert.equal(call?.error?.kind, 'connection', JSON.stringify(call?.error));
           assert.match(call?.error?.message ?? '', /ended in the middle of an event/);
+        } finally {
+          rollout.detach();
+          await gateway.close();
+        }
+      },
+    );
+  });
+});
+
+describe('gateway: an upstream stream whose token ids and logprobs do not line up', () => {
+  const lp = (...values: number[]) => ({ content: values.map((logprob) => ({ token: 't', logprob, bytes: [], top_logprobs: [] })) });
+  const chat = (choice: object, top: object = {}) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'm', ...top, choices: [{ index: 0, finish_reason: null, ...choice }] })}\n\n`;
+  const opening = chat({ delta: { role: 'assistant', content: '' } }, { prompt_token_ids: [7, 8] });
+  const closing = `${chat({ delta: {}, finish_reason: 'stop' })}data: [DONE]\n\n`;
+  const streams = [
+    // Two ids with one logprob, then one id with two: joined, the lists are of equal length, every pair after the first wrong.
+    ['ids and logprobs counts that differ within an event', opening + chat({ delta: { content: 'ab' }, token_ids: [1, 2], logprobs: lp(-0.1) }) + chat({ delta: { content: 'c' }, token_ids: [3], logprobs: lp(-0.2, -0.3) }) + closing, /event 2 .* 2 token ids but 1 logprobs/],
+    ['an event with logprobs and no ids among events with both', opening + chat({ delta: { content: 'a' }, logprobs: lp(-0.1) }) + chat({ delta: { content: 'b' }, token_ids: [2], logprobs: lp(-0.2) }) + closing, /event 3 .* logprobs without token ids/],
+  ] as const;
+  for (const [name, body, problem] of streams) {
+    it(`records ${name} as a malformed answer with no tokens, and relays the stream to the chat client as sent`, async () => {
+      await withServer(
+        (res) => {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.end(body);
+        },
+        async (upstream) => {
+          const gateway = await startGateway({ upstream: `${upstream}/v1`, engine: 'vllm' });
+          const rollout = attachMemory(gateway, 'ro_shift');
+          try {
+            const response = await fetch(`${gatewayBaseUrl(gateway.url, 'ro_shift')}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }], stream: true, logprobs: true, return_token_ids: true }) });
+            assert.equal(await response.text(), body);
+            const call = rollout.recorder.calls[0];
+            assert.equal(call?.error?.kind, 'malformed_response', JSON.stringify(call?.error));
+            assert.match(call?.error?.message ?? '', problem);
+            assert.equal(call?.response?.tokens, undefined, 'no tokens are recorded as the answer');
+          } finally {
+            rollout.detach();
+            await gateway.close();
+          }
+        },
+      );
+    });
+  }
+});
+
+describe('gateway: an upstream that streams to a request for a whole answer', () => {
+  it('is a 502 in the Messages and Responses APIs\' own error shapes and a malformed answer on record, not events their SDKs cannot read', async () => {
+    const chunk = (choice: object) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, finish_reason: null, ...choice }] })}\n\n`;
+    const events = `${chunk({ delta: { role: 'assistant', content: 'hi' } })}${chunk({ delta: {}, finish_reason: 'stop' })}data: [DONE]\n\n`;
+    await withServer(
+      (res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(events);
+      },
+      async (upstream) => {
+        const gateway = await startGateway({ upstream: `${upstream}/v1`, engine: 'vllm' });
+        const rollout = attachMemory(gateway, 'ro_unasked');
+        try {
+          const messages = await postJson(`${gateway.url}/rollouts/ro_unasked/v1/messages`, { model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] });
+          assert.equal(messages.status, 502, messages.text);
+          assert.equal(messages.headers.get('content-type'), 'application/json');
+          assert.match(messages.text, /"type":"error".*event stream .* whole answer/);
+          const responses = await postJson(`${gateway.url}/rollouts/ro_unasked/v1/responses`, { model: 'm', input: 'x' });
+          assert.equal(responses.status, 502, responses.text);
+          assert.match(responses.text, /"error":\{"message":"the upstream answered with an event stream/);
+          assert.deepEqual(rollout.recorder.calls.map((call) => call.error?.kind), ['malformed_response', 'malformed_response']);
+          // A chat client gets what the upstream sent, as it would without the gateway.
+          const chat = await postJson(`${gateway.url}/rollouts/ro_unasked/v1/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'x' }] });
+          assert.deepEqual([chat.status, chat.text], [200, events]);
         } finally {
           rollout.detach();
           await gateway.close();

@@ -112,6 +112,24 @@ describe('run mode', () => {
     store.close();
   });
 
+  it('opens no rollout for a first request refused as a bad body: nothing to finish, nothing stored at shutdown', async () => {
+    const store = openStore(':memory:');
+    const gateway = await startGateway({ upstream: engine.url, store, runId: 'run_refused' });
+    try {
+      const refused = await postJson(`${gatewayBaseUrl(gateway.url, 'ro_refused')}/chat/completions`, { messages: [null] });
+      assert.equal(refused.status, 400, refused.text);
+      assert.equal(gateway.stats().rollouts.open, 0);
+      const finish = await postJson(`${gateway.url}/rollouts/ro_refused/finish`, { reward: 1 });
+      assert.equal(finish.status, 404, finish.text);
+      assert.match(finish.text, /made no model calls/);
+      await gateway.close();
+      assert.equal(store.getRollout('ro_refused'), null);
+    } finally {
+      await gateway.close();
+      store.close();
+    }
+  });
+
   it('reopens a run a gateway made, and refuses one it did not', async () => {
     const store = openStore(':memory:');
     const first = await startGateway({ upstream: engine.url, store, runId: 'run_again' });

@@ -339,15 +339,27 @@ class GatewayServer {
     const body = parseJsonObject(bodyText);
     const prepared = handler.prepare(body);
     let recording: Recording;
+    let opens = false;
     if (req.headers[RECORDED_BY_HEADER] === 'client') {
       if (handler.api === 'responses' || handler.api === 'messages') {
         throw new GatewayError(400, `${RECORDED_BY_HEADER}: client is for chat completions and completions, whose answers can carry token ids; this API has no place for them`, RECORDED_BY_HEADER);
       }
       recording = { kind: 'client' };
     } else if (call.rolloutId !== null) {
+      opens = this.run !== null && !this.attached.has(call.rolloutId) && !this.open.has(call.rolloutId);
       recording = { kind: 'gateway', track: this.trackFor(call.rolloutId) };
     } else recording = { kind: 'none' };
-    const exchange = runExchange({ req, res, path: call.path, body, bodyText, prepared, upstream: this.upstream, recording, now: this.now });
+    let exchange: Promise<ExchangeOutcome>;
+    try {
+      exchange = runExchange({ req, res, path: call.path, body, bodyText, prepared, upstream: this.upstream, recording, now: this.now });
+    } catch (error) {
+      // A body refused before anything was sent is no call: the run-mode rollout it opened is closed again, else a finish would commit it with no calls.
+      if (opens && call.rolloutId !== null) {
+        this.open.delete(call.rolloutId);
+        this.lastCall.delete(call.rolloutId);
+      }
+      throw error;
+    }
     const outcome: ExchangeOutcome = await (recording.kind === 'gateway' ? recording.track.hold(exchange) : exchange);
     // Idle is counted from a call's end: a long generation is not time without calls.
     if (recording.kind === 'gateway' && call.rolloutId !== null && this.lastCall.has(call.rolloutId)) this.lastCall.set(call.rolloutId, this.now());

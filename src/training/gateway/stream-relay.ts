@@ -59,6 +59,32 @@ export function withStreamRecord(received: JsonValue, record: JsonObject): JsonV
   return isRecord(received) ? { ...received, [STREAM_RECORD_KEY]: record } : received;
 }
 
+/**
+ * Checks that each event's token ids and logprobs describe the same tokens: the record joins both
+ * lists across events, so an event with two ids and one logprob followed by one with one id and two
+ * logprobs would join into lists of equal length, each logprob paired with the wrong token.
+ */
+class TokenAlignment {
+  private idsSeen = false;
+  private logprobsWithoutIds = false;
+
+  /** Why this event's tokens do not line up, or null. */
+  check(json: JsonRecord): string | null {
+    const choices = Array.isArray(json.choices) ? json.choices : [];
+    // The first choice, as the record's assembly reads it.
+    const choice = choices.find((item) => isRecord(item) && (item.index ?? 0) === 0);
+    if (!isRecord(choice)) return null;
+    const ids = Array.isArray(choice.token_ids) ? choice.token_ids.length : null;
+    const logprobs = isRecord(choice.logprobs) ? (Array.isArray(choice.logprobs.content) ? choice.logprobs.content : choice.logprobs.token_logprobs) : undefined;
+    const count = Array.isArray(logprobs) ? logprobs.length : null;
+    if (ids !== null && count !== null && ids !== count) return `carries ${ids} token ids but ${count} logprobs`;
+    if (ids !== null) this.idsSeen = true;
+    else if (count !== null && count > 0) this.logprobsWithoutIds = true;
+    if (this.idsSeen && this.logprobsWithoutIds) return 'carries logprobs without token ids, where other events carry both';
+    return null;
+  }
+}
+
 export async function relayStream(response: UpstreamResponse, input: StreamRelayInput): Promise<StreamEnd> {
   const { res, translator } = input;
   const reader = response.pieces()[Symbol.asyncIterator]();
@@ -80,6 +106,7 @@ export async function relayStream(response: UpstreamResponse, input: StreamRelay
     return withStreamRecord(translator.received(assembly.body()), { events, bytes, ...(complete ? {} : { complete: false }) });
   };
 
+  const tokens = new TokenAlignment();
   /** What to send the client for the events of one read: written at once, so a fast upstream costs one write per read, not per token. */
   let out = '';
   // A model may spell the key a few characters per event, which no one event shows: its texts are masked across events.
@@ -119,6 +146,12 @@ export async function relayStream(response: UpstreamResponse, input: StreamRelay
       // Chat clients see the error chunk as the upstream sent it; translated APIs get their own failure event.
       if (!translator.passthrough) return false;
       release();
+    }
+    const mismatch = failure === null ? tokens.check(json) : null;
+    if (mismatch !== null) {
+      // Joined, the lists would line up again and pair ids with the wrong logprobs: no record is better than a shifted one.
+      failure = { kind: 'malformed_response', message: `event ${events} of the upstream's stream ${mismatch}` };
+      if (!translator.passthrough) return false;
     }
     // The record keeps the engine's chunk; the client gets it masked.
     chunks.push(json);

@@ -155,6 +155,10 @@ export class Upstream {
 
   /** Forwards a request the gateway does not interpret (`GET /v1/models`, …) and streams the answer back as it is. */
   async forward(req: IncomingMessage, res: ServerResponse, path: string, signal: AbortSignal): Promise<void> {
+    const escape = dotSegment(path);
+    if (escape !== null) {
+      throw new GatewayError(400, `the path /v1${path.split('?')[0]} has a ${JSON.stringify(escape)} segment; the gateway forwards only paths under the upstream's /v1 as written`);
+    }
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (typeof value === 'string' && !NOT_FORWARDED.has(name) && name !== 'authorization' && name !== 'x-api-key' && !name.startsWith('x-gauntlet-')) headers[name] = value;
@@ -182,6 +186,19 @@ export class Upstream {
       res.destroy();
     }
   }
+}
+
+/**
+ * The first `.` or `..` segment of a path (also spelled %2e, or after a backslash, which URLs read
+ * as a slash), else null. The upstream URL resolves them, so `/v1/../sleep` would reach the
+ * engine's own admin routes (weights, sleep, cache) past the /v1 the gateway was told to expose.
+ */
+function dotSegment(path: string): string | null {
+  for (const segment of (path.split('?')[0] ?? '').split(/[/\\]/)) {
+    const dots = segment.replace(/%2e/gi, '.');
+    if (dots === '.' || dots === '..') return segment;
+  }
+  return null;
 }
 
 /** Node's fetch says only "fetch failed"; the reason (ECONNREFUSED …) is in `cause`. */

@@ -61,6 +61,8 @@ describe('rollout service HTTP boundary', () => {
       [{ version: 1, baseUrl: 'ftp://engine/v1' }, 400, 'baseUrl'],
       [{ version: 1, baseUrl: 'http://engine:8000' }, 400, 'baseUrl'],
       [{ version: 1, baseUrl: 'http://user:secret@engine:8000/v1' }, 400, 'baseUrl'],
+      // Else `#x` would be read as the start of the model name: the version served by model "x#<model>".
+      [{ version: 1, baseUrl: 'http://127.0.0.1:1/v1#x' }, 400, 'baseUrl'],
       [{ version: 1, model: '' }, 400, 'model'],
       [{ version: 0, baseUrl: 'http://127.0.0.1:1/v1' }, 409, 'version'],
     ];

@@ -21,6 +21,8 @@ export type ConnectEndpoint = (endpoint: { spec: string }) => Promise<ModelClien
 
 /** The spec of an OpenAI-compatible endpoint, checked as `--model` is (URL ending in /v1, no credentials). */
 export function endpointSpec(baseUrl: string, model: string, where: string): string {
+  // The spec splits at its first `#`: a fragment in the URL would silently become part of the model name.
+  if (baseUrl.includes('#')) throw new InputError(where, `the base URL ${JSON.stringify(baseUrl)} has a #fragment, which would be read as the start of the model name`, 'a URL ending in /v1, without #');
   const spec = `openai:${baseUrl}#${model}`;
   try {
     const parsed = parseModelSpec(spec);
