@@ -43,6 +43,30 @@ describe('gateway: hostile requests', () => {
     }
   });
 
+  it('refuses several choices on a recorded route, which would reach the client and never the record, before anything is sent', async () => {
+    const gateway = await startGateway({ upstream: 'http://127.0.0.1:9/v1', engine: 'vllm', fetch: unreachable });
+    const rollout = attachMemory(gateway, 'ro_many');
+    try {
+      const base = gatewayBaseUrl(gateway.url, 'ro_many');
+      const cases: [string, Record<string, unknown>, string][] = [
+        ['/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'x' }], n: 4 }, 'n'],
+        ['/completions', { model: 'm', prompt: 'x', n: 2 }, 'n'],
+        ['/completions', { model: 'm', prompt: 'x', best_of: 3 }, 'best_of'],
+      ];
+      for (const [path, body, field] of cases) {
+        const answer = await postJson(`${base}${path}`, body);
+        assert.equal(answer.status, 400, answer.text);
+        const error = (JSON.parse(answer.text) as { error: { message: string; param?: string } }).error;
+        assert.equal(error.param, field);
+        assert.match(error.message, /a recorded call keeps one sampled answer/);
+      }
+      assert.equal(rollout.recorder.calls.length, 0);
+    } finally {
+      rollout.detach();
+      await gateway.close();
+    }
+  });
+
   it('refuses a rollout path whose %-escapes are not UTF-8 with a 400, not a 500', async () => {
     const gateway = await startGateway({ upstream: 'http://127.0.0.1:9/v1', engine: 'vllm', fetch: unreachable });
     try {

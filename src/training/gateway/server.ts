@@ -349,6 +349,7 @@ class GatewayServer {
       opens = this.run !== null && !this.attached.has(call.rolloutId) && !this.open.has(call.rolloutId);
       recording = { kind: 'gateway', track: this.trackFor(call.rolloutId) };
     } else recording = { kind: 'none' };
+    if (recording.kind !== 'none') refuseSeveralChoices(body);
     let exchange: Promise<ExchangeOutcome>;
     try {
       exchange = runExchange({ req, res, path: call.path, body, bodyText, prepared, upstream: this.upstream, recording, now: this.now });
@@ -483,4 +484,17 @@ function socketAnswers(path: string): Promise<boolean> {
 
 function removeSocket(path: string): void {
   if (isSocket(path)) unlinkSync(path);
+}
+
+/**
+ * A recorded call holds one sampled answer; asked for several (`n`, or completions' `best_of`), the
+ * engine's other choices would reach the client and never the record, and a trainer would miss
+ * them without a word. One request per sample records each.
+ */
+function refuseSeveralChoices(body: Record<string, unknown>): void {
+  for (const field of ['n', 'best_of']) {
+    const value = body[field];
+    if (value === undefined || value === null || value === 1) continue;
+    throw new GatewayError(400, `${field}: got ${JSON.stringify(value)}; a recorded call keeps one sampled answer, so ask for one choice per request (send ${field === 'n' ? 'n' : 'best_of'} requests in parallel; each is recorded as its own call)`, field);
+  }
 }
