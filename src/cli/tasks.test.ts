@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -51,26 +51,31 @@ describe('a task file is checked against its environment when it is loaded', () 
       what: 'a misspelt initialState key (the task would run in a world without the message)',
       file: taskFile('state-key.yaml', { state: `      mesages:\n${message('msg_2901')}`, golden: `        - { tool: read_message, arguments: { messageId: msg_2901 } }\n${addContact('company')}` }),
       expected: /initialState: unknown key "mesages" \(did you mean "messages"\?\); expected one of .*messages/,
+      at: 'mesages:',
     },
     {
       what: 'a fixture the environment cannot seed (reported before as a defect in environment code)',
       file: taskFile('state-value.yaml', { state: `      messages:\n${message('msg_1')}`, golden: addContact('company') }),
       expected: /initialState\.messages\.0\.id: msg_ followed by four digits/,
+      at: 'id: msg_1,',
     },
     {
       what: 'a misspelt argument of a golden step (dropped, and the task validated)',
       file: taskFile('golden-argument.yaml', { state: `      messages:\n${message('msg_2901')}`, golden: addContact('compnay') }),
       expected: /golden\.steps\.0\.arguments: unknown key "compnay" \(did you mean "company"\?\); expected one of name, email, company, phone, notes/,
+      at: 'compnay:',
     },
   ];
 
-  for (const { what, file, expected } of cases) {
-    it(`run refuses ${what} before any run is created`, async () => {
+  for (const { what, file, expected, at } of cases) {
+    it(`run refuses ${what} before any run is created, naming the file's line`, async () => {
       const store = join(dir, `${what.length}.db`);
       const { code, err } = await cli(['run', '--tasks-file', file, '--model', 'oracle', '--store', store]);
       assert.equal(code, 2, err);
       assert.match(err, /task typo\/[\w-]+: cannot run as written \(from .*\.yaml \(task 1\)\)/);
       assert.match(err, expected);
+      const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(at)) + 1;
+      assert.ok(line > 0 && err.includes(`${file}:${line}: `), `${file}:${line} in: ${err}`);
       if (existsSync(store)) {
         const opened = openStore(store);
         try {

@@ -13,7 +13,7 @@ export {
 } from './define.ts';
 export type { CheckDefinition, EnvironmentDefinition, EpisodeContext, FixedSeedContext, ToolDefinition, VerifyContext, WorldEventDefinition } from './define.ts';
 export { instantiate, toolParametersSchema, type InstantiateOptions } from './instance.ts';
-export { loadTaskDirectory, loadTaskFile } from './tasks.ts';
+export { loadTaskDirectory, loadTaskFile, taskProblemLine } from './tasks.ts';
 export { diffTable, dumpTables, rowsOf, type Row, type TableDiff } from './state.ts';
 export { genericChecks } from './checks.ts';
 export { checkTaskDirectly, type DirectCheckResult } from './direct-check.ts';

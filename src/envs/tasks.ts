@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMap, isScalar } from 'yaml';
 import { fileErrorCode, InputError, lineOf, parseInputText, readInputFile, Task, type TaskInput } from '../core/index.ts';
 
 const TASK_FIELDS = Object.keys(Task.shape);
@@ -40,6 +41,35 @@ export function loadTaskFile(path: string, defaults: Partial<TaskInput> = {}): T
     const more = result.error.issues.length > 1 ? ` (+${result.error.issues.length - 1} more)` : '';
     throw new InputError(`${path}${line ? `:${line}` : ''}`, `field ${field}: ${issue.message}${more}`);
   });
+}
+
+/**
+ * The line of a task file where a problem with its `index`th task sits: `problem` as taskProblems
+ * words it (`initialState.messages.0.id: …`, `verifier.checks.0 (name).table: …`, `…: unknown key
+ * "mesages" …`). Undefined when the file cannot be read again or names no such place. Read only
+ * when a task is refused, so loading pays nothing for it.
+ */
+export function taskProblemLine(path: string, index: number, problem: string): number | undefined {
+  const located = /^([\w$-]+(?:\.[\w$-]+)*)(?: \([^)]*\))?((?:\.[\w$-]+)*):/.exec(problem);
+  if (!located) return undefined;
+  const unknownKey = /: unknown key "([^"]+)"/.exec(problem)?.[1];
+  const steps = [...located[1]!.split('.'), ...located[2]!.split('.').filter(Boolean), ...(unknownKey !== undefined ? [unknownKey] : [])].map((step) => (/^\d+$/.test(step) ? Number(step) : step));
+  try {
+    const parsed = parseInputText(readInputFile(path, { cannotOpen: () => new InputError(path, 'cannot read') }), path, { lineInWhere: true });
+    const data = parsed.value;
+    const prefix = Array.isArray(data) ? [index] : data && typeof data === 'object' && Array.isArray((data as { tasks?: unknown }).tasks) ? ['tasks', index] : [];
+    if (unknownKey !== undefined) {
+      // The key's own line: a block value starts on the line after it.
+      const { doc, lines } = parsed.document();
+      const parent = doc.getIn([...prefix, ...steps.slice(0, -1)], true);
+      const pair = isMap(parent) ? parent.items.find((item) => isScalar(item.key) && item.key.value === unknownKey) : undefined;
+      if (pair && isScalar(pair.key) && pair.key.range) return lines.linePos(pair.key.range[0]).line;
+    }
+    return lineOf(parsed, [...prefix, ...steps]);
+  } catch {
+    // The file changed or went away since it was loaded: the task and the path inside it still say where.
+    return undefined;
+  }
 }
 
 /** Every task file (.yaml, .yml, .json) in a directory, sorted by name, ids checked for duplicates. */

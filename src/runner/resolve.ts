@@ -8,7 +8,7 @@ import { needsTextCompletion } from '../agent/index.ts';
 import { ContextPolicySpec, errorMessage, InputError, MAX_TIMER_MS, RunConfig, SamplingParams, taskHash, unevenGroups, type Store, type StoredTask, type Task } from '../core/index.ts';
 import { FORMAT_NAMES } from '../formats/index.ts';
 import { resolvePerturbations } from '../perturb/index.ts';
-import { environmentNames, getEnvironment, loadTaskFile, needsDefaultImage, runsOnlyInImage, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
+import { environmentNames, getEnvironment, loadTaskFile, needsDefaultImage, runsOnlyInImage, taskProblemLine, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
 import { parseModelSpec, rejectCredentials } from '../model/index.ts';
 import { environmentRewardConfig, parseRewardConfig, rewardConfigJson, rewardNeeds, rewardsByEnvironment, type RewardConfig } from '../reward/index.ts';
 import { checkK8sSandboxes, probeRemoteSandbox, REMOTE_URL_VARIABLE, remoteServerFromEnv, sandboxAvailability } from '../sandbox/index.ts';
@@ -170,17 +170,19 @@ export type TaskSelection = Pick<RunConfig, 'envs' | 'taskIds' | 'taskFiles'>;
  * `validate`, which reports them per task) broken tasks are input errors naming where they came from.
  */
 export function selectTasks(config: TaskSelection, catalog: EnvironmentCatalog = builtinCatalog, options: { checkTasks?: boolean } = {}): Task[] {
-  const sources: { task: Task; from: string }[] = [];
+  const sources: { task: Task; from: string; file?: { path: string; index: number } }[] = [];
   if (config.taskFiles && config.taskFiles.length > 0) {
-    for (const file of config.taskFiles) loadTaskFile(file).forEach((task, i) => sources.push({ task, from: `${file} (task ${i + 1})` }));
+    for (const file of config.taskFiles) loadTaskFile(file).forEach((task, i) => sources.push({ task, from: `${file} (task ${i + 1})`, file: { path: file, index: i } }));
   } else {
     for (const env of config.envs) for (const task of catalog.get(env).tasks()) sources.push({ task, from: `environment ${env}` });
   }
   const first = new Map<string, string>();
-  for (const { task, from } of sources) {
+  const fileOf = new Map<string, { path: string; index: number }>();
+  for (const { task, from, file } of sources) {
     const seen = first.get(task.id);
     if (seen) throw new InputError(`task ${task.id}`, `the id appears twice: in ${seen} and in ${from}`, 'unique task ids (a second task with the same id would silently replace the first)');
     first.set(task.id, from);
+    if (file) fileOf.set(task.id, file);
   }
   let tasks = sources.map((s) => s.task);
   if (config.taskIds && config.taskIds.length > 0) {
@@ -197,7 +199,15 @@ export function selectTasks(config: TaskSelection, catalog: EnvironmentCatalog =
   for (const task of tasks) {
     if (!known.includes(task.env)) throw new InputError(`task ${task.id}`, `unknown environment "${task.env}" (from ${first.get(task.id)})`, `one of ${known.join(', ')}`);
     const problems = options.checkTasks === false ? [] : taskProblems(catalog.get(task.env), task);
-    if (problems.length > 0) throw new InputError(`task ${task.id}`, `cannot run as written (from ${first.get(task.id)}):\n  ${problems.join('\n  ')}`);
+    if (problems.length > 0) {
+      // From a file, each problem is also given its line there, as the loader's own errors are.
+      const file = fileOf.get(task.id);
+      const located = problems.map((problem) => {
+        const line = file ? taskProblemLine(file.path, file.index, problem) : undefined;
+        return line === undefined ? problem : `${file!.path}:${line}: ${problem}`;
+      });
+      throw new InputError(`task ${task.id}`, `cannot run as written (from ${first.get(task.id)}):\n  ${located.join('\n  ')}`);
+    }
   }
   if (tasks.length === 0) throw new InputError('taskIds', 'the settings select no task', 'at least one task');
   return tasks;
