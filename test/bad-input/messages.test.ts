@@ -65,7 +65,7 @@ describe('bad input: one clear message, exit 2', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'tasks.yaml'), `id: notes/bad\nenv: notes\ninstruction: "Do it."\nverifier: { checks: [{ check: no_such_check }] }\ngolden: { steps: [] }\ntags: { domain: d, difficulty: easy }\n`);
     const result = await cli(['run', '--tasks-file', join(dir, 'tasks.yaml'), '--model', 'oracle', '--store', join(dir, 'g.db')]);
-    expectClear(result, 2, /task notes\/bad: cannot run as written .*\n\s+verifier\.checks\.0: unknown check "no_such_check"/);
+    expectClear(result, 2, /task notes\/bad: cannot run as written .*\n\s+\S+\.yaml:\d+: verifier\.checks\.0: unknown check "no_such_check"/);
   });
 
   it('a config file with a value out of range names the file and field', async () => {
