@@ -259,7 +259,8 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
       pod.execs.set(ws, url.searchParams.getAll('command').join(' '));
       ws.on('close', () => pod.execs.delete(ws));
       wakeWaiters();
-      serveExec(ws, pod.container, url.searchParams);
+      // Deleted: the pod left the map before its container was killed.
+      serveExec(ws, pod.container, url.searchParams, () => pods.get(name ?? '') !== pod);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -327,7 +328,7 @@ export async function startFakeKubeApi(options: { pendingReads?: number; namespa
  * frame) and its output out (1, 2) as it comes; the exit status goes on channel 3. As with a real
  * kubelet, a client that drops the stream does not stop the command: it runs on in the pod.
  */
-function serveExec(ws: WebSocket, container: FakeContainer, query: URLSearchParams): void {
+function serveExec(ws: WebSocket, container: FakeContainer, query: URLSearchParams, deleted: () => boolean): void {
   const child = container.exec(query.getAll('command'));
   const send = (channel: number, payload: Buffer) => {
     if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), payload]));
@@ -344,7 +345,10 @@ function serveExec(ws: WebSocket, container: FakeContainer, query: URLSearchPara
   child.on('close', (code, signal) => {
     // The pod was ended under the command: `end` answered for it.
     if (ws.readyState !== ws.OPEN) return;
-    send(3, Buffer.from(JSON.stringify(exitStatus(statusOf(code, signal)))));
+    // A pod deleted under the command killed it with its container, as a runtime does: an exec that
+    // reached the container only as it went (nsenter finding no namespace to enter) ends so too,
+    // rather than with nsenter's own failure as if it were the command's.
+    send(3, Buffer.from(JSON.stringify(exitStatus(deleted() ? 137 : statusOf(code, signal)))));
     ws.close();
   });
 }
