@@ -16,7 +16,7 @@ import { abortOnSignal } from '../signals.ts';
 import { collect, collectNames, nonNegativeInt, number, isMapping, oneOf, positiveInt, readRunConfigFile } from '../options.ts';
 import { DEFAULT_STORE_PATH, openCliStore, storeFlag } from '../store.ts';
 import { environmentsOfTaskFiles } from '../tasks.ts';
-import { describeCoordinatorEvent, METRICS_FLAG_HELP, metricsEndpointOf, startMetrics, type MetricsFlags } from './worker.ts';
+import { describeCoordinatorEvent, METRICS_FLAG_HELP, metricsEndpointOf, startMetrics, takeQueueKey, type MetricsFlags } from './worker.ts';
 
 interface RunFlags extends MetricsFlags {
   env?: string[];
@@ -483,8 +483,10 @@ export function registerRunCommand(program: Command, io: CliIo): void {
       if (flags.queue !== undefined && flags.queue.trim() === '') throw new InputError('--queue', 'is empty', 'redis://HOST:PORT[/DB], or no --queue to run here');
       if (flags.threads !== undefined && flags.queue !== undefined) throw new InputError('--threads', 'rollouts of a queued run run on `gauntlet worker` processes, not here', 'no --threads with --queue (workers take --concurrency)');
       if (flags.concurrency !== undefined && flags.queue !== undefined) throw new InputError('--concurrency', 'rollouts of a queued run run on `gauntlet worker` processes, each with its own --concurrency', 'no --concurrency with --queue (give it to `gauntlet worker`)');
+      // Jobs signed and results checked with it (GAUNTLET_QUEUE_KEY); a run in process needs none.
+      const queueKey = flags.queue ? takeQueueKey(io.env) : undefined;
       const queue: QueueSettings | undefined = flags.queue
-        ? { redis: parseRedisUrl(flags.queue), ...(flags.rateLimit !== undefined ? { rateLimit: parseRateLimit(flags.rateLimit) } : {}) }
+        ? { redis: parseRedisUrl(flags.queue), ...(flags.rateLimit !== undefined ? { rateLimit: parseRateLimit(flags.rateLimit) } : {}), ...(queueKey ? { key: queueKey } : {}) }
         : undefined;
       // An empty id (an unset shell variable) is a resume gone wrong, not a request for a new run.
       if (flags.resume !== undefined && flags.resume.trim() === '') throw new InputError('--resume', 'is empty', 'a run id shown by `gauntlet runs`');

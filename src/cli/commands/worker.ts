@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InputError, type RunConfig } from '../../core/index.ts';
 import { checkMetricsEndpoint, createMetrics, serveMetrics, type EpisodeDriver, type GauntletMetrics, type MetricsEndpoint, type MetricsEndpointOptions, type MetricsRole } from '../../runner/index.ts';
-import { parseRedisUrl, startWorker, type CoordinatorEvent, type ExternalAgents, type QueueWorker, type WorkerEvent } from '../../runner/queue/index.ts';
+import { parseRedisUrl, QUEUE_KEY_VARIABLE, queueKeyFrom, startWorker, type CoordinatorEvent, type ExternalAgents, type QueueKey, type QueueWorker, type WorkerEvent } from '../../runner/queue/index.ts';
 import { defaultAgentCache, startAgentRun, type AgentRun } from '../../training/agents/index.ts';
 import { safeText, type CliIo } from '../io.ts';
 import { nonNegativeInt, number, positiveInt } from '../options.ts';
@@ -41,6 +41,16 @@ export function metricsEndpointOf(flags: MetricsFlags, env: Record<string, strin
   const endpoint = { port: flags.metricsPort, host: flags.metricsHost ?? '127.0.0.1', ...(token !== undefined ? { token } : {}) };
   checkMetricsEndpoint(endpoint);
   return endpoint;
+}
+
+/**
+ * The queue key (GAUNTLET_QUEUE_KEY) for `worker` and `run --queue`, taken out of this process's
+ * environment once read, so that nothing it starts (MCP servers, sandboxes, agents) inherits it.
+ */
+export function takeQueueKey(env: Record<string, string | undefined>): QueueKey | undefined {
+  const key = queueKeyFrom(env);
+  if (env === process.env) delete process.env[QUEUE_KEY_VARIABLE];
+  return key;
 }
 
 /** This process's metrics and their endpoint, its address printed on stderr. */
@@ -124,7 +134,8 @@ export function describeCoordinatorEvent(event: CoordinatorEvent): string {
     case 'enqueued': {
       const limit = event.rateLimit ? `, rate limit ${event.rateLimit.max} per ${event.rateLimit.durationMs} ms` : '';
       const waiting = event.alreadyQueued > 0 ? `; ${event.alreadyQueued} more already in Redis (jobs or results waiting)` : '';
-      return `queue: ${event.count} rollouts enqueued on ${event.queue} (${safeText(event.endpoint)}${limit})${waiting}; start workers with \`gauntlet worker --queue URL\``;
+      const workers = event.signed ? `; jobs signed with ${QUEUE_KEY_VARIABLE}: start workers with it set and \`gauntlet worker --queue URL\`` : '; start workers with `gauntlet worker --queue URL`';
+      return `queue: ${event.count} rollouts enqueued on ${event.queue} (${safeText(event.endpoint)}${limit})${waiting}${workers}`;
     }
     case 'duplicate':
       return `queue: ${event.rolloutId} delivered again by ${safeText(event.worker)} (attempt ${event.attempt}; stored attempt ${event.storedAttempt ?? '-'}): dropped`;
@@ -161,6 +172,7 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
     .option('--metrics-token <secret>', METRICS_FLAG_HELP.token)
     .action(async (flags: WorkerFlags & MetricsFlags) => {
       const redis = parseRedisUrl(flags.queue);
+      const key = takeQueueKey(io.env);
       const metricsAt = metricsEndpointOf(flags, io.env);
       const served = metricsAt ? await startMetrics('worker', metricsAt, io) : undefined;
       const report = (event: WorkerEvent) => {
@@ -179,11 +191,13 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
         onEvent: report,
         ...(served ? { onRollout: served.metrics.onRollout } : {}),
         agents,
+        ...(key ? { key } : {}),
       }).catch(async (error: unknown) => {
         await Promise.all([agents.close(), served?.endpoint.close()]);
         throw error;
       });
-      io.stderr(`worker ${worker.name}: taking rollouts from ${redis.display} (concurrency ${flags.concurrency})\n`);
+      const trust = key ? `; only jobs signed with ${QUEUE_KEY_VARIABLE}` : '';
+      io.stderr(`worker ${worker.name}: taking rollouts from ${redis.display} (concurrency ${flags.concurrency}${trust})\n`);
       const signals = hooks.untilStopped ? null : untilSignal(io);
       try {
         const stops: Promise<'graceful' | 'force'>[] = [hooks.untilStopped ? hooks.untilStopped(worker) : signals!.stopped];

@@ -12,6 +12,7 @@ import type { TakenBatch, TakeOptions } from './consumer.ts';
 import { openRun } from './open-run.ts';
 import { RateLimit } from './rate-limit.ts';
 import { QueueSession } from './session.ts';
+import { QUEUE_KEY_VARIABLE, QueueKey } from './signing.ts';
 import type { StalenessReport } from './window.ts';
 
 export interface QueueSettings {
@@ -27,6 +28,11 @@ export interface QueueSettings {
   checkMs?: number;
   /** Tries a rollout's job gets when workers fail it (a missing key or environment there) before it is reported failed. Default 5. */
   jobAttempts?: number;
+  /**
+   * The key shared with the workers (`queueKeyFrom(env)`, GAUNTLET_QUEUE_KEY): every job is signed
+   * with it and only results signed with it are stored. Without it Redis is trusted.
+   */
+  key?: QueueKey;
 }
 
 /**
@@ -43,7 +49,7 @@ const QueueTimings = z.object({
 
 export type CoordinatorEvent =
   /** `count` rollouts enqueued now; `alreadyQueued` more (a resumed run's) had a job or a result waiting in Redis. */
-  | { type: 'enqueued'; count: number; alreadyQueued: number; queue: string; endpoint: string; rateLimit: RateLimit | null }
+  | { type: 'enqueued'; count: number; alreadyQueued: number; queue: string; endpoint: string; rateLimit: RateLimit | null; /** Jobs signed with the queue key (absent: unsigned). */ signed?: boolean }
   /** A result for a rollout already stored (`storedAttempt`): dropped. */
   | { type: 'duplicate'; rolloutId: string; attempt: number; storedAttempt: number | null; worker: string }
   | { type: 'requeued'; rolloutId: string; reason: string }
@@ -106,8 +112,9 @@ export async function executeQueuedRun(options: QueuedRunOptions): Promise<Queue
 }
 
 export async function startQueuedRun(options: QueuedRunOptions): Promise<QueuedRun> {
-  const { redis: _redis, ...timings } = options.queue;
+  const { redis: _redis, key, ...timings } = options.queue;
   parseInput(QueueTimings, timings, 'queue settings');
+  if (key !== undefined && !(key instanceof QueueKey)) throw new InputError('queue settings: key', `is a ${typeof key}`, `a QueueKey (queueKeyFrom(env) reads ${QUEUE_KEY_VARIABLE})`);
   const started = (options.now ?? Date.now)();
   // Reach Redis before creating anything: a wrong URL must not leave a run behind.
   const client = await connectRedis(options.queue.redis, { name: 'gauntlet-coordinator' });

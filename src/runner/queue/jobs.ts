@@ -3,6 +3,7 @@
 // stores. API keys never travel: workers read their own.
 import { z } from 'zod';
 import { AttemptsSpend, EventType, Rollout, RolloutId, RunConfig, RunId, Task } from '../../core/index.ts';
+import { Signature } from './signing.ts';
 
 /** Version of the messages below; a worker refuses jobs of another version instead of guessing. */
 export const QUEUE_PROTOCOL = 1;
@@ -35,6 +36,8 @@ export const RolloutJob = z.object({
   taskHash: z.string(),
   /** Where the worker sends the result. */
   resultQueue: z.string().min(1),
+  /** From a coordinator holding the queue key: the MAC of everything above, bound to the job's queue and id (signing.ts). */
+  signature: Signature.optional(),
 });
 export type RolloutJob = z.infer<typeof RolloutJob>;
 
@@ -63,6 +66,8 @@ export const ResultEnvelope = z.object({
   /** Who ran it, for messages about duplicates and bad results. */
   worker: z.string(),
   payload: z.string(),
+  /** From a worker holding the queue key: the MAC of the fields above, bound to the run's results queue and the rollout id. */
+  signature: Signature.optional(),
 });
 export type ResultEnvelope = z.infer<typeof ResultEnvelope>;
 

@@ -13,6 +13,7 @@ import { JOB_ATTEMPTS, QUEUE_PROTOCOL, ResultEnvelope, type RolloutJob } from '.
 import { dropKeptResults, keepResult, keptResultsKey } from './kept.ts';
 import { missingWork, type OpenedRun, type WorkItem } from './open-run.ts';
 import { commitResult, decodeResult } from './replay.ts';
+import { carriesSignature, resultRefusal, signed, type QueueKey } from './signing.ts';
 import { tolerantWorker, unreadableReason } from './unreadable.ts';
 import { FinishWindow } from './window.ts';
 
@@ -59,6 +60,8 @@ export class QueueSession {
   private readonly resultsWorker: Worker;
   private readonly connections = new BullmqConnections();
   private readonly notify: NonNullable<QueuedRunOptions['onQueue']>;
+  /** With it, every job is signed and only results signed with it are stored. */
+  private readonly key: QueueKey | undefined;
   private stopping = false;
   /** Workers serving the endpoint queue at the last check (null before the first). */
   private workersSeen: number | null = null;
@@ -94,6 +97,7 @@ export class QueueSession {
     this.now = init.options.now ?? Date.now;
     this.run = init.opened.run;
     this.notify = init.options.onQueue ?? (() => {});
+    this.key = init.options.queue.key;
     this.resumeChecked = !('resume' in init.options.run);
     this.endpoint = endpointOf(this.run.config);
     this.queueName = rolloutQueueName(this.endpoint);
@@ -173,7 +177,7 @@ export class QueueSession {
       }
       const limit = await this.rollouts.getGlobalRateLimit();
       const rateLimit = limit ? { max: limit.max, durationMs: limit.duration } : null;
-      this.notify({ type: 'enqueued', count: found.enqueued, alreadyQueued: found.inRedis, queue: this.queueName, endpoint: this.endpoint, rateLimit });
+      this.notify({ type: 'enqueued', count: found.enqueued, alreadyQueued: found.inRedis, queue: this.queueName, endpoint: this.endpoint, rateLimit, ...(this.key ? { signed: true } : {}) });
       this.settleIfDone();
     } catch (error) {
       this.stop(`enqueuing on ${this.options.queue.redis.display}: ${errorMessage(error)}`);
@@ -188,23 +192,25 @@ export class QueueSession {
     const earlier = firstAttempt > 1 ? store.attemptsSpend(item.rolloutId, firstAttempt) : undefined;
     const stored = firstAttempt > 1 && this.retryingInfraErrors ? store.getRollout(item.rolloutId) : null;
     const replaced = stored?.status === 'infra_error' ? recordedSpend(stored) : undefined;
+    const data: RolloutJob = {
+      protocol: QUEUE_PROTOCOL,
+      runId: this.run.id,
+      rolloutId: item.rolloutId,
+      epoch: item.epoch,
+      seed: rolloutSeed(config.seed, item.task.id, item.epoch, config.groupSize),
+      firstAttempt,
+      ...(earlier && earlier.attempts > 0 ? { earlier } : {}),
+      ...(replaced ? { replaced } : {}),
+      position: item.position,
+      config,
+      task: item.task,
+      taskHash: taskHash(item.task),
+      resultQueue: this.resultsName,
+    };
     return {
       name: rolloutJobName(this.run.id),
-      data: {
-        protocol: QUEUE_PROTOCOL,
-        runId: this.run.id,
-        rolloutId: item.rolloutId,
-        epoch: item.epoch,
-        seed: rolloutSeed(config.seed, item.task.id, item.epoch, config.groupSize),
-        firstAttempt,
-        ...(earlier && earlier.attempts > 0 ? { earlier } : {}),
-        ...(replaced ? { replaced } : {}),
-        position: item.position,
-        config,
-        task: item.task,
-        taskHash: taskHash(item.task),
-        resultQueue: this.resultsName,
-      },
+      // Bound to the endpoint queue and the rollout's id: copied under another rollout, run or queue it is refused.
+      data: this.key ? signed(this.key, 'job', { queue: this.queueName, jobId: item.rolloutId }, data) : data,
       // Failed jobs are kept a week, so `--resume` can retry them and people can see why.
       opts: { jobId: item.rolloutId, attempts: this.options.queue.jobAttempts ?? JOB_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } },
     };
@@ -294,6 +300,9 @@ export class QueueSession {
         this.markFailed(rolloutId, job?.failedReason ?? 'failed');
         return 'failed';
       }
+      // Signed as this coordinator signs now: a job refused for a missing or stale signature (the
+      // key set or changed since) would be refused again as it was.
+      if (this.key || carriesSignature(job.data)) await job.updateData(this.jobFor(this.byId.get(rolloutId)!).data);
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
       return 'enqueued';
     }
@@ -362,6 +371,9 @@ export class QueueSession {
       const why = unreadableReason(job.data) ?? describeZodIssues(envelope.error.issues);
       return this.keepUnreadable(job, { rolloutId: job.id ?? '?', worker: null }, `is not a result of queue protocol ${QUEUE_PROTOCOL}: ${why}`);
     }
+    // Before anything in it is believed: with the key, only a result signed for this run's queue and this job's rollout is read.
+    const refusal = resultRefusal(this.key, job);
+    if (refusal !== null) return this.keepUnreadable(job, { rolloutId: job.id ?? envelope.data.rolloutId, worker: envelope.data.worker }, refusal);
     const { rolloutId, worker, attempt } = envelope.data;
     const { store } = this.options;
     const stored = store.getRollout(rolloutId);

@@ -6,15 +6,16 @@ import { hostname } from 'node:os';
 import type * as BullMQ from 'bullmq';
 import type { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { describeZodIssues, rolloutIdFor, taskHash, type AttemptsSpend, type Rollout, type RunConfig } from '../../core/index.ts';
+import { describeZodIssues, InputError, rolloutIdFor, taskHash, type AttemptsSpend, type Rollout, type RunConfig } from '../../core/index.ts';
 import { processClosing, type EpisodeDriver } from '../episode.ts';
 import { configuredSecrets, gatewayModels, type ModelEnvironment } from '../model.ts';
 import { builtinCatalog, type EnvironmentCatalog } from '../resolve.ts';
 import { executeRollout, rolloutSeed, type RolloutEvent } from '../rollout.ts';
 import { resultPayload, RolloutBuffer } from './buffer.ts';
 import { ModelClients } from './clients.ts';
-import { ANNOUNCED_KEY, bullmq, BullmqConnections, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, settlesWithin, type RedisTarget } from './connection.ts';
+import { ANNOUNCED_KEY, bullmq, BullmqConnections, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, rolloutQueueName, settlesWithin, type RedisTarget } from './connection.ts';
 import { QUEUE_PROTOCOL, RolloutJob, savedSpend, type ResultEnvelope } from './jobs.ts';
+import { checkSignature, jobRefusal, QUEUE_KEY_VARIABLE, QueueKey, signed } from './signing.ts';
 import { tolerantWorker, unreadableReason } from './unreadable.ts';
 
 export type WorkerEvent =
@@ -64,19 +65,25 @@ export interface QueueWorkerOptions {
    * Default 5 s; 0 saves after every model or tool call.
    */
   spendSaveMs?: number;
+  /**
+   * The key shared with coordinators (GAUNTLET_QUEUE_KEY). With it the worker runs only jobs
+   * signed with it, whatever a job says of itself, and signs its results and saved spend; without
+   * it, it trusts Redis and refuses only jobs that say their run requires the key.
+   */
+  key?: QueueKey;
 }
 
 /**
  * Saves the latest spend with the job at most every `everyMs`, without waiting on Redis: a save
  * that fails (Redis away for a moment, the job already done) only loses what the next would carry.
  */
-function spendSaver(job: Job, everyMs: number): { update: (spent: AttemptsSpend) => void; stop: () => void } {
+function spendSaver(job: Job, everyMs: number, progressOf: (spent: AttemptsSpend) => object): { update: (spent: AttemptsSpend) => void; stop: () => void } {
   let latest: AttemptsSpend | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const save = () => {
     timer = undefined;
-    if (!stopped && latest) void job.updateProgress({ spent: latest }).catch(() => undefined);
+    if (!stopped && latest) void job.updateProgress(progressOf(latest)).catch(() => undefined);
   };
   return {
     update(spent) {
@@ -143,10 +150,13 @@ function jsonEscaped(secret: string): string {
   return JSON.stringify(secret).slice(1, -1);
 }
 
-/** Replaces this worker's configured API keys wherever they appear in the result's JSON text. */
-function scrubber(env: Record<string, string | undefined>): (json: string) => string {
+/** Replaces this worker's configured API keys (and its queue key) wherever they appear in the result's JSON text. */
+function scrubber(env: Record<string, string | undefined>, key: QueueKey | undefined): (json: string) => string {
   const secrets = configuredSecrets(env).filter((s) => s.length >= 4).map(jsonEscaped);
-  return (json) => secrets.reduce((text, secret) => (text.includes(secret) ? text.split(secret).join('***') : text), json);
+  return (json) => {
+    const scrubbed = secrets.reduce((text, secret) => (text.includes(secret) ? text.split(secret).join('***') : text), json);
+    return key ? key.redact(scrubbed) : scrubbed;
+  };
 }
 
 /**
@@ -170,10 +180,16 @@ function scrubbedFailures<A extends unknown[], R>(process: (...args: A) => Promi
   };
 }
 
-/** Checks that a job is one this worker can run as the coordinator meant it; anything else is a defect, not retried. */
-function checkedJob(job: Job, UnrecoverableError: typeof BullMQ.UnrecoverableError): RolloutJob {
+/**
+ * Checks that a job is one this worker can run as the coordinator meant it, signed as this
+ * worker's key requires, before anything in it is read; anything else is a defect, not retried
+ * (but a signed job on a worker without the key: another worker may hold it).
+ */
+function checkedJob(job: Job, UnrecoverableError: typeof BullMQ.UnrecoverableError, key: QueueKey | undefined): RolloutJob {
   const unreadable = unreadableReason(job.data);
   if (unreadable !== null) throw new UnrecoverableError(`job ${job.id ?? '?'} is not a rollout job of queue protocol ${QUEUE_PROTOCOL}: ${unreadable}`);
+  const refusal = jobRefusal(key, job);
+  if (refusal) throw refusal.final ? new UnrecoverableError(refusal.message) : new Error(refusal.message);
   const parsed = RolloutJob.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`job ${job.id ?? '?'} is not a rollout job of queue protocol ${QUEUE_PROTOCOL}:\n${describeZodIssues(parsed.error.issues)}`);
   const data = parsed.data;
@@ -197,7 +213,9 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   const now = options.now ?? Date.now;
   const lockMs = options.lockMs ?? 30_000;
   const emit = options.onEvent ?? (() => {});
-  const scrub = scrubber(modelEnvironment.env);
+  const { key } = options;
+  if (key !== undefined && !(key instanceof QueueKey)) throw new InputError('worker options: key', `is a ${typeof key}`, `a QueueKey (queueKeyFrom(env) reads ${QUEUE_KEY_VARIABLE})`);
+  const scrub = scrubber(modelEnvironment.env, key);
   const registry = await connectRedis(options.redis, { name: `gauntlet-worker-registry:${name}` });
   const bull = await bullmq();
   const { Queue, UnrecoverableError } = bull;
@@ -220,6 +238,8 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   /** A forced stop: results waiting for Redis to take them are given up (their jobs go to other workers). */
   let abandoning = false;
   let lastError = '';
+  /** Registry entries a keyed worker would not serve, already reported. */
+  const refusedEntries = new Set<string>();
 
   const resultQueue = (queueName: string): Queue => {
     const at = Date.now();
@@ -257,6 +277,17 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     }
   };
 
+  /** Where the job's saved spend (a dead holder's) goes: signed by a keyed worker, for the next holder to check. */
+  const progressOf = (job: Job) => (spent: AttemptsSpend): object => (key ? signed(key, 'progress', { queue: job.queueName, jobId: job.id ?? '' }, { spent }) : { spent });
+
+  /** The spend an earlier holder saved with the job; a keyed worker counts it only when signed with its key, and says so otherwise. */
+  const heldSpend = (job: Job, data: RolloutJob): AttemptsSpend | undefined => {
+    const saved = savedSpend(job.progress);
+    if (!saved || !key || checkSignature(key, 'progress', { queue: job.queueName, jobId: job.id ?? '' }, job.progress) === 'valid') return saved;
+    emit({ type: 'error', message: `rollout ${data.rolloutId} of run ${data.runId}: the spend saved with its job is not signed with this worker's ${QUEUE_KEY_VARIABLE}, so it is not counted (the record counts what the coordinator sent and what this worker spends)` });
+    return undefined;
+  };
+
   const observe = options.onRollout ?? (() => {});
   const runJob = async (data: RolloutJob, job: Job, signal?: AbortSignal): Promise<{ attempt: number; status: Rollout['status'] }> => {
     const started = now();
@@ -267,11 +298,11 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     const lease = await clients.acquire(data.config);
     // A holder before this one that died mid-rollout saved what it spent (the job's earlier spend
     // included). Its attempts never reached the store: this one numbers its own after them.
-    const saved = savedSpend(job.progress);
+    const saved = heldSpend(job, data);
     const held = saved && saved.attempts >= data.firstAttempt ? saved : undefined;
     const firstAttempt = held ? held.attempts + 1 : data.firstAttempt;
     const earlier = held ?? data.earlier;
-    const saver = spendSaver(job, options.spendSaveMs ?? 5000);
+    const saver = spendSaver(job, options.spendSaveMs ?? 5000, progressOf(job));
     try {
       const buffer = new RolloutBuffer({ runId: data.runId, rolloutId: data.rolloutId, firstAttempt, ...(earlier ? { earlier } : {}) });
       const rollout = await executeRollout(
@@ -297,7 +328,9 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
       );
       // Only a stop of this worker ends a rollout without a record; the job is then retried elsewhere.
       if (!rollout) throw new Error(`worker ${name} stopped during rollout ${data.rolloutId}`);
-      const envelope: ResultEnvelope = { protocol: QUEUE_PROTOCOL, rolloutId: data.rolloutId, attempt: rollout.attempt, worker: name, payload: scrub(resultPayload(buffer.result(rollout))) };
+      const result: ResultEnvelope = { protocol: QUEUE_PROTOCOL, rolloutId: data.rolloutId, attempt: rollout.attempt, worker: name, payload: scrub(resultPayload(buffer.result(rollout))) };
+      // Bound to the run's results queue and the rollout: it cannot be stored under another.
+      const envelope = key ? signed(key, 'result', { queue: data.resultQueue, jobId: data.rolloutId }, result) : result;
       await sendResult(data.resultQueue, envelope);
       emit({ type: 'finished', rolloutId: data.rolloutId, status: rollout.status, durationMs: now() - started });
       observe({ type: 'finished', rollout, ...(data.replaced ? { replaced: data.replaced } : {}) });
@@ -309,7 +342,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   };
 
   const processJob = async (job: Job, _token?: string, signal?: AbortSignal): Promise<{ attempt: number; status: Rollout['status'] }> => {
-    const data = checkedJob(job, UnrecoverableError);
+    const data = checkedJob(job, UnrecoverableError, key);
     const { env } = data.task;
     observe({ type: 'started', env });
     try {
@@ -357,6 +390,13 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
       const [entries, announced] = await Promise.all([registry.hgetall(REGISTRY_KEY), registry.hgetall(ANNOUNCED_KEY)]);
       for (const [queueName, endpoint] of Object.entries(entries)) {
         if (closing || workers.has(queueName)) continue;
+        // Every job there is authenticated, but the name is not: a keyed worker takes from endpoint
+        // queues only, never (say) a run's results queue that a forged entry names.
+        if (key && queueName !== rolloutQueueName(endpoint)) {
+          if (!refusedEntries.has(queueName)) emit({ type: 'error', message: `${REGISTRY_KEY}: entry ${JSON.stringify(queueName.slice(0, 80))} is not the queue of its endpoint (${rolloutQueueName(endpoint)}); not served` });
+          refusedEntries.add(queueName);
+          continue;
+        }
         const seen = released.get(queueName);
         if (seen !== undefined && announced[queueName] === seen) continue;
         released.delete(queueName);
