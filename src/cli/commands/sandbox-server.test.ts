@@ -113,4 +113,31 @@ describe('gauntlet sandbox-server', () => {
     assert.deepEqual(outcome, { timeout: 200, status: 'HTTP/1.1 408 Request Timeout', refusal: true, held: 0 });
     assert.match(err.join(''), /at most 256 MiB of request bodies at once, each within 0\.2 s/);
   });
+
+  it('passes --max-read-mb (MiB) to the server, which refuses a larger file naming it, and refuses bad values naming the flag', async () => {
+    const never: SandboxServerHooks = { untilStopped: () => assert.fail('must not start') };
+    for (const value of ['0', '-1', '1.5', 'lots', '', '257']) {
+      await assert.rejects(
+        setup({}, never).run('--port', '0', '--max-read-mb', value),
+        (e: unknown) => e instanceof InputError && e.where === '--max-read-mb' && /a whole number from 1 to 256/.test(e.message),
+        value,
+      );
+    }
+    let refusal: unknown;
+    const { run, err } = setup({}, {
+      untilStopped: async (server) => {
+        assert.equal(server.stats().maxReadBytes, 1024 * 1024);
+        const box = await createSandbox({ backend: 'remote', remote: { url: server.url } });
+        try {
+          await box.writeFile('big.txt', 'x'.repeat(1024 * 1024 + 1));
+          refusal = await box.readFile('big.txt').catch((error: unknown) => error);
+        } finally {
+          await box.close();
+        }
+      },
+    });
+    await run('--port', '0', '--backend', 'virtual', '--max-read-mb', '1');
+    assert.match(String(refusal), /sandbox readFile: "big\.txt" is 1048577 bytes, over this server's limit of 1 MiB a read \(--max-read-mb\)/);
+    assert.match(err.join(''), /file reads up to 1 MiB each, sent within that memory/);
+  });
 });

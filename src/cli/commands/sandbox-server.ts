@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../core/index.ts';
 import { LIMIT_RANGES, REMOTE_URL_VARIABLE } from '../../sandbox/index.ts';
-import { DEFAULT_BODY_MEMORY_BYTES, DEFAULT_BODY_TIMEOUT_MS, startSandboxServer, type SandboxServer } from '../../server/sandbox/index.ts';
+import { DEFAULT_BODY_MEMORY_BYTES, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_READ_BYTES, MAX_READ_BYTES, startSandboxServer, type SandboxServer } from '../../server/sandbox/index.ts';
 import type { CliIo } from '../io.ts';
 import { bodyTimeoutSeconds, MAX_BODY_MEMORY_MIB, nonNegativeInt, number, oneOf, positiveInt } from '../options.ts';
 import { untilSignal } from '../signals.ts';
@@ -18,6 +18,7 @@ interface SandboxServerFlags {
   maxConnections?: number;
   maxConnectionsPerClient?: number;
   maxBodyMemory: number;
+  maxReadMb: number;
   bodyTimeout: number;
 }
 
@@ -46,6 +47,7 @@ const FLAG_OF = new Map([
   ['port', '--port'],
   ['backend', '--backend'],
   ['maxBodyMemoryBytes', '--max-body-memory'],
+  ['maxReadBytes', '--max-read-mb'],
   ['bodyTimeoutMs', '--body-timeout'],
 ]);
 
@@ -63,7 +65,8 @@ export function registerSandboxServerCommand(program: Command, io: CliIo, hooks:
     .option('--max-connections <n>', 'sockets open at once; more are closed on arrival (default 1024, or four per sandbox if more)', positiveInt('--max-connections', { max: 1_000_000 }))
     .option('--max-connections-per-client <n>', 'sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival (default: no limit beyond --max-connections)', positiveInt('--max-connections-per-client', { max: 1_000_000 }))
     .option('--max-memory-mb <n>', 'largest memory limit per sandbox: a client may ask for no more, and gets no more by default', memoryCeilingMb)
-    .option('--max-body-memory <MiB>', 'request bodies (files, writes, stdin; each at most 64 MiB) held at once, in MiB; one past it is refused with a retryable capacity error (503, Retry-After)', positiveInt('--max-body-memory', { max: MAX_BODY_MEMORY_MIB }), DEFAULT_BODY_MEMORY_BYTES / MiB)
+    .option('--max-body-memory <MiB>', 'request bodies (files, writes, stdin; each at most 64 MiB) and file reads being sent, held at once, in MiB; one past it is refused with a retryable capacity error (503, Retry-After)', positiveInt('--max-body-memory', { max: MAX_BODY_MEMORY_MIB }), DEFAULT_BODY_MEMORY_BYTES / MiB)
+    .option('--max-read-mb <n>', 'largest file a read returns, in MiB (at most 256); a larger one is refused with an error naming the file, its size and this flag', positiveInt('--max-read-mb', { max: MAX_READ_BYTES / MiB }), DEFAULT_MAX_READ_BYTES / MiB)
     .option('--body-timeout <seconds>', 'a request body must arrive whole within this long (at most 300; the upload only, not the command it carries); a slower one gets 408, its connection is closed and its share of --max-body-memory freed', bodyTimeoutSeconds, DEFAULT_BODY_TIMEOUT_MS / 1000)
     .action(async (flags: SandboxServerFlags) => {
       const token = flags.token ?? io.env.GAUNTLET_TOKEN;
@@ -82,6 +85,7 @@ export function registerSandboxServerCommand(program: Command, io: CliIo, hooks:
         ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
         ...(flags.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: flags.maxConnectionsPerClient } : {}),
         maxBodyMemoryBytes: flags.maxBodyMemory * MiB,
+        maxReadBytes: flags.maxReadMb * MiB,
         bodyTimeoutMs: Math.round(flags.bodyTimeout * 1000),
         log: (line) => io.stderr(`sandbox-server: ${line}\n`),
       }).catch((error: unknown) => {
@@ -95,6 +99,7 @@ export function registerSandboxServerCommand(program: Command, io: CliIo, hooks:
           `  clients: ${REMOTE_URL_VARIABLE}=${server.url} gauntlet run --sandbox remote …${token !== undefined ? ' (with GAUNTLET_SANDBOX_TOKEN)' : ''}`,
           `  at most ${flags.maxSandboxes} sandboxes, lease ${flags.leaseTtl} s${token !== undefined ? ', bearer token required' : ''}`,
           `  at most ${flags.maxBodyMemory} MiB of request bodies at once, each within ${flags.bodyTimeout} s`,
+          `  file reads up to ${flags.maxReadMb} MiB each, sent within that memory`,
           '',
         ].join('\n'),
       );

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { InfraError, InputError, MAX_TIMER_MS } from '../../core/index.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 import { SandboxPathError } from '../paths.ts';
-import { execReplyBytes, heartbeatInterval } from './client.ts';
+import { execReplyBytes, heartbeatInterval, readContentBytes, readReplyBytes } from './client.ts';
 import { createRemoteSandbox, probeRemoteSandbox, remoteServerFromEnv, type FetchLike } from './index.ts';
 
 const created = { id: 'sbx_test', backend: 'bwrap', workdir: '/work', lease: { ttlMs: 60_000, expiresAt: 1 } };
@@ -13,16 +13,30 @@ const created = { id: 'sbx_test', backend: 'bwrap', workdir: '/work', lease: { t
 const listen = (server: Server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const port = (server: Server) => (server.address() as AddressInfo).port;
 
-/** A server that creates fine and then answers every other request with `reply`. */
-function fakeServer(reply: () => Response): { fetch: FetchLike; seen: { url: string; headers: Headers }[] } {
+/** A server that creates fine (its create reply extended by `extra`) and then answers every other request with `reply`. */
+function fakeServer(reply: () => Response, extra: Record<string, unknown> = {}): { fetch: FetchLike; seen: { url: string; headers: Headers }[] } {
   const seen: { url: string; headers: Headers }[] = [];
   return {
     seen,
     fetch: (url, init) => {
       seen.push({ url, headers: new Headers(init.headers) });
-      return Promise.resolve(url.endsWith('/v1/sandboxes') ? Response.json(created, { status: 201 }) : reply());
+      return Promise.resolve(url.endsWith('/v1/sandboxes') ? Response.json({ ...created, ...extra }, { status: 201 }) : reply());
     },
   };
+}
+
+/** A reply of `total` spaces (a server going on and on), counting in `sent` what was pulled from it; `headers` may lie about its length. */
+function endlessReply(sent: { bytes: number }, total = 64 * 1024 ** 2, init: ResponseInit = {}): Response {
+  return new Response(
+    new ReadableStream({
+      pull: (controller) => {
+        if (sent.bytes >= total) return controller.close();
+        sent.bytes += 64 * 1024;
+        controller.enqueue(new Uint8Array(64 * 1024).fill(32));
+      },
+    }),
+    init,
+  );
 }
 
 describe('remote sandbox client', () => {
@@ -215,5 +229,55 @@ describe('remote sandbox client', () => {
     const first = box.exec('first', { timeoutMs: 60_000 });
     const second = box.exec('second', { timeoutMs: 1 });
     assert.deepEqual([(await first).stdout, (await second).stdout], ['first\n', 'second\n']);
+  });
+
+  it('stops reading a file read past the largest file the server says it sends, whatever its Content-Length claims', async () => {
+    for (const headers of [{}, { 'content-length': '10' }] as Record<string, string>[]) {
+      const sent = { bytes: 0 };
+      const box = await createRemoteSandbox({ url: 'http://sandbox.test', fetch: fakeServer(() => endlessReply(sent, 64 * 1024 ** 2, { headers }), { maxReadBytes: 3000 }).fetch, heartbeatMs: 3_600_000 });
+      await assert.rejects(box.readFile('big.txt'), (e: unknown) => {
+        assert.ok(e instanceof InfraError && e.source === 'sandbox' && e.kind === 'malformed_response' && !e.retryable, String(e));
+        assert.match(e.message, /^sandbox server http:\/\/sandbox\.test: POST \/sandboxes\/sbx_test\/files\/read: the reply is over 69536 bytes, more than any reply to this request holds/);
+        return true;
+      });
+      assert.ok(sent.bytes < 1024 ** 2, `${JSON.stringify(headers)}: read ${sent.bytes} bytes`);
+    }
+    assert.equal(readReplyBytes(3000), 4000 + 64 * 1024);
+    // The largest file it says it sends still comes through.
+    const content = 'é'.repeat(1500);
+    const box = await createRemoteSandbox({ url: 'http://sandbox.test', fetch: fakeServer(() => Response.json({ content: Buffer.from(content).toString('base64') }), { maxReadBytes: 3000 }).fetch, heartbeatMs: 3_600_000 });
+    assert.equal(await box.readFile('fits.txt'), content);
+  });
+
+  it('bounds a read from a server that does not say its limit by the sandbox\'s disk, three bytes a byte', () => {
+    const MiB = 1024 ** 2;
+    assert.equal(readContentBytes(64 * MiB, undefined), 192 * MiB, 'a default disk: every byte not UTF-8 comes back as U+FFFD');
+    assert.equal(readContentBytes(MiB, undefined), 192 * MiB, 'a file written from outside may be a whole request body, whatever the disk');
+    assert.equal(readContentBytes(64 * MiB, 1000), 1000, 'what the server says, when it says less');
+    assert.equal(readContentBytes(MiB, 1024 * MiB), 192 * MiB, 'never more than the disk allows, whatever the server says');
+    assert.equal(readReplyBytes(readContentBytes(1024 ** 4, undefined)), 2 ** 29 - 24, 'at most the longest string V8 makes');
+  });
+
+  it('stops reading a create reply, a few fields, past 64 KiB', async () => {
+    const sent = { bytes: 0 };
+    const endless: FetchLike = () => Promise.resolve(endlessReply(sent, 64 * 1024 ** 2, { status: 201 }));
+    await assert.rejects(
+      createRemoteSandbox({ url: 'http://sandbox.test', fetch: endless }),
+      (e: unknown) => e instanceof InfraError && e.kind === 'malformed_response' && /^sandbox server http:\/\/sandbox\.test: POST \/sandboxes: the reply is over 65536 bytes/.test(e.message),
+    );
+    assert.ok(sent.bytes < 1024 ** 2, `read ${sent.bytes} bytes`);
+  });
+
+  it('reads an error reply as long as one quoting the request, so a long path stays the agent\'s path error', async () => {
+    const path = `${'deep/'.repeat(40_000)}x.txt`;
+    // The message quotes the path twice: 400 KB, past the 64 KiB a write's reply may otherwise hold.
+    const message = `sandbox writeFile: ${JSON.stringify(path)}: ${path} is not a directory`;
+    const box = await createRemoteSandbox({ url: 'http://sandbox.test', fetch: fakeServer(() => Response.json({ error: { code: 'sandbox_path', message } }, { status: 400 })).fetch, heartbeatMs: 3_600_000 });
+    await assert.rejects(box.writeFile(path, 'x'), (e: unknown) => e instanceof SandboxPathError && e.message === message);
+    // An error reply without end is still cut, and retried or not by its status.
+    const sent = { bytes: 0 };
+    const endless = await createRemoteSandbox({ url: 'http://sandbox.test', fetch: fakeServer(() => endlessReply(sent, 64 * 1024 ** 2, { status: 502 })).fetch, heartbeatMs: 3_600_000 });
+    await assert.rejects(endless.writeFile('a.txt', 'x'), (e: unknown) => e instanceof InfraError && e.kind === 'http' && e.retryable && /the reply \(HTTP 502\) is over \d+ bytes/.test(e.message));
+    assert.ok(sent.bytes < 1024 ** 2, `read ${sent.bytes} bytes`);
   });
 });

@@ -4,7 +4,7 @@
 import { InfraError, InputError, parseInput, timerDelay, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
 import { redactUrl } from '../../model/secrets.ts';
 import { DEFAULT_LIMITS, type SandboxLimits } from '../limits.ts';
-import { RemoteAborted, SandboxConnection, type FetchLike } from './http.ts';
+import { MAX_REPLY_BYTES, RemoteAborted, SandboxConnection, type FetchLike } from './http.ts';
 import { bearerTokenProblem, CreateRequest, CreateResponse, ExecResponse, fromBase64, HealthResponse, HeartbeatResponse, ListResponse, ReadResponse, toBase64, type ExecRequest } from './protocol.ts';
 
 export interface RemoteSandboxOptions {
@@ -77,7 +77,7 @@ class RemoteSandbox implements Sandbox {
   constructor(
     private readonly connection: SandboxConnection,
     private readonly created: CreateResponse,
-    private readonly settings: { heartbeatMs: number; requestSlackMs: number; requestTimeoutMs: number; commandCapMs: number; maxOutputBytes: number },
+    private readonly settings: { heartbeatMs: number; requestSlackMs: number; requestTimeoutMs: number; commandCapMs: number; maxOutputBytes: number; maxReadBytes: number },
   ) {
     this.heartbeat = setInterval(() => void this.renew(), settings.heartbeatMs);
     // A forgotten sandbox must not keep the process alive; the server reaps it after its lease.
@@ -164,7 +164,9 @@ class RemoteSandbox implements Sandbox {
 
   async readFile(path: string): Promise<string | null> {
     this.assertOpen('readFile');
-    const reply = await this.call(() => this.connection.request({ method: 'POST', path: this.path('/files/read'), body: { path }, response: ReadResponse, timeoutMs: this.settings.requestTimeoutMs }));
+    const reply = await this.call(() =>
+      this.connection.request({ method: 'POST', path: this.path('/files/read'), body: { path }, response: ReadResponse, timeoutMs: this.settings.requestTimeoutMs, maxReplyBytes: readReplyBytes(this.settings.maxReadBytes) }),
+    );
     return reply.content === null ? null : fromBase64(reply.content);
   }
 
@@ -175,7 +177,8 @@ class RemoteSandbox implements Sandbox {
 
   async listFiles(): Promise<FileEntry[]> {
     this.assertOpen('listFiles');
-    const reply = await this.call(() => this.connection.request({ method: 'GET', path: this.path('/files'), response: ListResponse, timeoutMs: this.settings.requestTimeoutMs }));
+    // Bounded by the files the disk holds (and by V8's longest string), not by a figure of ours.
+    const reply = await this.call(() => this.connection.request({ method: 'GET', path: this.path('/files'), response: ListResponse, timeoutMs: this.settings.requestTimeoutMs, maxReplyBytes: MAX_REPLY_BYTES }));
     return reply.files;
   }
 
@@ -218,6 +221,21 @@ export function execReplyBytes(maxOutputBytes: number): number {
   return 6 * maxOutputBytes + 64 * 1024;
 }
 
+/** The most a read reply can hold: `{"content":"<base64>"}` for `maxReadBytes` of content. */
+export function readReplyBytes(maxReadBytes: number): number {
+  return Math.min(MAX_REPLY_BYTES, 4 * Math.ceil(maxReadBytes / 3) + 64 * 1024);
+}
+
+/**
+ * The largest file content a read of this sandbox can bring back: what the server says it answers
+ * (a server of before that field says nothing), and in any case what its disk can hold, three times
+ * over, since a byte that is not UTF-8 comes back as U+FFFD (three bytes). A file written from
+ * outside is at most a request body (64 MiB by default) whatever the disk.
+ */
+export function readContentBytes(diskBytes: number, serverMax: number | undefined): number {
+  return Math.min(serverMax ?? Infinity, 3 * Math.max(diskBytes, 64 * 1024 ** 2));
+}
+
 export async function createRemoteSandbox(options: RemoteSandboxOptions): Promise<Sandbox & { readonly id: string }> {
   checkUrl(options.url, 'remote sandbox url');
   const connection = new SandboxConnection(options.url, options.token, options.fetch ?? ((input, init) => fetch(input, init)));
@@ -232,5 +250,6 @@ export async function createRemoteSandbox(options: RemoteSandboxOptions): Promis
   const commandCapMs = options.limits?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs;
   // The server may lower a default to its ceiling, never raise what was asked: this bounds its output.
   const maxOutputBytes = options.limits?.maxOutputBytes ?? DEFAULT_LIMITS.maxOutputBytes;
-  return new RemoteSandbox(connection, created, { heartbeatMs, requestSlackMs: options.requestSlackMs ?? 30_000, requestTimeoutMs, commandCapMs, maxOutputBytes });
+  const maxReadBytes = readContentBytes(options.limits?.diskBytes ?? DEFAULT_LIMITS.diskBytes, created.maxReadBytes);
+  return new RemoteSandbox(connection, created, { heartbeatMs, requestSlackMs: options.requestSlackMs ?? 30_000, requestTimeoutMs, commandCapMs, maxOutputBytes, maxReadBytes });
 }

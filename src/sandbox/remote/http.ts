@@ -22,16 +22,32 @@ export interface RequestSpec<T extends z.ZodType> {
   timeoutMs: number;
   /** The caller's signal: when it aborts, the request throws `RemoteAborted`. */
   signal?: AbortSignal;
-  /** The largest reply accepted, in bytes; default the most that can become one string. */
+  /**
+   * The largest successful reply accepted, in bytes; default `SMALL_REPLY_BYTES` (create, heartbeat,
+   * health, and the routes that answer 204). An error reply may also be as long as an echo of the
+   * request (`errorReplyBytes`).
+   */
   maxReplyBytes?: number;
 }
 
 /** A reply longer than this cannot be made into one string, so no server sends a longer one on purpose. */
-const MAX_REPLY_BYTES = constants.MAX_STRING_LENGTH;
+export const MAX_REPLY_BYTES = constants.MAX_STRING_LENGTH;
+/** Replies of a few fixed fields (an id, a work dir, a lease), with room to spare. */
+export const SMALL_REPLY_BYTES = 64 * 1024;
+
+/**
+ * The most an error reply may hold for a request of `requestBytes`: its message may quote what the
+ * request sent (a path, a field), JSON-escaped twice over (in the message, then in the reply), and
+ * an agent must not be able to turn a path error into an infrastructure one by giving a long path.
+ */
+export function errorReplyBytes(requestBytes: number): number {
+  return Math.min(MAX_REPLY_BYTES, 8 * requestBytes + SMALL_REPLY_BYTES);
+}
 
 /**
  * The reply's text, or null once it passes `max` bytes: a server streaming without end would
- * otherwise fill this process's memory for as long as the request's timeout allows.
+ * otherwise fill this process's memory for as long as the request's timeout allows. The bytes are
+ * counted as they come, whatever Content-Length says; a length over `max` is refused unread.
  */
 async function readCapped(response: Response, max: number): Promise<string | null> {
   if (Number(response.headers.get('content-length') ?? 0) > max) {
@@ -84,8 +100,9 @@ export class SandboxConnection {
     const headers: Record<string, string> = { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) };
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
-    const maxReplyBytes = spec.maxReplyBytes ?? MAX_REPLY_BYTES;
     const body = spec.body !== undefined ? JSON.stringify(spec.body) : undefined;
+    const okBytes = spec.maxReplyBytes ?? SMALL_REPLY_BYTES;
+    const errorBytes = Math.max(okBytes, errorReplyBytes(body === undefined ? 0 : Buffer.byteLength(body)));
     const deadline = Date.now() + spec.timeoutMs;
     let response: Response;
     let read: string | null;
@@ -99,7 +116,8 @@ export class SandboxConnection {
           // Followed, a redirect would take the files and commands to a server nobody named.
           redirect: 'manual',
         });
-        read = await readCapped(response, maxReplyBytes);
+        // Known before a byte of it is read: what a reply may hold depends on whether it is an error.
+        read = await readCapped(response, response.ok ? okBytes : errorBytes);
         // A server whose request-body memory is full refused this one before running anything
         // (503 with Retry-After): sent again after the wait, within the request's own deadline.
         const wait = busyWaitMs(response, tries, deadline);
@@ -111,7 +129,13 @@ export class SandboxConnection {
         throw new InfraError('sandbox', `${where}: ${scrub(errorMessage(error), this.token)}`, { kind: 'connection', cause: error });
       }
     }
-    if (read === null) throw new InfraError('sandbox', `${where}: the reply is over ${maxReplyBytes} bytes, more than any reply to this request holds`, { kind: 'malformed_response', retryable: false });
+    if (read === null) {
+      const maxReplyBytes = response.ok ? okBytes : errorBytes;
+      const said = `the reply${response.ok ? '' : ` (HTTP ${response.status})`} is over ${maxReplyBytes} bytes, more than any reply to this request holds; reading stopped there`;
+      // An error past its bound is still that error: retried or not by its status, as an untyped one is.
+      if (!response.ok) throw new InfraError('sandbox', `${where}: ${said}`, { kind: 'http', retryable: response.status >= 500, detail: { status: response.status } });
+      throw new InfraError('sandbox', `${where}: ${said}`, { kind: 'malformed_response', retryable: false });
+    }
     // Scrubbed before an error quotes it cut short, which would keep part of the token.
     const text = scrub(read, this.token);
     if (response.status >= 300 && response.status < 400) {

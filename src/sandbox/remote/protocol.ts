@@ -69,6 +69,11 @@ export const CreateResponse = z.object({
   backend: z.enum(['bwrap', 'virtual']),
   workdir: z.string().min(1),
   lease: Lease,
+  /**
+   * The largest file (bytes, as UTF-8) the server answers a read with; a larger one is `too_large`.
+   * Added after v1 shipped: absent from an older server, and an older client ignores it.
+   */
+  maxReadBytes: z.number().int().positive().optional(),
 });
 export type CreateResponse = z.infer<typeof CreateResponse>;
 
@@ -116,8 +121,9 @@ export type HealthResponse = z.infer<typeof HealthResponse>;
  * work dir, a work dir it filled) and come back to the environment as the errors a local sandbox
  * throws; `no_route` and `bad_method` mean the client is set up wrongly (a base URL with a path, a
  * server of another version); the rest are infrastructure or a caller's bug. `capacity` is also a
- * server whose request-body memory is full (with Retry-After); `body_timeout` a request body that
- * did not arrive whole in time (added after v1 shipped: an older client reads it as HTTP 408).
+ * server whose request-body memory is full (with Retry-After), or that has no room now to send a
+ * file read; `too_large` also a file read over the server's limit; `body_timeout` a request body
+ * that did not arrive whole in time (added after v1 shipped: an older client reads it as HTTP 408).
  */
 export const ErrorCode = z.enum(['bad_request', 'protocol_version', 'unauthorized', 'forbidden', 'not_found', 'no_route', 'bad_method', 'sandbox_path', 'no_space', 'capacity', 'too_large', 'body_timeout', 'sandbox_failed']);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -34,6 +34,7 @@ function appWith(maxLimits: SandboxLimits = {}) {
     token: undefined,
     maxBodyBytes: MiB,
     bodyBudget: new BodyBudget(16 * MiB),
+    maxReadBytes: 16 * MiB,
     bodyTimeoutMs: 10_000,
     maxLimits,
     create: (request) => {

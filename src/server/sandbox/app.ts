@@ -1,6 +1,7 @@
 // The sandbox server's routes (protocol v1, docs/design/remote-sandbox.md): create, exec, files,
 // heartbeat, teardown. Bodies are read within the shared body budget (../body-budget.ts) and parsed
-// with the protocol's zod schemas; every failure is a typed JSON error body.
+// with the protocol's zod schemas; file reads are answered within it too (read-reply.ts); every
+// failure is a typed JSON error body.
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { browserRefusal, errorMessage, hasBearerToken, InputError, type Sandbox } from '../../core/index.ts';
@@ -8,6 +9,7 @@ import { DEFAULT_LIMITS, SandboxFullError, SandboxPathError, type SandboxLimits 
 import { remoteProtocol as P } from '../../sandbox/remote/index.ts';
 import { bufferBody, type BodyBudget, type BodyRefusal, type Buffered, type RefusalReply } from '../body-budget.ts';
 import { PoolFullError, type SandboxPool } from './pool.ts';
+import { holdRead, OneAtATime, readReply } from './read-reply.ts';
 
 export interface SandboxAppContext {
   pool: SandboxPool;
@@ -15,8 +17,10 @@ export interface SandboxAppContext {
   token: string | undefined;
   /** One request body's bytes at most. */
   maxBodyBytes: number;
-  /** Shared by every request body being read or handled (an exec's until its command ends). */
+  /** Shared by every request body being read or handled (an exec's until its command ends) and every file read being sent. */
   bodyBudget: BodyBudget;
+  /** One file read's bytes at most; a larger file is refused with `too_large`. */
+  maxReadBytes: number;
   /** A request body must have arrived whole this long after its reading began. */
   bodyTimeoutMs: number;
   /** The largest limits a client may ask for; a bigger one is refused, not lowered. */
@@ -29,16 +33,18 @@ class Refusal extends Error {
   constructor(
     readonly code: P.ErrorCode,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
 }
 
-function refuse(c: Context, code: P.ErrorCode, message: string): Response {
+function refuse(c: Context, code: P.ErrorCode, message: string, headers: Record<string, string> = {}): Response {
   // Refused before its body was read to the end (too large, unauthorized, another version): the
   // rest may still be on its way, so the connection ends with this reply. Kept open, the client
   // would send its next request down it and see that, or this reply, dropped.
   if (code === 'too_large' || (c.req.raw.body !== null && !c.req.raw.bodyUsed)) c.header('Connection', 'close');
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
   const body: P.ErrorBody = { error: { code, message } };
   return c.json(body, P.ERROR_STATUS[code]);
 }
@@ -97,9 +103,10 @@ const wrongMethod = (allowed: string) => (c: Context) => {
 export function createSandboxApp(ctx: SandboxAppContext): Hono {
   const app = new Hono();
   const { pool } = ctx;
+  const reads = new OneAtATime();
 
   app.onError((error, c) => {
-    if (error instanceof Refusal) return refuse(c, error.code, error.message);
+    if (error instanceof Refusal) return refuse(c, error.code, error.message, error.headers);
     // Before SandboxPathError, which it extends: the agent filled the disk, and a retry would too.
     if (error instanceof SandboxFullError) return refuse(c, 'no_space', error.message);
     if (error instanceof SandboxPathError) return refuse(c, 'sandbox_path', error.message);
@@ -156,7 +163,9 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
     const request = parseBody(c, P.CreateRequest);
     const limits = limitsUnder(request.limits, ctx.maxLimits);
     const opened = await pool.open(() => ctx.create({ ...request, limits }));
-    const body: P.CreateResponse = { id: opened.id, backend: ctx.backend, workdir: opened.sandbox.workdir, lease: opened.lease };
+    // The largest read this server answers, so the client bounds what it takes from us by it.
+    const maxReadBytes = Math.min(ctx.maxReadBytes, ctx.bodyBudget.limitBytes);
+    const body: P.CreateResponse = { id: opened.id, backend: ctx.backend, workdir: opened.sandbox.workdir, lease: opened.lease, maxReadBytes };
     return c.json(body, 201);
   });
 
@@ -183,8 +192,18 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
 
   sandboxes.post('/:id/files/read', async (c) => {
     const { path } = parseBody(c, P.ReadRequest);
-    const content = await use(c.req.param('id')).readFile(path);
-    return c.json({ content: content === null ? null : P.toBase64(content) } satisfies z.infer<typeof P.ReadResponse>);
+    const sandbox = use(c.req.param('id'));
+    // Read and counted in one turn, so at most one file is held uncounted at a time.
+    const held = await reads.run(async () => {
+      const content = await sandbox.readFile(path);
+      if (content === null) return null;
+      const outcome = holdRead(path, content, { maxReadBytes: ctx.maxReadBytes, budget: ctx.bodyBudget });
+      // Busy: nothing changed, so the client sends it again after the wait, as for a body refused busy.
+      if ('code' in outcome) throw new Refusal(outcome.code, outcome.message, outcome.code === 'capacity' ? { 'Retry-After': '1' } : {});
+      return outcome;
+    }, c.req.raw.signal);
+    if (held === null) return c.json({ content: null } satisfies z.infer<typeof P.ReadResponse>);
+    return readReply(held, c.req.raw.signal);
   });
 
   sandboxes.put('/:id/files/write', async (c) => {

@@ -62,7 +62,7 @@ describe('sandbox server request-body memory', () => {
     assert.match(refused.head, /^retry-after: 1$/im);
     assert.match(refused.head, /^connection: close$/im);
     assert.deepEqual(refused.body, {
-      error: { code: 'capacity', message: 'server busy: request bodies being handled hold 1000 of the 1000 bytes allowed at once (--max-body-memory), and this one declares 100 bytes; retry later' },
+      error: { code: 'capacity', message: 'server busy: request bodies and file reads being handled hold 1000 of the 1000 bytes allowed at once (--max-body-memory), and this one declares 100 bytes; retry later' },
     });
     const chunked = await opened.open(server.url);
     chunked.socket.write(execHead(server, id, CHUNKED));
@@ -206,9 +206,16 @@ describe('sandbox server request-body memory', () => {
     }
   });
 
-  it('holds 256 MiB of bodies for 60 s each by default, and refuses a budget or deadline out of range naming the option', GUARD, async () => {
+  it('holds 256 MiB of bodies for 60 s each and reads up to 64 MiB by default, and refuses a budget, deadline or read limit out of range naming the option', GUARD, async () => {
     const server = await serve({});
-    assert.deepEqual([server.stats().maxBodyMemoryBytes, server.stats().bodyTimeoutMs], [256 * MiB, 60_000]);
+    assert.deepEqual([server.stats().maxBodyMemoryBytes, server.stats().bodyTimeoutMs, server.stats().maxReadBytes], [256 * MiB, 60_000, 64 * MiB]);
+    for (const bad of [0, 1.5, 256 * MiB + 1, Number.NaN]) {
+      await assert.rejects(
+        startSandboxServer({ port: 0, backend: 'virtual', maxReadBytes: bad }),
+        (e: unknown) => e instanceof InputError && e.where === 'maxReadBytes' && /a whole number of bytes from 1 to 268435456 \(256 MiB\)/.test(e.message),
+        String(bad),
+      );
+    }
     const quick = await serve({ httpTimeouts: { requestTimeoutMs: 1000, headersTimeoutMs: 1000 } });
     assert.equal(quick.stats().bodyTimeoutMs, 1000, 'the default gives way to a shorter request timeout');
     for (const bad of [0, -1, 1.5, Number.NaN]) {
@@ -227,5 +234,51 @@ describe('sandbox server request-body memory', () => {
       startSandboxServer({ port: 0, backend: 'virtual', bodyTimeoutMs: 2000, httpTimeouts: { requestTimeoutMs: 1000, headersTimeoutMs: 1000 } }),
       (e: unknown) => e instanceof InputError && e.where === 'bodyTimeoutMs' && /2000 ms is longer than the request timeout \(1000 ms\)/.test(e.message),
     );
+  });
+});
+
+describe('sandbox server file-read memory, end to end', () => {
+  it('turns a read over maxReadBytes into a non-retryable infrastructure error naming the server, the file, its size and the limit', GUARD, async () => {
+    const server = await serve({ maxReadBytes: 1000 });
+    const box = await createRemoteSandbox({ url: server.url, heartbeatMs: 3_600_000 });
+    try {
+      await box.writeFile('out/big.txt', 'x'.repeat(1001));
+      await box.writeFile('out/fits.txt', 'y'.repeat(1000));
+      await assert.rejects(box.readFile('out/big.txt'), (e: unknown) => {
+        assert.ok(e instanceof InfraError, String(e));
+        assert.deepEqual([e.source, e.retryable, e.detail?.code], ['sandbox', false, 'too_large']);
+        assert.ok(e.message.startsWith(`sandbox server ${server.url}: POST /sandboxes/`), e.message);
+        assert.match(e.message, /sandbox readFile: "out\/big\.txt" is 1001 bytes, over this server's limit of 1000 bytes a read \(--max-read-mb\)$/);
+        return true;
+      });
+      assert.equal(await box.readFile('out/fits.txt'), 'y'.repeat(1000));
+      assert.equal(server.stats().bodyBytes, 0);
+    } finally {
+      await box.close();
+    }
+  });
+
+  it('has the client send a read refused busy again after its Retry-After, and serves it once the memory is free', GUARD, async () => {
+    const server = await serve({ maxBodyMemoryBytes: 1000 });
+    let readsSent = 0;
+    const counting: FetchLike = (input, init) => {
+      if (input.endsWith('/files/read')) readsSent++;
+      return fetch(input, init);
+    };
+    const box = await createRemoteSandbox({ url: server.url, heartbeatMs: 3_600_000, fetch: counting });
+    try {
+      await box.writeFile('notes.txt', 'n'.repeat(300));
+      // 800 held by a body that never comes: the read's own body fits beside it, its 300-byte reply does not.
+      const holder = await opened.open(server.url);
+      holder.socket.write(execHead(server, 'sbx_any', sized(800)) + '{');
+      await waitFor(() => server.stats().bodyBytes === 800, 'the held body to take 800 bytes');
+      const content = box.readFile('notes.txt');
+      await waitFor(() => readsSent >= 2, 'the read refused once and sent again');
+      holder.socket.destroy();
+      assert.equal(await content, 'n'.repeat(300));
+      await waitFor(() => server.stats().bodyBytes === 0, 'every byte given back');
+    } finally {
+      await box.close();
+    }
   });
 });

@@ -41,6 +41,13 @@ export interface SandboxServerOptions {
    */
   maxBodyMemoryBytes?: number;
   /**
+   * The largest file a read answers with, in bytes of its content (as UTF-8); a larger one is
+   * refused with `too_large` naming the file, its size and this limit. The reply streams, holding
+   * the file's bytes within `maxBodyMemoryBytes` until it is sent (a busy server answers
+   * `capacity` with Retry-After). Default 64 MiB (a default sandbox's whole disk); at most 256 MiB.
+   */
+  maxReadBytes?: number;
+  /**
    * A request body must have arrived whole this long after the server began reading it, else it is
    * answered `body_timeout` (408), its connection closed and its bytes given back to
    * `maxBodyMemoryBytes`. Only the upload: an exec's command runs after its body is in, untimed
@@ -63,9 +70,10 @@ export interface SandboxServerOptions {
 }
 
 export interface SandboxServerStats extends PoolStats {
-  /** Bytes of request bodies being read or handled now (see `maxBodyMemoryBytes`). */
+  /** Bytes of request bodies being read or handled, and of file reads being sent, now (see `maxBodyMemoryBytes`). */
   bodyBytes: number;
   maxBodyMemoryBytes: number;
+  maxReadBytes: number;
   bodyTimeoutMs: number;
 }
 
@@ -101,6 +109,13 @@ const Settings = z.object({
 export const DEFAULT_BODY_MEMORY_BYTES = 256 * 1024 * 1024;
 /** Time for a 64 MiB body at about 1 MiB/s; a command of a few KiB needs milliseconds. */
 export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
+/** A default sandbox's whole disk (DEFAULT_LIMITS.diskBytes), and the largest body a write may send. */
+export const DEFAULT_MAX_READ_BYTES = 64 * 1024 * 1024;
+/**
+ * The client makes the reply one string, base64 (four thirds of the file) in JSON: 256 MiB makes
+ * 342 MiB of text, under V8's longest string (about 512 Mi characters) with room to spare.
+ */
+export const MAX_READ_BYTES = 256 * 1024 * 1024;
 
 /** `maxBodyMemoryBytes` and `bodyTimeoutMs`, or an InputError naming the option (the command restates it as its flag). */
 function bodySettings(options: SandboxServerOptions, requestTimeoutMs: number): { maxBodyMemoryBytes: number; bodyTimeoutMs: number } {
@@ -117,6 +132,15 @@ function bodySettings(options: SandboxServerOptions, requestTimeoutMs: number): 
     throw new InputError('bodyTimeoutMs', `${bodyTimeoutMs} ms is longer than the request timeout (${requestTimeoutMs} ms), which would cut a slow body first anyway`, `at most ${requestTimeoutMs} ms (httpTimeouts.requestTimeoutMs)`);
   }
   return { maxBodyMemoryBytes, bodyTimeoutMs };
+}
+
+/** `maxReadBytes`, or an InputError naming the option (the command restates it as its flag). */
+function readLimit(options: SandboxServerOptions): number {
+  const maxReadBytes = options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES;
+  if (!Number.isSafeInteger(maxReadBytes) || maxReadBytes < 1 || maxReadBytes > MAX_READ_BYTES) {
+    throw new InputError('maxReadBytes', `got ${maxReadBytes}`, `a whole number of bytes from 1 to ${MAX_READ_BYTES} (256 MiB)`);
+  }
+  return maxReadBytes;
 }
 
 async function resolveBackend(requested: 'auto' | 'bwrap' | 'virtual'): Promise<'bwrap' | 'virtual'> {
@@ -143,10 +167,12 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
   );
   const limits = resolveHttpLimits({ maxConnections: Math.max(1024, 4 * settings.maxSandboxes), ...DEFAULT_HTTP_TIMEOUTS }, options);
   const { maxBodyMemoryBytes, bodyTimeoutMs } = bodySettings(options, limits.requestTimeoutMs);
+  const maxReadBytes = readLimit(options);
   const token = requiredToken({ host: settings.host, token: options.token, exposes: 'run commands on this machine' });
   const backend = await resolveBackend(options.backend ?? 'auto');
   const log = options.log;
-  const bodyBudget = new BodyBudget(maxBodyMemoryBytes);
+  // One budget for what a request brings and what a read sends back: one figure to size against memory.
+  const bodyBudget = new BodyBudget(maxBodyMemoryBytes, 'request bodies and file reads');
   const pool = new SandboxPool({ ttlMs: settings.leaseTtlMs, maxSandboxes: settings.maxSandboxes, now: options.now ?? Date.now, ...(log ? { log } : {}) });
   const app = createSandboxApp({
     pool,
@@ -154,6 +180,7 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
     token,
     maxBodyBytes: settings.maxBodyBytes,
     bodyBudget,
+    maxReadBytes,
     bodyTimeoutMs,
     maxLimits: settings.maxLimits,
     create: (request) =>
@@ -190,7 +217,7 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
     host: address.address,
     port: address.port,
     backend,
-    stats: () => ({ ...pool.stats(), bodyBytes: bodyBudget.held, maxBodyMemoryBytes, bodyTimeoutMs }),
+    stats: () => ({ ...pool.stats(), bodyBytes: bodyBudget.held, maxBodyMemoryBytes, maxReadBytes, bodyTimeoutMs }),
     reap: () => pool.reap(),
     close: () =>
       (closing ??= (async () => {
