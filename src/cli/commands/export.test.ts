@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { parquetReadObjects } from 'hyparquet';
 import { errorMessage } from '../../core/index.ts';
 import { openStore } from '../../store/index.ts';
-import { EXPORT_RUN, seedExportRun } from '../../training/export/testing.ts';
+import { EXPORT_RUN, HOSTILE_RUN, seedExportRun, storeWith } from '../../training/export/testing.ts';
 import type { ExportSummary } from '../../training/export/index.ts';
 import type { CliIo } from '../io.ts';
 import { registerExportCommand } from './export.ts';
@@ -20,7 +20,7 @@ seedExportRun(seeded);
 seeded.close();
 
 /** The command on a fresh program, as the CLI registers it; errors come back as their message. */
-async function cli(args: string[]): Promise<{ out: string; err: string; error: string | null; exitCode: number | undefined }> {
+async function cli(args: string[], store = storePath): Promise<{ out: string; err: string; error: string | null; exitCode: number | undefined }> {
   const io = { out: '', err: '', interactive: false, env: {} } as CliIo & { out: string; err: string };
   io.stdout = (t) => void (io.out += t);
   io.stderr = (t) => void (io.err += t);
@@ -30,7 +30,7 @@ async function cli(args: string[]): Promise<{ out: string; err: string; error: s
   const before = process.exitCode;
   let error: string | null = null;
   try {
-    await program.parseAsync(['node', 'gauntlet', 'export', ...args, '--store', storePath]);
+    await program.parseAsync(['node', 'gauntlet', 'export', ...args, '--store', store]);
   } catch (e) {
     const cause = (e as { cause?: unknown }).cause;
     error = errorMessage(cause ?? e);
@@ -68,7 +68,7 @@ describe('gauntlet export', () => {
     const rows = out.trim().split('\n').map((l) => JSON.parse(l) as { sample_id: string; advantage: number });
     assert.equal(rows[0]?.sample_id, 'ro_a0/s0');
     assert.equal(rows[0]?.advantage, 0.5);
-    assert.match(err, /exported 7 rows \(trl rollout-func, jsonl\) from 4 of 7 rollouts → stdout/);
+    assert.match(err, /exported 7 rows \(trl rollout-func, jsonl\) from 4 of 7 rollouts of run run_export → stdout/);
     assert.match(err, /no_logprobs: 1\n {4}ro_c0/);
     assert.match(err, /template drift: 1 of 4 rollouts — dropped_reasoning 1/);
   });
@@ -94,6 +94,28 @@ describe('gauntlet export', () => {
     assert.match(legacy.err, /prime-rl legacy/);
   });
 
+  it('exports trl async rows with --policy-version for calls that recorded none, and checks ids against --vocab-size', async () => {
+    const plain = await cli([EXPORT_RUN, '--format', 'jsonl', '--for', 'trl', '--variant', 'async']);
+    assert.match(plain.err, /no_policy_version: 1\n {4}ro_d0 .*call 0 recorded no policy version \(give --policy-version/);
+    const { out, error } = await cli([EXPORT_RUN, '--format', 'jsonl', '--for', 'trl', '--variant', 'async', '--policy-version', '0', '--vocab-size', '150000']);
+    assert.equal(error, null);
+    const versions = out.trim().split('\n').map((l) => JSON.parse(l) as { rollout_id: string; model_version: number });
+    assert.deepEqual([...new Set(versions.map((r) => `${r.rollout_id} ${r.model_version}`))], ['ro_a0 3', 'ro_a1 4', 'ro_a2 4', 'ro_d0 0']);
+    const tight = await cli([EXPORT_RUN, '--format', 'jsonl', '--for', 'verl', '--vocab-size', '1000']);
+    assert.match(tight.err, /invalid_tokens: 5\n {4}ro_a0 .*is beyond the vocabulary \(--vocab-size 1000/);
+  });
+
+  it('keeps every rollout record on one line by any reader\'s count', async () => {
+    // Before: a U+2028 in a message went out raw, and Python's str.splitlines() cut the record in two.
+    const path = join(mkdtempSync(join(tmpdir(), 'gauntlet-export-lines-')), 'lines.db');
+    storeWith([{ id: 'ro_lines', calls: [{ prompt: [1, 2], completion: [3], content: 'a\u2028b\u0085c' }] }], 'finished', path).close();
+    const { out, error } = await cli([HOSTILE_RUN], path);
+    assert.equal(error, null);
+    const lines = out.split(/\r\n|[\n\r\v\f\x85\u2028\u2029]/).filter(Boolean);
+    assert.equal(lines.length, 1);
+    assert.equal((JSON.parse(lines[0] as string) as { modelCalls: { request: { messages: { content: string }[] } }[] }).modelCalls[0]?.request.messages[0]?.content, 'a\u2028b\u0085c');
+  });
+
   it('exits non-zero when nothing could be exported', async () => {
     const { exitCode, err } = await cli([EXPORT_RUN, '--format', 'jsonl', '--for', 'sft', '--min-score', '2']);
     assert.equal(exitCode, 1);
@@ -110,6 +132,13 @@ describe('gauntlet export', () => {
       [['--format', 'jsonl', '--for', 'verl', '--events'], /--events: applies to rollout records only/],
       [['--format', 'jsonl', '--for', 'axolotl'], /--for: got "axolotl" \(expected one of verl, skyrl, trl, prime-rl, generic, sft\)/],
       [['--format', 'jsonl', '--for', 'verl', '--tokenizer', join(dir, 'missing.json')], /missing\.json: cannot read the tokenizer/],
+      // prime-rl divides each token's logits by its temperature.
+      [['--format', 'jsonl', '--for', 'prime-rl', '--temperature', '0'], /--temperature: is 0, and prime-rl divides each token's logits by its temperature \(expected a temperature above 0\)/],
+      [['--format', 'jsonl', '--for', 'verl', '--policy-version', '3'], /--policy-version: verl agent-loop rows need no policy version \(expected --for trl --variant async\)/],
+      [['--format', 'jsonl', '--for', 'trl', '--variant', 'async', '--policy-version', '1.5'], /--policy-version: got 1\.5 \(expected a training step/],
+      [['--format', 'jsonl', '--for', 'sft', '--vocab-size', '100'], /--vocab-size: sft rows carry no token ids/],
+      [['--format', 'jsonl', '--for', 'verl', '--vocab-size', '1e3.5'], /--vocab-size: got "1e3\.5"/],
+      [['--format', 'jsonl', '--policy-version', '3'], /--policy-version: applies to training rows only/],
     ];
     for (const [args, pattern] of cases) {
       const { error, out } = await cli([EXPORT_RUN, ...args]);

@@ -6,7 +6,7 @@ import { errorMessage, InputError, type Store } from '../../core/index.ts';
 import { loadQwen3Tokenizer, loadTokenizer } from '../../formats/index.ts';
 import { exportRunJsonl } from '../../store/index.ts';
 import { AdvantageMethod, GroupBy } from '../../training/advantages/index.ts';
-import { exportRun, partialPath, renderSummary, resolveTarget, TargetName, TARGETS } from '../../training/export/index.ts';
+import { exportRun, oneLineJson, partialPath, renderSummary, resolveTarget, TargetName, TARGETS } from '../../training/export/index.ts';
 import type { TokenDecoder } from '../../training/trajectory/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
 import { number, oneOf } from '../options.ts';
@@ -21,6 +21,8 @@ interface ExportFlags {
   groupBy: GroupBy;
   minScore?: number;
   temperature?: number;
+  policyVersion?: number;
+  vocabSize?: number;
   tokenizer?: string;
   output?: string;
   events?: boolean;
@@ -45,7 +47,9 @@ export function registerExportCommand(program: Command, io: CliIo): void {
     .option('--advantage <method>', 'group advantage: grpo | drgrpo | rloo', oneOf('--advantage', AdvantageMethod.options), 'grpo')
     .option('--group-by <key>', 'group: the group id, else task + seed; task: every rollout of a task', oneOf('--group-by', GroupBy.options), 'group')
     .option('--min-score <score>', 'sft: keep rollouts scoring at least this (default: those that passed)', number('--min-score'))
-    .option('--temperature <t>', "prime-rl: the engine's default temperature, for calls that recorded none", number('--temperature', { min: 0 }))
+    .option('--temperature <t>', "prime-rl: the engine's default temperature, for calls that recorded none (above 0)", number('--temperature', { min: 0 }))
+    .option('--policy-version <step>', 'trl async: the training step of the weights that served calls that recorded no policy version', number('--policy-version', { min: 0 }))
+    .option('--vocab-size <n>', "the model's vocab_size (config.json): rollouts holding a token id at or past it are left out as invalid_tokens", number('--vocab-size', { min: 1 }))
     .option('--tokenizer <path|qwen3>', 'decode ids with this tokenizer to tell a template re-render from a tokenizer mismatch')
     .option('--output <file>', 'write here instead of stdout')
     .option('--events', "rollout records: include each rollout's event log")
@@ -68,6 +72,8 @@ export function registerExportCommand(program: Command, io: CliIo): void {
           groupBy: flags.groupBy,
           ...(flags.minScore === undefined ? {} : { minScore: flags.minScore }),
           ...(flags.temperature === undefined ? {} : { assumedTemperature: flags.temperature }),
+          ...(flags.policyVersion === undefined ? {} : { assumedPolicyVersion: flags.policyVersion }),
+          ...(flags.vocabSize === undefined ? {} : { vocabSize: flags.vocabSize }),
           ...(decode ? { decode } : {}),
         });
         // stdout carries the rows unless they went to a file.
@@ -86,7 +92,7 @@ function validate(flags: ExportFlags): 'jsonl' | 'parquet' {
   if (flags.output !== undefined) flags.output = outputTarget(flags.output, flags.store);
   if (!flags.for) {
     if (flags.format === 'parquet') throw new InputError('--format', 'parquet holds training rows', '--for with a trainer, or --format jsonl for rollout records');
-    for (const [flag, value] of [['--variant', flags.variant], ['--min-score', flags.minScore], ['--temperature', flags.temperature], ['--tokenizer', flags.tokenizer]] as const) {
+    for (const [flag, value] of [['--variant', flags.variant], ['--min-score', flags.minScore], ['--temperature', flags.temperature], ['--policy-version', flags.policyVersion], ['--vocab-size', flags.vocabSize], ['--tokenizer', flags.tokenizer]] as const) {
       if (value !== undefined) throw new InputError(flag, 'applies to training rows only', '--for with a trainer');
     }
     return 'jsonl';
@@ -97,9 +103,15 @@ function validate(flags: ExportFlags): 'jsonl' | 'parquet' {
   if (flags.format === 'parquet' && !flags.output) throw new InputError('--output', 'Parquet is written to a file', 'a file path with --format parquet');
   if (flags.minScore !== undefined && flags.for !== 'sft') throw new InputError('--min-score', `applies to --for sft, not ${flags.for}`);
   if (flags.temperature !== undefined && flags.for !== 'prime-rl') throw new InputError('--temperature', `applies to --for prime-rl, not ${flags.for}`);
+  // prime-rl divides each token's logits by its temperature: 0 would make the loss NaN.
+  if (flags.temperature === 0) throw new InputError('--temperature', 'is 0, and prime-rl divides each token\'s logits by its temperature', 'a temperature above 0');
   const target = resolveTarget(flags.for, flags.variant);
   // A flag the rows would silently ignore is refused, as for the other targets.
   if (flags.temperature !== undefined && !target.needs.temperature) throw new InputError('--temperature', `${target.name} ${target.variant} rows carry no temperatures`, `--for ${target.name} without --variant ${target.variant}`);
+  if (flags.policyVersion !== undefined && !target.needs.policyVersion) throw new InputError('--policy-version', `${target.name} ${target.variant} rows need no policy version`, '--for trl --variant async');
+  if (flags.policyVersion !== undefined && !Number.isSafeInteger(flags.policyVersion)) throw new InputError('--policy-version', `got ${flags.policyVersion}`, 'a training step: a whole number ≥ 0');
+  if (flags.vocabSize !== undefined && !target.needs.tokens) throw new InputError('--vocab-size', `${target.name} rows carry no token ids`, 'a trainer whose rows hold token ids');
+  if (flags.vocabSize !== undefined && !Number.isSafeInteger(flags.vocabSize)) throw new InputError('--vocab-size', `got ${flags.vocabSize}`, "the model's vocab_size: a whole number");
   return flags.format;
 }
 
@@ -140,7 +152,7 @@ async function exportRecords(io: CliIo, store: Store, runId: string, flags: Expo
   if (!store.getRun(runId)) throw new InputError('RUN_ID', `no run "${runId}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
   const lines = exportRunJsonl(store, runId, { events: Boolean(flags.events) });
   if (!flags.output) {
-    for (const line of lines) io.stdout(`${line}\n`);
+    for (const line of lines) io.stdout(`${oneLineJson(line)}\n`);
     return;
   }
   // Written beside the destination and renamed into place once whole: a damaged row read
@@ -150,7 +162,7 @@ async function exportRecords(io: CliIo, store: Store, runId: string, flags: Expo
   let count = 0;
   try {
     for (const line of lines) {
-      if (!out.write(`${line}\n`)) await once(out, 'drain');
+      if (!out.write(`${oneLineJson(line)}\n`)) await once(out, 'drain');
       count++;
     }
     await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));

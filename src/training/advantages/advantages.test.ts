@@ -104,6 +104,15 @@ describe('grouping rollouts', () => {
     assert.equal(byTask.groups.length, 1);
     close(byTask.groups[0]!.advantages, [1, -0.5, -0.5]);
   });
+
+  it('orders members of one epoch by id code point, not by the locale of the machine that exports', () => {
+    // localeCompare sorts by the default locale's collation (case-folded here; other locales order letters otherwise),
+    // so the same store exported on two machines gave rows and repetition ids in different orders.
+    const ids = ['ro_b', 'ro_B', 'ro_a', 'ro_A', 'ro_\u00e9', 'ro_z'];
+    const rollouts = ids.map((id, i) => rollout({ id, taskId: 't', seed: i, score: i % 2 }));
+    const [group] = groupRollouts(rollouts, { method: 'grpo', groupBy: 'task' }).groups;
+    assert.deepEqual(group?.members.map((r) => r.id), ['ro_A', 'ro_B', 'ro_a', 'ro_b', 'ro_z', 'ro_\u00e9']);
+  });
 });
 
 /** A double as an exact fraction m / 2^e. */
@@ -207,7 +216,7 @@ describe('group advantages (against exact arithmetic)', () => {
       }
     }
     const rollouts = [rollout({ id: 'a0', score: 1, reward: 0.5 }), rollout({ id: 'a1', epoch: 1, score: 0, reward: Number.NaN })];
-    assert.throws(() => groupRollouts(rollouts, { method: 'grpo' }), (error: unknown) => error instanceof InputError && /^rollout a1 \(group t#1\): the reward is NaN/.test(error.message));
+    assert.throws(() => groupRollouts(rollouts, { method: 'grpo' }), (error: unknown) => error instanceof InputError && /^rollout a1 of run run_a \(group t#1\): the reward is NaN/.test(error.message));
   });
 
   it('never answers −0', () => {

@@ -145,10 +145,11 @@ export function groupRollouts(rollouts: readonly Rollout[], options: GroupingOpt
     }
   }
   const groups = [...byKey].map(([id, members]): RolloutGroup => {
-    const sorted = [...members].sort((a, b) => a.epoch - b.epoch || a.id.localeCompare(b.id));
+    // Code points, not localeCompare: a locale's collation would make the order depend on the machine exporting.
+    const sorted = [...members].sort((a, b) => a.epoch - b.epoch || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     // The composed reward where the run configured one (`--reward`); it is null exactly when the score is.
     const rewards = sorted.map((r) => r.reward ?? (r.score as number));
-    return { id, members: sorted, rewards, advantages: advantagesFor(rewards, options.method, options.epsilon, (i) => `rollout ${sorted[i]?.id} (group ${id})`) };
+    return { id, members: sorted, rewards, advantages: advantagesFor(rewards, options.method, options.epsilon, (i) => `rollout ${sorted[i]?.id} of run ${sorted[i]?.runId} (group ${id})`) };
   });
   return { groups, excluded, singletons: groups.filter((g) => g.members.length === 1).map((g) => g.id), method: options.method, groupBy };
 }

@@ -270,7 +270,7 @@ describe('what the exports hold', () => {
     assert.equal(out.trim().split('\n').length, summary.rows);
     const output = join(mkdtempSync(join(tmpdir(), 'gauntlet-export-')), 'broken.parquet');
     const broken: ExportTarget = { ...verl!, rows: (unit) => verl!.rows(unit).map((row) => ({ ...row, response_mask: [7] })) };
-    await assert.rejects(exportRun({ store, runId: EXPORT_RUN, target: broken, format: 'parquet', output, stdout: () => {} }), /ro_a0\/s0 \(verl agent-loop\) fails its schema:\nresponse_mask\.0: .*\nresponse_mask: has 1 entries, response_ids has 21/);
+    await assert.rejects(exportRun({ store, runId: EXPORT_RUN, target: broken, format: 'parquet', output, stdout: () => {} }), /ro_a0\/s0 \(verl agent-loop\) of run run_export fails its schema:\nresponse_mask\.0: .*\nresponse_mask: has 1 entries, response_ids has 21/);
     assert.ok(!existsSync(output));
     assert.deepEqual(readdirSync(dirname(output)), [], 'no partial file left behind');
   });
@@ -311,7 +311,7 @@ describe('what the exports hold', () => {
     for (const target of Object.values(TARGETS).flat().filter((t) => t.needs.tokens)) {
       const seen: boolean[] = [];
       const spy: ExportTarget = { ...target, rows: (unit) => (seen.push(...unit.calls.map((c) => c.response?.tokens !== undefined)), target.rows(unit)) };
-      await exportRun({ store, runId: EXPORT_RUN, target: spy, format: 'jsonl', output: null, stdout: () => {}, assumedTemperature: 1 });
+      await exportRun({ store, runId: EXPORT_RUN, target: spy, format: 'jsonl', output: null, stdout: () => {}, assumedTemperature: 1, assumedPolicyVersion: 0 });
       assert.ok(seen.length > 0);
       assert.deepEqual(new Set(seen), new Set([target.needs.callTokens === true]), `${target.name} ${target.variant}`);
     }

@@ -1,12 +1,11 @@
 import { GAUNTLET_VERSION, InputError, StoredDataError, type ModelCall, type Rollout, type Store } from '../../core/index.ts';
 import { groupRollouts, type AdvantageMethod, type GroupBy, type RolloutGroup } from '../advantages/index.ts';
-import { addSavings, assembleTrajectory, buildPrefixTree, engineTokens, NO_SAVINGS, trainingCalls, type DriftCause, type TokenDecoder, type TokenSavings, type Trajectory } from '../trajectory/index.ts';
+import { addSavings, assembleTrajectory, buildPrefixTree, engineTokens, NO_SAVINGS, trainingCalls, type CallSpan, type DriftCause, type TokenDecoder, type TokenSavings, type Trajectory } from '../trajectory/index.ts';
 import { unencodableText } from './parquet.ts';
-import { MAX_TOKEN_ID } from './schemas.ts';
-import { checkRow } from './schemas.ts';
+import { checkRow, MAX_TOKEN_ID } from './schemas.ts';
 import { openSink, type RowSink } from './sinks.ts';
 import { addSkip, type ExportSummary } from './summary.ts';
-import { segmentSampleId, type ExportTarget, type ExportUnit } from './unit.ts';
+import { segmentSampleId, stepNumber, type ExportTarget, type ExportUnit } from './unit.ts';
 
 export interface ExportRunOptions {
   store: Store;
@@ -22,6 +21,10 @@ export interface ExportRunOptions {
   minScore?: number;
   /** The sampling temperature of calls that recorded none (the engine's default). */
   assumedTemperature?: number;
+  /** The policy version (training step) of calls that recorded none, for targets whose rows need one. */
+  assumedPolicyVersion?: number;
+  /** The model's vocabulary size: a rollout holding a token id at or past it is left out as `invalid_tokens`. */
+  vocabSize?: number;
   /** Decodes ids, to tell a template re-render from a tokenizer mismatch. */
   decode?: TokenDecoder;
 }
@@ -33,6 +36,7 @@ export interface ExportRunOptions {
  */
 export async function exportRun(options: ExportRunOptions): Promise<ExportSummary> {
   const { store, target } = options;
+  checkOptions(options);
   const run = store.getRun(options.runId);
   if (!run) throw new InputError('RUN', `no run "${options.runId}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
   const rollouts = store.rollouts(run.id);
@@ -59,6 +63,7 @@ export async function exportRun(options: ExportRunOptions): Promise<ExportSummar
     tokens: null,
     multiSegmentRollouts: 0,
     hintMismatches: 0,
+    withoutLogprobs: 0,
     warnings: [],
   };
   for (const { rollout, reason } of grouping.excluded) addSkip(summary, `not scored (${reason})`, describe(rollout));
@@ -75,7 +80,7 @@ export async function exportRun(options: ExportRunOptions): Promise<ExportSummar
     for (const group of grouping.groups) {
       const units = collectUnits(group, { ...options, run }, summary);
       if (target.needs.tokens) savings = addSavings(savings, linkPrefixes(units));
-      await writeRows(units, { target, sink, summary });
+      await writeRows(units, { target, sink, summary, runId: run.id });
     }
   } catch (error) {
     sink.abort();
@@ -90,6 +95,21 @@ export async function exportRun(options: ExportRunOptions): Promise<ExportSummar
   }
   summary.warnings = warningsFor(summary);
   return summary;
+}
+
+/** Options a caller other than the CLI may get wrong: refused before anything is read or written. */
+function checkOptions(options: ExportRunOptions): void {
+  const { assumedTemperature, assumedPolicyVersion, vocabSize } = options;
+  // prime-rl divides each token's logits by its temperature: 0 makes every logprob NaN.
+  if (assumedTemperature !== undefined && !(Number.isFinite(assumedTemperature) && assumedTemperature > 0)) {
+    throw new InputError('--temperature', `is ${assumedTemperature}`, 'a sampling temperature above 0 (prime-rl divides each token\'s logits by it)');
+  }
+  if (assumedPolicyVersion !== undefined && !(Number.isSafeInteger(assumedPolicyVersion) && assumedPolicyVersion >= 0)) {
+    throw new InputError('--policy-version', `is ${assumedPolicyVersion}`, 'a training step: a whole number ≥ 0');
+  }
+  if (vocabSize !== undefined && !(Number.isSafeInteger(vocabSize) && vocabSize >= 1 && vocabSize - 1 <= MAX_TOKEN_ID)) {
+    throw new InputError('--vocab-size', `is ${vocabSize}`, `the model's vocabulary size (vocab_size in its config.json): a whole number from 1 to ${MAX_TOKEN_ID + 1}`);
+  }
 }
 
 function describe(rollout: Rollout, detail?: string): string {
@@ -126,11 +146,19 @@ function collectUnits(group: RolloutGroup, options: ExportRunOptions & { run: Ex
       if (target.needs.logprobs && trajectory.segments.some((s) => s.logprobs === null)) {
         return addSkip(summary, 'no_logprobs', describe(rollout, `${target.name} needs the sampler's logprobs; some calls returned none`));
       }
-      const cold = trajectory.segments.flatMap((s) => s.spans).find((s) => s.temperature === null);
+      const spans = trajectory.segments.flatMap((s) => s.spans);
+      const cold = spans.find((s) => s.temperature === null);
       if (target.needs.temperature && cold && options.assumedTemperature === undefined) {
         return addSkip(summary, 'no_temperature', describe(rollout, `call ${cold.callIndex} recorded no sampling temperature (give --temperature with the engine's default)`));
       }
-      const problem = tokenProblem(trajectory, target.needs.callTokens === true ? training : null);
+      // Greedy calls: the trainer divides each token's logits by its temperature, and 0 makes the row's loss NaN.
+      const greedy = target.needs.temperature ? spans.find((s) => s.temperature === 0) : undefined;
+      if (greedy) {
+        return addSkip(summary, 'invalid_temperature', describe(rollout, `call ${greedy.callIndex} was sampled at temperature 0 (greedy): ${target.name} divides each token's logits by its temperature (expected a temperature above 0)`));
+      }
+      const unversioned = target.needs.policyVersion ? versionProblem(spans, options.assumedPolicyVersion !== undefined) : null;
+      if (unversioned) return addSkip(summary, 'no_policy_version', describe(rollout, unversioned));
+      const problem = tokenProblem(trajectory, target.needs.callTokens === true ? training : null, options.vocabSize);
       if (problem) return addSkip(summary, problem.reason, describe(rollout, problem.detail));
     }
     const unit: ExportUnit = {
@@ -144,11 +172,13 @@ function collectUnits(group: RolloutGroup, options: ExportRunOptions & { run: Ex
       trajectory,
       prefix: [],
       assumedTemperature: options.assumedTemperature ?? null,
+      assumedPolicyVersion: options.assumedPolicyVersion ?? null,
     };
     // Before the group's prefix tree is built, so no row written names a left-out rollout's sample as its prefix parent.
     const text = options.format === 'parquet' ? parquetTextProblem(unit, target) : null;
     if (text) return addSkip(summary, 'invalid_text', describe(rollout, text));
     if (trajectory) countDrift(trajectory, summary);
+    if (trajectory?.segments.some((s) => s.logprobs === null)) summary.withoutLogprobs++;
     units.push(unit);
   });
   summary.rollouts.exported += units.length;
@@ -157,16 +187,24 @@ function collectUnits(group: RolloutGroup, options: ExportRunOptions & { run: Ex
 
 /**
  * What no trainer row can carry: an id beyond int32 (no vocabulary is that large; Parquet's column
- * is int32, and JSONL would hand the trainer an id its embedding does not have), or a row with no
- * sampled token (an empty completion: nothing to train on, and the reward would sit on no token the
- * model produced). Rows are one per segment, or one per call for `calls` (the per-call targets).
+ * is int32, and JSONL would hand the trainer an id its embedding does not have), or past the
+ * vocabulary size given (the trainer's embedding lookup fails on it, on the GPU, for the whole
+ * batch); or a row with no sampled token (an empty completion: nothing to train on, and the reward
+ * would sit on no token the model produced), or one that ends in an empty completion (its last
+ * tokens are context the model never answered, and trainers put the reward on the last token).
+ * Rows are one per segment, or one per call for `calls` (the per-call targets).
  */
-function tokenProblem(trajectory: Trajectory, calls: ModelCall[] | null): { reason: string; detail: string } | null {
+function tokenProblem(trajectory: Trajectory, calls: ModelCall[] | null, vocabSize?: number): { reason: string; detail: string } | null {
+  const limit = vocabSize === undefined ? MAX_TOKEN_ID : Math.min(MAX_TOKEN_ID, vocabSize - 1);
   for (const segment of trajectory.segments) {
-    const at = segment.tokenIds.findIndex((id) => id > MAX_TOKEN_ID);
+    const at = segment.tokenIds.findIndex((id) => id > limit);
     if (at >= 0) {
       const span = segment.spans.find((s) => at < s.end);
-      return { reason: 'invalid_tokens', detail: `call ${span?.callIndex ?? '?'}: token id ${segment.tokenIds[at]} is beyond ${MAX_TOKEN_ID} (expected an id of the model's vocabulary)` };
+      const id = segment.tokenIds[at] as number;
+      const expected = id > MAX_TOKEN_ID || vocabSize === undefined ? `is beyond ${MAX_TOKEN_ID} (expected an id of the model's vocabulary)` : `is beyond the vocabulary (--vocab-size ${vocabSize}: expected an id from 0 to ${vocabSize - 1})`;
+      // Its place in the call's own ids: a call's prompt holds the whole segment before it.
+      const place = span && at >= span.completionStart ? `completion token ${at - span.completionStart}` : `prompt token ${at}`;
+      return { reason: 'invalid_tokens', detail: `call ${span?.callIndex ?? '?'}: token id ${id} ${expected}, at ${place}` };
     }
   }
   if (calls) {
@@ -181,6 +219,28 @@ function tokenProblem(trajectory: Trajectory, calls: ModelCall[] | null): { reas
   if (bare) {
     const call = bare.spans.at(-1);
     return { reason: 'no_sampled_tokens', detail: `segment ${bare.index} (call ${call?.callIndex ?? '?'}) holds no sampled token (an empty completion): its row would train on nothing` };
+  }
+  for (const segment of trajectory.segments) {
+    const last = segment.spans.at(-1);
+    if (last && last.completionStart === last.end) {
+      return {
+        reason: 'no_sampled_tokens',
+        detail: `segment ${segment.index} ends with call ${last.callIndex}'s empty completion: its last ${last.end - last.start} tokens are context the model never answered, and trainers put the reward on a row's last token`,
+      };
+    }
+  }
+  return null;
+}
+
+/** Why the spans' calls lack the training-step policy version a row needs, or null. */
+function versionProblem(spans: readonly CallSpan[], assumed: boolean): string | null {
+  for (const span of spans) {
+    if (span.policyVersion === null && !assumed) {
+      return `call ${span.callIndex} recorded no policy version (give --policy-version with the training step of the weights that served the run)`;
+    }
+    if (span.policyVersion !== null && stepNumber(span.policyVersion) === null) {
+      return `call ${span.callIndex} recorded policy version ${JSON.stringify(span.policyVersion)}, not a training step (expected digits, at most ${Number.MAX_SAFE_INTEGER})`;
+    }
   }
   return null;
 }
@@ -254,11 +314,11 @@ function linkPrefixes(units: ExportUnit[]): TokenSavings {
   return { perCallTokens, mergedTokens: tree.totalTokens, treeTokens: tree.uniqueTokens };
 }
 
-async function writeRows(units: ExportUnit[], to: { target: ExportTarget; sink: RowSink; summary: ExportSummary }): Promise<void> {
+async function writeRows(units: ExportUnit[], to: { target: ExportTarget; sink: RowSink; summary: ExportSummary; runId: string }): Promise<void> {
   const { target, sink, summary } = to;
   for (const unit of units) {
     for (const row of target.rows(unit)) {
-      const label = rowLabel(row, unit, target);
+      const label = `${rowLabel(row, unit, target)} of run ${to.runId}`;
       checkRow(target.schema, row, label);
       await sink.write(row, label);
       summary.rows++;
@@ -297,6 +357,14 @@ function warningsFor(s: ExportSummary): string[] {
   }
   const text = s.rollouts.skipped.invalid_text;
   if (text) warnings.push(`${text.count} rollout${text.count === 1 ? '' : 's'} left out (invalid_text): text a Parquet file cannot hold, named above; --format jsonl keeps ${text.count === 1 ? 'it' : 'them'} as ${text.count === 1 ? 'it is' : 'they are'}`);
+  // verl builds a batch's rollout logprobs only if its first row has them (torch.cat fails on a later null), and SkyRL's are one field per batch.
+  if ((s.target === 'verl' || s.target === 'skyrl') && s.withoutLogprobs > 0 && s.withoutLogprobs < s.rollouts.exported) {
+    const field = s.target === 'verl' ? 'response_logprobs' : 'rollout_logprobs';
+    warnings.push(
+      `${n(s.withoutLogprobs)} of ${n(s.rollouts.exported)} exported rollouts have rows with ${field} null (a call returned no logprobs) beside rows that have them: ${s.target} takes the sampler's logprobs for a whole batch or none, so a batch mixing the two fails or loses them: drop the rows whose ${field} is null before batching, or train without rollout logprobs`,
+    );
+  }
+  if (s.rollouts.total === 0) warnings.push(`run ${s.runId} has no rollouts stored`);
   if (s.rollouts.exported === 0 && s.rollouts.total > 0) warnings.push('nothing was exported; see the skipped reasons above');
   if (s.rows === 0 && s.output) warnings.push(`no file was written: ${s.output} is left as it was`);
   return warnings;

@@ -6,48 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parquetReadObjects } from 'hyparquet';
-import { StoredDataError, type AssistantMessage, type Message, type ModelCall, type Rollout, type RolloutId, type Run, type RunId, type Store } from '../../core/index.ts';
-import { openStore } from '../../store/index.ts';
-import { syntheticCall } from '../trajectory/synthetic.ts';
+import { StoredDataError, type Rollout, type RolloutId, type Store } from '../../core/index.ts';
 import { exportRun } from './export.ts';
 import { renderSummary, type ExportSummary } from './summary.ts';
 import { TARGETS } from './targets/index.ts';
-import { EXPORT_RUN, seedExportRun, storedRollout } from './testing.ts';
+import { HOSTILE_RUN, storedRollout, storeWith } from './testing.ts';
 
-const RUN = 'run_hostile' as RunId;
-const template = (() => {
-  const seeded = openStore(':memory:');
-  seedExportRun(seeded);
-  return seeded.getRun(EXPORT_RUN) as Run;
-})();
-
-interface CallPlan {
-  prompt: number[];
-  completion: number[];
-  logprobs?: number[];
-  content?: string;
-}
-
-/** A store with one run whose rollouts (one group, epochs 0, 1, …) made the calls given, each extending the last. */
-function storeWith(rollouts: { id: string; calls: CallPlan[]; score?: number; rollout?: Partial<Rollout> }[], status: Run['status'] = 'finished'): Store {
-  const store = openStore(':memory:');
-  store.createRun({ ...template, id: RUN, status, finishedAt: status === 'finished' ? template.finishedAt : null }, []);
-  rollouts.forEach((spec, epoch) => {
-    const rolloutId = spec.id as RolloutId;
-    const recorder = store.recorder({ runId: RUN, rolloutId, attempt: 1 });
-    let messages: Message[] = [{ role: 'user', content: spec.calls[0]?.content ?? 'Go.' }];
-    let parentId: ModelCall['id'] | null = null;
-    spec.calls.forEach((plan, index) => {
-      const reply: AssistantMessage = { role: 'assistant', content: plan.content ?? 'ok', toolCalls: [] };
-      const call = syntheticCall({ runId: RUN, rolloutId, index, parentId, messages, reply, promptIds: plan.prompt, completionIds: plan.completion, temperature: 1, ...(plan.logprobs ? { logprobs: plan.logprobs } : {}) });
-      recorder.modelCall(call);
-      parentId = call.id;
-      messages = [...messages, reply, { role: 'user', content: 'More.' }];
-    });
-    store.commitRollout(storedRollout({ id: rolloutId, runId: RUN, taskId: 'keys/a', groupId: 'g', epoch, score: spec.score ?? epoch % 2, ...spec.rollout }));
-  });
-  return store;
-}
+const RUN = HOSTILE_RUN;
 
 const tokenTargets = Object.values(TARGETS).flat().filter((t) => t.needs.tokens);
 const skipped = (s: ExportSummary) => Object.fromEntries(Object.entries(s.rollouts.skipped).map(([reason, v]) => [reason, v.count]));
@@ -67,7 +32,7 @@ describe('exports of hostile runs', () => {
     for (const target of tokenTargets) {
       for (const format of ['jsonl', 'parquet'] as const) {
         const path = output(format);
-        const summary = await exportRun({ store, runId: RUN, target, format, output: path, stdout: () => {}, assumedTemperature: 1 });
+        const summary = await exportRun({ store, runId: RUN, target, format, output: path, stdout: () => {}, assumedTemperature: 1, assumedPolicyVersion: 0 });
         const where = `${target.name} ${target.variant} ${format}`;
         assert.deepEqual(skipped(summary), { invalid_tokens: 1 }, where);
         assert.match(summary.rollouts.skipped.invalid_tokens?.examples[0] ?? '', /ro_huge .*call 0: token id 2147483653 is beyond 2147483647/, where);
@@ -87,7 +52,7 @@ describe('exports of hostile runs', () => {
       { id: 'ro_drift', calls: [{ prompt: [1, 2, 3], completion: [4, 5], logprobs: [-1, -1] }, { prompt: [1, 2, 9, 4, 5, 7], completion: [], logprobs: [] }], score: 1 },
     ]);
     for (const target of tokenTargets) {
-      const summary = await exportRun({ store, runId: RUN, target, format: 'jsonl', output: null, stdout: () => {}, assumedTemperature: 1 });
+      const summary = await exportRun({ store, runId: RUN, target, format: 'jsonl', output: null, stdout: () => {}, assumedTemperature: 1, assumedPolicyVersion: 0 });
       const where = `${target.name} ${target.variant}`;
       assert.deepEqual(skipped(summary), { no_sampled_tokens: 2 }, where);
       assert.equal(summary.rollouts.exported, 1, where);
@@ -108,7 +73,7 @@ describe('exports of hostile runs', () => {
       },
     });
     for (const target of Object.values(TARGETS).flat()) {
-      const summary = await exportRun({ store: damaged, runId: RUN, target, format: 'jsonl', output: null, stdout: () => {}, assumedTemperature: 1, minScore: 0 });
+      const summary = await exportRun({ store: damaged, runId: RUN, target, format: 'jsonl', output: null, stdout: () => {}, assumedTemperature: 1, assumedPolicyVersion: 0, minScore: 0 });
       const where = `${target.name} ${target.variant}`;
       assert.equal(summary.rollouts.skipped.unreadable_calls?.count, 1, where);
       assert.match(summary.rollouts.skipped.unreadable_calls?.examples[0] ?? '', /ro_damaged .*completionLogprobs\.0/s, where);
@@ -182,7 +147,8 @@ describe('exports of hostile runs', () => {
   it('exports a run of 200,000 one-rollout groups without overflowing the stack', async () => {
     // Before: Math.max(...sizes) over every group threw "Maximum call stack size exceeded".
     const rollouts: Rollout[] = Array.from({ length: 200_000 }, (_, i) => storedRollout({ id: `ro_${i}` as RolloutId, runId: RUN, taskId: `keys/t${i}`, seed: i }));
-    const store = { path: ':memory:', getRun: () => ({ ...template, id: RUN }), rollouts: () => rollouts, modelCalls: () => [] } as unknown as Store;
+    const run = storeWith([]).getRun(RUN);
+    const store = { path: ':memory:', getRun: () => run, rollouts: () => rollouts, modelCalls: () => [] } as unknown as Store;
     const [sft] = TARGETS.sft;
     const summary = await exportRun({ store, runId: RUN, target: sft!, format: 'jsonl', output: null, stdout: () => {} });
     assert.equal(summary.groups.count, 200_000);

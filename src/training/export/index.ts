@@ -2,7 +2,7 @@
 // or Parquet, with group advantages, drift counts and the prefix-tree token savings.
 export { exportRun, type ExportRunOptions } from './export.ts';
 export { renderSummary, type ExportSummary } from './summary.ts';
-export { partialPath } from './sinks.ts';
+export { oneLineJson, partialPath } from './sinks.ts';
 export { resolveTarget, TARGETS } from './targets/index.ts';
 export { segmentSampleId, TargetName, type ExportTarget, type ExportUnit } from './unit.ts';
 export { ParquetRowWriter, parquetSchema, pq, type ParquetColumns, type ParquetType } from './parquet.ts';

@@ -17,7 +17,7 @@ seedExportRun(store);
 
 async function firstRow(target: ExportTarget): Promise<Row> {
   let out = '';
-  await exportRun({ store, runId: EXPORT_RUN, target, format: 'jsonl', output: null, stdout: (t) => void (out += t), assumedTemperature: 1 });
+  await exportRun({ store, runId: EXPORT_RUN, target, format: 'jsonl', output: null, stdout: (t) => void (out += t), assumedTemperature: 1, assumedPolicyVersion: 0 });
   return JSON.parse(out.split('\n')[0] as string) as Row;
 }
 
@@ -34,6 +34,10 @@ const broken: [TargetName, string, string, (row: Row) => void, RegExp][] = [
   ['trl', 'async', 'a mask shorter than the sequence', (r) => (r.completion_mask as number[]).pop(), /completion_mask: has/],
   ['prime-rl', 'training-sample', 'an advantage on a context token', (r) => ((r.advantages as number[])[0] = 0.5), /advantages\.0: is 0\.5 on a token the mask leaves out/],
   ['prime-rl', 'training-sample', 'a negative temperature', (r) => ((r.temperatures as number[])[0] = -1), /temperatures\.0/],
+  // prime-rl divides each token's logits by its temperature.
+  ['prime-rl', 'training-sample', 'a temperature of 0', (r) => ((r.temperatures as number[])[0] = 0), /temperatures\.0: Too small/],
+  // TRL subtracts it from its own step to drop stale samples.
+  ['trl', 'async', 'no model version', (r) => (r.model_version = null), /model_version/],
   ['prime-rl', 'legacy', 'a prompt mask that is not all 0', (r) => ((r.tokens as { prompt_mask: number[] }).prompt_mask[0] = 1), /tokens\.prompt_mask: must be all 0/],
   ['generic', 'segments', 'call spans that do not tile the sequence', (r) => ((r.calls as { start: number }[])[0]!.start = 1), /calls\.0: span \[1,/],
   ['generic', 'segments', 'a mask that disagrees with the spans', (r) => ((r.loss_mask as number[])[0] = 1), /loss_mask\.0: disagrees with call 0's span/],

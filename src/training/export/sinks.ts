@@ -30,7 +30,22 @@ export async function openSink(options: SinkOptions): Promise<RowSink> {
     if (!options.output) throw new InputError('--output', 'Parquet is written to a file', 'a file path with --format parquet');
     return parquetSink(options.output, options.columns, options.metadata);
   }
-  return options.output ? jsonlFileSink(options.output) : { write: async (row) => options.stdout(`${JSON.stringify(row)}\n`), close: async () => {}, abort: () => {} };
+  return options.output ? jsonlFileSink(options.output) : { write: async (row) => options.stdout(jsonLine(row)), close: async () => {}, abort: () => {} };
+}
+
+// JSON leaves U+0085, U+2028 and U+2029 unescaped inside strings, and Python's str.splitlines()
+// (a common way to read JSONL) ends a line at each: a prompt holding one would split its row in two.
+const LINE_BREAKS = /[\u0085\u2028\u2029]/g;
+
+/** JSON text with every character some reader takes for a line end escaped: the same JSON value, on one line by any reader's count. */
+export function oneLineJson(json: string): string {
+  // These characters can only stand inside JSON strings, where the escape means the same character.
+  return json.replace(LINE_BREAKS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** One JSONL line. */
+export function jsonLine(value: unknown): string {
+  return `${oneLineJson(JSON.stringify(value))}\n`;
 }
 
 /**
@@ -79,7 +94,7 @@ function jsonlFileSink(path: string): RowSink {
     write: async (row) => {
       check();
       // `once` rejects if the stream fails while we wait.
-      if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, 'drain');
+      if (!out.write(jsonLine(row))) await once(out, 'drain');
     },
     close: async () => {
       check();

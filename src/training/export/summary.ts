@@ -31,6 +31,8 @@ export interface ExportSummary {
   multiSegmentRollouts: number;
   /** Calls whose recorded `extendsParent` disagreed with their ids. */
   hintMismatches: number;
+  /** Exported rollouts with a call that returned no logprobs (their rows' logprobs are null where a target allows it). */
+  withoutLogprobs: number;
   warnings: string[];
 }
 
@@ -53,7 +55,7 @@ function plural(count: number, word: string): string {
 export function renderSummary(s: ExportSummary): string {
   const lines: string[] = [];
   const where = s.output ?? 'stdout';
-  lines.push(`exported ${n(s.rows)} rows (${s.target} ${s.variant}, ${s.format}) from ${n(s.rollouts.exported)} of ${n(s.rollouts.total)} rollouts → ${where}`);
+  lines.push(`exported ${n(s.rows)} rows (${s.target} ${s.variant}, ${s.format}) from ${n(s.rollouts.exported)} of ${n(s.rollouts.total)} rollouts of run ${s.runId} → ${where}`);
   const skipped = Object.entries(s.rollouts.skipped);
   if (skipped.length > 0) {
     lines.push(`skipped ${n(skipped.reduce((a, [, v]) => a + v.count, 0))} rollouts:`);

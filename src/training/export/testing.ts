@@ -1,6 +1,7 @@
 // A small stored run for export tests: rollouts with exact extensions, dropped reasoning, a
 // summary, a retried attempt, a call without engine ids, an infra error and a rollout without
 // logprobs or temperatures, all saved through the store's own recorder.
+import { openStore } from '../../store/index.ts';
 import {
   createRng,
   GAUNTLET_VERSION,
@@ -12,6 +13,7 @@ import {
   type ModelCall,
   type Rollout,
   type RolloutId,
+  type Run,
   type RunId,
   type Store,
   type TaskId,
@@ -131,9 +133,13 @@ export function storedRollout(over: Omit<Partial<Rollout>, 'taskId'> & { id: Rol
  * Task b: b0 has ids from a local tokenizer only (no token export; SFT still can), b1 is an infra
  * error. Task c: a singleton without logprobs; task d: a failed singleton without temperatures.
  */
-export function seedExportRun(store: Store): void {
+function exportRunRecord(id: RunId, status: Run['status'] = 'finished'): Run {
   const config = RunConfig.parse({ envs: ['keys'], model: 'synthetic', epochs: 3, concurrency: 1, seed: 11 });
-  store.createRun({ schemaVersion: SCHEMA_VERSION, id: EXPORT_RUN, createdAt: '2026-01-01T00:00:00.000Z', gauntletVersion: GAUNTLET_VERSION, config, status: 'finished', finishedAt: '2026-01-01T00:01:00.000Z' }, []);
+  return { schemaVersion: SCHEMA_VERSION, id, createdAt: '2026-01-01T00:00:00.000Z', gauntletVersion: GAUNTLET_VERSION, config, status, finishedAt: status === 'finished' ? '2026-01-01T00:01:00.000Z' : null };
+}
+
+export function seedExportRun(store: Store): void {
+  store.createRun(exportRunRecord(EXPORT_RUN), []);
   const shared = randomIds(createRng('shared prompt'), 12);
   const save = (rollout: Rollout, plans: ConversationPlan[]) => {
     for (const plan of plans) {
@@ -154,4 +160,59 @@ export function seedExportRun(store: Store): void {
   save(storedRollout({ id: id('b1'), taskId: 'keys/b', seed: 6, epoch: 1, status: 'infra_error' }), [{ rolloutId: id('b1'), turns: 1, seed: 5 }]);
   save(storedRollout({ id: id('c0'), taskId: 'keys/c', seed: 7, epoch: 0, score: 1, passed: true }), [{ rolloutId: id('c0'), turns: 2, logprobs: false, seed: 6 }]);
   save(storedRollout({ id: id('d0'), taskId: 'keys/d', seed: 8, epoch: 0, score: 0.3, passed: false }), [{ rolloutId: id('d0'), turns: 2, seed: 7 }]);
+}
+
+export const HOSTILE_RUN = 'run_hostile' as RunId;
+
+export interface CallPlan {
+  prompt: number[];
+  completion: number[];
+  logprobs?: number[];
+  content?: string;
+  /** Default 1. */
+  temperature?: number;
+  policyVersion?: string;
+  finishReason?: 'stop' | 'tool_calls' | 'length';
+}
+
+export interface RolloutPlan {
+  id: string;
+  calls: CallPlan[];
+  /** Default: epoch % 2. */
+  score?: number;
+  rollout?: Partial<Rollout>;
+}
+
+/** A store (in memory, or at `path`) with one run, HOSTILE_RUN, whose rollouts (one group, epochs 0, 1, …) made the calls given, each the child of the one before. */
+export function storeWith(rollouts: RolloutPlan[], status: Run['status'] = 'finished', path = ':memory:'): Store {
+  const store = openStore(path);
+  store.createRun(exportRunRecord(HOSTILE_RUN, status), []);
+  rollouts.forEach((spec, epoch) => {
+    const rolloutId = spec.id as RolloutId;
+    const recorder = store.recorder({ runId: HOSTILE_RUN, rolloutId, attempt: 1 });
+    let messages: Message[] = [{ role: 'user', content: spec.calls[0]?.content ?? 'Go.' }];
+    let parentId: ModelCall['id'] | null = null;
+    spec.calls.forEach((plan, index) => {
+      const reply: AssistantMessage = { role: 'assistant', content: plan.content ?? 'ok', toolCalls: [] };
+      const call = syntheticCall({
+        runId: HOSTILE_RUN,
+        rolloutId,
+        index,
+        parentId,
+        messages,
+        reply,
+        promptIds: plan.prompt,
+        completionIds: plan.completion,
+        temperature: plan.temperature ?? 1,
+        ...(plan.logprobs ? { logprobs: plan.logprobs } : {}),
+        ...(plan.policyVersion === undefined ? {} : { policyVersion: plan.policyVersion }),
+        ...(plan.finishReason ? { finishReason: plan.finishReason } : {}),
+      });
+      recorder.modelCall(call);
+      parentId = call.id;
+      messages = [...messages, reply, { role: 'user', content: 'More.' }];
+    });
+    store.commitRollout(storedRollout({ id: rolloutId, runId: HOSTILE_RUN, taskId: 'keys/a', groupId: 'g', epoch, score: spec.score ?? epoch % 2, ...spec.rollout }));
+  });
+  return store;
 }

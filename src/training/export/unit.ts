@@ -23,6 +23,8 @@ export interface ExportUnit {
   prefix: { parentSampleId: string | null; shared: number }[];
   /** The temperature to assume for calls that recorded none (`--temperature`), or null. */
   assumedTemperature: number | null;
+  /** The policy version (training step) to assume for calls that recorded none (`--policy-version`); absent or null: none. */
+  assumedPolicyVersion?: number | null;
 }
 
 export interface TargetNeeds {
@@ -32,6 +34,8 @@ export interface TargetNeeds {
   logprobs: boolean;
   /** The sampling temperature of every call. */
   temperature: boolean;
+  /** A training-step policy version on every call: the trainer subtracts it from its own step, so a row without one stops it. */
+  policyVersion?: boolean;
   /**
    * Each call's own token ids in `ExportUnit.calls` (rows per call). Otherwise the export drops
    * them once merged: a long rollout's per-call prompts hold quadratically many ids, and a whole
@@ -82,12 +86,37 @@ export function stopReason(finish: FinishReason): string {
   return finish;
 }
 
+/** A policy version as a training step: digits JS holds exactly, else null (not a step number). */
+export function stepNumber(version: string | null): number | null {
+  if (version === null || !/^\d+$/.test(version)) return null;
+  // "99999999999999999999" is digits but no exact number: the row's int64 column would refuse it and stop the whole export.
+  const step = Number(version);
+  return Number.isSafeInteger(step) ? step : null;
+}
+
 /** Policy versions as integers (training steps), when every span has one that is an integer. */
 export function integerVersions(spans: readonly CallSpan[]): { min: number; max: number } | null {
-  const versions = spans.map((s) => (s.policyVersion !== null && /^\d+$/.test(s.policyVersion) ? Number(s.policyVersion) : null));
-  if (versions.length === 0 || versions.some((v) => v === null)) return null;
-  const numbers = versions as number[];
-  return { min: Math.min(...numbers), max: Math.max(...numbers) };
+  let min = Infinity;
+  let max = -Infinity;
+  for (const span of spans) {
+    const step = stepNumber(span.policyVersion);
+    if (step === null) return null;
+    min = Math.min(min, step);
+    max = Math.max(max, step);
+  }
+  return spans.length === 0 ? null : { min, max };
+}
+
+/** The oldest training step that sampled a segment's tokens; a call that recorded no version takes `--policy-version`. */
+export function oldestStep(spans: readonly CallSpan[], unit: ExportUnit): number {
+  let oldest = Infinity;
+  for (const span of spans) {
+    const step = span.policyVersion === null ? (unit.assumedPolicyVersion ?? null) : stepNumber(span.policyVersion);
+    // The export leaves such rollouts out (no_policy_version) before rows are built.
+    if (step === null) throw new Error(`rollout ${unit.rollout.id}: call ${span.callIndex} reached a row that needs a training-step policy version without one`);
+    oldest = Math.min(oldest, step);
+  }
+  return oldest;
 }
 
 export function temperatureOf(span: CallSpan, unit: ExportUnit): number | null {

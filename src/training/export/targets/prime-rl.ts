@@ -15,7 +15,8 @@ const PrimeSampleRow = z
     token_ids: TokenIds,
     mask: BoolMask,
     logprobs: Logprobs,
-    temperatures: z.array(z.number().nonnegative()),
+    // prime-rl divides each token's logits by its temperature.
+    temperatures: z.array(z.number().positive()),
     env_name: z.string(),
     advantages: Floats,
     ...GroupColumns,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { pq } from '../parquet.ts';
 import { GroupColumns, GroupParquetColumns, Logprobs, Mask, nonEmpty, sameLength, TokenIds, zeroOffMask } from '../schemas.ts';
-import { defineTarget, groupColumns, integerVersions, segmentSampleId, segmentsOf, splitAtPrompt } from '../unit.ts';
+import { defineTarget, groupColumns, oldestStep, segmentSampleId, segmentsOf, splitAtPrompt } from '../unit.ts';
 
 // TRL, two ways in. `rollout-func` (GRPOTrainer's rollout_func return value, one row per sample):
 // prompt_ids, completion_ids holding every token after the prompt (tool tokens included),
@@ -55,7 +55,8 @@ const TrlAsyncRow = z
     input_ids: TokenIds,
     completion_mask: Mask,
     old_log_probs: Logprobs,
-    model_version: z.number().int().nonnegative().nullable(),
+    // TRL subtracts it from its own step to drop stale samples: an int, never null.
+    model_version: z.number().int().nonnegative(),
     ...GroupColumns,
   })
   .superRefine((row, ctx) => {
@@ -69,13 +70,13 @@ export const trlAsync = defineTarget<TrlAsyncRow>({
   name: 'trl',
   variant: 'async',
   description: 'TRL async GRPO RolloutSample rows: input_ids, completion_mask, old_log_probs (full length), advantage, model_version',
-  needs: { tokens: true, logprobs: true, temperature: false },
+  needs: { tokens: true, logprobs: true, temperature: false, policyVersion: true },
   schema: TrlAsyncRow,
   columns: {
     input_ids: pq.list(pq.int()),
     completion_mask: pq.list(pq.int()),
     old_log_probs: pq.list(pq.double()),
-    model_version: pq.nullable(pq.int64()),
+    model_version: pq.int64(),
     ...GroupParquetColumns,
   },
   rows: (unit) =>
@@ -84,7 +85,7 @@ export const trlAsync = defineTarget<TrlAsyncRow>({
       completion_mask: segment.lossMask,
       old_log_probs: segment.logprobs ?? [],
       // Staleness is decided by the oldest tokens in the sample.
-      model_version: integerVersions(segment.spans)?.min ?? null,
+      model_version: oldestStep(segment.spans, unit),
       ...groupColumns(unit, segmentSampleId(unit.rollout.id, segment.index)),
     })),
 });
