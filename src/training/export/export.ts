@@ -143,22 +143,12 @@ function collectUnits(group: RolloutGroup, options: ExportRunOptions & { run: Ex
       const assembled = assembleTrajectory(calls, options.decode ? { decode: options.decode } : {});
       if (!assembled.ok) return addSkip(summary, assembled.reason, describe(rollout, assembled.detail));
       trajectory = assembled.trajectory;
-      if (target.needs.logprobs && trajectory.segments.some((s) => s.logprobs === null)) {
-        return addSkip(summary, 'no_logprobs', describe(rollout, `${target.name} needs the sampler's logprobs; some calls returned none`));
-      }
-      const spans = trajectory.segments.flatMap((s) => s.spans);
-      const cold = spans.find((s) => s.temperature === null);
-      if (target.needs.temperature && cold && options.assumedTemperature === undefined) {
-        return addSkip(summary, 'no_temperature', describe(rollout, `call ${cold.callIndex} recorded no sampling temperature (give --temperature with the engine's default)`));
-      }
-      // Greedy calls: the trainer divides each token's logits by its temperature, and 0 makes the row's loss NaN.
-      const greedy = target.needs.temperature ? spans.find((s) => s.temperature === 0) : undefined;
-      if (greedy) {
-        return addSkip(summary, 'invalid_temperature', describe(rollout, `call ${greedy.callIndex} was sampled at temperature 0 (greedy): ${target.name} divides each token's logits by its temperature (expected a temperature above 0)`));
-      }
-      const unversioned = target.needs.policyVersion ? versionProblem(spans, options.assumedPolicyVersion !== undefined) : null;
-      if (unversioned) return addSkip(summary, 'no_policy_version', describe(rollout, unversioned));
-      const problem = tokenProblem(trajectory, target.needs.callTokens === true ? training : null, options.vocabSize);
+      const problem = trajectoryProblem(trajectory, target, {
+        calls: training,
+        temperatureGiven: options.assumedTemperature !== undefined,
+        policyVersionGiven: options.assumedPolicyVersion !== undefined,
+        ...(options.vocabSize !== undefined ? { vocabSize: options.vocabSize } : {}),
+      });
       if (problem) return addSkip(summary, problem.reason, describe(rollout, problem.detail));
     }
     const unit: ExportUnit = {
@@ -183,6 +173,40 @@ function collectUnits(group: RolloutGroup, options: ExportRunOptions & { run: Ex
   });
   summary.rollouts.exported += units.length;
   return units;
+}
+
+export interface TrajectoryCheckOptions {
+  /** The rollout's training calls (rows per call check each call's own completion). */
+  calls: ModelCall[];
+  /** `--temperature` given for calls that recorded none. */
+  temperatureGiven?: boolean;
+  /** `--policy-version` given for calls that recorded none. */
+  policyVersionGiven?: boolean;
+  vocabSize?: number;
+}
+
+/**
+ * Why a rollout's assembled trajectory cannot become rows of `target` (a skip reason and what,
+ * naming the call), or null. The export and the rollout service ask the same question, so a
+ * streamed batch leaves out exactly the rollouts `gauntlet export` would.
+ */
+export function trajectoryProblem(trajectory: Trajectory, target: ExportTarget, options: TrajectoryCheckOptions): { reason: string; detail: string } | null {
+  if (target.needs.logprobs && trajectory.segments.some((s) => s.logprobs === null)) {
+    return { reason: 'no_logprobs', detail: `${target.name} needs the sampler's logprobs; some calls returned none` };
+  }
+  const spans = trajectory.segments.flatMap((s) => s.spans);
+  const cold = spans.find((s) => s.temperature === null);
+  if (target.needs.temperature && cold && options.temperatureGiven !== true) {
+    return { reason: 'no_temperature', detail: `call ${cold.callIndex} recorded no sampling temperature (give --temperature with the engine's default)` };
+  }
+  // Greedy calls: the trainer divides each token's logits by its temperature, and 0 makes the row's loss NaN.
+  const greedy = target.needs.temperature ? spans.find((s) => s.temperature === 0) : undefined;
+  if (greedy) {
+    return { reason: 'invalid_temperature', detail: `call ${greedy.callIndex} was sampled at temperature 0 (greedy): ${target.name} divides each token's logits by its temperature (expected a temperature above 0)` };
+  }
+  const unversioned = target.needs.policyVersion ? versionProblem(spans, options.policyVersionGiven === true) : null;
+  if (unversioned) return { reason: 'no_policy_version', detail: unversioned };
+  return tokenProblem(trajectory, target.needs.callTokens === true ? options.calls : null, options.vocabSize);
 }
 
 /**

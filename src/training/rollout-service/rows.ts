@@ -3,7 +3,7 @@
 // the rows `gauntlet export` would write for the same rollouts.
 import { DefectError, describeZodIssues, type ModelCall, type Rollout, type Run } from '../../core/index.ts';
 import { groupRollouts, type AdvantageMethod } from '../advantages/index.ts';
-import { segmentSampleId, type ExportTarget, type ExportUnit } from '../export/index.ts';
+import { segmentSampleId, trajectoryProblem, type ExportTarget, type ExportUnit } from '../export/index.ts';
 import { assembleTrajectory, buildPrefixTree, trainingCalls } from '../trajectory/index.ts';
 
 /** A rollout of a finished group with every model call of its final attempt. */
@@ -47,11 +47,10 @@ export function groupRows(members: readonly FinishedMember[], options: GroupRows
       const assembled = assembleTrajectory(member.calls);
       if (!assembled.ok) return { ok: false, reason: assembled.reason, detail: `${where}: ${assembled.detail}` };
       trajectory = assembled.trajectory;
-      if (target.needs.logprobs && trajectory.segments.some((s) => s.logprobs === null)) {
-        return { ok: false, reason: 'no_logprobs', detail: `${where}: ${target.name} needs the sampler's logprobs; some calls returned none` };
-      }
-      const cold = trajectory.segments.flatMap((s) => s.spans).find((s) => s.temperature === null);
-      if (target.needs.temperature && cold) return { ok: false, reason: 'no_temperature', detail: `${where}: call ${cold.callIndex} recorded no sampling temperature` };
+      // The export's own checks: a greedy call for prime-rl, a call with no step version for TRL
+      // async, an empty last completion would otherwise reach the row schema and read as our defect.
+      const problem = trajectoryProblem(trajectory, target, { calls: trainingCalls(member.calls) });
+      if (problem) return { ok: false, reason: problem.reason, detail: `${where}: ${problem.detail}` };
     }
     units.push({
       run: options.run,
