@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createRng } from '../core/index.ts';
 import { alphaWithInterval, cohensKappa, krippendorffAlpha, type RatingValue } from './agreement.ts';
 
 // Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: four observers,
@@ -67,6 +68,59 @@ describe("Krippendorff's alpha", () => {
     assert.ok(a.resamples > 400 && a.resamples <= 500);
   });
 
+  it('gives each resample the bits krippendorffAlpha gives it, at every level (the resampling kernel sums the same terms in the same order)', () => {
+    // The interval as the bootstrap was first written: each resample's alpha recomputed from its values.
+    const reference = (units: RatingValue[][], level: 'nominal' | 'ordinal' | 'interval', seed: number, resamples: number) => {
+      const rng = createRng(seed);
+      const draws: number[] = [];
+      for (let b = 0; b < resamples; b++) {
+        const value = krippendorffAlpha(units.map(() => units[rng.int(0, units.length)]!), level);
+        if (value !== null) draws.push(value);
+      }
+      return draws.sort((x, y) => x - y);
+    };
+    const rng = createRng(7);
+    for (let trial = 0; trial < 60; trial++) {
+      const level = (['nominal', 'ordinal', 'interval'] as const)[trial % 3]!;
+      const values: RatingValue[] = level === 'nominal' ? ['accept', 'reject', 'unsafe', 'tie'] : [-1, 0, 1, 2.5, -3.25];
+      // Units of two to five values (weights 1, 1/2, 1/3, 1/4), some values rare, so resamples miss categories.
+      const units = Array.from({ length: 3 + rng.int(0, 25) }, () => Array.from({ length: 2 + rng.int(0, 4) }, () => values[rng.next() < 0.6 ? 0 : rng.int(0, values.length)]!));
+      const draws = reference(units, level, trial, 200);
+      const estimate = alphaWithInterval(units, { level, resamples: 200, seed: trial });
+      assert.equal(estimate.resamples, draws.length);
+      if (draws.length === 0) continue;
+      const at = (p: number) => {
+        const [i, lo, hi] = [p * (draws.length - 1), Math.floor(p * (draws.length - 1)), Math.ceil(p * (draws.length - 1))];
+        return draws[lo]! + (draws[hi]! - draws[lo]!) * (i - lo);
+      };
+      const tail = (1 - 0.95) / 2;
+      assert.deepEqual(estimate.ci, [at(tail), at(1 - tail)], `${level} trial ${trial}: ${JSON.stringify(units)}`);
+    }
+  });
+
+  it('refuses non-finite values, naming the unit (NaN broke the category order; an infinite distance made every sum NaN)', () => {
+    assert.throws(() => krippendorffAlpha([[1, 0], [1, Number.NaN]], 'ordinal'), /unit 1, value 1 is NaN \(expected a finite number or a string\)/);
+    assert.throws(() => alphaWithInterval([[1, 1], [Infinity, 0]], { level: 'interval', resamples: 10 }), /unit 1, value 0 is Infinity/);
+    assert.throws(() => krippendorffAlpha([['a', 'b'], ['a', Number.NaN]], 'nominal'), /value 1 is NaN/);
+  });
+
+  it('refuses a resample count or confidence it cannot use, instead of a silent empty or NaN interval', () => {
+    for (const resamples of [-1, 2.5, Number.NaN]) assert.throws(() => alphaWithInterval(PAPER_UNITS, { level: 'nominal', resamples }), /resamples is .* \(expected a whole number, 0 or more\)/);
+    for (const confidence of [0, 1, 1.5, Number.NaN]) assert.throws(() => alphaWithInterval(PAPER_UNITS, { level: 'nominal', confidence }), /confidence is .* \(expected a number between 0 and 1, exclusive\)/);
+  });
+
+  it('has an interval of one value when every resample agrees, and none from zero resamples', () => {
+    // All units identical but one: most resamples miss the odd unit and have no variation (undefined, dropped).
+    const one = alphaWithInterval([['a', 'b'], ['a', 'a'], ['a', 'a'], ['b', 'b']], { level: 'nominal', resamples: 0 });
+    assert.ok(one.alpha !== null);
+    assert.equal(one.ci, null);
+    assert.equal(one.resamples, 0);
+    const single = alphaWithInterval([['a', 'a'], ['b', 'b']], { level: 'nominal', resamples: 200, seed: 1 });
+    assert.equal(single.alpha, 1);
+    assert.deepEqual(single.ci, [1, 1]);
+    assert.ok(single.resamples > 0 && single.resamples < 200, 'resamples of one unit twice are undefined and dropped');
+  });
+
   it('gives no interval when alpha itself is undefined', () => {
     const estimate = alphaWithInterval([['a', 'a']], { level: 'nominal', resamples: 50 });
     assert.equal(estimate.alpha, null);
@@ -104,5 +158,9 @@ describe("Cohen's kappa", () => {
   it('is undefined when there is nothing shared or chance agreement is already total', () => {
     assert.equal(cohensKappa([]).kappa, null);
     assert.equal(cohensKappa([['a', 'a'], ['a', 'a']]).kappa, null);
+  });
+
+  it('refuses non-finite values (NaN never equals itself, yet counted as one category)', () => {
+    assert.throws(() => cohensKappa([['a', 'a'], [Number.NaN, Number.NaN]]), /pair 1 holds NaN \(expected a finite number or a string\)/);
   });
 });

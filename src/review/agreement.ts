@@ -19,7 +19,20 @@ function metric(level: AlphaLevel, categories: readonly RatingValue[], margins: 
   };
 }
 
+/**
+ * A non-finite number has no place on any scale: NaN breaks the sort that orders categories, and
+ * an infinite distance turns every sum into NaN. Refused with where it was, not ignored.
+ */
+function checkFinite(units: readonly (readonly RatingValue[])[]): void {
+  units.forEach((unit, u) =>
+    unit.forEach((value, v) => {
+      if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`agreement: unit ${u}, value ${v} is ${value} (expected a finite number or a string)`);
+    }),
+  );
+}
+
 function sortedCategories(units: readonly (readonly RatingValue[])[], level: AlphaLevel): RatingValue[] {
+  checkFinite(units);
   const values = [...new Set(units.flat())];
   if (level !== 'nominal' && values.some((v) => typeof v !== 'number')) throw new Error(`${level} alpha needs numeric values, got ${JSON.stringify(values.find((v) => typeof v !== 'number'))}`);
   return level === 'nominal' ? values.sort((a, b) => String(a).localeCompare(String(b))) : values.sort((a, b) => (a as number) - (b as number));
@@ -93,19 +106,132 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
 }
 
+/**
+ * Alpha of many resamples of the same pairable units, each unit's coincidences counted once up
+ * front. A resample then only adds those up and sums over the categories it holds, instead of
+ * rebuilding categories and counts from the values: the bootstrap's cost was almost all that.
+ * Every sum runs over the same terms in the same order as `krippendorffAlpha` over the resample
+ * (the categories a resample lacks add exact zeros), so each value is bit-identical to it.
+ */
+class ResampledAlpha {
+  private readonly size: number;
+  /** Unit u adds `adds[i]` to slot `slots[i]` (a cell of the coincidence matrix) for i in [starts[u], starts[u + 1]), in `krippendorffAlpha`'s order. */
+  private readonly starts: Int32Array;
+  private readonly slots: Int32Array;
+  private readonly adds: Float64Array;
+  /** Per slot, in row-major order of the cells any unit touches: its row and column. */
+  private readonly rows: Int32Array;
+  private readonly cols: Int32Array;
+  private readonly o: Float64Array;
+  private readonly margins: Float64Array;
+  private readonly cumulative: Float64Array;
+  private readonly present: Int32Array;
+
+  constructor(
+    pairable: readonly (readonly RatingValue[])[],
+    private readonly level: AlphaLevel,
+    private readonly categories: readonly RatingValue[],
+  ) {
+    this.size = categories.length;
+    const index = new Map(categories.map((c, i) => [c, i]));
+    const cells: number[][] = [];
+    const values: number[][] = [];
+    const touched = new Set<number>();
+    for (const unit of pairable) {
+      const counts = new Map<number, number>();
+      for (const value of unit) counts.set(index.get(value)!, (counts.get(index.get(value)!) ?? 0) + 1);
+      const weight = 1 / (unit.length - 1);
+      const [unitCells, unitValues]: [number[], number[]] = [[], []];
+      for (const [c, nc] of counts) {
+        for (const [k, nk] of counts) {
+          unitCells.push(c * this.size + k);
+          unitValues.push((c === k ? nc * (nc - 1) : nc * nk) * weight);
+          touched.add(c * this.size + k);
+        }
+      }
+      cells.push(unitCells);
+      values.push(unitValues);
+    }
+    const order = [...touched].sort((a, b) => a - b);
+    const slotOf = new Map(order.map((cell, slot) => [cell, slot]));
+    this.starts = new Int32Array(pairable.length + 1);
+    cells.forEach((list, u) => (this.starts[u + 1] = this.starts[u]! + list.length));
+    this.slots = Int32Array.from(cells.flat(), (cell) => slotOf.get(cell)!);
+    this.adds = Float64Array.from(values.flat());
+    this.rows = Int32Array.from(order, (cell) => Math.floor(cell / this.size));
+    this.cols = Int32Array.from(order, (cell) => cell % this.size);
+    this.o = new Float64Array(order.length);
+    this.margins = new Float64Array(this.size);
+    this.cumulative = new Float64Array(this.size + 1);
+    this.present = new Int32Array(this.size);
+  }
+
+  /** Alpha of the units at `draw` (indices into the pairable units), or null where undefined. */
+  alpha(draw: Int32Array): number | null {
+    const { o, margins, rows, cols, size, starts, slots, adds } = this;
+    o.fill(0);
+    margins.fill(0);
+    for (let i = 0; i < draw.length; i++) {
+      const end = starts[draw[i]! + 1]!;
+      for (let j = starts[draw[i]!]!; j < end; j++) o[slots[j]!]! += adds[j]!;
+    }
+    for (let s = 0; s < o.length; s++) margins[rows[s]!]! += o[s]!;
+    // A category the resample holds has a margin of its value count; one it lacks, exactly 0.
+    let held = 0;
+    let n = 0;
+    for (let c = 0; c < size; c++) {
+      if (margins[c] === 0) continue;
+      this.present[held++] = c;
+      n += margins[c]!;
+    }
+    if (n < 2) return null;
+    if (this.level === 'ordinal') for (let c = 0; c < size; c++) this.cumulative[c + 1] = this.cumulative[c]! + margins[c]!;
+    let observed = 0;
+    for (let s = 0; s < o.length; s++) if (o[s] !== 0) observed += o[s]! * this.delta(rows[s]!, cols[s]!);
+    let expected = 0;
+    for (let i = 0; i < held; i++) {
+      const c = this.present[i]!;
+      for (let j = 0; j < held; j++) {
+        const k = this.present[j]!;
+        expected += margins[c]! * margins[k]! * this.delta(c, k);
+      }
+    }
+    if (expected === 0) return null;
+    return 1 - ((n - 1) * observed) / expected;
+  }
+
+  /** `metric`'s distances, computed in place: a closure per resample cost more than the sums. */
+  private delta(c: number, k: number): number {
+    if (this.level === 'nominal') return c === k ? 0 : 1;
+    if (this.level === 'interval') return ((this.categories[c] as number) - (this.categories[k] as number)) ** 2;
+    const lo = c <= k ? c : k;
+    const hi = c <= k ? k : c;
+    return (this.cumulative[hi + 1]! - this.cumulative[lo]! - (this.margins[lo]! + this.margins[hi]!) / 2) ** 2;
+  }
+}
+
+function checkOptions(options: AlphaOptions): { resamples: number; confidence: number } {
+  const resamples = options.resamples ?? 1000;
+  const confidence = options.confidence ?? 0.95;
+  if (!Number.isSafeInteger(resamples) || resamples < 0) throw new Error(`agreement: resamples is ${resamples} (expected a whole number, 0 or more)`);
+  if (!(confidence > 0 && confidence < 1)) throw new Error(`agreement: confidence is ${confidence} (expected a number between 0 and 1, exclusive)`);
+  return { resamples, confidence };
+}
+
 /** Alpha with a bootstrap interval: pairable units resampled with replacement, seeded. */
 export function alphaWithInterval(units: readonly (readonly RatingValue[])[], options: AlphaOptions): AlphaEstimate {
+  const { resamples, confidence } = checkOptions(options);
   const pairable = units.filter((u) => u.length >= 2);
-  const confidence = options.confidence ?? 0.95;
   const alpha = krippendorffAlpha(pairable, options.level);
   const base = { level: options.level, alpha, confidence, units: pairable.length, values: pairable.reduce((s, u) => s + u.length, 0), reviewers: options.reviewers ?? 0 };
   if (alpha === null) return { ...base, ci: null, resamples: 0 };
   const rng = createRng(options.seed ?? 'alpha');
+  const kernel = new ResampledAlpha(pairable, options.level, sortedCategories(pairable, options.level));
   const draws: number[] = [];
-  const resample: (readonly RatingValue[])[] = new Array(pairable.length);
-  for (let b = 0; b < (options.resamples ?? 1000); b++) {
-    for (let i = 0; i < pairable.length; i++) resample[i] = pairable[rng.int(0, pairable.length)]!;
-    const value = krippendorffAlpha(resample, options.level);
+  const draw = new Int32Array(pairable.length);
+  for (let b = 0; b < resamples; b++) {
+    for (let i = 0; i < pairable.length; i++) draw[i] = rng.int(0, pairable.length);
+    const value = kernel.alpha(draw);
     if (value !== null) draws.push(value);
   }
   draws.sort((a, b) => a - b);
@@ -125,6 +251,10 @@ export interface KappaResult {
 /** Cohen's kappa for two reviewers over the units both rated: (p_o − p_e) / (1 − p_e). */
 export function cohensKappa(pairs: readonly (readonly [RatingValue, RatingValue])[]): KappaResult {
   const n = pairs.length;
+  pairs.forEach((pair, i) => {
+    const bad = pair.find((v) => typeof v === 'number' && !Number.isFinite(v));
+    if (bad !== undefined) throw new Error(`agreement: pair ${i} holds ${bad} (expected a finite number or a string)`);
+  });
   if (n === 0) return { kappa: null, n, observedAgreement: null, expectedAgreement: null };
   const first = new Map<RatingValue, number>();
   const second = new Map<RatingValue, number>();

@@ -48,5 +48,6 @@ export {
 } from './queue-store.ts';
 export { sampleRollouts, type Sample } from './sampling.ts';
 export { reviewStats, type AgreementBlock, type DetectorScore, type PairKappa, type ReviewStats } from './stats.ts';
+export { ReviewStatsBusy, ReviewStatsService, type ReviewStatsServiceOptions } from './stats-service.ts';
 export * from './summary.ts';
 export { stepsOf, transcriptOf, type StepView, type Transcript } from './trajectory.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RolloutId, RolloutSummary, RunId } from '../core/index.ts';
-import { scoreHistogram } from './summary.ts';
+import { scoreHistogram, trainingStepOf } from './summary.ts';
 
 const row = (i: number, score: number): RolloutSummary => ({
   id: `ro_${i}` as RolloutId,
@@ -34,5 +34,24 @@ describe('scoreHistogram', () => {
   it('widens its range to scores outside [0, 1]', () => {
     const bins = scoreHistogram([row(0, -1), row(1, 3)], 4);
     assert.deepEqual(bins.map((b) => [b.from, b.to, b.count]), [[-1, 0, 1], [0, 1, 0], [1, 2, 0], [2, 3, 1]]);
+  });
+});
+
+describe('trainingStepOf', () => {
+  const step = (policyVersion?: string) => trainingStepOf({ config: { policyVersion } as never });
+
+  it('reads the last whole number of the policy version', () => {
+    assert.deepEqual([step('step-1200'), step('ckpt_300'), step('1200'), step('v2-step-007-final'), step('final'), step(undefined)], [1200, 300, 1200, 7, null, null]);
+  });
+
+  it('reads a version with a long run of digits at once (the regex it replaced backtracked in cubic time: 9 s at 4,000 digits)', () => {
+    assert.equal(step(`${'1'.repeat(100_000)}-step-42`), 42);
+    assert.equal(step(`run-${'12a'.repeat(50_000)}`), 12);
+  });
+
+  it('gives no step for a number too large to hold exactly, rather than Infinity or a neighbouring step', () => {
+    assert.equal(step(`step-${'9'.repeat(400)}`), null);
+    assert.equal(step('step-9007199254740993'), null);
+    assert.equal(step('step-9007199254740991'), Number.MAX_SAFE_INTEGER);
   });
 });

@@ -3,13 +3,26 @@
 // Infrastructure errors, defects and cancellations are counted and shown, never pooled into rates.
 import type { DetectionCategory, DetectionRecord, RolloutStatus, RolloutSummary, Run, Severity, TerminationReason } from '../core/index.ts';
 
-/** The training step a run was taken at: the last whole number in its policy version (`step-1200`, `ckpt_300`, `1200`). */
+/**
+ * The training step a run was taken at: the last whole number in its policy version (`step-1200`,
+ * `ckpt_300`, `1200`); null without one, or when it is too large to hold exactly (it would read
+ * as another step, or as Infinity past 308 digits).
+ */
 export function trainingStepOf(run: Pick<Run, 'config'>): number | null {
   const version = run.config.policyVersion;
   if (version === undefined) return null;
-  const digits = /(\d+)(?!.*\d)/.exec(version)?.[1];
-  return digits === undefined ? null : Number(digits);
+  // Scanned from the end: the regex /(\d+)(?!.*\d)/ this replaces backtracked in cubic time over a
+  // long run of digits, and the viewer reads every run's step for each list of runs.
+  let end = version.length;
+  while (end > 0 && !isDigit(version.charCodeAt(end - 1))) end--;
+  if (end === 0) return null;
+  let start = end;
+  while (start > 0 && isDigit(version.charCodeAt(start - 1))) start--;
+  const step = Number(version.slice(start, end));
+  return Number.isSafeInteger(step) ? step : null;
 }
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
 
 export interface RateSummary {
   total: number;

@@ -19,16 +19,18 @@ import {
   recordVerdict,
   ReleaseInput,
   releaseItem,
-  reviewStats,
+  ReviewStatsBusy,
+  ReviewStatsService,
   StepInput,
   toJsonl,
   VerdictInput,
   withHistory,
   ZeroSteps,
   type ReviewQueue,
+  type ReviewStatsServiceOptions,
 } from '../../review/index.ts';
 import type { ApiContext } from './context.ts';
-import { idParam, jsonBody, notFound, PageQuery, paginate, QueryId, queryInteger, queryOf } from './http.ts';
+import { idParam, jsonBody, notFound, PageQuery, paginate, QueryId, queryInteger, queryOf, type ErrorBody } from './http.ts';
 
 const StatsQuery = z.strictObject({ runId: QueryId.optional(), queueId: QueryId.optional(), resamples: queryInteger(0, 100_000).optional() });
 const ExportQuery = z
@@ -59,8 +61,14 @@ function jsonlStream(rows: ExportRows): ReadableStream<Uint8Array> {
   });
 }
 
-export function reviewRoutes(app: Hono, ctx: ApiContext): void {
+export interface ReviewRouteOptions {
+  /** How review statistics are computed and bounded (threads, waiting requests, cache). */
+  stats?: ReviewStatsService | ReviewStatsServiceOptions;
+}
+
+export function reviewRoutes(app: Hono, ctx: ApiContext, options: ReviewRouteOptions = {}): void {
   const { store } = ctx;
+  const statistics = options.stats instanceof ReviewStatsService ? options.stats : new ReviewStatsService(options.stats);
   const labelCtx = { store, now: ctx.now };
 
   app.post('/api/labels/verdict', async (c) => c.json({ label: recordVerdict(labelCtx, await jsonBody(c, VerdictInput)) }, 201));
@@ -114,10 +122,17 @@ export function reviewRoutes(app: Hono, ctx: ApiContext): void {
     return c.json({ released: releaseItem(labelCtx, { queueId: queue.id, itemId, ...(reviewer !== undefined ? { reviewer } : {}) }) });
   });
 
-  app.get('/api/review-stats', (c) => {
+  // The bootstraps run in a worker thread, so a large `resamples` holds no other request up; past
+  // the bound on heavy ones running and waiting, 503 with when to ask again.
+  app.get('/api/review-stats', async (c) => {
     const q = queryOf(c, StatsQuery);
     if (q.runId !== undefined && !store.getRun(q.runId)) throw notFound(`run "${q.runId}"`, 'runId');
-    return c.json(reviewStats({ store, ...q }));
+    try {
+      return c.json(await statistics.stats({ store, ...q }));
+    } catch (error) {
+      if (!(error instanceof ReviewStatsBusy)) throw error;
+      return c.json<ErrorBody>({ error: { message: error.message, field: null } }, 503, { 'Retry-After': String(error.retryAfterSeconds) });
+    }
   });
 
   app.get('/api/exports/labels', (c) => {
