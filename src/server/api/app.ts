@@ -30,18 +30,19 @@ const bodyRefusal: RefusalReply = (c, refusal, status, headers) => c.json<ErrorB
 /**
  * On every response. The viewer shows text a model or an environment wrote; should any of it ever
  * be read as markup, the policy still runs no script but the app's own, sends nothing to another
- * host, and no other site can frame the page to steer a reviewer's clicks.
+ * host, and no other site can frame the page to steer a reviewer's clicks. It allows only what the
+ * app uses: its own scripts, styles and API (and the browser's favicon request); the app draws no
+ * data: images, loads no fonts and submits no form natively (every form is handled in script).
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy': [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
+    "img-src 'self'",
     "connect-src 'self'",
     "base-uri 'none'",
-    "form-action 'self'",
+    "form-action 'none'",
     "frame-ancestors 'none'",
   ].join('; '),
   'X-Content-Type-Options': 'nosniff',
@@ -68,6 +69,9 @@ export function createApiApp(options: ApiAppOptions): Hono {
     const refusal = browserRefusal({ host: new URL(c.req.url).host, origin: c.req.header('origin'), tokenRequired: token !== undefined });
     if (refusal !== null) return refuse(c, 403, refusal);
     await next();
+    // Answers hold trajectories and labels: none is kept in the browser's disk cache, where the
+    // next user of the machine (or of the profile) could read it without the token.
+    c.res.headers.set('Cache-Control', 'no-store');
   });
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
   // Every body is read whole within one budget shared by all requests, so 256 connections cannot

@@ -5,7 +5,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Hono } from 'hono';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { errorMessage, InputError, JsonObject, Task, type VerifierOutcome } from '../../core/index.ts';
+import { errorMessage, InputError, JsonObject, MAX_JSON_DEPTH, nestsDeeperThan, Task, type VerifierOutcome } from '../../core/index.ts';
 import { checkTaskDirectly, environmentNames, getEnvironment, taskProblems } from '../../envs/index.ts';
 import type { ApiContext } from './context.ts';
 import { ApiError, jsonBody, notFound, PageQuery, paginate, queryOf } from './http.ts';
@@ -29,6 +29,9 @@ function readReport(path: string): { value: unknown; kind: string | null; proble
   } catch (error) {
     return { value: null, kind: null, problem: `not readable JSON (${errorMessage(error)})` };
   }
+  // Parsing survives any depth, but sending it back (and drawing it) recurses: a file nested
+  // thousands deep would end as a 500 "call stack exceeded" rather than say what is wrong with it.
+  if (nestsDeeperThan(value)) return { value: null, kind: null, problem: `nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, deeper than any report` };
   const tag = value !== null && typeof value === 'object' ? (value as { kind?: unknown }).kind : undefined;
   const kind = typeof tag === 'string' ? (REPORT_KINDS[tag] ?? null) : null;
   return kind ? { value, kind } : { value, kind: null, problem: `not a Gauntlet report (kind ${JSON.stringify(tag ?? null)})` };

@@ -62,6 +62,23 @@ describe('security headers of the review API and web app', () => {
     assertLocked(await request(app, '/missing.js'), 'missing static file');
   });
 
+  it('allows only what the app uses: no data: images, no fonts, no native form submission', async () => {
+    const csp = (await request(app, '/')).headers.get('content-security-policy') ?? '';
+    const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values.join(' ')]));
+    assert.equal(directives.get('img-src'), "'self'", 'the favicon request, nothing else');
+    assert.equal(directives.get('style-src'), "'self'");
+    assert.equal(directives.has('font-src'), false, 'no fonts: default-src none refuses them');
+    assert.equal(directives.get('form-action'), "'none'", 'every form is handled in script');
+    assert.deepEqual([...directives.keys()].sort(), ['base-uri', 'connect-src', 'default-src', 'form-action', 'frame-ancestors', 'img-src', 'script-src', 'style-src']);
+  });
+
+  it('keeps no API answer in the browser cache, errors and label exports included', async () => {
+    for (const [target, path] of [[app, '/api/runs'], [app, '/api/runs/nope'], [app, '/api/store'], [app, '/api/exports/labels?format=kto'], [app, '/api/runs?limit=0']] as const) {
+      const response = await request(target, path);
+      assert.equal(response.headers.get('cache-control'), 'no-store', path);
+    }
+  });
+
   it('labels API answers as JSON and static files by their type, so nothing is read as HTML', async () => {
     assert.match((await request(app, '/api/runs')).headers.get('content-type') ?? '', /^application\/json/);
     assert.match((await request(app, '/api/runs/nope')).headers.get('content-type') ?? '', /^application\/json/);

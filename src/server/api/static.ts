@@ -1,5 +1,5 @@
-// The built web app (web/dist) served beside the API: files as they are, and index.html for any
-// other page path so the single-page app's own routes load. Without a build, `/` says how to make one.
+// The built web app (web/dist) served beside the API: files as they are, and any other page path
+// sent to the app's own route for it (`/runs/x` to `/#/runs/x`). Without a build, `/` says how to make one.
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +66,14 @@ export function staticRoutes(app: Hono, options: { webRoot: string }): void {
     const file = fileIn(root, path === '/' ? '/index.html' : path);
     // Paths with an extension are files; a missing one is a 404, not the app shell.
     if (!file && extname(path) !== '') return c.text(`not found: ${path}\n`, 404);
-    const target = file ?? resolve(root, 'index.html');
+    if (!file) {
+      // The app routes in the hash and loads its assets relative to the page, so the shell served
+      // at `/runs/x` would ask for /runs/assets/… and show a blank page. The hash keeps the path
+      // as it was sent (still percent-encoded) and the query stays where `?token=` is read.
+      const url = new URL(c.req.url);
+      return c.redirect(`/${url.search}#${url.pathname}`, 302);
+    }
+    const target = file;
     const hashed = target.includes(`${sep}assets${sep}`);
     return c.body(readFileSync(target), 200, {
       'Content-Type': TYPES[extname(target)] ?? 'application/octet-stream',

@@ -14,6 +14,7 @@ import { RunsPage } from '../pages/RunsPage.tsx';
 import { StatsPage } from '../pages/StatsPage.tsx';
 import { TrajectoryPage } from '../pages/TrajectoryPage.tsx';
 import { HelpOverlay } from '../components/HelpOverlay.tsx';
+import { Visible } from '../components/Hidden.tsx';
 import { HotkeyRegistryContext, useHotkeys, type HotkeyHelp, type HotkeyRegistry } from './hotkeys.ts';
 import { href, useLocation, type Location } from './router.ts';
 import { ReviewerContext, readToken, storeToken, useReviewerState } from './session.ts';
@@ -35,7 +36,8 @@ function Page({ location }: { location: Location }) {
     case 'runs':
       return <RunsPage query={query} />;
     case 'run':
-      return <RunPage runId={route.runId} query={query} />;
+      // Keyed: another run starts with its own selection and time of reading.
+      return <RunPage key={route.runId} runId={route.runId} query={query} />;
     case 'rollout':
       return <TrajectoryPage rolloutId={route.rolloutId} query={query} />;
     case 'compare':
@@ -59,7 +61,7 @@ function Page({ location }: { location: Location }) {
     case 'not-found':
       return (
         <p className="error-box" role="alert">
-          No page at “{route.path}”. <a href={href(['runs'])}>Go to runs</a>.
+          No page at “<Visible text={route.path} />”. <a href={href(['runs'])}>Go to runs</a>.
         </p>
       );
   }

@@ -141,3 +141,17 @@ export function revealHidden(text: string): ReactNode[] {
 export function Visible({ text }: { text: string }) {
   return <>{revealHidden(text)}</>;
 }
+
+/**
+ * `text` as one string with its marks written in (`⟨RLO⟩`, `а⟨U+0430⟩`), for places that take no
+ * elements: attributes such as `title` and `aria-label`, SVG labels, option text.
+ */
+export function visibleText(text: string): string {
+  let out = '';
+  let from = 0;
+  for (const mark of merge(hiddenMarks(text), lookalikeMarks(text))) {
+    out += text.slice(from, mark.at) + mark.inline;
+    from = mark.at + mark.length;
+  }
+  return out + text.slice(from);
+}

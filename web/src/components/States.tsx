@@ -1,10 +1,14 @@
 import type { ReactNode } from 'react';
 import type { Resource } from '../api/hooks.ts';
+import { Visible } from './Hidden.tsx';
 
 export function ErrorBox({ error, retry }: { error: Error; retry?: () => void }) {
   return (
     <div className="error-box" role="alert">
-      <strong>Could not load.</strong> <span>{error.message}</span>
+      {/* Messages name ids and fields, which hold whatever a task or a model wrote. */}
+      <strong>Could not load.</strong> <span>
+        <Visible text={error.message} />
+      </span>
       {retry && (
         <button type="button" onClick={retry}>
           Retry

@@ -6,6 +6,7 @@ import { useApi, useResource } from '../api/hooks.ts';
 import type { RolloutDetail, TaskValidation } from '../api/schemas.ts';
 import { href } from '../app/router.ts';
 import { useStoreAccess } from '../app/store-access.ts';
+import { Visible } from '../components/Hidden.tsx';
 import { Loaded } from '../components/States.tsx';
 
 interface Draft {
@@ -89,7 +90,11 @@ export function AuthorPage({ query }: { query: URLSearchParams }) {
       <h1 id="author-title">New task</h1>
       {rolloutId ? (
         <p className="muted">
-          Drafted from rollout <a href={href(['rollouts', rolloutId])}>{rolloutId}</a>: its instruction, its tool calls as the golden solution, and its task’s initial state and verifier to change.
+          Drafted from rollout{' '}
+          <a href={href(['rollouts', rolloutId])}>
+            <Visible text={rolloutId} />
+          </a>
+          : its instruction, its tool calls as the golden solution, and its task’s initial state and verifier to change.
         </p>
       ) : (
         <p className="muted">Open a trajectory and choose “Turn into a task” to start from what a model did.</p>
@@ -196,7 +201,7 @@ function AuthorForm({ initial }: { initial: Draft }) {
       {validation && <ValidationView result={validation.result} stale={validation.for !== fingerprint} />}
       {saved && (
         <p className="notice" role="status">
-          Saved to {saved}.
+          Saved to <Visible text={saved} />.
         </p>
       )}
     </form>
@@ -211,7 +216,10 @@ function ValidationView({ result, stale }: { result: TaskValidation; stale: bool
         <ul>
           {result.problems.map((problem, i) => (
             <li key={i}>
-              <code>{problem.field}</code>: {problem.message}
+              <code>
+                <Visible text={problem.field} />
+              </code>
+              : <Visible text={problem.message} />
             </li>
           ))}
         </ul>
@@ -222,8 +230,13 @@ function ValidationView({ result, stale }: { result: TaskValidation; stale: bool
           <ul className="checks">
             {result.golden.checks.map((c) => (
               <li key={c.name} className={c.passed ? 'pass' : 'fail'}>
-                {c.passed ? '✓' : '✗'} {c.name}
-                {c.detail ? <span className="muted"> — {c.detail}</span> : null}
+                {c.passed ? '✓' : '✗'} <Visible text={c.name} />
+                {c.detail ? (
+                  <span className="muted">
+                    {' '}
+                    — <Visible text={c.detail} />
+                  </span>
+                ) : null}
               </li>
             ))}
           </ul>

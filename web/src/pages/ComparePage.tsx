@@ -9,6 +9,7 @@ import { href } from '../app/router.ts';
 import { useReviewer } from '../app/session.ts';
 import { READ_ONLY_HINT, useStoreAccess } from '../app/store-access.ts';
 import { PassBadge, StatusBadge, fixed } from '../components/Badges.tsx';
+import { Visible } from '../components/Hidden.tsx';
 import { Loaded } from '../components/States.tsx';
 import { buildSteps } from './trajectory/model.ts';
 import { StepList } from './trajectory/StepList.tsx';
@@ -86,14 +87,22 @@ function Comparison({ left, right }: { left: RolloutDetail; right: RolloutDetail
   if (!sameTask) {
     return (
       <p className="error-box" role="alert">
-        These rollouts are of different tasks ({left.rollout.taskId} and {right.rollout.taskId}); only siblings of one task can be compared.
+        These rollouts are of different tasks (<Visible text={left.rollout.taskId} /> and <Visible text={right.rollout.taskId} />); only siblings of one task can be compared.
       </p>
     );
   }
   return (
     <>
       <p className="muted">
-        Task <strong>{left.rollout.taskId}</strong> · run <a href={href(['runs', left.rollout.runId])}>{left.rollout.runId}</a> ·{' '}
+        Task{' '}
+        <strong>
+          <Visible text={left.rollout.taskId} />
+        </strong>{' '}
+        · run{' '}
+        <a href={href(['runs', left.rollout.runId])}>
+          <Visible text={left.rollout.runId} />
+        </a>{' '}
+        ·{' '}
         {/* No preference can be recorded, so there is no choice for the scores to bias. */}
         {readOnly ? 'order randomised; scores shown, as no preference can be recorded.' : 'order randomised; scores hidden until you choose.'}
       </p>
@@ -152,7 +161,10 @@ function Side({ name, detail, revealed }: { name: 'A' | 'B'; detail: RolloutDeta
         {name}{' '}
         {revealed ? (
           <span className="muted">
-            <a href={href(['rollouts', r.id])}>{r.id}</a> · epoch {r.epoch} · <StatusBadge status={r.status} /> <PassBadge passed={r.passed} /> {fixed(r.score, 2)}
+            <a href={href(['rollouts', r.id])}>
+              <Visible text={r.id} />
+            </a>{' '}
+            · epoch {r.epoch} · <StatusBadge status={r.status} /> <PassBadge passed={r.passed} /> {fixed(r.score, 2)}
           </span>
         ) : (
           <span className="muted">{views.length} steps · ended by {r.terminationReason}</span>

@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import type { ExportFormat, ZeroSteps } from '../api/client.ts';
 import { useApi, useResource } from '../api/hooks.ts';
+import { revealHidden } from '../components/Hidden.tsx';
 import { Loaded } from '../components/States.tsx';
 
 const FORMATS: readonly { value: ExportFormat; label: string }[] = [
@@ -11,6 +12,16 @@ const FORMATS: readonly { value: ExportFormat; label: string }[] = [
   { value: 'prm', label: 'Process reward: {prompt, completions[], labels[]} from step ratings' },
 ];
 const PREVIEW_LINES = 20;
+/** Characters of the preview laid out: one record holds whole trajectories, which can run to megabytes. */
+const PREVIEW_CHARS = 64 * 1024;
+
+/** The first lines of the export, cut at PREVIEW_CHARS (never inside a surrogate pair). */
+function previewOf(lines: readonly string[]): { text: string; cut: boolean } {
+  const text = lines.slice(0, PREVIEW_LINES).join('\n');
+  if (text.length <= PREVIEW_CHARS) return { text, cut: false };
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(PREVIEW_CHARS - 1)) ? PREVIEW_CHARS - 1 : PREVIEW_CHARS;
+  return { text: text.slice(0, end), cut: true };
+}
 
 export function ExportsPage() {
   const api = useApi();
@@ -24,7 +35,8 @@ export function ExportsPage() {
     a.href = url;
     a.download = `labels-${format}.jsonl`;
     a.click();
-    URL.revokeObjectURL(url);
+    // Revoked later, not at once: the download reads the blob after the click returns.
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   };
 
   return (
@@ -53,6 +65,7 @@ export function ExportsPage() {
       <Loaded resource={data} what="the export">
         {(text) => {
           const lines = text.split('\n').filter((l) => l.trim() !== '');
+          const preview = previewOf(lines);
           return (
             <>
               <p>
@@ -61,10 +74,16 @@ export function ExportsPage() {
                   Download JSONL
                 </button>
               </p>
+              {/* Records hold model and tool text: hidden characters are marked here as on the trajectory page. */}
               <pre className="export-preview" data-testid="export-preview" aria-label="Export preview">
-                {lines.slice(0, PREVIEW_LINES).join('\n')}
-                {lines.length > PREVIEW_LINES ? `\n… ${lines.length - PREVIEW_LINES} more` : ''}
+                {revealHidden(preview.text)}
+                {!preview.cut && lines.length > PREVIEW_LINES ? `\n… ${lines.length - PREVIEW_LINES} more` : ''}
               </pre>
+              {preview.cut && (
+                <p className="muted" data-testid="export-preview-cut">
+                  The preview stops after {PREVIEW_CHARS.toLocaleString()} of {text.length.toLocaleString()} characters; the download holds every record whole.
+                </p>
+              )}
             </>
           );
         }}

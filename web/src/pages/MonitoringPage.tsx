@@ -5,6 +5,7 @@ import type { MonitoringPoint } from '../api/schemas.ts';
 import { href } from '../app/router.ts';
 import { LineChart } from '../charts/LineChart.tsx';
 import { FilterBar, type FilterField } from '../components/FilterBar.tsx';
+import { Visible } from '../components/Hidden.tsx';
 import { Loaded } from '../components/States.tsx';
 
 const FILTERS: FilterField[] = [
@@ -79,7 +80,7 @@ function Charts({ points }: { points: readonly MonitoringPoint[] }) {
               <td>
                 {p.runs.map((id) => (
                   <a key={id} href={href(['runs', id])} className="run-link">
-                    {id}
+                    <Visible text={id} />
                   </a>
                 ))}
               </td>

@@ -8,6 +8,7 @@ import { useHotkeys } from '../app/hotkeys.ts';
 import { href } from '../app/router.ts';
 import { useReviewer } from '../app/session.ts';
 import { useStoreAccess } from '../app/store-access.ts';
+import { Visible } from '../components/Hidden.tsx';
 import { ErrorBox, Loaded, Loading } from '../components/States.tsx';
 import { TrajectoryReview } from './trajectory/TrajectoryReview.tsx';
 
@@ -18,7 +19,7 @@ export function QueueReviewPage({ queueId }: { queueId: string }) {
   return (
     <section aria-labelledby="queue-title">
       <p className="crumbs">
-        <a href={href(['queues'])}>Queues</a> / {queueId}
+        <a href={href(['queues'])}>Queues</a> / <Visible text={queueId} />
       </p>
       <Loaded resource={queue} what="the queue">
         {(detail) => (readOnly ? <ItemsToRead queue={detail.queue} items={detail.items} /> : <Walker queue={detail.queue} />)}
@@ -31,7 +32,7 @@ function ItemsToRead({ queue, items }: { queue: Queue; items: readonly QueueItem
   return (
     <>
       <h1 id="queue-title">
-        Queue {queue.id} <span className="muted">({queue.strategy.replaceAll('_', ' ')})</span>
+        Queue <Visible text={queue.id} /> <span className="muted">({queue.strategy.replaceAll('_', ' ')})</span>
       </h1>
       <p className="locked-hint" data-testid="queue-locked">
         The store is read-only: items cannot be taken or labelled here. Open one to read it.
@@ -51,11 +52,17 @@ function ItemsToRead({ queue, items }: { queue: Queue; items: readonly QueueItem
             <tr key={item.id}>
               <td className="num">{item.position + 1}</td>
               <td>
-                <a href={href(['rollouts', item.rolloutId])}>{item.rolloutId}</a>
+                <a href={href(['rollouts', item.rolloutId])}>
+                  <Visible text={item.rolloutId} />
+                </a>
               </td>
-              <td>{item.taskId}</td>
-              <td>{item.reason}</td>
-              <td>{item.doneBy.join(', ') || '—'}</td>
+              <td>
+                <Visible text={item.taskId} />
+              </td>
+              <td>
+                <Visible text={item.reason} />
+              </td>
+              <td>{item.doneBy.length ? <Visible text={item.doneBy.join(', ')} /> : '—'}</td>
             </tr>
           ))}
         </tbody>
@@ -136,11 +143,18 @@ function Walker({ queue }: { queue: Queue }) {
   return (
     <>
       <h1 id="queue-title">
-        Queue {queue.id} <span className="muted">({queue.strategy.replaceAll('_', ' ')})</span>
+        Queue <Visible text={queue.id} /> <span className="muted">({queue.strategy.replaceAll('_', ' ')})</span>
       </h1>
       <p className="muted" aria-live="polite" data-testid="queue-progress">
         {progress.done} of {progress.items} items fully reviewed · {progress.labelsNeeded} verdicts still needed · {reviewed} by you this session
-        {queue.note ? ` · ${queue.note}` : ''}
+        {queue.note ? (
+          <>
+            {' · '}
+            <Visible text={queue.note} />
+          </>
+        ) : (
+          ''
+        )}
       </p>
       {!reviewer.name && <p className="error-box">Enter your reviewer name (top right) to take items from this queue.</p>}
       {holding.state === 'taking' && <Loading what="the next item" />}
@@ -161,7 +175,9 @@ function Walker({ queue }: { queue: Queue }) {
       {holding.state === 'holding' && (
         <>
           <p>
-            <span className="muted">Why this one: {holding.item.reason}</span>{' '}
+            <span className="muted">
+              Why this one: <Visible text={holding.item.reason} />
+            </span>{' '}
             <button type="button" onClick={() => void handBack()}>
               Hand back <kbd>n</kbd>
             </button>

@@ -4,6 +4,7 @@ import { QUEUE_STRATEGIES, type Queue, type QueueStrategy } from '../api/schemas
 import { href, navigate } from '../app/router.ts';
 import { READ_ONLY_HINT, useStoreAccess } from '../app/store-access.ts';
 import { when } from '../components/Badges.tsx';
+import { Visible, visibleText } from '../components/Hidden.tsx';
 import { Loaded } from '../components/States.tsx';
 import { RubricEditor, rubricFromDrafts, type FieldDraft } from './RubricEditor.tsx';
 
@@ -48,11 +49,15 @@ function QueueTable({ queues }: { queues: readonly Queue[] }) {
       <tbody>
         {queues.map((q) => (
           <tr key={q.id}>
-            <td>{q.id}</td>
             <td>
-              <a href={href(['runs', q.runId])}>{q.runId}</a>
+              <Visible text={q.id} />
             </td>
-            <td title={q.note}>{q.strategy.replaceAll('_', ' ')}</td>
+            <td>
+              <a href={href(['runs', q.runId])}>
+                <Visible text={q.runId} />
+              </a>
+            </td>
+            <td title={q.note === undefined ? undefined : visibleText(q.note)}>{q.strategy.replaceAll('_', ' ')}</td>
             <td className="num">{q.progress.items}</td>
             <td className="num">{q.progress.done}</td>
             <td className="num">{q.progress.labelsNeeded}</td>

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { useApi, useResource } from '../api/hooks.ts';
 import { href } from '../app/router.ts';
 import { percent, when } from '../components/Badges.tsx';
+import { Visible } from '../components/Hidden.tsx';
 import { JsonView } from '../components/JsonView.tsx';
 import { Loaded } from '../components/States.tsx';
 
@@ -49,9 +50,11 @@ export function ReportPage({ name }: { name: string }) {
   return (
     <section aria-labelledby="report-title">
       <p className="crumbs">
-        <a href={href(['reports'])}>Reports</a> / {name}
+        <a href={href(['reports'])}>Reports</a> / <Visible text={name} />
       </p>
-      <h1 id="report-title">{name}</h1>
+      <h1 id="report-title">
+        <Visible text={name} />
+      </h1>
       <Loaded resource={report} what="the report">
         {(data) => (
           <div className="report" data-testid="report">
@@ -115,9 +118,13 @@ function EvalHeadline({ report }: { report: unknown }) {
         <tbody>
           {models.map((m) => (
             <tr key={m.runId}>
-              <td>{m.model}</td>
               <td>
-                <a href={href(['runs', m.runId])}>{m.runId}</a>
+                <Visible text={m.model} />
+              </td>
+              <td>
+                <a href={href(['runs', m.runId])}>
+                  <Visible text={m.runId} />
+                </a>
               </td>
               <td className="num">{m.overall.n}</td>
               <td className="num">{percent(m.overall.passRate?.mean)}</td>
@@ -129,7 +136,9 @@ function EvalHeadline({ report }: { report: unknown }) {
       {warnings.length > 0 && (
         <ul className="warnings">
           {warnings.map((w) => (
-            <li key={w}>{w}</li>
+            <li key={w}>
+              <Visible text={w} />
+            </li>
           ))}
         </ul>
       )}

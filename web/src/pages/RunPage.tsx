@@ -8,7 +8,7 @@ import { Histogram } from '../charts/Histogram.tsx';
 import { RateBars } from '../charts/RateBars.tsx';
 import { PassBadge, Stat, StatusBadge, compact, duration, fixed, percent, when } from '../components/Badges.tsx';
 import { FilterBar, type FilterField } from '../components/FilterBar.tsx';
-import { Visible } from '../components/Hidden.tsx';
+import { Visible, visibleText } from '../components/Hidden.tsx';
 import { JsonView } from '../components/JsonView.tsx';
 import { ErrorBox, Loaded } from '../components/States.tsx';
 import { VirtualTable, type Column } from '../components/VirtualTable.tsx';
@@ -24,8 +24,12 @@ const FILTERS: FilterField[] = [
 ];
 
 const COLUMNS: Column<RolloutRow>[] = [
-  { key: 'id', header: 'Rollout', width: 'minmax(9rem, 1.3fr)', cell: (r) => <a href={href(['rollouts', r.id])}>{r.id}</a> },
-  { key: 'task', header: 'Task', width: 'minmax(8rem, 1.3fr)', cell: (r) => <span title={r.taskId}>{r.taskId}</span> },
+  { key: 'id', header: 'Rollout', width: 'minmax(9rem, 1.3fr)', cell: (r) => (
+      <a href={href(['rollouts', r.id])}>
+        <Visible text={r.id} />
+      </a>
+    ) },
+  { key: 'task', header: 'Task', width: 'minmax(8rem, 1.3fr)', cell: (r) => <span title={visibleText(r.taskId)}><Visible text={r.taskId} /></span> },
   { key: 'epoch', header: 'Epoch', width: '4rem', align: 'right', cell: (r) => r.epoch },
   { key: 'status', header: 'Status', width: '6.5rem', cell: (r) => <StatusBadge status={r.status} /> },
   { key: 'reason', header: 'Ended by', width: '8rem', cell: (r) => r.terminationReason },
@@ -51,6 +55,7 @@ export function RunPage({ runId, query }: { runId: string; query: URLSearchParam
   const fetchPage = useCallback((cursor: string | null, signal: AbortSignal) => api.rollouts(runId, { ...filters, limit: PAGE_SIZE, cursor }, signal), [api, runId, filters]);
   const rollouts = usePagedList(queryKey(`rollouts:${runId}`, filters), fetchPage);
   const [active, setActive] = useState(-1);
+  const [readAt, setReadAt] = useState(() => new Date());
   const open = (index: number) => {
     const row = rollouts.items[index];
     if (row) navigate(href(['rollouts', row.id]));
@@ -71,7 +76,21 @@ export function RunPage({ runId, query }: { runId: string; query: URLSearchParam
         Run <Visible text={runId} />
       </h1>
       <Loaded resource={detail} what="the run">
-        {(data) => <Overview detail={data} />}
+        {(data) => (
+          <>
+            {data.status === 'running' && (
+              <StillRunning
+                readAt={readAt}
+                onRefresh={() => {
+                  setReadAt(new Date());
+                  detail.reload();
+                  rollouts.reload();
+                }}
+              />
+            )}
+            <Overview detail={data} />
+          </>
+        )}
       </Loaded>
       <h2 id="rollouts-title">Rollouts</h2>
       <FilterBar fields={FILTERS} query={query} label="Filter rollouts" />
@@ -95,6 +114,21 @@ export function RunPage({ runId, query }: { runId: string; query: URLSearchParam
   );
 }
 
+/**
+ * A run still writing rollouts: the page shows what the store held when it loaded, so say so and
+ * offer to read it again (nothing refreshes by itself under a reader who is scrolling or labelling).
+ */
+function StillRunning({ readAt, onRefresh }: { readAt: Date; onRefresh: () => void }) {
+  return (
+    <p className="notice" role="status" data-testid="run-in-progress">
+      This run is still in progress: figures and rollouts are as the store held them at {readAt.toLocaleTimeString()}.{' '}
+      <button type="button" onClick={onRefresh}>
+        Refresh
+      </button>
+    </p>
+  );
+}
+
 /** What the spend figures count: every attempt, retried ones included. */
 function spentHint(retried: number): string {
   return retried > 0 ? `every attempt, ${retried.toLocaleString()} retried included` : 'every attempt';
@@ -111,7 +145,7 @@ const Overview = memo(function RunOverview({ detail }: { detail: RunDetail }) {
   return (
     <>
       <p className="muted">
-        {detail.model} · {detail.envs.join(', ')} · scaffold {detail.scaffold} · {detail.epochs} epochs · created {when(detail.createdAt)} · {detail.status}
+        <Visible text={detail.model} /> · <Visible text={detail.envs.join(', ')} /> · scaffold {detail.scaffold} · {detail.epochs} epochs · created {when(detail.createdAt)} · {detail.status}
         {detail.policyVersion ? ` · policy ${detail.policyVersion}` : ''}
       </p>
       <div className="stats" data-testid="run-stats">

@@ -5,7 +5,7 @@ import { RUN_STATUSES, type RunHeadline } from '../api/schemas.ts';
 import { href } from '../app/router.ts';
 import { percent, when } from '../components/Badges.tsx';
 import { FilterBar, type FilterField } from '../components/FilterBar.tsx';
-import { Visible } from '../components/Hidden.tsx';
+import { Visible, visibleText } from '../components/Hidden.tsx';
 import { ErrorBox } from '../components/States.tsx';
 import { VirtualTable, type Column } from '../components/VirtualTable.tsx';
 
@@ -24,8 +24,10 @@ const COLUMNS: Column<RunHeadline>[] = [
         <Visible text={r.id} />
       </a> },
   { key: 'created', header: 'Created', width: '11rem', cell: (r) => when(r.createdAt) },
-  { key: 'env', header: 'Env', width: 'minmax(6rem, 1fr)', cell: (r) => r.envs.join(', ') },
-  { key: 'model', header: 'Model', width: 'minmax(8rem, 1.5fr)', cell: (r) => <span title={r.model}>{r.model}</span> },
+  // A run still writing its rollouts shows figures that will change; the status says so.
+  { key: 'status', header: 'Status', width: '6.5rem', cell: (r) => <span className={`badge run-${r.status}`}>{visibleText(r.status)}</span> },
+  { key: 'env', header: 'Env', width: 'minmax(6rem, 1fr)', cell: (r) => <Visible text={r.envs.join(', ')} /> },
+  { key: 'model', header: 'Model', width: 'minmax(8rem, 1.5fr)', cell: (r) => <span title={visibleText(r.model)}><Visible text={r.model} /></span> },
   { key: 'scaffold', header: 'Scaffold', width: '7rem', cell: (r) => r.scaffold },
   { key: 'policy', header: 'Policy / step', width: '7rem', cell: (r) => [r.policyVersion, r.trainingStep ?? null].filter((v) => v !== null && v !== undefined).join(' / ') || '—' },
   { key: 'n', header: 'Rollouts', width: '5rem', align: 'right', cell: (r) => r.summary.total.toLocaleString() },
@@ -61,7 +63,7 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
         hasMore={runs.hasMore && !runs.error}
         loading={runs.loading}
         onEndReached={runs.loadMore}
-        empty="No runs match. Start one with `gauntlet run`."
+        empty={Object.values(filters).some((v) => v !== '') ? 'No runs match these filters.' : 'No runs in this store yet. Start one with `gauntlet run`.'}
       />
     </section>
   );

@@ -2,6 +2,7 @@ import { useApi, useResource } from '../api/hooks.ts';
 import type { AgreementBlock, DetectorScore, ReviewStats } from '../api/schemas.ts';
 import { fixed, percent } from '../components/Badges.tsx';
 import { FilterBar, type FilterField } from '../components/FilterBar.tsx';
+import { Visible } from '../components/Hidden.tsx';
 import { Loaded } from '../components/States.tsx';
 
 const FILTERS: FilterField[] = [
@@ -43,7 +44,7 @@ function StatsView({ stats }: { stats: ReviewStats }) {
   return (
     <>
       <p className="muted">
-        {stats.scope.labels.toLocaleString()} current labels by {stats.scope.reviewers.length} reviewers ({stats.scope.reviewers.join(', ') || 'none yet'}).
+        {stats.scope.labels.toLocaleString()} current labels by {stats.scope.reviewers.length} reviewers ({stats.scope.reviewers.length ? <Visible text={stats.scope.reviewers.join(', ')} /> : 'none yet'}).
       </p>
       <div className="panel">
         <h2>Krippendorff’s alpha</h2>
@@ -74,7 +75,9 @@ function StatsView({ stats }: { stats: ReviewStats }) {
               {pairs.map((k) => (
                 <tr key={`${k.title}|${k.reviewers.join('|')}`}>
                   <td>{k.title}</td>
-                  <td>{k.reviewers.join(' & ')}</td>
+                  <td>
+                    <Visible text={k.reviewers.join(' & ')} />
+                  </td>
                   <td className="num">{k.n}</td>
                   <td className="num">{fixed(k.kappa, 3)}</td>
                 </tr>
@@ -118,7 +121,9 @@ function ScoreTable({ title, scores }: { title: string; scores: readonly Detecto
           <tbody>
             {shown.map((d) => (
               <tr key={d.name}>
-                <td>{d.name.replaceAll('_', ' ')}</td>
+                <td>
+                  <Visible text={d.name.replaceAll('_', ' ')} />
+                </td>
                 <td className="num">{d.truePositives}</td>
                 <td className="num">{d.falsePositives}</td>
                 <td className="num">{d.falseNegatives}</td>

@@ -44,7 +44,11 @@ export function RolloutSummary({ detail }: { detail: RolloutDetail }) {
           {r.error.source ?? 'error'}: <Visible text={r.error.message} />
         </p>
       )}
-      {r.perturbations.length > 0 && <p className="muted">Perturbations: {r.perturbations.map((p) => p.name).join(', ')}</p>}
+      {r.perturbations.length > 0 && (
+        <p className="muted">
+          Perturbations: <Visible text={r.perturbations.map((p) => p.name).join(', ')} />
+        </p>
+      )}
       {detail.rewardTerms.length > 0 && (
         <table className="data-table" aria-label="Reward terms">
           <thead>
@@ -58,8 +62,12 @@ export function RolloutSummary({ detail }: { detail: RolloutDetail }) {
           <tbody>
             {detail.rewardTerms.map((t) => (
               <tr key={t.name}>
-                <td>{t.name}</td>
-                <td>{t.source}</td>
+                <td>
+                  <Visible text={t.name} />
+                </td>
+                <td>
+                  <Visible text={t.source} />
+                </td>
                 <td className="num">{fixed(t.value, 3)}</td>
                 <td className="num">{fixed(t.weight, 2)}</td>
               </tr>
@@ -147,9 +155,11 @@ export function VerdictHistory({ verdicts }: { verdicts: readonly VerdictLabel[]
               ) : null}
               {v.rubric && Object.keys(v.rubric).length > 0 ? (
                 <div className="muted">
-                  {Object.entries(v.rubric)
-                    .map(([k, val]) => `${k}: ${String(val)}`)
-                    .join(' · ')}
+                  <Visible
+                    text={Object.entries(v.rubric)
+                      .map(([k, val]) => `${k}: ${String(val)}`)
+                      .join(' · ')}
+                  />
                 </div>
               ) : null}
             </li>

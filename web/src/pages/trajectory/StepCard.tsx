@@ -2,7 +2,7 @@ import { memo, useMemo, useState } from 'react';
 import { STEP_FLAGS } from '../../api/constants.ts';
 import type { Message } from '../../api/schemas.ts';
 import { SeverityBadge, duration } from '../../components/Badges.tsx';
-import { Visible } from '../../components/Hidden.tsx';
+import { Visible, visibleText } from '../../components/Hidden.tsx';
 import { TextBlock } from '../../components/TextBlock.tsx';
 import { READ_ONLY_HINT } from '../../app/store-access.ts';
 import type { StepView } from './model.ts';
@@ -208,7 +208,7 @@ function StepCardImpl(props: StepCardProps) {
         {latest.length > 0 && (
           <span className="ratings" data-testid="step-ratings">
             {latest.map((l) => (
-              <span key={l.id} className={`badge rating-${l.rating}`} title={`${l.reviewer} at ${l.createdAt}${l.note ? `: ${l.note}` : ''}`}>
+              <span key={l.id} className={`badge rating-${l.rating}`} title={visibleText(`${l.reviewer} at ${l.createdAt}${l.note ? `: ${l.note}` : ''}`)}>
                 <Visible text={l.reviewer} />: {ratingText[l.rating]}
                 {l.flag ? <> (<Visible text={l.flag} />)</> : ''}
               </span>

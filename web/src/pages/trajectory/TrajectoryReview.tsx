@@ -167,10 +167,10 @@ function Review({ detail, rubric = null, queueItemId, onVerdictSaved, initialSte
         / <Visible text={r.id} />
       </p>
       <h1>
-        {r.taskId} <span className="muted">epoch {r.epoch}</span>
+        <Visible text={r.taskId} /> <span className="muted">epoch {r.epoch}</span>
       </h1>
       <p className="muted">
-        {r.env} · {r.model} · {r.scaffold} · {views.length} steps ·{' '}
+        <Visible text={r.env} /> · <Visible text={r.model} /> · {r.scaffold} · {views.length} steps ·{' '}
         <a href={href(['author'], { rollout: r.id })}>Turn into a task</a>
       </p>
       <SiblingBar rolloutId={r.id} groupId={r.groupId ?? null} siblings={detail.siblings} />
