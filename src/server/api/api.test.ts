@@ -430,6 +430,18 @@ describe('review API access', () => {
     store.close();
   });
 
+  it('the page shown before the app is built (served without the token) names no path on the server', async () => {
+    const { openStore } = await import('../../store/index.ts');
+    const store = openStore(':memory:');
+    const app = createApiApp({ store, token: 's3cret-token', webRoot: '/srv/secret-place/web', reportsDir: '/nonexistent', tasksDir: '/nonexistent', sandbox: 'virtual', now: () => new Date() });
+    const page = await app.fetch(new Request('http://10.0.0.5:8080/'));
+    assert.equal(page.status, 404);
+    const text = await page.text();
+    assert.match(text, /not built/);
+    assert.doesNotMatch(text, /secret-place/);
+    store.close();
+  });
+
   it('on loopback without a token, refuses requests addressed to other hosts or sent from other sites\' pages', async () => {
     const { openStore } = await import('../../store/index.ts');
     const store = openStore(':memory:');

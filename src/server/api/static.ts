@@ -61,7 +61,9 @@ export function staticRoutes(app: Hono, options: { webRoot: string }): void {
     const path = c.req.path;
     if (path === '/api' || path.startsWith('/api/')) return c.json({ error: { message: `no API route ${c.req.method} ${path}`, field: null } }, 404);
     if (!built()) {
-      return c.text(`The Gauntlet web app is not built (no ${root}/index.html).\nBuild it with \`npm run build:web\`; the JSON API is served under /api meanwhile.\n`, 404);
+      // Served without the token (the page asks for it), so it names no place on the server's disk:
+      // `gauntlet serve` printed the web root when it started.
+      return c.text('The Gauntlet web app is not built (its web root has no index.html).\nBuild it with `npm run build:web`; the JSON API is served under /api meanwhile.\n', 404);
     }
     const file = fileIn(root, path === '/' ? '/index.html' : path);
     // Paths with an extension are files; a missing one is a 404, not the app shell.
