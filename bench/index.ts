@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { missedTargets, verdict } from './targets.ts';
 import type { BenchFigure, BenchSuite } from './types.ts';
 
-const SUITES = ['harness', 'throughput', 'formats', 'envs', 'env-cost', 'sandbox', 'eval', 'training', 'gateway', 'openenv', 'perturb', 'rewards', 'queue', 'review', 'apps', 'remote-sandbox'];
+const SUITES = ['harness', 'throughput', 'formats', 'envs', 'env-cost', 'sandbox', 'eval', 'training', 'gateway', 'openenv', 'perturb', 'rewards', 'queue', 'review', 'apps', 'remote-sandbox', 'soak'];
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

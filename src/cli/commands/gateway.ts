@@ -100,7 +100,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, hooks: Gatew
       io.stderr(
         `gateway stopped: ${stats.requests} requests, ${stats.recorded} recorded, ${stats.failed} failed, ${stats.refused} refused` +
           (flags.run ? `; ${stats.rollouts.finished} rollouts finished${stats.rollouts.abandoned > 0 ? `, ${stats.rollouts.abandoned} abandoned (no call for ${flags.abandonAfter} s) stored as cancelled` : ''}${open > 0 ? `, ${open} still open stored as cancelled` : ''}` : '') +
-          (stats.recordFailures.length > 0 ? `; ${stats.recordFailures.length} calls could not be stored (first: ${stats.recordFailures[0]})` : '') +
+          (stats.recordFailureCount > 0 ? `; ${stats.recordFailureCount} calls could not be stored (first: ${stats.recordFailures[0]})` : '') +
           '\n',
       );
     });

@@ -102,28 +102,72 @@ function describe(event: WorkerEvent): string {
   }
 }
 
+/** How long an agent's gateway that no rollout holds is kept for the next job before it is closed. */
+export const AGENT_IDLE_MS = 10 * 60_000;
+
+export interface WorkerAgentsOptions {
+  /** Starts an agent's gateway (tests replace it). Default: startAgentRun. */
+  start?: typeof startAgentRun;
+  /** Default AGENT_IDLE_MS. */
+  idleMs?: number;
+}
+
 /**
  * External agents for a worker, as `run --agent` starts them in process: installed on first use
- * into the agent cache, one gateway per agent and model endpoint, kept until the worker stops.
+ * into the agent cache, one gateway per agent and model endpoint, shared by the rollouts that need
+ * it and closed once none has for `idleMs`. A worker runs for weeks, and a trainer may serve every
+ * checkpoint under a model name of its own: kept until the worker stops, they added up without end.
  */
-function workerAgents(io: CliIo): ExternalAgents & { close(): Promise<void> } {
-  const runs = new Map<string, Promise<AgentRun>>();
+export function workerAgents(io: CliIo, options: WorkerAgentsOptions = {}): ExternalAgents & { release(config: RunConfig): void; close(): Promise<void>; held(): number } {
+  const start = options.start ?? startAgentRun;
+  const idleMs = options.idleMs ?? AGENT_IDLE_MS;
+  const runs = new Map<string, { run: Promise<AgentRun>; users: number; idle?: NodeJS.Timeout }>();
+  const keyOf = (config: RunConfig) => `${config.agent!.name}@${config.agent!.version} ${config.model}`;
+  const closeRun = (run: Promise<AgentRun>) =>
+    run.then(
+      (r) => r.close(),
+      () => undefined,
+    );
   return {
     async driverFor(config: RunConfig): Promise<EpisodeDriver> {
       const agent = config.agent!;
-      const key = `${agent.name}@${agent.version} ${config.model}`;
-      let run = runs.get(key);
-      if (!run) {
-        run = startAgentRun({ agent, model: config.model, cacheDir: defaultAgentCache(io.env), ...(io.env.OPENAI_API_KEY ? { apiKey: io.env.OPENAI_API_KEY } : {}), log: (line) => io.stderr(`worker: ${line}\n`) });
-        runs.set(key, run);
+      const key = keyOf(config);
+      let entry = runs.get(key);
+      if (!entry) {
+        const run = start({ agent, model: config.model, cacheDir: defaultAgentCache(io.env), ...(io.env.OPENAI_API_KEY ? { apiKey: io.env.OPENAI_API_KEY } : {}), log: (line) => io.stderr(`worker: ${line}\n`) });
+        const created = { run, users: 0 };
+        runs.set(key, created);
         // A failed install is tried again by the next job, not remembered.
-        run.catch(() => runs.delete(key));
+        run.catch(() => runs.get(key) === created && runs.delete(key));
+        entry = created;
       }
-      return (await run).driver;
+      // Held from here: an idle close must not come between handing the driver out and its use.
+      entry.users++;
+      clearTimeout(entry.idle);
+      try {
+        return (await entry.run).driver;
+      } catch (error) {
+        entry.users--;
+        throw error;
+      }
     },
+    release(config: RunConfig) {
+      const key = keyOf(config);
+      const entry = runs.get(key);
+      if (!entry || --entry.users > 0) return;
+      entry.idle = setTimeout(() => {
+        if (entry.users > 0 || runs.get(key) !== entry) return;
+        runs.delete(key);
+        void closeRun(entry.run).catch((error: unknown) => io.stderr(`worker: closing the gateway of ${safeText(key)} failed: ${safeText(String(error))}\n`));
+      }, idleMs);
+      entry.idle.unref();
+    },
+    held: () => runs.size,
     async close() {
-      const started = await Promise.allSettled(runs.values());
-      await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+      const entries = [...runs.values()];
+      runs.clear();
+      for (const entry of entries) clearTimeout(entry.idle);
+      await Promise.all(entries.map((entry) => closeRun(entry.run)));
     },
   };
 }

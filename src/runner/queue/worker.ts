@@ -106,6 +106,11 @@ function spendSaver(job: Job, everyMs: number, progressOf: (spent: AttemptsSpend
 export interface ExternalAgents {
   /** The driver that plays episodes with the run's agent through a gateway in front of its model; equal settings share one. */
   driverFor(config: RunConfig): Promise<EpisodeDriver>;
+  /**
+   * Told once the rollout that got a driver from `driverFor(config)` is done with it, however it
+   * ended: a driver no rollout holds may be let go (its gateway closed) until a job needs it again.
+   */
+  release?(config: RunConfig): void;
 }
 
 export interface QueueWorker {
@@ -295,7 +300,11 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     const agent = data.config.agent;
     if (agent && !options.agents) throw new UnrecoverableError(`rollout ${data.rolloutId}: its run plays episodes with the external agent ${agent.name}, and this worker was started without external agents (\`gauntlet worker\` has them)`);
     const driver = agent ? await options.agents!.driverFor(data.config) : undefined;
-    const lease = await clients.acquire(data.config);
+    const releaseDriver = () => void (driver && options.agents!.release?.(data.config));
+    const lease = await clients.acquire(data.config).catch((error: unknown) => {
+      releaseDriver();
+      throw error;
+    });
     // A holder before this one that died mid-rollout saved what it spent (the job's earlier spend
     // included). Its attempts never reached the store: this one numbers its own after them.
     const saved = heldSpend(job, data);
@@ -338,6 +347,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     } finally {
       saver.stop();
       lease.release();
+      releaseDriver();
     }
   };
 

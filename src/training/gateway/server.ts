@@ -71,6 +71,11 @@ export interface GatewayOptions {
 }
 
 export const DEFAULT_ABANDON_AFTER_MS = 3_600_000;
+/**
+ * Recorder failures whose messages a gateway keeps (the first ones, which name the cause); the rest
+ * are only counted. A store that fails for days must not fill the gateway's memory, nor /health.
+ */
+export const RECORD_FAILURES_KEPT = 100;
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 600_000;
 
 export interface GatewayStats {
@@ -87,8 +92,10 @@ export interface GatewayStats {
   refused: number;
   inFlight: number;
   rollouts: { attached: number; open: number; finished: number; abandoned: number };
-  /** Recorder writes that failed (a full disk); each rollout's commit reports them too. */
+  /** Recorder writes that failed (a full disk): the first `RECORD_FAILURES_KEPT` of them. */
   recordFailures: string[];
+  /** Every recorder write that failed, including those `recordFailures` no longer lists. */
+  recordFailureCount: number;
   engine: EngineInfo;
 }
 
@@ -156,6 +163,7 @@ class GatewayServer {
   private readonly lastCall = new Map<string, number>();
   private sweeper: ReturnType<typeof setInterval> | undefined;
   private readonly recordFailures: string[] = [];
+  private recordFailureCount = 0;
   private closing: Promise<void> | null = null;
 
   private readonly upstream: Upstream;
@@ -195,7 +203,7 @@ class GatewayServer {
         this.counts.abandoned++;
       } catch (error) {
         // A store that refuses the commit is reported as a recorder failure; the sweep goes on.
-        this.recordFailures.push(`rollout ${id}: committing it after ${this.abandonAfterMs} ms without a call failed: ${errorMessage(error)}`);
+        this.noteRecordFailures([`rollout ${id}: committing it after ${this.abandonAfterMs} ms without a call failed: ${errorMessage(error)}`]);
       }
     }
   }
@@ -210,7 +218,7 @@ class GatewayServer {
     this.finishing.add(id);
     try {
       await track.settled();
-      this.recordFailures.push(...track.recordFailures);
+      this.noteRecordFailures(track.recordFailures);
       return this.run!.commit(track.route, track.report(), finish);
     } finally {
       this.finishing.delete(id);
@@ -274,8 +282,14 @@ class GatewayServer {
     return () => {
       if (this.attached.get(id) !== track) return;
       this.attached.delete(id);
-      this.recordFailures.push(...track.recordFailures);
+      this.noteRecordFailures(track.recordFailures);
     };
+  }
+
+  private noteRecordFailures(messages: readonly string[]): void {
+    this.recordFailureCount += messages.length;
+    const room = RECORD_FAILURES_KEPT - this.recordFailures.length;
+    if (room > 0) this.recordFailures.push(...messages.slice(0, room));
   }
 
   private stats(): GatewayStats {
@@ -289,7 +303,8 @@ class GatewayServer {
       refused: this.counts.refused,
       inFlight: this.inFlight.size,
       rollouts: { attached: this.attached.size, open: this.open.size, finished: this.counts.finished, abandoned: this.counts.abandoned },
-      recordFailures: [...this.recordFailures, ...tracks.flatMap((track) => track.recordFailures)],
+      recordFailures: [...this.recordFailures, ...tracks.flatMap((track) => track.recordFailures)].slice(0, RECORD_FAILURES_KEPT),
+      recordFailureCount: this.recordFailureCount + tracks.reduce((n, track) => n + track.recordFailures.length, 0),
       engine: this.upstream.engineInfo(),
     };
   }
@@ -338,18 +353,20 @@ class GatewayServer {
     const bodyText = await readBody(req);
     const body = parseJsonObject(bodyText);
     const prepared = handler.prepare(body);
+    const recordedByClient = req.headers[RECORDED_BY_HEADER] === 'client';
+    if (recordedByClient && (handler.api === 'responses' || handler.api === 'messages')) {
+      throw new GatewayError(400, `${RECORDED_BY_HEADER}: client is for chat completions and completions, whose answers can carry token ids; this API has no place for them`, RECORDED_BY_HEADER);
+    }
+    // Checked before a run-mode rollout is opened: a refused call must open none (it would be held
+    // until abandoned, then stored as a cancelled rollout with no calls).
+    if (recordedByClient || call.rolloutId !== null) refuseSeveralChoices(body);
     let recording: Recording;
     let opens = false;
-    if (req.headers[RECORDED_BY_HEADER] === 'client') {
-      if (handler.api === 'responses' || handler.api === 'messages') {
-        throw new GatewayError(400, `${RECORDED_BY_HEADER}: client is for chat completions and completions, whose answers can carry token ids; this API has no place for them`, RECORDED_BY_HEADER);
-      }
-      recording = { kind: 'client' };
-    } else if (call.rolloutId !== null) {
+    if (recordedByClient) recording = { kind: 'client' };
+    else if (call.rolloutId !== null) {
       opens = this.run !== null && !this.attached.has(call.rolloutId) && !this.open.has(call.rolloutId);
       recording = { kind: 'gateway', track: this.trackFor(call.rolloutId) };
     } else recording = { kind: 'none' };
-    if (recording.kind !== 'none') refuseSeveralChoices(body);
     let exchange: Promise<ExchangeOutcome>;
     try {
       exchange = runExchange({ req, res, path: call.path, body, bodyText, prepared, upstream: this.upstream, recording, now: this.now });

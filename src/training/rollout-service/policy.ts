@@ -33,9 +33,16 @@ export function endpointSpec(baseUrl: string, model: string, where: string): str
   }
 }
 
+/**
+ * Announced versions `announced()` lists, the latest last. A trainer may announce a version every
+ * step for weeks: the session keeps this many and counts the rest (`announcements`).
+ */
+export const POLICY_HISTORY_KEPT = 1000;
+
 export class PolicyEndpoints {
-  /** Every announced version, without clients: a client is kept only while it can still be called. */
+  /** The last `POLICY_HISTORY_KEPT` announced versions, without clients: a client is kept only while it can still be called. */
   private readonly history: Omit<PolicyEndpoint, 'client'>[];
+  private count = 1;
   private latest: PolicyEndpoint;
   /** Calls in flight per client. A superseded client is closed and let go when its last call ends. */
   private readonly calls = new Map<ModelClient, number>();
@@ -49,9 +56,14 @@ export class PolicyEndpoints {
     return this.latest;
   }
 
-  /** Every announced version, oldest first (without clients). */
+  /** The last `POLICY_HISTORY_KEPT` announced versions, oldest first (without clients). */
   announced(): Omit<PolicyEndpoint, 'client'>[] {
     return [...this.history];
+  }
+
+  /** Versions announced in all, the initial one included. */
+  get announcements(): number {
+    return this.count;
   }
 
   /** Makes `next` current; versions only move forward (checked by the caller, asserted here). */
@@ -60,6 +72,8 @@ export class PolicyEndpoints {
     const previous = this.latest.client;
     this.latest = next;
     this.history.push(withoutClient(next));
+    this.count++;
+    if (this.history.length > POLICY_HISTORY_KEPT) this.history.shift();
     // A trainer that moves to a new endpoint every step would otherwise keep a client per step for the whole session.
     this.closeIfIdle(previous);
   }

@@ -171,9 +171,11 @@ export class RolloutServiceCore {
     this.parts.scheduler.detach(id, sink);
   }
 
-  policy(): { current: Omit<PolicyEndpoint, 'client'>; history: Omit<PolicyEndpoint, 'client'>[] } {
-    const history = this.parts.endpoints.announced();
-    return { current: history.at(-1) as Omit<PolicyEndpoint, 'client'>, history };
+  /** The current version, the last `POLICY_HISTORY_KEPT` announced, and how many were announced in all. */
+  policy(): { current: Omit<PolicyEndpoint, 'client'>; history: Omit<PolicyEndpoint, 'client'>[]; announcements: number } {
+    const { endpoints } = this.parts;
+    const history = endpoints.announced();
+    return { current: history.at(-1) as Omit<PolicyEndpoint, 'client'>, history, announcements: endpoints.announcements };
   }
 
   /** A new version and (optionally) the endpoint serving it. Announcements are applied one at a time. */
