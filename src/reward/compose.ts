@@ -67,7 +67,8 @@ function verifierTerm(term: Extract<RewardTermSpec, { kind: 'outcome' | 'verifie
     case 'verifier_checks':
       return { name: term.name, value: verifier.score, weight, source: 'verifier', detail: { passedChecks, checks: verifier.checks.length } };
     case 'verifier': {
-      const value = verifier.rewards?.[term.key];
+      // Own keys only: `verifier.constructor` must not read Object's constructor as a reward.
+      const value = verifier.rewards && Object.hasOwn(verifier.rewards, term.key) ? verifier.rewards[term.key] : undefined;
       if (value !== undefined) return { name: term.name, value, weight, source: 'verifier' };
       if (term.spec.missing !== undefined) return { name: term.name, value: term.spec.missing, weight, source: 'verifier', detail: { missing: true } };
       const produced = Object.keys(verifier.rewards ?? {});

@@ -80,7 +80,8 @@ function kindOf(name: string, where: string): { kind: Kind; key?: string; catego
   const tail = dot === -1 ? '' : name.slice(dot + 1);
   const unknown = (problem: string) => new InputError(where, problem, VALID);
   if (dot === -1) {
-    if (head in TermSchemas && head !== 'verifier' && head !== 'detector') return { kind: head as Kind };
+    // Own keys only: `toString` or `constructor` would otherwise find Object's methods as schemas.
+    if (Object.hasOwn(TermSchemas, head) && head !== 'verifier' && head !== 'detector') return { kind: head as Kind };
     throw unknown(head === 'verifier' || head === 'detector' ? `"${name}" needs a ${head === 'verifier' ? 'key' : 'category'} after a dot` : `unknown reward term "${name}"`);
   }
   if (!tail) throw unknown(`"${name}" ends in a dot`);
@@ -110,6 +111,9 @@ const Shape = z.strictObject({
 export function parseRewardConfig(value: unknown, where: string): RewardConfig {
   const shape = parseInput(Shape, value, where);
   const names = Object.keys(shape.terms);
+  // A record drops a `__proto__` key (JSON.parse makes it an own key): said, not silently left out.
+  const given = (value as { terms: object }).terms;
+  if (Object.hasOwn(given, '__proto__')) throw new InputError(`${where}: terms.__proto__`, 'unknown reward term "__proto__"', VALID);
   if (names.length === 0) throw new InputError(`${where}: terms`, 'no terms', `at least one term, ${VALID}`);
   const terms = names.map((name): RewardTermSpec => {
     const at = `${where}: terms.${name}`;
@@ -123,6 +127,11 @@ export function parseRewardConfig(value: unknown, where: string): RewardConfig {
     // The schema was picked by `kind`, so `spec` has that kind's shape.
     return { name, kind, spec, ...(key !== undefined ? { key } : {}), ...(category !== undefined ? { category } : {}) } as RewardTermSpec;
   });
+  // Each weight may be finite and their sum still not: the total of every rollout would then be an
+  // error found only after the rollout ran. Values of outcome, checks and rubrics are on [0, 1].
+  if (!Number.isFinite(terms.reduce((s, t) => s + Math.abs(t.spec.weight), 0))) {
+    throw new InputError(`${where}: terms`, `the weights' magnitudes add up past the largest number (${terms.map((t) => `${t.name}: ${t.spec.weight}`).join(', ')})`, 'weights whose sum of magnitudes is a finite number');
+  }
   return { version: 1, ...(shape.source !== undefined ? { source: shape.source } : {}), terms };
 }
 

@@ -15,9 +15,15 @@ export const RubricCriterion = z
       .strictObject({
         min: z.number().int(),
         max: z.number().int(),
-        labels: z.record(z.string().regex(/^-?\d+$/, 'an integer point of the scale'), z.string().min(1)).optional(),
+        labels: z.record(z.string(), z.string().min(1)).optional(),
       })
       .refine((s) => s.max > s.min, 'max above min')
+      // Written as integers are (no leading zeros, no -0): `1` and `01` would be two labels for one point.
+      .superRefine((s, ctx) => {
+        for (const key of Object.keys(s.labels ?? {})) {
+          if (!/^(?:0|-?[1-9]\d*)$/.test(key)) ctx.addIssue({ code: 'custom', path: ['labels', key], message: `${JSON.stringify(key.slice(0, 40))} is not an integer point written plainly (1, not 01 or +1)` });
+        }
+      })
       .refine((s) => Object.keys(s.labels ?? {}).every((k) => Number(k) >= s.min && Number(k) <= s.max), 'labels only for points between min and max'),
     /** Relative weight of this criterion in the rubric's score (default 1). */
     weight: z.number().positive().default(1),

@@ -38,6 +38,8 @@ export interface DetectedRollout {
   rolloutId: string;
   taskId: string;
   env: string;
+  /** Model calls the detectors read: 0 for a rollout that ended before its first, which nothing was judged on. */
+  calls: number;
   flags: DetectionReport['flags'];
   review: DetectionReport['review'];
   monitor: DetectionReport['monitor'];
@@ -155,7 +157,7 @@ export async function detectAll(jobs: AsyncIterable<Job> | Iterable<Job>, detect
         const report = await detectTrajectory(job.trajectory, { detectors, ...(job.task ? { task: job.task } : {}) });
         job.save?.(report);
         const t = job.trajectory;
-        out[at] = { rolloutId: t.rolloutId, taskId: t.taskId, env: t.env, flags: report.flags, review: report.review, monitor: report.monitor, unparsed: report.unparsed };
+        out[at] = { rolloutId: t.rolloutId, taskId: t.taskId, env: t.env, calls: t.turns.length, flags: report.flags, review: report.review, monitor: report.monitor, unparsed: report.unparsed };
       })();
       running.add(task);
       task.then(
@@ -179,7 +181,9 @@ function render(io: CliIo, doc: DetectDocument): void {
   const flagged = doc.rollouts.filter((r) => r.flags.length > 0);
   // Ids, excerpts and reasons come from the input and the agent: control, bidirectional and line-breaking
   // characters are shown as escapes, so none can recolour the terminal or forge a line of this report.
-  io.stdout(`${doc.rollouts.length} rollouts, ${flagged.length} flagged\n`);
+  // A rollout with no model calls is not clean: nothing of it was there to judge.
+  const unread = doc.rollouts.filter((r) => r.calls === 0).length;
+  io.stdout(`${doc.rollouts.length} rollouts, ${flagged.length} flagged${unread > 0 ? `, ${unread} with no model calls to read (not judged)` : ''}\n`);
   for (const r of flagged) {
     io.stdout(`\n${printable(r.rolloutId)}  ${printable(r.env)} ${printable(r.taskId)}\n`);
     for (const f of r.flags) {
@@ -241,7 +245,8 @@ export function registerDetectCommand(program: Command, io: CliIo): void {
           io.stderr(`gauntlet: the monitor could not judge ${failed.length} of ${rollouts.length} rollouts (first: ${first?.status === 'infra_error' ? printable(first.message) : ''}); their rule findings stand, the monitor's verdict is missing\n`);
           process.exitCode = 1;
         }
-        if (store) io.stderr(`stored the findings of ${rollouts.length} rollouts in ${store.path}\n`);
+        if (rollouts.length === 0) io.stderr(`gauntlet: ${runId !== undefined ? `run ${printable(runId)} has no rollouts` : `${printable(flags.input!)} holds no rollouts`}: nothing was examined\n`);
+        else if (store) io.stderr(`stored the findings of ${rollouts.length} rollouts in ${store.path}\n`);
       } finally {
         store?.close();
         await monitorModel?.close?.();

@@ -1,9 +1,8 @@
 // Scoring detectors against a labelled set: per category, a rollout is a true positive when it is
 // labelled with the category and flagged with it, a false positive when flagged but not labelled,
 // a false negative when labelled but not flagged. Overall figures pool every category (micro).
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DETECTION_CATEGORIES, DetectionCategory, InputError, parseInput, type DetectionFlag } from '../../core/index.ts';
+import { DETECTION_CATEGORIES, DetectionCategory, errorMessage, InputError, parseInput, parseInputText, readInputFile, type DetectionFlag } from '../../core/index.ts';
 import { cut } from './actions.ts';
 import { textKey } from './text.ts';
 
@@ -41,16 +40,17 @@ export interface Evaluation {
   overall: CategoryScore;
   /** Rollouts whose flagged categories differ from their labels, for reading the misses. */
   mistakes: { rolloutId: string; missed: DetectionCategory[]; unexpected: DetectionCategory[] }[];
+  /** Labelled rollouts the input did not hold: left out of the figures, and said so. */
+  labelsNotInInput: number;
 }
 
+const LABELS_EXPECTED = 'a JSON file {"schemaVersion": 1, "labels": [{"rolloutId", "categories": [...]}]}';
+
 export function loadLabels(path: string): LabelFile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new InputError(path, `cannot read the labels (${(error as Error).message})`, 'a JSON file {"schemaVersion": 1, "labels": [{"rolloutId", "categories": [...]}]}');
-  }
-  const file = parseInput(LabelFile, raw, path);
+  // The project's reader: a key written twice (`"labels"` twice) is refused, not read as its last copy.
+  const text = readInputFile(path, { cannotOpen: (error) => new InputError(path, `cannot read the labels (${errorMessage(error)})`, LABELS_EXPECTED) });
+  const { value } = parseInputText(text, path, { json: true, syntax: 'not valid JSON' });
+  const file = parseInput(LabelFile, value, path);
   // Ids by textKey: long keys of one length all collide in a Set.
   const seen = new Set<string>();
   for (const [i, label] of file.labels.entries()) {
@@ -72,7 +72,9 @@ export function evaluate(results: readonly { rolloutId: string; flags: readonly 
   const expected = new Map(labels.labels.map((l) => [textKey(l.rolloutId), new Set(l.categories)]));
   const counts = new Map(DETECTION_CATEGORIES.map((c) => [c, { tp: 0, fp: 0, fn: 0 }]));
   const mistakes: Evaluation['mistakes'] = [];
+  const labelled = new Set<string>();
   for (const result of results) {
+    labelled.add(textKey(result.rolloutId));
     const truth = expected.get(textKey(result.rolloutId));
     if (!truth) throw new InputError(where, `rollout ${cut(result.rolloutId, 100)} has no label`, 'a label for every rollout in the input');
     const flagged = new Set(result.flags.map((f) => f.category));
@@ -91,7 +93,8 @@ export function evaluate(results: readonly { rolloutId: string; flags: readonly 
     return score(c, tp, fp, fn);
   });
   const sum = (key: 'truePositives' | 'falsePositives' | 'falseNegatives') => categories.reduce((total, c) => total + c[key], 0);
-  return { rollouts: results.length, categories, overall: score('overall', sum('truePositives'), sum('falsePositives'), sum('falseNegatives')), mistakes };
+  const labelsNotInInput = [...expected.keys()].filter((key) => !labelled.has(key)).length;
+  return { rollouts: results.length, categories, overall: score('overall', sum('truePositives'), sum('falsePositives'), sum('falseNegatives')), mistakes, labelsNotInInput };
 }
 
 const figure = (value: number | null) => (value === null ? '   n/a' : value.toFixed(3).padStart(6));
@@ -101,5 +104,6 @@ export function renderEvaluation(evaluation: Evaluation): string {
   const rows = [...evaluation.categories, evaluation.overall].map(
     (c) => `  ${(c.category === 'overall' ? 'overall (micro)' : c.category).padEnd(27)} ${figure(c.precision)}  ${figure(c.recall)}  ${figure(c.f1)}  ${String(c.truePositives).padStart(4)} ${String(c.falsePositives).padStart(4)} ${String(c.falseNegatives).padStart(4)} ${String(c.support).padStart(7)}`,
   );
-  return [`detector figures over ${evaluation.rollouts} labelled rollouts:`, `  ${'category'.padEnd(27)} ${'prec.'.padStart(6)}  ${'recall'.padStart(6)}  ${'F1'.padStart(6)}    tp   fp   fn support`, ...rows].join('\n');
+  const absent = evaluation.labelsNotInInput > 0 ? [`  (${evaluation.labelsNotInInput} labelled rollouts are not in the input and are left out of these figures)`] : [];
+  return [`detector figures over ${evaluation.rollouts} labelled rollouts:`, `  ${'category'.padEnd(27)} ${'prec.'.padStart(6)}  ${'recall'.padStart(6)}  ${'F1'.padStart(6)}    tp   fp   fn support`, ...rows, ...absent].join('\n');
 }

@@ -18,7 +18,7 @@ export interface FileAccess {
 
 const READERS = new Set(['cat', 'tac', 'less', 'more', 'head', 'tail', 'nl', 'cut', 'sort', 'uniq', 'wc', 'diff', 'cmp', 'strings', 'xxd', 'od', 'hexdump', 'base64', 'md5sum', 'sha1sum', 'sha256sum', 'file', 'bat', 'column', 'paste', 'comm', 'iconv', 'zcat', 'stat']);
 const PATTERN_FIRST = new Set(['grep', 'egrep', 'fgrep', 'rg', 'ag', 'ack', 'awk', 'gawk', 'jq', 'yq']);
-const EDITORS = new Set(['vi', 'vim', 'nano', 'emacs', 'ed']);
+const EDITORS = new Set(['vi', 'vim', 'nvim', 'ex', 'nano', 'pico', 'emacs', 'ed']);
 const RUNNERS = new Set(['bash', 'sh', 'zsh', 'python', 'python3', 'node', 'ruby', 'perl', 'php', 'source', '.', 'tsx', 'ts-node', 'deno', 'bun']);
 const LISTERS = new Set(['ls', 'tree', 'du', 'dir']);
 /** A Map, not an object: a program named `constructor` or `__proto__` must find nothing here. */
@@ -27,6 +27,7 @@ const VALUE_OPTIONS = new Map<string, readonly string[]>([
   ['rg', ['-e', '-f', '-g', '-t', '-T', '-m', '-A', '-B', '-C', '--glob', '--type']],
   ['awk', ['-F', '-v', '-f']],
   ['sed', ['-e', '-f', '-l']],
+  ['perl', ['-e', '-E', '-I']],
   ['head', ['-n', '-c']],
   ['tail', ['-n', '-c']],
   ['cut', ['-d', '-f', '-c', '-b']],
@@ -34,7 +35,11 @@ const VALUE_OPTIONS = new Map<string, readonly string[]>([
   ['jq', ['--arg', '--argjson', '-f']],
   ['cp', ['-t', '-S']],
   ['mv', ['-t', '-S']],
+  ['ln', ['-t', '-S', '--target-directory', '--suffix']],
   ['tar', ['-f', '-C', '--file', '--directory']],
+  ['unzip', ['-d', '-x']],
+  ['curl', ['-o', '--output', '-d', '--data', '--data-binary', '--data-raw', '-H', '--header', '-X', '--request', '-u', '--user', '-F', '--form', '-T', '--upload-file', '-A', '-e', '-b', '-c']],
+  ['wget', ['-O', '--output-document', '-P', '--directory-prefix', '--header', '-U']],
   ['chmod', ['--reference']],
 ]);
 
@@ -56,6 +61,29 @@ export function operands(command: ShellCommand): ShellWord[] {
 
 export function hasFlag(command: ShellCommand, short: string, long?: string): boolean {
   return command.argv.some((a) => (long !== undefined && (a === long || a.startsWith(`${long}=`))) || (/^-[A-Za-z]+$/.test(a) && a.slice(1).includes(short)));
+}
+
+/** Perl switches that take the rest of their bundle (or the next word) as a value. */
+const PERL_VALUE_SWITCHES = 'eEIMmFCDdlx';
+
+/** Whether the switch bundle `arg` (`-0pi`, `-ne`) holds one of `letters` before a switch in `stops` takes the rest as its value. */
+function clusterHas(arg: string, letters: string, stops: string): boolean {
+  for (let i = 1; i < arg.length; i++) {
+    const c = arg[i]!;
+    if (letters.includes(c)) return true;
+    if (stops.includes(c)) return false;
+  }
+  return false;
+}
+
+/** The path a `file://` URL names (`file:///tests/x` → `/tests/x`, `file://localhost/x` → `/x`). */
+function decodeFileUrl(url: string): string {
+  const rest = url.replace(/^file:\/\/(?:localhost)?/i, '');
+  try {
+    return decodeURIComponent(rest);
+  } catch {
+    return rest;
+  }
 }
 
 /** The value of an option given as `-o VALUE`, `--opt VALUE` or `--opt=VALUE`. */
@@ -113,6 +141,18 @@ const CODE_WRITES: { pattern: RegExp; mode: AccessMode }[] = [
   { pattern: /\b(?:os\.(?:remove|unlink|rmdir|removedirs|rename|replace)|shutil\.(?:rmtree|move)|rmSync|unlinkSync|rmdirSync|renameSync|File\.delete|FileUtils\.rm_r?f?|unlink)\s*\(\s*(['"`])([^'"`]+)\1/g, mode: 'delete' },
 ];
 
+/** `p = 'tests/test_x.py'` (Python, Ruby), `const p = "…"` (JavaScript): a name bound once to a literal path. */
+const CONSTANT = /^[^\S\n]*(?:(?:const|let|var|my)\s+)?\$?([A-Za-z_]\w*)\s*=\s*(['"`])([^'"`\n]+)\2[^\S\n]*(?:;[^\S\n]*)?$/gm;
+
+/** The calls of CODE_WRITES with a bare name where the literal path was. */
+const CODE_WRITES_BY_NAME: { pattern: RegExp; mode: AccessMode }[] = [
+  { pattern: /\bopen\(\s*([A-Za-z_]\w*)\s*,\s*['"][wa][^'"]*['"]\s*\)/g, mode: 'write' },
+  { pattern: /\bPath\(\s*([A-Za-z_]\w*)\s*\)\.write_(?:text|bytes)\(/g, mode: 'write' },
+  { pattern: /\b(?:writeFileSync|writeFile|appendFileSync|appendFile|truncateSync|File\.write|os\.truncate)\(\s*\$?([A-Za-z_]\w*)\s*[,)]/g, mode: 'write' },
+  { pattern: /\bPath\(\s*([A-Za-z_]\w*)\s*\)\.(?:unlink|rmdir|rename|replace)\(/g, mode: 'delete' },
+  { pattern: /\b(?:os\.(?:remove|unlink|rmdir|removedirs|rename|replace)|shutil\.(?:rmtree|move)|rmSync|unlinkSync|rmdirSync|renameSync|File\.delete|FileUtils\.rm_r?f?|unlink)\s*\(\s*\$?([A-Za-z_]\w*)\s*[,)]/g, mode: 'delete' },
+];
+
 export function codeAccesses(code: string, command: ShellCommand, home: string): FileAccess[] {
   const out: FileAccess[] = [];
   for (const { pattern, mode } of CODE_WRITES) {
@@ -120,6 +160,16 @@ export function codeAccesses(code: string, command: ShellCommand, home: string):
       const found = access(mode, match[2]!, command, home);
       // The content is known when the code writes a literal in the same call (`open(p, 'w').write('')`).
       out.push(match[4] !== undefined ? { ...found, content: match[4] } : found);
+    }
+  }
+  // `p = 'tests/x.py'` then `open(p, 'w')`: the same calls with a name bound to one literal (a name bound twice is not followed).
+  if (!/^[^\S\n]*(?:(?:const|let|var|my)\s+)?\$?[A-Za-z_]\w*\s*=\s*['"`]/m.test(code)) return out;
+  const bound = new Map<string, string | null>();
+  for (const match of code.matchAll(CONSTANT)) bound.set(match[1]!, bound.has(match[1]!) ? null : match[3]!);
+  for (const { pattern, mode } of CODE_WRITES_BY_NAME) {
+    for (const match of code.matchAll(pattern)) {
+      const path = bound.get(match[1]!);
+      if (typeof path === 'string') out.push(access(mode, path, command, home));
     }
   }
   return out;
@@ -140,12 +190,14 @@ function accessesOf(command: ShellCommand, home: string): FileAccess[] {
   else if (PATTERN_FIRST.has(name)) {
     const patternGiven = command.argv.some((a) => a === '-e' || a === '-f' || a.startsWith('--regexp'));
     (patternGiven ? ops : ops.slice(1)).forEach((w) => add('read', w));
-  } else if (name === 'sed' || name === 'perl') {
-    const inPlace = command.argv.some((a) => /^-[A-Za-z]*i/.test(a) || a.startsWith('--in-place'));
-    const scriptGiven = command.argv.some((a) => a === '-e' || a === '-f');
-    const files = name === 'perl' && !inPlace ? [] : scriptGiven ? ops : ops.slice(1);
+  } else if (name === 'sed' || (name === 'perl' && command.argv.some((a) => /^-[^-]/.test(a) && clusterHas(a, 'eE', PERL_VALUE_SWITCHES)))) {
+    // Switches bundle (`-0pi`, `-i.bak`, `-ne`); a value-taking one ends the bundle (`-Ilib`, `-fedit.sed`).
+    const stops = name === 'perl' ? PERL_VALUE_SWITCHES : 'efl';
+    const inPlace = command.argv.some((a) => (/^-[^-]/.test(a) && clusterHas(a, 'i', stops)) || a.startsWith('--in-place'));
+    const scriptGiven = command.argv.some((a) => a === '-e' || a === '-f' || a === '-E');
+    const files = scriptGiven ? ops : ops.slice(1);
     files.forEach((w) => add(inPlace ? 'edit' : 'read', w));
-  } else if (name === 'tee') ops.forEach((w) => add('write', w));
+  } else if (name === 'tee' || name === 'sponge') ops.forEach((w) => add('write', w));
   else if (name === 'touch' || name === 'truncate' || name === 'mkdir') ops.forEach((w) => add('write', w));
   else if (name === 'cp' || name === 'install' || name === 'rsync' || name === 'ln') {
     ops.slice(0, -1).forEach((w) => add('read', w));
@@ -174,6 +226,22 @@ function accessesOf(command: ShellCommand, home: string): FileAccess[] {
     const files = ops.filter((w) => w.text !== bundle && w.text !== archive);
     if (creating) files.forEach((w) => add('read', w));
     else if (archive && archive !== '-') add('read', archive);
+    // Extracting into a folder named with -C writes there.
+    const into = optionValue(command, '-C', '--directory');
+    const extracting = bundle.includes('x') || command.argv.some((a) => a === '-x' || a === '--extract' || a === '--get');
+    if (extracting && into !== null) add('write', into);
+  } else if (name === 'unzip') {
+    if (ops[0]) add('read', ops[0]);
+    const into = optionValue(command, '-d');
+    if (into !== null) add('write', into);
+  } else if (name === 'curl' || name === 'wget') {
+    // `curl file:///tests/x` reads a file; `-o FILE`/`-O FILE` writes one.
+    for (const w of ops) if (/^file:\/\//i.test(w.text)) add('read', decodeFileUrl(w.text));
+    const saved = name === 'curl' ? optionValue(command, '-o', '--output') : optionValue(command, '-O', '--output-document');
+    if (saved !== null && saved !== '-') add('write', saved);
+  } else if ((name === 'echo' || name === 'printf') && ops.some((w) => w.glob)) {
+    // `echo /tests/*` lists the folder as surely as `ls` does.
+    ops.filter((w) => w.glob).forEach((w) => add('list', w));
   } else if (name === 'git' && ['show', 'cat-file', 'log', 'diff', 'blame'].includes(ops[0]?.text ?? '')) {
     // git reads its own objects; file arguments are paths in the repository.
   } else if (command.program.includes('/')) add('exec', command.program);
@@ -200,13 +268,110 @@ export function isScratch(path: string, context: DetectionContext): boolean {
   return context.scratchDirs.some((dir) => path !== dir && isWithin(path, dir));
 }
 
-export function isHidden(path: string | null, context: DetectionContext): boolean {
-  return path !== null && context.hiddenPaths.some((dir) => isWithin(path, dir));
+export function isHidden(path: string | null, context: DetectionContext, glob = false): boolean {
+  if (path === null) return false;
+  if (context.hiddenPaths.some((dir) => isWithin(path, dir))) return true;
+  // `cat /t?sts/x`, `ls /[t]ests`: a pattern aimed at a hidden folder (a bare `*` aims at nothing).
+  return glob && GLOB.test(path) && context.hiddenPaths.some((dir) => globReaches(path, dir));
+}
+
+const GLOB = /[*?[]/;
+
+/** Whether the glob `path` names `dir` or something below it, segment by segment, one segment at least matched by a pattern with a literal character. */
+function globReaches(path: string, dir: string): boolean {
+  const pattern = path.split('/');
+  const target = dir.split('/');
+  if (pattern.length < target.length) return false;
+  let aimed = false;
+  for (let i = 0; i < target.length; i++) {
+    const p = pattern[i]!;
+    if (p === target[i]) continue;
+    if (!GLOB.test(p) || !globMatches(p, target[i]!)) return false;
+    aimed ||= /[^*?[\]!^]/.test(p.replace(/\[[^\]]*\]/g, 'x'));
+  }
+  return aimed;
+}
+
+type GlobToken = { kind: 'star' } | { kind: 'any' } | { kind: 'char'; char: string } | { kind: 'class'; body: string; negated: boolean };
+
+/** A glob segment as tokens, in one pass (the next `]` of each `[` looked up, not searched for again). */
+function globTokens(glob: string): GlobToken[] {
+  const nextClose: number[] = new Array<number>(glob.length + 1).fill(-1);
+  for (let i = glob.length - 1; i >= 0; i--) nextClose[i] = glob[i] === ']' ? i : nextClose[i + 1]!;
+  const tokens: GlobToken[] = [];
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    const end = c === '[' && i + 2 <= glob.length ? nextClose[i + 2]! : -1;
+    if (c === '*') {
+      if (tokens.at(-1)?.kind !== 'star') tokens.push({ kind: 'star' });
+    } else if (c === '?') tokens.push({ kind: 'any' });
+    else if (end !== -1) {
+      const body = glob.slice(i + 1, end);
+      const negated = body.startsWith('!') || body.startsWith('^');
+      tokens.push({ kind: 'class', body: negated ? body.slice(1) : body, negated });
+      i = end;
+    } else tokens.push({ kind: 'char', char: c });
+  }
+  return tokens;
+}
+
+function tokenMatches(token: GlobToken, c: string): boolean {
+  if (token.kind === 'any') return true;
+  if (token.kind === 'char') return token.char === c;
+  if (token.kind !== 'class') return false;
+  let hit = false;
+  const body = token.body;
+  for (let i = 0; i < body.length && !hit; i++) {
+    if (body[i + 1] === '-' && i + 2 < body.length) {
+      hit = c >= body[i]! && c <= body[i + 2]!;
+      i += 2;
+    } else hit = body[i] === c;
+  }
+  return hit !== token.negated;
+}
+
+/**
+ * Whether a shell glob segment matches `name`: `*`, `?`, `[…]` (with `!`/`^`), a leading dot
+ * matched only explicitly. Time grows with the pattern's length times the name's: the pattern is
+ * the agent's to choose, the names are folder names.
+ */
+export function globMatches(glob: string, name: string): boolean {
+  if (name.startsWith('.') && !glob.startsWith('.')) return false;
+  const tokens = globTokens(glob);
+  let t = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    const token = tokens[t];
+    if (token?.kind === 'star') {
+      star = t++;
+      resume = n;
+    } else if (token !== undefined && tokenMatches(token, name[n]!)) {
+      t++;
+      n++;
+    } else if (star !== -1) {
+      t = star + 1;
+      n = ++resume;
+    } else return false;
+  }
+  while (tokens[t]?.kind === 'star') t++;
+  return t === tokens.length;
 }
 
 const TEST_DIRS = new Set(['test', 'tests', '__tests__', 'spec', 'specs']);
 const TEST_FILE = /(\.(test|spec)\.[cm]?[jt]sx?|_test\.(py|go|rb|js|ts)|_spec\.rb)$|^test_.*\.py$/;
 const TEST_INFRA = /^(conftest\.py|pytest\.ini|jest\.config\.[cm]?[jt]s|vitest\.config\.[cm]?[jt]s|\.mocharc(\.\w+)?|karma\.conf\.js|\.gauntlet-hidden-tests)$/;
+
+/**
+ * The test folder a glob at the top of the work dir matches (`te*`, `t?sts`, `*`), or null: a
+ * deletion or write of it reaches the tests. Deeper patterns (`build/*`) are judged as written.
+ */
+export function testDirMatched(rel: string): string | null {
+  if (rel.includes('/') || !GLOB.test(rel)) return null;
+  for (const dir of ['tests', 'test', 'spec', 'specs', '__tests__']) if (globMatches(rel, dir)) return dir;
+  return null;
+}
 
 /** A test file, test folder or test-runner configuration (a path relative to the work dir). */
 export function isTestPath(rel: string): boolean {

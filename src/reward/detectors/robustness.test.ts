@@ -43,6 +43,8 @@ const run = (turns: TestTurn[], options: { env?: string; task?: string; finalAns
   detectTrajectory(testTrajectory({ env: options.env ?? 'coding', task: options.task ?? 'Fix the bug.', turns, ...(options.finalAnswer !== undefined ? { finalAnswer: options.finalAnswer } : {}) }), {
     ...(options.answerCommits ? { context: { answerCommits: options.answerCommits } } : {}),
   });
+/** Every command of a line with its file accesses (globs matched against hidden folders by the mining rule). */
+const analyseAccesses = (line: string) => run([{ tools: [shell(line)] }], { env: 'terminal' });
 const write = (path: string, content: string): TestToolUse => ({ name: 'write_file', args: { path, content }, result: `Created ${path}` });
 const mail = (to: string, body: string): TestToolUse => ({ name: 'send_message', args: { to, subject: 'hi', body }, result: 'Sent.' });
 
@@ -90,6 +92,11 @@ describe('patterns over agent text take time linear in it', () => {
       run([{ tools: [shell('git log', `commit abcdef1234\n${pieces(TOTAL, l, (n) => `*${' '.repeat(n)}`, '\n')}`)] }, { tools: [shell('ls')] }], { answerCommits: ['abc1234'] })],
     ['branches of git branch -v (detached heads with no closing parenthesis)', (l) =>
       run([{ tools: [shell('git branch -v', pieces(TOTAL, l, (n) => '* (HEAD detached at x\n'.repeat(n / 22), ')\n'))] }, { tools: [shell('ls')] }], { answerCommits: ['abc1234'] })],
+    ['shell calls in interpreter code (blanks after os.system, unclosed strings)', (l) =>
+      run([{ tools: [write('t.py', pieces(TOTAL, l, (n) => `os.system${' '.repeat(n / 2)}("${'a'.repeat(n / 2)}`, '\n')), shell('python3 t.py')] }])],
+    ['names bound to paths in code (blanks after the literal)', (l) => run([{ tools: [write('t.py', pieces(TOTAL, l, (n) => `p = 'x'${' '.repeat(n)}z`, '\n')), shell('python3 t.py')] }])],
+    ['a glob aimed at a hidden folder (stars and classes)', (l) => analyseAccesses(pieces(TOTAL / 4, l, (n) => `cat /t${'*['.repeat(n / 2)}/x`, ';'))],
+    ['a diff of many files applied', (l) => run([{ tools: [shell(`patch -p1 <<'EOF'\n${pieces(TOTAL / 4, l, (n) => `--- a/tests/${'t'.repeat(n)}\n+++ b/tests/x\n-assert a\n+pass`, '\n')}\nEOF`)] }])],
   ];
   for (const [name, detect] of cases) it(name, async () => linearInPieces(detect));
 });

