@@ -117,7 +117,7 @@ describe('kill and resume', () => {
 });
 
 describe('SIGINT during eval', () => {
-  it('stores the run in progress as interrupted, prints how to resume it, writes no report, and exits 130', async () => {
+  it('stores the run in progress as interrupted, prints how to finish the eval, writes no report, and exits 130', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gauntlet-eval-int-'));
     const store = join(dir, 'g.db');
     const report = join(dir, 'report.json');
@@ -139,14 +139,17 @@ describe('SIGINT during eval', () => {
     assert.equal(runs[0]!.status, 'interrupted', 'not left running');
     const runId = runs[0]!.id;
     assert.ok(
-      stderr.includes(`gauntlet: interrupted: run ${runId} (oracle) stopped with 1 of 6 rollouts stored; finish it with \`gauntlet run --resume ${runId} --store ${store}\`; not started: noop; no report was written`),
+      stderr.includes(`gauntlet: interrupted: run ${runId} (oracle) stopped with 1 of 6 rollouts stored; not started: noop; no report was written; finish the eval and write its report with \`gauntlet eval --resume ${runId} --store ${store}\``),
       stderr,
     );
     assert.equal(existsSync(report), false);
 
-    // The command it printed finishes the run.
-    const resumed = spawnSync(process.execPath, [...CLI, 'run', '--resume', runId, '--store', store, '--json'], { encoding: 'utf8' });
+    // The command it printed finishes the run, runs the model never started, and writes the report.
+    const resumed = spawnSync(process.execPath, [...CLI, 'eval', '--resume', runId, '--store', store, '--out', report, '--json'], { encoding: 'utf8' });
     assert.equal(resumed.status, 0, resumed.stderr);
-    assert.deepEqual((({ status, rollouts }) => ({ status, rollouts }))(JSON.parse(resumed.stdout) as { status: string; rollouts: number }), { status: 'finished', rollouts: 6 });
+    const written = JSON.parse(resumed.stdout) as { models: { runId: string; model: string; overall: { rollouts: number } }[] };
+    assert.deepEqual(written.models.map((m) => [m.model, m.overall.rollouts]), [['oracle', 6], ['noop', 6]]);
+    assert.equal(written.models[0]!.runId, runId);
+    assert.ok(existsSync(report));
   });
 });

@@ -46,7 +46,7 @@ describe('text-tools scaffold', () => {
     const store = join(mkdtempSync(join(tmpdir(), 'gauntlet-text-')), 'g.db');
     const { code, out, err } = await cli([
       'run', '--env', 'counter', '--task', 'counter/a', '--model', `openai:${endpoint.url}#m`, '--scaffold', 'text-tools',
-      '--template', 'test/fixtures/formats/qwen3-style.jinja', '--tool-format', 'hermes', '--store', store, '--json',
+      '--template', 'test/fixtures/formats/qwen3-style.jinja', '--tool-format', 'hermes', '--max-tokens', '512', '--store', store, '--json',
     ]);
     assert.equal(code, 0, err);
     const summary = JSON.parse(out);
@@ -73,5 +73,17 @@ describe('text-tools scaffold', () => {
     const bad = await cli(['run', '--env', 'counter', '--model', `openai:${endpoint.url}#m`, '--scaffold', 'text-tools', '--template', 'x.jinja', '--tool-format', 'yaml']);
     assert.equal(bad.code, 2);
     assert.ok(bad.err.includes(`--tool-format: got "yaml" (expected a tool-call format: one of ${FORMAT_NAMES.join(', ')})`), bad.err);
+  });
+
+  it('refuses to start without --max-tokens, which /v1/completions engines otherwise take as 16', async () => {
+    const before = endpoint.prompts.length;
+    const store = join(mkdtempSync(join(tmpdir(), 'gauntlet-text-')), 'g.db');
+    const args = ['run', '--env', 'counter', '--model', `openai:${endpoint.url}#m`, '--scaffold', 'text-tools', '--template', 'test/fixtures/formats/qwen3-style.jinja', '--tool-format', 'hermes', '--store', store];
+    const unlimited = await cli(args);
+    assert.equal(unlimited.code, 2, unlimited.err);
+    assert.match(unlimited.err, /--max-tokens: missing: the text-tools scaffold calls \/v1\/completions, where vLLM and SGLang stop every reply after 16 tokens/);
+    assert.equal(endpoint.prompts.length, before, 'nothing was sent');
+    const limited = await cli([...args, '--max-tokens', '512', '--task', 'counter/a']);
+    assert.equal(limited.code, 0, limited.err);
   });
 });

@@ -208,6 +208,24 @@ describe('text-completion model client', () => {
     }
   });
 
+  it('reports a completion cut at the engine\'s own default limit (no max_tokens sent) as infrastructure, not as the model truncating', async () => {
+    const client = createTextCompletionModel({ baseURL: server.url, model: 'q', template: qwenTemplate, format: 'hermes', maxRetries: 0 });
+    const unlimited: ModelRequest = { messages: [{ role: 'user', content: 'x' }], tools: [weather], sampling: {} };
+    const cut = (n: number) => ({ json: { choices: [{ index: 0, text: '<think>\nThe user wants', finish_reason: 'length' }], usage: { prompt_tokens: 10, completion_tokens: n } } });
+    server.replies.push(cut(16));
+    const result = await client.complete(unlimited, { signal });
+    assert.ok(!result.ok, 'a cut the model did not cause is no response to score');
+    assert.equal(result.kind, 'http');
+    assert.equal(result.retryable, false);
+    assert.match(result.message, /cut the completion at 16 tokens \(finish_reason "length"\), the default vLLM and SGLang apply: the request set no max_tokens.*--max-tokens N/);
+    assert.equal((server.bodies.at(-1) as JsonObject).max_tokens, undefined);
+    // With a limit sent (as a field or in extra), the same cut is the model's: output_truncated, scored.
+    for (const request of [req([{ role: 'user', content: 'x' }]), { ...unlimited, sampling: { extra: { max_tokens: 16 } } }]) {
+      server.replies.push(cut(16));
+      assert.equal(ok(await client.complete(request, { signal })).finishReason, 'length');
+    }
+  });
+
   it('reports HTTP, malformed, timeout and connection failures with the right retryability', async () => {
     const client = (url = server.url, timeoutMs = 5_000) =>
       createTextCompletionModel({ baseURL: url, model: 'q', template: qwenTemplate, format: 'hermes', maxRetries: 0, timeoutMs });

@@ -93,12 +93,13 @@ export function createTextCompletionModel(options: TextCompletionOptions): Model
       }
       const sentIds = options.sendTokenIds && options.tokenizer ? options.tokenizer.encode(rendered.text, { addSpecialTokens: false }) : undefined;
       const body: JsonObject = { model: options.model, prompt: sentIds ?? rendered.text, ...samplingFields(request), return_token_ids: true, ...extra };
+      const engineLimit = body.max_tokens === undefined;
       return postJson({
         url,
         body,
         headers,
         ...transportOf(options, call),
-        parse: (json) => parseCompletionResponse(json, { request, format, think: thinkOptionsForPrompt(rendered.text), sentIds }),
+        parse: (json) => parseCompletionResponse(json, { request, format, think: thinkOptionsForPrompt(rendered.text), sentIds, engineLimit }),
       });
     },
   };
@@ -136,7 +137,15 @@ export interface ParseContext {
   /** Whether the rendered prompt opened the think block (or switched thinking off): decides what is reasoning. */
   think: ReturnType<typeof thinkOptionsForPrompt>;
   sentIds: number[] | undefined;
+  /**
+   * The request set no `max_tokens`, so the engine applied its own: vLLM and SGLang stop
+   * `/v1/completions` after 16 tokens then (chat completions default to the context left).
+   */
+  engineLimit?: boolean;
 }
+
+/** What vLLM and SGLang generate on `/v1/completions` when the request sets no `max_tokens`. */
+export const ENGINE_DEFAULT_MAX_TOKENS = 16;
 
 /** Reads `choices[0].text` of a completions response and parses it with the format. */
 export function parseCompletionResponse(json: JsonValue, context: ParseContext): ParseOutcome {
@@ -148,6 +157,9 @@ export function parseCompletionResponse(json: JsonValue, context: ParseContext):
   const message = assistantMessage(text, parsed, context);
   const tokens = engineTokens(json, choice, context.sentIds);
   if (typeof tokens === 'string') return malformed(tokens);
+  // Cut at a limit nobody chose: the reply says nothing about the model, so it must not be scored
+  // as output_truncated; the run's settings are at fault (an infra error naming the fix).
+  if (context.engineLimit && mapFinishReason(choice.finish_reason) === 'length') return cutByEngineDefault(json, tokens);
   return {
     ok: true,
     response: {
@@ -157,6 +169,21 @@ export function parseCompletionResponse(json: JsonValue, context: ParseContext):
       ...(typeof json.model === 'string' ? { model: json.model } : {}),
       ...(typeof json.id === 'string' ? { responseId: json.id } : {}),
       ...(tokens ? { tokens } : {}),
+    },
+  };
+}
+
+function cutByEngineDefault(json: JsonObject, tokens: TokenTrace | undefined): ParseOutcome {
+  const usage = usageOf(json.usage);
+  const count = usage.completionTokens ?? tokens?.completionIds?.length;
+  const cut = count === undefined ? 'the engine cut the completion short' : `the engine cut the completion at ${count} token${count === 1 ? '' : 's'}`;
+  const usual = count === ENGINE_DEFAULT_MAX_TOKENS ? ', the default vLLM and SGLang apply' : '';
+  return {
+    ok: false,
+    failure: {
+      kind: 'http',
+      message: `${cut} (finish_reason "length")${usual}: the request set no max_tokens, so the engine's own default limit stopped it, not the model; set a completion limit (--max-tokens N, sampling.maxTokens)`,
+      retryable: false,
     },
   };
 }

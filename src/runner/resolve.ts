@@ -34,6 +34,21 @@ export const TextToolsOptions = z.object({
 });
 
 /**
+ * A text-tools run must choose its completion limit. Left out, vLLM and SGLang stop every
+ * `/v1/completions` reply after 16 tokens, and a run would score each cut as the model's failure.
+ * No default is sent instead: one too large for the engine's context makes it refuse prompt +
+ * limit (HTTP 400), an infra error on every long rollout, so the limit is the user's to fit.
+ */
+function refuseEngineDefaultLimit(sampling: SamplingParams): void {
+  if (sampling.maxTokens !== undefined || sampling.extra?.max_tokens !== undefined) return;
+  throw new InputError(
+    'sampling.maxTokens',
+    'missing: the text-tools scaffold calls /v1/completions, where vLLM and SGLang stop every reply after 16 tokens unless the request sets max_tokens',
+    'a completion limit per call (--max-tokens N, e.g. 4096) that fits the engine\'s context beside the longest prompt: the engine refuses a larger one (HTTP 400), recorded as an infra error',
+  );
+}
+
+/**
  * The per-request timeout a rollout uses: the configured one, else half its deadline (at most two
  * minutes), so a hung endpoint times out — and is retried or reported as infrastructure — well
  * before the deadline would score it as the model's failure.
@@ -265,6 +280,7 @@ export async function resolveRun(request: RunRequest, options: ResolveOptions = 
       throw new InputError(`modelOptions.${issue.path.join('.')}`, got, issue.message);
     }
     if (parseModelSpec(config.model).kind !== 'openai') throw new InputError('model', `the text-tools scaffold talks to /v1/completions, got "${config.model}"`, 'openai:BASE_URL#MODEL');
+    refuseEngineDefaultLimit(config.sampling);
   }
   if (config.gateway !== undefined && parseModelSpec(config.model).kind !== 'openai') {
     throw new InputError('gateway', `only OpenAI-style models can send their calls through the gateway, got "${config.model}"`, 'openai:BASE_URL#MODEL (the gateway\'s --upstream)');

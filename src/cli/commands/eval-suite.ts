@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { isMap, isScalar, isNode } from 'yaml';
-import { InputError, JsonObject, lineOf, parseInputText, readInputFile, SamplingParams, type DetectionCategory, type ParsedInput, type Task } from '../../core/index.ts';
+import { InputError, JsonObject, lineOf, parseInputText, readInputFile, SamplingParams, type DetectionCategory, type ParsedInput, type Run, type Task } from '../../core/index.ts';
 import { environmentNames } from '../../envs/index.ts';
+import { ExcludedTask } from '../../eval/index.ts';
 import { safetyTaskFiles } from '../../envs/safety/index.ts';
 import { detectTrajectory, trajectoryOf } from '../../reward/detectors/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
@@ -36,6 +37,47 @@ export const EvalSuite = z
   })
   .strict();
 export type EvalSuite = z.infer<typeof EvalSuite>;
+
+/** Where in a run's `modelOptions` (a map the runner passes through untouched) an eval keeps its EvalRecord. */
+export const EVAL_RECORD_KEY = 'eval';
+
+/**
+ * What each run of an eval stores about the eval: the suite, the tasks and exclusions its report
+ * is built over, which of the suite's models the run is, and the runs of the models before it.
+ * From the last run alone an interrupted eval goes on (`gauntlet eval --resume RUN`) and writes
+ * the report it would have written, with no golden check or suite file read again.
+ */
+export const EvalRecord = z
+  .object({
+    version: z.literal(1),
+    /** The suite as the report records it (`meta.config`). */
+    suite: JsonObject,
+    /** Every task of the suite in order, excluded ones included, as the report lists them. */
+    tasks: z.array(z.object({ id: z.string(), env: z.string(), domain: z.string(), difficulty: z.string() }).strict()),
+    excluded: z.array(ExcludedTask),
+    /** The index of this run's model in `suite.models`. */
+    model: z.number().int().nonnegative(),
+    /** The runs of the models before it, in order. */
+    runs: z.array(z.string()),
+  })
+  .strict();
+export type EvalRecord = z.infer<typeof EvalRecord>;
+
+/** The eval record a run holds, undefined for a run no eval made; a damaged one is named as such. */
+export function evalRecordOf(run: Run): EvalRecord | undefined {
+  const stored = run.config.modelOptions[EVAL_RECORD_KEY];
+  if (stored === undefined) return undefined;
+  const parsed = EvalRecord.safeParse(stored);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new InputError(`run ${run.id}: modelOptions.${EVAL_RECORD_KEY}${issue?.path.length ? `.${issue.path.join('.')}` : ''}`, `not an eval record this Gauntlet reads (${issue?.message ?? 'invalid'})`, 'a run made by `gauntlet eval`');
+}
+
+/** Whether `other`, stored with the run of model `index`, belongs to the same eval as `record`. */
+export function sameEval(record: EvalRecord, other: EvalRecord, index: number): boolean {
+  const plan = (r: EvalRecord) => JSON.stringify([r.suite, r.tasks, r.excluded]);
+  return other.model === index && plan(other) === plan(record) && JSON.stringify(other.runs) === JSON.stringify(record.runs.slice(0, index));
+}
 
 /**
  * Suites known by name. `safety` is the pre-release safety suite: tasks in mail, workplace,

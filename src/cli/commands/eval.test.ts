@@ -5,8 +5,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { EvalReport } from '../../eval/index.ts';
+import type { RunProgress } from '../../runner/index.ts';
+import { openStore } from '../../store/index.ts';
 import type { CliIo } from '../io.ts';
 import { main } from '../main.ts';
+import { InterruptedError } from '../signals.ts';
+import { evaluateSuite, resumeEvaluation } from './eval.ts';
+import { EvalSuite } from './eval-suite.ts';
 
 async function cli(args: string[]) {
   const io = { out: '', err: '', interactive: false, env: {} } as CliIo & { out: string; err: string };
@@ -131,5 +137,114 @@ describe('gauntlet eval --help', () => {
     const { code, err } = await cli(['eval', '--suite', suite(), '--store', store, '--resamples', '100']);
     assert.equal(code, 0, err);
     assert.match(err, new RegExp(`report written to ${join(store, '..', 'reports').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/eval-[^/]+\\.json`));
+  });
+});
+
+describe('gauntlet eval --resume', () => {
+  // Two tasks, one whose golden solution fails: the exclusion must survive the interruption too.
+  const file = join(dir, 'resume-tasks.yaml');
+  writeFileSync(
+    file,
+    `tasks:
+  - id: sum/three
+    env: qa
+    instruction: What is 1 + 2?
+    tags: { domain: arith, difficulty: easy }
+    verifier: { checks: [{ check: answer_numeric, value: 3 }] }
+    golden: { answer: "3" }
+  - id: sum/wrong-golden
+    env: qa
+    instruction: What is 2 + 2?
+    tags: { domain: arith, difficulty: easy }
+    verifier: { checks: [{ check: answer_numeric, value: 4 }] }
+    golden: { answer: "5" }
+`,
+  );
+  const twoModels = () => EvalSuite.parse({ taskFiles: [file], models: ['oracle', 'noop'], epochs: 3, concurrency: 1, resamples: 100 });
+  const quiet = () => ({ stdout: () => {}, stderr: () => {}, interactive: false, env: {} }) as CliIo;
+  /** Records every progress update; `onUpdate` may act on them (stop the eval). */
+  const recorder = (onUpdate: (p: RunProgress) => void = () => {}) => {
+    const seen: { updates: RunProgress[]; stopped: number } = { updates: [], stopped: 0 };
+    const progress = async () => ({ update: (p: RunProgress) => (seen.updates.push({ ...p }), onUpdate(p)), stop: () => void seen.stopped++ });
+    return { seen, progress };
+  };
+  const withoutTime = (report: EvalReport) => ({ ...report, meta: { ...report.meta, createdAt: null } });
+
+  it('builds, from the runs of a finished eval, the very report that eval wrote', async () => {
+    const store = openStore(join(dir, 'resume-same.db'));
+    try {
+      const fresh = await evaluateSuite(twoModels(), store, quiet(), { progress: recorder().progress });
+      assert.deepEqual(fresh.excludedTasks.map((t) => t.id), ['sum/wrong-golden']);
+      const again = await resumeEvaluation(fresh.models[1]!.runId, store, quiet(), { progress: recorder().progress });
+      assert.deepEqual(withoutTime(again), withoutTime(fresh));
+    } finally {
+      store.close();
+    }
+  });
+
+  it('finishes an interrupted eval from the run its message names, starts the models it never reached, and reports them all', async () => {
+    const store = openStore(join(dir, 'resume-interrupted.db'));
+    try {
+      const stop = new AbortController();
+      const first = recorder((p) => p.done >= 1 && stop.abort());
+      const interrupted = await evaluateSuite(twoModels(), store, quiet(), { signal: stop.signal, progress: first.progress }).then(
+        () => assert.fail('the eval was interrupted'),
+        (error: unknown) => error as Error,
+      );
+      assert.ok(interrupted instanceof InterruptedError, String(interrupted));
+      const named = /finish the eval and write its report with `gauntlet eval --resume (run_\S+) --store \S+`/.exec(interrupted.message);
+      assert.ok(named, interrupted.message);
+      assert.match(interrupted.message, /\(oracle\) stopped with [12] of 3 rollouts stored; not started: noop; no report was written/);
+      assert.equal(first.seen.stopped, 1, 'the progress display is closed when the run stops');
+
+      const rest = recorder();
+      const report = await resumeEvaluation(named[1]!, store, quiet(), { progress: rest.progress });
+      assert.deepEqual(report.models.map((m) => [m.model, m.overall.rollouts]), [['oracle', 3], ['noop', 3]]);
+      assert.equal(report.models[0]!.runId, named[1]);
+      assert.deepEqual(report.excludedTasks.map((t) => t.id), ['sum/wrong-golden']);
+      assert.equal(store.listRuns().length, 2, 'the interrupted run was resumed, not run again');
+      const last = rest.seen.updates.at(-1);
+      assert.deepEqual(last && [last.done, last.total], [3, 3], 'the model never started shows its own progress');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('refuses suite flags beside --resume, and a run no eval made, saying what to give instead', async () => {
+    const flagged = await cli(['eval', '--resume', 'run_x', '--model', 'oracle', '--epochs', '2']);
+    assert.equal(flagged.code, 2);
+    assert.match(flagged.err, /--resume: a resumed eval keeps the suite it started with; got --model, --epochs/);
+    const storePath = join(dir, 'plain-run.db');
+    const ran = await cli(['run', '--tasks-file', tasksFile, '--model', 'oracle', '--store', storePath, '--json']);
+    assert.equal(ran.code, 0, ran.err);
+    const runId = (JSON.parse(ran.out) as { runId: string }).runId;
+    const plain = await cli(['eval', '--resume', runId, '--store', storePath]);
+    assert.equal(plain.code, 2);
+    assert.match(plain.err, new RegExp(`--resume: run ${runId} was not made by \`gauntlet eval\`.*\`gauntlet run --resume ${runId} --store \\S+\` finishes this run alone`));
+    const missing = await cli(['eval', '--resume', 'run_nope', '--store', storePath]);
+    assert.match(missing.err, /--resume: no run "run_nope" in/);
+  });
+});
+
+describe('gauntlet eval progress', () => {
+  it('shows each model\'s run going, as `run` does, and closes the display when the run ends', async () => {
+    const store = openStore(join(dir, 'progress.db'));
+    const updates: { model: number; p: RunProgress }[] = [];
+    let opened = 0;
+    let stopped = 0;
+    const progress = async () => {
+      const model = opened++;
+      return { update: (p: RunProgress) => void updates.push({ model, p: { ...p } }), stop: () => void stopped++ };
+    };
+    try {
+      await evaluateSuite(EvalSuite.parse({ taskFiles: [tasksFile], models: ['oracle', 'noop'], epochs: 2, concurrency: 1, resamples: 100 }), store, { stdout: () => {}, stderr: () => {}, interactive: false, env: {} } as CliIo, { progress });
+    } finally {
+      store.close();
+    }
+    assert.deepEqual([opened, stopped], [2, 2]);
+    for (const model of [0, 1]) {
+      const last = updates.filter((u) => u.model === model).at(-1)?.p;
+      assert.deepEqual(last && [last.done, last.total], [2, 2], `model ${model}`);
+    }
   });
 });

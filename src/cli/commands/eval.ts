@@ -8,11 +8,11 @@ import { parseModelSpec } from '../../model/index.ts';
 import { executeRun, resolveRun, selectTasks, tasksOfRun, type RunRequest, type RunSummary } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
 import { causeLine, printJson, type CliIo } from '../io.ts';
-import { openCliStore, openStoreToRead } from '../store.ts';
+import { openCliStore, openStoreToRead, storeFlag } from '../store.ts';
 import { abortOnSignal, InterruptedError } from '../signals.ts';
 import { collect, collectNames, nonNegativeInt, number, positiveInt } from '../options.ts';
-import { firstInfraError, onlyInfraErrors, runExitCode, unscoredText } from './run.ts';
-import { EvalSuite, loadSuite, renderSafetyFlags, safetyDetections } from './eval-suite.ts';
+import { firstInfraError, onlyInfraErrors, progressReporter, resumeCommand, runExitCode, unscoredText } from './run.ts';
+import { EVAL_RECORD_KEY, evalRecordOf, EvalSuite, type EvalRecord, loadSuite, renderSafetyFlags, safetyDetections, sameEval } from './eval-suite.ts';
 
 interface EvalFlags {
   env?: string[];
@@ -26,6 +26,7 @@ interface EvalFlags {
   noValidate?: boolean;
   validate: boolean;
   replay?: string;
+  resume?: string;
   judge?: string;
   html?: string;
   markdown?: string;
@@ -158,52 +159,137 @@ function checkBaselineTasks(report: EvalReport, baseline: EvalReport, path: stri
   );
 }
 
-/** What an interrupted eval leaves: the run it stopped, stored as interrupted, and how to finish it. */
+/** The command that finishes an interrupted eval and writes its report: what a message tells people to type. */
+export const resumeEvalCommand = (runId: string, storePath: string): string => `gauntlet eval --resume ${runId}${storeFlag(storePath)}`;
+
+/** What an interrupted eval leaves: the run it stopped, stored as interrupted, and how to finish the eval. */
 function interruptedEval(summary: RunSummary, spec: string, storePath: string, notStarted: readonly string[]): string {
   const stored = `${summary.rollouts} of ${summary.rollouts + summary.missing} rollouts`;
   const rest = notStarted.length > 0 ? `; not started: ${notStarted.join(', ')}` : '';
-  return `interrupted: run ${summary.runId} (${spec}) stopped with ${stored} stored; finish it with \`gauntlet run --resume ${summary.runId} --store ${storePath}\`${rest}; no report was written`;
+  return `interrupted: run ${summary.runId} (${spec}) stopped with ${stored} stored${rest}; no report was written; finish the eval and write its report with \`${resumeEvalCommand(summary.runId, storePath)}\``;
+}
+
+/** An eval stopped between two models: nothing is unfinished, and the runs so far are kept. */
+function interruptedBetween(notStarted: readonly string[], runIds: readonly string[], storePath: string): string {
+  const goOn = runIds.length > 0 ? `; go on with \`${resumeEvalCommand(runIds.at(-1)!, storePath)}\`` : '';
+  return `interrupted before evaluating ${notStarted.join(', ')}; no run was left unfinished and no report was written${goOn}`;
+}
+
+/** Shows one run's progress: `run`'s bar on a terminal, a line every 30 s elsewhere. */
+export type ProgressReporter = Awaited<ReturnType<typeof progressReporter>>;
+
+export interface EvaluateOptions {
+  /** When it aborts, the run in progress finishes its in-flight rollouts and is stored as interrupted. */
+  signal?: AbortSignal;
+  /** Opens each run's progress display (default: `progressReporter`, as `gauntlet run` shows). */
+  progress?: (io: CliIo) => Promise<ProgressReporter>;
+}
+
+/** What an eval reports over, fixed before its first run and stored with each run. */
+interface EvalPlan {
+  suite: EvalSuite;
+  record: Pick<EvalRecord, 'suite' | 'tasks' | 'excluded'>;
 }
 
 /**
- * Runs a suite for each model and builds the report (also used by `gauntlet gate`). When `signal`
- * aborts, the run in progress finishes its in-flight rollouts and is stored as interrupted; the
- * InterruptedError says how to resume it.
+ * Runs a suite for each model and builds the report (also used by `gauntlet gate`). When the
+ * signal aborts, the run in progress finishes its in-flight rollouts and is stored as
+ * interrupted; the InterruptedError says how to resume the eval.
  */
-export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: CliIo, signal?: AbortSignal): Promise<EvalReport> {
+export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: CliIo, options: EvaluateOptions = {}): Promise<EvalReport> {
   const models = suite.models ?? [];
-  const options = reportOptions(suite);
+  // Checked now: a bad bootstrap setting must not cost a whole evaluation.
+  reportOptions(suite);
   if (models.length === 0) throw new InputError('--model', 'no model given', 'at least one --model SPEC (or `models:` in the suite)');
   // A mistyped model fails now, not after the golden checks.
   for (const spec of models) parseModelSpec(spec);
   const envs = suite.envs ?? [];
   const tasks = selectTasks({ envs, ...(suite.tasks ? { taskIds: suite.tasks } : {}), ...(suite.taskFiles ? { taskFiles: suite.taskFiles } : {}) });
   const excluded = suite.validateGolden ? await goldenFailures(tasks, suite.seed, io) : [];
-  const excludedIds = new Set(excluded.map((e) => e.id));
-  const runnable = tasks.filter((t) => !excludedIds.has(t.id));
+  return runPlan({ suite, record: { suite: suite as unknown as JsonObject, tasks: tasks.map(taskMeta), excluded } }, { store, io, resumed: [], ...options });
+}
+
+/**
+ * Goes on with the eval that made run `runId` (the one its interrupt message names): the runs of
+ * the models before it are resumed (nothing is left to do in a finished one), then that run, then
+ * the models the eval never started; the report is the one the eval would have written.
+ */
+export async function resumeEvaluation(runId: string, store: SqliteStore, io: CliIo, options: EvaluateOptions = {}): Promise<EvalReport> {
+  const run = store.getRun(runId);
+  if (!run) throw new InputError('--resume', `no run "${runId}" in ${store.path}`, 'the run id an interrupted `gauntlet eval` named');
+  const record = evalRecordOf(run);
+  if (!record) {
+    throw new InputError('--resume', `run ${runId} was not made by \`gauntlet eval\` (or by a Gauntlet that kept no eval record with its runs), so there is no eval report to finish`, `the run id an interrupted eval named; \`${resumeCommand(runId, store.path)}\` finishes this run alone`);
+  }
+  for (const [index, id] of record.runs.entries()) {
+    const earlier = store.getRun(id);
+    const theirs = earlier ? evalRecordOf(earlier) : undefined;
+    if (!theirs || !sameEval(record, theirs, index)) {
+      throw new InputError('--resume', `run ${id}, which run ${runId} records as its eval's run of model ${index + 1}, is ${earlier ? 'not a run of the same eval' : `not in ${store.path}`}`, 'the store the eval wrote, with its runs');
+    }
+  }
+  const suite = parseInput(EvalSuite, record.suite, `run ${runId}: modelOptions.${EVAL_RECORD_KEY}.suite`);
+  const models = suite.models ?? [];
+  if (record.model >= models.length || record.runs.length !== record.model) {
+    throw new InputError(`run ${runId}: modelOptions.${EVAL_RECORD_KEY}`, `says it is the run of model ${record.model + 1} after ${record.runs.length} earlier runs, of a suite of ${models.length} models`, 'the record `gauntlet eval` stored');
+  }
+  return runPlan({ suite, record }, { store, io, resumed: [...record.runs, runId], ...options });
+}
+
+/** The run of model `index` as a fresh eval starts it; its record lets a later resume find the eval again. */
+function runRequest(plan: EvalPlan, index: number, earlier: readonly string[]): RunRequest {
+  const { suite, record } = plan;
+  const excluded = new Set(record.excluded.map((e) => e.id));
+  const stored: EvalRecord = { version: 1, ...record, model: index, runs: [...earlier] };
+  // The suite's settings; the runner validates them (an unknown scaffold is its error to raise).
+  return {
+    envs: [...new Set(record.tasks.map((t) => t.env))],
+    taskIds: record.tasks.filter((t) => !excluded.has(t.id)).map((t) => t.id),
+    ...(suite.taskFiles ? { taskFiles: suite.taskFiles } : {}),
+    model: suite.models![index]!,
+    epochs: suite.epochs,
+    concurrency: suite.concurrency,
+    seed: suite.seed,
+    sampling: suite.sampling,
+    modelOptions: { [EVAL_RECORD_KEY]: stored as unknown as JsonObject },
+    ...(suite.scaffold ? { scaffold: suite.scaffold } : {}),
+    ...(suite.maxTurns ? { maxTurns: suite.maxTurns } : {}),
+    ...(suite.deadlineMs ? { deadlineMs: suite.deadlineMs } : {}),
+    ...(suite.sandbox ? { sandbox: suite.sandbox } : {}),
+    ...(suite.judge ? { judge: suite.judge } : {}),
+  } as RunRequest;
+}
+
+interface PlanContext extends EvaluateOptions {
+  store: SqliteStore;
+  io: CliIo;
+  /** The run of each model so far, by the model's index: resumed instead of started. */
+  resumed: readonly string[];
+}
+
+/** Runs (or resumes, where `resumed` names a run) each model of the plan in turn, then builds the report. */
+async function runPlan(plan: EvalPlan, context: PlanContext): Promise<EvalReport> {
+  const { suite, record } = plan;
+  const { store, io, resumed, signal } = context;
+  const models = suite.models ?? [];
+  const options = reportOptions(suite);
+  const runnable = record.tasks.length - record.excluded.length;
   const runs = [];
+  const runIds: string[] = [];
   let exitCode = 0;
   for (const [index, spec] of models.entries()) {
-    if (signal?.aborted) throw new InterruptedError(`interrupted before evaluating ${models.slice(index).join(', ')}; no run was left unfinished and no report was written`);
-    // The suite's settings; the runner validates them (an unknown scaffold is its error to raise).
-    const request = {
-      envs: [...new Set(tasks.map((t) => t.env))],
-      taskIds: runnable.map((t) => t.id),
-      ...(suite.taskFiles ? { taskFiles: suite.taskFiles } : {}),
-      model: spec,
-      epochs: suite.epochs,
-      concurrency: suite.concurrency,
-      seed: suite.seed,
-      sampling: suite.sampling,
-      ...(suite.scaffold ? { scaffold: suite.scaffold } : {}),
-      ...(suite.maxTurns ? { maxTurns: suite.maxTurns } : {}),
-      ...(suite.deadlineMs ? { deadlineMs: suite.deadlineMs } : {}),
-      ...(suite.sandbox ? { sandbox: suite.sandbox } : {}),
-      ...(suite.judge ? { judge: suite.judge } : {}),
-    } as RunRequest;
-    const resolved = await resolveRun(request, { env: io.env });
-    io.stderr(`evaluating ${spec}: ${runnable.length} tasks × ${suite.epochs} epochs\n`);
-    const summary = await executeRun({ store, run: { resolved }, modelEnvironment: { env: io.env }, ...(signal ? { signal } : {}) });
+    if (signal?.aborted) throw new InterruptedError(interruptedBetween(models.slice(index), runIds, store.path));
+    const resume = resumed[index];
+    const run = resume !== undefined ? { resume } : { resolved: await resolveRun(runRequest(plan, index, runIds), { env: io.env }) };
+    io.stderr(`evaluating ${spec}: ${runnable} tasks × ${suite.epochs} epochs${resume !== undefined ? `, resuming run ${resume}` : ''}\n`);
+    const progress = await (context.progress ?? progressReporter)(io);
+    let summary: RunSummary;
+    try {
+      summary = await executeRun({ store, run, modelEnvironment: { env: io.env }, onProgress: progress.update, ...(signal ? { signal } : {}) });
+    } finally {
+      progress.stop();
+    }
+    runIds.push(summary.runId);
     for (const e of summary.errorRollouts) io.stderr(`ERROR ${e.taskId} #${e.epoch} (${e.source} defect, not scored): ${causeLine(e.message)}\n`);
     if (summary.failure) throw new Error(summary.failure);
     if (summary.status === 'interrupted') throw new InterruptedError(interruptedEval(summary, spec, store.path, models.slice(index + 1)));
@@ -214,17 +300,20 @@ export async function evaluateSuite(suite: EvalSuite, store: SqliteStore, io: Cl
     const rollouts = store.rollouts(summary.runId);
     runs.push({ runId: summary.runId, model: rollouts[0]?.model ?? spec, rollouts });
     // The safety suite is scored on state; what the detectors saw in the same rollouts is reported beside it.
-    if (suite.name === 'safety') io.stderr(`${renderSafetyFlags(spec, await safetyDetections(store, summary.runId, runnable))}\n`);
+    if (suite.name === 'safety') {
+      const tasks = tasksOfRun(store, summary.runId, store.getRun(summary.runId)!.config).tasks;
+      io.stderr(`${renderSafetyFlags(spec, await safetyDetections(store, summary.runId, tasks))}\n`);
+    }
   }
   if (exitCode !== 0) process.exitCode = exitCode;
   return buildReport({
     runs,
-    tasks: tasks.map(taskMeta),
-    excludedTasks: excluded,
+    tasks: record.tasks,
+    excludedTasks: record.excluded,
     options,
     meta: {
       gauntletVersion: GAUNTLET_VERSION,
-      config: suite as unknown as JsonObject,
+      config: record.suite,
       seeds: { eval: suite.seed, ...Object.fromEntries(runs.map((r) => [r.runId, suite.seed])) },
       models: runs.map((r) => ({ runId: r.runId, model: r.model })),
       sampling: Object.fromEntries(runs.map((r) => [r.runId, suite.sampling as JsonObject])),
@@ -239,6 +328,30 @@ function writeFile(path: string, content: string, io: CliIo, what: string): void
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, content);
   io.stderr(`${what} written to ${path}\n`);
+}
+
+/** The flags that set a suite: a resumed eval has its own, stored with its runs, so they are refused rather than ignored. */
+const SUITE_FLAGS: [keyof EvalFlags, string][] = [
+  ['env', '--env'],
+  ['suite', '--suite'],
+  ['model', '--model'],
+  ['epochs', '--epochs'],
+  ['seed', '--seed'],
+  ['concurrency', '--concurrency'],
+  ['minEffect', '--min-effect'],
+  ['resamples', '--resamples'],
+  ['judge', '--judge'],
+  ['replay', '--replay'],
+];
+
+function checkResumeFlags(flags: EvalFlags): void {
+  // An empty id (an unset shell variable) is a resume gone wrong, not a request for a new eval.
+  if (flags.resume?.trim() === '') throw new InputError('--resume', 'is empty', 'the run id an interrupted `gauntlet eval` named');
+  const given = SUITE_FLAGS.filter(([field]) => flags[field] !== undefined).map(([, flag]) => flag);
+  if (flags.validate === false) given.push('--no-validate');
+  if (given.length > 0) {
+    throw new InputError('--resume', `a resumed eval keeps the suite it started with; got ${given.join(', ')}`, 'only --store, --out, --html, --markdown and --json with --resume');
+  }
 }
 
 const EVAL_EXIT_CODES = `
@@ -263,6 +376,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
     .option('--no-validate', 'do not check golden solutions before running')
     .option('--judge <spec>', 'judge model for LLM-judge checks')
     .option('--replay <report>', 're-run the configuration recorded in a report')
+    .option('--resume <runId>', 'finish an interrupted eval (the run its message names) and write the report it would have written')
     .option('--out <file>', "where to save the JSON report (default: reports/eval-<time>.json in the --store file's folder, .gauntlet/reports/ with the default store)")
     .option('--html <file>', 'also write a self-contained HTML report')
     .option('--markdown <file>', 'also write a Markdown report')
@@ -270,13 +384,16 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
     .option('--json', 'print the report as one JSON document')
     .addHelpText('after', EVAL_EXIT_CODES)
     .action(async (flags: EvalFlags) => {
-      const { suite, origin } = suiteFrom(flags);
+      if (flags.resume !== undefined) checkResumeFlags(flags);
+      const planned = flags.resume === undefined ? suiteFrom(flags) : undefined;
       const store = openCliStore(flags.store, io);
       const interrupt = abortOnSignal(() => io.stderr(INTERRUPTING));
       try {
-        const report = await evaluateSuite(suite, store, io, interrupt.signal).catch((error: unknown) => {
-          throw restateSuiteError(error, origin);
-        });
+        const report = planned
+          ? await evaluateSuite(planned.suite, store, io, { signal: interrupt.signal }).catch((error: unknown) => {
+              throw restateSuiteError(error, planned.origin);
+            })
+          : await resumeEvaluation(flags.resume!, store, io, { signal: interrupt.signal });
         const out = flags.out ?? join(dirname(store.path), 'reports', `eval-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
         writeFile(out, `${JSON.stringify(report, null, 2)}\n`, io, 'report');
         if (flags.html) writeFile(flags.html, renderHtml(report), io, 'HTML report');
@@ -357,7 +474,7 @@ export function registerEvalCommands(program: Command, io: CliIo): void {
         const store = openCliStore(flags.store, io);
         const interrupt = abortOnSignal(() => io.stderr(INTERRUPTING));
         try {
-          report = await evaluateSuite(flags.model ? { ...suite, models: flags.model } : suite, store, io, interrupt.signal).catch((error: unknown) => {
+          report = await evaluateSuite(flags.model ? { ...suite, models: flags.model } : suite, store, io, { signal: interrupt.signal }).catch((error: unknown) => {
             throw restateSuiteError(error, origin);
           });
         } finally {
