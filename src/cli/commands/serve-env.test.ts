@@ -93,6 +93,27 @@ describe('gauntlet serve-env', () => {
     await run('--env', 'mail', '--port', '0', '--max-connections-per-client', '2');
     assert.deepEqual(outcome, { answers: ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK'], extra: null });
     assert.match(err.join(''), /from clients holding 2 already \(maxConnectionsPerClient\)/);
+    assert.match(err.join(''), /at most 4096 connections, 2 per client address/);
+  });
+
+  it('limits each client to a quarter of --max-connections by default, lifts the limit with --max-connections-per-client 0, and refuses other values naming the flag', async () => {
+    const never: ServeEnvHooks = { untilStopped: () => assert.fail('must not start') };
+    for (const value of ['-1', '1.5', 'all', '', '1000001']) {
+      await assert.rejects(
+        setup({}, never).run('--env', 'mail', '--port', '0', '--max-connections-per-client', value),
+        (e: unknown) => e instanceof InputError && e.where === '--max-connections-per-client' && /a whole number from 0 to 1000000/.test(e.message),
+        value,
+      );
+    }
+    const limits: unknown[] = [];
+    const seen = { untilStopped: async (server: OpenEnvServer) => void limits.push(server.stats().maxConnectionsPerClient) };
+    const byDefault = setup({}, seen);
+    await byDefault.run('--env', 'mail', '--port', '0', '--max-connections', '400');
+    const lifted = setup({}, seen);
+    await lifted.run('--env', 'mail', '--port', '0', '--max-connections', '400', '--max-connections-per-client', '0');
+    assert.deepEqual(limits, [100, 400]);
+    assert.match(byDefault.err.join(''), /at most 400 connections, 100 per client address/);
+    assert.match(lifted.err.join(''), /at most 400 connections, with no limit per client/);
   });
 
   it('passes --max-body-memory (MiB) to the server, which refuses at once a body that could never fit, and refuses bad values naming the flag', async () => {

@@ -73,9 +73,9 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
     .option('--token <secret>', 'bearer token every request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
     .option('--max-sessions <n>', 'live sessions at most (WS and MCP together); more get CAPACITY_REACHED', positiveInt('--max-sessions'), 64)
     .option('--max-connections <n>', 'sockets open at once, WebSockets included; more are closed on arrival (default 4096, or twice --max-sessions if more)', positiveInt('--max-connections', { max: 1_000_000 }))
-    .option('--max-connections-per-client <n>', 'sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival (default: no limit beyond --max-connections)', positiveInt('--max-connections-per-client', { max: 1_000_000 }))
+    .option('--max-connections-per-client <n>', 'sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival (default a quarter of --max-connections, but at least --max-sessions + 16; 0: no limit beyond --max-connections)', nonNegativeInt('--max-connections-per-client', { max: 1_000_000 }))
     .option('--max-body-memory <MiB>', 'request bodies (POST /reset, /step, /mcp) and WebSocket messages held at once, in MiB; a body past it gets 503 with Retry-After, a message an error', positiveInt('--max-body-memory', { max: MAX_BODY_MEMORY_MIB }), 256)
-    .option('--body-timeout <seconds>', 'a request body (POST /reset, /step, /mcp) must arrive whole within this long (at most 300); a slower one gets 408, its connection is closed and its share of --max-body-memory freed', bodyTimeoutSeconds, DEFAULT_BODY_TIMEOUT_MS / 1000)
+    .option('--body-timeout <seconds>', 'a request body (POST /reset, /step, /mcp) or WebSocket message must arrive whole within this long (at most 300); a slower body gets 408, a slower message ends its session, and its share of --max-body-memory is freed', bodyTimeoutSeconds, DEFAULT_BODY_TIMEOUT_MS / 1000)
     .option('--session-timeout <seconds>', 'end a session idle this long (0: never)', sessionTimeout, 600)
     .option('--mode <mode>', 'simulation (also stateless /reset, /step, /state) or production', oneOf('--mode', ['simulation', 'production'] as const), 'simulation')
     .option('--sandbox <backend>', 'sandbox for terminal and coding: auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
@@ -93,7 +93,8 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
         ...(token !== undefined ? { token } : {}),
         maxSessions: flags.maxSessions,
         ...(flags.maxConnections !== undefined ? { maxConnections: flags.maxConnections } : {}),
-        ...(flags.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: flags.maxConnectionsPerClient } : {}),
+        // 0 is the flag's "no limit"; the server takes null for it.
+        ...(flags.maxConnectionsPerClient !== undefined ? { maxConnectionsPerClient: flags.maxConnectionsPerClient === 0 ? null : flags.maxConnectionsPerClient } : {}),
         maxBodyMemoryBytes: flags.maxBodyMemory * MiB,
         bodyTimeoutMs: Math.round(flags.bodyTimeout * 1000),
         sessionTimeoutMs: flags.sessionTimeout === 0 ? null : Math.round(flags.sessionTimeout * 1000),
@@ -107,11 +108,13 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
         throw flag ? error.at(flag) : error;
       });
       const ws = server.url.replace(/^http/, 'ws');
+      const limits = server.stats();
       io.stderr(
         [
           `serve-env: ${server.env} on ${server.url} (${flags.mode} mode)`,
           `  episodes: ${ws}/ws   MCP: ${server.url}/mcp and ${ws}/mcp`,
           `  at most ${flags.maxSessions} sessions and ${flags.maxBodyMemory} MiB of request bodies (each within ${flags.bodyTimeout} s), idle timeout ${flags.sessionTimeout === 0 ? 'none' : `${flags.sessionTimeout} s`}${token !== undefined ? ', bearer token required' : ''}`,
+          `  at most ${limits.maxConnections} connections, ${limits.maxConnectionsPerClient === limits.maxConnections ? 'with no limit per client' : `${limits.maxConnectionsPerClient} per client address`}`,
           `  reward: ${rewardLine(flags)}`,
           '',
         ].join('\n'),

@@ -251,7 +251,7 @@ describe('OpenEnv server request-body memory', () => {
     );
   });
 
-  it('counts a WebSocket message against the budget until its reply, and answers one that does not fit without running it', GUARD, async () => {
+  it('counts a WebSocket message against the budget until its reply, answers one that does not fit without running it, and closes one larger than the budget', GUARD, async () => {
     const server = await serve({ env: probeEnv, maxBodyMemoryBytes: 1000 });
     const holder = await OpenEnvSocket.connect(server.url);
     await holder.reset({ task_id: 'probe/two' });
@@ -286,17 +286,17 @@ describe('OpenEnv server request-body memory', () => {
     const rpcBusy = (await mcp.request(padded({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: {} }, 500))) as { error: { code: number; data: unknown } };
     assert.deepEqual([rpcBusy.error.code, rpcBusy.error.data], [-32000, { body_memory_bytes: 600, max_body_memory_bytes: 1000 }]);
 
-    // One larger than the whole budget could never fit: not worth sending again.
-    const never = (await other.request(padded({ type: 'state' }, 1001))) as { data: Record<string, unknown> };
+    // One larger than the whole budget could never fit: it is over the largest message, refused as
+    // its first frame arrives, and `ws` closes the socket as for any message over its limit.
+    const big = await OpenEnvSocket.connect(server.url);
+    const never = (await big.request(padded({ type: 'state' }, 1001))) as { data: Record<string, unknown> };
     assert.deepEqual(never.data, {
-      code: 'EXECUTION_ERROR',
-      message: 'this 1001-byte message is more than the 1000 bytes the server holds for all request bodies and WebSocket messages at once (--max-body-memory); it was not run',
-      failure: 'infra',
-      source: 'gauntlet',
-      retryable: false,
+      code: 'SESSION_ERROR',
+      message: "this message's frames declare 1001 bytes, more than the 1000 bytes one message may hold (16 MiB, or --max-body-memory when that is less); it was not run and the session is closed",
       body_bytes: 1001,
-      max_body_memory_bytes: 1000,
+      max_message_bytes: 1000,
     });
+    assert.equal((await big.closed).code, 1009);
 
     holder.terminate();
     await waitFor(() => probeWaits.active === 0 && server.stats().bodyBytes === 0, 'the ended call to give its bytes back');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../../core/index.ts';
 import { OpenEnvHttpClient, OpenEnvSocket, waitFor } from '../../../test/support/openenv-client.ts';
-import { closedAfterTests, getHead, statusOf, trickleHead } from '../../../test/support/raw-sockets.ts';
+import { closedAfterTests, fillConnections, getHead, statusOf, trickleHead } from '../../../test/support/raw-sockets.ts';
 import { startOpenEnvServer, type OpenEnvServer } from './server.ts';
 
 // A failing test should fail, not wait out Node's minute-long defaults.
@@ -36,6 +36,36 @@ describe('OpenEnv server HTTP limits', () => {
     assert.equal(((await episode.state()) as { type: string }).type, 'state');
     assert.equal(await statusOf(plain, getHead('/health', host)), 'HTTP/1.1 200 OK');
     await episode.close();
+  });
+
+  it('holds one client to a quarter of maxConnections unless told otherwise, so it cannot take every socket', GUARD, async () => {
+    const server = await serve({ maxSessions: 1, maxConnections: 80 });
+    assert.deepEqual([server.stats().maxConnections, server.stats().maxConnectionsPerClient], [80, 20]);
+    const head = getHead('/health', new URL(server.url).host);
+    const filled = await fillConnections(server.url, 20, head);
+    opened.keep(filled.sockets);
+    assert.equal(filled.extra, null, 'the 21st socket from this client is closed on arrival');
+    assert.deepEqual(new Set([...filled.answers, ...filled.afterwards]), new Set(['HTTP/1.1 200 OK']));
+
+    // null lifts it: the same client's 21st socket is served.
+    const unlimited = await serve({ maxSessions: 1, maxConnections: 80, maxConnectionsPerClient: null });
+    assert.equal(unlimited.stats().maxConnectionsPerClient, 80);
+    const more = await fillConnections(unlimited.url, 20, getHead('/health', new URL(unlimited.url).host));
+    opened.keep(more.sockets);
+    assert.equal(more.extra, 'HTTP/1.1 200 OK');
+  });
+
+  it('never holds one client below what its sessions need, so one trainer (on loopback every client is one) can fill them all', async () => {
+    const many = await serve({ maxSessions: 1000 });
+    // A quarter of the 4096 default would be 1024; the sessions need 1000 and /health a few more.
+    assert.deepEqual([many.stats().maxConnections, many.stats().maxConnectionsPerClient], [4096, 1024]);
+    const most = await serve({ maxSessions: 2000 });
+    assert.deepEqual([most.stats().maxConnections, most.stats().maxConnectionsPerClient], [4096, 2016]);
+    // Where that is every socket there is nothing left to hold back.
+    const tight = await serve({ maxSessions: 1, maxConnections: 2 });
+    assert.equal(tight.stats().maxConnectionsPerClient, 2);
+    const given = await serve({ maxConnectionsPerClient: 3 });
+    assert.equal(given.stats().maxConnectionsPerClient, 3);
   });
 
   it('cuts a client that sends its request head a byte at a time', GUARD, async () => {

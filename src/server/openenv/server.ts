@@ -12,6 +12,7 @@ import type { RewardConfig } from '../../reward/index.ts';
 import { checkK8sSandboxes, sandboxAvailability, type SandboxBackend } from '../../sandbox/index.ts';
 import { BodyBudget } from './body.ts';
 import { OpenEnvEpisode, taskCatalog } from './episode.ts';
+import { FrameMeter } from './frames.ts';
 import { createOpenEnvApp, type ServerMode } from './http.ts';
 import { checkServerReward, episodeReward } from './reward.ts';
 import { countSandboxes } from './sandbox-count.ts';
@@ -36,21 +37,28 @@ export interface OpenEnvServerOptions {
    * arrives. At least `maxSessions`; default 4096, or twice `maxSessions` when that is more.
    */
   maxConnections?: number;
-  /** Sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on arrival. Default: no limit beyond maxConnections. */
-  maxConnectionsPerClient?: number;
+  /**
+   * Sockets one client (an IPv4 address, an IPv6 /64) may hold at once; more from it are closed on
+   * arrival. Default: a quarter of `maxConnections`, but never fewer than `maxSessions` + 16, so
+   * one trainer on one host (on loopback every client is one) can still fill every session and
+   * check /health. null: no limit beyond `maxConnections`.
+   */
+  maxConnectionsPerClient?: number | null;
   /**
    * Bytes of HTTP request bodies (POST /reset, /step, /mcp; each at most 16 MiB) the server holds at
    * once, taken before a body is read (its Content-Length) or as it arrives (chunked) and given back
    * when its request ends. A body that would pass it is refused with 503 and `Retry-After`; one whose
    * Content-Length alone passes it, with 413. WebSocket messages take their size from it too, from
-   * arrival until their reply is sent; one that does not fit is answered with an error, not run.
-   * Default 256 MiB.
+   * their first frame's header (its declared length) until their reply is sent; see ws.ts and
+   * frames.ts for what happens to one that does not fit. Default 256 MiB; one WebSocket message
+   * may be at most 16 MiB or this, whichever is less.
    */
   maxBodyMemoryBytes?: number;
   /**
    * A body (POST /reset, /step, /mcp) must have arrived whole this long after the server began
    * reading it, else it is answered 408, its bytes go back to `maxBodyMemoryBytes` at once and its
-   * connection is closed: a slow sender cannot hold its share of that budget for long. At most
+   * connection is closed: a slow sender cannot hold its share of that budget for long. A WebSocket
+   * message likewise, from its first frame's header (its session is closed). At most
    * `httpTimeouts.requestTimeoutMs`, which would cut it first. Default 30 s, or the request timeout
    * when that is shorter.
    */
@@ -82,6 +90,10 @@ export interface OpenEnvStats {
   sandboxes: number;
   /** Bytes of request bodies and WebSocket messages being read or handled now (see `maxBodyMemoryBytes`). */
   bodyBytes: number;
+  /** Sockets open at once. */
+  maxConnections: number;
+  /** Sockets one client may hold at once; `maxConnections` when it is not limited beyond that. */
+  maxConnectionsPerClient: number;
   maxBodyMemoryBytes: number;
   bodyTimeoutMs: number;
 }
@@ -129,16 +141,30 @@ const DEFAULT_BODY_MEMORY_BYTES = 256 * 1024 * 1024;
 /** Time for 16 MiB at about 0.5 MiB/s; an action or a JSON-RPC call of a few KiB needs milliseconds. */
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
+/** Sockets beyond its sessions that one client may always hold: /health, /schema and the like beside a full set of episodes. */
+const PER_CLIENT_SPARE = 16;
+
 /**
  * The HTTP limits, sized so sessions run out (and clients are told CAPACITY_REACHED) well before
- * sockets do: below `maxSessions` a client would be cut off without a word instead.
+ * sockets do: below `maxSessions` a client would be cut off without a word instead. Unless told
+ * otherwise, one client holds at most a quarter of the sockets, so it cannot keep every other out
+ * until its own close or time out; never fewer than its sessions could need.
  */
 function httpLimits(options: OpenEnvServerOptions, maxSessions: number): HttpLimits {
-  const limits = resolveHttpLimits({ maxConnections: Math.max(4096, 2 * maxSessions), ...DEFAULT_HTTP_TIMEOUTS }, options);
+  const perClient = options.maxConnectionsPerClient;
+  const limits = resolveHttpLimits(
+    { maxConnections: Math.max(4096, 2 * maxSessions), ...DEFAULT_HTTP_TIMEOUTS },
+    {
+      ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+      ...(typeof perClient === 'number' ? { maxConnectionsPerClient: perClient } : {}),
+      ...(options.httpTimeouts ? { httpTimeouts: options.httpTimeouts } : {}),
+    },
+  );
   if (limits.maxConnections < maxSessions) {
     throw new InputError('maxConnections', `${limits.maxConnections} is fewer than the ${maxSessions} sessions allowed: clients past it would be cut off unanswered rather than told CAPACITY_REACHED`, `at least ${maxSessions}`);
   }
-  return limits;
+  if (perClient !== undefined) return limits;
+  return { ...limits, maxConnectionsPerClient: Math.min(limits.maxConnections, Math.max(Math.floor(limits.maxConnections / 4), maxSessions + PER_CLIENT_SPARE)) };
 }
 
 function refuseUpgrade(socket: Duplex, status: 401 | 403 | 404 | 503, reason: string): void {
@@ -208,13 +234,16 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
   // WebSocket messages draw on it too (ws.ts), and a busy refusal says so.
   const bodyBudget = new BodyBudget(settings.maxBodyMemoryBytes, 'request bodies and WebSocket messages');
   const app = createOpenEnvApp({ definition: base, catalog, mode: settings.mode, token, registry, mcp, maxBodyBytes: MAX_MESSAGE_BYTES, bodyBudget, bodyTimeoutMs, ...(log ? { log } : {}) });
-  const socketContext: SocketContext = { registry, catalog, mcp, maxMessageBytes: MAX_MESSAGE_BYTES, bodyBudget, ...(log ? { log } : {}) };
+  // A message larger than the whole budget could never be held: it is refused as its first frame arrives.
+  const maxMessageBytes = Math.min(MAX_MESSAGE_BYTES, bodyBudget.limitBytes);
+  const socketContext: SocketContext = { registry, catalog, mcp, maxMessageBytes, bodyBudget, ...(log ? { log } : {}) };
+  const frameLimits = { budget: bodyBudget, maxMessageBytes, timeoutMs: bodyTimeoutMs };
 
   const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host }) as Server;
   applyHttpLimits(server, limits, log);
   // Loaded here: only a command that serves environments needs it.
   const { WebSocketServer } = await import('ws');
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes });
   let closing: Promise<void> | undefined;
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (error) => log?.(`upgrade: ${error.message}`));
@@ -226,8 +255,10 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
     const refusal = browserRefusal({ host: request.headers.host, origin: request.headers.origin, tokenRequired: token !== undefined });
     if (refusal !== null) return refuseUpgrade(socket, 403, 'Forbidden');
     wss.handleUpgrade(request, socket, head, (ws) => {
-      if (url.pathname === '/ws') serveEpisodeSocket(ws, socketContext);
-      else void serveMcpSocket(ws, socketContext, url.searchParams);
+      // Before any frame is read (the head's bytes too): `ws` reads them on a later tick.
+      const connection = { socket: ws, frames: new FrameMeter(socket, frameLimits) };
+      if (url.pathname === '/ws') serveEpisodeSocket(connection, socketContext);
+      else void serveMcpSocket(connection, socketContext, url.searchParams);
     });
   });
 
@@ -249,7 +280,16 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
     host: address.address,
     port: address.port,
     env: base.name,
-    stats: () => ({ sessions: registry.size, maxSessions: settings.maxSessions, sandboxes: sandboxes.live(), bodyBytes: bodyBudget.held, maxBodyMemoryBytes: bodyBudget.limitBytes, bodyTimeoutMs }),
+    stats: () => ({
+      sessions: registry.size,
+      maxSessions: settings.maxSessions,
+      sandboxes: sandboxes.live(),
+      bodyBytes: bodyBudget.held,
+      maxBodyMemoryBytes: bodyBudget.limitBytes,
+      bodyTimeoutMs,
+      maxConnections: limits.maxConnections,
+      maxConnectionsPerClient: Math.min(limits.maxConnectionsPerClient ?? limits.maxConnections, limits.maxConnections),
+    }),
     close: () =>
       (closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

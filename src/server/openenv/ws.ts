@@ -1,10 +1,13 @@
 // The WebSocket transports. `/ws`: OpenEnv's episode channel ({type, data} messages, error codes,
 // one session per connection). WS `/mcp`: raw JSON-RPC frames over a session of their own.
 // Every frame is handled in the session's queue, so replies come back in the order of requests.
+// A message holds its share of the body budget from its first frame's header (frames.ts) until its
+// reply is sent.
 import type { RawData, WebSocket } from 'ws';
 import { errorMessage, nestsDeeperThan } from '../../core/index.ts';
 import { describeBytes, type BodyBudget } from './body.ts';
 import { EpisodeFailure, EpisodeStateError, type TaskCatalog } from './episode.ts';
+import type { FrameMeter, FrameRefusal } from './frames.ts';
 import { handleJsonRpc, invalidParams, refused as rpcRefusal, type McpContext } from './mcp.ts';
 import { Action, isWsMessageType, PROTO_KEY, protoKeyPath, RPC, rpcError, TOO_DEEP, validationIssues, WsMessage, type WsErrorCode } from './protocol.ts';
 import { SessionEndedError, type EndReason, type OpenResult, type Session, type SessionRegistry } from './sessions.ts';
@@ -13,11 +16,17 @@ export interface SocketContext {
   registry: SessionRegistry;
   catalog: TaskCatalog;
   mcp: Omit<McpContext, 'bound' | 'signal'>;
-  /** The largest frame a client may send; also the bytes of frames it may have waiting, twice over. */
+  /** The largest message a client may send (no more than the whole budget); also the bytes of messages it may have waiting, twice over. */
   maxMessageBytes: number;
-  /** Shared with the HTTP request bodies: a message holds its bytes from arrival until its reply is sent. */
+  /** Shared with the HTTP request bodies: a message holds its bytes from its first frame until its reply is sent. */
   bodyBudget: BodyBudget;
   log?: (line: string) => void;
+}
+
+/** One upgraded connection: the WebSocket, and the meter reading its frames as they arrive. */
+export interface Connection {
+  socket: WebSocket;
+  frames: FrameMeter;
 }
 
 /** Frames a client may have waiting before the session is dropped (a client that never reads replies). */
@@ -72,8 +81,24 @@ function openOrRefuse(socket: WebSocket, opened: OpenResult, refuse: (opened: Ex
   return undefined;
 }
 
+/**
+ * Holds `size` bytes of the budget for a whole message, counting the `claimed` bytes its frames took
+ * as they arrived; false, holding nothing, when the rest does not fit (its frames came whole in one
+ * read while the budget was short).
+ */
+function holdMessage(budget: BodyBudget, size: number, claimed: number): boolean {
+  if (claimed >= size) {
+    budget.give(claimed - size);
+    return true;
+  }
+  if (budget.take(size - claimed)) return true;
+  budget.give(claimed);
+  return false;
+}
+
 /** Wires a socket's frames into the session queue and its end into the session's end. */
-function attach(socket: WebSocket, session: Session, ctx: SocketContext, handle: (text: string | null) => Promise<unknown>): void {
+function attach(connection: Connection, session: Session, ctx: SocketContext, handle: (text: string | null) => Promise<unknown>): void {
+  const { socket, frames } = connection;
   let pending = 0;
   // Frames waiting hold their text in memory: 64 frames of the largest size would be a gigabyte.
   let pendingBytes = 0;
@@ -95,16 +120,32 @@ function attach(socket: WebSocket, session: Session, ctx: SocketContext, handle:
     }
     socket.close(CLOSE_CODES[reason], reason);
   };
+  frames.onRefusal = (refusal) => {
+    send(socket, frameRefusal(session, ctx.bodyBudget, refusal));
+    // `ws` closes an oversized message's socket itself (1009), after this explanation.
+    if (refusal.kind === 'too large') return;
+    socket.close(refusal.kind === 'busy' ? 1013 : 1008, refusal.kind === 'busy' ? 'server busy' : 'message too slow');
+    frames.hangUp();
+    void ctx.registry.end(session, 'closed by client');
+  };
   socket.on('message', (raw) => {
     const bytes = bytesOf(raw);
     // The size, not the buffer, is kept for later: the frame's bytes are freed once decoded.
     const size = bytes.length;
-    pendingBytes += size;
-    if (++pending > MAX_PENDING) return drop(`more than ${MAX_PENDING} messages waiting for replies; read replies before sending more`, true);
-    if (pendingBytes > maxPendingBytes) return drop(`more than ${maxPendingBytes} bytes of messages waiting for replies; wait for replies before sending more`, true);
     // Waiting messages across every socket draw on the HTTP bodies' budget, so many sockets cannot
     // hold 64 sessions × 32 MiB; one that does not fit is answered (in its turn) and never run.
-    const taken = ctx.bodyBudget.take(size);
+    const taken = holdMessage(ctx.bodyBudget, size, frames.claim());
+    pendingBytes += size;
+    const flooding =
+      ++pending > MAX_PENDING
+        ? `more than ${MAX_PENDING} messages waiting for replies; read replies before sending more`
+        : pendingBytes > maxPendingBytes
+          ? `more than ${maxPendingBytes} bytes of messages waiting for replies; wait for replies before sending more`
+          : undefined;
+    if (flooding !== undefined) {
+      if (taken) ctx.bodyBudget.give(size);
+      return drop(flooding, true);
+    }
     const refusal = taken ? undefined : busy(session, ctx.bodyBudget, size);
     const text = taken ? textOf(bytes) : null;
     ctx.registry
@@ -133,25 +174,55 @@ function attach(socket: WebSocket, session: Session, ctx: SocketContext, handle:
       });
   });
   socket.on('close', () => void ctx.registry.end(session, 'disconnected'));
-  socket.on('error', (error) => ctx.log?.(`session ${session.id}: socket error: ${error.message}`));
+  socket.on('error', (error) => {
+    // A socket `ws` gave up on (a protocol error) is closing: nothing more it sends is held for it.
+    frames.stop();
+    ctx.log?.(`session ${session.id}: socket error: ${error.message}`);
+  });
 }
 
 /**
- * A message refused for the shared budget, in the session's shape. Nothing ran. Like HTTP's 503 it
- * may be sent again later, unless (like HTTP's 413) it is larger than the whole budget.
+ * A whole message refused for the shared budget, in the session's shape. Nothing ran; like HTTP's
+ * 503 it may be sent again later. (One larger than the whole budget never gets this far: it is over
+ * the largest message, refused as its first frame arrives.)
  */
 function busy(session: Session, budget: BodyBudget, size: number): unknown {
-  const never = size > budget.limitBytes;
-  const message = never
-    ? `this ${size}-byte message is more than the ${describeBytes(budget.limitBytes)} the server holds for all request bodies and WebSocket messages at once (--max-body-memory); it was not run`
-    : `server busy: request bodies and WebSocket messages being handled hold ${budget.held} of the ${describeBytes(budget.limitBytes)} allowed at once (--max-body-memory), and this ${size}-byte message would pass it; it was not run, send it again later`;
-  const data = never ? { body_bytes: size, max_body_memory_bytes: budget.limitBytes } : { body_memory_bytes: budget.held, max_body_memory_bytes: budget.limitBytes };
-  if (session.kind === 'ws') return wsError('EXECUTION_ERROR', message, { failure: 'infra', source: 'gauntlet', retryable: !never, ...data });
-  return rpcError(null, never ? RPC.invalidRequest : RPC.serverError, message, data);
+  const message = `server busy: request bodies and WebSocket messages being handled hold ${budget.held} of the ${describeBytes(budget.limitBytes)} allowed at once (--max-body-memory), and this ${size}-byte message would pass it; it was not run, send it again later`;
+  const data = { body_memory_bytes: budget.held, max_body_memory_bytes: budget.limitBytes };
+  if (session.kind === 'ws') return wsError('EXECUTION_ERROR', message, { failure: 'infra', source: 'gauntlet', retryable: true, ...data });
+  return rpcError(null, RPC.serverError, message, data);
+}
+
+/**
+ * Why a message still arriving was stopped, in the session's shape; the session ends with it (the
+ * protocol's SESSION_ERROR). Busy is the server's state (an infrastructure failure, retryable on a
+ * new session); too large and too slow are the client's.
+ */
+function frameRefusal(session: Session, budget: BodyBudget, refusal: FrameRefusal): unknown {
+  const closed = 'it was not run and the session is closed';
+  let message: string;
+  let data: Record<string, unknown>;
+  switch (refusal.kind) {
+    case 'busy':
+      message = `server busy: request bodies and WebSocket messages being handled hold ${budget.held} of the ${describeBytes(budget.limitBytes)} allowed at once (--max-body-memory), and this message's frames declare ${refusal.declared} bytes more; ${closed}, open a new one and send it again later`;
+      data = { failure: 'infra', source: 'gauntlet', retryable: true, body_bytes: refusal.declared, body_memory_bytes: budget.held, max_body_memory_bytes: budget.limitBytes };
+      break;
+    case 'too large':
+      message = `this message's frames declare ${refusal.declared} bytes, more than the ${refusal.maxBytes} bytes one message may hold (16 MiB, or --max-body-memory when that is less); ${closed}`;
+      data = { body_bytes: refusal.declared, max_message_bytes: refusal.maxBytes };
+      break;
+    case 'late':
+      message = `the message did not arrive whole within ${refusal.timeoutMs / 1000} s (--body-timeout): ${refusal.received} of the ${refusal.declared} bytes its frames declare had come; ${closed}`;
+      data = { received_bytes: refusal.received, body_bytes: refusal.declared, body_timeout_ms: refusal.timeoutMs };
+      break;
+  }
+  if (session.kind === 'ws') return wsError('SESSION_ERROR', message, data);
+  return rpcError(null, refusal.kind === 'busy' ? RPC.serverError : RPC.invalidRequest, message, data);
 }
 
 /** `/ws`: one episode per connection. */
-export function serveEpisodeSocket(socket: WebSocket, ctx: SocketContext): void {
+export function serveEpisodeSocket(connection: Connection, ctx: SocketContext): void {
+  const { socket } = connection;
   const session = openOrRefuse(socket, ctx.registry.open('ws'), (refused) =>
     refused.code === 'CAPACITY_REACHED'
       ? wsError('CAPACITY_REACHED', refused.message, { active_sessions: refused.activeSessions, max_sessions: refused.maxSessions })
@@ -160,7 +231,7 @@ export function serveEpisodeSocket(socket: WebSocket, ctx: SocketContext): void 
         : wsError('SESSION_ERROR', refused.message),
   );
   if (!session) return;
-  attach(socket, session, ctx, (text) => episodeMessage(text, session, ctx));
+  attach(connection, session, ctx, (text) => episodeMessage(text, session, ctx));
 }
 
 async function episodeMessage(text: string | null, session: Session, ctx: SocketContext): Promise<Outgoing | 'close'> {
@@ -216,7 +287,8 @@ function executionError(error: unknown, ctx: SocketContext, session: Session): O
 }
 
 /** WS `/mcp`: raw JSON-RPC per frame over a session reset at connect (query `task_id`, `seed`, `episode_id`). */
-export async function serveMcpSocket(socket: WebSocket, ctx: SocketContext, query: URLSearchParams): Promise<void> {
+export async function serveMcpSocket(connection: Connection, ctx: SocketContext, query: URLSearchParams): Promise<void> {
+  const { socket } = connection;
   const seed = query.get('seed');
   const reset = ctx.catalog.resetData.safeParse({
     ...(query.has('task_id') ? { task_id: query.get('task_id') } : {}),
@@ -233,7 +305,7 @@ export async function serveMcpSocket(socket: WebSocket, ctx: SocketContext, quer
     rpcRefusal(null, refused),
   );
   if (!session) return;
-  attach(socket, session, ctx, async (text) => {
+  attach(connection, session, ctx, async (text) => {
     if (text === null) return rpcError(null, RPC.parseError, `Parse error: ${NOT_UTF8}`);
     let parsed: unknown;
     try {
