@@ -23,9 +23,24 @@ export const FeedbackReport = z.object({
 });
 export type FeedbackReport = z.infer<typeof FeedbackReport>;
 
+/**
+ * Whether a JSON number reads back as text the way it was written, as far as can be told: an id
+ * like 12345678901234567890 or an answer like 1e21 would otherwise become other text
+ * (12345678901234567000, 1e+21) without a word.
+ */
+function readExactly(value: number): boolean {
+  return Number.isSafeInteger(value) || (!Number.isInteger(value) && Number.isFinite(value) && !/e/i.test(String(value)));
+}
+
 const optionalText = z
   .union([z.string(), z.number()])
-  .transform((v) => String(v).trim())
+  .transform((v, ctx) => {
+    if (typeof v === 'number' && !readExactly(v)) {
+      ctx.addIssue({ code: 'custom', message: `a number that would not be kept as written (it reads as ${v}); expected it quoted as a string` });
+      return z.NEVER;
+    }
+    return String(v).trim();
+  })
   .optional()
   .nullable();
 
@@ -81,16 +96,24 @@ export async function ingestFile(path: string, options: { source?: string } = {}
   // name and makes the first JSON line unreadable.
   if (text.startsWith('\uFEFF')) text = text.slice(1);
   const source = options.source ?? basename(path);
-  switch (extname(path).toLowerCase()) {
+  const read = readAs(extname(path), text, { source, path });
+  // A file with nothing in it is most likely the wrong file (or an export that failed): say so.
+  if (read.rows === 0 && read.problems.length === 0) read.problems.push({ where: source, message: `no reports in the file${text.trim() === '' ? ' (it is empty)' : ''}; expected at least one row` });
+  return read;
+}
+
+function readAs(extension: string, text: string, file: { source: string; path: string }): IngestRead {
+  switch (extension.toLowerCase()) {
     case '.jsonl':
     case '.ndjson':
-      return fromJsonl(text, source);
+      return fromJsonl(text, file.source);
     case '.csv':
-      return fromCsv(text, source);
+      return fromCsv(text, file.source);
     case '.json':
-      return fromGithub(text, source, path);
+      // An empty export is a file without reports, not malformed JSON.
+      return text.trim() === '' ? { reports: [], problems: [], rows: 0 } : fromGithub(text, file.source, file.path);
     default:
-      throw new InputError(path, `unknown extension '${extname(path)}'`, '.jsonl, .csv or .json (a GitHub issues export)');
+      throw new InputError(file.path, `unknown extension '${extension}'`, '.jsonl, .csv or .json (a GitHub issues export)');
   }
 }
 
@@ -119,6 +142,22 @@ function utf8Text(bytes: Buffer, path: string): string {
     }
     throw new InputError(path, 'bytes that are not valid UTF-8', expected);
   }
+}
+
+/**
+ * `path:line` of a JSON.parse failure: Node 20 names a character position, later versions a line
+ * and column; input that ends too soon fails on its last line.
+ */
+export function jsonErrorWhere(path: string, text: string, error: unknown): string {
+  const message = errorMessage(error);
+  const line = /\(line (\d+) column \d+\)/.exec(message)?.[1];
+  if (line) return `${path}:${line}`;
+  const position = /at position (\d+)/.exec(message)?.[1];
+  const offset = position === undefined ? (/end of JSON input/.test(message) ? text.trimEnd().length : -1) : Number(position);
+  if (offset < 0) return path;
+  let count = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) count++;
+  return `${path}:${count}`;
 }
 
 function lineAt(bytes: Buffer, offset: number): number {
@@ -178,7 +217,7 @@ function fromGithub(text: string, source: string, path: string): IngestRead {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new InputError(path, `not JSON: ${errorMessage(error)}`, 'a GitHub issues export: a JSON array of issues');
+    throw new InputError(jsonErrorWhere(path, text, error), `not JSON: ${errorMessage(error)}`, 'a GitHub issues export: a JSON array of issues');
   }
   if (!Array.isArray(value)) throw new InputError(path, 'not a JSON array', 'a GitHub issues export: a JSON array of issues');
   const read: IngestRead = { reports: [], problems: [], rows: value.length };

@@ -1,15 +1,18 @@
 // `feedback ingest`: read, deduplicate, cluster, classify (rules first, the model for what they
 // leave open), route to owners. The triage document is what `feedback to-tasks` reads.
+import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { z } from 'zod';
 import { fanOut, type AgentOutcome, type FanoutLimits, type Pricing } from '../../agent/fanout/index.ts';
-import { InputError, type JsonObject, type ModelClient, type Store, type TaskInput } from '../../core/index.ts';
+import { errorMessage, InputError, parseInput, Task, type JsonObject, type ModelClient, type Store, type TaskInput } from '../../core/index.ts';
+import { getEnvironment, instantiate } from '../../envs/index.ts';
 import { labelTask, readLabel, slug } from '../labels.ts';
 import { createAppRun, outcomeText } from '../run.ts';
 import type { Problem } from '../radar/feeds.ts';
 import { CLASSIFY_FEEDBACK_SYSTEM, classifyFeedbackPrompt, NO_AREA, ruleArea, type Area, type FeedbackConfig } from './areas.ts';
 import { clusterReports } from './cluster.ts';
-import { FeedbackReport, ingestFile } from './ingest.ts';
+import { answerCore, EXPECTED_FLAGS, expectedAnswerPattern } from './expected.ts';
+import { FeedbackReport, ingestFile, jsonErrorWhere } from './ingest.ts';
 
 export const TriagedCluster = z.object({
   id: z.string(),
@@ -156,6 +159,25 @@ function ownersOf(areas: readonly Area[], id: string): string[] {
   return areas.find((a) => a.id === id)?.owners ?? [];
 }
 
+/** The triage document `feedback ingest` wrote; a damaged one is named with its line. */
+export async function readTriage(path: string): Promise<Triage> {
+  const expected = 'a triage document written by `gauntlet feedback ingest`';
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new InputError(path, missing ? 'no such file' : `cannot read: ${errorMessage(error)}`, expected);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(jsonErrorWhere(path, text, error), `not JSON: ${errorMessage(error)}`, `${expected} (run it again to rewrite the file)`);
+  }
+  return parseInput(Triage, value, path);
+}
+
 export interface ToTaskOptions {
   triage: Triage;
   reportId: string;
@@ -163,37 +185,83 @@ export interface ToTaskOptions {
   /** Overrides the report's own prompt / expected answer. */
   prompt?: string;
   expected?: string;
-  /** A regex the answer must match; the escaped expected text by default. */
+  /** A regex the answer must match (flag `i`); by default the expected answer as a whole token (see expectedAnswerPattern). */
   pattern?: string;
 }
 
-/** A confirmed failure as a question-set regression task: the user's prompt, checked for the expected answer. */
-export function feedbackToTask(options: ToTaskOptions): TaskInput {
-  const cluster = options.triage.clusters.find((c) => c.reports.some((r) => r.id === options.reportId));
-  const report = cluster?.reports.find((r) => r.id === options.reportId);
-  if (!cluster || !report) throw new InputError('--report', `no report '${options.reportId}' in the triage`, 'a report id from the triage file, like feedback.jsonl#12');
+/**
+ * A confirmed failure as a question-set regression task: the user's prompt, checked for the
+ * expected answer. Before it is written the task's own verifier grades the expected answer (it must
+ * pass) and, when the report records it, the answer the user complained about (it must fail): a
+ * task that passes the failure it was made from would report the regression fixed while it is not.
+ */
+export async function feedbackToTask(options: ToTaskOptions): Promise<TaskInput> {
+  const { cluster, report } = findReport(options.triage, options.reportId);
   const prompt = options.prompt ?? report.prompt;
   const expected = options.expected ?? report.expected;
   if (!prompt) throw new InputError('--prompt', `report ${report.id} says nothing of what the model was asked`, '--prompt TEXT');
   if (!expected) throw new InputError('--expect', `report ${report.id} says nothing of the right answer`, '--expect TEXT (the golden answer)');
-  const pattern = options.pattern ?? expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  let regex: RegExp;
+  const given = options.pattern !== undefined;
+  const pattern = options.pattern ?? expectedAnswerPattern(expected);
+  const flags = given ? 'i' : EXPECTED_FLAGS;
   try {
-    regex = new RegExp(pattern, 'i');
+    new RegExp(pattern, flags);
   } catch (error) {
-    throw new InputError('--pattern', `not a regular expression: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InputError('--pattern', `not a regular expression: ${errorMessage(error)}`);
   }
-  if (!regex.test(expected)) throw new InputError('--pattern', `/${pattern}/i does not match the expected answer '${expected}', so the task could never pass`, 'a pattern the golden answer matches');
   const area = cluster.area ?? 'unassigned';
-  return {
+  const task: TaskInput = {
     id: `feedback/${slug(area)}/${slug(report.id)}`,
     env: 'qa',
     instruction: prompt,
-    verifier: { checks: [{ check: 'answer_regex', pattern, flags: 'i', name: 'regression: expected answer' }] },
+    verifier: { checks: [{ check: 'answer_regex', pattern, flags, name: given ? 'regression: expected answer' : `regression: expected answer ${quoted(answerCore(expected))} as a whole word or number` }] },
     golden: { answer: expected },
     tags: { domain: area, difficulty: 'medium', labels: ['regression', 'feedback'] },
     metadata: { reportId: report.id, cluster: cluster.id, confirmedBy: options.confirmedBy, ...(report.url ? { url: report.url } : {}), ...(report.response ? { failedAnswer: report.response } : {}) },
   };
+  const where = given ? '--pattern' : `report ${report.id}`;
+  const shown = `/${pattern.length > 200 ? `${pattern.slice(0, 200)}…` : pattern}/${flags}`;
+  if (!(await passes(task, expected))) throw new InputError(where, `${shown} does not match the expected answer ${quoted(expected)}, so the task could never pass`, 'a pattern the golden answer matches');
+  if (report.response && (await passes(task, report.response))) {
+    throw new InputError(
+      where,
+      `the task's check ${shown} also passes the answer the user reported as wrong, ${quoted(report.response)}, so it could not catch this failure again`,
+      `--pattern REGEX that the expected answer ${quoted(expected)} matches and the failed answer does not${given ? '' : ' (or --expect with a more specific answer)'}`,
+    );
+  }
+  return task;
+}
+
+/** The report and its cluster; a report merged as a duplicate names the one it was merged into. */
+function findReport(triage: Triage, reportId: string): { cluster: TriagedCluster; report: FeedbackReport } {
+  for (const cluster of triage.clusters) {
+    const report = cluster.reports.find((r) => r.id === reportId);
+    if (report) return { cluster, report };
+  }
+  const merged = triage.clusters.find((c) => c.duplicates.includes(reportId));
+  if (merged) {
+    // The duplicate's text, prompt and answers are those of a report in the same cluster; the
+    // triage does not say which one, so every candidate is named.
+    const ids = merged.reports.map((r) => r.id).join(', ');
+    throw new InputError('--report', `report '${reportId}' was merged as an exact duplicate into cluster ${merged.id}`, `the id of the report it repeats: one of ${ids}`);
+  }
+  throw new InputError('--report', `no report '${reportId}' in the triage`, 'a report id from the triage file, like feedback.jsonl#12');
+}
+
+/** Whether the task's own verifier (the qa environment's, as a run grades it) passes `answer`. */
+async function passes(task: TaskInput, answer: string): Promise<boolean> {
+  const env = instantiate(getEnvironment(task.env));
+  try {
+    await env.reset(Task.parse(task), { seed: 1 });
+    return (await env.verify({ answer })).passed;
+  } finally {
+    await env.close();
+  }
+}
+
+function quoted(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(flat.length > 80 ? `${flat.slice(0, 79)}…` : flat);
 }
 
 /**

@@ -4,12 +4,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { FeedbackConfig } from '../../apps/feedback/areas.ts';
-import { distinctReportTasks, feedbackCases, feedbackToTask, LabelledFeedback, runTriage, Triage } from '../../apps/feedback/triage.ts';
+import { distinctReportTasks, feedbackCases, feedbackToTask, LabelledFeedback, readTriage, runTriage, type Triage } from '../../apps/feedback/triage.ts';
 import { createAppModel } from '../../apps/keyed-model.ts';
 import { loadYaml } from '../../apps/labels.ts';
-import { readState } from '../../apps/state.ts';
 import { readTasksFile, writeTasksFile } from '../../apps/tasks-file.ts';
-import { InputError } from '../../core/index.ts';
+import { InputError, type TaskInput } from '../../core/index.ts';
 import { printJson, safeText, type CliIo } from '../io.ts';
 import { budgetFromFlags, collect, positiveInt, positiveNumber, pricePerMillion, type BudgetFlags } from '../options.ts';
 import { abortOnSignal, InterruptedError } from '../signals.ts';
@@ -87,14 +86,20 @@ export function registerFeedbackCommands(program: Command, io: CliIo): void {
     .requiredOption('--out <file>', 'tasks file to add to (run it with `gauntlet run --tasks-file FILE`, or list it under `taskFiles:` in an eval suite)')
     .option('--prompt <text>', 'what the model was asked (default: the report\'s `prompt`)')
     .option('--expect <text>', 'the right answer (default: the report\'s `expected`)')
-    .option('--pattern <regex>', 'what a right answer matches (default: the expected text)')
+    .option('--pattern <regex>', 'what a right answer matches, flag i (default: the expected answer as a whole word or number); it must match the expected answer and not the report\'s failed one')
     .action(async (flags: ToTasksFlags) => {
-      const triage = await readState(flags.triage, Triage, () => {
-        throw new InputError(flags.triage, 'no such file', 'a triage document written by `gauntlet feedback ingest`');
-      });
-      const built = flags.report.map((reportId) =>
-        feedbackToTask({ triage, reportId, confirmedBy: flags.confirmedBy, ...(flags.prompt ? { prompt: flags.prompt } : {}), ...(flags.expect ? { expected: flags.expect } : {}), ...(flags.pattern ? { pattern: flags.pattern } : {}) }),
-      );
+      const reports = new Set(flags.report).size;
+      for (const [flag, value, what] of [['--prompt', flags.prompt, 'prompt'], ['--expect', flags.expect, 'expected answer'], ['--pattern', flags.pattern, 'check']] as const) {
+        if (value === undefined) continue;
+        // An empty value would otherwise fall back to the report's own text (or, as a pattern, match every answer).
+        if (value.trim() === '') throw new InputError(flag, 'empty', flag === '--pattern' ? 'a regular expression the right answer matches' : 'some text');
+        // One prompt or answer for several reports would give each of them the same task.
+        if (reports > 1) throw new InputError(flag, `given with ${reports} reports; it would replace the ${what} of each of them`, `one --report with ${flag}, or several reports without it`);
+      }
+      const overrides = { ...(flags.prompt !== undefined ? { prompt: flags.prompt } : {}), ...(flags.expect !== undefined ? { expected: flags.expect } : {}), ...(flags.pattern !== undefined ? { pattern: flags.pattern } : {}) };
+      const triage = await readTriage(flags.triage);
+      const built: TaskInput[] = [];
+      for (const reportId of flags.report) built.push(await feedbackToTask({ triage, reportId, confirmedBy: flags.confirmedBy, ...overrides }));
       const tasks = distinctReportTasks(built, await readTasksFile(flags.out));
       const { total } = await writeTasksFile(flags.out, tasks, { header: 'Regression tasks from confirmed user feedback (`gauntlet feedback to-tasks`).', merge: true });
       for (const task of tasks) io.stdout(`${task.id}\n`);
@@ -120,8 +125,17 @@ function report(io: CliIo, triage: Triage, out: string): void {
   const c = triage.counts;
   io.stdout(`feedback: ${c.rows} rows, ${c.skipped} skipped, ${c.reports} reports, ${c.duplicates} duplicates, ${c.clusters} clusters (${c.byRules} by rules, ${c.byModel} by model, ${c.undecided} undecided)\n`);
   for (const cluster of triage.clusters) {
-    io.stdout(`  ${cluster.id} ${cluster.area ?? '(undecided)'} → ${cluster.owners.join(', ')}: ${safeText(cluster.reports[0]?.title ?? '')}${cluster.reports.length + cluster.duplicates.length > 1 ? ` (+${cluster.reports.length + cluster.duplicates.length - 1})` : ''}\n`);
+    io.stdout(`  ${cluster.id} ${cluster.area ?? '(undecided)'} → ${cluster.owners.join(', ')}: ${oneLine(cluster.reports[0]?.title ?? '')}${cluster.reports.length + cluster.duplicates.length > 1 ? ` (+${cluster.reports.length + cluster.duplicates.length - 1})` : ''}\n`);
   }
-  for (const p of triage.problems) io.stderr(`skipped ${safeText(p.where)}: ${safeText(p.message)}\n`);
+  for (const p of triage.problems) io.stderr(`skipped ${oneLine(p.where)}: ${oneLine(p.message, 400)}\n`);
   io.stdout(`  triage: ${out}\n`);
+}
+
+/**
+ * Reporters' text on one terminal line: a title (or an id) may hold line breaks that would pass
+ * for lines of this listing, and a megabyte title would bury the rest; the triage file has it whole.
+ */
+function oneLine(text: string, max = 120): string {
+  const flat = safeText(text.replace(/\s+/g, ' ').trim());
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
