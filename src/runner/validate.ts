@@ -1,6 +1,6 @@
 import { runAgent } from '../agent/index.ts';
 import { createRng, errorMessage, nullRecorder, type ModelClient, type RolloutId, type RunId, type Task } from '../core/index.ts';
-import { checkTaskDirectly, createActFirstPolicy, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
+import { checkTaskDirectly, createActFirstPolicy, taskProblemLine, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
 import { createDestructivePolicy, createNoopPolicy, createOraclePolicy, createPlaceholderPolicy, createRandomPolicy } from '../model/index.ts';
 import type { SandboxBackend } from '../sandbox/index.ts';
 import { runEpisode } from './episode.ts';
@@ -31,6 +31,13 @@ export interface ValidateOptions {
   /** Tasks validated at once (sandboxed environments spend most of their time waiting on processes). */
   concurrency?: number;
   onTask?: (result: TaskValidation) => void;
+  /** The file (and its `index`th task) a task was read from, so its data problems name their line there as `run` does. */
+  sourceOf?: (task: Task) => TaskSource | undefined;
+}
+
+export interface TaskSource {
+  path: string;
+  index: number;
 }
 
 interface Play {
@@ -88,7 +95,8 @@ export async function validateEnvironment(options: ValidateOptions): Promise<Env
   await forEachConcurrent(tasks, options.concurrency ?? 4, async (task) => {
     let found: { problems: string[]; warnings: string[] };
     try {
-      found = await validateTask(definition, task, { seed, ...(options.sandbox ? { sandbox: options.sandbox } : {}), randomTries: options.randomTries ?? 2 });
+      const source = options.sourceOf?.(task);
+      found = await validateTask(definition, task, { seed, ...(options.sandbox ? { sandbox: options.sandbox } : {}), randomTries: options.randomTries ?? 2, ...(source ? { source } : {}) });
     } catch (error) {
       found = { problems: [`validation crashed: ${errorMessage(error)}`], warnings: [] };
     }
@@ -100,6 +108,13 @@ export async function validateEnvironment(options: ValidateOptions): Promise<Env
   return { env: definition.name, valid: ordered.every((r) => r.valid), tasks: ordered };
 }
 
+/** A task data problem prefixed with where it sits, worded as `run` refuses it: `FILE:LINE: problem`. */
+function locateDataProblem(problem: string, source: TaskSource | undefined): string {
+  if (!source) return `task data: ${problem}`;
+  const line = taskProblemLine(source.path, source.index, problem);
+  return line === undefined ? `${source.path} (task ${source.index + 1}): ${problem}` : `${source.path}:${line}: ${problem}`;
+}
+
 function requiresAsking(task: Task): boolean {
   const checks = Array.isArray(task.verifier.checks) ? task.verifier.checks : [];
   return checks.some((c) => c !== null && typeof c === 'object' && !Array.isArray(c) && c.check === 'asked_before_acting');
@@ -108,13 +123,13 @@ function requiresAsking(task: Task): boolean {
 async function validateTask(
   definition: EnvironmentDefinition,
   task: Task,
-  options: { seed: number; sandbox?: SandboxBackend; randomTries: number },
+  options: { seed: number; sandbox?: SandboxBackend; randomTries: number; source?: TaskSource },
 ): Promise<{ problems: string[]; warnings: string[] }> {
   const { seed } = options;
   const opts = { seed, ...(options.sandbox ? { sandbox: options.sandbox } : {}) };
   // A task that is broken as data cannot be played; say what is wrong with it instead.
   const data = taskProblems(definition, task);
-  if (data.length > 0) return { problems: data.map((p) => `task data: ${p}`), warnings: [] };
+  if (data.length > 0) return { problems: data.map((p) => locateDataProblem(p, options.source)), warnings: [] };
   const problems: string[] = [];
   const warnings: string[] = [];
   const direct = await checkTaskDirectly(definition, task, opts);

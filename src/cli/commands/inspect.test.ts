@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { writeLargeRun } from '../../review/fixtures.ts';
 import { openStore } from '../../store/index.ts';
+import { startFakeEngine, toolWalkPolicy } from '../../training/fake-engine/index.ts';
+import { gatewayBaseUrl, startGateway } from '../../training/gateway/index.ts';
+import { postJson } from '../../training/gateway/test-support.ts';
 import { cli } from '../../../test/support/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gauntlet-show-'));
@@ -66,5 +69,50 @@ turns:
     assert.equal(lines.filter((l) => l.startsWith('  ← ')).length, 2, out);
     const json = JSON.parse((await cli(['show', runId, '--store', store, '--rollout', rolloutId, '--json'])).out) as { events: Array<{ type: string }> };
     assert.equal(json.events.filter((e) => e.type === 'tool_result').length, 2);
+  });
+});
+
+describe('gauntlet show of a run recorded through the training gateway', () => {
+  /** A gateway run in a fresh store: one rollout per finish body, each after one model call. */
+  async function gatewayRun(name: string, finishes: Record<string, object>): Promise<string> {
+    const engine = await startFakeEngine({ policy: toolWalkPolicy({ turns: 1 }) });
+    const store = join(dir, `${name}.db`);
+    const opened = openStore(store);
+    const gateway = await startGateway({ upstream: engine.url, store: opened, runId: 'run_gw' });
+    try {
+      for (const [rolloutId, body] of Object.entries(finishes)) {
+        const called = await postJson(`${gatewayBaseUrl(gateway.url, rolloutId)}/chat/completions`, { messages: [{ role: 'user', content: 'Fix the parser.' }] });
+        assert.equal(called.status, 200, called.text);
+        const finished = await postJson(`${gateway.url}/rollouts/${rolloutId}/finish`, body);
+        assert.equal(finished.status, 200, finished.text);
+      }
+    } finally {
+      await gateway.close();
+      opened.close();
+      await engine.close();
+    }
+    return store;
+  }
+
+  it('shows a rollout finished with only a reward by its reward, counts it neither failed nor passed, and says why no tasks are stored', async () => {
+    const store = await gatewayRun('reward-only', { ro_one: { reward: 1 } });
+    const { code, out, err } = await cli(['show', 'run_gw', '--store', store]);
+    assert.equal(code, 0, err);
+    assert.doesNotMatch(out, /pass rate 0\.0%/);
+    assert.match(out, /1 scored, 0 infra errors, 0 errors; no pass rate: no scored rollout has a pass\/fail verdict, mean score 1\.000$/m);
+    assert.match(out, /^ {2}reward 1 +ro_one #0 /m);
+    assert.doesNotMatch(out, /older Gauntlet/);
+    assert.match(out, /recorded through a gateway \(`gauntlet gateway --run`\); its tasks are the outside agent program's, so none are stored/);
+    const json = JSON.parse((await cli(['show', 'run_gw', '--store', store, '--json'])).out) as { summary: { passRate: number | null; meanScore: number | null; withoutVerdict: number } };
+    assert.deepEqual([json.summary.passRate, json.summary.meanScore, json.summary.withoutVerdict], [null, 1, 1]);
+  });
+
+  it('takes the pass rate over the rollouts with a verdict and the mean over those with a score, saying what each left out', async () => {
+    const store = await gatewayRun('mixed', { ro_pass: { reward: 0.5, passed: true }, ro_reward: { reward: 0 }, ro_nothing: {} });
+    const { out } = await cli(['show', 'run_gw', '--store', store]);
+    assert.match(out, /3 scored, .*; pass rate 100\.0% \(over the 1 rollout with a verdict; 2 scored without one\), mean score 0\.250 \(over the 2 rollouts with a score\)$/m);
+    assert.match(out, /^ {2}PASS +ro_pass #0 /m);
+    assert.match(out, /^ {2}reward 0 +ro_reward #0 /m);
+    assert.match(out, /^ {2}unjudged +ro_nothing #0 /m);
   });
 });

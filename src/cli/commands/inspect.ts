@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { InputError, recordedSpend, type Rollout, type Run } from '../../core/index.ts';
 import { transcriptOf } from '../../review/index.ts';
-import { summarise, tasksOfRun } from '../../runner/index.ts';
+import { summarise, tasksOfRun, type RunSummary } from '../../runner/index.ts';
+import { GATEWAY_ENV } from '../../training/gateway/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
 import { causeLine, indentedLines, printJson, safeText, type CliIo } from '../io.ts';
 import { openStoreToRead } from '../store.ts';
@@ -15,9 +16,15 @@ function requireRun(store: SqliteStore, runId: string) {
   return run;
 }
 
+/** A scored rollout's outcome: its verdict, or, where it has none (a gateway client reported only a reward), its score. */
+function scoredOutcome(r: Rollout): string {
+  if (r.passed !== null) return r.passed ? 'PASS' : 'fail';
+  return r.score === null ? 'unjudged' : `reward ${Number(r.score.toFixed(3))}`;
+}
+
 /** One rollout on one line; `withCause: false` leaves the error's cause to be shown whole below it. */
 function rolloutLine(r: Rollout, withCause = true): string {
-  const outcome = r.status === 'scored' ? (r.passed ? 'PASS' : 'fail') : r.status.toUpperCase();
+  const outcome = r.status === 'scored' ? scoredOutcome(r) : r.status.toUpperCase();
   const failed = r.verifier?.checks.filter((c) => !c.passed).map((c) => c.name) ?? [];
   // The reasons often follow the first line of a cause ("… is not valid mail state:\n<field>: …"): joined, not cut.
   const why = r.error ? (withCause ? ` — ${r.error.source}: ${causeLine(r.error.message)}` : '') : failed.length ? ` — failed: ${failed.join(', ')}` : '';
@@ -30,6 +37,57 @@ function spentOf(r: Rollout): string {
   const tokens = spent.promptTokens + spent.completionTokens;
   if (tokens === 0 && spent.attempts <= 1) return '';
   return `; ${tokens.toLocaleString('en-US')} token${tokens === 1 ? '' : 's'}${spent.attempts > 1 ? ` over ${spent.attempts} attempts` : ''}`;
+}
+
+/**
+ * The pass rates over the scored rollouts with a verdict, and the mean score over those with a
+ * score: a gateway rollout finished with only a reward (or nothing) has neither failed nor scored
+ * 0, so it must not pull either figure down. null where no rollout has one. Where every scored
+ * rollout has both, these are the summary's own figures.
+ */
+function overVerdicts(summary: RunSummary, rollouts: readonly Rollout[]) {
+  const scored = rollouts.filter((r) => r.status === 'scored');
+  const judged = scored.filter((r) => r.passed !== null);
+  const withScore = scored.filter((r) => r.score !== null);
+  const overJudged = summarise(summary.runId, summary.status, judged, { expected: 0, durationMs: 0 });
+  const rate = (value: number) => (judged.length > 0 ? value : null);
+  return {
+    judged: judged.length,
+    withScore: withScore.length,
+    withoutVerdict: scored.length - judged.length,
+    passed: overJudged.passed,
+    passRate: rate(overJudged.passRate),
+    pooledPassRate: rate(overJudged.pooledPassRate),
+    taskMeanPassRate: rate(overJudged.taskMeanPassRate),
+    meanScore: withScore.length > 0 ? withScore.reduce((sum, r) => sum + r.score!, 0) / withScore.length : null,
+  };
+}
+
+/** `show --json`'s summary: the run's, its figures over the rollouts with a verdict or a score. */
+function summaryOverVerdicts(summary: RunSummary, rollouts: readonly Rollout[]) {
+  if (summary.scored === 0) return { ...summaryJson(summary), withoutVerdict: 0 };
+  const { judged: _judged, withScore: _withScore, ...figures } = overVerdicts(summary, rollouts);
+  return { ...summary, ...figures };
+}
+
+/** The summary line's figures: pass rate over the rollouts with a verdict, mean over those with a score, each saying what it left out. */
+function figuresText(summary: RunSummary, rollouts: readonly Rollout[]): string {
+  if (summary.scored === 0) return `no pass rate: ${unscoredText(summary, null)}`;
+  const { judged, withScore, withoutVerdict, passRate, meanScore } = overVerdicts(summary, rollouts);
+  const plural = (n: number) => `${n} rollout${n === 1 ? '' : 's'}`;
+  const rate =
+    passRate === null
+      ? 'no pass rate: no scored rollout has a pass/fail verdict'
+      : `pass rate ${(passRate * 100).toFixed(1)}%${withoutVerdict > 0 ? ` (over the ${plural(judged)} with a verdict; ${withoutVerdict} scored without one)` : ''}`;
+  const mean = meanScore === null ? 'no score reported' : `mean score ${meanScore.toFixed(3)}${withScore < summary.scored ? ` (over the ${plural(withScore)} with a score)` : ''}`;
+  return `${rate}, ${mean}`;
+}
+
+/** Why a run's task definitions are not in the store, where they are not. */
+function noStoredTasksNote(run: Run): string {
+  // A gateway records rollouts of agent programs outside Gauntlet: their tasks were never Gauntlet's to store.
+  if (run.config.envs.includes(GATEWAY_ENV)) return 'note: this run was recorded through a gateway (`gauntlet gateway --run`); its tasks are the outside agent program\'s, so none are stored';
+  return "note: this run stored no tasks (an older Gauntlet wrote it); counts use today's task definitions";
 }
 
 export function registerInspectCommands(program: Command, io: CliIo): void {
@@ -75,13 +133,13 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
         const rollouts = store.rollouts(runId);
         const tasks = tasksOfRun(store, run.id, run.config);
         const summary = summarise(run.id, run.status, rollouts, { expected: tasks.tasks.length * run.config.epochs, durationMs: 0, spent: store.runSpend(run.id) });
-        if (flags.json) return printJson(io, { run, summary: summaryJson(summary), taskSource: tasks.source, taskDrift: tasks.drift, rollouts });
+        if (flags.json) return printJson(io, { run, summary: summaryOverVerdicts(summary, rollouts), taskSource: tasks.source, taskDrift: tasks.drift, rollouts });
         const stale = run.status === 'running' && store.leaseHolder(run.id)?.alive !== true ? `; no process executes it: resume with --resume ${run.id}` : '';
         io.stdout(`run ${run.id} (${run.status}${stale}) created ${run.createdAt}\n`);
         io.stdout(`  envs ${run.config.envs.join(', ')} · model ${run.config.model} · scaffold ${run.config.scaffold} · epochs ${run.config.epochs} · seed ${run.config.seed}\n`);
-        io.stdout(`  ${summary.rollouts} rollouts${summary.missing ? ` (${summary.missing} missing)` : ''}: ${summary.scored} scored, ${summary.infraErrors} infra errors, ${summary.errors} errors; ${summary.scored > 0 ? `pass rate ${(summary.passRate * 100).toFixed(1)}%, mean score ${summary.meanScore.toFixed(3)}` : `no pass rate: ${unscoredText(summary, null)}`}\n`);
+        io.stdout(`  ${summary.rollouts} rollouts${summary.missing ? ` (${summary.missing} missing)` : ''}: ${summary.scored} scored, ${summary.infraErrors} infra errors, ${summary.errors} errors; ${figuresText(summary, rollouts)}\n`);
         if (summary.spent && summary.spent.modelCalls > 0) io.stdout(`  ${spentText(summary.spent, summary.rollouts)}\n`);
-        if (tasks.source === 'current') io.stdout(`  note: this run stored no tasks (an older Gauntlet wrote it); counts use today's task definitions\n`);
+        if (tasks.source === 'current') io.stdout(`  ${noStoredTasksNote(run)}\n`);
         for (const d of tasks.drift) io.stdout(`  note: task ${d.taskId} has ${d.change === 'changed' ? 'changed' : 'been removed'} since this run; it ran the stored version\n`);
         io.stdout('\n');
         for (const r of rollouts) io.stdout(`${rolloutLine(r)}\n    ${r.id}\n`);

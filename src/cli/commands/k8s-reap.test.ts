@@ -80,3 +80,28 @@ describe('gauntlet k8s-reap', { skip: bwrap.available ? false : `the fake's pods
     }
   });
 });
+
+describe('gauntlet k8s-reap with no kubeconfig', () => {
+  const saved = { HOME: process.env.HOME, KUBECONFIG: process.env.KUBECONFIG, KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST };
+  before(() => {
+    // No KUBECONFIG, no ~/.kube/config, not in a cluster: the client falls back to http://localhost:8080.
+    process.env.HOME = mkdtempSync(join(tmpdir(), 'gauntlet-k8s-home-'));
+    delete process.env.KUBECONFIG;
+    delete process.env.KUBERNETES_SERVICE_HOST;
+  });
+  after(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it('gives the hint `run --sandbox k8s` gives with the client\'s own complaint', async () => {
+    await assert.rejects(setup().run(), (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      assert.match(message, /^k8s sandbox pods cannot be swept: the Kubernetes API at http:\/\/localhost:8080: listing pods in default: /);
+      assert.ok(message.endsWith('(expected a reachable cluster in the kubeconfig (KUBECONFIG, ~/.kube/config or in-cluster) that lets this user list, create, patch and delete pods and exec into them)'), message);
+      return true;
+    });
+  });
+});

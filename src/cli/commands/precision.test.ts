@@ -6,6 +6,9 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../../core/index.ts';
+import { openStore } from '../../store/index.ts';
+import { EXPORT_RUN, seedExportRun } from '../../training/export/testing.ts';
+import { cli as gauntlet } from '../../../test/support/cli.ts';
 import { renderPrecisionReport, type DemoResult, type FilePrecisionReport } from '../../training/precision/index.ts';
 import type { CliIo } from '../io.ts';
 import { registerPrecisionCommand } from './precision.ts';
@@ -173,6 +176,33 @@ describe('gauntlet precision', () => {
       assert.match(err, pattern);
       assert.equal(out, '');
     }
+  });
+
+  it('reads `export --for generic` rows as the inference file, comparing only the sampled tokens and naming rows without logprobs', async () => {
+    const store = join(dir, 'export.db');
+    const seeded = openStore(store);
+    seedExportRun(seeded);
+    seeded.close();
+    const inference = join(dir, 'generic.jsonl');
+    const exported = await gauntlet(['export', EXPORT_RUN, '--for', 'generic', '--format', 'jsonl', '--output', inference, '--store', store]);
+    assert.equal(exported.code, 0, exported.err);
+    const rows = readFileSync(inference, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { sample_id: string; token_ids: number[]; loss_mask: number[]; logprobs: number[] | null });
+    const sampled = rows.filter((r) => r.logprobs).reduce((n, r) => n + r.loss_mask.reduce((a, b) => a + b, 0), 0);
+    const withoutLogprobs = rows.filter((r) => !r.logprobs).map((r) => r.sample_id);
+    assert.ok(withoutLogprobs.length > 0 && sampled > 0, 'the seeded run has rows with and without logprobs');
+    // A trainer's file: the same ids and tokens, a logprob at every position (the prompt's far from the export's zeros).
+    const trainer = join(dir, 'trainer.jsonl');
+    const lines = rows.map((r) => JSON.stringify({ id: r.sample_id, tokenIds: r.token_ids, logprobs: r.token_ids.map((_, i) => (r.loss_mask[i] ? (r.logprobs?.[i] ?? -1) - 0.01 : -9)) }));
+    writeFileSync(trainer, `${lines.join('\n')}\n`);
+    const { code, out, err } = await cli(['--inference', inference, '--trainer', trainer, '--json']);
+    assert.equal(code, 0, err);
+    const report = JSON.parse(out) as FilePrecisionReport;
+    assert.equal(report.inputs.matched, rows.length);
+    assert.equal(report.stats.tokens, sampled, 'the loss mask is honoured: prompt tokens are not compared');
+    assert.ok(Math.abs(report.stats.maxAbsDelta! - 0.01) < 1e-9);
+    assert.deepEqual(report.inputs.withoutLogprobs, { count: withoutLogprobs.length, ids: withoutLogprobs });
+    const text = await cli(['--inference', inference, '--trainer', trainer]);
+    assert.match(text.out, new RegExp(`matched but without logprobs \\(not compared\\)\\s+${withoutLogprobs.length} \\(${withoutLogprobs.join(', ')}\\)`));
   });
 
   it('documents the input format in --help', async () => {

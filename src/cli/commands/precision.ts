@@ -33,6 +33,9 @@ Input files (JSONL, one sequence per line; lines of the two files are matched by
     trainer's no more than 600 above the engine's.
   - mask (optional, 0/1 or booleans): 1 on sampled tokens to compare; default every position.
     Where both files have one, a position is compared when both say 1.
+  - Any other key is refused. Rows of \`gauntlet export --for generic --format jsonl\` are read
+    as they are: sample_id is the id, loss_mask the mask (sampled tokens only), other fields are
+    ignored; a row whose logprobs are null (none recorded) is counted and not compared.
 Δ = trainer − inference. KL(inference ‖ trainer) is estimated per token from the sampled tokens
 with r = p_trainer / p_inference: k1 = −log r, k3 = (r − 1) − log r.
 

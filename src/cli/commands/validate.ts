@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { type SandboxBackend, SANDBOX_BACKENDS } from '../../sandbox/index.ts';
-import { InputError } from '../../core/index.ts';
+import { InputError, type Task } from '../../core/index.ts';
+import { loadTaskFile } from '../../envs/index.ts';
 import { validateEnvironment, type EnvironmentValidation } from '../../runner/index.ts';
-import { printJson, type CliIo } from '../io.ts';
+import { printJson, safeText, type CliIo } from '../io.ts';
 import { collect, collectNames, nonNegativeInt, oneOf } from '../options.ts';
 import { tasksByEnvironment } from '../tasks.ts';
 
@@ -23,18 +24,22 @@ export function registerValidateCommand(program: Command, io: CliIo): void {
         if (flags.task && tasks.length === 0) throw new InputError('--task', `no task of ${name} has id ${flags.task.join(', ')}`, `ids listed by \`gauntlet tasks --env ${name}\``);
         return { name, definition, tasks };
       });
+      const sourceOf = taskSources(flags.tasksFile ?? []);
       const reports: EnvironmentValidation[] = [];
       for (const { name, definition, tasks } of selected) {
         let done = 0;
+        let failed = 0;
+        // Problems are results, listed once on stdout at the end; stderr only counts (on a terminal).
         const report = await validateEnvironment({
           definition,
           tasks,
           seed: flags.seed,
           ...(flags.sandbox ? { sandbox: flags.sandbox } : {}),
+          sourceOf,
           onTask: (t) => {
             done++;
-            if (!t.valid) io.stderr(`✗ ${t.taskId}\n${t.problems.map((p) => `    ${p}`).join('\n')}\n`);
-            else if (io.interactive) io.stderr(`\r${name}: ${done}/${tasks.length} checked`);
+            if (!t.valid) failed++;
+            if (io.interactive) io.stderr(`\r${name}: ${done}/${tasks.length} checked${failed > 0 ? `, ${failed} invalid` : ''}`);
           },
         });
         if (io.interactive) io.stderr('\n');
@@ -46,8 +51,16 @@ export function registerValidateCommand(program: Command, io: CliIo): void {
       else {
         for (const r of reports) io.stdout(`${r.env}: ${r.tasks.filter((t) => t.valid).length}/${r.tasks.length} tasks valid\n`);
         for (const w of warnings) io.stdout(`  warning ${w}\n`);
-        for (const t of invalid) io.stdout(`  INVALID ${t.taskId}: ${t.problems.join('; ')}\n`);
+        for (const t of invalid) io.stdout(`  INVALID ${t.taskId}\n${t.problems.map((p) => `    ${safeText(p)}\n`).join('')}`);
       }
       if (invalid.length > 0) process.exitCode = 1;
     });
+}
+
+/** Where each task of the --tasks-file files sits (file and position), so a problem can name its line. */
+function taskSources(files: readonly string[]): (task: Task) => { path: string; index: number } | undefined {
+  const sources = new Map<string, { path: string; index: number }>();
+  // selectTasks has already refused duplicate ids, so an id names one place.
+  for (const path of files) loadTaskFile(path).forEach((task, index) => sources.set(task.id, { path, index }));
+  return (task) => sources.get(task.id);
 }

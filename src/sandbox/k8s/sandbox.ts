@@ -411,6 +411,9 @@ export async function probeK8sSandboxes(options: { kubeConfig?: KubeConfig; name
   return { server, namespace };
 }
 
+/** What a cluster must offer k8s sandboxes: the hint every command gives when the API cannot be used. */
+export const K8S_CLUSTER_EXPECTED = 'a reachable cluster in the kubeconfig (KUBECONFIG, ~/.kube/config or in-cluster) that lets this user list, create, patch and delete pods and exec into them';
+
 /**
  * What a run or server checks before it starts: the image and namespace from `env` and a cluster
  * that answers. InputError naming the variable, the kubeconfig, or `Kubernetes API`. With
@@ -422,7 +425,7 @@ export async function checkK8sSandboxes(env: NodeJS.ProcessEnv, options: { defau
     return await probeK8sSandboxes(namespace !== undefined ? { namespace } : {});
   } catch (error) {
     if (error instanceof InputError) throw error;
-    throw new InputError('Kubernetes API', `k8s sandboxes cannot be made: ${errorMessage(error)}`, 'a reachable cluster in the kubeconfig (KUBECONFIG, ~/.kube/config or in-cluster) that lets this user list, create, patch and delete pods and exec into them');
+    throw new InputError('Kubernetes API', `k8s sandboxes cannot be made: ${errorMessage(error)}`, K8S_CLUSTER_EXPECTED);
   }
 }
 

@@ -133,6 +133,25 @@ describe('remote sandbox client', () => {
     await assert.rejects(probeRemoteSandbox({ url: 'http://sandbox.test' }, { fetch: newer }), (e: unknown) => e instanceof InfraError && e.kind === 'malformed_response' && /protocol/.test(e.message));
   });
 
+  it('says a 401 is the server refusing the token, missing or wrong, and names the variable that holds it', async () => {
+    const refusing: FetchLike = () => Promise.resolve(Response.json({ error: { code: 'unauthorized', message: 'a valid bearer token is required' } }, { status: 401, headers: { 'www-authenticate': 'Bearer' } }));
+    // Before a run: the server answered, so the setting is what to fix, not the server's reachability.
+    await assert.rejects(probeRemoteSandbox({ url: 'http://sandbox.test' }, { fetch: refusing }), (e: unknown) => {
+      assert.ok(e instanceof InputError && e.where === 'GAUNTLET_SANDBOX_TOKEN', String(e));
+      assert.match(e.message, /GET \/health: the server refused the request: its bearer token is missing \(HTTP 401: a valid bearer token is required\); set GAUNTLET_SANDBOX_TOKEN to the token the server was started with/);
+      return true;
+    });
+    await assert.rejects(probeRemoteSandbox({ url: 'http://sandbox.test', token: 'wrong-token' }, { fetch: refusing }), (e: unknown) => {
+      assert.ok(e instanceof InputError && e.where === 'GAUNTLET_SANDBOX_TOKEN', String(e));
+      assert.match(e.message, /the server refused the bearer token sent \(HTTP 401: a valid bearer token is required\): GAUNTLET_SANDBOX_TOKEN is not the token the server was started with/);
+      assert.doesNotMatch(e.message, /wrong-token/);
+      return true;
+    });
+    // Mid-run it stays an infrastructure error, not retried, worded alike; an untyped 401 (a proxy's) too.
+    const bare: FetchLike = () => Promise.resolve(new Response('Unauthorized', { status: 401 }));
+    await assert.rejects(createRemoteSandbox({ url: 'http://sandbox.test', fetch: bare }), (e: unknown) => e instanceof InfraError && !e.retryable && /POST \/sandboxes: the server refused the request: its bearer token is missing \(HTTP 401: Unauthorized\)/.test(e.message));
+  });
+
   it('follows no redirect: the files stay with the server it was given', async () => {
     const reached: string[] = [];
     const elsewhere = createServer((request, response) => {

@@ -4,8 +4,8 @@
 import { InfraError, InputError, parseInput, timerDelay, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
 import { redactUrl } from '../../model/secrets.ts';
 import { DEFAULT_LIMITS, type SandboxLimits } from '../limits.ts';
-import { MAX_REPLY_BYTES, RemoteAborted, SandboxConnection, type FetchLike } from './http.ts';
-import { bearerTokenProblem, CreateRequest, CreateResponse, ExecResponse, fromBase64, HealthResponse, HeartbeatResponse, ListResponse, ReadResponse, toBase64, type ExecRequest } from './protocol.ts';
+import { isTokenRefusal, MAX_REPLY_BYTES, RemoteAborted, SandboxConnection, type FetchLike } from './http.ts';
+import { bearerTokenProblem, REMOTE_TOKEN_VARIABLE, CreateRequest, CreateResponse, ExecResponse, fromBase64, HealthResponse, HeartbeatResponse, ListResponse, ReadResponse, toBase64, type ExecRequest } from './protocol.ts';
 
 export interface RemoteSandboxOptions {
   /** The server's base URL, `http://host:port`. */
@@ -27,7 +27,7 @@ export interface RemoteSandboxOptions {
 
 /** Where the `remote` backend finds its server when `createSandbox` is given no options for it. */
 export const REMOTE_URL_VARIABLE = 'GAUNTLET_SANDBOX_URL';
-export const REMOTE_TOKEN_VARIABLE = 'GAUNTLET_SANDBOX_TOKEN';
+export { REMOTE_TOKEN_VARIABLE };
 
 /** The server and token from the environment variables; InputError when the URL is missing or not http(s). */
 export function remoteServerFromEnv(env: NodeJS.ProcessEnv): { url: string; token?: string } {
@@ -196,12 +196,18 @@ class RemoteSandbox implements Sandbox {
 
 /**
  * What a sandbox server offers (its backend, protocol, room), for checks before a run starts: a
- * task that needs a process sandbox needs a server whose backend is bwrap. Throws InfraError('sandbox').
+ * task that needs a process sandbox needs a server whose backend is bwrap. Throws InfraError('sandbox'),
+ * or InputError naming ${REMOTE_TOKEN_VARIABLE} when the server refuses the token: it answered, and the setting is what to fix.
  */
-export function probeRemoteSandbox(server: { url: string; token?: string }, options: { fetch?: FetchLike; timeoutMs?: number } = {}): Promise<HealthResponse> {
+export async function probeRemoteSandbox(server: { url: string; token?: string }, options: { fetch?: FetchLike; timeoutMs?: number } = {}): Promise<HealthResponse> {
   checkUrl(server.url, 'remote sandbox url');
   const connection = new SandboxConnection(server.url, server.token, options.fetch ?? ((input, init) => fetch(input, init)));
-  return connection.request({ method: 'GET', path: '/health', response: HealthResponse, timeoutMs: options.timeoutMs ?? 10_000 });
+  try {
+    return await connection.request({ method: 'GET', path: '/health', response: HealthResponse, timeoutMs: options.timeoutMs ?? 10_000 });
+  } catch (error) {
+    if (error instanceof InfraError && isTokenRefusal(error)) throw new InputError(REMOTE_TOKEN_VARIABLE, error.message);
+    throw error;
+  }
 }
 
 /** Creates a sandbox on a `gauntlet sandbox-server`; throws InfraError('sandbox') when the server cannot. */

@@ -9,7 +9,7 @@ import { realSleep } from '../../model/http.ts';
 import { retryAfterMs } from '../../model/http-body.ts';
 import { redactUrl, scrub } from '../../model/secrets.ts';
 import { SandboxFullError, SandboxPathError } from '../paths.ts';
-import { API_PREFIX, bearerTokenProblem, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION } from './protocol.ts';
+import { API_PREFIX, bearerTokenProblem, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION, REMOTE_TOKEN_VARIABLE } from './protocol.ts';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -142,6 +142,7 @@ export class SandboxConnection {
       const location = response.headers.get('location');
       throw new InputError(where, `answered with a redirect (HTTP ${response.status}) to ${location === null ? 'nowhere' : JSON.stringify(scrub(redactUrl(location), this.token))}`, 'the URL of the `gauntlet sandbox-server` itself: redirects are not followed');
     }
+    if (response.status === 401) throw tokenRefused(where, this.token !== undefined, text);
     if (!response.ok) throw failure(where, response.status, text);
     if (spec.response === null) return undefined as z.infer<T>;
     let json: unknown;
@@ -174,6 +175,29 @@ function busyWaitMs(response: Response, tries: number, deadline: number): number
   const now = Date.now();
   const wait = retryAfterMs({ header: (name) => response.headers.get(name) ?? undefined }, { now, capMs: BUSY_WAIT_CAP_MS });
   return wait !== undefined && now + wait < deadline ? wait : null;
+}
+
+/**
+ * HTTP 401: the server answered and refused the request for its bearer token, missing or not the
+ * server's. Retrying will not help; the setting is what to fix, so the message names it.
+ */
+function tokenRefused(where: string, sent: boolean, text: string): InfraError {
+  let said: string;
+  try {
+    const parsed = ErrorBody.safeParse(JSON.parse(text));
+    said = parsed.success ? parsed.data.error.message : text.slice(0, 200);
+  } catch {
+    said = text.slice(0, 200);
+  }
+  const why = sent
+    ? `the server refused the bearer token sent (HTTP 401: ${said}): ${REMOTE_TOKEN_VARIABLE} is not the token the server was started with`
+    : `the server refused the request: its bearer token is missing (HTTP 401: ${said}); set ${REMOTE_TOKEN_VARIABLE} to the token the server was started with`;
+  return new InfraError('sandbox', `${where}: ${why}`, { kind: 'http', retryable: false, detail: { status: 401, code: 'unauthorized' } });
+}
+
+/** Whether an error is a server's refusal of the bearer token (see tokenRefused). */
+export function isTokenRefusal(error: InfraError): boolean {
+  return error.kind === 'http' && error.detail?.status === 401;
 }
 
 function failure(where: string, status: number, text: string): Error {

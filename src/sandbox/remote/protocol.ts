@@ -8,6 +8,8 @@ export const PROTOCOL_VERSION = 1;
 /** Every request carries this header; a server speaking another version refuses with `protocol_version`. */
 export const PROTOCOL_HEADER = 'gauntlet-sandbox-protocol';
 export const API_PREFIX = '/v1';
+/** Where a client finds the server's bearer token (here so that refusals of it can name the variable). */
+export const REMOTE_TOKEN_VARIABLE = 'GAUNTLET_SANDBOX_TOKEN';
 
 /** A limit in its range (limits.ts, the same check a local sandbox makes); the message names the range. */
 const limit = (key: keyof ResolvedLimits) =>

@@ -135,6 +135,47 @@ describe('precision input files', () => {
     assert.deepEqual(Array.from((await collect({ inference: booleans, trainer: booleans })).sequences[0]!.compare), [0, 1]);
   });
 
+  it('refuses a key it does not know, naming it and the keys it expects, instead of dropping it', async () => {
+    const trainer = jsonl([seq('a', [1], [-1])]);
+    const cases: [object, RegExp][] = [
+      [{ id: 'a', tokenIds: [1, 2], logprobs: [0, -1], msk: [0, 1] }, /\(line\): unknown key "msk" \(expected id, tokenIds \(or token_ids\), logprobs and optionally mask; or a row of `gauntlet export --for generic` \(sample_id, token_ids, logprobs, loss_mask\)\)/],
+      // A generic export's fields are known only on one of its rows, which says so by its schema_version.
+      [{ id: 'a', tokenIds: [1], logprobs: [-1], reward: 1 }, /unknown key "reward"/],
+      [{ schema_version: 7, sample_id: 'a', token_ids: [1], logprobs: [-1], loss_mask: [1] }, /schema_version: got 7 \(expected 1, the generic export this Gauntlet writes\)/],
+      [{ id: 'a', tokenIds: [1], logprobs: [-1], mask: [1], loss_mask: [1] }, /loss_mask: both mask and loss_mask are given/],
+      [{ id: 'a', sample_id: 'a', tokenIds: [1], logprobs: [-1] }, /sample_id: both id and sample_id are given/],
+      [{ tokenIds: [1], logprobs: [-1] }, /id: missing \(expected id, or sample_id/],
+      [{ id: 'a', tokenIds: [1], logprobs: null }, /logprobs: null \(expected one logprob per token id\)/],
+    ];
+    for (const [line, pattern] of cases) {
+      const inference = jsonl([line]);
+      await rejectsWith(collect({ inference, trainer }), new RegExp(`${inference}:1: `), pattern);
+    }
+  });
+
+  it('reads rows of the generic export: sample_id pairs them, loss_mask keeps prompt tokens out, other fields are ignored', async () => {
+    const row = (sampleId: string, logprobs: number[] | null) => ({
+      schema_version: 1,
+      run_id: 'run_x',
+      task_id: 'keys/a',
+      sample_id: sampleId,
+      token_ids: [7, 8, 9, 10],
+      loss_mask: [0, 0, 1, 1],
+      logprobs,
+      prompt_length: 2,
+      reward: 1,
+      advantage: 0.5,
+    });
+    const inference = jsonl([row('ro_1/s0', [0, 0, -0.5, -1]), row('ro_2/s0', null)]);
+    // The trainer scored the prompt tokens too, far from the export's zeros: they must not be compared.
+    const trainer = jsonl([seq('ro_1/s0', [7, 8, 9, 10], [-6, -4, -0.5, -1.25]), seq('ro_2/s0', [7, 8, 9, 10], [-6, -4, -0.5, -1])]);
+    const report = await compareFiles({ inference, trainer });
+    assert.equal(report.inputs.matched, 2);
+    assert.equal(report.stats.tokens, 2, 'only the sampled tokens of the row with logprobs');
+    assert.equal(report.stats.maxAbsDelta, 0.25);
+    assert.deepEqual(report.inputs.withoutLogprobs, { count: 1, ids: ['ro_2/s0'] }, 'the row without logprobs is named, not dropped');
+  });
+
   it('rejects a sequence id used twice in one file', async () => {
     const inference = jsonl([seq('a', [1], [-1]), seq('b', [1], [-1]), seq('a', [1], [-1])]);
     await rejectsWith(collect({ inference, trainer: jsonl([]) }), new RegExp(`${inference}:3: the id "a" was already used on line 1`));

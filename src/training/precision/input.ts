@@ -4,6 +4,7 @@
 import { open } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError, errorMessage } from '../../core/index.ts';
+import { generic, GENERIC_SCHEMA_VERSION } from '../export/targets/generic.ts';
 import { comparedTokenProblem, type ComparedSequence } from './metrics.ts';
 
 // Python's json module writes NaN, Infinity and -Infinity as bare words, which JSON.parse rejects.
@@ -39,38 +40,74 @@ const Logprob = z.unknown().transform((value, ctx): number | null | Uncomparable
 
 const TokenIds = z.array(z.number().int().min(0).max(MAX_TOKEN_ID));
 
-/** One line of a precision input file. */
+// A row of `gauntlet export --for generic` is read as it is: sample_id is the id, loss_mask the mask
+// (1 on sampled tokens only), and its other fields are known and left alone. Elsewhere a key this
+// format does not know is refused: dropping a misspelt "mask" would silently compare prompt tokens.
+const GENERIC_ROW_KEYS: readonly string[] = generic.schema instanceof z.ZodObject ? Object.keys(generic.schema.shape) : [];
+const LINE_KEYS = ['id', 'sample_id', 'tokenIds', 'token_ids', 'logprobs', 'mask', 'loss_mask'];
+const EXPECTED_KEYS = `id, tokenIds (or token_ids), logprobs and optionally mask; or a row of \`gauntlet export --for generic\` (sample_id, token_ids, logprobs, loss_mask)`;
+
+const Mask = z.array(z.union([z.literal(0), z.literal(1), z.boolean()]).transform(Number));
+
+/** One line of a precision input file: Gauntlet's own shape, or a row of the generic training export. */
 export const PrecisionLine = z
-  .object({
-    id: z.union([z.string().min(1), z.number().int()]).transform(String),
+  .looseObject({
+    id: z.union([z.string().min(1), z.number().int()]).transform(String).optional(),
+    sample_id: z.string().min(1).optional(),
     tokenIds: TokenIds.optional(),
     token_ids: TokenIds.optional(),
-    logprobs: z.array(Logprob),
-    mask: z.array(z.union([z.literal(0), z.literal(1), z.boolean()]).transform(Number)).optional(),
+    logprobs: z.array(Logprob).nullable(),
+    mask: Mask.optional(),
+    loss_mask: Mask.optional(),
   })
   .superRefine((line, ctx) => {
+    const exportRow = 'schema_version' in line;
+    if (exportRow && line.schema_version !== GENERIC_SCHEMA_VERSION) {
+      ctx.addIssue({ code: 'custom', path: ['schema_version'], message: `got ${JSON.stringify(line.schema_version)} (expected ${GENERIC_SCHEMA_VERSION}, the generic export this Gauntlet writes)` });
+      return;
+    }
+    const unknown = Object.keys(line).filter((key) => !LINE_KEYS.includes(key) && !(exportRow && GENERIC_ROW_KEYS.includes(key)));
+    if (unknown.length > 0) {
+      ctx.addIssue({ code: 'custom', path: [], message: `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (expected ${EXPECTED_KEYS})` });
+      return;
+    }
+    for (const [a, b] of [['id', 'sample_id'], ['tokenIds', 'token_ids'], ['mask', 'loss_mask']] as const) {
+      if (line[a] !== undefined && line[b] !== undefined) ctx.addIssue({ code: 'custom', path: [b], message: `both ${a} and ${b} are given (expected one of them)` });
+    }
+    if (line.id === undefined && line.sample_id === undefined) ctx.addIssue({ code: 'custom', path: ['id'], message: 'missing (expected id, or sample_id as the generic export writes it: the key that pairs the two files\' lines)' });
     const ids = line.tokenIds ?? line.token_ids;
-    if (line.tokenIds && line.token_ids) ctx.addIssue({ code: 'custom', path: ['token_ids'], message: 'both tokenIds and token_ids are given (expected one of them)' });
+    const mask = line.mask ?? line.loss_mask;
     if (!ids) {
       ctx.addIssue({ code: 'custom', path: ['tokenIds'], message: 'missing (expected tokenIds or token_ids: the token ids the engine produced)' });
+      return;
+    }
+    if (line.logprobs === null) {
+      // The generic export writes null where the engine returned no logprobs: counted and shown, not compared.
+      if (!exportRow) ctx.addIssue({ code: 'custom', path: ['logprobs'], message: 'null (expected one logprob per token id)' });
       return;
     }
     if (line.logprobs.length !== ids.length) {
       ctx.addIssue({ code: 'custom', path: ['logprobs'], message: `has ${line.logprobs.length} entries for ${ids.length} token ids (expected one per token id)` });
       return;
     }
-    if (line.mask && line.mask.length !== ids.length) {
-      ctx.addIssue({ code: 'custom', path: ['mask'], message: `has ${line.mask.length} entries for ${ids.length} token ids (expected one per token id)` });
+    if (mask && mask.length !== ids.length) {
+      ctx.addIssue({ code: 'custom', path: [line.mask ? 'mask' : 'loss_mask'], message: `has ${mask.length} entries for ${ids.length} token ids (expected one per token id)` });
       return;
     }
     line.logprobs.forEach((lp, i) => {
-      if ((line.mask?.[i] ?? 1) !== 1) return;
+      if ((mask?.[i] ?? 1) !== 1) return;
       if (lp === null) ctx.addIssue({ code: 'custom', path: ['logprobs', i], message: 'null at a compared position (expected a logprob, or mask 0 there)' });
       else if (typeof lp === 'object') {
         ctx.addIssue({ code: 'custom', path: ['logprobs', i], message: `${lp.uncomparable} at a compared position (expected a finite logprob ≤ 0, or mask 0 there)` });
       }
     });
-  });
+  })
+  .transform((line) => ({
+    id: (line.id ?? line.sample_id) as string,
+    tokenIds: (line.tokenIds ?? line.token_ids) as number[],
+    logprobs: line.logprobs,
+    ...(line.mask ?? line.loss_mask ? { mask: (line.mask ?? line.loss_mask) as number[] } : {}),
+  }));
 
 export interface PrecisionFiles {
   inference: string;
@@ -89,13 +126,15 @@ export interface PairingSummary {
   maskDisagreements: number;
   /** Matched sequences with no position compared by both. */
   withoutComparedTokens: number;
+  /** Matched sequences left uncompared because a generic export row holds no logprobs for them (the first ten, with the count). */
+  withoutLogprobs: { count: number; ids: string[] };
 }
 
 interface StoredSequence {
   line: number;
   tokenIds: Int32Array;
-  /** NaN where the file had null, NaN or −∞ (only at positions its mask leaves out). */
-  logprobs: Float64Array;
+  /** NaN where the file had null, NaN or −∞ (only at positions its mask leaves out); null where an export row has none. */
+  logprobs: Float64Array | null;
   mask: Uint8Array | null;
 }
 
@@ -162,14 +201,13 @@ async function* readSequences(file: string): AsyncGenerator<{ id: string; where:
       const parsed = PrecisionLine.safeParse(parseJsonLine(text, where));
       if (!parsed.success) throw new InputError(where, describeIssues(parsed.error.issues));
       const value = parsed.data;
-      const ids = (value.tokenIds ?? value.token_ids) as number[];
       yield {
         id: value.id,
         where,
         sequence: {
           line,
-          tokenIds: Int32Array.from(ids),
-          logprobs: Float64Array.from(value.logprobs, (lp) => (typeof lp === 'number' ? lp : Number.NaN)),
+          tokenIds: Int32Array.from(value.tokenIds),
+          logprobs: value.logprobs && Float64Array.from(value.logprobs, (lp) => (typeof lp === 'number' ? lp : Number.NaN)),
           mask: value.mask ? Uint8Array.from(value.mask) : null,
         },
       };
@@ -216,6 +254,7 @@ export async function pairFiles(files: PrecisionFiles, onSequence: (sequence: Co
   let matched = 0;
   let maskDisagreements = 0;
   let withoutComparedTokens = 0;
+  const withoutLogprobs: string[] = [];
   for await (const { id, where, sequence: trainer } of readSequences(files.trainer)) {
     const earlier = seen.get(id);
     if (earlier !== undefined) throw new InputError(where, `the id "${id}" was already used on line ${earlier}`, 'one line per sequence id');
@@ -228,6 +267,12 @@ export async function pairFiles(files: PrecisionFiles, onSequence: (sequence: Co
     assertSameTokens({ id, where, inferenceFile: files.inference, inference: inf, trainer });
     inference.delete(id);
     matched++;
+    if (!inf.logprobs || !trainer.logprobs) {
+      withoutLogprobs.push(id);
+      continue;
+    }
+    const inferenceLogprobs = inf.logprobs;
+    const trainerLogprobs = trainer.logprobs;
     const compare = new Uint8Array(trainer.tokenIds.length);
     let compared = 0;
     for (let i = 0; i < compare.length; i++) {
@@ -236,11 +281,11 @@ export async function pairFiles(files: PrecisionFiles, onSequence: (sequence: Co
       if (inf.mask && trainer.mask && a !== b) maskDisagreements++;
       compare[i] = a === 1 && b === 1 ? 1 : 0;
       compared += compare[i] as number;
-      const problem = compare[i] === 1 ? comparedTokenProblem(inf.logprobs[i] as number, trainer.logprobs[i] as number) : null;
+      const problem = compare[i] === 1 ? comparedTokenProblem(inferenceLogprobs[i] as number, trainerLogprobs[i] as number) : null;
       if (problem) throw new InputError(`${where}, position ${i}`, `${problem}; the inference logprob is from ${files.inference}:${inf.line}`);
     }
     if (compared === 0) withoutComparedTokens++;
-    onSequence({ id, tokenIds: trainer.tokenIds, inference: inf.logprobs, trainer: trainer.logprobs, compare });
+    onSequence({ id, tokenIds: trainer.tokenIds, inference: inferenceLogprobs, trainer: trainerLogprobs, compare });
   }
   const onlyInInference = [...inference.keys()];
   return {
@@ -251,5 +296,6 @@ export async function pairFiles(files: PrecisionFiles, onSequence: (sequence: Co
     onlyInTrainer: { count: onlyInTrainer.length, ids: onlyInTrainer.slice(0, SHOWN_IDS) },
     maskDisagreements,
     withoutComparedTokens,
+    withoutLogprobs: { count: withoutLogprobs.length, ids: withoutLogprobs.slice(0, SHOWN_IDS) },
   };
 }

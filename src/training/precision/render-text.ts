@@ -121,6 +121,7 @@ export function renderPrecisionReport(report: FilePrecisionReport): string {
       ['sequences matched', String(inputs.matched)],
       ['only in the inference file', idList(inputs.onlyInInference)],
       ['only in the trainer file', idList(inputs.onlyInTrainer)],
+      ...(inputs.withoutLogprobs.count > 0 ? [['matched but without logprobs (not compared)', idList(inputs.withoutLogprobs)]] : []),
       ['tokens compared', String(stats.tokens)],
     ]),
   );

@@ -20,7 +20,8 @@ export async function compareFiles(files: PrecisionFiles, options: MetricOptions
   }
   const stats = accumulator.result();
   if (stats.tokens === 0) {
-    throw new InputError(files.trainer, `the ${inputs.matched} matched sequences have no position that both files mark as compared`, 'mask 1 (or no mask) on the sampled tokens in both files');
+    const noLogprobs = inputs.withoutLogprobs.count > 0 ? ` (${inputs.withoutLogprobs.count} of them hold no logprobs: the engine returned none for their calls)` : '';
+    throw new InputError(files.trainer, `the ${inputs.matched} matched sequences have no position that both files mark as compared${noLogprobs}`, 'mask 1 (or no mask) on the sampled tokens in both files, and logprobs on both sides');
   }
   if (options.tokenizer) decodeWorst(stats, options.tokenizer);
   return { kind: 'precision', inputs, stats };
