@@ -255,8 +255,17 @@ describe('renameLayer at every depth', () => {
     assert.deepEqual(layer.lower({ tool: 'store_value', arguments: renamed }), { tool: 'put_value', arguments: original });
   });
 
-  it('drops an original name sent at depth instead of passing it below', async () => {
-    assert.deepEqual(await received({ records: [{ slot: 'a', item_key: 'sneaked in' }], option: { item_key: 'x' } }), { entries: [{ item_key: 'a' }], choice: {} });
+  it('refuses an original name sent at depth instead of passing it below or running the call without it', async () => {
+    let reached = false;
+    const outcome = await layer.open().call('store_value', { records: [{ slot: 'a', item_key: 'sneaked in' }], option: { item_key: 'x' } }, async () => ((reached = true), { ok: true, content: 'ok' }), { clock: undefined as never, signal });
+    assert.equal(reached, false);
+    assert.deepEqual(outcome, {
+      ok: false,
+      kind: 'invalid_arguments',
+      error: 'invalid arguments for store_value:\nrecords.0: an argument this tool does not take; expected one of slot, markers\noption: an argument this tool does not take; expected one of slot',
+    });
+    // A recorded call is lowered without it, so checks that read the transcript never see it either.
+    assert.deepEqual(layer.lower({ tool: 'store_value', arguments: { option: { slot: 'd', item_key: 'x' } } }), { tool: 'put_value', arguments: { choice: { item_key: 'd' } } });
   });
 
   it('keeps a __proto__ key an own key, never a prototype, at any depth', async () => {

@@ -7,7 +7,8 @@ import { stableStringify } from '../src/core/index.ts';
 import { environmentNames, getEnvironment } from '../src/envs/index.ts';
 import { FORMAT_NAMES } from '../src/formats/index.ts';
 import { createOraclePolicy } from '../src/model/index.ts';
-import { perturbEpisode, PERTURBATIONS, resolvePerturbations, toolsOf } from '../src/perturb/index.ts';
+import { paramsOf, perturbEpisode, PERTURBATIONS, resolvePerturbations, toolsOf } from '../src/perturb/index.ts';
+import { RENAME_STYLES } from '../src/perturb/tools/names.ts';
 import { runPerturbedRollout } from '../src/cli/commands/robustness-episodes.ts';
 import { COMPOSITES, replayGolden, throughFormat } from './perturb-support.ts';
 
@@ -15,9 +16,17 @@ import { COMPOSITES, replayGolden, throughFormat } from './perturb-support.ts';
 const ENVS = environmentNames().filter((name) => name !== 'coding' && getEnvironment(name).tasks().length > 0);
 
 describe('perturbations keep tasks solvable', () => {
-  it('the composites cover every perturbation', () => {
-    const covered = new Set(COMPOSITES.flatMap((arm) => resolvePerturbations(arm).entries.map((e) => e.perturbation.id)));
+  it('the composites cover every perturbation and every choice of its parameters but those checked elsewhere', () => {
+    const entries = COMPOSITES.flatMap((arm) => resolvePerturbations(arm).entries);
+    const covered = new Set(entries.map((e) => e.perturbation.id));
     assert.deepEqual(PERTURBATIONS.map((p) => p.id).filter((id) => !covered.has(id)), []);
+    const missing = PERTURBATIONS.flatMap((p) =>
+      paramsOf(p).flatMap((param) => (param.choices ?? []).filter((c) => !entries.some((e) => e.perturbation.id === p.id && e.params[param.name] === c)).map((c) => `${p.id}:${param.name}=${String(c)}`)),
+    );
+    // Text the environment never reads (another framing language, whether reasoning is resent), and
+    // tool-call formats whose golden calls the format test below carries through render and parse.
+    const elsewhere = ['prompts.system:language=es', 'scaffold.thinking:mode=interleaved', ...FORMAT_NAMES.filter((f) => !['hermes', 'minimax-xml', 'openai-json'].includes(f)).map((f) => `scaffold.tools:format=${f}`)];
+    assert.deepEqual(missing, elsewhere);
   });
 
   for (const name of ENVS) {
@@ -39,17 +48,19 @@ describe('perturbations keep tasks solvable', () => {
     });
   }
 
-  it('every golden call of every task comes back through every tool-call format as the same tool with the same parameters', () => {
-    const resolved = resolvePerturbations(['tools.schema:nest', 'tools.rename:opaque', 'scaffold.tools:text']);
+  it('every golden call of every task comes back through every tool-call format as the same tool with the same parameters, under every renaming', () => {
     const failures: string[] = [];
-    for (const name of ENVS) {
-      const definition = getEnvironment(name);
-      for (const task of definition.tasks()) {
-        const episode = perturbEpisode({ task, tools: toolsOf(definition), resolved, seed: 5 });
-        for (const format of FORMAT_NAMES) {
-          for (const step of episode.task.golden.steps) {
-            const back = throughFormat(step, format, episode.tools);
-            if (!back || stableStringify(Object.keys(back.arguments).sort()) !== stableStringify(Object.keys(step.arguments).sort())) failures.push(`${task.id} ${format}: ${step.tool}`);
+    for (const style of RENAME_STYLES) {
+      const resolved = resolvePerturbations(['tools.schema:nest', `tools.rename:${style}`, 'scaffold.tools:text']);
+      for (const name of ENVS) {
+        const definition = getEnvironment(name);
+        for (const task of definition.tasks()) {
+          const episode = perturbEpisode({ task, tools: toolsOf(definition), resolved, seed: 5 });
+          for (const format of FORMAT_NAMES) {
+            for (const step of episode.task.golden.steps) {
+              const back = throughFormat(step, format, episode.tools);
+              if (!back || stableStringify(Object.keys(back.arguments).sort()) !== stableStringify(Object.keys(step.arguments).sort())) failures.push(`${style} ${task.id} ${format}: ${step.tool}`);
+            }
           }
         }
       }

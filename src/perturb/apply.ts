@@ -12,7 +12,9 @@ import {
 } from '../core/index.ts';
 import { toolParametersSchema, type EnvironmentDefinition } from '../envs/index.ts';
 import { findPerturbation } from './catalog.ts';
+import { propertiesOf } from './json-schema.ts';
 import { resolvePerturbations, type ResolvedPerturbations } from './spec.ts';
+import { nestedPropertyNames } from './tools/deep-names.ts';
 import type { ConversationPlan, EpisodeSettings, Perturbation, PerturbationTarget, ToolLayer } from './types.ts';
 import { wrapEnvironment } from './wrap.ts';
 
@@ -47,6 +49,17 @@ export interface PerturbedEpisode {
   skipped: SkippedPerturbation[];
 }
 
+/** Every tool name and parameter name, at any depth, that `tools` show. */
+function namesIn(tools: readonly ToolSpec[]): Set<string> {
+  const names = new Set<string>();
+  for (const tool of tools) {
+    names.add(tool.name);
+    for (const [name] of propertiesOf(tool.parameters)) names.add(name);
+    nestedPropertyNames(tool.parameters, names);
+  }
+  return names;
+}
+
 interface SeededEntry {
   perturbation: Perturbation;
   params: JsonObject;
@@ -57,6 +70,8 @@ function applyEntries(task: Task, tools: readonly ToolSpec[], entries: readonly 
   // Perturbations read the run's own settings (a turn limit that overrides the task's); the
   // episode's settings are only what they changed.
   let target: PerturbationTarget = { task, tools, settings: base };
+  const originalNames = namesIn(tools);
+  let retired: ReadonlySet<string> = new Set();
   let changed: EpisodeSettings = {};
   const layers: ToolLayer[] = [];
   const reseeds: ((seed: number) => number)[] = [];
@@ -76,11 +91,13 @@ function applyEntries(task: Task, tools: readonly ToolSpec[], entries: readonly 
       layers.push(effect.layer);
       next = { ...next, golden: { ...next.golden, steps: effect.layer.lift(next.golden.steps) } };
       nextTools = effect.layer.tools;
+      const shownNames = namesIn(nextTools);
+      retired = new Set([...originalNames].filter((name) => !shownNames.has(name)));
     }
     if (effect.reseed) reseeds.push(effect.reseed);
     if (effect.conversation) conversation = effect.conversation;
     records.push({ name: perturbation.id, params, seed });
-    target = { task: next, tools: nextTools, settings: { ...target.settings, ...effect.settings } };
+    target = { task: next, tools: nextTools, settings: { ...target.settings, ...effect.settings }, retired };
     changed = { ...changed, ...effect.settings };
   }
   const plan = { base: tools, layers, ...(conversation ? { conversation } : {}) };

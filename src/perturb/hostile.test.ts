@@ -1,11 +1,13 @@
 // Perturbations against careless and hostile input: specs, suite files, tool schemas and names
 // nobody meant to support, and calls a model may make on purpose.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createSeededClock, InputError, Task, type Environment, type JsonObject, type ToolOutcome, type ToolSpec } from '../core/index.ts';
+import { fileURLToPath } from 'node:url';
+import { createSeededClock, InputError, stableStringify, Task, type Environment, type JsonObject, type ToolOutcome, type ToolSpec } from '../core/index.ts';
 import { instantiate } from '../envs/index.ts';
 import { buildSuite, loadSuite, perturbEpisode, resolvePerturbations, splitPerturbFlag, SuiteFile, toolsOf, type PerturbedEpisode } from './index.ts';
 import { renderAs } from './responses/format.ts';
@@ -93,7 +95,35 @@ describe('perturbation specs from careless hands', () => {
   });
 });
 
+describe('mistyped parameters', () => {
+  it('suggests the parameter name or the choice a typo meant', () => {
+    for (const [spec, hint] of [
+      ['tools.rename:stlye=opaque', 'did you mean style for "stlye"?'],
+      ['tools.rename:style=opaq', 'did you mean style=opaque?'],
+      ['tools.rename:style=Opaque', 'did you mean style=opaque?'],
+      ['prompts.system:lanugage', 'did you mean variant=language?'],
+      ['responses.format:as=tabel', 'did you mean as=table?'],
+    ] as const) {
+      assert.throws(() => resolvePerturbations([spec], '--perturb'), (e: unknown) => e instanceof InputError && e.problem.includes(hint), spec);
+    }
+    // Nothing near: no guess.
+    assert.throws(() => resolvePerturbations(['tools.rename:style=zzzzzzzz']), (e: unknown) => e instanceof InputError && !/did you mean/.test(e.message));
+  });
+});
+
 describe('suite files from careless and hostile hands', () => {
+  it('places a bad arm, a clash and a mistyped key or held-out family on their own line, with a did-you-mean', () => {
+    const lines = (body: string) => `name: typos\nseeds: [1]\n${body}`;
+    const bad = suiteError(lines('arms:\n  - tools.reorder\n  - tools.rename:stlye=opaque\n'));
+    assert.match(bad.where, /suite-\w+\.yaml:5: arms\.1 \(tools\.rename\)$/);
+    assert.match(bad.problem, /did you mean style for "stlye"\?/);
+    const clash = suiteError(lines('axes:\n  a: [tools.reorder]\n  b:\n    - tools.describe\n    - scaffold.tools + scaffold.thinking\n'));
+    assert.match(clash.where, /suite-\w+\.yaml:7: axes\.b\.1$/);
+    const held = suiteError(lines('arms: [tools.rename]\nheldOut:\n  - tools\n  - respones\n'));
+    assert.match(held.message, /\.yaml:6: heldOut\.1: "respones" is neither a perturbation family nor a perturbation id — did you mean responses\?/);
+    assert.match(suiteError(lines('arms: [tools.rename]\nheldout: [responses]\n')).message, /\.yaml:4: field \(suite\): Unrecognized key: "heldout" — did you mean heldOut\?/);
+  });
+
   it('refuses an arm or axis value that is blank or an empty piece of a + list', () => {
     for (const value of ['" "', '"+"', '"tools.rename+"', '"tools.rename+ +tools.reorder"']) {
       const error = suiteError(`arms: [tools.reorder, ${value}]\n`);
@@ -131,6 +161,19 @@ describe('tool names and schemas nobody planned for', () => {
     assert.ok(!('constructor' in (renamed.parameters.properties as JsonObject) && Object.hasOwn(renamed.parameters.properties as JsonObject, 'constructor')));
   });
 
+  it('offers only tool names the OpenAI and Anthropic APIs accept, in every style, even for dotted and 64-character originals', async () => {
+    const wire = /^[a-zA-Z0-9_-]{1,64}$/;
+    const specs = [tool('github.search_issues', { q: { type: 'string' } }), tool(`send_${'x'.repeat(59)}`, {}), tool('send_message', { to: { type: 'string' } })];
+    for (const style of ['synonym', 'opaque', 'case', 'namespace']) {
+      const episode = perturb([`tools.rename:${style}`, 'tools.distractors:count=12', 'responses.truncate'], specs);
+      for (const shownSpec of episode.tools) assert.match(shownSpec.name, wire, style);
+      // The renamed dotted tool still reaches the environment under its own name.
+      const inner = recording(specs);
+      await episode.wrapEnvironment(inner).call(episode.tools[0]!.name, { [Object.keys(episode.tools[0]!.parameters.properties as JsonObject)[0]!]: 'bug' }, { signal });
+      assert.deepEqual(inner.calls, [['github.search_issues', { q: 'bug' }]], style);
+    }
+  });
+
   it('renames parameters whose names hold characters a name may not (unicode, spaces) in every style, and maps calls back', async () => {
     const spec = tool('set_field', { café: { type: 'string' }, 'first name': { type: 'string' }, 'ü': { type: 'string' } });
     for (const style of ['synonym', 'opaque', 'case', 'namespace']) {
@@ -165,6 +208,59 @@ describe('tool names and schemas nobody planned for', () => {
     const inner = recording([spec]);
     await episode.wrapEnvironment(inner).call(shownSpec.name, { [copyName!]: { [titleName]: 'hello' } }, { signal });
     assert.deepEqual(inner.calls, [['put_item', { copy: { title: 'hello' } }]]);
+  });
+});
+
+describe('a model that still uses the original names', () => {
+  async function renamedKv() {
+    const episode = perturbEpisode({ task: kvTask, tools: toolsOf(kvEnvironment), resolved: resolvePerturbations(['tools.rename']), seed: 1 });
+    const environment = episode.wrapEnvironment(instantiate(kvEnvironment));
+    await environment.reset(episode.task, { seed: 1 });
+    const put = episode.tools.find((t) => t.description.startsWith('Store a value'))!;
+    const list = episode.tools.find((t) => t.description.startsWith('List every key'))!;
+    return { environment, put, list, shownNames: Object.keys(put.parameters.properties as JsonObject) };
+  }
+
+  it('refuses an original parameter name, listing the shown ones, instead of running the call without it', async () => {
+    const { environment, put, list, shownNames } = await renamedKv();
+    const [key, value] = shownNames;
+    // `pinned` is optional: dropped, the call would store an unpinned value and say it was done.
+    const outcome = await environment.call(put.name, { [key!]: 'alpha', [value!]: 'one', pinned: true }, { signal });
+    assert.ok(!outcome.ok && outcome.kind === 'invalid_arguments', JSON.stringify(outcome));
+    assert.equal(outcome.error, `invalid arguments for ${put.name}:\nan argument this tool does not take; expected one of ${shownNames.join(', ')}`);
+    const listed = await environment.call(list.name, {}, { signal });
+    assert.ok(listed.ok && !listed.content.includes('alpha'), 'nothing was stored');
+    await environment.close();
+  });
+
+  it('lists the shown parameter names, never the original ones, when the environment refuses an unknown key', async () => {
+    const { environment, put, shownNames } = await renamedKv();
+    const outcome = await environment.call(put.name, { [shownNames[0]!]: 'alpha', [shownNames[1]!]: 'one', colour: 'red' }, { signal });
+    assert.ok(!outcome.ok, JSON.stringify(outcome));
+    assert.match(outcome.error, new RegExp(`unknown key "colour"; expected one of ${shownNames.join(', ')}$`));
+    for (const original of ['item_key', 'value', 'mode', 'pinned']) assert.doesNotMatch(outcome.error, new RegExp(`\\b${original}\\b`), original);
+    await environment.close();
+  });
+});
+
+describe('tools added after a rename', () => {
+  it('never bring a renamed-away tool or parameter name back into view (a distractor’s time_zone, a read-on tool’s cursor)', async () => {
+    const specs = [tool('list_events', { time_zone: { type: 'string' }, cursor: { type: 'string' } }), tool('calculate', { expression: { type: 'string' } })];
+    const originals = ['list_events', 'time_zone', 'cursor', 'calculate', 'expression'];
+    for (const seed of [1, 2, 3]) {
+      const episode = perturbEpisode({ task, tools: specs, resolved: resolvePerturbations(['tools.rename', 'tools.distractors:count=12', 'responses.truncate:maxChars=200']), seed });
+      const seen = JSON.stringify(episode.tools);
+      for (const name of originals) assert.doesNotMatch(seen, new RegExp(`"${name}"`), `seed ${seed}: ${name}`);
+      // The read-on tool still reads on under its own parameter name.
+      const inner = recording(specs);
+      inner.call = () => Promise.resolve({ ok: true, content: 'x'.repeat(450) });
+      const environment = episode.wrapEnvironment(inner);
+      const cut = await environment.call(episode.tools[0]!.name, {}, { signal });
+      const next = cut.ok ? /Call (\w+) with (\{.*\}) to continue/.exec(cut.content) : null;
+      assert.ok(next, JSON.stringify(cut));
+      const rest = await environment.call(next[1]!, JSON.parse(next[2]!) as JsonObject, { signal });
+      assert.ok(rest.ok && rest.content.startsWith('x'.repeat(200)), JSON.stringify(rest));
+    }
   });
 });
 
@@ -205,6 +301,41 @@ describe('results nobody formats by hand', () => {
     const table = renderAs('table', [{ note: 'a\rb' }, { note: 'a\r\nb' }, { note: 'a\nb' }]);
     assert.ok(!table.includes('\r'), 'no raw carriage return ends a row');
     assert.deepEqual(table.split('\n').slice(2), ['| a\\rb |', '| a\\r\\nb |', '| a\\nb |']);
+  });
+});
+
+describe('requests with whitespace that matters', () => {
+  it('keeps two spaces and a no-break space inside the request’s own words when splitting or listing it', async () => {
+    const instruction = 'Store "two  spaces" under alpha.   Then store "10\u00a0000" under beta.\tThen submit.';
+    const spaced = Task.parse({ ...kvTask, instruction });
+    const split = perturbEpisode({ task: spaced, tools: toolsOf(kvEnvironment), resolved: resolvePerturbations(['prompts.split:parts=3']), seed: 1 });
+    const environment = split.wrapEnvironment(instantiate(kvEnvironment));
+    await environment.reset(split.task, { seed: 1 });
+    const parts = [split.task.instruction, await environment.followUp?.('ok', 1), await environment.followUp?.('ok', 2)].join('\n');
+    await environment.close();
+    assert.ok(parts.includes('"two  spaces"') && parts.includes('"10\u00a0000"'), JSON.stringify(parts));
+    const listed = perturbEpisode({ task: spaced, tools: toolsOf(kvEnvironment), resolved: resolvePerturbations(['prompts.paraphrase:bulleted']), seed: 1 }).task.instruction;
+    assert.equal(listed, 'Please handle the following:\n1. Store "two  spaces" under alpha.\n2. Then store "10\u00a0000" under beta.\n3. Then submit.');
+  });
+});
+
+describe('determinism across processes', () => {
+  it('gives the same perturbed episode byte for byte in a fresh process, and another for another seed', () => {
+    const specs = ['tools.schema:nest', 'tools.rename:opaque', 'tools.describe', 'tools.distractors:count=6', 'tools.reorder', 'responses.transient', 'responses.truncate', 'prompts.system:language', 'prompts.paraphrase', 'prompts.split'];
+    const fingerprint = (seed: number) => {
+      const episode = perturbEpisode({ task: kvTask, tools: toolsOf(kvEnvironment), resolved: resolvePerturbations(specs), seed });
+      return stableStringify({ task: episode.task, tools: episode.tools, settings: episode.settings, records: episode.records });
+    };
+    const script = [
+      "import { stableStringify } from './src/core/index.ts';",
+      "import { perturbEpisode, resolvePerturbations, toolsOf } from './src/perturb/index.ts';",
+      "import { kvEnvironment, kvTask } from './src/perturb/test-env.ts';",
+      `const episode = perturbEpisode({ task: kvTask, tools: toolsOf(kvEnvironment), resolved: resolvePerturbations(${JSON.stringify([...specs].reverse())}), seed: 7 });`,
+      'process.stdout.write(stableStringify({ task: episode.task, tools: episode.tools, settings: episode.settings, records: episode.records }));',
+    ].join('\n');
+    const other = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8' });
+    assert.equal(other, fingerprint(7));
+    assert.notEqual(other, fingerprint(8));
   });
 });
 

@@ -88,6 +88,31 @@ export function shown(text: string): string {
   return long ? `"${escaped}…" (${text.length} characters)` : `"${escaped}"`;
 }
 
+/** Edits between two words, a swap of neighbours counting as one (`stlye` is one from `style`). */
+function slips(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The candidates `word` is most likely a slip for: the same but for case, or a few edits away. */
+export function closestNames(word: string, candidates: readonly string[]): string[] {
+  const lower = word.toLowerCase();
+  const sameCase = candidates.filter((c) => c.toLowerCase() === lower);
+  if (sameCase.length > 0) return sameCase;
+  const limit = word.length <= 3 ? 1 : word.length <= 6 ? 2 : 3;
+  // Only words near in length are compared: a 100 KB value costs nothing.
+  const scored = candidates.filter((c) => Math.abs(c.length - word.length) <= limit).map((c) => [c, slips(c.toLowerCase(), lower)] as const);
+  const best = Math.min(...scored.map(([, d]) => d));
+  return best <= limit ? scored.filter(([, d]) => d === best).map(([c]) => c) : [];
+}
+
 function unknownId(id: string, where: string): InputError {
   const ids = perturbationIds();
   // Only ids near in length are compared: a 100 KB spec costs nothing.
@@ -172,9 +197,30 @@ function resolveOne(input: string | PerturbationSpec | JsonObject, where: string
   if (!found) throw unknownId(spec.id, where);
   const parsed = found.perturbation.params.safeParse(spec.params);
   if (!parsed.success) {
-    throw new InputError(`${where} (${spec.id})`, `bad parameters:\n${describeZodIssues(parsed.error.issues, 'params')}`, describeParams(found.perturbation));
+    const hints = parsed.error.issues.flatMap((issue) => hintFor(issue, found.perturbation, spec.params));
+    throw new InputError(`${where} (${spec.id})`, `bad parameters:\n${[describeZodIssues(parsed.error.issues, 'params'), ...hints].join('\n')}`, describeParams(found.perturbation));
   }
   return { perturbation: found.perturbation, params: parsed.data, order: found.order };
+}
+
+/** A did-you-mean line for a misspelt parameter name (`stlye`) or choice (`opaq`), when one is near. */
+function hintFor(issue: z.core.$ZodIssue, perturbation: Perturbation, given: JsonObject): string[] {
+  const params = paramsOf(perturbation);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.flatMap((key) => {
+      const near = closestNames(key, params.map((p) => p.name));
+      return near.length > 0 ? [`did you mean ${near.join(' or ')} for ${shown(key)}?`] : [];
+    });
+  }
+  const name = issue.path[0];
+  const value = typeof name === 'string' && Object.hasOwn(given, name) ? given[name] : undefined;
+  const choices = params.find((p) => p.name === name)?.choices;
+  if (typeof value !== 'string' || !choices) return [];
+  const near = closestNames(
+    value,
+    choices.filter((c): c is string => typeof c === 'string'),
+  );
+  return near.length > 0 ? [`did you mean ${near.map((c) => `${String(name)}=${c}`).join(' or ')}?`] : [];
 }
 
 function parseSpecObject(input: PerturbationSpec | JsonObject, where: string): PerturbationSpec {

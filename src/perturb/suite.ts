@@ -2,9 +2,9 @@
 // draw from, and the families held out of training so a report can measure generalisation to them.
 import { isMap, isNode, isScalar } from 'yaml';
 import { z } from 'zod';
-import { fileErrorCode, hashString, InputError, parseInputText, readInputFile, stableStringify } from '../core/index.ts';
+import { fileErrorCode, hashString, InputError, lineOf, parseInputText, readInputFile, stableStringify } from '../core/index.ts';
 import { findPerturbation, perturbationIds } from './catalog.ts';
-import { parsePerturbationText, resolvePerturbations, shown, splitSpecs, type PerturbationSpec, type ResolvedPerturbations } from './spec.ts';
+import { closestNames, parsePerturbationText, resolvePerturbations, shown, splitSpecs, type PerturbationSpec, type ResolvedPerturbations } from './spec.ts';
 import { FAMILIES, type Family } from './types.ts';
 
 /** An axis value: one perturbation spec, several joined by `+`, or `none` (the axis left unperturbed). */
@@ -75,12 +75,17 @@ function cartesian<T>(lists: readonly (readonly T[])[]): T[][] {
   return lists.reduce<T[][]>((acc, list) => acc.flatMap((prefix) => list.map((item) => [...prefix, item])), [[]]);
 }
 
-function checkHeldOut(entries: readonly string[], where: string): void {
-  for (const entry of entries) {
+function checkHeldOut(entries: readonly string[], at: Locate): void {
+  for (const [i, entry] of entries.entries()) {
     if ((FAMILIES as readonly string[]).includes(entry) || findPerturbation(entry)) continue;
-    throw new InputError(where, `"${entry}" is neither a perturbation family nor a perturbation id`, `a family (${FAMILIES.join(', ')}) or an id (${perturbationIds().join(', ')})`);
+    const near = closestNames(entry, [...FAMILIES, ...perturbationIds()]);
+    const hint = near.length > 0 ? ` — did you mean ${near.join(' or ')}?` : '';
+    throw new InputError(at(['heldOut', i]), `${shown(entry)} is neither a perturbation family nor a perturbation id${hint}`, `a family (${FAMILIES.join(', ')}) or an id (${perturbationIds().join(', ')})`);
   }
 }
+
+/** Names a field of the suite in errors: the source, its line where known, and the field's path. */
+export type Locate = (path: readonly (string | number)[]) => string;
 
 /**
  * The most arms a suite may have. Every arm is run over every task and epoch and compared with the
@@ -89,9 +94,13 @@ function checkHeldOut(entries: readonly string[], where: string): void {
  */
 export const MAX_ARMS = 1000;
 
-/** Builds a suite from its parsed file (or an object in the same shape); `where` names the source in errors. */
-export function buildSuite(file: SuiteFile, where = 'suite'): Suite {
-  checkHeldOut(file.heldOut, `${where}: heldOut`);
+/**
+ * Builds a suite from its parsed file (or an object in the same shape); `where` names the source in
+ * errors, `locate` (from loadSuite) adds the line of each field.
+ */
+export function buildSuite(file: SuiteFile, where = 'suite', locate?: Locate): Suite {
+  const at: Locate = locate ?? ((path) => `${where}: ${path.join('.')}`);
+  checkHeldOut(file.heldOut, at);
   const held = new Set(file.heldOut);
   const axes = Object.entries(file.axes);
   // Counted before anything is built: a crossed suite's size is the product of its axes' lengths.
@@ -100,14 +109,18 @@ export function buildSuite(file: SuiteFile, where = 'suite'): Suite {
     const sizes = axes.map(([axis, values]) => `${axis} ${values.length}`).join(file.cross ? ' × ' : ' + ');
     throw new InputError(where, `the suite has ${count > 1e15 ? 'more than 10^15' : count} arms (${[sizes, file.arms.length > 0 ? `${file.arms.length} written` : ''].filter(Boolean).join(' + ')})`, `at most ${MAX_ARMS} arms: fewer values per axis, cross: false, or several suites`);
   }
-  const choices = axes.map(([axis, values]) => values.map((v, i) => specsOf(v, `${where}: axes.${axis}.${i}`)));
-  const combos = file.cross ? cartesian(choices).map((parts) => parts.flat()) : choices.flat();
-  const written = file.arms.map((v, i) => specsOf(v, `${where}: arms.${i}`));
+  // Each arm keeps where it was written, so a clash or a bad parameter names its line.
+  type Written = { specs: PerturbationSpec[]; where: string };
+  const choices = axes.map(([axis, values]) => values.map((v, i): Written => ({ specs: specsOf(v, at(['axes', axis, i])), where: at(['axes', axis, i]) })));
+  const combos = file.cross
+    ? cartesian(choices).map((parts): Written => ({ specs: parts.flatMap((p) => p.specs), where: parts.map((p) => p.where).join(' × ') }))
+    : choices.flat();
+  const written = file.arms.map((v, i): Written => ({ specs: specsOf(v, at(['arms', i])), where: at(['arms', i]) }));
   const arms: SuiteArm[] = [];
   const seen = new Set<string>();
-  for (const specs of [...combos, ...written]) {
+  for (const { specs, where: armWhere } of [...combos, ...written]) {
     if (specs.length === 0) continue; // every axis at `none`: that is the baseline, always run
-    const resolved = resolvePerturbations(specs, where);
+    const resolved = resolvePerturbations(specs, armWhere);
     const id = resolved.specs.map(label).join(' + ');
     if (seen.has(id)) continue;
     seen.add(id);
@@ -133,10 +146,19 @@ export function loadSuite(path: string): Suite {
     // An unknown key is reported at its own line, not its parent's.
     if (issue.code === 'unrecognized_keys' && isMap(node)) node = node.items.find((pair) => isScalar(pair.key) && pair.key.value === issue.keys[0])?.key ?? node;
     const line = isNode(node) && node.range ? `:${counter.linePos(node.range[0]).line}` : '';
-    throw new InputError(`${path}${line}`, `field ${issue.path.join('.') || '(suite)'}: ${issue.message}`, 'seeds, axes, cross, arms, heldOut (see docs/design/perturbations.md)');
+    const near = issue.code === 'unrecognized_keys' ? closestNames(issue.keys[0] ?? '', SUITE_KEYS) : [];
+    const hint = near.length > 0 ? ` — did you mean ${near.join(' or ')}?` : '';
+    throw new InputError(`${path}${line}`, `field ${issue.path.join('.') || '(suite)'}: ${issue.message}${hint}`, 'seeds, axes, cross, arms, heldOut (see docs/design/perturbations.md)');
   }
-  return buildSuite(parsed.data, path);
+  // Only asked when there is an error to place (the YAML document is built on first use).
+  const locate: Locate = (at) => {
+    const line = lineOf(input, at);
+    return `${path}${line !== undefined ? `:${line}` : ''}: ${at.join('.')}`;
+  };
+  return buildSuite(parsed.data, path, locate);
 }
+
+const SUITE_KEYS = ['name', 'seeds', 'axes', 'cross', 'arms', 'heldOut'];
 
 /** The arms training may draw from (the seen families). */
 export function trainingArms(suite: Suite): SuiteArm[] {

@@ -2,10 +2,12 @@
 
 const ABBREVIATION = /(?:^|\s)(?:e\.g|i\.e|etc|vs|approx|Mr|Ms|Mrs|Dr|No|St)\.$/i;
 
-/** Sentences of a text (whitespace runs become single spaces). */
+/**
+ * Sentences of a text. Only the whitespace between sentences goes; within one every character is
+ * kept (two spaces or a no-break space inside a quoted name are part of what is asked for).
+ */
 export function sentencesOf(text: string): string[] {
   const pieces = text
-    .replace(/\s+/g, ' ')
     .trim()
     // A sentence ends at . ! ? after a non-digit (so "1." and "3.5" do not end one), before a capital or an opening mark.
     .split(/(?<=[^\s\d][.!?]["')]?)\s+(?=[A-Z("'`])/)

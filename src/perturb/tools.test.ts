@@ -88,7 +88,7 @@ describe('tools.rename', () => {
     assert.ok(camel.tools.some((t) => t.name === 'putValue'));
     assert.ok(camel.tools.some((t) => t.name === 'Submit'));
     const spaced = perturb(['tools.rename:namespace']);
-    assert.ok(spaced.tools.every((t) => /^[a-z]+\.[a-z_]+$/.test(t.name)), spaced.tools.map((t) => t.name).join());
+    assert.ok(spaced.tools.every((t) => /^[a-z]+__[a-z_]+$/.test(t.name)), spaced.tools.map((t) => t.name).join());
     const opaque = perturb(['tools.rename:opaque']);
     assert.ok(opaque.tools.every((t) => /^[a-z][0-9a-z]{4}$/.test(t.name)), opaque.tools.map((t) => t.name).join());
   });

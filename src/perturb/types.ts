@@ -25,6 +25,11 @@ export interface PerturbationTarget {
   /** The tools the agent will be offered, as perturbed so far. */
   readonly tools: readonly ToolSpec[];
   readonly settings: Readonly<EpisodeSettings>;
+  /**
+   * The environment's own tool and parameter names that an earlier perturbation renamed away: a
+   * tool a later one adds (a distractor, a read-on tool) must not bring one back into view.
+   */
+  readonly retired?: ReadonlySet<string>;
 }
 
 export interface ApplyContext<P> {

@@ -14,10 +14,26 @@ function rate(estimate: Estimate | null): string {
   return `${percent(estimate.mean)} [${(ci[0] * 100).toFixed(1)}, ${(ci[1] * 100).toFixed(1)}]${estimate.exact ? '*' : ''}`;
 }
 
+/** Marks a gap whose bootstrap interval has zero width (one pair, or every pair moved alike). */
+const NO_INTERVAL = '‡';
+
+/** A gap in points with its interval; a zero-width one is not shown as if it were certainty. */
 function points(estimate: Estimate | null): string {
   if (!estimate) return '—';
   const sign = (v: number) => `${v > 0 ? '+' : ''}${(v * 100).toFixed(1)}`;
+  if (estimate.degenerate) return `${sign(estimate.mean)} pts [no interval]${NO_INTERVAL}`;
   return `${sign(estimate.mean)} pts [${sign(estimate.ci[0])}, ${sign(estimate.ci[1])}]`;
+}
+
+/** Arms the paired comparison could test: the rest had no task scored both in them and in the baseline. */
+function tested(report: RobustnessReport): ArmRow[] {
+  return report.arms.filter((a) => a.verdict !== 'no paired tasks');
+}
+
+/** "; 2 arms had no paired tasks", so a headline never reads as a clean bill for arms never compared. */
+function untestedClause(report: RobustnessReport, unit: string): string {
+  const n = report.arms.length - tested(report).length;
+  return n === 0 ? '' : `; ${n} ${unit}${n === 1 ? '' : 's'} had no paired tasks and could not be compared`;
 }
 
 function pValue(p: number | null): string {
@@ -33,19 +49,26 @@ function armCells(row: ArmRow): string[] {
 
 function headline(report: RobustnessReport): string {
   const m = report.meta;
+  const compared = tested(report).length;
   if (m.matrix) {
     const differ = report.arms.filter((a) => a.verdict === 'hurts' || a.verdict === 'helps');
-    const which = differ.length === 0 ? `no cell differs significantly from ${report.baseline.id}` : `${differ.length} of ${report.arms.length} cells differ significantly from ${report.baseline.id}: ${differ.map((d) => `${d.id} (${d.verdict})`).join('; ')}`;
-    return `${m.matrix.models.length} model(s) × ${m.matrix.scaffolds.length} scaffold(s) on ${m.envs.join(', ')} (${m.tasks} tasks × ${m.epochs} epochs, same worlds in every cell): ${which} (α = ${m.alpha}, Holm across ${report.arms.length} cells).`;
+    const which =
+      compared === 0
+        ? `no cell could be compared with ${report.baseline.id} (no paired tasks)`
+        : `${differ.length === 0 ? `no cell differs significantly from ${report.baseline.id}` : `${differ.length} of ${compared} cells differ significantly from ${report.baseline.id}: ${differ.map((d) => `${d.id} (${d.verdict})`).join('; ')}`}${untestedClause(report, 'cell')}`;
+    return `${m.matrix.models.length} model(s) × ${m.matrix.scaffolds.length} scaffold(s) on ${m.envs.join(', ')} (${m.tasks} tasks × ${m.epochs} epochs, same worlds in every cell): ${which} (α = ${m.alpha}, Holm across ${compared} cells).`;
   }
   const harms = report.arms.filter((a) => a.verdict === 'hurts');
-  const which = harms.length === 0 ? 'no perturbation hurts significantly' : `${harms.length} of ${report.arms.length} arms hurt significantly: ${harms.map((h) => h.id).join('; ')}`;
-  return `${m.model} on ${m.envs.join(', ')} (${m.tasks} tasks × ${m.epochs} epochs, suite ${m.suite}): ${which} (α = ${m.alpha}, Holm across ${report.arms.length} arms).`;
+  const which =
+    compared === 0
+      ? 'no arm could be compared with the baseline (no paired tasks)'
+      : `${harms.length === 0 ? 'no perturbation hurts significantly' : `${harms.length} of ${compared} arms hurt significantly: ${harms.map((h) => h.id).join('; ')}`}${untestedClause(report, 'arm')}`;
+  return `${m.model} on ${m.envs.join(', ')} (${m.tasks} tasks × ${m.epochs} epochs, suite ${m.suite}): ${which} (α = ${m.alpha}, Holm across ${compared} arms).`;
 }
 
 const NOTES = [
   'pass rate: mean over tasks of each task’s pass rate (over the tasks the arm applies to), bootstrap interval over tasks (* exact Clopper–Pearson where the bootstrap has zero width).',
-  'gap: mean per-task (arm − baseline) difference over tasks scored in both, paired bootstrap interval; p: sign-flip test, Holm-adjusted across arms.',
+  `gap: mean per-task (arm − baseline) difference over tasks scored in both, paired bootstrap interval (${NO_INTERVAL} none where it has zero width: one pair, or every pair moved alike, which is not certainty); p: sign-flip test, Holm-adjusted across arms.`,
 ];
 
 function generalisationLines(report: RobustnessReport): string[] {
@@ -145,10 +168,11 @@ export function renderRobustnessSvg(report: RobustnessReport): string {
     parts.push(`<text x="8" y="${cy + 4}" fill="#222">${escapeXml(label.length > 52 ? `${label.slice(0, 51)}…` : label)}</text>`);
     if (arm.gap) {
       const clamp = (v: number) => Math.max(-span, Math.min(span, v));
-      parts.push(`<line x1="${x(clamp(arm.gap.ci[0])).toFixed(1)}" y1="${cy}" x2="${x(clamp(arm.gap.ci[1])).toFixed(1)}" y2="${cy}" stroke="${colour}" stroke-width="2"/>`);
-      parts.push(`<circle cx="${x(clamp(arm.gap.mean)).toFixed(1)}" cy="${cy}" r="4.5" fill="${colour}"/>`);
+      // A zero-width interval is no interval: the point is drawn hollow, with no bar.
+      if (!arm.gap.degenerate) parts.push(`<line x1="${x(clamp(arm.gap.ci[0])).toFixed(1)}" y1="${cy}" x2="${x(clamp(arm.gap.ci[1])).toFixed(1)}" y2="${cy}" stroke="${colour}" stroke-width="2"/>`);
+      parts.push(`<circle cx="${x(clamp(arm.gap.mean)).toFixed(1)}" cy="${cy}" r="4.5" ${arm.gap.degenerate ? `fill="#fff" stroke="${colour}" stroke-width="2"` : `fill="${colour}"`}/>`);
     }
-    const note = arm.gap ? `${points(arm.gap).split(' [')[0]} · p ${pValue(arm.pAdjusted)}` : 'no pairs';
+    const note = arm.gap ? `${points(arm.gap).split(' [')[0]}${arm.gap.degenerate ? ` (no interval${NO_INTERVAL})` : ''} · p ${pValue(arm.pAdjusted)}` : 'no pairs';
     parts.push(`<text x="${LABEL + PLOT + 10}" y="${cy + 4}" fill="${colour}">${escapeXml(note)}</text>`);
   });
   parts.push('</svg>');

@@ -288,6 +288,18 @@ export function analyseRobustness(options: AnalyseOptions): RobustnessReport {
   } else if (options.meta.heldOut.length > 0 && !heldOut) {
     warnings.push('no arm of the suite is held out with results; the held-out comparison is empty');
   }
+  // A column that ran but scored nothing has no result: said by name, never left to read as "no difference".
+  for (const row of [baseline, ...rows.map((r) => r.row)]) {
+    const n = row.rollouts;
+    if (n.total === 0 || n.scored > 0) continue;
+    const why = [n.infraErrors > 0 ? `${n.infraErrors} infrastructure error(s)` : '', n.errors > 0 ? `${n.errors} defect(s)` : '', n.cancelled > 0 ? `${n.cancelled} cancelled` : ''].filter(Boolean).join(', ');
+    warnings.push(`${row.id}: none of its ${n.total} rollout(s) was scored (${why}); it has no result${row === baseline ? ' and no arm can be compared with it' : ''}`);
+  }
+  // Every pair tied (nothing moved) needs no warning; every pair moving alike is a sample too thin to say how far.
+  const zeroWidth = rows.filter((r) => r.row.gap?.degenerate && r.row.gap.mean !== 0).map((r) => r.row.id);
+  if (zeroWidth.length > 0) {
+    warnings.push(`${zeroWidth.join('; ')}: every paired task moved by the same amount (or there is one pair), so the gap's bootstrap interval has zero width, which is not certainty; no interval is shown (run more tasks or epochs)`);
+  }
   if (baseline.rollouts.infraErrors > 0 || rows.some((r) => r.row.rollouts.infraErrors > 0)) {
     warnings.push('some rollouts ended in infrastructure errors; they are left out of every figure (see rollouts.infraErrors)');
   }

@@ -311,7 +311,10 @@ async function robustnessMatrix({ flags, io, format, models, scaffolds: written,
   }
 }
 
-/** Writes the report where the flags say; exit 130 when cancelled, 1 when any rollout hit a defect. */
+/**
+ * Writes the report where the flags say; exit 130 when cancelled, 1 when any rollout hit a defect
+ * or a column ran without a single scored rollout (as `run` and `eval` fail a run that has no result).
+ */
 export function publish({ report, flags, io, format, cancelled }: { report: RobustnessReport; flags: Pick<RobustnessFlags, 'chart' | 'out'>; io: CliIo; format: OutputFormat; cancelled: number }): { document: RobustnessDocument; exitCode: number } {
   const svg = renderRobustnessSvg(report);
   const document: RobustnessDocument = { ...report, chart: { svg } };
@@ -322,8 +325,14 @@ export function publish({ report, flags, io, format, cancelled }: { report: Robu
     io.stderr(`robustness report written to ${flags.out}\n`);
   } else if (format === 'json') printJson(io, document);
   else io.stdout(rendered);
-  const defects = [report.baseline, ...report.arms].reduce((n, a) => n + a.rollouts.errors, 0);
-  return { document, exitCode: cancelled > 0 ? 130 : defects > 0 ? 1 : 0 };
+  const rows = [report.baseline, ...report.arms];
+  const defects = rows.reduce((n, a) => n + a.rollouts.errors, 0);
+  const noResult = rows.filter((a) => a.rollouts.total > 0 && a.rollouts.scored === 0 && a.rollouts.total > a.rollouts.cancelled);
+  if (noResult.length > 0) {
+    const count = (key: 'infraErrors' | 'errors') => noResult.reduce((n, a) => n + a.rollouts[key], 0);
+    io.stderr(`gauntlet: no rollout was scored in ${noResult.map((a) => a.id).join('; ')} (${count('infraErrors')} infrastructure error(s), ${count('errors')} defect(s)): no result there; see the report's warnings\n`);
+  }
+  return { document, exitCode: cancelled > 0 ? 130 : defects > 0 || noResult.length > 0 ? 1 : 0 };
 }
 
 export function registerRobustnessCommand(program: Command, io: CliIo): void {

@@ -5,8 +5,9 @@ import type { ToolOutcome, ToolSpec } from '../../core/index.ts';
 import { definePerturbation, type LayerSession, type ToolLayer } from '../types.ts';
 
 const NAMES = ['read_more', 'read_more_output', 'continue_output'] as const;
+const CURSOR_NAMES = ['cursor', 'part_id', 'continuation_id'] as const;
 
-function cut(text: string, maxChars: number, cursor: () => { id: string; keep(rest: string): void }, tool: string): string {
+function cut(text: string, maxChars: number, cursor: () => { id: string; keep(rest: string): void }, tool: string, param: string): string {
   if (text.length <= maxChars) return text;
   // Never split a surrogate pair.
   let end = maxChars;
@@ -15,16 +16,22 @@ function cut(text: string, maxChars: number, cursor: () => { id: string; keep(re
   const rest = text.slice(end);
   const next = cursor();
   next.keep(rest);
-  return `${text.slice(0, end)}\n[… ${rest.length} more characters not shown. Call ${tool} with {"cursor": "${next.id}"} to continue.]`;
+  return `${text.slice(0, end)}\n[… ${rest.length} more characters not shown. Call ${tool} with {"${param}": "${next.id}"} to continue.]`;
 }
 
-export function truncationLayer(below: readonly ToolSpec[], options: { maxChars: number }): ToolLayer {
+/**
+ * The layer cutting results below `maxChars`; its tool and parameter avoid `retired` names (an
+ * environment's `cursor` renamed away must not come back as this tool's parameter).
+ */
+export function truncationLayer(below: readonly ToolSpec[], options: { maxChars: number; retired?: ReadonlySet<string> }): ToolLayer {
   const taken = new Set(below.map((t) => t.name));
-  const name = NAMES.find((n) => !taken.has(n)) ?? `read_more_${below.length}`;
+  const retired = options.retired ?? new Set<string>();
+  const name = NAMES.find((n) => !taken.has(n) && !retired.has(n)) ?? `read_more_${below.length}`;
+  const param = CURSOR_NAMES.find((n) => !retired.has(n)) ?? 'read_more_cursor';
   const spec: ToolSpec = {
     name,
     description: 'Read the next part of a result that was cut short, by the cursor the result ended with.',
-    parameters: { type: 'object', properties: { cursor: { type: 'string', description: 'the cursor named at the end of the cut result' } }, required: ['cursor'] },
+    parameters: { type: 'object', properties: { [param]: { type: 'string', description: 'the cursor named at the end of the cut result' } }, required: [param] },
   };
   const open = (): LayerSession => {
     const pending = new Map<string, string>();
@@ -36,17 +43,17 @@ export function truncationLayer(below: readonly ToolSpec[], options: { maxChars:
     return {
       async call(tool, args, callBelow) {
         if (tool === name) {
-          const id = args.cursor;
+          const id = args[param];
           const rest = typeof id === 'string' ? pending.get(id) : undefined;
           if (rest === undefined) {
             const known = [...pending.keys()];
             return { ok: false, kind: 'tool_error', error: `${name}: no pending result with cursor ${JSON.stringify(id ?? null)}${known.length > 0 ? `; open cursors: ${known.join(', ')}` : ''}` };
           }
           pending.delete(id as string);
-          return { ok: true, content: cut(rest, options.maxChars, cursor, name) };
+          return { ok: true, content: cut(rest, options.maxChars, cursor, name, param) };
         }
         const outcome: ToolOutcome = await callBelow(tool, args);
-        return outcome.ok ? { ...outcome, content: cut(outcome.content, options.maxChars, cursor, name) } : outcome;
+        return outcome.ok ? { ...outcome, content: cut(outcome.content, options.maxChars, cursor, name, param) } : outcome;
       },
     };
   };
@@ -60,5 +67,5 @@ export const truncate = definePerturbation({
   randomised: () => false,
   params: z.object({ maxChars: z.number().int().min(200).max(100_000).default(1500) }).strict(),
   supports: (target) => (target.tools.length === 0 ? 'the task offers no tools' : null),
-  apply: (target, { params }) => ({ layer: truncationLayer(target.tools, { maxChars: params.maxChars }) }),
+  apply: (target, { params }) => ({ layer: truncationLayer(target.tools, { maxChars: params.maxChars, ...(target.retired ? { retired: target.retired } : {}) }) }),
 });

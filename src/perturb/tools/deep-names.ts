@@ -139,15 +139,25 @@ function itemSchemas(facets: readonly JsonObject[], index: number): JsonObject[]
   });
 }
 
+/** An original name a caller used where the schema it was shown lists other names. */
+export interface UnlistedOriginal {
+  /** Where the object holding the key is, from the arguments' root (in the caller's terms). */
+  path: (string | number)[];
+  key: string;
+  /** The names listed at that level, in the caller's terms. */
+  listed: string[];
+}
+
 export interface KeyMapping {
   /** The name a listed key takes on the other side. */
   rename(key: string): string;
   /**
    * Set for a call on its way down: an unlisted key that is one of these original names is dropped
-   * (it never slips through to be understood below); any other unlisted key goes down as written,
-   * for the environment to refuse by name, as it refuses a misspelt argument without the layer.
+   * (it never slips through to be understood below) and reported to `found`, so the caller can
+   * refuse the call rather than run it without that argument; any other unlisted key goes down as
+   * written, for the environment to refuse by name, as it refuses a misspelt argument without the layer.
    */
-  dropUnlisted?: { isOriginal(key: string): boolean };
+  dropUnlisted?: { isOriginal(key: string): boolean; found?(unlisted: UnlistedOriginal): void };
 }
 
 /**
@@ -157,10 +167,11 @@ export interface KeyMapping {
  * free-form map, whose keys are kept as written.
  */
 export function renameKeys(value: JsonValue, schema: JsonObject, root: JsonObject, mapping: KeyMapping): JsonValue {
-  const walk = (node: JsonValue, list: readonly JsonObject[], top: boolean): JsonValue => {
+  const walk = (node: JsonValue, list: readonly JsonObject[], path: (string | number)[]): JsonValue => {
     if (node === null || typeof node !== 'object') return node;
+    const top = path.length === 0;
     const facets = facetsOf(list, root);
-    if (Array.isArray(node)) return node.map((item, i) => walk(item, itemSchemas(facets, i), false));
+    if (Array.isArray(node)) return node.map((item, i) => walk(item, itemSchemas(facets, i), [...path, i]));
     const named = facets.filter((f) => isObject(f.properties));
     // A free-form map's keys are data: each kept as written, only its values walked.
     const freeForm = !top && named.length === 0;
@@ -174,13 +185,14 @@ export function renameKeys(value: JsonValue, schema: JsonObject, root: JsonObjec
         return isObject(sub) ? [sub] : [];
       });
       if (listed.length > 0) {
-        entries.push([mapping.rename(key), walk(item, listed, false)]);
+        entries.push([mapping.rename(key), walk(item, listed, [...path, key])]);
         continue;
       }
       const dropped = !freeForm && mapping.dropUnlisted !== undefined && mapping.dropUnlisted.isOriginal(key);
-      if (!dropped) entries.push([key, walk(item, valueSchemas, false)]);
+      if (!dropped) entries.push([key, walk(item, valueSchemas, [...path, key])]);
+      else mapping.dropUnlisted?.found?.({ path, key, listed: [...new Set(named.flatMap((f) => Object.keys(f.properties as JsonObject)))] });
     }
     return rebuild(entries);
   };
-  return walk(value, [schema], true);
+  return walk(value, [schema], []);
 }

@@ -3,6 +3,7 @@
 // retired twin of a real tool, says it is retired; none touches the environment's state.
 import { z } from 'zod';
 import type { JsonObject, ToolOutcome, ToolSpec } from '../../core/index.ts';
+import { propertiesOf } from '../json-schema.ts';
 import { definePerturbation, type LayerEpisode, type LayerSession, type ToolLayer } from '../types.ts';
 import { evaluateArithmetic } from './arithmetic.ts';
 import { invalidArguments } from './layers.ts';
@@ -166,9 +167,12 @@ export const distractors = definePerturbation({
   supports: (target) => (target.tools.length === 0 ? 'a text-only task has no tools to hide distractors among' : null),
   apply(target, { rng, params }) {
     const taken = new Set(target.tools.map((t) => t.name));
-    const pool: Distractor[] = GENERIC.filter((d) => !taken.has(d.spec.name));
+    const retired = target.retired ?? new Set<string>();
+    // A distractor named like a renamed-away tool or parameter (`time_zone`) would show the original name again.
+    const shows = (spec: ToolSpec) => retired.has(spec.name) || propertiesOf(spec.parameters).some(([name]) => retired.has(name));
+    const pool: Distractor[] = GENERIC.filter((d) => !taken.has(d.spec.name) && !shows(d.spec));
     for (const real of target.tools) {
-      const name = [`${real.name}_legacy`, `${real.name}_v1`].find((n) => n.length <= 64 && !taken.has(n));
+      const name = [`${real.name}_legacy`, `${real.name}_v1`].find((n) => n.length <= 64 && !taken.has(n) && !retired.has(n));
       if (name) pool.push(retiredTwin(real, name));
     }
     const chosen = rng.shuffle(pool).slice(0, params.count);

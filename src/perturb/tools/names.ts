@@ -1,6 +1,6 @@
 // New names for tools and parameters: synonyms word by word, opaque ids, other casing or a
-// namespace. Every new name is checked against ToolSpec's rule and made unique, and none equals an
-// original name, so a model that only knows the originals cannot get lucky.
+// namespace. Every new name is checked against what OpenAI and Anthropic accept and made unique,
+// and none equals an original name, so a model that only knows the originals cannot get lucky.
 import type { Rng } from '../../core/index.ts';
 
 export const RENAME_STYLES = ['synonym', 'opaque', 'case', 'namespace'] as const;
@@ -153,8 +153,20 @@ function join(words: readonly string[], style: 'camel' | 'snake'): string {
   return flat.map((w, i) => (i === 0 ? w : w.charAt(0).toUpperCase() + w.slice(1))).join('');
 }
 
-const VALID_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/**
+ * What each kind of name may be on the wire. OpenAI and Anthropic refuse a function name outside
+ * `[a-zA-Z0-9_-]{1,64}` (no dot, though ToolSpec allows one); property keys may hold dots.
+ */
+const VALID = {
+  tool: /^[A-Za-z0-9_-]{1,64}$/,
+  parameter: /^[A-Za-z0-9_.-]{1,64}$/,
+} as const;
+export type NameKind = keyof typeof VALID;
+const INVALID_CHARACTER = { tool: /[^A-Za-z0-9_-]/g, parameter: /[^A-Za-z0-9_.-]/g } as const;
+
 const NAMESPACES = ['api', 'svc', 'workspace', 'app', 'ops'] as const;
+/** Joins a namespace to a name: `api__send_message`, as MCP clients prefix a server's tools (a dot is refused on the wire). */
+const NAMESPACE_SEPARATOR = '__';
 
 /** New names for `name` in the style, best first; drawn lazily, since the first usually fits. */
 function* candidates(name: string, style: RenameStyle, rng: Rng): Generator<string> {
@@ -175,23 +187,25 @@ function* candidates(name: string, style: RenameStyle, rng: Rng): Generator<stri
       return;
     case 'namespace': {
       const ns = rng.pick(NAMESPACES);
-      yield `${ns}.${name}`;
-      for (const other of NAMESPACES) if (other !== ns) yield `${other}.${name}`;
+      yield `${ns}${NAMESPACE_SEPARATOR}${name}`;
+      for (const other of NAMESPACES) if (other !== ns) yield `${other}${NAMESPACE_SEPARATOR}${name}`;
     }
   }
 }
 
 /**
- * A one-to-one renaming of `names`: every new name valid, distinct from every other new name and
- * from every original (a renamed tool never takes another tool's old name).
+ * A one-to-one renaming of `names`: every new name valid on the wire for its `kind` (default
+ * `tool`), distinct from every other new name and from every original (a renamed tool never takes
+ * another tool's old name).
  */
-export function renameAll(names: readonly string[], options: { style: RenameStyle; rng: Rng }): Map<string, string> {
+export function renameAll(names: readonly string[], options: { style: RenameStyle; rng: Rng; kind?: NameKind }): Map<string, string> {
+  const kind = options.kind ?? 'tool';
   const originals = new Set(names);
   const taken = new Set<string>();
   const out = new Map<string, string>();
   for (const name of names) {
     if (out.has(name)) continue;
-    const fresh = (n: string) => VALID_NAME.test(n) && !originals.has(n) && !taken.has(n);
+    const fresh = (n: string) => VALID[kind].test(n) && !originals.has(n) && !taken.has(n);
     let chosen: string | undefined;
     for (const candidate of candidates(name, options.style, options.rng)) {
       if (!fresh(candidate)) continue;
@@ -199,9 +213,9 @@ export function renameAll(names: readonly string[], options: { style: RenameStyl
       break;
     }
     // Nothing left (a word without synonyms, or every synonym taken): a suffix still says what it
-    // is. Characters a name may not hold (a parameter may be called `café` or `first name`) become
-    // `_`, or no suffix would ever make the name valid.
-    const stem = name.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 58);
+    // is. Characters a name may not hold (a parameter may be called `café` or `first name`, a
+    // tool `github.search`) become `_`, or no suffix would ever make the name valid.
+    const stem = name.replace(INVALID_CHARACTER[kind], '_').slice(0, 58);
     for (let i = 2; !chosen; i++) {
       const base = `${stem}_v${i}`;
       if (fresh(base)) chosen = base;

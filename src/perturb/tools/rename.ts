@@ -6,7 +6,8 @@ import { z } from 'zod';
 import type { JsonObject, JsonValue, Task, ToolInvocation, ToolOutcome, ToolSpec } from '../../core/index.ts';
 import { propertiesOf } from '../json-schema.ts';
 import { definePerturbation, type LayerSession, type ToolLayer } from '../types.ts';
-import { nestedPropertyNames, renameKeys, renameSchema, type KeyMapping } from './deep-names.ts';
+import { nestedPropertyNames, renameKeys, renameSchema, type KeyMapping, type UnlistedOriginal } from './deep-names.ts';
+import { invalidArguments } from './layers.ts';
 import { isIdentifierLike, nameReplacer, RENAME_STYLES, renameAll } from './names.ts';
 
 function invert(map: ReadonlyMap<string, string>): Map<string, string> {
@@ -31,15 +32,21 @@ function startsPathSegment(text: string, offset: number): boolean {
  * Rewrites names in text the environment wrote. Identifier-like names are replaced anywhere; plain
  * words (`reply`, `to`) only where they can only be names: a tool before `:` at the start or after
  * `for `, a parameter in a zod issue path at the start of a line (`blocks.0.text:`) before
- * `.`/`:`/`[`, or in quotes.
+ * `.`/`:`/`[`, in a list after `one of`, or in quotes.
  */
 function textRewriter(tools: ReadonlyMap<string, string>, params: ReadonlyMap<string, string>): (text: string) => string {
   // An empty parameter name would match between any two characters (`""` would read `"_v2"`).
   const all = [...new Set([...tools.keys(), ...params.keys()])].filter(Boolean).sort((a, b) => b.length - a.length);
   if (all.length === 0) return (text) => text;
   const pattern = new RegExp(`(?<![A-Za-z0-9_])(${all.map(escapeRegExp).join('|')})(?![A-Za-z0-9_])`, 'g');
-  return (text) =>
-    text.replace(pattern, (found: string, _group: string, offset: number) => {
+  return (text) => {
+    // What follows "one of" up to the line's end is a list of names (`unknown key "x"; expected one
+    // of query, folder`): plain words there are parameter names too.
+    const lists = [...text.matchAll(/\bone of ([^\n;]+)/g)].map((m) => [m.index + m[0].length - m[1]!.length, m.index + m[0].length] as const);
+    const listed = (offset: number) => lists.some(([start, end]) => offset >= start && offset < end);
+    return text.replace(pattern, (found: string, _group: string, offset: number) => {
+      const listedParam = listed(offset) ? params.get(found) : undefined;
+      if (listedParam !== undefined) return listedParam;
       const before = text.slice(Math.max(0, offset - 5), offset);
       const after = text.charAt(offset + found.length);
       const lineStart = offset === 0 || text.charAt(offset - 1) === '\n';
@@ -50,6 +57,19 @@ function textRewriter(tools: ReadonlyMap<string, string>, params: ReadonlyMap<st
       if (param !== undefined && (isIdentifierLike(found) || ('.:['.includes(after) && after !== '' && startsPathSegment(text, offset)) || quoted)) return param;
       return found;
     });
+  };
+}
+
+/**
+ * One line per object that holds an original name. The key itself is not echoed: the agent sees
+ * no original name at all, not even one it guessed; where it was and what is taken there suffice.
+ */
+function describeUnlisted(unlisted: readonly UnlistedOriginal[]): string[] {
+  const byPath = new Map(unlisted.map((u) => [u.path.join('.'), u]));
+  return [...byPath].map(([where, { listed }]) => {
+    const what = `an argument this tool does not take; expected ${listed.length > 0 ? `one of ${listed.join(', ')}` : 'no keys here'}`;
+    return where === '' ? what : `${where}: ${what}`;
+  });
 }
 
 function mapStrings(value: JsonValue, map: (text: string) => string): JsonValue {
@@ -81,9 +101,11 @@ export function renameLayer(below: readonly ToolSpec[], maps: RenameMaps): ToolL
   const paramsBack = invert(maps.params);
   const originalParams = new Set(maps.params.keys());
   // Up: listed keys take their new names, guided by the schema below; down: back to the originals,
-  // guided by the schema shown; an unlisted original name is dropped, any other unlisted key passed on for the environment to refuse.
+  // guided by the schema shown; an unlisted original name is refused in a live call (dropped from a
+  // recorded one), any other unlisted key passed on for the environment to refuse.
   const up: KeyMapping = { rename: (key) => maps.params.get(key) ?? key };
-  const down: KeyMapping = { rename: (key) => paramsBack.get(key) ?? key, dropUnlisted: { isOriginal: (key) => originalParams.has(key) } };
+  const isOriginal = (key: string) => originalParams.has(key);
+  const down: KeyMapping = { rename: (key) => paramsBack.get(key) ?? key, dropUnlisted: { isOriginal } };
   const originals = new Map(below.map((spec) => [spec.name, spec.parameters]));
   const tools: ToolSpec[] = below.map((spec) => ({
     name: maps.tools.get(spec.name) ?? spec.name,
@@ -95,15 +117,21 @@ export function renameLayer(below: readonly ToolSpec[], maps: RenameMaps): ToolL
   const contentRewrite = nameReplacer(new Map([...maps.tools].filter(([name]) => isIdentifierLike(name))));
 
   /** A call in this layer's terms, in the terms below (the same call when the tool is not one of ours). */
-  const lowerCall = (tool: string, args: JsonObject): ToolInvocation => {
+  const lowerCall = (tool: string, args: JsonObject, found?: (unlisted: UnlistedOriginal) => void): ToolInvocation => {
     const parameters = visible.get(tool);
     const original = toolsBack.get(tool) ?? tool;
-    return { tool: original, arguments: parameters ? (renameKeys(args, parameters, parameters, down) as JsonObject) : args };
+    const mapping: KeyMapping = found ? { ...down, dropUnlisted: { isOriginal, found } } : down;
+    return { tool: original, arguments: parameters ? (renameKeys(args, parameters, parameters, mapping) as JsonObject) : args };
   };
   const session: LayerSession = {
     async call(tool, args, below) {
-      const lowered = lowerCall(tool, args);
+      const unlisted: UnlistedOriginal[] = [];
+      const lowered = lowerCall(tool, args, (u) => unlisted.push(u));
       if (!visible.has(tool)) return below(lowered.tool, lowered.arguments);
+      // An original name is not an argument of the tool shown: run without it, the call would look
+      // done with that argument ignored; passed on, the environment would take it. Refused, as the
+      // environment refuses a misspelt key, in the names the agent was shown.
+      if (unlisted.length > 0) return invalidArguments(`invalid arguments for ${tool}:\n${describeUnlisted(unlisted).join('\n')}`);
       return renameOutcome(await below(lowered.tool, lowered.arguments), rewrite, contentRewrite);
     },
   };
@@ -153,7 +181,7 @@ export const rename = definePerturbation({
     for (const t of target.tools) nestedPropertyNames(t.parameters, paramNames);
     // A namespace is a convention for tool names; parameters get synonyms instead.
     const paramStyle = params.style === 'namespace' ? 'synonym' : params.style;
-    const maps: RenameMaps = { tools, params: params.parameters ? renameAll([...paramNames], { style: paramStyle, rng: rng.fork('params') }) : new Map() };
+    const maps: RenameMaps = { tools, params: params.parameters ? renameAll([...paramNames], { style: paramStyle, rng: rng.fork('params'), kind: 'parameter' }) : new Map() };
     return { task: renameInText(target.task, maps), layer: renameLayer(target.tools, maps) };
   },
 });
