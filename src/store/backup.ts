@@ -187,7 +187,7 @@ function brokenLinks(db: Database.Database): string[] {
   const orphans = (table: string, what: string) => {
     if (!tableExists(db, table)) return;
     const rows = db.prepare(`SELECT run_id AS runId, COUNT(*) AS n FROM ${table} WHERE run_id NOT IN (SELECT id FROM runs) GROUP BY run_id ORDER BY run_id LIMIT 20`).all() as { runId: string; n: number }[];
-    for (const { runId, n } of rows) problems.push(`${n} ${what} of run ${JSON.stringify(runId)}, which has no run record`);
+    for (const { runId, n } of rows) problems.push(`${n} ${what} of run ${JSON.stringify(runId)}, which has no run record (what a \`gauntlet runs delete\` stopped part-way leaves: deleting the run id again removes them)`);
   };
   orphans('rollouts', 'rollouts');
   orphans('model_calls', 'model calls');

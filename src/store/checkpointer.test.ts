@@ -50,6 +50,48 @@ describe('checkpoints off the main thread', () => {
     reopened.close();
   });
 
+  it('empty a log a long reader held up once it ends, warning while it holds it', async () => {
+    const { db, path, write } = openLogged('held.db');
+    const warnings: string[] = [];
+    const onWarning = (warning: Error & { code?: string }): void => void (warning.code === 'GAUNTLET_STORE_LOG' && warnings.push(warning.message));
+    process.on('warning', onWarning);
+    const checkpoints = new Checkpointer({ db, path, takeOverAtBytes: 0, lookEveryCommits: 1, everyMs: 5, resetAtBytes: 2 ** 20, warnAtBytes: 2 * 2 ** 20 });
+    // A viewer, a backup or a sqlite3 shell in the middle of a read: nothing it may still read can be copied over.
+    const reader = new Database(path, { readonly: true });
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) AS n FROM t').get();
+      for (let i = 0; i < 16; i++) {
+        write(50);
+        checkpoints.committed();
+      }
+      assert.equal(checkpoints.offThread, true);
+      await waitFor(() => {
+        write(1);
+        checkpoints.committed();
+        return warnings.length > 0;
+      }, 'a warning that the log cannot be emptied');
+      assert.match(warnings[0]!, /write-ahead log .* has grown to \d+ MiB and cannot be emptied while another connection keeps reading it/);
+      assert.ok(size(`${path}-wal`) >= 3 * 2 ** 20);
+      reader.exec('COMMIT');
+      // Writes go on; copying alone would reuse the log from its start but leave the file its size.
+      await waitFor(() => {
+        write(1);
+        checkpoints.committed();
+        return size(`${path}-wal`) < 2 ** 20;
+      }, 'the log to be emptied once the reader ended');
+      assert.equal(warnings.length, 1, 'warned once while it was held');
+    } finally {
+      process.off('warning', onWarning);
+      reader.close();
+      checkpoints.close();
+      db.close();
+    }
+    const reopened = new Database(path, { readonly: true });
+    assert.ok((reopened.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n >= 16 * 50);
+    reopened.close();
+  });
+
   it('leave a small store alone: no thread, SQLite checkpoints as usual', () => {
     const { db, path, write } = openLogged('small.db');
     const checkpoints = new Checkpointer({ db, path, lookEveryCommits: 1 });

@@ -60,6 +60,15 @@ export function leaseHolder(db: Database.Database, runId: RunId, options: LeaseO
   return { host: row.host, pid: row.pid, renewedAt: new Date(row.renewed_at).toISOString(), alive: holderAlive(row, options.holder?.host ?? hostname(), now) };
 }
 
+/** The runs of this store a live process executes now, each with who holds its lease. */
+export function executingRuns(db: Database.Database, options: LeaseOptions = {}): { runId: RunId; holder: LeaseHolder }[] {
+  const ids = db.prepare(`SELECT run_id FROM run_leases ORDER BY run_id`).pluck().all() as RunId[];
+  return ids.flatMap((runId) => {
+    const holder = leaseHolder(db, runId, options);
+    return holder?.alive ? [{ runId, holder }] : [];
+  });
+}
+
 export function acquireLease(db: Database.Database, runId: RunId, options: LeaseOptions = {}): RunLease {
   const now = options.now ?? Date.now;
   const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;

@@ -8,7 +8,8 @@ import { InputError, type ReviewLabelRow, type RolloutId, type RunId } from '../
 import { writeLargeRun, writeLongTrajectory } from '../review/fixtures.ts';
 import { STORE_MIGRATIONS } from './migrations.ts';
 import { openStore, type SqliteStore } from './sqlite-store.ts';
-import { turnCall } from './test-support.ts';
+import { checkStore } from './backup.ts';
+import { scoredRollout, turnCall } from './test-support.ts';
 
 const TABLES = ['runs', 'rollouts', 'model_calls', 'events', 'run_tasks', 'tasks', 'detections', 'review_labels', 'review_queues', 'review_items', 'run_leases'] as const;
 
@@ -137,6 +138,69 @@ describe('deleting runs', () => {
     const listed = store.runsCreatedBefore('2030-01-01T00:00:00.000Z');
     assert.deepEqual(listed.map((r) => [r.id, r.expertWork.labels, r.executing]), [[a, 0, false], [b, 1, false]]);
     assert.deepEqual(store.runsCreatedBefore('2000-01-01T00:00:00.000Z'), []);
+    store.close();
+  });
+
+  it('takes the run out of every listing at once, then removes its records in small transactions that another writer commits between', () => {
+    const { store, path, a, b } = twoRuns();
+    const dry = store.deleteRun(a, { dryRun: true });
+    // A run executing beside the deletion, in another connection: it must never wait out a whole run's deletion.
+    const beside = openStore(path);
+    let commits = 0;
+    let runListed = false;
+    const deletion = store.deleteRun(a, {
+      chunkRows: 2,
+      between: () => {
+        beside.commitRollout(scoredRollout({ id: `ro_beside_${commits}` as RolloutId, runId: b, epoch: 100 + commits }));
+        commits++;
+        runListed ||= beside.getRun(a) !== null;
+      },
+    });
+    beside.close();
+    assert.deepEqual(deletion, dry);
+    assert.ok(commits >= 3, `the other writer committed ${commits} times while the run was deleted`);
+    assert.equal(runListed, false, 'the run was gone before its records went');
+    assert.equal(rowsOfRun(path, a), 0);
+    assert.equal(store.rollouts(b).filter((r) => r.id.startsWith('ro_beside_')).length, commits);
+    store.close();
+  });
+
+  it('finishes a deletion that stopped part-way when the run id is deleted again; store check names what it left meanwhile', () => {
+    const { store, path, a } = twoRuns();
+    const dry = store.deleteRun(a, { dryRun: true });
+    let chunks = 0;
+    assert.throws(
+      () =>
+        store.deleteRun(a, {
+          chunkRows: 1,
+          between: () => {
+            if (++chunks === 2) throw new Error('killed');
+          },
+        }),
+      /killed/,
+    );
+    assert.equal(store.getRun(a), null);
+    assert.equal(store.hasRecordsOf(a), true);
+    const check = checkStore(path);
+    assert.ok(check.problems.some((p) => p.includes(`of run "${a}", which has no run record`) && p.includes('deleting the run id again removes them')), check.problems.join('\n'));
+    const rest = store.deleteRun(a);
+    assert.equal(rest.modelCalls + 2, dry.modelCalls, 'two calls went before it stopped');
+    assert.deepEqual({ ...rest, modelCalls: dry.modelCalls, labels: dry.labels, reviewQueues: dry.reviewQueues, tasks: dry.tasks }, dry);
+    assert.equal(rowsOfRun(path, a), 0);
+    assert.equal(store.hasRecordsOf(a), false);
+    assert.throws(() => store.deleteRun(a), (error: unknown) => error instanceof InputError && /no run "run_a"/.test(error.message));
+    store.close();
+  });
+
+  it('refuses to vacuum while a live process executes a run in the store, naming it', () => {
+    const { store, path, a, b } = twoRuns();
+    store.deleteRun(a);
+    const executing = openStore(path);
+    const lease = executing.acquireLease(b);
+    assert.throws(() => store.vacuum(), (error: unknown) => error instanceof InputError && error.where === '--vacuum' && new RegExp(`run ${b} is being executed by process ${process.pid}`).test(error.message));
+    lease.release();
+    executing.close();
+    store.vacuum();
     store.close();
   });
 

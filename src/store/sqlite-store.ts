@@ -50,9 +50,10 @@ import { Checkpointer, SharedCheckpoints, type CheckpointShare } from './checkpo
 import { decodeCalls, emptyDeltaState, encodeCall, type CallRow, type DeltaState } from './call-codec.ts';
 import { findNonFinite, hasNonFinite, NON_FINITE_KEY, parseWithNonFinite, pathText, restoreTags, type NonFiniteAt, type NonFinitePolicy } from './non-finite.ts';
 import { CALL_NUMBERS, damagedReward, EVENT_NUMBERS, ROLLOUT_NUMBERS, withRewardUnavailable } from './record-numbers.ts';
-import { acquireLease, leaseHolder, type LeaseOptions } from './lease.ts';
-import { deleteRunRecords, expertWork, runsCreatedBefore, type DeleteRunOptions, type ExpertWork, type RunDeletion } from './run-deletion.ts';
+import { acquireLease, executingRuns, leaseHolder, type LeaseOptions } from './lease.ts';
+import { deleteRunRecords, expertWork, leftOf, runsCreatedBefore, type DeleteRunOptions, type ExpertWork, type RunDeletion } from './run-deletion.ts';
 import { latestVersion, migrate, STORE_MIGRATIONS, storedVersion, type StoreMigration } from './migrations.ts';
+import { OpenedFile } from './opened-file.ts';
 import { refuseForeignStore } from './recognise.ts';
 import { ReviewTables } from './review-tables.ts';
 import { storeErrorFrom } from './sqlite-errors.ts';
@@ -176,6 +177,8 @@ export class SqliteStore implements Store {
   /** Opened to read only (`readOnly`); reads may go through a private copy, removed on close. */
   private readonly readOnly: boolean;
   private readonly copy: PrivateCopy | undefined;
+  /** The file a writing store opened: writes stop once its path names another file or none (opened-file.ts). */
+  private readonly opened: OpenedFile | undefined;
   /**
    * Set when a store opened to read holds an older schema: it is read through a private copy
    * migrated to `current`, and the file keeps `stored` (so a caller can say it was not migrated).
@@ -187,6 +190,7 @@ export class SqliteStore implements Store {
     this.readOnly = options.readOnly === true;
     if (this.readOnly && path !== ':memory:') ({ db: this.db, copy: this.copy, olderSchema: this.olderSchema } = openToRead(path, options));
     else this.db = openDatabase(path, options);
+    if (path !== ':memory:' && !this.readOnly) this.opened = new OpenedFile(path);
     this.options = options;
     // A store that is only read has nothing to checkpoint.
     if (path !== ':memory:' && !this.readOnly) this.checkpoints = options.sharedCheckpoints ? new SharedCheckpoints({ db: this.db, share: options.sharedCheckpoints }) : new Checkpointer({ db: this.db, path });
@@ -289,6 +293,8 @@ export class SqliteStore implements Store {
   private write(doing: string, work: () => void): void {
     if (this.failure) throw this.reported();
     if (this.readOnly) throw this.refusal(doing);
+    this.checkFile();
+    if (this.failure) throw this.reported();
     try {
       work();
     } catch (error) {
@@ -296,6 +302,22 @@ export class SqliteStore implements Store {
       throw this.reported();
     }
     this.checkpoints?.committed();
+  }
+
+  /**
+   * Before a commit: once the path no longer names the file this store opened (deleted, or another
+   * file moved there), nothing more is written, what the file holds is saved beside the path, and
+   * the failure says where (opened-file.ts).
+   */
+  private checkFile(): void {
+    const opened = this.opened;
+    const change = this.failure ? null : opened?.change();
+    if (!opened || !change) return;
+    // What the writer thread was handed goes into the copy; a checkpoint thread started now would open the other file.
+    this.writer?.thread.settle();
+    this.checkpoints?.close();
+    this.failure = opened.lost(this.db, change);
+    this.failureReported = false;
   }
 
   private enqueue(row: PendingRow): void {
@@ -530,9 +552,10 @@ export class SqliteStore implements Store {
 
   /**
    * Deletes a run and everything recorded for it, or nothing (see `deleteRunRecords` for what is
-   * refused). A refusal is the caller's InputError; a failing file is a StoreError.
+   * refused, and how it gives way to other writers). A refusal is the caller's InputError; a
+   * failing file is a StoreError.
    */
-  deleteRun(runId: string, options: Pick<DeleteRunOptions, 'withLabels' | 'dryRun'> = {}): RunDeletion {
+  deleteRun(runId: string, options: Pick<DeleteRunOptions, 'withLabels' | 'dryRun' | 'chunkRows' | 'between'> = {}): RunDeletion {
     const doing = `${options.dryRun ? 'counting what deleting' : 'deleting'} run ${runId}${options.dryRun ? ' would remove' : ''}`;
     if (this.readOnly) throw this.refusal(doing);
     this.flush();
@@ -545,6 +568,31 @@ export class SqliteStore implements Store {
     }
     if (!options.dryRun) this.checkpoints?.committed();
     return deletion;
+  }
+
+  /** Whether records of a run whose row is gone are left (a deletion stopped half-way): deleting the id again removes them. */
+  hasRecordsOf(runId: string): boolean {
+    return leftOf(this.db, runId) > 0;
+  }
+
+  /** The runs a live process executes in this store now (their leases say so). */
+  executingRuns(): { runId: RunId; holder: LeaseHolder }[] {
+    return executingRuns(this.db, this.leaseOptions);
+  }
+
+  /**
+   * Why vacuuming now would harm a run, or null: VACUUM rewrites the whole file holding the write
+   * lock, and a run writing meanwhile waits for it only so long before it stops as "locked".
+   */
+  vacuumRefusal(): InputError | null {
+    const [first, ...more] = this.executingRuns();
+    if (!first) return null;
+    const others = more.length > 0 ? ` (and ${more.length} other run${more.length === 1 ? '' : 's'})` : '';
+    return new InputError(
+      '--vacuum',
+      `run ${first.runId} is being executed by process ${first.holder.pid} on ${first.holder.host}${others}; vacuuming rewrites the whole store while holding its write lock, which would stop that run`,
+      'no run executing in the store: vacuum once it has finished (space freed by deleting is reused by new runs meanwhile)',
+    );
   }
 
   /** Runs created before `before` (an ISO time), oldest first, with their expert work (what `prune` keeps). */
@@ -560,9 +608,11 @@ export class SqliteStore implements Store {
     return { bytes: pages * pageSize, freeBytes: free * pageSize };
   }
 
-  /** Rewrites the file without its free pages; needs as much free disk again, and waits for other writers. */
+  /** Rewrites the file without its free pages; needs as much free disk again, waits for other writers, and is refused while a run executes. */
   vacuum(): void {
     if (this.readOnly) throw this.refusal('vacuuming');
+    const refusal = this.vacuumRefusal();
+    if (refusal) throw refusal;
     this.flush();
     try {
       this.db.exec('VACUUM');
@@ -584,6 +634,7 @@ export class SqliteStore implements Store {
     // Before anything is written: a rollout refused for its numbers leaves the store as it was.
     const rows = rollouts.map((rollout) => this.rolloutParams(rollout));
     if (this.writer) {
+      this.checkFile();
       if (this.failure) throw this.reported();
       this.handOver(this.writer, this.pending.splice(0, this.pending.length), rows, doing);
       this.writer.thread.settle();
@@ -621,6 +672,7 @@ export class SqliteStore implements Store {
       return Promise.reject(error);
     }
     this.clearTimer();
+    this.checkFile();
     if (this.failure) return Promise.reject(this.reported());
     const seq = this.handOver(writer, this.pending.splice(0, this.pending.length), rows, storing(rollouts));
     // The thread's answer made its failure the store's (a StoreError) before this rejects.
@@ -890,6 +942,8 @@ export class SqliteStore implements Store {
 
   close(): void {
     for (const lease of [...this.leases]) lease.release();
+    // A store that only read since the file went still saves what it holds, and says so.
+    this.checkFile();
     const told = this.failureReported;
     try {
       this.writeOnThisThread();

@@ -65,6 +65,13 @@ function finish(store: SqliteStore, report: Omit<DeletionReport, 'space'> & { be
   return { deleted: report.deleted, kept: report.kept, dryRun: report.dryRun, space: { before: report.before, after: store.fileSpace(), vacuumed } };
 }
 
+/** `--vacuum` while a run executes is refused before anything is deleted, not after. */
+function refuseVacuum(store: SqliteStore, flags: DeleteFlags): void {
+  if (!flags.vacuum || flags.dryRun) return;
+  const refusal = store.vacuumRefusal();
+  if (refusal) throw refusal;
+}
+
 interface DeleteFlags {
   store: string;
   dryRun?: boolean;
@@ -93,8 +100,10 @@ export function registerRunDeletionCommands(runs: Command, io: CliIo): void {
     .action((runIds: string[], flags: DeleteFlags) => {
       const store = openExistingStore(flags.store, io);
       try {
-        const missing = runIds.filter((id) => store.getRun(id) === null);
+        // An id whose run row is gone but whose records are not (a deletion stopped half-way) is finished off.
+        const missing = runIds.filter((id) => store.getRun(id) === null && !store.hasRecordsOf(id));
         if (missing.length > 0) throw new InputError('RUN_ID', `no run ${missing.map((id) => `"${id}"`).join(', ')} in ${store.path}`, 'run ids shown by `gauntlet runs`');
+        refuseVacuum(store, flags);
         const before = store.fileSpace();
         // One run at a time, each whole: a refusal stops before the next, and what was deleted is reported.
         const deleted: RunDeletion[] = [];
@@ -126,6 +135,7 @@ export function registerRunDeletionCommands(runs: Command, io: CliIo): void {
       for (const s of statuses) if (!(STATUSES as readonly string[]).includes(s)) throw new InputError('--status', `got "${s}"`, `one of ${STATUSES.join(', ')}`);
       const store = openExistingStore(flags.store, io);
       try {
+        refuseVacuum(store, flags);
         const before = store.fileSpace();
         const cutoff = new Date(Date.now() - ageMs).toISOString();
         const candidates = store.runsCreatedBefore(cutoff).filter((r) => statuses.length === 0 || statuses.includes(r.status));
