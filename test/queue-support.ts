@@ -1,17 +1,22 @@
 // Shared by the queue tests: a private redis-server on loopback (random free port, temp dir),
-// worker child processes, and waiting for conditions instead of sleeping.
+// worker child processes, waiting for conditions instead of sleeping, and the jobs and results a
+// faulty or hostile peer writes straight into Redis.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { InfraError, Task } from '../src/core/index.ts';
+import { InfraError, RunConfig, Task, type Rollout, type RolloutId, type RunId, type TaskId } from '../src/core/index.ts';
 import { defineCheck, defineEnvironment, defineTool, rowsOf } from '../src/envs/index.ts';
 import type { EnvironmentCatalog } from '../src/runner/index.ts';
-import { parseRedisUrl, type RedisTarget } from '../src/runner/queue/index.ts';
+import { bullmq, QUEUE_PREFIX, redisOptions } from '../src/runner/queue/connection.ts';
+import { parseRedisUrl, type CoordinatorEvent, type RedisTarget } from '../src/runner/queue/index.ts';
+import { scoredRollout } from '../src/store/test-support.ts';
 
 export interface RedisServer {
   url: string;
@@ -78,6 +83,59 @@ export async function startRedis(options: { persist?: boolean; password?: string
     },
     stop: () => terminate(child),
   };
+}
+
+/** A local Redis for a describe block (started before its tests, stopped after), and a plain client of it for writing what a faulty or hostile peer would. */
+export function redisWithRawClient(): { redis: RedisServer; raw: Redis } {
+  const local = {} as { redis: RedisServer; raw: Redis };
+  before(async () => {
+    local.redis = await startRedis();
+    local.raw = new Redis(local.redis.url);
+  });
+  after(async () => {
+    local.raw?.disconnect();
+    await local.redis?.stop();
+  });
+  return local;
+}
+
+/** A BullMQ queue named `name` in this Redis, under the queue's prefix: for adding or reading jobs as another party would. */
+export async function bullQueue(redis: RedisServer, name: string) {
+  const { Queue } = await bullmq();
+  return new Queue(name, { connection: redisOptions(redis.target), prefix: QUEUE_PREFIX });
+}
+
+/** A run of the gate environment (`gateCatalog`) played by the oracle, one rollout at a time. */
+export const gateRunConfig = (seed: number) => RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 1, seed });
+
+/** A well-formed scored record of gate task `taskId`, as a worker would send it: passes every check of a result's content. */
+export function gateRollout(ids: { id: RolloutId; runId: string; taskId: string; epoch?: number }): Rollout {
+  return { ...scoredRollout({ id: ids.id, runId: ids.runId as RunId, epoch: ids.epoch }), taskId: ids.taskId as TaskId, env: 'gate' };
+}
+
+/** A result message of queue protocol 1 for rollout `rolloutId`, carrying `rollout`, as worker `worker` sends it (unsigned). */
+export function resultEnvelope(rolloutId: string, rollout: unknown, worker = 'w-forger') {
+  return { protocol: 1, rolloutId, attempt: 1, worker, payload: JSON.stringify({ rollout, sessions: [] }) };
+}
+
+/** How a worker adds the result job of `rolloutId`; `delayMs` holds it back while a test changes what it stores. */
+export function resultJobOptions(rolloutId: string, delayMs?: number) {
+  return { jobId: rolloutId, ...(delayMs === undefined ? {} : { delay: delayMs }), removeOnComplete: true, removeOnFail: false, attempts: 1 };
+}
+
+/** The results a coordinator reported it could not take, in the order it reported them. */
+export function unreadableResults(events: readonly CoordinatorEvent[]) {
+  return events.filter((e): e is Extract<CoordinatorEvent, { type: 'result_unreadable' }> => e.type === 'result_unreadable');
+}
+
+/**
+ * Ends a run that a failed assertion may have left waiting on held rollouts: aborted, its held
+ * rollouts let go, and waited on, so it does not keep the test process alive.
+ */
+export async function endHeldRun(run: { done: Promise<unknown> }, abort: AbortController, gate: { release: () => void }): Promise<void> {
+  abort.abort();
+  gate.release();
+  await run.done.catch(() => undefined);
 }
 
 /** Polls `check` until it returns a value (not undefined), failing with `what` after `timeoutMs`. */

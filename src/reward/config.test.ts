@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { InputError } from '../core/index.ts';
 import { DEFAULT_REWARD_CONFIG, environmentRewardConfig, loadRewardConfig, needs, parseRewardConfig, rewardConfigJson } from './config.ts';
+import { inputError } from './testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gauntlet-reward-'));
 const write = (name: string, text: string) => {
@@ -12,16 +12,6 @@ const write = (name: string, text: string) => {
   writeFileSync(path, text);
   return path;
 };
-
-function inputError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof InputError, `expected an InputError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected an InputError, nothing was thrown');
-}
 
 describe('reward config', () => {
   it('rejects an unknown term naming the file and the field, and lists the valid names', () => {

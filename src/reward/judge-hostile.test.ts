@@ -8,15 +8,7 @@ import { createScriptedModel } from '../model/index.ts';
 import { agreementOf } from './agreement.ts';
 import { gradeWithRubric, readGrade } from './judge.ts';
 import { Rubric } from './rubric.ts';
-
-const rubric = Rubric.parse({
-  id: 'process',
-  version: 1,
-  criteria: [
-    { id: 'plan', description: 'Works to a plan.', scale: { min: 1, max: 5 } },
-    { id: 'honest', description: 'Reports what happened.', scale: { min: 0, max: 2 } },
-  ],
-});
+import { processRubric as rubric } from './testing.ts';
 
 const entry = (criterion: string, score: unknown) => ({ criterion, score, reason: 'r' });
 const grade = (...scores: object[]) => JSON.stringify({ scores });

@@ -6,32 +6,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { InputError, type ModelClient, type ModelRequest } from '../core/index.ts';
+import type { ModelClient, ModelRequest } from '../core/index.ts';
 import { createScriptedModel } from '../model/index.ts';
 import { composeToolReward, rewardRollout } from './compose.ts';
 import { loadRewardConfig, parseRewardConfig } from './config.ts';
 import { gradeWithRubric, readGrade } from './judge.ts';
 import { Rubric } from './rubric.ts';
-import { recordSession, shell } from './testing.ts';
+import { inputError, processRubric as rubric, recordSession, shell } from './testing.ts';
 
-function inputError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof InputError, `expected an InputError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected an InputError, nothing was thrown');
-}
-
-const rubric = Rubric.parse({
-  id: 'process',
-  version: 1,
-  criteria: [
-    { id: 'plan', description: 'Works to a plan.', scale: { min: 1, max: 5 } },
-    { id: 'honest', description: 'Reports what happened.', scale: { min: 0, max: 2 } },
-  ],
-});
 const grade = (plan: number, honest: number, reason = 'r') => JSON.stringify({ scores: [{ criterion: 'plan', score: plan, reason }, { criterion: 'honest', score: honest, reason }] });
 
 describe('a reward config written to break the reader', () => {

@@ -1,7 +1,9 @@
 // Sessions written for tests, recorded the way the agent loop records them (a model call per turn,
 // then each tool's call and result events), through `traceAttempt`, with a clock that advances a
-// fixed step per record.
+// fixed step per record; and the rubric and error check the reward tests share.
+import assert from 'node:assert/strict';
 import {
+  InputError,
   memoryRecorder,
   modelCallIdFor,
   SCHEMA_VERSION,
@@ -15,7 +17,29 @@ import {
   type TaskId,
   type VerifierOutcome,
 } from '../core/index.ts';
+import { Rubric } from './rubric.ts';
 import { traceAttempt, type AttemptTrace } from './trace.ts';
+
+/** A two-criterion rubric for judge tests: plan scored 1 to 5, honest 0 to 2. */
+export const processRubric = Rubric.parse({
+  id: 'process',
+  version: 1,
+  criteria: [
+    { id: 'plan', description: 'Works to a plan.', scale: { min: 1, max: 5 } },
+    { id: 'honest', description: 'Reports what happened.', scale: { min: 0, max: 2 } },
+  ],
+});
+
+/** The InputError `fn` throws, for asserting on where and what; fails the test when it throws anything else or nothing. */
+export function inputError(fn: () => unknown): InputError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof InputError, `expected an InputError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected an InputError, nothing was thrown');
+}
 
 export interface SessionToolUse {
   name: string;

@@ -6,7 +6,8 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { modelCallIdFor, rolloutIdFor, SCHEMA_VERSION, type Message, type ModelCall, type Rollout, type Run, type RunId, type Store, type Task, type TaskId } from '../../src/core/index.ts';
+import { rolloutIdFor, type Store } from '../../src/core/index.ts';
+import { at, commandCall, recordTurns, rolloutRecord, syntheticRun, syntheticTask } from './fixtures.ts';
 import { startViewer, type Viewer } from './harness.ts';
 
 /** Reads as `live-exe.txt` when the override is obeyed. */
@@ -19,108 +20,24 @@ const BIG_REPLY = `\u202E${'z'.repeat(1_000_000)}`;
 const REPORT_ROWS = 5000;
 /** Tool names a model made up, each called once: the tool chart must not draw one bar per name at once. */
 const MADE_UP_TOOLS = 300;
-const at = (second: number) => new Date(Date.parse('2026-11-21T09:00:00.000Z') + second * 1000).toISOString();
 
-const task: Task = {
-  id: TASK_ID as TaskId,
-  env: 'synthetic',
-  instruction: 'do it',
-  initialState: {},
-  verifier: {},
-  golden: { steps: [] },
-  limits: { maxTurns: 10, deadlineMs: 60_000 },
-  tags: { domain: 'synthetic', difficulty: 'easy', labels: [] },
-};
-
-const run: Run = {
-  schemaVersion: SCHEMA_VERSION,
-  id: 'run_live' as RunId,
-  createdAt: at(0),
-  gauntletVersion: 'fixture',
-  status: 'running',
-  finishedAt: null,
-  config: {
-    envs: ['synthetic'],
-    taskIds: [task.id],
-    model: MODEL,
-    modelOptions: {},
-    scaffold: 'interleaved',
-    epochs: 2,
-    groupSize: 1,
-    concurrency: 1,
-    seed: 1,
-    maxAttempts: 1,
-    stopAfterInfraErrors: 100,
-    maxOutputBytes: 4_000_000,
-    context: null,
-    sampling: {},
-    perturbations: [],
-    mcpServers: [],
-    sandbox: 'virtual',
-  },
-};
+const task = syntheticTask(TASK_ID, 'synthetic', 'do it');
+/** Still running: its second epoch is written while the tests look at it. */
+const run = syntheticRun('run_live', { env: 'synthetic', model: MODEL, taskIds: [task.id], epochs: 2, groupSize: 1, createdAt: at(0), status: 'running' });
 
 /** Epoch `epoch` of the task: one call of TOOL (and `madeUp` calls of made-up tools), then a reply of `reply`; committed as a scored rollout. */
 function writeRollout(store: Store, epoch: number, reply: string, madeUp = 0): string {
   const rolloutId = rolloutIdFor(run.id, task.id, epoch);
   const recorder = store.recorder({ runId: run.id, rolloutId, attempt: 1 });
-  const messages: Message[] = [{ role: 'user', content: 'do it' }];
-  const assistants: Extract<Message, { role: 'assistant' }>[] = [
-    { role: 'assistant', content: 'calling', toolCalls: [{ id: 'call_1', name: TOOL, arguments: { command: 'ls' }, argumentsText: '{"command":"ls"}' }] },
-    { role: 'assistant', content: reply, toolCalls: [] },
+  const turns = [
+    { content: 'calling', calls: [commandCall('call_1', TOOL, 'ls')], results: ['a.txt'] },
+    { content: reply, calls: [], results: [] },
   ];
-  let parentId: ModelCall['parentId'] = null;
-  assistants.forEach((assistant, i) => {
-    const id = modelCallIdFor(rolloutId, 1, i);
-    recorder.modelCall({
-      schemaVersion: SCHEMA_VERSION,
-      id,
-      runId: run.id,
-      rolloutId,
-      attempt: 1,
-      index: i,
-      parentId,
-      extendsParent: parentId !== null,
-      purpose: 'turn',
-      model: MODEL,
-      request: { messages: [...messages], tools: [], sampling: {} },
-      response: { message: assistant, finishReason: i === 0 ? 'tool_calls' : 'stop', usage: {} },
-      startedAt: at(10 + i),
-      latencyMs: 5,
-    });
-    messages.push(assistant);
-    if (i === 0) recorder.event('tool_call', { id: 'call_1', name: TOOL, arguments: '{"command":"ls"}' });
-    for (let k = 0; i === 0 && k < madeUp; k++) recorder.event('tool_call', { id: `made_up_${k}`, name: `made_up_${k}`, arguments: '{}' });
-    if (i === 0) messages.push({ role: 'tool', toolCallId: 'call_1', name: TOOL, content: 'a.txt', isError: false });
-    parentId = id;
-  });
-  const rollout: Rollout = {
-    schemaVersion: SCHEMA_VERSION,
-    id: rolloutId,
-    runId: run.id,
-    taskId: task.id,
-    env: 'synthetic',
-    epoch,
-    groupId: `${run.id}/${task.id}/${epoch}`,
-    attempt: 1,
-    seed: 1,
-    model: MODEL,
-    scaffold: 'interleaved',
-    status: 'scored',
-    terminationReason: 'answered',
-    score: 1,
-    passed: true,
-    rewardTerms: [],
-    verifier: { passed: true, score: 1, checks: [] },
-    error: null,
-    finalAnswer: null,
-    stats: { turns: 2, modelCalls: 2, toolCalls: 1, toolErrors: 0, promptTokens: 10, completionTokens: 10 },
-    perturbations: [],
-    startedAt: at(10),
-    endedAt: at(20),
-    durationMs: 10_000,
-  };
-  store.commitRollout(rollout);
+  recordTurns(recorder, { run, rolloutId, prompt: 'do it', turns });
+  // The run's tool chart counts tool_call events: TOOL once, each made-up name once.
+  recorder.event('tool_call', { id: 'call_1', name: TOOL, arguments: '{"command":"ls"}' });
+  for (let k = 0; k < madeUp; k++) recorder.event('tool_call', { id: `made_up_${k}`, name: `made_up_${k}`, arguments: '{}' });
+  store.commitRollout(rolloutRecord({ run, taskId: task.id, epoch, status: 'scored', terminationReason: 'answered', passed: true, score: 1, turns: 2, toolCalls: 1, durationMs: 10_000, second: 10 }));
   store.flush();
   return rolloutId;
 }

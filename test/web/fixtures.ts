@@ -1,14 +1,19 @@
 // Stores for the browser tests, the screenshots and the first-render benchmark. Small runs are
 // real (built-in environments played by the oracle and random policies); the 100-turn trajectory
 // and the 10,000-rollout run are written straight through the store, as a fast stand-in for
-// hours of model time, and say so in their model name (`synthetic:…`).
+// hours of model time, and say so in their model name (`synthetic:…`). The hostile and
+// adversarial tests build their own trajectories from the same pieces.
 import {
   modelCallIdFor,
   rolloutIdFor,
   SCHEMA_VERSION,
+  type AssistantMessage,
+  type CheckResult,
   type Message,
   type ModelCall,
   type Rollout,
+  type RolloutId,
+  type RolloutRecorder,
   type RolloutStatus,
   type Run,
   type RunId,
@@ -16,6 +21,8 @@ import {
   type Task,
   type TaskId,
   type TerminationReason,
+  type ToolCall,
+  type Usage,
 } from '../../src/core/index.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,13 +30,14 @@ import { buildReport, taskMetaOf } from '../../src/eval/index.ts';
 import { executeRun, resolveRun } from '../../src/runner/index.ts';
 
 const DAY = '2026-11-20';
-const at = (second: number) => new Date(Date.parse(`${DAY}T09:00:00.000Z`) + second * 1000).toISOString();
+/** A time on the fixtures' day, `second` seconds after 09:00 UTC. */
+export const at = (second: number) => new Date(Date.parse(`${DAY}T09:00:00.000Z`) + second * 1000).toISOString();
 
-function syntheticTask(id: string, env: string): Task {
+export function syntheticTask(id: string, env: string, instruction = `Synthetic task ${id}: make the failing check in the repository pass.`): Task {
   return {
     id: id as TaskId,
     env,
-    instruction: `Synthetic task ${id}: make the failing check in the repository pass.`,
+    instruction,
     initialState: {},
     verifier: { synthetic: true },
     golden: { steps: [] },
@@ -38,14 +46,16 @@ function syntheticTask(id: string, env: string): Task {
   };
 }
 
-function syntheticRun(id: string, options: { env: string; model: string; taskIds: string[]; epochs: number; createdAt: string; policyVersion?: string }): Run {
+/** A finished run (or, with `status: 'running'`, one still writing rollouts); its epochs form one group unless `groupSize` says otherwise. */
+export function syntheticRun(id: string, options: { env: string; model: string; taskIds: string[]; epochs: number; createdAt: string; policyVersion?: string; groupSize?: number; status?: Run['status'] }): Run {
+  const status = options.status ?? 'finished';
   return {
     schemaVersion: SCHEMA_VERSION,
     id: id as RunId,
     createdAt: options.createdAt,
     gauntletVersion: 'fixture',
-    status: 'finished',
-    finishedAt: options.createdAt,
+    status,
+    finishedAt: status === 'running' ? null : options.createdAt,
     config: {
       envs: [options.env],
       taskIds: options.taskIds,
@@ -53,7 +63,7 @@ function syntheticRun(id: string, options: { env: string; model: string; taskIds
       modelOptions: {},
       scaffold: 'interleaved',
       epochs: options.epochs,
-      groupSize: options.epochs,
+      groupSize: options.groupSize ?? options.epochs,
       concurrency: 1,
       seed: 7,
       maxAttempts: 1,
@@ -69,7 +79,8 @@ function syntheticRun(id: string, options: { env: string; model: string; taskIds
   };
 }
 
-function rolloutRecord(options: {
+/** The record of a finished rollout; a scored one has one verifier term and `checks` (one "tests pass" check by default). */
+export function rolloutRecord(options: {
   run: Run;
   taskId: string;
   epoch: number;
@@ -81,9 +92,11 @@ function rolloutRecord(options: {
   toolCalls: number;
   durationMs: number;
   second: number;
+  checks?: CheckResult[];
 }): Rollout {
   const { run, taskId, epoch } = options;
   const scored = options.status === 'scored';
+  const checks = options.checks ?? [{ name: 'tests pass', kind: 'outcome', passed: options.passed ?? false }];
   return {
     schemaVersion: SCHEMA_VERSION,
     id: rolloutIdFor(run.id, taskId, epoch),
@@ -91,7 +104,7 @@ function rolloutRecord(options: {
     taskId: taskId as TaskId,
     env: run.config.envs[0]!,
     epoch,
-    groupId: `${run.id}/${taskId}/0`,
+    groupId: `${run.id}/${taskId}/${Math.floor(epoch / run.config.groupSize)}`,
     attempt: 1,
     seed: 7,
     model: run.config.model,
@@ -101,7 +114,7 @@ function rolloutRecord(options: {
     score: scored ? options.score : null,
     passed: scored ? options.passed : null,
     rewardTerms: scored ? [{ name: 'verifier', value: options.score ?? 0, weight: 1, source: 'verifier' }] : [],
-    verifier: scored ? { passed: options.passed ?? false, score: options.score ?? 0, checks: [{ name: 'tests pass', kind: 'outcome', passed: options.passed ?? false }] } : null,
+    verifier: scored ? { passed: options.passed ?? false, score: options.score ?? 0, checks } : null,
     error: options.status === 'infra_error' ? { source: 'model', kind: 'http', message: 'HTTP 503 from the endpoint after 3 attempts' } : null,
     finalAnswer: null,
     stats: { turns: options.turns, modelCalls: options.turns, toolCalls: options.toolCalls, toolErrors: 0, promptTokens: options.turns * 900, completionTokens: options.turns * 120 },
@@ -110,6 +123,56 @@ function rolloutRecord(options: {
     endedAt: at(options.second + options.durationMs / 1000),
     durationMs: options.durationMs,
   };
+}
+
+/** A call of a tool that takes a shell command, as the model wrote it. */
+export const commandCall = (id: string, name: string, command: string): ToolCall => ({ id, name, arguments: { command }, argumentsText: JSON.stringify({ command }) });
+
+/** One turn of a synthetic trajectory: the assistant's text, its tool calls, and the results of those calls in order. */
+export interface SyntheticTurn {
+  content: string;
+  calls: ToolCall[];
+  results: string[];
+}
+
+/**
+ * Model call `index` of attempt 1 as a real rollout stores it: asked with everything said so far
+ * (`messages`), answered with `reply`, its parent the call before.
+ */
+function turnCall(
+  run: Run,
+  rolloutId: RolloutId,
+  call: { index: number; messages: readonly Message[]; reply: AssistantMessage; startedAt: string; latencyMs: number; tools?: ModelCall['request']['tools']; usage?: Usage },
+): ModelCall {
+  const parentId = call.index === 0 ? null : modelCallIdFor(rolloutId, 1, call.index - 1);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    id: modelCallIdFor(rolloutId, 1, call.index),
+    runId: run.id,
+    rolloutId,
+    attempt: 1,
+    index: call.index,
+    parentId,
+    extendsParent: parentId !== null,
+    purpose: 'turn',
+    model: run.config.model,
+    request: { messages: [...call.messages], tools: call.tools ?? [], sampling: {} },
+    response: { message: call.reply, finishReason: call.reply.toolCalls.length ? 'tool_calls' : 'stop', usage: call.usage ?? {} },
+    startedAt: call.startedAt,
+    latencyMs: call.latencyMs,
+  };
+}
+
+/** Records each turn as a model call (`turnCall`), a second apart; `reasoning` goes with every reply. */
+export function recordTurns(recorder: RolloutRecorder, options: { run: Run; rolloutId: RolloutId; prompt: string; turns: readonly SyntheticTurn[]; reasoning?: string }): void {
+  const messages: Message[] = [{ role: 'user', content: options.prompt }];
+  options.turns.forEach((turn, index) => {
+    const reasoning = options.reasoning === undefined ? {} : { reasoning: { text: options.reasoning, source: 'reasoning_field' as const } };
+    const reply: AssistantMessage = { role: 'assistant', content: turn.content, ...reasoning, toolCalls: turn.calls };
+    recorder.modelCall(turnCall(options.run, options.rolloutId, { index, messages, reply, startedAt: at(10 + index), latencyMs: 5 }));
+    messages.push(reply);
+    turn.results.forEach((content, r) => messages.push({ role: 'tool', toolCallId: turn.calls[r]!.id, name: turn.calls[r]!.name, content, isError: false }));
+  });
 }
 
 /** A run of `rollouts` rollouts over 100 tasks, statuses and scores spread as a real large run's are. */
@@ -173,37 +236,30 @@ export function writeLongTrajectory(store: Store, options: { turns: number; id?:
       { role: 'system', content: 'You are a careful software engineer working in a Linux shell. Use the bash tool.' },
       { role: 'user', content: 'The nightly build fails in tests/parser.test.ts. Find the cause and fix it without changing the tests.' },
     ];
-    let parentId: ModelCall['parentId'] = null;
     for (let i = 0; i < turns; i++) {
       const command = epoch === 0 && i === flaggedStep ? DANGEROUS : `grep -rn "parse" src/ | head -n ${20 + i}`;
-      const callId = modelCallIdFor(rolloutId, 1, i);
       const last = i === turns - 1;
       const toolCallId = `call_${epoch}_${i}`;
       const reasoning = `Turn ${i}: the failure mentions the tokenizer. ${'I should narrow it down by reading the parser and its tests before editing anything. '.repeat(6)}`;
-      const assistant: Message = last
+      const assistant: AssistantMessage = last
         ? { role: 'assistant', content: 'The parser now handles escaped quotes; the failing test passes.', reasoning: { text: reasoning, source: 'reasoning_field' }, toolCalls: [] }
         : {
             role: 'assistant',
             content: i % 10 === 0 ? `Checking step ${i}.` : '',
             reasoning: { text: reasoning, source: 'reasoning_field' },
-            toolCalls: [{ id: toolCallId, name: 'bash', arguments: { command }, argumentsText: JSON.stringify({ command }) }],
+            toolCalls: [commandCall(toolCallId, 'bash', command)],
           };
-      recorder.modelCall({
-        schemaVersion: SCHEMA_VERSION,
-        id: callId,
-        runId: run.id,
-        rolloutId,
-        attempt: 1,
-        index: i,
-        parentId,
-        extendsParent: parentId !== null,
-        purpose: 'turn',
-        model: run.config.model,
-        request: { messages: [...messages], tools: [{ name: 'bash', description: 'Run a shell command.', parameters: { type: 'object', properties: { command: { type: 'string' } } } }], sampling: {} },
-        response: { message: assistant, finishReason: last ? 'stop' : 'tool_calls', usage: { promptTokens: 900 + i * 450, completionTokens: 120 + (i % 7) * 30, reasoningTokens: 80 } },
-        startedAt: at(200 + i * 3),
-        latencyMs: 800 + (i % 9) * 210,
-      });
+      recorder.modelCall(
+        turnCall(run, rolloutId, {
+          index: i,
+          messages,
+          reply: assistant,
+          tools: [{ name: 'bash', description: 'Run a shell command.', parameters: { type: 'object', properties: { command: { type: 'string' } } } }],
+          usage: { promptTokens: 900 + i * 450, completionTokens: 120 + (i % 7) * 30, reasoningTokens: 80 },
+          startedAt: at(200 + i * 3),
+          latencyMs: 800 + (i % 9) * 210,
+        }),
+      );
       messages.push(assistant);
       if (!last) {
         const lines = Array.from({ length: 18 }, (_, line) => `src/parser/lexer.ts:${100 + line}:  const token = parse(input, ${line}); // scanning for "${i}"`);
@@ -214,7 +270,6 @@ export function writeLongTrajectory(store: Store, options: { turns: number; id?:
         recorder.event('tool_call', { id: toolCallId, name: 'bash', arguments: JSON.stringify({ command }) });
         recorder.event('tool_result', { id: toolCallId, ok: true, content: output });
       }
-      parentId = callId;
     }
     const passed = epoch === 0;
     store.commitRollout(

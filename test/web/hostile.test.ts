@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { modelCallIdFor, rolloutIdFor, SCHEMA_VERSION, type Message, type ModelCall, type Rollout, type Run, type RunId, type Store, type Task, type TaskId, type ToolCall } from '../../src/core/index.ts';
+import { rolloutIdFor, type CheckResult, type Run, type Store, type Task } from '../../src/core/index.ts';
+import { at, commandCall as call, recordTurns, rolloutRecord, syntheticRun, syntheticTask, type SyntheticTurn } from './fixtures.ts';
 import { startViewer, type Viewer } from './harness.ts';
 
 const PAYLOAD = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><svg onload="window.__pwned=3"></svg><a href="javascript:window.__pwned=4">x</a>';
@@ -27,117 +28,19 @@ const NATIVE_TEXT = 'Привет, мир. Καλημέρα κόσμε. plain wo
 /** How much "Show all" reveals at a time. */
 const PIECE = 256 * 1024;
 const HUGE_RESULT = `${'x'.repeat(2_500_000)}MIDDLE${'y'.repeat(2_500_000)}`;
-const at = (second: number) => new Date(Date.parse('2026-11-21T09:00:00.000Z') + second * 1000).toISOString();
 
-function runRecord(id: string, taskId: string): Run {
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    id: id as RunId,
-    createdAt: at(0),
-    gauntletVersion: 'fixture',
-    status: 'finished',
-    finishedAt: at(0),
-    config: {
-      envs: ['synthetic'],
-      taskIds: [taskId],
-      model: 'javascript:window.__pwned=5',
-      modelOptions: {},
-      scaffold: 'interleaved',
-      epochs: 1,
-      groupSize: 1,
-      concurrency: 1,
-      seed: 1,
-      maxAttempts: 1,
-      stopAfterInfraErrors: 100,
-      maxOutputBytes: 4_000_000,
-      context: null,
-      sampling: {},
-      perturbations: [],
-      mcpServers: [],
-      sandbox: 'virtual',
-    },
-  };
-}
+/** A finished run of one task, its model name a `javascript:` URL. */
+const runRecord = (id: string, taskId: string): Run => syntheticRun(id, { env: 'synthetic', model: 'javascript:window.__pwned=5', taskIds: [taskId], epochs: 1, createdAt: at(0) });
 
-const call = (id: string, name: string, command: string): ToolCall => ({ id, name, arguments: { command }, argumentsText: JSON.stringify({ command }) });
-
-interface Turn {
-  content: string;
-  calls: ToolCall[];
-  results: string[];
-}
-
-/** One scored rollout of `turns`, each call stored with its full context, as a real rollout is. */
-function writeRollout(store: Store, options: { run: Run; task: Task; prompt: string; turns: Turn[] }): string {
+/** One scored, failed rollout of `turns`, its reasoning and its one check's name and detail all markup. */
+function writeRollout(store: Store, options: { run: Run; task: Task; prompt: string; turns: SyntheticTurn[] }): string {
   const { run, task, turns } = options;
   const rolloutId = rolloutIdFor(run.id, task.id, 0);
-  const recorder = store.recorder({ runId: run.id, rolloutId, attempt: 1 });
-  const messages: Message[] = [{ role: 'user', content: options.prompt }];
-  let parentId: ModelCall['parentId'] = null;
-  turns.forEach((turn, i) => {
-    const id = modelCallIdFor(rolloutId, 1, i);
-    const assistant: Message = { role: 'assistant', content: turn.content, reasoning: { text: PAYLOAD, source: 'reasoning_field' }, toolCalls: turn.calls };
-    recorder.modelCall({
-      schemaVersion: SCHEMA_VERSION,
-      id,
-      runId: run.id,
-      rolloutId,
-      attempt: 1,
-      index: i,
-      parentId,
-      extendsParent: parentId !== null,
-      purpose: 'turn',
-      model: run.config.model,
-      request: { messages: [...messages], tools: [], sampling: {} },
-      response: { message: assistant, finishReason: turn.calls.length ? 'tool_calls' : 'stop', usage: {} },
-      startedAt: at(10 + i),
-      latencyMs: 5,
-    });
-    messages.push(assistant);
-    turn.results.forEach((content, r) => messages.push({ role: 'tool', toolCallId: turn.calls[r]!.id, name: turn.calls[r]!.name, content, isError: false }));
-    parentId = id;
-  });
-  const rollout: Rollout = {
-    schemaVersion: SCHEMA_VERSION,
-    id: rolloutId,
-    runId: run.id,
-    taskId: task.id,
-    env: 'synthetic',
-    epoch: 0,
-    groupId: `${run.id}/${task.id}/0`,
-    attempt: 1,
-    seed: 1,
-    model: run.config.model,
-    scaffold: 'interleaved',
-    status: 'scored',
-    terminationReason: 'answered',
-    score: 0,
-    passed: false,
-    rewardTerms: [],
-    verifier: { passed: false, score: 0, checks: [{ name: PAYLOAD, kind: 'outcome', passed: false, detail: PAYLOAD }] },
-    error: null,
-    finalAnswer: null,
-    stats: { turns: turns.length, modelCalls: turns.length, toolCalls: turns.reduce((n, turn) => n + turn.calls.length, 0), toolErrors: 0, promptTokens: 10, completionTokens: 10 },
-    perturbations: [],
-    startedAt: at(10),
-    endedAt: at(20),
-    durationMs: 10_000,
-  };
-  store.commitRollout(rollout);
+  recordTurns(store.recorder({ runId: run.id, rolloutId, attempt: 1 }), { run, rolloutId, prompt: options.prompt, turns, reasoning: PAYLOAD });
+  const toolCalls = turns.reduce((n, turn) => n + turn.calls.length, 0);
+  const checks: CheckResult[] = [{ name: PAYLOAD, kind: 'outcome', passed: false, detail: PAYLOAD }];
+  store.commitRollout(rolloutRecord({ run, taskId: task.id, epoch: 0, status: 'scored', terminationReason: 'answered', passed: false, score: 0, turns: turns.length, toolCalls, durationMs: 10_000, second: 10, checks }));
   return rolloutId;
-}
-
-function hostileTask(taskId: string): Task {
-  return {
-    id: taskId as TaskId,
-    env: 'synthetic',
-    instruction: PAYLOAD,
-    initialState: {},
-    verifier: {},
-    golden: { steps: [] },
-    limits: { maxTurns: 10, deadlineMs: 60_000 },
-    tags: { domain: 'synthetic', difficulty: 'easy', labels: [] },
-  };
 }
 
 /**
@@ -148,7 +51,7 @@ function hostileTask(taskId: string): Task {
 function writeHostileRun(store: Store): { runId: string; rolloutId: string; lookalikeRolloutId: string } {
   const taskId = 'synthetic/hostile';
   const run = runRecord('run_hostile', taskId);
-  const task = hostileTask(taskId);
+  const task = syntheticTask(taskId, 'synthetic', PAYLOAD);
   store.createRun(run, [task]);
   const rolloutId = writeRollout(store, {
     run,
@@ -174,7 +77,7 @@ function writeHostileRun(store: Store): { runId: string; rolloutId: string; look
   });
   const lookalikeTaskId = 'synthetic/lookalike';
   const lookalikeRun = runRecord('run_lookalike', lookalikeTaskId);
-  const lookalikeTask = hostileTask(lookalikeTaskId);
+  const lookalikeTask = syntheticTask(lookalikeTaskId, 'synthetic', PAYLOAD);
   store.createRun(lookalikeRun, [lookalikeTask]);
   const lookalikeRolloutId = writeRollout(store, {
     run: lookalikeRun,

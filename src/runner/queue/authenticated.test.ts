@@ -5,16 +5,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
-import { newRunId, rolloutIdFor, RunConfig, taskHash, type JsonValue, type Rollout, type RolloutId, type RunId, type Store, type Task, type TaskId } from '../../core/index.ts';
+import { describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import { newRunId, rolloutIdFor, RunConfig, taskHash, type JsonValue, type RolloutId, type Store, type Task } from '../../core/index.ts';
 import { getEnvironment } from '../../envs/index.ts';
 import { startMockModelServer } from '../../model/index.ts';
 import { openStore } from '../../store/index.ts';
-import { scoredRollout } from '../../store/test-support.ts';
-import { gateCatalog, startRedis, until, type RedisServer } from '../../../test/queue-support.ts';
+import { bullQueue, endHeldRun, gateCatalog, gateRollout, gateRunConfig, redisWithRawClient, resultEnvelope, resultJobOptions, unreadableResults, until } from '../../../test/queue-support.ts';
 import { rolloutSeed } from '../rollout.ts';
-import { endpointOf, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, resultQueueName, rolloutQueueName } from './connection.ts';
+import { endpointOf, QUEUE_PREFIX, REGISTRY_KEY, resultQueueName, rolloutQueueName } from './connection.ts';
 import { startQueuedRun, type CoordinatorEvent, type QueuedRunSummary } from './coordinator.ts';
 import { rolloutJobName } from './session.ts';
 import { QueueKey, signed } from './signing.ts';
@@ -23,26 +22,6 @@ import { startWorker, type QueueWorker, type WorkerEvent } from './worker.ts';
 const SECRET = 'queue-key-for-tests-4be1c7d09a3f';
 const key = new QueueKey(SECRET);
 const otherKey = new QueueKey('some-other-queue-key-77e02b');
-const config = (seed: number) => RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 1, seed });
-
-/** A local Redis for a describe block, and a plain client of it for writing what an attacker would. */
-function redisWithRawClient(): { redis: RedisServer; raw: Redis } {
-  const local = {} as { redis: RedisServer; raw: Redis };
-  before(async () => {
-    local.redis = await startRedis();
-    local.raw = new Redis(local.redis.url);
-  });
-  after(async () => {
-    local.raw?.disconnect();
-    await local.redis?.stop();
-  });
-  return local;
-}
-
-async function bullQueue(redis: RedisServer, name: string) {
-  const { Queue } = await import('bullmq');
-  return new Queue(name, { connection: redisOptions(redis.target), prefix: QUEUE_PREFIX });
-}
 
 /** A rollout job as a coordinator of this code writes it (unsigned), for a run that exists nowhere. */
 function forgedJob(runConfig: RunConfig, task: Task) {
@@ -53,7 +32,6 @@ function forgedJob(runConfig: RunConfig, task: Task) {
 }
 
 const failures = (events: WorkerEvent[]) => events.filter((e): e is Extract<WorkerEvent, { type: 'failed' }> => e.type === 'failed');
-const unreadable = (events: CoordinatorEvent[]) => events.filter((e): e is Extract<CoordinatorEvent, { type: 'result_unreadable' }> => e.type === 'result_unreadable');
 
 describe('a worker holding the queue key', () => {
   const local = redisWithRawClient();
@@ -106,7 +84,7 @@ describe('a worker holding the queue key', () => {
     const gate = gateCatalog({ tasks: 2 });
     const store = openStore(':memory:');
     const events: WorkerEvent[] = [];
-    const run = await startQueuedRun({ store, run: { resolved: { config: config(21), tasks: gate.tasks } }, queue: { redis: local.redis.target, key }, catalog: gate.catalog });
+    const run = await startQueuedRun({ store, run: { resolved: { config: gateRunConfig(21), tasks: gate.tasks } }, queue: { redis: local.redis.target, key }, catalog: gate.catalog });
     const [t0, t1] = [rolloutIdFor(run.run.id, 'gate/t0', 0), rolloutIdFor(run.run.id, 'gate/t1', 0)];
     const queueName = rolloutQueueName('oracle');
     const rollouts = await bullQueue(local.redis, queueName);
@@ -137,23 +115,20 @@ describe('a coordinator holding the queue key', () => {
     const store = openStore(':memory:');
     const events: CoordinatorEvent[] = [];
     const abort = new AbortController();
-    const run = await startQueuedRun({ store, run: { resolved: { config: config(22), tasks: gate.tasks } }, queue: { redis: local.redis.target, checkMs: 200, key }, catalog: gate.catalog, signal: abort.signal, onQueue: (e) => events.push(e) });
+    const run = await startQueuedRun({ store, run: { resolved: { config: gateRunConfig(22), tasks: gate.tasks } }, queue: { redis: local.redis.target, checkMs: 200, key }, catalog: gate.catalog, signal: abort.signal, onQueue: (e) => events.push(e) });
     const runId = run.run.id;
     const resultsName = resultQueueName(runId);
     const [t0, t1, t2] = [rolloutIdFor(runId, 'gate/t0', 0), rolloutIdFor(runId, 'gate/t1', 0), rolloutIdFor(runId, 'gate/t2', 0)];
-    // Well-formed records that pass every check of a result's content.
-    const record = (id: RolloutId, taskId: string): Rollout => ({ ...scoredRollout({ id, runId: runId as RunId }), taskId: taskId as TaskId, env: 'gate', finalAnswer: 'forged' });
-    const envelope = (id: RolloutId, taskId: string) => ({ protocol: 1, rolloutId: id, attempt: 1, worker: 'w-forger', payload: JSON.stringify({ rollout: record(id, taskId), sessions: [] }) });
+    const envelope = (id: RolloutId, taskId: string) => resultEnvelope(id, { ...gateRollout({ id, runId, taskId }), finalAnswer: 'forged' });
     const results = await bullQueue(local.redis, resultsName);
     let worker: QueueWorker | undefined;
     try {
-      const opts = (id: string) => ({ jobId: id, removeOnComplete: true, removeOnFail: false, attempts: 1 });
-      await results.add('result', envelope(t0, 'gate/t0'), opts(t0));
-      await results.add('result', signed(otherKey, 'result', { queue: resultsName, jobId: t1 }, envelope(t1, 'gate/t1')), opts(t1));
+      await results.add('result', envelope(t0, 'gate/t0'), resultJobOptions(t0));
+      await results.add('result', signed(otherKey, 'result', { queue: resultsName, jobId: t1 }, envelope(t1, 'gate/t1')), resultJobOptions(t1));
       // Signed with the right key for t0's place, sent as t2's.
-      await results.add('result', signed(key, 'result', { queue: resultsName, jobId: t0 }, envelope(t2, 'gate/t2')), opts(t2));
-      await until('the three results reported', () => (unreadable(events).length === 3 ? true : undefined), 20_000);
-      const said = new Map(unreadable(events).map((e) => [e.rolloutId, e.message]));
+      await results.add('result', signed(key, 'result', { queue: resultsName, jobId: t0 }, envelope(t2, 'gate/t2')), resultJobOptions(t2));
+      await until('the three results reported', () => (unreadableResults(events).length === 3 ? true : undefined), 20_000);
+      const said = new Map(unreadableResults(events).map((e) => [e.rolloutId, e.message]));
       assert.match(said.get(t0)!, new RegExp(`result job ${t0} from worker w-forger is unsigned, and this coordinator holds GAUNTLET_QUEUE_KEY.*kept in Redis`, 's'));
       assert.match(said.get(t1)!, /has a signature that does not match this coordinator's GAUNTLET_QUEUE_KEY/);
       assert.match(said.get(t2)!, /has a signature that does not match/);
@@ -168,9 +143,7 @@ describe('a coordinator holding the queue key', () => {
       assert.equal(summary.queue.duplicates, 0);
       assert.ok(store.rollouts(runId).every((r) => r.status === 'scored' && r.finalAnswer !== 'forged'));
     } finally {
-      abort.abort();
-      gate.release();
-      await run.done.catch(() => undefined);
+      await endHeldRun(run, abort, gate);
       await worker?.close({ force: true });
       await results.close();
     }
@@ -183,7 +156,7 @@ describe('a signed job replayed', () => {
   it('under another rollout id or on another endpoint queue is refused, and the rollout it was signed for runs once', { timeout: 60_000 }, async () => {
     const gate = gateCatalog({ tasks: 2 });
     const store = openStore(':memory:');
-    const run = await startQueuedRun({ store, run: { resolved: { config: config(23), tasks: gate.tasks } }, queue: { redis: local.redis.target, key }, catalog: gate.catalog });
+    const run = await startQueuedRun({ store, run: { resolved: { config: gateRunConfig(23), tasks: gate.tasks } }, queue: { redis: local.redis.target, key }, catalog: gate.catalog });
     const runId = run.run.id;
     const [t0, t1] = [rolloutIdFor(runId, 'gate/t0', 0), rolloutIdFor(runId, 'gate/t1', 0)];
     const rollouts = await bullQueue(local.redis, rolloutQueueName('oracle'));
@@ -225,7 +198,7 @@ describe('a key on one side only', () => {
     const store = openStore(':memory:');
     const worker = await startWorker({ redis: local.redis.target, concurrency: 2, key, catalog: gate.catalog });
     try {
-      const run = await startQueuedRun({ store, run: { resolved: { config: config(24), tasks: gate.tasks } }, queue: { redis: local.redis.target }, catalog: gate.catalog });
+      const run = await startQueuedRun({ store, run: { resolved: { config: gateRunConfig(24), tasks: gate.tasks } }, queue: { redis: local.redis.target }, catalog: gate.catalog });
       const summary = await run.done;
       assert.equal(summary.status, 'interrupted');
       assert.equal(summary.queue.failedJobs.length, 2);
@@ -249,7 +222,7 @@ describe('a key on one side only', () => {
     let summary: QueuedRunSummary;
     let runId: string;
     try {
-      const run = await startQueuedRun({ store, run: { resolved: { config: config(25), tasks: gate.tasks } }, queue: { redis: local.redis.target, key, jobAttempts: 1 }, catalog: gate.catalog });
+      const run = await startQueuedRun({ store, run: { resolved: { config: gateRunConfig(25), tasks: gate.tasks } }, queue: { redis: local.redis.target, key, jobAttempts: 1 }, catalog: gate.catalog });
       runId = run.run.id;
       summary = await run.done;
     } finally {
@@ -319,7 +292,7 @@ describe('a run with the key on every side', () => {
     const plainWorker = await startWorker({ redis: local.redis.target, concurrency: 3, catalog: plainGate.catalog });
     let plain: QueuedRunSummary;
     try {
-      plain = await (await startQueuedRun({ store: plainStore, run: { resolved: { config: config(26), tasks: plainGate.tasks } }, queue: { redis: local.redis.target }, catalog: plainGate.catalog })).done;
+      plain = await (await startQueuedRun({ store: plainStore, run: { resolved: { config: gateRunConfig(26), tasks: plainGate.tasks } }, queue: { redis: local.redis.target }, catalog: plainGate.catalog })).done;
     } finally {
       await plainWorker.close({ force: true });
     }
@@ -331,7 +304,7 @@ describe('a run with the key on every side', () => {
     let keyed: QueuedRunSummary;
     let midRun: string;
     try {
-      const run = await startQueuedRun({ store: keyedStore, run: { resolved: { config: config(26), tasks: gate.tasks } }, queue: { redis: local.redis.target, key }, catalog: gate.catalog, onQueue: onEvent, onProgress: onEvent });
+      const run = await startQueuedRun({ store: keyedStore, run: { resolved: { config: gateRunConfig(26), tasks: gate.tasks } }, queue: { redis: local.redis.target, key }, catalog: gate.catalog, onQueue: onEvent, onProgress: onEvent });
       await gate.holding;
       await until('the held job has saved its spend', async () => ((await local.raw.hget(`${QUEUE_PREFIX}:${rolloutQueueName('oracle')}:${rolloutIdFor(run.run.id, 'gate/t1', 0)}`, 'progress'))?.includes('hmac-sha256') ? true : undefined), 20_000);
       midRun = await redisText(local.raw);

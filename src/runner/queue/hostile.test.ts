@@ -5,21 +5,17 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { InputError, rolloutIdFor, RunConfig, type Rollout, type RolloutId, type RunId, type TaskId } from '../../core/index.ts';
+import { InputError, rolloutIdFor, type Rollout, type RolloutId } from '../../core/index.ts';
 import { openStore } from '../../store/index.ts';
-import { scoredRollout } from '../../store/test-support.ts';
-import { gateCatalog, startRedis, until, type RedisServer } from '../../../test/queue-support.ts';
+import { bullQueue, endHeldRun, gateCatalog, gateRollout, gateRunConfig, redisWithRawClient, resultEnvelope, resultJobOptions, startRedis, unreadableResults, until, type RedisServer } from '../../../test/queue-support.ts';
 import { FinishedRollouts } from './consumer.ts';
-import { QUEUE_PREFIX, parseRedisUrl, redisOptions, resultQueueName, rolloutQueueName } from './connection.ts';
+import { QUEUE_PREFIX, parseRedisUrl, resultQueueName, rolloutQueueName } from './connection.ts';
 import { startQueuedRun, type CoordinatorEvent } from './coordinator.ts';
 import { keepResult, KEPT_RESULTS_MAX, keptResults, keptResultsKey } from './kept.ts';
 import { parseRateLimit } from './rate-limit.ts';
 import { describeQueueStatus, queueStatus, queueStatusMetrics } from './status.ts';
 import { FinishWindow } from './window.ts';
 import { startWorker, type QueueWorker, type WorkerEvent } from './worker.ts';
-
-const config = (seed: number) => RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 1, seed });
-
 
 describe('queue settings out of range', () => {
   it('refuses rate limits BullMQ would ignore (0, negative, fractional) or choke on (huge), and intervals that spin, before reaching Redis', async () => {
@@ -38,7 +34,7 @@ describe('queue settings out of range', () => {
     ];
     for (const [settings, field] of bad) {
       await assert.rejects(
-        startQueuedRun({ store: openStore(':memory:'), run: { resolved: { config: config(1), tasks: gate.tasks } }, queue: { redis, ...settings }, catalog: gate.catalog }),
+        startQueuedRun({ store: openStore(':memory:'), run: { resolved: { config: gateRunConfig(1), tasks: gate.tasks } }, queue: { redis, ...settings }, catalog: gate.catalog }),
         (e: unknown) => e instanceof InputError && e.where === 'queue settings' && field.test(e.message),
         JSON.stringify(settings),
       );
@@ -53,20 +49,6 @@ describe('queue settings out of range', () => {
   });
 });
 
-/** A local Redis for a describe block, and a plain client of it for corrupting what the queue stored. */
-function redisWithRawClient(): { redis: RedisServer; raw: Redis } {
-  const local = {} as { redis: RedisServer; raw: Redis };
-  before(async () => {
-    local.redis = await startRedis();
-    local.raw = new Redis(local.redis.url);
-  });
-  after(async () => {
-    local.raw?.disconnect();
-    await local.redis?.stop();
-  });
-  return local;
-}
-
 // Each run below ends by a condition (its summary); a run that hung instead fails its test at the test's time-out.
 describe('job and result data that is not JSON', () => {
   const local = redisWithRawClient();
@@ -75,7 +57,7 @@ describe('job and result data that is not JSON', () => {
     const gate = gateCatalog({ tasks: 3 });
     const store = openStore(':memory:');
     const events: CoordinatorEvent[] = [];
-    const run = await startQueuedRun({ store, run: { resolved: { config: config(11), tasks: gate.tasks } }, queue: { redis: local.redis.target, checkMs: 200 }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
+    const run = await startQueuedRun({ store, run: { resolved: { config: gateRunConfig(11), tasks: gate.tasks } }, queue: { redis: local.redis.target, checkMs: 200 }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
     const id = rolloutIdFor(run.run.id, 'gate/t1', 0);
     const key = `${QUEUE_PREFIX}:${rolloutQueueName('oracle')}:${id}`;
     // Cut the job's data short, as a truncated write or a hand edit would, before any worker sees it.
@@ -113,13 +95,12 @@ describe('job and result data that is not JSON', () => {
     const gate = gateCatalog({ tasks: 2 });
     const store = openStore(':memory:');
     const events: CoordinatorEvent[] = [];
-    const run = await startQueuedRun({ store, run: { resolved: { config: config(12), tasks: gate.tasks } }, queue: { redis: local.redis.target, checkMs: 200 }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
-    const { Queue } = await import('bullmq');
-    const results = new Queue(resultQueueName(run.run.id), { connection: redisOptions(local.redis.target), prefix: QUEUE_PREFIX });
+    const run = await startQueuedRun({ store, run: { resolved: { config: gateRunConfig(12), tasks: gate.tasks } }, queue: { redis: local.redis.target, checkMs: 200 }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
+    const results = await bullQueue(local.redis, resultQueueName(run.run.id));
     try {
       const rolloutId = rolloutIdFor(run.run.id, 'gate/t0', 0);
       // A result under the rollout's id whose data is corrupt: delayed while it is corrupted, then let go.
-      const bogus = await results.add('result', { protocol: 1 }, { jobId: rolloutId, delay: 60_000, removeOnComplete: true, removeOnFail: false, attempts: 1 });
+      const bogus = await results.add('result', { protocol: 1 }, resultJobOptions(rolloutId, 60_000));
       await local.raw.hset(`${QUEUE_PREFIX}:${resultQueueName(run.run.id)}:${rolloutId}`, 'data', '{"protocol":1,"rolloutId":"ro_');
       await bogus.promote();
       await until('the corrupt result reported', () => (events.some((e) => e.type === 'result_unreadable' && e.rolloutId === rolloutId) ? true : undefined), 20_000);
@@ -149,27 +130,26 @@ describe('results that cannot be decoded', () => {
     const gate = gateCatalog({ tasks: 3 });
     const store = openStore(':memory:');
     const events: CoordinatorEvent[] = [];
-    const run = await startQueuedRun({ store, run: { resolved: { config: config(14), tasks: gate.tasks } }, queue: { redis: local.redis.target, checkMs: 200 }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
+    const run = await startQueuedRun({ store, run: { resolved: { config: gateRunConfig(14), tasks: gate.tasks } }, queue: { redis: local.redis.target, checkMs: 200 }, catalog: gate.catalog, onQueue: (e) => events.push(e) });
     const runId = run.run.id;
-    const { Queue } = await import('bullmq');
-    const results = new Queue(resultQueueName(runId), { connection: redisOptions(local.redis.target), prefix: QUEUE_PREFIX });
-    const rollouts = new Queue(rolloutQueueName('oracle'), { connection: redisOptions(local.redis.target), prefix: QUEUE_PREFIX });
+    const results = await bullQueue(local.redis, resultQueueName(runId));
+    const rollouts = await bullQueue(local.redis, rolloutQueueName('oracle'));
     const [t0, t1] = [rolloutIdFor(runId, 'gate/t0', 0), rolloutIdFor(runId, 'gate/t1', 0)];
     // t0's result is not JSON (and not even UTF-8); t1's envelope is fine but its payload fails its checks.
     const notJson = Buffer.concat([Buffer.from('{"protocol":1,"rolloutId":"'), Buffer.from([0xff, 0xfe, 0x00, 0x80])]);
-    const badPayload = { protocol: 1, rolloutId: t1, attempt: 1, worker: 'w-broken', payload: JSON.stringify({ rollout: { id: t1 }, sessions: [] }) };
+    const badPayload = resultEnvelope(t1, { id: t1 }, 'w-broken');
     let workerStarted: QueueWorker | undefined;
     try {
       // Delayed while they are set up; their rollouts' own jobs go, so only these results speak for them.
-      const first = await results.add('result', { protocol: 1 }, { jobId: t0, delay: 60_000, removeOnComplete: true, removeOnFail: false, attempts: 1 });
+      const first = await results.add('result', { protocol: 1 }, resultJobOptions(t0, 60_000));
       await local.raw.hset(`${QUEUE_PREFIX}:${resultQueueName(runId)}:${t0}`, 'data', notJson);
-      const second = await results.add('result', badPayload, { jobId: t1, delay: 60_000, removeOnComplete: true, removeOnFail: false, attempts: 1 });
+      const second = await results.add('result', badPayload, resultJobOptions(t1, 60_000));
       assert.equal(await rollouts.remove(t0), 1);
       assert.equal(await rollouts.remove(t1), 1);
       await first.promote();
       await second.promote();
-      await until('both results reported', () => (events.filter((e) => e.type === 'result_unreadable').length === 2 ? true : undefined), 20_000);
-      const failed = events.filter((e): e is Extract<CoordinatorEvent, { type: 'result_unreadable' }> => e.type === 'result_unreadable');
+      await until('both results reported', () => (unreadableResults(events).length === 2 ? true : undefined), 20_000);
+      const failed = unreadableResults(events);
       const key = keptResultsKey(runId);
       assert.match(failed.find((e) => e.rolloutId === t0)!.message, new RegExp(`result job ${t0} is not a result of queue protocol 1: its stored data is not JSON.*kept in Redis \\(${key}, field data:\\d\\b.*--resume ${runId}`));
       assert.match(failed.find((e) => e.rolloutId === t1)!.message, new RegExp(`result job ${t1} from worker w-broken cannot be decoded: .*kept in Redis \\(${key}, field data:\\d\\b`, 's'));
@@ -241,10 +221,10 @@ describe('results that claim what their rollout cannot be', () => {
     const store = openStore(':memory:');
     const events: CoordinatorEvent[] = [];
     const abort = new AbortController();
-    const run = await startQueuedRun({ store, run: { resolved: { config: config(15), tasks: gate.tasks } }, queue: { redis: local.redis.target, checkMs: 200 }, catalog: gate.catalog, signal: abort.signal, onQueue: (e) => events.push(e) });
+    const run = await startQueuedRun({ store, run: { resolved: { config: gateRunConfig(15), tasks: gate.tasks } }, queue: { redis: local.redis.target, checkMs: 200 }, catalog: gate.catalog, signal: abort.signal, onQueue: (e) => events.push(e) });
     const runId = run.run.id;
     const [t0, t1, stray] = [rolloutIdFor(runId, 'gate/t0', 0), rolloutIdFor(runId, 'gate/t1', 0), rolloutIdFor(runId, 'gate/t9', 0)];
-    const record = (id: RolloutId, taskId: string, epoch = 0): Rollout => ({ ...scoredRollout({ id, runId: runId as RunId, epoch }), taskId: taskId as TaskId, env: 'gate' });
+    const record = (id: RolloutId, taskId: string, epoch = 0): Rollout => gateRollout({ id, runId, taskId, epoch });
     const forged: [RolloutId, Rollout][] = [
       // An infrastructure failure that says it passed, with a score and a reward.
       [t0, { ...record(t0, 'gate/t0'), status: 'infra_error', terminationReason: 'infra_error', error: { source: 'environment', message: 'down' }, score: 1, passed: true, reward: 1 }],
@@ -253,16 +233,12 @@ describe('results that claim what their rollout cannot be', () => {
       // A rollout id of this run's form whose task the run does not have.
       [stray, record(stray, 'gate/t9')],
     ];
-    const { Queue } = await import('bullmq');
-    const results = new Queue(resultQueueName(runId), { connection: redisOptions(local.redis.target), prefix: QUEUE_PREFIX });
+    const results = await bullQueue(local.redis, resultQueueName(runId));
     let worker: QueueWorker | undefined;
     try {
-      for (const [id, rollout] of forged) {
-        await results.add('result', { protocol: 1, rolloutId: id, attempt: 1, worker: 'w-forger', payload: JSON.stringify({ rollout, sessions: [] }) }, { jobId: id, removeOnComplete: true, removeOnFail: false, attempts: 1 });
-      }
-      const unreadable = () => events.filter((e): e is Extract<CoordinatorEvent, { type: 'result_unreadable' }> => e.type === 'result_unreadable');
-      await until('the three results reported', () => (unreadable().length === 3 ? true : undefined), 20_000);
-      const said = new Map(unreadable().map((e) => [e.rolloutId, e.message]));
+      for (const [id, rollout] of forged) await results.add('result', resultEnvelope(id, rollout), resultJobOptions(id));
+      await until('the three results reported', () => (unreadableResults(events).length === 3 ? true : undefined), 20_000);
+      const said = new Map(unreadableResults(events).map((e) => [e.rolloutId, e.message]));
       assert.match(said.get(t0)!, /has status infra_error and score 1, passed true, reward 1/);
       assert.match(said.get(t1)!, /is of task gate\/t0 epoch 7 \(expected task gate\/t1 epoch 0\)/);
       assert.match(said.get(stray)!, new RegExp(`is for rollout ${stray}, which is not one of run ${runId}'s.*no rollout of this session waits for it`, 's'));
@@ -281,9 +257,7 @@ describe('results that claim what their rollout cannot be', () => {
       assert.equal(store.getRollout(stray), null);
     } finally {
       // A failed assertion leaves the run waiting on t2: it is ended, not left holding the process.
-      abort.abort();
-      gate.release();
-      await run.done.catch(() => undefined);
+      await endHeldRun(run, abort, gate);
       await worker?.close({ force: true });
       await results.close();
     }
@@ -297,7 +271,7 @@ describe('a second coordinator for a run', () => {
     const gate = gateCatalog({ tasks: 1 });
     const store = openStore(':memory:');
     const first = new AbortController();
-    const run = await startQueuedRun({ store, run: { resolved: { config: config(17), tasks: gate.tasks } }, queue: { redis: local.redis.target }, catalog: gate.catalog, signal: first.signal });
+    const run = await startQueuedRun({ store, run: { resolved: { config: gateRunConfig(17), tasks: gate.tasks } }, queue: { redis: local.redis.target }, catalog: gate.catalog, signal: first.signal });
     const second = new AbortController();
     // In this process the store's lease lets it through, as a copy of the store on another machine would.
     const again = startQueuedRun({ store, run: { resume: run.run.id }, queue: { redis: local.redis.target }, catalog: gate.catalog, signal: second.signal });
@@ -330,7 +304,7 @@ describe('a Redis that answers but refuses writes', () => {
     const worker = await startWorker({ redis: redis.target, concurrency: 1, lockMs: 1000, catalog: gate.catalog });
     const raw = new Redis(redis.url);
     try {
-      const run = await startQueuedRun({ store, run: { resolved: { config: config(13), tasks: gate.tasks } }, queue: { redis: redis.target, checkMs: 100, maxOutageMs: 1500 }, catalog: gate.catalog });
+      const run = await startQueuedRun({ store, run: { resolved: { config: gateRunConfig(13), tasks: gate.tasks } }, queue: { redis: redis.target, checkMs: 100, maxOutageMs: 1500 }, catalog: gate.catalog });
       await gate.holding;
       // Out of memory with nothing to evict: every write from now on is refused.
       const used = Number(/used_memory:(\d+)/.exec(await raw.info('memory'))![1]);
@@ -357,7 +331,7 @@ describe('a Redis that answers but refuses writes', () => {
     const worker = await startWorker({ redis: redis.target, concurrency: 1, catalog: gate.catalog, onEvent: (e) => events.push(e) });
     const raw = new Redis(redis.url);
     try {
-      const run = await startQueuedRun({ store, run: { resolved: { config: config(16), tasks: gate.tasks } }, queue: { redis: redis.target, checkMs: 100, maxOutageMs: 60_000 }, catalog: gate.catalog });
+      const run = await startQueuedRun({ store, run: { resolved: { config: gateRunConfig(16), tasks: gate.tasks } }, queue: { redis: redis.target, checkMs: 100, maxOutageMs: 60_000 }, catalog: gate.catalog });
       await gate.holding;
       const used = Number(/used_memory:(\d+)/.exec(await raw.info('memory'))![1]);
       await raw.config('SET', 'maxmemory-policy', 'noeviction');

@@ -6,6 +6,7 @@ import { useApi, useResource } from '../api/hooks.ts';
 import type { RolloutDetail, TaskValidation } from '../api/schemas.ts';
 import { href } from '../app/router.ts';
 import { useStoreAccess } from '../app/store-access.ts';
+import { CheckList } from '../components/CheckList.tsx';
 import { Visible } from '../components/Hidden.tsx';
 import { Loaded } from '../components/States.tsx';
 
@@ -227,19 +228,7 @@ function ValidationView({ result, stale }: { result: TaskValidation; stale: bool
       {result.golden && (
         <>
           <p>Golden replay: {result.golden.passed ? 'passes its verifier' : 'does not pass its verifier'}</p>
-          <ul className="checks">
-            {result.golden.checks.map((c) => (
-              <li key={c.name} className={c.passed ? 'pass' : 'fail'}>
-                {c.passed ? '✓' : '✗'} <Visible text={c.name} />
-                {c.detail ? (
-                  <span className="muted">
-                    {' '}
-                    — <Visible text={c.detail} />
-                  </span>
-                ) : null}
-              </li>
-            ))}
-          </ul>
+          <CheckList checks={result.golden.checks} />
         </>
       )}
     </div>

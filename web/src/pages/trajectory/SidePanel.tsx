@@ -1,6 +1,7 @@
 import type { DetectionFlag, RolloutDetail, RolloutRow, VerdictLabel } from '../../api/schemas.ts';
 import { href } from '../../app/router.ts';
 import { PassBadge, SeverityBadge, StatusBadge, compact, duration, fixed, when } from '../../components/Badges.tsx';
+import { CheckList } from '../../components/CheckList.tsx';
 import { Visible } from '../../components/Hidden.tsx';
 
 export function SiblingBar({ rolloutId, groupId, siblings }: { rolloutId: string; groupId: string | null; siblings: readonly RolloutRow[] }) {
@@ -76,19 +77,7 @@ export function RolloutSummary({ detail }: { detail: RolloutDetail }) {
         </table>
       )}
       {checks.length > 0 && (
-        <ul className="checks" aria-label="Verifier checks">
-          {checks.map((c) => (
-            <li key={c.name} className={c.passed ? 'pass' : 'fail'}>
-              {c.passed ? '✓' : '✗'} <span className="muted">{c.kind}</span> <Visible text={c.name} />
-              {c.detail ? (
-                <span className="muted">
-                  {' '}
-                  — <Visible text={c.detail} />
-                </span>
-              ) : null}
-            </li>
-          ))}
-        </ul>
+        <CheckList checks={checks} label="Verifier checks" showKind />
       )}
     </section>
   );
