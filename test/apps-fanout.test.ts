@@ -240,6 +240,158 @@ describe('fan-out', () => {
     }
   });
 
+  describe('under concurrency and hostile agents', () => {
+    /** Answers on the next turn of the event loop, so every agent in flight has sent its call first. */
+    function laterModel(usage: Usage, log: string[] = []): ModelClient {
+      return {
+        specificationVersion: 'v1',
+        spec: 'test:later',
+        complete: async (request) => {
+          log.push(request.messages.at(-1)?.content ?? '');
+          await new Promise((resolve) => setImmediate(resolve));
+          return { ok: true, response: { message: { role: 'assistant', content: 'ok', toolCalls: [] }, finishReason: 'stop', usage } };
+        },
+      };
+    }
+
+    it('sends no more calls at once than the budget can pay for: ten agents in flight overrun it by one call at most, not nine', async () => {
+      // Each prompt is 100 characters (about 25 tokens) and each call costs 30: the budget pays for three.
+      const log: string[] = [];
+      const prompt = (i: number) => `${i}`.padEnd(100, '.');
+      const result = await fanOut({
+        items: Array.from({ length: 10 }, (_, i) => i),
+        model: laterModel({ promptTokens: 25, completionTokens: 5 }, log),
+        concurrency: 10,
+        limits: { tokens: 100 },
+        agent: async ({ item, complete }) => (await complete(ask(prompt(item)))).message.content,
+      });
+      assert.equal(result.exhausted, 'tokens');
+      assert.equal(log.length, 4, 'three fit side by side; the fourth is sent alone once they have paid');
+      assert.ok(result.spent.tokens < 100 + 30, `spent ${result.spent.tokens}: more than one call past the limit`);
+    });
+
+    it('holds the maxTokens of a call against the budget while it is in flight, so even short prompts cannot all go at once', async () => {
+      const log: string[] = [];
+      const result = await fanOut({
+        items: Array.from({ length: 10 }, (_, i) => i),
+        model: laterModel({ promptTokens: 1, completionTokens: 5 }, log),
+        concurrency: 10,
+        limits: { tokens: 20 },
+        agent: async ({ item, complete }) => (await complete({ ...ask(String(item)), sampling: { maxTokens: 5 } })).message.content,
+      });
+      assert.equal(log.length, 4);
+      assert.ok(result.spent.tokens < 20 + 6, `spent ${result.spent.tokens}`);
+    });
+
+    it('aborts a call an agent fired and never awaited once the agent ends, so nothing spends after the fan-out reports', async () => {
+      const signals: AbortSignal[] = [];
+      const model: ModelClient = {
+        specificationVersion: 'v1',
+        spec: 'test:background',
+        complete: (_request, { signal }) => {
+          signals.push(signal);
+          return new Promise((resolve) => signal.addEventListener('abort', () => resolve({ ok: false, kind: 'aborted', message: 'aborted', retryable: false }), { once: true }));
+        },
+      };
+      const result = await fanOut({
+        items: [0],
+        model,
+        concurrency: 1,
+        limits: { tokens: 1_000 },
+        agent: async ({ complete }) => {
+          void complete(ask('in the background')).catch(() => {});
+          return 'done';
+        },
+      });
+      assert.deepEqual(result.values, ['done']);
+      assert.equal(signals.length, 1);
+      assert.equal(signals[0]?.aborted, true, 'the fired call is still running after the fan-out returned');
+    });
+
+    it('stops and waits for every agent before throwing a bug of the caller (a name function that throws)', async () => {
+      const held = heldModel();
+      const signals: AbortSignal[] = [];
+      const model: ModelClient = { specificationVersion: 'v1', spec: 'test:held', complete: (request, options) => (signals.push(options.signal), held.complete(request, options)) };
+      await assert.rejects(
+        fanOut({
+          items: [0, 1],
+          model,
+          concurrency: 2,
+          name: (item) => {
+            if (item === 1) throw new Error('bad name for item 1');
+            return String(item);
+          },
+          agent: async ({ complete }) => (await complete(ask('x'))).message.content,
+        }),
+        /bad name for item 1/,
+      );
+      assert.equal(signals.length, 1);
+      assert.equal(signals[0]?.aborted, true, 'agent 0 was left running when the fan-out threw');
+    });
+
+    it('says why the values are partial: the caller cancelled (no budget ran out), the budget, or null when every agent ran', async () => {
+      const controller = new AbortController();
+      const cancelled = await fanOut({
+        items: [0, 1, 2],
+        model: echoModel(),
+        concurrency: 1,
+        signal: controller.signal,
+        agent: async ({ index, complete }) => {
+          if (index === 1) controller.abort();
+          return (await complete(ask(String(index)))).message.content;
+        },
+      });
+      assert.deepEqual([cancelled.exhausted, cancelled.stopped, cancelled.values], [null, 'caller', ['0']]);
+      const spent = await fanOut({ items: [0, 1, 2], model: echoModel(), concurrency: 1, limits: { tokens: 20 }, agent: async ({ complete }) => (await complete(ask('x'))).message.content });
+      assert.equal(spent.stopped, 'tokens');
+      const whole = await fanOut({ items: [0, 1], model: echoModel(), concurrency: 2, agent: async ({ complete }) => (await complete(ask('x'))).message.content });
+      assert.equal(whole.stopped, null);
+    });
+
+    it('reduces over zero values, with the failures and the reason beside them', async () => {
+      const none = await mapReduce({ items: [] as string[], model: echoModel(), concurrency: 4, agent: async () => 'x', reduce: (values, result) => ({ values: values.length, stopped: result.stopped }) });
+      assert.deepEqual(none.reduced, { values: 0, stopped: null });
+      const failing = await mapReduce({
+        items: ['a', 'b'],
+        model: echoModel(),
+        concurrency: 2,
+        agent: async () => {
+          throw new TypeError('agent bug');
+        },
+        reduce: (values, result) => ({ values: values.length, failures: result.outcomes.map((o) => (o.status === 'failed' ? `${o.failure.kind}: ${o.failure.message}` : o.status)) }),
+      });
+      assert.deepEqual(failing.reduced, { values: 0, failures: ['defect: agent bug', 'defect: agent bug'] });
+    });
+
+    it('charges a call whose usage the store refuses to record (NaN), so the budget still runs out, and never stores negative counts', async () => {
+      const store = openStore(':memory:');
+      try {
+        for (const usage of [{ promptTokens: NaN, completionTokens: 5 }, { promptTokens: -1_000_000, completionTokens: 5 }] as Usage[]) {
+          const run = createAppRun(store, { app: 'test', model: 'test:bogus-usage', concurrency: 1 });
+          const model: ModelClient = {
+            specificationVersion: 'v1',
+            spec: 'test:bogus-usage',
+            complete: async () => ({ ok: true, response: { message: { role: 'assistant', content: 'x', toolCalls: [] }, finishReason: 'stop', usage } }),
+          };
+          const result = await fanOut({
+            items: Array.from({ length: 20 }, (_, i) => i),
+            model,
+            concurrency: 1,
+            limits: { tokens: 30 },
+            recording: { store, runId: run.id, env: 'apps/test', stage: 'bogus' },
+            agent: async ({ complete }) => (await complete(ask('hello there!'))).message.content,
+          });
+          const label = String(usage.promptTokens);
+          assert.equal(result.exhausted, 'tokens', label);
+          assert.equal(result.started, 4, label);
+          for (const rollout of store.rollouts(run.id)) assert.ok(rollout.stats.promptTokens >= 0, `${label}: stored ${rollout.stats.promptTokens} prompt tokens`);
+        }
+      } finally {
+        store.close();
+      }
+    });
+  });
+
   it('keeps no memory per agent once the fan-out is over', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;

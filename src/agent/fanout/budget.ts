@@ -63,6 +63,21 @@ function countOf(value: unknown): number | undefined {
 }
 
 /**
+ * What a call may cost, known before it is sent: the prompt from its text (tool specs included),
+ * the completion up to `maxTokens` when the request sets it, else as much as the largest seen so far.
+ */
+export function estimateOf(request: ModelRequest, largestCompletion: number): { promptTokens: number; completionTokens: number } {
+  const chars = request.messages.reduce((n, m) => n + m.content.length, 0) + (request.tools.length > 0 ? JSON.stringify(request.tools).length : 0);
+  return { promptTokens: Math.ceil(chars / CHARS_PER_TOKEN), completionTokens: request.sampling.maxTokens ?? largestCompletion };
+}
+
+/** A call let through the gate: its estimate is held against the budget until it settles. */
+export interface Reservation {
+  /** The call is over (answered, failed or aborted): its estimate no longer holds budget. Idempotent. */
+  release(): void;
+}
+
+/**
  * Spending against limits. Once a limit is reached the budget stays exhausted: the fan-out starts
  * no agent and sends no call after that, and cancels the agents still running.
  */
@@ -73,6 +88,11 @@ export class SharedBudget {
   private readonly now: () => number;
   private reason: BudgetReason | null = null;
   readonly spent: BudgetSpent = { tokens: 0, dollars: 0, estimatedCalls: 0 };
+  /** Calls sent and not yet settled, and the estimates they hold. */
+  private readonly inFlight = { calls: 0, tokens: 0, dollars: 0 };
+  private largestCompletion = 0;
+  /** Callers waiting for an in-flight call to settle, to try the gate again. */
+  private readonly waiting = new Set<() => void>();
 
   constructor(options: { limits: FanoutLimits; pricing?: Pricing; now: () => number }) {
     // Checked here as well as by callers' schemas: a NaN limit is never reached and a negative price refunds.
@@ -90,13 +110,67 @@ export class SharedBudget {
     this.startedAt = options.now();
   }
 
+  /**
+   * Lets a call through the gate, or says it must wait. Without a token or dollar limit every call
+   * passes. With one, a call passes when nothing else is in flight (so calls made one at a time
+   * behave as before: sent while budget is left), or when its estimate fits in what is left beside
+   * the estimates of the calls in flight. Otherwise it waits (`settled`): checking only "spent <
+   * limit" let every agent in flight send a call before any had paid, `concurrency` times the budget.
+   * The caller checks `exhausted()` first.
+   */
+  tryReserve(request: ModelRequest): Reservation | 'wait' {
+    const { tokens, dollars } = this.limits;
+    if (tokens === undefined && dollars === undefined) return { release: () => {} };
+    const estimate = estimateOf(request, this.largestCompletion);
+    const estTokens = estimate.promptTokens + estimate.completionTokens;
+    const estDollars = this.priced(estimate);
+    const fits =
+      (tokens === undefined || this.spent.tokens + this.inFlight.tokens + estTokens < tokens) &&
+      (dollars === undefined || this.spent.dollars + this.inFlight.dollars + estDollars < dollars);
+    if (this.inFlight.calls > 0 && !fits) return 'wait';
+    this.inFlight.calls++;
+    this.inFlight.tokens += estTokens;
+    this.inFlight.dollars += estDollars;
+    let held = true;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.inFlight.calls--;
+        this.inFlight.tokens -= estTokens;
+        this.inFlight.dollars -= estDollars;
+        // No float residue left holding budget once nothing is in flight.
+        if (this.inFlight.calls === 0) this.inFlight.tokens = this.inFlight.dollars = 0;
+        for (const wake of [...this.waiting]) wake();
+      },
+    };
+  }
+
+  /** Resolves when a call in flight settles (the gate may open) or `signal` aborts. */
+  settled(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const wake = (): void => {
+        this.waiting.delete(wake);
+        signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      this.waiting.add(wake);
+      signal.addEventListener('abort', wake, { once: true });
+    });
+  }
+
   charge(cost: CallCost): void {
+    this.largestCompletion = Math.max(this.largestCompletion, cost.completionTokens);
     this.spent.tokens += cost.promptTokens + cost.completionTokens;
     if (cost.estimated) this.spent.estimatedCalls++;
-    if (this.pricing) {
-      this.spent.dollars += (cost.promptTokens * this.pricing.promptPerMillion + cost.completionTokens * this.pricing.completionPerMillion) / 1_000_000;
-    }
+    this.spent.dollars += this.priced(cost);
     this.check();
+  }
+
+  private priced(cost: { promptTokens: number; completionTokens: number }): number {
+    if (!this.pricing) return 0;
+    return (cost.promptTokens * this.pricing.promptPerMillion + cost.completionTokens * this.pricing.completionPerMillion) / 1_000_000;
   }
 
   /** Why the budget is gone, or null while some is left. Checks the clock too. */

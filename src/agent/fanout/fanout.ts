@@ -2,8 +2,8 @@
 // cancellation of the rest once the budget is gone; each agent's calls are recorded as its own
 // rollout, linked to the parent call that dispatched it.
 import { setMaxListeners } from 'node:events';
-import { errorMessage, InfraError, InputError, ModelRequest, timerDelay, type Message, type ModelClient, type ModelResponse, type SamplingParams, type ToolSpec } from '../../core/index.ts';
-import { costOf, SharedBudget, type BudgetReason, type BudgetSpent, type FanoutLimits, type Pricing } from './budget.ts';
+import { errorMessage, InfraError, InputError, ModelRequest, timerDelay, type Message, type ModelClient, type ModelResponse, type ModelResult, type SamplingParams, type ToolSpec } from '../../core/index.ts';
+import { costOf, SharedBudget, type BudgetReason, type BudgetSpent, type FanoutLimits, type Pricing, type Reservation } from './budget.ts';
 import { AgentRecording, type FanoutRecording } from './record.ts';
 
 /** What an agent asks the model; the fan-out adds budget, signal and recording. */
@@ -62,6 +62,11 @@ export interface FanoutResult<O> {
   limits: FanoutLimits;
   /** Why the budget ran out, or null when it did not. */
   exhausted: BudgetReason | null;
+  /**
+   * Why some agents were cancelled or never started (the budget, or the caller's cancel), or null
+   * when every agent ran to its end. Non-null, `values` are partial: a reduce over them is too.
+   */
+  stopped: BudgetReason | 'caller' | null;
   wallMs: number;
 }
 
@@ -117,19 +122,31 @@ export async function fanOut<I, O>(options: FanoutOptions<I, O>): Promise<Fanout
       const index = next;
       if (index >= options.items.length) return;
       // The gate: no agent starts once the budget is gone or the caller cancelled.
-      const reason = stopReason();
-      if (reason) return;
+      // (A worker that failed has stopped everyone, with no budget or caller reason.)
+      if (stopReason() || everyone.signal.aborted) return;
       next++;
       startedCount++;
       outcomes[index] = await runAgent({ index, name: nameOf(index), options, budget, everyone: everyone.signal, onExhausted: stopAll, now });
     }
   };
+  // A worker fails only on a bug or a store that refuses a record (never for an agent's failure):
+  // the others are stopped and waited for before it is thrown, so none runs on unreported.
+  const failures: unknown[] = [];
+  const guarded = async (): Promise<void> => {
+    try {
+      await worker();
+    } catch (error) {
+      failures.push(error);
+      stopAll();
+    }
+  };
   try {
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, options.items.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, options.items.length) }, guarded));
   } finally {
     if (wallTimer) clearTimeout(wallTimer);
     options.signal?.removeEventListener('abort', stopAll);
   }
+  if (failures.length > 0) throw failures[0];
   const reason = stopReason() ?? 'caller';
   for (let index = 0; index < options.items.length; index++) {
     outcomes[index] ??= { index, name: nameOf(index), status: 'not_started', reason, calls: 0, tokens: 0, durationMs: 0, rolloutId: null };
@@ -141,8 +158,15 @@ export async function fanOut<I, O>(options: FanoutOptions<I, O>): Promise<Fanout
     spent: { ...budget.spent },
     limits: budget.limits,
     exhausted: budget.exhausted(),
+    stopped: stoppedBy(outcomes),
     wallMs: now() - started,
   };
+}
+
+/** The reason of the first agent that was cancelled or never started, or null when none was. */
+function stoppedBy(outcomes: readonly AgentOutcome<unknown>[]): BudgetReason | 'caller' | null {
+  for (const outcome of outcomes) if (outcome.status === 'cancelled' || outcome.status === 'not_started') return outcome.reason;
+  return null;
 }
 
 interface RunAgentInput<I, O> {
@@ -179,25 +203,42 @@ async function runAgent<I, O>(input: RunAgentInput<I, O>): Promise<AgentOutcome<
   let tokens = 0;
 
   const complete = async (request: AgentRequest): Promise<ModelResponse> => {
-    if (signal.aborted) throw new AgentStopped();
-    // A call is a start too: none is sent once the budget is gone.
-    if (budget.exhausted()) {
-      input.onExhausted();
-      throw new AgentStopped();
-    }
     const full = ModelRequest.parse({ messages: request.messages, tools: request.tools ?? [], sampling: request.sampling ?? {} });
+    let reservation: Reservation;
+    for (;;) {
+      if (signal.aborted) throw new AgentStopped();
+      // A call is a start too: none is sent once the budget is gone.
+      if (budget.exhausted()) {
+        input.onExhausted();
+        throw new AgentStopped();
+      }
+      const admitted = budget.tryReserve(full);
+      if (admitted !== 'wait') {
+        reservation = admitted;
+        break;
+      }
+      await budget.settled(signal);
+    }
     const callStarted = now();
-    const result = await options.model.complete(full, { signal });
+    let result: ModelResult;
+    try {
+      result = await options.model.complete(full, { signal });
+    } finally {
+      reservation.release();
+    }
     calls++;
+    // Charged before it is recorded: a store that refuses the record must not make the call free.
+    const cost = result.ok ? costOf(full, result.response) : null;
+    if (cost) {
+      tokens += cost.promptTokens + cost.completionTokens;
+      budget.charge(cost);
+      if (budget.exhausted()) input.onExhausted();
+    }
     recording?.call({ request: full, result, startedAt: callStarted, latencyMs: now() - callStarted });
     if (!result.ok) {
       if (signal.aborted) throw new AgentStopped();
       throw new InfraError('model', `${options.model.spec}: ${result.message}`, { kind: result.kind, retryable: result.retryable });
     }
-    const cost = costOf(full, result.response);
-    tokens += cost.promptTokens + cost.completionTokens;
-    budget.charge(cost);
-    if (budget.exhausted()) input.onExhausted();
     return result.response;
   };
 
@@ -225,6 +266,10 @@ async function runAgent<I, O>(input: RunAgentInput<I, O>): Promise<AgentOutcome<
   } finally {
     if (deadline) clearTimeout(deadline);
     input.everyone.removeEventListener('abort', stopWithEveryone);
+    // The agent's slot is over: a call it left in flight (fired and not awaited, or still running
+    // past its deadline) is aborted, and `complete` refuses any later one, so nothing it started
+    // keeps spending after the fan-out has reported.
+    own.abort(new Error('the agent ended'));
   }
   recording?.finish(outcome, now());
   return outcome;

@@ -76,8 +76,8 @@ export class AgentRecording {
     this.recorder.modelCall(call);
     this.stats.modelCalls++;
     if (input.result.ok) {
-      this.stats.promptTokens += input.result.response.usage.promptTokens ?? 0;
-      this.stats.completionTokens += input.result.response.usage.completionTokens ?? 0;
+      this.stats.promptTokens += reported(input.result.response.usage.promptTokens);
+      this.stats.completionTokens += reported(input.result.response.usage.completionTokens);
     }
     this.previous = { id, request: input.request, result: input.result };
   }
@@ -110,6 +110,11 @@ export class AgentRecording {
     };
     this.recording.store.commitRollout(rollout);
   }
+}
+
+/** A usage count as the endpoint reported it, or 0 when it is none (absent, NaN, negative, fractional): never a NaN or negative sum. */
+function reported(count: number | undefined): number {
+  return count !== undefined && Number.isSafeInteger(count) && count >= 0 ? count : 0;
 }
 
 function extends_(request: ModelRequest, result: ModelResult, next: ModelRequest): boolean {

@@ -33,12 +33,15 @@ export const userChecks: Record<string, CheckDefinition> = {
   }),
   told_user: defineCheck({
     kind: 'outcome',
-    description: 'Something the agent said to the user (by ask_user or a text answer) mentions each keyword ("a|b" for alternatives).',
-    params: z.object({ contains: z.array(z.string().min(1)).min(1), name: z.string().optional() }),
-    run: ({ contains }, ctx) => {
+    description:
+      'Something the agent said to the user (by ask_user or a text answer) mentions each keyword ("a|b" for alternatives), and nothing it said mentions an `excludes` word (so listing every candidate does not pass).',
+    params: z.object({ contains: z.array(z.string().min(1)).min(1), excludes: z.array(z.string().min(1)).optional(), name: z.string().optional() }),
+    run: ({ contains, excludes }, ctx) => {
       const said = [...finalLog(ctx).filter((e) => e.kind === 'agent').map((e) => e.text), ...(ctx.answer ? [ctx.answer] : [])];
       const missing = contains.filter((k) => !said.some((text) => k.split('|').some((alt) => mentionsWord(text, alt))));
-      return missing.length === 0 ? { passed: true } : { passed: false, detail: `never told the user ${missing.join(', ')}` };
+      if (missing.length > 0) return { passed: false, detail: `never told the user ${missing.join(', ')}` };
+      const wrong = (excludes ?? []).filter((word) => said.some((text) => mentionsWord(text, word)));
+      return wrong.length === 0 ? { passed: true } : { passed: false, detail: `told the user ${wrong.join(', ')}, which it must not` };
     },
   }),
 };

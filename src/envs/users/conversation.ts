@@ -16,14 +16,28 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Whole-word, case-insensitive: "day" is not in "Thursday", "10:30" is in "at 10:30." */
-export function mentionsWord(text: string, word: string): boolean {
-  return new RegExp(`(?<![\\p{L}\\p{N}])${escape(word.trim())}(?![\\p{L}\\p{N}])`, 'iu').test(text);
+/**
+ * Text as the word rules read it: NFC, so "Café" typed with a combining accent is the "Café" of
+ * the scenario, and typographic apostrophes as plain ones, so "don’t" is "don't".
+ */
+function plain(text: string): string {
+  return text.normalize('NFC').replace(/[\u2018\u2019\u02BC]/g, "'");
 }
+
+/**
+ * Whole-word, case-insensitive: "day" is not in "Thursday", "10:30" is in "at 10:30.". A combining
+ * mark is part of its word, so "Cafe" is not in "Café" however the accent is encoded.
+ */
+export function mentionsWord(text: string, word: string): boolean {
+  return new RegExp(`(?<![\\p{L}\\p{N}\\p{M}])${escape(plain(word).trim())}(?![\\p{L}\\p{N}\\p{M}])`, 'iu').test(plain(text));
+}
+
+/** Question marks of the scripts an agent may write in: "?", fullwidth "？", Arabic "؟". */
+const QUESTION_MARK = /[?\uFF1F\u061F]/;
 
 /** The agent is asking for something (a question mark, or "let me know …"), not reporting back. */
 export function isQuestion(text: string): boolean {
-  return text.includes('?') || /\b(let me know|tell me|please confirm)\b/i.test(text);
+  return QUESTION_MARK.test(text) || /\b(let me know|tell me|please confirm)\b/i.test(text);
 }
 
 /** A sentence that only offers more help ("Anything else?", "Let me know if you need more."): it asks for nothing the task needs. */
@@ -51,15 +65,25 @@ export function withoutStop(text: string): string {
 
 const CONFIRM_REQUEST = /\b(confirm|go ahead|shall i|should i|ok to|okay to|proceed|is that right|is that correct|do you want me to|can i|may i)\b/i;
 const CONFIRMATION = /\b(yes|yep|yeah|sure|go ahead|please do|do it|sounds good|confirmed|that's right|correct|send it|post it)\b/i;
+/**
+ * Any negation or hold: "I'm not sure", "that's not correct", "please don’t send it yet" carry a
+ * confirmation word but approve nothing. A "yes" that also says "no" is read as no: the agent asks again.
+ */
+const REFUSAL = /\b(no|not|never|nope|nah|wait|hold on|hold off|cancel|wrong)\b|n't\b/i;
 
 /** The agent asks the user to approve what it is about to do. */
 export function asksConfirmation(text: string): boolean {
   return isQuestion(text) && CONFIRM_REQUEST.test(text);
 }
 
+/** The text negates or holds something back ("no", "not", "don't", "wait", …). */
+export function refuses(text: string): boolean {
+  return REFUSAL.test(plain(text));
+}
+
 /** The user approves (a "yes" that is not also a refusal). */
 export function isConfirmation(text: string): boolean {
-  return CONFIRMATION.test(text) && !/\b(no|don't|do not|wait|hold on)\b/i.test(text);
+  return CONFIRMATION.test(plain(text)) && !refuses(text);
 }
 
 /** Which of the fact's values the text states: the revised one wins when both appear. */

@@ -3,7 +3,7 @@
 // revealed at all), a stated value that contradicts the instructions, a conversation ended while
 // the agent was still asking for what it needs. Also: when a conversation the agent has finished
 // is over, whatever the simulator says.
-import { asksFor, isReport, isStop, mentionsWord, missingRequired, type LogEntry } from './conversation.ts';
+import { asksFor, isReport, isStop, mentionsWord, missingRequired, refuses, type LogEntry } from './conversation.ts';
 import type { UserScenario } from './scenario.ts';
 import { MAX_REPLIES_AFTER_REPORT } from './simulator.ts';
 
@@ -47,13 +47,20 @@ export function repliesAfterReport(log: readonly LogEntry[]): number {
   return count;
 }
 
-/** The first way the simulator's reply breaks its scenario, or null when it is sound. */
+/**
+ * The first way the simulator's reply breaks its scenario, or null when it is sound. A fault is
+ * an exclusion, so what the agent provoked is none: a value the agent itself named (a secret it
+ * guessed, a wrong value the user turns down) is an echo, and a stop is only early while the agent
+ * is asking for a required fact still unstated, without having written the stop marker itself.
+ */
 export function detectSimulatorFault(input: MonitorInput): SimulatorFault | null {
   const { scenario, log, message, reply } = input;
   const agentSaid = [...log.filter((e) => e.kind === 'agent').map((e) => e.text), message];
+  const agentNamed = (word: string): boolean => agentSaid.some((text) => mentionsWord(text, word));
   for (const fact of scenario.facts) {
     if (!mentionsWord(reply, fact.value)) continue;
     if (fact.reveal === 'never') {
+      if (agentNamed(fact.value)) continue;
       return { kind: 'leaked_fact', fact: fact.id, message: `the user simulator revealed the private fact "${fact.id}" it must never share: "${excerpt(reply)}"` };
     }
     if (!agentSaid.some((text) => asksFor(fact, text))) {
@@ -63,15 +70,18 @@ export function detectSimulatorFault(input: MonitorInput): SimulatorFault | null
   for (const fact of scenario.facts) {
     const current = [fact.value, ...(fact.revision ? [fact.revision.value] : [])];
     if (current.some((v) => mentionsWord(reply, v))) continue;
-    const wrong = fact.contradicts.find((c) => mentionsWord(reply, c));
+    // "No, not Monday" to an agent that proposed Monday turns it down; "Monday is fine" takes it.
+    const wrong = fact.contradicts.find((c) => mentionsWord(reply, c) && !(agentNamed(c) && refuses(reply)));
     if (wrong !== undefined) {
       return { kind: 'contradiction', fact: fact.id, message: `the user simulator stated "${wrong}" for "${fact.id}", contradicting its instructions ("${fact.value}"): "${excerpt(reply)}"` };
     }
   }
-  if (isStop(reply) && !isReport(message)) {
-    const missing = missingRequired(scenario, log);
-    if (missing.length > 0) {
-      return { kind: 'ended_early', message: `the user simulator ended the conversation while the agent was asking, before stating ${missing.map((m) => `"${m}"`).join(', ')}` };
+  if (isStop(reply) && !isReport(message) && !isStop(message)) {
+    // The reply's own words count: "Thursday. ###STOP###" has stated the day.
+    const after = [...log, { seq: Number.MAX_SAFE_INTEGER, kind: 'user' as const, via: 'monitor', text: reply }];
+    const askedFor = missingRequired(scenario, after).filter((id) => asksFor(scenario.facts.find((f) => f.id === id)!, message));
+    if (askedFor.length > 0) {
+      return { kind: 'ended_early', message: `the user simulator ended the conversation while the agent was asking, before stating ${askedFor.map((m) => `"${m}"`).join(', ')}` };
     }
   }
   return null;

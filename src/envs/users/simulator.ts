@@ -29,6 +29,8 @@ export interface UserSimulator {
    * MAX_REPLIES_AFTER_REPORT when absent.
    */
   readonly maxRepliesAfterReport?: number;
+  /** How many messages the agent may send this user in one episode (MAX_USER_EXCHANGES when absent). */
+  readonly maxExchanges?: number;
   reply(input: UserReplyInput): Promise<string>;
 }
 
