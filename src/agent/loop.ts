@@ -296,7 +296,7 @@ export async function runAgent(run: AgentRun): Promise<AgentResult> {
     if (message.toolCalls.length === 0) {
       if (result.response.finishReason === 'length') return { kind: 'stop', reason: 'output_truncated', answer: message.content || null };
       answered++;
-      const next = environment.followUp ? await environment.followUp(message.content, answered) : null;
+      const next = environment.followUp ? await environment.followUp(message.content, answered, { signal }) : null;
       if (next === null) return { kind: 'stop', reason: 'answered', answer: message.content };
       history.push({ role: 'user', content: next });
       return { kind: 'continue' };

@@ -126,6 +126,11 @@ export interface ResetResult {
   observation?: string;
 }
 
+/** A follow-up turn is bounded by what bounds the agent's tool calls: the rollout's deadline and cancel. */
+export interface FollowUpOptions {
+  signal?: AbortSignal;
+}
+
 export interface CallOptions {
   signal: AbortSignal;
   /** The provider's call id, for environments that log it. */
@@ -154,7 +159,7 @@ export interface Environment {
    * The next user turn after the model answered, for multi-turn tasks (a scripted or simulated
    * user); null ends the episode. `answered` counts the model's answers so far.
    */
-  followUp?(answer: string, answered: number): Promise<string | null>;
+  followUp?(answer: string, answered: number, options?: FollowUpOptions): Promise<string | null>;
   /** The episode's clock (seeded); tools and world events read it. */
   readonly clock: Clock;
   close(): Promise<void>;

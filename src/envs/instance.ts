@@ -12,6 +12,7 @@ import {
   type Clock,
   type Environment,
   type FinalTrajectory,
+  type FollowUpOptions,
   type Judge,
   type JsonObject,
   type JsonValue,
@@ -358,10 +359,12 @@ class DefinedEnvironment implements Environment {
     return { passed, score: passed ? 1 : passedCount / results.length, checks: results, ...(Object.keys(rewards).length > 0 ? { rewards: Object.fromEntries(Object.entries(rewards)) } : {}) };
   }
 
-  async followUp(answer: string, answered: number): Promise<string | null> {
+  async followUp(answer: string, answered: number, options: FollowUpOptions = {}): Promise<string | null> {
     if (!this.definition.followUp) return null;
+    // The reset's signal knows nothing of the rollout's deadline: a user that hangs would hold the turn past it.
+    const ctx = options.signal ? { ...this.episode(), signal: options.signal } : this.episode();
     try {
-      return await this.definition.followUp(this.episode(), answer, answered);
+      return await this.definition.followUp(ctx, answer, answered);
     } catch (error) {
       if (error instanceof InfraError || error instanceof DefectError) throw error;
       throw new DefectError('environment', `${this.name}: the follow-up user turn crashed: ${errorMessage(error)}`, { cause: error });

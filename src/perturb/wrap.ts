@@ -6,6 +6,7 @@ import type {
   CallOptions,
   Environment,
   FinalTrajectory,
+  FollowUpOptions,
   JsonObject,
   Message,
   ResetOptions,
@@ -120,10 +121,10 @@ class PerturbedEnvironment implements Environment {
     return steps;
   }
 
-  async followUp(answer: string, answered: number): Promise<string | null> {
+  async followUp(answer: string, answered: number, options: FollowUpOptions = {}): Promise<string | null> {
     const parts = this.plan.conversation?.parts ?? [];
     if (answered <= parts.length) return parts[answered - 1] ?? null;
-    return this.inner.followUp ? this.inner.followUp(answer, answered - parts.length) : null;
+    return this.inner.followUp ? this.inner.followUp(answer, answered - parts.length, options) : null;
   }
 
   close(): Promise<void> {

@@ -179,6 +179,15 @@ describe('a user in an episode', () => {
     if (outcome.kind === 'done') assert.equal(outcome.result.terminationReason, 'deadline');
   });
 
+  // A text answer goes to the user through the environment's follow-up, which once saw only the
+  // reset's signal: a hanging user held the turn until its own 60 s limit, then excluded the rollout.
+  it('ends as the agent\'s deadline when its time runs out while the user answers a text answer', { timeout: 30_000 }, async () => {
+    const model = scripted([reply('Who should I forward the floor plan to?')]);
+    const outcome = await play({ model, user: createLlmUser({ model: hangingUser({ deaf: true }) }), deadlineMs: 100 });
+    assert.equal(outcome.kind, 'done', outcome.kind === 'infra' ? `excluded as ${outcome.source}: ${outcome.message}` : outcome.kind);
+    if (outcome.kind === 'done') assert.equal(outcome.result.terminationReason, 'deadline');
+  });
+
   it('ends as cancelled, not an exclusion, when the run is cancelled while the user is answering', async () => {
     for (const [how, model] of [
       ['ask_user', createOraclePolicy()],
