@@ -12,6 +12,37 @@ import type { Task } from './task.ts';
 /** The fields of a rollout a run's summary counts. */
 export type RolloutOutcome = Pick<Rollout, 'id' | 'taskId' | 'epoch' | 'status' | 'terminationReason' | 'score' | 'passed' | 'error'>;
 
+/**
+ * A run's rollouts counted rather than listed (by SQL in the store), for summaries of runs of any
+ * size. Counted as `summarise` (src/runner/run.ts) and the viewer's rates count a list of them:
+ * a rollout passed only when it is scored and `passed` is true.
+ */
+export interface RolloutCounts {
+  rollouts: number;
+  byStatus: Record<RolloutStatus, number>;
+  terminationReasons: Record<TerminationReason, number>;
+  /** Scored rollouts that passed; that have a pass/fail verdict; that have a score. */
+  passed: number;
+  judged: number;
+  withScore: number;
+  /**
+   * The scored rollouts' scores (a missing one as 0) added one at a time in (task, epoch) order,
+   * as a loop over the listed rollouts adds them: a total of floats depends on the order, and a
+   * summary must not change in its last digit for being counted instead of listed.
+   */
+  scoreSum: number;
+  /** Mean over the tasks with a scored rollout of each one's passed ÷ scored; null where none has one. */
+  taskMeanPassRate: number | null;
+  /** The same over the rollouts with a verdict (passed ÷ judged), over the tasks with one. */
+  taskMeanJudgedPassRate: number | null;
+}
+
+/** The counts a run's summary is made of, as `rollouts` reads the rollouts, with those that ended in a defect listed. */
+export interface RunSummaryCounts extends RolloutCounts {
+  /** The rollouts that read as errors, in (task, epoch) order, each with its error. */
+  errorRollouts: RolloutOutcome[];
+}
+
 /** Where the loop reports what happened, as it happens. */
 export interface RolloutRecorder {
   modelCall(call: ModelCall): void;
@@ -184,8 +215,17 @@ export interface Store {
   /** The same for several finished rollouts at once: one transaction instead of one each. */
   commitRollouts(rollouts: readonly Rollout[]): void;
   rollouts(runId: string): Rollout[];
+  /** `rollouts`, read a page at a time: memory stays bounded whatever the size of the run. */
+  eachRollout(runId: string): Iterable<Rollout>;
   /** What a run's summary needs of each rollout, without reading whole records (ordered as `rollouts`). */
   rolloutOutcomes(runId: string): RolloutOutcome[];
+  /**
+   * The run's rollouts counted, as `rollouts` reads them (one whose stored reward is damaged counts
+   * as the error it reads as), without listing them: a run of 200k rollouts is counted from an index.
+   */
+  runSummaryCounts(runId: string): RunSummaryCounts;
+  /** The same counted from the stored columns alone, as `rolloutSummaries` lists the rollouts (review listings): no record is read. */
+  runStoredCounts(runId: string): RolloutCounts;
   /**
    * What the run's stored rollouts spent, every attempt of each included (`Rollout.spent`; a record
    * without it counts its `stats` and one attempt). All zero for a run with no rollouts.

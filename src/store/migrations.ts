@@ -212,6 +212,11 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
         CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id);
         CREATE INDEX IF NOT EXISTS run_tasks_by_hash ON run_tasks (hash);`),
   },
+  {
+    version: 6,
+    description: "rollouts indexed with the outcome columns a run's summary counts, so a run of any size is counted from the index instead of reading every record",
+    up: (db) => db.exec(`CREATE INDEX IF NOT EXISTS rollouts_outcomes ON rollouts (run_id, task_id, epoch, status, termination_reason, passed, score)`),
+  },
 ];
 
 /** The version a store file is at after every step; newer files are refused. */

@@ -35,12 +35,14 @@ import {
   type ReviewItemState,
   type ReviewLabelRow,
   type ReviewQueueRow,
+  type RolloutCounts,
   type RolloutId,
   type RolloutOutcome,
   type TaskId,
   type RolloutQuery,
   type RolloutSummary,
   type RunId,
+  type RunSummaryCounts,
   type LeaseHolder,
   type RunLease,
   type Store,
@@ -56,6 +58,7 @@ import { latestVersion, migrate, STORE_MIGRATIONS, storedVersion, type StoreMigr
 import { OpenedFile } from './opened-file.ts';
 import { refuseForeignStore } from './recognise.ts';
 import { ReviewTables } from './review-tables.ts';
+import { registerCountFunctions, storedCounts, summaryCounts, type CountContext } from './run-counts.ts';
 import { storeErrorFrom } from './sqlite-errors.ts';
 import { errorOf, WriterThread, type WriterBatch } from './writer-thread.ts';
 
@@ -203,6 +206,7 @@ export class SqliteStore implements Store {
     this.leaseOptions = options.lease ?? {};
     this.stmts = Object.fromEntries(Object.entries(STATEMENTS).map(([k, sql]) => [k, this.db.prepare(sql)])) as Record<keyof typeof STATEMENTS, Statement>;
     this.review = new ReviewTables({ db: this.db, path, write: (doing, work) => this.write(doing, work), json: (value) => this.json(value) });
+    registerCountFunctions(this.db);
   }
 
   private scrub = (json: string): string => {
@@ -685,6 +689,52 @@ export class SqliteStore implements Store {
     this.flushForRead();
     const rows = this.db.prepare(`SELECT id, json FROM rollouts WHERE run_id = ? ORDER BY task_id, epoch`).all(runId) as { id: string; json: string }[];
     return rows.flatMap((r) => this.readRollout(r.json, r.id) ?? []);
+  }
+
+  /** Keyset pages in (task, epoch) order (the unique index's), each a statement of its own: no read is held open between pages. */
+  *eachRollout(runId: string, pageSize = 500): Generator<Rollout> {
+    this.flushForRead();
+    const page = this.db.prepare(`SELECT id, task_id, epoch, json FROM rollouts WHERE run_id = ? AND (task_id, epoch) > (?, ?) ORDER BY task_id, epoch LIMIT ?`);
+    let after: { task_id: string; epoch: number } = { task_id: '', epoch: -1 };
+    for (;;) {
+      const rows = page.all(runId, after.task_id, after.epoch, pageSize) as { id: string; task_id: string; epoch: number; json: string }[];
+      for (const row of rows) {
+        const rollout = this.readRollout(row.json, row.id);
+        if (rollout) yield rollout;
+      }
+      if (rows.length < pageSize) return;
+      after = rows.at(-1)!;
+    }
+  }
+
+  /**
+   * Runs `read` in one read transaction: what it reads (a run's counts, then its rollouts page by
+   * page, between writes of what it has read) is one snapshot of the file, even while a run writes
+   * to it. Nothing else may use this store until it settles.
+   */
+  async readSnapshot<T>(read: () => Promise<T> | T): Promise<T> {
+    this.flushForRead();
+    if (this.db.inTransaction) return read();
+    this.db.exec('BEGIN');
+    try {
+      return await read();
+    } finally {
+      if (this.db.inTransaction) this.db.exec('COMMIT');
+    }
+  }
+
+  runSummaryCounts(runId: string): RunSummaryCounts {
+    this.flushForRead();
+    return summaryCounts(this.counting, runId);
+  }
+
+  runStoredCounts(runId: string): RolloutCounts {
+    this.flushForRead();
+    return storedCounts(this.counting, runId);
+  }
+
+  private get counting(): CountContext {
+    return { db: this.db, path: this.path, readRollout: (json, id) => this.readRollout(json, id) };
   }
 
   /**

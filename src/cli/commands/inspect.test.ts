@@ -6,8 +6,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { rolloutIdFor, type Rollout, type RunId } from '../../core/index.ts';
 import { writeLargeRun } from '../../review/fixtures.ts';
-import { openStore } from '../../store/index.ts';
+import { summarise, tasksOfRun, type RunSummary } from '../../runner/index.ts';
+import { openStore, SqliteStore } from '../../store/index.ts';
+import { createTerminalRun, scoredRollout, writeVariedRun } from '../../store/test-support.ts';
+import { printJsonWithList, summaryOfCounts } from './inspect.ts';
+import { summaryJson } from './run.ts';
 import { startFakeEngine, toolWalkPolicy } from '../../training/fake-engine/index.ts';
 import { gatewayBaseUrl, startGateway } from '../../training/gateway/index.ts';
 import { postJson } from '../../training/gateway/test-support.ts';
@@ -114,5 +119,133 @@ describe('gauntlet show of a run recorded through the training gateway', () => {
     assert.match(out, /^ {2}PASS +ro_pass #0 /m);
     assert.match(out, /^ {2}reward 0 +ro_reward #0 /m);
     assert.match(out, /^ {2}unjudged +ro_nothing #0 /m);
+  });
+});
+
+/** `show --json` as it was printed from the whole list of the run's rollouts: the reference the counted summary must equal. */
+function shownFromList(path: string, runId: string): { text: string; summary: RunSummary } {
+  const store = openStore(path, { readOnly: true, warn: () => {} });
+  try {
+    const run = store.getRun(runId)!;
+    const rollouts = store.rollouts(runId);
+    const tasks = tasksOfRun(store, run.id, run.config);
+    const summary = summarise(run.id, run.status, rollouts, { expected: tasks.tasks.length * run.config.epochs, durationMs: 0, spent: store.runSpend(run.id) });
+    const scored = rollouts.filter((r) => r.status === 'scored');
+    const judged = scored.filter((r) => r.passed !== null);
+    const withScore = scored.filter((r) => r.score !== null);
+    const overJudged = summarise(run.id, run.status, judged, { expected: 0, durationMs: 0 });
+    const rate = (value: number) => (judged.length > 0 ? value : null);
+    const shown =
+      summary.scored === 0
+        ? { ...summaryJson(summary), withoutVerdict: 0 }
+        : {
+            ...summary,
+            withoutVerdict: scored.length - judged.length,
+            passed: overJudged.passed,
+            passRate: rate(overJudged.passRate),
+            pooledPassRate: rate(overJudged.pooledPassRate),
+            taskMeanPassRate: rate(overJudged.taskMeanPassRate),
+            meanScore: withScore.length > 0 ? withScore.reduce((sum, r) => sum + r.score!, 0) / withScore.length : null,
+          };
+    return { text: `${JSON.stringify({ run, summary: shown, taskSource: tasks.source, taskDrift: tasks.drift, rollouts }, null, 2)}\n`, summary };
+  } finally {
+    store.close();
+  }
+}
+
+/** A run of tasks t/a and t/b, one epoch, holding `rollouts`, in a store of its own. */
+function smallRun(name: string, rollouts: (runId: RunId) => Rollout[]): { path: string; runId: RunId } {
+  const path = join(dir, `${name}.db`);
+  const runId = `run_${name}` as RunId;
+  const store = openStore(path);
+  try {
+    createTerminalRun(store, { runId, taskIds: ['t/a', 't/b'], epochs: 1 });
+    for (const r of rollouts(runId)) store.commitRollout(r);
+  } finally {
+    store.close();
+  }
+  return { path, runId };
+}
+
+describe('gauntlet show of a run counted by the store', () => {
+  it('summarises a run exactly as summarise does over the list of its rollouts, field by field', () => {
+    const path = join(dir, 'varied-fields.db');
+    const { runId } = writeVariedRun(path);
+    const { summary: expected } = shownFromList(path, runId);
+    const store = openStore(path, { readOnly: true, warn: () => {} });
+    try {
+      const run = store.getRun(runId)!;
+      const actual = summaryOfCounts(run, store.runSummaryCounts(runId), { expected: expected.rollouts + expected.missing, spent: store.runSpend(runId) });
+      assert.deepStrictEqual(Object.keys(actual), Object.keys(expected));
+      for (const key of Object.keys(expected) as (keyof RunSummary)[]) {
+        if (typeof expected[key] === 'number') assert.ok(Object.is(actual[key], expected[key]), `${key}: ${String(actual[key])} is not ${String(expected[key])}`);
+        else assert.deepStrictEqual(actual[key], expected[key], key);
+      }
+      assert.equal(expected.missing, 6);
+      assert.equal(expected.errorRollouts.length, 5);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('prints --json byte for byte as it did from the whole list, and the summary line from the same figures', async () => {
+    const path = join(dir, 'varied-json.db');
+    const { runId } = writeVariedRun(path);
+    const { text, summary } = shownFromList(path, runId);
+    const shown = await cli(['show', runId, '--store', path, '--json']);
+    assert.equal(shown.out, text);
+    const { code, out } = await cli(['show', runId, '--store', path]);
+    assert.equal(code, 1, 'a run with errors fails');
+    const scored = summary.scored;
+    assert.ok(
+      out.includes(`  ${summary.rollouts} rollouts (6 missing): ${scored} scored, 3 infra errors, 5 errors; pass rate 57.1% (over the 7 rollouts with a verdict; 2 scored without one), mean score 0.254 (over the 8 rollouts with a score)\n`),
+      out,
+    );
+    const listed = out.split('\n').filter((l) => /^ {4}ro_/.test(l)).map((l) => l.trim());
+    assert.deepEqual(listed, JSON.parse(text).rollouts.map((r: { id: string }) => r.id));
+  });
+
+  it('prints runs with nothing scored and with no rollouts at all as it did', async () => {
+    const infra = smallRun('infra-only', (runId) =>
+      ['t/a', 't/b'].map((task, i) => ({
+        ...scoredRollout({ id: rolloutIdFor(runId, task, 0), runId }),
+        taskId: task as Rollout['taskId'],
+        status: 'infra_error' as const,
+        terminationReason: 'infra_error' as const,
+        score: null,
+        passed: null,
+        verifier: null,
+        error: { source: 'model' as const, message: `the endpoint answered 50${i}` },
+      })),
+    );
+    const empty = smallRun('empty', () => []);
+    for (const { path, runId } of [infra, empty]) assert.equal((await cli(['show', runId, '--store', path, '--json'])).out, shownFromList(path, runId).text, runId);
+  });
+
+  it('never reads the whole run at once: counts come from the store, rollouts a page at a time', async () => {
+    const path = join(dir, 'varied-pages.db');
+    const { runId } = writeVariedRun(path);
+    const whole = SqliteStore.prototype.rollouts;
+    SqliteStore.prototype.rollouts = () => {
+      throw new Error('show read the whole run at once');
+    };
+    try {
+      for (const flags of [['--json'], []]) {
+        const { out, err } = await cli(['show', runId, '--store', path, ...flags]);
+        assert.doesNotMatch(err, /whole run/);
+        assert.match(out, /ro_/);
+      }
+    } finally {
+      SqliteStore.prototype.rollouts = whole;
+    }
+  });
+
+  it('prints a list item by item as JSON.stringify prints the whole document', async () => {
+    for (const items of [[], [{ a: 1, b: ['x\ny', { c: null }] }], [1, 'two', { three: [3] }]]) {
+      let text = '';
+      const out = { write: (t: string) => ((text += t), text.length > 10), flush: async () => {} };
+      await printJsonWithList(out, { run: { id: 'r', nested: { deep: [1, 2] } }, note: 'n' }, 'rollouts', items);
+      assert.equal(text, `${JSON.stringify({ run: { id: 'r', nested: { deep: [1, 2] } }, note: 'n', rollouts: items }, null, 2)}\n`);
+    }
   });
 });

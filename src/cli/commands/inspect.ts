@@ -1,10 +1,11 @@
+import { once } from 'node:events';
 import type { Command } from 'commander';
-import { InputError, recordedSpend, type Rollout, type Run } from '../../core/index.ts';
+import { InputError, recordedSpend, type AttemptsSpend, type Rollout, type Run, type RunSummaryCounts } from '../../core/index.ts';
 import { transcriptOf } from '../../review/index.ts';
-import { summarise, tasksOfRun, type RunSummary } from '../../runner/index.ts';
+import { tasksOfRun, type RunSummary } from '../../runner/index.ts';
 import { GATEWAY_ENV } from '../../training/gateway/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
-import { causeLine, indentedLines, printJson, safeText, type CliIo } from '../io.ts';
+import { causeLine, indentedLines, printJson, processIo, safeText, type CliIo } from '../io.ts';
 import { openStoreToRead } from '../store.ts';
 import { spentText, summaryJson, unscoredText } from './run.ts';
 import { positiveInt } from '../options.ts';
@@ -40,40 +41,66 @@ function spentOf(r: Rollout): string {
 }
 
 /**
+ * The run's summary from its counts (`Store.runSummaryCounts`): what `summarise` (src/runner/run.ts)
+ * makes of the list of its rollouts, without reading them all.
+ */
+export function summaryOfCounts(run: Pick<Run, 'id' | 'status'>, counts: RunSummaryCounts, extra: { expected: number; spent: AttemptsSpend }): RunSummary {
+  const { scored } = counts.byStatus;
+  const pooled = scored > 0 ? counts.passed / scored : 0;
+  return {
+    runId: run.id,
+    status: run.status,
+    rollouts: counts.rollouts,
+    scored,
+    infraErrors: counts.byStatus.infra_error,
+    errors: counts.byStatus.error,
+    cancelled: counts.byStatus.cancelled,
+    passed: counts.passed,
+    passRate: pooled,
+    pooledPassRate: pooled,
+    taskMeanPassRate: counts.taskMeanPassRate ?? 0,
+    meanScore: scored > 0 ? counts.scoreSum / scored : 0,
+    terminationReasons: { ...counts.terminationReasons },
+    missing: Math.max(0, extra.expected - counts.rollouts),
+    durationMs: 0,
+    errorRollouts: counts.errorRollouts.map((r) => ({ id: r.id, taskId: r.taskId, epoch: r.epoch, source: r.error?.source ?? 'gauntlet', message: r.error?.message ?? '' })),
+    spent: extra.spent,
+  };
+}
+
+/**
  * The pass rates over the scored rollouts with a verdict, and the mean score over those with a
  * score: a gateway rollout finished with only a reward (or nothing) has neither failed nor scored
  * 0, so it must not pull either figure down. null where no rollout has one. Where every scored
  * rollout has both, these are the summary's own figures.
  */
-function overVerdicts(summary: RunSummary, rollouts: readonly Rollout[]) {
-  const scored = rollouts.filter((r) => r.status === 'scored');
-  const judged = scored.filter((r) => r.passed !== null);
-  const withScore = scored.filter((r) => r.score !== null);
-  const overJudged = summarise(summary.runId, summary.status, judged, { expected: 0, durationMs: 0 });
-  const rate = (value: number) => (judged.length > 0 ? value : null);
+function overVerdicts(summary: RunSummary, counts: RunSummaryCounts) {
+  const { judged, withScore } = counts;
+  const rate = (value: number | null) => (judged > 0 ? value : null);
   return {
-    judged: judged.length,
-    withScore: withScore.length,
-    withoutVerdict: scored.length - judged.length,
-    passed: overJudged.passed,
-    passRate: rate(overJudged.passRate),
-    pooledPassRate: rate(overJudged.pooledPassRate),
-    taskMeanPassRate: rate(overJudged.taskMeanPassRate),
-    meanScore: withScore.length > 0 ? withScore.reduce((sum, r) => sum + r.score!, 0) / withScore.length : null,
+    judged,
+    withScore,
+    withoutVerdict: summary.scored - judged,
+    passed: counts.passed,
+    passRate: rate(counts.passed / judged),
+    pooledPassRate: rate(counts.passed / judged),
+    taskMeanPassRate: rate(counts.taskMeanJudgedPassRate),
+    // Every scored score added in order, a missing one as 0: the same total as those with a score added alone.
+    meanScore: withScore > 0 ? counts.scoreSum / withScore : null,
   };
 }
 
 /** `show --json`'s summary: the run's, its figures over the rollouts with a verdict or a score. */
-function summaryOverVerdicts(summary: RunSummary, rollouts: readonly Rollout[]) {
+function summaryOverVerdicts(summary: RunSummary, counts: RunSummaryCounts) {
   if (summary.scored === 0) return { ...summaryJson(summary), withoutVerdict: 0 };
-  const { judged: _judged, withScore: _withScore, ...figures } = overVerdicts(summary, rollouts);
+  const { judged: _judged, withScore: _withScore, ...figures } = overVerdicts(summary, counts);
   return { ...summary, ...figures };
 }
 
 /** The summary line's figures: pass rate over the rollouts with a verdict, mean over those with a score, each saying what it left out. */
-function figuresText(summary: RunSummary, rollouts: readonly Rollout[]): string {
+function figuresText(summary: RunSummary, counts: RunSummaryCounts): string {
   if (summary.scored === 0) return `no pass rate: ${unscoredText(summary, null)}`;
-  const { judged, withScore, withoutVerdict, passRate, meanScore } = overVerdicts(summary, rollouts);
+  const { judged, withScore, withoutVerdict, passRate, meanScore } = overVerdicts(summary, counts);
   const plural = (n: number) => `${n} rollout${n === 1 ? '' : 's'}`;
   const rate =
     passRate === null
@@ -125,29 +152,82 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
     .option('--rollout <id>', 'show this rollout\'s trajectory')
     .option('--store <path>', 'SQLite store', '.gauntlet/gauntlet.db')
     .option('--json', 'JSON on stdout')
-    .action((runId: string, flags: { rollout?: string; store: string; json?: boolean }) => {
+    .action(async (runId: string, flags: { rollout?: string; store: string; json?: boolean }) => {
       const store = openStoreToRead(flags.store);
       try {
         const run = requireRun(store, runId);
         if (flags.rollout) return showRollout(io, store, run.id, flags.rollout, flags.json);
-        const rollouts = store.rollouts(runId);
-        const tasks = tasksOfRun(store, run.id, run.config);
-        const summary = summarise(run.id, run.status, rollouts, { expected: tasks.tasks.length * run.config.epochs, durationMs: 0, spent: store.runSpend(run.id) });
-        if (flags.json) return printJson(io, { run, summary: summaryOverVerdicts(summary, rollouts), taskSource: tasks.source, taskDrift: tasks.drift, rollouts });
-        const stale = run.status === 'running' && store.leaseHolder(run.id)?.alive !== true ? `; no process executes it: resume with --resume ${run.id}` : '';
-        io.stdout(`run ${run.id} (${run.status}${stale}) created ${run.createdAt}\n`);
-        io.stdout(`  envs ${run.config.envs.join(', ')} · model ${run.config.model} · scaffold ${run.config.scaffold} · epochs ${run.config.epochs} · seed ${run.config.seed}\n`);
-        io.stdout(`  ${summary.rollouts} rollouts${summary.missing ? ` (${summary.missing} missing)` : ''}: ${summary.scored} scored, ${summary.infraErrors} infra errors, ${summary.errors} errors; ${figuresText(summary, rollouts)}\n`);
-        if (summary.spent && summary.spent.modelCalls > 0) io.stdout(`  ${spentText(summary.spent, summary.rollouts)}\n`);
-        if (tasks.source === 'current') io.stdout(`  ${noStoredTasksNote(run)}\n`);
-        for (const d of tasks.drift) io.stdout(`  note: task ${d.taskId} has ${d.change === 'changed' ? 'changed' : 'been removed'} since this run; it ran the stored version\n`);
-        io.stdout('\n');
-        for (const r of rollouts) io.stdout(`${rolloutLine(r)}\n    ${r.id}\n`);
-        if (summary.errors > 0) process.exitCode = 1;
+        // Counted by the store, then listed page by page: a run of 200k rollouts is never held whole.
+        await store.readSnapshot(async () => {
+          const tasks = tasksOfRun(store, run.id, run.config);
+          const counts = store.runSummaryCounts(run.id);
+          const summary = summaryOfCounts(run, counts, { expected: tasks.tasks.length * run.config.epochs, spent: store.runSpend(run.id) });
+          const out = chunkedOutput(io);
+          try {
+            if (flags.json) return await printJsonWithList(out, { run, summary: summaryOverVerdicts(summary, counts), taskSource: tasks.source, taskDrift: tasks.drift }, 'rollouts', store.eachRollout(run.id));
+            const stale = run.status === 'running' && store.leaseHolder(run.id)?.alive !== true ? `; no process executes it: resume with --resume ${run.id}` : '';
+            out.write(`run ${run.id} (${run.status}${stale}) created ${run.createdAt}\n`);
+            out.write(`  envs ${run.config.envs.join(', ')} · model ${run.config.model} · scaffold ${run.config.scaffold} · epochs ${run.config.epochs} · seed ${run.config.seed}\n`);
+            out.write(`  ${summary.rollouts} rollouts${summary.missing ? ` (${summary.missing} missing)` : ''}: ${summary.scored} scored, ${summary.infraErrors} infra errors, ${summary.errors} errors; ${figuresText(summary, counts)}\n`);
+            if (summary.spent && summary.spent.modelCalls > 0) out.write(`  ${spentText(summary.spent, summary.rollouts)}\n`);
+            if (tasks.source === 'current') out.write(`  ${noStoredTasksNote(run)}\n`);
+            for (const d of tasks.drift) out.write(`  note: task ${d.taskId} has ${d.change === 'changed' ? 'changed' : 'been removed'} since this run; it ran the stored version\n`);
+            out.write('\n');
+            for (const r of store.eachRollout(run.id)) if (out.write(`${rolloutLine(r)}\n    ${r.id}\n`)) await out.flush();
+            if (summary.errors > 0) process.exitCode = 1;
+          } finally {
+            // What was listed before a damaged record stopped the listing is still shown, above its error.
+            await out.flush();
+          }
+        });
       } finally {
         store.close();
       }
     });
+}
+
+/** Output gathered into writes of about 64 KiB (a write per rollout costs a system call each), each let out once there is room for it. */
+export interface ChunkedOutput {
+  /** Gathers `text`; true once a chunk is ready for `flush`. */
+  write(text: string): boolean;
+  flush(): Promise<void>;
+}
+
+function chunkedOutput(io: CliIo): ChunkedOutput {
+  let pending = '';
+  const toStdout = io.stdout === processIo.stdout;
+  return {
+    write: (text) => {
+      pending += text;
+      return pending.length >= 65_536;
+    },
+    flush: async () => {
+      if (pending) io.stdout(pending);
+      pending = '';
+      // Written to a pipe, stdout queues what its reader has not taken yet in memory: the listing waits for room instead.
+      if (toStdout && process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+    },
+  };
+}
+
+/**
+ * What `printJson` prints of `head` with `key: [...items]` last, byte for byte, each item printed
+ * as it is read: the whole document of a 200k-rollout run is never one string.
+ */
+export async function printJsonWithList(out: ChunkedOutput, head: Record<string, unknown>, key: string, items: Iterable<unknown>): Promise<void> {
+  const empty = `${JSON.stringify({ ...head, [key]: [] }, null, 2)}\n`;
+  // The list is the last member, at depth 1: its items are indented by 4 and its closing bracket by 2.
+  const emptyList = '[]\n}\n';
+  out.write(empty.slice(0, -emptyList.length));
+  let first = true;
+  for (const item of items) {
+    // Nested two deep, JSON.stringify indents the item as the whole document would; the wrappers are cut off.
+    const nested = JSON.stringify([[item]], null, 2);
+    if (out.write(`${first ? '[\n' : ',\n'}${nested.slice(6, -6)}`)) await out.flush();
+    first = false;
+  }
+  out.write(first ? emptyList : '\n  ]\n}\n');
+  await out.flush();
 }
 
 function showRollout(io: CliIo, store: SqliteStore, runId: string, rolloutId: string, json?: boolean): void {

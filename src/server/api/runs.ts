@@ -3,7 +3,7 @@
 // messages only.
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { DetectionCategory, InputError, RolloutStatus, type DetectionRecord, type ReviewLabelRow, type RolloutSummary, type Run, type Store } from '../../core/index.ts';
+import { DetectionCategory, InputError, RolloutStatus, type DetectionRecord, type ReviewLabelRow, type RolloutCounts, type RolloutSummary, type Run, type Store } from '../../core/index.ts';
 import {
   finalFindings,
   flagCounts,
@@ -17,6 +17,8 @@ import {
   stepsOf,
   terminationCounts,
   withHistory,
+  type RateSummary,
+  type RunHeadline,
 } from '../../review/index.ts';
 import type { ApiContext } from './context.ts';
 import { idParam, notFound, PageQuery, paginate, queryOf, QueryBoolean, QueryNumber } from './http.ts';
@@ -124,6 +126,25 @@ function rolloutCursor(cursor: string): { taskId: string; epoch: number } {
   return { taskId: parsed.data[0], epoch: parsed.data[1] };
 }
 
+/** `rates` of the run's rollouts, from their counts: the list of the run's rows is never read. */
+function ratesOf(counts: RolloutCounts): RateSummary {
+  const { scored } = counts.byStatus;
+  return {
+    total: counts.rollouts,
+    byStatus: { ...counts.byStatus },
+    scored,
+    passed: counts.passed,
+    pooledPassRate: scored > 0 ? counts.passed / scored : null,
+    taskMeanPassRate: counts.taskMeanPassRate,
+    meanScore: scored > 0 ? counts.scoreSum / scored : null,
+  };
+}
+
+/** `runHeadline` from the run's counts as review listings count them (the stored columns). */
+function headlineOf(run: Run, counts: RolloutCounts): RunHeadline {
+  return { ...runHeadline(run, []), summary: ratesOf(counts) };
+}
+
 function runOr404(store: Store, id: string): Run {
   const run = store.getRun(id);
   if (!run) throw notFound(`run "${id}"`, 'runId');
@@ -146,12 +167,15 @@ export function runRoutes(app: Hono, ctx: ApiContext): void {
       .filter((r) => q.env === undefined || r.config.envs.includes(q.env))
       .filter((r) => q.model === undefined || r.config.model === q.model)
       .filter((r) => q.status === undefined || r.status === q.status);
+    // Headlines are counted by the store (a 200k-rollout run in ~0.2 s instead of ~2 s of rows);
+    // only the perturbation and flag filters still read a run's rows.
+    const headlines = new Map<string, RunHeadline>();
+    const headline = (run: Run) => headlines.get(run.id) ?? headlines.set(run.id, headlineOf(run, store.runStoredCounts(run.id))).get(run.id)!;
     const rowsOf = new Map<string, RolloutSummary[]>();
     const rows = (run: Run) => rowsOf.get(run.id) ?? rowsOf.set(run.id, store.rolloutSummaries(run.id)).get(run.id)!;
     const matching = runs.filter((run) => {
       if (q.minScore === undefined && q.maxScore === undefined && q.perturbation === undefined && q.flag === undefined) return true;
-      const headline = runHeadline(run, rows(run));
-      const mean = headline.summary.meanScore;
+      const mean = headline(run).summary.meanScore;
       if (q.minScore !== undefined && (mean === null || mean < q.minScore)) return false;
       if (q.maxScore !== undefined && (mean === null || mean > q.maxScore)) return false;
       if (q.perturbation !== undefined && !rows(run).some((r) => r.perturbations.includes(q.perturbation!))) return false;
@@ -159,7 +183,7 @@ export function runRoutes(app: Hono, ctx: ApiContext): void {
       return true;
     });
     const page = paginate(matching, q, (r) => r.id);
-    return c.json({ ...page, items: page.items.map((run) => runHeadline(run, rows(run))) });
+    return c.json({ ...page, items: page.items.map((run) => headline(run)) });
   });
 
   app.get('/api/runs/:runId', (c) => {
