@@ -4,10 +4,9 @@
 // and an agent that never stops asking is stopped.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runAgent } from '../../agent/index.ts';
-import { createRng, InfraError, nullRecorder, type JsonObject, type ModelClient, type ModelResult, type RolloutId, type RunId, type Task } from '../../core/index.ts';
+import { InfraError, type JsonObject, type ModelClient, type ModelResult, type Task } from '../../core/index.ts';
 import { createOraclePolicy } from '../../model/index.ts';
-import { runEpisode, type EpisodeOutcome } from '../../runner/index.ts';
+import type { EpisodeOutcome } from '../../runner/index.ts';
 import type { VerifyContext } from '../define.ts';
 import { mail, mailTasks } from '../mail/index.ts';
 import { userChecks } from './checks.ts';
@@ -16,6 +15,7 @@ import { createLlmUser, userSystemPrompt, type UserModel } from './llm-user.ts';
 import { detectSimulatorFault } from './monitor.ts';
 import { STOP, UserScenario, type UserScenarioInput } from './scenario.ts';
 import { MAX_USER_EXCHANGES } from './session.ts';
+import { playUserEpisode } from './test-support.ts';
 
 const scenarioInput: UserScenarioInput = {
   persona: 'Robin, brief',
@@ -138,28 +138,8 @@ describe('a user model that hangs', () => {
 // Through the real episode lifecycle and agent loop.
 const task = mailTasks().find((t) => t.id === 'mail/ask-forward-floor-plan') ?? assert.fail('no task mail/ask-forward-floor-plan');
 
-async function play(options: { model: ModelClient; user: ReturnType<typeof createLlmUser>; deadlineMs: number; signal?: AbortSignal }): Promise<EpisodeOutcome> {
-  return runEpisode({
-    ...(options.signal ? { signal: options.signal } : {}),
-    definition: mail,
-    task,
-    seed: 1,
-    user: options.user,
-    deadlineMs: options.deadlineMs,
-    graceMs: 5_000,
-    now: Date.now,
-    recorder: nullRecorder,
-    drive: (episode, { deadlineAt }) =>
-      runAgent({
-        task,
-        environment: episode.environment,
-        model: options.model,
-        recorder: nullRecorder,
-        identity: { runId: 'users-adversarial' as RunId, rolloutId: 'users-adversarial:1' as RolloutId, attempt: 1 },
-        settings: { maxTurns: 20, deadlineAt, rng: createRng(1) },
-        ...(options.signal ? { signal: options.signal } : {}),
-      }),
-  });
+function play(options: { model: ModelClient; user: ReturnType<typeof createLlmUser>; deadlineMs: number; signal?: AbortSignal }): Promise<EpisodeOutcome> {
+  return playUserEpisode({ definition: mail, task, runId: 'users-adversarial', ...options });
 }
 
 function reply(content: string, calls: { name: string; args: JsonObject }[] = []): ModelResult {

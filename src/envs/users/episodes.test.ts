@@ -3,42 +3,20 @@
 // scenario makes the rollout an infra error of source `user_simulator`, never the agent's fault.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runAgent } from '../../agent/index.ts';
-import { createRng, nullRecorder, type JsonObject, type ModelClient, type ModelResult, type RolloutId, type RunId, type Task } from '../../core/index.ts';
+import type { JsonObject, ModelClient, ModelResult, Task } from '../../core/index.ts';
 import { createOraclePolicy } from '../../model/index.ts';
-import { runEpisode, validateEnvironment, type EpisodeOutcome } from '../../runner/index.ts';
-import type { EnvironmentDefinition } from '../define.ts';
+import { validateEnvironment } from '../../runner/index.ts';
 import { mail, mailTasks } from '../mail/index.ts';
 import { workplace, workplaceTasks } from '../workplace/index.ts';
-import { createActFirstPolicy, createLlmUser, createScriptedUser, STOP, userModelFrom, type UserCallRecord, type UserSimulator } from './index.ts';
+import { createActFirstPolicy, createLlmUser, createScriptedUser, STOP, userModelFrom, type UserCallRecord } from './index.ts';
+import { playUserEpisode } from './test-support.ts';
 
 const userTasks = (tasks: Task[]) => tasks.filter((t) => t.tags.labels.includes('simulated-user'));
 const mailUserTasks = userTasks(mailTasks());
 const workplaceUserTasks = userTasks(workplaceTasks());
 const find = (tasks: Task[], id: string) => tasks.find((t) => t.id === id) ?? assert.fail(`no task ${id}`);
 
-async function play(options: { definition: EnvironmentDefinition; task: Task; model: ModelClient; user?: UserSimulator }): Promise<EpisodeOutcome> {
-  const { definition, task, model } = options;
-  return runEpisode({
-    definition,
-    task,
-    seed: 1,
-    ...(options.user ? { user: options.user } : {}),
-    deadlineMs: 60_000,
-    graceMs: 5_000,
-    now: Date.now,
-    recorder: nullRecorder,
-    drive: (episode, { deadlineAt }) =>
-      runAgent({
-        task,
-        environment: episode.environment,
-        model,
-        recorder: nullRecorder,
-        identity: { runId: 'users-test' as RunId, rolloutId: `users-test:${task.id}` as RolloutId, attempt: 1 },
-        settings: { maxTurns: 20, deadlineAt, rng: createRng(1) },
-      }),
-  });
-}
+const play = playUserEpisode;
 
 function text(content: string): ModelResult {
   return { ok: true, response: { message: { role: 'assistant', content, toolCalls: [] }, finishReason: 'stop', usage: {} } };
