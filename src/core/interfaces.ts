@@ -91,6 +91,17 @@ export interface FileEntry {
   sha256: string;
 }
 
+/** What a caller may ask of one `readFile`; a normal caller asks nothing and gets the whole file. */
+export interface ReadFileOptions {
+  /**
+   * The most bytes of the file (as stored) the read may bring into memory. A larger file is
+   * refused with the sandbox's FileTooLargeError (src/sandbox/files.ts), read no further than
+   * this; one that grows past it while being read is refused too. For a server bounding what one
+   * read may hold; other callers leave it out.
+   */
+  maxBytes?: number;
+}
+
 /** Version 1 of the sandbox interface: untrusted commands run only through one of these. */
 export interface Sandbox {
   readonly specificationVersion: 'v1';
@@ -99,7 +110,7 @@ export interface Sandbox {
   /** Absolute path of the agent's working directory inside the sandbox. */
   readonly workdir: string;
   exec(command: string, options: ExecOptions): Promise<ExecResult>;
-  readFile(path: string): Promise<string | null>;
+  readFile(path: string, options?: ReadFileOptions): Promise<string | null>;
   writeFile(path: string, content: string): Promise<void>;
   /** Every file under the work dir, for snapshots and invariants. */
   listFiles(): Promise<FileEntry[]>;

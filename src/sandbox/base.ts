@@ -1,6 +1,6 @@
 // What both backends share: the Sandbox contract's file access goes through WorkdirFiles, and every
 // call after close() is refused the same way.
-import type { ExecOptions, ExecResult, FileEntry, Sandbox } from '../core/index.ts';
+import type { ExecOptions, ExecResult, FileEntry, ReadFileOptions, Sandbox } from '../core/index.ts';
 import type { WorkdirFiles } from './files.ts';
 
 export abstract class WorkdirSandbox implements Sandbox {
@@ -16,9 +16,9 @@ export abstract class WorkdirSandbox implements Sandbox {
   abstract exec(command: string, options: ExecOptions): Promise<ExecResult>;
   abstract close(): Promise<void>;
 
-  readFile(path: string): Promise<string | null> {
+  readFile(path: string, options?: ReadFileOptions): Promise<string | null> {
     this.assertOpen('readFile');
-    return this.files.read(path);
+    return this.files.read(path, options);
   }
 
   writeFile(path: string, content: string): Promise<void> {

@@ -19,7 +19,7 @@ import { bwrapArgs, checkEnvNames, inodeLimit, SCRATCH_MOUNTS, scratchBytes, sup
 import { SupervisedInstance, supervisorBinary } from './bwrap-instance.ts';
 import { runContained, type BwrapLaunch, type ContainedResult, type ContainedRun, type RunAs } from './bwrap-process.ts';
 import { resourceControl, SandboxCgroup } from './cgroup.ts';
-import { WorkdirFiles, type FsAdapter } from './files.ts';
+import { readAtMost, WorkdirFiles, type FsAdapter } from './files.ts';
 import { makeHostDir, reapLeftoversOnce } from './host-dirs.ts';
 import { effectiveTimeout, type ResolvedLimits } from './limits.ts';
 import { relativeToWorkdir, SandboxPathError } from './paths.ts';
@@ -228,10 +228,11 @@ async function openInside(root: string, path: string, flags: number): Promise<Fi
   }
 }
 
-async function readInside(root: string, path: string): Promise<Buffer> {
+/** The file `openInside` opens, whole, or within `maxBytes` (readAtMost: the open file is measured and read, never the path again). */
+async function readInside(root: string, path: string, maxBytes?: number): Promise<Buffer> {
   const handle = await openInside(root, path, constants.O_RDONLY);
   try {
-    return await handle.readFile();
+    return maxBytes === undefined ? await handle.readFile() : await readAtMost(handle, maxBytes, path);
   } finally {
     await handle.close();
   }
@@ -312,7 +313,7 @@ export function hostAdapter(owner: RunAs | undefined, root: string): FsAdapter {
         await mkdir(at);
         if (owner) await lchown(at, owner.uid, owner.gid);
       }),
-    readText: async (path) => (await readInside(root, path)).toString('utf8'),
+    readText: async (path, maxBytes) => (await readInside(root, path, maxBytes)).toString('utf8'),
     readBytes: (path) => readInside(root, path),
     writeText: (path, content) => writeReplacing(root, path, content, owner),
     // Through the folder held open and proved inside, so a folder swapped for a link lists nothing outside.

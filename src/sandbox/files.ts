@@ -2,7 +2,7 @@
 // walked one component at a time so neither `..` nor a symlink planted by a command can lead out.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import type { FileEntry } from '../core/index.ts';
+import { InputError, type FileEntry, type ReadFileOptions } from '../core/index.ts';
 import { requireRelative, SandboxFullError, SandboxPathError } from './paths.ts';
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'other';
@@ -14,7 +14,12 @@ export interface FsAdapter {
   /** null when the path (or a symlink on it) leads nowhere. */
   realpath(path: string): Promise<string | null>;
   mkdir(path: string): Promise<void>;
-  readText(path: string): Promise<string>;
+  /**
+   * The file as text. Given `maxBytes`, a file of more bytes is refused with FileTooLargeError
+   * (naming any path: WorkdirFiles names it again as the agent gave it), having read no more than
+   * `maxBytes` + 1 of them.
+   */
+  readText(path: string, maxBytes?: number): Promise<string>;
   readBytes(path: string): Promise<Uint8Array>;
   writeText(path: string, content: string): Promise<void>;
   readdir(path: string): Promise<string[]>;
@@ -25,6 +30,69 @@ export interface FsAdapter {
 function isNoRoom(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/**
+ * A read given `maxBytes` (ReadFileOptions) found a larger file: refused, having brought no more
+ * than the bound (and a byte) of it into memory. Not the agent's doing (the bound is its caller's
+ * setting), so not a SandboxPathError.
+ */
+export class FileTooLargeError extends Error {
+  constructor(
+    readonly path: string,
+    /** The bound the read was given. */
+    readonly maxBytes: number,
+    /** The file's size where it was learned; undefined when the file was only seen to pass the bound (it grew as it was read). */
+    readonly sizeBytes?: number,
+  ) {
+    super(`sandbox readFile: ${JSON.stringify(path)} is ${sizeBytes === undefined ? `more than ${maxBytes}` : sizeBytes} bytes, over the ${maxBytes} this read may take`);
+    this.name = 'FileTooLargeError';
+  }
+}
+
+/** What `readAtMost` needs of an open file (node's FileHandle has it). */
+export interface OpenFile {
+  stat(): Promise<{ size: number }>;
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
+/** The first buffer of a read: the file's size and a byte, or this much when it says 0 (a file whose size says nothing). */
+const FIRST_READ_BYTES = 64 * 1024;
+
+/**
+ * The bytes of a file held open, or FileTooLargeError past `maxBytes`. Its size (of the file held,
+ * so nothing can be swapped in between) refuses a larger one unread; the read itself stops one byte
+ * past the bound, so a file that grows after that look is refused as well, never read whole.
+ */
+export async function readAtMost(file: OpenFile, maxBytes: number, path: string): Promise<Buffer> {
+  const { size } = await file.stat();
+  if (size > maxBytes) throw new FileTooLargeError(path, maxBytes, size);
+  // The byte past the bound, when it comes, proves the file grew past it.
+  const most = maxBytes + 1;
+  let buffer = Buffer.allocUnsafe(Math.min(most, Math.max(size + 1, FIRST_READ_BYTES)));
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length >= most) break;
+      const grown = Buffer.allocUnsafe(Math.min(most, 2 * length));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    const { bytesRead } = await file.read(buffer, length, buffer.length - length, length);
+    if (bytesRead === 0) break;
+    length += bytesRead;
+  }
+  if (length > maxBytes) throw new FileTooLargeError(path, maxBytes);
+  return buffer.subarray(0, length);
+}
+
+/** `maxBytes` as a read takes it: a whole number of bytes, or undefined for no bound. */
+export function readBound(options: ReadFileOptions): number | undefined {
+  const { maxBytes } = options;
+  if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) {
+    throw new InputError('sandbox readFile maxBytes', `got ${maxBytes}`, 'a whole number of bytes from 0 upwards');
+  }
+  return maxBytes;
 }
 
 export function sha256(data: string | Uint8Array): string {
@@ -77,7 +145,8 @@ export class WorkdirFiles {
     return current;
   }
 
-  async read(path: string): Promise<string | null> {
+  async read(path: string, options: ReadFileOptions = {}): Promise<string | null> {
+    const maxBytes = readBound(options);
     const rel = requireRelative(path, this.workdir, 'readFile');
     const parent = await this.parentOf(rel, path, 'readFile', false);
     if (parent === null) return null;
@@ -86,7 +155,14 @@ export class WorkdirFiles {
     if (kind === 'symlink') target = await this.follow(target, path, 'readFile');
     else if (kind !== 'file') return null;
     if (target === null || (await this.fs.kind(target)) !== 'file') return null;
-    return this.fs.readText(target);
+    if (maxBytes === undefined) return this.fs.readText(target);
+    try {
+      return await this.fs.readText(target, maxBytes);
+    } catch (error) {
+      // Named as the agent gave it: the adapter's path may be the host's.
+      if (error instanceof FileTooLargeError) throw new FileTooLargeError(path, error.maxBytes, error.sizeBytes);
+      throw error;
+    }
   }
 
   async write(path: string, content: string): Promise<void> {

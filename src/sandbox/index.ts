@@ -21,6 +21,7 @@ export type SandboxChoice = SandboxBackend;
 export type { BwrapMode } from './bwrap.ts';
 export type { SandboxLimits } from './limits.ts';
 export { DEFAULT_LIMITS, LIMIT_RANGES } from './limits.ts';
+export { FileTooLargeError } from './files.ts';
 export { DEFAULT_WORKDIR, SandboxFullError, SandboxPathError, relativeToWorkdir, resolveWorkdir } from './paths.ts';
 export { resourceControl, type ResourceControl } from './cgroup.ts';
 export { sandboxAvailability, type BwrapSupport, type SandboxAvailability } from './probe.ts';

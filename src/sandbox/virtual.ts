@@ -10,7 +10,7 @@ import { Bash, InMemoryFs } from 'just-bash';
 import type { ExecOptions, ExecResult, Sandbox } from '../core/index.ts';
 import { WorkdirSandbox } from './base.ts';
 import { cutUtf8, effectiveTimeout, type ResolvedLimits } from './limits.ts';
-import { WorkdirFiles, type FsAdapter } from './files.ts';
+import { FileTooLargeError, WorkdirFiles, type FsAdapter } from './files.ts';
 import { shellThreads } from './virtual-threads.ts';
 
 const baseEnv = (workdir: string) => ({ HOME: workdir, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', USER: 'agent' });
@@ -189,7 +189,14 @@ function memoryAdapter(fs: BoundedFs): FsAdapter {
     },
     realpath: (path) => attempt(() => fs.realpath(path)),
     mkdir: (path) => fs.mkdir(path),
-    readText: (path) => fs.readFile(path),
+    readText: async (path, maxBytes) => {
+      if (maxBytes === undefined) return fs.readFile(path);
+      // The file system's own bytes, not a copy: measured before anything is made of them.
+      const bytes = await fs.readFileBuffer(path);
+      if (bytes.length > maxBytes) throw new FileTooLargeError(path, maxBytes, bytes.length);
+      // As readFile decodes them (a BOM dropped, a byte that is not UTF-8 as U+FFFD).
+      return new TextDecoder().decode(bytes);
+    },
     readBytes: (path) => fs.readFileBuffer(path),
     writeText: (path, content) => fs.writeFile(path, content),
     readdir: (path) => fs.readdir(path),

@@ -4,8 +4,9 @@
 // (reapK8sSandboxes in reap.ts, which anyone may also call).
 import { randomBytes, randomInt } from 'node:crypto';
 import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
-import { errorMessage, InfraError, InputError, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
+import { errorMessage, InfraError, InputError, type ExecOptions, type ExecResult, type FileEntry, type ReadFileOptions, type Sandbox } from '../../core/index.ts';
 import { effectiveTimeout, resolveLimits, type ResolvedLimits, type SandboxLimits } from '../limits.ts';
+import { FileTooLargeError, readBound } from '../files.ts';
 import { requireRelative, resolveWorkdir, SandboxFullError, SandboxPathError } from '../paths.ts';
 import { apiError, coreApi, DEFAULT_API_BOUNDS, statusOf } from './api.ts';
 import { k8sClient } from './client.ts';
@@ -334,11 +335,15 @@ class PodSandbox implements K8sSandbox {
     return Math.max(this.ctx.limits.maxOutputBytes, this.ctx.limits.diskBytes);
   }
 
-  async readFile(path: string): Promise<string | null> {
+  async readFile(path: string, options: ReadFileOptions = {}): Promise<string | null> {
     this.assertOpen('readFile');
     const rel = requireRelative(path, this.workdir, 'readFile');
-    const result = await this.fileOp('readFile', path, readScript(this.workdir, rel), { maxOutputBytes: this.fileBytes });
+    const maxBytes = readBound(options);
+    // The caller's bound, where it is the tighter: the stream is cut there, so no more of the file comes.
+    const bounded = maxBytes !== undefined && maxBytes <= this.fileBytes;
+    const result = await this.fileOp('readFile', path, readScript(this.workdir, rel), { maxOutputBytes: bounded ? maxBytes : this.fileBytes });
     if (result === 'gone' || result.exitCode === 2) return null;
+    if (bounded && result.truncated) throw new FileTooLargeError(path, maxBytes);
     if (result.exitCode !== 0 || result.truncated) throw new InfraError('sandbox', `${this.where('readFile')} ${path}: exit ${result.exitCode}${result.truncated ? ' (file over the output limit)' : ''}: ${result.stderr.trim()}`, { kind: 'unavailable' });
     return result.stdout;
   }

@@ -1,8 +1,9 @@
 // The `remote` backend: the Sandbox interface over HTTP to a `gauntlet sandbox-server`, which runs
 // each command in its own local sandbox. The client holds a lease and renews it while open, so a
 // client that dies leaves nothing running on the server for longer than one lease.
-import { InfraError, InputError, parseInput, timerDelay, type ExecOptions, type ExecResult, type FileEntry, type Sandbox } from '../../core/index.ts';
+import { InfraError, InputError, parseInput, timerDelay, type ExecOptions, type ExecResult, type FileEntry, type ReadFileOptions, type Sandbox } from '../../core/index.ts';
 import { redactUrl } from '../../model/secrets.ts';
+import { FileTooLargeError, readBound } from '../files.ts';
 import { DEFAULT_LIMITS, type SandboxLimits } from '../limits.ts';
 import { isTokenRefusal, MAX_REPLY_BYTES, RemoteAborted, SandboxConnection, type FetchLike } from './http.ts';
 import { bearerTokenProblem, REMOTE_TOKEN_VARIABLE, CreateRequest, CreateResponse, ExecResponse, fromBase64, HealthResponse, HeartbeatResponse, ListResponse, ReadResponse, toBase64, type ExecRequest } from './protocol.ts';
@@ -162,12 +163,27 @@ class RemoteSandbox implements Sandbox {
     }
   }
 
-  async readFile(path: string): Promise<string | null> {
+  async readFile(path: string, options: ReadFileOptions = {}): Promise<string | null> {
     this.assertOpen('readFile');
+    const maxBytes = readBound(options);
+    // The caller's bound, where it is the tighter, bounds the reply read: no more of a larger file comes.
+    const bounded = maxBytes !== undefined && maxBytes < this.settings.maxReadBytes;
     const reply = await this.call(() =>
-      this.connection.request({ method: 'POST', path: this.path('/files/read'), body: { path }, response: ReadResponse, timeoutMs: this.settings.requestTimeoutMs, maxReplyBytes: readReplyBytes(this.settings.maxReadBytes) }),
+      this.connection.request({
+        method: 'POST',
+        path: this.path('/files/read'),
+        body: { path },
+        response: ReadResponse,
+        timeoutMs: this.settings.requestTimeoutMs,
+        maxReplyBytes: readReplyBytes(bounded ? maxBytes : this.settings.maxReadBytes),
+        ...(bounded ? { overBound: () => new FileTooLargeError(path, maxBytes) } : {}),
+      }),
     );
-    return reply.content === null ? null : fromBase64(reply.content);
+    if (reply.content === null) return null;
+    if (maxBytes === undefined) return fromBase64(reply.content);
+    const bytes = Buffer.from(reply.content, 'base64');
+    if (bytes.length > maxBytes) throw new FileTooLargeError(path, maxBytes, bytes.length);
+    return bytes.toString('utf8');
   }
 
   async writeFile(path: string, content: string): Promise<void> {

@@ -28,6 +28,11 @@ export interface RequestSpec<T extends z.ZodType> {
    * request (`errorReplyBytes`).
    */
   maxReplyBytes?: number;
+  /**
+   * The error for a successful reply past `maxReplyBytes` when that bound is the caller's own (a
+   * read given maxBytes), not the most the server may send: then it is no malformed reply.
+   */
+  overBound?: () => Error;
 }
 
 /** A reply longer than this cannot be made into one string, so no server sends a longer one on purpose. */
@@ -134,6 +139,7 @@ export class SandboxConnection {
       const said = `the reply${response.ok ? '' : ` (HTTP ${response.status})`} is over ${maxReplyBytes} bytes, more than any reply to this request holds; reading stopped there`;
       // An error past its bound is still that error: retried or not by its status, as an untyped one is.
       if (!response.ok) throw new InfraError('sandbox', `${where}: ${said}`, { kind: 'http', retryable: response.status >= 500, detail: { status: response.status } });
+      if (spec.overBound) throw spec.overBound();
       throw new InfraError('sandbox', `${where}: ${said}`, { kind: 'malformed_response', retryable: false });
     }
     // Scrubbed before an error quotes it cut short, which would keep part of the token.

@@ -1,15 +1,18 @@
 // The sandbox server's routes (protocol v1, docs/design/remote-sandbox.md): create, exec, files,
 // heartbeat, teardown. Bodies are read within the shared body budget (../body-budget.ts) and parsed
-// with the protocol's zod schemas; file reads are answered within it too (read-reply.ts); every
-// failure is a typed JSON error body.
+// with the protocol's zod schemas; file reads, exec results and listings are answered within it too
+// (read-reply.ts, exec-reply.ts, list-reply.ts); every failure is a typed JSON error body.
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { browserRefusal, errorMessage, hasBearerToken, InputError, type Sandbox } from '../../core/index.ts';
-import { DEFAULT_LIMITS, SandboxFullError, SandboxPathError, type SandboxLimits } from '../../sandbox/index.ts';
+import { DEFAULT_LIMITS, FileTooLargeError, SandboxFullError, SandboxPathError, type SandboxLimits } from '../../sandbox/index.ts';
 import { remoteProtocol as P } from '../../sandbox/remote/index.ts';
-import { bufferBody, type BodyBudget, type BodyRefusal, type Buffered, type RefusalReply } from '../body-budget.ts';
+import { bufferBody, describeBytes, type BodyBudget, type BodyRefusal, type Buffered, type RefusalReply } from '../body-budget.ts';
+import { execReply, holdExecReply } from './exec-reply.ts';
+import type { ReplyRefusal } from './held-reply.ts';
+import { holdListing, listReply } from './list-reply.ts';
 import { PoolFullError, type SandboxPool } from './pool.ts';
-import { holdRead, OneAtATime, readReply } from './read-reply.ts';
+import { holdRead, OneAtATime, readBound, readReply, tooLargeMessage } from './read-reply.ts';
 
 export interface SandboxAppContext {
   pool: SandboxPool;
@@ -17,7 +20,11 @@ export interface SandboxAppContext {
   token: string | undefined;
   /** One request body's bytes at most. */
   maxBodyBytes: number;
-  /** Shared by every request body being read or handled (an exec's until its command ends) and every file read being sent. */
+  /**
+   * Shared by every request body being read or handled (an exec's until its command ends), every
+   * exec's reply (its sandbox's output limit from before the command runs, then the reply's own
+   * length until it is sent), and every file read and listing being sent.
+   */
   bodyBudget: BodyBudget;
   /** One file read's bytes at most; a larger file is refused with `too_large`. */
   maxReadBytes: number;
@@ -78,6 +85,26 @@ function parseBody<T extends z.ZodType>(c: Context<Buffered>, schema: T): z.infe
   return parsed.data;
 }
 
+/** A reply the budget cannot hold, as the error the route answers: busy is retried after Retry-After, as for a body refused busy. */
+function replyRefusal(refusal: ReplyRefusal): Refusal {
+  return new Refusal(refusal.code, refusal.message, refusal.code === 'capacity' ? { 'Retry-After': '1' } : {});
+}
+
+/**
+ * An exec holds its sandbox's output limit of the budget while its command runs (exec-reply.ts), so
+ * a limit the budget cannot hold beside anything else would refuse every command: one asked for is
+ * refused when it is more than the whole budget; one left unsaid is lowered to a quarter of it, so
+ * that replies of several commands and their bodies fit at once.
+ */
+function outputUnder(limits: SandboxLimits, asked: boolean, budget: BodyBudget): SandboxLimits {
+  const maxOutputBytes = limits.maxOutputBytes ?? DEFAULT_LIMITS.maxOutputBytes;
+  if (asked && maxOutputBytes > budget.limitBytes) {
+    throw new Refusal('bad_request', `limits.maxOutputBytes: ${maxOutputBytes} is more than the ${describeBytes(budget.limitBytes)} this server holds for ${budget.holds} at once (--max-body-memory), within which a command's reply is held`);
+  }
+  const room = Math.max(1, Math.floor(budget.limitBytes / 4));
+  return !asked && maxOutputBytes > room ? { ...limits, maxOutputBytes: room } : limits;
+}
+
 /**
  * The limits a sandbox gets: those asked for, refused above this server's ceilings, and for the
  * rest the defaults, lowered to the ceilings: a ceiling bounds what a client left unsaid too.
@@ -104,6 +131,8 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
   const app = new Hono();
   const { pool } = ctx;
   const reads = new OneAtATime();
+  /** Each sandbox's output limit, which its exec replies are held within. */
+  const outputLimits = new WeakMap<Sandbox, number>();
 
   app.onError((error, c) => {
     if (error instanceof Refusal) return refuse(c, error.code, error.message, error.headers);
@@ -161,8 +190,9 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
 
   sandboxes.post('/', async (c) => {
     const request = parseBody(c, P.CreateRequest);
-    const limits = limitsUnder(request.limits, ctx.maxLimits);
+    const limits = outputUnder(limitsUnder(request.limits, ctx.maxLimits), request.limits.maxOutputBytes !== undefined, ctx.bodyBudget);
     const opened = await pool.open(() => ctx.create({ ...request, limits }));
+    outputLimits.set(opened.sandbox, limits.maxOutputBytes ?? DEFAULT_LIMITS.maxOutputBytes);
     // The largest read this server answers, so the client bounds what it takes from us by it.
     const maxReadBytes = Math.min(ctx.maxReadBytes, ctx.bodyBudget.limitBytes);
     const body: P.CreateResponse = { id: opened.id, backend: ctx.backend, workdir: opened.sandbox.workdir, lease: opened.lease, maxReadBytes };
@@ -173,33 +203,50 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
     const request = parseBody(c, P.ExecRequest);
     const id = c.req.param('id');
     const sandbox = use(id);
-    // The request's signal aborts when the client goes away: the command is killed with it. While
-    // it runs the lease holds, and it is renewed when the command ends.
-    const result = await pool.track(
-      id,
-      sandbox.exec(request.command, {
-        // 0 means "the sandbox's own limit" to the local backends.
-        timeoutMs: request.timeoutMs ?? 0,
-        signal: c.req.raw.signal,
-        ...(request.stdin !== undefined ? { stdin: request.stdin } : {}),
-        ...(request.cwd !== undefined ? { cwd: request.cwd } : {}),
-        ...(request.env !== undefined ? { env: request.env } : {}),
-      }),
-    );
-    const body: P.ExecResponse = result;
-    return c.json(body);
+    // Before the command runs: refused now, nothing ran and the client sends it again; refused once
+    // it had run, its result would be lost (exec-reply.ts).
+    const share = holdExecReply(outputLimits.get(sandbox) ?? DEFAULT_LIMITS.maxOutputBytes, ctx.bodyBudget);
+    if ('code' in share) throw replyRefusal(share);
+    let result: P.ExecResponse;
+    try {
+      // The request's signal aborts when the client goes away: the command is killed with it. While
+      // it runs the lease holds, and it is renewed when the command ends.
+      result = await pool.track(
+        id,
+        sandbox.exec(request.command, {
+          // 0 means "the sandbox's own limit" to the local backends.
+          timeoutMs: request.timeoutMs ?? 0,
+          signal: c.req.raw.signal,
+          ...(request.stdin !== undefined ? { stdin: request.stdin } : {}),
+          ...(request.cwd !== undefined ? { cwd: request.cwd } : {}),
+          ...(request.env !== undefined ? { env: request.env } : {}),
+        }),
+      );
+    } catch (error) {
+      share.release();
+      throw error;
+    }
+    return execReply(result, share, c.req.raw.signal);
   });
 
   sandboxes.post('/:id/files/read', async (c) => {
     const { path } = parseBody(c, P.ReadRequest);
     const sandbox = use(c.req.param('id'));
     // Read and counted in one turn, so at most one file is held uncounted at a time.
+    const limits = { maxReadBytes: ctx.maxReadBytes, budget: ctx.bodyBudget };
     const held = await reads.run(async () => {
-      const content = await sandbox.readFile(path);
+      let content: string | null;
+      try {
+        // Bounded: a larger file is refused having been read no further than that.
+        content = await sandbox.readFile(path, { maxBytes: readBound(limits) });
+      } catch (error) {
+        if (error instanceof FileTooLargeError) throw new Refusal('too_large', tooLargeMessage(path, error.sizeBytes, limits));
+        throw error;
+      }
       if (content === null) return null;
-      const outcome = holdRead(path, content, { maxReadBytes: ctx.maxReadBytes, budget: ctx.bodyBudget });
+      const outcome = holdRead(path, content, limits);
       // Busy: nothing changed, so the client sends it again after the wait, as for a body refused busy.
-      if ('code' in outcome) throw new Refusal(outcome.code, outcome.message, outcome.code === 'capacity' ? { 'Retry-After': '1' } : {});
+      if ('code' in outcome) throw replyRefusal(outcome);
       return outcome;
     }, c.req.raw.signal);
     if (held === null) return c.json({ content: null } satisfies z.infer<typeof P.ReadResponse>);
@@ -213,8 +260,9 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
   });
 
   sandboxes.get('/:id/files', async (c) => {
-    const files = await use(c.req.param('id')).listFiles();
-    return c.json({ files } satisfies z.infer<typeof P.ListResponse>);
+    const listing = holdListing(await use(c.req.param('id')).listFiles(), ctx.bodyBudget);
+    if ('code' in listing) throw replyRefusal(listing);
+    return listReply(listing, c.req.raw.signal);
   });
 
   sandboxes.post('/:id/heartbeat', (c) => {

@@ -62,7 +62,7 @@ describe('sandbox server request-body memory', () => {
     assert.match(refused.head, /^retry-after: 1$/im);
     assert.match(refused.head, /^connection: close$/im);
     assert.deepEqual(refused.body, {
-      error: { code: 'capacity', message: 'server busy: request bodies and file reads being handled hold 1000 of the 1000 bytes allowed at once (--max-body-memory), and this one declares 100 bytes; retry later' },
+      error: { code: 'capacity', message: 'server busy: request bodies and replies being handled hold 1000 of the 1000 bytes allowed at once (--max-body-memory), and this one declares 100 bytes; retry later' },
     });
     const chunked = await opened.open(server.url);
     chunked.socket.write(execHead(server, id, CHUNKED));
@@ -71,17 +71,18 @@ describe('sandbox server request-body memory', () => {
     assert.match((none.body as P.ErrorBody).error.message, /and none is left for this one/);
     assert.equal(server.stats().bodyBytes, 1000);
 
+    // A client gone mid-body gives its bytes back, leaving room for the first command's reply
+    // (its sandbox's output limit, a quarter of the budget when none was asked for).
+    second.socket.destroy();
+    await waitFor(() => server.stats().bodyBytes === 600, 'the abandoned body to give its bytes back');
     first.socket.write(firstBody.slice(10));
     const served = await answerOnClose(first);
     assert.match(served.status, /^HTTP\/1\.1 200 /);
     assert.equal(P.ExecResponse.parse(served.body).stdout, 'first\n');
-    await waitFor(() => server.stats().bodyBytes === 400, 'the first body to give its bytes back');
+    await waitFor(() => server.stats().bodyBytes === 0, 'the first body and reply to give their bytes back');
     const next = await fetch(`${server.url}/v1/sandboxes/${id}/exec`, { method: 'POST', headers: protocolHeaders, body: execBody('echo next', 200) });
     assert.equal(P.ExecResponse.parse(await next.json()).stdout, 'next\n');
-
-    // A client gone mid-body gives its bytes back too.
-    second.socket.destroy();
-    await waitFor(() => server.stats().bodyBytes === 0, 'the abandoned body to give its bytes back');
+    assert.equal(server.stats().bodyBytes, 0);
   });
 
   it('refuses at once, with too_large and no Retry-After, a body whose Content-Length alone passes the budget', GUARD, async () => {
@@ -129,7 +130,8 @@ describe('sandbox server request-body memory', () => {
       const run = box.exec(command, { timeoutMs: 15_000 });
       await waitFor(() => server.stats().running === 1, 'the command to start');
       const held = server.stats().bodyBytes;
-      assert.equal(held, Buffer.byteLength(JSON.stringify({ command, timeoutMs: 15_000 })), 'the running exec still counts its body');
+      // Its body, and room for its reply: the sandbox's output limit (the default 1 MB), taken before it ran.
+      assert.equal(held, Buffer.byteLength(JSON.stringify({ command, timeoutMs: 15_000 })) + 1_000_000, 'the running exec still counts its body');
       // A body started since has been cut at its deadline: the exec has run on past its own.
       const slow = await opened.open(server.url);
       slow.socket.write(execHead(server, 'sbx_any', sized(100)) + '{');

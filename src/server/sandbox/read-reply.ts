@@ -1,10 +1,12 @@
 // File reads on the sandbox server: the one reply whose size no request bounds (the agent decides
-// how large a file grows). The Sandbox interface hands a file over whole, so a read is held to three
-// things: files are read from the sandboxes one at a time (before it is read, nothing says how large
-// a file is, and this keeps one such file in memory at once, not one per connection); a file over
+// how large a file grows). A read is held to four things: the sandbox is asked for no more than the
+// largest file the server answers (ReadFileOptions.maxBytes), so a larger one is refused without
+// being read whole; files are read from the sandboxes one at a time (until a file is read, nothing
+// counts it, and this keeps one such file in memory at once, not one per connection); a file over
 // `maxReadBytes` is refused; and a reply takes its bytes from the server's body budget until it has
 // been sent, streamed as base64 a chunk at a time rather than built whole as JSON text.
 import { describeBytes, type BodyBudget } from '../body-budget.ts';
+import { BudgetShare, busyMessage, streamReply, type ReplyRefusal } from './held-reply.ts';
 
 /** Runs tasks one after another, in the order they were given. */
 export class OneAtATime {
@@ -25,52 +27,45 @@ export class OneAtATime {
 export interface ReadLimits {
   /** One file's bytes (as UTF-8, as the reply carries them) at most. */
   maxReadBytes: number;
-  /** Shared with request bodies: a reply holds its file's bytes here until it is sent. */
+  /** Shared with request bodies and other replies: a reply holds its file's bytes here until it is sent. */
   budget: BodyBudget;
 }
 
-/** A file's bytes, taken from the budget; `release` gives them back (once, however often called). */
-export interface HeldRead {
-  bytes: Buffer;
-  release: () => void;
+/** The most bytes of a file a read asks its sandbox for: more could never be answered. */
+export function readBound(limits: ReadLimits): number {
+  return Math.min(limits.maxReadBytes, limits.budget.limitBytes);
 }
 
-/** Why a file read is not answered with the file: `too_large` can never be, `capacity` not now. */
-export interface ReadRefusal {
-  code: 'too_large' | 'capacity';
-  message: string;
+/**
+ * Why a file of `size` bytes (undefined: more than `readBound`, its exact size unknown because the
+ * read stopped there) cannot be answered, naming the limit it passes and its flag.
+ */
+export function tooLargeMessage(path: string, size: number | undefined, limits: ReadLimits): string {
+  const { maxReadBytes, budget } = limits;
+  const where = `sandbox readFile: ${JSON.stringify(path)}`;
+  const overRead = size === undefined ? maxReadBytes <= budget.limitBytes : size > maxReadBytes;
+  const is = size === undefined ? `is more than ${readBound(limits)} bytes` : `is ${size} bytes`;
+  if (overRead) return `${where} ${is}, over this server's limit of ${describeBytes(maxReadBytes)} a read (--max-read-mb)`;
+  return `${where} ${is}, more than the ${describeBytes(budget.limitBytes)} the server holds for ${budget.holds} at once (--max-body-memory)`;
+}
+
+/** A file's bytes, with their share of the budget. */
+export interface HeldRead {
+  bytes: Buffer;
+  share: BudgetShare;
 }
 
 /**
  * The file's bytes held within `limits`, or why not. The size is that of the content as UTF-8, which
  * is what the reply carries (a byte that is not UTF-8 comes back as U+FFFD, three bytes).
  */
-export function holdRead(path: string, content: string, limits: ReadLimits): HeldRead | ReadRefusal {
-  const { maxReadBytes, budget } = limits;
+export function holdRead(path: string, content: string, limits: ReadLimits): HeldRead | ReplyRefusal {
   // Measured before converting: a file that cannot be sent is not copied once more.
   const size = Buffer.byteLength(content, 'utf8');
-  const where = `sandbox readFile: ${JSON.stringify(path)}`;
-  if (size > maxReadBytes) {
-    return { code: 'too_large', message: `${where} is ${size} bytes, over this server's limit of ${describeBytes(maxReadBytes)} a read (--max-read-mb)` };
-  }
-  if (size > budget.limitBytes) {
-    return { code: 'too_large', message: `${where} is ${size} bytes, more than the ${describeBytes(budget.limitBytes)} the server holds for ${budget.holds} at once (--max-body-memory)` };
-  }
-  if (!budget.take(size)) {
-    return {
-      code: 'capacity',
-      message: `server busy: ${budget.holds} being handled hold ${budget.held} of the ${describeBytes(budget.limitBytes)} allowed at once (--max-body-memory), and this read's ${size} bytes would pass it; retry later`,
-    };
-  }
-  let given = false;
-  return {
-    bytes: Buffer.from(content, 'utf8'),
-    release: () => {
-      if (given) return;
-      given = true;
-      budget.give(size);
-    },
-  };
+  if (size > readBound(limits)) return { code: 'too_large', message: tooLargeMessage(path, size, limits) };
+  const share = BudgetShare.take(limits.budget, size);
+  if (!share) return { code: 'capacity', message: busyMessage(limits.budget, `this read's ${size} bytes`) };
+  return { bytes: Buffer.from(content, 'utf8'), share };
 }
 
 const HEAD = Buffer.from('{"content":"');
@@ -84,38 +79,27 @@ export function readReplyLength(size: number): number {
 }
 
 /**
- * The reply to a read, `{"content":"<base64>"}` byte for byte as before, streamed: base64 is made a
- * chunk at a time as the connection takes it (Node's backpressure), so the server holds the file's
- * bytes and a chunk or two, not the file three more times over (base64, JSON text, encoded reply).
- * The bytes go back to the budget when the last chunk is handed on, or the reply is cancelled
- * (the client went away), or the request aborted before the reply was read at all.
+ * The reply to a read, `{"content":"<base64>"}` byte for byte as before, streamed (held-reply.ts):
+ * base64 is made a chunk at a time as the connection takes it, so the server holds the file's bytes
+ * and a chunk or two, not the file three more times over (base64, JSON text, encoded reply).
  */
 export function readReply(held: HeldRead, signal: AbortSignal): Response {
-  let source: Buffer | undefined = held.bytes;
-  const length = readReplyLength(source.length);
-  let offset = 0;
-  const release = () => {
-    // Dropped here, so a stream the server keeps a reference to no longer keeps the file.
-    source = undefined;
-    signal.removeEventListener('abort', release);
-    held.release();
+  const { bytes } = held;
+  // -1 before HEAD; past the file's length once TAIL has gone.
+  let offset = -1;
+  const next = () => {
+    if (offset < 0) {
+      offset = 0;
+      return HEAD;
+    }
+    if (offset === bytes.length) {
+      offset++;
+      return TAIL;
+    }
+    const end = Math.min(bytes.length, offset + CHUNK_BYTES);
+    const chunk = Buffer.from(bytes.subarray(offset, end).toString('base64'), 'latin1');
+    offset = end;
+    return chunk;
   };
-  signal.addEventListener('abort', release, { once: true });
-  const body = new ReadableStream<Uint8Array>({
-    start: (controller) => controller.enqueue(HEAD),
-    pull: (controller) => {
-      if (source === undefined) return controller.error(new Error('the read reply was cancelled'));
-      if (offset >= source.length) {
-        controller.enqueue(TAIL);
-        controller.close();
-        release();
-        return;
-      }
-      const end = Math.min(source.length, offset + CHUNK_BYTES);
-      controller.enqueue(Buffer.from(source.subarray(offset, end).toString('base64'), 'latin1'));
-      offset = end;
-    },
-    cancel: release,
-  });
-  return new Response(body, { status: 200, headers: { 'content-type': 'application/json', 'content-length': String(length) } });
+  return streamReply({ length: readReplyLength(bytes.length), next, done: () => offset > bytes.length }, held.share, signal);
 }

@@ -33,16 +33,21 @@ export interface SandboxServerOptions {
   /** Largest request body (files at create, writes, stdin). Default 64 MiB. */
   maxBodyBytes?: number;
   /**
-   * Bytes of request bodies the server holds at once, across every connection: a body takes its
-   * Content-Length (a chunked one its bytes as they come) before it is read, and gives it back when
-   * its request ends (an exec's when its command ends: its stdin is held that long). One that does
-   * not fit beside the others is refused with `capacity` (503, Retry-After), one that never could
-   * with `too_large`. Default 256 MiB (see DEFAULT_BODY_MEMORY_BYTES).
+   * Bytes of request bodies and replies the server holds at once, across every connection: a body
+   * takes its Content-Length (a chunked one its bytes as they come) before it is read, and gives it
+   * back when its request ends (an exec's when its command ends: its stdin is held that long). An
+   * exec takes its sandbox's output limit before its command runs, then holds its reply's length
+   * until it is sent; a file read and a listing hold theirs from when they are made until sent.
+   * One that does not fit beside the others is refused with `capacity` (503, Retry-After; an exec
+   * before its command runs), one that never could with `too_large`. A sandbox may not ask for an
+   * output limit over this; one left unsaid is lowered to a quarter of it. Default 256 MiB (see
+   * DEFAULT_BODY_MEMORY_BYTES).
    */
   maxBodyMemoryBytes?: number;
   /**
    * The largest file a read answers with, in bytes of its content (as UTF-8); a larger one is
-   * refused with `too_large` naming the file, its size and this limit. The reply streams, holding
+   * refused with `too_large` naming the file, its size and this limit, having been read no further
+   * than this (or `maxBodyMemoryBytes`, when less) from its sandbox. The reply streams, holding
    * the file's bytes within `maxBodyMemoryBytes` until it is sent (a busy server answers
    * `capacity` with Retry-After). Default 64 MiB (a default sandbox's whole disk); at most 256 MiB.
    */
@@ -70,7 +75,7 @@ export interface SandboxServerOptions {
 }
 
 export interface SandboxServerStats extends PoolStats {
-  /** Bytes of request bodies being read or handled, and of file reads being sent, now (see `maxBodyMemoryBytes`). */
+  /** Bytes of request bodies being read or handled, and of replies held (exec room, file reads, listings), now (see `maxBodyMemoryBytes`). */
   bodyBytes: number;
   maxBodyMemoryBytes: number;
   maxReadBytes: number;
@@ -171,8 +176,8 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
   const token = requiredToken({ host: settings.host, token: options.token, exposes: 'run commands on this machine' });
   const backend = await resolveBackend(options.backend ?? 'auto');
   const log = options.log;
-  // One budget for what a request brings and what a read sends back: one figure to size against memory.
-  const bodyBudget = new BodyBudget(maxBodyMemoryBytes, 'request bodies and file reads');
+  // One budget for what a request brings and what a reply sends back: one figure to size against memory.
+  const bodyBudget = new BodyBudget(maxBodyMemoryBytes, 'request bodies and replies');
   const pool = new SandboxPool({ ttlMs: settings.leaseTtlMs, maxSandboxes: settings.maxSandboxes, now: options.now ?? Date.now, ...(log ? { log } : {}) });
   const app = createSandboxApp({
     pool,
