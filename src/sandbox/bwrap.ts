@@ -9,7 +9,7 @@
 // sandbox (cgroup.ts) holding every process the sandbox runs.
 import { execFile } from 'node:child_process';
 import { constants, type Stats } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmod, chown, lchown, lstat, mkdir, open, readdir, readlink, realpath, rename, rm, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,7 +19,7 @@ import { bwrapArgs, checkEnvNames, inodeLimit, SCRATCH_MOUNTS, scratchBytes, sup
 import { SupervisedInstance, supervisorBinary } from './bwrap-instance.ts';
 import { runContained, type BwrapLaunch, type ContainedResult, type ContainedRun, type RunAs } from './bwrap-process.ts';
 import { resourceControl, SandboxCgroup } from './cgroup.ts';
-import { readAtMost, WorkdirFiles, type FsAdapter } from './files.ts';
+import { readAtMost, WorkdirFiles, type FileDigest, type FsAdapter } from './files.ts';
 import { makeHostDir, reapLeftoversOnce } from './host-dirs.ts';
 import { effectiveTimeout, type ResolvedLimits } from './limits.ts';
 import { relativeToWorkdir, SandboxPathError } from './paths.ts';
@@ -297,6 +297,28 @@ async function writeReplacing(root: string, path: string, content: string, owner
 }
 
 /** The host side of the work dir; as root, what it creates is handed to the sandbox's uid. */
+/** What a listing's hash reads of a file at a time: a file as large as the sandbox's disk is never held whole. */
+const DIGEST_CHUNK_BYTES = 1024 * 1024;
+
+/** The size and SHA-256 of the file `openInside` opens, read a chunk at a time. */
+async function digestInside(root: string, path: string): Promise<FileDigest> {
+  const handle = await openInside(root, path, constants.O_RDONLY);
+  try {
+    const hash = createHash('sha256');
+    const chunk = Buffer.allocUnsafe(DIGEST_CHUNK_BYTES);
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, size);
+      if (bytesRead === 0) break;
+      hash.update(chunk.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+    return { size, sha256: hash.digest('hex') };
+  } finally {
+    await handle.close();
+  }
+}
+
 export function hostAdapter(owner: RunAs | undefined, root: string): FsAdapter {
   return {
     kind: async (path) => {
@@ -314,7 +336,7 @@ export function hostAdapter(owner: RunAs | undefined, root: string): FsAdapter {
         if (owner) await lchown(at, owner.uid, owner.gid);
       }),
     readText: async (path, maxBytes) => (await readInside(root, path, maxBytes)).toString('utf8'),
-    readBytes: (path) => readInside(root, path),
+    digest: (path) => digestInside(root, path),
     writeText: (path, content) => writeReplacing(root, path, content, owner),
     // Through the folder held open and proved inside, so a folder swapped for a link lists nothing outside.
     readdir: (path) => inFolder(root, path, (folder) => readdir(folder)),

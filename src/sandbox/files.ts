@@ -20,7 +20,8 @@ export interface FsAdapter {
    * `maxBytes` + 1 of them.
    */
   readText(path: string, maxBytes?: number): Promise<string>;
-  readBytes(path: string): Promise<Uint8Array>;
+  /** A regular file's size and SHA-256, for listings: an adapter may read it a piece at a time rather than whole. */
+  digest(path: string): Promise<FileDigest>;
   writeText(path: string, content: string): Promise<void>;
   readdir(path: string): Promise<string[]>;
   readlink(path: string): Promise<string>;
@@ -93,6 +94,16 @@ export function readBound(options: ReadFileOptions): number | undefined {
     throw new InputError('sandbox readFile maxBytes', `got ${maxBytes}`, 'a whole number of bytes from 0 upwards');
   }
   return maxBytes;
+}
+
+export interface FileDigest {
+  size: number;
+  sha256: string;
+}
+
+/** The size and hash of bytes already in memory. */
+export function digestOf(bytes: Uint8Array): FileDigest {
+  return { size: bytes.length, sha256: sha256(bytes) };
 }
 
 export function sha256(data: string | Uint8Array): string {
@@ -202,8 +213,7 @@ export class WorkdirFiles {
           const target = await this.fs.readlink(full);
           out.push({ path, size: Buffer.byteLength(target), sha256: sha256(`symlink:${target}`) });
         } else if (kind === 'file') {
-          const bytes = await this.fs.readBytes(full);
-          out.push({ path, size: bytes.length, sha256: sha256(bytes) });
+          out.push({ path, ...(await this.fs.digest(full)) });
         }
         // fifos and sockets hold no content worth tracking
       }

@@ -10,7 +10,7 @@ import { Bash, InMemoryFs } from 'just-bash';
 import type { ExecOptions, ExecResult, Sandbox } from '../core/index.ts';
 import { WorkdirSandbox } from './base.ts';
 import { cutUtf8, effectiveTimeout, type ResolvedLimits } from './limits.ts';
-import { FileTooLargeError, WorkdirFiles, type FsAdapter } from './files.ts';
+import { digestOf, FileTooLargeError, WorkdirFiles, type FsAdapter } from './files.ts';
 import { shellThreads } from './virtual-threads.ts';
 
 const baseEnv = (workdir: string) => ({ HOME: workdir, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', USER: 'agent' });
@@ -197,7 +197,8 @@ function memoryAdapter(fs: BoundedFs): FsAdapter {
       // As readFile decodes them (a BOM dropped, a byte that is not UTF-8 as U+FFFD).
       return new TextDecoder().decode(bytes);
     },
-    readBytes: (path) => fs.readFileBuffer(path),
+    // Its bytes are in memory already: hashed where they lie.
+    digest: async (path) => digestOf(await fs.readFileBuffer(path)),
     writeText: (path, content) => fs.writeFile(path, content),
     readdir: (path) => fs.readdir(path),
     readlink: (path) => fs.readlink(path),
