@@ -3,7 +3,7 @@
 // the server sends back is never timed: streamed answers, long commands and upgraded WebSockets
 // run as long as they need.
 import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { z } from 'zod';
 import { InputError } from './errors.ts';
 import { MAX_TIMER_MS } from './timers.ts';
@@ -155,4 +155,33 @@ function expandIpv6(address: string): string[] | null {
   const groups = [...head, ...Array<string>(missing).fill('0'), ...tail];
   if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
   return groups.map((g) => Number.parseInt(g, 16).toString(16));
+}
+
+/** Where a started server listens. */
+export interface ListeningAddress {
+  /** `http://host:port`, an IPv6 host in brackets. */
+  url: string;
+  host: string;
+  port: number;
+}
+
+/**
+ * Starts `server` listening on `host:port`. A port already taken is bad input (`port`); errors
+ * after the start go to `log`, so none is left unhandled to end the process.
+ */
+export async function listenOn(server: Server, options: { host: string; port: number; log?: ((line: string) => void) | undefined }): Promise<ListeningAddress> {
+  const { host, port, log } = options;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new InputError('port', `${host}:${port} is already in use`, 'a free port, or 0 to pick one') : error),
+    );
+    server.listen(port, host, () => {
+      server.removeAllListeners('error');
+      server.on('error', (error) => log?.(`server: ${error.message}`));
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const hostInUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { url: `http://${hostInUrl}:${address.port}`, host: address.address, port: address.port };
 }

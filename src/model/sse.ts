@@ -21,8 +21,7 @@ export class SseParser {
   private partial: string[] = [];
   /** The last piece ended in CR: an LF that starts the next piece ends nothing. */
   private afterCr = false;
-  private name = '';
-  private data: string[] = [];
+  private readonly lines = new SseLines();
 
   push(text: string): SseEvent[] {
     const events: SseEvent[] = [];
@@ -45,7 +44,7 @@ export class SseParser {
         else if (text.charCodeAt(i + 1) === LF) i++;
       }
       start = i + 1;
-      const event = this.line(line);
+      const event = this.lines.line(line);
       if (event) events.push(event);
     }
     if (start < text.length) this.partial.push(start === 0 ? text : text.slice(start));
@@ -57,32 +56,58 @@ export class SseParser {
    * blank line, still count (some servers end on `data: [DONE]\n`).
    */
   end(): SseEvent[] {
-    const events: SseEvent[] = [];
     const rest = this.partial.join('');
     this.partial = [];
-    if (rest !== '') {
-      const event = this.line(rest);
+    return this.lines.end(rest === '' ? [] : [rest]);
+  }
+}
+
+/**
+ * The lines of an event stream, one at a time, gathered into events: a blank line ends an event,
+ * `:` lines are comments, and only `event:` and `data:` count. Every reader of a stream shares it;
+ * they differ only in how they find where lines end.
+ */
+export class SseLines {
+  private name = '';
+  private data: string[] = [];
+
+  /** Whether data lines have come whose event has not ended yet. */
+  get pending(): boolean {
+    return this.data.length > 0;
+  }
+
+  /** One line without its line end: the event it ends, if any. */
+  line(line: string): SseEvent | null {
+    if (line === '') {
+      const event = this.data.length > 0 ? { event: this.name, data: this.data.length === 1 ? (this.data[0] as string) : this.data.join('\n') } : null;
+      this.name = '';
+      this.data = [];
+      return event;
+    }
+    if (line.charCodeAt(0) === 58 /* : */) return null;
+    // Nearly every line of a stream: its value without taking the field name apart first.
+    if (line.startsWith('data: ')) {
+      this.data.push(line.slice(6));
+      return null;
+    }
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 32 /* space */) value = value.slice(1);
+    if (field === 'data') this.data.push(value);
+    else if (field === 'event') this.name = value;
+    return null;
+  }
+
+  /** At the end of the body: its last `lines` (ended by none), then the event they leave unended. */
+  end(lines: readonly string[]): SseEvent[] {
+    const events: SseEvent[] = [];
+    for (const line of lines) {
+      const event = this.line(line);
       if (event) events.push(event);
     }
     const last = this.line('');
     if (last) events.push(last);
     return events;
-  }
-
-  private line(line: string): SseEvent | null {
-    if (line === '') {
-      const event = this.data.length > 0 ? { event: this.name, data: this.data.join('\n') } : null;
-      this.name = '';
-      this.data = [];
-      return event;
-    }
-    if (line.startsWith(':')) return null;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'data') this.data.push(value);
-    else if (field === 'event') this.name = value;
-    return null;
   }
 }

@@ -23,5 +23,6 @@ export {
 export { openEpisode, outcomeOfError, runEpisode, type DriveContext, type EpisodeDriver, type EpisodeDriverInput, type EpisodeOutcome, type EpisodeSpec, type LiveEpisode, type RunEpisodeOptions } from './episode.ts';
 export { API_KEY_VARIABLES, configuredSecrets, judgeFromConfig, modelFromConfig, type ModelEnvironment } from './model.ts';
 export { createStartGate, forEachConcurrent } from './pool.ts';
+export { unrecordedAgentDriver } from './unrecorded-agent.ts';
 export { AUTO_THREADS_FROM, MAX_THREADS } from './threads/threads.ts';
 export { validateEnvironment, type EnvironmentValidation, type TaskValidation, type ValidateOptions } from './validate.ts';

@@ -111,6 +111,22 @@ export function groupIdFor(runId: RunId, taskId: string, epoch: number, groupSiz
 
 const emptyStats = { turns: 0, modelCalls: 0, toolCalls: 0, toolErrors: 0, promptTokens: 0, completionTokens: 0 };
 
+/** What a rollout's record says whatever its outcome: which task, run, attempt, seed, model and when. */
+export type RolloutBase = Omit<Rollout, 'status' | 'terminationReason' | 'score' | 'passed' | 'rewardTerms' | 'reward' | 'verifier' | 'error' | 'finalAnswer' | 'stats'>;
+
+/** The record of an episode that ended without a verdict (an infra failure, a defect, a cancel): never scored. */
+export function unscoredRollout(base: RolloutBase, outcome: Exclude<EpisodeOutcome, { kind: 'done' }>): Rollout {
+  const unscored = { ...base, score: null, passed: null, rewardTerms: [], verifier: null, finalAnswer: null };
+  switch (outcome.kind) {
+    case 'infra':
+      return { ...unscored, status: 'infra_error', terminationReason: 'infra_error', error: { source: outcome.source, kind: outcome.failure, message: outcome.message }, stats: emptyStats };
+    case 'error':
+      return { ...unscored, status: 'error', terminationReason: 'error', error: { source: outcome.source, kind: 'defect', message: outcome.message }, stats: emptyStats };
+    case 'cancelled':
+      return { ...unscored, status: 'cancelled', terminationReason: 'cancelled', error: null, stats: outcome.result?.stats ?? emptyStats };
+  }
+}
+
 /** `total` with the attempt under way added, as a new object. */
 function sumSpend(total: AttemptsSpend, attempt: AttemptSpend): AttemptsSpend {
   const sum = { ...total };
@@ -212,36 +228,23 @@ export async function executeRollout(ctx: RolloutContext, task: Task, epoch: num
     endedAt: new Date(ctx.now()).toISOString(),
     durationMs: Math.max(0, ctx.now() - startedAt),
   };
-  const unscored = { score: null, passed: null, rewardTerms: [], verifier: null, finalAnswer: null };
   // This rollout's own cancel wins over whatever the interrupted episode reported.
-  if (options.signal?.aborted && outcome.kind !== 'cancelled') {
-    const stats = outcome.kind === 'done' ? outcome.result.stats : emptyStats;
-    return { ...base, ...unscored, status: 'cancelled', terminationReason: 'cancelled', error: null, stats };
-  }
-  switch (outcome.kind) {
-    case 'infra':
-      return { ...base, ...unscored, status: 'infra_error', terminationReason: 'infra_error', error: { source: outcome.source, kind: outcome.failure, message: outcome.message }, stats: emptyStats };
-    case 'error':
-      return { ...base, ...unscored, status: 'error', terminationReason: 'error', error: { source: outcome.source, kind: 'defect', message: outcome.message }, stats: emptyStats };
-    case 'cancelled':
-      // A cancel that was not the run's own (the run's signal is checked above): recorded as such, never scored.
-      return { ...base, ...unscored, status: 'cancelled', terminationReason: 'cancelled', error: null, stats: outcome.result?.stats ?? emptyStats };
-    case 'done': {
-      const { result, verifier } = outcome;
-      const scored: Rollout = { ...base, status: 'scored', terminationReason: result.terminationReason, score: null, passed: verifier.passed, rewardTerms: [], verifier, error: null, finalAnswer: result.answer, stats: result.stats };
-      // A judge failing here makes the rollout infra_error (source judge), never a 0.
-      const rewarded = await rewardRollout(scored, {
-        config: reward,
-        task,
-        ...(traced ? { trace: traced.trace, recorder: traced.recorder } : {}),
-        ...(ctx.judge ? { judge: ctx.judge } : {}),
-        ...(ctx.judges ? { judges: ctx.judges } : {}),
-        ...(signal ? { signal } : {}),
-        now: ctx.now,
-      });
-      return ctx.signal?.aborted ? null : rewarded;
-    }
-  }
+  if (options.signal?.aborted && outcome.kind !== 'cancelled') return unscoredRollout(base, { kind: 'cancelled', result: outcome.kind === 'done' ? outcome.result : null });
+  // A cancel here was not the run's own (the run's signal is checked above): recorded as such, never scored.
+  if (outcome.kind !== 'done') return unscoredRollout(base, outcome);
+  const { result, verifier } = outcome;
+  const scored: Rollout = { ...base, status: 'scored', terminationReason: result.terminationReason, score: null, passed: verifier.passed, rewardTerms: [], verifier, error: null, finalAnswer: result.answer, stats: result.stats };
+  // A judge failing here makes the rollout infra_error (source judge), never a 0.
+  const rewarded = await rewardRollout(scored, {
+    config: reward,
+    task,
+    ...(traced ? { trace: traced.trace, recorder: traced.recorder } : {}),
+    ...(ctx.judge ? { judge: ctx.judge } : {}),
+    ...(ctx.judges ? { judges: ctx.judges } : {}),
+    ...(signal ? { signal } : {}),
+    now: ctx.now,
+  });
+  return ctx.signal?.aborted ? null : rewarded;
 }
 
 /**

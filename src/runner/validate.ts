@@ -1,10 +1,10 @@
-import { runAgent } from '../agent/index.ts';
-import { createRng, errorMessage, nullRecorder, type ModelClient, type RolloutId, type RunId, type Task } from '../core/index.ts';
+import { errorMessage, nullRecorder, type ModelClient, type Task } from '../core/index.ts';
 import { checkTaskDirectly, createActFirstPolicy, taskProblemLine, taskProblems, type EnvironmentDefinition } from '../envs/index.ts';
 import { createDestructivePolicy, createNoopPolicy, createOraclePolicy, createPlaceholderPolicy, createRandomPolicy } from '../model/index.ts';
 import type { SandboxBackend } from '../sandbox/index.ts';
 import { runEpisode } from './episode.ts';
 import { forEachConcurrent } from './pool.ts';
+import { unrecordedAgentDriver } from './unrecorded-agent.ts';
 
 export interface TaskValidation {
   taskId: string;
@@ -49,7 +49,6 @@ interface Play {
 
 /** One episode through the real lifecycle and agent loop, without a store: what `validate` uses for each policy. */
 async function play(definition: EnvironmentDefinition, task: Task, model: ModelClient, options: { seed: number; sandbox?: SandboxBackend }): Promise<Play> {
-  const identity = { runId: 'validate' as RunId, rolloutId: `validate:${task.id}` as RolloutId, attempt: 1 };
   const outcome = await runEpisode({
     definition,
     task,
@@ -59,16 +58,7 @@ async function play(definition: EnvironmentDefinition, task: Task, model: ModelC
     graceMs: 10_000,
     now: Date.now,
     recorder: nullRecorder,
-    drive: (episode, { deadlineAt }) =>
-      runAgent({
-        task,
-        environment: episode.environment,
-        model,
-        recorder: nullRecorder,
-        identity,
-        settings: { maxTurns: Math.max(task.limits.maxTurns, task.golden.steps.length + 2), deadlineAt, rng: createRng(options.seed) },
-        ...(episode.observation ? { observation: episode.observation } : {}),
-      }),
+    drive: unrecordedAgentDriver({ task, model, runId: 'validate', seed: options.seed, maxTurns: Math.max(task.limits.maxTurns, task.golden.steps.length + 2) }),
   });
   switch (outcome.kind) {
     case 'done':

@@ -23,6 +23,7 @@ import { FORMAT_NAMES, isFormatName } from '../../formats/index.ts';
 import { perturbEpisode, resolvePerturbations, seedForEpoch, toolsOf, type EpisodeSettings, type PerturbedEpisode, type ResolvedPerturbations, type Suite } from '../../perturb/index.ts';
 import { scoreRollout } from '../../reward/index.ts';
 import { forEachConcurrent, groupIdFor, rolloutSeed, runEpisode, type EpisodeDriver, type EpisodeOutcome } from '../../runner/index.ts';
+import { unscoredRollout } from '../../runner/rollout.ts';
 import type { SandboxBackend } from '../../sandbox/index.ts';
 import { AGENTS, agentSpec, type AgentSpec } from '../../training/agents/index.ts';
 import type { ArmInput } from './robustness-report.ts';
@@ -56,8 +57,6 @@ interface RolloutSpecBase {
   recorder?: RolloutRecorder;
   now?: () => number;
 }
-
-const emptyStats = { turns: 0, modelCalls: 0, toolCalls: 0, toolErrors: 0, promptTokens: 0, completionTokens: 0 };
 
 /** The episode a spec describes: the perturbed task, wrapper, settings and records. */
 export function episodeOf(spec: Pick<PerturbedRolloutSpec, 'definition' | 'task' | 'perturbSeed' | 'resolved' | 'maxTurns'>): PerturbedEpisode {
@@ -144,30 +143,20 @@ export async function runPerturbedRollout(spec: PerturbedRolloutSpec): Promise<R
     endedAt: new Date(now()).toISOString(),
     durationMs: Math.max(0, now() - startedAt),
   };
-  const unscored = { score: null, passed: null, rewardTerms: [], verifier: null, finalAnswer: null };
-  switch (outcome.kind) {
-    case 'infra':
-      return { ...base, ...unscored, status: 'infra_error', terminationReason: 'infra_error', error: { source: outcome.source, kind: outcome.failure, message: outcome.message }, stats: emptyStats };
-    case 'error':
-      return { ...base, ...unscored, status: 'error', terminationReason: 'error', error: { source: outcome.source, kind: 'defect', message: outcome.message }, stats: emptyStats };
-    case 'cancelled':
-      return { ...base, ...unscored, status: 'cancelled', terminationReason: 'cancelled', error: null, stats: outcome.result?.stats ?? emptyStats };
-    case 'done': {
-      const scored = scoreRollout({ verifier: outcome.verifier, terminationReason: outcome.result.terminationReason });
-      return {
-        ...base,
-        status: 'scored',
-        terminationReason: outcome.result.terminationReason,
-        score: scored.score,
-        passed: scored.passed,
-        rewardTerms: scored.terms,
-        verifier: outcome.verifier,
-        error: null,
-        finalAnswer: outcome.result.answer,
-        stats: outcome.result.stats,
-      };
-    }
-  }
+  if (outcome.kind !== 'done') return unscoredRollout(base, outcome);
+  const scored = scoreRollout({ verifier: outcome.verifier, terminationReason: outcome.result.terminationReason });
+  return {
+    ...base,
+    status: 'scored',
+    terminationReason: outcome.result.terminationReason,
+    score: scored.score,
+    passed: scored.passed,
+    rewardTerms: scored.terms,
+    verifier: outcome.verifier,
+    error: null,
+    finalAnswer: outcome.result.answer,
+    stats: outcome.result.stats,
+  };
 }
 
 /** What every column of a comparison shares: the tasks, epochs, worlds and limits. */

@@ -5,5 +5,5 @@ export { HarborState } from './harbor-state.ts';
 export { PassRule, passRuleFrom, passes, readRewards, type Rewards } from './rewards.ts';
 export { writeTasksYaml } from './tasks-yaml.ts';
 export { HarborTestsParams, interopChecks, runHarborTests, type HarborTestsOutput } from './checks.ts';
-export { createEnvironmentMcpServer, RESERVED_TOOL_NAMES, serveEnvironmentMcpStdio, type EnvironmentMcpServer, type EnvironmentMcpServerOptions } from './mcp-server.ts';
+export { createEnvironmentMcpServer, exposedToolNames, RESERVED_TOOL_NAMES, serveEnvironmentMcpStdio, type EnvironmentMcpServer, type EnvironmentMcpServerOptions } from './mcp-server.ts';
 export { connectMcpTools, withMcpTools, type ConnectMcpOptions, type McpConnection, type McpServerSpec } from './mcp-client.ts';

@@ -25,8 +25,11 @@ export interface EnvironmentMcpServer {
   observation: string | undefined;
 }
 
-/** `reset` → `reset_tool` (then `reset_tool_2`, … if that is taken too). */
-function exposedNames(toolNames: string[]): Map<string, string> {
+/**
+ * Exposed tool name → the environment's own: `reset` → `reset_tool` (then `reset_tool_2`, … if
+ * that is taken too), every other name as it is. The OpenEnv server exposes tools the same way.
+ */
+export function exposedToolNames(toolNames: readonly string[]): Map<string, string> {
   const taken = new Set(toolNames);
   const names = new Map<string, string>();
   for (const name of toolNames) {
@@ -65,7 +68,7 @@ export async function createEnvironmentMcpServer(options: EnvironmentMcpServerOp
   const { Server, CallToolRequestSchema, ListToolsRequestSchema } = await mcpServerSdk();
   const reset = options.reset ?? (await environment.reset(task, { seed }));
   const specs = environment.tools();
-  const names = exposedNames(specs.map((s) => s.name));
+  const names = exposedToolNames(specs.map((s) => s.name));
   const byName = new Map(specs.map((s) => [s.name, s]));
   const server = new Server(
     { name: `gauntlet-${environment.name}`, version: GAUNTLET_VERSION },

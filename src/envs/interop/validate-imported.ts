@@ -3,10 +3,9 @@
 // skipped and the tools missing, so a task is called likely broken only when its oracle fails.
 // (Interop sits above the runner; this file is not exported from interop/index.ts, which the
 // runner imports.)
-import { runAgent } from '../../agent/index.ts';
-import { createRng, nullRecorder, type ModelClient, type RolloutId, type RunId, type Task } from '../../core/index.ts';
+import { nullRecorder, type ModelClient, type Task } from '../../core/index.ts';
 import { createNoopPolicy, createOraclePolicy } from '../../model/index.ts';
-import { forEachConcurrent, runEpisode } from '../../runner/index.ts';
+import { forEachConcurrent, runEpisode, unrecordedAgentDriver } from '../../runner/index.ts';
 import type { SandboxBackend } from '../../sandbox/index.ts';
 import { rowsOf } from '../state.ts';
 import { harbor, harborState } from './harbor-env.ts';
@@ -44,8 +43,8 @@ interface Play extends PolicyOutcome {
 }
 
 async function play(task: Task, model: ModelClient, options: { seed: number; sandbox?: SandboxBackend }): Promise<Play> {
-  const identity = { runId: 'validate-imported' as RunId, rolloutId: `validate-imported:${task.id}` as RolloutId, attempt: 1 };
   let buildLog: Play['buildLog'] = [];
+  const agent = unrecordedAgentDriver({ task, model, runId: 'validate-imported', seed: options.seed, maxTurns: Math.max(task.limits.maxTurns, task.golden.steps.length + 2) });
   const outcome = await runEpisode({
     definition: harbor,
     task,
@@ -56,17 +55,9 @@ async function play(task: Task, model: ModelClient, options: { seed: number; san
     graceMs: harborState(task).timeouts.verifierSec * 1000 + 30_000,
     now: Date.now,
     recorder: nullRecorder,
-    drive: async (episode, { deadlineAt }) => {
+    drive: async (episode, context) => {
       buildLog = rowsOf(await episode.environment.snapshot(), 'build_log').map((r) => ({ at: String(r.at), status: String(r.status), output: String(r.output ?? '') }));
-      return runAgent({
-        task,
-        environment: episode.environment,
-        model,
-        recorder: nullRecorder,
-        identity,
-        settings: { maxTurns: Math.max(task.limits.maxTurns, task.golden.steps.length + 2), deadlineAt, rng: createRng(options.seed) },
-        ...(episode.observation ? { observation: episode.observation } : {}),
-      });
+      return agent(episode, context);
     },
   });
   switch (outcome.kind) {

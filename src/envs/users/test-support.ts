@@ -1,7 +1,6 @@
 // Simulated-user tests play whole episodes through the real lifecycle and agent loop.
-import { runAgent } from '../../agent/index.ts';
-import { createRng, nullRecorder, type ModelClient, type RolloutId, type RunId, type Task } from '../../core/index.ts';
-import { runEpisode, type EpisodeOutcome } from '../../runner/index.ts';
+import { nullRecorder, type ModelClient, type Task } from '../../core/index.ts';
+import { runEpisode, unrecordedAgentDriver, type EpisodeOutcome } from '../../runner/index.ts';
 import type { EnvironmentDefinition } from '../define.ts';
 import type { UserSimulator } from './index.ts';
 
@@ -31,15 +30,6 @@ export function playUserEpisode(options: PlayOptions): Promise<EpisodeOutcome> {
     graceMs: 5_000,
     now: Date.now,
     recorder: nullRecorder,
-    drive: (episode, { deadlineAt }) =>
-      runAgent({
-        task,
-        environment: episode.environment,
-        model,
-        recorder: nullRecorder,
-        identity: { runId: runId as RunId, rolloutId: `${runId}:${task.id}` as RolloutId, attempt: 1 },
-        settings: { maxTurns: 20, deadlineAt, rng: createRng(1) },
-        ...(options.signal ? { signal: options.signal } : {}),
-      }),
+    drive: unrecordedAgentDriver({ task, model, runId, seed: 1, maxTurns: 20 }),
   });
 }

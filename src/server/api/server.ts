@@ -1,10 +1,9 @@
 // `startApiServer`: the review API and web app on a port, bound to loopback unless told otherwise
 // (then only with a bearer token).
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { applyHttpLimits, DEFAULT_HTTP_TIMEOUTS, InputError, requiredToken, resolveHttpLimits, type HttpTimeouts, type Store } from '../../core/index.ts';
+import { applyHttpLimits, DEFAULT_HTTP_TIMEOUTS, listenOn, requiredToken, resolveHttpLimits, type HttpTimeouts, type Store } from '../../core/index.ts';
 import type { SandboxBackend } from '../../sandbox/index.ts';
 import { createApiApp } from './app.ts';
 import type { ReadOnlyStore } from './context.ts';
@@ -72,23 +71,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   });
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
   applyHttpLimits(server, limits, options.log);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new InputError('port', `${host}:${port} is already in use`, 'a free port, or 0 to pick one') : error),
-    );
-    server.listen(port, host, () => {
-      server.removeAllListeners('error');
-      server.on('error', (error) => options.log?.(`server: ${error.message}`));
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const hostInUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const address = await listenOn(server, { host, port, log: options.log });
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${hostInUrl}:${address.port}`,
-    host: address.address,
-    port: address.port,
+    ...address,
     webRoot,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {

@@ -18,7 +18,7 @@ import {
   type ToolOutcome,
   type VerifierOutcome,
 } from '../../core/index.ts';
-import { RESERVED_TOOL_NAMES } from '../../envs/interop/index.ts';
+import { exposedToolNames } from '../../envs/interop/index.ts';
 import { composeToolReward, type ComposedReward, type ToolUse } from '../../reward/index.ts';
 import { ResetData, type Action, type EpisodeEnd, type EpisodeState, type Observation, type StepResult, type TerminationReason, type ToolErrorInfo, type ToolInfo } from './protocol.ts';
 import { BUILT_IN_REWARD, type EpisodeReward } from './reward.ts';
@@ -122,23 +122,6 @@ interface Current {
   broken: string | null;
 }
 
-/** `reset` → `reset_tool` (then `reset_tool_2`, …): OpenEnv keeps those names for itself. */
-function exposedNames(toolNames: readonly string[]): Map<string, string> {
-  const taken = new Set(toolNames);
-  const names = new Map<string, string>();
-  for (const name of toolNames) {
-    if (!RESERVED_TOOL_NAMES.includes(name)) {
-      names.set(name, name);
-      continue;
-    }
-    let exposed = `${name}_tool`;
-    for (let n = 2; taken.has(exposed); n++) exposed = `${name}_tool_${n}`;
-    taken.add(exposed);
-    names.set(exposed, name);
-  }
-  return names;
-}
-
 const TOOL_ERROR_TYPES: Record<Extract<ToolOutcome, { ok: false }>['kind'], ToolErrorInfo['error_type']> = {
   unknown_tool: 'tool_not_found',
   invalid_arguments: 'invalid_args',
@@ -196,7 +179,7 @@ export class OpenEnvEpisode {
     } catch (error) {
       throw new EpisodeFailure(error, `reset of task ${task.id}`);
     }
-    const names = exposedNames(this.environment.tools().map((t) => t.name));
+    const names = exposedToolNames(this.environment.tools().map((t) => t.name));
     const id = data.episode_id ?? randomUUID();
     const startedAt = this.now();
     const current: Current = {
@@ -263,7 +246,7 @@ export class OpenEnvEpisode {
 
   /** The tools as the agent sees them; before any reset, the environment's tools. */
   tools(): ToolInfo[] {
-    return this.current ? this.current.tools : this.toolInfos(exposedNames(this.environment.tools().map((t) => t.name)));
+    return this.current ? this.current.tools : this.toolInfos(exposedToolNames(this.environment.tools().map((t) => t.name)));
   }
 
   async step(action: Action, options: StepOptions): Promise<StepResult> {

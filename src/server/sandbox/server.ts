@@ -2,10 +2,9 @@
 // sandbox protocol, so episodes elsewhere run their commands here. Loopback by default; beyond it
 // a bearer token is required (core/access.ts).
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { z } from 'zod';
-import { applyHttpLimits, DEFAULT_HTTP_TIMEOUTS, InputError, MAX_TIMER_MS, parseInput, requiredToken, resolveHttpLimits, type HttpTimeouts } from '../../core/index.ts';
+import { applyHttpLimits, DEFAULT_HTTP_TIMEOUTS, InputError, listenOn, MAX_TIMER_MS, parseInput, requiredToken, resolveHttpLimits, type HttpTimeouts } from '../../core/index.ts';
 import { createSandbox, sandboxAvailability, type BwrapMode, type SandboxLimits } from '../../sandbox/index.ts';
 import { remoteProtocol as P } from '../../sandbox/remote/index.ts';
 import { BodyBudget } from '../body-budget.ts';
@@ -200,27 +199,14 @@ export async function startSandboxServer(options: SandboxServerOptions = {}): Pr
 
   const server = createAdaptorServer({ fetch: app.fetch, hostname: settings.host }) as Server;
   applyHttpLimits(server, limits, log);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new InputError('port', `${settings.host}:${settings.port} is already in use`, 'a free port, or 0 to pick one') : error),
-    );
-    server.listen(settings.port, settings.host, () => {
-      server.removeAllListeners('error');
-      server.on('error', (error) => log?.(`server: ${error.message}`));
-      resolve();
-    });
-  });
+  const address = await listenOn(server, { host: settings.host, port: settings.port, log });
   const sweepMs = settings.sweepIntervalMs ?? Math.min(5_000, Math.max(10, Math.floor(settings.leaseTtlMs / 4)));
   const sweep = setInterval(() => void pool.reap(), sweepMs);
   sweep.unref();
 
-  const address = server.address() as AddressInfo;
-  const hostInUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${hostInUrl}:${address.port}`,
-    host: address.address,
-    port: address.port,
+    ...address,
     backend,
     stats: () => ({ ...pool.stats(), bodyBytes: bodyBudget.held, maxBodyMemoryBytes, maxReadBytes, bodyTimeoutMs }),
     reap: () => pool.reap(),

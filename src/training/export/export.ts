@@ -326,7 +326,7 @@ function countDrift(trajectory: NonNullable<ExportUnit['trajectory']>, summary: 
 }
 
 /** The group's segments as a prefix tree: each unit learns which sample its segments share a prefix with. */
-function linkPrefixes(units: ExportUnit[]): TokenSavings {
+export function linkPrefixes(units: ExportUnit[]): TokenSavings {
   const owners = units.flatMap((unit) => (unit.trajectory?.segments ?? []).map((segment) => ({ unit, segment })));
   const tree = buildPrefixTree(owners.map((o) => o.segment.tokenIds));
   owners.forEach(({ unit, segment }, i) => {

@@ -1,6 +1,6 @@
 // Trainer exports: a run's rollouts as verl, SkyRL, TRL, prime-rl, generic or SFT rows, in JSONL
 // or Parquet, with group advantages, drift counts and the prefix-tree token savings.
-export { exportRun, trajectoryProblem, type ExportRunOptions, type TrajectoryCheckOptions } from './export.ts';
+export { exportRun, linkPrefixes, trajectoryProblem, type ExportRunOptions, type TrajectoryCheckOptions } from './export.ts';
 export { renderSummary, type ExportSummary } from './summary.ts';
 export { oneLineJson, partialPath } from './sinks.ts';
 export { resolveTarget, TARGETS } from './targets/index.ts';

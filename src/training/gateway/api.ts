@@ -75,6 +75,48 @@ export interface ClientApiHandler {
   prepare(body: JsonRecord): Prepared;
 }
 
+/**
+ * Answers in the upstream's own API (chat, completions): the upstream's bytes when nothing needs
+ * removing, else its bodies and chunks as `shape` leaves them (the gateway's token fields stripped,
+ * or exposed in vLLM's shape). Errors and a cut stream reach the client as the upstream sent them.
+ */
+export abstract class PassthroughTranslator implements Translator {
+  readonly passthrough = true;
+  protected readonly untouched: boolean;
+  constructor(
+    protected readonly asked: Asked,
+    protected readonly options: TranslatorOptions,
+  ) {
+    this.untouched = options.tokens === 'untouched' || (options.tokens === 'expose' ? options.engine === 'vllm' : asked.logprobs && asked.tokenIds);
+  }
+
+  /** An upstream body or chunk as the client gets it; null for a chunk with nothing left to send. */
+  protected abstract shape(body: JsonRecord): JsonRecord | null;
+
+  abstract chunk(json: JsonRecord, data: string): string;
+
+  body(json: JsonRecord, text: string): string {
+    return this.untouched ? text : JSON.stringify(this.shape(json));
+  }
+
+  done(): string {
+    return dataEvent('[DONE]');
+  }
+
+  broken(): string | null {
+    // These clients read a cut stream as one: cutting their connection tells them exactly what happened upstream.
+    return null;
+  }
+
+  error(_status: number, _body: JsonValue | undefined, text: string): string {
+    return text;
+  }
+
+  received(upstream: JsonRecord): JsonValue {
+    return this.shape(upstream) ?? upstream;
+  }
+}
+
 /** SSE `data:` framing, as OpenAI-style servers write it. */
 export function dataEvent(data: string): string {
   return `data: ${data}\n\n`;

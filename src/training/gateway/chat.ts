@@ -2,9 +2,9 @@
 // with what the upstream said minus what the gateway added.
 import { InputError, type JsonObject, type JsonValue } from '../../core/index.ts';
 import { parseChatCompletion } from '../../model/index.ts';
-import { dataEvent, type ClientApiHandler, type Prepared, type Translator, type TranslatorOptions, type UpstreamKind } from './api.ts';
+import { dataEvent, PassthroughTranslator, type ClientApiHandler, type Prepared, type UpstreamKind } from './api.ts';
 import { ChatAssembly } from './chat-assembly.ts';
-import { askedOfChat, chatCaptureFields, stripChat, toVllmShape, type Asked } from './capture.ts';
+import { askedOfChat, chatCaptureFields, stripChat, toVllmShape } from './capture.ts';
 import { neutralChatRequest } from './neutral.ts';
 
 type JsonRecord = { [key: string]: JsonValue };
@@ -83,52 +83,23 @@ export class ChunkWriter {
 }
 
 /** Answers in the chat API: the upstream's own bytes when nothing needs removing. */
-class ChatTranslator implements Translator {
-  readonly passthrough = true;
-  private readonly untouched: boolean;
+class ChatTranslator extends PassthroughTranslator {
   private readonly writer = new ChunkWriter();
   /** The last body shaped and its shape: the record of a whole answer reuses what the client was sent. */
   private shapedFrom: JsonRecord | null = null;
   private shapedTo: JsonRecord | null = null;
-  constructor(
-    private readonly asked: Asked,
-    private readonly options: TranslatorOptions,
-  ) {
-    this.untouched = options.tokens === 'untouched' || (options.tokens === 'expose' ? options.engine === 'vllm' : asked.logprobs && asked.tokenIds);
-  }
 
-  private shape(body: JsonRecord): JsonRecord | null {
+  protected shape(body: JsonRecord): JsonRecord | null {
     if (body === this.shapedFrom) return this.shapedTo;
     this.shapedFrom = body;
     this.shapedTo = this.options.tokens === 'expose' ? toVllmShape(body) : stripChat(body, this.asked, this.options.engine);
     return this.shapedTo;
   }
 
-  body(json: JsonRecord, text: string): string {
-    return this.untouched ? text : JSON.stringify(this.shape(json));
-  }
-
   chunk(json: JsonRecord, data: string): string {
     if (this.untouched) return dataEvent(data);
     const shaped = this.shape(json);
     return shaped ? dataEvent(this.writer.write(shaped)) : '';
-  }
-
-  done(): string {
-    return dataEvent('[DONE]');
-  }
-
-  broken(): string | null {
-    // A chat client reads a cut stream as one: cutting its connection tells it exactly what happened upstream.
-    return null;
-  }
-
-  error(_status: number, _body: JsonValue | undefined, text: string): string {
-    return text;
-  }
-
-  received(upstream: JsonRecord): JsonValue {
-    return this.shape(upstream) ?? upstream;
   }
 }
 

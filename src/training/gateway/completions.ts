@@ -4,8 +4,8 @@
 import { InputError, type JsonObject, type JsonValue, type ModelResponse, type TokenTrace, type Usage } from '../../core/index.ts';
 import type { ParseOutcome } from '../../model/index.ts';
 import { isCount, mapFinishReason } from '../../model/openai-parse.ts';
-import { dataEvent, type Assembly, type ClientApiHandler, type Prepared, type Translator, type TranslatorOptions, type UpstreamKind } from './api.ts';
-import { askedOfCompletion, completionCaptureFields, stripCompletion, toVllmShape, type Asked } from './capture.ts';
+import { dataEvent, PassthroughTranslator, type Assembly, type ClientApiHandler, type Prepared, type UpstreamKind } from './api.ts';
+import { askedOfCompletion, completionCaptureFields, stripCompletion, toVllmShape } from './capture.ts';
 import { neutralCompletionRequest } from './neutral.ts';
 
 type JsonRecord = { [key: string]: JsonValue };
@@ -101,42 +101,13 @@ export const completionKind: UpstreamKind = {
   chunksOf: (body) => [body],
 };
 
-class CompletionTranslator implements Translator {
-  readonly passthrough = true;
-  private readonly untouched: boolean;
-  constructor(
-    private readonly asked: Asked,
-    private readonly options: TranslatorOptions,
-  ) {
-    this.untouched = options.tokens === 'untouched' || (options.tokens === 'expose' ? options.engine === 'vllm' : asked.logprobs && asked.tokenIds);
-  }
-
-  private shape(body: JsonRecord): JsonRecord {
+class CompletionTranslator extends PassthroughTranslator {
+  protected shape(body: JsonRecord): JsonRecord {
     return this.options.tokens === 'expose' ? toVllmShape(body) : stripCompletion(body, this.asked, this.options.engine);
-  }
-
-  body(json: JsonRecord, text: string): string {
-    return this.untouched ? text : JSON.stringify(this.shape(json));
   }
 
   chunk(json: JsonRecord, data: string): string {
     return dataEvent(this.untouched ? data : JSON.stringify(this.shape(json)));
-  }
-
-  done(): string {
-    return dataEvent('[DONE]');
-  }
-
-  broken(): string | null {
-    return null;
-  }
-
-  error(_status: number, _body: JsonValue | undefined, text: string): string {
-    return text;
-  }
-
-  received(upstream: JsonRecord): JsonValue {
-    return this.shape(upstream);
   }
 }
 

@@ -3,8 +3,8 @@
 // the rows `gauntlet export` would write for the same rollouts.
 import { DefectError, describeZodIssues, type ModelCall, type Rollout, type Run } from '../../core/index.ts';
 import { groupRollouts, type AdvantageMethod } from '../advantages/index.ts';
-import { segmentSampleId, trajectoryProblem, type ExportTarget, type ExportUnit } from '../export/index.ts';
-import { assembleTrajectory, buildPrefixTree, trainingCalls } from '../trajectory/index.ts';
+import { linkPrefixes, trajectoryProblem, type ExportTarget, type ExportUnit } from '../export/index.ts';
+import { assembleTrajectory, trainingCalls } from '../trajectory/index.ts';
 
 /** A rollout of a finished group with every model call of its final attempt. */
 export interface FinishedMember {
@@ -77,15 +77,4 @@ export function groupRows(members: readonly FinishedMember[], options: GroupRows
     }
   }
   return { ok: true, rows, members: ordered, rewards: group.rewards, advantages: group.advantages };
-}
-
-/** Each segment learns which sample of the group it shares its longest prefix with (as the export does). */
-function linkPrefixes(units: ExportUnit[]): void {
-  const owners = units.flatMap((unit) => (unit.trajectory?.segments ?? []).map((segment) => ({ unit, segment })));
-  const tree = buildPrefixTree(owners.map((o) => o.segment.tokenIds));
-  owners.forEach(({ unit, segment }, i) => {
-    const link = tree.links[i] ?? { parent: null, shared: 0 };
-    const parent = link.parent === null ? null : owners[link.parent];
-    unit.prefix[segment.index] = { parentSampleId: parent ? segmentSampleId(parent.unit.rollout.id, parent.segment.index) : null, shared: link.shared };
-  });
 }
