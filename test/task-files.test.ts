@@ -43,7 +43,8 @@ describe('task files', () => {
   });
 
   it('names a missing field and YAML syntax errors by line', () => {
-    assert.throws(() => loadTaskFile(file('missing.yaml', good.replace(/^instruction:.*\n/m, ''))), /missing\.yaml:1: field instruction/);
+    assert.throws(() => loadTaskFile(file('missing.yaml', good.replace(/^instruction:.*\n/m, ''))), /missing\.yaml:1: field instruction: missing \(expected a string\)/);
+    assert.throws(() => loadTaskFile(file('no-tags.yaml', good.replace(/^tags:.*\n/m, ''))), /no-tags\.yaml:1: field tags: missing \(expected an object\)/);
     assert.throws(() => loadTaskFile(file('syntax.yaml', 'id: [unclosed\n')), /syntax\.yaml:\d+: not valid YAML/);
     assert.throws(() => loadTaskFile(join(dir, 'absent.yaml')), /absent\.yaml: cannot read task file \(ENOENT\)/);
   });

@@ -122,11 +122,20 @@ export class StoreError extends Error {
 }
 
 /** Turns zod issues into one readable line per problem, each naming the field path. */
+/**
+ * An issue's message, a field left out said as such: zod words it "Invalid input: expected object,
+ * received undefined", which reads as if a value had been given.
+ */
+export function zodIssueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) return `missing (expected ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected})`;
+  return issue.message;
+}
+
 export function describeZodIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string {
   return issues
     .map((issue) => {
       const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-      return `${path || '(root)'}: ${issue.message}`;
+      return `${path || '(root)'}: ${zodIssueMessage(issue)}`;
     })
     .join('\n');
 }

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isScalar } from 'yaml';
-import { fileErrorCode, InputError, lineOf, parseInputText, readInputFile, Task, type TaskInput } from '../core/index.ts';
+import { fileErrorCode, InputError, lineOf, parseInputText, readInputFile, Task, zodIssueMessage, type TaskInput } from '../core/index.ts';
 
 const TASK_FIELDS = Object.keys(Task.shape);
 
@@ -39,7 +39,7 @@ export function loadTaskFile(path: string, defaults: Partial<TaskInput> = {}): T
     const line = lineOf(parsed, fieldPath);
     const field = issue.path.join('.') || '(task)';
     const more = result.error.issues.length > 1 ? ` (+${result.error.issues.length - 1} more)` : '';
-    throw new InputError(`${path}${line ? `:${line}` : ''}`, `field ${field}: ${issue.message}${more}`);
+    throw new InputError(`${path}${line ? `:${line}` : ''}`, `field ${field}: ${zodIssueMessage(issue)}${more}`);
   });
 }
 

@@ -48,7 +48,7 @@ describe('a hostile rubric judge', () => {
     assert.match(problemOf(grade(entry('plan', 2.5), entry('honest', 1))), /scores\.0\.score: .*expected int/);
     assert.match(problemOf('{"scores": [{"criterion": "plan", "score": 1e999, "reason": "r"}, {"criterion": "honest", "score": 1, "reason": "r"}]}'), /scores\.0\.score: .*received Infinity/);
     assert.match(problemOf(grade(entry('plan', '3'), entry('honest', 1))), /scores\.0\.score: .*received string/);
-    assert.match(problemOf(JSON.stringify({ scores: { plan: 3, honest: 1 } })), /scores: .*expected array/);
+    assert.match(problemOf(JSON.stringify({ scores: { plan: 3, honest: 1 } })), /scores: .*expected (an )?array/);
     assert.equal(problemOf('{"scores": [{"criterion": "plan", "score": NaN, "reason": "r"}]}'), 'the reply is not a JSON object');
     assert.equal(problemOf(''), 'the reply is empty');
     assert.match(problemOf('{"scores": [], "__proto__": {"scores": 1}}'), /scores: .*>=1 items/);
@@ -86,7 +86,7 @@ describe('a hostile rubric judge', () => {
   it('reads a deeply nested or brace-flooded reply as a refusal, without overflowing the stack or parsing a million groups', () => {
     const deep = 100_000;
     assert.match(problemOf(`{"scores": ${'['.repeat(deep)}${']'.repeat(deep)}}`), /scores\.0: .*expected object, received array/);
-    assert.match(problemOf(`{"note": ${'{"a":'.repeat(deep)}1${'}'.repeat(deep)}}`), /scores: .*expected array/);
+    assert.match(problemOf(`{"note": ${'{"a":'.repeat(deep)}1${'}'.repeat(deep)}}`), /scores: .*expected (an )?array/);
     assert.equal(problemOf(`${'{}'.repeat(1_000_000)}${good}`), 'the reply has more than 1000 {…} groups to look for the grade in');
     assert.equal(problemOf('{'.repeat(1_000_000)), 'the reply is not a JSON object');
   });
