@@ -23,7 +23,9 @@ export type { Environment, ModelClient, ModelResult, Sandbox, TerminationReason,
 // Environments: define your own, or use the built-ins.
 export { defineCheck, defineEnvironment, defineTool, defineWorldEvent, ToolError, TransientToolError } from './envs/index.ts';
 export { environmentNames, getEnvironment, instantiate, loadTaskDirectory, loadTaskFile, registerEnvironment } from './envs/index.ts';
-export type { EnvironmentDefinition, EpisodeContext, VerifyContext } from './envs/index.ts';
+// What a check reads: the rows of a table in the `initial` and `final` snapshots, and how they differ.
+export { diffTable, rowsOf } from './envs/index.ts';
+export type { CheckDefinition, EnvironmentDefinition, EpisodeContext, Row, TableDiff, ToolDefinition, VerifyContext } from './envs/index.ts';
 
 // Models: provider adapters and the built-in policies.
 export { createAnthropicMessages, createModelClient, createOpenAIChat, createScriptedModel, createTextCompletionModel, startMockModelServer } from './model/index.ts';

@@ -1,4 +1,5 @@
 import { errorMessage, InputError, StoreError } from '../core/index.ts';
+import { releaseEnvironmentModules } from './env-modules.ts';
 import { processIo, type CliIo } from './io.ts';
 import { CommanderError, createProgram } from './program.ts';
 import { InterruptedError } from './signals.ts';
@@ -40,5 +41,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.stderr(`gauntlet: ${errorMessage(error)}\n`);
     if (io.env.GAUNTLET_DEBUG && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
     return 1;
+  } finally {
+    // Environments loaded for this command are not another's (commands run in one process in tests and embeddings).
+    releaseEnvironmentModules();
   }
 }

@@ -29,6 +29,7 @@ import { registerAgentsCommand } from './commands/agents.ts';
 import { registerFeedbackCommands } from './commands/feedback.ts';
 import { registerRadarCommand } from './commands/radar.ts';
 import { registerStoreCommands } from './commands/store.ts';
+import { addEnvironmentModules } from './env-modules.ts';
 import type { CliIo } from './io.ts';
 
 export function createProgram(io: CliIo): Command {
@@ -67,6 +68,8 @@ export function createProgram(io: CliIo): Command {
   registerAgentsCommand(program, io);
   registerRadarCommand(program, io);
   registerFeedbackCommands(program, io);
+  // After every command exists: it gives --env-module to those that take environments.
+  addEnvironmentModules(program, io);
   // Subcommands inherit the error handling: no process.exit inside commander.
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;

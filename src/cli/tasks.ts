@@ -1,6 +1,6 @@
 // Which environments and tasks a command means: from --env, or from the tasks of --tasks-file.
 import { InputError, type Task } from '../core/index.ts';
-import { environmentNames, getEnvironment, loadTaskFile, type EnvironmentDefinition } from '../envs/index.ts';
+import { environmentNames, getEnvironment, LOADED_FROM_FILE_HINT, loadTaskFile, type EnvironmentDefinition } from '../envs/index.ts';
 import { selectTasks } from '../runner/index.ts';
 
 /** The environment an `--env` value names; an unknown name is that flag's mistake. */
@@ -21,7 +21,7 @@ export function environmentsOfTaskFiles(files: readonly string[]): string[] {
   const envs = new Set<string>();
   for (const file of files) {
     for (const task of loadTaskFile(file)) {
-      if (!known.includes(task.env)) throw new InputError(`${file}: task ${task.id}`, `unknown environment "${task.env}"`, `one of ${known.join(', ')}`);
+      if (!known.includes(task.env)) throw new InputError(`${file}: task ${task.id}`, `unknown environment "${task.env}"`, `one of ${known.join(', ')}; ${LOADED_FROM_FILE_HINT}`);
       envs.add(task.env);
     }
   }

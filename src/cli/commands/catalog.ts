@@ -9,7 +9,7 @@ import { tasksByEnvironment } from '../tasks.ts';
 export function registerCatalogCommands(program: Command, io: CliIo): void {
   program
     .command('envs')
-    .description('List the built-in environments (all run offline; coding needs bubblewrap)')
+    .description('List the environments: the built-in ones (all run offline; coding needs bubblewrap) and any loaded with --env-module')
     .option('--json', 'JSON array on stdout')
     .action(async (flags: { json?: boolean }) => {
       const bwrap = (await sandboxAvailability()).bwrap;

@@ -7,6 +7,7 @@ import { buildReport, checkGate, compareRuns, EVAL_REPORT_VERSION, EvalOptions, 
 import { parseModelSpec } from '../../model/index.ts';
 import { executeRun, resolveRun, selectTasks, tasksOfRun, type RunRequest, type RunSummary } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
+import { catalogFor, refuseUnknownEnvironments } from '../env-modules.ts';
 import { causeLine, printJson, type CliIo } from '../io.ts';
 import { openCliStore, openStoreToRead, storeFlag } from '../store.ts';
 import { abortOnSignal, InterruptedError } from '../signals.ts';
@@ -233,6 +234,7 @@ export async function resumeEvaluation(runId: string, store: SqliteStore, io: Cl
   if (record.model >= models.length || record.runs.length !== record.model) {
     throw new InputError(`run ${runId}: modelOptions.${EVAL_RECORD_KEY}`, `says it is the run of model ${record.model + 1} after ${record.runs.length} earlier runs, of a suite of ${models.length} models`, 'the record `gauntlet eval` stored');
   }
+  refuseUnknownEnvironments(run.config.envs, '--resume', `run ${runId}`);
   return runPlan({ suite, record }, { store, io, resumed: [...record.runs, runId], ...options });
 }
 
@@ -285,7 +287,8 @@ async function runPlan(plan: EvalPlan, context: PlanContext): Promise<EvalReport
     const progress = await (context.progress ?? progressReporter)(io);
     let summary: RunSummary;
     try {
-      summary = await executeRun({ store, run, modelEnvironment: { env: io.env }, onProgress: progress.update, ...(signal ? { signal } : {}) });
+      const catalog = catalogFor(run.resolved?.config.envs ?? (run.resume !== undefined ? store.getRun(run.resume)?.config.envs : undefined) ?? []);
+      summary = await executeRun({ store, run, modelEnvironment: { env: io.env }, onProgress: progress.update, ...(signal ? { signal } : {}), ...(catalog ? { catalog } : {}) });
     } finally {
       progress.stop();
     }

@@ -15,6 +15,7 @@ import { causeLine, printJson, type CliIo } from '../io.ts';
 import { abortOnSignal } from '../signals.ts';
 import { collect, collectNames, nonNegativeInt, number, isMapping, oneOf, positiveInt, readRunConfigFile } from '../options.ts';
 import { DEFAULT_STORE_PATH, openCliStore, storeFlag } from '../store.ts';
+import { catalogFor, loadedFromModule, refuseUnknownEnvironments, withLoadHint } from '../env-modules.ts';
 import { environmentsOfTaskFiles } from '../tasks.ts';
 import { describeCoordinatorEvent, METRICS_FLAG_HELP, metricsEndpointOf, startMetrics, takeQueueKey, type MetricsFlags } from './worker.ts';
 
@@ -497,7 +498,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         try {
           resolved = await resolveRun(planned.request, { env: io.env });
         } catch (error) {
-          throw restate(error, planned.fromFlags, flags.config);
+          throw restate(withLoadHint(error), planned.fromFlags, flags.config);
         }
       }
       const store = openCliStore(flags.store, io);
@@ -508,11 +509,24 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           throw new InputError('--resume', `no run "${flags.resume}" in ${store.path}`, 'a run id shown by `gauntlet runs`');
         }
         // A resumed run is its record: flags that would change behaviour are refused, not silently ignored.
-        const changing = Object.keys(flags).filter((k) => !['resume', 'retryInfra', 'store', 'json', 'stream', 'queue', 'rateLimit', 'threads', 'metricsPort', 'metricsHost', 'metricsToken'].includes(k) || (k === 'stream' && flags.stream === false));
+        const changing = Object.keys(flags).filter((k) => !['resume', 'retryInfra', 'store', 'json', 'stream', 'queue', 'rateLimit', 'threads', 'envModule', 'metricsPort', 'metricsHost', 'metricsToken'].includes(k) || (k === 'stream' && flags.stream === false));
         if (changing.length > 0) {
           store.close();
-          throw new InputError('--resume', `a resumed run uses its stored settings; got ${changing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'only --store, --json, --threads, --queue, --retry-infra and the --metrics-* flags with --resume');
+          throw new InputError('--resume', `a resumed run uses its stored settings; got ${changing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'only --store, --json, --threads, --queue, --retry-infra, --env-module and the --metrics-* flags with --resume');
         }
+        try {
+          refuseUnknownEnvironments(known.config.envs, '--resume', `run ${known.id}`);
+        } catch (error) {
+          store.close();
+          throw error;
+        }
+      }
+      const runEnvs = resolved?.config.envs ?? store.getRun(flags.resume ?? '')?.config.envs ?? [];
+      const catalog = catalogFor(runEnvs);
+      const fromModule = loadedFromModule(runEnvs);
+      if (fromModule && typeof flags.threads === 'number' && flags.threads > 0) {
+        store.close();
+        throw new InputError('--threads', `rollout threads know only the built-in environments, and ${fromModule.name} is loaded from ${fromModule.file}`, '--threads 0 or auto: its rollouts run on this thread');
       }
       let served;
       try {
@@ -555,7 +569,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           : undefined;
         const summary = await (queue
           ? executeQueuedRun({ ...common, queue, onQueue: (event) => io.stderr(`${describeCoordinatorEvent(event)}\n`) })
-          : executeRun({ ...common, modelEnvironment: { env: io.env }, ...(agentRun ? { driver: agentRun.driver } : {}), ...(flags.threads !== undefined ? { threads: flags.threads } : {}) })
+          : executeRun({ ...common, modelEnvironment: { env: io.env }, ...(agentRun ? { driver: agentRun.driver } : {}), ...(flags.threads !== undefined ? { threads: flags.threads } : {}), ...(catalog ? { catalog } : {}) })
         ).finally(() => agentRun?.close());
         progress.stop();
         const infra = firstInfraError(store, summary);

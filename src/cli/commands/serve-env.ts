@@ -8,6 +8,7 @@ import { DEFAULT_BODY_TIMEOUT_MS, startOpenEnvServer, type OpenEnvServer, type S
 import type { CliIo } from '../io.ts';
 import { bodyTimeoutSeconds, MAX_BODY_MEMORY_MIB, nonNegativeInt, oneOf, positiveInt } from '../options.ts';
 import { untilSignal } from '../signals.ts';
+import { environmentFor } from '../tasks.ts';
 
 interface ServeEnvFlags {
   env: string;
@@ -67,7 +68,7 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
   program
     .command('serve-env')
     .description('Serve an environment over the OpenEnv protocol (HTTP, /ws, /mcp) so OpenEnv trainers play its tasks and get its verifier\'s reward')
-    .requiredOption('--env <name>', `environment to serve (${environmentNames().join(', ')})`, oneOf('--env', environmentNames()))
+    .requiredOption('--env <name>', `environment to serve (${environmentNames().join(', ')}, or one from --env-module)`)
     .option('--port <n>', 'port (0 picks a free one)', nonNegativeInt('--port', { max: 65_535 }), 8000)
     .option('--host <address>', 'address to bind; anything beyond loopback needs a token', '127.0.0.1')
     .option('--token <secret>', 'bearer token every request must carry (prefer the GAUNTLET_TOKEN environment variable: flags show in ps)')
@@ -81,6 +82,8 @@ export function registerServeEnvCommand(program: Command, io: CliIo, hooks: Serv
     .option('--sandbox <backend>', 'sandbox for terminal and coding: auto, virtual, bwrap, remote or k8s', oneOf('--sandbox', SANDBOX_BACKENDS), 'auto')
     .option('--reward <file>', "reward config (YAML/JSON, as `gauntlet run --reward`) for every episode; default: the environment's own, else the built-in one. Only terms computed from the verifier and tool calls")
     .action(async (flags: ServeEnvFlags) => {
+      // Known only now: --env-module loads its environments just before the action.
+      environmentFor(flags.env);
       const token = flags.token ?? io.env.GAUNTLET_TOKEN;
       if (flags.token === undefined && io.env.GAUNTLET_TOKEN !== undefined && io.env.GAUNTLET_TOKEN.trim() === '') {
         throw new InputError('GAUNTLET_TOKEN', 'is set but empty', 'a non-empty secret, or unset it');
