@@ -3,7 +3,7 @@
 // the running Gauntlet (not a second copy) when they import it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { cliBundleFile } from '../../bin/cli-bundle.js';
 import { cli } from '../../test/support/cli.ts';
 import { environmentNames } from '../envs/index.ts';
+import { RolloutThreads } from '../runner/threads/threads.ts';
+import { openStore } from '../store/index.ts';
 import type { CliIo } from './io.ts';
 import { createProgram } from './program.ts';
 
@@ -56,6 +58,24 @@ async function toolResults(runId: string, store: string): Promise<{ ok: boolean;
   const trajectory = await cli(['show', runId, '--rollout', rolloutId, '--store', store, '--json']);
   const events = (JSON.parse(trajectory.out) as { events: { type: string; data: { ok: boolean; content: string } }[] }).events;
   return events.filter((e) => e.type === 'tool_result').map(({ data }) => ({ ok: data.ok, content: data.content }));
+}
+
+/** `text` matched literally inside a RegExp. */
+const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Runs `command`, noting each start of rollout threads (how many, and the modules they were told to load). */
+async function watchingThreads<T>(command: () => Promise<T>): Promise<{ result: T; inits: { count: number; environmentModules: string[] | undefined }[] }> {
+  const inits: { count: number; environmentModules: string[] | undefined }[] = [];
+  const start = RolloutThreads.start;
+  RolloutThreads.start = (options) => {
+    inits.push({ count: options.count, environmentModules: options.init.environmentModules });
+    return start.call(RolloutThreads, options);
+  };
+  try {
+    return { result: await command(), inits };
+  } finally {
+    RolloutThreads.start = start;
+  }
 }
 
 describe('--env-module', () => {
@@ -128,7 +148,7 @@ describe('--env-module', () => {
     for (const { name, file, problem } of cases) {
       const { code, err } = await cli(['validate', '--env', 'pantry', '--env-module', file]);
       assert.equal(code, 2, `${name}: ${err}`);
-      assert.match(err, new RegExp(`^gauntlet: --env-module ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), name);
+      assert.match(err, new RegExp(`^gauntlet: --env-module ${escaped(file)}`), name);
       assert.match(err, problem, name);
       assert.doesNotMatch(err, /\n\s+at /, `${name}: no stack`);
     }
@@ -221,10 +241,49 @@ export const lamp = defineEnvironment({
     assert.match(without.err, /--env: unknown environment "pantry"/);
   });
 
-  it('keeps rollouts of a loaded environment off rollout threads, which know only the built-ins', async () => {
-    const { code, err } = await cli(['run', '--env', 'pantry', '--env-module', PANTRY, '--model', 'oracle', '--threads', '2', '--store', join(dir, 'threads.db')]);
+  it('runs it on rollout threads, which load the same module: the oracle passes every rollout', async () => {
+    const store = join(dir, 'threads.db');
+    const started = await watchingThreads(() => cli(['run', '--env', 'pantry', '--env-module', PANTRY, '--model', 'oracle', '--epochs', '2', '--threads', '2', '--store', store, '--json']));
+    const { code, out, err } = started.result;
+    assert.equal(code, 0, err);
+    assert.deepEqual(started.inits, [{ count: 2, environmentModules: [PANTRY] }], 'two threads, each told to load the module');
+    const summary = JSON.parse(out) as Summary;
+    assert.deepEqual([summary.rollouts, summary.scored, summary.passed, summary.errors, summary.infraErrors], [4, 4, 4, 0, 0], out);
+  });
+
+  it("gives a rollout thread the running Gauntlet too: the module's ToolError reaches the agent as a tool error", async () => {
+    const store = join(dir, 'threads-tool-error.db');
+    const started = await watchingThreads(() =>
+      cli(['run', '--env', 'pantry', '--task', 'pantry/bake', '--env-module', PANTRY, '--model', `scripted:${missingItemScript()}`, '--threads', '2', '--store', store, '--json']),
+    );
+    const { code, out, err } = started.result;
+    assert.equal(code, 0, err);
+    assert.equal(started.inits.length, 1, 'the rollout ran on a thread');
+    const summary = JSON.parse(out) as Summary;
+    assert.deepEqual([summary.scored, summary.errors, summary.infraErrors], [1, 0, 0], out);
+    assert.deepEqual(await toolResults(summary.runId, store), [{ ok: false, content: 'Error: no item named "saffron" in the pantry (it holds flour, sugar, rice, lentils)' }]);
+  });
+
+  it('fails the run, naming the file, when a rollout thread cannot load the module: no rollout runs', async () => {
+    const mainOnly = write(
+      'main-only/pantry.ts',
+      `import { isMainThread } from 'node:worker_threads';
+import pantry from ${JSON.stringify(PANTRY)};
+if (!isMainThread) throw new Error('this pantry opens on the main thread only');
+export default pantry;
+`,
+    );
+    const store = join(dir, 'threads-refused.db');
+    const { code, err } = await cli(['run', '--env', 'pantry', '--env-module', mainOnly, '--model', 'oracle', '--threads', '2', '--store', store]);
     assert.equal(code, 2, err);
-    assert.match(err, /--threads: rollout threads know only the built-in environments, and pantry is loaded from .*pantry\.ts/);
+    assert.match(err, new RegExp(`^gauntlet: environment module ${escaped(mainOnly)} in a rollout thread: cannot be loaded: this pantry opens on the main thread only \\(expected a module that loads in a worker thread`));
+    assert.doesNotMatch(err, /\n\s+at /, 'no stack');
+    const stored = openStore(store);
+    try {
+      assert.deepEqual(stored.listRuns().flatMap((run) => stored.rollouts(run.id)), [], 'no rollout stored, scored or not');
+    } finally {
+      stored.close();
+    }
   });
 
   it('is a flag of every command that names, lists, runs or serves environments', () => {
@@ -248,5 +307,31 @@ export const lamp = defineEnvironment({
     assert.ok(existsSync(cliBundleFile(ROOT)) && !existsSync(`${cliBundleFile(ROOT)}.failed`), 'it ran from the bundle');
     const summary = JSON.parse(result.stdout) as Summary;
     assert.deepEqual([summary.scored, summary.errors, summary.infraErrors], [1, 0, 0], result.stdout);
+  });
+
+  it("works on rollout threads started from the bundle: each loads the module and gives it the running Gauntlet", async () => {
+    // The fixture, noting each rollout thread that loads it.
+    const seen = join(dir, 'loaded-by-threads');
+    mkdirSync(seen, { recursive: true });
+    const noting = write(
+      'noting/pantry.ts',
+      `import { writeFileSync } from 'node:fs';
+import { isMainThread, threadId } from 'node:worker_threads';
+import pantry from ${JSON.stringify(PANTRY)};
+if (!isMainThread) writeFileSync(${JSON.stringify(seen)} + '/' + threadId, '');
+export default pantry;
+`,
+    );
+    const store = join(dir, 'bundle-threads.db');
+    const result = spawnSync(
+      process.execPath,
+      ['bin/gauntlet.js', 'run', '--env', 'pantry', '--task', 'pantry/bake', '--env-module', noting, '--model', `scripted:${missingItemScript()}`, '--threads', '2', '--store', store, '--json'],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, GAUNTLET_CLI_SOURCES: '', GAUNTLET_ENV_MODULES: '' }, timeout: 180_000 },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(readdirSync(seen).length, 1, 'one rollout thread (one rollout) loaded the module');
+    const summary = JSON.parse(result.stdout) as Summary;
+    assert.deepEqual([summary.scored, summary.errors, summary.infraErrors], [1, 0, 0], result.stdout);
+    assert.deepEqual(await toolResults(summary.runId, store), [{ ok: false, content: 'Error: no item named "saffron" in the pantry (it holds flour, sugar, rice, lentils)' }]);
   });
 });

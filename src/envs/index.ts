@@ -20,6 +20,14 @@ export { checkTaskDirectly, type DirectCheckResult } from './direct-check.ts';
 export { needsDefaultImage, runsOnlyInImage, taskProblems } from './task-check.ts';
 export { BUILT_IN_SOURCE, environmentNames, environmentSource, getEnvironment, LOADED_FROM_FILE_HINT, registerEnvironment, unregisterEnvironment } from './registry.ts';
 export {
+  environmentModulesFor,
+  loadEnvironmentModules,
+  releaseEnvironmentModules,
+  type EnvironmentModuleRequest,
+  type LoadedEnvironment,
+  type LoadEnvironmentModulesOptions,
+} from './modules.ts';
+export {
   createActFirstPolicy,
   createLlmUser,
   createScriptedUser,

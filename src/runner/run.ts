@@ -87,7 +87,17 @@ export interface ExecuteRunOptions {
   judge?: ModelClient;
   /** API keys and `fetch` for clients built here. */
   modelEnvironment?: ModelEnvironment;
+  /**
+   * Where environments come from when not from the registry (in-process objects: rollouts then stay
+   * on this thread). For environments loaded from files, give `environmentModules` instead.
+   */
   catalog?: EnvironmentCatalog;
+  /**
+   * The module files (absolute paths) this process loaded the run's environments from
+   * (`loadEnvironmentModules`): each rollout thread loads them too before it runs a rollout, and
+   * a module that fails to load there fails the run before any rollout starts.
+   */
+  environmentModules?: readonly string[];
   signal?: AbortSignal;
   onProgress?: (progress: RunProgress) => void;
   /** Hears each rollout start and end here, and each record stored (metrics); see RolloutEvent. */
@@ -212,7 +222,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       // crosses threads, the main thread only keeps the books). Otherwise the main thread stores
       // what the threads send back, as it would have recorded it.
       const shared = store instanceof SqliteStore ? store.forThreads() : null;
-      threads = await RolloutThreads.start({ count: threadTotal, init: { runId: run.id, config, env: modelEnvironment.env, graceMs: options.graceMs ?? 10_000, ...(shared ? { store: shared } : {}) } });
+      threads = await RolloutThreads.start({ count: threadTotal, init: { runId: run.id, config, env: modelEnvironment.env, graceMs: options.graceMs ?? 10_000, ...(shared ? { store: shared } : {}), ...(options.environmentModules?.length ? { environmentModules: [...options.environmentModules] } : {}) } });
       const pool = threads;
       // Threads finish rollouts in bursts: the main thread's share (handing rollouts over,
       // storing what comes back, several rollouts per transaction) is paced to a budget per loop turn.

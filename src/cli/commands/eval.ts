@@ -7,7 +7,7 @@ import { buildReport, checkGate, compareRuns, EVAL_REPORT_VERSION, EvalOptions, 
 import { parseModelSpec } from '../../model/index.ts';
 import { executeRun, resolveRun, selectTasks, tasksOfRun, type RunRequest, type RunSummary } from '../../runner/index.ts';
 import type { SqliteStore } from '../../store/index.ts';
-import { catalogFor, refuseUnknownEnvironments } from '../env-modules.ts';
+import { environmentModulesFor, refuseUnknownEnvironments } from '../env-modules.ts';
 import { causeLine, printJson, type CliIo } from '../io.ts';
 import { openCliStore, openStoreToRead, storeFlag } from '../store.ts';
 import { abortOnSignal, InterruptedError } from '../signals.ts';
@@ -287,8 +287,8 @@ async function runPlan(plan: EvalPlan, context: PlanContext): Promise<EvalReport
     const progress = await (context.progress ?? progressReporter)(io);
     let summary: RunSummary;
     try {
-      const catalog = catalogFor(run.resolved?.config.envs ?? (run.resume !== undefined ? store.getRun(run.resume)?.config.envs : undefined) ?? []);
-      summary = await executeRun({ store, run, modelEnvironment: { env: io.env }, onProgress: progress.update, ...(signal ? { signal } : {}), ...(catalog ? { catalog } : {}) });
+      const environmentModules = environmentModulesFor(run.resolved?.config.envs ?? (run.resume !== undefined ? store.getRun(run.resume)?.config.envs : undefined) ?? []);
+      summary = await executeRun({ store, run, modelEnvironment: { env: io.env }, onProgress: progress.update, ...(signal ? { signal } : {}), ...(environmentModules.length > 0 ? { environmentModules } : {}) });
     } finally {
       progress.stop();
     }

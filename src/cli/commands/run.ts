@@ -15,7 +15,7 @@ import { causeLine, printJson, type CliIo } from '../io.ts';
 import { abortOnSignal } from '../signals.ts';
 import { collect, collectNames, nonNegativeInt, number, isMapping, oneOf, positiveInt, readRunConfigFile } from '../options.ts';
 import { DEFAULT_STORE_PATH, openCliStore, storeFlag } from '../store.ts';
-import { catalogFor, loadedFromModule, refuseUnknownEnvironments, withLoadHint } from '../env-modules.ts';
+import { environmentModulesFor, refuseUnknownEnvironments, withLoadHint } from '../env-modules.ts';
 import { environmentsOfTaskFiles } from '../tasks.ts';
 import { describeCoordinatorEvent, METRICS_FLAG_HELP, metricsEndpointOf, startMetrics, takeQueueKey, type MetricsFlags } from './worker.ts';
 
@@ -522,12 +522,8 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         }
       }
       const runEnvs = resolved?.config.envs ?? store.getRun(flags.resume ?? '')?.config.envs ?? [];
-      const catalog = catalogFor(runEnvs);
-      const fromModule = loadedFromModule(runEnvs);
-      if (fromModule && typeof flags.threads === 'number' && flags.threads > 0) {
-        store.close();
-        throw new InputError('--threads', `rollout threads know only the built-in environments, and ${fromModule.name} is loaded from ${fromModule.file}`, '--threads 0 or auto: its rollouts run on this thread');
-      }
+      // Rollout threads load the modules the run's environments came from, as this thread did.
+      const environmentModules = environmentModulesFor(runEnvs);
       let served;
       try {
         served = metricsAt ? await startMetrics('run', metricsAt, io) : undefined;
@@ -569,7 +565,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           : undefined;
         const summary = await (queue
           ? executeQueuedRun({ ...common, queue, onQueue: (event) => io.stderr(`${describeCoordinatorEvent(event)}\n`) })
-          : executeRun({ ...common, modelEnvironment: { env: io.env }, ...(agentRun ? { driver: agentRun.driver } : {}), ...(flags.threads !== undefined ? { threads: flags.threads } : {}), ...(catalog ? { catalog } : {}) })
+          : executeRun({ ...common, modelEnvironment: { env: io.env }, ...(agentRun ? { driver: agentRun.driver } : {}), ...(flags.threads !== undefined ? { threads: flags.threads } : {}), ...(environmentModules.length > 0 ? { environmentModules } : {}) })
         ).finally(() => agentRun?.close());
         progress.stop();
         const infra = firstInfraError(store, summary);

@@ -21,7 +21,9 @@ const sourceAddresses: Plugin = {
   setup(build) {
     build.onLoad({ filter: /\.ts$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8');
-      return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
+      // A pattern, not the words themselves: this file is bundled too (into the command line's
+      // bundle), and a literal here would be rewritten into this file's own address.
+      return { contents: text.replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
     });
   },
 };

@@ -14,6 +14,8 @@ export interface ThreadInit {
   graceMs: number;
   /** The run's store, when threads can open it: each thread then stores its own rollouts. */
   store?: ThreadStoreAccess;
+  /** Environment modules (absolute paths) the main thread loaded: the thread loads them before anything else. */
+  environmentModules?: string[];
 }
 
 export type ToThread =
@@ -35,7 +37,7 @@ export type FromThread =
   | { kind: 'stored'; seq: number; rollout: Rollout | null; storeFailure?: { path: string; problem: StoreError['problem']; message: string } }
   /** A defect: executeRollout threw (in-process, the run would reject with it). */
   | { kind: 'failed'; seq: number; message: string; stack?: string }
-  /** The thread could not start (a model client it could not build). */
+  /** The thread could not start (an environment module it could not load, a model client it could not build). */
   | { kind: 'init_failed'; message: string; stack?: string; input?: { where: string; problem: string; expected?: string } }
   | { kind: 'closed' };
 

@@ -1,9 +1,11 @@
-// A rollout thread: builds the run's model clients once, then runs the rollouts the main thread
-// sends with the same `executeRollout` as the in-process runner. With a store file it stores each
-// rollout itself through a connection of its own; otherwise each is recorded into memory and sent
-// back whole. Starts are staggered (one per loop turn) as in-process.
+// A rollout thread: loads the environment modules the main thread loaded and builds the run's model
+// clients once, then runs the rollouts the main thread sends with the same `executeRollout` as the
+// in-process runner. With a store file it stores each rollout itself through a connection of its
+// own; otherwise each is recorded into memory and sent back whole. Starts are staggered (one per
+// loop turn) as in-process.
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError, rolloutIdFor, StoreError, type ModelClient, type Rollout } from '../../core/index.ts';
+import { environmentSource, loadEnvironmentModules } from '../../envs/index.ts';
 import { openStore, type SqliteStore } from '../../store/index.ts';
 import { gatewayModels, judgeFromConfig, modelFromConfig, rubricJudgesFromConfig, userFromConfig } from '../model.ts';
 import { processClosing } from '../episode.ts';
@@ -19,6 +21,28 @@ function describe(error: unknown): { message: string; stack?: string } {
   return { message: String(error) };
 }
 
+const LOADS_ON_ANY_THREAD = 'a module that loads in a worker thread as on the main thread, or --threads 0 to keep every rollout on the main thread';
+
+/**
+ * Loads the environment modules the main thread loaded, with the same loader, and checks that the
+ * run's environments are known here. A module that loaded there but not here (it depends on being
+ * on the main thread) is the author's input: an InputError naming the file, before any rollout.
+ */
+async function loadModules(files: readonly string[], envs: readonly string[]): Promise<void> {
+  try {
+    await loadEnvironmentModules(files.map((file) => ({ file, where: `environment module ${file} in a rollout thread` })));
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    throw new InputError(error.where, error.problem, LOADS_ON_ANY_THREAD);
+  }
+  // An environment registered on the main thread some other way would turn every rollout into an error.
+  const unknown = envs.filter((env) => environmentSource(env) === undefined);
+  if (unknown.length > 0) {
+    const loaded = files.length > 0 ? `it loaded ${files.join(', ')}` : 'it was given no environment module';
+    throw new InputError('rollout thread', `environment${unknown.length > 1 ? 's' : ''} ${unknown.map((env) => `"${env}"`).join(', ')} unknown there (${loaded})`, "the files the run's environments come from in environmentModules, or threads 0");
+  }
+}
+
 async function serve(init: ThreadInit): Promise<void> {
   const port = parentPort!;
   const niceness = lowerThreadPriority();
@@ -29,6 +53,8 @@ async function serve(init: ThreadInit): Promise<void> {
   let store: SqliteStore | undefined;
   const stop = new AbortController();
   try {
+    // First: the thread's registry knows only the built-ins until it loads the main thread's modules.
+    await loadModules(init.environmentModules ?? [], init.config.envs);
     if (init.store) store = openStore(init.store.path, init.store.options);
     const model = await modelFromConfig(init.config, environment);
     owned.push(model);

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { InputError, RunConfig, rolloutIdFor, type ModelCall, type Store } from '../../core/index.ts';
+import { getEnvironment, registerEnvironment, unregisterEnvironment } from '../../envs/index.ts';
 import { openStore } from '../../store/index.ts';
 import { turnCall } from '../../store/test-support.ts';
 import { assistant, functionModel, goldenModel, reply } from '../../../test/support/models.ts';
@@ -63,6 +64,23 @@ describe('rollout threads', () => {
   it('refuse to run with in-process objects injected', async () => {
     const store = openStore(':memory:');
     await assert.rejects(executeRun({ store, run: resolved({}), model: goldenModel, threads: 2 }), (error: unknown) => error instanceof InputError && error.where === 'threads');
+  });
+
+  it('refuse a run whose environment the main thread registered without a module file for them to load', async () => {
+    const store = openStore(':memory:');
+    const source = '/elsewhere/copied-notes.ts';
+    registerEnvironment('copied-notes', () => ({ ...getEnvironment('notes'), name: 'copied-notes' }), { source });
+    try {
+      const config = RunConfig.parse({ envs: ['copied-notes'], model: 'oracle', epochs: 1, concurrency: 1, seed: 0 });
+      const tasks = selectTasks({ envs: ['notes'] }).slice(0, 1).map((task) => ({ ...task, env: 'copied-notes' }));
+      await assert.rejects(
+        executeRun({ store, run: { resolved: { config, tasks } }, modelEnvironment: { env: {} }, threads: 1 }),
+        (error: unknown) => error instanceof InputError && error.where === 'rollout thread' && /environment "copied-notes" unknown there \(it was given no environment module\)/.test(error.problem),
+      );
+      assert.deepEqual(store.listRuns(), [], 'the run never started');
+    } finally {
+      unregisterEnvironment('copied-notes', source);
+    }
   });
 
   it('report a model client they cannot build as the in-process runner does', async () => {

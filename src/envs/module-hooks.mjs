@@ -1,8 +1,8 @@
-// Module resolution hooks for environments loaded from files (src/cli/env-modules.ts), registered
-// only when a command loads one. `gauntlet` resolves to the running command line's own public API
-// (the object it publishes under a Symbol.for key), and `zod` imported from outside any package to
-// the command line's own zod: an environment module never gets a second copy of either, so its
-// ToolError is the one the episode loop recognises and its schemas are the ones zod's checks know.
+// Module resolution hooks for environments loaded from files (src/envs/modules.ts), registered
+// only in a thread that loads one. `gauntlet` resolves to the running copy's own public API (the
+// object that thread publishes under a Symbol.for key), and `zod` imported from outside any package
+// to our own zod: an environment module never gets a second copy of either, so its ToolError is
+// the one the episode loop recognises and its schemas are the ones zod's checks know.
 let apiUrl = '';
 let zodParent = '';
 
