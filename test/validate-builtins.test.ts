@@ -5,13 +5,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { environmentNames, getEnvironment } from '../src/envs/index.ts';
 import { validateEnvironment } from '../src/runner/index.ts';
+import { sandboxAvailability } from '../src/sandbox/index.ts';
+
+// On bubblewrap where it exists, named rather than left to `auto`: every terminal and coding golden
+// solution must work in a real bash, not only in the virtual shell (terminal.test.ts checks that one).
+const { bwrap } = await sandboxAvailability();
+const sandbox = bwrap.available ? 'bwrap' : 'auto';
 
 // Environments validate side by side: sandboxed ones mostly wait on processes.
 describe('built-in environments', { concurrency: true }, () => {
   // harbor runs imported tasks only (task files); its fixture suite is validated in src/envs/interop.
   for (const name of environmentNames().filter((n) => n !== 'harbor')) {
     it(`${name}: every task is valid`, { timeout: 600_000 }, async () => {
-      const report = await validateEnvironment({ definition: getEnvironment(name), seed: 3, randomTries: 1 });
+      const report = await validateEnvironment({ definition: getEnvironment(name), seed: 3, randomTries: 1, sandbox });
       const invalid = report.tasks.filter((t) => !t.valid).map((t) => `${t.taskId}: ${t.problems.join('; ')}`);
       assert.deepEqual(invalid, []);
       assert.ok(report.tasks.length >= 20, `${name} has ${report.tasks.length} tasks`);

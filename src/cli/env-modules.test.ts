@@ -129,7 +129,12 @@ describe('--env-module', () => {
     const cases: { name: string; file: string; problem: RegExp }[] = [
       { name: 'missing file', file: join(dir, 'nowhere.ts'), problem: /nowhere\.ts: no such file/ },
       { name: 'no environment', file: write('nothing.ts', 'export type Nothing = never;\n'), problem: /nothing\.ts: exports no environment/ },
-      { name: 'something else exported', file: write('helper.ts', 'export const answer = 42;\n'), problem: /helper\.ts: export "answer" is a number, not an environment definition/ },
+      { name: 'only helpers exported', file: write('helper.ts', 'export const answer = 42;\nexport const later = Promise.resolve(1);\n'), problem: /helper\.ts: exports no environment \(it exports "answer" \(a number\), "later" \(a promise: await it where it is exported\)\)/ },
+      {
+        name: 'a named export meant as an environment',
+        file: write('half-named.ts', "export const half = { name: 'half', tools: {} };\n"),
+        problem: /half-named\.ts: export "half" is not an environment definition: description: missing/,
+      },
       {
         name: 'an incomplete definition',
         file: write('incomplete.mjs', "export default { name: 'half', description: 'no tools', schema: '', startTime: '2026-01-01T00:00:00Z' };\n"),

@@ -15,7 +15,7 @@ import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as zod from 'zod';
 import { z } from 'zod';
-import { errorMessage, InputError } from '../core/index.ts';
+import { errorMessage, InputError, zodIssueMessage } from '../core/index.ts';
 import type { EnvironmentDefinition } from './define.ts';
 import { BUILT_IN_SOURCE, environmentSource, registerEnvironment, unregisterEnvironment } from './registry.ts';
 
@@ -52,7 +52,7 @@ const registeredHere = new Map<string, string>();
 
 /**
  * Loads each module and registers the environments it exports. A module that is missing, fails to
- * load, exports something that is not an environment definition, or defines a name another
+ * load, exports no environment definition (or a broken one), or defines a name another
  * environment has is an InputError at the request's `where`.
  */
 export async function loadEnvironmentModules(requests: readonly EnvironmentModuleRequest[], options: LoadEnvironmentModulesOptions = {}): Promise<LoadedEnvironment[]> {
@@ -187,12 +187,28 @@ const EnvironmentShape = z.strictObject(definitionShape);
 
 const EXPECTED_DEFINITION = 'what defineEnvironment({...}) returns (name, description, schema, startTime, seed, tools, checks, tasks, destructive), or a default export that is an array of them';
 
-/** Each export's environment definition; anything else exported is refused, naming the export. */
+/**
+ * The members only an environment definition has: a named export holding any of them is meant as
+ * one and must be whole; other named exports (helpers, constants) are the module's own business.
+ */
+const DEFINING_KEYS = Object.keys(definitionShape).filter((key) => key !== 'name' && key !== 'description');
+
+function meantAsEnvironment(exportName: string, value: unknown): boolean {
+  if (!isObject(value) || Array.isArray(value) || typeof (value as { then?: unknown }).then === 'function') return false;
+  return exportName === 'default' || DEFINING_KEYS.some((key) => key in value);
+}
+
+/**
+ * Each export's environment definition. A default export, or a named one holding a definition's
+ * members, must be a whole definition (refused naming the export); other exports are skipped.
+ */
 function definitionsOf(namespace: Record<string, unknown>, where: string): { exportName: string; definition: EnvironmentDefinition }[] {
   // A module compiled to CommonJS arrives as one default export holding its exports.
   const commonJs = namespace.default;
   const exports = isObject(commonJs) && commonJs.__esModule === true ? { ...commonJs } : { ...namespace };
+  delete exports.__esModule;
   const found: { exportName: string; definition: EnvironmentDefinition }[] = [];
+  const skipped: string[] = [];
   const seen = new Set<unknown>();
   const take = (exportName: string, value: unknown) => {
     // The same definition exported twice (`export default mine` beside `export const mine`) is one.
@@ -202,9 +218,13 @@ function definitionsOf(namespace: Record<string, unknown>, where: string): { exp
   };
   for (const [exportName, value] of Object.entries(exports)) {
     if (exportName === 'default' && Array.isArray(value)) value.forEach((each, i) => take(`default[${i}]`, each));
-    else take(exportName, value);
+    else if (meantAsEnvironment(exportName, value)) take(exportName, value);
+    else skipped.push(`"${exportName}" (${describeValue(value)})`);
   }
-  if (found.length === 0) throw new InputError(where, 'exports no environment', `a default or named export of ${EXPECTED_DEFINITION.replace(/, or a default.*$/, '')}`);
+  if (found.length === 0) {
+    const exported = skipped.length === 0 ? '' : ` (it exports ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''})`;
+    throw new InputError(where, `exports no environment${exported}`, `a default or named export of ${EXPECTED_DEFINITION.replace(/, or a default.*$/, '')}`);
+  }
   return found;
 }
 
@@ -214,7 +234,7 @@ function definitionAt(value: unknown, exportName: string, where: string): Enviro
   if (!isObject(value)) throw new InputError(where, `export ${JSON.stringify(exportName)} is ${describeValue(value)}, not an environment definition`, EXPECTED_DEFINITION);
   const issues = parsed.error.issues.slice(0, 3).map((issue) => {
     const path = issue.path.join('.');
-    const message = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+    const message = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : zodIssueMessage(issue);
     return path ? `${path}: ${message}` : message;
   });
   throw new InputError(where, `export ${JSON.stringify(exportName)} is not an environment definition: ${issues.join('; ')}`, EXPECTED_DEFINITION);
@@ -223,6 +243,8 @@ function definitionAt(value: unknown, exportName: string, where: string): Enviro
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (isObject(value) && typeof value.then === 'function') return 'a promise: await it where it is exported';
   if (typeof value === 'string') return 'a string';
-  return typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`;
+  return typeof value === 'undefined' ? 'undefined' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
