@@ -10,9 +10,11 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cliBundleFile } from '../../bin/cli-bundle.js';
 import { cli } from '../../test/support/cli.ts';
+import { InputError, type Run } from '../core/index.ts';
 import { environmentNames } from '../envs/index.ts';
 import { RolloutThreads } from '../runner/threads/threads.ts';
 import { openStore } from '../store/index.ts';
+import { refuseUnknownEnvironments } from './env-modules.ts';
 import type { CliIo } from './io.ts';
 import { createProgram } from './program.ts';
 
@@ -223,11 +225,20 @@ export const lamp = defineEnvironment({
     assert.equal(first.code, 0, first.err);
     const { runId } = JSON.parse(first.out) as Summary;
     assert.ok(!environmentNames().includes('pantry'), 'released when the command ended');
+    const recorded = openStore(store);
+    assert.deepEqual(recorded.getRun(runId)?.environmentFiles, { pantry: PANTRY });
+    recorded.close();
 
+    // The run recorded the file its environment came from, so the refusal names it.
     const bare = await cli(['run', '--resume', runId, '--store', store]);
     assert.equal(bare.code, 2, bare.err);
-    assert.match(bare.err, new RegExp(`--resume: run ${runId} uses environment "pantry", unknown here`));
-    assert.match(bare.err, /or one defined in a file, loaded with --env-module FILE or GAUNTLET_ENV_MODULES \(again when resuming, and on each worker\)/);
+    assert.match(bare.err, new RegExp(`--resume: run ${runId} uses environment "pantry", unknown here: the run loaded it from ${escaped(PANTRY)} \\(expected --env-module ${escaped(PANTRY)} beside --resume`));
+    // A run stored without that record (an older Gauntlet's) gets the general way to load one.
+    const older = { config: { envs: ['pantry', 'mail'] } } as unknown as Run;
+    assert.throws(
+      () => refuseUnknownEnvironments(older, '--resume', 'run r-old'),
+      (error: unknown) => error instanceof InputError && /run r-old uses environment "pantry", unknown here$/.test(error.problem) && /loaded with --env-module FILE or GAUNTLET_ENV_MODULES \(again when resuming/.test(error.expected ?? ''),
+    );
 
     const resumed = await cli(['run', '--resume', runId, '--store', store, '--env-module', PANTRY, '--json']);
     assert.equal(resumed.code, 0, resumed.err);

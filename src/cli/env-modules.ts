@@ -4,7 +4,7 @@
 // beside the built-in ones. A run's rollout threads load the same files (`environmentModulesFor`).
 import { delimiter, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { errorMessage, InputError } from '../core/index.ts';
+import { errorMessage, InputError, type Run } from '../core/index.ts';
 import { environmentNames, environmentSource, LOADED_FROM_FILE_HINT, loadEnvironmentModules as loadModules, type LoadedEnvironment } from '../envs/index.ts';
 import { causeLine, type CliIo } from './io.ts';
 
@@ -81,11 +81,23 @@ export function addEnvironmentModules(program: Command, io: CliIo): void {
   });
 }
 
-/** Refuses a stored run (or eval) whose environments are not all known here, with how to load one from a file. */
-export function refuseUnknownEnvironments(envs: readonly string[], where: string, what: string): void {
-  const missing = envs.filter((env) => environmentSource(env) === undefined);
+/**
+ * Refuses a stored run (or eval) whose environments are not all known here: with the files the run
+ * recorded them from (`--env-module FILE` for each), else how to load one from a file.
+ */
+export function refuseUnknownEnvironments(run: Pick<Run, 'config' | 'environmentFiles'>, where: string, what: string): void {
+  const missing = run.config.envs.filter((env) => environmentSource(env) === undefined);
   if (missing.length === 0) return;
   const named = missing.map((env) => `"${env}"`).join(', ');
+  const recorded = missing.flatMap((env) => {
+    const file = run.environmentFiles?.[env];
+    return file === undefined ? [] : [{ env, file }];
+  });
+  if (recorded.length > 0) {
+    const loaded = recorded.map(({ env, file }) => (missing.length > 1 ? `"${env}" from ${file}` : file)).join(', ');
+    const flags = [...new Set(recorded.map(({ file }) => `${ENV_MODULE_FLAG} ${file}`))].join(' ');
+    throw new InputError(where, `${what} uses environment${missing.length > 1 ? 's' : ''} ${named}, unknown here: the run loaded ${missing.length > 1 ? 'them' : 'it'} from ${loaded}`, `${flags} beside --resume (or the file's new path if it moved; ${ENV_MODULES_VARIABLE} works too)`);
+  }
   throw new InputError(where, `${what} uses environment${missing.length > 1 ? 's' : ''} ${named}, unknown here`, `one of ${environmentNames().join(', ')}; ${LOADED_FROM_FILE_HINT}`);
 }
 

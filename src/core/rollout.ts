@@ -281,6 +281,11 @@ export const Run = z.object({
   config: RunConfig,
   status: z.enum(['running', 'finished', 'interrupted']),
   finishedAt: z.string().nullable(),
+  /**
+   * Environments the run loaded from files (`--env-module`), by name: the file each came from, so
+   * a resume or worker without it can name the file to load. Absent when every one is built in.
+   */
+  environmentFiles: z.record(z.string(), z.string()).optional(),
 });
 export type Run = z.infer<typeof Run>;
 

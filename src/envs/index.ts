@@ -18,7 +18,7 @@ export { diffTable, dumpTables, rowsOf, type Row, type TableDiff } from './state
 export { genericChecks } from './checks.ts';
 export { checkTaskDirectly, type DirectCheckResult } from './direct-check.ts';
 export { needsDefaultImage, runsOnlyInImage, taskProblems } from './task-check.ts';
-export { BUILT_IN_SOURCE, environmentNames, environmentSource, getEnvironment, LOADED_FROM_FILE_HINT, registerEnvironment, unregisterEnvironment } from './registry.ts';
+export { BUILT_IN_SOURCE, environmentFiles, environmentNames, environmentSource, getEnvironment, LOADED_FROM_FILE_HINT, registerEnvironment, unregisterEnvironment } from './registry.ts';
 export {
   environmentModulesFor,
   loadEnvironmentModules,

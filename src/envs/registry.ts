@@ -44,6 +44,18 @@ export function environmentSource(name: string): string | undefined {
   return entry ? (entry.source ?? BUILT_IN_SOURCE) : undefined;
 }
 
+/**
+ * The files the named environments were loaded from (`--env-module`), by name: what a run records
+ * so that a resume or worker lacking one can say which file to load. Undefined when all are built in.
+ */
+export function environmentFiles(names: readonly string[]): Record<string, string> | undefined {
+  const files = names.flatMap((name) => {
+    const source = entries.get(name)?.source;
+    return source === undefined ? [] : [[name, source] as const];
+  });
+  return files.length === 0 ? undefined : Object.fromEntries(files);
+}
+
 export function environmentNames(): string[] {
   return [...entries.keys()].sort();
 }

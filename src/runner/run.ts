@@ -27,6 +27,7 @@ import { executeRollout, type RolloutEvent } from './rollout.ts';
 import { replayResult, type DecodedResult } from './queue/replay.ts';
 import { AUTO_THREADS_FROM, RolloutThreadDied, RolloutThreads, threadCount, type ThreadOutcome } from './threads/threads.ts';
 import { SqliteStore } from '../store/index.ts';
+import { environmentFiles } from '../envs/index.ts';
 
 export interface RunProgress {
   total: number;
@@ -184,7 +185,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   } else {
     const { config } = options.run.resolved;
     tasks = options.run.resolved.tasks;
-    run = { schemaVersion: SCHEMA_VERSION, id: newRunId(new Date(started)), createdAt: new Date(started).toISOString(), gauntletVersion: GAUNTLET_VERSION, config, status: 'running', finishedAt: null };
+    const files = environmentFiles(config.envs);
+    run = { schemaVersion: SCHEMA_VERSION, id: newRunId(new Date(started)), createdAt: new Date(started).toISOString(), gauntletVersion: GAUNTLET_VERSION, config, status: 'running', finishedAt: null, ...(files ? { environmentFiles: files } : {}) };
     store.createRun(run, tasks);
     lease = store.acquireLease(run.id);
     notes = { taskSource: 'stored', drift: [] };

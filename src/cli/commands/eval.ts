@@ -234,7 +234,7 @@ export async function resumeEvaluation(runId: string, store: SqliteStore, io: Cl
   if (record.model >= models.length || record.runs.length !== record.model) {
     throw new InputError(`run ${runId}: modelOptions.${EVAL_RECORD_KEY}`, `says it is the run of model ${record.model + 1} after ${record.runs.length} earlier runs, of a suite of ${models.length} models`, 'the record `gauntlet eval` stored');
   }
-  refuseUnknownEnvironments(run.config.envs, '--resume', `run ${runId}`);
+  refuseUnknownEnvironments(run, '--resume', `run ${runId}`);
   return runPlan({ suite, record }, { store, io, resumed: [...record.runs, runId], ...options });
 }
 

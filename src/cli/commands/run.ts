@@ -515,7 +515,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
           throw new InputError('--resume', `a resumed run uses its stored settings; got ${changing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'only --store, --json, --threads, --queue, --retry-infra, --env-module and the --metrics-* flags with --resume');
         }
         try {
-          refuseUnknownEnvironments(known.config.envs, '--resume', `run ${known.id}`);
+          refuseUnknownEnvironments(known, '--resume', `run ${known.id}`);
         } catch (error) {
           store.close();
           throw error;

@@ -3,6 +3,7 @@
 // process holds the run's lease until it is done.
 import { GAUNTLET_VERSION, InputError, newRunId, rolloutIdFor, SCHEMA_VERSION, type Run, type RunLease, type Store, type Task } from '../../core/index.ts';
 import { tasksOfRun, type EnvironmentCatalog, type ResolvedRun } from '../resolve.ts';
+import { environmentFiles } from '../../envs/index.ts';
 import type { RunNotes } from '../run.ts';
 
 export interface OpenedRun {
@@ -29,7 +30,8 @@ export function openRun(options: { store: Store; run: { resolved: ResolvedRun } 
   }
   const { config, tasks } = options.run.resolved;
   const at = new Date(options.started);
-  const run: Run = { schemaVersion: SCHEMA_VERSION, id: newRunId(at), createdAt: at.toISOString(), gauntletVersion: GAUNTLET_VERSION, config, status: 'running', finishedAt: null };
+  const files = environmentFiles(config.envs);
+  const run: Run = { schemaVersion: SCHEMA_VERSION, id: newRunId(at), createdAt: at.toISOString(), gauntletVersion: GAUNTLET_VERSION, config, status: 'running', finishedAt: null, ...(files ? { environmentFiles: files } : {}) };
   store.createRun(run, tasks);
   return { run, tasks, lease: store.acquireLease(run.id), notes: { taskSource: 'stored', drift: [] } };
 }
