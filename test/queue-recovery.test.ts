@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { InputError, RunConfig, type Store } from '../src/core/index.ts';
-import { getEnvironment } from '../src/envs/index.ts';
+import { getEnvironment, registerEnvironment, unregisterEnvironment } from '../src/envs/index.ts';
 import { selectTasks } from '../src/runner/index.ts';
 import { rolloutQueueName, startQueuedRun, startWorker, type CoordinatorEvent, type QueuedRunSummary, type QueueWorker, type WorkerEvent } from '../src/runner/queue/index.ts';
 import { connectRedis, QUEUE_PREFIX, REGISTRY_KEY } from '../src/runner/queue/connection.ts';
@@ -226,16 +226,20 @@ describe('rollouts no worker can run', () => {
     const gate = gateCatalog({ tasks: 3 });
     const config = RunConfig.parse({ envs: ['gate'], model: 'oracle', epochs: 1, concurrency: 1, seed: 8 });
     const store = openStore(':memory:');
-    // A worker without the environment (installed elsewhere, or not at all).
+    // The coordinator loaded the environment from a module file; the worker was not given it.
+    const moduleFile = '/srv/envs/gate.ts';
+    registerEnvironment('gate', () => gate.catalog.get('gate'), { source: moduleFile });
     const lacking = { names: () => [], get: (name: string): never => { throw new InputError('environment', `unknown environment "${name}" on this worker`); } };
     let broken: QueueWorker | undefined = await startWorker({ redis: redis.target, concurrency: 2, catalog: lacking });
     try {
       const first = await startQueuedRun({ store, run: { resolved: { config, tasks: gate.tasks } }, queue: { redis: redis.target, jobAttempts: 1 }, catalog: gate.catalog });
+      assert.deepEqual(store.getRun(first.run.id)?.environmentFiles, { gate: moduleFile });
       const stopped = await first.done;
       assert.equal(stopped.status, 'interrupted');
       assert.equal(stopped.missing, 3);
-      assert.deepEqual(stopped.queue.failedJobs.map((f) => f.message), Array(3).fill('environment: unknown environment "gate" on this worker'));
-      assert.equal(stopped.failure, `3 rollouts could not be run by any worker (first: environment: unknown environment "gate" on this worker); fix the workers and resume with --resume ${first.run.id}`);
+      const why = `environment: unknown environment "gate" on this worker: the run loaded it from ${moduleFile} (expected the worker started with --env-module ${moduleFile}, or that file's path here in GAUNTLET_ENV_MODULES)`;
+      assert.deepEqual(stopped.queue.failedJobs.map((f) => f.message), Array(3).fill(why));
+      assert.equal(stopped.failure, `3 rollouts could not be run by any worker (first: ${why}); fix the workers and resume with --resume ${first.run.id}`);
       await broken.close();
       broken = undefined;
       const good = await startWorker({ redis: redis.target, concurrency: 2, catalog: gate.catalog });
@@ -246,6 +250,7 @@ describe('rollouts no worker can run', () => {
         await good.close();
       }
     } finally {
+      unregisterEnvironment('gate', moduleFile);
       await broken?.close();
       await redis.stop();
     }

@@ -34,6 +34,8 @@ export const RolloutJob = z.object({
   config: RunConfig,
   task: Task,
   taskHash: z.string(),
+  /** The file the run loaded the task's environment from (`--env-module`), for a worker lacking it to name. */
+  environmentFile: z.string().optional(),
   /** Where the worker sends the result. */
   resultQueue: z.string().min(1),
   /** From a coordinator holding the queue key: the MAC of everything above, bound to the job's queue and id (signing.ts). */

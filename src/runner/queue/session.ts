@@ -205,6 +205,7 @@ export class QueueSession {
       config,
       task: item.task,
       taskHash: taskHash(item.task),
+      ...(this.run.environmentFiles?.[item.task.env] !== undefined ? { environmentFile: this.run.environmentFiles[item.task.env] } : {}),
       resultQueue: this.resultsName,
     };
     return {

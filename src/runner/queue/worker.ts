@@ -10,6 +10,7 @@ import { describeZodIssues, InputError, rolloutIdFor, taskHash, type AttemptsSpe
 import { processClosing, type EpisodeDriver } from '../episode.ts';
 import { configuredSecrets, gatewayModels, type ModelEnvironment } from '../model.ts';
 import { builtinCatalog, type EnvironmentCatalog } from '../resolve.ts';
+import type { EnvironmentDefinition } from '../../envs/index.ts';
 import { executeRollout, rolloutSeed, type RolloutEvent } from '../rollout.ts';
 import { resultPayload, RolloutBuffer } from './buffer.ts';
 import { ModelClients } from './clients.ts';
@@ -190,6 +191,17 @@ function scrubbedFailures<A extends unknown[], R>(process: (...args: A) => Promi
  * worker's key requires, before anything in it is read; anything else is a defect, not retried
  * (but a signed job on a worker without the key: another worker may hold it).
  */
+/**
+ * The job's environment from this worker's catalog; one the run loaded from a file this worker was
+ * not given is refused naming that file.
+ */
+function environmentOn(catalog: EnvironmentCatalog, env: string, file: string | undefined): EnvironmentDefinition {
+  if (file !== undefined && !catalog.names().includes(env)) {
+    throw new InputError('environment', `unknown environment "${env}" on this worker: the run loaded it from ${file}`, `the worker started with --env-module ${file}, or that file's path here in GAUNTLET_ENV_MODULES`);
+  }
+  return catalog.get(env);
+}
+
 function checkedJob(job: Job, UnrecoverableError: typeof BullMQ.UnrecoverableError, key: QueueKey | undefined): RolloutJob {
   const unreadable = unreadableReason(job.data);
   if (unreadable !== null) throw new UnrecoverableError(`job ${job.id ?? '?'} is not a rollout job of queue protocol ${QUEUE_PROTOCOL}: ${unreadable}`);
@@ -325,7 +337,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
           ...(lease.user ? { user: lease.user } : {}),
           ...(data.config.gateway ? { attemptModel: gatewayModels(data.config, modelEnvironment)! } : {}),
           ...(driver ? { driver } : {}),
-          environment: (env) => catalog.get(env),
+          environment: (env) => environmentOn(catalog, env, data.environmentFile),
           now,
           sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
           graceMs: options.graceMs ?? 10_000,
