@@ -12,7 +12,7 @@ import { execReply, holdExecReply } from './exec-reply.ts';
 import type { ReplyRefusal } from './held-reply.ts';
 import { holdListing, listReply } from './list-reply.ts';
 import { PoolFullError, type SandboxPool } from './pool.ts';
-import { holdRead, OneAtATime, readBound, readReply, tooLargeMessage } from './read-reply.ts';
+import { holdRead, OneAtATime, readBound, readReply, readSideBySide, tooLargeMessage } from './read-reply.ts';
 
 export interface SandboxAppContext {
   pool: SandboxPool;
@@ -232,24 +232,29 @@ export function createSandboxApp(ctx: SandboxAppContext): Hono {
   sandboxes.post('/:id/files/read', async (c) => {
     const { path } = parseBody(c, P.ReadRequest);
     const sandbox = use(c.req.param('id'));
-    // Read and counted in one turn, so at most one file is held uncounted at a time.
     const limits = { maxReadBytes: ctx.maxReadBytes, budget: ctx.bodyBudget };
-    const held = await reads.run(async () => {
-      let content: string | null;
+    // Bounded: a larger file is refused having been read no further than that.
+    const readAt = async (maxBytes: number) => {
       try {
-        // Bounded: a larger file is refused having been read no further than that.
-        content = await sandbox.readFile(path, { maxBytes: readBound(limits) });
+        return await sandbox.readFile(path, { maxBytes });
       } catch (error) {
-        if (error instanceof FileTooLargeError) throw new Refusal('too_large', tooLargeMessage(path, error.sizeBytes, limits));
+        if (error instanceof FileTooLargeError && maxBytes === readBound(limits)) throw new Refusal('too_large', tooLargeMessage(path, error.sizeBytes, limits));
         throw error;
       }
-      if (content === null) return null;
-      const outcome = holdRead(path, content, limits);
-      // Busy: nothing changed, so the client sends it again after the wait, as for a body refused busy.
-      if ('code' in outcome) throw replyRefusal(outcome);
-      return outcome;
-    }, c.req.raw.signal);
+    };
+    // A small file is counted before it is read; a larger one is read and counted in one turn, so
+    // at most one file is held uncounted at a time.
+    const quick = await readSideBySide(path, readAt, limits);
+    const held =
+      quick !== undefined
+        ? quick
+        : await reads.run(async () => {
+            const content = await readAt(readBound(limits));
+            return content === null ? null : holdRead(path, content, limits);
+          }, c.req.raw.signal);
     if (held === null) return c.json({ content: null } satisfies z.infer<typeof P.ReadResponse>);
+    // Busy: nothing changed, so the client sends it again after the wait, as for a body refused busy.
+    if ('code' in held) throw replyRefusal(held);
     return readReply(held, c.req.raw.signal);
   });
 

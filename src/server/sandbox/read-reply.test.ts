@@ -1,31 +1,41 @@
 // What a file read may hold on the sandbox server: its reply takes the file's bytes from the body
-// budget until it is sent, a file over `maxReadBytes` is refused, and files are read from the
-// sandboxes one at a time. In process (Hono's app.request): a reply nobody reads stays unsent, so
-// what it holds can be counted without racing a socket.
+// budget until it is sent, a file over `maxReadBytes` is refused, small files are read side by side
+// with their bound counted first, and larger ones one at a time. In process (Hono's app.request): a
+// reply nobody reads stays unsent, so what it holds can be counted without racing a socket.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Sandbox } from '../../core/index.ts';
+import { FileTooLargeError } from '../../sandbox/index.ts';
 import { remoteProtocol as P } from '../../sandbox/remote/index.ts';
 import { waitFor } from '../../../test/support/wait.ts';
 import { BodyBudget } from '../body-budget.ts';
 import { createSandboxApp } from './app.ts';
 import { SandboxPool } from './pool.ts';
+import { SIDE_BY_SIDE_READ_BYTES } from './read-reply.ts';
 
 const headers = { 'content-type': 'application/json', [P.PROTOCOL_HEADER]: String(P.PROTOCOL_VERSION) };
 
-/** A sandbox holding `files`; a read of a path in `held` waits until the test lets it go. */
-function filesSandbox(files: Record<string, string>, reads: { started: string[]; inFlight: number; most: number; held: Map<string, () => void> }): Sandbox {
+/**
+ * A sandbox holding `files`; a read of a path in `held` waits until the test lets it go. It honours
+ * `maxBytes` as the real backends do, refusing a larger file; `asked` records each read's bound.
+ */
+function filesSandbox(files: Record<string, string>, reads: { started: string[]; asked: number[]; inFlight: number; most: number; held: Map<string, () => void> }): Sandbox {
   return {
     specificationVersion: 'v1',
     backend: 'virtual',
     workdir: '/work',
     exec: () => Promise.resolve({ exitCode: 0, stdout: '', stderr: '', timedOut: false, truncated: false, durationMs: 0 }),
-    readFile: async (path) => {
+    readFile: async (path, options) => {
+      reads.asked.push(options?.maxBytes ?? Infinity);
+      const content = files[path];
+      // Measured as it is opened, before anything is read: a larger file is refused at once.
+      const size = content === undefined ? 0 : Buffer.byteLength(content, 'utf8');
+      if (options?.maxBytes !== undefined && size > options.maxBytes) throw new FileTooLargeError(path, options.maxBytes, size);
       reads.started.push(path);
       reads.most = Math.max(reads.most, ++reads.inFlight);
       try {
         if (path.startsWith('held/')) await new Promise<void>((resolve) => reads.held.set(path, resolve));
-        return files[path] ?? null;
+        return content ?? null;
       } finally {
         reads.inFlight--;
       }
@@ -38,7 +48,7 @@ function filesSandbox(files: Record<string, string>, reads: { started: string[];
 
 async function appWith(options: { files: Record<string, string>; budgetBytes: number; maxReadBytes: number }) {
   const budget = new BodyBudget(options.budgetBytes, 'request bodies and file reads');
-  const reads = { started: [] as string[], inFlight: 0, most: 0, held: new Map<string, () => void>() };
+  const reads = { started: [] as string[], asked: [] as number[], inFlight: 0, most: 0, held: new Map<string, () => void>() };
   const app = createSandboxApp({
     pool: new SandboxPool({ ttlMs: 60_000, maxSandboxes: 8, now: Date.now }),
     backend: 'virtual',
@@ -139,9 +149,40 @@ describe('sandbox server file reads', () => {
     assert.equal((await read('small')).status, 200);
   });
 
-  it('reads files from its sandboxes one at a time, so only one is held before it is counted, and skips a read whose client left while it waited', async () => {
-    const files = { 'held/1': '1'.repeat(100), 'held/2': '2'.repeat(100), 'held/3': '3'.repeat(100) };
-    const { reads, read } = await appWith({ files, budgetBytes: 10_000, maxReadBytes: 10_000 });
+  it('reads small files side by side, each counted before the sandbox is asked, and a missing one as null', async () => {
+    const files = { 'held/1': '1'.repeat(100), 'held/2': '2'.repeat(200) };
+    const { budget, reads, read } = await appWith({ files, budgetBytes: 4 * SIDE_BY_SIDE_READ_BYTES, maxReadBytes: 4 * SIDE_BY_SIDE_READ_BYTES });
+    const replies = [read('held/1'), read('held/2')];
+    await waitFor(() => reads.held.has('held/1') && reads.held.has('held/2'), 'both reads to reach the sandbox at once');
+    assert.deepEqual(reads.asked, [SIDE_BY_SIDE_READ_BYTES, SIDE_BY_SIDE_READ_BYTES], 'each asked for no more than it reserved');
+    assert.ok(budget.held >= 2 * SIDE_BY_SIDE_READ_BYTES, `both bounds counted while the files are read (${budget.held} bytes held)`);
+    reads.held.get('held/2')!();
+    reads.held.get('held/1')!();
+    const [first, second] = await Promise.all(replies);
+    assert.equal(budget.held, 300, 'once read, each holds its file\'s bytes, not its bound');
+    assert.equal(P.ReadResponse.parse(await first!.json()).content, P.toBase64(files['held/1']));
+    assert.equal(P.ReadResponse.parse(await second!.json()).content, P.toBase64(files['held/2']));
+    assert.equal(budget.held, 0);
+    assert.equal(await (await read('missing')).text(), '{"content":null}');
+    assert.equal(budget.held, 0, 'a missing file gives its reservation back');
+    assert.equal(reads.most, 2);
+  });
+
+  it('reads a file larger than the side-by-side bound again on its own, whole, within maxReadBytes', async () => {
+    const large = 'L'.repeat(SIDE_BY_SIDE_READ_BYTES + 10);
+    const { budget, reads, read } = await appWith({ files: { large }, budgetBytes: 4 * SIDE_BY_SIDE_READ_BYTES, maxReadBytes: 2 * SIDE_BY_SIDE_READ_BYTES });
+    const reply = await read('large');
+    assert.deepEqual(reads.asked, [SIDE_BY_SIDE_READ_BYTES, 2 * SIDE_BY_SIDE_READ_BYTES], 'refused at the small bound, then read to the limit');
+    assert.equal(budget.held, large.length);
+    assert.equal(P.fromBase64(P.ReadResponse.parse(await reply.json()).content ?? ''), large);
+    assert.equal(budget.held, 0);
+  });
+
+  it('reads larger files from its sandboxes one at a time, so only one is held before it is counted, and skips a read whose client left while it waited', async () => {
+    // Each over the side-by-side bound: every read is refused there at once, then waits its turn.
+    const size = SIDE_BY_SIDE_READ_BYTES + 100;
+    const files = { 'held/1': '1'.repeat(size), 'held/2': '2'.repeat(size), 'held/3': '3'.repeat(size) };
+    const { reads, read } = await appWith({ files, budgetBytes: 8 * SIDE_BY_SIDE_READ_BYTES, maxReadBytes: 2 * SIDE_BY_SIDE_READ_BYTES });
     const controller = new AbortController();
     const replies = [read('held/1'), read('held/2', controller.signal), read('held/3')];
     await waitFor(() => reads.held.has('held/1'), 'the first read to reach the sandbox');

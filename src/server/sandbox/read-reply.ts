@@ -1,10 +1,13 @@
 // File reads on the sandbox server: the one reply whose size no request bounds (the agent decides
 // how large a file grows). A read is held to four things: the sandbox is asked for no more than the
 // largest file the server answers (ReadFileOptions.maxBytes), so a larger one is refused without
-// being read whole; files are read from the sandboxes one at a time (until a file is read, nothing
-// counts it, and this keeps one such file in memory at once, not one per connection); a file over
+// being read whole; a read first reserves `SIDE_BY_SIDE_READ_BYTES` of the body budget and asks for
+// at most that much, so small files (most of them) are read side by side, each counted before it is
+// read, while a larger one is read again on its own, one at a time (until it is read nothing counts
+// it, and this keeps one such file in memory at once, not one per connection); a file over
 // `maxReadBytes` is refused; and a reply takes its bytes from the server's body budget until it has
 // been sent, streamed as base64 a chunk at a time rather than built whole as JSON text.
+import { FileTooLargeError } from '../../sandbox/index.ts';
 import { describeBytes, type BodyBudget } from '../body-budget.ts';
 import { BudgetShare, busyMessage, streamReply, type ReplyRefusal } from './held-reply.ts';
 
@@ -53,6 +56,46 @@ export function tooLargeMessage(path: string, size: number | undefined, limits: 
 export interface HeldRead {
   bytes: Buffer;
   share: BudgetShare;
+}
+
+/** Files up to this size are read side by side, their bound reserved first; a larger one waits its turn. */
+export const SIDE_BY_SIDE_READ_BYTES = 1024 * 1024;
+
+/**
+ * A read with its bound (`SIDE_BY_SIDE_READ_BYTES`, or less where the limits are lower) reserved
+ * before the sandbox is asked, so it needs no turn: the file held, null for no file, a refusal, or
+ * undefined where it must be read on its own (the file is larger than that bound and may be read
+ * whole, or the budget cannot reserve the bound now).
+ */
+export async function readSideBySide(path: string, read: (maxBytes: number) => Promise<string | null>, limits: ReadLimits): Promise<HeldRead | ReplyRefusal | null | undefined> {
+  const whole = readBound(limits);
+  const bound = Math.min(whole, SIDE_BY_SIDE_READ_BYTES);
+  const share = BudgetShare.take(limits.budget, bound);
+  if (!share) return undefined;
+  let content: string | null;
+  try {
+    content = await read(bound);
+  } catch (error) {
+    share.release();
+    // Larger than the reservation but perhaps not than the limit: read again in its turn.
+    if (error instanceof FileTooLargeError && bound < whole) return undefined;
+    throw error;
+  }
+  if (content === null) {
+    share.release();
+    return null;
+  }
+  // As UTF-8 the reply may carry more than the file's bytes (each byte that is not UTF-8 is three).
+  const size = Buffer.byteLength(content, 'utf8');
+  if (size > whole) {
+    share.release();
+    return { code: 'too_large', message: tooLargeMessage(path, size, limits) };
+  }
+  if (!share.resize(size)) {
+    share.release();
+    return { code: 'capacity', message: busyMessage(limits.budget, `this read's ${size} bytes`) };
+  }
+  return { bytes: Buffer.from(content, 'utf8'), share };
 }
 
 /**
