@@ -187,11 +187,6 @@ function scrubbedFailures<A extends unknown[], R>(process: (...args: A) => Promi
 }
 
 /**
- * Checks that a job is one this worker can run as the coordinator meant it, signed as this
- * worker's key requires, before anything in it is read; anything else is a defect, not retried
- * (but a signed job on a worker without the key: another worker may hold it).
- */
-/**
  * The job's environment from this worker's catalog; one the run loaded from a file this worker was
  * not given is refused naming that file.
  */
@@ -202,6 +197,11 @@ function environmentOn(catalog: EnvironmentCatalog, env: string, file: string | 
   return catalog.get(env);
 }
 
+/**
+ * Checks that a job is one this worker can run as the coordinator meant it, signed as this
+ * worker's key requires, before anything in it is read; anything else is a defect, not retried
+ * (but a signed job on a worker without the key: another worker may hold it).
+ */
 function checkedJob(job: Job, UnrecoverableError: typeof BullMQ.UnrecoverableError, key: QueueKey | undefined): RolloutJob {
   const unreadable = unreadableReason(job.data);
   if (unreadable !== null) throw new UnrecoverableError(`job ${job.id ?? '?'} is not a rollout job of queue protocol ${QUEUE_PROTOCOL}: ${unreadable}`);
