@@ -34,6 +34,14 @@ export class BodyBudget {
     return true;
   }
 
+  /**
+   * Takes `bytes` whatever the limit: for what has already happened (a reply to an action that ran
+   * goes out). Held past the limit, the budget refuses new bodies until it is given back.
+   */
+  hold(bytes: number): void {
+    this.#held += bytes;
+  }
+
   give(bytes: number): void {
     this.#held -= bytes;
   }

@@ -301,6 +301,45 @@ describe('OpenEnv server against hostile clients', () => {
     }
   });
 
+  it('counts replies a client has not taken in the body budget until they are sent, and gives them back', async () => {
+    // Small requests, large replies: what the budget holds once they are handled is replies.
+    const shouts = { calls: 0 };
+    // The probe environment (its tasks name it) with one tool more.
+    const loudEnv = defineEnvironment({
+      ...probeEnv,
+      tools: {
+        ...probeEnv.tools,
+        shout: defineTool({
+          description: 'Answers with kib KiB of text.',
+          input: z.object({ kib: z.number().int().min(1) }),
+          run: ({ kib }) => {
+            shouts.calls++;
+            return 'x'.repeat(kib * 1024);
+          },
+        }),
+      },
+    });
+    const server = await startOpenEnvServer({ env: loudEnv, port: 0 });
+    try {
+      const socket = await OpenEnvSocket.connect(server.url);
+      await socket.reset({ task_id: 'probe/two' });
+      socket.socket.pause();
+      const steps = 12;
+      for (let i = 0; i < steps; i++) socket.send({ type: 'step', data: { type: 'call_tool', tool_name: 'shout', arguments: { kib: 1024 } } });
+      // 12 MiB of replies: more than loopback's socket buffers take, less than the 16 MiB that drops a client.
+      await waitFor(() => shouts.calls === steps && server.stats().bodyBytes > 1024 * 1024, 'the unsent replies to be counted');
+      socket.socket.resume();
+      for (let i = 0; i < steps; i++) {
+        const reply = (await socket.next()) as { type: string };
+        assert.equal(reply.type, 'observation');
+      }
+      await waitFor(() => server.stats().bodyBytes === 0, 'every reply sent and its bytes given back');
+      await socket.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('drops a client whose waiting frames pass twice the largest frame, before holding them all', async () => {
     const server = await startOpenEnvServer({ env: probeEnv, port: 0 });
     try {

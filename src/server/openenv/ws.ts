@@ -48,6 +48,44 @@ function send(socket: WebSocket, message: unknown): void {
   if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
 }
 
+/**
+ * A session's replies, counted in the body budget until `ws` has handed them to the socket: what a
+ * slow client has not taken yet is memory the server holds (up to MAX_UNREAD_BYTES a session). While
+ * they hold it, new messages and bodies are refused busy. Whatever is still held when the socket
+ * closes goes back then (a send's callback may come after, or not at all).
+ */
+class UnsentReplies {
+  #held = 0;
+  #closed = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly budget: BodyBudget,
+  ) {}
+
+  send(message: unknown): void {
+    if (this.#closed || this.socket.readyState !== this.socket.OPEN) return;
+    const text = JSON.stringify(message);
+    const bytes = Buffer.byteLength(text);
+    this.budget.hold(bytes);
+    this.#held += bytes;
+    this.socket.send(text, () => this.#sent(bytes));
+  }
+
+  #sent(bytes: number): void {
+    if (this.#closed) return;
+    this.#held -= bytes;
+    this.budget.give(bytes);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.budget.give(this.#held);
+    this.#held = 0;
+  }
+}
+
 function wsError(code: WsErrorCode, message: string, extra: Record<string, unknown> = {}): Outgoing {
   return { type: 'error', data: { message, code, ...extra } };
 }
@@ -99,6 +137,7 @@ function holdMessage(budget: BodyBudget, size: number, claimed: number): boolean
 /** Wires a socket's frames into the session queue and its end into the session's end. */
 function attach(connection: Connection, session: Session, ctx: SocketContext, handle: (text: string | null) => Promise<unknown>): void {
   const { socket, frames } = connection;
+  const replies = new UnsentReplies(socket, ctx.bodyBudget);
   let pending = 0;
   // Frames waiting hold their text in memory: 64 frames of the largest size would be a gigabyte.
   let pendingBytes = 0;
@@ -106,7 +145,7 @@ function attach(connection: Connection, session: Session, ctx: SocketContext, ha
   /** Ends the session of a client that floods it: told why, or (one that does not read would not read that, nor a closing handshake) cut off. */
   const drop = (why: string, tell: boolean) => {
     if (tell) {
-      send(socket, session.kind === 'ws' ? wsError('SESSION_ERROR', why) : rpcError(null, RPC.serverError, why));
+      replies.send(session.kind === 'ws' ? wsError('SESSION_ERROR', why) : rpcError(null, RPC.serverError, why));
       socket.close(1008, 'too many pending messages');
     } else {
       socket.terminate();
@@ -116,12 +155,12 @@ function attach(connection: Connection, session: Session, ctx: SocketContext, ha
   session.onEnd = (reason) => {
     if (reason === 'idle timeout' || reason === 'server shutting down') {
       const why = reason === 'idle timeout' ? 'session closed after being idle past the server\'s session timeout' : 'server shutting down';
-      send(socket, session.kind === 'ws' ? wsError('SESSION_ERROR', why) : rpcError(null, RPC.serverError, why));
+      replies.send(session.kind === 'ws' ? wsError('SESSION_ERROR', why) : rpcError(null, RPC.serverError, why));
     }
     socket.close(CLOSE_CODES[reason], reason);
   };
   frames.onRefusal = (refusal) => {
-    send(socket, frameRefusal(session, ctx.bodyBudget, refusal));
+    replies.send(frameRefusal(session, ctx.bodyBudget, refusal));
     // `ws` closes an oversized message's socket itself (1009), after this explanation.
     if (refusal.kind === 'too large') return;
     socket.close(refusal.kind === 'busy' ? 1013 : 1008, refusal.kind === 'busy' ? 'server busy' : 'message too slow');
@@ -161,7 +200,7 @@ function attach(connection: Connection, session: Session, ctx: SocketContext, ha
             ctx.log?.(`session ${session.id}: dropped a client that left more than ${MAX_UNREAD_BYTES} bytes of replies unread`);
             return drop('replies left unread', false);
           }
-          send(socket, reply);
+          replies.send(reply);
         },
         (error: unknown) => {
           if (!(error instanceof SessionEndedError)) ctx.log?.(`session ${session.id}: ${errorMessage(error)}`);
@@ -173,7 +212,10 @@ function attach(connection: Connection, session: Session, ctx: SocketContext, ha
         if (taken) ctx.bodyBudget.give(size);
       });
   });
-  socket.on('close', () => void ctx.registry.end(session, 'disconnected'));
+  socket.on('close', () => {
+    replies.close();
+    void ctx.registry.end(session, 'disconnected');
+  });
   socket.on('error', (error) => {
     // A socket `ws` gave up on (a protocol error) is closing: nothing more it sends is held for it.
     frames.stop();
