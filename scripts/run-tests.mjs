@@ -1,9 +1,11 @@
 // Finds every *.test.ts under src/ and test/ (Node 20's test runner does not expand globs)
-// and runs them with tsx. Extra arguments narrow the set: `npm test -- mail` runs files whose
+// and runs them through the project's TypeScript hooks (ts-loader/register.mjs: like tsx, but a
+// second less CPU for each of the ~380 test processes). Extra arguments narrow the set: `npm test -- mail` runs files whose
 // path contains "mail".
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 
 function collect(dir, out) {
@@ -33,7 +35,7 @@ if (files.length === 0) {
 const concurrency = String(Math.max(2, availableParallelism()));
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  ['--import', fileURLToPath(new URL('./ts-loader/register.mjs', import.meta.url)), '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { TYPESCRIPT_NODE_ARGS } from './support/typescript.ts';
 
-const CLI = ['--import', 'tsx', 'test/support/cli-with-counter.ts'];
+const CLI = [...TYPESCRIPT_NODE_ARGS, 'test/support/cli-with-counter.ts'];
 const EPOCHS = 6;
 const TOTAL = 3 * EPOCHS;
 // Settings a resumed run must keep without being told again.

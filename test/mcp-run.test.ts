@@ -6,6 +6,7 @@ import { executeRun } from '../src/runner/index.ts';
 import { openStore } from '../src/store/index.ts';
 import { counterCatalog, counterTasks } from './support/counter-env.ts';
 import { assistant, functionModel, reply } from './support/models.ts';
+import { TYPESCRIPT_NODE_ARGS } from './support/typescript.ts';
 
 describe('MCP tools in a run', () => {
   it('offers the server\'s tools beside the environment\'s and routes calls to it', async () => {
@@ -30,7 +31,7 @@ describe('MCP tools in a run', () => {
         concurrency: 1,
         seed: 1,
         maxAttempts: 1,
-        mcpServers: [{ name: 'echo', command: process.execPath, args: ['--import', 'tsx', 'test/fixtures/mcp/echo-server.ts'] }],
+        mcpServers: [{ name: 'echo', command: process.execPath, args: [...TYPESCRIPT_NODE_ARGS, 'test/fixtures/mcp/echo-server.ts'] }],
           }),
         },
       },

@@ -17,6 +17,7 @@ import type { EnvironmentCatalog } from '../src/runner/index.ts';
 import { bullmq, QUEUE_PREFIX, redisOptions } from '../src/runner/queue/connection.ts';
 import { parseRedisUrl, type CoordinatorEvent, type RedisTarget } from '../src/runner/queue/index.ts';
 import { scoredRollout } from '../src/store/test-support.ts';
+import { TYPESCRIPT_NODE_ARGS } from './support/typescript.ts';
 
 export interface RedisServer {
   url: string;
@@ -159,7 +160,7 @@ export interface WorkerProcess {
 export function spawnWorker(options: { url: string; concurrency: number; stallTimeoutS?: number; env?: Record<string, string>; args?: string[] }): WorkerProcess {
   const entry = fileURLToPath(new URL('./queue-worker-child.ts', import.meta.url));
   const stallTimeout = String(options.stallTimeoutS ?? 1);
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, 'worker', '--queue', options.url, '--concurrency', String(options.concurrency), '--stall-timeout', stallTimeout, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, entry, 'worker', '--queue', options.url, '--concurrency', String(options.concurrency), '--stall-timeout', stallTimeout, ...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { waitFor } from './support/wait.ts';
+import { TYPESCRIPT_NODE_ARGS } from './support/typescript.ts';
 
-const CLI = ['--import', 'tsx', 'test/support/cli-with-counter.ts'];
+const CLI = [...TYPESCRIPT_NODE_ARGS, 'test/support/cli-with-counter.ts'];
 
 /** The rollouts' deadline: far longer than the run's grace (10 s) after a signal. */
 const DEADLINE_S = 25;

@@ -18,8 +18,9 @@ import { startSandboxServer } from '../src/server/sandbox/server.ts';
 import { openStore } from '../src/store/index.ts';
 import { startGateway } from '../src/training/gateway/server.ts';
 import { counterCompletion } from './chaos/fault-model.ts';
+import { TYPESCRIPT_NODE_ARGS } from './support/typescript.ts';
 
-const CLI = ['--import', 'tsx', 'test/support/cli-with-counter.ts'];
+const CLI = [...TYPESCRIPT_NODE_ARGS, 'test/support/cli-with-counter.ts'];
 
 describe('servers: loopback by default, a token beyond it', () => {
   const servers = [

@@ -14,8 +14,9 @@ import { openStore } from '../src/store/index.ts';
 import { counterCatalog } from './support/counter-env.ts';
 import { functionModel, goldenModel } from './support/models.ts';
 import { waitFor } from './support/wait.ts';
+import { TYPESCRIPT_NODE_ARGS } from './support/typescript.ts';
 
-const CLI = ['--import', 'tsx', 'test/support/cli-with-counter.ts'];
+const CLI = [...TYPESCRIPT_NODE_ARGS, 'test/support/cli-with-counter.ts'];
 
 function tempStore(): string {
   return join(mkdtempSync(join(tmpdir(), 'gauntlet-shared-')), 'g.db');

@@ -15,8 +15,9 @@ import { latestVersion } from '../store/migrations.ts';
 import { scoredRollout } from '../store/test-support.ts';
 import { cli } from '../../test/support/cli.ts';
 import { storedSchemaVersion } from '../store/test-support.ts';
+import { TYPESCRIPT_NODE_ARGS } from '../../test/support/typescript.ts';
 
-const CLI = ['--import', 'tsx', 'test/support/cli-with-counter.ts'];
+const CLI = [...TYPESCRIPT_NODE_ARGS, 'test/support/cli-with-counter.ts'];
 const FIXTURE = 'test/fixtures/store/v1.db';
 const V1_ORACLE = 'run_20261203210559_22c78d';
 const V1_SCRIPTED = 'run_20261203210602_de8319';

@@ -13,6 +13,7 @@ import { readLabels, recordVerdict, ReviewConflictError } from './labels.ts';
 import { createQueue, nextItem, progressOf, queueItems, releaseItem, type QueueSettings } from './queue-store.ts';
 import { readQueue } from './queue-read.ts';
 import { flag, reviewFixture, saveFindings, type ReviewFixture } from './test-support.ts';
+import { TYPESCRIPT_NODE_ARGS } from '../../test/support/typescript.ts';
 
 const settings = (over: Partial<QueueSettings> & Pick<QueueSettings, 'runId'>): QueueSettings => ({ sample: 50, strategy: 'random', reviewersPerItem: 1, reservationMinutes: 30, seed: 1, ...over });
 const refusal = (pattern: RegExp) => (e: unknown) => e instanceof InputError && e.where === 'strategy' && pattern.test(e.message);
@@ -184,7 +185,7 @@ describe('review queue reservations', () => {
     store.close();
     const child = fileURLToPath(new URL('./reserve-child.ts', import.meta.url));
     const reviewers = ['r1', 'r2', 'r3'];
-    const processes = reviewers.map((reviewer) => spawn(process.execPath, ['--import', 'tsx', child, path, queue.id, reviewer], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    const processes = reviewers.map((reviewer) => spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, child, path, queue.id, reviewer], { stdio: ['pipe', 'pipe', 'inherit'] }));
     const lines = processes.map((p) => createInterface({ input: p.stdout! })[Symbol.asyncIterator]());
     for (const it of lines) assert.equal((await it.next()).value, 'ready');
     for (const p of processes) p.stdin!.end('go\n');

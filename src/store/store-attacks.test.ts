@@ -14,6 +14,7 @@ import { latestVersion, STORE_MIGRATIONS } from './migrations.ts';
 import { openStore } from './sqlite-store.ts';
 import { storeErrorFrom } from './sqlite-errors.ts';
 import { scoredRollout, turnCall } from './test-support.ts';
+import { TYPESCRIPT_NODE_ARGS } from '../../test/support/typescript.ts';
 
 const CURRENT = latestVersion(STORE_MIGRATIONS);
 const FIXTURE = 'test/fixtures/store/v1.db';
@@ -45,7 +46,7 @@ describe('store: several processes open one file at once', () => {
     const children: ChildProcess[] = [];
     try {
       // All loaded first, then handed the same new path together, round after round: the opens overlap.
-      for (let i = 0; i < 4; i++) children.push(fork('test/support/store-open-child.ts', [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+      for (let i = 0; i < 4; i++) children.push(fork('test/support/store-open-child.ts', [], { execArgv: [...TYPESCRIPT_NODE_ARGS], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
       await Promise.all(children.map((child) => once(child, 'message')));
       for (let round = 0; round < 8; round++) {
         const path = tempPath();

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { cli } from '../support/cli.ts';
+import { TYPESCRIPT_NODE_ARGS } from '../support/typescript.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'gauntlet-bad-'));
-const CLI = ['--import', 'tsx', 'test/support/cli-with-counter.ts'];
+const CLI = [...TYPESCRIPT_NODE_ARGS, 'test/support/cli-with-counter.ts'];
 // Room for the schema (every migration) and a few rollouts, not for 45 rollouts of model calls.
 const FULL_DISK_BYTES = 512 * 1024;
 

@@ -12,6 +12,7 @@ import { openStore } from '../../src/store/index.ts';
 import { counterCatalog } from '../support/counter-env.ts';
 import { gateCatalog, spawnWorker, startRedis, stopWorker, until, type WorkerProcess } from '../queue-support.ts';
 import { descendants, ledger, rolloutKeys, settleOrphans, type ChaosRow } from './ledger.ts';
+import { TYPESCRIPT_NODE_ARGS } from '../support/typescript.ts';
 
 const COUNTER_TASKS = ['counter/a', 'counter/b', 'counter/c'];
 
@@ -68,7 +69,7 @@ export async function redisRestartScenario(options: { tasks: number }): Promise<
   }
 }
 
-const CLI = ['--import', 'tsx', 'test/support/cli-with-counter.ts'];
+const CLI = [...TYPESCRIPT_NODE_ARGS, 'test/support/cli-with-counter.ts'];
 
 /** `gauntlet run` SIGKILLed while its 8th rollout runs, then `--resume`d in a new process. */
 export async function mainKillScenario(options: { epochs: number }): Promise<ChaosRow> {

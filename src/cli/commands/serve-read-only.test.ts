@@ -17,8 +17,9 @@ import { storedSchemaVersion } from '../../store/test-support.ts';
 import { processesWhere } from '../../../test/support/processes.ts';
 import type { CliIo } from '../io.ts';
 import { registerServeCommand, type ServeHooks } from './serve.ts';
+import { TYPESCRIPT_NODE_ARGS } from '../../../test/support/typescript.ts';
 
-const CLI = ['--import', 'tsx', 'test/support/cli-with-counter.ts'];
+const CLI = [...TYPESCRIPT_NODE_ARGS, 'test/support/cli-with-counter.ts'];
 const V1_FIXTURE = 'test/fixtures/store/v1.db';
 const V1_ORACLE = 'run_20261203210559_22c78d';
 const CURRENT = latestVersion(STORE_MIGRATIONS);

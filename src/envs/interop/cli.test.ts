@@ -13,6 +13,7 @@ import { sandboxAvailability } from '../../sandbox/index.ts';
 import { loadTaskFile } from '../tasks.ts';
 import { connectMcpTools } from './mcp-client.ts';
 import { waitFor } from '../../../test/support/wait.ts';
+import { TYPESCRIPT_NODE_ARGS } from '../../../test/support/typescript.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/harbor/', import.meta.url));
 const CLI = fileURLToPath(new URL('../../../test/fixtures/mcp/cli.ts', import.meta.url));
@@ -148,7 +149,7 @@ describe('gauntlet export-tasks', () => {
 describe('gauntlet mcp', () => {
   it("serves a built-in task's tools over stdio to an MCP client", async () => {
     const connection = await connectMcpTools({
-      servers: [{ name: 'notes', command: process.execPath, args: ['--import', 'tsx', CLI, 'mcp', '--env', 'notes', '--task', 'notes/apply-budget-correction', '--seed', '3'] }],
+      servers: [{ name: 'notes', command: process.execPath, args: [...TYPESCRIPT_NODE_ARGS, CLI, 'mcp', '--env', 'notes', '--task', 'notes/apply-budget-correction', '--seed', '3'] }],
     });
     try {
       assert.ok(connection.tools.some((t) => t.name === 'notes__get_page'));
@@ -163,7 +164,7 @@ describe('gauntlet mcp', () => {
   });
 
   it('answers a line that is not JSON, or not JSON-RPC, with an error instead of leaving the client waiting', { timeout: 60_000 }, async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'mcp', '--env', 'notes', '--task', 'notes/apply-budget-correction'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, CLI, 'mcp', '--env', 'notes', '--task', 'notes/apply-budget-correction'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = once(child, 'exit');

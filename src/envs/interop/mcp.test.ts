@@ -17,6 +17,7 @@ import { rowsOf } from '../state.ts';
 import { connectMcpTools, withMcpTools, type McpServerSpec } from './mcp-client.ts';
 import { createEnvironmentMcpServer } from './mcp-server.ts';
 import { processesWithArgument } from '../../../test/support/processes.ts';
+import { TYPESCRIPT_NODE_ARGS } from '../../../test/support/typescript.ts';
 
 const tally = defineEnvironment({
   name: 'tally',
@@ -67,7 +68,7 @@ const task = Task.parse({
 
 const signal = new AbortController().signal;
 const ECHO_SERVER = fileURLToPath(new URL('../../../test/fixtures/mcp/echo-server.ts', import.meta.url));
-const echo = (name = 'echo', env: Record<string, string> = {}): McpServerSpec => ({ name, command: process.execPath, args: ['--import', 'tsx', ECHO_SERVER], env });
+const echo = (name = 'echo', env: Record<string, string> = {}): McpServerSpec => ({ name, command: process.execPath, args: [...TYPESCRIPT_NODE_ARGS, ECHO_SERVER], env });
 const PROBE_SERVER = fileURLToPath(new URL('../../../test/fixtures/mcp/probe-server.ts', import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
 const { bwrap } = await sandboxAvailability();
