@@ -14,7 +14,7 @@ const MiB = 1024 * 1024;
 export class BodyBudget {
   #held = 0;
   readonly limitBytes: number;
-  /** What draws on the budget, as a busy refusal names it: `request bodies and WebSocket messages`. */
+  /** What draws on the budget, as a busy refusal names it: `request bodies, WebSocket messages and replies`. */
   readonly holds: string;
 
   constructor(limitBytes: number, holds = 'request bodies') {

@@ -65,7 +65,7 @@ describe('OpenEnv server request-body memory', () => {
       id: null,
       error: {
         code: -32000,
-        message: 'server busy: request bodies and WebSocket messages being handled hold 1000 of the 1000 bytes allowed at once (--max-body-memory), and this one declares 100 bytes; retry later',
+        message: 'server busy: request bodies, WebSocket messages and replies being handled hold 1000 of the 1000 bytes allowed at once (--max-body-memory), and this one declares 100 bytes; retry later',
         data: { body_memory_bytes: 1000, max_body_memory_bytes: 1000 },
       },
     });
@@ -263,7 +263,7 @@ describe('OpenEnv server request-body memory', () => {
     http.socket.write(postHead(server, '/mcp', sized(500)) + toolsList(500));
     const refused = await answerOnClose(http);
     assert.match(refused.status, /^HTTP\/1\.1 503 /);
-    assert.match((refused.body.error as { message: string }).message, /request bodies and WebSocket messages being handled hold 600 of the 1000 bytes allowed at once/);
+    assert.match((refused.body.error as { message: string }).message, /request bodies, WebSocket messages and replies being handled hold 600 of the 1000 bytes allowed at once/);
 
     // So do other sockets' messages: told, not run, and the socket stays open.
     const other = await OpenEnvSocket.connect(server.url);
@@ -273,7 +273,7 @@ describe('OpenEnv server request-body memory', () => {
       type: 'error',
       data: {
         code: 'EXECUTION_ERROR',
-        message: 'server busy: request bodies and WebSocket messages being handled hold 600 of the 1000 bytes allowed at once (--max-body-memory), and this 500-byte message would pass it; it was not run, send it again later',
+        message: 'server busy: request bodies, WebSocket messages and replies being handled hold 600 of the 1000 bytes allowed at once (--max-body-memory), and this 500-byte message would pass it; it was not run, send it again later',
         failure: 'infra',
         source: 'gauntlet',
         retryable: true,

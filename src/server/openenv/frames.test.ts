@@ -142,7 +142,7 @@ describe('OpenEnv server WebSocket frames still arriving', () => {
     episode.write(Buffer.concat([frameHead(500), Buffer.from('{"type":"st')]));
     assert.deepEqual(json(await episode.frame(text)).data, {
       code: 'SESSION_ERROR',
-      message: "server busy: request bodies and WebSocket messages being handled hold 800 of the 1000 bytes allowed at once (--max-body-memory), and this message's frames declare 500 bytes more; it was not run and the session is closed, open a new one and send it again later",
+      message: "server busy: request bodies, WebSocket messages and replies being handled hold 800 of the 1000 bytes allowed at once (--max-body-memory), and this message's frames declare 500 bytes more; it was not run and the session is closed, open a new one and send it again later",
       failure: 'infra',
       source: 'gauntlet',
       retryable: true,

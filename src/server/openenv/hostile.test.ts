@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { Task } from '../../core/index.ts';
 import { defineCheck, defineEnvironment, defineTool, instantiate } from '../../envs/index.ts';
 import { OpenEnvHttpClient, OpenEnvSocket, waitFor } from '../../../test/support/openenv-client.ts';
-import { openRaw } from '../../../test/support/raw-sockets.ts';
+import { openRaw, untilReceived } from '../../../test/support/raw-sockets.ts';
 import { EpisodeFailure, OpenEnvEpisode, taskCatalog, VERIFY_GRACE_MS } from './episode.ts';
 import { startOpenEnvServer } from './server.ts';
 import { probeEnv, probeWaits } from './test-env.ts';
@@ -89,6 +89,26 @@ const stallEnv = defineEnvironment({
 });
 
 const ECHO_PROTO = '{"type":"call_tool","tool_name":"echo","arguments":{"text":"kept","__proto__":{"text":"lost"}}}';
+
+/** The probe environment (its tasks name it) with one tool more, `shout`: small requests, large replies. */
+function loudEnvironment() {
+  const shouts = { calls: 0 };
+  const env = defineEnvironment({
+    ...probeEnv,
+    tools: {
+      ...probeEnv.tools,
+      shout: defineTool({
+        description: 'Answers with kib KiB of text.',
+        input: z.object({ kib: z.number().int().min(1) }),
+        run: ({ kib }) => {
+          shouts.calls++;
+          return 'x'.repeat(kib * 1024);
+        },
+      }),
+    },
+  });
+  return { env, shouts };
+}
 
 describe('OpenEnv server against hostile clients', () => {
   it('refuses a key named __proto__, naming where it is, on every transport instead of dropping it', async () => {
@@ -302,24 +322,8 @@ describe('OpenEnv server against hostile clients', () => {
   });
 
   it('counts replies a client has not taken in the body budget until they are sent, and gives them back', async () => {
-    // Small requests, large replies: what the budget holds once they are handled is replies.
-    const shouts = { calls: 0 };
-    // The probe environment (its tasks name it) with one tool more.
-    const loudEnv = defineEnvironment({
-      ...probeEnv,
-      tools: {
-        ...probeEnv.tools,
-        shout: defineTool({
-          description: 'Answers with kib KiB of text.',
-          input: z.object({ kib: z.number().int().min(1) }),
-          run: ({ kib }) => {
-            shouts.calls++;
-            return 'x'.repeat(kib * 1024);
-          },
-        }),
-      },
-    });
-    const server = await startOpenEnvServer({ env: loudEnv, port: 0 });
+    const { env, shouts } = loudEnvironment();
+    const server = await startOpenEnvServer({ env, port: 0 });
     try {
       const socket = await OpenEnvSocket.connect(server.url);
       await socket.reset({ task_id: 'probe/two' });
@@ -336,6 +340,27 @@ describe('OpenEnv server against hostile clients', () => {
       await waitFor(() => server.stats().bodyBytes === 0, 'every reply sent and its bytes given back');
       await socket.close();
     } finally {
+      await server.close();
+    }
+  });
+
+  it('counts an HTTP reply a client has not read in the body budget until it is sent, and gives it back', async () => {
+    const { env, shouts } = loudEnvironment();
+    const server = await startOpenEnvServer({ env, port: 0 });
+    const raw = await openRaw(server.url);
+    try {
+      raw.socket.pause();
+      const body = JSON.stringify({ task_id: 'probe/two', action: { type: 'call_tool', tool_name: 'shout', arguments: { kib: 12 * 1024 } } });
+      const host = new URL(server.url).host;
+      raw.socket.write(`POST /step HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      // 12 MiB of reply: more than loopback's socket buffers take, so most of it waits in the server.
+      await waitFor(() => shouts.calls === 1 && server.stats().bodyBytes > 1024 * 1024, 'the unsent reply to be counted');
+      raw.socket.resume();
+      await waitFor(() => server.stats().bodyBytes === 0, 'the reply sent and its bytes given back');
+      await untilReceived(raw, '"done"');
+      assert.match(raw.received(), /^HTTP\/1\.1 200 /);
+    } finally {
+      raw.socket.destroy();
       await server.close();
     }
   });

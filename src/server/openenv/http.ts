@@ -1,6 +1,7 @@
 // The HTTP side: health, schema, metadata, OpenEnv's stateless /reset, /step and /state
 // (simulation mode only), and JSON-RPC POST /mcp. Stateless means what OpenEnv means: each request
 // gets a fresh environment, closed before the reply; real episodes use /ws or MCP sessions.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { browserRefusal, errorMessage, GAUNTLET_VERSION, hasBearerToken, nestsDeeperThan } from '../../core/index.ts';
 import type { EnvironmentDefinition } from '../../envs/index.ts';
@@ -122,10 +123,46 @@ function reserveSlot(registry: SessionRegistry): MiddlewareHandler<Reserved> {
   };
 }
 
+/** What the Node adapter hands each request beside it (nothing under `app.request` in tests). */
+type NodeBindings = { incoming: IncomingMessage; outgoing: ServerResponse } | undefined;
+
+/**
+ * Holds each reply's bytes in the body budget from when it is made until the connection has handed
+ * it to the socket, or closed: a client that sends requests and does not read would otherwise keep
+ * replies (an observation may be megabytes) in memory the budget never saw. A reply goes out
+ * whatever the budget holds, since what it answers has happened; while replies fill it, new bodies
+ * are refused busy, as with WebSocket replies (ws.ts).
+ */
+function countedReplies(budget: BodyBudget): MiddlewareHandler<Reserved> {
+  return async (c, next) => {
+    await next();
+    const node = c.env as NodeBindings;
+    if (node === undefined || c.res.body === null) return;
+    const bytes = new Uint8Array(await c.res.arrayBuffer());
+    c.res = new Response(bytes, { status: c.res.status, headers: c.res.headers });
+    const { outgoing } = node;
+    // A reply queued behind another on a kept-alive connection has no socket of its own yet.
+    const socket = node.incoming.socket;
+    let held = true;
+    const give = () => {
+      if (!held) return;
+      held = false;
+      outgoing.off('close', give);
+      socket.off('close', give);
+      budget.give(bytes.byteLength);
+    };
+    budget.hold(bytes.byteLength);
+    if (outgoing.destroyed || outgoing.writableFinished || socket.destroyed) return give();
+    outgoing.once('close', give);
+    socket.once('close', give);
+  };
+}
+
 export function createOpenEnvApp(ctx: HttpContext): Hono<Reserved> {
   const app = new Hono<Reserved>();
   const schemas = protocolSchemas();
 
+  app.use('*', countedReplies(ctx.bodyBudget));
   const { token } = ctx;
   app.use('*', async (c, next) => {
     if (token !== undefined && !hasBearerToken(c.req.header('authorization'), token)) {

@@ -88,7 +88,7 @@ export interface OpenEnvStats {
   maxSessions: number;
   /** Sandboxes opened by this server's episodes and not yet closed. */
   sandboxes: number;
-  /** Bytes of request bodies and WebSocket messages being read or handled now (see `maxBodyMemoryBytes`). */
+  /** Bytes of request bodies and WebSocket messages being read or handled, and of replies not yet sent (see `maxBodyMemoryBytes`). */
   bodyBytes: number;
   /** Sockets open at once. */
   maxConnections: number;
@@ -232,7 +232,7 @@ export async function startOpenEnvServer(options: OpenEnvServerOptions): Promise
   });
   const mcp = { registry, catalog, ...(log ? { log } : {}) };
   // WebSocket messages draw on it too (ws.ts), and a busy refusal says so.
-  const bodyBudget = new BodyBudget(settings.maxBodyMemoryBytes, 'request bodies and WebSocket messages');
+  const bodyBudget = new BodyBudget(settings.maxBodyMemoryBytes, 'request bodies, WebSocket messages and replies');
   const app = createOpenEnvApp({ definition: base, catalog, mode: settings.mode, token, registry, mcp, maxBodyBytes: MAX_MESSAGE_BYTES, bodyBudget, bodyTimeoutMs, ...(log ? { log } : {}) });
   // A message larger than the whole budget could never be held: it is refused as its first frame arrives.
   const maxMessageBytes = Math.min(MAX_MESSAGE_BYTES, bodyBudget.limitBytes);

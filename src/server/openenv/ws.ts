@@ -229,7 +229,7 @@ function attach(connection: Connection, session: Session, ctx: SocketContext, ha
  * the largest message, refused as its first frame arrives.)
  */
 function busy(session: Session, budget: BodyBudget, size: number): unknown {
-  const message = `server busy: request bodies and WebSocket messages being handled hold ${budget.held} of the ${describeBytes(budget.limitBytes)} allowed at once (--max-body-memory), and this ${size}-byte message would pass it; it was not run, send it again later`;
+  const message = `server busy: ${budget.holds} being handled hold ${budget.held} of the ${describeBytes(budget.limitBytes)} allowed at once (--max-body-memory), and this ${size}-byte message would pass it; it was not run, send it again later`;
   const data = { body_memory_bytes: budget.held, max_body_memory_bytes: budget.limitBytes };
   if (session.kind === 'ws') return wsError('EXECUTION_ERROR', message, { failure: 'infra', source: 'gauntlet', retryable: true, ...data });
   return rpcError(null, RPC.serverError, message, data);
@@ -246,7 +246,7 @@ function frameRefusal(session: Session, budget: BodyBudget, refusal: FrameRefusa
   let data: Record<string, unknown>;
   switch (refusal.kind) {
     case 'busy':
-      message = `server busy: request bodies and WebSocket messages being handled hold ${budget.held} of the ${describeBytes(budget.limitBytes)} allowed at once (--max-body-memory), and this message's frames declare ${refusal.declared} bytes more; ${closed}, open a new one and send it again later`;
+      message = `server busy: ${budget.holds} being handled hold ${budget.held} of the ${describeBytes(budget.limitBytes)} allowed at once (--max-body-memory), and this message's frames declare ${refusal.declared} bytes more; ${closed}, open a new one and send it again later`;
       data = { failure: 'infra', source: 'gauntlet', retryable: true, body_bytes: refusal.declared, body_memory_bytes: budget.held, max_body_memory_bytes: budget.limitBytes };
       break;
     case 'too large':
