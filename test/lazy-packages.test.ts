@@ -13,6 +13,7 @@ import { describe, it } from 'node:test';
 import { cliBundleFile } from '../bin/cli-bundle.js';
 import { buildCliBundle } from '../src/cli/bundle.ts';
 import { threadModule } from '../src/runner/threads/bundle.ts';
+import { TYPESCRIPT_NODE_ARGS } from './support/typescript.ts';
 
 const source = (path: string) => new URL(`../src/${path}`, import.meta.url).href;
 
@@ -69,7 +70,7 @@ await import(${JSON.stringify(source('envs/index.ts'))});
 appendFileSync(${JSON.stringify(trace)}, 'first use\\n');
 await (await import(${JSON.stringify(loader)})).${load}();
 `;
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(register).href, '--input-type=module', '-e', script], { timeout: 120_000 });
+    await promisify(execFile)(process.execPath, [...TYPESCRIPT_NODE_ARGS, '--import', pathToFileURL(register).href, '--input-type=module', '-e', script], { timeout: 120_000 });
     const [before = '', after = ''] = readFileSync(trace, 'utf8').split('first use\n');
     return { before, after };
   } finally {

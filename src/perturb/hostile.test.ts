@@ -12,6 +12,7 @@ import { instantiate } from '../envs/index.ts';
 import { buildSuite, loadSuite, perturbEpisode, resolvePerturbations, splitPerturbFlag, SuiteFile, toolsOf, type PerturbedEpisode } from './index.ts';
 import { renderAs } from './responses/format.ts';
 import { kvEnvironment, kvTask } from './test-env.ts';
+import { TYPESCRIPT_NODE_ARGS } from '../../test/support/typescript.ts';
 
 const signal = new AbortController().signal;
 const dir = mkdtempSync(join(tmpdir(), 'gauntlet-perturb-hostile-'));
@@ -333,7 +334,7 @@ describe('determinism across processes', () => {
       `const episode = perturbEpisode({ task: kvTask, tools: toolsOf(kvEnvironment), resolved: resolvePerturbations(${JSON.stringify([...specs].reverse())}), seed: 7 });`,
       'process.stdout.write(stableStringify({ task: episode.task, tools: episode.tools, settings: episode.settings, records: episode.records }));',
     ].join('\n');
-    const other = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8' });
+    const other = execFileSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, '--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8' });
     assert.equal(other, fingerprint(7));
     assert.notEqual(other, fingerprint(8));
   });

@@ -11,6 +11,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as poll } from 'node:timers/promises';
 import { createSandbox, sandboxAvailability } from './index.ts';
 import { reapLeftovers, sandboxesRoot } from './host-dirs.ts';
+import { TYPESCRIPT_NODE_ARGS } from '../../test/support/typescript.ts';
 
 const { bwrap } = await sandboxAvailability();
 const INDEX = new URL('./index.ts', import.meta.url).href;
@@ -31,7 +32,7 @@ interface Holder {
 }
 
 async function startHolder(): Promise<Holder> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', HOLDER], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, '--input-type=module', '-e', HOLDER], { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -13,6 +13,7 @@ import { latestVersion, STORE_MIGRATIONS } from './migrations.ts';
 const CURRENT = latestVersion(STORE_MIGRATIONS);
 import { openStore } from './sqlite-store.ts';
 import { scoredRollout, turnCall } from './test-support.ts';
+import { TYPESCRIPT_NODE_ARGS } from '../../test/support/typescript.ts';
 
 const FIXTURE = 'test/fixtures/store/v1.db';
 
@@ -297,7 +298,7 @@ describe('store: writes on a thread of their own (writeOffThread)', () => {
       const recorder = store.recorder({ runId: 'run_x', rolloutId: 'ro_exit', attempt: 1 });
       for (let i = 0; i < 50; i++) recorder.event('tool_call', { id: 'c' + i, name: 'look', arguments: '{}' });
     `;
-    execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'pipe', timeout: 60_000 });
+    execFileSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, '--input-type=module', '-e', script], { stdio: 'pipe', timeout: 60_000 });
     const reader = openStore(path);
     assert.equal(reader.events('ro_exit').length, 50);
     reader.close();

@@ -12,6 +12,7 @@ import { renderSummary, type ExportSummary } from './summary.ts';
 import { TARGETS } from './targets/index.ts';
 import { EXPORT_RUN, plannedCalls, seedExportRun, storedRollout } from './testing.ts';
 import type { ExportTarget } from './unit.ts';
+import { TYPESCRIPT_NODE_ARGS } from '../../../test/support/typescript.ts';
 
 const store = openStore(':memory:');
 seedExportRun(store);
@@ -289,7 +290,7 @@ describe('what the exports hold', () => {
       'process.stdout.write(String(summary.rows));',
     ].join('\n');
     const folder = mkdtempSync(join(tmpdir(), 'gauntlet-export-none-'));
-    const rows = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, join(folder, 'train.jsonl')], { encoding: 'utf8' });
+    const rows = execFileSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, '--input-type=module', '-e', script, join(folder, 'train.jsonl')], { encoding: 'utf8' });
     assert.equal(rows, '0');
     assert.deepEqual(readdirSync(folder), []);
   });
