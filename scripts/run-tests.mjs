@@ -7,6 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
+import { pruneCompiled } from './ts-loader/cache.mjs';
 
 function collect(dir, out) {
   let entries;
@@ -32,6 +33,7 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ') || '(all)'}`);
   process.exit(1);
 }
+pruneCompiled();
 const concurrency = String(Math.max(2, availableParallelism()));
 const result = spawnSync(
   process.execPath,

@@ -6,36 +6,36 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CACHE, ROOT } from './cache.mjs';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CACHE = join(ROOT, 'node_modules', '.cache', 'gauntlet-ts');
 // The compiler options esbuild honours (class fields, imports kept as written) come from the
-// project's tsconfig, as the type checker sees them.
-const { compilerOptions } = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8'));
-// The compiler itself is loaded only when a file is not in the cache yet.
+// project's tsconfig, as the type checker sees them. Names are kept, as tsx keeps them.
+const OPTIONS = {
+  loader: 'ts',
+  format: 'esm',
+  target: `node${process.versions.node.split('.')[0]}`,
+  sourcemap: 'inline',
+  keepNames: true,
+  tsconfigRaw: { compilerOptions: JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')).compilerOptions },
+};
+// The compiler itself is loaded only when a file is not in the cache yet; its version and the
+// options are part of each file's key, so a change to either compiles everything again.
 const ESBUILD_VERSION = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'esbuild', 'package.json'), 'utf8')).version;
+const KEY_PREFIX = `${ESBUILD_VERSION}\0${JSON.stringify(OPTIONS)}\0`;
 let esbuild;
 
 export async function load(url, context, nextLoad) {
   if (!url.startsWith('file:') || !/\.m?ts$/.test(url) || url.includes('/node_modules/')) return nextLoad(url, context);
   const path = fileURLToPath(url);
   const text = readFileSync(path, 'utf8');
-  const key = createHash('sha256').update(`${ESBUILD_VERSION}\0${path}\0`).update(text).digest('hex').slice(0, 32);
+  const key = createHash('sha256').update(`${KEY_PREFIX}${path}\0`).update(text).digest('hex').slice(0, 32);
   const cached = join(CACHE, `${key}.js`);
   let source;
   try {
     source = readFileSync(cached, 'utf8');
   } catch {
     esbuild ??= await import('esbuild');
-    source = (await esbuild.transform(text, {
-      loader: 'ts',
-      format: 'esm',
-      target: `node${process.versions.node.split('.')[0]}`,
-      sourcemap: 'inline',
-      sourcefile: path,
-      keepNames: true,
-      tsconfigRaw: { compilerOptions },
-    })).code;
+    source = (await esbuild.transform(text, { ...OPTIONS, sourcefile: path })).code;
     keep(cached, source);
   }
   return { format: 'module', source, shortCircuit: true };
