@@ -17,7 +17,7 @@ import { collect, collectNames, nonNegativeInt, number, isMapping, oneOf, positi
 import { DEFAULT_STORE_PATH, openCliStore, storeFlag } from '../store.ts';
 import { environmentModulesFor, refuseUnknownEnvironments, withLoadHint } from '../env-modules.ts';
 import { environmentsOfTaskFiles } from '../tasks.ts';
-import { describeCoordinatorEvent, METRICS_FLAG_HELP, metricsEndpointOf, startMetrics, takeQueueKey, type MetricsFlags } from './worker.ts';
+import { describeCoordinatorEvent, METRICS_FLAG_HELP, metricsEndpointOf, startMetrics, takeQueueKey, TRUST_REDIS_HELP, type MetricsFlags } from './worker.ts';
 
 interface RunFlags extends MetricsFlags {
   env?: string[];
@@ -61,6 +61,7 @@ interface RunFlags extends MetricsFlags {
   gateway?: string;
   agent?: string;
   queue?: string;
+  trustRedis?: boolean;
   rateLimit?: string;
   threads?: number | 'auto';
   store: string;
@@ -467,6 +468,7 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .option('--gateway <url>', 'send every model call through a running `gauntlet gateway` (its --upstream the model\'s endpoint), which returns the engine\'s token ids and logprobs')
     .option('--agent <name>', `an external agent program plays each episode in its own sandbox, through a gateway in front of --model (${Object.keys(AGENTS).join(', ')}; installed on first use)`)
     .option('--queue <url>', 'enqueue rollouts on Redis (redis://HOST:PORT[/DB]) for `gauntlet worker` processes; this process stores their results')
+    .option('--trust-redis', `with --queue: ${TRUST_REDIS_HELP}`)
     .option('--rate-limit <n/window>', 'with --queue: rollouts started per window on this model endpoint across all workers, e.g. 60/min (off removes it)')
     .option('--threads <n|auto>', `rollout threads in this process: auto (the default) uses cores − 1 (at most 4) from ${AUTO_THREADS_FROM} rollouts in flight on 4 or more cores, else none; 0 runs every rollout on the main thread`, threadsOption)
     .option('--config <file>', 'YAML/JSON run settings (flags override)')
@@ -481,13 +483,14 @@ export function registerRunCommand(program: Command, io: CliIo): void {
     .action(async (flags: RunFlags) => {
       const metricsAt = metricsEndpointOf(flags, io.env);
       if (flags.rateLimit !== undefined && flags.queue === undefined) throw new InputError('--rate-limit', 'only applies with --queue', '--queue redis://HOST:PORT as well');
+      if (flags.trustRedis && flags.queue === undefined) throw new InputError('--trust-redis', 'only applies with --queue', '--queue redis://HOST:PORT as well');
       if (flags.queue !== undefined && flags.queue.trim() === '') throw new InputError('--queue', 'is empty', 'redis://HOST:PORT[/DB], or no --queue to run here');
       if (flags.threads !== undefined && flags.queue !== undefined) throw new InputError('--threads', 'rollouts of a queued run run on `gauntlet worker` processes, not here', 'no --threads with --queue (workers take --concurrency)');
       if (flags.concurrency !== undefined && flags.queue !== undefined) throw new InputError('--concurrency', 'rollouts of a queued run run on `gauntlet worker` processes, each with its own --concurrency', 'no --concurrency with --queue (give it to `gauntlet worker`)');
       // Jobs signed and results checked with it (GAUNTLET_QUEUE_KEY); a run in process needs none.
       const queueKey = flags.queue ? takeQueueKey(io.env) : undefined;
       const queue: QueueSettings | undefined = flags.queue
-        ? { redis: parseRedisUrl(flags.queue), ...(flags.rateLimit !== undefined ? { rateLimit: parseRateLimit(flags.rateLimit) } : {}), ...(queueKey ? { key: queueKey } : {}) }
+        ? { redis: parseRedisUrl(flags.queue), ...(flags.rateLimit !== undefined ? { rateLimit: parseRateLimit(flags.rateLimit) } : {}), ...(queueKey ? { key: queueKey } : {}), ...(flags.trustRedis ? { trustRedis: true } : {}) }
         : undefined;
       // An empty id (an unset shell variable) is a resume gone wrong, not a request for a new run.
       if (flags.resume !== undefined && flags.resume.trim() === '') throw new InputError('--resume', 'is empty', 'a run id shown by `gauntlet runs`');

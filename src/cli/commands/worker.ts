@@ -8,6 +8,7 @@ import { nonNegativeInt, number, positiveInt } from '../options.ts';
 
 interface WorkerFlags {
   queue: string;
+  trustRedis?: boolean;
   concurrency: number;
   stallTimeout: number;
   idleTimeout: number;
@@ -22,6 +23,9 @@ export interface MetricsFlags {
   metricsHost?: string;
   metricsToken?: string;
 }
+
+/** `--trust-redis`, for `worker` and `run --queue`. */
+export const TRUST_REDIS_HELP = `run unsigned on a Redis beyond this machine (no ${QUEUE_KEY_VARIABLE}): anyone who can write to it can then make workers call any endpoint with their API keys, start MCP commands and forge results`;
 
 export const METRICS_FLAG_HELP = {
   port: 'serve Prometheus metrics at http://HOST:PORT/metrics while this runs (0 picks a free port)',
@@ -204,7 +208,8 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
   program
     .command('worker')
     .description('Run rollouts that `gauntlet run --queue` enqueued, for every run and model endpoint in that Redis; start as many as you like, anywhere')
-    .requiredOption('--queue <url>', 'Redis holding the queue: redis://HOST:PORT[/DB]')
+    .requiredOption('--queue <url>', `Redis holding the queue: redis://HOST:PORT[/DB]; beyond this machine, jobs must be signed (${QUEUE_KEY_VARIABLE}) or the Redis trusted (--trust-redis)`)
+    .option('--trust-redis', TRUST_REDIS_HELP)
     .option('--concurrency <n>', 'rollouts in flight at once (per model endpoint)', positiveInt('--concurrency', { max: 10_000 }), 4)
     .option('--stall-timeout <seconds>', 'a rollout whose worker stops renewing its claim this long (it died) goes to another worker, within a quarter of this more', number('--stall-timeout', { min: 0.1, max: 3600 }), 30)
     .option('--save-spend-every <seconds>', "how often a rollout's calls and tokens so far are saved with its job, so a worker that dies mid-rollout leaves them counted (0: after every call)", number('--save-spend-every', { min: 0, max: 3600 }), 5)
@@ -236,6 +241,7 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
         ...(served ? { onRollout: served.metrics.onRollout } : {}),
         agents,
         ...(key ? { key } : {}),
+        ...(flags.trustRedis ? { trustRedis: true } : {}),
       }).catch(async (error: unknown) => {
         await Promise.all([agents.close(), served?.endpoint.close()]);
         throw error;

@@ -12,7 +12,7 @@ import type { TakenBatch, TakeOptions } from './consumer.ts';
 import { openRun } from './open-run.ts';
 import { RateLimit } from './rate-limit.ts';
 import { QueueSession } from './session.ts';
-import { QUEUE_KEY_VARIABLE, QueueKey } from './signing.ts';
+import { checkQueueTrust, QUEUE_KEY_VARIABLE, QueueKey } from './signing.ts';
 import type { StalenessReport } from './window.ts';
 
 export interface QueueSettings {
@@ -30,9 +30,12 @@ export interface QueueSettings {
   jobAttempts?: number;
   /**
    * The key shared with the workers (`queueKeyFrom(env)`, GAUNTLET_QUEUE_KEY): every job is signed
-   * with it and only results signed with it are stored. Without it Redis is trusted.
+   * with it and only results signed with it are stored. Without it Redis is trusted, which a Redis
+   * beyond this machine must be told (`trustRedis`).
    */
   key?: QueueKey;
+  /** Run unsigned (no `key`) on a Redis beyond loopback: anyone who can write to it can forge results. */
+  trustRedis?: boolean;
 }
 
 /**
@@ -112,9 +115,10 @@ export async function executeQueuedRun(options: QueuedRunOptions): Promise<Queue
 }
 
 export async function startQueuedRun(options: QueuedRunOptions): Promise<QueuedRun> {
-  const { redis: _redis, key, ...timings } = options.queue;
+  const { redis, key, trustRedis, ...timings } = options.queue;
   parseInput(QueueTimings, timings, 'queue settings');
   if (key !== undefined && !(key instanceof QueueKey)) throw new InputError('queue settings: key', `is a ${typeof key}`, `a QueueKey (queueKeyFrom(env) reads ${QUEUE_KEY_VARIABLE})`);
+  checkQueueTrust({ redis, key, trustRedis, role: 'coordinator' });
   const started = (options.now ?? Date.now)();
   // Reach Redis before creating anything: a wrong URL must not leave a run behind.
   const client = await connectRedis(options.queue.redis, { name: 'gauntlet-coordinator' });

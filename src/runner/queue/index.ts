@@ -9,5 +9,5 @@ export { parseRateLimit, type RateLimit } from './rate-limit.ts';
 export { TakeRequest, type StalenessReport } from './window.ts';
 export { describeQueueStatus, queueStatus, queueStatusMetrics, type ActiveJob, type EndpointQueueStatus, type FailedJob, type QueueClient, type QueueStatus, type QueueStatusOptions, type RunResultsStatus, type UnreadableResults } from './status.ts';
 export { KEPT_RESULTS_MAX, keptResultsKey, type KeptResult } from './kept.ts';
-export { QUEUE_KEY_VARIABLE, QueueKey, queueKeyFrom } from './signing.ts';
+export { checkQueueTrust, QUEUE_KEY_VARIABLE, QueueKey, queueKeyFrom } from './signing.ts';
 export { cancelQueuedRun, type CancelledRun, type CancelQueuedRunOptions } from './cancel.ts';

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import { InputError } from '../../core/index.ts';
-import { canonicalJson, checkSignature, jobRefusal, QueueKey, queueKeyFrom, resultRefusal, signed } from './signing.ts';
+import { parseRedisUrl } from './connection.ts';
+import { canonicalJson, checkQueueTrust, checkSignature, jobRefusal, QueueKey, queueKeyFrom, resultRefusal, signed } from './signing.ts';
 
 const SECRET = 'k3y-0f-the-queue-7f1c9a2e5b';
 const key = new QueueKey(SECRET);
@@ -95,5 +96,33 @@ describe('signatures', () => {
     assert.equal(resultRefusal(key, { ...results, data: signed(key, 'result', { queue: results.queueName, jobId: 'ro_a' }, envelope) }), null);
     assert.match(resultRefusal(key, { ...results, data: envelope }) ?? '', /is unsigned, and this coordinator holds GAUNTLET_QUEUE_KEY/);
     assert.match(resultRefusal(key, { ...results, data: signed(key, 'result', { queue: 'results-run_2', jobId: 'ro_a' }, envelope) }) ?? '', /does not match/);
+  });
+});
+
+describe('a queue beyond this machine', () => {
+  it('needs the key or to be trusted by name; on loopback neither', () => {
+    for (const url of ['redis://127.0.0.1:6379', 'redis://127.8.0.1', 'redis://localhost:6380/2', 'redis://[::1]:6379']) {
+      for (const role of ['worker', 'coordinator'] as const) checkQueueTrust({ redis: parseRedisUrl(url), key: undefined, trustRedis: undefined, role });
+    }
+    const beyond = parseRedisUrl('redis://ops:pw-not-shown@queue.example:6379/1');
+    checkQueueTrust({ redis: beyond, key, trustRedis: undefined, role: 'worker' });
+    checkQueueTrust({ redis: beyond, key: undefined, trustRedis: true, role: 'coordinator' });
+    for (const [url, role, risk] of [
+      ['redis://ops:pw-not-shown@queue.example:6379/1', 'worker', /could make this worker call any endpoint with its API keys or start MCP commands/],
+      ['redis://10.0.0.7', 'coordinator', /could hand this run results it cannot tell from a worker's/],
+      ['rediss://[2001:db8::1]:6380', 'worker', /could make this worker/],
+    ] as const) {
+      assert.throws(
+        () => checkQueueTrust({ redis: parseRedisUrl(url), key: undefined, trustRedis: false, role }),
+        (e: unknown) =>
+          e instanceof InputError &&
+          e.where === '--queue' &&
+          /is not on this machine and GAUNTLET_QUEUE_KEY is not set/.test(e.message) &&
+          risk.test(e.message) &&
+          /--trust-redis/.test(e.message) &&
+          !e.message.includes('pw-not-shown'),
+        url,
+      );
+    }
   });
 });

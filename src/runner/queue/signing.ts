@@ -8,7 +8,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { inspect } from 'node:util';
 import { z } from 'zod';
-import { InputError } from '../../core/index.ts';
+import { InputError, isLoopbackHost } from '../../core/index.ts';
+import type { RedisTarget } from './connection.ts';
 
 /** The environment variable holding the key (never a flag: flags show in `ps`). */
 export const QUEUE_KEY_VARIABLE = 'GAUNTLET_QUEUE_KEY';
@@ -175,4 +176,25 @@ export function resultRefusal(key: QueueKey | undefined, job: { id?: string | un
     case 'mismatch':
       return `has a signature that does not match this coordinator's ${QUEUE_KEY_VARIABLE} (a worker with another key, or a result forged, altered, or copied from another rollout or run)`;
   }
+}
+
+/** What a coordinator or worker without a key lets anyone who can write to its Redis do. */
+const UNSIGNED_RISK = {
+  worker: 'make this worker call any endpoint with its API keys or start MCP commands',
+  coordinator: 'hand this run results it cannot tell from a worker\'s',
+} as const;
+
+/**
+ * Refuses to run unsigned on a Redis beyond this machine unless told to trust it (`trustRedis`,
+ * `--trust-redis`): as a server bound beyond loopback needs a token, a queue reachable beyond it
+ * needs the key. On loopback only this machine's users reach it.
+ */
+export function checkQueueTrust(options: { redis: RedisTarget; key: QueueKey | undefined; trustRedis: boolean | undefined; role: keyof typeof UNSIGNED_RISK }): void {
+  const { redis } = options;
+  if (options.key !== undefined || options.trustRedis === true || isLoopbackHost(redis.host)) return;
+  throw new InputError(
+    redis.where,
+    `${redis.display} is not on this machine and ${QUEUE_KEY_VARIABLE} is not set: anyone who can write to that Redis could ${UNSIGNED_RISK[options.role]}`,
+    `${QUEUE_KEY_VARIABLE} set to one secret of at least ${MIN_KEY_CHARS} characters for the coordinator and every worker, or --trust-redis (trustRedis) to run unsigned`,
+  );
 }

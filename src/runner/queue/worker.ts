@@ -16,7 +16,7 @@ import { resultPayload, RolloutBuffer } from './buffer.ts';
 import { ModelClients } from './clients.ts';
 import { ANNOUNCED_KEY, bullmq, BullmqConnections, connectRedis, QUEUE_PREFIX, REGISTRY_KEY, redisOptions, rolloutQueueName, settlesWithin, type RedisTarget } from './connection.ts';
 import { QUEUE_PROTOCOL, RolloutJob, savedSpend, type ResultEnvelope } from './jobs.ts';
-import { checkSignature, jobRefusal, QUEUE_KEY_VARIABLE, QueueKey, signed } from './signing.ts';
+import { checkQueueTrust, checkSignature, jobRefusal, QUEUE_KEY_VARIABLE, QueueKey, signed } from './signing.ts';
 import { tolerantWorker, unreadableReason } from './unreadable.ts';
 
 export type WorkerEvent =
@@ -69,9 +69,12 @@ export interface QueueWorkerOptions {
   /**
    * The key shared with coordinators (GAUNTLET_QUEUE_KEY). With it the worker runs only jobs
    * signed with it, whatever a job says of itself, and signs its results and saved spend; without
-   * it, it trusts Redis and refuses only jobs that say their run requires the key.
+   * it, it trusts Redis (which a Redis beyond this machine must be told, `trustRedis`) and refuses
+   * only jobs that say their run requires the key.
    */
   key?: QueueKey;
+  /** Run unsigned (no `key`) on a Redis beyond loopback: anyone who can write to it can make this worker call endpoints with its keys. */
+  trustRedis?: boolean;
 }
 
 /**
@@ -232,6 +235,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   const emit = options.onEvent ?? (() => {});
   const { key } = options;
   if (key !== undefined && !(key instanceof QueueKey)) throw new InputError('worker options: key', `is a ${typeof key}`, `a QueueKey (queueKeyFrom(env) reads ${QUEUE_KEY_VARIABLE})`);
+  checkQueueTrust({ redis: options.redis, key, trustRedis: options.trustRedis, role: 'worker' });
   const scrub = scrubber(modelEnvironment.env, key);
   const registry = await connectRedis(options.redis, { name: `gauntlet-worker-registry:${name}` });
   const bull = await bullmq();
