@@ -45,13 +45,20 @@ function blockedRollout(worker: WorkerProcess): Promise<string> {
   });
 }
 
+/**
+ * The deadline of runs whose worker blocks mid-rollout until killed. At the counter tasks' own 5 s
+ * (meant for the watchdog's tests) a machine slow to reach the kill let the blocked worker give the
+ * rollout up as an infra error first (5 s + 10 s of grace), so it was never taken over.
+ */
+const BLOCKED_DEADLINE_MS = 120_000;
+
 describe('a worker killed mid-rollout', () => {
   let redis: RedisServer;
   before(async () => (redis = await startRedis()));
   after(async () => redis?.stop());
 
   it('loses nothing: its job stalls, another worker runs it, every rollout is stored once', { timeout: 120_000 }, async () => {
-    const config = RunConfig.parse({ envs: ['counter'], model: 'oracle', epochs: 6, concurrency: 1, seed: 3 });
+    const config = RunConfig.parse({ envs: ['counter'], model: 'oracle', epochs: 6, concurrency: 1, seed: 3, deadlineMs: BLOCKED_DEADLINE_MS });
     const store = openStore(':memory:');
     // Worker A blocks forever at its fifth increment: mid-rollout, with results already stored.
     // B joins only then, so A is sure to get that far.
@@ -73,7 +80,10 @@ describe('a worker killed mid-rollout', () => {
       const summary = await run.done;
       assertEachOnce(store, summary, 18, 3);
       const finishedOnB = new Set(events(joined.lines).filter((e) => e.type === 'finished').map((e) => e.rolloutId!));
-      for (const id of cut) assert.ok(finishedOnB.has(id), `${id}, cut short on A, was finished by B`);
+      // A announces a rollout finished only after delivering its result, so its other slot may have
+      // delivered one it had not announced yet when killed; the blocked one only B can finish.
+      const rerun = cut.filter((id) => finishedOnB.has(id));
+      assert.ok(rerun.length >= 1 && cut.length - rerun.length <= 1, `cut short on A: ${cut.join(', ')}; finished by B: ${rerun.join(', ')}`);
     } finally {
       await stopWorker(a, 'SIGKILL');
       if (b) await stopWorker(b);
@@ -81,7 +91,7 @@ describe('a worker killed mid-rollout', () => {
   });
 
   it('leaves what it spent counted: the worker that takes its job over adds it to the record', { timeout: 120_000 }, async () => {
-    const config = RunConfig.parse({ envs: ['counter'], taskIds: ['counter/a'], model: 'oracle', epochs: 1, concurrency: 1, seed: 5 });
+    const config = RunConfig.parse({ envs: ['counter'], taskIds: ['counter/a'], model: 'oracle', epochs: 1, concurrency: 1, seed: 5, deadlineMs: BLOCKED_DEADLINE_MS });
     const store = openStore(':memory:');
     // A blocks inside its second (and last) tool call: two model calls and two tool calls made, saved with the job.
     const a = spawnWorker({ url: redis.url, concurrency: 1, env: { GAUNTLET_TEST_BLOCK_AT_CALL: '2' }, args: ['--save-spend-every', '0'] });
@@ -118,7 +128,7 @@ describe('a worker killed mid-rollout', () => {
 
   it('has its rollout taken over within about --stall-timeout, well before twice it', { timeout: 120_000 }, async () => {
     const stallMs = 2000;
-    const config = RunConfig.parse({ envs: ['counter'], model: 'oracle', epochs: 1, concurrency: 1, seed: 4 });
+    const config = RunConfig.parse({ envs: ['counter'], model: 'oracle', epochs: 1, concurrency: 1, seed: 4, deadlineMs: BLOCKED_DEADLINE_MS });
     const store = openStore(':memory:');
     const a = spawnWorker({ url: redis.url, concurrency: 1, stallTimeoutS: stallMs / 1000, env: { GAUNTLET_TEST_BLOCK_AT_CALL: '1' } });
     const probe = await connectRedis(redis.target, { name: 'test-stall-probe' });
@@ -150,7 +160,9 @@ describe('a worker killed mid-rollout', () => {
         lockMs: stallMs,
         onEvent: (e: WorkerEvent) => void (e.type === 'started' && e.rolloutId === rolloutId && (takenAt ??= Date.now())),
       });
-      assert.equal((await run.done).passed, 3);
+      const summary = await run.done;
+      const rollouts = store.rollouts(summary.runId).map((r) => ({ id: r.id, status: r.status, passed: r.passed, attempt: r.attempt, error: r.error?.message }));
+      assert.equal(summary.passed, 3, JSON.stringify({ summary, rollouts }));
       const tookMs = takenAt! - killedAt;
       // BullMQ's check marks a job and, a check later, takes it if its lock expired: with checks
       // every stall timeout, that took up to twice it (~4 s here). Now ~2-2.7 s; the margin is for a busy machine.
