@@ -81,21 +81,10 @@ export async function readSideBySide(path: string, read: (maxBytes: number) => P
     if (error instanceof FileTooLargeError && bound < whole) return undefined;
     throw error;
   }
-  if (content === null) {
-    share.release();
-    return null;
-  }
-  // As UTF-8 the reply may carry more than the file's bytes (each byte that is not UTF-8 is three).
-  const size = Buffer.byteLength(content, 'utf8');
-  if (size > whole) {
-    share.release();
-    return { code: 'too_large', message: tooLargeMessage(path, size, limits) };
-  }
-  if (!share.resize(size)) {
-    share.release();
-    return { code: 'capacity', message: busyMessage(limits.budget, `this read's ${size} bytes`) };
-  }
-  return { bytes: Buffer.from(content, 'utf8'), share };
+  // The reservation becomes the file's own share, in the same turn: nothing else takes from the
+  // budget between (as UTF-8 the file may need more than was reserved: a byte that is not UTF-8 is three).
+  share.release();
+  return content === null ? null : holdRead(path, content, limits);
 }
 
 /**
