@@ -152,12 +152,14 @@ describe('Prometheus metrics', () => {
     metrics.onRollout({ type: 'ended', env: 'counter' });
     metrics.onRollout({ type: 'finished', rollout });
     metrics.onWorkerEvent({ type: 'failed', rolloutId: 'r', message: 'down', final: false });
+    metrics.onWorkerEvent({ type: 'handed_back', rolloutId: 'r2' });
     const text = (await metrics.scrape()).body;
     const s = scraped(text);
     assert.equal(s.sum('gauntlet_worker_rollouts_claimed_total'), 2);
     assert.equal(s.sum('gauntlet_worker_rollouts_completed_total'), 1);
     assert.equal(s.sum('gauntlet_rollouts_in_flight', { env: 'counter' }), 1);
     assert.deepEqual(s.by('gauntlet_worker_jobs_failed_total', 'final'), { false: 1 });
+    assert.equal(s.sum('gauntlet_worker_rollouts_handed_back_total'), 1);
     assert.equal(s.sum('gauntlet_rollouts_passed_total'), 1);
     assert.doesNotMatch(text, /gauntlet_run_rollouts/, 'a worker has no run progress');
   });

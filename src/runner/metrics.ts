@@ -70,6 +70,7 @@ export async function createMetrics(role: MetricsRole): Promise<GauntletMetrics>
   const claimed = role === 'worker' ? counter('gauntlet_worker_rollouts_claimed_total', 'Rollout jobs this worker took from a queue') : null;
   const completed = role === 'worker' ? counter('gauntlet_worker_rollouts_completed_total', 'Rollouts this worker ran and sent to their run') : null;
   const jobsFailed = role === 'worker' ? counter('gauntlet_worker_jobs_failed_total', 'Rollout jobs this worker could not complete; final="true" when no try is left', ['final']) : null;
+  const handedBack = role === 'worker' ? counter('gauntlet_worker_rollouts_handed_back_total', 'Running rollouts this worker put back in the queue as it stopped') : null;
 
   const count = (rollout: Rollout, replaced: AttemptsSpend | undefined): void => {
     const { env, status, stats } = rollout;
@@ -109,6 +110,7 @@ export async function createMetrics(role: MetricsRole): Promise<GauntletMetrics>
     },
     onWorkerEvent(event) {
       if (event.type === 'failed') jobsFailed?.inc({ final: String(event.final) });
+      else if (event.type === 'handed_back') handedBack?.inc();
     },
     async scrape() {
       return { contentType: registry.contentType, body: await registry.metrics() };

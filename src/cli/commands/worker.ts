@@ -14,6 +14,7 @@ interface WorkerFlags {
   idleTimeout: number;
   saveSpendEvery: number;
   exitWhenIdle?: number;
+  stopGrace?: number;
   json?: boolean;
 }
 
@@ -66,27 +67,36 @@ export async function startMetrics(role: MetricsRole, options: MetricsEndpointOp
 }
 
 export interface WorkerHooks {
-  /** Resolves with how to stop: `graceful` waits for running rollouts, `force` abandons them. Default: signals. */
-  untilStopped?: (worker: QueueWorker) => Promise<'graceful' | 'force'>;
+  /**
+   * Resolves with how to stop: `graceful` waits for running rollouts (for at most `--stop-grace`),
+   * `hand_back` puts them back in the queue at once, `force` abandons them. Default: signals.
+   */
+  untilStopped?: (worker: QueueWorker) => Promise<'graceful' | 'hand_back' | 'force'>;
 }
 
 /**
- * The first SIGINT/SIGTERM stops taking jobs and lets running rollouts finish; a second exits at
- * once, abandoning them (their jobs stall and other workers retry them).
+ * The first SIGINT/SIGTERM stops taking jobs and lets running rollouts finish; a second hands them
+ * back to the queue for other workers at once; a third exits without waiting for that.
  */
-function untilSignal(io: CliIo): { stopped: Promise<'graceful'>; dispose: () => void } {
-  let stopping = false;
-  let resolve: (how: 'graceful') => void = () => {};
-  const stopped = new Promise<'graceful'>((r) => (resolve = r));
+function untilSignal(io: CliIo, grace: string): { stopped: Promise<'graceful'>; again: Promise<void>; dispose: () => void } {
+  let signals = 0;
+  let stop: (how: 'graceful') => void = () => {};
+  let handBack: () => void = () => {};
+  const stopped = new Promise<'graceful'>((resolve) => (stop = resolve));
+  const again = new Promise<void>((resolve) => (handBack = resolve));
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
-    stopping = true;
-    io.stderr('worker: stopping; running rollouts finish first (signal again to abandon them to other workers)\n');
-    resolve('graceful');
+    signals++;
+    if (signals === 1) {
+      io.stderr(`worker: stopping; running rollouts finish first${grace} (signal again to hand them back to the queue now)\n`);
+      stop('graceful');
+    } else if (signals === 2) {
+      io.stderr('worker: handing running rollouts back to the queue (signal again to exit at once)\n');
+      handBack();
+    } else process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return { stopped, dispose: () => (process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal)) };
+  return { stopped, again, dispose: () => (process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal)) };
 }
 
 function describe(event: WorkerEvent): string {
@@ -101,6 +111,8 @@ function describe(event: WorkerEvent): string {
       return `finished ${event.rolloutId} ${event.status} in ${(event.durationMs / 1000).toFixed(1)} s`;
     case 'failed':
       return `FAILED ${event.rolloutId}${event.final ? '' : ' (will be retried)'}: ${safeText(event.message)}`;
+    case 'handed_back':
+      return `handed ${event.rolloutId} back to the queue (another worker runs it)`;
     case 'error':
       return `queue trouble: ${safeText(event.message)}`;
   }
@@ -215,6 +227,7 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
     .option('--save-spend-every <seconds>', "how often a rollout's calls and tokens so far are saved with its job, so a worker that dies mid-rollout leaves them counted (0: after every call)", number('--save-spend-every', { min: 0, max: 3600 }), 5)
     .option('--idle-timeout <seconds>', 'an endpoint queue with nothing to run this long is let go (its connections closed) until a run enqueues there again', number('--idle-timeout', { min: 1, max: 30 * 86_400 }), 600)
     .option('--exit-when-idle <seconds>', 'stop (letting running rollouts finish) once no endpoint queue has had anything to run for this long; for batch jobs and spot machines', number('--exit-when-idle', { min: 0.01, max: 30 * 86_400 }))
+    .option('--stop-grace <seconds>', 'once stopping, give running rollouts this long to finish, then hand them back to the queue with what they spent, so other workers take them without waiting out --stall-timeout (default: wait for them); for spot machines and pods with a termination grace period', number('--stop-grace', { min: 0, max: 30 * 86_400 }))
     .option('--json', 'one JSON object per event on stdout')
     .option('--metrics-port <port>', METRICS_FLAG_HELP.port, nonNegativeInt('--metrics-port', { max: 65_535 }))
     .option('--metrics-host <address>', METRICS_FLAG_HELP.host)
@@ -248,16 +261,24 @@ export function registerWorkerCommand(program: Command, io: CliIo, hooks: Worker
       });
       const trust = key ? `; only jobs signed with ${QUEUE_KEY_VARIABLE}` : '';
       io.stderr(`worker ${worker.name}: taking rollouts from ${redis.display} (concurrency ${flags.concurrency}${trust})\n`);
-      const signals = hooks.untilStopped ? null : untilSignal(io);
+      const grace = flags.stopGrace === undefined ? '' : `, for at most ${flags.stopGrace} s`;
+      const signals = hooks.untilStopped ? null : untilSignal(io, grace);
+      let graceTimer: NodeJS.Timeout | undefined;
       try {
-        const stops: Promise<'graceful' | 'force'>[] = [hooks.untilStopped ? hooks.untilStopped(worker) : signals!.stopped];
+        const stops: Promise<'graceful' | 'hand_back' | 'force'>[] = [hooks.untilStopped ? hooks.untilStopped(worker) : signals!.stopped];
         if (flags.exitWhenIdle !== undefined) {
           const seconds = flags.exitWhenIdle;
           stops.push(worker.whenIdle(Math.round(seconds * 1000)).then(() => (io.stderr(`worker ${worker.name}: nothing to run for ${seconds} s; stopping\n`), 'graceful' as const)));
         }
         const how = await Promise.race(stops);
-        await worker.close({ force: how === 'force' });
+        const handBack = () => void worker.close({ handBack: true }).catch(() => undefined);
+        void signals?.again.then(handBack);
+        if (how === 'graceful' && flags.stopGrace !== undefined) {
+          graceTimer = setTimeout(() => (io.stderr(`worker: --stop-grace of ${flags.stopGrace} s is over; handing running rollouts back to the queue\n`), handBack()), flags.stopGrace * 1000);
+        }
+        await worker.close({ force: how === 'force', handBack: how === 'hand_back' });
       } finally {
+        clearTimeout(graceTimer);
         signals?.dispose();
         await Promise.all([agents.close(), served?.endpoint.close()]);
       }

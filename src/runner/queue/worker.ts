@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type * as BullMQ from 'bullmq';
 import type { Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { describeZodIssues, InputError, rolloutIdFor, taskHash, type AttemptsSpend, type Rollout, type RunConfig } from '../../core/index.ts';
+import { describeZodIssues, errorMessage, InputError, rolloutIdFor, taskHash, type AttemptsSpend, type Rollout, type RunConfig } from '../../core/index.ts';
 import { processClosing, type EpisodeDriver } from '../episode.ts';
 import { configuredSecrets, gatewayModels, type ModelEnvironment } from '../model.ts';
 import { builtinCatalog, type EnvironmentCatalog } from '../resolve.ts';
@@ -27,6 +27,8 @@ export type WorkerEvent =
   | { type: 'finished'; rolloutId: string; status: Rollout['status']; durationMs: number }
   /** A job this worker could not complete; `final` when no attempt is left. */
   | { type: 'failed'; rolloutId: string; message: string; final: boolean }
+  /** A running rollout given up by a stop (`close({ handBack: true })`), its job put back in the queue for any worker. */
+  | { type: 'handed_back'; rolloutId: string }
   | { type: 'error'; message: string };
 
 export interface QueueWorkerOptions {
@@ -81,7 +83,14 @@ export interface QueueWorkerOptions {
  * Saves the latest spend with the job at most every `everyMs`, without waiting on Redis: a save
  * that fails (Redis away for a moment, the job already done) only loses what the next would carry.
  */
-function spendSaver(job: Job, everyMs: number, progressOf: (spent: AttemptsSpend) => object): { update: (spent: AttemptsSpend) => void; stop: () => void } {
+interface SpendSaver {
+  update(spent: AttemptsSpend): void;
+  /** Saves what was spent so far now (a hand-back's last word); resolves once Redis took it or refused. */
+  flush(): Promise<void>;
+  stop(): void;
+}
+
+function spendSaver(job: Job, everyMs: number, progressOf: (spent: AttemptsSpend) => object): SpendSaver {
   let latest: AttemptsSpend | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -96,11 +105,24 @@ function spendSaver(job: Job, everyMs: number, progressOf: (spent: AttemptsSpend
       timer = setTimeout(save, everyMs);
       timer.unref();
     },
+    async flush() {
+      clearTimeout(timer);
+      timer = undefined;
+      if (!stopped && latest) await job.updateProgress(progressOf(latest)).catch(() => undefined);
+    },
     stop() {
       stopped = true;
       clearTimeout(timer);
     },
   };
+}
+
+/** A job being run, with what a hand-back needs: the rollout's own stop, and its spend so far. */
+interface HeldJob {
+  readonly stop: AbortController;
+  /** `finishing` once its rollout ended (its result on its way): too late to hand back. */
+  state: 'running' | 'finishing' | 'handed_back';
+  saver?: SpendSaver;
 }
 
 /**
@@ -121,8 +143,13 @@ export interface QueueWorker {
   readonly name: string;
   /** The endpoint queues this worker takes jobs from. */
   serving(): string[];
-  /** Stops taking jobs and waits for running rollouts; `force` abandons them (their jobs go to other workers). */
-  close(options?: { force?: boolean }): Promise<void>;
+  /**
+   * Stops taking jobs and waits for running rollouts. `handBack` cancels them instead and puts each
+   * job back in the queue at once, with what it spent so far, so other workers take them without
+   * waiting out the stall timeout (a rollout already sending its result finishes); it may be asked
+   * while a plain close waits. `force` abandons them (their jobs stall, then go to other workers).
+   */
+  close(options?: { force?: boolean; handBack?: boolean }): Promise<void>;
   /**
    * Resolves once no endpoint queue in the registry has had anything waiting, running or delayed
    * for `forMs` (looked at every `checkMs`, default a fifth of it, at most 5 s; `onCheck` hears
@@ -239,7 +266,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   const scrub = scrubber(modelEnvironment.env, key);
   const registry = await connectRedis(options.redis, { name: `gauntlet-worker-registry:${name}` });
   const bull = await bullmq();
-  const { Queue, UnrecoverableError } = bull;
+  const { Queue, UnrecoverableError, WaitingError } = bull;
   const Worker = tolerantWorker(bull.Worker);
   registry.on('error', () => {});
   // Results are added through one connection that waits out a Redis restart rather than failing the job.
@@ -251,6 +278,10 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   const connections = new BullmqConnections();
   /** Rollouts being run (with their results being sent), so a stop can wait for them and no longer. */
   const running = new Set<Promise<unknown>>();
+  /** Jobs being run, each with the way to hand it back. */
+  const holding = new Map<HeldJob, () => Promise<void>>();
+  /** Handed-back rollouts still stopping: their sandboxes and clients go before the worker closes. */
+  const windingDown = new Set<Promise<unknown>>();
   /** Queues let go while idle, with the announcement counter they had then. */
   const released = new Map<string, string>();
   const idleSince = new Map<string, number>();
@@ -310,7 +341,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   };
 
   const observe = options.onRollout ?? (() => {});
-  const runJob = async (data: RolloutJob, job: Job, signal?: AbortSignal): Promise<{ attempt: number; status: Rollout['status'] }> => {
+  const runJob = async (data: RolloutJob, job: Job, holder: HeldJob, signal: AbortSignal): Promise<{ attempt: number; status: Rollout['status'] }> => {
     const started = now();
     emit({ type: 'started', rolloutId: data.rolloutId, taskId: data.task.id, epoch: data.epoch });
     const agent = data.config.agent;
@@ -328,6 +359,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     const firstAttempt = held ? held.attempts + 1 : data.firstAttempt;
     const earlier = held ?? data.earlier;
     const saver = spendSaver(job, options.spendSaveMs ?? 5000, progressOf(job));
+    holder.saver = saver;
     try {
       const buffer = new RolloutBuffer({ runId: data.runId, rolloutId: data.rolloutId, firstAttempt, ...(earlier ? { earlier } : {}) });
       const rollout = await executeRollout(
@@ -345,7 +377,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
           now,
           sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
           graceMs: options.graceMs ?? 10_000,
-          ...(signal ? { signal } : {}),
+          signal,
         },
         data.task,
         data.epoch,
@@ -353,6 +385,9 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
       );
       // Only a stop of this worker ends a rollout without a record; the job is then retried elsewhere.
       if (!rollout) throw new Error(`worker ${name} stopped during rollout ${data.rolloutId}`);
+      // Handed back while it finished: another worker runs it now, and delivers its result.
+      if (holder.state === 'handed_back') throw new Error(`worker ${name} handed rollout ${data.rolloutId} back`);
+      holder.state = 'finishing';
       const result: ResultEnvelope = { protocol: QUEUE_PROTOCOL, rolloutId: data.rolloutId, attempt: rollout.attempt, worker: name, payload: scrub(resultPayload(buffer.result(rollout))) };
       // Bound to the run's results queue and the rollout: it cannot be stored under another.
       const envelope = key ? signed(key, 'result', { queue: data.resultQueue, jobId: data.rolloutId }, result) : result;
@@ -367,14 +402,52 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     }
   };
 
-  const processJob = async (job: Job, _token?: string, signal?: AbortSignal): Promise<{ attempt: number; status: Rollout['status'] }> => {
+  const processJob = async (job: Job, token?: string, signal?: AbortSignal): Promise<{ attempt: number; status: Rollout['status'] }> => {
     const data = checkedJob(job, UnrecoverableError, key);
+    // BullMQ can still hand over a job it was fetching when the stop began (a handed-back one
+    // too): a stopping worker starts nothing, and puts it straight back.
+    if (closing) {
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
     const { env } = data.task;
+    const held: HeldJob = { stop: new AbortController(), state: 'running' };
     observe({ type: 'started', env });
+    const run = (async () => {
+      try {
+        return await runJob(data, job, held, signal ? AbortSignal.any([signal, held.stop.signal]) : held.stop.signal);
+      } finally {
+        if (held.state === 'running') held.state = 'finishing';
+        observe({ type: 'ended', env });
+      }
+    })();
+    // Settles only when handed back: with WaitingError once the job is back in the queue, which
+    // BullMQ takes as moved on purpose (no failure, no attempt used).
+    const handedBack = new Promise<never>((_resolve, reject) => {
+      holding.set(held, async () => {
+        if (held.state !== 'running') return;
+        held.state = 'handed_back';
+        held.stop.abort(new Error(`worker ${name} is stopping and handed this rollout back`));
+        await held.saver?.flush();
+        try {
+          await job.moveToWait(token);
+        } catch (error) {
+          reject(new Error(`worker ${name} could not hand rollout ${data.rolloutId} back (${errorMessage(error)}); its job goes to another worker once it stalls`));
+          return;
+        }
+        emit({ type: 'handed_back', rolloutId: data.rolloutId });
+        reject(new WaitingError());
+      });
+    });
     try {
-      return await runJob(data, job, signal);
+      return await Promise.race([run, handedBack]);
     } finally {
-      observe({ type: 'ended', env });
+      holding.delete(held);
+      if (held.state === 'handed_back') {
+        const stopping = run.catch(() => undefined);
+        windingDown.add(stopping);
+        void stopping.then(() => windingDown.delete(stopping));
+      }
     }
   };
 
@@ -513,27 +586,42 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     Math.min(options.idleCheckMs ?? 30_000, idleMs),
   );
 
+  let closingDown: Promise<void> | undefined;
+  let abandon: () => void = () => {};
+  const abandoned = new Promise<void>((resolve) => (abandon = () => ((abandoning = true), resolve())));
+  const finish = async (closed: Promise<unknown>): Promise<void> => {
+    await settlesWithin(CLOSE_MS, closed);
+    await settlesWithin(CLOSE_MS, Promise.all([...resultQueues.values()].map((e) => e.queue.close())));
+    await clients.close();
+    await processClosing.settled();
+    // Left open, a connection a bounded wait gave up on would reconnect forever and keep the process alive.
+    connections.disconnect();
+    resultsClient.disconnect();
+    registry.disconnect();
+  };
+
   return {
     name,
     serving: () => [...workers.keys()],
     whenIdle,
-    close: async ({ force = false } = {}) => {
+    close: async ({ force = false, handBack = false } = {}) => {
       closing = true;
-      abandoning ||= force;
+      if (force) abandon();
       clearInterval(timer);
       clearInterval(idleTimer);
-      // BullMQ stops taking jobs at once. Running rollouts take as long as they take; what follows
-      // (telling Redis they completed, QUIT) waits on Redis, forever while it is down, so that is bounded.
+      // BullMQ stops taking jobs at once (so a job handed back is not taken here again). Running
+      // rollouts take as long as they take; what follows (telling Redis they completed, QUIT) waits
+      // on Redis, forever while it is down, so that is bounded.
       const closed = Promise.all([...workers.values()].map(({ worker }) => worker.close(force)));
-      while (!force && running.size > 0) await Promise.allSettled(running);
-      await settlesWithin(CLOSE_MS, closed);
-      await settlesWithin(CLOSE_MS, Promise.all([...resultQueues.values()].map((e) => e.queue.close())));
-      await clients.close();
-      await processClosing.settled();
-      // Left open, a connection a bounded wait gave up on would reconnect forever and keep the process alive.
-      connections.disconnect();
-      resultsClient.disconnect();
-      registry.disconnect();
+      if (handBack) await settlesWithin(CLOSE_MS, Promise.all([...holding.values()].map((handBackJob) => handBackJob())));
+      // A later call may hand back or abandon what an earlier one still waits for.
+      closingDown ??= (async () => {
+        while (!abandoning && running.size > 0) await Promise.race([Promise.allSettled(running), abandoned]);
+        // Handed-back rollouts were cancelled: they stop within the episode's grace, then let go of their sandboxes.
+        await settlesWithin((options.graceMs ?? 10_000) + CLOSE_MS, Promise.allSettled(windingDown));
+        await finish(closed);
+      })();
+      await closingDown;
     },
   };
 }
