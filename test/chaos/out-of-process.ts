@@ -16,22 +16,32 @@ import { TYPESCRIPT_NODE_ARGS } from '../support/typescript.ts';
 
 const COUNTER_TASKS = ['counter/a', 'counter/b', 'counter/c'];
 
-/** Worker A blocks at its fifth increment (mid-rollout, results already stored) and is SIGKILLed; worker B finishes. */
-export async function workerKillScenario(options: { epochs: number }): Promise<ChaosRow> {
+/**
+ * Worker A blocks at its fifth increment (mid-rollout, results already stored) and is SIGKILLed,
+ * or stopped with `--stop-grace 0` (its rollouts handed back: with a stall timeout of a minute, the
+ * run ends in time only if they were); worker B finishes.
+ */
+export async function workerKillScenario(options: { epochs: number; stop?: 'SIGKILL' | 'hand-back' }): Promise<ChaosRow> {
   const redis = await startRedis();
   const store = openStore(':memory:');
-  const a = spawnWorker({ url: redis.url, concurrency: 2, env: { GAUNTLET_TEST_BLOCK_AT_CALL: '5' } });
+  const handBack = options.stop === 'hand-back';
+  const a = spawnWorker({ url: redis.url, concurrency: 2, env: { GAUNTLET_TEST_BLOCK_AT_CALL: '5' }, ...(handBack ? { stallTimeoutS: 60, args: ['--stop-grace', '0'] } : {}) });
   // B joins once A is stuck, so A surely takes the jobs it is to be killed with.
   let b: WorkerProcess | undefined;
   try {
     const config = RunConfig.parse({ envs: ['counter'], model: 'oracle', epochs: options.epochs, concurrency: 1, seed: 3 });
     const run = await startQueuedRun({ store, run: { resolved: { config, tasks: selectTasks(config, counterCatalog) } }, queue: { redis: redis.target }, catalog: counterCatalog });
     await until('worker A blocked mid-rollout', () => (a.lines.some((l) => l.includes('test: blocked at')) ? true : undefined));
-    b = spawnWorker({ url: redis.url, concurrency: 2 });
-    a.child.kill('SIGKILL');
+    b = spawnWorker({ url: redis.url, concurrency: 2, ...(handBack ? { stallTimeoutS: 60 } : {}) });
+    if (handBack) {
+      a.child.kill('SIGTERM');
+      await until('worker A handed its rollouts back', () => (a.lines.some((l) => l.includes('"handed_back"')) ? true : undefined));
+      // Its blocked tool ignores the cancel: the rollout would wind down for the episode's grace.
+      a.child.kill('SIGKILL');
+    } else a.child.kill('SIGKILL');
     await a.exited;
     const summary = await run.done;
-    const row = ledger({ scenario: 'queue worker SIGKILL mid-rollout', store, runId: summary.runId, expectedKeys: rolloutKeys(COUNTER_TASKS, options.epochs), orphans: 0 });
+    const row = ledger({ scenario: handBack ? 'queue worker stopped, rollouts handed back' : 'queue worker SIGKILL mid-rollout', store, runId: summary.runId, expectedKeys: rolloutKeys(COUNTER_TASKS, options.epochs), orphans: 0 });
     if (summary.status !== 'finished') row.notes.push(`the run ended ${summary.status}: ${summary.failure ?? ''}`);
     return row;
   } finally {

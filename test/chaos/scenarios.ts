@@ -30,6 +30,7 @@ export function scenarios(size: 'full' | 'ci'): Scenario[] {
     { name: 'sandbox killed mid-command', parallel: false, run: () => withOrphanCount(() => sandboxCrashScenario({ epochs: size === 'full' ? 3 : 1 })) },
     { name: 'k8s pod ended mid-command', parallel: false, run: () => withOrphanCount(() => podEndScenario({ epochs: size === 'full' ? 3 : 1 })) },
     { name: 'queue worker SIGKILL mid-rollout', parallel: false, run: () => withOrphanCount(() => workerKillScenario({ epochs: size === 'full' ? 6 : 2 })) },
+    { name: 'queue worker stopped mid-rollout', parallel: false, run: () => withOrphanCount(() => workerKillScenario({ epochs: size === 'full' ? 6 : 2, stop: 'hand-back' })) },
     { name: 'Redis restarted, data lost', parallel: false, run: () => withOrphanCount(() => redisRestartScenario({ tasks: size === 'full' ? 8 : 4 })) },
     { name: 'main process SIGKILL, resumed', parallel: false, run: () => withOrphanCount(() => mainKillScenario({ epochs: size === 'full' ? 6 : 3 })) },
   ];
