@@ -33,6 +33,7 @@ export async function workerKillScenario(options: { epochs: number; stop?: 'SIGK
     const run = await startQueuedRun({ store, run: { resolved: { config, tasks: selectTasks(config, counterCatalog) } }, queue: { redis: redis.target }, catalog: counterCatalog });
     await until('worker A blocked mid-rollout', () => (a.lines.some((l) => l.includes('test: blocked at')) ? true : undefined));
     b = spawnWorker({ url: redis.url, concurrency: 2, ...(handBack ? { stallTimeoutS: 60 } : {}) });
+    const stoppedAt = Date.now();
     if (handBack) {
       a.child.kill('SIGTERM');
       await until('worker A handed its rollouts back', () => (a.lines.some((l) => l.includes('"handed_back"')) ? true : undefined));
@@ -41,8 +42,10 @@ export async function workerKillScenario(options: { epochs: number; stop?: 'SIGK
     } else a.child.kill('SIGKILL');
     await a.exited;
     const summary = await run.done;
+    const tookMs = Date.now() - stoppedAt;
     const row = ledger({ scenario: handBack ? 'queue worker stopped, rollouts handed back' : 'queue worker SIGKILL mid-rollout', store, runId: summary.runId, expectedKeys: rolloutKeys(COUNTER_TASKS, options.epochs), orphans: 0 });
     if (summary.status !== 'finished') row.notes.push(`the run ended ${summary.status}: ${summary.failure ?? ''}`);
+    if (handBack && tookMs > 30_000) row.notes.push(`the run took ${Math.round(tookMs / 1000)} s after worker A was stopped: its rollouts waited out the stall timeout instead of being handed back`);
     return row;
   } finally {
     await stopWorker(a, 'SIGKILL');
