@@ -87,6 +87,39 @@ describe('a worker stopped with its rollouts handed back', () => {
   });
 });
 
+describe('a hand-back while Redis is down', () => {
+  it('ends within its bounds, the job left to stall and be taken over once Redis is back', { timeout: 120_000 }, async () => {
+    const redis = await startRedis({ persist: true });
+    const gate = gateCatalog({ tasks: 1, held: ['t0'] });
+    const store = openStore(':memory:');
+    const events: WorkerEvent[] = [];
+    const a = await startWorker({ redis: redis.target, concurrency: 1, catalog: gate.catalog, lockMs: 2000, graceMs: 500, onEvent: (e) => events.push(e) });
+    let b: QueueWorker | undefined;
+    try {
+      const run = await startQueuedRun({ store, run: { resolved: { config: gateRunConfig(14), tasks: gate.tasks } }, queue: { redis: redis.target }, catalog: gate.catalog });
+      await gate.holding;
+      await redis.stop();
+      const startedAt = Date.now();
+      gate.release();
+      // Saving the spend and moving the job wait on Redis: each is given up after 5 s.
+      await a.close({ handBack: true });
+      const tookMs = Date.now() - startedAt;
+      assert.ok(tookMs < 40_000, `closed after ${tookMs} ms`);
+      assert.ok(!events.some((e) => e.type === 'handed_back'), 'nothing handed back without Redis');
+      await redis.restart();
+      b = await startWorker({ redis: redis.target, concurrency: 1, catalog: gate.catalog, lockMs: 2000 });
+      const summary = await run.done;
+      assert.equal(summary.passed, 1);
+      assert.equal(store.rollouts(run.run.id).length, 1);
+    } finally {
+      gate.release();
+      await a.close({ force: true });
+      await b?.close();
+      await redis.stop();
+    }
+  });
+});
+
 describe('gauntlet worker stopping', () => {
   let redis: RedisServer;
   before(async () => (redis = await startRedis()));

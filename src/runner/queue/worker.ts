@@ -428,13 +428,15 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
         if (held.state !== 'running') return;
         held.state = 'handed_back';
         held.stop.abort(new Error(`worker ${name} is stopping and handed this rollout back`));
-        await held.saver?.flush();
-        try {
-          await job.moveToWait(token);
-        } catch (error) {
-          reject(new Error(`worker ${name} could not hand rollout ${data.rolloutId} back (${errorMessage(error)}); its job goes to another worker once it stalls`));
-          return;
-        }
+        const cannot = (why: string) => new Error(`worker ${name} could not hand rollout ${data.rolloutId} back (${why}); its job goes to another worker once it stalls`);
+        // Both wait on Redis, forever while it is down: bounded, so a stop does not hang on them.
+        await settlesWithin(CLOSE_MS, held.saver?.flush() ?? null);
+        const moved = job.moveToWait(token).then(
+          () => undefined,
+          (error: unknown) => errorMessage(error),
+        );
+        const failure = await Promise.race([moved, new Promise<string>((resolve) => setTimeout(resolve, CLOSE_MS, `Redis did not answer within ${CLOSE_MS} ms`).unref())]);
+        if (failure !== undefined) return reject(cannot(failure));
         emit({ type: 'handed_back', rolloutId: data.rolloutId });
         reject(new WaitingError());
       });
@@ -609,11 +611,11 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
       if (force) abandon();
       clearInterval(timer);
       clearInterval(idleTimer);
-      // BullMQ stops taking jobs at once (so a job handed back is not taken here again). Running
-      // rollouts take as long as they take; what follows (telling Redis they completed, QUIT) waits
-      // on Redis, forever while it is down, so that is bounded.
+      // BullMQ stops taking jobs at once (a job it was still fetching is put straight back by
+      // processJob). Running rollouts take as long as they take; what follows (telling Redis they
+      // completed, QUIT) waits on Redis, forever while it is down, so that is bounded.
       const closed = Promise.all([...workers.values()].map(({ worker }) => worker.close(force)));
-      if (handBack) await settlesWithin(CLOSE_MS, Promise.all([...holding.values()].map((handBackJob) => handBackJob())));
+      if (handBack) await Promise.all([...holding.values()].map((handBackJob) => handBackJob()));
       // A later call may hand back or abandon what an earlier one still waits for.
       closingDown ??= (async () => {
         while (!abandoning && running.size > 0) await Promise.race([Promise.allSettled(running), abandoned]);
