@@ -44,10 +44,10 @@ describe('a worker stopped with its rollouts handed back', () => {
       const summary = await run.done;
       assert.equal(summary.passed, 3);
       assert.equal(summary.queue.duplicates, 0);
-      const record = store.getRollout(held as never)!;
+      const record = store.getRollout(held)!;
       assert.equal(record.attempt, 2, 'numbered after the attempt handed back');
-      const own = store.modelCalls(held as never).length;
-      const ownTools = store.events(held as never).filter((e) => e.type === 'tool_call').length;
+      const own = store.modelCalls(held).length;
+      const ownTools = store.events(held).filter((e) => e.type === 'tool_call').length;
       assert.deepEqual(record.spent, { attempts: 2, modelCalls: 1 + own, toolCalls: 1 + ownTools, promptTokens: 0, completionTokens: 0 });
     } finally {
       gate.release();
@@ -146,7 +146,7 @@ describe('gauntlet worker stopping', () => {
         b = await startWorker({ redis: redis.target, concurrency: 1, catalog: counterCatalog, lockMs: STALL_MS });
         const summary = await run.done;
         assert.equal(summary.passed, 1);
-        assert.equal(store.getRollout(rolloutId as never)!.attempt, 2);
+        assert.equal(store.getRollout(rolloutId)!.attempt, 2);
       } finally {
         await rollouts.close();
         await stopWorker(a, 'SIGKILL');

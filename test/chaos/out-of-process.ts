@@ -37,9 +37,9 @@ export async function workerKillScenario(options: { epochs: number; stop?: 'SIGK
     if (handBack) {
       a.child.kill('SIGTERM');
       await until('worker A handed its rollouts back', () => (a.lines.some((l) => l.includes('"handed_back"')) ? true : undefined));
-      // Its blocked tool ignores the cancel: the rollout would wind down for the episode's grace.
-      a.child.kill('SIGKILL');
-    } else a.child.kill('SIGKILL');
+    }
+    // Stopped, its blocked tool would ignore the cancel for the episode's grace; nothing is left to wait for.
+    a.child.kill('SIGKILL');
     await a.exited;
     const summary = await run.done;
     const tookMs = Date.now() - stoppedAt;

@@ -402,13 +402,22 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
     }
   };
 
+  /** Moves a job this worker holds back to waiting; why not, if Redis refused or did not answer within CLOSE_MS. */
+  const moveBack = (job: Job, token: string | undefined): Promise<string | undefined> => {
+    const moved = job.moveToWait(token).then(
+      () => undefined,
+      (error: unknown) => errorMessage(error),
+    );
+    return Promise.race([moved, new Promise<string>((resolve) => setTimeout(resolve, CLOSE_MS, `Redis did not answer within ${CLOSE_MS} ms`).unref())]);
+  };
+
   const processJob = async (job: Job, token?: string, signal?: AbortSignal): Promise<{ attempt: number; status: Rollout['status'] }> => {
     const data = checkedJob(job, UnrecoverableError, key);
     // BullMQ can still hand over a job it was fetching when the stop began (a handed-back one
     // too): a stopping worker starts nothing, and puts it straight back.
     if (closing) {
-      await job.moveToWait(token);
-      throw new WaitingError();
+      const failure = await moveBack(job, token);
+      throw failure === undefined ? new WaitingError() : new Error(`worker ${name} is stopping and could not put job ${job.id ?? '?'} back (${failure}); it goes to another worker once it stalls`);
     }
     const { env } = data.task;
     const held: HeldJob = { stop: new AbortController(), state: 'running' };
@@ -428,15 +437,10 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
         if (held.state !== 'running') return;
         held.state = 'handed_back';
         held.stop.abort(new Error(`worker ${name} is stopping and handed this rollout back`));
-        const cannot = (why: string) => new Error(`worker ${name} could not hand rollout ${data.rolloutId} back (${why}); its job goes to another worker once it stalls`);
-        // Both wait on Redis, forever while it is down: bounded, so a stop does not hang on them.
+        // Saving waits on Redis, forever while it is down: bounded, as the move is, so a stop does not hang.
         await settlesWithin(CLOSE_MS, held.saver?.flush() ?? null);
-        const moved = job.moveToWait(token).then(
-          () => undefined,
-          (error: unknown) => errorMessage(error),
-        );
-        const failure = await Promise.race([moved, new Promise<string>((resolve) => setTimeout(resolve, CLOSE_MS, `Redis did not answer within ${CLOSE_MS} ms`).unref())]);
-        if (failure !== undefined) return reject(cannot(failure));
+        const failure = await moveBack(job, token);
+        if (failure !== undefined) return reject(new Error(`worker ${name} could not hand rollout ${data.rolloutId} back (${failure}); its job goes to another worker once it stalls`));
         emit({ type: 'handed_back', rolloutId: data.rolloutId });
         reject(new WaitingError());
       });
