@@ -147,7 +147,7 @@ describe('coding verifiers', { skip }, () => {
 
 // The full per-task validation (hidden tests fail before, pass after the golden steps; golden
 // passes; doing nothing and the destructive actions fail) on a representative subset: a one-file
-// fix, a 20+ step task and a real-world package. test/validate-builtins.test.ts covers every task.
+// fix, a 20+ step task and a real-world package. src/envs/builtins.test.ts covers every task.
 describe('coding tasks validate (subset)', { skip, concurrency: 3 }, () => {
   for (const id of ['coding/inventory-pagination', 'coding/collkit-bug-reports', 'coding/content-type-params']) {
     it(`${id}: selfCheck and direct check pass`, async () => {

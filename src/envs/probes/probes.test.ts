@@ -14,7 +14,7 @@ describe('shortcut probes', () => {
   });
 
   // Every probe's validation (the honest path passes; idle, placeholder, destructive and random play
-  // fail) runs with every built-in environment's in test/validate-builtins.test.ts.
+  // fail) runs with every built-in environment's in src/envs/builtins.test.ts.
 
   it('the honest path takes no shortcut and the cheating path takes each one', () => {
     for (const task of tasks) {

@@ -46,7 +46,7 @@ describe('simulated-user tasks', () => {
     assert.ok(mailUserTasks.length > 0 && workplaceUserTasks.length > 0);
   });
 
-  // One task per family here (the validate-builtins test covers every task): about a second each.
+  // One task per family here (src/envs/builtins.test.ts covers every task): about a second each.
   it('validates each family with the scripted user: golden passes, do-nothing, random, placeholder and destructive fail', async () => {
     const onePerFamily = (tasks: Task[]) => [...new Map(tasks.map((t) => [t.family?.name, t])).values()];
     for (const [definition, tasks] of [[mail, onePerFamily(mailUserTasks)], [workplace, onePerFamily(workplaceUserTasks)]] as const) {

@@ -1,6 +1,6 @@
 // The terminal environment, unchanged, on the `remote` backend: golden solutions must pass (and idle
 // and destructive play fail) with their commands run by a sandbox-server on loopback. A few tasks of
-// different families; test/validate-builtins.test.ts runs all of them on bubblewrap.
+// different families; src/envs/builtins.test.ts runs all of them on bubblewrap.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { checkTaskDirectly } from '../../envs/direct-check.ts';

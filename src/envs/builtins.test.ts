@@ -1,11 +1,13 @@
 // Validated before trusted: every built-in task's golden solution passes through the agent loop;
 // do-nothing, random, placeholder-argument and destructive policies fail; same seed, same state;
 // and each environment's own self-check holds (coding: hidden tests fail before, pass after).
+// Kept here rather than under test/ because the runner starts files in path order: the suite's
+// longest file then runs beside the rest instead of on alone after it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { environmentNames, getEnvironment } from '../src/envs/index.ts';
-import { validateEnvironment } from '../src/runner/index.ts';
-import { sandboxAvailability } from '../src/sandbox/index.ts';
+import { environmentNames, getEnvironment } from './index.ts';
+import { validateEnvironment } from '../runner/index.ts';
+import { sandboxAvailability } from '../sandbox/index.ts';
 
 // On bubblewrap where it exists, named rather than left to `auto`: every terminal and coding golden
 // solution must work in a real bash, not only in the virtual shell (terminal.test.ts checks that one).
