@@ -1,6 +1,8 @@
 // CPU one environment episode costs on the main thread: instantiate → reset(task, {seed}) →
 // 10 tool calls → verify → close, over many seeds, split into phases. This is the environment's
-// share of each model call in bench/throughput.ts (which runs the same loop for mail).
+// share of each model call in bench/throughput.ts (which runs the same loop for mail). Environments
+// that keep seeded worlds are measured again in groups of GROUP episodes sharing each world, as
+// the rollouts of a GRPO group do.
 //   node --import tsx bench/env-cost.ts [--env mail] [--rollouts 300]
 //   node --cpu-prof --import tsx bench/env-cost.ts --env mail --rollouts 500   (for a profile)
 import { pathToFileURL } from 'node:url';
@@ -11,6 +13,9 @@ import type { BenchFigure } from './types.ts';
 
 const TURNS = 10;
 const WARM_UP = 20;
+const GROUP = 8;
+/** Seeds of the grouped episodes sit here, apart from every world the other runs seeded. */
+const GROUP_SEEDS = 2_000_000;
 
 /** Each measured environment and the cheap read-only tool its episodes call (qa has no tools). */
 const CASES: readonly EnvCase[] = [
@@ -42,9 +47,12 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1000;
 }
 
-/** Runs `rollouts` episodes of the env's first task with seeds 0..rollouts-1 and averages their CPU by phase. */
-export async function measureEpisodes(options: EnvCase & { rollouts: number }): Promise<EpisodeCost> {
-  const { env: name, tool, args = {}, rollouts } = options;
+/**
+ * Runs `rollouts` episodes of the env's first task with seeds 0..rollouts-1 (or, given `groupSize`,
+ * each seed for that many episodes in a row) and averages their CPU by phase.
+ */
+export async function measureEpisodes(options: EnvCase & { rollouts: number; groupSize?: number }): Promise<EpisodeCost> {
+  const { env: name, tool, args = {}, rollouts, groupSize = 1 } = options;
   const definition = getEnvironment(name);
   const task = definition.tasks()[0];
   if (!task) throw new InputError(`bench/env-cost.ts: env ${name}`, 'has no tasks', 'an environment with built-in tasks');
@@ -79,7 +87,7 @@ export async function measureEpisodes(options: EnvCase & { rollouts: number }): 
   };
   // Warm-up seeds sit above the measured ones so every measured world is seeded for the first time.
   for (let r = 0; r < WARM_UP; r++) await episode(1_000_000 + r, false);
-  for (let r = 0; r < rollouts; r++) await episode(r, true);
+  for (let r = 0; r < rollouts; r++) await episode(groupSize === 1 ? r : GROUP_SEEDS + Math.floor(r / groupSize), true);
   const all = totals.instantiate + totals.reset + totals.call + totals.verify + totals.close;
   return {
     episode: all / rollouts,
@@ -112,7 +120,18 @@ export async function run(options: { rollouts?: number; envs?: readonly string[]
   const rollouts = options.rollouts ?? 300;
   const out: BenchFigure[] = [];
   for (const c of CASES.filter((x) => !options.envs || options.envs.includes(x.env))) {
-    out.push(...figures(c, await measureEpisodes({ ...c, rollouts }), rollouts));
+    const alone = await measureEpisodes({ ...c, rollouts });
+    out.push(...figures(c, alone, rollouts));
+    if (!getEnvironment(c.env).seededWorlds) continue;
+    const grouped = await measureEpisodes({ ...c, rollouts, groupSize: GROUP });
+    out.push({
+      name: `${c.env} (${rollouts} episodes in groups of ${GROUP} sharing a world): CPU per episode`,
+      value: Number(grouped.episode.toFixed(4)),
+      unit: 'ms',
+      baseline: { name: 'each episode its own world', value: Number(alone.episode.toFixed(4)), unit: 'ms' },
+      ratio: grouped.episode / alone.episode,
+      note: `reset ${grouped.reset.toFixed(3)} ms against ${alone.reset.toFixed(3)} ms: the group's first two episodes seed, the rest open a copy of the kept world`,
+    });
   }
   return out;
 }

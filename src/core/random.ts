@@ -35,7 +35,17 @@ export function createRng(seed: number | string): Rng {
     },
     fork: (label) => createRng(`${state}:${label}`),
   };
+  positions.set(rng, () => state);
   return rng;
+}
+
+const positions = new WeakMap<Rng, () => number>();
+
+/** Where a stream made by createRng stands: `createRng(rngPosition(rng))` goes on exactly as `rng` would. */
+export function rngPosition(rng: Rng): number {
+  const position = positions.get(rng);
+  if (!position) throw new Error('rngPosition: not a stream made by createRng');
+  return position();
 }
 
 export function hashString(text: string): number {

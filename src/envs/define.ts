@@ -155,6 +155,14 @@ export interface EnvironmentDefinition {
    */
   seedFixed?(ctx: FixedSeedContext): void;
   /**
+   * Declares that `seed` reads only the task's id and `initialState`, draws only from `ctx.rng`,
+   * and writes only the database, ids and clock: the world it makes is then a function of the task
+   * and the seed, and episodes that repeat one (a group's rollouts, a retry, validate's plays)
+   * start from a copy of the first one's instead of seeding again. `restore` rebuilds, on such a
+   * copy, what the seed keeps outside the database. Ignored for sandboxed environments.
+   */
+  seededWorlds?: { restore?(ctx: EpisodeContext): void };
+  /**
    * The environment's own part of a task's `initialState` (the world options sit beside it). A task
    * is checked against it when loaded, before any episode: what it refuses, and every key it would
    * drop at any level (its top level takes its own keys and the world options' only), is a problem

@@ -2,6 +2,7 @@
 // fixtures (`seedFixed`). Opening a copy of an image costs a fraction of creating the tables and
 // inserting the rows again. Images hold only what a task's own content determines, never anything
 // an episode wrote, and every episode gets its own copy.
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { createSeededClock, DefectError, errorMessage } from '../core/index.ts';
 import type { EnvironmentDefinition, FixedSeedContext } from './define.ts';
@@ -45,13 +46,13 @@ export function schemaTables(definition: EnvironmentDefinition): readonly TableS
 }
 
 /** Images by key, least recently used dropped first once they pass `maxBytes`. */
-export class ImageCache {
-  private readonly images = new Map<string, Image>();
+export class ImageCache<T extends { bytes: Buffer } = Image> {
+  private readonly images = new Map<string, T>();
   private bytes = 0;
 
   constructor(private readonly maxBytes: number) {}
 
-  get(key: string): Image | undefined {
+  get(key: string): T | undefined {
     const image = this.images.get(key);
     if (image) {
       this.images.delete(key);
@@ -60,7 +61,7 @@ export class ImageCache {
     return image;
   }
 
-  set(key: string, image: Image): void {
+  set(key: string, image: T): void {
     const old = this.images.get(key);
     if (old) this.bytes -= old.bytes.length;
     this.images.delete(key);
@@ -205,10 +206,76 @@ function taskImage(definition: EnvironmentDefinition, { task, start }: EpisodeSt
  * A fresh database for one episode: the schema, plus the task's fixed part when the definition
  * has one; with the tables of the image it was copied from and the ids its episode continues from.
  */
-export function openEpisodeDatabase(definition: EnvironmentDefinition, episode: EpisodeStart): { db: Database.Database; tables: Image['tables']; ids: Image['ids'] } {
-  const image = definition.seedFixed ? taskImage(definition, episode, definition.seedFixed) : schemaImage(definition.schema);
+export function openEpisodeDatabase(definition: EnvironmentDefinition, episode: EpisodeStart): OpenedImage {
+  return openImage(definition.seedFixed ? taskImage(definition, episode, definition.seedFixed) : schemaImage(definition.schema));
+}
+
+export interface OpenedImage {
+  db: Database.Database;
+  tables: Image['tables'];
+  ids: Image['ids'];
+}
+
+/** A fresh copy of `image` with a statement cache. */
+export function openImage(image: Image): OpenedImage {
   // No journal_mode pragma: an in-memory database keeps its journal in memory whatever it is
   // told (OFF is ignored), which is what lets a failed tool call roll back.
   const db = new Database(image.bytes);
   return { db: withStatementCache(db), tables: image.tables, ids: image.ids };
+}
+
+/** How many bytes of seeded worlds a process keeps; the least recently used go first beyond it. */
+const SEEDED_WORLD_BUDGET = 64 * 1024 * 1024;
+/** How many worlds seeded once are remembered, so a second episode of one of them keeps it. */
+const WORLDS_REMEMBERED = 4096;
+
+/** A world as `seed` left it: its database and tables, and where its ids, random stream and clock stood. */
+export interface SeededWorld extends Image {
+  rng: number;
+  clockMs: number;
+}
+
+const seededWorlds = new ImageCache<SeededWorld>(SEEDED_WORLD_BUDGET);
+const worldsSeen = new Set<string>();
+const stateTexts = new WeakMap<object, string>();
+
+/** How often a seeded world was kept and reused in this process (tests read it). */
+export const seededWorldCounts = { kept: 0, reused: 0 };
+
+/**
+ * Names the world `seed` makes for an episode, where the definition declares its seed a function
+ * of the task and the seed alone (`seededWorlds`); undefined otherwise. The seed reads the task's
+ * id and `initialState` and draws from a stream seeded by the seed and the task's id.
+ */
+export function seededWorldKey(definition: EnvironmentDefinition, { task, start }: EpisodeStart, seed: number): string | undefined {
+  if (!definition.seededWorlds || definition.sandbox) return undefined;
+  const state = task.initialState;
+  let text = typeof state === 'object' && state !== null ? stateTexts.get(state) : undefined;
+  if (text === undefined) {
+    text = JSON.stringify(state) ?? '';
+    if (typeof state === 'object' && state !== null) stateTexts.set(state, text);
+  }
+  return createHash('sha256').update(`${definitionKey(definition)}\0${task.id}\0${start}\0${seed}\0`).update(text).digest('base64');
+}
+
+/** The world kept under `key`, if an earlier episode left one. */
+export function keptWorld(key: string): SeededWorld | undefined {
+  const world = seededWorlds.get(key);
+  if (world) seededWorldCounts.reused++;
+  return world;
+}
+
+/**
+ * Offers the world an episode just seeded. The first episode of a world is only remembered and
+ * the second keeps it, so runs that never repeat a world (groups of one) pay a hash and no copy;
+ * a group's rollouts, retries and validate's plays repeat theirs.
+ */
+export function offerSeededWorld(key: string, db: Database.Database, after: { ids: Record<string, number>; rng: number; clockMs: number }): void {
+  if (!worldsSeen.has(key)) {
+    worldsSeen.add(key);
+    if (worldsSeen.size > WORLDS_REMEMBERED) worldsSeen.delete(worldsSeen.values().next().value!);
+    return;
+  }
+  seededWorlds.set(key, { ...imageOf(db, after.ids), rng: after.rng, clockMs: after.clockMs });
+  seededWorldCounts.kept++;
 }

@@ -8,6 +8,7 @@ import {
   errorMessage,
   InfraError,
   InputError,
+  rngPosition,
   type CheckResult,
   type Clock,
   type Environment,
@@ -40,7 +41,7 @@ import {
 import { genericChecks } from './checks.ts';
 import { interopChecks } from './interop/checks.ts';
 import { createIdGenerator } from './ids.ts';
-import { beforeFirstWrite, execControl, forgetStatements, openEpisodeDatabase } from './images.ts';
+import { beforeFirstWrite, execControl, forgetStatements, keptWorld, offerSeededWorld, openEpisodeDatabase, openImage, seededWorldKey } from './images.ts';
 import { parseTaskPart } from './parsed.ts';
 import { initialStateProblems } from './task-check.ts';
 import { describeUnknownKeys, unknownKeys } from './unknown-keys.ts';
@@ -145,7 +146,9 @@ class DefinedEnvironment implements Environment {
     const stateProblems = initialStateProblems(def, task.initialState);
     if (stateProblems.length > 0) throw new DefectError('environment', `task ${task.id}: ${stateProblems.join('\n')}`);
     const start = world.data.now ?? def.startTime;
-    const { db, tables, ids } = openEpisodeDatabase(def, { task, start });
+    const worldKey = seededWorldKey(def, { task, start }, options.seed);
+    const kept = worldKey === undefined ? undefined : keptWorld(worldKey);
+    const { db, tables, ids } = kept ? openImage(kept) : openEpisodeDatabase(def, { task, start });
     this.tables = tables;
     const clock = createSeededClock(start);
     let sandbox: Sandbox | undefined;
@@ -158,11 +161,12 @@ class DefinedEnvironment implements Environment {
         throw new InfraError('sandbox', `could not start a sandbox: ${errorMessage(error)}`, { cause: error, retryable: !(error instanceof InputError) });
       }
     }
+    const idGenerator = createIdGenerator(ids);
     this.ctx = {
       db,
       clock,
-      ids: createIdGenerator(ids),
-      rng: createRng(`${options.seed}:${task.id}`),
+      ids: idGenerator,
+      rng: createRng(kept ? kept.rng : `${options.seed}:${task.id}`),
       task,
       sandbox,
       signal: options.signal ?? new AbortController().signal,
@@ -173,10 +177,16 @@ class DefinedEnvironment implements Environment {
     this.flaky = new Set(world.data.flakyTools);
     this.calls = 0;
     try {
-      // One transaction for the whole seed: hundreds of inserts, one commit.
-      db.exec('BEGIN');
-      await def.seed(this.ctx);
-      db.exec('COMMIT');
+      if (kept) {
+        clock.advance(kept.clockMs - this.startMs);
+        def.seededWorlds?.restore?.(this.ctx);
+      } else {
+        // One transaction for the whole seed: hundreds of inserts, one commit.
+        db.exec('BEGIN');
+        await def.seed(this.ctx);
+        db.exec('COMMIT');
+        if (worldKey !== undefined) offerSeededWorld(worldKey, db, { ids: idGenerator.counters(), rng: rngPosition(this.ctx.rng), clockMs: clock.now().getTime() });
+      }
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');
       if (error instanceof InfraError || error instanceof DefectError) throw error;

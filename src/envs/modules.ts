@@ -167,6 +167,7 @@ const definitionShape = {
   stepMs: z.number().nonnegative().optional(),
   seed: fn,
   seedFixed: fn.optional(),
+  seededWorlds: z.strictObject({ restore: fn.optional() }).optional(),
   initialState: schema.optional(),
   tools: z.record(z.string(), z.object({ description: z.string(), input: schema, run: fn, endsEpisode: z.boolean().optional() })),
   checks: z.record(z.string(), z.object({ kind: z.enum(['outcome', 'invariant']), description: z.string(), params: schema, run: fn, problems: fn.optional() })),

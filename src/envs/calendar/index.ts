@@ -59,6 +59,8 @@ export const calendar = defineEnvironment({
   stepMs: 20_000,
   seedFixed: seedCalendarFixed,
   seed: seedCalendarVaried,
+  // The seed writes the database alone: episodes of one world share its seeding.
+  seededWorlds: {},
   initialState: CalendarFixtures,
   tools: calendarTools,
   checks: calendarChecks,

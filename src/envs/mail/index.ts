@@ -9,7 +9,7 @@ import { mailDestructive } from './destructive.ts';
 import { mailEvents } from './events.ts';
 import { mailFamilyTasks } from './families/index.ts';
 import { MAIL_SYSTEM_PROMPT, MailInitialState, mailSchema } from './schema.ts';
-import { seedMailFixed, seedMailVaried } from './seed.ts';
+import { restoreMailBeside, seedMailFixed, seedMailVaried } from './seed.ts';
 import { mailTools } from './tools.ts';
 import { userChecks, userFollowUp, USER_LOG_SCHEMA, UserScenario, withUserTools } from '../users/index.ts';
 import { askFirstMailTasks } from './families/ask-first.ts';
@@ -40,6 +40,7 @@ export const mail = defineEnvironment({
   stepMs: 30_000,
   seedFixed: seedMailFixed,
   seed: seedMailVaried,
+  seededWorlds: { restore: restoreMailBeside },
   // The mailbox's fixtures, and the simulated user of the tasks that have one.
   initialState: MailInitialState.extend({ user: UserScenario.optional() }),
   tools: withUserTools(mailTools, MAIL_ACTIONS),

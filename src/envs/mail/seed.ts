@@ -135,11 +135,19 @@ export function seedMailFixed(ctx: FixedSeedContext): void {
 
 /** The mail environment's `seed` after `seedMailFixed`: the background mail that varies with the seed. */
 export function seedMailVaried(ctx: EpisodeContext): void {
+  const state = restoreMailBeside(ctx);
+  seedMailBackground(ctx, state);
+}
+
+/**
+ * What seedMailFixed keeps beside the database stays with the database it seeded: rebuilt on
+ * every copy, whether of the task's image (before the background is seeded) or of a whole world.
+ */
+export function restoreMailBeside(ctx: EpisodeContext): MailInitialState {
   const state = mailStateOf(ctx);
-  // What seedMailFixed kept beside the database stayed with the template it seeded: rebuild it here.
   reserveIds(ctx.db, reservedIds(state, ctx));
   rememberThreadKeys(ctx.db, state);
-  seedMailBackground(ctx, state);
+  return state;
 }
 
 function reservedIds(state: MailInitialState, ctx: { task: Pick<Task, 'initialState'> }): string[] {

@@ -50,6 +50,8 @@ export const notes = defineEnvironment({
   startTime: '2026-03-16T09:00:00Z',
   stepMs: 20_000,
   seed: seedNotes,
+  // The seed writes the database alone: episodes of one world share its seeding.
+  seededWorlds: {},
   initialState: NotesFixtures,
   tools: notesTools,
   checks: notesChecks,
