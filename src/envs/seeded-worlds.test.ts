@@ -32,7 +32,7 @@ const reusable = environmentNames().filter((name) => getEnvironment(name).seeded
 
 describe('seeded worlds kept and reused', () => {
   it('covers the environments that declare their seeds reusable', () => {
-    assert.deepEqual([...reusable].sort(), ['calendar', 'mail', 'notes']);
+    assert.deepEqual([...reusable].sort(), ['calendar', 'mail', 'notes', 'workplace']);
   });
 
   for (const name of reusable) {

@@ -57,7 +57,7 @@ export { mailDestructive } from './destructive.ts';
 export { mailEvents } from './events.ts';
 export { MAIL_SYSTEM_PROMPT, mailSchema, ME, MailInitialState, MessageFixture, ContactFixture, SYSTEM_FOLDERS } from './schema.ts';
 export type { ContactRow, DeliveryRow, MessageRow } from './schema.ts';
-export { insertContact, insertFixtureMessage, mailStateOf, seedFolders, seedMailbox, seedMailFixed, seedMailState, seedMailVaried } from './seed.ts';
+export { insertContact, insertFixtureMessage, mailStateOf, restoreMailBesideWith, seedFolders, seedMailbox, seedMailFixed, seedMailState, seedMailVaried } from './seed.ts';
 export { seedBackground, type BackgroundOptions } from './noise.ts';
 export { newId } from './store.ts';
 export { mailTools } from './tools.ts';

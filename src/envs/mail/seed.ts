@@ -145,9 +145,14 @@ export function seedMailVaried(ctx: EpisodeContext): void {
  */
 export function restoreMailBeside(ctx: EpisodeContext): MailInitialState {
   const state = mailStateOf(ctx);
+  restoreMailBesideWith(ctx, state);
+  return state;
+}
+
+/** The same for a mailbox seeded from `state` (environments that compose mail with others). */
+export function restoreMailBesideWith(ctx: EpisodeContext, state: MailInitialState): void {
   reserveIds(ctx.db, reservedIds(state, ctx));
   rememberThreadKeys(ctx.db, state);
-  return state;
 }
 
 function reservedIds(state: MailInitialState, ctx: { task: Pick<Task, 'initialState'> }): string[] {

@@ -163,13 +163,18 @@ function seedChatter(ctx: EpisodeContext, range: { min: number; max: number }): 
   }
 }
 
+/** What seedChat keeps beside the database (ids its fixtures and scheduled messages will take), rebuilt on a copy of its world. */
+export function restoreChatBeside(ctx: EpisodeContext, fixtures: ChatFixtures): void {
+  reserveChatIds(ctx.db, [...fixtures.messages.map((m) => m.id), ...scheduledChatIds(ctx)]);
+}
+
 /** Users, base channels, the task's channels and messages (stable ids), then seeded chatter. */
 export function seedChat(ctx: EpisodeContext, fixtures: ChatFixtures): void {
   const at = new Date(ctx.clock.now().getTime() - 400 * 24 * 60 * MINUTE).toISOString();
   seedUsers(ctx.db, fixtures.statuses);
   for (const c of BASE_CHANNELS) addChannel(ctx, c, at);
   for (const c of fixtures.channels) addChannel(ctx, c, at);
-  reserveChatIds(ctx.db, [...fixtures.messages.map((m) => m.id), ...scheduledChatIds(ctx)]);
+  restoreChatBeside(ctx, fixtures);
   fixtures.messages.forEach((m, i) => insertChatFixture(ctx, m, `initialState.chat.messages.${i}`));
   if (fixtures.background !== false) seedChatter(ctx, fixtures.background ?? { min: 40, max: 90 });
 }

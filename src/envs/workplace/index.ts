@@ -17,7 +17,7 @@ import { workplaceDestructive } from './destructive.ts';
 import { workplaceEvents } from './events.ts';
 import { workplaceFamilyTasks } from './families/index.ts';
 import { WORKPLACE_START, WORKPLACE_SYSTEM_PROMPT } from './constants.ts';
-import { seedWorkplaceFixed, seedWorkplaceVaried, WorkplaceTaskState } from './state.ts';
+import { restoreWorkplaceBeside, seedWorkplaceFixed, seedWorkplaceVaried, WorkplaceTaskState } from './state.ts';
 import { userChecks, userFollowUp, USER_LOG_SCHEMA, withUserTools } from '../users/index.ts';
 import { askFirstWorkplaceTasks } from './families/ask-first.ts';
 
@@ -62,6 +62,7 @@ export const workplace = defineEnvironment({
   stepMs: 20_000,
   seedFixed: seedWorkplaceFixed,
   seed: seedWorkplaceVaried,
+  seededWorlds: { restore: restoreWorkplaceBeside },
   initialState: WorkplaceTaskState,
   tools: withUserTools(workplaceTools, WORKPLACE_ACTIONS),
   checks: { ...workplaceChecks, ...userChecks },

@@ -3,11 +3,11 @@ import { describeZodIssues, type Task } from '../../core/index.ts';
 import { ScheduledEvent, type EpisodeContext, type FixedSeedContext } from '../define.ts';
 import { parseTaskPart } from '../parsed.ts';
 import { CalendarFixtures, seedCalendarBase, seedCalendarNoise } from '../calendar/index.ts';
-import { MailInitialState, seedMailState } from '../mail/index.ts';
+import { MailInitialState, restoreMailBesideWith, seedMailState } from '../mail/index.ts';
 import { NotesFixtures, seedNotesWith } from '../notes/index.ts';
 import { UserScenario } from '../users/scenario.ts';
 import { ChatFixtures } from './chat-schema.ts';
-import { seedChat } from './chat-seed.ts';
+import { restoreChatBeside, seedChat } from './chat-seed.ts';
 import { mailAlias, mapStrings, scoped } from './compose.ts';
 import { seedWorkplaceMail } from './mail-noise.ts';
 import { EXTRA_MEMBERS } from './people.ts';
@@ -80,6 +80,13 @@ export function seedWorkplaceFixed(ctx: FixedSeedContext): void {
 /** The workplace's `seed` after `seedWorkplaceFixed`. */
 export function seedWorkplaceVaried(ctx: EpisodeContext): void {
   seedWorkplaceApps(ctx, { calendarBase: false });
+}
+
+/** What the workplace's seed keeps beside the database (mail's and chat's reserved ids, mail's thread keys), rebuilt on a copy of a kept world. */
+export function restoreWorkplaceBeside(ctx: EpisodeContext): void {
+  const state = workplaceStateOf(ctx);
+  restoreMailBesideWith(scoped(ctx, 'mail'), { ...mailStateFor(state.mail), background: false });
+  restoreChatBeside(ctx, state.chat);
 }
 
 function seedWorkplaceApps(ctx: EpisodeContext, options: { calendarBase: boolean }): void {
