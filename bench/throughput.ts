@@ -29,11 +29,14 @@ async function startServer(latencyMs: number): Promise<{ url: string; child: Chi
   return { url: `http://127.0.0.1:${line.trim()}/v1`, child };
 }
 
-async function gauntlet(url: string, rollouts: number, threads: number | 'auto', concurrency = rollouts): Promise<Measure> {
+/** Warm-ups run at another seed: their worlds are then never the measured run's (an episode's second sight of a world keeps it). */
+const WARM_UP_SEED = 2;
+
+async function gauntlet(url: string, rollouts: number, threads: number | 'auto', concurrency = rollouts, seed = 1): Promise<Measure> {
   const dir = mkdtempSync(join(tmpdir(), 'gauntlet-throughput-'));
   const store = openStore(join(dir, 'g.db'));
   const task = getEnvironment(ENV).tasks()[0]!;
-  const config = RunConfig.parse({ envs: [ENV], model: `openai:${url}#bench`, epochs: rollouts, concurrency, seed: 1, maxTurns: TURNS + 1, deadlineMs: 600_000, maxAttempts: 1 });
+  const config = RunConfig.parse({ envs: [ENV], model: `openai:${url}#bench`, epochs: rollouts, concurrency, seed, maxTurns: TURNS + 1, deadlineMs: 600_000, maxAttempts: 1 });
   try {
     let calls = 0;
     const result = await measured(rollouts * (TURNS + 1), async () => {
@@ -128,7 +131,7 @@ async function measureCase({ rollouts, latencyMs, gauntletOnly, threads = 'auto'
     const base = gauntletOnly ? null : await bare(server.url, rollouts, 'undici');
     const nodeBase = gauntletOnly ? null : await bare(server.url, rollouts, 'node-http');
     const fetchBase = gauntletOnly ? null : await bare(server.url, rollouts, 'fetch');
-    await gauntlet(server.url, 200, threads); // warm-up, the same size as the bare client's
+    await gauntlet(server.url, 200, threads, 200, WARM_UP_SEED); // warm-up, the same size as the bare client's
     const ours = await gauntlet(server.url, rollouts, threads);
     const envShare = threadCount(threads, rollouts) === 0 ? envCpu : 0;
     const beyond = `beyond the environment's own cost (${envCpu.toFixed(3)} ms per call, subtracted when rollouts run on the main thread)`;
@@ -211,7 +214,7 @@ async function retainedPerRollout(): Promise<BenchFigure> {
   };
   const server = await startServer(5);
   try {
-    await gauntlet(server.url, 2000, 0, 200); // warm-up: code, and caches that fill up to their bounds (ISO times, images)
+    await gauntlet(server.url, 2000, 0, 200, WARM_UP_SEED); // warm-up: code, and caches that fill up to their bounds (ISO times, images, worlds seen)
     const before = settled();
     await gauntlet(server.url, RETAINED_ROLLOUTS, 0, 200);
     const bytes = (settled() - before) / RETAINED_ROLLOUTS;

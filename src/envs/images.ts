@@ -226,8 +226,11 @@ export function openImage(image: Image): OpenedImage {
 
 /** How many bytes of seeded worlds a process keeps; the least recently used go first beyond it. */
 const SEEDED_WORLD_BUDGET = 64 * 1024 * 1024;
-/** How many worlds seeded once are remembered, so a second episode of one of them keeps it. */
-const WORLDS_REMEMBERED = 4096;
+/**
+ * How many worlds seeded once are remembered, so a second episode of one of them keeps it. A
+ * group's rollouts start together, so a short memory is enough, and its keys stay a few KB.
+ */
+const WORLDS_REMEMBERED = 1024;
 
 /** A world as `seed` left it: its database and tables, and where its ids, random stream and clock stood. */
 export interface SeededWorld extends Image {
