@@ -12,6 +12,7 @@ import { cliBundleFile } from '../../bin/cli-bundle.js';
 import { cli } from '../../test/support/cli.ts';
 import { InputError, type Run } from '../core/index.ts';
 import { environmentNames } from '../envs/index.ts';
+import { seededWorldCounts } from '../envs/images.ts';
 import { RolloutThreads } from '../runner/threads/threads.ts';
 import { openStore } from '../store/index.ts';
 import { refuseUnknownEnvironments } from './env-modules.ts';
@@ -159,6 +160,18 @@ describe('--env-module', () => {
       assert.match(err, problem, name);
       assert.doesNotMatch(err, /\n\s+at /, `${name}: no stack`);
     }
+  });
+
+  it("keeps the seeded worlds of a module that declares them (validate's plays share one), and refuses a misspelt member", async () => {
+    const file = write('pantry-worlds.ts', `import pantry from ${JSON.stringify(PANTRY)};\nexport default { ...pantry, seededWorlds: {} };\n`);
+    const reused = seededWorldCounts.reused;
+    const { code, err } = await cli(['validate', '--env', 'pantry', '--env-module', file]);
+    assert.equal(code, 0, err);
+    assert.ok(seededWorldCounts.reused > reused, 'no episode opened a kept world');
+    const misspelt = write('pantry-restor.ts', `import pantry from ${JSON.stringify(PANTRY)};\nexport default { ...pantry, seededWorlds: { restor: () => {} } };\n`);
+    const refused = await cli(['validate', '--env', 'pantry', '--env-module', misspelt]);
+    assert.equal(refused.code, 2, refused.err);
+    assert.match(refused.err, /pantry-restor\.ts: export "default" is not an environment definition: seededWorlds.*restor/);
   });
 
   it('refuses a name two modules define, naming both files', async () => {
