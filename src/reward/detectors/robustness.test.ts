@@ -1,6 +1,6 @@
 // Trajectories written by a hostile agent: every command, argument, file and reply is chosen to
 // make the detectors crash, hang or misreport. Cost is checked by comparing the work of two sizes
-// (CPU time, the least of three runs), never against a clock: text made of many short pieces
+// (CPU time, the least of five runs), never against a clock: text made of many short pieces
 // against the same amount in fewer, longer ones (equal for linear work, four times for work
 // quadratic in a piece), or a trajectory against one four times as long (4 for linear, 16 for
 // quadratic).
@@ -25,12 +25,12 @@ async function cpuMs(work: () => unknown): Promise<number> {
   return (used.user + used.system) / 1000;
 }
 
-/** The cost of `work(b)` over that of `work(a)`: each warmed up, then the least of three alternating runs. */
+/** The cost of `work(b)` over that of `work(a)`: each warmed up, then the least of five alternating runs. */
 async function costRatio(work: (size: number) => unknown, a: number, b: number): Promise<number> {
   await work(a);
   await work(b);
   let least = [Infinity, Infinity];
-  for (let i = 0; i < 3; i++) least = [Math.min(least[0]!, await cpuMs(() => work(a))), Math.min(least[1]!, await cpuMs(() => work(b)))];
+  for (let i = 0; i < 5; i++) least = [Math.min(least[0]!, await cpuMs(() => work(a))), Math.min(least[1]!, await cpuMs(() => work(b)))];
   // COST_DEBUG=1 prints the two costs, for reading a failure.
   if (process.env.COST_DEBUG) console.error(`${a}: ${least[0]!.toFixed(1)} ms, ${b}: ${least[1]!.toFixed(1)} ms`);
   return least[1]! / Math.max(least[0]!, 1);
