@@ -65,7 +65,8 @@ describe('OpenEnv sessions', () => {
     try {
       const http = new OpenEnvHttpClient(server.url);
       const created = (await http.rpc('openenv/session/create')).body as { result: { session_id: string } };
-      assert.equal(server.stats().sessions, 1);
+      // Not counted here: on a loaded machine the 100 ms may pass before the reply is read.
+      assert.equal(typeof created.result.session_id, 'string');
       await waitFor(() => server.stats().sessions === 0, 'the idle MCP session to end');
       const gone = (await http.rpc('tools/list', { session_id: created.result.session_id })).body as { error: { code: number } };
       assert.equal(gone.error.code, -32602);
